@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod bins;
+pub mod check_card;
+pub mod keys;
+pub mod licenses;

@@ -1,0 +1,46 @@
+//! The `tessera` binary: the service, its client commands and the tools that
+//! support engineers use (BIN lookup, card checks, keys, EMV).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, long_version = cmd::licenses::LONG_VERSION, about = "Tessera: a Token 2.0 wallet service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Look up BIN data for a card number or prefix.
+    #[command(subcommand)]
+    Bins(cmd::bins::BinsCommand),
+    /// Check a card's fields and the support policy without binding it.
+    CheckCard(cmd::check_card::CheckCardArgs),
+    /// Manage the vault's key file: back it up, restore it.
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
+    /// Print the licences of the data shipped inside this binary.
+    Licenses,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Bins(command) => cmd::bins::run(command),
+        Command::CheckCard(args) => cmd::check_card::run(args),
+        Command::Keys(command) => cmd::keys::run(command),
+        Command::Licenses => cmd::licenses::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! EMV Book 2 cryptograms (to be written).

@@ -1,0 +1,4 @@
+//! Who the cardholder is: the China resident ID number and mobile numbers.
+
+pub mod id_number;
+pub mod phone;

@@ -1,0 +1,14 @@
+//! Tessera's domain, pure and synchronous: card numbers and the other binding
+//! fields, BIN lookup and the support policy, the vault, payment tokens, EMV
+//! cryptograms and the error catalogue. No web, database or async runtime here.
+
+pub mod bins;
+pub mod card;
+pub mod crypto;
+pub mod emv;
+pub mod error;
+pub mod identity;
+pub mod token;
+pub mod vault;
+
+pub use error::{Cause, DomainError, ErrorCode, Lang};
