@@ -1013,7 +1013,7 @@ pub struct DomainError {
     pub code: ErrorCode,
     /// The request field at fault, when one is.
     pub param: Option<Cow<'static, str>>,
-    pub not_supported: Option<NotSupported>,
+    pub not_supported: Option<Box<NotSupported>>,
     pub decline_code: Option<DeclineCode>,
     pub attempts_left: Option<u32>,
     pub locked_until: Option<DateTime<Utc>>,
@@ -1022,7 +1022,7 @@ pub struct DomainError {
     pub suspended_by: Vec<String>,
     /// A text written by an operator (a maintenance notice), in both languages,
     /// shown in place of the catalogue's message.
-    pub notice: Option<(String, String)>,
+    pub notice: Option<Box<(String, String)>>,
 }
 
 impl DomainError {
@@ -1047,7 +1047,7 @@ impl DomainError {
 
     pub fn not_supported(not_supported: NotSupported) -> Self {
         let mut error = DomainError::new(ErrorCode::CardNotSupported).with_param("number");
-        error.not_supported = Some(not_supported);
+        error.not_supported = Some(Box::new(not_supported));
         error
     }
 
@@ -1073,7 +1073,7 @@ impl DomainError {
     }
 
     pub fn with_notice(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        self.notice = Some((zh.into(), en.into()));
+        self.notice = Some(Box::new((zh.into(), en.into())));
         self
     }
 
@@ -1088,7 +1088,8 @@ impl DomainError {
 
     /// The message for this error, made specific where the detail allows.
     pub fn message(&self, lang: Lang) -> String {
-        if let Some((zh, en)) = &self.notice {
+        if let Some(notice) = &self.notice {
+            let (zh, en) = notice.as_ref();
             let notice = match lang {
                 Lang::ZhCn => zh,
                 Lang::En => en,

@@ -6,7 +6,7 @@ pub fn is_valid(digits: &str) -> bool {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    sum(digits.as_bytes(), false) % 10 == 0
+    sum(digits.as_bytes(), false).is_multiple_of(10)
 }
 
 /// The check digit to append to `payload` (ASCII digits only) so that the
