@@ -222,7 +222,8 @@ fn refusal(reason: NotSupportedReason, subject_zh: String, subject_en: String) -
     })
 }
 
-fn unknown_bin() -> DomainError {
+/// The `card_not_supported` answer for a number no table or range knows.
+pub fn unknown_bin() -> DomainError {
     refusal(
         NotSupportedReason::UnknownBin,
         "未知卡号段".to_owned(),
