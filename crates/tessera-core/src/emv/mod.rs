@@ -8,6 +8,9 @@ pub mod cipher;
 pub mod keys;
 pub mod mac;
 
+#[cfg(test)]
+mod vectors;
+
 pub use arpc::{Arpc, ArpcResponseCode, CardStatusUpdate};
 pub use arqc::{Arqc, Cdol1};
 pub use keys::{Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, SessionKey};
