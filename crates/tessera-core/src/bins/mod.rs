@@ -1,7 +1,11 @@
 //! BIN lookup: which brand, issuer, card type and country a card number
 //! belongs to, from the shipped tables, and the support policy over them.
 
+pub mod index;
 pub mod policy;
+
+pub use index::{BinIndex, BinIndexStats, BinRecord, BinSource, BinTableError};
+pub use policy::SupportPolicy;
 
 use std::fmt;
 
@@ -160,5 +164,40 @@ impl CardType {
 impl fmt::Display for CardType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+// Config and storage name brands and card types by their codes
+// (`unionpay`, `prepaid`); table spellings are read too.
+impl serde::Serialize for Brand {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Brand {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name.trim().is_empty() {
+            return Err(serde::de::Error::custom("a brand name is empty"));
+        }
+        Ok(Brand::parse(&name))
+    }
+}
+
+impl serde::Serialize for CardType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CardType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        CardType::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown card type {name:?}: expected debit, credit, semi_credit or prepaid"
+            ))
+        })
     }
 }

@@ -6,3 +6,7 @@ pub mod expiry;
 pub mod holder_name;
 pub mod luhn;
 pub mod pan;
+
+pub use cvc::Cvc;
+pub use expiry::{DEFAULT_WALLET_TZ, Expiry, wallet_today};
+pub use holder_name::{HolderName, NameScript, names_match};

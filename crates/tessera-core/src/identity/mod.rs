@@ -2,3 +2,6 @@
 
 pub mod id_number;
 pub mod phone;
+
+pub use id_number::IdNumber;
+pub use phone::PhoneNumber;

@@ -1,0 +1,136 @@
+//! Tessera's storage: one `Store` trait with explicit SQL per backend.
+//! Rules that span requests (duplicate cards, the card limit, idempotency,
+//! OTP attempt counters) are enforced here, in transactions and constraints,
+//! so that they hold however many requests or nodes race.
+
+use async_trait::async_trait;
+
+pub mod model;
+pub mod sqlite;
+
+pub use model::*;
+
+/// What can go wrong below the domain. The server maps these to
+/// `database_unavailable` or `internal_error`; none carries card data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("a uniqueness rule was broken: {0}")]
+    Conflict(&'static str),
+    #[error("a stored value is not what this version expects: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict("unique constraint")
+            }
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(error.to_string())
+            }
+            _ => StoreError::Other(error.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the service keeps. One implementation per backend.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which backend this is, for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Users, sessions, API keys.
+    async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
+    /// Counts a failed sign-in for a phone (keyed hash) within a window and
+    /// returns the failures so far in it.
+    async fn record_login_failure(
+        &self,
+        phone_hash: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> StoreResult<LoginFailures>;
+    async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
+    async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The user of a live session.
+    async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>>;
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    // Cards and tokens.
+    /// Reserves a card row in state `binding` after checking, in one
+    /// transaction, that the user has no live card with this fingerprint and
+    /// is under the card limit. Stale reservations and expired OTP
+    /// challenges of the user are cleared first.
+    async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve>;
+    /// Drops a reservation whose binding failed.
+    async fn release_card(&self, card_id: &str) -> StoreResult<()>;
+    /// Makes a reserved card real: PAN ciphertext, token and the new status
+    /// (`active`, or `pending_verification` with its OTP challenge), in one
+    /// transaction. False when the reservation is gone.
+    async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool>;
+    async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>>;
+    async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>>;
+    /// Makes one active card the user's default. False when it is not theirs
+    /// or not active.
+    async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool>;
+    /// Unbinds: card `unbound`, PAN ciphertext deleted, token `deleted`.
+    async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool>;
+
+    // OTP step-up.
+    async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>>;
+    /// Counts a wrong code and returns the failures so far.
+    async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32>;
+    /// Ends a challenge: `active` (token active), `verification_failed` or
+    /// `verification_expired` (token deleted). False when already ended.
+    async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool>;
+
+    // Sandbox phone.
+    async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()>;
+    async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>>;
+
+    // Binding attempts.
+    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
+    async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>>;
+
+    // Idempotency.
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        stale_after_ms: i64,
+    ) -> StoreResult<IdempotencyBegin>;
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()>;
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Deletes records older than `before`; returns how many.
+    async fn idempotency_purge(&self, before: i64) -> StoreResult<u64>;
+
+    // Settings (maintenance window, sandbox issuer behaviour).
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
+    async fn delete_setting(&self, name: &str) -> StoreResult<bool>;
+}
