@@ -182,6 +182,7 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|e| format!("listen: {:?} is not an address:port ({e})", self.listen))?;
         self.time_zone()?;
+        self.policy.validate().map_err(|e| e.to_string())?;
         if self.card_limit == 0 {
             return Err("card_limit must be at least 1".to_owned());
         }
@@ -226,5 +227,52 @@ impl Config {
             listen: "127.0.0.1:0".to_owned(),
             ..Config::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_errors_name_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tessera.toml");
+        std::fs::write(
+            &file,
+            "card_limit = 9\nlisten = \"127.0.0.1:9000\"\n[policy]\nrefused_card_types = [\"prepaid\", \"semi_credit\"]\n[sandbox_issuer]\nlatency_ms = 150\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(config.card_limit, 9);
+        assert_eq!(config.sandbox_issuer.latency_ms, 150);
+        assert_eq!(config.policy.refused_card_types.len(), 2);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:0".to_owned()),
+            ..Overrides::default()
+        };
+        assert_eq!(
+            Config::load(Some(&file), &flags).unwrap().listen,
+            "127.0.0.1:0"
+        );
+
+        std::fs::write(&file, "card_limt = 9\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.contains("card_limt"), "{error}");
+        std::fs::write(&file, "card_limit = \"many\"\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(
+            error.contains("card_limit") && error.contains("tessera.toml"),
+            "{error}"
+        );
+        std::fs::write(&file, "wallet_time_zone = \"Mars/Olympus\"\n").unwrap();
+        assert!(Config::load(Some(&file), &Overrides::default()).is_err());
+        assert!(
+            Config::load(
+                Some(&dir.path().join("missing.toml")),
+                &Overrides::default()
+            )
+            .is_err()
+        );
     }
 }
