@@ -1,0 +1,73 @@
+//! The `tessera` binary, run as a person or an operator would run it. One
+//! test binary for the whole CLI: each extra one costs link time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod serve;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
+
+/// A `tessera serve` process on a loopback port 0.
+#[allow(missing_debug_implementations)]
+pub struct ServeProcess {
+    pub child: Child,
+    pub base: String,
+    pub log: std::path::PathBuf,
+}
+
+impl ServeProcess {
+    /// Starts `tessera serve` on `data_dir`, logging JSON to `log`, and waits
+    /// for the address it prints.
+    pub fn start(data_dir: &Path, log: &Path, extra: &[&str]) -> ServeProcess {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut child = Command::new(TESSERA)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "debug,sqlx=warn,hyper=info")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("tessera listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        ServeProcess {
+            child,
+            base,
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process can do.
+    pub fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
