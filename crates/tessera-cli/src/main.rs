@@ -28,6 +28,14 @@ enum Command {
     Keys(cmd::keys::KeysCommand),
     /// Print the licences of the data shipped inside this binary.
     Licenses,
+    /// Create a wallet user on a running server.
+    Signup(cmd::login::SignupArgs),
+    /// Log in to a running server and print a session token.
+    Login(cmd::login::LoginArgs),
+    /// Bind and manage your cards on a running server.
+    Cards(cmd::cards::CardsArgs),
+    /// Sandbox helpers: read the SMS codes a sandbox server kept.
+    Sandbox(cmd::sandbox::SandboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +46,10 @@ fn main() -> ExitCode {
         Command::Emv(args) => cmd::emv::run(args),
         Command::Keys(command) => cmd::keys::run(command),
         Command::Licenses => cmd::licenses::run(),
+        Command::Signup(args) => cmd::login::run_signup(args),
+        Command::Login(args) => cmd::login::run_login(args),
+        Command::Cards(args) => cmd::cards::run(args),
+        Command::Sandbox(args) => cmd::sandbox::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
 pub mod bins;
+pub mod cards;
 pub mod check_card;
+pub mod client;
 pub mod emv;
 pub mod keys;
 pub mod licenses;
+pub mod login;
+pub mod sandbox;
