@@ -82,10 +82,15 @@ pub struct NewCard {
 pub enum Reserve {
     Reserved,
     /// The user already has this card bound (or waiting for its OTP).
-    AlreadyBound { card_id: String, status: String },
+    AlreadyBound {
+        card_id: String,
+        status: String,
+    },
     /// The same card is being bound by another request right now.
     InProgress,
-    LimitReached { live_cards: u32 },
+    LimitReached {
+        live_cards: u32,
+    },
 }
 
 /// The token issued for a card.

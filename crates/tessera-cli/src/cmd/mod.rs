@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admin;
 pub mod bins;
 pub mod cards;
 pub mod check_card;
@@ -9,3 +10,4 @@ pub mod keys;
 pub mod licenses;
 pub mod login;
 pub mod sandbox;
+pub mod serve;

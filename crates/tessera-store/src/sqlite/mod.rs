@@ -431,11 +431,13 @@ impl Store for SqliteStore {
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
         let mut tx = self.writer.begin().await?;
         // Reservations left by a crashed node free their slot after a while.
-        sqlx::query("DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?")
-            .bind(&card.user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?",
+        )
+        .bind(&card.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let expired: Vec<String> = sqlx::query_scalar(
             "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
              WHERE c.user_id = ? AND c.status = 'pending_verification' AND o.expires_at <= ?",
