@@ -31,12 +31,15 @@ pub enum CardsCommand {
         /// The code from the SMS.
         #[arg(long)]
         otp: String,
+        /// Any unique string: a retry with the same key gets the first answer.
+        #[arg(long)]
+        idempotency_key: Option<String>,
     },
     /// List your cards.
     List {
-        /// Continue a previous listing from its `next_cursor`.
+        /// Also list unbound cards and failed bindings.
         #[arg(long)]
-        cursor: Option<String>,
+        all: bool,
     },
     /// Show one card.
     Show { id: String },
@@ -199,7 +202,6 @@ struct NextAction {
 #[serde(default)]
 struct CardList {
     data: Vec<Card>,
-    next_cursor: Option<String>,
 }
 
 pub fn run(args: CardsArgs) -> anyhow::Result<ExitCode> {
@@ -217,10 +219,10 @@ fn execute(args: &CardsArgs) -> Result<(), Failure> {
     // Each arm checks its own input before a login prompt may appear.
     let answer = match &args.command {
         CardsCommand::Bind(bind_args) => bind(&mut client, bind_args)?,
-        CardsCommand::List { cursor } => {
+        CardsCommand::List { all } => {
             login::ensure_session(&mut client)?;
-            let query: Vec<(&str, &str)> = cursor.iter().map(|c| ("cursor", c.as_str())).collect();
-            let answer = client.get("/v1/cards", &query)?;
+            let query: &[(&str, &str)] = if *all { &[("status", "all")] } else { &[] };
+            let answer = client.get("/v1/cards", query)?;
             if json {
                 answer.print_raw();
             } else {
@@ -228,10 +230,18 @@ fn execute(args: &CardsArgs) -> Result<(), Failure> {
             }
             return Ok(());
         }
-        CardsCommand::Verify { id, otp } => {
+        CardsCommand::Verify {
+            id,
+            otp,
+            idempotency_key,
+        } => {
             let id = client::path_id(id, lang)?;
             login::ensure_session(&mut client)?;
-            client.post(&format!("/v1/cards/{id}/verify"), &VerifyBody { otp }, None)?
+            client.post(
+                &format!("/v1/cards/{id}/verify"),
+                &VerifyBody { otp },
+                idempotency_key.as_deref(),
+            )?
         }
         CardsCommand::Show { id } => {
             let id = client::path_id(id, lang)?;
@@ -319,27 +329,23 @@ fn split_expiry(expiry: &str) -> Option<(&str, &str)> {
 }
 
 fn print_card_answer(answer: &Answer, lang: Lang, json: bool) {
-    if json {
-        answer.print_raw();
-        return;
-    }
     match Card::deserialize(&answer.json) {
-        Ok(card) => {
-            print_card(&card, lang);
-            print_next_action(&card, lang);
+        Ok(card) if !json => {
+            let mut lines = render_card(&card, lang);
+            lines.extend(render_next_action(&card, lang));
+            client::emit_lines(&lines);
         }
-        // Still show what the server said rather than nothing.
-        Err(_) => answer.print_raw(),
+        // --json, or a shape we cannot read: show what the server said.
+        _ => answer.print_raw(),
     }
 }
 
-fn print_card(card: &Card, lang: Lang) {
+fn render_card(card: &Card, lang: Lang) -> Vec<String> {
     let default_mark = if card.is_default {
         lang.pick("  [默认]", "  [default]")
     } else {
         ""
     };
-    println!("{} {}{default_mark}", lang.pick("卡片", "card"), card.id);
     let rows = [
         (lang.pick("卡组织", "brand"), brand_and_type(card)),
         (lang.pick("发卡行", "issuer"), issuer_name(card, lang)),
@@ -361,22 +367,28 @@ fn print_card(card: &Card, lang: Lang) {
         .map(|(label, _)| display_width(label))
         .max()
         .unwrap_or(0);
-    for (label, value) in rows {
-        println!("  {}  {value}", pad(label, width));
-    }
+    let mut lines = vec![format!(
+        "{} {}{default_mark}",
+        lang.pick("卡片", "card"),
+        card.id
+    )];
+    lines.extend(
+        rows.iter()
+            .map(|(label, value)| format!("  {}  {value}", pad(label, width))),
+    );
+    lines
 }
 
-fn print_next_action(card: &Card, lang: Lang) {
+fn render_next_action(card: &Card, lang: Lang) -> Vec<String> {
     let Some(action) = &card.next_action else {
-        return;
+        return Vec::new();
     };
     if action.kind != "otp" {
-        println!(
+        return vec![format!(
             "{} {}",
             lang.pick("还需一步:", "one more step:"),
             action.kind
-        );
-        return;
+        )];
     }
     let to = action.sent_to.as_deref().unwrap_or("-");
     let until = action
@@ -387,96 +399,90 @@ fn print_next_action(card: &Card, lang: Lang) {
             Lang::En => format!(", valid until {at}"),
         })
         .unwrap_or_default();
-    println!();
     match lang {
-        Lang::Zh => {
-            println!("银行已向 {to} 发送短信验证码{until}。完成绑卡:");
-            println!("  tessera cards verify {} --otp 验证码", card.id);
-        }
-        Lang::En => {
-            println!("The bank sent an SMS code to {to}{until}. To finish binding:");
-            println!("  tessera cards verify {} --otp CODE", card.id);
-        }
+        Lang::Zh => vec![
+            String::new(),
+            format!("银行已向 {to} 发送短信验证码{until}。完成绑卡:"),
+            format!("  tessera cards verify {} --otp 验证码", card.id),
+        ],
+        Lang::En => vec![
+            String::new(),
+            format!("The bank sent an SMS code to {to}{until}. To finish binding:"),
+            format!("  tessera cards verify {} --otp CODE", card.id),
+        ],
     }
 }
 
 fn print_list(answer: &Answer, lang: Lang) {
-    let list = match CardList::deserialize(&answer.json) {
-        Ok(list) => list,
-        Err(_) => {
-            answer.print_raw();
-            return;
-        }
-    };
+    match CardList::deserialize(&answer.json) {
+        Ok(list) => client::emit_lines(&render_list(&list, lang)),
+        Err(_) => answer.print_raw(),
+    }
+}
+
+fn render_list(list: &CardList, lang: Lang) -> Vec<String> {
     if list.data.is_empty() {
-        println!("{}", lang.pick("还没有绑定的卡。", "no cards yet."));
-    } else {
-        let header = [
-            "",
-            "ID",
-            lang.pick("卡组织", "BRAND"),
-            lang.pick("发卡行", "ISSUER"),
-            lang.pick("卡号", "NUMBER"),
-            lang.pick("状态", "STATUS"),
-            lang.pick("令牌", "TOKEN"),
-        ]
-        .map(str::to_owned);
-        let mut rows = vec![header];
-        for card in &list.data {
-            let token = card
-                .token
-                .as_ref()
-                .map(|t| {
-                    format!(
-                        "{} {}",
-                        t.last4
-                            .as_deref()
-                            .map(|l| format!("*{l}"))
-                            .unwrap_or_default(),
-                        t.status.as_deref().unwrap_or("")
-                    )
-                    .trim()
-                    .to_owned()
-                })
-                .unwrap_or_else(|| "-".into());
-            rows.push([
-                if card.is_default {
-                    "*".into()
-                } else {
-                    String::new()
-                },
-                card.id.clone(),
-                brand_and_type(card),
-                issuer_name(card, lang),
-                masked_number(card),
-                card.status.clone(),
-                token,
-            ]);
+        return vec![lang.pick("还没有绑定的卡。", "no cards yet.").to_owned()];
+    }
+    let header = [
+        "",
+        "ID",
+        lang.pick("卡组织", "BRAND"),
+        lang.pick("发卡行", "ISSUER"),
+        lang.pick("卡号", "NUMBER"),
+        lang.pick("状态", "STATUS"),
+        lang.pick("令牌", "TOKEN"),
+    ]
+    .map(str::to_owned);
+    let mut rows = vec![header];
+    for card in &list.data {
+        let token = card
+            .token
+            .as_ref()
+            .map(|t| {
+                let last4 = t.last4.as_deref().map(|l| format!("*{l}"));
+                [last4.as_deref(), t.status.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_else(|| "-".into());
+        rows.push([
+            if card.is_default {
+                "*".into()
+            } else {
+                String::new()
+            },
+            card.id.clone(),
+            brand_and_type(card),
+            issuer_name(card, lang),
+            masked_number(card),
+            card.status.clone(),
+            token,
+        ]);
+    }
+    let mut widths = [0usize; 7];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(display_width(cell));
         }
-        let mut widths = [0usize; 7];
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(display_width(cell));
-            }
-        }
-        for row in &rows {
-            let line: Vec<String> = row
+    }
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row
                 .iter()
                 .zip(widths)
                 .map(|(cell, width)| pad(cell, width))
                 .collect();
-            println!("{}", line.join("  ").trim_end());
-        }
-        if list.data.iter().any(|card| card.is_default) {
-            println!("{}", lang.pick("(* 默认卡)", "(* default card)"));
-        }
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect();
+    if list.data.iter().any(|card| card.is_default) {
+        lines.push(lang.pick("(* 默认卡)", "(* default card)").to_owned());
     }
-    if let Some(cursor) = list.next_cursor {
-        println!(
-            "{} tessera cards list --cursor {cursor}",
-            lang.pick("更多:", "more:")
-        );
-    }
+    lines
 }
 
 fn brand_and_type(card: &Card) -> String {

@@ -116,6 +116,10 @@ pub struct ApiError {
     pub attempts_left: Option<Value>,
     #[serde(default)]
     pub retry_after: Option<Value>,
+    #[serde(default)]
+    pub locked_until: Option<String>,
+    #[serde(default)]
+    pub suspended_by: Option<Value>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -261,6 +265,14 @@ fn report_api_error(error: &ApiError, lang: Lang) {
             lang.pick("重试等待(秒):", "retry after (s):"),
             error.retry_after.as_ref().map(text),
         ),
+        (
+            lang.pick("锁定至:", "locked until:"),
+            error.locked_until.clone(),
+        ),
+        (
+            lang.pick("暂停方:", "suspended by:"),
+            error.suspended_by.as_ref().map(text),
+        ),
     ];
     for (label, value) in details {
         if let Some(value) = value {
@@ -274,10 +286,25 @@ fn report_api_error(error: &ApiError, lang: Lang) {
 
 fn print_body(body: &str) {
     if body.ends_with('\n') {
-        print!("{body}");
+        emit(body);
     } else {
-        println!("{body}");
+        emit(&format!("{body}\n"));
     }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`tessera cards list | head`),
+/// where `println!` would panic.
+pub fn emit(text: &str) {
+    let mut stdout = io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+pub fn emit_lines(lines: &[String]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    emit(&text);
 }
 
 /// A client for one server, with its own small runtime so commands stay

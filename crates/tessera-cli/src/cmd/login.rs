@@ -106,16 +106,17 @@ fn signup(args: &SignupArgs) -> Result<(), Failure> {
     let user: User = answer.parse()?;
     let phone = user.phone.as_deref().unwrap_or("-");
     let name = user.real_name.as_deref().unwrap_or("-");
-    match lang {
-        Lang::Zh => {
-            println!("注册成功: 用户 {}, 手机 {phone}, 姓名 {name}", user.id);
-            println!("下一步: tessera login --phone {}", args.phone);
-        }
-        Lang::En => {
-            println!("signed up: user {}, phone {phone}, name {name}", user.id);
-            println!("next: tessera login --phone {}", args.phone);
-        }
-    }
+    let id = &user.id;
+    client::emit_lines(&match lang {
+        Lang::Zh => [
+            format!("注册成功: 用户 {id}, 手机 {phone}, 姓名 {name}"),
+            format!("下一步: tessera login --phone {}", args.phone),
+        ],
+        Lang::En => [
+            format!("signed up: user {id}, phone {phone}, name {name}"),
+            format!("next: tessera login --phone {}", args.phone),
+        ],
+    });
     Ok(())
 }
 
@@ -129,7 +130,7 @@ fn login(args: &LoginArgs) -> Result<(), Failure> {
     }
     let session: Session = answer.parse()?;
     // The token alone on stdout, for `export TESSERA_TOKEN=$(tessera login ...)`.
-    println!("{}", session.token);
+    client::emit(&format!("{}\n", session.token));
     if let Some(expires_at) = session.expires_at
         && client::interactive()
     {

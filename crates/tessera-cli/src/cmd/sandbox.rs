@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use tessera_core::bins::BinIndex;
 use tessera_server::issuer::sandbox::{self, Outcome};
 
-use crate::cmd::client::{ApiClient, ClientArgs, Failure, Lang};
+use crate::cmd::client::{ApiClient, ClientArgs, Failure, Lang, emit_lines};
 use crate::cmd::serve::card_length;
 
 #[derive(Debug, clap::Subcommand)]
@@ -26,7 +26,8 @@ pub enum SandboxCommand {
     },
     /// List the outcomes and the digits that choose them.
     Outcomes,
-    /// List the SMS messages a sandbox server "sent" to a phone (OTP codes).
+    /// List the SMS messages a sandbox server "sent" to a phone (OTP codes);
+    /// needs that phone's session or an operator key.
     Sms(SmsArgs),
 }
 
@@ -95,7 +96,9 @@ pub fn run(command: SandboxCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn sms(args: &SmsArgs) -> Result<(), Failure> {
-    let client = ApiClient::new(&args.client)?;
+    let mut client = ApiClient::new(&args.client)?;
+    // The phone's owner (or an operator key) may read its messages.
+    crate::cmd::login::ensure_session(&mut client)?;
     let phone = args.phone.as_str();
     let answer = client.get("/v1/sandbox/sms", &[("phone", phone)])?;
     if args.client.json {
@@ -103,18 +106,17 @@ fn sms(args: &SmsArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let list: SmsList = answer.parse()?;
+    let mut lines = Vec::new();
     if list.data.is_empty() {
-        println!(
-            "{}",
-            match client.lang() {
-                Lang::Zh => format!("{phone} 没有短信。"),
-                Lang::En => format!("no messages for {phone}."),
-            }
-        );
+        lines.push(match client.lang() {
+            Lang::Zh => format!("{phone} 没有短信。"),
+            Lang::En => format!("no messages for {phone}."),
+        });
     }
     for sms in &list.data {
-        println!("{}  {}", sms.created_at, sms.phone);
-        println!("  {}", sms.body);
+        lines.push(format!("{}  {}", sms.created_at, sms.phone));
+        lines.push(format!("  {}", sms.body));
     }
+    emit_lines(&lines);
     Ok(())
 }
