@@ -1,107 +1,102 @@
-//! The `tessera` client commands, run as the real binary against an HTTP
-//! server on a loopback port: what they send, what they print, how they exit.
+//! The `tessera` client commands, run as the real binary against the real
+//! server (tessera-server on a loopback port, a temporary SQLite file, the
+//! sandbox issuer): what they print, what they never print, how they exit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use serde_json::Value;
+use tempfile::TempDir;
+use tessera_server::{Config, RunningServer};
 
-const FULL_NUMBER: &str = "6225880137654321";
-const CVC: &str = "739";
+const PHONE: &str = "13800138000";
+const MASKED_PHONE: &str = "138****8000";
+const NAME: &str = "张三";
+const ID_NUMBER: &str = "11010519491231002X";
+const PASSWORD: &str = "s3cret-pass-1";
 
-/// One request as the server saw it.
-#[derive(Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    /// Lower-cased names.
-    headers: HashMap<String, String>,
-    body: String,
+struct Server {
+    base: String,
+    running: RunningServer,
+    _data: TempDir,
 }
 
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-// Replace with the real server once tessera-server lands: this throwaway
-// HTTP/1.1 server exists only because the real one is not on main yet. It
-// answers the given (status, body) pairs in order, one connection each, and
-// hands back the requests it saw.
-async fn canned_server(answers: Vec<(u16, String)>) -> (String, JoinHandle<Vec<Seen>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        for (status, body) in answers {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut raw = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let head_end = loop {
-                let n = socket.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "client closed before the end of the headers");
-                raw.extend_from_slice(&chunk[..n]);
-                if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break at;
-                }
-            };
-            let head = String::from_utf8(raw[..head_end].to_vec()).unwrap();
-            let mut lines = head.split("\r\n");
-            let mut request_line = lines.next().unwrap().split(' ');
-            let method = request_line.next().unwrap().to_owned();
-            let path = request_line.next().unwrap().to_owned();
-            let headers: HashMap<String, String> = lines
-                .filter_map(|line| line.split_once(':'))
-                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-                .collect();
-            let length: usize = headers
-                .get("content-length")
-                .map_or(0, |value| value.parse().unwrap());
-            while raw.len() < head_end + 4 + length {
-                let n = socket.read(&mut chunk).await.unwrap();
-                assert!(n > 0, "client closed before the end of the body");
-                raw.extend_from_slice(&chunk[..n]);
-            }
-            let request_body = String::from_utf8(raw[head_end + 4..].to_vec()).unwrap();
-            let response = format!(
-                "HTTP/1.1 {status} Canned\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            socket.write_all(response.as_bytes()).await.unwrap();
-            socket.shutdown().await.unwrap();
-            seen.push(Seen {
-                method,
-                path,
-                headers,
-                body: request_body,
-            });
+impl Server {
+    async fn start() -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let opened = tessera_server::open(Config::new_for_test(data.path().to_path_buf()))
+            .await
+            .unwrap();
+        let running = tessera_server::start(opened.state).await.unwrap();
+        Server {
+            base: format!("http://{}", running.addr),
+            running,
+            _data: data,
         }
-        seen
-    });
-    (base, task)
-}
+    }
 
-async fn requests(task: JoinHandle<Vec<Seen>>) -> Vec<Seen> {
-    tokio::time::timeout(Duration::from_secs(10), task)
-        .await
-        .expect("the CLI sent fewer requests than expected")
-        .unwrap()
+    /// Runs `tessera` against this server, with `token` when given.
+    async fn tessera(&self, args: &[&str], token: Option<&str>) -> Output {
+        let mut envs = vec![("TESSERA_SERVER", self.base.as_str())];
+        envs.extend(token.map(|token| ("TESSERA_TOKEN", token)));
+        tessera(args, &envs).await
+    }
+
+    /// Signs up the test user and logs in with the CLI; returns the token.
+    async fn user_token(&self) -> String {
+        let signup = tessera(
+            &[
+                "signup",
+                "--phone",
+                PHONE,
+                "--real-name",
+                NAME,
+                "--id-number",
+                ID_NUMBER,
+            ],
+            &[
+                ("TESSERA_SERVER", &self.base),
+                ("TESSERA_PASSWORD", PASSWORD),
+            ],
+        )
+        .await;
+        assert_success(&signup);
+        assert!(
+            stdout(&signup).contains(MASKED_PHONE),
+            "{}",
+            stdout(&signup)
+        );
+        let login = tessera(
+            &["login", "--phone", PHONE],
+            &[
+                ("TESSERA_SERVER", &self.base),
+                ("TESSERA_PASSWORD", PASSWORD),
+            ],
+        )
+        .await;
+        assert_success(&login);
+        // The token alone on its line, for `export TESSERA_TOKEN=$(tessera login ...)`.
+        let token = stdout(&login);
+        assert!(
+            token.starts_with("tss_") && token.ends_with('\n'),
+            "{token:?}"
+        );
+        assert_eq!(token.lines().count(), 1, "{token:?}");
+        assert!(!stderr(&login).contains(PASSWORD));
+        token.trim_end().to_owned()
+    }
+
+    async fn stop(self) {
+        self.running.stop().await.unwrap();
+    }
 }
 
 async fn tessera(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
         .args(args)
+        // Not a terminal: the CLI must never wait for a prompt here.
         .stdin(Stdio::null())
         .env_remove("TESSERA_SERVER")
         .env_remove("TESSERA_TOKEN")
@@ -110,196 +105,260 @@ async fn tessera(args: &[&str], envs: &[(&str, &str)]) -> Output {
         command.env_remove(proxy);
     }
     command.envs(envs.iter().copied());
-    tokio::time::timeout(Duration::from_secs(30), command.output())
+    tokio::time::timeout(Duration::from_secs(60), command.output())
         .await
         .expect("tessera did not finish")
         .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn card(status: &str) -> Value {
-    json!({
-        "id": "card_1", "status": status, "brand": "unionpay",
-        "issuer": {"code": "CMB", "name_zh": "招商银行", "name_en": "China Merchants Bank"},
-        "card_type": "debit", "country": "CN", "first6": "622588", "last4": "4321",
-        "expiry_month": 8, "expiry_year": 2029, "holder_name": "张三", "par": "P1",
-        "token": null, "is_default": false, "created_at": "2026-11-02T08:00:00Z"
-    })
-}
-
-#[tokio::test]
-async fn bind_sends_the_fields_and_prints_only_the_masked_card() {
-    let mut pending = card("pending_verification");
-    pending["next_action"] =
-        json!({"type": "otp", "sent_to": "138****8000", "expires_at": "2026-11-02T08:05:00Z"});
-    let (base, server) = canned_server(vec![(202, pending.to_string())]).await;
-
+/// A sandbox card number that asks the sandbox issuer for `outcome`.
+async fn sandbox_card(outcome: &str) -> String {
     let out = tessera(
-        &[
-            "cards",
-            "bind",
-            "--number",
-            FULL_NUMBER,
-            "--holder-name",
-            "张三",
-            "--expiry",
-            "08/29",
-            "--cvc",
-            CVC,
-            "--bank-phone",
-            "13800138000",
-            "--idempotency-key",
-            "bind-1",
-            "--device-model",
-            "Pixel 8",
-            "--server",
-            &base,
-            "--lang",
-            "en",
-        ],
-        &[("TESSERA_TOKEN", "tok_abc")],
-    )
-    .await;
-
-    let seen = requests(server).await;
-    let request = &seen[0];
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("POST", "/v1/cards")
-    );
-    assert_eq!(request.header("authorization"), Some("Bearer tok_abc"));
-    assert_eq!(request.header("idempotency-key"), Some("bind-1"));
-    assert_eq!(request.header("accept-language"), Some("en"));
-    let body = request.json();
-    assert_eq!(body["number"], FULL_NUMBER);
-    assert_eq!(body["holder_name"], "张三");
-    assert_eq!(
-        (&body["expiry_month"], &body["expiry_year"]),
-        (&json!("08"), &json!("29"))
-    );
-    assert_eq!(body["cvc"], CVC);
-    assert_eq!(body["bank_phone"], "13800138000");
-    assert_eq!(body["device"], json!({"model": "Pixel 8", "locale": "en"}));
-
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains("622588 ******** 4321"), "{stdout}");
-    assert!(stdout.contains("China Merchants Bank"), "{stdout}");
-    assert!(stdout.contains("138****8000"), "{stdout}");
-    assert!(
-        stdout.contains("tessera cards verify card_1 --otp CODE"),
-        "{stdout}"
-    );
-    for output in [&stdout, &stderr] {
-        assert!(
-            !output.contains(FULL_NUMBER),
-            "full number printed: {output}"
-        );
-        assert!(!output.contains(CVC), "CVC printed: {output}");
-    }
-}
-
-#[tokio::test]
-async fn an_api_error_prints_code_message_remedy_trace_id_and_exits_1() {
-    let error = json!({"error": {
-        "type": "card_error", "code": "otp_incorrect", "param": "otp",
-        "message": "The code is not right", "remedy": "Check the SMS and type the code again",
-        "cause": "input", "retryable": true, "trace_id": "tr_42",
-        "doc_url": "/help/errors/otp_incorrect", "attempts_left": 2
-    }});
-    let (base, server) = canned_server(vec![(422, error.to_string())]).await;
-
-    let out = tessera(
-        &[
-            "cards", "verify", "card_1", "--otp", "123456", "--server", &base, "--token",
-            "tok_abc", "--lang", "en",
-        ],
+        &["sandbox", "card", "--bin", "622848", "--outcome", outcome],
         &[],
     )
     .await;
+    assert_success(&out);
+    stdout(&out).trim().to_owned()
+}
 
-    let seen = requests(server).await;
-    assert_eq!(seen[0].path, "/v1/cards/card_1/verify");
-    assert_eq!(seen[0].json(), json!({"otp": "123456"}));
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// The card id from the first line of a printed card ("card card_...").
+fn card_id(printed: &str) -> String {
+    let first = printed.lines().next().unwrap();
+    first.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+fn masked(number: &str) -> String {
+    format!("{} ******** {}", &number[..6], &number[number.len() - 4..])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signup_login_bind_with_sms_code_then_default_and_unbind() {
+    let server = Server::start().await;
+    let token = server.user_token().await;
+    let token = Some(token.as_str());
+    let number = sandbox_card("otp").await;
+    let bind = [
+        "cards",
+        "bind",
+        "--number",
+        &number,
+        "--holder-name",
+        NAME,
+        "--idempotency-key",
+        "bind-1",
+        "--device-model",
+        "Pixel 8",
+        "--lang",
+        "en",
+    ];
+
+    let bound = server.tessera(&bind, token).await;
+    assert_success(&bound);
+    let printed = stdout(&bound);
+    let id = card_id(&printed);
     for expected in [
-        "error: otp_incorrect",
-        "The code is not right",
-        "Check the SMS and type the code again",
-        "attempts left: 2",
-        "trace id: tr_42",
+        masked(&number).as_str(),
+        "pending_verification",
+        "Agricultural Bank of China",
+        MASKED_PHONE,
+        &format!("tessera cards verify {id} --otp CODE"),
     ] {
         assert!(
-            stderr.contains(expected),
-            "missing {expected:?} in:\n{stderr}"
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
         );
     }
+    for output in [printed.as_str(), &stderr(&bound)] {
+        assert!(
+            !output.contains(&number),
+            "full card number printed:\n{output}"
+        );
+    }
+
+    // The same Idempotency-Key gets the first answer, not a second binding.
+    let again = server.tessera(&bind, token).await;
+    assert_success(&again);
+    assert_eq!(card_id(&stdout(&again)), id);
+
+    let sms = server
+        .tessera(&["sandbox", "sms", "--phone", PHONE, "--json"], token)
+        .await;
+    assert_success(&sms);
+    let sms: Value = serde_json::from_str(&stdout(&sms)).unwrap();
+    let body = sms["data"][0]["body"].as_str().unwrap();
+    let code: String = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|part| part.len() == 6)
+        .unwrap()
+        .to_owned();
+
+    let verified = server
+        .tessera(&["cards", "verify", &id, "--otp", &code], token)
+        .await;
+    assert_success(&verified);
+    let printed = stdout(&verified);
+    assert!(
+        printed.contains("active") && printed.contains("中国农业银行"),
+        "{printed}"
+    );
+
+    let listed = server.tessera(&["cards", "list"], token).await;
+    assert_success(&listed);
+    assert!(stdout(&listed).contains(&id), "{}", stdout(&listed));
+
+    let default = server
+        .tessera(&["cards", "default", &id, "--lang", "en"], token)
+        .await;
+    assert_success(&default);
+    assert!(
+        stdout(&default).contains("[default]"),
+        "{}",
+        stdout(&default)
+    );
+
+    let unbound = server.tessera(&["cards", "unbind", &id], token).await;
+    assert_success(&unbound);
+    assert!(stdout(&unbound).contains("unbound"), "{}", stdout(&unbound));
+    let live = server
+        .tessera(&["cards", "list", "--lang", "en"], token)
+        .await;
+    assert!(stdout(&live).contains("no cards yet"), "{}", stdout(&live));
+    let all = server.tessera(&["cards", "list", "--all"], token).await;
+    assert!(stdout(&all).contains(&id), "{}", stdout(&all));
+
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_error_prints_code_message_remedy_and_trace_id_and_exits_1() {
+    let server = Server::start().await;
+    let token = server.user_token().await;
+    // A sandbox number with its last digit changed fails the Luhn check.
+    let mut number = sandbox_card("approve").await;
+    let last = number.pop().unwrap();
+    number.push(if last == '0' { '1' } else { '0' });
+
+    let out = server
+        .tessera(
+            &[
+                "cards",
+                "bind",
+                "--number",
+                &number,
+                "--holder-name",
+                NAME,
+                "--cvc",
+                "739",
+            ],
+            Some(&token),
+        )
+        .await;
+
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let printed = stderr(&out);
+    // zh-CN by default: the server's message and remedy, our labels.
+    for expected in [
+        "error: incorrect_number",
+        "卡号有误",
+        "处理建议:",
+        "trace id: req_",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
+        );
+    }
+    assert!(
+        !printed.contains(&number) && !printed.contains("739"),
+        "{printed}"
+    );
     assert!(out.stdout.is_empty());
+    server.stop().await;
 }
 
-#[tokio::test]
-async fn json_prints_the_body_as_is_and_still_exits_non_zero_on_errors() {
-    let list = json!({"data": [card("active")], "next_cursor": null}).to_string();
-    let error = json!({"error": {"type": "invalid_request_error", "code": "not_found",
-        "message": "没有找到这张卡", "remedy": "请检查卡片 ID", "trace_id": "tr_7"}})
-    .to_string();
-    let (base, server) = canned_server(vec![(200, list.clone()), (404, error.clone())]).await;
+#[tokio::test(flavor = "multi_thread")]
+async fn json_prints_the_servers_body_as_is_and_still_exits_1_on_errors() {
+    let server = Server::start().await;
+    let token = server.user_token().await;
+    let number = sandbox_card("approve").await;
+    let bound = server
+        .tessera(
+            &["cards", "bind", "--number", &number, "--holder-name", NAME],
+            Some(&token),
+        )
+        .await;
+    assert_success(&bound);
+    let id = card_id(&stdout(&bound));
 
-    let listed = tessera(
-        &["cards", "list", "--json", "--server", &base, "--token", "t"],
-        &[],
-    )
-    .await;
-    let missing = tessera(
-        &[
-            "cards", "--json", "show", "card_9", "--server", &base, "--token", "t",
-        ],
-        &[],
-    )
-    .await;
+    let shown = server
+        .tessera(&["cards", "show", &id, "--json"], Some(&token))
+        .await;
+    assert_success(&shown);
+    let direct = reqwest::Client::new()
+        .get(format!("{}/v1/cards/{id}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(stdout(&shown).trim_end(), direct);
 
-    let seen = requests(server).await;
-    assert_eq!(
-        (seen[0].method.as_str(), seen[0].path.as_str()),
-        ("GET", "/v1/cards")
-    );
-    assert_eq!(seen[1].path, "/v1/cards/card_9");
-    assert_eq!(seen[1].header("accept-language"), Some("zh-CN"));
-    assert!(listed.status.success());
-    assert_eq!(text(&listed.stdout).trim_end(), list);
+    let missing = server
+        .tessera(
+            &["cards", "--json", "show", "card_nope", "--lang", "en"],
+            Some(&token),
+        )
+        .await;
     assert_eq!(missing.status.code(), Some(1));
-    assert_eq!(text(&missing.stdout).trim_end(), error);
-}
-
-#[tokio::test]
-async fn login_prints_the_token_alone() {
-    let session =
-        json!({"token": "tok_xyz", "expires_at": "2026-11-03T08:00:00Z", "user_id": "usr_1"});
-    let (base, server) = canned_server(vec![(201, session.to_string())]).await;
-
-    let out = tessera(
-        &["login", "--phone", "13800138000", "--server", &base],
-        &[("TESSERA_PASSWORD", "s3cret-pass")],
-    )
-    .await;
-
-    let seen = requests(server).await;
-    assert_eq!(seen[0].path, "/v1/sessions");
-    assert_eq!(
-        seen[0].json(),
-        json!({"phone": "13800138000", "password": "s3cret-pass"})
+    let error: Value = serde_json::from_str(&stdout(&missing)).unwrap();
+    assert_eq!(error["error"]["code"], "not_found");
+    assert!(
+        error["error"]["trace_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_")
     );
-    assert_eq!(seen[0].header("authorization"), None);
-    assert!(out.status.success());
-    assert_eq!(text(&out.stdout), "tok_xyz\n");
-    assert!(!text(&out.stderr).contains("s3cret-pass"));
+    assert!(missing.stderr.is_empty(), "{}", stderr(&missing));
+    server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_token_or_a_terminal_it_says_how_to_log_in_and_exits_2() {
+    let server = Server::start().await;
+    let out = server
+        .tessera(&["cards", "list", "--lang", "en"], None)
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    let printed = stderr(&out);
+    assert!(
+        printed.contains("TESSERA_TOKEN") && printed.contains("tessera login"),
+        "{printed}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn connection_refused_names_the_server_and_exits_2() {
     // A port that was just free: nothing listens on it now.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -317,8 +376,8 @@ async fn connection_refused_names_the_server_and_exits_2() {
     .await;
 
     assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains(&base), "{stderr}");
-    assert!(stderr.contains("tessera serve"), "{stderr}");
+    let printed = stderr(&out);
+    assert!(printed.contains(&base), "{printed}");
+    assert!(printed.contains("tessera serve"), "{printed}");
     assert!(out.stdout.is_empty());
 }
