@@ -221,6 +221,12 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         None => BinIndex::builtin()
             .map_err(|e| StartError::new(format!("the built-in BIN tables: {e}")))?,
     };
+    // A token range inside a real issuer's BIN would make token PANs that
+    // look like (or are) real cards: refuse to start rather than issue them.
+    config
+        .token_bin_ranges
+        .check(|prefix| bins.is_issued_prefix(prefix))
+        .map_err(|e| StartError::new(format!("token_bin_ranges: {e}")))?;
     if config.database_url.is_some() {
         return Err(StartError::new(
             "database_url: PostgreSQL is not supported by this version yet".to_owned(),

@@ -227,8 +227,9 @@ pub struct AttemptFilter {
     pub user_id: Option<String>,
     pub trace_id: Option<String>,
     pub since: Option<i64>,
-    /// Only attempts strictly older than this (for paging backwards).
-    pub before: Option<i64>,
+    /// Only attempts after this one in the listing order (newest first):
+    /// its (created_at, trace_id), the cursor of the previous page.
+    pub before: Option<(i64, String)>,
     pub limit: u32,
 }
 

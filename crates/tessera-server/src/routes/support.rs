@@ -68,8 +68,9 @@ pub async fn list_attempts(
         .cursor
         .as_deref()
         .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| DomainError::new(ErrorCode::InvalidRequest).with_param("cursor"))
+            c.split_once('.')
+                .and_then(|(at, trace)| Some((at.parse::<i64>().ok()?, trace.to_owned())))
+                .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("cursor"))
         })
         .transpose()?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
@@ -84,7 +85,11 @@ pub async fn list_attempts(
         })
         .await?;
     let next_cursor = (attempts.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-        .then(|| attempts.last().map(|a| a.created_at.to_string()))
+        .then(|| {
+            attempts
+                .last()
+                .map(|a| format!("{}.{}", a.created_at, a.trace_id))
+        })
         .flatten();
     Ok(Json(AttemptList {
         data: attempts.iter().map(AttemptView::from_record).collect(),

@@ -270,6 +270,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn durability(&self) -> StoreResult<Vec<String>> {
+        Ok(self
+            .synchronous_levels()
+            .await?
+            .into_iter()
+            .map(|level| format!("synchronous={level}"))
+            .collect())
+    }
+
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let result = sqlx::query(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
@@ -812,11 +821,18 @@ impl Store for SqliteStore {
         if let Some(since) = filter.since {
             query.push(" AND created_at >= ").push_bind(since);
         }
-        if let Some(before) = filter.before {
-            query.push(" AND created_at < ").push_bind(before);
+        if let Some((created_at, trace_id)) = &filter.before {
+            query
+                .push(" AND (created_at < ")
+                .push_bind(*created_at)
+                .push(" OR (created_at = ")
+                .push_bind(*created_at)
+                .push(" AND trace_id < ")
+                .push_bind(trace_id.clone())
+                .push("))");
         }
         query
-            .push(" ORDER BY created_at DESC, trace_id LIMIT ")
+            .push(" ORDER BY created_at DESC, trace_id DESC LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));
         let rows = query.build().fetch_all(&self.readers).await?;
         rows.iter().map(attempt_from_row).collect()
