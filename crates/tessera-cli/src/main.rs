@@ -23,7 +23,7 @@ enum Command {
     /// Operator tasks on the service's own data (API keys).
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
-    /// Sandbox test cards.
+    /// Sandbox test cards, and the SMS codes a sandbox server kept.
     #[command(subcommand)]
     Sandbox(cmd::sandbox::SandboxCommand),
     /// Look up BIN data for a card number or prefix.
@@ -38,6 +38,12 @@ enum Command {
     Keys(cmd::keys::KeysCommand),
     /// Print the licences of the data shipped inside this binary.
     Licenses,
+    /// Create a wallet user on a running server.
+    Signup(cmd::login::SignupArgs),
+    /// Log in to a running server and print a session token.
+    Login(cmd::login::LoginArgs),
+    /// Bind and manage your cards on a running server.
+    Cards(cmd::cards::CardsArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +58,9 @@ fn main() -> ExitCode {
         Command::Emv(args) => cmd::emv::run(args),
         Command::Keys(command) => cmd::keys::run(command),
         Command::Licenses => cmd::licenses::run(),
+        Command::Signup(args) => cmd::login::run_signup(args),
+        Command::Login(args) => cmd::login::run_login(args),
+        Command::Cards(args) => cmd::cards::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,9 +2,12 @@
 
 pub mod admin;
 pub mod bins;
+pub mod cards;
 pub mod check_card;
+pub mod client;
 pub mod emv;
 pub mod keys;
 pub mod licenses;
+pub mod login;
 pub mod sandbox;
 pub mod serve;
