@@ -2,6 +2,9 @@
 //! test binary for the whole CLI: each extra one costs link time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod client;
+mod emv;
+mod keys;
 mod serve;
 
 use std::io::{BufRead, BufReader};

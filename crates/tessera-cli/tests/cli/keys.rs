@@ -1,5 +1,4 @@
 //! `tessera keys` end to end: the real binary, real files in a temp dir.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

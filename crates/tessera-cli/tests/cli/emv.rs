@@ -1,13 +1,12 @@
 //! `tessera emv` end to end: the real binary on pyemv's published example and
 //! on vectors from tessera-core's fixtures, and the exit codes of a failing
 //! verify.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("../../tessera-core/tests/fixtures/emv/vectors.json");
+const VECTORS: &str = include_str!("../../../tessera-core/tests/fixtures/emv/vectors.json");
 const PUBLISHED_IMK: &str = "0123456789ABCDEFFEDCBA9876543210";
 
 fn tessera(args: &[&str]) -> Output {

@@ -1,7 +1,6 @@
 //! The `tessera` client commands, run as the real binary against the real
 //! server (tessera-server on a loopback port, a temporary SQLite file, the
 //! sandbox issuer): what they print, what they never print, how they exit.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Output, Stdio};
 use std::time::Duration;
