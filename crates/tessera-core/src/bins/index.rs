@@ -69,14 +69,21 @@ impl BinSource {
     }
 }
 
+impl serde::Serialize for BinSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 impl fmt::Display for BinSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
 }
 
-/// What the index knows about a card number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the index knows about a card number. Serializes with the field
+/// names below and codes for brand, card type and source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BinRecord {
     pub brand: Brand,
     /// Short issuer code shared by all tables for the big Chinese banks
