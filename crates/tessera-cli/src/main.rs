@@ -21,6 +21,8 @@ enum Command {
     Bins(cmd::bins::BinsCommand),
     /// Check a card's fields and the support policy without binding it.
     CheckCard(cmd::check_card::CheckCardArgs),
+    /// EMV cryptogram tools: derive keys, compute or verify an ARQC, an ARPC.
+    Emv(cmd::emv::EmvArgs),
     /// Manage the vault's key file: back it up, restore it.
     #[command(subcommand)]
     Keys(cmd::keys::KeysCommand),
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Bins(command) => cmd::bins::run(command),
         Command::CheckCard(args) => cmd::check_card::run(args),
+        Command::Emv(args) => cmd::emv::run(args),
         Command::Keys(command) => cmd::keys::run(command),
         Command::Licenses => cmd::licenses::run(),
     };

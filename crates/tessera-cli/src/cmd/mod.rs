@@ -2,5 +2,6 @@
 
 pub mod bins;
 pub mod check_card;
+pub mod emv;
 pub mod keys;
 pub mod licenses;

@@ -1,0 +1,482 @@
+//! The vault: card numbers and other secrets sealed with AES-256-GCM under a
+//! versioned key ring, and keyed lookups (fingerprints, hashes) derived from a
+//! separate root. The key ring is read from a key file (`key_file`), the
+//! environment, or an encrypted backup (`backup`).
+//!
+//! Every ciphertext is bound by its associated data to what it is (a PAN or a
+//! named kind of secret), the record it belongs to and the key version that
+//! sealed it: moved to another record or relabelled, it fails to open.
+
+pub mod backup;
+pub mod key_file;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::card::pan::Pan;
+use crate::crypto::{self, CryptoError, SecretKey};
+
+pub use backup::{BackupError, backup, backup_with_params, restore};
+pub use key_file::{ENV_MASTER_KEY, KEY_FILE_NAME, KeyFile, KeyFileError, KeyFileStatus};
+
+/// What can go wrong sealing or opening. No variant carries a key, a PAN or
+/// any plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error(
+        "key version {0} is not in the key ring (retired, or from another key ring): the record cannot be decrypted"
+    )]
+    UnknownKeyVersion(u32),
+    #[error(
+        "decryption failed: the ciphertext was altered, belongs to another record, or carries a wrong key version"
+    )]
+    Decrypt,
+    #[error("the decrypted value is not a card number")]
+    NotAPan,
+    #[error("a record id is needed to seal or open a value")]
+    EmptyRecordId,
+    #[error("the active key version {0} cannot be retired: rotate first")]
+    RetireActive(u32),
+    #[error("a key ring needs at least one data key, and its active version among them")]
+    InvalidKeyRing,
+    #[error("no more key versions: the version number would overflow")]
+    VersionOverflow,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// What a keyed lookup is for. Each purpose has its own key, derived with HKDF
+/// from the ring's lookup root under a fixed label: the labels are part of the
+/// storage format and must never change, or every stored fingerprint and hash
+/// stops matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LookupPurpose {
+    /// Finds a card already bound without decrypting any PAN.
+    PanFingerprint,
+    /// Stores a national ID number as a keyed hash (plus its last 4 in clear).
+    IdNumber,
+    /// Fingerprints an idempotent request's body to detect a changed retry.
+    IdempotencyBody,
+    /// Derives the Payment Account Reference shared by all tokens of one PAN.
+    Par,
+    /// Stores session tokens as keyed hashes, so a database leak yields none.
+    SessionToken,
+    /// Stores API keys as keyed hashes.
+    ApiKey,
+    /// Stores one-time passwords as keyed hashes while they are pending.
+    OtpCode,
+    /// The secret pepper added to payment-password Argon2id hashes.
+    PaymentPasswordPepper,
+}
+
+impl LookupPurpose {
+    pub const ALL: [LookupPurpose; 8] = [
+        LookupPurpose::PanFingerprint,
+        LookupPurpose::IdNumber,
+        LookupPurpose::IdempotencyBody,
+        LookupPurpose::Par,
+        LookupPurpose::SessionToken,
+        LookupPurpose::ApiKey,
+        LookupPurpose::OtpCode,
+        LookupPurpose::PaymentPasswordPepper,
+    ];
+
+    /// The HKDF `info` label. Permanent: see the type's documentation.
+    pub fn label(self) -> &'static str {
+        match self {
+            LookupPurpose::PanFingerprint => "tessera/lookup/v1/pan-fingerprint",
+            LookupPurpose::IdNumber => "tessera/lookup/v1/id-number",
+            LookupPurpose::IdempotencyBody => "tessera/lookup/v1/idempotency-body",
+            LookupPurpose::Par => "tessera/lookup/v1/par",
+            LookupPurpose::SessionToken => "tessera/lookup/v1/session-token",
+            LookupPurpose::ApiKey => "tessera/lookup/v1/api-key",
+            LookupPurpose::OtpCode => "tessera/lookup/v1/otp-code",
+            LookupPurpose::PaymentPasswordPepper => "tessera/lookup/v1/payment-password-pepper",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A key for one lookup purpose. `Debug` names the purpose only.
+#[derive(Clone)]
+pub struct LookupKey {
+    purpose: LookupPurpose,
+    key: SecretKey,
+}
+
+impl LookupKey {
+    pub fn purpose(&self) -> LookupPurpose {
+        self.purpose
+    }
+
+    /// HMAC-SHA256 of `bytes` under this purpose's key.
+    pub fn hash(&self, bytes: &[u8]) -> [u8; 32] {
+        crypto::hmac_sha256(&self.key, &[bytes])
+    }
+
+    /// The key itself, for uses that need raw bytes (the password pepper).
+    pub fn expose_secret(&self) -> &SecretKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for LookupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LookupKey({:?}, <redacted>)", self.purpose)
+    }
+}
+
+/// One data-encryption key and when it was made.
+#[derive(Clone)]
+struct DataKey {
+    key: SecretKey,
+    created_at: DateTime<Utc>,
+}
+
+/// What `tessera keys status` may show about one key version: never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVersionInfo {
+    pub version: u32,
+    pub created_at: DateTime<Utc>,
+    pub active: bool,
+}
+
+/// The keys of the vault: versioned 256-bit data-encryption keys (the active
+/// one seals, every live one opens) and a separate 256-bit root from which the
+/// lookup keys are derived. The lookup root does not rotate: rotating it would
+/// change every stored fingerprint and hash.
+///
+/// All key material is zeroized on drop; `Debug` shows versions only.
+#[derive(Clone)]
+pub struct KeyRing {
+    data_keys: BTreeMap<u32, DataKey>,
+    active: u32,
+    lookup_root: SecretKey,
+    /// Derived once, indexed by `LookupPurpose::index`.
+    lookup_keys: [LookupKey; LookupPurpose::ALL.len()],
+}
+
+impl KeyRing {
+    /// A new ring with data key version 1 and a fresh lookup root.
+    pub fn generate() -> Result<KeyRing, VaultError> {
+        let data_key = DataKey {
+            key: SecretKey::generate()?,
+            created_at: now(),
+        };
+        KeyRing::from_parts(BTreeMap::from([(1, data_key)]), 1, SecretKey::generate()?)
+    }
+
+    fn from_parts(
+        data_keys: BTreeMap<u32, DataKey>,
+        active: u32,
+        lookup_root: SecretKey,
+    ) -> Result<KeyRing, VaultError> {
+        if !data_keys.contains_key(&active) {
+            return Err(VaultError::InvalidKeyRing);
+        }
+        let lookup_keys = LookupPurpose::ALL
+            .iter()
+            .map(|&purpose| {
+                Ok(LookupKey {
+                    purpose,
+                    key: crypto::derive_subkey(&lookup_root, purpose.label())?,
+                })
+            })
+            .collect::<Result<Vec<_>, CryptoError>>()?
+            .try_into()
+            .map_err(|_| VaultError::InvalidKeyRing)?;
+        Ok(KeyRing {
+            data_keys,
+            active,
+            lookup_root,
+            lookup_keys,
+        })
+    }
+
+    /// The version new ciphertexts are sealed under.
+    pub fn active_version(&self) -> u32 {
+        self.active
+    }
+
+    /// Every live version, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.data_keys.keys().copied().collect()
+    }
+
+    pub fn has_version(&self, version: u32) -> bool {
+        self.data_keys.contains_key(&version)
+    }
+
+    /// Versions with their creation times, for status displays.
+    pub fn version_info(&self) -> Vec<KeyVersionInfo> {
+        self.data_keys
+            .iter()
+            .map(|(&version, data_key)| KeyVersionInfo {
+                version,
+                created_at: data_key.created_at,
+                active: version == self.active,
+            })
+            .collect()
+    }
+
+    /// Adds a fresh data key and makes it active; returns its version. Older
+    /// versions stay readable until retired. Save the ring (and take a new
+    /// backup) before sealing anything under the new version.
+    pub fn rotate(&mut self) -> Result<u32, VaultError> {
+        let newest = self.data_keys.keys().next_back().copied().unwrap_or(0);
+        let version = newest.checked_add(1).ok_or(VaultError::VersionOverflow)?;
+        let data_key = DataKey {
+            key: SecretKey::generate()?,
+            created_at: now(),
+        };
+        self.data_keys.insert(version, data_key);
+        self.active = version;
+        Ok(version)
+    }
+
+    /// Removes an old version: whatever it sealed becomes unreadable, which is
+    /// how stale copies (old WAL frames, old backups) are made worthless. Reseal
+    /// live records first.
+    pub fn retire(&mut self, version: u32) -> Result<(), VaultError> {
+        if version == self.active {
+            return Err(VaultError::RetireActive(version));
+        }
+        self.data_keys
+            .remove(&version)
+            .map(|_| ())
+            .ok_or(VaultError::UnknownKeyVersion(version))
+    }
+
+    /// The key for one lookup purpose.
+    pub fn lookup_key(&self, purpose: LookupPurpose) -> &LookupKey {
+        // One entry per purpose, built from `LookupPurpose::ALL` in order.
+        &self.lookup_keys[purpose.index()]
+    }
+
+    /// Seals a card number for the record `record_id` (the card's id) under
+    /// the active key version.
+    pub fn seal(&self, record_id: &str, pan: &Pan) -> Result<SealedPan, VaultError> {
+        self.seal_bytes(PAN_CONTEXT, record_id, pan.expose_digits().as_bytes())
+    }
+
+    /// Opens what [`KeyRing::seal`] sealed for the same record.
+    pub fn open(&self, record_id: &str, sealed: &SealedPan) -> Result<Pan, VaultError> {
+        let plaintext = self.open_bytes(PAN_CONTEXT, record_id, sealed)?;
+        let digits = std::str::from_utf8(&plaintext).map_err(|_| VaultError::NotAPan)?;
+        Pan::parse(digits).map_err(|_| VaultError::NotAPan)
+    }
+
+    /// Seals any secret. `context` names its kind ("otp", "issuer-token"), so
+    /// a value sealed as one kind never opens as another, even for the same
+    /// record; `record_id` is the row it belongs to.
+    pub fn seal_bytes(
+        &self,
+        context: &str,
+        record_id: &str,
+        plaintext: &[u8],
+    ) -> Result<Sealed, VaultError> {
+        if record_id.is_empty() {
+            return Err(VaultError::EmptyRecordId);
+        }
+        let data_key = self
+            .data_keys
+            .get(&self.active)
+            .ok_or(VaultError::UnknownKeyVersion(self.active))?;
+        let aad = associated_data(context, self.active, record_id);
+        let blob = crypto::aes256gcm_seal(&data_key.key, plaintext, &aad)?;
+        Ok(Sealed {
+            key_version: self.active,
+            blob,
+        })
+    }
+
+    /// Opens what [`KeyRing::seal_bytes`] sealed with the same context and
+    /// record id. The plaintext is wiped when dropped.
+    pub fn open_bytes(
+        &self,
+        context: &str,
+        record_id: &str,
+        sealed: &Sealed,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        if record_id.is_empty() {
+            return Err(VaultError::EmptyRecordId);
+        }
+        let data_key = self
+            .data_keys
+            .get(&sealed.key_version)
+            .ok_or(VaultError::UnknownKeyVersion(sealed.key_version))?;
+        let aad = associated_data(context, sealed.key_version, record_id);
+        crypto::aes256gcm_open(&data_key.key, &sealed.blob, &aad).map_err(|error| match error {
+            CryptoError::Open | CryptoError::Truncated => VaultError::Decrypt,
+            other => VaultError::Crypto(other),
+        })
+    }
+
+    /// True when `sealed` is not under the active version, i.e. rotation has
+    /// yet to reach it.
+    pub fn needs_reseal(&self, sealed: &Sealed) -> bool {
+        sealed.key_version != self.active
+    }
+
+    /// Re-encrypts a sealed PAN under the active version (key rotation).
+    pub fn reseal(&self, record_id: &str, sealed: &SealedPan) -> Result<SealedPan, VaultError> {
+        self.reseal_bytes(PAN_CONTEXT, record_id, sealed)
+    }
+
+    /// Re-encrypts any sealed secret under the active version.
+    pub fn reseal_bytes(
+        &self,
+        context: &str,
+        record_id: &str,
+        sealed: &Sealed,
+    ) -> Result<Sealed, VaultError> {
+        let plaintext = self.open_bytes(context, record_id, sealed)?;
+        self.seal_bytes(context, record_id, &plaintext)
+    }
+
+    /// The card's fingerprint: equal for equal PANs under one key ring, so a
+    /// duplicate card is found by index without decrypting anything.
+    pub fn fingerprint(&self, pan: &Pan) -> PanFingerprint {
+        let mac = self
+            .lookup_key(LookupPurpose::PanFingerprint)
+            .hash(pan.expose_digits().as_bytes());
+        PanFingerprint(hex::encode(mac))
+    }
+
+    /// A national ID number's keyed hash. Surrounding spaces are ignored and
+    /// the check character is compared upper-case (`x` and `X` are the same).
+    pub fn id_number_hash(&self, id_number: &str) -> IdNumberHash {
+        let normalised = Zeroizing::new(id_number.trim().to_ascii_uppercase());
+        let mac = self
+            .lookup_key(LookupPurpose::IdNumber)
+            .hash(normalised.as_bytes());
+        IdNumberHash(hex::encode(mac))
+    }
+
+    /// HMAC-SHA256 of `bytes` under the key for `purpose`.
+    pub fn keyed_hash(&self, purpose: LookupPurpose, bytes: &[u8]) -> [u8; 32] {
+        self.lookup_key(purpose).hash(bytes)
+    }
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("versions", &self.versions())
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Key files store times to the second.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+const PAN_CONTEXT: &str = "pan";
+
+/// `"tessera.vault.v1" 0x00 || len(context) u32 || context || version u32 ||
+/// len(record_id) u32 || record_id`, all big-endian: length prefixes keep two
+/// different (context, record) pairs from ever producing the same bytes.
+fn associated_data(context: &str, key_version: u32, record_id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(32 + context.len() + record_id.len());
+    aad.extend_from_slice(b"tessera.vault.v1\0");
+    aad.extend_from_slice(&length_prefix(context));
+    aad.extend_from_slice(context.as_bytes());
+    aad.extend_from_slice(&key_version.to_be_bytes());
+    aad.extend_from_slice(&length_prefix(record_id));
+    aad.extend_from_slice(record_id.as_bytes());
+    aad
+}
+
+fn length_prefix(field: &str) -> [u8; 4] {
+    // Contexts and record ids are short; saturating only matters past 4 GiB.
+    u32::try_from(field.len()).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+/// A sealed secret as stored: the key version that sealed it and `nonce ||
+/// ciphertext || tag`. In JSON the blob is base64.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub key_version: u32,
+    #[serde(with = "base64_bytes")]
+    pub blob: Vec<u8>,
+}
+
+/// A sealed card number. The same shape as any sealed secret; the associated
+/// data keeps it from opening as anything but a PAN.
+pub type SealedPan = Sealed;
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Sealed(key_version: {}, {} bytes)",
+            self.key_version,
+            self.blob.len()
+        )
+    }
+}
+
+/// A PAN's keyed fingerprint: 64 lowercase hex characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PanFingerprint(String);
+
+/// A national ID number's keyed hash: 64 lowercase hex characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdNumberHash(String);
+
+macro_rules! hex_digest_accessors {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Reads a stored value back; `None` unless 64 lowercase hex digits.
+            pub fn from_stored(value: &str) -> Option<$name> {
+                let valid = value.len() == 64
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                valid.then(|| $name(value.to_owned()))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+hex_digest_accessors!(PanFingerprint);
+hex_digest_accessors!(IdNumberHash);
+
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests;
