@@ -216,3 +216,16 @@ fn licences_and_version_carry_the_attribution() {
         "{text}"
     );
 }
+
+#[test]
+fn bins_stats_counts_the_shipped_rows() {
+    let output = tessera(&["bins", "stats"]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert!(text.contains("china_table        2354 rows"), "{text}");
+    assert!(text.contains("global_table     327012 rows"), "{text}");
+    assert!(
+        text.contains("build time") && text.contains("MiB"),
+        "{text}"
+    );
+}

@@ -17,6 +17,8 @@ pub enum BinsCommand {
     /// Look up a card number or a prefix (6 digits or more for the issuer
     /// tables; fewer match the schemes' ranges only).
     Lookup(LookupArgs),
+    /// Build the index and print its tables, rows, build time and memory.
+    Stats(BinsFileArg),
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,7 +58,32 @@ fn load_custom(path: &Path) -> anyhow::Result<BinIndex> {
 pub fn run(command: BinsCommand) -> anyhow::Result<ExitCode> {
     match command {
         BinsCommand::Lookup(args) => lookup(&args),
+        BinsCommand::Stats(bins) => stats(&bins),
     }
+}
+
+fn stats(bins: &BinsFileArg) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let index = bins.load()?;
+    let elapsed = started.elapsed();
+    let stats = index.stats();
+    let mut out = std::io::stdout().lock();
+    for (source, rows) in &stats.tables {
+        writeln!(out, "{:<14} {rows:>8} rows", source.code())?;
+    }
+    writeln!(
+        out,
+        "{:<14} {:>8.1} ms",
+        "build time",
+        elapsed.as_secs_f64() * 1e3
+    )?;
+    writeln!(
+        out,
+        "{:<14} {:>8.1} MiB (heap held by the index, estimated from capacities)",
+        "memory",
+        stats.heap_bytes as f64 / (1024.0 * 1024.0)
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn lookup(args: &LookupArgs) -> anyhow::Result<ExitCode> {
