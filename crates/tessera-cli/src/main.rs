@@ -16,6 +16,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the service: SQLite, generated keys and the sandbox issuer by default.
+    Serve(cmd::serve::ServeArgs),
+    /// Run the service with a demo user, and print the URLs and test cards.
+    Demo(cmd::serve::ServeArgs),
+    /// Operator tasks on the service's own data (API keys).
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCommand),
+    /// Sandbox test cards.
+    #[command(subcommand)]
+    Sandbox(cmd::sandbox::SandboxCommand),
     /// Look up BIN data for a card number or prefix.
     #[command(subcommand)]
     Bins(cmd::bins::BinsCommand),
@@ -33,6 +43,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => cmd::serve::serve(args),
+        Command::Demo(args) => cmd::serve::demo(args),
+        Command::Admin(command) => cmd::admin::run(command),
+        Command::Sandbox(command) => cmd::sandbox::run(command),
         Command::Bins(command) => cmd::bins::run(command),
         Command::CheckCard(args) => cmd::check_card::run(args),
         Command::Emv(args) => cmd::emv::run(args),

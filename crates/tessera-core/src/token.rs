@@ -149,12 +149,12 @@ impl TokenBinRanges {
     }
 
     /// Checks every range against the BIN index at start-up, so a bad config
-    /// fails before the first binding. `is_real_bin` answers whether a 6-digit
-    /// prefix belongs to a real issuer (any BIN row matching a card that
-    /// starts with those digits).
+    /// fails before the first binding. `is_real_bin(prefix)` answers whether
+    /// a real issuer's BIN row overlaps `prefix` (the row starts with it, or
+    /// it starts with the row): `BinIndex::is_issued_prefix`.
     pub fn check(&self, is_real_bin: impl Fn(&str) -> bool) -> Result<(), TokenError> {
         for (brand, range) in self.all() {
-            if is_real_bin(range.first6()) {
+            if is_real_bin(range.prefix()) {
                 return Err(TokenError::RangeIsRealBin {
                     brand: brand.to_owned(),
                     prefix: range.prefix().to_owned(),
@@ -225,7 +225,8 @@ impl fmt::Display for TokenPan {
 }
 
 /// Draws a token PAN for `card`: the card's length, starting with the brand's
-/// token range, random middle digits from the OS CSPRNG (uniform, no modulo
+/// token range (refused if `is_real_bin`, as in [`TokenBinRanges::check`], says
+/// a real BIN overlaps it), random middle digits from the OS CSPRNG (uniform, no modulo
 /// bias), a correct Luhn check digit, and never equal to the card. The store
 /// must still enforce uniqueness across tokens (a unique index), and retry on
 /// a collision.
@@ -236,7 +237,7 @@ pub fn issue_token_pan(
     is_real_bin: impl Fn(&str) -> bool,
 ) -> Result<TokenPan, TokenError> {
     let range = ranges.for_brand(brand);
-    if is_real_bin(range.first6()) {
+    if is_real_bin(range.prefix()) {
         return Err(TokenError::RangeIsRealBin {
             brand: brand.code().to_owned(),
             prefix: range.prefix().to_owned(),

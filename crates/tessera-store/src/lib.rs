@@ -52,6 +52,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for readiness.
     async fn ping(&self) -> StoreResult<()>;
+    /// The durability setting of every pooled connection, as `name=value`
+    /// (`synchronous=2` is SQLite's FULL): tests hold every one to it.
+    async fn durability(&self) -> StoreResult<Vec<String>> {
+        Ok(Vec::new())
+    }
 
     // Users, sessions, API keys.
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;

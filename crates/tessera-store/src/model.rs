@@ -82,10 +82,15 @@ pub struct NewCard {
 pub enum Reserve {
     Reserved,
     /// The user already has this card bound (or waiting for its OTP).
-    AlreadyBound { card_id: String, status: String },
+    AlreadyBound {
+        card_id: String,
+        status: String,
+    },
     /// The same card is being bound by another request right now.
     InProgress,
-    LimitReached { live_cards: u32 },
+    LimitReached {
+        live_cards: u32,
+    },
 }
 
 /// The token issued for a card.
@@ -222,8 +227,9 @@ pub struct AttemptFilter {
     pub user_id: Option<String>,
     pub trace_id: Option<String>,
     pub since: Option<i64>,
-    /// Only attempts strictly older than this (for paging backwards).
-    pub before: Option<i64>,
+    /// Only attempts after this one in the listing order (newest first):
+    /// its (created_at, trace_id), the cursor of the previous page.
+    pub before: Option<(i64, String)>,
     pub limit: u32,
 }
 

@@ -1,13 +1,182 @@
-//! `tessera keys` (to be written).
+//! `tessera keys`: back up the vault's key file under a passphrase, restore it,
+//! and show its state. Nothing here ever prints key material.
 
+use std::fs;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use tessera_core::vault::key_file::{self, unix_mode};
+use tessera_core::vault::{self, KeyFile, KeyRing};
+use zeroize::Zeroizing;
+
+/// Scripts pass the backup passphrase in this variable instead of a prompt.
+pub const ENV_BACKUP_PASSPHRASE: &str = "TESSERA_BACKUP_PASSPHRASE";
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeysCommand {
-    /// Write an encrypted copy of the key file.
-    Backup,
+    /// Write an encrypted copy of the key file (Argon2id + AES-256-GCM).
+    Backup(BackupArgs),
+    /// Restore the key file from an encrypted backup.
+    Restore(RestoreArgs),
+    /// Show the key file's path, mode and key versions (never key material).
+    Status(DataDirArg),
 }
 
-pub fn run(_command: KeysCommand) -> anyhow::Result<ExitCode> {
+#[derive(Debug, clap::Args)]
+pub struct DataDirArg {
+    /// The data directory holding `tessera.keys`.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "./tessera-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// Where to write the backup; must not exist yet.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub dir: DataDirArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The backup file written by `tessera keys backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Replace an existing key file. Whatever it alone could decrypt is lost.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub dir: DataDirArg,
+}
+
+pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KeysCommand::Backup(args) => backup(&args),
+        KeysCommand::Restore(args) => restore(&args),
+        KeysCommand::Status(args) => status(&args.data_dir),
+    }
+}
+
+fn backup(args: &BackupArgs) -> anyhow::Result<ExitCode> {
+    let file = KeyFile::in_dir(&args.dir.data_dir);
+    if !file.exists() {
+        bail!(
+            "no key file at {}: nothing to back up (use --data-dir or TESSERA_DATA_DIR)",
+            file.path().display()
+        );
+    }
+    let ring = file.load()?;
+    if args.out.exists() {
+        bail!(
+            "{} already exists; refusing to overwrite it. Choose another --out.",
+            args.out.display()
+        );
+    }
+    let passphrase = passphrase(true)?;
+    let bytes = vault::backup(&ring, &passphrase)?;
+    key_file::write_new_private_file(&args.out, &bytes)
+        .and_then(|()| key_file::sync_parent_dir(&args.out))
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "Wrote an encrypted backup of {} (key versions {}, active {}) to {} (mode 0600).",
+        file.path().display(),
+        list(&ring.versions()),
+        ring.active_version(),
+        args.out.display()
+    );
+    println!(
+        "Keep it, and its passphrase, apart from the data directory: without the key file every stored card is unreadable."
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+fn restore(args: &RestoreArgs) -> anyhow::Result<ExitCode> {
+    let file = KeyFile::in_dir(&args.dir.data_dir);
+    if file.exists() && !args.force {
+        bail!(
+            "key file {} already exists; refusing to overwrite it. Back it up first, then pass --force to replace it.",
+            file.path().display()
+        );
+    }
+    let bytes = fs::read(&args.from)
+        .with_context(|| format!("cannot read backup {}", args.from.display()))?;
+    let passphrase = passphrase(false)?;
+    let ring = vault::restore(&bytes, &passphrase)
+        .with_context(|| format!("cannot restore from {}", args.from.display()))?;
+    key_file::create_private_dir(&args.dir.data_dir)
+        .with_context(|| format!("cannot create {}", args.dir.data_dir.display()))?;
+    if file.exists() {
+        file.replace(&ring)?;
+    } else {
+        file.create(&ring)?;
+    }
+    println!(
+        "Restored {} (key versions {}, active {}, mode 0600).",
+        file.path().display(),
+        list(&ring.versions()),
+        ring.active_version()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let file = KeyFile::in_dir(data_dir);
+    let metadata = match fs::metadata(file.path()) {
+        Ok(metadata) => metadata,
+        Err(error) => bail!("no key file at {}: {error}", file.path().display()),
+    };
+    println!("key file:       {}", file.path().display());
+    if let Some(mode) = unix_mode(&metadata) {
+        let verdict = if mode & 0o077 == 0 {
+            "ok"
+        } else {
+            "too open: run chmod 600"
+        };
+        println!("mode:           {mode:04o} ({verdict})");
+    }
+    let ring: KeyRing = file.load()?;
+    println!("active version: {}", ring.active_version());
+    println!("versions:");
+    for info in ring.version_info() {
+        println!(
+            "  {:>4}  created {}{}",
+            info.version,
+            info.created_at.to_rfc3339(),
+            if info.active { "  (active)" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The passphrase from `TESSERA_BACKUP_PASSPHRASE`, else from the terminal
+/// (twice when choosing a new one).
+fn passphrase(confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(value) = std::env::var_os(ENV_BACKUP_PASSPHRASE) {
+        let value = value
+            .into_string()
+            .map_err(|_| anyhow::anyhow!("{ENV_BACKUP_PASSPHRASE} is not valid UTF-8"))?;
+        return Ok(Zeroizing::new(value));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the passphrase: set {ENV_BACKUP_PASSPHRASE}");
+    }
+    let first = Zeroizing::new(rpassword::prompt_password("Backup passphrase: ")?);
+    if confirm {
+        let second = Zeroizing::new(rpassword::prompt_password("Same passphrase again: ")?);
+        if *first != *second {
+            bail!("the two passphrases differ; nothing was written");
+        }
+    }
+    Ok(first)
+}
+
+fn list(versions: &[u32]) -> String {
+    versions
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -47,9 +47,9 @@ fn overlaps_real_bin(prefix: &str) -> bool {
     (1..=prefix.len()).any(|n| rows.contains(&prefix[..n])) || starts.contains(prefix)
 }
 
-/// The predicate the BIN index will offer, built from the raw rows.
-fn is_real_bin(first6: &str) -> bool {
-    overlaps_real_bin(first6)
+/// The predicate `BinIndex::is_issued_prefix` offers, built from the raw rows.
+fn is_real_bin(prefix: &str) -> bool {
+    overlaps_real_bin(prefix)
 }
 
 /// `(brand, prefix_start, prefix_end)` from card_schemes.csv.
@@ -86,6 +86,16 @@ fn default_ranges_overlap_no_row_of_the_shipped_bin_tables() {
         );
     }
     ranges.check(is_real_bin).unwrap();
+}
+
+#[test]
+fn default_ranges_pass_the_shipped_bin_index() {
+    let index = crate::bins::BinIndex::builtin().unwrap();
+    TokenBinRanges::default()
+        .check(|prefix| index.is_issued_prefix(prefix))
+        .unwrap();
+    let real: TokenBinRanges = serde_json::from_str(r#"{"unionpay": "62220200"}"#).unwrap();
+    assert!(real.check(|prefix| index.is_issued_prefix(prefix)).is_err());
 }
 
 #[test]

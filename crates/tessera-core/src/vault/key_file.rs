@@ -365,7 +365,7 @@ impl KeyFile {
 /// Creates `path` (which must not exist) with mode 0600, writes and syncs it.
 /// A partly written file is removed, so a failed write never leaves a file
 /// that the next start would call corrupt.
-pub(crate) fn write_new_private_file(path: &Path, content: &[u8]) -> io::Result<()> {
+pub fn write_new_private_file(path: &Path, content: &[u8]) -> io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -384,7 +384,7 @@ pub(crate) fn write_new_private_file(path: &Path, content: &[u8]) -> io::Result<
 }
 
 /// Makes a rename or a new file in `path`'s directory durable.
-pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
+pub fn sync_parent_dir(path: &Path) -> io::Result<()> {
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -399,7 +399,7 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
 }
 
 /// Creates the data directory (mode 0700 on Unix) if it does not exist.
-pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

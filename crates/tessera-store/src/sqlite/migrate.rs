@@ -29,7 +29,9 @@ pub async fn run(pool: &SqlitePool) -> StoreResult<()> {
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
         let mut tx = pool.begin().await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO schema_migrations (version) VALUES (?)")
             .bind(version)
             .execute(&mut *tx)

@@ -270,6 +270,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn durability(&self) -> StoreResult<Vec<String>> {
+        Ok(self
+            .synchronous_levels()
+            .await?
+            .into_iter()
+            .map(|level| format!("synchronous={level}"))
+            .collect())
+    }
+
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let result = sqlx::query(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
@@ -431,11 +440,13 @@ impl Store for SqliteStore {
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
         let mut tx = self.writer.begin().await?;
         // Reservations left by a crashed node free their slot after a while.
-        sqlx::query("DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?")
-            .bind(&card.user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?",
+        )
+        .bind(&card.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let expired: Vec<String> = sqlx::query_scalar(
             "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
              WHERE c.user_id = ? AND c.status = 'pending_verification' AND o.expires_at <= ?",
@@ -810,11 +821,18 @@ impl Store for SqliteStore {
         if let Some(since) = filter.since {
             query.push(" AND created_at >= ").push_bind(since);
         }
-        if let Some(before) = filter.before {
-            query.push(" AND created_at < ").push_bind(before);
+        if let Some((created_at, trace_id)) = &filter.before {
+            query
+                .push(" AND (created_at < ")
+                .push_bind(*created_at)
+                .push(" OR (created_at = ")
+                .push_bind(*created_at)
+                .push(" AND trace_id < ")
+                .push_bind(trace_id.clone())
+                .push("))");
         }
         query
-            .push(" ORDER BY created_at DESC, trace_id LIMIT ")
+            .push(" ORDER BY created_at DESC, trace_id DESC LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));
         let rows = query.build().fetch_all(&self.readers).await?;
         rows.iter().map(attempt_from_row).collect()

@@ -1,0 +1,187 @@
+//! `tessera serve` and `tessera demo`: run the service on its embedded
+//! default (SQLite, generated keys, sandbox issuer) under one data directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tessera_core::bins::BinIndex;
+use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_server::{AppState, Config, Overrides};
+
+/// Settings shared by every command that opens the service's own data.
+#[derive(Debug, clap::Args)]
+pub struct ServiceArgs {
+    /// A TOML file with settings (see the README's Configuration section).
+    #[arg(long, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the database and the key file live [default: ./tessera-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://... to share one database between nodes.
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Cards one user may hold at once [default: 5].
+    #[arg(long)]
+    pub card_limit: Option<u32>,
+    /// Log format: human or json [default: human].
+    #[arg(long)]
+    pub log_format: Option<String>,
+}
+
+impl ServeArgs {
+    fn load(&self) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            data_dir: self.service.data_dir.clone(),
+            listen: self.listen.clone(),
+            database_url: self.service.database_url.clone(),
+            card_limit: self.card_limit,
+            log_format: self.log_format.clone(),
+        };
+        Config::load(self.service.config.as_deref(), &overrides).map_err(anyhow::Error::msg)
+    }
+}
+
+impl ServiceArgs {
+    pub fn load(&self) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Overrides::default()
+        };
+        Config::load(self.config.as_deref(), &overrides).map_err(anyhow::Error::msg)
+    }
+}
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Opens the service's state and says what a first start must say.
+pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    let opened = tessera_server::open(config).await?;
+    if let Some(path) = &opened.created_keys {
+        eprintln!(
+            "A new vault key file was created at {}.\n\
+             It is the vault: without it every stored card is unreadable. Back it up now with\n  \
+             tessera keys backup --out tessera-keys.backup --data-dir {}",
+            path.display(),
+            opened.state.config.data_dir.display()
+        );
+    }
+    Ok(opened.state)
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.load()?;
+    tessera_server::init_tracing(&config.log_format);
+    runtime()?.block_on(async {
+        let state = open(config).await?;
+        let server = tessera_server::start(state).await?;
+        println!("tessera listening on http://{}", server.addr);
+        server.wait().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The demo user's sign-in.
+pub const DEMO_PHONE: &str = "13800138000";
+pub const DEMO_PASSWORD: &str = "demo-1234";
+pub const DEMO_NAME: &str = "张三";
+pub const DEMO_ID_NUMBER: &str = "11010519491231002X";
+
+pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.load()?;
+    tessera_server::init_tracing(&config.log_format);
+    runtime()?.block_on(async {
+        let state = open(config).await?;
+        let server = tessera_server::start(state.clone()).await?;
+        let base = format!("http://{}", server.addr);
+        let operator_key = tessera_server::create_api_key(&state, "operator", "demo").await?;
+        let created = demo_user(&state).await?;
+        println!("tessera demo listening on {base}");
+        println!();
+        println!("  API            {base}/v1");
+        println!("  OpenAPI        {base}/openapi.json");
+        println!("  health         {base}/healthz");
+        println!(
+            "  demo user      phone {DEMO_PHONE}, password {DEMO_PASSWORD}, real name {DEMO_NAME}{}",
+            if created { "" } else { " (already existed)" }
+        );
+        println!("  operator key   {operator_key}");
+        println!();
+        println!("Sign in:");
+        println!(
+            "  curl -s -X POST {base}/v1/sessions -H 'content-type: application/json' \\\n    -d '{{\"phone\":\"{DEMO_PHONE}\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+        );
+        println!();
+        println!("Sandbox test cards (holder name {DEMO_NAME}; new numbers: tessera sandbox card --bin BIN --outcome NAME):");
+        print_card_table(&state.bins)?;
+        println!();
+        println!("OTP codes arrive on the sandbox phone: GET {base}/v1/sandbox/sms?phone={DEMO_PHONE}");
+        server.wait().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn demo_user(state: &AppState) -> anyhow::Result<bool> {
+    if state.store.user_by_phone(DEMO_PHONE).await?.is_some() {
+        return Ok(false);
+    }
+    let request = tessera_server::views::CreateUserRequest {
+        phone: DEMO_PHONE.to_owned(),
+        real_name: DEMO_NAME.to_owned(),
+        id_number: DEMO_ID_NUMBER.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+    };
+    tessera_server::routes::users::sign_up(state, &request, chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("could not create the demo user: {}", e.0))?;
+    Ok(true)
+}
+
+/// The debit card BIN and the credit card BIN the demo table uses.
+const DEMO_DEBIT_BIN: &str = "622848";
+const DEMO_CREDIT_BIN: &str = "622575";
+
+pub fn print_card_table(bins: &BinIndex) -> anyhow::Result<()> {
+    let debit_len = card_length(bins, DEMO_DEBIT_BIN);
+    println!("  {:<18} {:<22} what happens", "outcome", "card number");
+    for outcome in Outcome::ALL {
+        let number =
+            sandbox::card_number(DEMO_DEBIT_BIN, debit_len, outcome).map_err(anyhow::Error::msg)?;
+        println!(
+            "  {:<18} {:<22} {}",
+            outcome.name(),
+            number,
+            outcome.description()
+        );
+    }
+    let credit_len = card_length(bins, DEMO_CREDIT_BIN);
+    let credit = sandbox::card_number(DEMO_CREDIT_BIN, credit_len, Outcome::Approve)
+        .map_err(anyhow::Error::msg)?;
+    println!(
+        "  {:<18} {:<22} a credit card: needs expiry (any future MM/YY) and a 3-digit CVC",
+        "approve (credit)", credit
+    );
+    Ok(())
+}
+
+/// The length the BIN table gives for a prefix, 16 when it says nothing.
+pub fn card_length(bins: &BinIndex, prefix: &str) -> usize {
+    bins.lookup(prefix)
+        .and_then(|record| record.pan_lengths.first().copied())
+        .map_or(16, usize::from)
+}

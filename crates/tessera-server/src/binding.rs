@@ -1,0 +1,574 @@
+//! Binding a card, in DESIGN.md's order, each step failing with its own code:
+//! fields -> maintenance -> BIN and support policy -> real name -> duplicate
+//! -> card limit -> issuer -> vault and token -> record. Every attempt, bound
+//! or refused, is recorded with its trace id, masked PAN, BIN data, device,
+//! outcome, cause and latency, so that no failure is ever a mystery.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tessera_core::bins::{BinRecord, Brand};
+use tessera_core::card::cvc::Cvc;
+use tessera_core::card::expiry::{Expiry, wallet_today};
+use tessera_core::card::holder_name::{HolderName, names_match};
+use tessera_core::card::pan::Pan;
+use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::identity::phone::PhoneNumber;
+use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
+use tessera_core::vault::LookupPurpose;
+use tessera_store::{
+    AttemptRecord, BindingCompletion, CardRecord, NewCard, NewOtpChallenge, NewToken, OtpOutcome,
+    Reserve, UserRecord,
+};
+
+use crate::error::ApiError;
+use crate::issuer::{BindingVerification, IssuerAnswer};
+use crate::maintenance;
+use crate::state::{AppState, millis};
+use crate::views::{BindCardRequest, CardView};
+
+/// A reservation outlives a slow issuer by this much before another request
+/// may take its slot (a node that crashed mid-binding leaves one behind).
+const RESERVATION_MS: i64 = 2 * 60 * 1000;
+
+/// The result of a binding: bound (201) or waiting for its SMS code (202).
+#[derive(Debug)]
+pub enum Bound {
+    Active(CardView),
+    PendingOtp(CardView),
+}
+
+/// What a binding learned along the way, for its attempt record.
+#[derive(Debug, Default)]
+struct Evidence {
+    card_id: Option<String>,
+    masked_pan: Option<String>,
+    first6: Option<String>,
+    last4: Option<String>,
+    bin: Option<BinRecord>,
+    issuer_response: Option<String>,
+}
+
+pub async fn bind_card(
+    state: &AppState,
+    user: &UserRecord,
+    request: &BindCardRequest,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Bound, ApiError> {
+    let started = Instant::now();
+    let mut evidence = Evidence::default();
+    let result = bind_steps(state, user, request, now, &mut evidence).await;
+    let mut attempt = AttemptRecord {
+        trace_id: trace_id.to_owned(),
+        user_id: user.id.clone(),
+        card_id: evidence.card_id.clone(),
+        masked_pan: evidence.masked_pan.clone(),
+        first6: evidence.first6.clone(),
+        last4: evidence.last4.clone(),
+        device: request
+            .device
+            .as_ref()
+            .and_then(|d| serde_json::to_string(d).ok()),
+        issuer_response: evidence.issuer_response.clone(),
+        latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        created_at: millis(now),
+        ..AttemptRecord::default()
+    };
+    if let Some(bin) = &evidence.bin {
+        attempt.brand = Some(bin.brand.code().to_owned());
+        attempt.issuer_code = bin.issuer_code.clone();
+        attempt.issuer_name = bin
+            .issuer_name_zh
+            .clone()
+            .or_else(|| bin.issuer_name_en.clone());
+        attempt.card_type = bin.card_type.map(|t| t.code().to_owned());
+        attempt.country = bin.country.clone();
+    }
+    match &result {
+        Ok(Bound::Active(_)) => attempt.outcome = "success".to_owned(),
+        Ok(Bound::PendingOtp(_)) => attempt.outcome = "pending_verification".to_owned(),
+        Err(ApiError(error)) => {
+            attempt.outcome = "error".to_owned();
+            attempt.error_code = Some(error.code.as_str().to_owned());
+            attempt.cause = Some(error.code.cause().as_str().to_owned());
+            attempt.error_param = error.param.as_ref().map(|p| p.to_string());
+            attempt.error_reason = error
+                .not_supported
+                .as_ref()
+                .map(|n| n.reason.as_str().to_owned())
+                .or_else(|| error.decline_code.map(|d| d.as_str().to_owned()));
+        }
+    }
+    if let Err(error) = state.store.record_attempt(&attempt).await {
+        // The answer to the person matters more than the record; the log
+        // keeps the trace id so the gap can be found.
+        tracing::error!(trace_id, error = %error, "could not record the binding attempt");
+    }
+    tracing::info!(
+        trace_id,
+        outcome = %attempt.outcome,
+        code = attempt.error_code.as_deref().unwrap_or(""),
+        card = attempt.masked_pan.as_deref().unwrap_or(""),
+        latency_ms = attempt.latency_ms,
+        "card binding"
+    );
+    result
+}
+
+/// The checks a card's own fields must pass, before anything else is asked.
+struct CheckedFields {
+    pan: Pan,
+    bin: Option<BinRecord>,
+    expiry: Option<Expiry>,
+    cvc: Option<Cvc>,
+    holder_name: HolderName,
+}
+
+fn check_fields(
+    state: &AppState,
+    request: &BindCardRequest,
+    now: DateTime<Utc>,
+) -> Result<CheckedFields, DomainError> {
+    let pan = Pan::parse(&request.number)?;
+    let bin = state.bins.lookup_pan(&pan);
+    let brand = bin
+        .as_ref()
+        .map_or_else(|| Brand::Other("unknown".to_owned()), |b| b.brand.clone());
+    let today = wallet_today(now, state.time_zone);
+    let expiry = match (&request.expiry_month, &request.expiry_year) {
+        (Some(month), Some(year)) => Some(Expiry::parse_parts(
+            &month.as_text(),
+            &year.as_text(),
+            today,
+        )?),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(DomainError::new(ErrorCode::InvalidExpiryMonth).with_param("expiry_month"));
+        }
+        (Some(_), None) => {
+            return Err(DomainError::new(ErrorCode::InvalidExpiryYear).with_param("expiry_year"));
+        }
+    };
+    let cvc = request
+        .cvc
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| Cvc::parse(c.trim(), &brand))
+        .transpose()?;
+    let holder_name = HolderName::parse(&request.holder_name)?;
+    Ok(CheckedFields {
+        pan,
+        bin,
+        expiry,
+        cvc,
+        holder_name,
+    })
+}
+
+async fn bind_steps(
+    state: &AppState,
+    user: &UserRecord,
+    request: &BindCardRequest,
+    now: DateTime<Utc>,
+    evidence: &mut Evidence,
+) -> Result<Bound, ApiError> {
+    // 1. The card's own fields.
+    let fields = check_fields(state, request, now)?;
+    evidence.masked_pan = Some(fields.pan.masked());
+    evidence.first6 = Some(fields.pan.first6().to_owned());
+    evidence.last4 = Some(fields.pan.last4().to_owned());
+    evidence.bin = fields.bin.clone();
+    let bank_phone = match request.bank_phone.as_deref() {
+        Some(phone) if !phone.trim().is_empty() => {
+            PhoneNumber::parse(phone).map_err(|e| e.with_param("bank_phone"))?
+        }
+        _ => PhoneNumber::parse(&user.phone)?,
+    };
+
+    // 2. Maintenance.
+    maintenance::refuse_if_on(state, now).await?;
+
+    // 3. BIN and support policy; expiry and CVC are required for credit cards.
+    state.config.policy.check(fields.bin.as_ref())?;
+    let bin = fields
+        .bin
+        .clone()
+        .ok_or_else(|| DomainError::new(ErrorCode::InternalError))?;
+    if bin.card_type.is_some_and(|t| t.requires_expiry_and_cvc()) {
+        if fields.expiry.is_none() {
+            return Err(DomainError::new(ErrorCode::InvalidExpiryMonth)
+                .with_param("expiry_month")
+                .into());
+        }
+        if fields.cvc.is_none() {
+            return Err(DomainError::new(ErrorCode::InvalidCvc)
+                .with_param("cvc")
+                .into());
+        }
+    }
+
+    // 4. The holder must be the wallet's verified real name.
+    let real_name = HolderName::parse(&user.real_name)?;
+    if !names_match(&fields.holder_name, &real_name) {
+        return Err(DomainError::new(ErrorCode::NameMismatch)
+            .with_param("holder_name")
+            .into());
+    }
+
+    // 5. Duplicate and card limit, enforced by the store in one transaction.
+    let fingerprint = state.keys.fingerprint(&fields.pan);
+    let bin_controller = BinControllerId::new(&state.config.par_bin_controller_id)
+        .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let par = Par::derive(&state.keys, &bin_controller, &fields.pan);
+    let card_id = crate::ids::card_id();
+    let new_card = NewCard {
+        id: card_id.clone(),
+        user_id: user.id.clone(),
+        pan_fingerprint: fingerprint.as_str().to_owned(),
+        first6: fields.pan.first6().to_owned(),
+        last4: fields.pan.last4().to_owned(),
+        pan_length: u8::try_from(fields.pan.len()).unwrap_or(u8::MAX),
+        brand: bin.brand.code().to_owned(),
+        issuer_code: bin.issuer_code.clone(),
+        issuer_name_zh: bin.issuer_display_zh().map(str::to_owned),
+        issuer_name_en: bin.issuer_display_en().map(str::to_owned),
+        card_type: bin.card_type.map(|t| t.code().to_owned()),
+        country: bin.country.clone(),
+        expiry_month: fields.expiry.map(|e| e.month()),
+        expiry_year: fields.expiry.map(|e| e.year()),
+        holder_name: fields.holder_name.as_str().to_owned(),
+        par: par.as_str().to_owned(),
+        bank_phone_masked: Some(bank_phone.masked()),
+        reserved_until: millis(now) + RESERVATION_MS,
+        created_at: millis(now),
+    };
+    match state
+        .store
+        .reserve_card(&new_card, state.config.card_limit, millis(now))
+        .await?
+    {
+        Reserve::Reserved => {}
+        Reserve::AlreadyBound { card_id, status } => {
+            evidence.card_id = Some(card_id);
+            let code = if status == "pending_verification" {
+                ErrorCode::OtpRequired
+            } else {
+                ErrorCode::CardAlreadyBound
+            };
+            return Err(DomainError::new(code).with_param("number").into());
+        }
+        Reserve::InProgress => {
+            return Err(DomainError::new(ErrorCode::RequestInProgress)
+                .with_retry_after(2)
+                .into());
+        }
+        Reserve::LimitReached { .. } => {
+            return Err(DomainError::new(ErrorCode::CardLimitReached).into());
+        }
+    }
+    evidence.card_id = Some(card_id.clone());
+
+    // 6. The issuer. Whatever happens from here, a failure frees the slot.
+    let outcome = issue_and_store(
+        state,
+        user,
+        request,
+        &fields,
+        &bin,
+        &bank_phone,
+        &card_id,
+        now,
+        evidence,
+    )
+    .await;
+    if outcome.is_err()
+        && let Err(error) = state.store.release_card(&card_id).await
+    {
+        tracing::error!(card_id, error = %error, "could not release a card reservation");
+    }
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn issue_and_store(
+    state: &AppState,
+    user: &UserRecord,
+    request: &BindCardRequest,
+    fields: &CheckedFields,
+    bin: &BinRecord,
+    bank_phone: &PhoneNumber,
+    card_id: &str,
+    now: DateTime<Utc>,
+    evidence: &mut Evidence,
+) -> Result<Bound, ApiError> {
+    let user_phone = PhoneNumber::parse(&user.phone)?;
+    let verification = BindingVerification {
+        pan: &fields.pan,
+        holder_name: fields.holder_name.as_str(),
+        id_number_hash: &user.id_number_hash,
+        bank_phone,
+        user_phone: &user_phone,
+        expiry: fields.expiry.as_ref(),
+        cvc: fields.cvc.as_ref(),
+        issuer_code: bin.issuer_code.as_deref(),
+    };
+    let timeout = Duration::from_secs(state.config.issuer_timeout_secs);
+    let answer = tokio::time::timeout(timeout, state.issuer.verify_binding(&verification))
+        .await
+        .unwrap_or(IssuerAnswer::Unavailable);
+    evidence.issuer_response = Some(answer.label());
+    let step_up = match answer {
+        IssuerAnswer::Approved => false,
+        IssuerAnswer::StepUp => true,
+        IssuerAnswer::Refused(error) => return Err(error.into()),
+        IssuerAnswer::Unavailable => {
+            return Err(DomainError::new(ErrorCode::IssuerUnavailable)
+                .with_retry_after(state.config.issuer_retry_after_secs)
+                .into());
+        }
+    };
+
+    // 7. Vault and token.
+    let sealed_pan = state
+        .keys
+        .seal(card_id, &fields.pan)
+        .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let bins = state.bins.clone();
+    let token_pan = issue_token_pan(
+        &fields.pan,
+        &bin.brand,
+        &state.config.token_bin_ranges,
+        |prefix| bins.is_issued_prefix(prefix),
+    )
+    .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let token_ref = TokenRef::generate().map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let sealed_token = state
+        .keys
+        .seal_bytes(
+            "token_pan",
+            token_ref.as_str(),
+            token_pan.expose_digits().as_bytes(),
+        )
+        .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    // A debit card bound without its expiry gets the longest token life.
+    let (card_month, card_year) = fields
+        .expiry
+        .map_or((12, 2099), |e| (u32::from(e.month()), i32::from(e.year())));
+    let (token_month, token_year) =
+        token_expiry(card_month, card_year, wallet_today(now, state.time_zone));
+    let otp = if step_up {
+        Some(send_otp(state, card_id, bank_phone, now).await?)
+    } else {
+        None
+    };
+    let completion = BindingCompletion {
+        card_id: card_id.to_owned(),
+        user_id: user.id.clone(),
+        pan_key_version: sealed_pan.key_version,
+        pan_ciphertext: sealed_pan.blob.clone(),
+        token: NewToken {
+            token_ref: token_ref.as_str().to_owned(),
+            key_version: sealed_token.key_version,
+            token_pan_ciphertext: sealed_token.blob.clone(),
+            token_first6: token_pan.first6().to_owned(),
+            token_last4: token_pan.last4().to_owned(),
+            expiry_month: u8::try_from(token_month).unwrap_or(12),
+            expiry_year: u16::try_from(token_year).unwrap_or(2099),
+            status: if step_up { "inactive" } else { "active" }.to_owned(),
+            requestor_id: state.config.token_requestor_id.clone(),
+            device_id: request.device.as_ref().and_then(|d| d.id.clone()),
+        },
+        status: if step_up {
+            "pending_verification"
+        } else {
+            "active"
+        }
+        .to_owned(),
+        otp,
+        now: millis(now),
+    };
+    if !state.store.complete_binding(&completion).await? {
+        // The reservation expired while the issuer took its time.
+        return Err(DomainError::new(ErrorCode::IssuerUnavailable)
+            .with_retry_after(state.config.issuer_retry_after_secs)
+            .into());
+    }
+    let card = load_card(state, &user.id, card_id).await?;
+    Ok(if step_up {
+        Bound::PendingOtp(CardView::from_record(&card))
+    } else {
+        Bound::Active(CardView::from_record(&card))
+    })
+}
+
+async fn load_card(state: &AppState, user_id: &str, card_id: &str) -> Result<CardRecord, ApiError> {
+    state
+        .store
+        .card(user_id, card_id)
+        .await?
+        .ok_or_else(|| DomainError::new(ErrorCode::InternalError).into())
+}
+
+/// Makes a 6-digit code, keeps only its keyed hash, and sends it to the
+/// phone the bank has on file (the sandbox phone, in sandbox mode).
+async fn send_otp(
+    state: &AppState,
+    card_id: &str,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<NewOtpChallenge, ApiError> {
+    let mut digits = [0u8; 6];
+    tessera_core::crypto::random_digits(&mut digits)
+        .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let code: String = digits.iter().map(|d| char::from(*d)).collect();
+    let code = zeroize::Zeroizing::new(code);
+    let expires_at = millis(now) + i64::try_from(state.config.otp_ttl_secs).unwrap_or(300) * 1000;
+    if state.config.sandbox {
+        let body = format!(
+            "【Tessera沙箱银行】验证码 {}，用于绑定尾号卡片，5分钟内有效。Sandbox bank: your code is {}.",
+            code.as_str(),
+            code.as_str()
+        );
+        state
+            .store
+            .push_sandbox_sms(phone.expose(), &body, millis(now))
+            .await?;
+    }
+    Ok(NewOtpChallenge {
+        code_hash: otp_hash(state, card_id, &code),
+        sent_to_masked: phone.masked(),
+        expires_at,
+    })
+}
+
+fn otp_hash(state: &AppState, card_id: &str, code: &str) -> String {
+    // The card id goes into the hash so one code can't verify another card.
+    let input = format!("{card_id}:{code}");
+    hex::encode(
+        state
+            .keys
+            .keyed_hash(LookupPurpose::OtpCode, input.as_bytes()),
+    )
+}
+
+/// `POST /v1/cards/{id}/verify`: checks the SMS code of a pending card.
+pub async fn verify_card(
+    state: &AppState,
+    user: &UserRecord,
+    card_id: &str,
+    otp: &str,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) -> Result<CardView, ApiError> {
+    let started = Instant::now();
+    let card = state
+        .store
+        .card(&user.id, card_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    let result = verify_steps(state, &card, otp, now).await;
+    let attempt = AttemptRecord {
+        trace_id: trace_id.to_owned(),
+        user_id: user.id.clone(),
+        card_id: Some(card.id.clone()),
+        masked_pan: Some(format!(
+            "{}{}{}",
+            card.first6,
+            "*".repeat(usize::from(card.pan_length).saturating_sub(10)),
+            card.last4
+        )),
+        first6: Some(card.first6.clone()),
+        last4: Some(card.last4.clone()),
+        brand: Some(card.brand.clone()),
+        issuer_code: card.issuer_code.clone(),
+        issuer_name: card.issuer_name_zh.clone().or(card.issuer_name_en.clone()),
+        card_type: card.card_type.clone(),
+        country: card.country.clone(),
+        outcome: match &result {
+            Ok(_) => "verified".to_owned(),
+            Err(_) => "error".to_owned(),
+        },
+        error_code: result.as_ref().err().map(|e| e.0.code.as_str().to_owned()),
+        cause: result
+            .as_ref()
+            .err()
+            .map(|e| e.0.code.cause().as_str().to_owned()),
+        error_param: result
+            .as_ref()
+            .err()
+            .and_then(|e| e.0.param.as_ref().map(|p| p.to_string())),
+        issuer_response: Some("otp".to_owned()),
+        latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        created_at: millis(now),
+        ..AttemptRecord::default()
+    };
+    if let Err(error) = state.store.record_attempt(&attempt).await {
+        tracing::error!(trace_id, error = %error, "could not record the verification attempt");
+    }
+    result
+}
+
+async fn verify_steps(
+    state: &AppState,
+    card: &CardRecord,
+    otp: &str,
+    now: DateTime<Utc>,
+) -> Result<CardView, ApiError> {
+    match card.status.as_str() {
+        "pending_verification" => {}
+        // Verifying twice is harmless: the card is bound.
+        "active" => return Ok(CardView::from_record(card)),
+        "verification_failed" => return Err(ErrorCode::TooManyAttempts.into()),
+        "verification_expired" => return Err(ErrorCode::OtpExpired.into()),
+        _ => return Err(ErrorCode::CardUnbound.into()),
+    }
+    let otp = otp.trim();
+    if otp.len() != 6 || !otp.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainError::new(ErrorCode::InvalidRequest)
+            .with_param("otp")
+            .into());
+    }
+    let challenge = state
+        .store
+        .otp_challenge(&card.id)
+        .await?
+        .ok_or(ErrorCode::OtpExpired)?;
+    if challenge.expires_at <= millis(now) {
+        state
+            .store
+            .finish_otp(&card.id, OtpOutcome::Expired, millis(now))
+            .await?;
+        return Err(DomainError::new(ErrorCode::OtpExpired)
+            .with_param("otp")
+            .into());
+    }
+    let expected = otp_hash(state, &card.id, otp);
+    if !tessera_core::crypto::constant_time_eq(expected.as_bytes(), challenge.code_hash.as_bytes())
+    {
+        let failures = state.store.record_otp_failure(&card.id).await?;
+        let max = state.config.otp_max_attempts;
+        if failures >= max {
+            state
+                .store
+                .finish_otp(&card.id, OtpOutcome::Failed, millis(now))
+                .await?;
+            return Err(DomainError::new(ErrorCode::TooManyAttempts)
+                .with_param("otp")
+                .into());
+        }
+        return Err(DomainError::new(ErrorCode::OtpIncorrect)
+            .with_param("otp")
+            .with_attempts_left(max - failures)
+            .into());
+    }
+    if !state
+        .store
+        .finish_otp(&card.id, OtpOutcome::Verified, millis(now))
+        .await?
+    {
+        return Err(ErrorCode::OtpExpired.into());
+    }
+    let card = load_card(state, &card.user_id, &card.id).await?;
+    Ok(CardView::from_record(&card))
+}

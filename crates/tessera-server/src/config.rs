@@ -1,0 +1,230 @@
+//! Configuration in layers (lldap's way, with figment): built-in defaults, then
+//! a TOML file (`--config`), then `TESSERA_*` environment variables, then
+//! command-line flags. A bad value is reported with the layer it came from.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use tessera_core::bins::policy::SupportPolicy;
+use tessera_core::token::TokenBinRanges;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded database and the key file live.
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: String,
+    /// `postgres://...` to share one database between nodes; SQLite in
+    /// `data_dir` when absent.
+    pub database_url: Option<String>,
+    /// Cards one user may hold at once (pending ones count).
+    pub card_limit: u32,
+    /// The time zone a card's expiry is judged in.
+    pub wallet_time_zone: String,
+    /// Sandbox mode: the built-in sandbox issuer answers, and OTP texts go to
+    /// the sandbox phone (`GET /v1/sandbox/sms`).
+    pub sandbox: bool,
+    pub sandbox_issuer: SandboxIssuerConfig,
+    /// Which cards are accepted.
+    pub policy: SupportPolicy,
+    /// An operator's own BIN table (CSV, the columns of `data/bins_cn.csv`),
+    /// used instead of the shipped tables.
+    pub bin_file: Option<PathBuf>,
+    pub token_bin_ranges: TokenBinRanges,
+    /// The BIN controller id that starts every PAR.
+    pub par_bin_controller_id: String,
+    /// The wallet's Token Requestor ID (11 digits).
+    pub token_requestor_id: String,
+    pub session_ttl_secs: u64,
+    pub otp_ttl_secs: u64,
+    pub otp_max_attempts: u32,
+    /// Failed sign-ins per phone allowed in `login_window_secs`.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// `human` or `json`.
+    pub log_format: String,
+    /// Seconds a binding may wait on the issuer before it counts as a
+    /// timeout (`issuer_unavailable`).
+    pub issuer_timeout_secs: u64,
+    /// Retry-After sent with `issuer_unavailable`.
+    pub issuer_retry_after_secs: u64,
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Reader connections (SQLite) or pool size (PostgreSQL).
+    pub pool_size: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            pool_size: 8,
+            acquire_timeout_secs: 10,
+        }
+    }
+}
+
+/// How the sandbox issuer behaves before an operator changes it at run time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxIssuerConfig {
+    pub latency_ms: u64,
+    /// Share of verifications that answer "issuer unavailable", 0.0 to 1.0.
+    pub failure_rate: f64,
+    /// How long the `slow` outcome (digits 510) takes.
+    pub slow_ms: u64,
+}
+
+impl Default for SandboxIssuerConfig {
+    fn default() -> Self {
+        SandboxIssuerConfig {
+            latency_ms: 0,
+            failure_rate: 0.0,
+            slow_ms: 2000,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./tessera-data"),
+            listen: "127.0.0.1:8080".to_owned(),
+            database_url: None,
+            card_limit: 5,
+            wallet_time_zone: "Asia/Shanghai".to_owned(),
+            sandbox: true,
+            sandbox_issuer: SandboxIssuerConfig::default(),
+            policy: SupportPolicy::default(),
+            bin_file: None,
+            token_bin_ranges: TokenBinRanges::default(),
+            par_bin_controller_id: "T001".to_owned(),
+            token_requestor_id: "40000000001".to_owned(),
+            session_ttl_secs: 12 * 3600,
+            otp_ttl_secs: 300,
+            otp_max_attempts: 5,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+            max_body_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            log_format: "human".to_owned(),
+            issuer_timeout_secs: 10,
+            issuer_retry_after_secs: 30,
+            database: DatabaseConfig::default(),
+        }
+    }
+}
+
+/// Settings given on the command line; they win over every other layer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is the `--config` TOML, when given.
+    pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, String> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(format!("the config file {} does not exist", file.display()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        // Only variables that name a setting: others under the same prefix
+        // (TESSERA_MASTER_KEY, the CLI's TESSERA_SERVER) are not settings.
+        let settings: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let env = Env::prefixed("TESSERA_")
+            .filter(move |key| {
+                let top = key.as_str().split("__").next().unwrap_or("");
+                settings.iter().any(|name| name.eq_ignore_ascii_case(top))
+            })
+            .split("__");
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|error| {
+                error
+                    .into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.listen
+            .parse::<SocketAddr>()
+            .map_err(|e| format!("listen: {:?} is not an address:port ({e})", self.listen))?;
+        self.time_zone()?;
+        if self.card_limit == 0 {
+            return Err("card_limit must be at least 1".to_owned());
+        }
+        if !(0.0..=1.0).contains(&self.sandbox_issuer.failure_rate) {
+            return Err("sandbox_issuer.failure_rate must be between 0 and 1".to_owned());
+        }
+        if self.token_requestor_id.len() != 11
+            || !self.token_requestor_id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err("token_requestor_id must be 11 digits".to_owned());
+        }
+        if self.par_bin_controller_id.len() != 4
+            || !self
+                .par_bin_controller_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err("par_bin_controller_id must be 4 letters or digits".to_owned());
+        }
+        if !matches!(self.log_format.as_str(), "human" | "json") {
+            return Err(format!(
+                "log_format: {:?} is neither human nor json",
+                self.log_format
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, String> {
+        self.wallet_time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            format!(
+                "wallet_time_zone: {:?} is not a time zone",
+                self.wallet_time_zone
+            )
+        })
+    }
+
+    /// A configuration for tests: a temporary data directory, port 0.
+    pub fn new_for_test(data_dir: PathBuf) -> Config {
+        Config {
+            data_dir,
+            listen: "127.0.0.1:0".to_owned(),
+            ..Config::default()
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Idempotency keys with Stripe's semantics, scoped to the caller: the same
+//! key and body answer with the first response (status and body) for 24
+//! hours and across restarts; the same key with another body is
+//! `idempotency_conflict`; while the first still runs, `request_in_progress`.
+//! Retryable answers are not kept, so a retry runs again. Only a keyed HMAC
+//! of the body is stored, never the body.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::vault::LookupPurpose;
+use tessera_store::IdempotencyBegin;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, error_body, error_response, json_response};
+use crate::extract::Ctx;
+use crate::state::{AppState, millis};
+
+pub const HEADER: &str = "idempotency-key";
+const KEEP_MS: i64 = 24 * 3600 * 1000;
+/// A request still "in progress" after this long died with its node.
+const STALE_MS: i64 = 5 * 60 * 1000;
+
+/// What a handler produced: a status and JSON body, or an error.
+pub type Outcome = Result<(StatusCode, serde_json::Value), ApiError>;
+
+/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+pub fn key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError(DomainError::new(ErrorCode::InvalidRequest).with_param("Idempotency-Key"))
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// Runs `work` at most once per (caller, key, body).
+pub async fn run<F>(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<String>,
+    route: &str,
+    body: &[u8],
+    ctx: &Ctx,
+    work: F,
+) -> Response
+where
+    F: Future<Output = Outcome>,
+{
+    let (lang, trace_id) = (ctx.lang, ctx.trace_id.as_str());
+    let Some(key) = key else {
+        return render(work.await, lang, trace_id).0;
+    };
+    let scope = caller.scope();
+    let mut fingerprinted = Vec::with_capacity(route.len() + 1 + body.len());
+    fingerprinted.extend_from_slice(route.as_bytes());
+    fingerprinted.push(0);
+    fingerprinted.extend_from_slice(body);
+    let fingerprint = hex::encode(
+        state
+            .keys
+            .keyed_hash(LookupPurpose::IdempotencyBody, &fingerprinted),
+    );
+    let now = millis(state.now());
+    if let Err(error) = state.store.idempotency_purge(now - KEEP_MS).await {
+        tracing::warn!(error = %error, "could not purge old idempotency keys");
+    }
+    let begin = state
+        .store
+        .idempotency_begin(&scope, &key, &fingerprint, now, STALE_MS)
+        .await;
+    match begin {
+        Err(error) => {
+            let error = crate::error::store_error(&error);
+            error_response(&error, lang, trace_id)
+        }
+        Ok(IdempotencyBegin::Conflict) => error_response(
+            &DomainError::new(ErrorCode::IdempotencyConflict).with_param("Idempotency-Key"),
+            lang,
+            trace_id,
+        ),
+        Ok(IdempotencyBegin::InProgress) => error_response(
+            &DomainError::new(ErrorCode::RequestInProgress).with_retry_after(1),
+            lang,
+            trace_id,
+        ),
+        Ok(IdempotencyBegin::Replay { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+            let mut response = json_response(status, &value);
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+        }
+        Ok(IdempotencyBegin::Started) => {
+            let (response, kept) = render(work.await, lang, trace_id);
+            let stored = match kept {
+                Some((status, body)) => {
+                    state
+                        .store
+                        .idempotency_finish(&scope, &key, status, &body)
+                        .await
+                }
+                None => state.store.idempotency_abandon(&scope, &key).await,
+            };
+            if let Err(error) = stored {
+                tracing::error!(error = %error, "could not store an idempotent response");
+            }
+            response
+        }
+    }
+}
+
+/// The response, and what to keep of it (None for retryable errors).
+fn render(outcome: Outcome, lang: Lang, trace_id: &str) -> (Response, Option<(u16, String)>) {
+    match outcome {
+        Ok((status, body)) => (
+            json_response(status, &body),
+            Some((status.as_u16(), body.to_string())),
+        ),
+        Err(ApiError(error)) => {
+            let response = error_response(&error, lang, trace_id);
+            let kept = (!error.code.retryable()).then(|| {
+                (
+                    response.status().as_u16(),
+                    error_body(&error, lang, trace_id).to_string(),
+                )
+            });
+            (response, kept)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Identifiers and bearer secrets: random from the OS CSPRNG, with a prefix
+//! that says what they are (`usr_`, `card_`, `req_`), as support reads them.
+
+use tessera_core::crypto::random_bytes;
+
+/// Crockford's base32 alphabet: no I, L, O or U to misread over the phone.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// `prefix` + `len` random base32 characters (5 bits each).
+pub fn random_id(prefix: &str, len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    // The OS CSPRNG does not fail on a working Linux system; if it ever did,
+    // a zero id would collide on insert rather than pass silently.
+    if random_bytes(&mut bytes).is_err() {
+        tracing::error!("the OS random source failed");
+    }
+    let mut id = String::with_capacity(prefix.len() + len);
+    id.push_str(prefix);
+    id.extend(
+        bytes
+            .iter()
+            .map(|b| char::from(ALPHABET[usize::from(b & 31)])),
+    );
+    id
+}
+
+pub fn user_id() -> String {
+    random_id("usr_", 20)
+}
+
+pub fn card_id() -> String {
+    random_id("card_", 20)
+}
+
+pub fn request_id() -> String {
+    random_id("req_", 20)
+}
+
+/// A bearer secret: 32 random bytes (160 bits of base32 are plenty, 256 are
+/// cheap), shown once and stored only as a keyed hash.
+pub fn bearer_secret(prefix: &str) -> String {
+    random_id(prefix, 52)
+}

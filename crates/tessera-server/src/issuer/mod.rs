@@ -1,0 +1,64 @@
+//! The issuer connector: how Tessera asks a card's bank to verify a binding.
+//! Chinese banks check four elements (card number, name, ID number, the
+//! phone on file) and may step up with an SMS code. The built-in sandbox
+//! answers deterministically so every path can be tried.
+
+use async_trait::async_trait;
+use tessera_core::card::cvc::Cvc;
+use tessera_core::card::expiry::Expiry;
+use tessera_core::card::pan::Pan;
+use tessera_core::error::DomainError;
+use tessera_core::identity::phone::PhoneNumber;
+
+pub mod sandbox;
+
+/// What the issuer is asked at binding.
+#[derive(Debug)]
+pub struct BindingVerification<'a> {
+    pub pan: &'a Pan,
+    pub holder_name: &'a str,
+    /// Keyed hash of the user's ID number: the clear number is never kept.
+    pub id_number_hash: &'a str,
+    /// The phone the person says the bank has on file.
+    pub bank_phone: &'a PhoneNumber,
+    /// The wallet account's own phone.
+    pub user_phone: &'a PhoneNumber,
+    pub expiry: Option<&'a Expiry>,
+    pub cvc: Option<&'a Cvc>,
+    pub issuer_code: Option<&'a str>,
+}
+
+/// The issuer's answer.
+#[derive(Debug)]
+pub enum IssuerAnswer {
+    Approved,
+    /// The issuer wants an SMS code sent to the phone it has on file.
+    StepUp,
+    /// A definite refusal, already in the catalogue's words.
+    Refused(DomainError),
+    /// No answer in time, or the issuer said it is unavailable.
+    Unavailable,
+}
+
+impl IssuerAnswer {
+    /// A short label for the binding attempt's record.
+    pub fn label(&self) -> String {
+        match self {
+            IssuerAnswer::Approved => "approved".to_owned(),
+            IssuerAnswer::StepUp => "step_up:otp".to_owned(),
+            IssuerAnswer::Refused(error) => match (error.decline_code, &error.not_supported) {
+                (Some(decline), _) => format!("declined:{}", decline.as_str()),
+                (None, Some(_)) => "not_participating".to_owned(),
+                (None, None) => format!("refused:{}", error.code.as_str()),
+            },
+            IssuerAnswer::Unavailable => "unavailable".to_owned(),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Issuer: Send + Sync + std::fmt::Debug {
+    /// A short name for logs and attempts ("sandbox").
+    fn name(&self) -> &'static str;
+    async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer;
+}

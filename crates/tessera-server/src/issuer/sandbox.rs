@@ -1,0 +1,273 @@
+//! The sandbox issuer. Its answer is chosen by the three digits just before
+//! a card's check digit, so anyone can try every path with any BIN
+//! (`tessera sandbox card --bin 622848 --outcome otp`). Latency and failure
+//! rate are configuration, changed at run time through the store so that
+//! every node sees the same sandbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tessera_core::error::{DeclineCode, DomainError, ErrorCode, NotSupported, NotSupportedReason};
+use tessera_store::Store;
+
+use super::{BindingVerification, Issuer, IssuerAnswer};
+use crate::config::SandboxIssuerConfig;
+
+/// The settings row that holds run-time overrides.
+pub const SETTING: &str = "sandbox_issuer";
+
+/// Every outcome the sandbox can be asked for, with its digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Approve,
+    Otp,
+    DoNotHonor,
+    LostCard,
+    StolenCard,
+    IncorrectCvc,
+    PhoneMismatch,
+    NotParticipating,
+    Unavailable,
+    Slow,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 10] = [
+        Outcome::Approve,
+        Outcome::Otp,
+        Outcome::DoNotHonor,
+        Outcome::LostCard,
+        Outcome::StolenCard,
+        Outcome::IncorrectCvc,
+        Outcome::PhoneMismatch,
+        Outcome::NotParticipating,
+        Outcome::Unavailable,
+        Outcome::Slow,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Approve => "approve",
+            Outcome::Otp => "otp",
+            Outcome::DoNotHonor => "do_not_honor",
+            Outcome::LostCard => "lost_card",
+            Outcome::StolenCard => "stolen_card",
+            Outcome::IncorrectCvc => "incorrect_cvc",
+            Outcome::PhoneMismatch => "phone_mismatch",
+            Outcome::NotParticipating => "not_participating",
+            Outcome::Unavailable => "unavailable",
+            Outcome::Slow => "slow",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// The three digits before the check digit that choose this outcome.
+    pub fn digits(self) -> &'static str {
+        match self {
+            Outcome::Approve => "000",
+            Outcome::Otp => "100",
+            Outcome::DoNotHonor => "200",
+            Outcome::LostCard => "201",
+            Outcome::StolenCard => "202",
+            Outcome::IncorrectCvc => "300",
+            Outcome::PhoneMismatch => "320",
+            Outcome::NotParticipating => "400",
+            Outcome::Unavailable => "500",
+            Outcome::Slow => "510",
+        }
+    }
+
+    /// What the person sees, for the README and `tessera demo`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Outcome::Approve => "bound at once (201)",
+            Outcome::Otp => "SMS code step-up (202), code in the sandbox phone",
+            Outcome::DoNotHonor => "402 card_declined, decline_code do_not_honor",
+            Outcome::LostCard => "402 card_declined, decline_code lost_card",
+            Outcome::StolenCard => "402 card_declined, decline_code stolen_card",
+            Outcome::IncorrectCvc => "402 incorrect_cvc",
+            Outcome::PhoneMismatch => "402 phone_mismatch (the bank has another phone on file)",
+            Outcome::NotParticipating => "422 card_not_supported, reason issuer",
+            Outcome::Unavailable => "503 issuer_unavailable with Retry-After",
+            Outcome::Slow => "the issuer takes the slow time (2 s), then binds",
+        }
+    }
+
+    /// The outcome a card number asks for: digits before the check digit.
+    pub fn of_number(digits: &str) -> Outcome {
+        let len = digits.len();
+        let chosen = if len >= 4 {
+            &digits[len - 4..len - 1]
+        } else {
+            ""
+        };
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.digits() == chosen)
+            .unwrap_or(Outcome::Approve)
+    }
+}
+
+/// A Luhn-valid test card number of `length` digits that starts with
+/// `prefix` and asks the sandbox for `outcome`. The digits between are
+/// random, so each call gives a new card.
+pub fn card_number(prefix: &str, length: usize, outcome: Outcome) -> Result<String, String> {
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("the BIN {prefix:?} must be digits"));
+    }
+    if !(12..=19).contains(&length) {
+        return Err(format!("a card number has 12 to 19 digits, not {length}"));
+    }
+    let filler = length
+        .checked_sub(prefix.len() + 3 + 1)
+        .ok_or_else(|| format!("a {length}-digit card has no room after the BIN {prefix}"))?;
+    let mut random = vec![0u8; filler];
+    tessera_core::crypto::random_digits(&mut random).map_err(|e| e.to_string())?;
+    let mut payload = String::with_capacity(length);
+    payload.push_str(prefix);
+    payload.extend(random.iter().map(|d| char::from(*d)));
+    payload.push_str(outcome.digits());
+    let check = tessera_core::card::luhn::check_digit(&payload)
+        .ok_or_else(|| "the card number is not digits".to_owned())?;
+    payload.push(char::from(b'0' + check));
+    Ok(payload)
+}
+
+/// Run-time behaviour, for all issuers and per issuer code.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SandboxBehaviour {
+    #[serde(default)]
+    pub all: Option<Tuning>,
+    #[serde(default)]
+    pub issuers: std::collections::BTreeMap<String, Tuning>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Tuning {
+    pub latency_ms: u64,
+    pub failure_rate: f64,
+}
+
+impl SandboxBehaviour {
+    pub fn tuning_for(&self, issuer_code: Option<&str>, defaults: &SandboxIssuerConfig) -> Tuning {
+        issuer_code
+            .and_then(|code| self.issuers.get(code))
+            .copied()
+            .or(self.all)
+            .unwrap_or(Tuning {
+                latency_ms: defaults.latency_ms,
+                failure_rate: defaults.failure_rate,
+            })
+    }
+}
+
+#[derive(Debug)]
+pub struct SandboxIssuer {
+    store: Arc<dyn Store>,
+    defaults: SandboxIssuerConfig,
+}
+
+impl SandboxIssuer {
+    pub fn new(store: Arc<dyn Store>, defaults: SandboxIssuerConfig) -> SandboxIssuer {
+        SandboxIssuer { store, defaults }
+    }
+
+    async fn behaviour(&self) -> SandboxBehaviour {
+        match self.store.setting(SETTING).await {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+            _ => SandboxBehaviour::default(),
+        }
+    }
+}
+
+/// A uniform draw in [0, 1) from the OS CSPRNG.
+fn draw() -> f64 {
+    let mut bytes = [0u8; 8];
+    if tessera_core::crypto::random_bytes(&mut bytes).is_err() {
+        return 1.0;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[async_trait]
+impl Issuer for SandboxIssuer {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer {
+        let tuning = self
+            .behaviour()
+            .await
+            .tuning_for(request.issuer_code, &self.defaults);
+        if tuning.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(tuning.latency_ms)).await;
+        }
+        if tuning.failure_rate > 0.0 && draw() < tuning.failure_rate {
+            return IssuerAnswer::Unavailable;
+        }
+        let outcome = Outcome::of_number(request.pan.expose_digits());
+        // The sandbox bank keeps the wallet account's phone on file, except
+        // for phone_mismatch cards, where it keeps some other number.
+        let phone_on_file_matches = outcome != Outcome::PhoneMismatch
+            && request.bank_phone.expose() == request.user_phone.expose();
+        match outcome {
+            Outcome::Unavailable => IssuerAnswer::Unavailable,
+            Outcome::DoNotHonor => {
+                IssuerAnswer::Refused(DomainError::declined(DeclineCode::DoNotHonor))
+            }
+            Outcome::LostCard => {
+                IssuerAnswer::Refused(DomainError::declined(DeclineCode::LostCard))
+            }
+            Outcome::StolenCard => {
+                IssuerAnswer::Refused(DomainError::declined(DeclineCode::StolenCard))
+            }
+            Outcome::NotParticipating => {
+                IssuerAnswer::Refused(DomainError::not_supported(NotSupported {
+                    reason: NotSupportedReason::Issuer,
+                    subject_zh: "发卡行".to_owned(),
+                    subject_en: "this bank".to_owned(),
+                }))
+            }
+            _ if !phone_on_file_matches => IssuerAnswer::Refused(
+                DomainError::new(ErrorCode::PhoneMismatch).with_param("bank_phone"),
+            ),
+            Outcome::IncorrectCvc => {
+                IssuerAnswer::Refused(DomainError::new(ErrorCode::IncorrectCvc).with_param("cvc"))
+            }
+            Outcome::Otp => IssuerAnswer::StepUp,
+            Outcome::Slow => {
+                tokio::time::sleep(Duration::from_millis(self.defaults.slow_ms)).await;
+                IssuerAnswer::Approved
+            }
+            Outcome::Approve | Outcome::PhoneMismatch => IssuerAnswer::Approved,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_before_the_check_digit_choose() {
+        assert_eq!(Outcome::of_number("6228480000000001009"), Outcome::Otp);
+        assert_eq!(Outcome::of_number("6228480000000005107"), Outcome::Slow);
+        assert_eq!(Outcome::of_number("6228480000000009997"), Outcome::Approve);
+        for outcome in Outcome::ALL {
+            assert_eq!(Outcome::parse(outcome.name()), Some(outcome));
+            let number = card_number("622848", 19, outcome).unwrap();
+            assert_eq!(number.len(), 19);
+            assert!(number.starts_with("622848"));
+            assert!(tessera_core::card::luhn::is_valid(&number));
+            assert_eq!(Outcome::of_number(&number), outcome);
+        }
+        assert!(card_number("62284812345678", 16, Outcome::Otp).is_err());
+        assert!(card_number("62x848", 16, Outcome::Otp).is_err());
+    }
+}

@@ -1,0 +1,395 @@
+//! Tessera's HTTP service: the router, its layers and start-up. Routes live
+//! in `routes/`, the binding flow in `binding.rs`, and the one mapping from
+//! domain errors to HTTP in `error.rs`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use tessera_core::bins::BinIndex;
+use tessera_core::error::ErrorCode;
+use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing, LookupPurpose};
+use tessera_store::sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
+use tessera_store::{ApiKeyRecord, Store};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub mod auth;
+pub mod binding;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod ids;
+pub mod issuer;
+pub mod maintenance;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+pub use config::{Config, Overrides};
+pub use state::AppState;
+
+use crate::auth::{API_KEY_PREFIX, Role};
+use crate::error::ApiError;
+use crate::issuer::sandbox::SandboxIssuer;
+
+/// Why the service could not start, said so an operator can act on it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+impl StartError {
+    pub fn new(message: String) -> StartError {
+        StartError(message)
+    }
+}
+
+impl From<std::io::Error> for StartError {
+    fn from(error: std::io::Error) -> Self {
+        StartError(error.to_string())
+    }
+}
+
+impl From<tessera_core::vault::KeyFileError> for StartError {
+    fn from(error: tessera_core::vault::KeyFileError) -> Self {
+        StartError(error.to_string())
+    }
+}
+
+impl From<tessera_store::StoreError> for StartError {
+    fn from(error: tessera_store::StoreError) -> Self {
+        StartError(error.to_string())
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera",
+        description = "Token 2.0 wallet service: bind cards, vault PANs, issue payment tokens. \
+            Every error carries a code, a cause, a remedy in zh-CN or en (Accept-Language) and a trace id.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "users", description = "Sign-up and sign-in"),
+        (name = "cards", description = "Binding and managing cards"),
+        (name = "admin", description = "Operator switches (operator API key)"),
+        (name = "support", description = "Support reads (support API key)"),
+        (name = "sandbox", description = "The sandbox issuer and phone"),
+        (name = "health", description = "Probes and this document")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A user session token (tss_...) or an API key (tsk_...)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes and the OpenAPI document they make, from one list.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use routes::{admin, cards, health, sandbox, support, users};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::create_user))
+        .routes(routes!(users::create_session))
+        .routes(routes!(users::me))
+        .routes(routes!(cards::bind_card, cards::list_cards))
+        .routes(routes!(cards::get_card, cards::unbind_card))
+        .routes(routes!(cards::verify_card))
+        .routes(routes!(cards::set_default))
+        .routes(routes!(
+            admin::put_maintenance,
+            admin::delete_maintenance,
+            admin::get_maintenance
+        ))
+        .routes(routes!(support::list_attempts))
+        .routes(routes!(sandbox::list_sms))
+        .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::openapi))
+        .split_for_parts()
+}
+
+#[derive(Clone, Copy, Debug)]
+struct TesseraRequestId;
+
+impl MakeRequestId for TesseraRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        axum::http::HeaderValue::from_str(&ids::request_id())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+async fn fallback() -> ApiError {
+    ErrorCode::NotFound.into()
+}
+
+/// The full application: routes plus the layers every request crosses.
+pub fn app(state: AppState) -> Router {
+    let (router, spec) = api();
+    let spec = serde_json::to_value(&spec).unwrap_or_default();
+    let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
+    let body_limit = state.config.max_body_bytes;
+    router
+        .fallback(fallback)
+        .with_state(state)
+        .layer(axum::Extension(Arc::new(spec)))
+        // Layers run outermost last-added: the request id is set first,
+        // then traced, then errors rendered around everything inside.
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|id| id.header_value().to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!(
+                    "request",
+                    trace_id = %request_id,
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, TesseraRequestId))
+}
+
+/// Everything opened at start-up.
+#[derive(Debug)]
+pub struct Opened {
+    pub state: AppState,
+    /// The key file was created now: the operator must be told to back it up.
+    pub created_keys: Option<std::path::PathBuf>,
+}
+
+/// Opens the key ring, the BIN index and the store named by `config`.
+pub async fn open(config: Config) -> Result<Opened, StartError> {
+    let time_zone = config.time_zone().map_err(StartError::new)?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        StartError::new(format!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let database = config.data_dir.join(DATABASE_FILE);
+    let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
+    let bins = match &config.bin_file {
+        Some(path) => BinIndex::from_path(path)
+            .map_err(|e| StartError::new(format!("bin_file {}: {e}", path.display())))?,
+        None => BinIndex::builtin()
+            .map_err(|e| StartError::new(format!("the built-in BIN tables: {e}")))?,
+    };
+    if config.database_url.is_some() {
+        return Err(StartError::new(
+            "database_url: PostgreSQL is not supported by this version yet".to_owned(),
+        ));
+    }
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(
+            &database,
+            SqliteOptions {
+                readers: config.database.pool_size.max(1),
+                acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs.max(1)),
+                ..SqliteOptions::default()
+            },
+        )
+        .await
+        .map_err(|e| StartError::new(format!("the database {}: {e}", database.display())))?,
+    );
+    if !config.sandbox {
+        return Err(StartError::new(
+            "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
+                .to_owned(),
+        ));
+    }
+    let issuer = Arc::new(SandboxIssuer::new(
+        store.clone(),
+        config.sandbox_issuer.clone(),
+    ));
+    let state = AppState {
+        config: Arc::new(config),
+        store,
+        keys: Arc::new(keys),
+        bins: Arc::new(bins),
+        issuer,
+        time_zone,
+    };
+    Ok(Opened {
+        state,
+        created_keys,
+    })
+}
+
+fn open_keys(
+    data_dir: &Path,
+    database_exists: bool,
+) -> Result<(KeyRing, Option<std::path::PathBuf>), StartError> {
+    if let Ok(value) = std::env::var(tessera_core::vault::ENV_MASTER_KEY) {
+        let keys = KeyRing::from_env_value(&value).map_err(|e| {
+            StartError::new(format!("{}: {e}", tessera_core::vault::ENV_MASTER_KEY))
+        })?;
+        return Ok((keys, None));
+    }
+    let (keys, status) = KeyFile::load_or_create(data_dir, database_exists)?;
+    let created =
+        (status == KeyFileStatus::Created).then(|| KeyFile::in_dir(data_dir).path().to_path_buf());
+    Ok((keys, created))
+}
+
+/// A running server: its address, and a way to stop it.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes requests in flight, and returns.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Waits until the server stops by itself (a signal).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+/// Binds the listener and serves in the background.
+pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
+    let listen = state.config.listen.clone();
+    let listener = TcpListener::bind(&listen)
+        .await
+        .map_err(|e| StartError::new(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let router = app(state.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = stopped => {}
+                    _ = shutdown_signal() => {}
+                }
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: Some(shutdown),
+        task,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Creates an API key with a role and returns it. It is shown once: only its
+/// keyed hash is stored.
+pub async fn create_api_key(
+    state: &AppState,
+    role: &str,
+    label: &str,
+) -> Result<String, StartError> {
+    let role = Role::parse(role).ok_or_else(|| {
+        StartError::new(format!(
+            "unknown role {role:?}: operator, support, merchant or issuer"
+        ))
+    })?;
+    let key = ids::bearer_secret(&format!("{API_KEY_PREFIX}{}_", role.as_str()));
+    state
+        .store
+        .create_api_key(&ApiKeyRecord {
+            id: ids::random_id("key_", 16),
+            key_hash: auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
+            role: role.as_str().to_owned(),
+            label: label.to_owned(),
+            created_at: state::millis(state.now()),
+            revoked_at: None,
+        })
+        .await?;
+    Ok(key)
+}
+
+/// Installs the log subscriber: `human` or `json`, filtered by `RUST_LOG`
+/// (default `info`). Logs carry trace ids and masked data only.
+pub fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,203 @@
+//! A user's cards: bind (with idempotency), verify the SMS code, list, show,
+//! make default, unbind.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use tessera_core::error::ErrorCode;
+use tessera_store::UserRecord;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::binding::{self, Bound};
+use crate::error::ApiError;
+use crate::extract::{Ctx, JsonBody};
+use crate::idempotency;
+use crate::state::{AppState, millis};
+use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest};
+
+async fn current_user(state: &AppState, caller: &Caller) -> Result<UserRecord, ApiError> {
+    let user_id = caller.user()?;
+    state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(|| ErrorCode::Unauthenticated.into())
+}
+
+fn card_json(card: &CardView) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(card).map_err(|_| ErrorCode::InternalError.into())
+}
+
+/// Bind a card. 201 when bound, 202 when the bank asks for an SMS code
+/// (`next_action`). Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(post, path = "/v1/cards", tag = "cards", security(("bearer" = [])),
+    request_body = BindCardRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    responses((status = 201, body = CardView), (status = 202, description = "pending_verification: enter the SMS code", body = CardView),
+        (status = 402, description = "card_declined, incorrect_cvc, phone_mismatch", body = ErrorEnvelope),
+        (status = 409, description = "card_already_bound, otp_required, idempotency_conflict, request_in_progress", body = ErrorEnvelope),
+        (status = 422, description = "invalid_number, incorrect_number, expiry, cvc, holder name, name_mismatch, card_not_supported, card_limit_reached", body = ErrorEnvelope),
+        (status = 503, description = "maintenance, issuer_unavailable (Retry-After)", body = ErrorEnvelope)))]
+pub async fn bind_card(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody {
+        value: request,
+        raw,
+    }: JsonBody<BindCardRequest>,
+) -> Result<Response, ApiError> {
+    let user = current_user(&state, &caller).await?;
+    let key = idempotency::key_of(&headers)?;
+    let work = async {
+        match binding::bind_card(&state, &user, &request, &ctx.trace_id, ctx.now).await? {
+            Bound::Active(card) => Ok((StatusCode::CREATED, card_json(&card)?)),
+            Bound::PendingOtp(card) => Ok((StatusCode::ACCEPTED, card_json(&card)?)),
+        }
+    };
+    Ok(idempotency::run(&state, &caller, key, "POST /v1/cards", &raw, &ctx, work).await)
+}
+
+/// Enter the SMS code of a pending card. Five wrong codes end the binding.
+#[utoipa::path(post, path = "/v1/cards/{id}/verify", tag = "cards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "card id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    request_body = VerifyCardRequest,
+    responses((status = 200, body = CardView),
+        (status = 422, description = "otp_incorrect (attempts_left), otp_expired", body = ErrorEnvelope),
+        (status = 429, description = "too_many_attempts", body = ErrorEnvelope)))]
+pub async fn verify_card(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody {
+        value: request,
+        raw,
+    }: JsonBody<VerifyCardRequest>,
+) -> Result<Response, ApiError> {
+    let user = current_user(&state, &caller).await?;
+    let key = idempotency::key_of(&headers)?;
+    let route = format!("POST /v1/cards/{id}/verify");
+    let work = async {
+        let card =
+            binding::verify_card(&state, &user, &id, &request.otp, &ctx.trace_id, ctx.now).await?;
+        Ok((StatusCode::OK, card_json(&card)?))
+    };
+    Ok(idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `all` also lists unbound and failed cards; live cards by default.
+    pub status: Option<String>,
+}
+
+/// The user's cards, newest first.
+#[utoipa::path(get, path = "/v1/cards", tag = "cards", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = CardList), (status = 401, body = ErrorEnvelope)))]
+pub async fn list_cards(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<CardList>, ApiError> {
+    let user_id = caller.user()?;
+    let all = query.status.as_deref() == Some("all");
+    let cards = state.store.list_cards(user_id).await?;
+    let data = cards
+        .iter()
+        .filter(|c| all || matches!(c.status.as_str(), "active" | "pending_verification"))
+        .map(CardView::from_record)
+        .collect();
+    Ok(Json(CardList {
+        data,
+        next_cursor: None,
+    }))
+}
+
+/// One card. Another user's card id answers 404.
+#[utoipa::path(get, path = "/v1/cards/{id}", tag = "cards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "card id")),
+    responses((status = 200, body = CardView), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_card(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CardView>, ApiError> {
+    let user_id = caller.user()?;
+    let card = state
+        .store
+        .card(user_id, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(Json(CardView::from_record(&card)))
+}
+
+/// Make an active card the default one.
+#[utoipa::path(post, path = "/v1/cards/{id}/default", tag = "cards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "card id")),
+    responses((status = 200, body = CardView), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "otp_required", body = ErrorEnvelope)))]
+pub async fn set_default(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CardView>, ApiError> {
+    let user_id = caller.user()?;
+    let card = state
+        .store
+        .card(user_id, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    match card.status.as_str() {
+        "active" => {}
+        "pending_verification" => return Err(ErrorCode::OtpRequired.into()),
+        _ => return Err(ErrorCode::CardUnbound.into()),
+    }
+    state
+        .store
+        .set_default_card(user_id, &id, millis(ctx.now))
+        .await?;
+    let card = state
+        .store
+        .card(user_id, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(Json(CardView::from_record(&card)))
+}
+
+/// Unbind: the token is deleted, the PAN ciphertext erased, the card
+/// `unbound`. The same card can be bound again later.
+#[utoipa::path(delete, path = "/v1/cards/{id}", tag = "cards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "card id")),
+    responses((status = 200, body = CardView), (status = 404, body = ErrorEnvelope)))]
+pub async fn unbind_card(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CardView>, ApiError> {
+    let user_id = caller.user()?;
+    if state.store.card(user_id, &id).await?.is_none() {
+        return Err(ErrorCode::NotFound.into());
+    }
+    if state
+        .store
+        .unbind_card(user_id, &id, millis(ctx.now))
+        .await?
+    {
+        tracing::info!(trace_id = %ctx.trace_id, card_id = %id, "card unbound");
+    }
+    let card = state
+        .store
+        .card(user_id, &id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    Ok(Json(CardView::from_record(&card)))
+}

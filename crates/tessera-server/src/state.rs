@@ -1,0 +1,36 @@
+//! What every request handler shares: configuration, the store, the key
+//! ring, the BIN index and the issuer connector.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tessera_core::bins::BinIndex;
+use tessera_core::vault::KeyRing;
+use tessera_store::Store;
+
+use crate::config::Config;
+use crate::issuer::Issuer;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeyRing>,
+    pub bins: Arc<BinIndex>,
+    pub issuer: Arc<dyn Issuer>,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+pub fn millis(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+pub fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}

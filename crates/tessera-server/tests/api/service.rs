@@ -1,0 +1,440 @@
+//! The service around binding: sign-up and sign-in, roles, maintenance, the
+//! sandbox controls, API-level errors, OpenAPI, durability settings.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tessera_server::issuer::sandbox::Outcome;
+
+use crate::{TestServer, assert_error, card, id_number, phone};
+
+#[tokio::test]
+async fn sign_up_validates_every_field_and_stores_no_secret() {
+    let server = TestServer::start().await;
+    let good = json!({"phone": phone(), "real_name": "张三", "id_number": id_number(), "password": "letters-and-1"});
+    let mut cases = Vec::new();
+    for (field, value, code) in [
+        ("phone", json!("12345"), "invalid_phone"),
+        (
+            "id_number",
+            json!("110105194912310021"),
+            "invalid_id_number",
+        ),
+        ("id_number", json!("110105491231002"), "invalid_id_number"),
+        ("password", json!("short1"), "weak_password"),
+        ("password", json!("onlyletters"), "weak_password"),
+    ] {
+        let mut body = good.clone();
+        body[field] = value;
+        cases.push((body, code, field));
+    }
+    for (body, code, field) in cases {
+        let (status, _, response) = server
+            .call(Method::POST, "/v1/users", None, Some(&body), &[])
+            .await;
+        let error = assert_error(status, &response, StatusCode::UNPROCESSABLE_ENTITY, code);
+        assert_eq!(error["param"], field);
+    }
+    let (status, _, created) = server
+        .call(Method::POST, "/v1/users", None, Some(&good), &[])
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let phone = good["phone"].as_str().unwrap();
+    assert_eq!(
+        created["phone"],
+        format!("{}****{}", &phone[..3], &phone[7..])
+    );
+    let (status, _, again) = server
+        .call(Method::POST, "/v1/users", None, Some(&good), &[])
+        .await;
+    assert_error(status, &again, StatusCode::CONFLICT, "phone_taken");
+}
+
+#[tokio::test]
+async fn sign_in_failures_say_nothing_and_are_rate_limited() {
+    let server = TestServer::start().await;
+    let user = server.user().await;
+    let wrong_password = json!({"phone": user.phone, "password": "not-the-password-1"});
+    let unknown_phone = json!({"phone": phone(), "password": user.password});
+    let (s1, _, b1) = server
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&wrong_password),
+            &[],
+        )
+        .await;
+    let (s2, _, b2) = server
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&unknown_phone),
+            &[],
+        )
+        .await;
+    let e1 = assert_error(s1, &b1, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let e2 = assert_error(s2, &b2, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(
+        e1["message"], e2["message"],
+        "no hint of which part was wrong"
+    );
+    assert!(e1.get("param").is_none());
+    for _ in 0..4 {
+        server
+            .call(
+                Method::POST,
+                "/v1/sessions",
+                None,
+                Some(&wrong_password),
+                &[],
+            )
+            .await;
+    }
+    // Five failures: even the right password waits now.
+    let right = json!({"phone": user.phone, "password": user.password});
+    let (status, headers, body) = server
+        .call(Method::POST, "/v1/sessions", None, Some(&right), &[])
+        .await;
+    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn credentials_and_roles_are_enforced() {
+    let server = TestServer::start().await;
+    let user = server.user().await;
+    let (status, _, body) = server.call(Method::GET, "/v1/cards", None, None, &[]).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, body) = server.get("/v1/cards", "tss_not-a-session").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let (status, body) = server.get("/v1/cards", "tsk_support_forged").await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    // A support key reads attempts but cannot bind, unbind or switch maintenance.
+    let (status, body) = server
+        .post(
+            "/v1/cards",
+            &server.support_key,
+            json!({"number": card(Outcome::Approve), "holder_name": "张三"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = server.delete("/v1/cards/card_x", &server.support_key).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/admin/maintenance",
+            Some(&server.support_key),
+            Some(&json!({"until": "2099-01-01T00:00:00Z"})),
+            &[],
+        )
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    // A user cannot read support data.
+    let (status, body) = server.get("/v1/support/attempts", &user.token).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, _) = server
+        .get("/v1/support/attempts", &server.support_key)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Nor another person's sandbox phone.
+    let (status, body) = server
+        .get(&format!("/v1/sandbox/sms?phone={}", phone()), &user.token)
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn maintenance_pauses_binding_but_not_reading() {
+    let server = TestServer::start().await;
+    let user = server.user().await;
+    let (_, bound) = server.bind(&user, &card(Outcome::Approve)).await;
+    let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/admin/maintenance",
+            Some(&server.operator_key),
+            Some(&json!({"until": until, "message_zh": "银行系统升级,请稍后再试", "message_en": "The bank is upgrading"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, headers, body) = server
+        .call(
+            Method::POST,
+            "/v1/cards",
+            Some(&user.token),
+            Some(&json!({"number": card(Outcome::Approve), "holder_name": "张三"})),
+            &[],
+        )
+        .await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "maintenance",
+    );
+    assert_eq!(error["message"], "银行系统升级,请稍后再试");
+    assert_eq!(error["cause"], "system");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1700..=1800).contains(&retry), "{retry}");
+    // Bad input is still reported first, as the order says.
+    let (status, body) = server
+        .post(
+            "/v1/cards",
+            &user.token,
+            json!({"number": "4242424242424241", "holder_name": "张三"}),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "incorrect_number",
+    );
+    assert_eq!(server.cards(&user).await.len(), 1);
+    let (status, _) = server
+        .get(
+            &format!("/v1/cards/{}", bound["id"].as_str().unwrap()),
+            &user.token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server
+        .delete("/v1/admin/maintenance", &server.operator_key)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["active"], false);
+    assert_eq!(
+        server.bind(&user, &card(Outcome::Approve)).await.0,
+        StatusCode::CREATED
+    );
+    // A window in the past is refused and changes nothing.
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/admin/maintenance",
+            Some(&server.operator_key),
+            Some(&json!({"until": "2001-01-01T00:00:00Z"})),
+            &[],
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    let (_, body) = server
+        .get("/v1/admin/maintenance", &server.operator_key)
+        .await;
+    assert_eq!(body["active"], false);
+}
+
+#[tokio::test]
+async fn the_sandbox_issuer_failure_rate_is_changed_at_run_time() {
+    let server = TestServer::start().await;
+    let user = server.user().await;
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&json!({"issuer_code": "ABC", "latency_ms": 0, "failure_rate": 1.0})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server.bind(&user, &card(Outcome::Approve)).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "issuer_unavailable",
+    );
+    // Another issuer is not affected: 436742 is 中国建设银行.
+    let ccb = tessera_server::issuer::sandbox::card_number("436742", 19, Outcome::Approve).unwrap();
+    assert_eq!(server.bind(&user, &ccb).await.0, StatusCode::CREATED);
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&json!({"latency_ms": 0, "failure_rate": 1.5})),
+            &[],
+        )
+        .await;
+    let error = assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(error["param"], "failure_rate");
+    server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&json!({"latency_ms": 0, "failure_rate": 0.0})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        server.bind(&user, &card(Outcome::Approve)).await.0,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn api_level_errors_use_the_catalogue() {
+    let server = TestServer::start_with(|config| config.max_body_bytes = 1024).await;
+    let user = server.user().await;
+    let (status, headers, body) = server
+        .call(Method::GET, "/v1/nothing-here", None, None, &[])
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    assert!(headers.contains_key("x-request-id"));
+    let (status, _, body) = server
+        .call(Method::PATCH, "/v1/cards", Some(&user.token), None, &[])
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    let huge = json!({"number": "4".repeat(4000), "holder_name": "张三"});
+    let (status, _, body) = server
+        .call(
+            Method::POST,
+            "/v1/cards",
+            Some(&user.token),
+            Some(&huge),
+            &[],
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let (status, body) = server.get("/v1/cards/card_unknown", &user.token).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn every_route_is_in_the_openapi_document_and_answers() {
+    let server = TestServer::start().await;
+    let (status, _, spec) = server
+        .call(Method::GET, "/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut documented = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "delete", "patch"] {
+            if item.get(method).is_some() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    // What the router serves, by probing each documented operation: none
+    // may fall through to the router's 404 or 405.
+    for (method, path) in &documented {
+        let concrete = path.replace("{id}", "card_probe");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, _, body) = server
+            .call(method.clone(), &concrete, None, None, &[])
+            .await;
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let unrouted = status == StatusCode::NOT_FOUND
+            && body["error"]["code"] == "not_found"
+            && !path.contains('{');
+        assert!(!unrouted, "{method} {path} is documented but not served");
+    }
+    // And the list the router was built from, checked the other way round.
+    let expected: BTreeSet<(String, String)> = [
+        ("POST", "/v1/users"),
+        ("POST", "/v1/sessions"),
+        ("GET", "/v1/me"),
+        ("POST", "/v1/cards"),
+        ("GET", "/v1/cards"),
+        ("GET", "/v1/cards/{id}"),
+        ("DELETE", "/v1/cards/{id}"),
+        ("POST", "/v1/cards/{id}/verify"),
+        ("POST", "/v1/cards/{id}/default"),
+        ("PUT", "/v1/admin/maintenance"),
+        ("DELETE", "/v1/admin/maintenance"),
+        ("GET", "/v1/admin/maintenance"),
+        ("GET", "/v1/support/attempts"),
+        ("GET", "/v1/sandbox/sms"),
+        ("PUT", "/v1/sandbox/issuer"),
+        ("GET", "/v1/sandbox/issuer"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/openapi.json"),
+    ]
+    .into_iter()
+    .map(|(m, p)| (m.to_owned(), p.to_owned()))
+    .collect();
+    assert_eq!(documented, expected);
+    assert!(spec["components"]["schemas"]["CardView"].is_object());
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let server = TestServer::start().await;
+    let (status, _, body) = server.call(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    let (status, _, body) = server.call(Method::GET, "/readyz", None, None, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["database"], "sqlite");
+}
+
+#[tokio::test]
+async fn every_pooled_connection_is_synchronous_full() {
+    let server = TestServer::start().await;
+    let state = &server.server.as_ref().unwrap().state;
+    let levels = state.store.durability().await.unwrap();
+    assert!(levels.len() >= 2, "{levels:?}");
+    assert!(levels.iter().all(|l| l == "synchronous=2"), "{levels:?}");
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_clients_never_see_database_is_locked() {
+    let server = std::sync::Arc::new(TestServer::start_with(|c| c.card_limit = 100).await);
+    let mut users = Vec::new();
+    for _ in 0..8 {
+        users.push(server.user().await);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let server = server.clone();
+        let user = users[i % users.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            for _ in 0..3 {
+                let (status, body) = server.bind(&user, &card(Outcome::Approve)).await;
+                answers.push((status, body));
+                let (status, body) = server.get("/v1/cards", &user.token).await;
+                answers.push((status, body));
+            }
+            answers
+        }));
+    }
+    let mut bound = 0;
+    for task in tasks {
+        for (status, body) in task.await.unwrap() {
+            assert!(status.is_success(), "{status}: {body}");
+            if body.get("par").is_some() {
+                bound += 1;
+            }
+        }
+    }
+    assert_eq!(bound, 192);
+    let total: usize = {
+        let mut total = 0;
+        for user in &users {
+            total += server.cards(user).await.len();
+        }
+        total
+    };
+    assert_eq!(total, 192);
+}
