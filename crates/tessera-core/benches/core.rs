@@ -124,3 +124,50 @@ mod emv_bench {
         });
     }
 }
+
+/// BIN lookups as a binding does them (one per card), and the start-up cost
+/// of building the index from the tables compiled into the binary.
+mod bins_bench {
+    use divan::{Bencher, black_box};
+    use std::sync::OnceLock;
+    use tessera_core::bins::BinIndex;
+
+    fn index() -> &'static BinIndex {
+        static INDEX: OnceLock<BinIndex> = OnceLock::new();
+        INDEX.get_or_init(|| BinIndex::builtin().unwrap())
+    }
+
+    /// Decompress, parse and index 2,354 + 327,012 rows and 30 ranges.
+    #[divan::bench(sample_count = 10, sample_size = 1)]
+    fn bins_build_builtin() -> BinIndex {
+        BinIndex::builtin().unwrap()
+    }
+
+    /// 436742 at 19 digits: the China table answers (CCB debit).
+    #[divan::bench]
+    fn bins_lookup_china_hit(bencher: Bencher) {
+        let index = index();
+        bencher.bench_local(|| index.lookup_with_len(black_box("4367420000000000003"), Some(19)));
+    }
+
+    /// 424242: not in the China table, the global table answers.
+    #[divan::bench]
+    fn bins_lookup_global_hit(bencher: Bencher) {
+        let index = index();
+        bencher.bench_local(|| index.lookup_with_len(black_box("4242424242424242"), Some(16)));
+    }
+
+    /// 222240: in neither table; the scheme ranges answer (Mastercard).
+    #[divan::bench]
+    fn bins_lookup_scheme_fallback(bencher: Bencher) {
+        let index = index();
+        bencher.bench_local(|| index.lookup_with_len(black_box("2222400070000005"), Some(16)));
+    }
+
+    /// The token module's overlap check for a candidate token BIN.
+    #[divan::bench]
+    fn bins_is_issued_prefix(bencher: Bencher) {
+        let index = index();
+        bencher.bench_local(|| index.is_issued_prefix(black_box("999999")));
+    }
+}

@@ -69,14 +69,21 @@ impl BinSource {
     }
 }
 
+impl serde::Serialize for BinSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
 impl fmt::Display for BinSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
 }
 
-/// What the index knows about a card number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the index knows about a card number. Serializes with the field
+/// names below and codes for brand, card type and source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BinRecord {
     pub brand: Brand,
     /// Short issuer code shared by all tables for the big Chinese banks
@@ -782,6 +789,19 @@ fn read_csv<R: BufRead>(
 /// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields) into
 /// `fields`, reusing their allocations.
 fn split_csv_line(line: &str, fields: &mut Vec<String>) -> Result<(), &'static str> {
+    if !line.contains('"') {
+        let mut count = 0;
+        for part in line.split(',') {
+            if fields.len() == count {
+                fields.push(String::new());
+            }
+            fields[count].clear();
+            fields[count].push_str(part);
+            count += 1;
+        }
+        fields.truncate(count);
+        return Ok(());
+    }
     let mut count = 0;
     let mut chars = line.chars().peekable();
     loop {
@@ -991,6 +1011,8 @@ fn parse_global_table<R: BufRead>(reader: R, name: &str) -> Result<Table, BinTab
     let mut cols = [0usize; 6];
     let mut builder = TableBuilder::new(BinSource::GlobalTable);
     builder.entries.reserve(330_000);
+    let mut last_brand: Option<(String, u16)> = None;
+    let mut last_issuer: Option<(bool, String, u32)> = None;
     read_csv(reader, name, |line| {
         let fields = match line {
             CsvLine::Header(header) => {
@@ -1014,36 +1036,57 @@ fn parse_global_table<R: BufRead>(reader: R, name: &str) -> Result<Table, BinTab
         let card_type = if is_prepaid_category(category) {
             Some(CardType::Prepaid)
         } else {
-            CardType::parse(get(2))
+            match get(2) {
+                "DEBIT" => Some(CardType::Debit),
+                "CREDIT" => Some(CardType::Credit),
+                other => CardType::parse(other),
+            }
         };
         let country = parse_country(get(5))?;
         let issuer_name = get(4);
-        let code = if &country == b"CN" {
-            issuer_code_from_name(issuer_name)
-        } else {
-            None
-        };
-        let issuer = match code {
-            Some(code) => {
-                let big = big_bank(code);
-                Issuer {
-                    code: Some(code.into()),
-                    name_zh: big.map(|b| b.0.into()),
-                    name_en: big.map(|b| b.1.into()),
-                }
+        // Rows come sorted by BIN, so neighbours mostly share brand and
+        // issuer: remembering the last ones saves most of the hashing.
+        let brand = match &last_brand {
+            Some((name, id)) if name == brand_name => *id,
+            _ => {
+                let id = builder
+                    .brand(brand_name)
+                    .ok_or_else(|| "too many distinct brands".to_owned())?;
+                last_brand = Some((brand_name.to_owned(), id));
+                id
             }
-            None => Issuer {
-                code: None,
-                name_zh: None,
-                name_en: non_empty(issuer_name),
-            },
         };
-        let brand = builder
-            .brand(brand_name)
-            .ok_or_else(|| "too many distinct brands".to_owned())?;
-        let issuer = builder
-            .issuer(issuer)
-            .ok_or_else(|| "too many distinct issuers".to_owned())?;
+        let is_cn = &country == b"CN";
+        let issuer = match &last_issuer {
+            Some((cn, name, id)) if *cn == is_cn && name == issuer_name => *id,
+            _ => {
+                let code = if is_cn {
+                    issuer_code_from_name(issuer_name)
+                } else {
+                    None
+                };
+                let issuer = match code {
+                    Some(code) => {
+                        let big = big_bank(code);
+                        Issuer {
+                            code: Some(code.into()),
+                            name_zh: big.map(|b| b.0.into()),
+                            name_en: big.map(|b| b.1.into()),
+                        }
+                    }
+                    None => Issuer {
+                        code: None,
+                        name_zh: None,
+                        name_en: non_empty(issuer_name),
+                    },
+                };
+                let id = builder
+                    .issuer(issuer)
+                    .ok_or_else(|| "too many distinct issuers".to_owned())?;
+                last_issuer = Some((is_cn, issuer_name.to_owned(), id));
+                id
+            }
+        };
         builder.entries.push((
             plen,
             key,

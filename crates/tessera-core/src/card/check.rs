@@ -99,7 +99,11 @@ pub fn check_card(
 
     let expiry = match (given(&fields.expiry_month), given(&fields.expiry_year)) {
         (Some(month), Some(year)) => Some(Expiry::parse_parts(month, year, today)?),
-        (Some(_), None) => return Err(missing(ErrorCode::InvalidExpiryYear, "expiry_year")),
+        (Some(month), None) => {
+            // The month is judged first, as in a whole expiry.
+            Expiry::parse_parts(month, "", today)?;
+            return Err(missing(ErrorCode::InvalidExpiryYear, "expiry_year"));
+        }
         (None, Some(_)) => return Err(missing(ErrorCode::InvalidExpiryMonth, "expiry_month")),
         (None, None) => None,
     };
@@ -260,6 +264,11 @@ mod tests {
     fn half_an_expiry_or_an_expired_card_is_an_error() {
         let number = card("622202", 19);
         let mut month_only = fields(&number);
+        month_only.expiry_month = Some("13".into());
+        assert_eq!(
+            fails(&month_only),
+            err(ErrorCode::InvalidExpiryMonth, "expiry_month")
+        );
         month_only.expiry_month = Some("12".into());
         assert_eq!(
             fails(&month_only),
