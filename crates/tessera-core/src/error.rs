@@ -8,6 +8,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::token::lifecycle::suspension_text;
+
 /// The two languages every user-facing text comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
@@ -1017,12 +1019,16 @@ pub struct DomainError {
     pub decline_code: Option<DeclineCode>,
     pub attempts_left: Option<u32>,
     pub locked_until: Option<DateTime<Utc>>,
-    pub retry_after_secs: Option<u64>,
+    /// Seconds; u32 keeps the error small (clippy's large-error bound).
+    pub retry_after_secs: Option<u32>,
     /// Who suspended a token (issuer, wallet, cardholder, risk).
     pub suspended_by: Vec<String>,
     /// A text written by an operator (a maintenance notice), in both languages,
     /// shown in place of the catalogue's message.
     pub notice: Option<Box<(String, String)>>,
+    /// The payment a decline was recorded as, so a merchant and support can
+    /// find it (`pay_...`).
+    pub payment_id: Option<Box<str>>,
 }
 
 impl DomainError {
@@ -1037,6 +1043,7 @@ impl DomainError {
             retry_after_secs: None,
             suspended_by: Vec::new(),
             notice: None,
+            payment_id: None,
         }
     }
 
@@ -1068,7 +1075,7 @@ impl DomainError {
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after_secs = Some(seconds);
+        self.retry_after_secs = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
         self
     }
 
@@ -1079,6 +1086,11 @@ impl DomainError {
 
     pub fn with_suspenders(mut self, suspended_by: Vec<String>) -> Self {
         self.suspended_by = suspended_by;
+        self
+    }
+
+    pub fn with_payment_id(mut self, payment_id: impl Into<String>) -> Self {
+        self.payment_id = Some(payment_id.into().into_boxed_str());
         self
     }
 
@@ -1104,6 +1116,9 @@ impl DomainError {
         if let Some(decline) = self.decline_code {
             return decline.message().get(lang).to_owned();
         }
+        if let Some((message, _)) = suspension_text(&self.suspended_by, lang) {
+            return message.to_owned();
+        }
         let base = self.code.entry().message.get(lang);
         match (self.attempts_left, lang) {
             (Some(left), Lang::ZhCn) => format!("{base},还可尝试{left}次"),
@@ -1117,6 +1132,9 @@ impl DomainError {
     pub fn remedy(&self, lang: Lang) -> String {
         if let Some(decline) = self.decline_code {
             return decline.remedy().get(lang).to_owned();
+        }
+        if let Some((_, remedy)) = suspension_text(&self.suspended_by, lang) {
+            return remedy.to_owned();
         }
         self.code.entry().remedy.get(lang).to_owned()
     }

@@ -15,6 +15,8 @@ use crate::crypto::{self, CryptoError};
 use crate::error::DomainError;
 use crate::vault::{KeyRing, LookupPurpose};
 
+pub mod lifecycle;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("token BIN range {0:?} is not 6 to 8 digits")]
