@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod emv;
 pub mod error;
 pub mod identity;
+pub mod money;
 pub mod token;
 pub mod vault;
 

@@ -7,6 +7,7 @@ pub mod arqc;
 pub mod cipher;
 pub mod keys;
 pub mod mac;
+pub mod profile;
 
 #[cfg(test)]
 mod vectors;
@@ -15,6 +16,7 @@ pub use arpc::{Arpc, ArpcResponseCode, CardStatusUpdate};
 pub use arqc::{Arqc, Cdol1};
 pub use keys::{Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, SessionKey};
 pub use mac::Padding;
+pub use profile::{TokenProfile, Transaction};
 
 use crate::error::{DomainError, ErrorCode};
 

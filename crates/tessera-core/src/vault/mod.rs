@@ -19,6 +19,9 @@ use zeroize::Zeroizing;
 
 use crate::card::pan::Pan;
 use crate::crypto::{self, CryptoError, SecretKey};
+use crate::emv::IssuerMasterKey;
+use crate::emv::keys::adjust_parity;
+use crate::token::TokenPan;
 
 pub use backup::{BackupError, backup, backup_with_params, restore};
 pub use key_file::{ENV_MASTER_KEY, KEY_FILE_NAME, KeyFile, KeyFileError, KeyFileStatus};
@@ -71,10 +74,13 @@ pub enum LookupPurpose {
     OtpCode,
     /// The secret pepper added to payment-password Argon2id hashes.
     PaymentPasswordPepper,
+    /// Finds a token by the token PAN a merchant sends, without decrypting
+    /// any, and keeps two tokens from ever sharing a PAN (a unique index).
+    TokenPanFingerprint,
 }
 
 impl LookupPurpose {
-    pub const ALL: [LookupPurpose; 8] = [
+    pub const ALL: [LookupPurpose; 9] = [
         LookupPurpose::PanFingerprint,
         LookupPurpose::IdNumber,
         LookupPurpose::IdempotencyBody,
@@ -83,6 +89,7 @@ impl LookupPurpose {
         LookupPurpose::ApiKey,
         LookupPurpose::OtpCode,
         LookupPurpose::PaymentPasswordPepper,
+        LookupPurpose::TokenPanFingerprint,
     ];
 
     /// The HKDF `info` label. Permanent: see the type's documentation.
@@ -96,6 +103,7 @@ impl LookupPurpose {
             LookupPurpose::ApiKey => "tessera/lookup/v1/api-key",
             LookupPurpose::OtpCode => "tessera/lookup/v1/otp-code",
             LookupPurpose::PaymentPasswordPepper => "tessera/lookup/v1/payment-password-pepper",
+            LookupPurpose::TokenPanFingerprint => "tessera/lookup/v1/token-pan-fingerprint",
         }
     }
 
@@ -348,6 +356,35 @@ impl KeyRing {
             .lookup_key(LookupPurpose::PanFingerprint)
             .hash(pan.expose_digits().as_bytes());
         PanFingerprint(hex::encode(mac))
+    }
+
+    /// A token PAN's keyed fingerprint (64 hex digits): the index a merchant's
+    /// token PAN is found by.
+    pub fn token_fingerprint(&self, token_pan: &TokenPan) -> String {
+        hex::encode(
+            self.lookup_key(LookupPurpose::TokenPanFingerprint)
+                .hash(token_pan.expose_digits().as_bytes()),
+        )
+    }
+
+    /// The issuer master key for application cryptograms (IMK-AC) of one
+    /// token BIN range and key generation: HKDF-SHA256 from the lookup root
+    /// under `tessera/emv/v1/imk-ac/<range>/<generation>`, its first 16
+    /// bytes with DES parity. Derived, not stored: every node holding the
+    /// key ring has the same IMKs, none is ever written down, and a new
+    /// generation (config `payments.imk_generation`) gives new tokens a
+    /// fresh IMK while older tokens keep the one they were issued under.
+    pub fn issuer_master_key(
+        &self,
+        range: &str,
+        generation: u8,
+    ) -> Result<IssuerMasterKey, VaultError> {
+        let label = format!("tessera/emv/v1/imk-ac/{range}/{generation}");
+        let derived = crypto::derive_subkey(&self.lookup_root, &label)?;
+        let mut bytes = Zeroizing::new([0u8; 16]);
+        bytes.copy_from_slice(&derived.expose_bytes()[..16]);
+        adjust_parity(&mut bytes[..]);
+        IssuerMasterKey::from_bytes(&bytes[..]).map_err(|_| VaultError::InvalidKeyRing)
     }
 
     /// A national ID number's keyed hash. Surrounding spaces are ignored and

@@ -470,3 +470,43 @@ fn an_altered_backup_fails_to_open() {
         BackupError::NotABackup(_)
     ));
 }
+
+#[test]
+fn issuer_master_keys_are_per_range_and_generation_and_survive_rotation() {
+    let keys = ring();
+    let imk = keys.issuer_master_key("629990", 1).unwrap();
+    assert_eq!(
+        imk.expose_bytes(),
+        keys.issuer_master_key("629990", 1).unwrap().expose_bytes()
+    );
+    for (range, generation) in [("629990", 2), ("471099", 1), ("6299901", 1)] {
+        assert_ne!(
+            imk.expose_bytes(),
+            keys.issuer_master_key(range, generation)
+                .unwrap()
+                .expose_bytes(),
+            "{range}/{generation}"
+        );
+    }
+    assert!(imk.expose_bytes().iter().all(|b| b.count_ones() % 2 == 1));
+    let mut rotated = keys.clone();
+    rotated.rotate().unwrap();
+    assert_eq!(
+        imk.expose_bytes(),
+        rotated
+            .issuer_master_key("629990", 1)
+            .unwrap()
+            .expose_bytes()
+    );
+    assert_ne!(
+        imk.expose_bytes(),
+        ring()
+            .issuer_master_key("629990", 1)
+            .unwrap()
+            .expose_bytes(),
+        "another key ring, another IMK"
+    );
+    let shown = format!("{imk:?}");
+    assert!(shown.starts_with("IssuerMasterKey(kcv "), "{shown}");
+    assert!(!shown.contains(&hex::encode_upper(imk.expose_bytes())));
+}
