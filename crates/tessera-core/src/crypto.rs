@@ -119,6 +119,17 @@ pub fn hmac_sha256(key: &SecretKey, parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// HMAC-SHA256 under a key of any length (a shared secret such as an API
+/// key that signs webhooks), over the concatenation of `parts`.
+pub fn hmac_sha256_with(key: &[u8], parts: &[&[u8]]) -> Result<[u8; 32], CryptoError> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .map_err(|_| CryptoError::Kdf("HMAC key length"))?;
+    for part in parts {
+        mac.update(part);
+    }
+    Ok(mac.finalize().into_bytes().into())
+}
+
 /// SHA-256, unkeyed: for checksums only, never to hide a low-entropy value.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -335,6 +346,16 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn hmac_with_any_key_matches_rfc_4231() {
+        // RFC 4231 test case 2: key "Jefe".
+        let mac = hmac_sha256_with(b"Jefe", &[b"what do ya want ", b"for nothing?"]).unwrap();
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]

@@ -18,14 +18,14 @@ use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{
     AttemptRecord, BindingCompletion, CardRecord, NewCard, NewOtpChallenge, NewToken, OtpOutcome,
-    Reserve, UserRecord,
+    Reserve, StoreError, UserRecord,
 };
 
 use crate::error::ApiError;
 use crate::issuer::{BindingVerification, IssuerAnswer};
 use crate::maintenance;
 use crate::state::{AppState, millis};
-use crate::views::{BindCardRequest, CardView};
+use crate::views::BindCardRequest;
 
 /// A reservation outlives a slow issuer by this much before another request
 /// may take its slot (a node that crashed mid-binding leaves one behind).
@@ -34,8 +34,8 @@ const RESERVATION_MS: i64 = 2 * 60 * 1000;
 /// The result of a binding: bound (201) or waiting for its SMS code (202).
 #[derive(Debug)]
 pub enum Bound {
-    Active(CardView),
-    PendingOtp(CardView),
+    Active(CardRecord),
+    PendingOtp(CardRecord),
 }
 
 /// What a binding learned along the way, for its attempt record.
@@ -334,15 +334,75 @@ async fn issue_and_store(
         .keys
         .seal(card_id, &fields.pan)
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let otp = if step_up {
+        Some(send_otp(state, card_id, bank_phone, now).await?)
+    } else {
+        None
+    };
+    // Two tokens never share a PAN (a unique index on its fingerprint): on
+    // the rare collision, draw another.
+    let mut draws = 0;
+    loop {
+        draws += 1;
+        let completion = BindingCompletion {
+            card_id: card_id.to_owned(),
+            user_id: user.id.clone(),
+            pan_key_version: sealed_pan.key_version,
+            pan_ciphertext: sealed_pan.blob.clone(),
+            token: new_token(state, request, fields, bin, step_up, now)?,
+            status: if step_up {
+                "pending_verification"
+            } else {
+                "active"
+            }
+            .to_owned(),
+            otp: otp.clone(),
+            now: millis(now),
+        };
+        match state.store.complete_binding(&completion).await {
+            Ok(true) => break,
+            // The reservation expired while the issuer took its time.
+            Ok(false) => {
+                return Err(DomainError::new(ErrorCode::IssuerUnavailable)
+                    .with_retry_after(state.config.issuer_retry_after_secs)
+                    .into());
+            }
+            Err(StoreError::Conflict("token_pan")) if draws < 4 => {
+                tracing::warn!(card_id, "token PAN collision: drawing another");
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let card = load_card(state, &user.id, card_id).await?;
+    Ok(if step_up {
+        Bound::PendingOtp(card)
+    } else {
+        Bound::Active(card)
+    })
+}
+
+fn internal<E>(_: E) -> DomainError {
+    DomainError::new(ErrorCode::InternalError)
+}
+
+/// Draws a token for the card: its PAN from the brand's token BIN range,
+/// sealed under the token's reference, its keyed fingerprint, its expiry,
+/// and the IMK-AC (range and generation) its cryptogram keys come from.
+fn new_token(
+    state: &AppState,
+    request: &BindCardRequest,
+    fields: &CheckedFields,
+    bin: &BinRecord,
+    step_up: bool,
+    now: DateTime<Utc>,
+) -> Result<NewToken, DomainError> {
     let bins = state.bins.clone();
-    let token_pan = issue_token_pan(
-        &fields.pan,
-        &bin.brand,
-        &state.config.token_bin_ranges,
-        |prefix| bins.is_issued_prefix(prefix),
-    )
-    .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
-    let token_ref = TokenRef::generate().map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+    let ranges = &state.config.token_bin_ranges;
+    let token_pan = issue_token_pan(&fields.pan, &bin.brand, ranges, |prefix| {
+        bins.is_issued_prefix(prefix)
+    })
+    .map_err(internal)?;
+    let token_ref = TokenRef::generate().map_err(internal)?;
     let sealed_token = state
         .keys
         .seal_bytes(
@@ -350,55 +410,30 @@ async fn issue_and_store(
             token_ref.as_str(),
             token_pan.expose_digits().as_bytes(),
         )
-        .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+        .map_err(internal)?;
     // A debit card bound without its expiry gets the longest token life.
     let (card_month, card_year) = fields
         .expiry
         .map_or((12, 2099), |e| (u32::from(e.month()), i32::from(e.year())));
     let (token_month, token_year) =
         token_expiry(card_month, card_year, wallet_today(now, state.time_zone));
-    let otp = if step_up {
-        Some(send_otp(state, card_id, bank_phone, now).await?)
-    } else {
-        None
-    };
-    let completion = BindingCompletion {
-        card_id: card_id.to_owned(),
-        user_id: user.id.clone(),
-        pan_key_version: sealed_pan.key_version,
-        pan_ciphertext: sealed_pan.blob.clone(),
-        token: NewToken {
-            token_ref: token_ref.as_str().to_owned(),
-            key_version: sealed_token.key_version,
-            token_pan_ciphertext: sealed_token.blob.clone(),
-            token_first6: token_pan.first6().to_owned(),
-            token_last4: token_pan.last4().to_owned(),
-            expiry_month: u8::try_from(token_month).unwrap_or(12),
-            expiry_year: u16::try_from(token_year).unwrap_or(2099),
-            status: if step_up { "inactive" } else { "active" }.to_owned(),
-            requestor_id: state.config.token_requestor_id.clone(),
-            device_id: request.device.as_ref().and_then(|d| d.id.clone()),
-        },
-        status: if step_up {
-            "pending_verification"
-        } else {
-            "active"
-        }
-        .to_owned(),
-        otp,
-        now: millis(now),
-    };
-    if !state.store.complete_binding(&completion).await? {
-        // The reservation expired while the issuer took its time.
-        return Err(DomainError::new(ErrorCode::IssuerUnavailable)
-            .with_retry_after(state.config.issuer_retry_after_secs)
-            .into());
-    }
-    let card = load_card(state, &user.id, card_id).await?;
-    Ok(if step_up {
-        Bound::PendingOtp(CardView::from_record(&card))
-    } else {
-        Bound::Active(CardView::from_record(&card))
+    Ok(NewToken {
+        token_ref: token_ref.as_str().to_owned(),
+        key_version: sealed_token.key_version,
+        token_pan_ciphertext: sealed_token.blob,
+        token_first6: token_pan.first6().to_owned(),
+        token_last4: token_pan.last4().to_owned(),
+        expiry_month: u8::try_from(token_month).unwrap_or(12),
+        expiry_year: u16::try_from(token_year).unwrap_or(2099),
+        status: if step_up { "inactive" } else { "active" }.to_owned(),
+        requestor_id: state.config.token_requestor_id.clone(),
+        device_id: request.device.as_ref().and_then(|d| d.id.clone()),
+        token_pan_fingerprint: state.keys.token_fingerprint(&token_pan),
+        // Token PANs are unique, so every token is the first card of its
+        // PAN: PSN 00.
+        psn: 0,
+        imk_range: ranges.for_brand(&bin.brand).prefix().to_owned(),
+        imk_generation: state.config.payments.imk_generation,
     })
 }
 
@@ -460,7 +495,7 @@ pub async fn verify_card(
     otp: &str,
     trace_id: &str,
     now: DateTime<Utc>,
-) -> Result<CardView, ApiError> {
+) -> Result<CardRecord, ApiError> {
     let started = Instant::now();
     let card = state
         .store
@@ -514,11 +549,11 @@ async fn verify_steps(
     card: &CardRecord,
     otp: &str,
     now: DateTime<Utc>,
-) -> Result<CardView, ApiError> {
+) -> Result<CardRecord, ApiError> {
     match card.status.as_str() {
         "pending_verification" => {}
         // Verifying twice is harmless: the card is bound.
-        "active" => return Ok(CardView::from_record(card)),
+        "active" => return Ok(card.clone()),
         "verification_failed" => return Err(ErrorCode::TooManyAttempts.into()),
         "verification_expired" => return Err(ErrorCode::OtpExpired.into()),
         _ => return Err(ErrorCode::CardUnbound.into()),
@@ -569,6 +604,5 @@ async fn verify_steps(
     {
         return Err(ErrorCode::OtpExpired.into());
     }
-    let card = load_card(state, &card.user_id, &card.id).await?;
-    Ok(CardView::from_record(&card))
+    load_card(state, &card.user_id, &card.id).await
 }

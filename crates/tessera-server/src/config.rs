@@ -55,6 +55,48 @@ pub struct Config {
     /// Retry-After sent with `issuer_unavailable`.
     pub issuer_retry_after_secs: u64,
     pub database: DatabaseConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// Token 2.0 payments: limited-use keys, cryptograms, the ATC rule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// Limited-use keys handed to a device per `POST /v1/tokens/{ref}/keys`.
+    pub key_batch_size: u16,
+    /// The most a device may ask for at once (`count`).
+    pub max_key_batch: u16,
+    /// How far below the highest ATC accepted a late payment may still
+    /// come (each ATC pays once, whatever the window).
+    pub atc_window: u16,
+    /// How long a server-made single-use cryptogram stays valid.
+    pub cryptogram_ttl_secs: u64,
+    /// The IMK-AC generation new tokens are issued under (1-255). Raising it
+    /// rotates the issuer master keys for new tokens; older tokens keep
+    /// theirs.
+    pub imk_generation: u8,
+    /// Channels the wallet's tokens may pay through: nfc, in_app, ecommerce.
+    pub channels: Vec<String>,
+    /// Issuer events signed longer ago than this are refused (replays).
+    pub issuer_event_max_age_secs: u64,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig {
+            key_batch_size: 10,
+            max_key_batch: 50,
+            atc_window: 32,
+            cryptogram_ttl_secs: 300,
+            imk_generation: 1,
+            channels: vec![
+                "nfc".to_owned(),
+                "in_app".to_owned(),
+                "ecommerce".to_owned(),
+            ],
+            issuer_event_max_age_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +163,7 @@ impl Default for Config {
             issuer_timeout_secs: 10,
             issuer_retry_after_secs: 30,
             database: DatabaseConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }
@@ -201,6 +244,31 @@ impl Config {
                 .all(|b| b.is_ascii_alphanumeric())
         {
             return Err("par_bin_controller_id must be 4 letters or digits".to_owned());
+        }
+        let payments = &self.payments;
+        if payments.key_batch_size == 0 || payments.key_batch_size > payments.max_key_batch {
+            return Err("payments.key_batch_size must be 1 to payments.max_key_batch".to_owned());
+        }
+        if payments.max_key_batch > 1000 {
+            return Err("payments.max_key_batch must be at most 1000".to_owned());
+        }
+        if payments.imk_generation == 0 {
+            return Err("payments.imk_generation must be 1 to 255".to_owned());
+        }
+        if payments.cryptogram_ttl_secs == 0 || payments.issuer_event_max_age_secs == 0 {
+            return Err(
+                "payments.cryptogram_ttl_secs and issuer_event_max_age_secs must be positive"
+                    .to_owned(),
+            );
+        }
+        if let Some(channel) = payments
+            .channels
+            .iter()
+            .find(|c| !matches!(c.as_str(), "nfc" | "in_app" | "ecommerce"))
+        {
+            return Err(format!(
+                "payments.channels: {channel:?} is not nfc, in_app or ecommerce"
+            ));
         }
         if !matches!(self.log_format.as_str(), "human" | "json") {
             return Err(format!(

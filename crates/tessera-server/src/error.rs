@@ -103,6 +103,9 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if !error.suspended_by.is_empty() {
             map.insert("suspended_by".into(), json!(error.suspended_by));
         }
+        if let Some(payment_id) = &error.payment_id {
+            map.insert("payment_id".into(), json!(payment_id));
+        }
     }
     json!({ "error": object })
 }

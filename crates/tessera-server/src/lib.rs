@@ -35,7 +35,9 @@ pub mod extract;
 pub mod idempotency;
 pub mod ids;
 pub mod issuer;
+pub mod lifecycle;
 pub mod maintenance;
+pub mod payments;
 pub mod routes;
 pub mod state;
 pub mod views;
@@ -82,7 +84,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(
         title = "Tessera",
-        description = "Token 2.0 wallet service: bind cards, vault PANs, issue payment tokens. \
+        description = "Token 2.0 wallet service: bind cards, vault PANs, issue payment tokens, authorize payments with EMV cryptograms. \
             Every error carries a code, a cause, a remedy in zh-CN or en (Accept-Language) and a trace id.",
         license(name = "Apache-2.0")
     ),
@@ -90,6 +92,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     tags(
         (name = "users", description = "Sign-up and sign-in"),
         (name = "cards", description = "Binding and managing cards"),
+        (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
+        (name = "issuer", description = "Signed issuer events (issuer API key)"),
         (name = "admin", description = "Operator switches (operator API key)"),
         (name = "support", description = "Support reads (support API key)"),
         (name = "sandbox", description = "The sandbox issuer and phone"),
@@ -120,7 +124,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{admin, cards, health, sandbox, support, users};
+    use routes::{admin, cards, health, issuer, payments, sandbox, support, tokens, users};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
         .routes(routes!(users::create_session))
@@ -129,6 +133,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cards::get_card, cards::unbind_card))
         .routes(routes!(cards::verify_card))
         .routes(routes!(cards::set_default))
+        .routes(routes!(tokens::limited_use_keys))
+        .routes(routes!(tokens::single_use_cryptogram))
+        .routes(routes!(tokens::suspend))
+        .routes(routes!(tokens::resume))
+        .routes(routes!(tokens::delete))
+        .routes(routes!(payments::create_payment, payments::list_payments))
+        .routes(routes!(issuer::issuer_events))
         .routes(routes!(
             admin::put_maintenance,
             admin::delete_maintenance,
@@ -262,6 +273,15 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         issuer,
         time_zone,
     };
+    let indexed = lifecycle::index_old_tokens(&state)
+        .await
+        .map_err(|e| StartError::new(format!("indexing token PANs: {e}")))?;
+    if indexed > 0 {
+        tracing::info!(
+            tokens = indexed,
+            "indexed the token PANs of tokens issued before payments"
+        );
+    }
     Ok(Opened {
         state,
         created_keys,

@@ -1,12 +1,34 @@
 //! What the API shows: request and response bodies, documented for OpenAPI.
 //! A card shows its first 6 and last 4 digits at most, never a CVC.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use tessera_core::card::expiry::{Expiry, wallet_today};
+use tessera_core::error::Lang;
+use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_store::{AttemptRecord, CardRecord};
 use utoipa::ToSchema;
 
 use crate::error::rfc3339;
-use crate::state::from_millis;
+use crate::extract::Ctx;
+use crate::state::{AppState, from_millis};
+
+/// Who a view is rendered for: their language, and the wallet's date (a
+/// token's expiry is judged on it).
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub lang: Lang,
+    pub today: NaiveDate,
+}
+
+impl Viewer {
+    pub fn new(state: &AppState, ctx: &Ctx) -> Viewer {
+        Viewer {
+            lang: ctx.lang,
+            today: wallet_today(ctx.now, state.time_zone),
+        }
+    }
+}
 
 /// An expiry month or year as people send it: a string or a number.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -114,8 +136,23 @@ pub struct TokenView {
     pub last4: String,
     /// inactive, active, suspended, deleted
     pub status: String,
+    /// Who holds it suspended: issuer, risk, wallet, cardholder (active
+    /// again only when every one has resumed).
+    pub suspended_by: Vec<String>,
     /// MM/YY
     pub expiry: String,
+}
+
+/// Why a card cannot pay now: the error a payment would get.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PayabilityReason {
+    /// token_suspended, card_unbound, token_expired, otp_required
+    pub code: String,
+    /// In the Accept-Language: "此卡已被发卡行暂停使用" / "Suspended by your bank".
+    pub message: String,
+    pub remedy: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suspended_by: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,7 +168,8 @@ pub struct NextAction {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CardView {
     pub id: String,
-    /// pending_verification, active, verification_failed, verification_expired, unbound
+    /// pending_verification, active, verification_failed, verification_expired,
+    /// unbound, closed (by the issuer)
     pub status: String,
     pub brand: String,
     pub issuer: IssuerView,
@@ -146,13 +184,38 @@ pub struct CardView {
     pub par: String,
     pub token: Option<TokenView>,
     pub is_default: bool,
+    /// Whether the card can pay now; when not, `reason` says why.
+    pub payable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<PayabilityReason>,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_action: Option<NextAction>,
 }
 
 impl CardView {
-    pub fn from_record(card: &CardRecord) -> CardView {
+    pub fn from_record(card: &CardRecord, viewer: &Viewer) -> CardView {
+        let token_state = card
+            .token
+            .as_ref()
+            .and_then(|t| TokenState::from_stored(&t.status, &t.suspenders).ok());
+        let token_expiry = card
+            .token
+            .as_ref()
+            .and_then(|t| Expiry::new(t.expiry_month, t.expiry_year).ok());
+        let reason = payability(
+            &card.status,
+            token_state.as_ref(),
+            token_expiry,
+            viewer.today,
+        )
+        .err()
+        .map(|error| PayabilityReason {
+            code: error.code.as_str().to_owned(),
+            message: error.message(viewer.lang),
+            remedy: error.remedy(viewer.lang),
+            suspended_by: error.suspended_by.clone(),
+        });
         let next_action = match (&card.otp_sent_to, card.otp_expires_at) {
             (Some(sent_to), Some(expires_at)) if card.status == "pending_verification" => {
                 Some(NextAction {
@@ -184,9 +247,12 @@ impl CardView {
                 token_ref: token.token_ref.clone(),
                 last4: token.token_last4.clone(),
                 status: token.status.clone(),
+                suspended_by: token.suspenders.clone(),
                 expiry: format!("{:02}/{:02}", token.expiry_month, token.expiry_year % 100),
             }),
             is_default: card.is_default,
+            payable: reason.is_none(),
+            reason,
             created_at: rfc3339(from_millis(card.created_at)),
             next_action,
         }
@@ -317,10 +383,256 @@ pub struct ErrorObject {
     pub decline_code: Option<String>,
     pub attempts_left: Option<u32>,
     pub retry_after: Option<u64>,
+    /// Who holds a suspended token: issuer, risk, wallet, cardholder.
+    pub suspended_by: Option<Vec<String>>,
+    /// The payment a decline was recorded as.
+    pub payment_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MaintenanceStatus {
     pub active: bool,
     pub window: Option<MaintenanceWindow>,
+}
+
+/// Asks for limited-use keys.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeysRequest {
+    /// The device the card was bound from; required when it was bound with one.
+    pub device_id: Option<String>,
+    /// How many keys (ATCs); `payments.key_batch_size` (10) when absent.
+    pub count: Option<u16>,
+}
+
+/// How the token's cryptograms are made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    /// Application Interchange Profile (82), hex.
+    pub aip: String,
+    /// Issuer Application Data (9F10), hex; appended to the CDOL1 data.
+    pub iad: String,
+    /// ICC master key derivation: `A` (PAN up to 16 digits) or `B`.
+    pub derivation: String,
+}
+
+/// One limited-use key: the EMV common session key for one ATC.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionKeyView {
+    /// Application Transaction Counter (9F36), 4 hex digits.
+    pub atc: String,
+    /// 16-byte TDES session key, hex. Secret: for this device only.
+    pub session_key: String,
+}
+
+/// A batch of limited-use keys for the token's own device. The one response
+/// that carries keys (DESIGN section 7): keep them in the device's secure
+/// storage, use each once, ask again for more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitedUseKeys {
+    #[serde(rename = "ref")]
+    pub token_ref: String,
+    /// The token PAN the device presents. Never the card number.
+    pub token_pan: String,
+    /// MM/YY
+    pub token_expiry: String,
+    /// PAN Sequence Number, 2 digits.
+    pub psn: String,
+    pub profile: ProfileView,
+    pub keys: Vec<SessionKeyView>,
+}
+
+/// Asks for a single-use cryptogram for an in-app or web payment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CryptogramRequest {
+    /// Minor units (1234 is 12.34 CNY).
+    pub amount: u64,
+    /// ISO 4217: CNY, HKD, USD, ...
+    pub currency: String,
+    /// The merchant it may be spent with.
+    pub merchant_id: String,
+}
+
+/// A single-use cryptogram and the transaction data it covers: hand it to
+/// the merchant, who sends it to `POST /v1/payments` as it is (adding
+/// `channel`, in_app or ecommerce, and `merchant_name`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CryptogramView {
+    pub token_pan: String,
+    /// MM/YY
+    pub token_expiry: String,
+    pub amount: u64,
+    pub other_amount: u64,
+    pub currency: String,
+    pub terminal_country: u16,
+    /// 10 hex digits.
+    pub tvr: String,
+    /// YYYY-MM-DD
+    pub transaction_date: String,
+    /// 2 digits: 00 purchase.
+    pub transaction_type: String,
+    pub merchant_id: String,
+    /// 4 hex digits.
+    pub atc: String,
+    /// 8 hex digits.
+    pub unpredictable_number: String,
+    /// The ARQC, 16 hex digits.
+    pub cryptogram: String,
+    pub expires_at: String,
+}
+
+/// A payment as a merchant (or a terminal) submits it. The ARQC covers, in
+/// CDOL1 order: amount, other_amount, terminal_country, tvr, currency,
+/// transaction_date, transaction_type, unpredictable_number, then the
+/// token's AIP and the ATC, then its IAD (`POST /v1/tokens/{ref}/keys`
+/// shows the profile).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    /// The token PAN, as read from the device or sent by the wallet.
+    pub token_pan: String,
+    /// MM/YY (or MMYY).
+    pub token_expiry: String,
+    /// Minor units (1234 is 12.34 CNY); 1 to 999999999999.
+    pub amount: u64,
+    /// Cashback, minor units. Default 0.
+    #[serde(default)]
+    pub other_amount: u64,
+    /// ISO 4217 alphabetic: CNY, HKD, USD, ...
+    pub currency: String,
+    /// ISO 3166-1 numeric. Default 156 (China).
+    #[serde(default = "default_country")]
+    pub terminal_country: u16,
+    /// Terminal Verification Results, 10 hex digits. Default 0000000000.
+    #[serde(default = "default_tvr")]
+    pub tvr: String,
+    /// YYYY-MM-DD, as the cryptogram covers it.
+    pub transaction_date: String,
+    /// 2 digits (or a number): 00 purchase. Default 00.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub transaction_type: Option<StringOrNumber>,
+    pub merchant_id: String,
+    pub merchant_name: Option<String>,
+    /// nfc, in_app or ecommerce.
+    pub channel: String,
+    /// Application Transaction Counter, 1 to 4 hex digits.
+    pub atc: String,
+    /// 8 hex digits.
+    pub unpredictable_number: String,
+    /// The ARQC, 16 hex digits.
+    pub cryptogram: String,
+}
+
+fn default_country() -> u16 {
+    156
+}
+
+fn default_tvr() -> String {
+    "0000000000".to_owned()
+}
+
+/// Why a payment was declined, in the viewer's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeclineView {
+    /// The error code the merchant got: card_declined, token_suspended, ...
+    pub code: String,
+    /// For card_declined: insufficient_funds, do_not_honor, ...
+    pub decline_code: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    /// approved, declined, failed (the issuer could not be reached), or
+    /// pending (the issuer was asked; the answer was not recorded)
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub merchant_id: String,
+    pub merchant_name: Option<String>,
+    pub channel: String,
+    pub card_id: String,
+    #[serde(rename = "token_ref")]
+    pub token_ref: String,
+    /// 4 hex digits.
+    pub atc: Option<String>,
+    pub authorization_code: Option<String>,
+    /// The ARPC (method 1, ARC 00) for the device; approvals only, in the
+    /// merchant's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arpc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline: Option<DeclineView>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentList {
+    pub data: Vec<PaymentView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Suspends or resumes a token. The caller's role names the suspender: a
+/// user session is the cardholder, an operator key the wallet, an issuer key
+/// the issuer.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenChangeRequest {
+    /// Kept in the token's history for support (at most 200 characters).
+    pub reason: Option<String>,
+}
+
+/// The token after a lifecycle change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenStateView {
+    #[serde(rename = "ref")]
+    pub token_ref: String,
+    pub card_id: String,
+    /// inactive, active, suspended, deleted
+    pub status: String,
+    pub suspended_by: Vec<String>,
+    pub payable: bool,
+}
+
+/// An issuer event. Signed: `Tessera-Signature: t=<unix seconds>,v1=<hex>`,
+/// the HMAC-SHA256 under the issuer's API key of `<t>.<raw body>`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerEventRequest {
+    /// The issuer's own id: a retried event with the same id is applied once.
+    pub id: String,
+    /// card.replaced, card.expiry_updated, card.closed
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// RFC 3339: an event older than the card's newest applied one changes nothing.
+    pub occurred_at: String,
+    /// The card's Payment Account Reference, or
+    pub par: Option<String>,
+    /// its current card number.
+    pub pan: Option<String>,
+    /// card.replaced: the new card number.
+    pub new_pan: Option<String>,
+    /// card.replaced (optional) and card.expiry_updated.
+    #[schema(value_type = Option<String>)]
+    pub expiry_month: Option<StringOrNumber>,
+    #[schema(value_type = Option<String>)]
+    pub expiry_year: Option<StringOrNumber>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuerEventResult {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// applied, stale (a newer event came first), no_card, ignored
+    /// (the cards are no longer live), conflict, or processing
+    pub outcome: String,
+    /// Cards the event changed.
+    pub cards: u32,
+    /// True when this id was seen before: nothing was applied again.
+    pub duplicate: bool,
 }

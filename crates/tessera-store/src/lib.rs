@@ -134,6 +134,63 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes records older than `before`; returns how many.
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64>;
 
+    // Payments: tokens, ATCs, cryptograms, records.
+    async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>>;
+    /// Hands out `count` ATCs of an active token: returns the first of the
+    /// range, None when the token is not active or its counter would pass
+    /// 65535. Ranges never overlap, however many nodes ask at once.
+    async fn reserve_atcs(&self, token_ref: &str, count: u16, now: i64)
+    -> StoreResult<Option<u16>>;
+    async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()>;
+    async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>>;
+    /// Claims an ATC for one payment, in one transaction with the token row
+    /// locked: the rule holds across nodes (a primary key on token and ATC).
+    /// When claimed, the payment is recorded in the same transaction (status
+    /// `pending`), so an approval is never lost to a crash after it.
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome>;
+    /// Writes a claimed payment's outcome (status, codes, authorisation).
+    async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
+    /// Gives an ATC back when the issuer never answered, so that the same
+    /// cryptogram may be retried.
+    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()>;
+    /// Records a payment declined before its ATC was claimed.
+    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
+    /// A user's payments, newest first.
+    async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>>;
+
+    // Token lifecycle.
+    /// Applies a suspend or resume if the token is still as read. False when
+    /// it changed meanwhile (read again and retry).
+    async fn change_token_state(&self, change: &TokenStateChange) -> StoreResult<bool>;
+    /// Deletes a token for good and unbinds its card (PAN erased), with its
+    /// event. False when already deleted.
+    async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool>;
+    /// The token's events, newest first.
+    async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>>;
+
+    // Issuer events.
+    async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin>;
+    /// Stores the event's outcome; None forgets the event (it failed midway,
+    /// so the issuer's retry applies it again).
+    async fn issuer_event_finish(
+        &self,
+        key_id: &str,
+        event_id: &str,
+        outcome: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Live cards (active or pending) an issuer event names.
+    async fn cards_for_issuer(&self, selector: CardSelector<'_>) -> StoreResult<Vec<CardRecord>>;
+    async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply>;
+
+    // Start-up backfill of tokens issued before payments existed.
+    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>>;
+    async fn index_token(
+        &self,
+        token_ref: &str,
+        fingerprint: &str,
+        imk_range: &str,
+    ) -> StoreResult<()>;
+
     // Settings (maintenance window, sandbox issuer behaviour).
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;

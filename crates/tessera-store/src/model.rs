@@ -106,6 +106,13 @@ pub struct NewToken {
     pub status: String,
     pub requestor_id: String,
     pub device_id: Option<String>,
+    /// Keyed HMAC of the token PAN (unique: no two tokens share a PAN).
+    pub token_pan_fingerprint: String,
+    /// PAN Sequence Number (00-99) the token's keys are derived with.
+    pub psn: u8,
+    /// The token BIN range whose IMK-AC the token's keys come from.
+    pub imk_range: String,
+    pub imk_generation: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +148,15 @@ pub struct TokenRecord {
     pub requestor_id: String,
     pub device_id: Option<String>,
     pub created_at: i64,
+    pub psn: u8,
+    /// The highest ATC a payment was accepted with.
+    pub atc_high: u16,
+    /// The highest ATC handed out (limited-use keys, server cryptograms).
+    pub atc_issued: u16,
+    /// None for a token issued before payments existed, until start-up
+    /// backfills it.
+    pub imk_range: Option<String>,
+    pub imk_generation: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -243,4 +259,211 @@ pub enum IdempotencyBegin {
     Conflict,
     /// The first request with this key is still running.
     InProgress,
+}
+
+/// How a payment finds its token.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenLookup<'a> {
+    Ref(&'a str),
+    /// The keyed fingerprint of the token PAN a merchant sent.
+    PanFingerprint(&'a str),
+}
+
+/// A token with what paying with it needs: its owner, its card's status and
+/// the sealed token PAN and PAN (ciphertexts only).
+#[derive(Debug, Clone)]
+pub struct PaymentToken {
+    pub token: TokenRecord,
+    pub user_id: String,
+    pub card_status: String,
+    pub issuer_code: Option<String>,
+    pub token_pan_key_version: Option<u32>,
+    pub token_pan_ciphertext: Option<Vec<u8>>,
+    pub pan_key_version: Option<u32>,
+    pub pan_ciphertext: Option<Vec<u8>>,
+}
+
+/// A single-use cryptogram the server made for an in-app or web payment,
+/// and what it is bound to. The cryptogram itself is not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CryptogramRecord {
+    pub token_ref: String,
+    pub atc: u16,
+    pub amount: i64,
+    pub currency: String,
+    pub merchant_id: String,
+    /// YYYY-MM-DD.
+    pub transaction_date: String,
+    /// 8 hex digits.
+    pub unpredictable_number: String,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// Claims an ATC for a payment: once ever per token, not behind the window
+/// below the highest ATC accepted, and only if it was handed out.
+#[derive(Debug, Clone)]
+pub struct AtcClaim {
+    pub token_ref: String,
+    pub atc: u16,
+    pub window: u16,
+    /// Recorded with status `pending` when the claim succeeds.
+    pub payment: PaymentRecord,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtcClaimOutcome {
+    Claimed,
+    /// Another payment used this ATC.
+    Used,
+    /// Further below the highest ATC accepted than the window allows.
+    BehindWindow,
+    /// No key or cryptogram for this ATC was ever handed out.
+    NotIssued,
+    /// The token stopped being active (suspended or deleted meanwhile).
+    TokenNotActive,
+}
+
+/// One payment, approved or not, as the user's records and support show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub id: String,
+    pub user_id: String,
+    pub card_id: String,
+    pub token_ref: String,
+    pub merchant_key_id: String,
+    pub merchant_id: String,
+    pub merchant_name: Option<String>,
+    /// nfc, in_app, ecommerce
+    pub channel: String,
+    pub amount: i64,
+    /// ISO 4217 alphabetic.
+    pub currency: String,
+    pub atc: Option<u16>,
+    /// verified, invalid or not_checked
+    pub cryptogram_result: String,
+    /// pending (ATC claimed, issuer asked), approved, declined, or failed
+    /// (the issuer could not be reached)
+    pub status: String,
+    pub error_code: Option<String>,
+    pub decline_code: Option<String>,
+    pub authorization_code: Option<String>,
+    pub trace_id: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub user_id: String,
+    /// The previous page's last (created_at, id).
+    pub before: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// Who changed a token and why, kept for support and shown as a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenEvent {
+    pub token_ref: String,
+    /// suspend, resume, delete, card_replaced, expiry_updated, card_closed
+    pub kind: String,
+    /// cardholder, wallet, issuer, risk
+    pub actor: String,
+    pub reason: Option<String>,
+    pub status_after: String,
+    pub created_at: i64,
+}
+
+/// A suspend or resume, applied only if the token is still in the state it
+/// was read in (compare and set), with its event in the same transaction.
+#[derive(Debug, Clone)]
+pub struct TokenStateChange {
+    pub token_ref: String,
+    pub from_status: String,
+    pub from_suspenders: Vec<String>,
+    pub to_status: String,
+    pub to_suspenders: Vec<String>,
+    pub event: TokenEvent,
+}
+
+/// An issuer event as first received: idempotent by (key, event id).
+#[derive(Debug, Clone)]
+pub struct IssuerEventRecord {
+    pub key_id: String,
+    pub event_id: String,
+    pub kind: String,
+    pub occurred_at: i64,
+    /// Keyed HMAC of the body: the same id with another body is refused.
+    pub body_hash: String,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuerEventBegin {
+    Started,
+    /// Seen before with the same body; its outcome, or None while the first
+    /// delivery is still being applied.
+    Duplicate {
+        outcome: Option<String>,
+    },
+    Conflict,
+}
+
+/// Which cards an issuer event is about.
+#[derive(Debug, Clone, Copy)]
+pub enum CardSelector<'a> {
+    Par(&'a str),
+    PanFingerprint(&'a str),
+}
+
+/// An issuer's change to one card, applied only if no newer issuer event
+/// reached that card first.
+#[derive(Debug, Clone)]
+pub struct IssuerChange {
+    pub card_id: String,
+    pub occurred_at: i64,
+    pub kind: IssuerChangeKind,
+    pub reason: Option<String>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum IssuerChangeKind {
+    /// A new card number for the same account: PAR and token unchanged, the
+    /// old PAN ciphertext overwritten.
+    Replace {
+        pan_fingerprint: String,
+        pan_key_version: u32,
+        pan_ciphertext: Vec<u8>,
+        first6: String,
+        last4: String,
+        pan_length: u8,
+        expiry: Option<(u8, u16)>,
+        token_expiry: (u8, u16),
+    },
+    Expiry {
+        expiry: (u8, u16),
+        token_expiry: (u8, u16),
+    },
+    /// The account is closed: tokens deleted, PAN erased.
+    Close,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerApply {
+    Applied,
+    /// A newer issuer event already reached the card.
+    Stale,
+    /// The card is no longer live.
+    NotLive,
+    /// The new card number is already bound as another card of that user.
+    Conflict,
+}
+
+/// A token whose PAN fingerprint is missing (issued before payments),
+/// for the start-up backfill.
+#[derive(Debug, Clone)]
+pub struct UnindexedToken {
+    pub token_ref: String,
+    pub key_version: u32,
+    pub ciphertext: Vec<u8>,
 }

@@ -169,6 +169,11 @@ impl TokenState {
     pub fn from_stored(status: &str, suspenders: &[String]) -> Result<TokenState, LifecycleError> {
         let status =
             TokenStatus::parse(status).ok_or(LifecycleError::Corrupt("unknown token status"))?;
+        if status == TokenStatus::Deleted {
+            // Deletion ends every suspension; rows deleted before this
+            // module existed may still list their suspenders.
+            return Ok(TokenState::active().delete());
+        }
         let suspenders = suspenders
             .iter()
             .map(|s| Suspender::parse(s).ok_or(LifecycleError::Corrupt("unknown suspender")))

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use tessera_core::card::cvc::Cvc;
 use tessera_core::card::expiry::Expiry;
 use tessera_core::card::pan::Pan;
-use tessera_core::error::DomainError;
+use tessera_core::error::{DeclineCode, DomainError};
 use tessera_core::identity::phone::PhoneNumber;
+use tessera_core::money::Currency;
 
 pub mod sandbox;
 
@@ -56,9 +57,33 @@ impl IssuerAnswer {
     }
 }
 
+/// What the issuer is asked to authorise: the real card behind a token.
+#[derive(Debug)]
+pub struct PaymentAuthorization<'a> {
+    pub pan: &'a Pan,
+    /// Minor units of `currency`.
+    pub amount: u64,
+    pub currency: Currency,
+    pub merchant_id: &'a str,
+    pub issuer_code: Option<&'a str>,
+}
+
+/// The issuer's authorisation answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationAnswer {
+    Approved {
+        authorization_code: String,
+    },
+    Declined(DeclineCode),
+    /// No answer in time, or the issuer said it is unavailable: nothing
+    /// was authorised.
+    Unavailable,
+}
+
 #[async_trait]
 pub trait Issuer: Send + Sync + std::fmt::Debug {
     /// A short name for logs and attempts ("sandbox").
     fn name(&self) -> &'static str;
     async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer;
+    async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer;
 }

@@ -2,7 +2,9 @@
 //! a card's check digit, so anyone can try every path with any BIN
 //! (`tessera sandbox card --bin 622848 --outcome otp`). Latency and failure
 //! rate are configuration, changed at run time through the store so that
-//! every node sees the same sandbox.
+//! every node sees the same sandbox. Payments are answered by the amount's
+//! last two digits in minor units, after the ISO 8583 response codes
+//! (`PaymentOutcome`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::error::{DeclineCode, DomainError, ErrorCode, NotSupported, NotSupportedReason};
 use tessera_store::Store;
 
-use super::{BindingVerification, Issuer, IssuerAnswer};
+use super::{AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization};
 use crate::config::SandboxIssuerConfig;
 
 /// The settings row that holds run-time overrides.
@@ -110,6 +112,60 @@ impl Outcome {
             .into_iter()
             .find(|o| o.digits() == chosen)
             .unwrap_or(Outcome::Approve)
+    }
+}
+
+/// How the sandbox answers a payment: chosen by the last two digits of the
+/// amount in minor units (12.51 CNY is 1251: `51`), after the ISO 8583
+/// response codes; every other amount is approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    Approve,
+    Decline(DeclineCode),
+    Unavailable,
+}
+
+impl PaymentOutcome {
+    /// (last two digits, outcome, what the merchant sees), for the README.
+    pub const MAGIC: [(u64, PaymentOutcome, &'static str); 6] = [
+        (
+            5,
+            PaymentOutcome::Decline(DeclineCode::DoNotHonor),
+            "402 card_declined, decline_code do_not_honor",
+        ),
+        (
+            41,
+            PaymentOutcome::Decline(DeclineCode::LostCard),
+            "402 card_declined, decline_code lost_card",
+        ),
+        (
+            43,
+            PaymentOutcome::Decline(DeclineCode::StolenCard),
+            "402 card_declined, decline_code stolen_card",
+        ),
+        (
+            51,
+            PaymentOutcome::Decline(DeclineCode::InsufficientFunds),
+            "402 card_declined, decline_code insufficient_funds",
+        ),
+        (
+            61,
+            PaymentOutcome::Decline(DeclineCode::ExceedsLimit),
+            "402 card_declined, decline_code exceeds_limit",
+        ),
+        (
+            91,
+            PaymentOutcome::Unavailable,
+            "503 issuer_unavailable with Retry-After (the cryptogram stays usable)",
+        ),
+    ];
+
+    pub fn of_amount(amount: u64) -> PaymentOutcome {
+        let cents = amount % 100;
+        PaymentOutcome::MAGIC
+            .iter()
+            .find(|(digits, _, _)| *digits == cents)
+            .map_or(PaymentOutcome::Approve, |(_, outcome, _)| *outcome)
     }
 }
 
@@ -248,6 +304,32 @@ impl Issuer for SandboxIssuer {
             Outcome::Approve | Outcome::PhoneMismatch => IssuerAnswer::Approved,
         }
     }
+
+    async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer {
+        let tuning = self
+            .behaviour()
+            .await
+            .tuning_for(request.issuer_code, &self.defaults);
+        if tuning.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(tuning.latency_ms)).await;
+        }
+        if tuning.failure_rate > 0.0 && draw() < tuning.failure_rate {
+            return AuthorizationAnswer::Unavailable;
+        }
+        match PaymentOutcome::of_amount(request.amount) {
+            PaymentOutcome::Approve => {
+                let mut digits = [0u8; 6];
+                if tessera_core::crypto::random_digits(&mut digits).is_err() {
+                    return AuthorizationAnswer::Unavailable;
+                }
+                AuthorizationAnswer::Approved {
+                    authorization_code: digits.iter().map(|d| char::from(*d)).collect(),
+                }
+            }
+            PaymentOutcome::Decline(code) => AuthorizationAnswer::Declined(code),
+            PaymentOutcome::Unavailable => AuthorizationAnswer::Unavailable,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +350,21 @@ mod tests {
             assert_eq!(Outcome::of_number(&number), outcome);
         }
         assert!(card_number("62284812345678", 16, Outcome::Otp).is_err());
+    }
+
+    #[test]
+    fn the_amount_s_last_two_digits_choose_the_payment_outcome() {
+        assert_eq!(
+            PaymentOutcome::of_amount(1251),
+            PaymentOutcome::Decline(DeclineCode::InsufficientFunds)
+        );
+        assert_eq!(
+            PaymentOutcome::of_amount(5),
+            PaymentOutcome::Decline(DeclineCode::DoNotHonor)
+        );
+        assert_eq!(PaymentOutcome::of_amount(9991), PaymentOutcome::Unavailable);
+        assert_eq!(PaymentOutcome::of_amount(1234), PaymentOutcome::Approve);
+        assert_eq!(PaymentOutcome::of_amount(1250), PaymentOutcome::Approve);
         assert!(card_number("62x848", 16, Outcome::Otp).is_err());
     }
 }

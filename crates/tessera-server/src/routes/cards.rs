@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_core::error::ErrorCode;
-use tessera_store::UserRecord;
+use tessera_store::{CardRecord, UserRecord};
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::extract::{Ctx, JsonBody};
 use crate::idempotency;
 use crate::state::{AppState, millis};
-use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest};
+use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest, Viewer};
 
 async fn current_user(state: &AppState, caller: &Caller) -> Result<UserRecord, ApiError> {
     let user_id = caller.user()?;
@@ -27,8 +27,9 @@ async fn current_user(state: &AppState, caller: &Caller) -> Result<UserRecord, A
         .ok_or_else(|| ErrorCode::Unauthenticated.into())
 }
 
-fn card_json(card: &CardView) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(card).map_err(|_| ErrorCode::InternalError.into())
+fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(CardView::from_record(card, viewer))
+        .map_err(|_| ErrorCode::InternalError.into())
 }
 
 /// Bind a card. 201 when bound, 202 when the bank asks for an SMS code
@@ -53,10 +54,11 @@ pub async fn bind_card(
 ) -> Result<Response, ApiError> {
     let user = current_user(&state, &caller).await?;
     let key = idempotency::key_of(&headers)?;
+    let viewer = Viewer::new(&state, &ctx);
     let work = async {
         match binding::bind_card(&state, &user, &request, &ctx.trace_id, ctx.now).await? {
-            Bound::Active(card) => Ok((StatusCode::CREATED, card_json(&card)?)),
-            Bound::PendingOtp(card) => Ok((StatusCode::ACCEPTED, card_json(&card)?)),
+            Bound::Active(card) => Ok((StatusCode::CREATED, card_json(&card, &viewer)?)),
+            Bound::PendingOtp(card) => Ok((StatusCode::ACCEPTED, card_json(&card, &viewer)?)),
         }
     };
     Ok(idempotency::run(&state, &caller, key, "POST /v1/cards", &raw, &ctx, work).await)
@@ -84,10 +86,11 @@ pub async fn verify_card(
     let user = current_user(&state, &caller).await?;
     let key = idempotency::key_of(&headers)?;
     let route = format!("POST /v1/cards/{id}/verify");
+    let viewer = Viewer::new(&state, &ctx);
     let work = async {
         let card =
             binding::verify_card(&state, &user, &id, &request.otp, &ctx.trace_id, ctx.now).await?;
-        Ok((StatusCode::OK, card_json(&card)?))
+        Ok((StatusCode::OK, card_json(&card, &viewer)?))
     };
     Ok(idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await)
 }
@@ -103,16 +106,18 @@ pub struct ListQuery {
     responses((status = 200, body = CardList), (status = 401, body = ErrorEnvelope)))]
 pub async fn list_cards(
     State(state): State<AppState>,
+    ctx: Ctx,
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CardList>, ApiError> {
     let user_id = caller.user()?;
     let all = query.status.as_deref() == Some("all");
+    let viewer = Viewer::new(&state, &ctx);
     let cards = state.store.list_cards(user_id).await?;
     let data = cards
         .iter()
         .filter(|c| all || matches!(c.status.as_str(), "active" | "pending_verification"))
-        .map(CardView::from_record)
+        .map(|card| CardView::from_record(card, &viewer))
         .collect();
     Ok(Json(CardList {
         data,
@@ -120,12 +125,14 @@ pub async fn list_cards(
     }))
 }
 
-/// One card. Another user's card id answers 404.
+/// One card, with whether it can pay now and, if not, why (`payable`,
+/// `reason`). Another user's card id answers 404.
 #[utoipa::path(get, path = "/v1/cards/{id}", tag = "cards", security(("bearer" = [])),
     params(("id" = String, Path, description = "card id")),
     responses((status = 200, body = CardView), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_card(
     State(state): State<AppState>,
+    ctx: Ctx,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
@@ -135,7 +142,10 @@ pub async fn get_card(
         .card(user_id, &id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    Ok(Json(CardView::from_record(&card)))
+    Ok(Json(CardView::from_record(
+        &card,
+        &Viewer::new(&state, &ctx),
+    )))
 }
 
 /// Make an active card the default one.
@@ -169,7 +179,10 @@ pub async fn set_default(
         .card(user_id, &id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    Ok(Json(CardView::from_record(&card)))
+    Ok(Json(CardView::from_record(
+        &card,
+        &Viewer::new(&state, &ctx),
+    )))
 }
 
 /// Unbind: the token is deleted, the PAN ciphertext erased, the card
@@ -199,5 +212,8 @@ pub async fn unbind_card(
         .card(user_id, &id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    Ok(Json(CardView::from_record(&card)))
+    Ok(Json(CardView::from_record(
+        &card,
+        &Viewer::new(&state, &ctx),
+    )))
 }

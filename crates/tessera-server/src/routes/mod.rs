@@ -4,6 +4,9 @@
 pub mod admin;
 pub mod cards;
 pub mod health;
+pub mod issuer;
+pub mod payments;
 pub mod sandbox;
 pub mod support;
+pub mod tokens;
 pub mod users;

@@ -336,7 +336,9 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
     // What the router serves, by probing each documented operation: none
     // may fall through to the router's 404 or 405.
     for (method, path) in &documented {
-        let concrete = path.replace("{id}", "card_probe");
+        let concrete = path
+            .replace("{id}", "card_probe")
+            .replace("{ref}", "tok_probe");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let (status, _, body) = server
             .call(method.clone(), &concrete, None, None, &[])
@@ -358,6 +360,14 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
         ("DELETE", "/v1/cards/{id}"),
         ("POST", "/v1/cards/{id}/verify"),
         ("POST", "/v1/cards/{id}/default"),
+        ("POST", "/v1/tokens/{ref}/keys"),
+        ("POST", "/v1/tokens/{ref}/cryptograms"),
+        ("POST", "/v1/tokens/{ref}/suspend"),
+        ("POST", "/v1/tokens/{ref}/resume"),
+        ("DELETE", "/v1/tokens/{ref}"),
+        ("POST", "/v1/payments"),
+        ("GET", "/v1/payments"),
+        ("POST", "/v1/issuer/events"),
         ("PUT", "/v1/admin/maintenance"),
         ("DELETE", "/v1/admin/maintenance"),
         ("GET", "/v1/admin/maintenance"),

@@ -7,7 +7,10 @@ use sqlx::SqlitePool;
 use crate::{StoreError, StoreResult};
 
 /// (version, SQL), in order. Append only: never edit a released migration.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_payments.sql")),
+];
 
 pub async fn run(pool: &SqlitePool) -> StoreResult<()> {
     sqlx::query(

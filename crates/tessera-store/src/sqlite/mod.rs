@@ -107,32 +107,41 @@ const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerprint, c.firs
      c.updated_at, c.pan_ciphertext IS NOT NULL AS has_pan, \
      t.token_ref, t.token_first6, t.token_last4, t.expiry_month AS t_expiry_month, \
      t.expiry_year AS t_expiry_year, t.status AS t_status, t.suspenders, t.requestor_id, \
-     t.device_id, t.created_at AS t_created_at, o.sent_to_masked, o.expires_at AS otp_expires_at \
+     t.device_id, t.created_at AS t_created_at, t.psn, t.atc_high, t.atc_issued, t.imk_range, \
+     t.imk_generation, o.sent_to_masked, o.expires_at AS otp_expires_at \
      FROM cards c LEFT JOIN tokens t ON t.card_id = c.id \
      LEFT JOIN otp_challenges o ON o.card_id = c.id";
 
-fn card_from_row(row: &SqliteRow) -> StoreResult<CardRecord> {
+/// The token columns of `CARD_COLUMNS` (or of a payment token query).
+fn token_from_row(row: &SqliteRow) -> StoreResult<Option<TokenRecord>> {
     let token_ref: Option<String> = row.try_get("token_ref")?;
-    let token = match token_ref {
-        Some(token_ref) => {
-            let suspenders: String = row.try_get("suspenders")?;
-            Some(TokenRecord {
-                token_ref,
-                card_id: row.try_get("id")?,
-                token_first6: row.try_get("token_first6")?,
-                token_last4: row.try_get("token_last4")?,
-                expiry_month: small(row.try_get("t_expiry_month")?)?,
-                expiry_year: small(row.try_get("t_expiry_year")?)?,
-                status: row.try_get("t_status")?,
-                suspenders: serde_json::from_str(&suspenders)
-                    .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
-                requestor_id: row.try_get("requestor_id")?,
-                device_id: row.try_get("device_id")?,
-                created_at: row.try_get("t_created_at")?,
-            })
-        }
-        None => None,
+    let Some(token_ref) = token_ref else {
+        return Ok(None);
     };
+    let suspenders: String = row.try_get("suspenders")?;
+    Ok(Some(TokenRecord {
+        token_ref,
+        card_id: row.try_get("id")?,
+        token_first6: row.try_get("token_first6")?,
+        token_last4: row.try_get("token_last4")?,
+        expiry_month: small(row.try_get("t_expiry_month")?)?,
+        expiry_year: small(row.try_get("t_expiry_year")?)?,
+        status: row.try_get("t_status")?,
+        suspenders: serde_json::from_str(&suspenders)
+            .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
+        requestor_id: row.try_get("requestor_id")?,
+        device_id: row.try_get("device_id")?,
+        created_at: row.try_get("t_created_at")?,
+        psn: small(row.try_get("psn")?)?,
+        atc_high: small(row.try_get("atc_high")?)?,
+        atc_issued: small(row.try_get("atc_issued")?)?,
+        imk_range: row.try_get("imk_range")?,
+        imk_generation: small(row.try_get("imk_generation")?)?,
+    }))
+}
+
+fn card_from_row(row: &SqliteRow) -> StoreResult<CardRecord> {
+    let token = token_from_row(row)?;
     Ok(CardRecord {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
@@ -257,6 +266,190 @@ async fn ensure_default(conn: &mut sqlx::SqliteConnection, user_id: &str) -> Sto
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Takes a live card out of the wallet: its status (`unbound`, `closed`),
+/// its PAN ciphertext erased, its token deleted, its OTP challenge dropped,
+/// and the user's default moved. False when the card was not live.
+async fn end_card(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: &str,
+    card_id: &str,
+    status: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE cards SET status = ?, pan_ciphertext = NULL, pan_key_version = NULL, \
+         is_default = 0, unbound_at = ?, updated_at = ? \
+         WHERE id = ? AND user_id = ? AND status IN ('active', 'pending_verification')",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(now)
+    .bind(card_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE tokens SET status = 'deleted', suspenders = '[]', token_pan_ciphertext = NULL, \
+         updated_at = ? WHERE card_id = ?",
+    )
+    .bind(now)
+    .bind(card_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
+        .bind(card_id)
+        .execute(&mut *conn)
+        .await?;
+    ensure_default(conn, user_id).await?;
+    Ok(true)
+}
+
+async fn insert_token_event(
+    conn: &mut sqlx::SqliteConnection,
+    event: &TokenEvent,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO token_events (token_ref, kind, actor, reason, status_after, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&event.token_ref)
+    .bind(&event.kind)
+    .bind(&event.actor)
+    .bind(&event.reason)
+    .bind(&event.status_after)
+    .bind(event.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn set_token_expiry(
+    conn: &mut sqlx::SqliteConnection,
+    card_id: &str,
+    (month, year): (u8, u16),
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE tokens SET expiry_month = ?, expiry_year = ?, updated_at = ? WHERE card_id = ?",
+    )
+    .bind(i64::from(month))
+    .bind(i64::from(year))
+    .bind(now)
+    .bind(card_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+const PAYMENT_TOKEN_COLUMNS: &str = "c.id, c.user_id, c.status AS card_status, c.issuer_code, \
+     c.pan_key_version, c.pan_ciphertext, t.token_ref, t.token_first6, t.token_last4, \
+     t.expiry_month AS t_expiry_month, t.expiry_year AS t_expiry_year, t.status AS t_status, \
+     t.suspenders, t.requestor_id, t.device_id, t.created_at AS t_created_at, t.psn, \
+     t.atc_high, t.atc_issued, t.imk_range, t.imk_generation, t.token_pan_key_version, \
+     t.token_pan_ciphertext FROM tokens t JOIN cards c ON c.id = t.card_id";
+
+fn payment_token_from_row(row: &SqliteRow) -> StoreResult<Option<PaymentToken>> {
+    let Some(token) = token_from_row(row)? else {
+        return Ok(None);
+    };
+    Ok(Some(PaymentToken {
+        token,
+        user_id: row.try_get("user_id")?,
+        card_status: row.try_get("card_status")?,
+        issuer_code: row.try_get("issuer_code")?,
+        token_pan_key_version: row
+            .try_get::<Option<i64>, _>("token_pan_key_version")?
+            .map(small)
+            .transpose()?,
+        token_pan_ciphertext: row.try_get("token_pan_ciphertext")?,
+        pan_key_version: row
+            .try_get::<Option<i64>, _>("pan_key_version")?
+            .map(small)
+            .transpose()?,
+        pan_ciphertext: row.try_get("pan_ciphertext")?,
+    }))
+}
+
+fn cryptogram_from_row(row: &SqliteRow) -> StoreResult<CryptogramRecord> {
+    Ok(CryptogramRecord {
+        token_ref: row.try_get("token_ref")?,
+        atc: small(row.try_get("atc")?)?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        merchant_id: row.try_get("merchant_id")?,
+        transaction_date: row.try_get("transaction_date")?,
+        unpredictable_number: row.try_get("unpredictable_number")?,
+        expires_at: row.try_get("expires_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn payment_from_row(row: &SqliteRow) -> StoreResult<PaymentRecord> {
+    Ok(PaymentRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        card_id: row.try_get("card_id")?,
+        token_ref: row.try_get("token_ref")?,
+        merchant_key_id: row.try_get("merchant_key_id")?,
+        merchant_id: row.try_get("merchant_id")?,
+        merchant_name: row.try_get("merchant_name")?,
+        channel: row.try_get("channel")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        atc: row
+            .try_get::<Option<i64>, _>("atc")?
+            .map(small)
+            .transpose()?,
+        cryptogram_result: row.try_get("cryptogram_result")?,
+        status: row.try_get("status")?,
+        error_code: row.try_get("error_code")?,
+        decline_code: row.try_get("decline_code")?,
+        authorization_code: row.try_get("authorization_code")?,
+        trace_id: row.try_get("trace_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+async fn insert_payment(
+    conn: &mut sqlx::SqliteConnection,
+    payment: &PaymentRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
+         merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
+         error_code, decline_code, authorization_code, trace_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&payment.id)
+    .bind(&payment.user_id)
+    .bind(&payment.card_id)
+    .bind(&payment.token_ref)
+    .bind(&payment.merchant_key_id)
+    .bind(&payment.merchant_id)
+    .bind(&payment.merchant_name)
+    .bind(&payment.channel)
+    .bind(payment.amount)
+    .bind(&payment.currency)
+    .bind(payment.atc.map(i64::from))
+    .bind(&payment.cryptogram_result)
+    .bind(&payment.status)
+    .bind(&payment.error_code)
+    .bind(&payment.decline_code)
+    .bind(&payment.authorization_code)
+    .bind(&payment.trace_id)
+    .bind(payment.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
+    serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))
 }
 
 #[async_trait]
@@ -552,7 +745,8 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
              token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
-             device_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
+             imk_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&token.token_ref)
         .bind(&completion.card_id)
@@ -567,8 +761,18 @@ impl Store for SqliteStore {
         .bind(&token.device_id)
         .bind(completion.now)
         .bind(completion.now)
+        .bind(&token.token_pan_fingerprint)
+        .bind(i64::from(token.psn))
+        .bind(&token.imk_range)
+        .bind(i64::from(token.imk_generation))
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|error| match StoreError::from(error) {
+            // The only unique rule a fresh token can break: its PAN was
+            // drawn before. The caller draws another.
+            StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
+            other => other,
+        })?;
         if let Some(otp) = &completion.otp {
             sqlx::query(
                 "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
@@ -640,34 +844,29 @@ impl Store for SqliteStore {
 
     async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE cards SET status = 'unbound', pan_ciphertext = NULL, pan_key_version = NULL, \
-             is_default = 0, unbound_at = ?, updated_at = ? \
-             WHERE id = ? AND user_id = ? AND status IN ('active', 'pending_verification')",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(card_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        let token_ref: Option<String> =
+            sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = ?")
+                .bind(card_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if !end_card(&mut tx, user_id, card_id, "unbound", now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = ? \
-             WHERE card_id = ?",
-        )
-        .bind(now)
-        .bind(card_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-            .bind(card_id)
-            .execute(&mut *tx)
+        if let Some(token_ref) = token_ref {
+            insert_token_event(
+                &mut tx,
+                &TokenEvent {
+                    token_ref,
+                    kind: "delete".to_owned(),
+                    actor: "cardholder".to_owned(),
+                    reason: Some("unbound".to_owned()),
+                    status_after: "deleted".to_owned(),
+                    created_at: now,
+                },
+            )
             .await?;
-        ensure_default(&mut tx, user_id).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -940,6 +1139,470 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(result.rows_affected())
+    }
+
+    async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
+        let (column, value) = match lookup {
+            TokenLookup::Ref(token_ref) => ("t.token_ref", token_ref),
+            TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
+        };
+        let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .fetch_optional(&self.readers)
+            .await?;
+        Ok(match row {
+            Some(row) => payment_token_from_row(&row)?,
+            None => None,
+        })
+    }
+
+    async fn reserve_atcs(
+        &self,
+        token_ref: &str,
+        count: u16,
+        now: i64,
+    ) -> StoreResult<Option<u16>> {
+        let count = i64::from(count.max(1));
+        let last: Option<i64> = sqlx::query_scalar(
+            "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
+             WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
+             RETURNING atc_issued",
+        )
+        .bind(count)
+        .bind(now)
+        .bind(token_ref)
+        .fetch_optional(&self.writer)
+        .await?;
+        last.map(|last| small(last - count + 1)).transpose()
+    }
+
+    async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
+             transaction_date, unpredictable_number, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&cryptogram.token_ref)
+        .bind(i64::from(cryptogram.atc))
+        .bind(cryptogram.amount)
+        .bind(&cryptogram.currency)
+        .bind(&cryptogram.merchant_id)
+        .bind(&cryptogram.transaction_date)
+        .bind(&cryptogram.unpredictable_number)
+        .bind(cryptogram.expires_at)
+        .bind(cryptogram.created_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>> {
+        let row = sqlx::query("SELECT * FROM cryptograms WHERE token_ref = ? AND atc = ?")
+            .bind(token_ref)
+            .bind(i64::from(atc))
+            .fetch_optional(&self.readers)
+            .await?;
+        row.as_ref().map(cryptogram_from_row).transpose()
+    }
+
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
+        // One writer connection: this transaction runs alone, so the read of
+        // the token and the insert below cannot interleave with another claim.
+        let mut tx = self.writer.begin().await?;
+        let row =
+            sqlx::query("SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?")
+                .bind(&claim.token_ref)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(AtcClaimOutcome::TokenNotActive);
+        };
+        let status: String = row.try_get("status")?;
+        let atc_high: i64 = row.try_get("atc_high")?;
+        let atc_issued: i64 = row.try_get("atc_issued")?;
+        let atc = i64::from(claim.atc);
+        let outcome = if status != "active" {
+            AtcClaimOutcome::TokenNotActive
+        } else if atc == 0 || atc > atc_issued {
+            AtcClaimOutcome::NotIssued
+        } else {
+            let inserted = sqlx::query(
+                "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (token_ref, atc) DO NOTHING",
+            )
+            .bind(&claim.token_ref)
+            .bind(atc)
+            .bind(&claim.payment.id)
+            .bind(claim.payment.created_at)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                AtcClaimOutcome::Used
+            } else if atc + i64::from(claim.window) < atc_high {
+                AtcClaimOutcome::BehindWindow
+            } else {
+                sqlx::query("UPDATE tokens SET atc_high = MAX(atc_high, ?) WHERE token_ref = ?")
+                    .bind(atc)
+                    .bind(&claim.token_ref)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_payment(&mut tx, &claim.payment).await?;
+                AtcClaimOutcome::Claimed
+            }
+        };
+        if outcome == AtcClaimOutcome::Claimed {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?")
+            .bind(token_ref)
+            .bind(i64::from(atc))
+            .bind(payment_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        let mut conn = self.writer.acquire().await?;
+        insert_payment(&mut conn, payment).await
+    }
+
+    async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
+             decline_code = ?, authorization_code = ? WHERE id = ?",
+        )
+        .bind(&payment.status)
+        .bind(&payment.cryptogram_result)
+        .bind(&payment.error_code)
+        .bind(&payment.decline_code)
+        .bind(&payment.authorization_code)
+        .bind(&payment.id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT * FROM payments WHERE user_id = ");
+        query.push_bind(filter.user_id.clone());
+        if let Some((created_at, id)) = &filter.before {
+            query
+                .push(" AND (created_at < ")
+                .push_bind(*created_at)
+                .push(" OR (created_at = ")
+                .push_bind(*created_at)
+                .push(" AND id < ")
+                .push_bind(id.clone())
+                .push("))");
+        }
+        query
+            .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let rows = query.build().fetch_all(&self.readers).await?;
+        rows.iter().map(payment_from_row).collect()
+    }
+
+    async fn change_token_state(&self, change: &TokenStateChange) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE tokens SET status = ?, suspenders = ?, updated_at = ? \
+             WHERE token_ref = ? AND status = ? AND suspenders = ?",
+        )
+        .bind(&change.to_status)
+        .bind(suspenders_json(&change.to_suspenders)?)
+        .bind(change.event.created_at)
+        .bind(&change.token_ref)
+        .bind(&change.from_status)
+        .bind(suspenders_json(&change.from_suspenders)?)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_token_event(&mut tx, &change.event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "SELECT c.id, c.user_id FROM tokens t JOIN cards c ON c.id = t.card_id \
+             WHERE t.token_ref = ? AND t.status <> 'deleted'",
+        )
+        .bind(&event.token_ref)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let card_id: String = row.try_get("id")?;
+        let user_id: String = row.try_get("user_id")?;
+        if !end_card(&mut tx, &user_id, &card_id, "unbound", event.created_at).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_token_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>> {
+        let rows =
+            sqlx::query("SELECT * FROM token_events WHERE token_ref = ? ORDER BY id DESC LIMIT ?")
+                .bind(token_ref)
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(&self.readers)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TokenEvent {
+                    token_ref: row.try_get("token_ref")?,
+                    kind: row.try_get("kind")?,
+                    actor: row.try_get("actor")?,
+                    reason: row.try_get("reason")?,
+                    status_after: row.try_get("status_after")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin> {
+        let mut tx = self.writer.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO issuer_events (key_id, event_id, kind, occurred_at, body_hash, \
+             received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, event_id) DO NOTHING",
+        )
+        .bind(&event.key_id)
+        .bind(&event.event_id)
+        .bind(&event.kind)
+        .bind(event.occurred_at)
+        .bind(&event.body_hash)
+        .bind(event.received_at)
+        .execute(&mut *tx)
+        .await?;
+        let begin = if inserted.rows_affected() == 1 {
+            IssuerEventBegin::Started
+        } else {
+            let row = sqlx::query(
+                "SELECT body_hash, outcome FROM issuer_events WHERE key_id = ? AND event_id = ?",
+            )
+            .bind(&event.key_id)
+            .bind(&event.event_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let body_hash: String = row.try_get("body_hash")?;
+            if body_hash == event.body_hash {
+                IssuerEventBegin::Duplicate {
+                    outcome: row.try_get("outcome")?,
+                }
+            } else {
+                IssuerEventBegin::Conflict
+            }
+        };
+        tx.commit().await?;
+        Ok(begin)
+    }
+
+    async fn issuer_event_finish(
+        &self,
+        key_id: &str,
+        event_id: &str,
+        outcome: Option<&str>,
+    ) -> StoreResult<()> {
+        let query = match outcome {
+            Some(outcome) => sqlx::query(
+                "UPDATE issuer_events SET outcome = ? WHERE key_id = ? AND event_id = ?",
+            )
+            .bind(outcome),
+            None => sqlx::query(
+                "DELETE FROM issuer_events WHERE key_id = ? AND event_id = ? AND outcome IS NULL",
+            ),
+        };
+        query
+            .bind(key_id)
+            .bind(event_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn cards_for_issuer(&self, selector: CardSelector<'_>) -> StoreResult<Vec<CardRecord>> {
+        let (column, value) = match selector {
+            CardSelector::Par(par) => ("c.par", par),
+            CardSelector::PanFingerprint(fingerprint) => ("c.pan_fingerprint", fingerprint),
+        };
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} WHERE {column} = ? \
+             AND c.status IN ('active', 'pending_verification') ORDER BY c.created_at, c.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .fetch_all(&self.writer)
+            .await?;
+        rows.iter().map(card_from_row).collect()
+    }
+
+    async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "SELECT c.user_id, c.status, c.issuer_event_at, t.token_ref, t.status AS t_status \
+             FROM cards c LEFT JOIN tokens t ON t.card_id = c.id WHERE c.id = ?",
+        )
+        .bind(&change.card_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(IssuerApply::NotLive);
+        };
+        let user_id: String = row.try_get("user_id")?;
+        let status: String = row.try_get("status")?;
+        let watermark: Option<i64> = row.try_get("issuer_event_at")?;
+        let token_ref: Option<String> = row.try_get("token_ref")?;
+        let token_status: Option<String> = row.try_get("t_status")?;
+        if !matches!(status.as_str(), "active" | "pending_verification") {
+            tx.rollback().await?;
+            return Ok(IssuerApply::NotLive);
+        }
+        if watermark.is_some_and(|at| at > change.occurred_at) {
+            tx.rollback().await?;
+            return Ok(IssuerApply::Stale);
+        }
+        let (kind, status_after) = match &change.kind {
+            IssuerChangeKind::Replace {
+                pan_fingerprint,
+                pan_key_version,
+                pan_ciphertext,
+                first6,
+                last4,
+                pan_length,
+                expiry,
+                token_expiry,
+            } => {
+                let updated = sqlx::query(
+                    "UPDATE cards SET pan_fingerprint = ?, pan_key_version = ?, \
+                     pan_ciphertext = ?, first6 = ?, last4 = ?, pan_length = ?, \
+                     expiry_month = ?, expiry_year = ?, updated_at = ? WHERE id = ?",
+                )
+                .bind(pan_fingerprint)
+                .bind(i64::from(*pan_key_version))
+                .bind(pan_ciphertext)
+                .bind(first6)
+                .bind(last4)
+                .bind(i64::from(*pan_length))
+                .bind(expiry.map(|e| i64::from(e.0)))
+                .bind(expiry.map(|e| i64::from(e.1)))
+                .bind(change.now)
+                .bind(&change.card_id)
+                .execute(&mut *tx)
+                .await;
+                match updated {
+                    Ok(_) => {}
+                    Err(error) => {
+                        tx.rollback().await?;
+                        return match StoreError::from(error) {
+                            StoreError::Conflict(_) => Ok(IssuerApply::Conflict),
+                            other => Err(other),
+                        };
+                    }
+                }
+                set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
+                ("card_replaced", token_status.unwrap_or_default())
+            }
+            IssuerChangeKind::Expiry {
+                expiry,
+                token_expiry,
+            } => {
+                sqlx::query(
+                    "UPDATE cards SET expiry_month = ?, expiry_year = ?, updated_at = ? \
+                     WHERE id = ?",
+                )
+                .bind(i64::from(expiry.0))
+                .bind(i64::from(expiry.1))
+                .bind(change.now)
+                .bind(&change.card_id)
+                .execute(&mut *tx)
+                .await?;
+                set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
+                ("expiry_updated", token_status.unwrap_or_default())
+            }
+            IssuerChangeKind::Close => {
+                end_card(&mut tx, &user_id, &change.card_id, "closed", change.now).await?;
+                ("card_closed", "deleted".to_owned())
+            }
+        };
+        sqlx::query("UPDATE cards SET issuer_event_at = ? WHERE id = ?")
+            .bind(change.occurred_at)
+            .bind(&change.card_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(token_ref) = token_ref {
+            insert_token_event(
+                &mut tx,
+                &TokenEvent {
+                    token_ref,
+                    kind: kind.to_owned(),
+                    actor: "issuer".to_owned(),
+                    reason: change.reason.clone(),
+                    status_after,
+                    created_at: change.now,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(IssuerApply::Applied)
+    }
+
+    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
+        let rows = sqlx::query(
+            "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
+             WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
+             AND token_pan_ciphertext IS NOT NULL LIMIT ?",
+        )
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UnindexedToken {
+                    token_ref: row.try_get("token_ref")?,
+                    key_version: small(row.try_get("token_pan_key_version")?)?,
+                    ciphertext: row.try_get("token_pan_ciphertext")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn index_token(
+        &self,
+        token_ref: &str,
+        fingerprint: &str,
+        imk_range: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? WHERE token_ref = ?",
+        )
+        .bind(fingerprint)
+        .bind(imk_range)
+        .bind(token_ref)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {

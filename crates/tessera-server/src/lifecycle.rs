@@ -1,0 +1,553 @@
+//! The token lifecycle as the service runs it (DESIGN.md section 5): suspend
+//! and resume by each suspender, delete, and the issuer's signed events
+//! (card replaced, expiry updated, card closed). The state machine itself is
+//! pure, in `tessera_core::token::lifecycle`; every change is stored with
+//! who made it and why.
+
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use tessera_core::card::expiry::{Expiry, wallet_today};
+use tessera_core::card::pan::Pan;
+use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::token::lifecycle::{Suspender, TokenState, payability};
+use tessera_core::token::{TokenPan, token_expiry};
+use tessera_core::vault::{LookupPurpose, Sealed};
+use tessera_store::{
+    CardSelector, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord,
+    PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
+};
+
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::state::{AppState, millis};
+use crate::views::{IssuerEventRequest, IssuerEventResult, TokenStateView};
+
+/// The header issuer events are signed in: `t=<unix seconds>,v1=<hex>`.
+pub const SIGNATURE_HEADER: &str = "tessera-signature";
+
+/// The HMAC-SHA256 an issuer signs an event with: keyed with its API key,
+/// over `<t>.<raw body>`.
+pub fn issuer_signature(api_key: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+    let t = timestamp.to_string();
+    tessera_core::crypto::hmac_sha256_with(api_key.as_bytes(), &[t.as_bytes(), b".", body])
+        .ok()
+        .map(hex::encode)
+}
+
+/// A suspend or resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Suspend,
+    Resume,
+}
+
+impl Change {
+    fn kind(self) -> &'static str {
+        match self {
+            Change::Suspend => "suspend",
+            Change::Resume => "resume",
+        }
+    }
+}
+
+/// The suspender a caller speaks for: a user session is the cardholder, an
+/// operator key the wallet, an issuer key the issuer. Risk is reserved for
+/// the risk rules.
+fn suspender_of(caller: &Caller) -> Result<Suspender, ApiError> {
+    match caller {
+        Caller::User { .. } => Ok(Suspender::Cardholder),
+        Caller::Key {
+            role: Role::Operator,
+            ..
+        } => Ok(Suspender::Wallet),
+        Caller::Key {
+            role: Role::Issuer, ..
+        } => Ok(Suspender::Issuer),
+        Caller::Key { .. } => Err(ErrorCode::Forbidden.into()),
+    }
+}
+
+fn reason_text(reason: Option<&str>) -> Result<Option<String>, DomainError> {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) if reason.chars().count() > 200 || reason.chars().any(char::is_control) => {
+            Err(DomainError::new(ErrorCode::InvalidRequest).with_param("reason"))
+        }
+        reason => Ok(reason.map(str::to_owned)),
+    }
+}
+
+/// The token, if this caller may change it: a user only their own.
+async fn token_for(
+    state: &AppState,
+    caller: &Caller,
+    token_ref: &str,
+) -> Result<PaymentToken, ApiError> {
+    let token = state
+        .store
+        .payment_token(TokenLookup::Ref(token_ref))
+        .await?
+        .ok_or(ErrorCode::NotFound)?;
+    if let Caller::User { user_id } = caller
+        && token.user_id != *user_id
+    {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(token)
+}
+
+fn state_view(state: &AppState, token: &PaymentToken, now: DateTime<Utc>) -> TokenStateView {
+    let token_state = TokenState::from_stored(&token.token.status, &token.token.suspenders).ok();
+    let expiry = Expiry::new(token.token.expiry_month, token.token.expiry_year).ok();
+    TokenStateView {
+        token_ref: token.token.token_ref.clone(),
+        card_id: token.token.card_id.clone(),
+        status: token.token.status.clone(),
+        suspended_by: token.token.suspenders.clone(),
+        payable: payability(
+            &token.card_status,
+            token_state.as_ref(),
+            expiry,
+            wallet_today(now, state.time_zone),
+        )
+        .is_ok(),
+    }
+}
+
+/// `POST /v1/tokens/{ref}/suspend` and `/resume`.
+pub async fn suspend_or_resume(
+    state: &AppState,
+    caller: &Caller,
+    token_ref: &str,
+    change: Change,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenStateView, ApiError> {
+    let by = suspender_of(caller)?;
+    let reason = reason_text(reason)?;
+    // Compare and set: a change that raced another is read again and
+    // reapplied, so two suspenders acting at once both count.
+    for _ in 0..8 {
+        let token = token_for(state, caller, token_ref).await?;
+        let current = TokenState::from_stored(&token.token.status, &token.token.suspenders)
+            .map_err(DomainError::from)?;
+        let next = match change {
+            Change::Suspend => current.suspend(by),
+            Change::Resume => current.resume(by),
+        }
+        .map_err(DomainError::from)?;
+        if next == current {
+            return Ok(state_view(state, &token, now));
+        }
+        let stored = state
+            .store
+            .change_token_state(&TokenStateChange {
+                token_ref: token_ref.to_owned(),
+                from_status: current.status().as_str().to_owned(),
+                from_suspenders: current.suspender_names(),
+                to_status: next.status().as_str().to_owned(),
+                to_suspenders: next.suspender_names(),
+                event: TokenEvent {
+                    token_ref: token_ref.to_owned(),
+                    kind: change.kind().to_owned(),
+                    actor: by.as_str().to_owned(),
+                    reason: reason.clone(),
+                    status_after: next.status().as_str().to_owned(),
+                    created_at: millis(now),
+                },
+            })
+            .await?;
+        if stored {
+            tracing::info!(token_ref, by = %by, change = change.kind(), status = next.status().as_str(), "token lifecycle");
+            let token = token_for(state, caller, token_ref).await?;
+            return Ok(state_view(state, &token, now));
+        }
+    }
+    Err(DomainError::new(ErrorCode::RequestInProgress)
+        .with_retry_after(1)
+        .into())
+}
+
+/// `DELETE /v1/tokens/{ref}`: final. The card leaves the wallet with it (its
+/// PAN erased); it can be bound again later.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    token_ref: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TokenStateView, ApiError> {
+    let by = suspender_of(caller)?;
+    let reason = reason_text(reason)?;
+    token_for(state, caller, token_ref).await?;
+    let deleted = state
+        .store
+        .delete_token(&TokenEvent {
+            token_ref: token_ref.to_owned(),
+            kind: "delete".to_owned(),
+            actor: by.as_str().to_owned(),
+            reason,
+            status_after: "deleted".to_owned(),
+            created_at: millis(now),
+        })
+        .await?;
+    if deleted {
+        tracing::info!(token_ref, by = %by, "token deleted");
+    }
+    let token = token_for(state, caller, token_ref).await?;
+    Ok(state_view(state, &token, now))
+}
+
+/// Checks an issuer event's signature: the issuer's API key (the bearer it
+/// authenticated with) over the timestamp and the raw body, the timestamp
+/// no further than `issuer_event_max_age_secs` from now either way.
+pub fn verify_signature(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let refused = || -> ApiError {
+        DomainError::new(ErrorCode::Unauthenticated)
+            .with_param("Tessera-Signature")
+            .into()
+    };
+    let api_key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(refused)?;
+    let header = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(refused)?;
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signatures.push(value),
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or_else(refused)?;
+    let max_age = i64::try_from(state.config.payments.issuer_event_max_age_secs).unwrap_or(300);
+    if (now.timestamp() - timestamp).abs() > max_age {
+        return Err(refused());
+    }
+    let expected = issuer_signature(api_key, timestamp, body).ok_or_else(refused)?;
+    let matches = signatures.iter().any(|given| {
+        tessera_core::crypto::constant_time_eq(
+            given.to_ascii_lowercase().as_bytes(),
+            expected.as_bytes(),
+        )
+    });
+    if matches { Ok(()) } else { Err(refused()) }
+}
+
+/// An issuer event, checked.
+enum EventKind {
+    Replaced {
+        new_pan: Pan,
+        expiry: Option<Expiry>,
+    },
+    ExpiryUpdated(Expiry),
+    Closed,
+}
+
+impl EventKind {
+    fn name(&self) -> &'static str {
+        match self {
+            EventKind::Replaced { .. } => "card.replaced",
+            EventKind::ExpiryUpdated(_) => "card.expiry_updated",
+            EventKind::Closed => "card.closed",
+        }
+    }
+}
+
+fn event_expiry(
+    request: &IssuerEventRequest,
+    required: bool,
+) -> Result<Option<Expiry>, DomainError> {
+    match (&request.expiry_month, &request.expiry_year) {
+        (Some(month), Some(year)) => {
+            let month: u8 = month.as_text().trim().parse().map_err(|_| {
+                DomainError::new(ErrorCode::InvalidExpiryMonth).with_param("expiry_month")
+            })?;
+            let year_text = year.as_text();
+            let year: u16 = match year_text.trim() {
+                y if y.len() == 2 => y.parse::<u16>().map(|y| y + 2000),
+                y => y.parse::<u16>(),
+            }
+            .map_err(|_| {
+                DomainError::new(ErrorCode::InvalidExpiryYear).with_param("expiry_year")
+            })?;
+            Expiry::new(month, year).map(Some)
+        }
+        (None, None) if !required => Ok(None),
+        (None, _) => {
+            Err(DomainError::new(ErrorCode::InvalidExpiryMonth).with_param("expiry_month"))
+        }
+        (Some(_), None) => {
+            Err(DomainError::new(ErrorCode::InvalidExpiryYear).with_param("expiry_year"))
+        }
+    }
+}
+
+fn check_event(request: &IssuerEventRequest) -> Result<(EventKind, DateTime<Utc>), DomainError> {
+    let invalid =
+        |param: &'static str| DomainError::new(ErrorCode::InvalidRequest).with_param(param);
+    let id = request.id.trim();
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid("id"));
+    }
+    let occurred_at = DateTime::parse_from_rfc3339(request.occurred_at.trim())
+        .map_err(|_| invalid("occurred_at"))?
+        .with_timezone(&Utc);
+    if request.par.is_some() == request.pan.is_some() {
+        return Err(invalid("par"));
+    }
+    let kind = match request.event_type.as_str() {
+        "card.replaced" => {
+            let new_pan = request
+                .new_pan
+                .as_deref()
+                .ok_or_else(|| invalid("new_pan"))
+                .and_then(|p| Pan::parse(p).map_err(|e| e.with_param("new_pan")))?;
+            EventKind::Replaced {
+                new_pan,
+                expiry: event_expiry(request, false)?,
+            }
+        }
+        "card.expiry_updated" => EventKind::ExpiryUpdated(
+            event_expiry(request, true)?.ok_or_else(|| invalid("expiry_month"))?,
+        ),
+        "card.closed" => EventKind::Closed,
+        _ => return Err(invalid("type")),
+    };
+    Ok((kind, occurred_at))
+}
+
+/// `POST /v1/issuer/events`, after the signature checked out.
+pub async fn issuer_event(
+    state: &AppState,
+    key_id: &str,
+    request: &IssuerEventRequest,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<IssuerEventResult, ApiError> {
+    let (kind, occurred_at) = check_event(request)?;
+    let pan = request
+        .pan
+        .as_deref()
+        .map(|p| Pan::parse(p).map_err(|e| e.with_param("pan")))
+        .transpose()?;
+    let event_id = request.id.trim().to_owned();
+    let result = |outcome: &str, cards: u32, duplicate: bool| IssuerEventResult {
+        id: event_id.clone(),
+        event_type: kind.name().to_owned(),
+        outcome: outcome.to_owned(),
+        cards,
+        duplicate,
+    };
+    let begin = state
+        .store
+        .issuer_event_begin(&IssuerEventRecord {
+            key_id: key_id.to_owned(),
+            event_id: event_id.clone(),
+            kind: kind.name().to_owned(),
+            occurred_at: millis(occurred_at),
+            body_hash: hex::encode(state.keys.keyed_hash(LookupPurpose::IdempotencyBody, raw)),
+            received_at: millis(now),
+        })
+        .await?;
+    match begin {
+        IssuerEventBegin::Started => {}
+        IssuerEventBegin::Duplicate { outcome } => {
+            return Ok(result(outcome.as_deref().unwrap_or("processing"), 0, true));
+        }
+        IssuerEventBegin::Conflict => {
+            return Err(DomainError::new(ErrorCode::IdempotencyConflict)
+                .with_param("id")
+                .into());
+        }
+    }
+    match apply_event(state, request, &kind, pan.as_ref(), occurred_at, now).await {
+        Ok((outcome, cards)) => {
+            state
+                .store
+                .issuer_event_finish(key_id, &event_id, Some(outcome))
+                .await?;
+            tracing::info!(event_id, kind = kind.name(), outcome, cards, "issuer event");
+            Ok(result(outcome, cards, false))
+        }
+        Err(error) => {
+            // Forget it, so the issuer's retry applies it again.
+            if let Err(store_error) = state
+                .store
+                .issuer_event_finish(key_id, &event_id, None)
+                .await
+            {
+                tracing::error!(event_id, error = %store_error, "could not forget a failed issuer event");
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn apply_event(
+    state: &AppState,
+    request: &IssuerEventRequest,
+    kind: &EventKind,
+    pan: Option<&Pan>,
+    occurred_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(&'static str, u32), ApiError> {
+    let fingerprint = pan.map(|p| state.keys.fingerprint(p));
+    let selector = match (&request.par, &fingerprint) {
+        (Some(par), _) => CardSelector::Par(par.trim()),
+        (None, Some(fingerprint)) => CardSelector::PanFingerprint(fingerprint.as_str()),
+        (None, None) => return Err(ErrorCode::InvalidRequest.into()),
+    };
+    let cards = state.store.cards_for_issuer(selector).await?;
+    if cards.is_empty() {
+        return Ok(("no_card", 0));
+    }
+    let today = wallet_today(now, state.time_zone);
+    let token_expiry_for = |expiry: Option<Expiry>| {
+        let (month, year) =
+            expiry.map_or((12, 2099), |e| (u32::from(e.month()), i32::from(e.year())));
+        let (month, year) = token_expiry(month, year, today);
+        (
+            u8::try_from(month).unwrap_or(12),
+            u16::try_from(year).unwrap_or(2099),
+        )
+    };
+    let (mut applied, mut stale, mut conflict) = (0u32, 0u32, 0u32);
+    for card in &cards {
+        let change = match kind {
+            EventKind::Replaced { new_pan, expiry } => {
+                let sealed = state
+                    .keys
+                    .seal(&card.id, new_pan)
+                    .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+                IssuerChangeKind::Replace {
+                    pan_fingerprint: state.keys.fingerprint(new_pan).as_str().to_owned(),
+                    pan_key_version: sealed.key_version,
+                    pan_ciphertext: sealed.blob,
+                    first6: new_pan.first6().to_owned(),
+                    last4: new_pan.last4().to_owned(),
+                    pan_length: u8::try_from(new_pan.len()).unwrap_or(u8::MAX),
+                    expiry: expiry.map(|e| (e.month(), e.year())),
+                    token_expiry: token_expiry_for(
+                        expiry.or_else(|| card_expiry(card.expiry_month, card.expiry_year)),
+                    ),
+                }
+            }
+            EventKind::ExpiryUpdated(expiry) => IssuerChangeKind::Expiry {
+                expiry: (expiry.month(), expiry.year()),
+                token_expiry: token_expiry_for(Some(*expiry)),
+            },
+            EventKind::Closed => IssuerChangeKind::Close,
+        };
+        let outcome = state
+            .store
+            .apply_issuer_change(&IssuerChange {
+                card_id: card.id.clone(),
+                occurred_at: millis(occurred_at),
+                kind: change,
+                reason: request.reason.as_deref().map(str::trim).map(str::to_owned),
+                now: millis(now),
+            })
+            .await?;
+        match outcome {
+            IssuerApply::Applied => applied += 1,
+            IssuerApply::Stale => stale += 1,
+            IssuerApply::Conflict => conflict += 1,
+            IssuerApply::NotLive => {}
+        }
+    }
+    let outcome = if applied > 0 {
+        "applied"
+    } else if stale > 0 {
+        "stale"
+    } else if conflict > 0 {
+        "conflict"
+    } else {
+        "ignored"
+    };
+    Ok((outcome, applied))
+}
+
+fn card_expiry(month: Option<u8>, year: Option<u16>) -> Option<Expiry> {
+    Expiry::new(month?, year?).ok()
+}
+
+/// Gives tokens issued before payments existed their PAN fingerprint and
+/// IMK range, once, at start-up. Tokens whose ciphertext cannot be opened
+/// (a retired key version) are logged and left as they are.
+pub async fn index_old_tokens(state: &AppState) -> Result<u64, tessera_store::StoreError> {
+    let mut indexed = 0;
+    let mut skipped = std::collections::HashSet::new();
+    loop {
+        let batch = state.store.unindexed_tokens(500).await?;
+        let fresh: Vec<_> = batch
+            .into_iter()
+            .filter(|t| !skipped.contains(&t.token_ref))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(indexed);
+        }
+        for token in fresh {
+            let opened = state
+                .keys
+                .open_bytes(
+                    "token_pan",
+                    &token.token_ref,
+                    &Sealed {
+                        key_version: token.key_version,
+                        blob: token.ciphertext.clone(),
+                    },
+                )
+                .ok()
+                .and_then(|digits| {
+                    std::str::from_utf8(&digits)
+                        .ok()
+                        .and_then(|d| TokenPan::parse(d).ok())
+                });
+            let Some(token_pan) = opened else {
+                tracing::error!(token_ref = %token.token_ref, "cannot open a token PAN to index it");
+                skipped.insert(token.token_ref);
+                continue;
+            };
+            let ranges = &state.config.token_bin_ranges;
+            let range = ranges
+                .all()
+                .into_iter()
+                .map(|(_, range)| range)
+                .find(|range| range.contains(token_pan.expose_digits()))
+                .map_or_else(|| token_pan.first6().to_owned(), |r| r.prefix().to_owned());
+            let stored = state
+                .store
+                .index_token(
+                    &token.token_ref,
+                    &state.keys.token_fingerprint(&token_pan),
+                    &range,
+                )
+                .await;
+            match stored {
+                Ok(()) => indexed += 1,
+                // Two old tokens drawn with one PAN: the second cannot pay
+                // until its card is bound again.
+                Err(tessera_store::StoreError::Conflict(_)) => {
+                    tracing::error!(token_ref = %token.token_ref, "an old token shares its PAN with another");
+                    skipped.insert(token.token_ref);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}

@@ -1,0 +1,698 @@
+//! Token 2.0 payments, in DESIGN.md's order, each step failing with its own
+//! code: request fields -> token and card status -> domain restrictions ->
+//! cryptogram -> ATC (once ever, database-enforced) -> [risk rules] ->
+//! [payment authentication] -> detokenize -> issuer authorization -> [fee]
+//! -> record. Also the two ways a device gets what it pays with: a batch of
+//! limited-use keys, or a single-use cryptogram made here.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tessera_core::card::expiry::{Expiry, wallet_today};
+use tessera_core::emv::{
+    Arpc, Arqc, Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
+    Transaction, profile,
+};
+use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::money::Currency;
+use tessera_core::token::TokenPan;
+use tessera_core::token::lifecycle::{TokenState, payability};
+use tessera_core::vault::Sealed;
+use tessera_store::{
+    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentRecord, PaymentToken, TokenLookup,
+};
+
+use crate::error::{ApiError, rfc3339};
+use crate::ids;
+use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
+use crate::state::{AppState, millis};
+use crate::views::{
+    CryptogramRequest, CryptogramView, KeysRequest, LimitedUseKeys, PaymentRequest, ProfileView,
+    SessionKeyView,
+};
+
+/// The largest amount an n12 field holds.
+const MAX_AMOUNT: u64 = 999_999_999_999;
+
+fn internal<E>(_: E) -> DomainError {
+    DomainError::new(ErrorCode::InternalError)
+}
+
+fn invalid(param: &'static str) -> DomainError {
+    DomainError::new(ErrorCode::InvalidRequest).with_param(param)
+}
+
+/// How a payment reaches us. Device keys pay by tap or in an app; a
+/// cryptogram made here pays in an app or on the web.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Nfc,
+    InApp,
+    Ecommerce,
+}
+
+impl Channel {
+    pub fn parse(name: &str) -> Option<Channel> {
+        match name {
+            "nfc" => Some(Channel::Nfc),
+            "in_app" => Some(Channel::InApp),
+            "ecommerce" => Some(Channel::Ecommerce),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Nfc => "nfc",
+            Channel::InApp => "in_app",
+            Channel::Ecommerce => "ecommerce",
+        }
+    }
+}
+
+/// A payment request whose fields all parse.
+#[derive(Debug)]
+struct CheckedPayment {
+    token_pan: TokenPan,
+    token_expiry: Expiry,
+    currency: Currency,
+    transaction: Transaction,
+    merchant_id: String,
+    merchant_name: Option<String>,
+    channel: Channel,
+    atc: Atc,
+    arqc: Arqc,
+}
+
+fn hex_array<const N: usize>(text: &str, param: &'static str) -> Result<[u8; N], DomainError> {
+    let bytes = hex::decode(text.trim()).map_err(|_| invalid(param))?;
+    bytes.try_into().map_err(|_| invalid(param))
+}
+
+fn merchant_id(text: &str) -> Result<String, DomainError> {
+    let id = text.trim();
+    let fine = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if fine {
+        Ok(id.to_owned())
+    } else {
+        Err(invalid("merchant_id"))
+    }
+}
+
+fn amount(value: u64, param: &'static str, allow_zero: bool) -> Result<u64, DomainError> {
+    if value > MAX_AMOUNT || (value == 0 && !allow_zero) {
+        return Err(invalid(param));
+    }
+    Ok(value)
+}
+
+fn currency(code: &str) -> Result<Currency, DomainError> {
+    Currency::parse(code).ok_or_else(|| invalid("currency"))
+}
+
+/// A token's expiry as merchants send it: MM/YY, MM/YYYY or MMYY.
+fn token_expiry(text: &str) -> Result<Expiry, DomainError> {
+    let text = text.trim();
+    let (month, year) = match text.split_once('/') {
+        Some(parts) => parts,
+        None if text.len() == 4 && text.is_ascii() => text.split_at(2),
+        None => return Err(invalid("token_expiry")),
+    };
+    let month: u8 = month.trim().parse().map_err(|_| invalid("token_expiry"))?;
+    let year: u16 = match year.trim() {
+        y if y.len() == 2 => 2000 + y.parse::<u16>().map_err(|_| invalid("token_expiry"))?,
+        y if y.len() == 4 => y.parse().map_err(|_| invalid("token_expiry"))?,
+        _ => return Err(invalid("token_expiry")),
+    };
+    Expiry::new(month, year).map_err(|_| invalid("token_expiry"))
+}
+
+fn check_payment(request: &PaymentRequest) -> Result<CheckedPayment, DomainError> {
+    let token_pan = TokenPan::parse(&request.token_pan).map_err(|e| e.with_param("token_pan"))?;
+    let token_expiry = token_expiry(&request.token_expiry)?;
+    let currency = currency(&request.currency)?;
+    let transaction_type = match &request.transaction_type {
+        None => 0,
+        Some(value) => value
+            .as_text()
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|t| *t <= 99)
+            .ok_or_else(|| invalid("transaction_type"))?,
+    };
+    if request.terminal_country == 0 || request.terminal_country > 999 {
+        return Err(invalid("terminal_country"));
+    }
+    let date = NaiveDate::parse_from_str(request.transaction_date.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid("transaction_date"))?;
+    let channel = Channel::parse(request.channel.trim()).ok_or_else(|| invalid("channel"))?;
+    let atc_text = request.atc.trim();
+    let atc = if (1..=4).contains(&atc_text.len()) {
+        u16::from_str_radix(atc_text, 16).map_err(|_| invalid("atc"))?
+    } else {
+        return Err(invalid("atc"));
+    };
+    let merchant_name = request
+        .merchant_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            if n.chars().count() <= 100 {
+                Ok(n.to_owned())
+            } else {
+                Err(invalid("merchant_name"))
+            }
+        })
+        .transpose()?;
+    Ok(CheckedPayment {
+        token_pan,
+        token_expiry,
+        currency,
+        transaction: Transaction {
+            amount: amount(request.amount, "amount", false)?,
+            other_amount: amount(request.other_amount, "other_amount", true)?,
+            terminal_country: request.terminal_country,
+            tvr: hex_array(&request.tvr, "tvr")?,
+            currency: currency.numeric(),
+            date,
+            transaction_type,
+            unpredictable_number: hex_array(&request.unpredictable_number, "unpredictable_number")?,
+        },
+        merchant_id: merchant_id(&request.merchant_id)?,
+        merchant_name,
+        channel,
+        atc: Atc::new(atc),
+        arqc: Arqc::from_bytes(&hex_array::<8>(&request.cryptogram, "cryptogram")?)
+            .map_err(|_| invalid("cryptogram"))?,
+    })
+}
+
+/// A token's state, read back; a corrupt row is an internal error.
+fn token_state(token: &PaymentToken) -> Result<TokenState, DomainError> {
+    TokenState::from_stored(&token.token.status, &token.token.suspenders).map_err(Into::into)
+}
+
+/// Whether the token may pay (or get keys) today: its card, its state, its
+/// expiry.
+fn check_payable(token: &PaymentToken, today: NaiveDate) -> Result<(), DomainError> {
+    let expiry = Expiry::new(token.token.expiry_month, token.token.expiry_year).ok();
+    payability(
+        &token.card_status,
+        Some(&token_state(token)?),
+        expiry,
+        today,
+    )
+}
+
+/// The IMK-AC a token's keys come from, and its profile.
+fn issuer_key(
+    state: &AppState,
+    token: &PaymentToken,
+) -> Result<(IssuerMasterKey, TokenProfile), DomainError> {
+    let range = token.token.imk_range.as_deref().ok_or_else(|| {
+        tracing::error!(token_ref = %token.token.token_ref, "token without an IMK range");
+        DomainError::new(ErrorCode::InternalError)
+    })?;
+    let generation = token.token.imk_generation;
+    let imk = state
+        .keys
+        .issuer_master_key(range, generation)
+        .map_err(internal)?;
+    Ok((imk, TokenProfile { dki: generation }))
+}
+
+fn psn(token: &PaymentToken) -> Result<Psn, DomainError> {
+    Psn::new(token.token.psn).map_err(internal)
+}
+
+/// Opens the token PAN sealed under the token's reference.
+fn open_token_pan(state: &AppState, token: &PaymentToken) -> Result<TokenPan, DomainError> {
+    let (Some(key_version), Some(blob)) = (
+        token.token_pan_key_version,
+        token.token_pan_ciphertext.clone(),
+    ) else {
+        return Err(DomainError::new(ErrorCode::CardUnbound));
+    };
+    let digits = state
+        .keys
+        .open_bytes(
+            "token_pan",
+            &token.token.token_ref,
+            &Sealed { key_version, blob },
+        )
+        .map_err(internal)?;
+    let text = std::str::from_utf8(&digits).map_err(internal)?;
+    TokenPan::parse(text).map_err(internal)
+}
+
+fn expiry_text(token: &PaymentToken) -> String {
+    format!(
+        "{:02}/{:02}",
+        token.token.expiry_month,
+        token.token.expiry_year % 100
+    )
+}
+
+/// The user's own token, or 404 (another user's token is not theirs to see).
+async fn own_token(
+    state: &AppState,
+    user_id: &str,
+    token_ref: &str,
+) -> Result<PaymentToken, ApiError> {
+    match state
+        .store
+        .payment_token(TokenLookup::Ref(token_ref))
+        .await?
+    {
+        Some(token) if token.user_id == user_id => Ok(token),
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}
+
+/// Hands out `count` ATCs, or says precisely why not.
+async fn reserve_atcs(
+    state: &AppState,
+    token: &PaymentToken,
+    count: u16,
+    now: DateTime<Utc>,
+) -> Result<u16, ApiError> {
+    if let Some(first) = state
+        .store
+        .reserve_atcs(&token.token.token_ref, count, millis(now))
+        .await?
+    {
+        return Ok(first);
+    }
+    // Suspended or deleted meanwhile, or the counter ran out: a token
+    // that paid 65535 times must be renewed (bound again).
+    let fresh = own_token(state, &token.user_id, &token.token.token_ref).await?;
+    check_payable(&fresh, wallet_today(now, state.time_zone))?;
+    Err(DomainError::new(ErrorCode::TokenExpired).into())
+}
+
+/// `POST /v1/tokens/{ref}/keys`: a batch of session keys for the next ATCs,
+/// for the device the token was bound from. The master keys stay here.
+pub async fn limited_use_keys(
+    state: &AppState,
+    user_id: &str,
+    token_ref: &str,
+    request: &KeysRequest,
+    now: DateTime<Utc>,
+) -> Result<LimitedUseKeys, ApiError> {
+    let token = own_token(state, user_id, token_ref).await?;
+    let config = &state.config.payments;
+    let count = request.count.unwrap_or(config.key_batch_size);
+    if count == 0 || count > config.max_key_batch {
+        return Err(invalid("count").into());
+    }
+    check_payable(&token, wallet_today(now, state.time_zone))?;
+    // Bound to the device it was bound from, when it was bound from one.
+    if let Some(device) = &token.token.device_id
+        && request.device_id.as_deref().map(str::trim) != Some(device.as_str())
+    {
+        return Err(DomainError::new(ErrorCode::DomainMismatch)
+            .with_param("device_id")
+            .into());
+    }
+    let first = reserve_atcs(state, &token, count, now).await?;
+    let token_pan = open_token_pan(state, &token)?;
+    let (imk, profile) = issuer_key(state, &token)?;
+    let option = DerivationOption::for_pan_len(token_pan.len());
+    let master = IccMasterKey::derive(&imk, token_pan.expose_digits(), psn(&token)?, option)
+        .map_err(internal)?;
+    let keys = (0..count)
+        .map(|offset| {
+            let atc = Atc::new(first.saturating_add(offset));
+            SessionKeyView {
+                atc: atc.to_string(),
+                session_key: hex::encode_upper(master.session_key(atc).expose_bytes()),
+            }
+        })
+        .collect();
+    tracing::info!(token_ref, count, first_atc = %Atc::new(first), "limited-use keys issued");
+    Ok(LimitedUseKeys {
+        token_ref: token.token.token_ref.clone(),
+        token_pan: token_pan.expose_digits().to_owned(),
+        token_expiry: expiry_text(&token),
+        psn: format!("{:02}", token.token.psn),
+        profile: ProfileView {
+            aip: hex::encode_upper(profile::AIP),
+            iad: hex::encode_upper(profile.iad()),
+            derivation: match option {
+                DerivationOption::A => "A",
+                DerivationOption::B => "B",
+            }
+            .to_owned(),
+        },
+        keys,
+    })
+}
+
+/// `POST /v1/tokens/{ref}/cryptograms`: a single-use cryptogram made here,
+/// bound to an amount, a currency and a merchant, valid a few minutes.
+pub async fn single_use_cryptogram(
+    state: &AppState,
+    user_id: &str,
+    token_ref: &str,
+    request: &CryptogramRequest,
+    now: DateTime<Utc>,
+) -> Result<CryptogramView, ApiError> {
+    let token = own_token(state, user_id, token_ref).await?;
+    let amount = amount(request.amount, "amount", false)?;
+    let currency = currency(&request.currency)?;
+    let merchant_id = merchant_id(&request.merchant_id)?;
+    let today = wallet_today(now, state.time_zone);
+    check_payable(&token, today)?;
+    let atc = Atc::new(reserve_atcs(state, &token, 1, now).await?);
+    let unpredictable_number: [u8; 4] = tessera_core::crypto::random_array().map_err(internal)?;
+    let transaction = Transaction {
+        amount,
+        other_amount: 0,
+        terminal_country: 156,
+        tvr: [0; 5],
+        currency: currency.numeric(),
+        date: today,
+        transaction_type: 0,
+        unpredictable_number,
+    };
+    let token_pan = open_token_pan(state, &token)?;
+    let (imk, profile) = issuer_key(state, &token)?;
+    let key = TokenProfile::session_key(&imk, token_pan.expose_digits(), psn(&token)?, atc)
+        .map_err(internal)?;
+    let data = profile
+        .cdol1(&transaction, atc)
+        .to_bytes()
+        .map_err(DomainError::from)?;
+    let arqc = Arqc::generate(&key, &data);
+    let ttl = i64::try_from(state.config.payments.cryptogram_ttl_secs).unwrap_or(300);
+    let expires_at = millis(now) + ttl * 1000;
+    state
+        .store
+        .create_cryptogram(&CryptogramRecord {
+            token_ref: token.token.token_ref.clone(),
+            atc: atc.value(),
+            amount: i64::try_from(amount).map_err(internal)?,
+            currency: currency.alpha().to_owned(),
+            merchant_id: merchant_id.clone(),
+            transaction_date: today.to_string(),
+            unpredictable_number: hex::encode_upper(unpredictable_number),
+            expires_at,
+            created_at: millis(now),
+        })
+        .await?;
+    tracing::info!(token_ref, atc = %atc, merchant_id, "single-use cryptogram made");
+    Ok(CryptogramView {
+        token_pan: token_pan.expose_digits().to_owned(),
+        token_expiry: expiry_text(&token),
+        amount,
+        other_amount: 0,
+        currency: currency.alpha().to_owned(),
+        terminal_country: 156,
+        tvr: "0000000000".to_owned(),
+        transaction_date: today.to_string(),
+        transaction_type: "00".to_owned(),
+        merchant_id,
+        atc: atc.to_string(),
+        unpredictable_number: hex::encode_upper(unpredictable_number),
+        cryptogram: arqc.to_string(),
+        expires_at: rfc3339(crate::state::from_millis(expires_at)),
+    })
+}
+
+/// An approved payment: its record and the ARPC for the device.
+#[derive(Debug)]
+pub struct Approved {
+    pub payment: PaymentRecord,
+    pub arpc: Arpc,
+}
+
+/// `POST /v1/payments`. Every answer about a known token is recorded in the
+/// user's payments, declines with their reason; a malformed request or an
+/// unknown token PAN changes nothing.
+pub async fn authorize(
+    state: &AppState,
+    merchant_key_id: &str,
+    request: &PaymentRequest,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Approved, ApiError> {
+    // 1. The request's own fields: nothing is recorded for a malformed one.
+    let checked = check_payment(request)?;
+    let fingerprint = state.keys.token_fingerprint(&checked.token_pan);
+    let token = state
+        .store
+        .payment_token(TokenLookup::PanFingerprint(&fingerprint))
+        .await?
+        .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("token_pan"))?;
+    let mut record = PaymentRecord {
+        id: ids::random_id("pay_", 20),
+        user_id: token.user_id.clone(),
+        card_id: token.token.card_id.clone(),
+        token_ref: token.token.token_ref.clone(),
+        merchant_key_id: merchant_key_id.to_owned(),
+        merchant_id: checked.merchant_id.clone(),
+        merchant_name: checked.merchant_name.clone(),
+        channel: checked.channel.as_str().to_owned(),
+        amount: i64::try_from(checked.transaction.amount).map_err(internal)?,
+        currency: checked.currency.alpha().to_owned(),
+        atc: Some(checked.atc.value()),
+        cryptogram_result: "not_checked".to_owned(),
+        status: "pending".to_owned(),
+        trace_id: trace_id.to_owned(),
+        created_at: millis(now),
+        ..PaymentRecord::default()
+    };
+    let mut claimed = false;
+    let result = pay_steps(state, &token, &checked, &mut record, &mut claimed, now).await;
+    match &result {
+        Ok(approved) => {
+            record.status = "approved".to_owned();
+            record.authorization_code = approved.payment.authorization_code.clone();
+        }
+        Err(ApiError(error)) => {
+            record.status = if error.code == ErrorCode::IssuerUnavailable {
+                "failed"
+            } else {
+                "declined"
+            }
+            .to_owned();
+            record.error_code = Some(error.code.as_str().to_owned());
+            record.decline_code = error.decline_code.map(|d| d.as_str().to_owned());
+        }
+    }
+    let stored = if claimed {
+        state.store.finish_payment(&record).await
+    } else {
+        state.store.record_payment(&record).await
+    };
+    if let Err(error) = &stored {
+        // An approval stands (the issuer authorised it; its row says
+        // `pending`); the log keeps the payment id so the gap can be found.
+        tracing::error!(trace_id, payment_id = %record.id, error = %error, "could not record the payment outcome");
+    }
+    tracing::info!(
+        trace_id,
+        payment_id = %record.id,
+        token_ref = %record.token_ref,
+        status = %record.status,
+        code = record.error_code.as_deref().unwrap_or(""),
+        decline_code = record.decline_code.as_deref().unwrap_or(""),
+        atc = %checked.atc,
+        "payment"
+    );
+    match result {
+        Ok(approved) => Ok(Approved {
+            payment: record,
+            arpc: approved.arpc,
+        }),
+        Err(ApiError(error)) => Err(ApiError(error.with_payment_id(record.id))),
+    }
+}
+
+async fn pay_steps(
+    state: &AppState,
+    token: &PaymentToken,
+    checked: &CheckedPayment,
+    record: &mut PaymentRecord,
+    claimed: &mut bool,
+    now: DateTime<Utc>,
+) -> Result<Approved, ApiError> {
+    let token_ref = token.token.token_ref.as_str();
+
+    // 2. Token and card: active, not suspended, not expired; the expiry
+    //    sent must be the token's.
+    check_payable(token, wallet_today(now, state.time_zone))?;
+    let expiry = (checked.token_expiry.month(), checked.token_expiry.year());
+    if expiry != (token.token.expiry_month, token.token.expiry_year) {
+        return Err(DomainError::new(ErrorCode::CryptogramInvalid)
+            .with_param("token_expiry")
+            .into());
+    }
+
+    // 3. Domain restrictions: the wallet's channels, and what the ATC was
+    //    handed out for. A cryptogram made here pays in an app or on the web,
+    //    with its own merchant only; device keys pay by tap or in an app
+    //    (the device check happened when the keys were handed out).
+    let mismatch = |param: &'static str| -> ApiError {
+        DomainError::new(ErrorCode::DomainMismatch)
+            .with_param(param)
+            .into()
+    };
+    if !state
+        .config
+        .payments
+        .channels
+        .iter()
+        .any(|c| c == checked.channel.as_str())
+    {
+        return Err(mismatch("channel"));
+    }
+    let server_cryptogram = state
+        .store
+        .cryptogram(token_ref, checked.atc.value())
+        .await?;
+    match &server_cryptogram {
+        Some(bound) => {
+            if checked.channel == Channel::Nfc {
+                return Err(mismatch("channel"));
+            }
+            if bound.merchant_id != checked.merchant_id {
+                return Err(mismatch("merchant_id"));
+            }
+        }
+        None if checked.channel == Channel::Ecommerce => return Err(mismatch("channel")),
+        None => {}
+    }
+
+    // 4. The cryptogram: the ARQC over the CDOL1 data under the session key
+    //    of this token and ATC. One made here must also be spent within its
+    //    time, on its amount and currency.
+    let (imk, profile) = issuer_key(state, token)?;
+    let key = TokenProfile::session_key(
+        &imk,
+        checked.token_pan.expose_digits(),
+        psn(token)?,
+        checked.atc,
+    )
+    .map_err(internal)?;
+    let data = profile
+        .cdol1(&checked.transaction, checked.atc)
+        .to_bytes()
+        .map_err(DomainError::from)?;
+    let verified = checked.arqc.verify(&key, &data).is_ok();
+    record.cryptogram_result = if verified { "verified" } else { "invalid" }.to_owned();
+    if !verified {
+        return Err(DomainError::new(ErrorCode::CryptogramInvalid)
+            .with_param("cryptogram")
+            .into());
+    }
+    if let Some(bound) = &server_cryptogram {
+        let same_money = u64::try_from(bound.amount).ok() == Some(checked.transaction.amount)
+            && bound.currency == checked.currency.alpha();
+        if !same_money || bound.expires_at < millis(now) {
+            return Err(DomainError::new(ErrorCode::CryptogramInvalid)
+                .with_param("cryptogram")
+                .into());
+        }
+    }
+
+    // 5. The ATC: never used before, not behind the window, handed out. The
+    //    store decides in one transaction, so concurrent submissions of one
+    //    cryptogram (on any number of nodes) are approved at most once.
+    let claim = AtcClaim {
+        token_ref: token_ref.to_owned(),
+        atc: checked.atc.value(),
+        window: state.config.payments.atc_window,
+        payment: record.clone(),
+    };
+    match state.store.claim_atc(&claim).await? {
+        AtcClaimOutcome::Claimed => *claimed = true,
+        AtcClaimOutcome::Used | AtcClaimOutcome::BehindWindow => {
+            return Err(DomainError::new(ErrorCode::AtcReplayed)
+                .with_param("atc")
+                .into());
+        }
+        AtcClaimOutcome::NotIssued => {
+            return Err(DomainError::new(ErrorCode::CryptogramInvalid)
+                .with_param("atc")
+                .into());
+        }
+        AtcClaimOutcome::TokenNotActive => {
+            // Suspended or deleted since step 2: say which.
+            let fresh = state
+                .store
+                .payment_token(TokenLookup::Ref(token_ref))
+                .await?
+                .ok_or(ErrorCode::CardUnbound)?;
+            check_payable(&fresh, wallet_today(now, state.time_zone))?;
+            return Err(DomainError::new(ErrorCode::TokenSuspended).into());
+        }
+    }
+
+    // 6. Risk rules: none yet. The wallet-safety work scores the payment
+    //    here (velocity, amount, device) and declines with `risk_declined`;
+    //    the payments table has risk_score and risk_reasons waiting.
+
+    // 7. Payment authentication: none yet. When the wallet asks for it, the
+    //    payment password or WebAuthn is checked here, before the card is
+    //    opened.
+
+    // 8. Detokenize: the real card number, for the issuer only.
+    let pan = match (&token.pan_key_version, &token.pan_ciphertext) {
+        (Some(key_version), Some(blob)) => state
+            .keys
+            .open(
+                &token.token.card_id,
+                &Sealed {
+                    key_version: *key_version,
+                    blob: blob.clone(),
+                },
+            )
+            .map_err(internal)?,
+        _ => return Err(DomainError::new(ErrorCode::CardUnbound).into()),
+    };
+
+    // 9. The issuer authorizes.
+    let timeout = Duration::from_secs(state.config.issuer_timeout_secs);
+    let authorization = PaymentAuthorization {
+        pan: &pan,
+        amount: checked.transaction.amount,
+        currency: checked.currency,
+        merchant_id: &checked.merchant_id,
+        issuer_code: token.issuer_code.as_deref(),
+    };
+    let answer = tokio::time::timeout(timeout, state.issuer.authorize_payment(&authorization))
+        .await
+        .unwrap_or(AuthorizationAnswer::Unavailable);
+    let authorization_code = match answer {
+        AuthorizationAnswer::Approved { authorization_code } => authorization_code,
+        AuthorizationAnswer::Declined(code) => return Err(DomainError::declined(code).into()),
+        AuthorizationAnswer::Unavailable => {
+            // Nothing was authorised: give the ATC back so the same
+            // cryptogram can be retried.
+            state
+                .store
+                .release_atc(token_ref, checked.atc.value(), &record.id)
+                .await?;
+            return Err(DomainError::new(ErrorCode::IssuerUnavailable)
+                .with_retry_after(state.config.issuer_retry_after_secs)
+                .into());
+        }
+    };
+
+    // 10. Fee: none yet (the wallet-safety work's fee schedule; payments
+    //     are free until then). The payments table has a fee column waiting.
+
+    let mut payment = record.clone();
+    payment.authorization_code = Some(authorization_code);
+    Ok(Approved {
+        payment,
+        arpc: Arpc::method1(&key, &checked.arqc, profile::ARC_APPROVED),
+    })
+}
