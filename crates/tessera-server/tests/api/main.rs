@@ -6,6 +6,7 @@
 mod binding;
 mod hygiene;
 mod idempotency;
+mod payments;
 mod service;
 
 use std::io::Write;

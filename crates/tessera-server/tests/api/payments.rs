@@ -1,0 +1,1176 @@
+//! Token 2.0 payments over HTTP: a device's limited-use keys and the ARQC it
+//! computes, the merchant's authorization with every decline, the ATC rule
+//! under concurrency, single-use cryptograms, the lifecycle with several
+//! suspenders, and signed issuer events.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tessera_core::emv::{Arpc, ArpcResponseCode, Arqc, Atc, Cdol1, SessionKey};
+use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_server::lifecycle::issuer_signature;
+
+use crate::{TestServer, User, assert_error, card, log_buffer};
+
+/// What a phone holds after `POST /v1/tokens/{ref}/keys`.
+#[derive(Debug)]
+struct Device {
+    token_ref: String,
+    token_pan: String,
+    token_expiry: String,
+    aip: Vec<u8>,
+    iad: Vec<u8>,
+    keys: VecDeque<(String, SessionKey)>,
+}
+
+/// One payment as a terminal would send it, with the key that signed it.
+struct Signed {
+    body: Value,
+    key: SessionKey,
+    arqc: Arqc,
+}
+
+impl TestServer {
+    fn state(&self) -> &tessera_server::AppState {
+        &self.server.as_ref().unwrap().state
+    }
+
+    async fn key(&self, role: &str) -> String {
+        tessera_server::create_api_key(self.state(), role, "payments tests")
+            .await
+            .unwrap()
+    }
+
+    /// Binds an approved card from `device_id` and returns its card body.
+    async fn bind_on(&self, user: &User, number: &str, device_id: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/v1/cards",
+                &user.token,
+                json!({"number": number, "holder_name": user.real_name,
+                    "device": {"id": device_id, "model": "Xiaomi 14"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    async fn keys(&self, user: &User, token_ref: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/tokens/{token_ref}/keys"), &user.token, body)
+            .await
+    }
+
+    async fn device(&self, user: &User, card: &Value, device_id: &str) -> Device {
+        let token_ref = card["token"]["ref"].as_str().unwrap();
+        let (status, body) = self
+            .keys(user, token_ref, json!({"device_id": device_id}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        device_from(&body)
+    }
+
+    async fn pay(&self, merchant_key: &str, body: &Value) -> (StatusCode, Value) {
+        self.post("/v1/payments", merchant_key, body.clone()).await
+    }
+
+    async fn payments(&self, user: &User) -> Vec<Value> {
+        let (status, body) = self.get("/v1/payments", &user.token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].as_array().unwrap().clone()
+    }
+
+    /// Sends a signed issuer event; returns status and body.
+    async fn issuer_event(
+        &self,
+        issuer_key: &str,
+        event: &Value,
+        age_secs: i64,
+    ) -> (StatusCode, Value) {
+        let raw = event.to_string();
+        let t = Utc::now().timestamp() - age_secs;
+        let signature = issuer_signature(issuer_key, t, raw.as_bytes()).unwrap();
+        let response = self
+            .client
+            .post(format!("{}/v1/issuer/events", self.base))
+            .bearer_auth(issuer_key)
+            .header("Tessera-Signature", format!("t={t},v1={signature}"))
+            .header("Content-Type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+}
+
+fn device_from(body: &Value) -> Device {
+    let keys = body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let key = hex::decode(k["session_key"].as_str().unwrap()).unwrap();
+            (
+                k["atc"].as_str().unwrap().to_owned(),
+                SessionKey::from_bytes(&key).unwrap(),
+            )
+        })
+        .collect();
+    Device {
+        token_ref: body["ref"].as_str().unwrap().to_owned(),
+        token_pan: body["token_pan"].as_str().unwrap().to_owned(),
+        token_expiry: body["token_expiry"].as_str().unwrap().to_owned(),
+        aip: hex::decode(body["profile"]["aip"].as_str().unwrap()).unwrap(),
+        iad: hex::decode(body["profile"]["iad"].as_str().unwrap()).unwrap(),
+        keys,
+    }
+}
+
+impl Device {
+    /// Computes the ARQC with the next limited-use key, as the phone does,
+    /// and builds the merchant's request.
+    fn sign(&mut self, amount: u64, merchant: &str) -> Signed {
+        let (atc, key) = self.keys.pop_front().expect("no keys left");
+        self.sign_with(&atc, key, amount, merchant)
+    }
+
+    fn sign_with(&self, atc: &str, key: SessionKey, amount: u64, merchant: &str) -> Signed {
+        let un: [u8; 4] = tessera_core::crypto::random_array().unwrap();
+        let date = Utc::now().date_naive();
+        let data = Cdol1 {
+            amount,
+            other_amount: 0,
+            terminal_country: 156,
+            tvr: [0; 5],
+            currency: 156,
+            date,
+            transaction_type: 0,
+            unpredictable_number: un,
+            aip: self.aip.clone().try_into().unwrap(),
+            atc: Atc::new(u16::from_str_radix(atc, 16).unwrap()),
+            iad: Some(self.iad.clone()),
+        }
+        .to_bytes()
+        .unwrap();
+        let arqc = Arqc::generate(&key, &data);
+        let body = json!({
+            "token_pan": self.token_pan,
+            "token_expiry": self.token_expiry,
+            "amount": amount,
+            "currency": "CNY",
+            "transaction_date": date.to_string(),
+            "merchant_id": merchant,
+            "merchant_name": "便利店",
+            "channel": "nfc",
+            "atc": atc,
+            "unpredictable_number": hex::encode_upper(un),
+            "cryptogram": arqc.to_string(),
+        });
+        Signed { body, key, arqc }
+    }
+}
+
+/// A started server, a user with one bound card, their device, and a
+/// merchant key.
+async fn set_up() -> (TestServer, User, Value, Device, String) {
+    set_up_with(|_| {}).await
+}
+
+async fn set_up_with(
+    adjust: impl FnOnce(&mut tessera_server::Config),
+) -> (TestServer, User, Value, Device, String) {
+    let server = TestServer::start_with(adjust).await;
+    let user = server.user().await;
+    let card = server
+        .bind_on(&user, &card(Outcome::Approve), "phone-1")
+        .await;
+    let device = server.device(&user, &card, "phone-1").await;
+    let merchant = server.key("merchant").await;
+    (server, user, card, device, merchant)
+}
+
+#[tokio::test]
+async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_device_can_check() {
+    let (server, user, card, mut device, merchant) = set_up().await;
+    assert_eq!(device.keys.len(), 10, "the default batch");
+    assert_eq!(device.keys[0].0, "0001");
+    assert_eq!(device.token_pan.len(), 19);
+    assert!(device.token_pan.starts_with("629990"));
+    assert_eq!(card["token"]["last4"], &device.token_pan[15..]);
+    let signed = device.sign(1234, "M100");
+    let (status, body) = server.pay(&merchant, &signed.body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "approved");
+    assert_eq!(body["amount"], 1234);
+    assert_eq!(body["currency"], "CNY");
+    assert_eq!(body["atc"], "0001");
+    assert_eq!(body["card_id"], card["id"]);
+    let code = body["authorization_code"].as_str().unwrap();
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
+    // The ARPC is method 1 over the ARQC and ARC "00", under the session key.
+    let arpc = Arpc::method1(&signed.key, &signed.arqc, ArpcResponseCode(*b"00"));
+    assert_eq!(body["arpc"], arpc.to_string());
+    assert!(!body.to_string().contains(&device.token_pan));
+
+    let records = server.payments(&user).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["id"], body["id"]);
+    assert_eq!(records[0]["status"], "approved");
+    assert_eq!(records[0]["merchant_name"], "便利店");
+    assert!(records[0].get("arpc").is_none());
+
+    // Another batch starts where the first ended: ranges never overlap.
+    let (status, headers, again) = server
+        .call(
+            Method::POST,
+            &format!("/v1/tokens/{}/keys", device.token_ref),
+            Some(&user.token),
+            Some(&json!({"device_id": "phone-1", "count": 3})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let atcs: Vec<&str> = again["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["atc"].as_str().unwrap())
+        .collect();
+    assert_eq!(atcs, ["000B", "000C", "000D"]);
+    // A later key of the first batch still pays: the window is around the
+    // highest ATC seen, and each ATC is used once.
+    let (atc, key) = device.keys.pop_back().unwrap();
+    assert_eq!(atc, "000A");
+    let (status, body) = server
+        .pay(&merchant, &device.sign_with(&atc, key, 800, "M100").body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server.pay(&merchant, &device.sign(801, "M100").body).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a late ATC inside the window: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_sixteen_digit_token_uses_option_a_and_pays() {
+    let server = TestServer::start().await;
+    let user = server.user().await;
+    let credit = sandbox::card_number("622575", 16, Outcome::Approve).unwrap();
+    let (status, card) = server
+        .post(
+            "/v1/cards",
+            &user.token,
+            json!({"number": credit, "holder_name": "张三", "expiry_month": "08",
+                "expiry_year": "31", "cvc": "739"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{card}");
+    // Bound without a device: no device_id is asked for.
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    let (status, keys) = server.keys(&user, token_ref, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{keys}");
+    assert_eq!(keys["profile"]["derivation"], "A");
+    let mut device = device_from(&keys);
+    assert_eq!(device.token_pan.len(), 16);
+    let merchant = server.key("merchant").await;
+    let (status, body) = server.pay(&merchant, &device.sign(2500, "M1").body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn each_decline_code_is_answered_and_recorded_with_its_reason() {
+    let (server, user, _card, mut device, merchant) = set_up().await;
+    let mut expected = Vec::new();
+    for (amount, decline_code) in [
+        (1205, "do_not_honor"),
+        (1241, "lost_card"),
+        (1243, "stolen_card"),
+        (1251, "insufficient_funds"),
+        (1261, "exceeds_limit"),
+    ] {
+        let (status, body) = server.pay(&merchant, &device.sign(amount, "M1").body).await;
+        let error = assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_declined");
+        assert_eq!(error["decline_code"], decline_code);
+        let payment_id = error["payment_id"].as_str().unwrap().to_owned();
+        assert!(payment_id.starts_with("pay_"));
+        expected.push((payment_id, decline_code));
+    }
+    // Issuer unavailable: 503 with Retry-After, and nothing was spent: the
+    // same cryptogram is refused by the issuer again, not as a replay.
+    let signed = device.sign(1291, "M1");
+    for _ in 0..2 {
+        let (status, headers, body) = server
+            .call(
+                Method::POST,
+                "/v1/payments",
+                Some(&merchant),
+                Some(&signed.body),
+                &[],
+            )
+            .await;
+        let error = assert_error(
+            status,
+            &body,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "issuer_unavailable",
+        );
+        assert_eq!(error["retryable"], true);
+        assert!(headers.contains_key("retry-after"));
+    }
+
+    let (status, _, body) = server
+        .call(
+            Method::GET,
+            "/v1/payments",
+            Some(&user.token),
+            None,
+            &[("Accept-Language", "en")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let records = body["data"].as_array().unwrap();
+    assert_eq!(records.len(), 7);
+    let times: Vec<&str> = records
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+    let failed: Vec<&Value> = records.iter().filter(|r| r["status"] == "failed").collect();
+    assert_eq!(failed.len(), 2);
+    assert_eq!(failed[0]["decline"]["code"], "issuer_unavailable");
+    for (id, decline_code) in &expected {
+        let record = records.iter().find(|r| r["id"] == id.as_str()).unwrap();
+        assert_eq!(record["status"], "declined");
+        assert_eq!(record["decline"]["code"], "card_declined");
+        assert_eq!(record["decline"]["decline_code"], *decline_code);
+        assert!(record["authorization_code"].is_null());
+        if *decline_code == "insufficient_funds" {
+            assert_eq!(
+                record["decline"]["message"],
+                "The card has insufficient funds"
+            );
+        }
+    }
+    // Pages of two with cursors reach the same seven.
+    let mut seen = Vec::new();
+    let mut path = "/v1/payments?limit=2".to_owned();
+    loop {
+        let (_, page) = server.get(&path, &user.token).await;
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/payments?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        records.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_or_stale_atc_is_refused() {
+    let (server, user, _card, mut device, merchant) =
+        set_up_with(|config| config.payments.atc_window = 2).await;
+    let first = device.sign(100, "M1");
+    let (status, body) = server.pay(&merchant, &first.body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server.pay(&merchant, &first.body).await;
+    let error = assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
+    assert_eq!(error["param"], "atc");
+    // The same ATC with fresh transaction data is still the same ATC.
+    let (atc, key) = (first.body["atc"].as_str().unwrap(), first.key);
+    let (status, body) = server
+        .pay(&merchant, &device.sign_with(atc, key, 100, "M1").body)
+        .await;
+    assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
+    // ATC 0006 pays; 0002 is now more than 2 behind it and never was used.
+    let older = device.keys.pop_front().unwrap();
+    for _ in 0..3 {
+        device.keys.pop_front();
+    }
+    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["atc"], "0006");
+    let (status, body) = server
+        .pay(
+            &merchant,
+            &device.sign_with(&older.0, older.1, 100, "M1").body,
+        )
+        .await;
+    assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
+    // An ATC never handed out cannot have a genuine cryptogram.
+    let forged = device.sign_with("0FFF", SessionKey::from_bytes(&[7; 16]).unwrap(), 100, "M1");
+    let (status, body) = server.pay(&merchant, &forged.body).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+    let records = server.payments(&user).await;
+    let count = |status: &str| records.iter().filter(|p| p["status"] == status).count();
+    assert_eq!((count("approved"), count("declined")), (2, 4));
+}
+
+#[tokio::test]
+async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid() {
+    let (server, _user, _card, mut device, merchant) = set_up().await;
+    let other_user = server.user_named("李四").await;
+    let other_card = server
+        .bind_on(&other_user, &card(Outcome::Approve), "phone-2")
+        .await;
+    let mut other_device = server.device(&other_user, &other_card, "phone-2").await;
+    // The other token's keys, presented with this token's PAN.
+    let mut stolen = other_device.sign(500, "M1");
+    stolen.body["token_pan"] = json!(device.token_pan);
+    stolen.body["token_expiry"] = json!(device.token_expiry);
+    let (status, body) = server.pay(&merchant, &stolen.body).await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+    assert_eq!(error["param"], "cryptogram");
+    // A changed amount no longer matches the ARQC.
+    let mut changed = device.sign(500, "M1");
+    changed.body["amount"] = json!(50_000);
+    let (status, body) = server.pay(&merchant, &changed.body).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+    // A wrong token expiry is refused before the cryptogram is looked at.
+    let mut wrong_expiry = device.sign(500, "M1");
+    wrong_expiry.body["token_expiry"] = json!("01/40");
+    let (status, body) = server.pay(&merchant, &wrong_expiry.body).await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+    assert_eq!(error["param"], "token_expiry");
+    // Both devices still pay with their own keys.
+    let (status, body) = server.pay(&merchant, &device.sign(500, "M1").body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server
+        .pay(&merchant, &other_device.sign(500, "M1").body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn a_payment_after_unbinding_is_card_unbound() {
+    let (server, user, card, mut device, merchant) = set_up().await;
+    let id = card["id"].as_str().unwrap();
+    let (status, _) = server.delete(&format!("/v1/cards/{id}"), &user.token).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let error = assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_unbound");
+    assert!(error["payment_id"].is_string());
+    let (status, body) = server
+        .keys(&user, &device.token_ref, json!({"device_id": "phone-1"}))
+        .await;
+    assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_unbound");
+    let (_, shown) = server.get(&format!("/v1/cards/{id}"), &user.token).await;
+    assert_eq!(shown["payable"], false);
+    assert_eq!(shown["reason"]["code"], "card_unbound");
+    let records = server.payments(&user).await;
+    assert_eq!(records[0]["decline"]["code"], "card_unbound");
+}
+
+#[tokio::test]
+async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user() {
+    let (server, user, card, _device, merchant) = set_up().await;
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    for body in [json!({}), json!({"device_id": "phone-2"})] {
+        let (status, error) = server.keys(&user, token_ref, body).await;
+        let error = assert_error(
+            status,
+            &error,
+            StatusCode::PAYMENT_REQUIRED,
+            "domain_mismatch",
+        );
+        assert_eq!(error["param"], "device_id");
+    }
+    let (status, error) = server
+        .keys(
+            &user,
+            token_ref,
+            json!({"device_id": "phone-1", "count": 51}),
+        )
+        .await;
+    assert_error(status, &error, StatusCode::BAD_REQUEST, "invalid_request");
+    let stranger = server.user_named("李四").await;
+    let (status, error) = server
+        .keys(&stranger, token_ref, json!({"device_id": "phone-1"}))
+        .await;
+    assert_error(status, &error, StatusCode::NOT_FOUND, "not_found");
+    let (status, error) = server
+        .post(
+            &format!("/v1/tokens/{token_ref}/keys"),
+            &merchant,
+            json!({}),
+        )
+        .await;
+    assert_error(status, &error, StatusCode::FORBIDDEN, "forbidden");
+    // Only merchants submit payments.
+    let (status, error) = server.post("/v1/payments", &user.token, json!({})).await;
+    assert_error(status, &error, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_channel() {
+    let (server, user, card, _device, merchant) = set_up().await;
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    let ask = |amount: u64, merchant_id: &str| json!({"amount": amount, "currency": "CNY", "merchant_id": merchant_id});
+    let path = format!("/v1/tokens/{token_ref}/cryptograms");
+    let (status, made) = server.post(&path, &user.token, ask(5000, "SHOP-1")).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["amount"], 5000);
+    assert_eq!(made["atc"], "000B", "after the device's ten keys");
+    let mut request = made.clone();
+    let object = request.as_object_mut().unwrap();
+    object.remove("expires_at");
+    object.insert("channel".into(), json!("in_app"));
+    // Another merchant, or a tap at a terminal, is outside its domain.
+    let mut elsewhere = request.clone();
+    elsewhere["merchant_id"] = json!("SHOP-2");
+    let (status, body) = server.pay(&merchant, &elsewhere).await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "domain_mismatch",
+    );
+    assert_eq!(error["param"], "merchant_id");
+    let mut tapped = request.clone();
+    tapped["channel"] = json!("nfc");
+    let (status, body) = server.pay(&merchant, &tapped).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "domain_mismatch",
+    );
+    let mut more = request.clone();
+    more["amount"] = json!(9000);
+    let (status, body) = server.pay(&merchant, &more).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+    // As made: approved, once.
+    let (status, body) = server.pay(&merchant, &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server.pay(&merchant, &request).await;
+    assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
+    // Web payments need a cryptogram made here: device keys don't pay on the web.
+    let mut device = server.device(&user, &card, "phone-1").await;
+    let mut web = device.sign(100, "SHOP-1");
+    web.body["channel"] = json!("ecommerce");
+    let (status, body) = server.pay(&merchant, &web.body).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "domain_mismatch",
+    );
+    // A cryptogram that outlived its few minutes is refused.
+    let short = TestServer::start_with(|c| c.payments.cryptogram_ttl_secs = 1).await;
+    let someone = short.user().await;
+    let bound = short.bind_on(&someone, &card_for_tests(), "p").await;
+    let shop = short.key("merchant").await;
+    let (_, made) = short
+        .post(
+            &format!(
+                "/v1/tokens/{}/cryptograms",
+                bound["token"]["ref"].as_str().unwrap()
+            ),
+            &someone.token,
+            ask(700, "SHOP-1"),
+        )
+        .await;
+    let mut late = made.clone();
+    late.as_object_mut().unwrap().remove("expires_at");
+    late["channel"] = json!("ecommerce");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = short.pay(&shop, &late).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+}
+
+fn card_for_tests() -> String {
+    card(Outcome::Approve)
+}
+
+#[tokio::test]
+async fn a_token_pays_again_only_when_every_suspender_has_resumed() {
+    let (server, user, card, mut device, merchant) = set_up().await;
+    let issuer = server.key("issuer").await;
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    let card_id = card["id"].as_str().unwrap();
+    let suspend = format!("/v1/tokens/{token_ref}/suspend");
+    let resume = format!("/v1/tokens/{token_ref}/resume");
+
+    let (status, body) = server
+        .post(
+            &suspend,
+            &user.token,
+            json!({"reason": "phone lost for a while"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "suspended");
+    assert_eq!(body["suspended_by"], json!(["cardholder"]));
+    assert_eq!(body["payable"], false);
+    let (status, body) = server
+        .post(&suspend, &issuer, json!({"reason": "fraud review"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["suspended_by"], json!(["issuer", "cardholder"]));
+
+    let (status, error) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let error = assert_error(
+        status,
+        &error,
+        StatusCode::PAYMENT_REQUIRED,
+        "token_suspended",
+    );
+    assert_eq!(error["suspended_by"], json!(["issuer", "cardholder"]));
+    assert_eq!(error["message"], "此卡已被发卡行暂停使用");
+    let (status, error) = server
+        .keys(&user, token_ref, json!({"device_id": "phone-1"}))
+        .await;
+    assert_error(
+        status,
+        &error,
+        StatusCode::PAYMENT_REQUIRED,
+        "token_suspended",
+    );
+    for (lang, message) in [
+        ("zh-CN", "此卡已被发卡行暂停使用"),
+        ("en", "Suspended by your bank"),
+    ] {
+        let (_, _, shown) = server
+            .call(
+                Method::GET,
+                &format!("/v1/cards/{card_id}"),
+                Some(&user.token),
+                None,
+                &[("Accept-Language", lang)],
+            )
+            .await;
+        assert_eq!(shown["payable"], false);
+        assert_eq!(shown["reason"]["code"], "token_suspended");
+        assert_eq!(shown["reason"]["message"], message);
+        assert_eq!(shown["token"]["status"], "suspended");
+    }
+
+    // Support and merchants do not suspend; another user does not see it.
+    let (status, _) = server.post(&suspend, &server.support_key, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = server.post(&suspend, &merchant, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let stranger = server.user_named("李四").await;
+    let (status, _) = server.post(&resume, &stranger.token, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The cardholder lifts theirs: the bank's still holds.
+    let (_, body) = server.post(&resume, &user.token, json!({})).await;
+    assert_eq!(body["suspended_by"], json!(["issuer"]));
+    assert_eq!(body["status"], "suspended");
+    let (status, error) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let error = assert_error(
+        status,
+        &error,
+        StatusCode::PAYMENT_REQUIRED,
+        "token_suspended",
+    );
+    assert_eq!(error["suspended_by"], json!(["issuer"]));
+    // Resuming again changes nothing.
+    let (_, body) = server.post(&resume, &user.token, json!({})).await;
+    assert_eq!(body["suspended_by"], json!(["issuer"]));
+    let (_, body) = server.post(&resume, &issuer, json!({})).await;
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["payable"], true);
+    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, shown) = server
+        .get(&format!("/v1/cards/{card_id}"), &user.token)
+        .await;
+    assert_eq!(shown["payable"], true);
+    assert!(shown.get("reason").is_none());
+
+    // Concurrent suspenders both count (compare and set).
+    let operator = server.operator_key.clone();
+    let server = Arc::new(server);
+    let a = {
+        let (server, path, token) = (server.clone(), suspend.clone(), user.token.clone());
+        tokio::spawn(async move { server.post(&path, &token, json!({})).await })
+    };
+    let b = {
+        let (server, path) = (server.clone(), suspend.clone());
+        tokio::spawn(async move { server.post(&path, &operator, json!({})).await })
+    };
+    assert_eq!(a.await.unwrap().0, StatusCode::OK);
+    assert_eq!(b.await.unwrap().0, StatusCode::OK);
+    let (_, shown) = server
+        .get(&format!("/v1/cards/{card_id}"), &user.token)
+        .await;
+    assert_eq!(
+        shown["token"]["suspended_by"],
+        json!(["wallet", "cardholder"])
+    );
+
+    // Deleting is final: nothing resumes it, and the card left the wallet.
+    let (status, body) = server
+        .delete(
+            &format!("/v1/tokens/{token_ref}?reason=device%20stolen"),
+            &server.operator_key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "deleted");
+    let (status, error) = server.post(&resume, &user.token, json!({})).await;
+    assert_error(status, &error, StatusCode::PAYMENT_REQUIRED, "card_unbound");
+    let (_, shown) = server
+        .get(&format!("/v1/cards/{card_id}"), &user.token)
+        .await;
+    assert_eq!(shown["status"], "unbound");
+    assert_eq!(shown["reason"]["code"], "card_unbound");
+}
+
+#[tokio::test]
+async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys() {
+    let (server, user, bound, mut device, merchant) = set_up().await;
+    let issuer = server.key("issuer").await;
+    let card_id = bound["id"].as_str().unwrap();
+    let par = bound["par"].as_str().unwrap();
+    let new_number = card(Outcome::Approve);
+    let replaced = json!({"id": "evt-1", "type": "card.replaced",
+        "occurred_at": Utc::now().to_rfc3339(), "par": par, "new_pan": new_number,
+        "expiry_month": 9, "expiry_year": 2033, "reason": "card reissued"});
+    let (status, body) = server.issuer_event(&issuer, &replaced, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "applied");
+    assert_eq!(body["cards"], 1);
+    assert_eq!(body["duplicate"], false);
+
+    let (_, shown) = server
+        .get(&format!("/v1/cards/{card_id}"), &user.token)
+        .await;
+    assert_eq!(shown["last4"], &new_number[15..]);
+    assert_eq!(shown["expiry_month"], 9);
+    assert_eq!(shown["par"], par);
+    assert_eq!(shown["token"]["ref"], bound["token"]["ref"]);
+    assert_eq!(shown["token"]["last4"], bound["token"]["last4"]);
+    assert_eq!(shown["payable"], true);
+    // The device's keys still pay: the token did not change.
+    let (status, body) = server.pay(&merchant, &device.sign(4200, "M1").body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The same event again is applied once; its id with another body is refused.
+    let (status, body) = server.issuer_event(&issuer, &replaced, 0).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["duplicate"], true);
+    assert_eq!(body["outcome"], "applied");
+    let mut changed = replaced.clone();
+    changed["reason"] = json!("something else");
+    let (status, body) = server.issuer_event(&issuer, &changed, 0).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "idempotency_conflict");
+
+    // An older event arriving late never overwrites the newer state.
+    let late = json!({"id": "evt-0", "type": "card.expiry_updated",
+        "occurred_at": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+        "pan": new_number, "expiry_month": 1, "expiry_year": 2030});
+    let (status, body) = server.issuer_event(&issuer, &late, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "stale");
+    let (_, shown) = server
+        .get(&format!("/v1/cards/{card_id}"), &user.token)
+        .await;
+    assert_eq!(shown["expiry_month"], 9);
+    // A newer expiry update applies, to the card found by its new number.
+    let newer = json!({"id": "evt-2", "type": "card.expiry_updated",
+        "occurred_at": Utc::now().to_rfc3339(), "pan": new_number,
+        "expiry_month": "11", "expiry_year": "34"});
+    let (_, body) = server.issuer_event(&issuer, &newer, 0).await;
+    assert_eq!(body["outcome"], "applied");
+    let (_, shown) = server
+        .get(&format!("/v1/cards/{card_id}"), &user.token)
+        .await;
+    assert_eq!(
+        (shown["expiry_month"].clone(), shown["expiry_year"].clone()),
+        (json!(11), json!(2034))
+    );
+    // An event about a number nobody bound finds no card.
+    let nobody = json!({"id": "evt-3", "type": "card.closed",
+        "occurred_at": Utc::now().to_rfc3339(), "pan": card(Outcome::Approve)});
+    let (_, body) = server.issuer_event(&issuer, &nobody, 0).await;
+    assert_eq!(body["outcome"], "no_card");
+
+    // Closing the card deletes its token: payments say why.
+    let closed = json!({"id": "evt-4", "type": "card.closed",
+        "occurred_at": Utc::now().to_rfc3339(), "par": par});
+    let (_, body) = server.issuer_event(&issuer, &closed, 0).await;
+    assert_eq!(body["outcome"], "applied");
+    let (_, _, shown) = server
+        .call(
+            Method::GET,
+            &format!("/v1/cards/{card_id}"),
+            Some(&user.token),
+            None,
+            &[("Accept-Language", "en")],
+        )
+        .await;
+    assert_eq!(shown["status"], "closed");
+    assert_eq!(shown["token"]["status"], "deleted");
+    assert_eq!(shown["reason"]["code"], "card_unbound");
+    assert_eq!(
+        shown["reason"]["message"],
+        "Your bank closed this card: it can no longer pay"
+    );
+    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_unbound");
+}
+
+#[tokio::test]
+async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp() {
+    let (server, user, card, _device, _merchant) = set_up().await;
+    let issuer = server.key("issuer").await;
+    let other_issuer = server.key("issuer").await;
+    let event = json!({"id": "evt-9", "type": "card.closed",
+        "occurred_at": Utc::now().to_rfc3339(), "par": card["par"]});
+    // Six minutes old: refused.
+    let (status, body) = server.issuer_event(&issuer, &event, 360).await;
+    let error = assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(error["param"], "Tessera-Signature");
+    // Signed with another key than the one presented.
+    let raw = event.to_string();
+    let t = Utc::now().timestamp();
+    let forged = issuer_signature(&other_issuer, t, raw.as_bytes()).unwrap();
+    let tampered_body = raw.replace("card.closed", "card.closed ");
+    let good = issuer_signature(&issuer, t, raw.as_bytes()).unwrap();
+    for (signature, body) in [
+        (format!("t={t},v1={forged}"), raw.clone()),
+        (format!("t={t},v1={good}"), tampered_body),
+        (format!("v1={good}"), raw.clone()),
+        (String::new(), raw.clone()),
+    ] {
+        let response = server
+            .client
+            .post(format!("{}/v1/issuer/events", server.base))
+            .bearer_auth(&issuer)
+            .header("Tessera-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Only issuer keys send events.
+    let (status, _) = server.issuer_event(&server.operator_key, &event, 0).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Malformed events are refused after the signature, and change nothing.
+    for bad in [
+        json!({"id": "evt-a", "type": "card.melted", "occurred_at": Utc::now().to_rfc3339(), "par": card["par"]}),
+        json!({"id": "evt-b", "type": "card.closed", "occurred_at": "yesterday", "par": card["par"]}),
+        json!({"id": "evt-c", "type": "card.replaced", "occurred_at": Utc::now().to_rfc3339(), "par": card["par"], "new_pan": "1234"}),
+        json!({"id": "evt-d", "type": "card.closed", "occurred_at": Utc::now().to_rfc3339()}),
+    ] {
+        let (status, body) = server.issuer_event(&issuer, &bad, 0).await;
+        assert!(status.is_client_error(), "{bad}: {body}");
+    }
+    let (_, shown) = server
+        .get(
+            &format!("/v1/cards/{}", card["id"].as_str().unwrap()),
+            &user.token,
+        )
+        .await;
+    assert_eq!(shown["status"], "active");
+    assert_eq!(shown["payable"], true);
+}
+
+#[tokio::test]
+async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_once() {
+    let (server, user, _card, mut device, merchant) = set_up().await;
+    let signed = device.sign(6600, "M1");
+    let server = Arc::new(server);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (server, merchant, body) = (server.clone(), merchant.clone(), signed.body.clone());
+        tasks.push(tokio::spawn(
+            async move { server.pay(&merchant, &body).await },
+        ));
+    }
+    let mut approved = 0;
+    let mut codes = BTreeSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        if status == StatusCode::CREATED {
+            approved += 1;
+        } else {
+            assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+            codes.insert(body["error"]["code"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(approved, 1);
+    assert_eq!(codes, BTreeSet::from(["atc_replayed".to_owned()]));
+    let records = server.payments(&user).await;
+    assert_eq!(
+        records.iter().filter(|p| p["status"] == "approved").count(),
+        1
+    );
+    assert_eq!(records.len(), 16);
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_returns_the_first_answer() {
+    let (server, user, _card, mut device, merchant) = set_up().await;
+    let signed = device.sign(300, "M1");
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let (status, headers, body) = server
+            .call(
+                Method::POST,
+                "/v1/payments",
+                Some(&merchant),
+                Some(&signed.body),
+                &[("Idempotency-Key", "order-42")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        answers.push((headers.contains_key("idempotent-replayed"), body));
+    }
+    assert!(!answers[0].0 && answers[1].0);
+    assert_eq!(answers[0].1, answers[1].1);
+    assert_eq!(server.payments(&user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_changes_nothing() {
+    let (server, user, _card, mut device, merchant) = set_up().await;
+    let signed = device.sign(1000, "M1");
+    let unknown_token = {
+        let pan = sandbox::card_number("629990", 19, Outcome::Approve).unwrap();
+        let mut body = signed.body.clone();
+        body["token_pan"] = json!(pan);
+        body
+    };
+    let mut cases: Vec<(Value, StatusCode, &str, &str)> = Vec::new();
+    for (field, value, status, code) in [
+        (
+            "amount",
+            json!(0),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "amount",
+            json!(-5),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "amount",
+            json!("12.34"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "currency",
+            json!("XYZ"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "channel",
+            json!("fax"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "atc",
+            json!("12345"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "cryptogram",
+            json!("ZZ"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "unpredictable_number",
+            json!("0102"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "tvr",
+            json!("00"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "transaction_date",
+            json!("27/01/02"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "token_expiry",
+            json!("13/30"),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "token_pan",
+            json!("6299901234"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_number",
+        ),
+        (
+            "merchant_id",
+            json!(""),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+    ] {
+        let mut body = signed.body.clone();
+        body[field] = value;
+        cases.push((body, status, code, field));
+    }
+    let mut missing = signed.body.clone();
+    missing.as_object_mut().unwrap().remove("cryptogram");
+    cases.push((
+        missing,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "cryptogram",
+    ));
+    let mut extra = signed.body.clone();
+    extra["cvv"] = json!("123");
+    cases.push((extra, StatusCode::BAD_REQUEST, "invalid_request", "cvv"));
+    cases.push((
+        unknown_token,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "token_pan",
+    ));
+    for (body, status, code, param) in cases {
+        let (got, response) = server.pay(&merchant, &body).await;
+        let error = assert_error(got, &response, status, code);
+        if code != "invalid_request" || param != "cvv" {
+            assert_eq!(error["param"], param, "{response}");
+        }
+        assert!(error.get("payment_id").is_none());
+    }
+    let (status, _, _) = server
+        .call(Method::POST, "/v1/payments", Some(&merchant), None, &[])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Nothing was recorded and the ATC is still unused: the real one pays.
+    assert!(server.payments(&user).await.is_empty());
+    let (status, body) = server.pay(&merchant, &signed.body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Lifecycle and keys refuse bad input too.
+    let token_ref = device.token_ref.clone();
+    let (status, body) = server
+        .post(
+            &format!("/v1/tokens/{token_ref}/suspend"),
+            &user.token,
+            json!({"reason": "x".repeat(201)}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    let (status, body) = server
+        .post(
+            &format!("/v1/tokens/{token_ref}/cryptograms"),
+            &user.token,
+            json!({"amount": 100, "currency": "CNY", "merchant_id": "bad id with spaces"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    let (_, shown) = server.get("/v1/cards", &user.token).await;
+    assert_eq!(shown["data"][0]["token"]["status"], "active");
+    assert_eq!(server.payments(&user).await.len(), 1);
+}
+
+#[tokio::test]
+async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files() {
+    let (server, user, card, mut device, merchant) = set_up().await;
+    let keys: Vec<String> = device
+        .keys
+        .iter()
+        .map(|(_, key)| hex::encode_upper(key.expose_bytes()))
+        .collect();
+    let signed = device.sign(1234, "M1");
+    assert_eq!(
+        server.pay(&merchant, &signed.body).await.0,
+        StatusCode::CREATED
+    );
+    server.pay(&merchant, &device.sign(1251, "M1").body).await;
+    server.pay(&merchant, &signed.body).await;
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    let (status, made) = server
+        .post(
+            &format!("/v1/tokens/{token_ref}/cryptograms"),
+            &user.token,
+            json!({"amount": 100, "currency": "CNY", "merchant_id": "M1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let cryptogram = made["cryptogram"].as_str().unwrap().to_owned();
+    let data_dir = server.data_dir();
+    // Keep the directory: it is deleted when the returned TempDir drops.
+    let _dir = server.stop().await;
+    let logs = String::from_utf8(log_buffer().lock().unwrap().clone()).unwrap();
+    let mut secrets = vec![device.token_pan.clone(), cryptogram];
+    secrets.extend(keys);
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+        for entry in std::fs::read_dir(&data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [
+                secret.as_bytes().to_vec(),
+                secret.to_lowercase().into_bytes(),
+            ] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                    "{} holds a secret in clear",
+                    path.display()
+                );
+            }
+        }
+    }
+}
