@@ -1,6 +1,5 @@
 //! The `tessera` binary as people run it: real processes, real output.
 
-
 use std::process::{Command, Output};
 
 fn tessera(args: &[&str]) -> Output {
