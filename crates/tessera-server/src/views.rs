@@ -38,7 +38,7 @@ pub struct Device {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Mainland China mobile number.
@@ -59,7 +59,7 @@ pub struct UserView {
     pub created_at: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     pub phone: String,
@@ -74,7 +74,7 @@ pub struct SessionView {
     pub user_id: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BindCardRequest {
     /// The card number; spaces and dashes are fine.
@@ -93,7 +93,7 @@ pub struct BindCardRequest {
     pub device: Option<Device>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCardRequest {
     /// The 6-digit code from the SMS.
@@ -323,4 +323,72 @@ pub struct ErrorObject {
 pub struct MaintenanceStatus {
     pub active: bool,
     pub window: Option<MaintenanceWindow>,
+}
+
+// Requests that carry a PAN, CVC, ID number, password or OTP print only what
+// is safe, so that no `{:?}` anywhere can put them in a log.
+
+impl std::fmt::Debug for CreateUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUserRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("real_name", &"***")
+            .field("id_number", &"***")
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreateSessionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateSessionRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for BindCardRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BindCardRequest")
+            .field("number", &tessera_core::card::pan::mask(&self.number))
+            .field("cvc", &self.cvc.as_ref().map(|_| "***"))
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VerifyCardRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyCardRequest")
+            .field("otp", &"***")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_with_secrets_debug_print_masked() {
+        let request: BindCardRequest = serde_json::from_value(serde_json::json!({
+            "number": "6228480000000000019", "holder_name": "张三", "cvc": "739"
+        }))
+        .unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("6228480000000000019") && !shown.contains("739"),
+            "{shown}"
+        );
+        let request: CreateUserRequest = serde_json::from_value(serde_json::json!({
+            "phone": "13800138000", "real_name": "张三", "id_number": "11010519491231002X", "password": "pw-123456"
+        }))
+        .unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("11010519491231002X") && !shown.contains("pw-123456"),
+            "{shown}"
+        );
+    }
 }
