@@ -270,6 +270,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn has_data(&self) -> StoreResult<bool> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
+        )
+        .fetch_one(&self.readers)
+        .await?;
+        Ok(found != 0)
+    }
+
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let result = sqlx::query(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
