@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;
