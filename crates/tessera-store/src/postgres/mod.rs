@@ -52,6 +52,20 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// The URL without its password, for logs and error messages.
+pub fn describe_url(url: &str) -> String {
+    match PgConnectOptions::from_str(url) {
+        Ok(options) => format!(
+            "postgres://{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        ),
+        Err(_) => "an unreadable PostgreSQL URL".to_owned(),
+    }
+}
+
 impl PgStore {
     /// Connects to `url` and applies the embedded migrations (safely when
     /// several nodes start at once).
