@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use tessera_store::postgres::{PgOptions, PgStore};
+use tessera_store::postgres::{PgOptions, PgStore, describe_url};
 use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::{
     ApiKeyRecord, AttemptFilter, AttemptRecord, BindingCompletion, IdempotencyBegin, NewCard,
@@ -1172,6 +1172,27 @@ mod suite {
             }
         }
         assert_eq!(started, 1);
+
+        // A stale key is taken over by one request only.
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .idempotency_begin("u1", "one-key", "fp", 100_000, 60_000)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut taken = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                IdempotencyBegin::Started => taken += 1,
+                IdempotencyBegin::InProgress => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(taken, 1);
     }
 
     pub async fn concurrent_counters(store: Arc<dyn Store>) {
@@ -1342,22 +1363,8 @@ async fn admin_connection(url: &str) -> Result<sqlx::PgConnection, String> {
     .await
     {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(error)) => Err(format!("cannot connect to {}: {error}", redact(url))),
-        Err(_) => Err(format!("no answer from {} within 5 s", redact(url))),
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+        Ok(Err(error)) => Err(format!("cannot connect to {}: {error}", describe_url(url))),
+        Err(_) => Err(format!("no answer from {} within 5 s", describe_url(url))),
     }
 }
 

@@ -1016,3 +1016,20 @@ impl Store for PgStore {
         Ok(result.rows_affected() > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(is_postgres_url("postgres://db/x"));
+        assert!(is_postgres_url("postgresql://db/x"));
+        assert!(!is_postgres_url("sqlite://x.db"));
+        assert_eq!(
+            describe_url("postgres://tessera:s3cret@db.internal:6432/wallet?sslmode=require"),
+            "postgres://tessera@db.internal:6432/wallet"
+        );
+        assert!(!describe_url("postgres://u:s3cret@h/d").contains("s3cret"));
+    }
+}
