@@ -7,11 +7,10 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tessera_core::bins::{BinRecord, Brand};
-use tessera_core::card::cvc::Cvc;
-use tessera_core::card::expiry::{Expiry, wallet_today};
+use tessera_core::bins::BinRecord;
+use tessera_core::card::check::{CardFields, CheckedCard, check_fields};
+use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::{HolderName, names_match};
-use tessera_core::card::pan::Pan;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
@@ -25,7 +24,7 @@ use crate::error::ApiError;
 use crate::issuer::{BindingVerification, IssuerAnswer};
 use crate::maintenance;
 use crate::state::{AppState, millis};
-use crate::views::BindCardRequest;
+use crate::views::{BindCardRequest, StringOrNumber};
 
 /// A reservation outlives a slow issuer by this much before another request
 /// may take its slot (a node that crashed mid-binding leaves one behind).
@@ -116,54 +115,15 @@ pub async fn bind_card(
     result
 }
 
-/// The checks a card's own fields must pass, before anything else is asked.
-struct CheckedFields {
-    pan: Pan,
-    bin: Option<BinRecord>,
-    expiry: Option<Expiry>,
-    cvc: Option<Cvc>,
-    holder_name: HolderName,
-}
-
-fn check_fields(
-    state: &AppState,
-    request: &BindCardRequest,
-    now: DateTime<Utc>,
-) -> Result<CheckedFields, DomainError> {
-    let pan = Pan::parse(&request.number)?;
-    let bin = state.bins.lookup_pan(&pan);
-    let brand = bin
-        .as_ref()
-        .map_or_else(|| Brand::Other("unknown".to_owned()), |b| b.brand.clone());
-    let today = wallet_today(now, state.time_zone);
-    let expiry = match (&request.expiry_month, &request.expiry_year) {
-        (Some(month), Some(year)) => Some(Expiry::parse_parts(
-            &month.as_text(),
-            &year.as_text(),
-            today,
-        )?),
-        (None, None) => None,
-        (None, Some(_)) => {
-            return Err(DomainError::new(ErrorCode::InvalidExpiryMonth).with_param("expiry_month"));
-        }
-        (Some(_), None) => {
-            return Err(DomainError::new(ErrorCode::InvalidExpiryYear).with_param("expiry_year"));
-        }
-    };
-    let cvc = request
-        .cvc
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| Cvc::parse(c.trim(), &brand))
-        .transpose()?;
-    let holder_name = HolderName::parse(&request.holder_name)?;
-    Ok(CheckedFields {
-        pan,
-        bin,
-        expiry,
-        cvc,
-        holder_name,
-    })
+/// The card fields of a request, as the core's checks take them.
+fn card_fields(request: &BindCardRequest) -> CardFields {
+    CardFields {
+        number: request.number.clone(),
+        expiry_month: request.expiry_month.as_ref().map(StringOrNumber::as_text),
+        expiry_year: request.expiry_year.as_ref().map(StringOrNumber::as_text),
+        cvc: request.cvc.clone(),
+        holder_name: Some(request.holder_name.clone()),
+    }
 }
 
 async fn bind_steps(
@@ -174,11 +134,16 @@ async fn bind_steps(
     evidence: &mut Evidence,
 ) -> Result<Bound, ApiError> {
     // 1. The card's own fields.
-    let fields = check_fields(state, request, now)?;
+    let today = wallet_today(now, state.time_zone);
+    let fields = check_fields(&card_fields(request), &state.bins, today)?;
     evidence.masked_pan = Some(fields.pan.masked());
     evidence.first6 = Some(fields.pan.first6().to_owned());
     evidence.last4 = Some(fields.pan.last4().to_owned());
     evidence.bin = fields.bin.clone();
+    let holder_name = fields
+        .holder_name
+        .clone()
+        .ok_or_else(|| DomainError::new(ErrorCode::InvalidHolderName).with_param("holder_name"))?;
     let bank_phone = match request.bank_phone.as_deref() {
         Some(phone) if !phone.trim().is_empty() => {
             PhoneNumber::parse(phone).map_err(|e| e.with_param("bank_phone"))?
@@ -190,27 +155,12 @@ async fn bind_steps(
     maintenance::refuse_if_on(state, now).await?;
 
     // 3. BIN and support policy; expiry and CVC are required for credit cards.
-    state.config.policy.check(fields.bin.as_ref())?;
-    let bin = fields
-        .bin
-        .clone()
-        .ok_or_else(|| DomainError::new(ErrorCode::InternalError))?;
-    if bin.card_type.is_some_and(|t| t.requires_expiry_and_cvc()) {
-        if fields.expiry.is_none() {
-            return Err(DomainError::new(ErrorCode::InvalidExpiryMonth)
-                .with_param("expiry_month")
-                .into());
-        }
-        if fields.cvc.is_none() {
-            return Err(DomainError::new(ErrorCode::InvalidCvc)
-                .with_param("cvc")
-                .into());
-        }
-    }
+    let fields = fields.check_support(&state.config.policy)?;
+    let bin = fields.bin.clone();
 
     // 4. The holder must be the wallet's verified real name.
     let real_name = HolderName::parse(&user.real_name)?;
-    if !names_match(&fields.holder_name, &real_name) {
+    if !names_match(&holder_name, &real_name) {
         return Err(DomainError::new(ErrorCode::NameMismatch)
             .with_param("holder_name")
             .into());
@@ -237,7 +187,7 @@ async fn bind_steps(
         country: bin.country.clone(),
         expiry_month: fields.expiry.map(|e| e.month()),
         expiry_year: fields.expiry.map(|e| e.year()),
-        holder_name: fields.holder_name.as_str().to_owned(),
+        holder_name: holder_name.as_str().to_owned(),
         par: par.as_str().to_owned(),
         bank_phone_masked: Some(bank_phone.masked()),
         reserved_until: millis(now) + RESERVATION_MS,
@@ -275,7 +225,7 @@ async fn bind_steps(
         user,
         request,
         &fields,
-        &bin,
+        &holder_name,
         &bank_phone,
         &card_id,
         now,
@@ -295,17 +245,18 @@ async fn issue_and_store(
     state: &AppState,
     user: &UserRecord,
     request: &BindCardRequest,
-    fields: &CheckedFields,
-    bin: &BinRecord,
+    fields: &CheckedCard,
+    holder_name: &HolderName,
     bank_phone: &PhoneNumber,
     card_id: &str,
     now: DateTime<Utc>,
     evidence: &mut Evidence,
 ) -> Result<Bound, ApiError> {
     let user_phone = PhoneNumber::parse(&user.phone)?;
+    let bin = &fields.bin;
     let verification = BindingVerification {
         pan: &fields.pan,
-        holder_name: fields.holder_name.as_str(),
+        holder_name: holder_name.as_str(),
         id_number_hash: &user.id_number_hash,
         bank_phone,
         user_phone: &user_phone,
@@ -391,7 +342,7 @@ fn internal<E>(_: E) -> DomainError {
 fn new_token(
     state: &AppState,
     request: &BindCardRequest,
-    fields: &CheckedFields,
+    fields: &CheckedCard,
     bin: &BinRecord,
     step_up: bool,
     now: DateTime<Utc>,

@@ -60,7 +60,7 @@ pub struct Device {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// Mainland China mobile number.
@@ -81,7 +81,7 @@ pub struct UserView {
     pub created_at: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
     pub phone: String,
@@ -96,7 +96,7 @@ pub struct SessionView {
     pub user_id: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BindCardRequest {
     /// The card number; spaces and dashes are fine.
@@ -115,7 +115,7 @@ pub struct BindCardRequest {
     pub device: Option<Device>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCardRequest {
     /// The 6-digit code from the SMS.
@@ -417,7 +417,7 @@ pub struct ProfileView {
 }
 
 /// One limited-use key: the EMV common session key for one ATC.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionKeyView {
     /// Application Transaction Counter (9F36), 4 hex digits.
     pub atc: String,
@@ -428,7 +428,7 @@ pub struct SessionKeyView {
 /// A batch of limited-use keys for the token's own device. The one response
 /// that carries keys (DESIGN section 7): keep them in the device's secure
 /// storage, use each once, ask again for more.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct LimitedUseKeys {
     #[serde(rename = "ref")]
     pub token_ref: String,
@@ -457,7 +457,7 @@ pub struct CryptogramRequest {
 /// A single-use cryptogram and the transaction data it covers: hand it to
 /// the merchant, who sends it to `POST /v1/payments` as it is (adding
 /// `channel`, in_app or ecommerce, and `merchant_name`).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CryptogramView {
     pub token_pan: String,
     /// MM/YY
@@ -487,7 +487,7 @@ pub struct CryptogramView {
 /// transaction_date, transaction_type, unpredictable_number, then the
 /// token's AIP and the ATC, then its IAD (`POST /v1/tokens/{ref}/keys`
 /// shows the profile).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     /// The token PAN, as read from the device or sent by the wallet.
@@ -599,7 +599,7 @@ pub struct TokenStateView {
 
 /// An issuer event. Signed: `Tessera-Signature: t=<unix seconds>,v1=<hex>`,
 /// the HMAC-SHA256 under the issuer's API key of `<t>.<raw body>`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerEventRequest {
     /// The issuer's own id: a retried event with the same id is applied once.
@@ -635,4 +635,157 @@ pub struct IssuerEventResult {
     pub cards: u32,
     /// True when this id was seen before: nothing was applied again.
     pub duplicate: bool,
+}
+
+// Requests that carry a PAN, CVC, ID number, password or OTP print only what
+// is safe, so that no `{:?}` anywhere can put them in a log.
+
+impl std::fmt::Debug for CreateUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUserRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("real_name", &"***")
+            .field("id_number", &"***")
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreateSessionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateSessionRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for BindCardRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BindCardRequest")
+            .field("number", &tessera_core::card::pan::mask(&self.number))
+            .field("cvc", &self.cvc.as_ref().map(|_| "***"))
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VerifyCardRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyCardRequest")
+            .field("otp", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SessionKeyView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionKeyView")
+            .field("atc", &self.atc)
+            .field("session_key", &"***")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LimitedUseKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LimitedUseKeys")
+            .field("token_ref", &self.token_ref)
+            .field("token_pan", &tessera_core::card::pan::mask(&self.token_pan))
+            .field("keys", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CryptogramView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CryptogramView")
+            .field("token_pan", &tessera_core::card::pan::mask(&self.token_pan))
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("merchant_id", &self.merchant_id)
+            .field("atc", &self.atc)
+            .field("cryptogram", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PaymentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentRequest")
+            .field("token_pan", &tessera_core::card::pan::mask(&self.token_pan))
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("merchant_id", &self.merchant_id)
+            .field("channel", &self.channel)
+            .field("atc", &self.atc)
+            .field("cryptogram", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for IssuerEventRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerEventRequest")
+            .field("id", &self.id)
+            .field("event_type", &self.event_type)
+            .field("occurred_at", &self.occurred_at)
+            .field("par", &self.par)
+            .field(
+                "pan",
+                &self.pan.as_deref().map(tessera_core::card::pan::mask),
+            )
+            .field(
+                "new_pan",
+                &self.new_pan.as_deref().map(tessera_core::card::pan::mask),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_with_secrets_debug_print_masked() {
+        let request: BindCardRequest = serde_json::from_value(serde_json::json!({
+            "number": "6228480000000000019", "holder_name": "张三", "cvc": "739"
+        }))
+        .unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("6228480000000000019") && !shown.contains("739"),
+            "{shown}"
+        );
+        let request: CreateUserRequest = serde_json::from_value(serde_json::json!({
+            "phone": "13800138000", "real_name": "张三", "id_number": "11010519491231002X", "password": "pw-123456"
+        }))
+        .unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("11010519491231002X") && !shown.contains("pw-123456"),
+            "{shown}"
+        );
+        let keys = LimitedUseKeys {
+            token_ref: "tok_x".to_owned(),
+            token_pan: "6299901234567890128".to_owned(),
+            token_expiry: "12/29".to_owned(),
+            psn: "00".to_owned(),
+            profile: ProfileView {
+                aip: "1880".to_owned(),
+                iad: "06011203000000".to_owned(),
+                derivation: "B".to_owned(),
+            },
+            keys: vec![SessionKeyView {
+                atc: "0001".to_owned(),
+                session_key: "0123456789ABCDEFFEDCBA9876543210".to_owned(),
+            }],
+        };
+        let shown = format!("{keys:?}");
+        assert!(
+            !shown.contains("6299901234567890128") && !shown.contains("0123456789ABCDEF"),
+            "{shown}"
+        );
+    }
 }

@@ -92,6 +92,26 @@ pub fn check_card(
     policy: &SupportPolicy,
     today: NaiveDate,
 ) -> Result<CheckedCard, DomainError> {
+    check_fields(fields, index, today)?.check_support(policy)
+}
+
+/// A card whose own fields passed, before the support policy is asked. The
+/// service checks maintenance between the two steps, as DESIGN's order says.
+#[derive(Debug, Clone)]
+pub struct CheckedFields {
+    pub pan: Pan,
+    pub bin: Option<BinRecord>,
+    pub expiry: Option<Expiry>,
+    pub cvc: Option<Cvc>,
+    pub holder_name: Option<HolderName>,
+}
+
+/// The first half of [`check_card`]: number, expiry, CVC and holder name.
+pub fn check_fields(
+    fields: &CardFields,
+    index: &BinIndex,
+    today: NaiveDate,
+) -> Result<CheckedFields, DomainError> {
     let pan = Pan::parse(&fields.number)?;
     // Looked up now for the CVC's length; the policy is judged after the
     // other fields, so that typing mistakes are reported first.
@@ -121,25 +141,37 @@ pub fn check_card(
         .map(HolderName::parse)
         .transpose()?;
 
-    policy.check(bin.as_ref())?;
-    let bin = bin.ok_or_else(unknown_bin)?;
-
-    if bin.card_type.is_some_and(|t| t.requires_expiry_and_cvc()) {
-        if expiry.is_none() {
-            return Err(missing(ErrorCode::InvalidExpiryMonth, "expiry_month"));
-        }
-        if cvc.is_none() {
-            return Err(missing(ErrorCode::InvalidCvc, "cvc"));
-        }
-    }
-
-    Ok(CheckedCard {
+    Ok(CheckedFields {
         pan,
         bin,
         expiry,
         cvc,
         holder_name,
     })
+}
+
+impl CheckedFields {
+    /// The second half of [`check_card`]: the support policy, then expiry
+    /// and CVC where the card type requires them.
+    pub fn check_support(self, policy: &SupportPolicy) -> Result<CheckedCard, DomainError> {
+        policy.check(self.bin.as_ref())?;
+        let bin = self.bin.ok_or_else(unknown_bin)?;
+        if bin.card_type.is_some_and(|t| t.requires_expiry_and_cvc()) {
+            if self.expiry.is_none() {
+                return Err(missing(ErrorCode::InvalidExpiryMonth, "expiry_month"));
+            }
+            if self.cvc.is_none() {
+                return Err(missing(ErrorCode::InvalidCvc, "cvc"));
+            }
+        }
+        Ok(CheckedCard {
+            pan: self.pan,
+            bin,
+            expiry: self.expiry,
+            cvc: self.cvc,
+            holder_name: self.holder_name,
+        })
+    }
 }
 
 fn given(field: &Option<String>) -> Option<&str> {

@@ -472,6 +472,15 @@ impl Store for SqliteStore {
             .collect())
     }
 
+    async fn has_data(&self) -> StoreResult<bool> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
+        )
+        .fetch_one(&self.readers)
+        .await?;
+        Ok(found != 0)
+    }
+
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let result = sqlx::query(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
@@ -1625,6 +1634,24 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String> {
+        sqlx::query(
+            "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                .bind(name)
+                .fetch_one(&self.writer)
+                .await?,
+        )
     }
 
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {

@@ -1,0 +1,68 @@
+//! Embedded migrations for PostgreSQL, applied at start. Many nodes may
+//! start at once against one database: a transaction-level advisory lock
+//! makes them take turns, so exactly one applies each migration and the
+//! others find the schema current. A database newer than this binary is
+//! refused rather than guessed at.
+
+use sqlx::PgPool;
+
+use crate::{StoreError, StoreResult};
+
+/// (version, SQL), in order. Append only: never edit a released migration.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_payments.sql"),
+    ),
+];
+
+/// The advisory lock every Tessera node takes while it checks and applies
+/// migrations ("TESSERA" + 'M' as bytes). Released by the commit.
+const MIGRATION_LOCK: i64 = 0x5445_5353_4552_414D;
+
+pub async fn run(pool: &PgPool) -> StoreResult<()> {
+    // DDL is transactional in PostgreSQL: the lock, the check and every
+    // pending migration commit together or not at all.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    // Checked rather than CREATE TABLE IF NOT EXISTS, whose notice every
+    // later start would log; the lock makes check-then-create safe.
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        sqlx::query(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, \
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *tx)
+        .await?;
+    let current = current.unwrap_or(0);
+    let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
+    if current > newest {
+        return Err(StoreError::Corrupt(format!(
+            "the database is at schema version {current}, newer than this binary's {newest}: \
+             run a newer Tessera"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version, "applied PostgreSQL migration");
+    }
+    tx.commit().await?;
+    Ok(())
+}
