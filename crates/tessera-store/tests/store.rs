@@ -17,8 +17,11 @@ use std::sync::Arc;
 use tessera_store::postgres::{PgOptions, PgStore, describe_url};
 use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::{
-    ApiKeyRecord, AttemptFilter, AttemptRecord, BindingCompletion, IdempotencyBegin, NewCard,
-    NewOtpChallenge, NewToken, NewUser, OtpOutcome, Reserve, SessionRecord, Store, StoreError,
+    ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptRecord, BindingCompletion,
+    CardSelector, CryptogramRecord, IdempotencyBegin, IssuerApply, IssuerChange, IssuerChangeKind,
+    IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge, NewToken, NewUser, OtpOutcome,
+    PaymentFilter, PaymentRecord, Reserve, SessionRecord, Store, StoreError, TokenEvent,
+    TokenLookup, TokenStateChange,
 };
 
 // ---------------------------------------------------------------------------
@@ -697,6 +700,523 @@ mod suite {
         assert!(defaults(&*store, &user_id).await.is_empty());
     }
 
+    fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, at: i64) -> PaymentRecord {
+        PaymentRecord {
+            id: id.to_owned(),
+            user_id: user_id.to_owned(),
+            card_id: token_ref.trim_start_matches("tok-").to_owned(),
+            token_ref: token_ref.to_owned(),
+            merchant_key_id: "key-m".to_owned(),
+            merchant_id: "M1".to_owned(),
+            merchant_name: Some("便利店".to_owned()),
+            channel: "nfc".to_owned(),
+            amount: 1234,
+            currency: "CNY".to_owned(),
+            atc: Some(atc),
+            cryptogram_result: "verified".to_owned(),
+            status: "pending".to_owned(),
+            trace_id: format!("req-{id}"),
+            created_at: at,
+            ..PaymentRecord::default()
+        }
+    }
+
+    fn claim(token_ref: &str, user_id: &str, atc: u16, id: &str) -> AtcClaim {
+        AtcClaim {
+            token_ref: token_ref.to_owned(),
+            atc,
+            window: 4,
+            payment: payment(id, token_ref, user_id, atc, 10_000 + i64::from(atc)),
+        }
+    }
+
+    pub async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        let by_ref = store
+            .payment_token(TokenLookup::Ref("tok-a"))
+            .await
+            .unwrap()
+            .unwrap();
+        let by_pan = store
+            .payment_token(TokenLookup::PanFingerprint("tpf-a"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_ref.token.token_ref, by_pan.token.token_ref);
+        assert_eq!(by_ref.user_id, user_id);
+        assert_eq!(by_ref.card_status, "active");
+        assert_eq!(by_ref.issuer_code.as_deref(), Some("ICBC"));
+        assert_eq!(by_ref.pan_ciphertext.as_deref(), Some(&[0xA5; 48][..]));
+        assert_eq!(
+            by_ref.token_pan_ciphertext.as_deref(),
+            Some(&[0x5A; 48][..])
+        );
+        assert_eq!(by_ref.token.imk_range.as_deref(), Some("629990"));
+        assert_eq!((by_ref.token.atc_issued, by_ref.token.atc_high), (0, 0));
+        assert!(
+            store
+                .payment_token(TokenLookup::PanFingerprint("tpf-x"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A second token with the same PAN fingerprint is refused.
+        let mut twin = completion("b", &user_id, "active", None, 1_500);
+        twin.token.token_pan_fingerprint = "tpf-a".to_owned();
+        store
+            .reserve_card(&new_card("b", &user_id, "fb", 1_500), 10, 1_500)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.complete_binding(&twin).await,
+            Err(StoreError::Conflict("token_pan"))
+        ));
+
+        // ATC ranges follow each other.
+        assert_eq!(
+            store.reserve_atcs("tok-a", 10, 2_000).await.unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            store.reserve_atcs("tok-a", 3, 2_000).await.unwrap(),
+            Some(11)
+        );
+        assert_eq!(store.reserve_atcs("tok-x", 3, 2_000).await.unwrap(), None);
+
+        // Claims: once each, inside the window, only handed-out ATCs.
+        let outcome = |c: AtcClaim| {
+            let store = store.clone();
+            async move { store.claim_atc(&c).await.unwrap() }
+        };
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 8, "p8")).await,
+            AtcClaimOutcome::Claimed
+        );
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 8, "p8b")).await,
+            AtcClaimOutcome::Used
+        );
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 3, "p3")).await,
+            AtcClaimOutcome::BehindWindow
+        );
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 4, "p4")).await,
+            AtcClaimOutcome::Claimed
+        );
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 14, "p14")).await,
+            AtcClaimOutcome::NotIssued
+        );
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 0, "p0")).await,
+            AtcClaimOutcome::NotIssued
+        );
+        let token = store
+            .payment_token(TokenLookup::Ref("tok-a"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((token.token.atc_issued, token.token.atc_high), (13, 8));
+        // A claim recorded its payment as pending; finishing writes the outcome.
+        let mut done = payment("p8", "tok-a", &user_id, 8, 10_008);
+        done.status = "approved".to_owned();
+        done.authorization_code = Some("123456".to_owned());
+        store.finish_payment(&done).await.unwrap();
+        // Released, an ATC can be claimed again (the issuer never answered).
+        store.release_atc("tok-a", 4, "p4").await.unwrap();
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 4, "p4-retry")).await,
+            AtcClaimOutcome::Claimed
+        );
+        // A declined payment without a claim is recorded as it is.
+        let mut declined = payment("p-declined", "tok-a", &user_id, 9, 20_000);
+        declined.status = "declined".to_owned();
+        declined.error_code = Some("card_declined".to_owned());
+        declined.decline_code = Some("insufficient_funds".to_owned());
+        store.record_payment(&declined).await.unwrap();
+
+        let page = |before: Option<(i64, String)>| {
+            let (store, user_id) = (store.clone(), user_id.clone());
+            async move {
+                store
+                    .payments(&PaymentFilter {
+                        user_id,
+                        before,
+                        limit: 2,
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = page(None).await;
+        let ids: Vec<&str> = first.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["p-declined", "p8"]);
+        assert_eq!(first[0], declined);
+        assert_eq!(first[1], done);
+        let last = first.last().unwrap();
+        let rest = page(Some((last.created_at, last.id.clone()))).await;
+        let ids: Vec<&str> = rest.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["p4-retry", "p4"], "ties in time page by id");
+        assert!(rest.iter().all(|p| p.status == "pending"));
+
+        // A token no longer active claims nothing.
+        assert!(store.unbind_card(&user_id, "a", 30_000).await.unwrap());
+        assert_eq!(
+            outcome(claim("tok-a", &user_id, 12, "p12")).await,
+            AtcClaimOutcome::TokenNotActive
+        );
+        assert_eq!(store.reserve_atcs("tok-a", 1, 30_000).await.unwrap(), None);
+    }
+
+    pub async fn cryptograms(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        let made = CryptogramRecord {
+            token_ref: "tok-a".to_owned(),
+            atc: 1,
+            amount: 5_000,
+            currency: "CNY".to_owned(),
+            merchant_id: "SHOP-1".to_owned(),
+            transaction_date: "2027-01-02".to_owned(),
+            unpredictable_number: "0A0B0C0D".to_owned(),
+            expires_at: 301_000,
+            created_at: 1_000,
+        };
+        store.create_cryptogram(&made).await.unwrap();
+        assert_eq!(
+            store.cryptogram("tok-a", 1).await.unwrap(),
+            Some(made.clone())
+        );
+        assert_eq!(store.cryptogram("tok-a", 2).await.unwrap(), None);
+        assert!(matches!(
+            store.create_cryptogram(&made).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+
+    pub async fn token_lifecycle(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        bind(&*store, &user_id, "b", "fb", 1_100).await;
+        let event = |kind: &str, actor: &str, after: &str, at: i64| TokenEvent {
+            token_ref: "tok-a".to_owned(),
+            kind: kind.to_owned(),
+            actor: actor.to_owned(),
+            reason: Some(format!("{kind} by {actor}")),
+            status_after: after.to_owned(),
+            created_at: at,
+        };
+        let change =
+            |from: (&str, &[&str]), to: (&str, &[&str]), event: TokenEvent| TokenStateChange {
+                token_ref: "tok-a".to_owned(),
+                from_status: from.0.to_owned(),
+                from_suspenders: from.1.iter().map(|s| (*s).to_owned()).collect(),
+                to_status: to.0.to_owned(),
+                to_suspenders: to.1.iter().map(|s| (*s).to_owned()).collect(),
+                event,
+            };
+        let suspend_issuer = change(
+            ("active", &[]),
+            ("suspended", &["issuer"]),
+            event("suspend", "issuer", "suspended", 2_000),
+        );
+        assert!(store.change_token_state(&suspend_issuer).await.unwrap());
+        // The same change again starts from a state that is gone: refused.
+        assert!(!store.change_token_state(&suspend_issuer).await.unwrap());
+        let both = change(
+            ("suspended", &["issuer"]),
+            ("suspended", &["issuer", "cardholder"]),
+            event("suspend", "cardholder", "suspended", 3_000),
+        );
+        assert!(store.change_token_state(&both).await.unwrap());
+        let card = store.card(&user_id, "a").await.unwrap().unwrap();
+        let token = card.token.unwrap();
+        assert_eq!(token.status, "suspended");
+        assert_eq!(token.suspenders, ["issuer", "cardholder"]);
+
+        assert!(
+            store
+                .delete_token(&event("delete", "wallet", "deleted", 4_000))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .delete_token(&event("delete", "wallet", "deleted", 4_001))
+                .await
+                .unwrap()
+        );
+        let card = store.card(&user_id, "a").await.unwrap().unwrap();
+        assert_eq!(card.status, "unbound");
+        assert!(!card.has_pan_ciphertext);
+        let token = card.token.unwrap();
+        assert_eq!(token.status, "deleted");
+        assert!(token.suspenders.is_empty());
+        assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+        let kinds: Vec<(String, String)> = store
+            .token_events("tok-a", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.kind, e.actor))
+            .collect();
+        let kinds: Vec<(&str, &str)> = kinds
+            .iter()
+            .map(|(k, a)| (k.as_str(), a.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("delete", "wallet"),
+                ("suspend", "cardholder"),
+                ("suspend", "issuer")
+            ]
+        );
+        // Unbinding is recorded as the cardholder's delete.
+        assert!(store.unbind_card(&user_id, "b", 5_000).await.unwrap());
+        let events = store.token_events("tok-b", 10).await.unwrap();
+        assert_eq!(
+            (events[0].kind.as_str(), events[0].actor.as_str()),
+            ("delete", "cardholder")
+        );
+    }
+
+    pub async fn issuer_changes(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        bind(&*store, &user_id, "b", "fb", 1_100).await;
+        let record = |id: &str, hash: &str| IssuerEventRecord {
+            key_id: "key-i".to_owned(),
+            event_id: id.to_owned(),
+            kind: "card.replaced".to_owned(),
+            occurred_at: 5_000,
+            body_hash: hash.to_owned(),
+            received_at: 6_000,
+        };
+        assert_eq!(
+            store.issuer_event_begin(&record("e1", "h1")).await.unwrap(),
+            IssuerEventBegin::Started
+        );
+        assert_eq!(
+            store.issuer_event_begin(&record("e1", "h1")).await.unwrap(),
+            IssuerEventBegin::Duplicate { outcome: None }
+        );
+        assert_eq!(
+            store.issuer_event_begin(&record("e1", "h2")).await.unwrap(),
+            IssuerEventBegin::Conflict
+        );
+        store
+            .issuer_event_finish("key-i", "e1", Some("applied"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.issuer_event_begin(&record("e1", "h1")).await.unwrap(),
+            IssuerEventBegin::Duplicate {
+                outcome: Some("applied".to_owned())
+            }
+        );
+        // A failed event is forgotten, so a retry starts again.
+        store.issuer_event_begin(&record("e2", "h1")).await.unwrap();
+        store
+            .issuer_event_finish("key-i", "e2", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.issuer_event_begin(&record("e2", "h1")).await.unwrap(),
+            IssuerEventBegin::Started
+        );
+
+        let found = store
+            .cards_for_issuer(CardSelector::Par("par-fa"))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "a");
+        let found = store
+            .cards_for_issuer(CardSelector::PanFingerprint("fb"))
+            .await
+            .unwrap();
+        assert_eq!(found[0].id, "b");
+
+        let replace = |fingerprint: &str, at: i64| IssuerChange {
+            card_id: "a".to_owned(),
+            occurred_at: at,
+            kind: IssuerChangeKind::Replace {
+                pan_fingerprint: fingerprint.to_owned(),
+                pan_key_version: 2,
+                pan_ciphertext: vec![0xB6; 48],
+                first6: "622202".to_owned(),
+                last4: "9999".to_owned(),
+                pan_length: 19,
+                expiry: Some((9, 2033)),
+                token_expiry: (9, 2033),
+            },
+            reason: Some("reissued".to_owned()),
+            now: 7_000,
+        };
+        // The new number is already the user's other card: refused, unchanged.
+        assert_eq!(
+            store
+                .apply_issuer_change(&replace("fb", 5_000))
+                .await
+                .unwrap(),
+            IssuerApply::Conflict
+        );
+        assert_eq!(
+            store
+                .apply_issuer_change(&replace("fa2", 5_000))
+                .await
+                .unwrap(),
+            IssuerApply::Applied
+        );
+        let card = store.card(&user_id, "a").await.unwrap().unwrap();
+        assert_eq!(
+            (card.pan_fingerprint.as_str(), card.last4.as_str()),
+            ("fa2", "9999")
+        );
+        assert_eq!((card.expiry_month, card.expiry_year), (Some(9), Some(2033)));
+        assert_eq!(card.par, "par-fa", "the PAR stays");
+        let token = card.token.unwrap();
+        assert_eq!(
+            (
+                token.token_ref.as_str(),
+                token.expiry_month,
+                token.expiry_year
+            ),
+            ("tok-a", 9, 2033)
+        );
+        let paying = store
+            .payment_token(TokenLookup::Ref("tok-a"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(paying.pan_ciphertext.as_deref(), Some(&[0xB6; 48][..]));
+        assert_eq!(paying.pan_key_version, Some(2));
+
+        // An older event never overwrites the newer state.
+        let older = IssuerChange {
+            card_id: "a".to_owned(),
+            occurred_at: 4_000,
+            kind: IssuerChangeKind::Expiry {
+                expiry: (1, 2030),
+                token_expiry: (1, 2030),
+            },
+            reason: None,
+            now: 8_000,
+        };
+        assert_eq!(
+            store.apply_issuer_change(&older).await.unwrap(),
+            IssuerApply::Stale
+        );
+        let newer = IssuerChange {
+            occurred_at: 6_000,
+            ..older.clone()
+        };
+        assert_eq!(
+            store.apply_issuer_change(&newer).await.unwrap(),
+            IssuerApply::Applied
+        );
+        let card = store.card(&user_id, "a").await.unwrap().unwrap();
+        assert_eq!((card.expiry_month, card.expiry_year), (Some(1), Some(2030)));
+
+        let close = IssuerChange {
+            card_id: "a".to_owned(),
+            occurred_at: 9_000,
+            kind: IssuerChangeKind::Close,
+            reason: Some("account closed".to_owned()),
+            now: 9_500,
+        };
+        assert_eq!(
+            store.apply_issuer_change(&close).await.unwrap(),
+            IssuerApply::Applied
+        );
+        let card = store.card(&user_id, "a").await.unwrap().unwrap();
+        assert_eq!(card.status, "closed");
+        assert!(!card.has_pan_ciphertext);
+        assert_eq!(card.token.unwrap().status, "deleted");
+        assert_eq!(
+            store.apply_issuer_change(&close).await.unwrap(),
+            IssuerApply::NotLive
+        );
+        assert!(
+            store
+                .cards_for_issuer(CardSelector::Par("par-fa"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let kinds: Vec<String> = store
+            .token_events("tok-a", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{}:{}:{}", e.kind, e.actor, e.status_after))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "card_closed:issuer:deleted",
+                "expiry_updated:issuer:active",
+                "card_replaced:issuer:active"
+            ]
+        );
+        assert!(store.unindexed_tokens(10).await.unwrap().is_empty());
+    }
+
+    /// One ATC claimed by 16 requests at once (16 connections, as 16 nodes
+    /// would): exactly one wins; batches of keys handed out at once never
+    /// overlap.
+    pub async fn concurrent_atc_claims(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .reserve_atcs("tok-a", 10, 2_000)
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }));
+        }
+        let mut firsts = Vec::new();
+        for task in tasks {
+            firsts.push(task.await.unwrap());
+        }
+        firsts.sort_unstable();
+        assert_eq!(firsts, [1, 11, 21, 31, 41, 51, 61, 71]);
+        let mut tasks = Vec::new();
+        for n in 0..16 {
+            let (store, user_id) = (store.clone(), user_id.clone());
+            tasks.push(tokio::spawn(async move {
+                store
+                    .claim_atc(&claim("tok-a", &user_id, 5, &format!("p{n}")))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut claimed = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                AtcClaimOutcome::Claimed => claimed += 1,
+                other => assert_eq!(other, AtcClaimOutcome::Used),
+            }
+        }
+        assert_eq!(claimed, 1);
+        let recorded = store
+            .payments(&PaymentFilter {
+                user_id,
+                before: None,
+                limit: 50,
+            })
+            .await
+            .unwrap();
+        assert_eq!(recorded.len(), 1);
+    }
+
     pub async fn otp(store: Arc<dyn Store>) {
         let user_id = user(&*store, "1").await;
         bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 10_000).await;
@@ -1294,6 +1814,8 @@ macro_rules! store_suite {
             set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
             concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
             concurrent_counters, concurrent_otp_outcomes,
+            payment_tokens_and_atcs, cryptograms, token_lifecycle, issuer_changes,
+            concurrent_atc_claims,
         );
     };
     (@each $runner:path; $($test:ident),* $(,)?) => {
