@@ -7,6 +7,7 @@ mod binding;
 mod hygiene;
 mod idempotency;
 mod payments;
+mod pg;
 mod service;
 
 use std::io::Write;
@@ -56,6 +57,15 @@ pub struct TestServer {
     pub dir: TempDir,
     pub operator_key: String,
     pub support_key: String,
+    /// The PostgreSQL database behind this server, dropped with it.
+    pub pg: Option<pg::PgDatabase>,
+}
+
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 /// A signed-in test user.
@@ -98,9 +108,30 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_with_database(None, adjust).await
+    }
+
+    /// A server on `backend`; None when PostgreSQL is wanted but not there
+    /// (and not required: see `pg.rs`).
+    pub async fn start_on(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<TestServer> {
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(pg::PgDatabase::create().await?),
+        };
+        Some(TestServer::start_with_database(database, adjust).await)
+    }
+
+    async fn start_with_database(
+        pg: Option<pg::PgDatabase>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestServer {
         log_buffer();
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new_for_test(dir.path().join("data"));
+        config.database_url = pg.as_ref().map(|database| database.url.clone());
         adjust(&mut config);
         let opened = tessera_server::open(config).await.unwrap();
         let state = opened.state;
@@ -118,6 +149,7 @@ impl TestServer {
             dir,
             operator_key,
             support_key,
+            pg,
         }
     }
 

@@ -13,7 +13,7 @@ use tessera_core::emv::{Arpc, ArpcResponseCode, Arqc, Atc, Cdol1, SessionKey};
 use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::lifecycle::issuer_signature;
 
-use crate::{TestServer, User, assert_error, card, log_buffer};
+use crate::{Backend, TestServer, User, assert_error, card, log_buffer};
 
 /// What a phone holds after `POST /v1/tokens/{ref}/keys`.
 #[derive(Debug)]
@@ -176,26 +176,30 @@ impl Device {
 
 /// A started server, a user with one bound card, their device, and a
 /// merchant key.
-async fn set_up() -> (TestServer, User, Value, Device, String) {
-    set_up_with(|_| {}).await
+async fn set_up(backend: Backend) -> Option<(TestServer, User, Value, Device, String)> {
+    set_up_with(backend, |_| {}).await
 }
 
 async fn set_up_with(
+    backend: Backend,
     adjust: impl FnOnce(&mut tessera_server::Config),
-) -> (TestServer, User, Value, Device, String) {
-    let server = TestServer::start_with(adjust).await;
+) -> Option<(TestServer, User, Value, Device, String)> {
+    let server = TestServer::start_on(backend, adjust).await?;
     let user = server.user().await;
     let card = server
         .bind_on(&user, &card(Outcome::Approve), "phone-1")
         .await;
     let device = server.device(&user, &card, "phone-1").await;
     let merchant = server.key("merchant").await;
-    (server, user, card, device, merchant)
+    Some((server, user, card, device, merchant))
 }
 
-#[tokio::test]
-async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_device_can_check() {
-    let (server, user, card, mut device, merchant) = set_up().await;
+async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_device_can_check(
+    backend: Backend,
+) {
+    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     assert_eq!(device.keys.len(), 10, "the default batch");
     assert_eq!(device.keys[0].0, "0001");
     assert_eq!(device.token_pan.len(), 19);
@@ -258,9 +262,10 @@ async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_devic
     );
 }
 
-#[tokio::test]
-async fn a_sixteen_digit_token_uses_option_a_and_pays() {
-    let server = TestServer::start().await;
+async fn a_sixteen_digit_token_uses_option_a_and_pays(backend: Backend) {
+    let Some(server) = TestServer::start_on(backend, |_| {}).await else {
+        return;
+    };
     let user = server.user().await;
     let credit = sandbox::card_number("622575", 16, Outcome::Approve).unwrap();
     let (status, card) = server
@@ -284,9 +289,10 @@ async fn a_sixteen_digit_token_uses_option_a_and_pays() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-#[tokio::test]
-async fn each_decline_code_is_answered_and_recorded_with_its_reason() {
-    let (server, user, _card, mut device, merchant) = set_up().await;
+async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Backend) {
+    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let mut expected = Vec::new();
     for (amount, decline_code) in [
         (1205, "do_not_honor"),
@@ -384,10 +390,12 @@ async fn each_decline_code_is_answered_and_recorded_with_its_reason() {
     );
 }
 
-#[tokio::test]
-async fn a_replayed_or_stale_atc_is_refused() {
-    let (server, user, _card, mut device, merchant) =
-        set_up_with(|config| config.payments.atc_window = 2).await;
+async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
+    let Some((server, user, _card, mut device, merchant)) =
+        set_up_with(backend, |config| config.payments.atc_window = 2).await
+    else {
+        return;
+    };
     let first = device.sign(100, "M1");
     let (status, body) = server.pay(&merchant, &first.body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -429,9 +437,10 @@ async fn a_replayed_or_stale_atc_is_refused() {
     assert_eq!((count("approved"), count("declined")), (2, 4));
 }
 
-#[tokio::test]
-async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid() {
-    let (server, _user, _card, mut device, merchant) = set_up().await;
+async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: Backend) {
+    let Some((server, _user, _card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let other_user = server.user_named("李四").await;
     let other_card = server
         .bind_on(&other_user, &card(Outcome::Approve), "phone-2")
@@ -479,9 +488,10 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-#[tokio::test]
-async fn a_payment_after_unbinding_is_card_unbound() {
-    let (server, user, card, mut device, merchant) = set_up().await;
+async fn a_payment_after_unbinding_is_card_unbound(backend: Backend) {
+    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let id = card["id"].as_str().unwrap();
     let (status, _) = server.delete(&format!("/v1/cards/{id}"), &user.token).await;
     assert_eq!(status, StatusCode::OK);
@@ -499,9 +509,10 @@ async fn a_payment_after_unbinding_is_card_unbound() {
     assert_eq!(records[0]["decline"]["code"], "card_unbound");
 }
 
-#[tokio::test]
-async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user() {
-    let (server, user, card, _device, merchant) = set_up().await;
+async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user(backend: Backend) {
+    let Some((server, user, card, _device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let token_ref = card["token"]["ref"].as_str().unwrap();
     for body in [json!({}), json!({"device_id": "phone-2"})] {
         let (status, error) = server.keys(&user, token_ref, body).await;
@@ -539,9 +550,12 @@ async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user() {
     assert_error(status, &error, StatusCode::FORBIDDEN, "forbidden");
 }
 
-#[tokio::test]
-async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_channel() {
-    let (server, user, card, _device, merchant) = set_up().await;
+async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_channel(
+    backend: Backend,
+) {
+    let Some((server, user, card, _device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let ask = |amount: u64, merchant_id: &str| json!({"amount": amount, "currency": "CNY", "merchant_id": merchant_id});
     let path = format!("/v1/tokens/{token_ref}/cryptograms");
@@ -599,7 +613,11 @@ async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_ch
         "domain_mismatch",
     );
     // A cryptogram that outlived its few minutes is refused.
-    let short = TestServer::start_with(|c| c.payments.cryptogram_ttl_secs = 1).await;
+    drop(server);
+    let Some(short) = TestServer::start_on(backend, |c| c.payments.cryptogram_ttl_secs = 1).await
+    else {
+        return;
+    };
     let someone = short.user().await;
     let bound = short.bind_on(&someone, &card_for_tests(), "p").await;
     let shop = short.key("merchant").await;
@@ -630,9 +648,10 @@ fn card_for_tests() -> String {
     card(Outcome::Approve)
 }
 
-#[tokio::test]
-async fn a_token_pays_again_only_when_every_suspender_has_resumed() {
-    let (server, user, card, mut device, merchant) = set_up().await;
+async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backend) {
+    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let issuer = server.key("issuer").await;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let card_id = card["id"].as_str().unwrap();
@@ -767,9 +786,10 @@ async fn a_token_pays_again_only_when_every_suspender_has_resumed() {
     assert_eq!(shown["reason"]["code"], "card_unbound");
 }
 
-#[tokio::test]
-async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys() {
-    let (server, user, bound, mut device, merchant) = set_up().await;
+async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Backend) {
+    let Some((server, user, bound, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let issuer = server.key("issuer").await;
     let card_id = bound["id"].as_str().unwrap();
     let par = bound["par"].as_str().unwrap();
@@ -861,9 +881,10 @@ async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys() {
     assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_unbound");
 }
 
-#[tokio::test]
-async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp() {
-    let (server, user, card, _device, _merchant) = set_up().await;
+async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend: Backend) {
+    let Some((server, user, card, _device, _merchant)) = set_up(backend).await else {
+        return;
+    };
     let issuer = server.key("issuer").await;
     let other_issuer = server.key("issuer").await;
     let event = json!({"id": "evt-9", "type": "card.closed",
@@ -918,9 +939,12 @@ async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp() {
     assert_eq!(shown["payable"], true);
 }
 
-#[tokio::test]
-async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_once() {
-    let (server, user, _card, mut device, merchant) = set_up().await;
+async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_once(
+    backend: Backend,
+) {
+    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let signed = device.sign(6600, "M1");
     let server = Arc::new(server);
     let mut tasks = Vec::new();
@@ -951,9 +975,10 @@ async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_o
     assert_eq!(records.len(), 16);
 }
 
-#[tokio::test]
-async fn an_idempotent_retry_returns_the_first_answer() {
-    let (server, user, _card, mut device, merchant) = set_up().await;
+async fn an_idempotent_retry_returns_the_first_answer(backend: Backend) {
+    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let signed = device.sign(300, "M1");
     let mut answers = Vec::new();
     for _ in 0..2 {
@@ -974,9 +999,10 @@ async fn an_idempotent_retry_returns_the_first_answer() {
     assert_eq!(server.payments(&user).await.len(), 1);
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_and_changes_nothing() {
-    let (server, user, _card, mut device, merchant) = set_up().await;
+async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
+    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let signed = device.sign(1000, "M1");
     let unknown_token = {
         let pan = sandbox::card_number("629990", 19, Outcome::Approve).unwrap();
@@ -1125,9 +1151,10 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(server.payments(&user).await.len(), 1);
 }
 
-#[tokio::test]
-async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files() {
-    let (server, user, card, mut device, merchant) = set_up().await;
+async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Backend) {
+    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
+        return;
+    };
     let keys: Vec<String> = device
         .keys
         .iter()
@@ -1174,3 +1201,43 @@ async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files() {
         }
     }
 }
+
+/// Every test above, on SQLite and on PostgreSQL (a fresh database each).
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    an_approved_payment_returns_an_authorization_code_and_an_arpc_the_device_can_check,
+    a_sixteen_digit_token_uses_option_a_and_pays,
+    each_decline_code_is_answered_and_recorded_with_its_reason,
+    a_replayed_or_stale_atc_is_refused,
+    a_cryptogram_from_another_token_or_over_other_data_is_invalid,
+    a_payment_after_unbinding_is_card_unbound,
+    limited_use_keys_go_only_to_the_token_s_own_device_and_user,
+    a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_channel,
+    a_token_pays_again_only_when_every_suspender_has_resumed,
+    a_replaced_card_keeps_its_token_and_pays_with_the_same_keys,
+    issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp,
+    sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_once,
+    an_idempotent_retry_returns_the_first_answer,
+    bad_input_is_refused_and_changes_nothing,
+    no_token_pan_or_key_reaches_the_logs_or_the_database_files,
+);
