@@ -44,6 +44,9 @@ enum Command {
     Login(cmd::login::LoginArgs),
     /// Bind and manage your cards on a running server.
     Cards(cmd::cards::CardsArgs),
+    /// Pay with a card as a phone and a terminal would: limited-use key,
+    /// ARQC, authorization, ARPC.
+    Pay(Box<cmd::pay::PayArgs>),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Signup(args) => cmd::login::run_signup(args),
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
+        Command::Pay(args) => cmd::pay::run(*args),
     };
     match result {
         Ok(code) => code,

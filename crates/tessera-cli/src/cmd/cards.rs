@@ -60,6 +60,12 @@ impl From<String> for SecretArg {
     }
 }
 
+impl SecretArg {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for SecretArg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")

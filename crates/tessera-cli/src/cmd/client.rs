@@ -120,6 +120,8 @@ pub struct ApiError {
     pub locked_until: Option<String>,
     #[serde(default)]
     pub suspended_by: Option<Value>,
+    #[serde(default)]
+    pub payment_id: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -273,6 +275,7 @@ fn report_api_error(error: &ApiError, lang: Lang) {
             lang.pick("暂停方:", "suspended by:"),
             error.suspended_by.as_ref().map(text),
         ),
+        (lang.pick("支付单号:", "payment:"), error.payment_id.clone()),
     ];
     for (label, value) in details {
         if let Some(value) = value {

@@ -9,5 +9,6 @@ pub mod emv;
 pub mod keys;
 pub mod licenses;
 pub mod login;
+pub mod pay;
 pub mod sandbox;
 pub mod serve;

@@ -6,6 +6,7 @@ mod bins;
 mod client;
 mod emv;
 mod keys;
+mod pay;
 mod serve;
 
 use std::io::{BufRead, BufReader};
