@@ -171,3 +171,85 @@ mod bins_bench {
         bencher.bench_local(|| index.is_issued_prefix(black_box("999999")));
     }
 }
+
+/// The cryptography of one payment as the server runs it, and of one batch
+/// of limited-use keys: everything but the database and the issuer.
+mod payments_bench {
+    use chrono::NaiveDate;
+    use divan::{Bencher, black_box};
+    use tessera_core::emv::{
+        Arpc, Arqc, Atc, DerivationOption, IccMasterKey, Psn, TokenProfile, Transaction, profile,
+    };
+    use tessera_core::token::TokenPan;
+    use tessera_core::vault::KeyRing;
+
+    const TOKEN_PAN: &str = "6299901234567890121";
+
+    fn transaction() -> Transaction {
+        Transaction {
+            amount: 1234,
+            other_amount: 0,
+            terminal_country: 156,
+            tvr: [0; 5],
+            currency: 156,
+            date: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            transaction_type: 0,
+            unpredictable_number: [0x12, 0x34, 0x56, 0x78],
+        }
+    }
+
+    /// Step 4 of `POST /v1/payments` and its answer: the IMK-AC from the key
+    /// ring (HKDF), the ICC master key (Option B, 19 digits), the session
+    /// key, the CDOL1 data, the ARQC check and the ARPC.
+    #[divan::bench]
+    fn payments_verify_and_answer(bencher: Bencher) {
+        let ring = KeyRing::generate().unwrap();
+        let profile = TokenProfile { dki: 1 };
+        let atc = Atc::new(7);
+        let imk = ring.issuer_master_key("629990", 1).unwrap();
+        let key = TokenProfile::session_key(&imk, TOKEN_PAN, Psn::default(), atc).unwrap();
+        let arqc = Arqc::generate(
+            &key,
+            &profile.cdol1(&transaction(), atc).to_bytes().unwrap(),
+        );
+        let transaction = transaction();
+        bencher.bench_local(|| {
+            let imk = ring.issuer_master_key(black_box("629990"), 1).unwrap();
+            let key =
+                TokenProfile::session_key(&imk, black_box(TOKEN_PAN), Psn::default(), atc).unwrap();
+            let data = profile
+                .cdol1(black_box(&transaction), atc)
+                .to_bytes()
+                .unwrap();
+            black_box(&arqc).verify(&key, &data).unwrap();
+            Arpc::method1(&key, &arqc, profile::ARC_APPROVED)
+        });
+    }
+
+    /// `POST /v1/tokens/{ref}/keys` with the default batch of 10.
+    #[divan::bench]
+    fn payments_limited_use_keys_10(bencher: Bencher) {
+        let ring = KeyRing::generate().unwrap();
+        bencher.bench_local(|| {
+            let imk = ring.issuer_master_key(black_box("629990"), 1).unwrap();
+            let master = IccMasterKey::derive(
+                &imk,
+                black_box(TOKEN_PAN),
+                Psn::default(),
+                DerivationOption::B,
+            )
+            .unwrap();
+            (1..=10)
+                .map(|atc| master.session_key(Atc::new(atc)))
+                .collect::<Vec<_>>()
+        });
+    }
+
+    /// Finding a token by the token PAN a merchant sent.
+    #[divan::bench]
+    fn payments_token_fingerprint(bencher: Bencher) {
+        let ring = KeyRing::generate().unwrap();
+        let token_pan = TokenPan::parse(TOKEN_PAN).unwrap();
+        bencher.bench_local(|| ring.token_fingerprint(black_box(&token_pan)));
+    }
+}

@@ -110,6 +110,7 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let server = tessera_server::start(state.clone()).await?;
         let base = format!("http://{}", server.addr);
         let operator_key = tessera_server::create_api_key(&state, "operator", "demo").await?;
+        let merchant_key = tessera_server::create_api_key(&state, "merchant", "demo").await?;
         let created = demo_user(&state).await?;
         println!("tessera demo listening on {base}");
         println!();
@@ -121,6 +122,7 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
             if created { "" } else { " (already existed)" }
         );
         println!("  operator key   {operator_key}");
+        println!("  merchant key   {merchant_key}");
         println!();
         println!("Sign in:");
         println!(
@@ -131,6 +133,14 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         print_card_table(&state.bins)?;
         println!();
         println!("OTP codes arrive on the sandbox phone: GET {base}/v1/sandbox/sms?phone={DEMO_PHONE}");
+        println!();
+        println!("Pay with a bound card, as a phone and a terminal would (TOKEN from the sign-in):");
+        println!(
+            "  tessera pay --server {base} --token $TOKEN --merchant-key {merchant_key} \\\n    --card CARD_ID --amount 12.34 --merchant SHOP-1"
+        );
+        println!(
+            "  amounts ending in 05, 41, 43, 51, 61 (minor units) are declined, 91 finds the bank unavailable"
+        );
         server.wait().await?;
         Ok(ExitCode::SUCCESS)
     })
