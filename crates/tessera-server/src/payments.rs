@@ -573,6 +573,14 @@ async fn pay_steps(
     // 4. The cryptogram: the ARQC over the CDOL1 data under the session key
     //    of this token and ATC. One made here must also be spent within its
     //    time, on its amount and currency.
+    // A cryptogram is made for today's transaction: one dated more than a
+    // day either side (time zones) was made for another day, or is a replay.
+    let today = wallet_today(now, state.time_zone);
+    if (checked.transaction.date - today).num_days().abs() > 1 {
+        return Err(DomainError::new(ErrorCode::CryptogramInvalid)
+            .with_param("transaction_date")
+            .into());
+    }
     let (imk, profile) = issuer_key(state, token)?;
     let key = TokenProfile::session_key(
         &imk,

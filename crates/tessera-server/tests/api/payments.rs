@@ -468,6 +468,17 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
         StatusCode::PAYMENT_REQUIRED,
         "cryptogram_invalid",
     );
+    // A cryptogram dated another day is refused, whatever it covers.
+    let mut yesterday = device.sign(500, "M1");
+    yesterday.body["transaction_date"] = json!("2020-01-01");
+    let (status, body) = server.pay(&merchant, &yesterday.body).await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+    assert_eq!(error["param"], "transaction_date");
     // A wrong token expiry is refused before the cryptogram is looked at.
     let mut wrong_expiry = device.sign(500, "M1");
     wrong_expiry.body["token_expiry"] = json!("01/40");
