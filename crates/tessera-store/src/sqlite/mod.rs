@@ -18,14 +18,19 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
+mod group_commit;
 mod migrate;
+
+use group_commit::WriteQueue;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "tessera.db";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// The one writer connection, used through `queue` (group commit).
     writer: SqlitePool,
+    queue: WriteQueue,
     readers: SqlitePool,
 }
 
@@ -74,7 +79,12 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, readers })
+        let queue = WriteQueue::start(writer.clone());
+        Ok(SqliteStore {
+            writer,
+            queue,
+            readers,
+        })
     }
 
     /// Every pooled connection's `PRAGMA synchronous` (2 = FULL), for tests
@@ -452,6 +462,117 @@ fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
     serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))
 }
 
+/// An issuer's change to one card, in the caller's transaction. Every check
+/// runs before anything is written; a refused change leaves nothing behind.
+async fn apply_issuer_change(
+    conn: &mut sqlx::SqliteConnection,
+    change: &IssuerChange,
+) -> StoreResult<IssuerApply> {
+    let row = sqlx::query(
+        "SELECT c.user_id, c.status, c.issuer_event_at, t.token_ref, t.status AS t_status \
+         FROM cards c LEFT JOIN tokens t ON t.card_id = c.id WHERE c.id = ?",
+    )
+    .bind(&change.card_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(IssuerApply::NotLive);
+    };
+    let user_id: String = row.try_get("user_id")?;
+    let status: String = row.try_get("status")?;
+    let watermark: Option<i64> = row.try_get("issuer_event_at")?;
+    let token_ref: Option<String> = row.try_get("token_ref")?;
+    let token_status: Option<String> = row.try_get("t_status")?;
+    if !matches!(status.as_str(), "active" | "pending_verification") {
+        return Ok(IssuerApply::NotLive);
+    }
+    if watermark.is_some_and(|at| at > change.occurred_at) {
+        return Ok(IssuerApply::Stale);
+    }
+    let (kind, status_after) = match &change.kind {
+        IssuerChangeKind::Replace {
+            pan_fingerprint,
+            pan_key_version,
+            pan_ciphertext,
+            first6,
+            last4,
+            pan_length,
+            expiry,
+            token_expiry,
+        } => {
+            let updated = sqlx::query(
+                "UPDATE cards SET pan_fingerprint = ?, pan_key_version = ?, \
+                 pan_ciphertext = ?, first6 = ?, last4 = ?, pan_length = ?, \
+                 expiry_month = ?, expiry_year = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(pan_fingerprint)
+            .bind(i64::from(*pan_key_version))
+            .bind(pan_ciphertext)
+            .bind(first6)
+            .bind(last4)
+            .bind(i64::from(*pan_length))
+            .bind(expiry.map(|e| i64::from(e.0)))
+            .bind(expiry.map(|e| i64::from(e.1)))
+            .bind(change.now)
+            .bind(&change.card_id)
+            .execute(&mut *conn)
+            .await;
+            match updated {
+                Ok(_) => {}
+                Err(error) => {
+                    return match StoreError::from(error) {
+                        StoreError::Conflict(_) => Ok(IssuerApply::Conflict),
+                        other => Err(other),
+                    };
+                }
+            }
+            set_token_expiry(conn, &change.card_id, *token_expiry, change.now).await?;
+            ("card_replaced", token_status.unwrap_or_default())
+        }
+        IssuerChangeKind::Expiry {
+            expiry,
+            token_expiry,
+        } => {
+            sqlx::query(
+                "UPDATE cards SET expiry_month = ?, expiry_year = ?, updated_at = ? \
+                 WHERE id = ?",
+            )
+            .bind(i64::from(expiry.0))
+            .bind(i64::from(expiry.1))
+            .bind(change.now)
+            .bind(&change.card_id)
+            .execute(&mut *conn)
+            .await?;
+            set_token_expiry(conn, &change.card_id, *token_expiry, change.now).await?;
+            ("expiry_updated", token_status.unwrap_or_default())
+        }
+        IssuerChangeKind::Close => {
+            end_card(conn, &user_id, &change.card_id, "closed", change.now).await?;
+            ("card_closed", "deleted".to_owned())
+        }
+    };
+    sqlx::query("UPDATE cards SET issuer_event_at = ? WHERE id = ?")
+        .bind(change.occurred_at)
+        .bind(&change.card_id)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(token_ref) = token_ref {
+        insert_token_event(
+            conn,
+            &TokenEvent {
+                token_ref,
+                kind: kind.to_owned(),
+                actor: "issuer".to_owned(),
+                reason: change.reason.clone(),
+                status_after,
+                created_at: change.now,
+            },
+        )
+        .await?;
+    }
+    Ok(IssuerApply::Applied)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -482,7 +603,13 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
-        let result = sqlx::query(
+        let user = user.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let user = &user;
+
+                    let result = sqlx::query(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
              id_number_last4, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -494,25 +621,28 @@ impl Store for SqliteStore {
         .bind(&user.id_number_last4)
         .bind(&user.password_hash)
         .bind(user.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await;
-        match result {
-            Ok(_) => Ok(UserRecord {
-                id: user.id.clone(),
-                phone: user.phone.clone(),
-                real_name: user.real_name.clone(),
-                real_name_normalized: user.real_name_normalized.clone(),
-                id_number_hash: user.id_number_hash.clone(),
-                id_number_last4: user.id_number_last4.clone(),
-                password_hash: user.password_hash.clone(),
-                status: "active".to_owned(),
-                created_at: user.created_at,
-            }),
-            Err(error) => match StoreError::from(error) {
-                StoreError::Conflict(_) => Err(StoreError::Conflict("phone")),
-                other => Err(other),
-            },
-        }
+                    match result {
+                        Ok(_) => Ok(UserRecord {
+                            id: user.id.clone(),
+                            phone: user.phone.clone(),
+                            real_name: user.real_name.clone(),
+                            real_name_normalized: user.real_name_normalized.clone(),
+                            id_number_hash: user.id_number_hash.clone(),
+                            id_number_last4: user.id_number_last4.clone(),
+                            password_hash: user.password_hash.clone(),
+                            status: "active".to_owned(),
+                            created_at: user.created_at,
+                        }),
+                        Err(error) => match StoreError::from(error) {
+                            StoreError::Conflict(_) => Err(StoreError::Conflict("phone")),
+                            other => Err(other),
+                        },
+                    }
+                })
+            })
+            .await
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
@@ -537,6 +667,12 @@ impl Store for SqliteStore {
         now: i64,
         window_ms: i64,
     ) -> StoreResult<LoginFailures> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let phone_hash = phone_hash.as_str();
+
         let row = sqlx::query(
             "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
              ON CONFLICT (phone_hash) DO UPDATE SET \
@@ -548,12 +684,16 @@ impl Store for SqliteStore {
         .bind(phone_hash)
         .bind(now)
         .bind(window_ms)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *conn)
         .await?;
         Ok(LoginFailures {
             failures: small(row.try_get("failures")?)?,
             window_started_at: row.try_get("window_started_at")?,
         })
+
+                })
+            })
+            .await
     }
 
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {
@@ -573,14 +713,29 @@ impl Store for SqliteStore {
     }
 
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM login_failures WHERE phone_hash = ?")
-            .bind(phone_hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let phone_hash = phone_hash.as_str();
+
+                    sqlx::query("DELETE FROM login_failures WHERE phone_hash = ?")
+                        .bind(phone_hash)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let session = session.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let session = &session;
+
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -588,9 +743,13 @@ impl Store for SqliteStore {
         .bind(&session.user_id)
         .bind(session.expires_at)
         .bind(session.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
         Ok(())
+
+                })
+            })
+            .await
     }
 
     async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
@@ -605,7 +764,13 @@ impl Store for SqliteStore {
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
-        sqlx::query(
+        let key = key.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let key = &key;
+
+                    sqlx::query(
             "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(&key.id)
@@ -613,9 +778,12 @@ impl Store for SqliteStore {
         .bind(&key.role)
         .bind(&key.label)
         .bind(key.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -640,59 +808,62 @@ impl Store for SqliteStore {
     }
 
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
-        let mut tx = self.writer.begin().await?;
-        // Reservations left by a crashed node free their slot after a while.
-        sqlx::query(
+        let card = card.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card = &card;
+
+                    // Reservations left by a crashed node free their slot after a while.
+                    sqlx::query(
             "DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?",
         )
         .bind(&card.user_id)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        let expired: Vec<String> = sqlx::query_scalar(
-            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+                    let expired: Vec<String> = sqlx::query_scalar(
+                        "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
              WHERE c.user_id = ? AND c.status = 'pending_verification' AND o.expires_at <= ?",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for card_id in &expired {
-            end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
-        }
-        let existing = sqlx::query(
-            "SELECT id, status FROM cards WHERE user_id = ? AND pan_fingerprint = ? \
+                    )
+                    .bind(&card.user_id)
+                    .bind(now)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    for card_id in &expired {
+                        end_pending_card(&mut *conn, card_id, "verification_expired", now).await?;
+                    }
+                    let existing = sqlx::query(
+                        "SELECT id, status FROM cards WHERE user_id = ? AND pan_fingerprint = ? \
              AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .bind(&card.pan_fingerprint)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            let status: String = row.try_get("status")?;
-            tx.commit().await?;
-            if status == "binding" {
-                return Ok(Reserve::InProgress);
-            }
-            return Ok(Reserve::AlreadyBound {
-                card_id: row.try_get("id")?,
-                status,
-            });
-        }
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cards WHERE user_id = ? \
+                    )
+                    .bind(&card.user_id)
+                    .bind(&card.pan_fingerprint)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if let Some(row) = existing {
+                        let status: String = row.try_get("status")?;
+                        if status == "binding" {
+                            return Ok(Reserve::InProgress);
+                        }
+                        return Ok(Reserve::AlreadyBound {
+                            card_id: row.try_get("id")?,
+                            status,
+                        });
+                    }
+                    let live: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM cards WHERE user_id = ? \
              AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if live >= i64::from(limit) {
-            tx.commit().await?;
-            return Ok(Reserve::LimitReached {
-                live_cards: small(live)?,
-            });
-        }
-        sqlx::query(
+                    )
+                    .bind(&card.user_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if live >= i64::from(limit) {
+                        return Ok(Reserve::LimitReached {
+                            live_cards: small(live)?,
+                        });
+                    }
+                    sqlx::query(
             "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
              last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
              country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
@@ -719,39 +890,54 @@ impl Store for SqliteStore {
         .bind(&card.bank_phone_masked)
         .bind(card.created_at)
         .bind(card.created_at)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        tx.commit().await?;
-        Ok(Reserve::Reserved)
+                    Ok(Reserve::Reserved)
+                })
+            })
+            .await
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM cards WHERE id = ? AND status = 'binding'")
-            .bind(card_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card_id = card_id.as_str();
+
+                    sqlx::query("DELETE FROM cards WHERE id = ? AND status = 'binding'")
+                        .bind(card_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
+        let completion = completion.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let completion = &completion;
+
+                    let updated = sqlx::query(
+                        "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
              reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'",
-        )
-        .bind(&completion.status)
-        .bind(i64::from(completion.pan_key_version))
-        .bind(&completion.pan_ciphertext)
-        .bind(completion.now)
-        .bind(&completion.card_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        let token = &completion.token;
-        sqlx::query(
+                    )
+                    .bind(&completion.status)
+                    .bind(i64::from(completion.pan_key_version))
+                    .bind(&completion.pan_ciphertext)
+                    .bind(completion.now)
+                    .bind(&completion.card_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    if updated.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    let token = &completion.token;
+                    sqlx::query(
             "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
              token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
              device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
@@ -774,16 +960,17 @@ impl Store for SqliteStore {
         .bind(i64::from(token.psn))
         .bind(&token.imk_range)
         .bind(i64::from(token.imk_generation))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(|error| match StoreError::from(error) {
             // The only unique rule a fresh token can break: its PAN was
-            // drawn before. The caller draws another.
+            // drawn before. The caller draws another (this job's savepoint
+            // is rolled back, so the card stays reserved).
             StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
             other => other,
         })?;
-        if let Some(otp) = &completion.otp {
-            sqlx::query(
+                    if let Some(otp) = &completion.otp {
+                        sqlx::query(
                 "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
                  created_at) VALUES (?, ?, ?, ?, ?)",
             )
@@ -792,12 +979,14 @@ impl Store for SqliteStore {
             .bind(&otp.sent_to_masked)
             .bind(otp.expires_at)
             .bind(completion.now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        }
-        ensure_default(&mut tx, &completion.user_id).await?;
-        tx.commit().await?;
-        Ok(true)
+                    }
+                    ensure_default(&mut *conn, &completion.user_id).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
@@ -825,59 +1014,69 @@ impl Store for SqliteStore {
     }
 
     async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let exists: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM cards WHERE id = ? AND user_id = ? AND status = 'active'",
-        )
-        .bind(card_id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if exists.is_none() {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
+        let user_id = user_id.to_owned();
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let user_id = user_id.as_str();
+                    let card_id = card_id.as_str();
+
+                    let exists: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM cards WHERE id = ? AND user_id = ? AND status = 'active'",
+                    )
+                    .bind(card_id)
+                    .bind(user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if exists.is_none() {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
              AND (is_default = 1 OR id = ?)",
-        )
-        .bind(card_id)
-        .bind(now)
-        .bind(user_id)
-        .bind(card_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+                    )
+                    .bind(card_id)
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(card_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let token_ref: Option<String> =
-            sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = ?")
-                .bind(card_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if !end_card(&mut tx, user_id, card_id, "unbound", now).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        if let Some(token_ref) = token_ref {
-            insert_token_event(
-                &mut tx,
-                &TokenEvent {
-                    token_ref,
-                    kind: "delete".to_owned(),
-                    actor: "cardholder".to_owned(),
-                    reason: Some("unbound".to_owned()),
-                    status_after: "deleted".to_owned(),
-                    created_at: now,
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        let user_id = user_id.to_owned();
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let token_ref: Option<String> =
+                        sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = ?")
+                            .bind(&card_id)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if !end_card(conn, &user_id, &card_id, "unbound", now).await? {
+                        return Ok(false);
+                    }
+                    if let Some(token_ref) = token_ref {
+                        let event = TokenEvent {
+                            token_ref,
+                            kind: "delete".to_owned(),
+                            actor: "cardholder".to_owned(),
+                            reason: Some("unbound".to_owned()),
+                            status_after: "deleted".to_owned(),
+                            created_at: now,
+                        };
+                        insert_token_event(conn, &event).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>> {
@@ -886,7 +1085,7 @@ impl Store for SqliteStore {
              FROM otp_challenges WHERE card_id = ?",
         )
         .bind(card_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|row| {
             Ok(OtpChallenge {
@@ -901,67 +1100,99 @@ impl Store for SqliteStore {
     }
 
     async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
-        let failures: Option<i64> = sqlx::query_scalar(
-            "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = ? \
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card_id = card_id.as_str();
+
+                    let failures: Option<i64> = sqlx::query_scalar(
+                        "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = ? \
              RETURNING failures",
-        )
-        .bind(card_id)
-        .fetch_optional(&self.writer)
-        .await?;
-        small(failures.unwrap_or(0))
+                    )
+                    .bind(card_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    small(failures.unwrap_or(0))
+                })
+            })
+            .await
     }
 
     async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let user_id: Option<String> = sqlx::query_scalar(
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card_id = card_id.as_str();
+
+                    let user_id: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM cards WHERE id = ? AND status = 'pending_verification'",
         )
         .bind(card_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
-        let Some(user_id) = user_id else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        match outcome {
-            OtpOutcome::Verified => {
-                sqlx::query("UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?")
-                    .bind(now)
-                    .bind(card_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
+                    let Some(user_id) = user_id else {
+                        return Ok(false);
+                    };
+                    match outcome {
+                        OtpOutcome::Verified => {
+                            sqlx::query(
+                                "UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?",
+                            )
+                            .bind(now)
+                            .bind(card_id)
+                            .execute(&mut *conn)
+                            .await?;
+                            sqlx::query(
                     "UPDATE tokens SET status = 'active', updated_at = ? WHERE card_id = ?",
                 )
                 .bind(now)
                 .bind(card_id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-                sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-                    .bind(card_id)
-                    .execute(&mut *tx)
-                    .await?;
-                ensure_default(&mut tx, &user_id).await?;
-            }
-            OtpOutcome::Failed => {
-                end_pending_card(&mut tx, card_id, "verification_failed", now).await?;
-            }
-            OtpOutcome::Expired => {
-                end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(true)
+                            sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
+                                .bind(card_id)
+                                .execute(&mut *conn)
+                                .await?;
+                            ensure_default(&mut *conn, &user_id).await?;
+                        }
+                        OtpOutcome::Failed => {
+                            end_pending_card(&mut *conn, card_id, "verification_failed", now)
+                                .await?;
+                        }
+                        OtpOutcome::Expired => {
+                            end_pending_card(&mut *conn, card_id, "verification_expired", now)
+                                .await?;
+                        }
+                    }
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)")
-            .bind(phone)
-            .bind(body)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let phone = phone.to_owned();
+        let body = body.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let phone = phone.as_str();
+                    let body = body.as_str();
+
+                    sqlx::query(
+                        "INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)",
+                    )
+                    .bind(phone)
+                    .bind(body)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>> {
@@ -985,7 +1216,13 @@ impl Store for SqliteStore {
     }
 
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
-        sqlx::query(
+        let attempt = attempt.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let attempt = &attempt;
+
+                    sqlx::query(
             "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
              cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
@@ -1012,9 +1249,12 @@ impl Store for SqliteStore {
         .bind(&attempt.issuer_response)
         .bind(attempt.latency_ms)
         .bind(attempt.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {
@@ -1054,14 +1294,23 @@ impl Store for SqliteStore {
         now: i64,
         stale_after_ms: i64,
     ) -> StoreResult<IdempotencyBegin> {
-        let mut tx = self.writer.begin().await?;
+        let scope = scope.to_owned();
+        let key = key.to_owned();
+        let fingerprint = fingerprint.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let scope = scope.as_str();
+                    let key = key.as_str();
+                    let fingerprint = fingerprint.as_str();
+
         let row = sqlx::query(
             "SELECT request_fingerprint, state, response_status, response_body, created_at \
              FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
         )
         .bind(scope)
         .bind(key)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         let outcome = match row {
             None => {
@@ -1073,7 +1322,7 @@ impl Store for SqliteStore {
                 .bind(key)
                 .bind(fingerprint)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
                 IdempotencyBegin::Started
             }
@@ -1099,7 +1348,7 @@ impl Store for SqliteStore {
                     .bind(now)
                     .bind(scope)
                     .bind(key)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
                     IdempotencyBegin::Started
                 } else {
@@ -1107,8 +1356,11 @@ impl Store for SqliteStore {
                 }
             }
         };
-        tx.commit().await?;
         Ok(outcome)
+
+                })
+            })
+            .await
     }
 
     async fn idempotency_finish(
@@ -1118,7 +1370,17 @@ impl Store for SqliteStore {
         status: u16,
         body: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
+        let scope = scope.to_owned();
+        let key = key.to_owned();
+        let body = body.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let scope = scope.as_str();
+                    let key = key.as_str();
+                    let body = body.as_str();
+
+                    sqlx::query(
             "UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? \
              WHERE scope = ? AND idem_key = ?",
         )
@@ -1126,28 +1388,49 @@ impl Store for SqliteStore {
         .bind(body)
         .bind(scope)
         .bind(key)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> StoreResult<()> {
+        let scope = scope.to_owned();
+        let key = key.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let scope = scope.as_str();
+                    let key = key.as_str();
+
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND state = 'in_progress'",
         )
         .bind(scope)
         .bind(key)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
         Ok(())
+
+                })
+            })
+            .await
     }
 
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(result.rows_affected())
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+                        .bind(before)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(result.rows_affected())
+                })
+            })
+            .await
     }
 
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
@@ -1172,38 +1455,53 @@ impl Store for SqliteStore {
         count: u16,
         now: i64,
     ) -> StoreResult<Option<u16>> {
+        let token_ref = token_ref.to_owned();
         let count = i64::from(count.max(1));
-        let last: Option<i64> = sqlx::query_scalar(
-            "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
-             WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
-             RETURNING atc_issued",
-        )
-        .bind(count)
-        .bind(now)
-        .bind(token_ref)
-        .fetch_optional(&self.writer)
-        .await?;
+        let last: Option<i64> = self
+            .queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    Ok(sqlx::query_scalar(
+                        "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
+                         WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
+                         RETURNING atc_issued",
+                    )
+                    .bind(count)
+                    .bind(now)
+                    .bind(&token_ref)
+                    .fetch_optional(&mut *conn)
+                    .await?)
+                })
+            })
+            .await?;
         last.map(|last| small(last - count + 1)).transpose()
     }
 
     async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
-             transaction_date, unpredictable_number, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&cryptogram.token_ref)
-        .bind(i64::from(cryptogram.atc))
-        .bind(cryptogram.amount)
-        .bind(&cryptogram.currency)
-        .bind(&cryptogram.merchant_id)
-        .bind(&cryptogram.transaction_date)
-        .bind(&cryptogram.unpredictable_number)
-        .bind(cryptogram.expires_at)
-        .bind(cryptogram.created_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let cryptogram = cryptogram.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
+                         transaction_date, unpredictable_number, expires_at, created_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&cryptogram.token_ref)
+                    .bind(i64::from(cryptogram.atc))
+                    .bind(cryptogram.amount)
+                    .bind(&cryptogram.currency)
+                    .bind(&cryptogram.merchant_id)
+                    .bind(&cryptogram.transaction_date)
+                    .bind(&cryptogram.unpredictable_number)
+                    .bind(cryptogram.expires_at)
+                    .bind(cryptogram.created_at)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>> {
@@ -1216,88 +1514,117 @@ impl Store for SqliteStore {
     }
 
     async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
-        // One writer connection: this transaction runs alone, so the read of
-        // the token and the insert below cannot interleave with another claim.
-        let mut tx = self.writer.begin().await?;
-        let row =
-            sqlx::query("SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?")
-                .bind(&claim.token_ref)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(AtcClaimOutcome::TokenNotActive);
-        };
-        let status: String = row.try_get("status")?;
-        let atc_high: i64 = row.try_get("atc_high")?;
-        let atc_issued: i64 = row.try_get("atc_issued")?;
-        let atc = i64::from(claim.atc);
-        let outcome = if status != "active" {
-            AtcClaimOutcome::TokenNotActive
-        } else if atc == 0 || atc > atc_issued {
-            AtcClaimOutcome::NotIssued
-        } else {
-            let inserted = sqlx::query(
-                "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT (token_ref, atc) DO NOTHING",
-            )
-            .bind(&claim.token_ref)
-            .bind(atc)
-            .bind(&claim.payment.id)
-            .bind(claim.payment.created_at)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                AtcClaimOutcome::Used
-            } else if atc + i64::from(claim.window) < atc_high {
-                AtcClaimOutcome::BehindWindow
-            } else {
-                sqlx::query("UPDATE tokens SET atc_high = MAX(atc_high, ?) WHERE token_ref = ?")
+        // Jobs on the one writer connection run one after another, so the
+        // checks below and the insert cannot interleave with another claim;
+        // each check runs before anything is written, so a refused claim
+        // leaves nothing behind.
+        let claim = claim.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?",
+                    )
+                    .bind(&claim.token_ref)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let Some(row) = row else {
+                        return Ok(AtcClaimOutcome::TokenNotActive);
+                    };
+                    let status: String = row.try_get("status")?;
+                    let atc_high: i64 = row.try_get("atc_high")?;
+                    let atc_issued: i64 = row.try_get("atc_issued")?;
+                    let atc = i64::from(claim.atc);
+                    if status != "active" {
+                        return Ok(AtcClaimOutcome::TokenNotActive);
+                    }
+                    if atc == 0 || atc > atc_issued {
+                        return Ok(AtcClaimOutcome::NotIssued);
+                    }
+                    let used: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM atc_uses WHERE token_ref = ? AND atc = ?)",
+                    )
+                    .bind(&claim.token_ref)
+                    .bind(atc)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if used {
+                        return Ok(AtcClaimOutcome::Used);
+                    }
+                    if atc + i64::from(claim.window) < atc_high {
+                        return Ok(AtcClaimOutcome::BehindWindow);
+                    }
+                    sqlx::query(
+                        "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
+                         VALUES (?, ?, ?, ?)",
+                    )
+                    .bind(&claim.token_ref)
+                    .bind(atc)
+                    .bind(&claim.payment.id)
+                    .bind(claim.payment.created_at)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE tokens SET atc_high = MAX(atc_high, ?) WHERE token_ref = ?",
+                    )
                     .bind(atc)
                     .bind(&claim.token_ref)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
-                insert_payment(&mut tx, &claim.payment).await?;
-                AtcClaimOutcome::Claimed
-            }
-        };
-        if outcome == AtcClaimOutcome::Claimed {
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        Ok(outcome)
-    }
-
-    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?")
-            .bind(token_ref)
-            .bind(i64::from(atc))
-            .bind(payment_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
-        let mut conn = self.writer.acquire().await?;
-        insert_payment(&mut conn, payment).await
+                    insert_payment(conn, &claim.payment).await?;
+                    Ok(AtcClaimOutcome::Claimed)
+                })
+            })
+            .await
     }
 
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
-             decline_code = ?, authorization_code = ? WHERE id = ?",
-        )
-        .bind(&payment.status)
-        .bind(&payment.cryptogram_result)
-        .bind(&payment.error_code)
-        .bind(&payment.decline_code)
-        .bind(&payment.authorization_code)
-        .bind(&payment.id)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let payment = payment.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
+                         decline_code = ?, authorization_code = ? WHERE id = ?",
+                    )
+                    .bind(&payment.status)
+                    .bind(&payment.cryptogram_result)
+                    .bind(&payment.error_code)
+                    .bind(&payment.decline_code)
+                    .bind(&payment.authorization_code)
+                    .bind(&payment.id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
+        let (token_ref, payment_id) = (token_ref.to_owned(), payment_id.to_owned());
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?",
+                    )
+                    .bind(&token_ref)
+                    .bind(i64::from(atc))
+                    .bind(&payment_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        let payment = payment.clone();
+        self.queue
+            .write(move |conn| Box::pin(async move { insert_payment(conn, &payment).await }))
+            .await
     }
 
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
@@ -1322,50 +1649,61 @@ impl Store for SqliteStore {
     }
 
     async fn change_token_state(&self, change: &TokenStateChange) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE tokens SET status = ?, suspenders = ?, updated_at = ? \
-             WHERE token_ref = ? AND status = ? AND suspenders = ?",
-        )
-        .bind(&change.to_status)
-        .bind(suspenders_json(&change.to_suspenders)?)
-        .bind(change.event.created_at)
-        .bind(&change.token_ref)
-        .bind(&change.from_status)
-        .bind(suspenders_json(&change.from_suspenders)?)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_token_event(&mut tx, &change.event).await?;
-        tx.commit().await?;
-        Ok(true)
+        let change = change.clone();
+        let from = suspenders_json(&change.from_suspenders)?;
+        let to = suspenders_json(&change.to_suspenders)?;
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    // Compare and set: a token changed since it was read is
+                    // left alone, and the caller reads it again.
+                    let updated = sqlx::query(
+                        "UPDATE tokens SET status = ?, suspenders = ?, updated_at = ? \
+                         WHERE token_ref = ? AND status = ? AND suspenders = ?",
+                    )
+                    .bind(&change.to_status)
+                    .bind(&to)
+                    .bind(change.event.created_at)
+                    .bind(&change.token_ref)
+                    .bind(&change.from_status)
+                    .bind(&from)
+                    .execute(&mut *conn)
+                    .await?;
+                    if updated.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    insert_token_event(conn, &change.event).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(
-            "SELECT c.id, c.user_id FROM tokens t JOIN cards c ON c.id = t.card_id \
-             WHERE t.token_ref = ? AND t.status <> 'deleted'",
-        )
-        .bind(&event.token_ref)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        let card_id: String = row.try_get("id")?;
-        let user_id: String = row.try_get("user_id")?;
-        if !end_card(&mut tx, &user_id, &card_id, "unbound", event.created_at).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_token_event(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        let event = event.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "SELECT c.id, c.user_id FROM tokens t JOIN cards c ON c.id = t.card_id \
+                         WHERE t.token_ref = ? AND t.status <> 'deleted'",
+                    )
+                    .bind(&event.token_ref)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let Some(row) = row else {
+                        return Ok(false);
+                    };
+                    let card_id: String = row.try_get("id")?;
+                    let user_id: String = row.try_get("user_id")?;
+                    if !end_card(conn, &user_id, &card_id, "unbound", event.created_at).await? {
+                        return Ok(false);
+                    }
+                    insert_token_event(conn, &event).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>> {
@@ -1390,40 +1728,45 @@ impl Store for SqliteStore {
     }
 
     async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin> {
-        let mut tx = self.writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO issuer_events (key_id, event_id, kind, occurred_at, body_hash, \
-             received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, event_id) DO NOTHING",
-        )
-        .bind(&event.key_id)
-        .bind(&event.event_id)
-        .bind(&event.kind)
-        .bind(event.occurred_at)
-        .bind(&event.body_hash)
-        .bind(event.received_at)
-        .execute(&mut *tx)
-        .await?;
-        let begin = if inserted.rows_affected() == 1 {
-            IssuerEventBegin::Started
-        } else {
-            let row = sqlx::query(
-                "SELECT body_hash, outcome FROM issuer_events WHERE key_id = ? AND event_id = ?",
-            )
-            .bind(&event.key_id)
-            .bind(&event.event_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let body_hash: String = row.try_get("body_hash")?;
-            if body_hash == event.body_hash {
-                IssuerEventBegin::Duplicate {
-                    outcome: row.try_get("outcome")?,
-                }
-            } else {
-                IssuerEventBegin::Conflict
-            }
-        };
-        tx.commit().await?;
-        Ok(begin)
+        let event = event.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let inserted = sqlx::query(
+                        "INSERT INTO issuer_events (key_id, event_id, kind, occurred_at, \
+                         body_hash, received_at) VALUES (?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (key_id, event_id) DO NOTHING",
+                    )
+                    .bind(&event.key_id)
+                    .bind(&event.event_id)
+                    .bind(&event.kind)
+                    .bind(event.occurred_at)
+                    .bind(&event.body_hash)
+                    .bind(event.received_at)
+                    .execute(&mut *conn)
+                    .await?;
+                    if inserted.rows_affected() == 1 {
+                        return Ok(IssuerEventBegin::Started);
+                    }
+                    let row = sqlx::query(
+                        "SELECT body_hash, outcome FROM issuer_events \
+                         WHERE key_id = ? AND event_id = ?",
+                    )
+                    .bind(&event.key_id)
+                    .bind(&event.event_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    let body_hash: String = row.try_get("body_hash")?;
+                    Ok(if body_hash == event.body_hash {
+                        IssuerEventBegin::Duplicate {
+                            outcome: row.try_get("outcome")?,
+                        }
+                    } else {
+                        IssuerEventBegin::Conflict
+                    })
+                })
+            })
+            .await
     }
 
     async fn issuer_event_finish(
@@ -1432,21 +1775,31 @@ impl Store for SqliteStore {
         event_id: &str,
         outcome: Option<&str>,
     ) -> StoreResult<()> {
-        let query = match outcome {
-            Some(outcome) => sqlx::query(
-                "UPDATE issuer_events SET outcome = ? WHERE key_id = ? AND event_id = ?",
-            )
-            .bind(outcome),
-            None => sqlx::query(
-                "DELETE FROM issuer_events WHERE key_id = ? AND event_id = ? AND outcome IS NULL",
-            ),
-        };
-        query
-            .bind(key_id)
-            .bind(event_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let (key_id, event_id) = (key_id.to_owned(), event_id.to_owned());
+        let outcome = outcome.map(str::to_owned);
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let query = match &outcome {
+                        Some(outcome) => sqlx::query(
+                            "UPDATE issuer_events SET outcome = ? \
+                             WHERE key_id = ? AND event_id = ?",
+                        )
+                        .bind(outcome),
+                        None => sqlx::query(
+                            "DELETE FROM issuer_events WHERE key_id = ? AND event_id = ? \
+                             AND outcome IS NULL",
+                        ),
+                    };
+                    query
+                        .bind(&key_id)
+                        .bind(&event_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn cards_for_issuer(&self, selector: CardSelector<'_>) -> StoreResult<Vec<CardRecord>> {
@@ -1460,121 +1813,16 @@ impl Store for SqliteStore {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)
-            .fetch_all(&self.writer)
+            .fetch_all(&self.readers)
             .await?;
         rows.iter().map(card_from_row).collect()
     }
 
     async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(
-            "SELECT c.user_id, c.status, c.issuer_event_at, t.token_ref, t.status AS t_status \
-             FROM cards c LEFT JOIN tokens t ON t.card_id = c.id WHERE c.id = ?",
-        )
-        .bind(&change.card_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(IssuerApply::NotLive);
-        };
-        let user_id: String = row.try_get("user_id")?;
-        let status: String = row.try_get("status")?;
-        let watermark: Option<i64> = row.try_get("issuer_event_at")?;
-        let token_ref: Option<String> = row.try_get("token_ref")?;
-        let token_status: Option<String> = row.try_get("t_status")?;
-        if !matches!(status.as_str(), "active" | "pending_verification") {
-            tx.rollback().await?;
-            return Ok(IssuerApply::NotLive);
-        }
-        if watermark.is_some_and(|at| at > change.occurred_at) {
-            tx.rollback().await?;
-            return Ok(IssuerApply::Stale);
-        }
-        let (kind, status_after) = match &change.kind {
-            IssuerChangeKind::Replace {
-                pan_fingerprint,
-                pan_key_version,
-                pan_ciphertext,
-                first6,
-                last4,
-                pan_length,
-                expiry,
-                token_expiry,
-            } => {
-                let updated = sqlx::query(
-                    "UPDATE cards SET pan_fingerprint = ?, pan_key_version = ?, \
-                     pan_ciphertext = ?, first6 = ?, last4 = ?, pan_length = ?, \
-                     expiry_month = ?, expiry_year = ?, updated_at = ? WHERE id = ?",
-                )
-                .bind(pan_fingerprint)
-                .bind(i64::from(*pan_key_version))
-                .bind(pan_ciphertext)
-                .bind(first6)
-                .bind(last4)
-                .bind(i64::from(*pan_length))
-                .bind(expiry.map(|e| i64::from(e.0)))
-                .bind(expiry.map(|e| i64::from(e.1)))
-                .bind(change.now)
-                .bind(&change.card_id)
-                .execute(&mut *tx)
-                .await;
-                match updated {
-                    Ok(_) => {}
-                    Err(error) => {
-                        tx.rollback().await?;
-                        return match StoreError::from(error) {
-                            StoreError::Conflict(_) => Ok(IssuerApply::Conflict),
-                            other => Err(other),
-                        };
-                    }
-                }
-                set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
-                ("card_replaced", token_status.unwrap_or_default())
-            }
-            IssuerChangeKind::Expiry {
-                expiry,
-                token_expiry,
-            } => {
-                sqlx::query(
-                    "UPDATE cards SET expiry_month = ?, expiry_year = ?, updated_at = ? \
-                     WHERE id = ?",
-                )
-                .bind(i64::from(expiry.0))
-                .bind(i64::from(expiry.1))
-                .bind(change.now)
-                .bind(&change.card_id)
-                .execute(&mut *tx)
-                .await?;
-                set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
-                ("expiry_updated", token_status.unwrap_or_default())
-            }
-            IssuerChangeKind::Close => {
-                end_card(&mut tx, &user_id, &change.card_id, "closed", change.now).await?;
-                ("card_closed", "deleted".to_owned())
-            }
-        };
-        sqlx::query("UPDATE cards SET issuer_event_at = ? WHERE id = ?")
-            .bind(change.occurred_at)
-            .bind(&change.card_id)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(token_ref) = token_ref {
-            insert_token_event(
-                &mut tx,
-                &TokenEvent {
-                    token_ref,
-                    kind: kind.to_owned(),
-                    actor: "issuer".to_owned(),
-                    reason: change.reason.clone(),
-                    status_after,
-                    created_at: change.now,
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(IssuerApply::Applied)
+        let change = change.clone();
+        self.queue
+            .write(move |conn| Box::pin(async move { apply_issuer_change(conn, &change).await }))
+            .await
     }
 
     async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
@@ -1584,7 +1832,7 @@ impl Store for SqliteStore {
              AND token_pan_ciphertext IS NOT NULL LIMIT ?",
         )
         .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.writer)
+        .fetch_all(&self.readers)
         .await?;
         rows.iter()
             .map(|row| {
@@ -1603,15 +1851,27 @@ impl Store for SqliteStore {
         fingerprint: &str,
         imk_range: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? WHERE token_ref = ?",
-        )
-        .bind(fingerprint)
-        .bind(imk_range)
-        .bind(token_ref)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let (token_ref, fingerprint, imk_range) = (
+            token_ref.to_owned(),
+            fingerprint.to_owned(),
+            imk_range.to_owned(),
+        );
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? \
+                         WHERE token_ref = ?",
+                    )
+                    .bind(&fingerprint)
+                    .bind(&imk_range)
+                    .bind(&token_ref)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
@@ -1624,6 +1884,14 @@ impl Store for SqliteStore {
     }
 
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
+        let name = name.to_owned();
+        let value = value.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let name = name.as_str();
+                    let value = value.as_str();
+
         sqlx::query(
             "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -1631,34 +1899,58 @@ impl Store for SqliteStore {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
         Ok(())
+
+                })
+            })
+            .await
     }
 
     async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String> {
-        sqlx::query(
-            "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
+        let name = name.to_owned();
+        let value = value.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let name = name.as_str();
+                    let value = value.as_str();
+
+                    sqlx::query(
+                        "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(value)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
-                .bind(name)
-                .fetch_one(&self.writer)
-                .await?,
-        )
+                    )
+                    .bind(name)
+                    .bind(value)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(
+                        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                            .bind(name)
+                            .fetch_one(&mut *conn)
+                            .await?,
+                    )
+                })
+            })
+            .await
     }
 
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {
-        let result = sqlx::query("DELETE FROM settings WHERE name = ?")
-            .bind(name)
-            .execute(&self.writer)
-            .await?;
-        Ok(result.rows_affected() > 0)
+        let name = name.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let name = name.as_str();
+
+                    let result = sqlx::query("DELETE FROM settings WHERE name = ?")
+                        .bind(name)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(result.rows_affected() > 0)
+                })
+            })
+            .await
     }
 }
