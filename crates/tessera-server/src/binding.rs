@@ -20,7 +20,7 @@ use tessera_store::{
     Reserve, StoreError, UserRecord,
 };
 
-use crate::error::ApiError;
+use crate::error::{ApiError, internal};
 use crate::issuer::{BindingVerification, IssuerAnswer};
 use crate::maintenance;
 use crate::state::{AppState, millis};
@@ -332,10 +332,6 @@ async fn issue_and_store(
     })
 }
 
-fn internal<E>(_: E) -> DomainError {
-    DomainError::new(ErrorCode::InternalError)
-}
-
 /// Draws a token for the card: its PAN from the brand's token BIN range,
 /// sealed under the token's reference, its keyed fingerprint, its expiry,
 /// and the IMK-AC (range and generation) its cryptogram keys come from.
@@ -356,11 +352,7 @@ fn new_token(
     let token_ref = TokenRef::generate().map_err(internal)?;
     let sealed_token = state
         .keys
-        .seal_bytes(
-            "token_pan",
-            token_ref.as_str(),
-            token_pan.expose_digits().as_bytes(),
-        )
+        .seal_token_pan(token_ref.as_str(), &token_pan)
         .map_err(internal)?;
     // A debit card bound without its expiry gets the longest token life.
     let (card_month, card_year) = fields

@@ -51,6 +51,12 @@ pub fn store_error(error: &StoreError) -> DomainError {
     }
 }
 
+/// Any failure that the caller must not see the detail of (a key ring or
+/// random source failing): `internal_error`, with the trace id.
+pub fn internal<E>(_: E) -> DomainError {
+    DomainError::new(ErrorCode::InternalError)
+}
+
 /// Carries the error to `render_errors` inside the response.
 #[derive(Debug, Clone)]
 struct PendingError(DomainError);

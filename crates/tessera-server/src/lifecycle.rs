@@ -5,12 +5,12 @@
 //! who made it and why.
 
 use axum::http::HeaderMap;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tessera_core::card::expiry::{Expiry, wallet_today};
 use tessera_core::card::pan::Pan;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::token::lifecycle::{Suspender, TokenState, payability};
-use tessera_core::token::{TokenPan, token_expiry};
+use tessera_core::token::token_expiry;
 use tessera_core::vault::{LookupPurpose, Sealed};
 use tessera_store::{
     CardSelector, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord,
@@ -268,24 +268,16 @@ impl EventKind {
     }
 }
 
+/// The expiry an event carries, read as a binding reads one: a future month
+/// and a two- or four-digit year.
 fn event_expiry(
     request: &IssuerEventRequest,
     required: bool,
+    today: NaiveDate,
 ) -> Result<Option<Expiry>, DomainError> {
     match (&request.expiry_month, &request.expiry_year) {
         (Some(month), Some(year)) => {
-            let month: u8 = month.as_text().trim().parse().map_err(|_| {
-                DomainError::new(ErrorCode::InvalidExpiryMonth).with_param("expiry_month")
-            })?;
-            let year_text = year.as_text();
-            let year: u16 = match year_text.trim() {
-                y if y.len() == 2 => y.parse::<u16>().map(|y| y + 2000),
-                y => y.parse::<u16>(),
-            }
-            .map_err(|_| {
-                DomainError::new(ErrorCode::InvalidExpiryYear).with_param("expiry_year")
-            })?;
-            Expiry::new(month, year).map(Some)
+            Expiry::parse_parts(&month.as_text(), &year.as_text(), today).map(Some)
         }
         (None, None) if !required => Ok(None),
         (None, _) => {
@@ -297,7 +289,10 @@ fn event_expiry(
     }
 }
 
-fn check_event(request: &IssuerEventRequest) -> Result<(EventKind, DateTime<Utc>), DomainError> {
+fn check_event(
+    request: &IssuerEventRequest,
+    today: NaiveDate,
+) -> Result<(EventKind, DateTime<Utc>), DomainError> {
     let invalid =
         |param: &'static str| DomainError::new(ErrorCode::InvalidRequest).with_param(param);
     let id = request.id.trim();
@@ -319,11 +314,11 @@ fn check_event(request: &IssuerEventRequest) -> Result<(EventKind, DateTime<Utc>
                 .and_then(|p| Pan::parse(p).map_err(|e| e.with_param("new_pan")))?;
             EventKind::Replaced {
                 new_pan,
-                expiry: event_expiry(request, false)?,
+                expiry: event_expiry(request, false, today)?,
             }
         }
         "card.expiry_updated" => EventKind::ExpiryUpdated(
-            event_expiry(request, true)?.ok_or_else(|| invalid("expiry_month"))?,
+            event_expiry(request, true, today)?.ok_or_else(|| invalid("expiry_month"))?,
         ),
         "card.closed" => EventKind::Closed,
         _ => return Err(invalid("type")),
@@ -339,7 +334,7 @@ pub async fn issuer_event(
     raw: &[u8],
     now: DateTime<Utc>,
 ) -> Result<IssuerEventResult, ApiError> {
-    let (kind, occurred_at) = check_event(request)?;
+    let (kind, occurred_at) = check_event(request, wallet_today(now, state.time_zone))?;
     let pan = request
         .pan
         .as_deref()
@@ -504,20 +499,14 @@ pub async fn index_old_tokens(state: &AppState) -> Result<u64, tessera_store::St
         for token in fresh {
             let opened = state
                 .keys
-                .open_bytes(
-                    "token_pan",
+                .open_token_pan(
                     &token.token_ref,
                     &Sealed {
                         key_version: token.key_version,
                         blob: token.ciphertext.clone(),
                     },
                 )
-                .ok()
-                .and_then(|digits| {
-                    std::str::from_utf8(&digits)
-                        .ok()
-                        .and_then(|d| TokenPan::parse(d).ok())
-                });
+                .ok();
             let Some(token_pan) = opened else {
                 tracing::error!(token_ref = %token.token_ref, "cannot open a token PAN to index it");
                 skipped.insert(token.token_ref);

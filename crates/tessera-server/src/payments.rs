@@ -22,7 +22,7 @@ use tessera_store::{
     AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentRecord, PaymentToken, TokenLookup,
 };
 
-use crate::error::{ApiError, rfc3339};
+use crate::error::{ApiError, internal, rfc3339};
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
 use crate::state::{AppState, millis};
@@ -33,10 +33,6 @@ use crate::views::{
 
 /// The largest amount an n12 field holds.
 const MAX_AMOUNT: u64 = 999_999_999_999;
-
-fn internal<E>(_: E) -> DomainError {
-    DomainError::new(ErrorCode::InternalError)
-}
 
 fn invalid(param: &'static str) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest).with_param(param)
@@ -239,16 +235,10 @@ fn open_token_pan(state: &AppState, token: &PaymentToken) -> Result<TokenPan, Do
     ) else {
         return Err(DomainError::new(ErrorCode::CardUnbound));
     };
-    let digits = state
+    state
         .keys
-        .open_bytes(
-            "token_pan",
-            &token.token.token_ref,
-            &Sealed { key_version, blob },
-        )
-        .map_err(internal)?;
-    let text = std::str::from_utf8(&digits).map_err(internal)?;
-    TokenPan::parse(text).map_err(internal)
+        .open_token_pan(&token.token.token_ref, &Sealed { key_version, blob })
+        .map_err(internal)
 }
 
 fn expiry_text(token: &PaymentToken) -> String {

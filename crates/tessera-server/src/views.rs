@@ -555,7 +555,6 @@ pub struct PaymentView {
     pub merchant_name: Option<String>,
     pub channel: String,
     pub card_id: String,
-    #[serde(rename = "token_ref")]
     pub token_ref: String,
     /// 4 hex digits.
     pub atc: Option<String>,

@@ -358,6 +358,26 @@ impl KeyRing {
         PanFingerprint(hex::encode(mac))
     }
 
+    /// Seals a token PAN for the token `token_ref` under the active version.
+    pub fn seal_token_pan(
+        &self,
+        token_ref: &str,
+        token_pan: &TokenPan,
+    ) -> Result<Sealed, VaultError> {
+        self.seal_bytes(
+            TOKEN_PAN_CONTEXT,
+            token_ref,
+            token_pan.expose_digits().as_bytes(),
+        )
+    }
+
+    /// Opens what [`KeyRing::seal_token_pan`] sealed for the same token.
+    pub fn open_token_pan(&self, token_ref: &str, sealed: &Sealed) -> Result<TokenPan, VaultError> {
+        let plaintext = self.open_bytes(TOKEN_PAN_CONTEXT, token_ref, sealed)?;
+        let digits = std::str::from_utf8(&plaintext).map_err(|_| VaultError::NotAPan)?;
+        TokenPan::parse(digits).map_err(|_| VaultError::NotAPan)
+    }
+
     /// A token PAN's keyed fingerprint (64 hex digits): the index a merchant's
     /// token PAN is found by.
     pub fn token_fingerprint(&self, token_pan: &TokenPan) -> String {
@@ -418,6 +438,9 @@ fn now() -> DateTime<Utc> {
 }
 
 const PAN_CONTEXT: &str = "pan";
+/// Token PANs were sealed under this context before they had their own
+/// methods (`binding.rs`): it is part of the storage format.
+const TOKEN_PAN_CONTEXT: &str = "token_pan";
 
 /// `"tessera.vault.v1" 0x00 || len(context) u32 || context || version u32 ||
 /// len(record_id) u32 || record_id`, all big-endian: length prefixes keep two

@@ -510,3 +510,19 @@ fn issuer_master_keys_are_per_range_and_generation_and_survive_rotation() {
     assert!(shown.starts_with("IssuerMasterKey(kcv "), "{shown}");
     assert!(!shown.contains(&hex::encode_upper(imk.expose_bytes())));
 }
+
+#[test]
+fn token_pans_seal_for_their_token_only() {
+    let keys = ring();
+    let token_pan = crate::token::TokenPan::parse("6299901234567890121").unwrap();
+    let sealed = keys.seal_token_pan("tok_a", &token_pan).unwrap();
+    assert_eq!(keys.open_token_pan("tok_a", &sealed).unwrap(), token_pan);
+    assert_eq!(
+        keys.open_token_pan("tok_b", &sealed),
+        Err(VaultError::Decrypt)
+    );
+    // Not a PAN's ciphertext, nor the other way round.
+    assert!(keys.open("tok_a", &sealed).is_err());
+    let pan = keys.seal("tok_a", &pan("629990123456789012")).unwrap();
+    assert!(keys.open_token_pan("tok_a", &pan).is_err());
+}

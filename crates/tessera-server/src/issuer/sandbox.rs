@@ -233,6 +233,19 @@ impl SandboxIssuer {
         SandboxIssuer { store, defaults }
     }
 
+    /// The simulated network to the bank: the configured latency, then
+    /// whether this call gets through (false at the failure rate).
+    async fn reachable(&self, issuer_code: Option<&str>) -> bool {
+        let tuning = self
+            .behaviour()
+            .await
+            .tuning_for(issuer_code, &self.defaults);
+        if tuning.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(tuning.latency_ms)).await;
+        }
+        !(tuning.failure_rate > 0.0 && draw() < tuning.failure_rate)
+    }
+
     async fn behaviour(&self) -> SandboxBehaviour {
         match self.store.setting(SETTING).await {
             Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
@@ -257,14 +270,7 @@ impl Issuer for SandboxIssuer {
     }
 
     async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer {
-        let tuning = self
-            .behaviour()
-            .await
-            .tuning_for(request.issuer_code, &self.defaults);
-        if tuning.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(tuning.latency_ms)).await;
-        }
-        if tuning.failure_rate > 0.0 && draw() < tuning.failure_rate {
+        if !self.reachable(request.issuer_code).await {
             return IssuerAnswer::Unavailable;
         }
         let outcome = Outcome::of_number(request.pan.expose_digits());
@@ -306,14 +312,7 @@ impl Issuer for SandboxIssuer {
     }
 
     async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer {
-        let tuning = self
-            .behaviour()
-            .await
-            .tuning_for(request.issuer_code, &self.defaults);
-        if tuning.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(tuning.latency_ms)).await;
-        }
-        if tuning.failure_rate > 0.0 && draw() < tuning.failure_rate {
+        if !self.reachable(request.issuer_code).await {
             return AuthorizationAnswer::Unavailable;
         }
         match PaymentOutcome::of_amount(request.amount) {
