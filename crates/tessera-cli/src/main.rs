@@ -44,6 +44,8 @@ enum Command {
     Login(cmd::login::LoginArgs),
     /// Bind and manage your cards on a running server.
     Cards(cmd::cards::CardsArgs),
+    /// Load a running server with a scenario and report throughput and latency.
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Signup(args) => cmd::login::run_signup(args),
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(code) => code,

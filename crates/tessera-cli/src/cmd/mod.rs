@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod admin;
+pub mod bench;
 pub mod bins;
 pub mod cards;
 pub mod check_card;
@@ -10,4 +11,5 @@ pub mod keys;
 pub mod licenses;
 pub mod login;
 pub mod sandbox;
+pub mod seed;
 pub mod serve;
