@@ -46,6 +46,8 @@ enum Command {
     Cards(cmd::cards::CardsArgs),
     /// Load a running server with a scenario and report throughput and latency.
     Bench(cmd::bench::BenchArgs),
+    /// Fill the service's database with users and bound cards, for load tests.
+    Seed(cmd::seed::SeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Seed(args) => cmd::seed::run(args),
     };
     match result {
         Ok(code) => code,

@@ -19,6 +19,7 @@ use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
 mod migrate;
+mod seed;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "tessera.db";
@@ -997,5 +998,9 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        seed::insert(&self.writer, batch).await
     }
 }
