@@ -1210,6 +1210,9 @@ impl Store for SqliteStore {
     }
 
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
-        seed::insert(&self.writer, batch).await
+        let batch = batch.clone();
+        self.queue
+            .write(move |conn| Box::pin(async move { seed::insert(conn, &batch).await }))
+            .await
     }
 }

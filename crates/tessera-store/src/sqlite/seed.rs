@@ -1,7 +1,8 @@
 //! `tessera seed`'s bulk load: a batch of users, active cards, tokens and
-//! attempts in one transaction (one fsync), with multi-row INSERTs.
+//! attempts with multi-row INSERTs, run as one job of the group commit (one
+//! savepoint, so a batch is written whole or not at all).
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::StoreResult;
 use crate::model::SeedBatch;
@@ -9,8 +10,7 @@ use crate::model::SeedBatch;
 /// Rows per INSERT: 25 columns x 400 stays under SQLite's 32,766 variables.
 const ROWS: usize = 400;
 
-pub(super) async fn insert(writer: &SqlitePool, batch: &SeedBatch) -> StoreResult<()> {
-    let mut tx = writer.begin().await?;
+pub(super) async fn insert(conn: &mut SqliteConnection, batch: &SeedBatch) -> StoreResult<()> {
     for users in batch.users.chunks(ROWS) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
@@ -26,7 +26,7 @@ pub(super) async fn insert(writer: &SqlitePool, batch: &SeedBatch) -> StoreResul
                 .push_bind(&user.password_hash)
                 .push_bind(user.created_at);
         });
-        query.build().execute(&mut *tx).await?;
+        query.build().execute(&mut *conn).await?;
     }
     for cards in batch.cards.chunks(ROWS) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -61,7 +61,7 @@ pub(super) async fn insert(writer: &SqlitePool, batch: &SeedBatch) -> StoreResul
                 .push_bind(card.created_at)
                 .push_bind(done.now);
         });
-        query.build().execute(&mut *tx).await?;
+        query.build().execute(&mut *conn).await?;
 
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
@@ -84,7 +84,7 @@ pub(super) async fn insert(writer: &SqlitePool, batch: &SeedBatch) -> StoreResul
                 .push_bind(done.now)
                 .push_bind(done.now);
         });
-        query.build().execute(&mut *tx).await?;
+        query.build().execute(&mut *conn).await?;
 
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
@@ -114,8 +114,7 @@ pub(super) async fn insert(writer: &SqlitePool, batch: &SeedBatch) -> StoreResul
                 .push_bind(a.latency_ms)
                 .push_bind(a.created_at);
         });
-        query.build().execute(&mut *tx).await?;
+        query.build().execute(&mut *conn).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
