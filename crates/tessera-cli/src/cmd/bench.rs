@@ -219,6 +219,8 @@ async fn bench(args: &BenchArgs, url: &Url) -> anyhow::Result<Report> {
     if health.status != 200 {
         bail!("{url}healthz answered {}", health.status);
     }
+    // Only the clients' own connections stay open during the run.
+    drop(probe);
     let fixture = Arc::new(scenario::prepare(args.scenario, &target, source).await?);
     if interactive {
         eprint!("\r\x1b[2K");
