@@ -1434,6 +1434,42 @@ mod postgres {
             .await;
     }
 
+    /// Durability does not hang on the server's defaults: a database set to
+    /// synchronous_commit=off still gets "on" on every pooled connection.
+    #[tokio::test]
+    async fn synchronous_commit_is_on_whatever_the_default() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        let name = database.name().to_owned();
+        database
+            .run(|url| async move {
+                let store = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+                )))
+                .execute(store.pool())
+                .await
+                .unwrap();
+                store.close().await;
+                let store = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                let mut held = Vec::new();
+                for _ in 0..3 {
+                    let mut conn = store.pool().acquire().await.unwrap();
+                    let level: String = sqlx::query_scalar("SHOW synchronous_commit")
+                        .fetch_one(&mut *conn)
+                        .await
+                        .unwrap();
+                    assert_eq!(level, "on");
+                    held.push(conn);
+                }
+                drop(held);
+                assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                store.close().await;
+            })
+            .await;
+    }
+
     /// Nothing listening: Unavailable (503), not an internal error.
     #[tokio::test]
     async fn unreachable_database_is_unavailable() {
