@@ -6,6 +6,7 @@ mod bins;
 mod client;
 mod emv;
 mod keys;
+mod nodes;
 mod serve;
 
 use std::io::{BufRead, BufReader};
