@@ -368,15 +368,18 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
+    let purge = tokio::spawn(idempotency::purge_periodically(state.clone()));
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     _ = stopped => {}
                     _ = shutdown_signal() => {}
                 }
             })
-            .await
+            .await;
+        purge.abort();
+        served
     });
     Ok(RunningServer {
         addr,
