@@ -47,6 +47,10 @@ enum Command {
     /// Pay with a card as a phone and a terminal would: limited-use key,
     /// ARQC, authorization, ARPC.
     Pay(Box<cmd::pay::PayArgs>),
+    /// Load a running server with a scenario and report throughput and latency.
+    Bench(cmd::bench::BenchArgs),
+    /// Fill the service's database with users and bound cards, for load tests.
+    Seed(cmd::seed::SeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +69,8 @@ fn main() -> ExitCode {
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
         Command::Pay(args) => cmd::pay::run(*args),
+        Command::Bench(args) => cmd::bench::run(args),
+        Command::Seed(args) => cmd::seed::run(args),
     };
     match result {
         Ok(code) => code,

@@ -467,3 +467,21 @@ pub struct UnindexedToken {
     pub key_version: u32,
     pub ciphertext: Vec<u8>,
 }
+
+/// Users and bound cards written in bulk by `tessera seed`, so that scale
+/// can be measured: the rows a real binding would leave (an active card, its
+/// token and a success attempt), made by the same domain code.
+#[derive(Debug, Clone, Default)]
+pub struct SeedBatch {
+    pub users: Vec<NewUser>,
+    pub cards: Vec<SeededCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededCard {
+    pub card: NewCard,
+    /// Status `active`, no OTP.
+    pub completion: BindingCompletion,
+    pub attempt: AttemptRecord,
+    pub is_default: bool,
+}

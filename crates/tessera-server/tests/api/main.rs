@@ -1,13 +1,41 @@
 //! The HTTP integration suite: one test binary (link time is dear on a
 //! two-core machine) that starts the real server on a loopback port 0 with a
-//! temporary data directory and a real SQLite file, and drives it over HTTP.
+//! temporary data directory, and drives it over HTTP. Each test runs twice:
+//! `sqlite::name` on a real SQLite file and `postgres::name` on a fresh
+//! PostgreSQL database (skipped off CI when none is reachable, failed with
+//! CI=true or TESSERA_REQUIRE_POSTGRES=1; see `tessera_store::test_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+/// Runs each listed `async fn name(backend: Backend)` of the calling module
+/// as `sqlite::name` and `postgres::name`. The functions stay private, so
+/// one left off the list is dead code and fails the lint.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if crate::postgres_available().await.is_some() {
+                        super::$test(crate::Backend::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
+}
 
 mod binding;
 mod hygiene;
 mod idempotency;
 mod payments;
-mod pg;
 mod service;
 
 use std::io::Write;
@@ -18,6 +46,26 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::{Config, RunningServer};
+pub use tessera_store::test_support::{TestDatabase, postgres_available};
+
+/// Where a test server keeps its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the server's temporary data directory.
+    Sqlite,
+    /// A fresh PostgreSQL database, dropped with the server.
+    Postgres,
+}
+
+impl Backend {
+    /// The name `/readyz` and `Store::backend` give.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
 
 /// Every log line the servers in this binary write, for the hygiene scans.
 pub fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
@@ -57,15 +105,9 @@ pub struct TestServer {
     pub dir: TempDir,
     pub operator_key: String,
     pub support_key: String,
-    /// The PostgreSQL database behind this server, dropped with it.
-    pub pg: Option<pg::PgDatabase>,
-}
-
-/// Which store a test server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+    pub backend: Backend,
+    /// The PostgreSQL database, dropped (after the server) with this value.
+    pub database: Option<TestDatabase>,
 }
 
 /// A signed-in test user.
@@ -108,30 +150,25 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
-        TestServer::start_with_database(None, adjust).await
+        TestServer::start_on(Backend::Sqlite, adjust).await
     }
 
-    /// A server on `backend`; None when PostgreSQL is wanted but not there
-    /// (and not required: see `pg.rs`).
-    pub async fn start_on(
-        backend: Backend,
-        adjust: impl FnOnce(&mut Config),
-    ) -> Option<TestServer> {
-        let database = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(pg::PgDatabase::create().await?),
-        };
-        Some(TestServer::start_with_database(database, adjust).await)
-    }
-
-    async fn start_with_database(
-        pg: Option<pg::PgDatabase>,
-        adjust: impl FnOnce(&mut Config),
-    ) -> TestServer {
+    /// A server on `backend`; for PostgreSQL, on a fresh database whose URL
+    /// is in `config.database_url` when `adjust` runs.
+    pub async fn start_on(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
         log_buffer();
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new_for_test(dir.path().join("data"));
-        config.database_url = pg.as_ref().map(|database| database.url.clone());
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let database = TestDatabase::create()
+                    .await
+                    .expect("PostgreSQL is away: run PostgreSQL tests through on_both_backends!");
+                config.database_url = Some(database.url().to_owned());
+                Some(database)
+            }
+        };
         adjust(&mut config);
         let opened = tessera_server::open(config).await.unwrap();
         let state = opened.state;
@@ -149,7 +186,8 @@ impl TestServer {
             dir,
             operator_key,
             support_key,
-            pg,
+            backend,
+            database,
         }
     }
 

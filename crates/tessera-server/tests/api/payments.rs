@@ -176,30 +176,28 @@ impl Device {
 
 /// A started server, a user with one bound card, their device, and a
 /// merchant key.
-async fn set_up(backend: Backend) -> Option<(TestServer, User, Value, Device, String)> {
+async fn set_up(backend: Backend) -> (TestServer, User, Value, Device, String) {
     set_up_with(backend, |_| {}).await
 }
 
 async fn set_up_with(
     backend: Backend,
     adjust: impl FnOnce(&mut tessera_server::Config),
-) -> Option<(TestServer, User, Value, Device, String)> {
-    let server = TestServer::start_on(backend, adjust).await?;
+) -> (TestServer, User, Value, Device, String) {
+    let server = TestServer::start_on(backend, adjust).await;
     let user = server.user().await;
     let card = server
         .bind_on(&user, &card(Outcome::Approve), "phone-1")
         .await;
     let device = server.device(&user, &card, "phone-1").await;
     let merchant = server.key("merchant").await;
-    Some((server, user, card, device, merchant))
+    (server, user, card, device, merchant)
 }
 
 async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_device_can_check(
     backend: Backend,
 ) {
-    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, mut device, merchant) = set_up(backend).await;
     assert_eq!(device.keys.len(), 10, "the default batch");
     assert_eq!(device.keys[0].0, "0001");
     assert_eq!(device.token_pan.len(), 19);
@@ -263,9 +261,7 @@ async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_devic
 }
 
 async fn a_sixteen_digit_token_uses_option_a_and_pays(backend: Backend) {
-    let Some(server) = TestServer::start_on(backend, |_| {}).await else {
-        return;
-    };
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let credit = sandbox::card_number("622575", 16, Outcome::Approve).unwrap();
     let (status, card) = server
@@ -290,9 +286,7 @@ async fn a_sixteen_digit_token_uses_option_a_and_pays(backend: Backend) {
 }
 
 async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Backend) {
-    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, _card, mut device, merchant) = set_up(backend).await;
     let mut expected = Vec::new();
     for (amount, decline_code) in [
         (1205, "do_not_honor"),
@@ -391,11 +385,8 @@ async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Bac
 }
 
 async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
-    let Some((server, user, _card, mut device, merchant)) =
-        set_up_with(backend, |config| config.payments.atc_window = 2).await
-    else {
-        return;
-    };
+    let (server, user, _card, mut device, merchant) =
+        set_up_with(backend, |config| config.payments.atc_window = 2).await;
     let first = device.sign(100, "M1");
     let (status, body) = server.pay(&merchant, &first.body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -438,9 +429,7 @@ async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
 }
 
 async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: Backend) {
-    let Some((server, _user, _card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, _user, _card, mut device, merchant) = set_up(backend).await;
     let other_user = server.user_named("李四").await;
     let other_card = server
         .bind_on(&other_user, &card(Outcome::Approve), "phone-2")
@@ -500,9 +489,7 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
 }
 
 async fn a_payment_after_unbinding_is_card_unbound(backend: Backend) {
-    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, mut device, merchant) = set_up(backend).await;
     let id = card["id"].as_str().unwrap();
     let (status, _) = server.delete(&format!("/v1/cards/{id}"), &user.token).await;
     assert_eq!(status, StatusCode::OK);
@@ -521,9 +508,7 @@ async fn a_payment_after_unbinding_is_card_unbound(backend: Backend) {
 }
 
 async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user(backend: Backend) {
-    let Some((server, user, card, _device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, _device, merchant) = set_up(backend).await;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     for body in [json!({}), json!({"device_id": "phone-2"})] {
         let (status, error) = server.keys(&user, token_ref, body).await;
@@ -564,9 +549,7 @@ async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user(backend: Ba
 async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_channel(
     backend: Backend,
 ) {
-    let Some((server, user, card, _device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, _device, merchant) = set_up(backend).await;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let ask = |amount: u64, merchant_id: &str| json!({"amount": amount, "currency": "CNY", "merchant_id": merchant_id});
     let path = format!("/v1/tokens/{token_ref}/cryptograms");
@@ -625,10 +608,7 @@ async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_ch
     );
     // A cryptogram that outlived its few minutes is refused.
     drop(server);
-    let Some(short) = TestServer::start_on(backend, |c| c.payments.cryptogram_ttl_secs = 1).await
-    else {
-        return;
-    };
+    let short = TestServer::start_on(backend, |c| c.payments.cryptogram_ttl_secs = 1).await;
     let someone = short.user().await;
     let bound = short.bind_on(&someone, &card_for_tests(), "p").await;
     let shop = short.key("merchant").await;
@@ -660,9 +640,7 @@ fn card_for_tests() -> String {
 }
 
 async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backend) {
-    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, mut device, merchant) = set_up(backend).await;
     let issuer = server.key("issuer").await;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let card_id = card["id"].as_str().unwrap();
@@ -798,9 +776,7 @@ async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backe
 }
 
 async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Backend) {
-    let Some((server, user, bound, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, bound, mut device, merchant) = set_up(backend).await;
     let issuer = server.key("issuer").await;
     let card_id = bound["id"].as_str().unwrap();
     let par = bound["par"].as_str().unwrap();
@@ -893,9 +869,7 @@ async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Ba
 }
 
 async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend: Backend) {
-    let Some((server, user, card, _device, _merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, _device, _merchant) = set_up(backend).await;
     let issuer = server.key("issuer").await;
     let other_issuer = server.key("issuer").await;
     let event = json!({"id": "evt-9", "type": "card.closed",
@@ -953,9 +927,7 @@ async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend
 async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_once(
     backend: Backend,
 ) {
-    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, _card, mut device, merchant) = set_up(backend).await;
     let signed = device.sign(6600, "M1");
     let server = Arc::new(server);
     let mut tasks = Vec::new();
@@ -987,9 +959,7 @@ async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_o
 }
 
 async fn an_idempotent_retry_returns_the_first_answer(backend: Backend) {
-    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, _card, mut device, merchant) = set_up(backend).await;
     let signed = device.sign(300, "M1");
     let mut answers = Vec::new();
     for _ in 0..2 {
@@ -1011,9 +981,7 @@ async fn an_idempotent_retry_returns_the_first_answer(backend: Backend) {
 }
 
 async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
-    let Some((server, user, _card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, _card, mut device, merchant) = set_up(backend).await;
     let signed = device.sign(1000, "M1");
     let unknown_token = {
         let pan = sandbox::card_number("629990", 19, Outcome::Approve).unwrap();
@@ -1163,9 +1131,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
 }
 
 async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Backend) {
-    let Some((server, user, card, mut device, merchant)) = set_up(backend).await else {
-        return;
-    };
+    let (server, user, card, mut device, merchant) = set_up(backend).await;
     let keys: Vec<String> = device
         .keys
         .iter()
@@ -1213,28 +1179,7 @@ async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Bac
     }
 }
 
-/// Every test above, on SQLite and on PostgreSQL (a fresh database each).
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(crate::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(crate::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
+// Every test above, on SQLite and on PostgreSQL (a fresh database each).
 on_both_backends!(
     an_approved_payment_returns_an_authorization_code_and_an_arpc_the_device_can_check,
     a_sixteen_digit_token_uses_option_a_and_pays,

@@ -18,6 +18,7 @@ use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
 mod migrate;
+mod seed;
 
 /// Pool size and timeouts for PostgreSQL.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +73,10 @@ impl PgStore {
     pub async fn connect(url: &str, options: PgOptions) -> StoreResult<PgStore> {
         let connect = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("the database URL: {e}")))?
-            .application_name("tessera");
+            .application_name("tessera")
+            // An acknowledged binding must survive a crash whatever the
+            // server's or role's default: the client's setting wins.
+            .options([("synchronous_commit", "on")]);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(0)
@@ -1716,6 +1720,10 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        seed::insert(&self.pool, batch).await
     }
 }
 
