@@ -62,6 +62,9 @@ pub struct BenchArgs {
     /// A request without an answer after this long counts as transport_timeout.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     pub timeout: Duration,
+    /// A merchant API key, for pay (`tessera admin create-key --role merchant`).
+    #[arg(long, env = "TESSERA_MERCHANT_KEY", hide_env_values = true)]
+    pub merchant_key: Option<String>,
 }
 
 /// `10s`, `500ms`, `2m`, or plain seconds.
@@ -132,7 +135,8 @@ async fn resolve(url: &Url, timeout: Duration) -> anyhow::Result<Target> {
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let url = check_target(&args.server, args.allow_remote)?;
-    args.scenario.check_available()?;
+    args.scenario
+        .check_available(args.merchant_key.as_deref())?;
     if args.connections == 0 {
         bail!("--connections must be at least 1");
     }
@@ -235,7 +239,8 @@ async fn bench(args: &BenchArgs, url: &Url) -> anyhow::Result<Report> {
     }
     // Only the clients' own connections stay open during the run.
     drop(probe);
-    let fixture = Arc::new(scenario::prepare(args.scenario, &target, source).await?);
+    let fixture =
+        Arc::new(scenario::prepare(args.scenario, &target, source, args.connections).await?);
     if interactive {
         eprint!("\r\x1b[2K");
     }
@@ -305,8 +310,15 @@ async fn bench(args: &BenchArgs, url: &Url) -> anyhow::Result<Report> {
             fixture.clone(),
         );
         let scenario = args.scenario;
+        let merchant_key: Arc<str> = Arc::from(args.merchant_key.as_deref().unwrap_or_default());
         workers.push(tokio::spawn(async move {
-            client(worker, scenario, target, &fixture, &plan, &progress).await
+            let clients = Clients {
+                fixture: &fixture,
+                plan: &plan,
+                progress: &progress,
+                merchant_key: &merchant_key,
+            };
+            client(worker, scenario, target, clients).await
         }));
     }
     let mut tally = Tally::default();
@@ -352,21 +364,50 @@ impl Dice {
     }
 }
 
+/// What every client of a run shares.
+struct Clients<'a> {
+    fixture: &'a Fixture,
+    plan: &'a Plan,
+    progress: &'a Progress,
+    merchant_key: &'a str,
+}
+
 /// One simulated client: its own connection, requests back to back.
 async fn client(
     worker: usize,
     scenario: Scenario,
     target: Target,
-    fixture: &Fixture,
-    plan: &Plan,
-    progress: &Progress,
+    clients: Clients<'_>,
 ) -> (Tally, Instant) {
+    let Clients {
+        fixture,
+        plan,
+        progress,
+        merchant_key,
+    } = clients;
     let mut conn = Connection::new(target);
     let mut dice = Dice::new(worker);
     let mut tally = Tally::default();
     let mut finished = plan.measure_from;
+    // A payer holds the limited-use keys of a card of its own.
+    let mut device = (scenario == Scenario::Pay).then(|| scenario::PayDevice::new(fixture, worker));
     while let Some(measured) = plan.next(Instant::now()) {
         let kind = scenario.pick(dice.next() % 100);
+        // Fetching keys is the device's own errand, not the measured request.
+        let mut payment = None;
+        if let (Kind::Pay, Some(device)) = (kind, device.as_mut()) {
+            match device.ensure_keys(&mut conn).await {
+                Ok(()) => payment = device.sign(1234),
+                Err(key) => {
+                    if measured {
+                        tally.error(&key);
+                        progress.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
         let sent = Instant::now();
         let (answer, expected) = match kind {
             Kind::Healthz => (conn.send(Method::GET, "/healthz", None, None).await, 200),
@@ -381,6 +422,11 @@ async fn client(
                 let token = fixture.users[*user].token.as_str();
                 (conn.send(Method::GET, &path, Some(token), None).await, 200)
             }
+            Kind::Pay => (
+                conn.send(Method::POST, "/v1/payments", Some(merchant_key), payment)
+                    .await,
+                201,
+            ),
         };
         let latency = sent.elapsed();
         if !measured {

@@ -102,10 +102,34 @@ fn bench_reports_json_figures_from_a_real_server() {
     assert_eq!(bind["requests"], 40);
     assert_eq!(bind["ok"], 40);
 
-    // Payments are not in this build: pay says so before sending anything.
+    // Pay submits as a merchant: without a key it says so before sending
+    // anything; with one, each request is a real payment (a limited-use key
+    // per connection's own card, an ARQC, an authorization).
     let output = tessera(&["bench", "--server", &server.base, "--scenario", "pay"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("payments are not in this build"));
+    assert!(
+        stderr(&output).contains("--merchant-key"),
+        "{}",
+        stderr(&output)
+    );
+    let data = dir.path().join("data");
+    let created = tessera(&[
+        "admin",
+        "create-key",
+        "--role",
+        "merchant",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let pay = bench_json(
+        &server.base,
+        "pay",
+        &["--requests", "120", "--merchant-key", &key],
+    );
+    assert_figures(&pay, "pay");
+    assert_eq!(pay["ok"], 120, "{pay}");
 }
 
 #[test]

@@ -38,12 +38,12 @@ impl Scenario {
         }
     }
 
-    /// Refuses what this build cannot run, before anything is sent.
-    pub fn check_available(self) -> anyhow::Result<()> {
-        if self == Scenario::Pay {
+    /// Refuses what cannot run, before anything is sent.
+    pub fn check_available(self, merchant_key: Option<&str>) -> anyhow::Result<()> {
+        if self == Scenario::Pay && merchant_key.is_none_or(|k| k.trim().is_empty()) {
             bail!(
-                "the pay scenario needs payments (POST /v1/payments and limited-use keys), and \
-                 payments are not in this build yet"
+                "the pay scenario submits payments as a merchant: give --merchant-key (or \
+                 TESSERA_MERCHANT_KEY), made with `tessera admin create-key --role merchant`"
             );
         }
         Ok(())
@@ -54,13 +54,14 @@ impl Scenario {
     }
 
     fn needs_cards(self) -> bool {
-        matches!(self, Scenario::GetCard | Scenario::Mixed)
+        matches!(self, Scenario::GetCard | Scenario::Mixed | Scenario::Pay)
     }
 
     /// The kind of the next request, from a number in 0..100.
     pub fn pick(self, percent: u64) -> Kind {
         match self {
-            Scenario::Healthz | Scenario::Pay => Kind::Healthz,
+            Scenario::Healthz => Kind::Healthz,
+            Scenario::Pay => Kind::Pay,
             Scenario::Bind => Kind::Bind,
             Scenario::GetCard => Kind::GetCard,
             Scenario::Mixed => match percent {
@@ -78,6 +79,7 @@ pub enum Kind {
     Healthz,
     Bind,
     GetCard,
+    Pay,
 }
 
 /// A signed-in user.
@@ -120,6 +122,7 @@ pub async fn prepare(
     scenario: Scenario,
     target: &Target,
     source: UserSource,
+    connections: usize,
 ) -> anyhow::Result<Fixture> {
     if !scenario.needs_users() {
         return Ok(Fixture::default());
@@ -170,6 +173,13 @@ pub async fn prepare(
         fixture
             .cards
             .extend(cards.into_iter().map(|card| (user_index, card)));
+    }
+    if scenario == Scenario::Pay && fixture.cards.len() < connections {
+        bail!(
+            "pay gives each connection a card of its own (their ATCs must not interleave): \
+             {} cards for {connections} connections; sign up more --users",
+            fixture.cards.len()
+        );
     }
     if scenario.needs_cards() && fixture.cards.is_empty() {
         bail!(
@@ -326,5 +336,127 @@ pub fn limit_hint(code: &str) -> &'static str {
         " (start the server with a raised --card-limit, e.g. 1000000)"
     } else {
         ""
+    }
+}
+
+/// What a phone holds to pay with one card: its token, a batch of
+/// limited-use keys, the profile its ARQC is built with.
+#[derive(Debug)]
+pub struct PayDevice {
+    user_token: String,
+    card_id: String,
+    token_ref: Option<String>,
+    token_pan: String,
+    token_expiry: String,
+    aip: [u8; 2],
+    iad: Vec<u8>,
+    keys: std::collections::VecDeque<(String, tessera_core::emv::SessionKey)>,
+}
+
+/// Keys fetched per `POST /v1/tokens/{ref}/keys` (the server's default most).
+const KEY_BATCH: u16 = 50;
+
+impl PayDevice {
+    pub fn new(fixture: &Fixture, worker: usize) -> PayDevice {
+        let (user, card) = &fixture.cards[worker % fixture.cards.len().max(1)];
+        PayDevice {
+            user_token: fixture.users[*user].token.clone(),
+            card_id: card.clone(),
+            token_ref: None,
+            token_pan: String::new(),
+            token_expiry: String::new(),
+            aip: [0; 2],
+            iad: Vec::new(),
+            keys: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Fetches the next batch of keys when none is left (outside the
+    /// measured request). Errors are counted under their key.
+    pub async fn ensure_keys(&mut self, conn: &mut Connection) -> Result<(), String> {
+        if !self.keys.is_empty() {
+            return Ok(());
+        }
+        if self.token_ref.is_none() {
+            let path = format!("/v1/cards/{}", self.card_id);
+            let answer = conn
+                .send(Method::GET, &path, Some(&self.user_token), None)
+                .await
+                .map_err(|e| e.key().to_owned())?;
+            let card = json_of(&answer);
+            let token_ref = card["token"]["ref"]
+                .as_str()
+                .ok_or_else(|| format!("keys_{}", error_key(&answer)))?;
+            self.token_ref = Some(token_ref.to_owned());
+        }
+        let path = format!(
+            "/v1/tokens/{}/keys",
+            self.token_ref.as_deref().unwrap_or_default()
+        );
+        let body = Bytes::from(json!({"count": KEY_BATCH}).to_string());
+        let answer = conn
+            .send(Method::POST, &path, Some(&self.user_token), Some(body))
+            .await
+            .map_err(|e| e.key().to_owned())?;
+        if answer.status != 200 {
+            return Err(format!("keys_{}", error_key(&answer)));
+        }
+        let keys = json_of(&answer);
+        let bad = || "keys_unreadable".to_owned();
+        self.token_pan = keys["token_pan"].as_str().ok_or_else(bad)?.to_owned();
+        self.token_expiry = keys["token_expiry"].as_str().ok_or_else(bad)?.to_owned();
+        self.aip = keys["profile"]["aip"]
+            .as_str()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        self.iad = keys["profile"]["iad"]
+            .as_str()
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or_else(bad)?;
+        for entry in keys["keys"].as_array().ok_or_else(bad)? {
+            let atc = entry["atc"].as_str().ok_or_else(bad)?.to_owned();
+            let key = entry["session_key"]
+                .as_str()
+                .and_then(|h| hex::decode(h).ok())
+                .and_then(|b| tessera_core::emv::SessionKey::from_bytes(&b).ok())
+                .ok_or_else(bad)?;
+            self.keys.push_back((atc, key));
+        }
+        Ok(())
+    }
+
+    /// The merchant's request for the next payment: the ARQC computed with
+    /// the next limited-use key, as the phone would. None when out of keys.
+    pub fn sign(&mut self, amount: u64) -> Option<Bytes> {
+        use tessera_core::emv::{Arqc, Atc, Cdol1};
+        let (atc, key) = self.keys.pop_front()?;
+        let date = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        let unpredictable_number: [u8; 4] = tessera_core::crypto::random_array().ok()?;
+        let data = Cdol1 {
+            amount,
+            other_amount: 0,
+            terminal_country: 156,
+            tvr: [0; 5],
+            currency: 156,
+            date,
+            transaction_type: 0,
+            unpredictable_number,
+            aip: self.aip,
+            atc: Atc::new(u16::from_str_radix(&atc, 16).ok()?),
+            iad: Some(self.iad.clone()),
+        }
+        .to_bytes()
+        .ok()?;
+        let body = json!({
+            "token_pan": self.token_pan, "token_expiry": self.token_expiry,
+            "amount": amount, "currency": "CNY", "transaction_date": date.to_string(),
+            "merchant_id": "BENCH", "merchant_name": "tessera bench", "channel": "nfc",
+            "atc": atc, "unpredictable_number": hex::encode_upper(unpredictable_number),
+            "cryptogram": Arqc::generate(&key, &data).to_string(),
+        });
+        Some(Bytes::from(body.to_string()))
     }
 }
