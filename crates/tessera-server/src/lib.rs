@@ -147,6 +147,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             admin::get_maintenance
         ))
         .routes(routes!(support::list_attempts))
+        .routes(routes!(support::token_events))
         .routes(routes!(sandbox::list_sms))
         .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))
         .routes(routes!(health::healthz))

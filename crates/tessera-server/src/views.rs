@@ -596,6 +596,25 @@ pub struct TokenStateView {
     pub payable: bool,
 }
 
+/// One change in a token's life, as support reads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenEventView {
+    /// suspend, resume, delete, card_replaced, expiry_updated, card_closed
+    pub kind: String,
+    /// cardholder, wallet, issuer, risk
+    pub actor: String,
+    pub reason: Option<String>,
+    /// The token's status after it.
+    pub status_after: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenEventList {
+    pub data: Vec<TokenEventView>,
+    pub next_cursor: Option<String>,
+}
+
 /// An issuer event. Signed: `Tessera-Signature: t=<unix seconds>,v1=<hex>`,
 /// the HMAC-SHA256 under the issuer's API key of `<t>.<raw body>`.
 #[derive(Deserialize, ToSchema)]

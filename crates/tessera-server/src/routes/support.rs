@@ -1,7 +1,8 @@
-//! What support reads: binding attempts, masked data only.
+//! What support reads: binding attempts and token histories, masked data
+//! only.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use tessera_core::error::{DomainError, ErrorCode};
@@ -10,9 +11,11 @@ use utoipa::IntoParams;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
+use crate::error::rfc3339;
 use crate::extract::Ctx;
+use crate::state::from_millis;
 use crate::state::{AppState, millis};
-use crate::views::{AttemptList, AttemptView, ErrorEnvelope};
+use crate::views::{AttemptList, AttemptView, ErrorEnvelope, TokenEventList, TokenEventView};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AttemptQuery {
@@ -94,5 +97,32 @@ pub async fn list_attempts(
     Ok(Json(AttemptList {
         data: attempts.iter().map(AttemptView::from_record).collect(),
         next_cursor,
+    }))
+}
+
+/// A token's history, newest first: every suspend, resume, delete and issuer
+/// change, who made it and why (at most 200).
+#[utoipa::path(get, path = "/v1/support/tokens/{ref}/events", tag = "support", security(("bearer" = [])),
+    params(("ref" = String, Path, description = "token reference (tok_...)")),
+    responses((status = 200, body = TokenEventList), (status = 403, body = ErrorEnvelope)))]
+pub async fn token_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(token_ref): Path<String>,
+) -> Result<Json<TokenEventList>, ApiError> {
+    caller.require_role(&[Role::Support, Role::Operator])?;
+    let events = state.store.token_events(&token_ref, 200).await?;
+    Ok(Json(TokenEventList {
+        data: events
+            .into_iter()
+            .map(|event| TokenEventView {
+                kind: event.kind,
+                actor: event.actor,
+                reason: event.reason,
+                status_after: event.status_after,
+                created_at: rfc3339(from_millis(event.created_at)),
+            })
+            .collect(),
+        next_cursor: None,
     }))
 }

@@ -757,6 +757,25 @@ async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backe
         json!(["wallet", "cardholder"])
     );
 
+    // Support reads who did what and why; users and merchants do not.
+    let history = format!("/v1/support/tokens/{token_ref}/events");
+    let (status, events) = server.get(&history, &server.support_key).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let events = events["data"].as_array().unwrap().clone();
+    let oldest = events.last().unwrap();
+    assert_eq!(oldest["kind"], "suspend");
+    assert_eq!(oldest["actor"], "cardholder");
+    assert_eq!(oldest["reason"], "phone lost for a while");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["actor"] == "issuer" && e["reason"] == "fraud review")
+    );
+    assert_eq!(
+        server.get(&history, &user.token).await.0,
+        StatusCode::FORBIDDEN
+    );
+
     // Deleting is final: nothing resumes it, and the card left the wallet.
     let (status, body) = server
         .delete(

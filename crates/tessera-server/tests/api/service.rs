@@ -365,6 +365,7 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("DELETE", "/v1/admin/maintenance"),
         ("GET", "/v1/admin/maintenance"),
         ("GET", "/v1/support/attempts"),
+        ("GET", "/v1/support/tokens/{ref}/events"),
         ("GET", "/v1/sandbox/sms"),
         ("PUT", "/v1/sandbox/issuer"),
         ("GET", "/v1/sandbox/issuer"),
