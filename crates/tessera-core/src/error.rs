@@ -1061,6 +1061,18 @@ impl NotSupportedReason {
             NotSupportedReason::Issuer => "issuer",
         }
     }
+
+    pub fn parse(reason: &str) -> Option<NotSupportedReason> {
+        [
+            NotSupportedReason::UnknownBin,
+            NotSupportedReason::Brand,
+            NotSupportedReason::CardType,
+            NotSupportedReason::Country,
+            NotSupportedReason::Issuer,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == reason)
+    }
 }
 
 /// A `card_not_supported` refusal: the reason and what it names (a brand, a

@@ -5,6 +5,7 @@
 pub mod bins;
 pub mod card;
 pub mod crypto;
+pub mod diagnosis;
 pub mod emv;
 pub mod error;
 pub mod identity;
