@@ -9,6 +9,7 @@ pub mod diagnosis;
 pub mod emv;
 pub mod error;
 pub mod identity;
+pub mod issuer_health;
 pub mod token;
 pub mod vault;
 
