@@ -121,8 +121,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Issuer incidents and their circuit breakers.
     /// Opens an incident for (issuer, kind), or refreshes the numbers and
     /// message of the one already open. A breaker once open stays open (with
-    /// its retry time) until the incident is resolved.
-    async fn raise_incident(&self, incident: &IncidentRecord) -> StoreResult<Raised>;
+    /// its retry time) until the incident is resolved. Nothing happens (None)
+    /// when an incident of this issuer and kind was resolved at or after
+    /// `evidence_since`: the evidence predates that resolution, and a node
+    /// that evaluated while another resolved must not raise it again.
+    async fn raise_incident(
+        &self,
+        incident: &IncidentRecord,
+        evidence_since: i64,
+    ) -> StoreResult<Option<Raised>>;
     async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>>;
     /// Resolves an open incident (closing its breaker). False when it was
     /// not open.

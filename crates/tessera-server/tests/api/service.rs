@@ -361,13 +361,21 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
         ("PUT", "/v1/admin/maintenance"),
         ("DELETE", "/v1/admin/maintenance"),
         ("GET", "/v1/admin/maintenance"),
+        ("GET", "/v1/cards/attempts"),
         ("GET", "/v1/support/attempts"),
+        ("GET", "/v1/support/diagnose"),
+        ("GET", "/v1/support/health/binding"),
+        ("GET", "/v1/support/incidents"),
+        ("GET", "/v1/support/tickets"),
+        ("POST", "/v1/tickets"),
+        ("GET", "/v1/tickets"),
         ("GET", "/v1/sandbox/sms"),
         ("PUT", "/v1/sandbox/issuer"),
         ("GET", "/v1/sandbox/issuer"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/openapi.json"),
+        ("GET", "/metrics"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))

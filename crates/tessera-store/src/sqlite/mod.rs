@@ -843,8 +843,12 @@ impl Store for SqliteStore {
         support::attempt_stats(self, query).await
     }
 
-    async fn raise_incident(&self, incident: &IncidentRecord) -> StoreResult<Raised> {
-        support::raise_incident(self, incident).await
+    async fn raise_incident(
+        &self,
+        incident: &IncidentRecord,
+        evidence_since: i64,
+    ) -> StoreResult<Option<Raised>> {
+        support::raise_incident(self, incident, evidence_since).await
     }
 
     async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>> {

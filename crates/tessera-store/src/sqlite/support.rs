@@ -87,12 +87,17 @@ fn incident_from_row(row: &SqliteRow) -> StoreResult<IncidentRecord> {
 pub(super) async fn raise_incident(
     store: &SqliteStore,
     incident: &IncidentRecord,
-) -> StoreResult<Raised> {
+    evidence_since: i64,
+) -> StoreResult<Option<Raised>> {
+    // One statement: the check for a newer resolution and the upsert cannot
+    // be split by another writer.
     let row = sqlx::query(
         "INSERT INTO issuer_incidents (id, issuer_code, issuer_name_zh, issuer_name_en, kind, \
          opened_at, updated_at, samples, failure_rate, baseline_failure_rate, mean_latency_ms, \
          baseline_latency_ms, top_code, message_zh, message_en, breaker_open, retry_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+         WHERE NOT EXISTS (SELECT 1 FROM issuer_incidents WHERE issuer_code = ? AND kind = ? \
+         AND resolved_at >= ?) \
          ON CONFLICT (issuer_code, kind) WHERE resolved_at IS NULL DO UPDATE SET \
          updated_at = excluded.updated_at, samples = excluded.samples, \
          failure_rate = excluded.failure_rate, \
@@ -121,13 +126,19 @@ pub(super) async fn raise_incident(
     .bind(&incident.message_en)
     .bind(i64::from(incident.breaker_open))
     .bind(incident.retry_at.filter(|_| incident.breaker_open))
-    .fetch_one(&store.writer)
+    .bind(&incident.issuer_code)
+    .bind(&incident.kind)
+    .bind(evidence_since)
+    .fetch_optional(&store.writer)
     .await?;
-    let stored = incident_from_row(&row)?;
-    Ok(Raised {
-        opened: stored.id == incident.id,
-        incident: stored,
+    row.map(|row| {
+        let stored = incident_from_row(&row)?;
+        Ok(Raised {
+            opened: stored.id == incident.id,
+            incident: stored,
+        })
     })
+    .transpose()
 }
 
 pub(super) async fn incidents(
@@ -384,15 +395,16 @@ mod tests {
     async fn one_open_incident_per_issuer_and_kind_and_its_breaker() {
         let (_dir, store) = store().await;
         let first = store
-            .raise_incident(&incident("i1", "ABC", "failure_rate", false, 100))
+            .raise_incident(&incident("i1", "ABC", "failure_rate", false, 100), 0)
             .await
+            .unwrap()
             .unwrap();
         assert!(first.opened);
         assert!(!first.incident.breaker_open);
         // Another node raises the same flag: the open one is refreshed.
         let mut again = incident("i2", "ABC", "failure_rate", true, 200);
         again.samples = 9;
-        let second = store.raise_incident(&again).await.unwrap();
+        let second = store.raise_incident(&again, 0).await.unwrap().unwrap();
         assert!(!second.opened);
         assert_eq!(second.incident.id, "i1");
         assert_eq!(second.incident.samples, 9);
@@ -401,23 +413,26 @@ mod tests {
         assert_eq!(second.incident.opened_at, 100);
         // A later refresh without the breaker does not close it.
         let third = store
-            .raise_incident(&incident("i3", "ABC", "failure_rate", false, 300))
+            .raise_incident(&incident("i3", "ABC", "failure_rate", false, 300), 0)
             .await
+            .unwrap()
             .unwrap();
         assert!(third.incident.breaker_open);
         assert_eq!(third.incident.retry_at, Some(1200));
         // Another kind or issuer is its own incident.
         assert!(
             store
-                .raise_incident(&incident("i4", "ABC", "latency", false, 300))
+                .raise_incident(&incident("i4", "ABC", "latency", false, 300), 0)
                 .await
+                .unwrap()
                 .unwrap()
                 .opened
         );
         assert!(
             store
-                .raise_incident(&incident("i5", "CCB", "failure_rate", false, 300))
+                .raise_incident(&incident("i5", "CCB", "failure_rate", false, 300), 0)
                 .await
+                .unwrap()
                 .unwrap()
                 .opened
         );
@@ -451,11 +466,20 @@ mod tests {
         let resolved = listed.iter().find(|i| i.id == "i1").unwrap();
         assert_eq!(resolved.resolved_at, Some(7100));
         assert!(!resolved.breaker_open);
-        // Once resolved, the same flag opens a new incident.
+        // Evidence gathered before that resolution raises nothing...
+        assert_eq!(
+            store
+                .raise_incident(&incident("i7", "ABC", "failure_rate", true, 7150), 7000)
+                .await
+                .unwrap(),
+            None
+        );
+        // ...evidence from after it opens a new incident.
         assert!(
             store
-                .raise_incident(&incident("i6", "ABC", "failure_rate", true, 8000))
+                .raise_incident(&incident("i6", "ABC", "failure_rate", true, 8000), 7101)
                 .await
+                .unwrap()
                 .unwrap()
                 .opened
         );
