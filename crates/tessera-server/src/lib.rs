@@ -34,6 +34,7 @@ pub mod config;
 pub mod diagnose;
 pub mod error;
 pub mod extract;
+pub mod help;
 pub mod idempotency;
 pub mod ids;
 pub mod issuer;
@@ -176,6 +177,7 @@ pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     let body_limit = state.config.max_body_bytes;
     router
+        .merge(routes::help::router())
         .fallback(fallback)
         .with_state(state)
         .layer(axum::Extension(Arc::new(spec)))

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cards;
 pub mod health;
+pub mod help;
 pub mod sandbox;
 pub mod support;
 pub mod tickets;
