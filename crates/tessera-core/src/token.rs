@@ -6,11 +6,11 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::Zeroize;
 
 use crate::bins::Brand;
 use crate::card::luhn;
-use crate::card::pan::{self, Pan};
+use crate::card::pan::Pan;
 use crate::crypto::{self, CryptoError};
 use crate::error::DomainError;
 use crate::vault::{KeyRing, LookupPurpose};
@@ -166,49 +166,42 @@ impl TokenBinRanges {
 }
 
 /// A token PAN: 12 to 19 digits, Luhn-valid, from a token BIN range. Less
-/// sensitive than a PAN but handled the same way: it prints masked (first 6 +
-/// last 4) and is wiped from memory on drop.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct TokenPan {
-    digits: String,
-}
+/// sensitive than a PAN but handled the same way, so it is one: it prints
+/// masked (first 6 + last 4) and is wiped from memory on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPan(Pan);
 
 impl TokenPan {
     /// Parses a token PAN as a merchant sends it; the same rules and error
     /// codes as a card number.
     pub fn parse(input: &str) -> Result<TokenPan, DomainError> {
-        let parsed = Pan::parse(input)?;
-        Ok(TokenPan {
-            digits: parsed.expose_digits().to_owned(),
-        })
+        Pan::parse(input).map(TokenPan)
     }
 
     /// The full token PAN, for storage and for the token's own device; never
     /// log it.
     pub fn expose_digits(&self) -> &str {
-        &self.digits
+        self.0.expose_digits()
     }
 
     pub fn len(&self) -> usize {
-        self.digits.len()
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.digits.is_empty()
+        self.0.is_empty()
     }
 
     pub fn first6(&self) -> &str {
-        self.digits.get(..6).unwrap_or(&self.digits)
+        self.0.first6()
     }
 
     pub fn last4(&self) -> &str {
-        self.digits
-            .get(self.digits.len().saturating_sub(4)..)
-            .unwrap_or(&self.digits)
+        self.0.last4()
     }
 
     pub fn masked(&self) -> String {
-        pan::mask(&self.digits)
+        self.0.masked()
     }
 }
 
@@ -261,9 +254,11 @@ pub fn issue_token_pan(
             return Err(TokenError::Exhausted);
         };
         token.push(char::from(b'0' + check));
-        let token = TokenPan { digits: token };
+        let parsed = Pan::parse(&token);
+        token.zeroize();
+        let token = TokenPan(parsed.map_err(|_| TokenError::Exhausted)?);
         // Only possible when the card itself sits in the token range.
-        if token.digits != card.expose_digits() {
+        if token.expose_digits() != card.expose_digits() {
             return Ok(token);
         }
     }

@@ -408,6 +408,10 @@ async fn send_otp(
             .store
             .push_sandbox_sms(phone.expose(), &body, millis(now))
             .await?;
+        if state.config.sandbox_print_sms {
+            // The simulated phone's screen: standard output, never the log.
+            println!("sandbox SMS to {}: {body}", phone.masked());
+        }
     }
     Ok(NewOtpChallenge {
         code_hash: otp_hash(state, card_id, &code),

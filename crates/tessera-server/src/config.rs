@@ -30,6 +30,9 @@ pub struct Config {
     /// the sandbox phone (`GET /v1/sandbox/sms`).
     pub sandbox: bool,
     pub sandbox_issuer: SandboxIssuerConfig,
+    /// Also show each sandbox SMS on standard output, as the simulated phone's
+    /// screen (`tessera demo` turns this on). Sandbox mode only.
+    pub sandbox_print_sms: bool,
     /// Which cards are accepted.
     pub policy: SupportPolicy,
     /// An operator's own BIN table (CSV, the columns of `data/bins_cn.csv`),
@@ -138,6 +141,7 @@ impl Default for Config {
             wallet_time_zone: "Asia/Shanghai".to_owned(),
             sandbox: true,
             sandbox_issuer: SandboxIssuerConfig::default(),
+            sandbox_print_sms: false,
             policy: SupportPolicy::default(),
             bin_file: None,
             token_bin_ranges: TokenBinRanges::default(),

@@ -17,7 +17,8 @@ use crate::extract::Ctx;
 use crate::state::{AppState, millis};
 
 pub const HEADER: &str = "idempotency-key";
-const KEEP_MS: i64 = 24 * 3600 * 1000;
+/// Keys answer for 24 hours; older records are purged in the background.
+pub const KEEP_MS: i64 = 24 * 3600 * 1000;
 /// A request still "in progress" after this long died with its node.
 const STALE_MS: i64 = 5 * 60 * 1000;
 
@@ -67,9 +68,6 @@ where
             .keyed_hash(LookupPurpose::IdempotencyBody, &fingerprinted),
     );
     let now = millis(state.now());
-    if let Err(error) = state.store.idempotency_purge(now - KEEP_MS).await {
-        tracing::warn!(error = %error, "could not purge old idempotency keys");
-    }
     let begin = state
         .store
         .idempotency_begin(&scope, &key, &fingerprint, now, STALE_MS)
@@ -133,6 +131,21 @@ fn render(outcome: Outcome, lang: Lang, trace_id: &str) -> (Response, Option<(u1
                 )
             });
             (response, kept)
+        }
+    }
+}
+
+/// Deletes records past their 24 hours, every few minutes, for the life of
+/// the server. (A replay inside the window never depends on this running.)
+pub async fn purge_periodically(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let cutoff = millis(state.now()) - KEEP_MS;
+        match state.store.idempotency_purge(cutoff).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "old idempotency keys purged"),
+            Err(error) => tracing::warn!(error = %error, "could not purge old idempotency keys"),
         }
     }
 }

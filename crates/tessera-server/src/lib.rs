@@ -12,6 +12,7 @@ use axum::http::{HeaderName, Request};
 use tessera_core::bins::BinIndex;
 use tessera_core::error::ErrorCode;
 use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing, LookupPurpose};
+use tessera_store::postgres::{PgOptions, PgStore, describe_url, is_postgres_url};
 use tessera_store::sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
 use tessera_store::{ApiKeyRecord, Store};
 use tokio::net::TcpListener;
@@ -226,8 +227,6 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
             config.data_dir.display()
         ))
     })?;
-    let database = config.data_dir.join(DATABASE_FILE);
-    let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
     let bins = match &config.bin_file {
         Some(path) => BinIndex::from_path(path)
             .map_err(|e| StartError::new(format!("bin_file {}: {e}", path.display())))?,
@@ -240,23 +239,57 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         .token_bin_ranges
         .check(|prefix| bins.is_issued_prefix(prefix))
         .map_err(|e| StartError::new(format!("token_bin_ranges: {e}")))?;
-    if config.database_url.is_some() {
-        return Err(StartError::new(
-            "database_url: PostgreSQL is not supported by this version yet".to_owned(),
-        ));
-    }
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(
-            &database,
-            SqliteOptions {
-                readers: config.database.pool_size.max(1),
-                acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs.max(1)),
-                ..SqliteOptions::default()
-            },
-        )
-        .await
-        .map_err(|e| StartError::new(format!("the database {}: {e}", database.display())))?,
-    );
+    let pool_size = config.database.pool_size.max(1);
+    let acquire_timeout = Duration::from_secs(config.database.acquire_timeout_secs.max(1));
+    let (store, keys, created_keys): (Arc<dyn Store>, _, _) = match &config.database_url {
+        Some(url) if is_postgres_url(url) => {
+            // Shared by every node; the key file still lives in each node's
+            // data directory (or comes from the environment), and a
+            // database that already holds users or cards must not be
+            // paired with a new one.
+            let target = describe_url(url);
+            let store = PgStore::connect(
+                url,
+                PgOptions {
+                    max_connections: pool_size,
+                    acquire_timeout,
+                    ..PgOptions::default()
+                },
+            )
+            .await
+            .map_err(|e| StartError::new(format!("the database {target}: {e}")))?;
+            let has_data = store
+                .has_data()
+                .await
+                .map_err(|e| StartError::new(format!("the database {target}: {e}")))?;
+            let (keys, created_keys) = open_keys(&config.data_dir, has_data)?;
+            (Arc::new(store), keys, created_keys)
+        }
+        Some(_) => {
+            return Err(StartError::new(
+                "database_url: expected a postgres:// or postgresql:// URL (leave it unset for \
+                 the embedded SQLite database)"
+                    .to_owned(),
+            ));
+        }
+        None => {
+            let database = config.data_dir.join(DATABASE_FILE);
+            // Checked before opening, which creates the file.
+            let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
+            let store = SqliteStore::open(
+                &database,
+                SqliteOptions {
+                    readers: pool_size,
+                    acquire_timeout,
+                    ..SqliteOptions::default()
+                },
+            )
+            .await
+            .map_err(|e| StartError::new(format!("the database {}: {e}", database.display())))?;
+            (Arc::new(store), keys, created_keys)
+        }
+    };
+    check_key_ring(store.as_ref(), &keys).await?;
     if !config.sandbox {
         return Err(StartError::new(
             "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
@@ -298,6 +331,24 @@ fn open_keys(
     Ok((keys, created))
 }
 
+/// Every node of one database must hold the same key ring: a node with
+/// another would write cards the others cannot read and miss duplicates. The
+/// first node records a check value of its ring; the others must match it.
+async fn check_key_ring(store: &dyn Store, keys: &KeyRing) -> Result<(), StartError> {
+    let check =
+        hex::encode(&keys.keyed_hash(LookupPurpose::ApiKey, b"tessera key ring check v1")[..8]);
+    let now = state::millis(chrono::Utc::now());
+    let stored = store.claim_setting("key_ring_check", &check, now).await?;
+    if stored != check {
+        return Err(StartError::new(
+            "this node's key ring is not the one the database was written with: give every node \
+             the same key file (or TESSERA_MASTER_KEY) before it starts"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// A running server: its address, and a way to stop it.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -331,15 +382,18 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
+    let purge = tokio::spawn(idempotency::purge_periodically(state.clone()));
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     _ = stopped => {}
                     _ = shutdown_signal() => {}
                 }
             })
-            .await
+            .await;
+        purge.abort();
+        served
     });
     Ok(RunningServer {
         addr,

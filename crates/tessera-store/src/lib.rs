@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;
@@ -31,9 +32,23 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+            | sqlx::Error::WorkerCrashed
+            // A connection closed mid-handshake (a proxy or load balancer
+            // whose database is down accepts, then hangs up) reads as a
+            // protocol error: the database is away, not the request wrong.
+            | sqlx::Error::Protocol(_) => StoreError::Unavailable(error.to_string()),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict("unique constraint")
+            }
+            // PostgreSQL's connection exceptions (08), a server shutting down
+            // or starting (57P01-57P03) and too many connections (53300):
+            // the database is away, not the request wrong.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|code| {
+                    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                }) =>
+            {
+                StoreError::Unavailable(error.to_string())
             }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 StoreError::Corrupt(error.to_string())
@@ -57,6 +72,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn durability(&self) -> StoreResult<Vec<String>> {
         Ok(Vec::new())
     }
+    /// Whether any user or card is stored: a database holding data must not
+    /// be paired with a freshly created key file.
+    async fn has_data(&self) -> StoreResult<bool>;
 
     // Users, sessions, API keys.
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
@@ -168,5 +186,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Settings (maintenance window, sandbox issuer behaviour).
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
+    /// Stores `value` unless the setting exists, and returns what is stored:
+    /// the first writer wins, however many nodes race.
+    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String>;
     async fn delete_setting(&self, name: &str) -> StoreResult<bool>;
 }

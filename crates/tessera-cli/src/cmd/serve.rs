@@ -103,7 +103,8 @@ pub const DEMO_NAME: &str = "张三";
 pub const DEMO_ID_NUMBER: &str = "11010519491231002X";
 
 pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = args.load()?;
+    let mut config = args.load()?;
+    config.sandbox_print_sms = true;
     tessera_server::init_tracing(&config.log_format);
     runtime()?.block_on(async {
         let state = open(config).await?;
@@ -130,7 +131,7 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("Sandbox test cards (holder name {DEMO_NAME}; new numbers: tessera sandbox card --bin BIN --outcome NAME):");
         print_card_table(&state.bins)?;
         println!();
-        println!("OTP codes arrive on the sandbox phone: GET {base}/v1/sandbox/sms?phone={DEMO_PHONE}");
+        println!("OTP codes arrive on the sandbox phone (GET {base}/v1/sandbox/sms?phone={DEMO_PHONE}) and are shown here:");
         server.wait().await?;
         Ok(ExitCode::SUCCESS)
     })

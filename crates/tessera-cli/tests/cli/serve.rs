@@ -138,3 +138,81 @@ async fn acknowledged_bindings_survive_kill_9() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_prints_its_login_test_cards_and_the_sandbox_phone() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(crate::TESSERA)
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = |rx: &std::sync::mpsc::Receiver<String>| {
+        rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap()
+    };
+    let mut banner = Vec::new();
+    loop {
+        let line = next(&lines_rx);
+        let done = line.contains("are shown here");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = banner.join("\n");
+    let base = banner[0]
+        .strip_prefix("tessera demo listening on ")
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains("phone 13800138000, password demo-1234"),
+        "{text}"
+    );
+    assert!(text.contains("operator key   tsk_operator_"), "{text}");
+    let otp_card = banner
+        .iter()
+        .find(|l| l.trim_start().starts_with("otp "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .to_owned();
+    assert!(tessera_core::card::luhn::is_valid(&otp_card));
+
+    let client = reqwest::Client::new();
+    let session: Value = client
+        .post(format!("{base}/v1/sessions"))
+        .json(&json!({"phone": "13800138000", "password": "demo-1234"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap();
+    let response = client
+        .post(format!("{base}/v1/cards"))
+        .bearer_auth(token)
+        .json(&json!({"number": otp_card, "holder_name": "张三"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let sms = next(&lines_rx);
+    assert!(sms.starts_with("sandbox SMS to 138****8000: "), "{sms}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

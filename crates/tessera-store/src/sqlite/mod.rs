@@ -18,15 +18,20 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
+mod group_commit;
 mod migrate;
 mod support;
+
+use group_commit::WriteQueue;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "tessera.db";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// The one writer connection, used through `queue` (group commit).
     writer: SqlitePool,
+    queue: WriteQueue,
     readers: SqlitePool,
 }
 
@@ -75,7 +80,12 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, readers })
+        let queue = WriteQueue::start(writer.clone());
+        Ok(SqliteStore {
+            writer,
+            queue,
+            readers,
+        })
     }
 
     /// Every pooled connection's `PRAGMA synchronous` (2 = FULL), for tests
@@ -280,8 +290,23 @@ impl Store for SqliteStore {
             .collect())
     }
 
+    async fn has_data(&self) -> StoreResult<bool> {
+        let found: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
+        )
+        .fetch_one(&self.readers)
+        .await?;
+        Ok(found != 0)
+    }
+
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
-        let result = sqlx::query(
+        let user = user.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let user = &user;
+
+                    let result = sqlx::query(
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
              id_number_last4, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -293,25 +318,28 @@ impl Store for SqliteStore {
         .bind(&user.id_number_last4)
         .bind(&user.password_hash)
         .bind(user.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await;
-        match result {
-            Ok(_) => Ok(UserRecord {
-                id: user.id.clone(),
-                phone: user.phone.clone(),
-                real_name: user.real_name.clone(),
-                real_name_normalized: user.real_name_normalized.clone(),
-                id_number_hash: user.id_number_hash.clone(),
-                id_number_last4: user.id_number_last4.clone(),
-                password_hash: user.password_hash.clone(),
-                status: "active".to_owned(),
-                created_at: user.created_at,
-            }),
-            Err(error) => match StoreError::from(error) {
-                StoreError::Conflict(_) => Err(StoreError::Conflict("phone")),
-                other => Err(other),
-            },
-        }
+                    match result {
+                        Ok(_) => Ok(UserRecord {
+                            id: user.id.clone(),
+                            phone: user.phone.clone(),
+                            real_name: user.real_name.clone(),
+                            real_name_normalized: user.real_name_normalized.clone(),
+                            id_number_hash: user.id_number_hash.clone(),
+                            id_number_last4: user.id_number_last4.clone(),
+                            password_hash: user.password_hash.clone(),
+                            status: "active".to_owned(),
+                            created_at: user.created_at,
+                        }),
+                        Err(error) => match StoreError::from(error) {
+                            StoreError::Conflict(_) => Err(StoreError::Conflict("phone")),
+                            other => Err(other),
+                        },
+                    }
+                })
+            })
+            .await
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
@@ -336,6 +364,12 @@ impl Store for SqliteStore {
         now: i64,
         window_ms: i64,
     ) -> StoreResult<LoginFailures> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let phone_hash = phone_hash.as_str();
+
         let row = sqlx::query(
             "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
              ON CONFLICT (phone_hash) DO UPDATE SET \
@@ -347,12 +381,16 @@ impl Store for SqliteStore {
         .bind(phone_hash)
         .bind(now)
         .bind(window_ms)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *conn)
         .await?;
         Ok(LoginFailures {
             failures: small(row.try_get("failures")?)?,
             window_started_at: row.try_get("window_started_at")?,
         })
+
+                })
+            })
+            .await
     }
 
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {
@@ -372,14 +410,29 @@ impl Store for SqliteStore {
     }
 
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM login_failures WHERE phone_hash = ?")
-            .bind(phone_hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let phone_hash = phone_hash.as_str();
+
+                    sqlx::query("DELETE FROM login_failures WHERE phone_hash = ?")
+                        .bind(phone_hash)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let session = session.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let session = &session;
+
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -387,9 +440,13 @@ impl Store for SqliteStore {
         .bind(&session.user_id)
         .bind(session.expires_at)
         .bind(session.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
         Ok(())
+
+                })
+            })
+            .await
     }
 
     async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
@@ -404,7 +461,13 @@ impl Store for SqliteStore {
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
-        sqlx::query(
+        let key = key.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let key = &key;
+
+                    sqlx::query(
             "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(&key.id)
@@ -412,9 +475,12 @@ impl Store for SqliteStore {
         .bind(&key.role)
         .bind(&key.label)
         .bind(key.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -439,59 +505,62 @@ impl Store for SqliteStore {
     }
 
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
-        let mut tx = self.writer.begin().await?;
-        // Reservations left by a crashed node free their slot after a while.
-        sqlx::query(
+        let card = card.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card = &card;
+
+                    // Reservations left by a crashed node free their slot after a while.
+                    sqlx::query(
             "DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?",
         )
         .bind(&card.user_id)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        let expired: Vec<String> = sqlx::query_scalar(
-            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+                    let expired: Vec<String> = sqlx::query_scalar(
+                        "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
              WHERE c.user_id = ? AND c.status = 'pending_verification' AND o.expires_at <= ?",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for card_id in &expired {
-            end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
-        }
-        let existing = sqlx::query(
-            "SELECT id, status FROM cards WHERE user_id = ? AND pan_fingerprint = ? \
+                    )
+                    .bind(&card.user_id)
+                    .bind(now)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    for card_id in &expired {
+                        end_pending_card(&mut *conn, card_id, "verification_expired", now).await?;
+                    }
+                    let existing = sqlx::query(
+                        "SELECT id, status FROM cards WHERE user_id = ? AND pan_fingerprint = ? \
              AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .bind(&card.pan_fingerprint)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            let status: String = row.try_get("status")?;
-            tx.commit().await?;
-            if status == "binding" {
-                return Ok(Reserve::InProgress);
-            }
-            return Ok(Reserve::AlreadyBound {
-                card_id: row.try_get("id")?,
-                status,
-            });
-        }
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cards WHERE user_id = ? \
+                    )
+                    .bind(&card.user_id)
+                    .bind(&card.pan_fingerprint)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if let Some(row) = existing {
+                        let status: String = row.try_get("status")?;
+                        if status == "binding" {
+                            return Ok(Reserve::InProgress);
+                        }
+                        return Ok(Reserve::AlreadyBound {
+                            card_id: row.try_get("id")?,
+                            status,
+                        });
+                    }
+                    let live: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM cards WHERE user_id = ? \
              AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if live >= i64::from(limit) {
-            tx.commit().await?;
-            return Ok(Reserve::LimitReached {
-                live_cards: small(live)?,
-            });
-        }
-        sqlx::query(
+                    )
+                    .bind(&card.user_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if live >= i64::from(limit) {
+                        return Ok(Reserve::LimitReached {
+                            live_cards: small(live)?,
+                        });
+                    }
+                    sqlx::query(
             "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
              last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
              country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
@@ -518,39 +587,54 @@ impl Store for SqliteStore {
         .bind(&card.bank_phone_masked)
         .bind(card.created_at)
         .bind(card.created_at)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        tx.commit().await?;
-        Ok(Reserve::Reserved)
+                    Ok(Reserve::Reserved)
+                })
+            })
+            .await
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM cards WHERE id = ? AND status = 'binding'")
-            .bind(card_id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card_id = card_id.as_str();
+
+                    sqlx::query("DELETE FROM cards WHERE id = ? AND status = 'binding'")
+                        .bind(card_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
+        let completion = completion.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let completion = &completion;
+
+                    let updated = sqlx::query(
+                        "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
              reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'",
-        )
-        .bind(&completion.status)
-        .bind(i64::from(completion.pan_key_version))
-        .bind(&completion.pan_ciphertext)
-        .bind(completion.now)
-        .bind(&completion.card_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        let token = &completion.token;
-        sqlx::query(
+                    )
+                    .bind(&completion.status)
+                    .bind(i64::from(completion.pan_key_version))
+                    .bind(&completion.pan_ciphertext)
+                    .bind(completion.now)
+                    .bind(&completion.card_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    if updated.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    let token = &completion.token;
+                    sqlx::query(
             "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
              token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
              device_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -568,10 +652,10 @@ impl Store for SqliteStore {
         .bind(&token.device_id)
         .bind(completion.now)
         .bind(completion.now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        if let Some(otp) = &completion.otp {
-            sqlx::query(
+                    if let Some(otp) = &completion.otp {
+                        sqlx::query(
                 "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
                  created_at) VALUES (?, ?, ?, ?, ?)",
             )
@@ -580,12 +664,14 @@ impl Store for SqliteStore {
             .bind(&otp.sent_to_masked)
             .bind(otp.expires_at)
             .bind(completion.now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        }
-        ensure_default(&mut tx, &completion.user_id).await?;
-        tx.commit().await?;
-        Ok(true)
+                    }
+                    ensure_default(&mut *conn, &completion.user_id).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
@@ -613,35 +699,50 @@ impl Store for SqliteStore {
     }
 
     async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let exists: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM cards WHERE id = ? AND user_id = ? AND status = 'active'",
-        )
-        .bind(card_id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if exists.is_none() {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
+        let user_id = user_id.to_owned();
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let user_id = user_id.as_str();
+                    let card_id = card_id.as_str();
+
+                    let exists: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM cards WHERE id = ? AND user_id = ? AND status = 'active'",
+                    )
+                    .bind(card_id)
+                    .bind(user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if exists.is_none() {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
              AND (is_default = 1 OR id = ?)",
-        )
-        .bind(card_id)
-        .bind(now)
-        .bind(user_id)
-        .bind(card_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+                    )
+                    .bind(card_id)
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(card_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let updated = sqlx::query(
+        let user_id = user_id.to_owned();
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let user_id = user_id.as_str();
+                    let card_id = card_id.as_str();
+
+                    let updated = sqlx::query(
             "UPDATE cards SET status = 'unbound', pan_ciphertext = NULL, pan_key_version = NULL, \
              is_default = 0, unbound_at = ?, updated_at = ? \
              WHERE id = ? AND user_id = ? AND status IN ('active', 'pending_verification')",
@@ -650,27 +751,28 @@ impl Store for SqliteStore {
         .bind(now)
         .bind(card_id)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(
+                    if updated.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    sqlx::query(
             "UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = ? \
              WHERE card_id = ?",
         )
         .bind(now)
         .bind(card_id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-            .bind(card_id)
-            .execute(&mut *tx)
-            .await?;
-        ensure_default(&mut tx, user_id).await?;
-        tx.commit().await?;
-        Ok(true)
+                    sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
+                        .bind(card_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    ensure_default(&mut *conn, user_id).await?;
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>> {
@@ -679,7 +781,7 @@ impl Store for SqliteStore {
              FROM otp_challenges WHERE card_id = ?",
         )
         .bind(card_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.readers)
         .await?;
         row.map(|row| {
             Ok(OtpChallenge {
@@ -694,67 +796,99 @@ impl Store for SqliteStore {
     }
 
     async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
-        let failures: Option<i64> = sqlx::query_scalar(
-            "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = ? \
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card_id = card_id.as_str();
+
+                    let failures: Option<i64> = sqlx::query_scalar(
+                        "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = ? \
              RETURNING failures",
-        )
-        .bind(card_id)
-        .fetch_optional(&self.writer)
-        .await?;
-        small(failures.unwrap_or(0))
+                    )
+                    .bind(card_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    small(failures.unwrap_or(0))
+                })
+            })
+            .await
     }
 
     async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
-        let user_id: Option<String> = sqlx::query_scalar(
+        let card_id = card_id.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let card_id = card_id.as_str();
+
+                    let user_id: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM cards WHERE id = ? AND status = 'pending_verification'",
         )
         .bind(card_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
-        let Some(user_id) = user_id else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        match outcome {
-            OtpOutcome::Verified => {
-                sqlx::query("UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?")
-                    .bind(now)
-                    .bind(card_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
+                    let Some(user_id) = user_id else {
+                        return Ok(false);
+                    };
+                    match outcome {
+                        OtpOutcome::Verified => {
+                            sqlx::query(
+                                "UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?",
+                            )
+                            .bind(now)
+                            .bind(card_id)
+                            .execute(&mut *conn)
+                            .await?;
+                            sqlx::query(
                     "UPDATE tokens SET status = 'active', updated_at = ? WHERE card_id = ?",
                 )
                 .bind(now)
                 .bind(card_id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-                sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-                    .bind(card_id)
-                    .execute(&mut *tx)
-                    .await?;
-                ensure_default(&mut tx, &user_id).await?;
-            }
-            OtpOutcome::Failed => {
-                end_pending_card(&mut tx, card_id, "verification_failed", now).await?;
-            }
-            OtpOutcome::Expired => {
-                end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(true)
+                            sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
+                                .bind(card_id)
+                                .execute(&mut *conn)
+                                .await?;
+                            ensure_default(&mut *conn, &user_id).await?;
+                        }
+                        OtpOutcome::Failed => {
+                            end_pending_card(&mut *conn, card_id, "verification_failed", now)
+                                .await?;
+                        }
+                        OtpOutcome::Expired => {
+                            end_pending_card(&mut *conn, card_id, "verification_expired", now)
+                                .await?;
+                        }
+                    }
+                    Ok(true)
+                })
+            })
+            .await
     }
 
     async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)")
-            .bind(phone)
-            .bind(body)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let phone = phone.to_owned();
+        let body = body.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let phone = phone.as_str();
+                    let body = body.as_str();
+
+                    sqlx::query(
+                        "INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)",
+                    )
+                    .bind(phone)
+                    .bind(body)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>> {
@@ -778,7 +912,13 @@ impl Store for SqliteStore {
     }
 
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
-        sqlx::query(
+        let attempt = attempt.clone();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let attempt = &attempt;
+
+                    sqlx::query(
             "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
              cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
@@ -805,9 +945,12 @@ impl Store for SqliteStore {
         .bind(&attempt.issuer_response)
         .bind(attempt.latency_ms)
         .bind(attempt.created_at)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {
@@ -883,14 +1026,23 @@ impl Store for SqliteStore {
         now: i64,
         stale_after_ms: i64,
     ) -> StoreResult<IdempotencyBegin> {
-        let mut tx = self.writer.begin().await?;
+        let scope = scope.to_owned();
+        let key = key.to_owned();
+        let fingerprint = fingerprint.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let scope = scope.as_str();
+                    let key = key.as_str();
+                    let fingerprint = fingerprint.as_str();
+
         let row = sqlx::query(
             "SELECT request_fingerprint, state, response_status, response_body, created_at \
              FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
         )
         .bind(scope)
         .bind(key)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         let outcome = match row {
             None => {
@@ -902,7 +1054,7 @@ impl Store for SqliteStore {
                 .bind(key)
                 .bind(fingerprint)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
                 IdempotencyBegin::Started
             }
@@ -928,7 +1080,7 @@ impl Store for SqliteStore {
                     .bind(now)
                     .bind(scope)
                     .bind(key)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
                     IdempotencyBegin::Started
                 } else {
@@ -936,8 +1088,11 @@ impl Store for SqliteStore {
                 }
             }
         };
-        tx.commit().await?;
         Ok(outcome)
+
+                })
+            })
+            .await
     }
 
     async fn idempotency_finish(
@@ -947,7 +1102,17 @@ impl Store for SqliteStore {
         status: u16,
         body: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
+        let scope = scope.to_owned();
+        let key = key.to_owned();
+        let body = body.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let scope = scope.as_str();
+                    let key = key.as_str();
+                    let body = body.as_str();
+
+                    sqlx::query(
             "UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? \
              WHERE scope = ? AND idem_key = ?",
         )
@@ -955,28 +1120,49 @@ impl Store for SqliteStore {
         .bind(body)
         .bind(scope)
         .bind(key)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> StoreResult<()> {
+        let scope = scope.to_owned();
+        let key = key.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let scope = scope.as_str();
+                    let key = key.as_str();
+
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND state = 'in_progress'",
         )
         .bind(scope)
         .bind(key)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
         Ok(())
+
+                })
+            })
+            .await
     }
 
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
-        let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(result.rows_affected())
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+                        .bind(before)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(result.rows_affected())
+                })
+            })
+            .await
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
@@ -989,6 +1175,14 @@ impl Store for SqliteStore {
     }
 
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
+        let name = name.to_owned();
+        let value = value.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let name = name.as_str();
+                    let value = value.as_str();
+
         sqlx::query(
             "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -996,16 +1190,58 @@ impl Store for SqliteStore {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *conn)
         .await?;
         Ok(())
+
+                })
+            })
+            .await
+    }
+
+    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String> {
+        let name = name.to_owned();
+        let value = value.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let name = name.as_str();
+                    let value = value.as_str();
+
+                    sqlx::query(
+                        "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind(name)
+                    .bind(value)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(
+                        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                            .bind(name)
+                            .fetch_one(&mut *conn)
+                            .await?,
+                    )
+                })
+            })
+            .await
     }
 
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {
-        let result = sqlx::query("DELETE FROM settings WHERE name = ?")
-            .bind(name)
-            .execute(&self.writer)
-            .await?;
-        Ok(result.rows_affected() > 0)
+        let name = name.to_owned();
+        self.queue
+            .write(move |conn| {
+                Box::pin(async move {
+                    let name = name.as_str();
+
+                    let result = sqlx::query("DELETE FROM settings WHERE name = ?")
+                        .bind(name)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(result.rows_affected() > 0)
+                })
+            })
+            .await
     }
 }

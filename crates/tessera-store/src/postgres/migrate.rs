@@ -1,0 +1,81 @@
+//! Embedded migrations for PostgreSQL, applied at start. Many nodes may
+//! start at once against one database: a transaction-level advisory lock
+//! makes them take turns, so exactly one applies each migration and the
+//! others find the schema current. A database newer than this binary is
+//! refused rather than guessed at.
+
+use sqlx::PgPool;
+
+use crate::{StoreError, StoreResult};
+
+/// (version, SQL), in order. Append only: never edit a released migration.
+/// Every version the database lacks is applied, in order, so migrations
+/// written on parallel branches (2: payments, 3: support) apply whichever
+/// lands first.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_support.sql"),
+    ),
+];
+
+/// The advisory lock every Tessera node takes while it checks and applies
+/// migrations ("TESSERA" + 'M' as bytes). Released by the commit.
+const MIGRATION_LOCK: i64 = 0x5445_5353_4552_414D;
+
+/// The schema versions this binary applies, in order.
+pub fn versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|(version, _)| *version).collect()
+}
+
+pub async fn run(pool: &PgPool) -> StoreResult<()> {
+    // DDL is transactional in PostgreSQL: the lock, the check and every
+    // pending migration commit together or not at all.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    // Checked rather than CREATE TABLE IF NOT EXISTS, whose notice every
+    // later start would log; the lock makes check-then-create safe.
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        sqlx::query(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, \
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?;
+    if let Some(unknown) = applied
+        .iter()
+        .find(|version| !MIGRATIONS.iter().any(|(known, _)| known == *version))
+    {
+        let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {unknown}, which this binary (newest {newest}) \
+             does not know: run a newer Tessera"
+        )));
+    }
+    for (version, sql) in MIGRATIONS
+        .iter()
+        .filter(|(version, _)| !applied.contains(version))
+    {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version, "applied PostgreSQL migration");
+    }
+    tx.commit().await?;
+    Ok(())
+}

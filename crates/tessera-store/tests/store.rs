@@ -1,0 +1,1800 @@
+//! The store suite: every test in `suite` runs against SQLite (a temp file)
+//! and PostgreSQL (a fresh database per test, dropped afterwards), so the
+//! two backends keep one behaviour. PostgreSQL tests live in `postgres::`
+//! so a run shows how many ran there.
+//!
+//! PostgreSQL comes from `TESSERA_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, a maintenance database
+//! the tests create their databases from). When it is unreachable, the
+//! PostgreSQL tests fail with CI=true or TESSERA_REQUIRE_POSTGRES=1, and
+//! otherwise say on stderr that they were skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tessera_store::postgres::{PgOptions, PgStore, describe_url};
+use tessera_store::sqlite::{SqliteOptions, SqliteStore};
+use tessera_store::{
+    ApiKeyRecord, AttemptFilter, AttemptRecord, BindingCompletion, IdempotencyBegin, NewCard,
+    NewOtpChallenge, NewToken, NewUser, OtpOutcome, Reserve, SessionRecord, Store, StoreError,
+};
+
+// ---------------------------------------------------------------------------
+// Fixtures
+
+fn new_user(n: &str) -> NewUser {
+    NewUser {
+        id: format!("user-{n}"),
+        phone: format!("+86-138-{n}"),
+        real_name: "张三".to_owned(),
+        real_name_normalized: "张三".to_owned(),
+        id_number_hash: format!("idh-{n}"),
+        id_number_last4: "123X".to_owned(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        created_at: 1_000,
+    }
+}
+
+async fn user(store: &dyn Store, n: &str) -> String {
+    store.create_user(&new_user(n)).await.unwrap().id
+}
+
+/// A card reserved at `now`, held for a minute.
+fn new_card(id: &str, user_id: &str, fingerprint: &str, now: i64) -> NewCard {
+    NewCard {
+        id: id.to_owned(),
+        user_id: user_id.to_owned(),
+        pan_fingerprint: fingerprint.to_owned(),
+        first6: "622202".to_owned(),
+        last4: "1234".to_owned(),
+        pan_length: 19,
+        brand: "unionpay".to_owned(),
+        issuer_code: Some("ICBC".to_owned()),
+        issuer_name_zh: Some("中国工商银行".to_owned()),
+        issuer_name_en: Some("Industrial and Commercial Bank of China".to_owned()),
+        card_type: Some("debit".to_owned()),
+        country: Some("CN".to_owned()),
+        expiry_month: Some(12),
+        expiry_year: Some(2031),
+        holder_name: "张三".to_owned(),
+        par: format!("par-{fingerprint}"),
+        bank_phone_masked: Some("138****0000".to_owned()),
+        reserved_until: now + 60_000,
+        created_at: now,
+    }
+}
+
+fn completion(
+    card_id: &str,
+    user_id: &str,
+    status: &str,
+    otp: Option<NewOtpChallenge>,
+    now: i64,
+) -> BindingCompletion {
+    BindingCompletion {
+        card_id: card_id.to_owned(),
+        user_id: user_id.to_owned(),
+        pan_key_version: 1,
+        pan_ciphertext: vec![0xA5; 48],
+        token: NewToken {
+            token_ref: format!("tok-{card_id}"),
+            key_version: 1,
+            token_pan_ciphertext: vec![0x5A; 48],
+            token_first6: "999999".to_owned(),
+            token_last4: "4321".to_owned(),
+            expiry_month: 6,
+            expiry_year: 2029,
+            status: if status == "active" {
+                "active"
+            } else {
+                "inactive"
+            }
+            .to_owned(),
+            requestor_id: "40010030273".to_owned(),
+            device_id: Some("device-1".to_owned()),
+        },
+        status: status.to_owned(),
+        otp,
+        now,
+    }
+}
+
+fn otp_challenge_until(expires_at: i64) -> NewOtpChallenge {
+    NewOtpChallenge {
+        code_hash: "otp-hash".to_owned(),
+        sent_to_masked: "138****0000".to_owned(),
+        expires_at,
+    }
+}
+
+/// Reserves and completes an active card.
+async fn bind(store: &dyn Store, user_id: &str, card_id: &str, fingerprint: &str, now: i64) {
+    let card = new_card(card_id, user_id, fingerprint, now);
+    assert_eq!(
+        store.reserve_card(&card, 10, now).await.unwrap(),
+        Reserve::Reserved
+    );
+    assert!(
+        store
+            .complete_binding(&completion(card_id, user_id, "active", None, now))
+            .await
+            .unwrap()
+    );
+}
+
+/// Reserves and completes a card waiting for its OTP until `expires_at`.
+async fn bind_pending(
+    store: &dyn Store,
+    user_id: &str,
+    card_id: &str,
+    fingerprint: &str,
+    now: i64,
+    expires_at: i64,
+) {
+    let card = new_card(card_id, user_id, fingerprint, now);
+    assert_eq!(
+        store.reserve_card(&card, 10, now).await.unwrap(),
+        Reserve::Reserved
+    );
+    let done = completion(
+        card_id,
+        user_id,
+        "pending_verification",
+        Some(otp_challenge_until(expires_at)),
+        now,
+    );
+    assert!(store.complete_binding(&done).await.unwrap());
+}
+
+async fn defaults(store: &dyn Store, user_id: &str) -> Vec<String> {
+    store
+        .list_cards(user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|card| card.is_default)
+        .map(|card| card.id)
+        .collect()
+}
+
+fn attempt(trace_id: &str, user_id: &str, created_at: i64) -> AttemptRecord {
+    AttemptRecord {
+        trace_id: trace_id.to_owned(),
+        user_id: user_id.to_owned(),
+        outcome: "error".to_owned(),
+        error_code: Some("card_declined".to_owned()),
+        latency_ms: 12,
+        created_at,
+        ..AttemptRecord::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The suite: each test takes a fresh, migrated, empty store.
+
+#[path = "store/support.rs"]
+mod support_suite;
+
+mod suite {
+    use super::*;
+    pub use crate::support_suite::*;
+
+    pub async fn ping_and_has_data(store: Arc<dyn Store>) {
+        store.ping().await.unwrap();
+        assert!(["sqlite", "postgres"].contains(&store.backend()));
+        assert!(!store.has_data().await.unwrap());
+        store.put_setting("maintenance", "on", 1).await.unwrap();
+        assert!(!store.has_data().await.unwrap(), "settings are not data");
+        user(&*store, "1").await;
+        assert!(store.has_data().await.unwrap());
+    }
+
+    pub async fn users(store: Arc<dyn Store>) {
+        let wanted = new_user("1");
+        let created = store.create_user(&wanted).await.unwrap();
+        assert_eq!(created.status, "active");
+        for found in [
+            store.user_by_id(&wanted.id).await.unwrap().unwrap(),
+            store.user_by_phone(&wanted.phone).await.unwrap().unwrap(),
+        ] {
+            assert_eq!(found.id, wanted.id);
+            assert_eq!(found.phone, wanted.phone);
+            assert_eq!(found.real_name, "张三");
+            assert_eq!(found.real_name_normalized, wanted.real_name_normalized);
+            assert_eq!(found.id_number_hash, wanted.id_number_hash);
+            assert_eq!(found.id_number_last4, "123X");
+            assert_eq!(found.password_hash, wanted.password_hash);
+            assert_eq!(found.status, "active");
+            assert_eq!(found.created_at, 1_000);
+        }
+        assert!(store.user_by_id("nobody").await.unwrap().is_none());
+        assert!(store.user_by_phone("+1").await.unwrap().is_none());
+
+        let same_phone = NewUser {
+            id: "user-other".to_owned(),
+            ..new_user("1")
+        };
+        let error = store.create_user(&same_phone).await.unwrap_err();
+        assert!(matches!(error, StoreError::Conflict("phone")), "{error:?}");
+        assert!(store.user_by_id("user-other").await.unwrap().is_none());
+    }
+
+    pub async fn login_failures(store: Arc<dyn Store>) {
+        let hash = "phone-hash";
+        assert!(store.login_failures(hash).await.unwrap().is_none());
+        let first = store
+            .record_login_failure(hash, 1_000, 60_000)
+            .await
+            .unwrap();
+        assert_eq!((first.failures, first.window_started_at), (1, 1_000));
+        let second = store
+            .record_login_failure(hash, 2_000, 60_000)
+            .await
+            .unwrap();
+        assert_eq!((second.failures, second.window_started_at), (2, 1_000));
+        // Still in the window at exactly its end...
+        let third = store
+            .record_login_failure(hash, 61_000, 60_000)
+            .await
+            .unwrap();
+        assert_eq!((third.failures, third.window_started_at), (3, 1_000));
+        // ...and a new window after it.
+        let fresh = store
+            .record_login_failure(hash, 61_001, 60_000)
+            .await
+            .unwrap();
+        assert_eq!((fresh.failures, fresh.window_started_at), (1, 61_001));
+        let stored = store.login_failures(hash).await.unwrap().unwrap();
+        assert_eq!((stored.failures, stored.window_started_at), (1, 61_001));
+        assert!(store.login_failures("other").await.unwrap().is_none());
+        store.clear_login_failures(hash).await.unwrap();
+        assert!(store.login_failures(hash).await.unwrap().is_none());
+        store.clear_login_failures(hash).await.unwrap();
+    }
+
+    pub async fn sessions(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let session = SessionRecord {
+            token_hash: "session-hash".to_owned(),
+            user_id: user_id.clone(),
+            expires_at: 10_000,
+            created_at: 1_000,
+        };
+        store.create_session(&session).await.unwrap();
+        assert_eq!(
+            store.session_user("session-hash", 9_999).await.unwrap(),
+            Some(user_id.clone())
+        );
+        assert_eq!(
+            store.session_user("session-hash", 10_000).await.unwrap(),
+            None
+        );
+        assert_eq!(store.session_user("other", 1_000).await.unwrap(), None);
+        let error = store.create_session(&session).await.unwrap_err();
+        assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+        let orphan = SessionRecord {
+            token_hash: "orphan".to_owned(),
+            user_id: "nobody".to_owned(),
+            ..session
+        };
+        assert!(store.create_session(&orphan).await.is_err());
+    }
+
+    pub async fn api_keys(store: Arc<dyn Store>) {
+        let key = ApiKeyRecord {
+            id: "key-1".to_owned(),
+            key_hash: "key-hash".to_owned(),
+            role: "support".to_owned(),
+            label: "客服 desk".to_owned(),
+            created_at: 5_000,
+            revoked_at: None,
+        };
+        store.create_api_key(&key).await.unwrap();
+        let found = store.api_key("key-hash").await.unwrap().unwrap();
+        assert_eq!(found.id, "key-1");
+        assert_eq!(found.key_hash, "key-hash");
+        assert_eq!(found.role, "support");
+        assert_eq!(found.label, "客服 desk");
+        assert_eq!(found.created_at, 5_000);
+        assert_eq!(found.revoked_at, None);
+        assert!(store.api_key("other").await.unwrap().is_none());
+        let same_hash = ApiKeyRecord {
+            id: "key-2".to_owned(),
+            ..key
+        };
+        let error = store.create_api_key(&same_hash).await.unwrap_err();
+        assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    }
+
+    pub async fn reserve_and_complete(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let other = user(&*store, "2").await;
+        let card = new_card("c1", &user_id, "fp1", 1_000);
+        assert_eq!(
+            store.reserve_card(&card, 5, 1_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        // A reservation is invisible to the wallet...
+        assert!(store.list_cards(&user_id).await.unwrap().is_empty());
+        assert!(store.card(&user_id, "c1").await.unwrap().is_none());
+        // ...but holds the card against a second request.
+        let again = new_card("c2", &user_id, "fp1", 1_001);
+        assert_eq!(
+            store.reserve_card(&again, 5, 1_001).await.unwrap(),
+            Reserve::InProgress
+        );
+        // Another user may hold the same card.
+        let theirs = new_card("c-other", &other, "fp1", 1_001);
+        assert_eq!(
+            store.reserve_card(&theirs, 5, 1_001).await.unwrap(),
+            Reserve::Reserved
+        );
+
+        assert!(
+            store
+                .complete_binding(&completion("c1", &user_id, "active", None, 2_000))
+                .await
+                .unwrap()
+        );
+        let cards = store.list_cards(&user_id).await.unwrap();
+        assert_eq!(cards.len(), 1);
+        let bound = &cards[0];
+        assert_eq!(bound.id, "c1");
+        assert_eq!(bound.user_id, user_id);
+        assert_eq!(bound.status, "active");
+        assert!(bound.is_default, "the first active card is the default");
+        assert!(bound.has_pan_ciphertext);
+        assert_eq!(bound.pan_fingerprint, "fp1");
+        assert_eq!(
+            (bound.first6.as_str(), bound.last4.as_str()),
+            ("622202", "1234")
+        );
+        assert_eq!(bound.pan_length, 19);
+        assert_eq!(bound.brand, "unionpay");
+        assert_eq!(bound.issuer_code.as_deref(), Some("ICBC"));
+        assert_eq!(bound.issuer_name_zh.as_deref(), Some("中国工商银行"));
+        assert_eq!(
+            bound.issuer_name_en.as_deref(),
+            Some("Industrial and Commercial Bank of China")
+        );
+        assert_eq!(bound.card_type.as_deref(), Some("debit"));
+        assert_eq!(bound.country.as_deref(), Some("CN"));
+        assert_eq!(
+            (bound.expiry_month, bound.expiry_year),
+            (Some(12), Some(2031))
+        );
+        assert_eq!(bound.holder_name, "张三");
+        assert_eq!(bound.par, "par-fp1");
+        assert_eq!((bound.created_at, bound.updated_at), (1_000, 2_000));
+        assert_eq!(
+            (bound.otp_sent_to.clone(), bound.otp_expires_at),
+            (None, None)
+        );
+        let token = bound.token.clone().unwrap();
+        assert_eq!(token.token_ref, "tok-c1");
+        assert_eq!(token.card_id, "c1");
+        assert_eq!(
+            (token.token_first6.as_str(), token.token_last4.as_str()),
+            ("999999", "4321")
+        );
+        assert_eq!((token.expiry_month, token.expiry_year), (6, 2029));
+        assert_eq!(token.status, "active");
+        assert!(token.suspenders.is_empty());
+        assert_eq!(token.requestor_id, "40010030273");
+        assert_eq!(token.device_id.as_deref(), Some("device-1"));
+        assert_eq!(token.created_at, 2_000);
+        let single = store.card(&user_id, "c1").await.unwrap().unwrap();
+        assert_eq!(single.id, "c1");
+        assert!(single.is_default);
+        assert!(store.card(&other, "c1").await.unwrap().is_none());
+
+        let third = new_card("c3", &user_id, "fp1", 3_000);
+        assert_eq!(
+            store.reserve_card(&third, 5, 3_000).await.unwrap(),
+            Reserve::AlreadyBound {
+                card_id: "c1".to_owned(),
+                status: "active".to_owned()
+            }
+        );
+        // Completing twice, or completing what was never reserved: false.
+        assert!(
+            !store
+                .complete_binding(&completion("c1", &user_id, "active", None, 3_000))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .complete_binding(&completion("nope", &user_id, "active", None, 3_000))
+                .await
+                .unwrap()
+        );
+
+        // A released reservation frees the card; its completion is refused.
+        let released = new_card("c4", &user_id, "fp2", 4_000);
+        assert_eq!(
+            store.reserve_card(&released, 5, 4_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        store.release_card("c4").await.unwrap();
+        assert!(
+            !store
+                .complete_binding(&completion("c4", &user_id, "active", None, 4_001))
+                .await
+                .unwrap()
+        );
+        // Releasing a bound card does nothing.
+        store.release_card("c1").await.unwrap();
+        assert_eq!(
+            store.card(&user_id, "c1").await.unwrap().unwrap().status,
+            "active"
+        );
+
+        bind_pending(&*store, &user_id, "c5", "fp2", 5_000, 65_000).await;
+        let pending = store.card(&user_id, "c5").await.unwrap().unwrap();
+        assert_eq!(pending.status, "pending_verification");
+        assert!(!pending.is_default);
+        assert_eq!(pending.otp_sent_to.as_deref(), Some("138****0000"));
+        assert_eq!(pending.otp_expires_at, Some(65_000));
+        assert_eq!(pending.token.unwrap().status, "inactive");
+        let dup = new_card("c6", &user_id, "fp2", 6_000);
+        assert_eq!(
+            store.reserve_card(&dup, 5, 6_000).await.unwrap(),
+            Reserve::AlreadyBound {
+                card_id: "c5".to_owned(),
+                status: "pending_verification".to_owned()
+            }
+        );
+
+        // A second active card does not take the default.
+        bind(&*store, &user_id, "c7", "fp3", 7_000).await;
+        assert_eq!(defaults(&*store, &user_id).await, vec!["c1".to_owned()]);
+        // Newest first.
+        let order: Vec<String> = store
+            .list_cards(&user_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|card| card.id)
+            .collect();
+        assert_eq!(order, ["c7", "c5", "c1"]);
+    }
+
+    pub async fn card_limit(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        for (id, fingerprint) in [("a", "fa"), ("b", "fb"), ("c", "fc")] {
+            let card = new_card(id, &user_id, fingerprint, 1_000);
+            assert_eq!(
+                store.reserve_card(&card, 3, 1_000).await.unwrap(),
+                Reserve::Reserved
+            );
+        }
+        // Active, pending and reserved cards all count.
+        assert!(
+            store
+                .complete_binding(&completion("a", &user_id, "active", None, 1_100))
+                .await
+                .unwrap()
+        );
+        let pending = completion(
+            "b",
+            &user_id,
+            "pending_verification",
+            Some(otp_challenge_until(90_000)),
+            1_100,
+        );
+        assert!(store.complete_binding(&pending).await.unwrap());
+        let fourth = new_card("d", &user_id, "fd", 2_000);
+        assert_eq!(
+            store.reserve_card(&fourth, 3, 2_000).await.unwrap(),
+            Reserve::LimitReached { live_cards: 3 }
+        );
+        // The duplicate answer comes before the limit.
+        let dup = new_card("e", &user_id, "fb", 2_000);
+        assert_eq!(
+            store.reserve_card(&dup, 3, 2_000).await.unwrap(),
+            Reserve::AlreadyBound {
+                card_id: "b".to_owned(),
+                status: "pending_verification".to_owned()
+            }
+        );
+        // A refused reservation leaves nothing behind.
+        assert_eq!(
+            store.reserve_card(&fourth, 4, 2_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        store.release_card("d").await.unwrap();
+        // Unbinding frees a slot.
+        assert!(store.unbind_card(&user_id, "a", 3_000).await.unwrap());
+        assert_eq!(
+            store.reserve_card(&fourth, 3, 3_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let fifth = new_card("f", &user_id, "ff", 3_000);
+        assert_eq!(
+            store.reserve_card(&fifth, 3, 3_000).await.unwrap(),
+            Reserve::LimitReached { live_cards: 3 }
+        );
+    }
+
+    pub async fn stale_reservation_freed(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        // Held until 61_000 (a crashed node never completes it).
+        let first = new_card("c1", &user_id, "fp1", 1_000);
+        assert_eq!(
+            store.reserve_card(&first, 1, 1_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let other = new_card("c2", &user_id, "fp2", 61_000);
+        assert_eq!(
+            store.reserve_card(&other, 1, 61_000).await.unwrap(),
+            Reserve::LimitReached { live_cards: 1 }
+        );
+        let same = new_card("c3", &user_id, "fp1", 61_000);
+        assert_eq!(
+            store.reserve_card(&same, 1, 61_000).await.unwrap(),
+            Reserve::InProgress
+        );
+        // Past reserved_until the slot and the card are free again.
+        assert_eq!(
+            store.reserve_card(&same, 1, 61_001).await.unwrap(),
+            Reserve::Reserved
+        );
+        assert!(
+            !store
+                .complete_binding(&completion("c1", &user_id, "active", None, 61_002))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .complete_binding(&completion("c3", &user_id, "active", None, 61_002))
+                .await
+                .unwrap()
+        );
+        let cards = store.list_cards(&user_id).await.unwrap();
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].id, "c3");
+    }
+
+    pub async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 5_000).await;
+        let other = new_card("c2", &user_id, "fp2", 4_999);
+        assert_eq!(
+            store.reserve_card(&other, 1, 4_999).await.unwrap(),
+            Reserve::LimitReached { live_cards: 1 }
+        );
+        let same = new_card("c3", &user_id, "fp1", 4_999);
+        assert_eq!(
+            store.reserve_card(&same, 1, 4_999).await.unwrap(),
+            Reserve::AlreadyBound {
+                card_id: "c1".to_owned(),
+                status: "pending_verification".to_owned()
+            }
+        );
+        // At expires_at the challenge is over: the card leaves the live set.
+        let same = new_card("c3", &user_id, "fp1", 5_000);
+        assert_eq!(
+            store.reserve_card(&same, 1, 5_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let ended = store.card(&user_id, "c1").await.unwrap().unwrap();
+        assert_eq!(ended.status, "verification_expired");
+        assert!(!ended.has_pan_ciphertext);
+        assert_eq!(ended.token.unwrap().status, "deleted");
+        assert_eq!(ended.otp_sent_to, None);
+        assert!(store.otp_challenge("c1").await.unwrap().is_none());
+        assert!(
+            !store
+                .finish_otp("c1", OtpOutcome::Verified, 5_001)
+                .await
+                .unwrap()
+        );
+    }
+
+    pub async fn set_default(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let other = user(&*store, "2").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        bind(&*store, &user_id, "b", "fb", 2_000).await;
+        bind_pending(&*store, &user_id, "p", "fp", 3_000, 90_000).await;
+        bind(&*store, &other, "x", "fx", 1_000).await;
+        assert_eq!(defaults(&*store, &user_id).await, ["a"]);
+
+        assert!(store.set_default_card(&user_id, "b", 4_000).await.unwrap());
+        assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+        assert_eq!(
+            store.card(&user_id, "a").await.unwrap().unwrap().updated_at,
+            4_000
+        );
+        assert_eq!(
+            store.card(&user_id, "b").await.unwrap().unwrap().updated_at,
+            4_000
+        );
+        assert!(store.set_default_card(&user_id, "b", 4_500).await.unwrap());
+        assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+
+        assert!(!store.set_default_card(&user_id, "p", 5_000).await.unwrap());
+        assert!(!store.set_default_card(&user_id, "x", 5_000).await.unwrap());
+        assert!(
+            !store
+                .set_default_card(&user_id, "nope", 5_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+        assert_eq!(defaults(&*store, &other).await, ["x"]);
+    }
+
+    pub async fn unbind(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let other = user(&*store, "2").await;
+        bind(&*store, &user_id, "a", "fa", 1_000).await;
+        bind(&*store, &user_id, "b", "fb", 2_000).await;
+        bind(&*store, &user_id, "c", "fc", 3_000).await;
+        bind_pending(&*store, &user_id, "p", "fp", 4_000, 90_000).await;
+        assert_eq!(defaults(&*store, &user_id).await, ["a"]);
+
+        assert!(!store.unbind_card(&other, "a", 5_000).await.unwrap());
+        assert!(store.unbind_card(&user_id, "a", 5_000).await.unwrap());
+        let gone = store.card(&user_id, "a").await.unwrap().unwrap();
+        assert_eq!(gone.status, "unbound");
+        assert!(!gone.is_default);
+        assert!(!gone.has_pan_ciphertext);
+        assert_eq!(gone.updated_at, 5_000);
+        assert_eq!(gone.token.unwrap().status, "deleted");
+        // The default moves to the newest active card.
+        assert_eq!(defaults(&*store, &user_id).await, ["c"]);
+        assert!(!store.unbind_card(&user_id, "a", 5_001).await.unwrap());
+
+        // A pending card can be unbound; its challenge goes with it.
+        assert!(store.unbind_card(&user_id, "p", 6_000).await.unwrap());
+        assert!(store.otp_challenge("p").await.unwrap().is_none());
+        assert_eq!(
+            store.card(&user_id, "p").await.unwrap().unwrap().status,
+            "unbound"
+        );
+
+        // A reservation cannot be unbound.
+        let reserved = new_card("r", &user_id, "fr", 7_000);
+        assert_eq!(
+            store.reserve_card(&reserved, 10, 7_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        assert!(!store.unbind_card(&user_id, "r", 7_000).await.unwrap());
+
+        // The unbound card may be bound again; unbound cards stay listed.
+        bind(&*store, &user_id, "a2", "fa", 8_000).await;
+        let listed: Vec<(String, String)> = store
+            .list_cards(&user_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|card| (card.id, card.status))
+            .collect();
+        let listed: Vec<(&str, &str)> = listed
+            .iter()
+            .map(|(id, status)| (id.as_str(), status.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("a2", "active"),
+                ("p", "unbound"),
+                ("c", "active"),
+                ("b", "active"),
+                ("a", "unbound")
+            ]
+        );
+
+        // Unbinding the last active cards leaves no default.
+        for id in ["a2", "b", "c"] {
+            assert!(store.unbind_card(&user_id, id, 9_000).await.unwrap());
+        }
+        assert!(defaults(&*store, &user_id).await.is_empty());
+    }
+
+    pub async fn otp(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 10_000).await;
+        let challenge = store.otp_challenge("c1").await.unwrap().unwrap();
+        assert_eq!(challenge.card_id, "c1");
+        assert_eq!(challenge.code_hash, "otp-hash");
+        assert_eq!(challenge.sent_to_masked, "138****0000");
+        assert_eq!(challenge.expires_at, 10_000);
+        assert_eq!(challenge.failures, 0);
+        for expected in 1..=3 {
+            assert_eq!(store.record_otp_failure("c1").await.unwrap(), expected);
+        }
+        assert_eq!(
+            store.otp_challenge("c1").await.unwrap().unwrap().failures,
+            3
+        );
+        assert_eq!(store.record_otp_failure("nope").await.unwrap(), 0);
+        assert!(store.otp_challenge("nope").await.unwrap().is_none());
+
+        assert!(
+            store
+                .finish_otp("c1", OtpOutcome::Verified, 2_000)
+                .await
+                .unwrap()
+        );
+        let verified = store.card(&user_id, "c1").await.unwrap().unwrap();
+        assert_eq!(verified.status, "active");
+        assert!(verified.is_default);
+        assert!(verified.has_pan_ciphertext);
+        assert_eq!(verified.updated_at, 2_000);
+        assert_eq!(verified.token.unwrap().status, "active");
+        assert_eq!(verified.otp_sent_to, None);
+        assert!(store.otp_challenge("c1").await.unwrap().is_none());
+        // Ended once only, whatever the second outcome.
+        for outcome in [
+            OtpOutcome::Verified,
+            OtpOutcome::Failed,
+            OtpOutcome::Expired,
+        ] {
+            assert!(!store.finish_otp("c1", outcome, 2_001).await.unwrap());
+        }
+        assert!(
+            !store
+                .finish_otp("nope", OtpOutcome::Verified, 2_001)
+                .await
+                .unwrap()
+        );
+
+        bind_pending(&*store, &user_id, "c2", "fp2", 3_000, 10_000).await;
+        assert!(
+            store
+                .finish_otp("c2", OtpOutcome::Failed, 3_500)
+                .await
+                .unwrap()
+        );
+        let failed = store.card(&user_id, "c2").await.unwrap().unwrap();
+        assert_eq!(failed.status, "verification_failed");
+        assert!(!failed.has_pan_ciphertext);
+        assert!(!failed.is_default);
+        assert_eq!(failed.token.unwrap().status, "deleted");
+        assert!(store.otp_challenge("c2").await.unwrap().is_none());
+        assert_eq!(store.record_otp_failure("c2").await.unwrap(), 0);
+
+        bind_pending(&*store, &user_id, "c3", "fp3", 4_000, 10_000).await;
+        assert!(
+            store
+                .finish_otp("c3", OtpOutcome::Expired, 4_500)
+                .await
+                .unwrap()
+        );
+        let expired = store.card(&user_id, "c3").await.unwrap().unwrap();
+        assert_eq!(expired.status, "verification_expired");
+        assert_eq!(expired.token.unwrap().status, "deleted");
+
+        // A failed or expired card may be bound again.
+        bind(&*store, &user_id, "c2b", "fp2", 5_000).await;
+        bind(&*store, &user_id, "c3b", "fp3", 5_000).await;
+        assert_eq!(defaults(&*store, &user_id).await, ["c1"]);
+    }
+
+    pub async fn sandbox_sms(store: Arc<dyn Store>) {
+        for (at, body) in [(1, "one"), (2, "two"), (3, "验证码 123456")] {
+            store.push_sandbox_sms("+86-1", body, at).await.unwrap();
+        }
+        store.push_sandbox_sms("+86-2", "other", 4).await.unwrap();
+        let all = store.sandbox_sms("+86-1", 10).await.unwrap();
+        let bodies: Vec<&str> = all.iter().map(|sms| sms.body.as_str()).collect();
+        assert_eq!(bodies, ["验证码 123456", "two", "one"]);
+        assert!(all.iter().all(|sms| sms.phone == "+86-1"));
+        assert_eq!(all[0].created_at, 3);
+        let newest = store.sandbox_sms("+86-1", 2).await.unwrap();
+        assert_eq!(newest.len(), 2);
+        assert_eq!(newest[1].body, "two");
+        assert_eq!(store.sandbox_sms("+86-2", 10).await.unwrap().len(), 1);
+        assert!(store.sandbox_sms("+86-3", 10).await.unwrap().is_empty());
+    }
+
+    pub async fn attempts(store: Arc<dyn Store>) {
+        let full = AttemptRecord {
+            trace_id: "t-full".to_owned(),
+            user_id: "u1".to_owned(),
+            card_id: Some("c1".to_owned()),
+            masked_pan: Some("622202******1234".to_owned()),
+            first6: Some("622202".to_owned()),
+            last4: Some("1234".to_owned()),
+            brand: Some("unionpay".to_owned()),
+            issuer_code: Some("ICBC".to_owned()),
+            issuer_name: Some("中国工商银行".to_owned()),
+            card_type: Some("debit".to_owned()),
+            country: Some("CN".to_owned()),
+            device: Some(r#"{"os":"android"}"#.to_owned()),
+            outcome: "success".to_owned(),
+            error_code: None,
+            cause: Some("none".to_owned()),
+            error_param: Some("pan".to_owned()),
+            error_reason: Some("reason".to_owned()),
+            issuer_response: Some("00".to_owned()),
+            latency_ms: 321,
+            created_at: 600,
+        };
+        store.record_attempt(&full).await.unwrap();
+        for at in [100, 200, 300, 400, 500] {
+            store
+                .record_attempt(&attempt(&format!("t-{at}"), "u1", at))
+                .await
+                .unwrap();
+        }
+        // Ties are ordered by trace id, byte-wise and newest-first ('a' before 'B').
+        store
+            .record_attempt(&attempt("a-tie", "u2", 300))
+            .await
+            .unwrap();
+        store
+            .record_attempt(&attempt("B-tie", "u2", 300))
+            .await
+            .unwrap();
+        // A trace is recorded once; the first record stands.
+        store
+            .record_attempt(&attempt("t-full", "u9", 1))
+            .await
+            .unwrap();
+
+        let ids = |records: Vec<AttemptRecord>| -> Vec<String> {
+            records.into_iter().map(|record| record.trace_id).collect()
+        };
+        let filter = |user: Option<&str>, since: Option<i64>, before: Option<i64>, limit: u32| {
+            AttemptFilter {
+                user_id: user.map(str::to_owned),
+                trace_id: None,
+                since,
+                // A cursor with an empty trace id: strictly older than `before`.
+                before: before.map(|at| (at, String::new())),
+                limit,
+            }
+        };
+        assert_eq!(
+            ids(store
+                .attempts(&filter(Some("u1"), None, None, 10))
+                .await
+                .unwrap()),
+            ["t-full", "t-500", "t-400", "t-300", "t-200", "t-100"]
+        );
+        assert_eq!(
+            ids(store
+                .attempts(&filter(Some("u1"), None, None, 2))
+                .await
+                .unwrap()),
+            ["t-full", "t-500"]
+        );
+        // Paging backwards: strictly older than `before`.
+        assert_eq!(
+            ids(store
+                .attempts(&filter(Some("u1"), None, Some(400), 2))
+                .await
+                .unwrap()),
+            ["t-300", "t-200"]
+        );
+        // `since` is inclusive.
+        assert_eq!(
+            ids(store
+                .attempts(&filter(Some("u1"), Some(300), Some(500), 10))
+                .await
+                .unwrap()),
+            ["t-400", "t-300"]
+        );
+        assert_eq!(
+            ids(store
+                .attempts(&filter(None, Some(300), Some(301), 10))
+                .await
+                .unwrap()),
+            ["t-300", "a-tie", "B-tie"]
+        );
+        // A cursor inside a tie continues after its trace id.
+        let after_tie = AttemptFilter {
+            user_id: None,
+            trace_id: None,
+            since: Some(300),
+            before: Some((300, "a-tie".to_owned())),
+            limit: 10,
+        };
+        assert_eq!(ids(store.attempts(&after_tie).await.unwrap()), ["B-tie"]);
+        // A limit of 0 means 1.
+        assert_eq!(
+            ids(store.attempts(&filter(None, None, None, 0)).await.unwrap()),
+            ["t-full"]
+        );
+        assert_eq!(
+            store
+                .attempts(&filter(None, None, None, 100))
+                .await
+                .unwrap()
+                .len(),
+            8
+        );
+        let by_trace = AttemptFilter {
+            trace_id: Some("t-full".to_owned()),
+            limit: 10,
+            ..AttemptFilter::default()
+        };
+        assert_eq!(store.attempts(&by_trace).await.unwrap(), vec![full]);
+        let nobody = filter(Some("u3"), None, None, 10);
+        assert!(store.attempts(&nobody).await.unwrap().is_empty());
+    }
+
+    pub async fn idempotency(store: Arc<dyn Store>) {
+        use IdempotencyBegin::*;
+        let stale = 60_000;
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k", "fp", 1_000, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k", "fp", 1_001, stale)
+                .await
+                .unwrap(),
+            InProgress
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k", "other", 1_001, stale)
+                .await
+                .unwrap(),
+            Conflict
+        );
+        // Keys are per scope.
+        assert_eq!(
+            store
+                .idempotency_begin("u2", "k", "other", 1_000, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+        store
+            .idempotency_finish("u1", "k", 201, r#"{"card":"c1"}"#)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k", "fp", 999_999, stale)
+                .await
+                .unwrap(),
+            Replay {
+                status: 201,
+                body: r#"{"card":"c1"}"#.to_owned()
+            }
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k", "other", 2_000, stale)
+                .await
+                .unwrap(),
+            Conflict
+        );
+        // Abandoning a finished key changes nothing.
+        store.idempotency_abandon("u1", "k").await.unwrap();
+        assert!(matches!(
+            store
+                .idempotency_begin("u1", "k", "fp", 2_000, stale)
+                .await
+                .unwrap(),
+            Replay { status: 201, .. }
+        ));
+
+        // An abandoned key can be used again, even with another body.
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k2", "fp", 1_000, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+        store.idempotency_abandon("u1", "k2").await.unwrap();
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k2", "fp2", 1_000, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+
+        // A request that died mid-way is taken over once it is stale...
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k3", "fp", 1_000, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k3", "fp", 61_000, stale)
+                .await
+                .unwrap(),
+            InProgress
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k3", "other", 61_001, stale)
+                .await
+                .unwrap(),
+            Conflict
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k3", "fp", 61_001, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+        // ...by one request only.
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k3", "fp", 61_002, stale)
+                .await
+                .unwrap(),
+            InProgress
+        );
+
+        // Purge: u1/k, u2/k and u1/k2 began at 1_000; u1/k3 at 61_001.
+        assert_eq!(store.idempotency_purge(1_000).await.unwrap(), 0);
+        assert_eq!(store.idempotency_purge(61_001).await.unwrap(), 3);
+        assert_eq!(store.idempotency_purge(61_001).await.unwrap(), 0);
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k", "other", 70_000, stale)
+                .await
+                .unwrap(),
+            Started
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("u1", "k3", "fp", 70_000, stale)
+                .await
+                .unwrap(),
+            InProgress
+        );
+        assert_eq!(store.idempotency_purge(i64::MAX).await.unwrap(), 2);
+    }
+
+    pub async fn settings(store: Arc<dyn Store>) {
+        assert_eq!(store.setting("maintenance").await.unwrap(), None);
+        store.put_setting("maintenance", "on", 1).await.unwrap();
+        assert_eq!(
+            store.setting("maintenance").await.unwrap().as_deref(),
+            Some("on")
+        );
+        let value = r#"{"decline":"05","说明":"维护"}"#;
+        store.put_setting("maintenance", value, 2).await.unwrap();
+        assert_eq!(
+            store.setting("maintenance").await.unwrap().as_deref(),
+            Some(value)
+        );
+        store
+            .put_setting("sandbox_issuer", "approve", 3)
+            .await
+            .unwrap();
+        assert!(store.delete_setting("maintenance").await.unwrap());
+        assert!(!store.delete_setting("maintenance").await.unwrap());
+        assert_eq!(store.setting("maintenance").await.unwrap(), None);
+        assert_eq!(
+            store.setting("sandbox_issuer").await.unwrap().as_deref(),
+            Some("approve")
+        );
+    }
+
+    // Concurrency: the rules hold however requests race (on PostgreSQL each
+    // task may run on its own connection, as on its own node).
+
+    pub async fn concurrent_card_limit(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let mut tasks = Vec::new();
+        for n in 0..20 {
+            let store = store.clone();
+            let user_id = user_id.clone();
+            tasks.push(tokio::spawn(async move {
+                let card = new_card(&format!("c{n:02}"), &user_id, &format!("fp{n}"), 1_000);
+                let outcome = store.reserve_card(&card, 5, 1_000).await.unwrap();
+                (card.id, outcome)
+            }));
+        }
+        let mut reserved = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                (id, Reserve::Reserved) => reserved.push(id),
+                (_, Reserve::LimitReached { live_cards }) => assert_eq!(live_cards, 5),
+                (_, other) => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(reserved.len(), 5);
+
+        // Completing them all at once still leaves exactly one default.
+        let mut tasks = Vec::new();
+        for id in reserved.clone() {
+            let store = store.clone();
+            let user_id = user_id.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .complete_binding(&completion(&id, &user_id, "active", None, 2_000))
+                    .await
+                    .unwrap()
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.unwrap());
+        }
+        assert_eq!(store.list_cards(&user_id).await.unwrap().len(), 5);
+        assert_eq!(defaults(&*store, &user_id).await.len(), 1);
+
+        // So does choosing defaults at once.
+        let mut tasks = Vec::new();
+        for id in reserved {
+            let store = store.clone();
+            let user_id = user_id.clone();
+            tasks.push(tokio::spawn(async move {
+                store.set_default_card(&user_id, &id, 3_000).await.unwrap()
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.unwrap());
+        }
+        assert_eq!(defaults(&*store, &user_id).await.len(), 1);
+    }
+
+    pub async fn concurrent_same_card(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let mut tasks = Vec::new();
+        for n in 0..16 {
+            let store = store.clone();
+            let user_id = user_id.clone();
+            tasks.push(tokio::spawn(async move {
+                let card = new_card(&format!("c{n:02}"), &user_id, "same-pan", 1_000);
+                store.reserve_card(&card, 5, 1_000).await.unwrap()
+            }));
+        }
+        let mut reserved = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Reserve::Reserved => reserved += 1,
+                Reserve::InProgress => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(reserved, 1);
+    }
+
+    pub async fn concurrent_idempotency(store: Arc<dyn Store>) {
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .idempotency_begin("u1", "one-key", "fp", 1_000, 60_000)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut started = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                IdempotencyBegin::Started => started += 1,
+                IdempotencyBegin::InProgress => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(started, 1);
+
+        // A stale key is taken over by one request only.
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .idempotency_begin("u1", "one-key", "fp", 100_000, 60_000)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut taken = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                IdempotencyBegin::Started => taken += 1,
+                IdempotencyBegin::InProgress => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(taken, 1);
+    }
+
+    pub async fn concurrent_counters(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 90_000).await;
+        let mut otp_tasks = Vec::new();
+        let mut login_tasks = Vec::new();
+        for _ in 0..20 {
+            let store_a = store.clone();
+            otp_tasks.push(tokio::spawn(async move {
+                store_a.record_otp_failure("c1").await.unwrap()
+            }));
+            let store_b = store.clone();
+            login_tasks.push(tokio::spawn(async move {
+                store_b
+                    .record_login_failure("phone-hash", 1_000, 60_000)
+                    .await
+                    .unwrap()
+                    .failures
+            }));
+        }
+        let mut otp_counts = Vec::new();
+        for task in otp_tasks {
+            otp_counts.push(task.await.unwrap());
+        }
+        let mut login_counts = Vec::new();
+        for task in login_tasks {
+            login_counts.push(task.await.unwrap());
+        }
+        otp_counts.sort_unstable();
+        login_counts.sort_unstable();
+        let expected: Vec<u32> = (1..=20).collect();
+        assert_eq!(otp_counts, expected, "every wrong code counts once");
+        assert_eq!(login_counts, expected, "every failed sign-in counts once");
+    }
+
+    pub async fn concurrent_otp_outcomes(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 90_000).await;
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let store = store.clone();
+            let outcome = if n % 2 == 0 {
+                OtpOutcome::Verified
+            } else {
+                OtpOutcome::Failed
+            };
+            tasks.push(tokio::spawn(async move {
+                store.finish_otp("c1", outcome, 2_000).await.unwrap()
+            }));
+        }
+        let mut ended = 0;
+        for task in tasks {
+            if task.await.unwrap() {
+                ended += 1;
+            }
+        }
+        assert_eq!(ended, 1, "a challenge ends once");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Backends
+
+/// Runs one suite test on a fresh SQLite file.
+async fn with_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("tessera.db"), SqliteOptions::default())
+        .await
+        .unwrap();
+    test(Arc::new(store.clone())).await;
+    store.close().await;
+}
+
+/// Instantiates every suite test for one backend's runner.
+macro_rules! store_suite {
+    ($runner:path) => {
+        store_suite!(@each $runner;
+            ping_and_has_data, users, login_failures, sessions, api_keys,
+            reserve_and_complete, card_limit, stale_reservation_freed, expired_otp_frees_slot,
+            set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
+            concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
+            concurrent_counters, concurrent_otp_outcomes,
+            attempt_stats, incidents_and_breaker, concurrent_incidents_and_probes, tickets,
+        );
+    };
+    (@each $runner:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                $runner(crate::suite::$test).await;
+            }
+        )*
+    };
+}
+
+mod sqlite {
+    use super::*;
+
+    store_suite!(crate::with_sqlite);
+
+    /// Durability must not depend on which pooled connection ran a write.
+    #[tokio::test]
+    async fn synchronous_is_full_on_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tessera.db"), SqliteOptions::default())
+            .await
+            .unwrap();
+        let levels = store.synchronous_levels().await.unwrap();
+        assert!(!levels.is_empty());
+        assert!(levels.iter().all(|level| *level == 2), "{levels:?}");
+        store.close().await;
+    }
+
+    /// Reopening an existing database keeps its data and migrates nothing.
+    #[tokio::test]
+    async fn reopen_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        user(&store, "1").await;
+        store.close().await;
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        assert!(store.has_data().await.unwrap());
+        assert!(store.user_by_id("user-1").await.unwrap().is_some());
+        store.close().await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL: one fresh database per test.
+
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DATABASE_PREFIX: &str = "tessera_test_";
+/// Databases of runs that died before dropping them are swept after this.
+const LEFTOVER_AFTER_SECS: u64 = 6 * 3600;
+
+/// At most this many PostgreSQL tests at once, whatever the machine's
+/// thread count: each holds a pool against the server's max_connections.
+static PG_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// The maintenance URL once PostgreSQL answered, or why it did not.
+static PG_PROBE: tokio::sync::OnceCell<Result<String, String>> = tokio::sync::OnceCell::const_new();
+static SKIP_REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static DATABASE_COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn postgres_required() -> bool {
+    let set = |name: &str| {
+        std::env::var(name)
+            .map(|value| matches!(value.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+            .unwrap_or(false)
+    };
+    set("CI") || set("TESSERA_REQUIRE_POSTGRES")
+}
+
+async fn admin_connection(url: &str) -> Result<sqlx::PgConnection, String> {
+    use sqlx::Connection;
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::PgConnection::connect(url),
+    )
+    .await
+    {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(error)) => Err(format!("cannot connect to {}: {error}", describe_url(url))),
+        Err(_) => Err(format!("no answer from {} within 5 s", describe_url(url))),
+    }
+}
+
+/// The same URL naming another database.
+fn url_with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// Whether PostgreSQL is there: Some(maintenance URL), or None after
+/// saying why it was skipped. Panics instead when CI requires PostgreSQL.
+async fn postgres_available() -> Option<String> {
+    let probe = PG_PROBE
+        .get_or_init(|| async {
+            let url = std::env::var("TESSERA_TEST_DATABASE_URL")
+                .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+            let mut conn = admin_connection(&url).await?;
+            sweep_leftovers(&mut conn).await;
+            use sqlx::Connection;
+            let _ = conn.close().await;
+            Ok(url)
+        })
+        .await;
+    match probe {
+        Ok(url) => Some(url.clone()),
+        Err(reason) if postgres_required() => panic!(
+            "PostgreSQL is required here (CI or TESSERA_REQUIRE_POSTGRES) but {reason}; \
+             set TESSERA_TEST_DATABASE_URL or start PostgreSQL"
+        ),
+        Err(reason) => {
+            if !SKIP_REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                // Straight to stderr: the test harness captures eprintln!.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "PostgreSQL suite skipped: {reason}; set TESSERA_TEST_DATABASE_URL or \
+                     start PostgreSQL"
+                );
+            }
+            None
+        }
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// Drops test databases left by runs that were killed before cleaning up.
+async fn sweep_leftovers(conn: &mut sqlx::PgConnection) {
+    let Ok(names) = sqlx::query_scalar::<_, String>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'tessera\\_test\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    else {
+        return;
+    };
+    let now = unix_secs();
+    for name in names {
+        let created = name[DATABASE_PREFIX.len()..]
+            .split('_')
+            .next()
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|created| created + LEFTOVER_AFTER_SECS < now) {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut *conn)
+            .await;
+        }
+    }
+}
+
+/// A fresh, empty database for one test, dropped by `drop_now`.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+    _slot: tokio::sync::SemaphorePermit<'static>,
+}
+
+impl TestDatabase {
+    async fn create() -> Option<TestDatabase> {
+        let admin_url = postgres_available().await?;
+        let slot = PG_SLOTS.acquire().await.unwrap();
+        use std::hash::{BuildHasher, Hasher};
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        // Creation time first, so sweep_leftovers can tell old from live.
+        let name = format!(
+            "{DATABASE_PREFIX}{}_{}_{}_{:08x}",
+            unix_secs(),
+            std::process::id(),
+            DATABASE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            random as u32
+        );
+        let mut conn = admin_connection(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        use sqlx::Connection;
+        let _ = conn.close().await;
+        let url = url_with_database(&admin_url, &name);
+        Some(TestDatabase {
+            admin_url,
+            name,
+            url,
+            _slot: slot,
+        })
+    }
+
+    async fn drop_now(self) {
+        let dropped = async {
+            let mut conn = admin_connection(&self.admin_url).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            )))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+            use sqlx::Connection;
+            let _ = conn.close().await;
+            Ok::<(), String>(())
+        }
+        .await;
+        if let Err(reason) = dropped {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "could not drop test database {} (swept by a later run): {reason}",
+                self.name
+            );
+        }
+    }
+
+    /// Runs `test` against this database, then drops it, even when the
+    /// test panicked (the panic is passed on afterwards).
+    async fn run<F, Fut>(self, test: F)
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let outcome = tokio::spawn(test(self.url.clone())).await;
+        self.drop_now().await;
+        if let Err(error) = outcome {
+            match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(error) => panic!("the test task failed: {error}"),
+            }
+        }
+    }
+}
+
+fn test_pg_options() -> PgOptions {
+    PgOptions {
+        max_connections: 8,
+        acquire_timeout: std::time::Duration::from_secs(30),
+        ..PgOptions::default()
+    }
+}
+
+/// Runs one suite test on a fresh PostgreSQL database.
+async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    database
+        .run(|url| async move {
+            let store = PgStore::connect(&url, test_pg_options()).await.unwrap();
+            test(Arc::new(store.clone())).await;
+            store.close().await;
+        })
+        .await;
+}
+
+mod postgres {
+    use super::*;
+
+    store_suite!(crate::with_postgres);
+
+    /// Several nodes starting at once against an empty database: one applies
+    /// the migrations, the others wait and find them applied.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn migrations_nodes_start_at_once() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let mut nodes = Vec::new();
+                for _ in 0..6 {
+                    let url = url.clone();
+                    nodes.push(tokio::spawn(async move {
+                        PgStore::connect(&url, PgOptions::default()).await
+                    }));
+                }
+                let mut stores = Vec::new();
+                for node in nodes {
+                    stores.push(node.await.unwrap().unwrap());
+                }
+                let versions: Vec<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+                        .fetch_all(stores[0].pool())
+                        .await
+                        .unwrap();
+                assert_eq!(versions, tessera_store::postgres::migration_versions());
+                // Each node sees the one schema.
+                user(&stores[0], "1").await;
+                assert!(stores[5].has_data().await.unwrap());
+                // And a node started later just works.
+                let late = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                assert!(late.user_by_id("user-1").await.unwrap().is_some());
+                for store in stores {
+                    store.close().await;
+                }
+                late.close().await;
+            })
+            .await;
+    }
+
+    #[tokio::test]
+    async fn migrations_refuse_a_newer_schema() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let store = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                sqlx::query("INSERT INTO schema_migrations (version) VALUES (999)")
+                    .execute(store.pool())
+                    .await
+                    .unwrap();
+                store.close().await;
+                let error = PgStore::connect(&url, PgOptions::default())
+                    .await
+                    .unwrap_err();
+                assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+            })
+            .await;
+    }
+
+    /// Nothing listening: Unavailable (503), not an internal error.
+    #[tokio::test]
+    async fn unreachable_database_is_unavailable() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let options = PgOptions {
+            acquire_timeout: std::time::Duration::from_secs(2),
+            ..PgOptions::default()
+        };
+        let error = PgStore::connect(&format!("postgres://postgres@127.0.0.1:{port}/x"), options)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    }
+
+    /// The database goes away behind a TCP proxy and comes back: requests
+    /// meanwhile fail as Unavailable within the acquire timeout, and the
+    /// same store serves again afterwards without being reopened.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn recovers_when_the_database_returns() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let upstream = {
+                    use std::str::FromStr;
+                    let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
+                    format!("{}:{}", options.get_host(), options.get_port())
+                };
+                let proxy = proxy::Proxy::start(upstream).await;
+                let proxied = proxied_url(&url, proxy.port);
+                let options = PgOptions {
+                    max_connections: 2,
+                    acquire_timeout: std::time::Duration::from_secs(2),
+                    ..PgOptions::default()
+                };
+                let store = PgStore::connect(&proxied, options).await.unwrap();
+                store.put_setting("maintenance", "on", 1).await.unwrap();
+
+                proxy.cut();
+                let started = std::time::Instant::now();
+                let error = store.setting("maintenance").await.unwrap_err();
+                assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+                let error = store.ping().await.unwrap_err();
+                assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+                assert!(started.elapsed() < std::time::Duration::from_secs(15));
+
+                proxy.restore();
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+                loop {
+                    match store.setting("maintenance").await {
+                        Ok(value) => {
+                            assert_eq!(value.as_deref(), Some("on"));
+                            break;
+                        }
+                        Err(error) if std::time::Instant::now() < deadline => {
+                            assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                        Err(error) => panic!("not back after the database returned: {error:?}"),
+                    }
+                }
+                store.ping().await.unwrap();
+                store.close().await;
+            })
+            .await;
+    }
+
+    /// The URL with its host and port replaced by the proxy's.
+    fn proxied_url(url: &str, port: u16) -> String {
+        let scheme_end = url.find("://").unwrap() + 3;
+        let rest = &url[scheme_end..];
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        let credentials = authority.rfind('@').map_or("", |at| &authority[..=at]);
+        format!(
+            "{}{credentials}127.0.0.1:{port}{}",
+            &url[..scheme_end],
+            &rest[authority_end..]
+        )
+    }
+
+    mod proxy {
+        //! A TCP proxy the test can cut (closing every connection and
+        //! refusing new ones) and restore.
+
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        use tokio::net::{TcpListener, TcpStream};
+        use tokio::sync::watch;
+
+        pub struct Proxy {
+            pub port: u16,
+            up: Arc<AtomicBool>,
+            generation: watch::Sender<u64>,
+            task: tokio::task::JoinHandle<()>,
+        }
+
+        impl Proxy {
+            pub async fn start(upstream: String) -> Proxy {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let port = listener.local_addr().unwrap().port();
+                let up = Arc::new(AtomicBool::new(true));
+                let (generation, _) = watch::channel(0u64);
+                let task = {
+                    let up = up.clone();
+                    let generation = generation.clone();
+                    tokio::spawn(async move {
+                        while let Ok((mut client, _)) = listener.accept().await {
+                            if !up.load(Ordering::SeqCst) {
+                                drop(client);
+                                continue;
+                            }
+                            let upstream = upstream.clone();
+                            let mut cut = generation.subscribe();
+                            tokio::spawn(async move {
+                                let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                                    return;
+                                };
+                                tokio::select! {
+                                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                                    _ = cut.changed() => {}
+                                }
+                            });
+                        }
+                    })
+                };
+                Proxy {
+                    port,
+                    up,
+                    generation,
+                    task,
+                }
+            }
+
+            pub fn cut(&self) {
+                self.up.store(false, Ordering::SeqCst);
+                self.generation.send_modify(|generation| *generation += 1);
+            }
+
+            pub fn restore(&self) {
+                self.up.store(true, Ordering::SeqCst);
+            }
+        }
+
+        impl Drop for Proxy {
+            fn drop(&mut self) {
+                self.task.abort();
+                self.generation.send_modify(|generation| *generation += 1);
+            }
+        }
+    }
+}
