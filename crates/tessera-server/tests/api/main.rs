@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod binding;
+mod diagnose;
 mod hygiene;
 mod idempotency;
 mod service;
+mod tickets;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
