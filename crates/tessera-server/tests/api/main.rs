@@ -5,6 +5,7 @@
 
 mod binding;
 mod diagnose;
+mod health;
 mod hygiene;
 mod idempotency;
 mod service;
