@@ -6,6 +6,7 @@
 mod binding;
 mod diagnose;
 mod health;
+mod help;
 mod hygiene;
 mod idempotency;
 mod service;
