@@ -4,6 +4,7 @@
 
 mod bins;
 mod client;
+mod diagnose;
 mod emv;
 mod keys;
 mod serve;
