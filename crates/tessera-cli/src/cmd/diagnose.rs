@@ -179,20 +179,22 @@ fn device_line(device: &Value) -> String {
 fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     let verdict = &diagnosis.verdict;
     let mut lines = Vec::new();
-    let detail: Vec<&str> = [
-        Some(verdict.kind.as_str()),
-        verdict.cause.as_deref(),
-        verdict.code.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
     lines.push(format!(
         "{} {} ({})",
         lang.pick("判定:", "verdict:"),
         verdict.title,
-        detail.join(", ")
+        verdict.kind
     ));
+    let mut codes = Vec::new();
+    if let Some(cause) = &verdict.cause {
+        codes.push(format!("{} {cause}", lang.pick("原因类别:", "cause:")));
+    }
+    if let Some(code) = &verdict.code {
+        codes.push(format!("{} {code}", lang.pick("错误代码:", "code:")));
+    }
+    if !codes.is_empty() {
+        lines.push(codes.join("  "));
+    }
     lines.push(diagnosis.headline.clone());
     if let Some(user) = &diagnosis.user_id {
         lines.push(format!(
