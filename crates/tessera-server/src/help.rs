@@ -95,6 +95,36 @@ pub fn cause_words(cause: Cause) -> Text {
     }
 }
 
+/// What the cause means for the person, one sentence.
+fn cause_sentence(cause: Cause) -> Text {
+    match cause {
+        Cause::Input => t(
+            "这是输入的问题:改正后即可再试。",
+            "This is an input problem: correct what was entered and try again.",
+        ),
+        Cause::CardNotSupported => t(
+            "问题在卡片本身:换一张卡比重试更有用。",
+            "The card itself is the obstacle: another card helps more than retrying.",
+        ),
+        Cause::Network => t(
+            "是网络或发卡行不稳定,不是你的错:稍后重试即可,重试不会重复操作。",
+            "The network or the bank is unsteady, not you: retrying later helps and never does anything twice.",
+        ),
+        Cause::System => t(
+            "是系统故障或维护,不是你的错:稍后重试即可。",
+            "The system is failing or in maintenance, not you: try again later.",
+        ),
+        Cause::Account => t(
+            "是钱包账户的规则拦下了它:满足规则后即可继续。",
+            "A wallet account rule stopped it: it goes on once the rule is met.",
+        ),
+        Cause::Security => t(
+            "这是保护你账户的安全措施。",
+            "This is a safety measure that protects your account.",
+        ),
+    }
+}
+
 const CAUSES: [Cause; 6] = [
     Cause::Input,
     Cause::CardNotSupported,
@@ -165,8 +195,14 @@ pub fn error_page(entry: &CatalogEntry, lang: Lang) -> String {
             .get(lang)
         ),
     );
+    let _ = writeln!(
+        body,
+        "<section><h2>{}</h2><p>{}</p><p>{}</p></section>",
+        escape(t("这是什么意思", "What it means").get(lang)),
+        escape(entry.message.get(lang)),
+        escape(cause_sentence(entry.cause).get(lang))
+    );
     for (heading, text) in [
-        (t("这是什么意思", "What it means"), entry.message),
         (t("为什么会出现", "Why it happens"), entry.why),
         (t("怎么办", "What to do"), entry.remedy),
     ] {
