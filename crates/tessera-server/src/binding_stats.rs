@@ -210,8 +210,7 @@ pub async fn report(
                 .issuer_code
                 .clone()
                 .unwrap_or_else(|| "unknown".to_owned());
-            let entry = issuer.clone();
-            let slot = issuers.entry(entry).or_default();
+            let slot = issuers.entry(issuer).or_default();
             if slot.0.is_none() {
                 slot.0 = row.issuer_name.clone();
             }

@@ -8,6 +8,7 @@ use tessera_core::diagnosis::{
     self, AttemptFacts, Audience, CardFacts, Circumstances, DeviceFacts, Diagnosis, Ending, Step,
 };
 use tessera_core::error::{ErrorCode, Lang};
+use tessera_core::issuer_health::AnomalyKind;
 use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
 
 use crate::error::ApiError;
@@ -235,7 +236,13 @@ pub async fn circumstances(
         .collect();
     Ok((
         Circumstances {
-            issuers_in_incident: relevant.iter().map(|i| i.issuer_code.clone()).collect(),
+            // A slow bank is not a failing one: only failure-rate incidents
+            // make a failure "not this person's".
+            issuers_in_incident: relevant
+                .iter()
+                .filter(|i| i.kind == AnomalyKind::FailureRate.as_str())
+                .map(|i| i.issuer_code.clone())
+                .collect(),
             retry_at_local,
             max_story_runs: None,
         },
