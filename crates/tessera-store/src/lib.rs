@@ -8,6 +8,8 @@ use async_trait::async_trait;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use model::*;
 

@@ -3,19 +3,19 @@
 //! two backends keep one behaviour. PostgreSQL tests live in `postgres::`
 //! so a run shows how many ran there.
 //!
-//! PostgreSQL comes from `TESSERA_TEST_DATABASE_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`, a maintenance database
-//! the tests create their databases from). When it is unreachable, the
-//! PostgreSQL tests fail with CI=true or TESSERA_REQUIRE_POSTGRES=1, and
-//! otherwise say on stderr that they were skipped.
+//! PostgreSQL comes from `TESSERA_TEST_DATABASE_URL` through
+//! `tessera_store::test_support`: when it is unreachable, the PostgreSQL
+//! tests fail with CI=true or TESSERA_REQUIRE_POSTGRES=1, and otherwise say
+//! on stderr that they were skipped.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
 use std::sync::Arc;
 
-use tessera_store::postgres::{PgOptions, PgStore, describe_url};
+use tessera_store::postgres::{PgOptions, PgStore};
 use tessera_store::sqlite::{SqliteOptions, SqliteStore};
+use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tessera_store::{
     ApiKeyRecord, AttemptFilter, AttemptRecord, BindingCompletion, IdempotencyBegin, NewCard,
     NewOtpChallenge, NewToken, NewUser, OtpOutcome, Reserve, SessionRecord, Store, StoreError,
@@ -1345,210 +1345,7 @@ mod sqlite {
 }
 
 // ---------------------------------------------------------------------------
-// PostgreSQL: one fresh database per test.
-
-const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const DATABASE_PREFIX: &str = "tessera_test_";
-/// Databases of runs that died before dropping them are swept after this.
-const LEFTOVER_AFTER_SECS: u64 = 6 * 3600;
-
-/// At most this many PostgreSQL tests at once, whatever the machine's
-/// thread count: each holds a pool against the server's max_connections.
-static PG_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-/// The maintenance URL once PostgreSQL answered, or why it did not.
-static PG_PROBE: tokio::sync::OnceCell<Result<String, String>> = tokio::sync::OnceCell::const_new();
-static SKIP_REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-static DATABASE_COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-fn postgres_required() -> bool {
-    let set = |name: &str| {
-        std::env::var(name)
-            .map(|value| matches!(value.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-            .unwrap_or(false)
-    };
-    set("CI") || set("TESSERA_REQUIRE_POSTGRES")
-}
-
-async fn admin_connection(url: &str) -> Result<sqlx::PgConnection, String> {
-    use sqlx::Connection;
-    match tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        sqlx::PgConnection::connect(url),
-    )
-    .await
-    {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(error)) => Err(format!("cannot connect to {}: {error}", describe_url(url))),
-        Err(_) => Err(format!("no answer from {} within 5 s", describe_url(url))),
-    }
-}
-
-/// The same URL naming another database.
-fn url_with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{database}?{query}"),
-        None => format!("{base}/{database}"),
-    }
-}
-
-/// Whether PostgreSQL is there: Some(maintenance URL), or None after
-/// saying why it was skipped. Panics instead when CI requires PostgreSQL.
-async fn postgres_available() -> Option<String> {
-    let probe = PG_PROBE
-        .get_or_init(|| async {
-            let url = std::env::var("TESSERA_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
-            let mut conn = admin_connection(&url).await?;
-            sweep_leftovers(&mut conn).await;
-            use sqlx::Connection;
-            let _ = conn.close().await;
-            Ok(url)
-        })
-        .await;
-    match probe {
-        Ok(url) => Some(url.clone()),
-        Err(reason) if postgres_required() => panic!(
-            "PostgreSQL is required here (CI or TESSERA_REQUIRE_POSTGRES) but {reason}; \
-             set TESSERA_TEST_DATABASE_URL or start PostgreSQL"
-        ),
-        Err(reason) => {
-            if !SKIP_REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                // Straight to stderr: the test harness captures eprintln!.
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "PostgreSQL suite skipped: {reason}; set TESSERA_TEST_DATABASE_URL or \
-                     start PostgreSQL"
-                );
-            }
-            None
-        }
-    }
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// Drops test databases left by runs that were killed before cleaning up.
-async fn sweep_leftovers(conn: &mut sqlx::PgConnection) {
-    let Ok(names) = sqlx::query_scalar::<_, String>(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'tessera\\_test\\_%'",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    else {
-        return;
-    };
-    let now = unix_secs();
-    for name in names {
-        let created = name[DATABASE_PREFIX.len()..]
-            .split('_')
-            .next()
-            .and_then(|secs| secs.parse::<u64>().ok());
-        if created.is_some_and(|created| created + LEFTOVER_AFTER_SECS < now) {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-            )))
-            .execute(&mut *conn)
-            .await;
-        }
-    }
-}
-
-/// A fresh, empty database for one test, dropped by `drop_now`.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-    _slot: tokio::sync::SemaphorePermit<'static>,
-}
-
-impl TestDatabase {
-    async fn create() -> Option<TestDatabase> {
-        let admin_url = postgres_available().await?;
-        let slot = PG_SLOTS.acquire().await.unwrap();
-        use std::hash::{BuildHasher, Hasher};
-        let random = std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish();
-        // Creation time first, so sweep_leftovers can tell old from live.
-        let name = format!(
-            "{DATABASE_PREFIX}{}_{}_{}_{:08x}",
-            unix_secs(),
-            std::process::id(),
-            DATABASE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-            random as u32
-        );
-        let mut conn = admin_connection(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        use sqlx::Connection;
-        let _ = conn.close().await;
-        let url = url_with_database(&admin_url, &name);
-        Some(TestDatabase {
-            admin_url,
-            name,
-            url,
-            _slot: slot,
-        })
-    }
-
-    async fn drop_now(self) {
-        let dropped = async {
-            let mut conn = admin_connection(&self.admin_url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            )))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
-            use sqlx::Connection;
-            let _ = conn.close().await;
-            Ok::<(), String>(())
-        }
-        .await;
-        if let Err(reason) = dropped {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "could not drop test database {} (swept by a later run): {reason}",
-                self.name
-            );
-        }
-    }
-
-    /// Runs `test` against this database, then drops it, even when the
-    /// test panicked (the panic is passed on afterwards).
-    async fn run<F, Fut>(self, test: F)
-    where
-        F: FnOnce(String) -> Fut,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let outcome = tokio::spawn(test(self.url.clone())).await;
-        self.drop_now().await;
-        if let Err(error) = outcome {
-            match error.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(error) => panic!("the test task failed: {error}"),
-            }
-        }
-    }
-}
+// PostgreSQL: one fresh database per test (tessera_store::test_support).
 
 fn test_pg_options() -> PgOptions {
     PgOptions {
@@ -1642,6 +1439,42 @@ mod postgres {
             .await;
     }
 
+    /// Durability does not hang on the server's defaults: a database set to
+    /// synchronous_commit=off still gets "on" on every pooled connection.
+    #[tokio::test]
+    async fn synchronous_commit_is_on_whatever_the_default() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        let name = database.name().to_owned();
+        database
+            .run(|url| async move {
+                let store = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+                )))
+                .execute(store.pool())
+                .await
+                .unwrap();
+                store.close().await;
+                let store = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                let mut held = Vec::new();
+                for _ in 0..3 {
+                    let mut conn = store.pool().acquire().await.unwrap();
+                    let level: String = sqlx::query_scalar("SHOW synchronous_commit")
+                        .fetch_one(&mut *conn)
+                        .await
+                        .unwrap();
+                    assert_eq!(level, "on");
+                    held.push(conn);
+                }
+                drop(held);
+                assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                store.close().await;
+            })
+            .await;
+    }
+
     /// Nothing listening: Unavailable (503), not an internal error.
     #[tokio::test]
     async fn unreachable_database_is_unavailable() {
@@ -1668,12 +1501,7 @@ mod postgres {
         };
         database
             .run(|url| async move {
-                let upstream = {
-                    use std::str::FromStr;
-                    let options = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap();
-                    format!("{}:{}", options.get_host(), options.get_port())
-                };
-                let proxy = proxy::Proxy::start(upstream).await;
+                let proxy = Proxy::start(server_address(&url)).await;
                 let proxied = proxied_url(&url, proxy.port);
                 let options = PgOptions {
                     max_connections: 2,
@@ -1710,91 +1538,5 @@ mod postgres {
                 store.close().await;
             })
             .await;
-    }
-
-    /// The URL with its host and port replaced by the proxy's.
-    fn proxied_url(url: &str, port: u16) -> String {
-        let scheme_end = url.find("://").unwrap() + 3;
-        let rest = &url[scheme_end..];
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        let credentials = authority.rfind('@').map_or("", |at| &authority[..=at]);
-        format!(
-            "{}{credentials}127.0.0.1:{port}{}",
-            &url[..scheme_end],
-            &rest[authority_end..]
-        )
-    }
-
-    mod proxy {
-        //! A TCP proxy the test can cut (closing every connection and
-        //! refusing new ones) and restore.
-
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
-
-        use tokio::net::{TcpListener, TcpStream};
-        use tokio::sync::watch;
-
-        pub struct Proxy {
-            pub port: u16,
-            up: Arc<AtomicBool>,
-            generation: watch::Sender<u64>,
-            task: tokio::task::JoinHandle<()>,
-        }
-
-        impl Proxy {
-            pub async fn start(upstream: String) -> Proxy {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let port = listener.local_addr().unwrap().port();
-                let up = Arc::new(AtomicBool::new(true));
-                let (generation, _) = watch::channel(0u64);
-                let task = {
-                    let up = up.clone();
-                    let generation = generation.clone();
-                    tokio::spawn(async move {
-                        while let Ok((mut client, _)) = listener.accept().await {
-                            if !up.load(Ordering::SeqCst) {
-                                drop(client);
-                                continue;
-                            }
-                            let upstream = upstream.clone();
-                            let mut cut = generation.subscribe();
-                            tokio::spawn(async move {
-                                let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                                    return;
-                                };
-                                tokio::select! {
-                                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                                    _ = cut.changed() => {}
-                                }
-                            });
-                        }
-                    })
-                };
-                Proxy {
-                    port,
-                    up,
-                    generation,
-                    task,
-                }
-            }
-
-            pub fn cut(&self) {
-                self.up.store(false, Ordering::SeqCst);
-                self.generation.send_modify(|generation| *generation += 1);
-            }
-
-            pub fn restore(&self) {
-                self.up.store(true, Ordering::SeqCst);
-            }
-        }
-
-        impl Drop for Proxy {
-            fn drop(&mut self) {
-                self.task.abort();
-                self.generation.send_modify(|generation| *generation += 1);
-            }
-        }
     }
 }

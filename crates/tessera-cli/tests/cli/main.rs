@@ -7,6 +7,7 @@ mod client;
 mod diagnose;
 mod emv;
 mod keys;
+mod nodes;
 mod serve;
 
 use std::io::{BufRead, BufReader};
@@ -27,6 +28,17 @@ impl ServeProcess {
     /// Starts `tessera serve` on `data_dir`, logging JSON to `log`, and waits
     /// for the address it prints.
     pub fn start(data_dir: &Path, log: &Path, extra: &[&str]) -> ServeProcess {
+        ServeProcess::start_env(data_dir, log, extra, &[])
+    }
+
+    /// `start` with these environment variables. The caller's own
+    /// TESSERA_MASTER_KEY and TESSERA_DATABASE_URL never leak in.
+    pub fn start_env(
+        data_dir: &Path,
+        log: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ServeProcess {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -44,6 +56,9 @@ impl ServeProcess {
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "debug,sqlx=warn,hyper=info")
+            .env_remove("TESSERA_MASTER_KEY")
+            .env_remove("TESSERA_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
@@ -54,7 +69,11 @@ impl ServeProcess {
         let base = line
             .trim()
             .strip_prefix("tessera listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .unwrap_or_else(|| {
+                let logged = std::fs::read_to_string(log).unwrap_or_default();
+                let tail: Vec<&str> = logged.lines().rev().take(5).collect();
+                panic!("unexpected first line: {line:?}; the log ends with {tail:?}")
+            })
             .to_owned();
         ServeProcess {
             child,

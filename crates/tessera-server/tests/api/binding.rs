@@ -5,11 +5,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tessera_server::issuer::sandbox::{self, Outcome};
 
-use crate::{TestServer, assert_error, card};
+use crate::{Backend, TestServer, assert_error, card};
 
-#[tokio::test]
-async fn an_approved_card_is_bound_with_its_token_and_masked_data_only() {
-    let server = TestServer::start().await;
+async fn an_approved_card_is_bound_with_its_token_and_masked_data_only(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let number = card(Outcome::Approve);
     let (status, body) = server.bind(&user, &number).await;
@@ -36,9 +35,8 @@ async fn an_approved_card_is_bound_with_its_token_and_masked_data_only() {
     assert_eq!(server.cards(&user).await.len(), 1);
 }
 
-#[tokio::test]
-async fn field_errors_each_have_their_code_and_param_and_change_nothing() {
-    let server = TestServer::start().await;
+async fn field_errors_each_have_their_code_and_param_and_change_nothing(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let good = card(Outcome::Approve);
     let cases = [
@@ -100,9 +98,8 @@ async fn field_errors_each_have_their_code_and_param_and_change_nothing() {
     assert_eq!(status, StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn malformed_json_is_invalid_request_naming_the_field() {
-    let server = TestServer::start().await;
+async fn malformed_json_is_invalid_request_naming_the_field(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (status, body) = server
         .post(
@@ -132,9 +129,8 @@ async fn malformed_json_is_invalid_request_naming_the_field() {
     assert_eq!(body["error"]["code"], "invalid_request");
 }
 
-#[tokio::test]
-async fn messages_follow_accept_language() {
-    let server = TestServer::start().await;
+async fn messages_follow_accept_language(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let body = json!({"number": "4242424242424241", "holder_name": "张三"});
     let (_, headers, zh) = server
@@ -171,9 +167,8 @@ async fn messages_follow_accept_language() {
     );
 }
 
-#[tokio::test]
-async fn support_policy_refusals_name_their_reason() {
-    let server = TestServer::start().await;
+async fn support_policy_refusals_name_their_reason(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     // 620010: 平安银行 prepaid (16 digits) in the shipped China table.
     let prepaid = sandbox::card_number("620010", 16, Outcome::Approve).unwrap();
@@ -199,9 +194,8 @@ async fn support_policy_refusals_name_their_reason() {
     assert!(server.cards(&user).await.is_empty());
 }
 
-#[tokio::test]
-async fn policy_from_config_refuses_a_brand() {
-    let server = TestServer::start_with(|config| {
+async fn policy_from_config_refuses_a_brand(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| {
         config.policy.refused_brands = vec![tessera_core::bins::Brand::Visa];
     })
     .await;
@@ -218,9 +212,8 @@ async fn policy_from_config_refuses_a_brand() {
     assert_eq!(error["reason"], "brand");
 }
 
-#[tokio::test]
-async fn credit_cards_need_expiry_and_cvc_debit_cards_do_not() {
-    let server = TestServer::start().await;
+async fn credit_cards_need_expiry_and_cvc_debit_cards_do_not(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     // 622575: 招商银行 credit card, 16 digits.
     let credit = sandbox::card_number("622575", 16, Outcome::Approve).unwrap();
@@ -259,9 +252,8 @@ async fn credit_cards_need_expiry_and_cvc_debit_cards_do_not() {
     assert_eq!(body["expiry_year"], 2030);
 }
 
-#[tokio::test]
-async fn issuer_refusals_are_precise() {
-    let server = TestServer::start().await;
+async fn issuer_refusals_are_precise(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     for (outcome, decline) in [
         (Outcome::DoNotHonor, "do_not_honor"),
@@ -327,9 +319,8 @@ async fn issuer_refusals_are_precise() {
     assert_eq!(status, StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn the_holder_must_be_the_verified_real_name() {
-    let server = TestServer::start().await;
+async fn the_holder_must_be_the_verified_real_name(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (status, body) = server
         .post(
@@ -357,9 +348,8 @@ async fn the_holder_must_be_the_verified_real_name() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-#[tokio::test]
-async fn duplicates_and_the_card_limit_are_refused() {
-    let server = TestServer::start_with(|config| config.card_limit = 3).await;
+async fn duplicates_and_the_card_limit_are_refused(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| config.card_limit = 3).await;
     let user = server.user().await;
     let first = card(Outcome::Approve);
     let (status, first_card) = server.bind(&user, &first).await;
@@ -400,9 +390,8 @@ async fn duplicates_and_the_card_limit_are_refused() {
     assert_eq!(again["par"], unbound["par"], "one PAN, one PAR");
 }
 
-#[tokio::test]
-async fn otp_step_up_verifies_with_the_code_from_the_sandbox_phone() {
-    let server = TestServer::start().await;
+async fn otp_step_up_verifies_with_the_code_from_the_sandbox_phone(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let number = card(Outcome::Otp);
     let (status, body) = server.bind(&user, &number).await;
@@ -457,9 +446,8 @@ async fn otp_step_up_verifies_with_the_code_from_the_sandbox_phone() {
     assert!(body.get("next_action").is_none());
 }
 
-#[tokio::test]
-async fn five_wrong_codes_end_the_binding() {
-    let server = TestServer::start().await;
+async fn five_wrong_codes_end_the_binding(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (_, body) = server.bind(&user, &card(Outcome::Otp)).await;
     let id = body["id"].as_str().unwrap().to_owned();
@@ -513,9 +501,8 @@ async fn five_wrong_codes_end_the_binding() {
     assert!(server.cards(&user).await.is_empty());
 }
 
-#[tokio::test]
-async fn an_expired_code_is_refused_and_frees_the_slot() {
-    let server = TestServer::start_with(|config| {
+async fn an_expired_code_is_refused_and_frees_the_slot(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| {
         config.otp_ttl_secs = 1;
         config.card_limit = 1;
     })
@@ -545,9 +532,8 @@ async fn an_expired_code_is_refused_and_frees_the_slot() {
     );
 }
 
-#[tokio::test]
-async fn a_user_sees_and_changes_only_their_own_cards() {
-    let server = TestServer::start().await;
+async fn a_user_sees_and_changes_only_their_own_cards(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let owner = server.user().await;
     let stranger = server.user().await;
     let (_, body) = server.bind(&owner, &card(Outcome::Approve)).await;
@@ -581,9 +567,8 @@ async fn a_user_sees_and_changes_only_their_own_cards() {
     assert_eq!(still["status"], "active");
 }
 
-#[tokio::test]
-async fn the_default_card_moves_when_asked_and_when_unbound() {
-    let server = TestServer::start().await;
+async fn the_default_card_moves_when_asked_and_when_unbound(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (_, first) = server.bind(&user, &card(Outcome::Approve)).await;
     let (_, second) = server.bind(&user, &card(Outcome::Approve)).await;
@@ -615,9 +600,8 @@ async fn the_default_card_moves_when_asked_and_when_unbound() {
     assert_eq!(cards[0]["is_default"], true);
 }
 
-#[tokio::test]
-async fn every_attempt_is_recorded_for_support() {
-    let server = TestServer::start().await;
+async fn every_attempt_is_recorded_for_support(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (_, headers, _) = server
         .call(
@@ -682,3 +666,22 @@ async fn every_attempt_is_recorded_for_support() {
     assert_eq!(next["data"].as_array().unwrap().len(), 1);
     assert_ne!(next["data"][0]["trace_id"], body["data"][0]["trace_id"]);
 }
+
+on_both_backends!(
+    an_approved_card_is_bound_with_its_token_and_masked_data_only,
+    field_errors_each_have_their_code_and_param_and_change_nothing,
+    malformed_json_is_invalid_request_naming_the_field,
+    messages_follow_accept_language,
+    support_policy_refusals_name_their_reason,
+    policy_from_config_refuses_a_brand,
+    credit_cards_need_expiry_and_cvc_debit_cards_do_not,
+    issuer_refusals_are_precise,
+    the_holder_must_be_the_verified_real_name,
+    duplicates_and_the_card_limit_are_refused,
+    otp_step_up_verifies_with_the_code_from_the_sandbox_phone,
+    five_wrong_codes_end_the_binding,
+    an_expired_code_is_refused_and_frees_the_slot,
+    a_user_sees_and_changes_only_their_own_cards,
+    the_default_card_moves_when_asked_and_when_unbound,
+    every_attempt_is_recorded_for_support,
+);

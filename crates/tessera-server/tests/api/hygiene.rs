@@ -1,16 +1,17 @@
 //! Card data hygiene: no PAN, CVC, password, ID number or key reaches a log
-//! line or the data directory's files in clear, nor any OTP outside the
-//! sandbox phone. These scans read the real log output and every file of
-//! the data directory, the WAL included.
+//! line, the data directory's files or a database value in clear, nor any
+//! OTP outside the sandbox phone. These scans read the real log output,
+//! every file of the data directory (the SQLite WAL included) and every
+//! text and binary column of the database, SQLite or PostgreSQL.
 
 use std::path::Path;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::{Connection, Row};
+use sqlx::{Column, Connection, Row};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
-use crate::{TestServer, card, log_buffer};
+use crate::{Backend, TestServer, card, log_buffer};
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
@@ -26,9 +27,8 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     hits
 }
 
-#[tokio::test]
-async fn no_secret_reaches_the_logs_or_the_database_files() {
-    let server = TestServer::start().await;
+async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
+    let mut server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let debit = card(Outcome::Approve);
     let otp_card = card(Outcome::Otp);
@@ -122,6 +122,8 @@ async fn no_secret_reaches_the_logs_or_the_database_files() {
         .await;
     let data_dir = server.data_dir();
     let key_file = std::fs::read_to_string(data_dir.join("tessera.keys")).unwrap();
+    // Kept past the server's stop, for the scan below.
+    let database = server.database.take();
     let dir = server.stop().await;
 
     let logs = String::from_utf8(log_buffer().lock().unwrap().clone()).unwrap();
@@ -154,8 +156,51 @@ async fn no_secret_reaches_the_logs_or_the_database_files() {
         }
     }
 
-    // The OTP may sit only in the sandbox phone's table; the CVC nowhere.
-    let url = format!("sqlite://{}", dir.path().join("data/tessera.db").display());
+    // Every text and binary value either database holds: no secret in
+    // clear, the OTP only in the sandbox phone's table, the CVC nowhere.
+    let (values, unbound_ciphertext) = match &database {
+        None => sqlite_values(&dir.path().join("data/tessera.db"), &debit_id).await,
+        Some(database) => postgres_values(database.url(), &debit_id).await,
+    };
+    assert!(
+        values
+            .iter()
+            .any(|v| v.table == "cards" && v.column == "pan_ciphertext"),
+        "the scan must see the vaulted PANs"
+    );
+    let holds = |value: &Stored, needle: &str| {
+        value
+            .bytes
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    for value in &values {
+        let place = format!("{}.{}", value.table, value.column);
+        for (what, secret) in secrets {
+            assert!(!holds(value, secret), "a {what} is in clear in {place}");
+        }
+        if value.table != "sandbox_sms" {
+            assert!(!holds(value, &otp), "the OTP is in {place}");
+        }
+        assert!(!holds(value, &format!("cvc{cvc}")), "a CVC is in {place}");
+    }
+    assert!(
+        unbound_ciphertext.is_none(),
+        "an unbound card keeps no ciphertext"
+    );
+}
+
+/// One stored text or binary value.
+struct Stored {
+    table: String,
+    column: String,
+    bytes: Vec<u8>,
+}
+
+/// Every text and blob value in the SQLite file, and the unbound card's
+/// PAN ciphertext.
+async fn sqlite_values(path: &Path, unbound_id: &str) -> (Vec<Stored>, Option<Vec<u8>>) {
+    let url = format!("sqlite://{}", path.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -163,27 +208,83 @@ async fn no_secret_reaches_the_logs_or_the_database_files() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
+    let mut values = Vec::new();
     for table in tables {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
             .fetch_all(&mut conn)
             .await
             .unwrap();
         for row in rows {
-            for index in 0..row.len() {
+            for (index, column) in row.columns().iter().enumerate() {
                 let text: Option<String> = row.try_get(index).ok().flatten();
-                let Some(text) = text else { continue };
-                if table != "sandbox_sms" {
-                    assert!(!text.contains(&otp), "the OTP is in {table}");
+                let bytes = match text {
+                    Some(text) => Some(text.into_bytes()),
+                    None => row.try_get::<Option<Vec<u8>>, _>(index).ok().flatten(),
+                };
+                if let Some(bytes) = bytes {
+                    values.push(Stored {
+                        table: table.clone(),
+                        column: column.name().to_owned(),
+                        bytes,
+                    });
                 }
-                assert!(!text.contains(&format!("cvc{cvc}")), "a CVC is in {table}");
             }
         }
     }
-    let ciphertext: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
-            .bind(&debit_id)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    assert!(ciphertext.is_none(), "an unbound card keeps no ciphertext");
+    let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
+        .bind(unbound_id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    (values, ciphertext)
 }
+
+/// Every text and bytea value in the PostgreSQL database, and the unbound
+/// card's PAN ciphertext.
+async fn postgres_values(url: &str, unbound_id: &str) -> (Vec<Stored>, Option<Vec<u8>>) {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text \
+         FROM information_schema.columns WHERE table_schema = current_schema() \
+         AND data_type IN ('text', 'character varying', 'bytea') \
+         ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut values = Vec::new();
+    for (table, column, data_type) in columns {
+        let select = format!("SELECT \"{column}\" FROM \"{table}\"");
+        let found: Vec<Option<Vec<u8>>> = if data_type == "bytea" {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(select))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+        } else {
+            let texts: Vec<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(select))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+            texts
+                .into_iter()
+                .map(|text| text.map(String::into_bytes))
+                .collect()
+        };
+        for bytes in found.into_iter().flatten() {
+            values.push(Stored {
+                table: table.clone(),
+                column: column.clone(),
+                bytes,
+            });
+        }
+    }
+    let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = $1")
+        .bind(unbound_id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+    (values, ciphertext)
+}
+
+on_both_backends!(no_secret_reaches_the_logs_or_the_database_files,);

@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::Outcome;
 use tokio::sync::Barrier;
 
-use crate::{TestServer, assert_error, card};
+use crate::{Backend, TestServer, assert_error, card};
 
-#[tokio::test]
-async fn the_same_key_and_body_replay_the_first_answer() {
-    let server = TestServer::start().await;
+async fn the_same_key_and_body_replay_the_first_answer(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let body = json!({"number": card(Outcome::Approve), "holder_name": "张三"});
     let headers = [("idempotency-key", "bind-1")];
@@ -68,9 +67,8 @@ async fn the_same_key_and_body_replay_the_first_answer() {
     assert_eq!(status, StatusCode::CREATED);
 }
 
-#[tokio::test]
-async fn a_refusal_is_replayed_but_a_retryable_answer_runs_again() {
-    let server = TestServer::start().await;
+async fn a_refusal_is_replayed_but_a_retryable_answer_runs_again(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let declined = json!({"number": card(Outcome::DoNotHonor), "holder_name": "张三"});
     let key = [("idempotency-key", "declined-1")];
@@ -122,9 +120,8 @@ async fn a_refusal_is_replayed_but_a_retryable_answer_runs_again() {
     assert_ne!(first["error"]["trace_id"], second["error"]["trace_id"]);
 }
 
-#[tokio::test]
-async fn the_same_key_while_the_first_runs_is_request_in_progress() {
-    let server = Arc::new(TestServer::start().await);
+async fn the_same_key_while_the_first_runs_is_request_in_progress(backend: Backend) {
+    let server = Arc::new(TestServer::start_on(backend, |_| {}).await);
     let user = server.user().await;
     let body = json!({"number": card(Outcome::Slow), "holder_name": "张三"});
     // Two requests with one key released together: the slow issuer holds
@@ -178,9 +175,8 @@ async fn the_same_key_while_the_first_runs_is_request_in_progress() {
     assert_eq!(server.cards(&user).await.len(), 1);
 }
 
-#[tokio::test]
-async fn sixteen_identical_taps_bind_one_card() {
-    let server = Arc::new(TestServer::start().await);
+async fn sixteen_identical_taps_bind_one_card(backend: Backend) {
+    let server = Arc::new(TestServer::start_on(backend, |_| {}).await);
     let user = server.user().await;
     let number = card(Outcome::Slow);
     let barrier = Arc::new(Barrier::new(16));
@@ -226,3 +222,10 @@ async fn sixteen_identical_taps_bind_one_card() {
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0]["id"], created[0]["id"]);
 }
+
+on_both_backends!(
+    the_same_key_and_body_replay_the_first_answer,
+    a_refusal_is_replayed_but_a_retryable_answer_runs_again,
+    the_same_key_while_the_first_runs_is_request_in_progress,
+    sixteen_identical_taps_bind_one_card,
+);

@@ -1,7 +1,36 @@
 //! The HTTP integration suite: one test binary (link time is dear on a
 //! two-core machine) that starts the real server on a loopback port 0 with a
-//! temporary data directory and a real SQLite file, and drives it over HTTP.
+//! temporary data directory, and drives it over HTTP. Each test runs twice:
+//! `sqlite::name` on a real SQLite file and `postgres::name` on a fresh
+//! PostgreSQL database (skipped off CI when none is reachable, failed with
+//! CI=true or TESSERA_REQUIRE_POSTGRES=1; see `tessera_store::test_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+/// Runs each listed `async fn name(backend: Backend)` of the calling module
+/// as `sqlite::name` and `postgres::name`. The functions stay private, so
+/// one left off the list is dead code and fails the lint.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if crate::postgres_available().await.is_some() {
+                        super::$test(crate::Backend::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
+}
 
 mod binding;
 mod diagnose;
@@ -20,6 +49,26 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::{Config, RunningServer};
+pub use tessera_store::test_support::{TestDatabase, postgres_available};
+
+/// Where a test server keeps its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the server's temporary data directory.
+    Sqlite,
+    /// A fresh PostgreSQL database, dropped with the server.
+    Postgres,
+}
+
+impl Backend {
+    /// The name `/readyz` and `Store::backend` give.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
 
 /// Every log line the servers in this binary write, for the hygiene scans.
 pub fn log_buffer() -> Arc<Mutex<Vec<u8>>> {
@@ -59,6 +108,9 @@ pub struct TestServer {
     pub dir: TempDir,
     pub operator_key: String,
     pub support_key: String,
+    pub backend: Backend,
+    /// The PostgreSQL database, dropped (after the server) with this value.
+    pub database: Option<TestDatabase>,
 }
 
 /// A signed-in test user.
@@ -101,9 +153,25 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_on(Backend::Sqlite, adjust).await
+    }
+
+    /// A server on `backend`; for PostgreSQL, on a fresh database whose URL
+    /// is in `config.database_url` when `adjust` runs.
+    pub async fn start_on(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
         log_buffer();
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new_for_test(dir.path().join("data"));
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let database = TestDatabase::create()
+                    .await
+                    .expect("PostgreSQL is away: run PostgreSQL tests through on_both_backends!");
+                config.database_url = Some(database.url().to_owned());
+                Some(database)
+            }
+        };
         adjust(&mut config);
         let opened = tessera_server::open(config).await.unwrap();
         let state = opened.state;
@@ -121,6 +189,8 @@ impl TestServer {
             dir,
             operator_key,
             support_key,
+            backend,
+            database,
         }
     }
 

@@ -7,11 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tessera_server::issuer::sandbox::Outcome;
 
-use crate::{TestServer, assert_error, card, id_number, phone};
+use crate::{Backend, TestServer, assert_error, card, id_number, phone};
 
-#[tokio::test]
-async fn sign_up_validates_every_field_and_stores_no_secret() {
-    let server = TestServer::start().await;
+async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let good = json!({"phone": phone(), "real_name": "张三", "id_number": id_number(), "password": "letters-and-1"});
     let mut cases = Vec::new();
     for (field, value, code) in [
@@ -51,9 +50,8 @@ async fn sign_up_validates_every_field_and_stores_no_secret() {
     assert_error(status, &again, StatusCode::CONFLICT, "phone_taken");
 }
 
-#[tokio::test]
-async fn sign_in_failures_say_nothing_and_are_rate_limited() {
-    let server = TestServer::start().await;
+async fn sign_in_failures_say_nothing_and_are_rate_limited(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let wrong_password = json!({"phone": user.phone, "password": "not-the-password-1"});
     let unknown_phone = json!({"phone": phone(), "password": user.password});
@@ -102,9 +100,8 @@ async fn sign_in_failures_say_nothing_and_are_rate_limited() {
     assert!(headers.contains_key("retry-after"));
 }
 
-#[tokio::test]
-async fn credentials_and_roles_are_enforced() {
-    let server = TestServer::start().await;
+async fn credentials_and_roles_are_enforced(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (status, _, body) = server.call(Method::GET, "/v1/cards", None, None, &[]).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
@@ -147,9 +144,8 @@ async fn credentials_and_roles_are_enforced() {
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
 }
 
-#[tokio::test]
-async fn maintenance_pauses_binding_but_not_reading() {
-    let server = TestServer::start().await;
+async fn maintenance_pauses_binding_but_not_reading(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (_, bound) = server.bind(&user, &card(Outcome::Approve)).await;
     let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
@@ -230,9 +226,8 @@ async fn maintenance_pauses_binding_but_not_reading() {
     assert_eq!(body["active"], false);
 }
 
-#[tokio::test]
-async fn the_sandbox_issuer_failure_rate_is_changed_at_run_time() {
-    let server = TestServer::start().await;
+async fn the_sandbox_issuer_failure_rate_is_changed_at_run_time(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (status, _, body) = server
         .call(
@@ -280,9 +275,8 @@ async fn the_sandbox_issuer_failure_rate_is_changed_at_run_time() {
     );
 }
 
-#[tokio::test]
-async fn api_level_errors_use_the_catalogue() {
-    let server = TestServer::start_with(|config| config.max_body_bytes = 1024).await;
+async fn api_level_errors_use_the_catalogue(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| config.max_body_bytes = 1024).await;
     let user = server.user().await;
     let (status, headers, body) = server
         .call(Method::GET, "/v1/nothing-here", None, None, &[])
@@ -318,9 +312,8 @@ async fn api_level_errors_use_the_catalogue() {
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 }
 
-#[tokio::test]
-async fn every_route_is_in_the_openapi_document_and_answers() {
-    let server = TestServer::start().await;
+async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let (status, _, spec) = server
         .call(Method::GET, "/openapi.json", None, None, &[])
         .await;
@@ -399,29 +392,34 @@ async fn every_route_is_in_the_openapi_document_and_answers() {
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
 }
 
-#[tokio::test]
-async fn health_and_readiness() {
-    let server = TestServer::start().await;
+async fn health_and_readiness(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let (status, _, body) = server.call(Method::GET, "/healthz", None, None, &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
     let (status, _, body) = server.call(Method::GET, "/readyz", None, None, &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["database"], "sqlite");
+    assert_eq!(body["database"], backend.name());
 }
 
-#[tokio::test]
-async fn every_pooled_connection_is_synchronous_full() {
-    let server = TestServer::start().await;
+/// An acknowledged write is on disk whichever pooled connection made it:
+/// SQLite's synchronous=FULL on every connection, PostgreSQL's
+/// synchronous_commit=on (set by the store on each connection it opens).
+async fn every_pooled_connection_is_durable(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let state = &server.server.as_ref().unwrap().state;
     let levels = state.store.durability().await.unwrap();
-    assert!(levels.len() >= 2, "{levels:?}");
-    assert!(levels.iter().all(|l| l == "synchronous=2"), "{levels:?}");
+    match backend {
+        Backend::Sqlite => {
+            assert!(levels.len() >= 2, "{levels:?}");
+            assert!(levels.iter().all(|l| l == "synchronous=2"), "{levels:?}");
+        }
+        Backend::Postgres => assert_eq!(levels, ["synchronous_commit=on"]),
+    }
 }
 
-#[tokio::test]
-async fn sixty_four_concurrent_clients_never_see_database_is_locked() {
-    let server = std::sync::Arc::new(TestServer::start_with(|c| c.card_limit = 100).await);
+async fn sixty_four_concurrent_clients_never_see_database_is_locked(backend: Backend) {
+    let server = std::sync::Arc::new(TestServer::start_on(backend, |c| c.card_limit = 100).await);
     let mut users = Vec::new();
     for _ in 0..8 {
         users.push(server.user().await);
@@ -460,3 +458,16 @@ async fn sixty_four_concurrent_clients_never_see_database_is_locked() {
     };
     assert_eq!(total, 192);
 }
+
+on_both_backends!(
+    sign_up_validates_every_field_and_stores_no_secret,
+    sign_in_failures_say_nothing_and_are_rate_limited,
+    credentials_and_roles_are_enforced,
+    maintenance_pauses_binding_but_not_reading,
+    the_sandbox_issuer_failure_rate_is_changed_at_run_time,
+    api_level_errors_use_the_catalogue,
+    every_route_is_in_the_openapi_document_and_answers,
+    health_and_readiness,
+    every_pooled_connection_is_durable,
+    sixty_four_concurrent_clients_never_see_database_is_locked,
+);

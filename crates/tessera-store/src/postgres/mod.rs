@@ -78,7 +78,10 @@ impl PgStore {
     pub async fn connect(url: &str, options: PgOptions) -> StoreResult<PgStore> {
         let connect = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("the database URL: {e}")))?
-            .application_name("tessera");
+            .application_name("tessera")
+            // An acknowledged binding must survive a crash whatever the
+            // server's or role's default: the client's setting wins.
+            .options([("synchronous_commit", "on")]);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(0)
