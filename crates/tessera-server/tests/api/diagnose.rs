@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
-use crate::{TestServer, User, assert_error, card};
+use crate::{Backend, TestServer, User, assert_error, card};
 
 pub fn xiaomi(network: &str) -> Value {
     json!({"model": "Xiaomi 14", "os": "Android 14", "app_version": "3.2.1",
@@ -87,9 +87,8 @@ fn mistyped(number: &str) -> String {
     format!("{body}{wrong}")
 }
 
-#[tokio::test]
-async fn typos_then_a_prepaid_card_read_as_one_story() {
-    let server = TestServer::start().await;
+async fn typos_then_a_prepaid_card_read_as_one_story(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let good = card(Outcome::Approve);
     for _ in 0..2 {
@@ -191,9 +190,8 @@ async fn verdict_of(server: &TestServer, trace: &str) -> Value {
     diagnose(server, &format!("trace_id={trace}"), "en").await
 }
 
-#[tokio::test]
-async fn sandbox_outcomes_give_their_verdicts() {
-    let server = TestServer::start().await;
+async fn sandbox_outcomes_give_their_verdicts(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     // The bank keeps another phone on file.
     let (status, body, trace) = bind_from(
@@ -315,9 +313,8 @@ async fn sandbox_outcomes_give_their_verdicts() {
     );
 }
 
-#[tokio::test]
-async fn maintenance_is_a_system_verdict_with_the_time_to_retry() {
-    let server = TestServer::start().await;
+async fn maintenance_is_a_system_verdict_with_the_time_to_retry(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let until = chrono::Utc::now() + chrono::Duration::minutes(30);
     let (status, _, body) = server
@@ -361,9 +358,8 @@ async fn maintenance_is_a_system_verdict_with_the_time_to_retry() {
     );
 }
 
-#[tokio::test]
-async fn wallet_rules_give_their_verdicts() {
-    let server = TestServer::start_with(|config| config.card_limit = 1).await;
+async fn wallet_rules_give_their_verdicts(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| config.card_limit = 1).await;
     let user = server.user().await;
     let first = card(Outcome::Approve);
     let (status, _, _) = bind_from(&server, &user, &first, xiaomi("wifi")).await;
@@ -421,9 +417,8 @@ async fn wallet_rules_give_their_verdicts() {
     assert_eq!(diagnosis["device"], "The app sent no device details.");
 }
 
-#[tokio::test]
-async fn wrong_sms_codes_end_in_a_security_lock() {
-    let server = TestServer::start().await;
+async fn wrong_sms_codes_end_in_a_security_lock(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (status, bound, _) = bind_from(&server, &user, &card(Outcome::Otp), xiaomi("5g")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{bound}");
@@ -456,9 +451,8 @@ async fn wrong_sms_codes_end_in_a_security_lock() {
     );
 }
 
-#[tokio::test]
-async fn a_binding_that_worked_in_the_end_is_bound() {
-    let server = TestServer::start().await;
+async fn a_binding_that_worked_in_the_end_is_bound(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let good = card(Outcome::Approve);
     bind_from(&server, &user, &mistyped(&good), xiaomi("wifi")).await;
@@ -473,9 +467,8 @@ async fn a_binding_that_worked_in_the_end_is_bound() {
     );
 }
 
-#[tokio::test]
-async fn diagnosis_asks_for_a_trace_or_a_user_and_is_for_support_only() {
-    let server = TestServer::start().await;
+async fn diagnosis_asks_for_a_trace_or_a_user_and_is_for_support_only(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (status, _, body) = server
         .call(
@@ -520,9 +513,8 @@ async fn diagnosis_asks_for_a_trace_or_a_user_and_is_for_support_only() {
     assert_eq!(body["verdict"]["kind"], "no_attempts");
 }
 
-#[tokio::test]
-async fn people_see_their_own_failed_attempts_explained() {
-    let server = TestServer::start().await;
+async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let alice = server.user().await;
     let bob = server.user().await;
     let good = card(Outcome::Approve);
@@ -589,3 +581,14 @@ async fn people_see_their_own_failed_attempts_explained() {
     let (status, body) = server.get("/v1/cards/attempts", &server.support_key).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
 }
+
+on_both_backends!(
+    typos_then_a_prepaid_card_read_as_one_story,
+    sandbox_outcomes_give_their_verdicts,
+    maintenance_is_a_system_verdict_with_the_time_to_retry,
+    wallet_rules_give_their_verdicts,
+    wrong_sms_codes_end_in_a_security_lock,
+    a_binding_that_worked_in_the_end_is_bound,
+    diagnosis_asks_for_a_trace_or_a_user_and_is_for_support_only,
+    people_see_their_own_failed_attempts_explained,
+);

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
 use crate::diagnose::{bind_from, diagnose, xiaomi};
-use crate::{TestServer, assert_error, card};
+use crate::{Backend, TestServer, assert_error, card};
 
 /// Polls `check` every 50 ms for at most 10 s.
 async fn wait_for<F, Fut>(what: &str, mut check: F)
@@ -94,9 +94,8 @@ fn watched(config: &mut tessera_server::Config) {
     config.card_limit = 50;
 }
 
-#[tokio::test]
-async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics() {
-    let server = TestServer::start_with(watched).await;
+async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics(backend: Backend) {
+    let server = TestServer::start_on(backend, watched).await;
     let user = server.user().await;
     let mut numbers = Vec::new();
     for outcome in [
@@ -217,9 +216,8 @@ async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics() {
     }
 }
 
-#[tokio::test]
-async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers() {
-    let server = TestServer::start_with(watched).await;
+async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers(backend: Backend) {
+    let server = TestServer::start_on(backend, watched).await;
     let user = server.user().await;
     // A healthy bank first: nothing flagged.
     let (status, _, _) = bind_from(&server, &user, &card(Outcome::Approve), xiaomi("wifi")).await;
@@ -382,9 +380,8 @@ async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers() 
     assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
 }
 
-#[tokio::test]
-async fn a_slow_issuer_is_flagged_without_a_breaker_and_clears_when_fast_again() {
-    let server = TestServer::start_with(|config| {
+async fn a_slow_issuer_is_flagged_without_a_breaker_and_clears_when_fast_again(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| {
         watched(config);
         config.health.anomaly.latency_floor_ms = 250;
     })
@@ -421,3 +418,9 @@ async fn a_slow_issuer_is_flagged_without_a_breaker_and_clears_when_fast_again()
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["status"], "resolved");
 }
+
+on_both_backends!(
+    binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics,
+    a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers,
+    a_slow_issuer_is_flagged_without_a_breaker_and_clears_when_fast_again,
+);

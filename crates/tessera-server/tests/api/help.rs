@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use tessera_core::error::{CATALOGUE, Lang};
 use tessera_server::help::escape;
 
-use crate::{TestServer, assert_error};
+use crate::{Backend, TestServer, assert_error};
 
 async fn page(
     server: &TestServer,
@@ -31,9 +31,8 @@ fn has_han(text: &str) -> bool {
 }
 
 /// Fails if any code lacks its page in either language.
-#[tokio::test]
-async fn every_error_code_has_a_page_in_both_languages() {
-    let server = TestServer::start().await;
+async fn every_error_code_has_a_page_in_both_languages(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     for entry in &CATALOGUE {
         let code = entry.code.as_str();
         for (lang, query) in [(Lang::ZhCn, "zh"), (Lang::En, "en")] {
@@ -86,9 +85,8 @@ async fn every_error_code_has_a_page_in_both_languages() {
     }
 }
 
-#[tokio::test]
-async fn the_language_follows_the_query_then_accept_language() {
-    let server = TestServer::start().await;
+async fn the_language_follows_the_query_then_accept_language(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let (_, _, zh) = page(&server, "/help/errors/phone_mismatch", &[]).await;
     assert!(zh.contains("<html lang=\"zh-CN\">") && zh.contains("约一天"));
     let (_, _, en) = page(
@@ -109,9 +107,8 @@ async fn the_language_follows_the_query_then_accept_language() {
     assert!(zh.contains("href=\"/help/errors/phone_mismatch?lang=en\""));
 }
 
-#[tokio::test]
-async fn the_faq_answers_the_questions_people_ask() {
-    let server = TestServer::start_with(|config| config.card_limit = 7).await;
+async fn the_faq_answers_the_questions_people_ask(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| config.card_limit = 7).await;
     let (status, _, zh) = page(&server, "/help?lang=zh", &[]).await;
     assert_eq!(status, StatusCode::OK);
     for question in [
@@ -151,9 +148,8 @@ async fn the_faq_answers_the_questions_people_ask() {
     assert!(!has_han(&without_switch));
 }
 
-#[tokio::test]
-async fn unknown_codes_get_an_escaped_page_and_every_doc_url_resolves() {
-    let server = TestServer::start().await;
+async fn unknown_codes_get_an_escaped_page_and_every_doc_url_resolves(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let (status, content_type, html) = page(
         &server,
         "/help/errors/%3Cscript%3Ealert(1)%3C%2Fscript%3E?lang=en",
@@ -192,3 +188,10 @@ async fn unknown_codes_get_an_escaped_page_and_every_doc_url_resolves() {
         "method_not_allowed",
     );
 }
+
+on_both_backends!(
+    every_error_code_has_a_page_in_both_languages,
+    the_language_follows_the_query_then_accept_language,
+    the_faq_answers_the_questions_people_ask,
+    unknown_codes_get_an_escaped_page_and_every_doc_url_resolves,
+);

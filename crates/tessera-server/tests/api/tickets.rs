@@ -7,11 +7,10 @@ use serde_json::json;
 use tessera_server::issuer::sandbox::Outcome;
 
 use crate::diagnose::{bind_from, xiaomi};
-use crate::{TestServer, assert_error, card};
+use crate::{Backend, TestServer, assert_error, card};
 
-#[tokio::test]
-async fn a_ticket_carries_the_attempt_the_device_and_the_diagnosis() {
-    let server = TestServer::start().await;
+async fn a_ticket_carries_the_attempt_the_device_and_the_diagnosis(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let alice = server.user().await;
     let bob = server.user().await;
     let number = card(Outcome::PhoneMismatch);
@@ -87,9 +86,8 @@ async fn a_ticket_carries_the_attempt_the_device_and_the_diagnosis() {
     assert!(none["data"].as_array().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn nobody_opens_a_ticket_on_someone_elses_attempt() {
-    let server = TestServer::start().await;
+async fn nobody_opens_a_ticket_on_someone_elses_attempt(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
     let alice = server.user().await;
     let bob = server.user().await;
     let (_, _, trace) = bind_from(&server, &alice, &card(Outcome::LostCard), xiaomi("wifi")).await;
@@ -135,3 +133,8 @@ async fn nobody_opens_a_ticket_on_someone_elses_attempt() {
     let (_, list) = server.get("/v1/support/tickets", &server.support_key).await;
     assert!(list["data"].as_array().unwrap().is_empty());
 }
+
+on_both_backends!(
+    a_ticket_carries_the_attempt_the_device_and_the_diagnosis,
+    nobody_opens_a_ticket_on_someone_elses_attempt,
+);
