@@ -192,4 +192,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// the first writer wins, however many nodes race.
     async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String>;
     async fn delete_setting(&self, name: &str) -> StoreResult<bool>;
+
+    // Bulk load (`tessera seed`).
+    /// Writes a batch of users and their active cards. Each backend does it
+    /// in one transaction; this default goes through the binding path one
+    /// card at a time (two commits per card), correct but slow.
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        for user in &batch.users {
+            self.create_user(user).await?;
+        }
+        for seeded in &batch.cards {
+            match self
+                .reserve_card(&seeded.card, u32::MAX, seeded.completion.now)
+                .await?
+            {
+                Reserve::Reserved => {}
+                _ => return Err(StoreError::Conflict("seeded card")),
+            }
+            if !self.complete_binding(&seeded.completion).await? {
+                return Err(StoreError::Conflict("seeded card reservation"));
+            }
+            self.record_attempt(&seeded.attempt).await?;
+        }
+        Ok(())
+    }
 }

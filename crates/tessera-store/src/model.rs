@@ -347,3 +347,21 @@ pub struct TicketFilter {
     pub before: Option<(i64, String)>,
     pub limit: u32,
 }
+
+/// Users and bound cards written in bulk by `tessera seed`, so that scale
+/// can be measured: the rows a real binding would leave (an active card, its
+/// token and a success attempt), made by the same domain code.
+#[derive(Debug, Clone, Default)]
+pub struct SeedBatch {
+    pub users: Vec<NewUser>,
+    pub cards: Vec<SeededCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededCard {
+    pub card: NewCard,
+    /// Status `active`, no OTP.
+    pub completion: BindingCompletion,
+    pub attempt: AttemptRecord,
+    pub is_default: bool,
+}

@@ -18,7 +18,8 @@ use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tessera_store::{
     ApiKeyRecord, AttemptFilter, AttemptRecord, BindingCompletion, IdempotencyBegin, NewCard,
-    NewOtpChallenge, NewToken, NewUser, OtpOutcome, Reserve, SessionRecord, Store, StoreError,
+    NewOtpChallenge, NewToken, NewUser, OtpOutcome, Reserve, SeedBatch, SeededCard, SessionRecord,
+    Store, StoreError,
 };
 
 // ---------------------------------------------------------------------------
@@ -1243,6 +1244,74 @@ mod suite {
         assert_eq!(login_counts, expected, "every failed sign-in counts once");
     }
 
+    /// `tessera seed`'s bulk load leaves what bindings would: active cards
+    /// with tokens, one default per user, an attempt each; a batch with a
+    /// rule broken writes nothing.
+    pub async fn seed_batch(store: Arc<dyn Store>) {
+        let seeded =
+            |card_id: &str, user_id: &str, fingerprint: &str, is_default: bool| SeededCard {
+                card: new_card(card_id, user_id, fingerprint, 5_000),
+                completion: completion(card_id, user_id, "active", None, 5_000),
+                attempt: AttemptRecord {
+                    card_id: Some(card_id.to_owned()),
+                    outcome: "success".to_owned(),
+                    error_code: None,
+                    ..attempt(&format!("trace-{card_id}"), user_id, 5_000)
+                },
+                is_default,
+            };
+        let batch = SeedBatch {
+            users: vec![new_user("1"), new_user("2")],
+            cards: vec![
+                seeded("card-a1", "user-1", "fp-1", true),
+                seeded("card-a2", "user-1", "fp-2", false),
+                seeded("card-b1", "user-2", "fp-1", true),
+            ],
+        };
+        store.seed_batch(&batch).await.unwrap();
+        let cards = store.list_cards("user-1").await.unwrap();
+        assert_eq!(cards.len(), 2);
+        assert!(
+            cards
+                .iter()
+                .all(|c| c.status == "active" && c.has_pan_ciphertext)
+        );
+        assert!(
+            cards
+                .iter()
+                .all(|c| c.token.as_ref().unwrap().status == "active")
+        );
+        assert_eq!(defaults(&*store, "user-1").await, ["card-a1"]);
+        assert_eq!(defaults(&*store, "user-2").await, ["card-b1"]);
+        let attempts = store
+            .attempts(&AttemptFilter {
+                user_id: Some("user-1".to_owned()),
+                limit: 10,
+                ..AttemptFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(attempts.len(), 2);
+        // The seeded card counts against the limit like a bound one.
+        let again = new_card("card-a3", "user-1", "fp-1", 6_000);
+        assert!(matches!(
+            store.reserve_card(&again, 10, 6_000).await.unwrap(),
+            Reserve::AlreadyBound { .. }
+        ));
+
+        // A live duplicate of user-1's card: the whole batch is refused.
+        let broken = SeedBatch {
+            users: vec![new_user("3")],
+            cards: vec![
+                seeded("card-c1", "user-3", "fp-9", true),
+                seeded("card-a4", "user-1", "fp-2", false),
+            ],
+        };
+        assert!(store.seed_batch(&broken).await.is_err());
+        assert!(store.user_by_id("user-3").await.unwrap().is_none());
+        assert!(store.card("user-3", "card-c1").await.unwrap().is_none());
+    }
+
     pub async fn concurrent_otp_outcomes(store: Arc<dyn Store>) {
         let user_id = user(&*store, "1").await;
         bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 90_000).await;
@@ -1293,7 +1362,7 @@ macro_rules! store_suite {
             reserve_and_complete, card_limit, stale_reservation_freed, expired_otp_frees_slot,
             set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
             concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
-            concurrent_counters, concurrent_otp_outcomes,
+            concurrent_counters, concurrent_otp_outcomes, seed_batch,
             attempt_stats, incidents_and_breaker, concurrent_incidents_and_probes, tickets,
         );
     };

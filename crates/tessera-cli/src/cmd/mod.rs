@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod admin;
+pub mod bench;
 pub mod bins;
 pub mod cards;
 pub mod check_card;
@@ -11,4 +12,5 @@ pub mod keys;
 pub mod licenses;
 pub mod login;
 pub mod sandbox;
+pub mod seed;
 pub mod serve;

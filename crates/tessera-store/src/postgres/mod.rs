@@ -18,6 +18,7 @@ use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
 mod migrate;
+mod seed;
 mod support;
 
 /// Pool size and timeouts for PostgreSQL.
@@ -1091,6 +1092,10 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        seed::insert(&self.pool, batch).await
     }
 }
 

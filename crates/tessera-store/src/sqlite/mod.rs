@@ -20,6 +20,7 @@ use crate::{Store, StoreError, StoreResult};
 
 mod group_commit;
 mod migrate;
+mod seed;
 mod support;
 
 use group_commit::WriteQueue;
@@ -1242,6 +1243,13 @@ impl Store for SqliteStore {
                     Ok(result.rows_affected() > 0)
                 })
             })
+            .await
+    }
+
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        let batch = batch.clone();
+        self.queue
+            .write(move |conn| Box::pin(async move { seed::insert(conn, &batch).await }))
             .await
     }
 }

@@ -1,0 +1,330 @@
+//! The scenarios: what each simulated client sends, what counts as done,
+//! and the users and cards a scenario needs before the clock starts (made
+//! through the API, or signed in from `tessera seed`'s users).
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use hyper::Method;
+use serde_json::{Value, json};
+use tessera_server::issuer::sandbox::{self, Outcome};
+
+use super::conn::{Answer, Connection, Target, TransportError};
+use crate::cmd::seed;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// GET /healthz: the HTTP ceiling of this machine.
+    Healthz,
+    /// POST /v1/cards: a new sandbox card each time, approved at once.
+    Bind,
+    /// GET /v1/cards/{id} of cards bound before the run.
+    GetCard,
+    /// Payments with limited-use keys and real cryptograms.
+    Pay,
+    /// 70% get-card, 20% bind, 10% healthz.
+    Mixed,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Healthz => "healthz",
+            Scenario::Bind => "bind",
+            Scenario::GetCard => "get-card",
+            Scenario::Pay => "pay",
+            Scenario::Mixed => "mixed",
+        }
+    }
+
+    /// Refuses what this build cannot run, before anything is sent.
+    pub fn check_available(self) -> anyhow::Result<()> {
+        if self == Scenario::Pay {
+            bail!(
+                "the pay scenario needs payments (POST /v1/payments and limited-use keys), and \
+                 payments are not in this build yet"
+            );
+        }
+        Ok(())
+    }
+
+    fn needs_users(self) -> bool {
+        !matches!(self, Scenario::Healthz)
+    }
+
+    fn needs_cards(self) -> bool {
+        matches!(self, Scenario::GetCard | Scenario::Mixed)
+    }
+
+    /// The kind of the next request, from a number in 0..100.
+    pub fn pick(self, percent: u64) -> Kind {
+        match self {
+            Scenario::Healthz | Scenario::Pay => Kind::Healthz,
+            Scenario::Bind => Kind::Bind,
+            Scenario::GetCard => Kind::GetCard,
+            Scenario::Mixed => match percent {
+                0..70 => Kind::GetCard,
+                70..90 => Kind::Bind,
+                _ => Kind::Healthz,
+            },
+        }
+    }
+}
+
+/// One request of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Healthz,
+    Bind,
+    GetCard,
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct BenchUser {
+    pub token: String,
+    pub real_name: String,
+}
+
+/// What the run works on: users (for bind) and their bound cards.
+#[derive(Debug, Default)]
+pub struct Fixture {
+    pub users: Vec<BenchUser>,
+    /// (index into users, card id)
+    pub cards: Vec<(usize, String)>,
+}
+
+/// Where the users come from.
+#[derive(Debug, Clone, Copy)]
+pub enum UserSource {
+    /// Sign up this many new users through the API.
+    Create(usize),
+    /// Sign in as the first this many users `tessera seed` made.
+    Seeded(usize),
+}
+
+/// Names for the users the bench signs up; the holder name of their cards.
+const NAMES: [&str; 6] = ["张三", "李四", "王芳", "刘洋", "陈静", "杨磊"];
+/// A valid resident ID number; the service keeps only its keyed hash.
+const ID_NUMBER: &str = "11010519491231002X";
+/// The password of the users the bench signs up.
+const PASSWORD: &str = "bench-pass-2024";
+/// Cards each user created by the bench binds before a get-card or mixed run.
+const CARDS_PER_USER: usize = 2;
+/// Sign-ups run this many at a time (each costs the server an Argon2 hash).
+const SETUP_CONCURRENCY: usize = 4;
+
+/// Builds the fixture a scenario needs.
+pub async fn prepare(
+    scenario: Scenario,
+    target: &Target,
+    source: UserSource,
+) -> anyhow::Result<Fixture> {
+    if !scenario.needs_users() {
+        return Ok(Fixture::default());
+    }
+    let count = match source {
+        UserSource::Create(n) | UserSource::Seeded(n) => n.max(1),
+    };
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..SETUP_CONCURRENCY.min(count) {
+        let (target, next) = (target.clone(), next.clone());
+        let needs_cards = scenario.needs_cards();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Connection::new(target);
+            let mut made = Vec::new();
+            loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if index >= count {
+                    break;
+                }
+                let (user, mut cards) = match source {
+                    UserSource::Create(_) => {
+                        let user = create_user(&mut conn, index).await?;
+                        let mut cards = Vec::new();
+                        if needs_cards {
+                            for _ in 0..CARDS_PER_USER {
+                                cards.push(bind_setup_card(&mut conn, &user).await?);
+                            }
+                        }
+                        (user, cards)
+                    }
+                    UserSource::Seeded(_) => seeded_user(&mut conn, index).await?,
+                };
+                made.push((index, user, std::mem::take(&mut cards)));
+            }
+            anyhow::Ok(made)
+        }));
+    }
+    let mut made = Vec::new();
+    for task in tasks {
+        made.extend(task.await.context("a setup task stopped")??);
+    }
+    made.sort_by_key(|(index, _, _)| *index);
+    let mut fixture = Fixture::default();
+    for (_, user, cards) in made {
+        let user_index = fixture.users.len();
+        fixture.users.push(user);
+        fixture
+            .cards
+            .extend(cards.into_iter().map(|card| (user_index, card)));
+    }
+    if scenario.needs_cards() && fixture.cards.is_empty() {
+        bail!(
+            "the users hold no active card: {} needs some",
+            scenario.name()
+        );
+    }
+    Ok(fixture)
+}
+
+async fn call(
+    conn: &mut Connection,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<Answer> {
+    let body = body.map(|b| Bytes::from(b.to_string()));
+    conn.send(method, path, token, body)
+        .await
+        .map_err(|e| anyhow::anyhow!("{path}: no answer from the server ({})", e.key()))
+}
+
+fn json_of(answer: &Answer) -> Value {
+    serde_json::from_slice(&answer.body).unwrap_or(Value::Null)
+}
+
+async fn sign_in(conn: &mut Connection, phone: &str, password: &str) -> anyhow::Result<String> {
+    let answer = call(
+        conn,
+        Method::POST,
+        "/v1/sessions",
+        None,
+        Some(json!({"phone": phone, "password": password})),
+    )
+    .await?;
+    let body = json_of(&answer);
+    match body["token"].as_str() {
+        Some(token) if answer.status == 201 => Ok(token.to_owned()),
+        _ => bail!(
+            "sign-in as {} answered {}: {}",
+            tessera_core::identity::PhoneNumber::parse(phone)
+                .map(|p| p.masked())
+                .unwrap_or_default(),
+            answer.status,
+            error_key(&answer)
+        ),
+    }
+}
+
+async fn create_user(conn: &mut Connection, index: usize) -> anyhow::Result<BenchUser> {
+    let real_name = NAMES[index % NAMES.len()];
+    // A random number in 176xxxxxxxx (seeded users live in 19x): a second
+    // run against the same server gets new users; a clash is retried.
+    for _ in 0..5 {
+        let mut digits = [0u8; 8];
+        tessera_core::crypto::random_digits(&mut digits)
+            .map_err(|e| anyhow::anyhow!("random digits: {e}"))?;
+        let phone: String = "176"
+            .chars()
+            .chain(digits.iter().map(|d| char::from(*d)))
+            .collect();
+        let answer = call(
+            conn,
+            Method::POST,
+            "/v1/users",
+            None,
+            Some(json!({"phone": phone, "real_name": real_name,
+                "id_number": ID_NUMBER, "password": PASSWORD})),
+        )
+        .await?;
+        match answer.status {
+            201 => {
+                let token = sign_in(conn, &phone, PASSWORD).await?;
+                return Ok(BenchUser {
+                    token,
+                    real_name: real_name.to_owned(),
+                });
+            }
+            409 => continue,
+            status => bail!("sign-up answered {status}: {}", error_key(&answer)),
+        }
+    }
+    bail!("sign-up: five random phone numbers were all taken")
+}
+
+async fn bind_setup_card(conn: &mut Connection, user: &BenchUser) -> anyhow::Result<String> {
+    let answer = send_bind(conn, user)
+        .await
+        .map_err(|e| anyhow::anyhow!("binding a card before the run: no answer ({})", e.key()))?;
+    let body = json_of(&answer);
+    match body["id"].as_str() {
+        Some(id) if answer.status == 201 => Ok(id.to_owned()),
+        _ => bail!(
+            "binding a card before the run answered {}: {}{}",
+            answer.status,
+            error_key(&answer),
+            limit_hint(&error_key(&answer))
+        ),
+    }
+}
+
+async fn seeded_user(
+    conn: &mut Connection,
+    index: usize,
+) -> anyhow::Result<(BenchUser, Vec<String>)> {
+    let phone = seed::phone(index as u64);
+    let token = sign_in(conn, &phone, seed::PASSWORD)
+        .await
+        .with_context(|| {
+            format!("seeded user {index} (run `tessera seed` on the server's data first)")
+        })?;
+    let me = json_of(&call(conn, Method::GET, "/v1/me", Some(&token), None).await?);
+    let real_name = me["real_name"].as_str().unwrap_or_default().to_owned();
+    let list = json_of(&call(conn, Method::GET, "/v1/cards", Some(&token), None).await?);
+    let cards = list["data"]
+        .as_array()
+        .map(|cards| {
+            cards
+                .iter()
+                .filter(|c| c["status"] == "active")
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((BenchUser { token, real_name }, cards))
+}
+
+/// A new approved sandbox card, bound to `user`.
+pub async fn send_bind(conn: &mut Connection, user: &BenchUser) -> Result<Answer, TransportError> {
+    // 622848 is a 19-digit debit BIN: no expiry or CVC needed.
+    let number = sandbox::card_number("622848", 19, Outcome::Approve).unwrap_or_default();
+    let body = json!({"number": number, "holder_name": user.real_name});
+    conn.send(
+        Method::POST,
+        "/v1/cards",
+        Some(&user.token),
+        Some(Bytes::from(body.to_string())),
+    )
+    .await
+}
+
+/// The key an answer is counted under when it did not do the work.
+pub fn error_key(answer: &Answer) -> String {
+    serde_json::from_slice::<Value>(&answer.body)
+        .ok()
+        .and_then(|body| body["error"]["code"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("http_{}", answer.status))
+}
+
+/// What to do about the error most likely to stop a bind run.
+pub fn limit_hint(code: &str) -> &'static str {
+    if code == "card_limit_reached" {
+        " (start the server with a raised --card-limit, e.g. 1000000)"
+    } else {
+        ""
+    }
+}

@@ -1,0 +1,120 @@
+//! `tessera seed`'s bulk load: a batch of users, active cards, tokens and
+//! attempts with multi-row INSERTs, run as one job of the group commit (one
+//! savepoint, so a batch is written whole or not at all).
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::StoreResult;
+use crate::model::SeedBatch;
+
+/// Rows per INSERT: 25 columns x 400 stays under SQLite's 32,766 variables.
+const ROWS: usize = 400;
+
+pub(super) async fn insert(conn: &mut SqliteConnection, batch: &SeedBatch) -> StoreResult<()> {
+    for users in batch.users.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
+             id_number_last4, password_hash, created_at) ",
+        );
+        query.push_values(users, |mut row, user| {
+            row.push_bind(&user.id)
+                .push_bind(&user.phone)
+                .push_bind(&user.real_name)
+                .push_bind(&user.real_name_normalized)
+                .push_bind(&user.id_number_hash)
+                .push_bind(&user.id_number_last4)
+                .push_bind(&user.password_hash)
+                .push_bind(user.created_at);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    for cards in batch.cards.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO cards (id, user_id, status, pan_fingerprint, pan_key_version, \
+             pan_ciphertext, first6, last4, pan_length, brand, issuer_code, issuer_name_zh, \
+             issuer_name_en, card_type, country, expiry_month, expiry_year, holder_name, par, \
+             bank_phone_masked, is_default, created_at, updated_at) ",
+        );
+        query.push_values(cards, |mut row, seeded| {
+            let (card, done) = (&seeded.card, &seeded.completion);
+            row.push_bind(&card.id)
+                .push_bind(&card.user_id)
+                .push_bind(&done.status)
+                .push_bind(&card.pan_fingerprint)
+                .push_bind(i64::from(done.pan_key_version))
+                .push_bind(&done.pan_ciphertext)
+                .push_bind(&card.first6)
+                .push_bind(&card.last4)
+                .push_bind(i64::from(card.pan_length))
+                .push_bind(&card.brand)
+                .push_bind(&card.issuer_code)
+                .push_bind(&card.issuer_name_zh)
+                .push_bind(&card.issuer_name_en)
+                .push_bind(&card.card_type)
+                .push_bind(&card.country)
+                .push_bind(card.expiry_month.map(i64::from))
+                .push_bind(card.expiry_year.map(i64::from))
+                .push_bind(&card.holder_name)
+                .push_bind(&card.par)
+                .push_bind(&card.bank_phone_masked)
+                .push_bind(i64::from(seeded.is_default))
+                .push_bind(card.created_at)
+                .push_bind(done.now);
+        });
+        query.build().execute(&mut *conn).await?;
+
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
+             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
+             device_id, created_at, updated_at) ",
+        );
+        query.push_values(cards, |mut row, seeded| {
+            let (done, token) = (&seeded.completion, &seeded.completion.token);
+            row.push_bind(&token.token_ref)
+                .push_bind(&done.card_id)
+                .push_bind(i64::from(token.key_version))
+                .push_bind(&token.token_pan_ciphertext)
+                .push_bind(&token.token_first6)
+                .push_bind(&token.token_last4)
+                .push_bind(i64::from(token.expiry_month))
+                .push_bind(i64::from(token.expiry_year))
+                .push_bind(&token.status)
+                .push_bind(&token.requestor_id)
+                .push_bind(&token.device_id)
+                .push_bind(done.now)
+                .push_bind(done.now);
+        });
+        query.build().execute(&mut *conn).await?;
+
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
+             brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
+             cause, error_param, error_reason, issuer_response, latency_ms, created_at) ",
+        );
+        query.push_values(cards, |mut row, seeded| {
+            let a = &seeded.attempt;
+            row.push_bind(&a.trace_id)
+                .push_bind(&a.user_id)
+                .push_bind(&a.card_id)
+                .push_bind(&a.masked_pan)
+                .push_bind(&a.first6)
+                .push_bind(&a.last4)
+                .push_bind(&a.brand)
+                .push_bind(&a.issuer_code)
+                .push_bind(&a.issuer_name)
+                .push_bind(&a.card_type)
+                .push_bind(&a.country)
+                .push_bind(&a.device)
+                .push_bind(&a.outcome)
+                .push_bind(&a.error_code)
+                .push_bind(&a.cause)
+                .push_bind(&a.error_param)
+                .push_bind(&a.error_reason)
+                .push_bind(&a.issuer_response)
+                .push_bind(a.latency_ms)
+                .push_bind(a.created_at);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
