@@ -44,6 +44,9 @@ enum Command {
     Login(cmd::login::LoginArgs),
     /// Bind and manage your cards on a running server.
     Cards(cmd::cards::CardsArgs),
+    /// Why a binding failed: verdict, story, device and next steps, by trace
+    /// id or for everything a user tried (support or operator API key).
+    Diagnose(cmd::diagnose::DiagnoseArgs),
     /// Load a running server with a scenario and report throughput and latency.
     Bench(cmd::bench::BenchArgs),
     /// Fill the service's database with users and bound cards, for load tests.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Signup(args) => cmd::login::run_signup(args),
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
+        Command::Diagnose(args) => cmd::diagnose::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Seed(args) => cmd::seed::run(args),
     };
