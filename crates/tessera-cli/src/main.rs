@@ -47,6 +47,9 @@ enum Command {
     /// Pay with a card as a phone and a terminal would: limited-use key,
     /// ARQC, authorization, ARPC.
     Pay(Box<cmd::pay::PayArgs>),
+    /// Why a binding failed: verdict, story, device and next steps, by trace
+    /// id or for everything a user tried (support or operator API key).
+    Diagnose(cmd::diagnose::DiagnoseArgs),
     /// Load a running server with a scenario and report throughput and latency.
     Bench(cmd::bench::BenchArgs),
     /// Fill the service's database with users and bound cards, for load tests.
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
         Command::Pay(args) => cmd::pay::run(*args),
+        Command::Diagnose(args) => cmd::diagnose::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Seed(args) => cmd::seed::run(args),
     };

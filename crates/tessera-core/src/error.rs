@@ -148,6 +148,9 @@ pub struct CatalogEntry {
     pub message: Text,
     /// What the person can do about it.
     pub remedy: Text,
+    /// Why it happens: the causes behind the code, for the help center's
+    /// page on it (`/help/errors/{code}`).
+    pub why: Text,
 }
 
 /// Every error code Tessera can answer with. The order matches `CATALOGUE`.
@@ -219,6 +222,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请对照银行卡正面重新输入卡号,只输入数字(可以带空格)",
             "Type the number again from the front of the card, digits only (spaces are fine)",
         ),
+        why: t(
+            "银行卡号是12到19位数字;位数不对或含有字母、符号时就会出现这个提示,常见原因是漏输或多输了一位,或复制时带入了其他字符",
+            "Bank card numbers have 12 to 19 digits; this appears when the length is wrong or letters or symbols are mixed in. Usually a digit was left out or typed twice, or other characters came along when the number was copied",
+        ),
     },
     CatalogEntry {
         code: E::IncorrectNumber,
@@ -234,6 +241,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "卡号校验未通过,通常是某一位输错或两位顺序颠倒,请逐位核对",
             "The number failed its check digit; usually one digit is mistyped or two are swapped. Check it digit by digit",
         ),
+        why: t(
+            "卡号最后一位是由前面各位算出的校验位;只要有一位输错或相邻两位颠倒,校验就通不过。这项检查在联系银行之前完成",
+            "The last digit of a card number is a check digit computed from the others, so one mistyped digit or two swapped neighbours make the check fail. This is checked before your bank is contacted",
+        ),
     },
     CatalogEntry {
         code: E::InvalidExpiryMonth,
@@ -245,6 +256,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请输入卡面上有效期的月份(01到12)",
             "Enter the month printed on the card, 01 to 12",
+        ),
+        why: t(
+            "月份必须是01到12;常见原因是把年和月填反了",
+            "The month must be 01 to 12; often the month and the year were entered the wrong way round",
         ),
     },
     CatalogEntry {
@@ -258,6 +273,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请输入卡面上有效期的年份(两位或四位,例如 28 或 2028)",
             "Enter the year printed on the card, two or four digits (for example 28 or 2028)",
         ),
+        why: t(
+            "年份无法识别,或不可能是卡面上的年份(早已过去或远在将来)",
+            "The year could not be read, or cannot be the one printed on a card (long past or far in the future)",
+        ),
     },
     CatalogEntry {
         code: E::ExpiredCard,
@@ -270,6 +289,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请核对有效期;若卡确已过期,请联系发卡行换新卡后再绑定",
             "Check the expiry date; if the card really has expired, ask your bank for a new card and add that one",
         ),
+        why: t(
+            "输入的有效期已经过去(按钱包所在时区判断);可能是输错了,也可能银行已换发新卡而这张旧卡已到期",
+            "The expiry date entered has passed (judged in the wallet's time zone): it may be a typo, or your bank has sent a new card and this one has run out",
+        ),
     },
     CatalogEntry {
         code: E::InvalidCvc,
@@ -281,6 +304,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "安全码是卡背面签名栏旁的3位数字(美国运通卡为卡正面的4位数字)",
             "The security code is the 3 digits next to the signature on the back (4 digits on the front for American Express)",
+        ),
+        why: t(
+            "安全码应为3位数字(美国运通卡为4位);输入的位数不对或含有非数字字符",
+            "The security code is 3 digits (4 for American Express); what was entered has the wrong length or other characters",
         ),
     },
     CatalogEntry {
@@ -297,6 +324,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请核对卡背面的安全码后重试;多次输错可能导致银行暂时锁定此卡",
             "Check the security code on the back of the card and try again; repeated mistakes can make the bank lock the card for a while",
         ),
+        why: t(
+            "发卡行核对后认为安全码与卡片不符,通常是输错或看错了卡背面的数字",
+            "Your bank compared the security code with its records and it did not match; usually it was mistyped or misread from the back of the card",
+        ),
     },
     CatalogEntry {
         code: E::InvalidHolderName,
@@ -308,6 +339,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请输入与银行预留一致的姓名:中文姓名或卡面上的拼音/英文姓名,不要包含数字或符号",
             "Enter the name your bank has on file: a Chinese name, or the Latin name printed on the card, without digits or symbols",
+        ),
+        why: t(
+            "姓名为空、过长,或含有数字、符号等姓名中不会出现的字符",
+            "The name is empty, too long, or contains digits or symbols that a name does not have",
         ),
     },
     CatalogEntry {
@@ -324,6 +359,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "只能绑定本人名下的银行卡;请检查姓名是否有错字,或使用本人的卡",
             "Only cards in your own name can be added: check the name for typos, or use a card in your own name",
         ),
+        why: t(
+            "钱包只能绑定本人的卡:持卡人姓名必须与注册时实名认证的姓名一致。常见原因是错别字、使用了他人的卡,或信用卡登记的拼音姓名与实名不一致",
+            "A wallet may only hold its owner's cards: the cardholder name must match the real name verified at sign-up. Common causes are a typo, someone else's card, or a credit card whose pinyin name differs from the real name",
+        ),
     },
     CatalogEntry {
         code: E::PhoneMismatch,
@@ -339,6 +378,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请填写开卡时在银行预留的手机号;若已换号,请致电银行或到柜台更新预留手机号,新号码通常约一天后生效",
             "Enter the phone number you gave the bank when you opened the account; if it has changed, call your bank or visit a branch to update it. A new number usually takes about a day to take effect",
         ),
+        why: t(
+            "银行绑卡时核对卡号、姓名、身份证号和预留手机号四项信息,其中手机号不一致最常见:开户时手机号登记错了一位、只改了短信提醒号码而没改预留号码、单位统一办理的工资卡登记了同一个号码,或新换的号码银行系统尚未更新",
+            "Banks check four things when a card is added: the card number, the name, the ID number and the phone number they keep on file. The phone is the most common mismatch: a digit was mistyped when the account was opened, only the SMS-alert number was changed, a payroll card opened by an employer carries one shared number, or a new number has not reached the bank's systems yet",
+        ),
     },
     CatalogEntry {
         code: E::CardNotSupported,
@@ -351,6 +394,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请换一张本人名下的借记卡或信用卡(一类账户)再试",
             "Try another debit or credit card in your own name (a Class I account)",
         ),
+        why: t(
+            "这张卡不在钱包的支持范围内:卡种(如预付费卡)、卡组织、发卡地区或发卡行不受支持,或无法识别卡号所属的银行。许多银行只允许一类账户绑定第三方支付,二类、三类账户会被拒绝",
+            "The wallet's rules do not accept this card: its type (such as prepaid), brand, country or bank is not supported, or the bank that issued it cannot be recognised. Many banks let only Class I accounts bind to third-party payment, and Class II and III accounts are refused",
+        ),
     },
     CatalogEntry {
         code: E::CardDeclined,
@@ -362,6 +409,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请联系发卡行了解原因,或换一张卡",
             "Contact your bank to find out why, or use another card",
+        ),
+        why: t(
+            "发卡行拒绝了这张卡:卡片可能已挂失、冻结或注销,被银行风控拦截,信用卡尚未激活(首张网申信用卡可能还需面签),或额度已用完",
+            "Your bank refused the card: it may be reported lost, frozen or closed, stopped by the bank's fraud checks, a credit card not yet activated (a first credit card applied for online may still need to be signed for in person), or its credit line is used up",
         ),
     },
     CatalogEntry {
@@ -378,6 +429,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "无需重复绑定,可在\"银行卡\"列表中直接使用",
             "There is no need to add it again: it is in your list of cards",
         ),
+        why: t(
+            "钱包中已有这张卡(也可能正在等待短信验证);同一张卡在一个钱包里只能绑定一次",
+            "This card is already in the wallet (perhaps still waiting for its SMS code); a card can be in one wallet only once",
+        ),
     },
     CatalogEntry {
         code: E::CardLimitReached,
@@ -392,6 +447,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请先在\"我的-银行卡\"中解绑一张不常用的卡,再绑定新卡",
             "Remove a card you no longer use (Me > Cards > Remove), then add the new one",
+        ),
+        why: t(
+            "每个钱包同时可绑定的银行卡数量有上限,正在等待短信验证的卡也计算在内",
+            "A wallet holds a limited number of cards at once, and cards waiting for their SMS code count too",
         ),
     },
     CatalogEntry {
@@ -408,6 +467,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请输入银行发送到预留手机号的6位验证码",
             "Enter the 6-digit code your bank sent to the phone number it has on file",
         ),
+        why: t(
+            "发卡行要求用短信验证码确认是本人操作;输入验证码之前这张卡还不能使用",
+            "Your bank asked for an SMS code to confirm it is you; until the code is entered the card cannot be used",
+        ),
     },
     CatalogEntry {
         code: E::OtpIncorrect,
@@ -420,6 +483,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请核对短信中的6位验证码后重新输入",
             "Check the 6-digit code in the text message and enter it again",
         ),
+        why: t(
+            "输入的验证码与银行发送的不一致,可能输错了,或用了较早一条短信里的验证码",
+            "The code does not match the one the bank sent: it may be mistyped, or from an older message",
+        ),
     },
     CatalogEntry {
         code: E::OtpExpired,
@@ -431,6 +498,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "验证码5分钟内有效,请重新添加这张卡以获取新的验证码",
             "Codes are valid for 5 minutes: add the card again to get a new code",
+        ),
+        why: t(
+            "验证码只在几分钟内有效,超时后需要重新获取",
+            "Codes are valid for a few minutes only; after that a new one is needed",
         ),
     },
     CatalogEntry {
@@ -447,6 +518,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "为保护资金安全,请在24小时后再试,以免触发银行的风控",
             "To keep your money safe, wait 24 hours before trying again so that the bank's fraud checks are not triggered",
         ),
+        why: t(
+            "短时间内失败次数过多:为防止他人反复试探卡片信息,验证已暂停。银行和钱包都会限制每天的绑卡尝试次数",
+            "Too many failures in a short time: verification is paused so that nobody can guess card details by trying again and again. Banks and wallets both limit binding attempts per day",
+        ),
     },
     CatalogEntry {
         code: E::IssuerUnavailable,
@@ -458,6 +533,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "这不是你的问题,银行系统暂时没有响应;请稍后重试,重试不会重复绑卡",
             "This is not your fault: the bank isn't answering. Try again in a little while; retrying never adds the card twice",
+        ),
+        why: t(
+            "发卡行的系统没有在规定时间内应答或正在维护,也可能是网络不稳定。某家银行集中出现故障时,钱包会暂停向它发送请求,并告诉你何时可以重试",
+            "The bank's systems did not answer in time or are under maintenance, or the network was unstable. When one bank keeps failing, the wallet stops sending it requests for a while and says when to try again",
         ),
     },
     CatalogEntry {
@@ -474,6 +553,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请在维护结束后重试;已绑定的卡不受影响",
             "Try again after the maintenance window; cards already added are not affected",
         ),
+        why: t(
+            "运营方暂停了绑卡功能进行维护;已绑定的卡和支付不受影响",
+            "The operator has paused adding cards for maintenance; cards already added and payments are not affected",
+        ),
     },
     CatalogEntry {
         code: E::IdempotencyConflict,
@@ -488,6 +571,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "每个新请求请使用新的幂等键;重试时请发送完全相同的请求内容",
             "Use a new Idempotency-Key for each new request, and send exactly the same body when retrying",
+        ),
+        why: t(
+            "应用重试时使用了相同的幂等键,但请求内容与第一次不同;钱包不会猜测哪一个才是本意",
+            "The app reused an Idempotency-Key with a different request body; the wallet refuses rather than guess which one was meant",
         ),
     },
     CatalogEntry {
@@ -504,6 +591,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请稍等片刻再查看结果,不要重复提交",
             "Wait a moment and check the result instead of submitting again",
         ),
+        why: t(
+            "同一请求的第一次提交还在处理中,常见于网络不稳定时应用自动重试,或按钮被连续点击",
+            "The first submission of the same request is still being processed, which is common when an app retries on an unstable network or a button is tapped twice",
+        ),
     },
     CatalogEntry {
         code: E::PaymentPasswordIncorrect,
@@ -515,6 +606,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请重新输入支付密码;多次输错将暂时锁定",
             "Enter your payment password again; too many mistakes lock it for a while",
+        ),
+        why: t(
+            "输入的支付密码与设置的不一致",
+            "The payment password entered does not match the one that was set",
         ),
     },
     CatalogEntry {
@@ -528,6 +623,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "支付密码输错次数过多,请在锁定解除后再试,或通过身份验证重置支付密码",
             "It was entered wrongly too many times: try again once the lock ends, or reset it after verifying your identity",
         ),
+        why: t(
+            "支付密码连续输错次数过多,为防止他人猜测已被暂时锁定",
+            "The payment password was entered wrongly too many times, so it is locked for a while to stop anyone guessing it",
+        ),
     },
     CatalogEntry {
         code: E::TokenSuspended,
@@ -539,6 +638,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请查看卡片详情中的暂停原因;由发卡行暂停的请联系发卡行,由你本人暂停的可在钱包中恢复",
             "See the card's details for who suspended it: if your bank did, contact your bank; if you did, resume it in the wallet",
+        ),
+        why: t(
+            "这张卡在钱包中的支付凭证被暂停了,暂停方可能是发卡行(如挂失)、钱包的风控或你本人;所有暂停方都恢复后才能继续支付",
+            "The card's payment token is suspended, by your bank (after a loss report, for example), by the wallet's risk checks or by you; it pays again only when every party that suspended it has resumed it",
         ),
     },
     CatalogEntry {
@@ -555,6 +658,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "如需继续使用,请重新绑定这张卡",
             "Add the card again if you want to keep using it",
         ),
+        why: t(
+            "这张卡已从钱包解绑:支付凭证已删除,加密保存的卡号也已销毁",
+            "The card was removed from the wallet: its payment token was deleted and its encrypted card number destroyed",
+        ),
     },
     CatalogEntry {
         code: E::TokenExpired,
@@ -570,6 +677,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请在钱包中重新绑定这张卡;若银行已换发新卡,请绑定新卡",
             "Add the card to the wallet again; if your bank sent you a new card, add the new one",
         ),
+        why: t(
+            "钱包里的支付凭证有自己的有效期;卡片到期或银行换发新卡后,旧凭证不再可用",
+            "A payment token has its own expiry; when the card expires or the bank replaces it, the old token stops working",
+        ),
     },
     CatalogEntry {
         code: E::CryptogramInvalid,
@@ -581,6 +692,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请重新发起支付;若反复出现,请更新钱包应用后再试",
             "Start the payment again; if it keeps happening, update the wallet app and try again",
+        ),
+        why: t(
+            "每笔支付都带有一次性的动态密码,这次校验没有通过,通常是应用版本过旧或设备上的支付密钥需要更新",
+            "Every payment carries a one-time cryptogram and this one did not verify, usually because the app is out of date or the keys on the device need refreshing",
         ),
     },
     CatalogEntry {
@@ -597,6 +712,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "每笔支付都需要新的凭证,请重新发起支付",
             "Every payment needs a fresh code: start the payment again",
         ),
+        why: t(
+            "每笔支付的动态密码只能使用一次;收到了已用过的密码,可能是重复提交,也可能是有人试图重放",
+            "Each payment's one-time code can be used once; one that was already used arrived again, either a repeated submission or an attempt to replay it",
+        ),
     },
     CatalogEntry {
         code: E::DomainMismatch,
@@ -611,6 +730,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请在绑定这张卡的设备和应用中支付",
             "Pay from the device and app where the card was added",
+        ),
+        why: t(
+            "支付凭证只能在绑定它的设备、应用或商户中使用,这笔支付来自别处",
+            "A payment token works only on the device, app or merchant it was issued for, and this payment came from somewhere else",
         ),
     },
     CatalogEntry {
@@ -627,6 +750,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "如确为本人操作,请稍后再试或联系客服核实",
             "If it was you, try again later or contact support to confirm",
         ),
+        why: t(
+            "钱包的风控规则认为这笔支付异常,例如金额、地点或频率与平时差别很大",
+            "The wallet's risk rules found this payment unusual, for example in its amount, place or frequency",
+        ),
     },
     CatalogEntry {
         code: E::InternalError,
@@ -638,6 +765,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请稍后重试;如仍失败,请联系客服并提供追踪编号",
             "Try again later; if it still fails, contact support with the trace id",
+        ),
+        why: t(
+            "钱包自身出现了意外错误,与你输入的信息无关;追踪编号能帮助客服在日志中找到原因",
+            "Something unexpected failed inside the wallet, unrelated to what you entered; the trace id lets support find it in the logs",
         ),
     },
     CatalogEntry {
@@ -651,6 +782,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请检查请求的JSON格式和字段类型(见 param 指出的字段)",
             "Check the request's JSON and field types (see the field named in param)",
         ),
+        why: t(
+            "请求不是有效的JSON,或某个字段的类型不对,通常是应用或对接代码的问题",
+            "The request is not valid JSON or a field has the wrong type, usually a problem in the app or the integration code",
+        ),
     },
     CatalogEntry {
         code: E::Unauthenticated,
@@ -660,6 +795,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         retryable: false,
         message: t("需要登录", "You need to sign in"),
         remedy: t("请重新登录后再试", "Sign in again and retry"),
+        why: t(
+            "请求没有携带有效的登录凭证,或登录已过期",
+            "The request carried no valid sign-in, or the session has expired",
+        ),
     },
     CatalogEntry {
         code: E::Forbidden,
@@ -672,6 +811,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请使用具有相应权限的账号或密钥",
             "Use an account or key that has this permission",
         ),
+        why: t(
+            "当前账号或密钥没有执行这项操作的权限",
+            "The account or key in use does not have this permission",
+        ),
     },
     CatalogEntry {
         code: E::NotFound,
@@ -681,6 +824,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         retryable: false,
         message: t("找不到请求的内容", "Nothing was found at this address"),
         remedy: t("请检查地址和编号是否正确", "Check the address and the id"),
+        why: t(
+            "地址或编号不存在,或者属于其他用户",
+            "The address or id does not exist, or belongs to someone else",
+        ),
     },
     CatalogEntry {
         code: E::MethodNotAllowed,
@@ -696,6 +843,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请查看接口文档 /openapi.json 中允许的方法",
             "See /openapi.json for the methods this address accepts",
         ),
+        why: t(
+            "这个地址存在,但不接受这种请求方法",
+            "The address exists but does not accept this method",
+        ),
     },
     CatalogEntry {
         code: E::PayloadTooLarge,
@@ -708,6 +859,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请只发送接口需要的字段",
             "Send only the fields the endpoint needs",
         ),
+        why: t(
+            "请求内容超过了服务允许的大小",
+            "The request body is larger than the service accepts",
+        ),
     },
     CatalogEntry {
         code: E::RateLimited,
@@ -717,6 +872,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         retryable: true,
         message: t("请求过于频繁", "Too many requests"),
         remedy: t("请稍等片刻再试", "Wait a moment and try again"),
+        why: t(
+            "短时间内请求过多,为保护服务暂时限制",
+            "Too many requests arrived in a short time, so they are limited to protect the service",
+        ),
     },
     CatalogEntry {
         code: E::DatabaseUnavailable,
@@ -728,6 +887,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "这不是你的问题,请稍后重试;重试不会重复操作",
             "This is not your fault: try again shortly. Retrying never does anything twice",
+        ),
+        why: t(
+            "钱包的数据库暂时无法访问,通常很快恢复;不会有任何操作被执行两次",
+            "The wallet's database is briefly unreachable, usually only for moments; nothing is ever done twice",
         ),
     },
     CatalogEntry {
@@ -741,6 +904,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请输入11位中国大陆手机号,例如 13800138000",
             "Enter an 11-digit mainland China mobile number, for example 13800138000",
         ),
+        why: t(
+            "手机号需要是11位中国大陆手机号,非大陆号码暂不支持",
+            "A phone number must be an 11-digit mainland China mobile number; other numbers are not supported yet",
+        ),
     },
     CatalogEntry {
         code: E::InvalidIdNumber,
@@ -752,6 +919,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请输入18位居民身份证号码,最后一位可能是X;若银行仍登记旧的15位号码,请到银行柜台更新",
             "Enter the 18-character resident ID number (the last may be X); if your bank still has an old 15-digit number, update it at a branch",
+        ),
+        why: t(
+            "身份证号码的位数、出生日期或最后一位校验码不对;目前只支持18位居民身份证",
+            "The ID number has the wrong length, birth date or check character; only 18-character resident ID numbers are supported",
         ),
     },
     CatalogEntry {
@@ -765,6 +936,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
             "请直接登录;如忘记密码,请找回密码",
             "Sign in instead; if you forgot the password, reset it",
         ),
+        why: t(
+            "每个手机号只能注册一个钱包账号",
+            "Each phone number can register one wallet account",
+        ),
     },
     CatalogEntry {
         code: E::WeakPassword,
@@ -776,6 +951,10 @@ pub static CATALOGUE: [CatalogEntry; 44] = [
         remedy: t(
             "请使用至少8位、同时包含字母和数字的密码",
             "Use at least 8 characters with both letters and digits",
+        ),
+        why: t(
+            "过短、只有字母或只有数字的密码容易被猜到",
+            "Short passwords, or ones with only letters or only digits, are easy to guess",
         ),
     },
 ];
@@ -883,6 +1062,18 @@ impl NotSupportedReason {
             NotSupportedReason::Country => "country",
             NotSupportedReason::Issuer => "issuer",
         }
+    }
+
+    pub fn parse(reason: &str) -> Option<NotSupportedReason> {
+        [
+            NotSupportedReason::UnknownBin,
+            NotSupportedReason::Brand,
+            NotSupportedReason::CardType,
+            NotSupportedReason::Country,
+            NotSupportedReason::Issuer,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == reason)
     }
 }
 
@@ -1183,7 +1374,7 @@ mod tests {
     #[test]
     fn every_code_has_both_languages_and_a_remedy() {
         for entry in &CATALOGUE {
-            for text in [entry.message, entry.remedy] {
+            for text in [entry.message, entry.remedy, entry.why] {
                 assert!(!text.zh.trim().is_empty(), "{} lacks zh", entry.code);
                 assert!(!text.en.trim().is_empty(), "{} lacks en", entry.code);
                 assert!(
@@ -1213,6 +1404,33 @@ mod tests {
                     decline.as_str()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_code_says_why_it_happens_in_its_own_words() {
+        for entry in &CATALOGUE {
+            let why = entry.why;
+            for lang in [Lang::ZhCn, Lang::En] {
+                let text = why.get(lang);
+                assert_ne!(
+                    text,
+                    entry.message.get(lang),
+                    "{} why = message",
+                    entry.code
+                );
+                assert_ne!(text, entry.remedy.get(lang), "{} why = remedy", entry.code);
+            }
+            assert!(
+                why.zh.chars().count() >= 10,
+                "{} zh why is thin",
+                entry.code
+            );
+            assert!(
+                why.en.split(' ').count() >= 8,
+                "{} en why is thin",
+                entry.code
+            );
         }
     }
 

@@ -5,9 +5,11 @@
 pub mod bins;
 pub mod card;
 pub mod crypto;
+pub mod diagnosis;
 pub mod emv;
 pub mod error;
 pub mod identity;
+pub mod issuer_health;
 pub mod money;
 pub mod token;
 pub mod vault;

@@ -11,6 +11,7 @@ use tessera_core::bins::BinRecord;
 use tessera_core::card::check::{CardFields, CheckedCard, check_fields};
 use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::{HolderName, names_match};
+use tessera_core::diagnosis::CIRCUIT_OPEN;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
@@ -22,6 +23,7 @@ use tessera_store::{
 
 use crate::error::{ApiError, internal};
 use crate::issuer::{BindingVerification, IssuerAnswer};
+use crate::issuer_health::{self, Gate};
 use crate::maintenance;
 use crate::state::{AppState, millis};
 use crate::views::{BindCardRequest, StringOrNumber};
@@ -104,6 +106,7 @@ pub async fn bind_card(
         // keeps the trace id so the gap can be found.
         tracing::error!(trace_id, error = %error, "could not record the binding attempt");
     }
+    issuer_health::after_attempt(state, &attempt);
     tracing::info!(
         trace_id,
         outcome = %attempt.outcome,
@@ -264,11 +267,31 @@ async fn issue_and_store(
         cvc: fields.cvc.as_ref(),
         issuer_code: bin.issuer_code.as_deref(),
     };
+    // An issuer flagged as unavailable is not asked: the person hears so at
+    // once, with the time its breaker lets a probe through.
+    let probe = match issuer_health::gate(state, bin.issuer_code.as_deref(), now).await? {
+        Gate::Open { retry_after_secs } => {
+            evidence.issuer_response = Some(CIRCUIT_OPEN.to_owned());
+            return Err(DomainError::new(ErrorCode::IssuerUnavailable)
+                .with_retry_after(retry_after_secs)
+                .into());
+        }
+        Gate::Probe(incident) => Some(incident),
+        Gate::Closed => None,
+    };
     let timeout = Duration::from_secs(state.config.issuer_timeout_secs);
     let answer = tokio::time::timeout(timeout, state.issuer.verify_binding(&verification))
         .await
         .unwrap_or(IssuerAnswer::Unavailable);
     evidence.issuer_response = Some(answer.label());
+    if let Some(incident) = probe {
+        let answered = !matches!(answer, IssuerAnswer::Unavailable);
+        if let Err(ApiError(error)) =
+            issuer_health::after_probe(state, &incident, answered, Utc::now()).await
+        {
+            tracing::error!(incident, error = %error, "could not record the breaker probe");
+        }
+    }
     let step_up = match answer {
         IssuerAnswer::Approved => false,
         IssuerAnswer::StepUp => true,

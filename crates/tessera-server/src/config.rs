@@ -9,6 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use tessera_core::bins::policy::SupportPolicy;
+use tessera_core::issuer_health::AnomalyRule;
 use tessera_core::token::TokenBinRanges;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct Config {
     /// Retry-After sent with `issuer_unavailable`.
     pub issuer_retry_after_secs: u64,
     pub database: DatabaseConfig,
+    /// Binding health: the anomaly rule's windows and thresholds, and the
+    /// issuer circuit breaker.
+    pub health: HealthConfig,
     pub payments: PaymentsConfig,
 }
 
@@ -98,6 +102,35 @@ impl Default for PaymentsConfig {
                 "ecommerce".to_owned(),
             ],
             issuer_event_max_age_secs: 300,
+        }
+    }
+}
+
+/// How issuers are watched. The flags live in the database, so every node
+/// sees an issuer's incident and breaker at once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    /// The recent window an issuer is judged on.
+    pub recent_window_secs: u64,
+    /// Its baseline: this long before the recent window.
+    pub baseline_window_secs: u64,
+    pub anomaly: AnomalyRule,
+    /// How long a breaker answers at once before one probe may ask the
+    /// issuer again.
+    pub breaker_cool_down_ms: u64,
+    /// One node re-evaluates an issuer at most this often.
+    pub evaluate_interval_ms: u64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            recent_window_secs: 600,
+            baseline_window_secs: 24 * 3600,
+            anomaly: AnomalyRule::default(),
+            breaker_cool_down_ms: 30_000,
+            evaluate_interval_ms: 2_000,
         }
     }
 }
@@ -167,6 +200,7 @@ impl Default for Config {
             issuer_timeout_secs: 10,
             issuer_retry_after_secs: 30,
             database: DatabaseConfig::default(),
+            health: HealthConfig::default(),
             payments: PaymentsConfig::default(),
         }
     }
@@ -273,6 +307,25 @@ impl Config {
             return Err(format!(
                 "payments.channels: {channel:?} is not nfc, in_app or ecommerce"
             ));
+        }
+        let health = &self.health;
+        if health.recent_window_secs == 0 || health.baseline_window_secs == 0 {
+            return Err(
+                "health: recent_window_secs and baseline_window_secs must be above 0".to_owned(),
+            );
+        }
+        let rule = &health.anomaly;
+        if rule.min_samples == 0
+            || !(0.0..=1.0).contains(&rule.failure_rate_min_increase)
+            || !(0.0..=1.0).contains(&rule.unavailable_share)
+            || rule.failure_rate_factor < 1.0
+            || rule.latency_factor < 1.0
+        {
+            return Err(
+                "health.anomaly: min_samples must be at least 1, failure_rate_min_increase and \
+                 unavailable_share between 0 and 1, the factors at least 1"
+                    .to_owned(),
+            );
         }
         if !matches!(self.log_format.as_str(), "human" | "json") {
             return Err(format!(

@@ -164,11 +164,16 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     }
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
-        let is_json = response
+        // JSON errors are already rendered; HTML pages (the help center's
+        // 404) speak to people and stay as they are.
+        let rendered = response
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-        if !is_json {
+            .is_some_and(|v| {
+                v.as_bytes().starts_with(b"application/json")
+                    || v.as_bytes().starts_with(b"text/html")
+            });
+        if !rendered {
             let code = match status {
                 StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
                 StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,

@@ -30,17 +30,22 @@ use utoipa_axum::routes;
 
 pub mod auth;
 pub mod binding;
+pub mod binding_stats;
 pub mod config;
+pub mod diagnose;
 pub mod error;
 pub mod extract;
+pub mod help;
 pub mod idempotency;
 pub mod ids;
 pub mod issuer;
+pub mod issuer_health;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod payments;
 pub mod routes;
 pub mod state;
+pub mod support_views;
 pub mod views;
 
 pub use config::{Config, Overrides};
@@ -96,7 +101,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
         (name = "admin", description = "Operator switches (operator API key)"),
-        (name = "support", description = "Support reads (support API key)"),
+        (name = "support", description = "Diagnosis, binding health, incidents and tickets (support API key; tickets are opened by users)"),
         (name = "sandbox", description = "The sandbox issuer and phone"),
         (name = "health", description = "Probes and this document")
     )
@@ -125,12 +130,15 @@ impl utoipa::Modify for BearerAuth {
 
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    use routes::{admin, cards, health, issuer, payments, sandbox, support, tokens, users};
+    use routes::{
+        admin, cards, health, issuer, payments, sandbox, support, tickets, tokens, users,
+    };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
         .routes(routes!(users::create_session))
         .routes(routes!(users::me))
         .routes(routes!(cards::bind_card, cards::list_cards))
+        .routes(routes!(cards::list_my_attempts))
         .routes(routes!(cards::get_card, cards::unbind_card))
         .routes(routes!(cards::verify_card))
         .routes(routes!(cards::set_default))
@@ -148,11 +156,17 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(support::list_attempts))
         .routes(routes!(support::token_events))
+        .routes(routes!(support::diagnose))
+        .routes(routes!(support::binding_health))
+        .routes(routes!(support::list_incidents))
+        .routes(routes!(support::list_tickets))
+        .routes(routes!(tickets::create_ticket, tickets::list_my_tickets))
         .routes(routes!(sandbox::list_sms))
         .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::openapi))
+        .routes(routes!(health::metrics))
         .split_for_parts()
 }
 
@@ -178,6 +192,7 @@ pub fn app(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     let body_limit = state.config.max_body_bytes;
     router
+        .merge(routes::help::router())
         .fallback(fallback)
         .with_state(state)
         .layer(axum::Extension(Arc::new(spec)))
@@ -306,6 +321,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         bins: Arc::new(bins),
         issuer,
         time_zone,
+        issuer_clock: Arc::default(),
     };
     let indexed = lifecycle::index_old_tokens(&state)
         .await

@@ -10,6 +10,7 @@ use tessera_store::Store;
 
 use crate::config::Config;
 use crate::issuer::Issuer;
+use crate::issuer_health::EvaluationClock;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     pub bins: Arc<BinIndex>,
     pub issuer: Arc<dyn Issuer>,
     pub time_zone: chrono_tz::Tz,
+    /// When this node last ran the issuer anomaly rule.
+    pub issuer_clock: Arc<EvaluationClock>,
 }
 
 impl AppState {

@@ -133,6 +133,37 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // Binding attempts.
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>>;
+    /// Binding attempts in a window, added up by issuer, brand, card type,
+    /// outcome, code and issuer answer: what health, metrics and the
+    /// anomaly rule read, computed where every node's attempts are.
+    async fn attempt_stats(&self, query: &AttemptStatsQuery) -> StoreResult<Vec<AttemptStatsRow>>;
+
+    // Issuer incidents and their circuit breakers.
+    /// Opens an incident for (issuer, kind), or refreshes the numbers and
+    /// message of the one already open. A breaker once open stays open (with
+    /// its retry time) until the incident is resolved. Nothing happens (None)
+    /// when an incident of this issuer and kind was resolved at or after
+    /// `evidence_since`: the evidence predates that resolution, and a node
+    /// that evaluated while another resolved must not raise it again.
+    async fn raise_incident(
+        &self,
+        incident: &IncidentRecord,
+        evidence_since: i64,
+    ) -> StoreResult<Option<Raised>>;
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>>;
+    /// Resolves an open incident (closing its breaker). False when it was
+    /// not open.
+    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool>;
+    /// Takes the breaker's probe: true for exactly one caller once
+    /// `retry_at` has passed, until `lease_until` (a crashed probe frees it).
+    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool>;
+    /// The probe failed: the breaker stays open until `retry_at`.
+    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool>;
+
+    // Support tickets.
+    async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
+    /// Newest first.
+    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>>;
 
     // Idempotency.
     async fn idempotency_begin(

@@ -261,6 +261,127 @@ pub enum IdempotencyBegin {
     InProgress,
 }
 
+/// Which attempts `attempt_stats` adds up, and the latency buckets it counts.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptStatsQuery {
+    /// Inclusive.
+    pub since: i64,
+    /// Exclusive.
+    pub until: i64,
+    /// One issuer only, when given.
+    pub issuer_code: Option<String>,
+    /// Upper bounds (ms) of cumulative latency buckets, ascending.
+    pub latency_buckets_ms: Vec<i64>,
+}
+
+/// Attempts sharing an issuer, brand, card type, outcome, code and issuer
+/// answer in a window, added up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttemptStatsRow {
+    pub issuer_code: Option<String>,
+    pub issuer_name: Option<String>,
+    pub brand: Option<String>,
+    pub card_type: Option<String>,
+    pub outcome: String,
+    pub error_code: Option<String>,
+    pub cause: Option<String>,
+    pub issuer_response: Option<String>,
+    pub count: i64,
+    pub latency_sum_ms: i64,
+    pub latency_max_ms: i64,
+    /// How many took at most each bound of the query's buckets.
+    pub latency_buckets: Vec<i64>,
+}
+
+/// An issuer flagged by the anomaly rule, with its circuit breaker.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentRecord {
+    pub id: String,
+    pub issuer_code: String,
+    pub issuer_name_zh: String,
+    pub issuer_name_en: String,
+    /// `failure_rate` or `latency`.
+    pub kind: String,
+    pub opened_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub samples: i64,
+    pub failure_rate: f64,
+    pub baseline_failure_rate: Option<f64>,
+    pub mean_latency_ms: i64,
+    pub baseline_latency_ms: Option<i64>,
+    pub top_code: Option<String>,
+    pub message_zh: String,
+    pub message_en: String,
+    /// Bindings for this issuer are answered at once while open.
+    pub breaker_open: bool,
+    /// When the next probe may ask the issuer.
+    pub retry_at: Option<i64>,
+    /// A probe in flight holds the breaker until then.
+    pub probe_until: Option<i64>,
+}
+
+/// What `raise_incident` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raised {
+    /// The open incident, new or refreshed.
+    pub incident: IncidentRecord,
+    /// True when this call opened it.
+    pub opened: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub open_only: bool,
+    pub issuer_code: Option<String>,
+    /// Incidents opened at or after this, or still open.
+    pub since: Option<i64>,
+    pub limit: u32,
+}
+
+/// A support ticket opened by a person from one of their attempts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketRecord {
+    pub id: String,
+    pub user_id: String,
+    pub trace_id: String,
+    /// The person's words, with anything that looks like a card number masked.
+    pub message: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// The attempt and its diagnosis at opening, as JSON (masked data only).
+    pub details: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub user_id: Option<String>,
+    pub status: Option<String>,
+    /// Only tickets after this one in the listing order (newest first): its
+    /// (created_at, id), the cursor of the previous page.
+    pub before: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// Users and bound cards written in bulk by `tessera seed`, so that scale
+/// can be measured: the rows a real binding would leave (an active card, its
+/// token and a success attempt), made by the same domain code.
+#[derive(Debug, Clone, Default)]
+pub struct SeedBatch {
+    pub users: Vec<NewUser>,
+    pub cards: Vec<SeededCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededCard {
+    pub card: NewCard,
+    /// Status `active`, no OTP.
+    pub completion: BindingCompletion,
+    pub attempt: AttemptRecord,
+    pub is_default: bool,
+}
+
 /// How a payment finds its token.
 #[derive(Debug, Clone, Copy)]
 pub enum TokenLookup<'a> {
@@ -466,22 +587,4 @@ pub struct UnindexedToken {
     pub token_ref: String,
     pub key_version: u32,
     pub ciphertext: Vec<u8>,
-}
-
-/// Users and bound cards written in bulk by `tessera seed`, so that scale
-/// can be measured: the rows a real binding would leave (an active card, its
-/// token and a success attempt), made by the same domain code.
-#[derive(Debug, Clone, Default)]
-pub struct SeedBatch {
-    pub users: Vec<NewUser>,
-    pub cards: Vec<SeededCard>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SeededCard {
-    pub card: NewCard,
-    /// Status `active`, no OTP.
-    pub completion: BindingCompletion,
-    pub attempt: AttemptRecord,
-    pub is_default: bool,
 }

@@ -181,8 +181,12 @@ fn attempt(trace_id: &str, user_id: &str, created_at: i64) -> AttemptRecord {
 // ---------------------------------------------------------------------------
 // The suite: each test takes a fresh, migrated, empty store.
 
+#[path = "store/support.rs"]
+mod support_suite;
+
 mod suite {
     use super::*;
+    pub use crate::support_suite::*;
 
     pub async fn ping_and_has_data(store: Arc<dyn Store>) {
         store.ping().await.unwrap();
@@ -1882,6 +1886,7 @@ macro_rules! store_suite {
             set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
             concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
             concurrent_counters, concurrent_otp_outcomes, seed_batch,
+            attempt_stats, incidents_and_breaker, concurrent_incidents_and_probes, tickets,
             payment_tokens_and_atcs, cryptograms, token_lifecycle, issuer_changes,
             concurrent_atc_claims,
         );
@@ -1992,7 +1997,7 @@ mod postgres {
                         .fetch_all(stores[0].pool())
                         .await
                         .unwrap();
-                assert_eq!(versions, [1, 2]);
+                assert_eq!(versions, tessera_store::postgres::migration_versions());
                 // Each node sees the one schema.
                 user(&stores[0], "1").await;
                 assert!(stores[5].has_data().await.unwrap());

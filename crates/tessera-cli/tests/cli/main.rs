@@ -5,6 +5,7 @@
 mod bench;
 mod bins;
 mod client;
+mod diagnose;
 mod emv;
 mod keys;
 mod nodes;

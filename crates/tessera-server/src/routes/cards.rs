@@ -1,5 +1,5 @@
 //! A user's cards: bind (with idempotency), verify the SMS code, list, show,
-//! make default, unbind.
+//! make default, unbind; and their own binding attempts, explained.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -10,12 +10,16 @@ use tessera_core::error::ErrorCode;
 use tessera_store::{CardRecord, UserRecord};
 use utoipa::IntoParams;
 
+use tessera_core::diagnosis::Audience;
+
 use crate::auth::Caller;
 use crate::binding::{self, Bound};
-use crate::error::ApiError;
+use crate::diagnose;
+use crate::error::{ApiError, rfc3339};
 use crate::extract::{Ctx, JsonBody};
 use crate::idempotency;
-use crate::state::{AppState, millis};
+use crate::state::{AppState, from_millis, millis};
+use crate::support_views::{AttemptCardView, MyAttemptList, MyAttemptView, MySummaryView};
 use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest, Viewer};
 
 async fn current_user(state: &AppState, caller: &Caller) -> Result<UserRecord, ApiError> {
@@ -216,4 +220,78 @@ pub async fn unbind_card(
         &card,
         &Viewer::new(&state, &ctx),
     )))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MyAttemptsQuery {
+    /// `true` lists every attempt; failed ones only by default.
+    pub all: Option<bool>,
+    /// RFC 3339 time, or a duration back from now (`1h`, `7d`); 7 days by
+    /// default.
+    pub since: Option<String>,
+}
+
+/// Your recent attempts to add a card that failed, each explained in plain
+/// words (what happened, what to do), and the whole told as one story.
+#[utoipa::path(get, path = "/v1/cards/attempts", tag = "cards", security(("bearer" = [])),
+    params(MyAttemptsQuery),
+    responses((status = 200, body = MyAttemptList), (status = 401, body = ErrorEnvelope)))]
+pub async fn list_my_attempts(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Query(query): Query<MyAttemptsQuery>,
+) -> Result<Json<MyAttemptList>, ApiError> {
+    let user_id = caller.user()?;
+    let since = match query.since.as_deref() {
+        Some(text) => crate::routes::support::parse_since(text, ctx.now).ok_or_else(|| {
+            tessera_core::error::DomainError::new(ErrorCode::InvalidRequest).with_param("since")
+        })?,
+        None => ctx.now - chrono::Duration::days(7),
+    };
+    let case = diagnose::case_of_user(&state, user_id, since, ctx.now, 50).await?;
+    let (diagnosis, _) = diagnose::diagnose_case(&state, &case, Audience::Person, ctx.now).await?;
+    let lang = ctx.lang;
+    let all = query.all.unwrap_or(false);
+    let text = |t: &tessera_core::diagnosis::Bilingual| {
+        let said = t.get(lang);
+        (!said.is_empty()).then(|| said.to_owned())
+    };
+    let mut data: Vec<MyAttemptView> = case
+        .attempts
+        .iter()
+        .zip(&diagnosis.attempts)
+        .filter(|(record, _)| all || record.outcome == "error")
+        .map(|(record, explained)| MyAttemptView {
+            trace_id: record.trace_id.clone(),
+            created_at: rfc3339(from_millis(record.created_at)),
+            outcome: record.outcome.clone(),
+            code: record.error_code.clone(),
+            card: AttemptCardView {
+                masked_pan: record.masked_pan.clone(),
+                brand: record.brand.clone(),
+                issuer_name: record.issuer_name.clone(),
+                card_type: record.card_type.clone(),
+            },
+            happened: explained.happened.get(lang).to_owned(),
+            message: text(&explained.message),
+            remedy: text(&explained.remedy),
+            help_url: record
+                .error_code
+                .as_ref()
+                .map(|code| format!("/help/errors/{code}")),
+        })
+        .collect();
+    data.reverse();
+    Ok(Json(MyAttemptList {
+        data,
+        summary: MySummaryView {
+            verdict: diagnosis.verdict.as_str().to_owned(),
+            title: diagnosis.verdict.title().get(lang).to_owned(),
+            headline: diagnosis.headline.get(lang).to_owned(),
+            story: diagnosis.story.get(lang).to_owned(),
+            next_step: diagnosis.next_step_person.get(lang).to_owned(),
+        },
+        next_cursor: None,
+    }))
 }

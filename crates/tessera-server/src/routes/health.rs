@@ -1,10 +1,13 @@
-//! Liveness, readiness and the API description.
+//! Liveness, readiness, metrics and the API description.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tessera_core::error::Lang;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The process is up.
@@ -36,4 +39,22 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 #[utoipa::path(get, path = "/openapi.json", tag = "health", responses((status = 200, body = Object)))]
 pub async fn openapi(axum::Extension(spec): axum::Extension<std::sync::Arc<Value>>) -> Json<Value> {
     Json((*spec).clone())
+}
+
+/// Binding health as Prometheus gauges over the 5m, 1h and 24h windows:
+/// attempts, success ratio, failures by cause and code, issuer latency,
+/// open incidents and breakers. Computed from the shared database, so every
+/// node reports the whole cluster. Holds no card data.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let now = state.now();
+    crate::issuer_health::evaluate_issuers(&state, None, now).await?;
+    let report = crate::binding_stats::report(&state, now, Lang::En).await?;
+    let mut response = crate::binding_stats::prometheus(&report).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
 }

@@ -1,12 +1,15 @@
-//! The HTTP routes, one module per area. Every route is registered through
-//! `OpenApiRouter`, so the router and `/openapi.json` cannot disagree.
+//! The HTTP routes, one module per area. Every API route is registered
+//! through `OpenApiRouter`, so the router and `/openapi.json` cannot
+//! disagree; the help center's HTML pages (`help`) are the one exception.
 
 pub mod admin;
 pub mod cards;
 pub mod health;
+pub mod help;
 pub mod issuer;
 pub mod payments;
 pub mod sandbox;
 pub mod support;
+pub mod tickets;
 pub mod tokens;
 pub mod users;

@@ -51,7 +51,7 @@ pub async fn sign_up(
         .map_err(|_| DomainError::new(ErrorCode::InvalidRequest).with_param("real_name"))?;
     let id_number = IdNumber::parse(&request.id_number)?;
     auth::check_password_strength(&request.password)?;
-    let password_hash = auth::hash_password(&state.keys, &request.password)?;
+    let password_hash = auth::hash_password_async(state.keys.clone(), &request.password).await?;
     let new_user = NewUser {
         id: ids::user_id(),
         phone: phone.expose().to_owned(),
@@ -111,11 +111,14 @@ pub async fn create_session(
     }
     let user = state.store.user_by_phone(&phone_key).await?;
     let valid = match &user {
-        Some(user) => auth::verify_password(&state.keys, &request.password, &user.password_hash),
+        Some(user) => {
+            auth::verify_password_async(state.keys.clone(), &request.password, &user.password_hash)
+                .await
+        }
         None => {
             // Spend the same work as a real check, so timing does not tell
             // which phones have accounts.
-            let _ = auth::hash_password(&state.keys, &request.password);
+            let _ = auth::hash_password_async(state.keys.clone(), &request.password).await;
             false
         }
     };

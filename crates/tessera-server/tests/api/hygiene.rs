@@ -47,7 +47,7 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    server.bind(&user, &declined).await;
+    let (_, refused) = server.bind(&user, &declined).await;
     server.bind(&user, &luhn_broken).await;
     server
         .post(
@@ -76,6 +76,45 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // A ticket whose message carries a card number keeps it masked, and
+    // what support and the person read shows masked numbers only.
+    let (status, _) = server
+        .post(
+            "/v1/tickets",
+            &user.token,
+            json!({"trace_id": refused["error"]["trace_id"], "message": format!("卡号 {declined} 被拒")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut shown = Vec::new();
+    for (path, bearer) in [
+        (
+            format!("/v1/support/diagnose?user_id={}", user.id),
+            &server.support_key,
+        ),
+        ("/v1/support/tickets".to_owned(), &server.support_key),
+        ("/v1/support/health/binding".to_owned(), &server.support_key),
+        ("/v1/cards/attempts?all=true".to_owned(), &user.token),
+    ] {
+        let (status, body) = server.get(&path, bearer).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        shown.push((path, body.to_string()));
+    }
+    let metrics = server
+        .client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    shown.push(("/metrics".to_owned(), metrics));
+    for (path, body) in &shown {
+        for number in [&debit, &otp_card, &declined, &credit, &luhn_broken] {
+            assert!(!body.contains(number.as_str()), "a PAN is shown by {path}");
+        }
+    }
     // Unbinding erases the PAN ciphertext.
     let debit_id = debit_card["id"].as_str().unwrap().to_owned();
     server

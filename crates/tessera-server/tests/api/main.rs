@@ -33,10 +33,14 @@ macro_rules! on_both_backends {
 }
 
 mod binding;
+mod diagnose;
+mod health;
+mod help;
 mod hygiene;
 mod idempotency;
 mod payments;
 mod service;
+mod tickets;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};

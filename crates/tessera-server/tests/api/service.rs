@@ -364,19 +364,41 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("PUT", "/v1/admin/maintenance"),
         ("DELETE", "/v1/admin/maintenance"),
         ("GET", "/v1/admin/maintenance"),
+        ("GET", "/v1/cards/attempts"),
         ("GET", "/v1/support/attempts"),
         ("GET", "/v1/support/tokens/{ref}/events"),
+        ("GET", "/v1/support/diagnose"),
+        ("GET", "/v1/support/health/binding"),
+        ("GET", "/v1/support/incidents"),
+        ("GET", "/v1/support/tickets"),
+        ("POST", "/v1/tickets"),
+        ("GET", "/v1/tickets"),
         ("GET", "/v1/sandbox/sms"),
         ("PUT", "/v1/sandbox/issuer"),
         ("GET", "/v1/sandbox/issuer"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/openapi.json"),
+        ("GET", "/metrics"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))
     .collect();
     assert_eq!(documented, expected);
+    // The help center's pages are HTML for people, not API: they are served
+    // but deliberately left out of the document.
+    for page in ["/help", "/help/errors", "/help/errors/incorrect_number"] {
+        assert!(spec["paths"].get(page).is_none(), "{page} is documented");
+        let (status, headers, _) = server.call(Method::GET, page, None, None, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{page}"
+        );
+    }
     assert!(spec["components"]["schemas"]["CardView"].is_object());
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
 }

@@ -9,17 +9,29 @@ use sqlx::PgPool;
 use crate::{StoreError, StoreResult};
 
 /// (version, SQL), in order. Append only: never edit a released migration.
+/// Every version the database lacks is applied, in order, so migrations
+/// written on parallel branches (2: payments, 3: support) apply whichever
+/// lands first.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         2,
         include_str!("../../migrations/postgres/0002_payments.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_support.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies
 /// migrations ("TESSERA" + 'M' as bytes). Released by the commit.
 const MIGRATION_LOCK: i64 = 0x5445_5353_4552_414D;
+
+/// The schema versions this binary applies, in order.
+pub fn versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|(version, _)| *version).collect()
+}
 
 pub async fn run(pool: &PgPool) -> StoreResult<()> {
     // DDL is transactional in PostgreSQL: the lock, the check and every
@@ -42,18 +54,23 @@ pub async fn run(pool: &PgPool) -> StoreResult<()> {
         .execute(&mut *tx)
         .await?;
     }
-    let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(&mut *tx)
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
         .await?;
-    let current = current.unwrap_or(0);
-    let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
-    if current > newest {
+    if let Some(unknown) = applied
+        .iter()
+        .find(|version| !MIGRATIONS.iter().any(|(known, _)| known == *version))
+    {
+        let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
         return Err(StoreError::Corrupt(format!(
-            "the database is at schema version {current}, newer than this binary's {newest}: \
-             run a newer Tessera"
+            "the database has schema version {unknown}, which this binary (newest {newest}) \
+             does not know: run a newer Tessera"
         )));
     }
-    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
+    for (version, sql) in MIGRATIONS
+        .iter()
+        .filter(|(version, _)| !applied.contains(version))
+    {
         sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
             .execute(&mut *tx)
             .await?;

@@ -19,6 +19,7 @@ use crate::{Store, StoreError, StoreResult};
 
 mod migrate;
 mod seed;
+mod support;
 
 /// Pool size and timeouts for PostgreSQL.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +66,11 @@ pub fn describe_url(url: &str) -> String {
         ),
         Err(_) => "an unreadable PostgreSQL URL".to_owned(),
     }
+}
+
+/// The schema versions this binary applies, in order.
+pub fn migration_versions() -> Vec<i64> {
+    migrate::versions()
 }
 
 impl PgStore {
@@ -1079,6 +1085,42 @@ impl Store for PgStore {
             .push_bind(i64::from(filter.limit.max(1)));
         let rows = query.build().fetch_all(&self.pool).await?;
         rows.iter().map(attempt_from_row).collect()
+    }
+
+    async fn attempt_stats(&self, query: &AttemptStatsQuery) -> StoreResult<Vec<AttemptStatsRow>> {
+        support::attempt_stats(self, query).await
+    }
+
+    async fn raise_incident(
+        &self,
+        incident: &IncidentRecord,
+        evidence_since: i64,
+    ) -> StoreResult<Option<Raised>> {
+        support::raise_incident(self, incident, evidence_since).await
+    }
+
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>> {
+        support::incidents(self, filter).await
+    }
+
+    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool> {
+        support::resolve_incident(self, id, now).await
+    }
+
+    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool> {
+        support::claim_probe(self, id, now, lease_until).await
+    }
+
+    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool> {
+        support::reopen_breaker(self, id, retry_at, now).await
+    }
+
+    async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()> {
+        support::create_ticket(self, ticket).await
+    }
+
+    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>> {
+        support::tickets(self, filter).await
     }
 
     async fn idempotency_begin(

@@ -7,9 +7,13 @@ use sqlx::SqlitePool;
 use crate::{StoreError, StoreResult};
 
 /// (version, SQL), in order. Append only: never edit a released migration.
+/// Every version the database lacks is applied, in order, so migrations
+/// written on parallel branches (2: payments, 3: support) apply whichever
+/// lands first.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_payments.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_support.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> StoreResult<()> {
@@ -19,18 +23,23 @@ pub async fn run(pool: &SqlitePool) -> StoreResult<()> {
     )
     .execute(pool)
     .await?;
-    let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(pool)
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(pool)
         .await?;
-    let current = current.unwrap_or(0);
-    let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
-    if current > newest {
+    if let Some(unknown) = applied
+        .iter()
+        .find(|version| !MIGRATIONS.iter().any(|(known, _)| known == *version))
+    {
+        let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
         return Err(StoreError::Corrupt(format!(
-            "the database is at schema version {current}, newer than this binary's {newest}: \
-             run a newer Tessera"
+            "the database has schema version {unknown}, which this binary (newest {newest}) \
+             does not know: run a newer Tessera"
         )));
     }
-    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
+    for (version, sql) in MIGRATIONS
+        .iter()
+        .filter(|(version, _)| !applied.contains(version))
+    {
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
             .execute(&mut *tx)

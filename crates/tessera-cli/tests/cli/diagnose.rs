@@ -1,0 +1,271 @@
+//! `tessera diagnose` against the real server: the verdict, story, device,
+//! next steps and evidence by trace id or by user, in either language or as
+//! JSON; masked card numbers only; clear failures without a key.
+
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_server::{Config, RunningServer};
+
+struct Server {
+    base: String,
+    running: RunningServer,
+    support_key: String,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let opened = tessera_server::open(Config::new_for_test(data.path().to_path_buf()))
+            .await
+            .unwrap();
+        let support_key = tessera_server::create_api_key(&opened.state, "support", "cli tests")
+            .await
+            .unwrap();
+        let running = tessera_server::start(opened.state).await.unwrap();
+        Server {
+            base: format!("http://{}", running.addr),
+            running,
+            support_key,
+            _data: data,
+        }
+    }
+
+    /// Signs up 张三 and returns (user id, session token).
+    async fn user(&self) -> (String, String) {
+        let http = reqwest::Client::new();
+        let phone = "13900139000";
+        let created: Value = http
+            .post(format!("{}/v1/users", self.base))
+            .json(&json!({"phone": phone, "real_name": "张三",
+                "id_number": "11010519491231002X", "password": "s3cret-pass-1"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session: Value = http
+            .post(format!("{}/v1/sessions", self.base))
+            .json(&json!({"phone": phone, "password": "s3cret-pass-1"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            created["id"].as_str().unwrap().to_owned(),
+            session["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Binds `number` from a Xiaomi on 4G; returns the trace id.
+    async fn bind(&self, token: &str, number: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/cards", self.base))
+            .bearer_auth(token)
+            .json(&json!({"number": number, "holder_name": "张三", "device": {
+                "model": "Xiaomi 14", "os": "Android 14", "app_version": "3.2.1",
+                "network_type": "4g", "locale": "zh-CN"}}))
+            .send()
+            .await
+            .unwrap();
+        response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn tessera(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(crate::TESSERA);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .env_remove("TESSERA_SERVER")
+        .env_remove("TESSERA_API_KEY");
+    for proxy in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        command.env_remove(proxy);
+    }
+    command.envs(envs.iter().copied());
+    tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("tessera did not finish")
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnose_tells_the_story_by_trace_and_by_user() {
+    let server = Server::start().await;
+    let (user_id, token) = server.user().await;
+    let good = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
+    let mut typo = good.clone();
+    let last = typo.pop().unwrap();
+    typo.push(char::from(
+        b'0' + (last.to_digit(10).unwrap() as u8 + 1) % 10,
+    ));
+    server.bind(&token, &typo).await;
+    let phone = sandbox::card_number("622848", 19, Outcome::PhoneMismatch).unwrap();
+    let trace = server.bind(&token, &phone).await;
+
+    let out = tessera(
+        &[
+            "diagnose",
+            &trace,
+            "--server",
+            &server.base,
+            "--key",
+            &server.support_key,
+            "--lang",
+            "en",
+        ],
+        &[],
+    )
+    .await;
+    let printed = text(&out.stdout);
+    assert!(out.status.success(), "{printed}\n{}", text(&out.stderr));
+    for expected in [
+        "verdict: Phone number on file at the bank does not match (phone_on_file)",
+        "cause: account  code: phone_mismatch",
+        "This person typed a wrong card number, then Agricultural Bank of China said that the phone number did not match the one it has on file.",
+        "All attempts came from Xiaomi 14 (Android 14, app 3.2.1), on 4g.",
+        "next step for the person:",
+        "call the bank or visit a branch",
+        "next step for support:",
+        "four-element check",
+        "evidence, oldest first: (2)",
+        "incorrect_number  param number",
+        "device: Xiaomi 14 / Android 14 / app 3.2.1 / 4g",
+        "issuer: refused:phone_mismatch",
+        &format!("{}*********{}", &phone[..6], &phone[15..]),
+        &format!("trace id: {trace}"),
+    ] {
+        assert!(
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
+        );
+    }
+    assert!(!printed.contains(&phone) && !printed.contains(&typo));
+
+    // By user, in Chinese, from the environment.
+    let out = tessera(
+        &["diagnose", "--user", &user_id, "--since", "1h"],
+        &[
+            ("TESSERA_SERVER", &server.base),
+            ("TESSERA_API_KEY", &server.support_key),
+        ],
+    )
+    .await;
+    let printed = text(&out.stdout);
+    assert!(out.status.success(), "{printed}\n{}", text(&out.stderr));
+    assert!(
+        printed.contains("判定: 与银行预留手机号不一致"),
+        "{printed}"
+    );
+    assert!(printed.contains("此用户输错了卡号,随后中国农业银行提示手机号与银行预留的不一致。"));
+    assert!(printed.contains("客服下一步:"));
+
+    // --json is the server's answer as is.
+    let out = tessera(
+        &[
+            "diagnose",
+            &trace,
+            "--json",
+            "--server",
+            &server.base,
+            "--key",
+            &server.support_key,
+        ],
+        &[],
+    )
+    .await;
+    assert!(out.status.success());
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["verdict"]["kind"], "phone_on_file");
+    assert_eq!(body["attempts"].as_array().unwrap().len(), 2);
+    server.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnose_without_a_key_or_a_trace_says_what_to_give() {
+    let server = Server::start().await;
+    let (_, token) = server.user().await;
+    let out = tessera(
+        &[
+            "diagnose",
+            "req_x",
+            "--server",
+            &server.base,
+            "--lang",
+            "en",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no API key"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tessera(
+        &[
+            "diagnose",
+            "--server",
+            &server.base,
+            "--key",
+            &server.support_key,
+            "--lang",
+            "en",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("give a trace id"));
+    // A person's session is not a support key: the server says forbidden.
+    let out = tessera(
+        &[
+            "diagnose",
+            "req_x",
+            "--server",
+            &server.base,
+            "--key",
+            &token,
+            "--lang",
+            "en",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error: forbidden"),
+        "{}",
+        text(&out.stderr)
+    );
+    // An unknown trace id is not found.
+    let out = tessera(
+        &[
+            "diagnose",
+            "req_nothing",
+            "--server",
+            &server.base,
+            "--key",
+            &server.support_key,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error: not_found"));
+    server.running.stop().await.unwrap();
+}

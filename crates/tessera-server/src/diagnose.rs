@@ -1,0 +1,329 @@
+//! Diagnosis over HTTP: stored attempts become the core's facts (issuer
+//! names in both languages, the device the app reported), the service adds
+//! what it knows (open incidents, when maintenance or a breaker ends), and
+//! the core's verdict and story come back shaped for support or the person.
+
+use chrono::{DateTime, Duration, Utc};
+use tessera_core::diagnosis::{
+    self, AttemptFacts, Audience, CardFacts, Circumstances, DeviceFacts, Diagnosis, Ending, Step,
+};
+use tessera_core::error::{ErrorCode, Lang};
+use tessera_core::issuer_health::AnomalyKind;
+use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
+
+use crate::error::ApiError;
+use crate::issuer_health::issuer_names;
+use crate::maintenance;
+use crate::state::{AppState, millis};
+use crate::support_views::{
+    BilingualView, DiagnosisTexts, DiagnosisView, EvidenceView, IncidentView, NextStepView,
+    VerdictView,
+};
+use crate::views::{AttemptView, Device};
+
+/// How far back a trace's story starts.
+pub const STORY_HOURS: i64 = 24;
+/// Attempts read for one diagnosis at most.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// The core's facts for one stored attempt.
+pub fn facts(state: &AppState, record: &AttemptRecord) -> AttemptFacts {
+    let step = if record.issuer_response.as_deref() == Some("otp") || record.outcome == "verified" {
+        Step::Verify
+    } else {
+        Step::Bind
+    };
+    let ending = match record.outcome.as_str() {
+        "success" => Ending::Bound,
+        "pending_verification" => Ending::SmsSent,
+        "verified" => Ending::Verified,
+        _ => Ending::Failed(
+            record
+                .error_code
+                .as_deref()
+                .and_then(ErrorCode::parse)
+                .unwrap_or(ErrorCode::InternalError),
+        ),
+    };
+    let (issuer_name_zh, issuer_name_en) = match &record.issuer_code {
+        Some(code) => {
+            let names = issuer_names(code, record.issuer_name.as_deref());
+            // The BIN tables know more English names than the big banks.
+            let en = record
+                .first6
+                .as_deref()
+                .and_then(|first6| state.bins.lookup(first6))
+                .filter(|bin| bin.issuer_code.as_deref() == Some(code.as_str()))
+                .and_then(|bin| bin.issuer_name_en.clone())
+                .unwrap_or(names.en);
+            (Some(names.zh), Some(en))
+        }
+        None => (record.issuer_name.clone(), record.issuer_name.clone()),
+    };
+    let device: Device = record
+        .device
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
+    AttemptFacts {
+        trace_id: record.trace_id.clone(),
+        at_ms: record.created_at,
+        step,
+        ending,
+        param: record.error_param.clone(),
+        reason: record.error_reason.clone(),
+        issuer_response: record.issuer_response.clone(),
+        latency_ms: record.latency_ms,
+        card: CardFacts {
+            masked_pan: record.masked_pan.clone(),
+            last4: record.last4.clone(),
+            brand: record.brand.clone(),
+            issuer_code: record.issuer_code.clone(),
+            issuer_name_zh,
+            issuer_name_en,
+            card_type: record.card_type.clone(),
+            country: record.country.clone(),
+        },
+        device: DeviceFacts {
+            model: device.model,
+            os: device.os,
+            app_version: device.app_version,
+            network_type: device.network_type,
+            locale: device.locale,
+        },
+    }
+}
+
+/// The attempts a diagnosis reads, oldest first.
+#[derive(Debug)]
+pub struct Case {
+    pub user_id: Option<String>,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub focus: Option<String>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One trace and the same person's attempts in the day before it.
+pub async fn case_of_trace(
+    state: &AppState,
+    trace_id: &str,
+    only_user: Option<&str>,
+) -> Result<Option<Case>, ApiError> {
+    let found = state
+        .store
+        .attempts(&AttemptFilter {
+            trace_id: Some(trace_id.to_owned()),
+            limit: 1,
+            ..AttemptFilter::default()
+        })
+        .await?;
+    let Some(focus) = found.into_iter().next() else {
+        return Ok(None);
+    };
+    if only_user.is_some_and(|user| user != focus.user_id) {
+        return Ok(None);
+    }
+    let until = crate::state::from_millis(focus.created_at);
+    let since = until - Duration::hours(STORY_HOURS);
+    let mut attempts = state
+        .store
+        .attempts(&AttemptFilter {
+            user_id: Some(focus.user_id.clone()),
+            since: Some(millis(since)),
+            before: Some((focus.created_at, focus.trace_id.clone())),
+            limit: MAX_ATTEMPTS - 1,
+            ..AttemptFilter::default()
+        })
+        .await?;
+    attempts.reverse();
+    let user_id = Some(focus.user_id.clone());
+    attempts.push(focus);
+    Ok(Some(Case {
+        user_id,
+        since,
+        until,
+        focus: Some(trace_id.to_owned()),
+        attempts,
+    }))
+}
+
+/// Everything a person tried since `since`.
+pub async fn case_of_user(
+    state: &AppState,
+    user_id: &str,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Case, ApiError> {
+    let mut attempts = state
+        .store
+        .attempts(&AttemptFilter {
+            user_id: Some(user_id.to_owned()),
+            since: Some(millis(since)),
+            limit,
+            ..AttemptFilter::default()
+        })
+        .await?;
+    attempts.reverse();
+    Ok(Case {
+        user_id: Some(user_id.to_owned()),
+        since,
+        until: now,
+        focus: None,
+        attempts,
+    })
+}
+
+/// Open incidents, and when binding can be tried again for the decisive
+/// attempt (the end of maintenance, the breaker's next probe).
+pub async fn circumstances(
+    state: &AppState,
+    case: &Case,
+    now: DateTime<Utc>,
+) -> Result<(Circumstances, Vec<IncidentRecord>), ApiError> {
+    let open = state
+        .store
+        .incidents(&IncidentFilter {
+            open_only: true,
+            limit: 200,
+            ..IncidentFilter::default()
+        })
+        .await?;
+    let focus = match &case.focus {
+        Some(trace) => case.attempts.iter().find(|a| &a.trace_id == trace),
+        None => case.attempts.last(),
+    };
+    let mut retry_at_local = None;
+    if let Some(focus) = focus {
+        match focus.error_code.as_deref() {
+            Some("maintenance") => {
+                if let Some((until, _)) = maintenance::current(state, now).await? {
+                    retry_at_local = Some(
+                        until
+                            .with_timezone(&state.time_zone)
+                            .format("%H:%M")
+                            .to_string(),
+                    );
+                }
+            }
+            Some("issuer_unavailable") => {
+                let retry = focus.issuer_code.as_deref().and_then(|code| {
+                    open.iter()
+                        .find(|i| i.issuer_code == code && i.breaker_open)
+                        .and_then(|i| i.retry_at)
+                });
+                if let Some(retry) = retry.filter(|at| *at > millis(now)) {
+                    retry_at_local = Some(
+                        crate::state::from_millis(retry)
+                            .with_timezone(&state.time_zone)
+                            .format("%H:%M:%S")
+                            .to_string(),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let involved: Vec<&str> = case
+        .attempts
+        .iter()
+        .filter_map(|a| a.issuer_code.as_deref())
+        .collect();
+    let relevant: Vec<IncidentRecord> = open
+        .into_iter()
+        .filter(|i| involved.contains(&i.issuer_code.as_str()))
+        .collect();
+    Ok((
+        Circumstances {
+            // A slow bank is not a failing one: only failure-rate incidents
+            // make a failure "not this person's".
+            issuers_in_incident: relevant
+                .iter()
+                .filter(|i| i.kind == AnomalyKind::FailureRate.as_str())
+                .map(|i| i.issuer_code.clone())
+                .collect(),
+            retry_at_local,
+            max_story_runs: None,
+        },
+        relevant,
+    ))
+}
+
+/// Runs the core over a case.
+pub async fn diagnose_case(
+    state: &AppState,
+    case: &Case,
+    audience: Audience,
+    now: DateTime<Utc>,
+) -> Result<(Diagnosis, Vec<IncidentRecord>), ApiError> {
+    let facts: Vec<AttemptFacts> = case.attempts.iter().map(|a| facts(state, a)).collect();
+    let (circumstances, incidents) = circumstances(state, case, now).await?;
+    let diagnosis = diagnosis::diagnose(&facts, case.focus.as_deref(), audience, &circumstances);
+    Ok((diagnosis, incidents))
+}
+
+fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::support_views::TextsView {
+    crate::support_views::TextsView {
+        title: diagnosis.verdict.title().get(lang).to_owned(),
+        headline: diagnosis.headline.get(lang).to_owned(),
+        story: diagnosis.story.get(lang).to_owned(),
+        device: diagnosis.device.get(lang).to_owned(),
+        next_step_person: diagnosis.next_step_person.get(lang).to_owned(),
+        next_step_support: diagnosis.next_step_support.get(lang).to_owned(),
+    }
+}
+
+/// The support view of a diagnosis: the verdict, the story and the next
+/// steps in the caller's language and in both, and the evidence.
+pub fn support_view(
+    case: &Case,
+    diagnosis: &Diagnosis,
+    incidents: &[IncidentRecord],
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> DiagnosisView {
+    let attempts = case
+        .attempts
+        .iter()
+        .zip(&diagnosis.attempts)
+        .map(|(record, explained)| EvidenceView {
+            attempt: AttemptView::from_record(record),
+            help_url: record
+                .error_code
+                .as_ref()
+                .map(|code| format!("/help/errors/{code}")),
+            happened: BilingualView::from(&explained.happened),
+            message: BilingualView::from(&explained.message),
+            remedy: BilingualView::from(&explained.remedy),
+        })
+        .collect();
+    DiagnosisView {
+        user_id: case.user_id.clone(),
+        since: crate::error::rfc3339(case.since),
+        until: crate::error::rfc3339(case.until),
+        verdict: VerdictView {
+            kind: diagnosis.verdict.as_str().to_owned(),
+            cause: diagnosis.verdict.cause().map(|c| c.as_str().to_owned()),
+            code: diagnosis.code.map(|c| c.as_str().to_owned()),
+            trace_id: diagnosis.trace_id.clone(),
+            title: diagnosis.verdict.title().get(lang).to_owned(),
+        },
+        headline: diagnosis.headline.get(lang).to_owned(),
+        story: diagnosis.story.get(lang).to_owned(),
+        device: diagnosis.device.get(lang).to_owned(),
+        next_step: NextStepView {
+            person: diagnosis.next_step_person.get(lang).to_owned(),
+            support: diagnosis.next_step_support.get(lang).to_owned(),
+        },
+        texts: DiagnosisTexts {
+            zh: texts(diagnosis, Lang::ZhCn),
+            en: texts(diagnosis, Lang::En),
+        },
+        attempts,
+        incidents: incidents
+            .iter()
+            .map(|i| IncidentView::from_record(i, lang, millis(now)))
+            .collect(),
+    }
+}

@@ -1,0 +1,389 @@
+//! Watching issuers: the anomaly rule run over the shared attempts table,
+//! incidents raised and resolved in the database, and the circuit breaker
+//! that answers bindings for an unavailable issuer at once. Every node reads
+//! and writes the same rows, so a flag raised on one node holds on all.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tessera_core::bins::index::big_bank;
+use tessera_core::diagnosis::{Bilingual, CIRCUIT_OPEN};
+use tessera_core::issuer_health::{Anomaly, WindowStats, evaluate};
+use tessera_store::{
+    AttemptRecord, AttemptStatsQuery, AttemptStatsRow, IncidentFilter, IncidentRecord,
+};
+
+use crate::error::ApiError;
+use crate::state::{AppState, millis};
+
+/// When this node last evaluated each issuer (`None`: all of them), so
+/// that a burst of bindings does not re-run the rule on every one.
+#[derive(Debug, Default)]
+pub struct EvaluationClock {
+    last: Mutex<HashMap<Option<String>, Instant>>,
+}
+
+impl EvaluationClock {
+    /// True when `issuer` is due for evaluation now (and marks it).
+    fn due(&self, issuer: Option<&str>, interval: Duration) -> bool {
+        let Ok(mut last) = self.last.lock() else {
+            return true;
+        };
+        let key = issuer.map(str::to_owned);
+        let now = Instant::now();
+        match last.get(&key) {
+            Some(at) if now.duration_since(*at) < interval => false,
+            _ => {
+                last.insert(key, now);
+                true
+            }
+        }
+    }
+}
+
+/// An attempt that asked the issuer: its answer (or silence) says something
+/// about the bank's health. Field errors, the wallet's own refusals,
+/// SMS-code checks and the breaker's own answers do not.
+pub fn asked_issuer(issuer_response: Option<&str>) -> bool {
+    issuer_response.is_some_and(|answer| answer != "otp" && answer != CIRCUIT_OPEN)
+}
+
+/// An issuer's names for messages: the big banks by code, else what the
+/// attempts recorded.
+pub fn issuer_names(code: &str, recorded: Option<&str>) -> Bilingual {
+    if let Some((zh, en)) = big_bank(code) {
+        return Bilingual::new(zh, en);
+    }
+    let recorded = recorded.unwrap_or(code);
+    let has_han = recorded
+        .chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    Bilingual::new(recorded, if has_han { code } else { recorded })
+}
+
+fn window_stats(rows: &[&AttemptStatsRow]) -> WindowStats {
+    let mut stats = WindowStats::default();
+    let mut codes: BTreeMap<String, u64> = BTreeMap::new();
+    for row in rows {
+        if !asked_issuer(row.issuer_response.as_deref()) {
+            continue;
+        }
+        let count = u64::try_from(row.count).unwrap_or(0);
+        stats.asked += count;
+        stats.latency_sum_ms += row.latency_sum_ms;
+        if row.outcome == "error" {
+            stats.failed += count;
+            let code = row.error_code.clone().unwrap_or_default();
+            if code == "issuer_unavailable" {
+                stats.unavailable += count;
+            }
+            *codes.entry(code).or_default() += count;
+        }
+    }
+    let mut codes: Vec<(String, u64)> = codes.into_iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    stats.failure_codes = codes;
+    stats
+}
+
+fn by_issuer(rows: &[AttemptStatsRow]) -> BTreeMap<String, Vec<&AttemptStatsRow>> {
+    let mut grouped: BTreeMap<String, Vec<&AttemptStatsRow>> = BTreeMap::new();
+    for row in rows {
+        if let Some(code) = &row.issuer_code {
+            grouped.entry(code.clone()).or_default().push(row);
+        }
+    }
+    grouped
+}
+
+/// Runs the anomaly rule for one issuer (or every issuer seen lately) and
+/// brings the incidents table in line: new flags raised, flags that no
+/// longer hold resolved. A breaker's incident is resolved only by its probe:
+/// the bank has to answer, not merely fall quiet.
+pub async fn evaluate_issuers(
+    state: &AppState,
+    issuer: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let config = &state.config.health;
+    if !state
+        .issuer_clock
+        .due(issuer, Duration::from_millis(config.evaluate_interval_ms))
+    {
+        return Ok(());
+    }
+    let now_ms = millis(now);
+    let recent_ms =
+        i64::try_from(config.recent_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let baseline_ms =
+        i64::try_from(config.baseline_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let recent_start = now_ms.saturating_sub(recent_ms);
+    let issuer_code = issuer.map(str::to_owned);
+    let known = state
+        .store
+        .incidents(&IncidentFilter {
+            open_only: false,
+            issuer_code: issuer_code.clone(),
+            since: Some(recent_start),
+            limit: 500,
+        })
+        .await?;
+    let recent_rows = state
+        .store
+        .attempt_stats(&AttemptStatsQuery {
+            since: recent_start,
+            until: now_ms + 1,
+            issuer_code: issuer_code.clone(),
+            latency_buckets_ms: Vec::new(),
+        })
+        .await?;
+    let baseline_rows = state
+        .store
+        .attempt_stats(&AttemptStatsQuery {
+            since: recent_start.saturating_sub(baseline_ms),
+            until: recent_start,
+            issuer_code: issuer_code.clone(),
+            latency_buckets_ms: Vec::new(),
+        })
+        .await?;
+    let recent = by_issuer(&recent_rows);
+    let baseline = by_issuer(&baseline_rows);
+    let mut issuers: BTreeSet<String> = recent.keys().cloned().collect();
+    issuers.extend(
+        known
+            .iter()
+            .filter(|i| i.resolved_at.is_none())
+            .map(|i| i.issuer_code.clone()),
+    );
+    for code in issuers {
+        // After an incident is resolved, only what came after counts: the
+        // failures that raised it must not raise it again.
+        let resolved_since = known
+            .iter()
+            .filter(|i| i.issuer_code == code)
+            .filter_map(|i| i.resolved_at)
+            .max();
+        let (window_start, recent_stats) = match resolved_since {
+            Some(resolved) if resolved >= recent_start => {
+                let rows = state
+                    .store
+                    .attempt_stats(&AttemptStatsQuery {
+                        since: resolved + 1,
+                        until: now_ms + 1,
+                        issuer_code: Some(code.clone()),
+                        latency_buckets_ms: Vec::new(),
+                    })
+                    .await?;
+                (resolved + 1, window_stats(&rows.iter().collect::<Vec<_>>()))
+            }
+            _ => (
+                recent_start,
+                window_stats(recent.get(&code).map_or(&[][..], Vec::as_slice)),
+            ),
+        };
+        let baseline_stats = window_stats(baseline.get(&code).map_or(&[][..], Vec::as_slice));
+        let recorded_name = recent
+            .get(&code)
+            .or_else(|| baseline.get(&code))
+            .and_then(|rows| rows.iter().find_map(|r| r.issuer_name.clone()));
+        let names = issuer_names(&code, recorded_name.as_deref());
+        let anomalies = evaluate(
+            &config.anomaly,
+            &names,
+            now_ms - window_start,
+            &recent_stats,
+            &baseline_stats,
+        );
+        for anomaly in &anomalies {
+            raise(state, &code, &names, anomaly, window_start, now_ms).await?;
+        }
+        for open in known
+            .iter()
+            .filter(|i| i.issuer_code == code && i.resolved_at.is_none())
+        {
+            let still = anomalies.iter().any(|a| a.kind.as_str() == open.kind);
+            if !still
+                && !open.breaker_open
+                && state.store.resolve_incident(&open.id, now_ms).await?
+            {
+                tracing::warn!(issuer = %code, kind = %open.kind, "issuer incident resolved");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn raise(
+    state: &AppState,
+    code: &str,
+    names: &Bilingual,
+    anomaly: &Anomaly,
+    evidence_since: i64,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    let cool_down = i64::try_from(state.config.health.breaker_cool_down_ms).unwrap_or(30_000);
+    let raised = state
+        .store
+        .raise_incident(
+            &IncidentRecord {
+                id: crate::ids::random_id("inc_", 20),
+                issuer_code: code.to_owned(),
+                issuer_name_zh: names.zh.clone(),
+                issuer_name_en: names.en.clone(),
+                kind: anomaly.kind.as_str().to_owned(),
+                opened_at: now_ms,
+                updated_at: now_ms,
+                resolved_at: None,
+                samples: i64::try_from(anomaly.samples).unwrap_or(i64::MAX),
+                failure_rate: anomaly.failure_rate,
+                baseline_failure_rate: anomaly.baseline_failure_rate,
+                mean_latency_ms: anomaly.mean_latency_ms,
+                baseline_latency_ms: anomaly.baseline_latency_ms,
+                top_code: anomaly.top_code.clone(),
+                message_zh: anomaly.message.zh.clone(),
+                message_en: anomaly.message.en.clone(),
+                breaker_open: anomaly.trips_breaker,
+                retry_at: anomaly.trips_breaker.then_some(now_ms + cool_down),
+                probe_until: None,
+            },
+            evidence_since,
+        )
+        .await?;
+    if raised.is_some_and(|raised| raised.opened) {
+        tracing::warn!(
+            issuer = %code,
+            kind = %anomaly.kind.as_str(),
+            breaker = anomaly.trips_breaker,
+            message = %anomaly.message.en,
+            "issuer incident opened"
+        );
+    }
+    Ok(())
+}
+
+/// Evaluates the attempt's issuer in the background, when the attempt asked
+/// it: the person's answer does not wait on health bookkeeping.
+pub fn after_attempt(state: &AppState, attempt: &AttemptRecord) {
+    let Some(code) = attempt.issuer_code.clone() else {
+        return;
+    };
+    if !asked_issuer(attempt.issuer_response.as_deref()) {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(ApiError(error)) = evaluate_issuers(&state, Some(&code), Utc::now()).await {
+            tracing::warn!(issuer = %code, error = %error, "issuer evaluation failed");
+        }
+    });
+}
+
+/// What the breaker says about asking an issuer now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// No breaker: ask the issuer.
+    Closed,
+    /// This request is the probe of the open breaker `incident id`: ask the
+    /// issuer, then report with `after_probe`.
+    Probe(String),
+    /// Answer `issuer_unavailable` at once; the issuer may be tried again
+    /// after this many seconds.
+    Open { retry_after_secs: u64 },
+}
+
+fn ceil_secs(ms: i64) -> u64 {
+    u64::try_from((ms.max(1) + 999) / 1000).unwrap_or(1).max(1)
+}
+
+/// The open breaker of an issuer, if any.
+pub async fn open_breaker(
+    state: &AppState,
+    issuer_code: &str,
+) -> Result<Option<IncidentRecord>, ApiError> {
+    let open = state
+        .store
+        .incidents(&IncidentFilter {
+            open_only: true,
+            issuer_code: Some(issuer_code.to_owned()),
+            since: None,
+            limit: 10,
+        })
+        .await?;
+    Ok(open.into_iter().find(|i| i.breaker_open))
+}
+
+pub async fn gate(
+    state: &AppState,
+    issuer_code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Gate, ApiError> {
+    let Some(code) = issuer_code else {
+        return Ok(Gate::Closed);
+    };
+    let Some(incident) = open_breaker(state, code).await? else {
+        return Ok(Gate::Closed);
+    };
+    let now_ms = millis(now);
+    let retry_at = incident.retry_at.unwrap_or(now_ms);
+    if now_ms < retry_at {
+        return Ok(Gate::Open {
+            retry_after_secs: ceil_secs(retry_at - now_ms),
+        });
+    }
+    // The probe waits on the issuer as long as any binding may.
+    let lease = i64::try_from(state.config.issuer_timeout_secs.saturating_mul(1000))
+        .unwrap_or(10_000)
+        + 5_000;
+    if state
+        .store
+        .claim_probe(&incident.id, now_ms, now_ms + lease)
+        .await?
+    {
+        tracing::info!(issuer = %code, incident = %incident.id, "breaker half-open: probing the issuer");
+        return Ok(Gate::Probe(incident.id));
+    }
+    // Another request is probing right now.
+    let wait = incident
+        .probe_until
+        .map_or(1000, |until| (until - now_ms).clamp(1000, lease));
+    Ok(Gate::Open {
+        retry_after_secs: ceil_secs(wait),
+    })
+}
+
+/// The probe's result: an answer of any kind closes the breaker (the bank
+/// is back), silence keeps it open for another cool-down.
+pub async fn after_probe(
+    state: &AppState,
+    incident_id: &str,
+    answered: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let now_ms = millis(now);
+    if answered {
+        if state.store.resolve_incident(incident_id, now_ms).await? {
+            tracing::warn!(incident = %incident_id, "breaker closed: the issuer answered the probe");
+        }
+    } else {
+        let cool_down = i64::try_from(state.config.health.breaker_cool_down_ms).unwrap_or(30_000);
+        state
+            .store
+            .reopen_breaker(incident_id, now_ms + cool_down, now_ms)
+            .await?;
+        tracing::warn!(incident = %incident_id, "breaker stays open: the probe got no answer");
+    }
+    Ok(())
+}
+
+/// The breaker's state for views: open, half_open (a probe may go) or closed.
+pub fn breaker_state(incident: &IncidentRecord, now_ms: i64) -> &'static str {
+    if incident.resolved_at.is_some() || !incident.breaker_open {
+        "closed"
+    } else if incident.retry_at.is_some_and(|at| now_ms < at) {
+        "open"
+    } else {
+        "half_open"
+    }
+}

@@ -1,0 +1,327 @@
+//! What diagnosis, binding health, incidents and tickets show, documented for
+//! OpenAPI. Card data appears masked (first 6 and last 4) or not at all.
+
+use serde::{Deserialize, Serialize};
+use tessera_core::diagnosis::Bilingual;
+use tessera_core::error::Lang;
+use tessera_store::{IncidentRecord, TicketRecord};
+use utoipa::ToSchema;
+
+use crate::error::rfc3339;
+use crate::state::from_millis;
+use crate::views::{AttemptView, IssuerView};
+
+/// A text in both languages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BilingualView {
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<&Bilingual> for BilingualView {
+    fn from(text: &Bilingual) -> Self {
+        BilingualView {
+            zh: text.zh.clone(),
+            en: text.en.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerdictView {
+    /// input_mistake, card_not_supported, declined_by_issuer,
+    /// network_or_issuer, system_or_maintenance, real_name, phone_on_file,
+    /// card_limit, duplicate, security_lock, account_state, bound,
+    /// awaiting_sms_code, no_attempts
+    pub kind: String,
+    /// The seed's cause: input, card_not_supported, network, system; or the
+    /// wallet's own rules: account, security. Absent when nothing failed.
+    pub cause: Option<String>,
+    /// The error code that decided it.
+    pub code: Option<String>,
+    /// The attempt the verdict is about.
+    pub trace_id: Option<String>,
+    /// The verdict's name in the Accept-Language.
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextStepView {
+    /// What the person can do.
+    pub person: String,
+    /// What support can do.
+    pub support: String,
+}
+
+/// The diagnosis's texts in one language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TextsView {
+    pub title: String,
+    pub headline: String,
+    pub story: String,
+    pub device: String,
+    pub next_step_person: String,
+    pub next_step_support: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiagnosisTexts {
+    #[serde(rename = "zh-CN")]
+    pub zh: TextsView,
+    pub en: TextsView,
+}
+
+/// One attempt as evidence: the record (masked) and what it meant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceView {
+    #[serde(flatten)]
+    pub attempt: AttemptView,
+    /// The help page of the attempt's error code.
+    pub help_url: Option<String>,
+    /// What happened, one sentence.
+    pub happened: BilingualView,
+    /// What the person was told.
+    pub message: BilingualView,
+    /// What they were told to do.
+    pub remedy: BilingualView,
+}
+
+/// A verdict, its story and the next steps, with the evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiagnosisView {
+    pub user_id: Option<String>,
+    /// The attempts read: from `since` to `until`.
+    pub since: String,
+    pub until: String,
+    pub verdict: VerdictView,
+    /// The verdict in one line, in the Accept-Language.
+    pub headline: String,
+    /// What happened, told as a story.
+    pub story: String,
+    /// The device and network the attempts came from.
+    pub device: String,
+    pub next_step: NextStepView,
+    /// All of the texts in both languages.
+    pub texts: DiagnosisTexts,
+    /// The attempts, oldest first.
+    pub attempts: Vec<EvidenceView>,
+    /// Open incidents of the issuers involved.
+    pub incidents: Vec<IncidentView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakerView {
+    /// closed, open (bindings are answered at once) or half_open (the next
+    /// binding probes the issuer).
+    pub state: String,
+    /// When a probe may ask the issuer again.
+    pub retry_at: Option<String>,
+}
+
+/// An issuer flagged by the anomaly rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentView {
+    pub id: String,
+    pub issuer: IssuerView,
+    /// failure_rate or latency
+    pub kind: String,
+    /// open or resolved
+    pub status: String,
+    /// In the Accept-Language.
+    pub message: String,
+    pub messages: BilingualView,
+    pub opened_at: String,
+    pub updated_at: String,
+    pub resolved_at: Option<String>,
+    /// Attempts that reached the issuer in the window judged.
+    pub samples: i64,
+    pub failure_rate: f64,
+    pub baseline_failure_rate: Option<f64>,
+    pub mean_latency_ms: i64,
+    pub baseline_latency_ms: Option<i64>,
+    /// The most frequent failure code.
+    pub top_code: Option<String>,
+    pub breaker: BreakerView,
+}
+
+impl IncidentView {
+    pub fn from_record(incident: &IncidentRecord, lang: Lang, now_ms: i64) -> IncidentView {
+        let messages = BilingualView {
+            zh: incident.message_zh.clone(),
+            en: incident.message_en.clone(),
+        };
+        let state = crate::issuer_health::breaker_state(incident, now_ms);
+        IncidentView {
+            id: incident.id.clone(),
+            issuer: IssuerView {
+                code: Some(incident.issuer_code.clone()),
+                name_zh: Some(incident.issuer_name_zh.clone()),
+                name_en: Some(incident.issuer_name_en.clone()),
+            },
+            kind: incident.kind.clone(),
+            status: if incident.resolved_at.is_some() {
+                "resolved"
+            } else {
+                "open"
+            }
+            .to_owned(),
+            message: match lang {
+                Lang::ZhCn => messages.zh.clone(),
+                Lang::En => messages.en.clone(),
+            },
+            messages,
+            opened_at: rfc3339(from_millis(incident.opened_at)),
+            updated_at: rfc3339(from_millis(incident.updated_at)),
+            resolved_at: incident.resolved_at.map(|at| rfc3339(from_millis(at))),
+            samples: incident.samples,
+            failure_rate: incident.failure_rate,
+            baseline_failure_rate: incident.baseline_failure_rate,
+            mean_latency_ms: incident.mean_latency_ms,
+            baseline_latency_ms: incident.baseline_latency_ms,
+            top_code: incident.top_code.clone(),
+            breaker: BreakerView {
+                state: state.to_owned(),
+                retry_at: incident
+                    .retry_at
+                    .filter(|_| state != "closed")
+                    .map(|at| rfc3339(from_millis(at))),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentList {
+    pub data: Vec<IncidentView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The card of one of the person's own attempts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptCardView {
+    /// First 6 and last 4 only.
+    pub masked_pan: Option<String>,
+    pub brand: Option<String>,
+    pub issuer_name: Option<String>,
+    pub card_type: Option<String>,
+}
+
+/// One of the person's own attempts, explained in their language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyAttemptView {
+    pub trace_id: String,
+    pub created_at: String,
+    /// success, pending_verification, verified or error
+    pub outcome: String,
+    pub code: Option<String>,
+    pub card: AttemptCardView,
+    /// What happened, one sentence.
+    pub happened: String,
+    /// What the app said.
+    pub message: Option<String>,
+    /// What to do about it.
+    pub remedy: Option<String>,
+    /// The help page of the error code.
+    pub help_url: Option<String>,
+}
+
+/// The person's attempts told together.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MySummaryView {
+    /// The verdict's kind (see `VerdictView`).
+    pub verdict: String,
+    pub title: String,
+    pub headline: String,
+    pub story: String,
+    pub next_step: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyAttemptList {
+    /// Newest first.
+    pub data: Vec<MyAttemptView>,
+    pub summary: MySummaryView,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRequest {
+    /// The trace id of one of your own attempts (shown with every error).
+    pub trace_id: String,
+    /// What you want support to know. Card numbers typed here are masked.
+    pub message: String,
+}
+
+impl std::fmt::Debug for TicketRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketRequest")
+            .field("trace_id", &self.trace_id)
+            .field("message", &"***")
+            .finish()
+    }
+}
+
+/// A ticket as the person who opened it sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketView {
+    pub id: String,
+    pub trace_id: String,
+    /// open or closed
+    pub status: String,
+    pub message: String,
+    pub created_at: String,
+}
+
+impl TicketView {
+    pub fn from_record(ticket: &TicketRecord) -> TicketView {
+        TicketView {
+            id: ticket.id.clone(),
+            trace_id: ticket.trace_id.clone(),
+            status: ticket.status.clone(),
+            message: ticket.message.clone(),
+            created_at: rfc3339(from_millis(ticket.created_at)),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketList {
+    pub data: Vec<TicketView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A ticket as support reads it: with the attempt, the device and the
+/// diagnosis as they were when it was opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportTicketView {
+    pub id: String,
+    pub user_id: String,
+    pub trace_id: String,
+    pub status: String,
+    pub message: String,
+    pub created_at: String,
+    /// `attempt` (the masked record, device included) and `diagnosis`.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl SupportTicketView {
+    pub fn from_record(ticket: &TicketRecord) -> SupportTicketView {
+        SupportTicketView {
+            id: ticket.id.clone(),
+            user_id: ticket.user_id.clone(),
+            trace_id: ticket.trace_id.clone(),
+            status: ticket.status.clone(),
+            message: ticket.message.clone(),
+            created_at: rfc3339(from_millis(ticket.created_at)),
+            details: serde_json::from_str(&ticket.details).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupportTicketList {
+    pub data: Vec<SupportTicketView>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,318 @@
+//! SQLite's part of support: attempt statistics, issuer incidents with their
+//! circuit breaker, tickets. The breaker's rules hold across nodes because
+//! they are single statements on shared rows (an upsert on the open-incident
+//! index, a conditional update for the probe).
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::SqliteStore;
+use crate::StoreResult;
+use crate::model::*;
+
+pub(super) async fn attempt_stats(
+    store: &SqliteStore,
+    query: &AttemptStatsQuery,
+) -> StoreResult<Vec<AttemptStatsRow>> {
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
+         issuer_response, COUNT(*) AS n, CAST(SUM(latency_ms) AS INTEGER) AS latency_sum, \
+         MAX(latency_ms) AS latency_max",
+    );
+    for (index, bound) in query.latency_buckets_ms.iter().enumerate() {
+        sql.push(", SUM(CASE WHEN latency_ms <= ")
+            .push_bind(*bound)
+            .push(format!(" THEN 1 ELSE 0 END) AS b{index}"));
+    }
+    sql.push(" FROM binding_attempts WHERE created_at >= ")
+        .push_bind(query.since)
+        .push(" AND created_at < ")
+        .push_bind(query.until);
+    if let Some(issuer) = &query.issuer_code {
+        sql.push(" AND issuer_code = ").push_bind(issuer.clone());
+    }
+    sql.push(
+        " GROUP BY issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
+         issuer_response",
+    );
+    let rows = sql.build().fetch_all(&store.readers).await?;
+    rows.iter()
+        .map(|row| {
+            let mut buckets = Vec::with_capacity(query.latency_buckets_ms.len());
+            for index in 0..query.latency_buckets_ms.len() {
+                buckets.push(row.try_get::<i64, _>(format!("b{index}").as_str())?);
+            }
+            Ok(AttemptStatsRow {
+                issuer_code: row.try_get("issuer_code")?,
+                issuer_name: row.try_get("issuer_name")?,
+                brand: row.try_get("brand")?,
+                card_type: row.try_get("card_type")?,
+                outcome: row.try_get("outcome")?,
+                error_code: row.try_get("error_code")?,
+                cause: row.try_get("cause")?,
+                issuer_response: row.try_get("issuer_response")?,
+                count: row.try_get("n")?,
+                latency_sum_ms: row.try_get("latency_sum")?,
+                latency_max_ms: row.try_get("latency_max")?,
+                latency_buckets: buckets,
+            })
+        })
+        .collect()
+}
+
+fn incident_from_row(row: &SqliteRow) -> StoreResult<IncidentRecord> {
+    Ok(IncidentRecord {
+        id: row.try_get("id")?,
+        issuer_code: row.try_get("issuer_code")?,
+        issuer_name_zh: row.try_get("issuer_name_zh")?,
+        issuer_name_en: row.try_get("issuer_name_en")?,
+        kind: row.try_get("kind")?,
+        opened_at: row.try_get("opened_at")?,
+        updated_at: row.try_get("updated_at")?,
+        resolved_at: row.try_get("resolved_at")?,
+        samples: row.try_get("samples")?,
+        failure_rate: row.try_get("failure_rate")?,
+        baseline_failure_rate: row.try_get("baseline_failure_rate")?,
+        mean_latency_ms: row.try_get("mean_latency_ms")?,
+        baseline_latency_ms: row.try_get("baseline_latency_ms")?,
+        top_code: row.try_get("top_code")?,
+        message_zh: row.try_get("message_zh")?,
+        message_en: row.try_get("message_en")?,
+        breaker_open: row.try_get::<i64, _>("breaker_open")? != 0,
+        retry_at: row.try_get("retry_at")?,
+        probe_until: row.try_get("probe_until")?,
+    })
+}
+
+pub(super) async fn raise_incident(
+    store: &SqliteStore,
+    incident: &IncidentRecord,
+    evidence_since: i64,
+) -> StoreResult<Option<Raised>> {
+    // One statement: the check for a newer resolution and the upsert cannot
+    // be split by another writer.
+    let incident = incident.clone();
+    store
+        .queue
+        .write(move |conn| {
+            Box::pin(async move {
+                let incident = &incident;
+                let row = sqlx::query(
+        "INSERT INTO issuer_incidents (id, issuer_code, issuer_name_zh, issuer_name_en, kind, \
+         opened_at, updated_at, samples, failure_rate, baseline_failure_rate, mean_latency_ms, \
+         baseline_latency_ms, top_code, message_zh, message_en, breaker_open, retry_at) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+         WHERE NOT EXISTS (SELECT 1 FROM issuer_incidents WHERE issuer_code = ? AND kind = ? \
+         AND resolved_at >= ?) \
+         ON CONFLICT (issuer_code, kind) WHERE resolved_at IS NULL DO UPDATE SET \
+         updated_at = excluded.updated_at, samples = excluded.samples, \
+         failure_rate = excluded.failure_rate, \
+         baseline_failure_rate = excluded.baseline_failure_rate, \
+         mean_latency_ms = excluded.mean_latency_ms, \
+         baseline_latency_ms = excluded.baseline_latency_ms, top_code = excluded.top_code, \
+         message_zh = excluded.message_zh, message_en = excluded.message_en, \
+         breaker_open = MAX(issuer_incidents.breaker_open, excluded.breaker_open), \
+         retry_at = COALESCE(issuer_incidents.retry_at, excluded.retry_at) \
+         RETURNING *",
+    )
+    .bind(&incident.id)
+    .bind(&incident.issuer_code)
+    .bind(&incident.issuer_name_zh)
+    .bind(&incident.issuer_name_en)
+    .bind(&incident.kind)
+    .bind(incident.opened_at)
+    .bind(incident.updated_at)
+    .bind(incident.samples)
+    .bind(incident.failure_rate)
+    .bind(incident.baseline_failure_rate)
+    .bind(incident.mean_latency_ms)
+    .bind(incident.baseline_latency_ms)
+    .bind(&incident.top_code)
+    .bind(&incident.message_zh)
+    .bind(&incident.message_en)
+    .bind(i64::from(incident.breaker_open))
+    .bind(incident.retry_at.filter(|_| incident.breaker_open))
+    .bind(&incident.issuer_code)
+    .bind(&incident.kind)
+    .bind(evidence_since)
+    .fetch_optional(&mut *conn)
+    .await?;
+                row.map(|row| {
+                    let stored = incident_from_row(&row)?;
+                    Ok(Raised {
+                        opened: stored.id == incident.id,
+                        incident: stored,
+                    })
+                })
+                .transpose()
+            })
+        })
+        .await
+}
+
+pub(super) async fn incidents(
+    store: &SqliteStore,
+    filter: &IncidentFilter,
+) -> StoreResult<Vec<IncidentRecord>> {
+    let mut sql: QueryBuilder<Sqlite> =
+        QueryBuilder::new("SELECT * FROM issuer_incidents WHERE 1 = 1");
+    if filter.open_only {
+        sql.push(" AND resolved_at IS NULL");
+    }
+    if let Some(issuer) = &filter.issuer_code {
+        sql.push(" AND issuer_code = ").push_bind(issuer.clone());
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND (opened_at >= ")
+            .push_bind(since)
+            .push(" OR resolved_at IS NULL OR resolved_at >= ")
+            .push_bind(since)
+            .push(")");
+    }
+    sql.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit.max(1)));
+    // Writes are acknowledged only once committed, so the readers see a
+    // breaker as soon as its write has returned.
+    let rows = sql.build().fetch_all(&store.readers).await?;
+    rows.iter().map(incident_from_row).collect()
+}
+
+/// Runs one statement through the group-commit writer and returns how many
+/// rows it changed.
+async fn write_statement(
+    store: &SqliteStore,
+    sql: &'static str,
+    binds: Vec<Bind>,
+) -> StoreResult<u64> {
+    store
+        .queue
+        .write(move |conn| {
+            Box::pin(async move {
+                let mut query = sqlx::query(sql);
+                for bind in binds {
+                    query = match bind {
+                        Bind::Int(value) => query.bind(value),
+                        Bind::Text(value) => query.bind(value),
+                    };
+                }
+                Ok(query.execute(&mut *conn).await?.rows_affected())
+            })
+        })
+        .await
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+pub(super) async fn resolve_incident(store: &SqliteStore, id: &str, now: i64) -> StoreResult<bool> {
+    let changed = write_statement(
+        store,
+        "UPDATE issuer_incidents SET resolved_at = ?, updated_at = ?, breaker_open = 0, \
+         probe_until = NULL WHERE id = ? AND resolved_at IS NULL",
+        vec![Bind::Int(now), Bind::Int(now), Bind::Text(id.to_owned())],
+    )
+    .await?;
+    Ok(changed > 0)
+}
+
+pub(super) async fn claim_probe(
+    store: &SqliteStore,
+    id: &str,
+    now: i64,
+    lease_until: i64,
+) -> StoreResult<bool> {
+    let changed = write_statement(
+        store,
+        "UPDATE issuer_incidents SET probe_until = ? WHERE id = ? AND resolved_at IS NULL \
+         AND breaker_open = 1 AND (retry_at IS NULL OR retry_at <= ?) \
+         AND (probe_until IS NULL OR probe_until <= ?)",
+        vec![
+            Bind::Int(lease_until),
+            Bind::Text(id.to_owned()),
+            Bind::Int(now),
+            Bind::Int(now),
+        ],
+    )
+    .await?;
+    Ok(changed > 0)
+}
+
+pub(super) async fn reopen_breaker(
+    store: &SqliteStore,
+    id: &str,
+    retry_at: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    let changed = write_statement(
+        store,
+        "UPDATE issuer_incidents SET breaker_open = 1, retry_at = ?, probe_until = NULL, \
+         updated_at = ? WHERE id = ? AND resolved_at IS NULL",
+        vec![
+            Bind::Int(retry_at),
+            Bind::Int(now),
+            Bind::Text(id.to_owned()),
+        ],
+    )
+    .await?;
+    Ok(changed > 0)
+}
+
+pub(super) async fn create_ticket(store: &SqliteStore, ticket: &TicketRecord) -> StoreResult<()> {
+    write_statement(
+        store,
+        "INSERT INTO support_tickets (id, user_id, trace_id, message, status, details, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            Bind::Text(ticket.id.clone()),
+            Bind::Text(ticket.user_id.clone()),
+            Bind::Text(ticket.trace_id.clone()),
+            Bind::Text(ticket.message.clone()),
+            Bind::Text(ticket.status.clone()),
+            Bind::Text(ticket.details.clone()),
+            Bind::Int(ticket.created_at),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn tickets(
+    store: &SqliteStore,
+    filter: &TicketFilter,
+) -> StoreResult<Vec<TicketRecord>> {
+    let mut sql: QueryBuilder<Sqlite> =
+        QueryBuilder::new("SELECT * FROM support_tickets WHERE 1 = 1");
+    if let Some(user) = &filter.user_id {
+        sql.push(" AND user_id = ").push_bind(user.clone());
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" AND status = ").push_bind(status.clone());
+    }
+    if let Some((created_at, id)) = &filter.before {
+        sql.push(" AND (created_at < ")
+            .push_bind(*created_at)
+            .push(" OR (created_at = ")
+            .push_bind(*created_at)
+            .push(" AND id < ")
+            .push_bind(id.clone())
+            .push("))");
+    }
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit.max(1)));
+    let rows = sql.build().fetch_all(&store.readers).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(TicketRecord {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                trace_id: row.try_get("trace_id")?,
+                message: row.try_get("message")?,
+                status: row.try_get("status")?,
+                details: row.try_get("details")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

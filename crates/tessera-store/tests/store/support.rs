@@ -1,0 +1,351 @@
+//! The support part of the store suite (issue 6): attempt statistics, issuer
+//! incidents and their circuit breaker, tickets. Run on both backends from
+//! `store.rs`'s suite, like every other Store method.
+
+use std::sync::Arc;
+
+use tessera_store::{
+    AttemptRecord, AttemptStatsQuery, IncidentFilter, IncidentRecord, Store, TicketFilter,
+    TicketRecord,
+};
+
+fn attempt(trace: &str, issuer: &str, at: i64, code: Option<&str>, latency: i64) -> AttemptRecord {
+    AttemptRecord {
+        trace_id: trace.to_owned(),
+        user_id: "u1".to_owned(),
+        issuer_code: Some(issuer.to_owned()),
+        issuer_name: Some("中国农业银行".to_owned()),
+        brand: Some("unionpay".to_owned()),
+        card_type: Some("debit".to_owned()),
+        outcome: if code.is_some() { "error" } else { "success" }.to_owned(),
+        error_code: code.map(str::to_owned),
+        cause: code.map(|_| "network".to_owned()),
+        issuer_response: Some(
+            if code.is_some() {
+                "unavailable"
+            } else {
+                "approved"
+            }
+            .to_owned(),
+        ),
+        latency_ms: latency,
+        created_at: at,
+        ..AttemptRecord::default()
+    }
+}
+
+fn incident(id: &str, issuer: &str, kind: &str, breaker: bool, now: i64) -> IncidentRecord {
+    IncidentRecord {
+        id: id.to_owned(),
+        issuer_code: issuer.to_owned(),
+        issuer_name_zh: "中国农业银行".to_owned(),
+        issuer_name_en: "Agricultural Bank of China".to_owned(),
+        kind: kind.to_owned(),
+        opened_at: now,
+        updated_at: now,
+        samples: 5,
+        failure_rate: 1.0,
+        mean_latency_ms: 20,
+        top_code: Some("issuer_unavailable".to_owned()),
+        message_zh: "中国农业银行的卡".to_owned(),
+        message_en: "Agricultural Bank of China cards".to_owned(),
+        breaker_open: breaker,
+        retry_at: breaker.then_some(now + 1000),
+        ..IncidentRecord::default()
+    }
+}
+
+async fn raise(store: &dyn Store, incident: &IncidentRecord, since: i64) -> (String, bool) {
+    let raised = store
+        .raise_incident(incident, since)
+        .await
+        .unwrap()
+        .unwrap();
+    (raised.incident.id, raised.opened)
+}
+
+pub async fn attempt_stats(store: Arc<dyn Store>) {
+    for (i, (issuer, code, latency)) in [
+        ("ABC", None, 50),
+        ("ABC", None, 300),
+        ("ABC", Some("issuer_unavailable"), 10_000),
+        ("CCB", None, 80),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = 1000 + i64::try_from(i).unwrap();
+        store
+            .record_attempt(&attempt(&format!("t{i}"), issuer, at, code, latency))
+            .await
+            .unwrap();
+    }
+    store
+        .record_attempt(&attempt("old", "ABC", 10, None, 1))
+        .await
+        .unwrap();
+    let query = AttemptStatsQuery {
+        since: 1000,
+        until: 2000,
+        issuer_code: None,
+        latency_buckets_ms: vec![100, 1000],
+    };
+    let mut rows = store.attempt_stats(&query).await.unwrap();
+    rows.sort_by(|a, b| (&a.issuer_code, &a.outcome).cmp(&(&b.issuer_code, &b.outcome)));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let abc_ok = &rows[1];
+    assert_eq!(abc_ok.issuer_code.as_deref(), Some("ABC"));
+    assert_eq!(abc_ok.outcome, "success");
+    assert_eq!(abc_ok.issuer_name.as_deref(), Some("中国农业银行"));
+    assert_eq!(
+        (abc_ok.count, abc_ok.latency_sum_ms, abc_ok.latency_max_ms),
+        (2, 350, 300)
+    );
+    assert_eq!(abc_ok.latency_buckets, vec![1, 2]);
+    assert_eq!(rows[0].error_code.as_deref(), Some("issuer_unavailable"));
+    assert_eq!(rows[0].issuer_response.as_deref(), Some("unavailable"));
+    assert_eq!(rows[0].latency_buckets, vec![0, 0]);
+    let only_ccb = AttemptStatsQuery {
+        issuer_code: Some("CCB".to_owned()),
+        latency_buckets_ms: Vec::new(),
+        ..query
+    };
+    let ccb = store.attempt_stats(&only_ccb).await.unwrap();
+    assert_eq!(ccb.len(), 1);
+    assert!(ccb[0].latency_buckets.is_empty());
+    let empty = AttemptStatsQuery {
+        since: 5000,
+        until: 6000,
+        ..AttemptStatsQuery::default()
+    };
+    assert!(store.attempt_stats(&empty).await.unwrap().is_empty());
+}
+
+pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
+    let store = &*store;
+    let first = store
+        .raise_incident(&incident("i1", "ABC", "failure_rate", false, 100), 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.opened);
+    assert!(!first.incident.breaker_open);
+    // Another node raises the same flag: the open one is refreshed.
+    let mut again = incident("i2", "ABC", "failure_rate", true, 200);
+    again.samples = 9;
+    let second = store.raise_incident(&again, 0).await.unwrap().unwrap();
+    assert!(!second.opened);
+    assert_eq!(second.incident.id, "i1");
+    assert_eq!(second.incident.samples, 9);
+    assert!(second.incident.breaker_open);
+    assert_eq!(second.incident.retry_at, Some(1200));
+    assert_eq!(second.incident.opened_at, 100);
+    // A later refresh without the breaker does not close it.
+    let third = store
+        .raise_incident(&incident("i3", "ABC", "failure_rate", false, 300), 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(third.incident.breaker_open);
+    assert_eq!(third.incident.retry_at, Some(1200));
+    // Another kind or issuer is its own incident.
+    assert!(
+        raise(store, &incident("i4", "ABC", "latency", false, 300), 0)
+            .await
+            .1
+    );
+    assert!(
+        raise(store, &incident("i5", "CCB", "failure_rate", false, 300), 0)
+            .await
+            .1
+    );
+
+    // The probe: not before retry_at, once at a time, free again after its lease.
+    assert!(!store.claim_probe("i1", 1199, 5000).await.unwrap());
+    assert!(store.claim_probe("i1", 1200, 5000).await.unwrap());
+    assert!(!store.claim_probe("i1", 1300, 5300).await.unwrap());
+    assert!(store.claim_probe("i1", 5000, 9000).await.unwrap());
+    // A failed probe puts the breaker back to waiting.
+    assert!(store.reopen_breaker("i1", 7000, 5100).await.unwrap());
+    assert!(!store.claim_probe("i1", 6999, 9000).await.unwrap());
+    assert!(store.claim_probe("i1", 7000, 9000).await.unwrap());
+    // A breaker-less incident has no probe.
+    assert!(!store.claim_probe("i4", 9000, 9500).await.unwrap());
+
+    let open = IncidentFilter {
+        open_only: true,
+        limit: 10,
+        ..IncidentFilter::default()
+    };
+    assert_eq!(store.incidents(&open).await.unwrap().len(), 3);
+    assert!(store.resolve_incident("i1", 7100).await.unwrap());
+    assert!(!store.resolve_incident("i1", 7200).await.unwrap());
+    assert!(!store.claim_probe("i1", 8000, 9000).await.unwrap());
+    assert!(!store.reopen_breaker("i1", 9000, 8000).await.unwrap());
+    let abc = IncidentFilter {
+        issuer_code: Some("ABC".to_owned()),
+        limit: 10,
+        ..IncidentFilter::default()
+    };
+    let listed = store.incidents(&abc).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    let resolved = listed.iter().find(|i| i.id == "i1").unwrap();
+    assert_eq!(resolved.resolved_at, Some(7100));
+    assert!(!resolved.breaker_open);
+    assert_eq!(resolved.probe_until, None);
+    // Evidence gathered before that resolution raises nothing...
+    assert_eq!(
+        store
+            .raise_incident(&incident("i7", "ABC", "failure_rate", true, 7150), 7000)
+            .await
+            .unwrap(),
+        None
+    );
+    // ...evidence from after it opens a new incident.
+    assert_eq!(
+        raise(
+            store,
+            &incident("i6", "ABC", "failure_rate", true, 8000),
+            7101
+        )
+        .await,
+        ("i6".to_owned(), true)
+    );
+    assert_eq!(store.incidents(&open).await.unwrap().len(), 3);
+    let recent = IncidentFilter {
+        since: Some(7500),
+        limit: 10,
+        ..IncidentFilter::default()
+    };
+    let ids: Vec<String> = store
+        .incidents(&recent)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, ["i6", "i5", "i4"]);
+    let stored = store
+        .incidents(&IncidentFilter {
+            issuer_code: Some("CCB".to_owned()),
+            limit: 1,
+            ..IncidentFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored[0].message_zh, "中国农业银行的卡");
+    assert_eq!(stored[0].top_code.as_deref(), Some("issuer_unavailable"));
+    assert_eq!(stored[0].baseline_failure_rate, None);
+    assert!((stored[0].failure_rate - 1.0).abs() < f64::EPSILON);
+}
+
+/// Many nodes see the same failures at once: one incident opens, and once
+/// its breaker is half-open exactly one of them probes.
+pub async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .raise_incident(
+                    &incident(&format!("r{n}"), "ICBC", "failure_rate", true, 1000),
+                    0,
+                )
+                .await
+                .unwrap()
+                .unwrap()
+        }));
+    }
+    let mut opened = 0;
+    let mut ids = Vec::new();
+    for task in tasks {
+        let raised = task.await.unwrap();
+        opened += usize::from(raised.opened);
+        ids.push(raised.incident.id);
+    }
+    assert_eq!(opened, 1);
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every node sees the one incident");
+    let id = ids.remove(0);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim_probe(&id, 2000, 9000).await.unwrap()
+        }));
+    }
+    let mut probes = 0;
+    for task in tasks {
+        probes += usize::from(task.await.unwrap());
+    }
+    assert_eq!(probes, 1, "one probe at a time");
+}
+
+pub async fn tickets(store: Arc<dyn Store>) {
+    let u1 = crate::user(&*store, "1").await;
+    let u2 = crate::user(&*store, "2").await;
+    for (id, user, at) in [
+        ("k1", &u1, 10),
+        ("k2", &u2, 20),
+        ("k3", &u1, 30),
+        ("k4", &u1, 30),
+    ] {
+        store
+            .create_ticket(&TicketRecord {
+                id: id.to_owned(),
+                user_id: user.clone(),
+                trace_id: format!("trace-{id}"),
+                message: "绑不上".to_owned(),
+                status: "open".to_owned(),
+                details: r#"{"attempt":{}}"#.to_owned(),
+                created_at: at,
+            })
+            .await
+            .unwrap();
+    }
+    let ids = |tickets: Vec<TicketRecord>| tickets.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let all = TicketFilter {
+        limit: 10,
+        ..TicketFilter::default()
+    };
+    let listed = store.tickets(&all).await.unwrap();
+    assert_eq!(listed[0].details, r#"{"attempt":{}}"#);
+    assert_eq!(listed[0].message, "绑不上");
+    assert_eq!(ids(listed), ["k4", "k3", "k2", "k1"]);
+    let mine = TicketFilter {
+        user_id: Some(u1.clone()),
+        limit: 10,
+        ..TicketFilter::default()
+    };
+    assert_eq!(ids(store.tickets(&mine).await.unwrap()), ["k4", "k3", "k1"]);
+    // Pages continue inside a tie on created_at.
+    let page = TicketFilter {
+        before: Some((30, "k4".to_owned())),
+        limit: 2,
+        ..TicketFilter::default()
+    };
+    assert_eq!(ids(store.tickets(&page).await.unwrap()), ["k3", "k2"]);
+    let closed = TicketFilter {
+        status: Some("closed".to_owned()),
+        limit: 10,
+        ..TicketFilter::default()
+    };
+    assert!(store.tickets(&closed).await.unwrap().is_empty());
+    // A ticket belongs to a real user; a duplicate id is refused.
+    let orphan = TicketRecord {
+        id: "k9".to_owned(),
+        user_id: "nobody".to_owned(),
+        details: "{}".to_owned(),
+        ..TicketRecord::default()
+    };
+    assert!(store.create_ticket(&orphan).await.is_err());
+    let duplicate = TicketRecord {
+        id: "k1".to_owned(),
+        user_id: u2,
+        details: "{}".to_owned(),
+        ..TicketRecord::default()
+    };
+    assert!(store.create_ticket(&duplicate).await.is_err());
+    assert_eq!(store.tickets(&all).await.unwrap().len(), 4);
+}
