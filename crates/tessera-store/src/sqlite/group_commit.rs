@@ -22,8 +22,15 @@ type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// One write: runs on the writer connection inside the batch's transaction
 /// and says whether it succeeded (a failed job's savepoint is rolled back).
-type Job =
+type Run =
     Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
+
+struct Job {
+    run: Run,
+    /// A job of one statement needs no savepoint: SQLite undoes a failed
+    /// statement by itself and leaves the transaction open.
+    savepoint: bool,
+}
 
 /// How many writes one transaction takes at most.
 const MAX_BATCH: usize = 512;
@@ -42,7 +49,8 @@ impl WriteQueue {
         WriteQueue { jobs }
     }
 
-    /// Runs `job` in the next batch and answers once that batch is durable.
+    /// Runs `job` in the next batch, in its own savepoint, and answers once
+    /// that batch is durable.
     pub async fn write<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -50,8 +58,30 @@ impl WriteQueue {
             + Send
             + 'static,
     {
+        self.submit(job, true).await
+    }
+
+    /// Like [`write`](Self::write), for a job that runs exactly one
+    /// statement: it saves the two savepoint round trips.
+    pub async fn write_single<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
+        self.submit(job, false).await
+    }
+
+    async fn submit<T, F>(&self, job: F, savepoint: bool) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
+    {
         let (answer, answered) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(move |conn| {
+        let run: Run = Box::new(move |conn| {
             Box::pin(async move {
                 let result = job(conn).await;
                 let ok = result.is_ok();
@@ -62,7 +92,7 @@ impl WriteQueue {
             })
         });
         self.jobs
-            .send(job)
+            .send(Job { run, savepoint })
             .map_err(|_| StoreError::Unavailable("the database writer has stopped".to_owned()))?;
         answered
             .await
@@ -116,11 +146,16 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) -> Result<Vec<Finish>, Ba
         return Err((finishes, error.to_string()));
     }
     for job in batch {
+        if !job.savepoint {
+            let (_, finish) = (job.run)(&mut conn).await;
+            finishes.push(finish);
+            continue;
+        }
         if let Err(error) = sqlx::query("SAVEPOINT job").execute(&mut *conn).await {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             return Err((finishes, error.to_string()));
         }
-        let (ok, finish) = job(&mut conn).await;
+        let (ok, finish) = (job.run)(&mut conn).await;
         finishes.push(finish);
         let end = if ok {
             sqlx::query("RELEASE job").execute(&mut *conn).await

@@ -113,6 +113,28 @@ impl SqliteStore {
     }
 }
 
+/// `reserve_card`'s one look (?1 user, ?2 PAN fingerprint, ?3 now).
+/// A live card holds its slot: bound, waiting for a code that has not
+/// expired, or reserved by a binding still running; `stale` counts rows that
+/// only look live and must be cleared before a new row can take the slot.
+const RESERVE_CHECK: &str = "SELECT \
+       (SELECT c.id FROM cards c WHERE c.user_id = ?1 AND c.pan_fingerprint = ?2 AND \
+          (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
+           OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
+               WHERE o.card_id = c.id AND o.expires_at <= ?3))) LIMIT 1) AS dup_id, \
+       (SELECT c.status FROM cards c WHERE c.user_id = ?1 AND c.pan_fingerprint = ?2 AND \
+          (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
+           OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
+               WHERE o.card_id = c.id AND o.expires_at <= ?3))) LIMIT 1) AS dup_status, \
+       (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND \
+          (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
+           OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
+               WHERE o.card_id = c.id AND o.expires_at <= ?3)))) AS live, \
+       (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND \
+          ((c.status = 'binding' AND c.reserved_until < ?3) \
+           OR (c.status = 'pending_verification' AND EXISTS (SELECT 1 FROM otp_challenges o \
+               WHERE o.card_id = c.id AND o.expires_at <= ?3)))) AS stale";
+
 const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerprint, c.first6, c.last4, \
      c.pan_length, c.brand, c.issuer_code, c.issuer_name_zh, c.issuer_name_en, c.card_type, \
      c.country, c.expiry_month, c.expiry_year, c.holder_name, c.par, c.is_default, c.created_at, \
@@ -607,7 +629,7 @@ impl Store for SqliteStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let user = user.clone();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let user = &user;
 
@@ -671,7 +693,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<LoginFailures> {
         let phone_hash = phone_hash.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let phone_hash = phone_hash.as_str();
 
@@ -717,7 +739,7 @@ impl Store for SqliteStore {
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
         let phone_hash = phone_hash.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let phone_hash = phone_hash.as_str();
 
@@ -734,7 +756,7 @@ impl Store for SqliteStore {
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
         let session = session.clone();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let session = &session;
 
@@ -768,7 +790,7 @@ impl Store for SqliteStore {
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let key = &key;
 
@@ -816,50 +838,49 @@ impl Store for SqliteStore {
                 Box::pin(async move {
                     let card = &card;
 
-                    // Reservations left by a crashed node free their slot after a while.
-                    sqlx::query(
-            "DELETE FROM cards WHERE user_id = ? AND status = 'binding' AND reserved_until < ?",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-                    let expired: Vec<String> = sqlx::query_scalar(
-                        "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
-             WHERE c.user_id = ? AND c.status = 'pending_verification' AND o.expires_at <= ?",
-                    )
-                    .bind(&card.user_id)
-                    .bind(now)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    for card_id in &expired {
-                        end_pending_card(&mut *conn, card_id, "verification_expired", now).await?;
+                    // One look answers the common case: is this card already live
+                    // for the user, how many live cards they hold, and whether
+                    // any row only looks live (a reservation left by a crashed
+                    // node, or a card whose SMS code has expired).
+                    let row = sqlx::query(RESERVE_CHECK)
+                        .bind(&card.user_id)
+                        .bind(&card.pan_fingerprint)
+                        .bind(now)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let stale: i64 = row.try_get("stale")?;
+                    if stale > 0 {
+                        sqlx::query(
+                            "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
+                             AND reserved_until < ?",
+                        )
+                        .bind(&card.user_id)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        let expired: Vec<String> = sqlx::query_scalar(
+                            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+                             WHERE c.user_id = ? AND c.status = 'pending_verification' \
+                             AND o.expires_at <= ?",
+                        )
+                        .bind(&card.user_id)
+                        .bind(now)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                        for card_id in &expired {
+                            end_pending_card(&mut *conn, card_id, "verification_expired", now)
+                                .await?;
+                        }
                     }
-                    let existing = sqlx::query(
-                        "SELECT id, status FROM cards WHERE user_id = ? AND pan_fingerprint = ? \
-             AND status IN ('binding', 'pending_verification', 'active')",
-                    )
-                    .bind(&card.user_id)
-                    .bind(&card.pan_fingerprint)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if let Some(row) = existing {
-                        let status: String = row.try_get("status")?;
+                    let duplicate: Option<String> = row.try_get("dup_id")?;
+                    if let Some(card_id) = duplicate {
+                        let status: String = row.try_get("dup_status")?;
                         if status == "binding" {
                             return Ok(Reserve::InProgress);
                         }
-                        return Ok(Reserve::AlreadyBound {
-                            card_id: row.try_get("id")?,
-                            status,
-                        });
+                        return Ok(Reserve::AlreadyBound { card_id, status });
                     }
-                    let live: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM cards WHERE user_id = ? \
-             AND status IN ('binding', 'pending_verification', 'active')",
-                    )
-                    .bind(&card.user_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
+                    let live: i64 = row.try_get("live")?;
                     if live >= i64::from(limit) {
                         return Ok(Reserve::LimitReached {
                             live_cards: small(live)?,
@@ -903,7 +924,7 @@ impl Store for SqliteStore {
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
         let card_id = card_id.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let card_id = card_id.as_str();
 
@@ -1104,7 +1125,7 @@ impl Store for SqliteStore {
     async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
         let card_id = card_id.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let card_id = card_id.as_str();
 
@@ -1178,7 +1199,7 @@ impl Store for SqliteStore {
         let phone = phone.to_owned();
         let body = body.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let phone = phone.as_str();
                     let body = body.as_str();
@@ -1220,7 +1241,7 @@ impl Store for SqliteStore {
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
         let attempt = attempt.clone();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let attempt = &attempt;
 
@@ -1412,7 +1433,7 @@ impl Store for SqliteStore {
         let key = key.to_owned();
         let body = body.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let scope = scope.as_str();
                     let key = key.as_str();
@@ -1438,7 +1459,7 @@ impl Store for SqliteStore {
         let scope = scope.to_owned();
         let key = key.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let scope = scope.as_str();
                     let key = key.as_str();
@@ -1459,7 +1480,7 @@ impl Store for SqliteStore {
 
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
                         .bind(before)
@@ -1925,7 +1946,7 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         let value = value.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let name = name.as_str();
                     let value = value.as_str();
@@ -1978,7 +1999,7 @@ impl Store for SqliteStore {
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {
         let name = name.to_owned();
         self.queue
-            .write(move |conn| {
+            .write_single(move |conn| {
                 Box::pin(async move {
                     let name = name.as_str();
 
