@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The BENCHMARKS.md scale check: bind and get-card at 10,000 stored cards,
+# then at LARGE_CARDS (default 1,000,000; seeded through the real vault code),
+# on SQLite.
+# Usage: scripts/bench-scale.sh [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-target/bench-scale}
+mkdir -p "$out"
+cargo build --release -q -p tessera-cli
+bin=target/release/tessera
+measure() {
+  local label=$1 dir=$2
+  /usr/bin/time -v "$bin" serve --listen 127.0.0.1:0 --card-limit 1000000 --data-dir "$dir/data" \
+    >"$dir/serve.out" 2>"$dir/serve.err" &
+  local pid=$!
+  for _ in $(seq 1 200); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
+  local base; base=$(sed -n 's/^tessera listening on //p' "$dir/serve.out")
+  for scenario in get-card bind; do
+    "$bin" bench --server "$base" --scenario "$scenario" --connections 16 --duration 10s \
+      --warmup 2s --seeded-users 32 --json | sed "s/^{/{\"stored\":\"$label\",/" >>"$out/results.jsonl"
+  done
+  kill -TERM "$(pgrep -P "$pid" tessera)" 2>/dev/null || true
+  wait "$pid" || true
+  echo "$label peak RSS: $(grep 'Maximum resident' "$dir/serve.err" | awk '{print $6}') KiB" >>"$out/memory.txt"
+}
+
+: >"$out/results.jsonl"; : >"$out/memory.txt"
+# Two fresh databases: a second seed into the same one reuses card serials.
+small=$(mktemp -d); large=$(mktemp -d)
+"$bin" seed --cards 10000 --users 2000 --data-dir "$small/data" >/dev/null
+measure 10k "$small"
+large_cards=${LARGE_CARDS:-1000000}
+"$bin" seed --cards "$large_cards" --data-dir "$large/data" >/dev/null
+measure "$large_cards" "$large"
+cat "$out/memory.txt"
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    print(r["stored"], r["scenario"], round(r["rps"]), "ok/s, p99", r["latency_ms"]["p99"], "ms")
+' "$out/results.jsonl"
+rm -rf "$small" "$large"
