@@ -235,7 +235,9 @@ pub struct Opened {
 /// Opens the key ring, the BIN index and the store named by `config`.
 pub async fn open(config: Config) -> Result<Opened, StartError> {
     let time_zone = config.time_zone().map_err(StartError::new)?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    // Owner-only, like the key file in it: the database holds ciphertexts
+    // and keyed hashes that are nobody else's business.
+    tessera_core::vault::key_file::create_private_dir(&config.data_dir).map_err(|e| {
         StartError::new(format!(
             "cannot create the data directory {}: {e}",
             config.data_dir.display()
