@@ -5,6 +5,12 @@
 //! each in its own savepoint inside one transaction, commits once, and only
 //! then answers them all: no request is acknowledged before its data is on
 //! disk, and a failed commit acknowledges none of the requests in it.
+//!
+//! A job is either async sqlx code or a direct job: plain rusqlite code that
+//! runs inline on the writer connection while sqlx's worker is parked (see
+//! `direct.rs`), with no round trip per statement. Consecutive direct jobs
+//! share one lock; the commit, which waits for the fsync, stays on sqlx's
+//! thread so that no runtime thread blocks on the disk.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +18,7 @@ use std::pin::Pin;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
+use super::direct::Borrowed;
 use crate::{StoreError, StoreResult};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -25,11 +32,12 @@ type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
 type Run =
     Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Finish)> + Send>;
 
-struct Job {
-    run: Run,
-    /// A job of one statement needs no savepoint: SQLite undoes a failed
-    /// statement by itself and leaves the transaction open.
-    savepoint: bool,
+/// A direct job: runs inline on the borrowed writer connection.
+type DirectRun = Box<dyn FnOnce(&rusqlite::Connection) -> (bool, Finish) + Send>;
+
+enum Job {
+    Async(Run),
+    Direct(DirectRun),
 }
 
 /// How many writes one transaction takes at most.
@@ -58,22 +66,10 @@ impl WriteQueue {
             + Send
             + 'static,
     {
-        self.submit(job, true).await
+        self.submit(job).await
     }
 
-    /// Like [`write`](Self::write), for a job that runs exactly one
-    /// statement: it saves the two savepoint round trips.
-    pub async fn write_single<T, F>(&self, job: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
-    {
-        self.submit(job, false).await
-    }
-
-    async fn submit<T, F>(&self, job: F, savepoint: bool) -> StoreResult<T>
+    async fn submit<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
@@ -91,8 +87,36 @@ impl WriteQueue {
                 (ok, finish)
             })
         });
+        self.enqueue(Job::Async(run), answered).await
+    }
+
+    /// Runs `job` whole on the writer connection in the next batch, in its
+    /// own savepoint (rolled back if it fails), and answers once that batch
+    /// is durable.
+    pub async fn write_direct<T, F>(&self, job: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel::<StoreResult<T>>();
+        let run: DirectRun = Box::new(move |conn| {
+            let result = job(conn);
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |committed| {
+                let _ = answer.send(committed.and(result));
+            });
+            (ok, finish)
+        });
+        self.enqueue(Job::Direct(run), answered).await
+    }
+
+    async fn enqueue<T>(
+        &self,
+        job: Job,
+        answered: oneshot::Receiver<StoreResult<T>>,
+    ) -> StoreResult<T> {
         self.jobs
-            .send(Job { run, savepoint })
+            .send(job)
             .map_err(|_| StoreError::Unavailable("the database writer has stopped".to_owned()))?;
         answered
             .await
@@ -145,17 +169,29 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) -> Result<Vec<Finish>, Ba
     if let Err(error) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         return Err((finishes, error.to_string()));
     }
-    for job in batch {
-        if !job.savepoint {
-            let (_, finish) = (job.run)(&mut conn).await;
-            finishes.push(finish);
-            continue;
-        }
+    let mut jobs = batch.into_iter().peekable();
+    while let Some(job) = jobs.next() {
+        let run = match job {
+            Job::Async(run) => run,
+            Job::Direct(first) => {
+                let mut group = vec![first];
+                while matches!(jobs.peek(), Some(Job::Direct(_))) {
+                    if let Some(Job::Direct(run)) = jobs.next() {
+                        group.push(run);
+                    }
+                }
+                if let Err(error) = run_direct(&mut conn, group, &mut finishes).await {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    return Err((finishes, error));
+                }
+                continue;
+            }
+        };
         if let Err(error) = sqlx::query("SAVEPOINT job").execute(&mut *conn).await {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             return Err((finishes, error.to_string()));
         }
-        let (ok, finish) = (job.run)(&mut conn).await;
+        let (ok, finish) = run(&mut conn).await;
         finishes.push(finish);
         let end = if ok {
             sqlx::query("RELEASE job").execute(&mut *conn).await
@@ -175,4 +211,45 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) -> Result<Vec<Finish>, Ba
         return Err((finishes, error.to_string()));
     }
     Ok(finishes)
+}
+
+/// Runs consecutive direct jobs under one lock of the writer connection.
+async fn run_direct(
+    conn: &mut SqliteConnection,
+    group: Vec<DirectRun>,
+    finishes: &mut Vec<Finish>,
+) -> Result<(), String> {
+    let mut locked = conn.lock_handle().await.map_err(|e| e.to_string())?;
+    let handle = locked.as_raw_handle().as_ptr();
+    // SAFETY: `locked` parks sqlx's worker, so nothing else touches the
+    // handle until it is dropped, and `borrowed` is dropped first.
+    #[allow(unsafe_code)]
+    let borrowed = unsafe { Borrowed::new(handle) }.map_err(|e| e.to_string())?;
+    let result = run_direct_jobs(borrowed.conn(), group, finishes);
+    drop(borrowed);
+    drop(locked);
+    result
+}
+
+fn run_direct_jobs(
+    conn: &rusqlite::Connection,
+    group: Vec<DirectRun>,
+    finishes: &mut Vec<Finish>,
+) -> Result<(), String> {
+    let exec = |sql: &str| -> Result<(), String> {
+        conn.prepare_cached(sql)
+            .and_then(|mut statement| statement.execute([]))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    for run in group {
+        exec("SAVEPOINT job")?;
+        let (ok, finish) = run(conn);
+        finishes.push(finish);
+        if !ok {
+            exec("ROLLBACK TO job")?;
+        }
+        exec("RELEASE job")?;
+    }
+    Ok(())
 }

@@ -6,24 +6,30 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
+mod direct;
 mod group_commit;
 mod migrate;
 mod seed;
 mod support;
 
+use direct::{
+    Columns, Readers, exec, query_all, query_opt, row_all, row_one, row_opt, scalar_all,
+    scalar_one, scalar_opt,
+};
 use group_commit::WriteQueue;
+use rusqlite::params;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "tessera.db";
@@ -34,6 +40,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     queue: WriteQueue,
     readers: SqlitePool,
+    /// Read-only connections for the hot reads, used inline.
+    direct: Arc<Readers>,
 }
 
 /// Pool sizes and timeouts for the embedded store.
@@ -81,11 +89,17 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.read_only(true))
             .await?;
+        let direct = Arc::new(Readers::open(
+            path,
+            options.busy_timeout,
+            options.readers as usize,
+        )?);
         let queue = WriteQueue::start(writer.clone());
         Ok(SqliteStore {
             writer,
             queue,
             readers,
+            direct,
         })
     }
 
@@ -147,66 +161,66 @@ const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerprint, c.firs
      LEFT JOIN otp_challenges o ON o.card_id = c.id";
 
 /// The token columns of `CARD_COLUMNS` (or of a payment token query).
-fn token_from_row(row: &SqliteRow) -> StoreResult<Option<TokenRecord>> {
-    let token_ref: Option<String> = row.try_get("token_ref")?;
+fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenRecord>> {
+    let token_ref: Option<String> = row.col("token_ref")?;
     let Some(token_ref) = token_ref else {
         return Ok(None);
     };
-    let suspenders: String = row.try_get("suspenders")?;
+    let suspenders: String = row.col("suspenders")?;
     Ok(Some(TokenRecord {
         token_ref,
-        card_id: row.try_get("id")?,
-        token_first6: row.try_get("token_first6")?,
-        token_last4: row.try_get("token_last4")?,
-        expiry_month: small(row.try_get("t_expiry_month")?)?,
-        expiry_year: small(row.try_get("t_expiry_year")?)?,
-        status: row.try_get("t_status")?,
+        card_id: row.col("id")?,
+        token_first6: row.col("token_first6")?,
+        token_last4: row.col("token_last4")?,
+        expiry_month: small(row.col("t_expiry_month")?)?,
+        expiry_year: small(row.col("t_expiry_year")?)?,
+        status: row.col("t_status")?,
         suspenders: serde_json::from_str(&suspenders)
             .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
-        requestor_id: row.try_get("requestor_id")?,
-        device_id: row.try_get("device_id")?,
-        created_at: row.try_get("t_created_at")?,
-        psn: small(row.try_get("psn")?)?,
-        atc_high: small(row.try_get("atc_high")?)?,
-        atc_issued: small(row.try_get("atc_issued")?)?,
-        imk_range: row.try_get("imk_range")?,
-        imk_generation: small(row.try_get("imk_generation")?)?,
+        requestor_id: row.col("requestor_id")?,
+        device_id: row.col("device_id")?,
+        created_at: row.col("t_created_at")?,
+        psn: small(row.col("psn")?)?,
+        atc_high: small(row.col("atc_high")?)?,
+        atc_issued: small(row.col("atc_issued")?)?,
+        imk_range: row.col("imk_range")?,
+        imk_generation: small(row.col("imk_generation")?)?,
     }))
 }
 
-fn card_from_row(row: &SqliteRow) -> StoreResult<CardRecord> {
+fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
     let token = token_from_row(row)?;
     Ok(CardRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        status: row.try_get("status")?,
-        pan_fingerprint: row.try_get("pan_fingerprint")?,
-        first6: row.try_get("first6")?,
-        last4: row.try_get("last4")?,
-        pan_length: small(row.try_get("pan_length")?)?,
-        brand: row.try_get("brand")?,
-        issuer_code: row.try_get("issuer_code")?,
-        issuer_name_zh: row.try_get("issuer_name_zh")?,
-        issuer_name_en: row.try_get("issuer_name_en")?,
-        card_type: row.try_get("card_type")?,
-        country: row.try_get("country")?,
+        id: row.col("id")?,
+        user_id: row.col("user_id")?,
+        status: row.col("status")?,
+        pan_fingerprint: row.col("pan_fingerprint")?,
+        first6: row.col("first6")?,
+        last4: row.col("last4")?,
+        pan_length: small(row.col("pan_length")?)?,
+        brand: row.col("brand")?,
+        issuer_code: row.col("issuer_code")?,
+        issuer_name_zh: row.col("issuer_name_zh")?,
+        issuer_name_en: row.col("issuer_name_en")?,
+        card_type: row.col("card_type")?,
+        country: row.col("country")?,
         expiry_month: row
-            .try_get::<Option<i64>, _>("expiry_month")?
+            .col::<Option<i64>>("expiry_month")?
             .map(small)
             .transpose()?,
         expiry_year: row
-            .try_get::<Option<i64>, _>("expiry_year")?
+            .col::<Option<i64>>("expiry_year")?
             .map(small)
             .transpose()?,
-        holder_name: row.try_get("holder_name")?,
-        par: row.try_get("par")?,
-        is_default: row.try_get::<i64, _>("is_default")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        has_pan_ciphertext: row.try_get::<i64, _>("has_pan")? != 0,
+        holder_name: row.col("holder_name")?,
+        par: row.col("par")?,
+        is_default: row.col::<i64>("is_default")? != 0,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+        has_pan_ciphertext: row.col::<i64>("has_pan")? != 0,
         token,
-        otp_sent_to: row.try_get("sent_to_masked")?,
-        otp_expires_at: row.try_get("otp_expires_at")?,
+        otp_sent_to: row.col("sent_to_masked")?,
+        otp_expires_at: row.col("otp_expires_at")?,
     })
 }
 
@@ -215,168 +229,151 @@ fn small<T: TryFrom<i64>>(value: i64) -> StoreResult<T> {
     T::try_from(value).map_err(|_| StoreError::Corrupt(format!("value {value} out of range")))
 }
 
-fn user_from_row(row: &SqliteRow) -> StoreResult<UserRecord> {
+fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
     Ok(UserRecord {
-        id: row.try_get("id")?,
-        phone: row.try_get("phone")?,
-        real_name: row.try_get("real_name")?,
-        real_name_normalized: row.try_get("real_name_normalized")?,
-        id_number_hash: row.try_get("id_number_hash")?,
-        id_number_last4: row.try_get("id_number_last4")?,
-        password_hash: row.try_get("password_hash")?,
-        status: row.try_get("status")?,
-        created_at: row.try_get("created_at")?,
+        id: row.col("id")?,
+        phone: row.col("phone")?,
+        real_name: row.col("real_name")?,
+        real_name_normalized: row.col("real_name_normalized")?,
+        id_number_hash: row.col("id_number_hash")?,
+        id_number_last4: row.col("id_number_last4")?,
+        password_hash: row.col("password_hash")?,
+        status: row.col("status")?,
+        created_at: row.col("created_at")?,
     })
 }
 
-fn attempt_from_row(row: &SqliteRow) -> StoreResult<AttemptRecord> {
+fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord> {
     Ok(AttemptRecord {
-        trace_id: row.try_get("trace_id")?,
-        user_id: row.try_get("user_id")?,
-        card_id: row.try_get("card_id")?,
-        masked_pan: row.try_get("masked_pan")?,
-        first6: row.try_get("first6")?,
-        last4: row.try_get("last4")?,
-        brand: row.try_get("brand")?,
-        issuer_code: row.try_get("issuer_code")?,
-        issuer_name: row.try_get("issuer_name")?,
-        card_type: row.try_get("card_type")?,
-        country: row.try_get("country")?,
-        device: row.try_get("device")?,
-        outcome: row.try_get("outcome")?,
-        error_code: row.try_get("error_code")?,
-        cause: row.try_get("cause")?,
-        error_param: row.try_get("error_param")?,
-        error_reason: row.try_get("error_reason")?,
-        issuer_response: row.try_get("issuer_response")?,
-        latency_ms: row.try_get("latency_ms")?,
-        created_at: row.try_get("created_at")?,
+        trace_id: row.col("trace_id")?,
+        user_id: row.col("user_id")?,
+        card_id: row.col("card_id")?,
+        masked_pan: row.col("masked_pan")?,
+        first6: row.col("first6")?,
+        last4: row.col("last4")?,
+        brand: row.col("brand")?,
+        issuer_code: row.col("issuer_code")?,
+        issuer_name: row.col("issuer_name")?,
+        card_type: row.col("card_type")?,
+        country: row.col("country")?,
+        device: row.col("device")?,
+        outcome: row.col("outcome")?,
+        error_code: row.col("error_code")?,
+        cause: row.col("cause")?,
+        error_param: row.col("error_param")?,
+        error_reason: row.col("error_reason")?,
+        issuer_response: row.col("issuer_response")?,
+        latency_ms: row.col("latency_ms")?,
+        created_at: row.col("created_at")?,
     })
 }
 
 /// Ends a pending card whose OTP challenge has run out, or failed: the card
 /// leaves the live set, its token and ciphertexts are destroyed.
-async fn end_pending_card(
-    conn: &mut sqlx::SqliteConnection,
+fn end_pending_card(
+    conn: &rusqlite::Connection,
     card_id: &str,
     status: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    exec(
+        conn,
         "UPDATE cards SET status = ?, pan_ciphertext = NULL, pan_key_version = NULL, \
          updated_at = ? WHERE id = ?",
-    )
-    .bind(status)
-    .bind(now)
-    .bind(card_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
+        params![status, now, card_id],
+    )?;
+    exec(
+        conn,
         "UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = ? \
          WHERE card_id = ?",
-    )
-    .bind(now)
-    .bind(card_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-        .bind(card_id)
-        .execute(&mut *conn)
-        .await?;
+        params![now, card_id],
+    )?;
+    exec(
+        conn,
+        "DELETE FROM otp_challenges WHERE card_id = ?",
+        params![card_id],
+    )?;
     Ok(())
 }
 
 /// Gives the user a default card when they have active cards but none is
 /// the default (the first card bound, or after the default was unbound).
-async fn ensure_default(conn: &mut sqlx::SqliteConnection, user_id: &str) -> StoreResult<()> {
-    sqlx::query(
+fn ensure_default(conn: &rusqlite::Connection, user_id: &str) -> StoreResult<()> {
+    exec(
+        conn,
         "UPDATE cards SET is_default = 1 WHERE id = ( \
            SELECT id FROM cards WHERE user_id = ?1 AND status = 'active' \
            ORDER BY created_at DESC, id LIMIT 1) \
          AND NOT EXISTS (SELECT 1 FROM cards WHERE user_id = ?1 AND status = 'active' \
            AND is_default = 1)",
-    )
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
+        params![user_id],
+    )?;
     Ok(())
 }
 
 /// Takes a live card out of the wallet: its status (`unbound`, `closed`),
 /// its PAN ciphertext erased, its token deleted, its OTP challenge dropped,
 /// and the user's default moved. False when the card was not live.
-async fn end_card(
-    conn: &mut sqlx::SqliteConnection,
+fn end_card(
+    conn: &rusqlite::Connection,
     user_id: &str,
     card_id: &str,
     status: &str,
     now: i64,
 ) -> StoreResult<bool> {
-    let updated = sqlx::query(
+    let updated = exec(
+        conn,
         "UPDATE cards SET status = ?, pan_ciphertext = NULL, pan_key_version = NULL, \
          is_default = 0, unbound_at = ?, updated_at = ? \
          WHERE id = ? AND user_id = ? AND status IN ('active', 'pending_verification')",
-    )
-    .bind(status)
-    .bind(now)
-    .bind(now)
-    .bind(card_id)
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
-    if updated.rows_affected() == 0 {
+        params![status, now, now, card_id, user_id],
+    )?;
+    if updated == 0 {
         return Ok(false);
     }
-    sqlx::query(
+    exec(
+        conn,
         "UPDATE tokens SET status = 'deleted', suspenders = '[]', token_pan_ciphertext = NULL, \
          updated_at = ? WHERE card_id = ?",
-    )
-    .bind(now)
-    .bind(card_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-        .bind(card_id)
-        .execute(&mut *conn)
-        .await?;
-    ensure_default(conn, user_id).await?;
+        params![now, card_id],
+    )?;
+    exec(
+        conn,
+        "DELETE FROM otp_challenges WHERE card_id = ?",
+        params![card_id],
+    )?;
+    ensure_default(conn, user_id)?;
     Ok(true)
 }
 
-async fn insert_token_event(
-    conn: &mut sqlx::SqliteConnection,
-    event: &TokenEvent,
-) -> StoreResult<()> {
-    sqlx::query(
+fn insert_token_event(conn: &rusqlite::Connection, event: &TokenEvent) -> StoreResult<()> {
+    exec(
+        conn,
         "INSERT INTO token_events (token_ref, kind, actor, reason, status_after, created_at) \
          VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&event.token_ref)
-    .bind(&event.kind)
-    .bind(&event.actor)
-    .bind(&event.reason)
-    .bind(&event.status_after)
-    .bind(event.created_at)
-    .execute(&mut *conn)
-    .await?;
+        params![
+            &event.token_ref,
+            &event.kind,
+            &event.actor,
+            &event.reason,
+            &event.status_after,
+            event.created_at
+        ],
+    )?;
     Ok(())
 }
 
-async fn set_token_expiry(
-    conn: &mut sqlx::SqliteConnection,
+fn set_token_expiry(
+    conn: &rusqlite::Connection,
     card_id: &str,
     (month, year): (u8, u16),
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
+    exec(
+        conn,
         "UPDATE tokens SET expiry_month = ?, expiry_year = ?, updated_at = ? WHERE card_id = ?",
-    )
-    .bind(i64::from(month))
-    .bind(i64::from(year))
-    .bind(now)
-    .bind(card_id)
-    .execute(&mut *conn)
-    .await?;
+        params![i64::from(month), i64::from(year), now, card_id],
+    )?;
     Ok(())
 }
 
@@ -387,98 +384,93 @@ const PAYMENT_TOKEN_COLUMNS: &str = "c.id, c.user_id, c.status AS card_status, c
      t.atc_high, t.atc_issued, t.imk_range, t.imk_generation, t.token_pan_key_version, \
      t.token_pan_ciphertext FROM tokens t JOIN cards c ON c.id = t.card_id";
 
-fn payment_token_from_row(row: &SqliteRow) -> StoreResult<Option<PaymentToken>> {
+fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<PaymentToken>> {
     let Some(token) = token_from_row(row)? else {
         return Ok(None);
     };
     Ok(Some(PaymentToken {
         token,
-        user_id: row.try_get("user_id")?,
-        card_status: row.try_get("card_status")?,
-        issuer_code: row.try_get("issuer_code")?,
+        user_id: row.col("user_id")?,
+        card_status: row.col("card_status")?,
+        issuer_code: row.col("issuer_code")?,
         token_pan_key_version: row
-            .try_get::<Option<i64>, _>("token_pan_key_version")?
+            .col::<Option<i64>>("token_pan_key_version")?
             .map(small)
             .transpose()?,
-        token_pan_ciphertext: row.try_get("token_pan_ciphertext")?,
+        token_pan_ciphertext: row.col("token_pan_ciphertext")?,
         pan_key_version: row
-            .try_get::<Option<i64>, _>("pan_key_version")?
+            .col::<Option<i64>>("pan_key_version")?
             .map(small)
             .transpose()?,
-        pan_ciphertext: row.try_get("pan_ciphertext")?,
+        pan_ciphertext: row.col("pan_ciphertext")?,
     }))
 }
 
-fn cryptogram_from_row(row: &SqliteRow) -> StoreResult<CryptogramRecord> {
+fn cryptogram_from_row(row: &impl Columns) -> StoreResult<CryptogramRecord> {
     Ok(CryptogramRecord {
-        token_ref: row.try_get("token_ref")?,
-        atc: small(row.try_get("atc")?)?,
-        amount: row.try_get("amount")?,
-        currency: row.try_get("currency")?,
-        merchant_id: row.try_get("merchant_id")?,
-        transaction_date: row.try_get("transaction_date")?,
-        unpredictable_number: row.try_get("unpredictable_number")?,
-        expires_at: row.try_get("expires_at")?,
-        created_at: row.try_get("created_at")?,
+        token_ref: row.col("token_ref")?,
+        atc: small(row.col("atc")?)?,
+        amount: row.col("amount")?,
+        currency: row.col("currency")?,
+        merchant_id: row.col("merchant_id")?,
+        transaction_date: row.col("transaction_date")?,
+        unpredictable_number: row.col("unpredictable_number")?,
+        expires_at: row.col("expires_at")?,
+        created_at: row.col("created_at")?,
     })
 }
 
-fn payment_from_row(row: &SqliteRow) -> StoreResult<PaymentRecord> {
+fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord> {
     Ok(PaymentRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        card_id: row.try_get("card_id")?,
-        token_ref: row.try_get("token_ref")?,
-        merchant_key_id: row.try_get("merchant_key_id")?,
-        merchant_id: row.try_get("merchant_id")?,
-        merchant_name: row.try_get("merchant_name")?,
-        channel: row.try_get("channel")?,
-        amount: row.try_get("amount")?,
-        currency: row.try_get("currency")?,
-        atc: row
-            .try_get::<Option<i64>, _>("atc")?
-            .map(small)
-            .transpose()?,
-        cryptogram_result: row.try_get("cryptogram_result")?,
-        status: row.try_get("status")?,
-        error_code: row.try_get("error_code")?,
-        decline_code: row.try_get("decline_code")?,
-        authorization_code: row.try_get("authorization_code")?,
-        trace_id: row.try_get("trace_id")?,
-        created_at: row.try_get("created_at")?,
+        id: row.col("id")?,
+        user_id: row.col("user_id")?,
+        card_id: row.col("card_id")?,
+        token_ref: row.col("token_ref")?,
+        merchant_key_id: row.col("merchant_key_id")?,
+        merchant_id: row.col("merchant_id")?,
+        merchant_name: row.col("merchant_name")?,
+        channel: row.col("channel")?,
+        amount: row.col("amount")?,
+        currency: row.col("currency")?,
+        atc: row.col::<Option<i64>>("atc")?.map(small).transpose()?,
+        cryptogram_result: row.col("cryptogram_result")?,
+        status: row.col("status")?,
+        error_code: row.col("error_code")?,
+        decline_code: row.col("decline_code")?,
+        authorization_code: row.col("authorization_code")?,
+        trace_id: row.col("trace_id")?,
+        created_at: row.col("created_at")?,
     })
 }
 
-async fn insert_payment(
-    conn: &mut sqlx::SqliteConnection,
-    payment: &PaymentRecord,
-) -> StoreResult<()> {
-    sqlx::query(
+fn insert_payment(conn: &rusqlite::Connection, payment: &PaymentRecord) -> StoreResult<()> {
+    exec(
+        conn,
         "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
          merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
          error_code, decline_code, authorization_code, trace_id, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&payment.id)
-    .bind(&payment.user_id)
-    .bind(&payment.card_id)
-    .bind(&payment.token_ref)
-    .bind(&payment.merchant_key_id)
-    .bind(&payment.merchant_id)
-    .bind(&payment.merchant_name)
-    .bind(&payment.channel)
-    .bind(payment.amount)
-    .bind(&payment.currency)
-    .bind(payment.atc.map(i64::from))
-    .bind(&payment.cryptogram_result)
-    .bind(&payment.status)
-    .bind(&payment.error_code)
-    .bind(&payment.decline_code)
-    .bind(&payment.authorization_code)
-    .bind(&payment.trace_id)
-    .bind(payment.created_at)
-    .execute(&mut *conn)
-    .await?;
+        params![
+            &payment.id,
+            &payment.user_id,
+            &payment.card_id,
+            &payment.token_ref,
+            &payment.merchant_key_id,
+            &payment.merchant_id,
+            &payment.merchant_name,
+            &payment.channel,
+            payment.amount,
+            &payment.currency,
+            payment.atc.map(i64::from),
+            &payment.cryptogram_result,
+            &payment.status,
+            &payment.error_code,
+            &payment.decline_code,
+            &payment.authorization_code,
+            &payment.trace_id,
+            payment.created_at
+        ],
+    )?;
     Ok(())
 }
 
@@ -488,25 +480,24 @@ fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
 
 /// An issuer's change to one card, in the caller's transaction. Every check
 /// runs before anything is written; a refused change leaves nothing behind.
-async fn apply_issuer_change(
-    conn: &mut sqlx::SqliteConnection,
+fn apply_issuer_change(
+    conn: &rusqlite::Connection,
     change: &IssuerChange,
 ) -> StoreResult<IssuerApply> {
-    let row = sqlx::query(
+    let row = row_opt(
+        conn,
         "SELECT c.user_id, c.status, c.issuer_event_at, t.token_ref, t.status AS t_status \
          FROM cards c LEFT JOIN tokens t ON t.card_id = c.id WHERE c.id = ?",
-    )
-    .bind(&change.card_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+        params![&change.card_id],
+    )?;
     let Some(row) = row else {
         return Ok(IssuerApply::NotLive);
     };
-    let user_id: String = row.try_get("user_id")?;
-    let status: String = row.try_get("status")?;
-    let watermark: Option<i64> = row.try_get("issuer_event_at")?;
-    let token_ref: Option<String> = row.try_get("token_ref")?;
-    let token_status: Option<String> = row.try_get("t_status")?;
+    let user_id: String = row.col("user_id")?;
+    let status: String = row.col("status")?;
+    let watermark: Option<i64> = row.col("issuer_event_at")?;
+    let token_ref: Option<String> = row.col("token_ref")?;
+    let token_status: Option<String> = row.col("t_status")?;
     if !matches!(status.as_str(), "active" | "pending_verification") {
         return Ok(IssuerApply::NotLive);
     }
@@ -524,62 +515,64 @@ async fn apply_issuer_change(
             expiry,
             token_expiry,
         } => {
-            let updated = sqlx::query(
+            let updated = exec(
+                conn,
                 "UPDATE cards SET pan_fingerprint = ?, pan_key_version = ?, \
                  pan_ciphertext = ?, first6 = ?, last4 = ?, pan_length = ?, \
                  expiry_month = ?, expiry_year = ?, updated_at = ? WHERE id = ?",
-            )
-            .bind(pan_fingerprint)
-            .bind(i64::from(*pan_key_version))
-            .bind(pan_ciphertext)
-            .bind(first6)
-            .bind(last4)
-            .bind(i64::from(*pan_length))
-            .bind(expiry.map(|e| i64::from(e.0)))
-            .bind(expiry.map(|e| i64::from(e.1)))
-            .bind(change.now)
-            .bind(&change.card_id)
-            .execute(&mut *conn)
-            .await;
+                params![
+                    pan_fingerprint,
+                    i64::from(*pan_key_version),
+                    pan_ciphertext,
+                    first6,
+                    last4,
+                    i64::from(*pan_length),
+                    expiry.map(|e| i64::from(e.0)),
+                    expiry.map(|e| i64::from(e.1)),
+                    change.now,
+                    &change.card_id
+                ],
+            );
             match updated {
                 Ok(_) => {}
                 Err(error) => {
-                    return match StoreError::from(error) {
+                    return match error {
                         StoreError::Conflict(_) => Ok(IssuerApply::Conflict),
                         other => Err(other),
                     };
                 }
             }
-            set_token_expiry(conn, &change.card_id, *token_expiry, change.now).await?;
+            set_token_expiry(conn, &change.card_id, *token_expiry, change.now)?;
             ("card_replaced", token_status.unwrap_or_default())
         }
         IssuerChangeKind::Expiry {
             expiry,
             token_expiry,
         } => {
-            sqlx::query(
+            exec(
+                conn,
                 "UPDATE cards SET expiry_month = ?, expiry_year = ?, updated_at = ? \
                  WHERE id = ?",
-            )
-            .bind(i64::from(expiry.0))
-            .bind(i64::from(expiry.1))
-            .bind(change.now)
-            .bind(&change.card_id)
-            .execute(&mut *conn)
-            .await?;
-            set_token_expiry(conn, &change.card_id, *token_expiry, change.now).await?;
+                params![
+                    i64::from(expiry.0),
+                    i64::from(expiry.1),
+                    change.now,
+                    &change.card_id
+                ],
+            )?;
+            set_token_expiry(conn, &change.card_id, *token_expiry, change.now)?;
             ("expiry_updated", token_status.unwrap_or_default())
         }
         IssuerChangeKind::Close => {
-            end_card(conn, &user_id, &change.card_id, "closed", change.now).await?;
+            end_card(conn, &user_id, &change.card_id, "closed", change.now)?;
             ("card_closed", "deleted".to_owned())
         }
     };
-    sqlx::query("UPDATE cards SET issuer_event_at = ? WHERE id = ?")
-        .bind(change.occurred_at)
-        .bind(&change.card_id)
-        .execute(&mut *conn)
-        .await?;
+    exec(
+        conn,
+        "UPDATE cards SET issuer_event_at = ? WHERE id = ?",
+        params![change.occurred_at, &change.card_id],
+    )?;
     if let Some(token_ref) = token_ref {
         insert_token_event(
             conn,
@@ -591,8 +584,7 @@ async fn apply_issuer_change(
                 status_after,
                 created_at: change.now,
             },
-        )
-        .await?;
+        )?;
     }
     Ok(IssuerApply::Applied)
 }
@@ -604,7 +596,8 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        self.direct
+            .read(|conn| scalar_one::<i64>(conn, "SELECT 1", []))?;
         Ok(())
     }
 
@@ -618,35 +611,24 @@ impl Store for SqliteStore {
     }
 
     async fn has_data(&self) -> StoreResult<bool> {
-        let found: i64 = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
-        )
-        .fetch_one(&self.readers)
-        .await?;
+        let found: i64 = self.direct.read(|conn| {
+            scalar_one(
+                conn,
+                "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
+                [],
+            )
+        })?;
         Ok(found != 0)
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let user = user.clone();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let user = &user;
 
-                    let result = sqlx::query(
-            "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
-             id_number_last4, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&user.id)
-        .bind(&user.phone)
-        .bind(&user.real_name)
-        .bind(&user.real_name_normalized)
-        .bind(&user.id_number_hash)
-        .bind(&user.id_number_last4)
-        .bind(&user.password_hash)
-        .bind(user.created_at)
-        .execute(&mut *conn)
-        .await;
+                    let result = exec(conn, "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
+             id_number_last4, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", params![&user.id, &user.phone, &user.real_name, &user.real_name_normalized, &user.id_number_hash, &user.id_number_last4, &user.password_hash, user.created_at]);
                     match result {
                         Ok(_) => Ok(UserRecord {
                             id: user.id.clone(),
@@ -659,30 +641,35 @@ impl Store for SqliteStore {
                             status: "active".to_owned(),
                             created_at: user.created_at,
                         }),
-                        Err(error) => match StoreError::from(error) {
+                        Err(error) => match error {
                             StoreError::Conflict(_) => Err(StoreError::Conflict("phone")),
                             other => Err(other),
                         },
                     }
-                })
             })
             .await
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.readers)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.direct.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM users WHERE id = ?",
+                params![id],
+                |row| user_from_row(row),
+            )
+        })
     }
 
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query("SELECT * FROM users WHERE phone = ?")
-            .bind(phone)
-            .fetch_optional(&self.readers)
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.direct.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM users WHERE phone = ?",
+                params![phone],
+                |row| user_from_row(row),
+            )
+        })
     }
 
     async fn record_login_failure(
@@ -693,44 +680,36 @@ impl Store for SqliteStore {
     ) -> StoreResult<LoginFailures> {
         let phone_hash = phone_hash.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let phone_hash = phone_hash.as_str();
 
-        let row = sqlx::query(
-            "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
+        let row = row_one(conn, "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
              ON CONFLICT (phone_hash) DO UPDATE SET \
                failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
                window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
                  ELSE window_started_at END \
-             RETURNING failures, window_started_at",
-        )
-        .bind(phone_hash)
-        .bind(now)
-        .bind(window_ms)
-        .fetch_one(&mut *conn)
-        .await?;
+             RETURNING failures, window_started_at", params![phone_hash, now, window_ms])?;
         Ok(LoginFailures {
-            failures: small(row.try_get("failures")?)?,
-            window_started_at: row.try_get("window_started_at")?,
+            failures: small(row.col("failures")?)?,
+            window_started_at: row.col("window_started_at")?,
         })
 
-                })
             })
             .await
     }
 
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {
-        let row = sqlx::query(
-            "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = ?",
-        )
-        .bind(phone_hash)
-        .fetch_optional(&self.readers)
-        .await?;
+        let row = self.direct.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = ?",
+                params![phone_hash],
+            )
+        })?;
         row.map(|row| {
             Ok(LoginFailures {
-                failures: small(row.try_get("failures")?)?,
-                window_started_at: row.try_get("window_started_at")?,
+                failures: small(row.col("failures")?)?,
+                window_started_at: row.col("window_started_at")?,
             })
         })
         .transpose()
@@ -739,16 +718,15 @@ impl Store for SqliteStore {
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
         let phone_hash = phone_hash.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
-                    let phone_hash = phone_hash.as_str();
+            .write_direct(move |conn| {
+                let phone_hash = phone_hash.as_str();
 
-                    sqlx::query("DELETE FROM login_failures WHERE phone_hash = ?")
-                        .bind(phone_hash)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
+                exec(
+                    conn,
+                    "DELETE FROM login_failures WHERE phone_hash = ?",
+                    params![phone_hash],
+                )?;
+                Ok(())
             })
             .await
     }
@@ -756,76 +734,56 @@ impl Store for SqliteStore {
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
         let session = session.clone();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let session = &session;
 
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&session.token_hash)
-        .bind(&session.user_id)
-        .bind(session.expires_at)
-        .bind(session.created_at)
-        .execute(&mut *conn)
-        .await?;
+        exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)", params![&session.token_hash, &session.user_id, session.expires_at, session.created_at])?;
         Ok(())
 
-                })
             })
             .await
     }
 
     async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
+        Ok(self.direct.read(|conn| {
+            scalar_opt(
+                conn,
+                "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.readers)
-        .await?)
+                params![token_hash, now],
+            )
+        })?)
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let key = &key;
 
-                    sqlx::query(
-            "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&key.id)
-        .bind(&key.key_hash)
-        .bind(&key.role)
-        .bind(&key.label)
-        .bind(key.created_at)
-        .execute(&mut *conn)
-        .await?;
+                    exec(conn, "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)", params![&key.id, &key.key_hash, &key.role, &key.label, key.created_at])?;
                     Ok(())
-                })
             })
             .await
     }
 
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
+        let row = self.direct.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
              WHERE key_hash = ?",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.readers)
-        .await?;
+                params![key_hash],
+            )
+        })?;
         row.map(|row| {
             Ok(ApiKeyRecord {
-                id: row.try_get("id")?,
-                key_hash: row.try_get("key_hash")?,
-                role: row.try_get("role")?,
-                label: row.try_get("label")?,
-                created_at: row.try_get("created_at")?,
-                revoked_at: row.try_get("revoked_at")?,
+                id: row.col("id")?,
+                key_hash: row.col("key_hash")?,
+                role: row.col("role")?,
+                label: row.col("label")?,
+                created_at: row.col("created_at")?,
+                revoked_at: row.col("revoked_at")?,
             })
         })
         .transpose()
@@ -834,89 +792,45 @@ impl Store for SqliteStore {
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
         let card = card.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let card = &card;
 
                     // One look answers the common case: is this card already live
                     // for the user, how many live cards they hold, and whether
                     // any row only looks live (a reservation left by a crashed
                     // node, or a card whose SMS code has expired).
-                    let row = sqlx::query(RESERVE_CHECK)
-                        .bind(&card.user_id)
-                        .bind(&card.pan_fingerprint)
-                        .bind(now)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    let stale: i64 = row.try_get("stale")?;
+                    let row = row_one(conn, RESERVE_CHECK, params![&card.user_id, &card.pan_fingerprint, now])?;
+                    let stale: i64 = row.col("stale")?;
                     if stale > 0 {
-                        sqlx::query(
-                            "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
-                             AND reserved_until < ?",
-                        )
-                        .bind(&card.user_id)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?;
-                        let expired: Vec<String> = sqlx::query_scalar(
-                            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+                        exec(conn, "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
+                             AND reserved_until < ?", params![&card.user_id, now])?;
+                        let expired: Vec<String> = scalar_all(conn, "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
                              WHERE c.user_id = ? AND c.status = 'pending_verification' \
-                             AND o.expires_at <= ?",
-                        )
-                        .bind(&card.user_id)
-                        .bind(now)
-                        .fetch_all(&mut *conn)
-                        .await?;
+                             AND o.expires_at <= ?", params![&card.user_id, now])?;
                         for card_id in &expired {
-                            end_pending_card(&mut *conn, card_id, "verification_expired", now)
-                                .await?;
+                            end_pending_card(conn, card_id, "verification_expired", now)?;
                         }
                     }
-                    let duplicate: Option<String> = row.try_get("dup_id")?;
+                    let duplicate: Option<String> = row.col("dup_id")?;
                     if let Some(card_id) = duplicate {
-                        let status: String = row.try_get("dup_status")?;
+                        let status: String = row.col("dup_status")?;
                         if status == "binding" {
                             return Ok(Reserve::InProgress);
                         }
                         return Ok(Reserve::AlreadyBound { card_id, status });
                     }
-                    let live: i64 = row.try_get("live")?;
+                    let live: i64 = row.col("live")?;
                     if live >= i64::from(limit) {
                         return Ok(Reserve::LimitReached {
                             live_cards: small(live)?,
                         });
                     }
-                    sqlx::query(
-            "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
+                    exec(conn, "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
              last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
              country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
              created_at, updated_at) \
-             VALUES (?, ?, 'binding', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&card.id)
-        .bind(&card.user_id)
-        .bind(card.reserved_until)
-        .bind(&card.pan_fingerprint)
-        .bind(&card.first6)
-        .bind(&card.last4)
-        .bind(i64::from(card.pan_length))
-        .bind(&card.brand)
-        .bind(&card.issuer_code)
-        .bind(&card.issuer_name_zh)
-        .bind(&card.issuer_name_en)
-        .bind(&card.card_type)
-        .bind(&card.country)
-        .bind(card.expiry_month.map(i64::from))
-        .bind(card.expiry_year.map(i64::from))
-        .bind(&card.holder_name)
-        .bind(&card.par)
-        .bind(&card.bank_phone_masked)
-        .bind(card.created_at)
-        .bind(card.created_at)
-        .execute(&mut *conn)
-        .await?;
+             VALUES (?, ?, 'binding', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params![&card.id, &card.user_id, card.reserved_until, &card.pan_fingerprint, &card.first6, &card.last4, i64::from(card.pan_length), &card.brand, &card.issuer_code, &card.issuer_name_zh, &card.issuer_name_en, &card.card_type, &card.country, card.expiry_month.map(i64::from), card.expiry_year.map(i64::from), &card.holder_name, &card.par, &card.bank_phone_masked, card.created_at, card.created_at])?;
                     Ok(Reserve::Reserved)
-                })
             })
             .await
     }
@@ -924,16 +838,15 @@ impl Store for SqliteStore {
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
         let card_id = card_id.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
-                    let card_id = card_id.as_str();
+            .write_direct(move |conn| {
+                let card_id = card_id.as_str();
 
-                    sqlx::query("DELETE FROM cards WHERE id = ? AND status = 'binding'")
-                        .bind(card_id)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
+                exec(
+                    conn,
+                    "DELETE FROM cards WHERE id = ? AND status = 'binding'",
+                    params![card_id],
+                )?;
+                Ok(())
             })
             .await
     }
@@ -941,51 +854,20 @@ impl Store for SqliteStore {
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
         let completion = completion.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let completion = &completion;
 
-                    let updated = sqlx::query(
-                        "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
-             reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'",
-                    )
-                    .bind(&completion.status)
-                    .bind(i64::from(completion.pan_key_version))
-                    .bind(&completion.pan_ciphertext)
-                    .bind(completion.now)
-                    .bind(&completion.card_id)
-                    .execute(&mut *conn)
-                    .await?;
-                    if updated.rows_affected() == 0 {
+                    let updated = exec(conn, "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
+             reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'", params![&completion.status, i64::from(completion.pan_key_version), &completion.pan_ciphertext, completion.now, &completion.card_id])?;
+                    if updated == 0 {
                         return Ok(false);
                     }
                     let token = &completion.token;
-                    sqlx::query(
-            "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
+                    exec(conn, "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
              token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
              device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
-             imk_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&token.token_ref)
-        .bind(&completion.card_id)
-        .bind(i64::from(token.key_version))
-        .bind(&token.token_pan_ciphertext)
-        .bind(&token.token_first6)
-        .bind(&token.token_last4)
-        .bind(i64::from(token.expiry_month))
-        .bind(i64::from(token.expiry_year))
-        .bind(&token.status)
-        .bind(&token.requestor_id)
-        .bind(&token.device_id)
-        .bind(completion.now)
-        .bind(completion.now)
-        .bind(&token.token_pan_fingerprint)
-        .bind(i64::from(token.psn))
-        .bind(&token.imk_range)
-        .bind(i64::from(token.imk_generation))
-        .execute(&mut *conn)
-        .await
-        .map_err(|error| match StoreError::from(error) {
+             imk_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params![&token.token_ref, &completion.card_id, i64::from(token.key_version), &token.token_pan_ciphertext, &token.token_first6, &token.token_last4, i64::from(token.expiry_month), i64::from(token.expiry_year), &token.status, &token.requestor_id, &token.device_id, completion.now, completion.now, &token.token_pan_fingerprint, i64::from(token.psn), &token.imk_range, i64::from(token.imk_generation)])
+        .map_err(|error| match error {
             // The only unique rule a fresh token can break: its PAN was
             // drawn before. The caller draws another (this job's savepoint
             // is rolled back, so the card stays reserved).
@@ -993,21 +875,11 @@ impl Store for SqliteStore {
             other => other,
         })?;
                     if let Some(otp) = &completion.otp {
-                        sqlx::query(
-                "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
-                 created_at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&completion.card_id)
-            .bind(&otp.code_hash)
-            .bind(&otp.sent_to_masked)
-            .bind(otp.expires_at)
-            .bind(completion.now)
-            .execute(&mut *conn)
-            .await?;
+                        exec(conn, "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
+                 created_at) VALUES (?, ?, ?, ?, ?)", params![&completion.card_id, &otp.code_hash, &otp.sent_to_masked, otp.expires_at, completion.now])?;
                     }
-                    ensure_default(&mut *conn, &completion.user_id).await?;
+                    ensure_default(conn, &completion.user_id)?;
                     Ok(true)
-                })
             })
             .await
     }
@@ -1017,56 +889,44 @@ impl Store for SqliteStore {
             "SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.status <> 'binding' \
              ORDER BY c.created_at DESC, c.id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(user_id)
-            .fetch_all(&self.readers)
-            .await?;
-        rows.iter().map(card_from_row).collect()
+        self.direct
+            .read(|conn| query_all(conn, &sql, params![user_id], |row| card_from_row(row)))
     }
 
     async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>> {
         let sql = format!(
             "SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.id = ? AND c.status <> 'binding'"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(user_id)
-            .bind(card_id)
-            .fetch_optional(&self.readers)
-            .await?;
-        row.as_ref().map(card_from_row).transpose()
+        self.direct.read(|conn| {
+            query_opt(conn, &sql, params![user_id, card_id], |row| {
+                card_from_row(row)
+            })
+        })
     }
 
     async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
         let user_id = user_id.to_owned();
         let card_id = card_id.to_owned();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let user_id = user_id.as_str();
-                    let card_id = card_id.as_str();
+            .write_direct(move |conn| {
+                let user_id = user_id.as_str();
+                let card_id = card_id.as_str();
 
-                    let exists: Option<String> = sqlx::query_scalar(
-                        "SELECT id FROM cards WHERE id = ? AND user_id = ? AND status = 'active'",
-                    )
-                    .bind(card_id)
-                    .bind(user_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if exists.is_none() {
-                        return Ok(false);
-                    }
-                    sqlx::query(
-                        "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
+                let exists: Option<String> = scalar_opt(
+                    conn,
+                    "SELECT id FROM cards WHERE id = ? AND user_id = ? AND status = 'active'",
+                    params![card_id, user_id],
+                )?;
+                if exists.is_none() {
+                    return Ok(false);
+                }
+                exec(
+                    conn,
+                    "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
              AND (is_default = 1 OR id = ?)",
-                    )
-                    .bind(card_id)
-                    .bind(now)
-                    .bind(user_id)
-                    .bind(card_id)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(true)
-                })
+                    params![card_id, now, user_id, card_id],
+                )?;
+                Ok(true)
             })
             .await
     }
@@ -1075,48 +935,47 @@ impl Store for SqliteStore {
         let user_id = user_id.to_owned();
         let card_id = card_id.to_owned();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let token_ref: Option<String> =
-                        sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = ?")
-                            .bind(&card_id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    if !end_card(conn, &user_id, &card_id, "unbound", now).await? {
-                        return Ok(false);
-                    }
-                    if let Some(token_ref) = token_ref {
-                        let event = TokenEvent {
-                            token_ref,
-                            kind: "delete".to_owned(),
-                            actor: "cardholder".to_owned(),
-                            reason: Some("unbound".to_owned()),
-                            status_after: "deleted".to_owned(),
-                            created_at: now,
-                        };
-                        insert_token_event(conn, &event).await?;
-                    }
-                    Ok(true)
-                })
+            .write_direct(move |conn| {
+                let token_ref: Option<String> = scalar_opt(
+                    conn,
+                    "SELECT token_ref FROM tokens WHERE card_id = ?",
+                    params![&card_id],
+                )?;
+                if !end_card(conn, &user_id, &card_id, "unbound", now)? {
+                    return Ok(false);
+                }
+                if let Some(token_ref) = token_ref {
+                    let event = TokenEvent {
+                        token_ref,
+                        kind: "delete".to_owned(),
+                        actor: "cardholder".to_owned(),
+                        reason: Some("unbound".to_owned()),
+                        status_after: "deleted".to_owned(),
+                        created_at: now,
+                    };
+                    insert_token_event(conn, &event)?;
+                }
+                Ok(true)
             })
             .await
     }
 
     async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>> {
-        let row = sqlx::query(
-            "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
+        let row = self.direct.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
              FROM otp_challenges WHERE card_id = ?",
-        )
-        .bind(card_id)
-        .fetch_optional(&self.readers)
-        .await?;
+                params![card_id],
+            )
+        })?;
         row.map(|row| {
             Ok(OtpChallenge {
-                card_id: row.try_get("card_id")?,
-                code_hash: row.try_get("code_hash")?,
-                sent_to_masked: row.try_get("sent_to_masked")?,
-                expires_at: row.try_get("expires_at")?,
-                failures: small(row.try_get("failures")?)?,
+                card_id: row.col("card_id")?,
+                code_hash: row.col("code_hash")?,
+                sent_to_masked: row.col("sent_to_masked")?,
+                expires_at: row.col("expires_at")?,
+                failures: small(row.col("failures")?)?,
             })
         })
         .transpose()
@@ -1125,19 +984,16 @@ impl Store for SqliteStore {
     async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
         let card_id = card_id.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
-                    let card_id = card_id.as_str();
+            .write_direct(move |conn| {
+                let card_id = card_id.as_str();
 
-                    let failures: Option<i64> = sqlx::query_scalar(
-                        "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = ? \
+                let failures: Option<i64> = scalar_opt(
+                    conn,
+                    "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = ? \
              RETURNING failures",
-                    )
-                    .bind(card_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    small(failures.unwrap_or(0))
-                })
+                    params![card_id],
+                )?;
+                small(failures.unwrap_or(0))
             })
             .await
     }
@@ -1145,52 +1001,44 @@ impl Store for SqliteStore {
     async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
         let card_id = card_id.to_owned();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let card_id = card_id.as_str();
+            .write_direct(move |conn| {
+                let card_id = card_id.as_str();
 
-                    let user_id: Option<String> = sqlx::query_scalar(
-            "SELECT user_id FROM cards WHERE id = ? AND status = 'pending_verification'",
-        )
-        .bind(card_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-                    let Some(user_id) = user_id else {
-                        return Ok(false);
-                    };
-                    match outcome {
-                        OtpOutcome::Verified => {
-                            sqlx::query(
-                                "UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?",
-                            )
-                            .bind(now)
-                            .bind(card_id)
-                            .execute(&mut *conn)
-                            .await?;
-                            sqlx::query(
-                    "UPDATE tokens SET status = 'active', updated_at = ? WHERE card_id = ?",
-                )
-                .bind(now)
-                .bind(card_id)
-                .execute(&mut *conn)
-                .await?;
-                            sqlx::query("DELETE FROM otp_challenges WHERE card_id = ?")
-                                .bind(card_id)
-                                .execute(&mut *conn)
-                                .await?;
-                            ensure_default(&mut *conn, &user_id).await?;
-                        }
-                        OtpOutcome::Failed => {
-                            end_pending_card(&mut *conn, card_id, "verification_failed", now)
-                                .await?;
-                        }
-                        OtpOutcome::Expired => {
-                            end_pending_card(&mut *conn, card_id, "verification_expired", now)
-                                .await?;
-                        }
+                let user_id: Option<String> = scalar_opt(
+                    conn,
+                    "SELECT user_id FROM cards WHERE id = ? AND status = 'pending_verification'",
+                    params![card_id],
+                )?;
+                let Some(user_id) = user_id else {
+                    return Ok(false);
+                };
+                match outcome {
+                    OtpOutcome::Verified => {
+                        exec(
+                            conn,
+                            "UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?",
+                            params![now, card_id],
+                        )?;
+                        exec(
+                            conn,
+                            "UPDATE tokens SET status = 'active', updated_at = ? WHERE card_id = ?",
+                            params![now, card_id],
+                        )?;
+                        exec(
+                            conn,
+                            "DELETE FROM otp_challenges WHERE card_id = ?",
+                            params![card_id],
+                        )?;
+                        ensure_default(conn, &user_id)?;
                     }
-                    Ok(true)
-                })
+                    OtpOutcome::Failed => {
+                        end_pending_card(conn, card_id, "verification_failed", now)?;
+                    }
+                    OtpOutcome::Expired => {
+                        end_pending_card(conn, card_id, "verification_expired", now)?;
+                    }
+                }
+                Ok(true)
             })
             .await
     }
@@ -1199,40 +1047,35 @@ impl Store for SqliteStore {
         let phone = phone.to_owned();
         let body = body.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
-                    let phone = phone.as_str();
-                    let body = body.as_str();
+            .write_direct(move |conn| {
+                let phone = phone.as_str();
+                let body = body.as_str();
 
-                    sqlx::query(
-                        "INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)",
-                    )
-                    .bind(phone)
-                    .bind(body)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                exec(
+                    conn,
+                    "INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)",
+                    params![phone, body, now],
+                )?;
+                Ok(())
             })
             .await
     }
 
     async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>> {
-        let rows = sqlx::query(
-            "SELECT phone, body, created_at FROM sandbox_sms WHERE phone = ? \
+        let rows = self.direct.read(|conn| {
+            row_all(
+                conn,
+                "SELECT phone, body, created_at FROM sandbox_sms WHERE phone = ? \
              ORDER BY id DESC LIMIT ?",
-        )
-        .bind(phone)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await?;
+                params![phone, i64::from(limit)],
+            )
+        })?;
         rows.iter()
             .map(|row| {
                 Ok(SandboxSms {
-                    phone: row.try_get("phone")?,
-                    body: row.try_get("body")?,
-                    created_at: row.try_get("created_at")?,
+                    phone: row.col("phone")?,
+                    body: row.col("body")?,
+                    created_at: row.col("created_at")?,
                 })
             })
             .collect()
@@ -1241,41 +1084,15 @@ impl Store for SqliteStore {
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
         let attempt = attempt.clone();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let attempt = &attempt;
 
-                    sqlx::query(
-            "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
+                    exec(conn, "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
              cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (trace_id) DO NOTHING",
-        )
-        .bind(&attempt.trace_id)
-        .bind(&attempt.user_id)
-        .bind(&attempt.card_id)
-        .bind(&attempt.masked_pan)
-        .bind(&attempt.first6)
-        .bind(&attempt.last4)
-        .bind(&attempt.brand)
-        .bind(&attempt.issuer_code)
-        .bind(&attempt.issuer_name)
-        .bind(&attempt.card_type)
-        .bind(&attempt.country)
-        .bind(&attempt.device)
-        .bind(&attempt.outcome)
-        .bind(&attempt.error_code)
-        .bind(&attempt.cause)
-        .bind(&attempt.error_param)
-        .bind(&attempt.error_reason)
-        .bind(&attempt.issuer_response)
-        .bind(attempt.latency_ms)
-        .bind(attempt.created_at)
-        .execute(&mut *conn)
-        .await?;
+             ON CONFLICT (trace_id) DO NOTHING", params![&attempt.trace_id, &attempt.user_id, &attempt.card_id, &attempt.masked_pan, &attempt.first6, &attempt.last4, &attempt.brand, &attempt.issuer_code, &attempt.issuer_name, &attempt.card_type, &attempt.country, &attempt.device, &attempt.outcome, &attempt.error_code, &attempt.cause, &attempt.error_param, &attempt.error_reason, &attempt.issuer_response, attempt.latency_ms, attempt.created_at])?;
                     Ok(())
-                })
             })
             .await
     }
@@ -1357,43 +1174,28 @@ impl Store for SqliteStore {
         let key = key.to_owned();
         let fingerprint = fingerprint.to_owned();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let scope = scope.as_str();
                     let key = key.as_str();
                     let fingerprint = fingerprint.as_str();
 
-        let row = sqlx::query(
-            "SELECT request_fingerprint, state, response_status, response_body, created_at \
-             FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
-        )
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let row = row_opt(conn, "SELECT request_fingerprint, state, response_status, response_body, created_at \
+             FROM idempotency_keys WHERE scope = ? AND idem_key = ?", params![scope, key])?;
         let outcome = match row {
             None => {
-                sqlx::query(
-                    "INSERT INTO idempotency_keys (scope, idem_key, request_fingerprint, state, \
-                     created_at) VALUES (?, ?, ?, 'in_progress', ?)",
-                )
-                .bind(scope)
-                .bind(key)
-                .bind(fingerprint)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
+                exec(conn, "INSERT INTO idempotency_keys (scope, idem_key, request_fingerprint, state, \
+                     created_at) VALUES (?, ?, ?, 'in_progress', ?)", params![scope, key, fingerprint, now])?;
                 IdempotencyBegin::Started
             }
             Some(row) => {
-                let stored: String = row.try_get("request_fingerprint")?;
-                let state: String = row.try_get("state")?;
-                let created_at: i64 = row.try_get("created_at")?;
+                let stored: String = row.col("request_fingerprint")?;
+                let state: String = row.col("state")?;
+                let created_at: i64 = row.col("created_at")?;
                 if stored != fingerprint {
                     IdempotencyBegin::Conflict
                 } else if state == "done" {
-                    let status: Option<i64> = row.try_get("response_status")?;
-                    let body: Option<String> = row.try_get("response_body")?;
+                    let status: Option<i64> = row.col("response_status")?;
+                    let body: Option<String> = row.col("response_body")?;
                     IdempotencyBegin::Replay {
                         status: small(status.unwrap_or(500))?,
                         body: body.unwrap_or_default(),
@@ -1401,14 +1203,7 @@ impl Store for SqliteStore {
                 } else if created_at < now - stale_after_ms {
                     // The first request died mid-way (its node crashed):
                     // this one takes the key over.
-                    sqlx::query(
-                        "UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND idem_key = ?",
-                    )
-                    .bind(now)
-                    .bind(scope)
-                    .bind(key)
-                    .execute(&mut *conn)
-                    .await?;
+                    exec(conn, "UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND idem_key = ?", params![now, scope, key])?;
                     IdempotencyBegin::Started
                 } else {
                     IdempotencyBegin::InProgress
@@ -1417,7 +1212,6 @@ impl Store for SqliteStore {
         };
         Ok(outcome)
 
-                })
             })
             .await
     }
@@ -1433,24 +1227,14 @@ impl Store for SqliteStore {
         let key = key.to_owned();
         let body = body.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let scope = scope.as_str();
                     let key = key.as_str();
                     let body = body.as_str();
 
-                    sqlx::query(
-            "UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? \
-             WHERE scope = ? AND idem_key = ?",
-        )
-        .bind(i64::from(status))
-        .bind(body)
-        .bind(scope)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
+                    exec(conn, "UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? \
+             WHERE scope = ? AND idem_key = ?", params![i64::from(status), body, scope, key])?;
                     Ok(())
-                })
             })
             .await
     }
@@ -1459,35 +1243,26 @@ impl Store for SqliteStore {
         let scope = scope.to_owned();
         let key = key.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let scope = scope.as_str();
                     let key = key.as_str();
 
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND state = 'in_progress'",
-        )
-        .bind(scope)
-        .bind(key)
-        .execute(&mut *conn)
-        .await?;
+        exec(conn, "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND state = 'in_progress'", params![scope, key])?;
         Ok(())
 
-                })
             })
             .await
     }
 
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
-                    let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-                        .bind(before)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(result.rows_affected())
-                })
+            .write_direct(move |conn| {
+                let purged = exec(
+                    conn,
+                    "DELETE FROM idempotency_keys WHERE created_at < ?",
+                    params![before],
+                )?;
+                Ok(purged as u64)
             })
             .await
     }
@@ -1498,10 +1273,9 @@ impl Store for SqliteStore {
             TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
         };
         let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = ?");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(value)
-            .fetch_optional(&self.readers)
-            .await?;
+        let row = self
+            .direct
+            .read(|conn| row_opt(conn, &sql, params![value]))?;
         Ok(match row {
             Some(row) => payment_token_from_row(&row)?,
             None => None,
@@ -1518,19 +1292,14 @@ impl Store for SqliteStore {
         let count = i64::from(count.max(1));
         let last: Option<i64> = self
             .queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    Ok(sqlx::query_scalar(
-                        "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
+            .write_direct(move |conn| {
+                scalar_opt(
+                    conn,
+                    "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
                          WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
                          RETURNING atc_issued",
-                    )
-                    .bind(count)
-                    .bind(now)
-                    .bind(&token_ref)
-                    .fetch_optional(&mut *conn)
-                    .await?)
-                })
+                    params![count, now, &token_ref],
+                )
             })
             .await?;
         last.map(|last| small(last - count + 1)).transpose()
@@ -1539,37 +1308,38 @@ impl Store for SqliteStore {
     async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()> {
         let cryptogram = cryptogram.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
                          transaction_date, unpredictable_number, expires_at, created_at) \
                          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&cryptogram.token_ref)
-                    .bind(i64::from(cryptogram.atc))
-                    .bind(cryptogram.amount)
-                    .bind(&cryptogram.currency)
-                    .bind(&cryptogram.merchant_id)
-                    .bind(&cryptogram.transaction_date)
-                    .bind(&cryptogram.unpredictable_number)
-                    .bind(cryptogram.expires_at)
-                    .bind(cryptogram.created_at)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                    params![
+                        &cryptogram.token_ref,
+                        i64::from(cryptogram.atc),
+                        cryptogram.amount,
+                        &cryptogram.currency,
+                        &cryptogram.merchant_id,
+                        &cryptogram.transaction_date,
+                        &cryptogram.unpredictable_number,
+                        cryptogram.expires_at,
+                        cryptogram.created_at
+                    ],
+                )?;
+                Ok(())
             })
             .await
     }
 
     async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>> {
-        let row = sqlx::query("SELECT * FROM cryptograms WHERE token_ref = ? AND atc = ?")
-            .bind(token_ref)
-            .bind(i64::from(atc))
-            .fetch_optional(&self.readers)
-            .await?;
-        row.as_ref().map(cryptogram_from_row).transpose()
+        self.direct.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM cryptograms WHERE token_ref = ? AND atc = ?",
+                params![token_ref, i64::from(atc)],
+                |row| cryptogram_from_row(row),
+            )
+        })
     }
 
     async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
@@ -1579,60 +1349,54 @@ impl Store for SqliteStore {
         // leaves nothing behind.
         let claim = claim.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let row = sqlx::query(
-                        "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?",
-                    )
-                    .bind(&claim.token_ref)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    let Some(row) = row else {
-                        return Ok(AtcClaimOutcome::TokenNotActive);
-                    };
-                    let status: String = row.try_get("status")?;
-                    let atc_high: i64 = row.try_get("atc_high")?;
-                    let atc_issued: i64 = row.try_get("atc_issued")?;
-                    let atc = i64::from(claim.atc);
-                    if status != "active" {
-                        return Ok(AtcClaimOutcome::TokenNotActive);
-                    }
-                    if atc == 0 || atc > atc_issued {
-                        return Ok(AtcClaimOutcome::NotIssued);
-                    }
-                    let used: bool = sqlx::query_scalar(
-                        "SELECT EXISTS (SELECT 1 FROM atc_uses WHERE token_ref = ? AND atc = ?)",
-                    )
-                    .bind(&claim.token_ref)
-                    .bind(atc)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                    if used {
-                        return Ok(AtcClaimOutcome::Used);
-                    }
-                    if atc + i64::from(claim.window) < atc_high {
-                        return Ok(AtcClaimOutcome::BehindWindow);
-                    }
-                    sqlx::query(
-                        "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
+            .write_direct(move |conn| {
+                let row = row_opt(
+                    conn,
+                    "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?",
+                    params![&claim.token_ref],
+                )?;
+                let Some(row) = row else {
+                    return Ok(AtcClaimOutcome::TokenNotActive);
+                };
+                let status: String = row.col("status")?;
+                let atc_high: i64 = row.col("atc_high")?;
+                let atc_issued: i64 = row.col("atc_issued")?;
+                let atc = i64::from(claim.atc);
+                if status != "active" {
+                    return Ok(AtcClaimOutcome::TokenNotActive);
+                }
+                if atc == 0 || atc > atc_issued {
+                    return Ok(AtcClaimOutcome::NotIssued);
+                }
+                let used: bool = scalar_one(
+                    conn,
+                    "SELECT EXISTS (SELECT 1 FROM atc_uses WHERE token_ref = ? AND atc = ?)",
+                    params![&claim.token_ref, atc],
+                )?;
+                if used {
+                    return Ok(AtcClaimOutcome::Used);
+                }
+                if atc + i64::from(claim.window) < atc_high {
+                    return Ok(AtcClaimOutcome::BehindWindow);
+                }
+                exec(
+                    conn,
+                    "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
                          VALUES (?, ?, ?, ?)",
-                    )
-                    .bind(&claim.token_ref)
-                    .bind(atc)
-                    .bind(&claim.payment.id)
-                    .bind(claim.payment.created_at)
-                    .execute(&mut *conn)
-                    .await?;
-                    sqlx::query(
-                        "UPDATE tokens SET atc_high = MAX(atc_high, ?) WHERE token_ref = ?",
-                    )
-                    .bind(atc)
-                    .bind(&claim.token_ref)
-                    .execute(&mut *conn)
-                    .await?;
-                    insert_payment(conn, &claim.payment).await?;
-                    Ok(AtcClaimOutcome::Claimed)
-                })
+                    params![
+                        &claim.token_ref,
+                        atc,
+                        &claim.payment.id,
+                        claim.payment.created_at
+                    ],
+                )?;
+                exec(
+                    conn,
+                    "UPDATE tokens SET atc_high = MAX(atc_high, ?) WHERE token_ref = ?",
+                    params![atc, &claim.token_ref],
+                )?;
+                insert_payment(conn, &claim.payment)?;
+                Ok(AtcClaimOutcome::Claimed)
             })
             .await
     }
@@ -1640,22 +1404,21 @@ impl Store for SqliteStore {
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
         let payment = payment.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
                          decline_code = ?, authorization_code = ? WHERE id = ?",
-                    )
-                    .bind(&payment.status)
-                    .bind(&payment.cryptogram_result)
-                    .bind(&payment.error_code)
-                    .bind(&payment.decline_code)
-                    .bind(&payment.authorization_code)
-                    .bind(&payment.id)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                    params![
+                        &payment.status,
+                        &payment.cryptogram_result,
+                        &payment.error_code,
+                        &payment.decline_code,
+                        &payment.authorization_code,
+                        &payment.id
+                    ],
+                )?;
+                Ok(())
             })
             .await
     }
@@ -1663,18 +1426,13 @@ impl Store for SqliteStore {
     async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
         let (token_ref, payment_id) = (token_ref.to_owned(), payment_id.to_owned());
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?",
-                    )
-                    .bind(&token_ref)
-                    .bind(i64::from(atc))
-                    .bind(&payment_id)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?",
+                    params![&token_ref, i64::from(atc), &payment_id],
+                )?;
+                Ok(())
             })
             .await
     }
@@ -1682,7 +1440,7 @@ impl Store for SqliteStore {
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
         let payment = payment.clone();
         self.queue
-            .write(move |conn| Box::pin(async move { insert_payment(conn, &payment).await }))
+            .write_direct(move |conn| insert_payment(conn, &payment))
             .await
     }
 
@@ -1712,28 +1470,27 @@ impl Store for SqliteStore {
         let from = suspenders_json(&change.from_suspenders)?;
         let to = suspenders_json(&change.to_suspenders)?;
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    // Compare and set: a token changed since it was read is
-                    // left alone, and the caller reads it again.
-                    let updated = sqlx::query(
-                        "UPDATE tokens SET status = ?, suspenders = ?, updated_at = ? \
+            .write_direct(move |conn| {
+                // Compare and set: a token changed since it was read is
+                // left alone, and the caller reads it again.
+                let updated = exec(
+                    conn,
+                    "UPDATE tokens SET status = ?, suspenders = ?, updated_at = ? \
                          WHERE token_ref = ? AND status = ? AND suspenders = ?",
-                    )
-                    .bind(&change.to_status)
-                    .bind(&to)
-                    .bind(change.event.created_at)
-                    .bind(&change.token_ref)
-                    .bind(&change.from_status)
-                    .bind(&from)
-                    .execute(&mut *conn)
-                    .await?;
-                    if updated.rows_affected() == 0 {
-                        return Ok(false);
-                    }
-                    insert_token_event(conn, &change.event).await?;
-                    Ok(true)
-                })
+                    params![
+                        &change.to_status,
+                        &to,
+                        change.event.created_at,
+                        &change.token_ref,
+                        &change.from_status,
+                        &from
+                    ],
+                )?;
+                if updated == 0 {
+                    return Ok(false);
+                }
+                insert_token_event(conn, &change.event)?;
+                Ok(true)
             })
             .await
     }
@@ -1741,46 +1498,44 @@ impl Store for SqliteStore {
     async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool> {
         let event = event.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let row = sqlx::query(
-                        "SELECT c.id, c.user_id FROM tokens t JOIN cards c ON c.id = t.card_id \
+            .write_direct(move |conn| {
+                let row = row_opt(
+                    conn,
+                    "SELECT c.id, c.user_id FROM tokens t JOIN cards c ON c.id = t.card_id \
                          WHERE t.token_ref = ? AND t.status <> 'deleted'",
-                    )
-                    .bind(&event.token_ref)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    let Some(row) = row else {
-                        return Ok(false);
-                    };
-                    let card_id: String = row.try_get("id")?;
-                    let user_id: String = row.try_get("user_id")?;
-                    if !end_card(conn, &user_id, &card_id, "unbound", event.created_at).await? {
-                        return Ok(false);
-                    }
-                    insert_token_event(conn, &event).await?;
-                    Ok(true)
-                })
+                    params![&event.token_ref],
+                )?;
+                let Some(row) = row else {
+                    return Ok(false);
+                };
+                let card_id: String = row.col("id")?;
+                let user_id: String = row.col("user_id")?;
+                if !end_card(conn, &user_id, &card_id, "unbound", event.created_at)? {
+                    return Ok(false);
+                }
+                insert_token_event(conn, &event)?;
+                Ok(true)
             })
             .await
     }
 
     async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>> {
-        let rows =
-            sqlx::query("SELECT * FROM token_events WHERE token_ref = ? ORDER BY id DESC LIMIT ?")
-                .bind(token_ref)
-                .bind(i64::from(limit.max(1)))
-                .fetch_all(&self.readers)
-                .await?;
+        let rows = self.direct.read(|conn| {
+            row_all(
+                conn,
+                "SELECT * FROM token_events WHERE token_ref = ? ORDER BY id DESC LIMIT ?",
+                params![token_ref, i64::from(limit.max(1))],
+            )
+        })?;
         rows.iter()
             .map(|row| {
                 Ok(TokenEvent {
-                    token_ref: row.try_get("token_ref")?,
-                    kind: row.try_get("kind")?,
-                    actor: row.try_get("actor")?,
-                    reason: row.try_get("reason")?,
-                    status_after: row.try_get("status_after")?,
-                    created_at: row.try_get("created_at")?,
+                    token_ref: row.col("token_ref")?,
+                    kind: row.col("kind")?,
+                    actor: row.col("actor")?,
+                    reason: row.col("reason")?,
+                    status_after: row.col("status_after")?,
+                    created_at: row.col("created_at")?,
                 })
             })
             .collect()
@@ -1789,40 +1544,37 @@ impl Store for SqliteStore {
     async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin> {
         let event = event.clone();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let inserted = sqlx::query(
-                        "INSERT INTO issuer_events (key_id, event_id, kind, occurred_at, \
+            .write_direct(move |conn| {
+                let inserted = exec(
+                    conn,
+                    "INSERT INTO issuer_events (key_id, event_id, kind, occurred_at, \
                          body_hash, received_at) VALUES (?, ?, ?, ?, ?, ?) \
                          ON CONFLICT (key_id, event_id) DO NOTHING",
-                    )
-                    .bind(&event.key_id)
-                    .bind(&event.event_id)
-                    .bind(&event.kind)
-                    .bind(event.occurred_at)
-                    .bind(&event.body_hash)
-                    .bind(event.received_at)
-                    .execute(&mut *conn)
-                    .await?;
-                    if inserted.rows_affected() == 1 {
-                        return Ok(IssuerEventBegin::Started);
-                    }
-                    let row = sqlx::query(
-                        "SELECT body_hash, outcome FROM issuer_events \
+                    params![
+                        &event.key_id,
+                        &event.event_id,
+                        &event.kind,
+                        event.occurred_at,
+                        &event.body_hash,
+                        event.received_at
+                    ],
+                )?;
+                if inserted == 1 {
+                    return Ok(IssuerEventBegin::Started);
+                }
+                let row = row_one(
+                    conn,
+                    "SELECT body_hash, outcome FROM issuer_events \
                          WHERE key_id = ? AND event_id = ?",
-                    )
-                    .bind(&event.key_id)
-                    .bind(&event.event_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                    let body_hash: String = row.try_get("body_hash")?;
-                    Ok(if body_hash == event.body_hash {
-                        IssuerEventBegin::Duplicate {
-                            outcome: row.try_get("outcome")?,
-                        }
-                    } else {
-                        IssuerEventBegin::Conflict
-                    })
+                    params![&event.key_id, &event.event_id],
+                )?;
+                let body_hash: String = row.col("body_hash")?;
+                Ok(if body_hash == event.body_hash {
+                    IssuerEventBegin::Duplicate {
+                        outcome: row.col("outcome")?,
+                    }
+                } else {
+                    IssuerEventBegin::Conflict
                 })
             })
             .await
@@ -1837,26 +1589,22 @@ impl Store for SqliteStore {
         let (key_id, event_id) = (key_id.to_owned(), event_id.to_owned());
         let outcome = outcome.map(str::to_owned);
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let query = match &outcome {
-                        Some(outcome) => sqlx::query(
-                            "UPDATE issuer_events SET outcome = ? \
+            .write_direct(move |conn| {
+                match &outcome {
+                    Some(outcome) => exec(
+                        conn,
+                        "UPDATE issuer_events SET outcome = ? \
                              WHERE key_id = ? AND event_id = ?",
-                        )
-                        .bind(outcome),
-                        None => sqlx::query(
-                            "DELETE FROM issuer_events WHERE key_id = ? AND event_id = ? \
+                        params![outcome, key_id, event_id],
+                    )?,
+                    None => exec(
+                        conn,
+                        "DELETE FROM issuer_events WHERE key_id = ? AND event_id = ? \
                              AND outcome IS NULL",
-                        ),
-                    };
-                    query
-                        .bind(&key_id)
-                        .bind(&event_id)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
+                        params![key_id, event_id],
+                    )?,
+                };
+                Ok(())
             })
             .await
     }
@@ -1870,35 +1618,33 @@ impl Store for SqliteStore {
             "SELECT {CARD_COLUMNS} WHERE {column} = ? \
              AND c.status IN ('active', 'pending_verification') ORDER BY c.created_at, c.id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(value)
-            .fetch_all(&self.readers)
-            .await?;
-        rows.iter().map(card_from_row).collect()
+        self.direct
+            .read(|conn| query_all(conn, &sql, params![value], |row| card_from_row(row)))
     }
 
     async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply> {
         let change = change.clone();
         self.queue
-            .write(move |conn| Box::pin(async move { apply_issuer_change(conn, &change).await }))
+            .write_direct(move |conn| apply_issuer_change(conn, &change))
             .await
     }
 
     async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
-        let rows = sqlx::query(
-            "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
+        let rows = self.direct.read(|conn| {
+            row_all(
+                conn,
+                "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
              WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
              AND token_pan_ciphertext IS NOT NULL LIMIT ?",
-        )
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.readers)
-        .await?;
+                params![i64::from(limit.max(1))],
+            )
+        })?;
         rows.iter()
             .map(|row| {
                 Ok(UnindexedToken {
-                    token_ref: row.try_get("token_ref")?,
-                    key_version: small(row.try_get("token_pan_key_version")?)?,
-                    ciphertext: row.try_get("token_pan_ciphertext")?,
+                    token_ref: row.col("token_ref")?,
+                    key_version: small(row.col("token_pan_key_version")?)?,
+                    ciphertext: row.col("token_pan_ciphertext")?,
                 })
             })
             .collect()
@@ -1916,53 +1662,40 @@ impl Store for SqliteStore {
             imk_range.to_owned(),
         );
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? \
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? \
                          WHERE token_ref = ?",
-                    )
-                    .bind(&fingerprint)
-                    .bind(&imk_range)
-                    .bind(&token_ref)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(())
-                })
+                    params![&fingerprint, &imk_range, &token_ref],
+                )?;
+                Ok(())
             })
             .await
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.readers)
-                .await?,
-        )
+        Ok(self.direct.read(|conn| {
+            scalar_opt(
+                conn,
+                "SELECT value FROM settings WHERE name = ?",
+                params![name],
+            )
+        })?)
     }
 
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
         let name = name.to_owned();
         let value = value.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
+            .write_direct(move |conn| {
                     let name = name.as_str();
                     let value = value.as_str();
 
-        sqlx::query(
-            "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(name)
-        .bind(value)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        exec(conn, "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", params![name, value, now])?;
         Ok(())
 
-                })
             })
             .await
     }
@@ -1971,27 +1704,21 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         let value = value.to_owned();
         self.queue
-            .write(move |conn| {
-                Box::pin(async move {
-                    let name = name.as_str();
-                    let value = value.as_str();
+            .write_direct(move |conn| {
+                let name = name.as_str();
+                let value = value.as_str();
 
-                    sqlx::query(
-                        "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
+                exec(
+                    conn,
+                    "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO NOTHING",
-                    )
-                    .bind(name)
-                    .bind(value)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(
-                        sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
-                            .bind(name)
-                            .fetch_one(&mut *conn)
-                            .await?,
-                    )
-                })
+                    params![name, value, now],
+                )?;
+                scalar_one(
+                    conn,
+                    "SELECT value FROM settings WHERE name = ?",
+                    params![name],
+                )
             })
             .await
     }
@@ -1999,16 +1726,11 @@ impl Store for SqliteStore {
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {
         let name = name.to_owned();
         self.queue
-            .write_single(move |conn| {
-                Box::pin(async move {
-                    let name = name.as_str();
+            .write_direct(move |conn| {
+                let name = name.as_str();
 
-                    let result = sqlx::query("DELETE FROM settings WHERE name = ?")
-                        .bind(name)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(result.rows_affected() > 0)
-                })
+                let result = exec(conn, "DELETE FROM settings WHERE name = ?", params![name])?;
+                Ok(result > 0)
             })
             .await
     }

@@ -1,0 +1,284 @@
+//! Direct SQLite access for the hot paths (binding, reading a card,
+//! signing a request in, paying).
+//!
+//! sqlx runs every SQLite connection on a thread of its own and sends it
+//! each statement over a channel: a binding's dozen statements were a dozen
+//! round trips between threads, and on two cores the context switches cost
+//! more than SQLite's own work (BENCHMARKS.md has the profile). Here the
+//! same SQL runs through rusqlite, which links the same `libsqlite3-sys` as
+//! sqlx, inline on the calling thread: a read takes a connection from a
+//! small pool of read-only connections, and a write job runs whole on the
+//! writer connection while the group commit holds it (see
+//! `group_commit.rs`). Statements are cached per connection.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::types::{FromSql, Value, ValueRef};
+use rusqlite::{Connection, OpenFlags, Params};
+use sqlx::sqlite::SqliteRow;
+
+use crate::{StoreError, StoreResult};
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &error {
+            rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+                ErrorCode::ConstraintViolation
+                    if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+                {
+                    StoreError::Conflict("unique constraint")
+                }
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::CannotOpen
+                | ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure => StoreError::Unavailable(error.to_string()),
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    StoreError::Corrupt(error.to_string())
+                }
+                _ => StoreError::Other(error.to_string()),
+            },
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::InvalidColumnName(_) => StoreError::Corrupt(error.to_string()),
+            _ => StoreError::Other(error.to_string()),
+        }
+    }
+}
+
+/// How many statements each connection keeps prepared.
+const STATEMENT_CACHE: usize = 64;
+
+/// A pool of read-only connections used inline: a read is one indexed
+/// lookup of microseconds, cheaper to run where the request is than to hand
+/// to another thread. The pool never waits: when every connection is out (a
+/// read runs on each runtime thread at most, plus blocking tasks), another
+/// is opened, and kept if the pool is below its size.
+#[derive(Debug)]
+pub struct Readers {
+    path: PathBuf,
+    busy_timeout: Duration,
+    keep: usize,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub fn open(path: &Path, busy_timeout: Duration, keep: usize) -> StoreResult<Readers> {
+        let readers = Readers {
+            path: path.to_owned(),
+            busy_timeout,
+            keep: keep.max(1),
+            idle: Mutex::new(Vec::new()),
+        };
+        // One connection now, so that a database that cannot be read fails
+        // at start rather than on the first request.
+        let first = readers.connect()?;
+        readers.give_back(first);
+        Ok(readers)
+    }
+
+    fn connect(&self) -> StoreResult<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(self.busy_timeout)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < self.keep {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs `read` on an idle connection (a fresh one if none is idle).
+    pub fn read<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let taken = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let conn = match taken {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let result = read(&conn);
+        self.give_back(conn);
+        result
+    }
+}
+
+/// The writer connection as rusqlite sees it, for the length of one group
+/// of jobs in a batch. It borrows the handle sqlx opened (sqlx's worker is
+/// parked meanwhile) and never closes it; dropping it finalizes the
+/// statements it prepared, which must happen before sqlx may close the
+/// connection, so it never outlives the lock.
+pub(super) struct Borrowed(Connection);
+
+// The one place the workspace allows `unsafe`: rusqlite can only take a
+// connection it did not open through its raw handle.
+#[allow(unsafe_code)]
+impl Borrowed {
+    /// # Safety
+    /// `handle` must be an open connection that nothing else uses until
+    /// this value is dropped.
+    pub(super) unsafe fn new(handle: *mut rusqlite::ffi::sqlite3) -> StoreResult<Borrowed> {
+        // SAFETY: the caller holds sqlx's lock on the handle for our life.
+        let conn = unsafe { Connection::from_handle(handle) }?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Borrowed(conn))
+    }
+
+    pub(super) fn conn(&self) -> &Connection {
+        &self.0
+    }
+}
+
+/// A value a column holds, readable from both sqlx's rows and rusqlite's,
+/// so that each record is mapped from a row once.
+pub(crate) trait Column:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + rusqlite::types::FromSql
+{
+}
+
+impl<T> Column for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + rusqlite::types::FromSql
+{
+}
+
+/// A result row of either driver.
+pub(crate) trait Columns {
+    fn col<T: Column>(&self, name: &str) -> StoreResult<T>;
+}
+
+impl Columns for SqliteRow {
+    fn col<T: Column>(&self, name: &str) -> StoreResult<T> {
+        Ok(sqlx::Row::try_get(self, name)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn col<T: Column>(&self, name: &str) -> StoreResult<T> {
+        Ok(self.get(name)?)
+    }
+}
+
+/// Runs one statement; the number of rows it changed.
+pub(super) fn exec(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<usize> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
+/// The first row of a query, mapped, if there is one.
+pub(super) fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    rows.next()?.map(map).transpose()
+}
+
+/// Every row of a query, mapped.
+pub(super) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut map: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut all = Vec::new();
+    while let Some(row) = rows.next()? {
+        all.push(map(row)?);
+    }
+    Ok(all)
+}
+
+/// A row copied out of its statement, for code that reads a few columns
+/// of a small result after the statement is done.
+#[derive(Debug)]
+pub(super) struct OwnedRow(Vec<(String, Value)>);
+
+impl OwnedRow {
+    fn copy(row: &rusqlite::Row<'_>) -> StoreResult<OwnedRow> {
+        let statement = row.as_ref();
+        let mut columns = Vec::with_capacity(statement.column_count());
+        for index in 0..statement.column_count() {
+            let name = statement.column_name(index)?.to_owned();
+            columns.push((name, row.get::<_, Value>(index)?));
+        }
+        Ok(OwnedRow(columns))
+    }
+}
+
+impl Columns for OwnedRow {
+    fn col<T: Column>(&self, name: &str) -> StoreResult<T> {
+        let (_, value) = self
+            .0
+            .iter()
+            .find(|(column, _)| column.eq_ignore_ascii_case(name))
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {name}")))?;
+        T::column_result(ValueRef::from(value))
+            .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+    }
+}
+
+pub(super) fn row_one(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<OwnedRow> {
+    row_opt(conn, sql, params)?
+        .ok_or_else(|| StoreError::Other("a query that always answers returned no row".to_owned()))
+}
+
+pub(super) fn row_opt(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Option<OwnedRow>> {
+    query_opt(conn, sql, params, OwnedRow::copy)
+}
+
+pub(super) fn row_all(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Vec<OwnedRow>> {
+    query_all(conn, sql, params, OwnedRow::copy)
+}
+
+/// The first column of the first row.
+pub(super) fn scalar_opt<T: FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Option<T>> {
+    query_opt(conn, sql, params, |row| Ok(row.get(0)?))
+}
+
+pub(super) fn scalar_one<T: FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<T> {
+    scalar_opt(conn, sql, params)?
+        .ok_or_else(|| StoreError::Other("a query that always answers returned no row".to_owned()))
+}
+
+pub(super) fn scalar_all<T: FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Vec<T>> {
+    query_all(conn, sql, params, |row| Ok(row.get(0)?))
+}
