@@ -15,7 +15,7 @@ use tessera_core::diagnosis::CIRCUIT_OPEN;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
-use tessera_core::vault::LookupPurpose;
+use tessera_core::vault::{LookupPurpose, SealedPan};
 use tessera_store::{
     AttemptRecord, BindingCompletion, CardRecord, NewCard, NewOtpChallenge, NewToken, OtpOutcome,
     Reserve, StoreError, UserRecord,
@@ -59,7 +59,7 @@ pub async fn bind_card(
 ) -> Result<Bound, ApiError> {
     let started = Instant::now();
     let mut evidence = Evidence::default();
-    let result = bind_steps(state, user, request, now, &mut evidence).await;
+    let ready = bind_steps(state, user, request, now, &mut evidence).await;
     let mut attempt = AttemptRecord {
         trace_id: trace_id.to_owned(),
         user_id: user.id.clone(),
@@ -72,7 +72,6 @@ pub async fn bind_card(
             .as_ref()
             .and_then(|d| serde_json::to_string(d).ok()),
         issuer_response: evidence.issuer_response.clone(),
-        latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         created_at: millis(now),
         ..AttemptRecord::default()
     };
@@ -86,25 +85,47 @@ pub async fn bind_card(
         attempt.card_type = bin.card_type.map(|t| t.code().to_owned());
         attempt.country = bin.country.clone();
     }
-    match &result {
-        Ok(Bound::Active(_)) => attempt.outcome = "success".to_owned(),
-        Ok(Bound::PendingOtp(_)) => attempt.outcome = "pending_verification".to_owned(),
-        Err(ApiError(error)) => {
-            attempt.outcome = "error".to_owned();
-            attempt.error_code = Some(error.code.as_str().to_owned());
-            attempt.cause = Some(error.code.cause().as_str().to_owned());
-            attempt.error_param = error.param.as_ref().map(|p| p.to_string());
-            attempt.error_reason = error
-                .not_supported
-                .as_ref()
-                .map(|n| n.reason.as_str().to_owned())
-                .or_else(|| error.decline_code.map(|d| d.as_str().to_owned()));
+    // A binding that got this far is written together with its attempt
+    // record: one durable write, not two.
+    let mut recorded = false;
+    let result = match ready {
+        Ok(ready) => {
+            attempt.outcome = if ready.step_up {
+                "pending_verification"
+            } else {
+                "success"
+            }
+            .to_owned();
+            attempt.latency_ms = elapsed_ms(started);
+            let card_id = ready.card_id.clone();
+            let completed = complete(state, request, ready, &attempt, now).await;
+            if completed.is_ok() {
+                recorded = true;
+            } else if let Err(error) = state.store.release_card(&card_id).await {
+                tracing::error!(card_id, error = %error, "could not release a card reservation");
+            }
+            completed
         }
+        Err(error) => Err(error),
+    };
+    if let Err(ApiError(error)) = &result {
+        attempt.outcome = "error".to_owned();
+        attempt.error_code = Some(error.code.as_str().to_owned());
+        attempt.cause = Some(error.code.cause().as_str().to_owned());
+        attempt.error_param = error.param.as_ref().map(|p| p.to_string());
+        attempt.error_reason = error
+            .not_supported
+            .as_ref()
+            .map(|n| n.reason.as_str().to_owned())
+            .or_else(|| error.decline_code.map(|d| d.as_str().to_owned()));
     }
-    if let Err(error) = state.store.record_attempt(&attempt).await {
-        // The answer to the person matters more than the record; the log
-        // keeps the trace id so the gap can be found.
-        tracing::error!(trace_id, error = %error, "could not record the binding attempt");
+    if !recorded {
+        attempt.latency_ms = elapsed_ms(started);
+        if let Err(error) = state.store.record_attempt(&attempt).await {
+            // The answer to the person matters more than the record; the
+            // log keeps the trace id so the gap can be found.
+            tracing::error!(trace_id, error = %error, "could not record the binding attempt");
+        }
     }
     issuer_health::after_attempt(state, &attempt);
     tracing::info!(
@@ -116,6 +137,10 @@ pub async fn bind_card(
         "card binding"
     );
     result
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The card fields of a request, as the core's checks take them.
@@ -135,7 +160,7 @@ async fn bind_steps(
     request: &BindCardRequest,
     now: DateTime<Utc>,
     evidence: &mut Evidence,
-) -> Result<Bound, ApiError> {
+) -> Result<Ready, ApiError> {
     // 1. The card's own fields.
     let today = wallet_today(now, state.time_zone);
     let fields = check_fields(&card_fields(request), &state.bins, today)?;
@@ -223,10 +248,9 @@ async fn bind_steps(
     evidence.card_id = Some(card_id.clone());
 
     // 6. The issuer. Whatever happens from here, a failure frees the slot.
-    let outcome = issue_and_store(
+    let outcome = issue(
         state,
         user,
-        request,
         &fields,
         &holder_name,
         &bank_phone,
@@ -243,18 +267,29 @@ async fn bind_steps(
     outcome
 }
 
+/// A binding the issuer approved (or stepped up), sealed and ready to be
+/// written.
+#[derive(Debug)]
+struct Ready {
+    card_id: String,
+    user_id: String,
+    fields: CheckedCard,
+    sealed_pan: SealedPan,
+    otp: Option<NewOtpChallenge>,
+    step_up: bool,
+}
+
 #[allow(clippy::too_many_arguments)]
-async fn issue_and_store(
+async fn issue(
     state: &AppState,
     user: &UserRecord,
-    request: &BindCardRequest,
     fields: &CheckedCard,
     holder_name: &HolderName,
     bank_phone: &PhoneNumber,
     card_id: &str,
     now: DateTime<Utc>,
     evidence: &mut Evidence,
-) -> Result<Bound, ApiError> {
+) -> Result<Ready, ApiError> {
     let user_phone = PhoneNumber::parse(&user.phone)?;
     let bin = &fields.bin;
     let verification = BindingVerification {
@@ -313,42 +348,68 @@ async fn issue_and_store(
     } else {
         None
     };
+    Ok(Ready {
+        card_id: card_id.to_owned(),
+        user_id: user.id.clone(),
+        fields: fields.clone(),
+        sealed_pan,
+        otp,
+        step_up,
+    })
+}
+
+/// Writes a ready binding with its attempt record, and reads the card as
+/// it now stands.
+async fn complete(
+    state: &AppState,
+    request: &BindCardRequest,
+    ready: Ready,
+    attempt: &AttemptRecord,
+    now: DateTime<Utc>,
+) -> Result<Bound, ApiError> {
+    let fields = &ready.fields;
     // Two tokens never share a PAN (a unique index on its fingerprint): on
     // the rare collision, draw another.
     let mut draws = 0;
-    loop {
+    let card = loop {
         draws += 1;
         let completion = BindingCompletion {
-            card_id: card_id.to_owned(),
-            user_id: user.id.clone(),
-            pan_key_version: sealed_pan.key_version,
-            pan_ciphertext: sealed_pan.blob.clone(),
-            token: new_token(state, request, fields, bin, step_up, now)?,
-            status: if step_up {
+            card_id: ready.card_id.clone(),
+            user_id: ready.user_id.clone(),
+            pan_key_version: ready.sealed_pan.key_version,
+            pan_ciphertext: ready.sealed_pan.blob.clone(),
+            token: new_token(state, request, fields, &fields.bin, ready.step_up, now)?,
+            status: if ready.step_up {
                 "pending_verification"
             } else {
                 "active"
             }
             .to_owned(),
-            otp: otp.clone(),
+            otp: ready.otp.clone(),
             now: millis(now),
         };
-        match state.store.complete_binding(&completion).await {
-            Ok(true) => break,
+        match state
+            .store
+            .complete_binding_recorded(&completion, attempt)
+            .await
+        {
+            Ok(Some(card)) => break card,
             // The reservation expired while the issuer took its time.
-            Ok(false) => {
+            Ok(None) => {
                 return Err(DomainError::new(ErrorCode::IssuerUnavailable)
                     .with_retry_after(state.config.issuer_retry_after_secs)
                     .into());
             }
             Err(StoreError::Conflict("token_pan")) if draws < 4 => {
-                tracing::warn!(card_id, "token PAN collision: drawing another");
+                tracing::warn!(
+                    card_id = ready.card_id,
+                    "token PAN collision: drawing another"
+                );
             }
             Err(error) => return Err(error.into()),
         }
-    }
-    let card = load_card(state, &user.id, card_id).await?;
-    Ok(if step_up {
+    };
+    Ok(if ready.step_up {
         Bound::PendingOtp(card)
     } else {
         Bound::Active(card)

@@ -110,6 +110,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// (`active`, or `pending_verification` with its OTP challenge), in one
     /// transaction. False when the reservation is gone.
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool>;
+    /// `complete_binding`, the binding's attempt record and the card as it
+    /// now reads, in one write where the backend can (SQLite: one job of
+    /// the group commit, so a binding waits for one commit, not two). None
+    /// when the reservation is gone: nothing is written then, the attempt
+    /// neither. A failed attempt record is logged, never undoes the binding.
+    async fn complete_binding_recorded(
+        &self,
+        completion: &BindingCompletion,
+        attempt: &AttemptRecord,
+    ) -> StoreResult<Option<CardRecord>> {
+        if !self.complete_binding(completion).await? {
+            return Ok(None);
+        }
+        if let Err(error) = self.record_attempt(attempt).await {
+            tracing::error!(trace_id = %attempt.trace_id, error = %error, "could not record the binding attempt");
+        }
+        self.card(&completion.user_id, &completion.card_id).await
+    }
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>>;
     async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>>;
     /// Makes one active card the user's default. False when it is not theirs

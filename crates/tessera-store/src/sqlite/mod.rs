@@ -589,6 +589,112 @@ fn apply_issuer_change(
     Ok(IssuerApply::Applied)
 }
 
+fn insert_attempt(conn: &rusqlite::Connection, attempt: &AttemptRecord) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
+             brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
+             cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (trace_id) DO NOTHING",
+        params![
+            &attempt.trace_id,
+            &attempt.user_id,
+            &attempt.card_id,
+            &attempt.masked_pan,
+            &attempt.first6,
+            &attempt.last4,
+            &attempt.brand,
+            &attempt.issuer_code,
+            &attempt.issuer_name,
+            &attempt.card_type,
+            &attempt.country,
+            &attempt.device,
+            &attempt.outcome,
+            &attempt.error_code,
+            &attempt.cause,
+            &attempt.error_param,
+            &attempt.error_reason,
+            &attempt.issuer_response,
+            attempt.latency_ms,
+            attempt.created_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// Makes a reserved card real (see `Store::complete_binding`).
+fn complete_binding(
+    conn: &rusqlite::Connection,
+    completion: &BindingCompletion,
+) -> StoreResult<bool> {
+    let updated = exec(
+        conn,
+        "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
+             reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'",
+        params![
+            &completion.status,
+            i64::from(completion.pan_key_version),
+            &completion.pan_ciphertext,
+            completion.now,
+            &completion.card_id
+        ],
+    )?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    let token = &completion.token;
+    exec(
+        conn,
+        "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
+             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
+             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
+             imk_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            &token.token_ref,
+            &completion.card_id,
+            i64::from(token.key_version),
+            &token.token_pan_ciphertext,
+            &token.token_first6,
+            &token.token_last4,
+            i64::from(token.expiry_month),
+            i64::from(token.expiry_year),
+            &token.status,
+            &token.requestor_id,
+            &token.device_id,
+            completion.now,
+            completion.now,
+            &token.token_pan_fingerprint,
+            i64::from(token.psn),
+            &token.imk_range,
+            i64::from(token.imk_generation)
+        ],
+    )
+    .map_err(|error| match error {
+        // The only unique rule a fresh token can break: its PAN was
+        // drawn before. The caller draws another (this job's savepoint
+        // is rolled back, so the card stays reserved).
+        StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
+        other => other,
+    })?;
+    if let Some(otp) = &completion.otp {
+        exec(
+            conn,
+            "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
+                 created_at) VALUES (?, ?, ?, ?, ?)",
+            params![
+                &completion.card_id,
+                &otp.code_hash,
+                &otp.sent_to_masked,
+                otp.expires_at,
+                completion.now
+            ],
+        )?;
+    }
+    ensure_default(conn, &completion.user_id)?;
+    Ok(true)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -854,32 +960,33 @@ impl Store for SqliteStore {
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
         let completion = completion.clone();
         self.queue
-            .write_direct(move |conn| {
-                    let completion = &completion;
+            .write_direct(move |conn| complete_binding(conn, &completion))
+            .await
+    }
 
-                    let updated = exec(conn, "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
-             reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'", params![&completion.status, i64::from(completion.pan_key_version), &completion.pan_ciphertext, completion.now, &completion.card_id])?;
-                    if updated == 0 {
-                        return Ok(false);
-                    }
-                    let token = &completion.token;
-                    exec(conn, "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
-             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
-             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
-             imk_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params![&token.token_ref, &completion.card_id, i64::from(token.key_version), &token.token_pan_ciphertext, &token.token_first6, &token.token_last4, i64::from(token.expiry_month), i64::from(token.expiry_year), &token.status, &token.requestor_id, &token.device_id, completion.now, completion.now, &token.token_pan_fingerprint, i64::from(token.psn), &token.imk_range, i64::from(token.imk_generation)])
-        .map_err(|error| match error {
-            // The only unique rule a fresh token can break: its PAN was
-            // drawn before. The caller draws another (this job's savepoint
-            // is rolled back, so the card stays reserved).
-            StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
-            other => other,
-        })?;
-                    if let Some(otp) = &completion.otp {
-                        exec(conn, "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
-                 created_at) VALUES (?, ?, ?, ?, ?)", params![&completion.card_id, &otp.code_hash, &otp.sent_to_masked, otp.expires_at, completion.now])?;
-                    }
-                    ensure_default(conn, &completion.user_id)?;
-                    Ok(true)
+    async fn complete_binding_recorded(
+        &self,
+        completion: &BindingCompletion,
+        attempt: &AttemptRecord,
+    ) -> StoreResult<Option<CardRecord>> {
+        let completion = completion.clone();
+        let attempt = attempt.clone();
+        self.queue
+            .write_direct(move |conn| {
+                if !complete_binding(conn, &completion)? {
+                    return Ok(None);
+                }
+                // SQLite undoes a failed statement by itself: the binding
+                // stands even if its record could not be written.
+                if let Err(error) = insert_attempt(conn, &attempt) {
+                    tracing::error!(trace_id = %attempt.trace_id, error = %error, "could not record the binding attempt");
+                }
+                query_opt(
+                    conn,
+                    &format!("SELECT {CARD_COLUMNS} WHERE c.id = ?"),
+                    params![completion.card_id],
+                    |row| card_from_row(row),
+                )
             })
             .await
     }
@@ -1084,16 +1191,7 @@ impl Store for SqliteStore {
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
         let attempt = attempt.clone();
         self.queue
-            .write_direct(move |conn| {
-                    let attempt = &attempt;
-
-                    exec(conn, "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
-             brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
-             cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (trace_id) DO NOTHING", params![&attempt.trace_id, &attempt.user_id, &attempt.card_id, &attempt.masked_pan, &attempt.first6, &attempt.last4, &attempt.brand, &attempt.issuer_code, &attempt.issuer_name, &attempt.card_type, &attempt.country, &attempt.device, &attempt.outcome, &attempt.error_code, &attempt.cause, &attempt.error_param, &attempt.error_reason, &attempt.issuer_response, attempt.latency_ms, attempt.created_at])?;
-                    Ok(())
-            })
+            .write_direct(move |conn| insert_attempt(conn, &attempt))
             .await
     }
 
