@@ -4,6 +4,7 @@
 //! queueing in the pool beats "database is locked" errors), reads through a
 //! small pool of readers that WAL lets run beside it.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -2011,6 +2012,13 @@ impl Store for SqliteStore {
                 })
             })
             .await
+    }
+
+    async fn stored_token_fingerprints(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<HashSet<String>> {
+        seed::stored_token_fingerprints(&self.readers, fingerprints).await
     }
 
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
