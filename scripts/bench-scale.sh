@@ -26,7 +26,8 @@ measure() {
 }
 
 : >"$out/results.jsonl"; : >"$out/memory.txt"
-# Two fresh databases: a second seed into the same one reuses card serials.
+# Two fresh databases, one per size (a second seed into one database would
+# add its users and cards after the first's).
 small=$(mktemp -d); large=$(mktemp -d)
 "$bin" seed --cards 10000 --users 2000 --data-dir "$small/data" >/dev/null
 measure 10k "$small"

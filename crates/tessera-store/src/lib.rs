@@ -3,6 +3,8 @@
 //! OTP attempt counters) are enforced here, in transactions and constraints,
 //! so that they hold however many requests or nodes race.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 
 pub mod model;
@@ -269,6 +271,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_setting(&self, name: &str) -> StoreResult<bool>;
 
     // Bulk load (`tessera seed`).
+    /// Which of these token PAN fingerprints a stored token already has.
+    /// Token PANs are drawn at random, so `tessera seed` asks before writing
+    /// a batch and draws again for those (a bind does it on conflict). This
+    /// default asks one at a time.
+    async fn stored_token_fingerprints(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<HashSet<String>> {
+        let mut stored = HashSet::new();
+        for fingerprint in fingerprints {
+            if self
+                .payment_token(TokenLookup::PanFingerprint(fingerprint))
+                .await?
+                .is_some()
+            {
+                stored.insert(fingerprint.clone());
+            }
+        }
+        Ok(stored)
+    }
     /// Writes a batch of users and their active cards. Each backend does it
     /// in one transaction; this default goes through the binding path one
     /// card at a time (two commits per card), correct but slow.

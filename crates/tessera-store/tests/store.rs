@@ -1815,6 +1815,23 @@ mod suite {
             .await
             .unwrap();
         assert_eq!(attempts.len(), 2);
+        // The seed asks which token PANs are taken before it writes a batch.
+        let asked = ["tpf-card-a1", "tpf-card-x", "tpf-card-b1"].map(str::to_owned);
+        let mut stored: Vec<String> = store
+            .stored_token_fingerprints(&asked)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        stored.sort();
+        assert_eq!(stored, ["tpf-card-a1", "tpf-card-b1"]);
+        assert!(
+            store
+                .stored_token_fingerprints(&[])
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // The seeded card counts against the limit like a bound one.
         let again = new_card("card-a3", "user-1", "fp-1", 6_000);
         assert!(matches!(

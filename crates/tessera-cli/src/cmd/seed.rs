@@ -4,17 +4,25 @@
 //! policy, vault sealing, fingerprint, PAR and token issuance; only the
 //! issuer call is skipped, and rows are written in batches, one transaction
 //! each (`Store::seed_batch`). Users share one Argon2 hash of `PASSWORD`.
+//!
+//! Token PANs are drawn at random, as a bind draws them, and must be unique
+//! across the whole database (`tokens_pan_fingerprint`): before a batch is
+//! written, any token PAN that a stored token or an earlier card of the
+//! batch already has is drawn again, as a bind does on conflict.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike as _, Utc};
+use tessera_core::bins::Brand;
 use tessera_core::card::check::{CardFields, check_fields};
 use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::HolderName;
 use tessera_core::card::luhn;
+use tessera_core::card::pan::Pan;
 use tessera_core::identity::PhoneNumber;
 use tessera_core::identity::id_number::check_char;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
@@ -91,7 +99,7 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
         };
         let interactive = std::io::stderr().is_terminal();
         let started = Instant::now();
-        let (mut done_cards, mut done_users) = (0u64, 0u64);
+        let (mut done_cards, mut done_users, mut redrawn) = (0u64, 0u64, 0u64);
         let mut ranges = plan.ranges().into_iter();
         let prepare = |range: Option<(u64, u64)>| {
             let (state, hash) = (state.clone(), password_hash.clone());
@@ -103,13 +111,18 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
         };
         // The next batch is made on a blocking thread while this one is written.
         let mut next = prepare(ranges.next());
-        while let Some(batch) = next.await.context("a seed task stopped")?? {
+        while let Some(mut prepared) = next.await.context("a seed task stopped")?? {
             next = prepare(ranges.next());
-            state
-                .store
-                .seed_batch(&batch)
-                .await
-                .context("writing a batch")?;
+            // After the previous batch's commit, so its tokens are seen.
+            redrawn += unique_token_pans(&state, &mut prepared).await?;
+            let batch = &prepared.batch;
+            state.store.seed_batch(batch).await.with_context(|| {
+                let phones = match (batch.users.first(), batch.users.last()) {
+                    (Some(first), Some(last)) => format!("{} to {}", first.phone, last.phone),
+                    _ => "none".to_owned(),
+                };
+                format!("writing the batch of users with phones {phones}")
+            })?;
             done_cards += batch.cards.len() as u64;
             done_users += batch.users.len() as u64;
             if interactive {
@@ -137,6 +150,9 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
             phone(first),
             phone(first + users - 1)
         );
+        if redrawn > 0 {
+            println!("{redrawn} token PANs were drawn again: a stored token already had them");
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -245,6 +261,13 @@ fn card_number(k: u64) -> Option<(String, bool)> {
     Some((format!("{payload}{}", char::from(b'0' + check)), credit))
 }
 
+/// A batch ready to write, and the card (PAN and brand) each of its tokens
+/// was drawn for, in the order of `batch.cards`, to draw one again.
+struct Prepared {
+    batch: SeedBatch,
+    drawn_for: Vec<(Pan, Brand)>,
+}
+
 fn make_batch(
     state: &AppState,
     plan: &Plan,
@@ -252,8 +275,9 @@ fn make_batch(
     from: u64,
     to: u64,
     now: DateTime<Utc>,
-) -> anyhow::Result<SeedBatch> {
+) -> anyhow::Result<Prepared> {
     let mut batch = SeedBatch::default();
+    let mut drawn_for = Vec::new();
     let today = wallet_today(now, state.time_zone);
     for n in from..to {
         let index = plan.first + n;
@@ -283,15 +307,103 @@ fn make_batch(
                 cvc: credit.then(|| "123".to_owned()),
                 holder_name: Some(name.clone()),
             };
-            let card = seeded_card(state, &user, &fields, k == first_card, today, now)?;
+            let (card, pan, brand) =
+                seeded_card(state, &user, &fields, k == first_card, today, now)?;
             batch.cards.push(card);
+            drawn_for.push((pan, brand));
         }
         batch.users.push(user);
     }
-    Ok(batch)
+    Ok(Prepared { batch, drawn_for })
 }
 
-/// One card, as `binding::bind_card` would leave it after an approval.
+/// Rounds of drawing again before giving up. A round redraws only the
+/// clashing few, each of which clashes again as rarely as the range is full.
+const DRAW_ROUNDS: usize = 16;
+
+/// Draws again every token PAN of the batch that a stored token or an
+/// earlier card of the batch has, until none does; returns how many were
+/// drawn again. Asks the store once for the whole batch, then only about
+/// the new draws.
+async fn unique_token_pans(state: &AppState, prepared: &mut Prepared) -> anyhow::Result<u64> {
+    let fingerprint = |card: &SeededCard| card.completion.token.token_pan_fingerprint.clone();
+    let mut ask: Vec<String> = prepared.batch.cards.iter().map(fingerprint).collect();
+    let mut stored = HashSet::new();
+    let mut redrawn = 0u64;
+    for _ in 0..DRAW_ROUNDS {
+        if !ask.is_empty() {
+            stored.extend(
+                state
+                    .store
+                    .stored_token_fingerprints(&ask)
+                    .await
+                    .context("looking up stored token PANs")?,
+            );
+        }
+        let fingerprints: Vec<&str> = prepared
+            .batch
+            .cards
+            .iter()
+            .map(|card| card.completion.token.token_pan_fingerprint.as_str())
+            .collect();
+        let again = clashing(&fingerprints, &stored);
+        if again.is_empty() {
+            return Ok(redrawn);
+        }
+        ask.clear();
+        for index in again {
+            let (card, (pan, brand)) = prepared
+                .batch
+                .cards
+                .get_mut(index)
+                .zip(prepared.drawn_for.get(index))
+                .context("a card without its PAN")?;
+            draw_token_pan(state, pan, brand, &mut card.completion.token)?;
+            ask.push(fingerprint(card));
+            redrawn += 1;
+        }
+    }
+    bail!(
+        "token PANs still clash with stored tokens after {DRAW_ROUNDS} draws: \
+         the token BIN range is nearly full"
+    )
+}
+
+/// The cards (indices) whose token PAN must be drawn again: one a stored
+/// token has, or one an earlier card in `fingerprints` has.
+fn clashing(fingerprints: &[&str], stored: &HashSet<String>) -> Vec<usize> {
+    let mut seen = HashSet::with_capacity(fingerprints.len());
+    fingerprints
+        .iter()
+        .enumerate()
+        .filter(|&(_, &fingerprint)| !seen.insert(fingerprint) || stored.contains(fingerprint))
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// Draws a token PAN for the card `pan` from its brand's token range and
+/// sets the fields of `token` that come from it, sealed under the token's
+/// reference.
+fn draw_token_pan(
+    state: &AppState,
+    pan: &Pan,
+    brand: &Brand,
+    token: &mut NewToken,
+) -> anyhow::Result<()> {
+    let token_pan = issue_token_pan(pan, brand, &state.config.token_bin_ranges, |p| {
+        state.bins.is_issued_prefix(p)
+    })?;
+    let sealed = state.keys.seal_token_pan(&token.token_ref, &token_pan)?;
+    token.key_version = sealed.key_version;
+    token.token_pan_ciphertext = sealed.blob;
+    token.token_first6 = token_pan.first6().to_owned();
+    token.token_last4 = token_pan.last4().to_owned();
+    token.token_pan_fingerprint = state.keys.token_fingerprint(&token_pan);
+    Ok(())
+}
+
+/// One card, as `binding::bind_card` would leave it after an approval, with
+/// the PAN and brand its token PAN was drawn for.
 fn seeded_card(
     state: &AppState,
     user: &NewUser,
@@ -299,7 +411,7 @@ fn seeded_card(
     is_default: bool,
     today: chrono::NaiveDate,
     now: DateTime<Utc>,
-) -> anyhow::Result<SeededCard> {
+) -> anyhow::Result<(SeededCard, Pan, Brand)> {
     let code = |e: tessera_core::error::DomainError| anyhow::anyhow!("{}", e.code.as_str());
     let checked = check_fields(fields, &state.bins, today)
         .map_err(code)?
@@ -317,11 +429,7 @@ fn seeded_card(
         .map_err(|e| anyhow::anyhow!("par_bin_controller_id: {e}"))?;
     let par = Par::derive(&state.keys, &bin_controller, pan);
     let sealed_pan = state.keys.seal(&card_id, pan)?;
-    let token_pan = issue_token_pan(pan, &bin.brand, &state.config.token_bin_ranges, |p| {
-        state.bins.is_issued_prefix(p)
-    })?;
     let token_ref = TokenRef::generate()?;
-    let sealed_token = state.keys.seal_token_pan(token_ref.as_str(), &token_pan)?;
     let (card_month, card_year) = checked
         .expiry
         .map_or((12, 2099), |e| (u32::from(e.month()), i32::from(e.year())));
@@ -348,23 +456,24 @@ fn seeded_card(
         reserved_until: at,
         created_at: at,
     };
-    let completion = BindingCompletion {
+    let mut completion = BindingCompletion {
         card_id: card_id.clone(),
         user_id: user.id.clone(),
         pan_key_version: sealed_pan.key_version,
         pan_ciphertext: sealed_pan.blob.clone(),
         token: NewToken {
             token_ref: token_ref.as_str().to_owned(),
-            key_version: sealed_token.key_version,
-            token_pan_ciphertext: sealed_token.blob.clone(),
-            token_first6: token_pan.first6().to_owned(),
-            token_last4: token_pan.last4().to_owned(),
+            // Set by draw_token_pan below.
+            key_version: 0,
+            token_pan_ciphertext: Vec::new(),
+            token_first6: String::new(),
+            token_last4: String::new(),
+            token_pan_fingerprint: String::new(),
             expiry_month: u8::try_from(token_month).unwrap_or(12),
             expiry_year: u16::try_from(token_year).unwrap_or(2099),
             status: "active".to_owned(),
             requestor_id: state.config.token_requestor_id.clone(),
             device_id: None,
-            token_pan_fingerprint: state.keys.token_fingerprint(&token_pan),
             psn: 0,
             imk_range: state
                 .config
@@ -378,6 +487,7 @@ fn seeded_card(
         otp: None,
         now: at,
     };
+    draw_token_pan(state, pan, &bin.brand, &mut completion.token)?;
     let attempt = AttemptRecord {
         trace_id: tessera_server::ids::request_id(),
         user_id: user.id.clone(),
@@ -398,12 +508,13 @@ fn seeded_card(
         created_at: at,
         ..AttemptRecord::default()
     };
-    Ok(SeededCard {
+    let seeded = SeededCard {
         card,
         completion,
         attempt,
         is_default,
-    })
+    };
+    Ok((seeded, pan.clone(), bin.brand.clone()))
 }
 
 #[cfg(test)]
@@ -430,6 +541,102 @@ mod tests {
             batch: 2,
         };
         assert_eq!(many_users.ranges(), [(0, 2), (2, 4), (4, 5)]);
+    }
+
+    #[test]
+    fn clashes_are_stored_or_earlier_in_the_batch() {
+        let stored: HashSet<String> = ["b".to_owned()].into();
+        assert_eq!(
+            clashing(&["a", "b", "c", "a", "c", "d"], &stored),
+            [1, 3, 4]
+        );
+        assert!(clashing(&["a", "c"], &stored).is_empty());
+    }
+
+    /// Gives `to` the token PAN of `from` (its sealed blob is sealed under
+    /// `from`'s reference: only a redraw can make it whole again).
+    fn copy_token_pan(from: &SeededCard, to: &mut SeededCard) {
+        let (from, to) = (&from.completion.token, &mut to.completion.token);
+        to.key_version = from.key_version;
+        to.token_pan_ciphertext = from.token_pan_ciphertext.clone();
+        to.token_first6 = from.token_first6.clone();
+        to.token_last4 = from.token_last4.clone();
+        to.token_pan_fingerprint = from.token_pan_fingerprint.clone();
+    }
+
+    /// A token PAN drawn twice, as happens past a few hundred thousand
+    /// cards, broke the unique index and stopped the seed; now it is drawn
+    /// again before the batch is written. On a real SQLite file.
+    #[test]
+    fn token_pans_taken_are_drawn_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = tessera_server::Config {
+            data_dir: dir.path().join("data"),
+            ..tessera_server::Config::default()
+        };
+        runtime().unwrap().block_on(async {
+            let state = open(config).await.unwrap();
+            let plan = Plan {
+                first: 0,
+                users: 4,
+                cards: 12,
+                batch: 100,
+            };
+            let now = Utc::now();
+            let mut first = make_batch(&state, &plan, "hash", 0, 2, now).unwrap();
+            assert_eq!(unique_token_pans(&state, &mut first).await.unwrap(), 0);
+            state.store.seed_batch(&first.batch).await.unwrap();
+
+            let mut second = make_batch(&state, &plan, "hash", 2, 4, now).unwrap();
+            assert_eq!(second.batch.cards.len(), 6);
+            // Card 0 gets a stored token's PAN, card 4 the PAN of card 2.
+            copy_token_pan(&first.batch.cards[1], &mut second.batch.cards[0]);
+            let earlier = second.batch.cards[2].clone();
+            copy_token_pan(&earlier, &mut second.batch.cards[4]);
+            let err = state.store.seed_batch(&second.batch).await.unwrap_err();
+            assert!(
+                matches!(err, tessera_store::StoreError::Conflict(_)),
+                "{err}"
+            );
+
+            assert_eq!(unique_token_pans(&state, &mut second).await.unwrap(), 2);
+            state.store.seed_batch(&second.batch).await.unwrap();
+
+            let all: Vec<&SeededCard> = first
+                .batch
+                .cards
+                .iter()
+                .chain(&second.batch.cards)
+                .collect();
+            let fingerprints: Vec<String> = all
+                .iter()
+                .map(|card| card.completion.token.token_pan_fingerprint.clone())
+                .collect();
+            let stored = state
+                .store
+                .stored_token_fingerprints(&fingerprints)
+                .await
+                .unwrap();
+            assert_eq!(stored.len(), 12, "12 tokens, 12 distinct token PANs");
+            // A redrawn token opens, under its own reference, to the PAN its
+            // fingerprint and last digits name.
+            for card in &all {
+                let token = &card.completion.token;
+                let sealed = tessera_core::vault::Sealed {
+                    key_version: token.key_version,
+                    blob: token.token_pan_ciphertext.clone(),
+                };
+                let token_pan = state
+                    .keys
+                    .open_token_pan(&token.token_ref, &sealed)
+                    .unwrap();
+                assert_eq!(
+                    state.keys.token_fingerprint(&token_pan),
+                    token.token_pan_fingerprint
+                );
+                assert_eq!(token_pan.last4(), token.token_last4);
+            }
+        });
     }
 
     #[test]

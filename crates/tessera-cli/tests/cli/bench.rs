@@ -219,6 +219,136 @@ fn seeded_cards_load_and_hold_no_clear_pan() {
     );
 }
 
+/// Seeding twice into one database adds the second run's users and cards
+/// after the first run's: nothing collides, and bench signs in as users of
+/// both runs and finds their cards.
+#[test]
+fn a_second_seed_adds_users_and_cards_after_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let seed = || {
+        tessera(&[
+            "seed",
+            "--cards",
+            "1000",
+            "--batch",
+            "128",
+            "--data-dir",
+            data_arg,
+        ])
+    };
+    let first = seed();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let first = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(first.contains("seeded 1000 cards for 334 users"), "{first}");
+    assert!(
+        first.contains("phones 19000000000 to 19000000333"),
+        "{first}"
+    );
+    let second = seed();
+    assert!(second.status.success(), "{}", stderr(&second));
+    let second = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert!(
+        second.contains("seeded 1000 cards for 334 users"),
+        "{second}"
+    );
+    assert!(
+        second.contains("phones 19000000334 to 19000000667"),
+        "{second}"
+    );
+
+    let counts = sql_counts(
+        &data,
+        &[
+            "SELECT COUNT(*) FROM users WHERE phone LIKE '190%'",
+            "SELECT COUNT(*) FROM cards WHERE status = 'active'",
+            "SELECT COUNT(*) FROM tokens WHERE status = 'active'",
+            "SELECT COUNT(DISTINCT token_pan_fingerprint) FROM tokens",
+            "SELECT COUNT(*) FROM cards WHERE is_default = 1",
+            "SELECT COUNT(*) FROM users u WHERE NOT EXISTS \
+             (SELECT 1 FROM cards c WHERE c.user_id = u.id AND c.is_default = 1)",
+        ],
+    );
+    assert_eq!(counts, [668, 2000, 2000, 2000, 668, 0]);
+
+    // Users of both runs sign in with the seed password and hold their
+    // cards (1000 cards for 334 users: the first 332 of a run get 3).
+    let server = ServeProcess::start(&data, &dir.path().join("serve.log"), &[]);
+    for (phone, cards) in [("19000000333", 2), ("19000000334", 3), ("19000000667", 2)] {
+        let listed = seeded_cards(&server.base, phone);
+        assert_eq!(listed.len(), cards, "{phone}: {listed:?}");
+        assert!(listed.iter().all(|card| card["status"] == "active"));
+        let defaults = listed.iter().filter(|card| card["is_default"] == true);
+        assert_eq!(defaults.count(), 1, "{phone}: {listed:?}");
+    }
+    let report = bench_json(
+        &server.base,
+        "get-card",
+        &["--seeded-users", "8", "--requests", "100"],
+    );
+    assert_eq!(report["ok"], 100);
+    assert_eq!(report["errors"], serde_json::json!({}));
+}
+
+/// Signs in as a seeded user (as `bench --seeded-users` does) and lists its
+/// cards.
+fn seeded_cards(base: &str, phone: &str) -> Vec<Value> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let response = client
+            .post(format!("{base}/v1/sessions"))
+            .json(&serde_json::json!({"phone": phone, "password": "seeded-user-1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "signing in as {phone}");
+        let session: Value = response.json().await.unwrap();
+        let token = session["token"].as_str().unwrap();
+        let list: Value = client
+            .get(format!("{base}/v1/cards"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["data"].as_array().unwrap().clone()
+    })
+}
+
+/// One number per query, read from the seeded SQLite file.
+fn sql_counts(data: &Path, queries: &[&str]) -> Vec<i64> {
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(data.join("tessera.db"))
+            .read_only(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        let mut counts = Vec::new();
+        for &query in queries {
+            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            counts.push(count);
+        }
+        let _ = conn.close().await;
+        counts
+    })
+}
+
 /// Luhn-valid runs of 16 to 19 ASCII digits in any file under `dir`.
 fn clear_pans(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();

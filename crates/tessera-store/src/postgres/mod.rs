@@ -7,6 +7,7 @@
 //! `COLLATE "C"` so rows come back in SQLite's (byte) order whatever the
 //! database's collation.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -1762,6 +1763,13 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    async fn stored_token_fingerprints(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<HashSet<String>> {
+        seed::stored_token_fingerprints(&self.pool, fingerprints).await
     }
 
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {

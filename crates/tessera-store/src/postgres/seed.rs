@@ -1,6 +1,8 @@
 //! `tessera seed`'s bulk load: a batch of users, active cards, tokens and
 //! attempts in one transaction (one fsync), with multi-row INSERTs.
 
+use std::collections::HashSet;
+
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use crate::StoreResult;
@@ -8,6 +10,21 @@ use crate::model::SeedBatch;
 
 /// Rows per INSERT: 25 columns x 400 stays under 65,535 bind parameters.
 const ROWS: usize = 400;
+
+/// The given token PAN fingerprints that a stored token has, in one query
+/// through the unique index.
+pub(super) async fn stored_token_fingerprints(
+    pool: &PgPool,
+    fingerprints: &[String],
+) -> StoreResult<HashSet<String>> {
+    let found: Vec<String> = sqlx::query_scalar(
+        "SELECT token_pan_fingerprint FROM tokens WHERE token_pan_fingerprint = ANY($1)",
+    )
+    .bind(fingerprints)
+    .fetch_all(pool)
+    .await?;
+    Ok(found.into_iter().collect())
+}
 
 pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> {
     let mut tx = pool.begin().await?;

@@ -4,6 +4,7 @@
 //! queueing in the pool beats "database is locked" errors), reads through a
 //! small pool of readers that WAL lets run beside it.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -1831,6 +1832,13 @@ impl Store for SqliteStore {
                 Ok(result > 0)
             })
             .await
+    }
+
+    async fn stored_token_fingerprints(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<HashSet<String>> {
+        seed::stored_token_fingerprints(&self.readers, fingerprints).await
     }
 
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {

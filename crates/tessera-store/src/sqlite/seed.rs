@@ -2,13 +2,37 @@
 //! attempts with multi-row INSERTs, run as one job of the group commit (one
 //! savepoint, so a batch is written whole or not at all).
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::HashSet;
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::StoreResult;
 use crate::model::SeedBatch;
 
 /// Rows per INSERT: 25 columns x 400 stays under SQLite's 32,766 variables.
 const ROWS: usize = 400;
+
+/// The given token PAN fingerprints that a stored token has, looked up
+/// through the unique index `ROWS` at a time.
+pub(super) async fn stored_token_fingerprints(
+    readers: &SqlitePool,
+    fingerprints: &[String],
+) -> StoreResult<HashSet<String>> {
+    let mut stored = HashSet::new();
+    for chunk in fingerprints.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT token_pan_fingerprint FROM tokens WHERE token_pan_fingerprint IN (",
+        );
+        let mut list = query.separated(", ");
+        for fingerprint in chunk {
+            list.push_bind(fingerprint);
+        }
+        query.push(")");
+        let found: Vec<String> = query.build_query_scalar().fetch_all(readers).await?;
+        stored.extend(found);
+    }
+    Ok(stored)
+}
 
 pub(super) async fn insert(conn: &mut SqliteConnection, batch: &SeedBatch) -> StoreResult<()> {
     for users in batch.users.chunks(ROWS) {
