@@ -735,7 +735,17 @@ impl Store for SqliteStore {
                     let user = &user;
 
                     let result = exec(conn, "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
-             id_number_last4, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", params![&user.id, &user.phone, &user.real_name, &user.real_name_normalized, &user.id_number_hash, &user.id_number_last4, &user.password_hash, user.created_at]);
+             id_number_last4, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             params![
+                 &user.id,
+                 &user.phone,
+                 &user.real_name,
+                 &user.real_name_normalized,
+                 &user.id_number_hash,
+                 &user.id_number_last4,
+                 &user.password_hash,
+                 user.created_at,
+             ]);
                     match result {
                         Ok(_) => Ok(UserRecord {
                             id: user.id.clone(),
@@ -844,7 +854,13 @@ impl Store for SqliteStore {
             .write_direct(move |conn| {
                     let session = &session;
 
-        exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)", params![&session.token_hash, &session.user_id, session.expires_at, session.created_at])?;
+        exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+        params![
+            &session.token_hash,
+            &session.user_id,
+            session.expires_at,
+            session.created_at,
+        ])?;
         Ok(())
 
             })
@@ -868,7 +884,14 @@ impl Store for SqliteStore {
             .write_direct(move |conn| {
                     let key = &key;
 
-                    exec(conn, "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)", params![&key.id, &key.key_hash, &key.role, &key.label, key.created_at])?;
+                    exec(conn, "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        &key.id,
+                        &key.key_hash,
+                        &key.role,
+                        &key.label,
+                        key.created_at,
+                    ])?;
                     Ok(())
             })
             .await
@@ -906,7 +929,12 @@ impl Store for SqliteStore {
                     // for the user, how many live cards they hold, and whether
                     // any row only looks live (a reservation left by a crashed
                     // node, or a card whose SMS code has expired).
-                    let row = row_one(conn, RESERVE_CHECK, params![&card.user_id, &card.pan_fingerprint, now])?;
+                    let row = row_one(conn, RESERVE_CHECK,
+                    params![
+                        &card.user_id,
+                        &card.pan_fingerprint,
+                        now,
+                    ])?;
                     let stale: i64 = row.col("stale")?;
                     if stale > 0 {
                         exec(conn, "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
@@ -936,7 +964,29 @@ impl Store for SqliteStore {
              last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
              country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
              created_at, updated_at) \
-             VALUES (?, ?, 'binding', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params![&card.id, &card.user_id, card.reserved_until, &card.pan_fingerprint, &card.first6, &card.last4, i64::from(card.pan_length), &card.brand, &card.issuer_code, &card.issuer_name_zh, &card.issuer_name_en, &card.card_type, &card.country, card.expiry_month.map(i64::from), card.expiry_year.map(i64::from), &card.holder_name, &card.par, &card.bank_phone_masked, card.created_at, card.created_at])?;
+             VALUES (?, ?, 'binding', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             params![
+                 &card.id,
+                 &card.user_id,
+                 card.reserved_until,
+                 &card.pan_fingerprint,
+                 &card.first6,
+                 &card.last4,
+                 i64::from(card.pan_length),
+                 &card.brand,
+                 &card.issuer_code,
+                 &card.issuer_name_zh,
+                 &card.issuer_name_en,
+                 &card.card_type,
+                 &card.country,
+                 card.expiry_month.map(i64::from),
+                 card.expiry_year.map(i64::from),
+                 &card.holder_name,
+                 &card.par,
+                 &card.bank_phone_masked,
+                 card.created_at,
+                 card.created_at,
+             ])?;
                     Ok(Reserve::Reserved)
             })
             .await
@@ -1283,7 +1333,13 @@ impl Store for SqliteStore {
         let outcome = match row {
             None => {
                 exec(conn, "INSERT INTO idempotency_keys (scope, idem_key, request_fingerprint, state, \
-                     created_at) VALUES (?, ?, ?, 'in_progress', ?)", params![scope, key, fingerprint, now])?;
+                     created_at) VALUES (?, ?, ?, 'in_progress', ?)",
+                     params![
+                         scope,
+                         key,
+                         fingerprint,
+                         now,
+                     ])?;
                 IdempotencyBegin::Started
             }
             Some(row) => {
@@ -1302,7 +1358,12 @@ impl Store for SqliteStore {
                 } else if created_at < now - stale_after_ms {
                     // The first request died mid-way (its node crashed):
                     // this one takes the key over.
-                    exec(conn, "UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND idem_key = ?", params![now, scope, key])?;
+                    exec(conn, "UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND idem_key = ?",
+                    params![
+                        now,
+                        scope,
+                        key,
+                    ])?;
                     IdempotencyBegin::Started
                 } else {
                     IdempotencyBegin::InProgress
@@ -1346,7 +1407,11 @@ impl Store for SqliteStore {
                     let scope = scope.as_str();
                     let key = key.as_str();
 
-        exec(conn, "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND state = 'in_progress'", params![scope, key])?;
+        exec(conn, "DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND state = 'in_progress'",
+        params![
+            scope,
+            key,
+        ])?;
         Ok(())
 
             })
@@ -1792,7 +1857,12 @@ impl Store for SqliteStore {
                     let value = value.as_str();
 
         exec(conn, "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", params![name, value, now])?;
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+             params![
+                 name,
+                 value,
+                 now,
+             ])?;
         Ok(())
 
             })
