@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
 use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
@@ -43,6 +43,9 @@ impl Default for PgOptions {
         }
     }
 }
+
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -90,8 +93,20 @@ impl PgStore {
             .idle_timeout(options.idle_timeout)
             // A connection broken while the database was away is found
             // and replaced here rather than failing a request: the pool
-            // reconnects by itself when the database returns.
-            .test_before_acquire(true)
+            // reconnects by itself when the database returns. sqlx already
+            // pings every connection as it comes back to the pool, so only
+            // one that has sat idle since can have broken unseen: pinging
+            // every acquire as well cost a round trip per statement (a
+            // binding makes nine acquires).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await?;
         migrate::run(&pool).await?;
