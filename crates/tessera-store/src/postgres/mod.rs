@@ -682,66 +682,14 @@ impl Store for PgStore {
     }
 
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
-        let mut tx = self.pool.begin().await?;
-        // Every reservation of this user, on any node, waits here: the
-        // duplicate check and the count below see all earlier ones.
-        lock_user(&mut tx, &card.user_id).await?;
-        // Reservations left by a crashed node free their slot after a while.
-        sqlx::query(
-            "DELETE FROM cards WHERE user_id = $1 AND status = 'binding' AND reserved_until < $2",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let expired: Vec<String> = sqlx::query_scalar(
-            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
-             WHERE c.user_id = $1 AND c.status = 'pending_verification' AND o.expires_at <= $2",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for card_id in &expired {
-            end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
-        }
-        let existing = sqlx::query(
-            "SELECT id, status FROM cards WHERE user_id = $1 AND pan_fingerprint = $2 \
-             AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .bind(&card.pan_fingerprint)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            let status: String = row.try_get("status")?;
-            let card_id: String = row.try_get("id")?;
-            tx.commit().await?;
-            if status == "binding" {
-                return Ok(Reserve::InProgress);
-            }
-            return Ok(Reserve::AlreadyBound { card_id, status });
-        }
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cards WHERE user_id = $1 \
-             AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if live >= i64::from(limit) {
-            tx.commit().await?;
-            return Ok(Reserve::LimitReached {
-                live_cards: small(live)?,
-            });
-        }
-        sqlx::query(
-            "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
-             last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
-             country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
-             created_at, updated_at) \
-             VALUES ($1, $2, 'binding', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $19)",
+        // One round trip and one transaction: the function (migration 4)
+        // locks the user's row, frees stale slots, then checks for the
+        // duplicate and the limit and reserves, as a client-side
+        // transaction of seven statements did.
+        let row = sqlx::query(
+            "SELECT r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
+             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21)",
         )
         .bind(&card.id)
         .bind(&card.user_id)
@@ -762,10 +710,27 @@ impl Store for PgStore {
         .bind(&card.par)
         .bind(&card.bank_phone_masked)
         .bind(card.created_at)
-        .execute(&mut *tx)
+        .bind(i64::from(limit))
+        .bind(now)
+        .fetch_one(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(Reserve::Reserved)
+        let outcome: String = row.try_get("r_outcome")?;
+        Ok(match outcome.as_str() {
+            "reserved" => Reserve::Reserved,
+            "in_progress" => Reserve::InProgress,
+            "already_bound" => Reserve::AlreadyBound {
+                card_id: row.try_get("r_card_id")?,
+                status: row.try_get("r_status")?,
+            },
+            "limit_reached" => Reserve::LimitReached {
+                live_cards: small(row.try_get("r_live_cards")?)?,
+            },
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "tessera_reserve_card answered {other:?}"
+                )));
+            }
+        })
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
@@ -777,35 +742,23 @@ impl Store for PgStore {
     }
 
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        // The user's lock keeps two completions (on two nodes) from both
-        // making their card the default.
-        lock_user(&mut tx, &completion.user_id).await?;
-        let updated = sqlx::query(
-            "UPDATE cards SET status = $1, pan_key_version = $2, pan_ciphertext = $3, \
-             reserved_until = NULL, updated_at = $4 WHERE id = $5 AND status = 'binding'",
+        // One round trip and one transaction: the function (migration 4)
+        // locks the user's row (two completions on two nodes must not both
+        // make their card the default), completes the card, stores its
+        // token and OTP challenge, and gives the user a default.
+        let token = &completion.token;
+        let otp = completion.otp.as_ref();
+        sqlx::query_scalar(
+            "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         )
+        .bind(&completion.card_id)
+        .bind(&completion.user_id)
         .bind(&completion.status)
         .bind(i64::from(completion.pan_key_version))
         .bind(&completion.pan_ciphertext)
         .bind(completion.now)
-        .bind(&completion.card_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        let token = &completion.token;
-        sqlx::query(
-            "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
-             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
-             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
-             imk_generation) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
-        )
         .bind(&token.token_ref)
-        .bind(&completion.card_id)
         .bind(i64::from(token.key_version))
         .bind(&token.token_pan_ciphertext)
         .bind(&token.token_first6)
@@ -815,35 +768,21 @@ impl Store for PgStore {
         .bind(&token.status)
         .bind(&token.requestor_id)
         .bind(&token.device_id)
-        .bind(completion.now)
         .bind(&token.token_pan_fingerprint)
         .bind(i64::from(token.psn))
         .bind(&token.imk_range)
         .bind(i64::from(token.imk_generation))
-        .execute(&mut *tx)
+        .bind(otp.map(|otp| otp.code_hash.as_str()))
+        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
+        .bind(otp.map(|otp| otp.expires_at))
+        .fetch_one(&self.pool)
         .await
         .map_err(|error| match StoreError::from(error) {
-            // The only unique rule a fresh token can break: its PAN was
-            // drawn before. The caller draws another.
+            // The only unique rule a fresh binding can break: its token
+            // PAN was drawn before. The caller draws another.
             StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
             other => other,
-        })?;
-        if let Some(otp) = &completion.otp {
-            sqlx::query(
-                "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
-                 created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&completion.card_id)
-            .bind(&otp.code_hash)
-            .bind(&otp.sent_to_masked)
-            .bind(otp.expires_at)
-            .bind(completion.now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        ensure_default(&mut tx, &completion.user_id).await?;
-        tx.commit().await?;
-        Ok(true)
+        })
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
