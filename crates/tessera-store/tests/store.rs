@@ -2085,6 +2085,51 @@ mod postgres {
         assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
     }
 
+    /// Connections kept warm between operations never starve an operation
+    /// waiting for one: far more operations than connections at once, some
+    /// keeping their connection warm and some handing it back to the pool,
+    /// all get one well within the acquire timeout.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn warm_connections_starve_no_waiter() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let options = PgOptions {
+                    max_connections: 2,
+                    acquire_timeout: std::time::Duration::from_secs(5),
+                    ..PgOptions::default()
+                };
+                let store = PgStore::connect(&url, options).await.unwrap();
+                store.put_setting("maintenance", "off", 1).await.unwrap();
+                let mut tasks = Vec::new();
+                for n in 0..48 {
+                    let store = store.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for _ in 0..20 {
+                            let value = store.setting("maintenance").await.unwrap();
+                            assert_eq!(value.as_deref(), Some("off"));
+                            if n % 3 == 0 {
+                                assert!(store.login_failures("nobody").await.unwrap().is_none());
+                            }
+                        }
+                    }));
+                }
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                // The pool itself is still there for tools.
+                let one: i32 = sqlx::query_scalar("SELECT 1")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                assert_eq!(one, 1);
+                store.close().await;
+            })
+            .await;
+    }
+
     /// The database goes away behind a TCP proxy and comes back: requests
     /// meanwhile fail as Unavailable within the acquire timeout, and the
     /// same store serves again afterwards without being reopened.

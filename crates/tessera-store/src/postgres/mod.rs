@@ -8,6 +8,7 @@
 //! database's collation.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,9 +18,12 @@ use sqlx::{Connection, Postgres, QueryBuilder, Row};
 use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
+mod lease;
 mod migrate;
 mod seed;
 mod support;
+
+use lease::{Lease, PING_IF_IDLE_FOR, Warm};
 
 /// Pool size and timeouts for PostgreSQL.
 #[derive(Debug, Clone, Copy)]
@@ -44,12 +48,10 @@ impl Default for PgOptions {
     }
 }
 
-/// A pooled connection idle this long is pinged before it is handed out.
-const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
-
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    warm: Arc<Warm>,
 }
 
 /// Whether a database URL names PostgreSQL.
@@ -110,16 +112,29 @@ impl PgStore {
             .connect_with(connect)
             .await?;
         migrate::run(&pool).await?;
-        Ok(PgStore { pool })
+        let warm = Warm::new(
+            options.max_connections,
+            options.acquire_timeout,
+            options.idle_timeout,
+        );
+        Ok(PgStore { pool, warm })
     }
 
-    /// The pool, for tests and tools.
+    /// The pool, for tests and tools: the connections this store keeps
+    /// warm go back to it first.
     pub fn pool(&self) -> &PgPool {
+        self.warm.release_idle();
         &self.pool
     }
 
     pub async fn close(&self) {
+        self.warm.close();
         self.pool.close().await;
+    }
+
+    /// A connection for one operation (see `lease`).
+    async fn lease(&self) -> StoreResult<Lease> {
+        self.warm.lease(&self.pool).await
     }
 }
 
@@ -499,13 +514,15 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut lease = self.lease().await?;
+        sqlx::query("SELECT 1").execute(&mut *lease).await?;
+        lease.finish();
         Ok(())
     }
 
     async fn durability(&self) -> StoreResult<Vec<String>> {
         let value: String = sqlx::query_scalar("SHOW synchronous_commit")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.lease().await?)
             .await?;
         Ok(vec![format!("synchronous_commit={value}")])
     }
@@ -514,7 +531,7 @@ impl Store for PgStore {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.lease().await?)
         .await?)
     }
 
@@ -531,7 +548,7 @@ impl Store for PgStore {
         .bind(&user.id_number_last4)
         .bind(&user.password_hash)
         .bind(user.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await;
         match result {
             Ok(_) => Ok(UserRecord {
@@ -553,17 +570,19 @@ impl Store for PgStore {
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        let mut lease = self.lease().await?;
         let row = sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *lease)
             .await?;
+        lease.finish();
         row.as_ref().map(user_from_row).transpose()
     }
 
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT * FROM users WHERE phone = $1")
             .bind(phone)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.lease().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -588,7 +607,7 @@ impl Store for PgStore {
         .bind(phone_hash)
         .bind(now)
         .bind(window_ms)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.lease().await?)
         .await?;
         Ok(LoginFailures {
             failures: small(row.try_get("failures")?)?,
@@ -601,7 +620,7 @@ impl Store for PgStore {
             "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = $1",
         )
         .bind(phone_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| {
             Ok(LoginFailures {
@@ -615,7 +634,7 @@ impl Store for PgStore {
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM login_failures WHERE phone_hash = $1")
             .bind(phone_hash)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(())
     }
@@ -629,20 +648,23 @@ impl Store for PgStore {
         .bind(&session.user_id)
         .bind(session.expires_at)
         .bind(session.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
     async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
+        let mut lease = self.lease().await?;
+        let user_id = sqlx::query_scalar(
             "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(user_id)
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
@@ -655,19 +677,21 @@ impl Store for PgStore {
         .bind(&key.role)
         .bind(&key.label)
         .bind(key.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let mut lease = self.lease().await?;
         let row = sqlx::query(
             "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
              WHERE key_hash = $1",
         )
         .bind(key_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *lease)
         .await?;
+        lease.finish();
         row.map(|row| {
             Ok(ApiKeyRecord {
                 id: row.try_get("id")?,
@@ -686,6 +710,7 @@ impl Store for PgStore {
         // locks the user's row, frees stale slots, then checks for the
         // duplicate and the limit and reserves, as a client-side
         // transaction of seven statements did.
+        let mut lease = self.lease().await?;
         let row = sqlx::query(
             "SELECT r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
              $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
@@ -712,8 +737,9 @@ impl Store for PgStore {
         .bind(card.created_at)
         .bind(i64::from(limit))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *lease)
         .await?;
+        lease.finish();
         let outcome: String = row.try_get("r_outcome")?;
         Ok(match outcome.as_str() {
             "reserved" => Reserve::Reserved,
@@ -734,10 +760,12 @@ impl Store for PgStore {
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
         sqlx::query("DELETE FROM cards WHERE id = $1 AND status = 'binding'")
             .bind(card_id)
-            .execute(&self.pool)
+            .execute(&mut *lease)
             .await?;
+        lease.finish();
         Ok(())
     }
 
@@ -748,7 +776,8 @@ impl Store for PgStore {
         // token and OTP challenge, and gives the user a default.
         let token = &completion.token;
         let otp = completion.otp.as_ref();
-        sqlx::query_scalar(
+        let mut lease = self.lease().await?;
+        let completed = sqlx::query_scalar(
             "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
              $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         )
@@ -775,14 +804,16 @@ impl Store for PgStore {
         .bind(otp.map(|otp| otp.code_hash.as_str()))
         .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
         .bind(otp.map(|otp| otp.expires_at))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *lease)
         .await
         .map_err(|error| match StoreError::from(error) {
             // The only unique rule a fresh binding can break: its token
             // PAN was drawn before. The caller draws another.
             StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
             other => other,
-        })
+        })?;
+        lease.finish();
+        Ok(completed)
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
@@ -790,10 +821,12 @@ impl Store for PgStore {
             "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.status <> 'binding' \
              ORDER BY c.created_at DESC, c.id COLLATE \"C\""
         );
+        let mut lease = self.lease().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *lease)
             .await?;
+        lease.finish();
         rows.iter().map(card_from_row).collect()
     }
 
@@ -801,16 +834,19 @@ impl Store for PgStore {
         let sql = format!(
             "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.id = $2 AND c.status <> 'binding'"
         );
+        let mut lease = self.lease().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
             .bind(card_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *lease)
             .await?;
+        lease.finish();
         row.as_ref().map(card_from_row).transpose()
     }
 
     async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         lock_user(&mut tx, user_id).await?;
         let exists: Option<String> = sqlx::query_scalar(
             "SELECT id FROM cards WHERE id = $1 AND user_id = $2 AND status = 'active'",
@@ -837,7 +873,8 @@ impl Store for PgStore {
     }
 
     async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         lock_user(&mut tx, user_id).await?;
         let token_ref: Option<String> =
             sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = $1")
@@ -872,7 +909,7 @@ impl Store for PgStore {
              FROM otp_challenges WHERE card_id = $1",
         )
         .bind(card_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| {
             Ok(OtpChallenge {
@@ -894,13 +931,14 @@ impl Store for PgStore {
              RETURNING failures",
         )
         .bind(card_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         small(failures.unwrap_or(0))
     }
 
     async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         if lock_card_owner(&mut tx, card_id).await?.is_none() {
             tx.rollback().await?;
             return Ok(false);
@@ -953,7 +991,7 @@ impl Store for PgStore {
             .bind(phone)
             .bind(body)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(())
     }
@@ -965,7 +1003,7 @@ impl Store for PgStore {
         )
         .bind(phone)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -979,6 +1017,7 @@ impl Store for PgStore {
     }
 
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
         sqlx::query(
             "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
@@ -1007,8 +1046,9 @@ impl Store for PgStore {
         .bind(&attempt.issuer_response)
         .bind(attempt.latency_ms)
         .bind(attempt.created_at)
-        .execute(&self.pool)
+        .execute(&mut *lease)
         .await?;
+        lease.finish();
         Ok(())
     }
 
@@ -1037,7 +1077,7 @@ impl Store for PgStore {
         query
             .push(" ORDER BY created_at DESC, trace_id COLLATE \"C\" DESC LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));
-        let rows = query.build().fetch_all(&self.pool).await?;
+        let rows = query.build().fetch_all(&mut *self.lease().await?).await?;
         rows.iter().map(attempt_from_row).collect()
     }
 
@@ -1088,7 +1128,8 @@ impl Store for PgStore {
         // The row may vanish between the insert and the select (abandoned
         // or purged by another node): then try again, a few times.
         for _ in 0..3 {
-            let mut tx = self.pool.begin().await?;
+            let mut lease = self.lease().await?;
+            let mut tx = lease.begin().await?;
             // Claims the key, or waits for whoever is claiming it right now
             // and then finds their row.
             let inserted = sqlx::query(
@@ -1169,7 +1210,7 @@ impl Store for PgStore {
         .bind(body)
         .bind(scope)
         .bind(key)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1181,7 +1222,7 @@ impl Store for PgStore {
         )
         .bind(scope)
         .bind(key)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1189,7 +1230,7 @@ impl Store for PgStore {
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(result.rows_affected())
     }
@@ -1202,7 +1243,7 @@ impl Store for PgStore {
         let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.lease().await?)
             .await?;
         Ok(match row {
             Some(row) => payment_token_from_row(&row)?,
@@ -1227,7 +1268,7 @@ impl Store for PgStore {
         .bind(count)
         .bind(now)
         .bind(token_ref)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         last.map(|last| small(last - count + 1)).transpose()
     }
@@ -1247,7 +1288,7 @@ impl Store for PgStore {
         .bind(&cryptogram.unpredictable_number)
         .bind(cryptogram.expires_at)
         .bind(cryptogram.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1256,13 +1297,14 @@ impl Store for PgStore {
         let row = sqlx::query("SELECT * FROM cryptograms WHERE token_ref = $1 AND atc = $2")
             .bind(token_ref)
             .bind(i64::from(atc))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.lease().await?)
             .await?;
         row.as_ref().map(cryptogram_from_row).transpose()
     }
 
     async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         // The token's row lock: claims of one token take turns on every
         // node; the primary key of atc_uses is the rule itself.
         let row = sqlx::query(
@@ -1329,7 +1371,7 @@ impl Store for PgStore {
         .bind(&payment.decline_code)
         .bind(&payment.authorization_code)
         .bind(&payment.id)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1339,14 +1381,14 @@ impl Store for PgStore {
             .bind(token_ref)
             .bind(i64::from(atc))
             .bind(payment_id)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(())
     }
 
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert_payment(&mut conn, payment).await
+        let mut lease = self.lease().await?;
+        insert_payment(&mut lease, payment).await
     }
 
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
@@ -1366,12 +1408,13 @@ impl Store for PgStore {
         query
             .push(" ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));
-        let rows = query.build().fetch_all(&self.pool).await?;
+        let rows = query.build().fetch_all(&mut *self.lease().await?).await?;
         rows.iter().map(payment_from_row).collect()
     }
 
     async fn change_token_state(&self, change: &TokenStateChange) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         // Compare and set: PostgreSQL re-checks the WHERE after waiting on
         // a concurrent change of the row, so a raced change updates nothing.
         let updated = sqlx::query(
@@ -1396,7 +1439,8 @@ impl Store for PgStore {
     }
 
     async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         let card_id: Option<String> =
             sqlx::query_scalar("SELECT card_id FROM tokens WHERE token_ref = $1")
                 .bind(&event.token_ref)
@@ -1425,7 +1469,7 @@ impl Store for PgStore {
         )
         .bind(token_ref)
         .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -1454,7 +1498,7 @@ impl Store for PgStore {
         .bind(event.occurred_at)
         .bind(&event.body_hash)
         .bind(event.received_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(IssuerEventBegin::Started);
@@ -1464,7 +1508,7 @@ impl Store for PgStore {
         )
         .bind(&event.key_id)
         .bind(&event.event_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         let Some(row) = row else {
             // Forgotten between the two statements (a failed first delivery):
@@ -1501,7 +1545,7 @@ impl Store for PgStore {
             .bind(key_id)
             .bind(event_id),
         };
-        query.execute(&self.pool).await?;
+        query.execute(&mut *self.lease().await?).await?;
         Ok(())
     }
 
@@ -1517,13 +1561,14 @@ impl Store for PgStore {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.lease().await?)
             .await?;
         rows.iter().map(card_from_row).collect()
     }
 
     async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         // The owner's lock: issuer changes take turns with the user's own
         // changes to their cards, on every node.
         let Some(user_id) = lock_card_owner(&mut tx, &change.card_id).await? else {
@@ -1639,7 +1684,7 @@ impl Store for PgStore {
              AND token_pan_ciphertext IS NOT NULL LIMIT $1",
         )
         .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -1664,18 +1709,19 @@ impl Store for PgStore {
         .bind(fingerprint)
         .bind(imk_range)
         .bind(token_ref)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let mut lease = self.lease().await?;
+        let value = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *lease)
+            .await?;
+        lease.finish();
+        Ok(value)
     }
 
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
@@ -1687,7 +1733,7 @@ impl Store for PgStore {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1700,12 +1746,12 @@ impl Store for PgStore {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
                 .bind(name)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.lease().await?)
                 .await?,
         )
     }
@@ -1713,12 +1759,15 @@ impl Store for PgStore {
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {
         let result = sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(result.rows_affected() > 0)
     }
 
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        // seed.rs takes its connection from the pool itself; the permit
+        // stands for it (see lease.rs).
+        let _permit = self.warm.permit().await?;
         seed::insert(&self.pool, batch).await
     }
 }
