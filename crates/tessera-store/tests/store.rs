@@ -602,6 +602,49 @@ mod suite {
         );
     }
 
+    /// A stale reservation and an expired pending card freed by the same
+    /// reservation: both leave the count, whatever else the user holds.
+    pub async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "active", "fa", 1_000).await;
+        bind_pending(&*store, &user_id, "pending", "fp", 1_000, 5_000).await;
+        // Held until 61_000, never completed.
+        let stale = new_card("stale", &user_id, "fs", 1_000);
+        assert_eq!(
+            store.reserve_card(&stale, 3, 1_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let at = 61_001;
+        for (id, fingerprint) in [("n1", "f1"), ("n2", "f2")] {
+            let card = new_card(id, &user_id, fingerprint, at);
+            assert_eq!(
+                store.reserve_card(&card, 3, at).await.unwrap(),
+                Reserve::Reserved,
+                "{id}"
+            );
+        }
+        let full = new_card("n3", &user_id, "f3", at);
+        assert_eq!(
+            store.reserve_card(&full, 3, at).await.unwrap(),
+            Reserve::LimitReached { live_cards: 3 }
+        );
+        assert_eq!(
+            store
+                .card(&user_id, "pending")
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "verification_expired"
+        );
+        assert!(
+            !store
+                .complete_binding(&completion("stale", &user_id, "active", None, at))
+                .await
+                .unwrap()
+        );
+    }
+
     pub async fn set_default(store: Arc<dyn Store>) {
         let user_id = user(&*store, "1").await;
         let other = user(&*store, "2").await;
@@ -1883,7 +1926,7 @@ macro_rules! store_suite {
         store_suite!(@each $runner;
             ping_and_has_data, users, login_failures, sessions, api_keys,
             reserve_and_complete, card_limit, stale_reservation_freed, expired_otp_frees_slot,
-            set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
+            freed_slots_leave_the_count, set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
             concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
             concurrent_counters, concurrent_otp_outcomes, seed_batch,
             attempt_stats, incidents_and_breaker, concurrent_incidents_and_probes, tickets,

@@ -45,20 +45,31 @@ CREATE FUNCTION tessera_reserve_card(
 )
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
+    stale BIGINT;
     expired TEXT[];
 BEGIN
-    -- Every reservation of this user, on any node, waits here: the
-    -- duplicate check and the count below see all earlier ones.
+    -- Every reservation of this user, on any node, waits here: the count
+    -- and the duplicate check below see all earlier ones.
     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
-    -- Reservations left by a crashed node free their slot after a while.
-    DELETE FROM cards
-        WHERE user_id = p_user_id AND status = 'binding' AND reserved_until < p_now;
-    -- Pending cards whose SMS code has run out leave the live set: their
-    -- token and ciphertexts are destroyed, their challenge dropped.
-    SELECT array_agg(c.id) INTO expired
-        FROM cards c JOIN otp_challenges o ON o.card_id = c.id
-        WHERE c.user_id = p_user_id AND c.status = 'pending_verification'
-            AND o.expires_at <= p_now;
+    -- One look at the user's live cards: how many, how many reservations
+    -- a crashed node left behind (they free their slot after a while), and
+    -- which pending cards' SMS code has run out.
+    SELECT count(*),
+            count(*) FILTER (WHERE c.status = 'binding' AND c.reserved_until < p_now),
+            array_agg(c.id) FILTER (WHERE o.expires_at <= p_now)
+        INTO r_live_cards, stale, expired
+        FROM cards c
+            LEFT JOIN otp_challenges o
+                ON o.card_id = c.id AND c.status = 'pending_verification'
+        WHERE c.user_id = p_user_id
+            AND c.status IN ('binding', 'pending_verification', 'active');
+    -- Only when something ran out: stale reservations go, and expired
+    -- pending cards leave the live set, their token and ciphertexts
+    -- destroyed and their challenge dropped.
+    IF stale > 0 THEN
+        DELETE FROM cards
+            WHERE user_id = p_user_id AND status = 'binding' AND reserved_until < p_now;
+    END IF;
     IF expired IS NOT NULL THEN
         UPDATE cards SET status = 'verification_expired', pan_ciphertext = NULL,
                 pan_key_version = NULL, updated_at = p_now
@@ -67,6 +78,7 @@ BEGIN
             WHERE card_id = ANY (expired);
         DELETE FROM otp_challenges WHERE card_id = ANY (expired);
     END IF;
+    r_live_cards := r_live_cards - stale - coalesce(cardinality(expired), 0);
     SELECT c.id, c.status INTO r_card_id, r_status
         FROM cards c
         WHERE c.user_id = p_user_id AND c.pan_fingerprint = p_pan_fingerprint
@@ -75,9 +87,6 @@ BEGIN
         r_outcome := CASE WHEN r_status = 'binding' THEN 'in_progress' ELSE 'already_bound' END;
         RETURN;
     END IF;
-    SELECT count(*) INTO r_live_cards
-        FROM cards
-        WHERE user_id = p_user_id AND status IN ('binding', 'pending_verification', 'active');
     IF r_live_cards >= p_limit THEN
         r_outcome := 'limit_reached';
         RETURN;
