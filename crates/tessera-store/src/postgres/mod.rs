@@ -6,6 +6,11 @@
 //! writer makes them take turns in one process. Ties in `ORDER BY` use
 //! `COLLATE "C"` so rows come back in SQLite's (byte) order whatever the
 //! database's collation.
+//!
+//! Round trips are what a binding pays for most: reserving and completing
+//! one are PL/pgSQL functions (migration 4), one statement each, and a
+//! store call that ends cleanly keeps its connection warm for the next
+//! rather than handing it back to the pool (`lease`).
 
 use std::str::FromStr;
 use std::sync::Arc;
