@@ -54,13 +54,15 @@ BEGIN
     -- One look at the user's live cards: how many, how many reservations
     -- a crashed node left behind (they free their slot after a while), and
     -- which pending cards' SMS code has run out.
+    -- (The challenge is looked up for pending cards only: a join would
+    -- probe it for every card.)
     SELECT count(*),
             count(*) FILTER (WHERE c.status = 'binding' AND c.reserved_until < p_now),
-            array_agg(c.id) FILTER (WHERE o.expires_at <= p_now)
+            array_agg(c.id) FILTER (WHERE c.status = 'pending_verification'
+                AND EXISTS (SELECT 1 FROM otp_challenges o
+                    WHERE o.card_id = c.id AND o.expires_at <= p_now))
         INTO r_live_cards, stale, expired
         FROM cards c
-            LEFT JOIN otp_challenges o
-                ON o.card_id = c.id AND c.status = 'pending_verification'
         WHERE c.user_id = p_user_id
             AND c.status IN ('binding', 'pending_verification', 'active');
     -- Only when something ran out: stale reservations go, and expired
