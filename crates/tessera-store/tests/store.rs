@@ -602,6 +602,49 @@ mod suite {
         );
     }
 
+    /// A stale reservation and an expired pending card freed by the same
+    /// reservation: both leave the count, whatever else the user holds.
+    pub async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        bind(&*store, &user_id, "active", "fa", 1_000).await;
+        bind_pending(&*store, &user_id, "pending", "fp", 1_000, 5_000).await;
+        // Held until 61_000, never completed.
+        let stale = new_card("stale", &user_id, "fs", 1_000);
+        assert_eq!(
+            store.reserve_card(&stale, 3, 1_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let at = 61_001;
+        for (id, fingerprint) in [("n1", "f1"), ("n2", "f2")] {
+            let card = new_card(id, &user_id, fingerprint, at);
+            assert_eq!(
+                store.reserve_card(&card, 3, at).await.unwrap(),
+                Reserve::Reserved,
+                "{id}"
+            );
+        }
+        let full = new_card("n3", &user_id, "f3", at);
+        assert_eq!(
+            store.reserve_card(&full, 3, at).await.unwrap(),
+            Reserve::LimitReached { live_cards: 3 }
+        );
+        assert_eq!(
+            store
+                .card(&user_id, "pending")
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "verification_expired"
+        );
+        assert!(
+            !store
+                .complete_binding(&completion("stale", &user_id, "active", None, at))
+                .await
+                .unwrap()
+        );
+    }
+
     pub async fn set_default(store: Arc<dyn Store>) {
         let user_id = user(&*store, "1").await;
         let other = user(&*store, "2").await;
@@ -1900,7 +1943,7 @@ macro_rules! store_suite {
         store_suite!(@each $runner;
             ping_and_has_data, users, login_failures, sessions, api_keys,
             reserve_and_complete, card_limit, stale_reservation_freed, expired_otp_frees_slot,
-            set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
+            freed_slots_leave_the_count, set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
             concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
             concurrent_counters, concurrent_otp_outcomes, seed_batch,
             attempt_stats, incidents_and_breaker, concurrent_incidents_and_probes, tickets,
@@ -2100,6 +2143,51 @@ mod postgres {
             .await
             .unwrap_err();
         assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    }
+
+    /// Connections kept warm between operations never starve an operation
+    /// waiting for one: far more operations than connections at once, some
+    /// keeping their connection warm and some handing it back to the pool,
+    /// all get one well within the acquire timeout.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn warm_connections_starve_no_waiter() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let options = PgOptions {
+                    max_connections: 2,
+                    acquire_timeout: std::time::Duration::from_secs(5),
+                    ..PgOptions::default()
+                };
+                let store = PgStore::connect(&url, options).await.unwrap();
+                store.put_setting("maintenance", "off", 1).await.unwrap();
+                let mut tasks = Vec::new();
+                for n in 0..48 {
+                    let store = store.clone();
+                    tasks.push(tokio::spawn(async move {
+                        for _ in 0..20 {
+                            let value = store.setting("maintenance").await.unwrap();
+                            assert_eq!(value.as_deref(), Some("off"));
+                            if n % 3 == 0 {
+                                assert!(store.login_failures("nobody").await.unwrap().is_none());
+                            }
+                        }
+                    }));
+                }
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                // The pool itself is still there for tools.
+                let one: i32 = sqlx::query_scalar("SELECT 1")
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                assert_eq!(one, 1);
+                store.close().await;
+            })
+            .await;
     }
 
     /// The database goes away behind a TCP proxy and comes back: requests

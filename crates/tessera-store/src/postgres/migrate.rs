@@ -22,6 +22,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_support.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_binding_functions.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

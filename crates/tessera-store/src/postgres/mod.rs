@@ -6,21 +6,30 @@
 //! writer makes them take turns in one process. Ties in `ORDER BY` use
 //! `COLLATE "C"` so rows come back in SQLite's (byte) order whatever the
 //! database's collation.
+//!
+//! Round trips are what a binding pays for most: reserving and completing
+//! one are PL/pgSQL functions (migration 4), one statement each, and a
+//! store call that ends cleanly keeps its connection warm for the next
+//! rather than handing it back to the pool (`lease`).
 
 use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Connection, Postgres, QueryBuilder, Row};
 
 use crate::model::*;
 use crate::{Store, StoreError, StoreResult};
 
+mod lease;
 mod migrate;
 mod seed;
 mod support;
+
+use lease::{Lease, PING_IF_IDLE_FOR, Warm};
 
 /// Pool size and timeouts for PostgreSQL.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +57,7 @@ impl Default for PgOptions {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    warm: Arc<Warm>,
 }
 
 /// Whether a database URL names PostgreSQL.
@@ -91,21 +101,46 @@ impl PgStore {
             .idle_timeout(options.idle_timeout)
             // A connection broken while the database was away is found
             // and replaced here rather than failing a request: the pool
-            // reconnects by itself when the database returns.
-            .test_before_acquire(true)
+            // reconnects by itself when the database returns. sqlx already
+            // pings every connection as it comes back to the pool, so only
+            // one that has sat idle since can have broken unseen: pinging
+            // every acquire as well cost a round trip per statement (a
+            // binding makes nine acquires).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await?;
         migrate::run(&pool).await?;
-        Ok(PgStore { pool })
+        let warm = Warm::new(
+            options.max_connections,
+            options.acquire_timeout,
+            options.idle_timeout,
+        );
+        Ok(PgStore { pool, warm })
     }
 
-    /// The pool, for tests and tools.
+    /// The pool, for tests and tools: the connections this store keeps
+    /// warm go back to it first.
     pub fn pool(&self) -> &PgPool {
+        self.warm.release_idle();
         &self.pool
     }
 
     pub async fn close(&self) {
+        self.warm.close();
         self.pool.close().await;
+    }
+
+    /// A connection for one operation (see `lease`).
+    async fn lease(&self) -> StoreResult<Lease> {
+        self.warm.lease(&self.pool).await
     }
 }
 
@@ -485,13 +520,15 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut lease = self.lease().await?;
+        sqlx::query("SELECT 1").execute(&mut *lease).await?;
+        lease.finish();
         Ok(())
     }
 
     async fn durability(&self) -> StoreResult<Vec<String>> {
         let value: String = sqlx::query_scalar("SHOW synchronous_commit")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.lease().await?)
             .await?;
         Ok(vec![format!("synchronous_commit={value}")])
     }
@@ -500,7 +537,7 @@ impl Store for PgStore {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM cards)",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.lease().await?)
         .await?)
     }
 
@@ -517,7 +554,7 @@ impl Store for PgStore {
         .bind(&user.id_number_last4)
         .bind(&user.password_hash)
         .bind(user.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await;
         match result {
             Ok(_) => Ok(UserRecord {
@@ -539,17 +576,19 @@ impl Store for PgStore {
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        let mut lease = self.lease().await?;
         let row = sqlx::query("SELECT * FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *lease)
             .await?;
+        lease.finish();
         row.as_ref().map(user_from_row).transpose()
     }
 
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>> {
         let row = sqlx::query("SELECT * FROM users WHERE phone = $1")
             .bind(phone)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.lease().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
     }
@@ -574,7 +613,7 @@ impl Store for PgStore {
         .bind(phone_hash)
         .bind(now)
         .bind(window_ms)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.lease().await?)
         .await?;
         Ok(LoginFailures {
             failures: small(row.try_get("failures")?)?,
@@ -587,7 +626,7 @@ impl Store for PgStore {
             "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = $1",
         )
         .bind(phone_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| {
             Ok(LoginFailures {
@@ -601,7 +640,7 @@ impl Store for PgStore {
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM login_failures WHERE phone_hash = $1")
             .bind(phone_hash)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(())
     }
@@ -615,20 +654,23 @@ impl Store for PgStore {
         .bind(&session.user_id)
         .bind(session.expires_at)
         .bind(session.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
     async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
+        let mut lease = self.lease().await?;
+        let user_id = sqlx::query_scalar(
             "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(user_id)
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
@@ -641,19 +683,21 @@ impl Store for PgStore {
         .bind(&key.role)
         .bind(&key.label)
         .bind(key.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let mut lease = self.lease().await?;
         let row = sqlx::query(
             "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
              WHERE key_hash = $1",
         )
         .bind(key_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *lease)
         .await?;
+        lease.finish();
         row.map(|row| {
             Ok(ApiKeyRecord {
                 id: row.try_get("id")?,
@@ -668,66 +712,15 @@ impl Store for PgStore {
     }
 
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
-        let mut tx = self.pool.begin().await?;
-        // Every reservation of this user, on any node, waits here: the
-        // duplicate check and the count below see all earlier ones.
-        lock_user(&mut tx, &card.user_id).await?;
-        // Reservations left by a crashed node free their slot after a while.
-        sqlx::query(
-            "DELETE FROM cards WHERE user_id = $1 AND status = 'binding' AND reserved_until < $2",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let expired: Vec<String> = sqlx::query_scalar(
-            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
-             WHERE c.user_id = $1 AND c.status = 'pending_verification' AND o.expires_at <= $2",
-        )
-        .bind(&card.user_id)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for card_id in &expired {
-            end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
-        }
-        let existing = sqlx::query(
-            "SELECT id, status FROM cards WHERE user_id = $1 AND pan_fingerprint = $2 \
-             AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .bind(&card.pan_fingerprint)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = existing {
-            let status: String = row.try_get("status")?;
-            let card_id: String = row.try_get("id")?;
-            tx.commit().await?;
-            if status == "binding" {
-                return Ok(Reserve::InProgress);
-            }
-            return Ok(Reserve::AlreadyBound { card_id, status });
-        }
-        let live: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cards WHERE user_id = $1 \
-             AND status IN ('binding', 'pending_verification', 'active')",
-        )
-        .bind(&card.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if live >= i64::from(limit) {
-            tx.commit().await?;
-            return Ok(Reserve::LimitReached {
-                live_cards: small(live)?,
-            });
-        }
-        sqlx::query(
-            "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
-             last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
-             country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
-             created_at, updated_at) \
-             VALUES ($1, $2, 'binding', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $19)",
+        // One round trip and one transaction: the function (migration 4)
+        // locks the user's row, frees stale slots, then checks for the
+        // duplicate and the limit and reserves, as a client-side
+        // transaction of seven statements did.
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
+             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21)",
         )
         .bind(&card.id)
         .bind(&card.user_id)
@@ -748,50 +741,59 @@ impl Store for PgStore {
         .bind(&card.par)
         .bind(&card.bank_phone_masked)
         .bind(card.created_at)
-        .execute(&mut *tx)
+        .bind(i64::from(limit))
+        .bind(now)
+        .fetch_one(&mut *lease)
         .await?;
-        tx.commit().await?;
-        Ok(Reserve::Reserved)
+        lease.finish();
+        let outcome: String = row.try_get("r_outcome")?;
+        Ok(match outcome.as_str() {
+            "reserved" => Reserve::Reserved,
+            "in_progress" => Reserve::InProgress,
+            "already_bound" => Reserve::AlreadyBound {
+                card_id: row.try_get("r_card_id")?,
+                status: row.try_get("r_status")?,
+            },
+            "limit_reached" => Reserve::LimitReached {
+                live_cards: small(row.try_get("r_live_cards")?)?,
+            },
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "tessera_reserve_card answered {other:?}"
+                )));
+            }
+        })
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
         sqlx::query("DELETE FROM cards WHERE id = $1 AND status = 'binding'")
             .bind(card_id)
-            .execute(&self.pool)
+            .execute(&mut *lease)
             .await?;
+        lease.finish();
         Ok(())
     }
 
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        // The user's lock keeps two completions (on two nodes) from both
-        // making their card the default.
-        lock_user(&mut tx, &completion.user_id).await?;
-        let updated = sqlx::query(
-            "UPDATE cards SET status = $1, pan_key_version = $2, pan_ciphertext = $3, \
-             reserved_until = NULL, updated_at = $4 WHERE id = $5 AND status = 'binding'",
+        // One round trip and one transaction: the function (migration 4)
+        // locks the user's row (two completions on two nodes must not both
+        // make their card the default), completes the card, stores its
+        // token and OTP challenge, and gives the user a default.
+        let token = &completion.token;
+        let otp = completion.otp.as_ref();
+        let mut lease = self.lease().await?;
+        let completed = sqlx::query_scalar(
+            "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         )
+        .bind(&completion.card_id)
+        .bind(&completion.user_id)
         .bind(&completion.status)
         .bind(i64::from(completion.pan_key_version))
         .bind(&completion.pan_ciphertext)
         .bind(completion.now)
-        .bind(&completion.card_id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        let token = &completion.token;
-        sqlx::query(
-            "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
-             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
-             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
-             imk_generation) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
-        )
         .bind(&token.token_ref)
-        .bind(&completion.card_id)
         .bind(i64::from(token.key_version))
         .bind(&token.token_pan_ciphertext)
         .bind(&token.token_first6)
@@ -801,35 +803,23 @@ impl Store for PgStore {
         .bind(&token.status)
         .bind(&token.requestor_id)
         .bind(&token.device_id)
-        .bind(completion.now)
         .bind(&token.token_pan_fingerprint)
         .bind(i64::from(token.psn))
         .bind(&token.imk_range)
         .bind(i64::from(token.imk_generation))
-        .execute(&mut *tx)
+        .bind(otp.map(|otp| otp.code_hash.as_str()))
+        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
+        .bind(otp.map(|otp| otp.expires_at))
+        .fetch_one(&mut *lease)
         .await
         .map_err(|error| match StoreError::from(error) {
-            // The only unique rule a fresh token can break: its PAN was
-            // drawn before. The caller draws another.
+            // The only unique rule a fresh binding can break: its token
+            // PAN was drawn before. The caller draws another.
             StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
             other => other,
         })?;
-        if let Some(otp) = &completion.otp {
-            sqlx::query(
-                "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
-                 created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&completion.card_id)
-            .bind(&otp.code_hash)
-            .bind(&otp.sent_to_masked)
-            .bind(otp.expires_at)
-            .bind(completion.now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        ensure_default(&mut tx, &completion.user_id).await?;
-        tx.commit().await?;
-        Ok(true)
+        lease.finish();
+        Ok(completed)
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
@@ -837,10 +827,12 @@ impl Store for PgStore {
             "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.status <> 'binding' \
              ORDER BY c.created_at DESC, c.id COLLATE \"C\""
         );
+        let mut lease = self.lease().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *lease)
             .await?;
+        lease.finish();
         rows.iter().map(card_from_row).collect()
     }
 
@@ -848,16 +840,19 @@ impl Store for PgStore {
         let sql = format!(
             "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.id = $2 AND c.status <> 'binding'"
         );
+        let mut lease = self.lease().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
             .bind(card_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *lease)
             .await?;
+        lease.finish();
         row.as_ref().map(card_from_row).transpose()
     }
 
     async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         lock_user(&mut tx, user_id).await?;
         let exists: Option<String> = sqlx::query_scalar(
             "SELECT id FROM cards WHERE id = $1 AND user_id = $2 AND status = 'active'",
@@ -884,7 +879,8 @@ impl Store for PgStore {
     }
 
     async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         lock_user(&mut tx, user_id).await?;
         let token_ref: Option<String> =
             sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = $1")
@@ -919,7 +915,7 @@ impl Store for PgStore {
              FROM otp_challenges WHERE card_id = $1",
         )
         .bind(card_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| {
             Ok(OtpChallenge {
@@ -941,13 +937,14 @@ impl Store for PgStore {
              RETURNING failures",
         )
         .bind(card_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         small(failures.unwrap_or(0))
     }
 
     async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         if lock_card_owner(&mut tx, card_id).await?.is_none() {
             tx.rollback().await?;
             return Ok(false);
@@ -1000,7 +997,7 @@ impl Store for PgStore {
             .bind(phone)
             .bind(body)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(())
     }
@@ -1012,7 +1009,7 @@ impl Store for PgStore {
         )
         .bind(phone)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -1026,6 +1023,7 @@ impl Store for PgStore {
     }
 
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
         sqlx::query(
             "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
@@ -1054,8 +1052,9 @@ impl Store for PgStore {
         .bind(&attempt.issuer_response)
         .bind(attempt.latency_ms)
         .bind(attempt.created_at)
-        .execute(&self.pool)
+        .execute(&mut *lease)
         .await?;
+        lease.finish();
         Ok(())
     }
 
@@ -1084,7 +1083,7 @@ impl Store for PgStore {
         query
             .push(" ORDER BY created_at DESC, trace_id COLLATE \"C\" DESC LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));
-        let rows = query.build().fetch_all(&self.pool).await?;
+        let rows = query.build().fetch_all(&mut *self.lease().await?).await?;
         rows.iter().map(attempt_from_row).collect()
     }
 
@@ -1135,7 +1134,8 @@ impl Store for PgStore {
         // The row may vanish between the insert and the select (abandoned
         // or purged by another node): then try again, a few times.
         for _ in 0..3 {
-            let mut tx = self.pool.begin().await?;
+            let mut lease = self.lease().await?;
+            let mut tx = lease.begin().await?;
             // Claims the key, or waits for whoever is claiming it right now
             // and then finds their row.
             let inserted = sqlx::query(
@@ -1216,7 +1216,7 @@ impl Store for PgStore {
         .bind(body)
         .bind(scope)
         .bind(key)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1228,7 +1228,7 @@ impl Store for PgStore {
         )
         .bind(scope)
         .bind(key)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1236,7 +1236,7 @@ impl Store for PgStore {
     async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(result.rows_affected())
     }
@@ -1249,7 +1249,7 @@ impl Store for PgStore {
         let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.lease().await?)
             .await?;
         Ok(match row {
             Some(row) => payment_token_from_row(&row)?,
@@ -1274,7 +1274,7 @@ impl Store for PgStore {
         .bind(count)
         .bind(now)
         .bind(token_ref)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         last.map(|last| small(last - count + 1)).transpose()
     }
@@ -1294,7 +1294,7 @@ impl Store for PgStore {
         .bind(&cryptogram.unpredictable_number)
         .bind(cryptogram.expires_at)
         .bind(cryptogram.created_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1303,13 +1303,14 @@ impl Store for PgStore {
         let row = sqlx::query("SELECT * FROM cryptograms WHERE token_ref = $1 AND atc = $2")
             .bind(token_ref)
             .bind(i64::from(atc))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.lease().await?)
             .await?;
         row.as_ref().map(cryptogram_from_row).transpose()
     }
 
     async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         // The token's row lock: claims of one token take turns on every
         // node; the primary key of atc_uses is the rule itself.
         let row = sqlx::query(
@@ -1376,7 +1377,7 @@ impl Store for PgStore {
         .bind(&payment.decline_code)
         .bind(&payment.authorization_code)
         .bind(&payment.id)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1386,14 +1387,14 @@ impl Store for PgStore {
             .bind(token_ref)
             .bind(i64::from(atc))
             .bind(payment_id)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(())
     }
 
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert_payment(&mut conn, payment).await
+        let mut lease = self.lease().await?;
+        insert_payment(&mut lease, payment).await
     }
 
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
@@ -1413,12 +1414,13 @@ impl Store for PgStore {
         query
             .push(" ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));
-        let rows = query.build().fetch_all(&self.pool).await?;
+        let rows = query.build().fetch_all(&mut *self.lease().await?).await?;
         rows.iter().map(payment_from_row).collect()
     }
 
     async fn change_token_state(&self, change: &TokenStateChange) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         // Compare and set: PostgreSQL re-checks the WHERE after waiting on
         // a concurrent change of the row, so a raced change updates nothing.
         let updated = sqlx::query(
@@ -1443,7 +1445,8 @@ impl Store for PgStore {
     }
 
     async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         let card_id: Option<String> =
             sqlx::query_scalar("SELECT card_id FROM tokens WHERE token_ref = $1")
                 .bind(&event.token_ref)
@@ -1472,7 +1475,7 @@ impl Store for PgStore {
         )
         .bind(token_ref)
         .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -1501,7 +1504,7 @@ impl Store for PgStore {
         .bind(event.occurred_at)
         .bind(&event.body_hash)
         .bind(event.received_at)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(IssuerEventBegin::Started);
@@ -1511,7 +1514,7 @@ impl Store for PgStore {
         )
         .bind(&event.key_id)
         .bind(&event.event_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.lease().await?)
         .await?;
         let Some(row) = row else {
             // Forgotten between the two statements (a failed first delivery):
@@ -1548,7 +1551,7 @@ impl Store for PgStore {
             .bind(key_id)
             .bind(event_id),
         };
-        query.execute(&self.pool).await?;
+        query.execute(&mut *self.lease().await?).await?;
         Ok(())
     }
 
@@ -1564,13 +1567,14 @@ impl Store for PgStore {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.lease().await?)
             .await?;
         rows.iter().map(card_from_row).collect()
     }
 
     async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply> {
-        let mut tx = self.pool.begin().await?;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
         // The owner's lock: issuer changes take turns with the user's own
         // changes to their cards, on every node.
         let Some(user_id) = lock_card_owner(&mut tx, &change.card_id).await? else {
@@ -1686,7 +1690,7 @@ impl Store for PgStore {
              AND token_pan_ciphertext IS NOT NULL LIMIT $1",
         )
         .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -1711,18 +1715,19 @@ impl Store for PgStore {
         .bind(fingerprint)
         .bind(imk_range)
         .bind(token_ref)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
     async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        let mut lease = self.lease().await?;
+        let value = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *lease)
+            .await?;
+        lease.finish();
+        Ok(value)
     }
 
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
@@ -1734,7 +1739,7 @@ impl Store for PgStore {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
@@ -1747,12 +1752,12 @@ impl Store for PgStore {
         .bind(name)
         .bind(value)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *self.lease().await?)
         .await?;
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
                 .bind(name)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.lease().await?)
                 .await?,
         )
     }
@@ -1760,7 +1765,7 @@ impl Store for PgStore {
     async fn delete_setting(&self, name: &str) -> StoreResult<bool> {
         let result = sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *self.lease().await?)
             .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -1773,6 +1778,9 @@ impl Store for PgStore {
     }
 
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        // seed.rs takes its connection from the pool itself; the permit
+        // stands for it (see lease.rs).
+        let _permit = self.warm.permit().await?;
         seed::insert(&self.pool, batch).await
     }
 }

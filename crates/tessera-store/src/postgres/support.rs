@@ -36,7 +36,7 @@ pub(super) async fn attempt_stats(
         " GROUP BY issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
          issuer_response",
     );
-    let rows = sql.build().fetch_all(&store.pool).await?;
+    let rows = sql.build().fetch_all(&mut *store.lease().await?).await?;
     rows.iter()
         .map(|row| {
             let mut buckets = Vec::with_capacity(query.latency_buckets_ms.len());
@@ -126,7 +126,7 @@ pub(super) async fn raise_incident(
     .bind(incident.breaker_open)
     .bind(incident.retry_at.filter(|_| incident.breaker_open))
     .bind(evidence_since)
-    .fetch_optional(&store.pool)
+    .fetch_optional(&mut *store.lease().await?)
     .await?;
     row.map(|row| {
         let stored = incident_from_row(&row)?;
@@ -159,7 +159,9 @@ pub(super) async fn incidents(
     }
     sql.push(" ORDER BY opened_at DESC, id COLLATE \"C\" DESC LIMIT ")
         .push_bind(i64::from(filter.limit.max(1)));
-    let rows = sql.build().fetch_all(&store.pool).await?;
+    let mut lease = store.lease().await?;
+    let rows = sql.build().fetch_all(&mut *lease).await?;
+    lease.finish();
     rows.iter().map(incident_from_row).collect()
 }
 
@@ -170,7 +172,7 @@ pub(super) async fn resolve_incident(store: &PgStore, id: &str, now: i64) -> Sto
     )
     .bind(now)
     .bind(id)
-    .execute(&store.pool)
+    .execute(&mut *store.lease().await?)
     .await?;
     Ok(result.rows_affected() > 0)
 }
@@ -191,7 +193,7 @@ pub(super) async fn claim_probe(
     .bind(lease_until)
     .bind(id)
     .bind(now)
-    .execute(&store.pool)
+    .execute(&mut *store.lease().await?)
     .await?;
     Ok(result.rows_affected() > 0)
 }
@@ -209,7 +211,7 @@ pub(super) async fn reopen_breaker(
     .bind(retry_at)
     .bind(now)
     .bind(id)
-    .execute(&store.pool)
+    .execute(&mut *store.lease().await?)
     .await?;
     Ok(result.rows_affected() > 0)
 }
@@ -226,7 +228,7 @@ pub(super) async fn create_ticket(store: &PgStore, ticket: &TicketRecord) -> Sto
     .bind(&ticket.status)
     .bind(&ticket.details)
     .bind(ticket.created_at)
-    .execute(&store.pool)
+    .execute(&mut *store.lease().await?)
     .await?;
     Ok(())
 }
@@ -254,7 +256,7 @@ pub(super) async fn tickets(
     }
     sql.push(" ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT ")
         .push_bind(i64::from(filter.limit.max(1)));
-    let rows = sql.build().fetch_all(&store.pool).await?;
+    let rows = sql.build().fetch_all(&mut *store.lease().await?).await?;
     rows.iter()
         .map(|row| {
             Ok(TicketRecord {
