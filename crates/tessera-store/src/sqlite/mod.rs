@@ -1800,15 +1800,18 @@ impl Store for SqliteStore {
     }
 
     async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
-        let rows = self.direct.read(|conn| {
-            row_all(
-                conn,
-                "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
+        // A scan of the whole tokens table (a one-off backfill at start):
+        // through sqlx's readers, which copy pages through a small cache,
+        // not the mapped readers, where every page it passed would stay
+        // resident.
+        let rows = sqlx::query(
+            "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
              WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
              AND token_pan_ciphertext IS NOT NULL LIMIT ?",
-                params![i64::from(limit.max(1))],
-            )
-        })?;
+        )
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&self.readers)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(UnindexedToken {
