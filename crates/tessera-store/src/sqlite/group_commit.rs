@@ -237,8 +237,7 @@ fn run_direct_jobs(
     finishes: &mut Vec<Finish>,
 ) -> Result<(), String> {
     let exec = |sql: &str| -> Result<(), String> {
-        conn.prepare_cached(sql)
-            .and_then(|mut statement| statement.execute([]))
+        super::direct::exec(conn, sql, [])
             .map(|_| ())
             .map_err(|e| e.to_string())
     };
