@@ -104,9 +104,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Reserves a card row in state `binding` after checking, in one
     /// transaction, that the user has no live card with this fingerprint and
     /// is under the card limit. Stale reservations and expired OTP
-    /// challenges of the user are cleared first.
+    /// challenges of the user are cleared first (and are visible to reads
+    /// once this returns).
+    ///
+    /// The reservation itself is a lock, never anyone's answer: a store may
+    /// return before it is durable, provided that a reservation lost to a
+    /// crash or a failed commit makes `complete_binding*` find nothing,
+    /// and that a completion is durable only with its reservation.
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve>;
-    /// Drops a reservation whose binding failed.
+    /// Drops a reservation whose binding failed. Like the reservation, it
+    /// may return before it is durable: a lost release runs out by itself.
     async fn release_card(&self, card_id: &str) -> StoreResult<()>;
     /// Makes a reserved card real: PAN ciphertext, token and the new status
     /// (`active`, or `pending_verification` with its OTP challenge), in one

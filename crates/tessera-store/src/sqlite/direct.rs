@@ -8,8 +8,8 @@
 //! same SQL runs through rusqlite, which links the same `libsqlite3-sys` as
 //! sqlx, inline on the calling thread: a read takes a connection from a
 //! small pool of read-only connections, and a write job runs whole on the
-//! writer connection while the group commit holds it (see
-//! `group_commit.rs`). Statements are cached per connection.
+//! writer's own thread and connection (see `group_commit.rs`). Statements
+//! are cached per connection.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -125,32 +125,6 @@ impl Readers {
         let result = read(&conn);
         self.give_back(conn);
         result
-    }
-}
-
-/// The writer connection as rusqlite sees it, for the length of one group
-/// of jobs in a batch. It borrows the handle sqlx opened (sqlx's worker is
-/// parked meanwhile) and never closes it; dropping it finalizes the
-/// statements it prepared, which must happen before sqlx may close the
-/// connection, so it never outlives the lock.
-pub(super) struct Borrowed(Connection);
-
-// The one place the workspace allows `unsafe`: rusqlite can only take a
-// connection it did not open through its raw handle.
-#[allow(unsafe_code)]
-impl Borrowed {
-    /// # Safety
-    /// `handle` must be an open connection that nothing else uses until
-    /// this value is dropped.
-    pub(super) unsafe fn new(handle: *mut rusqlite::ffi::sqlite3) -> StoreResult<Borrowed> {
-        // SAFETY: the caller holds sqlx's lock on the handle for our life.
-        let conn = unsafe { Connection::from_handle(handle) }?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(Borrowed(conn))
-    }
-
-    pub(super) fn conn(&self) -> &Connection {
-        &self.0
     }
 }
 

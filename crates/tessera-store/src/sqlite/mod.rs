@@ -29,7 +29,7 @@ use direct::{
     Columns, Readers, exec, query_all, query_opt, row_all, row_one, row_opt, scalar_all,
     scalar_one, scalar_opt,
 };
-use group_commit::WriteQueue;
+use group_commit::{Settle, WriteQueue, WriterSettings};
 use rusqlite::params;
 
 /// The database file inside the data directory.
@@ -37,8 +37,7 @@ pub const DATABASE_FILE: &str = "tessera.db";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// The one writer connection, used through `queue` (group commit).
-    writer: SqlitePool,
+    /// The one writer connection, on its own thread (group commit).
     queue: WriteQueue,
     readers: SqlitePool,
     /// Read-only connections for the hot reads, used inline.
@@ -63,8 +62,10 @@ impl Default for SqliteOptions {
     }
 }
 
-/// The writer's page cache, in KiB (SQLite's negative form).
-const WRITER_CACHE: &str = "-32768";
+/// The writer's page cache, in KiB. Every binding inserts into a handful
+/// of indexes keyed by random values (fingerprints, PAR, token PAN): at a
+/// million cards, SQLite's default 2 MiB cache misses on nearly each.
+const WRITER_CACHE_KIB: i64 = 32 << 10;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies the
@@ -81,16 +82,16 @@ impl SqliteStore {
             // Deleted PAN ciphertexts are overwritten with zeros, not left
             // in free pages.
             .pragma("secure_delete", "ON");
-        let writer = SqlitePoolOptions::new()
+        // sqlx creates the file and applies the migrations; then the
+        // writer thread takes over every write (see `group_commit.rs`).
+        let migrator = SqlitePoolOptions::new()
             .max_connections(1)
-            .min_connections(1)
             .acquire_timeout(options.acquire_timeout)
-            // Every binding inserts into a handful of indexes keyed by
-            // random values (fingerprints, PAR, token PAN): at a million
-            // cards, SQLite's default 2 MiB cache misses on nearly each.
-            .connect_with(connect.clone().pragma("cache_size", WRITER_CACHE))
+            .connect_with(connect.clone())
             .await?;
-        migrate::run(&writer).await?;
+        let migrated = migrate::run(&migrator).await;
+        migrator.close().await;
+        migrated?;
         let readers = SqlitePoolOptions::new()
             .max_connections(options.readers.max(1))
             .acquire_timeout(options.acquire_timeout)
@@ -101,36 +102,44 @@ impl SqliteStore {
             options.busy_timeout,
             options.readers as usize,
         )?);
-        let queue = WriteQueue::start(writer.clone());
+        let queue = WriteQueue::start(
+            path,
+            WriterSettings {
+                busy_timeout: options.busy_timeout,
+                cache_kib: WRITER_CACHE_KIB,
+            },
+        )?;
         Ok(SqliteStore {
-            writer,
             queue,
             readers,
             direct,
         })
     }
 
-    /// Every pooled connection's `PRAGMA synchronous` (2 = FULL), for tests
-    /// and `/readyz`: durability must not depend on which connection ran.
+    /// The writer's and every pooled reader's `PRAGMA synchronous` (2 =
+    /// FULL), for tests and `/readyz`: durability must not depend on which
+    /// connection ran.
     pub async fn synchronous_levels(&self) -> StoreResult<Vec<i64>> {
-        let mut levels = Vec::new();
-        for pool in [&self.writer, &self.readers] {
-            let mut held = Vec::new();
-            for _ in 0..pool.options().get_max_connections() {
-                let mut conn = pool.acquire().await?;
-                let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                levels.push(level);
-                held.push(conn);
-            }
+        let writer = self
+            .queue
+            .write_direct(|conn| scalar_one::<i64>(conn, "PRAGMA synchronous", []))
+            .await?;
+        let mut levels = vec![writer];
+        let mut held = Vec::new();
+        for _ in 0..self.readers.options().get_max_connections() {
+            let mut conn = self.readers.acquire().await?;
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await?;
+            levels.push(level);
+            held.push(conn);
         }
         Ok(levels)
     }
 
     pub async fn close(&self) {
+        self.queue.stop().await;
         self.readers.close().await;
-        self.writer.close().await;
     }
 }
 
@@ -928,7 +937,7 @@ impl Store for SqliteStore {
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
         let card = card.clone();
         self.queue
-            .write_direct(move |conn| {
+            .write_direct_settling(move |conn| {
                     let card = &card;
 
                     // One look answers the common case: is this card already live
@@ -941,7 +950,17 @@ impl Store for SqliteStore {
                         &card.pan_fingerprint,
                         now,
                     ])?;
+                    // A reservation is answered before its batch commits:
+                    // it is a lock only the writer reads (reads of cards
+                    // skip `binding` rows), and the binding is acknowledged
+                    // only once its completion commits, after the batch
+                    // that holds the reservation (batches commit in order
+                    // on one connection). If that batch fails, the
+                    // completion finds no reservation and the binding is
+                    // refused. Clearing stale rows changes what readers
+                    // see, so that waits for the commit.
                     let stale: i64 = row.col("stale")?;
+                    let settle = if stale > 0 { Settle::Durable } else { Settle::Early };
                     if stale > 0 {
                         exec(conn, "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
                              AND reserved_until < ?", params![&card.user_id, now])?;
@@ -956,15 +975,18 @@ impl Store for SqliteStore {
                     if let Some(card_id) = duplicate {
                         let status: String = row.col("dup_status")?;
                         if status == "binding" {
-                            return Ok(Reserve::InProgress);
+                            return Ok((Reserve::InProgress, settle));
                         }
-                        return Ok(Reserve::AlreadyBound { card_id, status });
+                        return Ok((Reserve::AlreadyBound { card_id, status }, settle));
                     }
                     let live: i64 = row.col("live")?;
                     if live >= i64::from(limit) {
-                        return Ok(Reserve::LimitReached {
-                            live_cards: small(live)?,
-                        });
+                        return Ok((
+                            Reserve::LimitReached {
+                                live_cards: small(live)?,
+                            },
+                            settle,
+                        ));
                     }
                     exec(conn, "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
              last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
@@ -993,23 +1015,23 @@ impl Store for SqliteStore {
                  card.created_at,
                  card.created_at,
              ])?;
-                    Ok(Reserve::Reserved)
+                    Ok((Reserve::Reserved, settle))
             })
             .await
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
         let card_id = card_id.to_owned();
+        // Like the reservation, its release is nobody's answer: if its batch
+        // fails, the reservation runs out by itself (`reserved_until`).
         self.queue
-            .write_direct(move |conn| {
-                let card_id = card_id.as_str();
-
+            .write_direct_settling(move |conn| {
                 exec(
                     conn,
                     "DELETE FROM cards WHERE id = ? AND status = 'binding'",
                     params![card_id],
                 )?;
-                Ok(())
+                Ok(((), Settle::Early))
             })
             .await
     }
@@ -1923,7 +1945,7 @@ impl Store for SqliteStore {
     async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
         let batch = batch.clone();
         self.queue
-            .write(move |conn| Box::pin(async move { seed::insert(conn, &batch).await }))
+            .write_direct(move |conn| seed::insert(conn, &batch))
             .await
     }
 }

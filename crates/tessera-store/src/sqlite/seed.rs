@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, ToSql, params_from_iter};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::StoreResult;
 use crate::model::SeedBatch;
@@ -34,116 +35,162 @@ pub(super) async fn stored_token_fingerprints(
     Ok(stored)
 }
 
-pub(super) async fn insert(conn: &mut SqliteConnection, batch: &SeedBatch) -> StoreResult<()> {
+/// The values of one row, in the order of the INSERT's columns.
+type Row<'a> = Vec<Box<dyn ToSql + 'a>>;
+
+macro_rules! row {
+    ($($value:expr),* $(,)?) => {
+        vec![$(Box::new($value) as Box<dyn ToSql + '_>),*]
+    };
+}
+
+pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
     for users in batch.users.chunks(ROWS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        insert_rows(
+            conn,
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
              id_number_last4, password_hash, created_at) ",
-        );
-        query.push_values(users, |mut row, user| {
-            row.push_bind(&user.id)
-                .push_bind(&user.phone)
-                .push_bind(&user.real_name)
-                .push_bind(&user.real_name_normalized)
-                .push_bind(&user.id_number_hash)
-                .push_bind(&user.id_number_last4)
-                .push_bind(&user.password_hash)
-                .push_bind(user.created_at);
-        });
-        query.build().execute(&mut *conn).await?;
+            users,
+            |user| {
+                row![
+                    &user.id,
+                    &user.phone,
+                    &user.real_name,
+                    &user.real_name_normalized,
+                    &user.id_number_hash,
+                    &user.id_number_last4,
+                    &user.password_hash,
+                    user.created_at,
+                ]
+            },
+        )?;
     }
     for cards in batch.cards.chunks(ROWS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        insert_rows(
+            conn,
             "INSERT INTO cards (id, user_id, status, pan_fingerprint, pan_key_version, \
              pan_ciphertext, first6, last4, pan_length, brand, issuer_code, issuer_name_zh, \
              issuer_name_en, card_type, country, expiry_month, expiry_year, holder_name, par, \
              bank_phone_masked, is_default, created_at, updated_at) ",
-        );
-        query.push_values(cards, |mut row, seeded| {
-            let (card, done) = (&seeded.card, &seeded.completion);
-            row.push_bind(&card.id)
-                .push_bind(&card.user_id)
-                .push_bind(&done.status)
-                .push_bind(&card.pan_fingerprint)
-                .push_bind(i64::from(done.pan_key_version))
-                .push_bind(&done.pan_ciphertext)
-                .push_bind(&card.first6)
-                .push_bind(&card.last4)
-                .push_bind(i64::from(card.pan_length))
-                .push_bind(&card.brand)
-                .push_bind(&card.issuer_code)
-                .push_bind(&card.issuer_name_zh)
-                .push_bind(&card.issuer_name_en)
-                .push_bind(&card.card_type)
-                .push_bind(&card.country)
-                .push_bind(card.expiry_month.map(i64::from))
-                .push_bind(card.expiry_year.map(i64::from))
-                .push_bind(&card.holder_name)
-                .push_bind(&card.par)
-                .push_bind(&card.bank_phone_masked)
-                .push_bind(i64::from(seeded.is_default))
-                .push_bind(card.created_at)
-                .push_bind(done.now);
-        });
-        query.build().execute(&mut *conn).await?;
-
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            cards,
+            |seeded| {
+                let (card, done) = (&seeded.card, &seeded.completion);
+                row![
+                    &card.id,
+                    &card.user_id,
+                    &done.status,
+                    &card.pan_fingerprint,
+                    i64::from(done.pan_key_version),
+                    &done.pan_ciphertext,
+                    &card.first6,
+                    &card.last4,
+                    i64::from(card.pan_length),
+                    &card.brand,
+                    &card.issuer_code,
+                    &card.issuer_name_zh,
+                    &card.issuer_name_en,
+                    &card.card_type,
+                    &card.country,
+                    card.expiry_month.map(i64::from),
+                    card.expiry_year.map(i64::from),
+                    &card.holder_name,
+                    &card.par,
+                    &card.bank_phone_masked,
+                    i64::from(seeded.is_default),
+                    card.created_at,
+                    done.now,
+                ]
+            },
+        )?;
+        insert_rows(
+            conn,
             "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
              token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
              device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
              imk_generation) ",
-        );
-        query.push_values(cards, |mut row, seeded| {
-            let (done, token) = (&seeded.completion, &seeded.completion.token);
-            row.push_bind(&token.token_ref)
-                .push_bind(&done.card_id)
-                .push_bind(i64::from(token.key_version))
-                .push_bind(&token.token_pan_ciphertext)
-                .push_bind(&token.token_first6)
-                .push_bind(&token.token_last4)
-                .push_bind(i64::from(token.expiry_month))
-                .push_bind(i64::from(token.expiry_year))
-                .push_bind(&token.status)
-                .push_bind(&token.requestor_id)
-                .push_bind(&token.device_id)
-                .push_bind(done.now)
-                .push_bind(done.now)
-                .push_bind(&token.token_pan_fingerprint)
-                .push_bind(i64::from(token.psn))
-                .push_bind(&token.imk_range)
-                .push_bind(i64::from(token.imk_generation));
-        });
-        query.build().execute(&mut *conn).await?;
-
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            cards,
+            |seeded| {
+                let (done, token) = (&seeded.completion, &seeded.completion.token);
+                row![
+                    &token.token_ref,
+                    &done.card_id,
+                    i64::from(token.key_version),
+                    &token.token_pan_ciphertext,
+                    &token.token_first6,
+                    &token.token_last4,
+                    i64::from(token.expiry_month),
+                    i64::from(token.expiry_year),
+                    &token.status,
+                    &token.requestor_id,
+                    &token.device_id,
+                    done.now,
+                    done.now,
+                    &token.token_pan_fingerprint,
+                    i64::from(token.psn),
+                    &token.imk_range,
+                    i64::from(token.imk_generation),
+                ]
+            },
+        )?;
+        insert_rows(
+            conn,
             "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
              cause, error_param, error_reason, issuer_response, latency_ms, created_at) ",
-        );
-        query.push_values(cards, |mut row, seeded| {
-            let a = &seeded.attempt;
-            row.push_bind(&a.trace_id)
-                .push_bind(&a.user_id)
-                .push_bind(&a.card_id)
-                .push_bind(&a.masked_pan)
-                .push_bind(&a.first6)
-                .push_bind(&a.last4)
-                .push_bind(&a.brand)
-                .push_bind(&a.issuer_code)
-                .push_bind(&a.issuer_name)
-                .push_bind(&a.card_type)
-                .push_bind(&a.country)
-                .push_bind(&a.device)
-                .push_bind(&a.outcome)
-                .push_bind(&a.error_code)
-                .push_bind(&a.cause)
-                .push_bind(&a.error_param)
-                .push_bind(&a.error_reason)
-                .push_bind(&a.issuer_response)
-                .push_bind(a.latency_ms)
-                .push_bind(a.created_at);
-        });
-        query.build().execute(&mut *conn).await?;
+            cards,
+            |seeded| {
+                let a = &seeded.attempt;
+                row![
+                    &a.trace_id,
+                    &a.user_id,
+                    &a.card_id,
+                    &a.masked_pan,
+                    &a.first6,
+                    &a.last4,
+                    &a.brand,
+                    &a.issuer_code,
+                    &a.issuer_name,
+                    &a.card_type,
+                    &a.country,
+                    &a.device,
+                    &a.outcome,
+                    &a.error_code,
+                    &a.cause,
+                    &a.error_param,
+                    &a.error_reason,
+                    &a.issuer_response,
+                    a.latency_ms,
+                    a.created_at,
+                ]
+            },
+        )?;
     }
+    Ok(())
+}
+
+/// One multi-row INSERT of `rows` (`head` names the table and columns).
+/// Not a cached statement: it is large and its shape varies with the
+/// chunk.
+fn insert_rows<'a, T>(
+    conn: &Connection,
+    head: &str,
+    rows: &'a [T],
+    values: impl Fn(&'a T) -> Row<'a>,
+) -> StoreResult<()> {
+    let mut sql = String::with_capacity(head.len() + rows.len() * 64);
+    sql.push_str(head);
+    sql.push_str("VALUES ");
+    let mut all: Row<'a> = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let row = values(row);
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&vec!["?"; row.len()].join(", "));
+        sql.push(')');
+        all.extend(row);
+    }
+    conn.execute(&sql, params_from_iter(all))?;
     Ok(())
 }

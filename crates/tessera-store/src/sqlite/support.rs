@@ -3,10 +3,12 @@
 //! they are single statements on shared rows (an upsert on the open-incident
 //! index, a conditional update for the probe).
 
-use sqlx::sqlite::SqliteRow;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::SqliteStore;
+use super::direct::{Columns, exec, query_opt};
 use crate::StoreResult;
 use crate::model::*;
 
@@ -60,27 +62,27 @@ pub(super) async fn attempt_stats(
         .collect()
 }
 
-fn incident_from_row(row: &SqliteRow) -> StoreResult<IncidentRecord> {
+fn incident_from_row(row: &impl Columns) -> StoreResult<IncidentRecord> {
     Ok(IncidentRecord {
-        id: row.try_get("id")?,
-        issuer_code: row.try_get("issuer_code")?,
-        issuer_name_zh: row.try_get("issuer_name_zh")?,
-        issuer_name_en: row.try_get("issuer_name_en")?,
-        kind: row.try_get("kind")?,
-        opened_at: row.try_get("opened_at")?,
-        updated_at: row.try_get("updated_at")?,
-        resolved_at: row.try_get("resolved_at")?,
-        samples: row.try_get("samples")?,
-        failure_rate: row.try_get("failure_rate")?,
-        baseline_failure_rate: row.try_get("baseline_failure_rate")?,
-        mean_latency_ms: row.try_get("mean_latency_ms")?,
-        baseline_latency_ms: row.try_get("baseline_latency_ms")?,
-        top_code: row.try_get("top_code")?,
-        message_zh: row.try_get("message_zh")?,
-        message_en: row.try_get("message_en")?,
-        breaker_open: row.try_get::<i64, _>("breaker_open")? != 0,
-        retry_at: row.try_get("retry_at")?,
-        probe_until: row.try_get("probe_until")?,
+        id: row.col("id")?,
+        issuer_code: row.col("issuer_code")?,
+        issuer_name_zh: row.col("issuer_name_zh")?,
+        issuer_name_en: row.col("issuer_name_en")?,
+        kind: row.col("kind")?,
+        opened_at: row.col("opened_at")?,
+        updated_at: row.col("updated_at")?,
+        resolved_at: row.col("resolved_at")?,
+        samples: row.col("samples")?,
+        failure_rate: row.col("failure_rate")?,
+        baseline_failure_rate: row.col("baseline_failure_rate")?,
+        mean_latency_ms: row.col("mean_latency_ms")?,
+        baseline_latency_ms: row.col("baseline_latency_ms")?,
+        top_code: row.col("top_code")?,
+        message_zh: row.col("message_zh")?,
+        message_en: row.col("message_en")?,
+        breaker_open: row.col::<i64>("breaker_open")? != 0,
+        retry_at: row.col("retry_at")?,
+        probe_until: row.col("probe_until")?,
     })
 }
 
@@ -94,11 +96,11 @@ pub(super) async fn raise_incident(
     let incident = incident.clone();
     store
         .queue
-        .write(move |conn| {
-            Box::pin(async move {
-                let incident = &incident;
-                let row = sqlx::query(
-        "INSERT INTO issuer_incidents (id, issuer_code, issuer_name_zh, issuer_name_en, kind, \
+        .write_direct(move |conn| {
+            let incident = &incident;
+            let row = query_opt(
+                conn,
+                "INSERT INTO issuer_incidents (id, issuer_code, issuer_name_zh, issuer_name_en, kind, \
          opened_at, updated_at, samples, failure_rate, baseline_failure_rate, mean_latency_ms, \
          baseline_latency_ms, top_code, message_zh, message_en, breaker_open, retry_at) \
          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
@@ -114,38 +116,34 @@ pub(super) async fn raise_incident(
          breaker_open = MAX(issuer_incidents.breaker_open, excluded.breaker_open), \
          retry_at = COALESCE(issuer_incidents.retry_at, excluded.retry_at) \
          RETURNING *",
-    )
-    .bind(&incident.id)
-    .bind(&incident.issuer_code)
-    .bind(&incident.issuer_name_zh)
-    .bind(&incident.issuer_name_en)
-    .bind(&incident.kind)
-    .bind(incident.opened_at)
-    .bind(incident.updated_at)
-    .bind(incident.samples)
-    .bind(incident.failure_rate)
-    .bind(incident.baseline_failure_rate)
-    .bind(incident.mean_latency_ms)
-    .bind(incident.baseline_latency_ms)
-    .bind(&incident.top_code)
-    .bind(&incident.message_zh)
-    .bind(&incident.message_en)
-    .bind(i64::from(incident.breaker_open))
-    .bind(incident.retry_at.filter(|_| incident.breaker_open))
-    .bind(&incident.issuer_code)
-    .bind(&incident.kind)
-    .bind(evidence_since)
-    .fetch_optional(&mut *conn)
-    .await?;
-                row.map(|row| {
-                    let stored = incident_from_row(&row)?;
-                    Ok(Raised {
-                        opened: stored.id == incident.id,
-                        incident: stored,
-                    })
-                })
-                .transpose()
-            })
+                params![
+                    &incident.id,
+                    &incident.issuer_code,
+                    &incident.issuer_name_zh,
+                    &incident.issuer_name_en,
+                    &incident.kind,
+                    incident.opened_at,
+                    incident.updated_at,
+                    incident.samples,
+                    incident.failure_rate,
+                    incident.baseline_failure_rate,
+                    incident.mean_latency_ms,
+                    incident.baseline_latency_ms,
+                    &incident.top_code,
+                    &incident.message_zh,
+                    &incident.message_en,
+                    i64::from(incident.breaker_open),
+                    incident.retry_at.filter(|_| incident.breaker_open),
+                    &incident.issuer_code,
+                    &incident.kind,
+                    evidence_since,
+                ],
+                |row| incident_from_row(row),
+            )?;
+            Ok(row.map(|stored| Raised {
+                opened: stored.id == incident.id,
+                incident: stored,
+            }))
         })
         .await
 }
@@ -182,28 +180,12 @@ pub(super) async fn incidents(
 async fn write_statement(
     store: &SqliteStore,
     sql: &'static str,
-    binds: Vec<Bind>,
-) -> StoreResult<u64> {
+    binds: Vec<Value>,
+) -> StoreResult<usize> {
     store
         .queue
-        .write(move |conn| {
-            Box::pin(async move {
-                let mut query = sqlx::query(sql);
-                for bind in binds {
-                    query = match bind {
-                        Bind::Int(value) => query.bind(value),
-                        Bind::Text(value) => query.bind(value),
-                    };
-                }
-                Ok(query.execute(&mut *conn).await?.rows_affected())
-            })
-        })
+        .write_direct(move |conn| exec(conn, sql, params_from_iter(binds)))
         .await
-}
-
-enum Bind {
-    Int(i64),
-    Text(String),
 }
 
 pub(super) async fn resolve_incident(store: &SqliteStore, id: &str, now: i64) -> StoreResult<bool> {
@@ -211,7 +193,7 @@ pub(super) async fn resolve_incident(store: &SqliteStore, id: &str, now: i64) ->
         store,
         "UPDATE issuer_incidents SET resolved_at = ?, updated_at = ?, breaker_open = 0, \
          probe_until = NULL WHERE id = ? AND resolved_at IS NULL",
-        vec![Bind::Int(now), Bind::Int(now), Bind::Text(id.to_owned())],
+        vec![Value::Integer(now), Value::Integer(now), Value::Text(id.to_owned())],
     )
     .await?;
     Ok(changed > 0)
@@ -229,10 +211,10 @@ pub(super) async fn claim_probe(
          AND breaker_open = 1 AND (retry_at IS NULL OR retry_at <= ?) \
          AND (probe_until IS NULL OR probe_until <= ?)",
         vec![
-            Bind::Int(lease_until),
-            Bind::Text(id.to_owned()),
-            Bind::Int(now),
-            Bind::Int(now),
+            Value::Integer(lease_until),
+            Value::Text(id.to_owned()),
+            Value::Integer(now),
+            Value::Integer(now),
         ],
     )
     .await?;
@@ -250,9 +232,9 @@ pub(super) async fn reopen_breaker(
         "UPDATE issuer_incidents SET breaker_open = 1, retry_at = ?, probe_until = NULL, \
          updated_at = ? WHERE id = ? AND resolved_at IS NULL",
         vec![
-            Bind::Int(retry_at),
-            Bind::Int(now),
-            Bind::Text(id.to_owned()),
+            Value::Integer(retry_at),
+            Value::Integer(now),
+            Value::Text(id.to_owned()),
         ],
     )
     .await?;
@@ -265,13 +247,13 @@ pub(super) async fn create_ticket(store: &SqliteStore, ticket: &TicketRecord) ->
         "INSERT INTO support_tickets (id, user_id, trace_id, message, status, details, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
         vec![
-            Bind::Text(ticket.id.clone()),
-            Bind::Text(ticket.user_id.clone()),
-            Bind::Text(ticket.trace_id.clone()),
-            Bind::Text(ticket.message.clone()),
-            Bind::Text(ticket.status.clone()),
-            Bind::Text(ticket.details.clone()),
-            Bind::Int(ticket.created_at),
+            Value::Text(ticket.id.clone()),
+            Value::Text(ticket.user_id.clone()),
+            Value::Text(ticket.trace_id.clone()),
+            Value::Text(ticket.message.clone()),
+            Value::Text(ticket.status.clone()),
+            Value::Text(ticket.details.clone()),
+            Value::Integer(ticket.created_at),
         ],
     )
     .await?;
