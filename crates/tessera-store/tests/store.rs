@@ -1996,6 +1996,65 @@ mod sqlite {
         assert!(store.user_by_id("user-1").await.unwrap().is_some());
         store.close().await;
     }
+    /// The writer never checkpoints (a commit must not wait for one): the
+    /// checkpointer thread copies committed pages into the database file
+    /// by itself, so the file alone, without its WAL, holds them soon after.
+    #[tokio::test]
+    async fn checkpoints_reach_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        user(&store, "1").await;
+        let copy = dir.path().join("copy.db");
+        let mut found = false;
+        for _ in 0..100 {
+            // The main file only: what a checkpoint has written there.
+            std::fs::copy(&path, &copy).unwrap();
+            let conn = rusqlite::Connection::open(&copy).unwrap();
+            let users: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM users WHERE id = 'user-1'",
+                    [],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            drop(conn);
+            if users == 1 {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            found,
+            "no checkpoint copied the user into the database file"
+        );
+        store.close().await;
+    }
+
+    /// After `close`, the writer is gone: a write fails at once with a
+    /// clear error instead of waiting, and changes nothing.
+    #[tokio::test]
+    async fn writes_after_close_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        store.close().await;
+        let error = store.create_user(&new_user("2")).await.unwrap_err();
+        assert!(
+            matches!(&error, StoreError::Unavailable(message) if message.contains("writer has stopped")),
+            "{error:?}"
+        );
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        assert!(store.user_by_id("user-2").await.unwrap().is_none());
+        store.close().await;
+    }
 }
 
 // ---------------------------------------------------------------------------

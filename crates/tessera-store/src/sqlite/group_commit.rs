@@ -313,4 +313,3 @@ fn checkpoints(conn: &Connection, committed: &mpsc::Receiver<()>) {
         }
     }
 }
-

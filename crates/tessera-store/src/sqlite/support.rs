@@ -193,7 +193,11 @@ pub(super) async fn resolve_incident(store: &SqliteStore, id: &str, now: i64) ->
         store,
         "UPDATE issuer_incidents SET resolved_at = ?, updated_at = ?, breaker_open = 0, \
          probe_until = NULL WHERE id = ? AND resolved_at IS NULL",
-        vec![Value::Integer(now), Value::Integer(now), Value::Text(id.to_owned())],
+        vec![
+            Value::Integer(now),
+            Value::Integer(now),
+            Value::Text(id.to_owned()),
+        ],
     )
     .await?;
     Ok(changed > 0)
