@@ -8,7 +8,7 @@ use rusqlite::{params, params_from_iter};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::SqliteStore;
-use super::direct::{Columns, exec, query_opt};
+use super::direct::{Columns, exec, query_all, query_opt};
 use crate::StoreResult;
 use crate::model::*;
 
@@ -152,27 +152,30 @@ pub(super) async fn incidents(
     store: &SqliteStore,
     filter: &IncidentFilter,
 ) -> StoreResult<Vec<IncidentRecord>> {
-    let mut sql: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT * FROM issuer_incidents WHERE 1 = 1");
+    // Every binding asks for its issuer's open breaker, so this runs on the
+    // inline readers; its few shapes stay prepared.
+    let mut sql = String::from("SELECT * FROM issuer_incidents WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
     if filter.open_only {
-        sql.push(" AND resolved_at IS NULL");
+        sql.push_str(" AND resolved_at IS NULL");
     }
     if let Some(issuer) = &filter.issuer_code {
-        sql.push(" AND issuer_code = ").push_bind(issuer.clone());
+        sql.push_str(" AND issuer_code = ?");
+        values.push(Value::Text(issuer.clone()));
     }
     if let Some(since) = filter.since {
-        sql.push(" AND (opened_at >= ")
-            .push_bind(since)
-            .push(" OR resolved_at IS NULL OR resolved_at >= ")
-            .push_bind(since)
-            .push(")");
+        sql.push_str(" AND (opened_at >= ? OR resolved_at IS NULL OR resolved_at >= ?)");
+        values.extend([Value::Integer(since), Value::Integer(since)]);
     }
-    sql.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(filter.limit.max(1)));
+    sql.push_str(" ORDER BY opened_at DESC, id DESC LIMIT ?");
+    values.push(Value::Integer(i64::from(filter.limit.max(1))));
     // Writes are acknowledged only once committed, so the readers see a
     // breaker as soon as its write has returned.
-    let rows = sql.build().fetch_all(&store.readers).await?;
-    rows.iter().map(incident_from_row).collect()
+    store.direct.read(|conn| {
+        query_all(conn, &sql, params_from_iter(values), |row| {
+            incident_from_row(row)
+        })
+    })
 }
 
 /// Runs one statement through the group-commit writer and returns how many
