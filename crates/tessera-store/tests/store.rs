@@ -2129,6 +2129,41 @@ mod postgres {
             .await;
     }
 
+    /// A reservation and its release commit without waiting for their WAL
+    /// flush, but only their own transaction: the connection that ran them
+    /// (the only one here) is back to synchronous_commit=on for the
+    /// completion and every later write.
+    #[tokio::test]
+    async fn unflushed_commits_stay_in_their_transaction() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let options = PgOptions {
+                    max_connections: 1,
+                    ..PgOptions::default()
+                };
+                let store = PgStore::connect(&url, options).await.unwrap();
+                let user_id = user(&store, "1").await;
+                let card = new_card("c1", &user_id, "fp1", 1_000);
+                assert_eq!(
+                    store.reserve_card(&card, 5, 1_000).await.unwrap(),
+                    Reserve::Reserved
+                );
+                assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                store.release_card("c1").await.unwrap();
+                assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                // Released for good: the slot and the card are free again.
+                assert_eq!(
+                    store.reserve_card(&card, 5, 1_001).await.unwrap(),
+                    Reserve::Reserved
+                );
+                store.close().await;
+            })
+            .await;
+    }
+
     /// Nothing listening: Unavailable (503), not an internal error.
     #[tokio::test]
     async fn unreachable_database_is_unavailable() {

@@ -513,6 +513,27 @@ fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
     serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))
 }
 
+// Unflushed commits. A binding's reservation (`reserve_card`) and its
+// release (`release_card`) commit with `synchronous_commit` off for their own
+// transaction only (`set_config(..., true)`: the connection is back to "on"
+// after the commit), so they do not wait for their WAL to reach the disk.
+// This is safe because neither is ever acknowledged to a client: a
+// reservation is an internal lock held while the issuer is asked. PostgreSQL
+// makes such a commit visible to every other session at once. If the server
+// crashes before its WAL is flushed, the reservation is lost, and the
+// binding's completion finds no reserved card and writes nothing
+// (`complete_binding*` answer false / None, which the server reports as
+// `issuer_unavailable`, retryable); a lost release leaves a reservation that
+// frees its slot when it runs out, as a node that crashed mid-binding leaves
+// one. (An answer another binding got because of
+// a reservation, in progress or card limit reached, is the one it would have
+// got had that binding failed.) A completion commits synchronously, and
+// its flush carries the WAL up to its own commit record, past the
+// reservation's, which came first: every binding acknowledged to a client
+// is durable together with the reservation it completed. What reserving did
+// along the way (freeing stale reservations, ending expired SMS challenges)
+// is redone by the next reservation if a crash loses it. Never use this for
+// a write that is acknowledged to a client.
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -716,9 +737,13 @@ impl Store for PgStore {
         // locks the user's row, frees stale slots, then checks for the
         // duplicate and the limit and reserves, as a client-side
         // transaction of seven statements did.
+        //
+        // It commits without waiting for its WAL flush: see "Unflushed
+        // commits" above `impl Store for PgStore`.
         let mut lease = self.lease().await?;
         let row = sqlx::query(
-            "SELECT r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
+            "SELECT set_config('synchronous_commit', 'off', true), \
+             r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
              $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
              $19, $20, $21)",
         )
@@ -766,11 +791,17 @@ impl Store for PgStore {
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+        // Without waiting for the WAL flush ("Unflushed commits" above
+        // `impl Store for PgStore`). A data-modifying WITH runs whether or
+        // not the query reads it.
         let mut lease = self.lease().await?;
-        sqlx::query("DELETE FROM cards WHERE id = $1 AND status = 'binding'")
-            .bind(card_id)
-            .execute(&mut *lease)
-            .await?;
+        sqlx::query(
+            "WITH released AS (DELETE FROM cards WHERE id = $1 AND status = 'binding') \
+             SELECT set_config('synchronous_commit', 'off', true)",
+        )
+        .bind(card_id)
+        .execute(&mut *lease)
+        .await?;
         lease.finish();
         Ok(())
     }
