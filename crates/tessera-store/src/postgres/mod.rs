@@ -513,6 +513,73 @@ fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
     serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))
 }
 
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a completion as `tessera_complete_binding`'s 23 arguments take it
+/// (the first arguments of `tessera_complete_binding_recorded` too).
+fn bind_completion<'q>(query: PgQuery<'q>, completion: &BindingCompletion) -> PgQuery<'q> {
+    let token = &completion.token;
+    let otp = completion.otp.as_ref();
+    query
+        .bind(&completion.card_id)
+        .bind(&completion.user_id)
+        .bind(&completion.status)
+        .bind(i64::from(completion.pan_key_version))
+        .bind(&completion.pan_ciphertext)
+        .bind(completion.now)
+        .bind(&token.token_ref)
+        .bind(i64::from(token.key_version))
+        .bind(&token.token_pan_ciphertext)
+        .bind(&token.token_first6)
+        .bind(&token.token_last4)
+        .bind(i64::from(token.expiry_month))
+        .bind(i64::from(token.expiry_year))
+        .bind(&token.status)
+        .bind(&token.requestor_id)
+        .bind(&token.device_id)
+        .bind(&token.token_pan_fingerprint)
+        .bind(i64::from(token.psn))
+        .bind(&token.imk_range)
+        .bind(i64::from(token.imk_generation))
+        .bind(otp.map(|otp| otp.code_hash.as_str()))
+        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
+        .bind(otp.map(|otp| otp.expires_at))
+}
+
+/// Binds an attempt record's 20 columns, in `binding_attempts`' order.
+fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> PgQuery<'q> {
+    query
+        .bind(&attempt.trace_id)
+        .bind(&attempt.user_id)
+        .bind(&attempt.card_id)
+        .bind(&attempt.masked_pan)
+        .bind(&attempt.first6)
+        .bind(&attempt.last4)
+        .bind(&attempt.brand)
+        .bind(&attempt.issuer_code)
+        .bind(&attempt.issuer_name)
+        .bind(&attempt.card_type)
+        .bind(&attempt.country)
+        .bind(&attempt.device)
+        .bind(&attempt.outcome)
+        .bind(&attempt.error_code)
+        .bind(&attempt.cause)
+        .bind(&attempt.error_param)
+        .bind(&attempt.error_reason)
+        .bind(&attempt.issuer_response)
+        .bind(attempt.latency_ms)
+        .bind(attempt.created_at)
+}
+
+/// The only unique rule a fresh binding's completion can break: its token
+/// PAN was drawn before. The caller draws another.
+fn completion_error(error: sqlx::Error) -> StoreError {
+    match StoreError::from(error) {
+        StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
+        other => other,
+    }
+}
+
 // Unflushed commits. A binding's reservation (`reserve_card`) and its
 // release (`release_card`) commit with `synchronous_commit` off for their own
 // transaction only (`set_config(..., true)`: the connection is back to "on"
@@ -811,46 +878,46 @@ impl Store for PgStore {
         // locks the user's row (two completions on two nodes must not both
         // make their card the default), completes the card, stores its
         // token and OTP challenge, and gives the user a default.
-        let token = &completion.token;
-        let otp = completion.otp.as_ref();
         let mut lease = self.lease().await?;
-        let completed = sqlx::query_scalar(
-            "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        let row = bind_completion(
+            sqlx::query(
+                "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+            ),
+            completion,
         )
-        .bind(&completion.card_id)
-        .bind(&completion.user_id)
-        .bind(&completion.status)
-        .bind(i64::from(completion.pan_key_version))
-        .bind(&completion.pan_ciphertext)
-        .bind(completion.now)
-        .bind(&token.token_ref)
-        .bind(i64::from(token.key_version))
-        .bind(&token.token_pan_ciphertext)
-        .bind(&token.token_first6)
-        .bind(&token.token_last4)
-        .bind(i64::from(token.expiry_month))
-        .bind(i64::from(token.expiry_year))
-        .bind(&token.status)
-        .bind(&token.requestor_id)
-        .bind(&token.device_id)
-        .bind(&token.token_pan_fingerprint)
-        .bind(i64::from(token.psn))
-        .bind(&token.imk_range)
-        .bind(i64::from(token.imk_generation))
-        .bind(otp.map(|otp| otp.code_hash.as_str()))
-        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
-        .bind(otp.map(|otp| otp.expires_at))
         .fetch_one(&mut *lease)
         .await
-        .map_err(|error| match StoreError::from(error) {
-            // The only unique rule a fresh binding can break: its token
-            // PAN was drawn before. The caller draws another.
-            StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
-            other => other,
-        })?;
+        .map_err(completion_error)?;
         lease.finish();
-        Ok(completed)
+        Ok(row.try_get(0)?)
+    }
+
+    async fn complete_binding_recorded(
+        &self,
+        completion: &BindingCompletion,
+        attempt: &AttemptRecord,
+    ) -> StoreResult<Option<CardRecord>> {
+        // One round trip and one transaction, so one WAL flush: the
+        // function (migration 5) completes as `complete_binding` does,
+        // records the attempt (a failed record is logged and leaves the
+        // binding standing) and reads the card back after its writes.
+        let mut lease = self.lease().await?;
+        let query = bind_completion(
+            sqlx::query(
+                "SELECT * FROM tessera_complete_binding_recorded($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+                 $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, \
+                 $39, $40, $41, $42, $43)",
+            ),
+            completion,
+        );
+        let row = bind_attempt(query, attempt)
+            .fetch_optional(&mut *lease)
+            .await
+            .map_err(completion_error)?;
+        lease.finish();
+        row.as_ref().map(card_from_row).transpose()
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
@@ -1055,34 +1122,18 @@ impl Store for PgStore {
 
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
         let mut lease = self.lease().await?;
-        sqlx::query(
-            "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
-             brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
-             cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20) \
-             ON CONFLICT (trace_id) DO NOTHING",
+        bind_attempt(
+            sqlx::query(
+                "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, \
+                 last4, brand, issuer_code, issuer_name, card_type, country, device, outcome, \
+                 error_code, cause, error_param, error_reason, issuer_response, latency_ms, \
+                 created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20) \
+                 ON CONFLICT (trace_id) DO NOTHING",
+            ),
+            attempt,
         )
-        .bind(&attempt.trace_id)
-        .bind(&attempt.user_id)
-        .bind(&attempt.card_id)
-        .bind(&attempt.masked_pan)
-        .bind(&attempt.first6)
-        .bind(&attempt.last4)
-        .bind(&attempt.brand)
-        .bind(&attempt.issuer_code)
-        .bind(&attempt.issuer_name)
-        .bind(&attempt.card_type)
-        .bind(&attempt.country)
-        .bind(&attempt.device)
-        .bind(&attempt.outcome)
-        .bind(&attempt.error_code)
-        .bind(&attempt.cause)
-        .bind(&attempt.error_param)
-        .bind(&attempt.error_reason)
-        .bind(&attempt.issuer_response)
-        .bind(attempt.latency_ms)
-        .bind(attempt.created_at)
         .execute(&mut *lease)
         .await?;
         lease.finish();
