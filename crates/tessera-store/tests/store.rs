@@ -279,6 +279,31 @@ mod suite {
             None
         );
         assert_eq!(store.session_user("other", 1_000).await.unwrap(), None);
+        // The same session answering the whole user, in one read where the
+        // backend can.
+        let record = store
+            .session_user_record("session-hash", 9_999)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.id, user_id);
+        assert_eq!(record.phone, new_user("1").phone);
+        assert_eq!(record.real_name, "张三");
+        assert_eq!(record.status, "active");
+        assert!(
+            store
+                .session_user_record("session-hash", 10_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .session_user_record("other", 1_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let error = store.create_session(&session).await.unwrap_err();
         assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
         let orphan = SessionRecord {

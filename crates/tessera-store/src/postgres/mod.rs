@@ -761,6 +761,26 @@ impl Store for PgStore {
         Ok(user_id)
     }
 
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        // `session_user`'s query, answering the whole user: one round trip
+        // where the default takes two.
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        row.as_ref().map(user_from_row).transpose()
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, role, label, created_at) \
