@@ -277,6 +277,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // Settings (maintenance window, sandbox issuer behaviour).
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Several settings, in the order asked (None where unset): in one
+    /// query where the backend gains by it (a round trip to PostgreSQL).
+    /// This default reads them one at a time.
+    async fn settings(&self, names: &[&str]) -> StoreResult<Vec<Option<String>>> {
+        let mut values = Vec::with_capacity(names.len());
+        for name in names {
+            values.push(self.setting(name).await?);
+        }
+        Ok(values)
+    }
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
     /// Stores `value` unless the setting exists, and returns what is stored:
     /// the first writer wins, however many nodes race.

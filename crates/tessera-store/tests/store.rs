@@ -1806,6 +1806,15 @@ mod suite {
             .put_setting("sandbox_issuer", "approve", 3)
             .await
             .unwrap();
+        // Several at once, in the order asked, None where unset.
+        assert_eq!(
+            store
+                .settings(&["sandbox_issuer", "nothing", "maintenance"])
+                .await
+                .unwrap(),
+            [Some("approve".to_owned()), None, Some(value.to_owned())]
+        );
+        assert!(store.settings(&[]).await.unwrap().is_empty());
         assert!(store.delete_setting("maintenance").await.unwrap());
         assert!(!store.delete_setting("maintenance").await.unwrap());
         assert_eq!(store.setting("maintenance").await.unwrap(), None);

@@ -1832,6 +1832,24 @@ impl Store for PgStore {
         Ok(value)
     }
 
+    async fn settings(&self, names: &[&str]) -> StoreResult<Vec<Option<String>>> {
+        let mut lease = self.lease().await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM settings WHERE name = ANY($1)")
+                .bind(names)
+                .fetch_all(&mut *lease)
+                .await?;
+        lease.finish();
+        Ok(names
+            .iter()
+            .map(|name| {
+                rows.iter()
+                    .find(|(stored, _)| stored == name)
+                    .map(|(_, value)| value.clone())
+            })
+            .collect())
+    }
+
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
