@@ -7,8 +7,11 @@
 //! `COLLATE "C"` so rows come back in SQLite's (byte) order whatever the
 //! database's collation.
 //!
-//! Round trips are what a binding pays for most: reserving and completing
-//! one are PL/pgSQL functions (migration 4), one statement each, and a
+//! Round trips and WAL flushes are what a binding pays for most: reserving
+//! and completing one are PL/pgSQL functions (migrations 4 and 5), one
+//! statement each; the completion records the attempt and reads the card
+//! back in the same statement, and the reservation does not wait for its
+//! flush ("Unflushed commits" below), so a binding waits for one flush. A
 //! store call that ends cleanly keeps its connection warm for the next
 //! rather than handing it back to the pool (`lease`).
 
