@@ -15,20 +15,35 @@ pub async fn current(
     state: &AppState,
     now: DateTime<Utc>,
 ) -> Result<Option<(DateTime<Utc>, MaintenanceWindow)>, ApiError> {
-    let Some(json) = state.store.setting(SETTING).await? else {
+    let json = state.store.setting(SETTING).await?;
+    in_force(json.as_deref(), now)
+}
+
+/// The window a stored setting describes, if in force at `now`.
+fn in_force(
+    json: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, MaintenanceWindow)>, ApiError> {
+    let Some(json) = json else {
         return Ok(None);
     };
     let window: MaintenanceWindow =
-        serde_json::from_str(&json).map_err(|_| DomainError::new(ErrorCode::InternalError))?;
+        serde_json::from_str(json).map_err(|_| DomainError::new(ErrorCode::InternalError))?;
     let until = DateTime::parse_from_rfc3339(&window.until)
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?
         .with_timezone(&Utc);
     Ok((until > now).then_some((until, window)))
 }
 
-/// `maintenance` (503, Retry-After, the operator's notice) while a window is on.
-pub async fn refuse_if_on(state: &AppState, now: DateTime<Utc>) -> Result<(), ApiError> {
-    if let Some((until, window)) = current(state, now).await? {
+/// `maintenance` (503, Retry-After, the operator's notice) while a window is
+/// on; `stored` is the setting's value, read by the caller (a binding reads
+/// it together with its issuer's setting).
+pub fn refuse_if_on(
+    state: &AppState,
+    stored: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if let Some((until, window)) = in_force(stored, now)? {
         let seconds = u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1);
         let local = until.with_timezone(&state.time_zone).format("%H:%M");
         let zh = if window.message_zh.trim().is_empty() {

@@ -97,6 +97,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
     /// The user of a live session.
     async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>>;
+    /// The user of a live session, read in full: for requests that need
+    /// the user's record, in one query where the backend gains by it (a
+    /// round trip to PostgreSQL). This default reads the two in turn.
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        match self.session_user(token_hash, now).await? {
+            Some(user_id) => self.user_by_id(&user_id).await,
+            None => Ok(None),
+        }
+    }
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
 
@@ -271,6 +284,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // Settings (maintenance window, sandbox issuer behaviour).
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Several settings, in the order asked (None where unset): in one
+    /// query where the backend gains by it (a round trip to PostgreSQL).
+    /// This default reads them one at a time.
+    async fn settings(&self, names: &[&str]) -> StoreResult<Vec<Option<String>>> {
+        let mut values = Vec::with_capacity(names.len());
+        for name in names {
+            values.push(self.setting(name).await?);
+        }
+        Ok(values)
+    }
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
     /// Stores `value` unless the setting exists, and returns what is stored:
     /// the first writer wins, however many nodes race.

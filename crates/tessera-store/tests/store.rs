@@ -279,6 +279,31 @@ mod suite {
             None
         );
         assert_eq!(store.session_user("other", 1_000).await.unwrap(), None);
+        // The same session answering the whole user, in one read where the
+        // backend can.
+        let record = store
+            .session_user_record("session-hash", 9_999)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.id, user_id);
+        assert_eq!(record.phone, new_user("1").phone);
+        assert_eq!(record.real_name, "张三");
+        assert_eq!(record.status, "active");
+        assert!(
+            store
+                .session_user_record("session-hash", 10_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .session_user_record("other", 1_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let error = store.create_session(&session).await.unwrap_err();
         assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
         let orphan = SessionRecord {
@@ -467,6 +492,143 @@ mod suite {
             .map(|card| card.id)
             .collect();
         assert_eq!(order, ["c7", "c5", "c1"]);
+    }
+
+    /// A completion with its attempt record answers the card as `card`
+    /// reads it; when the reservation is gone it writes nothing, the attempt
+    /// neither; a token PAN drawn before fails it whole.
+    pub async fn binding_recorded(store: Arc<dyn Store>) {
+        let user_id = user(&*store, "1").await;
+        let only = |trace_id: &str| AttemptFilter {
+            trace_id: Some(trace_id.to_owned()),
+            limit: 10,
+            ..AttemptFilter::default()
+        };
+        let recorded = |trace_id: &str, card_id: &str, outcome: &str| AttemptRecord {
+            card_id: Some(card_id.to_owned()),
+            masked_pan: Some("622202*********1234".to_owned()),
+            outcome: outcome.to_owned(),
+            error_code: None,
+            latency_ms: 7,
+            ..attempt(trace_id, &user_id, 2_000)
+        };
+
+        // Active: the card comes back as it now reads, the default, its
+        // token with it, and the attempt is stored.
+        let reserved = new_card("c1", &user_id, "fp1", 1_000);
+        assert_eq!(
+            store.reserve_card(&reserved, 5, 1_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let done = completion("c1", &user_id, "active", None, 2_000);
+        let attempt_1 = recorded("t-1", "c1", "success");
+        let card = store
+            .complete_binding_recorded(&done, &attempt_1)
+            .await
+            .unwrap()
+            .expect("the reservation was there");
+        assert_eq!(card.status, "active");
+        assert!(card.is_default);
+        assert!(card.has_pan_ciphertext);
+        assert_eq!(card.token.as_ref().unwrap().token_ref, "tok-c1");
+        let read = store.card(&user_id, "c1").await.unwrap().unwrap();
+        assert_eq!(format!("{card:?}"), format!("{read:?}"));
+        assert_eq!(
+            store.attempts(&only("t-1")).await.unwrap(),
+            vec![attempt_1.clone()]
+        );
+
+        // Pending: the card carries its challenge's masked phone and end.
+        let reserved = new_card("c2", &user_id, "fp2", 3_000);
+        assert_eq!(
+            store.reserve_card(&reserved, 5, 3_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let done = completion(
+            "c2",
+            &user_id,
+            "pending_verification",
+            Some(otp_challenge_until(90_000)),
+            3_000,
+        );
+        let card = store
+            .complete_binding_recorded(&done, &recorded("t-2", "c2", "pending_verification"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(card.status, "pending_verification");
+        assert!(!card.is_default);
+        assert_eq!(card.otp_sent_to.as_deref(), Some("138****0000"));
+        assert_eq!(card.otp_expires_at, Some(90_000));
+        let read = store.card(&user_id, "c2").await.unwrap().unwrap();
+        assert_eq!(format!("{card:?}"), format!("{read:?}"));
+        assert_eq!(store.attempts(&only("t-2")).await.unwrap().len(), 1);
+
+        // The reservation lost before completion (released here; a crash
+        // of the database before its unflushed commit reached the disk
+        // leaves the same): None, and nothing is written.
+        let reserved = new_card("c3", &user_id, "fp3", 4_000);
+        assert_eq!(
+            store.reserve_card(&reserved, 5, 4_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        store.release_card("c3").await.unwrap();
+        let done = completion("c3", &user_id, "active", None, 5_000);
+        assert!(
+            store
+                .complete_binding_recorded(&done, &recorded("t-3", "c3", "success"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.card(&user_id, "c3").await.unwrap().is_none());
+        assert!(store.attempts(&only("t-3")).await.unwrap().is_empty());
+
+        // A token PAN already drawn: the conflict the server draws again
+        // on, with nothing written, the attempt neither.
+        let reserved = new_card("c4", &user_id, "fp4", 6_000);
+        assert_eq!(
+            store.reserve_card(&reserved, 5, 6_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let mut done = completion("c4", &user_id, "active", None, 6_000);
+        done.token.token_pan_fingerprint = "tpf-c1".to_owned();
+        let error = store
+            .complete_binding_recorded(&done, &recorded("t-4", "c4", "success"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::Conflict("token_pan")),
+            "{error:?}"
+        );
+        assert!(store.attempts(&only("t-4")).await.unwrap().is_empty());
+        // Drawn again, it completes.
+        done.token.token_pan_fingerprint = "tpf-c4".to_owned();
+        assert!(
+            store
+                .complete_binding_recorded(&done, &recorded("t-4", "c4", "success"))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(store.attempts(&only("t-4")).await.unwrap().len(), 1);
+
+        // A trace already recorded does not undo the binding: the first
+        // record stands.
+        let reserved = new_card("c5", &user_id, "fp5", 7_000);
+        assert_eq!(
+            store.reserve_card(&reserved, 5, 7_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        let done = completion("c5", &user_id, "active", None, 7_000);
+        assert!(
+            store
+                .complete_binding_recorded(&done, &recorded("t-1", "c5", "success"))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(store.attempts(&only("t-1")).await.unwrap(), vec![attempt_1]);
     }
 
     pub async fn card_limit(store: Arc<dyn Store>) {
@@ -1644,6 +1806,15 @@ mod suite {
             .put_setting("sandbox_issuer", "approve", 3)
             .await
             .unwrap();
+        // Several at once, in the order asked, None where unset.
+        assert_eq!(
+            store
+                .settings(&["sandbox_issuer", "nothing", "maintenance"])
+                .await
+                .unwrap(),
+            [Some("approve".to_owned()), None, Some(value.to_owned())]
+        );
+        assert!(store.settings(&[]).await.unwrap().is_empty());
         assert!(store.delete_setting("maintenance").await.unwrap());
         assert!(!store.delete_setting("maintenance").await.unwrap());
         assert_eq!(store.setting("maintenance").await.unwrap(), None);
@@ -1942,7 +2113,7 @@ macro_rules! store_suite {
     ($runner:path) => {
         store_suite!(@each $runner;
             ping_and_has_data, users, login_failures, sessions, api_keys,
-            reserve_and_complete, card_limit, stale_reservation_freed, expired_otp_frees_slot,
+            reserve_and_complete, binding_recorded, card_limit, stale_reservation_freed, expired_otp_frees_slot,
             freed_slots_leave_the_count, set_default, unbind, otp, sandbox_sms, attempts, idempotency, settings,
             concurrent_card_limit, concurrent_same_card, concurrent_idempotency,
             concurrent_counters, concurrent_otp_outcomes, seed_batch,
@@ -2183,6 +2354,41 @@ mod postgres {
                 }
                 drop(held);
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                store.close().await;
+            })
+            .await;
+    }
+
+    /// A reservation and its release commit without waiting for their WAL
+    /// flush, but only their own transaction: the connection that ran them
+    /// (the only one here) is back to synchronous_commit=on for the
+    /// completion and every later write.
+    #[tokio::test]
+    async fn unflushed_commits_stay_in_their_transaction() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let options = PgOptions {
+                    max_connections: 1,
+                    ..PgOptions::default()
+                };
+                let store = PgStore::connect(&url, options).await.unwrap();
+                let user_id = user(&store, "1").await;
+                let card = new_card("c1", &user_id, "fp1", 1_000);
+                assert_eq!(
+                    store.reserve_card(&card, 5, 1_000).await.unwrap(),
+                    Reserve::Reserved
+                );
+                assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                store.release_card("c1").await.unwrap();
+                assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
+                // Released for good: the slot and the card are free again.
+                assert_eq!(
+                    store.reserve_card(&card, 5, 1_001).await.unwrap(),
+                    Reserve::Reserved
+                );
                 store.close().await;
             })
             .await;

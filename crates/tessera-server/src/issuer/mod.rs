@@ -27,6 +27,9 @@ pub struct BindingVerification<'a> {
     pub expiry: Option<&'a Expiry>,
     pub cvc: Option<&'a Cvc>,
     pub issuer_code: Option<&'a str>,
+    /// The value of the issuer's `binding_setting`, read by the binding
+    /// with the maintenance window (None when unset or when it has none).
+    pub setting: Option<&'a str>,
 }
 
 /// The issuer's answer.
@@ -84,6 +87,13 @@ pub enum AuthorizationAnswer {
 pub trait Issuer: Send + Sync + std::fmt::Debug {
     /// A short name for logs and attempts ("sandbox").
     fn name(&self) -> &'static str;
+    /// A stored setting this issuer reads for every binding: the binding
+    /// reads it in the same query as the maintenance window and hands it
+    /// over in `BindingVerification::setting`. Read for each binding, never
+    /// kept: any node may change it.
+    fn binding_setting(&self) -> Option<&'static str> {
+        None
+    }
     async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer;
     async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer;
 }

@@ -235,11 +235,8 @@ impl SandboxIssuer {
 
     /// The simulated network to the bank: the configured latency, then
     /// whether this call gets through (false at the failure rate).
-    async fn reachable(&self, issuer_code: Option<&str>) -> bool {
-        let tuning = self
-            .behaviour()
-            .await
-            .tuning_for(issuer_code, &self.defaults);
+    async fn reachable(&self, issuer_code: Option<&str>, behaviour: SandboxBehaviour) -> bool {
+        let tuning = behaviour.tuning_for(issuer_code, &self.defaults);
         if tuning.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(tuning.latency_ms)).await;
         }
@@ -248,10 +245,14 @@ impl SandboxIssuer {
 
     async fn behaviour(&self) -> SandboxBehaviour {
         match self.store.setting(SETTING).await {
-            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+            Ok(Some(json)) => parse_behaviour(&json),
             _ => SandboxBehaviour::default(),
         }
     }
+}
+
+fn parse_behaviour(json: &str) -> SandboxBehaviour {
+    serde_json::from_str(json).unwrap_or_default()
 }
 
 /// A uniform draw in [0, 1) from the OS CSPRNG.
@@ -269,8 +270,13 @@ impl Issuer for SandboxIssuer {
         "sandbox"
     }
 
+    fn binding_setting(&self) -> Option<&'static str> {
+        Some(SETTING)
+    }
+
     async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer {
-        if !self.reachable(request.issuer_code).await {
+        let behaviour = request.setting.map(parse_behaviour).unwrap_or_default();
+        if !self.reachable(request.issuer_code, behaviour).await {
             return IssuerAnswer::Unavailable;
         }
         let outcome = Outcome::of_number(request.pan.expose_digits());
@@ -312,7 +318,10 @@ impl Issuer for SandboxIssuer {
     }
 
     async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer {
-        if !self.reachable(request.issuer_code).await {
+        if !self
+            .reachable(request.issuer_code, self.behaviour().await)
+            .await
+        {
             return AuthorizationAnswer::Unavailable;
         }
         match PaymentOutcome::of_amount(request.amount) {

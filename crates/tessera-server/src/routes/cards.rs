@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use tessera_core::error::ErrorCode;
-use tessera_store::{CardRecord, UserRecord};
+use tessera_store::CardRecord;
 use utoipa::IntoParams;
 
 use tessera_core::diagnosis::Audience;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, SignedIn};
 use crate::binding::{self, Bound};
 use crate::diagnose;
 use crate::error::{ApiError, rfc3339};
@@ -21,15 +21,6 @@ use crate::idempotency;
 use crate::state::{AppState, from_millis, millis};
 use crate::support_views::{AttemptCardView, MyAttemptList, MyAttemptView, MySummaryView};
 use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest, Viewer};
-
-async fn current_user(state: &AppState, caller: &Caller) -> Result<UserRecord, ApiError> {
-    let user_id = caller.user()?;
-    state
-        .store
-        .user_by_id(user_id)
-        .await?
-        .ok_or_else(|| ErrorCode::Unauthenticated.into())
-}
 
 fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(CardView::from_record(card, viewer))
@@ -49,14 +40,13 @@ fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, Ap
 pub async fn bind_card(
     State(state): State<AppState>,
     ctx: Ctx,
-    caller: Caller,
+    SignedIn { caller, user }: SignedIn,
     headers: HeaderMap,
     JsonBody {
         value: request,
         raw,
     }: JsonBody<BindCardRequest>,
 ) -> Result<Response, ApiError> {
-    let user = current_user(&state, &caller).await?;
     let key = idempotency::key_of(&headers)?;
     let viewer = Viewer::new(&state, &ctx);
     let work = async {
@@ -79,7 +69,7 @@ pub async fn bind_card(
 pub async fn verify_card(
     State(state): State<AppState>,
     ctx: Ctx,
-    caller: Caller,
+    SignedIn { caller, user }: SignedIn,
     headers: HeaderMap,
     Path(id): Path<String>,
     JsonBody {
@@ -87,7 +77,6 @@ pub async fn verify_card(
         raw,
     }: JsonBody<VerifyCardRequest>,
 ) -> Result<Response, ApiError> {
-    let user = current_user(&state, &caller).await?;
     let key = idempotency::key_of(&headers)?;
     let route = format!("POST /v1/cards/{id}/verify");
     let viewer = Viewer::new(&state, &ctx);

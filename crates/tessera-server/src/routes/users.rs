@@ -10,7 +10,7 @@ use tessera_core::identity::{IdNumber, PhoneNumber};
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{NewUser, SessionRecord, StoreError};
 
-use crate::auth::{self, Caller, SESSION_PREFIX};
+use crate::auth::{self, SESSION_PREFIX, SignedIn};
 use crate::error::{ApiError, rfc3339};
 use crate::extract::{Ctx, JsonBody};
 use crate::ids;
@@ -155,12 +155,6 @@ pub async fn create_session(
 /// The signed-in user.
 #[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<UserView>, ApiError> {
-    let user_id = caller.user()?;
-    let user = state
-        .store
-        .user_by_id(user_id)
-        .await?
-        .ok_or(ErrorCode::Unauthenticated)?;
+pub async fn me(SignedIn { user, .. }: SignedIn) -> Result<Json<UserView>, ApiError> {
     Ok(Json(user_view(&user)?))
 }

@@ -3,6 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use sqlx::Connection;
 use tessera_server::issuer::sandbox::{self, Outcome};
 
 use crate::{Backend, TestServer, assert_error, card};
@@ -600,6 +601,113 @@ async fn the_default_card_moves_when_asked_and_when_unbound(backend: Backend) {
     assert_eq!(cards[0]["is_default"], true);
 }
 
+/// Deletes the user's card reservation once it appears, as a database crash
+/// before the reservation's commit reached the disk would lose it (on
+/// PostgreSQL reservations commit without waiting for their WAL flush).
+async fn lose_reservation(server: &TestServer, user_id: &str) {
+    let delete = "DELETE FROM cards WHERE user_id = $1 AND status = 'binding'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let deleted = match &server.database {
+            Some(database) => {
+                let mut conn = sqlx::PgConnection::connect(database.url()).await.unwrap();
+                sqlx::query(delete)
+                    .bind(user_id)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+            None => {
+                let url = format!(
+                    "sqlite://{}",
+                    server.data_dir().join("tessera.db").display()
+                );
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(delete)
+                    .bind(user_id)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+        };
+        if deleted > 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reservation appeared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A reservation lost while the issuer was asked: the completion finds no
+/// reserved card, writes nothing, and the person hears `issuer_unavailable`
+/// (retryable), with the attempt recorded; a retry binds the card.
+async fn a_reservation_lost_before_completion_is_retryable(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let tune = |latency_ms: u64| json!({"issuer_code": "ABC", "latency_ms": latency_ms, "failure_rate": 0.0});
+    let slow = tune(1_000);
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&slow),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let user = server.user().await;
+    let number = card(Outcome::Approve);
+    let request = json!({"number": number, "holder_name": "张三"});
+    let ((status, headers, body), ()) = tokio::join!(
+        server.call(
+            Method::POST,
+            "/v1/cards",
+            Some(&user.token),
+            Some(&request),
+            &[],
+        ),
+        lose_reservation(&server, &user.id),
+    );
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "issuer_unavailable",
+    );
+    assert_eq!(error["retryable"], true);
+    assert!(server.cards(&user).await.is_empty());
+    let trace_id = headers["x-request-id"].to_str().unwrap().to_owned();
+    let (status, body) = server
+        .get(
+            &format!("/v1/support/attempts?trace_id={trace_id}"),
+            &server.support_key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"][0]["outcome"], "error");
+    assert_eq!(body["data"][0]["error_code"], "issuer_unavailable");
+
+    let fast = tune(0);
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&fast),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server.bind(&user, &number).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(server.cards(&user).await.len(), 1);
+}
+
 async fn every_attempt_is_recorded_for_support(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
@@ -680,6 +788,7 @@ on_both_backends!(
     duplicates_and_the_card_limit_are_refused,
     otp_step_up_verifies_with_the_code_from_the_sandbox_phone,
     five_wrong_codes_end_the_binding,
+    a_reservation_lost_before_completion_is_retryable,
     an_expired_code_is_refused_and_frees_the_slot,
     a_user_sees_and_changes_only_their_own_cards,
     the_default_card_moves_when_asked_and_when_unbound,

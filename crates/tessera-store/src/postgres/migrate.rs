@@ -26,6 +26,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_binding_functions.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_binding_recorded.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

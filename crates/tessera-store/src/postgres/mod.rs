@@ -7,8 +7,11 @@
 //! `COLLATE "C"` so rows come back in SQLite's (byte) order whatever the
 //! database's collation.
 //!
-//! Round trips are what a binding pays for most: reserving and completing
-//! one are PL/pgSQL functions (migration 4), one statement each, and a
+//! Round trips and WAL flushes are what a binding pays for most: reserving
+//! and completing one are PL/pgSQL functions (migrations 4 and 5), one
+//! statement each; the completion records the attempt and reads the card
+//! back in the same statement, and the reservation does not wait for its
+//! flush ("Unflushed commits" below), so a binding waits for one flush. A
 //! store call that ends cleanly keeps its connection warm for the next
 //! rather than handing it back to the pool (`lease`).
 
@@ -513,6 +516,94 @@ fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
     serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))
 }
 
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a completion as `tessera_complete_binding`'s 23 arguments take it
+/// (the first arguments of `tessera_complete_binding_recorded` too).
+fn bind_completion<'q>(query: PgQuery<'q>, completion: &BindingCompletion) -> PgQuery<'q> {
+    let token = &completion.token;
+    let otp = completion.otp.as_ref();
+    query
+        .bind(&completion.card_id)
+        .bind(&completion.user_id)
+        .bind(&completion.status)
+        .bind(i64::from(completion.pan_key_version))
+        .bind(&completion.pan_ciphertext)
+        .bind(completion.now)
+        .bind(&token.token_ref)
+        .bind(i64::from(token.key_version))
+        .bind(&token.token_pan_ciphertext)
+        .bind(&token.token_first6)
+        .bind(&token.token_last4)
+        .bind(i64::from(token.expiry_month))
+        .bind(i64::from(token.expiry_year))
+        .bind(&token.status)
+        .bind(&token.requestor_id)
+        .bind(&token.device_id)
+        .bind(&token.token_pan_fingerprint)
+        .bind(i64::from(token.psn))
+        .bind(&token.imk_range)
+        .bind(i64::from(token.imk_generation))
+        .bind(otp.map(|otp| otp.code_hash.as_str()))
+        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
+        .bind(otp.map(|otp| otp.expires_at))
+}
+
+/// Binds an attempt record's 20 columns, in `binding_attempts`' order.
+fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> PgQuery<'q> {
+    query
+        .bind(&attempt.trace_id)
+        .bind(&attempt.user_id)
+        .bind(&attempt.card_id)
+        .bind(&attempt.masked_pan)
+        .bind(&attempt.first6)
+        .bind(&attempt.last4)
+        .bind(&attempt.brand)
+        .bind(&attempt.issuer_code)
+        .bind(&attempt.issuer_name)
+        .bind(&attempt.card_type)
+        .bind(&attempt.country)
+        .bind(&attempt.device)
+        .bind(&attempt.outcome)
+        .bind(&attempt.error_code)
+        .bind(&attempt.cause)
+        .bind(&attempt.error_param)
+        .bind(&attempt.error_reason)
+        .bind(&attempt.issuer_response)
+        .bind(attempt.latency_ms)
+        .bind(attempt.created_at)
+}
+
+/// The only unique rule a fresh binding's completion can break: its token
+/// PAN was drawn before. The caller draws another.
+fn completion_error(error: sqlx::Error) -> StoreError {
+    match StoreError::from(error) {
+        StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
+        other => other,
+    }
+}
+
+// Unflushed commits. A binding's reservation (`reserve_card`) and its
+// release (`release_card`) commit with `synchronous_commit` off for their own
+// transaction only (`set_config(..., true)`: the connection is back to "on"
+// after the commit), so they do not wait for their WAL to reach the disk.
+// This is safe because neither is ever acknowledged to a client: a
+// reservation is an internal lock held while the issuer is asked. PostgreSQL
+// makes such a commit visible to every other session at once. If the server
+// crashes before its WAL is flushed, the reservation is lost, and the
+// binding's completion finds no reserved card and writes nothing
+// (`complete_binding*` answer false / None, which the server reports as
+// `issuer_unavailable`, retryable); a lost release leaves a reservation that
+// frees its slot when it runs out, as a node that crashed mid-binding leaves
+// one. (An answer another binding got because of
+// a reservation, in progress or card limit reached, is the one it would have
+// got had that binding failed.) A completion commits synchronously, and
+// its flush carries the WAL up to its own commit record, past the
+// reservation's, which came first: every binding acknowledged to a client
+// is durable together with the reservation it completed. What reserving did
+// along the way (freeing stale reservations, ending expired SMS challenges)
+// is redone by the next reservation if a crash loses it. Never use this for
+// a write that is acknowledged to a client.
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -673,6 +764,26 @@ impl Store for PgStore {
         Ok(user_id)
     }
 
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        // `session_user`'s query, answering the whole user: one round trip
+        // where the default takes two.
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        row.as_ref().map(user_from_row).transpose()
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, role, label, created_at) \
@@ -716,9 +827,13 @@ impl Store for PgStore {
         // locks the user's row, frees stale slots, then checks for the
         // duplicate and the limit and reserves, as a client-side
         // transaction of seven statements did.
+        //
+        // It commits without waiting for its WAL flush: see "Unflushed
+        // commits" above `impl Store for PgStore`.
         let mut lease = self.lease().await?;
         let row = sqlx::query(
-            "SELECT r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
+            "SELECT set_config('synchronous_commit', 'off', true), \
+             r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
              $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
              $19, $20, $21)",
         )
@@ -766,11 +881,17 @@ impl Store for PgStore {
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+        // Without waiting for the WAL flush ("Unflushed commits" above
+        // `impl Store for PgStore`). A data-modifying WITH runs whether or
+        // not the query reads it.
         let mut lease = self.lease().await?;
-        sqlx::query("DELETE FROM cards WHERE id = $1 AND status = 'binding'")
-            .bind(card_id)
-            .execute(&mut *lease)
-            .await?;
+        sqlx::query(
+            "WITH released AS (DELETE FROM cards WHERE id = $1 AND status = 'binding') \
+             SELECT set_config('synchronous_commit', 'off', true)",
+        )
+        .bind(card_id)
+        .execute(&mut *lease)
+        .await?;
         lease.finish();
         Ok(())
     }
@@ -780,46 +901,46 @@ impl Store for PgStore {
         // locks the user's row (two completions on two nodes must not both
         // make their card the default), completes the card, stores its
         // token and OTP challenge, and gives the user a default.
-        let token = &completion.token;
-        let otp = completion.otp.as_ref();
         let mut lease = self.lease().await?;
-        let completed = sqlx::query_scalar(
-            "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        let row = bind_completion(
+            sqlx::query(
+                "SELECT tessera_complete_binding($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+            ),
+            completion,
         )
-        .bind(&completion.card_id)
-        .bind(&completion.user_id)
-        .bind(&completion.status)
-        .bind(i64::from(completion.pan_key_version))
-        .bind(&completion.pan_ciphertext)
-        .bind(completion.now)
-        .bind(&token.token_ref)
-        .bind(i64::from(token.key_version))
-        .bind(&token.token_pan_ciphertext)
-        .bind(&token.token_first6)
-        .bind(&token.token_last4)
-        .bind(i64::from(token.expiry_month))
-        .bind(i64::from(token.expiry_year))
-        .bind(&token.status)
-        .bind(&token.requestor_id)
-        .bind(&token.device_id)
-        .bind(&token.token_pan_fingerprint)
-        .bind(i64::from(token.psn))
-        .bind(&token.imk_range)
-        .bind(i64::from(token.imk_generation))
-        .bind(otp.map(|otp| otp.code_hash.as_str()))
-        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
-        .bind(otp.map(|otp| otp.expires_at))
         .fetch_one(&mut *lease)
         .await
-        .map_err(|error| match StoreError::from(error) {
-            // The only unique rule a fresh binding can break: its token
-            // PAN was drawn before. The caller draws another.
-            StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
-            other => other,
-        })?;
+        .map_err(completion_error)?;
         lease.finish();
-        Ok(completed)
+        Ok(row.try_get(0)?)
+    }
+
+    async fn complete_binding_recorded(
+        &self,
+        completion: &BindingCompletion,
+        attempt: &AttemptRecord,
+    ) -> StoreResult<Option<CardRecord>> {
+        // One round trip and one transaction, so one WAL flush: the
+        // function (migration 5) completes as `complete_binding` does,
+        // records the attempt (a failed record is logged and leaves the
+        // binding standing) and reads the card back after its writes.
+        let mut lease = self.lease().await?;
+        let query = bind_completion(
+            sqlx::query(
+                "SELECT * FROM tessera_complete_binding_recorded($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+                 $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, \
+                 $39, $40, $41, $42, $43)",
+            ),
+            completion,
+        );
+        let row = bind_attempt(query, attempt)
+            .fetch_optional(&mut *lease)
+            .await
+            .map_err(completion_error)?;
+        lease.finish();
+        row.as_ref().map(card_from_row).transpose()
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
@@ -1024,34 +1145,18 @@ impl Store for PgStore {
 
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
         let mut lease = self.lease().await?;
-        sqlx::query(
-            "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
-             brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
-             cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20) \
-             ON CONFLICT (trace_id) DO NOTHING",
+        bind_attempt(
+            sqlx::query(
+                "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, \
+                 last4, brand, issuer_code, issuer_name, card_type, country, device, outcome, \
+                 error_code, cause, error_param, error_reason, issuer_response, latency_ms, \
+                 created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                 $17, $18, $19, $20) \
+                 ON CONFLICT (trace_id) DO NOTHING",
+            ),
+            attempt,
         )
-        .bind(&attempt.trace_id)
-        .bind(&attempt.user_id)
-        .bind(&attempt.card_id)
-        .bind(&attempt.masked_pan)
-        .bind(&attempt.first6)
-        .bind(&attempt.last4)
-        .bind(&attempt.brand)
-        .bind(&attempt.issuer_code)
-        .bind(&attempt.issuer_name)
-        .bind(&attempt.card_type)
-        .bind(&attempt.country)
-        .bind(&attempt.device)
-        .bind(&attempt.outcome)
-        .bind(&attempt.error_code)
-        .bind(&attempt.cause)
-        .bind(&attempt.error_param)
-        .bind(&attempt.error_reason)
-        .bind(&attempt.issuer_response)
-        .bind(attempt.latency_ms)
-        .bind(attempt.created_at)
         .execute(&mut *lease)
         .await?;
         lease.finish();
@@ -1728,6 +1833,24 @@ impl Store for PgStore {
             .await?;
         lease.finish();
         Ok(value)
+    }
+
+    async fn settings(&self, names: &[&str]) -> StoreResult<Vec<Option<String>>> {
+        let mut lease = self.lease().await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM settings WHERE name = ANY($1)")
+                .bind(names)
+                .fetch_all(&mut *lease)
+                .await?;
+        lease.finish();
+        Ok(names
+            .iter()
+            .map(|name| {
+                rows.iter()
+                    .find(|(stored, _)| stored == name)
+                    .map(|(_, value)| value.clone())
+            })
+            .collect())
     }
 
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
