@@ -1,8 +1,9 @@
 //! The embedded default: one SQLite file in WAL mode with synchronous=FULL,
 //! so an acknowledged write survives `kill -9` and power loss. All writes go
-//! through a single writer connection (SQLite allows one writer at a time;
-//! queueing in the pool beats "database is locked" errors), reads through a
-//! small pool of readers that WAL lets run beside it.
+//! through one writer connection on a thread of its own, which commits
+//! whatever is waiting together (SQLite allows one writer at a time; a
+//! queue beats "database is locked" errors; see `group_commit.rs`), reads
+//! through small pools of readers that WAL lets run beside it.
 
 use std::collections::HashSet;
 use std::path::Path;
