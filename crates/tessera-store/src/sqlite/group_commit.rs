@@ -123,20 +123,8 @@ impl WriteQueue {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let (answer, answered) = oneshot::channel::<StoreResult<T>>();
-        let run: Run = Box::new(move |conn| {
-            let result = match conn {
-                Ok(conn) => job(conn),
-                Err(reason) => Err(StoreError::Unavailable(reason.to_owned())),
-            };
-            let ok = result.is_ok();
-            let finish: Finish = Box::new(move |committed| {
-                let _ = answer.send(committed.and(result));
-            });
-            (ok, finish)
-        });
-        self.jobs.send(Message::Job(run)).map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        self.write_direct_settling(move |conn| job(conn).map(|value| (value, Settle::Durable)))
+            .await
     }
 
     /// Like `write_direct`, but a job that says `Settle::Early` is answered

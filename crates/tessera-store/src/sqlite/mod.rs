@@ -894,6 +894,24 @@ impl Store for SqliteStore {
         })?)
     }
 
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        // `session_user`'s query answering the whole user: one read where
+        // the default takes two.
+        self.direct.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'",
+                params![token_hash, now],
+                |row| user_from_row(row),
+            )
+        })
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
         self.queue
