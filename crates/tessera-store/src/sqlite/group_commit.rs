@@ -14,8 +14,10 @@
 //! was the bottleneck with a third of the CPU idle (BENCHMARKS.md).
 //!
 //! Checkpoints (copying the WAL back into the database file, with an fsync
-//! of the file) run on a second thread with its own connection, so that a
-//! commit never waits for one: the writer's own automatic checkpoint is off.
+//! of the file) run mostly on a second thread with its own connection, so
+//! that a commit seldom waits for one. The writer still checkpoints when
+//! the WAL passes 16 MiB: only a checkpoint with no write running beside it
+//! can empty the WAL, which the next transaction then starts over.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -60,6 +62,10 @@ const MAX_BATCH: usize = 512;
 /// commits meanwhile is copied once.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 
+/// The WAL size (in pages) at which the writer checkpoints after a
+/// commit: 16 MiB of 4 KiB pages, about ten batches of bindings.
+const WRITER_CHECKPOINT_PAGES: i64 = 4096;
+
 /// Past this size (in bytes) the WAL file is cut back after a checkpoint
 /// has emptied it, so a burst does not leave a huge file behind.
 const WAL_SIZE_LIMIT: i64 = 64 << 20;
@@ -82,8 +88,13 @@ impl WriteQueue {
     /// exist, migrated) and starts the writer and checkpointer threads.
     pub fn start(path: &Path, settings: WriterSettings) -> StoreResult<WriteQueue> {
         let conn = open(path, settings)?;
-        // Checkpoints are the checkpointer's job (see the module doc).
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // The checkpointer copies the WAL in the background, but only a
+        // checkpoint between the writer's transactions can finish with
+        // nothing left to copy, which is what lets the next transaction
+        // start the WAL over: without one, a seed of a million cards grew
+        // it to 13 GB. So the writer checkpoints too, rarely, and finds
+        // most frames already copied.
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         conn.pragma_update(None, "cache_size", -settings.cache_kib)?;
         // Each job's savepoint copies the pages it changes to a
