@@ -14,6 +14,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_payments.sql")),
     (3, include_str!("../../migrations/sqlite/0003_support.sql")),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_cards_user_status.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> StoreResult<()> {

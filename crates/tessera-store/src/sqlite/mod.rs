@@ -144,27 +144,37 @@ impl SqliteStore {
     }
 }
 
-/// `reserve_card`'s one look (?1 user, ?2 PAN fingerprint, ?3 now).
+/// `reserve_card`'s count of the user's cards (?1 user, ?2 now).
 /// A live card holds its slot: bound, waiting for a code that has not
 /// expired, or reserved by a binding still running; `stale` counts rows that
 /// only look live and must be cleared before a new row can take the slot.
-const RESERVE_CHECK: &str = "SELECT \
-       (SELECT c.id FROM cards c WHERE c.user_id = ?1 AND c.pan_fingerprint = ?2 AND \
-          (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
-           OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
-               WHERE o.card_id = c.id AND o.expires_at <= ?3))) LIMIT 1) AS dup_id, \
-       (SELECT c.status FROM cards c WHERE c.user_id = ?1 AND c.pan_fingerprint = ?2 AND \
-          (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
-           OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
-               WHERE o.card_id = c.id AND o.expires_at <= ?3))) LIMIT 1) AS dup_status, \
-       (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND \
-          (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
-           OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
-               WHERE o.card_id = c.id AND o.expires_at <= ?3)))) AS live, \
-       (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND \
-          ((c.status = 'binding' AND c.reserved_until < ?3) \
-           OR (c.status = 'pending_verification' AND EXISTS (SELECT 1 FROM otp_challenges o \
-               WHERE o.card_id = c.id AND o.expires_at <= ?3)))) AS stale";
+/// Each status is its own range of `cards_user_status`: bound cards and
+/// reservations are counted from the index alone, without reading a card
+/// row, so a wallet of many cards costs a few index pages (pending cards,
+/// whose code must be looked up, are few and short-lived).
+const RESERVE_COUNTS: &str = "SELECT \
+       (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'active') \
+     + (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'binding' \
+          AND reserved_until >= ?2) \
+     + (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
+          AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
+              WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS live, \
+       (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'binding' \
+          AND reserved_until < ?2) \
+     + (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
+          AND EXISTS (SELECT 1 FROM otp_challenges o \
+              WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS stale";
+
+/// `reserve_card`'s duplicate check (?1 user, ?2 PAN fingerprint, ?3 now):
+/// the user's live card with this PAN, if any. The `status IN` repeats the
+/// partial index's condition so that the planner takes `cards_live_pan`.
+const RESERVE_DUPLICATE: &str = "SELECT c.id, c.status FROM cards c \
+     WHERE c.user_id = ?1 AND c.pan_fingerprint = ?2 \
+       AND c.status IN ('binding', 'pending_verification', 'active') \
+       AND (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
+         OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
+             WHERE o.card_id = c.id AND o.expires_at <= ?3))) \
+     LIMIT 1";
 
 const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerprint, c.first6, c.last4, \
      c.pan_length, c.brand, c.issuer_code, c.issuer_name_zh, c.issuer_name_en, c.card_type, \
@@ -959,16 +969,10 @@ impl Store for SqliteStore {
             .write_direct_settling(move |conn| {
                     let card = &card;
 
-                    // One look answers the common case: is this card already live
-                    // for the user, how many live cards they hold, and whether
-                    // any row only looks live (a reservation left by a crashed
+                    // How many live cards the user holds, and whether any
+                    // row only looks live (a reservation left by a crashed
                     // node, or a card whose SMS code has expired).
-                    let row = row_one(conn, RESERVE_CHECK,
-                    params![
-                        &card.user_id,
-                        &card.pan_fingerprint,
-                        now,
-                    ])?;
+                    let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, now])?;
                     // A reservation is answered before its batch commits:
                     // it is a lock only the writer reads (reads of cards
                     // skip `binding` rows), and the binding is acknowledged
@@ -990,9 +994,13 @@ impl Store for SqliteStore {
                             end_pending_card(conn, card_id, "verification_expired", now)?;
                         }
                     }
-                    let duplicate: Option<String> = row.col("dup_id")?;
-                    if let Some(card_id) = duplicate {
-                        let status: String = row.col("dup_status")?;
+                    let duplicate: Option<(String, String)> = query_opt(
+                        conn,
+                        RESERVE_DUPLICATE,
+                        params![&card.user_id, &card.pan_fingerprint, now],
+                        |row| Ok((row.col("id")?, row.col("status")?)),
+                    )?;
+                    if let Some((card_id, status)) = duplicate {
                         if status == "binding" {
                             return Ok((Reserve::InProgress, settle));
                         }
