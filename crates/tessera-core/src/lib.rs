@@ -9,6 +9,7 @@ pub mod diagnosis;
 pub mod emv;
 pub mod error;
 pub mod identity;
+pub mod ids;
 pub mod issuer_health;
 pub mod money;
 pub mod token;

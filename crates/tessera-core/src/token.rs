@@ -267,7 +267,8 @@ pub fn issue_token_pan(
     Err(TokenError::Exhausted)
 }
 
-/// A token's reference id: `tok_` and 24 base32 characters (120 random bits).
+/// A token's reference id: `tok_` and 24 base32 characters (the time, then
+/// 70 random bits).
 /// Not secret: it names the token in APIs, logs and support tools.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -276,13 +277,13 @@ pub struct TokenRef(String);
 impl TokenRef {
     pub const PREFIX: &'static str = "tok_";
 
+    /// A new reference: 24 characters of lowercase base32, the first ten
+    /// the time (`crate::ids`), the rest 70 random bits. The time part is
+    /// written with the same letters in ascending order, so that
+    /// references sort by time and parse as before.
     pub fn generate() -> Result<TokenRef, TokenError> {
-        let bytes: [u8; 15] = crypto::random_array()?;
-        Ok(TokenRef(format!(
-            "{}{}",
-            Self::PREFIX,
-            base32(&bytes, BASE32_LOWER)
-        )))
+        let body = crate::ids::time_ordered(BASE32_LOWER_SORTED, 24)?;
+        Ok(TokenRef(format!("{}{body}", Self::PREFIX)))
     }
 
     pub fn parse(text: &str) -> Option<TokenRef> {
@@ -437,6 +438,8 @@ impl fmt::Display for Par {
 }
 
 const BASE32_LOWER: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+/// `BASE32_LOWER`'s letters in byte order, for ids that sort by time.
+const BASE32_LOWER_SORTED: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 const BASE32_UPPER: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// RFC 4648 base32 without padding.

@@ -441,7 +441,7 @@ pub async fn authorize(
         .await?
         .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("token_pan"))?;
     let mut record = PaymentRecord {
-        id: ids::random_id("pay_", 20),
+        id: ids::payment_id(),
         user_id: token.user_id.clone(),
         card_id: token.token.card_id.clone(),
         token_ref: token.token.token_ref.clone(),
