@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 
+/// mimalloc, not the system allocator: glibc's malloc and free were a fifth
+/// of the runtime threads' time under load (BENCHMARKS.md), its per-thread
+/// caches cost a lock on most frees from another thread.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "tessera", version, long_version = cmd::licenses::LONG_VERSION, about = "Tessera: a Token 2.0 wallet service")]
 struct Cli {
