@@ -114,16 +114,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
 
     // Cards and tokens.
-    /// Reserves a card row in state `binding` after checking, in one
-    /// transaction, that the user has no live card with this fingerprint and
-    /// is under the card limit. Stale reservations and expired OTP
-    /// challenges of the user are cleared first (and are visible to reads
-    /// once this returns).
+    /// Reserves the card (state `binding`) after checking, atomically with
+    /// every other reservation and completion, that the user has no live
+    /// card with this fingerprint and is under the card limit. Stale
+    /// reservations and expired OTP challenges of the user are cleared
+    /// first (and are visible to reads once this returns).
     ///
     /// The reservation itself is a lock, never anyone's answer: a store may
-    /// return before it is durable, provided that a reservation lost to a
+    /// return before it is durable, or not write it at all (SQLite's one
+    /// writer holds it in memory), provided that a reservation lost to a
     /// crash or a failed commit makes `complete_binding*` find nothing,
-    /// and that a completion is durable only with its reservation.
+    /// and that a completion is durable only with its reservation. On
+    /// PostgreSQL it is a row, which every node sees.
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve>;
     /// Drops a reservation whose binding failed. Like the reservation, it
     /// may return before it is durable: a lost release runs out by itself.

@@ -54,7 +54,7 @@ pub struct ApiKeyRecord {
 
 /// The card row reserved at the start of a binding: everything known before
 /// the issuer answers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewCard {
     pub id: String,
     pub user_id: String,

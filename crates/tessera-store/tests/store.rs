@@ -2205,6 +2205,86 @@ mod sqlite {
         store.close().await;
     }
 
+    /// A reservation is held by the writer, not written: the database has
+    /// no row for it. A reservation row an older Tessera left still holds
+    /// its card and its slot until it runs out, and is cleared then.
+    #[tokio::test]
+    async fn reservations_are_held_in_memory_and_old_rows_still_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        let user_id = user(&store, "1").await;
+        let cards_in_file = |path: &std::path::Path| {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.query_row("SELECT COUNT(*) FROM cards", [], |row| row.get::<_, i64>(0))
+                .unwrap()
+        };
+        let held = new_card("held", &user_id, "fh", 1_000);
+        assert_eq!(
+            store.reserve_card(&held, 3, 1_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        assert_eq!(cards_in_file(&path), 0, "a reservation wrote a row");
+
+        // A reservation row as an older Tessera wrote it, until 10_000.
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute(
+                "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, \
+                 first6, last4, pan_length, brand, holder_name, par, created_at, updated_at) \
+                 VALUES ('old', ?1, 'binding', 10000, 'fo', '622202', '1234', 19, \
+                 'unionpay', '张三', 'par-fo', 1000, 1000)",
+                [&user_id],
+            )
+            .unwrap();
+        }
+        let same_as_old = new_card("again", &user_id, "fo", 5_000);
+        assert_eq!(
+            store.reserve_card(&same_as_old, 3, 5_000).await.unwrap(),
+            Reserve::InProgress
+        );
+        let same_as_held = new_card("twice", &user_id, "fh", 5_000);
+        assert_eq!(
+            store.reserve_card(&same_as_held, 3, 5_000).await.unwrap(),
+            Reserve::InProgress
+        );
+        let third = new_card("third", &user_id, "f3", 5_000);
+        assert_eq!(
+            store.reserve_card(&third, 2, 5_000).await.unwrap(),
+            Reserve::LimitReached { live_cards: 2 },
+            "the held reservation and the old row"
+        );
+        // Past 10_000 the old row is stale: cleared, its card free.
+        assert_eq!(
+            store.reserve_card(&same_as_old, 3, 10_001).await.unwrap(),
+            Reserve::Reserved
+        );
+        assert_eq!(cards_in_file(&path), 0, "the old row was not cleared");
+
+        // Completing writes the card, once, as it is bound.
+        assert!(
+            store
+                .complete_binding(&completion("held", &user_id, "active", None, 11_000))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .complete_binding(&completion("held", &user_id, "active", None, 11_001))
+                .await
+                .unwrap(),
+            "completed twice"
+        );
+        let bound = store.card(&user_id, "held").await.unwrap().unwrap();
+        assert_eq!(
+            (bound.status.as_str(), bound.created_at, bound.updated_at),
+            ("active", 1_000, 11_000)
+        );
+        store.close().await;
+    }
+
     /// After `close`, the writer is gone: a write fails at once with a
     /// clear error instead of waiting, and changes nothing.
     #[tokio::test]

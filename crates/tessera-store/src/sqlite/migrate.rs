@@ -16,7 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_support.sql")),
     (
         4,
-        include_str!("../../migrations/sqlite/0004_cards_user_status.sql"),
+        include_str!("../../migrations/sqlite/0004_cards_user_by_status.sql"),
     ),
 ];
 

@@ -23,6 +23,7 @@ use crate::{Store, StoreError, StoreResult};
 mod direct;
 mod group_commit;
 mod migrate;
+mod reservations;
 mod seed;
 mod support;
 
@@ -31,6 +32,7 @@ use direct::{
     scalar_one, scalar_opt,
 };
 use group_commit::{Settle, WriteQueue, WriterSettings};
+use reservations::Reservations;
 use rusqlite::params;
 
 /// The database file inside the data directory.
@@ -43,6 +45,8 @@ pub struct SqliteStore {
     readers: SqlitePool,
     /// Read-only connections for the hot reads, used inline.
     direct: Arc<Readers>,
+    /// Cards being bound (`reservations.rs`).
+    reservations: Arc<Reservations>,
 }
 
 /// Pool sizes and timeouts for the embedded store.
@@ -114,6 +118,7 @@ impl SqliteStore {
             queue,
             readers,
             direct,
+            reservations: Arc::default(),
         })
     }
 
@@ -145,12 +150,13 @@ impl SqliteStore {
 }
 
 /// `reserve_card`'s count of the user's cards (?1 user, ?2 now).
-/// A live card holds its slot: bound, waiting for a code that has not
-/// expired, or reserved by a binding still running; `stale` counts rows that
-/// only look live and must be cleared before a new row can take the slot.
-/// Each status is its own range of `cards_user_status`: bound cards and
-/// reservations are counted from the index alone, without reading a card
-/// row, so a wallet of many cards costs a few index pages (pending cards,
+/// A live card holds its slot: bound, or waiting for a code that has not
+/// expired; `stale` counts rows that only look live and must be cleared
+/// before a new card can take the slot. Reservations are not rows
+/// (`reservations.rs`) except those an older Tessera left, which count
+/// until they run out. Each status is its own range of `cards_user`, so
+/// bound cards are counted from the index alone, without reading a card
+/// row: a wallet of many cards costs a few index pages (pending cards,
 /// whose code must be looked up, are few and short-lived).
 const RESERVE_COUNTS: &str = "SELECT \
        (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'active') \
@@ -650,26 +656,50 @@ fn insert_attempt(conn: &rusqlite::Connection, attempt: &AttemptRecord) -> Store
     Ok(())
 }
 
-/// Makes a reserved card real (see `Store::complete_binding`).
+/// Binds a reserved card: its row, as it is bound, with its token and
+/// challenge; the reservation ends. False when the card is not reserved
+/// (released, run out, or completed already).
 fn complete_binding(
     conn: &rusqlite::Connection,
+    reservations: &Reservations,
     completion: &BindingCompletion,
 ) -> StoreResult<bool> {
-    let updated = exec(
+    let mut held = reservations.lock()?;
+    let Some(card) = held.get(&completion.user_id, &completion.card_id) else {
+        return Ok(false);
+    };
+    exec(
         conn,
-        "UPDATE cards SET status = ?, pan_key_version = ?, pan_ciphertext = ?, \
-             reserved_until = NULL, updated_at = ? WHERE id = ? AND status = 'binding'",
+        "INSERT INTO cards (id, user_id, status, pan_fingerprint, pan_key_version, \
+             pan_ciphertext, first6, last4, pan_length, brand, issuer_code, issuer_name_zh, \
+             issuer_name_en, card_type, country, expiry_month, expiry_year, holder_name, par, \
+             bank_phone_masked, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
+            &card.id,
+            &card.user_id,
             &completion.status,
+            &card.pan_fingerprint,
             i64::from(completion.pan_key_version),
             &completion.pan_ciphertext,
+            &card.first6,
+            &card.last4,
+            i64::from(card.pan_length),
+            &card.brand,
+            &card.issuer_code,
+            &card.issuer_name_zh,
+            &card.issuer_name_en,
+            &card.card_type,
+            &card.country,
+            card.expiry_month.map(i64::from),
+            card.expiry_year.map(i64::from),
+            &card.holder_name,
+            &card.par,
+            &card.bank_phone_masked,
+            card.created_at,
             completion.now,
-            &completion.card_id
         ],
     )?;
-    if updated == 0 {
-        return Ok(false);
-    }
     let token = &completion.token;
     exec(
         conn,
@@ -719,6 +749,9 @@ fn complete_binding(
         )?;
     }
     ensure_default(conn, &completion.user_id)?;
+    // Last, so that a failed step above (a token PAN drawn before) leaves
+    // the card reserved for the caller's next try.
+    held.remove(Some(&completion.user_id), &completion.card_id);
     Ok(true)
 }
 
@@ -965,108 +998,92 @@ impl Store for SqliteStore {
 
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
         let card = card.clone();
+        let reservations = Arc::clone(&self.reservations);
         self.queue
             .write_direct_settling(move |conn| {
-                    let card = &card;
+                // The map and the cards table change only on this thread:
+                // what this job reads cannot change under it.
+                let mut held = reservations.lock()?;
+                held.expire(&card.user_id, now);
+                let holding = held.of_user(&card.user_id);
 
-                    // How many live cards the user holds, and whether any
-                    // row only looks live (a reservation left by a crashed
-                    // node, or a card whose SMS code has expired).
-                    let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, now])?;
-                    // A reservation is answered before its batch commits:
-                    // it is a lock only the writer reads (reads of cards
-                    // skip `binding` rows), and the binding is acknowledged
-                    // only once its completion commits, after the batch
-                    // that holds the reservation (batches commit in order
-                    // on one connection). If that batch fails, the
-                    // completion finds no reservation and the binding is
-                    // refused. Clearing stale rows changes what readers
-                    // see, so that waits for the commit.
-                    let stale: i64 = row.col("stale")?;
-                    let settle = if stale > 0 { Settle::Durable } else { Settle::Early };
-                    if stale > 0 {
-                        exec(conn, "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
-                             AND reserved_until < ?", params![&card.user_id, now])?;
-                        let expired: Vec<String> = scalar_all(conn, "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
-                             WHERE c.user_id = ? AND c.status = 'pending_verification' \
-                             AND o.expires_at <= ?", params![&card.user_id, now])?;
-                        for card_id in &expired {
-                            end_pending_card(conn, card_id, "verification_expired", now)?;
-                        }
-                    }
-                    let duplicate: Option<(String, String)> = query_opt(
+                // How many live cards the user holds, and whether any row
+                // only looks live: a card whose SMS code has expired, or a
+                // reservation row an older Tessera wrote before it stopped.
+                let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, now])?;
+                let stale: i64 = row.col("stale")?;
+                // A reservation writes nothing, so nothing waits for a
+                // commit, unless it cleared stale rows, which changes what
+                // readers see.
+                let settle = if stale > 0 {
+                    Settle::Durable
+                } else {
+                    Settle::Early
+                };
+                if stale > 0 {
+                    exec(
                         conn,
-                        RESERVE_DUPLICATE,
-                        params![&card.user_id, &card.pan_fingerprint, now],
-                        |row| Ok((row.col("id")?, row.col("status")?)),
+                        "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
+                         AND reserved_until < ?",
+                        params![&card.user_id, now],
                     )?;
-                    if let Some((card_id, status)) = duplicate {
-                        if status == "binding" {
-                            return Ok((Reserve::InProgress, settle));
-                        }
-                        return Ok((Reserve::AlreadyBound { card_id, status }, settle));
+                    let expired: Vec<String> = scalar_all(
+                        conn,
+                        "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+                         WHERE c.user_id = ? AND c.status = 'pending_verification' \
+                         AND o.expires_at <= ?",
+                        params![&card.user_id, now],
+                    )?;
+                    for card_id in &expired {
+                        end_pending_card(conn, card_id, "verification_expired", now)?;
                     }
-                    let live: i64 = row.col("live")?;
-                    if live >= i64::from(limit) {
-                        return Ok((
-                            Reserve::LimitReached {
-                                live_cards: small(live)?,
-                            },
-                            settle,
-                        ));
+                }
+                if holding
+                    .iter()
+                    .any(|held| held.pan_fingerprint == card.pan_fingerprint)
+                {
+                    return Ok((Reserve::InProgress, settle));
+                }
+                let duplicate: Option<(String, String)> = query_opt(
+                    conn,
+                    RESERVE_DUPLICATE,
+                    params![&card.user_id, &card.pan_fingerprint, now],
+                    |row| Ok((row.col("id")?, row.col("status")?)),
+                )?;
+                if let Some((card_id, status)) = duplicate {
+                    if status == "binding" {
+                        return Ok((Reserve::InProgress, settle));
                     }
-                    exec(conn, "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, first6, \
-             last4, pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, \
-             country, expiry_month, expiry_year, holder_name, par, bank_phone_masked, \
-             created_at, updated_at) \
-             VALUES (?, ?, 'binding', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-             params![
-                 &card.id,
-                 &card.user_id,
-                 card.reserved_until,
-                 &card.pan_fingerprint,
-                 &card.first6,
-                 &card.last4,
-                 i64::from(card.pan_length),
-                 &card.brand,
-                 &card.issuer_code,
-                 &card.issuer_name_zh,
-                 &card.issuer_name_en,
-                 &card.card_type,
-                 &card.country,
-                 card.expiry_month.map(i64::from),
-                 card.expiry_year.map(i64::from),
-                 &card.holder_name,
-                 &card.par,
-                 &card.bank_phone_masked,
-                 card.created_at,
-                 card.created_at,
-             ])?;
-                    Ok((Reserve::Reserved, settle))
+                    return Ok((Reserve::AlreadyBound { card_id, status }, settle));
+                }
+                let live =
+                    row.col::<i64>("live")? + i64::try_from(holding.len()).unwrap_or(i64::MAX);
+                if live >= i64::from(limit) {
+                    return Ok((
+                        Reserve::LimitReached {
+                            live_cards: small(live)?,
+                        },
+                        settle,
+                    ));
+                }
+                held.hold(card);
+                Ok((Reserve::Reserved, settle))
             })
             .await
     }
 
     async fn release_card(&self, card_id: &str) -> StoreResult<()> {
-        let card_id = card_id.to_owned();
-        // Like the reservation, its release is nobody's answer: if its batch
-        // fails, the reservation runs out by itself (`reserved_until`).
-        self.queue
-            .write_direct_settling(move |conn| {
-                exec(
-                    conn,
-                    "DELETE FROM cards WHERE id = ? AND status = 'binding'",
-                    params![card_id],
-                )?;
-                Ok(((), Settle::Early))
-            })
-            .await
+        // Nobody waits on a reservation but the writer, which reads the
+        // map under the same lock: no job needed.
+        self.reservations.lock()?.remove(None, card_id);
+        Ok(())
     }
 
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
         let completion = completion.clone();
+        let reservations = Arc::clone(&self.reservations);
         self.queue
-            .write_direct(move |conn| complete_binding(conn, &completion))
+            .write_direct(move |conn| complete_binding(conn, &reservations, &completion))
             .await
     }
 
@@ -1077,9 +1094,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<CardRecord>> {
         let completion = completion.clone();
         let attempt = attempt.clone();
+        let reservations = Arc::clone(&self.reservations);
         self.queue
             .write_direct(move |conn| {
-                if !complete_binding(conn, &completion)? {
+                if !complete_binding(conn, &reservations, &completion)? {
                     return Ok(None);
                 }
                 // SQLite undoes a failed statement by itself: the binding
