@@ -2282,6 +2282,42 @@ mod sqlite {
             (bound.status.as_str(), bound.created_at, bound.updated_at),
             ("active", 1_000, 11_000)
         );
+
+        // Bound meanwhile by another process on the same file (a second
+        // server, against the rule): the unique index refuses the
+        // completion, which ends like a lost reservation and writes
+        // nothing, and the next reservation hears the card is bound.
+        let raced = new_card("raced", &user_id, "fr", 12_000);
+        assert_eq!(
+            store.reserve_card(&raced, 5, 12_000).await.unwrap(),
+            Reserve::Reserved
+        );
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute(
+                "INSERT INTO cards (id, user_id, status, pan_fingerprint, first6, last4, \
+                 pan_length, brand, holder_name, par, created_at, updated_at) \
+                 VALUES ('elsewhere', ?1, 'active', 'fr', '622202', '1234', 19, 'unionpay', \
+                 '张三', 'par-fr', 12000, 12000)",
+                [&user_id],
+            )
+            .unwrap();
+        }
+        assert!(
+            !store
+                .complete_binding(&completion("raced", &user_id, "active", None, 12_001))
+                .await
+                .unwrap()
+        );
+        assert!(store.card(&user_id, "raced").await.unwrap().is_none());
+        let again = new_card("raced-2", &user_id, "fr", 12_002);
+        assert_eq!(
+            store.reserve_card(&again, 5, 12_002).await.unwrap(),
+            Reserve::AlreadyBound {
+                card_id: "elsewhere".to_owned(),
+                status: "active".to_owned()
+            }
+        );
         store.close().await;
     }
 

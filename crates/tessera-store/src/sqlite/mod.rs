@@ -668,7 +668,7 @@ fn complete_binding(
     let Some(card) = held.get(&completion.user_id, &completion.card_id) else {
         return Ok(false);
     };
-    exec(
+    let inserted = exec(
         conn,
         "INSERT INTO cards (id, user_id, status, pan_fingerprint, pan_key_version, \
              pan_ciphertext, first6, last4, pan_length, brand, issuer_code, issuer_name_zh, \
@@ -699,7 +699,20 @@ fn complete_binding(
             card.created_at,
             completion.now,
         ],
-    )?;
+    );
+    match inserted {
+        Ok(_) => {}
+        // The same card went live for this user without passing through
+        // this map: another process on the same file (one server per
+        // SQLite file is the rule, README "Running several nodes"). The
+        // unique index refuses it; the binding ends like a lost
+        // reservation, and a retry hears that the card is bound.
+        Err(StoreError::Conflict(_)) => {
+            held.remove(Some(&completion.user_id), &completion.card_id);
+            return Ok(false);
+        }
+        Err(error) => return Err(error),
+    }
     let token = &completion.token;
     exec(
         conn,
