@@ -33,7 +33,7 @@ use direct::{
 };
 use group_commit::{Settle, WriteQueue, WriterSettings};
 use reservations::Reservations;
-use rusqlite::params;
+use rusqlite::{params, params_from_iter};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "tessera.db";
@@ -670,35 +670,13 @@ fn complete_binding(
     };
     let inserted = exec(
         conn,
-        "INSERT INTO cards (id, user_id, status, pan_fingerprint, pan_key_version, \
-             pan_ciphertext, first6, last4, pan_length, brand, issuer_code, issuer_name_zh, \
-             issuer_name_en, card_type, country, expiry_month, expiry_year, holder_name, par, \
-             bank_phone_masked, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![
-            &card.id,
-            &card.user_id,
-            &completion.status,
-            &card.pan_fingerprint,
-            i64::from(completion.pan_key_version),
-            &completion.pan_ciphertext,
-            &card.first6,
-            &card.last4,
-            i64::from(card.pan_length),
-            &card.brand,
-            &card.issuer_code,
-            &card.issuer_name_zh,
-            &card.issuer_name_en,
-            &card.card_type,
-            &card.country,
-            card.expiry_month.map(i64::from),
-            card.expiry_year.map(i64::from),
-            &card.holder_name,
-            &card.par,
-            &card.bank_phone_masked,
-            card.created_at,
-            completion.now,
-        ],
+        concat!(
+            "INSERT INTO cards (",
+            seed::bound_card_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        // Not the default yet: `ensure_default` below decides.
+        params_from_iter(seed::bound_card_row(card, completion, false)),
     );
     match inserted {
         Ok(_) => {}

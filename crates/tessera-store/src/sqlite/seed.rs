@@ -8,7 +8,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::StoreResult;
-use crate::model::SeedBatch;
+use crate::model::{BindingCompletion, NewCard, SeedBatch};
 
 /// Rows per INSERT: 25 columns x 400 stays under SQLite's 32,766 variables.
 const ROWS: usize = 400;
@@ -36,12 +36,58 @@ pub(super) async fn stored_token_fingerprints(
 }
 
 /// The values of one row, in the order of the INSERT's columns.
-type Row<'a> = Vec<Box<dyn ToSql + 'a>>;
+pub(super) type Row<'a> = Vec<Box<dyn ToSql + 'a>>;
 
 macro_rules! row {
     ($($value:expr),* $(,)?) => {
         vec![$(Box::new($value) as Box<dyn ToSql + '_>),*]
     };
+}
+
+/// The columns of a card inserted as it is bound, in the order of
+/// `bound_card_row`: a completion (`complete_binding`) and a seeded card
+/// write the same row.
+macro_rules! bound_card_columns {
+    () => {
+        "id, user_id, status, pan_fingerprint, pan_key_version, pan_ciphertext, first6, last4, \
+         pan_length, brand, issuer_code, issuer_name_zh, issuer_name_en, card_type, country, \
+         expiry_month, expiry_year, holder_name, par, bank_phone_masked, is_default, \
+         created_at, updated_at"
+    };
+}
+pub(super) use bound_card_columns;
+
+/// A reserved card's values as it is bound (`bound_card_columns`).
+pub(super) fn bound_card_row<'a>(
+    card: &'a NewCard,
+    done: &'a BindingCompletion,
+    is_default: bool,
+) -> Row<'a> {
+    row![
+        &card.id,
+        &card.user_id,
+        &done.status,
+        &card.pan_fingerprint,
+        i64::from(done.pan_key_version),
+        &done.pan_ciphertext,
+        &card.first6,
+        &card.last4,
+        i64::from(card.pan_length),
+        &card.brand,
+        &card.issuer_code,
+        &card.issuer_name_zh,
+        &card.issuer_name_en,
+        &card.card_type,
+        &card.country,
+        card.expiry_month.map(i64::from),
+        card.expiry_year.map(i64::from),
+        &card.holder_name,
+        &card.par,
+        &card.bank_phone_masked,
+        i64::from(is_default),
+        card.created_at,
+        done.now,
+    ]
 }
 
 pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
@@ -68,39 +114,9 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
     for cards in batch.cards.chunks(ROWS) {
         insert_rows(
             conn,
-            "INSERT INTO cards (id, user_id, status, pan_fingerprint, pan_key_version, \
-             pan_ciphertext, first6, last4, pan_length, brand, issuer_code, issuer_name_zh, \
-             issuer_name_en, card_type, country, expiry_month, expiry_year, holder_name, par, \
-             bank_phone_masked, is_default, created_at, updated_at) ",
+            concat!("INSERT INTO cards (", bound_card_columns!(), ") "),
             cards,
-            |seeded| {
-                let (card, done) = (&seeded.card, &seeded.completion);
-                row![
-                    &card.id,
-                    &card.user_id,
-                    &done.status,
-                    &card.pan_fingerprint,
-                    i64::from(done.pan_key_version),
-                    &done.pan_ciphertext,
-                    &card.first6,
-                    &card.last4,
-                    i64::from(card.pan_length),
-                    &card.brand,
-                    &card.issuer_code,
-                    &card.issuer_name_zh,
-                    &card.issuer_name_en,
-                    &card.card_type,
-                    &card.country,
-                    card.expiry_month.map(i64::from),
-                    card.expiry_year.map(i64::from),
-                    &card.holder_name,
-                    &card.par,
-                    &card.bank_phone_masked,
-                    i64::from(seeded.is_default),
-                    card.created_at,
-                    done.now,
-                ]
-            },
+            |seeded| bound_card_row(&seeded.card, &seeded.completion, seeded.is_default),
         )?;
         insert_rows(
             conn,
