@@ -691,32 +691,14 @@ fn complete_binding(
         }
         Err(error) => return Err(error),
     }
-    let token = &completion.token;
     exec(
         conn,
-        "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
-             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
-             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
-             imk_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![
-            &token.token_ref,
-            &completion.card_id,
-            i64::from(token.key_version),
-            &token.token_pan_ciphertext,
-            &token.token_first6,
-            &token.token_last4,
-            i64::from(token.expiry_month),
-            i64::from(token.expiry_year),
-            &token.status,
-            &token.requestor_id,
-            &token.device_id,
-            completion.now,
-            completion.now,
-            &token.token_pan_fingerprint,
-            i64::from(token.psn),
-            &token.imk_range,
-            i64::from(token.imk_generation)
-        ],
+        concat!(
+            "INSERT INTO tokens (",
+            seed::bound_token_columns!(),
+            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        params_from_iter(seed::bound_token_row(completion)),
     )
     .map_err(|error| match error {
         // The only unique rule a fresh token can break: its PAN was

@@ -90,6 +90,40 @@ pub(super) fn bound_card_row<'a>(
     ]
 }
 
+/// The columns of a bound card's token, in the order of `bound_token_row`.
+macro_rules! bound_token_columns {
+    () => {
+        "token_ref, card_id, token_pan_key_version, token_pan_ciphertext, token_first6, \
+         token_last4, expiry_month, expiry_year, status, requestor_id, device_id, created_at, \
+         updated_at, token_pan_fingerprint, psn, imk_range, imk_generation"
+    };
+}
+pub(super) use bound_token_columns;
+
+/// A bound card's token values (`bound_token_columns`).
+pub(super) fn bound_token_row(done: &BindingCompletion) -> Row<'_> {
+    let token = &done.token;
+    row![
+        &token.token_ref,
+        &done.card_id,
+        i64::from(token.key_version),
+        &token.token_pan_ciphertext,
+        &token.token_first6,
+        &token.token_last4,
+        i64::from(token.expiry_month),
+        i64::from(token.expiry_year),
+        &token.status,
+        &token.requestor_id,
+        &token.device_id,
+        done.now,
+        done.now,
+        &token.token_pan_fingerprint,
+        i64::from(token.psn),
+        &token.imk_range,
+        i64::from(token.imk_generation),
+    ]
+}
+
 pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
     for users in batch.users.chunks(ROWS) {
         insert_rows(
@@ -120,33 +154,9 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
         )?;
         insert_rows(
             conn,
-            "INSERT INTO tokens (token_ref, card_id, token_pan_key_version, token_pan_ciphertext, \
-             token_first6, token_last4, expiry_month, expiry_year, status, requestor_id, \
-             device_id, created_at, updated_at, token_pan_fingerprint, psn, imk_range, \
-             imk_generation) ",
+            concat!("INSERT INTO tokens (", bound_token_columns!(), ") "),
             cards,
-            |seeded| {
-                let (done, token) = (&seeded.completion, &seeded.completion.token);
-                row![
-                    &token.token_ref,
-                    &done.card_id,
-                    i64::from(token.key_version),
-                    &token.token_pan_ciphertext,
-                    &token.token_first6,
-                    &token.token_last4,
-                    i64::from(token.expiry_month),
-                    i64::from(token.expiry_year),
-                    &token.status,
-                    &token.requestor_id,
-                    &token.device_id,
-                    done.now,
-                    done.now,
-                    &token.token_pan_fingerprint,
-                    i64::from(token.psn),
-                    &token.imk_range,
-                    i64::from(token.imk_generation),
-                ]
-            },
+            |seeded| bound_token_row(&seeded.completion),
         )?;
         insert_rows(
             conn,
