@@ -17,8 +17,8 @@ use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
 use tessera_core::vault::{LookupPurpose, SealedPan};
 use tessera_store::{
-    AttemptRecord, BindingCompletion, CardRecord, NewCard, NewOtpChallenge, NewToken, OtpOutcome,
-    Reserve, StoreError, UserRecord,
+    AttemptRecord, BindingCompletion, CardRecord, IncidentRecord, NewCard, NewOtpChallenge,
+    NewToken, OtpOutcome, Reserve, StoreError, UserRecord,
 };
 
 use crate::error::{ApiError, internal};
@@ -180,10 +180,22 @@ async fn bind_steps(
     };
 
     // 2. Maintenance. The issuer's own setting (the sandbox's latency and
-    // failure rate) comes in the same query: one round trip, not two.
+    // failure rate) and its open breaker, if any, come in the same read:
+    // one round trip to PostgreSQL, not three.
     let mut names = vec![maintenance::SETTING];
     names.extend(state.issuer.binding_setting());
-    let mut stored = state.store.settings(&names).await?.into_iter();
+    let context = state
+        .store
+        .binding_context(
+            &names,
+            fields
+                .bin
+                .as_ref()
+                .and_then(|bin| bin.issuer_code.as_deref()),
+        )
+        .await?;
+    let open_breaker = context.open_breaker;
+    let mut stored = context.settings.into_iter();
     let maintenance_window = stored.next().flatten();
     let issuer_setting = stored.next().flatten();
     maintenance::refuse_if_on(state, maintenance_window.as_deref(), now)?;
@@ -262,6 +274,7 @@ async fn bind_steps(
         &bank_phone,
         &card_id,
         issuer_setting.as_deref(),
+        open_breaker,
         now,
         evidence,
     )
@@ -295,6 +308,7 @@ async fn issue(
     bank_phone: &PhoneNumber,
     card_id: &str,
     issuer_setting: Option<&str>,
+    open_breaker: Option<IncidentRecord>,
     now: DateTime<Utc>,
     evidence: &mut Evidence,
 ) -> Result<Ready, ApiError> {
@@ -313,16 +327,17 @@ async fn issue(
     };
     // An issuer flagged as unavailable is not asked: the person hears so at
     // once, with the time its breaker lets a probe through.
-    let probe = match issuer_health::gate(state, bin.issuer_code.as_deref(), now).await? {
-        Gate::Open { retry_after_secs } => {
-            evidence.issuer_response = Some(CIRCUIT_OPEN.to_owned());
-            return Err(DomainError::new(ErrorCode::IssuerUnavailable)
-                .with_retry_after(retry_after_secs)
-                .into());
-        }
-        Gate::Probe(incident) => Some(incident),
-        Gate::Closed => None,
-    };
+    let probe =
+        match issuer_health::gate(state, bin.issuer_code.as_deref(), open_breaker, now).await? {
+            Gate::Open { retry_after_secs } => {
+                evidence.issuer_response = Some(CIRCUIT_OPEN.to_owned());
+                return Err(DomainError::new(ErrorCode::IssuerUnavailable)
+                    .with_retry_after(retry_after_secs)
+                    .into());
+            }
+            Gate::Probe(incident) => Some(incident),
+            Gate::Closed => None,
+        };
     let timeout = Duration::from_secs(state.config.issuer_timeout_secs);
     let answer = tokio::time::timeout(timeout, state.issuer.verify_binding(&verification))
         .await

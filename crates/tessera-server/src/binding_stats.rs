@@ -198,6 +198,7 @@ pub async fn report(
                 until: now_ms + 1,
                 issuer_code: None,
                 latency_buckets_ms: LATENCY_BUCKETS_MS.to_vec(),
+                newest: None,
             })
             .await?;
         let mut overall = GroupStats::default();

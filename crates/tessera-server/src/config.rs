@@ -121,6 +121,11 @@ pub struct HealthConfig {
     pub breaker_cool_down_ms: u64,
     /// One node re-evaluates an issuer at most this often.
     pub evaluate_interval_ms: u64,
+    /// An issuer's recent window counts at most its newest this many
+    /// attempts, so that judging a busy bank every few seconds reads a
+    /// bounded number of rows (the failure rate of 5,000 answers is as
+    /// clear as that of a million).
+    pub recent_max_samples: u32,
 }
 
 impl Default for HealthConfig {
@@ -131,6 +136,7 @@ impl Default for HealthConfig {
             anomaly: AnomalyRule::default(),
             breaker_cool_down_ms: 30_000,
             evaluate_interval_ms: 2_000,
+            recent_max_samples: 5_000,
         }
     }
 }
@@ -312,6 +318,11 @@ impl Config {
         if health.recent_window_secs == 0 || health.baseline_window_secs == 0 {
             return Err(
                 "health: recent_window_secs and baseline_window_secs must be above 0".to_owned(),
+            );
+        }
+        if u64::from(health.recent_max_samples) < health.anomaly.min_samples {
+            return Err(
+                "health: recent_max_samples must be at least anomaly.min_samples".to_owned(),
             );
         }
         let rule = &health.anomaly;

@@ -4,7 +4,7 @@
 //! and writes the same rows, so a flag raised on one node holds on all.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use tessera_core::bins::index::big_bank;
 use tessera_core::diagnosis::{Bilingual, CIRCUIT_OPEN};
 use tessera_core::issuer_health::{Anomaly, WindowStats, evaluate};
 use tessera_store::{
-    AttemptRecord, AttemptStatsQuery, AttemptStatsRow, IncidentFilter, IncidentRecord,
+    AttemptRecord, AttemptStatsQuery, AttemptStatsRow, IncidentFilter, IncidentRecord, Store,
 };
 
 use crate::error::ApiError;
@@ -40,6 +40,84 @@ impl EvaluationClock {
                 true
             }
         }
+    }
+}
+
+/// How many stretches the baseline window is cut into: 24 hours make
+/// stretches of 10 minutes.
+const BASELINE_STRETCHES: i64 = 144;
+
+/// At most this many attempts (the newest) are read from one stretch.
+const STRETCH_MAX_SAMPLES: u32 = 20_000;
+
+/// The shortest stretch, for short windows (tests, tuning).
+const MIN_STRETCH_MS: i64 = 1_000;
+
+/// Stretch key: the issuer (None: all of them) and the stretch's number.
+type StretchKey = (Option<String>, i64);
+
+/// Issuers' baselines, a closed stretch at a time. The baseline window
+/// ends where the recent window begins, minutes ago, and no attempt is
+/// recorded that late, so what a stretch of it adds up to does not change:
+/// each node reads a stretch once and keeps its sums, where it used to
+/// re-read 24 hours of attempts every few seconds per issuer (a cost that
+/// grew with the traffic). The window's ends snap inward to whole
+/// stretches.
+#[derive(Debug, Default)]
+pub struct BaselineCache {
+    stretches: Mutex<HashMap<StretchKey, Arc<Vec<AttemptStatsRow>>>>,
+}
+
+impl BaselineCache {
+    /// The attempts of `issuer` (None: every issuer) in the `window_ms`
+    /// before `until`, as stats rows: one set per stretch, not merged
+    /// (their counts add up all the same).
+    pub async fn rows(
+        &self,
+        store: &dyn Store,
+        issuer: Option<&str>,
+        until: i64,
+        window_ms: i64,
+    ) -> Result<Vec<AttemptStatsRow>, ApiError> {
+        let stretch = (window_ms / BASELINE_STRETCHES).max(MIN_STRETCH_MS);
+        let from = until.saturating_sub(window_ms);
+        let first = from.div_euclid(stretch) + i64::from(from.rem_euclid(stretch) != 0);
+        let end = until.div_euclid(stretch);
+        let mut rows = Vec::new();
+        for number in first..end {
+            let key = (issuer.map(str::to_owned), number);
+            let cached = self.lock().get(&key).cloned();
+            let sums = match cached {
+                Some(sums) => sums,
+                None => {
+                    let sums = Arc::new(
+                        store
+                            .attempt_stats(&AttemptStatsQuery {
+                                since: number * stretch,
+                                until: (number + 1) * stretch,
+                                issuer_code: key.0.clone(),
+                                latency_buckets_ms: Vec::new(),
+                                newest: Some(STRETCH_MAX_SAMPLES),
+                            })
+                            .await?,
+                    );
+                    self.lock().insert(key, Arc::clone(&sums));
+                    sums
+                }
+            };
+            rows.extend(sums.iter().cloned());
+        }
+        // Stretches that have left the window are not needed again.
+        self.lock().retain(|(_, number), _| *number >= first);
+        Ok(rows)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StretchKey, Arc<Vec<AttemptStatsRow>>>> {
+        // The map holds sums only: one a panicking holder left is still
+        // right.
+        self.stretches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -137,16 +215,16 @@ pub async fn evaluate_issuers(
             until: now_ms + 1,
             issuer_code: issuer_code.clone(),
             latency_buckets_ms: Vec::new(),
+            // One issuer is judged on its newest answers. The overview of
+            // every issuer (asked for by a support page, not per binding)
+            // reads the whole window, so that a quiet bank's failures are
+            // not crowded out of a sample by a busy one's successes.
+            newest: issuer.map(|_| config.recent_max_samples),
         })
         .await?;
     let baseline_rows = state
-        .store
-        .attempt_stats(&AttemptStatsQuery {
-            since: recent_start.saturating_sub(baseline_ms),
-            until: recent_start,
-            issuer_code: issuer_code.clone(),
-            latency_buckets_ms: Vec::new(),
-        })
+        .baselines
+        .rows(state.store.as_ref(), issuer, recent_start, baseline_ms)
         .await?;
     let recent = by_issuer(&recent_rows);
     let baseline = by_issuer(&baseline_rows);
@@ -174,6 +252,7 @@ pub async fn evaluate_issuers(
                         until: now_ms + 1,
                         issuer_code: Some(code.clone()),
                         latency_buckets_ms: Vec::new(),
+                        newest: Some(config.recent_max_samples),
                     })
                     .await?;
                 (resolved + 1, window_stats(&rows.iter().collect::<Vec<_>>()))
@@ -297,32 +376,15 @@ fn ceil_secs(ms: i64) -> u64 {
     u64::try_from((ms.max(1) + 999) / 1000).unwrap_or(1).max(1)
 }
 
-/// The open breaker of an issuer, if any.
-pub async fn open_breaker(
-    state: &AppState,
-    issuer_code: &str,
-) -> Result<Option<IncidentRecord>, ApiError> {
-    let open = state
-        .store
-        .incidents(&IncidentFilter {
-            open_only: true,
-            issuer_code: Some(issuer_code.to_owned()),
-            since: None,
-            limit: 10,
-        })
-        .await?;
-    Ok(open.into_iter().find(|i| i.breaker_open))
-}
-
+/// What the breaker says, given the issuer's open breaker as the binding
+/// read it (`Store::binding_context`) just before.
 pub async fn gate(
     state: &AppState,
     issuer_code: Option<&str>,
+    open_breaker: Option<IncidentRecord>,
     now: DateTime<Utc>,
 ) -> Result<Gate, ApiError> {
-    let Some(code) = issuer_code else {
-        return Ok(Gate::Closed);
-    };
-    let Some(incident) = open_breaker(state, code).await? else {
+    let (Some(code), Some(incident)) = (issuer_code, open_breaker) else {
         return Ok(Gate::Closed);
     };
     let now_ms = millis(now);
@@ -385,5 +447,94 @@ pub fn breaker_state(incident: &IncidentRecord, now_ms: i64) -> &'static str {
         "open"
     } else {
         "half_open"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tessera_store::sqlite::{SqliteOptions, SqliteStore};
+
+    use super::*;
+
+    fn answered(trace: &str, issuer: &str, at: i64, failed: bool) -> AttemptRecord {
+        AttemptRecord {
+            trace_id: trace.to_owned(),
+            user_id: "u1".to_owned(),
+            issuer_code: Some(issuer.to_owned()),
+            outcome: if failed { "error" } else { "success" }.to_owned(),
+            error_code: failed.then(|| "issuer_unavailable".to_owned()),
+            issuer_response: Some(if failed { "unavailable" } else { "approved" }.to_owned()),
+            latency_ms: 10,
+            created_at: at,
+            ..AttemptRecord::default()
+        }
+    }
+
+    fn counted(rows: &[AttemptStatsRow]) -> (i64, i64) {
+        let failed = rows
+            .iter()
+            .filter(|r| r.outcome == "error")
+            .map(|r| r.count);
+        (rows.iter().map(|r| r.count).sum(), failed.sum())
+    }
+
+    #[tokio::test]
+    async fn the_baseline_adds_up_whole_stretches_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db"), SqliteOptions::default())
+            .await
+            .unwrap();
+        // A window of 144 s before 200 s: stretches of one second, from
+        // 56 s (inclusive) to 200 s (exclusive).
+        for (trace, issuer, at, failed) in [
+            ("before", "ABC", 55_999, true),
+            ("first", "ABC", 56_000, false),
+            ("middle", "ABC", 100_500, true),
+            ("last", "ABC", 199_999, false),
+            ("other", "CCB", 150_000, false),
+            ("after", "ABC", 200_000, false),
+        ] {
+            store
+                .record_attempt(&answered(trace, issuer, at, failed))
+                .await
+                .unwrap();
+        }
+        let cache = BaselineCache::default();
+        let abc = cache
+            .rows(&store, Some("ABC"), 200_000, 144_000)
+            .await
+            .unwrap();
+        assert_eq!(counted(&abc), (3, 1));
+        let every = cache.rows(&store, None, 200_000, 144_000).await.unwrap();
+        assert_eq!(counted(&every), (4, 1));
+
+        // A stretch read once is kept: an attempt recorded into it later
+        // (which the recent window's minutes rule out in service) is not
+        // read again.
+        store
+            .record_attempt(&answered("late", "ABC", 100_700, true))
+            .await
+            .unwrap();
+        let again = cache
+            .rows(&store, Some("ABC"), 200_000, 144_000)
+            .await
+            .unwrap();
+        assert_eq!(counted(&again), (3, 1));
+
+        // The window's ends snap inward: ending at 200.5 s it starts at
+        // 56.5 s, so the stretch at 56 s is only half inside and left out.
+        // Ending at 201 s it takes in the stretch at 200 s.
+        let snapped = cache
+            .rows(&store, Some("ABC"), 200_500, 144_000)
+            .await
+            .unwrap();
+        assert_eq!(counted(&snapped), (2, 1));
+        let moved = cache
+            .rows(&store, Some("ABC"), 201_000, 144_000)
+            .await
+            .unwrap();
+        assert_eq!(counted(&moved), (3, 1));
+        assert!(cache.lock().keys().all(|(_, number)| *number >= 57));
+        store.close().await;
     }
 }

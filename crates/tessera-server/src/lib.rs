@@ -324,6 +324,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         issuer,
         time_zone,
         issuer_clock: Arc::default(),
+        baselines: Arc::default(),
     };
     let indexed = lifecycle::index_old_tokens(&state)
         .await

@@ -10,7 +10,7 @@ use tessera_store::Store;
 
 use crate::config::Config;
 use crate::issuer::Issuer;
-use crate::issuer_health::EvaluationClock;
+use crate::issuer_health::{BaselineCache, EvaluationClock};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -22,6 +22,8 @@ pub struct AppState {
     pub time_zone: chrono_tz::Tz,
     /// When this node last ran the issuer anomaly rule.
     pub issuer_clock: Arc<EvaluationClock>,
+    /// Issuers' baselines, a closed stretch at a time (`issuer_health.rs`).
+    pub baselines: Arc<BaselineCache>,
 }
 
 impl AppState {

@@ -296,6 +296,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         }
         Ok(values)
     }
+    /// `settings(names)` and the newest open incident of `issuer_code`
+    /// whose breaker is open: what each binding reads before it reserves,
+    /// in one round trip where the backend gains by it (PostgreSQL). This
+    /// default asks for them one after the other.
+    async fn binding_context(
+        &self,
+        names: &[&str],
+        issuer_code: Option<&str>,
+    ) -> StoreResult<BindingContext> {
+        let settings = self.settings(names).await?;
+        let open_breaker = match issuer_code {
+            Some(code) => self
+                .incidents(&IncidentFilter {
+                    open_only: true,
+                    issuer_code: Some(code.to_owned()),
+                    since: None,
+                    limit: 10,
+                })
+                .await?
+                .into_iter()
+                .find(|incident| incident.breaker_open),
+            None => None,
+        };
+        Ok(BindingContext {
+            settings,
+            open_breaker,
+        })
+    }
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
     /// Stores `value` unless the setting exists, and returns what is stored:
     /// the first writer wins, however many nodes race.

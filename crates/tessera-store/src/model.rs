@@ -272,6 +272,9 @@ pub struct AttemptStatsQuery {
     pub issuer_code: Option<String>,
     /// Upper bounds (ms) of cumulative latency buckets, ascending.
     pub latency_buckets_ms: Vec<i64>,
+    /// Only the newest this many attempts of the window count (and only
+    /// they are read): what bounds the cost of judging a busy issuer.
+    pub newest: Option<u32>,
 }
 
 /// Attempts sharing an issuer, brand, card type, outcome, code and issuer
@@ -328,6 +331,15 @@ pub struct Raised {
     pub incident: IncidentRecord,
     /// True when this call opened it.
     pub opened: bool,
+}
+
+/// What a binding reads before it reserves a card: the settings it asked
+/// for (in that order, None where unset) and the open breaker of its
+/// issuer, if any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BindingContext {
+    pub settings: Vec<Option<String>>,
+    pub open_breaker: Option<IncidentRecord>,
 }
 
 #[derive(Debug, Clone, Default)]

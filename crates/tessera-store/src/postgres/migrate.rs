@@ -30,6 +30,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_binding_recorded.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_cards_user_default.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -1853,6 +1853,52 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn binding_context(
+        &self,
+        names: &[&str],
+        issuer_code: Option<&str>,
+    ) -> StoreResult<BindingContext> {
+        // Two reads in one round trip: the settings as two arrays, beside
+        // the breaker's incident row (all NULL when there is none).
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT s.setting_names, s.setting_values, i.* FROM \
+             (SELECT array_agg(name) AS setting_names, array_agg(value) AS setting_values \
+              FROM settings WHERE name = ANY($1)) s \
+             LEFT JOIN LATERAL (SELECT * FROM issuer_incidents \
+              WHERE issuer_code = $2 AND resolved_at IS NULL AND breaker_open \
+              ORDER BY opened_at DESC, id COLLATE \"C\" DESC LIMIT 1) i ON TRUE",
+        )
+        .bind(names)
+        .bind(issuer_code)
+        .fetch_one(&mut *lease)
+        .await?;
+        lease.finish();
+        let stored_names: Vec<String> = row
+            .try_get::<Option<_>, _>("setting_names")?
+            .unwrap_or_default();
+        let stored_values: Vec<String> = row
+            .try_get::<Option<_>, _>("setting_values")?
+            .unwrap_or_default();
+        let settings = names
+            .iter()
+            .map(|name| {
+                stored_names
+                    .iter()
+                    .position(|stored| stored == name)
+                    .and_then(|at| stored_values.get(at).cloned())
+            })
+            .collect();
+        let open_breaker = match row.try_get::<Option<String>, _>("id")? {
+            Some(_) => Some(support::incident_from_row(&row)?),
+            None => None,
+        };
+        Ok(BindingContext {
+            settings,
+            open_breaker,
+        })
+    }
+
     async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \

@@ -25,12 +25,24 @@ pub(super) async fn attempt_stats(
             .push_bind(*bound)
             .push(format!(" THEN 1 ELSE 0 END) AS BIGINT) AS b{index}"));
     }
-    sql.push(" FROM binding_attempts WHERE created_at >= ")
-        .push_bind(query.since)
-        .push(" AND created_at < ")
-        .push_bind(query.until);
+    // Capped, the newest attempts of the window are picked first through
+    // binding_attempts_issuer (or _time) in reverse, and only they are
+    // grouped.
+    sql.push(if query.newest.is_some() {
+        " FROM (SELECT * FROM binding_attempts WHERE created_at >= "
+    } else {
+        " FROM binding_attempts WHERE created_at >= "
+    })
+    .push_bind(query.since)
+    .push(" AND created_at < ")
+    .push_bind(query.until);
     if let Some(issuer) = &query.issuer_code {
         sql.push(" AND issuer_code = ").push_bind(issuer.clone());
+    }
+    if let Some(newest) = query.newest {
+        sql.push(" ORDER BY created_at DESC LIMIT ")
+            .push_bind(i64::from(newest.max(1)))
+            .push(") AS newest");
     }
     sql.push(
         " GROUP BY issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
@@ -61,7 +73,7 @@ pub(super) async fn attempt_stats(
         .collect()
 }
 
-fn incident_from_row(row: &PgRow) -> StoreResult<IncidentRecord> {
+pub(super) fn incident_from_row(row: &PgRow) -> StoreResult<IncidentRecord> {
     Ok(IncidentRecord {
         id: row.try_get("id")?,
         issuer_code: row.try_get("issuer_code")?,

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_cards_user_by_status.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_cards_user_default.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> StoreResult<()> {

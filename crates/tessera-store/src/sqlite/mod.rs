@@ -332,15 +332,25 @@ fn end_pending_card(
 /// Gives the user a default card when they have active cards but none is
 /// the default (the first card bound, or after the default was unbound).
 fn ensure_default(conn: &rusqlite::Connection, user_id: &str) -> StoreResult<()> {
-    exec(
+    // Nearly always the user has a default: one key in cards_user_default
+    // says so (SQLite's planner, without statistics, would rather walk the
+    // user's active cards through cards_user). Writes run one at a time on
+    // the writer, so nothing changes between the check and the update.
+    let has_default: bool = scalar_one(
         conn,
-        "UPDATE cards SET is_default = 1 WHERE id = ( \
-           SELECT id FROM cards WHERE user_id = ?1 AND status = 'active' \
-           ORDER BY created_at DESC, id LIMIT 1) \
-         AND NOT EXISTS (SELECT 1 FROM cards WHERE user_id = ?1 AND status = 'active' \
-           AND is_default = 1)",
+        "SELECT EXISTS (SELECT 1 FROM cards INDEXED BY cards_user_default \
+         WHERE user_id = ? AND status = 'active' AND is_default = 1)",
         params![user_id],
     )?;
+    if !has_default {
+        exec(
+            conn,
+            "UPDATE cards SET is_default = 1 WHERE id = ( \
+               SELECT id FROM cards WHERE user_id = ? AND status = 'active' \
+               ORDER BY created_at DESC, id LIMIT 1)",
+            params![user_id],
+        )?;
+    }
     Ok(())
 }
 

@@ -26,12 +26,27 @@ pub(super) async fn attempt_stats(
             .push_bind(*bound)
             .push(format!(" THEN 1 ELSE 0 END) AS b{index}"));
     }
-    sql.push(" FROM binding_attempts WHERE created_at >= ")
-        .push_bind(query.since)
-        .push(" AND created_at < ")
-        .push_bind(query.until);
+    // Capped, the newest attempts of the window are picked first through
+    // binding_attempts_issuer (or _time) in reverse, and only they are
+    // grouped.
+    sql.push(if query.newest.is_some() {
+        " FROM (SELECT * FROM binding_attempts WHERE created_at >= "
+    } else {
+        " FROM binding_attempts WHERE created_at >= "
+    })
+    .push_bind(query.since)
+    .push(" AND created_at < ")
+    .push_bind(query.until);
     if let Some(issuer) = &query.issuer_code {
         sql.push(" AND issuer_code = ").push_bind(issuer.clone());
+    }
+    if let Some(newest) = query.newest {
+        // Written into the SQL, not bound: see `incidents` on SQLite's
+        // re-preparing a statement with a bound LIMIT.
+        sql.push(format!(
+            " ORDER BY created_at DESC LIMIT {}) AS newest",
+            newest.max(1)
+        ));
     }
     sql.push(
         " GROUP BY issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \

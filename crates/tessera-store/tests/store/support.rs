@@ -89,6 +89,7 @@ pub async fn attempt_stats(store: Arc<dyn Store>) {
         until: 2000,
         issuer_code: None,
         latency_buckets_ms: vec![100, 1000],
+        newest: None,
     };
     let mut rows = store.attempt_stats(&query).await.unwrap();
     rows.sort_by(|a, b| (&a.issuer_code, &a.outcome).cmp(&(&b.issuer_code, &b.outcome)));
@@ -119,6 +120,34 @@ pub async fn attempt_stats(store: Arc<dyn Store>) {
         ..AttemptStatsQuery::default()
     };
     assert!(store.attempt_stats(&empty).await.unwrap().is_empty());
+    // Capped: only ABC's newest two attempts (t2 failed, t1 took 300 ms).
+    let newest = AttemptStatsQuery {
+        since: 1000,
+        until: 2000,
+        issuer_code: Some("ABC".to_owned()),
+        newest: Some(2),
+        ..AttemptStatsQuery::default()
+    };
+    let mut rows = store.attempt_stats(&newest).await.unwrap();
+    rows.sort_by(|a, b| a.outcome.cmp(&b.outcome));
+    let counted: Vec<_> = rows
+        .iter()
+        .map(|r| (r.outcome.as_str(), r.count, r.latency_sum_ms))
+        .collect();
+    assert_eq!(counted, [("error", 1, 10_000), ("success", 1, 300)]);
+    // A cap above the window's size changes nothing.
+    let all = AttemptStatsQuery {
+        newest: Some(10),
+        ..newest
+    };
+    let total: i64 = store
+        .attempt_stats(&all)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.count)
+        .sum();
+    assert_eq!(total, 3);
 }
 
 pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
@@ -148,6 +177,18 @@ pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
         .unwrap();
     assert!(third.incident.breaker_open);
     assert_eq!(third.incident.retry_at, Some(1200));
+    // What a binding reads before it reserves: its settings, in the order
+    // asked, and its issuer's open breaker.
+    store
+        .put_setting("sandbox_issuer", "approve", 1)
+        .await
+        .unwrap();
+    let context = store
+        .binding_context(&["maintenance", "sandbox_issuer"], Some("ABC"))
+        .await
+        .unwrap();
+    assert_eq!(context.settings, [None, Some("approve".to_owned())]);
+    assert_eq!(context.open_breaker.map(|i| i.id), Some("i1".to_owned()));
     // Another kind or issuer is its own incident.
     assert!(
         raise(store, &incident("i4", "ABC", "latency", false, 300), 0)
@@ -159,6 +200,18 @@ pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
             .await
             .1
     );
+
+    // An incident without a breaker, another issuer's breaker or no issuer
+    // at all lets the binding through.
+    let context = store.binding_context(&[], Some("CCB")).await.unwrap();
+    assert!(context.settings.is_empty());
+    assert_eq!(context.open_breaker, None);
+    let context = store
+        .binding_context(&["sandbox_issuer"], None)
+        .await
+        .unwrap();
+    assert_eq!(context.settings, [Some("approve".to_owned())]);
+    assert_eq!(context.open_breaker, None);
 
     // The probe: not before retry_at, once at a time, free again after its lease.
     assert!(!store.claim_probe("i1", 1199, 5000).await.unwrap());
@@ -182,6 +235,10 @@ pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
     assert!(!store.resolve_incident("i1", 7200).await.unwrap());
     assert!(!store.claim_probe("i1", 8000, 9000).await.unwrap());
     assert!(!store.reopen_breaker("i1", 9000, 8000).await.unwrap());
+    // Resolved, the breaker no longer stops a binding; i4 (no breaker) is
+    // still open.
+    let context = store.binding_context(&[], Some("ABC")).await.unwrap();
+    assert_eq!(context.open_breaker, None);
     let abc = IncidentFilter {
         issuer_code: Some("ABC".to_owned()),
         limit: 10,
@@ -211,6 +268,8 @@ pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
         .await,
         ("i6".to_owned(), true)
     );
+    let context = store.binding_context(&[], Some("ABC")).await.unwrap();
+    assert_eq!(context.open_breaker.map(|i| i.id), Some("i6".to_owned()));
     assert_eq!(store.incidents(&open).await.unwrap().len(), 3);
     let recent = IncidentFilter {
         since: Some(7500),
