@@ -98,6 +98,70 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or_else(unauthenticated)
 }
 
+/// How long this node trusts a session it has read, in ms.
+const SESSION_CACHE_MS: i64 = 2_000;
+
+/// Past this many entries, expired ones are dropped (and all of them if
+/// that is not enough): a bound on memory, not a working-set size.
+const SESSION_CACHE_MAX: usize = 65_536;
+
+/// Sessions this node has read in the last two seconds: token hash -> user.
+/// A user's requests come in bursts (the wallet opens, lists its cards,
+/// pays), and each would otherwise read the session again; on PostgreSQL
+/// that was one round trip of the four a binding makes.
+///
+/// Sessions and users are never changed once written (Tessera has no
+/// sign-out or blocking of users yet), so an entry says what the database
+/// says. The two seconds are what a revocation on another node would take
+/// to reach this one once it exists (and revoking must drop the entry
+/// here), and how long past its expiry a session may still be honoured.
+/// The cached user carries no password hash.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (UserRecord, i64)>>,
+}
+
+impl SessionCache {
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (UserRecord, i64)>> {
+        // Entries are whole values: a panicking holder leaves none half
+        // written.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The signed-in user of session `hash` at `now` (ms), from this cache
+    /// or else the store.
+    pub async fn user(
+        &self,
+        state: &AppState,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, ApiError> {
+        if let Some((user, until)) = self.entries().get(hash)
+            && now < *until
+        {
+            return Ok(Some(user.clone()));
+        }
+        let Some(mut user) = state.store.session_user_record(hash, now).await? else {
+            self.entries().remove(hash);
+            return Ok(None);
+        };
+        user.password_hash.clear();
+        let mut entries = self.entries();
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.retain(|_, (_, until)| now < *until);
+            if entries.len() >= SESSION_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(hash.to_owned(), (user.clone(), now + SESSION_CACHE_MS));
+        Ok(Some(user))
+    }
+}
+
 /// The caller behind an API key; 401 for an unknown or revoked one.
 async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> {
     let unauthenticated = || ApiError::from(ErrorCode::Unauthenticated);
@@ -127,12 +191,12 @@ impl FromRequestParts<AppState> for Caller {
         let secret = bearer(parts)?;
         if secret.starts_with(SESSION_PREFIX) {
             let hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
-            let user_id = state
-                .store
-                .session_user(&hash, millis(state.now()))
+            let user = state
+                .sessions
+                .user(state, &hash, millis(state.now()))
                 .await?
                 .ok_or(ErrorCode::Unauthenticated)?;
-            return Ok(Caller::User { user_id });
+            return Ok(Caller::User { user_id: user.id });
         }
         if secret.starts_with(API_KEY_PREFIX) {
             return key_caller(state, secret).await;
@@ -163,8 +227,8 @@ impl FromRequestParts<AppState> for SignedIn {
         if secret.starts_with(SESSION_PREFIX) {
             let hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
             let user = state
-                .store
-                .session_user_record(&hash, millis(state.now()))
+                .sessions
+                .user(state, &hash, millis(state.now()))
                 .await?
                 .ok_or(ErrorCode::Unauthenticated)?;
             return Ok(SignedIn {
@@ -551,5 +615,60 @@ mod tests {
             "older-pass-1",
             "$argon2id$v=19$m=19456,t=2,p=1"
         ));
+    }
+
+    #[tokio::test]
+    async fn a_session_is_read_once_per_two_seconds_and_cached_without_its_password_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::Config::default()
+        };
+        let state = crate::open(config).await.unwrap().state;
+        let store = &state.store;
+        store
+            .create_user(&tessera_store::NewUser {
+                id: "usr_1".to_owned(),
+                phone: "+8613800000001".to_owned(),
+                real_name: "张三".to_owned(),
+                real_name_normalized: "张三".to_owned(),
+                id_number_hash: "idh".to_owned(),
+                id_number_last4: "0011".to_owned(),
+                password_hash: "$argon2id$stored".to_owned(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        // The session runs out at 10 s.
+        store
+            .create_session(&tessera_store::SessionRecord {
+                token_hash: "h1".to_owned(),
+                user_id: "usr_1".to_owned(),
+                expires_at: 10_000,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let cache = SessionCache::default();
+        let user = cache.user(&state, "h1", 9_000).await.unwrap().unwrap();
+        assert_eq!(
+            (user.id.as_str(), user.real_name.as_str()),
+            ("usr_1", "张三")
+        );
+        assert!(user.password_hash.is_empty());
+        assert!(
+            cache
+                .entries()
+                .values()
+                .all(|(u, _)| u.password_hash.is_empty())
+        );
+        // Within two seconds the cache answers, even past the expiry...
+        assert!(cache.user(&state, "h1", 10_500).await.unwrap().is_some());
+        // ...after them the store does, and the session has run out.
+        assert!(cache.user(&state, "h1", 11_001).await.unwrap().is_none());
+        assert!(cache.entries().is_empty());
+        // An unknown session is not remembered.
+        assert!(cache.user(&state, "nope", 9_000).await.unwrap().is_none());
+        assert!(!cache.entries().contains_key("nope"));
     }
 }

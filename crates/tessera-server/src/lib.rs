@@ -325,6 +325,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         time_zone,
         issuer_clock: Arc::default(),
         baselines: Arc::default(),
+        sessions: Arc::default(),
     };
     let indexed = lifecycle::index_old_tokens(&state)
         .await

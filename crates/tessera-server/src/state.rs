@@ -8,6 +8,7 @@ use tessera_core::bins::BinIndex;
 use tessera_core::vault::KeyRing;
 use tessera_store::Store;
 
+use crate::auth::SessionCache;
 use crate::config::Config;
 use crate::issuer::Issuer;
 use crate::issuer_health::{BaselineCache, EvaluationClock};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub issuer_clock: Arc<EvaluationClock>,
     /// Issuers' baselines, a closed stretch at a time (`issuer_health.rs`).
     pub baselines: Arc<BaselineCache>,
+    /// Sessions read lately (`auth.rs`).
+    pub sessions: Arc<SessionCache>,
 }
 
 impl AppState {
