@@ -602,15 +602,17 @@ mod suite {
             "{error:?}"
         );
         assert!(store.attempts(&only("t-4")).await.unwrap().is_empty());
-        // Drawn again, it completes.
+        // Drawn again, it completes: active, but c1 stays the default.
         done.token.token_pan_fingerprint = "tpf-c4".to_owned();
-        assert!(
-            store
-                .complete_binding_recorded(&done, &recorded("t-4", "c4", "success"))
-                .await
-                .unwrap()
-                .is_some()
-        );
+        let card = store
+            .complete_binding_recorded(&done, &recorded("t-4", "c4", "success"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(card.status, "active");
+        assert!(!card.is_default);
+        let read = store.card(&user_id, "c4").await.unwrap().unwrap();
+        assert_eq!(format!("{card:?}"), format!("{read:?}"));
         assert_eq!(store.attempts(&only("t-4")).await.unwrap().len(), 1);
 
         // A trace already recorded does not undo the binding: the first

@@ -330,28 +330,36 @@ fn end_pending_card(
 }
 
 /// Gives the user a default card when they have active cards but none is
-/// the default (the first card bound, or after the default was unbound).
-fn ensure_default(conn: &rusqlite::Connection, user_id: &str) -> StoreResult<()> {
+/// the default (the first card bound, or after the default was unbound),
+/// and says which card it made the default, if any.
+fn ensure_default(conn: &rusqlite::Connection, user_id: &str) -> StoreResult<Option<String>> {
     // Nearly always the user has a default: one key in cards_user_default
     // says so (SQLite's planner, without statistics, would rather walk the
     // user's active cards through cards_user). Writes run one at a time on
-    // the writer, so nothing changes between the check and the update.
+    // the writer, so nothing changes between the reads and the update.
     let has_default: bool = scalar_one(
         conn,
         "SELECT EXISTS (SELECT 1 FROM cards INDEXED BY cards_user_default \
          WHERE user_id = ? AND status = 'active' AND is_default = 1)",
         params![user_id],
     )?;
-    if !has_default {
+    if has_default {
+        return Ok(None);
+    }
+    let newest: Option<String> = scalar_opt(
+        conn,
+        "SELECT id FROM cards WHERE user_id = ? AND status = 'active' \
+         ORDER BY created_at DESC, id LIMIT 1",
+        params![user_id],
+    )?;
+    if let Some(card_id) = &newest {
         exec(
             conn,
-            "UPDATE cards SET is_default = 1 WHERE id = ( \
-               SELECT id FROM cards WHERE user_id = ? AND status = 'active' \
-               ORDER BY created_at DESC, id LIMIT 1)",
-            params![user_id],
+            "UPDATE cards SET is_default = 1 WHERE id = ?",
+            params![card_id],
         )?;
     }
-    Ok(())
+    Ok(newest)
 }
 
 /// Takes a live card out of the wallet: its status (`unbound`, `closed`),
@@ -669,14 +677,17 @@ fn insert_attempt(conn: &rusqlite::Connection, attempt: &AttemptRecord) -> Store
 /// Binds a reserved card: its row, as it is bound, with its token and
 /// challenge; the reservation ends. False when the card is not reserved
 /// (released, run out, or completed already).
+/// Binds a reserved card; None when it is no longer reserved. The card
+/// comes back as a read would find it (`seed::bound_card_record`), without
+/// reading it.
 fn complete_binding(
     conn: &rusqlite::Connection,
     reservations: &Reservations,
     completion: &BindingCompletion,
-) -> StoreResult<bool> {
+) -> StoreResult<Option<CardRecord>> {
     let mut held = reservations.lock()?;
     let Some(card) = held.get(&completion.user_id, &completion.card_id) else {
-        return Ok(false);
+        return Ok(None);
     };
     let inserted = exec(
         conn,
@@ -697,7 +708,7 @@ fn complete_binding(
         // reservation, and a retry hears that the card is bound.
         Err(StoreError::Conflict(_)) => {
             held.remove(Some(&completion.user_id), &completion.card_id);
-            return Ok(false);
+            return Ok(None);
         }
         Err(error) => return Err(error),
     }
@@ -731,11 +742,13 @@ fn complete_binding(
             ],
         )?;
     }
-    ensure_default(conn, &completion.user_id)?;
+    let made_default = ensure_default(conn, &completion.user_id)?;
+    let is_default = made_default.as_deref() == Some(completion.card_id.as_str());
+    let bound = seed::bound_card_record(card, completion, is_default);
     // Last, so that a failed step above (a token PAN drawn before) leaves
     // the card reserved for the caller's next try.
     held.remove(Some(&completion.user_id), &completion.card_id);
-    Ok(true)
+    Ok(Some(bound))
 }
 
 #[async_trait]
@@ -1066,7 +1079,9 @@ impl Store for SqliteStore {
         let completion = completion.clone();
         let reservations = Arc::clone(&self.reservations);
         self.queue
-            .write_direct(move |conn| complete_binding(conn, &reservations, &completion))
+            .write_direct(move |conn| {
+                complete_binding(conn, &reservations, &completion).map(|bound| bound.is_some())
+            })
             .await
     }
 
@@ -1080,20 +1095,15 @@ impl Store for SqliteStore {
         let reservations = Arc::clone(&self.reservations);
         self.queue
             .write_direct(move |conn| {
-                if !complete_binding(conn, &reservations, &completion)? {
+                let Some(bound) = complete_binding(conn, &reservations, &completion)? else {
                     return Ok(None);
-                }
+                };
                 // SQLite undoes a failed statement by itself: the binding
                 // stands even if its record could not be written.
                 if let Err(error) = insert_attempt(conn, &attempt) {
                     tracing::error!(trace_id = %attempt.trace_id, error = %error, "could not record the binding attempt");
                 }
-                query_opt(
-                    conn,
-                    &format!("SELECT {CARD_COLUMNS} WHERE c.id = ?"),
-                    params![completion.card_id],
-                    |row| card_from_row(row),
-                )
+                Ok(Some(bound))
             })
             .await
     }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::StoreResult;
-use crate::model::{BindingCompletion, NewCard, SeedBatch};
+use crate::model::{BindingCompletion, CardRecord, NewCard, SeedBatch, TokenRecord};
 
 /// Rows per INSERT: 25 columns x 400 stays under SQLite's 32,766 variables.
 const ROWS: usize = 400;
@@ -88,6 +88,62 @@ pub(super) fn bound_card_row<'a>(
         card.created_at,
         done.now,
     ]
+}
+
+/// A card as `bound_card_row` and `bound_token_row` write it, with the
+/// OTP challenge the completion adds: what reading it back (`CARD_COLUMNS`)
+/// would return, built without the read. The store suite's
+/// `binding_recorded` compares the two.
+pub(super) fn bound_card_record(
+    card: &NewCard,
+    done: &BindingCompletion,
+    is_default: bool,
+) -> CardRecord {
+    let token = &done.token;
+    CardRecord {
+        id: card.id.clone(),
+        user_id: card.user_id.clone(),
+        status: done.status.clone(),
+        pan_fingerprint: card.pan_fingerprint.clone(),
+        first6: card.first6.clone(),
+        last4: card.last4.clone(),
+        pan_length: card.pan_length,
+        brand: card.brand.clone(),
+        issuer_code: card.issuer_code.clone(),
+        issuer_name_zh: card.issuer_name_zh.clone(),
+        issuer_name_en: card.issuer_name_en.clone(),
+        card_type: card.card_type.clone(),
+        country: card.country.clone(),
+        expiry_month: card.expiry_month,
+        expiry_year: card.expiry_year,
+        holder_name: card.holder_name.clone(),
+        par: card.par.clone(),
+        is_default,
+        created_at: card.created_at,
+        updated_at: done.now,
+        has_pan_ciphertext: true,
+        token: Some(TokenRecord {
+            token_ref: token.token_ref.clone(),
+            card_id: done.card_id.clone(),
+            token_first6: token.token_first6.clone(),
+            token_last4: token.token_last4.clone(),
+            expiry_month: token.expiry_month,
+            expiry_year: token.expiry_year,
+            status: token.status.clone(),
+            // The columns' defaults: no suspender, no ATC used yet.
+            suspenders: Vec::new(),
+            requestor_id: token.requestor_id.clone(),
+            device_id: token.device_id.clone(),
+            created_at: done.now,
+            psn: token.psn,
+            atc_high: 0,
+            atc_issued: 0,
+            imk_range: Some(token.imk_range.clone()),
+            imk_generation: token.imk_generation,
+        }),
+        otp_sent_to: done.otp.as_ref().map(|otp| otp.sent_to_masked.clone()),
+        otp_expires_at: done.otp.as_ref().map(|otp| otp.expires_at),
+    }
 }
 
 /// The columns of a bound card's token, in the order of `bound_token_row`.
