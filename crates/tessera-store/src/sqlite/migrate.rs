@@ -22,6 +22,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_cards_user_default.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_cards_live_pan_by_fingerprint.sql"),
+    ),
 ];
 
 pub async fn run(pool: &SqlitePool) -> StoreResult<()> {

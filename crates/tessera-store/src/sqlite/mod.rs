@@ -1840,12 +1840,20 @@ impl Store for SqliteStore {
     }
 
     async fn cards_for_issuer(&self, selector: CardSelector<'_>) -> StoreResult<Vec<CardRecord>> {
-        let (column, value) = match selector {
-            CardSelector::Par(par) => ("c.par", par),
-            CardSelector::PanFingerprint(fingerprint) => ("c.pan_fingerprint", fingerprint),
+        // By PAN, the live cards are found through cards_live_pan
+        // (pan_fingerprint, user_id), the only index on the fingerprint:
+        // its condition is repeated for the planner (SQLite takes a partial
+        // index only for a query that states its condition).
+        let (column, value, live) = match selector {
+            CardSelector::Par(par) => ("c.par", par, ""),
+            CardSelector::PanFingerprint(fingerprint) => (
+                "c.pan_fingerprint",
+                fingerprint,
+                " AND c.status IN ('binding', 'pending_verification', 'active')",
+            ),
         };
         let sql = format!(
-            "SELECT {CARD_COLUMNS} WHERE {column} = ? \
+            "SELECT {CARD_COLUMNS} WHERE {column} = ?{live} \
              AND c.status IN ('active', 'pending_verification') ORDER BY c.created_at, c.id"
         );
         self.direct
