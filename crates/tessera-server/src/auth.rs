@@ -118,13 +118,14 @@ const SESSION_CACHE_MAX: usize = 65_536;
 /// The cached user carries no password hash.
 #[derive(Debug, Default)]
 pub struct SessionCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (UserRecord, i64)>>,
+    entries: std::sync::Mutex<CachedSessions>,
 }
 
+/// Token hash -> the user (without a password hash) and until when (ms).
+type CachedSessions = std::collections::HashMap<String, (UserRecord, i64)>;
+
 impl SessionCache {
-    fn entries(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (UserRecord, i64)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, CachedSessions> {
         // Entries are whole values: a panicking holder leaves none half
         // written.
         self.entries
