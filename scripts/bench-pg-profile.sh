@@ -13,9 +13,15 @@
 #    auto_explain's own logging inflates the functions' totals (their
 #    nested statements' plans are written inside them): read the nested
 #    statements, not the functions' own figures.
+# 3. PostgreSQL alone: pgbench (CONNECTIONS clients, prepared statements)
+#    sends a binding's three statements (its context read, the reservation
+#    and the recorded completion, with the arguments a sandbox binding
+#    sends) for 128 users, with no Tessera server in the way: the ceiling
+#    the database itself puts on bindings on this machine.
 #
-# Needs a local PostgreSQL superuser (auto_explain is loaded per database)
-# and read access to its log (PG_LOG). Usage:
+# Needs a local PostgreSQL superuser (auto_explain is loaded per database),
+# read access to its log (PG_LOG) and pgbench (PGBENCH, default the one
+# beside the server's binaries). Usage:
 #   scripts/bench-pg-profile.sh [CONNECTIONS]
 # Environment: TESSERA_BENCH_DATABASE_URL (server URL without a database,
 # default postgres://postgres@127.0.0.1:5432), PG_LOG (default Debian's
@@ -27,6 +33,7 @@ connections=${1:-64}
 duration=${DURATION:-12s}
 pg_url=${TESSERA_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432}
 pg_log=${PG_LOG:-/var/log/postgresql/postgresql-15-main.log}
+pgbench=${PGBENCH:-$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -n 1)}
 db=tessera_profile
 cargo build --release -q -p tessera-cli
 bin=target/release/tessera
@@ -134,3 +141,24 @@ print("|---|---|---|")
 for key, ms in sorted(total.items(), key=lambda kv: -kv[1])[:16]:
     print(f"| {ms / calls[key]:.3f} | {calls[key]} | `{key}` |")
 PY
+
+echo "== PostgreSQL alone: pgbench, $connections clients"
+start "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash,
+    id_number_last4, password_hash, created_at)
+  SELECT 'u' || g, '1390000' || lpad(g::text, 4, '0'), '张三', '张三', 'h' || g, '002X',
+    'x', 0 FROM generate_series(1, 128) g;"
+kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+server_pid=
+# Each transaction: a random user of the 128, and a random number that
+# makes the card, token, PAN fingerprints and trace new.
+cipher="'\\x$(printf '%096d' 0)'::bytea"
+cat >"$work/bind.sql" <<SQL
+\\set u random(1, 128)
+\\set n random(1, 9000000000000000000)
+SELECT s.setting_names, s.setting_values, i.* FROM (SELECT array_agg(name) AS setting_names, array_agg(value) AS setting_values FROM settings WHERE name = ANY('{maintenance,sandbox_issuer}'::text[])) s LEFT JOIN LATERAL (SELECT * FROM issuer_incidents WHERE issuer_code = 'ICBC' AND resolved_at IS NULL AND breaker_open ORDER BY opened_at DESC, id COLLATE "C" DESC LIMIT 1) i ON TRUE;
+SELECT set_config('synchronous_commit', 'off', true), r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card('c' || :n, 'u' || :u, 9999999999999, 'fp' || :n, '622848', '1234', 19, 'unionpay', 'ICBC', '工商银行', 'ICBC', 'debit', 'CN', NULL, NULL, '张三', 'par' || :n, '139****0000', 1764000000000, 1000000, 1764000000000);
+SELECT * FROM tessera_complete_binding_recorded('c' || :n, 'u' || :u, 'active', 1, $cipher, 1764000000000, 'tok' || :n, 1, $cipher, '622848', '5678', 12, 2030, 'active', 'wallet', 'dev1', 'tfp' || :n, 0, 'range1', 1, NULL, NULL, NULL, 'tr' || :n, 'u' || :u, 'c' || :n, '622848*********1234', '622848', '1234', 'unionpay', 'ICBC', '工商银行', 'debit', 'CN', 'dev1', 'success', NULL, NULL, NULL, NULL, 'approved', 3, 1764000000000);
+SQL
+"$pgbench" -n -M prepared -c "$connections" -j 2 -T 10 -f "$work/bind.sql" "$pg_url/$db" \
+  2>&1 | grep -E '^(tps|latency average|number of failed)|error'
+psql "$pg_url/$db" -tAc "SELECT count(*) || ' cards bound, ' || (SELECT count(*) FROM binding_attempts) || ' attempts recorded' FROM cards WHERE status = 'active'"
