@@ -3,6 +3,8 @@
 # connections against a fresh release server on SQLite and on PostgreSQL,
 # with the server's peak memory. Writes JSON lines and a markdown table.
 # Usage: scripts/bench-matrix.sh [OUT_DIR]   (needs PostgreSQL for that half)
+# SCENARIOS picks the scenarios (default: all five; keep healthz in a
+# partial run, since the last column is the share of its ceiling).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/bench-matrix}
@@ -26,7 +28,7 @@ run_backend() {
   local pid=$!
   for _ in $(seq 1 100); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
   local base; base=$(sed -n 's/^tessera listening on //p' "$dir/serve.out")
-  for scenario in healthz bind get-card pay; do
+  for scenario in ${SCENARIOS:-healthz bind get-card pay mixed}; do
     for c in 1 16 64; do
       echo "== $backend $scenario $c (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
       "$bin" bench --server "$base" --scenario "$scenario" --connections "$c" \
