@@ -46,19 +46,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A fresh database and server; $1: SQL run after the migrations, before
-# the server starts (empty for none).
-start() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+# A fresh, migrated database; $1: SQL to run in it (may be empty).
+fresh_database() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    server_pid=
+  fi
   psql "$pg_url/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
   rm -rf "$work/data"
-  local args=(--data-dir "$work/data" --database-url "$pg_url/$db")
-  if [ -n "$1" ]; then
-    "$bin" admin create-key --role merchant "${args[@]}" >/dev/null 2>&1
-    psql "$pg_url/$db" -qc "$1"
-  fi
-  "$bin" serve --listen 127.0.0.1:0 --card-limit 1000000 "${args[@]}" \
-    >"$work/serve.out" 2>"$work/serve.err" &
+  # Any command that opens the store applies the migrations.
+  "$bin" admin create-key --role merchant --data-dir "$work/data" \
+    --database-url "$pg_url/$db" >/dev/null 2>&1
+  [ -z "$1" ] || psql "$pg_url/$db" -qc "$1"
+}
+
+# A server on that database; sets $base.
+serve() {
+  "$bin" serve --listen 127.0.0.1:0 --card-limit 1000000 --data-dir "$work/data" \
+    --database-url "$pg_url/$db" >"$work/serve.out" 2>"$work/serve.err" &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
   base=$(sed -n 's/^tessera listening on //p' "$work/serve.out")
@@ -79,7 +84,8 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 attempts() { psql "$pg_url/$db" -tAc "SELECT count(*) FROM binding_attempts"; }
 
 echo "== CPU per binding, $connections connections"
-start ""
+fresh_database ""
+serve
 "$bin" bench --server "$base" --scenario bind --connections "$connections" \
   --duration "$duration" --warmup 2s --json >"$work/bench.json" &
 bench_pid=$!
@@ -110,11 +116,12 @@ for role in sorted(after, key=lambda k: before.get(k, 0) - after[k]):
 PY
 
 echo "== Time per statement (1 connection, auto_explain)"
-start "ALTER DATABASE $db SET session_preload_libraries = 'auto_explain';
+fresh_database "ALTER DATABASE $db SET session_preload_libraries = 'auto_explain';
 ALTER DATABASE $db SET auto_explain.log_min_duration = 0;
 ALTER DATABASE $db SET auto_explain.log_nested_statements = on;
 ALTER DATABASE $db SET auto_explain.log_analyze = on;
 ALTER DATABASE $db SET auto_explain.log_timing = off;"
+serve
 from=$(($(wc -l <"$pg_log") + 1))
 "$bin" bench --server "$base" --scenario bind --connections 1 --users 32 \
   --duration 8s --warmup 2s --json >/dev/null
@@ -143,12 +150,14 @@ for key, ms in sorted(total.items(), key=lambda kv: -kv[1])[:16]:
 PY
 
 echo "== PostgreSQL alone: pgbench, $connections clients"
-start "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash,
+if [ ! -x "$pgbench" ]; then
+  echo "no pgbench (set PGBENCH): skipped"
+  exit 0
+fi
+fresh_database "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash,
     id_number_last4, password_hash, created_at)
   SELECT 'u' || g, '1390000' || lpad(g::text, 4, '0'), '张三', '张三', 'h' || g, '002X',
     'x', 0 FROM generate_series(1, 128) g;"
-kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
-server_pid=
 # Each transaction: a random user of the 128, and a random number that
 # makes the card, token, PAN fingerprints and trace new.
 cipher="'\\x$(printf '%096d' 0)'::bytea"
