@@ -40,6 +40,7 @@ mod hygiene;
 mod idempotency;
 mod payments;
 mod service;
+mod snapshots;
 mod tickets;
 
 use std::io::Write;
@@ -342,5 +343,28 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code
         );
     }
     assert!(error["retryable"].is_boolean(), "{body}");
+    record_error_body(error);
     error.clone()
+}
+
+/// With `TESSERA_RECORD_ERROR_BODIES=FILE`, appends every error body the
+/// suite checks to FILE, one JSON line each with ids and times redacted:
+/// two runs' sorted files compared show whether a change altered any.
+fn record_error_body(error: &Value) {
+    let Some(path) = std::env::var_os("TESSERA_RECORD_ERROR_BODIES") else {
+        return;
+    };
+    let mut redacted = error.clone();
+    for field in ["trace_id", "locked_until", "payment_id"] {
+        if redacted.get(field).is_some() {
+            redacted[field] = Value::String("(redacted)".into());
+        }
+    }
+    let line = format!("{redacted}\n");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    file.write_all(line.as_bytes()).unwrap();
 }

@@ -1,0 +1,69 @@
+//! What callers see must not change by accident: `/openapi.json` and the
+//! error body of every catalogue code, in both languages, compared with the
+//! snapshots in `snapshots/`. A deliberate change rewrites them with
+//! `TESSERA_BLESS=1 cargo test -p tessera-server --test api snapshots` and
+//! shows up in review as a diff of those files.
+
+use std::path::PathBuf;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tessera_core::error::{DomainError, ErrorCode, Lang};
+
+use crate::TestServer;
+
+fn snapshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/snapshots")
+        .join(name)
+}
+
+/// Compares `actual` with the stored snapshot, or stores it when blessing.
+fn assert_snapshot(name: &str, actual: &Value) {
+    let path = snapshot_path(name);
+    let rendered = format!("{}\n", serde_json::to_string_pretty(actual).unwrap());
+    if std::env::var_os("TESSERA_BLESS").is_some() {
+        std::fs::write(&path, rendered).unwrap();
+        return;
+    }
+    let stored = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert!(
+        &stored == actual,
+        "{name} differs from its snapshot; if the change is meant, rerun with TESSERA_BLESS=1 and review the diff"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_its_snapshot() {
+    let server = TestServer::start().await;
+    let (status, _, spec) = server
+        .call(Method::GET, "/openapi.json", None, None, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        spec["paths"]
+            .as_object()
+            .is_some_and(|paths| paths.len() > 20)
+    );
+    assert_snapshot("openapi.json", &spec);
+}
+
+#[tokio::test]
+async fn every_error_body_matches_its_snapshot() {
+    let mut bodies = serde_json::Map::new();
+    for code in ErrorCode::all() {
+        let error = DomainError::new(code);
+        bodies.insert(
+            code.as_str().to_owned(),
+            json!({
+                "status": tessera_server::error::status_of(&error).as_u16(),
+                "zh-CN": tessera_server::error::error_body(&error, Lang::ZhCn, "trace_snapshot"),
+                "en": tessera_server::error::error_body(&error, Lang::En, "trace_snapshot"),
+            }),
+        );
+    }
+    assert_eq!(bodies.len(), ErrorCode::all().count());
+    assert_snapshot("errors.json", &Value::Object(bodies));
+}
