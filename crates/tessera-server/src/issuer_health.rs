@@ -452,6 +452,7 @@ pub fn breaker_state(incident: &IncidentRecord, now_ms: i64) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use tessera_store::Support;
     use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 
     use super::*;

@@ -14,7 +14,7 @@ use tessera_core::error::ErrorCode;
 use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing, LookupPurpose};
 use tessera_store::postgres::{PgOptions, PgStore, describe_url, is_postgres_url};
 use tessera_store::sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
-use tessera_store::{ApiKeyRecord, Store};
+use tessera_store::{ApiKeyRecord, Database, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -296,7 +296,6 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
                 &database,
                 SqliteOptions {
                     readers: pool_size,
-                    acquire_timeout,
                     ..SqliteOptions::default()
                 },
             )

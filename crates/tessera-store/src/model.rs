@@ -15,6 +15,23 @@ pub struct NewUser {
     pub created_at: i64,
 }
 
+impl NewUser {
+    /// The user as stored once created: active from the start.
+    pub fn stored(&self) -> UserRecord {
+        UserRecord {
+            id: self.id.clone(),
+            phone: self.phone.clone(),
+            real_name: self.real_name.clone(),
+            real_name_normalized: self.real_name_normalized.clone(),
+            id_number_hash: self.id_number_hash.clone(),
+            id_number_last4: self.id_number_last4.clone(),
+            password_hash: self.password_hash.clone(),
+            status: "active".to_owned(),
+            created_at: self.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UserRecord {
     pub id: String,

@@ -7,7 +7,9 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`, a maintenance database the
 //! tests create their databases from). When it is unreachable, the
 //! PostgreSQL tests fail with CI=true or TESSERA_REQUIRE_POSTGRES=1, and
-//! otherwise say once on stderr that they were skipped.
+//! otherwise skip; then one test per suite (`assert_postgres_or_skipped`)
+//! fails unless TESSERA_SKIP_POSTGRES=1 says the skip is meant, so that a
+//! run without PostgreSQL never passes silently.
 
 // Test fixtures: failing loudly is their job.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -125,6 +127,24 @@ pub async fn postgres_available() -> Option<String> {
             }
             None
         }
+    }
+}
+
+/// For one test in each suite: passes when PostgreSQL answers, or when
+/// TESSERA_SKIP_POSTGRES=1 says to run without it; otherwise fails with
+/// what to do, so that the skipped half of a suite is never missed.
+pub async fn assert_postgres_or_skipped() {
+    if postgres_available().await.is_some() {
+        return;
+    }
+    let skip = std::env::var("TESSERA_SKIP_POSTGRES")
+        .is_ok_and(|value| matches!(value.to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
+    if let (false, Some(Err(reason))) = (skip, PG_PROBE.get()) {
+        panic!(
+            "the PostgreSQL half of this suite did not run: {reason}. Start PostgreSQL \
+             (for example `pg_ctlcluster 15 main start`) or point TESSERA_TEST_DATABASE_URL \
+             at one; or set TESSERA_SKIP_POSTGRES=1 to run the SQLite half alone"
+        );
     }
 }
 

@@ -97,3 +97,9 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A run without PostgreSQL fails here unless TESSERA_SKIP_POSTGRES=1.
+#[tokio::test]
+async fn postgres_is_reachable_or_skipped_on_purpose() {
+    tessera_store::test_support::assert_postgres_or_skipped().await;
+}

@@ -368,3 +368,9 @@ fn record_error_body(error: &Value) {
         .unwrap();
     file.write_all(line.as_bytes()).unwrap();
 }
+
+/// A run without PostgreSQL fails here unless TESSERA_SKIP_POSTGRES=1.
+#[tokio::test]
+async fn postgres_is_reachable_or_skipped_on_purpose() {
+    tessera_store::test_support::assert_postgres_or_skipped().await;
+}

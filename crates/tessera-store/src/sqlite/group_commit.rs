@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use super::direct::exec;
+use super::statements::exec;
 use crate::{StoreError, StoreResult};
 
 /// What runs after the batch's commit: delivers the job's answer, or the
@@ -87,7 +87,7 @@ impl WriteQueue {
     /// Opens the writer connection on the database at `path` (which must
     /// exist, migrated) and starts the writer and checkpointer threads.
     pub fn start(path: &Path, settings: WriterSettings) -> StoreResult<WriteQueue> {
-        let conn = open(path, settings)?;
+        let conn = open(path, settings.busy_timeout, false)?;
         // The checkpointer copies the WAL in the background, but only a
         // checkpoint between the writer's transactions can finish with
         // nothing left to copy, which is what lets the next transaction
@@ -102,7 +102,7 @@ impl WriteQueue {
         // and then writes every page there with a syscall of its own (10%
         // of the writer's time in a profile). In memory it is a copy.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        let checkpointer = open(path, settings)?;
+        let checkpointer = open(path, settings.busy_timeout, false)?;
         let (commits, committed) = mpsc::sync_channel(1);
         let checkpointing = thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
@@ -186,13 +186,15 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the database writer has stopped".to_owned())
 }
 
-/// A read-write connection with the durability every write relies on.
-fn open(path: &Path, settings: WriterSettings) -> StoreResult<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(settings.busy_timeout)?;
+/// A read-write connection with the durability every write relies on;
+/// `create` makes the file when it is missing (the migrations do, first).
+pub(super) fn open(path: &Path, busy_timeout: Duration, create: bool) -> StoreResult<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy_timeout)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Other(format!(

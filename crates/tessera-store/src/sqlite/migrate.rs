@@ -2,7 +2,11 @@
 //! own transaction. A database newer than this binary is refused rather than
 //! guessed at.
 
-use sqlx::SqlitePool;
+use std::path::Path;
+use std::time::Duration;
+
+use super::group_commit::open;
+use super::statements::scalar_all;
 
 use crate::{StoreError, StoreResult};
 
@@ -28,16 +32,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
-pub async fn run(pool: &SqlitePool) -> StoreResult<()> {
-    sqlx::query(
+/// Applies every migration the database at `path` lacks, creating the
+/// file if needed.
+pub fn run(path: &Path, busy_timeout: Duration) -> StoreResult<()> {
+    let mut conn = open(path, busy_timeout, true)?;
+    conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, \
          applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-    )
-    .execute(pool)
-    .await?;
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-        .fetch_all(pool)
-        .await?;
+        [],
+    )?;
+    let applied: Vec<i64> = scalar_all(&conn, "SELECT version FROM schema_migrations", [])?;
     if let Some(unknown) = applied
         .iter()
         .find(|version| !MIGRATIONS.iter().any(|(known, _)| known == *version))
@@ -52,15 +56,13 @@ pub async fn run(pool: &SqlitePool) -> StoreResult<()> {
         .iter()
         .filter(|(version, _)| !applied.contains(version))
     {
-        let mut tx = pool.begin().await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO schema_migrations (version) VALUES (?)")
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES (?)",
+            [version],
+        )?;
+        tx.commit()?;
     }
     Ok(())
 }

@@ -4,112 +4,97 @@
 //! index, a conditional update for the probe).
 
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter};
-use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::SqliteStore;
-use super::direct::{Columns, exec, query_all, query_opt};
-use crate::StoreResult;
-use crate::model::*;
+use async_trait::async_trait;
 
-pub(super) async fn attempt_stats(
-    store: &SqliteStore,
-    query: &AttemptStatsQuery,
-) -> StoreResult<Vec<AttemptStatsRow>> {
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
-         issuer_response, COUNT(*) AS n, CAST(SUM(latency_ms) AS INTEGER) AS latency_sum, \
-         MAX(latency_ms) AS latency_max",
-    );
-    for (index, bound) in query.latency_buckets_ms.iter().enumerate() {
-        sql.push(", SUM(CASE WHEN latency_ms <= ")
-            .push_bind(*bound)
-            .push(format!(" THEN 1 ELSE 0 END) AS b{index}"));
-    }
-    // Capped, the newest attempts of the window are picked first through
-    // binding_attempts_issuer (or _time) in reverse, and only they are
-    // grouped.
-    sql.push(if query.newest.is_some() {
-        " FROM (SELECT * FROM binding_attempts WHERE created_at >= "
-    } else {
-        " FROM binding_attempts WHERE created_at >= "
-    })
-    .push_bind(query.since)
-    .push(" AND created_at < ")
-    .push_bind(query.until);
-    if let Some(issuer) = &query.issuer_code {
-        sql.push(" AND issuer_code = ").push_bind(issuer.clone());
-    }
-    if let Some(newest) = query.newest {
-        // Written into the SQL, not bound: see `incidents` on SQLite's
-        // re-preparing a statement with a bound LIMIT.
-        sql.push(format!(
-            " ORDER BY created_at DESC LIMIT {}) AS newest",
-            newest.max(1)
-        ));
-    }
-    sql.push(
-        " GROUP BY issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
-         issuer_response",
-    );
-    let rows = sql.build().fetch_all(&store.readers).await?;
-    rows.iter()
-        .map(|row| {
-            let mut buckets = Vec::with_capacity(query.latency_buckets_ms.len());
-            for index in 0..query.latency_buckets_ms.len() {
-                buckets.push(row.try_get::<i64, _>(format!("b{index}").as_str())?);
-            }
-            Ok(AttemptStatsRow {
-                issuer_code: row.try_get("issuer_code")?,
-                issuer_name: row.try_get("issuer_name")?,
-                brand: row.try_get("brand")?,
-                card_type: row.try_get("card_type")?,
-                outcome: row.try_get("outcome")?,
-                error_code: row.try_get("error_code")?,
-                cause: row.try_get("cause")?,
-                issuer_response: row.try_get("issuer_response")?,
-                count: row.try_get("n")?,
-                latency_sum_ms: row.try_get("latency_sum")?,
-                latency_max_ms: row.try_get("latency_max")?,
-                latency_buckets: buckets,
-            })
-        })
-        .collect()
+use super::*;
+use crate::listings::{self, Dialect};
+use crate::rows::*;
+use crate::{StoreResult, Support};
+
+pub(super) fn insert_attempt(
+    conn: &rusqlite::Connection,
+    attempt: &AttemptRecord,
+) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
+             brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
+             cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (trace_id) DO NOTHING",
+        params![
+            &attempt.trace_id,
+            &attempt.user_id,
+            &attempt.card_id,
+            &attempt.masked_pan,
+            &attempt.first6,
+            &attempt.last4,
+            &attempt.brand,
+            &attempt.issuer_code,
+            &attempt.issuer_name,
+            &attempt.card_type,
+            &attempt.country,
+            &attempt.device,
+            &attempt.outcome,
+            &attempt.error_code,
+            &attempt.cause,
+            &attempt.error_param,
+            &attempt.error_reason,
+            &attempt.issuer_response,
+            attempt.latency_ms,
+            attempt.created_at
+        ],
+    )?;
+    Ok(())
 }
 
-fn incident_from_row(row: &impl Columns) -> StoreResult<IncidentRecord> {
-    Ok(IncidentRecord {
-        id: row.col("id")?,
-        issuer_code: row.col("issuer_code")?,
-        issuer_name_zh: row.col("issuer_name_zh")?,
-        issuer_name_en: row.col("issuer_name_en")?,
-        kind: row.col("kind")?,
-        opened_at: row.col("opened_at")?,
-        updated_at: row.col("updated_at")?,
-        resolved_at: row.col("resolved_at")?,
-        samples: row.col("samples")?,
-        failure_rate: row.col("failure_rate")?,
-        baseline_failure_rate: row.col("baseline_failure_rate")?,
-        mean_latency_ms: row.col("mean_latency_ms")?,
-        baseline_latency_ms: row.col("baseline_latency_ms")?,
-        top_code: row.col("top_code")?,
-        message_zh: row.col("message_zh")?,
-        message_en: row.col("message_en")?,
-        breaker_open: row.col::<i64>("breaker_open")? != 0,
-        retry_at: row.col("retry_at")?,
-        probe_until: row.col("probe_until")?,
-    })
-}
-
-pub(super) async fn raise_incident(
+/// Runs one statement through the group-commit writer and returns how many
+/// rows it changed.
+async fn write_statement(
     store: &SqliteStore,
-    incident: &IncidentRecord,
-    evidence_since: i64,
-) -> StoreResult<Option<Raised>> {
-    // One statement: the check for a newer resolution and the upsert cannot
-    // be split by another writer.
-    let incident = incident.clone();
+    sql: &'static str,
+    binds: Vec<Value>,
+) -> StoreResult<usize> {
     store
+        .queue
+        .write_direct(move |conn| exec(conn, sql, params_from_iter(binds)))
+        .await
+}
+
+#[async_trait]
+impl Support for SqliteStore {
+    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
+        let attempt = attempt.clone();
+        self.queue
+            .write_direct(move |conn| insert_attempt(conn, &attempt))
+            .await
+    }
+
+    async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {
+        let listing = listings::attempts(Dialect::Sqlite, filter);
+        self.readers
+            .read(|conn| listed(conn, &listing, |row| attempt_from_row(row)))
+    }
+
+    async fn attempt_stats(&self, query: &AttemptStatsQuery) -> StoreResult<Vec<AttemptStatsRow>> {
+        // A scan of up to a window's attempts: off the runtime's threads.
+        let listing = listings::attempt_stats(Dialect::Sqlite, query);
+        let buckets = query.latency_buckets_ms.len();
+        self.scans
+            .scan(move |conn| listed(conn, &listing, |row| attempt_stats_from_row(row, buckets)))
+            .await
+    }
+
+    async fn raise_incident(
+        &self,
+        incident: &IncidentRecord,
+        evidence_since: i64,
+    ) -> StoreResult<Option<Raised>> {
+        // One statement: the check for a newer resolution and the upsert cannot
+        // be split by another writer.
+        let incident = incident.clone();
+        self
         .queue
         .write_direct(move |conn| {
             let incident = &incident;
@@ -161,117 +146,66 @@ pub(super) async fn raise_incident(
             }))
         })
         .await
-}
-
-pub(super) async fn incidents(
-    store: &SqliteStore,
-    filter: &IncidentFilter,
-) -> StoreResult<Vec<IncidentRecord>> {
-    // Every binding asks for its issuer's open breaker, so this runs on the
-    // inline readers; its few shapes stay prepared.
-    let mut sql = String::from("SELECT * FROM issuer_incidents WHERE 1 = 1");
-    let mut values: Vec<Value> = Vec::new();
-    if filter.open_only {
-        sql.push_str(" AND resolved_at IS NULL");
     }
-    if let Some(issuer) = &filter.issuer_code {
-        sql.push_str(" AND issuer_code = ?");
-        values.push(Value::Text(issuer.clone()));
-    }
-    if let Some(since) = filter.since {
-        sql.push_str(" AND (opened_at >= ? OR resolved_at IS NULL OR resolved_at >= ?)");
-        values.extend([Value::Integer(since), Value::Integer(since)]);
-    }
-    // The limit is written into the SQL, not bound: SQLite (3.47 on) plans
-    // with a bound LIMIT's value and so re-prepares the statement each
-    // time it is bound, which cost a fifth of the runtime threads' CPU
-    // during bind. A few limits are in use, each a cached statement.
-    sql.push_str(&format!(
-        " ORDER BY opened_at DESC, id DESC LIMIT {}",
-        filter.limit.max(1)
-    ));
-    // Writes are acknowledged only once committed, so the readers see a
-    // breaker as soon as its write has returned.
-    store.direct.read(|conn| {
-        query_all(conn, &sql, params_from_iter(values), |row| {
-            incident_from_row(row)
-        })
-    })
-}
 
-/// Runs one statement through the group-commit writer and returns how many
-/// rows it changed.
-async fn write_statement(
-    store: &SqliteStore,
-    sql: &'static str,
-    binds: Vec<Value>,
-) -> StoreResult<usize> {
-    store
-        .queue
-        .write_direct(move |conn| exec(conn, sql, params_from_iter(binds)))
-        .await
-}
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>> {
+        // Writes are acknowledged only once committed, so the readers see a
+        // breaker as soon as its write has returned.
+        let listing = listings::incidents(Dialect::Sqlite, filter);
+        self.readers
+            .read(|conn| listed(conn, &listing, |row| incident_from_row(row)))
+    }
 
-pub(super) async fn resolve_incident(store: &SqliteStore, id: &str, now: i64) -> StoreResult<bool> {
-    let changed = write_statement(
-        store,
-        "UPDATE issuer_incidents SET resolved_at = ?, updated_at = ?, breaker_open = 0, \
+    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool> {
+        let changed = write_statement(
+            self,
+            "UPDATE issuer_incidents SET resolved_at = ?, updated_at = ?, breaker_open = 0, \
          probe_until = NULL WHERE id = ? AND resolved_at IS NULL",
-        vec![
-            Value::Integer(now),
-            Value::Integer(now),
-            Value::Text(id.to_owned()),
-        ],
-    )
-    .await?;
-    Ok(changed > 0)
-}
+            vec![
+                Value::Integer(now),
+                Value::Integer(now),
+                Value::Text(id.to_owned()),
+            ],
+        )
+        .await?;
+        Ok(changed > 0)
+    }
 
-pub(super) async fn claim_probe(
-    store: &SqliteStore,
-    id: &str,
-    now: i64,
-    lease_until: i64,
-) -> StoreResult<bool> {
-    let changed = write_statement(
-        store,
-        "UPDATE issuer_incidents SET probe_until = ? WHERE id = ? AND resolved_at IS NULL \
+    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool> {
+        let changed = write_statement(
+            self,
+            "UPDATE issuer_incidents SET probe_until = ? WHERE id = ? AND resolved_at IS NULL \
          AND breaker_open = 1 AND (retry_at IS NULL OR retry_at <= ?) \
          AND (probe_until IS NULL OR probe_until <= ?)",
-        vec![
-            Value::Integer(lease_until),
-            Value::Text(id.to_owned()),
-            Value::Integer(now),
-            Value::Integer(now),
-        ],
-    )
-    .await?;
-    Ok(changed > 0)
-}
+            vec![
+                Value::Integer(lease_until),
+                Value::Text(id.to_owned()),
+                Value::Integer(now),
+                Value::Integer(now),
+            ],
+        )
+        .await?;
+        Ok(changed > 0)
+    }
 
-pub(super) async fn reopen_breaker(
-    store: &SqliteStore,
-    id: &str,
-    retry_at: i64,
-    now: i64,
-) -> StoreResult<bool> {
-    let changed = write_statement(
-        store,
-        "UPDATE issuer_incidents SET breaker_open = 1, retry_at = ?, probe_until = NULL, \
+    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool> {
+        let changed = write_statement(
+            self,
+            "UPDATE issuer_incidents SET breaker_open = 1, retry_at = ?, probe_until = NULL, \
          updated_at = ? WHERE id = ? AND resolved_at IS NULL",
-        vec![
-            Value::Integer(retry_at),
-            Value::Integer(now),
-            Value::Text(id.to_owned()),
-        ],
-    )
-    .await?;
-    Ok(changed > 0)
-}
+            vec![
+                Value::Integer(retry_at),
+                Value::Integer(now),
+                Value::Text(id.to_owned()),
+            ],
+        )
+        .await?;
+        Ok(changed > 0)
+    }
 
-pub(super) async fn create_ticket(store: &SqliteStore, ticket: &TicketRecord) -> StoreResult<()> {
-    write_statement(
-        store,
+    async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()> {
+        write_statement(
+        self,
         "INSERT INTO support_tickets (id, user_id, trace_id, message, status, details, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
         vec![
@@ -285,44 +219,12 @@ pub(super) async fn create_ticket(store: &SqliteStore, ticket: &TicketRecord) ->
         ],
     )
     .await?;
-    Ok(())
-}
+        Ok(())
+    }
 
-pub(super) async fn tickets(
-    store: &SqliteStore,
-    filter: &TicketFilter,
-) -> StoreResult<Vec<TicketRecord>> {
-    let mut sql: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT * FROM support_tickets WHERE 1 = 1");
-    if let Some(user) = &filter.user_id {
-        sql.push(" AND user_id = ").push_bind(user.clone());
+    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>> {
+        let listing = listings::tickets(Dialect::Sqlite, filter);
+        self.readers
+            .read(|conn| listed(conn, &listing, |row| ticket_from_row(row)))
     }
-    if let Some(status) = &filter.status {
-        sql.push(" AND status = ").push_bind(status.clone());
-    }
-    if let Some((created_at, id)) = &filter.before {
-        sql.push(" AND (created_at < ")
-            .push_bind(*created_at)
-            .push(" OR (created_at = ")
-            .push_bind(*created_at)
-            .push(" AND id < ")
-            .push_bind(id.clone())
-            .push("))");
-    }
-    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(filter.limit.max(1)));
-    let rows = sql.build().fetch_all(&store.readers).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(TicketRecord {
-                id: row.try_get("id")?,
-                user_id: row.try_get("user_id")?,
-                trace_id: row.try_get("trace_id")?,
-                message: row.try_get("message")?,
-                status: row.try_get("status")?,
-                details: row.try_get("details")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .collect()
 }

@@ -1,6 +1,5 @@
-//! The support part of the store suite (issue 6): attempt statistics, issuer
-//! incidents and their circuit breaker, tickets. Run on both backends from
-//! `store.rs`'s suite, like every other Store method.
+//! What support and issuer health read: attempt statistics, issuer
+//! incidents and their circuit breaker, tickets.
 
 use std::sync::Arc;
 
@@ -64,7 +63,7 @@ async fn raise(store: &dyn Store, incident: &IncidentRecord, since: i64) -> (Str
     (raised.incident.id, raised.opened)
 }
 
-pub async fn attempt_stats(store: Arc<dyn Store>) {
+async fn attempt_stats(store: Arc<dyn Store>) {
     for (i, (issuer, code, latency)) in [
         ("ABC", None, 50),
         ("ABC", None, 300),
@@ -150,7 +149,7 @@ pub async fn attempt_stats(store: Arc<dyn Store>) {
     assert_eq!(total, 3);
 }
 
-pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
+async fn incidents_and_breaker(store: Arc<dyn Store>) {
     let store = &*store;
     let first = store
         .raise_incident(&incident("i1", "ABC", "failure_rate", false, 100), 0)
@@ -300,7 +299,7 @@ pub async fn incidents_and_breaker(store: Arc<dyn Store>) {
 
 /// Many nodes see the same failures at once: one incident opens, and once
 /// its breaker is half-open exactly one of them probes.
-pub async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
+async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for n in 0..16 {
         let store = store.clone();
@@ -341,7 +340,7 @@ pub async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
     assert_eq!(probes, 1, "one probe at a time");
 }
 
-pub async fn tickets(store: Arc<dyn Store>) {
+async fn tickets(store: Arc<dyn Store>) {
     let u1 = crate::user(&*store, "1").await;
     let u2 = crate::user(&*store, "2").await;
     for (id, user, at) in [
@@ -408,3 +407,10 @@ pub async fn tickets(store: Arc<dyn Store>) {
     assert!(store.create_ticket(&duplicate).await.is_err());
     assert_eq!(store.tickets(&all).await.unwrap().len(), 4);
 }
+
+on_both_backends!(
+    attempt_stats,
+    incidents_and_breaker,
+    concurrent_incidents_and_probes,
+    tickets
+);

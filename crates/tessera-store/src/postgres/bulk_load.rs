@@ -3,10 +3,11 @@
 
 use std::collections::HashSet;
 
+use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
-use crate::StoreResult;
-use crate::model::SeedBatch;
+use super::*;
+use crate::{BulkLoad, StoreResult};
 
 /// Rows per INSERT: 25 columns x 400 stays under 65,535 bind parameters.
 const ROWS: usize = 400;
@@ -140,4 +141,21 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[async_trait]
+impl BulkLoad for PgStore {
+    async fn stored_token_fingerprints(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<HashSet<String>> {
+        stored_token_fingerprints(&self.pool, fingerprints).await
+    }
+
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()> {
+        // seed.rs takes its connection from the pool itself; the permit
+        // stands for it (see lease.rs).
+        let _permit = self.warm.permit().await?;
+        insert(&self.pool, batch).await
+    }
 }

@@ -1,25 +1,14 @@
-//! Direct SQLite access for the hot paths (binding, reading a card,
-//! signing a request in, paying).
-//!
-//! sqlx runs every SQLite connection on a thread of its own and sends it
-//! each statement over a channel: a binding's dozen statements were a dozen
-//! round trips between threads, and on two cores the context switches cost
-//! more than SQLite's own work (BENCHMARKS.md has the profile). Here the
-//! same SQL runs through rusqlite, which links the same `libsqlite3-sys` as
-//! sqlx, inline on the calling thread: a read takes a connection from a
-//! small pool of read-only connections, and a write job runs whole on the
-//! writer's own thread and connection (see `group_commit.rs`). Statements
-//! are cached per connection.
+//! Running statements on a rusqlite connection and reading their rows by
+//! column name (`rows.rs` maps them to records). Statements are cached per
+//! connection.
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
 
 use rusqlite::types::{FromSql, Value, ValueRef};
-use rusqlite::{Connection, OpenFlags, Params};
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Connection, Params};
 
+use crate::listings::{Listing, Param};
+use crate::rows::{Column, Columns};
 use crate::{StoreError, StoreResult};
 
 impl From<rusqlite::Error> for StoreError {
@@ -49,106 +38,6 @@ impl From<rusqlite::Error> for StoreError {
             | rusqlite::Error::InvalidColumnName(_) => StoreError::Corrupt(error.to_string()),
             _ => StoreError::Other(error.to_string()),
         }
-    }
-}
-
-/// How much of the database file a reader maps (1 GiB of address space;
-/// only the pages a read touches become resident, and they are the OS's
-/// page cache, not the heap).
-const READER_MMAP: i64 = 1 << 30;
-
-/// How many statements each connection keeps prepared.
-const STATEMENT_CACHE: usize = 64;
-
-/// A pool of read-only connections used inline: a read is one indexed
-/// lookup of microseconds, cheaper to run where the request is than to hand
-/// to another thread. The pool never waits: when every connection is out (a
-/// read runs on each runtime thread at most, plus blocking tasks), another
-/// is opened, and kept if the pool is below its size.
-#[derive(Debug)]
-pub struct Readers {
-    path: PathBuf,
-    busy_timeout: Duration,
-    keep: usize,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl Readers {
-    pub fn open(path: &Path, busy_timeout: Duration, keep: usize) -> StoreResult<Readers> {
-        let readers = Readers {
-            path: path.to_owned(),
-            busy_timeout,
-            keep: keep.max(1),
-            idle: Mutex::new(Vec::new()),
-        };
-        // One connection now, so that a database that cannot be read fails
-        // at start rather than on the first request.
-        let first = readers.connect()?;
-        readers.give_back(first);
-        Ok(readers)
-    }
-
-    fn connect(&self) -> StoreResult<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(self.busy_timeout)?;
-        // Reads map the file instead of copying each page in through a
-        // read call: at a million cards a lookup walks pages that no
-        // connection's cache holds.
-        conn.pragma_update(None, "mmap_size", READER_MMAP)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(conn)
-    }
-
-    fn give_back(&self, conn: Connection) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if idle.len() < self.keep {
-            idle.push(conn);
-        }
-    }
-
-    /// Runs `read` on an idle connection (a fresh one if none is idle).
-    pub fn read<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let taken = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
-        let conn = match taken {
-            Some(conn) => conn,
-            None => self.connect()?,
-        };
-        let result = read(&conn);
-        self.give_back(conn);
-        result
-    }
-}
-
-/// A value a column holds, readable from both sqlx's rows and rusqlite's,
-/// so that each record is mapped from a row once.
-pub(crate) trait Column:
-    for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + rusqlite::types::FromSql
-{
-}
-
-impl<T> Column for T where
-    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + rusqlite::types::FromSql
-{
-}
-
-/// A result row of either driver.
-pub(crate) trait Columns {
-    fn col<T: Column>(&self, name: &str) -> StoreResult<T>;
-}
-
-impl Columns for SqliteRow {
-    fn col<T: Column>(&self, name: &str) -> StoreResult<T> {
-        Ok(sqlx::Row::try_get(self, name)?)
     }
 }
 
@@ -196,6 +85,11 @@ impl Columns for NamedRow<'_, '_> {
     fn col<T: Column>(&self, name: &str) -> StoreResult<T> {
         let index = self.index(name)?;
         Ok(self.row.get(index)?)
+    }
+
+    /// SQLite keeps a flag as 0 or 1.
+    fn flag(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.col::<i64>(name)? != 0)
     }
 }
 
@@ -260,6 +154,10 @@ impl Columns for OwnedRow {
         T::column_result(ValueRef::from(value))
             .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
     }
+
+    fn flag(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.col::<i64>(name)? != 0)
+    }
 }
 
 pub(super) fn row_one(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<OwnedRow> {
@@ -307,4 +205,27 @@ pub(super) fn scalar_all<T: FromSql>(
     params: impl Params,
 ) -> StoreResult<Vec<T>> {
     query_all(conn, sql, params, |row| row.get(0))
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Int(value) => rusqlite::types::ToSqlOutput::from(*value),
+            Param::Text(value) => rusqlite::types::ToSqlOutput::from(value.as_str()),
+        })
+    }
+}
+
+/// Every row of a listing (`listings.rs`), mapped.
+pub(super) fn listed<T>(
+    conn: &Connection,
+    listing: &Listing,
+    map: impl FnMut(&NamedRow<'_, '_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    query_all(
+        conn,
+        &listing.sql,
+        rusqlite::params_from_iter(listing.params.iter()),
+        map,
+    )
 }

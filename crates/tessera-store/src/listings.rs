@@ -1,0 +1,269 @@
+//! The listings whose filters depend on the request (attempts, payments,
+//! tickets, incidents, attempt statistics), written once for both
+//! backends. Each builds its SQL and parameters for a `Dialect`; the
+//! backend binds the parameters and maps the rows (`rows.rs`).
+//!
+//! Limits are written into the SQL, not bound: SQLite (3.47 on) plans with
+//! a bound LIMIT's value and so re-prepares the statement each time it is
+//! bound, which cost a fifth of the runtime threads' CPU during bind. A few
+//! limits are in use, each a cached statement.
+
+use crate::model::*;
+
+/// Which backend's SQL to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value bound to a listing's query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// A query and its parameters, in placeholder order.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    dialect: Dialect,
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Listing {
+    fn new(dialect: Dialect, head: &str) -> Listing {
+        Listing {
+            dialect,
+            sql: head.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Listing {
+        self.sql.push_str(text);
+        self
+    }
+
+    /// Appends the next placeholder (`?` or `$n`) and its value.
+    fn bind(&mut self, param: Param) -> &mut Listing {
+        self.params.push(param);
+        match self.dialect {
+            Dialect::Sqlite => self.sql.push('?'),
+            Dialect::Postgres => self.sql.push_str(&format!("${}", self.params.len())),
+        }
+        self
+    }
+
+    fn int(&mut self, value: i64) -> &mut Listing {
+        self.bind(Param::Int(value))
+    }
+
+    fn text(&mut self, value: &str) -> &mut Listing {
+        self.bind(Param::Text(value.to_owned()))
+    }
+
+    /// A text column compared or ordered byte by byte: SQLite's default,
+    /// `COLLATE "C"` on PostgreSQL whatever the database's collation, so
+    /// that both backends list ties in one order.
+    fn bytewise(&mut self, column: &str) -> &mut Listing {
+        self.sql.push_str(column);
+        if self.dialect == Dialect::Postgres {
+            self.sql.push_str(" COLLATE \"C\"");
+        }
+        self
+    }
+
+    /// `AND (created_at < t OR (created_at = t AND <tie> < id))`: the page
+    /// after the row `(t, id)` of a newest-first listing.
+    fn before(&mut self, before: Option<&(i64, String)>, tie: &str) -> &mut Listing {
+        if let Some((created_at, id)) = before {
+            self.push(" AND (created_at < ")
+                .int(*created_at)
+                .push(" OR (created_at = ")
+                .int(*created_at)
+                .push(" AND ")
+                .bytewise(tie)
+                .push(" < ")
+                .text(id)
+                .push("))");
+        }
+        self
+    }
+
+    /// `ORDER BY <time> DESC, <tie> DESC LIMIT n`.
+    fn newest_first(&mut self, time: &str, tie: &str, limit: u32) -> &mut Listing {
+        self.push(&format!(" ORDER BY {time} DESC, "))
+            .bytewise(tie)
+            .push(&format!(" DESC LIMIT {}", limit.max(1)))
+    }
+
+    /// `WHERE TRUE` reads the same on both backends from SQLite 3.23 on.
+    fn select_all(dialect: Dialect, table: &str) -> Listing {
+        Listing::new(dialect, &format!("SELECT * FROM {table} WHERE TRUE"))
+    }
+}
+
+/// A user's (or everyone's) binding attempts, newest first.
+pub(crate) fn attempts(dialect: Dialect, filter: &AttemptFilter) -> Listing {
+    let mut listing = Listing::select_all(dialect, "binding_attempts");
+    if let Some(user_id) = &filter.user_id {
+        listing.push(" AND user_id = ").text(user_id);
+    }
+    if let Some(trace_id) = &filter.trace_id {
+        listing.push(" AND trace_id = ").text(trace_id);
+    }
+    if let Some(since) = filter.since {
+        listing.push(" AND created_at >= ").int(since);
+    }
+    listing
+        .before(filter.before.as_ref(), "trace_id")
+        .newest_first("created_at", "trace_id", filter.limit);
+    listing
+}
+
+/// A user's payments, newest first.
+pub(crate) fn payments(dialect: Dialect, filter: &PaymentFilter) -> Listing {
+    let mut listing = Listing::new(dialect, "SELECT * FROM payments WHERE user_id = ");
+    listing
+        .text(&filter.user_id)
+        .before(filter.before.as_ref(), "id")
+        .newest_first("created_at", "id", filter.limit);
+    listing
+}
+
+/// Support tickets, newest first.
+pub(crate) fn tickets(dialect: Dialect, filter: &TicketFilter) -> Listing {
+    let mut listing = Listing::select_all(dialect, "support_tickets");
+    if let Some(user) = &filter.user_id {
+        listing.push(" AND user_id = ").text(user);
+    }
+    if let Some(status) = &filter.status {
+        listing.push(" AND status = ").text(status);
+    }
+    listing
+        .before(filter.before.as_ref(), "id")
+        .newest_first("created_at", "id", filter.limit);
+    listing
+}
+
+/// Issuer incidents, newest first. Every binding asks for its issuer's
+/// open breaker, so the few shapes of this query stay prepared.
+pub(crate) fn incidents(dialect: Dialect, filter: &IncidentFilter) -> Listing {
+    let mut listing = Listing::select_all(dialect, "issuer_incidents");
+    if filter.open_only {
+        listing.push(" AND resolved_at IS NULL");
+    }
+    if let Some(issuer) = &filter.issuer_code {
+        listing.push(" AND issuer_code = ").text(issuer);
+    }
+    if let Some(since) = filter.since {
+        listing
+            .push(" AND (opened_at >= ")
+            .int(since)
+            .push(" OR resolved_at IS NULL OR resolved_at >= ")
+            .int(since)
+            .push(")");
+    }
+    listing.newest_first("opened_at", "id", filter.limit);
+    listing
+}
+
+/// Binding attempts in a window, added up by issuer, brand, card type,
+/// outcome, code and issuer answer, with latency buckets `b0`, `b1`, ...
+/// (`rows::attempt_stats_from_row`).
+pub(crate) fn attempt_stats(dialect: Dialect, query: &AttemptStatsQuery) -> Listing {
+    // Sums are cast back to integers: over BIGINT, PostgreSQL's SUM is
+    // NUMERIC.
+    let integer = match dialect {
+        Dialect::Sqlite => "INTEGER",
+        Dialect::Postgres => "BIGINT",
+    };
+    let mut listing = Listing::new(
+        dialect,
+        &format!(
+            "SELECT issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
+             issuer_response, COUNT(*) AS n, CAST(SUM(latency_ms) AS {integer}) AS latency_sum, \
+             MAX(latency_ms) AS latency_max"
+        ),
+    );
+    for (index, bound) in query.latency_buckets_ms.iter().enumerate() {
+        listing
+            .push(", CAST(SUM(CASE WHEN latency_ms <= ")
+            .int(*bound)
+            .push(&format!(" THEN 1 ELSE 0 END) AS {integer}) AS b{index}"));
+    }
+    // Capped, the newest attempts of the window are picked first through
+    // binding_attempts_issuer (or _time) in reverse, and only they are
+    // grouped.
+    listing
+        .push(if query.newest.is_some() {
+            " FROM (SELECT * FROM binding_attempts WHERE created_at >= "
+        } else {
+            " FROM binding_attempts WHERE created_at >= "
+        })
+        .int(query.since)
+        .push(" AND created_at < ")
+        .int(query.until);
+    if let Some(issuer) = &query.issuer_code {
+        listing.push(" AND issuer_code = ").text(issuer);
+    }
+    if let Some(newest) = query.newest {
+        listing.push(&format!(
+            " ORDER BY created_at DESC LIMIT {}) AS newest",
+            newest.max(1)
+        ));
+    }
+    listing.push(
+        " GROUP BY issuer_code, issuer_name, brand, card_type, outcome, error_code, cause, \
+         issuer_response",
+    );
+    listing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        let filter = PaymentFilter {
+            user_id: "usr_1".into(),
+            before: Some((5, "pay_9".into())),
+            limit: 20,
+        };
+        let sqlite = payments(Dialect::Sqlite, &filter);
+        assert_eq!(
+            sqlite.sql,
+            "SELECT * FROM payments WHERE user_id = ? AND (created_at < ? OR (created_at = ? \
+             AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT 20"
+        );
+        let postgres = payments(Dialect::Postgres, &filter);
+        assert_eq!(
+            postgres.sql,
+            "SELECT * FROM payments WHERE user_id = $1 AND (created_at < $2 OR (created_at = $3 \
+             AND id COLLATE \"C\" < $4)) ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT 20"
+        );
+        assert_eq!(
+            postgres.params,
+            [
+                Param::Text("usr_1".into()),
+                Param::Int(5),
+                Param::Int(5),
+                Param::Text("pay_9".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_zero_limit_lists_one() {
+        let filter = TicketFilter {
+            user_id: None,
+            status: None,
+            before: None,
+            limit: 0,
+        };
+        assert!(tickets(Dialect::Sqlite, &filter).sql.ends_with("LIMIT 1"));
+    }
+}

@@ -1,0 +1,151 @@
+use async_trait::async_trait;
+
+use super::*;
+use crate::rows::*;
+use crate::{Accounts, StoreResult};
+
+#[async_trait]
+impl Accounts for PgStore {
+    async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
+             id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&user.id)
+        .bind(&user.phone)
+        .bind(&user.real_name)
+        .bind(&user.real_name_normalized)
+        .bind(&user.id_number_hash)
+        .bind(&user.id_number_last4)
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .execute(&mut *self.lease().await?)
+        .await;
+        result
+            .map(|_| user.stored())
+            .map_err(|error| phone_taken(error.into()))
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        let mut lease = self.lease().await?;
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *lease)
+            .await?;
+        lease.finish();
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query("SELECT * FROM users WHERE phone = $1")
+            .bind(phone)
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn record_login_failure(
+        &self,
+        phone_hash: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> StoreResult<LoginFailures> {
+        // One statement: concurrent failures on any node each count once.
+        let row = sqlx::query(
+            "INSERT INTO login_failures AS f (phone_hash, failures, window_started_at) \
+             VALUES ($1, 1, $2) \
+             ON CONFLICT (phone_hash) DO UPDATE SET \
+               failures = CASE WHEN f.window_started_at < $2 - $3 THEN 1 \
+                 ELSE f.failures + 1 END, \
+               window_started_at = CASE WHEN f.window_started_at < $2 - $3 THEN $2 \
+                 ELSE f.window_started_at END \
+             RETURNING failures, window_started_at",
+        )
+        .bind(phone_hash)
+        .bind(now)
+        .bind(window_ms)
+        .fetch_one(&mut *self.lease().await?)
+        .await?;
+        login_failures_from_row(&row)
+    }
+
+    async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {
+        let row = sqlx::query(
+            "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = $1",
+        )
+        .bind(phone_hash)
+        .fetch_optional(&mut *self.lease().await?)
+        .await?;
+        row.map(|row| login_failures_from_row(&row)).transpose()
+    }
+
+    async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE phone_hash = $1")
+            .bind(phone_hash)
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&session.token_hash)
+        .bind(&session.user_id)
+        .bind(session.expires_at)
+        .bind(session.created_at)
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        // `session_user`'s query, answering the whole user: one round trip
+        // where the default takes two.
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, key_hash, role, label, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.id)
+        .bind(&key.key_hash)
+        .bind(&key.role)
+        .bind(&key.label)
+        .bind(key.created_at)
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
+             WHERE key_hash = $1",
+        )
+        .bind(key_hash)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        row.map(|row| api_key_from_row(&row)).transpose()
+    }
+}

@@ -1,0 +1,523 @@
+use async_trait::async_trait;
+
+use super::*;
+use crate::rows::*;
+use crate::{Cards, StoreError, StoreResult};
+
+/// Locks the user's row for the rest of the transaction, so that changes to
+/// one user's cards take turns across every node. A user that does not
+/// exist locks nothing (the foreign key refuses their cards).
+pub(super) async fn lock_user(conn: &mut PgConnection, user_id: &str) -> StoreResult<()> {
+    sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the row of the user owning a card; returns that user.
+pub(super) async fn lock_card_owner(
+    conn: &mut PgConnection,
+    card_id: &str,
+) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN cards c ON c.user_id = u.id WHERE c.id = $1 \
+         FOR UPDATE OF u",
+    )
+    .bind(card_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Ends a pending card whose OTP challenge has run out, or failed: the card
+/// leaves the live set, its token and ciphertexts are destroyed.
+pub(super) async fn end_pending_card(
+    conn: &mut PgConnection,
+    card_id: &str,
+    status: &str,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE cards SET status = $1, pan_ciphertext = NULL, pan_key_version = NULL, \
+         updated_at = $2 WHERE id = $3",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(card_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = $1 \
+         WHERE card_id = $2",
+    )
+    .bind(now)
+    .bind(card_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM otp_challenges WHERE card_id = $1")
+        .bind(card_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives the user a default card when they have active cards but none is
+/// the default (the first card bound, or after the default was unbound).
+/// Callers hold the user's lock, so two nodes cannot both pick one.
+pub(super) async fn ensure_default(conn: &mut PgConnection, user_id: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE cards SET is_default = TRUE WHERE id = ( \
+           SELECT id FROM cards WHERE user_id = $1 AND status = 'active' \
+           ORDER BY created_at DESC, id COLLATE \"C\" LIMIT 1) \
+         AND NOT EXISTS (SELECT 1 FROM cards WHERE user_id = $1 AND status = 'active' \
+           AND is_default)",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes a live card out of the wallet: its status (`unbound`, `closed`),
+/// its PAN ciphertext erased, its token deleted, its OTP challenge dropped,
+/// and the user's default moved. The caller holds the user's lock. False
+/// when the card was not live.
+pub(super) async fn end_card(
+    conn: &mut PgConnection,
+    user_id: &str,
+    card_id: &str,
+    status: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE cards SET status = $1, pan_ciphertext = NULL, pan_key_version = NULL, \
+         is_default = FALSE, unbound_at = $2, updated_at = $2 \
+         WHERE id = $3 AND user_id = $4 AND status IN ('active', 'pending_verification')",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(card_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE tokens SET status = 'deleted', suspenders = '[]', token_pan_ciphertext = NULL, \
+         updated_at = $1 WHERE card_id = $2",
+    )
+    .bind(now)
+    .bind(card_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM otp_challenges WHERE card_id = $1")
+        .bind(card_id)
+        .execute(&mut *conn)
+        .await?;
+    ensure_default(conn, user_id).await?;
+    Ok(true)
+}
+
+pub(super) type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a completion as `tessera_complete_binding`'s 23 arguments take it
+/// (the first arguments of `tessera_complete_binding_recorded` too).
+pub(super) fn bind_completion<'q>(
+    query: PgQuery<'q>,
+    completion: &BindingCompletion,
+) -> PgQuery<'q> {
+    let token = &completion.token;
+    let otp = completion.otp.as_ref();
+    query
+        .bind(&completion.card_id)
+        .bind(&completion.user_id)
+        .bind(&completion.status)
+        .bind(i64::from(completion.pan_key_version))
+        .bind(&completion.pan_ciphertext)
+        .bind(completion.now)
+        .bind(&token.token_ref)
+        .bind(i64::from(token.key_version))
+        .bind(&token.token_pan_ciphertext)
+        .bind(&token.token_first6)
+        .bind(&token.token_last4)
+        .bind(i64::from(token.expiry_month))
+        .bind(i64::from(token.expiry_year))
+        .bind(&token.status)
+        .bind(&token.requestor_id)
+        .bind(&token.device_id)
+        .bind(&token.token_pan_fingerprint)
+        .bind(i64::from(token.psn))
+        .bind(&token.imk_range)
+        .bind(i64::from(token.imk_generation))
+        .bind(otp.map(|otp| otp.code_hash.as_str()))
+        .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
+        .bind(otp.map(|otp| otp.expires_at))
+}
+
+/// Binds an attempt record's 20 columns, in `binding_attempts`' order.
+pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> PgQuery<'q> {
+    query
+        .bind(&attempt.trace_id)
+        .bind(&attempt.user_id)
+        .bind(&attempt.card_id)
+        .bind(&attempt.masked_pan)
+        .bind(&attempt.first6)
+        .bind(&attempt.last4)
+        .bind(&attempt.brand)
+        .bind(&attempt.issuer_code)
+        .bind(&attempt.issuer_name)
+        .bind(&attempt.card_type)
+        .bind(&attempt.country)
+        .bind(&attempt.device)
+        .bind(&attempt.outcome)
+        .bind(&attempt.error_code)
+        .bind(&attempt.cause)
+        .bind(&attempt.error_param)
+        .bind(&attempt.error_reason)
+        .bind(&attempt.issuer_response)
+        .bind(attempt.latency_ms)
+        .bind(attempt.created_at)
+}
+
+/// The only unique rule a fresh binding's completion can break: its token
+/// PAN was drawn before. The caller draws another.
+pub(super) fn completion_error(error: sqlx::Error) -> StoreError {
+    match StoreError::from(error) {
+        StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Cards for PgStore {
+    async fn binding_context(
+        &self,
+        names: &[&str],
+        issuer_code: Option<&str>,
+    ) -> StoreResult<BindingContext> {
+        // Two reads in one round trip: the settings as two arrays, beside
+        // the breaker's incident row (all NULL when there is none).
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT s.setting_names, s.setting_values, i.* FROM \
+             (SELECT array_agg(name) AS setting_names, array_agg(value) AS setting_values \
+              FROM settings WHERE name = ANY($1)) s \
+             LEFT JOIN LATERAL (SELECT * FROM issuer_incidents \
+              WHERE issuer_code = $2 AND resolved_at IS NULL AND breaker_open \
+              ORDER BY opened_at DESC, id COLLATE \"C\" DESC LIMIT 1) i ON TRUE",
+        )
+        .bind(names)
+        .bind(issuer_code)
+        .fetch_one(&mut *lease)
+        .await?;
+        lease.finish();
+        let stored_names: Vec<String> = row
+            .try_get::<Option<_>, _>("setting_names")?
+            .unwrap_or_default();
+        let stored_values: Vec<String> = row
+            .try_get::<Option<_>, _>("setting_values")?
+            .unwrap_or_default();
+        let settings = names
+            .iter()
+            .map(|name| {
+                stored_names
+                    .iter()
+                    .position(|stored| stored == name)
+                    .and_then(|at| stored_values.get(at).cloned())
+            })
+            .collect();
+        let open_breaker = match row.try_get::<Option<String>, _>("id")? {
+            Some(_) => Some(incident_from_row(&row)?),
+            None => None,
+        };
+        Ok(BindingContext {
+            settings,
+            open_breaker,
+        })
+    }
+
+    async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
+        // One round trip and one transaction: the function (migration 4)
+        // locks the user's row, frees stale slots, then checks for the
+        // duplicate and the limit and reserves, as a client-side
+        // transaction of seven statements did.
+        //
+        // It commits without waiting for its WAL flush: see "Unflushed
+        // commits" above `impl Store for PgStore`.
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(
+            "SELECT set_config('synchronous_commit', 'off', true), \
+             r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
+             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21)",
+        )
+        .bind(&card.id)
+        .bind(&card.user_id)
+        .bind(card.reserved_until)
+        .bind(&card.pan_fingerprint)
+        .bind(&card.first6)
+        .bind(&card.last4)
+        .bind(i64::from(card.pan_length))
+        .bind(&card.brand)
+        .bind(&card.issuer_code)
+        .bind(&card.issuer_name_zh)
+        .bind(&card.issuer_name_en)
+        .bind(&card.card_type)
+        .bind(&card.country)
+        .bind(card.expiry_month.map(i64::from))
+        .bind(card.expiry_year.map(i64::from))
+        .bind(&card.holder_name)
+        .bind(&card.par)
+        .bind(&card.bank_phone_masked)
+        .bind(card.created_at)
+        .bind(i64::from(limit))
+        .bind(now)
+        .fetch_one(&mut *lease)
+        .await?;
+        lease.finish();
+        let outcome: String = row.try_get("r_outcome")?;
+        Ok(match outcome.as_str() {
+            "reserved" => Reserve::Reserved,
+            "in_progress" => Reserve::InProgress,
+            "already_bound" => Reserve::AlreadyBound {
+                card_id: row.try_get("r_card_id")?,
+                status: row.try_get("r_status")?,
+            },
+            "limit_reached" => Reserve::LimitReached {
+                live_cards: small(row.try_get("r_live_cards")?)?,
+            },
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "tessera_reserve_card answered {other:?}"
+                )));
+            }
+        })
+    }
+
+    async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+        // Without waiting for the WAL flush ("Unflushed commits" above
+        // `impl Store for PgStore`). A data-modifying WITH runs whether or
+        // not the query reads it.
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "WITH released AS (DELETE FROM cards WHERE id = $1 AND status = 'binding') \
+             SELECT set_config('synchronous_commit', 'off', true)",
+        )
+        .bind(card_id)
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn complete_binding_recorded(
+        &self,
+        completion: &BindingCompletion,
+        attempt: &AttemptRecord,
+    ) -> StoreResult<Option<CardRecord>> {
+        // One round trip and one transaction, so one WAL flush: the
+        // function (migration 5) completes as `complete_binding` does,
+        // records the attempt (a failed record is logged and leaves the
+        // binding standing) and reads the card back after its writes.
+        let mut lease = self.lease().await?;
+        let query = bind_completion(
+            sqlx::query(
+                "SELECT * FROM tessera_complete_binding_recorded($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
+                 $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, \
+                 $39, $40, $41, $42, $43)",
+            ),
+            completion,
+        );
+        let row = bind_attempt(query, attempt)
+            .fetch_optional(&mut *lease)
+            .await
+            .map_err(completion_error)?;
+        lease.finish();
+        row.as_ref().map(card_from_row).transpose()
+    }
+
+    async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.status <> 'binding' \
+             ORDER BY c.created_at DESC, c.id COLLATE \"C\""
+        );
+        let mut lease = self.lease().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .fetch_all(&mut *lease)
+            .await?;
+        lease.finish();
+        rows.iter().map(card_from_row).collect()
+    }
+
+    async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>> {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.id = $2 AND c.status <> 'binding'"
+        );
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(card_id)
+            .fetch_optional(&mut *lease)
+            .await?;
+        lease.finish();
+        row.as_ref().map(card_from_row).transpose()
+    }
+
+    async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        lock_user(&mut tx, user_id).await?;
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM cards WHERE id = $1 AND user_id = $2 AND status = 'active'",
+        )
+        .bind(card_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE cards SET is_default = (id = $1), updated_at = $2 WHERE user_id = $3 \
+             AND (is_default OR id = $1)",
+        )
+        .bind(card_id)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        lock_user(&mut tx, user_id).await?;
+        let token_ref: Option<String> =
+            sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = $1")
+                .bind(card_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if !end_card(&mut tx, user_id, card_id, "unbound", now).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(token_ref) = token_ref {
+            insert_token_event(
+                &mut tx,
+                &TokenEvent {
+                    token_ref,
+                    kind: "delete".to_owned(),
+                    actor: "cardholder".to_owned(),
+                    reason: Some("unbound".to_owned()),
+                    status_after: "deleted".to_owned(),
+                    created_at: now,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>> {
+        let row = sqlx::query(
+            "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
+             FROM otp_challenges WHERE card_id = $1",
+        )
+        .bind(card_id)
+        .fetch_optional(&mut *self.lease().await?)
+        .await?;
+        row.map(|row| otp_challenge_from_row(&row)).transpose()
+    }
+
+    async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
+        // One atomic statement: wrong codes sent to two nodes at once both
+        // count.
+        let failures: Option<i64> = sqlx::query_scalar(
+            "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = $1 \
+             RETURNING failures",
+        )
+        .bind(card_id)
+        .fetch_optional(&mut *self.lease().await?)
+        .await?;
+        small(failures.unwrap_or(0))
+    }
+
+    async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        if lock_card_owner(&mut tx, card_id).await?.is_none() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        // Read after the lock: a challenge another node just ended is seen
+        // as ended.
+        let user_id: Option<String> = sqlx::query_scalar(
+            "SELECT user_id FROM cards WHERE id = $1 AND status = 'pending_verification'",
+        )
+        .bind(card_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(user_id) = user_id else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        match outcome {
+            OtpOutcome::Verified => {
+                sqlx::query("UPDATE cards SET status = 'active', updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(card_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE tokens SET status = 'active', updated_at = $1 WHERE card_id = $2",
+                )
+                .bind(now)
+                .bind(card_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM otp_challenges WHERE card_id = $1")
+                    .bind(card_id)
+                    .execute(&mut *tx)
+                    .await?;
+                ensure_default(&mut tx, &user_id).await?;
+            }
+            OtpOutcome::Failed => {
+                end_pending_card(&mut tx, card_id, "verification_failed", now).await?;
+            }
+            OtpOutcome::Expired => {
+                end_pending_card(&mut tx, card_id, "verification_expired", now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sandbox_sms (phone, body, created_at) VALUES ($1, $2, $3)")
+            .bind(phone)
+            .bind(body)
+            .bind(now)
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>> {
+        let rows = sqlx::query(
+            "SELECT phone, body, created_at FROM sandbox_sms WHERE phone = $1 \
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(phone)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.lease().await?)
+        .await?;
+        rows.iter().map(sandbox_sms_from_row).collect()
+    }
+}

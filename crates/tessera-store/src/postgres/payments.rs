@@ -1,0 +1,235 @@
+use async_trait::async_trait;
+
+use super::*;
+use crate::listings::{self, Dialect};
+use crate::rows::*;
+use crate::{Payments, StoreResult};
+
+pub(super) async fn insert_payment(
+    conn: &mut PgConnection,
+    payment: &PaymentRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
+         merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
+         error_code, decline_code, authorization_code, trace_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&payment.id)
+    .bind(&payment.user_id)
+    .bind(&payment.card_id)
+    .bind(&payment.token_ref)
+    .bind(&payment.merchant_key_id)
+    .bind(&payment.merchant_id)
+    .bind(&payment.merchant_name)
+    .bind(&payment.channel)
+    .bind(payment.amount)
+    .bind(&payment.currency)
+    .bind(payment.atc.map(i64::from))
+    .bind(&payment.cryptogram_result)
+    .bind(&payment.status)
+    .bind(&payment.error_code)
+    .bind(&payment.decline_code)
+    .bind(&payment.authorization_code)
+    .bind(&payment.trace_id)
+    .bind(payment.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Payments for PgStore {
+    async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
+        let (column, value) = match lookup {
+            TokenLookup::Ref(token_ref) => ("t.token_ref", token_ref),
+            TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
+        };
+        let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        Ok(match row {
+            Some(row) => payment_token_from_row(&row)?,
+            None => None,
+        })
+    }
+
+    async fn reserve_atcs(
+        &self,
+        token_ref: &str,
+        count: u16,
+        now: i64,
+    ) -> StoreResult<Option<u16>> {
+        // One UPDATE: the row lock it takes makes concurrent batches (on any
+        // node) take turns, so their ranges never overlap.
+        let count = i64::from(count.max(1));
+        let last: Option<i64> = sqlx::query_scalar(
+            "UPDATE tokens SET atc_issued = atc_issued + $1, updated_at = $2 \
+             WHERE token_ref = $3 AND status = 'active' AND atc_issued + $1 <= 65535 \
+             RETURNING atc_issued",
+        )
+        .bind(count)
+        .bind(now)
+        .bind(token_ref)
+        .fetch_optional(&mut *self.lease().await?)
+        .await?;
+        last.map(|last| small(last - count + 1)).transpose()
+    }
+
+    async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
+             transaction_date, unpredictable_number, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&cryptogram.token_ref)
+        .bind(i64::from(cryptogram.atc))
+        .bind(cryptogram.amount)
+        .bind(&cryptogram.currency)
+        .bind(&cryptogram.merchant_id)
+        .bind(&cryptogram.transaction_date)
+        .bind(&cryptogram.unpredictable_number)
+        .bind(cryptogram.expires_at)
+        .bind(cryptogram.created_at)
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>> {
+        let row = sqlx::query("SELECT * FROM cryptograms WHERE token_ref = $1 AND atc = $2")
+            .bind(token_ref)
+            .bind(i64::from(atc))
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.as_ref().map(cryptogram_from_row).transpose()
+    }
+
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        // The token's row lock: claims of one token take turns on every
+        // node; the primary key of atc_uses is the rule itself.
+        let row = sqlx::query(
+            "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = $1 FOR UPDATE",
+        )
+        .bind(&claim.token_ref)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(AtcClaimOutcome::TokenNotActive);
+        };
+        let status: String = row.try_get("status")?;
+        let atc_high: i64 = row.try_get("atc_high")?;
+        let atc_issued: i64 = row.try_get("atc_issued")?;
+        let atc = i64::from(claim.atc);
+        let outcome = if status != "active" {
+            AtcClaimOutcome::TokenNotActive
+        } else if atc == 0 || atc > atc_issued {
+            AtcClaimOutcome::NotIssued
+        } else {
+            let inserted = sqlx::query(
+                "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (token_ref, atc) DO NOTHING",
+            )
+            .bind(&claim.token_ref)
+            .bind(atc)
+            .bind(&claim.payment.id)
+            .bind(claim.payment.created_at)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                AtcClaimOutcome::Used
+            } else if atc + i64::from(claim.window) < atc_high {
+                AtcClaimOutcome::BehindWindow
+            } else {
+                sqlx::query(
+                    "UPDATE tokens SET atc_high = GREATEST(atc_high, $1) WHERE token_ref = $2",
+                )
+                .bind(atc)
+                .bind(&claim.token_ref)
+                .execute(&mut *tx)
+                .await?;
+                insert_payment(&mut tx, &claim.payment).await?;
+                AtcClaimOutcome::Claimed
+            }
+        };
+        if outcome == AtcClaimOutcome::Claimed {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE payments SET status = $1, cryptogram_result = $2, error_code = $3, \
+             decline_code = $4, authorization_code = $5 WHERE id = $6",
+        )
+        .bind(&payment.status)
+        .bind(&payment.cryptogram_result)
+        .bind(&payment.error_code)
+        .bind(&payment.decline_code)
+        .bind(&payment.authorization_code)
+        .bind(&payment.id)
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM atc_uses WHERE token_ref = $1 AND atc = $2 AND payment_id = $3")
+            .bind(token_ref)
+            .bind(i64::from(atc))
+            .bind(payment_id)
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        insert_payment(&mut lease, payment).await
+    }
+
+    async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
+        let listing = listings::payments(Dialect::Postgres, filter);
+        let rows = listed(&listing)
+            .fetch_all(&mut *self.lease().await?)
+            .await?;
+        rows.iter().map(payment_from_row).collect()
+    }
+
+    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
+        let rows = sqlx::query(
+            "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
+             WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
+             AND token_pan_ciphertext IS NOT NULL LIMIT $1",
+        )
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&mut *self.lease().await?)
+        .await?;
+        rows.iter().map(unindexed_token_from_row).collect()
+    }
+
+    async fn index_token(
+        &self,
+        token_ref: &str,
+        fingerprint: &str,
+        imk_range: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE tokens SET token_pan_fingerprint = $1, imk_range = $2 WHERE token_ref = $3",
+        )
+        .bind(fingerprint)
+        .bind(imk_range)
+        .bind(token_ref)
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,269 @@
+//! The store's roles, one trait each, in the manner of a handler per
+//! subject: a reader looking for how cards are kept reads `Cards` here and
+//! its two implementations, `sqlite/cards.rs` and `postgres/cards.rs`.
+//! `Store` (in `lib.rs`) is all of them together.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+
+use crate::StoreResult;
+use crate::model::*;
+
+/// The database itself: which backend, whether it answers, whether it holds data.
+#[async_trait]
+pub trait Database: Send + Sync {
+    /// Which backend this is, for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Whether any user or card is stored: a database holding data must not
+    /// be paired with a freshly created key file.
+    async fn has_data(&self) -> StoreResult<bool>;
+}
+
+/// People and callers: users, sign-in failures, sessions, API keys.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
+    /// Counts a failed sign-in for a phone (keyed hash) within a window and
+    /// returns the failures so far in it.
+    async fn record_login_failure(
+        &self,
+        phone_hash: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> StoreResult<LoginFailures>;
+    async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
+    async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The user of a live session, read in full: for requests that need
+    /// the user's record, in one query where the backend gains by it (a
+    /// round trip to PostgreSQL).
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>>;
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+}
+
+/// Cards and binding: the reservation that keeps duplicate cards and the card
+/// limit, the completion, the OTP step-up and its sandbox phone, and what a
+/// binding reads first.
+#[async_trait]
+pub trait Cards: Send + Sync {
+    /// The settings `names` (None where unset) and the newest open incident of `issuer_code`
+    /// whose breaker is open: what each binding reads before it reserves,
+    /// in one round trip where the backend gains by it (PostgreSQL).
+    async fn binding_context(
+        &self,
+        names: &[&str],
+        issuer_code: Option<&str>,
+    ) -> StoreResult<BindingContext>;
+    /// Reserves the card (state `binding`) after checking, atomically with
+    /// every other reservation and completion, that the user has no live
+    /// card with this fingerprint and is under the card limit. Stale
+    /// reservations and expired OTP challenges of the user are cleared
+    /// first (and are visible to reads once this returns).
+    ///
+    /// The reservation itself is a lock, never anyone's answer: a store may
+    /// return before it is durable, or not write it at all (SQLite's one
+    /// writer holds it in memory), provided that a reservation lost to a
+    /// crash or a failed commit makes the completion find nothing,
+    /// and that a completion is durable only with its reservation. On
+    /// PostgreSQL it is a row, which every node sees.
+    async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve>;
+    /// Drops a reservation whose binding failed. Like the reservation, it
+    /// may return before it is durable: a lost release runs out by itself.
+    async fn release_card(&self, card_id: &str) -> StoreResult<()>;
+    /// Makes a reserved card real (PAN ciphertext, token and the new
+    /// status: `active`, or `pending_verification` with its OTP challenge)
+    /// and records the binding's attempt, and answers the card as it now
+    /// reads, in one write where the backend can (SQLite: one job of
+    /// the group commit, so a binding waits for one commit, not two). None
+    /// when the reservation is gone: nothing is written then, the attempt
+    /// neither. A failed attempt record is logged, never undoes the binding.
+    async fn complete_binding_recorded(
+        &self,
+        completion: &BindingCompletion,
+        attempt: &AttemptRecord,
+    ) -> StoreResult<Option<CardRecord>>;
+    async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>>;
+    async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>>;
+    /// Makes one active card the user's default. False when it is not theirs
+    /// or not active.
+    async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool>;
+    /// Unbinds: card `unbound`, PAN ciphertext deleted, token `deleted`.
+    async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool>;
+    async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>>;
+    /// Counts a wrong code and returns the failures so far.
+    async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32>;
+    /// Ends a challenge: `active` (token active), `verification_failed` or
+    /// `verification_expired` (token deleted). False when already ended.
+    async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool>;
+    async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()>;
+    async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>>;
+}
+
+/// Tokens and payments: token lookup, ATC ranges and claims, cryptograms,
+/// payment records, and the start-up backfill of token indexes.
+#[async_trait]
+pub trait Payments: Send + Sync {
+    async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>>;
+    /// Hands out `count` ATCs of an active token: returns the first of the
+    /// range, None when the token is not active or its counter would pass
+    /// 65535. Ranges never overlap, however many nodes ask at once.
+    async fn reserve_atcs(&self, token_ref: &str, count: u16, now: i64)
+    -> StoreResult<Option<u16>>;
+    async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()>;
+    async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>>;
+    /// Claims an ATC for one payment, in one transaction with the token row
+    /// locked: the rule holds across nodes (a primary key on token and ATC).
+    /// When claimed, the payment is recorded in the same transaction (status
+    /// `pending`), so an approval is never lost to a crash after it.
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome>;
+    /// Writes a claimed payment's outcome (status, codes, authorisation).
+    async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
+    /// Gives an ATC back when the issuer never answered, so that the same
+    /// cryptogram may be retried.
+    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()>;
+    /// Records a payment declined before its ATC was claimed.
+    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
+    /// A user's payments, newest first.
+    async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>>;
+    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>>;
+    async fn index_token(
+        &self,
+        token_ref: &str,
+        fingerprint: &str,
+        imk_range: &str,
+    ) -> StoreResult<()>;
+}
+
+/// The token lifecycle and issuer events: suspend, resume and delete, with
+/// their event history; issuer notifications applied once each.
+#[async_trait]
+pub trait Lifecycle: Send + Sync {
+    /// Applies a suspend or resume if the token is still as read. False when
+    /// it changed meanwhile (read again and retry).
+    async fn change_token_state(&self, change: &TokenStateChange) -> StoreResult<bool>;
+    /// Deletes a token for good and unbinds its card (PAN erased), with its
+    /// event. False when already deleted.
+    async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool>;
+    /// The token's events, newest first.
+    async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>>;
+    async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin>;
+    /// Stores the event's outcome; None forgets the event (it failed midway,
+    /// so the issuer's retry applies it again).
+    async fn issuer_event_finish(
+        &self,
+        key_id: &str,
+        event_id: &str,
+        outcome: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Live cards (active or pending) an issuer event names.
+    async fn cards_for_issuer(&self, selector: CardSelector<'_>) -> StoreResult<Vec<CardRecord>>;
+    async fn apply_issuer_change(&self, change: &IssuerChange) -> StoreResult<IssuerApply>;
+}
+
+/// What support and issuer health read: binding attempts and their statistics,
+/// issuer incidents with their circuit breakers, tickets.
+#[async_trait]
+pub trait Support: Send + Sync {
+    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
+    async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>>;
+    /// Binding attempts in a window, added up by issuer, brand, card type,
+    /// outcome, code and issuer answer: what health, metrics and the
+    /// anomaly rule read, computed where every node's attempts are.
+    async fn attempt_stats(&self, query: &AttemptStatsQuery) -> StoreResult<Vec<AttemptStatsRow>>;
+    /// Opens an incident for (issuer, kind), or refreshes the numbers and
+    /// message of the one already open. A breaker once open stays open (with
+    /// its retry time) until the incident is resolved. Nothing happens (None)
+    /// when an incident of this issuer and kind was resolved at or after
+    /// `evidence_since`: the evidence predates that resolution, and a node
+    /// that evaluated while another resolved must not raise it again.
+    async fn raise_incident(
+        &self,
+        incident: &IncidentRecord,
+        evidence_since: i64,
+    ) -> StoreResult<Option<Raised>>;
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>>;
+    /// Resolves an open incident (closing its breaker). False when it was
+    /// not open.
+    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool>;
+    /// Takes the breaker's probe: true for exactly one caller once
+    /// `retry_at` has passed, until `lease_until` (a crashed probe frees it).
+    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool>;
+    /// The probe failed: the breaker stays open until `retry_at`.
+    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool>;
+    async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
+    /// Newest first.
+    async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>>;
+}
+
+/// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.
+#[async_trait]
+pub trait Settings: Send + Sync {
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
+    /// Stores `value` unless the setting exists, and returns what is stored:
+    /// the first writer wins, however many nodes race.
+    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String>;
+    async fn delete_setting(&self, name: &str) -> StoreResult<bool>;
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        stale_after_ms: i64,
+    ) -> StoreResult<IdempotencyBegin>;
+    async fn idempotency_finish(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()>;
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Deletes records older than `before`; returns how many.
+    async fn idempotency_purge(&self, before: i64) -> StoreResult<u64>;
+}
+
+/// `tessera seed`: many users and cards written in large batches.
+#[async_trait]
+pub trait BulkLoad: Send + Sync {
+    /// Which of these token PAN fingerprints a stored token already has.
+    /// Token PANs are drawn at random, so `tessera seed` asks before writing
+    /// a batch and draws again for those (a bind does it on conflict).
+    async fn stored_token_fingerprints(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<HashSet<String>>;
+    /// Writes a batch of users and their active cards, with their tokens
+    /// and attempts, in one transaction: whole or not at all.
+    async fn seed_batch(&self, batch: &SeedBatch) -> StoreResult<()>;
+}
+
+/// What only the test suites ask of a store: looking inside it, or
+/// taking a step of a flow on its own.
+#[cfg(feature = "test-support")]
+#[async_trait]
+pub trait Inspect: Send + Sync {
+    /// The durability setting of every pooled connection, as `name=value`
+    /// (`synchronous=2` is SQLite's FULL): tests hold every one to it.
+    async fn durability(&self) -> StoreResult<Vec<String>>;
+    /// The user of a live session.
+    async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>>;
+    /// Makes a reserved card real: PAN ciphertext, token and the new status
+    /// (`active`, or `pending_verification` with its OTP challenge), in one
+    /// transaction. False when the reservation is gone.
+    async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool>;
+    /// Several settings, in the order asked (None where unset): in one
+    /// query where the backend gains by it (a round trip to PostgreSQL).
+    async fn settings(&self, names: &[&str]) -> StoreResult<Vec<Option<String>>>;
+}

@@ -1,0 +1,357 @@
+//! Records read from rows, written once for both backends: each backend
+//! selects the same columns by the same names, and `Columns` reads one by
+//! name from a rusqlite row (SQLite) or an sqlx row (PostgreSQL). The one
+//! difference, a flag stored as 0/1 on SQLite and as a boolean on
+//! PostgreSQL, is `Columns::flag`.
+
+use sqlx::Row as _;
+use sqlx::postgres::PgRow;
+
+use crate::model::*;
+use crate::{StoreError, StoreResult};
+
+/// A value a column holds, readable from both drivers' rows.
+pub(crate) trait Column:
+    rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>
+{
+}
+
+impl<T> Column for T where
+    T: rusqlite::types::FromSql
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+{
+}
+
+/// A result row of either backend, read by column name.
+pub(crate) trait Columns {
+    fn col<T: Column>(&self, name: &str) -> StoreResult<T>;
+    /// A yes/no column.
+    fn flag(&self, name: &str) -> StoreResult<bool>;
+}
+
+impl Columns for PgRow {
+    fn col<T: Column>(&self, name: &str) -> StoreResult<T> {
+        Ok(self.try_get(name)?)
+    }
+
+    fn flag(&self, name: &str) -> StoreResult<bool> {
+        Ok(self.try_get(name)?)
+    }
+}
+
+pub(crate) const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerprint, c.first6, c.last4, \
+     c.pan_length, c.brand, c.issuer_code, c.issuer_name_zh, c.issuer_name_en, c.card_type, \
+     c.country, c.expiry_month, c.expiry_year, c.holder_name, c.par, c.is_default, c.created_at, \
+     c.updated_at, c.pan_ciphertext IS NOT NULL AS has_pan, \
+     t.token_ref, t.token_first6, t.token_last4, t.expiry_month AS t_expiry_month, \
+     t.expiry_year AS t_expiry_year, t.status AS t_status, t.suspenders, t.requestor_id, \
+     t.device_id, t.created_at AS t_created_at, t.psn, t.atc_high, t.atc_issued, t.imk_range, \
+     t.imk_generation, o.sent_to_masked, o.expires_at AS otp_expires_at \
+     FROM cards c LEFT JOIN tokens t ON t.card_id = c.id \
+     LEFT JOIN otp_challenges o ON o.card_id = c.id";
+
+/// The token columns of `CARD_COLUMNS` (or of a payment token query).
+pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenRecord>> {
+    let token_ref: Option<String> = row.col("token_ref")?;
+    let Some(token_ref) = token_ref else {
+        return Ok(None);
+    };
+    let suspenders: String = row.col("suspenders")?;
+    Ok(Some(TokenRecord {
+        token_ref,
+        card_id: row.col("id")?,
+        token_first6: row.col("token_first6")?,
+        token_last4: row.col("token_last4")?,
+        expiry_month: small(row.col("t_expiry_month")?)?,
+        expiry_year: small(row.col("t_expiry_year")?)?,
+        status: row.col("t_status")?,
+        suspenders: serde_json::from_str(&suspenders)
+            .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
+        requestor_id: row.col("requestor_id")?,
+        device_id: row.col("device_id")?,
+        created_at: row.col("t_created_at")?,
+        psn: small(row.col("psn")?)?,
+        atc_high: small(row.col("atc_high")?)?,
+        atc_issued: small(row.col("atc_issued")?)?,
+        imk_range: row.col("imk_range")?,
+        imk_generation: small(row.col("imk_generation")?)?,
+    }))
+}
+
+pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
+    let token = token_from_row(row)?;
+    Ok(CardRecord {
+        id: row.col("id")?,
+        user_id: row.col("user_id")?,
+        status: row.col("status")?,
+        pan_fingerprint: row.col("pan_fingerprint")?,
+        first6: row.col("first6")?,
+        last4: row.col("last4")?,
+        pan_length: small(row.col("pan_length")?)?,
+        brand: row.col("brand")?,
+        issuer_code: row.col("issuer_code")?,
+        issuer_name_zh: row.col("issuer_name_zh")?,
+        issuer_name_en: row.col("issuer_name_en")?,
+        card_type: row.col("card_type")?,
+        country: row.col("country")?,
+        expiry_month: row
+            .col::<Option<i64>>("expiry_month")?
+            .map(small)
+            .transpose()?,
+        expiry_year: row
+            .col::<Option<i64>>("expiry_year")?
+            .map(small)
+            .transpose()?,
+        holder_name: row.col("holder_name")?,
+        par: row.col("par")?,
+        is_default: row.flag("is_default")?,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+        has_pan_ciphertext: row.flag("has_pan")?,
+        token,
+        otp_sent_to: row.col("sent_to_masked")?,
+        otp_expires_at: row.col("otp_expires_at")?,
+    })
+}
+
+/// Narrows a stored integer to the small type a column holds.
+pub(crate) fn small<T: TryFrom<i64>>(value: i64) -> StoreResult<T> {
+    T::try_from(value).map_err(|_| StoreError::Corrupt(format!("value {value} out of range")))
+}
+
+pub(crate) fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
+    Ok(UserRecord {
+        id: row.col("id")?,
+        phone: row.col("phone")?,
+        real_name: row.col("real_name")?,
+        real_name_normalized: row.col("real_name_normalized")?,
+        id_number_hash: row.col("id_number_hash")?,
+        id_number_last4: row.col("id_number_last4")?,
+        password_hash: row.col("password_hash")?,
+        status: row.col("status")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord> {
+    Ok(AttemptRecord {
+        trace_id: row.col("trace_id")?,
+        user_id: row.col("user_id")?,
+        card_id: row.col("card_id")?,
+        masked_pan: row.col("masked_pan")?,
+        first6: row.col("first6")?,
+        last4: row.col("last4")?,
+        brand: row.col("brand")?,
+        issuer_code: row.col("issuer_code")?,
+        issuer_name: row.col("issuer_name")?,
+        card_type: row.col("card_type")?,
+        country: row.col("country")?,
+        device: row.col("device")?,
+        outcome: row.col("outcome")?,
+        error_code: row.col("error_code")?,
+        cause: row.col("cause")?,
+        error_param: row.col("error_param")?,
+        error_reason: row.col("error_reason")?,
+        issuer_response: row.col("issuer_response")?,
+        latency_ms: row.col("latency_ms")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+pub(crate) const PAYMENT_TOKEN_COLUMNS: &str = "c.id, c.user_id, c.status AS card_status, c.issuer_code, \
+     c.pan_key_version, c.pan_ciphertext, t.token_ref, t.token_first6, t.token_last4, \
+     t.expiry_month AS t_expiry_month, t.expiry_year AS t_expiry_year, t.status AS t_status, \
+     t.suspenders, t.requestor_id, t.device_id, t.created_at AS t_created_at, t.psn, \
+     t.atc_high, t.atc_issued, t.imk_range, t.imk_generation, t.token_pan_key_version, \
+     t.token_pan_ciphertext FROM tokens t JOIN cards c ON c.id = t.card_id";
+
+pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<PaymentToken>> {
+    let Some(token) = token_from_row(row)? else {
+        return Ok(None);
+    };
+    Ok(Some(PaymentToken {
+        token,
+        user_id: row.col("user_id")?,
+        card_status: row.col("card_status")?,
+        issuer_code: row.col("issuer_code")?,
+        token_pan_key_version: row
+            .col::<Option<i64>>("token_pan_key_version")?
+            .map(small)
+            .transpose()?,
+        token_pan_ciphertext: row.col("token_pan_ciphertext")?,
+        pan_key_version: row
+            .col::<Option<i64>>("pan_key_version")?
+            .map(small)
+            .transpose()?,
+        pan_ciphertext: row.col("pan_ciphertext")?,
+    }))
+}
+
+pub(crate) fn cryptogram_from_row(row: &impl Columns) -> StoreResult<CryptogramRecord> {
+    Ok(CryptogramRecord {
+        token_ref: row.col("token_ref")?,
+        atc: small(row.col("atc")?)?,
+        amount: row.col("amount")?,
+        currency: row.col("currency")?,
+        merchant_id: row.col("merchant_id")?,
+        transaction_date: row.col("transaction_date")?,
+        unpredictable_number: row.col("unpredictable_number")?,
+        expires_at: row.col("expires_at")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord> {
+    Ok(PaymentRecord {
+        id: row.col("id")?,
+        user_id: row.col("user_id")?,
+        card_id: row.col("card_id")?,
+        token_ref: row.col("token_ref")?,
+        merchant_key_id: row.col("merchant_key_id")?,
+        merchant_id: row.col("merchant_id")?,
+        merchant_name: row.col("merchant_name")?,
+        channel: row.col("channel")?,
+        amount: row.col("amount")?,
+        currency: row.col("currency")?,
+        atc: row.col::<Option<i64>>("atc")?.map(small).transpose()?,
+        cryptogram_result: row.col("cryptogram_result")?,
+        status: row.col("status")?,
+        error_code: row.col("error_code")?,
+        decline_code: row.col("decline_code")?,
+        authorization_code: row.col("authorization_code")?,
+        trace_id: row.col("trace_id")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+pub(crate) fn incident_from_row(row: &impl Columns) -> StoreResult<IncidentRecord> {
+    Ok(IncidentRecord {
+        id: row.col("id")?,
+        issuer_code: row.col("issuer_code")?,
+        issuer_name_zh: row.col("issuer_name_zh")?,
+        issuer_name_en: row.col("issuer_name_en")?,
+        kind: row.col("kind")?,
+        opened_at: row.col("opened_at")?,
+        updated_at: row.col("updated_at")?,
+        resolved_at: row.col("resolved_at")?,
+        samples: row.col("samples")?,
+        failure_rate: row.col("failure_rate")?,
+        baseline_failure_rate: row.col("baseline_failure_rate")?,
+        mean_latency_ms: row.col("mean_latency_ms")?,
+        baseline_latency_ms: row.col("baseline_latency_ms")?,
+        top_code: row.col("top_code")?,
+        message_zh: row.col("message_zh")?,
+        message_en: row.col("message_en")?,
+        breaker_open: row.flag("breaker_open")?,
+        retry_at: row.col("retry_at")?,
+        probe_until: row.col("probe_until")?,
+    })
+}
+
+/// One group of `attempt_stats`, with `buckets` latency bucket columns
+/// named `b0`, `b1`, ...
+pub(crate) fn attempt_stats_from_row(
+    row: &impl Columns,
+    buckets: usize,
+) -> StoreResult<AttemptStatsRow> {
+    let mut latency_buckets = Vec::with_capacity(buckets);
+    for index in 0..buckets {
+        latency_buckets.push(row.col::<i64>(&format!("b{index}"))?);
+    }
+    Ok(AttemptStatsRow {
+        issuer_code: row.col("issuer_code")?,
+        issuer_name: row.col("issuer_name")?,
+        brand: row.col("brand")?,
+        card_type: row.col("card_type")?,
+        outcome: row.col("outcome")?,
+        error_code: row.col("error_code")?,
+        cause: row.col("cause")?,
+        issuer_response: row.col("issuer_response")?,
+        count: row.col("n")?,
+        latency_sum_ms: row.col("latency_sum")?,
+        latency_max_ms: row.col("latency_max")?,
+        latency_buckets,
+    })
+}
+
+pub(crate) fn ticket_from_row(row: &impl Columns) -> StoreResult<TicketRecord> {
+    Ok(TicketRecord {
+        id: row.col("id")?,
+        user_id: row.col("user_id")?,
+        trace_id: row.col("trace_id")?,
+        message: row.col("message")?,
+        status: row.col("status")?,
+        details: row.col("details")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+/// A token's suspenders as stored: a JSON array of who suspended it.
+pub(crate) fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
+    serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+pub(crate) fn login_failures_from_row(row: &impl Columns) -> StoreResult<LoginFailures> {
+    Ok(LoginFailures {
+        failures: small(row.col("failures")?)?,
+        window_started_at: row.col("window_started_at")?,
+    })
+}
+
+pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: row.col("id")?,
+        key_hash: row.col("key_hash")?,
+        role: row.col("role")?,
+        label: row.col("label")?,
+        created_at: row.col("created_at")?,
+        revoked_at: row.col("revoked_at")?,
+    })
+}
+
+pub(crate) fn otp_challenge_from_row(row: &impl Columns) -> StoreResult<OtpChallenge> {
+    Ok(OtpChallenge {
+        card_id: row.col("card_id")?,
+        code_hash: row.col("code_hash")?,
+        sent_to_masked: row.col("sent_to_masked")?,
+        expires_at: row.col("expires_at")?,
+        failures: small(row.col("failures")?)?,
+    })
+}
+
+pub(crate) fn sandbox_sms_from_row(row: &impl Columns) -> StoreResult<SandboxSms> {
+    Ok(SandboxSms {
+        phone: row.col("phone")?,
+        body: row.col("body")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent> {
+    Ok(TokenEvent {
+        token_ref: row.col("token_ref")?,
+        kind: row.col("kind")?,
+        actor: row.col("actor")?,
+        reason: row.col("reason")?,
+        status_after: row.col("status_after")?,
+        created_at: row.col("created_at")?,
+    })
+}
+
+pub(crate) fn unindexed_token_from_row(row: &impl Columns) -> StoreResult<UnindexedToken> {
+    Ok(UnindexedToken {
+        token_ref: row.col("token_ref")?,
+        key_version: small(row.col("token_pan_key_version")?)?,
+        ciphertext: row.col("token_pan_ciphertext")?,
+    })
+}
+
+/// A broken uniqueness rule on creating a user: the phone is taken (the
+/// users table has no other unique column a caller chooses).
+pub(crate) fn phone_taken(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Conflict(_) => StoreError::Conflict("phone"),
+        other => other,
+    }
+}

@@ -1,0 +1,174 @@
+use async_trait::async_trait;
+
+use super::*;
+use crate::rows::*;
+use crate::{Accounts, StoreResult};
+
+#[async_trait]
+impl Accounts for SqliteStore {
+    async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
+        let user = user.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO users (id, phone, real_name, real_name_normalized, \
+                     id_number_hash, id_number_last4, password_hash, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        &user.id,
+                        &user.phone,
+                        &user.real_name,
+                        &user.real_name_normalized,
+                        &user.id_number_hash,
+                        &user.id_number_last4,
+                        &user.password_hash,
+                        user.created_at,
+                    ],
+                )
+                .map(|_| user.stored())
+                .map_err(phone_taken)
+            })
+            .await
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM users WHERE id = ?",
+                params![id],
+                |row| user_from_row(row),
+            )
+        })
+    }
+
+    async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>> {
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM users WHERE phone = ?",
+                params![phone],
+                |row| user_from_row(row),
+            )
+        })
+    }
+
+    async fn record_login_failure(
+        &self,
+        phone_hash: &str,
+        now: i64,
+        window_ms: i64,
+    ) -> StoreResult<LoginFailures> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                    let phone_hash = phone_hash.as_str();
+
+        let row = row_one(conn, "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
+             ON CONFLICT (phone_hash) DO UPDATE SET \
+               failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
+               window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
+                 ELSE window_started_at END \
+             RETURNING failures, window_started_at", params![phone_hash, now, window_ms])?;
+        login_failures_from_row(&row)
+
+            })
+            .await
+    }
+
+    async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {
+        let row = self.readers.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = ?",
+                params![phone_hash],
+            )
+        })?;
+        row.map(|row| login_failures_from_row(&row)).transpose()
+    }
+
+    async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                let phone_hash = phone_hash.as_str();
+
+                exec(
+                    conn,
+                    "DELETE FROM login_failures WHERE phone_hash = ?",
+                    params![phone_hash],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let session = session.clone();
+        self.queue
+            .write_direct(move |conn| {
+                    let session = &session;
+
+        exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+        params![
+            &session.token_hash,
+            &session.user_id,
+            session.expires_at,
+            session.created_at,
+        ])?;
+        Ok(())
+
+            })
+            .await
+    }
+
+    async fn session_user_record(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<UserRecord>> {
+        // `session_user`'s query answering the whole user: one read where
+        // the default takes two.
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'",
+                params![token_hash, now],
+                |row| user_from_row(row),
+            )
+        })
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        let key = key.clone();
+        self.queue
+            .write_direct(move |conn| {
+                    let key = &key;
+
+                    exec(conn, "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        &key.id,
+                        &key.key_hash,
+                        &key.role,
+                        &key.label,
+                        key.created_at,
+                    ])?;
+                    Ok(())
+            })
+            .await
+    }
+
+    async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let row = self.readers.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
+             WHERE key_hash = ?",
+                params![key_hash],
+            )
+        })?;
+        row.map(|row| api_key_from_row(&row)).transpose()
+    }
+}

@@ -1,0 +1,267 @@
+use async_trait::async_trait;
+
+use super::*;
+use crate::listings::{self, Dialect};
+use crate::rows::*;
+use crate::{Payments, StoreResult};
+
+pub(super) fn insert_payment(
+    conn: &rusqlite::Connection,
+    payment: &PaymentRecord,
+) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
+         merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
+         error_code, decline_code, authorization_code, trace_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            &payment.id,
+            &payment.user_id,
+            &payment.card_id,
+            &payment.token_ref,
+            &payment.merchant_key_id,
+            &payment.merchant_id,
+            &payment.merchant_name,
+            &payment.channel,
+            payment.amount,
+            &payment.currency,
+            payment.atc.map(i64::from),
+            &payment.cryptogram_result,
+            &payment.status,
+            &payment.error_code,
+            &payment.decline_code,
+            &payment.authorization_code,
+            &payment.trace_id,
+            payment.created_at
+        ],
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Payments for SqliteStore {
+    async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
+        let (column, value) = match lookup {
+            TokenLookup::Ref(token_ref) => ("t.token_ref", token_ref),
+            TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
+        };
+        let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = ?");
+        let row = self
+            .readers
+            .read(|conn| row_opt(conn, &sql, params![value]))?;
+        Ok(match row {
+            Some(row) => payment_token_from_row(&row)?,
+            None => None,
+        })
+    }
+
+    async fn reserve_atcs(
+        &self,
+        token_ref: &str,
+        count: u16,
+        now: i64,
+    ) -> StoreResult<Option<u16>> {
+        let token_ref = token_ref.to_owned();
+        let count = i64::from(count.max(1));
+        let last: Option<i64> = self
+            .queue
+            .write_direct(move |conn| {
+                scalar_opt(
+                    conn,
+                    "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
+                         WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
+                         RETURNING atc_issued",
+                    params![count, now, &token_ref],
+                )
+            })
+            .await?;
+        last.map(|last| small(last - count + 1)).transpose()
+    }
+
+    async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()> {
+        let cryptogram = cryptogram.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
+                         transaction_date, unpredictable_number, expires_at, created_at) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        &cryptogram.token_ref,
+                        i64::from(cryptogram.atc),
+                        cryptogram.amount,
+                        &cryptogram.currency,
+                        &cryptogram.merchant_id,
+                        &cryptogram.transaction_date,
+                        &cryptogram.unpredictable_number,
+                        cryptogram.expires_at,
+                        cryptogram.created_at
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>> {
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM cryptograms WHERE token_ref = ? AND atc = ?",
+                params![token_ref, i64::from(atc)],
+                |row| cryptogram_from_row(row),
+            )
+        })
+    }
+
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
+        // Jobs on the one writer connection run one after another, so the
+        // checks below and the insert cannot interleave with another claim;
+        // each check runs before anything is written, so a refused claim
+        // leaves nothing behind.
+        let claim = claim.clone();
+        self.queue
+            .write_direct(move |conn| {
+                let row = row_opt(
+                    conn,
+                    "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?",
+                    params![&claim.token_ref],
+                )?;
+                let Some(row) = row else {
+                    return Ok(AtcClaimOutcome::TokenNotActive);
+                };
+                let status: String = row.col("status")?;
+                let atc_high: i64 = row.col("atc_high")?;
+                let atc_issued: i64 = row.col("atc_issued")?;
+                let atc = i64::from(claim.atc);
+                if status != "active" {
+                    return Ok(AtcClaimOutcome::TokenNotActive);
+                }
+                if atc == 0 || atc > atc_issued {
+                    return Ok(AtcClaimOutcome::NotIssued);
+                }
+                let used: bool = scalar_one(
+                    conn,
+                    "SELECT EXISTS (SELECT 1 FROM atc_uses WHERE token_ref = ? AND atc = ?)",
+                    params![&claim.token_ref, atc],
+                )?;
+                if used {
+                    return Ok(AtcClaimOutcome::Used);
+                }
+                if atc + i64::from(claim.window) < atc_high {
+                    return Ok(AtcClaimOutcome::BehindWindow);
+                }
+                exec(
+                    conn,
+                    "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
+                         VALUES (?, ?, ?, ?)",
+                    params![
+                        &claim.token_ref,
+                        atc,
+                        &claim.payment.id,
+                        claim.payment.created_at
+                    ],
+                )?;
+                exec(
+                    conn,
+                    "UPDATE tokens SET atc_high = MAX(atc_high, ?) WHERE token_ref = ?",
+                    params![atc, &claim.token_ref],
+                )?;
+                insert_payment(conn, &claim.payment)?;
+                Ok(AtcClaimOutcome::Claimed)
+            })
+            .await
+    }
+
+    async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        let payment = payment.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
+                         decline_code = ?, authorization_code = ? WHERE id = ?",
+                    params![
+                        &payment.status,
+                        &payment.cryptogram_result,
+                        &payment.error_code,
+                        &payment.decline_code,
+                        &payment.authorization_code,
+                        &payment.id
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
+        let (token_ref, payment_id) = (token_ref.to_owned(), payment_id.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?",
+                    params![&token_ref, i64::from(atc), &payment_id],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
+        let payment = payment.clone();
+        self.queue
+            .write_direct(move |conn| insert_payment(conn, &payment))
+            .await
+    }
+
+    async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
+        let listing = listings::payments(Dialect::Sqlite, filter);
+        self.readers
+            .read(|conn| listed(conn, &listing, |row| payment_from_row(row)))
+    }
+
+    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
+        // A scan of the whole tokens table (a one-off backfill at start).
+        let limit = i64::from(limit.max(1));
+        self.scans
+            .scan(move |conn| {
+                query_all(
+                    conn,
+                    "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
+                     WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
+                     AND token_pan_ciphertext IS NOT NULL LIMIT ?",
+                    [limit],
+                    |row| unindexed_token_from_row(row),
+                )
+            })
+            .await
+    }
+
+    async fn index_token(
+        &self,
+        token_ref: &str,
+        fingerprint: &str,
+        imk_range: &str,
+    ) -> StoreResult<()> {
+        let (token_ref, fingerprint, imk_range) = (
+            token_ref.to_owned(),
+            fingerprint.to_owned(),
+            imk_range.to_owned(),
+        );
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? \
+                         WHERE token_ref = ?",
+                    params![&fingerprint, &imk_range, &token_ref],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}

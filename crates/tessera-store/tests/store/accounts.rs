@@ -1,0 +1,199 @@
+//! Accounts and sessions: users, sign-in failures, sessions, API keys,
+//! and the database's own answers.
+
+use crate::*;
+
+async fn ping_and_has_data(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+    assert!(["sqlite", "postgres"].contains(&store.backend()));
+    assert!(!store.has_data().await.unwrap());
+    store.put_setting("maintenance", "on", 1).await.unwrap();
+    assert!(!store.has_data().await.unwrap(), "settings are not data");
+    user(&*store, "1").await;
+    assert!(store.has_data().await.unwrap());
+}
+
+async fn users(store: Arc<dyn Store>) {
+    let wanted = new_user("1");
+    let created = store.create_user(&wanted).await.unwrap();
+    assert_eq!(created.status, "active");
+    for found in [
+        store.user_by_id(&wanted.id).await.unwrap().unwrap(),
+        store.user_by_phone(&wanted.phone).await.unwrap().unwrap(),
+    ] {
+        assert_eq!(found.id, wanted.id);
+        assert_eq!(found.phone, wanted.phone);
+        assert_eq!(found.real_name, "张三");
+        assert_eq!(found.real_name_normalized, wanted.real_name_normalized);
+        assert_eq!(found.id_number_hash, wanted.id_number_hash);
+        assert_eq!(found.id_number_last4, "123X");
+        assert_eq!(found.password_hash, wanted.password_hash);
+        assert_eq!(found.status, "active");
+        assert_eq!(found.created_at, 1_000);
+    }
+    assert!(store.user_by_id("nobody").await.unwrap().is_none());
+    assert!(store.user_by_phone("+1").await.unwrap().is_none());
+
+    let same_phone = NewUser {
+        id: "user-other".to_owned(),
+        ..new_user("1")
+    };
+    let error = store.create_user(&same_phone).await.unwrap_err();
+    assert!(matches!(error, StoreError::Conflict("phone")), "{error:?}");
+    assert!(store.user_by_id("user-other").await.unwrap().is_none());
+}
+
+async fn login_failures(store: Arc<dyn Store>) {
+    let hash = "phone-hash";
+    assert!(store.login_failures(hash).await.unwrap().is_none());
+    let first = store
+        .record_login_failure(hash, 1_000, 60_000)
+        .await
+        .unwrap();
+    assert_eq!((first.failures, first.window_started_at), (1, 1_000));
+    let second = store
+        .record_login_failure(hash, 2_000, 60_000)
+        .await
+        .unwrap();
+    assert_eq!((second.failures, second.window_started_at), (2, 1_000));
+    // Still in the window at exactly its end...
+    let third = store
+        .record_login_failure(hash, 61_000, 60_000)
+        .await
+        .unwrap();
+    assert_eq!((third.failures, third.window_started_at), (3, 1_000));
+    // ...and a new window after it.
+    let fresh = store
+        .record_login_failure(hash, 61_001, 60_000)
+        .await
+        .unwrap();
+    assert_eq!((fresh.failures, fresh.window_started_at), (1, 61_001));
+    let stored = store.login_failures(hash).await.unwrap().unwrap();
+    assert_eq!((stored.failures, stored.window_started_at), (1, 61_001));
+    assert!(store.login_failures("other").await.unwrap().is_none());
+    store.clear_login_failures(hash).await.unwrap();
+    assert!(store.login_failures(hash).await.unwrap().is_none());
+    store.clear_login_failures(hash).await.unwrap();
+}
+
+async fn sessions(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let session = SessionRecord {
+        token_hash: "session-hash".to_owned(),
+        user_id: user_id.clone(),
+        expires_at: 10_000,
+        created_at: 1_000,
+    };
+    store.create_session(&session).await.unwrap();
+    assert_eq!(
+        store.session_user("session-hash", 9_999).await.unwrap(),
+        Some(user_id.clone())
+    );
+    assert_eq!(
+        store.session_user("session-hash", 10_000).await.unwrap(),
+        None
+    );
+    assert_eq!(store.session_user("other", 1_000).await.unwrap(), None);
+    // The same session answering the whole user, in one read where the
+    // backend can.
+    let record = store
+        .session_user_record("session-hash", 9_999)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.id, user_id);
+    assert_eq!(record.phone, new_user("1").phone);
+    assert_eq!(record.real_name, "张三");
+    assert_eq!(record.status, "active");
+    assert!(
+        store
+            .session_user_record("session-hash", 10_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user_record("other", 1_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let error = store.create_session(&session).await.unwrap_err();
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    let orphan = SessionRecord {
+        token_hash: "orphan".to_owned(),
+        user_id: "nobody".to_owned(),
+        ..session
+    };
+    assert!(store.create_session(&orphan).await.is_err());
+}
+
+async fn api_keys(store: Arc<dyn Store>) {
+    let key = ApiKeyRecord {
+        id: "key-1".to_owned(),
+        key_hash: "key-hash".to_owned(),
+        role: "support".to_owned(),
+        label: "客服 desk".to_owned(),
+        created_at: 5_000,
+        revoked_at: None,
+    };
+    store.create_api_key(&key).await.unwrap();
+    let found = store.api_key("key-hash").await.unwrap().unwrap();
+    assert_eq!(found.id, "key-1");
+    assert_eq!(found.key_hash, "key-hash");
+    assert_eq!(found.role, "support");
+    assert_eq!(found.label, "客服 desk");
+    assert_eq!(found.created_at, 5_000);
+    assert_eq!(found.revoked_at, None);
+    assert!(store.api_key("other").await.unwrap().is_none());
+    let same_hash = ApiKeyRecord {
+        id: "key-2".to_owned(),
+        ..key
+    };
+    let error = store.create_api_key(&same_hash).await.unwrap_err();
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+}
+
+async fn concurrent_counters(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 90_000).await;
+    let mut otp_tasks = Vec::new();
+    let mut login_tasks = Vec::new();
+    for _ in 0..20 {
+        let store_a = store.clone();
+        otp_tasks.push(tokio::spawn(async move {
+            store_a.record_otp_failure("c1").await.unwrap()
+        }));
+        let store_b = store.clone();
+        login_tasks.push(tokio::spawn(async move {
+            store_b
+                .record_login_failure("phone-hash", 1_000, 60_000)
+                .await
+                .unwrap()
+                .failures
+        }));
+    }
+    let mut otp_counts = Vec::new();
+    for task in otp_tasks {
+        otp_counts.push(task.await.unwrap());
+    }
+    let mut login_counts = Vec::new();
+    for task in login_tasks {
+        login_counts.push(task.await.unwrap());
+    }
+    otp_counts.sort_unstable();
+    login_counts.sort_unstable();
+    let expected: Vec<u32> = (1..=20).collect();
+    assert_eq!(otp_counts, expected, "every wrong code counts once");
+    assert_eq!(login_counts, expected, "every failed sign-in counts once");
+}
+
+on_both_backends!(
+    ping_and_has_data,
+    users,
+    login_failures,
+    sessions,
+    api_keys,
+    concurrent_counters
+);

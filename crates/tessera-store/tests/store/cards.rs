@@ -1,0 +1,235 @@
+//! Bound cards: the default card, unbinding, the OTP step-up and its
+//! sandbox phone.
+
+use crate::*;
+
+async fn set_default(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let other = user(&*store, "2").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    bind(&*store, &user_id, "b", "fb", 2_000).await;
+    bind_pending(&*store, &user_id, "p", "fp", 3_000, 90_000).await;
+    bind(&*store, &other, "x", "fx", 1_000).await;
+    assert_eq!(defaults(&*store, &user_id).await, ["a"]);
+
+    assert!(store.set_default_card(&user_id, "b", 4_000).await.unwrap());
+    assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+    assert_eq!(
+        store.card(&user_id, "a").await.unwrap().unwrap().updated_at,
+        4_000
+    );
+    assert_eq!(
+        store.card(&user_id, "b").await.unwrap().unwrap().updated_at,
+        4_000
+    );
+    assert!(store.set_default_card(&user_id, "b", 4_500).await.unwrap());
+    assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+
+    assert!(!store.set_default_card(&user_id, "p", 5_000).await.unwrap());
+    assert!(!store.set_default_card(&user_id, "x", 5_000).await.unwrap());
+    assert!(
+        !store
+            .set_default_card(&user_id, "nope", 5_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(defaults(&*store, &user_id).await, ["b"]);
+    assert_eq!(defaults(&*store, &other).await, ["x"]);
+}
+
+async fn unbind(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let other = user(&*store, "2").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    bind(&*store, &user_id, "b", "fb", 2_000).await;
+    bind(&*store, &user_id, "c", "fc", 3_000).await;
+    bind_pending(&*store, &user_id, "p", "fp", 4_000, 90_000).await;
+    assert_eq!(defaults(&*store, &user_id).await, ["a"]);
+
+    assert!(!store.unbind_card(&other, "a", 5_000).await.unwrap());
+    assert!(store.unbind_card(&user_id, "a", 5_000).await.unwrap());
+    let gone = store.card(&user_id, "a").await.unwrap().unwrap();
+    assert_eq!(gone.status, "unbound");
+    assert!(!gone.is_default);
+    assert!(!gone.has_pan_ciphertext);
+    assert_eq!(gone.updated_at, 5_000);
+    assert_eq!(gone.token.unwrap().status, "deleted");
+    // The default moves to the newest active card.
+    assert_eq!(defaults(&*store, &user_id).await, ["c"]);
+    assert!(!store.unbind_card(&user_id, "a", 5_001).await.unwrap());
+
+    // A pending card can be unbound; its challenge goes with it.
+    assert!(store.unbind_card(&user_id, "p", 6_000).await.unwrap());
+    assert!(store.otp_challenge("p").await.unwrap().is_none());
+    assert_eq!(
+        store.card(&user_id, "p").await.unwrap().unwrap().status,
+        "unbound"
+    );
+
+    // A reservation cannot be unbound.
+    let reserved = new_card("r", &user_id, "fr", 7_000);
+    assert_eq!(
+        store.reserve_card(&reserved, 10, 7_000).await.unwrap(),
+        Reserve::Reserved
+    );
+    assert!(!store.unbind_card(&user_id, "r", 7_000).await.unwrap());
+
+    // The unbound card may be bound again; unbound cards stay listed.
+    bind(&*store, &user_id, "a2", "fa", 8_000).await;
+    let listed: Vec<(String, String)> = store
+        .list_cards(&user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|card| (card.id, card.status))
+        .collect();
+    let listed: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|(id, status)| (id.as_str(), status.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("a2", "active"),
+            ("p", "unbound"),
+            ("c", "active"),
+            ("b", "active"),
+            ("a", "unbound")
+        ]
+    );
+
+    // Unbinding the last active cards leaves no default.
+    for id in ["a2", "b", "c"] {
+        assert!(store.unbind_card(&user_id, id, 9_000).await.unwrap());
+    }
+    assert!(defaults(&*store, &user_id).await.is_empty());
+}
+
+async fn otp(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 10_000).await;
+    let challenge = store.otp_challenge("c1").await.unwrap().unwrap();
+    assert_eq!(challenge.card_id, "c1");
+    assert_eq!(challenge.code_hash, "otp-hash");
+    assert_eq!(challenge.sent_to_masked, "138****0000");
+    assert_eq!(challenge.expires_at, 10_000);
+    assert_eq!(challenge.failures, 0);
+    for expected in 1..=3 {
+        assert_eq!(store.record_otp_failure("c1").await.unwrap(), expected);
+    }
+    assert_eq!(
+        store.otp_challenge("c1").await.unwrap().unwrap().failures,
+        3
+    );
+    assert_eq!(store.record_otp_failure("nope").await.unwrap(), 0);
+    assert!(store.otp_challenge("nope").await.unwrap().is_none());
+
+    assert!(
+        store
+            .finish_otp("c1", OtpOutcome::Verified, 2_000)
+            .await
+            .unwrap()
+    );
+    let verified = store.card(&user_id, "c1").await.unwrap().unwrap();
+    assert_eq!(verified.status, "active");
+    assert!(verified.is_default);
+    assert!(verified.has_pan_ciphertext);
+    assert_eq!(verified.updated_at, 2_000);
+    assert_eq!(verified.token.unwrap().status, "active");
+    assert_eq!(verified.otp_sent_to, None);
+    assert!(store.otp_challenge("c1").await.unwrap().is_none());
+    // Ended once only, whatever the second outcome.
+    for outcome in [
+        OtpOutcome::Verified,
+        OtpOutcome::Failed,
+        OtpOutcome::Expired,
+    ] {
+        assert!(!store.finish_otp("c1", outcome, 2_001).await.unwrap());
+    }
+    assert!(
+        !store
+            .finish_otp("nope", OtpOutcome::Verified, 2_001)
+            .await
+            .unwrap()
+    );
+
+    bind_pending(&*store, &user_id, "c2", "fp2", 3_000, 10_000).await;
+    assert!(
+        store
+            .finish_otp("c2", OtpOutcome::Failed, 3_500)
+            .await
+            .unwrap()
+    );
+    let failed = store.card(&user_id, "c2").await.unwrap().unwrap();
+    assert_eq!(failed.status, "verification_failed");
+    assert!(!failed.has_pan_ciphertext);
+    assert!(!failed.is_default);
+    assert_eq!(failed.token.unwrap().status, "deleted");
+    assert!(store.otp_challenge("c2").await.unwrap().is_none());
+    assert_eq!(store.record_otp_failure("c2").await.unwrap(), 0);
+
+    bind_pending(&*store, &user_id, "c3", "fp3", 4_000, 10_000).await;
+    assert!(
+        store
+            .finish_otp("c3", OtpOutcome::Expired, 4_500)
+            .await
+            .unwrap()
+    );
+    let expired = store.card(&user_id, "c3").await.unwrap().unwrap();
+    assert_eq!(expired.status, "verification_expired");
+    assert_eq!(expired.token.unwrap().status, "deleted");
+
+    // A failed or expired card may be bound again.
+    bind(&*store, &user_id, "c2b", "fp2", 5_000).await;
+    bind(&*store, &user_id, "c3b", "fp3", 5_000).await;
+    assert_eq!(defaults(&*store, &user_id).await, ["c1"]);
+}
+
+async fn sandbox_sms(store: Arc<dyn Store>) {
+    for (at, body) in [(1, "one"), (2, "two"), (3, "验证码 123456")] {
+        store.push_sandbox_sms("+86-1", body, at).await.unwrap();
+    }
+    store.push_sandbox_sms("+86-2", "other", 4).await.unwrap();
+    let all = store.sandbox_sms("+86-1", 10).await.unwrap();
+    let bodies: Vec<&str> = all.iter().map(|sms| sms.body.as_str()).collect();
+    assert_eq!(bodies, ["验证码 123456", "two", "one"]);
+    assert!(all.iter().all(|sms| sms.phone == "+86-1"));
+    assert_eq!(all[0].created_at, 3);
+    let newest = store.sandbox_sms("+86-1", 2).await.unwrap();
+    assert_eq!(newest.len(), 2);
+    assert_eq!(newest[1].body, "two");
+    assert_eq!(store.sandbox_sms("+86-2", 10).await.unwrap().len(), 1);
+    assert!(store.sandbox_sms("+86-3", 10).await.unwrap().is_empty());
+}
+
+async fn concurrent_otp_outcomes(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 90_000).await;
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let store = store.clone();
+        let outcome = if n % 2 == 0 {
+            OtpOutcome::Verified
+        } else {
+            OtpOutcome::Failed
+        };
+        tasks.push(tokio::spawn(async move {
+            store.finish_otp("c1", outcome, 2_000).await.unwrap()
+        }));
+    }
+    let mut ended = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            ended += 1;
+        }
+    }
+    assert_eq!(ended, 1, "a challenge ends once");
+}
+
+on_both_backends!(
+    set_default,
+    unbind,
+    otp,
+    sandbox_sms,
+    concurrent_otp_outcomes
+);

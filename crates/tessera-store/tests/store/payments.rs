@@ -1,0 +1,253 @@
+//! Tokens and payments: ATC ranges and claims, cryptograms.
+
+use crate::*;
+
+fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, at: i64) -> PaymentRecord {
+    PaymentRecord {
+        id: id.to_owned(),
+        user_id: user_id.to_owned(),
+        card_id: token_ref.trim_start_matches("tok-").to_owned(),
+        token_ref: token_ref.to_owned(),
+        merchant_key_id: "key-m".to_owned(),
+        merchant_id: "M1".to_owned(),
+        merchant_name: Some("便利店".to_owned()),
+        channel: "nfc".to_owned(),
+        amount: 1234,
+        currency: "CNY".to_owned(),
+        atc: Some(atc),
+        cryptogram_result: "verified".to_owned(),
+        status: "pending".to_owned(),
+        trace_id: format!("req-{id}"),
+        created_at: at,
+        ..PaymentRecord::default()
+    }
+}
+
+fn claim(token_ref: &str, user_id: &str, atc: u16, id: &str) -> AtcClaim {
+    AtcClaim {
+        token_ref: token_ref.to_owned(),
+        atc,
+        window: 4,
+        payment: payment(id, token_ref, user_id, atc, 10_000 + i64::from(atc)),
+    }
+}
+
+async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    let by_ref = store
+        .payment_token(TokenLookup::Ref("tok-a"))
+        .await
+        .unwrap()
+        .unwrap();
+    let by_pan = store
+        .payment_token(TokenLookup::PanFingerprint("tpf-a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_ref.token.token_ref, by_pan.token.token_ref);
+    assert_eq!(by_ref.user_id, user_id);
+    assert_eq!(by_ref.card_status, "active");
+    assert_eq!(by_ref.issuer_code.as_deref(), Some("ICBC"));
+    assert_eq!(by_ref.pan_ciphertext.as_deref(), Some(&[0xA5; 48][..]));
+    assert_eq!(
+        by_ref.token_pan_ciphertext.as_deref(),
+        Some(&[0x5A; 48][..])
+    );
+    assert_eq!(by_ref.token.imk_range.as_deref(), Some("629990"));
+    assert_eq!((by_ref.token.atc_issued, by_ref.token.atc_high), (0, 0));
+    assert!(
+        store
+            .payment_token(TokenLookup::PanFingerprint("tpf-x"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A second token with the same PAN fingerprint is refused.
+    let mut twin = completion("b", &user_id, "active", None, 1_500);
+    twin.token.token_pan_fingerprint = "tpf-a".to_owned();
+    store
+        .reserve_card(&new_card("b", &user_id, "fb", 1_500), 10, 1_500)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.complete_binding(&twin).await,
+        Err(StoreError::Conflict("token_pan"))
+    ));
+
+    // ATC ranges follow each other.
+    assert_eq!(
+        store.reserve_atcs("tok-a", 10, 2_000).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.reserve_atcs("tok-a", 3, 2_000).await.unwrap(),
+        Some(11)
+    );
+    assert_eq!(store.reserve_atcs("tok-x", 3, 2_000).await.unwrap(), None);
+
+    // Claims: once each, inside the window, only handed-out ATCs.
+    let outcome = |c: AtcClaim| {
+        let store = store.clone();
+        async move { store.claim_atc(&c).await.unwrap() }
+    };
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 8, "p8")).await,
+        AtcClaimOutcome::Claimed
+    );
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 8, "p8b")).await,
+        AtcClaimOutcome::Used
+    );
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 3, "p3")).await,
+        AtcClaimOutcome::BehindWindow
+    );
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 4, "p4")).await,
+        AtcClaimOutcome::Claimed
+    );
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 14, "p14")).await,
+        AtcClaimOutcome::NotIssued
+    );
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 0, "p0")).await,
+        AtcClaimOutcome::NotIssued
+    );
+    let token = store
+        .payment_token(TokenLookup::Ref("tok-a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((token.token.atc_issued, token.token.atc_high), (13, 8));
+    // A claim recorded its payment as pending; finishing writes the outcome.
+    let mut done = payment("p8", "tok-a", &user_id, 8, 10_008);
+    done.status = "approved".to_owned();
+    done.authorization_code = Some("123456".to_owned());
+    store.finish_payment(&done).await.unwrap();
+    // Released, an ATC can be claimed again (the issuer never answered).
+    store.release_atc("tok-a", 4, "p4").await.unwrap();
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 4, "p4-retry")).await,
+        AtcClaimOutcome::Claimed
+    );
+    // A declined payment without a claim is recorded as it is.
+    let mut declined = payment("p-declined", "tok-a", &user_id, 9, 20_000);
+    declined.status = "declined".to_owned();
+    declined.error_code = Some("card_declined".to_owned());
+    declined.decline_code = Some("insufficient_funds".to_owned());
+    store.record_payment(&declined).await.unwrap();
+
+    let page = |before: Option<(i64, String)>| {
+        let (store, user_id) = (store.clone(), user_id.clone());
+        async move {
+            store
+                .payments(&PaymentFilter {
+                    user_id,
+                    before,
+                    limit: 2,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let first = page(None).await;
+    let ids: Vec<&str> = first.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["p-declined", "p8"]);
+    assert_eq!(first[0], declined);
+    assert_eq!(first[1], done);
+    let last = first.last().unwrap();
+    let rest = page(Some((last.created_at, last.id.clone()))).await;
+    let ids: Vec<&str> = rest.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["p4-retry", "p4"], "ties in time page by id");
+    assert!(rest.iter().all(|p| p.status == "pending"));
+
+    // A token no longer active claims nothing.
+    assert!(store.unbind_card(&user_id, "a", 30_000).await.unwrap());
+    assert_eq!(
+        outcome(claim("tok-a", &user_id, 12, "p12")).await,
+        AtcClaimOutcome::TokenNotActive
+    );
+    assert_eq!(store.reserve_atcs("tok-a", 1, 30_000).await.unwrap(), None);
+}
+
+async fn cryptograms(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    let made = CryptogramRecord {
+        token_ref: "tok-a".to_owned(),
+        atc: 1,
+        amount: 5_000,
+        currency: "CNY".to_owned(),
+        merchant_id: "SHOP-1".to_owned(),
+        transaction_date: "2027-01-02".to_owned(),
+        unpredictable_number: "0A0B0C0D".to_owned(),
+        expires_at: 301_000,
+        created_at: 1_000,
+    };
+    store.create_cryptogram(&made).await.unwrap();
+    assert_eq!(
+        store.cryptogram("tok-a", 1).await.unwrap(),
+        Some(made.clone())
+    );
+    assert_eq!(store.cryptogram("tok-a", 2).await.unwrap(), None);
+    assert!(matches!(
+        store.create_cryptogram(&made).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+/// One ATC claimed by 16 requests at once (16 connections, as 16 nodes
+/// would): exactly one wins; batches of keys handed out at once never
+/// overlap.
+async fn concurrent_atc_claims(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .reserve_atcs("tok-a", 10, 2_000)
+                .await
+                .unwrap()
+                .unwrap()
+        }));
+    }
+    let mut firsts = Vec::new();
+    for task in tasks {
+        firsts.push(task.await.unwrap());
+    }
+    firsts.sort_unstable();
+    assert_eq!(firsts, [1, 11, 21, 31, 41, 51, 61, 71]);
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let (store, user_id) = (store.clone(), user_id.clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_atc(&claim("tok-a", &user_id, 5, &format!("p{n}")))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut claimed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            AtcClaimOutcome::Claimed => claimed += 1,
+            other => assert_eq!(other, AtcClaimOutcome::Used),
+        }
+    }
+    assert_eq!(claimed, 1);
+    let recorded = store
+        .payments(&PaymentFilter {
+            user_id,
+            before: None,
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert_eq!(recorded.len(), 1);
+}
+
+on_both_backends!(payment_tokens_and_atcs, cryptograms, concurrent_atc_claims);
