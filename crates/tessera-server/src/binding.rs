@@ -1,7 +1,8 @@
-//! Binding a card, in DESIGN.md's order, each step failing with its own code:
-//! fields -> maintenance -> BIN and support policy -> real name -> duplicate
-//! -> card limit -> issuer -> vault and token -> record. Every attempt, bound
-//! or refused, is recorded with its trace id, masked PAN, BIN data, device,
+//! Binding a card, each step failing with its own code, in this order (the
+//! one docs/architecture.md walks through in section 3): fields ->
+//! maintenance -> BIN and support policy -> real name -> duplicate -> card
+//! limit -> issuer -> vault and token -> record. Every attempt, bound or
+//! refused, is recorded with its trace id, masked PAN, BIN data, device,
 //! outcome, cause and latency, so that no failure is ever a mystery.
 
 use std::time::{Duration, Instant};

@@ -54,8 +54,8 @@ pub struct GroupStats {
     pub failed: i64,
     /// succeeded / attempts; absent without attempts.
     pub success_rate: Option<f64>,
-    /// Failures by the seed's cause (input, card_not_supported, network,
-    /// system) and the wallet's rules (account, security).
+    /// Failures by cause: a failed binding's (input, card_not_supported,
+    /// network, system) and the wallet's rules (account, security).
     pub failures_by_cause: BTreeMap<String, i64>,
     pub failures_by_code: BTreeMap<String, i64>,
     /// Bindings the circuit breaker answered without asking the issuer.

@@ -74,7 +74,10 @@ pub fn status_of(error: &DomainError) -> StatusCode {
     StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// The error object of DESIGN.md section 4.
+/// The JSON body of every error answer, `{"error": {...}}`: the catalogue's
+/// type, code, message, remedy, cause and retryable, the trace id, the help
+/// page, and whichever details the error carries (docs/architecture.md,
+/// section 9).
 pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
     let entry = error.entry();
     let mut object = json!({

@@ -1,8 +1,8 @@
-//! The token lifecycle as the service runs it (DESIGN.md section 5): suspend
-//! and resume by each suspender, delete, and the issuer's signed events
-//! (card replaced, expiry updated, card closed). The state machine itself is
-//! pure, in `tessera_core::token::lifecycle`; every change is stored with
-//! who made it and why.
+//! The token lifecycle as the service runs it (docs/architecture.md,
+//! section 4): suspend and resume by each suspender, delete, and the
+//! issuer's signed events (card replaced, expiry updated, card closed). The
+//! state machine itself is pure, in `tessera_core::token::lifecycle`; every
+//! change is stored with who made it and why.
 
 use axum::http::HeaderMap;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -1,9 +1,10 @@
-//! Token 2.0 payments, in DESIGN.md's order, each step failing with its own
-//! code: request fields -> token and card status -> domain restrictions ->
-//! cryptogram -> ATC (once ever, database-enforced) -> [risk rules] ->
-//! [payment authentication] -> detokenize -> issuer authorization -> [fee]
-//! -> record. Also the two ways a device gets what it pays with: a batch of
-//! limited-use keys, or a single-use cryptogram made here.
+//! Token 2.0 payments, each step failing with its own code, in this order
+//! (docs/architecture.md, section 4): request fields -> token and card
+//! status -> domain restrictions -> cryptogram -> ATC (once ever,
+//! database-enforced) -> [risk rules] -> [payment authentication] ->
+//! detokenize -> issuer authorization -> [fee] -> record. Also the two ways
+//! a device gets what it pays with: a batch of limited-use keys, or a
+//! single-use cryptogram made here.
 
 use std::time::Duration;
 

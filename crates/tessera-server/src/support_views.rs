@@ -34,7 +34,7 @@ pub struct VerdictView {
     /// card_limit, duplicate, security_lock, account_state, bound,
     /// awaiting_sms_code, no_attempts
     pub kind: String,
-    /// The seed's cause: input, card_not_supported, network, system; or the
+    /// The failure's cause: input, card_not_supported, network, system; or the
     /// wallet's own rules: account, security. Absent when nothing failed.
     pub cause: Option<String>,
     /// The error code that decided it.

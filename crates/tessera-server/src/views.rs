@@ -426,8 +426,9 @@ pub struct SessionKeyView {
 }
 
 /// A batch of limited-use keys for the token's own device. The one response
-/// that carries keys (DESIGN section 7): keep them in the device's secure
-/// storage, use each once, ask again for more.
+/// that carries keys (session keys only; master keys never leave the
+/// server): keep them in the device's secure storage, use each once, ask
+/// again for more.
 #[derive(Serialize, ToSchema)]
 pub struct LimitedUseKeys {
     #[serde(rename = "ref")]

@@ -117,7 +117,7 @@ pub struct DiagnoseQuery {
     pub since: Option<String>,
 }
 
-/// Why a binding failed: a verdict naming the seed's cause (input mistake,
+/// Why a binding failed: a verdict naming the failure's cause (input mistake,
 /// card not supported, unstable network or issuer, system failure or
 /// maintenance) or the wallet rule (real name, limit, duplicate, security
 /// lock), the attempts as evidence, and the next step for the person and

@@ -1,8 +1,8 @@
-//! Diagnosis from real attempts over HTTP: each of the seed's causes (input
-//! mistake, card not supported, unstable network or issuer, system failure
-//! or maintenance) and each wallet rule (real name, limit, duplicate,
-//! security lock) gives its verdict, a story, the device and next steps; and
-//! a person's own view of their failed attempts.
+//! Diagnosis from real attempts over HTTP: each of the four failure causes
+//! (input mistake, card not supported, unstable network or issuer, system
+//! failure or maintenance) and each wallet rule (real name, limit,
+//! duplicate, security lock) gives its verdict, a story, the device and next
+//! steps; and a person's own view of their failed attempts.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
