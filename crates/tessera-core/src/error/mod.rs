@@ -68,6 +68,9 @@ impl ErrorType {
 #[derive(Debug, Clone, Copy)]
 pub struct CatalogEntry {
     pub code: ErrorCode,
+    /// The code's name in the API, in snake_case (`invalid_number`): what
+    /// [`ErrorCode::as_str`] returns and [`ErrorCode::parse`] reads.
+    pub code_str: &'static str,
     pub error_type: ErrorType,
     pub cause: Cause,
     pub http_status: u16,
@@ -130,8 +133,6 @@ pub enum ErrorCode {
     WeakPassword,
 }
 
-use ErrorCode as E;
-
 impl ErrorCode {
     /// Every code, in catalogue order.
     pub fn all() -> impl Iterator<Item = ErrorCode> {
@@ -144,53 +145,9 @@ impl ErrorCode {
         &CATALOGUE[self as usize]
     }
 
+    /// The code's name in the API (`invalid_number`), from its catalogue row.
     pub fn as_str(self) -> &'static str {
-        match self {
-            E::InvalidNumber => "invalid_number",
-            E::IncorrectNumber => "incorrect_number",
-            E::InvalidExpiryMonth => "invalid_expiry_month",
-            E::InvalidExpiryYear => "invalid_expiry_year",
-            E::ExpiredCard => "expired_card",
-            E::InvalidCvc => "invalid_cvc",
-            E::IncorrectCvc => "incorrect_cvc",
-            E::InvalidHolderName => "invalid_holder_name",
-            E::NameMismatch => "name_mismatch",
-            E::PhoneMismatch => "phone_mismatch",
-            E::CardNotSupported => "card_not_supported",
-            E::CardDeclined => "card_declined",
-            E::CardAlreadyBound => "card_already_bound",
-            E::CardLimitReached => "card_limit_reached",
-            E::OtpRequired => "otp_required",
-            E::OtpIncorrect => "otp_incorrect",
-            E::OtpExpired => "otp_expired",
-            E::TooManyAttempts => "too_many_attempts",
-            E::IssuerUnavailable => "issuer_unavailable",
-            E::Maintenance => "maintenance",
-            E::IdempotencyConflict => "idempotency_conflict",
-            E::RequestInProgress => "request_in_progress",
-            E::PaymentPasswordIncorrect => "payment_password_incorrect",
-            E::PaymentPasswordLocked => "payment_password_locked",
-            E::TokenSuspended => "token_suspended",
-            E::CardUnbound => "card_unbound",
-            E::TokenExpired => "token_expired",
-            E::CryptogramInvalid => "cryptogram_invalid",
-            E::AtcReplayed => "atc_replayed",
-            E::DomainMismatch => "domain_mismatch",
-            E::RiskDeclined => "risk_declined",
-            E::InternalError => "internal_error",
-            E::InvalidRequest => "invalid_request",
-            E::Unauthenticated => "unauthenticated",
-            E::Forbidden => "forbidden",
-            E::NotFound => "not_found",
-            E::MethodNotAllowed => "method_not_allowed",
-            E::PayloadTooLarge => "payload_too_large",
-            E::RateLimited => "rate_limited",
-            E::DatabaseUnavailable => "database_unavailable",
-            E::InvalidPhone => "invalid_phone",
-            E::InvalidIdNumber => "invalid_id_number",
-            E::PhoneTaken => "phone_taken",
-            E::WeakPassword => "weak_password",
-        }
+        self.entry().code_str
     }
 
     pub fn parse(code: &str) -> Option<ErrorCode> {

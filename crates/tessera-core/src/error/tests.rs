@@ -17,6 +17,38 @@ fn catalogue_is_in_enum_order_and_complete() {
     assert_eq!(codes.len(), count, "two codes share a name");
 }
 
+/// The variant's name in snake_case, as the API spells codes.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn every_row_names_its_code_once_in_snake_case() {
+    let mut seen = std::collections::HashSet::new();
+    for entry in &CATALOGUE {
+        let name = entry.code_str;
+        assert!(seen.insert(name), "{name} names two rows");
+        let is_snake = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && !name.ends_with('_')
+            && !name.contains("__")
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        assert!(is_snake, "{name} is not snake_case");
+        // The row's string is its variant's name: a row pasted from another
+        // keeps the other's string and fails here.
+        assert_eq!(name, snake_case(&format!("{:?}", entry.code)));
+        assert_eq!(entry.code.as_str(), name);
+    }
+}
+
 #[test]
 fn every_code_has_both_languages_and_a_remedy() {
     for entry in &CATALOGUE {

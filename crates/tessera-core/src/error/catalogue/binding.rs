@@ -7,6 +7,7 @@ use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 pub(super) const ROWS: [CatalogEntry; 20] = [
     CatalogEntry {
         code: E::InvalidNumber,
+        code_str: "invalid_number",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -26,6 +27,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::IncorrectNumber,
+        code_str: "incorrect_number",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -45,6 +47,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::InvalidExpiryMonth,
+        code_str: "invalid_expiry_month",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -61,6 +64,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::InvalidExpiryYear,
+        code_str: "invalid_expiry_year",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -77,6 +81,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::ExpiredCard,
+        code_str: "expired_card",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -93,6 +98,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::InvalidCvc,
+        code_str: "invalid_cvc",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -109,6 +115,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::IncorrectCvc,
+        code_str: "incorrect_cvc",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 402,
@@ -128,6 +135,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::InvalidHolderName,
+        code_str: "invalid_holder_name",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -144,6 +152,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::NameMismatch,
+        code_str: "name_mismatch",
         error_type: T::CardError,
         cause: C::Account,
         http_status: 422,
@@ -163,6 +172,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::PhoneMismatch,
+        code_str: "phone_mismatch",
         error_type: T::CardError,
         cause: C::Account,
         http_status: 402,
@@ -182,6 +192,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::CardNotSupported,
+        code_str: "card_not_supported",
         error_type: T::CardError,
         cause: C::CardNotSupported,
         http_status: 422,
@@ -198,6 +209,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::CardDeclined,
+        code_str: "card_declined",
         error_type: T::CardError,
         cause: C::CardNotSupported,
         http_status: 402,
@@ -214,6 +226,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::CardAlreadyBound,
+        code_str: "card_already_bound",
         error_type: T::CardError,
         cause: C::Account,
         http_status: 409,
@@ -233,6 +246,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::CardLimitReached,
+        code_str: "card_limit_reached",
         error_type: T::CardError,
         cause: C::Account,
         http_status: 422,
@@ -252,6 +266,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::OtpRequired,
+        code_str: "otp_required",
         error_type: T::CardError,
         cause: C::Security,
         http_status: 409,
@@ -271,6 +286,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::OtpIncorrect,
+        code_str: "otp_incorrect",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -287,6 +303,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::OtpExpired,
+        code_str: "otp_expired",
         error_type: T::CardError,
         cause: C::Input,
         http_status: 422,
@@ -303,6 +320,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::TooManyAttempts,
+        code_str: "too_many_attempts",
         error_type: T::RateLimitError,
         cause: C::Security,
         http_status: 429,
@@ -322,6 +340,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::IssuerUnavailable,
+        code_str: "issuer_unavailable",
         error_type: T::ApiError,
         cause: C::Network,
         http_status: 503,
@@ -338,6 +357,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
     },
     CatalogEntry {
         code: E::Maintenance,
+        code_str: "maintenance",
         error_type: T::ApiError,
         cause: C::System,
         http_status: 503,

@@ -7,6 +7,7 @@ use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 pub(super) const ROWS: [CatalogEntry; 24] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
+        code_str: "idempotency_conflict",
         error_type: T::IdempotencyError,
         cause: C::Input,
         http_status: 409,
@@ -26,6 +27,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::RequestInProgress,
+        code_str: "request_in_progress",
         error_type: T::IdempotencyError,
         cause: C::Network,
         http_status: 409,
@@ -45,6 +47,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::PaymentPasswordIncorrect,
+        code_str: "payment_password_incorrect",
         error_type: T::AuthenticationError,
         cause: C::Security,
         http_status: 403,
@@ -61,6 +64,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::PaymentPasswordLocked,
+        code_str: "payment_password_locked",
         error_type: T::AuthenticationError,
         cause: C::Security,
         http_status: 429,
@@ -77,6 +81,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::TokenSuspended,
+        code_str: "token_suspended",
         error_type: T::CardError,
         cause: C::Security,
         http_status: 402,
@@ -93,6 +98,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::CardUnbound,
+        code_str: "card_unbound",
         error_type: T::CardError,
         cause: C::Account,
         http_status: 402,
@@ -112,6 +118,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::TokenExpired,
+        code_str: "token_expired",
         error_type: T::CardError,
         cause: C::Account,
         http_status: 402,
@@ -131,6 +138,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::CryptogramInvalid,
+        code_str: "cryptogram_invalid",
         error_type: T::CardError,
         cause: C::Security,
         http_status: 402,
@@ -147,6 +155,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::AtcReplayed,
+        code_str: "atc_replayed",
         error_type: T::CardError,
         cause: C::Security,
         http_status: 402,
@@ -166,6 +175,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::DomainMismatch,
+        code_str: "domain_mismatch",
         error_type: T::CardError,
         cause: C::Security,
         http_status: 402,
@@ -185,6 +195,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::RiskDeclined,
+        code_str: "risk_declined",
         error_type: T::CardError,
         cause: C::Security,
         http_status: 402,
@@ -204,6 +215,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::InternalError,
+        code_str: "internal_error",
         error_type: T::ApiError,
         cause: C::System,
         http_status: 500,
@@ -220,6 +232,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::InvalidRequest,
+        code_str: "invalid_request",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 400,
@@ -236,6 +249,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::Unauthenticated,
+        code_str: "unauthenticated",
         error_type: T::AuthenticationError,
         cause: C::Security,
         http_status: 401,
@@ -249,6 +263,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::Forbidden,
+        code_str: "forbidden",
         error_type: T::AuthenticationError,
         cause: C::Security,
         http_status: 403,
@@ -265,6 +280,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::NotFound,
+        code_str: "not_found",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 404,
@@ -278,6 +294,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::MethodNotAllowed,
+        code_str: "method_not_allowed",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 405,
@@ -297,6 +314,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::PayloadTooLarge,
+        code_str: "payload_too_large",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 413,
@@ -313,6 +331,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::RateLimited,
+        code_str: "rate_limited",
         error_type: T::RateLimitError,
         cause: C::Security,
         http_status: 429,
@@ -326,6 +345,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::DatabaseUnavailable,
+        code_str: "database_unavailable",
         error_type: T::ApiError,
         cause: C::System,
         http_status: 503,
@@ -342,6 +362,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::InvalidPhone,
+        code_str: "invalid_phone",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 422,
@@ -358,6 +379,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::InvalidIdNumber,
+        code_str: "invalid_id_number",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 422,
@@ -374,6 +396,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::PhoneTaken,
+        code_str: "phone_taken",
         error_type: T::InvalidRequestError,
         cause: C::Account,
         http_status: 409,
@@ -390,6 +413,7 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
     },
     CatalogEntry {
         code: E::WeakPassword,
+        code_str: "weak_password",
         error_type: T::InvalidRequestError,
         cause: C::Input,
         http_status: 422,
