@@ -1,7 +1,8 @@
 //! Diagnosis: from the binding attempts a person made to a verdict that names
-//! the seed's cause (or the wallet rule) that stopped them, a short story of
-//! what happened in plain words, and the next step for the person and for
-//! support, in zh-CN and en. Pure: the server gathers the facts, this decides.
+//! the cause (input, card not supported, network or system, or the wallet
+//! rule) that stopped them, a short story of what happened in plain words,
+//! and the next step for the person and for support, in zh-CN and en. Pure:
+//! the server gathers the facts, this decides.
 
 mod advice;
 mod facts;

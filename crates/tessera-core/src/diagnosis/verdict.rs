@@ -3,7 +3,8 @@
 use super::{AttemptFacts, Bilingual};
 use crate::error::{Cause, ErrorCode, Lang, Text};
 
-/// The verdict: what stopped the binding, in the seed's words.
+/// The verdict: what stopped the binding, one of the four causes (input,
+/// card not supported, network, system) or a wallet rule, told finer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerdictKind {
     NoAttempts,
@@ -60,7 +61,7 @@ impl VerdictKind {
         }
     }
 
-    /// The seed's cause (or the wallet's own rule) this verdict belongs to.
+    /// The cause (or the wallet's own rule) this verdict belongs to.
     pub fn cause(self) -> Option<Cause> {
         match self {
             VerdictKind::NoAttempts | VerdictKind::Bound | VerdictKind::AwaitingSmsCode => None,

@@ -1,7 +1,8 @@
 //! The error catalogue: every error Tessera answers with, defined once.
-//! Each code carries its cause (one of the seed's four, or the wallet's own
-//! rules), its HTTP status, whether a retry can help, and a message and a
-//! remedy in zh-CN and en. The server maps a `DomainError` to HTTP in one place.
+//! Each code carries its cause (input, card not supported, network or system,
+//! or one of the wallet's own rules), its HTTP status, whether a retry can
+//! help, and a message and a remedy in zh-CN and en. The server maps a
+//! `DomainError` to HTTP in one place (docs/architecture.md, error catalogue).
 
 mod catalogue;
 mod decline;
@@ -15,8 +16,9 @@ pub use decline::{DeclineCode, NotSupported, NotSupportedReason};
 pub use domain::DomainError;
 pub use lang::{Lang, Text};
 
-/// Why a request failed, in the words of the seed's four causes plus the
-/// wallet's own rules. Diagnosis groups failures by this.
+/// Why a request failed: the four causes a binding fails for (input, card
+/// not supported, network, system) plus the wallet's own rules (account,
+/// security). Diagnosis groups failures by this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cause {
     Input,
