@@ -1,8 +1,11 @@
 //! BIN lookup: which brand, issuer, card type and country a card number
 //! belongs to, from the shipped tables, and the support policy over them.
 
+mod banks;
+mod csv;
 pub mod index;
 pub mod policy;
+mod table;
 
 pub use index::{BinIndex, BinIndexStats, BinRecord, BinSource, BinTableError};
 pub use policy::SupportPolicy;

@@ -96,7 +96,9 @@ pub fn check_card(
 }
 
 /// A card whose own fields passed, before the support policy is asked. The
-/// service checks maintenance between the two steps, as DESIGN's order says.
+/// service checks maintenance between the two steps, so that typing mistakes
+/// are reported first, then maintenance, then whether the card is supported
+/// (docs/architecture.md, binding path).
 #[derive(Debug, Clone)]
 pub struct CheckedFields {
     pub pan: Pan,

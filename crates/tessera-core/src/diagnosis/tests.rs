@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::Cause;
 
 fn has_han(text: &str) -> bool {
     text.chars()

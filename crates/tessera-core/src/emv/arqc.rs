@@ -71,9 +71,9 @@ impl fmt::Debug for Arqc {
     }
 }
 
-/// The CDOL1 data the ARQC covers, in EMV Book 2's recommended order (and
-/// DESIGN section 6). Numbers are the values, encoded here as the BCD the
-/// card uses.
+/// The CDOL1 data the ARQC covers, in EMV Book 2's recommended order (see
+/// docs/architecture.md, payment path). Numbers are the values, encoded here
+/// as the BCD the card uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cdol1 {
     /// Amount, Authorised (9F02, n12): minor units of `currency`.

@@ -1,7 +1,8 @@
-//! A token's lifecycle (DESIGN section 3 and 5): `inactive` until its card is
-//! verified, then `active`; `suspended` while any suspender (issuer, wallet,
-//! cardholder, risk) holds it, active again only when every one has resumed;
-//! `deleted` is final. Pure transitions: the store persists their results.
+//! A token's lifecycle (docs/architecture.md, payment path): `inactive` until
+//! its card is verified, then `active`; `suspended` while any suspender
+//! (issuer, wallet, cardholder, risk) holds it, active again only when every
+//! one has resumed; `deleted` is final. Pure transitions: the store persists
+//! their results.
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -224,6 +224,23 @@ proptest! {
     }
 }
 
+/// Fixed key, fixed card, exact PAR. The PAR is stored on the card and
+/// carried by its tokens: a change to its derivation (the key's HKDF label,
+/// what the HMAC covers, the base32 alphabet, the length) would give a card
+/// a PAR its stored tokens do not share. See `vault/tests/pinned.rs`.
+#[test]
+fn the_par_derivation_is_pinned() {
+    let ring = KeyRing::fixed_for_tests();
+    let card = Pan::parse("6222021234567890128").unwrap();
+    let par = Par::derive(&ring, &BinControllerId::default(), &card);
+    assert_eq!(par.as_str(), "T001FWMXHFACPUIASCVH5C4GHO75S");
+    let other = BinControllerId::new("C0A1").unwrap();
+    assert_eq!(
+        Par::derive(&ring, &other, &card).as_str(),
+        "C0A1FWMXHFACPUIASCVH5C4GHO75S"
+    );
+}
+
 #[test]
 fn every_token_of_a_card_shares_its_par_but_not_its_number() {
     let ring = KeyRing::generate().unwrap();

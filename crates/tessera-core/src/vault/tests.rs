@@ -1,3 +1,6 @@
+// Fixed-key tests of every stored derivation and format: see the file.
+mod pinned;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 

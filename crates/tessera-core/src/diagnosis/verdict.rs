@@ -1,0 +1,144 @@
+//! The verdict: what stopped a binding, and the headline that says it.
+
+use super::{AttemptFacts, Bilingual};
+use crate::error::{Cause, ErrorCode, Lang, Text};
+
+/// The verdict: what stopped the binding, one of the four causes (input,
+/// card not supported, network, system) or a wallet rule, told finer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictKind {
+    NoAttempts,
+    Bound,
+    AwaitingSmsCode,
+    InputMistake,
+    CardNotSupported,
+    DeclinedByIssuer,
+    NetworkOrIssuer,
+    SystemOrMaintenance,
+    RealName,
+    PhoneOnFile,
+    CardLimit,
+    Duplicate,
+    SecurityLock,
+    /// The card or account is no longer in a state to pay (unbound, expired).
+    AccountState,
+}
+
+impl VerdictKind {
+    pub const ALL: [VerdictKind; 14] = [
+        VerdictKind::NoAttempts,
+        VerdictKind::Bound,
+        VerdictKind::AwaitingSmsCode,
+        VerdictKind::InputMistake,
+        VerdictKind::CardNotSupported,
+        VerdictKind::DeclinedByIssuer,
+        VerdictKind::NetworkOrIssuer,
+        VerdictKind::SystemOrMaintenance,
+        VerdictKind::RealName,
+        VerdictKind::PhoneOnFile,
+        VerdictKind::CardLimit,
+        VerdictKind::Duplicate,
+        VerdictKind::SecurityLock,
+        VerdictKind::AccountState,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::NoAttempts => "no_attempts",
+            VerdictKind::Bound => "bound",
+            VerdictKind::AwaitingSmsCode => "awaiting_sms_code",
+            VerdictKind::InputMistake => "input_mistake",
+            VerdictKind::CardNotSupported => "card_not_supported",
+            VerdictKind::DeclinedByIssuer => "declined_by_issuer",
+            VerdictKind::NetworkOrIssuer => "network_or_issuer",
+            VerdictKind::SystemOrMaintenance => "system_or_maintenance",
+            VerdictKind::RealName => "real_name",
+            VerdictKind::PhoneOnFile => "phone_on_file",
+            VerdictKind::CardLimit => "card_limit",
+            VerdictKind::Duplicate => "duplicate",
+            VerdictKind::SecurityLock => "security_lock",
+            VerdictKind::AccountState => "account_state",
+        }
+    }
+
+    /// The cause (or the wallet's own rule) this verdict belongs to.
+    pub fn cause(self) -> Option<Cause> {
+        match self {
+            VerdictKind::NoAttempts | VerdictKind::Bound | VerdictKind::AwaitingSmsCode => None,
+            VerdictKind::InputMistake => Some(Cause::Input),
+            VerdictKind::CardNotSupported | VerdictKind::DeclinedByIssuer => {
+                Some(Cause::CardNotSupported)
+            }
+            VerdictKind::NetworkOrIssuer => Some(Cause::Network),
+            VerdictKind::SystemOrMaintenance => Some(Cause::System),
+            VerdictKind::RealName
+            | VerdictKind::PhoneOnFile
+            | VerdictKind::CardLimit
+            | VerdictKind::Duplicate
+            | VerdictKind::AccountState => Some(Cause::Account),
+            VerdictKind::SecurityLock => Some(Cause::Security),
+        }
+    }
+
+    pub fn title(self) -> Text {
+        let t = |zh, en| Text { zh, en };
+        match self {
+            VerdictKind::NoAttempts => t("没有绑卡记录", "No binding attempts"),
+            VerdictKind::Bound => t("已绑定成功", "Bound"),
+            VerdictKind::AwaitingSmsCode => t("等待短信验证", "Waiting for the SMS code"),
+            VerdictKind::InputMistake => t("输入有误", "Input mistake"),
+            VerdictKind::CardNotSupported => t("卡片不受支持", "Card not supported"),
+            VerdictKind::DeclinedByIssuer => t("发卡行拒绝", "Declined by the bank"),
+            VerdictKind::NetworkOrIssuer => t("网络或发卡行不稳定", "Unstable network or bank"),
+            VerdictKind::SystemOrMaintenance => {
+                t("系统故障或维护", "System failure or maintenance")
+            }
+            VerdictKind::RealName => t("与实名信息不一致", "Real name does not match"),
+            VerdictKind::PhoneOnFile => t(
+                "与银行预留手机号不一致",
+                "Phone number on file at the bank does not match",
+            ),
+            VerdictKind::CardLimit => t("绑卡数量已达上限", "Card limit reached"),
+            VerdictKind::Duplicate => t("这张卡已绑定", "Card already added"),
+            VerdictKind::SecurityLock => t("安全锁定", "Security lock"),
+            VerdictKind::AccountState => t("卡片状态不可用", "Card no longer usable"),
+        }
+    }
+
+    /// The verdict a failure with this code gives.
+    pub fn of_code(code: ErrorCode) -> VerdictKind {
+        use ErrorCode as E;
+        match code {
+            E::CardNotSupported => VerdictKind::CardNotSupported,
+            E::CardDeclined => VerdictKind::DeclinedByIssuer,
+            E::NameMismatch => VerdictKind::RealName,
+            E::PhoneMismatch => VerdictKind::PhoneOnFile,
+            E::CardLimitReached => VerdictKind::CardLimit,
+            E::CardAlreadyBound => VerdictKind::Duplicate,
+            E::OtpRequired => VerdictKind::AwaitingSmsCode,
+            E::IssuerUnavailable | E::RequestInProgress => VerdictKind::NetworkOrIssuer,
+            E::Maintenance | E::InternalError | E::DatabaseUnavailable => {
+                VerdictKind::SystemOrMaintenance
+            }
+            other => match other.cause() {
+                Cause::Input => VerdictKind::InputMistake,
+                Cause::CardNotSupported => VerdictKind::CardNotSupported,
+                Cause::Network => VerdictKind::NetworkOrIssuer,
+                Cause::System => VerdictKind::SystemOrMaintenance,
+                Cause::Account => VerdictKind::AccountState,
+                Cause::Security => VerdictKind::SecurityLock,
+            },
+        }
+    }
+}
+
+pub(super) fn headline(focused: &AttemptFacts, verdict: VerdictKind) -> Bilingual {
+    let title = verdict.title();
+    match focused.error() {
+        Some(error) => Bilingual::new(
+            format!("{}:{}", title.zh, error.message(Lang::ZhCn)),
+            format!("{}: {}", title.en, error.message(Lang::En)),
+        ),
+        None => Bilingual::from_text(title),
+    }
+}

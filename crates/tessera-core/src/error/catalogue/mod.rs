@@ -1,0 +1,30 @@
+//! The catalogue as data: one row per [`ErrorCode`](super::ErrorCode), in the
+//! enum's order. The rows are kept in two files only to keep each short; they
+//! are joined here into the one table.
+
+mod binding;
+mod service;
+
+use super::CatalogEntry;
+
+/// The catalogue itself, one entry per code, in the enum's order.
+pub static CATALOGUE: [CatalogEntry; 44] = join(&binding::ROWS, &service::ROWS);
+
+/// `a` then `b`, as one array (at compile time).
+const fn join<const A: usize, const B: usize, const N: usize>(
+    a: &[CatalogEntry; A],
+    b: &[CatalogEntry; B],
+) -> [CatalogEntry; N] {
+    assert!(A + B == N, "the two halves must fill the catalogue exactly");
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}

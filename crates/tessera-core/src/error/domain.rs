@@ -1,0 +1,160 @@
+//! `DomainError`: an error code with the detail the API shows beside it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::{CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported};
+use crate::token::lifecycle::suspension_text;
+
+/// An error from the domain, with the detail the API shows inside the error
+/// object. It never holds a PAN, CVC, OTP, password or key: only codes,
+/// field names and counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainError {
+    pub code: ErrorCode,
+    /// The request field at fault, when one is.
+    pub param: Option<Cow<'static, str>>,
+    pub not_supported: Option<Box<NotSupported>>,
+    pub decline_code: Option<DeclineCode>,
+    pub attempts_left: Option<u32>,
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Seconds; u32 keeps the error small (clippy's large-error bound).
+    pub retry_after_secs: Option<u32>,
+    /// Who suspended a token (issuer, wallet, cardholder, risk).
+    pub suspended_by: Vec<String>,
+    /// A text written by an operator (a maintenance notice), in both languages,
+    /// shown in place of the catalogue's message.
+    pub notice: Option<Box<(String, String)>>,
+    /// The payment a decline was recorded as, so a merchant and support can
+    /// find it (`pay_...`).
+    pub payment_id: Option<Box<str>>,
+}
+
+impl DomainError {
+    pub fn new(code: ErrorCode) -> Self {
+        DomainError {
+            code,
+            param: None,
+            not_supported: None,
+            decline_code: None,
+            attempts_left: None,
+            locked_until: None,
+            retry_after_secs: None,
+            suspended_by: Vec::new(),
+            notice: None,
+            payment_id: None,
+        }
+    }
+
+    pub fn with_param(mut self, param: impl Into<Cow<'static, str>>) -> Self {
+        self.param = Some(param.into());
+        self
+    }
+
+    pub fn not_supported(not_supported: NotSupported) -> Self {
+        let mut error = DomainError::new(ErrorCode::CardNotSupported).with_param("number");
+        error.not_supported = Some(Box::new(not_supported));
+        error
+    }
+
+    pub fn declined(decline_code: DeclineCode) -> Self {
+        let mut error = DomainError::new(ErrorCode::CardDeclined);
+        error.decline_code = Some(decline_code);
+        error
+    }
+
+    pub fn with_attempts_left(mut self, attempts_left: u32) -> Self {
+        self.attempts_left = Some(attempts_left);
+        self
+    }
+
+    pub fn with_locked_until(mut self, locked_until: DateTime<Utc>) -> Self {
+        self.locked_until = Some(locked_until);
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
+        self
+    }
+
+    pub fn with_notice(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.notice = Some(Box::new((zh.into(), en.into())));
+        self
+    }
+
+    pub fn with_suspenders(mut self, suspended_by: Vec<String>) -> Self {
+        self.suspended_by = suspended_by;
+        self
+    }
+
+    pub fn with_payment_id(mut self, payment_id: impl Into<String>) -> Self {
+        self.payment_id = Some(payment_id.into().into_boxed_str());
+        self
+    }
+
+    pub fn entry(&self) -> &'static CatalogEntry {
+        self.code.entry()
+    }
+
+    /// The message for this error, made specific where the detail allows.
+    pub fn message(&self, lang: Lang) -> String {
+        if let Some(notice) = &self.notice {
+            let (zh, en) = notice.as_ref();
+            let notice = match lang {
+                Lang::ZhCn => zh,
+                Lang::En => en,
+            };
+            if !notice.trim().is_empty() {
+                return notice.clone();
+            }
+        }
+        if let Some(not_supported) = &self.not_supported {
+            return not_supported.message(lang);
+        }
+        if let Some(decline) = self.decline_code {
+            return decline.message().get(lang).to_owned();
+        }
+        if let Some((message, _)) = suspension_text(&self.suspended_by, lang) {
+            return message.to_owned();
+        }
+        let base = self.code.entry().message.get(lang);
+        match (self.attempts_left, lang) {
+            (Some(left), Lang::ZhCn) => format!("{base},还可尝试{left}次"),
+            (Some(1), Lang::En) => format!("{base}: 1 attempt left"),
+            (Some(left), Lang::En) => format!("{base}: {left} attempts left"),
+            (None, _) => base.to_owned(),
+        }
+    }
+
+    /// What the person can do, made specific where the detail allows.
+    pub fn remedy(&self, lang: Lang) -> String {
+        if let Some(decline) = self.decline_code {
+            return decline.remedy().get(lang).to_owned();
+        }
+        if let Some((_, remedy)) = suspension_text(&self.suspended_by, lang) {
+            return remedy.to_owned();
+        }
+        self.code.entry().remedy.get(lang).to_owned()
+    }
+}
+
+impl From<ErrorCode> for DomainError {
+    fn from(code: ErrorCode) -> Self {
+        DomainError::new(code)
+    }
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message(Lang::En))?;
+        if let Some(param) = &self.param {
+            write!(f, " (param {param})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DomainError {}

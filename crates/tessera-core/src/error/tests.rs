@@ -1,0 +1,165 @@
+use super::*;
+
+fn has_han(text: &str) -> bool {
+    text.chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c))
+}
+
+#[test]
+fn catalogue_is_in_enum_order_and_complete() {
+    for (index, entry) in CATALOGUE.iter().enumerate() {
+        assert_eq!(entry.code as usize, index, "{} is out of order", entry.code);
+    }
+    let mut codes: Vec<&str> = ErrorCode::all().map(ErrorCode::as_str).collect();
+    let count = codes.len();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), count, "two codes share a name");
+}
+
+/// The variant's name in snake_case, as the API spells codes.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn every_row_names_its_code_once_in_snake_case() {
+    let mut seen = std::collections::HashSet::new();
+    for entry in &CATALOGUE {
+        let name = entry.code_str;
+        assert!(seen.insert(name), "{name} names two rows");
+        let is_snake = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && !name.ends_with('_')
+            && !name.contains("__")
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        assert!(is_snake, "{name} is not snake_case");
+        // The row's string is its variant's name: a row pasted from another
+        // keeps the other's string and fails here.
+        assert_eq!(name, snake_case(&format!("{:?}", entry.code)));
+        assert_eq!(entry.code.as_str(), name);
+    }
+}
+
+#[test]
+fn every_code_has_both_languages_and_a_remedy() {
+    for entry in &CATALOGUE {
+        for text in [entry.message, entry.remedy, entry.why] {
+            assert!(!text.zh.trim().is_empty(), "{} lacks zh", entry.code);
+            assert!(!text.en.trim().is_empty(), "{} lacks en", entry.code);
+            assert!(
+                has_han(text.zh),
+                "{} zh text has no Chinese: {}",
+                entry.code,
+                text.zh
+            );
+            assert!(
+                !has_han(text.en),
+                "{} en text has Chinese: {}",
+                entry.code,
+                text.en
+            );
+            assert!(
+                !text.en.contains('，') && !text.en.contains('：'),
+                "{} en text has full-width punctuation",
+                entry.code
+            );
+        }
+    }
+    for decline in DeclineCode::all() {
+        for text in [decline.message(), decline.remedy()] {
+            assert!(
+                has_han(text.zh) && !has_han(text.en),
+                "{}",
+                decline.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_code_says_why_it_happens_in_its_own_words() {
+    for entry in &CATALOGUE {
+        let why = entry.why;
+        for lang in [Lang::ZhCn, Lang::En] {
+            let text = why.get(lang);
+            assert_ne!(
+                text,
+                entry.message.get(lang),
+                "{} why = message",
+                entry.code
+            );
+            assert_ne!(text, entry.remedy.get(lang), "{} why = remedy", entry.code);
+        }
+        assert!(
+            why.zh.chars().count() >= 10,
+            "{} zh why is thin",
+            entry.code
+        );
+        assert!(
+            why.en.split(' ').count() >= 8,
+            "{} en why is thin",
+            entry.code
+        );
+    }
+}
+
+#[test]
+fn codes_round_trip_through_their_names() {
+    for code in ErrorCode::all() {
+        assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+    }
+    assert_eq!(ErrorCode::parse("no_such_code"), None);
+}
+
+#[test]
+fn statuses_follow_the_design() {
+    assert_eq!(ErrorCode::CardDeclined.http_status(), 402);
+    assert_eq!(ErrorCode::CardAlreadyBound.http_status(), 409);
+    assert_eq!(ErrorCode::InvalidRequest.http_status(), 400);
+    assert_eq!(ErrorCode::Maintenance.http_status(), 503);
+    assert!(ErrorCode::IssuerUnavailable.retryable());
+    assert!(!ErrorCode::IncorrectNumber.retryable());
+    for code in ErrorCode::all() {
+        let status = code.http_status();
+        assert!((400..600).contains(&status), "{code}: {status}");
+    }
+}
+
+#[test]
+fn not_supported_message_names_the_reason() {
+    let error = DomainError::not_supported(NotSupported {
+        reason: NotSupportedReason::CardType,
+        subject_zh: "预付费卡".into(),
+        subject_en: "Prepaid cards".into(),
+    });
+    assert_eq!(error.message(Lang::ZhCn), "预付费卡暂不支持绑定");
+    assert_eq!(error.message(Lang::En), "Prepaid cards can't be added");
+    assert_eq!(error.param.as_deref(), Some("number"));
+}
+
+#[test]
+fn attempts_left_is_spoken() {
+    let error = DomainError::new(ErrorCode::OtpIncorrect).with_attempts_left(2);
+    assert!(error.message(Lang::ZhCn).contains("还可尝试2次"));
+    assert!(error.message(Lang::En).ends_with("2 attempts left"));
+}
+
+#[test]
+fn accept_language_picks_by_quality() {
+    assert_eq!(Lang::from_accept_language(None), Lang::ZhCn);
+    assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+    assert_eq!(
+        Lang::from_accept_language(Some("fr, en;q=0.5, zh-CN;q=0.8")),
+        Lang::ZhCn
+    );
+    assert_eq!(Lang::from_accept_language(Some("de")), Lang::ZhCn);
+}
