@@ -5,6 +5,7 @@
 //! OTP attempt counters) are enforced here, in transactions and constraints,
 //! so that they hold however many requests or nodes race.
 
+mod decisions;
 mod listings;
 pub mod model;
 pub mod postgres;

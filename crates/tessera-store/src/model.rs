@@ -419,6 +419,16 @@ pub enum TokenLookup<'a> {
     PanFingerprint(&'a str),
 }
 
+impl TokenLookup<'_> {
+    /// The column of `tokens t` this lookup reads by, and its value.
+    pub(crate) fn column(&self) -> (&'static str, &str) {
+        match self {
+            TokenLookup::Ref(token_ref) => ("t.token_ref", token_ref),
+            TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
+        }
+    }
+}
+
 /// A token with what paying with it needs: its owner, its card's status and
 /// the sealed token PAN and PAN (ciphertexts only).
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
 use super::*;
+use crate::decisions::IssuerTarget;
 use crate::rows::*;
 use crate::{Lifecycle, StoreError, StoreResult};
 
@@ -203,17 +204,10 @@ impl Lifecycle for PgStore {
         .bind(&change.card_id)
         .fetch_one(&mut *tx)
         .await?;
-        let status: String = row.try_get("status")?;
-        let watermark: Option<i64> = row.try_get("issuer_event_at")?;
-        let token_ref: Option<String> = row.try_get("token_ref")?;
-        let token_status: Option<String> = row.try_get("t_status")?;
-        if !matches!(status.as_str(), "active" | "pending_verification") {
+        let target = IssuerTarget::from_row(&row)?;
+        if let Some(refused) = target.refuses(change.occurred_at) {
             tx.rollback().await?;
-            return Ok(IssuerApply::NotLive);
-        }
-        if watermark.is_some_and(|at| at > change.occurred_at) {
-            tx.rollback().await?;
-            return Ok(IssuerApply::Stale);
+            return Ok(refused);
         }
         let (kind, status_after) = match &change.kind {
             IssuerChangeKind::Replace {
@@ -251,7 +245,10 @@ impl Lifecycle for PgStore {
                     };
                 }
                 set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
-                ("card_replaced", token_status.unwrap_or_default())
+                (
+                    "card_replaced",
+                    target.token_status.clone().unwrap_or_default(),
+                )
             }
             IssuerChangeKind::Expiry {
                 expiry,
@@ -268,7 +265,10 @@ impl Lifecycle for PgStore {
                 .execute(&mut *tx)
                 .await?;
                 set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
-                ("expiry_updated", token_status.unwrap_or_default())
+                (
+                    "expiry_updated",
+                    target.token_status.clone().unwrap_or_default(),
+                )
             }
             IssuerChangeKind::Close => {
                 end_card(&mut tx, &user_id, &change.card_id, "closed", change.now).await?;
@@ -280,7 +280,7 @@ impl Lifecycle for PgStore {
             .bind(&change.card_id)
             .execute(&mut *tx)
             .await?;
-        if let Some(token_ref) = token_ref {
+        if let Some(token_ref) = target.token_ref {
             insert_token_event(
                 &mut tx,
                 &TokenEvent {

@@ -41,10 +41,7 @@ pub(super) async fn insert_payment(
 #[async_trait]
 impl Payments for PgStore {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
-        let (column, value) = match lookup {
-            TokenLookup::Ref(token_ref) => ("t.token_ref", token_ref),
-            TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
-        };
+        let (column, value) = lookup.column();
         let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(value)

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::*;
-use crate::rows::*;
+use crate::decisions::{StoredKey, stored_key};
 use crate::{Settings, StoreResult};
 
 #[async_trait]
@@ -98,33 +98,22 @@ impl Settings for PgStore {
                 tx.rollback().await?;
                 continue;
             };
-            let stored: String = row.try_get("request_fingerprint")?;
-            let state: String = row.try_get("state")?;
-            let created_at: i64 = row.try_get("created_at")?;
-            let outcome = if stored != fingerprint {
-                IdempotencyBegin::Conflict
-            } else if state == "done" {
-                let status: Option<i64> = row.try_get("response_status")?;
-                let body: Option<String> = row.try_get("response_body")?;
-                IdempotencyBegin::Replay {
-                    status: small(status.unwrap_or(500))?,
-                    body: body.unwrap_or_default(),
+            let outcome = match stored_key(&row, fingerprint, now, stale_after_ms)? {
+                StoredKey::Answer(answer) => answer,
+                StoredKey::TakeOver => {
+                    // The row lock lets only one taker through; the next
+                    // sees the fresh created_at.
+                    sqlx::query(
+                        "UPDATE idempotency_keys SET created_at = $1 \
+                         WHERE scope = $2 AND idem_key = $3",
+                    )
+                    .bind(now)
+                    .bind(scope)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                    IdempotencyBegin::Started
                 }
-            } else if created_at < now - stale_after_ms {
-                // The first request died mid-way (its node crashed): this
-                // one takes the key over. The row lock lets only one taker
-                // through; the next sees the fresh created_at.
-                sqlx::query(
-                    "UPDATE idempotency_keys SET created_at = $1 WHERE scope = $2 AND idem_key = $3",
-                )
-                .bind(now)
-                .bind(scope)
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-                IdempotencyBegin::Started
-            } else {
-                IdempotencyBegin::InProgress
             };
             tx.commit().await?;
             return Ok(outcome);

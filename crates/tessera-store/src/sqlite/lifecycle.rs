@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
 use super::*;
+use crate::decisions::IssuerTarget;
 use crate::rows::*;
 use crate::{Lifecycle, StoreError, StoreResult};
 
@@ -54,15 +55,9 @@ pub(super) fn apply_issuer_change(
         return Ok(IssuerApply::NotLive);
     };
     let user_id: String = row.col("user_id")?;
-    let status: String = row.col("status")?;
-    let watermark: Option<i64> = row.col("issuer_event_at")?;
-    let token_ref: Option<String> = row.col("token_ref")?;
-    let token_status: Option<String> = row.col("t_status")?;
-    if !matches!(status.as_str(), "active" | "pending_verification") {
-        return Ok(IssuerApply::NotLive);
-    }
-    if watermark.is_some_and(|at| at > change.occurred_at) {
-        return Ok(IssuerApply::Stale);
+    let target = IssuerTarget::from_row(&row)?;
+    if let Some(refused) = target.refuses(change.occurred_at) {
+        return Ok(refused);
     }
     let (kind, status_after) = match &change.kind {
         IssuerChangeKind::Replace {
@@ -103,7 +98,10 @@ pub(super) fn apply_issuer_change(
                 }
             }
             set_token_expiry(conn, &change.card_id, *token_expiry, change.now)?;
-            ("card_replaced", token_status.unwrap_or_default())
+            (
+                "card_replaced",
+                target.token_status.clone().unwrap_or_default(),
+            )
         }
         IssuerChangeKind::Expiry {
             expiry,
@@ -121,7 +119,10 @@ pub(super) fn apply_issuer_change(
                 ],
             )?;
             set_token_expiry(conn, &change.card_id, *token_expiry, change.now)?;
-            ("expiry_updated", token_status.unwrap_or_default())
+            (
+                "expiry_updated",
+                target.token_status.clone().unwrap_or_default(),
+            )
         }
         IssuerChangeKind::Close => {
             end_card(conn, &user_id, &change.card_id, "closed", change.now)?;
@@ -133,7 +134,7 @@ pub(super) fn apply_issuer_change(
         "UPDATE cards SET issuer_event_at = ? WHERE id = ?",
         params![change.occurred_at, &change.card_id],
     )?;
-    if let Some(token_ref) = token_ref {
+    if let Some(token_ref) = target.token_ref {
         insert_token_event(
             conn,
             &TokenEvent {

@@ -42,10 +42,7 @@ pub(super) fn insert_payment(
 #[async_trait]
 impl Payments for SqliteStore {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
-        let (column, value) = match lookup {
-            TokenLookup::Ref(token_ref) => ("t.token_ref", token_ref),
-            TokenLookup::PanFingerprint(fingerprint) => ("t.token_pan_fingerprint", fingerprint),
-        };
+        let (column, value) = lookup.column();
         let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = ?");
         let row = self
             .readers

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use super::*;
-use crate::rows::*;
+use crate::decisions::{StoredKey, stored_key};
 use crate::{Settings, StoreResult};
 
 pub(super) fn setting_value(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
@@ -96,54 +96,33 @@ impl Settings for SqliteStore {
         let fingerprint = fingerprint.to_owned();
         self.queue
             .write_direct(move |conn| {
-                    let scope = scope.as_str();
-                    let key = key.as_str();
-                    let fingerprint = fingerprint.as_str();
-
-        let row = row_opt(conn, "SELECT request_fingerprint, state, response_status, response_body, created_at \
-             FROM idempotency_keys WHERE scope = ? AND idem_key = ?", params![scope, key])?;
-        let outcome = match row {
-            None => {
-                exec(conn, "INSERT INTO idempotency_keys (scope, idem_key, request_fingerprint, state, \
-                     created_at) VALUES (?, ?, ?, 'in_progress', ?)",
-                     params![
-                         scope,
-                         key,
-                         fingerprint,
-                         now,
-                     ])?;
-                IdempotencyBegin::Started
-            }
-            Some(row) => {
-                let stored: String = row.col("request_fingerprint")?;
-                let state: String = row.col("state")?;
-                let created_at: i64 = row.col("created_at")?;
-                if stored != fingerprint {
-                    IdempotencyBegin::Conflict
-                } else if state == "done" {
-                    let status: Option<i64> = row.col("response_status")?;
-                    let body: Option<String> = row.col("response_body")?;
-                    IdempotencyBegin::Replay {
-                        status: small(status.unwrap_or(500))?,
-                        body: body.unwrap_or_default(),
+                let row = row_opt(
+                    conn,
+                    "SELECT request_fingerprint, state, response_status, response_body, \
+                     created_at FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
+                    params![scope, key],
+                )?;
+                let Some(row) = row else {
+                    exec(
+                        conn,
+                        "INSERT INTO idempotency_keys (scope, idem_key, request_fingerprint, \
+                         state, created_at) VALUES (?, ?, ?, 'in_progress', ?)",
+                        params![scope, key, fingerprint, now],
+                    )?;
+                    return Ok(IdempotencyBegin::Started);
+                };
+                match stored_key(&row, &fingerprint, now, stale_after_ms)? {
+                    StoredKey::Answer(answer) => Ok(answer),
+                    StoredKey::TakeOver => {
+                        exec(
+                            conn,
+                            "UPDATE idempotency_keys SET created_at = ? \
+                             WHERE scope = ? AND idem_key = ?",
+                            params![now, scope, key],
+                        )?;
+                        Ok(IdempotencyBegin::Started)
                     }
-                } else if created_at < now - stale_after_ms {
-                    // The first request died mid-way (its node crashed):
-                    // this one takes the key over.
-                    exec(conn, "UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND idem_key = ?",
-                    params![
-                        now,
-                        scope,
-                        key,
-                    ])?;
-                    IdempotencyBegin::Started
-                } else {
-                    IdempotencyBegin::InProgress
                 }
-            }
-        };
-        Ok(outcome)
-
             })
             .await
     }

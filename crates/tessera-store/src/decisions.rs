@@ -1,0 +1,111 @@
+//! What both backends decide alike from the rows they read. Each backend
+//! reads and writes in its own SQL and transaction (the locking differs),
+//! then asks here what follows, so that the rule is written once.
+
+use crate::StoreResult;
+use crate::model::{IdempotencyBegin, IssuerApply};
+use crate::rows::{Columns, small};
+
+/// The idempotency record already stored under a request's key.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StoredKey {
+    /// The answer to give: a different request, the first one's answer, or
+    /// the first one still running.
+    Answer(IdempotencyBegin),
+    /// The first request died mid-way (its node crashed) and its record is
+    /// stale: this one takes the key over (the backend refreshes the
+    /// record's time, then answers `Started`).
+    TakeOver,
+}
+
+/// Reads an `idempotency_keys` row (`request_fingerprint`, `state`,
+/// `response_status`, `response_body`, `created_at`).
+pub(crate) fn stored_key(
+    row: &impl Columns,
+    fingerprint: &str,
+    now: i64,
+    stale_after_ms: i64,
+) -> StoreResult<StoredKey> {
+    let stored: String = row.col("request_fingerprint")?;
+    let state: String = row.col("state")?;
+    let created_at: i64 = row.col("created_at")?;
+    Ok(if stored != fingerprint {
+        StoredKey::Answer(IdempotencyBegin::Conflict)
+    } else if state == "done" {
+        let status: Option<i64> = row.col("response_status")?;
+        let body: Option<String> = row.col("response_body")?;
+        StoredKey::Answer(IdempotencyBegin::Replay {
+            status: small(status.unwrap_or(500))?,
+            body: body.unwrap_or_default(),
+        })
+    } else if created_at < now.saturating_sub(stale_after_ms) {
+        StoredKey::TakeOver
+    } else {
+        StoredKey::Answer(IdempotencyBegin::InProgress)
+    })
+}
+
+/// A card as an issuer event finds it: `c.status`, `c.issuer_event_at`,
+/// `t.token_ref`, `t.status AS t_status`.
+#[derive(Debug)]
+pub(crate) struct IssuerTarget {
+    pub status: String,
+    /// When the newest issuer event applied to the card happened.
+    pub newest_event_at: Option<i64>,
+    pub token_ref: Option<String>,
+    pub token_status: Option<String>,
+}
+
+impl IssuerTarget {
+    pub(crate) fn from_row(row: &impl Columns) -> StoreResult<IssuerTarget> {
+        Ok(IssuerTarget {
+            status: row.col("status")?,
+            newest_event_at: row.col("issuer_event_at")?,
+            token_ref: row.col("token_ref")?,
+            token_status: row.col("t_status")?,
+        })
+    }
+
+    /// Whether an event that happened at `occurred_at` still applies: None
+    /// when it does; otherwise the answer (the card is no longer live, or
+    /// the event is older than the newest one applied to it).
+    pub(crate) fn refuses(&self, occurred_at: i64) -> Option<IssuerApply> {
+        issuer_change_refused(&self.status, self.newest_event_at, occurred_at)
+    }
+}
+
+fn issuer_change_refused(
+    card_status: &str,
+    newest_applied_at: Option<i64>,
+    occurred_at: i64,
+) -> Option<IssuerApply> {
+    if !matches!(card_status, "active" | "pending_verification") {
+        Some(IssuerApply::NotLive)
+    } else if newest_applied_at.is_some_and(|at| at > occurred_at) {
+        Some(IssuerApply::Stale)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issuer_change_applies_only_to_a_live_card_and_in_order() {
+        assert_eq!(issuer_change_refused("active", None, 5), None);
+        assert_eq!(
+            issuer_change_refused("pending_verification", Some(5), 5),
+            None
+        );
+        assert_eq!(
+            issuer_change_refused("unbound", None, 5),
+            Some(IssuerApply::NotLive)
+        );
+        assert_eq!(
+            issuer_change_refused("active", Some(6), 5),
+            Some(IssuerApply::Stale)
+        );
+    }
+}
