@@ -18,8 +18,8 @@ use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
 use tessera_core::vault::{LookupPurpose, SealedPan};
 use tessera_store::{
-    AttemptRecord, BindingCompletion, CardRecord, IncidentRecord, NewCard, NewOtpChallenge,
-    NewToken, OtpOutcome, Reserve, StoreError, UserRecord,
+    AttemptRecord, BindingCompletion, CardRecord, Constraint, IncidentRecord, NewCard,
+    NewOtpChallenge, NewToken, OtpOutcome, Reserve, StoreError, UserRecord,
 };
 
 use crate::error::{ApiError, internal};
@@ -425,7 +425,7 @@ async fn complete(
                     .with_retry_after(state.config.issuer_retry_after_secs)
                     .into());
             }
-            Err(StoreError::Conflict("token_pan")) if draws < 4 => {
+            Err(StoreError::Conflict(Constraint::TokenPan)) if draws < 4 => {
                 tracing::warn!(
                     card_id = ready.card_id,
                     "token PAN collision: drawing another"

@@ -26,8 +26,8 @@ pub use roles::{Accounts, BulkLoad, Cards, Database, Lifecycle, Payments, Settin
 pub enum StoreError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
-    #[error("a uniqueness rule was broken: {0}")]
-    Conflict(&'static str),
+    #[error("a uniqueness rule was broken: {0:?}")]
+    Conflict(Constraint),
     #[error("a stored value is not what this version expects: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -47,7 +47,7 @@ impl From<sqlx::Error> for StoreError {
             // protocol error: the database is away, not the request wrong.
             | sqlx::Error::Protocol(_) => StoreError::Unavailable(error.to_string()),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict("unique constraint")
+                StoreError::Conflict(Constraint::from_postgres(db.constraint()))
             }
             // PostgreSQL's connection exceptions (08), a server shutting down
             // or starting (57P01-57P03) and too many connections (53300):
@@ -68,6 +68,48 @@ impl From<sqlx::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The uniqueness rules of the schema that a caller acts on, named where
+/// the database reports them: by constraint or index name on PostgreSQL,
+/// by the indexed columns on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// `users.phone`: the phone has an account already.
+    UserPhone,
+    /// `tokens_pan_fingerprint`: a token PAN drawn before; draw another.
+    TokenPan,
+    /// `cards_live_pan`: the user holds this card live already.
+    LiveCard,
+    /// Any other rule (primary keys and the rest).
+    Other,
+}
+
+impl Constraint {
+    /// From PostgreSQL's constraint or index name.
+    fn from_postgres(name: Option<&str>) -> Constraint {
+        match name {
+            Some("users_phone_key") => Constraint::UserPhone,
+            Some("tokens_pan_fingerprint") => Constraint::TokenPan,
+            Some("cards_live_pan") => Constraint::LiveCard,
+            _ => Constraint::Other,
+        }
+    }
+
+    /// From SQLite's message, "UNIQUE constraint failed: table.column, ...".
+    fn from_sqlite(message: &str) -> Constraint {
+        let columns = message
+            .split_once("failed: ")
+            .map_or("", |(_, columns)| columns);
+        match columns {
+            "users.phone" => Constraint::UserPhone,
+            "tokens.token_pan_fingerprint" => Constraint::TokenPan,
+            "cards.pan_fingerprint, cards.user_id" | "cards.user_id, cards.pan_fingerprint" => {
+                Constraint::LiveCard
+            }
+            _ => Constraint::Other,
+        }
+    }
+}
 
 /// Everything the service keeps: every role, one implementation per
 /// backend. Handlers hold an `Arc<dyn Store>` and call any role's methods

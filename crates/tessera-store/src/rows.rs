@@ -346,12 +346,3 @@ pub(crate) fn unindexed_token_from_row(row: &impl Columns) -> StoreResult<Uninde
         ciphertext: row.col("token_pan_ciphertext")?,
     })
 }
-
-/// A broken uniqueness rule on creating a user: the phone is taken (the
-/// users table has no other unique column a caller chooses).
-pub(crate) fn phone_taken(error: StoreError) -> StoreError {
-    match error {
-        StoreError::Conflict(_) => StoreError::Conflict("phone"),
-        other => other,
-    }
-}

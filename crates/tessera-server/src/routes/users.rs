@@ -8,7 +8,7 @@ use tessera_core::card::holder_name::HolderName;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::identity::{IdNumber, PhoneNumber};
 use tessera_core::vault::LookupPurpose;
-use tessera_store::{NewUser, SessionRecord, StoreError};
+use tessera_store::{Constraint, NewUser, SessionRecord, StoreError};
 
 use crate::auth::{self, SESSION_PREFIX, SignedIn};
 use crate::error::{ApiError, rfc3339};
@@ -68,7 +68,7 @@ pub async fn sign_up(
     };
     let user = match state.store.create_user(&new_user).await {
         Ok(user) => user,
-        Err(StoreError::Conflict(_)) => {
+        Err(StoreError::Conflict(Constraint::UserPhone)) => {
             return Err(DomainError::new(ErrorCode::PhoneTaken)
                 .with_param("phone")
                 .into());

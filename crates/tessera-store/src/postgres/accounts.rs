@@ -21,9 +21,7 @@ impl Accounts for PgStore {
         .bind(user.created_at)
         .execute(&mut *self.lease().await?)
         .await;
-        result
-            .map(|_| user.stored())
-            .map_err(|error| phone_taken(error.into()))
+        result.map(|_| user.stored()).map_err(StoreError::from)
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {

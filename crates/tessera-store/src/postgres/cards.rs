@@ -180,15 +180,6 @@ pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> P
         .bind(attempt.created_at)
 }
 
-/// The only unique rule a fresh binding's completion can break: its token
-/// PAN was drawn before. The caller draws another.
-pub(super) fn completion_error(error: sqlx::Error) -> StoreError {
-    match StoreError::from(error) {
-        StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
-        other => other,
-    }
-}
-
 #[async_trait]
 impl Cards for PgStore {
     async fn binding_context(
@@ -332,8 +323,7 @@ impl Cards for PgStore {
         );
         let row = bind_attempt(query, attempt)
             .fetch_optional(&mut *lease)
-            .await
-            .map_err(completion_error)?;
+            .await?;
         lease.finish();
         row.as_ref().map(card_from_row).transpose()
     }

@@ -219,8 +219,7 @@ impl Inspect for PgStore {
             completion,
         )
         .fetch_one(&mut *lease)
-        .await
-        .map_err(completion_error)?;
+        .await?;
         lease.finish();
         Ok(row.try_get(0)?)
     }

@@ -27,7 +27,6 @@ impl Accounts for SqliteStore {
                     ],
                 )
                 .map(|_| user.stored())
-                .map_err(phone_taken)
             })
             .await
     }

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::rows::*;
-use crate::{Cards, StoreError, StoreResult};
+use crate::{Cards, Constraint, StoreError, StoreResult};
 
 /// `reserve_card`'s count of the user's cards (?1 user, ?2 now).
 /// A live card holds its slot: bound, or waiting for a code that has not
@@ -168,12 +168,15 @@ pub(super) fn complete_binding(
         // SQLite file is the rule, README "Running several nodes"). The
         // unique index refuses it; the binding ends like a lost
         // reservation, and a retry hears that the card is bound.
-        Err(StoreError::Conflict(_)) => {
+        Err(StoreError::Conflict(Constraint::LiveCard)) => {
             held.remove(Some(&completion.user_id), &completion.card_id);
             return Ok(None);
         }
         Err(error) => return Err(error),
     }
+    // A token PAN drawn before breaks `Constraint::TokenPan`: the caller
+    // draws another (this job's savepoint is rolled back, so the card stays
+    // reserved).
     exec(
         conn,
         concat!(
@@ -182,14 +185,7 @@ pub(super) fn complete_binding(
             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
         params_from_iter(bound::bound_token_row(completion)),
-    )
-    .map_err(|error| match error {
-        // The only unique rule a fresh token can break: its PAN was
-        // drawn before. The caller draws another (this job's savepoint
-        // is rolled back, so the card stays reserved).
-        StoreError::Conflict(_) => StoreError::Conflict("token_pan"),
-        other => other,
-    })?;
+    )?;
     if let Some(otp) = &completion.otp {
         exec(
             conn,

@@ -9,7 +9,7 @@ use rusqlite::{Connection, Params};
 
 use crate::listings::{Listing, Param};
 use crate::rows::{Column, Columns};
-use crate::{StoreError, StoreResult};
+use crate::{Constraint, StoreError, StoreResult};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
@@ -20,7 +20,11 @@ impl From<rusqlite::Error> for StoreError {
                     if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
                         || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
                 {
-                    StoreError::Conflict("unique constraint")
+                    let message = match &error {
+                        rusqlite::Error::SqliteFailure(_, Some(message)) => message.as_str(),
+                        _ => "",
+                    };
+                    StoreError::Conflict(Constraint::from_sqlite(message))
                 }
                 ErrorCode::DatabaseBusy
                 | ErrorCode::DatabaseLocked

@@ -39,8 +39,21 @@ async fn users(store: Arc<dyn Store>) {
         ..new_user("1")
     };
     let error = store.create_user(&same_phone).await.unwrap_err();
-    assert!(matches!(error, StoreError::Conflict("phone")), "{error:?}");
+    assert!(
+        matches!(error, StoreError::Conflict(Constraint::UserPhone)),
+        "{error:?}"
+    );
     assert!(store.user_by_id("user-other").await.unwrap().is_none());
+    // Another rule broken is named as such, not taken for the phone.
+    let same_id = NewUser {
+        phone: "+86-138-other".to_owned(),
+        ..new_user("1")
+    };
+    let error = store.create_user(&same_id).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::Conflict(Constraint::Other)),
+        "{error:?}"
+    );
 }
 
 async fn login_failures(store: Arc<dyn Store>) {

@@ -261,7 +261,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, StoreError::Conflict("token_pan")),
+        matches!(error, StoreError::Conflict(Constraint::TokenPan)),
         "{error:?}"
     );
     assert!(store.attempts(&only("t-4")).await.unwrap().is_empty());

@@ -56,11 +56,11 @@ use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tessera_store::{
     Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptRecord,
-    BindingCompletion, CardSelector, Cards, CryptogramRecord, Database, IdempotencyBegin, Inspect,
-    IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard,
-    NewOtpChallenge, NewToken, NewUser, OtpOutcome, PaymentFilter, PaymentRecord, Reserve,
-    SeedBatch, SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
-    TokenStateChange,
+    BindingCompletion, CardSelector, Cards, Constraint, CryptogramRecord, Database,
+    IdempotencyBegin, Inspect, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin,
+    IssuerEventRecord, NewCard, NewOtpChallenge, NewToken, NewUser, OtpOutcome, PaymentFilter,
+    PaymentRecord, Reserve, SeedBatch, SeededCard, SessionRecord, Settings, Store, StoreError,
+    TokenEvent, TokenLookup, TokenStateChange,
 };
 
 // ---------------------------------------------------------------------------

@@ -72,7 +72,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
         .unwrap();
     assert!(matches!(
         store.complete_binding(&twin).await,
-        Err(StoreError::Conflict("token_pan"))
+        Err(StoreError::Conflict(Constraint::TokenPan))
     ));
 
     // ATC ranges follow each other.
