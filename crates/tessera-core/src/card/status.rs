@@ -13,18 +13,22 @@ pub enum CardStatus {
     VerificationFailed,
     /// The code ran out before it was entered: the card was not bound.
     VerificationExpired,
-    /// Unbound by its holder or its issuer; its PAN is erased.
+    /// Unbound by its holder (or its token deleted); its PAN is erased.
     Unbound,
+    /// Closed by its issuer (reported lost or stolen, or the account
+    /// closed); its PAN is erased.
+    Closed,
 }
 
 impl CardStatus {
-    pub const ALL: [CardStatus; 6] = [
+    pub const ALL: [CardStatus; 7] = [
         CardStatus::Binding,
         CardStatus::PendingVerification,
         CardStatus::Active,
         CardStatus::VerificationFailed,
         CardStatus::VerificationExpired,
         CardStatus::Unbound,
+        CardStatus::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +39,7 @@ impl CardStatus {
             CardStatus::VerificationFailed => "verification_failed",
             CardStatus::VerificationExpired => "verification_expired",
             CardStatus::Unbound => "unbound",
+            CardStatus::Closed => "closed",
         }
     }
 
