@@ -37,6 +37,26 @@ mod sqlite {
         assert!(store.user_by_id("user-1").await.unwrap().is_some());
         store.close().await;
     }
+
+    /// A database migrated by a newer Tessera is refused, not guessed at.
+    #[tokio::test]
+    async fn migrations_refuse_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        store.close().await;
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute("INSERT INTO schema_migrations (version) VALUES (999)", [])
+            .unwrap();
+        let error = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+    }
+
     /// The writer never checkpoints (a commit must not wait for one): the
     /// checkpointer thread copies committed pages into the database file
     /// by itself, so the file alone, without its WAL, holds them soon after.
