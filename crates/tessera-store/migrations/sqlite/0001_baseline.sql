@@ -92,9 +92,6 @@ CREATE UNIQUE INDEX cards_live_pan ON cards(pan_fingerprint, user_id)
     WHERE status IN ('binding', 'pending_verification', 'active');
 -- An issuer's event by PAR.
 CREATE INDEX cards_par ON cards(par);
--- Reservation rows, which reserve_card still counts and clears; the
--- writer itself holds reservations in memory and writes none.
-CREATE INDEX cards_reserved ON cards(user_id, reserved_until) WHERE status = 'binding';
 
 CREATE TABLE tokens (
     token_ref TEXT PRIMARY KEY,
