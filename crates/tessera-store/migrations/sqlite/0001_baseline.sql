@@ -114,10 +114,10 @@ CREATE TABLE tokens (
     updated_at INTEGER NOT NULL,
     -- Keyed HMAC of the token PAN: a merchant's token PAN finds its token
     -- by it (tokens_pan_fingerprint).
-    token_pan_fingerprint TEXT,
+    token_pan_fingerprint TEXT NOT NULL,
     -- The token BIN range and key generation of the IMK-AC the token's
     -- keys come from.
-    imk_range TEXT,
+    imk_range TEXT NOT NULL,
     imk_generation INTEGER NOT NULL DEFAULT 1,
     -- The highest ATC handed out (limited-use keys, server cryptograms).
     atc_issued INTEGER NOT NULL DEFAULT 0

@@ -58,9 +58,9 @@ pub struct SqliteStore {
     /// Read-only connections for the hot reads, used inline.
     readers: Arc<Readers>,
     /// Read-only connections for reads that pass over many rows (issuer
-    /// statistics, the start-up backfill), run off the async runtime's
-    /// threads and without mapping the file, so that the pages they pass
-    /// do not stay resident.
+    /// statistics, a seed batch's token look-ups), run off the async
+    /// runtime's threads and without mapping the file, so that the pages
+    /// they pass do not stay resident.
     scans: Arc<Readers>,
     /// Cards being bound (`reservations.rs`).
     reservations: Arc<Reservations>,
