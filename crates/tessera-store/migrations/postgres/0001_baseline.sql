@@ -44,8 +44,9 @@ CREATE TABLE api_keys (
 CREATE TABLE cards (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users(id),
-    -- binding (reserved while the issuer is asked), pending_verification,
-    -- active, verification_failed, verification_expired, unbound
+    -- binding (reserved while the issuer is asked, until reserved_until),
+    -- pending_verification, active, verification_failed,
+    -- verification_expired, unbound, closed
     status TEXT NOT NULL,
     reserved_until BIGINT,
     pan_fingerprint TEXT NOT NULL,

@@ -42,8 +42,11 @@ CREATE TABLE api_keys (
 CREATE TABLE cards (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users(id),
-    -- binding (reserved while the issuer is asked), pending_verification,
-    -- active, verification_failed, verification_expired, unbound
+    -- pending_verification, active, verification_failed,
+    -- verification_expired, unbound, closed. PostgreSQL also has binding
+    -- (reserved while the issuer is asked, until reserved_until); here the
+    -- writer holds reservations in memory, so no row is binding and
+    -- reserved_until stays NULL.
     status TEXT NOT NULL,
     reserved_until INTEGER,
     pan_fingerprint TEXT NOT NULL,
