@@ -9,10 +9,11 @@ use sqlx::PgPool;
 use crate::{StoreError, StoreResult};
 
 /// (version, SQL), in order. Append only: a released migration is never
-/// edited, only followed by a new one. Every version the database lacks is
-/// applied, in order, so that migrations written on parallel branches apply
-/// whichever lands first.
-const MIGRATIONS: &[(i64, &str)] = &[(
+/// edited, only followed by a new one (`released_migrations.rs` pins each
+/// one's checksum). Every version the database lacks is applied, in order,
+/// so that migrations written on parallel branches apply whichever lands
+/// first.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
     1,
     include_str!("../../migrations/postgres/0001_baseline.sql"),
 )];

@@ -38,7 +38,7 @@ mod bulk_load;
 mod cards;
 mod lease;
 mod lifecycle;
-mod migrate;
+pub(crate) mod migrate;
 mod payments;
 mod settings;
 mod support;

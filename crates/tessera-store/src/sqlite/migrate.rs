@@ -11,10 +11,11 @@ use super::statements::scalar_all;
 use crate::{StoreError, StoreResult};
 
 /// (version, SQL), in order. Append only: a released migration is never
-/// edited, only followed by a new one. Every version the database lacks is
-/// applied, in order, so that migrations written on parallel branches apply
-/// whichever lands first.
-const MIGRATIONS: &[(i64, &str)] =
+/// edited, only followed by a new one (`released_migrations.rs` pins each
+/// one's checksum). Every version the database lacks is applied, in order,
+/// so that migrations written on parallel branches apply whichever lands
+/// first.
+pub(crate) const MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../../migrations/sqlite/0001_baseline.sql"))];
 
 /// Applies every migration the database at `path` lacks, creating the

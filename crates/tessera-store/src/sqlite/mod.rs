@@ -27,7 +27,7 @@ mod bulk_load;
 mod cards;
 mod group_commit;
 mod lifecycle;
-mod migrate;
+pub(crate) mod migrate;
 mod payments;
 mod readers;
 mod reservations;
