@@ -326,15 +326,6 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         baselines: Arc::default(),
         sessions: Arc::default(),
     };
-    let indexed = lifecycle::index_old_tokens(&state)
-        .await
-        .map_err(|e| StartError::new(format!("indexing token PANs: {e}")))?;
-    if indexed > 0 {
-        tracing::info!(
-            tokens = indexed,
-            "indexed the token PANs of tokens issued before payments"
-        );
-    }
     Ok(Opened {
         state,
         created_keys,

@@ -11,7 +11,7 @@ use tessera_core::card::pan::Pan;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::token::lifecycle::{Suspender, TokenState, payability};
 use tessera_core::token::token_expiry;
-use tessera_core::vault::{LookupPurpose, Sealed};
+use tessera_core::vault::LookupPurpose;
 use tessera_store::{
     CardSelector, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord,
     PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
@@ -479,64 +479,4 @@ async fn apply_event(
 
 fn card_expiry(month: Option<u8>, year: Option<u16>) -> Option<Expiry> {
     Expiry::new(month?, year?).ok()
-}
-
-/// Gives tokens issued before payments existed their PAN fingerprint and
-/// IMK range, once, at start-up. Tokens whose ciphertext cannot be opened
-/// (a retired key version) are logged and left as they are.
-pub async fn index_old_tokens(state: &AppState) -> Result<u64, tessera_store::StoreError> {
-    let mut indexed = 0;
-    let mut skipped = std::collections::HashSet::new();
-    loop {
-        let batch = state.store.unindexed_tokens(500).await?;
-        let fresh: Vec<_> = batch
-            .into_iter()
-            .filter(|t| !skipped.contains(&t.token_ref))
-            .collect();
-        if fresh.is_empty() {
-            return Ok(indexed);
-        }
-        for token in fresh {
-            let opened = state
-                .keys
-                .open_token_pan(
-                    &token.token_ref,
-                    &Sealed {
-                        key_version: token.key_version,
-                        blob: token.ciphertext.clone(),
-                    },
-                )
-                .ok();
-            let Some(token_pan) = opened else {
-                tracing::error!(token_ref = %token.token_ref, "cannot open a token PAN to index it");
-                skipped.insert(token.token_ref);
-                continue;
-            };
-            let ranges = &state.config.token_bin_ranges;
-            let range = ranges
-                .all()
-                .into_iter()
-                .map(|(_, range)| range)
-                .find(|range| range.contains(token_pan.expose_digits()))
-                .map_or_else(|| token_pan.first6().to_owned(), |r| r.prefix().to_owned());
-            let stored = state
-                .store
-                .index_token(
-                    &token.token_ref,
-                    &state.keys.token_fingerprint(&token_pan),
-                    &range,
-                )
-                .await;
-            match stored {
-                Ok(()) => indexed += 1,
-                // Two old tokens drawn with one PAN: the second cannot pay
-                // until its card is bound again.
-                Err(tessera_store::StoreError::Conflict(_)) => {
-                    tracing::error!(token_ref = %token.token_ref, "an old token shares its PAN with another");
-                    skipped.insert(token.token_ref);
-                }
-                Err(error) => return Err(error),
-            }
-        }
-    }
 }

@@ -212,14 +212,10 @@ fn issuer_key(
     state: &AppState,
     token: &PaymentToken,
 ) -> Result<(IssuerMasterKey, TokenProfile), DomainError> {
-    let range = token.token.imk_range.as_deref().ok_or_else(|| {
-        tracing::error!(token_ref = %token.token.token_ref, "token without an IMK range");
-        DomainError::new(ErrorCode::InternalError)
-    })?;
     let generation = token.token.imk_generation;
     let imk = state
         .keys
-        .issuer_master_key(range, generation)
+        .issuer_master_key(&token.token.imk_range, generation)
         .map_err(internal)?;
     Ok((imk, TokenProfile { dki: generation }))
 }

@@ -9,6 +9,8 @@ mod decisions;
 mod listings;
 pub mod model;
 pub mod postgres;
+#[cfg(test)]
+mod released_migrations;
 mod roles;
 mod rows;
 pub mod sqlite;

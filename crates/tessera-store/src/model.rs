@@ -170,9 +170,7 @@ pub struct TokenRecord {
     pub atc_high: u16,
     /// The highest ATC handed out (limited-use keys, server cryptograms).
     pub atc_issued: u16,
-    /// None for a token issued before payments existed, until start-up
-    /// backfills it.
-    pub imk_range: Option<String>,
+    pub imk_range: String,
     pub imk_generation: u8,
 }
 
@@ -617,13 +615,4 @@ pub enum IssuerApply {
     NotLive,
     /// The new card number is already bound as another card of that user.
     Conflict,
-}
-
-/// A token whose PAN fingerprint is missing (issued before payments),
-/// for the start-up backfill.
-#[derive(Debug, Clone)]
-pub struct UnindexedToken {
-    pub token_ref: String,
-    pub key_version: u32,
-    pub ciphertext: Vec<u8>,
 }

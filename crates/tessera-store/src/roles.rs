@@ -110,7 +110,7 @@ pub trait Cards: Send + Sync {
 }
 
 /// Tokens and payments: token lookup, ATC ranges and claims, cryptograms,
-/// payment records, and the start-up backfill of token indexes.
+/// payment records.
 #[async_trait]
 pub trait Payments: Send + Sync {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>>;
@@ -135,13 +135,6 @@ pub trait Payments: Send + Sync {
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
     /// A user's payments, newest first.
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>>;
-    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>>;
-    async fn index_token(
-        &self,
-        token_ref: &str,
-        fingerprint: &str,
-        imk_range: &str,
-    ) -> StoreResult<()>;
 }
 
 /// The token lifecycle and issuer events: suspend, resume and delete, with

@@ -338,11 +338,3 @@ pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent
         created_at: row.col("created_at")?,
     })
 }
-
-pub(crate) fn unindexed_token_from_row(row: &impl Columns) -> StoreResult<UnindexedToken> {
-    Ok(UnindexedToken {
-        token_ref: row.col("token_ref")?,
-        key_version: small(row.col("token_pan_key_version")?)?,
-        ciphertext: row.col("token_pan_ciphertext")?,
-    })
-}

@@ -229,10 +229,10 @@ impl Cards for PgStore {
     }
 
     async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
-        // One round trip and one transaction: the function (migration 4)
-        // locks the user's row, frees stale slots, then checks for the
-        // duplicate and the limit and reserves, as a client-side
-        // transaction of seven statements did.
+        // One round trip and one transaction: `tessera_reserve_card` locks
+        // the user's row, frees stale slots, then checks for the duplicate
+        // and the limit and reserves, where a client-side transaction would
+        // take seven statements.
         //
         // It commits without waiting for its WAL flush: see "Unflushed
         // commits" above `impl Store for PgStore`.
@@ -307,10 +307,11 @@ impl Cards for PgStore {
         completion: &BindingCompletion,
         attempt: &AttemptRecord,
     ) -> StoreResult<Option<CardRecord>> {
-        // One round trip and one transaction, so one WAL flush: the
-        // function (migration 5) completes as `complete_binding` does,
-        // records the attempt (a failed record is logged and leaves the
-        // binding standing) and reads the card back after its writes.
+        // One round trip and one transaction, so one WAL flush:
+        // `tessera_complete_binding_recorded` completes as
+        // `complete_binding` does, records the attempt (a failed record is
+        // logged and leaves the binding standing) and reads the card back
+        // after its writes.
         let mut lease = self.lease().await?;
         let query = bind_completion(
             sqlx::query(

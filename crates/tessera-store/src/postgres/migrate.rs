@@ -8,33 +8,15 @@ use sqlx::PgPool;
 
 use crate::{StoreError, StoreResult};
 
-/// (version, SQL), in order. Append only: never edit a released migration.
-/// Every version the database lacks is applied, in order, so migrations
-/// written on parallel branches (2: payments, 3: support) apply whichever
-/// lands first.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (
-        2,
-        include_str!("../../migrations/postgres/0002_payments.sql"),
-    ),
-    (
-        3,
-        include_str!("../../migrations/postgres/0003_support.sql"),
-    ),
-    (
-        4,
-        include_str!("../../migrations/postgres/0004_binding_functions.sql"),
-    ),
-    (
-        5,
-        include_str!("../../migrations/postgres/0005_binding_recorded.sql"),
-    ),
-    (
-        6,
-        include_str!("../../migrations/postgres/0006_cards_user_default.sql"),
-    ),
-];
+/// (version, SQL), in order. Append only: a released migration is never
+/// edited, only followed by a new one (`released_migrations.rs` pins each
+/// one's checksum). Every version the database lacks is applied, in order,
+/// so that migrations written on parallel branches apply whichever lands
+/// first.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../migrations/postgres/0001_baseline.sql"),
+)];
 
 /// The advisory lock every Tessera node takes while it checks and applies
 /// migrations ("TESSERA" + 'M' as bytes). Released by the commit.

@@ -8,12 +8,12 @@
 //! database's collation.
 //!
 //! Round trips and WAL flushes are what a binding pays for most: reserving
-//! and completing one are PL/pgSQL functions (migrations 4 and 5), one
-//! statement each; the completion records the attempt and reads the card
-//! back in the same statement, and the reservation does not wait for its
-//! flush ("Unflushed commits" below), so a binding waits for one flush. A
-//! store call that ends cleanly keeps its connection warm for the next
-//! rather than handing it back to the pool (`lease`).
+//! and completing one are PL/pgSQL functions, one statement each; the
+//! completion records the attempt and reads the card back in the same
+//! statement, and the reservation does not wait for its flush ("Unflushed
+//! commits" below), so a binding waits for one flush. A store call that
+//! ends cleanly keeps its connection warm for the next rather than handing
+//! it back to the pool (`lease`).
 //!
 //! Each role of the store is one file here, beside its SQLite twin:
 //! `accounts.rs`, `cards.rs`, `payments.rs`, `lifecycle.rs`, `support.rs`,
@@ -38,7 +38,7 @@ mod bulk_load;
 mod cards;
 mod lease;
 mod lifecycle;
-mod migrate;
+pub(crate) mod migrate;
 mod payments;
 mod settings;
 mod support;
@@ -206,7 +206,7 @@ impl Inspect for PgStore {
     }
 
     async fn complete_binding(&self, completion: &BindingCompletion) -> StoreResult<bool> {
-        // One round trip and one transaction: the function (migration 4)
+        // One round trip and one transaction: `tessera_complete_binding`
         // locks the user's row (two completions on two nodes must not both
         // make their card the default), completes the card, stores its
         // token and OTP challenge, and gives the user a default.

@@ -200,33 +200,4 @@ impl Payments for PgStore {
             .await?;
         rows.iter().map(payment_from_row).collect()
     }
-
-    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
-        let rows = sqlx::query(
-            "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
-             WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
-             AND token_pan_ciphertext IS NOT NULL LIMIT $1",
-        )
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&mut *self.lease().await?)
-        .await?;
-        rows.iter().map(unindexed_token_from_row).collect()
-    }
-
-    async fn index_token(
-        &self,
-        token_ref: &str,
-        fingerprint: &str,
-        imk_range: &str,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE tokens SET token_pan_fingerprint = $1, imk_range = $2 WHERE token_ref = $3",
-        )
-        .bind(fingerprint)
-        .bind(imk_range)
-        .bind(token_ref)
-        .execute(&mut *self.lease().await?)
-        .await?;
-        Ok(())
-    }
 }

@@ -110,7 +110,7 @@ pub(super) fn bound_card_record(
             psn: token.psn,
             atc_high: 0,
             atc_issued: 0,
-            imk_range: Some(token.imk_range.clone()),
+            imk_range: token.imk_range.clone(),
             imk_generation: token.imk_generation,
         }),
         otp_sent_to: done.otp.as_ref().map(|otp| otp.sent_to_masked.clone()),

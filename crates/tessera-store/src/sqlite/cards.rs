@@ -6,23 +6,19 @@ use crate::{Cards, Constraint, StoreError, StoreResult};
 
 /// `reserve_card`'s count of the user's cards (?1 user, ?2 now).
 /// A live card holds its slot: bound, or waiting for a code that has not
-/// expired; `stale` counts rows that only look live and must be cleared
-/// before a new card can take the slot. Reservations are not rows
-/// (`reservations.rs`) except those an older Tessera left, which count
-/// until they run out. Each status is its own range of `cards_user`, so
-/// bound cards are counted from the index alone, without reading a card
-/// row: a wallet of many cards costs a few index pages (pending cards,
-/// whose code must be looked up, are few and short-lived).
+/// expired; `stale` counts pending cards whose code has expired, which
+/// only look live and must be ended before a new card can take the slot.
+/// Reservations are not rows (`reservations.rs`): the caller adds its own.
+/// Each status is its own range of `cards_user`, so bound cards are
+/// counted from the index alone, without reading a card row: a wallet of
+/// many cards costs a few index pages (pending cards, whose code must be
+/// looked up, are few and short-lived).
 pub(super) const RESERVE_COUNTS: &str = "SELECT \
        (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'active') \
-     + (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'binding' \
-          AND reserved_until >= ?2) \
      + (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
           AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
               WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS live, \
-       (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'binding' \
-          AND reserved_until < ?2) \
-     + (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
+       (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
           AND EXISTS (SELECT 1 FROM otp_challenges o \
               WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS stale";
 
@@ -32,7 +28,7 @@ pub(super) const RESERVE_COUNTS: &str = "SELECT \
 pub(super) const RESERVE_DUPLICATE: &str = "SELECT c.id, c.status FROM cards c \
      WHERE c.user_id = ?1 AND c.pan_fingerprint = ?2 \
        AND c.status IN ('binding', 'pending_verification', 'active') \
-       AND (c.status = 'active' OR (c.status = 'binding' AND c.reserved_until >= ?3) \
+       AND (c.status = 'active' \
          OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
              WHERE o.card_id = c.id AND o.expires_at <= ?3))) \
      LIMIT 1";
@@ -248,8 +244,7 @@ impl Cards for SqliteStore {
                 let holding = held.of_user(&card.user_id);
 
                 // How many live cards the user holds, and whether any row
-                // only looks live: a card whose SMS code has expired, or a
-                // reservation row an older Tessera wrote before it stopped.
+                // only looks live: a card whose SMS code has expired.
                 let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, now])?;
                 let stale: i64 = row.col("stale")?;
                 // A reservation writes nothing, so nothing waits for a
@@ -261,12 +256,6 @@ impl Cards for SqliteStore {
                     Settle::Early
                 };
                 if stale > 0 {
-                    exec(
-                        conn,
-                        "DELETE FROM cards WHERE user_id = ? AND status = 'binding' \
-                         AND reserved_until < ?",
-                        params![&card.user_id, now],
-                    )?;
                     let expired: Vec<String> = scalar_all(
                         conn,
                         "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
@@ -291,9 +280,6 @@ impl Cards for SqliteStore {
                     |row| Ok((row.col("id")?, row.col("status")?)),
                 )?;
                 if let Some((card_id, status)) = duplicate {
-                    if status == "binding" {
-                        return Ok((Reserve::InProgress, settle));
-                    }
                     return Ok((Reserve::AlreadyBound { card_id, status }, settle));
                 }
                 let live =
@@ -343,18 +329,16 @@ impl Cards for SqliteStore {
     }
 
     async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
-        let sql = format!(
-            "SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.status <> 'binding' \
-             ORDER BY c.created_at DESC, c.id"
-        );
+        // Every row is a card: reservations are not rows here (on
+        // PostgreSQL they are, and these reads pass them over).
+        let sql =
+            format!("SELECT {CARD_COLUMNS} WHERE c.user_id = ? ORDER BY c.created_at DESC, c.id");
         self.readers
             .read(|conn| query_all(conn, &sql, params![user_id], |row| card_from_row(row)))
     }
 
     async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>> {
-        let sql = format!(
-            "SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.id = ? AND c.status <> 'binding'"
-        );
+        let sql = format!("SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.id = ?");
         self.readers.read(|conn| {
             query_opt(conn, &sql, params![user_id, card_id], |row| {
                 card_from_row(row)

@@ -10,27 +10,13 @@ use super::statements::scalar_all;
 
 use crate::{StoreError, StoreResult};
 
-/// (version, SQL), in order. Append only: never edit a released migration.
-/// Every version the database lacks is applied, in order, so migrations
-/// written on parallel branches (2: payments, 3: support) apply whichever
-/// lands first.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_payments.sql")),
-    (3, include_str!("../../migrations/sqlite/0003_support.sql")),
-    (
-        4,
-        include_str!("../../migrations/sqlite/0004_cards_user_by_status.sql"),
-    ),
-    (
-        5,
-        include_str!("../../migrations/sqlite/0005_cards_user_default.sql"),
-    ),
-    (
-        6,
-        include_str!("../../migrations/sqlite/0006_cards_live_pan_by_fingerprint.sql"),
-    ),
-];
+/// (version, SQL), in order. Append only: a released migration is never
+/// edited, only followed by a new one (`released_migrations.rs` pins each
+/// one's checksum). Every version the database lacks is applied, in order,
+/// so that migrations written on parallel branches apply whichever lands
+/// first.
+pub(crate) const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/sqlite/0001_baseline.sql"))];
 
 /// Applies every migration the database at `path` lacks, creating the
 /// file if needed.

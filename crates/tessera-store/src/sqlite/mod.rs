@@ -27,7 +27,7 @@ mod bulk_load;
 mod cards;
 mod group_commit;
 mod lifecycle;
-mod migrate;
+pub(crate) mod migrate;
 mod payments;
 mod readers;
 mod reservations;
@@ -58,9 +58,9 @@ pub struct SqliteStore {
     /// Read-only connections for the hot reads, used inline.
     readers: Arc<Readers>,
     /// Read-only connections for reads that pass over many rows (issuer
-    /// statistics, the start-up backfill), run off the async runtime's
-    /// threads and without mapping the file, so that the pages they pass
-    /// do not stay resident.
+    /// statistics, a seed batch's token look-ups), run off the async
+    /// runtime's threads and without mapping the file, so that the pages
+    /// they pass do not stay resident.
     scans: Arc<Readers>,
     /// Cards being bound (`reservations.rs`).
     reservations: Arc<Reservations>,

@@ -220,45 +220,4 @@ impl Payments for SqliteStore {
         self.readers
             .read(|conn| listed(conn, &listing, |row| payment_from_row(row)))
     }
-
-    async fn unindexed_tokens(&self, limit: u32) -> StoreResult<Vec<UnindexedToken>> {
-        // A scan of the whole tokens table (a one-off backfill at start).
-        let limit = i64::from(limit.max(1));
-        self.scans
-            .scan(move |conn| {
-                query_all(
-                    conn,
-                    "SELECT token_ref, token_pan_key_version, token_pan_ciphertext FROM tokens \
-                     WHERE (token_pan_fingerprint IS NULL OR imk_range IS NULL) \
-                     AND token_pan_ciphertext IS NOT NULL LIMIT ?",
-                    [limit],
-                    |row| unindexed_token_from_row(row),
-                )
-            })
-            .await
-    }
-
-    async fn index_token(
-        &self,
-        token_ref: &str,
-        fingerprint: &str,
-        imk_range: &str,
-    ) -> StoreResult<()> {
-        let (token_ref, fingerprint, imk_range) = (
-            token_ref.to_owned(),
-            fingerprint.to_owned(),
-            imk_range.to_owned(),
-        );
-        self.queue
-            .write_direct(move |conn| {
-                exec(
-                    conn,
-                    "UPDATE tokens SET token_pan_fingerprint = ?, imk_range = ? \
-                         WHERE token_ref = ?",
-                    params![&fingerprint, &imk_range, &token_ref],
-                )?;
-                Ok(())
-            })
-            .await
-    }
 }

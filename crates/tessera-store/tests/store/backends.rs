@@ -37,6 +37,26 @@ mod sqlite {
         assert!(store.user_by_id("user-1").await.unwrap().is_some());
         store.close().await;
     }
+
+    /// A database migrated by a newer Tessera is refused, not guessed at.
+    #[tokio::test]
+    async fn migrations_refuse_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        store.close().await;
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute("INSERT INTO schema_migrations (version) VALUES (999)", [])
+            .unwrap();
+        let error = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+    }
+
     /// The writer never checkpoints (a commit must not wait for one): the
     /// checkpointer thread copies committed pages into the database file
     /// by itself, so the file alone, without its WAL, holds them soon after.
@@ -76,10 +96,9 @@ mod sqlite {
     }
 
     /// A reservation is held by the writer, not written: the database has
-    /// no row for it. A reservation row an older Tessera left still holds
-    /// its card and its slot until it runs out, and is cleared then.
+    /// no row for it, yet it holds its card and its slot.
     #[tokio::test]
-    async fn reservations_are_held_in_memory_and_old_rows_still_count() {
+    async fn reservations_are_held_in_memory() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tessera.db");
         let store = SqliteStore::open(&path, SqliteOptions::default())
@@ -97,41 +116,17 @@ mod sqlite {
             Reserve::Reserved
         );
         assert_eq!(cards_in_file(&path), 0, "a reservation wrote a row");
-
-        // A reservation row as an older Tessera wrote it, until 10_000.
-        {
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute(
-                "INSERT INTO cards (id, user_id, status, reserved_until, pan_fingerprint, \
-                 first6, last4, pan_length, brand, holder_name, par, created_at, updated_at) \
-                 VALUES ('old', ?1, 'binding', 10000, 'fo', '622202', '1234', 19, \
-                 'unionpay', '张三', 'par-fo', 1000, 1000)",
-                [&user_id],
-            )
-            .unwrap();
-        }
-        let same_as_old = new_card("again", &user_id, "fo", 5_000);
-        assert_eq!(
-            store.reserve_card(&same_as_old, 3, 5_000).await.unwrap(),
-            Reserve::InProgress
-        );
         let same_as_held = new_card("twice", &user_id, "fh", 5_000);
         assert_eq!(
             store.reserve_card(&same_as_held, 3, 5_000).await.unwrap(),
             Reserve::InProgress
         );
-        let third = new_card("third", &user_id, "f3", 5_000);
+        let second = new_card("second", &user_id, "f2", 5_000);
         assert_eq!(
-            store.reserve_card(&third, 2, 5_000).await.unwrap(),
-            Reserve::LimitReached { live_cards: 2 },
-            "the held reservation and the old row"
+            store.reserve_card(&second, 1, 5_000).await.unwrap(),
+            Reserve::LimitReached { live_cards: 1 },
+            "the held reservation takes its slot"
         );
-        // Past 10_000 the old row is stale: cleared, its card free.
-        assert_eq!(
-            store.reserve_card(&same_as_old, 3, 10_001).await.unwrap(),
-            Reserve::Reserved
-        );
-        assert_eq!(cards_in_file(&path), 0, "the old row was not cleared");
 
         // Completing writes the card, once, as it is bound.
         assert!(

@@ -54,7 +54,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
         by_ref.token_pan_ciphertext.as_deref(),
         Some(&[0x5A; 48][..])
     );
-    assert_eq!(by_ref.token.imk_range.as_deref(), Some("629990"));
+    assert_eq!(by_ref.token.imk_range, "629990");
     assert_eq!((by_ref.token.atc_issued, by_ref.token.atc_high), (0, 0));
     assert!(
         store
