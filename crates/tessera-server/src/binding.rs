@@ -57,6 +57,8 @@ pub async fn bind_card(
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Bound, ApiError> {
+    // Latency is the time the person really waited: the monotonic clock,
+    // not the service's (which tests move forward).
     let started = Instant::now();
     let mut evidence = Evidence::default();
     let ready = bind_steps(state, user, request, now, &mut evidence).await;
@@ -346,7 +348,7 @@ async fn issue(
     if let Some(incident) = probe {
         let answered = !matches!(answer, IssuerAnswer::Unavailable);
         if let Err(ApiError(error)) =
-            issuer_health::after_probe(state, &incident, answered, Utc::now()).await
+            issuer_health::after_probe(state, &incident, answered, state.now()).await
         {
             tracing::error!(incident, error = %error, "could not record the breaker probe");
         }
@@ -551,6 +553,7 @@ pub async fn verify_card(
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
+    // The time really taken, as for a binding.
     let started = Instant::now();
     let card = state
         .store

@@ -19,7 +19,9 @@ use crate::error::ApiError;
 use crate::state::{AppState, millis};
 
 /// When this node last evaluated each issuer (`None`: all of them), so
-/// that a burst of bindings does not re-run the rule on every one.
+/// that a burst of bindings does not re-run the rule on every one. On the
+/// monotonic clock: a throttle must not stall when the wall clock steps
+/// back, and it limits this node's work, whatever time the service tells.
 #[derive(Debug, Default)]
 pub struct EvaluationClock {
     last: Mutex<HashMap<Option<String>, Instant>>,
@@ -353,7 +355,7 @@ pub fn after_attempt(state: &AppState, attempt: &AttemptRecord) {
     }
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(ApiError(error)) = evaluate_issuers(&state, Some(&code), Utc::now()).await {
+        if let Err(ApiError(error)) = evaluate_issuers(&state, Some(&code), state.now()).await {
             tracing::warn!(issuer = %code, error = %error, "issuer evaluation failed");
         }
     });

@@ -31,6 +31,7 @@ use utoipa_axum::routes;
 pub mod auth;
 pub mod binding;
 pub mod binding_stats;
+pub mod clock;
 pub mod config;
 pub mod diagnose;
 pub mod error;
@@ -48,6 +49,7 @@ pub mod state;
 pub mod support_views;
 pub mod views;
 
+pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
 pub use state::AppState;
 
@@ -234,6 +236,11 @@ pub struct Opened {
 
 /// Opens the key ring, the BIN index and the store named by `config`.
 pub async fn open(config: Config) -> Result<Opened, StartError> {
+    open_with_clock(config, Clock::System).await
+}
+
+/// [`open`], telling the time by `clock` (tests move theirs forward).
+pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, StartError> {
     let time_zone = config.time_zone().map_err(StartError::new)?;
     // Owner-only, like the key file in it: the database holds ciphertexts
     // and keyed hashes that are nobody else's business.
@@ -305,7 +312,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
             (Arc::new(store), keys, created_keys)
         }
     };
-    check_key_ring(store.as_ref(), &keys).await?;
+    check_key_ring(store.as_ref(), &keys, clock.now()).await?;
     if !config.sandbox {
         return Err(StartError::new(
             "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
@@ -326,6 +333,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         issuer_clock: Arc::default(),
         baselines: Arc::default(),
         sessions: Arc::default(),
+        clock,
     };
     let indexed = lifecycle::index_old_tokens(&state)
         .await
@@ -361,10 +369,14 @@ fn open_keys(
 /// Every node of one database must hold the same key ring: a node with
 /// another would write cards the others cannot read and miss duplicates. The
 /// first node records a check value of its ring; the others must match it.
-async fn check_key_ring(store: &dyn Store, keys: &KeyRing) -> Result<(), StartError> {
+async fn check_key_ring(
+    store: &dyn Store,
+    keys: &KeyRing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StartError> {
     let check =
         hex::encode(&keys.keyed_hash(LookupPurpose::ApiKey, b"tessera key ring check v1")[..8]);
-    let now = state::millis(chrono::Utc::now());
+    let now = state::millis(now);
     let stored = store.claim_setting("key_ring_check", &check, now).await?;
     if stored != check {
         return Err(StartError::new(

@@ -1,5 +1,5 @@
 //! What every request handler shares: configuration, the store, the key
-//! ring, the BIN index and the issuer connector.
+//! ring, the BIN index, the issuer connector and the clock.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use tessera_core::vault::KeyRing;
 use tessera_store::Store;
 
 use crate::auth::SessionCache;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::issuer::Issuer;
 use crate::issuer_health::{BaselineCache, EvaluationClock};
@@ -27,11 +28,13 @@ pub struct AppState {
     pub baselines: Arc<BaselineCache>,
     /// Sessions read lately (`auth.rs`).
     pub sessions: Arc<SessionCache>,
+    /// What time it is: the system's, or a test's (`clock.rs`).
+    pub clock: Clock,
 }
 
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.clock.now()
     }
 }
 

@@ -49,7 +49,9 @@ pub async fn sign_up(
     let phone = PhoneNumber::parse(&request.phone)?;
     let real_name = HolderName::parse(&request.real_name)
         .map_err(|_| DomainError::new(ErrorCode::InvalidRequest).with_param("real_name"))?;
-    let id_number = IdNumber::parse(&request.id_number)?;
+    // A birth date after today is refused, today on the service's clock.
+    let today = tessera_core::card::expiry::wallet_today(now, state.time_zone);
+    let id_number = IdNumber::parse_on(&request.id_number, today)?;
     auth::check_password_strength(&request.password)?;
     let password_hash = auth::hash_password_async(state.keys.clone(), &request.password).await?;
     let new_user = NewUser {

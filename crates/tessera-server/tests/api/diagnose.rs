@@ -316,7 +316,7 @@ async fn sandbox_outcomes_give_their_verdicts(backend: Backend) {
 async fn maintenance_is_a_system_verdict_with_the_time_to_retry(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
-    let until = chrono::Utc::now() + chrono::Duration::minutes(30);
+    let until = server.now() + chrono::Duration::minutes(30);
     let (status, _, body) = server
         .call(
             Method::PUT,

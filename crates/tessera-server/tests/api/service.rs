@@ -148,7 +148,7 @@ async fn maintenance_pauses_binding_but_not_reading(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (_, bound) = server.bind(&user, &card(Outcome::Approve)).await;
-    let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
+    let until = (server.now() + chrono::Duration::minutes(30)).to_rfc3339();
     let (status, _, body) = server
         .call(
             Method::PUT,
