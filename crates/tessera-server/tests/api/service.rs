@@ -326,21 +326,43 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
             }
         }
     }
-    // What the router serves, by probing each documented operation: none
-    // may fall through to the router's 404 or 405.
+    // What the router serves, by probing each documented operation. A path
+    // the router knows answers another method (PATCH: no operation uses
+    // it) with 405; only an unrouted one reaches the fallback's 404, the
+    // same body a handler gives for an unknown id. So every documented path,
+    // parameters filled in, must answer PATCH with 405...
+    let unrouted = "/v1/cards/card_probe/nowhere";
+    let (status, _, body) = server.call(Method::PATCH, unrouted, None, None, &[]).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     for (method, path) in &documented {
         let concrete = path
             .replace("{id}", "card_probe")
             .replace("{ref}", "tok_probe");
+        let (status, _, body) = server.call(Method::PATCH, &concrete, None, None, &[]).await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (StatusCode::METHOD_NOT_ALLOWED, &json!("method_not_allowed")),
+            "{path} is documented but not served: {body}"
+        );
+        // ...and its documented method must reach the handler: a secured
+        // operation asks for credentials before anything else (the
+        // fallback would not), an open one answers without them.
+        let operation = &spec["paths"][path][method.to_lowercase()];
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let (status, _, body) = server
             .call(method.clone(), &concrete, None, None, &[])
             .await;
-        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-        let unrouted = status == StatusCode::NOT_FOUND
-            && body["error"]["code"] == "not_found"
-            && !path.contains('{');
-        assert!(!unrouted, "{method} {path} is documented but not served");
+        if secured {
+            assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+        } else {
+            assert!(
+                ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&status),
+                "{method} {path}: {status} {body}"
+            );
+        }
     }
     // And the list the router was built from, checked the other way round.
     let expected: BTreeSet<(String, String)> = [
