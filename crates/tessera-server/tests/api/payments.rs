@@ -909,15 +909,56 @@ async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend
     // Only issuer keys send events.
     let (status, _) = server.issuer_event(&server.operator_key, &event, 0).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    // Malformed events are refused after the signature, and change nothing.
-    for bad in [
-        json!({"id": "evt-a", "type": "card.melted", "occurred_at": server.now().to_rfc3339(), "par": card["par"]}),
-        json!({"id": "evt-b", "type": "card.closed", "occurred_at": "yesterday", "par": card["par"]}),
-        json!({"id": "evt-c", "type": "card.replaced", "occurred_at": server.now().to_rfc3339(), "par": card["par"], "new_pan": "1234"}),
-        json!({"id": "evt-d", "type": "card.closed", "occurred_at": server.now().to_rfc3339()}),
+    // Malformed events are refused after the signature, naming the field
+    // at fault, and change nothing.
+    let now = server.now().to_rfc3339();
+    for (bad, status, code, param) in [
+        (
+            json!({"id": "evt-a", "type": "card.melted", "occurred_at": now, "par": card["par"]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "type",
+        ),
+        (
+            json!({"id": "evt-b", "type": "card.closed", "occurred_at": "yesterday", "par": card["par"]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "occurred_at",
+        ),
+        (
+            json!({"id": "evt-c", "type": "card.replaced", "occurred_at": now, "par": card["par"], "new_pan": "1234"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_number",
+            "new_pan",
+        ),
+        (
+            json!({"id": "evt-d", "type": "card.closed", "occurred_at": now}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "par",
+        ),
+        (
+            json!({"id": " ", "type": "card.closed", "occurred_at": now, "par": card["par"]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "id",
+        ),
+        (
+            json!({"id": "evt-e", "type": "card.expiry_updated", "occurred_at": now, "par": card["par"]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_expiry_month",
+            "expiry_month",
+        ),
+        (
+            json!({"id": "evt-f", "occurred_at": now, "par": card["par"]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "type",
+        ),
     ] {
-        let (status, body) = server.issuer_event(&issuer, &bad, 0).await;
-        assert!(status.is_client_error(), "{bad}: {body}");
+        let (got, body) = server.issuer_event(&issuer, &bad, 0).await;
+        let error = assert_error(got, &body, status, code);
+        assert_eq!(error["param"], param, "{bad}: {body}");
     }
     let (_, shown) = server
         .get(
