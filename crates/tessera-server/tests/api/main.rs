@@ -213,6 +213,11 @@ impl TestServer {
         self.clock.now()
     }
 
+    /// The running server's state: its store and key ring.
+    pub fn state(&self) -> &tessera_server::AppState {
+        &self.server.as_ref().unwrap().state
+    }
+
     pub fn data_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("data")
     }

@@ -34,10 +34,6 @@ struct Signed {
 }
 
 impl TestServer {
-    fn state(&self) -> &tessera_server::AppState {
-        &self.server.as_ref().unwrap().state
-    }
-
     async fn key(&self, role: &str) -> String {
         tessera_server::create_api_key(self.state(), role, "payments tests")
             .await
