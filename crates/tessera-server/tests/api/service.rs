@@ -35,15 +35,46 @@ async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
         let error = assert_error(status, &response, StatusCode::UNPROCESSABLE_ENTITY, code);
         assert_eq!(error["param"], field);
     }
+    let phone = good["phone"].as_str().unwrap();
+    let store = &server.state().store;
+    assert!(
+        store.user_by_phone(phone).await.unwrap().is_none(),
+        "a refused sign-up stored a user"
+    );
     let (status, _, created) = server
         .call(Method::POST, "/v1/users", None, Some(&good), &[])
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let phone = good["phone"].as_str().unwrap();
     assert_eq!(
         created["phone"],
         format!("{}****{}", &phone[..3], &phone[7..])
     );
+    // What is stored: the ID number as a keyed hash and its last 4
+    // characters, the password as a peppered Argon2id hash; neither in
+    // clear, in the answer or in any stored field.
+    let (id_number, password) = (
+        good["id_number"].as_str().unwrap(),
+        good["password"].as_str().unwrap(),
+    );
+    let stored = store.user_by_phone(phone).await.unwrap().unwrap();
+    assert_eq!(stored.id, created["id"].as_str().unwrap());
+    assert_eq!(stored.id_number_last4, id_number[14..]);
+    assert_eq!(
+        stored.id_number_hash,
+        server.state().keys.id_number_hash(id_number).as_str()
+    );
+    assert!(
+        stored.password_hash.starts_with("$argon2id$v=19$"),
+        "{}",
+        stored.password_hash
+    );
+    assert!(tessera_server::auth::verify_password(
+        &server.state().keys,
+        password,
+        &stored.password_hash
+    ));
+    let shown = format!("{stored:?} {created}");
+    assert!(!shown.contains(id_number) && !shown.contains(password));
     let (status, _, again) = server
         .call(Method::POST, "/v1/users", None, Some(&good), &[])
         .await;
