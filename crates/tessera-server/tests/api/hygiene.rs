@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::{Column, Connection, Row};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
-use crate::{Backend, TestServer, card, log_buffer};
+use crate::{Backend, TestDatabase, TestServer, card, log_buffer};
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
@@ -158,10 +158,8 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
 
     // Every text and binary value either database holds: no secret in
     // clear, the OTP only in the sandbox phone's table, the CVC nowhere.
-    let (values, unbound_ciphertext) = match &database {
-        None => sqlite_values(&dir.path().join("data/tessera.db"), &debit_id).await,
-        Some(database) => postgres_values(database.url(), &debit_id).await,
-    };
+    let values = stored_values(&dir, database.as_ref()).await;
+    let unbound_ciphertext = unbound_ciphertext(&dir, database.as_ref(), &debit_id).await;
     assert!(
         values
             .iter()
@@ -191,15 +189,55 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
 }
 
 /// One stored text or binary value.
-struct Stored {
-    table: String,
-    column: String,
-    bytes: Vec<u8>,
+pub struct Stored {
+    pub table: String,
+    pub column: String,
+    pub bytes: Vec<u8>,
 }
 
-/// Every text and blob value in the SQLite file, and the unbound card's
-/// PAN ciphertext.
-async fn sqlite_values(path: &Path, unbound_id: &str) -> (Vec<Stored>, Option<Vec<u8>>) {
+/// Every text and binary value the stopped server's database holds: the
+/// SQLite file in `dir`'s data directory, or the PostgreSQL `database`.
+pub async fn stored_values(
+    dir: &tempfile::TempDir,
+    database: Option<&TestDatabase>,
+) -> Vec<Stored> {
+    match database {
+        None => sqlite_values(&dir.path().join("data/tessera.db")).await,
+        Some(database) => postgres_values(database.url()).await,
+    }
+}
+
+/// The PAN ciphertext of card `card_id`.
+async fn unbound_ciphertext(
+    dir: &tempfile::TempDir,
+    database: Option<&TestDatabase>,
+    card_id: &str,
+) -> Option<Vec<u8>> {
+    match database {
+        None => {
+            let url = format!("sqlite://{}", dir.path().join("data/tessera.db").display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
+                .bind(card_id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+        Some(database) => {
+            let mut conn = sqlx::PgConnection::connect(database.url()).await.unwrap();
+            let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = $1")
+                .bind(card_id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            let _ = conn.close().await;
+            ciphertext
+        }
+    }
+}
+
+/// Every text and blob value in the SQLite file.
+async fn sqlite_values(path: &Path) -> Vec<Stored> {
     let url = format!("sqlite://{}", path.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
@@ -231,17 +269,11 @@ async fn sqlite_values(path: &Path, unbound_id: &str) -> (Vec<Stored>, Option<Ve
             }
         }
     }
-    let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
-        .bind(unbound_id)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    (values, ciphertext)
+    values
 }
 
-/// Every text and bytea value in the PostgreSQL database, and the unbound
-/// card's PAN ciphertext.
-async fn postgres_values(url: &str, unbound_id: &str) -> (Vec<Stored>, Option<Vec<u8>>) {
+/// Every text and bytea value in the PostgreSQL database.
+async fn postgres_values(url: &str) -> Vec<Stored> {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let columns: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text, data_type::text \
@@ -278,13 +310,8 @@ async fn postgres_values(url: &str, unbound_id: &str) -> (Vec<Stored>, Option<Ve
             });
         }
     }
-    let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = $1")
-        .bind(unbound_id)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
     let _ = conn.close().await;
-    (values, ciphertext)
+    values
 }
 
 on_both_backends!(no_secret_reaches_the_logs_or_the_database_files,);

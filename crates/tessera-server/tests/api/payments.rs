@@ -13,6 +13,7 @@ use tessera_core::emv::{Arpc, ArpcResponseCode, Arqc, Atc, Cdol1, SessionKey};
 use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::lifecycle::issuer_signature;
 
+use crate::hygiene::stored_values;
 use crate::{Backend, TestServer, User, assert_error, card, log_buffer};
 
 /// What a phone holds after `POST /v1/tokens/{ref}/keys`.
@@ -1173,7 +1174,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
 }
 
 async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Backend) {
-    let (server, user, card, mut device, merchant) = set_up(backend).await;
+    let (mut server, user, card, mut device, merchant) = set_up(backend).await;
     let keys: Vec<String> = device
         .keys
         .iter()
@@ -1197,13 +1198,34 @@ async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Bac
     assert_eq!(status, StatusCode::CREATED);
     let cryptogram = made["cryptogram"].as_str().unwrap().to_owned();
     let data_dir = server.data_dir();
-    // Keep the directory: it is deleted when the returned TempDir drops.
-    let _dir = server.stop().await;
+    // Kept past the server's stop, for the scans below (the directory is
+    // deleted when the returned TempDir drops).
+    let database = server.database.take();
+    let dir = server.stop().await;
     let logs = String::from_utf8(log_buffer().lock().unwrap().clone()).unwrap();
     let mut secrets = vec![device.token_pan.clone(), cryptogram];
     secrets.extend(keys);
+    // Every value the database holds, PostgreSQL's included.
+    let values = stored_values(&dir, database.as_ref()).await;
+    assert!(
+        values.iter().any(|v| v.table == "payments"),
+        "the scan must see the payments"
+    );
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+        for value in &values {
+            for needle in [secret.clone(), secret.to_lowercase()] {
+                assert!(
+                    !value
+                        .bytes
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes()),
+                    "{}.{} holds a secret in clear",
+                    value.table,
+                    value.column
+                );
+            }
+        }
         for entry in std::fs::read_dir(&data_dir).unwrap() {
             let path = entry.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();
