@@ -1,6 +1,8 @@
-//! Tessera's HTTP service: the router, its layers and start-up. Routes live
-//! in `routes/`, the binding flow in `binding.rs`, and the one mapping from
-//! domain errors to HTTP in `error.rs`.
+//! Tessera's HTTP service: the router, its layers and start-up. Handlers
+//! live in `routes/` and hand each request to a flow in `flows/` (binding,
+//! payments, the token lifecycle, diagnosis, ...); `http/` holds what speaks
+//! HTTP: extractors, the one mapping from domain errors to responses, the
+//! request and response bodies, the help center's pages.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,33 +30,21 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub mod auth;
-pub mod binding;
-pub mod binding_stats;
 pub mod clock;
 pub mod config;
-pub mod diagnose;
-pub mod error;
-pub mod extract;
-pub mod help;
-pub mod idempotency;
+pub mod flows;
+pub mod http;
 pub mod ids;
 pub mod issuer;
-pub mod issuer_health;
-pub mod lifecycle;
-pub mod maintenance;
-pub mod payments;
 pub mod routes;
 pub mod state;
-pub mod support_views;
-pub mod views;
 
 pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
 pub use state::AppState;
 
-use crate::auth::{API_KEY_PREFIX, Role};
-use crate::error::ApiError;
+use crate::http::auth::{API_KEY_PREFIX, Role};
+use crate::http::error::ApiError;
 use crate::issuer::sandbox::SandboxIssuer;
 
 /// Why the service could not start, said so an operator can act on it.
@@ -206,7 +196,7 @@ pub fn app(state: AppState) -> Router {
             timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn(http::error::render_errors))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let request_id = request
@@ -335,7 +325,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         sessions: Arc::default(),
         clock,
     };
-    let indexed = lifecycle::index_old_tokens(&state)
+    let indexed = flows::lifecycle::index_old_tokens(&state)
         .await
         .map_err(|e| StartError::new(format!("indexing token PANs: {e}")))?;
     if indexed > 0 {
@@ -421,7 +411,7 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
-    let purge = tokio::spawn(idempotency::purge_periodically(state.clone()));
+    let purge = tokio::spawn(flows::idempotency::purge_periodically(state.clone()));
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -482,7 +472,7 @@ pub async fn create_api_key(
         .store
         .create_api_key(&ApiKeyRecord {
             id: ids::random_id("key_", 16),
-            key_hash: auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
+            key_hash: http::auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
             role: role.as_str().to_owned(),
             label: label.to_owned(),
             created_at: state::millis(state.now()),

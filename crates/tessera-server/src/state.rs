@@ -8,11 +8,11 @@ use tessera_core::bins::BinIndex;
 use tessera_core::vault::KeyRing;
 use tessera_store::Store;
 
-use crate::auth::SessionCache;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
+use crate::http::auth::SessionCache;
 use crate::issuer::Issuer;
-use crate::issuer_health::{BaselineCache, EvaluationClock};
 
 #[derive(Debug, Clone)]
 pub struct AppState {

@@ -151,7 +151,7 @@ async fn demo_user(state: &AppState) -> anyhow::Result<bool> {
     if state.store.user_by_phone(DEMO_PHONE).await?.is_some() {
         return Ok(false);
     }
-    let request = tessera_server::views::CreateUserRequest {
+    let request = tessera_server::http::views::CreateUserRequest {
         phone: DEMO_PHONE.to_owned(),
         real_name: DEMO_NAME.to_owned(),
         id_number: DEMO_ID_NUMBER.to_owned(),

@@ -5,12 +5,12 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use tessera_core::error::{DomainError, ErrorCode};
 
-use crate::auth::{Caller, Role};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
-use crate::maintenance;
+use crate::flows::maintenance;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{ErrorEnvelope, MaintenanceStatus, MaintenanceWindow};
 use crate::state::{AppState, millis};
-use crate::views::{ErrorEnvelope, MaintenanceStatus, MaintenanceWindow};
 
 /// Pause binding until `until`. Reading cards keeps working.
 #[utoipa::path(put, path = "/v1/admin/maintenance", tag = "admin", security(("bearer" = [])),

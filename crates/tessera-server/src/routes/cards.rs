@@ -12,15 +12,17 @@ use utoipa::IntoParams;
 
 use tessera_core::diagnosis::Audience;
 
-use crate::auth::{Caller, SignedIn};
-use crate::binding::{self, Bound};
-use crate::diagnose;
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
-use crate::idempotency;
+use crate::flows::binding::{self, Bound};
+use crate::flows::diagnose;
+use crate::flows::idempotency;
+use crate::http::auth::{Caller, SignedIn};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{AttemptCardView, MyAttemptList, MyAttemptView, MySummaryView};
+use crate::http::views::{
+    BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest, Viewer,
+};
 use crate::state::{AppState, from_millis, millis};
-use crate::support_views::{AttemptCardView, MyAttemptList, MyAttemptView, MySummaryView};
-use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest, Viewer};
 
 fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(CardView::from_record(card, viewer))

@@ -5,12 +5,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 
-use crate::auth::{Caller, Role};
-use crate::error::ApiError;
-use crate::extract::{Ctx, parse_json};
-use crate::lifecycle;
+use crate::flows::lifecycle;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, parse_json};
+use crate::http::views::{ErrorEnvelope, IssuerEventRequest, IssuerEventResult};
 use crate::state::AppState;
-use crate::views::{ErrorEnvelope, IssuerEventRequest, IssuerEventResult};
 
 /// An issuer event: `card.replaced` (tokens move to the new card number;
 /// PAR and token unchanged; the old number is destroyed),

@@ -10,13 +10,13 @@ use tessera_core::error::{DeclineCode, DomainError, ErrorCode, Lang};
 use tessera_store::{PaymentFilter, PaymentRecord};
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, parse_json};
-use crate::idempotency;
-use crate::payments;
+use crate::flows::idempotency;
+use crate::flows::payments;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::{Ctx, parse_json};
+use crate::http::views::{DeclineView, ErrorEnvelope, PaymentList, PaymentRequest, PaymentView};
 use crate::state::{AppState, from_millis};
-use crate::views::{DeclineView, ErrorEnvelope, PaymentList, PaymentRequest, PaymentView};
 
 fn payment_view(payment: &PaymentRecord, lang: Lang) -> PaymentView {
     let decline = payment.error_code.as_deref().map(|code| {

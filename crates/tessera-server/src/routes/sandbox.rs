@@ -7,12 +7,12 @@ use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::identity::PhoneNumber;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
+use crate::http::auth::{Caller, Role};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{ErrorEnvelope, SandboxIssuerRequest, SmsList, SmsView};
 use crate::issuer::sandbox::{self, SandboxBehaviour, Tuning};
 use crate::state::{AppState, from_millis, millis};
-use crate::views::{ErrorEnvelope, SandboxIssuerRequest, SmsList, SmsView};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SmsQuery {

@@ -10,17 +10,17 @@ use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::{AttemptFilter, IncidentFilter, TicketFilter};
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
-use crate::binding_stats::{self, HealthReport};
-use crate::diagnose;
-use crate::error::{ApiError, rfc3339};
-use crate::extract::Ctx;
-use crate::issuer_health;
-use crate::state::{AppState, from_millis, millis};
-use crate::support_views::{
+use crate::flows::binding_stats::{self, HealthReport};
+use crate::flows::diagnose;
+use crate::flows::issuer_health;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::Ctx;
+use crate::http::views::{AttemptList, AttemptView, ErrorEnvelope, TokenEventList, TokenEventView};
+use crate::http::views::{
     DiagnosisView, IncidentList, IncidentView, SupportTicketList, SupportTicketView,
 };
-use crate::views::{AttemptList, AttemptView, ErrorEnvelope, TokenEventList, TokenEventView};
+use crate::state::{AppState, from_millis, millis};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AttemptQuery {

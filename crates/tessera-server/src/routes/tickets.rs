@@ -12,14 +12,14 @@ use tessera_core::diagnosis::Audience;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::{TicketFilter, TicketRecord};
 
-use crate::auth::Caller;
-use crate::diagnose;
-use crate::error::ApiError;
-use crate::extract::{Ctx, JsonBody};
-use crate::idempotency;
+use crate::flows::diagnose;
+use crate::flows::idempotency;
+use crate::http::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{AttemptView, ErrorEnvelope};
+use crate::http::views::{BilingualView, TicketList, TicketRequest, TicketView};
 use crate::state::{AppState, millis};
-use crate::support_views::{BilingualView, TicketList, TicketRequest, TicketView};
-use crate::views::{AttemptView, ErrorEnvelope};
 
 /// The longest message a ticket keeps, in characters.
 const MAX_MESSAGE_CHARS: usize = 2000;

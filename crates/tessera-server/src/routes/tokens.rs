@@ -8,16 +8,16 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::extract::{Ctx, JsonBody};
-use crate::lifecycle::{self, Change};
-use crate::payments;
-use crate::state::AppState;
-use crate::views::{
+use crate::flows::lifecycle::{self, Change};
+use crate::flows::payments;
+use crate::http::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{
     CryptogramRequest, CryptogramView, ErrorEnvelope, KeysRequest, LimitedUseKeys,
     TokenChangeRequest, TokenStateView,
 };
+use crate::state::AppState;
 
 /// Limited-use keys for the token's own device: session keys for the next
 /// ATCs (each pays once). Asking again hands out the next batch; batches

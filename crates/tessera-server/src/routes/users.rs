@@ -10,12 +10,14 @@ use tessera_core::identity::{IdNumber, PhoneNumber};
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{NewUser, SessionRecord, StoreError};
 
-use crate::auth::{self, SESSION_PREFIX, SignedIn};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
+use crate::http::auth::{self, SESSION_PREFIX, SignedIn};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{
+    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView,
+};
 use crate::ids;
 use crate::state::{AppState, from_millis, millis};
-use crate::views::{CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView};
 
 fn user_view(user: &tessera_store::UserRecord) -> Result<UserView, ApiError> {
     Ok(UserView {

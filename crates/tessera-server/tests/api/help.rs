@@ -4,8 +4,8 @@
 
 use reqwest::{Method, StatusCode};
 use tessera_core::error::{CATALOGUE, DomainError, Lang};
-use tessera_server::error::error_body;
-use tessera_server::help::escape;
+use tessera_server::http::error::error_body;
+use tessera_server::http::help::escape;
 
 use crate::{Backend, TestServer, assert_error};
 

@@ -10,8 +10,8 @@ use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tessera_core::emv::{Arpc, ArpcResponseCode, Arqc, Atc, Cdol1, SessionKey};
+use tessera_server::flows::lifecycle::issuer_signature;
 use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::lifecycle::issuer_signature;
 
 use crate::hygiene::stored_values;
 use crate::{Backend, TestServer, User, assert_error, card, log_buffer};

@@ -12,10 +12,10 @@ use tessera_core::error::Lang;
 use tessera_store::{AttemptStatsQuery, AttemptStatsRow, IncidentFilter};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, rfc3339};
-use crate::issuer_health::{asked_issuer, breaker_state, issuer_names};
+use crate::flows::issuer_health::{asked_issuer, breaker_state, issuer_names};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::views::IncidentView;
 use crate::state::{AppState, millis};
-use crate::support_views::IncidentView;
 
 /// The sliding windows, by name.
 pub const WINDOWS: [(&str, i64); 3] = [("5m", 5 * 60), ("1h", 3600), ("24h", 24 * 3600)];

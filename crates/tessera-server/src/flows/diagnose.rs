@@ -11,15 +11,15 @@ use tessera_core::error::{ErrorCode, Lang};
 use tessera_core::issuer_health::AnomalyKind;
 use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
 
-use crate::error::ApiError;
-use crate::issuer_health::issuer_names;
-use crate::maintenance;
-use crate::state::{AppState, millis};
-use crate::support_views::{
+use crate::flows::issuer_health::issuer_names;
+use crate::flows::maintenance;
+use crate::http::error::ApiError;
+use crate::http::views::{AttemptView, Device};
+use crate::http::views::{
     BilingualView, DiagnosisTexts, DiagnosisView, EvidenceView, IncidentView, NextStepView,
     VerdictView,
 };
-use crate::views::{AttemptView, Device};
+use crate::state::{AppState, millis};
 
 /// How far back a trace's story starts.
 pub const STORY_HOURS: i64 = 24;
@@ -263,8 +263,8 @@ pub async fn diagnose_case(
     Ok((diagnosis, incidents))
 }
 
-fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::support_views::TextsView {
-    crate::support_views::TextsView {
+fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::http::views::TextsView {
+    crate::http::views::TextsView {
         title: diagnosis.verdict.title().get(lang).to_owned(),
         headline: diagnosis.headline.get(lang).to_owned(),
         story: diagnosis.story.get(lang).to_owned(),
@@ -300,8 +300,8 @@ pub fn support_view(
         .collect();
     DiagnosisView {
         user_id: case.user_id.clone(),
-        since: crate::error::rfc3339(case.since),
-        until: crate::error::rfc3339(case.until),
+        since: crate::http::error::rfc3339(case.since),
+        until: crate::http::error::rfc3339(case.until),
         verdict: VerdictView {
             kind: diagnosis.verdict.as_str().to_owned(),
             cause: diagnosis.verdict.cause().map(|c| c.as_str().to_owned()),

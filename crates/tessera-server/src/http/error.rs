@@ -74,7 +74,7 @@ pub fn status_of(error: &DomainError) -> StatusCode {
     StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// The error object of DESIGN.md section 4.
+/// The error object every failure answers with (`ErrorEnvelope`).
 pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
     let entry = error.entry();
     let mut object = json!({

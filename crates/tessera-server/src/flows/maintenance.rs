@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use tessera_core::error::{DomainError, ErrorCode};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::views::MaintenanceWindow;
 use crate::state::AppState;
-use crate::views::MaintenanceWindow;
 
 pub const SETTING: &str = "maintenance";
 

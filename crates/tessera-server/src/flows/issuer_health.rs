@@ -15,7 +15,7 @@ use tessera_store::{
     AttemptRecord, AttemptStatsQuery, AttemptStatsRow, IncidentFilter, IncidentRecord, Store,
 };
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::{AppState, millis};
 
 /// When this node last evaluated each issuer (`None`: all of them), so

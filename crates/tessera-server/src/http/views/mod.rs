@@ -9,8 +9,12 @@ use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_store::{AttemptRecord, CardRecord};
 use utoipa::ToSchema;
 
-use crate::error::rfc3339;
-use crate::extract::Ctx;
+pub mod support;
+
+pub use support::*;
+
+use crate::http::error::rfc3339;
+use crate::http::extract::Ctx;
 use crate::state::{AppState, from_millis};
 
 /// Who a view is rendered for: their language, and the wallet's date (a

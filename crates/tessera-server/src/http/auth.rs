@@ -11,7 +11,7 @@ use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::vault::{KeyRing, LookupPurpose};
 use tessera_store::UserRecord;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::{AppState, millis};
 
 /// Session tokens and API keys say what they are by their prefix.

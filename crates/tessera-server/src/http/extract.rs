@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tower_http::request_id::RequestId;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The request's trace id, language and arrival time (on the state's clock).

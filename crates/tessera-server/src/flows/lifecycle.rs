@@ -1,4 +1,4 @@
-//! The token lifecycle as the service runs it (DESIGN.md section 5): suspend
+//! The token lifecycle as the service runs it: suspend
 //! and resume by each suspender, delete, and the issuer's signed events
 //! (card replaced, expiry updated, card closed). The state machine itself is
 //! pure, in `tessera_core::token::lifecycle`; every change is stored with
@@ -17,10 +17,10 @@ use tessera_store::{
     PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
 };
 
-use crate::auth::{Caller, Role};
-use crate::error::ApiError;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::ApiError;
+use crate::http::views::{IssuerEventRequest, IssuerEventResult, TokenStateView};
 use crate::state::{AppState, millis};
-use crate::views::{IssuerEventRequest, IssuerEventResult, TokenStateView};
 
 /// The header issuer events are signed in: `t=<unix seconds>,v1=<hex>`.
 pub const SIGNATURE_HEADER: &str = "tessera-signature";

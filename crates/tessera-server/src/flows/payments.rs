@@ -1,9 +1,10 @@
-//! Token 2.0 payments, in DESIGN.md's order, each step failing with its own
-//! code: request fields -> token and card status -> domain restrictions ->
-//! cryptogram -> ATC (once ever, database-enforced) -> [risk rules] ->
-//! [payment authentication] -> detokenize -> issuer authorization -> [fee]
-//! -> record. Also the two ways a device gets what it pays with: a batch of
-//! limited-use keys, or a single-use cryptogram made here.
+//! Token 2.0 payments, in this order, each step failing with its own code:
+//! request fields (checked by `tessera_core::payment::check`) -> token and
+//! card status -> domain restrictions -> cryptogram -> ATC (once ever,
+//! database-enforced) -> [risk rules] -> [payment authentication] ->
+//! detokenize -> issuer authorization -> [fee] -> record. Also the two ways
+//! a device gets what it pays with: a batch of limited-use keys, or a
+//! single-use cryptogram made here.
 
 use std::time::Duration;
 
@@ -25,14 +26,14 @@ use tessera_store::{
     AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentRecord, PaymentToken, TokenLookup,
 };
 
-use crate::error::{ApiError, internal, rfc3339};
-use crate::ids;
-use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
-use crate::state::{AppState, millis};
-use crate::views::{
+use crate::http::error::{ApiError, internal, rfc3339};
+use crate::http::views::{
     CryptogramRequest, CryptogramView, KeysRequest, LimitedUseKeys, PaymentRequest, ProfileView,
     SessionKeyView, StringOrNumber,
 };
+use crate::ids;
+use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
+use crate::state::{AppState, millis};
 
 fn invalid(param: &'static str) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest).with_param(param)

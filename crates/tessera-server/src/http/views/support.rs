@@ -7,9 +7,9 @@ use tessera_core::error::Lang;
 use tessera_store::{IncidentRecord, TicketRecord};
 use utoipa::ToSchema;
 
-use crate::error::rfc3339;
+use crate::http::error::rfc3339;
+use crate::http::views::{AttemptView, IssuerView};
 use crate::state::from_millis;
-use crate::views::{AttemptView, IssuerView};
 
 /// A text in both languages.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -150,7 +150,7 @@ impl IncidentView {
             zh: incident.message_zh.clone(),
             en: incident.message_en.clone(),
         };
-        let state = crate::issuer_health::breaker_state(incident, now_ms);
+        let state = crate::flows::issuer_health::breaker_state(incident, now_ms);
         IncidentView {
             id: incident.id.clone(),
             issuer: IssuerView {

@@ -1,4 +1,4 @@
-//! Binding a card, in DESIGN.md's order, each step failing with its own code:
+//! Binding a card, in this order, each step failing with its own code:
 //! fields -> maintenance -> BIN and support policy -> real name -> duplicate
 //! -> card limit -> issuer -> vault and token -> record. Every attempt, bound
 //! or refused, is recorded with its trace id, masked PAN, BIN data, device,
@@ -21,12 +21,12 @@ use tessera_store::{
     NewToken, OtpOutcome, Reserve, StoreError, UserRecord,
 };
 
-use crate::error::{ApiError, internal};
+use crate::flows::issuer_health::{self, Gate};
+use crate::flows::maintenance;
+use crate::http::error::{ApiError, internal};
+use crate::http::views::{BindCardRequest, StringOrNumber};
 use crate::issuer::{BindingVerification, IssuerAnswer};
-use crate::issuer_health::{self, Gate};
-use crate::maintenance;
 use crate::state::{AppState, millis};
-use crate::views::{BindCardRequest, StringOrNumber};
 
 /// A reservation outlives a slow issuer by this much before another request
 /// may take its slot (a node that crashed mid-binding leaves one behind).
