@@ -1,14 +1,15 @@
-//! What diagnosis, binding health, incidents and tickets show, documented for
-//! OpenAPI. Card data appears masked (first 6 and last 4) or not at all.
+//! What support reads: binding attempts, diagnoses, incidents and tickets
+//! (binding health's report is `flows::binding_stats`'s). Card data appears
+//! masked (first 6 and last 4) or not at all.
 
 use serde::{Deserialize, Serialize};
 use tessera_core::diagnosis::Bilingual;
 use tessera_core::error::Lang;
-use tessera_store::{IncidentRecord, TicketRecord};
+use tessera_store::{AttemptRecord, IncidentRecord, TicketRecord};
 use utoipa::ToSchema;
 
 use crate::http::error::rfc3339;
-use crate::http::views::{AttemptView, IssuerView};
+use crate::http::views::IssuerView;
 use crate::state::from_millis;
 
 /// A text in both languages.
@@ -323,5 +324,62 @@ impl SupportTicketView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupportTicketList {
     pub data: Vec<SupportTicketView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub trace_id: String,
+    pub user_id: String,
+    pub card_id: Option<String>,
+    /// First 6 and last 4 only.
+    pub masked_pan: Option<String>,
+    pub brand: Option<String>,
+    pub issuer_code: Option<String>,
+    pub issuer_name: Option<String>,
+    pub card_type: Option<String>,
+    pub country: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub device: Option<serde_json::Value>,
+    /// success, pending_verification, verified or error
+    pub outcome: String,
+    pub error_code: Option<String>,
+    pub cause: Option<String>,
+    pub param: Option<String>,
+    pub reason: Option<String>,
+    pub issuer_response: Option<String>,
+    pub latency_ms: i64,
+    pub created_at: String,
+}
+impl AttemptView {
+    pub fn from_record(attempt: &AttemptRecord) -> AttemptView {
+        AttemptView {
+            trace_id: attempt.trace_id.clone(),
+            user_id: attempt.user_id.clone(),
+            card_id: attempt.card_id.clone(),
+            masked_pan: attempt.masked_pan.clone(),
+            brand: attempt.brand.clone(),
+            issuer_code: attempt.issuer_code.clone(),
+            issuer_name: attempt.issuer_name.clone(),
+            card_type: attempt.card_type.clone(),
+            country: attempt.country.clone(),
+            device: attempt
+                .device
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+            outcome: attempt.outcome.clone(),
+            error_code: attempt.error_code.clone(),
+            cause: attempt.cause.clone(),
+            param: attempt.error_param.clone(),
+            reason: attempt.error_reason.clone(),
+            issuer_response: attempt.issuer_response.clone(),
+            latency_ms: attempt.latency_ms,
+            created_at: rfc3339(from_millis(attempt.created_at)),
+        }
+    }
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptList {
+    pub data: Vec<AttemptView>,
     pub next_cursor: Option<String>,
 }
