@@ -36,6 +36,7 @@ pub mod flows;
 pub mod http;
 pub mod ids;
 pub mod issuer;
+pub mod passwords;
 pub mod routes;
 pub mod state;
 

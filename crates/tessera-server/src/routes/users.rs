@@ -17,6 +17,7 @@ use crate::http::views::{
     CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView,
 };
 use crate::ids;
+use crate::passwords;
 use crate::state::{AppState, from_millis, millis};
 
 fn user_view(user: &tessera_store::UserRecord) -> Result<UserView, ApiError> {
@@ -54,8 +55,9 @@ pub async fn sign_up(
     // A birth date after today is refused, today on the service's clock.
     let today = tessera_core::card::expiry::wallet_today(now, state.time_zone);
     let id_number = IdNumber::parse_on(&request.id_number, today)?;
-    auth::check_password_strength(&request.password)?;
-    let password_hash = auth::hash_password_async(state.keys.clone(), &request.password).await?;
+    passwords::check_password_strength(&request.password)?;
+    let password_hash =
+        passwords::hash_password_async(state.keys.clone(), &request.password).await?;
     let new_user = NewUser {
         id: ids::user_id(),
         phone: phone.expose().to_owned(),
@@ -116,13 +118,17 @@ pub async fn create_session(
     let user = state.store.user_by_phone(&phone_key).await?;
     let valid = match &user {
         Some(user) => {
-            auth::verify_password_async(state.keys.clone(), &request.password, &user.password_hash)
-                .await
+            passwords::verify_password_async(
+                state.keys.clone(),
+                &request.password,
+                &user.password_hash,
+            )
+            .await
         }
         None => {
             // Spend the same work as a real check, so timing does not tell
             // which phones have accounts.
-            let _ = auth::hash_password_async(state.keys.clone(), &request.password).await;
+            let _ = passwords::hash_password_async(state.keys.clone(), &request.password).await;
             false
         }
     };

@@ -68,7 +68,7 @@ async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
         "{}",
         stored.password_hash
     );
-    assert!(tessera_server::http::auth::verify_password(
+    assert!(tessera_server::passwords::verify_password(
         &server.state().keys,
         password,
         &stored.password_hash

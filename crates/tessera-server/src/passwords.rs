@@ -1,0 +1,379 @@
+//! Sign-in passwords: Argon2id with a secret pepper from the key ring,
+//! hashed on two threads of their own.
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::vault::{KeyRing, LookupPurpose};
+
+/// OWASP's second Argon2id profile: 19 MiB, 2 passes, 1 lane.
+const SIGN_IN_M_COST: u32 = 19 * 1024;
+const SIGN_IN_T_COST: u32 = 2;
+const SIGN_IN_P_COST: u32 = 1;
+
+fn internal() -> DomainError {
+    DomainError::new(ErrorCode::InternalError)
+}
+
+fn sign_in_params() -> Result<Params, DomainError> {
+    Params::new(SIGN_IN_M_COST, SIGN_IN_T_COST, SIGN_IN_P_COST, None).map_err(|_| internal())
+}
+
+fn argon2(
+    keys: &KeyRing,
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+) -> Result<Argon2<'_>, DomainError> {
+    Argon2::new_with_secret(
+        keys.lookup_key(LookupPurpose::PaymentPasswordPepper)
+            .expose_secret()
+            .expose_bytes(),
+        algorithm,
+        version,
+        params,
+    )
+    .map_err(|_| internal())
+}
+
+/// Argon2's 19 MiB of working memory, allocated once and reused by every
+/// hash run with it, and wiped after each.
+///
+/// The argon2 crate's own hashers allocate and free the 19 MiB on every
+/// call. glibc serves the first from mmap and returns it, but that free
+/// raises its mmap threshold to 19 MiB, so later blocks come from the
+/// thread's arena, where a freed 64-byte-aligned block is just too small for
+/// the next request and stays resident beside it: RSS grew by 19 MiB a hash,
+/// 345-400 MiB over the benchmark series, 190 MiB after ten sequential
+/// sign-ins. One block per Argon2 thread keeps it at 2 x 19 MiB.
+#[derive(Default)]
+pub struct Argon2Memory {
+    blocks: Vec<Block>,
+}
+
+impl std::fmt::Debug for Argon2Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Argon2Memory")
+            .field("blocks", &self.blocks.len())
+            .finish()
+    }
+}
+
+impl Argon2Memory {
+    /// Runs `work` on `count` blocks and wipes them afterwards. Only the
+    /// sign-in profile's size is kept; a stored hash with more memory (none
+    /// are made today) gets blocks of its own, freed after.
+    fn with_blocks<T>(&mut self, count: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        let mut own = Vec::new();
+        let blocks = if count <= SIGN_IN_M_COST as usize {
+            if self.blocks.len() < count {
+                self.blocks.resize(count, Block::new());
+            }
+            &mut self.blocks[..count]
+        } else {
+            own.resize(count, Block::new());
+            own.as_mut_slice()
+        };
+        let result = work(blocks);
+        // The blocks hold values derived from the password.
+        blocks.fill(Block::new());
+        result
+    }
+}
+
+/// An Argon2id PHC string for a sign-in password, peppered with a key that
+/// never reaches the database.
+pub fn hash_password(keys: &KeyRing, password: &str) -> Result<String, DomainError> {
+    hash_password_with(&mut Argon2Memory::default(), keys, password)
+}
+
+/// [`hash_password`] in memory kept between calls.
+pub fn hash_password_with(
+    memory: &mut Argon2Memory,
+    keys: &KeyRing,
+    password: &str,
+) -> Result<String, DomainError> {
+    let mut salt = [0u8; 16];
+    tessera_core::crypto::random_bytes(&mut salt).map_err(|_| internal())?;
+    hash_with_salt(memory, keys, password, &salt)
+}
+
+fn hash_with_salt(
+    memory: &mut Argon2Memory,
+    keys: &KeyRing,
+    password: &str,
+    salt: &[u8],
+) -> Result<String, DomainError> {
+    let params = sign_in_params()?;
+    let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
+    let argon = argon2(keys, algorithm, version, params.clone())?;
+    let mut out = zeroize::Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
+    memory
+        .with_blocks(params.block_count(), |blocks| {
+            argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out[..], blocks)
+        })
+        .map_err(|_| internal())?;
+    // The same PHC string the crate's `hash_password_with_salt` writes.
+    let hash = PasswordHash {
+        algorithm: algorithm.ident(),
+        version: Some(version.into()),
+        params: ParamsString::try_from(&params).map_err(|_| internal())?,
+        salt: Some(Salt::new(salt).map_err(|_| internal())?),
+        hash: Some(Output::new(&out[..]).map_err(|_| internal())?),
+    };
+    Ok(hash.to_string())
+}
+
+pub fn verify_password(keys: &KeyRing, password: &str, stored: &str) -> bool {
+    verify_password_with(&mut Argon2Memory::default(), keys, password, stored)
+}
+
+/// [`verify_password`] in memory kept between calls: the stored hash's own
+/// algorithm, version and parameters, compared in constant time.
+pub fn verify_password_with(
+    memory: &mut Argon2Memory,
+    keys: &KeyRing,
+    password: &str,
+    stored: &str,
+) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let Ok(argon) = argon2(keys, algorithm, version, params.clone()) else {
+        return false;
+    };
+    let mut out = zeroize::Zeroizing::new([0u8; Output::MAX_LENGTH]);
+    let Some(out) = out.get_mut(..expected.len()) else {
+        return false;
+    };
+    let computed = memory.with_blocks(params.block_count(), |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
+    });
+    // `Output`'s equality is constant-time.
+    computed.is_ok() && Output::new(out).is_ok_and(|computed| computed == *expected)
+}
+
+/// Sign-up's password rule: at least 8 characters, letters and digits.
+pub fn check_password_strength(password: &str) -> Result<(), DomainError> {
+    let long_enough = password.chars().count() >= 8 && password.len() <= 256;
+    let letters = password.chars().any(char::is_alphabetic);
+    let digits = password.chars().any(|c| c.is_ascii_digit());
+    if long_enough && letters && digits {
+        Ok(())
+    } else {
+        Err(DomainError::new(ErrorCode::WeakPassword).with_param("password"))
+    }
+}
+
+/// Argon2id takes 19 MiB and tens of milliseconds of CPU per hash. It runs
+/// on two threads of its own, never on the request threads: a burst of
+/// sign-ins queues instead of starving every other request, and memory stays
+/// bounded (on tokio's blocking pool every new thread kept its own 19 MiB
+/// arena: 700 MB after a few hundred sign-ins). Each thread owns one
+/// [`Argon2Memory`] for its lifetime: 2 x 19 MiB, however many hashes run.
+const ARGON2_THREADS: usize = 2;
+
+type Argon2Job = Box<dyn FnOnce(&mut Argon2Memory) + Send>;
+
+fn argon2_threads() -> Option<&'static std::sync::Mutex<std::sync::mpsc::Sender<Argon2Job>>> {
+    static POOL: std::sync::OnceLock<Option<std::sync::Mutex<std::sync::mpsc::Sender<Argon2Job>>>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let (jobs, queue) = std::sync::mpsc::channel::<Argon2Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..ARGON2_THREADS {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    let mut memory = Argon2Memory::default();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if spawned.is_err() {
+                return None;
+            }
+        }
+        Some(std::sync::Mutex::new(jobs))
+    })
+    .as_ref()
+}
+
+async fn off_the_request_threads<T: Send + 'static>(
+    work: impl FnOnce(&mut Argon2Memory) -> T + Send + 'static,
+) -> Result<T, DomainError> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Argon2Job = Box::new(move |memory| {
+        let _ = answer.send(work(memory));
+    });
+    argon2_threads()
+        .ok_or_else(internal)?
+        .lock()
+        .map_err(|_| internal())?
+        .send(job)
+        .map_err(|_| internal())?;
+    answered.await.map_err(|_| internal())
+}
+
+/// [`hash_password`] on the Argon2 threads.
+pub async fn hash_password_async(
+    keys: std::sync::Arc<KeyRing>,
+    password: &str,
+) -> Result<String, DomainError> {
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    off_the_request_threads(move |memory| hash_password_with(memory, &keys, &password)).await?
+}
+
+/// [`verify_password`] on the Argon2 threads.
+pub async fn verify_password_async(
+    keys: std::sync::Arc<KeyRing>,
+    password: &str,
+    stored: &str,
+) -> bool {
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    let stored = stored.to_owned();
+    off_the_request_threads(move |memory| verify_password_with(memory, &keys, &password, &stored))
+        .await
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    use super::*;
+
+    fn pepper(keys: &KeyRing) -> &[u8] {
+        keys.lookup_key(LookupPurpose::PaymentPasswordPepper)
+            .expose_secret()
+            .expose_bytes()
+    }
+
+    #[test]
+    fn hashes_are_the_phc_strings_the_crate_writes_and_reads() {
+        let keys = KeyRing::generate().unwrap();
+        let salt = [7u8; 16];
+        let mut memory = Argon2Memory::default();
+        let ours = hash_with_salt(&mut memory, &keys, "bench-1234", &salt).unwrap();
+        let stock = Argon2::new_with_secret(
+            pepper(&keys),
+            Algorithm::Argon2id,
+            Version::V0x13,
+            sign_in_params().unwrap(),
+        )
+        .unwrap();
+        let theirs = stock
+            .hash_password_with_salt(b"bench-1234", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(ours, theirs);
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(stock.verify_password(b"bench-1234", &parsed).is_ok());
+        assert!(stock.verify_password(b"bench-1235", &parsed).is_err());
+    }
+
+    #[test]
+    fn one_memory_serves_every_hash_and_is_wiped_after_each() {
+        let keys = KeyRing::generate().unwrap();
+        let mut memory = Argon2Memory::default();
+        let first = hash_password_with(&mut memory, &keys, "first-pass-1").unwrap();
+        let kept = memory.blocks.as_ptr();
+        let second = hash_password_with(&mut memory, &keys, "second-pass-2").unwrap();
+        assert_ne!(first, second);
+        assert!(verify_password_with(
+            &mut memory,
+            &keys,
+            "first-pass-1",
+            &first
+        ));
+        assert!(!verify_password_with(
+            &mut memory,
+            &keys,
+            "first-pass-2",
+            &first
+        ));
+        assert!(verify_password_with(
+            &mut memory,
+            &keys,
+            "second-pass-2",
+            &second
+        ));
+        assert_eq!(memory.blocks.as_ptr(), kept, "the blocks were reallocated");
+        assert_eq!(memory.blocks.len(), SIGN_IN_M_COST as usize);
+        assert!(
+            memory
+                .blocks
+                .iter()
+                .all(|block| block.as_ref().iter().all(|word| *word == 0))
+        );
+        // Another pepper does not verify.
+        let other = KeyRing::generate().unwrap();
+        assert!(!verify_password(&other, "first-pass-1", &first));
+    }
+
+    #[test]
+    fn stored_hashes_verify_with_their_own_parameters() {
+        let keys = KeyRing::generate().unwrap();
+        let mut memory = Argon2Memory::default();
+        for params in [
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+            Params::new(SIGN_IN_M_COST + 1024, 1, 1, Some(48)).unwrap(),
+        ] {
+            for algorithm in [Algorithm::Argon2id, Algorithm::Argon2i] {
+                let stored = Argon2::new_with_secret(
+                    pepper(&keys),
+                    algorithm,
+                    Version::V0x13,
+                    params.clone(),
+                )
+                .unwrap()
+                .hash_password_with_salt(b"older-pass-1", &[3u8; 16])
+                .unwrap()
+                .to_string();
+                assert!(verify_password_with(
+                    &mut memory,
+                    &keys,
+                    "older-pass-1",
+                    &stored
+                ));
+                assert!(!verify_password_with(
+                    &mut memory,
+                    &keys,
+                    "older-pass-2",
+                    &stored
+                ));
+            }
+        }
+        // Larger parameters got blocks of their own; only the profile's size is kept.
+        assert!(memory.blocks.len() <= SIGN_IN_M_COST as usize);
+        assert!(!verify_password(&keys, "older-pass-1", "not a phc string"));
+        assert!(!verify_password(
+            &keys,
+            "older-pass-1",
+            "$argon2id$v=19$m=19456,t=2,p=1"
+        ));
+    }
+}
