@@ -157,7 +157,7 @@ async fn demo_user(state: &AppState) -> anyhow::Result<bool> {
         id_number: DEMO_ID_NUMBER.to_owned(),
         password: DEMO_PASSWORD.to_owned(),
     };
-    tessera_server::routes::users::sign_up(state, &request, state.now())
+    tessera_server::flows::users::sign_up(state, &request, state.now())
         .await
         .map_err(|e| anyhow::anyhow!("could not create the demo user: {}", e.0))?;
     Ok(true)

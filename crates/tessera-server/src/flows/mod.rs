@@ -11,3 +11,4 @@ pub mod issuer_health;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod payments;
+pub mod users;

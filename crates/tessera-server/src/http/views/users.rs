@@ -1,7 +1,13 @@
 //! Signing up and signing in.
 
 use serde::{Deserialize, Serialize};
+use tessera_core::error::DomainError;
+use tessera_core::identity::PhoneNumber;
+use tessera_store::UserRecord;
 use utoipa::ToSchema;
+
+use crate::http::error::rfc3339;
+use crate::state::from_millis;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +28,17 @@ pub struct UserView {
     pub real_name: String,
     pub created_at: String,
 }
+impl UserView {
+    pub fn from_record(user: &UserRecord) -> Result<UserView, DomainError> {
+        Ok(UserView {
+            id: user.id.clone(),
+            phone: PhoneNumber::parse(&user.phone)?.masked(),
+            real_name: user.real_name.clone(),
+            created_at: rfc3339(from_millis(user.created_at)),
+        })
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSessionRequest {
