@@ -173,6 +173,17 @@ fn is_binding(row: &AttemptStatsRow) -> bool {
     row.issuer_response.as_deref() != Some("otp") && row.outcome != "verified"
 }
 
+/// Binding health now, after bringing the issuers' incidents up to date
+/// with the anomaly rule.
+pub async fn current(
+    state: &AppState,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Result<HealthReport, ApiError> {
+    crate::flows::issuer_health::evaluate_issuers(state, None, now).await?;
+    report(state, now, lang).await
+}
+
 /// Adds up every window.
 pub async fn report(
     state: &AppState,

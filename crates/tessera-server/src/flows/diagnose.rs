@@ -7,17 +7,17 @@ use chrono::{DateTime, Duration, Utc};
 use tessera_core::diagnosis::{
     self, AttemptFacts, Audience, CardFacts, Circumstances, DeviceFacts, Diagnosis, Ending, Step,
 };
-use tessera_core::error::{ErrorCode, Lang};
+use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::issuer_health::AnomalyKind;
 use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
 
 use crate::flows::issuer_health::issuer_names;
 use crate::flows::maintenance;
 use crate::http::error::ApiError;
-use crate::http::views::{AttemptView, Device};
+use crate::http::query;
 use crate::http::views::{
-    BilingualView, DiagnosisTexts, DiagnosisView, EvidenceView, IncidentView, NextStepView,
-    VerdictView,
+    AttemptView, BilingualView, Device, DiagnoseQuery, DiagnosisTexts, DiagnosisView, EvidenceView,
+    IncidentView, NextStepView, VerdictView,
 };
 use crate::state::{AppState, millis};
 
@@ -261,6 +261,35 @@ pub async fn diagnose_case(
     let (circumstances, incidents) = circumstances(state, case, now).await?;
     let diagnosis = diagnosis::diagnose(&facts, case.focus.as_deref(), audience, &circumstances);
     Ok((diagnosis, incidents))
+}
+
+/// Support's diagnosis of one trace (told with the same person's day before
+/// it) or of everything one person tried since `since` (24 hours by
+/// default).
+pub async fn for_support(
+    state: &AppState,
+    query: &DiagnoseQuery,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Result<DiagnosisView, ApiError> {
+    let case = match (query.trace_id.as_deref(), query.user_id.as_deref()) {
+        (Some(trace), _) if !trace.trim().is_empty() => {
+            case_of_trace(state, trace.trim(), query.user_id.as_deref())
+                .await?
+                .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("trace_id"))?
+        }
+        (_, Some(user)) if !user.trim().is_empty() => {
+            let since = query::since_or(query.since.as_deref(), now, Duration::hours(STORY_HOURS))?;
+            case_of_user(state, user.trim(), since, now, MAX_ATTEMPTS).await?
+        }
+        _ => {
+            return Err(DomainError::new(ErrorCode::InvalidRequest)
+                .with_param("trace_id")
+                .into());
+        }
+    };
+    let (diagnosis, incidents) = diagnose_case(state, &case, Audience::Support, now).await?;
+    Ok(support_view(&case, &diagnosis, &incidents, lang, now))
 }
 
 fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::http::views::TextsView {

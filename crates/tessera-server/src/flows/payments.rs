@@ -14,7 +14,7 @@ use tessera_core::emv::{
     Arpc, Arqc, Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
     Transaction, profile,
 };
-use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::payment::check::{
     Channel, CheckedPayment, PaymentFields, check_amount, check_currency, check_merchant_id,
     check_payment,
@@ -23,13 +23,15 @@ use tessera_core::token::TokenPan;
 use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_core::vault::Sealed;
 use tessera_store::{
-    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentRecord, PaymentToken, TokenLookup,
+    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentFilter, PaymentRecord, PaymentToken,
+    TokenLookup,
 };
 
 use crate::http::error::{ApiError, internal, rfc3339};
+use crate::http::query;
 use crate::http::views::{
-    CryptogramRequest, CryptogramView, KeysRequest, LimitedUseKeys, PaymentRequest, ProfileView,
-    SessionKeyView, StringOrNumber,
+    CryptogramRequest, CryptogramView, KeysRequest, LimitedUseKeys, PaymentList, PaymentQuery,
+    PaymentRequest, PaymentView, ProfileView, SessionKeyView, StringOrNumber,
 };
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
@@ -287,6 +289,33 @@ pub async fn single_use_cryptogram(
         unpredictable_number: hex::encode_upper(unpredictable_number),
         cryptogram: arqc.to_string(),
         expires_at: rfc3339(crate::state::from_millis(expires_at)),
+    })
+}
+
+/// The user's payments, newest first, a page at a time (at most 100; 20 by
+/// default): approvals and every decline with its reason.
+pub async fn list(
+    state: &AppState,
+    user_id: &str,
+    query: &PaymentQuery,
+    lang: Lang,
+) -> Result<PaymentList, ApiError> {
+    let before = query::cursor(query.cursor.as_deref())?;
+    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let payments = state
+        .store
+        .payments(&PaymentFilter {
+            user_id: user_id.to_owned(),
+            before,
+            limit,
+        })
+        .await?;
+    Ok(PaymentList {
+        next_cursor: query::next_cursor(&payments, limit, |p| (p.created_at, &p.id)),
+        data: payments
+            .iter()
+            .map(|p| PaymentView::from_record(p, lang))
+            .collect(),
     })
 }
 

@@ -5,8 +5,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::flows::lifecycle::{self, Change};
 use crate::flows::payments;
@@ -14,7 +12,7 @@ use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
 use crate::http::views::{
-    CryptogramRequest, CryptogramView, ErrorEnvelope, KeysRequest, LimitedUseKeys,
+    CryptogramRequest, CryptogramView, DeleteQuery, ErrorEnvelope, KeysRequest, LimitedUseKeys,
     TokenChangeRequest, TokenStateView,
 };
 use crate::state::AppState;
@@ -120,12 +118,6 @@ pub async fn resume(
     )
     .await?;
     Ok(Json(view))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct DeleteQuery {
-    /// Kept in the token's history for support.
-    pub reason: Option<String>,
 }
 
 /// Delete a token for good (user: their own; operator or issuer key: any).

@@ -2,7 +2,7 @@
 //! issuer.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,4 +38,9 @@ pub struct SandboxIssuerRequest {
     pub latency_ms: u64,
     /// 0.0 to 1.0: the share of verifications that answer issuer_unavailable.
     pub failure_rate: f64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SmsQuery {
+    pub phone: String,
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::card::expiry::Expiry;
 use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_store::CardRecord;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{IssuerView, StringOrNumber, Viewer};
 use crate::http::error::rfc3339;
@@ -172,10 +172,37 @@ impl CardView {
         }
     }
 }
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `all` also lists unbound and failed cards; live cards by default.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MyAttemptsQuery {
+    /// `true` lists every attempt; failed ones only by default.
+    pub all: Option<bool>,
+    /// RFC 3339 time, or a duration back from now (`1h`, `7d`); 7 days by
+    /// default.
+    pub since: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CardList {
     pub data: Vec<CardView>,
     pub next_cursor: Option<String>,
+}
+
+impl CardList {
+    pub fn of(cards: &[CardRecord], viewer: &Viewer) -> CardList {
+        CardList {
+            data: cards
+                .iter()
+                .map(|card| CardView::from_record(card, viewer))
+                .collect(),
+            next_cursor: None,
+        }
+    }
 }
 // Requests that carry a secret print only what is safe, so that no `{:?}`
 // anywhere can put them in a log.

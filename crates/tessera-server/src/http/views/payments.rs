@@ -2,9 +2,13 @@
 //! and how they are shown.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use tessera_core::error::{DeclineCode, DomainError, ErrorCode, Lang};
+use tessera_store::PaymentRecord;
+use utoipa::{IntoParams, ToSchema};
 
 use super::StringOrNumber;
+use crate::http::error::rfc3339;
+use crate::state::from_millis;
 
 /// Asks for limited-use keys.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -168,6 +172,50 @@ pub struct PaymentView {
     pub decline: Option<DeclineView>,
     pub created_at: String,
 }
+impl PaymentView {
+    /// A payment as the user (or, with its ARPC, the merchant) sees it: a
+    /// decline with its reason in `lang`.
+    pub fn from_record(payment: &PaymentRecord, lang: Lang) -> PaymentView {
+        let decline = payment.error_code.as_deref().map(|code| {
+            let decline_code = payment.decline_code.as_deref().and_then(DeclineCode::parse);
+            let message = match (ErrorCode::parse(code), decline_code) {
+                (_, Some(decline)) => DomainError::declined(decline).message(lang),
+                (Some(code), None) => DomainError::new(code).message(lang),
+                (None, None) => code.to_owned(),
+            };
+            DeclineView {
+                code: code.to_owned(),
+                decline_code: payment.decline_code.clone(),
+                message,
+            }
+        });
+        PaymentView {
+            id: payment.id.clone(),
+            status: payment.status.clone(),
+            amount: payment.amount,
+            currency: payment.currency.clone(),
+            merchant_id: payment.merchant_id.clone(),
+            merchant_name: payment.merchant_name.clone(),
+            channel: payment.channel.clone(),
+            card_id: payment.card_id.clone(),
+            token_ref: payment.token_ref.clone(),
+            atc: payment.atc.map(|atc| format!("{atc:04X}")),
+            authorization_code: payment.authorization_code.clone(),
+            arpc: None,
+            decline,
+            created_at: rfc3339(from_millis(payment.created_at)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PaymentQuery {
+    /// At most 100; 20 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentList {
     pub data: Vec<PaymentView>,

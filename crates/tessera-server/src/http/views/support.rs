@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::diagnosis::Bilingual;
 use tessera_core::error::Lang;
 use tessera_store::{AttemptRecord, IncidentRecord, TicketRecord};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::rfc3339;
 use crate::http::views::IssuerView;
@@ -382,4 +382,49 @@ impl AttemptView {
 pub struct AttemptList {
     pub data: Vec<AttemptView>,
     pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AttemptQuery {
+    pub user_id: Option<String>,
+    pub trace_id: Option<String>,
+    /// RFC 3339 time, or a duration back from now: `30m`, `1h`, `7d`.
+    pub since: Option<String>,
+    /// At most 200; 50 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DiagnoseQuery {
+    /// One attempt: its verdict, told with the same person's attempts in
+    /// the day before it.
+    pub trace_id: Option<String>,
+    /// Everything one person tried (with `since`).
+    pub user_id: Option<String>,
+    /// With `user_id`: RFC 3339 time, or a duration back from now (`1h`,
+    /// `7d`); 24 hours by default.
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IncidentQuery {
+    /// `open` (default) or `all`.
+    pub status: Option<String>,
+    /// One issuer code (`ICBC`).
+    pub issuer: Option<String>,
+    /// With `status=all`: RFC 3339 time or a duration back (`24h`, the default).
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TicketQuery {
+    pub user_id: Option<String>,
+    /// open or closed
+    pub status: Option<String>,
+    /// At most 200; 50 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }

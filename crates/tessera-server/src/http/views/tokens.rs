@@ -2,7 +2,7 @@
 //! issuers' signed events about their cards.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::StringOrNumber;
 
@@ -15,6 +15,12 @@ pub struct TokenChangeRequest {
     /// Kept in the token's history for support (at most 200 characters).
     pub reason: Option<String>,
 }
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeleteQuery {
+    /// Kept in the token's history for support.
+    pub reason: Option<String>,
+}
+
 /// The token after a lifecycle change.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenStateView {
