@@ -11,6 +11,7 @@ use serde_json::json;
 use sqlx::{Column, Connection, Row};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
+use crate::payments::set_up;
 use crate::{Backend, TestDatabase, TestServer, card, log_buffer};
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
@@ -314,4 +315,77 @@ async fn postgres_values(url: &str) -> Vec<Stored> {
     values
 }
 
-on_both_backends!(no_secret_reaches_the_logs_or_the_database_files,);
+async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Backend) {
+    let (mut server, user, card, mut device, merchant) = set_up(backend).await;
+    let keys: Vec<String> = device
+        .keys
+        .iter()
+        .map(|(_, key)| hex::encode_upper(key.expose_bytes()))
+        .collect();
+    let signed = device.sign(1234, "M1");
+    assert_eq!(
+        server.pay(&merchant, &signed.body).await.0,
+        StatusCode::CREATED
+    );
+    server.pay(&merchant, &device.sign(1251, "M1").body).await;
+    server.pay(&merchant, &signed.body).await;
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    let (status, made) = server
+        .post(
+            &format!("/v1/tokens/{token_ref}/cryptograms"),
+            &user.token,
+            json!({"amount": 100, "currency": "CNY", "merchant_id": "M1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let cryptogram = made["cryptogram"].as_str().unwrap().to_owned();
+    let data_dir = server.data_dir();
+    // Kept past the server's stop, for the scans below (the directory is
+    // deleted when the returned TempDir drops).
+    let database = server.database.take();
+    let dir = server.stop().await;
+    let logs = String::from_utf8(log_buffer().lock().unwrap().clone()).unwrap();
+    let mut secrets = vec![device.token_pan.clone(), cryptogram];
+    secrets.extend(keys);
+    // Every value the database holds, PostgreSQL's included.
+    let values = stored_values(&dir, database.as_ref()).await;
+    assert!(
+        values.iter().any(|v| v.table == "payments"),
+        "the scan must see the payments"
+    );
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+        for value in &values {
+            for needle in [secret.clone(), secret.to_lowercase()] {
+                assert!(
+                    !value
+                        .bytes
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes()),
+                    "{}.{} holds a secret in clear",
+                    value.table,
+                    value.column
+                );
+            }
+        }
+        for entry in std::fs::read_dir(&data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [
+                secret.as_bytes().to_vec(),
+                secret.to_lowercase().into_bytes(),
+            ] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                    "{} holds a secret in clear",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+on_both_backends!(
+    no_secret_reaches_the_logs_or_the_database_files,
+    no_token_pan_or_key_reaches_the_logs_or_the_database_files,
+);

@@ -38,10 +38,12 @@ mod health;
 mod help;
 mod hygiene;
 mod idempotency;
+mod issuer_events;
 mod payments;
 mod service;
 mod snapshots;
 mod tickets;
+mod tokens;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
