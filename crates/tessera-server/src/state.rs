@@ -24,9 +24,9 @@ pub struct AppState {
     pub time_zone: chrono_tz::Tz,
     /// When this node last ran the issuer anomaly rule.
     pub issuer_clock: Arc<EvaluationClock>,
-    /// Issuers' baselines, a closed stretch at a time (`issuer_health.rs`).
+    /// Issuers' baselines, a closed stretch at a time (`flows/issuer_health.rs`).
     pub baselines: Arc<BaselineCache>,
-    /// Sessions read lately (`auth.rs`).
+    /// Sessions read lately (`http/auth.rs`).
     pub sessions: Arc<SessionCache>,
     /// What time it is: the system's, or a test's (`clock.rs`).
     pub clock: Clock,
