@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ids;
 pub mod issuer_health;
 pub mod money;
+pub mod payment;
 pub mod token;
 pub mod vault;
 

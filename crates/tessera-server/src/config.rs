@@ -371,27 +371,65 @@ mod tests {
     use super::*;
 
     #[test]
+    // The jail's closure returns figment's own (large) error type.
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order_and_errors_name_the_value() {
+        // The jail sets environment variables for this closure only.
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let defaults = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(defaults.card_limit, 5);
+            assert_eq!(defaults.sandbox_issuer.latency_ms, 0);
+
+            // The file over the defaults.
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("tessera.toml");
+            std::fs::write(
+                &file,
+                "card_limit = 9\nlisten = \"127.0.0.1:9000\"\n[policy]\nrefused_card_types = [\"prepaid\", \"semi_credit\"]\n[sandbox_issuer]\nlatency_ms = 150\n",
+            )
+            .unwrap();
+            let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+            assert_eq!(config.card_limit, 9);
+            assert_eq!(config.sandbox_issuer.latency_ms, 150);
+            assert_eq!(config.policy.refused_card_types.len(), 2);
+            assert_eq!(config.otp_ttl_secs, defaults.otp_ttl_secs);
+
+            // TESSERA_* variables over the file (`__` for a nested key);
+            // variables that name no setting are left alone.
+            jail.set_env("TESSERA_CARD_LIMIT", "7");
+            jail.set_env("TESSERA_SANDBOX_ISSUER__LATENCY_MS", "40");
+            jail.set_env("TESSERA_SERVER", "http://127.0.0.1:1");
+            let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+            assert_eq!(config.card_limit, 7);
+            assert_eq!(config.sandbox_issuer.latency_ms, 40);
+            assert_eq!(config.listen, "127.0.0.1:9000");
+            assert_eq!(config.policy.refused_card_types.len(), 2);
+
+            // Flags over the variables.
+            let flags = Overrides {
+                listen: Some("127.0.0.1:0".to_owned()),
+                card_limit: Some(3),
+                ..Overrides::default()
+            };
+            let config = Config::load(Some(&file), &flags).unwrap();
+            assert_eq!(
+                (config.card_limit, config.listen.as_str()),
+                (3, "127.0.0.1:0")
+            );
+            assert_eq!(config.sandbox_issuer.latency_ms, 40);
+
+            // A bad variable is named with its layer.
+            jail.set_env("TESSERA_CARD_LIMIT", "many");
+            let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+            assert!(
+                error.contains("\"CARD_LIMIT\"") && error.contains("`TESSERA_` environment"),
+                "{error}"
+            );
+            Ok(())
+        });
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("tessera.toml");
-        std::fs::write(
-            &file,
-            "card_limit = 9\nlisten = \"127.0.0.1:9000\"\n[policy]\nrefused_card_types = [\"prepaid\", \"semi_credit\"]\n[sandbox_issuer]\nlatency_ms = 150\n",
-        )
-        .unwrap();
-        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
-        assert_eq!(config.card_limit, 9);
-        assert_eq!(config.sandbox_issuer.latency_ms, 150);
-        assert_eq!(config.policy.refused_card_types.len(), 2);
-        let flags = Overrides {
-            listen: Some("127.0.0.1:0".to_owned()),
-            ..Overrides::default()
-        };
-        assert_eq!(
-            Config::load(Some(&file), &flags).unwrap().listen,
-            "127.0.0.1:0"
-        );
-
         std::fs::write(&file, "card_limt = 9\n").unwrap();
         let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
         assert!(error.contains("card_limt"), "{error}");

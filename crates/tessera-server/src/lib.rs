@@ -1,6 +1,8 @@
-//! Tessera's HTTP service: the router, its layers and start-up. Routes live
-//! in `routes/`, the binding flow in `binding.rs`, and the one mapping from
-//! domain errors to HTTP in `error.rs`.
+//! Tessera's HTTP service: the router, its layers and start-up. Handlers
+//! live in `routes/` and hand each request to a flow in `flows/` (binding,
+//! payments, the token lifecycle, diagnosis, ...); `http/` holds what speaks
+//! HTTP: extractors, the one mapping from domain errors to responses, the
+//! request and response bodies, the help center's pages.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -28,31 +30,22 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub mod auth;
-pub mod binding;
-pub mod binding_stats;
+pub mod clock;
 pub mod config;
-pub mod diagnose;
-pub mod error;
-pub mod extract;
-pub mod help;
-pub mod idempotency;
+pub mod flows;
+pub mod http;
 pub mod ids;
 pub mod issuer;
-pub mod issuer_health;
-pub mod lifecycle;
-pub mod maintenance;
-pub mod payments;
+pub mod passwords;
 pub mod routes;
 pub mod state;
-pub mod support_views;
-pub mod views;
 
+pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
 pub use state::AppState;
 
-use crate::auth::{API_KEY_PREFIX, Role};
-use crate::error::ApiError;
+use crate::http::auth::{API_KEY_PREFIX, Role};
+use crate::http::error::ApiError;
 use crate::issuer::sandbox::SandboxIssuer;
 
 /// Why the service could not start, said so an operator can act on it.
@@ -204,7 +197,7 @@ pub fn app(state: AppState) -> Router {
             timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn(http::error::render_errors))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let request_id = request
@@ -234,6 +227,11 @@ pub struct Opened {
 
 /// Opens the key ring, the BIN index and the store named by `config`.
 pub async fn open(config: Config) -> Result<Opened, StartError> {
+    open_with_clock(config, Clock::System).await
+}
+
+/// [`open`], telling the time by `clock` (tests move theirs forward).
+pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, StartError> {
     let time_zone = config.time_zone().map_err(StartError::new)?;
     // Owner-only, like the key file in it: the database holds ciphertexts
     // and keyed hashes that are nobody else's business.
@@ -304,7 +302,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
             (Arc::new(store), keys, created_keys)
         }
     };
-    check_key_ring(store.as_ref(), &keys).await?;
+    check_key_ring(store.as_ref(), &keys, clock.now()).await?;
     if !config.sandbox {
         return Err(StartError::new(
             "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
@@ -325,6 +323,7 @@ pub async fn open(config: Config) -> Result<Opened, StartError> {
         issuer_clock: Arc::default(),
         baselines: Arc::default(),
         sessions: Arc::default(),
+        clock,
     };
     Ok(Opened {
         state,
@@ -351,10 +350,14 @@ fn open_keys(
 /// Every node of one database must hold the same key ring: a node with
 /// another would write cards the others cannot read and miss duplicates. The
 /// first node records a check value of its ring; the others must match it.
-async fn check_key_ring(store: &dyn Store, keys: &KeyRing) -> Result<(), StartError> {
+async fn check_key_ring(
+    store: &dyn Store,
+    keys: &KeyRing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StartError> {
     let check =
         hex::encode(&keys.keyed_hash(LookupPurpose::ApiKey, b"tessera key ring check v1")[..8]);
-    let now = state::millis(chrono::Utc::now());
+    let now = state::millis(now);
     let stored = store.claim_setting("key_ring_check", &check, now).await?;
     if stored != check {
         return Err(StartError::new(
@@ -399,7 +402,7 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
-    let purge = tokio::spawn(idempotency::purge_periodically(state.clone()));
+    let purge = tokio::spawn(flows::idempotency::purge_periodically(state.clone()));
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -460,7 +463,7 @@ pub async fn create_api_key(
         .store
         .create_api_key(&ApiKeyRecord {
             id: ids::random_id("key_", 16),
-            key_hash: auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
+            key_hash: http::auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
             role: role.as_str().to_owned(),
             label: label.to_owned(),
             created_at: state::millis(state.now()),

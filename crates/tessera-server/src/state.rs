@@ -1,5 +1,5 @@
 //! What every request handler shares: configuration, the store, the key
-//! ring, the BIN index and the issuer connector.
+//! ring, the BIN index, the issuer connector and the clock.
 
 use std::sync::Arc;
 
@@ -8,10 +8,11 @@ use tessera_core::bins::BinIndex;
 use tessera_core::vault::KeyRing;
 use tessera_store::Store;
 
-use crate::auth::SessionCache;
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
+use crate::http::auth::SessionCache;
 use crate::issuer::Issuer;
-use crate::issuer_health::{BaselineCache, EvaluationClock};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -23,15 +24,17 @@ pub struct AppState {
     pub time_zone: chrono_tz::Tz,
     /// When this node last ran the issuer anomaly rule.
     pub issuer_clock: Arc<EvaluationClock>,
-    /// Issuers' baselines, a closed stretch at a time (`issuer_health.rs`).
+    /// Issuers' baselines, a closed stretch at a time (`flows/issuer_health.rs`).
     pub baselines: Arc<BaselineCache>,
-    /// Sessions read lately (`auth.rs`).
+    /// Sessions read lately (`http/auth.rs`).
     pub sessions: Arc<SessionCache>,
+    /// What time it is: the system's, or a test's (`clock.rs`).
+    pub clock: Clock,
 }
 
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        self.clock.now()
     }
 }
 

@@ -32,7 +32,9 @@ pub struct PayArgs {
     #[arg(long)]
     card: String,
     /// The amount as printed on a receipt: 12.34.
-    #[arg(long)]
+    // A negative amount reaches the amount check and its message, rather
+    // than clap's "unexpected argument".
+    #[arg(long, allow_hyphen_values = true)]
     amount: String,
     /// ISO 4217 currency.
     #[arg(long, default_value = "CNY")]

@@ -89,7 +89,7 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
         if first + users > MAX_USERS {
             bail!("the database already holds {first} seeded users: no room for {users} more");
         }
-        let password_hash = tessera_server::auth::hash_password(&state.keys, PASSWORD)
+        let password_hash = tessera_server::passwords::hash_password(&state.keys, PASSWORD)
             .map_err(|e| anyhow::anyhow!("hashing the seed password: {}", e.code.as_str()))?;
         let plan = Plan {
             first,

@@ -151,13 +151,13 @@ async fn demo_user(state: &AppState) -> anyhow::Result<bool> {
     if state.store.user_by_phone(DEMO_PHONE).await?.is_some() {
         return Ok(false);
     }
-    let request = tessera_server::views::CreateUserRequest {
+    let request = tessera_server::http::views::CreateUserRequest {
         phone: DEMO_PHONE.to_owned(),
         real_name: DEMO_NAME.to_owned(),
         id_number: DEMO_ID_NUMBER.to_owned(),
         password: DEMO_PASSWORD.to_owned(),
     };
-    tessera_server::routes::users::sign_up(state, &request, chrono::Utc::now())
+    tessera_server::flows::users::sign_up(state, &request, state.now())
         .await
         .map_err(|e| anyhow::anyhow!("could not create the demo user: {}", e.0))?;
     Ok(true)

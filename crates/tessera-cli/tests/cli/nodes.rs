@@ -467,6 +467,7 @@ mod postgres {
         let token = sign_up(&client, cluster.base(1), "13700000004").await;
         let (a, b) = (cluster.base(0), cluster.base(1));
 
+        // The nodes are processes of their own, on the system clock.
         let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
         let (status, _, body) = call(
             &client,

@@ -225,11 +225,19 @@ async fn pay_prints_the_decline_reason_and_exits_1() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pay_refuses_bad_usage_before_asking_anything() {
     let shop = Shop::open().await;
+    let not_valid = |amount: &str| {
+        format!(
+            "error: amount \"{amount}\" is not valid: write a positive number such as 12.34, with at most 2 decimals"
+        )
+    };
     for (args, needle) in [
-        (vec!["12.345"], "12.345"),
-        (vec!["-1"], ""),
-        (vec!["0"], ""),
-        (vec!["10", "--currency", "XXX"], "ISO 4217"),
+        (vec!["12.345"], not_valid("12.345")),
+        (vec!["-1"], not_valid("-1")),
+        (vec!["0"], not_valid("0")),
+        (
+            vec!["10", "--currency", "XXX"],
+            "error: unknown currency: use an ISO 4217 code such as CNY".to_owned(),
+        ),
     ] {
         let (amount, extra) = args.split_first().unwrap();
         let mut extra = extra.to_vec();
@@ -241,7 +249,7 @@ async fn pay_refuses_bad_usage_before_asking_anything() {
             "{args:?}: {}",
             text(&out.stderr)
         );
-        assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(&needle), "{}", text(&out.stderr));
     }
     assert!(shop.payments().await.is_empty());
     shop.running.stop().await.unwrap();

@@ -9,6 +9,13 @@ use tessera_server::issuer::sandbox::{self, Outcome};
 
 use crate::ServeProcess;
 
+/// A binding the server answered 201, and the trace id it answered with.
+struct Acknowledged {
+    token: String,
+    card_id: String,
+    trace: String,
+}
+
 async fn sign_up(client: &reqwest::Client, base: &str, phone: &str) -> String {
     let password = "durable-pass-9";
     let response = client
@@ -43,16 +50,21 @@ async fn acknowledged_bindings_survive_kill_9() {
     for i in 0..8 {
         tokens.push(sign_up(&client, &base, &format!("1370000{i:04}")).await);
     }
-    // Sixteen clients bind as fast as they can; every 201 is recorded.
+    // Sixteen clients bind as fast as they can; every 201 is recorded with
+    // its trace id. Until the kill, any other answer or a failed request is
+    // a failure; after it, requests fail and were never acknowledged.
     let stop = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for worker in 0..16 {
-        let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+        let (client, base) = (client.clone(), base.clone());
+        let (stop, killed) = (stop.clone(), killed.clone());
         let token = tokens[worker % tokens.len()].clone();
         tasks.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
+            let mut failures = Vec::new();
             let mut sent = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
+            while !stop.load(Ordering::SeqCst) {
                 let number = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
                 sent.push(number.clone());
                 let response = client
@@ -61,32 +73,63 @@ async fn acknowledged_bindings_survive_kill_9() {
                     .json(&json!({"number": number, "holder_name": "张三"}))
                     .send()
                     .await;
-                // After the kill, requests fail: those were never acknowledged.
-                let Ok(response) = response else { break };
-                if response.status() == 201
-                    && let Ok(card) = response.json::<Value>().await
-                {
-                    acknowledged.push((token.clone(), card["id"].as_str().unwrap().to_owned()));
+                let response = match response {
+                    Ok(response) => response,
+                    Err(_) if killed.load(Ordering::SeqCst) => break,
+                    Err(error) => {
+                        failures.push(format!("before the kill: {error}"));
+                        break;
+                    }
+                };
+                let status = response.status();
+                let trace = response
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let body = match response.json::<Value>().await {
+                    Ok(body) => body,
+                    // Cut off mid-answer by the kill.
+                    Err(_) if killed.load(Ordering::SeqCst) => break,
+                    Err(error) => {
+                        failures.push(format!("an unreadable {status} answer: {error}"));
+                        break;
+                    }
+                };
+                if status != 201 {
+                    // The server answered: whenever that was, it was alive.
+                    failures.push(format!("{status} {body}"));
+                    continue;
                 }
+                acknowledged.push(Acknowledged {
+                    token: token.clone(),
+                    card_id: body["id"].as_str().unwrap().to_owned(),
+                    trace,
+                });
             }
-            (acknowledged, sent)
+            (acknowledged, failures, sent)
         }));
     }
     // Let the load run, bounded, then kill the server mid-flight.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    killed.store(true, Ordering::SeqCst);
     server.kill_9();
-    stop.store(true, Ordering::Relaxed);
+    stop.store(true, Ordering::SeqCst);
     let mut acknowledged = Vec::new();
+    let mut failures = Vec::new();
     let mut sent = Vec::new();
     for task in tasks {
-        let (acks, numbers) = task.await.unwrap();
+        let (acks, failed, numbers) = task.await.unwrap();
         acknowledged.extend(acks);
+        failures.extend(failed);
         sent.extend(numbers);
     }
+    assert!(failures.is_empty(), "{failures:?}");
     assert!(acknowledged.len() > 10, "the load should have bound cards");
 
     let restarted = ServeProcess::start(&data, &log, &["--card-limit", "10000"]);
-    for (token, card_id) in &acknowledged {
+    for Acknowledged { token, card_id, .. } in &acknowledged {
         let response = client
             .get(format!("{}/v1/cards/{card_id}", restarted.base))
             .bearer_auth(token)
@@ -122,9 +165,22 @@ async fn acknowledged_bindings_survive_kill_9() {
     }
     drop(restarted);
 
-    // The real log output: JSON lines with trace ids, and no card number.
+    // The real log output: a JSON line for each acknowledged binding, with
+    // the trace id its answer carried, and no card number.
     let logs = std::fs::read_to_string(&log).unwrap();
-    assert!(logs.contains("\"trace_id\""));
+    let bound: std::collections::HashSet<String> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "card binding" && line["outcome"] == "success")
+        .filter_map(|line| line["trace_id"].as_str().map(str::to_owned))
+        .collect();
+    for Acknowledged { trace, card_id, .. } in &acknowledged {
+        assert!(trace.starts_with("req_"), "{card_id}: trace id {trace:?}");
+        assert!(
+            bound.contains(trace),
+            "no log line for the binding of {card_id} with trace id {trace}"
+        );
+    }
     for number in &sent {
         assert!(!logs.contains(number.as_str()), "a PAN reached the log");
     }

@@ -2,15 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Utc};
-use tessera_core::error::{DomainError, ErrorCode};
 
-use crate::auth::{Caller, Role};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
-use crate::maintenance;
-use crate::state::{AppState, millis};
-use crate::views::{ErrorEnvelope, MaintenanceStatus, MaintenanceWindow};
+use crate::flows::maintenance;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{ErrorEnvelope, MaintenanceStatus, MaintenanceWindow};
+use crate::state::AppState;
 
 /// Pause binding until `until`. Reading cards keeps working.
 #[utoipa::path(put, path = "/v1/admin/maintenance", tag = "admin", security(("bearer" = [])),
@@ -24,26 +22,7 @@ pub async fn put_maintenance(
     JsonBody { value: window, .. }: JsonBody<MaintenanceWindow>,
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator])?;
-    let until = DateTime::parse_from_rfc3339(&window.until)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .filter(|until| *until > ctx.now)
-        .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("until"))?;
-    let stored = MaintenanceWindow {
-        until: rfc3339(until),
-        message_zh: window.message_zh.trim().to_owned(),
-        message_en: window.message_en.trim().to_owned(),
-    };
-    let json = serde_json::to_string(&stored).map_err(|_| ErrorCode::InternalError)?;
-    state
-        .store
-        .put_setting(maintenance::SETTING, &json, millis(ctx.now))
-        .await?;
-    tracing::warn!(until = %stored.until, "maintenance window set");
-    Ok(Json(MaintenanceStatus {
-        active: true,
-        window: Some(stored),
-    }))
+    Ok(Json(maintenance::start(&state, &window, ctx.now).await?))
 }
 
 /// End maintenance now.
@@ -54,12 +33,7 @@ pub async fn delete_maintenance(
     caller: Caller,
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator])?;
-    state.store.delete_setting(maintenance::SETTING).await?;
-    tracing::warn!("maintenance window ended");
-    Ok(Json(MaintenanceStatus {
-        active: false,
-        window: None,
-    }))
+    Ok(Json(maintenance::end(&state).await?))
 }
 
 /// The maintenance window in force, if any.
@@ -71,9 +45,5 @@ pub async fn get_maintenance(
     caller: Caller,
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator, Role::Support])?;
-    let current = maintenance::current(&state, ctx.now).await?;
-    Ok(Json(MaintenanceStatus {
-        active: current.is_some(),
-        window: current.map(|(_, window)| window),
-    }))
+    Ok(Json(maintenance::status(&state, ctx.now).await?))
 }

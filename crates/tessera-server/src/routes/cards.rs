@@ -5,22 +5,19 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 use tessera_core::error::ErrorCode;
 use tessera_store::CardRecord;
-use utoipa::IntoParams;
 
-use tessera_core::diagnosis::Audience;
-
-use crate::auth::{Caller, SignedIn};
-use crate::binding::{self, Bound};
-use crate::diagnose;
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
-use crate::idempotency;
-use crate::state::{AppState, from_millis, millis};
-use crate::support_views::{AttemptCardView, MyAttemptList, MyAttemptView, MySummaryView};
-use crate::views::{BindCardRequest, CardList, CardView, ErrorEnvelope, VerifyCardRequest, Viewer};
+use crate::flows::binding::{self, Bound};
+use crate::flows::{attempts, cards, idempotency};
+use crate::http::auth::{Caller, SignedIn};
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{
+    BindCardRequest, CardList, CardView, ErrorEnvelope, ListQuery, MyAttemptList, MyAttemptsQuery,
+    VerifyCardRequest, Viewer,
+};
+use crate::state::AppState;
 
 fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(CardView::from_record(card, viewer))
@@ -88,12 +85,6 @@ pub async fn verify_card(
     Ok(idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// `all` also lists unbound and failed cards; live cards by default.
-    pub status: Option<String>,
-}
-
 /// The user's cards, newest first.
 #[utoipa::path(get, path = "/v1/cards", tag = "cards", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = CardList), (status = 401, body = ErrorEnvelope)))]
@@ -103,19 +94,8 @@ pub async fn list_cards(
     caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<CardList>, ApiError> {
-    let user_id = caller.user()?;
-    let all = query.status.as_deref() == Some("all");
-    let viewer = Viewer::new(&state, &ctx);
-    let cards = state.store.list_cards(user_id).await?;
-    let data = cards
-        .iter()
-        .filter(|c| all || matches!(c.status.as_str(), "active" | "pending_verification"))
-        .map(|card| CardView::from_record(card, &viewer))
-        .collect();
-    Ok(Json(CardList {
-        data,
-        next_cursor: None,
-    }))
+    let cards = cards::list(&state, caller.user()?, &query).await?;
+    Ok(Json(CardList::of(&cards, &Viewer::new(&state, &ctx))))
 }
 
 /// One card, with whether it can pay now and, if not, why (`payable`,
@@ -129,12 +109,7 @@ pub async fn get_card(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
-    let user_id = caller.user()?;
-    let card = state
-        .store
-        .card(user_id, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let card = cards::get(&state, caller.user()?, &id).await?;
     Ok(Json(CardView::from_record(
         &card,
         &Viewer::new(&state, &ctx),
@@ -152,26 +127,7 @@ pub async fn set_default(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
-    let user_id = caller.user()?;
-    let card = state
-        .store
-        .card(user_id, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    match card.status.as_str() {
-        "active" => {}
-        "pending_verification" => return Err(ErrorCode::OtpRequired.into()),
-        _ => return Err(ErrorCode::CardUnbound.into()),
-    }
-    state
-        .store
-        .set_default_card(user_id, &id, millis(ctx.now))
-        .await?;
-    let card = state
-        .store
-        .card(user_id, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let card = cards::set_default(&state, caller.user()?, &id, ctx.now).await?;
     Ok(Json(CardView::from_record(
         &card,
         &Viewer::new(&state, &ctx),
@@ -189,35 +145,11 @@ pub async fn unbind_card(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
-    let user_id = caller.user()?;
-    if state.store.card(user_id, &id).await?.is_none() {
-        return Err(ErrorCode::NotFound.into());
-    }
-    if state
-        .store
-        .unbind_card(user_id, &id, millis(ctx.now))
-        .await?
-    {
-        tracing::info!(trace_id = %ctx.trace_id, card_id = %id, "card unbound");
-    }
-    let card = state
-        .store
-        .card(user_id, &id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
+    let card = cards::unbind(&state, caller.user()?, &id, &ctx.trace_id, ctx.now).await?;
     Ok(Json(CardView::from_record(
         &card,
         &Viewer::new(&state, &ctx),
     )))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct MyAttemptsQuery {
-    /// `true` lists every attempt; failed ones only by default.
-    pub all: Option<bool>,
-    /// RFC 3339 time, or a duration back from now (`1h`, `7d`); 7 days by
-    /// default.
-    pub since: Option<String>,
 }
 
 /// Your recent attempts to add a card that failed, each explained in plain
@@ -231,56 +163,6 @@ pub async fn list_my_attempts(
     caller: Caller,
     Query(query): Query<MyAttemptsQuery>,
 ) -> Result<Json<MyAttemptList>, ApiError> {
-    let user_id = caller.user()?;
-    let since = match query.since.as_deref() {
-        Some(text) => crate::routes::support::parse_since(text, ctx.now).ok_or_else(|| {
-            tessera_core::error::DomainError::new(ErrorCode::InvalidRequest).with_param("since")
-        })?,
-        None => ctx.now - chrono::Duration::days(7),
-    };
-    let case = diagnose::case_of_user(&state, user_id, since, ctx.now, 50).await?;
-    let (diagnosis, _) = diagnose::diagnose_case(&state, &case, Audience::Person, ctx.now).await?;
-    let lang = ctx.lang;
-    let all = query.all.unwrap_or(false);
-    let text = |t: &tessera_core::diagnosis::Bilingual| {
-        let said = t.get(lang);
-        (!said.is_empty()).then(|| said.to_owned())
-    };
-    let mut data: Vec<MyAttemptView> = case
-        .attempts
-        .iter()
-        .zip(&diagnosis.attempts)
-        .filter(|(record, _)| all || record.outcome == "error")
-        .map(|(record, explained)| MyAttemptView {
-            trace_id: record.trace_id.clone(),
-            created_at: rfc3339(from_millis(record.created_at)),
-            outcome: record.outcome.clone(),
-            code: record.error_code.clone(),
-            card: AttemptCardView {
-                masked_pan: record.masked_pan.clone(),
-                brand: record.brand.clone(),
-                issuer_name: record.issuer_name.clone(),
-                card_type: record.card_type.clone(),
-            },
-            happened: explained.happened.get(lang).to_owned(),
-            message: text(&explained.message),
-            remedy: text(&explained.remedy),
-            help_url: record
-                .error_code
-                .as_ref()
-                .map(|code| format!("/help/errors/{code}")),
-        })
-        .collect();
-    data.reverse();
-    Ok(Json(MyAttemptList {
-        data,
-        summary: MySummaryView {
-            verdict: diagnosis.verdict.as_str().to_owned(),
-            title: diagnosis.verdict.title().get(lang).to_owned(),
-            headline: diagnosis.headline.get(lang).to_owned(),
-            story: diagnosis.story.get(lang).to_owned(),
-            next_step: diagnosis.next_step_person.get(lang).to_owned(),
-        },
-        next_cursor: None,
-    }))
+    let mine = attempts::mine(&state, caller.user()?, &query, ctx.now, ctx.lang).await?;
+    Ok(Json(mine))
 }

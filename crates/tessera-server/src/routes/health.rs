@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tessera_core::error::Lang;
 
-use crate::error::ApiError;
+use crate::flows::binding_stats;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The process is up.
@@ -48,10 +49,8 @@ pub async fn openapi(axum::Extension(spec): axum::Extension<std::sync::Arc<Value
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let now = state.now();
-    crate::issuer_health::evaluate_issuers(&state, None, now).await?;
-    let report = crate::binding_stats::report(&state, now, Lang::En).await?;
-    let mut response = crate::binding_stats::prometheus(&report).into_response();
+    let report = binding_stats::current(&state, state.now(), Lang::En).await?;
+    let mut response = binding_stats::prometheus(&report).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

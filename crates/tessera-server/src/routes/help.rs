@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use tessera_core::error::{ErrorCode, Lang};
 
-use crate::help;
+use crate::http::help;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

@@ -4,13 +4,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use tessera_core::error::ErrorCode;
 
-use crate::auth::{Caller, Role};
-use crate::error::ApiError;
-use crate::extract::{Ctx, parse_json};
-use crate::lifecycle;
+use crate::flows::lifecycle;
+use crate::http::auth::{Caller, Role};
+use crate::http::error::ApiError;
+use crate::http::extract::Ctx;
+use crate::http::views::{ErrorEnvelope, IssuerEventRequest, IssuerEventResult};
 use crate::state::AppState;
-use crate::views::{ErrorEnvelope, IssuerEventRequest, IssuerEventResult};
 
 /// An issuer event: `card.replaced` (tokens move to the new card number;
 /// PAR and token unchanged; the old number is destroyed),
@@ -34,11 +35,9 @@ pub async fn issuer_events(
     body: Bytes,
 ) -> Result<Json<IssuerEventResult>, ApiError> {
     caller.require_role(&[Role::Issuer])?;
-    lifecycle::verify_signature(&state, &headers, &body, ctx.now)?;
-    let request: IssuerEventRequest = parse_json(&body)?;
     let Caller::Key { key_id, .. } = &caller else {
-        return Err(tessera_core::error::ErrorCode::Forbidden.into());
+        return Err(ErrorCode::Forbidden.into());
     };
-    let result = lifecycle::issuer_event(&state, key_id, &request, &body, ctx.now).await?;
+    let result = lifecycle::receive_issuer_event(&state, key_id, &headers, &body, ctx.now).await?;
     Ok(Json(result))
 }

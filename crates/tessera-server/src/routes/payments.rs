@@ -5,50 +5,14 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
-use tessera_core::error::{DeclineCode, DomainError, ErrorCode, Lang};
-use tessera_store::{PaymentFilter, PaymentRecord};
-use utoipa::IntoParams;
+use tessera_core::error::ErrorCode;
 
-use crate::auth::{Caller, Role};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, parse_json};
-use crate::idempotency;
-use crate::payments;
-use crate::state::{AppState, from_millis};
-use crate::views::{DeclineView, ErrorEnvelope, PaymentList, PaymentRequest, PaymentView};
-
-fn payment_view(payment: &PaymentRecord, lang: Lang) -> PaymentView {
-    let decline = payment.error_code.as_deref().map(|code| {
-        let decline_code = payment.decline_code.as_deref().and_then(DeclineCode::parse);
-        let message = match (ErrorCode::parse(code), decline_code) {
-            (_, Some(decline)) => DomainError::declined(decline).message(lang),
-            (Some(code), None) => DomainError::new(code).message(lang),
-            (None, None) => code.to_owned(),
-        };
-        DeclineView {
-            code: code.to_owned(),
-            decline_code: payment.decline_code.clone(),
-            message,
-        }
-    });
-    PaymentView {
-        id: payment.id.clone(),
-        status: payment.status.clone(),
-        amount: payment.amount,
-        currency: payment.currency.clone(),
-        merchant_id: payment.merchant_id.clone(),
-        merchant_name: payment.merchant_name.clone(),
-        channel: payment.channel.clone(),
-        card_id: payment.card_id.clone(),
-        token_ref: payment.token_ref.clone(),
-        atc: payment.atc.map(|atc| format!("{atc:04X}")),
-        authorization_code: payment.authorization_code.clone(),
-        arpc: None,
-        decline,
-        created_at: rfc3339(from_millis(payment.created_at)),
-    }
-}
+use crate::flows::{idempotency, payments};
+use crate::http::auth::{Caller, Role};
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, parse_json};
+use crate::http::views::{ErrorEnvelope, PaymentList, PaymentQuery, PaymentRequest, PaymentView};
+use crate::state::AppState;
 
 /// Authorize a payment with a token and its cryptogram (merchant API key).
 /// Approved: 201 with the authorization code and the ARPC. Declined: the
@@ -81,20 +45,12 @@ pub async fn create_payment(
     let work = async {
         let approved =
             payments::authorize(&state, key_id, &request, &ctx.trace_id, ctx.now).await?;
-        let mut view = payment_view(&approved.payment, ctx.lang);
+        let mut view = PaymentView::from_record(&approved.payment, ctx.lang);
         view.arpc = Some(approved.arpc.to_string());
         let body = serde_json::to_value(view).map_err(|_| ErrorCode::InternalError)?;
         Ok((StatusCode::CREATED, body))
     };
     Ok(idempotency::run(&state, &caller, key, "POST /v1/payments", &raw, &ctx, work).await)
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct PaymentQuery {
-    /// At most 100; 20 by default.
-    pub limit: Option<u32>,
-    /// From a previous page's `next_cursor`.
-    pub cursor: Option<String>,
 }
 
 /// The user's payments, newest first: approvals and every decline with its
@@ -108,34 +64,7 @@ pub async fn list_payments(
     caller: Caller,
     Query(query): Query<PaymentQuery>,
 ) -> Result<Json<PaymentList>, ApiError> {
-    let user_id = caller.user()?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.split_once('.')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
-                .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("cursor"))
-        })
-        .transpose()?;
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
-    let payments = state
-        .store
-        .payments(&PaymentFilter {
-            user_id: user_id.to_owned(),
-            before,
-            limit,
-        })
-        .await?;
-    let next_cursor = (payments.len() == usize::try_from(limit).unwrap_or(usize::MAX))
-        .then(|| {
-            payments
-                .last()
-                .map(|p| format!("{}.{}", p.created_at, p.id))
-        })
-        .flatten();
-    Ok(Json(PaymentList {
-        data: payments.iter().map(|p| payment_view(p, ctx.lang)).collect(),
-        next_cursor,
-    }))
+    Ok(Json(
+        payments::list(&state, caller.user()?, &query, ctx.lang).await?,
+    ))
 }

@@ -5,19 +5,17 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::extract::{Ctx, JsonBody};
-use crate::lifecycle::{self, Change};
-use crate::payments;
-use crate::state::AppState;
-use crate::views::{
-    CryptogramRequest, CryptogramView, ErrorEnvelope, KeysRequest, LimitedUseKeys,
+use crate::flows::lifecycle::{self, Change};
+use crate::flows::payments;
+use crate::http::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{
+    CryptogramRequest, CryptogramView, DeleteQuery, ErrorEnvelope, KeysRequest, LimitedUseKeys,
     TokenChangeRequest, TokenStateView,
 };
+use crate::state::AppState;
 
 /// Limited-use keys for the token's own device: session keys for the next
 /// ATCs (each pays once). Asking again hands out the next batch; batches
@@ -120,12 +118,6 @@ pub async fn resume(
     )
     .await?;
     Ok(Json(view))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct DeleteQuery {
-    /// Kept in the token's history for support.
-    pub reason: Option<String>,
 }
 
 /// Delete a token for good (user: their own; operator or issuer key: any).

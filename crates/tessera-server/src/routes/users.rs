@@ -3,28 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Duration;
-use tessera_core::card::holder_name::HolderName;
-use tessera_core::error::{DomainError, ErrorCode};
-use tessera_core::identity::{IdNumber, PhoneNumber};
-use tessera_core::vault::LookupPurpose;
-use tessera_store::{Constraint, NewUser, SessionRecord, StoreError};
 
-use crate::auth::{self, SESSION_PREFIX, SignedIn};
-use crate::error::{ApiError, rfc3339};
-use crate::extract::{Ctx, JsonBody};
-use crate::ids;
-use crate::state::{AppState, from_millis, millis};
-use crate::views::{CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView};
-
-fn user_view(user: &tessera_store::UserRecord) -> Result<UserView, ApiError> {
-    Ok(UserView {
-        id: user.id.clone(),
-        phone: PhoneNumber::parse(&user.phone)?.masked(),
-        real_name: user.real_name.clone(),
-        created_at: rfc3339(from_millis(user.created_at)),
-    })
-}
+use crate::flows::users;
+use crate::http::auth::SignedIn;
+use crate::http::error::ApiError;
+use crate::http::extract::{Ctx, JsonBody};
+use crate::http::views::{
+    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView,
+};
+use crate::state::AppState;
 
 /// Sign up with a verified real name. The ID number is kept only as a keyed
 /// hash and its last 4 characters.
@@ -36,47 +23,8 @@ pub async fn create_user(
     ctx: Ctx,
     JsonBody { value: request, .. }: JsonBody<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let user = sign_up(&state, &request, ctx.now).await?;
-    Ok((StatusCode::CREATED, Json(user_view(&user)?)))
-}
-
-/// Validates a sign-up and stores the user (also used by `tessera demo`).
-pub async fn sign_up(
-    state: &AppState,
-    request: &CreateUserRequest,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<tessera_store::UserRecord, ApiError> {
-    let phone = PhoneNumber::parse(&request.phone)?;
-    let real_name = HolderName::parse(&request.real_name)
-        .map_err(|_| DomainError::new(ErrorCode::InvalidRequest).with_param("real_name"))?;
-    let id_number = IdNumber::parse(&request.id_number)?;
-    auth::check_password_strength(&request.password)?;
-    let password_hash = auth::hash_password_async(state.keys.clone(), &request.password).await?;
-    let new_user = NewUser {
-        id: ids::user_id(),
-        phone: phone.expose().to_owned(),
-        real_name: real_name.as_str().to_owned(),
-        real_name_normalized: real_name.normalized().to_owned(),
-        id_number_hash: state
-            .keys
-            .id_number_hash(id_number.expose())
-            .as_str()
-            .to_owned(),
-        id_number_last4: id_number.last4().to_owned(),
-        password_hash,
-        created_at: millis(now),
-    };
-    let user = match state.store.create_user(&new_user).await {
-        Ok(user) => user,
-        Err(StoreError::Conflict(Constraint::UserPhone)) => {
-            return Err(DomainError::new(ErrorCode::PhoneTaken)
-                .with_param("phone")
-                .into());
-        }
-        Err(error) => return Err(error.into()),
-    };
-    tracing::info!(user_id = %user.id, "user signed up");
-    Ok(user)
+    let user = users::sign_up(&state, &request, ctx.now).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from_record(&user)?)))
 }
 
 /// Sign in. Wrong credentials answer 401 without saying which part was
@@ -89,72 +37,13 @@ pub async fn create_session(
     ctx: Ctx,
     JsonBody { value: request, .. }: JsonBody<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
-    let now = millis(ctx.now);
-    let window_ms = i64::try_from(state.config.login_window_secs).unwrap_or(900) * 1000;
-    // Failures are counted per phone as typed (normalized when it parses),
-    // under a keyed hash: the table must not become a list of phone numbers.
-    let phone_key = PhoneNumber::parse(&request.phone)
-        .map(|p| p.expose().to_owned())
-        .unwrap_or_else(|_| request.phone.trim().to_owned());
-    let phone_hash = hex::encode(state.keys.keyed_hash(
-        LookupPurpose::SessionToken,
-        format!("login:{phone_key}").as_bytes(),
-    ));
-    if let Some(failures) = state.store.login_failures(&phone_hash).await?
-        && failures.failures >= state.config.login_max_failures
-        && failures.window_started_at + window_ms > now
-    {
-        let retry = (failures.window_started_at + window_ms - now) / 1000 + 1;
-        return Err(DomainError::new(ErrorCode::RateLimited)
-            .with_retry_after(u64::try_from(retry).unwrap_or(1))
-            .into());
-    }
-    let user = state.store.user_by_phone(&phone_key).await?;
-    let valid = match &user {
-        Some(user) => {
-            auth::verify_password_async(state.keys.clone(), &request.password, &user.password_hash)
-                .await
-        }
-        None => {
-            // Spend the same work as a real check, so timing does not tell
-            // which phones have accounts.
-            let _ = auth::hash_password_async(state.keys.clone(), &request.password).await;
-            false
-        }
-    };
-    let Some(user) = user.filter(|u| valid && u.status == "active") else {
-        state
-            .store
-            .record_login_failure(&phone_hash, now, window_ms)
-            .await?;
-        return Err(ErrorCode::Unauthenticated.into());
-    };
-    state.store.clear_login_failures(&phone_hash).await?;
-    let token = ids::bearer_secret(SESSION_PREFIX);
-    let expires_at =
-        ctx.now + Duration::seconds(i64::try_from(state.config.session_ttl_secs).unwrap_or(3600));
-    state
-        .store
-        .create_session(&SessionRecord {
-            token_hash: auth::hash_bearer(&state.keys, LookupPurpose::SessionToken, &token),
-            user_id: user.id.clone(),
-            expires_at: millis(expires_at),
-            created_at: now,
-        })
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionView {
-            token,
-            expires_at: rfc3339(expires_at),
-            user_id: user.id,
-        }),
-    ))
+    let session = users::sign_in(&state, &request, ctx.now).await?;
+    Ok((StatusCode::CREATED, Json(session)))
 }
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(SignedIn { user, .. }: SignedIn) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(user_view(&user)?))
+    Ok(Json(UserView::from_record(&user)?))
 }

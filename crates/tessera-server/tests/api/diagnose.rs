@@ -316,7 +316,7 @@ async fn sandbox_outcomes_give_their_verdicts(backend: Backend) {
 async fn maintenance_is_a_system_verdict_with_the_time_to_retry(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
-    let until = chrono::Utc::now() + chrono::Duration::minutes(30);
+    let until = server.now() + chrono::Duration::minutes(30);
     let (status, _, body) = server
         .call(
             Method::PUT,
@@ -582,7 +582,87 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
 }
 
+/// The verdict each error code gives a failed attempt on its own, written
+/// out: a change to the mapping has to change this table too.
+const VERDICTS: [(&str, &str); 44] = [
+    ("invalid_number", "input_mistake"),
+    ("incorrect_number", "input_mistake"),
+    ("invalid_expiry_month", "input_mistake"),
+    ("invalid_expiry_year", "input_mistake"),
+    ("expired_card", "input_mistake"),
+    ("invalid_cvc", "input_mistake"),
+    ("incorrect_cvc", "input_mistake"),
+    ("invalid_holder_name", "input_mistake"),
+    ("name_mismatch", "real_name"),
+    ("phone_mismatch", "phone_on_file"),
+    ("card_not_supported", "card_not_supported"),
+    ("card_declined", "declined_by_issuer"),
+    ("card_already_bound", "duplicate"),
+    ("card_limit_reached", "card_limit"),
+    ("otp_required", "awaiting_sms_code"),
+    ("otp_incorrect", "input_mistake"),
+    ("otp_expired", "input_mistake"),
+    ("too_many_attempts", "security_lock"),
+    ("issuer_unavailable", "network_or_issuer"),
+    ("maintenance", "system_or_maintenance"),
+    ("idempotency_conflict", "input_mistake"),
+    ("request_in_progress", "network_or_issuer"),
+    ("payment_password_incorrect", "security_lock"),
+    ("payment_password_locked", "security_lock"),
+    ("token_suspended", "security_lock"),
+    ("card_unbound", "account_state"),
+    ("token_expired", "account_state"),
+    ("cryptogram_invalid", "security_lock"),
+    ("atc_replayed", "security_lock"),
+    ("domain_mismatch", "security_lock"),
+    ("risk_declined", "security_lock"),
+    ("internal_error", "system_or_maintenance"),
+    ("invalid_request", "input_mistake"),
+    ("unauthenticated", "security_lock"),
+    ("forbidden", "security_lock"),
+    ("not_found", "input_mistake"),
+    ("method_not_allowed", "input_mistake"),
+    ("payload_too_large", "input_mistake"),
+    ("rate_limited", "security_lock"),
+    ("database_unavailable", "system_or_maintenance"),
+    ("invalid_phone", "input_mistake"),
+    ("invalid_id_number", "input_mistake"),
+    ("phone_taken", "account_state"),
+    ("weak_password", "input_mistake"),
+];
+
+/// Every code, as a stored attempt of its own person, gets the verdict the
+/// table gives it, with the code and cause it was recorded with.
+async fn every_error_code_gives_the_verdict_of_the_table(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let codes: Vec<&str> = tessera_core::error::CATALOGUE
+        .iter()
+        .map(|entry| entry.code.as_str())
+        .collect();
+    let listed: Vec<&str> = VERDICTS.iter().map(|(code, _)| *code).collect();
+    assert_eq!(listed, codes, "the table lists every code, in order");
+    for (entry, (code, verdict)) in tessera_core::error::CATALOGUE.iter().zip(VERDICTS) {
+        let trace = format!("req_verdict_{code}");
+        let attempt = tessera_store::AttemptRecord {
+            trace_id: trace.clone(),
+            user_id: format!("usr_verdict_{code}"),
+            outcome: "error".to_owned(),
+            error_code: Some(code.to_owned()),
+            cause: Some(entry.cause.as_str().to_owned()),
+            created_at: server.now().timestamp_millis(),
+            ..tessera_store::AttemptRecord::default()
+        };
+        server.state().store.record_attempt(&attempt).await.unwrap();
+        let diagnosis = verdict_of(&server, &trace).await;
+        assert_eq!(diagnosis["verdict"]["kind"], verdict, "{code}");
+        assert_eq!(diagnosis["verdict"]["code"], code);
+        assert_eq!(diagnosis["verdict"]["trace_id"], trace.as_str());
+        assert_eq!(diagnosis["attempts"][0]["cause"], entry.cause.as_str());
+    }
+}
+
 on_both_backends!(
+    every_error_code_gives_the_verdict_of_the_table,
     typos_then_a_prepaid_card_read_as_one_story,
     sandbox_outcomes_give_their_verdicts,
     maintenance_is_a_system_verdict_with_the_time_to_retry,

@@ -12,22 +12,6 @@ use tessera_server::issuer::sandbox::{self, Outcome};
 use crate::diagnose::{bind_from, diagnose, xiaomi};
 use crate::{Backend, TestServer, assert_error, card};
 
-/// Polls `check` every 50 ms for at most 10 s.
-async fn wait_for<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "gave up waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn tune(server: &TestServer, issuer: &str, latency_ms: u64, failure_rate: f64) {
     let (status, _, body) = server
         .call(
@@ -83,20 +67,24 @@ async fn metrics(server: &TestServer) -> String {
     response.text().await.unwrap()
 }
 
-/// Four attempts that reached a bank are enough to judge it; the breaker
-/// waits 2.5 s before it probes (time enough for the steps a test takes
-/// while it is open); every attempt is evaluated; room for the
-/// cards a test binds.
+/// Four attempts that reached a bank are enough to judge it; every attempt
+/// is evaluated; room for the cards a test binds. The breaker keeps its
+/// 30 s cool-down: tests move the clock through it.
 fn watched(config: &mut tessera_server::Config) {
     config.health.anomaly.min_samples = 4;
     config.health.evaluate_interval_ms = 0;
-    config.health.breaker_cool_down_ms = 2500;
     config.card_limit = 50;
 }
+
+/// The breaker's cool-down (`health.breaker_cool_down_ms`, by default).
+const COOL_DOWN: Duration = Duration::from_secs(30);
 
 async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics(backend: Backend) {
     let server = TestServer::start_on(backend, watched).await;
     let user = server.user().await;
+    // 中国农业银行 (ABC) takes 260 ms to answer, just past the 250 ms
+    // bucket; the rest of a binding adds well under the next bucket's 240.
+    tune(&server, "ABC", 260, 0.0).await;
     let mut numbers = Vec::new();
     for outcome in [
         Outcome::Approve,
@@ -164,16 +152,43 @@ async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics(backe
         assert_eq!(abc["breaker"], "closed");
         let latency = &abc["issuer_latency"];
         assert_eq!(latency["samples"], 4);
-        assert!(latency["mean_ms"].as_i64().unwrap() >= 0);
-        assert!(latency["p95_at_most_ms"].as_i64().is_some());
-        assert_eq!(latency["buckets"].as_array().unwrap().len(), 9);
+        let mean = latency["mean_ms"].as_i64().unwrap();
+        let max = latency["max_ms"].as_i64().unwrap();
+        assert!((260..500).contains(&mean), "{latency}");
+        assert!((mean..500).contains(&max), "{latency}");
+        let buckets: Vec<(i64, i64)> = latency["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["le_ms"].as_i64().unwrap(), b["count"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            buckets,
+            [
+                (50, 0),
+                (100, 0),
+                (250, 0),
+                (500, 4),
+                (1000, 4),
+                (2500, 4),
+                (5000, 4),
+                (10_000, 4),
+                (30_000, 4)
+            ],
+            "{latency}"
+        );
+        assert_eq!(latency["p50_at_most_ms"], 500);
+        assert_eq!(latency["p95_at_most_ms"], 500);
+        // 中国建设银行 (CCB) keeps answering at once.
+        let ccb = issuers.iter().find(|i| i["issuer_code"] == "CCB").unwrap();
+        assert_eq!(ccb["issuer_latency"]["samples"], 1);
+        assert!(ccb["issuer_latency"]["max_ms"].as_i64().unwrap() < 260);
         // The refused prepaid card never reached its bank.
         let spa = issuers
             .iter()
             .find(|i| i["issuer_code"] == "SPABANK")
             .unwrap();
         assert_eq!(spa["issuer_latency"]["samples"], 0);
-        assert!(issuers.iter().any(|i| i["issuer_code"] == "CCB"));
         assert!(issuers.iter().any(|i| i["issuer_code"] == "unknown"));
         let by_key = |list: &Value, key: &str| {
             list.as_array()
@@ -197,6 +212,8 @@ async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics(backe
         "tessera_binding_attempts{window=\"24h\",card_type=\"prepaid\",result=\"failed\"} 1",
         "tessera_binding_failures{window=\"1h\",issuer=\"ABC\",cause=\"card_not_supported\",code=\"card_declined\"} 1",
         "tessera_binding_success_ratio{window=\"5m\",issuer=\"ABC\"} 0.75",
+        "tessera_issuer_latency_within_ms{window=\"5m\",issuer=\"ABC\",le=\"250\"} 0",
+        "tessera_issuer_latency_within_ms{window=\"5m\",issuer=\"ABC\",le=\"500\"} 4",
         "tessera_issuer_latency_within_ms{window=\"5m\",issuer=\"ABC\",le=\"30000\"} 4",
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
@@ -278,7 +295,7 @@ async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers(ba
     );
     assert!(started.elapsed() < Duration::from_millis(2000));
     let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((1..=3).contains(&retry_after), "{retry_after}");
+    assert!((29..=30).contains(&retry_after), "{retry_after}");
     assert_eq!(error["retry_after"], retry_after);
     let held = error["trace_id"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -328,10 +345,11 @@ async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers(ba
     // After the cool-down one binding probes the bank; it still fails, so
     // the breaker stays open for another cool-down.
     tune(&server, "ABC", 0, 1.0).await;
-    wait_for("the breaker to half-open", || async {
-        incidents(&server, "").await[0]["breaker"]["state"] == "half_open"
-    })
-    .await;
+    server.advance(COOL_DOWN);
+    assert_eq!(
+        incidents(&server, "").await[0]["breaker"]["state"],
+        "half_open"
+    );
     let retry_before = incidents(&server, "").await[0]["breaker"]["retry_at"].clone();
     let (status, body, probe) =
         bind_from(&server, &user, &card(Outcome::Approve), xiaomi("wifi")).await;
@@ -352,10 +370,12 @@ async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers(ba
     // The bank recovers: the next probe binds, closes the breaker and
     // resolves the incident.
     tune(&server, "ABC", 0, 0.0).await;
-    wait_for("the breaker to half-open again", || async {
-        incidents(&server, "").await[0]["breaker"]["state"] == "half_open"
-    })
-    .await;
+    assert_eq!(incidents(&server, "").await[0]["breaker"]["state"], "open");
+    server.advance(COOL_DOWN);
+    assert_eq!(
+        incidents(&server, "").await[0]["breaker"]["state"],
+        "half_open"
+    );
     let (status, body, _) =
         bind_from(&server, &user, &card(Outcome::Approve), xiaomi("wifi")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

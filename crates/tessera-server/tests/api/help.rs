@@ -3,8 +3,9 @@
 //! reachable from every error response's `doc_url`.
 
 use reqwest::{Method, StatusCode};
-use tessera_core::error::{CATALOGUE, Lang};
-use tessera_server::help::escape;
+use tessera_core::error::{CATALOGUE, DomainError, Lang};
+use tessera_server::http::error::error_body;
+use tessera_server::http::help::escape;
 
 use crate::{Backend, TestServer, assert_error};
 
@@ -179,6 +180,21 @@ async fn unknown_codes_get_an_escaped_page_and_every_doc_url_resolves(backend: B
     let (status, _, html) = page(&server, doc_url, &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("卡号最后一位是由前面各位算出的校验位"));
+    // So does every other code's: the doc_url its body carries (made the
+    // way every error response's is) opens the page of that code.
+    for entry in &CATALOGUE {
+        let code = entry.code.as_str();
+        let body = error_body(&DomainError::new(entry.code), Lang::En, "trace_doc_url");
+        let doc_url = body["error"]["doc_url"].as_str().unwrap();
+        let (status, content_type, html) = page(&server, doc_url, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{code}: {doc_url}");
+        assert!(content_type.starts_with("text/html"), "{code}");
+        assert!(
+            html.contains(&format!("<code>{code}</code>"))
+                && html.contains(&escape(entry.message.get(Lang::ZhCn))),
+            "{code}: {doc_url} is not its page"
+        );
+    }
     // HTML pages are not API: a POST is still a catalogue error.
     let (status, _, body) = server.call(Method::POST, "/help", None, None, &[]).await;
     assert_error(

@@ -11,7 +11,8 @@ use serde_json::json;
 use sqlx::{Column, Connection, Row};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
-use crate::{Backend, TestServer, card, log_buffer};
+use crate::payments::set_up;
+use crate::{Backend, TestDatabase, TestServer, card, log_buffer};
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
@@ -158,10 +159,8 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
 
     // Every text and binary value either database holds: no secret in
     // clear, the OTP only in the sandbox phone's table, the CVC nowhere.
-    let (values, unbound_ciphertext) = match &database {
-        None => sqlite_values(&dir.path().join("data/tessera.db"), &debit_id).await,
-        Some(database) => postgres_values(database.url(), &debit_id).await,
-    };
+    let values = stored_values(&dir, database.as_ref()).await;
+    let unbound_ciphertext = unbound_ciphertext(&dir, database.as_ref(), &debit_id).await;
     assert!(
         values
             .iter()
@@ -191,15 +190,55 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
 }
 
 /// One stored text or binary value.
-struct Stored {
-    table: String,
-    column: String,
-    bytes: Vec<u8>,
+pub struct Stored {
+    pub table: String,
+    pub column: String,
+    pub bytes: Vec<u8>,
 }
 
-/// Every text and blob value in the SQLite file, and the unbound card's
-/// PAN ciphertext.
-async fn sqlite_values(path: &Path, unbound_id: &str) -> (Vec<Stored>, Option<Vec<u8>>) {
+/// Every text and binary value the stopped server's database holds: the
+/// SQLite file in `dir`'s data directory, or the PostgreSQL `database`.
+pub async fn stored_values(
+    dir: &tempfile::TempDir,
+    database: Option<&TestDatabase>,
+) -> Vec<Stored> {
+    match database {
+        None => sqlite_values(&dir.path().join("data/tessera.db")).await,
+        Some(database) => postgres_values(database.url()).await,
+    }
+}
+
+/// The PAN ciphertext of card `card_id`.
+async fn unbound_ciphertext(
+    dir: &tempfile::TempDir,
+    database: Option<&TestDatabase>,
+    card_id: &str,
+) -> Option<Vec<u8>> {
+    match database {
+        None => {
+            let url = format!("sqlite://{}", dir.path().join("data/tessera.db").display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
+                .bind(card_id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+        Some(database) => {
+            let mut conn = sqlx::PgConnection::connect(database.url()).await.unwrap();
+            let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = $1")
+                .bind(card_id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            let _ = conn.close().await;
+            ciphertext
+        }
+    }
+}
+
+/// Every text and blob value in the SQLite file.
+async fn sqlite_values(path: &Path) -> Vec<Stored> {
     let url = format!("sqlite://{}", path.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
@@ -231,17 +270,11 @@ async fn sqlite_values(path: &Path, unbound_id: &str) -> (Vec<Stored>, Option<Ve
             }
         }
     }
-    let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
-        .bind(unbound_id)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    (values, ciphertext)
+    values
 }
 
-/// Every text and bytea value in the PostgreSQL database, and the unbound
-/// card's PAN ciphertext.
-async fn postgres_values(url: &str, unbound_id: &str) -> (Vec<Stored>, Option<Vec<u8>>) {
+/// Every text and bytea value in the PostgreSQL database.
+async fn postgres_values(url: &str) -> Vec<Stored> {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let columns: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text, data_type::text \
@@ -278,13 +311,81 @@ async fn postgres_values(url: &str, unbound_id: &str) -> (Vec<Stored>, Option<Ve
             });
         }
     }
-    let ciphertext = sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = $1")
-        .bind(unbound_id)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
     let _ = conn.close().await;
-    (values, ciphertext)
+    values
 }
 
-on_both_backends!(no_secret_reaches_the_logs_or_the_database_files,);
+async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Backend) {
+    let (mut server, user, card, mut device, merchant) = set_up(backend).await;
+    let keys: Vec<String> = device
+        .keys
+        .iter()
+        .map(|(_, key)| hex::encode_upper(key.expose_bytes()))
+        .collect();
+    let signed = device.sign(1234, "M1");
+    assert_eq!(
+        server.pay(&merchant, &signed.body).await.0,
+        StatusCode::CREATED
+    );
+    server.pay(&merchant, &device.sign(1251, "M1").body).await;
+    server.pay(&merchant, &signed.body).await;
+    let token_ref = card["token"]["ref"].as_str().unwrap();
+    let (status, made) = server
+        .post(
+            &format!("/v1/tokens/{token_ref}/cryptograms"),
+            &user.token,
+            json!({"amount": 100, "currency": "CNY", "merchant_id": "M1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let cryptogram = made["cryptogram"].as_str().unwrap().to_owned();
+    let data_dir = server.data_dir();
+    // Kept past the server's stop, for the scans below (the directory is
+    // deleted when the returned TempDir drops).
+    let database = server.database.take();
+    let dir = server.stop().await;
+    let logs = String::from_utf8(log_buffer().lock().unwrap().clone()).unwrap();
+    let mut secrets = vec![device.token_pan.clone(), cryptogram];
+    secrets.extend(keys);
+    // Every value the database holds, PostgreSQL's included.
+    let values = stored_values(&dir, database.as_ref()).await;
+    assert!(
+        values.iter().any(|v| v.table == "payments"),
+        "the scan must see the payments"
+    );
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+        for value in &values {
+            for needle in [secret.clone(), secret.to_lowercase()] {
+                assert!(
+                    !value
+                        .bytes
+                        .windows(needle.len())
+                        .any(|w| w == needle.as_bytes()),
+                    "{}.{} holds a secret in clear",
+                    value.table,
+                    value.column
+                );
+            }
+        }
+        for entry in std::fs::read_dir(&data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [
+                secret.as_bytes().to_vec(),
+                secret.to_lowercase().into_bytes(),
+            ] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                    "{} holds a secret in clear",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+on_both_backends!(
+    no_secret_reaches_the_logs_or_the_database_files,
+    no_token_pan_or_key_reaches_the_logs_or_the_database_files,
+);

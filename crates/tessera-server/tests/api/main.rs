@@ -38,10 +38,12 @@ mod health;
 mod help;
 mod hygiene;
 mod idempotency;
+mod issuer_events;
 mod payments;
 mod service;
 mod snapshots;
 mod tickets;
+mod tokens;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -50,7 +52,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::{Config, RunningServer};
+use tessera_server::{Config, RunningServer, TestClock};
 pub use tessera_store::test_support::{TestDatabase, postgres_available};
 
 /// Where a test server keeps its data.
@@ -113,6 +115,8 @@ pub struct TestServer {
     pub backend: Backend,
     /// The PostgreSQL database, dropped (after the server) with this value.
     pub database: Option<TestDatabase>,
+    /// The server's clock: `advance` moves it past a deadline.
+    pub clock: TestClock,
 }
 
 /// A signed-in test user.
@@ -175,7 +179,10 @@ impl TestServer {
             }
         };
         adjust(&mut config);
-        let opened = tessera_server::open(config).await.unwrap();
+        let clock = TestClock::default();
+        let opened = tessera_server::open_with_clock(config, clock.clock())
+            .await
+            .unwrap();
         let state = opened.state;
         let operator_key = tessera_server::create_api_key(&state, "operator", "tests")
             .await
@@ -193,7 +200,24 @@ impl TestServer {
             support_key,
             backend,
             database,
+            clock,
         }
+    }
+
+    /// Moves the server's clock forward: deadlines pass without a wait.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// The time on the server's clock: what issuers and operators in these
+    /// tests take the time to be.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The running server's state: its store and key ring.
+    pub fn state(&self) -> &tessera_server::AppState {
+        &self.server.as_ref().unwrap().state
     }
 
     pub fn data_dir(&self) -> std::path::PathBuf {

@@ -35,15 +35,46 @@ async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
         let error = assert_error(status, &response, StatusCode::UNPROCESSABLE_ENTITY, code);
         assert_eq!(error["param"], field);
     }
+    let phone = good["phone"].as_str().unwrap();
+    let store = &server.state().store;
+    assert!(
+        store.user_by_phone(phone).await.unwrap().is_none(),
+        "a refused sign-up stored a user"
+    );
     let (status, _, created) = server
         .call(Method::POST, "/v1/users", None, Some(&good), &[])
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let phone = good["phone"].as_str().unwrap();
     assert_eq!(
         created["phone"],
         format!("{}****{}", &phone[..3], &phone[7..])
     );
+    // What is stored: the ID number as a keyed hash and its last 4
+    // characters, the password as a peppered Argon2id hash; neither in
+    // clear, in the answer or in any stored field.
+    let (id_number, password) = (
+        good["id_number"].as_str().unwrap(),
+        good["password"].as_str().unwrap(),
+    );
+    let stored = store.user_by_phone(phone).await.unwrap().unwrap();
+    assert_eq!(stored.id, created["id"].as_str().unwrap());
+    assert_eq!(stored.id_number_last4, id_number[14..]);
+    assert_eq!(
+        stored.id_number_hash,
+        server.state().keys.id_number_hash(id_number).as_str()
+    );
+    assert!(
+        stored.password_hash.starts_with("$argon2id$v=19$"),
+        "{}",
+        stored.password_hash
+    );
+    assert!(tessera_server::passwords::verify_password(
+        &server.state().keys,
+        password,
+        &stored.password_hash
+    ));
+    let shown = format!("{stored:?} {created}");
+    assert!(!shown.contains(id_number) && !shown.contains(password));
     let (status, _, again) = server
         .call(Method::POST, "/v1/users", None, Some(&good), &[])
         .await;
@@ -148,7 +179,7 @@ async fn maintenance_pauses_binding_but_not_reading(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let (_, bound) = server.bind(&user, &card(Outcome::Approve)).await;
-    let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
+    let until = (server.now() + chrono::Duration::minutes(30)).to_rfc3339();
     let (status, _, body) = server
         .call(
             Method::PUT,
@@ -326,21 +357,43 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
             }
         }
     }
-    // What the router serves, by probing each documented operation: none
-    // may fall through to the router's 404 or 405.
+    // What the router serves, by probing each documented operation. A path
+    // the router knows answers another method (PATCH: no operation uses
+    // it) with 405; only an unrouted one reaches the fallback's 404, the
+    // same body a handler gives for an unknown id. So every documented path,
+    // parameters filled in, must answer PATCH with 405...
+    let unrouted = "/v1/cards/card_probe/nowhere";
+    let (status, _, body) = server.call(Method::PATCH, unrouted, None, None, &[]).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     for (method, path) in &documented {
         let concrete = path
             .replace("{id}", "card_probe")
             .replace("{ref}", "tok_probe");
+        let (status, _, body) = server.call(Method::PATCH, &concrete, None, None, &[]).await;
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (StatusCode::METHOD_NOT_ALLOWED, &json!("method_not_allowed")),
+            "{path} is documented but not served: {body}"
+        );
+        // ...and its documented method must reach the handler: a secured
+        // operation asks for credentials before anything else (the
+        // fallback would not), an open one answers without them.
+        let operation = &spec["paths"][path][method.to_lowercase()];
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let (status, _, body) = server
             .call(method.clone(), &concrete, None, None, &[])
             .await;
-        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-        let unrouted = status == StatusCode::NOT_FOUND
-            && body["error"]["code"] == "not_found"
-            && !path.contains('{');
-        assert!(!unrouted, "{method} {path} is documented but not served");
+        if secured {
+            assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+        } else {
+            assert!(
+                ![StatusCode::NOT_FOUND, StatusCode::METHOD_NOT_ALLOWED].contains(&status),
+                "{method} {path}: {status} {body}"
+            );
+        }
     }
     // And the list the router was built from, checked the other way round.
     let expected: BTreeSet<(String, String)> = [

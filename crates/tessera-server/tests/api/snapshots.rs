@@ -58,9 +58,9 @@ async fn every_error_body_matches_its_snapshot() {
         bodies.insert(
             code.as_str().to_owned(),
             json!({
-                "status": tessera_server::error::status_of(&error).as_u16(),
-                "zh-CN": tessera_server::error::error_body(&error, Lang::ZhCn, "trace_snapshot"),
-                "en": tessera_server::error::error_body(&error, Lang::En, "trace_snapshot"),
+                "status": tessera_server::http::error::status_of(&error).as_u16(),
+                "zh-CN": tessera_server::http::error::error_body(&error, Lang::ZhCn, "trace_snapshot"),
+                "en": tessera_server::http::error::error_body(&error, Lang::En, "trace_snapshot"),
             }),
         );
     }

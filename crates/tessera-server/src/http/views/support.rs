@@ -1,15 +1,16 @@
-//! What diagnosis, binding health, incidents and tickets show, documented for
-//! OpenAPI. Card data appears masked (first 6 and last 4) or not at all.
+//! What support reads: binding attempts, diagnoses, incidents and tickets
+//! (binding health's report is `flows::binding_stats`'s). Card data appears
+//! masked (first 6 and last 4) or not at all.
 
 use serde::{Deserialize, Serialize};
 use tessera_core::diagnosis::Bilingual;
 use tessera_core::error::Lang;
-use tessera_store::{IncidentRecord, TicketRecord};
-use utoipa::ToSchema;
+use tessera_store::{AttemptRecord, IncidentRecord, TicketRecord};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::error::rfc3339;
+use crate::http::error::rfc3339;
+use crate::http::views::IssuerView;
 use crate::state::from_millis;
-use crate::views::{AttemptView, IssuerView};
 
 /// A text in both languages.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -150,7 +151,7 @@ impl IncidentView {
             zh: incident.message_zh.clone(),
             en: incident.message_en.clone(),
         };
-        let state = crate::issuer_health::breaker_state(incident, now_ms);
+        let state = crate::flows::issuer_health::breaker_state(incident, now_ms);
         IncidentView {
             id: incident.id.clone(),
             issuer: IssuerView {
@@ -324,4 +325,106 @@ impl SupportTicketView {
 pub struct SupportTicketList {
     pub data: Vec<SupportTicketView>,
     pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub trace_id: String,
+    pub user_id: String,
+    pub card_id: Option<String>,
+    /// First 6 and last 4 only.
+    pub masked_pan: Option<String>,
+    pub brand: Option<String>,
+    pub issuer_code: Option<String>,
+    pub issuer_name: Option<String>,
+    pub card_type: Option<String>,
+    pub country: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub device: Option<serde_json::Value>,
+    /// success, pending_verification, verified or error
+    pub outcome: String,
+    pub error_code: Option<String>,
+    pub cause: Option<String>,
+    pub param: Option<String>,
+    pub reason: Option<String>,
+    pub issuer_response: Option<String>,
+    pub latency_ms: i64,
+    pub created_at: String,
+}
+impl AttemptView {
+    pub fn from_record(attempt: &AttemptRecord) -> AttemptView {
+        AttemptView {
+            trace_id: attempt.trace_id.clone(),
+            user_id: attempt.user_id.clone(),
+            card_id: attempt.card_id.clone(),
+            masked_pan: attempt.masked_pan.clone(),
+            brand: attempt.brand.clone(),
+            issuer_code: attempt.issuer_code.clone(),
+            issuer_name: attempt.issuer_name.clone(),
+            card_type: attempt.card_type.clone(),
+            country: attempt.country.clone(),
+            device: attempt
+                .device
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+            outcome: attempt.outcome.clone(),
+            error_code: attempt.error_code.clone(),
+            cause: attempt.cause.clone(),
+            param: attempt.error_param.clone(),
+            reason: attempt.error_reason.clone(),
+            issuer_response: attempt.issuer_response.clone(),
+            latency_ms: attempt.latency_ms,
+            created_at: rfc3339(from_millis(attempt.created_at)),
+        }
+    }
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptList {
+    pub data: Vec<AttemptView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AttemptQuery {
+    pub user_id: Option<String>,
+    pub trace_id: Option<String>,
+    /// RFC 3339 time, or a duration back from now: `30m`, `1h`, `7d`.
+    pub since: Option<String>,
+    /// At most 200; 50 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DiagnoseQuery {
+    /// One attempt: its verdict, told with the same person's attempts in
+    /// the day before it.
+    pub trace_id: Option<String>,
+    /// Everything one person tried (with `since`).
+    pub user_id: Option<String>,
+    /// With `user_id`: RFC 3339 time, or a duration back from now (`1h`,
+    /// `7d`); 24 hours by default.
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IncidentQuery {
+    /// `open` (default) or `all`.
+    pub status: Option<String>,
+    /// One issuer code (`ICBC`).
+    pub issuer: Option<String>,
+    /// With `status=all`: RFC 3339 time or a duration back (`24h`, the default).
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TicketQuery {
+    pub user_id: Option<String>,
+    /// open or closed
+    pub status: Option<String>,
+    /// At most 200; 50 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }

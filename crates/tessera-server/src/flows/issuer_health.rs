@@ -10,16 +10,21 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tessera_core::bins::index::big_bank;
 use tessera_core::diagnosis::{Bilingual, CIRCUIT_OPEN};
+use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::issuer_health::{Anomaly, WindowStats, evaluate};
 use tessera_store::{
     AttemptRecord, AttemptStatsQuery, AttemptStatsRow, IncidentFilter, IncidentRecord, Store,
 };
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::query;
+use crate::http::views::{IncidentList, IncidentQuery, IncidentView};
 use crate::state::{AppState, millis};
 
 /// When this node last evaluated each issuer (`None`: all of them), so
-/// that a burst of bindings does not re-run the rule on every one.
+/// that a burst of bindings does not re-run the rule on every one. On the
+/// monotonic clock: a throttle must not stall when the wall clock steps
+/// back, and it limits this node's work, whatever time the service tells.
 #[derive(Debug, Default)]
 pub struct EvaluationClock {
     last: Mutex<HashMap<Option<String>, Instant>>,
@@ -353,7 +358,7 @@ pub fn after_attempt(state: &AppState, attempt: &AttemptRecord) {
     }
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(ApiError(error)) = evaluate_issuers(&state, Some(&code), Utc::now()).await {
+        if let Err(ApiError(error)) = evaluate_issuers(&state, Some(&code), state.now()).await {
             tracing::warn!(issuer = %code, error = %error, "issuer evaluation failed");
         }
     });
@@ -437,6 +442,49 @@ pub async fn after_probe(
         tracing::warn!(incident = %incident_id, "breaker stays open: the probe got no answer");
     }
     Ok(())
+}
+
+/// The incidents support asks for (`open` by default, or `all` since
+/// `since`, 24 hours by default; one issuer or all), after bringing them up
+/// to date with the rule.
+pub async fn incidents(
+    state: &AppState,
+    query: &IncidentQuery,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Result<IncidentList, ApiError> {
+    let open_only = match query.status.as_deref() {
+        None | Some("open") => true,
+        Some("all") => false,
+        Some(_) => {
+            return Err(DomainError::new(ErrorCode::InvalidRequest)
+                .with_param("status")
+                .into());
+        }
+    };
+    let since = query::since_or(query.since.as_deref(), now, chrono::Duration::hours(24))?;
+    let issuer = query
+        .issuer
+        .as_deref()
+        .map(|code| code.trim().to_ascii_uppercase())
+        .filter(|code| !code.is_empty());
+    evaluate_issuers(state, None, now).await?;
+    let incidents = state
+        .store
+        .incidents(&IncidentFilter {
+            open_only,
+            issuer_code: issuer,
+            since: (!open_only).then(|| millis(since)),
+            limit: 200,
+        })
+        .await?;
+    Ok(IncidentList {
+        data: incidents
+            .iter()
+            .map(|i| IncidentView::from_record(i, lang, millis(now)))
+            .collect(),
+        next_cursor: None,
+    })
 }
 
 /// The breaker's state for views: open, half_open (a probe may go) or closed.

@@ -22,12 +22,12 @@ use tessera_store::{
     NewOtpChallenge, NewToken, OtpOutcome, Reserve, StoreError, UserRecord,
 };
 
-use crate::error::{ApiError, internal};
+use crate::flows::issuer_health::{self, Gate};
+use crate::flows::maintenance;
+use crate::http::error::{ApiError, internal};
+use crate::http::views::{BindCardRequest, StringOrNumber};
 use crate::issuer::{BindingVerification, IssuerAnswer};
-use crate::issuer_health::{self, Gate};
-use crate::maintenance;
 use crate::state::{AppState, millis};
-use crate::views::{BindCardRequest, StringOrNumber};
 
 /// A reservation outlives a slow issuer by this much before another request
 /// may take its slot (a node that crashed mid-binding leaves one behind).
@@ -58,6 +58,8 @@ pub async fn bind_card(
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Bound, ApiError> {
+    // Latency is the time the person really waited: the monotonic clock,
+    // not the service's (which tests move forward).
     let started = Instant::now();
     let mut evidence = Evidence::default();
     let ready = bind_steps(state, user, request, now, &mut evidence).await;
@@ -347,7 +349,7 @@ async fn issue(
     if let Some(incident) = probe {
         let answered = !matches!(answer, IssuerAnswer::Unavailable);
         if let Err(ApiError(error)) =
-            issuer_health::after_probe(state, &incident, answered, Utc::now()).await
+            issuer_health::after_probe(state, &incident, answered, state.now()).await
         {
             tracing::error!(incident, error = %error, "could not record the breaker probe");
         }
@@ -552,6 +554,7 @@ pub async fn verify_card(
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
+    // The time really taken, as for a binding.
     let started = Instant::now();
     let card = state
         .store

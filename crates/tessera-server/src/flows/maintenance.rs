@@ -4,11 +4,56 @@
 use chrono::{DateTime, Utc};
 use tessera_core::error::{DomainError, ErrorCode};
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::views::MaintenanceWindow;
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::views::{MaintenanceStatus, MaintenanceWindow};
+use crate::state::{AppState, millis};
 
 pub const SETTING: &str = "maintenance";
+
+/// Pauses binding until the window's `until`, a future RFC 3339 time, with
+/// the operator's notice in both languages.
+pub async fn start(
+    state: &AppState,
+    window: &MaintenanceWindow,
+    now: DateTime<Utc>,
+) -> Result<MaintenanceStatus, ApiError> {
+    let until = DateTime::parse_from_rfc3339(&window.until)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .filter(|until| *until > now)
+        .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("until"))?;
+    let stored = MaintenanceWindow {
+        until: rfc3339(until),
+        message_zh: window.message_zh.trim().to_owned(),
+        message_en: window.message_en.trim().to_owned(),
+    };
+    let json = serde_json::to_string(&stored).map_err(|_| ErrorCode::InternalError)?;
+    state.store.put_setting(SETTING, &json, millis(now)).await?;
+    tracing::warn!(until = %stored.until, "maintenance window set");
+    Ok(MaintenanceStatus {
+        active: true,
+        window: Some(stored),
+    })
+}
+
+/// Ends maintenance now.
+pub async fn end(state: &AppState) -> Result<MaintenanceStatus, ApiError> {
+    state.store.delete_setting(SETTING).await?;
+    tracing::warn!("maintenance window ended");
+    Ok(MaintenanceStatus {
+        active: false,
+        window: None,
+    })
+}
+
+/// The window in force, if any, as operators read it.
+pub async fn status(state: &AppState, now: DateTime<Utc>) -> Result<MaintenanceStatus, ApiError> {
+    let current = current(state, now).await?;
+    Ok(MaintenanceStatus {
+        active: current.is_some(),
+        window: current.map(|(_, window)| window),
+    })
+}
 
 /// The window in force, if any (a window whose end has passed is over).
 pub async fn current(

@@ -7,19 +7,19 @@ use chrono::{DateTime, Duration, Utc};
 use tessera_core::diagnosis::{
     self, AttemptFacts, Audience, CardFacts, Circumstances, DeviceFacts, Diagnosis, Ending, Step,
 };
-use tessera_core::error::{ErrorCode, Lang};
+use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::issuer_health::AnomalyKind;
 use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
 
-use crate::error::ApiError;
-use crate::issuer_health::issuer_names;
-use crate::maintenance;
-use crate::state::{AppState, millis};
-use crate::support_views::{
-    BilingualView, DiagnosisTexts, DiagnosisView, EvidenceView, IncidentView, NextStepView,
-    VerdictView,
+use crate::flows::issuer_health::issuer_names;
+use crate::flows::maintenance;
+use crate::http::error::ApiError;
+use crate::http::query;
+use crate::http::views::{
+    AttemptView, BilingualView, Device, DiagnoseQuery, DiagnosisTexts, DiagnosisView, EvidenceView,
+    IncidentView, NextStepView, VerdictView,
 };
-use crate::views::{AttemptView, Device};
+use crate::state::{AppState, millis};
 
 /// How far back a trace's story starts.
 pub const STORY_HOURS: i64 = 24;
@@ -263,8 +263,37 @@ pub async fn diagnose_case(
     Ok((diagnosis, incidents))
 }
 
-fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::support_views::TextsView {
-    crate::support_views::TextsView {
+/// Support's diagnosis of one trace (told with the same person's day before
+/// it) or of everything one person tried since `since` (24 hours by
+/// default).
+pub async fn for_support(
+    state: &AppState,
+    query: &DiagnoseQuery,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Result<DiagnosisView, ApiError> {
+    let case = match (query.trace_id.as_deref(), query.user_id.as_deref()) {
+        (Some(trace), _) if !trace.trim().is_empty() => {
+            case_of_trace(state, trace.trim(), query.user_id.as_deref())
+                .await?
+                .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("trace_id"))?
+        }
+        (_, Some(user)) if !user.trim().is_empty() => {
+            let since = query::since_or(query.since.as_deref(), now, Duration::hours(STORY_HOURS))?;
+            case_of_user(state, user.trim(), since, now, MAX_ATTEMPTS).await?
+        }
+        _ => {
+            return Err(DomainError::new(ErrorCode::InvalidRequest)
+                .with_param("trace_id")
+                .into());
+        }
+    };
+    let (diagnosis, incidents) = diagnose_case(state, &case, Audience::Support, now).await?;
+    Ok(support_view(&case, &diagnosis, &incidents, lang, now))
+}
+
+fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::http::views::TextsView {
+    crate::http::views::TextsView {
         title: diagnosis.verdict.title().get(lang).to_owned(),
         headline: diagnosis.headline.get(lang).to_owned(),
         story: diagnosis.story.get(lang).to_owned(),
@@ -300,8 +329,8 @@ pub fn support_view(
         .collect();
     DiagnosisView {
         user_id: case.user_id.clone(),
-        since: crate::error::rfc3339(case.since),
-        until: crate::error::rfc3339(case.until),
+        since: crate::http::error::rfc3339(case.since),
+        until: crate::http::error::rfc3339(case.until),
         verdict: VerdictView {
             kind: diagnosis.verdict.as_str().to_owned(),
             cause: diagnosis.verdict.cause().map(|c| c.as_str().to_owned()),

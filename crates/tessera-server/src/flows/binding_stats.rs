@@ -12,10 +12,10 @@ use tessera_core::error::Lang;
 use tessera_store::{AttemptStatsQuery, AttemptStatsRow, IncidentFilter};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, rfc3339};
-use crate::issuer_health::{asked_issuer, breaker_state, issuer_names};
+use crate::flows::issuer_health::{asked_issuer, breaker_state, issuer_names};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::views::IncidentView;
 use crate::state::{AppState, millis};
-use crate::support_views::IncidentView;
 
 /// The sliding windows, by name.
 pub const WINDOWS: [(&str, i64); 3] = [("5m", 5 * 60), ("1h", 3600), ("24h", 24 * 3600)];
@@ -171,6 +171,17 @@ pub struct HealthReport {
 /// A binding attempt (not an SMS-code check).
 fn is_binding(row: &AttemptStatsRow) -> bool {
     row.issuer_response.as_deref() != Some("otp") && row.outcome != "verified"
+}
+
+/// Binding health now, after bringing the issuers' incidents up to date
+/// with the anomaly rule.
+pub async fn current(
+    state: &AppState,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Result<HealthReport, ApiError> {
+    crate::flows::issuer_health::evaluate_issuers(state, None, now).await?;
+    report(state, now, lang).await
 }
 
 /// Adds up every window.

@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tower_http::request_id::RequestId;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 
-/// The request's trace id, language and arrival time.
+/// The request's trace id, language and arrival time (on the state's clock).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub trace_id: String,
@@ -20,10 +21,13 @@ pub struct Ctx {
     pub now: DateTime<Utc>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let trace_id = parts
             .extensions
             .get::<RequestId>()
@@ -39,7 +43,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         Ok(Ctx {
             trace_id,
             lang,
-            now: Utc::now(),
+            now: state.now(),
         })
     }
 }

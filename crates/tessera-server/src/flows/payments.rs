@@ -14,179 +14,55 @@ use tessera_core::emv::{
     Arpc, Arqc, Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
     Transaction, profile,
 };
-use tessera_core::error::{DomainError, ErrorCode};
-use tessera_core::money::Currency;
+use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::payment::check::{
+    Channel, CheckedPayment, PaymentFields, check_amount, check_currency, check_merchant_id,
+    check_payment,
+};
 use tessera_core::token::TokenPan;
 use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_core::vault::Sealed;
 use tessera_store::{
-    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentRecord, PaymentToken, TokenLookup,
+    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentFilter, PaymentRecord, PaymentToken,
+    TokenLookup,
 };
 
-use crate::error::{ApiError, internal, rfc3339};
+use crate::http::error::{ApiError, internal, rfc3339};
+use crate::http::query;
+use crate::http::views::{
+    CryptogramRequest, CryptogramView, KeysRequest, LimitedUseKeys, PaymentList, PaymentQuery,
+    PaymentRequest, PaymentView, ProfileView, SessionKeyView, StringOrNumber,
+};
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
 use crate::state::{AppState, millis};
-use crate::views::{
-    CryptogramRequest, CryptogramView, KeysRequest, LimitedUseKeys, PaymentRequest, ProfileView,
-    SessionKeyView,
-};
-
-/// The largest amount an n12 field holds.
-const MAX_AMOUNT: u64 = 999_999_999_999;
 
 fn invalid(param: &'static str) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest).with_param(param)
 }
 
-/// How a payment reaches us. Device keys pay by tap or in an app; a
-/// cryptogram made here pays in an app or on the web.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Nfc,
-    InApp,
-    Ecommerce,
-}
-
-impl Channel {
-    pub fn parse(name: &str) -> Option<Channel> {
-        match name {
-            "nfc" => Some(Channel::Nfc),
-            "in_app" => Some(Channel::InApp),
-            "ecommerce" => Some(Channel::Ecommerce),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Nfc => "nfc",
-            Channel::InApp => "in_app",
-            Channel::Ecommerce => "ecommerce",
-        }
-    }
-}
-
-/// A payment request whose fields all parse.
-#[derive(Debug)]
-struct CheckedPayment {
-    token_pan: TokenPan,
-    token_expiry: Expiry,
-    currency: Currency,
-    transaction: Transaction,
-    merchant_id: String,
-    merchant_name: Option<String>,
-    channel: Channel,
-    atc: Atc,
-    arqc: Arqc,
-}
-
-fn hex_array<const N: usize>(text: &str, param: &'static str) -> Result<[u8; N], DomainError> {
-    let bytes = hex::decode(text.trim()).map_err(|_| invalid(param))?;
-    bytes.try_into().map_err(|_| invalid(param))
-}
-
-fn merchant_id(text: &str) -> Result<String, DomainError> {
-    let id = text.trim();
-    let fine = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
-    if fine {
-        Ok(id.to_owned())
-    } else {
-        Err(invalid("merchant_id"))
-    }
-}
-
-fn amount(value: u64, param: &'static str, allow_zero: bool) -> Result<u64, DomainError> {
-    if value > MAX_AMOUNT || (value == 0 && !allow_zero) {
-        return Err(invalid(param));
-    }
-    Ok(value)
-}
-
-fn currency(code: &str) -> Result<Currency, DomainError> {
-    Currency::parse(code).ok_or_else(|| invalid("currency"))
-}
-
-/// A token's expiry as merchants send it: MM/YY, MM/YYYY or MMYY.
-fn token_expiry(text: &str) -> Result<Expiry, DomainError> {
-    let text = text.trim();
-    let (month, year) = match text.split_once('/') {
-        Some(parts) => parts,
-        None if text.len() == 4 && text.is_ascii() => text.split_at(2),
-        None => return Err(invalid("token_expiry")),
-    };
-    let month: u8 = month.trim().parse().map_err(|_| invalid("token_expiry"))?;
-    let year: u16 = match year.trim() {
-        y if y.len() == 2 => 2000 + y.parse::<u16>().map_err(|_| invalid("token_expiry"))?,
-        y if y.len() == 4 => y.parse().map_err(|_| invalid("token_expiry"))?,
-        _ => return Err(invalid("token_expiry")),
-    };
-    Expiry::new(month, year).map_err(|_| invalid("token_expiry"))
-}
-
-fn check_payment(request: &PaymentRequest) -> Result<CheckedPayment, DomainError> {
-    let token_pan = TokenPan::parse(&request.token_pan).map_err(|e| e.with_param("token_pan"))?;
-    let token_expiry = token_expiry(&request.token_expiry)?;
-    let currency = currency(&request.currency)?;
-    let transaction_type = match &request.transaction_type {
-        None => 0,
-        Some(value) => value
-            .as_text()
-            .trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|t| *t <= 99)
-            .ok_or_else(|| invalid("transaction_type"))?,
-    };
-    if request.terminal_country == 0 || request.terminal_country > 999 {
-        return Err(invalid("terminal_country"));
-    }
-    let date = NaiveDate::parse_from_str(request.transaction_date.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("transaction_date"))?;
-    let channel = Channel::parse(request.channel.trim()).ok_or_else(|| invalid("channel"))?;
-    let atc_text = request.atc.trim();
-    let atc = if (1..=4).contains(&atc_text.len()) {
-        u16::from_str_radix(atc_text, 16).map_err(|_| invalid("atc"))?
-    } else {
-        return Err(invalid("atc"));
-    };
-    let merchant_name = request
-        .merchant_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| {
-            if n.chars().count() <= 100 {
-                Ok(n.to_owned())
-            } else {
-                Err(invalid("merchant_name"))
-            }
-        })
-        .transpose()?;
-    Ok(CheckedPayment {
-        token_pan,
-        token_expiry,
-        currency,
-        transaction: Transaction {
-            amount: amount(request.amount, "amount", false)?,
-            other_amount: amount(request.other_amount, "other_amount", true)?,
-            terminal_country: request.terminal_country,
-            tvr: hex_array(&request.tvr, "tvr")?,
-            currency: currency.numeric(),
-            date,
-            transaction_type,
-            unpredictable_number: hex_array(&request.unpredictable_number, "unpredictable_number")?,
-        },
-        merchant_id: merchant_id(&request.merchant_id)?,
-        merchant_name,
-        channel,
-        atc: Atc::new(atc),
-        arqc: Arqc::from_bytes(&hex_array::<8>(&request.cryptogram, "cryptogram")?)
-            .map_err(|_| invalid("cryptogram"))?,
+/// The request's fields, checked by the core (`tessera_core::payment`).
+fn check_request(request: &PaymentRequest) -> Result<CheckedPayment, DomainError> {
+    let transaction_type = request
+        .transaction_type
+        .as_ref()
+        .map(StringOrNumber::as_text);
+    check_payment(&PaymentFields {
+        token_pan: &request.token_pan,
+        token_expiry: &request.token_expiry,
+        amount: request.amount,
+        other_amount: request.other_amount,
+        currency: &request.currency,
+        terminal_country: request.terminal_country,
+        tvr: &request.tvr,
+        transaction_date: &request.transaction_date,
+        transaction_type: transaction_type.as_deref(),
+        merchant_id: &request.merchant_id,
+        merchant_name: request.merchant_name.as_deref(),
+        channel: &request.channel,
+        atc: &request.atc,
+        unpredictable_number: &request.unpredictable_number,
+        cryptogram: &request.cryptogram,
     })
 }
 
@@ -351,9 +227,9 @@ pub async fn single_use_cryptogram(
     now: DateTime<Utc>,
 ) -> Result<CryptogramView, ApiError> {
     let token = own_token(state, user_id, token_ref).await?;
-    let amount = amount(request.amount, "amount", false)?;
-    let currency = currency(&request.currency)?;
-    let merchant_id = merchant_id(&request.merchant_id)?;
+    let amount = check_amount(request.amount, "amount", false)?;
+    let currency = check_currency(&request.currency)?;
+    let merchant_id = check_merchant_id(&request.merchant_id)?;
     let today = wallet_today(now, state.time_zone);
     check_payable(&token, today)?;
     let atc = Atc::new(reserve_atcs(state, &token, 1, now).await?);
@@ -412,6 +288,33 @@ pub async fn single_use_cryptogram(
     })
 }
 
+/// The user's payments, newest first, a page at a time (at most 100; 20 by
+/// default): approvals and every decline with its reason.
+pub async fn list(
+    state: &AppState,
+    user_id: &str,
+    query: &PaymentQuery,
+    lang: Lang,
+) -> Result<PaymentList, ApiError> {
+    let before = query::cursor(query.cursor.as_deref())?;
+    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let payments = state
+        .store
+        .payments(&PaymentFilter {
+            user_id: user_id.to_owned(),
+            before,
+            limit,
+        })
+        .await?;
+    Ok(PaymentList {
+        next_cursor: query::next_cursor(&payments, limit, |p| (p.created_at, &p.id)),
+        data: payments
+            .iter()
+            .map(|p| PaymentView::from_record(p, lang))
+            .collect(),
+    })
+}
+
 /// An approved payment: its record and the ARPC for the device.
 #[derive(Debug)]
 pub struct Approved {
@@ -430,7 +333,7 @@ pub async fn authorize(
     now: DateTime<Utc>,
 ) -> Result<Approved, ApiError> {
     // 1. The request's own fields: nothing is recorded for a malformed one.
-    let checked = check_payment(request)?;
+    let checked = check_request(request)?;
     let fingerprint = state.keys.token_fingerprint(&checked.token_pan);
     let token = state
         .store

@@ -11,9 +11,9 @@ use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::vault::LookupPurpose;
 use tessera_store::IdempotencyBegin;
 
-use crate::auth::Caller;
-use crate::error::{ApiError, error_body, error_response, json_response};
-use crate::extract::Ctx;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, error_body, error_response, json_response};
+use crate::http::extract::Ctx;
 use crate::state::{AppState, millis};
 
 pub const HEADER: &str = "idempotency-key";
@@ -74,7 +74,7 @@ where
         .await;
     match begin {
         Err(error) => {
-            let error = crate::error::store_error(&error);
+            let error = crate::http::error::store_error(&error);
             error_response(&error, lang, trace_id)
         }
         Ok(IdempotencyBegin::Conflict) => error_response(

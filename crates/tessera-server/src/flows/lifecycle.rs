@@ -17,10 +17,13 @@ use tessera_store::{
     PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
 };
 
-use crate::auth::{Caller, Role};
-use crate::error::ApiError;
-use crate::state::{AppState, millis};
-use crate::views::{IssuerEventRequest, IssuerEventResult, TokenStateView};
+use crate::http::auth::{Caller, Role};
+use crate::http::error::{ApiError, rfc3339};
+use crate::http::extract::parse_json;
+use crate::http::views::{
+    IssuerEventRequest, IssuerEventResult, TokenEventList, TokenEventView, TokenStateView,
+};
+use crate::state::{AppState, from_millis, millis};
 
 /// The header issuer events are signed in: `t=<unix seconds>,v1=<hex>`.
 pub const SIGNATURE_HEADER: &str = "tessera-signature";
@@ -197,6 +200,25 @@ pub async fn delete(
     Ok(state_view(state, &token, now))
 }
 
+/// A token's history for support, newest first: every suspend, resume,
+/// delete and issuer change (at most 200).
+pub async fn history(state: &AppState, token_ref: &str) -> Result<TokenEventList, ApiError> {
+    let events = state.store.token_events(token_ref, 200).await?;
+    Ok(TokenEventList {
+        data: events
+            .into_iter()
+            .map(|event| TokenEventView {
+                kind: event.kind,
+                actor: event.actor,
+                reason: event.reason,
+                status_after: event.status_after,
+                created_at: rfc3339(from_millis(event.created_at)),
+            })
+            .collect(),
+        next_cursor: None,
+    })
+}
+
 /// Checks an issuer event's signature: the issuer's API key (the bearer it
 /// authenticated with) over the timestamp and the raw body, the timestamp
 /// no further than `issuer_event_max_age_secs` from now either way.
@@ -326,7 +348,21 @@ fn check_event(
     Ok((kind, occurred_at))
 }
 
-/// `POST /v1/issuer/events`, after the signature checked out.
+/// `POST /v1/issuer/events` from the issuer key `key_id`: the signature
+/// first, then the event's fields, then the event applied (once per id).
+pub async fn receive_issuer_event(
+    state: &AppState,
+    key_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<IssuerEventResult, ApiError> {
+    verify_signature(state, headers, body, now)?;
+    let request: IssuerEventRequest = parse_json(body)?;
+    issuer_event(state, key_id, &request, body, now).await
+}
+
+/// An issuer event whose signature checked out.
 pub async fn issuer_event(
     state: &AppState,
     key_id: &str,

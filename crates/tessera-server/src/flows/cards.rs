@@ -1,0 +1,73 @@
+//! A user's cards once bound: listed, shown, made the default, unbound.
+//! Another user's card id is as unknown as a made-up one (404).
+
+use chrono::{DateTime, Utc};
+use tessera_core::error::ErrorCode;
+use tessera_store::CardRecord;
+
+use crate::http::error::ApiError;
+use crate::http::views::ListQuery;
+use crate::state::{AppState, millis};
+
+/// The user's cards, newest first: live ones (active or waiting for their
+/// SMS code), or every one with `status=all`.
+pub async fn list(
+    state: &AppState,
+    user_id: &str,
+    query: &ListQuery,
+) -> Result<Vec<CardRecord>, ApiError> {
+    let all = query.status.as_deref() == Some("all");
+    let mut cards = state.store.list_cards(user_id).await?;
+    cards.retain(|c| all || matches!(c.status.as_str(), "active" | "pending_verification"));
+    Ok(cards)
+}
+
+/// One of the user's cards.
+pub async fn get(state: &AppState, user_id: &str, card_id: &str) -> Result<CardRecord, ApiError> {
+    Ok(state
+        .store
+        .card(user_id, card_id)
+        .await?
+        .ok_or(ErrorCode::NotFound)?)
+}
+
+/// Makes an active card the default one; a card still waiting for its SMS
+/// code is `otp_required`, any other `card_unbound`.
+pub async fn set_default(
+    state: &AppState,
+    user_id: &str,
+    card_id: &str,
+    now: DateTime<Utc>,
+) -> Result<CardRecord, ApiError> {
+    let card = get(state, user_id, card_id).await?;
+    match card.status.as_str() {
+        "active" => {}
+        "pending_verification" => return Err(ErrorCode::OtpRequired.into()),
+        _ => return Err(ErrorCode::CardUnbound.into()),
+    }
+    state
+        .store
+        .set_default_card(user_id, card_id, millis(now))
+        .await?;
+    get(state, user_id, card_id).await
+}
+
+/// Unbinds a card: its token deleted, its PAN ciphertext erased, the card
+/// `unbound` (it can be bound again). Unbinding twice changes nothing.
+pub async fn unbind(
+    state: &AppState,
+    user_id: &str,
+    card_id: &str,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) -> Result<CardRecord, ApiError> {
+    get(state, user_id, card_id).await?;
+    if state
+        .store
+        .unbind_card(user_id, card_id, millis(now))
+        .await?
+    {
+        tracing::info!(trace_id = %trace_id, card_id = %card_id, "card unbound");
+    }
+    get(state, user_id, card_id).await
+}

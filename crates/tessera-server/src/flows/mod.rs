@@ -1,0 +1,18 @@
+//! What the service does, one flow a module, each step failing with its own
+//! code: binding a card, payments, the token lifecycle, idempotency,
+//! maintenance, diagnosis and binding health. Handlers in `routes/` only
+//! extract, delegate here and render.
+
+pub mod attempts;
+pub mod binding;
+pub mod binding_stats;
+pub mod cards;
+pub mod diagnose;
+pub mod idempotency;
+pub mod issuer_health;
+pub mod lifecycle;
+pub mod maintenance;
+pub mod payments;
+pub mod sandbox;
+pub mod tickets;
+pub mod users;

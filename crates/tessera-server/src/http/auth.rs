@@ -1,0 +1,306 @@
+//! Who is calling: a user's session or an API key with a role, both sent as
+//! `Authorization: Bearer ...` and both stored only as keyed hashes. Sign-in
+//! passwords are `crate::passwords`'.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use tessera_core::error::ErrorCode;
+use tessera_core::vault::{KeyRing, LookupPurpose};
+use tessera_store::UserRecord;
+
+use crate::http::error::ApiError;
+use crate::state::{AppState, millis};
+
+/// Session tokens and API keys say what they are by their prefix.
+pub const SESSION_PREFIX: &str = "tss_";
+pub const API_KEY_PREFIX: &str = "tsk_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Operator,
+    Support,
+    Merchant,
+    Issuer,
+}
+
+impl Role {
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "operator" => Some(Role::Operator),
+            "support" => Some(Role::Support),
+            "merchant" => Some(Role::Merchant),
+            "issuer" => Some(Role::Issuer),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Support => "support",
+            Role::Merchant => "merchant",
+            Role::Issuer => "issuer",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User { user_id: String },
+    Key { key_id: String, role: Role },
+}
+
+impl Caller {
+    /// The user behind a session, or 403 for an API key.
+    pub fn user(&self) -> Result<&str, ApiError> {
+        match self {
+            Caller::User { user_id } => Ok(user_id),
+            Caller::Key { .. } => Err(ErrorCode::Forbidden.into()),
+        }
+    }
+
+    /// Passes API keys holding one of `roles`; 403 otherwise.
+    pub fn require_role(&self, roles: &[Role]) -> Result<Role, ApiError> {
+        match self {
+            Caller::Key { role, .. } if roles.contains(role) => Ok(*role),
+            _ => Err(ErrorCode::Forbidden.into()),
+        }
+    }
+
+    /// The scope idempotency keys live in: one per user or API key.
+    pub fn scope(&self) -> String {
+        match self {
+            Caller::User { user_id } => format!("user:{user_id}"),
+            Caller::Key { key_id, .. } => format!("key:{key_id}"),
+        }
+    }
+}
+
+pub fn hash_bearer(keys: &KeyRing, purpose: LookupPurpose, secret: &str) -> String {
+    hex::encode(keys.keyed_hash(purpose, secret.as_bytes()))
+}
+
+/// The bearer secret of a request; 401 without one.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let unauthenticated = || ApiError::from(ErrorCode::Unauthenticated);
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthenticated)?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(unauthenticated)
+}
+
+/// How long this node trusts a session it has read, in ms.
+const SESSION_CACHE_MS: i64 = 2_000;
+
+/// Past this many entries, expired ones are dropped (and all of them if
+/// that is not enough): a bound on memory, not a working-set size.
+const SESSION_CACHE_MAX: usize = 65_536;
+
+/// Sessions this node has read in the last two seconds: token hash -> user.
+/// A user's requests come in bursts (the wallet opens, lists its cards,
+/// pays), and each would otherwise read the session again; on PostgreSQL
+/// that was one round trip of the four a binding makes.
+///
+/// Sessions and users are never changed once written (Tessera has no
+/// sign-out or blocking of users yet), so an entry says what the database
+/// says. The two seconds are what a revocation on another node would take
+/// to reach this one once it exists (and revoking must drop the entry
+/// here), and how long past its expiry a session may still be honoured.
+/// The cached user carries no password hash.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<CachedSessions>,
+}
+
+/// Token hash -> the user (without a password hash) and until when (ms).
+type CachedSessions = std::collections::HashMap<String, (UserRecord, i64)>;
+
+impl SessionCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, CachedSessions> {
+        // Entries are whole values: a panicking holder leaves none half
+        // written.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The signed-in user of session `hash` at `now` (ms), from this cache
+    /// or else the store.
+    pub async fn user(
+        &self,
+        state: &AppState,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<UserRecord>, ApiError> {
+        if let Some((user, until)) = self.entries().get(hash)
+            && now < *until
+        {
+            return Ok(Some(user.clone()));
+        }
+        let Some(mut user) = state.store.session_user_record(hash, now).await? else {
+            self.entries().remove(hash);
+            return Ok(None);
+        };
+        user.password_hash.clear();
+        let mut entries = self.entries();
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.retain(|_, (_, until)| now < *until);
+            if entries.len() >= SESSION_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(hash.to_owned(), (user.clone(), now + SESSION_CACHE_MS));
+        Ok(Some(user))
+    }
+}
+
+/// The caller behind an API key; 401 for an unknown or revoked one.
+async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> {
+    let unauthenticated = || ApiError::from(ErrorCode::Unauthenticated);
+    let hash = hash_bearer(&state.keys, LookupPurpose::ApiKey, secret);
+    let key = state
+        .store
+        .api_key(&hash)
+        .await?
+        .ok_or_else(unauthenticated)?;
+    if key.revoked_at.is_some() {
+        return Err(unauthenticated());
+    }
+    let role = Role::parse(&key.role).ok_or_else(unauthenticated)?;
+    Ok(Caller::Key {
+        key_id: key.id,
+        role,
+    })
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = bearer(parts)?;
+        if secret.starts_with(SESSION_PREFIX) {
+            let hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
+            let user = state
+                .sessions
+                .user(state, &hash, millis(state.now()))
+                .await?
+                .ok_or(ErrorCode::Unauthenticated)?;
+            return Ok(Caller::User { user_id: user.id });
+        }
+        if secret.starts_with(API_KEY_PREFIX) {
+            return key_caller(state, secret).await;
+        }
+        Err(ErrorCode::Unauthenticated.into())
+    }
+}
+
+/// A signed-in user with their record, for the routes that need it (binding
+/// checks the real name and the phone): the session and the user are read
+/// together (`Store::session_user_record`), one round trip on PostgreSQL
+/// where `Caller` and then the user took two. An API key is 403, as for
+/// `Caller::user`.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub caller: Caller,
+    pub user: UserRecord,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = bearer(parts)?;
+        if secret.starts_with(SESSION_PREFIX) {
+            let hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
+            let user = state
+                .sessions
+                .user(state, &hash, millis(state.now()))
+                .await?
+                .ok_or(ErrorCode::Unauthenticated)?;
+            return Ok(SignedIn {
+                caller: Caller::User {
+                    user_id: user.id.clone(),
+                },
+                user,
+            });
+        }
+        if secret.starts_with(API_KEY_PREFIX) {
+            key_caller(state, secret).await?;
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Err(ErrorCode::Unauthenticated.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_session_is_read_once_per_two_seconds_and_cached_without_its_password_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::Config::default()
+        };
+        let state = crate::open(config).await.unwrap().state;
+        let store = &state.store;
+        store
+            .create_user(&tessera_store::NewUser {
+                id: "usr_1".to_owned(),
+                phone: "+8613800000001".to_owned(),
+                real_name: "张三".to_owned(),
+                real_name_normalized: "张三".to_owned(),
+                id_number_hash: "idh".to_owned(),
+                id_number_last4: "0011".to_owned(),
+                password_hash: "$argon2id$stored".to_owned(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        // The session runs out at 10 s.
+        store
+            .create_session(&tessera_store::SessionRecord {
+                token_hash: "h1".to_owned(),
+                user_id: "usr_1".to_owned(),
+                expires_at: 10_000,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let cache = SessionCache::default();
+        let user = cache.user(&state, "h1", 9_000).await.unwrap().unwrap();
+        assert_eq!(
+            (user.id.as_str(), user.real_name.as_str()),
+            ("usr_1", "张三")
+        );
+        assert!(user.password_hash.is_empty());
+        assert!(
+            cache
+                .entries()
+                .values()
+                .all(|(u, _)| u.password_hash.is_empty())
+        );
+        // Within two seconds the cache answers, even past the expiry...
+        assert!(cache.user(&state, "h1", 10_500).await.unwrap().is_some());
+        // ...after them the store does, and the session has run out.
+        assert!(cache.user(&state, "h1", 11_001).await.unwrap().is_none());
+        assert!(cache.entries().is_empty());
+        // An unknown session is not remembered.
+        assert!(cache.user(&state, "nope", 9_000).await.unwrap().is_none());
+        assert!(!cache.entries().contains_key("nope"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Query-string values several routes share: `since` (a time, or a span back
+//! from now) and the cursors of paged lists (`<created_at ms>.<id>`).
+
+use chrono::{DateTime, Duration, Utc};
+use tessera_core::error::{DomainError, ErrorCode};
+
+fn invalid(param: &'static str) -> DomainError {
+    DomainError::new(ErrorCode::InvalidRequest).with_param(param)
+}
+
+/// Parses `since`: an RFC 3339 time or a duration back from `now`: `30s`,
+/// `30m` (or `30min`), `1h`, `7d`.
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(time.with_timezone(&Utc));
+    }
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().ok()?;
+    let span = match unit {
+        "s" => Duration::try_seconds(number)?,
+        "m" | "min" => Duration::try_minutes(number)?,
+        "h" => Duration::try_hours(number)?,
+        "d" => Duration::try_days(number)?,
+        _ => return None,
+    };
+    now.checked_sub_signed(span)
+}
+
+/// The `since` sent, if any; `invalid_request` naming it when it does not
+/// parse.
+pub fn since(text: Option<&str>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, DomainError> {
+    text.map(|text| parse_since(text, now).ok_or_else(|| invalid("since")))
+        .transpose()
+}
+
+/// The `since` sent, or `default` back from now.
+pub fn since_or(
+    text: Option<&str>,
+    now: DateTime<Utc>,
+    default: Duration,
+) -> Result<DateTime<Utc>, DomainError> {
+    Ok(since(text, now)?.unwrap_or(now - default))
+}
+
+/// A previous page's `next_cursor`: where the next page starts.
+pub fn cursor(text: Option<&str>) -> Result<Option<(i64, String)>, DomainError> {
+    text.map(|cursor| {
+        cursor
+            .split_once('.')
+            .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
+            .ok_or_else(|| invalid("cursor"))
+    })
+    .transpose()
+}
+
+/// The cursor of the page after `items`: only a full page (`limit` items)
+/// may have one, made of the last item's time and id.
+pub fn next_cursor<T>(items: &[T], limit: u32, key: impl Fn(&T) -> (i64, &str)) -> Option<String> {
+    if items.len() != usize::try_from(limit).unwrap_or(usize::MAX) {
+        return None;
+    }
+    items.last().map(|item| {
+        let (at, id) = key(item);
+        format!("{at}.{id}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_reads_times_and_spans_and_cursors_round_trip() {
+        let now = DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        for (text, back) in [
+            ("30s", Duration::seconds(30)),
+            ("30m", Duration::minutes(30)),
+            ("30min", Duration::minutes(30)),
+            ("1h", Duration::hours(1)),
+            ("7d", Duration::days(7)),
+        ] {
+            assert_eq!(parse_since(text, now), Some(now - back), "{text}");
+        }
+        assert_eq!(
+            parse_since("2026-04-30T00:00:00+08:00", now).map(|t| t.to_rfc3339()),
+            Some("2026-04-29T16:00:00+00:00".to_owned())
+        );
+        assert_eq!(parse_since("7w", now), None);
+        let error = since(Some("soon"), now).unwrap_err();
+        assert_eq!(error.param.map(|p| p.to_string()).as_deref(), Some("since"));
+        assert_eq!(
+            since_or(None, now, Duration::days(7)).unwrap(),
+            now - Duration::days(7)
+        );
+
+        let items = [(1, "a"), (2, "b")];
+        let next = next_cursor(&items, 2, |(at, id)| (*at, *id)).unwrap();
+        assert_eq!(next, "2.b");
+        assert_eq!(cursor(Some(&next)).unwrap(), Some((2, "b".to_owned())));
+        assert_eq!(next_cursor(&items, 3, |(at, id)| (*at, *id)), None);
+        assert!(cursor(Some("b.2")).is_err());
+        assert_eq!(cursor(None).unwrap(), None);
+    }
+}

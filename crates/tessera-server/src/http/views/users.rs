@@ -1,0 +1,75 @@
+//! Signing up and signing in.
+
+use serde::{Deserialize, Serialize};
+use tessera_core::error::DomainError;
+use tessera_core::identity::PhoneNumber;
+use tessera_store::UserRecord;
+use utoipa::ToSchema;
+
+use crate::http::error::rfc3339;
+use crate::state::from_millis;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// Mainland China mobile number.
+    pub phone: String,
+    /// The verified real name (实名).
+    pub real_name: String,
+    /// 18-character resident ID number; stored only as a keyed hash + last 4.
+    pub id_number: String,
+    pub password: String,
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    /// Masked: 138****8000.
+    pub phone: String,
+    pub real_name: String,
+    pub created_at: String,
+}
+impl UserView {
+    pub fn from_record(user: &UserRecord) -> Result<UserView, DomainError> {
+        Ok(UserView {
+            id: user.id.clone(),
+            phone: PhoneNumber::parse(&user.phone)?.masked(),
+            real_name: user.real_name.clone(),
+            created_at: rfc3339(from_millis(user.created_at)),
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionRequest {
+    pub phone: String,
+    pub password: String,
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: String,
+    pub user_id: String,
+}
+// Requests that carry a secret print only what is safe, so that no `{:?}`
+// anywhere can put them in a log.
+
+impl std::fmt::Debug for CreateUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUserRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("real_name", &"***")
+            .field("id_number", &"***")
+            .field("password", &"***")
+            .finish()
+    }
+}
+impl std::fmt::Debug for CreateSessionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateSessionRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("password", &"***")
+            .finish()
+    }
+}
