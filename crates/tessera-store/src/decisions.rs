@@ -3,7 +3,9 @@
 //! then asks here what follows, so that the rule is written once.
 
 use crate::StoreResult;
-use crate::model::{IdempotencyBegin, IssuerApply};
+use crate::model::{
+    AtcClaim, AtcClaimOutcome, CardStatus, IdempotencyBegin, IssuerApply, TokenStatus,
+};
 use crate::rows::{Columns, small};
 
 /// The idempotency record already stored under a request's key.
@@ -49,7 +51,7 @@ pub(crate) fn stored_key(
 /// `t.token_ref`, `t.status AS t_status`.
 #[derive(Debug)]
 pub(crate) struct IssuerTarget {
-    pub status: String,
+    pub status: CardStatus,
     /// When the newest issuer event applied to the card happened.
     pub newest_event_at: Option<i64>,
     pub token_ref: Option<String>,
@@ -59,7 +61,7 @@ pub(crate) struct IssuerTarget {
 impl IssuerTarget {
     pub(crate) fn from_row(row: &impl Columns) -> StoreResult<IssuerTarget> {
         Ok(IssuerTarget {
-            status: row.col("status")?,
+            status: row.word("status")?,
             newest_event_at: row.col("issuer_event_at")?,
             token_ref: row.col("token_ref")?,
             token_status: row.col("t_status")?,
@@ -70,21 +72,64 @@ impl IssuerTarget {
     /// when it does; otherwise the answer (the card is no longer live, or
     /// the event is older than the newest one applied to it).
     pub(crate) fn refuses(&self, occurred_at: i64) -> Option<IssuerApply> {
-        issuer_change_refused(&self.status, self.newest_event_at, occurred_at)
+        issuer_change_refused(self.status, self.newest_event_at, occurred_at)
     }
 }
 
 fn issuer_change_refused(
-    card_status: &str,
+    card_status: CardStatus,
     newest_applied_at: Option<i64>,
     occurred_at: i64,
 ) -> Option<IssuerApply> {
-    if !matches!(card_status, "active" | "pending_verification") {
+    if !matches!(
+        card_status,
+        CardStatus::Active | CardStatus::PendingVerification
+    ) {
         Some(IssuerApply::NotLive)
     } else if newest_applied_at.is_some_and(|at| at > occurred_at) {
         Some(IssuerApply::Stale)
     } else {
         None
+    }
+}
+
+/// A token's counters as an ATC claim reads them: `status`, `atc_high`,
+/// `atc_issued` of `tokens`.
+#[derive(Debug)]
+pub(crate) struct TokenCounters {
+    pub status: TokenStatus,
+    /// The highest ATC a payment was accepted with.
+    pub atc_high: i64,
+    /// The highest ATC handed out.
+    pub atc_issued: i64,
+}
+
+impl TokenCounters {
+    pub(crate) fn from_row(row: &impl Columns) -> StoreResult<TokenCounters> {
+        Ok(TokenCounters {
+            status: row.word("status")?,
+            atc_high: row.col("atc_high")?,
+            atc_issued: row.col("atc_issued")?,
+        })
+    }
+
+    /// Why `claim` cannot take its ATC before the ATC's own use is looked
+    /// up: the token does not pay, or the ATC was never handed out.
+    pub(crate) fn refuses(&self, claim: &AtcClaim) -> Option<AtcClaimOutcome> {
+        let atc = i64::from(claim.atc);
+        if self.status != TokenStatus::Active {
+            Some(AtcClaimOutcome::TokenNotActive)
+        } else if atc == 0 || atc > self.atc_issued {
+            Some(AtcClaimOutcome::NotIssued)
+        } else {
+            None
+        }
+    }
+
+    /// An unused ATC still too far behind the highest accepted one: a
+    /// cryptogram held back past the window is refused.
+    pub(crate) fn behind_window(&self, claim: &AtcClaim) -> bool {
+        i64::from(claim.atc) + i64::from(claim.window) < self.atc_high
     }
 }
 
@@ -94,17 +139,19 @@ mod tests {
 
     #[test]
     fn an_issuer_change_applies_only_to_a_live_card_and_in_order() {
-        assert_eq!(issuer_change_refused("active", None, 5), None);
+        assert_eq!(issuer_change_refused(CardStatus::Active, None, 5), None);
         assert_eq!(
-            issuer_change_refused("pending_verification", Some(5), 5),
+            issuer_change_refused(CardStatus::PendingVerification, Some(5), 5),
             None
         );
+        for ended in [CardStatus::Unbound, CardStatus::Closed, CardStatus::Binding] {
+            assert_eq!(
+                issuer_change_refused(ended, None, 5),
+                Some(IssuerApply::NotLive)
+            );
+        }
         assert_eq!(
-            issuer_change_refused("unbound", None, 5),
-            Some(IssuerApply::NotLive)
-        );
-        assert_eq!(
-            issuer_change_refused("active", Some(6), 5),
+            issuer_change_refused(CardStatus::Active, Some(6), 5),
             Some(IssuerApply::Stale)
         );
     }

@@ -1,6 +1,15 @@
 //! The rows the store reads and writes. Times are Unix milliseconds (UTC).
 //! None of these holds a clear PAN, CVC, OTP, password or key: ciphertexts,
-//! keyed hashes and masked forms only.
+//! keyed hashes and masked forms only. Statuses and outcomes are the core's
+//! enums, stored as their names.
+
+use tessera_core::card::HolderName;
+use tessera_core::card::check::CheckedCard;
+pub use tessera_core::card::{AttemptOutcome, CardStatus};
+use tessera_core::identity::PhoneNumber;
+use tessera_core::token::Par;
+pub use tessera_core::token::lifecycle::TokenStatus;
+use tessera_core::vault::PanFingerprint;
 
 /// A new wallet user.
 #[derive(Debug, Clone)]
@@ -94,6 +103,61 @@ pub struct NewCard {
     pub created_at: i64,
 }
 
+/// What a card's reservation is made of, beyond its ids and times: the
+/// checked card, the holder name it is bound under, what the key ring
+/// derived from its PAN, and the bank phone the issuer sends codes to.
+#[derive(Debug)]
+pub struct CardToReserve<'a> {
+    pub card: &'a CheckedCard,
+    pub holder_name: &'a HolderName,
+    pub fingerprint: &'a PanFingerprint,
+    pub par: &'a Par,
+    pub bank_phone: &'a PhoneNumber,
+}
+
+impl NewCard {
+    /// The one way a card to bind is made, by the binding flow and by
+    /// `tessera seed` alike: the PAN itself is not kept here, only its
+    /// keyed fingerprint, first six and last four digits.
+    pub fn new(
+        id: String,
+        user_id: String,
+        from: CardToReserve<'_>,
+        reserved_until: i64,
+        created_at: i64,
+    ) -> NewCard {
+        let CardToReserve {
+            card,
+            holder_name,
+            fingerprint,
+            par,
+            bank_phone,
+        } = from;
+        let bin = &card.bin;
+        NewCard {
+            id,
+            user_id,
+            pan_fingerprint: fingerprint.as_str().to_owned(),
+            first6: card.pan.first6().to_owned(),
+            last4: card.pan.last4().to_owned(),
+            pan_length: u8::try_from(card.pan.len()).unwrap_or(u8::MAX),
+            brand: bin.brand.code().to_owned(),
+            issuer_code: bin.issuer_code.clone(),
+            issuer_name_zh: bin.issuer_display_zh().map(str::to_owned),
+            issuer_name_en: bin.issuer_display_en().map(str::to_owned),
+            card_type: bin.card_type.map(|t| t.code().to_owned()),
+            country: bin.country.clone(),
+            expiry_month: card.expiry.map(|e| e.month()),
+            expiry_year: card.expiry.map(|e| e.year()),
+            holder_name: holder_name.as_str().to_owned(),
+            par: par.as_str().to_owned(),
+            bank_phone_masked: Some(bank_phone.masked()),
+            reserved_until,
+            created_at,
+        }
+    }
+}
+
 /// Why a reservation was refused, or the reservation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reserve {
@@ -101,7 +165,7 @@ pub enum Reserve {
     /// The user already has this card bound (or waiting for its OTP).
     AlreadyBound {
         card_id: String,
-        status: String,
+        status: CardStatus,
     },
     /// The same card is being bound by another request right now.
     InProgress,
@@ -120,7 +184,7 @@ pub struct NewToken {
     pub token_last4: String,
     pub expiry_month: u8,
     pub expiry_year: u16,
-    pub status: String,
+    pub status: TokenStatus,
     pub requestor_id: String,
     pub device_id: Option<String>,
     /// Keyed HMAC of the token PAN (unique: no two tokens share a PAN).
@@ -146,8 +210,8 @@ pub struct BindingCompletion {
     pub pan_key_version: u32,
     pub pan_ciphertext: Vec<u8>,
     pub token: NewToken,
-    /// `active` or `pending_verification`.
-    pub status: String,
+    /// `Active`, or `PendingVerification` with its OTP challenge.
+    pub status: CardStatus,
     pub otp: Option<NewOtpChallenge>,
     pub now: i64,
 }
@@ -160,7 +224,7 @@ pub struct TokenRecord {
     pub token_last4: String,
     pub expiry_month: u8,
     pub expiry_year: u16,
-    pub status: String,
+    pub status: TokenStatus,
     pub suspenders: Vec<String>,
     pub requestor_id: String,
     pub device_id: Option<String>,
@@ -178,7 +242,7 @@ pub struct TokenRecord {
 pub struct CardRecord {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: CardStatus,
     pub pan_fingerprint: String,
     pub first6: String,
     pub last4: String,
@@ -242,8 +306,7 @@ pub struct AttemptRecord {
     pub country: Option<String>,
     /// The device details the app sent, as JSON.
     pub device: Option<String>,
-    /// `success`, `pending_verification` or `error`.
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub error_code: Option<String>,
     pub cause: Option<String>,
     pub error_param: Option<String>,
@@ -300,7 +363,7 @@ pub struct AttemptStatsRow {
     pub issuer_name: Option<String>,
     pub brand: Option<String>,
     pub card_type: Option<String>,
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub error_code: Option<String>,
     pub cause: Option<String>,
     pub issuer_response: Option<String>,
@@ -433,7 +496,7 @@ impl TokenLookup<'_> {
 pub struct PaymentToken {
     pub token: TokenRecord,
     pub user_id: String,
-    pub card_status: String,
+    pub card_status: CardStatus,
     pub issuer_code: Option<String>,
     pub token_pan_key_version: Option<u32>,
     pub token_pan_ciphertext: Option<Vec<u8>>,
@@ -536,9 +599,9 @@ pub struct TokenEvent {
 #[derive(Debug, Clone)]
 pub struct TokenStateChange {
     pub token_ref: String,
-    pub from_status: String,
+    pub from_status: TokenStatus,
     pub from_suspenders: Vec<String>,
-    pub to_status: String,
+    pub to_status: TokenStatus,
     pub to_suspenders: Vec<String>,
     pub event: TokenEvent,
 }

@@ -28,6 +28,36 @@ pub(crate) trait Columns {
     fn col<T: Column>(&self, name: &str) -> StoreResult<T>;
     /// A yes/no column.
     fn flag(&self, name: &str) -> StoreResult<bool>;
+
+    /// A column holding one of a core enum's names.
+    fn word<T: Word>(&self, name: &str) -> StoreResult<T> {
+        let text: String = self.col(name)?;
+        T::from_word(&text)
+            .ok_or_else(|| StoreError::Corrupt(format!("{name}: unknown value {text:?}")))
+    }
+}
+
+/// A core enum the store keeps as its name.
+pub(crate) trait Word: Sized {
+    fn from_word(word: &str) -> Option<Self>;
+}
+
+impl Word for CardStatus {
+    fn from_word(word: &str) -> Option<Self> {
+        CardStatus::parse(word)
+    }
+}
+
+impl Word for TokenStatus {
+    fn from_word(word: &str) -> Option<Self> {
+        TokenStatus::parse(word)
+    }
+}
+
+impl Word for AttemptOutcome {
+    fn from_word(word: &str) -> Option<Self> {
+        AttemptOutcome::parse(word)
+    }
 }
 
 impl Columns for PgRow {
@@ -65,7 +95,7 @@ pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenReco
         token_last4: row.col("token_last4")?,
         expiry_month: small(row.col("t_expiry_month")?)?,
         expiry_year: small(row.col("t_expiry_year")?)?,
-        status: row.col("t_status")?,
+        status: row.word("t_status")?,
         suspenders: serde_json::from_str(&suspenders)
             .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
         requestor_id: row.col("requestor_id")?,
@@ -84,7 +114,7 @@ pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
     Ok(CardRecord {
         id: row.col("id")?,
         user_id: row.col("user_id")?,
-        status: row.col("status")?,
+        status: row.word("status")?,
         pan_fingerprint: row.col("pan_fingerprint")?,
         first6: row.col("first6")?,
         last4: row.col("last4")?,
@@ -148,7 +178,7 @@ pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord>
         card_type: row.col("card_type")?,
         country: row.col("country")?,
         device: row.col("device")?,
-        outcome: row.col("outcome")?,
+        outcome: row.word("outcome")?,
         error_code: row.col("error_code")?,
         cause: row.col("cause")?,
         error_param: row.col("error_param")?,
@@ -173,7 +203,7 @@ pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<P
     Ok(Some(PaymentToken {
         token,
         user_id: row.col("user_id")?,
-        card_status: row.col("card_status")?,
+        card_status: row.word("card_status")?,
         issuer_code: row.col("issuer_code")?,
         token_pan_key_version: row
             .col::<Option<i64>>("token_pan_key_version")?
@@ -264,7 +294,7 @@ pub(crate) fn attempt_stats_from_row(
         issuer_name: row.col("issuer_name")?,
         brand: row.col("brand")?,
         card_type: row.col("card_type")?,
-        outcome: row.col("outcome")?,
+        outcome: row.word("outcome")?,
         error_code: row.col("error_code")?,
         cause: row.col("cause")?,
         issuer_response: row.col("issuer_response")?,

@@ -29,7 +29,8 @@ use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token
 use tessera_server::AppState;
 use tessera_server::state::millis;
 use tessera_store::{
-    AttemptRecord, BindingCompletion, NewCard, NewToken, NewUser, SeedBatch, SeededCard,
+    AttemptOutcome, AttemptRecord, BindingCompletion, CardStatus, CardToReserve, NewCard, NewToken,
+    NewUser, SeedBatch, SeededCard, TokenStatus,
 };
 
 use crate::cmd::serve::{ServiceArgs, open, runtime};
@@ -435,27 +436,19 @@ fn seeded_card(
         .map_or((12, 2099), |e| (u32::from(e.month()), i32::from(e.year())));
     let (token_month, token_year) = token_expiry(card_month, card_year, today);
     let at = millis(now);
-    let card = NewCard {
-        id: card_id.clone(),
-        user_id: user.id.clone(),
-        pan_fingerprint: state.keys.fingerprint(pan).as_str().to_owned(),
-        first6: pan.first6().to_owned(),
-        last4: pan.last4().to_owned(),
-        pan_length: u8::try_from(pan.len()).unwrap_or(u8::MAX),
-        brand: bin.brand.code().to_owned(),
-        issuer_code: bin.issuer_code.clone(),
-        issuer_name_zh: bin.issuer_display_zh().map(str::to_owned),
-        issuer_name_en: bin.issuer_display_en().map(str::to_owned),
-        card_type: bin.card_type.map(|t| t.code().to_owned()),
-        country: bin.country.clone(),
-        expiry_month: checked.expiry.map(|e| e.month()),
-        expiry_year: checked.expiry.map(|e| e.year()),
-        holder_name: holder.as_str().to_owned(),
-        par: par.as_str().to_owned(),
-        bank_phone_masked: Some(phone.masked()),
-        reserved_until: at,
-        created_at: at,
-    };
+    let card = NewCard::new(
+        card_id.clone(),
+        user.id.clone(),
+        CardToReserve {
+            card: &checked,
+            holder_name: holder,
+            fingerprint: &state.keys.fingerprint(pan),
+            par: &par,
+            bank_phone: &phone,
+        },
+        at,
+        at,
+    );
     let mut completion = BindingCompletion {
         card_id: card_id.clone(),
         user_id: user.id.clone(),
@@ -471,7 +464,7 @@ fn seeded_card(
             token_pan_fingerprint: String::new(),
             expiry_month: u8::try_from(token_month).unwrap_or(12),
             expiry_year: u16::try_from(token_year).unwrap_or(2099),
-            status: "active".to_owned(),
+            status: TokenStatus::Active,
             requestor_id: state.config.token_requestor_id.clone(),
             device_id: None,
             psn: 0,
@@ -483,7 +476,7 @@ fn seeded_card(
                 .to_owned(),
             imk_generation: state.config.payments.imk_generation,
         },
-        status: "active".to_owned(),
+        status: CardStatus::Active,
         otp: None,
         now: at,
     };
@@ -503,7 +496,7 @@ fn seeded_card(
             .or_else(|| card.issuer_name_en.clone()),
         card_type: card.card_type.clone(),
         country: card.country.clone(),
-        outcome: "success".to_owned(),
+        outcome: AttemptOutcome::Success,
         issuer_response: Some("seeded".to_owned()),
         created_at: at,
         ..AttemptRecord::default()

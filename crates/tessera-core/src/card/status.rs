@@ -56,21 +56,27 @@ impl CardStatus {
     }
 }
 
-/// How a binding attempt ended, as recorded for support.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How a binding attempt ended, as recorded for support. An attempt is
+/// recorded as failed unless it says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AttemptOutcome {
     /// The card was bound.
     Success,
     /// The issuer sent an SMS code; the card waits for it.
     PendingVerification,
+    /// The SMS code was right: the waiting card is bound (an attempt of its
+    /// own, recorded when the code is entered).
+    Verified,
     /// The binding failed; the attempt's error code says why.
+    #[default]
     Error,
 }
 
 impl AttemptOutcome {
-    pub const ALL: [AttemptOutcome; 3] = [
+    pub const ALL: [AttemptOutcome; 4] = [
         AttemptOutcome::Success,
         AttemptOutcome::PendingVerification,
+        AttemptOutcome::Verified,
         AttemptOutcome::Error,
     ];
 
@@ -78,12 +84,25 @@ impl AttemptOutcome {
         match self {
             AttemptOutcome::Success => "success",
             AttemptOutcome::PendingVerification => "pending_verification",
+            AttemptOutcome::Verified => "verified",
             AttemptOutcome::Error => "error",
         }
     }
 
     pub fn parse(name: &str) -> Option<AttemptOutcome> {
         AttemptOutcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for CardStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for AttemptOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -9,6 +9,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
+use crate::card::CardStatus;
 use crate::card::expiry::Expiry;
 use crate::error::{DomainError, ErrorCode, Lang, Text};
 
@@ -167,9 +168,10 @@ impl TokenState {
     }
 
     /// Reads a stored state back, refusing one that breaks the invariant.
-    pub fn from_stored(status: &str, suspenders: &[String]) -> Result<TokenState, LifecycleError> {
-        let status =
-            TokenStatus::parse(status).ok_or(LifecycleError::Corrupt("unknown token status"))?;
+    pub fn from_stored(
+        status: TokenStatus,
+        suspenders: &[String],
+    ) -> Result<TokenState, LifecycleError> {
         if status == TokenStatus::Deleted {
             // Deletion ends every suspension; rows deleted before this
             // module existed may still list their suspenders.
@@ -261,28 +263,23 @@ impl TokenState {
     }
 }
 
-/// Card statuses as stored (`cards.status`), for `payability`.
-pub mod card_status {
-    pub const ACTIVE: &str = "active";
-    pub const PENDING: &str = "pending_verification";
-    /// The issuer closed the account (an issuer event): tokens deleted.
-    pub const CLOSED: &str = "closed";
-}
-
 /// Why a card cannot pay right now, or `Ok` when it can: the card's own
 /// status first, then its token's state, then the token's expiry (judged on
 /// `today`, the wallet's date). The error is the one a payment would get.
 pub fn payability(
-    card_status: &str,
+    card_status: CardStatus,
     token: Option<&TokenState>,
     token_expiry: Option<Expiry>,
     today: NaiveDate,
 ) -> Result<(), DomainError> {
     match card_status {
-        card_status::ACTIVE => {}
-        card_status::PENDING => return Err(DomainError::new(ErrorCode::OtpRequired)),
-        card_status::CLOSED => return Err(closed_by_issuer()),
-        _ => return Err(DomainError::new(ErrorCode::CardUnbound)),
+        CardStatus::Active => {}
+        CardStatus::PendingVerification => return Err(DomainError::new(ErrorCode::OtpRequired)),
+        CardStatus::Closed => return Err(closed_by_issuer()),
+        CardStatus::Binding
+        | CardStatus::VerificationFailed
+        | CardStatus::VerificationExpired
+        | CardStatus::Unbound => return Err(DomainError::new(ErrorCode::CardUnbound)),
     }
     let token = token.ok_or_else(|| DomainError::new(ErrorCode::CardUnbound))?;
     token.check_payable()?;
@@ -317,8 +314,8 @@ pub fn suspension_text(
 mod tests {
     use super::*;
 
-    fn stored(state: &TokenState) -> (String, Vec<String>) {
-        (state.status().as_str().to_owned(), state.suspender_names())
+    fn stored(state: &TokenState) -> (TokenStatus, Vec<String>) {
+        (state.status(), state.suspender_names())
     }
 
     #[test]
@@ -356,7 +353,7 @@ mod tests {
             assert_eq!(deleted.resume(by), Err(LifecycleError::Deleted));
         }
         assert_eq!(deleted.delete(), deleted);
-        let inactive = TokenState::from_stored("inactive", &[]).unwrap();
+        let inactive = TokenState::from_stored(TokenStatus::Inactive, &[]).unwrap();
         assert_eq!(
             inactive.suspend(Suspender::Issuer),
             Err(LifecycleError::Inactive)
@@ -375,14 +372,11 @@ mod tests {
             .suspend(Suspender::Issuer)
             .unwrap();
         let (status, suspenders) = stored(&state);
-        assert_eq!(
-            TokenState::from_stored(&status, &suspenders).unwrap(),
-            state
-        );
-        assert!(TokenState::from_stored("suspended", &[]).is_err());
-        assert!(TokenState::from_stored("active", &["issuer".to_owned()]).is_err());
-        assert!(TokenState::from_stored("suspended", &["bank".to_owned()]).is_err());
-        assert!(TokenState::from_stored("frozen", &[]).is_err());
+        assert_eq!(TokenState::from_stored(status, &suspenders).unwrap(), state);
+        assert!(TokenState::from_stored(TokenStatus::Suspended, &[]).is_err());
+        assert!(TokenState::from_stored(TokenStatus::Active, &["issuer".to_owned()]).is_err());
+        assert!(TokenState::from_stored(TokenStatus::Suspended, &["bank".to_owned()]).is_err());
+        assert!(TokenStatus::parse("frozen").is_none());
     }
 
     #[test]
@@ -391,10 +385,13 @@ mod tests {
         let good = Expiry::new(3, 2027).ok();
         let old = Expiry::new(2, 2027).ok();
         let active = TokenState::active();
-        assert_eq!(payability("active", Some(&active), good, today), Ok(()));
+        assert_eq!(
+            payability(CardStatus::Active, Some(&active), good, today),
+            Ok(())
+        );
         let code = |result: Result<(), DomainError>| result.unwrap_err().code;
         assert_eq!(
-            code(payability("active", Some(&active), old, today)),
+            code(payability(CardStatus::Active, Some(&active), old, today)),
             ErrorCode::TokenExpired
         );
         let suspended = active
@@ -402,7 +399,7 @@ mod tests {
             .unwrap()
             .suspend(Suspender::Issuer)
             .unwrap();
-        let error = payability("active", Some(&suspended), good, today).unwrap_err();
+        let error = payability(CardStatus::Active, Some(&suspended), good, today).unwrap_err();
         assert_eq!(error.code, ErrorCode::TokenSuspended);
         assert_eq!(error.suspended_by, ["issuer", "cardholder"]);
         assert_eq!(
@@ -412,14 +409,24 @@ mod tests {
         );
         assert_eq!(error.message(Lang::En), "Suspended by your bank");
         assert_eq!(
-            code(payability("unbound", Some(&active.delete()), good, today)),
+            code(payability(
+                CardStatus::Unbound,
+                Some(&active.delete()),
+                good,
+                today
+            )),
             ErrorCode::CardUnbound
         );
         assert_eq!(
-            code(payability("pending_verification", None, good, today)),
+            code(payability(
+                CardStatus::PendingVerification,
+                None,
+                good,
+                today
+            )),
             ErrorCode::OtpRequired
         );
-        let closed = payability("closed", None, good, today).unwrap_err();
+        let closed = payability(CardStatus::Closed, None, good, today).unwrap_err();
         assert_eq!(closed.code, ErrorCode::CardUnbound);
         assert_eq!(
             closed.message(Lang::En),

@@ -2,6 +2,7 @@
 //! their words, and every attempt, a page at a time, for support.
 
 use chrono::{DateTime, Duration, Utc};
+use tessera_core::card::AttemptOutcome;
 use tessera_core::diagnosis::{Audience, Bilingual};
 use tessera_core::error::Lang;
 use tessera_store::AttemptFilter;
@@ -36,11 +37,11 @@ pub async fn mine(
         .attempts
         .iter()
         .zip(&diagnosis.attempts)
-        .filter(|(record, _)| all || record.outcome == "error")
+        .filter(|(record, _)| all || record.outcome == AttemptOutcome::Error)
         .map(|(record, explained)| MyAttemptView {
             trace_id: record.trace_id.clone(),
             created_at: rfc3339(from_millis(record.created_at)),
-            outcome: record.outcome.clone(),
+            outcome: record.outcome.as_str().to_owned(),
             code: record.error_code.clone(),
             card: AttemptCardView {
                 masked_pan: record.masked_pan.clone(),

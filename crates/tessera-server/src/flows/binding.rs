@@ -18,8 +18,9 @@ use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
 use tessera_core::vault::{LookupPurpose, SealedPan};
 use tessera_store::{
-    AttemptRecord, BindingCompletion, CardRecord, Constraint, IncidentRecord, NewCard,
-    NewOtpChallenge, NewToken, OtpOutcome, Reserve, StoreError, UserRecord,
+    AttemptOutcome, AttemptRecord, BindingCompletion, CardRecord, CardStatus, CardToReserve,
+    Constraint, IncidentRecord, NewCard, NewOtpChallenge, NewToken, OtpOutcome, Reserve,
+    StoreError, TokenStatus, UserRecord,
 };
 
 use crate::flows::issuer_health::{self, Gate};
@@ -94,11 +95,10 @@ pub async fn bind_card(
     let result = match ready {
         Ok(ready) => {
             attempt.outcome = if ready.step_up {
-                "pending_verification"
+                AttemptOutcome::PendingVerification
             } else {
-                "success"
-            }
-            .to_owned();
+                AttemptOutcome::Success
+            };
             attempt.latency_ms = elapsed_ms(started);
             let card_id = ready.card_id.clone();
             let completed = complete(state, request, ready, &attempt, now).await;
@@ -112,7 +112,7 @@ pub async fn bind_card(
         Err(error) => Err(error),
     };
     if let Err(ApiError(error)) = &result {
-        attempt.outcome = "error".to_owned();
+        attempt.outcome = AttemptOutcome::Error;
         attempt.error_code = Some(error.code.as_str().to_owned());
         attempt.cause = Some(error.code.cause().as_str().to_owned());
         attempt.error_param = error.param.as_ref().map(|p| p.to_string());
@@ -205,7 +205,6 @@ async fn bind_steps(
 
     // 3. BIN and support policy; expiry and CVC are required for credit cards.
     let fields = fields.check_support(&state.config.policy)?;
-    let bin = fields.bin.clone();
 
     // 4. The holder must be the wallet's verified real name.
     let real_name = HolderName::parse(&user.real_name)?;
@@ -221,27 +220,19 @@ async fn bind_steps(
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
     let par = Par::derive(&state.keys, &bin_controller, &fields.pan);
     let card_id = crate::ids::card_id();
-    let new_card = NewCard {
-        id: card_id.clone(),
-        user_id: user.id.clone(),
-        pan_fingerprint: fingerprint.as_str().to_owned(),
-        first6: fields.pan.first6().to_owned(),
-        last4: fields.pan.last4().to_owned(),
-        pan_length: u8::try_from(fields.pan.len()).unwrap_or(u8::MAX),
-        brand: bin.brand.code().to_owned(),
-        issuer_code: bin.issuer_code.clone(),
-        issuer_name_zh: bin.issuer_display_zh().map(str::to_owned),
-        issuer_name_en: bin.issuer_display_en().map(str::to_owned),
-        card_type: bin.card_type.map(|t| t.code().to_owned()),
-        country: bin.country.clone(),
-        expiry_month: fields.expiry.map(|e| e.month()),
-        expiry_year: fields.expiry.map(|e| e.year()),
-        holder_name: holder_name.as_str().to_owned(),
-        par: par.as_str().to_owned(),
-        bank_phone_masked: Some(bank_phone.masked()),
-        reserved_until: millis(now) + RESERVATION_MS,
-        created_at: millis(now),
-    };
+    let new_card = NewCard::new(
+        card_id.clone(),
+        user.id.clone(),
+        CardToReserve {
+            card: &fields,
+            holder_name: &holder_name,
+            fingerprint: &fingerprint,
+            par: &par,
+            bank_phone: &bank_phone,
+        },
+        millis(now) + RESERVATION_MS,
+        millis(now),
+    );
     match state
         .store
         .reserve_card(&new_card, state.config.card_limit, millis(now))
@@ -250,7 +241,7 @@ async fn bind_steps(
         Reserve::Reserved => {}
         Reserve::AlreadyBound { card_id, status } => {
             evidence.card_id = Some(card_id);
-            let code = if status == "pending_verification" {
+            let code = if status == CardStatus::PendingVerification {
                 ErrorCode::OtpRequired
             } else {
                 ErrorCode::CardAlreadyBound
@@ -407,11 +398,10 @@ async fn complete(
             pan_ciphertext: ready.sealed_pan.blob.clone(),
             token: new_token(state, request, fields, &fields.bin, ready.step_up, now)?,
             status: if ready.step_up {
-                "pending_verification"
+                CardStatus::PendingVerification
             } else {
-                "active"
-            }
-            .to_owned(),
+                CardStatus::Active
+            },
             otp: ready.otp.clone(),
             now: millis(now),
         };
@@ -479,7 +469,11 @@ fn new_token(
         token_last4: token_pan.last4().to_owned(),
         expiry_month: u8::try_from(token_month).unwrap_or(12),
         expiry_year: u16::try_from(token_year).unwrap_or(2099),
-        status: if step_up { "inactive" } else { "active" }.to_owned(),
+        status: if step_up {
+            TokenStatus::Inactive
+        } else {
+            TokenStatus::Active
+        },
         requestor_id: state.config.token_requestor_id.clone(),
         device_id: request.device.as_ref().and_then(|d| d.id.clone()),
         token_pan_fingerprint: state.keys.token_fingerprint(&token_pan),
@@ -580,8 +574,8 @@ pub async fn verify_card(
         card_type: card.card_type.clone(),
         country: card.country.clone(),
         outcome: match &result {
-            Ok(_) => "verified".to_owned(),
-            Err(_) => "error".to_owned(),
+            Ok(_) => AttemptOutcome::Verified,
+            Err(_) => AttemptOutcome::Error,
         },
         error_code: result.as_ref().err().map(|e| e.0.code.as_str().to_owned()),
         cause: result
@@ -609,13 +603,15 @@ async fn verify_steps(
     otp: &str,
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
-    match card.status.as_str() {
-        "pending_verification" => {}
+    match card.status {
+        CardStatus::PendingVerification => {}
         // Verifying twice is harmless: the card is bound.
-        "active" => return Ok(card.clone()),
-        "verification_failed" => return Err(ErrorCode::TooManyAttempts.into()),
-        "verification_expired" => return Err(ErrorCode::OtpExpired.into()),
-        _ => return Err(ErrorCode::CardUnbound.into()),
+        CardStatus::Active => return Ok(card.clone()),
+        CardStatus::VerificationFailed => return Err(ErrorCode::TooManyAttempts.into()),
+        CardStatus::VerificationExpired => return Err(ErrorCode::OtpExpired.into()),
+        CardStatus::Binding | CardStatus::Unbound | CardStatus::Closed => {
+            return Err(ErrorCode::CardUnbound.into());
+        }
     }
     let otp = otp.trim();
     if otp.len() != 6 || !otp.bytes().all(|b| b.is_ascii_digit()) {

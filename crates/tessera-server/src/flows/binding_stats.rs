@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use tessera_core::card::AttemptOutcome;
 use tessera_core::error::Lang;
 use tessera_store::{AttemptStatsQuery, AttemptStatsRow, IncidentFilter};
 use utoipa::ToSchema;
@@ -68,13 +69,13 @@ pub struct GroupStats {
 impl GroupStats {
     fn add(&mut self, row: &AttemptStatsRow) {
         self.attempts += row.count;
-        match row.outcome.as_str() {
-            "success" => self.succeeded += row.count,
-            "pending_verification" => {
+        match row.outcome {
+            AttemptOutcome::Success => self.succeeded += row.count,
+            AttemptOutcome::PendingVerification => {
                 self.succeeded += row.count;
                 self.awaiting_sms += row.count;
             }
-            _ => {
+            AttemptOutcome::Verified | AttemptOutcome::Error => {
                 self.failed += row.count;
                 let cause = row.cause.clone().unwrap_or_else(|| "unknown".to_owned());
                 *self.failures_by_cause.entry(cause).or_default() += row.count;
@@ -170,7 +171,7 @@ pub struct HealthReport {
 
 /// A binding attempt (not an SMS-code check).
 fn is_binding(row: &AttemptStatsRow) -> bool {
-    row.issuer_response.as_deref() != Some("otp") && row.outcome != "verified"
+    row.issuer_response.as_deref() != Some("otp") && row.outcome != AttemptOutcome::Verified
 }
 
 /// Binding health now, after bringing the issuers' incidents up to date

@@ -2,6 +2,7 @@
 //! Another user's card id is as unknown as a made-up one (404).
 
 use chrono::{DateTime, Utc};
+use tessera_core::card::CardStatus;
 use tessera_core::error::ErrorCode;
 use tessera_store::CardRecord;
 
@@ -18,7 +19,12 @@ pub async fn list(
 ) -> Result<Vec<CardRecord>, ApiError> {
     let all = query.status.as_deref() == Some("all");
     let mut cards = state.store.list_cards(user_id).await?;
-    cards.retain(|c| all || matches!(c.status.as_str(), "active" | "pending_verification"));
+    cards.retain(|c| {
+        all || matches!(
+            c.status,
+            CardStatus::Active | CardStatus::PendingVerification
+        )
+    });
     Ok(cards)
 }
 
@@ -40,10 +46,14 @@ pub async fn set_default(
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
     let card = get(state, user_id, card_id).await?;
-    match card.status.as_str() {
-        "active" => {}
-        "pending_verification" => return Err(ErrorCode::OtpRequired.into()),
-        _ => return Err(ErrorCode::CardUnbound.into()),
+    match card.status {
+        CardStatus::Active => {}
+        CardStatus::PendingVerification => return Err(ErrorCode::OtpRequired.into()),
+        CardStatus::Binding
+        | CardStatus::VerificationFailed
+        | CardStatus::VerificationExpired
+        | CardStatus::Unbound
+        | CardStatus::Closed => return Err(ErrorCode::CardUnbound.into()),
     }
     state
         .store

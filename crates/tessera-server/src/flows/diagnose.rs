@@ -4,6 +4,7 @@
 //! the core's verdict and story come back shaped for support or the person.
 
 use chrono::{DateTime, Duration, Utc};
+use tessera_core::card::AttemptOutcome;
 use tessera_core::diagnosis::{
     self, AttemptFacts, Audience, CardFacts, Circumstances, DeviceFacts, Diagnosis, Ending, Step,
 };
@@ -28,16 +29,18 @@ pub const MAX_ATTEMPTS: u32 = 100;
 
 /// The core's facts for one stored attempt.
 pub fn facts(state: &AppState, record: &AttemptRecord) -> AttemptFacts {
-    let step = if record.issuer_response.as_deref() == Some("otp") || record.outcome == "verified" {
+    let step = if record.issuer_response.as_deref() == Some("otp")
+        || record.outcome == AttemptOutcome::Verified
+    {
         Step::Verify
     } else {
         Step::Bind
     };
-    let ending = match record.outcome.as_str() {
-        "success" => Ending::Bound,
-        "pending_verification" => Ending::SmsSent,
-        "verified" => Ending::Verified,
-        _ => Ending::Failed(
+    let ending = match record.outcome {
+        AttemptOutcome::Success => Ending::Bound,
+        AttemptOutcome::PendingVerification => Ending::SmsSent,
+        AttemptOutcome::Verified => Ending::Verified,
+        AttemptOutcome::Error => Ending::Failed(
             record
                 .error_code
                 .as_deref()

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tessera_core::bins::index::big_bank;
+use tessera_core::card::AttemptOutcome;
 use tessera_core::diagnosis::{Bilingual, CIRCUIT_OPEN};
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::issuer_health::{Anomaly, WindowStats, evaluate};
@@ -156,7 +157,7 @@ fn window_stats(rows: &[&AttemptStatsRow]) -> WindowStats {
         let count = u64::try_from(row.count).unwrap_or(0);
         stats.asked += count;
         stats.latency_sum_ms += row.latency_sum_ms;
-        if row.outcome == "error" {
+        if row.outcome == AttemptOutcome::Error {
             stats.failed += count;
             let code = row.error_code.clone().unwrap_or_default();
             if code == "issuer_unavailable" {
@@ -510,7 +511,11 @@ mod tests {
             trace_id: trace.to_owned(),
             user_id: "u1".to_owned(),
             issuer_code: Some(issuer.to_owned()),
-            outcome: if failed { "error" } else { "success" }.to_owned(),
+            outcome: if failed {
+                AttemptOutcome::Error
+            } else {
+                AttemptOutcome::Success
+            },
             error_code: failed.then(|| "issuer_unavailable".to_owned()),
             issuer_response: Some(if failed { "unavailable" } else { "approved" }.to_owned()),
             latency_ms: 10,
@@ -522,7 +527,7 @@ mod tests {
     fn counted(rows: &[AttemptStatsRow]) -> (i64, i64) {
         let failed = rows
             .iter()
-            .filter(|r| r.outcome == "error")
+            .filter(|r| r.outcome == AttemptOutcome::Error)
             .map(|r| r.count);
         (rows.iter().map(|r| r.count).sum(), failed.sum())
     }

@@ -99,15 +99,15 @@ async fn token_for(
 }
 
 fn state_view(state: &AppState, token: &PaymentToken, now: DateTime<Utc>) -> TokenStateView {
-    let token_state = TokenState::from_stored(&token.token.status, &token.token.suspenders).ok();
+    let token_state = TokenState::from_stored(token.token.status, &token.token.suspenders).ok();
     let expiry = Expiry::new(token.token.expiry_month, token.token.expiry_year).ok();
     TokenStateView {
         token_ref: token.token.token_ref.clone(),
         card_id: token.token.card_id.clone(),
-        status: token.token.status.clone(),
+        status: token.token.status.as_str().to_owned(),
         suspended_by: token.token.suspenders.clone(),
         payable: payability(
-            &token.card_status,
+            token.card_status,
             token_state.as_ref(),
             expiry,
             wallet_today(now, state.time_zone),
@@ -131,7 +131,7 @@ pub async fn suspend_or_resume(
     // reapplied, so two suspenders acting at once both count.
     for _ in 0..8 {
         let token = token_for(state, caller, token_ref).await?;
-        let current = TokenState::from_stored(&token.token.status, &token.token.suspenders)
+        let current = TokenState::from_stored(token.token.status, &token.token.suspenders)
             .map_err(DomainError::from)?;
         let next = match change {
             Change::Suspend => current.suspend(by),
@@ -145,9 +145,9 @@ pub async fn suspend_or_resume(
             .store
             .change_token_state(&TokenStateChange {
                 token_ref: token_ref.to_owned(),
-                from_status: current.status().as_str().to_owned(),
+                from_status: current.status(),
                 from_suspenders: current.suspender_names(),
-                to_status: next.status().as_str().to_owned(),
+                to_status: next.status(),
                 to_suspenders: next.suspender_names(),
                 event: TokenEvent {
                     token_ref: token_ref.to_owned(),

@@ -68,19 +68,14 @@ fn check_request(request: &PaymentRequest) -> Result<CheckedPayment, DomainError
 
 /// A token's state, read back; a corrupt row is an internal error.
 fn token_state(token: &PaymentToken) -> Result<TokenState, DomainError> {
-    TokenState::from_stored(&token.token.status, &token.token.suspenders).map_err(Into::into)
+    TokenState::from_stored(token.token.status, &token.token.suspenders).map_err(Into::into)
 }
 
 /// Whether the token may pay (or get keys) today: its card, its state, its
 /// expiry.
 fn check_payable(token: &PaymentToken, today: NaiveDate) -> Result<(), DomainError> {
     let expiry = Expiry::new(token.token.expiry_month, token.token.expiry_year).ok();
-    payability(
-        &token.card_status,
-        Some(&token_state(token)?),
-        expiry,
-        today,
-    )
+    payability(token.card_status, Some(&token_state(token)?), expiry, today)
 }
 
 /// The IMK-AC a token's keys come from, and its profile.

@@ -646,7 +646,7 @@ async fn every_error_code_gives_the_verdict_of_the_table(backend: Backend) {
         let attempt = tessera_store::AttemptRecord {
             trace_id: trace.clone(),
             user_id: format!("usr_verdict_{code}"),
-            outcome: "error".to_owned(),
+            outcome: tessera_store::AttemptOutcome::Error,
             error_code: Some(code.to_owned()),
             cause: Some(entry.cause.as_str().to_owned()),
             created_at: server.now().timestamp_millis(),

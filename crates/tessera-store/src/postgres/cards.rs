@@ -86,7 +86,7 @@ pub(super) async fn end_card(
     conn: &mut PgConnection,
     user_id: &str,
     card_id: &str,
-    status: &str,
+    status: CardStatus,
     now: i64,
 ) -> StoreResult<bool> {
     let updated = sqlx::query(
@@ -94,7 +94,7 @@ pub(super) async fn end_card(
          is_default = FALSE, unbound_at = $2, updated_at = $2 \
          WHERE id = $3 AND user_id = $4 AND status IN ('active', 'pending_verification')",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(now)
     .bind(card_id)
     .bind(user_id)
@@ -132,7 +132,7 @@ pub(super) fn bind_completion<'q>(
     query
         .bind(&completion.card_id)
         .bind(&completion.user_id)
-        .bind(&completion.status)
+        .bind(completion.status.as_str())
         .bind(i64::from(completion.pan_key_version))
         .bind(&completion.pan_ciphertext)
         .bind(completion.now)
@@ -143,7 +143,7 @@ pub(super) fn bind_completion<'q>(
         .bind(&token.token_last4)
         .bind(i64::from(token.expiry_month))
         .bind(i64::from(token.expiry_year))
-        .bind(&token.status)
+        .bind(token.status.as_str())
         .bind(&token.requestor_id)
         .bind(&token.device_id)
         .bind(&token.token_pan_fingerprint)
@@ -170,7 +170,7 @@ pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> P
         .bind(&attempt.card_type)
         .bind(&attempt.country)
         .bind(&attempt.device)
-        .bind(&attempt.outcome)
+        .bind(attempt.outcome.as_str())
         .bind(&attempt.error_code)
         .bind(&attempt.cause)
         .bind(&attempt.error_param)
@@ -273,7 +273,7 @@ impl Cards for PgStore {
             "in_progress" => Reserve::InProgress,
             "already_bound" => Reserve::AlreadyBound {
                 card_id: row.try_get("r_card_id")?,
-                status: row.try_get("r_status")?,
+                status: row.word("r_status")?,
             },
             "limit_reached" => Reserve::LimitReached {
                 live_cards: small(row.try_get("r_live_cards")?)?,
@@ -394,7 +394,7 @@ impl Cards for PgStore {
                 .bind(card_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if !end_card(&mut tx, user_id, card_id, "unbound", now).await? {
+        if !end_card(&mut tx, user_id, card_id, CardStatus::Unbound, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
@@ -406,7 +406,7 @@ impl Cards for PgStore {
                     kind: "delete".to_owned(),
                     actor: "cardholder".to_owned(),
                     reason: Some("unbound".to_owned()),
-                    status_after: "deleted".to_owned(),
+                    status_after: TokenStatus::Deleted.as_str().to_owned(),
                     created_at: now,
                 },
             )

@@ -54,11 +54,11 @@ impl Lifecycle for PgStore {
             "UPDATE tokens SET status = $1, suspenders = $2, updated_at = $3 \
              WHERE token_ref = $4 AND status = $5 AND suspenders = $6",
         )
-        .bind(&change.to_status)
+        .bind(change.to_status.as_str())
         .bind(suspenders_json(&change.to_suspenders)?)
         .bind(change.event.created_at)
         .bind(&change.token_ref)
-        .bind(&change.from_status)
+        .bind(change.from_status.as_str())
         .bind(suspenders_json(&change.from_suspenders)?)
         .execute(&mut *tx)
         .await?;
@@ -87,7 +87,15 @@ impl Lifecycle for PgStore {
             tx.rollback().await?;
             return Ok(false);
         };
-        if !end_card(&mut tx, &user_id, &card_id, "unbound", event.created_at).await? {
+        if !end_card(
+            &mut tx,
+            &user_id,
+            &card_id,
+            CardStatus::Unbound,
+            event.created_at,
+        )
+        .await?
+        {
             tx.rollback().await?;
             return Ok(false);
         }
@@ -271,8 +279,15 @@ impl Lifecycle for PgStore {
                 )
             }
             IssuerChangeKind::Close => {
-                end_card(&mut tx, &user_id, &change.card_id, "closed", change.now).await?;
-                ("card_closed", "deleted".to_owned())
+                end_card(
+                    &mut tx,
+                    &user_id,
+                    &change.card_id,
+                    CardStatus::Closed,
+                    change.now,
+                )
+                .await?;
+                ("card_closed", TokenStatus::Deleted.as_str().to_owned())
             }
         };
         sqlx::query("UPDATE cards SET issuer_event_at = $1 WHERE id = $2")

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
 use super::*;
+use crate::decisions::TokenCounters;
 use crate::listings::{self, Dialect};
 use crate::rows::*;
 use crate::{Payments, StoreResult};
@@ -119,14 +120,10 @@ impl Payments for PgStore {
             tx.rollback().await?;
             return Ok(AtcClaimOutcome::TokenNotActive);
         };
-        let status: String = row.try_get("status")?;
-        let atc_high: i64 = row.try_get("atc_high")?;
-        let atc_issued: i64 = row.try_get("atc_issued")?;
+        let counters = TokenCounters::from_row(&row)?;
         let atc = i64::from(claim.atc);
-        let outcome = if status != "active" {
-            AtcClaimOutcome::TokenNotActive
-        } else if atc == 0 || atc > atc_issued {
-            AtcClaimOutcome::NotIssued
+        let outcome = if let Some(refused) = counters.refuses(claim) {
+            refused
         } else {
             let inserted = sqlx::query(
                 "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
@@ -140,7 +137,7 @@ impl Payments for PgStore {
             .await?;
             if inserted.rows_affected() == 0 {
                 AtcClaimOutcome::Used
-            } else if atc + i64::from(claim.window) < atc_high {
+            } else if counters.behind_window(claim) {
                 AtcClaimOutcome::BehindWindow
             } else {
                 sqlx::query(

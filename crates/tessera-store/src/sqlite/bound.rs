@@ -38,7 +38,7 @@ pub(super) fn bound_card_row<'a>(
     row![
         &card.id,
         &card.user_id,
-        &done.status,
+        done.status.as_str(),
         &card.pan_fingerprint,
         i64::from(done.pan_key_version),
         &done.pan_ciphertext,
@@ -75,7 +75,7 @@ pub(super) fn bound_card_record(
     CardRecord {
         id: card.id.clone(),
         user_id: card.user_id.clone(),
-        status: done.status.clone(),
+        status: done.status,
         pan_fingerprint: card.pan_fingerprint.clone(),
         first6: card.first6.clone(),
         last4: card.last4.clone(),
@@ -101,7 +101,7 @@ pub(super) fn bound_card_record(
             token_last4: token.token_last4.clone(),
             expiry_month: token.expiry_month,
             expiry_year: token.expiry_year,
-            status: token.status.clone(),
+            status: token.status,
             // The columns' defaults: no suspender, no ATC used yet.
             suspenders: Vec::new(),
             requestor_id: token.requestor_id.clone(),
@@ -140,7 +140,7 @@ pub(super) fn bound_token_row(done: &BindingCompletion) -> Row<'_> {
         &token.token_last4,
         i64::from(token.expiry_month),
         i64::from(token.expiry_year),
-        &token.status,
+        token.status.as_str(),
         &token.requestor_id,
         &token.device_id,
         done.now,

@@ -92,7 +92,7 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
                     &a.card_type,
                     &a.country,
                     &a.device,
-                    &a.outcome,
+                    a.outcome.as_str(),
                     &a.error_code,
                     &a.cause,
                     &a.error_param,

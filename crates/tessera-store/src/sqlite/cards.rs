@@ -104,7 +104,7 @@ pub(super) fn end_card(
     conn: &rusqlite::Connection,
     user_id: &str,
     card_id: &str,
-    status: &str,
+    status: CardStatus,
     now: i64,
 ) -> StoreResult<bool> {
     let updated = exec(
@@ -112,7 +112,7 @@ pub(super) fn end_card(
         "UPDATE cards SET status = ?, pan_ciphertext = NULL, pan_key_version = NULL, \
          is_default = 0, unbound_at = ?, updated_at = ? \
          WHERE id = ? AND user_id = ? AND status IN ('active', 'pending_verification')",
-        params![status, now, now, card_id, user_id],
+        params![status.as_str(), now, now, card_id, user_id],
     )?;
     if updated == 0 {
         return Ok(false);
@@ -273,11 +273,11 @@ impl Cards for SqliteStore {
                 {
                     return Ok((Reserve::InProgress, settle));
                 }
-                let duplicate: Option<(String, String)> = query_opt(
+                let duplicate: Option<(String, CardStatus)> = query_opt(
                     conn,
                     RESERVE_DUPLICATE,
                     params![&card.user_id, &card.pan_fingerprint, now],
-                    |row| Ok((row.col("id")?, row.col("status")?)),
+                    |row| Ok((row.col("id")?, row.word("status")?)),
                 )?;
                 if let Some((card_id, status)) = duplicate {
                     return Ok((Reserve::AlreadyBound { card_id, status }, settle));
@@ -383,7 +383,7 @@ impl Cards for SqliteStore {
                     "SELECT token_ref FROM tokens WHERE card_id = ?",
                     params![&card_id],
                 )?;
-                if !end_card(conn, &user_id, &card_id, "unbound", now)? {
+                if !end_card(conn, &user_id, &card_id, CardStatus::Unbound, now)? {
                     return Ok(false);
                 }
                 if let Some(token_ref) = token_ref {
@@ -392,7 +392,7 @@ impl Cards for SqliteStore {
                         kind: "delete".to_owned(),
                         actor: "cardholder".to_owned(),
                         reason: Some("unbound".to_owned()),
-                        status_after: "deleted".to_owned(),
+                        status_after: TokenStatus::Deleted.as_str().to_owned(),
                         created_at: now,
                     };
                     insert_token_event(conn, &event)?;

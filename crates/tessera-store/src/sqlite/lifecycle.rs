@@ -125,8 +125,14 @@ pub(super) fn apply_issuer_change(
             )
         }
         IssuerChangeKind::Close => {
-            end_card(conn, &user_id, &change.card_id, "closed", change.now)?;
-            ("card_closed", "deleted".to_owned())
+            end_card(
+                conn,
+                &user_id,
+                &change.card_id,
+                CardStatus::Closed,
+                change.now,
+            )?;
+            ("card_closed", TokenStatus::Deleted.as_str().to_owned())
         }
     };
     exec(
@@ -165,11 +171,11 @@ impl Lifecycle for SqliteStore {
                     "UPDATE tokens SET status = ?, suspenders = ?, updated_at = ? \
                          WHERE token_ref = ? AND status = ? AND suspenders = ?",
                     params![
-                        &change.to_status,
+                        change.to_status.as_str(),
                         &to,
                         change.event.created_at,
                         &change.token_ref,
-                        &change.from_status,
+                        change.from_status.as_str(),
                         &from
                     ],
                 )?;
@@ -197,7 +203,13 @@ impl Lifecycle for SqliteStore {
                 };
                 let card_id: String = row.col("id")?;
                 let user_id: String = row.col("user_id")?;
-                if !end_card(conn, &user_id, &card_id, "unbound", event.created_at)? {
+                if !end_card(
+                    conn,
+                    &user_id,
+                    &card_id,
+                    CardStatus::Unbound,
+                    event.created_at,
+                )? {
                     return Ok(false);
                 }
                 insert_token_event(conn, &event)?;

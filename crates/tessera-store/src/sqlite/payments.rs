@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 
 use super::*;
+use crate::decisions::TokenCounters;
 use crate::listings::{self, Dialect};
 use crate::rows::*;
 use crate::{Payments, StoreResult};
@@ -129,16 +130,11 @@ impl Payments for SqliteStore {
                 let Some(row) = row else {
                     return Ok(AtcClaimOutcome::TokenNotActive);
                 };
-                let status: String = row.col("status")?;
-                let atc_high: i64 = row.col("atc_high")?;
-                let atc_issued: i64 = row.col("atc_issued")?;
+                let counters = TokenCounters::from_row(&row)?;
+                if let Some(refused) = counters.refuses(&claim) {
+                    return Ok(refused);
+                }
                 let atc = i64::from(claim.atc);
-                if status != "active" {
-                    return Ok(AtcClaimOutcome::TokenNotActive);
-                }
-                if atc == 0 || atc > atc_issued {
-                    return Ok(AtcClaimOutcome::NotIssued);
-                }
                 let used: bool = scalar_one(
                     conn,
                     "SELECT EXISTS (SELECT 1 FROM atc_uses WHERE token_ref = ? AND atc = ?)",
@@ -147,7 +143,7 @@ impl Payments for SqliteStore {
                 if used {
                     return Ok(AtcClaimOutcome::Used);
                 }
-                if atc + i64::from(claim.window) < atc_high {
+                if counters.behind_window(&claim) {
                     return Ok(AtcClaimOutcome::BehindWindow);
                 }
                 exec(

@@ -36,7 +36,7 @@ pub(super) fn insert_attempt(
             &attempt.card_type,
             &attempt.country,
             &attempt.device,
-            &attempt.outcome,
+            attempt.outcome.as_str(),
             &attempt.error_code,
             &attempt.cause,
             &attempt.error_param,

@@ -16,7 +16,7 @@ async fn attempts(store: Arc<dyn Store>) {
         card_type: Some("debit".to_owned()),
         country: Some("CN".to_owned()),
         device: Some(r#"{"os":"android"}"#.to_owned()),
-        outcome: "success".to_owned(),
+        outcome: AttemptOutcome::Success,
         error_code: None,
         cause: Some("none".to_owned()),
         error_param: Some("pan".to_owned()),

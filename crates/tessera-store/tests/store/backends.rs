@@ -180,7 +180,7 @@ mod sqlite {
             store.reserve_card(&again, 5, 12_002).await.unwrap(),
             Reserve::AlreadyBound {
                 card_id: "elsewhere".to_owned(),
-                status: "active".to_owned()
+                status: CardStatus::Active
             }
         );
         store.close().await;

@@ -38,7 +38,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     let bound = &cards[0];
     assert_eq!(bound.id, "c1");
     assert_eq!(bound.user_id, user_id);
-    assert_eq!(bound.status, "active");
+    assert_eq!(bound.status, CardStatus::Active);
     assert!(bound.is_default, "the first active card is the default");
     assert!(bound.has_pan_ciphertext);
     assert_eq!(bound.pan_fingerprint, "fp1");
@@ -75,7 +75,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
         ("999999", "4321")
     );
     assert_eq!((token.expiry_month, token.expiry_year), (6, 2029));
-    assert_eq!(token.status, "active");
+    assert_eq!(token.status, TokenStatus::Active);
     assert!(token.suspenders.is_empty());
     assert_eq!(token.requestor_id, "40010030273");
     assert_eq!(token.device_id.as_deref(), Some("device-1"));
@@ -90,7 +90,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
         store.reserve_card(&third, 5, 3_000).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "c1".to_owned(),
-            status: "active".to_owned()
+            status: CardStatus::Active
         }
     );
     // Completing twice, or completing what was never reserved: false.
@@ -124,22 +124,22 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     store.release_card("c1").await.unwrap();
     assert_eq!(
         store.card(&user_id, "c1").await.unwrap().unwrap().status,
-        "active"
+        CardStatus::Active
     );
 
     bind_pending(&*store, &user_id, "c5", "fp2", 5_000, 65_000).await;
     let pending = store.card(&user_id, "c5").await.unwrap().unwrap();
-    assert_eq!(pending.status, "pending_verification");
+    assert_eq!(pending.status, CardStatus::PendingVerification);
     assert!(!pending.is_default);
     assert_eq!(pending.otp_sent_to.as_deref(), Some("138****0000"));
     assert_eq!(pending.otp_expires_at, Some(65_000));
-    assert_eq!(pending.token.unwrap().status, "inactive");
+    assert_eq!(pending.token.unwrap().status, TokenStatus::Inactive);
     let dup = new_card("c6", &user_id, "fp2", 6_000);
     assert_eq!(
         store.reserve_card(&dup, 5, 6_000).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "c5".to_owned(),
-            status: "pending_verification".to_owned()
+            status: CardStatus::PendingVerification
         }
     );
 
@@ -170,7 +170,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     let recorded = |trace_id: &str, card_id: &str, outcome: &str| AttemptRecord {
         card_id: Some(card_id.to_owned()),
         masked_pan: Some("622202*********1234".to_owned()),
-        outcome: outcome.to_owned(),
+        outcome: AttemptOutcome::parse(outcome).unwrap(),
         error_code: None,
         latency_ms: 7,
         ..attempt(trace_id, &user_id, 2_000)
@@ -190,7 +190,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .expect("the reservation was there");
-    assert_eq!(card.status, "active");
+    assert_eq!(card.status, CardStatus::Active);
     assert!(card.is_default);
     assert!(card.has_pan_ciphertext);
     assert_eq!(card.token.as_ref().unwrap().token_ref, "tok-c1");
@@ -219,7 +219,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(card.status, "pending_verification");
+    assert_eq!(card.status, CardStatus::PendingVerification);
     assert!(!card.is_default);
     assert_eq!(card.otp_sent_to.as_deref(), Some("138****0000"));
     assert_eq!(card.otp_expires_at, Some(90_000));
@@ -272,7 +272,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(card.status, "active");
+    assert_eq!(card.status, CardStatus::Active);
     assert!(!card.is_default);
     let read = store.card(&user_id, "c4").await.unwrap().unwrap();
     assert_eq!(format!("{card:?}"), format!("{read:?}"));
@@ -331,7 +331,7 @@ async fn card_limit(store: Arc<dyn Store>) {
         store.reserve_card(&dup, 3, 2_000).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "b".to_owned(),
-            status: "pending_verification".to_owned()
+            status: CardStatus::PendingVerification
         }
     );
     // A refused reservation leaves nothing behind.
@@ -406,7 +406,7 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
         store.reserve_card(&same, 1, 4_999).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "c1".to_owned(),
-            status: "pending_verification".to_owned()
+            status: CardStatus::PendingVerification
         }
     );
     // At expires_at the challenge is over: the card leaves the live set.
@@ -416,9 +416,9 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
         Reserve::Reserved
     );
     let ended = store.card(&user_id, "c1").await.unwrap().unwrap();
-    assert_eq!(ended.status, "verification_expired");
+    assert_eq!(ended.status, CardStatus::VerificationExpired);
     assert!(!ended.has_pan_ciphertext);
-    assert_eq!(ended.token.unwrap().status, "deleted");
+    assert_eq!(ended.token.unwrap().status, TokenStatus::Deleted);
     assert_eq!(ended.otp_sent_to, None);
     assert!(store.otp_challenge("c1").await.unwrap().is_none());
     assert!(
@@ -462,7 +462,7 @@ async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
             .unwrap()
             .unwrap()
             .status,
-        "verification_expired"
+        CardStatus::VerificationExpired
     );
     assert!(
         !store

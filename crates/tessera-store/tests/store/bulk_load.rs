@@ -11,7 +11,7 @@ async fn seed_batch(store: Arc<dyn Store>) {
         completion: completion(card_id, user_id, "active", None, 5_000),
         attempt: AttemptRecord {
             card_id: Some(card_id.to_owned()),
-            outcome: "success".to_owned(),
+            outcome: AttemptOutcome::Success,
             error_code: None,
             ..attempt(&format!("trace-{card_id}"), user_id, 5_000)
         },
@@ -31,12 +31,12 @@ async fn seed_batch(store: Arc<dyn Store>) {
     assert!(
         cards
             .iter()
-            .all(|c| c.status == "active" && c.has_pan_ciphertext)
+            .all(|c| c.status == CardStatus::Active && c.has_pan_ciphertext)
     );
     assert!(
         cards
             .iter()
-            .all(|c| c.token.as_ref().unwrap().status == "active")
+            .all(|c| c.token.as_ref().unwrap().status == TokenStatus::Active)
     );
     assert_eq!(defaults(&*store, "user-1").await, ["card-a1"]);
     assert_eq!(defaults(&*store, "user-2").await, ["card-b1"]);

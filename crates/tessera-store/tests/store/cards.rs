@@ -49,11 +49,11 @@ async fn unbind(store: Arc<dyn Store>) {
     assert!(!store.unbind_card(&other, "a", 5_000).await.unwrap());
     assert!(store.unbind_card(&user_id, "a", 5_000).await.unwrap());
     let gone = store.card(&user_id, "a").await.unwrap().unwrap();
-    assert_eq!(gone.status, "unbound");
+    assert_eq!(gone.status, CardStatus::Unbound);
     assert!(!gone.is_default);
     assert!(!gone.has_pan_ciphertext);
     assert_eq!(gone.updated_at, 5_000);
-    assert_eq!(gone.token.unwrap().status, "deleted");
+    assert_eq!(gone.token.unwrap().status, TokenStatus::Deleted);
     // The default moves to the newest active card.
     assert_eq!(defaults(&*store, &user_id).await, ["c"]);
     assert!(!store.unbind_card(&user_id, "a", 5_001).await.unwrap());
@@ -63,7 +63,7 @@ async fn unbind(store: Arc<dyn Store>) {
     assert!(store.otp_challenge("p").await.unwrap().is_none());
     assert_eq!(
         store.card(&user_id, "p").await.unwrap().unwrap().status,
-        "unbound"
+        CardStatus::Unbound
     );
 
     // A reservation cannot be unbound.
@@ -76,7 +76,7 @@ async fn unbind(store: Arc<dyn Store>) {
 
     // The unbound card may be bound again; unbound cards stay listed.
     bind(&*store, &user_id, "a2", "fa", 8_000).await;
-    let listed: Vec<(String, String)> = store
+    let listed: Vec<(String, CardStatus)> = store
         .list_cards(&user_id)
         .await
         .unwrap()
@@ -131,11 +131,11 @@ async fn otp(store: Arc<dyn Store>) {
             .unwrap()
     );
     let verified = store.card(&user_id, "c1").await.unwrap().unwrap();
-    assert_eq!(verified.status, "active");
+    assert_eq!(verified.status, CardStatus::Active);
     assert!(verified.is_default);
     assert!(verified.has_pan_ciphertext);
     assert_eq!(verified.updated_at, 2_000);
-    assert_eq!(verified.token.unwrap().status, "active");
+    assert_eq!(verified.token.unwrap().status, TokenStatus::Active);
     assert_eq!(verified.otp_sent_to, None);
     assert!(store.otp_challenge("c1").await.unwrap().is_none());
     // Ended once only, whatever the second outcome.
@@ -161,10 +161,10 @@ async fn otp(store: Arc<dyn Store>) {
             .unwrap()
     );
     let failed = store.card(&user_id, "c2").await.unwrap().unwrap();
-    assert_eq!(failed.status, "verification_failed");
+    assert_eq!(failed.status, CardStatus::VerificationFailed);
     assert!(!failed.has_pan_ciphertext);
     assert!(!failed.is_default);
-    assert_eq!(failed.token.unwrap().status, "deleted");
+    assert_eq!(failed.token.unwrap().status, TokenStatus::Deleted);
     assert!(store.otp_challenge("c2").await.unwrap().is_none());
     assert_eq!(store.record_otp_failure("c2").await.unwrap(), 0);
 
@@ -176,8 +176,8 @@ async fn otp(store: Arc<dyn Store>) {
             .unwrap()
     );
     let expired = store.card(&user_id, "c3").await.unwrap().unwrap();
-    assert_eq!(expired.status, "verification_expired");
-    assert_eq!(expired.token.unwrap().status, "deleted");
+    assert_eq!(expired.status, CardStatus::VerificationExpired);
+    assert_eq!(expired.token.unwrap().status, TokenStatus::Deleted);
 
     // A failed or expired card may be bound again.
     bind(&*store, &user_id, "c2b", "fp2", 5_000).await;

@@ -16,9 +16,9 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
     };
     let change = |from: (&str, &[&str]), to: (&str, &[&str]), event: TokenEvent| TokenStateChange {
         token_ref: "tok-a".to_owned(),
-        from_status: from.0.to_owned(),
+        from_status: TokenStatus::parse(from.0).unwrap(),
         from_suspenders: from.1.iter().map(|s| (*s).to_owned()).collect(),
-        to_status: to.0.to_owned(),
+        to_status: TokenStatus::parse(to.0).unwrap(),
         to_suspenders: to.1.iter().map(|s| (*s).to_owned()).collect(),
         event,
     };
@@ -38,7 +38,7 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
     assert!(store.change_token_state(&both).await.unwrap());
     let card = store.card(&user_id, "a").await.unwrap().unwrap();
     let token = card.token.unwrap();
-    assert_eq!(token.status, "suspended");
+    assert_eq!(token.status, TokenStatus::Suspended);
     assert_eq!(token.suspenders, ["issuer", "cardholder"]);
 
     assert!(
@@ -54,10 +54,10 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
             .unwrap()
     );
     let card = store.card(&user_id, "a").await.unwrap().unwrap();
-    assert_eq!(card.status, "unbound");
+    assert_eq!(card.status, CardStatus::Unbound);
     assert!(!card.has_pan_ciphertext);
     let token = card.token.unwrap();
-    assert_eq!(token.status, "deleted");
+    assert_eq!(token.status, TokenStatus::Deleted);
     assert!(token.suspenders.is_empty());
     assert_eq!(defaults(&*store, &user_id).await, ["b"]);
     let kinds: Vec<(String, String)> = store
@@ -238,9 +238,9 @@ async fn issuer_changes(store: Arc<dyn Store>) {
         IssuerApply::Applied
     );
     let card = store.card(&user_id, "a").await.unwrap().unwrap();
-    assert_eq!(card.status, "closed");
+    assert_eq!(card.status, CardStatus::Closed);
     assert!(!card.has_pan_ciphertext);
-    assert_eq!(card.token.unwrap().status, "deleted");
+    assert_eq!(card.token.unwrap().status, TokenStatus::Deleted);
     assert_eq!(
         store.apply_issuer_change(&close).await.unwrap(),
         IssuerApply::NotLive

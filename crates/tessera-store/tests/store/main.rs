@@ -55,12 +55,13 @@ use tessera_store::postgres::{PgOptions, PgStore};
 use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tessera_store::{
-    Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptRecord,
-    BindingCompletion, CardSelector, Cards, Constraint, CryptogramRecord, Database,
-    IdempotencyBegin, Inspect, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin,
-    IssuerEventRecord, NewCard, NewOtpChallenge, NewToken, NewUser, OtpOutcome, PaymentFilter,
-    PaymentRecord, Reserve, SeedBatch, SeededCard, SessionRecord, Settings, Store, StoreError,
-    TokenEvent, TokenLookup, TokenStateChange,
+    Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptOutcome,
+    AttemptRecord, BindingCompletion, CardSelector, CardStatus, Cards, Constraint,
+    CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply, IssuerChange,
+    IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge, NewToken,
+    NewUser, OtpOutcome, PaymentFilter, PaymentRecord, Reserve, SeedBatch, SeededCard,
+    SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange,
+    TokenStatus,
 };
 
 // ---------------------------------------------------------------------------
@@ -129,11 +130,10 @@ fn completion(
             expiry_month: 6,
             expiry_year: 2029,
             status: if status == "active" {
-                "active"
+                TokenStatus::Active
             } else {
-                "inactive"
-            }
-            .to_owned(),
+                TokenStatus::Inactive
+            },
             requestor_id: "40010030273".to_owned(),
             device_id: Some("device-1".to_owned()),
             token_pan_fingerprint: format!("tpf-{card_id}"),
@@ -141,7 +141,7 @@ fn completion(
             imk_range: "629990".to_owned(),
             imk_generation: 1,
         },
-        status: status.to_owned(),
+        status: CardStatus::parse(status).unwrap(),
         otp,
         now,
     }
@@ -209,7 +209,7 @@ fn attempt(trace_id: &str, user_id: &str, created_at: i64) -> AttemptRecord {
     AttemptRecord {
         trace_id: trace_id.to_owned(),
         user_id: user_id.to_owned(),
-        outcome: "error".to_owned(),
+        outcome: AttemptOutcome::Error,
         error_code: Some("card_declined".to_owned()),
         latency_ms: 12,
         created_at,

@@ -47,7 +47,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(by_ref.token.token_ref, by_pan.token.token_ref);
     assert_eq!(by_ref.user_id, user_id);
-    assert_eq!(by_ref.card_status, "active");
+    assert_eq!(by_ref.card_status, CardStatus::Active);
     assert_eq!(by_ref.issuer_code.as_deref(), Some("ICBC"));
     assert_eq!(by_ref.pan_ciphertext.as_deref(), Some(&[0xA5; 48][..]));
     assert_eq!(

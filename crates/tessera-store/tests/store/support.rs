@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use tessera_store::{
-    AttemptRecord, AttemptStatsQuery, IncidentFilter, IncidentRecord, Store, TicketFilter,
-    TicketRecord,
+    AttemptOutcome, AttemptRecord, AttemptStatsQuery, IncidentFilter, IncidentRecord, Store,
+    TicketFilter, TicketRecord,
 };
 
 fn attempt(trace: &str, issuer: &str, at: i64, code: Option<&str>, latency: i64) -> AttemptRecord {
@@ -16,7 +16,11 @@ fn attempt(trace: &str, issuer: &str, at: i64, code: Option<&str>, latency: i64)
         issuer_name: Some("中国农业银行".to_owned()),
         brand: Some("unionpay".to_owned()),
         card_type: Some("debit".to_owned()),
-        outcome: if code.is_some() { "error" } else { "success" }.to_owned(),
+        outcome: if code.is_some() {
+            AttemptOutcome::Error
+        } else {
+            AttemptOutcome::Success
+        },
         error_code: code.map(str::to_owned),
         cause: code.map(|_| "network".to_owned()),
         issuer_response: Some(
@@ -91,11 +95,13 @@ async fn attempt_stats(store: Arc<dyn Store>) {
         newest: None,
     };
     let mut rows = store.attempt_stats(&query).await.unwrap();
-    rows.sort_by(|a, b| (&a.issuer_code, &a.outcome).cmp(&(&b.issuer_code, &b.outcome)));
+    rows.sort_by(|a, b| {
+        (&a.issuer_code, a.outcome.as_str()).cmp(&(&b.issuer_code, b.outcome.as_str()))
+    });
     assert_eq!(rows.len(), 3, "{rows:?}");
     let abc_ok = &rows[1];
     assert_eq!(abc_ok.issuer_code.as_deref(), Some("ABC"));
-    assert_eq!(abc_ok.outcome, "success");
+    assert_eq!(abc_ok.outcome, AttemptOutcome::Success);
     assert_eq!(abc_ok.issuer_name.as_deref(), Some("中国农业银行"));
     assert_eq!(
         (abc_ok.count, abc_ok.latency_sum_ms, abc_ok.latency_max_ms),
@@ -128,7 +134,7 @@ async fn attempt_stats(store: Arc<dyn Store>) {
         ..AttemptStatsQuery::default()
     };
     let mut rows = store.attempt_stats(&newest).await.unwrap();
-    rows.sort_by(|a, b| a.outcome.cmp(&b.outcome));
+    rows.sort_by_key(|row| row.outcome.as_str());
     let counted: Vec<_> = rows
         .iter()
         .map(|r| (r.outcome.as_str(), r.count, r.latency_sum_ms))

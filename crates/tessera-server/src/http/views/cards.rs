@@ -2,6 +2,7 @@
 //! 6 and last 4 digits at most, never a CVC).
 
 use serde::{Deserialize, Serialize};
+use tessera_core::card::CardStatus;
 use tessera_core::card::expiry::Expiry;
 use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_store::CardRecord;
@@ -112,13 +113,13 @@ impl CardView {
         let token_state = card
             .token
             .as_ref()
-            .and_then(|t| TokenState::from_stored(&t.status, &t.suspenders).ok());
+            .and_then(|t| TokenState::from_stored(t.status, &t.suspenders).ok());
         let token_expiry = card
             .token
             .as_ref()
             .and_then(|t| Expiry::new(t.expiry_month, t.expiry_year).ok());
         let reason = payability(
-            &card.status,
+            card.status,
             token_state.as_ref(),
             token_expiry,
             viewer.today,
@@ -131,7 +132,7 @@ impl CardView {
             suspended_by: error.suspended_by.clone(),
         });
         let next_action = match (&card.otp_sent_to, card.otp_expires_at) {
-            (Some(sent_to), Some(expires_at)) if card.status == "pending_verification" => {
+            (Some(sent_to), Some(expires_at)) if card.status == CardStatus::PendingVerification => {
                 Some(NextAction {
                     action_type: "otp".to_owned(),
                     sent_to: sent_to.clone(),
@@ -142,7 +143,7 @@ impl CardView {
         };
         CardView {
             id: card.id.clone(),
-            status: card.status.clone(),
+            status: card.status.as_str().to_owned(),
             brand: card.brand.clone(),
             issuer: IssuerView {
                 code: card.issuer_code.clone(),
@@ -160,7 +161,7 @@ impl CardView {
             token: card.token.as_ref().map(|token| TokenView {
                 token_ref: token.token_ref.clone(),
                 last4: token.token_last4.clone(),
-                status: token.status.clone(),
+                status: token.status.as_str().to_owned(),
                 suspended_by: token.suspenders.clone(),
                 expiry: format!("{:02}/{:02}", token.expiry_month, token.expiry_year % 100),
             }),

@@ -367,7 +367,7 @@ impl AttemptView {
                 .device
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok()),
-            outcome: attempt.outcome.clone(),
+            outcome: attempt.outcome.as_str().to_owned(),
             error_code: attempt.error_code.clone(),
             cause: attempt.cause.clone(),
             param: attempt.error_param.clone(),

@@ -1,0 +1,300 @@
+//! Several `tessera serve` processes on one PostgreSQL database, as behind a
+//! load balancer: the rules that span requests hold across nodes because the
+//! database keeps them; a node killed mid-binding loses nothing it
+//! acknowledged while the other keeps serving; a node with other keys is
+//! refused; a database that goes away is a 503 the node recovers from by
+//! itself. Each test has a fresh database (`tessera_store::test_support`):
+//! skipped off CI when PostgreSQL is away, failed with CI=true.
+
+mod faults;
+mod rules;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tessera_core::vault::{ENV_MASTER_KEY, KeyRing};
+use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
+use tokio::sync::Barrier;
+
+use crate::{ServeProcess, TESSERA};
+
+const NAME: &str = "张三";
+const ID_NUMBER: &str = "11010519491231002X";
+const PASSWORD: &str = "nodes-pass-12";
+/// Every wait in these tests ends by this, whatever happens.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A fresh key ring, as TESSERA_MASTER_KEY carries it.
+fn master_key() -> String {
+    KeyRing::generate()
+        .unwrap()
+        .to_env_value()
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+fn approving_card() -> String {
+    sandbox::card_number("622848", 19, Outcome::Approve).unwrap()
+}
+
+/// How a node is started: its arguments after `serve --data-dir DIR` and
+/// its environment.
+#[derive(Clone, Debug, Default)]
+struct NodeSpec {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl NodeSpec {
+    /// A node of `database_url` holding `key` (TESSERA_MASTER_KEY), with a
+    /// small pool: nodes x pool_size must fit the server's max_connections.
+    fn new(database_url: &str, key: Option<&str>) -> NodeSpec {
+        let mut spec = NodeSpec {
+            args: vec!["--database-url".to_owned(), database_url.to_owned()],
+            env: vec![("TESSERA_DATABASE__POOL_SIZE".to_owned(), "5".to_owned())],
+        };
+        if let Some(key) = key {
+            spec.env.push((ENV_MASTER_KEY.to_owned(), key.to_owned()));
+        }
+        spec
+    }
+
+    fn arg(mut self, name: &str, value: &str) -> NodeSpec {
+        self.args.extend([name.to_owned(), value.to_owned()]);
+        self
+    }
+
+    fn env(mut self, name: &str, value: &str) -> NodeSpec {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Starts the node on `data_dir` and waits (off the runtime's threads)
+    /// for the address it prints.
+    async fn start(&self, data_dir: PathBuf) -> ServeProcess {
+        let spec = self.clone();
+        let log = data_dir.with_extension("log");
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = spec.args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> = spec
+                .env
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect();
+            ServeProcess::start_env(&data_dir, &log, &args, &env)
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Starts the node expecting it to refuse: its exit code and stderr.
+    async fn refused(&self, data_dir: &Path) -> (Option<i32>, String) {
+        let mut command = tokio::process::Command::new(TESSERA);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(&self.args)
+            .env_remove(ENV_MASTER_KEY)
+            .env_remove("TESSERA_DATABASE_URL")
+            .envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(PATIENCE, command.output())
+            .await
+            .expect("the node should have refused to start, but it is still running")
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(!stdout.contains("listening"), "the node started: {stdout}");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+/// Nodes sharing one fresh database and one key ring. Fields drop in
+/// order: the nodes are killed before the database is dropped.
+struct Cluster {
+    nodes: Vec<ServeProcess>,
+    bases: Vec<String>,
+    spec: NodeSpec,
+    dir: TempDir,
+    database: TestDatabase,
+}
+
+impl Cluster {
+    /// Two nodes started at once (they race to migrate the empty
+    /// database), both holding the same TESSERA_MASTER_KEY.
+    async fn start(extra: &[(&str, &str)]) -> Option<Cluster> {
+        let database = TestDatabase::create().await?;
+        let key = master_key();
+        let mut spec = NodeSpec::new(database.url(), Some(&key));
+        for (name, value) in extra {
+            spec = spec.arg(name, value);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = tokio::join!(
+            spec.start(dir.path().join("node-a")),
+            spec.start(dir.path().join("node-b"))
+        );
+        let bases = vec![a.base.clone(), b.base.clone()];
+        Some(Cluster {
+            nodes: vec![a, b],
+            bases,
+            spec,
+            dir,
+            database,
+        })
+    }
+
+    /// The base URL of node `i` (0 is A, 1 is B).
+    fn base(&self, i: usize) -> &str {
+        &self.bases[i % self.bases.len()]
+    }
+
+    /// An operator API key, made as an operator would: `tessera admin
+    /// create-key` with the nodes' database and key ring.
+    async fn operator_key(&self) -> String {
+        let mut command = tokio::process::Command::new(TESSERA);
+        command
+            .args(["admin", "create-key", "--role", "operator", "--data-dir"])
+            .arg(self.dir.path().join("admin"))
+            .args(&self.spec.args)
+            .env_remove(ENV_MASTER_KEY)
+            .env_remove("TESSERA_DATABASE_URL")
+            .envs(self.spec.env.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(PATIENCE, command.output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+}
+
+/// One HTTP call: status, headers and JSON body.
+async fn call(
+    client: &Client,
+    method: Method,
+    url: String,
+    bearer: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> (u16, HeaderMap, Value) {
+    let mut request = client.request(method, url).timeout(PATIENCE);
+    if let Some(bearer) = bearer {
+        request = request.bearer_auth(bearer);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, headers, value)
+}
+
+/// Signs up at `base` and returns a session token made there.
+async fn sign_up(client: &Client, base: &str, phone: &str) -> String {
+    let (status, _, body) = call(
+        client,
+        Method::POST,
+        format!("{base}/v1/users"),
+        None,
+        Some(
+            &json!({"phone": phone, "real_name": NAME, "id_number": ID_NUMBER,
+            "password": PASSWORD}),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    sign_in(client, base, phone, PASSWORD).await.2["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn sign_in(
+    client: &Client,
+    base: &str,
+    phone: &str,
+    password: &str,
+) -> (u16, HeaderMap, Value) {
+    call(
+        client,
+        Method::POST,
+        format!("{base}/v1/sessions"),
+        None,
+        Some(&json!({"phone": phone, "password": password})),
+        &[],
+    )
+    .await
+}
+
+async fn bind(client: &Client, base: &str, token: &str, number: &str) -> (u16, Value) {
+    let (status, _, body) = call(
+        client,
+        Method::POST,
+        format!("{base}/v1/cards"),
+        Some(token),
+        Some(&json!({"number": number, "holder_name": NAME})),
+        &[],
+    )
+    .await;
+    (status, body)
+}
+
+async fn get(client: &Client, base: &str, path: &str, token: &str) -> (u16, Value) {
+    let (status, _, body) = call(
+        client,
+        Method::GET,
+        format!("{base}{path}"),
+        Some(token),
+        None,
+        &[],
+    )
+    .await;
+    (status, body)
+}
+
+/// The live cards a user holds, as node `base` lists them.
+async fn live_cards(client: &Client, base: &str, token: &str) -> Vec<Value> {
+    let (status, body) = get(client, base, "/v1/cards", token).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"].as_array().unwrap().clone()
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn sql_count(url: &str, query: &'static str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let count = sqlx::query_scalar(query)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+    count
+}

@@ -1,0 +1,303 @@
+//! Rules that span requests hold across nodes: the card limit, one card
+//! per PAN, idempotency keys, switches and attempt counters.
+
+mod postgres {
+    use super::super::*;
+
+    /// 20 binds of different cards for one user (limit 5), released
+    /// together and split across the nodes: exactly 5 cards.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_card_limit_holds_across_nodes() {
+        let Some(cluster) = Cluster::start(&[("--card-limit", "5")]).await else {
+            return;
+        };
+        let client = Client::new();
+        let token = sign_up(&client, cluster.base(0), "13700000001").await;
+        // A session made at A is good at B: sessions live in the database.
+        let (status, me) = get(&client, cluster.base(1), "/v1/me", &token).await;
+        assert_eq!(status, 200, "{me}");
+
+        let barrier = Arc::new(Barrier::new(20));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (client, barrier, token) = (client.clone(), barrier.clone(), token.clone());
+            let base = cluster.base(i).to_owned();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                bind(&client, &base, &token, &approving_card()).await
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                201 => created += 1,
+                422 => assert_eq!(code(&body), "card_limit_reached", "{body}"),
+                other => panic!("a bind answered {other}: {body}"),
+            }
+        }
+        assert_eq!(created, 5, "exactly the limit binds");
+        for node in 0..2 {
+            assert_eq!(
+                live_cards(&client, cluster.base(node), &token).await.len(),
+                5
+            );
+        }
+        let url = cluster.database.url();
+        let active = sql_count(url, "SELECT count(*) FROM cards WHERE status = 'active'").await;
+        assert_eq!(active, 5);
+    }
+
+    /// 16 binds of one card, released together and split across the
+    /// nodes: one card.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_card_binds_once_across_nodes() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = Client::new();
+        let token = sign_up(&client, cluster.base(0), "13700000002").await;
+        // The slow outcome keeps the first binding in flight while the
+        // others arrive.
+        let number = sandbox::card_number("622848", 19, Outcome::Slow).unwrap();
+        let barrier = Arc::new(Barrier::new(16));
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let (client, barrier, token) = (client.clone(), barrier.clone(), token.clone());
+            let (base, number) = (cluster.base(i).to_owned(), number.clone());
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                bind(&client, &base, &token, &number).await
+            }));
+        }
+        let mut created = Vec::new();
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                201 => created.push(body),
+                409 => assert!(
+                    ["card_already_bound", "request_in_progress"].contains(&code(&body)),
+                    "{body}"
+                ),
+                other => panic!("a double tap answered {other}: {body}"),
+            }
+        }
+        assert_eq!(created.len(), 1, "exactly one tap binds");
+        for node in 0..2 {
+            let cards = live_cards(&client, cluster.base(node), &token).await;
+            assert_eq!(cards.len(), 1);
+            assert_eq!(cards[0]["id"], created[0]["id"]);
+        }
+        let url = cluster.database.url();
+        assert_eq!(sql_count(url, "SELECT count(*) FROM cards").await, 1);
+    }
+
+    /// One Idempotency-Key sent to both nodes at once: one binding, and
+    /// afterwards both nodes replay its answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_idempotency_key_binds_once_across_nodes() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = Client::new();
+        let token = sign_up(&client, cluster.base(0), "13700000003").await;
+        let body = json!({"number": sandbox::card_number("622848", 19, Outcome::Slow).unwrap(),
+            "holder_name": NAME});
+        let barrier = Arc::new(Barrier::new(8));
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (client, barrier, token) = (client.clone(), barrier.clone(), token.clone());
+            let (base, body) = (cluster.base(i).to_owned(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                call(
+                    &client,
+                    Method::POST,
+                    format!("{base}/v1/cards"),
+                    Some(&token),
+                    Some(&body),
+                    &[("idempotency-key", "both-nodes-1")],
+                )
+                .await
+            }));
+        }
+        let mut created = Vec::new();
+        for task in tasks {
+            let (status, _, answer) = task.await.unwrap();
+            match status {
+                201 => created.push(answer["id"].clone()),
+                409 => assert_eq!(code(&answer), "request_in_progress", "{answer}"),
+                other => panic!("the key answered {other}: {answer}"),
+            }
+        }
+        assert!(!created.is_empty(), "one request must bind");
+        assert!(
+            created.iter().all(|id| *id == created[0]),
+            "one key, one card: {created:?}"
+        );
+        for node in 0..2 {
+            let (status, _, replay) = call(
+                &client,
+                Method::POST,
+                format!("{}/v1/cards", cluster.base(node)),
+                Some(&token),
+                Some(&body),
+                &[("idempotency-key", "both-nodes-1")],
+            )
+            .await;
+            assert_eq!(status, 201, "{replay}");
+            assert_eq!(replay["id"], created[0]);
+            assert_eq!(
+                live_cards(&client, cluster.base(node), &token).await.len(),
+                1
+            );
+        }
+        let url = cluster.database.url();
+        assert_eq!(sql_count(url, "SELECT count(*) FROM cards").await, 1);
+        assert_eq!(
+            sql_count(url, "SELECT count(*) FROM idempotency_keys").await,
+            1
+        );
+    }
+
+    /// Operator switches live in the database: maintenance and the sandbox
+    /// issuer's behaviour set at A hold at B on its very next request.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn switches_set_at_one_node_hold_at_the_other_at_once() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = Client::new();
+        let operator = cluster.operator_key().await;
+        let token = sign_up(&client, cluster.base(1), "13700000004").await;
+        let (a, b) = (cluster.base(0), cluster.base(1));
+
+        // The nodes are processes of their own, on the system clock.
+        let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
+        let (status, _, body) = call(
+            &client,
+            Method::PUT,
+            format!("{a}/v1/admin/maintenance"),
+            Some(&operator),
+            Some(&json!({"until": until, "message_zh": "维护中", "message_en": "Upgrading"})),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, headers, body) = call(
+            &client,
+            Method::POST,
+            format!("{b}/v1/cards"),
+            Some(&token),
+            Some(&json!({"number": approving_card(), "holder_name": NAME})),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(code(&body), "maintenance", "{body}");
+        assert!(headers.contains_key("retry-after"));
+        let (status, _, window) = call(
+            &client,
+            Method::GET,
+            format!("{b}/v1/admin/maintenance"),
+            Some(&operator),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{window}");
+        assert!(window.to_string().contains("Upgrading"), "{window}");
+        // Switched off at B: A binds again at once.
+        let (status, _, body) = call(
+            &client,
+            Method::DELETE,
+            format!("{b}/v1/admin/maintenance"),
+            Some(&operator),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = bind(&client, a, &token, &approving_card()).await;
+        assert_eq!(status, 201, "{body}");
+
+        // The sandbox issuer made to fail at A fails at B, and back.
+        for (rate, expected) in [(1.0, 503), (0.0, 201)] {
+            let (status, _, body) = call(
+                &client,
+                Method::PUT,
+                format!("{a}/v1/sandbox/issuer"),
+                Some(&operator),
+                Some(&json!({"latency_ms": 0, "failure_rate": rate})),
+                &[],
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            let (status, body) = bind(&client, b, &token, &approving_card()).await;
+            assert_eq!(status, expected, "{body}");
+            if expected == 503 {
+                assert_eq!(code(&body), "issuer_unavailable", "{body}");
+            }
+        }
+    }
+
+    /// OTP attempts and sign-in failures count in the database: spread
+    /// over both nodes, they still stop at five.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attempt_counters_are_shared_across_nodes() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = Client::new();
+        let phone = "13700000005";
+        let token = sign_up(&client, cluster.base(0), phone).await;
+        let number = sandbox::card_number("622848", 19, Outcome::Otp).unwrap();
+        let (status, pending) = bind(&client, cluster.base(0), &token, &number).await;
+        assert_eq!(status, 202, "{pending}");
+        let id = pending["id"].as_str().unwrap();
+        let (status, sms) = get(
+            &client,
+            cluster.base(1),
+            &format!("/v1/sandbox/sms?phone={phone}"),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 200, "{sms}");
+        let otp = sms["data"][0]["body"]
+            .as_str()
+            .unwrap()
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|part| part.len() == 6)
+            .unwrap()
+            .to_owned();
+        let wrong = if otp == "000000" { "111111" } else { "000000" };
+        let verify = |node: usize, code: &str| {
+            let url = format!("{}/v1/cards/{id}/verify", cluster.base(node));
+            let (client, token, body) = (client.clone(), token.clone(), json!({"otp": code}));
+            async move {
+                let (status, _, body) =
+                    call(&client, Method::POST, url, Some(&token), Some(&body), &[]).await;
+                (status, body)
+            }
+        };
+        for (node, left) in [(1, 4), (0, 3), (1, 2), (0, 1)] {
+            let (status, body) = verify(node, wrong).await;
+            assert_eq!(status, 422, "{body}");
+            assert_eq!(code(&body), "otp_incorrect");
+            assert_eq!(body["error"]["attempts_left"], left, "{body}");
+        }
+        let (status, body) = verify(1, wrong).await;
+        assert_eq!((status, code(&body)), (429, "too_many_attempts"), "{body}");
+        let (status, body) = verify(0, &otp).await;
+        assert_eq!((status, code(&body)), (429, "too_many_attempts"), "{body}");
+
+        for node in 0..5 {
+            let (status, _, body) =
+                sign_in(&client, cluster.base(node), phone, "not-the-password-1").await;
+            assert_eq!(status, 401, "{body}");
+        }
+        let (status, headers, body) = sign_in(&client, cluster.base(1), phone, PASSWORD).await;
+        assert_eq!((status, code(&body)), (429, "rate_limited"), "{body}");
+        assert!(headers.contains_key("retry-after"));
+    }
+}
