@@ -7,6 +7,7 @@ use tessera_core::card::HolderName;
 use tessera_core::card::check::CheckedCard;
 pub use tessera_core::card::{AttemptOutcome, CardStatus};
 use tessera_core::identity::PhoneNumber;
+pub use tessera_core::payment::{Channel, PaymentStatus};
 use tessera_core::token::Par;
 pub use tessera_core::token::lifecycle::TokenStatus;
 use tessera_core::vault::PanFingerprint;
@@ -546,7 +547,7 @@ pub enum AtcClaimOutcome {
 }
 
 /// One payment, approved or not, as the user's records and support show it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
     pub id: String,
     pub user_id: String,
@@ -556,7 +557,7 @@ pub struct PaymentRecord {
     pub merchant_id: String,
     pub merchant_name: Option<String>,
     /// nfc, in_app, ecommerce
-    pub channel: String,
+    pub channel: Channel,
     pub amount: i64,
     /// ISO 4217 alphabetic.
     pub currency: String,
@@ -565,7 +566,7 @@ pub struct PaymentRecord {
     pub cryptogram_result: String,
     /// pending (ATC claimed, issuer asked), approved, declined, or failed
     /// (the issuer could not be reached)
-    pub status: String,
+    pub status: PaymentStatus,
     pub error_code: Option<String>,
     pub decline_code: Option<String>,
     pub authorization_code: Option<String>,

@@ -54,6 +54,18 @@ impl Word for TokenStatus {
     }
 }
 
+impl Word for PaymentStatus {
+    fn from_word(word: &str) -> Option<Self> {
+        PaymentStatus::parse(word)
+    }
+}
+
+impl Word for Channel {
+    fn from_word(word: &str) -> Option<Self> {
+        Channel::parse(word)
+    }
+}
+
 impl Word for AttemptOutcome {
     fn from_word(word: &str) -> Option<Self> {
         AttemptOutcome::parse(word)
@@ -241,12 +253,12 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
         merchant_key_id: row.col("merchant_key_id")?,
         merchant_id: row.col("merchant_id")?,
         merchant_name: row.col("merchant_name")?,
-        channel: row.col("channel")?,
+        channel: row.word("channel")?,
         amount: row.col("amount")?,
         currency: row.col("currency")?,
         atc: row.col::<Option<i64>>("atc")?.map(small).transpose()?,
         cryptogram_result: row.col("cryptogram_result")?,
-        status: row.col("status")?,
+        status: row.word("status")?,
         error_code: row.col("error_code")?,
         decline_code: row.col("decline_code")?,
         authorization_code: row.col("authorization_code")?,

@@ -23,8 +23,8 @@ use tessera_core::token::TokenPan;
 use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_core::vault::Sealed;
 use tessera_store::{
-    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentFilter, PaymentRecord, PaymentToken,
-    TokenLookup,
+    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentFilter, PaymentRecord, PaymentStatus,
+    PaymentToken, TokenLookup,
 };
 
 use crate::http::error::{ApiError, internal, rfc3339};
@@ -343,30 +343,31 @@ pub async fn authorize(
         merchant_key_id: merchant_key_id.to_owned(),
         merchant_id: checked.merchant_id.clone(),
         merchant_name: checked.merchant_name.clone(),
-        channel: checked.channel.as_str().to_owned(),
+        channel: checked.channel,
         amount: i64::try_from(checked.transaction.amount).map_err(internal)?,
         currency: checked.currency.alpha().to_owned(),
         atc: Some(checked.atc.value()),
         cryptogram_result: "not_checked".to_owned(),
-        status: "pending".to_owned(),
+        status: PaymentStatus::Pending,
+        error_code: None,
+        decline_code: None,
+        authorization_code: None,
         trace_id: trace_id.to_owned(),
         created_at: millis(now),
-        ..PaymentRecord::default()
     };
     let mut claimed = false;
     let result = pay_steps(state, &token, &checked, &mut record, &mut claimed, now).await;
     match &result {
         Ok(approved) => {
-            record.status = "approved".to_owned();
+            record.status = PaymentStatus::Approved;
             record.authorization_code = approved.payment.authorization_code.clone();
         }
         Err(ApiError(error)) => {
             record.status = if error.code == ErrorCode::IssuerUnavailable {
-                "failed"
+                PaymentStatus::Failed
             } else {
-                "declined"
-            }
-            .to_owned();
+                PaymentStatus::Declined
+            };
             record.error_code = Some(error.code.as_str().to_owned());
             record.decline_code = error.decline_code.map(|d| d.as_str().to_owned());
         }

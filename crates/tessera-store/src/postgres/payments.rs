@@ -23,12 +23,12 @@ pub(super) async fn insert_payment(
     .bind(&payment.merchant_key_id)
     .bind(&payment.merchant_id)
     .bind(&payment.merchant_name)
-    .bind(&payment.channel)
+    .bind(payment.channel.as_str())
     .bind(payment.amount)
     .bind(&payment.currency)
     .bind(payment.atc.map(i64::from))
     .bind(&payment.cryptogram_result)
-    .bind(&payment.status)
+    .bind(payment.status.as_str())
     .bind(&payment.error_code)
     .bind(&payment.decline_code)
     .bind(&payment.authorization_code)
@@ -164,7 +164,7 @@ impl Payments for PgStore {
             "UPDATE payments SET status = $1, cryptogram_result = $2, error_code = $3, \
              decline_code = $4, authorization_code = $5 WHERE id = $6",
         )
-        .bind(&payment.status)
+        .bind(payment.status.as_str())
         .bind(&payment.cryptogram_result)
         .bind(&payment.error_code)
         .bind(&payment.decline_code)

@@ -24,12 +24,12 @@ pub(super) fn insert_payment(
             &payment.merchant_key_id,
             &payment.merchant_id,
             &payment.merchant_name,
-            &payment.channel,
+            payment.channel.as_str(),
             payment.amount,
             &payment.currency,
             payment.atc.map(i64::from),
             &payment.cryptogram_result,
-            &payment.status,
+            payment.status.as_str(),
             &payment.error_code,
             &payment.decline_code,
             &payment.authorization_code,
@@ -177,7 +177,7 @@ impl Payments for SqliteStore {
                     "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
                          decline_code = ?, authorization_code = ? WHERE id = ?",
                     params![
-                        &payment.status,
+                        payment.status.as_str(),
                         &payment.cryptogram_result,
                         &payment.error_code,
                         &payment.decline_code,

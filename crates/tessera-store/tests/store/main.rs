@@ -56,12 +56,12 @@ use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tessera_store::{
     Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptOutcome,
-    AttemptRecord, BindingCompletion, CardSelector, CardStatus, Cards, Constraint,
+    AttemptRecord, BindingCompletion, CardSelector, CardStatus, Cards, Channel, Constraint,
     CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply, IssuerChange,
     IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge, NewToken,
-    NewUser, OtpOutcome, PaymentFilter, PaymentRecord, Reserve, SeedBatch, SeededCard,
-    SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange,
-    TokenStatus,
+    NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
+    SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
+    TokenStateChange, TokenStatus,
 };
 
 // ---------------------------------------------------------------------------

@@ -11,15 +11,17 @@ fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, at: i64) -> Payme
         merchant_key_id: "key-m".to_owned(),
         merchant_id: "M1".to_owned(),
         merchant_name: Some("便利店".to_owned()),
-        channel: "nfc".to_owned(),
+        channel: Channel::Nfc,
         amount: 1234,
         currency: "CNY".to_owned(),
         atc: Some(atc),
         cryptogram_result: "verified".to_owned(),
-        status: "pending".to_owned(),
+        status: PaymentStatus::Pending,
+        error_code: None,
+        decline_code: None,
+        authorization_code: None,
         trace_id: format!("req-{id}"),
         created_at: at,
-        ..PaymentRecord::default()
     }
 }
 
@@ -123,7 +125,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     assert_eq!((token.token.atc_issued, token.token.atc_high), (13, 8));
     // A claim recorded its payment as pending; finishing writes the outcome.
     let mut done = payment("p8", "tok-a", &user_id, 8, 10_008);
-    done.status = "approved".to_owned();
+    done.status = PaymentStatus::Approved;
     done.authorization_code = Some("123456".to_owned());
     store.finish_payment(&done).await.unwrap();
     // Released, an ATC can be claimed again (the issuer never answered).
@@ -134,7 +136,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     );
     // A declined payment without a claim is recorded as it is.
     let mut declined = payment("p-declined", "tok-a", &user_id, 9, 20_000);
-    declined.status = "declined".to_owned();
+    declined.status = PaymentStatus::Declined;
     declined.error_code = Some("card_declined".to_owned());
     declined.decline_code = Some("insufficient_funds".to_owned());
     store.record_payment(&declined).await.unwrap();
@@ -161,7 +163,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     let rest = page(Some((last.created_at, last.id.clone()))).await;
     let ids: Vec<&str> = rest.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["p4-retry", "p4"], "ties in time page by id");
-    assert!(rest.iter().all(|p| p.status == "pending"));
+    assert!(rest.iter().all(|p| p.status == PaymentStatus::Pending));
 
     // A token no longer active claims nothing.
     assert!(store.unbind_card(&user_id, "a", 30_000).await.unwrap());

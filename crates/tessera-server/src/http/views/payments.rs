@@ -193,12 +193,12 @@ impl PaymentView {
         });
         PaymentView {
             id: payment.id.clone(),
-            status: payment.status.clone(),
+            status: payment.status.as_str().to_owned(),
             amount: payment.amount,
             currency: payment.currency.clone(),
             merchant_id: payment.merchant_id.clone(),
             merchant_name: payment.merchant_name.clone(),
-            channel: payment.channel.clone(),
+            channel: payment.channel.as_str().to_owned(),
             card_id: payment.card_id.clone(),
             token_ref: payment.token_ref.clone(),
             atc: payment.atc.map(|atc| format!("{atc:04X}")),
