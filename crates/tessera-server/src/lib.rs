@@ -379,17 +379,21 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting, finishes requests in flight, and returns.
+    /// Stops accepting, finishes requests in flight, closes the store, and
+    /// returns.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        self.task.await.unwrap_or(Ok(()))
+        self.wait().await
     }
 
-    /// Waits until the server stops by itself (a signal).
-    pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or(Ok(()))
+    /// Waits until the server stops by itself (a signal), then closes the
+    /// store, so that its files are settled when this returns.
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        let served = (&mut self.task).await.unwrap_or(Ok(()));
+        self.state.store.close().await;
+        served
     }
 }
 

@@ -20,6 +20,10 @@ pub trait Database: Send + Sync {
     /// Whether any user or card is stored: a database holding data must not
     /// be paired with a freshly created key file.
     async fn has_data(&self) -> StoreResult<bool>;
+    /// Closes the store's connections at shutdown: once this returns, the
+    /// store has written what it acknowledged and holds nothing open (a
+    /// later call finds the database unavailable, or opens afresh).
+    async fn close(&self);
 }
 
 /// People and callers: users, sign-in failures, sessions, API keys.

@@ -180,6 +180,10 @@ impl Database for PgStore {
         .fetch_one(&mut *self.lease().await?)
         .await?)
     }
+
+    async fn close(&self) {
+        PgStore::close(self).await;
+    }
 }
 #[cfg(feature = "test-support")]
 #[async_trait]

@@ -134,8 +134,12 @@ impl SqliteStore {
         ])
     }
 
+    /// Stops the writer and closes the idle readers: once this returns,
+    /// the database files are as the last connection left them.
     pub async fn close(&self) {
         self.queue.stop().await;
+        self.readers.close_idle();
+        self.scans.close_idle();
     }
 }
 
@@ -160,6 +164,10 @@ impl Database for SqliteStore {
             )
         })?;
         Ok(found != 0)
+    }
+
+    async fn close(&self) {
+        SqliteStore::close(self).await;
     }
 }
 #[cfg(feature = "test-support")]

@@ -88,6 +88,17 @@ impl Readers {
         }
     }
 
+    /// Closes every idle connection now, rather than whenever the last
+    /// clone of the store is dropped: SQLite removes the WAL and shared
+    /// memory files when the last connection closes, and a store that was
+    /// closed must leave its files settled.
+    pub fn close_idle(&self) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
     /// Runs `read` on an idle connection (a fresh one if none is idle).
     pub fn read<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let taken = self
