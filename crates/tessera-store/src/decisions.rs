@@ -2,11 +2,11 @@
 //! reads and writes in its own SQL and transaction (the locking differs),
 //! then asks here what follows, so that the rule is written once.
 
-use crate::StoreResult;
 use crate::model::{
     AtcClaim, AtcClaimOutcome, CardStatus, IdempotencyBegin, IssuerApply, TokenStatus,
 };
 use crate::rows::{Columns, small};
+use crate::{StoreError, StoreResult};
 
 /// The idempotency record already stored under a request's key.
 #[derive(Debug, PartialEq, Eq)]
@@ -131,6 +131,29 @@ impl TokenCounters {
     pub(crate) fn behind_window(&self, claim: &AtcClaim) -> bool {
         i64::from(claim.atc) + i64::from(claim.window) < self.atc_high
     }
+}
+
+/// The migrations of `all` (version, SQL) that a database which applied
+/// `applied` still lacks, in order; a database with a version this binary
+/// does not know is refused rather than guessed at.
+pub(crate) fn pending_migrations<'a>(
+    all: &'a [(i64, &'a str)],
+    applied: &[i64],
+) -> StoreResult<Vec<&'a (i64, &'a str)>> {
+    if let Some(unknown) = applied
+        .iter()
+        .find(|version| !all.iter().any(|(known, _)| known == *version))
+    {
+        let newest = all.last().map_or(0, |(version, _)| *version);
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {unknown}, which this binary (newest {newest}) \
+             does not know: run a newer Tessera"
+        )));
+    }
+    Ok(all
+        .iter()
+        .filter(|(version, _)| !applied.contains(version))
+        .collect())
 }
 
 #[cfg(test)]

@@ -648,20 +648,24 @@ pub struct IssuerChange {
     pub now: i64,
 }
 
+/// A card's new number, sealed, as an issuer's replacement sets it.
+#[derive(Debug, Clone)]
+pub struct CardReplacement {
+    pub pan_fingerprint: String,
+    pub pan_key_version: u32,
+    pub pan_ciphertext: Vec<u8>,
+    pub first6: String,
+    pub last4: String,
+    pub pan_length: u8,
+    pub expiry: Option<(u8, u16)>,
+    pub token_expiry: (u8, u16),
+}
+
 #[derive(Debug, Clone)]
 pub enum IssuerChangeKind {
     /// A new card number for the same account: PAR and token unchanged, the
     /// old PAN ciphertext overwritten.
-    Replace {
-        pan_fingerprint: String,
-        pan_key_version: u32,
-        pan_ciphertext: Vec<u8>,
-        first6: String,
-        last4: String,
-        pan_length: u8,
-        expiry: Option<(u8, u16)>,
-        token_expiry: (u8, u16),
-    },
+    Replace(CardReplacement),
     Expiry {
         expiry: (u8, u16),
         token_expiry: (u8, u16),

@@ -13,8 +13,8 @@ use tessera_core::token::lifecycle::{Suspender, TokenState, payability};
 use tessera_core::token::token_expiry;
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{
-    CardSelector, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord,
-    PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
+    CardReplacement, CardSelector, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin,
+    IssuerEventRecord, PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
 };
 
 use crate::http::auth::{Caller, Role};
@@ -465,7 +465,7 @@ async fn apply_event(
                     .keys
                     .seal(&card.id, new_pan)
                     .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
-                IssuerChangeKind::Replace {
+                IssuerChangeKind::Replace(CardReplacement {
                     pan_fingerprint: state.keys.fingerprint(new_pan).as_str().to_owned(),
                     pan_key_version: sealed.key_version,
                     pan_ciphertext: sealed.blob,
@@ -476,7 +476,7 @@ async fn apply_event(
                     token_expiry: token_expiry_for(
                         expiry.or_else(|| card_expiry(card.expiry_month, card.expiry_year)),
                     ),
-                }
+                })
             }
             EventKind::ExpiryUpdated(expiry) => IssuerChangeKind::Expiry {
                 expiry: (expiry.month(), expiry.year()),

@@ -218,29 +218,20 @@ impl Lifecycle for PgStore {
             return Ok(refused);
         }
         let (kind, status_after) = match &change.kind {
-            IssuerChangeKind::Replace {
-                pan_fingerprint,
-                pan_key_version,
-                pan_ciphertext,
-                first6,
-                last4,
-                pan_length,
-                expiry,
-                token_expiry,
-            } => {
+            IssuerChangeKind::Replace(new) => {
                 let updated = sqlx::query(
                     "UPDATE cards SET pan_fingerprint = $1, pan_key_version = $2, \
                      pan_ciphertext = $3, first6 = $4, last4 = $5, pan_length = $6, \
                      expiry_month = $7, expiry_year = $8, updated_at = $9 WHERE id = $10",
                 )
-                .bind(pan_fingerprint)
-                .bind(i64::from(*pan_key_version))
-                .bind(pan_ciphertext)
-                .bind(first6)
-                .bind(last4)
-                .bind(i64::from(*pan_length))
-                .bind(expiry.map(|e| i64::from(e.0)))
-                .bind(expiry.map(|e| i64::from(e.1)))
+                .bind(&new.pan_fingerprint)
+                .bind(i64::from(new.pan_key_version))
+                .bind(&new.pan_ciphertext)
+                .bind(&new.first6)
+                .bind(&new.last4)
+                .bind(i64::from(new.pan_length))
+                .bind(new.expiry.map(|e| i64::from(e.0)))
+                .bind(new.expiry.map(|e| i64::from(e.1)))
                 .bind(change.now)
                 .bind(&change.card_id)
                 .execute(&mut *tx)
@@ -252,7 +243,7 @@ impl Lifecycle for PgStore {
                         other => Err(other),
                     };
                 }
-                set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
+                set_token_expiry(&mut tx, &change.card_id, new.token_expiry, change.now).await?;
                 (
                     "card_replaced",
                     target.token_status.clone().unwrap_or_default(),

@@ -6,7 +6,8 @@
 
 use sqlx::PgPool;
 
-use crate::{StoreError, StoreResult};
+use crate::StoreResult;
+use crate::decisions::pending_migrations;
 
 /// (version, SQL), in order. Append only: a released migration is never
 /// edited, only followed by a new one (`released_migrations.rs` pins each
@@ -51,20 +52,7 @@ pub async fn run(pool: &PgPool) -> StoreResult<()> {
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
         .fetch_all(&mut *tx)
         .await?;
-    if let Some(unknown) = applied
-        .iter()
-        .find(|version| !MIGRATIONS.iter().any(|(known, _)| known == *version))
-    {
-        let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
-        return Err(StoreError::Corrupt(format!(
-            "the database has schema version {unknown}, which this binary (newest {newest}) \
-             does not know: run a newer Tessera"
-        )));
-    }
-    for (version, sql) in MIGRATIONS
-        .iter()
-        .filter(|(version, _)| !applied.contains(version))
-    {
+    for (version, sql) in pending_migrations(MIGRATIONS, &applied)? {
         sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
             .execute(&mut *tx)
             .await?;

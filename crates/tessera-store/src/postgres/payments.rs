@@ -48,10 +48,11 @@ impl Payments for PgStore {
             .bind(value)
             .fetch_optional(&mut *self.lease().await?)
             .await?;
-        Ok(match row {
-            Some(row) => payment_token_from_row(&row)?,
-            None => None,
-        })
+        Ok(row
+            .as_ref()
+            .map(payment_token_from_row)
+            .transpose()?
+            .flatten())
     }
 
     async fn reserve_atcs(

@@ -60,30 +60,21 @@ pub(super) fn apply_issuer_change(
         return Ok(refused);
     }
     let (kind, status_after) = match &change.kind {
-        IssuerChangeKind::Replace {
-            pan_fingerprint,
-            pan_key_version,
-            pan_ciphertext,
-            first6,
-            last4,
-            pan_length,
-            expiry,
-            token_expiry,
-        } => {
+        IssuerChangeKind::Replace(new) => {
             let updated = exec(
                 conn,
                 "UPDATE cards SET pan_fingerprint = ?, pan_key_version = ?, \
                  pan_ciphertext = ?, first6 = ?, last4 = ?, pan_length = ?, \
                  expiry_month = ?, expiry_year = ?, updated_at = ? WHERE id = ?",
                 params![
-                    pan_fingerprint,
-                    i64::from(*pan_key_version),
-                    pan_ciphertext,
-                    first6,
-                    last4,
-                    i64::from(*pan_length),
-                    expiry.map(|e| i64::from(e.0)),
-                    expiry.map(|e| i64::from(e.1)),
+                    &new.pan_fingerprint,
+                    i64::from(new.pan_key_version),
+                    &new.pan_ciphertext,
+                    &new.first6,
+                    &new.last4,
+                    i64::from(new.pan_length),
+                    new.expiry.map(|e| i64::from(e.0)),
+                    new.expiry.map(|e| i64::from(e.1)),
                     change.now,
                     &change.card_id
                 ],
@@ -97,7 +88,7 @@ pub(super) fn apply_issuer_change(
                     };
                 }
             }
-            set_token_expiry(conn, &change.card_id, *token_expiry, change.now)?;
+            set_token_expiry(conn, &change.card_id, new.token_expiry, change.now)?;
             (
                 "card_replaced",
                 target.token_status.clone().unwrap_or_default(),

@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::group_commit::open;
 use super::statements::scalar_all;
 
-use crate::{StoreError, StoreResult};
+use crate::StoreResult;
+use crate::decisions::pending_migrations;
 
 /// (version, SQL), in order. Append only: a released migration is never
 /// edited, only followed by a new one (`released_migrations.rs` pins each
@@ -28,20 +29,7 @@ pub fn run(path: &Path, busy_timeout: Duration) -> StoreResult<()> {
         [],
     )?;
     let applied: Vec<i64> = scalar_all(&conn, "SELECT version FROM schema_migrations", [])?;
-    if let Some(unknown) = applied
-        .iter()
-        .find(|version| !MIGRATIONS.iter().any(|(known, _)| known == *version))
-    {
-        let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
-        return Err(StoreError::Corrupt(format!(
-            "the database has schema version {unknown}, which this binary (newest {newest}) \
-             does not know: run a newer Tessera"
-        )));
-    }
-    for (version, sql) in MIGRATIONS
-        .iter()
-        .filter(|(version, _)| !applied.contains(version))
-    {
+    for (version, sql) in pending_migrations(MIGRATIONS, &applied)? {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.execute(

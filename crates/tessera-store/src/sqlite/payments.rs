@@ -48,10 +48,11 @@ impl Payments for SqliteStore {
         let row = self
             .readers
             .read(|conn| row_opt(conn, &sql, params![value]))?;
-        Ok(match row {
-            Some(row) => payment_token_from_row(&row)?,
-            None => None,
-        })
+        Ok(row
+            .as_ref()
+            .map(payment_token_from_row)
+            .transpose()?
+            .flatten())
     }
 
     async fn reserve_atcs(

@@ -148,7 +148,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
     let replace = |fingerprint: &str, at: i64| IssuerChange {
         card_id: "a".to_owned(),
         occurred_at: at,
-        kind: IssuerChangeKind::Replace {
+        kind: IssuerChangeKind::Replace(CardReplacement {
             pan_fingerprint: fingerprint.to_owned(),
             pan_key_version: 2,
             pan_ciphertext: vec![0xB6; 48],
@@ -157,7 +157,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
             pan_length: 19,
             expiry: Some((9, 2033)),
             token_expiry: (9, 2033),
-        },
+        }),
         reason: Some("reissued".to_owned()),
         now: 7_000,
     };

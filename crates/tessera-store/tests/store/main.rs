@@ -56,8 +56,8 @@ use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tessera_store::{
     Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptOutcome,
-    AttemptRecord, BindingCompletion, CardSelector, CardStatus, Cards, Channel, Constraint,
-    CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply, IssuerChange,
+    AttemptRecord, BindingCompletion, CardReplacement, CardSelector, CardStatus, Cards, Channel,
+    Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply, IssuerChange,
     IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge, NewToken,
     NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
     SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
