@@ -40,6 +40,8 @@ pub mod issuer;
 pub mod passwords;
 pub mod routes;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
