@@ -107,9 +107,16 @@ impl TestServer {
     }
 
     /// A server on `backend`; for PostgreSQL, on a fresh database whose URL
-    /// is in `config.database_url` when `adjust` runs.
+    /// is in `config.database_url` when `adjust` runs. Its log lines go to
+    /// `log_buffer`.
     pub async fn start_on(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
         log_buffer();
+        TestServer::start_unlogged(backend, adjust).await
+    }
+
+    /// `start_on` without installing the log capture: for benches, where
+    /// formatting every line would be part of what is measured.
+    pub async fn start_unlogged(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new_for_test(dir.path().join("data"));
         let database = match backend {
