@@ -103,7 +103,8 @@ impl Device {
             .as_array()
             .ok_or(DeviceError::Unreadable("keys"))?;
         for entry in entries {
-            let key = bytes(&entry["session_key"], "session_key")?;
+            // The clear key bytes are wiped once the key holds them.
+            let key = zeroize::Zeroizing::new(bytes(&entry["session_key"], "session_key")?);
             let key =
                 SessionKey::from_bytes(&key).map_err(|_| DeviceError::Unreadable("session_key"))?;
             keys.push_back((text(&entry["atc"], "atc")?, key));
