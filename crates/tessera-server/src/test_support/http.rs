@@ -4,7 +4,8 @@
 
 use std::io::Write;
 
-use reqwest::{Client, StatusCode};
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
 use crate::client::{self, Purchase, Reply, User};
@@ -39,6 +40,34 @@ impl client::Http for Api<'_> {
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok(Reply { status, body })
     }
+}
+
+/// Sends a request to `url` and returns the status, headers and JSON body
+/// (a JSON string when the body is not JSON).
+pub async fn request(
+    client: &Client,
+    method: Method,
+    url: &str,
+    bearer: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Value) {
+    let mut request = client.request(method, url);
+    if let Some(bearer) = bearer {
+        request = request.bearer_auth(bearer);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, headers, value)
 }
 
 /// Signs up `real_name` at `base` with a fresh phone and ID number and the

@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 pub use tessera_store::test_support::{TestDatabase, postgres_available};
 
-pub use self::http::{Api, PASSWORD, assert_error, id_number, phone, purchase, sign_in, sign_up};
+pub use self::http::{
+    Api, PASSWORD, assert_error, id_number, phone, purchase, request, sign_in, sign_up,
+};
 pub use crate::client::{Device, Purchase, Signed, User};
 use crate::flows::lifecycle::issuer_signature;
 use crate::issuer::sandbox::{self, Outcome};
@@ -189,24 +191,8 @@ impl TestServer {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
-        if let Some(bearer) = bearer {
-            request = request.bearer_auth(bearer);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, headers, value)
+        let url = format!("{}{}", self.base, path);
+        request(&self.client, method, &url, bearer, body, headers).await
     }
 
     pub async fn post(&self, path: &str, bearer: &str, body: Value) -> (StatusCode, Value) {

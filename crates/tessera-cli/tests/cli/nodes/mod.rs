@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tessera_core::vault::{ENV_MASTER_KEY, KeyRing};
 use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::test_support::sign_up;
+use tessera_server::test_support::{request, sign_up};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tokio::sync::Barrier;
 
@@ -199,22 +199,8 @@ async fn call(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> (u16, HeaderMap, Value) {
-    let mut request = client.request(method, url).timeout(PATIENCE);
-    if let Some(bearer) = bearer {
-        request = request.bearer_auth(bearer);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, headers, value)
+    let (status, headers, body) = request(client, method, &url, bearer, body, headers).await;
+    (status.as_u16(), headers, body)
 }
 
 async fn bind(client: &Client, base: &str, token: &str, number: &str) -> (u16, Value) {
