@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use reqwest::Method;
 use serde_json::Value;
-use tessera_server::test_support::sign_in;
+use tessera_server::test_support::{request, sign_in};
 
 use crate::{ServeProcess, TESSERA};
 
@@ -302,15 +303,9 @@ fn seeded_cards(base: &str, phone: &str) -> Vec<Value> {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let token = sign_in(&client, base, phone, "seeded-user-1").await;
-        let list: Value = client
-            .get(format!("{base}/v1/cards"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{base}/v1/cards");
+        let (status, _, list) = request(&client, Method::GET, &url, Some(&token), None, &[]).await;
+        assert_eq!(status, 200, "{list}");
         list["data"].as_array().unwrap().clone()
     })
 }

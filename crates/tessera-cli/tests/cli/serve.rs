@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::test_support::{sign_in, sign_up};
+use tessera_server::test_support::{request, sign_in, sign_up};
 
 use crate::ServeProcess;
 
@@ -129,15 +130,8 @@ async fn acknowledged_bindings_survive_kill_9() {
     }
     // No half-made card: every card that exists has its token.
     for token in &tokens {
-        let cards: Value = client
-            .get(format!("{}/v1/cards?status=all", restarted.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{}/v1/cards?status=all", restarted.base);
+        let (_, _, cards) = request(&client, Method::GET, &url, Some(token), None, &[]).await;
         for card in cards["data"].as_array().unwrap() {
             assert!(card["token"].is_object(), "card without token: {card}");
         }
