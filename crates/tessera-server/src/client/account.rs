@@ -179,3 +179,22 @@ pub async fn sign_up<H: Http>(
     }
     Err(AccountError::PhonesTaken)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use tessera_core::identity::IdNumber;
+
+    #[test]
+    fn fresh_numbers_are_ones_the_service_accepts() {
+        for _ in 0..50 {
+            let phone = fresh_phone().unwrap();
+            assert!(phone.starts_with(PHONE_PREFIX), "{phone}");
+            assert!(PhoneNumber::parse(&phone).is_ok(), "{phone}");
+            let id_number = fresh_id_number().unwrap();
+            assert!(IdNumber::parse(&id_number).is_ok(), "{id_number}");
+        }
+    }
+}

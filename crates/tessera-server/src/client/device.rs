@@ -180,3 +180,63 @@ impl Device {
         Ok(Signed { body, key, arqc })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn keys_answer() -> Value {
+        json!({"ref": "tok_1", "token_pan": "6299900000000000017", "token_expiry": "12/30",
+            "profile": {"aip": "1880", "iad": "0110A00003220000"},
+            "keys": [{"atc": "0001", "session_key": "00112233445566778899AABBCCDDEEFF"}]})
+    }
+
+    #[test]
+    fn the_arqc_covers_the_purchase_under_the_next_key() {
+        let mut device = Device::from_keys(&keys_answer()).unwrap();
+        let date = NaiveDate::from_ymd_opt(2030, 1, 2).unwrap();
+        let purchase = Purchase {
+            date: Some(date),
+            unpredictable_number: Some([1, 2, 3, 4]),
+            ..Purchase::new(1234, "M1").named("便利店")
+        };
+        let signed = device.sign(&purchase).unwrap();
+        let data = Cdol1 {
+            amount: 1234,
+            other_amount: 0,
+            terminal_country: 156,
+            tvr: [0; 5],
+            currency: 156,
+            date,
+            transaction_type: 0,
+            unpredictable_number: [1, 2, 3, 4],
+            aip: [0x18, 0x80],
+            atc: Atc::new(1),
+            iad: Some(hex::decode("0110A00003220000").unwrap()),
+        }
+        .to_bytes()
+        .unwrap();
+        signed.arqc.verify(&signed.key, &data).unwrap();
+        assert_eq!(signed.body["cryptogram"], signed.arqc.to_string());
+        assert_eq!(signed.body["atc"], "0001");
+        assert_eq!(signed.body["transaction_date"], "2030-01-02");
+        assert_eq!(signed.body["unpredictable_number"], "01020304");
+        assert_eq!(signed.body["merchant_name"], "便利店");
+        assert!(matches!(
+            device.sign(&purchase),
+            Err(DeviceError::OutOfKeys)
+        ));
+    }
+
+    #[test]
+    fn a_garbled_keys_answer_names_its_field() {
+        let mut answer = keys_answer();
+        answer["profile"]["aip"] = json!("18");
+        assert!(matches!(
+            Device::from_keys(&answer),
+            Err(DeviceError::Unreadable("aip"))
+        ));
+    }
+}
