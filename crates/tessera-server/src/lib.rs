@@ -30,6 +30,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod flows;
@@ -39,6 +40,8 @@ pub mod issuer;
 pub mod passwords;
 pub mod routes;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};

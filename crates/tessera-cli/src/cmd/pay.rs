@@ -7,11 +7,12 @@
 
 use std::process::ExitCode;
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use tessera_core::emv::{Arpc, Arqc, Atc, Cdol1, SessionKey, profile};
+use serde_json::Value;
+use tessera_core::emv::{Arpc, profile};
 use tessera_core::money::Currency;
+use tessera_server::client::{Device, DeviceError, Purchase};
 
 use super::cards::SecretArg;
 use super::client::{self, ApiClient, ClientArgs, Failure, Lang};
@@ -66,26 +67,6 @@ struct Card {
 struct TokenSummary {
     #[serde(rename = "ref")]
     token_ref: String,
-}
-
-#[derive(Deserialize)]
-struct Keys {
-    token_pan: String,
-    token_expiry: String,
-    profile: Profile,
-    keys: Vec<KeyEntry>,
-}
-
-#[derive(Deserialize)]
-struct Profile {
-    aip: String,
-    iad: String,
-}
-
-#[derive(Deserialize)]
-struct KeyEntry {
-    atc: String,
-    session_key: String,
 }
 
 #[derive(Serialize)]
@@ -160,7 +141,7 @@ fn execute(args: &PayArgs) -> Result<(), Failure> {
             "this card has no payment token and cannot pay",
         )
     })?;
-    let keys: Keys = wallet
+    let keys: Value = wallet
         .post(
             &format!(
                 "/v1/tokens/{}/keys",
@@ -178,62 +159,30 @@ fn execute(args: &PayArgs) -> Result<(), Failure> {
         status: reqwest::StatusCode::OK,
         detail: "the limited-use keys are not what a device expects".to_owned(),
     };
-    let entry = keys.keys.first().ok_or_else(bad_keys)?;
-    let key_bytes =
-        zeroize::Zeroizing::new(hex::decode(&entry.session_key).map_err(|_| bad_keys())?);
-    let key = SessionKey::from_bytes(&key_bytes).map_err(|_| bad_keys())?;
-    let atc = u16::from_str_radix(&entry.atc, 16).map_err(|_| bad_keys())?;
-    let aip: [u8; 2] = hex::decode(&keys.profile.aip)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(bad_keys)?;
-    let iad = hex::decode(&keys.profile.iad).map_err(|_| bad_keys())?;
+    let mut device = Device::from_keys(&keys).map_err(|_| bad_keys())?;
 
     // The terminal's data and the device's cryptogram over it.
-    let unpredictable_number: [u8; 4] =
-        tessera_core::crypto::random_array().map_err(|e| Failure::Local(e.to_string()))?;
-    let date = Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive();
-    let data = Cdol1 {
-        amount,
-        other_amount: 0,
-        terminal_country: 156,
-        tvr: [0; 5],
-        currency: currency.numeric(),
-        date,
-        transaction_type: 0,
-        unpredictable_number,
-        aip,
-        atc: Atc::new(atc),
-        iad: Some(iad),
-    }
-    .to_bytes()
-    .map_err(|e| Failure::Local(e.to_string()))?;
-    let arqc = Arqc::generate(&key, &data);
+    let purchase = Purchase {
+        currency,
+        merchant_name: args.merchant_name.as_deref(),
+        channel: &args.channel,
+        ..Purchase::new(amount, &args.merchant)
+    };
+    let signed = device.sign(&purchase).map_err(|error| match error {
+        DeviceError::Random(error) => Failure::Local(error.to_string()),
+        DeviceError::Emv(error) => Failure::Local(error.to_string()),
+        DeviceError::Unreadable(_) | DeviceError::OutOfKeys => bad_keys(),
+    })?;
 
     // The merchant submits it.
-    let request = serde_json::json!({
-        "token_pan": keys.token_pan,
-        "token_expiry": keys.token_expiry,
-        "amount": amount,
-        "currency": currency.alpha(),
-        "transaction_date": date.to_string(),
-        "merchant_id": args.merchant,
-        "merchant_name": args.merchant_name,
-        "channel": args.channel,
-        "atc": entry.atc,
-        "unpredictable_number": hex::encode_upper(unpredictable_number),
-        "cryptogram": arqc.to_string(),
-    });
-    let answer = merchant.post("/v1/payments", &request, None)?;
+    let answer = merchant.post("/v1/payments", &signed.body, None)?;
     if args.client.json {
         answer.print_raw();
         return Ok(());
     }
     let payment: Payment = answer.parse()?;
     // The phone checks the issuer's answer: ARPC method 1 over the ARQC.
-    let expected = Arpc::method1(&key, &arqc, profile::ARC_APPROVED).to_string();
+    let expected = Arpc::method1(&signed.key, &signed.arqc, profile::ARC_APPROVED).to_string();
     let arpc_ok = payment.arpc.as_deref() == Some(expected.as_str());
     client::emit_lines(&render(&payment, &card.last4, arpc_ok, currency, lang));
     Ok(())

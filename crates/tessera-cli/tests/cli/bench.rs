@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use reqwest::Method;
 use serde_json::Value;
+use tessera_server::test_support::{request, sign_in};
 
 use crate::{ServeProcess, TESSERA};
 
@@ -300,24 +302,10 @@ fn seeded_cards(base: &str, phone: &str) -> Vec<Value> {
         .unwrap();
     runtime.block_on(async {
         let client = reqwest::Client::new();
-        let response = client
-            .post(format!("{base}/v1/sessions"))
-            .json(&serde_json::json!({"phone": phone, "password": "seeded-user-1"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201, "signing in as {phone}");
-        let session: Value = response.json().await.unwrap();
-        let token = session["token"].as_str().unwrap();
-        let list: Value = client
-            .get(format!("{base}/v1/cards"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = sign_in(&client, base, phone, "seeded-user-1").await;
+        let url = format!("{base}/v1/cards");
+        let (status, _, list) = request(&client, Method::GET, &url, Some(&token), None, &[]).await;
+        assert_eq!(status, 200, "{list}");
         list["data"].as_array().unwrap().clone()
     })
 }

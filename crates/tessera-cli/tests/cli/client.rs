@@ -6,8 +6,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use tempfile::TempDir;
-use tessera_server::{Config, RunningServer};
+use tessera_server::test_support::TestServer;
 
 const PHONE: &str = "13800138000";
 const MASKED_PHONE: &str = "138****8000";
@@ -15,23 +14,18 @@ const NAME: &str = "张三";
 const ID_NUMBER: &str = "11010519491231002X";
 const PASSWORD: &str = "s3cret-pass-1";
 
+/// The test server the CLI is pointed at.
 struct Server {
     base: String,
-    running: RunningServer,
-    _data: TempDir,
+    server: TestServer,
 }
 
 impl Server {
     async fn start() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let opened = tessera_server::open(Config::new_for_test(data.path().to_path_buf()))
-            .await
-            .unwrap();
-        let running = tessera_server::start(opened.state).await.unwrap();
+        let server = TestServer::start().await;
         Server {
-            base: format!("http://{}", running.addr),
-            running,
-            _data: data,
+            base: server.base.clone(),
+            server,
         }
     }
 
@@ -87,7 +81,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        self.running.stop().await.unwrap();
+        self.server.stop().await;
     }
 }
 

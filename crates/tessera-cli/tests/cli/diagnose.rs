@@ -7,78 +7,24 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::{Config, RunningServer};
+use tessera_server::test_support::TestServer;
 
-struct Server {
-    base: String,
-    running: RunningServer,
-    support_key: String,
-    _data: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let opened = tessera_server::open(Config::new_for_test(data.path().to_path_buf()))
-            .await
-            .unwrap();
-        let support_key = tessera_server::create_api_key(&opened.state, "support", "cli tests")
-            .await
-            .unwrap();
-        let running = tessera_server::start(opened.state).await.unwrap();
-        Server {
-            base: format!("http://{}", running.addr),
-            running,
-            support_key,
-            _data: data,
-        }
-    }
-
-    /// Signs up 张三 and returns (user id, session token).
-    async fn user(&self) -> (String, String) {
-        let http = reqwest::Client::new();
-        let phone = "13900139000";
-        let created: Value = http
-            .post(format!("{}/v1/users", self.base))
-            .json(&json!({"phone": phone, "real_name": "张三",
-                "id_number": "11010519491231002X", "password": "s3cret-pass-1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let session: Value = http
-            .post(format!("{}/v1/sessions", self.base))
-            .json(&json!({"phone": phone, "password": "s3cret-pass-1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (
-            created["id"].as_str().unwrap().to_owned(),
-            session["token"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// Binds `number` from a Xiaomi on 4G; returns the trace id.
-    async fn bind(&self, token: &str, number: &str) -> String {
-        let response = reqwest::Client::new()
-            .post(format!("{}/v1/cards", self.base))
-            .bearer_auth(token)
-            .json(&json!({"number": number, "holder_name": "张三", "device": {
-                "model": "Xiaomi 14", "os": "Android 14", "app_version": "3.2.1",
-                "network_type": "4g", "locale": "zh-CN"}}))
-            .send()
-            .await
-            .unwrap();
-        response.headers()["x-request-id"]
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
+/// Binds `number` from a Xiaomi on 4G; returns the trace id.
+async fn bind(server: &TestServer, token: &str, number: &str) -> String {
+    let response = server
+        .client
+        .post(format!("{}/v1/cards", server.base))
+        .bearer_auth(token)
+        .json(&json!({"number": number, "holder_name": "张三", "device": {
+            "model": "Xiaomi 14", "os": "Android 14", "app_version": "3.2.1",
+            "network_type": "4g", "locale": "zh-CN"}}))
+        .send()
+        .await
+        .unwrap();
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn tessera(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -104,17 +50,18 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_tells_the_story_by_trace_and_by_user() {
-    let server = Server::start().await;
-    let (user_id, token) = server.user().await;
+    let server = TestServer::start().await;
+    let user = server.user().await;
+    let (user_id, token) = (user.id, user.token);
     let good = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
     let mut typo = good.clone();
     let last = typo.pop().unwrap();
     typo.push(char::from(
         b'0' + (last.to_digit(10).unwrap() as u8 + 1) % 10,
     ));
-    server.bind(&token, &typo).await;
+    bind(&server, &token, &typo).await;
     let phone = sandbox::card_number("622848", 19, Outcome::PhoneMismatch).unwrap();
-    let trace = server.bind(&token, &phone).await;
+    let trace = bind(&server, &token, &phone).await;
 
     let out = tessera(
         &[
@@ -191,13 +138,13 @@ async fn diagnose_tells_the_story_by_trace_and_by_user() {
     let body: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["verdict"]["kind"], "phone_on_file");
     assert_eq!(body["attempts"].as_array().unwrap().len(), 2);
-    server.running.stop().await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnose_without_a_key_or_a_trace_says_what_to_give() {
-    let server = Server::start().await;
-    let (_, token) = server.user().await;
+    let server = TestServer::start().await;
+    let token = server.user().await.token;
     let out = tessera(
         &[
             "diagnose",
@@ -267,5 +214,5 @@ async fn diagnose_without_a_key_or_a_trace_says_what_to_give() {
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("error: not_found"));
-    server.running.stop().await.unwrap();
+    server.stop().await;
 }

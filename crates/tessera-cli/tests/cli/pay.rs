@@ -7,77 +7,32 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::{Config, RunningServer};
+use tessera_server::issuer::sandbox::Outcome;
+use tessera_server::test_support::{TestServer, User, card};
 
 struct Shop {
-    base: String,
-    running: RunningServer,
-    user_token: String,
+    server: TestServer,
+    user: User,
     merchant_key: String,
     card_id: String,
     token_ref: String,
-    http: reqwest::Client,
-    _data: TempDir,
 }
 
 impl Shop {
     /// A server, a user with one card bound from `phone-1`, a merchant key.
     async fn open() -> Shop {
-        let data = tempfile::tempdir().unwrap();
-        let opened = tessera_server::open(Config::new_for_test(data.path().to_path_buf()))
-            .await
-            .unwrap();
-        let merchant_key = tessera_server::create_api_key(&opened.state, "merchant", "cli")
-            .await
-            .unwrap();
-        let running = tessera_server::start(opened.state).await.unwrap();
-        let base = format!("http://{}", running.addr);
-        let http = reqwest::Client::new();
-        let post = |path: &str, token: Option<&str>, body: Value| {
-            let mut request = http.post(format!("{base}{path}")).json(&body);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            async move {
-                let response = request.send().await.unwrap();
-                let status = response.status();
-                (status, response.json::<Value>().await.unwrap())
-            }
-        };
-        let (status, _) = post(
-            "/v1/users",
-            None,
-            json!({"phone": "13900139000", "real_name": "张三",
-                "id_number": "11010519491231002X", "password": "s3cret-pass-1"}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let (_, session) = post(
-            "/v1/sessions",
-            None,
-            json!({"phone": "13900139000", "password": "s3cret-pass-1"}),
-        )
-        .await;
-        let user_token = session["token"].as_str().unwrap().to_owned();
-        let number = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
-        let (status, card) = post(
-            "/v1/cards",
-            Some(&user_token),
-            json!({"number": number, "holder_name": "张三", "device": {"id": "phone-1"}}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{card}");
+        let server = TestServer::start().await;
+        let user = server.user().await;
+        let card = server
+            .bind_on(&user, &card(Outcome::Approve), "phone-1")
+            .await;
+        let merchant_key = server.key("merchant").await;
         Shop {
             card_id: card["id"].as_str().unwrap().to_owned(),
             token_ref: card["token"]["ref"].as_str().unwrap().to_owned(),
-            base,
-            running,
-            user_token,
+            server,
+            user,
             merchant_key,
-            http,
-            _data: data,
         }
     }
 
@@ -107,8 +62,8 @@ impl Shop {
             .args(&args)
             .stdin(Stdio::null())
             .env_remove("TESSERA_PASSWORD")
-            .env("TESSERA_SERVER", &self.base)
-            .env("TESSERA_TOKEN", &self.user_token)
+            .env("TESSERA_SERVER", &self.server.base)
+            .env("TESSERA_TOKEN", &self.user.token)
             .env("TESSERA_MERCHANT_KEY", &self.merchant_key);
         for proxy in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
             command.env_remove(proxy);
@@ -120,17 +75,7 @@ impl Shop {
     }
 
     async fn payments(&self) -> Vec<Value> {
-        let response = self
-            .http
-            .get(format!("{}/v1/payments", self.base))
-            .bearer_auth(&self.user_token)
-            .send()
-            .await
-            .unwrap();
-        response.json::<Value>().await.unwrap()["data"]
-            .as_array()
-            .unwrap()
-            .clone()
+        self.server.payments(&self.user).await
     }
 }
 
@@ -172,7 +117,7 @@ async fn pay_approves_and_the_device_verifies_the_arpc() {
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["status"], "approved");
     assert_eq!(answer["atc"], "0003");
-    shop.running.stop().await.unwrap();
+    shop.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,18 +145,12 @@ async fn pay_prints_the_decline_reason_and_exits_1() {
     assert!(stderr.contains("error: domain_mismatch"), "{stderr}");
 
     // A card its holder suspended says so, and by whom.
-    let response = shop
-        .http
-        .post(format!(
-            "{}/v1/tokens/{}/suspend",
-            shop.base, shop.token_ref
-        ))
-        .bearer_auth(&shop.user_token)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let suspend = format!("/v1/tokens/{}/suspend", shop.token_ref);
+    let (status, body) = shop
+        .server
+        .post(&suspend, &shop.user.token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let out = shop.pay("5.00", &[]).await;
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -219,7 +158,7 @@ async fn pay_prints_the_decline_reason_and_exits_1() {
     assert!(stderr.contains("此卡已被你本人暂停使用"), "{stderr}");
     assert!(stderr.contains("cardholder"), "{stderr}");
 
-    shop.running.stop().await.unwrap();
+    shop.server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -252,5 +191,5 @@ async fn pay_refuses_bad_usage_before_asking_anything() {
         assert!(text(&out.stderr).contains(&needle), "{}", text(&out.stderr));
     }
     assert!(shop.payments().await.is_empty());
-    shop.running.stop().await.unwrap();
+    shop.server.stop().await;
 }

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_server::test_support::{request, sign_in, sign_up};
 
 use crate::ServeProcess;
 
@@ -14,28 +16,6 @@ struct Acknowledged {
     token: String,
     card_id: String,
     trace: String,
-}
-
-async fn sign_up(client: &reqwest::Client, base: &str, phone: &str) -> String {
-    let password = "durable-pass-9";
-    let response = client
-        .post(format!("{base}/v1/users"))
-        .json(&json!({"phone": phone, "real_name": "张三",
-            "id_number": "11010519491231002X", "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let session: Value = client
-        .post(format!("{base}/v1/sessions"))
-        .json(&json!({"phone": phone, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,8 +27,8 @@ async fn acknowledged_bindings_survive_kill_9() {
     let base = server.base.clone();
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
-    for i in 0..8 {
-        tokens.push(sign_up(&client, &base, &format!("1370000{i:04}")).await);
+    for _ in 0..8 {
+        tokens.push(sign_up(&client, &base, "张三").await.token);
     }
     // Sixteen clients bind as fast as they can; every 201 is recorded with
     // its trace id. Until the kill, any other answer or a failed request is
@@ -150,15 +130,8 @@ async fn acknowledged_bindings_survive_kill_9() {
     }
     // No half-made card: every card that exists has its token.
     for token in &tokens {
-        let cards: Value = client
-            .get(format!("{}/v1/cards?status=all", restarted.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{}/v1/cards?status=all", restarted.base);
+        let (_, _, cards) = request(&client, Method::GET, &url, Some(token), None, &[]).await;
         for card in cards["data"].as_array().unwrap() {
             assert!(card["token"].is_object(), "card without token: {card}");
         }
@@ -249,19 +222,10 @@ async fn demo_prints_its_login_test_cards_and_the_sandbox_phone() {
     assert!(tessera_core::card::luhn::is_valid(&otp_card));
 
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{base}/v1/sessions"))
-        .json(&json!({"phone": "13800138000", "password": "demo-1234"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap();
+    let token = sign_in(&client, &base, "13800138000", "demo-1234").await;
     let response = client
         .post(format!("{base}/v1/cards"))
-        .bearer_auth(token)
+        .bearer_auth(&token)
         .json(&json!({"number": otp_card, "holder_name": "张三"}))
         .send()
         .await

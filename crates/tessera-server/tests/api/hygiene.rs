@@ -12,7 +12,7 @@ use sqlx::{Column, Connection, Row};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
 use crate::payments::set_up;
-use crate::{Backend, TestDatabase, TestServer, card, log_buffer};
+use crate::{Backend, TestDatabase, TestServer, card, log_buffer, purchase};
 
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
@@ -326,12 +326,14 @@ async fn no_token_pan_or_key_reaches_the_logs_or_the_database_files(backend: Bac
         .iter()
         .map(|(_, key)| hex::encode_upper(key.expose_bytes()))
         .collect();
-    let signed = device.sign(1234, "M1");
+    let signed = device.sign(&purchase(1234, "M1")).unwrap();
     assert_eq!(
         server.pay(&merchant, &signed.body).await.0,
         StatusCode::CREATED
     );
-    server.pay(&merchant, &device.sign(1251, "M1").body).await;
+    server
+        .pay(&merchant, &device.sign(&purchase(1251, "M1")).unwrap().body)
+        .await;
     server.pay(&merchant, &signed.body).await;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let (status, made) = server

@@ -8,7 +8,7 @@ use tessera_server::flows::lifecycle::issuer_signature;
 use tessera_server::issuer::sandbox::Outcome;
 
 use crate::payments::set_up;
-use crate::{Backend, assert_error, card};
+use crate::{Backend, assert_error, card, purchase};
 
 async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Backend) {
     let (server, user, bound, mut device, merchant) = set_up(backend).await;
@@ -35,7 +35,9 @@ async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Ba
     assert_eq!(shown["token"]["last4"], bound["token"]["last4"]);
     assert_eq!(shown["payable"], true);
     // The device's keys still pay: the token did not change.
-    let (status, body) = server.pay(&merchant, &device.sign(4200, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(4200, "M1")).unwrap().body)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     // The same event again is applied once; its id with another body is refused.
@@ -99,7 +101,9 @@ async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Ba
         shown["reason"]["message"],
         "Your bank closed this card: it can no longer pay"
     );
-    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)
+        .await;
     assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_unbound");
 }
 

@@ -1,176 +1,18 @@
 //! Token 2.0 payments over HTTP: a device's limited-use keys and the ARQC it
 //! computes, the merchant's authorization with every decline, the ATC rule
-//! under concurrency, idempotent retries and bad input. The device, the
-//! merchant and the set-up here serve `tokens` and `issuer_events` too.
+//! under concurrency, idempotent retries and bad input. The set-up here
+//! serves `tokens` and `issuer_events` too.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tessera_core::emv::{Arpc, ArpcResponseCode, Arqc, Atc, Cdol1, SessionKey};
-use tessera_server::flows::lifecycle::issuer_signature;
+use tessera_core::emv::{Arpc, ArpcResponseCode, SessionKey};
 use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_server::test_support::Device;
 
-use crate::{Backend, TestServer, User, assert_error, card};
-
-/// What a phone holds after `POST /v1/tokens/{ref}/keys`.
-#[derive(Debug)]
-pub struct Device {
-    pub token_ref: String,
-    pub token_pan: String,
-    pub token_expiry: String,
-    pub aip: Vec<u8>,
-    pub iad: Vec<u8>,
-    pub keys: VecDeque<(String, SessionKey)>,
-}
-
-/// One payment as a terminal would send it, with the key that signed it.
-#[derive(Debug)]
-pub struct Signed {
-    pub body: Value,
-    pub key: SessionKey,
-    pub arqc: Arqc,
-}
-
-impl TestServer {
-    pub async fn key(&self, role: &str) -> String {
-        tessera_server::create_api_key(self.state(), role, "payments tests")
-            .await
-            .unwrap()
-    }
-
-    /// Binds an approved card from `device_id` and returns its card body.
-    pub async fn bind_on(&self, user: &User, number: &str, device_id: &str) -> Value {
-        let (status, body) = self
-            .post(
-                "/v1/cards",
-                &user.token,
-                json!({"number": number, "holder_name": user.real_name,
-                    "device": {"id": device_id, "model": "Xiaomi 14"}}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body
-    }
-
-    pub async fn keys(&self, user: &User, token_ref: &str, body: Value) -> (StatusCode, Value) {
-        self.post(&format!("/v1/tokens/{token_ref}/keys"), &user.token, body)
-            .await
-    }
-
-    pub async fn device(&self, user: &User, card: &Value, device_id: &str) -> Device {
-        let token_ref = card["token"]["ref"].as_str().unwrap();
-        let (status, body) = self
-            .keys(user, token_ref, json!({"device_id": device_id}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        device_from(&body)
-    }
-
-    pub async fn pay(&self, merchant_key: &str, body: &Value) -> (StatusCode, Value) {
-        self.post("/v1/payments", merchant_key, body.clone()).await
-    }
-
-    pub async fn payments(&self, user: &User) -> Vec<Value> {
-        let (status, body) = self.get("/v1/payments", &user.token).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["data"].as_array().unwrap().clone()
-    }
-
-    /// Sends a signed issuer event; returns status and body.
-    pub async fn issuer_event(
-        &self,
-        issuer_key: &str,
-        event: &Value,
-        age_secs: i64,
-    ) -> (StatusCode, Value) {
-        let raw = event.to_string();
-        let t = self.now().timestamp() - age_secs;
-        let signature = issuer_signature(issuer_key, t, raw.as_bytes()).unwrap();
-        let response = self
-            .client
-            .post(format!("{}/v1/issuer/events", self.base))
-            .bearer_auth(issuer_key)
-            .header("Tessera-Signature", format!("t={t},v1={signature}"))
-            .header("Content-Type", "application/json")
-            .body(raw)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-}
-
-pub fn device_from(body: &Value) -> Device {
-    let keys = body["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            let key = hex::decode(k["session_key"].as_str().unwrap()).unwrap();
-            (
-                k["atc"].as_str().unwrap().to_owned(),
-                SessionKey::from_bytes(&key).unwrap(),
-            )
-        })
-        .collect();
-    Device {
-        token_ref: body["ref"].as_str().unwrap().to_owned(),
-        token_pan: body["token_pan"].as_str().unwrap().to_owned(),
-        token_expiry: body["token_expiry"].as_str().unwrap().to_owned(),
-        aip: hex::decode(body["profile"]["aip"].as_str().unwrap()).unwrap(),
-        iad: hex::decode(body["profile"]["iad"].as_str().unwrap()).unwrap(),
-        keys,
-    }
-}
-
-impl Device {
-    /// Computes the ARQC with the next limited-use key, as the phone does,
-    /// and builds the merchant's request.
-    pub fn sign(&mut self, amount: u64, merchant: &str) -> Signed {
-        let (atc, key) = self.keys.pop_front().expect("no keys left");
-        self.sign_with(&atc, key, amount, merchant)
-    }
-
-    pub fn sign_with(&self, atc: &str, key: SessionKey, amount: u64, merchant: &str) -> Signed {
-        let un: [u8; 4] = tessera_core::crypto::random_array().unwrap();
-        // The phone's own clock: a device is not on the server's.
-        let date = Utc::now().date_naive();
-        let data = Cdol1 {
-            amount,
-            other_amount: 0,
-            terminal_country: 156,
-            tvr: [0; 5],
-            currency: 156,
-            date,
-            transaction_type: 0,
-            unpredictable_number: un,
-            aip: self.aip.clone().try_into().unwrap(),
-            atc: Atc::new(u16::from_str_radix(atc, 16).unwrap()),
-            iad: Some(self.iad.clone()),
-        }
-        .to_bytes()
-        .unwrap();
-        let arqc = Arqc::generate(&key, &data);
-        let body = json!({
-            "token_pan": self.token_pan,
-            "token_expiry": self.token_expiry,
-            "amount": amount,
-            "currency": "CNY",
-            "transaction_date": date.to_string(),
-            "merchant_id": merchant,
-            "merchant_name": "便利店",
-            "channel": "nfc",
-            "atc": atc,
-            "unpredictable_number": hex::encode_upper(un),
-            "cryptogram": arqc.to_string(),
-        });
-        Signed { body, key, arqc }
-    }
-}
+use crate::{Backend, TestServer, User, assert_error, card, purchase};
 
 /// A started server, a user with one bound card, their device, and a
 /// merchant key.
@@ -201,7 +43,7 @@ async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_devic
     assert_eq!(device.token_pan.len(), 19);
     assert!(device.token_pan.starts_with("629990"));
     assert_eq!(card["token"]["last4"], &device.token_pan[15..]);
-    let signed = device.sign(1234, "M100");
+    let signed = device.sign(&purchase(1234, "M100")).unwrap();
     let (status, body) = server.pay(&merchant, &signed.body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["status"], "approved");
@@ -247,10 +89,21 @@ async fn an_approved_payment_returns_an_authorization_code_and_an_arpc_the_devic
     let (atc, key) = device.keys.pop_back().unwrap();
     assert_eq!(atc, "000A");
     let (status, body) = server
-        .pay(&merchant, &device.sign_with(&atc, key, 800, "M100").body)
+        .pay(
+            &merchant,
+            &device
+                .sign_with(&atc, key, &purchase(800, "M100"))
+                .unwrap()
+                .body,
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = server.pay(&merchant, &device.sign(801, "M100").body).await;
+    let (status, body) = server
+        .pay(
+            &merchant,
+            &device.sign(&purchase(801, "M100")).unwrap().body,
+        )
+        .await;
     assert_eq!(
         status,
         StatusCode::CREATED,
@@ -276,10 +129,12 @@ async fn a_sixteen_digit_token_uses_option_a_and_pays(backend: Backend) {
     let (status, keys) = server.keys(&user, token_ref, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{keys}");
     assert_eq!(keys["profile"]["derivation"], "A");
-    let mut device = device_from(&keys);
+    let mut device = Device::from_keys(&keys).unwrap();
     assert_eq!(device.token_pan.len(), 16);
     let merchant = server.key("merchant").await;
-    let (status, body) = server.pay(&merchant, &device.sign(2500, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(2500, "M1")).unwrap().body)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
@@ -293,7 +148,12 @@ async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Bac
         (1251, "insufficient_funds"),
         (1261, "exceeds_limit"),
     ] {
-        let (status, body) = server.pay(&merchant, &device.sign(amount, "M1").body).await;
+        let (status, body) = server
+            .pay(
+                &merchant,
+                &device.sign(&purchase(amount, "M1")).unwrap().body,
+            )
+            .await;
         let error = assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_declined");
         assert_eq!(error["decline_code"], decline_code);
         let payment_id = error["payment_id"].as_str().unwrap().to_owned();
@@ -302,7 +162,7 @@ async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Bac
     }
     // Issuer unavailable: 503 with Retry-After, and nothing was spent: the
     // same cryptogram is refused by the issuer again, not as a replay.
-    let signed = device.sign(1291, "M1");
+    let signed = device.sign(&purchase(1291, "M1")).unwrap();
     for _ in 0..2 {
         let (status, headers, body) = server
             .call(
@@ -385,7 +245,7 @@ async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Bac
 async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
     let (server, user, _card, mut device, merchant) =
         set_up_with(backend, |config| config.payments.atc_window = 2).await;
-    let first = device.sign(100, "M1");
+    let first = device.sign(&purchase(100, "M1")).unwrap();
     let (status, body) = server.pay(&merchant, &first.body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = server.pay(&merchant, &first.body).await;
@@ -394,7 +254,13 @@ async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
     // The same ATC with fresh transaction data is still the same ATC.
     let (atc, key) = (first.body["atc"].as_str().unwrap(), first.key);
     let (status, body) = server
-        .pay(&merchant, &device.sign_with(atc, key, 100, "M1").body)
+        .pay(
+            &merchant,
+            &device
+                .sign_with(atc, key, &purchase(100, "M1"))
+                .unwrap()
+                .body,
+        )
         .await;
     assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
     // ATC 0006 pays; 0002 is now more than 2 behind it and never was used.
@@ -402,18 +268,29 @@ async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
     for _ in 0..3 {
         device.keys.pop_front();
     }
-    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["atc"], "0006");
     let (status, body) = server
         .pay(
             &merchant,
-            &device.sign_with(&older.0, older.1, 100, "M1").body,
+            &device
+                .sign_with(&older.0, older.1, &purchase(100, "M1"))
+                .unwrap()
+                .body,
         )
         .await;
     assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
     // An ATC never handed out cannot have a genuine cryptogram.
-    let forged = device.sign_with("0FFF", SessionKey::from_bytes(&[7; 16]).unwrap(), 100, "M1");
+    let forged = device
+        .sign_with(
+            "0FFF",
+            SessionKey::from_bytes(&[7; 16]).unwrap(),
+            &purchase(100, "M1"),
+        )
+        .unwrap();
     let (status, body) = server.pay(&merchant, &forged.body).await;
     assert_error(
         status,
@@ -434,7 +311,7 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
         .await;
     let mut other_device = server.device(&other_user, &other_card, "phone-2").await;
     // The other token's keys, presented with this token's PAN.
-    let mut stolen = other_device.sign(500, "M1");
+    let mut stolen = other_device.sign(&purchase(500, "M1")).unwrap();
     stolen.body["token_pan"] = json!(device.token_pan);
     stolen.body["token_expiry"] = json!(device.token_expiry);
     let (status, body) = server.pay(&merchant, &stolen.body).await;
@@ -446,7 +323,7 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
     );
     assert_eq!(error["param"], "cryptogram");
     // A changed amount no longer matches the ARQC.
-    let mut changed = device.sign(500, "M1");
+    let mut changed = device.sign(&purchase(500, "M1")).unwrap();
     changed.body["amount"] = json!(50_000);
     let (status, body) = server.pay(&merchant, &changed.body).await;
     assert_error(
@@ -456,7 +333,7 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
         "cryptogram_invalid",
     );
     // A cryptogram dated another day is refused, whatever it covers.
-    let mut yesterday = device.sign(500, "M1");
+    let mut yesterday = device.sign(&purchase(500, "M1")).unwrap();
     yesterday.body["transaction_date"] = json!("2020-01-01");
     let (status, body) = server.pay(&merchant, &yesterday.body).await;
     let error = assert_error(
@@ -467,7 +344,7 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
     );
     assert_eq!(error["param"], "transaction_date");
     // A wrong token expiry is refused before the cryptogram is looked at.
-    let mut wrong_expiry = device.sign(500, "M1");
+    let mut wrong_expiry = device.sign(&purchase(500, "M1")).unwrap();
     wrong_expiry.body["token_expiry"] = json!("01/40");
     let (status, body) = server.pay(&merchant, &wrong_expiry.body).await;
     let error = assert_error(
@@ -478,10 +355,15 @@ async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: 
     );
     assert_eq!(error["param"], "token_expiry");
     // Both devices still pay with their own keys.
-    let (status, body) = server.pay(&merchant, &device.sign(500, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(500, "M1")).unwrap().body)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = server
-        .pay(&merchant, &other_device.sign(500, "M1").body)
+        .pay(
+            &merchant,
+            &other_device.sign(&purchase(500, "M1")).unwrap().body,
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
@@ -490,7 +372,7 @@ async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_o
     backend: Backend,
 ) {
     let (server, user, _card, mut device, merchant) = set_up(backend).await;
-    let signed = device.sign(6600, "M1");
+    let signed = device.sign(&purchase(6600, "M1")).unwrap();
     let server = Arc::new(server);
     let mut tasks = Vec::new();
     for _ in 0..16 {
@@ -522,7 +404,7 @@ async fn sixteen_concurrent_submissions_of_one_cryptogram_are_approved_exactly_o
 
 async fn an_idempotent_retry_returns_the_first_answer(backend: Backend) {
     let (server, user, _card, mut device, merchant) = set_up(backend).await;
-    let signed = device.sign(300, "M1");
+    let signed = device.sign(&purchase(300, "M1")).unwrap();
     let mut answers = Vec::new();
     for _ in 0..2 {
         let (status, headers, body) = server
@@ -544,7 +426,7 @@ async fn an_idempotent_retry_returns_the_first_answer(backend: Backend) {
 
 async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     let (server, user, _card, mut device, merchant) = set_up(backend).await;
-    let signed = device.sign(1000, "M1");
+    let signed = device.sign(&purchase(1000, "M1")).unwrap();
     let unknown_token = {
         let pan = sandbox::card_number("629990", 19, Outcome::Approve).unwrap();
         let mut body = signed.body.clone();

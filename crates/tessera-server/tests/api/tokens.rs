@@ -8,14 +8,16 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::payments::set_up;
-use crate::{Backend, assert_error};
+use crate::{Backend, assert_error, purchase};
 
 async fn a_payment_after_unbinding_is_card_unbound(backend: Backend) {
     let (server, user, card, mut device, merchant) = set_up(backend).await;
     let id = card["id"].as_str().unwrap();
     let (status, _) = server.delete(&format!("/v1/cards/{id}"), &user.token).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)
+        .await;
     let error = assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "card_unbound");
     assert!(error["payment_id"].is_string());
     let (status, body) = server
@@ -119,7 +121,7 @@ async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_ch
     assert_error(status, &body, StatusCode::PAYMENT_REQUIRED, "atc_replayed");
     // Web payments need a cryptogram made here: device keys don't pay on the web.
     let mut device = server.device(&user, &card, "phone-1").await;
-    let mut web = device.sign(100, "SHOP-1");
+    let mut web = device.sign(&purchase(100, "SHOP-1")).unwrap();
     web.body["channel"] = json!("ecommerce");
     let (status, body) = server.pay(&merchant, &web.body).await;
     assert_error(
@@ -171,7 +173,9 @@ async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backe
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["suspended_by"], json!(["issuer", "cardholder"]));
 
-    let (status, error) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let (status, error) = server
+        .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)
+        .await;
     let error = assert_error(
         status,
         &error,
@@ -221,7 +225,9 @@ async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backe
     let (_, body) = server.post(&resume, &user.token, json!({})).await;
     assert_eq!(body["suspended_by"], json!(["issuer"]));
     assert_eq!(body["status"], "suspended");
-    let (status, error) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let (status, error) = server
+        .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)
+        .await;
     let error = assert_error(
         status,
         &error,
@@ -235,7 +241,9 @@ async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backe
     let (_, body) = server.post(&resume, &issuer, json!({})).await;
     assert_eq!(body["status"], "active");
     assert_eq!(body["payable"], true);
-    let (status, body) = server.pay(&merchant, &device.sign(100, "M1").body).await;
+    let (status, body) = server
+        .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (_, shown) = server
         .get(&format!("/v1/cards/{card_id}"), &user.token)

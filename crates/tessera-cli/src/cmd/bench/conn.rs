@@ -11,6 +11,8 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tessera_server::client::{Http, Reply};
 use tokio::net::TcpStream;
 
 /// Why a request got no HTTP answer.
@@ -30,6 +32,12 @@ impl TransportError {
             TransportError::Timeout => "transport_timeout",
             TransportError::Io => "transport_io",
         }
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
     }
 }
 
@@ -150,5 +158,25 @@ impl Connection {
             .to_bytes();
         self.sender = Some(sender);
         Ok(Answer { status, body })
+    }
+}
+
+/// Signing up and in (`tessera_server::client`) runs over this connection,
+/// outside the measured requests.
+impl Http for Connection {
+    type Error = TransportError;
+
+    async fn post(
+        &mut self,
+        path: &str,
+        bearer: Option<&str>,
+        body: &Value,
+    ) -> Result<Reply, TransportError> {
+        let body = Bytes::from(body.to_string());
+        let answer = self.send(Method::POST, path, bearer, Some(body)).await?;
+        Ok(Reply {
+            status: answer.status,
+            body: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
+        })
     }
 }

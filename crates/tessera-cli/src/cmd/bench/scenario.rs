@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{Value, json};
+use tessera_server::client::{self, Device, Purchase};
 use tessera_server::issuer::sandbox::{self, Outcome};
 
 use super::conn::{Answer, Connection, Target, TransportError};
@@ -108,8 +109,6 @@ pub enum UserSource {
 
 /// Names for the users the bench signs up; the holder name of their cards.
 const NAMES: [&str; 6] = ["张三", "李四", "王芳", "刘洋", "陈静", "杨磊"];
-/// A valid resident ID number; the service keeps only its keyed hash.
-const ID_NUMBER: &str = "11010519491231002X";
 /// The password of the users the bench signs up.
 const PASSWORD: &str = "bench-pass-2024";
 /// Cards each user created by the bench binds before a get-card or mixed run.
@@ -207,63 +206,17 @@ fn json_of(answer: &Answer) -> Value {
     serde_json::from_slice(&answer.body).unwrap_or(Value::Null)
 }
 
-async fn sign_in(conn: &mut Connection, phone: &str, password: &str) -> anyhow::Result<String> {
-    let answer = call(
-        conn,
-        Method::POST,
-        "/v1/sessions",
-        None,
-        Some(json!({"phone": phone, "password": password})),
-    )
-    .await?;
-    let body = json_of(&answer);
-    match body["token"].as_str() {
-        Some(token) if answer.status == 201 => Ok(token.to_owned()),
-        _ => bail!(
-            "sign-in as {} answered {}: {}",
-            tessera_core::identity::PhoneNumber::parse(phone)
-                .map(|p| p.masked())
-                .unwrap_or_default(),
-            answer.status,
-            error_key(&answer)
-        ),
-    }
-}
-
 async fn create_user(conn: &mut Connection, index: usize) -> anyhow::Result<BenchUser> {
     let real_name = NAMES[index % NAMES.len()];
-    // A random number in 176xxxxxxxx (seeded users live in 19x): a second
-    // run against the same server gets new users; a clash is retried.
-    for _ in 0..5 {
-        let mut digits = [0u8; 8];
-        tessera_core::crypto::random_digits(&mut digits)
-            .map_err(|e| anyhow::anyhow!("random digits: {e}"))?;
-        let phone: String = "176"
-            .chars()
-            .chain(digits.iter().map(|d| char::from(*d)))
-            .collect();
-        let answer = call(
-            conn,
-            Method::POST,
-            "/v1/users",
-            None,
-            Some(json!({"phone": phone, "real_name": real_name,
-                "id_number": ID_NUMBER, "password": PASSWORD})),
-        )
-        .await?;
-        match answer.status {
-            201 => {
-                let token = sign_in(conn, &phone, PASSWORD).await?;
-                return Ok(BenchUser {
-                    token,
-                    real_name: real_name.to_owned(),
-                });
-            }
-            409 => continue,
-            status => bail!("sign-up answered {status}: {}", error_key(&answer)),
-        }
-    }
-    bail!("sign-up: five random phone numbers were all taken")
+    // A fresh phone number each (a second run against the same server gets
+    // new users), outside `tessera seed`'s range.
+    let user = client::sign_up(conn, real_name, PASSWORD)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(BenchUser {
+        token: user.token,
+        real_name: user.real_name,
+    })
 }
 
 async fn bind_setup_card(conn: &mut Connection, user: &BenchUser) -> anyhow::Result<String> {
@@ -287,8 +240,9 @@ async fn seeded_user(
     index: usize,
 ) -> anyhow::Result<(BenchUser, Vec<String>)> {
     let phone = seed::phone(index as u64);
-    let token = sign_in(conn, &phone, seed::PASSWORD)
+    let token = client::sign_in(conn, &phone, seed::PASSWORD)
         .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| {
             format!("seeded user {index} (run `tessera seed` on the server's data first)")
         })?;
@@ -324,10 +278,7 @@ pub async fn send_bind(conn: &mut Connection, user: &BenchUser) -> Result<Answer
 
 /// The key an answer is counted under when it did not do the work.
 pub fn error_key(answer: &Answer) -> String {
-    serde_json::from_slice::<Value>(&answer.body)
-        .ok()
-        .and_then(|body| body["error"]["code"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("http_{}", answer.status))
+    client::error_code(answer.status, &json_of(answer))
 }
 
 /// What to do about the error most likely to stop a bind run.
@@ -339,18 +290,14 @@ pub fn limit_hint(code: &str) -> &'static str {
     }
 }
 
-/// What a phone holds to pay with one card: its token, a batch of
-/// limited-use keys, the profile its ARQC is built with.
+/// What a phone holds to pay with one card: its token and a batch of
+/// limited-use keys (`tessera_server::client::Device`).
 #[derive(Debug)]
 pub struct PayDevice {
     user_token: String,
     card_id: String,
     token_ref: Option<String>,
-    token_pan: String,
-    token_expiry: String,
-    aip: [u8; 2],
-    iad: Vec<u8>,
-    keys: std::collections::VecDeque<(String, tessera_core::emv::SessionKey)>,
+    device: Option<Device>,
 }
 
 /// Keys fetched per `POST /v1/tokens/{ref}/keys` (the server's default most).
@@ -363,18 +310,14 @@ impl PayDevice {
             user_token: fixture.users[*user].token.clone(),
             card_id: card.clone(),
             token_ref: None,
-            token_pan: String::new(),
-            token_expiry: String::new(),
-            aip: [0; 2],
-            iad: Vec::new(),
-            keys: std::collections::VecDeque::new(),
+            device: None,
         }
     }
 
     /// Fetches the next batch of keys when none is left (outside the
     /// measured request). Errors are counted under their key.
     pub async fn ensure_keys(&mut self, conn: &mut Connection) -> Result<(), String> {
-        if !self.keys.is_empty() {
+        if self.device.as_ref().is_some_and(|d| !d.keys.is_empty()) {
             return Ok(());
         }
         if self.token_ref.is_none() {
@@ -401,62 +344,16 @@ impl PayDevice {
         if answer.status != 200 {
             return Err(format!("keys_{}", error_key(&answer)));
         }
-        let keys = json_of(&answer);
-        let bad = || "keys_unreadable".to_owned();
-        self.token_pan = keys["token_pan"].as_str().ok_or_else(bad)?.to_owned();
-        self.token_expiry = keys["token_expiry"].as_str().ok_or_else(bad)?.to_owned();
-        self.aip = keys["profile"]["aip"]
-            .as_str()
-            .and_then(|h| hex::decode(h).ok())
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(bad)?;
-        self.iad = keys["profile"]["iad"]
-            .as_str()
-            .and_then(|h| hex::decode(h).ok())
-            .ok_or_else(bad)?;
-        for entry in keys["keys"].as_array().ok_or_else(bad)? {
-            let atc = entry["atc"].as_str().ok_or_else(bad)?.to_owned();
-            let key = entry["session_key"]
-                .as_str()
-                .and_then(|h| hex::decode(h).ok())
-                .and_then(|b| tessera_core::emv::SessionKey::from_bytes(&b).ok())
-                .ok_or_else(bad)?;
-            self.keys.push_back((atc, key));
-        }
+        let device = Device::from_keys(&json_of(&answer)).map_err(|_| "keys_unreadable")?;
+        self.device = Some(device);
         Ok(())
     }
 
     /// The merchant's request for the next payment: the ARQC computed with
     /// the next limited-use key, as the phone would. None when out of keys.
     pub fn sign(&mut self, amount: u64) -> Option<Bytes> {
-        use tessera_core::emv::{Arqc, Atc, Cdol1};
-        let (atc, key) = self.keys.pop_front()?;
-        let date = chrono::Utc::now()
-            .with_timezone(&chrono_tz::Asia::Shanghai)
-            .date_naive();
-        let unpredictable_number: [u8; 4] = tessera_core::crypto::random_array().ok()?;
-        let data = Cdol1 {
-            amount,
-            other_amount: 0,
-            terminal_country: 156,
-            tvr: [0; 5],
-            currency: 156,
-            date,
-            transaction_type: 0,
-            unpredictable_number,
-            aip: self.aip,
-            atc: Atc::new(u16::from_str_radix(&atc, 16).ok()?),
-            iad: Some(self.iad.clone()),
-        }
-        .to_bytes()
-        .ok()?;
-        let body = json!({
-            "token_pan": self.token_pan, "token_expiry": self.token_expiry,
-            "amount": amount, "currency": "CNY", "transaction_date": date.to_string(),
-            "merchant_id": "BENCH", "merchant_name": "tessera bench", "channel": "nfc",
-            "atc": atc, "unpredictable_number": hex::encode_upper(unpredictable_number),
-            "cryptogram": Arqc::generate(&key, &data).to_string(),
-        });
-        Some(Bytes::from(body.to_string()))
+        let purchase = Purchase::new(amount, "BENCH").named("tessera bench");
+        let signed = self.device.as_mut()?.sign(&purchase).ok()?;
+        Some(Bytes::from(signed.body.to_string()))
     }
 }

@@ -14,11 +14,11 @@ mod postgres {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
-        let client = Client::new();
+        let client = client();
         // A creates a key file in its own data directory.
         let spec = NodeSpec::new(database.url(), None);
         let a = spec.start(dir.path().join("node-a")).await;
-        let token = sign_up(&client, &a.base, "13700000006").await;
+        let token = sign_up(&client, &a.base, NAME).await.token;
         let number = approving_card();
         let (status, card) = bind(&client, &a.base, &token, &number).await;
         assert_eq!(status, 201, "{card}");
@@ -64,10 +64,10 @@ mod postgres {
         let Some(mut cluster) = Cluster::start(&[("--card-limit", "10000")]).await else {
             return;
         };
-        let client = Client::new();
+        let client = client();
         let mut tokens = Vec::new();
         for i in 0..6 {
-            tokens.push(sign_up(&client, cluster.base(i), &format!("1370001{i:04}")).await);
+            tokens.push(sign_up(&client, cluster.base(i), NAME).await.token);
         }
         let (a, b) = (cluster.base(0).to_owned(), cluster.base(1).to_owned());
         let stop = Arc::new(AtomicBool::new(false));
@@ -219,16 +219,16 @@ mod postgres {
         let dir = tempfile::tempdir().unwrap();
         let mut node = spec.start(dir.path().join("node")).await;
         let base = node.base.clone();
-        let client = Client::new();
-        let phone = "13700000007";
-        let token = sign_up(&client, &base, phone).await;
+        let client = client();
+        let user = sign_up(&client, &base, NAME).await;
+        let token = user.token.clone();
         let (status, card) = bind(&client, &base, &token, &approving_card()).await;
         assert_eq!(status, 201, "{card}");
 
         proxy.cut();
         let started = Instant::now();
         let bind_body = json!({"number": approving_card(), "holder_name": NAME});
-        let sign_in_body = json!({"phone": phone, "password": PASSWORD});
+        let sign_in_body = json!({"phone": user.phone, "password": user.password});
         let requests = [
             (Method::GET, "/v1/cards", Some(token.as_str()), None),
             (

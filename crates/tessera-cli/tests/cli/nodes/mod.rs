@@ -20,16 +20,20 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tessera_core::vault::{ENV_MASTER_KEY, KeyRing};
 use tessera_server::issuer::sandbox::{self, Outcome};
+use tessera_server::test_support::{request, sign_up};
 use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
 use tokio::sync::Barrier;
 
 use crate::{ServeProcess, TESSERA};
 
 const NAME: &str = "张三";
-const ID_NUMBER: &str = "11010519491231002X";
-const PASSWORD: &str = "nodes-pass-12";
 /// Every wait in these tests ends by this, whatever happens.
 const PATIENCE: Duration = Duration::from_secs(30);
+
+/// An HTTP client whose every request ends by PATIENCE, sign-ups included.
+fn client() -> Client {
+    Client::builder().timeout(PATIENCE).build().unwrap()
+}
 
 /// A fresh key ring, as TESSERA_MASTER_KEY carries it.
 fn master_key() -> String {
@@ -195,60 +199,8 @@ async fn call(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> (u16, HeaderMap, Value) {
-    let mut request = client.request(method, url).timeout(PATIENCE);
-    if let Some(bearer) = bearer {
-        request = request.bearer_auth(bearer);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, headers, value)
-}
-
-/// Signs up at `base` and returns a session token made there.
-async fn sign_up(client: &Client, base: &str, phone: &str) -> String {
-    let (status, _, body) = call(
-        client,
-        Method::POST,
-        format!("{base}/v1/users"),
-        None,
-        Some(
-            &json!({"phone": phone, "real_name": NAME, "id_number": ID_NUMBER,
-            "password": PASSWORD}),
-        ),
-        &[],
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    sign_in(client, base, phone, PASSWORD).await.2["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn sign_in(
-    client: &Client,
-    base: &str,
-    phone: &str,
-    password: &str,
-) -> (u16, HeaderMap, Value) {
-    call(
-        client,
-        Method::POST,
-        format!("{base}/v1/sessions"),
-        None,
-        Some(&json!({"phone": phone, "password": password})),
-        &[],
-    )
-    .await
+    let (status, headers, body) = request(client, method, &url, bearer, body, headers).await;
+    (status.as_u16(), headers, body)
 }
 
 async fn bind(client: &Client, base: &str, token: &str, number: &str) -> (u16, Value) {

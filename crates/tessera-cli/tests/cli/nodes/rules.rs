@@ -11,8 +11,8 @@ mod postgres {
         let Some(cluster) = Cluster::start(&[("--card-limit", "5")]).await else {
             return;
         };
-        let client = Client::new();
-        let token = sign_up(&client, cluster.base(0), "13700000001").await;
+        let client = client();
+        let token = sign_up(&client, cluster.base(0), NAME).await.token;
         // A session made at A is good at B: sessions live in the database.
         let (status, me) = get(&client, cluster.base(1), "/v1/me", &token).await;
         assert_eq!(status, 200, "{me}");
@@ -55,8 +55,8 @@ mod postgres {
         let Some(cluster) = Cluster::start(&[]).await else {
             return;
         };
-        let client = Client::new();
-        let token = sign_up(&client, cluster.base(0), "13700000002").await;
+        let client = client();
+        let token = sign_up(&client, cluster.base(0), NAME).await.token;
         // The slow outcome keeps the first binding in flight while the
         // others arrive.
         let number = sandbox::card_number("622848", 19, Outcome::Slow).unwrap();
@@ -99,8 +99,8 @@ mod postgres {
         let Some(cluster) = Cluster::start(&[]).await else {
             return;
         };
-        let client = Client::new();
-        let token = sign_up(&client, cluster.base(0), "13700000003").await;
+        let client = client();
+        let token = sign_up(&client, cluster.base(0), NAME).await.token;
         let body = json!({"number": sandbox::card_number("622848", 19, Outcome::Slow).unwrap(),
             "holder_name": NAME});
         let barrier = Arc::new(Barrier::new(8));
@@ -167,9 +167,9 @@ mod postgres {
         let Some(cluster) = Cluster::start(&[]).await else {
             return;
         };
-        let client = Client::new();
+        let client = client();
         let operator = cluster.operator_key().await;
-        let token = sign_up(&client, cluster.base(1), "13700000004").await;
+        let token = sign_up(&client, cluster.base(1), NAME).await.token;
         let (a, b) = (cluster.base(0), cluster.base(1));
 
         // The nodes are processes of their own, on the system clock.
@@ -248,9 +248,9 @@ mod postgres {
         let Some(cluster) = Cluster::start(&[]).await else {
             return;
         };
-        let client = Client::new();
-        let phone = "13700000005";
-        let token = sign_up(&client, cluster.base(0), phone).await;
+        let client = client();
+        let user = sign_up(&client, cluster.base(0), NAME).await;
+        let (phone, token) = (user.phone.as_str(), user.token.clone());
         let number = sandbox::card_number("622848", 19, Outcome::Otp).unwrap();
         let (status, pending) = bind(&client, cluster.base(0), &token, &number).await;
         assert_eq!(status, 202, "{pending}");
@@ -291,12 +291,17 @@ mod postgres {
         let (status, body) = verify(0, &otp).await;
         assert_eq!((status, code(&body)), (429, "too_many_attempts"), "{body}");
 
+        let sign_in = |node: usize, password: &str| {
+            let url = format!("{}/v1/sessions", cluster.base(node));
+            let body = json!({"phone": phone, "password": password});
+            let client = client.clone();
+            async move { call(&client, Method::POST, url, None, Some(&body), &[]).await }
+        };
         for node in 0..5 {
-            let (status, _, body) =
-                sign_in(&client, cluster.base(node), phone, "not-the-password-1").await;
+            let (status, _, body) = sign_in(node, "not-the-password-1").await;
             assert_eq!(status, 401, "{body}");
         }
-        let (status, headers, body) = sign_in(&client, cluster.base(1), phone, PASSWORD).await;
+        let (status, headers, body) = sign_in(1, &user.password).await;
         assert_eq!((status, code(&body)), (429, "rate_limited"), "{body}");
         assert!(headers.contains_key("retry-after"));
     }
