@@ -361,61 +361,12 @@ fn devices_and_networks_are_described() {
     assert_eq!(bare.device.en, "The app sent no device details.");
 }
 
-/// The verdict each code's failure gives, written out rather than taken from
-/// the function the diagnosis uses, so that a change to that function shows
-/// here as a change to this table.
-const VERDICTS: [(&str, &str); 44] = [
-    ("invalid_number", "input_mistake"),
-    ("incorrect_number", "input_mistake"),
-    ("invalid_expiry_month", "input_mistake"),
-    ("invalid_expiry_year", "input_mistake"),
-    ("expired_card", "input_mistake"),
-    ("invalid_cvc", "input_mistake"),
-    ("incorrect_cvc", "input_mistake"),
-    ("invalid_holder_name", "input_mistake"),
-    ("name_mismatch", "real_name"),
-    ("phone_mismatch", "phone_on_file"),
-    ("card_not_supported", "card_not_supported"),
-    ("card_declined", "declined_by_issuer"),
-    ("card_already_bound", "duplicate"),
-    ("card_limit_reached", "card_limit"),
-    ("otp_required", "awaiting_sms_code"),
-    ("otp_incorrect", "input_mistake"),
-    ("otp_expired", "input_mistake"),
-    ("too_many_attempts", "security_lock"),
-    ("issuer_unavailable", "network_or_issuer"),
-    ("maintenance", "system_or_maintenance"),
-    ("idempotency_conflict", "input_mistake"),
-    ("request_in_progress", "network_or_issuer"),
-    ("payment_password_incorrect", "security_lock"),
-    ("payment_password_locked", "security_lock"),
-    ("token_suspended", "security_lock"),
-    ("card_unbound", "account_state"),
-    ("token_expired", "account_state"),
-    ("cryptogram_invalid", "security_lock"),
-    ("atc_replayed", "security_lock"),
-    ("domain_mismatch", "security_lock"),
-    ("risk_declined", "security_lock"),
-    ("internal_error", "system_or_maintenance"),
-    ("invalid_request", "input_mistake"),
-    ("unauthenticated", "security_lock"),
-    ("forbidden", "security_lock"),
-    ("not_found", "input_mistake"),
-    ("method_not_allowed", "input_mistake"),
-    ("payload_too_large", "input_mistake"),
-    ("rate_limited", "security_lock"),
-    ("database_unavailable", "system_or_maintenance"),
-    ("invalid_phone", "input_mistake"),
-    ("invalid_id_number", "input_mistake"),
-    ("phone_taken", "account_state"),
-    ("weak_password", "input_mistake"),
-];
-
 /// Every code, every audience, every verdict: each text is present, Chinese
 /// in zh and free of Chinese in en.
 #[test]
 fn every_code_gives_a_verdict_and_texts_in_both_languages() {
     let mut verdicts = std::collections::BTreeSet::new();
+    let mut verdicts_by_code = std::collections::BTreeMap::new();
     for code in ErrorCode::all() {
         for audience in [Audience::Support, Audience::Person] {
             for held in [false, true] {
@@ -427,11 +378,16 @@ fn every_code_gives_a_verdict_and_texts_in_both_languages() {
                 });
                 let diagnosis = diagnose(&[attempt], None, audience, &Circumstances::default());
                 verdicts.insert(diagnosis.verdict.as_str());
-                let expected = VERDICTS
-                    .iter()
-                    .find(|(listed, _)| *listed == code.as_str())
-                    .map(|(_, verdict)| *verdict);
-                assert_eq!(Some(diagnosis.verdict.as_str()), expected, "{code}");
+                // Which verdict each code gives is checked against a literal
+                // table by the API suite (tests/api/diagnose.rs); here, that
+                // it is the same whoever asks and whatever the breaker did.
+                let first = *verdicts_by_code
+                    .entry(code.as_str())
+                    .or_insert(diagnosis.verdict);
+                assert_eq!(
+                    first, diagnosis.verdict,
+                    "{code}: the verdict depends on who asks"
+                );
                 let mut texts = vec![
                     &diagnosis.headline,
                     &diagnosis.story,
