@@ -312,29 +312,15 @@ fn seeded_cards(base: &str, phone: &str) -> Vec<Value> {
 
 /// One number per query, read from the seeded SQLite file.
 fn sql_counts(data: &Path, queries: &[&str]) -> Vec<i64> {
-    use sqlx::Connection as _;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(data.join("tessera.db"))
-            .read_only(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .unwrap();
-        let mut counts = Vec::new();
-        for &query in queries {
-            let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(query))
-                .fetch_one(&mut conn)
-                .await
-                .unwrap();
-            counts.push(count);
-        }
-        let _ = conn.close().await;
-        counts
-    })
+    let conn = rusqlite::Connection::open_with_flags(
+        data.join("tessera.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    queries
+        .iter()
+        .map(|query| conn.query_row(query, [], |row| row.get(0)).unwrap())
+        .collect()
 }
 
 /// Luhn-valid runs of 16 to 19 ASCII digits in any file under `dir`.

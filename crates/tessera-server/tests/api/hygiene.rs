@@ -8,7 +8,7 @@ use std::path::Path;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use sqlx::{Column, Connection, Row};
+use sqlx::Connection;
 use tessera_server::issuer::sandbox::{self, Outcome};
 
 use crate::payments::set_up;
@@ -216,13 +216,13 @@ async fn unbound_ciphertext(
 ) -> Option<Vec<u8>> {
     match database {
         None => {
-            let url = format!("sqlite://{}", dir.path().join("data/tessera.db").display());
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar("SELECT pan_ciphertext FROM cards WHERE id = ?")
-                .bind(card_id)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
+            let conn = rusqlite::Connection::open(dir.path().join("data/tessera.db")).unwrap();
+            conn.query_row(
+                "SELECT pan_ciphertext FROM cards WHERE id = ?",
+                [card_id],
+                |row| row.get(0),
+            )
+            .unwrap()
         }
         Some(database) => {
             let mut conn = sqlx::PgConnection::connect(database.url()).await.unwrap();
@@ -237,43 +237,43 @@ async fn unbound_ciphertext(
     }
 }
 
-/// Every text and blob value in the SQLite file.
+/// Every text and blob value in the SQLite file. The connection is closed
+/// when this returns, before the files are read: the last connection to
+/// close removes the WAL and shared-memory files.
 async fn sqlite_values(path: &Path) -> Vec<Stored> {
-    let url = format!("sqlite://{}", path.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    use rusqlite::types::ValueRef;
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut tables = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap();
+    let tables: Vec<String> = tables
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     let mut values = Vec::new();
     for table in tables {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        for row in rows {
-            for (index, column) in row.columns().iter().enumerate() {
-                let text: Option<String> = row.try_get(index).ok().flatten();
-                let bytes = match text {
-                    Some(text) => Some(text.into_bytes()),
-                    None => row.try_get::<Option<Vec<u8>>, _>(index).ok().flatten(),
+        let mut statement = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let columns: Vec<String> = statement
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let mut rows = statement.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for (index, column) in columns.iter().enumerate() {
+                let bytes = match row.get_ref(index).unwrap() {
+                    ValueRef::Text(bytes) | ValueRef::Blob(bytes) => bytes.to_vec(),
+                    ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) => continue,
                 };
-                if let Some(bytes) = bytes {
-                    values.push(Stored {
-                        table: table.clone(),
-                        column: column.name().to_owned(),
-                        bytes,
-                    });
-                }
+                values.push(Stored {
+                    table: table.clone(),
+                    column: column.clone(),
+                    bytes,
+                });
             }
         }
     }
-    // Closed before the files are read: the last connection to close
-    // removes the WAL and shared-memory files, and sqlx would otherwise
-    // close this one in the background while they are being read.
-    let _ = conn.close().await;
     values
 }
 
