@@ -116,28 +116,6 @@ impl Constraint {
 /// Everything the service keeps: every role, one implementation per
 /// backend. Handlers hold an `Arc<dyn Store>` and call any role's methods
 /// on it.
-#[cfg(not(feature = "test-support"))]
-pub trait Store:
-    Database + Accounts + Cards + Payments + Lifecycle + Support + Settings + BulkLoad + std::fmt::Debug
-{
-}
-
-#[cfg(not(feature = "test-support"))]
-impl<T> Store for T where
-    T: Database
-        + Accounts
-        + Cards
-        + Payments
-        + Lifecycle
-        + Support
-        + Settings
-        + BulkLoad
-        + std::fmt::Debug
-{
-}
-
-/// Everything the service keeps, and what the test suites look at inside.
-#[cfg(feature = "test-support")]
 pub trait Store:
     Database
     + Accounts
@@ -147,12 +125,11 @@ pub trait Store:
     + Support
     + Settings
     + BulkLoad
-    + Inspect
+    + TestView
     + std::fmt::Debug
 {
 }
 
-#[cfg(feature = "test-support")]
 impl<T> Store for T where
     T: Database
         + Accounts
@@ -162,7 +139,19 @@ impl<T> Store for T where
         + Support
         + Settings
         + BulkLoad
-        + Inspect
+        + TestView
         + std::fmt::Debug
 {
 }
+
+/// `Inspect` with the `test-support` feature, nothing without it: the one
+/// place where what a store offers depends on the build.
+#[cfg(feature = "test-support")]
+pub trait TestView: Inspect {}
+#[cfg(feature = "test-support")]
+impl<T: Inspect> TestView for T {}
+
+#[cfg(not(feature = "test-support"))]
+pub trait TestView {}
+#[cfg(not(feature = "test-support"))]
+impl<T> TestView for T {}
