@@ -360,7 +360,6 @@ async fn check_key_ring(
 ) -> Result<(), StartError> {
     let check =
         hex::encode(&keys.keyed_hash(LookupPurpose::ApiKey, b"tessera key ring check v1")[..8]);
-    let now = state::millis(now);
     let stored = store.claim_setting("key_ring_check", &check, now).await?;
     if stored != check {
         return Err(StartError::new(
@@ -473,7 +472,7 @@ pub async fn create_api_key(
             key_hash: http::auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
             role: role.as_str().to_owned(),
             label: label.to_owned(),
-            created_at: state::millis(state.now()),
+            created_at: state.now(),
             revoked_at: None,
         })
         .await?;

@@ -37,11 +37,3 @@ impl AppState {
         self.clock.now()
     }
 }
-
-pub fn millis(time: DateTime<Utc>) -> i64 {
-    time.timestamp_millis()
-}
-
-pub fn from_millis(ms: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
-}

@@ -7,6 +7,7 @@ use crate::model::{
 };
 use crate::rows::{Columns, small};
 use crate::{StoreError, StoreResult};
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// The idempotency record already stored under a request's key.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,12 +26,12 @@ pub(crate) enum StoredKey {
 pub(crate) fn stored_key(
     row: &impl Columns,
     fingerprint: &str,
-    now: i64,
-    stale_after_ms: i64,
+    now: DateTime<Utc>,
+    stale_after: TimeDelta,
 ) -> StoreResult<StoredKey> {
     let stored: String = row.col("request_fingerprint")?;
     let state: String = row.col("state")?;
-    let created_at: i64 = row.col("created_at")?;
+    let created_at = row.time("created_at")?;
     Ok(if stored != fingerprint {
         StoredKey::Answer(IdempotencyBegin::Conflict)
     } else if state == "done" {
@@ -40,7 +41,7 @@ pub(crate) fn stored_key(
             status: small(status.unwrap_or(500))?,
             body: body.unwrap_or_default(),
         })
-    } else if created_at < now.saturating_sub(stale_after_ms) {
+    } else if created_at < now - stale_after {
         StoredKey::TakeOver
     } else {
         StoredKey::Answer(IdempotencyBegin::InProgress)
@@ -53,7 +54,7 @@ pub(crate) fn stored_key(
 pub(crate) struct IssuerTarget {
     pub status: CardStatus,
     /// When the newest issuer event applied to the card happened.
-    pub newest_event_at: Option<i64>,
+    pub newest_event_at: Option<DateTime<Utc>>,
     pub token_ref: Option<String>,
     pub token_status: Option<String>,
 }
@@ -62,7 +63,7 @@ impl IssuerTarget {
     pub(crate) fn from_row(row: &impl Columns) -> StoreResult<IssuerTarget> {
         Ok(IssuerTarget {
             status: row.word("status")?,
-            newest_event_at: row.col("issuer_event_at")?,
+            newest_event_at: row.opt_time("issuer_event_at")?,
             token_ref: row.col("token_ref")?,
             token_status: row.col("t_status")?,
         })
@@ -71,15 +72,15 @@ impl IssuerTarget {
     /// Whether an event that happened at `occurred_at` still applies: None
     /// when it does; otherwise the answer (the card is no longer live, or
     /// the event is older than the newest one applied to it).
-    pub(crate) fn refuses(&self, occurred_at: i64) -> Option<IssuerApply> {
+    pub(crate) fn refuses(&self, occurred_at: DateTime<Utc>) -> Option<IssuerApply> {
         issuer_change_refused(self.status, self.newest_event_at, occurred_at)
     }
 }
 
 fn issuer_change_refused(
     card_status: CardStatus,
-    newest_applied_at: Option<i64>,
-    occurred_at: i64,
+    newest_applied_at: Option<DateTime<Utc>>,
+    occurred_at: DateTime<Utc>,
 ) -> Option<IssuerApply> {
     if !matches!(
         card_status,
@@ -159,22 +160,23 @@ pub(crate) fn pending_migrations<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::at;
 
     #[test]
     fn an_issuer_change_applies_only_to_a_live_card_and_in_order() {
-        assert_eq!(issuer_change_refused(CardStatus::Active, None, 5), None);
+        assert_eq!(issuer_change_refused(CardStatus::Active, None, at(5)), None);
         assert_eq!(
-            issuer_change_refused(CardStatus::PendingVerification, Some(5), 5),
+            issuer_change_refused(CardStatus::PendingVerification, Some(at(5)), at(5)),
             None
         );
         for ended in [CardStatus::Unbound, CardStatus::Closed, CardStatus::Binding] {
             assert_eq!(
-                issuer_change_refused(ended, None, 5),
+                issuer_change_refused(ended, None, at(5)),
                 Some(IssuerApply::NotLive)
             );
         }
         assert_eq!(
-            issuer_change_refused(CardStatus::Active, Some(6), 5),
+            issuer_change_refused(CardStatus::Active, Some(at(6)), at(5)),
             Some(IssuerApply::Stale)
         );
     }

@@ -8,7 +8,10 @@
 //! bound, which cost a fifth of the runtime threads' CPU during bind. A few
 //! limits are in use, each a cached statement.
 
+use chrono::{DateTime, Utc};
+
 use crate::model::*;
+use crate::rows::ms;
 
 /// Which backend's SQL to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +63,11 @@ impl Listing {
         self.bind(Param::Int(value))
     }
 
+    /// A time, compared as the Unix milliseconds it is stored as.
+    fn time(&mut self, value: DateTime<Utc>) -> &mut Listing {
+        self.int(ms(value))
+    }
+
     fn text(&mut self, value: &str) -> &mut Listing {
         self.bind(Param::Text(value.to_owned()))
     }
@@ -77,12 +85,12 @@ impl Listing {
 
     /// `AND (created_at < t OR (created_at = t AND <tie> < id))`: the page
     /// after the row `(t, id)` of a newest-first listing.
-    fn before(&mut self, before: Option<&(i64, String)>, tie: &str) -> &mut Listing {
+    fn before(&mut self, before: Option<&(DateTime<Utc>, String)>, tie: &str) -> &mut Listing {
         if let Some((created_at, id)) = before {
             self.push(" AND (created_at < ")
-                .int(*created_at)
+                .time(*created_at)
                 .push(" OR (created_at = ")
-                .int(*created_at)
+                .time(*created_at)
                 .push(" AND ")
                 .bytewise(tie)
                 .push(" < ")
@@ -115,7 +123,7 @@ pub(crate) fn attempts(dialect: Dialect, filter: &AttemptFilter) -> Listing {
         listing.push(" AND trace_id = ").text(trace_id);
     }
     if let Some(since) = filter.since {
-        listing.push(" AND created_at >= ").int(since);
+        listing.push(" AND created_at >= ").time(since);
     }
     listing
         .before(filter.before.as_ref(), "trace_id")
@@ -161,9 +169,9 @@ pub(crate) fn incidents(dialect: Dialect, filter: &IncidentFilter) -> Listing {
     if let Some(since) = filter.since {
         listing
             .push(" AND (opened_at >= ")
-            .int(since)
+            .time(since)
             .push(" OR resolved_at IS NULL OR resolved_at >= ")
-            .int(since)
+            .time(since)
             .push(")");
     }
     listing.newest_first("opened_at", "id", filter.limit);
@@ -203,9 +211,9 @@ pub(crate) fn attempt_stats(dialect: Dialect, query: &AttemptStatsQuery) -> List
         } else {
             " FROM binding_attempts WHERE created_at >= "
         })
-        .int(query.since)
+        .time(query.since)
         .push(" AND created_at < ")
-        .int(query.until);
+        .time(query.until);
     if let Some(issuer) = &query.issuer_code {
         listing.push(" AND issuer_code = ").text(issuer);
     }
@@ -225,12 +233,13 @@ pub(crate) fn attempt_stats(dialect: Dialect, query: &AttemptStatsQuery) -> List
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::at;
 
     #[test]
     fn placeholders_follow_the_dialect() {
         let filter = PaymentFilter {
             user_id: "usr_1".into(),
-            before: Some((5, "pay_9".into())),
+            before: Some((at(5), "pay_9".into())),
             limit: 20,
         };
         let sqlite = payments(Dialect::Sqlite, &filter);

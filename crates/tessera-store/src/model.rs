@@ -1,8 +1,10 @@
-//! The rows the store reads and writes. Times are Unix milliseconds (UTC).
+//! The rows the store reads and writes. Times are UTC, kept to the
+//! millisecond (stored as Unix milliseconds).
 //! None of these holds a clear PAN, CVC, OTP, password or key: ciphertexts,
 //! keyed hashes and masked forms only. Statuses and outcomes are the core's
 //! enums, stored as their names.
 
+use chrono::{DateTime, Utc};
 use tessera_core::card::HolderName;
 use tessera_core::card::check::CheckedCard;
 pub use tessera_core::card::{AttemptOutcome, CardStatus};
@@ -22,7 +24,7 @@ pub struct NewUser {
     pub id_number_hash: String,
     pub id_number_last4: String,
     pub password_hash: String,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 impl NewUser {
@@ -52,21 +54,21 @@ pub struct UserRecord {
     pub id_number_last4: String,
     pub password_hash: String,
     pub status: String,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoginFailures {
     pub failures: u32,
-    pub window_started_at: i64,
+    pub window_started_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub token_hash: String,
     pub user_id: String,
-    pub expires_at: i64,
-    pub created_at: i64,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,8 +77,8 @@ pub struct ApiKeyRecord {
     pub key_hash: String,
     pub role: String,
     pub label: String,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// The card row reserved at the start of a binding: everything known before
@@ -100,8 +102,8 @@ pub struct NewCard {
     pub holder_name: String,
     pub par: String,
     pub bank_phone_masked: Option<String>,
-    pub reserved_until: i64,
-    pub created_at: i64,
+    pub reserved_until: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// What a card's reservation is made of, beyond its ids and times: the
@@ -124,8 +126,8 @@ impl NewCard {
         id: String,
         user_id: String,
         from: CardToReserve<'_>,
-        reserved_until: i64,
-        created_at: i64,
+        reserved_until: DateTime<Utc>,
+        created_at: DateTime<Utc>,
     ) -> NewCard {
         let CardToReserve {
             card,
@@ -201,7 +203,7 @@ pub struct NewToken {
 pub struct NewOtpChallenge {
     pub code_hash: String,
     pub sent_to_masked: String,
-    pub expires_at: i64,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -214,7 +216,7 @@ pub struct BindingCompletion {
     /// `Active`, or `PendingVerification` with its OTP challenge.
     pub status: CardStatus,
     pub otp: Option<NewOtpChallenge>,
-    pub now: i64,
+    pub now: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -229,7 +231,7 @@ pub struct TokenRecord {
     pub suspenders: Vec<String>,
     pub requestor_id: String,
     pub device_id: Option<String>,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
     pub psn: u8,
     /// The highest ATC a payment was accepted with.
     pub atc_high: u16,
@@ -259,13 +261,13 @@ pub struct CardRecord {
     pub holder_name: String,
     pub par: String,
     pub is_default: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub has_pan_ciphertext: bool,
     pub token: Option<TokenRecord>,
     /// The open OTP challenge's masked phone and expiry, for a pending card.
     pub otp_sent_to: Option<String>,
-    pub otp_expires_at: Option<i64>,
+    pub otp_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -273,7 +275,7 @@ pub struct OtpChallenge {
     pub card_id: String,
     pub code_hash: String,
     pub sent_to_masked: String,
-    pub expires_at: i64,
+    pub expires_at: DateTime<Utc>,
     pub failures: u32,
 }
 
@@ -288,7 +290,7 @@ pub enum OtpOutcome {
 pub struct SandboxSms {
     pub phone: String,
     pub body: String,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One binding attempt, success or failure, as support reads it.
@@ -314,17 +316,17 @@ pub struct AttemptRecord {
     pub error_reason: Option<String>,
     pub issuer_response: Option<String>,
     pub latency_ms: i64,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct AttemptFilter {
     pub user_id: Option<String>,
     pub trace_id: Option<String>,
-    pub since: Option<i64>,
+    pub since: Option<DateTime<Utc>>,
     /// Only attempts after this one in the listing order (newest first):
     /// its (created_at, trace_id), the cursor of the previous page.
-    pub before: Option<(i64, String)>,
+    pub before: Option<(DateTime<Utc>, String)>,
     pub limit: u32,
 }
 
@@ -344,9 +346,9 @@ pub enum IdempotencyBegin {
 #[derive(Debug, Clone, Default)]
 pub struct AttemptStatsQuery {
     /// Inclusive.
-    pub since: i64,
+    pub since: DateTime<Utc>,
     /// Exclusive.
-    pub until: i64,
+    pub until: DateTime<Utc>,
     /// One issuer only, when given.
     pub issuer_code: Option<String>,
     /// Upper bounds (ms) of cumulative latency buckets, ascending.
@@ -384,9 +386,9 @@ pub struct IncidentRecord {
     pub issuer_name_en: String,
     /// `failure_rate` or `latency`.
     pub kind: String,
-    pub opened_at: i64,
-    pub updated_at: i64,
-    pub resolved_at: Option<i64>,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
     pub samples: i64,
     pub failure_rate: f64,
     pub baseline_failure_rate: Option<f64>,
@@ -398,9 +400,9 @@ pub struct IncidentRecord {
     /// Bindings for this issuer are answered at once while open.
     pub breaker_open: bool,
     /// When the next probe may ask the issuer.
-    pub retry_at: Option<i64>,
+    pub retry_at: Option<DateTime<Utc>>,
     /// A probe in flight holds the breaker until then.
-    pub probe_until: Option<i64>,
+    pub probe_until: Option<DateTime<Utc>>,
 }
 
 /// What `raise_incident` did.
@@ -426,7 +428,7 @@ pub struct IncidentFilter {
     pub open_only: bool,
     pub issuer_code: Option<String>,
     /// Incidents opened at or after this, or still open.
-    pub since: Option<i64>,
+    pub since: Option<DateTime<Utc>>,
     pub limit: u32,
 }
 
@@ -442,7 +444,7 @@ pub struct TicketRecord {
     pub status: String,
     /// The attempt and its diagnosis at opening, as JSON (masked data only).
     pub details: String,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -451,7 +453,7 @@ pub struct TicketFilter {
     pub status: Option<String>,
     /// Only tickets after this one in the listing order (newest first): its
     /// (created_at, id), the cursor of the previous page.
-    pub before: Option<(i64, String)>,
+    pub before: Option<(DateTime<Utc>, String)>,
     pub limit: u32,
 }
 
@@ -518,8 +520,8 @@ pub struct CryptogramRecord {
     pub transaction_date: String,
     /// 8 hex digits.
     pub unpredictable_number: String,
-    pub expires_at: i64,
-    pub created_at: i64,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Claims an ATC for a payment: once ever per token, not behind the window
@@ -571,14 +573,14 @@ pub struct PaymentRecord {
     pub decline_code: Option<String>,
     pub authorization_code: Option<String>,
     pub trace_id: String,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct PaymentFilter {
     pub user_id: String,
     /// The previous page's last (created_at, id).
-    pub before: Option<(i64, String)>,
+    pub before: Option<(DateTime<Utc>, String)>,
     pub limit: u32,
 }
 
@@ -592,7 +594,7 @@ pub struct TokenEvent {
     pub actor: String,
     pub reason: Option<String>,
     pub status_after: String,
-    pub created_at: i64,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A suspend or resume, applied only if the token is still in the state it
@@ -613,10 +615,10 @@ pub struct IssuerEventRecord {
     pub key_id: String,
     pub event_id: String,
     pub kind: String,
-    pub occurred_at: i64,
+    pub occurred_at: DateTime<Utc>,
     /// Keyed HMAC of the body: the same id with another body is refused.
     pub body_hash: String,
-    pub received_at: i64,
+    pub received_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -642,10 +644,10 @@ pub enum CardSelector<'a> {
 #[derive(Debug, Clone)]
 pub struct IssuerChange {
     pub card_id: String,
-    pub occurred_at: i64,
+    pub occurred_at: DateTime<Utc>,
     pub kind: IssuerChangeKind,
     pub reason: Option<String>,
-    pub now: i64,
+    pub now: DateTime<Utc>,
 }
 
 /// A card's new number, sealed, as an issuer's replacement sets it.

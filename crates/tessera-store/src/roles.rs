@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::StoreResult;
 use crate::model::*;
@@ -37,8 +38,8 @@ pub trait Accounts: Send + Sync {
     async fn record_login_failure(
         &self,
         phone_hash: &str,
-        now: i64,
-        window_ms: i64,
+        now: DateTime<Utc>,
+        window: TimeDelta,
     ) -> StoreResult<LoginFailures>;
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
@@ -49,7 +50,7 @@ pub trait Accounts: Send + Sync {
     async fn session_user_record(
         &self,
         token_hash: &str,
-        now: i64,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
@@ -80,7 +81,12 @@ pub trait Cards: Send + Sync {
     /// crash or a failed commit makes the completion find nothing,
     /// and that a completion is durable only with its reservation. On
     /// PostgreSQL it is a row, which every node sees.
-    async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve>;
+    async fn reserve_card(
+        &self,
+        card: &NewCard,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Reserve>;
     /// Drops a reservation whose binding failed. Like the reservation, it
     /// may return before it is durable: a lost release runs out by itself.
     async fn release_card(&self, card_id: &str) -> StoreResult<()>;
@@ -100,16 +106,36 @@ pub trait Cards: Send + Sync {
     async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>>;
     /// Makes one active card the user's default. False when it is not theirs
     /// or not active.
-    async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool>;
+    async fn set_default_card(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Unbinds: card `unbound`, PAN ciphertext deleted, token `deleted`.
-    async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool>;
+    async fn unbind_card(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>>;
     /// Counts a wrong code and returns the failures so far.
     async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32>;
     /// Ends a challenge: `active` (token active), `verification_failed` or
     /// `verification_expired` (token deleted). False when already ended.
-    async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool>;
-    async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()>;
+    async fn finish_otp(
+        &self,
+        card_id: &str,
+        outcome: OtpOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    async fn push_sandbox_sms(
+        &self,
+        phone: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn sandbox_sms(&self, phone: &str, limit: u32) -> StoreResult<Vec<SandboxSms>>;
 }
 
@@ -121,8 +147,12 @@ pub trait Payments: Send + Sync {
     /// Hands out `count` ATCs of an active token: returns the first of the
     /// range, None when the token is not active or its counter would pass
     /// 65535. Ranges never overlap, however many nodes ask at once.
-    async fn reserve_atcs(&self, token_ref: &str, count: u16, now: i64)
-    -> StoreResult<Option<u16>>;
+    async fn reserve_atcs(
+        &self,
+        token_ref: &str,
+        count: u16,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<u16>>;
     async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()>;
     async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>>;
     /// Claims an ATC for one payment, in one transaction with the token row
@@ -186,17 +216,27 @@ pub trait Support: Send + Sync {
     async fn raise_incident(
         &self,
         incident: &IncidentRecord,
-        evidence_since: i64,
+        evidence_since: DateTime<Utc>,
     ) -> StoreResult<Option<Raised>>;
     async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRecord>>;
     /// Resolves an open incident (closing its breaker). False when it was
     /// not open.
-    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool>;
+    async fn resolve_incident(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Takes the breaker's probe: true for exactly one caller once
     /// `retry_at` has passed, until `lease_until` (a crashed probe frees it).
-    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool>;
+    async fn claim_probe(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// The probe failed: the breaker stays open until `retry_at`.
-    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool>;
+    async fn reopen_breaker(
+        &self,
+        id: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
     /// Newest first.
     async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>>;
@@ -206,18 +246,23 @@ pub trait Support: Send + Sync {
 #[async_trait]
 pub trait Settings: Send + Sync {
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
-    async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()>;
+    async fn put_setting(&self, name: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Stores `value` unless the setting exists, and returns what is stored:
     /// the first writer wins, however many nodes race.
-    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String>;
+    async fn claim_setting(
+        &self,
+        name: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<String>;
     async fn delete_setting(&self, name: &str) -> StoreResult<bool>;
     async fn idempotency_begin(
         &self,
         scope: &str,
         key: &str,
         fingerprint: &str,
-        now: i64,
-        stale_after_ms: i64,
+        now: DateTime<Utc>,
+        stale_after: TimeDelta,
     ) -> StoreResult<IdempotencyBegin>;
     async fn idempotency_finish(
         &self,
@@ -228,7 +273,7 @@ pub trait Settings: Send + Sync {
     ) -> StoreResult<()>;
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> StoreResult<()>;
     /// Deletes records older than `before`; returns how many.
-    async fn idempotency_purge(&self, before: i64) -> StoreResult<u64>;
+    async fn idempotency_purge(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
 
 /// `tessera seed`: many users and cards written in large batches.
@@ -255,7 +300,11 @@ pub trait Inspect: Send + Sync {
     /// (`synchronous=2` is SQLite's FULL): tests hold every one to it.
     async fn durability(&self) -> StoreResult<Vec<String>>;
     /// The user of a live session.
-    async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>>;
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>>;
     /// Makes a reserved card real: PAN ciphertext, token and the new status
     /// (`active`, or `pending_verification` with its OTP challenge), in one
     /// transaction. False when the reservation is gone.

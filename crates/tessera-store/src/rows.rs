@@ -4,6 +4,7 @@
 //! difference, a flag stored as 0/1 on SQLite and as a boolean on
 //! PostgreSQL, is `Columns::flag`.
 
+use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
 
@@ -28,6 +29,15 @@ pub(crate) trait Columns {
     fn col<T: Column>(&self, name: &str) -> StoreResult<T>;
     /// A yes/no column.
     fn flag(&self, name: &str) -> StoreResult<bool>;
+
+    /// A time, stored as Unix milliseconds.
+    fn time(&self, name: &str) -> StoreResult<DateTime<Utc>> {
+        stored_time(self.col(name)?)
+    }
+
+    fn opt_time(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        self.col::<Option<i64>>(name)?.map(stored_time).transpose()
+    }
 
     /// A column holding one of a core enum's names.
     fn word<T: Word>(&self, name: &str) -> StoreResult<T> {
@@ -112,7 +122,7 @@ pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenReco
             .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
         requestor_id: row.col("requestor_id")?,
         device_id: row.col("device_id")?,
-        created_at: row.col("t_created_at")?,
+        created_at: row.time("t_created_at")?,
         psn: small(row.col("psn")?)?,
         atc_high: small(row.col("atc_high")?)?,
         atc_issued: small(row.col("atc_issued")?)?,
@@ -148,13 +158,31 @@ pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
         holder_name: row.col("holder_name")?,
         par: row.col("par")?,
         is_default: row.flag("is_default")?,
-        created_at: row.col("created_at")?,
-        updated_at: row.col("updated_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
         has_pan_ciphertext: row.flag("has_pan")?,
         token,
         otp_sent_to: row.col("sent_to_masked")?,
-        otp_expires_at: row.col("otp_expires_at")?,
+        otp_expires_at: row.opt_time("otp_expires_at")?,
     })
+}
+
+/// A stored time: Unix milliseconds, as every time column holds.
+pub(crate) fn stored_time(ms: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+/// The time `ms` milliseconds after the Unix epoch, for unit tests whose
+/// times are small numbers.
+#[cfg(test)]
+pub(crate) fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A time as stored: Unix milliseconds.
+pub(crate) fn ms(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
 }
 
 /// Narrows a stored integer to the small type a column holds.
@@ -172,7 +200,7 @@ pub(crate) fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
         id_number_last4: row.col("id_number_last4")?,
         password_hash: row.col("password_hash")?,
         status: row.col("status")?,
-        created_at: row.col("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -197,7 +225,7 @@ pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord>
         error_reason: row.col("error_reason")?,
         issuer_response: row.col("issuer_response")?,
         latency_ms: row.col("latency_ms")?,
-        created_at: row.col("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -239,8 +267,8 @@ pub(crate) fn cryptogram_from_row(row: &impl Columns) -> StoreResult<CryptogramR
         merchant_id: row.col("merchant_id")?,
         transaction_date: row.col("transaction_date")?,
         unpredictable_number: row.col("unpredictable_number")?,
-        expires_at: row.col("expires_at")?,
-        created_at: row.col("created_at")?,
+        expires_at: row.time("expires_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -263,7 +291,7 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
         decline_code: row.col("decline_code")?,
         authorization_code: row.col("authorization_code")?,
         trace_id: row.col("trace_id")?,
-        created_at: row.col("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -274,9 +302,9 @@ pub(crate) fn incident_from_row(row: &impl Columns) -> StoreResult<IncidentRecor
         issuer_name_zh: row.col("issuer_name_zh")?,
         issuer_name_en: row.col("issuer_name_en")?,
         kind: row.col("kind")?,
-        opened_at: row.col("opened_at")?,
-        updated_at: row.col("updated_at")?,
-        resolved_at: row.col("resolved_at")?,
+        opened_at: row.time("opened_at")?,
+        updated_at: row.time("updated_at")?,
+        resolved_at: row.opt_time("resolved_at")?,
         samples: row.col("samples")?,
         failure_rate: row.col("failure_rate")?,
         baseline_failure_rate: row.col("baseline_failure_rate")?,
@@ -286,8 +314,8 @@ pub(crate) fn incident_from_row(row: &impl Columns) -> StoreResult<IncidentRecor
         message_zh: row.col("message_zh")?,
         message_en: row.col("message_en")?,
         breaker_open: row.flag("breaker_open")?,
-        retry_at: row.col("retry_at")?,
-        probe_until: row.col("probe_until")?,
+        retry_at: row.opt_time("retry_at")?,
+        probe_until: row.opt_time("probe_until")?,
     })
 }
 
@@ -325,7 +353,7 @@ pub(crate) fn ticket_from_row(row: &impl Columns) -> StoreResult<TicketRecord> {
         message: row.col("message")?,
         status: row.col("status")?,
         details: row.col("details")?,
-        created_at: row.col("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -337,7 +365,7 @@ pub(crate) fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
 pub(crate) fn login_failures_from_row(row: &impl Columns) -> StoreResult<LoginFailures> {
     Ok(LoginFailures {
         failures: small(row.col("failures")?)?,
-        window_started_at: row.col("window_started_at")?,
+        window_started_at: row.time("window_started_at")?,
     })
 }
 
@@ -347,8 +375,8 @@ pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> 
         key_hash: row.col("key_hash")?,
         role: row.col("role")?,
         label: row.col("label")?,
-        created_at: row.col("created_at")?,
-        revoked_at: row.col("revoked_at")?,
+        created_at: row.time("created_at")?,
+        revoked_at: row.opt_time("revoked_at")?,
     })
 }
 
@@ -357,7 +385,7 @@ pub(crate) fn otp_challenge_from_row(row: &impl Columns) -> StoreResult<OtpChall
         card_id: row.col("card_id")?,
         code_hash: row.col("code_hash")?,
         sent_to_masked: row.col("sent_to_masked")?,
-        expires_at: row.col("expires_at")?,
+        expires_at: row.time("expires_at")?,
         failures: small(row.col("failures")?)?,
     })
 }
@@ -366,7 +394,7 @@ pub(crate) fn sandbox_sms_from_row(row: &impl Columns) -> StoreResult<SandboxSms
     Ok(SandboxSms {
         phone: row.col("phone")?,
         body: row.col("body")?,
-        created_at: row.col("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }
 
@@ -377,6 +405,6 @@ pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent
         actor: row.col("actor")?,
         reason: row.col("reason")?,
         status_after: row.col("status_after")?,
-        created_at: row.col("created_at")?,
+        created_at: row.time("created_at")?,
     })
 }

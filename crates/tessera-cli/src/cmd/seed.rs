@@ -27,7 +27,6 @@ use tessera_core::identity::PhoneNumber;
 use tessera_core::identity::id_number::check_char;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
 use tessera_server::AppState;
-use tessera_server::state::millis;
 use tessera_store::{
     AttemptOutcome, AttemptRecord, BindingCompletion, CardStatus, CardToReserve, NewCard, NewToken,
     NewUser, SeedBatch, SeededCard, TokenStatus,
@@ -294,7 +293,7 @@ fn make_batch(
             id_number_hash: state.keys.id_number_hash(&id_number).as_str().to_owned(),
             id_number_last4: id_number[id_number.len() - 4..].to_owned(),
             password_hash: password_hash.to_owned(),
-            created_at: millis(now),
+            created_at: now,
         };
         let first_card = plan.first_card_of(n);
         for k in first_card..first_card + plan.cards_of(n) {
@@ -435,7 +434,7 @@ fn seeded_card(
         .expiry
         .map_or((12, 2099), |e| (u32::from(e.month()), i32::from(e.year())));
     let (token_month, token_year) = token_expiry(card_month, card_year, today);
-    let at = millis(now);
+    let at = now;
     let card = NewCard::new(
         card_id.clone(),
         user.id.clone(),

@@ -14,7 +14,7 @@ use crate::http::views::{
     AttemptCardView, AttemptList, AttemptQuery, AttemptView, MyAttemptList, MyAttemptView,
     MyAttemptsQuery, MySummaryView,
 };
-use crate::state::{AppState, from_millis, millis};
+use crate::state::AppState;
 
 /// A person's recent attempts (failed ones unless `all`), each explained,
 /// newest first, and the whole told as one story.
@@ -40,7 +40,7 @@ pub async fn mine(
         .filter(|(record, _)| all || record.outcome == AttemptOutcome::Error)
         .map(|(record, explained)| MyAttemptView {
             trace_id: record.trace_id.clone(),
-            created_at: rfc3339(from_millis(record.created_at)),
+            created_at: rfc3339(record.created_at),
             outcome: record.outcome.as_str().to_owned(),
             code: record.error_code.clone(),
             card: AttemptCardView {
@@ -87,7 +87,7 @@ pub async fn page(
         .attempts(&AttemptFilter {
             user_id: query.user_id.clone(),
             trace_id: query.trace_id.clone(),
-            since: since.map(millis),
+            since,
             before,
             limit,
         })

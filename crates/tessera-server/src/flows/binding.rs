@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::bins::BinRecord;
 use tessera_core::card::check::{CardFields, CheckedCard, check_fields};
 use tessera_core::card::expiry::wallet_today;
@@ -28,11 +28,11 @@ use crate::flows::maintenance;
 use crate::http::error::{ApiError, internal};
 use crate::http::views::{BindCardRequest, StringOrNumber};
 use crate::issuer::{BindingVerification, IssuerAnswer};
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// A reservation outlives a slow issuer by this much before another request
 /// may take its slot (a node that crashed mid-binding leaves one behind).
-const RESERVATION_MS: i64 = 2 * 60 * 1000;
+const RESERVATION: TimeDelta = TimeDelta::minutes(2);
 
 /// The result of a binding: bound (201) or waiting for its SMS code (202).
 #[derive(Debug)]
@@ -76,7 +76,7 @@ pub async fn bind_card(
             .as_ref()
             .and_then(|d| serde_json::to_string(d).ok()),
         issuer_response: evidence.issuer_response.clone(),
-        created_at: millis(now),
+        created_at: now,
         ..AttemptRecord::default()
     };
     if let Some(bin) = &evidence.bin {
@@ -230,12 +230,12 @@ async fn bind_steps(
             par: &par,
             bank_phone: &bank_phone,
         },
-        millis(now) + RESERVATION_MS,
-        millis(now),
+        now + RESERVATION,
+        now,
     );
     match state
         .store
-        .reserve_card(&new_card, state.config.card_limit, millis(now))
+        .reserve_card(&new_card, state.config.card_limit, now)
         .await?
     {
         Reserve::Reserved => {}
@@ -403,7 +403,7 @@ async fn complete(
                 CardStatus::Active
             },
             otp: ready.otp.clone(),
-            now: millis(now),
+            now,
         };
         match state
             .store
@@ -506,7 +506,8 @@ async fn send_otp(
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
     let code: String = digits.iter().map(|d| char::from(*d)).collect();
     let code = zeroize::Zeroizing::new(code);
-    let expires_at = millis(now) + i64::try_from(state.config.otp_ttl_secs).unwrap_or(300) * 1000;
+    let expires_at =
+        now + TimeDelta::seconds(i64::try_from(state.config.otp_ttl_secs).unwrap_or(300));
     if state.config.sandbox {
         let body = format!(
             "【Tessera沙箱银行】验证码 {}，用于绑定尾号卡片，5分钟内有效。Sandbox bank: your code is {}.",
@@ -515,7 +516,7 @@ async fn send_otp(
         );
         state
             .store
-            .push_sandbox_sms(phone.expose(), &body, millis(now))
+            .push_sandbox_sms(phone.expose(), &body, now)
             .await?;
         if state.config.sandbox_print_sms {
             // The simulated phone's screen: standard output, never the log.
@@ -588,7 +589,7 @@ pub async fn verify_card(
             .and_then(|e| e.0.param.as_ref().map(|p| p.to_string())),
         issuer_response: Some("otp".to_owned()),
         latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        created_at: millis(now),
+        created_at: now,
         ..AttemptRecord::default()
     };
     if let Err(error) = state.store.record_attempt(&attempt).await {
@@ -624,10 +625,10 @@ async fn verify_steps(
         .otp_challenge(&card.id)
         .await?
         .ok_or(ErrorCode::OtpExpired)?;
-    if challenge.expires_at <= millis(now) {
+    if challenge.expires_at <= now {
         state
             .store
-            .finish_otp(&card.id, OtpOutcome::Expired, millis(now))
+            .finish_otp(&card.id, OtpOutcome::Expired, now)
             .await?;
         return Err(DomainError::new(ErrorCode::OtpExpired)
             .with_param("otp")
@@ -641,7 +642,7 @@ async fn verify_steps(
         if failures >= max {
             state
                 .store
-                .finish_otp(&card.id, OtpOutcome::Failed, millis(now))
+                .finish_otp(&card.id, OtpOutcome::Failed, now)
                 .await?;
             return Err(DomainError::new(ErrorCode::TooManyAttempts)
                 .with_param("otp")
@@ -654,7 +655,7 @@ async fn verify_steps(
     }
     if !state
         .store
-        .finish_otp(&card.id, OtpOutcome::Verified, millis(now))
+        .finish_otp(&card.id, OtpOutcome::Verified, now)
         .await?
     {
         return Err(ErrorCode::OtpExpired.into());

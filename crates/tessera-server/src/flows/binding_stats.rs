@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeDelta, Utc};
 use serde::Serialize;
 use tessera_core::card::AttemptOutcome;
 use tessera_core::error::Lang;
@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::flows::issuer_health::{asked_issuer, breaker_state, issuer_names};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::IncidentView;
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// The sliding windows, by name.
 pub const WINDOWS: [(&str, i64); 3] = [("5m", 5 * 60), ("1h", 3600), ("24h", 24 * 3600)];
@@ -191,7 +191,6 @@ pub async fn report(
     now: DateTime<Utc>,
     lang: Lang,
 ) -> Result<HealthReport, ApiError> {
-    let now_ms = millis(now);
     let open = state
         .store
         .incidents(&IncidentFilter {
@@ -206,8 +205,8 @@ pub async fn report(
         let rows = state
             .store
             .attempt_stats(&AttemptStatsQuery {
-                since: millis(since),
-                until: now_ms + 1,
+                since,
+                until: now + TimeDelta::milliseconds(1),
                 issuer_code: None,
                 latency_buckets_ms: LATENCY_BUCKETS_MS.to_vec(),
                 newest: None,
@@ -257,7 +256,7 @@ pub async fn report(
                     let breaker = open
                         .iter()
                         .find(|i| i.issuer_code == code && i.breaker_open)
-                        .map_or("closed", |i| breaker_state(i, now_ms));
+                        .map_or("closed", |i| breaker_state(i, now));
                     IssuerStats {
                         issuer_code: code,
                         issuer_name_zh: names.zh,
@@ -276,7 +275,7 @@ pub async fn report(
         windows,
         incidents: open
             .iter()
-            .map(|i| IncidentView::from_record(i, lang, now_ms))
+            .map(|i| IncidentView::from_record(i, lang, now))
             .collect(),
     })
 }

@@ -8,7 +8,7 @@ use tessera_store::CardRecord;
 
 use crate::http::error::ApiError;
 use crate::http::views::ListQuery;
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// The user's cards, newest first: live ones (active or waiting for their
 /// SMS code), or every one with `status=all`.
@@ -55,10 +55,7 @@ pub async fn set_default(
         | CardStatus::Unbound
         | CardStatus::Closed => return Err(ErrorCode::CardUnbound.into()),
     }
-    state
-        .store
-        .set_default_card(user_id, card_id, millis(now))
-        .await?;
+    state.store.set_default_card(user_id, card_id, now).await?;
     get(state, user_id, card_id).await
 }
 
@@ -72,11 +69,7 @@ pub async fn unbind(
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
     get(state, user_id, card_id).await?;
-    if state
-        .store
-        .unbind_card(user_id, card_id, millis(now))
-        .await?
-    {
+    if state.store.unbind_card(user_id, card_id, now).await? {
         tracing::info!(trace_id = %trace_id, card_id = %card_id, "card unbound");
     }
     get(state, user_id, card_id).await

@@ -20,7 +20,7 @@ use crate::http::views::{
     AttemptView, BilingualView, Device, DiagnoseQuery, DiagnosisTexts, DiagnosisView, EvidenceView,
     IncidentView, NextStepView, VerdictView,
 };
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// How far back a trace's story starts.
 pub const STORY_HOURS: i64 = 24;
@@ -70,7 +70,7 @@ pub fn facts(state: &AppState, record: &AttemptRecord) -> AttemptFacts {
         .unwrap_or_default();
     AttemptFacts {
         trace_id: record.trace_id.clone(),
-        at_ms: record.created_at,
+        at_ms: record.created_at.timestamp_millis(),
         step,
         ending,
         param: record.error_param.clone(),
@@ -127,13 +127,13 @@ pub async fn case_of_trace(
     if only_user.is_some_and(|user| user != focus.user_id) {
         return Ok(None);
     }
-    let until = crate::state::from_millis(focus.created_at);
+    let until = focus.created_at;
     let since = until - Duration::hours(STORY_HOURS);
     let mut attempts = state
         .store
         .attempts(&AttemptFilter {
             user_id: Some(focus.user_id.clone()),
-            since: Some(millis(since)),
+            since: Some(since),
             before: Some((focus.created_at, focus.trace_id.clone())),
             limit: MAX_ATTEMPTS - 1,
             ..AttemptFilter::default()
@@ -163,7 +163,7 @@ pub async fn case_of_user(
         .store
         .attempts(&AttemptFilter {
             user_id: Some(user_id.to_owned()),
-            since: Some(millis(since)),
+            since: Some(since),
             limit,
             ..AttemptFilter::default()
         })
@@ -216,9 +216,9 @@ pub async fn circumstances(
                         .find(|i| i.issuer_code == code && i.breaker_open)
                         .and_then(|i| i.retry_at)
                 });
-                if let Some(retry) = retry.filter(|at| *at > millis(now)) {
+                if let Some(retry) = retry.filter(|at| *at > now) {
                     retry_at_local = Some(
-                        crate::state::from_millis(retry)
+                        retry
                             .with_timezone(&state.time_zone)
                             .format("%H:%M:%S")
                             .to_string(),
@@ -355,7 +355,7 @@ pub fn support_view(
         attempts,
         incidents: incidents
             .iter()
-            .map(|i| IncidentView::from_record(i, lang, millis(now)))
+            .map(|i| IncidentView::from_record(i, lang, now))
             .collect(),
     }
 }

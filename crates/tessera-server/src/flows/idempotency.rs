@@ -7,6 +7,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+use chrono::TimeDelta;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::vault::LookupPurpose;
 use tessera_store::IdempotencyBegin;
@@ -14,13 +15,13 @@ use tessera_store::IdempotencyBegin;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, error_body, error_response, json_response};
 use crate::http::extract::Ctx;
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 /// Keys answer for 24 hours; older records are purged in the background.
-pub const KEEP_MS: i64 = 24 * 3600 * 1000;
+pub const KEEP: TimeDelta = TimeDelta::hours(24);
 /// A request still "in progress" after this long died with its node.
-const STALE_MS: i64 = 5 * 60 * 1000;
+const STALE_AFTER: TimeDelta = TimeDelta::minutes(5);
 
 /// What a handler produced: a status and JSON body, or an error.
 pub type Outcome = Result<(StatusCode, serde_json::Value), ApiError>;
@@ -67,10 +68,10 @@ where
             .keys
             .keyed_hash(LookupPurpose::IdempotencyBody, &fingerprinted),
     );
-    let now = millis(state.now());
+    let now = state.now();
     let begin = state
         .store
-        .idempotency_begin(&scope, &key, &fingerprint, now, STALE_MS)
+        .idempotency_begin(&scope, &key, &fingerprint, now, STALE_AFTER)
         .await;
     match begin {
         Err(error) => {
@@ -141,7 +142,7 @@ pub async fn purge_periodically(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
-        let cutoff = millis(state.now()) - KEEP_MS;
+        let cutoff = state.now() - KEEP;
         match state.store.idempotency_purge(cutoff).await {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "old idempotency keys purged"),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::bins::index::big_bank;
 use tessera_core::card::AttemptOutcome;
 use tessera_core::diagnosis::{Bilingual, CIRCUIT_OPEN};
@@ -20,7 +20,7 @@ use tessera_store::{
 use crate::http::error::ApiError;
 use crate::http::query;
 use crate::http::views::{IncidentList, IncidentQuery, IncidentView};
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// When this node last evaluated each issuer (`None`: all of them), so
 /// that a burst of bindings does not re-run the rule on every one. On the
@@ -75,16 +75,19 @@ pub struct BaselineCache {
 }
 
 impl BaselineCache {
-    /// The attempts of `issuer` (None: every issuer) in the `window_ms`
+    /// The attempts of `issuer` (None: every issuer) in the `window`
     /// before `until`, as stats rows: one set per stretch, not merged
     /// (their counts add up all the same).
     pub async fn rows(
         &self,
         store: &dyn Store,
         issuer: Option<&str>,
-        until: i64,
-        window_ms: i64,
+        until: DateTime<Utc>,
+        window: TimeDelta,
     ) -> Result<Vec<AttemptStatsRow>, ApiError> {
+        // Stretches are numbered in whole milliseconds since the epoch.
+        let until = until.timestamp_millis();
+        let window_ms = window.num_milliseconds();
         let stretch = (window_ms / BASELINE_STRETCHES).max(MIN_STRETCH_MS);
         let from = until.saturating_sub(window_ms);
         let first = from.div_euclid(stretch) + i64::from(from.rem_euclid(stretch) != 0);
@@ -99,8 +102,8 @@ impl BaselineCache {
                     let sums = Arc::new(
                         store
                             .attempt_stats(&AttemptStatsQuery {
-                                since: number * stretch,
-                                until: (number + 1) * stretch,
+                                since: epoch_ms(number * stretch),
+                                until: epoch_ms((number + 1) * stretch),
                                 issuer_code: key.0.clone(),
                                 latency_buckets_ms: Vec::new(),
                                 newest: Some(STRETCH_MAX_SAMPLES),
@@ -198,12 +201,8 @@ pub async fn evaluate_issuers(
     {
         return Ok(());
     }
-    let now_ms = millis(now);
-    let recent_ms =
-        i64::try_from(config.recent_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let baseline_ms =
-        i64::try_from(config.baseline_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let recent_start = now_ms.saturating_sub(recent_ms);
+    let recent_start = now - seconds(config.recent_window_secs);
+    let baseline = seconds(config.baseline_window_secs);
     let issuer_code = issuer.map(str::to_owned);
     let known = state
         .store
@@ -218,7 +217,7 @@ pub async fn evaluate_issuers(
         .store
         .attempt_stats(&AttemptStatsQuery {
             since: recent_start,
-            until: now_ms + 1,
+            until: now + TICK,
             issuer_code: issuer_code.clone(),
             latency_buckets_ms: Vec::new(),
             // One issuer is judged on its newest answers. The overview of
@@ -230,7 +229,7 @@ pub async fn evaluate_issuers(
         .await?;
     let baseline_rows = state
         .baselines
-        .rows(state.store.as_ref(), issuer, recent_start, baseline_ms)
+        .rows(state.store.as_ref(), issuer, recent_start, baseline)
         .await?;
     let recent = by_issuer(&recent_rows);
     let baseline = by_issuer(&baseline_rows);
@@ -254,14 +253,17 @@ pub async fn evaluate_issuers(
                 let rows = state
                     .store
                     .attempt_stats(&AttemptStatsQuery {
-                        since: resolved + 1,
-                        until: now_ms + 1,
+                        since: resolved + TICK,
+                        until: now + TICK,
                         issuer_code: Some(code.clone()),
                         latency_buckets_ms: Vec::new(),
                         newest: Some(config.recent_max_samples),
                     })
                     .await?;
-                (resolved + 1, window_stats(&rows.iter().collect::<Vec<_>>()))
+                (
+                    resolved + TICK,
+                    window_stats(&rows.iter().collect::<Vec<_>>()),
+                )
             }
             _ => (
                 recent_start,
@@ -277,22 +279,19 @@ pub async fn evaluate_issuers(
         let anomalies = evaluate(
             &config.anomaly,
             &names,
-            now_ms - window_start,
+            (now - window_start).num_milliseconds(),
             &recent_stats,
             &baseline_stats,
         );
         for anomaly in &anomalies {
-            raise(state, &code, &names, anomaly, window_start, now_ms).await?;
+            raise(state, &code, &names, anomaly, window_start, now).await?;
         }
         for open in known
             .iter()
             .filter(|i| i.issuer_code == code && i.resolved_at.is_none())
         {
             let still = anomalies.iter().any(|a| a.kind.as_str() == open.kind);
-            if !still
-                && !open.breaker_open
-                && state.store.resolve_incident(&open.id, now_ms).await?
-            {
+            if !still && !open.breaker_open && state.store.resolve_incident(&open.id, now).await? {
                 tracing::warn!(issuer = %code, kind = %open.kind, "issuer incident resolved");
             }
         }
@@ -305,10 +304,10 @@ async fn raise(
     code: &str,
     names: &Bilingual,
     anomaly: &Anomaly,
-    evidence_since: i64,
-    now_ms: i64,
+    evidence_since: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let cool_down = i64::try_from(state.config.health.breaker_cool_down_ms).unwrap_or(30_000);
+    let cool_down = cool_down(state);
     let raised = state
         .store
         .raise_incident(
@@ -318,8 +317,8 @@ async fn raise(
                 issuer_name_zh: names.zh.clone(),
                 issuer_name_en: names.en.clone(),
                 kind: anomaly.kind.as_str().to_owned(),
-                opened_at: now_ms,
-                updated_at: now_ms,
+                opened_at: now,
+                updated_at: now,
                 resolved_at: None,
                 samples: i64::try_from(anomaly.samples).unwrap_or(i64::MAX),
                 failure_rate: anomaly.failure_rate,
@@ -330,7 +329,7 @@ async fn raise(
                 message_zh: anomaly.message.zh.clone(),
                 message_en: anomaly.message.en.clone(),
                 breaker_open: anomaly.trips_breaker,
-                retry_at: anomaly.trips_breaker.then_some(now_ms + cool_down),
+                retry_at: anomaly.trips_breaker.then_some(now + cool_down),
                 probe_until: None,
             },
             evidence_since,
@@ -378,8 +377,32 @@ pub enum Gate {
     Open { retry_after_secs: u64 },
 }
 
-fn ceil_secs(ms: i64) -> u64 {
-    u64::try_from((ms.max(1) + 999) / 1000).unwrap_or(1).max(1)
+/// A wait in whole seconds, rounded up, at least one.
+fn ceil_secs(wait: TimeDelta) -> u64 {
+    u64::try_from((wait.num_milliseconds().max(1) + 999) / 1000)
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// One millisecond: what makes a window's end inclusive, times being kept
+/// to the millisecond.
+const TICK: TimeDelta = TimeDelta::milliseconds(1);
+
+fn seconds(secs: u64) -> TimeDelta {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .unwrap_or(TimeDelta::MAX)
+}
+
+fn epoch_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn cool_down(state: &AppState) -> TimeDelta {
+    TimeDelta::milliseconds(
+        i64::try_from(state.config.health.breaker_cool_down_ms).unwrap_or(30_000),
+    )
 }
 
 /// What the breaker says, given the issuer's open breaker as the binding
@@ -393,29 +416,26 @@ pub async fn gate(
     let (Some(code), Some(incident)) = (issuer_code, open_breaker) else {
         return Ok(Gate::Closed);
     };
-    let now_ms = millis(now);
-    let retry_at = incident.retry_at.unwrap_or(now_ms);
-    if now_ms < retry_at {
+    let retry_at = incident.retry_at.unwrap_or(now);
+    if now < retry_at {
         return Ok(Gate::Open {
-            retry_after_secs: ceil_secs(retry_at - now_ms),
+            retry_after_secs: ceil_secs(retry_at - now),
         });
     }
     // The probe waits on the issuer as long as any binding may.
-    let lease = i64::try_from(state.config.issuer_timeout_secs.saturating_mul(1000))
-        .unwrap_or(10_000)
-        + 5_000;
+    let lease = seconds(state.config.issuer_timeout_secs) + TimeDelta::seconds(5);
     if state
         .store
-        .claim_probe(&incident.id, now_ms, now_ms + lease)
+        .claim_probe(&incident.id, now, now + lease)
         .await?
     {
         tracing::info!(issuer = %code, incident = %incident.id, "breaker half-open: probing the issuer");
         return Ok(Gate::Probe(incident.id));
     }
     // Another request is probing right now.
-    let wait = incident
-        .probe_until
-        .map_or(1000, |until| (until - now_ms).clamp(1000, lease));
+    let wait = incident.probe_until.map_or(TimeDelta::seconds(1), |until| {
+        (until - now).clamp(TimeDelta::seconds(1), lease)
+    });
     Ok(Gate::Open {
         retry_after_secs: ceil_secs(wait),
     })
@@ -429,16 +449,14 @@ pub async fn after_probe(
     answered: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let now_ms = millis(now);
     if answered {
-        if state.store.resolve_incident(incident_id, now_ms).await? {
+        if state.store.resolve_incident(incident_id, now).await? {
             tracing::warn!(incident = %incident_id, "breaker closed: the issuer answered the probe");
         }
     } else {
-        let cool_down = i64::try_from(state.config.health.breaker_cool_down_ms).unwrap_or(30_000);
         state
             .store
-            .reopen_breaker(incident_id, now_ms + cool_down, now_ms)
+            .reopen_breaker(incident_id, now + cool_down(state), now)
             .await?;
         tracing::warn!(incident = %incident_id, "breaker stays open: the probe got no answer");
     }
@@ -475,24 +493,24 @@ pub async fn incidents(
         .incidents(&IncidentFilter {
             open_only,
             issuer_code: issuer,
-            since: (!open_only).then(|| millis(since)),
+            since: (!open_only).then_some(since),
             limit: 200,
         })
         .await?;
     Ok(IncidentList {
         data: incidents
             .iter()
-            .map(|i| IncidentView::from_record(i, lang, millis(now)))
+            .map(|i| IncidentView::from_record(i, lang, now))
             .collect(),
         next_cursor: None,
     })
 }
 
 /// The breaker's state for views: open, half_open (a probe may go) or closed.
-pub fn breaker_state(incident: &IncidentRecord, now_ms: i64) -> &'static str {
+pub fn breaker_state(incident: &IncidentRecord, now: DateTime<Utc>) -> &'static str {
     if incident.resolved_at.is_some() || !incident.breaker_open {
         "closed"
-    } else if incident.retry_at.is_some_and(|at| now_ms < at) {
+    } else if incident.retry_at.is_some_and(|at| now < at) {
         "open"
     } else {
         "half_open"
@@ -503,10 +521,11 @@ pub fn breaker_state(incident: &IncidentRecord, now_ms: i64) -> &'static str {
 mod tests {
     use tessera_store::Support;
     use tessera_store::sqlite::{SqliteOptions, SqliteStore};
+    use tessera_store::test_support::at;
 
     use super::*;
 
-    fn answered(trace: &str, issuer: &str, at: i64, failed: bool) -> AttemptRecord {
+    fn answered(trace: &str, issuer: &str, ms: i64, failed: bool) -> AttemptRecord {
         AttemptRecord {
             trace_id: trace.to_owned(),
             user_id: "u1".to_owned(),
@@ -519,7 +538,7 @@ mod tests {
             error_code: failed.then(|| "issuer_unavailable".to_owned()),
             issuer_response: Some(if failed { "unavailable" } else { "approved" }.to_owned()),
             latency_ms: 10,
-            created_at: at,
+            created_at: at(ms),
             ..AttemptRecord::default()
         }
     }
@@ -555,11 +574,19 @@ mod tests {
         }
         let cache = BaselineCache::default();
         let abc = cache
-            .rows(&store, Some("ABC"), 200_000, 144_000)
+            .rows(
+                &store,
+                Some("ABC"),
+                at(200_000),
+                TimeDelta::milliseconds(144_000),
+            )
             .await
             .unwrap();
         assert_eq!(counted(&abc), (3, 1));
-        let every = cache.rows(&store, None, 200_000, 144_000).await.unwrap();
+        let every = cache
+            .rows(&store, None, at(200_000), TimeDelta::milliseconds(144_000))
+            .await
+            .unwrap();
         assert_eq!(counted(&every), (4, 1));
 
         // A stretch read once is kept: an attempt recorded into it later
@@ -570,7 +597,12 @@ mod tests {
             .await
             .unwrap();
         let again = cache
-            .rows(&store, Some("ABC"), 200_000, 144_000)
+            .rows(
+                &store,
+                Some("ABC"),
+                at(200_000),
+                TimeDelta::milliseconds(144_000),
+            )
             .await
             .unwrap();
         assert_eq!(counted(&again), (3, 1));
@@ -579,12 +611,22 @@ mod tests {
         // 56.5 s, so the stretch at 56 s is only half inside and left out.
         // Ending at 201 s it takes in the stretch at 200 s.
         let snapped = cache
-            .rows(&store, Some("ABC"), 200_500, 144_000)
+            .rows(
+                &store,
+                Some("ABC"),
+                at(200_500),
+                TimeDelta::milliseconds(144_000),
+            )
             .await
             .unwrap();
         assert_eq!(counted(&snapped), (2, 1));
         let moved = cache
-            .rows(&store, Some("ABC"), 201_000, 144_000)
+            .rows(
+                &store,
+                Some("ABC"),
+                at(201_000),
+                TimeDelta::milliseconds(144_000),
+            )
             .await
             .unwrap();
         assert_eq!(counted(&moved), (3, 1));

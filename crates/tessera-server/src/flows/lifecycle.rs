@@ -23,7 +23,7 @@ use crate::http::extract::parse_json;
 use crate::http::views::{
     IssuerEventRequest, IssuerEventResult, TokenEventList, TokenEventView, TokenStateView,
 };
-use crate::state::{AppState, from_millis, millis};
+use crate::state::AppState;
 
 /// The header issuer events are signed in: `t=<unix seconds>,v1=<hex>`.
 pub const SIGNATURE_HEADER: &str = "tessera-signature";
@@ -155,7 +155,7 @@ pub async fn suspend_or_resume(
                     actor: by.as_str().to_owned(),
                     reason: reason.clone(),
                     status_after: next.status().as_str().to_owned(),
-                    created_at: millis(now),
+                    created_at: now,
                 },
             })
             .await?;
@@ -190,7 +190,7 @@ pub async fn delete(
             actor: by.as_str().to_owned(),
             reason,
             status_after: "deleted".to_owned(),
-            created_at: millis(now),
+            created_at: now,
         })
         .await?;
     if deleted {
@@ -212,7 +212,7 @@ pub async fn history(state: &AppState, token_ref: &str) -> Result<TokenEventList
                 actor: event.actor,
                 reason: event.reason,
                 status_after: event.status_after,
-                created_at: rfc3339(from_millis(event.created_at)),
+                created_at: rfc3339(event.created_at),
             })
             .collect(),
         next_cursor: None,
@@ -390,9 +390,9 @@ pub async fn issuer_event(
             key_id: key_id.to_owned(),
             event_id: event_id.clone(),
             kind: kind.name().to_owned(),
-            occurred_at: millis(occurred_at),
+            occurred_at,
             body_hash: hex::encode(state.keys.keyed_hash(LookupPurpose::IdempotencyBody, raw)),
-            received_at: millis(now),
+            received_at: now,
         })
         .await?;
     match begin {
@@ -488,10 +488,10 @@ async fn apply_event(
             .store
             .apply_issuer_change(&IssuerChange {
                 card_id: card.id.clone(),
-                occurred_at: millis(occurred_at),
+                occurred_at,
                 kind: change,
                 reason: request.reason.as_deref().map(str::trim).map(str::to_owned),
-                now: millis(now),
+                now,
             })
             .await?;
         match outcome {

@@ -6,7 +6,7 @@ use tessera_core::error::{DomainError, ErrorCode};
 
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{MaintenanceStatus, MaintenanceWindow};
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 pub const SETTING: &str = "maintenance";
 
@@ -28,7 +28,7 @@ pub async fn start(
         message_en: window.message_en.trim().to_owned(),
     };
     let json = serde_json::to_string(&stored).map_err(|_| ErrorCode::InternalError)?;
-    state.store.put_setting(SETTING, &json, millis(now)).await?;
+    state.store.put_setting(SETTING, &json, now).await?;
     tracing::warn!(until = %stored.until, "maintenance window set");
     Ok(MaintenanceStatus {
         active: true,

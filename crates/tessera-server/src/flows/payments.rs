@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tessera_core::card::expiry::{Expiry, wallet_today};
 use tessera_core::emv::{
     Arpc, Arqc, Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
@@ -35,7 +35,7 @@ use crate::http::views::{
 };
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 fn invalid(param: &'static str) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest).with_param(param)
@@ -142,7 +142,7 @@ async fn reserve_atcs(
 ) -> Result<u16, ApiError> {
     if let Some(first) = state
         .store
-        .reserve_atcs(&token.token.token_ref, count, millis(now))
+        .reserve_atcs(&token.token.token_ref, count, now)
         .await?
     {
         return Ok(first);
@@ -249,7 +249,7 @@ pub async fn single_use_cryptogram(
         .map_err(DomainError::from)?;
     let arqc = Arqc::generate(&key, &data);
     let ttl = i64::try_from(state.config.payments.cryptogram_ttl_secs).unwrap_or(300);
-    let expires_at = millis(now) + ttl * 1000;
+    let expires_at = now + TimeDelta::seconds(ttl);
     state
         .store
         .create_cryptogram(&CryptogramRecord {
@@ -261,7 +261,7 @@ pub async fn single_use_cryptogram(
             transaction_date: today.to_string(),
             unpredictable_number: hex::encode_upper(unpredictable_number),
             expires_at,
-            created_at: millis(now),
+            created_at: now,
         })
         .await?;
     tracing::info!(token_ref, atc = %atc, merchant_id, "single-use cryptogram made");
@@ -279,7 +279,7 @@ pub async fn single_use_cryptogram(
         atc: atc.to_string(),
         unpredictable_number: hex::encode_upper(unpredictable_number),
         cryptogram: arqc.to_string(),
-        expires_at: rfc3339(crate::state::from_millis(expires_at)),
+        expires_at: rfc3339(expires_at),
     })
 }
 
@@ -353,7 +353,7 @@ pub async fn authorize(
         decline_code: None,
         authorization_code: None,
         trace_id: trace_id.to_owned(),
-        created_at: millis(now),
+        created_at: now,
     };
     let mut claimed = false;
     let result = pay_steps(state, &token, &checked, &mut record, &mut claimed, now).await;
@@ -489,7 +489,7 @@ async fn pay_steps(
     if let Some(bound) = &server_cryptogram {
         let same_money = u64::try_from(bound.amount).ok() == Some(checked.transaction.amount)
             && bound.currency == checked.currency.alpha();
-        if !same_money || bound.expires_at < millis(now) {
+        if !same_money || bound.expires_at < now {
             return Err(DomainError::new(ErrorCode::CryptogramInvalid)
                 .with_param("cryptogram")
                 .into());

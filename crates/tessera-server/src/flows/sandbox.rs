@@ -10,7 +10,7 @@ use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{SandboxIssuerRequest, SmsList, SmsView};
 use crate::issuer::sandbox::{self, SandboxBehaviour, Tuning};
-use crate::state::{AppState, from_millis, millis};
+use crate::state::AppState;
 
 /// The sandbox's routes answer in sandbox mode only.
 pub fn sandbox_only(state: &AppState) -> Result<(), ApiError> {
@@ -48,7 +48,7 @@ pub async fn sms(state: &AppState, caller: &Caller, phone: &str) -> Result<SmsLi
             .map(|m| SmsView {
                 phone: m.phone,
                 body: m.body,
-                created_at: rfc3339(from_millis(m.created_at)),
+                created_at: rfc3339(m.created_at),
             })
             .collect(),
         next_cursor: None,
@@ -89,7 +89,7 @@ pub async fn tune(
     let json = serde_json::to_string(&behaviour).map_err(|_| ErrorCode::InternalError)?;
     state
         .store
-        .put_setting(sandbox::SETTING, &json, millis(now))
+        .put_setting(sandbox::SETTING, &json, now)
         .await?;
     Ok(behaviour)
 }

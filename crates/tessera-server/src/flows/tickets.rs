@@ -16,7 +16,7 @@ use crate::http::views::{
     AttemptView, BilingualView, SupportTicketList, SupportTicketView, TicketList, TicketQuery,
     TicketRequest, TicketView,
 };
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// The longest message a ticket keeps, in characters.
 const MAX_MESSAGE_CHARS: usize = 2000;
@@ -65,7 +65,7 @@ pub async fn open(
         message: mask_card_numbers_in(message),
         status: "open".to_owned(),
         details: details.to_string(),
-        created_at: millis(now),
+        created_at: now,
     };
     state.store.create_ticket(&ticket).await?;
     tracing::info!(trace_id = %ticket.trace_id, ticket = %ticket.id, "support ticket opened");

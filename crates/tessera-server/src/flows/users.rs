@@ -16,7 +16,7 @@ use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{CreateSessionRequest, CreateUserRequest, SessionView};
 use crate::ids;
 use crate::passwords;
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// Validates a sign-up and stores the user (also used by `tessera demo`).
 pub async fn sign_up(
@@ -45,7 +45,7 @@ pub async fn sign_up(
             .to_owned(),
         id_number_last4: id_number.last4().to_owned(),
         password_hash,
-        created_at: millis(now),
+        created_at: now,
     };
     let user = match state.store.create_user(&new_user).await {
         Ok(user) => user,
@@ -67,8 +67,7 @@ pub async fn sign_in(
     request: &CreateSessionRequest,
     now: DateTime<Utc>,
 ) -> Result<SessionView, ApiError> {
-    let now_ms = millis(now);
-    let window_ms = i64::try_from(state.config.login_window_secs).unwrap_or(900) * 1000;
+    let window = Duration::seconds(i64::try_from(state.config.login_window_secs).unwrap_or(900));
     // Failures are counted per phone as typed (normalized when it parses),
     // under a keyed hash: the table must not become a list of phone numbers.
     let phone_key = PhoneNumber::parse(&request.phone)
@@ -80,9 +79,9 @@ pub async fn sign_in(
     ));
     if let Some(failures) = state.store.login_failures(&phone_hash).await?
         && failures.failures >= state.config.login_max_failures
-        && failures.window_started_at + window_ms > now_ms
+        && failures.window_started_at + window > now
     {
-        let retry = (failures.window_started_at + window_ms - now_ms) / 1000 + 1;
+        let retry = (failures.window_started_at + window - now).num_seconds() + 1;
         return Err(DomainError::new(ErrorCode::RateLimited)
             .with_retry_after(u64::try_from(retry).unwrap_or(1))
             .into());
@@ -107,7 +106,7 @@ pub async fn sign_in(
     let Some(user) = user.filter(|u| valid && u.status == "active") else {
         state
             .store
-            .record_login_failure(&phone_hash, now_ms, window_ms)
+            .record_login_failure(&phone_hash, now, window)
             .await?;
         return Err(ErrorCode::Unauthenticated.into());
     };
@@ -120,8 +119,8 @@ pub async fn sign_in(
         .create_session(&SessionRecord {
             token_hash: auth::hash_bearer(&state.keys, LookupPurpose::SessionToken, &token),
             user_id: user.id.clone(),
-            expires_at: millis(expires_at),
-            created_at: now_ms,
+            expires_at,
+            created_at: now,
         })
         .await?;
     Ok(SessionView {

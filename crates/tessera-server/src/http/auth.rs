@@ -5,12 +5,13 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::error::ErrorCode;
 use tessera_core::vault::{KeyRing, LookupPurpose};
 use tessera_store::UserRecord;
 
 use crate::http::error::ApiError;
-use crate::state::{AppState, millis};
+use crate::state::AppState;
 
 /// Session tokens and API keys say what they are by their prefix.
 pub const SESSION_PREFIX: &str = "tss_";
@@ -97,7 +98,7 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 /// How long this node trusts a session it has read, in ms.
-const SESSION_CACHE_MS: i64 = 2_000;
+const SESSION_CACHE_FOR: TimeDelta = TimeDelta::seconds(2);
 
 /// Past this many entries, expired ones are dropped (and all of them if
 /// that is not enough): a bound on memory, not a working-set size.
@@ -119,8 +120,8 @@ pub struct SessionCache {
     entries: std::sync::Mutex<CachedSessions>,
 }
 
-/// Token hash -> the user (without a password hash) and until when (ms).
-type CachedSessions = std::collections::HashMap<String, (UserRecord, i64)>;
+/// Token hash -> the user (without a password hash) and until when.
+type CachedSessions = std::collections::HashMap<String, (UserRecord, DateTime<Utc>)>;
 
 impl SessionCache {
     fn entries(&self) -> std::sync::MutexGuard<'_, CachedSessions> {
@@ -131,13 +132,13 @@ impl SessionCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The signed-in user of session `hash` at `now` (ms), from this cache
-    /// or else the store.
+    /// The signed-in user of session `hash` at `now`, from this cache or
+    /// else the store.
     pub async fn user(
         &self,
         state: &AppState,
         hash: &str,
-        now: i64,
+        now: DateTime<Utc>,
     ) -> Result<Option<UserRecord>, ApiError> {
         if let Some((user, until)) = self.entries().get(hash)
             && now < *until
@@ -156,7 +157,7 @@ impl SessionCache {
                 entries.clear();
             }
         }
-        entries.insert(hash.to_owned(), (user.clone(), now + SESSION_CACHE_MS));
+        entries.insert(hash.to_owned(), (user.clone(), now + SESSION_CACHE_FOR));
         Ok(Some(user))
     }
 }
@@ -192,7 +193,7 @@ impl FromRequestParts<AppState> for Caller {
             let hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
             let user = state
                 .sessions
-                .user(state, &hash, millis(state.now()))
+                .user(state, &hash, state.now())
                 .await?
                 .ok_or(ErrorCode::Unauthenticated)?;
             return Ok(Caller::User { user_id: user.id });
@@ -227,7 +228,7 @@ impl FromRequestParts<AppState> for SignedIn {
             let hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
             let user = state
                 .sessions
-                .user(state, &hash, millis(state.now()))
+                .user(state, &hash, state.now())
                 .await?
                 .ok_or(ErrorCode::Unauthenticated)?;
             return Ok(SignedIn {
@@ -248,6 +249,7 @@ impl FromRequestParts<AppState> for SignedIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tessera_store::test_support::at;
 
     #[tokio::test]
     async fn a_session_is_read_once_per_two_seconds_and_cached_without_its_password_hash() {
@@ -267,7 +269,7 @@ mod tests {
                 id_number_hash: "idh".to_owned(),
                 id_number_last4: "0011".to_owned(),
                 password_hash: "$argon2id$stored".to_owned(),
-                created_at: 0,
+                created_at: at(0),
             })
             .await
             .unwrap();
@@ -276,13 +278,13 @@ mod tests {
             .create_session(&tessera_store::SessionRecord {
                 token_hash: "h1".to_owned(),
                 user_id: "usr_1".to_owned(),
-                expires_at: 10_000,
-                created_at: 0,
+                expires_at: at(10_000),
+                created_at: at(0),
             })
             .await
             .unwrap();
         let cache = SessionCache::default();
-        let user = cache.user(&state, "h1", 9_000).await.unwrap().unwrap();
+        let user = cache.user(&state, "h1", at(9_000)).await.unwrap().unwrap();
         assert_eq!(
             (user.id.as_str(), user.real_name.as_str()),
             ("usr_1", "张三")
@@ -295,12 +297,30 @@ mod tests {
                 .all(|(u, _)| u.password_hash.is_empty())
         );
         // Within two seconds the cache answers, even past the expiry...
-        assert!(cache.user(&state, "h1", 10_500).await.unwrap().is_some());
+        assert!(
+            cache
+                .user(&state, "h1", at(10_500))
+                .await
+                .unwrap()
+                .is_some()
+        );
         // ...after them the store does, and the session has run out.
-        assert!(cache.user(&state, "h1", 11_001).await.unwrap().is_none());
+        assert!(
+            cache
+                .user(&state, "h1", at(11_001))
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(cache.entries().is_empty());
         // An unknown session is not remembered.
-        assert!(cache.user(&state, "nope", 9_000).await.unwrap().is_none());
+        assert!(
+            cache
+                .user(&state, "nope", at(9_000))
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(!cache.entries().contains_key("nope"));
     }
 }

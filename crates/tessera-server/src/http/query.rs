@@ -45,11 +45,14 @@ pub fn since_or(
 }
 
 /// A previous page's `next_cursor`: where the next page starts.
-pub fn cursor(text: Option<&str>) -> Result<Option<(i64, String)>, DomainError> {
+pub fn cursor(text: Option<&str>) -> Result<Option<(DateTime<Utc>, String)>, DomainError> {
     text.map(|cursor| {
         cursor
             .split_once('.')
-            .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
+            .and_then(|(at, id)| {
+                let at = DateTime::from_timestamp_millis(at.parse::<i64>().ok()?)?;
+                Some((at, id.to_owned()))
+            })
             .ok_or_else(|| invalid("cursor"))
     })
     .transpose()
@@ -57,19 +60,24 @@ pub fn cursor(text: Option<&str>) -> Result<Option<(i64, String)>, DomainError> 
 
 /// The cursor of the page after `items`: only a full page (`limit` items)
 /// may have one, made of the last item's time and id.
-pub fn next_cursor<T>(items: &[T], limit: u32, key: impl Fn(&T) -> (i64, &str)) -> Option<String> {
+pub fn next_cursor<T>(
+    items: &[T],
+    limit: u32,
+    key: impl Fn(&T) -> (DateTime<Utc>, &str),
+) -> Option<String> {
     if items.len() != usize::try_from(limit).unwrap_or(usize::MAX) {
         return None;
     }
     items.last().map(|item| {
         let (at, id) = key(item);
-        format!("{at}.{id}")
+        format!("{}.{id}", at.timestamp_millis())
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tessera_store::test_support::at;
 
     #[test]
     fn since_reads_times_and_spans_and_cursors_round_trip() {
@@ -98,10 +106,10 @@ mod tests {
         );
 
         let items = [(1, "a"), (2, "b")];
-        let next = next_cursor(&items, 2, |(at, id)| (*at, *id)).unwrap();
+        let next = next_cursor(&items, 2, |(ms, id)| (at(*ms), *id)).unwrap();
         assert_eq!(next, "2.b");
-        assert_eq!(cursor(Some(&next)).unwrap(), Some((2, "b".to_owned())));
-        assert_eq!(next_cursor(&items, 3, |(at, id)| (*at, *id)), None);
+        assert_eq!(cursor(Some(&next)).unwrap(), Some((at(2), "b".to_owned())));
+        assert_eq!(next_cursor(&items, 3, |(ms, id)| (at(*ms), *id)), None);
         assert!(cursor(Some("b.2")).is_err());
         assert_eq!(cursor(None).unwrap(), None);
     }

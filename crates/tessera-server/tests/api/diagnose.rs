@@ -649,7 +649,7 @@ async fn every_error_code_gives_the_verdict_of_the_table(backend: Backend) {
             outcome: tessera_store::AttemptOutcome::Error,
             error_code: Some(code.to_owned()),
             cause: Some(entry.cause.as_str().to_owned()),
-            created_at: server.now().timestamp_millis(),
+            created_at: server.now(),
             ..tessera_store::AttemptRecord::default()
         };
         server.state().store.record_attempt(&attempt).await.unwrap();

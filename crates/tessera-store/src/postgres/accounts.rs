@@ -1,6 +1,8 @@
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
 
@@ -18,7 +20,7 @@ impl Accounts for PgStore {
         .bind(&user.id_number_hash)
         .bind(&user.id_number_last4)
         .bind(&user.password_hash)
-        .bind(user.created_at)
+        .bind(ms(user.created_at))
         .execute(&mut *self.lease().await?)
         .await;
         result.map(|_| user.stored()).map_err(StoreError::from)
@@ -45,8 +47,8 @@ impl Accounts for PgStore {
     async fn record_login_failure(
         &self,
         phone_hash: &str,
-        now: i64,
-        window_ms: i64,
+        now: DateTime<Utc>,
+        window: TimeDelta,
     ) -> StoreResult<LoginFailures> {
         // One statement: concurrent failures on any node each count once.
         let row = sqlx::query(
@@ -60,8 +62,8 @@ impl Accounts for PgStore {
              RETURNING failures, window_started_at",
         )
         .bind(phone_hash)
-        .bind(now)
-        .bind(window_ms)
+        .bind(ms(now))
+        .bind(window.num_milliseconds())
         .fetch_one(&mut *self.lease().await?)
         .await?;
         login_failures_from_row(&row)
@@ -92,8 +94,8 @@ impl Accounts for PgStore {
         )
         .bind(&session.token_hash)
         .bind(&session.user_id)
-        .bind(session.expires_at)
-        .bind(session.created_at)
+        .bind(ms(session.expires_at))
+        .bind(ms(session.created_at))
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
@@ -102,7 +104,7 @@ impl Accounts for PgStore {
     async fn session_user_record(
         &self,
         token_hash: &str,
-        now: i64,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>> {
         // `session_user`'s query, answering the whole user: one round trip
         // where the default takes two.
@@ -112,7 +114,7 @@ impl Accounts for PgStore {
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
         )
         .bind(token_hash)
-        .bind(now)
+        .bind(ms(now))
         .fetch_optional(&mut *lease)
         .await?;
         lease.finish();
@@ -128,7 +130,7 @@ impl Accounts for PgStore {
         .bind(&key.key_hash)
         .bind(&key.role)
         .bind(&key.label)
-        .bind(key.created_at)
+        .bind(ms(key.created_at))
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::*;
+use crate::rows::ms;
 use crate::{BulkLoad, StoreResult};
 
 /// Rows per INSERT: 25 columns x 400 stays under 65,535 bind parameters.
@@ -42,7 +43,7 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
                 .push_bind(&user.id_number_hash)
                 .push_bind(&user.id_number_last4)
                 .push_bind(&user.password_hash)
-                .push_bind(user.created_at);
+                .push_bind(ms(user.created_at));
         });
         query.build().execute(&mut *tx).await?;
     }
@@ -76,8 +77,8 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
                 .push_bind(&card.par)
                 .push_bind(&card.bank_phone_masked)
                 .push_bind(seeded.is_default)
-                .push_bind(card.created_at)
-                .push_bind(done.now);
+                .push_bind(ms(card.created_at))
+                .push_bind(ms(done.now));
         });
         query.build().execute(&mut *tx).await?;
 
@@ -100,8 +101,8 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
                 .push_bind(token.status.as_str())
                 .push_bind(&token.requestor_id)
                 .push_bind(&token.device_id)
-                .push_bind(done.now)
-                .push_bind(done.now)
+                .push_bind(ms(done.now))
+                .push_bind(ms(done.now))
                 .push_bind(&token.token_pan_fingerprint)
                 .push_bind(i64::from(token.psn))
                 .push_bind(&token.imk_range)
@@ -135,7 +136,7 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
                 .push_bind(&a.error_reason)
                 .push_bind(&a.issuer_response)
                 .push_bind(a.latency_ms)
-                .push_bind(a.created_at);
+                .push_bind(ms(a.created_at));
         });
         query.build().execute(&mut *tx).await?;
     }

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{Cards, StoreError, StoreResult};
 
@@ -35,14 +37,14 @@ pub(super) async fn end_pending_card(
     conn: &mut PgConnection,
     card_id: &str,
     status: &str,
-    now: i64,
+    now: DateTime<Utc>,
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE cards SET status = $1, pan_ciphertext = NULL, pan_key_version = NULL, \
          updated_at = $2 WHERE id = $3",
     )
     .bind(status)
-    .bind(now)
+    .bind(ms(now))
     .bind(card_id)
     .execute(&mut *conn)
     .await?;
@@ -50,7 +52,7 @@ pub(super) async fn end_pending_card(
         "UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = $1 \
          WHERE card_id = $2",
     )
-    .bind(now)
+    .bind(ms(now))
     .bind(card_id)
     .execute(&mut *conn)
     .await?;
@@ -87,7 +89,7 @@ pub(super) async fn end_card(
     user_id: &str,
     card_id: &str,
     status: CardStatus,
-    now: i64,
+    now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let updated = sqlx::query(
         "UPDATE cards SET status = $1, pan_ciphertext = NULL, pan_key_version = NULL, \
@@ -95,7 +97,7 @@ pub(super) async fn end_card(
          WHERE id = $3 AND user_id = $4 AND status IN ('active', 'pending_verification')",
     )
     .bind(status.as_str())
-    .bind(now)
+    .bind(ms(now))
     .bind(card_id)
     .bind(user_id)
     .execute(&mut *conn)
@@ -107,7 +109,7 @@ pub(super) async fn end_card(
         "UPDATE tokens SET status = 'deleted', suspenders = '[]', token_pan_ciphertext = NULL, \
          updated_at = $1 WHERE card_id = $2",
     )
-    .bind(now)
+    .bind(ms(now))
     .bind(card_id)
     .execute(&mut *conn)
     .await?;
@@ -135,7 +137,7 @@ pub(super) fn bind_completion<'q>(
         .bind(completion.status.as_str())
         .bind(i64::from(completion.pan_key_version))
         .bind(&completion.pan_ciphertext)
-        .bind(completion.now)
+        .bind(ms(completion.now))
         .bind(&token.token_ref)
         .bind(i64::from(token.key_version))
         .bind(&token.token_pan_ciphertext)
@@ -152,7 +154,7 @@ pub(super) fn bind_completion<'q>(
         .bind(i64::from(token.imk_generation))
         .bind(otp.map(|otp| otp.code_hash.as_str()))
         .bind(otp.map(|otp| otp.sent_to_masked.as_str()))
-        .bind(otp.map(|otp| otp.expires_at))
+        .bind(otp.map(|otp| ms(otp.expires_at)))
 }
 
 /// Binds an attempt record's 20 columns, in `binding_attempts`' order.
@@ -177,7 +179,7 @@ pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> P
         .bind(&attempt.error_reason)
         .bind(&attempt.issuer_response)
         .bind(attempt.latency_ms)
-        .bind(attempt.created_at)
+        .bind(ms(attempt.created_at))
 }
 
 #[async_trait]
@@ -228,7 +230,12 @@ impl Cards for PgStore {
         })
     }
 
-    async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
+    async fn reserve_card(
+        &self,
+        card: &NewCard,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Reserve> {
         // One round trip and one transaction: `tessera_reserve_card` locks
         // the user's row, frees stale slots, then checks for the duplicate
         // and the limit and reserves, where a client-side transaction would
@@ -245,7 +252,7 @@ impl Cards for PgStore {
         )
         .bind(&card.id)
         .bind(&card.user_id)
-        .bind(card.reserved_until)
+        .bind(ms(card.reserved_until))
         .bind(&card.pan_fingerprint)
         .bind(&card.first6)
         .bind(&card.last4)
@@ -261,9 +268,9 @@ impl Cards for PgStore {
         .bind(&card.holder_name)
         .bind(&card.par)
         .bind(&card.bank_phone_masked)
-        .bind(card.created_at)
+        .bind(ms(card.created_at))
         .bind(i64::from(limit))
-        .bind(now)
+        .bind(ms(now))
         .fetch_one(&mut *lease)
         .await?;
         lease.finish();
@@ -357,7 +364,12 @@ impl Cards for PgStore {
         row.as_ref().map(card_from_row).transpose()
     }
 
-    async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
+    async fn set_default_card(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let mut lease = self.lease().await?;
         let mut tx = lease.begin().await?;
         lock_user(&mut tx, user_id).await?;
@@ -377,7 +389,7 @@ impl Cards for PgStore {
              AND (is_default OR id = $1)",
         )
         .bind(card_id)
-        .bind(now)
+        .bind(ms(now))
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
@@ -385,7 +397,12 @@ impl Cards for PgStore {
         Ok(true)
     }
 
-    async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
+    async fn unbind_card(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let mut lease = self.lease().await?;
         let mut tx = lease.begin().await?;
         lock_user(&mut tx, user_id).await?;
@@ -440,7 +457,12 @@ impl Cards for PgStore {
         small(failures.unwrap_or(0))
     }
 
-    async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
+    async fn finish_otp(
+        &self,
+        card_id: &str,
+        outcome: OtpOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let mut lease = self.lease().await?;
         let mut tx = lease.begin().await?;
         if lock_card_owner(&mut tx, card_id).await?.is_none() {
@@ -462,14 +484,14 @@ impl Cards for PgStore {
         match outcome {
             OtpOutcome::Verified => {
                 sqlx::query("UPDATE cards SET status = 'active', updated_at = $1 WHERE id = $2")
-                    .bind(now)
+                    .bind(ms(now))
                     .bind(card_id)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
                     "UPDATE tokens SET status = 'active', updated_at = $1 WHERE card_id = $2",
                 )
-                .bind(now)
+                .bind(ms(now))
                 .bind(card_id)
                 .execute(&mut *tx)
                 .await?;
@@ -490,11 +512,16 @@ impl Cards for PgStore {
         Ok(true)
     }
 
-    async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()> {
+    async fn push_sandbox_sms(
+        &self,
+        phone: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         sqlx::query("INSERT INTO sandbox_sms (phone, body, created_at) VALUES ($1, $2, $3)")
             .bind(phone)
             .bind(body)
-            .bind(now)
+            .bind(ms(now))
             .execute(&mut *self.lease().await?)
             .await?;
         Ok(())

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::decisions::IssuerTarget;
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{Lifecycle, StoreError, StoreResult};
 
@@ -18,7 +20,7 @@ pub(super) async fn insert_token_event(
     .bind(&event.actor)
     .bind(&event.reason)
     .bind(&event.status_after)
-    .bind(event.created_at)
+    .bind(ms(event.created_at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -28,7 +30,7 @@ pub(super) async fn set_token_expiry(
     conn: &mut PgConnection,
     card_id: &str,
     (month, year): (u8, u16),
-    now: i64,
+    now: DateTime<Utc>,
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE tokens SET expiry_month = $1, expiry_year = $2, updated_at = $3 \
@@ -36,7 +38,7 @@ pub(super) async fn set_token_expiry(
     )
     .bind(i64::from(month))
     .bind(i64::from(year))
-    .bind(now)
+    .bind(ms(now))
     .bind(card_id)
     .execute(&mut *conn)
     .await?;
@@ -56,7 +58,7 @@ impl Lifecycle for PgStore {
         )
         .bind(change.to_status.as_str())
         .bind(suspenders_json(&change.to_suspenders)?)
-        .bind(change.event.created_at)
+        .bind(ms(change.event.created_at))
         .bind(&change.token_ref)
         .bind(change.from_status.as_str())
         .bind(suspenders_json(&change.from_suspenders)?)
@@ -125,9 +127,9 @@ impl Lifecycle for PgStore {
         .bind(&event.key_id)
         .bind(&event.event_id)
         .bind(&event.kind)
-        .bind(event.occurred_at)
+        .bind(ms(event.occurred_at))
         .bind(&event.body_hash)
-        .bind(event.received_at)
+        .bind(ms(event.received_at))
         .execute(&mut *self.lease().await?)
         .await?;
         if inserted.rows_affected() == 1 {
@@ -232,7 +234,7 @@ impl Lifecycle for PgStore {
                 .bind(i64::from(new.pan_length))
                 .bind(new.expiry.map(|e| i64::from(e.0)))
                 .bind(new.expiry.map(|e| i64::from(e.1)))
-                .bind(change.now)
+                .bind(ms(change.now))
                 .bind(&change.card_id)
                 .execute(&mut *tx)
                 .await;
@@ -259,7 +261,7 @@ impl Lifecycle for PgStore {
                 )
                 .bind(i64::from(expiry.0))
                 .bind(i64::from(expiry.1))
-                .bind(change.now)
+                .bind(ms(change.now))
                 .bind(&change.card_id)
                 .execute(&mut *tx)
                 .await?;
@@ -282,7 +284,7 @@ impl Lifecycle for PgStore {
             }
         };
         sqlx::query("UPDATE cards SET issuer_event_at = $1 WHERE id = $2")
-            .bind(change.occurred_at)
+            .bind(ms(change.occurred_at))
             .bind(&change.card_id)
             .execute(&mut *tx)
             .await?;

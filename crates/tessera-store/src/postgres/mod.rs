@@ -19,6 +19,7 @@
 //! `accounts.rs`, `cards.rs`, `payments.rs`, `lifecycle.rs`, `support.rs`,
 //! `settings.rs`, `bulk_load.rs`.
 
+use chrono::{DateTime, Utc};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,7 @@ use crate::listings::{Listing, Param};
 use crate::model::*;
 #[cfg(feature = "test-support")]
 use crate::roles::Inspect;
+use crate::rows::ms;
 use crate::{Database, StoreError, StoreResult};
 
 mod accounts;
@@ -195,14 +197,18 @@ impl Inspect for PgStore {
         Ok(vec![format!("synchronous_commit={value}")])
     }
 
-    async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
         let mut lease = self.lease().await?;
         let user_id = sqlx::query_scalar(
             "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.status = 'active'",
         )
         .bind(token_hash)
-        .bind(now)
+        .bind(ms(now))
         .fetch_optional(&mut *lease)
         .await?;
         lease.finish();

@@ -1,8 +1,10 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::decisions::TokenCounters;
 use crate::listings::{self, Dialect};
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{Payments, StoreResult};
 
@@ -33,7 +35,7 @@ pub(super) async fn insert_payment(
     .bind(&payment.decline_code)
     .bind(&payment.authorization_code)
     .bind(&payment.trace_id)
-    .bind(payment.created_at)
+    .bind(ms(payment.created_at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -59,7 +61,7 @@ impl Payments for PgStore {
         &self,
         token_ref: &str,
         count: u16,
-        now: i64,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<u16>> {
         // One UPDATE: the row lock it takes makes concurrent batches (on any
         // node) take turns, so their ranges never overlap.
@@ -70,7 +72,7 @@ impl Payments for PgStore {
              RETURNING atc_issued",
         )
         .bind(count)
-        .bind(now)
+        .bind(ms(now))
         .bind(token_ref)
         .fetch_optional(&mut *self.lease().await?)
         .await?;
@@ -90,8 +92,8 @@ impl Payments for PgStore {
         .bind(&cryptogram.merchant_id)
         .bind(&cryptogram.transaction_date)
         .bind(&cryptogram.unpredictable_number)
-        .bind(cryptogram.expires_at)
-        .bind(cryptogram.created_at)
+        .bind(ms(cryptogram.expires_at))
+        .bind(ms(cryptogram.created_at))
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
@@ -133,7 +135,7 @@ impl Payments for PgStore {
             .bind(&claim.token_ref)
             .bind(atc)
             .bind(&claim.payment.id)
-            .bind(claim.payment.created_at)
+            .bind(ms(claim.payment.created_at))
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::decisions::{StoredKey, stored_key};
+use crate::rows::ms;
 use crate::{Settings, StoreResult};
 
 #[async_trait]
@@ -16,7 +18,7 @@ impl Settings for PgStore {
         Ok(value)
     }
 
-    async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
+    async fn put_setting(&self, name: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, \
@@ -24,20 +26,25 @@ impl Settings for PgStore {
         )
         .bind(name)
         .bind(value)
-        .bind(now)
+        .bind(ms(now))
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
-    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String> {
+    async fn claim_setting(
+        &self,
+        name: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<String> {
         sqlx::query(
             "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(value)
-        .bind(now)
+        .bind(ms(now))
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(
@@ -61,8 +68,8 @@ impl Settings for PgStore {
         scope: &str,
         key: &str,
         fingerprint: &str,
-        now: i64,
-        stale_after_ms: i64,
+        now: DateTime<Utc>,
+        stale_after: TimeDelta,
     ) -> StoreResult<IdempotencyBegin> {
         // The row may vanish between the insert and the select (abandoned
         // or purged by another node): then try again, a few times.
@@ -79,7 +86,7 @@ impl Settings for PgStore {
             .bind(scope)
             .bind(key)
             .bind(fingerprint)
-            .bind(now)
+            .bind(ms(now))
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 1 {
@@ -98,7 +105,7 @@ impl Settings for PgStore {
                 tx.rollback().await?;
                 continue;
             };
-            let outcome = match stored_key(&row, fingerprint, now, stale_after_ms)? {
+            let outcome = match stored_key(&row, fingerprint, now, stale_after)? {
                 StoredKey::Answer(answer) => answer,
                 StoredKey::TakeOver => {
                     // The row lock lets only one taker through; the next
@@ -107,7 +114,7 @@ impl Settings for PgStore {
                         "UPDATE idempotency_keys SET created_at = $1 \
                          WHERE scope = $2 AND idem_key = $3",
                     )
-                    .bind(now)
+                    .bind(ms(now))
                     .bind(scope)
                     .bind(key)
                     .execute(&mut *tx)
@@ -155,9 +162,9 @@ impl Settings for PgStore {
         Ok(())
     }
 
-    async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
+    async fn idempotency_purge(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(before)
+            .bind(ms(before))
             .execute(&mut *self.lease().await?)
             .await?;
         Ok(result.rows_affected())

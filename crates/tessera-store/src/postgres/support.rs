@@ -4,9 +4,11 @@
 //! (guarded against a newer resolution), a conditional update for the probe.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::listings::{self, Dialect};
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{StoreResult, Support};
 
@@ -54,7 +56,7 @@ impl Support for PgStore {
     async fn raise_incident(
         &self,
         incident: &IncidentRecord,
-        evidence_since: i64,
+        evidence_since: DateTime<Utc>,
     ) -> StoreResult<Option<Raised>> {
         let row = sqlx::query(
             "INSERT INTO issuer_incidents (id, issuer_code, issuer_name_zh, issuer_name_en, kind, \
@@ -79,8 +81,8 @@ impl Support for PgStore {
         .bind(&incident.issuer_name_zh)
         .bind(&incident.issuer_name_en)
         .bind(&incident.kind)
-        .bind(incident.opened_at)
-        .bind(incident.updated_at)
+        .bind(ms(incident.opened_at))
+        .bind(ms(incident.updated_at))
         .bind(incident.samples)
         .bind(incident.failure_rate)
         .bind(incident.baseline_failure_rate)
@@ -90,8 +92,8 @@ impl Support for PgStore {
         .bind(&incident.message_zh)
         .bind(&incident.message_en)
         .bind(incident.breaker_open)
-        .bind(incident.retry_at.filter(|_| incident.breaker_open))
-        .bind(evidence_since)
+        .bind(incident.retry_at.filter(|_| incident.breaker_open).map(ms))
+        .bind(ms(evidence_since))
         .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| {
@@ -112,19 +114,24 @@ impl Support for PgStore {
         rows.iter().map(incident_from_row).collect()
     }
 
-    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool> {
+    async fn resolve_incident(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         let result = sqlx::query(
             "UPDATE issuer_incidents SET resolved_at = $1, updated_at = $1, breaker_open = FALSE, \
          probe_until = NULL WHERE id = $2 AND resolved_at IS NULL",
         )
-        .bind(now)
+        .bind(ms(now))
         .bind(id)
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(result.rows_affected() > 0)
     }
 
-    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool> {
+    async fn claim_probe(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         // The row lock the UPDATE takes makes racing nodes take turns: the
         // second re-checks probe_until after the first commits and finds it taken.
         let result = sqlx::query(
@@ -132,21 +139,26 @@ impl Support for PgStore {
          AND breaker_open AND (retry_at IS NULL OR retry_at <= $3) \
          AND (probe_until IS NULL OR probe_until <= $3)",
         )
-        .bind(lease_until)
+        .bind(ms(lease_until))
         .bind(id)
-        .bind(now)
+        .bind(ms(now))
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(result.rows_affected() > 0)
     }
 
-    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool> {
+    async fn reopen_breaker(
+        &self,
+        id: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let result = sqlx::query(
             "UPDATE issuer_incidents SET breaker_open = TRUE, retry_at = $1, probe_until = NULL, \
          updated_at = $2 WHERE id = $3 AND resolved_at IS NULL",
         )
-        .bind(retry_at)
-        .bind(now)
+        .bind(ms(retry_at))
+        .bind(ms(now))
         .bind(id)
         .execute(&mut *self.lease().await?)
         .await?;
@@ -164,7 +176,7 @@ impl Support for PgStore {
     .bind(&ticket.message)
     .bind(&ticket.status)
     .bind(&ticket.details)
-    .bind(ticket.created_at)
+    .bind(ms(ticket.created_at))
     .execute(&mut *self.lease().await?)
     .await?;
         Ok(())

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::rows::*;
@@ -23,7 +24,7 @@ impl Accounts for SqliteStore {
                         &user.id_number_hash,
                         &user.id_number_last4,
                         &user.password_hash,
-                        user.created_at,
+                        ms(user.created_at),
                     ],
                 )
                 .map(|_| user.stored())
@@ -56,8 +57,8 @@ impl Accounts for SqliteStore {
     async fn record_login_failure(
         &self,
         phone_hash: &str,
-        now: i64,
-        window_ms: i64,
+        now: DateTime<Utc>,
+        window: TimeDelta,
     ) -> StoreResult<LoginFailures> {
         let phone_hash = phone_hash.to_owned();
         self.queue
@@ -69,7 +70,7 @@ impl Accounts for SqliteStore {
                failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
                window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
                  ELSE window_started_at END \
-             RETURNING failures, window_started_at", params![phone_hash, now, window_ms])?;
+             RETURNING failures, window_started_at", params![phone_hash, ms(now), window.num_milliseconds()])?;
         login_failures_from_row(&row)
 
             })
@@ -113,8 +114,8 @@ impl Accounts for SqliteStore {
         params![
             &session.token_hash,
             &session.user_id,
-            session.expires_at,
-            session.created_at,
+            ms(session.expires_at),
+            ms(session.created_at),
         ])?;
         Ok(())
 
@@ -125,7 +126,7 @@ impl Accounts for SqliteStore {
     async fn session_user_record(
         &self,
         token_hash: &str,
-        now: i64,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>> {
         // `session_user`'s query answering the whole user: one read where
         // the default takes two.
@@ -134,7 +135,7 @@ impl Accounts for SqliteStore {
                 conn,
                 "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'",
-                params![token_hash, now],
+                params![token_hash, ms(now)],
                 |row| user_from_row(row),
             )
         })
@@ -152,7 +153,7 @@ impl Accounts for SqliteStore {
                         &key.key_hash,
                         &key.role,
                         &key.label,
-                        key.created_at,
+                        ms(key.created_at),
                     ])?;
                     Ok(())
             })

@@ -5,6 +5,7 @@
 use rusqlite::ToSql;
 
 use crate::model::{BindingCompletion, CardRecord, NewCard, TokenRecord};
+use crate::rows::ms;
 
 /// The values of one row, in the order of the INSERT's columns.
 pub(super) type Row<'a> = Vec<Box<dyn ToSql + 'a>>;
@@ -57,8 +58,8 @@ pub(super) fn bound_card_row<'a>(
         &card.par,
         &card.bank_phone_masked,
         i64::from(is_default),
-        card.created_at,
-        done.now,
+        ms(card.created_at),
+        ms(done.now),
     ]
 }
 
@@ -143,8 +144,8 @@ pub(super) fn bound_token_row(done: &BindingCompletion) -> Row<'_> {
         token.status.as_str(),
         &token.requestor_id,
         &token.device_id,
-        done.now,
-        done.now,
+        ms(done.now),
+        ms(done.now),
         &token.token_pan_fingerprint,
         i64::from(token.psn),
         &token.imk_range,

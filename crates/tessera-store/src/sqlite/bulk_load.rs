@@ -10,6 +10,7 @@ use super::bound::*;
 use async_trait::async_trait;
 
 use super::*;
+use crate::rows::ms;
 use crate::{BulkLoad, StoreResult};
 
 /// Rows per INSERT: 25 columns x 400 stays under SQLite's 32,766 variables.
@@ -53,7 +54,7 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
                     &user.id_number_hash,
                     &user.id_number_last4,
                     &user.password_hash,
-                    user.created_at,
+                    ms(user.created_at),
                 ]
             },
         )?;
@@ -99,7 +100,7 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
                     &a.error_reason,
                     &a.issuer_response,
                     a.latency_ms,
-                    a.created_at,
+                    ms(a.created_at),
                 ]
             },
         )?;

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{Cards, Constraint, StoreError, StoreResult};
 
@@ -39,19 +41,19 @@ pub(super) fn end_pending_card(
     conn: &rusqlite::Connection,
     card_id: &str,
     status: &str,
-    now: i64,
+    now: DateTime<Utc>,
 ) -> StoreResult<()> {
     exec(
         conn,
         "UPDATE cards SET status = ?, pan_ciphertext = NULL, pan_key_version = NULL, \
          updated_at = ? WHERE id = ?",
-        params![status, now, card_id],
+        params![status, ms(now), card_id],
     )?;
     exec(
         conn,
         "UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = ? \
          WHERE card_id = ?",
-        params![now, card_id],
+        params![ms(now), card_id],
     )?;
     exec(
         conn,
@@ -105,14 +107,14 @@ pub(super) fn end_card(
     user_id: &str,
     card_id: &str,
     status: CardStatus,
-    now: i64,
+    now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let updated = exec(
         conn,
         "UPDATE cards SET status = ?, pan_ciphertext = NULL, pan_key_version = NULL, \
          is_default = 0, unbound_at = ?, updated_at = ? \
          WHERE id = ? AND user_id = ? AND status IN ('active', 'pending_verification')",
-        params![status.as_str(), now, now, card_id, user_id],
+        params![status.as_str(), ms(now), ms(now), card_id, user_id],
     )?;
     if updated == 0 {
         return Ok(false);
@@ -121,7 +123,7 @@ pub(super) fn end_card(
         conn,
         "UPDATE tokens SET status = 'deleted', suspenders = '[]', token_pan_ciphertext = NULL, \
          updated_at = ? WHERE card_id = ?",
-        params![now, card_id],
+        params![ms(now), card_id],
     )?;
     exec(
         conn,
@@ -191,8 +193,8 @@ pub(super) fn complete_binding(
                 &completion.card_id,
                 &otp.code_hash,
                 &otp.sent_to_masked,
-                otp.expires_at,
-                completion.now
+                ms(otp.expires_at),
+                ms(completion.now)
             ],
         )?;
     }
@@ -232,7 +234,12 @@ impl Cards for SqliteStore {
         })
     }
 
-    async fn reserve_card(&self, card: &NewCard, limit: u32, now: i64) -> StoreResult<Reserve> {
+    async fn reserve_card(
+        &self,
+        card: &NewCard,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Reserve> {
         let card = card.clone();
         let reservations = Arc::clone(&self.reservations);
         self.queue
@@ -245,7 +252,7 @@ impl Cards for SqliteStore {
 
                 // How many live cards the user holds, and whether any row
                 // only looks live: a card whose SMS code has expired.
-                let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, now])?;
+                let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, ms(now)])?;
                 let stale: i64 = row.col("stale")?;
                 // A reservation writes nothing, so nothing waits for a
                 // commit, unless it cleared stale rows, which changes what
@@ -261,7 +268,7 @@ impl Cards for SqliteStore {
                         "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
                          WHERE c.user_id = ? AND c.status = 'pending_verification' \
                          AND o.expires_at <= ?",
-                        params![&card.user_id, now],
+                        params![&card.user_id, ms(now)],
                     )?;
                     for card_id in &expired {
                         end_pending_card(conn, card_id, "verification_expired", now)?;
@@ -276,7 +283,7 @@ impl Cards for SqliteStore {
                 let duplicate: Option<(String, CardStatus)> = query_opt(
                     conn,
                     RESERVE_DUPLICATE,
-                    params![&card.user_id, &card.pan_fingerprint, now],
+                    params![&card.user_id, &card.pan_fingerprint, ms(now)],
                     |row| Ok((row.col("id")?, row.word("status")?)),
                 )?;
                 if let Some((card_id, status)) = duplicate {
@@ -346,7 +353,12 @@ impl Cards for SqliteStore {
         })
     }
 
-    async fn set_default_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
+    async fn set_default_card(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let user_id = user_id.to_owned();
         let card_id = card_id.to_owned();
         self.queue
@@ -366,14 +378,19 @@ impl Cards for SqliteStore {
                     conn,
                     "UPDATE cards SET is_default = (id = ?), updated_at = ? WHERE user_id = ? \
              AND (is_default = 1 OR id = ?)",
-                    params![card_id, now, user_id, card_id],
+                    params![card_id, ms(now), user_id, card_id],
                 )?;
                 Ok(true)
             })
             .await
     }
 
-    async fn unbind_card(&self, user_id: &str, card_id: &str, now: i64) -> StoreResult<bool> {
+    async fn unbind_card(
+        &self,
+        user_id: &str,
+        card_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let user_id = user_id.to_owned();
         let card_id = card_id.to_owned();
         self.queue
@@ -431,7 +448,12 @@ impl Cards for SqliteStore {
             .await
     }
 
-    async fn finish_otp(&self, card_id: &str, outcome: OtpOutcome, now: i64) -> StoreResult<bool> {
+    async fn finish_otp(
+        &self,
+        card_id: &str,
+        outcome: OtpOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let card_id = card_id.to_owned();
         self.queue
             .write_direct(move |conn| {
@@ -450,12 +472,12 @@ impl Cards for SqliteStore {
                         exec(
                             conn,
                             "UPDATE cards SET status = 'active', updated_at = ? WHERE id = ?",
-                            params![now, card_id],
+                            params![ms(now), card_id],
                         )?;
                         exec(
                             conn,
                             "UPDATE tokens SET status = 'active', updated_at = ? WHERE card_id = ?",
-                            params![now, card_id],
+                            params![ms(now), card_id],
                         )?;
                         exec(
                             conn,
@@ -476,7 +498,12 @@ impl Cards for SqliteStore {
             .await
     }
 
-    async fn push_sandbox_sms(&self, phone: &str, body: &str, now: i64) -> StoreResult<()> {
+    async fn push_sandbox_sms(
+        &self,
+        phone: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let phone = phone.to_owned();
         let body = body.to_owned();
         self.queue
@@ -487,7 +514,7 @@ impl Cards for SqliteStore {
                 exec(
                     conn,
                     "INSERT INTO sandbox_sms (phone, body, created_at) VALUES (?, ?, ?)",
-                    params![phone, body, now],
+                    params![phone, body, ms(now)],
                 )?;
                 Ok(())
             })

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::decisions::IssuerTarget;
@@ -19,7 +20,7 @@ pub(super) fn insert_token_event(
             &event.actor,
             &event.reason,
             &event.status_after,
-            event.created_at
+            ms(event.created_at)
         ],
     )?;
     Ok(())
@@ -29,12 +30,12 @@ pub(super) fn set_token_expiry(
     conn: &rusqlite::Connection,
     card_id: &str,
     (month, year): (u8, u16),
-    now: i64,
+    now: DateTime<Utc>,
 ) -> StoreResult<()> {
     exec(
         conn,
         "UPDATE tokens SET expiry_month = ?, expiry_year = ?, updated_at = ? WHERE card_id = ?",
-        params![i64::from(month), i64::from(year), now, card_id],
+        params![i64::from(month), i64::from(year), ms(now), card_id],
     )?;
     Ok(())
 }
@@ -75,7 +76,7 @@ pub(super) fn apply_issuer_change(
                     i64::from(new.pan_length),
                     new.expiry.map(|e| i64::from(e.0)),
                     new.expiry.map(|e| i64::from(e.1)),
-                    change.now,
+                    ms(change.now),
                     &change.card_id
                 ],
             );
@@ -105,7 +106,7 @@ pub(super) fn apply_issuer_change(
                 params![
                     i64::from(expiry.0),
                     i64::from(expiry.1),
-                    change.now,
+                    ms(change.now),
                     &change.card_id
                 ],
             )?;
@@ -129,7 +130,7 @@ pub(super) fn apply_issuer_change(
     exec(
         conn,
         "UPDATE cards SET issuer_event_at = ? WHERE id = ?",
-        params![change.occurred_at, &change.card_id],
+        params![ms(change.occurred_at), &change.card_id],
     )?;
     if let Some(token_ref) = target.token_ref {
         insert_token_event(
@@ -164,7 +165,7 @@ impl Lifecycle for SqliteStore {
                     params![
                         change.to_status.as_str(),
                         &to,
-                        change.event.created_at,
+                        ms(change.event.created_at),
                         &change.token_ref,
                         change.from_status.as_str(),
                         &from
@@ -233,9 +234,9 @@ impl Lifecycle for SqliteStore {
                         &event.key_id,
                         &event.event_id,
                         &event.kind,
-                        event.occurred_at,
+                        ms(event.occurred_at),
                         &event.body_hash,
-                        event.received_at
+                        ms(event.received_at)
                     ],
                 )?;
                 if inserted == 1 {

@@ -10,6 +10,7 @@
 //! `accounts.rs`, `cards.rs`, `payments.rs`, `lifecycle.rs`, `support.rs`,
 //! `settings.rs`, `bulk_load.rs`.
 
+use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use crate::model::*;
 #[cfg(feature = "test-support")]
 use crate::roles::Inspect;
+use crate::rows::ms;
 use crate::{Database, StoreResult};
 
 mod accounts;
@@ -182,13 +184,17 @@ impl Inspect for SqliteStore {
             .collect())
     }
 
-    async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
         Ok(self.readers.read(|conn| {
             scalar_opt(
                 conn,
                 "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ? AND u.status = 'active'",
-                params![token_hash, now],
+                params![token_hash, ms(now)],
             )
         })?)
     }

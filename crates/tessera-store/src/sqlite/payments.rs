@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::decisions::TokenCounters;
@@ -34,7 +35,7 @@ pub(super) fn insert_payment(
             &payment.decline_code,
             &payment.authorization_code,
             &payment.trace_id,
-            payment.created_at
+            ms(payment.created_at)
         ],
     )?;
     Ok(())
@@ -59,7 +60,7 @@ impl Payments for SqliteStore {
         &self,
         token_ref: &str,
         count: u16,
-        now: i64,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<u16>> {
         let token_ref = token_ref.to_owned();
         let count = i64::from(count.max(1));
@@ -71,7 +72,7 @@ impl Payments for SqliteStore {
                     "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
                          WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
                          RETURNING atc_issued",
-                    params![count, now, &token_ref],
+                    params![count, ms(now), &token_ref],
                 )
             })
             .await?;
@@ -95,8 +96,8 @@ impl Payments for SqliteStore {
                         &cryptogram.merchant_id,
                         &cryptogram.transaction_date,
                         &cryptogram.unpredictable_number,
-                        cryptogram.expires_at,
-                        cryptogram.created_at
+                        ms(cryptogram.expires_at),
+                        ms(cryptogram.created_at)
                     ],
                 )?;
                 Ok(())
@@ -155,7 +156,7 @@ impl Payments for SqliteStore {
                         &claim.token_ref,
                         atc,
                         &claim.payment.id,
-                        claim.payment.created_at
+                        ms(claim.payment.created_at)
                     ],
                 )?;
                 exec(

@@ -13,6 +13,7 @@
 //! (and by a release, which only removes), and the completion inserts the
 //! card once, as it is bound.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -24,7 +25,7 @@ use crate::{StoreError, StoreResult};
 /// go at their next reservation; the sweep bounds what users who never
 /// come back leave behind (a request that died between reserve and
 /// release).
-const SWEEP_EVERY_MS: i64 = 60_000;
+const SWEEP_EVERY: TimeDelta = TimeDelta::minutes(1);
 
 #[derive(Debug, Default)]
 pub(super) struct Reservations(Mutex<Held>);
@@ -33,7 +34,7 @@ pub(super) struct Reservations(Mutex<Held>);
 pub(super) struct Held {
     /// By user id: the few cards each user is binding right now.
     by_user: HashMap<String, Vec<NewCard>>,
-    swept_at: i64,
+    swept_at: DateTime<Utc>,
 }
 
 impl Reservations {
@@ -48,8 +49,8 @@ impl Held {
     /// Drops the user's reservations that ran out before `now` (and, once a
     /// minute, everyone's): their slots are free again and their
     /// completion is refused.
-    pub(super) fn expire(&mut self, user_id: &str, now: i64) {
-        if now - self.swept_at >= SWEEP_EVERY_MS {
+    pub(super) fn expire(&mut self, user_id: &str, now: DateTime<Utc>) {
+        if now - self.swept_at >= SWEEP_EVERY {
             self.by_user.retain(|_, cards| {
                 cards.retain(|card| card.reserved_until >= now);
                 !cards.is_empty()
@@ -99,12 +100,13 @@ impl Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::at;
 
     fn card(id: &str, user_id: &str, reserved_until: i64) -> NewCard {
         NewCard {
             id: id.to_owned(),
             user_id: user_id.to_owned(),
-            reserved_until,
+            reserved_until: at(reserved_until),
             ..NewCard::default()
         }
     }
@@ -116,17 +118,17 @@ mod tests {
         held.hold(card("c1", "u1", 1_000));
         held.hold(card("c2", "u1", 2_000));
         held.hold(card("c3", "u2", 1_000));
-        held.expire("u1", 0);
+        held.expire("u1", at(0));
         assert_eq!(held.of_user("u1").len(), 2);
         assert!(held.get("u1", "c1").is_some());
         assert!(held.get("u2", "c1").is_none(), "another user's card");
 
         // u1's first card runs out; u2's waits for the sweep.
-        held.expire("u1", 1_001);
+        held.expire("u1", at(1_001));
         assert!(held.get("u1", "c1").is_none());
         assert!(held.get("u1", "c2").is_some());
         assert!(held.get("u2", "c3").is_some());
-        held.expire("u1", SWEEP_EVERY_MS + 1);
+        held.expire("u1", at(0) + SWEEP_EVERY + TimeDelta::milliseconds(1));
         assert!(held.get("u2", "c3").is_none(), "the sweep took it");
         assert!(held.by_user.values().all(|cards| !cards.is_empty()));
 

@@ -1,8 +1,10 @@
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::Connection;
 
 use super::*;
 use crate::decisions::{StoredKey, stored_key};
+use crate::rows::ms;
 use crate::{Settings, StoreResult};
 
 pub(super) fn setting_value(conn: &Connection, name: &str) -> StoreResult<Option<String>> {
@@ -27,7 +29,7 @@ impl Settings for SqliteStore {
         self.readers.read(|conn| setting_value(conn, name))
     }
 
-    async fn put_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<()> {
+    async fn put_setting(&self, name: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let name = name.to_owned();
         let value = value.to_owned();
         self.queue
@@ -40,7 +42,7 @@ impl Settings for SqliteStore {
              params![
                  name,
                  value,
-                 now,
+                 ms(now),
              ])?;
         Ok(())
 
@@ -48,7 +50,12 @@ impl Settings for SqliteStore {
             .await
     }
 
-    async fn claim_setting(&self, name: &str, value: &str, now: i64) -> StoreResult<String> {
+    async fn claim_setting(
+        &self,
+        name: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<String> {
         let name = name.to_owned();
         let value = value.to_owned();
         self.queue
@@ -60,7 +67,7 @@ impl Settings for SqliteStore {
                     conn,
                     "INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (name) DO NOTHING",
-                    params![name, value, now],
+                    params![name, value, ms(now)],
                 )?;
                 scalar_one(
                     conn,
@@ -88,8 +95,8 @@ impl Settings for SqliteStore {
         scope: &str,
         key: &str,
         fingerprint: &str,
-        now: i64,
-        stale_after_ms: i64,
+        now: DateTime<Utc>,
+        stale_after: TimeDelta,
     ) -> StoreResult<IdempotencyBegin> {
         let scope = scope.to_owned();
         let key = key.to_owned();
@@ -107,18 +114,18 @@ impl Settings for SqliteStore {
                         conn,
                         "INSERT INTO idempotency_keys (scope, idem_key, request_fingerprint, \
                          state, created_at) VALUES (?, ?, ?, 'in_progress', ?)",
-                        params![scope, key, fingerprint, now],
+                        params![scope, key, fingerprint, ms(now)],
                     )?;
                     return Ok(IdempotencyBegin::Started);
                 };
-                match stored_key(&row, &fingerprint, now, stale_after_ms)? {
+                match stored_key(&row, &fingerprint, now, stale_after)? {
                     StoredKey::Answer(answer) => Ok(answer),
                     StoredKey::TakeOver => {
                         exec(
                             conn,
                             "UPDATE idempotency_keys SET created_at = ? \
                              WHERE scope = ? AND idem_key = ?",
-                            params![now, scope, key],
+                            params![ms(now), scope, key],
                         )?;
                         Ok(IdempotencyBegin::Started)
                     }
@@ -169,13 +176,13 @@ impl Settings for SqliteStore {
             .await
     }
 
-    async fn idempotency_purge(&self, before: i64) -> StoreResult<u64> {
+    async fn idempotency_purge(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         self.queue
             .write_direct(move |conn| {
                 let purged = exec(
                     conn,
                     "DELETE FROM idempotency_keys WHERE created_at < ?",
-                    params![before],
+                    params![ms(before)],
                 )?;
                 Ok(purged as u64)
             })

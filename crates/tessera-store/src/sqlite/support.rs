@@ -3,6 +3,7 @@
 //! they are single statements on shared rows (an upsert on the open-incident
 //! index, a conditional update for the probe).
 
+use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 
 use async_trait::async_trait;
@@ -43,7 +44,7 @@ pub(super) fn insert_attempt(
             &attempt.error_reason,
             &attempt.issuer_response,
             attempt.latency_ms,
-            attempt.created_at
+            ms(attempt.created_at)
         ],
     )?;
     Ok(())
@@ -89,7 +90,7 @@ impl Support for SqliteStore {
     async fn raise_incident(
         &self,
         incident: &IncidentRecord,
-        evidence_since: i64,
+        evidence_since: DateTime<Utc>,
     ) -> StoreResult<Option<Raised>> {
         // One statement: the check for a newer resolution and the upsert cannot
         // be split by another writer.
@@ -122,8 +123,8 @@ impl Support for SqliteStore {
                     &incident.issuer_name_zh,
                     &incident.issuer_name_en,
                     &incident.kind,
-                    incident.opened_at,
-                    incident.updated_at,
+                    ms(incident.opened_at),
+                    ms(incident.updated_at),
                     incident.samples,
                     incident.failure_rate,
                     incident.baseline_failure_rate,
@@ -133,10 +134,10 @@ impl Support for SqliteStore {
                     &incident.message_zh,
                     &incident.message_en,
                     i64::from(incident.breaker_open),
-                    incident.retry_at.filter(|_| incident.breaker_open),
+                    incident.retry_at.filter(|_| incident.breaker_open).map(ms),
                     &incident.issuer_code,
                     &incident.kind,
-                    evidence_since,
+                    ms(evidence_since),
                 ],
                 |row| incident_from_row(row),
             )?;
@@ -156,14 +157,14 @@ impl Support for SqliteStore {
             .read(|conn| listed(conn, &listing, |row| incident_from_row(row)))
     }
 
-    async fn resolve_incident(&self, id: &str, now: i64) -> StoreResult<bool> {
+    async fn resolve_incident(&self, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         let changed = write_statement(
             self,
             "UPDATE issuer_incidents SET resolved_at = ?, updated_at = ?, breaker_open = 0, \
          probe_until = NULL WHERE id = ? AND resolved_at IS NULL",
             vec![
-                Value::Integer(now),
-                Value::Integer(now),
+                Value::Integer(ms(now)),
+                Value::Integer(ms(now)),
                 Value::Text(id.to_owned()),
             ],
         )
@@ -171,31 +172,41 @@ impl Support for SqliteStore {
         Ok(changed > 0)
     }
 
-    async fn claim_probe(&self, id: &str, now: i64, lease_until: i64) -> StoreResult<bool> {
+    async fn claim_probe(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let changed = write_statement(
             self,
             "UPDATE issuer_incidents SET probe_until = ? WHERE id = ? AND resolved_at IS NULL \
          AND breaker_open = 1 AND (retry_at IS NULL OR retry_at <= ?) \
          AND (probe_until IS NULL OR probe_until <= ?)",
             vec![
-                Value::Integer(lease_until),
+                Value::Integer(ms(lease_until)),
                 Value::Text(id.to_owned()),
-                Value::Integer(now),
-                Value::Integer(now),
+                Value::Integer(ms(now)),
+                Value::Integer(ms(now)),
             ],
         )
         .await?;
         Ok(changed > 0)
     }
 
-    async fn reopen_breaker(&self, id: &str, retry_at: i64, now: i64) -> StoreResult<bool> {
+    async fn reopen_breaker(
+        &self,
+        id: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let changed = write_statement(
             self,
             "UPDATE issuer_incidents SET breaker_open = 1, retry_at = ?, probe_until = NULL, \
          updated_at = ? WHERE id = ? AND resolved_at IS NULL",
             vec![
-                Value::Integer(retry_at),
-                Value::Integer(now),
+                Value::Integer(ms(retry_at)),
+                Value::Integer(ms(now)),
                 Value::Text(id.to_owned()),
             ],
         )
@@ -215,7 +226,7 @@ impl Support for SqliteStore {
             Value::Text(ticket.message.clone()),
             Value::Text(ticket.status.clone()),
             Value::Text(ticket.details.clone()),
-            Value::Integer(ticket.created_at),
+            Value::Integer(ms(ticket.created_at)),
         ],
     )
     .await?;

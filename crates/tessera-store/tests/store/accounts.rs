@@ -7,7 +7,7 @@ async fn ping_and_has_data(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
     assert!(["sqlite", "postgres"].contains(&store.backend()));
     assert!(!store.has_data().await.unwrap());
-    store.put_setting("maintenance", "on", 1).await.unwrap();
+    store.put_setting("maintenance", "on", at(1)).await.unwrap();
     assert!(!store.has_data().await.unwrap(), "settings are not data");
     user(&*store, "1").await;
     assert!(store.has_data().await.unwrap());
@@ -29,7 +29,7 @@ async fn users(store: Arc<dyn Store>) {
         assert_eq!(found.id_number_last4, "123X");
         assert_eq!(found.password_hash, wanted.password_hash);
         assert_eq!(found.status, "active");
-        assert_eq!(found.created_at, 1_000);
+        assert_eq!(found.created_at, at(1_000));
     }
     assert!(store.user_by_id("nobody").await.unwrap().is_none());
     assert!(store.user_by_phone("+1").await.unwrap().is_none());
@@ -60,29 +60,29 @@ async fn login_failures(store: Arc<dyn Store>) {
     let hash = "phone-hash";
     assert!(store.login_failures(hash).await.unwrap().is_none());
     let first = store
-        .record_login_failure(hash, 1_000, 60_000)
+        .record_login_failure(hash, at(1_000), TimeDelta::milliseconds(60_000))
         .await
         .unwrap();
-    assert_eq!((first.failures, first.window_started_at), (1, 1_000));
+    assert_eq!((first.failures, first.window_started_at), (1, at(1_000)));
     let second = store
-        .record_login_failure(hash, 2_000, 60_000)
+        .record_login_failure(hash, at(2_000), TimeDelta::milliseconds(60_000))
         .await
         .unwrap();
-    assert_eq!((second.failures, second.window_started_at), (2, 1_000));
+    assert_eq!((second.failures, second.window_started_at), (2, at(1_000)));
     // Still in the window at exactly its end...
     let third = store
-        .record_login_failure(hash, 61_000, 60_000)
+        .record_login_failure(hash, at(61_000), TimeDelta::milliseconds(60_000))
         .await
         .unwrap();
-    assert_eq!((third.failures, third.window_started_at), (3, 1_000));
+    assert_eq!((third.failures, third.window_started_at), (3, at(1_000)));
     // ...and a new window after it.
     let fresh = store
-        .record_login_failure(hash, 61_001, 60_000)
+        .record_login_failure(hash, at(61_001), TimeDelta::milliseconds(60_000))
         .await
         .unwrap();
-    assert_eq!((fresh.failures, fresh.window_started_at), (1, 61_001));
+    assert_eq!((fresh.failures, fresh.window_started_at), (1, at(61_001)));
     let stored = store.login_failures(hash).await.unwrap().unwrap();
-    assert_eq!((stored.failures, stored.window_started_at), (1, 61_001));
+    assert_eq!((stored.failures, stored.window_started_at), (1, at(61_001)));
     assert!(store.login_failures("other").await.unwrap().is_none());
     store.clear_login_failures(hash).await.unwrap();
     assert!(store.login_failures(hash).await.unwrap().is_none());
@@ -94,23 +94,26 @@ async fn sessions(store: Arc<dyn Store>) {
     let session = SessionRecord {
         token_hash: "session-hash".to_owned(),
         user_id: user_id.clone(),
-        expires_at: 10_000,
-        created_at: 1_000,
+        expires_at: at(10_000),
+        created_at: at(1_000),
     };
     store.create_session(&session).await.unwrap();
     assert_eq!(
-        store.session_user("session-hash", 9_999).await.unwrap(),
+        store.session_user("session-hash", at(9_999)).await.unwrap(),
         Some(user_id.clone())
     );
     assert_eq!(
-        store.session_user("session-hash", 10_000).await.unwrap(),
+        store
+            .session_user("session-hash", at(10_000))
+            .await
+            .unwrap(),
         None
     );
-    assert_eq!(store.session_user("other", 1_000).await.unwrap(), None);
+    assert_eq!(store.session_user("other", at(1_000)).await.unwrap(), None);
     // The same session answering the whole user, in one read where the
     // backend can.
     let record = store
-        .session_user_record("session-hash", 9_999)
+        .session_user_record("session-hash", at(9_999))
         .await
         .unwrap()
         .unwrap();
@@ -120,14 +123,14 @@ async fn sessions(store: Arc<dyn Store>) {
     assert_eq!(record.status, "active");
     assert!(
         store
-            .session_user_record("session-hash", 10_000)
+            .session_user_record("session-hash", at(10_000))
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .session_user_record("other", 1_000)
+            .session_user_record("other", at(1_000))
             .await
             .unwrap()
             .is_none()
@@ -148,7 +151,7 @@ async fn api_keys(store: Arc<dyn Store>) {
         key_hash: "key-hash".to_owned(),
         role: "support".to_owned(),
         label: "客服 desk".to_owned(),
-        created_at: 5_000,
+        created_at: at(5_000),
         revoked_at: None,
     };
     store.create_api_key(&key).await.unwrap();
@@ -157,7 +160,7 @@ async fn api_keys(store: Arc<dyn Store>) {
     assert_eq!(found.key_hash, "key-hash");
     assert_eq!(found.role, "support");
     assert_eq!(found.label, "客服 desk");
-    assert_eq!(found.created_at, 5_000);
+    assert_eq!(found.created_at, at(5_000));
     assert_eq!(found.revoked_at, None);
     assert!(store.api_key("other").await.unwrap().is_none());
     let same_hash = ApiKeyRecord {
@@ -181,7 +184,7 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
         let store_b = store.clone();
         login_tasks.push(tokio::spawn(async move {
             store_b
-                .record_login_failure("phone-hash", 1_000, 60_000)
+                .record_login_failure("phone-hash", at(1_000), TimeDelta::milliseconds(60_000))
                 .await
                 .unwrap()
                 .failures

@@ -23,12 +23,12 @@ async fn attempts(store: Arc<dyn Store>) {
         error_reason: Some("reason".to_owned()),
         issuer_response: Some("00".to_owned()),
         latency_ms: 321,
-        created_at: 600,
+        created_at: at(600),
     };
     store.record_attempt(&full).await.unwrap();
-    for at in [100, 200, 300, 400, 500] {
+    for time in [100, 200, 300, 400, 500] {
         store
-            .record_attempt(&attempt(&format!("t-{at}"), "u1", at))
+            .record_attempt(&attempt(&format!("t-{time}"), "u1", time))
             .await
             .unwrap();
     }
@@ -54,9 +54,9 @@ async fn attempts(store: Arc<dyn Store>) {
         AttemptFilter {
             user_id: user.map(str::to_owned),
             trace_id: None,
-            since,
+            since: since.map(at),
             // A cursor with an empty trace id: strictly older than `before`.
-            before: before.map(|at| (at, String::new())),
+            before: before.map(|time| (at(time), String::new())),
             limit,
         }
     };
@@ -101,8 +101,8 @@ async fn attempts(store: Arc<dyn Store>) {
     let after_tie = AttemptFilter {
         user_id: None,
         trace_id: None,
-        since: Some(300),
-        before: Some((300, "a-tie".to_owned())),
+        since: Some(at(300)),
+        before: Some((at(300), "a-tie".to_owned())),
         limit: 10,
     };
     assert_eq!(ids(store.attempts(&after_tie).await.unwrap()), ["B-tie"]);

@@ -112,18 +112,21 @@ mod sqlite {
         };
         let held = new_card("held", &user_id, "fh", 1_000);
         assert_eq!(
-            store.reserve_card(&held, 3, 1_000).await.unwrap(),
+            store.reserve_card(&held, 3, at(1_000)).await.unwrap(),
             Reserve::Reserved
         );
         assert_eq!(cards_in_file(&path), 0, "a reservation wrote a row");
         let same_as_held = new_card("twice", &user_id, "fh", 5_000);
         assert_eq!(
-            store.reserve_card(&same_as_held, 3, 5_000).await.unwrap(),
+            store
+                .reserve_card(&same_as_held, 3, at(5_000))
+                .await
+                .unwrap(),
             Reserve::InProgress
         );
         let second = new_card("second", &user_id, "f2", 5_000);
         assert_eq!(
-            store.reserve_card(&second, 1, 5_000).await.unwrap(),
+            store.reserve_card(&second, 1, at(5_000)).await.unwrap(),
             Reserve::LimitReached { live_cards: 1 },
             "the held reservation takes its slot"
         );
@@ -145,7 +148,7 @@ mod sqlite {
         let bound = store.card(&user_id, "held").await.unwrap().unwrap();
         assert_eq!(
             (bound.status.as_str(), bound.created_at, bound.updated_at),
-            ("active", 1_000, 11_000)
+            ("active", at(1_000), at(11_000))
         );
 
         // Bound meanwhile by another process on the same file (a second
@@ -154,7 +157,7 @@ mod sqlite {
         // nothing, and the next reservation hears the card is bound.
         let raced = new_card("raced", &user_id, "fr", 12_000);
         assert_eq!(
-            store.reserve_card(&raced, 5, 12_000).await.unwrap(),
+            store.reserve_card(&raced, 5, at(12_000)).await.unwrap(),
             Reserve::Reserved
         );
         {
@@ -177,7 +180,7 @@ mod sqlite {
         assert!(store.card(&user_id, "raced").await.unwrap().is_none());
         let again = new_card("raced-2", &user_id, "fr", 12_002);
         assert_eq!(
-            store.reserve_card(&again, 5, 12_002).await.unwrap(),
+            store.reserve_card(&again, 5, at(12_002)).await.unwrap(),
             Reserve::AlreadyBound {
                 card_id: "elsewhere".to_owned(),
                 status: CardStatus::Active
@@ -328,7 +331,7 @@ mod postgres {
                 let user_id = user(&store, "1").await;
                 let card = new_card("c1", &user_id, "fp1", 1_000);
                 assert_eq!(
-                    store.reserve_card(&card, 5, 1_000).await.unwrap(),
+                    store.reserve_card(&card, 5, at(1_000)).await.unwrap(),
                     Reserve::Reserved
                 );
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
@@ -336,7 +339,7 @@ mod postgres {
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
                 // Released for good: the slot and the card are free again.
                 assert_eq!(
-                    store.reserve_card(&card, 5, 1_001).await.unwrap(),
+                    store.reserve_card(&card, 5, at(1_001)).await.unwrap(),
                     Reserve::Reserved
                 );
                 store.close().await;
@@ -377,7 +380,10 @@ mod postgres {
                     ..PgOptions::default()
                 };
                 let store = PgStore::connect(&url, options).await.unwrap();
-                store.put_setting("maintenance", "off", 1).await.unwrap();
+                store
+                    .put_setting("maintenance", "off", at(1))
+                    .await
+                    .unwrap();
                 let mut tasks = Vec::new();
                 for n in 0..48 {
                     let store = store.clone();
@@ -423,7 +429,7 @@ mod postgres {
                     ..PgOptions::default()
                 };
                 let store = PgStore::connect(&proxied, options).await.unwrap();
-                store.put_setting("maintenance", "on", 1).await.unwrap();
+                store.put_setting("maintenance", "on", at(1)).await.unwrap();
 
                 proxy.cut();
                 let started = std::time::Instant::now();

@@ -8,7 +8,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     let other = user(&*store, "2").await;
     let card = new_card("c1", &user_id, "fp1", 1_000);
     assert_eq!(
-        store.reserve_card(&card, 5, 1_000).await.unwrap(),
+        store.reserve_card(&card, 5, at(1_000)).await.unwrap(),
         Reserve::Reserved
     );
     // A reservation is invisible to the wallet...
@@ -17,13 +17,13 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     // ...but holds the card against a second request.
     let again = new_card("c2", &user_id, "fp1", 1_001);
     assert_eq!(
-        store.reserve_card(&again, 5, 1_001).await.unwrap(),
+        store.reserve_card(&again, 5, at(1_001)).await.unwrap(),
         Reserve::InProgress
     );
     // Another user may hold the same card.
     let theirs = new_card("c-other", &other, "fp1", 1_001);
     assert_eq!(
-        store.reserve_card(&theirs, 5, 1_001).await.unwrap(),
+        store.reserve_card(&theirs, 5, at(1_001)).await.unwrap(),
         Reserve::Reserved
     );
 
@@ -62,7 +62,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     );
     assert_eq!(bound.holder_name, "张三");
     assert_eq!(bound.par, "par-fp1");
-    assert_eq!((bound.created_at, bound.updated_at), (1_000, 2_000));
+    assert_eq!((bound.created_at, bound.updated_at), (at(1_000), at(2_000)));
     assert_eq!(
         (bound.otp_sent_to.clone(), bound.otp_expires_at),
         (None, None)
@@ -79,7 +79,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     assert!(token.suspenders.is_empty());
     assert_eq!(token.requestor_id, "40010030273");
     assert_eq!(token.device_id.as_deref(), Some("device-1"));
-    assert_eq!(token.created_at, 2_000);
+    assert_eq!(token.created_at, at(2_000));
     let single = store.card(&user_id, "c1").await.unwrap().unwrap();
     assert_eq!(single.id, "c1");
     assert!(single.is_default);
@@ -87,7 +87,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
 
     let third = new_card("c3", &user_id, "fp1", 3_000);
     assert_eq!(
-        store.reserve_card(&third, 5, 3_000).await.unwrap(),
+        store.reserve_card(&third, 5, at(3_000)).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "c1".to_owned(),
             status: CardStatus::Active
@@ -110,7 +110,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     // A released reservation frees the card; its completion is refused.
     let released = new_card("c4", &user_id, "fp2", 4_000);
     assert_eq!(
-        store.reserve_card(&released, 5, 4_000).await.unwrap(),
+        store.reserve_card(&released, 5, at(4_000)).await.unwrap(),
         Reserve::Reserved
     );
     store.release_card("c4").await.unwrap();
@@ -132,11 +132,11 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     assert_eq!(pending.status, CardStatus::PendingVerification);
     assert!(!pending.is_default);
     assert_eq!(pending.otp_sent_to.as_deref(), Some("138****0000"));
-    assert_eq!(pending.otp_expires_at, Some(65_000));
+    assert_eq!(pending.otp_expires_at, Some(at(65_000)));
     assert_eq!(pending.token.unwrap().status, TokenStatus::Inactive);
     let dup = new_card("c6", &user_id, "fp2", 6_000);
     assert_eq!(
-        store.reserve_card(&dup, 5, 6_000).await.unwrap(),
+        store.reserve_card(&dup, 5, at(6_000)).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "c5".to_owned(),
             status: CardStatus::PendingVerification
@@ -180,7 +180,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // token with it, and the attempt is stored.
     let reserved = new_card("c1", &user_id, "fp1", 1_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, 1_000).await.unwrap(),
+        store.reserve_card(&reserved, 5, at(1_000)).await.unwrap(),
         Reserve::Reserved
     );
     let done = completion("c1", &user_id, "active", None, 2_000);
@@ -204,7 +204,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // Pending: the card carries its challenge's masked phone and end.
     let reserved = new_card("c2", &user_id, "fp2", 3_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, 3_000).await.unwrap(),
+        store.reserve_card(&reserved, 5, at(3_000)).await.unwrap(),
         Reserve::Reserved
     );
     let done = completion(
@@ -222,7 +222,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     assert_eq!(card.status, CardStatus::PendingVerification);
     assert!(!card.is_default);
     assert_eq!(card.otp_sent_to.as_deref(), Some("138****0000"));
-    assert_eq!(card.otp_expires_at, Some(90_000));
+    assert_eq!(card.otp_expires_at, Some(at(90_000)));
     let read = store.card(&user_id, "c2").await.unwrap().unwrap();
     assert_eq!(format!("{card:?}"), format!("{read:?}"));
     assert_eq!(store.attempts(&only("t-2")).await.unwrap().len(), 1);
@@ -232,7 +232,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // leaves the same): None, and nothing is written.
     let reserved = new_card("c3", &user_id, "fp3", 4_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, 4_000).await.unwrap(),
+        store.reserve_card(&reserved, 5, at(4_000)).await.unwrap(),
         Reserve::Reserved
     );
     store.release_card("c3").await.unwrap();
@@ -251,7 +251,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // on, with nothing written, the attempt neither.
     let reserved = new_card("c4", &user_id, "fp4", 6_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, 6_000).await.unwrap(),
+        store.reserve_card(&reserved, 5, at(6_000)).await.unwrap(),
         Reserve::Reserved
     );
     let mut done = completion("c4", &user_id, "active", None, 6_000);
@@ -282,7 +282,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // record stands.
     let reserved = new_card("c5", &user_id, "fp5", 7_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, 7_000).await.unwrap(),
+        store.reserve_card(&reserved, 5, at(7_000)).await.unwrap(),
         Reserve::Reserved
     );
     let done = completion("c5", &user_id, "active", None, 7_000);
@@ -301,7 +301,7 @@ async fn card_limit(store: Arc<dyn Store>) {
     for (id, fingerprint) in [("a", "fa"), ("b", "fb"), ("c", "fc")] {
         let card = new_card(id, &user_id, fingerprint, 1_000);
         assert_eq!(
-            store.reserve_card(&card, 3, 1_000).await.unwrap(),
+            store.reserve_card(&card, 3, at(1_000)).await.unwrap(),
             Reserve::Reserved
         );
     }
@@ -322,13 +322,13 @@ async fn card_limit(store: Arc<dyn Store>) {
     assert!(store.complete_binding(&pending).await.unwrap());
     let fourth = new_card("d", &user_id, "fd", 2_000);
     assert_eq!(
-        store.reserve_card(&fourth, 3, 2_000).await.unwrap(),
+        store.reserve_card(&fourth, 3, at(2_000)).await.unwrap(),
         Reserve::LimitReached { live_cards: 3 }
     );
     // The duplicate answer comes before the limit.
     let dup = new_card("e", &user_id, "fb", 2_000);
     assert_eq!(
-        store.reserve_card(&dup, 3, 2_000).await.unwrap(),
+        store.reserve_card(&dup, 3, at(2_000)).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "b".to_owned(),
             status: CardStatus::PendingVerification
@@ -336,19 +336,19 @@ async fn card_limit(store: Arc<dyn Store>) {
     );
     // A refused reservation leaves nothing behind.
     assert_eq!(
-        store.reserve_card(&fourth, 4, 2_000).await.unwrap(),
+        store.reserve_card(&fourth, 4, at(2_000)).await.unwrap(),
         Reserve::Reserved
     );
     store.release_card("d").await.unwrap();
     // Unbinding frees a slot.
-    assert!(store.unbind_card(&user_id, "a", 3_000).await.unwrap());
+    assert!(store.unbind_card(&user_id, "a", at(3_000)).await.unwrap());
     assert_eq!(
-        store.reserve_card(&fourth, 3, 3_000).await.unwrap(),
+        store.reserve_card(&fourth, 3, at(3_000)).await.unwrap(),
         Reserve::Reserved
     );
     let fifth = new_card("f", &user_id, "ff", 3_000);
     assert_eq!(
-        store.reserve_card(&fifth, 3, 3_000).await.unwrap(),
+        store.reserve_card(&fifth, 3, at(3_000)).await.unwrap(),
         Reserve::LimitReached { live_cards: 3 }
     );
 }
@@ -358,22 +358,22 @@ async fn stale_reservation_freed(store: Arc<dyn Store>) {
     // Held until 61_000 (a crashed node never completes it).
     let first = new_card("c1", &user_id, "fp1", 1_000);
     assert_eq!(
-        store.reserve_card(&first, 1, 1_000).await.unwrap(),
+        store.reserve_card(&first, 1, at(1_000)).await.unwrap(),
         Reserve::Reserved
     );
     let other = new_card("c2", &user_id, "fp2", 61_000);
     assert_eq!(
-        store.reserve_card(&other, 1, 61_000).await.unwrap(),
+        store.reserve_card(&other, 1, at(61_000)).await.unwrap(),
         Reserve::LimitReached { live_cards: 1 }
     );
     let same = new_card("c3", &user_id, "fp1", 61_000);
     assert_eq!(
-        store.reserve_card(&same, 1, 61_000).await.unwrap(),
+        store.reserve_card(&same, 1, at(61_000)).await.unwrap(),
         Reserve::InProgress
     );
     // Past reserved_until the slot and the card are free again.
     assert_eq!(
-        store.reserve_card(&same, 1, 61_001).await.unwrap(),
+        store.reserve_card(&same, 1, at(61_001)).await.unwrap(),
         Reserve::Reserved
     );
     assert!(
@@ -398,12 +398,12 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 5_000).await;
     let other = new_card("c2", &user_id, "fp2", 4_999);
     assert_eq!(
-        store.reserve_card(&other, 1, 4_999).await.unwrap(),
+        store.reserve_card(&other, 1, at(4_999)).await.unwrap(),
         Reserve::LimitReached { live_cards: 1 }
     );
     let same = new_card("c3", &user_id, "fp1", 4_999);
     assert_eq!(
-        store.reserve_card(&same, 1, 4_999).await.unwrap(),
+        store.reserve_card(&same, 1, at(4_999)).await.unwrap(),
         Reserve::AlreadyBound {
             card_id: "c1".to_owned(),
             status: CardStatus::PendingVerification
@@ -412,7 +412,7 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
     // At expires_at the challenge is over: the card leaves the live set.
     let same = new_card("c3", &user_id, "fp1", 5_000);
     assert_eq!(
-        store.reserve_card(&same, 1, 5_000).await.unwrap(),
+        store.reserve_card(&same, 1, at(5_000)).await.unwrap(),
         Reserve::Reserved
     );
     let ended = store.card(&user_id, "c1").await.unwrap().unwrap();
@@ -423,7 +423,7 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
     assert!(store.otp_challenge("c1").await.unwrap().is_none());
     assert!(
         !store
-            .finish_otp("c1", OtpOutcome::Verified, 5_001)
+            .finish_otp("c1", OtpOutcome::Verified, at(5_001))
             .await
             .unwrap()
     );
@@ -438,21 +438,21 @@ async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
     // Held until 61_000, never completed.
     let stale = new_card("stale", &user_id, "fs", 1_000);
     assert_eq!(
-        store.reserve_card(&stale, 3, 1_000).await.unwrap(),
+        store.reserve_card(&stale, 3, at(1_000)).await.unwrap(),
         Reserve::Reserved
     );
-    let at = 61_001;
+    let time = 61_001;
     for (id, fingerprint) in [("n1", "f1"), ("n2", "f2")] {
-        let card = new_card(id, &user_id, fingerprint, at);
+        let card = new_card(id, &user_id, fingerprint, time);
         assert_eq!(
-            store.reserve_card(&card, 3, at).await.unwrap(),
+            store.reserve_card(&card, 3, at(time)).await.unwrap(),
             Reserve::Reserved,
             "{id}"
         );
     }
-    let full = new_card("n3", &user_id, "f3", at);
+    let full = new_card("n3", &user_id, "f3", time);
     assert_eq!(
-        store.reserve_card(&full, 3, at).await.unwrap(),
+        store.reserve_card(&full, 3, at(time)).await.unwrap(),
         Reserve::LimitReached { live_cards: 3 }
     );
     assert_eq!(
@@ -466,7 +466,7 @@ async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
     );
     assert!(
         !store
-            .complete_binding(&completion("stale", &user_id, "active", None, at))
+            .complete_binding(&completion("stale", &user_id, "active", None, time))
             .await
             .unwrap()
     );
@@ -483,7 +483,7 @@ async fn concurrent_card_limit(store: Arc<dyn Store>) {
         let user_id = user_id.clone();
         tasks.push(tokio::spawn(async move {
             let card = new_card(&format!("c{n:02}"), &user_id, &format!("fp{n}"), 1_000);
-            let outcome = store.reserve_card(&card, 5, 1_000).await.unwrap();
+            let outcome = store.reserve_card(&card, 5, at(1_000)).await.unwrap();
             (card.id, outcome)
         }));
     }
@@ -521,7 +521,10 @@ async fn concurrent_card_limit(store: Arc<dyn Store>) {
         let store = store.clone();
         let user_id = user_id.clone();
         tasks.push(tokio::spawn(async move {
-            store.set_default_card(&user_id, &id, 3_000).await.unwrap()
+            store
+                .set_default_card(&user_id, &id, at(3_000))
+                .await
+                .unwrap()
         }));
     }
     for task in tasks {
@@ -538,7 +541,7 @@ async fn concurrent_same_card(store: Arc<dyn Store>) {
         let user_id = user_id.clone();
         tasks.push(tokio::spawn(async move {
             let card = new_card(&format!("c{n:02}"), &user_id, "same-pan", 1_000);
-            store.reserve_card(&card, 5, 1_000).await.unwrap()
+            store.reserve_card(&card, 5, at(1_000)).await.unwrap()
         }));
     }
     let mut reserved = 0;

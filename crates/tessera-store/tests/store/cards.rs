@@ -12,24 +12,44 @@ async fn set_default(store: Arc<dyn Store>) {
     bind(&*store, &other, "x", "fx", 1_000).await;
     assert_eq!(defaults(&*store, &user_id).await, ["a"]);
 
-    assert!(store.set_default_card(&user_id, "b", 4_000).await.unwrap());
+    assert!(
+        store
+            .set_default_card(&user_id, "b", at(4_000))
+            .await
+            .unwrap()
+    );
     assert_eq!(defaults(&*store, &user_id).await, ["b"]);
     assert_eq!(
         store.card(&user_id, "a").await.unwrap().unwrap().updated_at,
-        4_000
+        at(4_000)
     );
     assert_eq!(
         store.card(&user_id, "b").await.unwrap().unwrap().updated_at,
-        4_000
+        at(4_000)
     );
-    assert!(store.set_default_card(&user_id, "b", 4_500).await.unwrap());
+    assert!(
+        store
+            .set_default_card(&user_id, "b", at(4_500))
+            .await
+            .unwrap()
+    );
     assert_eq!(defaults(&*store, &user_id).await, ["b"]);
 
-    assert!(!store.set_default_card(&user_id, "p", 5_000).await.unwrap());
-    assert!(!store.set_default_card(&user_id, "x", 5_000).await.unwrap());
     assert!(
         !store
-            .set_default_card(&user_id, "nope", 5_000)
+            .set_default_card(&user_id, "p", at(5_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_default_card(&user_id, "x", at(5_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_default_card(&user_id, "nope", at(5_000))
             .await
             .unwrap()
     );
@@ -46,20 +66,20 @@ async fn unbind(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "p", "fp", 4_000, 90_000).await;
     assert_eq!(defaults(&*store, &user_id).await, ["a"]);
 
-    assert!(!store.unbind_card(&other, "a", 5_000).await.unwrap());
-    assert!(store.unbind_card(&user_id, "a", 5_000).await.unwrap());
+    assert!(!store.unbind_card(&other, "a", at(5_000)).await.unwrap());
+    assert!(store.unbind_card(&user_id, "a", at(5_000)).await.unwrap());
     let gone = store.card(&user_id, "a").await.unwrap().unwrap();
     assert_eq!(gone.status, CardStatus::Unbound);
     assert!(!gone.is_default);
     assert!(!gone.has_pan_ciphertext);
-    assert_eq!(gone.updated_at, 5_000);
+    assert_eq!(gone.updated_at, at(5_000));
     assert_eq!(gone.token.unwrap().status, TokenStatus::Deleted);
     // The default moves to the newest active card.
     assert_eq!(defaults(&*store, &user_id).await, ["c"]);
-    assert!(!store.unbind_card(&user_id, "a", 5_001).await.unwrap());
+    assert!(!store.unbind_card(&user_id, "a", at(5_001)).await.unwrap());
 
     // A pending card can be unbound; its challenge goes with it.
-    assert!(store.unbind_card(&user_id, "p", 6_000).await.unwrap());
+    assert!(store.unbind_card(&user_id, "p", at(6_000)).await.unwrap());
     assert!(store.otp_challenge("p").await.unwrap().is_none());
     assert_eq!(
         store.card(&user_id, "p").await.unwrap().unwrap().status,
@@ -69,10 +89,10 @@ async fn unbind(store: Arc<dyn Store>) {
     // A reservation cannot be unbound.
     let reserved = new_card("r", &user_id, "fr", 7_000);
     assert_eq!(
-        store.reserve_card(&reserved, 10, 7_000).await.unwrap(),
+        store.reserve_card(&reserved, 10, at(7_000)).await.unwrap(),
         Reserve::Reserved
     );
-    assert!(!store.unbind_card(&user_id, "r", 7_000).await.unwrap());
+    assert!(!store.unbind_card(&user_id, "r", at(7_000)).await.unwrap());
 
     // The unbound card may be bound again; unbound cards stay listed.
     bind(&*store, &user_id, "a2", "fa", 8_000).await;
@@ -100,7 +120,7 @@ async fn unbind(store: Arc<dyn Store>) {
 
     // Unbinding the last active cards leaves no default.
     for id in ["a2", "b", "c"] {
-        assert!(store.unbind_card(&user_id, id, 9_000).await.unwrap());
+        assert!(store.unbind_card(&user_id, id, at(9_000)).await.unwrap());
     }
     assert!(defaults(&*store, &user_id).await.is_empty());
 }
@@ -112,7 +132,7 @@ async fn otp(store: Arc<dyn Store>) {
     assert_eq!(challenge.card_id, "c1");
     assert_eq!(challenge.code_hash, "otp-hash");
     assert_eq!(challenge.sent_to_masked, "138****0000");
-    assert_eq!(challenge.expires_at, 10_000);
+    assert_eq!(challenge.expires_at, at(10_000));
     assert_eq!(challenge.failures, 0);
     for expected in 1..=3 {
         assert_eq!(store.record_otp_failure("c1").await.unwrap(), expected);
@@ -126,7 +146,7 @@ async fn otp(store: Arc<dyn Store>) {
 
     assert!(
         store
-            .finish_otp("c1", OtpOutcome::Verified, 2_000)
+            .finish_otp("c1", OtpOutcome::Verified, at(2_000))
             .await
             .unwrap()
     );
@@ -134,7 +154,7 @@ async fn otp(store: Arc<dyn Store>) {
     assert_eq!(verified.status, CardStatus::Active);
     assert!(verified.is_default);
     assert!(verified.has_pan_ciphertext);
-    assert_eq!(verified.updated_at, 2_000);
+    assert_eq!(verified.updated_at, at(2_000));
     assert_eq!(verified.token.unwrap().status, TokenStatus::Active);
     assert_eq!(verified.otp_sent_to, None);
     assert!(store.otp_challenge("c1").await.unwrap().is_none());
@@ -144,11 +164,11 @@ async fn otp(store: Arc<dyn Store>) {
         OtpOutcome::Failed,
         OtpOutcome::Expired,
     ] {
-        assert!(!store.finish_otp("c1", outcome, 2_001).await.unwrap());
+        assert!(!store.finish_otp("c1", outcome, at(2_001)).await.unwrap());
     }
     assert!(
         !store
-            .finish_otp("nope", OtpOutcome::Verified, 2_001)
+            .finish_otp("nope", OtpOutcome::Verified, at(2_001))
             .await
             .unwrap()
     );
@@ -156,7 +176,7 @@ async fn otp(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "c2", "fp2", 3_000, 10_000).await;
     assert!(
         store
-            .finish_otp("c2", OtpOutcome::Failed, 3_500)
+            .finish_otp("c2", OtpOutcome::Failed, at(3_500))
             .await
             .unwrap()
     );
@@ -171,7 +191,7 @@ async fn otp(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "c3", "fp3", 4_000, 10_000).await;
     assert!(
         store
-            .finish_otp("c3", OtpOutcome::Expired, 4_500)
+            .finish_otp("c3", OtpOutcome::Expired, at(4_500))
             .await
             .unwrap()
     );
@@ -186,15 +206,21 @@ async fn otp(store: Arc<dyn Store>) {
 }
 
 async fn sandbox_sms(store: Arc<dyn Store>) {
-    for (at, body) in [(1, "one"), (2, "two"), (3, "验证码 123456")] {
-        store.push_sandbox_sms("+86-1", body, at).await.unwrap();
+    for (time, body) in [(1, "one"), (2, "two"), (3, "验证码 123456")] {
+        store
+            .push_sandbox_sms("+86-1", body, at(time))
+            .await
+            .unwrap();
     }
-    store.push_sandbox_sms("+86-2", "other", 4).await.unwrap();
+    store
+        .push_sandbox_sms("+86-2", "other", at(4))
+        .await
+        .unwrap();
     let all = store.sandbox_sms("+86-1", 10).await.unwrap();
     let bodies: Vec<&str> = all.iter().map(|sms| sms.body.as_str()).collect();
     assert_eq!(bodies, ["验证码 123456", "two", "one"]);
     assert!(all.iter().all(|sms| sms.phone == "+86-1"));
-    assert_eq!(all[0].created_at, 3);
+    assert_eq!(all[0].created_at, at(3));
     let newest = store.sandbox_sms("+86-1", 2).await.unwrap();
     assert_eq!(newest.len(), 2);
     assert_eq!(newest[1].body, "two");
@@ -214,7 +240,7 @@ async fn concurrent_otp_outcomes(store: Arc<dyn Store>) {
             OtpOutcome::Failed
         };
         tasks.push(tokio::spawn(async move {
-            store.finish_otp("c1", outcome, 2_000).await.unwrap()
+            store.finish_otp("c1", outcome, at(2_000)).await.unwrap()
         }));
     }
     let mut ended = 0;

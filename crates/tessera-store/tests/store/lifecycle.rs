@@ -6,13 +6,13 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
     bind(&*store, &user_id, "a", "fa", 1_000).await;
     bind(&*store, &user_id, "b", "fb", 1_100).await;
-    let event = |kind: &str, actor: &str, after: &str, at: i64| TokenEvent {
+    let event = |kind: &str, actor: &str, after: &str, time: i64| TokenEvent {
         token_ref: "tok-a".to_owned(),
         kind: kind.to_owned(),
         actor: actor.to_owned(),
         reason: Some(format!("{kind} by {actor}")),
         status_after: after.to_owned(),
-        created_at: at,
+        created_at: at(time),
     };
     let change = |from: (&str, &[&str]), to: (&str, &[&str]), event: TokenEvent| TokenStateChange {
         token_ref: "tok-a".to_owned(),
@@ -80,7 +80,7 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
         ]
     );
     // Unbinding is recorded as the cardholder's delete.
-    assert!(store.unbind_card(&user_id, "b", 5_000).await.unwrap());
+    assert!(store.unbind_card(&user_id, "b", at(5_000)).await.unwrap());
     let events = store.token_events("tok-b", 10).await.unwrap();
     assert_eq!(
         (events[0].kind.as_str(), events[0].actor.as_str()),
@@ -96,9 +96,9 @@ async fn issuer_changes(store: Arc<dyn Store>) {
         key_id: "key-i".to_owned(),
         event_id: id.to_owned(),
         kind: "card.replaced".to_owned(),
-        occurred_at: 5_000,
+        occurred_at: at(5_000),
         body_hash: hash.to_owned(),
-        received_at: 6_000,
+        received_at: at(6_000),
     };
     assert_eq!(
         store.issuer_event_begin(&record("e1", "h1")).await.unwrap(),
@@ -145,9 +145,9 @@ async fn issuer_changes(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(found[0].id, "b");
 
-    let replace = |fingerprint: &str, at: i64| IssuerChange {
+    let replace = |fingerprint: &str, time: i64| IssuerChange {
         card_id: "a".to_owned(),
-        occurred_at: at,
+        occurred_at: at(time),
         kind: IssuerChangeKind::Replace(CardReplacement {
             pan_fingerprint: fingerprint.to_owned(),
             pan_key_version: 2,
@@ -159,7 +159,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
             token_expiry: (9, 2033),
         }),
         reason: Some("reissued".to_owned()),
-        now: 7_000,
+        now: at(7_000),
     };
     // The new number is already the user's other card: refused, unchanged.
     assert_eq!(
@@ -203,20 +203,20 @@ async fn issuer_changes(store: Arc<dyn Store>) {
     // An older event never overwrites the newer state.
     let older = IssuerChange {
         card_id: "a".to_owned(),
-        occurred_at: 4_000,
+        occurred_at: at(4_000),
         kind: IssuerChangeKind::Expiry {
             expiry: (1, 2030),
             token_expiry: (1, 2030),
         },
         reason: None,
-        now: 8_000,
+        now: at(8_000),
     };
     assert_eq!(
         store.apply_issuer_change(&older).await.unwrap(),
         IssuerApply::Stale
     );
     let newer = IssuerChange {
-        occurred_at: 6_000,
+        occurred_at: at(6_000),
         ..older.clone()
     };
     assert_eq!(
@@ -228,10 +228,10 @@ async fn issuer_changes(store: Arc<dyn Store>) {
 
     let close = IssuerChange {
         card_id: "a".to_owned(),
-        occurred_at: 9_000,
+        occurred_at: at(9_000),
         kind: IssuerChangeKind::Close,
         reason: Some("account closed".to_owned()),
-        now: 9_500,
+        now: at(9_500),
     };
     assert_eq!(
         store.apply_issuer_change(&close).await.unwrap(),

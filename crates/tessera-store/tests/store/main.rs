@@ -51,9 +51,11 @@ mod support;
 use std::future::Future;
 use std::sync::Arc;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use tessera_store::postgres::{PgOptions, PgStore};
 use tessera_store::sqlite::{SqliteOptions, SqliteStore};
-use tessera_store::test_support::{Proxy, TestDatabase, proxied_url, server_address};
+use tessera_store::test_support::{Proxy, TestDatabase, at, proxied_url, server_address};
 use tessera_store::{
     Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptOutcome,
     AttemptRecord, BindingCompletion, CardReplacement, CardSelector, CardStatus, Cards, Channel,
@@ -76,7 +78,7 @@ fn new_user(n: &str) -> NewUser {
         id_number_hash: format!("idh-{n}"),
         id_number_last4: "123X".to_owned(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
-        created_at: 1_000,
+        created_at: at(1_000),
     }
 }
 
@@ -104,8 +106,8 @@ fn new_card(id: &str, user_id: &str, fingerprint: &str, now: i64) -> NewCard {
         holder_name: "张三".to_owned(),
         par: format!("par-{fingerprint}"),
         bank_phone_masked: Some("138****0000".to_owned()),
-        reserved_until: now + 60_000,
-        created_at: now,
+        reserved_until: at(now + 60_000),
+        created_at: at(now),
     }
 }
 
@@ -143,7 +145,7 @@ fn completion(
         },
         status: CardStatus::parse(status).unwrap(),
         otp,
-        now,
+        now: at(now),
     }
 }
 
@@ -151,7 +153,7 @@ fn otp_challenge_until(expires_at: i64) -> NewOtpChallenge {
     NewOtpChallenge {
         code_hash: "otp-hash".to_owned(),
         sent_to_masked: "138****0000".to_owned(),
-        expires_at,
+        expires_at: at(expires_at),
     }
 }
 
@@ -159,7 +161,7 @@ fn otp_challenge_until(expires_at: i64) -> NewOtpChallenge {
 async fn bind(store: &dyn Store, user_id: &str, card_id: &str, fingerprint: &str, now: i64) {
     let card = new_card(card_id, user_id, fingerprint, now);
     assert_eq!(
-        store.reserve_card(&card, 10, now).await.unwrap(),
+        store.reserve_card(&card, 10, at(now)).await.unwrap(),
         Reserve::Reserved
     );
     assert!(
@@ -181,7 +183,7 @@ async fn bind_pending(
 ) {
     let card = new_card(card_id, user_id, fingerprint, now);
     assert_eq!(
-        store.reserve_card(&card, 10, now).await.unwrap(),
+        store.reserve_card(&card, 10, at(now)).await.unwrap(),
         Reserve::Reserved
     );
     let done = completion(
@@ -212,7 +214,7 @@ fn attempt(trace_id: &str, user_id: &str, created_at: i64) -> AttemptRecord {
         outcome: AttemptOutcome::Error,
         error_code: Some("card_declined".to_owned()),
         latency_ms: 12,
-        created_at,
+        created_at: at(created_at),
         ..AttemptRecord::default()
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::*;
 
-fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, at: i64) -> PaymentRecord {
+fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, time: i64) -> PaymentRecord {
     PaymentRecord {
         id: id.to_owned(),
         user_id: user_id.to_owned(),
@@ -21,7 +21,7 @@ fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, at: i64) -> Payme
         decline_code: None,
         authorization_code: None,
         trace_id: format!("req-{id}"),
-        created_at: at,
+        created_at: at(time),
     }
 }
 
@@ -69,7 +69,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     let mut twin = completion("b", &user_id, "active", None, 1_500);
     twin.token.token_pan_fingerprint = "tpf-a".to_owned();
     store
-        .reserve_card(&new_card("b", &user_id, "fb", 1_500), 10, 1_500)
+        .reserve_card(&new_card("b", &user_id, "fb", 1_500), 10, at(1_500))
         .await
         .unwrap();
     assert!(matches!(
@@ -79,14 +79,17 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
 
     // ATC ranges follow each other.
     assert_eq!(
-        store.reserve_atcs("tok-a", 10, 2_000).await.unwrap(),
+        store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap(),
         Some(1)
     );
     assert_eq!(
-        store.reserve_atcs("tok-a", 3, 2_000).await.unwrap(),
+        store.reserve_atcs("tok-a", 3, at(2_000)).await.unwrap(),
         Some(11)
     );
-    assert_eq!(store.reserve_atcs("tok-x", 3, 2_000).await.unwrap(), None);
+    assert_eq!(
+        store.reserve_atcs("tok-x", 3, at(2_000)).await.unwrap(),
+        None
+    );
 
     // Claims: once each, inside the window, only handed-out ATCs.
     let outcome = |c: AtcClaim| {
@@ -141,7 +144,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     declined.decline_code = Some("insufficient_funds".to_owned());
     store.record_payment(&declined).await.unwrap();
 
-    let page = |before: Option<(i64, String)>| {
+    let page = |before: Option<(DateTime<Utc>, String)>| {
         let (store, user_id) = (store.clone(), user_id.clone());
         async move {
             store
@@ -166,12 +169,15 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     assert!(rest.iter().all(|p| p.status == PaymentStatus::Pending));
 
     // A token no longer active claims nothing.
-    assert!(store.unbind_card(&user_id, "a", 30_000).await.unwrap());
+    assert!(store.unbind_card(&user_id, "a", at(30_000)).await.unwrap());
     assert_eq!(
         outcome(claim("tok-a", &user_id, 12, "p12")).await,
         AtcClaimOutcome::TokenNotActive
     );
-    assert_eq!(store.reserve_atcs("tok-a", 1, 30_000).await.unwrap(), None);
+    assert_eq!(
+        store.reserve_atcs("tok-a", 1, at(30_000)).await.unwrap(),
+        None
+    );
 }
 
 async fn cryptograms(store: Arc<dyn Store>) {
@@ -185,8 +191,8 @@ async fn cryptograms(store: Arc<dyn Store>) {
         merchant_id: "SHOP-1".to_owned(),
         transaction_date: "2027-01-02".to_owned(),
         unpredictable_number: "0A0B0C0D".to_owned(),
-        expires_at: 301_000,
-        created_at: 1_000,
+        expires_at: at(301_000),
+        created_at: at(1_000),
     };
     store.create_cryptogram(&made).await.unwrap();
     assert_eq!(
@@ -211,7 +217,7 @@ async fn concurrent_atc_claims(store: Arc<dyn Store>) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .reserve_atcs("tok-a", 10, 2_000)
+                .reserve_atcs("tok-a", 10, at(2_000))
                 .await
                 .unwrap()
                 .unwrap()

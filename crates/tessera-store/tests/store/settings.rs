@@ -7,21 +7,27 @@ async fn idempotency(store: Arc<dyn Store>) {
     let stale = 60_000;
     assert_eq!(
         store
-            .idempotency_begin("u1", "k", "fp", 1_000, stale)
+            .idempotency_begin("u1", "k", "fp", at(1_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Started
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k", "fp", 1_001, stale)
+            .idempotency_begin("u1", "k", "fp", at(1_001), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         InProgress
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k", "other", 1_001, stale)
+            .idempotency_begin(
+                "u1",
+                "k",
+                "other",
+                at(1_001),
+                TimeDelta::milliseconds(stale)
+            )
             .await
             .unwrap(),
         Conflict
@@ -29,7 +35,13 @@ async fn idempotency(store: Arc<dyn Store>) {
     // Keys are per scope.
     assert_eq!(
         store
-            .idempotency_begin("u2", "k", "other", 1_000, stale)
+            .idempotency_begin(
+                "u2",
+                "k",
+                "other",
+                at(1_000),
+                TimeDelta::milliseconds(stale)
+            )
             .await
             .unwrap(),
         Started
@@ -40,7 +52,7 @@ async fn idempotency(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(
         store
-            .idempotency_begin("u1", "k", "fp", 999_999, stale)
+            .idempotency_begin("u1", "k", "fp", at(999_999), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Replay {
@@ -50,7 +62,13 @@ async fn idempotency(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k", "other", 2_000, stale)
+            .idempotency_begin(
+                "u1",
+                "k",
+                "other",
+                at(2_000),
+                TimeDelta::milliseconds(stale)
+            )
             .await
             .unwrap(),
         Conflict
@@ -59,7 +77,7 @@ async fn idempotency(store: Arc<dyn Store>) {
     store.idempotency_abandon("u1", "k").await.unwrap();
     assert!(matches!(
         store
-            .idempotency_begin("u1", "k", "fp", 2_000, stale)
+            .idempotency_begin("u1", "k", "fp", at(2_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Replay { status: 201, .. }
@@ -68,7 +86,7 @@ async fn idempotency(store: Arc<dyn Store>) {
     // An abandoned key can be used again, even with another body.
     assert_eq!(
         store
-            .idempotency_begin("u1", "k2", "fp", 1_000, stale)
+            .idempotency_begin("u1", "k2", "fp", at(1_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Started
@@ -76,7 +94,7 @@ async fn idempotency(store: Arc<dyn Store>) {
     store.idempotency_abandon("u1", "k2").await.unwrap();
     assert_eq!(
         store
-            .idempotency_begin("u1", "k2", "fp2", 1_000, stale)
+            .idempotency_begin("u1", "k2", "fp2", at(1_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Started
@@ -85,28 +103,34 @@ async fn idempotency(store: Arc<dyn Store>) {
     // A request that died mid-way is taken over once it is stale...
     assert_eq!(
         store
-            .idempotency_begin("u1", "k3", "fp", 1_000, stale)
+            .idempotency_begin("u1", "k3", "fp", at(1_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Started
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k3", "fp", 61_000, stale)
+            .idempotency_begin("u1", "k3", "fp", at(61_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         InProgress
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k3", "other", 61_001, stale)
+            .idempotency_begin(
+                "u1",
+                "k3",
+                "other",
+                at(61_001),
+                TimeDelta::milliseconds(stale)
+            )
             .await
             .unwrap(),
         Conflict
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k3", "fp", 61_001, stale)
+            .idempotency_begin("u1", "k3", "fp", at(61_001), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         Started
@@ -114,48 +138,63 @@ async fn idempotency(store: Arc<dyn Store>) {
     // ...by one request only.
     assert_eq!(
         store
-            .idempotency_begin("u1", "k3", "fp", 61_002, stale)
+            .idempotency_begin("u1", "k3", "fp", at(61_002), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         InProgress
     );
 
     // Purge: u1/k, u2/k and u1/k2 began at 1_000; u1/k3 at 61_001.
-    assert_eq!(store.idempotency_purge(1_000).await.unwrap(), 0);
-    assert_eq!(store.idempotency_purge(61_001).await.unwrap(), 3);
-    assert_eq!(store.idempotency_purge(61_001).await.unwrap(), 0);
+    assert_eq!(store.idempotency_purge(at(1_000)).await.unwrap(), 0);
+    assert_eq!(store.idempotency_purge(at(61_001)).await.unwrap(), 3);
+    assert_eq!(store.idempotency_purge(at(61_001)).await.unwrap(), 0);
     assert_eq!(
         store
-            .idempotency_begin("u1", "k", "other", 70_000, stale)
+            .idempotency_begin(
+                "u1",
+                "k",
+                "other",
+                at(70_000),
+                TimeDelta::milliseconds(stale)
+            )
             .await
             .unwrap(),
         Started
     );
     assert_eq!(
         store
-            .idempotency_begin("u1", "k3", "fp", 70_000, stale)
+            .idempotency_begin("u1", "k3", "fp", at(70_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
         InProgress
     );
-    assert_eq!(store.idempotency_purge(i64::MAX).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .idempotency_purge(DateTime::<Utc>::MAX_UTC)
+            .await
+            .unwrap(),
+        2
+    );
 }
 
 async fn settings(store: Arc<dyn Store>) {
     assert_eq!(store.setting("maintenance").await.unwrap(), None);
-    store.put_setting("maintenance", "on", 1).await.unwrap();
+    store.put_setting("maintenance", "on", at(1)).await.unwrap();
     assert_eq!(
         store.setting("maintenance").await.unwrap().as_deref(),
         Some("on")
     );
     let value = r#"{"decline":"05","说明":"维护"}"#;
-    store.put_setting("maintenance", value, 2).await.unwrap();
+    store
+        .put_setting("maintenance", value, at(2))
+        .await
+        .unwrap();
     assert_eq!(
         store.setting("maintenance").await.unwrap().as_deref(),
         Some(value)
     );
     store
-        .put_setting("sandbox_issuer", "approve", 3)
+        .put_setting("sandbox_issuer", "approve", at(3))
         .await
         .unwrap();
     // Several at once, in the order asked, None where unset.
@@ -182,7 +221,13 @@ async fn concurrent_idempotency(store: Arc<dyn Store>) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .idempotency_begin("u1", "one-key", "fp", 1_000, 60_000)
+                .idempotency_begin(
+                    "u1",
+                    "one-key",
+                    "fp",
+                    at(1_000),
+                    TimeDelta::milliseconds(60_000),
+                )
                 .await
                 .unwrap()
         }));
@@ -203,7 +248,13 @@ async fn concurrent_idempotency(store: Arc<dyn Store>) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .idempotency_begin("u1", "one-key", "fp", 100_000, 60_000)
+                .idempotency_begin(
+                    "u1",
+                    "one-key",
+                    "fp",
+                    at(100_000),
+                    TimeDelta::milliseconds(60_000),
+                )
                 .await
                 .unwrap()
         }));

@@ -3,12 +3,20 @@
 
 use std::sync::Arc;
 
+use tessera_store::test_support::at;
+
 use tessera_store::{
     AttemptOutcome, AttemptRecord, AttemptStatsQuery, IncidentFilter, IncidentRecord, Store,
     TicketFilter, TicketRecord,
 };
 
-fn attempt(trace: &str, issuer: &str, at: i64, code: Option<&str>, latency: i64) -> AttemptRecord {
+fn attempt(
+    trace: &str,
+    issuer: &str,
+    time: i64,
+    code: Option<&str>,
+    latency: i64,
+) -> AttemptRecord {
     AttemptRecord {
         trace_id: trace.to_owned(),
         user_id: "u1".to_owned(),
@@ -32,7 +40,7 @@ fn attempt(trace: &str, issuer: &str, at: i64, code: Option<&str>, latency: i64)
             .to_owned(),
         ),
         latency_ms: latency,
-        created_at: at,
+        created_at: at(time),
         ..AttemptRecord::default()
     }
 }
@@ -44,8 +52,8 @@ fn incident(id: &str, issuer: &str, kind: &str, breaker: bool, now: i64) -> Inci
         issuer_name_zh: "中国农业银行".to_owned(),
         issuer_name_en: "Agricultural Bank of China".to_owned(),
         kind: kind.to_owned(),
-        opened_at: now,
-        updated_at: now,
+        opened_at: at(now),
+        updated_at: at(now),
         samples: 5,
         failure_rate: 1.0,
         mean_latency_ms: 20,
@@ -53,14 +61,14 @@ fn incident(id: &str, issuer: &str, kind: &str, breaker: bool, now: i64) -> Inci
         message_zh: "中国农业银行的卡".to_owned(),
         message_en: "Agricultural Bank of China cards".to_owned(),
         breaker_open: breaker,
-        retry_at: breaker.then_some(now + 1000),
+        retry_at: breaker.then_some(at(now + 1000)),
         ..IncidentRecord::default()
     }
 }
 
 async fn raise(store: &dyn Store, incident: &IncidentRecord, since: i64) -> (String, bool) {
     let raised = store
-        .raise_incident(incident, since)
+        .raise_incident(incident, at(since))
         .await
         .unwrap()
         .unwrap();
@@ -77,9 +85,9 @@ async fn attempt_stats(store: Arc<dyn Store>) {
     .into_iter()
     .enumerate()
     {
-        let at = 1000 + i64::try_from(i).unwrap();
+        let time = 1000 + i64::try_from(i).unwrap();
         store
-            .record_attempt(&attempt(&format!("t{i}"), issuer, at, code, latency))
+            .record_attempt(&attempt(&format!("t{i}"), issuer, time, code, latency))
             .await
             .unwrap();
     }
@@ -88,8 +96,8 @@ async fn attempt_stats(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let query = AttemptStatsQuery {
-        since: 1000,
-        until: 2000,
+        since: at(1000),
+        until: at(2000),
         issuer_code: None,
         latency_buckets_ms: vec![100, 1000],
         newest: None,
@@ -120,15 +128,15 @@ async fn attempt_stats(store: Arc<dyn Store>) {
     assert_eq!(ccb.len(), 1);
     assert!(ccb[0].latency_buckets.is_empty());
     let empty = AttemptStatsQuery {
-        since: 5000,
-        until: 6000,
+        since: at(5000),
+        until: at(6000),
         ..AttemptStatsQuery::default()
     };
     assert!(store.attempt_stats(&empty).await.unwrap().is_empty());
     // Capped: only ABC's newest two attempts (t2 failed, t1 took 300 ms).
     let newest = AttemptStatsQuery {
-        since: 1000,
-        until: 2000,
+        since: at(1000),
+        until: at(2000),
         issuer_code: Some("ABC".to_owned()),
         newest: Some(2),
         ..AttemptStatsQuery::default()
@@ -158,7 +166,7 @@ async fn attempt_stats(store: Arc<dyn Store>) {
 async fn incidents_and_breaker(store: Arc<dyn Store>) {
     let store = &*store;
     let first = store
-        .raise_incident(&incident("i1", "ABC", "failure_rate", false, 100), 0)
+        .raise_incident(&incident("i1", "ABC", "failure_rate", false, 100), at(0))
         .await
         .unwrap()
         .unwrap();
@@ -167,25 +175,25 @@ async fn incidents_and_breaker(store: Arc<dyn Store>) {
     // Another node raises the same flag: the open one is refreshed.
     let mut again = incident("i2", "ABC", "failure_rate", true, 200);
     again.samples = 9;
-    let second = store.raise_incident(&again, 0).await.unwrap().unwrap();
+    let second = store.raise_incident(&again, at(0)).await.unwrap().unwrap();
     assert!(!second.opened);
     assert_eq!(second.incident.id, "i1");
     assert_eq!(second.incident.samples, 9);
     assert!(second.incident.breaker_open);
-    assert_eq!(second.incident.retry_at, Some(1200));
-    assert_eq!(second.incident.opened_at, 100);
+    assert_eq!(second.incident.retry_at, Some(at(1200)));
+    assert_eq!(second.incident.opened_at, at(100));
     // A later refresh without the breaker does not close it.
     let third = store
-        .raise_incident(&incident("i3", "ABC", "failure_rate", false, 300), 0)
+        .raise_incident(&incident("i3", "ABC", "failure_rate", false, 300), at(0))
         .await
         .unwrap()
         .unwrap();
     assert!(third.incident.breaker_open);
-    assert_eq!(third.incident.retry_at, Some(1200));
+    assert_eq!(third.incident.retry_at, Some(at(1200)));
     // What a binding reads before it reserves: its settings, in the order
     // asked, and its issuer's open breaker.
     store
-        .put_setting("sandbox_issuer", "approve", 1)
+        .put_setting("sandbox_issuer", "approve", at(1))
         .await
         .unwrap();
     let context = store
@@ -219,16 +227,21 @@ async fn incidents_and_breaker(store: Arc<dyn Store>) {
     assert_eq!(context.open_breaker, None);
 
     // The probe: not before retry_at, once at a time, free again after its lease.
-    assert!(!store.claim_probe("i1", 1199, 5000).await.unwrap());
-    assert!(store.claim_probe("i1", 1200, 5000).await.unwrap());
-    assert!(!store.claim_probe("i1", 1300, 5300).await.unwrap());
-    assert!(store.claim_probe("i1", 5000, 9000).await.unwrap());
+    assert!(!store.claim_probe("i1", at(1199), at(5000)).await.unwrap());
+    assert!(store.claim_probe("i1", at(1200), at(5000)).await.unwrap());
+    assert!(!store.claim_probe("i1", at(1300), at(5300)).await.unwrap());
+    assert!(store.claim_probe("i1", at(5000), at(9000)).await.unwrap());
     // A failed probe puts the breaker back to waiting.
-    assert!(store.reopen_breaker("i1", 7000, 5100).await.unwrap());
-    assert!(!store.claim_probe("i1", 6999, 9000).await.unwrap());
-    assert!(store.claim_probe("i1", 7000, 9000).await.unwrap());
+    assert!(
+        store
+            .reopen_breaker("i1", at(7000), at(5100))
+            .await
+            .unwrap()
+    );
+    assert!(!store.claim_probe("i1", at(6999), at(9000)).await.unwrap());
+    assert!(store.claim_probe("i1", at(7000), at(9000)).await.unwrap());
     // A breaker-less incident has no probe.
-    assert!(!store.claim_probe("i4", 9000, 9500).await.unwrap());
+    assert!(!store.claim_probe("i4", at(9000), at(9500)).await.unwrap());
 
     let open = IncidentFilter {
         open_only: true,
@@ -236,10 +249,15 @@ async fn incidents_and_breaker(store: Arc<dyn Store>) {
         ..IncidentFilter::default()
     };
     assert_eq!(store.incidents(&open).await.unwrap().len(), 3);
-    assert!(store.resolve_incident("i1", 7100).await.unwrap());
-    assert!(!store.resolve_incident("i1", 7200).await.unwrap());
-    assert!(!store.claim_probe("i1", 8000, 9000).await.unwrap());
-    assert!(!store.reopen_breaker("i1", 9000, 8000).await.unwrap());
+    assert!(store.resolve_incident("i1", at(7100)).await.unwrap());
+    assert!(!store.resolve_incident("i1", at(7200)).await.unwrap());
+    assert!(!store.claim_probe("i1", at(8000), at(9000)).await.unwrap());
+    assert!(
+        !store
+            .reopen_breaker("i1", at(9000), at(8000))
+            .await
+            .unwrap()
+    );
     // Resolved, the breaker no longer stops a binding; i4 (no breaker) is
     // still open.
     let context = store.binding_context(&[], Some("ABC")).await.unwrap();
@@ -252,13 +270,13 @@ async fn incidents_and_breaker(store: Arc<dyn Store>) {
     let listed = store.incidents(&abc).await.unwrap();
     assert_eq!(listed.len(), 2);
     let resolved = listed.iter().find(|i| i.id == "i1").unwrap();
-    assert_eq!(resolved.resolved_at, Some(7100));
+    assert_eq!(resolved.resolved_at, Some(at(7100)));
     assert!(!resolved.breaker_open);
     assert_eq!(resolved.probe_until, None);
     // Evidence gathered before that resolution raises nothing...
     assert_eq!(
         store
-            .raise_incident(&incident("i7", "ABC", "failure_rate", true, 7150), 7000)
+            .raise_incident(&incident("i7", "ABC", "failure_rate", true, 7150), at(7000))
             .await
             .unwrap(),
         None
@@ -277,7 +295,7 @@ async fn incidents_and_breaker(store: Arc<dyn Store>) {
     assert_eq!(context.open_breaker.map(|i| i.id), Some("i6".to_owned()));
     assert_eq!(store.incidents(&open).await.unwrap().len(), 3);
     let recent = IncidentFilter {
-        since: Some(7500),
+        since: Some(at(7500)),
         limit: 10,
         ..IncidentFilter::default()
     };
@@ -313,7 +331,7 @@ async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
             store
                 .raise_incident(
                     &incident(&format!("r{n}"), "ICBC", "failure_rate", true, 1000),
-                    0,
+                    at(0),
                 )
                 .await
                 .unwrap()
@@ -336,7 +354,7 @@ async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
         let store = store.clone();
         let id = id.clone();
         tasks.push(tokio::spawn(async move {
-            store.claim_probe(&id, 2000, 9000).await.unwrap()
+            store.claim_probe(&id, at(2000), at(9000)).await.unwrap()
         }));
     }
     let mut probes = 0;
@@ -349,7 +367,7 @@ async fn concurrent_incidents_and_probes(store: Arc<dyn Store>) {
 async fn tickets(store: Arc<dyn Store>) {
     let u1 = crate::user(&*store, "1").await;
     let u2 = crate::user(&*store, "2").await;
-    for (id, user, at) in [
+    for (id, user, time) in [
         ("k1", &u1, 10),
         ("k2", &u2, 20),
         ("k3", &u1, 30),
@@ -363,7 +381,7 @@ async fn tickets(store: Arc<dyn Store>) {
                 message: "绑不上".to_owned(),
                 status: "open".to_owned(),
                 details: r#"{"attempt":{}}"#.to_owned(),
-                created_at: at,
+                created_at: at(time),
             })
             .await
             .unwrap();
@@ -385,7 +403,7 @@ async fn tickets(store: Arc<dyn Store>) {
     assert_eq!(ids(store.tickets(&mine).await.unwrap()), ["k4", "k3", "k1"]);
     // Pages continue inside a tie on created_at.
     let page = TicketFilter {
-        before: Some((30, "k4".to_owned())),
+        before: Some((at(30), "k4".to_owned())),
         limit: 2,
         ..TicketFilter::default()
     };

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{IssuerView, StringOrNumber, Viewer};
 use crate::http::error::rfc3339;
-use crate::state::from_millis;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -136,7 +135,7 @@ impl CardView {
                 Some(NextAction {
                     action_type: "otp".to_owned(),
                     sent_to: sent_to.clone(),
-                    expires_at: rfc3339(from_millis(expires_at)),
+                    expires_at: rfc3339(expires_at),
                 })
             }
             _ => None,
@@ -168,7 +167,7 @@ impl CardView {
             is_default: card.is_default,
             payable: reason.is_none(),
             reason,
-            created_at: rfc3339(from_millis(card.created_at)),
+            created_at: rfc3339(card.created_at),
             next_action,
         }
     }

@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::StringOrNumber;
 use crate::http::error::rfc3339;
-use crate::state::from_millis;
 
 /// Asks for limited-use keys.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -205,7 +204,7 @@ impl PaymentView {
             authorization_code: payment.authorization_code.clone(),
             arpc: None,
             decline,
-            created_at: rfc3339(from_millis(payment.created_at)),
+            created_at: rfc3339(payment.created_at),
         }
     }
 }

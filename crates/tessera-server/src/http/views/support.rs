@@ -2,6 +2,7 @@
 //! (binding health's report is `flows::binding_stats`'s). Card data appears
 //! masked (first 6 and last 4) or not at all.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tessera_core::diagnosis::Bilingual;
 use tessera_core::error::Lang;
@@ -10,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::rfc3339;
 use crate::http::views::IssuerView;
-use crate::state::from_millis;
 
 /// A text in both languages.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -146,12 +146,12 @@ pub struct IncidentView {
 }
 
 impl IncidentView {
-    pub fn from_record(incident: &IncidentRecord, lang: Lang, now_ms: i64) -> IncidentView {
+    pub fn from_record(incident: &IncidentRecord, lang: Lang, now: DateTime<Utc>) -> IncidentView {
         let messages = BilingualView {
             zh: incident.message_zh.clone(),
             en: incident.message_en.clone(),
         };
-        let state = crate::flows::issuer_health::breaker_state(incident, now_ms);
+        let state = crate::flows::issuer_health::breaker_state(incident, now);
         IncidentView {
             id: incident.id.clone(),
             issuer: IssuerView {
@@ -171,9 +171,9 @@ impl IncidentView {
                 Lang::En => messages.en.clone(),
             },
             messages,
-            opened_at: rfc3339(from_millis(incident.opened_at)),
-            updated_at: rfc3339(from_millis(incident.updated_at)),
-            resolved_at: incident.resolved_at.map(|at| rfc3339(from_millis(at))),
+            opened_at: rfc3339(incident.opened_at),
+            updated_at: rfc3339(incident.updated_at),
+            resolved_at: incident.resolved_at.map(rfc3339),
             samples: incident.samples,
             failure_rate: incident.failure_rate,
             baseline_failure_rate: incident.baseline_failure_rate,
@@ -182,10 +182,7 @@ impl IncidentView {
             top_code: incident.top_code.clone(),
             breaker: BreakerView {
                 state: state.to_owned(),
-                retry_at: incident
-                    .retry_at
-                    .filter(|_| state != "closed")
-                    .map(|at| rfc3339(from_millis(at))),
+                retry_at: incident.retry_at.filter(|_| state != "closed").map(rfc3339),
             },
         }
     }
@@ -281,7 +278,7 @@ impl TicketView {
             trace_id: ticket.trace_id.clone(),
             status: ticket.status.clone(),
             message: ticket.message.clone(),
-            created_at: rfc3339(from_millis(ticket.created_at)),
+            created_at: rfc3339(ticket.created_at),
         }
     }
 }
@@ -315,7 +312,7 @@ impl SupportTicketView {
             trace_id: ticket.trace_id.clone(),
             status: ticket.status.clone(),
             message: ticket.message.clone(),
-            created_at: rfc3339(from_millis(ticket.created_at)),
+            created_at: rfc3339(ticket.created_at),
             details: serde_json::from_str(&ticket.details).unwrap_or_default(),
         }
     }
@@ -374,7 +371,7 @@ impl AttemptView {
             reason: attempt.error_reason.clone(),
             issuer_response: attempt.issuer_response.clone(),
             latency_ms: attempt.latency_ms,
-            created_at: rfc3339(from_millis(attempt.created_at)),
+            created_at: rfc3339(attempt.created_at),
         }
     }
 }

@@ -7,7 +7,6 @@ use tessera_store::UserRecord;
 use utoipa::ToSchema;
 
 use crate::http::error::rfc3339;
-use crate::state::from_millis;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +33,7 @@ impl UserView {
             id: user.id.clone(),
             phone: PhoneNumber::parse(&user.phone)?.masked(),
             real_name: user.real_name.clone(),
-            created_at: rfc3339(from_millis(user.created_at)),
+            created_at: rfc3339(user.created_at),
         })
     }
 }
