@@ -5,6 +5,7 @@
 //! enums, stored as their names.
 
 use chrono::{DateTime, Utc};
+pub use tessera_core::bins::{Brand, CardType};
 use tessera_core::card::HolderName;
 use tessera_core::card::check::CheckedCard;
 pub use tessera_core::card::{AttemptOutcome, CardStatus};
@@ -83,7 +84,7 @@ pub struct ApiKeyRecord {
 
 /// The card row reserved at the start of a binding: everything known before
 /// the issuer answers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewCard {
     pub id: String,
     pub user_id: String,
@@ -91,11 +92,11 @@ pub struct NewCard {
     pub first6: String,
     pub last4: String,
     pub pan_length: u8,
-    pub brand: String,
+    pub brand: Brand,
     pub issuer_code: Option<String>,
     pub issuer_name_zh: Option<String>,
     pub issuer_name_en: Option<String>,
-    pub card_type: Option<String>,
+    pub card_type: Option<CardType>,
     pub country: Option<String>,
     pub expiry_month: Option<u8>,
     pub expiry_year: Option<u16>,
@@ -144,11 +145,11 @@ impl NewCard {
             first6: card.pan.first6().to_owned(),
             last4: card.pan.last4().to_owned(),
             pan_length: u8::try_from(card.pan.len()).unwrap_or(u8::MAX),
-            brand: bin.brand.code().to_owned(),
+            brand: bin.brand.clone(),
             issuer_code: bin.issuer_code.clone(),
             issuer_name_zh: bin.issuer_display_zh().map(str::to_owned),
             issuer_name_en: bin.issuer_display_en().map(str::to_owned),
-            card_type: bin.card_type.map(|t| t.code().to_owned()),
+            card_type: bin.card_type,
             country: bin.country.clone(),
             expiry_month: card.expiry.map(|e| e.month()),
             expiry_year: card.expiry.map(|e| e.year()),
@@ -250,11 +251,11 @@ pub struct CardRecord {
     pub first6: String,
     pub last4: String,
     pub pan_length: u8,
-    pub brand: String,
+    pub brand: Brand,
     pub issuer_code: Option<String>,
     pub issuer_name_zh: Option<String>,
     pub issuer_name_en: Option<String>,
-    pub card_type: Option<String>,
+    pub card_type: Option<CardType>,
     pub country: Option<String>,
     pub expiry_month: Option<u8>,
     pub expiry_year: Option<u16>,
@@ -302,10 +303,10 @@ pub struct AttemptRecord {
     pub masked_pan: Option<String>,
     pub first6: Option<String>,
     pub last4: Option<String>,
-    pub brand: Option<String>,
+    pub brand: Option<Brand>,
     pub issuer_code: Option<String>,
     pub issuer_name: Option<String>,
-    pub card_type: Option<String>,
+    pub card_type: Option<CardType>,
     pub country: Option<String>,
     /// The device details the app sent, as JSON.
     pub device: Option<String>,
@@ -364,8 +365,8 @@ pub struct AttemptStatsQuery {
 pub struct AttemptStatsRow {
     pub issuer_code: Option<String>,
     pub issuer_name: Option<String>,
-    pub brand: Option<String>,
-    pub card_type: Option<String>,
+    pub brand: Option<Brand>,
+    pub card_type: Option<CardType>,
     pub outcome: AttemptOutcome,
     pub error_code: Option<String>,
     pub cause: Option<String>,

@@ -39,6 +39,16 @@ pub(crate) trait Columns {
         self.col::<Option<i64>>(name)?.map(stored_time).transpose()
     }
 
+    /// A column holding one of a core enum's names, or NULL.
+    fn opt_word<T: Word>(&self, name: &str) -> StoreResult<Option<T>> {
+        let text: Option<String> = self.col(name)?;
+        text.map(|text| {
+            T::from_word(&text)
+                .ok_or_else(|| StoreError::Corrupt(format!("{name}: unknown value {text:?}")))
+        })
+        .transpose()
+    }
+
     /// A column holding one of a core enum's names.
     fn word<T: Word>(&self, name: &str) -> StoreResult<T> {
         let text: String = self.col(name)?;
@@ -50,6 +60,18 @@ pub(crate) trait Columns {
 /// A core enum the store keeps as its name.
 pub(crate) trait Word: Sized {
     fn from_word(word: &str) -> Option<Self>;
+}
+
+impl Word for Brand {
+    fn from_word(word: &str) -> Option<Self> {
+        Some(Brand::parse(word))
+    }
+}
+
+impl Word for CardType {
+    fn from_word(word: &str) -> Option<Self> {
+        CardType::parse(word)
+    }
 }
 
 impl Word for CardStatus {
@@ -141,11 +163,11 @@ pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
         first6: row.col("first6")?,
         last4: row.col("last4")?,
         pan_length: small(row.col("pan_length")?)?,
-        brand: row.col("brand")?,
+        brand: row.word("brand")?,
         issuer_code: row.col("issuer_code")?,
         issuer_name_zh: row.col("issuer_name_zh")?,
         issuer_name_en: row.col("issuer_name_en")?,
-        card_type: row.col("card_type")?,
+        card_type: row.opt_word("card_type")?,
         country: row.col("country")?,
         expiry_month: row
             .col::<Option<i64>>("expiry_month")?
@@ -212,10 +234,10 @@ pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord>
         masked_pan: row.col("masked_pan")?,
         first6: row.col("first6")?,
         last4: row.col("last4")?,
-        brand: row.col("brand")?,
+        brand: row.opt_word("brand")?,
         issuer_code: row.col("issuer_code")?,
         issuer_name: row.col("issuer_name")?,
-        card_type: row.col("card_type")?,
+        card_type: row.opt_word("card_type")?,
         country: row.col("country")?,
         device: row.col("device")?,
         outcome: row.word("outcome")?,
@@ -332,8 +354,8 @@ pub(crate) fn attempt_stats_from_row(
     Ok(AttemptStatsRow {
         issuer_code: row.col("issuer_code")?,
         issuer_name: row.col("issuer_name")?,
-        brand: row.col("brand")?,
-        card_type: row.col("card_type")?,
+        brand: row.opt_word("brand")?,
+        card_type: row.opt_word("card_type")?,
         outcome: row.word("outcome")?,
         error_code: row.col("error_code")?,
         cause: row.col("cause")?,
@@ -407,4 +429,48 @@ pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent
         status_after: row.col("status_after")?,
         created_at: row.time("created_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_brand_and_card_type_reads_back_as_stored() {
+        let brands = [
+            Brand::UnionPay,
+            Brand::Visa,
+            Brand::Mastercard,
+            Brand::Amex,
+            Brand::Jcb,
+            Brand::Discover,
+            Brand::Diners,
+            Brand::Maestro,
+            Brand::Mir,
+            Brand::RuPay,
+            Brand::Dankort,
+            Brand::CnDomestic,
+            Brand::Other("elo".to_owned()),
+        ];
+        for brand in brands {
+            assert_eq!(Brand::from_word(brand.code()), Some(brand.clone()));
+        }
+        for card_type in [
+            CardType::Debit,
+            CardType::Credit,
+            CardType::SemiCredit,
+            CardType::Prepaid,
+        ] {
+            assert_eq!(CardType::from_word(card_type.code()), Some(card_type));
+        }
+        assert_eq!(CardType::from_word("gift"), None);
+    }
+
+    #[test]
+    fn times_are_kept_to_the_millisecond() {
+        let time = DateTime::from_timestamp_millis(1_764_151_200_123).unwrap();
+        assert_eq!(ms(time), 1_764_151_200_123);
+        assert_eq!(stored_time(ms(time)).unwrap(), time);
+        assert!(matches!(stored_time(i64::MAX), Err(StoreError::Corrupt(_))));
+    }
 }

@@ -493,7 +493,7 @@ fn seeded_card(
             .issuer_name_zh
             .clone()
             .or_else(|| card.issuer_name_en.clone()),
-        card_type: card.card_type.clone(),
+        card_type: card.card_type,
         country: card.country.clone(),
         outcome: AttemptOutcome::Success,
         issuer_response: Some("seeded".to_owned()),

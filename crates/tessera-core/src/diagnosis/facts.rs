@@ -32,13 +32,11 @@ pub struct CardFacts {
     /// First 6 and last 4 at most.
     pub masked_pan: Option<String>,
     pub last4: Option<String>,
-    /// Brand code (`unionpay`, `visa`).
-    pub brand: Option<String>,
+    pub brand: Option<Brand>,
     pub issuer_code: Option<String>,
     pub issuer_name_zh: Option<String>,
     pub issuer_name_en: Option<String>,
-    /// Card type code (`debit`, `prepaid`).
-    pub card_type: Option<String>,
+    pub card_type: Option<CardType>,
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
 }
@@ -182,15 +180,11 @@ pub struct Circumstances {
 pub(super) fn refused_subject(reason: NotSupportedReason, card: &CardFacts) -> Bilingual {
     match reason {
         NotSupportedReason::UnknownBin => Bilingual::new("未知卡号段", "an unknown BIN"),
-        NotSupportedReason::CardType => card
-            .card_type
-            .as_deref()
-            .and_then(CardType::parse)
-            .map_or_else(
-                || Bilingual::new("这类卡", "Cards of this type"),
-                |t| Bilingual::new(t.cards_name_zh(), t.cards_name_en()),
-            ),
-        NotSupportedReason::Brand => card.brand.as_deref().map(Brand::parse).map_or_else(
+        NotSupportedReason::CardType => card.card_type.map_or_else(
+            || Bilingual::new("这类卡", "Cards of this type"),
+            |t| Bilingual::new(t.cards_name_zh(), t.cards_name_en()),
+        ),
+        NotSupportedReason::Brand => card.brand.as_ref().map_or_else(
             || Bilingual::new("这个卡组织的卡", "Cards of this brand"),
             |b| Bilingual::new(b.cards_name_zh(), b.cards_name_en()),
         ),

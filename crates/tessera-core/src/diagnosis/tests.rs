@@ -1,4 +1,5 @@
 use super::*;
+use crate::bins::{Brand, CardType};
 use crate::error::Cause;
 
 fn has_han(text: &str) -> bool {
@@ -10,11 +11,11 @@ fn abc_debit() -> CardFacts {
     CardFacts {
         masked_pan: Some("622848*********1234".to_owned()),
         last4: Some("1234".to_owned()),
-        brand: Some("unionpay".to_owned()),
+        brand: Some(Brand::UnionPay),
         issuer_code: Some("ABC".to_owned()),
         issuer_name_zh: Some("中国农业银行".to_owned()),
         issuer_name_en: Some("Agricultural Bank of China".to_owned()),
-        card_type: Some("debit".to_owned()),
+        card_type: Some(CardType::Debit),
         country: Some("CN".to_owned()),
     }
 }
@@ -64,7 +65,7 @@ fn typos_then_a_prepaid_card_read_as_a_story() {
         }),
         with(failed("t3", 2, ErrorCode::CardNotSupported), |a| {
             a.reason = Some("card_type".into());
-            a.card.card_type = Some("prepaid".into());
+            a.card.card_type = Some(CardType::Prepaid);
         }),
     ];
     let diagnosis = support(&attempts);

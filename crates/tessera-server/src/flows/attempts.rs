@@ -45,9 +45,9 @@ pub async fn mine(
             code: record.error_code.clone(),
             card: AttemptCardView {
                 masked_pan: record.masked_pan.clone(),
-                brand: record.brand.clone(),
+                brand: record.brand.as_ref().map(|b| b.code().to_owned()),
                 issuer_name: record.issuer_name.clone(),
-                card_type: record.card_type.clone(),
+                card_type: record.card_type.map(|t| t.code().to_owned()),
             },
             happened: explained.happened.get(lang).to_owned(),
             message: text(&explained.message),

@@ -80,13 +80,13 @@ pub async fn bind_card(
         ..AttemptRecord::default()
     };
     if let Some(bin) = &evidence.bin {
-        attempt.brand = Some(bin.brand.code().to_owned());
+        attempt.brand = Some(bin.brand.clone());
         attempt.issuer_code = bin.issuer_code.clone();
         attempt.issuer_name = bin
             .issuer_name_zh
             .clone()
             .or_else(|| bin.issuer_name_en.clone());
-        attempt.card_type = bin.card_type.map(|t| t.code().to_owned());
+        attempt.card_type = bin.card_type;
         attempt.country = bin.country.clone();
     }
     // A binding that got this far is written together with its attempt
@@ -572,7 +572,7 @@ pub async fn verify_card(
         brand: Some(card.brand.clone()),
         issuer_code: card.issuer_code.clone(),
         issuer_name: card.issuer_name_zh.clone().or(card.issuer_name_en.clone()),
-        card_type: card.card_type.clone(),
+        card_type: card.card_type,
         country: card.country.clone(),
         outcome: match &result {
             Ok(_) => AttemptOutcome::Verified,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeDelta, Utc};
 use serde::Serialize;
 use tessera_core::card::AttemptOutcome;
 use tessera_core::error::Lang;
-use tessera_store::{AttemptStatsQuery, AttemptStatsRow, IncidentFilter};
+use tessera_store::{AttemptStatsQuery, AttemptStatsRow, Brand, CardType, IncidentFilter};
 use utoipa::ToSchema;
 
 use crate::flows::issuer_health::{asked_issuer, breaker_state, issuer_names};
@@ -227,12 +227,9 @@ pub async fn report(
                 slot.0 = row.issuer_name.clone();
             }
             slot.1.add(row);
-            let brand = row.brand.clone().unwrap_or_else(|| "unknown".to_owned());
+            let brand = row.brand.as_ref().map_or("unknown", Brand::code).to_owned();
             brands.entry(brand).or_default().add(row);
-            let card_type = row
-                .card_type
-                .clone()
-                .unwrap_or_else(|| "unknown".to_owned());
+            let card_type = row.card_type.map_or("unknown", CardType::code).to_owned();
             card_types.entry(card_type).or_default().add(row);
         }
         overall.finish();

@@ -84,7 +84,7 @@ pub fn facts(state: &AppState, record: &AttemptRecord) -> AttemptFacts {
             issuer_code: record.issuer_code.clone(),
             issuer_name_zh,
             issuer_name_en,
-            card_type: record.card_type.clone(),
+            card_type: record.card_type,
             country: record.country.clone(),
         },
         device: DeviceFacts {

@@ -19,12 +19,12 @@
 //! `accounts.rs`, `cards.rs`, `payments.rs`, `lifecycle.rs`, `support.rs`,
 //! `settings.rs`, `bulk_load.rs`.
 
-use chrono::{DateTime, Utc};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Row};
 

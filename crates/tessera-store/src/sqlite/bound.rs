@@ -4,7 +4,7 @@
 
 use rusqlite::ToSql;
 
-use crate::model::{BindingCompletion, CardRecord, NewCard, TokenRecord};
+use crate::model::{BindingCompletion, CardRecord, CardType, NewCard, TokenRecord};
 use crate::rows::ms;
 
 /// The values of one row, in the order of the INSERT's columns.
@@ -46,11 +46,11 @@ pub(super) fn bound_card_row<'a>(
         &card.first6,
         &card.last4,
         i64::from(card.pan_length),
-        &card.brand,
+        card.brand.code(),
         &card.issuer_code,
         &card.issuer_name_zh,
         &card.issuer_name_en,
-        &card.card_type,
+        card.card_type.map(CardType::code),
         &card.country,
         card.expiry_month.map(i64::from),
         card.expiry_year.map(i64::from),
@@ -85,7 +85,7 @@ pub(super) fn bound_card_record(
         issuer_code: card.issuer_code.clone(),
         issuer_name_zh: card.issuer_name_zh.clone(),
         issuer_name_en: card.issuer_name_en.clone(),
-        card_type: card.card_type.clone(),
+        card_type: card.card_type,
         country: card.country.clone(),
         expiry_month: card.expiry_month,
         expiry_year: card.expiry_year,

@@ -10,12 +10,12 @@
 //! `accounts.rs`, `cards.rs`, `payments.rs`, `lifecycle.rs`, `support.rs`,
 //! `settings.rs`, `bulk_load.rs`.
 
-use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::model::*;
 #[cfg(feature = "test-support")]

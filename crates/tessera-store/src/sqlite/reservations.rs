@@ -13,9 +13,10 @@
 //! (and by a release, which only removes), and the completion inserts the
 //! card once, as it is bound.
 
-use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::model::NewCard;
 use crate::{StoreError, StoreResult};
@@ -100,14 +101,30 @@ impl Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Brand;
     use crate::rows::at;
 
     fn card(id: &str, user_id: &str, reserved_until: i64) -> NewCard {
         NewCard {
             id: id.to_owned(),
             user_id: user_id.to_owned(),
+            pan_fingerprint: format!("fp-{id}"),
+            first6: "622202".to_owned(),
+            last4: "1234".to_owned(),
+            pan_length: 16,
+            brand: Brand::UnionPay,
+            issuer_code: None,
+            issuer_name_zh: None,
+            issuer_name_en: None,
+            card_type: None,
+            country: None,
+            expiry_month: None,
+            expiry_year: None,
+            holder_name: "张三".to_owned(),
+            par: format!("par-{id}"),
+            bank_phone_masked: None,
             reserved_until: at(reserved_until),
-            ..NewCard::default()
+            created_at: at(0),
         }
     }
 

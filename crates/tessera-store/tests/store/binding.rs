@@ -47,14 +47,14 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
         ("622202", "1234")
     );
     assert_eq!(bound.pan_length, 19);
-    assert_eq!(bound.brand, "unionpay");
+    assert_eq!(bound.brand, Brand::UnionPay);
     assert_eq!(bound.issuer_code.as_deref(), Some("ICBC"));
     assert_eq!(bound.issuer_name_zh.as_deref(), Some("中国工商银行"));
     assert_eq!(
         bound.issuer_name_en.as_deref(),
         Some("Industrial and Commercial Bank of China")
     );
-    assert_eq!(bound.card_type.as_deref(), Some("debit"));
+    assert_eq!(bound.card_type, Some(CardType::Debit));
     assert_eq!(bound.country.as_deref(), Some("CN"));
     assert_eq!(
         (bound.expiry_month, bound.expiry_year),

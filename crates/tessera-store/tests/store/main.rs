@@ -58,10 +58,10 @@ use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, at, proxied_url, server_address};
 use tessera_store::{
     Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptOutcome,
-    AttemptRecord, BindingCompletion, CardReplacement, CardSelector, CardStatus, Cards, Channel,
-    Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply, IssuerChange,
-    IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge, NewToken,
-    NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
+    AttemptRecord, BindingCompletion, Brand, CardReplacement, CardSelector, CardStatus, CardType,
+    Cards, Channel, Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply,
+    IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge,
+    NewToken, NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
     SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
     TokenStateChange, TokenStatus,
 };
@@ -95,11 +95,11 @@ fn new_card(id: &str, user_id: &str, fingerprint: &str, now: i64) -> NewCard {
         first6: "622202".to_owned(),
         last4: "1234".to_owned(),
         pan_length: 19,
-        brand: "unionpay".to_owned(),
+        brand: Brand::UnionPay,
         issuer_code: Some("ICBC".to_owned()),
         issuer_name_zh: Some("中国工商银行".to_owned()),
         issuer_name_en: Some("Industrial and Commercial Bank of China".to_owned()),
-        card_type: Some("debit".to_owned()),
+        card_type: Some(CardType::Debit),
         country: Some("CN".to_owned()),
         expiry_month: Some(12),
         expiry_year: Some(2031),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tessera_store::test_support::at;
 
 use tessera_store::{
-    AttemptOutcome, AttemptRecord, AttemptStatsQuery, IncidentFilter, IncidentRecord, Store,
-    TicketFilter, TicketRecord,
+    AttemptOutcome, AttemptRecord, AttemptStatsQuery, Brand, CardType, IncidentFilter,
+    IncidentRecord, Store, TicketFilter, TicketRecord,
 };
 
 fn attempt(
@@ -22,8 +22,8 @@ fn attempt(
         user_id: "u1".to_owned(),
         issuer_code: Some(issuer.to_owned()),
         issuer_name: Some("中国农业银行".to_owned()),
-        brand: Some("unionpay".to_owned()),
-        card_type: Some("debit".to_owned()),
+        brand: Some(Brand::UnionPay),
+        card_type: Some(CardType::Debit),
         outcome: if code.is_some() {
             AttemptOutcome::Error
         } else {

@@ -143,13 +143,13 @@ impl CardView {
         CardView {
             id: card.id.clone(),
             status: card.status.as_str().to_owned(),
-            brand: card.brand.clone(),
+            brand: card.brand.code().to_owned(),
             issuer: IssuerView {
                 code: card.issuer_code.clone(),
                 name_zh: card.issuer_name_zh.clone(),
                 name_en: card.issuer_name_en.clone(),
             },
-            card_type: card.card_type.clone(),
+            card_type: card.card_type.map(|t| t.code().to_owned()),
             country: card.country.clone(),
             first6: card.first6.clone(),
             last4: card.last4.clone(),

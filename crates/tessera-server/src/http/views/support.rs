@@ -355,10 +355,10 @@ impl AttemptView {
             user_id: attempt.user_id.clone(),
             card_id: attempt.card_id.clone(),
             masked_pan: attempt.masked_pan.clone(),
-            brand: attempt.brand.clone(),
+            brand: attempt.brand.as_ref().map(|b| b.code().to_owned()),
             issuer_code: attempt.issuer_code.clone(),
             issuer_name: attempt.issuer_name.clone(),
-            card_type: attempt.card_type.clone(),
+            card_type: attempt.card_type.map(|t| t.code().to_owned()),
             country: attempt.country.clone(),
             device: attempt
                 .device
