@@ -10,6 +10,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
+
 use crate::crypto::{CryptoError, random_bytes};
 
 /// Characters of the time part: 50 bits of Unix milliseconds, enough until
@@ -47,6 +49,112 @@ fn time_ordered_at(alphabet: &[u8; 32], len: usize, millis: u64) -> Result<Strin
     );
     Ok(id)
 }
+
+/// A record id as the store keeps it: a string with a prefix that says what
+/// it names (`usr_`, `card_`, `pay_`). The type keeps one kind of id from
+/// being passed where another is meant; it does not check the text, which
+/// is the store's own or was looked up there.
+macro_rules! record_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> $name {
+                $name(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> $name {
+                $name(id.to_owned())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+record_id!(
+    /// A wallet user: `usr_` and 20 base32 characters.
+    UserId,
+    "usr_"
+);
+record_id!(
+    /// A card bound (or being bound) to a wallet: `card_` and 20 base32
+    /// characters that start with the time.
+    CardId,
+    "card_"
+);
+record_id!(
+    /// A payment: `pay_` and 20 base32 characters that start with the time.
+    PaymentId,
+    "pay_"
+);
 
 #[cfg(test)]
 mod tests {

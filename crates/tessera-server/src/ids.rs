@@ -2,6 +2,7 @@
 //! that says what they are (`usr_`, `card_`, `req_`), as support reads them.
 
 use tessera_core::crypto::random_bytes;
+use tessera_core::ids::{CardId, PaymentId, UserId};
 
 /// Crockford's base32 alphabet: no I, L, O or U to misread over the phone.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -36,12 +37,12 @@ pub fn time_ordered_id(prefix: &str, len: usize) -> String {
     format!("{prefix}{body}")
 }
 
-pub fn user_id() -> String {
-    random_id("usr_", 20)
+pub fn user_id() -> UserId {
+    random_id(UserId::PREFIX, 20).into()
 }
 
-pub fn card_id() -> String {
-    time_ordered_id("card_", 20)
+pub fn card_id() -> CardId {
+    time_ordered_id(CardId::PREFIX, 20).into()
 }
 
 /// A request's id, which is its trace id: the key of its binding attempt.
@@ -49,8 +50,8 @@ pub fn request_id() -> String {
     time_ordered_id("req_", 20)
 }
 
-pub fn payment_id() -> String {
-    time_ordered_id("pay_", 20)
+pub fn payment_id() -> PaymentId {
+    time_ordered_id(PaymentId::PREFIX, 20).into()
 }
 
 /// A bearer secret: 32 random bytes (160 bits of base32 are plenty, 256 are

@@ -10,6 +10,7 @@ use tessera_core::card::HolderName;
 use tessera_core::card::check::CheckedCard;
 pub use tessera_core::card::{AttemptOutcome, CardStatus};
 use tessera_core::identity::PhoneNumber;
+pub use tessera_core::ids::{CardId, PaymentId, UserId};
 pub use tessera_core::payment::{Channel, PaymentStatus};
 use tessera_core::token::Par;
 pub use tessera_core::token::lifecycle::TokenStatus;
@@ -18,7 +19,7 @@ use tessera_core::vault::PanFingerprint;
 /// A new wallet user.
 #[derive(Debug, Clone)]
 pub struct NewUser {
-    pub id: String,
+    pub id: UserId,
     pub phone: String,
     pub real_name: String,
     pub real_name_normalized: String,
@@ -47,7 +48,7 @@ impl NewUser {
 
 #[derive(Debug, Clone)]
 pub struct UserRecord {
-    pub id: String,
+    pub id: UserId,
     pub phone: String,
     pub real_name: String,
     pub real_name_normalized: String,
@@ -67,7 +68,7 @@ pub struct LoginFailures {
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub token_hash: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -86,8 +87,8 @@ pub struct ApiKeyRecord {
 /// the issuer answers.
 #[derive(Debug, Clone)]
 pub struct NewCard {
-    pub id: String,
-    pub user_id: String,
+    pub id: CardId,
+    pub user_id: UserId,
     pub pan_fingerprint: String,
     pub first6: String,
     pub last4: String,
@@ -124,8 +125,8 @@ impl NewCard {
     /// `tessera seed` alike: the PAN itself is not kept here, only its
     /// keyed fingerprint, first six and last four digits.
     pub fn new(
-        id: String,
-        user_id: String,
+        id: CardId,
+        user_id: UserId,
         from: CardToReserve<'_>,
         reserved_until: DateTime<Utc>,
         created_at: DateTime<Utc>,
@@ -168,7 +169,7 @@ pub enum Reserve {
     Reserved,
     /// The user already has this card bound (or waiting for its OTP).
     AlreadyBound {
-        card_id: String,
+        card_id: CardId,
         status: CardStatus,
     },
     /// The same card is being bound by another request right now.
@@ -209,8 +210,8 @@ pub struct NewOtpChallenge {
 
 #[derive(Debug, Clone)]
 pub struct BindingCompletion {
-    pub card_id: String,
-    pub user_id: String,
+    pub card_id: CardId,
+    pub user_id: UserId,
     pub pan_key_version: u32,
     pub pan_ciphertext: Vec<u8>,
     pub token: NewToken,
@@ -223,7 +224,7 @@ pub struct BindingCompletion {
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
     pub token_ref: String,
-    pub card_id: String,
+    pub card_id: CardId,
     pub token_first6: String,
     pub token_last4: String,
     pub expiry_month: u8,
@@ -244,8 +245,8 @@ pub struct TokenRecord {
 
 #[derive(Debug, Clone)]
 pub struct CardRecord {
-    pub id: String,
-    pub user_id: String,
+    pub id: CardId,
+    pub user_id: UserId,
     pub status: CardStatus,
     pub pan_fingerprint: String,
     pub first6: String,
@@ -273,7 +274,7 @@ pub struct CardRecord {
 
 #[derive(Debug, Clone)]
 pub struct OtpChallenge {
-    pub card_id: String,
+    pub card_id: CardId,
     pub code_hash: String,
     pub sent_to_masked: String,
     pub expires_at: DateTime<Utc>,
@@ -298,8 +299,8 @@ pub struct SandboxSms {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttemptRecord {
     pub trace_id: String,
-    pub user_id: String,
-    pub card_id: Option<String>,
+    pub user_id: UserId,
+    pub card_id: Option<CardId>,
     pub masked_pan: Option<String>,
     pub first6: Option<String>,
     pub last4: Option<String>,
@@ -322,7 +323,7 @@ pub struct AttemptRecord {
 
 #[derive(Debug, Clone, Default)]
 pub struct AttemptFilter {
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub trace_id: Option<String>,
     pub since: Option<DateTime<Utc>>,
     /// Only attempts after this one in the listing order (newest first):
@@ -437,7 +438,7 @@ pub struct IncidentFilter {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketRecord {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub trace_id: String,
     /// The person's words, with anything that looks like a card number masked.
     pub message: String,
@@ -450,7 +451,7 @@ pub struct TicketRecord {
 
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub status: Option<String>,
     /// Only tickets after this one in the listing order (newest first): its
     /// (created_at, id), the cursor of the previous page.
@@ -499,7 +500,7 @@ impl TokenLookup<'_> {
 #[derive(Debug, Clone)]
 pub struct PaymentToken {
     pub token: TokenRecord,
-    pub user_id: String,
+    pub user_id: UserId,
     pub card_status: CardStatus,
     pub issuer_code: Option<String>,
     pub token_pan_key_version: Option<u32>,
@@ -552,9 +553,9 @@ pub enum AtcClaimOutcome {
 /// One payment, approved or not, as the user's records and support show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
-    pub id: String,
-    pub user_id: String,
-    pub card_id: String,
+    pub id: PaymentId,
+    pub user_id: UserId,
+    pub card_id: CardId,
     pub token_ref: String,
     pub merchant_key_id: String,
     pub merchant_id: String,
@@ -579,7 +580,7 @@ pub struct PaymentRecord {
 
 #[derive(Debug, Clone, Default)]
 pub struct PaymentFilter {
-    pub user_id: String,
+    pub user_id: UserId,
     /// The previous page's last (created_at, id).
     pub before: Option<(DateTime<Utc>, String)>,
     pub limit: u32,
@@ -644,7 +645,7 @@ pub enum CardSelector<'a> {
 /// reached that card first.
 #[derive(Debug, Clone)]
 pub struct IssuerChange {
-    pub card_id: String,
+    pub card_id: CardId,
     pub occurred_at: DateTime<Utc>,
     pub kind: IssuerChangeKind,
     pub reason: Option<String>,

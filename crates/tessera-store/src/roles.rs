@@ -31,7 +31,7 @@ pub trait Database: Send + Sync {
 #[async_trait]
 pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
-    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
     /// Counts a failed sign-in for a phone (keyed hash) within a window and
     /// returns the failures so far in it.
@@ -89,7 +89,7 @@ pub trait Cards: Send + Sync {
     ) -> StoreResult<Reserve>;
     /// Drops a reservation whose binding failed. Like the reservation, it
     /// may return before it is durable: a lost release runs out by itself.
-    async fn release_card(&self, card_id: &str) -> StoreResult<()>;
+    async fn release_card(&self, card_id: &CardId) -> StoreResult<()>;
     /// Makes a reserved card real (PAN ciphertext, token and the new
     /// status: `active`, or `pending_verification` with its OTP challenge)
     /// and records the binding's attempt, and answers the card as it now
@@ -102,31 +102,31 @@ pub trait Cards: Send + Sync {
         completion: &BindingCompletion,
         attempt: &AttemptRecord,
     ) -> StoreResult<Option<CardRecord>>;
-    async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>>;
-    async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>>;
+    async fn list_cards(&self, user_id: &UserId) -> StoreResult<Vec<CardRecord>>;
+    async fn card(&self, user_id: &UserId, card_id: &CardId) -> StoreResult<Option<CardRecord>>;
     /// Makes one active card the user's default. False when it is not theirs
     /// or not active.
     async fn set_default_card(
         &self,
-        user_id: &str,
-        card_id: &str,
+        user_id: &UserId,
+        card_id: &CardId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Unbinds: card `unbound`, PAN ciphertext deleted, token `deleted`.
     async fn unbind_card(
         &self,
-        user_id: &str,
-        card_id: &str,
+        user_id: &UserId,
+        card_id: &CardId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>>;
+    async fn otp_challenge(&self, card_id: &CardId) -> StoreResult<Option<OtpChallenge>>;
     /// Counts a wrong code and returns the failures so far.
-    async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32>;
+    async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32>;
     /// Ends a challenge: `active` (token active), `verification_failed` or
     /// `verification_expired` (token deleted). False when already ended.
     async fn finish_otp(
         &self,
-        card_id: &str,
+        card_id: &CardId,
         outcome: OtpOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
@@ -164,7 +164,12 @@ pub trait Payments: Send + Sync {
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
     /// Gives an ATC back when the issuer never answered, so that the same
     /// cryptogram may be retried.
-    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()>;
+    async fn release_atc(
+        &self,
+        token_ref: &str,
+        atc: u16,
+        payment_id: &PaymentId,
+    ) -> StoreResult<()>;
     /// Records a payment declined before its ATC was claimed.
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
     /// A user's payments, newest first.

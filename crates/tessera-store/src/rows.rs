@@ -30,6 +30,11 @@ pub(crate) trait Columns {
     /// A yes/no column.
     fn flag(&self, name: &str) -> StoreResult<bool>;
 
+    /// A column holding a record id (`UserId`, `CardId`, `PaymentId`).
+    fn id<T: From<String>>(&self, name: &str) -> StoreResult<T> {
+        Ok(T::from(self.col::<String>(name)?))
+    }
+
     /// A time, stored as Unix milliseconds.
     fn time(&self, name: &str) -> StoreResult<DateTime<Utc>> {
         stored_time(self.col(name)?)
@@ -134,7 +139,7 @@ pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenReco
     let suspenders: String = row.col("suspenders")?;
     Ok(Some(TokenRecord {
         token_ref,
-        card_id: row.col("id")?,
+        card_id: row.id("id")?,
         token_first6: row.col("token_first6")?,
         token_last4: row.col("token_last4")?,
         expiry_month: small(row.col("t_expiry_month")?)?,
@@ -156,8 +161,8 @@ pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenReco
 pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
     let token = token_from_row(row)?;
     Ok(CardRecord {
-        id: row.col("id")?,
-        user_id: row.col("user_id")?,
+        id: row.id("id")?,
+        user_id: row.id("user_id")?,
         status: row.word("status")?,
         pan_fingerprint: row.col("pan_fingerprint")?,
         first6: row.col("first6")?,
@@ -214,7 +219,7 @@ pub(crate) fn small<T: TryFrom<i64>>(value: i64) -> StoreResult<T> {
 
 pub(crate) fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
     Ok(UserRecord {
-        id: row.col("id")?,
+        id: row.id("id")?,
         phone: row.col("phone")?,
         real_name: row.col("real_name")?,
         real_name_normalized: row.col("real_name_normalized")?,
@@ -229,8 +234,8 @@ pub(crate) fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
 pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord> {
     Ok(AttemptRecord {
         trace_id: row.col("trace_id")?,
-        user_id: row.col("user_id")?,
-        card_id: row.col("card_id")?,
+        user_id: row.id("user_id")?,
+        card_id: row.col::<Option<String>>("card_id")?.map(CardId::from),
         masked_pan: row.col("masked_pan")?,
         first6: row.col("first6")?,
         last4: row.col("last4")?,
@@ -264,7 +269,7 @@ pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<P
     };
     Ok(Some(PaymentToken {
         token,
-        user_id: row.col("user_id")?,
+        user_id: row.id("user_id")?,
         card_status: row.word("card_status")?,
         issuer_code: row.col("issuer_code")?,
         token_pan_key_version: row
@@ -296,9 +301,9 @@ pub(crate) fn cryptogram_from_row(row: &impl Columns) -> StoreResult<CryptogramR
 
 pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord> {
     Ok(PaymentRecord {
-        id: row.col("id")?,
-        user_id: row.col("user_id")?,
-        card_id: row.col("card_id")?,
+        id: row.id("id")?,
+        user_id: row.id("user_id")?,
+        card_id: row.id("card_id")?,
         token_ref: row.col("token_ref")?,
         merchant_key_id: row.col("merchant_key_id")?,
         merchant_id: row.col("merchant_id")?,
@@ -319,7 +324,7 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
 
 pub(crate) fn incident_from_row(row: &impl Columns) -> StoreResult<IncidentRecord> {
     Ok(IncidentRecord {
-        id: row.col("id")?,
+        id: row.id("id")?,
         issuer_code: row.col("issuer_code")?,
         issuer_name_zh: row.col("issuer_name_zh")?,
         issuer_name_en: row.col("issuer_name_en")?,
@@ -369,8 +374,8 @@ pub(crate) fn attempt_stats_from_row(
 
 pub(crate) fn ticket_from_row(row: &impl Columns) -> StoreResult<TicketRecord> {
     Ok(TicketRecord {
-        id: row.col("id")?,
-        user_id: row.col("user_id")?,
+        id: row.id("id")?,
+        user_id: row.id("user_id")?,
         trace_id: row.col("trace_id")?,
         message: row.col("message")?,
         status: row.col("status")?,
@@ -393,7 +398,7 @@ pub(crate) fn login_failures_from_row(row: &impl Columns) -> StoreResult<LoginFa
 
 pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> {
     Ok(ApiKeyRecord {
-        id: row.col("id")?,
+        id: row.id("id")?,
         key_hash: row.col("key_hash")?,
         role: row.col("role")?,
         label: row.col("label")?,
@@ -404,7 +409,7 @@ pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> 
 
 pub(crate) fn otp_challenge_from_row(row: &impl Columns) -> StoreResult<OtpChallenge> {
     Ok(OtpChallenge {
-        card_id: row.col("card_id")?,
+        card_id: row.id("card_id")?,
         code_hash: row.col("code_hash")?,
         sent_to_masked: row.col("sent_to_masked")?,
         expires_at: row.time("expires_at")?,

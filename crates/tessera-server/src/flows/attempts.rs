@@ -15,12 +15,13 @@ use crate::http::views::{
     MyAttemptsQuery, MySummaryView,
 };
 use crate::state::AppState;
+use tessera_core::ids::UserId;
 
 /// A person's recent attempts (failed ones unless `all`), each explained,
 /// newest first, and the whole told as one story.
 pub async fn mine(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     query: &MyAttemptsQuery,
     now: DateTime<Utc>,
     lang: Lang,
@@ -85,7 +86,7 @@ pub async fn page(
     let attempts = state
         .store
         .attempts(&AttemptFilter {
-            user_id: query.user_id.clone(),
+            user_id: query.user_id.clone().map(Into::into),
             trace_id: query.trace_id.clone(),
             since,
             before,

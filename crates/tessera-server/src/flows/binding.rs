@@ -29,6 +29,7 @@ use crate::http::error::{ApiError, internal};
 use crate::http::views::{BindCardRequest, StringOrNumber};
 use crate::issuer::{BindingVerification, IssuerAnswer};
 use crate::state::AppState;
+use tessera_core::ids::{CardId, UserId};
 
 /// A reservation outlives a slow issuer by this much before another request
 /// may take its slot (a node that crashed mid-binding leaves one behind).
@@ -44,7 +45,7 @@ pub enum Bound {
 /// What a binding learned along the way, for its attempt record.
 #[derive(Debug, Default)]
 struct Evidence {
-    card_id: Option<String>,
+    card_id: Option<CardId>,
     masked_pan: Option<String>,
     first6: Option<String>,
     last4: Option<String>,
@@ -105,7 +106,7 @@ pub async fn bind_card(
             if completed.is_ok() {
                 recorded = true;
             } else if let Err(error) = state.store.release_card(&card_id).await {
-                tracing::error!(card_id, error = %error, "could not release a card reservation");
+                tracing::error!(card_id = %card_id, error = %error, "could not release a card reservation");
             }
             completed
         }
@@ -276,7 +277,7 @@ async fn bind_steps(
     if outcome.is_err()
         && let Err(error) = state.store.release_card(&card_id).await
     {
-        tracing::error!(card_id, error = %error, "could not release a card reservation");
+        tracing::error!(card_id = %card_id, error = %error, "could not release a card reservation");
     }
     outcome
 }
@@ -285,8 +286,8 @@ async fn bind_steps(
 /// written.
 #[derive(Debug)]
 struct Ready {
-    card_id: String,
-    user_id: String,
+    card_id: CardId,
+    user_id: UserId,
     fields: CheckedCard,
     sealed_pan: SealedPan,
     otp: Option<NewOtpChallenge>,
@@ -300,7 +301,7 @@ async fn issue(
     fields: &CheckedCard,
     holder_name: &HolderName,
     bank_phone: &PhoneNumber,
-    card_id: &str,
+    card_id: &CardId,
     issuer_setting: Option<&str>,
     open_breaker: Option<IncidentRecord>,
     now: DateTime<Utc>,
@@ -419,7 +420,7 @@ async fn complete(
             }
             Err(StoreError::Conflict(Constraint::TokenPan)) if draws < 4 => {
                 tracing::warn!(
-                    card_id = ready.card_id,
+                    card_id = %ready.card_id,
                     "token PAN collision: drawing another"
                 );
             }
@@ -485,7 +486,11 @@ fn new_token(
     })
 }
 
-async fn load_card(state: &AppState, user_id: &str, card_id: &str) -> Result<CardRecord, ApiError> {
+async fn load_card(
+    state: &AppState,
+    user_id: &UserId,
+    card_id: &CardId,
+) -> Result<CardRecord, ApiError> {
     state
         .store
         .card(user_id, card_id)
@@ -497,7 +502,7 @@ async fn load_card(state: &AppState, user_id: &str, card_id: &str) -> Result<Car
 /// phone the bank has on file (the sandbox phone, in sandbox mode).
 async fn send_otp(
     state: &AppState,
-    card_id: &str,
+    card_id: &CardId,
     phone: &PhoneNumber,
     now: DateTime<Utc>,
 ) -> Result<NewOtpChallenge, ApiError> {
@@ -530,7 +535,7 @@ async fn send_otp(
     })
 }
 
-fn otp_hash(state: &AppState, card_id: &str, code: &str) -> String {
+fn otp_hash(state: &AppState, card_id: &CardId, code: &str) -> String {
     // The card id goes into the hash so one code can't verify another card.
     let input = format!("{card_id}:{code}");
     hex::encode(
@@ -544,7 +549,7 @@ fn otp_hash(state: &AppState, card_id: &str, code: &str) -> String {
 pub async fn verify_card(
     state: &AppState,
     user: &UserRecord,
-    card_id: &str,
+    card_id: &CardId,
     otp: &str,
     trace_id: &str,
     now: DateTime<Utc>,

@@ -9,12 +9,13 @@ use tessera_store::CardRecord;
 use crate::http::error::ApiError;
 use crate::http::views::ListQuery;
 use crate::state::AppState;
+use tessera_core::ids::{CardId, UserId};
 
 /// The user's cards, newest first: live ones (active or waiting for their
 /// SMS code), or every one with `status=all`.
 pub async fn list(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     query: &ListQuery,
 ) -> Result<Vec<CardRecord>, ApiError> {
     let all = query.status.as_deref() == Some("all");
@@ -29,7 +30,11 @@ pub async fn list(
 }
 
 /// One of the user's cards.
-pub async fn get(state: &AppState, user_id: &str, card_id: &str) -> Result<CardRecord, ApiError> {
+pub async fn get(
+    state: &AppState,
+    user_id: &UserId,
+    card_id: &CardId,
+) -> Result<CardRecord, ApiError> {
     Ok(state
         .store
         .card(user_id, card_id)
@@ -41,8 +46,8 @@ pub async fn get(state: &AppState, user_id: &str, card_id: &str) -> Result<CardR
 /// code is `otp_required`, any other `card_unbound`.
 pub async fn set_default(
     state: &AppState,
-    user_id: &str,
-    card_id: &str,
+    user_id: &UserId,
+    card_id: &CardId,
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
     let card = get(state, user_id, card_id).await?;
@@ -63,8 +68,8 @@ pub async fn set_default(
 /// `unbound` (it can be bound again). Unbinding twice changes nothing.
 pub async fn unbind(
     state: &AppState,
-    user_id: &str,
-    card_id: &str,
+    user_id: &UserId,
+    card_id: &CardId,
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {

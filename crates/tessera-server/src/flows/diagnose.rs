@@ -21,6 +21,7 @@ use crate::http::views::{
     IncidentView, NextStepView, VerdictView,
 };
 use crate::state::AppState;
+use tessera_core::ids::UserId;
 
 /// How far back a trace's story starts.
 pub const STORY_HOURS: i64 = 24;
@@ -124,7 +125,7 @@ pub async fn case_of_trace(
     let Some(focus) = found.into_iter().next() else {
         return Ok(None);
     };
-    if only_user.is_some_and(|user| user != focus.user_id) {
+    if only_user.is_some_and(|user| focus.user_id != user) {
         return Ok(None);
     }
     let until = focus.created_at;
@@ -143,7 +144,7 @@ pub async fn case_of_trace(
     let user_id = Some(focus.user_id.clone());
     attempts.push(focus);
     Ok(Some(Case {
-        user_id,
+        user_id: user_id.map(Into::into),
         since,
         until,
         focus: Some(trace_id.to_owned()),
@@ -154,7 +155,7 @@ pub async fn case_of_trace(
 /// Everything a person tried since `since`.
 pub async fn case_of_user(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
     limit: u32,
@@ -170,7 +171,7 @@ pub async fn case_of_user(
         .await?;
     attempts.reverse();
     Ok(Case {
-        user_id: Some(user_id.to_owned()),
+        user_id: Some(user_id.to_owned().into()),
         since,
         until: now,
         focus: None,
@@ -283,7 +284,7 @@ pub async fn for_support(
         }
         (_, Some(user)) if !user.trim().is_empty() => {
             let since = query::since_or(query.since.as_deref(), now, Duration::hours(STORY_HOURS))?;
-            case_of_user(state, user.trim(), since, now, MAX_ATTEMPTS).await?
+            case_of_user(state, &user.trim().into(), since, now, MAX_ATTEMPTS).await?
         }
         _ => {
             return Err(DomainError::new(ErrorCode::InvalidRequest)

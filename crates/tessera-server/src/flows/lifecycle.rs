@@ -103,7 +103,7 @@ fn state_view(state: &AppState, token: &PaymentToken, now: DateTime<Utc>) -> Tok
     let expiry = Expiry::new(token.token.expiry_month, token.token.expiry_year).ok();
     TokenStateView {
         token_ref: token.token.token_ref.clone(),
-        card_id: token.token.card_id.clone(),
+        card_id: token.token.card_id.clone().into(),
         status: token.token.status.as_str().to_owned(),
         suspended_by: token.token.suspenders.clone(),
         payable: payability(

@@ -36,6 +36,7 @@ use crate::http::views::{
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
 use crate::state::AppState;
+use tessera_core::ids::UserId;
 
 fn invalid(param: &'static str) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest).with_param(param)
@@ -120,7 +121,7 @@ fn expiry_text(token: &PaymentToken) -> String {
 /// The user's own token, or 404 (another user's token is not theirs to see).
 async fn own_token(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     token_ref: &str,
 ) -> Result<PaymentToken, ApiError> {
     match state
@@ -128,7 +129,7 @@ async fn own_token(
         .payment_token(TokenLookup::Ref(token_ref))
         .await?
     {
-        Some(token) if token.user_id == user_id => Ok(token),
+        Some(token) if token.user_id == *user_id => Ok(token),
         _ => Err(ErrorCode::NotFound.into()),
     }
 }
@@ -158,7 +159,7 @@ async fn reserve_atcs(
 /// for the device the token was bound from. The master keys stay here.
 pub async fn limited_use_keys(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     token_ref: &str,
     request: &KeysRequest,
     now: DateTime<Utc>,
@@ -216,7 +217,7 @@ pub async fn limited_use_keys(
 /// bound to an amount, a currency and a merchant, valid a few minutes.
 pub async fn single_use_cryptogram(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     token_ref: &str,
     request: &CryptogramRequest,
     now: DateTime<Utc>,
@@ -287,7 +288,7 @@ pub async fn single_use_cryptogram(
 /// default): approvals and every decline with its reason.
 pub async fn list(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     query: &PaymentQuery,
     lang: Lang,
 ) -> Result<PaymentList, ApiError> {

@@ -17,6 +17,7 @@ use crate::http::views::{
     TicketRequest, TicketView,
 };
 use crate::state::AppState;
+use tessera_core::ids::UserId;
 
 /// The longest message a ticket keeps, in characters.
 const MAX_MESSAGE_CHARS: usize = 2000;
@@ -25,7 +26,7 @@ const MAX_MESSAGE_CHARS: usize = 2000;
 /// its diagnosis as they are now; card numbers in the message are masked.
 pub async fn open(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     request: &TicketRequest,
     now: DateTime<Utc>,
 ) -> Result<TicketView, ApiError> {
@@ -73,7 +74,7 @@ pub async fn open(
 }
 
 /// The person's own tickets, newest first.
-pub async fn mine(state: &AppState, user_id: &str) -> Result<TicketList, ApiError> {
+pub async fn mine(state: &AppState, user_id: &UserId) -> Result<TicketList, ApiError> {
     let tickets = state
         .store
         .tickets(&TicketFilter {
@@ -96,7 +97,7 @@ pub async fn page(state: &AppState, query: &TicketQuery) -> Result<SupportTicket
     let tickets = state
         .store
         .tickets(&TicketFilter {
-            user_id: query.user_id.clone(),
+            user_id: query.user_id.clone().map(Into::into),
             status: query.status.clone(),
             before,
             limit,

@@ -126,6 +126,6 @@ pub async fn sign_in(
     Ok(SessionView {
         token,
         expires_at: rfc3339(expires_at),
-        user_id: user.id,
+        user_id: user.id.into(),
     })
 }

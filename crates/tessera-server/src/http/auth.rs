@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::error::ErrorCode;
 use tessera_core::vault::{KeyRing, LookupPurpose};
-use tessera_store::UserRecord;
+use tessera_store::{UserId, UserRecord};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -48,13 +48,13 @@ impl Role {
 
 #[derive(Debug, Clone)]
 pub enum Caller {
-    User { user_id: String },
+    User { user_id: UserId },
     Key { key_id: String, role: Role },
 }
 
 impl Caller {
     /// The user behind a session, or 403 for an API key.
-    pub fn user(&self) -> Result<&str, ApiError> {
+    pub fn user(&self) -> Result<&UserId, ApiError> {
         match self {
             Caller::User { user_id } => Ok(user_id),
             Caller::Key { .. } => Err(ErrorCode::Forbidden.into()),
@@ -262,7 +262,7 @@ mod tests {
         let store = &state.store;
         store
             .create_user(&tessera_store::NewUser {
-                id: "usr_1".to_owned(),
+                id: "usr_1".to_owned().into(),
                 phone: "+8613800000001".to_owned(),
                 real_name: "张三".to_owned(),
                 real_name_normalized: "张三".to_owned(),
@@ -277,7 +277,7 @@ mod tests {
         store
             .create_session(&tessera_store::SessionRecord {
                 token_hash: "h1".to_owned(),
-                user_id: "usr_1".to_owned(),
+                user_id: "usr_1".into(),
                 expires_at: at(10_000),
                 created_at: at(0),
             })

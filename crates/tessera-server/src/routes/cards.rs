@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_core::error::ErrorCode;
-use tessera_store::CardRecord;
+use tessera_store::{CardId, CardRecord};
 
 use crate::flows::binding::{self, Bound};
 use crate::flows::{attempts, cards, idempotency};
@@ -78,8 +78,15 @@ pub async fn verify_card(
     let route = format!("POST /v1/cards/{id}/verify");
     let viewer = Viewer::new(&state, &ctx);
     let work = async {
-        let card =
-            binding::verify_card(&state, &user, &id, &request.otp, &ctx.trace_id, ctx.now).await?;
+        let card = binding::verify_card(
+            &state,
+            &user,
+            &CardId::from(id),
+            &request.otp,
+            &ctx.trace_id,
+            ctx.now,
+        )
+        .await?;
         Ok((StatusCode::OK, card_json(&card, &viewer)?))
     };
     Ok(idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await)
@@ -109,7 +116,7 @@ pub async fn get_card(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
-    let card = cards::get(&state, caller.user()?, &id).await?;
+    let card = cards::get(&state, caller.user()?, &CardId::from(id)).await?;
     Ok(Json(CardView::from_record(
         &card,
         &Viewer::new(&state, &ctx),
@@ -127,7 +134,7 @@ pub async fn set_default(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
-    let card = cards::set_default(&state, caller.user()?, &id, ctx.now).await?;
+    let card = cards::set_default(&state, caller.user()?, &CardId::from(id), ctx.now).await?;
     Ok(Json(CardView::from_record(
         &card,
         &Viewer::new(&state, &ctx),
@@ -145,7 +152,14 @@ pub async fn unbind_card(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
-    let card = cards::unbind(&state, caller.user()?, &id, &ctx.trace_id, ctx.now).await?;
+    let card = cards::unbind(
+        &state,
+        caller.user()?,
+        &CardId::from(id),
+        &ctx.trace_id,
+        ctx.now,
+    )
+    .await?;
     Ok(Json(CardView::from_record(
         &card,
         &Viewer::new(&state, &ctx),

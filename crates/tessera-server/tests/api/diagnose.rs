@@ -645,7 +645,7 @@ async fn every_error_code_gives_the_verdict_of_the_table(backend: Backend) {
         let trace = format!("req_verdict_{code}");
         let attempt = tessera_store::AttemptRecord {
             trace_id: trace.clone(),
-            user_id: format!("usr_verdict_{code}"),
+            user_id: format!("usr_verdict_{code}").into(),
             outcome: tessera_store::AttemptOutcome::Error,
             error_code: Some(code.to_owned()),
             cause: Some(entry.cause.as_str().to_owned()),

@@ -13,7 +13,7 @@ impl Accounts for PgStore {
             "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
              id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&user.id)
+        .bind(user.id.as_str())
         .bind(&user.phone)
         .bind(&user.real_name)
         .bind(&user.real_name_normalized)
@@ -26,10 +26,10 @@ impl Accounts for PgStore {
         result.map(|_| user.stored()).map_err(StoreError::from)
     }
 
-    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
         let mut lease = self.lease().await?;
         let row = sqlx::query("SELECT * FROM users WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *lease)
             .await?;
         lease.finish();
@@ -93,7 +93,7 @@ impl Accounts for PgStore {
              VALUES ($1, $2, $3, $4)",
         )
         .bind(&session.token_hash)
-        .bind(&session.user_id)
+        .bind(session.user_id.as_str())
         .bind(ms(session.expires_at))
         .bind(ms(session.created_at))
         .execute(&mut *self.lease().await?)

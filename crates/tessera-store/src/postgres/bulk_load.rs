@@ -36,7 +36,7 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
              id_number_last4, password_hash, created_at) ",
         );
         query.push_values(users, |mut row, user| {
-            row.push_bind(&user.id)
+            row.push_bind(user.id.as_str())
                 .push_bind(&user.phone)
                 .push_bind(&user.real_name)
                 .push_bind(&user.real_name_normalized)
@@ -56,8 +56,8 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
         );
         query.push_values(cards, |mut row, seeded| {
             let (card, done) = (&seeded.card, &seeded.completion);
-            row.push_bind(&card.id)
-                .push_bind(&card.user_id)
+            row.push_bind(card.id.as_str())
+                .push_bind(card.user_id.as_str())
                 .push_bind(done.status.as_str())
                 .push_bind(&card.pan_fingerprint)
                 .push_bind(i64::from(done.pan_key_version))
@@ -91,7 +91,7 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
         query.push_values(cards, |mut row, seeded| {
             let (done, token) = (&seeded.completion, &seeded.completion.token);
             row.push_bind(&token.token_ref)
-                .push_bind(&done.card_id)
+                .push_bind(done.card_id.as_str())
                 .push_bind(i64::from(token.key_version))
                 .push_bind(&token.token_pan_ciphertext)
                 .push_bind(&token.token_first6)
@@ -118,8 +118,8 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
         query.push_values(cards, |mut row, seeded| {
             let a = &seeded.attempt;
             row.push_bind(&a.trace_id)
-                .push_bind(&a.user_id)
-                .push_bind(&a.card_id)
+                .push_bind(a.user_id.as_str())
+                .push_bind(a.card_id.as_deref())
                 .push_bind(&a.masked_pan)
                 .push_bind(&a.first6)
                 .push_bind(&a.last4)

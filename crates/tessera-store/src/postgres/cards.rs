@@ -132,8 +132,8 @@ pub(super) fn bind_completion<'q>(
     let token = &completion.token;
     let otp = completion.otp.as_ref();
     query
-        .bind(&completion.card_id)
-        .bind(&completion.user_id)
+        .bind(completion.card_id.as_str())
+        .bind(completion.user_id.as_str())
         .bind(completion.status.as_str())
         .bind(i64::from(completion.pan_key_version))
         .bind(&completion.pan_ciphertext)
@@ -161,8 +161,8 @@ pub(super) fn bind_completion<'q>(
 pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> PgQuery<'q> {
     query
         .bind(&attempt.trace_id)
-        .bind(&attempt.user_id)
-        .bind(&attempt.card_id)
+        .bind(attempt.user_id.as_str())
+        .bind(attempt.card_id.as_deref())
         .bind(&attempt.masked_pan)
         .bind(&attempt.first6)
         .bind(&attempt.last4)
@@ -250,8 +250,8 @@ impl Cards for PgStore {
              $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
              $19, $20, $21)",
         )
-        .bind(&card.id)
-        .bind(&card.user_id)
+        .bind(card.id.as_str())
+        .bind(card.user_id.as_str())
         .bind(ms(card.reserved_until))
         .bind(&card.pan_fingerprint)
         .bind(&card.first6)
@@ -279,7 +279,7 @@ impl Cards for PgStore {
             "reserved" => Reserve::Reserved,
             "in_progress" => Reserve::InProgress,
             "already_bound" => Reserve::AlreadyBound {
-                card_id: row.try_get("r_card_id")?,
+                card_id: CardId::from(row.try_get::<String, _>("r_card_id")?),
                 status: row.word("r_status")?,
             },
             "limit_reached" => Reserve::LimitReached {
@@ -293,7 +293,7 @@ impl Cards for PgStore {
         })
     }
 
-    async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+    async fn release_card(&self, card_id: &CardId) -> StoreResult<()> {
         // Without waiting for the WAL flush ("Unflushed commits" above
         // `impl Store for PgStore`). A data-modifying WITH runs whether or
         // not the query reads it.
@@ -302,7 +302,7 @@ impl Cards for PgStore {
             "WITH released AS (DELETE FROM cards WHERE id = $1 AND status = 'binding') \
              SELECT set_config('synchronous_commit', 'off', true)",
         )
-        .bind(card_id)
+        .bind(card_id.as_str())
         .execute(&mut *lease)
         .await?;
         lease.finish();
@@ -336,28 +336,28 @@ impl Cards for PgStore {
         row.as_ref().map(card_from_row).transpose()
     }
 
-    async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
+    async fn list_cards(&self, user_id: &UserId) -> StoreResult<Vec<CardRecord>> {
         let sql = format!(
             "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.status <> 'binding' \
              ORDER BY c.created_at DESC, c.id COLLATE \"C\""
         );
         let mut lease = self.lease().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(user_id)
+            .bind(user_id.as_str())
             .fetch_all(&mut *lease)
             .await?;
         lease.finish();
         rows.iter().map(card_from_row).collect()
     }
 
-    async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>> {
+    async fn card(&self, user_id: &UserId, card_id: &CardId) -> StoreResult<Option<CardRecord>> {
         let sql = format!(
             "SELECT {CARD_COLUMNS} WHERE c.user_id = $1 AND c.id = $2 AND c.status <> 'binding'"
         );
         let mut lease = self.lease().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(user_id)
-            .bind(card_id)
+            .bind(user_id.as_str())
+            .bind(card_id.as_str())
             .fetch_optional(&mut *lease)
             .await?;
         lease.finish();
@@ -366,8 +366,8 @@ impl Cards for PgStore {
 
     async fn set_default_card(
         &self,
-        user_id: &str,
-        card_id: &str,
+        user_id: &UserId,
+        card_id: &CardId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut lease = self.lease().await?;
@@ -376,8 +376,8 @@ impl Cards for PgStore {
         let exists: Option<String> = sqlx::query_scalar(
             "SELECT id FROM cards WHERE id = $1 AND user_id = $2 AND status = 'active'",
         )
-        .bind(card_id)
-        .bind(user_id)
+        .bind(card_id.as_str())
+        .bind(user_id.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         if exists.is_none() {
@@ -388,9 +388,9 @@ impl Cards for PgStore {
             "UPDATE cards SET is_default = (id = $1), updated_at = $2 WHERE user_id = $3 \
              AND (is_default OR id = $1)",
         )
-        .bind(card_id)
+        .bind(card_id.as_str())
         .bind(ms(now))
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -399,8 +399,8 @@ impl Cards for PgStore {
 
     async fn unbind_card(
         &self,
-        user_id: &str,
-        card_id: &str,
+        user_id: &UserId,
+        card_id: &CardId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut lease = self.lease().await?;
@@ -408,7 +408,7 @@ impl Cards for PgStore {
         lock_user(&mut tx, user_id).await?;
         let token_ref: Option<String> =
             sqlx::query_scalar("SELECT token_ref FROM tokens WHERE card_id = $1")
-                .bind(card_id)
+                .bind(card_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
         if !end_card(&mut tx, user_id, card_id, CardStatus::Unbound, now).await? {
@@ -433,25 +433,25 @@ impl Cards for PgStore {
         Ok(true)
     }
 
-    async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>> {
+    async fn otp_challenge(&self, card_id: &CardId) -> StoreResult<Option<OtpChallenge>> {
         let row = sqlx::query(
             "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
              FROM otp_challenges WHERE card_id = $1",
         )
-        .bind(card_id)
+        .bind(card_id.as_str())
         .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| otp_challenge_from_row(&row)).transpose()
     }
 
-    async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
+    async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {
         // One atomic statement: wrong codes sent to two nodes at once both
         // count.
         let failures: Option<i64> = sqlx::query_scalar(
             "UPDATE otp_challenges SET failures = failures + 1 WHERE card_id = $1 \
              RETURNING failures",
         )
-        .bind(card_id)
+        .bind(card_id.as_str())
         .fetch_optional(&mut *self.lease().await?)
         .await?;
         small(failures.unwrap_or(0))
@@ -459,7 +459,7 @@ impl Cards for PgStore {
 
     async fn finish_otp(
         &self,
-        card_id: &str,
+        card_id: &CardId,
         outcome: OtpOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
@@ -474,7 +474,7 @@ impl Cards for PgStore {
         let user_id: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM cards WHERE id = $1 AND status = 'pending_verification'",
         )
-        .bind(card_id)
+        .bind(card_id.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(user_id) = user_id else {
@@ -485,18 +485,18 @@ impl Cards for PgStore {
             OtpOutcome::Verified => {
                 sqlx::query("UPDATE cards SET status = 'active', updated_at = $1 WHERE id = $2")
                     .bind(ms(now))
-                    .bind(card_id)
+                    .bind(card_id.as_str())
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
                     "UPDATE tokens SET status = 'active', updated_at = $1 WHERE card_id = $2",
                 )
                 .bind(ms(now))
-                .bind(card_id)
+                .bind(card_id.as_str())
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM otp_challenges WHERE card_id = $1")
-                    .bind(card_id)
+                    .bind(card_id.as_str())
                     .execute(&mut *tx)
                     .await?;
                 ensure_default(&mut tx, &user_id).await?;

@@ -211,7 +211,7 @@ impl Lifecycle for PgStore {
             "SELECT c.status, c.issuer_event_at, t.token_ref, t.status AS t_status \
              FROM cards c LEFT JOIN tokens t ON t.card_id = c.id WHERE c.id = $1",
         )
-        .bind(&change.card_id)
+        .bind(change.card_id.as_str())
         .fetch_one(&mut *tx)
         .await?;
         let target = IssuerTarget::from_row(&row)?;
@@ -235,7 +235,7 @@ impl Lifecycle for PgStore {
                 .bind(new.expiry.map(|e| i64::from(e.0)))
                 .bind(new.expiry.map(|e| i64::from(e.1)))
                 .bind(ms(change.now))
-                .bind(&change.card_id)
+                .bind(change.card_id.as_str())
                 .execute(&mut *tx)
                 .await;
                 if let Err(error) = updated {
@@ -262,7 +262,7 @@ impl Lifecycle for PgStore {
                 .bind(i64::from(expiry.0))
                 .bind(i64::from(expiry.1))
                 .bind(ms(change.now))
-                .bind(&change.card_id)
+                .bind(change.card_id.as_str())
                 .execute(&mut *tx)
                 .await?;
                 set_token_expiry(&mut tx, &change.card_id, *token_expiry, change.now).await?;
@@ -285,7 +285,7 @@ impl Lifecycle for PgStore {
         };
         sqlx::query("UPDATE cards SET issuer_event_at = $1 WHERE id = $2")
             .bind(ms(change.occurred_at))
-            .bind(&change.card_id)
+            .bind(change.card_id.as_str())
             .execute(&mut *tx)
             .await?;
         if let Some(token_ref) = target.token_ref {

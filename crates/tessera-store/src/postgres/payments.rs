@@ -18,9 +18,9 @@ pub(super) async fn insert_payment(
          error_code, decline_code, authorization_code, trace_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
-    .bind(&payment.id)
-    .bind(&payment.user_id)
-    .bind(&payment.card_id)
+    .bind(payment.id.as_str())
+    .bind(payment.user_id.as_str())
+    .bind(payment.card_id.as_str())
     .bind(&payment.token_ref)
     .bind(&payment.merchant_key_id)
     .bind(&payment.merchant_id)
@@ -134,7 +134,7 @@ impl Payments for PgStore {
             )
             .bind(&claim.token_ref)
             .bind(atc)
-            .bind(&claim.payment.id)
+            .bind(claim.payment.id.as_str())
             .bind(ms(claim.payment.created_at))
             .execute(&mut *tx)
             .await?;
@@ -172,17 +172,22 @@ impl Payments for PgStore {
         .bind(&payment.error_code)
         .bind(&payment.decline_code)
         .bind(&payment.authorization_code)
-        .bind(&payment.id)
+        .bind(payment.id.as_str())
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
     }
 
-    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
+    async fn release_atc(
+        &self,
+        token_ref: &str,
+        atc: u16,
+        payment_id: &PaymentId,
+    ) -> StoreResult<()> {
         sqlx::query("DELETE FROM atc_uses WHERE token_ref = $1 AND atc = $2 AND payment_id = $3")
             .bind(token_ref)
             .bind(i64::from(atc))
-            .bind(payment_id)
+            .bind(payment_id.as_str())
             .execute(&mut *self.lease().await?)
             .await?;
         Ok(())

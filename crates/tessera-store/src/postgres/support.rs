@@ -171,7 +171,7 @@ impl Support for PgStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&ticket.id)
-    .bind(&ticket.user_id)
+    .bind(ticket.user_id.as_str())
     .bind(&ticket.trace_id)
     .bind(&ticket.message)
     .bind(&ticket.status)

@@ -17,7 +17,7 @@ impl Accounts for SqliteStore {
                      id_number_hash, id_number_last4, password_hash, created_at) \
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     params![
-                        &user.id,
+                        user.id.as_str(),
                         &user.phone,
                         &user.real_name,
                         &user.real_name_normalized,
@@ -32,12 +32,12 @@ impl Accounts for SqliteStore {
             .await
     }
 
-    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
         self.readers.read(|conn| {
             query_opt(
                 conn,
                 "SELECT * FROM users WHERE id = ?",
-                params![id],
+                params![id.as_str()],
                 |row| user_from_row(row),
             )
         })
@@ -113,7 +113,7 @@ impl Accounts for SqliteStore {
         exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
         params![
             &session.token_hash,
-            &session.user_id,
+            session.user_id.as_str(),
             ms(session.expires_at),
             ms(session.created_at),
         ])?;

@@ -37,8 +37,8 @@ pub(super) fn bound_card_row<'a>(
     is_default: bool,
 ) -> Row<'a> {
     row![
-        &card.id,
-        &card.user_id,
+        card.id.as_str(),
+        card.user_id.as_str(),
         done.status.as_str(),
         &card.pan_fingerprint,
         i64::from(done.pan_key_version),
@@ -134,7 +134,7 @@ pub(super) fn bound_token_row(done: &BindingCompletion) -> Row<'_> {
     let token = &done.token;
     row![
         &token.token_ref,
-        &done.card_id,
+        done.card_id.as_str(),
         i64::from(token.key_version),
         &token.token_pan_ciphertext,
         &token.token_first6,

@@ -47,7 +47,7 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
             users,
             |user| {
                 row![
-                    &user.id,
+                    user.id.as_str(),
                     &user.phone,
                     &user.real_name,
                     &user.real_name_normalized,
@@ -82,8 +82,8 @@ pub(super) fn insert(conn: &Connection, batch: &SeedBatch) -> StoreResult<()> {
                 let a = &seeded.attempt;
                 row![
                     &a.trace_id,
-                    &a.user_id,
-                    &a.card_id,
+                    a.user_id.as_str(),
+                    a.card_id.as_deref(),
                     &a.masked_pan,
                     &a.first6,
                     &a.last4,

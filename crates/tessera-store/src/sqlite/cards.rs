@@ -93,7 +93,7 @@ pub(super) fn ensure_default(
         exec(
             conn,
             "UPDATE cards SET is_default = 1 WHERE id = ?",
-            params![card_id],
+            params![card_id.as_str()],
         )?;
     }
     Ok(newest)
@@ -190,7 +190,7 @@ pub(super) fn complete_binding(
             "INSERT INTO otp_challenges (card_id, code_hash, sent_to_masked, expires_at, \
                  created_at) VALUES (?, ?, ?, ?, ?)",
             params![
-                &completion.card_id,
+                completion.card_id.as_str(),
                 &otp.code_hash,
                 &otp.sent_to_masked,
                 ms(otp.expires_at),
@@ -252,7 +252,11 @@ impl Cards for SqliteStore {
 
                 // How many live cards the user holds, and whether any row
                 // only looks live: a card whose SMS code has expired.
-                let row = row_one(conn, RESERVE_COUNTS, params![&card.user_id, ms(now)])?;
+                let row = row_one(
+                    conn,
+                    RESERVE_COUNTS,
+                    params![card.user_id.as_str(), ms(now)],
+                )?;
                 let stale: i64 = row.col("stale")?;
                 // A reservation writes nothing, so nothing waits for a
                 // commit, unless it cleared stale rows, which changes what
@@ -268,7 +272,7 @@ impl Cards for SqliteStore {
                         "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
                          WHERE c.user_id = ? AND c.status = 'pending_verification' \
                          AND o.expires_at <= ?",
-                        params![&card.user_id, ms(now)],
+                        params![card.user_id.as_str(), ms(now)],
                     )?;
                     for card_id in &expired {
                         end_pending_card(conn, card_id, "verification_expired", now)?;
@@ -280,11 +284,11 @@ impl Cards for SqliteStore {
                 {
                     return Ok((Reserve::InProgress, settle));
                 }
-                let duplicate: Option<(String, CardStatus)> = query_opt(
+                let duplicate: Option<(CardId, CardStatus)> = query_opt(
                     conn,
                     RESERVE_DUPLICATE,
-                    params![&card.user_id, &card.pan_fingerprint, ms(now)],
-                    |row| Ok((row.col("id")?, row.word("status")?)),
+                    params![card.user_id.as_str(), &card.pan_fingerprint, ms(now)],
+                    |row| Ok((row.id("id")?, row.word("status")?)),
                 )?;
                 if let Some((card_id, status)) = duplicate {
                     return Ok((Reserve::AlreadyBound { card_id, status }, settle));
@@ -305,7 +309,7 @@ impl Cards for SqliteStore {
             .await
     }
 
-    async fn release_card(&self, card_id: &str) -> StoreResult<()> {
+    async fn release_card(&self, card_id: &CardId) -> StoreResult<()> {
         // Nobody waits on a reservation but the writer, which reads the
         // map under the same lock: no job needed.
         self.reservations.lock()?.remove(None, card_id);
@@ -335,28 +339,34 @@ impl Cards for SqliteStore {
             .await
     }
 
-    async fn list_cards(&self, user_id: &str) -> StoreResult<Vec<CardRecord>> {
+    async fn list_cards(&self, user_id: &UserId) -> StoreResult<Vec<CardRecord>> {
         // Every row is a card: reservations are not rows here (on
         // PostgreSQL they are, and these reads pass them over).
         let sql =
             format!("SELECT {CARD_COLUMNS} WHERE c.user_id = ? ORDER BY c.created_at DESC, c.id");
-        self.readers
-            .read(|conn| query_all(conn, &sql, params![user_id], |row| card_from_row(row)))
-    }
-
-    async fn card(&self, user_id: &str, card_id: &str) -> StoreResult<Option<CardRecord>> {
-        let sql = format!("SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.id = ?");
         self.readers.read(|conn| {
-            query_opt(conn, &sql, params![user_id, card_id], |row| {
+            query_all(conn, &sql, params![user_id.as_str()], |row| {
                 card_from_row(row)
             })
         })
     }
 
+    async fn card(&self, user_id: &UserId, card_id: &CardId) -> StoreResult<Option<CardRecord>> {
+        let sql = format!("SELECT {CARD_COLUMNS} WHERE c.user_id = ? AND c.id = ?");
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                &sql,
+                params![user_id.as_str(), card_id.as_str()],
+                |row| card_from_row(row),
+            )
+        })
+    }
+
     async fn set_default_card(
         &self,
-        user_id: &str,
-        card_id: &str,
+        user_id: &UserId,
+        card_id: &CardId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let user_id = user_id.to_owned();
@@ -387,8 +397,8 @@ impl Cards for SqliteStore {
 
     async fn unbind_card(
         &self,
-        user_id: &str,
-        card_id: &str,
+        user_id: &UserId,
+        card_id: &CardId,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let user_id = user_id.to_owned();
@@ -398,7 +408,7 @@ impl Cards for SqliteStore {
                 let token_ref: Option<String> = scalar_opt(
                     conn,
                     "SELECT token_ref FROM tokens WHERE card_id = ?",
-                    params![&card_id],
+                    params![card_id.as_str()],
                 )?;
                 if !end_card(conn, &user_id, &card_id, CardStatus::Unbound, now)? {
                     return Ok(false);
@@ -419,19 +429,19 @@ impl Cards for SqliteStore {
             .await
     }
 
-    async fn otp_challenge(&self, card_id: &str) -> StoreResult<Option<OtpChallenge>> {
+    async fn otp_challenge(&self, card_id: &CardId) -> StoreResult<Option<OtpChallenge>> {
         let row = self.readers.read(|conn| {
             row_opt(
                 conn,
                 "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
              FROM otp_challenges WHERE card_id = ?",
-                params![card_id],
+                params![card_id.as_str()],
             )
         })?;
         row.map(|row| otp_challenge_from_row(&row)).transpose()
     }
 
-    async fn record_otp_failure(&self, card_id: &str) -> StoreResult<u32> {
+    async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {
         let card_id = card_id.to_owned();
         self.queue
             .write_direct(move |conn| {
@@ -450,7 +460,7 @@ impl Cards for SqliteStore {
 
     async fn finish_otp(
         &self,
-        card_id: &str,
+        card_id: &CardId,
         outcome: OtpOutcome,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {

@@ -50,7 +50,7 @@ pub(super) fn apply_issuer_change(
         conn,
         "SELECT c.user_id, c.status, c.issuer_event_at, t.token_ref, t.status AS t_status \
          FROM cards c LEFT JOIN tokens t ON t.card_id = c.id WHERE c.id = ?",
-        params![&change.card_id],
+        params![change.card_id.as_str()],
     )?;
     let Some(row) = row else {
         return Ok(IssuerApply::NotLive);
@@ -77,7 +77,7 @@ pub(super) fn apply_issuer_change(
                     new.expiry.map(|e| i64::from(e.0)),
                     new.expiry.map(|e| i64::from(e.1)),
                     ms(change.now),
-                    &change.card_id
+                    change.card_id.as_str()
                 ],
             );
             match updated {
@@ -107,7 +107,7 @@ pub(super) fn apply_issuer_change(
                     i64::from(expiry.0),
                     i64::from(expiry.1),
                     ms(change.now),
-                    &change.card_id
+                    change.card_id.as_str()
                 ],
             )?;
             set_token_expiry(conn, &change.card_id, *token_expiry, change.now)?;
@@ -130,7 +130,7 @@ pub(super) fn apply_issuer_change(
     exec(
         conn,
         "UPDATE cards SET issuer_event_at = ? WHERE id = ?",
-        params![ms(change.occurred_at), &change.card_id],
+        params![ms(change.occurred_at), change.card_id.as_str()],
     )?;
     if let Some(token_ref) = target.token_ref {
         insert_token_event(

@@ -18,9 +18,9 @@ pub(super) fn insert_payment(
          error_code, decline_code, authorization_code, trace_id, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            &payment.id,
-            &payment.user_id,
-            &payment.card_id,
+            payment.id.as_str(),
+            payment.user_id.as_str(),
+            payment.card_id.as_str(),
             &payment.token_ref,
             &payment.merchant_key_id,
             &payment.merchant_id,
@@ -155,7 +155,7 @@ impl Payments for SqliteStore {
                     params![
                         &claim.token_ref,
                         atc,
-                        &claim.payment.id,
+                        claim.payment.id.as_str(),
                         ms(claim.payment.created_at)
                     ],
                 )?;
@@ -184,7 +184,7 @@ impl Payments for SqliteStore {
                         &payment.error_code,
                         &payment.decline_code,
                         &payment.authorization_code,
-                        &payment.id
+                        payment.id.as_str()
                     ],
                 )?;
                 Ok(())
@@ -192,14 +192,19 @@ impl Payments for SqliteStore {
             .await
     }
 
-    async fn release_atc(&self, token_ref: &str, atc: u16, payment_id: &str) -> StoreResult<()> {
+    async fn release_atc(
+        &self,
+        token_ref: &str,
+        atc: u16,
+        payment_id: &PaymentId,
+    ) -> StoreResult<()> {
         let (token_ref, payment_id) = (token_ref.to_owned(), payment_id.to_owned());
         self.queue
             .write_direct(move |conn| {
                 exec(
                     conn,
                     "DELETE FROM atc_uses WHERE token_ref = ? AND atc = ? AND payment_id = ?",
-                    params![&token_ref, i64::from(atc), &payment_id],
+                    params![&token_ref, i64::from(atc), payment_id.as_str()],
                 )?;
                 Ok(())
             })

@@ -72,7 +72,7 @@ impl Held {
 
     pub(super) fn hold(&mut self, card: NewCard) {
         self.by_user
-            .entry(card.user_id.clone())
+            .entry(card.user_id.to_string())
             .or_default()
             .push(card);
     }
@@ -106,8 +106,8 @@ mod tests {
 
     fn card(id: &str, user_id: &str, reserved_until: i64) -> NewCard {
         NewCard {
-            id: id.to_owned(),
-            user_id: user_id.to_owned(),
+            id: id.into(),
+            user_id: user_id.into(),
             pan_fingerprint: format!("fp-{id}"),
             first6: "622202".to_owned(),
             last4: "1234".to_owned(),

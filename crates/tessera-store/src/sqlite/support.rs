@@ -26,8 +26,8 @@ pub(super) fn insert_attempt(
              ON CONFLICT (trace_id) DO NOTHING",
         params![
             &attempt.trace_id,
-            &attempt.user_id,
-            &attempt.card_id,
+            attempt.user_id.as_str(),
+            attempt.card_id.as_deref(),
             &attempt.masked_pan,
             &attempt.first6,
             &attempt.last4,
@@ -221,7 +221,7 @@ impl Support for SqliteStore {
          VALUES (?, ?, ?, ?, ?, ?, ?)",
         vec![
             Value::Text(ticket.id.clone()),
-            Value::Text(ticket.user_id.clone()),
+            Value::Text(ticket.user_id.to_string()),
             Value::Text(ticket.trace_id.clone()),
             Value::Text(ticket.message.clone()),
             Value::Text(ticket.status.clone()),

@@ -31,11 +31,11 @@ async fn users(store: Arc<dyn Store>) {
         assert_eq!(found.status, "active");
         assert_eq!(found.created_at, at(1_000));
     }
-    assert!(store.user_by_id("nobody").await.unwrap().is_none());
+    assert!(store.user_by_id(&"nobody".into()).await.unwrap().is_none());
     assert!(store.user_by_phone("+1").await.unwrap().is_none());
 
     let same_phone = NewUser {
-        id: "user-other".to_owned(),
+        id: "user-other".to_owned().into(),
         ..new_user("1")
     };
     let error = store.create_user(&same_phone).await.unwrap_err();
@@ -43,7 +43,13 @@ async fn users(store: Arc<dyn Store>) {
         matches!(error, StoreError::Conflict(Constraint::UserPhone)),
         "{error:?}"
     );
-    assert!(store.user_by_id("user-other").await.unwrap().is_none());
+    assert!(
+        store
+            .user_by_id(&"user-other".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Another rule broken is named as such, not taken for the phone.
     let same_id = NewUser {
         phone: "+86-138-other".to_owned(),
@@ -100,7 +106,7 @@ async fn sessions(store: Arc<dyn Store>) {
     store.create_session(&session).await.unwrap();
     assert_eq!(
         store.session_user("session-hash", at(9_999)).await.unwrap(),
-        Some(user_id.clone())
+        Some(user_id.to_string())
     );
     assert_eq!(
         store
@@ -139,7 +145,7 @@ async fn sessions(store: Arc<dyn Store>) {
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     let orphan = SessionRecord {
         token_hash: "orphan".to_owned(),
-        user_id: "nobody".to_owned(),
+        user_id: "nobody".to_owned().into(),
         ..session
     };
     assert!(store.create_session(&orphan).await.is_err());
@@ -179,7 +185,7 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
     for _ in 0..20 {
         let store_a = store.clone();
         otp_tasks.push(tokio::spawn(async move {
-            store_a.record_otp_failure("c1").await.unwrap()
+            store_a.record_otp_failure(&"c1".into()).await.unwrap()
         }));
         let store_b = store.clone();
         login_tasks.push(tokio::spawn(async move {

@@ -5,8 +5,8 @@ use crate::*;
 async fn attempts(store: Arc<dyn Store>) {
     let full = AttemptRecord {
         trace_id: "t-full".to_owned(),
-        user_id: "u1".to_owned(),
-        card_id: Some("c1".to_owned()),
+        user_id: "u1".to_owned().into(),
+        card_id: Some("c1".to_owned().into()),
         masked_pan: Some("622202******1234".to_owned()),
         first6: Some("622202".to_owned()),
         last4: Some("1234".to_owned()),
@@ -52,7 +52,7 @@ async fn attempts(store: Arc<dyn Store>) {
     };
     let filter = |user: Option<&str>, since: Option<i64>, before: Option<i64>, limit: u32| {
         AttemptFilter {
-            user_id: user.map(str::to_owned),
+            user_id: user.map(str::to_owned).map(Into::into),
             trace_id: None,
             since: since.map(at),
             // A cursor with an empty trace id: strictly older than `before`.

@@ -34,7 +34,7 @@ mod sqlite {
             .await
             .unwrap();
         assert!(store.has_data().await.unwrap());
-        assert!(store.user_by_id("user-1").await.unwrap().is_some());
+        assert!(store.user_by_id(&"user-1".into()).await.unwrap().is_some());
         store.close().await;
     }
 
@@ -145,7 +145,7 @@ mod sqlite {
                 .unwrap(),
             "completed twice"
         );
-        let bound = store.card(&user_id, "held").await.unwrap().unwrap();
+        let bound = store.card(&user_id, &"held".into()).await.unwrap().unwrap();
         assert_eq!(
             (bound.status.as_str(), bound.created_at, bound.updated_at),
             ("active", at(1_000), at(11_000))
@@ -167,7 +167,7 @@ mod sqlite {
                  pan_length, brand, holder_name, par, created_at, updated_at) \
                  VALUES ('elsewhere', ?1, 'active', 'fr', '622202', '1234', 19, 'unionpay', \
                  '张三', 'par-fr', 12000, 12000)",
-                [&user_id],
+                [user_id.as_str()],
             )
             .unwrap();
         }
@@ -177,12 +177,18 @@ mod sqlite {
                 .await
                 .unwrap()
         );
-        assert!(store.card(&user_id, "raced").await.unwrap().is_none());
+        assert!(
+            store
+                .card(&user_id, &"raced".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
         let again = new_card("raced-2", &user_id, "fr", 12_002);
         assert_eq!(
             store.reserve_card(&again, 5, at(12_002)).await.unwrap(),
             Reserve::AlreadyBound {
-                card_id: "elsewhere".to_owned(),
+                card_id: "elsewhere".to_owned().into(),
                 status: CardStatus::Active
             }
         );
@@ -207,7 +213,7 @@ mod sqlite {
         let store = SqliteStore::open(&path, SqliteOptions::default())
             .await
             .unwrap();
-        assert!(store.user_by_id("user-2").await.unwrap().is_none());
+        assert!(store.user_by_id(&"user-2".into()).await.unwrap().is_none());
         store.close().await;
     }
 }
@@ -246,7 +252,7 @@ mod postgres {
                 assert!(stores[5].has_data().await.unwrap());
                 // And a node started later just works.
                 let late = PgStore::connect(&url, PgOptions::default()).await.unwrap();
-                assert!(late.user_by_id("user-1").await.unwrap().is_some());
+                assert!(late.user_by_id(&"user-1".into()).await.unwrap().is_some());
                 for store in stores {
                     store.close().await;
                 }
@@ -335,7 +341,7 @@ mod postgres {
                     Reserve::Reserved
                 );
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
-                store.release_card("c1").await.unwrap();
+                store.release_card(&"c1".into()).await.unwrap();
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
                 // Released for good: the slot and the card are free again.
                 assert_eq!(

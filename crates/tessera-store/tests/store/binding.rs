@@ -13,7 +13,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     );
     // A reservation is invisible to the wallet...
     assert!(store.list_cards(&user_id).await.unwrap().is_empty());
-    assert!(store.card(&user_id, "c1").await.unwrap().is_none());
+    assert!(store.card(&user_id, &"c1".into()).await.unwrap().is_none());
     // ...but holds the card against a second request.
     let again = new_card("c2", &user_id, "fp1", 1_001);
     assert_eq!(
@@ -80,16 +80,16 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     assert_eq!(token.requestor_id, "40010030273");
     assert_eq!(token.device_id.as_deref(), Some("device-1"));
     assert_eq!(token.created_at, at(2_000));
-    let single = store.card(&user_id, "c1").await.unwrap().unwrap();
+    let single = store.card(&user_id, &"c1".into()).await.unwrap().unwrap();
     assert_eq!(single.id, "c1");
     assert!(single.is_default);
-    assert!(store.card(&other, "c1").await.unwrap().is_none());
+    assert!(store.card(&other, &"c1".into()).await.unwrap().is_none());
 
     let third = new_card("c3", &user_id, "fp1", 3_000);
     assert_eq!(
         store.reserve_card(&third, 5, at(3_000)).await.unwrap(),
         Reserve::AlreadyBound {
-            card_id: "c1".to_owned(),
+            card_id: "c1".to_owned().into(),
             status: CardStatus::Active
         }
     );
@@ -113,7 +113,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
         store.reserve_card(&released, 5, at(4_000)).await.unwrap(),
         Reserve::Reserved
     );
-    store.release_card("c4").await.unwrap();
+    store.release_card(&"c4".into()).await.unwrap();
     assert!(
         !store
             .complete_binding(&completion("c4", &user_id, "active", None, 4_001))
@@ -121,14 +121,19 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
             .unwrap()
     );
     // Releasing a bound card does nothing.
-    store.release_card("c1").await.unwrap();
+    store.release_card(&"c1".into()).await.unwrap();
     assert_eq!(
-        store.card(&user_id, "c1").await.unwrap().unwrap().status,
+        store
+            .card(&user_id, &"c1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         CardStatus::Active
     );
 
     bind_pending(&*store, &user_id, "c5", "fp2", 5_000, 65_000).await;
-    let pending = store.card(&user_id, "c5").await.unwrap().unwrap();
+    let pending = store.card(&user_id, &"c5".into()).await.unwrap().unwrap();
     assert_eq!(pending.status, CardStatus::PendingVerification);
     assert!(!pending.is_default);
     assert_eq!(pending.otp_sent_to.as_deref(), Some("138****0000"));
@@ -138,7 +143,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     assert_eq!(
         store.reserve_card(&dup, 5, at(6_000)).await.unwrap(),
         Reserve::AlreadyBound {
-            card_id: "c5".to_owned(),
+            card_id: "c5".to_owned().into(),
             status: CardStatus::PendingVerification
         }
     );
@@ -152,7 +157,7 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .into_iter()
-        .map(|card| card.id)
+        .map(|card| card.id.into_string())
         .collect();
     assert_eq!(order, ["c7", "c5", "c1"]);
 }
@@ -168,7 +173,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         ..AttemptFilter::default()
     };
     let recorded = |trace_id: &str, card_id: &str, outcome: &str| AttemptRecord {
-        card_id: Some(card_id.to_owned()),
+        card_id: Some(card_id.to_owned().into()),
         masked_pan: Some("622202*********1234".to_owned()),
         outcome: AttemptOutcome::parse(outcome).unwrap(),
         error_code: None,
@@ -194,7 +199,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     assert!(card.is_default);
     assert!(card.has_pan_ciphertext);
     assert_eq!(card.token.as_ref().unwrap().token_ref, "tok-c1");
-    let read = store.card(&user_id, "c1").await.unwrap().unwrap();
+    let read = store.card(&user_id, &"c1".into()).await.unwrap().unwrap();
     assert_eq!(format!("{card:?}"), format!("{read:?}"));
     assert_eq!(
         store.attempts(&only("t-1")).await.unwrap(),
@@ -223,7 +228,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     assert!(!card.is_default);
     assert_eq!(card.otp_sent_to.as_deref(), Some("138****0000"));
     assert_eq!(card.otp_expires_at, Some(at(90_000)));
-    let read = store.card(&user_id, "c2").await.unwrap().unwrap();
+    let read = store.card(&user_id, &"c2".into()).await.unwrap().unwrap();
     assert_eq!(format!("{card:?}"), format!("{read:?}"));
     assert_eq!(store.attempts(&only("t-2")).await.unwrap().len(), 1);
 
@@ -235,7 +240,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         store.reserve_card(&reserved, 5, at(4_000)).await.unwrap(),
         Reserve::Reserved
     );
-    store.release_card("c3").await.unwrap();
+    store.release_card(&"c3".into()).await.unwrap();
     let done = completion("c3", &user_id, "active", None, 5_000);
     assert!(
         store
@@ -244,7 +249,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
             .unwrap()
             .is_none()
     );
-    assert!(store.card(&user_id, "c3").await.unwrap().is_none());
+    assert!(store.card(&user_id, &"c3".into()).await.unwrap().is_none());
     assert!(store.attempts(&only("t-3")).await.unwrap().is_empty());
 
     // A token PAN already drawn: the conflict the server draws again
@@ -274,7 +279,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(card.status, CardStatus::Active);
     assert!(!card.is_default);
-    let read = store.card(&user_id, "c4").await.unwrap().unwrap();
+    let read = store.card(&user_id, &"c4".into()).await.unwrap().unwrap();
     assert_eq!(format!("{card:?}"), format!("{read:?}"));
     assert_eq!(store.attempts(&only("t-4")).await.unwrap().len(), 1);
 
@@ -330,7 +335,7 @@ async fn card_limit(store: Arc<dyn Store>) {
     assert_eq!(
         store.reserve_card(&dup, 3, at(2_000)).await.unwrap(),
         Reserve::AlreadyBound {
-            card_id: "b".to_owned(),
+            card_id: "b".to_owned().into(),
             status: CardStatus::PendingVerification
         }
     );
@@ -339,9 +344,14 @@ async fn card_limit(store: Arc<dyn Store>) {
         store.reserve_card(&fourth, 4, at(2_000)).await.unwrap(),
         Reserve::Reserved
     );
-    store.release_card("d").await.unwrap();
+    store.release_card(&"d".into()).await.unwrap();
     // Unbinding frees a slot.
-    assert!(store.unbind_card(&user_id, "a", at(3_000)).await.unwrap());
+    assert!(
+        store
+            .unbind_card(&user_id, &"a".into(), at(3_000))
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.reserve_card(&fourth, 3, at(3_000)).await.unwrap(),
         Reserve::Reserved
@@ -405,7 +415,7 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
     assert_eq!(
         store.reserve_card(&same, 1, at(4_999)).await.unwrap(),
         Reserve::AlreadyBound {
-            card_id: "c1".to_owned(),
+            card_id: "c1".to_owned().into(),
             status: CardStatus::PendingVerification
         }
     );
@@ -415,15 +425,15 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
         store.reserve_card(&same, 1, at(5_000)).await.unwrap(),
         Reserve::Reserved
     );
-    let ended = store.card(&user_id, "c1").await.unwrap().unwrap();
+    let ended = store.card(&user_id, &"c1".into()).await.unwrap().unwrap();
     assert_eq!(ended.status, CardStatus::VerificationExpired);
     assert!(!ended.has_pan_ciphertext);
     assert_eq!(ended.token.unwrap().status, TokenStatus::Deleted);
     assert_eq!(ended.otp_sent_to, None);
-    assert!(store.otp_challenge("c1").await.unwrap().is_none());
+    assert!(store.otp_challenge(&"c1".into()).await.unwrap().is_none());
     assert!(
         !store
-            .finish_otp("c1", OtpOutcome::Verified, at(5_001))
+            .finish_otp(&"c1".into(), OtpOutcome::Verified, at(5_001))
             .await
             .unwrap()
     );
@@ -457,7 +467,7 @@ async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .card(&user_id, "pending")
+            .card(&user_id, &"pending".into())
             .await
             .unwrap()
             .unwrap()

@@ -10,7 +10,7 @@ async fn seed_batch(store: Arc<dyn Store>) {
         card: new_card(card_id, user_id, fingerprint, 5_000),
         completion: completion(card_id, user_id, "active", None, 5_000),
         attempt: AttemptRecord {
-            card_id: Some(card_id.to_owned()),
+            card_id: Some(card_id.to_owned().into()),
             outcome: AttemptOutcome::Success,
             error_code: None,
             ..attempt(&format!("trace-{card_id}"), user_id, 5_000)
@@ -26,7 +26,7 @@ async fn seed_batch(store: Arc<dyn Store>) {
         ],
     };
     store.seed_batch(&batch).await.unwrap();
-    let cards = store.list_cards("user-1").await.unwrap();
+    let cards = store.list_cards(&"user-1".into()).await.unwrap();
     assert_eq!(cards.len(), 2);
     assert!(
         cards
@@ -42,7 +42,7 @@ async fn seed_batch(store: Arc<dyn Store>) {
     assert_eq!(defaults(&*store, "user-2").await, ["card-b1"]);
     let attempts = store
         .attempts(&AttemptFilter {
-            user_id: Some("user-1".to_owned()),
+            user_id: Some("user-1".to_owned().into()),
             limit: 10,
             ..AttemptFilter::default()
         })
@@ -82,8 +82,14 @@ async fn seed_batch(store: Arc<dyn Store>) {
         ],
     };
     assert!(store.seed_batch(&broken).await.is_err());
-    assert!(store.user_by_id("user-3").await.unwrap().is_none());
-    assert!(store.card("user-3", "card-c1").await.unwrap().is_none());
+    assert!(store.user_by_id(&"user-3".into()).await.unwrap().is_none());
+    assert!(
+        store
+            .card(&"user-3".into(), &"card-c1".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 on_both_backends!(seed_batch);

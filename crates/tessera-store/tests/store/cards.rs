@@ -14,22 +14,32 @@ async fn set_default(store: Arc<dyn Store>) {
 
     assert!(
         store
-            .set_default_card(&user_id, "b", at(4_000))
+            .set_default_card(&user_id, &"b".into(), at(4_000))
             .await
             .unwrap()
     );
     assert_eq!(defaults(&*store, &user_id).await, ["b"]);
     assert_eq!(
-        store.card(&user_id, "a").await.unwrap().unwrap().updated_at,
+        store
+            .card(&user_id, &"a".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
         at(4_000)
     );
     assert_eq!(
-        store.card(&user_id, "b").await.unwrap().unwrap().updated_at,
+        store
+            .card(&user_id, &"b".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
         at(4_000)
     );
     assert!(
         store
-            .set_default_card(&user_id, "b", at(4_500))
+            .set_default_card(&user_id, &"b".into(), at(4_500))
             .await
             .unwrap()
     );
@@ -37,19 +47,19 @@ async fn set_default(store: Arc<dyn Store>) {
 
     assert!(
         !store
-            .set_default_card(&user_id, "p", at(5_000))
+            .set_default_card(&user_id, &"p".into(), at(5_000))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .set_default_card(&user_id, "x", at(5_000))
+            .set_default_card(&user_id, &"x".into(), at(5_000))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .set_default_card(&user_id, "nope", at(5_000))
+            .set_default_card(&user_id, &"nope".into(), at(5_000))
             .await
             .unwrap()
     );
@@ -66,9 +76,19 @@ async fn unbind(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "p", "fp", 4_000, 90_000).await;
     assert_eq!(defaults(&*store, &user_id).await, ["a"]);
 
-    assert!(!store.unbind_card(&other, "a", at(5_000)).await.unwrap());
-    assert!(store.unbind_card(&user_id, "a", at(5_000)).await.unwrap());
-    let gone = store.card(&user_id, "a").await.unwrap().unwrap();
+    assert!(
+        !store
+            .unbind_card(&other, &"a".into(), at(5_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .unbind_card(&user_id, &"a".into(), at(5_000))
+            .await
+            .unwrap()
+    );
+    let gone = store.card(&user_id, &"a".into()).await.unwrap().unwrap();
     assert_eq!(gone.status, CardStatus::Unbound);
     assert!(!gone.is_default);
     assert!(!gone.has_pan_ciphertext);
@@ -76,13 +96,28 @@ async fn unbind(store: Arc<dyn Store>) {
     assert_eq!(gone.token.unwrap().status, TokenStatus::Deleted);
     // The default moves to the newest active card.
     assert_eq!(defaults(&*store, &user_id).await, ["c"]);
-    assert!(!store.unbind_card(&user_id, "a", at(5_001)).await.unwrap());
+    assert!(
+        !store
+            .unbind_card(&user_id, &"a".into(), at(5_001))
+            .await
+            .unwrap()
+    );
 
     // A pending card can be unbound; its challenge goes with it.
-    assert!(store.unbind_card(&user_id, "p", at(6_000)).await.unwrap());
-    assert!(store.otp_challenge("p").await.unwrap().is_none());
+    assert!(
+        store
+            .unbind_card(&user_id, &"p".into(), at(6_000))
+            .await
+            .unwrap()
+    );
+    assert!(store.otp_challenge(&"p".into()).await.unwrap().is_none());
     assert_eq!(
-        store.card(&user_id, "p").await.unwrap().unwrap().status,
+        store
+            .card(&user_id, &"p".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         CardStatus::Unbound
     );
 
@@ -92,7 +127,12 @@ async fn unbind(store: Arc<dyn Store>) {
         store.reserve_card(&reserved, 10, at(7_000)).await.unwrap(),
         Reserve::Reserved
     );
-    assert!(!store.unbind_card(&user_id, "r", at(7_000)).await.unwrap());
+    assert!(
+        !store
+            .unbind_card(&user_id, &"r".into(), at(7_000))
+            .await
+            .unwrap()
+    );
 
     // The unbound card may be bound again; unbound cards stay listed.
     bind(&*store, &user_id, "a2", "fa", 8_000).await;
@@ -101,7 +141,7 @@ async fn unbind(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .into_iter()
-        .map(|card| (card.id, card.status))
+        .map(|card| (card.id.into_string(), card.status))
         .collect();
     let listed: Vec<(&str, &str)> = listed
         .iter()
@@ -120,7 +160,12 @@ async fn unbind(store: Arc<dyn Store>) {
 
     // Unbinding the last active cards leaves no default.
     for id in ["a2", "b", "c"] {
-        assert!(store.unbind_card(&user_id, id, at(9_000)).await.unwrap());
+        assert!(
+            store
+                .unbind_card(&user_id, &id.into(), at(9_000))
+                .await
+                .unwrap()
+        );
     }
     assert!(defaults(&*store, &user_id).await.is_empty());
 }
@@ -128,47 +173,60 @@ async fn unbind(store: Arc<dyn Store>) {
 async fn otp(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
     bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 10_000).await;
-    let challenge = store.otp_challenge("c1").await.unwrap().unwrap();
+    let challenge = store.otp_challenge(&"c1".into()).await.unwrap().unwrap();
     assert_eq!(challenge.card_id, "c1");
     assert_eq!(challenge.code_hash, "otp-hash");
     assert_eq!(challenge.sent_to_masked, "138****0000");
     assert_eq!(challenge.expires_at, at(10_000));
     assert_eq!(challenge.failures, 0);
     for expected in 1..=3 {
-        assert_eq!(store.record_otp_failure("c1").await.unwrap(), expected);
+        assert_eq!(
+            store.record_otp_failure(&"c1".into()).await.unwrap(),
+            expected
+        );
     }
     assert_eq!(
-        store.otp_challenge("c1").await.unwrap().unwrap().failures,
+        store
+            .otp_challenge(&"c1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
         3
     );
-    assert_eq!(store.record_otp_failure("nope").await.unwrap(), 0);
-    assert!(store.otp_challenge("nope").await.unwrap().is_none());
+    assert_eq!(store.record_otp_failure(&"nope".into()).await.unwrap(), 0);
+    assert!(store.otp_challenge(&"nope".into()).await.unwrap().is_none());
 
     assert!(
         store
-            .finish_otp("c1", OtpOutcome::Verified, at(2_000))
+            .finish_otp(&"c1".into(), OtpOutcome::Verified, at(2_000))
             .await
             .unwrap()
     );
-    let verified = store.card(&user_id, "c1").await.unwrap().unwrap();
+    let verified = store.card(&user_id, &"c1".into()).await.unwrap().unwrap();
     assert_eq!(verified.status, CardStatus::Active);
     assert!(verified.is_default);
     assert!(verified.has_pan_ciphertext);
     assert_eq!(verified.updated_at, at(2_000));
     assert_eq!(verified.token.unwrap().status, TokenStatus::Active);
     assert_eq!(verified.otp_sent_to, None);
-    assert!(store.otp_challenge("c1").await.unwrap().is_none());
+    assert!(store.otp_challenge(&"c1".into()).await.unwrap().is_none());
     // Ended once only, whatever the second outcome.
     for outcome in [
         OtpOutcome::Verified,
         OtpOutcome::Failed,
         OtpOutcome::Expired,
     ] {
-        assert!(!store.finish_otp("c1", outcome, at(2_001)).await.unwrap());
+        assert!(
+            !store
+                .finish_otp(&"c1".into(), outcome, at(2_001))
+                .await
+                .unwrap()
+        );
     }
     assert!(
         !store
-            .finish_otp("nope", OtpOutcome::Verified, at(2_001))
+            .finish_otp(&"nope".into(), OtpOutcome::Verified, at(2_001))
             .await
             .unwrap()
     );
@@ -176,26 +234,26 @@ async fn otp(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "c2", "fp2", 3_000, 10_000).await;
     assert!(
         store
-            .finish_otp("c2", OtpOutcome::Failed, at(3_500))
+            .finish_otp(&"c2".into(), OtpOutcome::Failed, at(3_500))
             .await
             .unwrap()
     );
-    let failed = store.card(&user_id, "c2").await.unwrap().unwrap();
+    let failed = store.card(&user_id, &"c2".into()).await.unwrap().unwrap();
     assert_eq!(failed.status, CardStatus::VerificationFailed);
     assert!(!failed.has_pan_ciphertext);
     assert!(!failed.is_default);
     assert_eq!(failed.token.unwrap().status, TokenStatus::Deleted);
-    assert!(store.otp_challenge("c2").await.unwrap().is_none());
-    assert_eq!(store.record_otp_failure("c2").await.unwrap(), 0);
+    assert!(store.otp_challenge(&"c2".into()).await.unwrap().is_none());
+    assert_eq!(store.record_otp_failure(&"c2".into()).await.unwrap(), 0);
 
     bind_pending(&*store, &user_id, "c3", "fp3", 4_000, 10_000).await;
     assert!(
         store
-            .finish_otp("c3", OtpOutcome::Expired, at(4_500))
+            .finish_otp(&"c3".into(), OtpOutcome::Expired, at(4_500))
             .await
             .unwrap()
     );
-    let expired = store.card(&user_id, "c3").await.unwrap().unwrap();
+    let expired = store.card(&user_id, &"c3".into()).await.unwrap().unwrap();
     assert_eq!(expired.status, CardStatus::VerificationExpired);
     assert_eq!(expired.token.unwrap().status, TokenStatus::Deleted);
 
@@ -240,7 +298,10 @@ async fn concurrent_otp_outcomes(store: Arc<dyn Store>) {
             OtpOutcome::Failed
         };
         tasks.push(tokio::spawn(async move {
-            store.finish_otp("c1", outcome, at(2_000)).await.unwrap()
+            store
+                .finish_otp(&"c1".into(), outcome, at(2_000))
+                .await
+                .unwrap()
         }));
     }
     let mut ended = 0;

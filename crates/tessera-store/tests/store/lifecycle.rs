@@ -36,7 +36,7 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
         event("suspend", "cardholder", "suspended", 3_000),
     );
     assert!(store.change_token_state(&both).await.unwrap());
-    let card = store.card(&user_id, "a").await.unwrap().unwrap();
+    let card = store.card(&user_id, &"a".into()).await.unwrap().unwrap();
     let token = card.token.unwrap();
     assert_eq!(token.status, TokenStatus::Suspended);
     assert_eq!(token.suspenders, ["issuer", "cardholder"]);
@@ -53,7 +53,7 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
             .await
             .unwrap()
     );
-    let card = store.card(&user_id, "a").await.unwrap().unwrap();
+    let card = store.card(&user_id, &"a".into()).await.unwrap().unwrap();
     assert_eq!(card.status, CardStatus::Unbound);
     assert!(!card.has_pan_ciphertext);
     let token = card.token.unwrap();
@@ -80,7 +80,12 @@ async fn token_lifecycle(store: Arc<dyn Store>) {
         ]
     );
     // Unbinding is recorded as the cardholder's delete.
-    assert!(store.unbind_card(&user_id, "b", at(5_000)).await.unwrap());
+    assert!(
+        store
+            .unbind_card(&user_id, &"b".into(), at(5_000))
+            .await
+            .unwrap()
+    );
     let events = store.token_events("tok-b", 10).await.unwrap();
     assert_eq!(
         (events[0].kind.as_str(), events[0].actor.as_str()),
@@ -146,7 +151,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
     assert_eq!(found[0].id, "b");
 
     let replace = |fingerprint: &str, time: i64| IssuerChange {
-        card_id: "a".to_owned(),
+        card_id: "a".to_owned().into(),
         occurred_at: at(time),
         kind: IssuerChangeKind::Replace(CardReplacement {
             pan_fingerprint: fingerprint.to_owned(),
@@ -176,7 +181,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
             .unwrap(),
         IssuerApply::Applied
     );
-    let card = store.card(&user_id, "a").await.unwrap().unwrap();
+    let card = store.card(&user_id, &"a".into()).await.unwrap().unwrap();
     assert_eq!(
         (card.pan_fingerprint.as_str(), card.last4.as_str()),
         ("fa2", "9999")
@@ -202,7 +207,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
 
     // An older event never overwrites the newer state.
     let older = IssuerChange {
-        card_id: "a".to_owned(),
+        card_id: "a".to_owned().into(),
         occurred_at: at(4_000),
         kind: IssuerChangeKind::Expiry {
             expiry: (1, 2030),
@@ -223,11 +228,11 @@ async fn issuer_changes(store: Arc<dyn Store>) {
         store.apply_issuer_change(&newer).await.unwrap(),
         IssuerApply::Applied
     );
-    let card = store.card(&user_id, "a").await.unwrap().unwrap();
+    let card = store.card(&user_id, &"a".into()).await.unwrap().unwrap();
     assert_eq!((card.expiry_month, card.expiry_year), (Some(1), Some(2030)));
 
     let close = IssuerChange {
-        card_id: "a".to_owned(),
+        card_id: "a".to_owned().into(),
         occurred_at: at(9_000),
         kind: IssuerChangeKind::Close,
         reason: Some("account closed".to_owned()),
@@ -237,7 +242,7 @@ async fn issuer_changes(store: Arc<dyn Store>) {
         store.apply_issuer_change(&close).await.unwrap(),
         IssuerApply::Applied
     );
-    let card = store.card(&user_id, "a").await.unwrap().unwrap();
+    let card = store.card(&user_id, &"a".into()).await.unwrap().unwrap();
     assert_eq!(card.status, CardStatus::Closed);
     assert!(!card.has_pan_ciphertext);
     assert_eq!(card.token.unwrap().status, TokenStatus::Deleted);

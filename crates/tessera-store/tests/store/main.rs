@@ -63,7 +63,7 @@ use tessera_store::{
     IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge,
     NewToken, NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
     SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
-    TokenStateChange, TokenStatus,
+    TokenStateChange, TokenStatus, UserId,
 };
 
 // ---------------------------------------------------------------------------
@@ -71,7 +71,7 @@ use tessera_store::{
 
 fn new_user(n: &str) -> NewUser {
     NewUser {
-        id: format!("user-{n}"),
+        id: format!("user-{n}").into(),
         phone: format!("+86-138-{n}"),
         real_name: "张三".to_owned(),
         real_name_normalized: "张三".to_owned(),
@@ -82,15 +82,15 @@ fn new_user(n: &str) -> NewUser {
     }
 }
 
-async fn user(store: &dyn Store, n: &str) -> String {
+async fn user(store: &dyn Store, n: &str) -> UserId {
     store.create_user(&new_user(n)).await.unwrap().id
 }
 
 /// A card reserved at `now`, held for a minute.
 fn new_card(id: &str, user_id: &str, fingerprint: &str, now: i64) -> NewCard {
     NewCard {
-        id: id.to_owned(),
-        user_id: user_id.to_owned(),
+        id: id.to_owned().into(),
+        user_id: user_id.to_owned().into(),
         pan_fingerprint: fingerprint.to_owned(),
         first6: "622202".to_owned(),
         last4: "1234".to_owned(),
@@ -119,8 +119,8 @@ fn completion(
     now: i64,
 ) -> BindingCompletion {
     BindingCompletion {
-        card_id: card_id.to_owned(),
-        user_id: user_id.to_owned(),
+        card_id: card_id.to_owned().into(),
+        user_id: user_id.to_owned().into(),
         pan_key_version: 1,
         pan_ciphertext: vec![0xA5; 48],
         token: NewToken {
@@ -198,19 +198,19 @@ async fn bind_pending(
 
 async fn defaults(store: &dyn Store, user_id: &str) -> Vec<String> {
     store
-        .list_cards(user_id)
+        .list_cards(&user_id.into())
         .await
         .unwrap()
         .into_iter()
         .filter(|card| card.is_default)
-        .map(|card| card.id)
+        .map(|card| card.id.into_string())
         .collect()
 }
 
 fn attempt(trace_id: &str, user_id: &str, created_at: i64) -> AttemptRecord {
     AttemptRecord {
         trace_id: trace_id.to_owned(),
-        user_id: user_id.to_owned(),
+        user_id: user_id.to_owned().into(),
         outcome: AttemptOutcome::Error,
         error_code: Some("card_declined".to_owned()),
         latency_ms: 12,

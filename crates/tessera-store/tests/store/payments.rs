@@ -4,9 +4,9 @@ use crate::*;
 
 fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, time: i64) -> PaymentRecord {
     PaymentRecord {
-        id: id.to_owned(),
-        user_id: user_id.to_owned(),
-        card_id: token_ref.trim_start_matches("tok-").to_owned(),
+        id: id.to_owned().into(),
+        user_id: user_id.to_owned().into(),
+        card_id: token_ref.trim_start_matches("tok-").to_owned().into(),
         token_ref: token_ref.to_owned(),
         merchant_key_id: "key-m".to_owned(),
         merchant_id: "M1".to_owned(),
@@ -132,7 +132,7 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     done.authorization_code = Some("123456".to_owned());
     store.finish_payment(&done).await.unwrap();
     // Released, an ATC can be claimed again (the issuer never answered).
-    store.release_atc("tok-a", 4, "p4").await.unwrap();
+    store.release_atc("tok-a", 4, &"p4".into()).await.unwrap();
     assert_eq!(
         outcome(claim("tok-a", &user_id, 4, "p4-retry")).await,
         AtcClaimOutcome::Claimed
@@ -163,13 +163,18 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     assert_eq!(first[0], declined);
     assert_eq!(first[1], done);
     let last = first.last().unwrap();
-    let rest = page(Some((last.created_at, last.id.clone()))).await;
+    let rest = page(Some((last.created_at, last.id.to_string()))).await;
     let ids: Vec<&str> = rest.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["p4-retry", "p4"], "ties in time page by id");
     assert!(rest.iter().all(|p| p.status == PaymentStatus::Pending));
 
     // A token no longer active claims nothing.
-    assert!(store.unbind_card(&user_id, "a", at(30_000)).await.unwrap());
+    assert!(
+        store
+            .unbind_card(&user_id, &"a".into(), at(30_000))
+            .await
+            .unwrap()
+    );
     assert_eq!(
         outcome(claim("tok-a", &user_id, 12, "p12")).await,
         AtcClaimOutcome::TokenNotActive

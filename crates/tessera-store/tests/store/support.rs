@@ -19,7 +19,7 @@ fn attempt(
 ) -> AttemptRecord {
     AttemptRecord {
         trace_id: trace.to_owned(),
-        user_id: "u1".to_owned(),
+        user_id: "u1".to_owned().into(),
         issuer_code: Some(issuer.to_owned()),
         issuer_name: Some("中国农业银行".to_owned()),
         brand: Some(Brand::UnionPay),
@@ -417,7 +417,7 @@ async fn tickets(store: Arc<dyn Store>) {
     // A ticket belongs to a real user; a duplicate id is refused.
     let orphan = TicketRecord {
         id: "k9".to_owned(),
-        user_id: "nobody".to_owned(),
+        user_id: "nobody".to_owned().into(),
         details: "{}".to_owned(),
         ..TicketRecord::default()
     };

@@ -141,7 +141,7 @@ impl CardView {
             _ => None,
         };
         CardView {
-            id: card.id.clone(),
+            id: card.id.to_string(),
             status: card.status.as_str().to_owned(),
             brand: card.brand.code().to_owned(),
             issuer: IssuerView {

@@ -191,14 +191,14 @@ impl PaymentView {
             }
         });
         PaymentView {
-            id: payment.id.clone(),
+            id: payment.id.to_string(),
             status: payment.status.as_str().to_owned(),
             amount: payment.amount,
             currency: payment.currency.clone(),
             merchant_id: payment.merchant_id.clone(),
             merchant_name: payment.merchant_name.clone(),
             channel: payment.channel.as_str().to_owned(),
-            card_id: payment.card_id.clone(),
+            card_id: payment.card_id.to_string(),
             token_ref: payment.token_ref.clone(),
             atc: payment.atc.map(|atc| format!("{atc:04X}")),
             authorization_code: payment.authorization_code.clone(),

@@ -308,7 +308,7 @@ impl SupportTicketView {
     pub fn from_record(ticket: &TicketRecord) -> SupportTicketView {
         SupportTicketView {
             id: ticket.id.clone(),
-            user_id: ticket.user_id.clone(),
+            user_id: ticket.user_id.to_string(),
             trace_id: ticket.trace_id.clone(),
             status: ticket.status.clone(),
             message: ticket.message.clone(),
@@ -352,8 +352,8 @@ impl AttemptView {
     pub fn from_record(attempt: &AttemptRecord) -> AttemptView {
         AttemptView {
             trace_id: attempt.trace_id.clone(),
-            user_id: attempt.user_id.clone(),
-            card_id: attempt.card_id.clone(),
+            user_id: attempt.user_id.to_string(),
+            card_id: attempt.card_id.clone().map(Into::into),
             masked_pan: attempt.masked_pan.clone(),
             brand: attempt.brand.as_ref().map(|b| b.code().to_owned()),
             issuer_code: attempt.issuer_code.clone(),

@@ -30,7 +30,7 @@ pub struct UserView {
 impl UserView {
     pub fn from_record(user: &UserRecord) -> Result<UserView, DomainError> {
         Ok(UserView {
-            id: user.id.clone(),
+            id: user.id.to_string(),
             phone: PhoneNumber::parse(&user.phone)?.masked(),
             real_name: user.real_name.clone(),
             created_at: rfc3339(user.created_at),
