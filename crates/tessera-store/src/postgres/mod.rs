@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+#[cfg(feature = "test-support")]
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Row};
@@ -32,6 +33,7 @@ use crate::listings::{Listing, Param};
 use crate::model::*;
 #[cfg(feature = "test-support")]
 use crate::roles::Inspect;
+#[cfg(feature = "test-support")]
 use crate::rows::ms;
 use crate::{Database, StoreError, StoreResult};
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+#[cfg(feature = "test-support")]
 use chrono::{DateTime, Utc};
 
 use crate::model::*;
