@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::Request;
 use tessera_core::bins::BinIndex;
 use tessera_core::error::ErrorCode;
 use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing, LookupPurpose};
@@ -49,6 +49,7 @@ pub use state::AppState;
 
 use crate::http::auth::{API_KEY_PREFIX, Role};
 use crate::http::error::ApiError;
+use crate::http::request_id::{ClientRequestId, REQUEST_ID};
 use crate::issuer::sandbox::SandboxIssuer;
 
 /// Why the service could not start, said so an operator can act on it.
@@ -79,8 +80,6 @@ impl From<tessera_store::StoreError> for StartError {
         StartError(error.to_string())
     }
 }
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(OpenApi)]
 #[openapi(
@@ -208,16 +207,24 @@ pub fn app(state: AppState) -> Router {
                     .get::<RequestId>()
                     .and_then(|id| id.header_value().to_str().ok())
                     .unwrap_or("");
-                tracing::info_span!(
+                let span = tracing::info_span!(
                     "request",
                     trace_id = %request_id,
+                    client_request_id = tracing::field::Empty,
                     method = %request.method(),
                     path = %request.uri().path(),
-                )
+                );
+                if let Some(ClientRequestId(id)) = request.extensions().get::<ClientRequestId>() {
+                    span.record("client_request_id", id.as_str());
+                }
+                span
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, TesseraRequestId))
+        .layer(axum::middleware::from_fn(
+            http::request_id::take_client_request_id,
+        ))
 }
 
 /// Everything opened at start-up.

@@ -122,6 +122,11 @@ pub(crate) fn attempts(dialect: Dialect, filter: &AttemptFilter) -> Listing {
     if let Some(trace_id) = &filter.trace_id {
         listing.push(" AND trace_id = ").text(trace_id);
     }
+    if let Some(client_request_id) = &filter.client_request_id {
+        listing
+            .push(" AND client_request_id = ")
+            .text(client_request_id);
+    }
     if let Some(since) = filter.since {
         listing.push(" AND created_at >= ").time(since);
     }

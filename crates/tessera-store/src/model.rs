@@ -298,7 +298,10 @@ pub struct SandboxSms {
 /// One binding attempt, success or failure, as support reads it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttemptRecord {
+    /// The server's trace id of the request.
     pub trace_id: String,
+    /// The client's own id for the request, when it sent a valid one.
+    pub client_request_id: Option<String>,
     pub user_id: UserId,
     pub card_id: Option<CardId>,
     pub masked_pan: Option<String>,
@@ -325,6 +328,7 @@ pub struct AttemptRecord {
 pub struct AttemptFilter {
     pub user_id: Option<UserId>,
     pub trace_id: Option<String>,
+    pub client_request_id: Option<String>,
     pub since: Option<DateTime<Utc>>,
     /// Only attempts after this one in the listing order (newest first):
     /// its (created_at, trace_id), the cursor of the previous page.

@@ -21,6 +21,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         1,
         "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
     ),
+    (
+        "sqlite",
+        2,
+        "c4e282d68a8ee23b9cb182119232407f2d1bed566a0da29b13788c907c42d6b5",
+    ),
+    (
+        "postgres",
+        2,
+        "a0476820eff1f68ca6588d7a26894899912dd1e3891484e5e86c9b4589358c42",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -234,6 +234,7 @@ pub(crate) fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
 pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord> {
     Ok(AttemptRecord {
         trace_id: row.col("trace_id")?,
+        client_request_id: row.col("client_request_id")?,
         user_id: row.id("user_id")?,
         card_id: row.col::<Option<String>>("card_id")?.map(CardId::from),
         masked_pan: row.col("masked_pan")?,

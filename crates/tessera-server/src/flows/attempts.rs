@@ -88,6 +88,7 @@ pub async fn page(
         .attempts(&AttemptFilter {
             user_id: query.user_id.clone().map(Into::into),
             trace_id: query.trace_id.clone(),
+            client_request_id: query.client_request_id.clone(),
             since,
             before,
             limit,

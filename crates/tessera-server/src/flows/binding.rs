@@ -26,6 +26,7 @@ use tessera_store::{
 use crate::flows::issuer_health::{self, Gate};
 use crate::flows::maintenance;
 use crate::http::error::{ApiError, internal};
+use crate::http::extract::Ctx;
 use crate::http::views::{BindCardRequest, StringOrNumber};
 use crate::issuer::{BindingVerification, IssuerAnswer};
 use crate::state::AppState;
@@ -57,16 +58,17 @@ pub async fn bind_card(
     state: &AppState,
     user: &UserRecord,
     request: &BindCardRequest,
-    trace_id: &str,
-    now: DateTime<Utc>,
+    ctx: &Ctx,
 ) -> Result<Bound, ApiError> {
+    let now = ctx.now;
     // Latency is the time the person really waited: the monotonic clock,
     // not the service's (which tests move forward).
     let started = Instant::now();
     let mut evidence = Evidence::default();
     let ready = bind_steps(state, user, request, now, &mut evidence).await;
     let mut attempt = AttemptRecord {
-        trace_id: trace_id.to_owned(),
+        trace_id: ctx.trace_id.clone(),
+        client_request_id: ctx.client_request_id.clone(),
         user_id: user.id.clone(),
         card_id: evidence.card_id.clone(),
         masked_pan: evidence.masked_pan.clone(),
@@ -128,12 +130,12 @@ pub async fn bind_card(
         if let Err(error) = state.store.record_attempt(&attempt).await {
             // The answer to the person matters more than the record; the
             // log keeps the trace id so the gap can be found.
-            tracing::error!(trace_id, error = %error, "could not record the binding attempt");
+            tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the binding attempt");
         }
     }
     issuer_health::after_attempt(state, &attempt);
     tracing::info!(
-        trace_id,
+        trace_id = %ctx.trace_id,
         outcome = %attempt.outcome,
         code = attempt.error_code.as_deref().unwrap_or(""),
         card = attempt.masked_pan.as_deref().unwrap_or(""),
@@ -551,9 +553,9 @@ pub async fn verify_card(
     user: &UserRecord,
     card_id: &CardId,
     otp: &str,
-    trace_id: &str,
-    now: DateTime<Utc>,
+    ctx: &Ctx,
 ) -> Result<CardRecord, ApiError> {
+    let now = ctx.now;
     // The time really taken, as for a binding.
     let started = Instant::now();
     let card = state
@@ -563,7 +565,8 @@ pub async fn verify_card(
         .ok_or(ErrorCode::NotFound)?;
     let result = verify_steps(state, &card, otp, now).await;
     let attempt = AttemptRecord {
-        trace_id: trace_id.to_owned(),
+        trace_id: ctx.trace_id.clone(),
+        client_request_id: ctx.client_request_id.clone(),
         user_id: user.id.clone(),
         card_id: Some(card.id.clone()),
         masked_pan: Some(format!(
@@ -598,7 +601,7 @@ pub async fn verify_card(
         ..AttemptRecord::default()
     };
     if let Err(error) = state.store.record_attempt(&attempt).await {
-        tracing::error!(trace_id, error = %error, "could not record the verification attempt");
+        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the verification attempt");
     }
     result
 }

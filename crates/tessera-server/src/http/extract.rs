@@ -11,12 +11,15 @@ use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tower_http::request_id::RequestId;
 
 use crate::http::error::ApiError;
+use crate::http::request_id::ClientRequestId;
 use crate::state::AppState;
 
-/// The request's trace id, language and arrival time (on the state's clock).
+/// The request's trace id (the server's), the client's own id if it sent
+/// a valid one, language and arrival time (on the state's clock).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub trace_id: String,
+    pub client_request_id: Option<String>,
     pub lang: Lang,
     pub now: DateTime<Utc>,
 }
@@ -40,8 +43,13 @@ impl FromRequestParts<AppState> for Ctx {
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok()),
         );
+        let client_request_id = parts
+            .extensions
+            .get::<ClientRequestId>()
+            .map(|ClientRequestId(id)| id.clone());
         Ok(Ctx {
             trace_id,
+            client_request_id,
             lang,
             now: state.now(),
         })

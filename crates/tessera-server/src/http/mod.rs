@@ -1,5 +1,6 @@
 //! What speaks HTTP: who is calling (`auth`), the request's context and
-//! bodies (`extract`), the one mapping from domain errors to responses
+//! bodies (`extract`), the trace id and the client's own request id
+//! (`request_id`), the one mapping from domain errors to responses
 //! (`error`), shared query values (`query`), the request and response
 //! bodies documented for OpenAPI (`views`), and the help center's HTML
 //! pages (`help`).
@@ -9,4 +10,5 @@ pub mod error;
 pub mod extract;
 pub mod help;
 pub mod query;
+pub mod request_id;
 pub mod views;

@@ -47,7 +47,7 @@ pub async fn bind_card(
     let key = idempotency::key_of(&headers)?;
     let viewer = Viewer::new(&state, &ctx);
     let work = async {
-        match binding::bind_card(&state, &user, &request, &ctx.trace_id, ctx.now).await? {
+        match binding::bind_card(&state, &user, &request, &ctx).await? {
             Bound::Active(card) => Ok((StatusCode::CREATED, card_json(&card, &viewer)?)),
             Bound::PendingOtp(card) => Ok((StatusCode::ACCEPTED, card_json(&card, &viewer)?)),
         }
@@ -78,15 +78,8 @@ pub async fn verify_card(
     let route = format!("POST /v1/cards/{id}/verify");
     let viewer = Viewer::new(&state, &ctx);
     let work = async {
-        let card = binding::verify_card(
-            &state,
-            &user,
-            &CardId::from(id),
-            &request.otp,
-            &ctx.trace_id,
-            ctx.now,
-        )
-        .await?;
+        let card =
+            binding::verify_card(&state, &user, &CardId::from(id), &request.otp, &ctx).await?;
         Ok((StatusCode::OK, card_json(&card, &viewer)?))
     };
     Ok(idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await)

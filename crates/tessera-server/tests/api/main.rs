@@ -45,6 +45,7 @@ mod service;
 mod snapshots;
 mod tickets;
 mod tokens;
+mod trace_ids;
 
 // The test server, users, devices and assert_error are the crate's own
 // test support, shared with the CLI suite and the benches.

@@ -157,7 +157,7 @@ pub(super) fn bind_completion<'q>(
         .bind(otp.map(|otp| ms(otp.expires_at)))
 }
 
-/// Binds an attempt record's 20 columns, in `binding_attempts`' order.
+/// Binds an attempt record's 21 columns, in `binding_attempts`' order.
 pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> PgQuery<'q> {
     query
         .bind(&attempt.trace_id)
@@ -180,6 +180,7 @@ pub(super) fn bind_attempt<'q>(query: PgQuery<'q>, attempt: &AttemptRecord) -> P
         .bind(&attempt.issuer_response)
         .bind(attempt.latency_ms)
         .bind(ms(attempt.created_at))
+        .bind(&attempt.client_request_id)
 }
 
 #[async_trait]
@@ -325,7 +326,7 @@ impl Cards for PgStore {
                 "SELECT * FROM tessera_complete_binding_recorded($1, $2, $3, $4, $5, $6, $7, \
                  $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
                  $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, \
-                 $39, $40, $41, $42, $43)",
+                 $39, $40, $41, $42, $43, $44)",
             ),
             completion,
         );

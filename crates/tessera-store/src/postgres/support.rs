@@ -21,9 +21,9 @@ impl Support for PgStore {
                 "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, \
                  last4, brand, issuer_code, issuer_name, card_type, country, device, outcome, \
                  error_code, cause, error_param, error_reason, issuer_response, latency_ms, \
-                 created_at) \
+                 created_at, client_request_id) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                 $17, $18, $19, $20) \
+                 $17, $18, $19, $20, $21) \
                  ON CONFLICT (trace_id) DO NOTHING",
             ),
             attempt,

@@ -21,8 +21,9 @@ pub(super) fn insert_attempt(
         conn,
         "INSERT INTO binding_attempts (trace_id, user_id, card_id, masked_pan, first6, last4, \
              brand, issuer_code, issuer_name, card_type, country, device, outcome, error_code, \
-             cause, error_param, error_reason, issuer_response, latency_ms, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             cause, error_param, error_reason, issuer_response, latency_ms, created_at, \
+             client_request_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (trace_id) DO NOTHING",
         params![
             &attempt.trace_id,
@@ -44,7 +45,8 @@ pub(super) fn insert_attempt(
             &attempt.error_reason,
             &attempt.issuer_response,
             attempt.latency_ms,
-            ms(attempt.created_at)
+            ms(attempt.created_at),
+            &attempt.client_request_id
         ],
     )?;
     Ok(())

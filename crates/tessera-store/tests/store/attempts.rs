@@ -5,6 +5,7 @@ use crate::*;
 async fn attempts(store: Arc<dyn Store>) {
     let full = AttemptRecord {
         trace_id: "t-full".to_owned(),
+        client_request_id: Some("app-req.1".to_owned()),
         user_id: "u1".to_owned().into(),
         card_id: Some("c1".to_owned().into()),
         masked_pan: Some("622202******1234".to_owned()),
@@ -54,6 +55,7 @@ async fn attempts(store: Arc<dyn Store>) {
         AttemptFilter {
             user_id: user.map(str::to_owned).map(Into::into),
             trace_id: None,
+            client_request_id: None,
             since: since.map(at),
             // A cursor with an empty trace id: strictly older than `before`.
             before: before.map(|time| (at(time), String::new())),
@@ -101,6 +103,7 @@ async fn attempts(store: Arc<dyn Store>) {
     let after_tie = AttemptFilter {
         user_id: None,
         trace_id: None,
+        client_request_id: None,
         since: Some(at(300)),
         before: Some((at(300), "a-tie".to_owned())),
         limit: 10,
@@ -124,7 +127,14 @@ async fn attempts(store: Arc<dyn Store>) {
         limit: 10,
         ..AttemptFilter::default()
     };
-    assert_eq!(store.attempts(&by_trace).await.unwrap(), vec![full]);
+    assert_eq!(store.attempts(&by_trace).await.unwrap(), vec![full.clone()]);
+    // Support finds an attempt by the id the app sent.
+    let by_client_id = AttemptFilter {
+        client_request_id: Some("app-req.1".to_owned()),
+        limit: 10,
+        ..AttemptFilter::default()
+    };
+    assert_eq!(store.attempts(&by_client_id).await.unwrap(), vec![full]);
     let nobody = filter(Some("u3"), None, None, 10);
     assert!(store.attempts(&nobody).await.unwrap().is_empty());
 }

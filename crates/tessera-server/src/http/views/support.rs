@@ -326,7 +326,11 @@ pub struct SupportTicketList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptView {
+    /// The server's trace id of the request.
     pub trace_id: String,
+    /// The app's own id for the request (its `X-Request-Id` or
+    /// `X-Client-Request-Id`), when it sent a valid one.
+    pub client_request_id: Option<String>,
     pub user_id: String,
     pub card_id: Option<String>,
     /// First 6 and last 4 only.
@@ -352,6 +356,7 @@ impl AttemptView {
     pub fn from_record(attempt: &AttemptRecord) -> AttemptView {
         AttemptView {
             trace_id: attempt.trace_id.clone(),
+            client_request_id: attempt.client_request_id.clone(),
             user_id: attempt.user_id.to_string(),
             card_id: attempt.card_id.clone().map(Into::into),
             masked_pan: attempt.masked_pan.clone(),
@@ -385,6 +390,8 @@ pub struct AttemptList {
 pub struct AttemptQuery {
     pub user_id: Option<String>,
     pub trace_id: Option<String>,
+    /// The app's own request id, as the app sent it.
+    pub client_request_id: Option<String>,
     /// RFC 3339 time, or a duration back from now: `30m`, `1h`, `7d`.
     pub since: Option<String>,
     /// At most 200; 50 by default.
