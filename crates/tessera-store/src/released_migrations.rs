@@ -21,6 +21,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         1,
         "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
     ),
+    (
+        "sqlite",
+        2,
+        "ff56049c5d82a7c6011fadc7214cb61ee69dae08d3899617c9a4bc2a6ea7ca15",
+    ),
+    (
+        "postgres",
+        2,
+        "a84e59a7de0dd558a9461173cb47c1bcb34675aa32e35421bbaaa817f9786790",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.
