@@ -97,7 +97,7 @@ pub fn check_scope(
         Role::Operator | Role::Support => {
             if !scope.is_empty() {
                 return Err(KeyError(format!(
-                    "a {} key has no issuers or merchants: --issuer is for issuer keys, \
+                    "{} keys have no issuers or merchants: --issuer is for issuer keys, \
                      --merchant for merchant keys",
                     role.as_str()
                 )));
