@@ -14,6 +14,14 @@ bin=target/release/tessera
 duration=${DURATION:-10s}
 pg_url=${TESSERA_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432}
 
+# The merchant the pay scenario pays as, for binaries whose merchant keys
+# take one (older builds have no --merchant and scope nothing).
+merchant_args() {
+  if "$1" admin create-key --help 2>/dev/null | grep -- '--merchant' >/dev/null; then
+    echo --merchant BENCH
+  fi
+}
+
 run_backend() {
   local backend=$1 dir; dir=$(mktemp -d)
   local db_args=(--data-dir "$dir/data")
@@ -22,7 +30,8 @@ run_backend() {
     db_args+=(--database-url "$pg_url/tessera_bench")
   fi
   local merchant
-  merchant=$("$bin" admin create-key --role merchant "${db_args[@]}" 2>/dev/null | tail -n 1)
+  # shellcheck disable=SC2046
+  merchant=$("$bin" admin create-key --role merchant $(merchant_args "$bin") "${db_args[@]}" 2>/dev/null | tail -n 1)
   /usr/bin/time -v "$bin" serve --listen 127.0.0.1:0 --card-limit 1000000 "${db_args[@]}" \
     >"$dir/serve.out" 2>"$dir/serve.err" &
   local pid=$!

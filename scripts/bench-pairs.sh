@@ -33,6 +33,14 @@ build "$old_rev"
 build "$new_rev"
 load="$out/tessera-$new_rev"
 
+# The merchant the pay scenario pays as, for binaries whose merchant keys
+# take one (older builds have no --merchant and scope nothing).
+merchant_args() {
+  if "$1" admin create-key --help 2>/dev/null | grep -- '--merchant' >/dev/null; then
+    echo --merchant BENCH
+  fi
+}
+
 # One fresh server of `bin` on `backend`; each scenario once.
 measure() {
   local bin=$1 rev=$2 backend=$3 pair=$4 dir; dir=$(mktemp -d)
@@ -42,7 +50,8 @@ measure() {
     db_args+=(--database-url "$pg_url/tessera_pairs")
   fi
   local merchant
-  merchant=$("$bin" admin create-key --role merchant "${db_args[@]}" 2>/dev/null | tail -n 1)
+  # shellcheck disable=SC2046
+  merchant=$("$bin" admin create-key --role merchant $(merchant_args "$bin") "${db_args[@]}" 2>/dev/null | tail -n 1)
   RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 --card-limit 1000000 "${db_args[@]}" \
     >"$dir/serve.out" 2>"$dir/serve.err" &
   local pid=$!

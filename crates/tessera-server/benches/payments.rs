@@ -39,7 +39,7 @@ impl Shop {
             let user = server.user().await;
             let (status, card) = server.bind(&user, &card(Outcome::Approve)).await;
             assert_eq!(status, reqwest::StatusCode::CREATED, "{card}");
-            let merchant_key = server.key("merchant").await;
+            let merchant_key = server.merchant_key(&["BENCH"]).await;
             let token_ref = card["token"]["ref"].as_str().unwrap().to_owned();
             (server, user, merchant_key, token_ref)
         });

@@ -16,7 +16,7 @@ use tessera_core::error::ErrorCode;
 use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing, LookupPurpose};
 use tessera_store::postgres::{PgOptions, PgStore, describe_url, is_postgres_url};
 use tessera_store::sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
-use tessera_store::{ApiKeyRecord, Database, Store};
+use tessera_store::{Database, Store};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -47,7 +47,7 @@ pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
 pub use state::AppState;
 
-use crate::http::auth::{API_KEY_PREFIX, Role};
+use crate::http::auth::Role;
 use crate::http::error::ApiError;
 use crate::http::request_id::{ClientRequestId, REQUEST_ID};
 use crate::issuer::sandbox::SandboxIssuer;
@@ -95,7 +95,7 @@ impl From<tessera_store::StoreError> for StartError {
         (name = "cards", description = "Binding and managing cards"),
         (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
-        (name = "admin", description = "Operator switches (operator API key)"),
+        (name = "admin", description = "Operator switches and API keys (operator API key)"),
         (name = "support", description = "Diagnosis, binding health, incidents and tickets (support API key; tickets are opened by users)"),
         (name = "sandbox", description = "The sandbox issuer and phone"),
         (name = "health", description = "Probes and this document")
@@ -149,6 +149,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             admin::delete_maintenance,
             admin::get_maintenance
         ))
+        .routes(routes!(admin::list_keys))
+        .routes(routes!(admin::revoke_key))
         .routes(routes!(support::list_attempts))
         .routes(routes!(support::token_events))
         .routes(routes!(support::diagnose))
@@ -459,31 +461,25 @@ async fn shutdown_signal() {
     }
 }
 
-/// Creates an API key with a role and returns it. It is shown once: only its
-/// keyed hash is stored.
+/// Creates an API key with a role, for `scope` (an issuer key's issuer
+/// codes, a merchant key's merchant ids: `flows::keys::check_scope`), and
+/// returns it with its id and, for an issuer key, its signing secret. They
+/// are shown once: only a keyed hash of the key and the sealed signing
+/// secret are stored.
 pub async fn create_api_key(
     state: &AppState,
     role: &str,
     label: &str,
-) -> Result<String, StartError> {
+    scope: &[String],
+) -> Result<flows::keys::CreatedKey, StartError> {
     let role = Role::parse(role).ok_or_else(|| {
         StartError::new(format!(
             "unknown role {role:?}: operator, support, merchant or issuer"
         ))
     })?;
-    let key = ids::bearer_secret(&format!("{API_KEY_PREFIX}{}_", role.as_str()));
-    state
-        .store
-        .create_api_key(&ApiKeyRecord {
-            id: ids::random_id("key_", 16),
-            key_hash: http::auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
-            role: role.as_str().to_owned(),
-            label: label.to_owned(),
-            created_at: state.now(),
-            revoked_at: None,
-        })
-        .await?;
-    Ok(key)
+    flows::keys::create(state, role, label, scope)
+        .await
+        .map_err(|e| StartError::new(e.0))
 }
 
 /// Installs the log subscriber: `human` or `json`, filtered by `RUST_LOG`

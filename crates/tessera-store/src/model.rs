@@ -79,6 +79,12 @@ pub struct ApiKeyRecord {
     pub key_hash: String,
     pub role: String,
     pub label: String,
+    /// What the key may act for: an issuer key's issuer codes, a merchant
+    /// key's merchant ids; empty for the other roles.
+    pub scope: Vec<String>,
+    /// An issuer key's event signing secret, sealed by the vault under the
+    /// key's id: (key version, ciphertext).
+    pub signing_secret: Option<(u32, Vec<u8>)>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }

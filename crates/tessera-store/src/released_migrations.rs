@@ -12,14 +12,19 @@ use sha2::{Digest, Sha256};
 /// is written, deliberately; once released, a line never changes.
 const RELEASED: &[(&str, i64, &str)] = &[
     (
+        "postgres",
+        1,
+        "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
+    ),
+    (
         "sqlite",
         1,
         "0dc624a67276569beccc2696e84f2ac7c03737f172b6d6f2198aa89297bbc06d",
     ),
     (
         "postgres",
-        1,
-        "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
+        2,
+        "a0476820eff1f68ca6588d7a26894899912dd1e3891484e5e86c9b4589358c42",
     ),
     (
         "sqlite",
@@ -28,8 +33,13 @@ const RELEASED: &[(&str, i64, &str)] = &[
     ),
     (
         "postgres",
-        2,
-        "a0476820eff1f68ca6588d7a26894899912dd1e3891484e5e86c9b4589358c42",
+        3,
+        "a84e59a7de0dd558a9461173cb47c1bcb34675aa32e35421bbaaa817f9786790",
+    ),
+    (
+        "sqlite",
+        3,
+        "ff56049c5d82a7c6011fadc7214cb61ee69dae08d3899617c9a4bc2a6ea7ca15",
     ),
 ];
 

@@ -54,6 +54,15 @@ pub trait Accounts: Send + Sync {
     ) -> StoreResult<Option<UserRecord>>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Every API key, revoked ones too, oldest first.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revokes the key `id` at `now` unless it is already revoked; answers
+    /// when it was revoked (the first time counts), None for no such key.
+    async fn revoke_api_key(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
 }
 
 /// Cards and binding: the reservation that keeps duplicate cards and the card

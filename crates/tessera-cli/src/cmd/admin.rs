@@ -6,19 +6,51 @@ use crate::cmd::serve::{ServiceArgs, open, runtime};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AdminCommand {
-    /// Create an API key with a role. It is printed once, alone on its line.
+    /// Create an API key with a role. It is printed once, alone on its
+    /// line; an issuer key's signing secret follows on the next line.
     CreateKey {
         /// operator, support, merchant or issuer
         #[arg(long)]
         role: String,
+        /// An issuer code of the BIN table (CCB, ICBC, ABC, ...) the issuer
+        /// key acts for; repeat for several. Issuer keys need one.
+        #[arg(long = "issuer", value_name = "CODE")]
+        issuers: Vec<String>,
+        /// A merchant id the merchant key pays as; repeat for several.
+        /// Merchant keys need one.
+        #[arg(long = "merchant", value_name = "ID")]
+        merchants: Vec<String>,
         /// A note on who holds the key.
         #[arg(long, default_value = "")]
         label: String,
         #[command(flatten)]
         service: ServiceArgs,
-        /// Print {"key": ...} instead.
+        /// Print {"id", "key", "role", "scope", "signing_secret"} instead.
         #[arg(long)]
         json: bool,
+    },
+    /// List or revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Every API key, revoked ones too: id, role, scope, label, created,
+    /// revoked. Never a secret.
+    List {
+        #[command(flatten)]
+        service: ServiceArgs,
+        /// Print the list as JSON, as `GET /v1/admin/keys` answers it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke the API key ID (`key_...`, from `keys list`): every node
+    /// refuses it from its next request on.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        service: ServiceArgs,
     },
 }
 
@@ -26,6 +58,8 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
     match command {
         AdminCommand::CreateKey {
             role,
+            issuers,
+            merchants,
             label,
             service,
             json,
@@ -33,13 +67,107 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
             let config = service.load()?;
             runtime()?.block_on(async {
                 let state = open(config).await?;
-                let key = tessera_server::create_api_key(&state, &role, &label).await?;
+                // --issuer on a merchant key (or the reverse) is refused,
+                // not taken as the other kind of owner.
+                match role.as_str() {
+                    "issuer" if !merchants.is_empty() => {
+                        anyhow::bail!(
+                            "--merchant is for merchant keys: an issuer key takes --issuer CODE"
+                        )
+                    }
+                    "merchant" if !issuers.is_empty() => {
+                        anyhow::bail!(
+                            "--issuer is for issuer keys: a merchant key takes --merchant ID"
+                        )
+                    }
+                    _ => {}
+                }
+                let scope: Vec<String> = issuers.into_iter().chain(merchants).collect();
+                let created = tessera_server::create_api_key(&state, &role, &label, &scope).await?;
                 if json {
-                    println!("{}", serde_json::json!({ "key": key, "role": role }));
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "id": created.id,
+                            "key": created.key,
+                            "role": created.role.as_str(),
+                            "scope": created.scope,
+                            "signing_secret": created.signing_secret,
+                        })
+                    );
                 } else {
-                    println!("{key}");
+                    println!("{}", created.key);
+                    if let Some(secret) = &created.signing_secret {
+                        println!("{secret}");
+                        eprintln!(
+                            "The second line is the key's signing secret: sign its events with \
+                             it (HMAC-SHA256). Neither is shown again."
+                        );
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
+            })
+        }
+        AdminCommand::Keys(KeysCommand::List { service, json }) => {
+            let config = service.load()?;
+            runtime()?.block_on(async {
+                let state = open(config).await?;
+                let list = tessera_server::flows::keys::list(&state)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot list the keys: {}", e.0.code.as_str()))?;
+                if json {
+                    println!("{}", serde_json::to_string(&list)?);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                println!(
+                    "{:<22} {:<9} {:<24} {:<21} {:<21} label",
+                    "id", "role", "scope", "created", "revoked"
+                );
+                for key in &list.data {
+                    let scope = if key.scope.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        key.scope.join(",")
+                    };
+                    println!(
+                        "{:<22} {:<9} {:<24} {:<21} {:<21} {}",
+                        key.id,
+                        key.role,
+                        scope,
+                        key.created_at,
+                        key.revoked_at.as_deref().unwrap_or("-"),
+                        key.label
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        AdminCommand::Keys(KeysCommand::Revoke { id, service }) => {
+            let config = service.load()?;
+            runtime()?.block_on(async {
+                let state = open(config).await?;
+                let now = state.now();
+                match tessera_server::flows::keys::revoke(&state, id.trim(), now).await {
+                    Ok(key) => {
+                        println!(
+                            "revoked {} ({}) at {}",
+                            key.id,
+                            key.role,
+                            key.revoked_at.as_deref().unwrap_or("-")
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(error) if error.0.code == tessera_core::error::ErrorCode::NotFound => {
+                        eprintln!(
+                            "no API key has the id {id:?}: `tessera admin keys list` shows them"
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
+                    Err(error) => Err(anyhow::anyhow!(
+                        "cannot revoke the key: {}",
+                        error.0.code.as_str()
+                    )),
+                }
             })
         }
     }

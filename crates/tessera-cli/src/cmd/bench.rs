@@ -62,7 +62,8 @@ pub struct BenchArgs {
     /// A request without an answer after this long counts as transport_timeout.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     pub timeout: Duration,
-    /// A merchant API key, for pay (`tessera admin create-key --role merchant`).
+    /// A merchant API key for the merchant BENCH, for pay (`tessera admin
+    /// create-key --role merchant --merchant BENCH`).
     #[arg(long, env = "TESSERA_MERCHANT_KEY", hide_env_values = true)]
     pub merchant_key: Option<String>,
 }

@@ -101,6 +101,8 @@ pub const DEMO_PHONE: &str = "13800138000";
 pub const DEMO_PASSWORD: &str = "demo-1234";
 pub const DEMO_NAME: &str = "张三";
 pub const DEMO_ID_NUMBER: &str = "11010519491231002X";
+/// The merchant id the demo's merchant key pays as.
+pub const DEMO_MERCHANT: &str = "SHOP-1";
 
 pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = args.load()?;
@@ -110,8 +112,13 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let state = open(config).await?;
         let server = tessera_server::start(state.clone()).await?;
         let base = format!("http://{}", server.addr);
-        let operator_key = tessera_server::create_api_key(&state, "operator", "demo").await?;
-        let merchant_key = tessera_server::create_api_key(&state, "merchant", "demo").await?;
+        let operator_key = tessera_server::create_api_key(&state, "operator", "demo", &[])
+            .await?
+            .key;
+        let merchant_key =
+            tessera_server::create_api_key(&state, "merchant", "demo", &[DEMO_MERCHANT.to_owned()])
+                .await?
+                .key;
         let created = demo_user(&state).await?;
         println!("tessera demo listening on {base}");
         println!();
@@ -123,7 +130,7 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
             if created { "" } else { " (already existed)" }
         );
         println!("  operator key   {operator_key}");
-        println!("  merchant key   {merchant_key}");
+        println!("  merchant key   {merchant_key} (pays as {DEMO_MERCHANT})");
         println!();
         println!("Sign in:");
         println!(

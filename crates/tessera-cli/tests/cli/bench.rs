@@ -120,6 +120,8 @@ fn bench_reports_json_figures_from_a_real_server() {
         "create-key",
         "--role",
         "merchant",
+        "--merchant",
+        "BENCH",
         "--data-dir",
         data.to_str().unwrap(),
     ]);

@@ -2,6 +2,7 @@
 //! test binary for the whole CLI: each extra one costs link time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod bench;
 mod bins;
 mod client;

@@ -26,7 +26,7 @@ impl Shop {
         let card = server
             .bind_on(&user, &card(Outcome::Approve), "phone-1")
             .await;
-        let merchant_key = server.key("merchant").await;
+        let merchant_key = server.merchant_key(&["SHOP-1"]).await;
         Shop {
             card_id: card["id"].as_str().unwrap().to_owned(),
             token_ref: card["token"]["ref"].as_str().unwrap().to_owned(),

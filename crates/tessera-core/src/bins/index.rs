@@ -318,6 +318,14 @@ impl BinIndex {
         self.tables.iter().any(|t| t.overlaps(prefix))
     }
 
+    /// True when a row of a real issuer table names the issuer `code`
+    /// (`ICBC`, `CCB`, ...): what an issuer API key may be scoped to.
+    pub fn has_issuer_code(&self, code: &str) -> bool {
+        self.tables
+            .iter()
+            .any(|t| t.issuers.iter().any(|i| i.code.as_deref() == Some(code)))
+    }
+
     pub fn stats(&self) -> BinIndexStats {
         let mut tables: Vec<(BinSource, usize)> = self
             .tables

@@ -5,18 +5,19 @@
 //! change is stored with who made it and why.
 
 use axum::http::HeaderMap;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tessera_core::card::expiry::{Expiry, wallet_today};
 use tessera_core::card::pan::Pan;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::token::lifecycle::{Suspender, TokenState, payability};
 use tessera_core::token::token_expiry;
-use tessera_core::vault::LookupPurpose;
+use tessera_core::vault::{LookupPurpose, Sealed};
 use tessera_store::{
     CardReplacement, CardSelector, IssuerApply, IssuerChange, IssuerChangeKind, IssuerEventBegin,
     IssuerEventRecord, PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
 };
 
+use crate::flows::keys;
 use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::extract::parse_json;
@@ -28,11 +29,12 @@ use crate::state::AppState;
 /// The header issuer events are signed in: `t=<unix seconds>,v1=<hex>`.
 pub const SIGNATURE_HEADER: &str = "tessera-signature";
 
-/// The HMAC-SHA256 an issuer signs an event with: keyed with its API key,
-/// over `<t>.<raw body>`.
-pub fn issuer_signature(api_key: &str, timestamp: i64, body: &[u8]) -> Option<String> {
+/// The HMAC-SHA256 an issuer signs an event with: keyed with its key's
+/// signing secret (`tsg_...`, given once beside the key), over `<t>.<raw
+/// body>`.
+pub fn issuer_signature(signing_secret: &[u8], timestamp: i64, body: &[u8]) -> Option<String> {
     let t = timestamp.to_string();
-    tessera_core::crypto::hmac_sha256_with(api_key.as_bytes(), &[t.as_bytes(), b".", body])
+    tessera_core::crypto::hmac_sha256_with(signing_secret, &[t.as_bytes(), b".", body])
         .ok()
         .map(hex::encode)
 }
@@ -79,7 +81,9 @@ fn reason_text(reason: Option<&str>) -> Result<Option<String>, DomainError> {
     }
 }
 
-/// The token, if this caller may change it: a user only their own.
+/// The token, if this caller may change it: a user only their own, an
+/// issuer key only its issuers' cards (another's is as unknown as a token
+/// that does not exist).
 async fn token_for(
     state: &AppState,
     caller: &Caller,
@@ -90,9 +94,17 @@ async fn token_for(
         .payment_token(TokenLookup::Ref(token_ref))
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    if let Caller::User { user_id } = caller
-        && token.user_id != *user_id
-    {
+    let theirs = match caller {
+        Caller::User { user_id } => token.user_id == *user_id,
+        Caller::Key {
+            role: Role::Issuer, ..
+        } => token
+            .issuer_code
+            .as_deref()
+            .is_some_and(|code| caller.acts_for(code)),
+        Caller::Key { .. } => true,
+    };
+    if !theirs {
         return Err(ErrorCode::NotFound.into());
     }
     Ok(token)
@@ -219,11 +231,14 @@ pub async fn history(state: &AppState, token_ref: &str) -> Result<TokenEventList
     })
 }
 
-/// Checks an issuer event's signature: the issuer's API key (the bearer it
-/// authenticated with) over the timestamp and the raw body, the timestamp
-/// no further than `issuer_event_max_age_secs` from now either way.
+/// Checks an issuer event's signature: the signing secret of the issuer
+/// key `key_id` (sealed as `signing_secret`) over the timestamp and the raw
+/// body, the timestamp no further than `issuer_event_max_age_secs` from now
+/// either way. A key without a signing secret signs nothing.
 pub fn verify_signature(
     state: &AppState,
+    key_id: &str,
+    signing_secret: Option<&Sealed>,
     headers: &HeaderMap,
     body: &[u8],
     now: DateTime<Utc>,
@@ -233,15 +248,6 @@ pub fn verify_signature(
             .with_param("Tessera-Signature")
             .into()
     };
-    let api_key = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(refused)?;
     let header = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -256,11 +262,17 @@ pub fn verify_signature(
         }
     }
     let timestamp = timestamp.ok_or_else(refused)?;
-    let max_age = i64::try_from(state.config.payments.issuer_event_max_age_secs).unwrap_or(300);
-    if (now.timestamp() - timestamp).abs() > max_age {
+    // Checked: a timestamp near i64::MIN must not wrap into "fresh".
+    let age = now
+        .timestamp()
+        .checked_sub(timestamp)
+        .map(i64::unsigned_abs)
+        .ok_or_else(refused)?;
+    if age > state.config.payments.issuer_event_max_age_secs {
         return Err(refused());
     }
-    let expected = issuer_signature(api_key, timestamp, body).ok_or_else(refused)?;
+    let secret = keys::signing_secret(state, key_id, signing_secret).ok_or_else(refused)?;
+    let expected = issuer_signature(&secret, timestamp, body).ok_or_else(refused)?;
     let matches = signatures.iter().any(|given| {
         tessera_core::crypto::constant_time_eq(
             given.to_ascii_lowercase().as_bytes(),
@@ -311,10 +323,21 @@ fn event_expiry(
     }
 }
 
+/// An event checked before anything is looked up: its kind, when it
+/// happened (never in the future beyond the clock skew allowed for
+/// signatures) and the card number naming the card, if that names it.
+struct CheckedEvent {
+    kind: EventKind,
+    occurred_at: DateTime<Utc>,
+    pan: Option<Pan>,
+}
+
 fn check_event(
     request: &IssuerEventRequest,
+    now: DateTime<Utc>,
+    skew_secs: u64,
     today: NaiveDate,
-) -> Result<(EventKind, DateTime<Utc>), DomainError> {
+) -> Result<CheckedEvent, DomainError> {
     let invalid =
         |param: &'static str| DomainError::new(ErrorCode::InvalidRequest).with_param(param);
     let id = request.id.trim();
@@ -324,9 +347,22 @@ fn check_event(
     let occurred_at = DateTime::parse_from_rfc3339(request.occurred_at.trim())
         .map_err(|_| invalid("occurred_at"))?
         .with_timezone(&Utc);
+    // An event from the future would make every real later one stale.
+    let skew = TimeDelta::seconds(i64::try_from(skew_secs).unwrap_or(i64::MAX / 1_000));
+    if now
+        .checked_add_signed(skew)
+        .is_none_or(|latest| occurred_at > latest)
+    {
+        return Err(invalid("occurred_at"));
+    }
     if request.par.is_some() == request.pan.is_some() {
         return Err(invalid("par"));
     }
+    let pan = request
+        .pan
+        .as_deref()
+        .map(|p| Pan::parse(p).map_err(|e| e.with_param("pan")))
+        .transpose()?;
     let kind = match request.event_type.as_str() {
         "card.replaced" => {
             let new_pan = request
@@ -334,6 +370,14 @@ fn check_event(
                 .as_deref()
                 .ok_or_else(|| invalid("new_pan"))
                 .and_then(|p| Pan::parse(p).map_err(|e| e.with_param("new_pan")))?;
+            // A card is not replaced by itself: refused before any look-up,
+            // so that the answer says nothing about which numbers are bound.
+            if pan
+                .as_ref()
+                .is_some_and(|pan| pan.expose_digits() == new_pan.expose_digits())
+            {
+                return Err(invalid("new_pan"));
+            }
             EventKind::Replaced {
                 new_pan,
                 expiry: event_expiry(request, false, today)?,
@@ -345,37 +389,70 @@ fn check_event(
         "card.closed" => EventKind::Closed,
         _ => return Err(invalid("type")),
     };
-    Ok((kind, occurred_at))
+    Ok(CheckedEvent {
+        kind,
+        occurred_at,
+        pan,
+    })
 }
 
-/// `POST /v1/issuer/events` from the issuer key `key_id`: the signature
-/// first, then the event's fields, then the event applied (once per id).
+/// `POST /v1/issuer/events` from an issuer key: the signature first, then
+/// the event's fields, then the event applied (once per id) to the cards
+/// of the key's issuers.
 pub async fn receive_issuer_event(
     state: &AppState,
-    key_id: &str,
+    caller: &Caller,
     headers: &HeaderMap,
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<IssuerEventResult, ApiError> {
-    verify_signature(state, headers, body, now)?;
+    let Caller::Key {
+        key_id,
+        role: Role::Issuer,
+        signing_secret,
+        ..
+    } = caller
+    else {
+        return Err(ErrorCode::Forbidden.into());
+    };
+    verify_signature(state, key_id, signing_secret.as_ref(), headers, body, now)?;
     let request: IssuerEventRequest = parse_json(body)?;
-    issuer_event(state, key_id, &request, body, now).await
+    issuer_event(state, caller, key_id, &request, body, now).await
 }
 
 /// An issuer event whose signature checked out.
-pub async fn issuer_event(
+async fn issuer_event(
     state: &AppState,
+    caller: &Caller,
     key_id: &str,
     request: &IssuerEventRequest,
     raw: &[u8],
     now: DateTime<Utc>,
 ) -> Result<IssuerEventResult, ApiError> {
-    let (kind, occurred_at) = check_event(request, wallet_today(now, state.time_zone))?;
-    let pan = request
-        .pan
-        .as_deref()
-        .map(|p| Pan::parse(p).map_err(|e| e.with_param("pan")))
-        .transpose()?;
+    let CheckedEvent {
+        kind,
+        occurred_at,
+        pan,
+    } = check_event(
+        request,
+        now,
+        state.config.payments.issuer_event_max_age_secs,
+        wallet_today(now, state.time_zone),
+    )?;
+    // The new number must be the same issuer's, one this key acts for:
+    // decided by its BIN, before any card is looked up.
+    let new_issuer = match &kind {
+        EventKind::Replaced { new_pan, .. } => {
+            let code = state
+                .bins
+                .lookup_pan(new_pan)
+                .and_then(|record| record.issuer_code)
+                .filter(|code| caller.acts_for(code))
+                .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("new_pan"))?;
+            Some(code)
+        }
+        _ => None,
+    };
     let event_id = request.id.trim().to_owned();
     let result = |outcome: &str, cards: u32, duplicate: bool| IssuerEventResult {
         id: event_id.clone(),
@@ -406,7 +483,21 @@ pub async fn issuer_event(
                 .into());
         }
     }
-    match apply_event(state, request, &kind, pan.as_ref(), occurred_at, now).await {
+    let target = Target {
+        caller,
+        new_issuer: new_issuer.as_deref(),
+    };
+    match apply_event(
+        state,
+        request,
+        &kind,
+        pan.as_ref(),
+        target,
+        occurred_at,
+        now,
+    )
+    .await
+    {
         Ok((outcome, cards)) => {
             state
                 .store
@@ -429,11 +520,20 @@ pub async fn issuer_event(
     }
 }
 
+/// Whose cards an event may change: the issuer key's issuers', and for a
+/// replacement only those of the new number's issuer.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    caller: &'a Caller,
+    new_issuer: Option<&'a str>,
+}
+
 async fn apply_event(
     state: &AppState,
     request: &IssuerEventRequest,
     kind: &EventKind,
     pan: Option<&Pan>,
+    target: Target<'_>,
     occurred_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(&'static str, u32), ApiError> {
@@ -443,9 +543,24 @@ async fn apply_event(
         (None, Some(fingerprint)) => CardSelector::PanFingerprint(fingerprint.as_str()),
         (None, None) => return Err(ErrorCode::InvalidRequest.into()),
     };
-    let cards = state.store.cards_for_issuer(selector).await?;
+    let mut cards = state.store.cards_for_issuer(selector).await?;
+    // Another issuer's card is answered exactly as an unknown one.
+    cards.retain(|card| {
+        card.issuer_code
+            .as_deref()
+            .is_some_and(|code| target.caller.acts_for(code))
+    });
     if cards.is_empty() {
         return Ok(("no_card", 0));
+    }
+    if let Some(new_issuer) = target.new_issuer
+        && cards
+            .iter()
+            .any(|card| card.issuer_code.as_deref() != Some(new_issuer))
+    {
+        return Err(DomainError::new(ErrorCode::InvalidRequest)
+            .with_param("new_pan")
+            .into());
     }
     let today = wallet_today(now, state.time_zone);
     let token_expiry_for = |expiry: Option<Expiry>| {

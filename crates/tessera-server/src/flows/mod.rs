@@ -10,6 +10,7 @@ pub mod cards;
 pub mod diagnose;
 pub mod idempotency;
 pub mod issuer_health;
+pub mod keys;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod payments;

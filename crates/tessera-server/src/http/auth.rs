@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::error::ErrorCode;
-use tessera_core::vault::{KeyRing, LookupPurpose};
+use tessera_core::vault::{KeyRing, LookupPurpose, Sealed};
 use tessera_store::{UserId, UserRecord};
 
 use crate::http::error::ApiError;
@@ -48,8 +48,18 @@ impl Role {
 
 #[derive(Debug, Clone)]
 pub enum Caller {
-    User { user_id: UserId },
-    Key { key_id: String, role: Role },
+    User {
+        user_id: UserId,
+    },
+    Key {
+        key_id: String,
+        role: Role,
+        /// What the key acts for: an issuer key's issuer codes, a merchant
+        /// key's merchant ids (`flows::keys`).
+        scope: Vec<String>,
+        /// An issuer key's event signing secret, as the vault sealed it.
+        signing_secret: Option<Sealed>,
+    },
 }
 
 impl Caller {
@@ -67,6 +77,12 @@ impl Caller {
             Caller::Key { role, .. } if roles.contains(role) => Ok(*role),
             _ => Err(ErrorCode::Forbidden.into()),
         }
+    }
+
+    /// Whether this API key acts for `owner` (an issuer code or a merchant
+    /// id); never for a user.
+    pub fn acts_for(&self, owner: &str) -> bool {
+        matches!(self, Caller::Key { scope, .. } if scope.iter().any(|s| s == owner))
     }
 
     /// The scope idempotency keys live in: one per user or API key.
@@ -162,7 +178,9 @@ impl SessionCache {
     }
 }
 
-/// The caller behind an API key; 401 for an unknown or revoked one.
+/// The caller behind an API key; 401 for an unknown or revoked one. Keys
+/// are read from the store on every request, never cached, so a key
+/// revoked at any node is refused by every node from its next request on.
 async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> {
     let unauthenticated = || ApiError::from(ErrorCode::Unauthenticated);
     let hash = hash_bearer(&state.keys, LookupPurpose::ApiKey, secret);
@@ -178,6 +196,10 @@ async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> 
     Ok(Caller::Key {
         key_id: key.id,
         role,
+        scope: key.scope,
+        signing_secret: key
+            .signing_secret
+            .map(|(key_version, blob)| Sealed { key_version, blob }),
     })
 }
 

@@ -1,13 +1,15 @@
-//! Operators' switches: the maintenance window.
+//! Operators' switches: the maintenance window, and API keys.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 
-use crate::flows::maintenance;
+use crate::flows::{keys, maintenance};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
-use crate::http::views::{ErrorEnvelope, MaintenanceStatus, MaintenanceWindow};
+use crate::http::views::{
+    ApiKeyList, ApiKeyView, ErrorEnvelope, MaintenanceStatus, MaintenanceWindow,
+};
 use crate::state::AppState;
 
 /// Pause binding until `until`. Reading cards keeps working.
@@ -46,4 +48,35 @@ pub async fn get_maintenance(
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator, Role::Support])?;
     Ok(Json(maintenance::status(&state, ctx.now).await?))
+}
+
+/// Every API key, revoked ones too, oldest first: id, role, scope (an
+/// issuer key's issuer codes, a merchant key's merchant ids), label, when
+/// it was made and revoked. Never a secret. Keys are made with `tessera
+/// admin create-key`.
+#[utoipa::path(get, path = "/v1/admin/keys", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = ApiKeyList), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ApiKeyList>, ApiError> {
+    caller.require_role(&[Role::Operator])?;
+    Ok(Json(keys::list(&state).await?))
+}
+
+/// Revoke an API key: every node refuses it from its next request on
+/// (keys are never cached). Revoking it again answers the same, with the
+/// first revocation's time.
+#[utoipa::path(delete, path = "/v1/admin/keys/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The key's id (key_...), as GET /v1/admin/keys lists it")),
+    responses((status = 200, body = ApiKeyView), (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "not_found: no key has this id", body = ErrorEnvelope)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ApiKeyView>, ApiError> {
+    caller.require_role(&[Role::Operator])?;
+    Ok(Json(keys::revoke(&state, &id, ctx.now).await?))
 }

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use tessera_core::error::ErrorCode;
 
 use crate::flows::lifecycle;
 use crate::http::auth::{Caller, Role};
@@ -17,13 +16,18 @@ use crate::state::AppState;
 /// PAR and token unchanged; the old number is destroyed),
 /// `card.expiry_updated`, `card.closed` (tokens deleted). Sent with an
 /// issuer API key and signed: `Tessera-Signature: t=<unix seconds>,v1=<hex
-/// HMAC-SHA256 under the API key of "<t>.<raw body>">`; a timestamp more than
-/// 5 minutes away is refused. Idempotent by `id`; an event older than the
-/// card's newest applied one changes nothing (`stale`).
+/// HMAC-SHA256 under the key's signing secret of "<t>.<raw body>">`; a
+/// timestamp more than 5 minutes away is refused, and so is an
+/// `occurred_at` more than 5 minutes ahead. An issuer key acts only on the
+/// cards of its own issuers: another issuer's card answers `no_card`, as an
+/// unknown one does; a `new_pan` must be the same issuer's and differ from
+/// `pan`. Idempotent by `id`; an event older than the card's newest applied
+/// one changes nothing (`stale`).
 #[utoipa::path(post, path = "/v1/issuer/events", tag = "issuer", security(("bearer" = [])),
     params(("Tessera-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256>")),
     request_body = IssuerEventRequest,
     responses((status = 200, body = IssuerEventResult),
+        (status = 400, description = "invalid_request: a malformed event, an occurred_at in the future, a new_pan equal to pan or of another issuer", body = ErrorEnvelope),
         (status = 401, description = "unauthenticated: a missing, stale or wrong signature", body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 409, description = "idempotency_conflict: the id was used with another body", body = ErrorEnvelope)))]
@@ -35,9 +39,6 @@ pub async fn issuer_events(
     body: Bytes,
 ) -> Result<Json<IssuerEventResult>, ApiError> {
     caller.require_role(&[Role::Issuer])?;
-    let Caller::Key { key_id, .. } = &caller else {
-        return Err(ErrorCode::Forbidden.into());
-    };
-    let result = lifecycle::receive_issuer_event(&state, key_id, &headers, &body, ctx.now).await?;
+    let result = lifecycle::receive_issuer_event(&state, &caller, &headers, &body, ctx.now).await?;
     Ok(Json(result))
 }

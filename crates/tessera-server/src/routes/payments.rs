@@ -5,7 +5,8 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use tessera_core::error::ErrorCode;
+use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::payment::check::check_merchant_id;
 
 use crate::flows::{idempotency, payments};
 use crate::http::auth::{Caller, Role};
@@ -19,12 +20,16 @@ use crate::state::AppState;
 /// error names the step (token_suspended with suspended_by, card_unbound,
 /// token_expired, domain_mismatch, cryptogram_invalid, atc_replayed,
 /// card_declined with decline_code, issuer_unavailable) and carries the
-/// `payment_id` it was recorded as. Send an `Idempotency-Key` to retry safely.
+/// `payment_id` it was recorded as. A merchant key pays only as the
+/// merchants it was made for: another `merchant_id` is 403 `forbidden`
+/// (param `merchant_id`), before anything is looked up or recorded. Send an
+/// `Idempotency-Key` to retry safely.
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = [])),
     request_body = PaymentRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
     responses((status = 201, body = PaymentView),
         (status = 402, description = "declined: token_suspended, card_unbound, token_expired, domain_mismatch, cryptogram_invalid, atc_replayed, card_declined", body = ErrorEnvelope),
+        (status = 403, description = "forbidden: a merchant_id this merchant key was not made for", body = ErrorEnvelope),
         (status = 404, description = "not_found: no token has this token PAN", body = ErrorEnvelope),
         (status = 409, description = "otp_required, idempotency_conflict, request_in_progress", body = ErrorEnvelope),
         (status = 503, description = "issuer_unavailable (Retry-After): nothing was charged, the cryptogram may be retried", body = ErrorEnvelope)))]
@@ -41,6 +46,16 @@ pub async fn create_payment(
     let Caller::Key { key_id, .. } = &caller else {
         return Err(ErrorCode::Forbidden.into());
     };
+    // Only as its own merchants: refused before any token, idempotency key
+    // or history is looked up or written. A malformed id is the field
+    // checks' to name.
+    if let Ok(merchant_id) = check_merchant_id(&request.merchant_id)
+        && !caller.acts_for(&merchant_id)
+    {
+        return Err(DomainError::new(ErrorCode::Forbidden)
+            .with_param("merchant_id")
+            .into());
+    }
     let key = idempotency::key_of(&headers)?;
     let work = async {
         let approved =

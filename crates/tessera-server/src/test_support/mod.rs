@@ -79,6 +79,14 @@ impl Write for BufferWriter {
     }
 }
 
+/// An issuer key as `tessera admin create-key --role issuer` prints it.
+#[derive(Clone, Debug)]
+pub struct IssuerKey {
+    pub id: String,
+    pub key: String,
+    pub signing_secret: String,
+}
+
 /// A 19-digit Agricultural Bank of China debit card asking for `outcome`.
 pub fn card(outcome: Outcome) -> String {
     sandbox::card_number("622848", 19, outcome).unwrap()
@@ -135,12 +143,14 @@ impl TestServer {
         let clock = TestClock::default();
         let opened = crate::open_with_clock(config, clock.clock()).await.unwrap();
         let state = opened.state;
-        let operator_key = crate::create_api_key(&state, "operator", "tests")
+        let operator_key = crate::create_api_key(&state, "operator", "tests", &[])
             .await
-            .unwrap();
-        let support_key = crate::create_api_key(&state, "support", "tests")
+            .unwrap()
+            .key;
+        let support_key = crate::create_api_key(&state, "support", "tests", &[])
             .await
-            .unwrap();
+            .unwrap()
+            .key;
         let server = crate::start(state).await.unwrap();
         TestServer {
             base: format!("http://{}", server.addr),
@@ -175,11 +185,35 @@ impl TestServer {
         self.dir.path().join("data")
     }
 
-    /// A new API key with `role` (merchant, issuer, ...).
+    /// A new API key with `role` (operator or support: the roles without a
+    /// scope).
     pub async fn key(&self, role: &str) -> String {
-        crate::create_api_key(self.state(), role, "tests")
+        crate::create_api_key(self.state(), role, "tests", &[])
             .await
             .unwrap()
+            .key
+    }
+
+    /// A new merchant key paying as `merchant_ids`.
+    pub async fn merchant_key(&self, merchant_ids: &[&str]) -> String {
+        let scope: Vec<String> = merchant_ids.iter().map(|&m| m.to_owned()).collect();
+        crate::create_api_key(self.state(), "merchant", "tests", &scope)
+            .await
+            .unwrap()
+            .key
+    }
+
+    /// A new issuer key acting for `issuer_codes`, with its signing secret.
+    pub async fn issuer_key(&self, issuer_codes: &[&str]) -> IssuerKey {
+        let scope: Vec<String> = issuer_codes.iter().map(|&c| c.to_owned()).collect();
+        let created = crate::create_api_key(self.state(), "issuer", "tests", &scope)
+            .await
+            .unwrap();
+        IssuerKey {
+            id: created.id,
+            key: created.key,
+            signing_secret: created.signing_secret.unwrap(),
+        }
     }
 
     /// Sends a request and returns the status, headers and JSON body.
@@ -283,21 +317,34 @@ impl TestServer {
         body["data"].as_array().unwrap().clone()
     }
 
-    /// Sends a signed issuer event made `age_secs` ago on the server's
-    /// clock; returns status and body.
+    /// Sends an issuer event signed with the issuer key's signing secret,
+    /// made `age_secs` ago on the server's clock; returns status and body.
     pub async fn issuer_event(
         &self,
-        issuer_key: &str,
+        issuer: &IssuerKey,
         event: &Value,
         age_secs: i64,
     ) -> (StatusCode, Value) {
-        let raw = event.to_string();
         let t = self.now().timestamp() - age_secs;
-        let signature = issuer_signature(issuer_key, t, raw.as_bytes()).unwrap();
+        self.issuer_event_signed(&issuer.key, &issuer.signing_secret, event, t)
+            .await
+    }
+
+    /// Sends an issuer event presenting `bearer`, signed at `t` with
+    /// `signing_secret`.
+    pub async fn issuer_event_signed(
+        &self,
+        bearer: &str,
+        signing_secret: &str,
+        event: &Value,
+        t: i64,
+    ) -> (StatusCode, Value) {
+        let raw = event.to_string();
+        let signature = issuer_signature(signing_secret.as_bytes(), t, raw.as_bytes()).unwrap();
         let response = self
             .client
             .post(format!("{}/v1/issuer/events", self.base))
-            .bearer_auth(issuer_key)
+            .bearer_auth(bearer)
             .header("Tessera-Signature", format!("t={t},v1={signature}"))
             .header("Content-Type", "application/json")
             .body(raw)

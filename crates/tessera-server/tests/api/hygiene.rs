@@ -87,8 +87,22 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    // An issuer key and its signing secret, used once; operators list the
+    // keys without them.
+    let issuer = server.issuer_key(&["ABC"]).await;
+    let closed = json!({"id": "evt-h", "type": "card.closed",
+        "occurred_at": server.now().to_rfc3339(), "pan": declined});
+    let (status, body) = server.issuer_event(&issuer, &closed, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let api_keys = [
+        server.operator_key.clone(),
+        server.support_key.clone(),
+        issuer.key.clone(),
+        issuer.signing_secret.clone(),
+    ];
     let mut shown = Vec::new();
     for (path, bearer) in [
+        ("/v1/admin/keys".to_owned(), &server.operator_key),
         (
             format!("/v1/support/diagnose?user_id={}", user.id),
             &server.support_key,
@@ -115,6 +129,9 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
         for number in [&debit, &otp_card, &declined, &credit, &luhn_broken] {
             assert!(!body.contains(number.as_str()), "a PAN is shown by {path}");
         }
+        for key in &api_keys {
+            assert!(!body.contains(key.as_str()), "a key is shown by {path}");
+        }
     }
     // Unbinding erases the PAN ciphertext.
     let debit_id = debit_card["id"].as_str().unwrap().to_owned();
@@ -140,6 +157,10 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
         ("PAN", luhn_broken.as_str()),
         ("password", user.password.as_str()),
         ("ID number", user.id_number.as_str()),
+        ("operator key", api_keys[0].as_str()),
+        ("support key", api_keys[1].as_str()),
+        ("issuer key", api_keys[2].as_str()),
+        ("signing secret", api_keys[3].as_str()),
     ];
     for (what, secret) in secrets {
         assert!(!logs.contains(secret), "a {what} reached the log");
@@ -166,6 +187,12 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
             .iter()
             .any(|v| v.table == "cards" && v.column == "pan_ciphertext"),
         "the scan must see the vaulted PANs"
+    );
+    assert!(
+        values
+            .iter()
+            .any(|v| v.table == "api_keys" && v.column == "signing_secret_ciphertext"),
+        "the scan must see the sealed signing secrets"
     );
     let holds = |value: &Stored, needle: &str| {
         value

@@ -12,7 +12,7 @@ use crate::{Backend, assert_error, card, purchase};
 
 async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Backend) {
     let (server, user, bound, mut device, merchant) = set_up(backend).await;
-    let issuer = server.key("issuer").await;
+    let issuer = server.issuer_key(&["ABC"]).await;
     let card_id = bound["id"].as_str().unwrap();
     let par = bound["par"].as_str().unwrap();
     let new_number = card(Outcome::Approve);
@@ -109,22 +109,26 @@ async fn a_replaced_card_keeps_its_token_and_pays_with_the_same_keys(backend: Ba
 
 async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend: Backend) {
     let (server, user, card, _device, _merchant) = set_up(backend).await;
-    let issuer = server.key("issuer").await;
-    let other_issuer = server.key("issuer").await;
+    let issuer = server.issuer_key(&["ABC"]).await;
+    let other_issuer = server.issuer_key(&["ABC"]).await;
     let event = json!({"id": "evt-9", "type": "card.closed",
         "occurred_at": server.now().to_rfc3339(), "par": card["par"]});
     // Six minutes old: refused.
     let (status, body) = server.issuer_event(&issuer, &event, 360).await;
     let error = assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
     assert_eq!(error["param"], "Tessera-Signature");
-    // Signed with another key than the one presented.
+    // Signed with another key's signing secret than the one presented's,
+    // or with the bearer key itself (the signing secret is not the key).
     let raw = event.to_string();
     let t = server.now().timestamp();
-    let forged = issuer_signature(&other_issuer, t, raw.as_bytes()).unwrap();
+    let forged =
+        issuer_signature(other_issuer.signing_secret.as_bytes(), t, raw.as_bytes()).unwrap();
+    let with_bearer = issuer_signature(issuer.key.as_bytes(), t, raw.as_bytes()).unwrap();
     let tampered_body = raw.replace("card.closed", "card.closed ");
-    let good = issuer_signature(&issuer, t, raw.as_bytes()).unwrap();
+    let good = issuer_signature(issuer.signing_secret.as_bytes(), t, raw.as_bytes()).unwrap();
     for (signature, body) in [
         (format!("t={t},v1={forged}"), raw.clone()),
+        (format!("t={t},v1={with_bearer}"), raw.clone()),
         (format!("t={t},v1={good}"), tampered_body),
         (format!("v1={good}"), raw.clone()),
         (String::new(), raw.clone()),
@@ -132,7 +136,7 @@ async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend
         let response = server
             .client
             .post(format!("{}/v1/issuer/events", server.base))
-            .bearer_auth(&issuer)
+            .bearer_auth(&issuer.key)
             .header("Tessera-Signature", signature)
             .body(body)
             .send()
@@ -140,8 +144,20 @@ async fn issuer_events_need_the_issuer_s_signature_and_a_fresh_timestamp(backend
             .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
+    // A timestamp so far in the past that its age overflows is stale too
+    // (it wrapped into "fresh" before).
+    let now = server.now().timestamp();
+    for t in [i64::MIN, now + i64::MIN, now - i64::MAX] {
+        let (status, body) = server
+            .issuer_event_signed(&issuer.key, &issuer.signing_secret, &event, t)
+            .await;
+        let error = assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+        assert_eq!(error["param"], "Tessera-Signature", "t={t}");
+    }
     // Only issuer keys send events.
-    let (status, _) = server.issuer_event(&server.operator_key, &event, 0).await;
+    let (status, _) = server
+        .issuer_event_signed(&server.operator_key, &issuer.signing_secret, &event, t)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Malformed events are refused after the signature, naming the field
     // at fault, and change nothing.

@@ -30,7 +30,9 @@ pub async fn set_up_with(
         .bind_on(&user, &card(Outcome::Approve), "phone-1")
         .await;
     let device = server.device(&user, &card, "phone-1").await;
-    let merchant = server.key("merchant").await;
+    let merchant = server
+        .merchant_key(&["M1", "M100", "SHOP-1", "SHOP-2"])
+        .await;
     (server, user, card, device, merchant)
 }
 
@@ -131,7 +133,9 @@ async fn a_sixteen_digit_token_uses_option_a_and_pays(backend: Backend) {
     assert_eq!(keys["profile"]["derivation"], "A");
     let mut device = Device::from_keys(&keys).unwrap();
     assert_eq!(device.token_pan.len(), 16);
-    let merchant = server.key("merchant").await;
+    let merchant = server
+        .merchant_key(&["M1", "M100", "SHOP-1", "SHOP-2"])
+        .await;
     let (status, body) = server
         .pay(&merchant, &device.sign(&purchase(2500, "M1")).unwrap().body)
         .await;

@@ -417,6 +417,8 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("PUT", "/v1/admin/maintenance"),
         ("DELETE", "/v1/admin/maintenance"),
         ("GET", "/v1/admin/maintenance"),
+        ("GET", "/v1/admin/keys"),
+        ("DELETE", "/v1/admin/keys/{id}"),
         ("GET", "/v1/cards/attempts"),
         ("GET", "/v1/support/attempts"),
         ("GET", "/v1/support/tokens/{ref}/events"),

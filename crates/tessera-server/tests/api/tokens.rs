@@ -150,7 +150,7 @@ async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_ch
 
 async fn a_token_pays_again_only_when_every_suspender_has_resumed(backend: Backend) {
     let (server, user, card, mut device, merchant) = set_up(backend).await;
-    let issuer = server.key("issuer").await;
+    let issuer = server.issuer_key(&["ABC"]).await.key;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let card_id = card["id"].as_str().unwrap();
     let suspend = format!("/v1/tokens/{token_ref}/suspend");

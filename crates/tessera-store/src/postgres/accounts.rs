@@ -122,14 +122,21 @@ impl Accounts for PgStore {
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
+        let (version, ciphertext) = match &key.signing_secret {
+            Some((version, blob)) => (Some(i64::from(*version)), Some(blob.as_slice())),
+            None => (None, None),
+        };
         sqlx::query(
-            "INSERT INTO api_keys (id, key_hash, role, label, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_keys (id, key_hash, role, label, scope, signing_key_version, \
+             signing_secret_ciphertext, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&key.id)
         .bind(&key.key_hash)
         .bind(&key.role)
         .bind(&key.label)
+        .bind(scope_json(&key.scope)?)
+        .bind(version)
+        .bind(ciphertext)
         .bind(ms(key.created_at))
         .execute(&mut *self.lease().await?)
         .await?;
@@ -138,14 +145,42 @@ impl Accounts for PgStore {
 
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
         let mut lease = self.lease().await?;
-        let row = sqlx::query(
-            "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
-             WHERE key_hash = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {API_KEY_COLUMNS} WHERE key_hash = $1"
+        )))
         .bind(key_hash)
         .fetch_optional(&mut *lease)
         .await?;
         lease.finish();
         row.map(|row| api_key_from_row(&row)).transpose()
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+        let mut lease = self.lease().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {API_KEY_COLUMNS} ORDER BY created_at, id COLLATE \"C\""
+        )))
+        .fetch_all(&mut *lease)
+        .await?;
+        lease.finish();
+        rows.iter().map(api_key_from_row).collect()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let mut lease = self.lease().await?;
+        let revoked: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
+             RETURNING revoked_at",
+        )
+        .bind(id)
+        .bind(ms(now))
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        revoked.flatten().map(stored_time).transpose()
     }
 }

@@ -143,19 +143,29 @@ impl Accounts for SqliteStore {
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
+        let scope = scope_json(&key.scope)?;
         self.queue
             .write_direct(move |conn| {
-                    let key = &key;
-
-                    exec(conn, "INSERT INTO api_keys (id, key_hash, role, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                let (version, ciphertext) = match &key.signing_secret {
+                    Some((version, blob)) => (Some(i64::from(*version)), Some(blob.as_slice())),
+                    None => (None, None),
+                };
+                exec(
+                    conn,
+                    "INSERT INTO api_keys (id, key_hash, role, label, scope, signing_key_version, \
+                     signing_secret_ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     params![
                         &key.id,
                         &key.key_hash,
                         &key.role,
                         &key.label,
+                        &scope,
+                        version,
+                        ciphertext,
                         ms(key.created_at),
-                    ])?;
-                    Ok(())
+                    ],
+                )?;
+                Ok(())
             })
             .await
     }
@@ -164,11 +174,41 @@ impl Accounts for SqliteStore {
         let row = self.readers.read(|conn| {
             row_opt(
                 conn,
-                "SELECT id, key_hash, role, label, created_at, revoked_at FROM api_keys \
-             WHERE key_hash = ?",
+                &format!("SELECT {API_KEY_COLUMNS} WHERE key_hash = ?"),
                 params![key_hash],
             )
         })?;
         row.map(|row| api_key_from_row(&row)).transpose()
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+        let rows = self.readers.read(|conn| {
+            row_all(
+                conn,
+                &format!("SELECT {API_KEY_COLUMNS} ORDER BY created_at, id"),
+                [],
+            )
+        })?;
+        rows.iter().map(api_key_from_row).collect()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let id = id.to_owned();
+        let revoked: Option<i64> = self
+            .queue
+            .write_direct(move |conn| {
+                scalar_opt(
+                    conn,
+                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? \
+                     RETURNING revoked_at",
+                    params![ms(now), &id],
+                )
+            })
+            .await?;
+        revoked.map(stored_time).transpose()
     }
 }

@@ -157,6 +157,8 @@ async fn api_keys(store: Arc<dyn Store>) {
         key_hash: "key-hash".to_owned(),
         role: "support".to_owned(),
         label: "客服 desk".to_owned(),
+        scope: Vec::new(),
+        signing_secret: None,
         created_at: at(5_000),
         revoked_at: None,
     };
@@ -175,6 +177,60 @@ async fn api_keys(store: Arc<dyn Store>) {
     };
     let error = store.create_api_key(&same_hash).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+}
+
+async fn api_key_scopes_signing_secrets_and_revocation(store: Arc<dyn Store>) {
+    let issuer = ApiKeyRecord {
+        id: "key-i".to_owned(),
+        key_hash: "hash-i".to_owned(),
+        role: "issuer".to_owned(),
+        label: String::new(),
+        scope: vec!["CCB".to_owned(), "ICBC".to_owned()],
+        signing_secret: Some((3, vec![0, 1, 2, 255])),
+        created_at: at(2_000),
+        revoked_at: None,
+    };
+    let merchant = ApiKeyRecord {
+        id: "key-m".to_owned(),
+        key_hash: "hash-m".to_owned(),
+        role: "merchant".to_owned(),
+        scope: vec!["SHOP-1".to_owned()],
+        signing_secret: None,
+        created_at: at(1_000),
+        ..issuer.clone()
+    };
+    store.create_api_key(&issuer).await.unwrap();
+    store.create_api_key(&merchant).await.unwrap();
+    let found = store.api_key("hash-i").await.unwrap().unwrap();
+    assert_eq!(found.scope, ["CCB", "ICBC"]);
+    assert_eq!(found.signing_secret, Some((3, vec![0, 1, 2, 255])));
+    let found = store.api_key("hash-m").await.unwrap().unwrap();
+    assert_eq!(found.scope, ["SHOP-1"]);
+    assert_eq!(found.signing_secret, None);
+    // Listed oldest first.
+    let listed: Vec<String> = store
+        .api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(listed, ["key-m", "key-i"]);
+    // Revoking answers when; a second revocation keeps the first time.
+    assert_eq!(
+        store.revoke_api_key("key-i", at(9_000)).await.unwrap(),
+        Some(at(9_000))
+    );
+    assert_eq!(
+        store.revoke_api_key("key-i", at(12_000)).await.unwrap(),
+        Some(at(9_000))
+    );
+    assert_eq!(store.revoke_api_key("nope", at(9_000)).await.unwrap(), None);
+    let found = store.api_key("hash-i").await.unwrap().unwrap();
+    assert_eq!(found.revoked_at, Some(at(9_000)));
+    let keys = store.api_keys().await.unwrap();
+    assert_eq!(keys[0].revoked_at, None, "the other key is untouched");
+    assert_eq!(keys[1].revoked_at, Some(at(9_000)));
 }
 
 async fn concurrent_counters(store: Arc<dyn Store>) {
@@ -217,5 +273,6 @@ on_both_backends!(
     login_failures,
     sessions,
     api_keys,
+    api_key_scopes_signing_secrets_and_revocation,
     concurrent_counters
 );

@@ -28,6 +28,10 @@ pub enum Scenario {
     Mixed,
 }
 
+/// The merchant id the pay scenario pays as: its merchant key must be made
+/// for it (`--merchant BENCH`).
+pub const BENCH_MERCHANT: &str = "BENCH";
+
 impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
@@ -43,8 +47,9 @@ impl Scenario {
     pub fn check_available(self, merchant_key: Option<&str>) -> anyhow::Result<()> {
         if self == Scenario::Pay && merchant_key.is_none_or(|k| k.trim().is_empty()) {
             bail!(
-                "the pay scenario submits payments as a merchant: give --merchant-key (or \
-                 TESSERA_MERCHANT_KEY), made with `tessera admin create-key --role merchant`"
+                "the pay scenario submits payments as the merchant {BENCH_MERCHANT}: give \
+                 --merchant-key (or TESSERA_MERCHANT_KEY), made with `tessera admin create-key \
+                 --role merchant --merchant {BENCH_MERCHANT}`"
             );
         }
         Ok(())
@@ -352,7 +357,7 @@ impl PayDevice {
     /// The merchant's request for the next payment: the ARQC computed with
     /// the next limited-use key, as the phone would. None when out of keys.
     pub fn sign(&mut self, amount: u64) -> Option<Bytes> {
-        let purchase = Purchase::new(amount, "BENCH").named("tessera bench");
+        let purchase = Purchase::new(amount, BENCH_MERCHANT).named("tessera bench");
         let signed = self.device.as_mut()?.sign(&purchase).ok()?;
         Some(Bytes::from(signed.body.to_string()))
     }

@@ -39,6 +39,19 @@ fn ccb_436742_at_19_digits_is_a_ccb_debit_card() {
 }
 
 #[test]
+fn issuer_codes_are_known_from_the_issuer_tables_only() {
+    let index = test_index();
+    assert!(index.has_issuer_code("CCB"));
+    assert!(index.has_issuer_code("ABC"));
+    assert!(!index.has_issuer_code("NOPE"));
+    assert!(
+        !index.has_issuer_code("ccb"),
+        "codes are compared as written"
+    );
+    assert!(!index.has_issuer_code(""));
+}
+
+#[test]
 fn a_62_card_resolves_to_its_chinese_bank() {
     let record = test_index().lookup_pan(&pan("622202", 19)).unwrap();
     assert_eq!(record.brand, Brand::UnionPay);

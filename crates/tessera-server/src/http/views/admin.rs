@@ -44,3 +44,26 @@ pub struct SandboxIssuerRequest {
 pub struct SmsQuery {
     pub phone: String,
 }
+
+/// An API key as operators see it: never its secret or its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    /// `key_...`: what `DELETE /v1/admin/keys/{id}` takes.
+    pub id: String,
+    /// operator, support, merchant or issuer.
+    pub role: String,
+    /// What the key acts for: an issuer key's issuer codes, a merchant key's
+    /// merchant ids; empty for operator and support keys.
+    pub scope: Vec<String>,
+    /// The note given at creation.
+    pub label: String,
+    pub created_at: String,
+    /// When it was revoked; null while it works.
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyList {
+    /// Oldest first, revoked keys included.
+    pub data: Vec<ApiKeyView>,
+}
