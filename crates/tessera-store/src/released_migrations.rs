@@ -21,6 +21,26 @@ const RELEASED: &[(&str, i64, &str)] = &[
         1,
         "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
     ),
+    (
+        "sqlite",
+        2,
+        "769d7816b8b21259c739a96cdcadc352bd9de30438462fb507da5f3e314a1289",
+    ),
+    (
+        "sqlite",
+        3,
+        "b3db3d964f4d13aa53281478e760e8a7bbdd19ddf83ab744c28518798e1250e1",
+    ),
+    (
+        "postgres",
+        2,
+        "acc37eb8644e7134297d595f161d0cc143ecd55b1727e0b507311ccaf4a70983",
+    ),
+    (
+        "postgres",
+        3,
+        "c1779be3f76c90eebdcb20009d5c7ce4006dba5f25e19adbc7ee860c4e9b6b75",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.
