@@ -8,7 +8,7 @@ mod postgres {
     /// together and split across the nodes: exactly 5 cards.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_card_limit_holds_across_nodes() {
-        let Some(cluster) = Cluster::start(&[("--card-limit", "5")]).await else {
+        let Some(cluster) = Cluster::start(&["--card-limit", "5"]).await else {
             return;
         };
         let client = client();
