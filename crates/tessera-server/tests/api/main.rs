@@ -40,6 +40,7 @@ mod help;
 mod hygiene;
 mod idempotency;
 mod issuer_events;
+mod limits;
 mod payments;
 mod service;
 mod snapshots;
