@@ -63,6 +63,47 @@ pub struct Config {
     /// issuer circuit breaker.
     pub health: HealthConfig,
     pub payments: PaymentsConfig,
+    /// Limits on attempts, counted in the database (`[limits]`).
+    pub limits: LimitsConfig,
+}
+
+/// Limits counted in the database, so that they hold on any number of
+/// nodes however requests race. Each group below is one subject's limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    // --- Binding attempts and SMS codes, in any rolling 24 hours
+    // (`tessera_core::error::LIMIT_WINDOW_SECS`). An attempt counts when it
+    // reaches the issuer; an SMS code when it is sent.
+    /// Binding attempts per card (by PAN fingerprint, whoever binds it).
+    pub card_bindings_per_day: u32,
+    /// Binding attempts per person.
+    pub user_bindings_per_day: u32,
+    /// SMS codes sent to one phone.
+    pub phone_sms_per_day: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            card_bindings_per_day: 5,
+            user_bindings_per_day: 10,
+            phone_sms_per_day: 10,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// What `tessera serve --load-test` raises the binding limits to: out
+    /// of reach of any benchmark, still counted on every binding.
+    pub const LOAD_TEST: u32 = 1_000_000_000;
+
+    /// Raises the per-card, per-person and per-phone limits out of reach.
+    pub fn raise_for_load_test(&mut self) {
+        self.card_bindings_per_day = Self::LOAD_TEST;
+        self.user_bindings_per_day = Self::LOAD_TEST;
+        self.phone_sms_per_day = Self::LOAD_TEST;
+    }
 }
 
 /// Token 2.0 payments: limited-use keys, cryptograms, the ATC rule.
@@ -208,6 +249,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             health: HealthConfig::default(),
             payments: PaymentsConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -272,6 +314,18 @@ impl Config {
         self.policy.validate().map_err(|e| e.to_string())?;
         if self.card_limit == 0 {
             return Err("card_limit must be at least 1".to_owned());
+        }
+        let limits = &self.limits;
+        if limits.card_bindings_per_day == 0
+            || limits.user_bindings_per_day == 0
+            || limits.phone_sms_per_day == 0
+            || self.otp_max_attempts == 0
+        {
+            return Err(
+                "limits.card_bindings_per_day, user_bindings_per_day, phone_sms_per_day and \
+                 otp_max_attempts must be at least 1"
+                    .to_owned(),
+            );
         }
         if !(0.0..=1.0).contains(&self.sandbox_issuer.failure_rate) {
             return Err("sandbox_issuer.failure_rate must be between 0 and 1".to_owned());
@@ -400,8 +454,14 @@ mod tests {
             jail.set_env("TESSERA_CARD_LIMIT", "7");
             jail.set_env("TESSERA_SANDBOX_ISSUER__LATENCY_MS", "40");
             jail.set_env("TESSERA_SERVER", "http://127.0.0.1:1");
+            jail.set_env("TESSERA_LIMITS__CARD_BINDINGS_PER_DAY", "3");
             let config = Config::load(Some(&file), &Overrides::default()).unwrap();
             assert_eq!(config.card_limit, 7);
+            assert_eq!(config.limits.card_bindings_per_day, 3);
+            assert_eq!(
+                config.limits.user_bindings_per_day,
+                defaults.limits.user_bindings_per_day
+            );
             assert_eq!(config.sandbox_issuer.latency_ms, 40);
             assert_eq!(config.listen, "127.0.0.1:9000");
             assert_eq!(config.policy.refused_card_types.len(), 2);

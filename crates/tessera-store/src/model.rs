@@ -287,6 +287,42 @@ pub struct OtpChallenge {
     pub failures: u32,
 }
 
+/// The answer to a claim to compare one SMS code (`Cards::claim_otp_comparison`).
+#[derive(Debug, Clone)]
+pub enum OtpClaim {
+    /// This request may compare: the challenge, and which comparison this
+    /// is (1 for the first).
+    Claimed {
+        challenge: OtpChallenge,
+        comparison: u32,
+    },
+    /// Every comparison the limit allows was claimed already: compare nothing.
+    Exhausted,
+    /// The card has no open challenge.
+    Missing,
+}
+
+/// One subject a limit counts (`card:...`, `user:...`, `phone:...`) and
+/// the hits it allows in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitBucket {
+    pub bucket: String,
+    pub limit: u32,
+}
+
+/// The answer to `Cards::claim_limits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitClaim {
+    /// One hit was counted in every bucket.
+    Counted,
+    /// Nothing was counted: `buckets[index]` is full, and of the full ones
+    /// it frees a slot last, at `free_at`.
+    Refused {
+        index: usize,
+        free_at: DateTime<Utc>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OtpOutcome {
     Verified,

@@ -41,6 +41,26 @@ const RELEASED: &[(&str, i64, &str)] = &[
         3,
         "ff56049c5d82a7c6011fadc7214cb61ee69dae08d3899617c9a4bc2a6ea7ca15",
     ),
+    (
+        "postgres",
+        4,
+        "acc37eb8644e7134297d595f161d0cc143ecd55b1727e0b507311ccaf4a70983",
+    ),
+    (
+        "sqlite",
+        4,
+        "769d7816b8b21259c739a96cdcadc352bd9de30438462fb507da5f3e314a1289",
+    ),
+    (
+        "postgres",
+        5,
+        "c1779be3f76c90eebdcb20009d5c7ce4006dba5f25e19adbc7ee860c4e9b6b75",
+    ),
+    (
+        "sqlite",
+        5,
+        "b3db3d964f4d13aa53281478e760e8a7bbdd19ddf83ab744c28518798e1250e1",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -129,8 +129,21 @@ pub trait Cards: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     async fn otp_challenge(&self, card_id: &CardId) -> StoreResult<Option<OtpChallenge>>;
+    /// Claims one comparison of a code for the card's challenge, in one
+    /// statement that increments its count unless `max` were claimed
+    /// already: however many requests race, at most `max` compare.
+    async fn claim_otp_comparison(&self, card_id: &CardId, max: u32) -> StoreResult<OtpClaim>;
     /// Counts a wrong code and returns the failures so far.
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32>;
+    /// Counts one hit at `now` in every bucket, all or none: refused when
+    /// any bucket already holds its limit of hits newer than `now - window`.
+    /// Atomic with every other claim of the same buckets, on every node.
+    async fn claim_limits(
+        &self,
+        buckets: &[LimitBucket],
+        window: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LimitClaim>;
     /// Ends a challenge: `active` (token active), `verification_failed` or
     /// `verification_expired` (token deleted). False when already ended.
     async fn finish_otp(

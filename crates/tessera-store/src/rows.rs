@@ -4,7 +4,7 @@
 //! difference, a flag stored as 0/1 on SQLite and as a boolean on
 //! PostgreSQL, is `Columns::flag`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
 
@@ -440,6 +440,29 @@ pub(crate) fn otp_challenge_from_row(row: &impl Columns) -> StoreResult<OtpChall
         sent_to_masked: row.col("sent_to_masked")?,
         expires_at: row.time("expires_at")?,
         failures: small(row.col("failures")?)?,
+    })
+}
+
+/// What a refused limit claim answers: the full bucket freeing a slot
+/// last (1-based, as the PostgreSQL function returns it, 0 for none) and
+/// the oldest hit that must leave the window first.
+pub(crate) fn limit_claim(
+    refused: usize,
+    oldest: Option<i64>,
+    window: TimeDelta,
+    now: DateTime<Utc>,
+) -> StoreResult<LimitClaim> {
+    if refused == 0 {
+        return Ok(LimitClaim::Counted);
+    }
+    // No hit found (a count that drifted): the whole window from now.
+    let free_at = match oldest {
+        Some(at) => stored_time(at)? + window,
+        None => now + window,
+    };
+    Ok(LimitClaim::Refused {
+        index: refused - 1,
+        free_at,
     })
 }
 

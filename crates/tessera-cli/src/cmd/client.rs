@@ -117,6 +117,8 @@ pub struct ApiError {
     #[serde(default)]
     pub retry_after: Option<Value>,
     #[serde(default)]
+    pub limit: Option<String>,
+    #[serde(default)]
     pub locked_until: Option<String>,
     #[serde(default)]
     pub suspended_by: Option<Value>,
@@ -267,6 +269,7 @@ fn report_api_error(error: &ApiError, lang: Lang) {
             lang.pick("重试等待(秒):", "retry after (s):"),
             error.retry_after.as_ref().map(text),
         ),
+        (lang.pick("限制:", "limit:"), error.limit.clone()),
         (
             lang.pick("锁定至:", "locked until:"),
             error.locked_until.clone(),

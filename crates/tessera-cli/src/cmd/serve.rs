@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use tessera_core::bins::BinIndex;
+use tessera_server::config::LimitsConfig;
 use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::{AppState, Config, Overrides};
 
@@ -36,6 +37,11 @@ pub struct ServeArgs {
     /// Log format: human or json [default: human].
     #[arg(long)]
     pub log_format: Option<String>,
+    /// For benchmarks only: raise the binding limits per card, per person
+    /// and per phone, and the card limit (unless --card-limit is given), out
+    /// of reach; they are still counted. Loopback addresses only.
+    #[arg(long)]
+    pub load_test: bool,
 }
 
 impl ServeArgs {
@@ -47,8 +53,44 @@ impl ServeArgs {
             card_limit: self.card_limit,
             log_format: self.log_format.clone(),
         };
-        Config::load(self.service.config.as_deref(), &overrides).map_err(anyhow::Error::msg)
+        let mut config =
+            Config::load(self.service.config.as_deref(), &overrides).map_err(anyhow::Error::msg)?;
+        if self.load_test {
+            load_test(&mut config, self.card_limit.is_some())?;
+        }
+        Ok(config)
     }
+}
+
+/// `--load-test`: the limits out of a benchmark's way, on this machine only.
+fn load_test(config: &mut Config, card_limit_given: bool) -> anyhow::Result<()> {
+    let listen: std::net::SocketAddr = config
+        .listen
+        .parse()
+        .with_context(|| format!("listen: {:?} is not an address:port", config.listen))?;
+    if !listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--load-test raises the binding limits, so it listens on loopback only \
+             (127.0.0.1 or ::1), not {}",
+            config.listen
+        );
+    }
+    config.limits.raise_for_load_test();
+    if !card_limit_given {
+        config.card_limit = LimitsConfig::LOAD_TEST;
+    }
+    eprintln!(
+        "WARNING: --load-test: the binding limits per card, per person and per phone{} are \
+         raised to {} (still counted). For benchmarks on this machine only; never serve \
+         people with it.",
+        if card_limit_given {
+            ""
+        } else {
+            " and the card limit"
+        },
+        LimitsConfig::LOAD_TEST
+    );
+    Ok(())
 }
 
 impl ServiceArgs {

@@ -23,7 +23,7 @@ async fn acknowledged_bindings_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("serve.log");
-    let server = ServeProcess::start(&data, &log, &["--card-limit", "10000"]);
+    let server = ServeProcess::start(&data, &log, &["--load-test", "--card-limit", "10000"]);
     let base = server.base.clone();
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
@@ -108,7 +108,7 @@ async fn acknowledged_bindings_survive_kill_9() {
     assert!(failures.is_empty(), "{failures:?}");
     assert!(acknowledged.len() > 10, "the load should have bound cards");
 
-    let restarted = ServeProcess::start(&data, &log, &["--card-limit", "10000"]);
+    let restarted = ServeProcess::start(&data, &log, &["--load-test", "--card-limit", "10000"]);
     for Acknowledged { token, card_id, .. } in &acknowledged {
         let response = client
             .get(format!("{}/v1/cards/{card_id}", restarted.base))
@@ -235,4 +235,49 @@ async fn demo_prints_its_login_test_cards_and_the_sandbox_phone() {
     assert!(sms.starts_with("sandbox SMS to 138****8000: "), "{sms}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// `--load-test` takes the binding limits out of a benchmark's way, says so
+/// at start, and only on loopback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_test_raises_the_limits_on_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = std::process::Command::new(crate::TESSERA)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--load-test"));
+    // Any other address is refused before anything starts.
+    for listen in ["0.0.0.0:0", "192.0.2.1:8080"] {
+        let refused = std::process::Command::new(crate::TESSERA)
+            .args(["serve", "--load-test", "--listen", listen, "--data-dir"])
+            .arg(dir.path().join("refused"))
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("loopback"), "{stderr}");
+        assert!(!dir.path().join("refused").exists());
+    }
+    let log = dir.path().join("serve.log");
+    let server = ServeProcess::start(&dir.path().join("data"), &log, &["--load-test"]);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("WARNING: --load-test"), "{logged}");
+    // One person binds more cards than the day's limit (10) and the card
+    // limit (5) allow.
+    let client = reqwest::Client::new();
+    let user = sign_up(&client, &server.base, "张三").await;
+    for _ in 0..12 {
+        let number = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
+        let (status, _, body) = request(
+            &client,
+            Method::POST,
+            &format!("{}/v1/cards", server.base),
+            Some(&user.token),
+            Some(&json!({"number": number, "holder_name": "张三"})),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
 }

@@ -59,8 +59,8 @@ impl Advice<'_> {
             );
         if repeated {
             advice = advice.then(&Bilingual::new(
-                "已经连续失败多次:如果仍不成功,请等24小时后再试,以免触发银行的风控。",
-                "There have been several failures in a row: if it still fails, wait 24 hours before trying again so that the bank's fraud checks are not triggered.",
+                "已经连续失败多次：如果仍不成功，请先停一停，不要反复尝试。每张卡在任意24小时内联系银行绑卡的次数有限，用完后要等到最早的一次满24小时才能再试。",
+                "There have been several failures in a row: if it still fails, stop for a while rather than keep trying. Each card may ask the bank to bind only so many times in any 24 hours; once they are used up, the next try waits until the earliest is 24 hours old.",
             ));
         }
         advice
@@ -124,8 +124,8 @@ impl Advice<'_> {
                 "Nothing to do: the card is already in your list of cards.",
             ),
             VerdictKind::SecurityLock => Bilingual::new(
-                "为保护资金安全,验证已暂停:请在24小时后再试,以免触发银行的风控。请不要把短信验证码告诉任何人。",
-                "For your safety, verification is paused: wait 24 hours before trying again so that the bank's fraud checks are not triggered. Never share SMS codes with anyone.",
+                "为保护资金安全，尝试已暂停：如果是验证码输错次数过多，请重新添加这张卡以获取新的验证码；如果是绑卡或短信次数达到上限，请在回复给出的时间之后再试。请不要把短信验证码告诉任何人。",
+                "For your safety, attempts are paused: if the code was entered wrongly too many times, add the card again to get a new code; if a limit on binding attempts or text messages was reached, try again after the time the answer gave. Never share SMS codes with anyone.",
             ),
             VerdictKind::NetworkOrIssuer => {
                 if code == Some(E::RequestInProgress) {

@@ -157,6 +157,17 @@ impl AttemptFacts {
 /// The `issuer_response` of an attempt the circuit breaker answered itself.
 pub const CIRCUIT_OPEN: &str = "circuit_open";
 
+/// The `issuer_response` of an SMS-code check that compared the code.
+pub const OTP_CHECKED: &str = "otp";
+/// The `issuer_response` of an SMS-code check answered without comparing
+/// any code (the challenge's comparisons were all used, or it had ended).
+pub const OTP_REFUSED: &str = "otp_refused";
+
+/// Whether an attempt was an SMS-code check rather than a binding.
+pub fn is_otp_check(issuer_response: Option<&str>) -> bool {
+    matches!(issuer_response, Some(OTP_CHECKED | OTP_REFUSED))
+}
+
 /// Who reads the story: support ("this person") or the person ("you").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {

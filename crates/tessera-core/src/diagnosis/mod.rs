@@ -10,7 +10,8 @@ mod story;
 mod verdict;
 
 pub use facts::{
-    AttemptFacts, Audience, CIRCUIT_OPEN, CardFacts, Circumstances, DeviceFacts, Ending, Step,
+    AttemptFacts, Audience, CIRCUIT_OPEN, CardFacts, Circumstances, DeviceFacts, Ending,
+    OTP_CHECKED, OTP_REFUSED, Step, is_otp_check,
 };
 pub use verdict::VerdictKind;
 

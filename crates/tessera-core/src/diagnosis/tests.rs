@@ -104,7 +104,12 @@ fn typos_then_a_prepaid_card_read_as_a_story() {
             .en
             .contains("debit or credit card")
     );
-    assert!(diagnosis.next_step_person.en.contains("wait 24 hours"));
+    assert!(
+        diagnosis
+            .next_step_person
+            .en
+            .contains("until the earliest is 24 hours old")
+    );
     assert!(diagnosis.next_step_support.en.contains("card_type"));
     assert_eq!(diagnosis.attempts.len(), 3);
     assert_eq!(
@@ -133,8 +138,13 @@ fn the_person_reads_it_in_the_second_person() {
         "You entered a wrong SMS code, then verification was stopped after too many failures."
     );
     assert!(diagnosis.story.zh.starts_with("你输错了短信验证码"));
-    assert!(diagnosis.next_step_person.en.contains("24 hours"));
-    assert!(diagnosis.next_step_person.zh.contains("24小时"));
+    assert!(
+        diagnosis
+            .next_step_person
+            .en
+            .contains("add the card again to get a new code")
+    );
+    assert!(diagnosis.next_step_person.zh.contains("重新添加这张卡"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported};
+use super::{AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported};
 use crate::token::lifecycle::suspension_text;
 
 /// An error from the domain, with the detail the API shows inside the error
@@ -19,7 +19,6 @@ pub struct DomainError {
     pub not_supported: Option<Box<NotSupported>>,
     pub decline_code: Option<DeclineCode>,
     pub attempts_left: Option<u32>,
-    pub locked_until: Option<DateTime<Utc>>,
     /// Seconds; u32 keeps the error small (clippy's large-error bound).
     pub retry_after_secs: Option<u32>,
     /// Who suspended a token (issuer, wallet, cardholder, risk).
@@ -30,6 +29,18 @@ pub struct DomainError {
     /// The payment a decline was recorded as, so a merchant and support can
     /// find it (`pay_...`).
     pub payment_id: Option<Box<str>>,
+    /// The limit a `too_many_attempts` hit (boxed: most errors have none,
+    /// and the error stays small).
+    pub limit: Option<Box<LimitHit>>,
+}
+
+/// Which limit a `too_many_attempts` hit, the number it allows, and when
+/// it lifts, when it lifts by itself (`locked_until` in the API).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitHit {
+    pub limit: AttemptLimit,
+    pub max: u32,
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl DomainError {
@@ -40,12 +51,34 @@ impl DomainError {
             not_supported: None,
             decline_code: None,
             attempts_left: None,
-            locked_until: None,
             retry_after_secs: None,
             suspended_by: Vec::new(),
             notice: None,
             payment_id: None,
+            limit: None,
         }
+    }
+
+    /// `too_many_attempts` for `limit`, which allows `max`; `until` is when
+    /// it lifts, when it lifts by itself (`now` is the time of the answer).
+    pub fn limit_hit(
+        limit: AttemptLimit,
+        max: u32,
+        until: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Self {
+        let mut error = DomainError::new(ErrorCode::TooManyAttempts);
+        if let Some((until, now)) = until {
+            // Rounded up: a retry at the announced second is allowed.
+            let millis = (until - now).num_milliseconds().max(0);
+            let secs = u64::try_from(millis).unwrap_or(0).div_ceil(1000).max(1);
+            error = error.with_retry_after(secs);
+        }
+        error.limit = Some(Box::new(LimitHit {
+            limit,
+            max,
+            until: until.map(|(until, _)| until),
+        }));
+        error
     }
 
     pub fn with_param(mut self, param: impl Into<Cow<'static, str>>) -> Self {
@@ -67,11 +100,6 @@ impl DomainError {
 
     pub fn with_attempts_left(mut self, attempts_left: u32) -> Self {
         self.attempts_left = Some(attempts_left);
-        self
-    }
-
-    pub fn with_locked_until(mut self, locked_until: DateTime<Utc>) -> Self {
-        self.locked_until = Some(locked_until);
         self
     }
 
@@ -120,6 +148,9 @@ impl DomainError {
         if let Some((message, _)) = suspension_text(&self.suspended_by, lang) {
             return message.to_owned();
         }
+        if let Some(hit) = &self.limit {
+            return hit.limit.message(hit.max, lang);
+        }
         let base = self.code.entry().message.get(lang);
         match (self.attempts_left, lang) {
             (Some(left), Lang::ZhCn) => format!("{base},还可尝试{left}次"),
@@ -136,6 +167,9 @@ impl DomainError {
         }
         if let Some((_, remedy)) = suspension_text(&self.suspended_by, lang) {
             return remedy.to_owned();
+        }
+        if let Some(hit) = &self.limit {
+            return hit.limit.remedy(self.retry_after_secs, lang);
         }
         self.code.entry().remedy.get(lang).to_owned()
     }

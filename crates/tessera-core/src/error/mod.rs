@@ -8,13 +8,15 @@ mod catalogue;
 mod decline;
 mod domain;
 mod lang;
+mod limit;
 
 use std::fmt;
 
 pub use catalogue::CATALOGUE;
 pub use decline::{DeclineCode, NotSupported, NotSupportedReason};
-pub use domain::DomainError;
+pub use domain::{DomainError, LimitHit};
 pub use lang::{Lang, Text};
+pub use limit::{AttemptLimit, LIMIT_WINDOW_SECS, wait_en, wait_zh};
 
 /// Why a request failed: the four causes a binding fails for (input, card
 /// not supported, network, system) plus the wallet's own rules (account,

@@ -163,3 +163,43 @@ fn accept_language_picks_by_quality() {
     );
     assert_eq!(Lang::from_accept_language(Some("de")), Lang::ZhCn);
 }
+
+#[test]
+fn each_limit_says_which_it_is_and_when_it_lifts_in_both_languages() {
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z")
+        .unwrap()
+        .to_utc();
+    let until = now + chrono::TimeDelta::seconds(3 * 3600 + 4 * 60 + 30);
+    for limit in AttemptLimit::ALL {
+        assert_eq!(AttemptLimit::parse(limit.as_str()), Some(limit));
+        let lifts = (limit != AttemptLimit::OtpAttempts).then_some((until, now));
+        let error = DomainError::limit_hit(limit, 7, lifts);
+        assert_eq!(error.code, ErrorCode::TooManyAttempts);
+        let zh = [error.message(Lang::ZhCn), error.remedy(Lang::ZhCn)];
+        let en = [error.message(Lang::En), error.remedy(Lang::En)];
+        assert!(zh[0].contains('7') && en[0].contains('7'), "{zh:?} {en:?}");
+        for text in &zh {
+            assert!(has_han(text), "{text}");
+            // New Chinese text is written with full-width punctuation.
+            assert!(!text.contains([',', ';', ':', '(', ')']), "{text}");
+        }
+        for text in &en {
+            assert!(!has_han(text), "{text}");
+        }
+        if limit == AttemptLimit::OtpAttempts {
+            assert_eq!(error.retry_after_secs, None);
+            assert!(en[1].contains("add the card again"));
+        } else {
+            // 3 h 4 min 30 s, rounded up to the minute.
+            assert_eq!(error.retry_after_secs, Some(3 * 3600 + 4 * 60 + 30));
+            assert_eq!(error.limit.as_ref().unwrap().until, Some(until));
+            assert!(zh[1].contains("3小时5分钟后"), "{}", zh[1]);
+            assert!(en[1].contains("in 3 hours 5 minutes"), "{}", en[1]);
+            assert!(zh[0].contains("24小时") && en[0].contains("24 hours"));
+        }
+    }
+    assert_eq!(wait_zh(59), "1分钟");
+    assert_eq!(wait_en(3600), "1 hour");
+    assert_eq!(wait_en(86_400), "24 hours");
+    assert_eq!(wait_en(61), "2 minutes");
+}

@@ -12,15 +12,15 @@ use tessera_core::bins::BinRecord;
 use tessera_core::card::check::{CardFields, CheckedCard, check_fields};
 use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::{HolderName, names_match};
-use tessera_core::diagnosis::CIRCUIT_OPEN;
-use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::diagnosis::{CIRCUIT_OPEN, OTP_CHECKED, OTP_REFUSED};
+use tessera_core::error::{AttemptLimit, DomainError, ErrorCode, LIMIT_WINDOW_SECS};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
 use tessera_core::vault::{LookupPurpose, SealedPan};
 use tessera_store::{
     AttemptOutcome, AttemptRecord, BindingCompletion, CardRecord, CardStatus, CardToReserve,
-    Constraint, IncidentRecord, NewCard, NewOtpChallenge, NewToken, OtpOutcome, Reserve,
-    StoreError, TokenStatus, UserRecord,
+    Constraint, IncidentRecord, LimitBucket, LimitClaim, NewCard, NewOtpChallenge, NewToken,
+    OtpClaim, OtpOutcome, Reserve, StoreError, TokenStatus, UserRecord,
 };
 
 use crate::flows::issuer_health::{self, Gate};
@@ -123,7 +123,13 @@ pub async fn bind_card(
             .not_supported
             .as_ref()
             .map(|n| n.reason.as_str().to_owned())
-            .or_else(|| error.decline_code.map(|d| d.as_str().to_owned()));
+            .or_else(|| error.decline_code.map(|d| d.as_str().to_owned()))
+            .or_else(|| {
+                error
+                    .limit
+                    .as_ref()
+                    .map(|hit| hit.limit.as_str().to_owned())
+            });
     }
     if !recorded {
         attempt.latency_ms = elapsed_ms(started);
@@ -266,6 +272,7 @@ async fn bind_steps(
     let outcome = issue(
         state,
         user,
+        fingerprint.as_str(),
         &fields,
         &holder_name,
         &bank_phone,
@@ -300,6 +307,7 @@ struct Ready {
 async fn issue(
     state: &AppState,
     user: &UserRecord,
+    fingerprint: &str,
     fields: &CheckedCard,
     holder_name: &HolderName,
     bank_phone: &PhoneNumber,
@@ -322,6 +330,33 @@ async fn issue(
         issuer_code: bin.issuer_code.as_deref(),
         setting: issuer_setting,
     };
+    // Attempts that reach the issuer are limited per card and per person.
+    // A breaker that answers at once keeps the attempt from the issuer, so
+    // it is not counted.
+    let breaker_waits = open_breaker
+        .as_ref()
+        .and_then(|incident| incident.retry_at)
+        .is_some_and(|retry_at| now < retry_at);
+    if !breaker_waits {
+        let limits = &state.config.limits;
+        claim_limits(
+            state,
+            &[
+                (
+                    AttemptLimit::CardBindings,
+                    format!("card:{fingerprint}"),
+                    limits.card_bindings_per_day,
+                ),
+                (
+                    AttemptLimit::UserBindings,
+                    format!("user:{}", user.id),
+                    limits.user_bindings_per_day,
+                ),
+            ],
+            now,
+        )
+        .await?;
+    }
     // An issuer flagged as unavailable is not asked: the person hears so at
     // once, with the time its breaker lets a probe through.
     let probe =
@@ -377,6 +412,31 @@ async fn issue(
         otp,
         step_up,
     })
+}
+
+/// Counts one hit against each limit, all or none, in the store (so that
+/// a burst on any number of nodes cannot pass them); a full one refuses
+/// with `too_many_attempts`, naming it and the time it lifts.
+async fn claim_limits(
+    state: &AppState,
+    limits: &[(AttemptLimit, String, u32)],
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let buckets: Vec<LimitBucket> = limits
+        .iter()
+        .map(|(_, bucket, limit)| LimitBucket {
+            bucket: bucket.clone(),
+            limit: *limit,
+        })
+        .collect();
+    let window = TimeDelta::seconds(i64::try_from(LIMIT_WINDOW_SECS).unwrap_or(i64::MAX));
+    match state.store.claim_limits(&buckets, window, now).await? {
+        LimitClaim::Counted => Ok(()),
+        LimitClaim::Refused { index, free_at } => {
+            let (limit, _, max) = limits.get(index).ok_or(ErrorCode::InternalError)?;
+            Err(DomainError::limit_hit(*limit, *max, Some((free_at, now))).into())
+        }
+    }
 }
 
 /// Writes a ready binding with its attempt record, and reads the card as
@@ -513,6 +573,22 @@ async fn send_otp(
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
     let code: String = digits.iter().map(|d| char::from(*d)).collect();
     let code = zeroize::Zeroizing::new(code);
+    // Codes sent to one phone are limited, whoever binds: the bucket holds
+    // a keyed hash of the number, never the number.
+    let phone_hash = hex::encode(state.keys.keyed_hash(
+        LookupPurpose::SessionToken,
+        format!("sms:{}", phone.expose()).as_bytes(),
+    ));
+    claim_limits(
+        state,
+        &[(
+            AttemptLimit::PhoneSms,
+            format!("phone:{phone_hash}"),
+            state.config.limits.phone_sms_per_day,
+        )],
+        now,
+    )
+    .await?;
     let expires_at =
         now + TimeDelta::seconds(i64::try_from(state.config.otp_ttl_secs).unwrap_or(300));
     if state.config.sandbox {
@@ -563,7 +639,8 @@ pub async fn verify_card(
         .card(&user.id, card_id)
         .await?
         .ok_or(ErrorCode::NotFound)?;
-    let result = verify_steps(state, &card, otp, now).await;
+    let mut compared = false;
+    let result = verify_steps(state, &card, otp, now, &mut compared).await;
     let attempt = AttemptRecord {
         trace_id: ctx.trace_id.clone(),
         client_request_id: ctx.client_request_id.clone(),
@@ -595,7 +672,12 @@ pub async fn verify_card(
             .as_ref()
             .err()
             .and_then(|e| e.0.param.as_ref().map(|p| p.to_string())),
-        issuer_response: Some("otp".to_owned()),
+        error_reason: result
+            .as_ref()
+            .err()
+            .and_then(|e| e.0.limit.as_ref().map(|hit| hit.limit.as_str().to_owned())),
+        // Support sees whether a code was really compared.
+        issuer_response: Some(if compared { OTP_CHECKED } else { OTP_REFUSED }.to_owned()),
         latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         created_at: now,
         ..AttemptRecord::default()
@@ -611,12 +693,16 @@ async fn verify_steps(
     card: &CardRecord,
     otp: &str,
     now: DateTime<Utc>,
+    compared: &mut bool,
 ) -> Result<CardRecord, ApiError> {
+    let max = state.config.otp_max_attempts;
     match card.status {
         CardStatus::PendingVerification => {}
         // Verifying twice is harmless: the card is bound.
         CardStatus::Active => return Ok(card.clone()),
-        CardStatus::VerificationFailed => return Err(ErrorCode::TooManyAttempts.into()),
+        CardStatus::VerificationFailed => {
+            return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None).into());
+        }
         CardStatus::VerificationExpired => return Err(ErrorCode::OtpExpired.into()),
         CardStatus::Binding | CardStatus::Unbound | CardStatus::Closed => {
             return Err(ErrorCode::CardUnbound.into());
@@ -628,11 +714,33 @@ async fn verify_steps(
             .with_param("otp")
             .into());
     }
-    let challenge = state
-        .store
-        .otp_challenge(&card.id)
-        .await?
-        .ok_or(ErrorCode::OtpExpired)?;
+    // The comparison is claimed in the store before it is made: however
+    // many requests race, at most `max` codes are ever compared.
+    let (challenge, comparison) = match state.store.claim_otp_comparison(&card.id, max).await? {
+        OtpClaim::Claimed {
+            challenge,
+            comparison,
+        } => (challenge, comparison),
+        OtpClaim::Exhausted => {
+            return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None)
+                .with_param("otp")
+                .into());
+        }
+        // The challenge ended while this request was on its way: answer
+        // as its card now stands.
+        OtpClaim::Missing => {
+            let now_card = load_card(state, &card.user_id, &card.id).await?;
+            return match now_card.status {
+                CardStatus::Active => Ok(now_card),
+                CardStatus::VerificationFailed => {
+                    Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None)
+                        .with_param("otp")
+                        .into())
+                }
+                _ => Err(ErrorCode::OtpExpired.into()),
+            };
+        }
+    };
     if challenge.expires_at <= now {
         state
             .store
@@ -642,23 +750,30 @@ async fn verify_steps(
             .with_param("otp")
             .into());
     }
+    *compared = true;
     let expected = otp_hash(state, &card.id, otp);
     if !tessera_core::crypto::constant_time_eq(expected.as_bytes(), challenge.code_hash.as_bytes())
     {
         let failures = state.store.record_otp_failure(&card.id).await?;
-        let max = state.config.otp_max_attempts;
-        if failures >= max {
-            state
-                .store
-                .finish_otp(&card.id, OtpOutcome::Failed, now)
-                .await?;
-            return Err(DomainError::new(ErrorCode::TooManyAttempts)
+        // Claimed comparisons may still be running: what is left is what
+        // nobody has claimed.
+        let used = failures.max(comparison);
+        if used >= max {
+            // The challenge ends once every comparison it allowed failed;
+            // one still running with the right code may yet verify it.
+            if failures >= max {
+                state
+                    .store
+                    .finish_otp(&card.id, OtpOutcome::Failed, now)
+                    .await?;
+            }
+            return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None)
                 .with_param("otp")
                 .into());
         }
         return Err(DomainError::new(ErrorCode::OtpIncorrect)
             .with_param("otp")
-            .with_attempts_left(max - failures)
+            .with_attempts_left(max - used)
             .into());
     }
     if !state

@@ -171,7 +171,8 @@ pub struct HealthReport {
 
 /// A binding attempt (not an SMS-code check).
 fn is_binding(row: &AttemptStatsRow) -> bool {
-    row.issuer_response.as_deref() != Some("otp") && row.outcome != AttemptOutcome::Verified
+    !tessera_core::diagnosis::is_otp_check(row.issuer_response.as_deref())
+        && row.outcome != AttemptOutcome::Verified
 }
 
 /// Binding health now, after bringing the issuers' incidents up to date

@@ -30,7 +30,7 @@ pub const MAX_ATTEMPTS: u32 = 100;
 
 /// The core's facts for one stored attempt.
 pub fn facts(state: &AppState, record: &AttemptRecord) -> AttemptFacts {
-    let step = if record.issuer_response.as_deref() == Some("otp")
+    let step = if tessera_core::diagnosis::is_otp_check(record.issuer_response.as_deref())
         || record.outcome == AttemptOutcome::Verified
     {
         Step::Verify

@@ -134,7 +134,8 @@ impl BaselineCache {
 /// about the bank's health. Field errors, the wallet's own refusals,
 /// SMS-code checks and the breaker's own answers do not.
 pub fn asked_issuer(issuer_response: Option<&str>) -> bool {
-    issuer_response.is_some_and(|answer| answer != "otp" && answer != CIRCUIT_OPEN)
+    issuer_response.is_some_and(|answer| answer != CIRCUIT_OPEN)
+        && !tessera_core::diagnosis::is_otp_check(issuer_response)
 }
 
 /// An issuer's names for messages: the big banks by code, else what the

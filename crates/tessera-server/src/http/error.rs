@@ -103,8 +103,11 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if let Some(left) = error.attempts_left {
             map.insert("attempts_left".into(), json!(left));
         }
-        if let Some(until) = error.locked_until {
-            map.insert("locked_until".into(), json!(rfc3339(until)));
+        if let Some(hit) = &error.limit {
+            map.insert("limit".into(), json!(hit.limit.as_str()));
+            if let Some(until) = hit.until {
+                map.insert("locked_until".into(), json!(rfc3339(until)));
+            }
         }
         if let Some(seconds) = error.retry_after_secs {
             map.insert("retry_after".into(), json!(seconds));

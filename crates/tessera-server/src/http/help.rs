@@ -356,8 +356,8 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
                     "Card state or account class: the card is lost, frozen or closed, a credit card is not activated yet or a first online credit card has not been signed for in person; many banks let only Class I accounts bind to third-party payment and refuse Class II and III accounts.",
                 ),
                 para(
-                    "尝试次数过多:银行和钱包都会限制每天的绑卡尝试次数。连续失败后,请等24小时再试,以免触发银行的风控。",
-                    "Too many attempts: banks and wallets both limit binding attempts per day. After repeated failures, wait 24 hours before trying again so that the bank's fraud checks are not triggered.",
+                    "尝试次数过多：每条短信验证码只能比对有限的几次，输错太多次后需要重新添加卡片获取新验证码；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码也有限。达到上限时，钱包会说明是哪一项限制，以及具体何时可以再试。",
+                    "Too many attempts: each SMS code is compared only a few times, and after too many wrong ones the card must be added again for a new code; each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. When a limit is reached, the wallet says which one and exactly when you can try again.",
                 ),
                 para(
                     "网络或系统:网络不稳定、银行系统故障或钱包维护。钱包会告诉你是不是你的问题,以及何时可以重试;重试不会重复绑卡。",

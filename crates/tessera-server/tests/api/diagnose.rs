@@ -447,7 +447,7 @@ async fn wrong_sms_codes_end_in_a_security_lock(backend: Backend) {
         diagnosis["next_step"]["person"]
             .as_str()
             .unwrap()
-            .contains("wait 24 hours")
+            .contains("add the card again to get a new code")
     );
 }
 

@@ -68,12 +68,13 @@ async fn metrics(server: &TestServer) -> String {
 }
 
 /// Four attempts that reached a bank are enough to judge it; every attempt
-/// is evaluated; room for the cards a test binds. The breaker keeps its
-/// 30 s cool-down: tests move the clock through it.
+/// is evaluated; room for the cards and attempts a test binds. The breaker
+/// keeps its 30 s cool-down: tests move the clock through it.
 fn watched(config: &mut tessera_server::Config) {
     config.health.anomaly.min_samples = 4;
     config.health.evaluate_interval_ms = 0;
     config.card_limit = 50;
+    config.limits.user_bindings_per_day = 100;
 }
 
 /// The breaker's cool-down (`health.breaker_cool_down_ms`, by default).

@@ -41,6 +41,7 @@ mod hygiene;
 mod idempotency;
 mod issuer_events;
 mod keys;
+mod limits;
 mod payments;
 mod service;
 mod snapshots;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::error::{AttemptLimit, DomainError, ErrorCode, Lang};
 
 use crate::TestServer;
 
@@ -64,6 +64,26 @@ async fn every_error_body_matches_its_snapshot() {
             }),
         );
     }
-    assert_eq!(bodies.len(), ErrorCode::all().count());
+    // Each limit of too_many_attempts speaks for itself, with when it lifts.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z")
+        .unwrap()
+        .to_utc();
+    let until = now + chrono::TimeDelta::seconds(3 * 3600 + 5 * 60 + 1);
+    for limit in AttemptLimit::ALL {
+        let lifts = (limit != AttemptLimit::OtpAttempts).then_some((until, now));
+        let error = DomainError::limit_hit(limit, 5, lifts);
+        bodies.insert(
+            format!("too_many_attempts/{}", limit.as_str()),
+            json!({
+                "status": tessera_server::http::error::status_of(&error).as_u16(),
+                "zh-CN": tessera_server::http::error::error_body(&error, Lang::ZhCn, "trace_snapshot"),
+                "en": tessera_server::http::error::error_body(&error, Lang::En, "trace_snapshot"),
+            }),
+        );
+    }
+    assert_eq!(
+        bodies.len(),
+        ErrorCode::all().count() + AttemptLimit::ALL.len()
+    );
     assert_snapshot("errors.json", &Value::Object(bodies));
 }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::rows::ms;
@@ -443,6 +443,60 @@ impl Cards for PgStore {
         .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| otp_challenge_from_row(&row)).transpose()
+    }
+
+    async fn claim_otp_comparison(&self, card_id: &CardId, max: u32) -> StoreResult<OtpClaim> {
+        let mut lease = self.lease().await?;
+        // The claim is this one statement: at the limit it changes no row,
+        // and racing requests on any node queue on the row's lock.
+        let row = sqlx::query(
+            "UPDATE otp_challenges SET comparisons = comparisons + 1 \
+             WHERE card_id = $1 AND comparisons < $2 \
+             RETURNING card_id, code_hash, sent_to_masked, expires_at, failures, comparisons",
+        )
+        .bind(card_id.as_str())
+        .bind(i64::from(max))
+        .fetch_optional(&mut *lease)
+        .await?;
+        if let Some(row) = row {
+            return Ok(OtpClaim::Claimed {
+                challenge: otp_challenge_from_row(&row)?,
+                comparison: small(row.col("comparisons")?)?,
+            });
+        }
+        let open: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM otp_challenges WHERE card_id = $1")
+                .bind(card_id.as_str())
+                .fetch_optional(&mut *lease)
+                .await?;
+        Ok(if open.is_some() {
+            OtpClaim::Exhausted
+        } else {
+            OtpClaim::Missing
+        })
+    }
+
+    async fn claim_limits(
+        &self,
+        buckets: &[LimitBucket],
+        window: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LimitClaim> {
+        let names: Vec<&str> = buckets.iter().map(|b| b.bucket.as_str()).collect();
+        let limits: Vec<i64> = buckets.iter().map(|b| i64::from(b.limit)).collect();
+        // One round trip: tessera_claim_limits (migration 0003) locks the
+        // buckets, prunes, counts and inserts in one transaction.
+        let row =
+            sqlx::query("SELECT r_refused, r_free_at FROM tessera_claim_limits($1, $2, $3, $4)")
+                .bind(&names)
+                .bind(&limits)
+                .bind(ms(now) - window.num_milliseconds())
+                .bind(ms(now))
+                .fetch_one(&mut *self.lease().await?)
+                .await?;
+        let refused: i32 = row.col("r_refused")?;
+        let free_at: Option<i64> = row.col("r_free_at")?;
+        limit_claim(small(i64::from(refused))?, free_at, window, now)
     }
 
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {

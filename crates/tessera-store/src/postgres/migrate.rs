@@ -27,6 +27,14 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_key_scopes.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_otp_comparisons.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_attempt_limits.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::rows::ms;
@@ -441,6 +441,53 @@ impl Cards for SqliteStore {
         row.map(|row| otp_challenge_from_row(&row)).transpose()
     }
 
+    async fn claim_otp_comparison(&self, card_id: &CardId, max: u32) -> StoreResult<OtpClaim> {
+        let card_id = card_id.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                let card_id = card_id.as_str();
+                // The claim is this one statement: at the limit it changes
+                // no row, and the writer runs one job at a time.
+                let row = row_opt(
+                    conn,
+                    "UPDATE otp_challenges SET comparisons = comparisons + 1 \
+                     WHERE card_id = ? AND comparisons < ? \
+                     RETURNING card_id, code_hash, sent_to_masked, expires_at, failures, \
+                     comparisons",
+                    params![card_id, i64::from(max)],
+                )?;
+                if let Some(row) = row {
+                    return Ok(OtpClaim::Claimed {
+                        challenge: otp_challenge_from_row(&row)?,
+                        comparison: small(row.col("comparisons")?)?,
+                    });
+                }
+                let open: Option<i64> = scalar_opt(
+                    conn,
+                    "SELECT 1 FROM otp_challenges WHERE card_id = ?",
+                    params![card_id],
+                )?;
+                Ok(if open.is_some() {
+                    OtpClaim::Exhausted
+                } else {
+                    OtpClaim::Missing
+                })
+            })
+            .await
+    }
+
+    async fn claim_limits(
+        &self,
+        buckets: &[LimitBucket],
+        window: TimeDelta,
+        now: DateTime<Utc>,
+    ) -> StoreResult<LimitClaim> {
+        let buckets = buckets.to_vec();
+        self.queue
+            .write_direct(move |conn| claim_limits(conn, &buckets, window, now))
+            .await
+    }
+
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {
         let card_id = card_id.to_owned();
         self.queue
@@ -542,4 +589,72 @@ impl Cards for SqliteStore {
         })?;
         rows.iter().map(sandbox_sms_from_row).collect()
     }
+}
+
+/// `Cards::claim_limits` as one writer job (so atomic with every other
+/// claim): the same steps as PostgreSQL's `tessera_claim_limits`.
+fn claim_limits(
+    conn: &rusqlite::Connection,
+    buckets: &[LimitBucket],
+    window: TimeDelta,
+    now: DateTime<Utc>,
+) -> StoreResult<LimitClaim> {
+    let window_start = ms(now) - window.num_milliseconds();
+    let mut counts = Vec::with_capacity(buckets.len());
+    let mut refused = 0;
+    let mut free_at: Option<i64> = None;
+    for (i, bucket) in buckets.iter().enumerate() {
+        let name = bucket.bucket.as_str();
+        let held: i64 = scalar_opt(
+            conn,
+            "SELECT hits FROM limit_buckets WHERE bucket = ?",
+            params![name],
+        )?
+        .unwrap_or(0);
+        // Hits that left the window go; the count follows.
+        let expired = exec(
+            conn,
+            "DELETE FROM limit_hits WHERE bucket = ? AND at <= ?",
+            params![name, window_start],
+        )?;
+        let held = (held - i64::try_from(expired).unwrap_or(i64::MAX)).max(0);
+        if expired > 0 {
+            exec(
+                conn,
+                "UPDATE limit_buckets SET hits = ? WHERE bucket = ?",
+                params![held, name],
+            )?;
+        }
+        counts.push(held);
+        let limit = i64::from(bucket.limit);
+        if held >= limit {
+            // The slot frees when enough of the oldest hits have left.
+            let oldest: Option<i64> = scalar_opt(
+                conn,
+                "SELECT at FROM limit_hits WHERE bucket = ? ORDER BY at LIMIT 1 OFFSET ?",
+                params![name, held - limit],
+            )?;
+            if refused == 0 || oldest.zip(free_at).is_some_and(|(o, f)| o > f) {
+                free_at = oldest;
+                refused = i + 1;
+            }
+        }
+    }
+    if refused > 0 {
+        return limit_claim(refused, free_at, window, now);
+    }
+    for (bucket, held) in buckets.iter().zip(counts) {
+        exec(
+            conn,
+            "INSERT INTO limit_hits (bucket, at) VALUES (?, ?)",
+            params![bucket.bucket.as_str(), ms(now)],
+        )?;
+        exec(
+            conn,
+            "INSERT INTO limit_buckets (bucket, hits) VALUES (?1, ?2) \
+             ON CONFLICT (bucket) DO UPDATE SET hits = ?2",
+            params![bucket.bucket.as_str(), held + 1],
+        )?;
+    }
+    Ok(LimitClaim::Counted)
 }

@@ -29,6 +29,14 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_key_scopes.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_otp_comparisons.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_attempt_limits.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -44,6 +44,7 @@ mod binding;
 mod bulk_load;
 mod cards;
 mod lifecycle;
+mod limits;
 mod payments;
 mod settings;
 mod support;

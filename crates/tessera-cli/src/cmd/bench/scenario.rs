@@ -286,12 +286,15 @@ pub fn error_key(answer: &Answer) -> String {
     client::error_code(answer.status, &json_of(answer))
 }
 
-/// What to do about the error most likely to stop a bind run.
+/// What to do about the errors most likely to stop a bind run: the card
+/// limit and the binding limits, which `serve --load-test` raises.
 pub fn limit_hint(code: &str) -> &'static str {
-    if code == "card_limit_reached" {
-        " (start the server with a raised --card-limit, e.g. 1000000)"
-    } else {
-        ""
+    match code {
+        "card_limit_reached" => {
+            " (start the server with --load-test, or a raised --card-limit, e.g. 1000000)"
+        }
+        "too_many_attempts" => " (start the server with --load-test)",
+        _ => "",
     }
 }
 

@@ -61,7 +61,8 @@ mod postgres {
     /// the other node never stopped answering.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_node_killed_mid_binding_loses_nothing_acknowledged() {
-        let Some(mut cluster) = Cluster::start(&[("--card-limit", "10000")]).await else {
+        let Some(mut cluster) = Cluster::start(&["--load-test", "--card-limit", "10000"]).await
+        else {
             return;
         };
         let client = client();

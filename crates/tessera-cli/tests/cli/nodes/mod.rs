@@ -71,8 +71,8 @@ impl NodeSpec {
         spec
     }
 
-    fn arg(mut self, name: &str, value: &str) -> NodeSpec {
-        self.args.extend([name.to_owned(), value.to_owned()]);
+    fn arg(mut self, arg: &str) -> NodeSpec {
+        self.args.push(arg.to_owned());
         self
     }
 
@@ -138,12 +138,12 @@ struct Cluster {
 impl Cluster {
     /// Two nodes started at once (they race to migrate the empty
     /// database), both holding the same TESSERA_MASTER_KEY.
-    async fn start(extra: &[(&str, &str)]) -> Option<Cluster> {
+    async fn start(extra: &[&str]) -> Option<Cluster> {
         let database = TestDatabase::create().await?;
         let key = master_key();
         let mut spec = NodeSpec::new(database.url(), Some(&key));
-        for (name, value) in extra {
-            spec = spec.arg(name, value);
+        for arg in extra {
+            spec = spec.arg(arg);
         }
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = tokio::join!(

@@ -1,5 +1,6 @@
-//! Rules that span requests hold across nodes: the card limit, one card
-//! per PAN, idempotency keys, switches and attempt counters.
+//! Rules that span requests hold across nodes: the card limit, the binding
+//! limits, one card per PAN, idempotency keys, switches and attempt
+//! counters.
 
 mod postgres {
     use super::super::*;
@@ -8,7 +9,7 @@ mod postgres {
     /// together and split across the nodes: exactly 5 cards.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_card_limit_holds_across_nodes() {
-        let Some(cluster) = Cluster::start(&[("--card-limit", "5")]).await else {
+        let Some(cluster) = Cluster::start(&["--card-limit", "5"]).await else {
             return;
         };
         let client = client();
@@ -46,6 +47,58 @@ mod postgres {
         let url = cluster.database.url();
         let active = sql_count(url, "SELECT count(*) FROM cards WHERE status = 'active'").await;
         assert_eq!(active, 5);
+    }
+
+    /// One card bound by 10 people at once, split across the nodes: it
+    /// reaches the bank 5 times (`limits.card_bindings_per_day`), and the
+    /// others hear which limit stopped them and when it lifts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_per_card_binding_limit_holds_across_nodes() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = client();
+        let mut tokens = Vec::new();
+        for i in 0..10 {
+            tokens.push(sign_up(&client, cluster.base(i), NAME).await.token);
+        }
+        let number = approving_card();
+        // Every connection is opened before the barrier releases the binds.
+        for (i, token) in tokens.iter().enumerate() {
+            let (status, _) = get(&client, cluster.base(i), "/v1/me", token).await;
+            assert_eq!(status, 200);
+        }
+        let barrier = Arc::new(Barrier::new(10));
+        let mut tasks = Vec::new();
+        for (i, token) in tokens.into_iter().enumerate() {
+            let (client, barrier, number) = (client.clone(), barrier.clone(), number.clone());
+            let base = cluster.base(i).to_owned();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                bind(&client, &base, &token, &number).await
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                201 => created += 1,
+                429 => {
+                    assert_eq!(code(&body), "too_many_attempts", "{body}");
+                    assert_eq!(body["error"]["limit"], "card_bindings", "{body}");
+                    assert!(body["error"]["locked_until"].is_string(), "{body}");
+                }
+                other => panic!("a bind answered {other}: {body}"),
+            }
+        }
+        assert_eq!(created, 5, "bindings of one card that reached the bank");
+        let url = cluster.database.url();
+        let reached = sql_count(
+            url,
+            "SELECT count(*) FROM binding_attempts WHERE issuer_response IS NOT NULL",
+        )
+        .await;
+        assert_eq!(reached, 5);
     }
 
     /// 16 binds of one card, released together and split across the

@@ -310,8 +310,8 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("验证码已过期", "The verification code has expired"),
         remedy: t(
-            "验证码5分钟内有效,请重新添加这张卡以获取新的验证码",
-            "Codes are valid for 5 minutes: add the card again to get a new code",
+            "验证码只在几分钟内有效，请重新添加这张卡以获取新的验证码",
+            "Codes are valid for a few minutes only: add the card again to get a new code",
         ),
         why: t(
             "验证码只在几分钟内有效,超时后需要重新获取",
@@ -326,16 +326,16 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         http_status: 429,
         retryable: false,
         message: t(
-            "尝试次数过多,已暂时停止验证",
-            "Too many attempts: verification has been stopped for now",
+            "尝试次数过多，已暂时停止",
+            "Too many attempts: stopped for now",
         ),
         remedy: t(
-            "为保护资金安全,请在24小时后再试,以免触发银行的风控",
-            "To keep your money safe, wait 24 hours before trying again so that the bank's fraud checks are not triggered",
+            "验证码输错次数过多时，请重新添加这张卡以获取新的验证码；绑卡或短信次数达到上限时，请在回复给出的时间之后再试。",
+            "If a code was entered wrongly too many times, add the card again to get a new code; if a limit on binding attempts or text messages was reached, try again after the time the answer gives.",
         ),
         why: t(
-            "短时间内失败次数过多:为防止他人反复试探卡片信息,验证已暂停。银行和钱包都会限制每天的绑卡尝试次数",
-            "Too many failures in a short time: verification is paused so that nobody can guess card details by trying again and again. Banks and wallets both limit binding attempts per day",
+            "为防止他人反复试探卡片信息，钱包限制尝试次数：每条验证码只比对有限的几次；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码条数也有限。回复会说明触发的是哪一项限制，以及何时解除。",
+            "To stop anyone probing card details by trying again and again, the wallet limits attempts: each code is compared only a few times, each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. The answer names the limit that was reached and when it lifts.",
         ),
     },
     CatalogEntry {

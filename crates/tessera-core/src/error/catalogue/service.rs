@@ -337,7 +337,10 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
         http_status: 429,
         retryable: true,
         message: t("请求过于频繁", "Too many requests"),
-        remedy: t("请稍等片刻再试", "Wait a moment and try again"),
+        remedy: t(
+            "请在提示的等待时间过后再试",
+            "Wait as long as the answer says, then try again",
+        ),
         why: t(
             "短时间内请求过多,为保护服务暂时限制",
             "Too many requests arrived in a short time, so they are limited to protect the service",

@@ -84,6 +84,11 @@ pub struct ErrorObject {
     pub decline_code: Option<String>,
     pub attempts_left: Option<u32>,
     pub retry_after: Option<u64>,
+    /// With `too_many_attempts`: the limit reached (otp_attempts,
+    /// card_bindings, user_bindings, phone_sms).
+    pub limit: Option<String>,
+    /// When the limit lifts (RFC 3339), when it lifts by itself.
+    pub locked_until: Option<String>,
     /// Who holds a suspended token: issuer, risk, wallet, cardholder.
     pub suspended_by: Option<Vec<String>>,
     /// The payment a decline was recorded as.

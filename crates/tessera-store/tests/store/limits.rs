@@ -1,0 +1,165 @@
+//! Limits that hold under parallel requests: SMS code comparisons claimed
+//! before they are made, and rolling-window limits claimed all or none.
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use tokio::sync::Barrier;
+
+use crate::*;
+use tessera_store::{LimitBucket, LimitClaim, OtpClaim};
+
+const WINDOW: TimeDelta = TimeDelta::milliseconds(10_000);
+
+fn buckets(list: &[(&str, u32)]) -> Vec<LimitBucket> {
+    list.iter()
+        .map(|(bucket, limit)| LimitBucket {
+            bucket: (*bucket).to_owned(),
+            limit: *limit,
+        })
+        .collect()
+}
+
+async fn otp_comparisons_are_claimed_up_to_the_limit(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 90_000).await;
+    // Released together, 40 claims on one challenge: 5 win, numbered 1 to 5.
+    let barrier = Arc::new(Barrier::new(40));
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.claim_otp_comparison(&"c1".into(), 5).await.unwrap()
+        }));
+    }
+    let mut claimed = Vec::new();
+    let mut exhausted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            OtpClaim::Claimed {
+                challenge,
+                comparison,
+            } => {
+                assert_eq!(challenge.code_hash, "otp-hash");
+                claimed.push(comparison);
+            }
+            OtpClaim::Exhausted => exhausted += 1,
+            OtpClaim::Missing => panic!("the challenge is open"),
+        }
+    }
+    claimed.sort_unstable();
+    assert_eq!(claimed, [1, 2, 3, 4, 5], "exactly five comparisons");
+    assert_eq!(exhausted, 35);
+    // A card without a challenge has nothing to claim.
+    assert!(matches!(
+        store.claim_otp_comparison(&"nope".into(), 5).await.unwrap(),
+        OtpClaim::Missing
+    ));
+    assert!(
+        store
+            .finish_otp(&"c1".into(), OtpOutcome::Failed, at(2_000))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        store.claim_otp_comparison(&"c1".into(), 5).await.unwrap(),
+        OtpClaim::Missing
+    ));
+}
+
+async fn limits_count_all_or_none_in_a_rolling_window(store: Arc<dyn Store>) {
+    let card_a = buckets(&[("card:a", 2), ("user:u", 3)]);
+    let card_b = buckets(&[("card:b", 2), ("user:u", 3)]);
+    let claim = |list: Vec<LimitBucket>, now: i64| {
+        let store = store.clone();
+        async move { store.claim_limits(&list, WINDOW, at(now)).await.unwrap() }
+    };
+    assert_eq!(claim(card_a.clone(), 1_000).await, LimitClaim::Counted);
+    assert_eq!(claim(card_a.clone(), 2_000).await, LimitClaim::Counted);
+    // The card is full: it frees a slot when its first hit leaves the window.
+    assert_eq!(
+        claim(card_a.clone(), 3_000).await,
+        LimitClaim::Refused {
+            index: 0,
+            free_at: at(11_000)
+        }
+    );
+    // The refusal counted nothing: the user has room for one more.
+    assert_eq!(claim(card_b.clone(), 4_000).await, LimitClaim::Counted);
+    assert_eq!(
+        claim(card_b.clone(), 5_000).await,
+        LimitClaim::Refused {
+            index: 1,
+            free_at: at(11_000)
+        }
+    );
+    // Rolling: at 11,000 the hit of 1,000 has left the window (one slot for
+    // the user and card a), the hit of 2,000 has not.
+    assert_eq!(claim(card_a.clone(), 11_000).await, LimitClaim::Counted);
+    assert_eq!(
+        claim(card_b.clone(), 11_500).await,
+        LimitClaim::Refused {
+            index: 1,
+            free_at: at(12_000)
+        }
+    );
+    // When two are full, the answer is the one that frees a slot last; a
+    // lowered limit waits for enough hits to leave, not just the first.
+    assert_eq!(
+        claim(buckets(&[("user:u", 3), ("card:a", 1)]), 11_600).await,
+        LimitClaim::Refused {
+            index: 1,
+            free_at: at(21_000)
+        }
+    );
+    assert_eq!(claim(card_b, 30_000).await, LimitClaim::Counted);
+}
+
+async fn a_burst_never_passes_a_limit(store: Arc<dyn Store>) {
+    // 30 claims released together on buckets they share: 4 are counted.
+    let barrier = Arc::new(Barrier::new(30));
+    let mut tasks = Vec::new();
+    for n in 0..30 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        // Two orders of the same buckets: no deadlock either way.
+        let list = if n % 2 == 0 {
+            buckets(&[("card:x", 4), ("user:y", 100)])
+        } else {
+            buckets(&[("user:y", 100), ("card:x", 4)])
+        };
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.claim_limits(&list, WINDOW, at(1_000)).await.unwrap()
+        }));
+    }
+    let mut counted = 0;
+    for task in tasks {
+        if task.await.unwrap() == LimitClaim::Counted {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 4, "a burst is counted up to the limit, no further");
+    // The user's bucket counted only the accepted ones.
+    let user_only = buckets(&[("user:y", 5)]);
+    assert_eq!(
+        store
+            .claim_limits(&user_only, WINDOW, at(1_001))
+            .await
+            .unwrap(),
+        LimitClaim::Counted
+    );
+    assert!(matches!(
+        store
+            .claim_limits(&user_only, WINDOW, at(1_002))
+            .await
+            .unwrap(),
+        LimitClaim::Refused { .. }
+    ));
+}
+
+on_both_backends!(
+    otp_comparisons_are_claimed_up_to_the_limit,
+    limits_count_all_or_none_in_a_rolling_window,
+    a_burst_never_passes_a_limit,
+);
