@@ -13,7 +13,7 @@ use std::fmt;
 
 pub use catalogue::CATALOGUE;
 pub use decline::{DeclineCode, NotSupported, NotSupportedReason};
-pub use domain::DomainError;
+pub use domain::{DomainError, Lockout};
 pub use lang::{Lang, Text};
 
 /// Why a request failed: the four causes a binding fails for (input, card
@@ -133,6 +133,9 @@ pub enum ErrorCode {
     InvalidIdNumber,
     PhoneTaken,
     WeakPassword,
+    InvalidCredentials,
+    SmsCodeIncorrect,
+    SmsCodeExpired,
 }
 
 impl ErrorCode {

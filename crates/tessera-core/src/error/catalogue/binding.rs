@@ -334,8 +334,8 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "To keep your money safe, wait 24 hours before trying again so that the bank's fraud checks are not triggered",
         ),
         why: t(
-            "短时间内失败次数过多:为防止他人反复试探卡片信息,验证已暂停。银行和钱包都会限制每天的绑卡尝试次数",
-            "Too many failures in a short time: verification is paused so that nobody can guess card details by trying again and again. Banks and wallets both limit binding attempts per day",
+            "短时间内失败次数过多:为防止他人反复试探卡片信息,验证已暂停。银行和钱包都会限制每天的绑卡尝试次数。登录时连续输错密码，也会暂时锁定这个手机号：到提示的时间自动解除，用短信验证码重设密码后立即解除。",
+            "Too many failures in a short time: verification is paused so that nobody can guess card details by trying again and again. Banks and wallets both limit binding attempts per day. Wrong passwords at sign-in lock the phone number for a while too: the lock lifts at the time shown, or at once when the password is reset with a text-message code.",
         ),
     },
     CatalogEntry {
