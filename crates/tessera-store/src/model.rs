@@ -65,6 +65,16 @@ pub struct LoginFailures {
     pub window_started_at: DateTime<Utc>,
 }
 
+/// What claiming a sign-in attempt answered.
+#[derive(Debug, Clone, Copy)]
+pub enum AttemptClaim {
+    /// Counted: the attempt may go ahead; the count now, with this one.
+    Counted(LoginFailures),
+    /// Refused: the limit was already reached in the window that started
+    /// then (None when the row was gone by the time it was read again).
+    Refused(Option<DateTime<Utc>>),
+}
+
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub token_hash: String,

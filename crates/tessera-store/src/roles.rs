@@ -33,14 +33,26 @@ pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
-    /// Counts a failed sign-in for a phone (keyed hash) within a window and
-    /// returns the failures so far in it.
-    async fn record_login_failure(
+    /// Claims one sign-in attempt for a phone (keyed hash) before its
+    /// password is checked: one statement that adds it to the window's
+    /// count, or starts a new window when the last has run out, unless the
+    /// count already stands at `limit`. However many requests race, on
+    /// however many nodes, at most `limit` are counted per window.
+    async fn claim_login_attempt(
         &self,
         phone_hash: &str,
+        limit: u32,
         now: DateTime<Utc>,
         window: TimeDelta,
-    ) -> StoreResult<LoginFailures>;
+    ) -> StoreResult<AttemptClaim>;
+    /// Gives back an attempt claimed in the window that started at
+    /// `window_started_at` (the password was right); nothing when that
+    /// window is over.
+    async fn give_back_login_attempt(
+        &self,
+        phone_hash: &str,
+        window_started_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;

@@ -27,11 +27,15 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(UserView::from_record(&user)?)))
 }
 
-/// Sign in. Wrong credentials answer 401 without saying which part was
-/// wrong; repeated failures for one phone are rate-limited (429).
+/// Sign in. Wrong credentials answer 401 `invalid_credentials` without
+/// saying which part was wrong. Each attempt is counted per phone before
+/// the password is checked (a right one is given back): past
+/// `limits.sign_in_max_attempts` in `limits.sign_in_window_secs`, the phone
+/// is locked, 429 `too_many_attempts` with `locked_until` and
+/// `Retry-After`, until the window ends.
 #[utoipa::path(post, path = "/v1/sessions", tag = "users", request_body = CreateSessionRequest,
-    responses((status = 201, body = SessionView), (status = 401, description = "unauthenticated", body = ErrorEnvelope),
-              (status = 429, description = "rate_limited", body = ErrorEnvelope)))]
+    responses((status = 201, body = SessionView), (status = 401, description = "invalid_credentials", body = ErrorEnvelope),
+              (status = 429, description = "too_many_attempts", body = ErrorEnvelope)))]
 pub async fn create_session(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -33,6 +33,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod accounts;
 mod binding;
 mod diagnose;
 mod health;

@@ -44,13 +44,17 @@ impl Accounts for PgStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn record_login_failure(
+    async fn claim_login_attempt(
         &self,
         phone_hash: &str,
+        limit: u32,
         now: DateTime<Utc>,
         window: TimeDelta,
-    ) -> StoreResult<LoginFailures> {
-        // One statement: concurrent failures on any node each count once.
+    ) -> StoreResult<AttemptClaim> {
+        // One statement: the upsert locks the row, and its WHERE is judged
+        // on the newest version, so racing claims on any node each see
+        // the others' counts, and a full window returns no row.
+        let mut lease = self.lease().await?;
         let row = sqlx::query(
             "INSERT INTO login_failures AS f (phone_hash, failures, window_started_at) \
              VALUES ($1, 1, $2) \
@@ -59,14 +63,44 @@ impl Accounts for PgStore {
                  ELSE f.failures + 1 END, \
                window_started_at = CASE WHEN f.window_started_at < $2 - $3 THEN $2 \
                  ELSE f.window_started_at END \
+             WHERE f.window_started_at < $2 - $3 OR f.failures < $4 \
              RETURNING failures, window_started_at",
         )
         .bind(phone_hash)
         .bind(ms(now))
         .bind(window.num_milliseconds())
-        .fetch_one(&mut *self.lease().await?)
+        .bind(i64::from(limit))
+        .fetch_optional(&mut *lease)
         .await?;
-        login_failures_from_row(&row)
+        if let Some(row) = row {
+            lease.finish();
+            return Ok(AttemptClaim::Counted(login_failures_from_row(&row)?));
+        }
+        // Refused; when the window started is for the answer only.
+        let started: Option<i64> = sqlx::query_scalar(
+            "SELECT window_started_at FROM login_failures WHERE phone_hash = $1",
+        )
+        .bind(phone_hash)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(AttemptClaim::Refused(started.map(stored_time).transpose()?))
+    }
+
+    async fn give_back_login_attempt(
+        &self,
+        phone_hash: &str,
+        window_started_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE login_failures SET failures = failures - 1 \
+             WHERE phone_hash = $1 AND window_started_at = $2 AND failures > 0",
+        )
+        .bind(phone_hash)
+        .bind(ms(window_started_at))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
     }
 
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {

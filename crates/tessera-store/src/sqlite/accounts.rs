@@ -5,6 +5,17 @@ use super::*;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
 
+/// Counts a sign-in attempt unless the window's count is at the limit
+/// (?4); a window over (older than ?2 - ?3) starts afresh at 1.
+const CLAIM_LOGIN_ATTEMPT: &str = "INSERT INTO login_failures (phone_hash, failures, window_started_at) \
+     VALUES (?1, 1, ?2) \
+     ON CONFLICT (phone_hash) DO UPDATE SET \
+       failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
+       window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
+         ELSE window_started_at END \
+     WHERE window_started_at < ?2 - ?3 OR failures < ?4 \
+     RETURNING failures, window_started_at";
+
 #[async_trait]
 impl Accounts for SqliteStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
@@ -54,25 +65,51 @@ impl Accounts for SqliteStore {
         })
     }
 
-    async fn record_login_failure(
+    async fn claim_login_attempt(
         &self,
         phone_hash: &str,
+        limit: u32,
         now: DateTime<Utc>,
         window: TimeDelta,
-    ) -> StoreResult<LoginFailures> {
+    ) -> StoreResult<AttemptClaim> {
         let phone_hash = phone_hash.to_owned();
         self.queue
             .write_direct(move |conn| {
-                    let phone_hash = phone_hash.as_str();
+                // The upsert's WHERE refuses a full window: no row comes back.
+                let row = row_opt(
+                    conn,
+                    CLAIM_LOGIN_ATTEMPT,
+                    params![&phone_hash, ms(now), window.num_milliseconds(), limit,],
+                )?;
+                if let Some(row) = row {
+                    return Ok(AttemptClaim::Counted(login_failures_from_row(&row)?));
+                }
+                let row = row_opt(
+                    conn,
+                    "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = ?",
+                    params![&phone_hash],
+                )?;
+                let started = row.map(|row| login_failures_from_row(&row)).transpose()?;
+                Ok(AttemptClaim::Refused(started.map(|f| f.window_started_at)))
+            })
+            .await
+    }
 
-        let row = row_one(conn, "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
-             ON CONFLICT (phone_hash) DO UPDATE SET \
-               failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
-               window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
-                 ELSE window_started_at END \
-             RETURNING failures, window_started_at", params![phone_hash, ms(now), window.num_milliseconds()])?;
-        login_failures_from_row(&row)
-
+    async fn give_back_login_attempt(
+        &self,
+        phone_hash: &str,
+        window_started_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE login_failures SET failures = failures - 1 \
+                     WHERE phone_hash = ? AND window_started_at = ? AND failures > 0",
+                    params![&phone_hash, ms(window_started_at)],
+                )?;
+                Ok(())
             })
             .await
     }

@@ -62,37 +62,70 @@ async fn users(store: Arc<dyn Store>) {
     );
 }
 
-async fn login_failures(store: Arc<dyn Store>) {
+/// The count a claim answered, or None when it was refused.
+fn counted(claim: AttemptClaim) -> Option<(u32, DateTime<Utc>)> {
+    match claim {
+        AttemptClaim::Counted(f) => Some((f.failures, f.window_started_at)),
+        AttemptClaim::Refused(_) => None,
+    }
+}
+
+async fn login_attempts(store: Arc<dyn Store>) {
     let hash = "phone-hash";
+    let window = TimeDelta::milliseconds(60_000);
     assert!(store.login_failures(hash).await.unwrap().is_none());
-    let first = store
-        .record_login_failure(hash, at(1_000), TimeDelta::milliseconds(60_000))
+    let claim = |now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_login_attempt(hash, 3, at(now), window)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(counted(claim(1_000).await), Some((1, at(1_000))));
+    assert_eq!(counted(claim(2_000).await), Some((2, at(1_000))));
+    // A right password gives its attempt back; another window's start
+    // (a claim from before a reset) gives back nothing.
+    store
+        .give_back_login_attempt(hash, at(1_000))
         .await
         .unwrap();
-    assert_eq!((first.failures, first.window_started_at), (1, at(1_000)));
-    let second = store
-        .record_login_failure(hash, at(2_000), TimeDelta::milliseconds(60_000))
-        .await
-        .unwrap();
-    assert_eq!((second.failures, second.window_started_at), (2, at(1_000)));
-    // Still in the window at exactly its end...
-    let third = store
-        .record_login_failure(hash, at(61_000), TimeDelta::milliseconds(60_000))
-        .await
-        .unwrap();
-    assert_eq!((third.failures, third.window_started_at), (3, at(1_000)));
-    // ...and a new window after it.
-    let fresh = store
-        .record_login_failure(hash, at(61_001), TimeDelta::milliseconds(60_000))
-        .await
-        .unwrap();
-    assert_eq!((fresh.failures, fresh.window_started_at), (1, at(61_001)));
+    store.give_back_login_attempt(hash, at(999)).await.unwrap();
+    assert_eq!(
+        store.login_failures(hash).await.unwrap().unwrap().failures,
+        1
+    );
+    assert_eq!(counted(claim(3_000).await), Some((2, at(1_000))));
+    assert_eq!(counted(claim(4_000).await), Some((3, at(1_000))));
+    // At the limit: refused, with the window's start, and not counted,
+    // still at exactly the window's end...
+    for now in [5_000, 61_000] {
+        match claim(now).await {
+            AttemptClaim::Refused(started) => assert_eq!(started, Some(at(1_000))),
+            other => panic!("counted past the limit: {other:?}"),
+        }
+    }
     let stored = store.login_failures(hash).await.unwrap().unwrap();
-    assert_eq!((stored.failures, stored.window_started_at), (1, at(61_001)));
+    assert_eq!((stored.failures, stored.window_started_at), (3, at(1_000)));
+    // ...and a new window after it.
+    assert_eq!(counted(claim(61_001).await), Some((1, at(61_001))));
     assert!(store.login_failures("other").await.unwrap().is_none());
     store.clear_login_failures(hash).await.unwrap();
     assert!(store.login_failures(hash).await.unwrap().is_none());
     store.clear_login_failures(hash).await.unwrap();
+    // Giving back never goes below nothing.
+    assert_eq!(counted(claim(70_000).await), Some((1, at(70_000))));
+    for _ in 0..3 {
+        store
+            .give_back_login_attempt(hash, at(70_000))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.login_failures(hash).await.unwrap().unwrap().failures,
+        0
+    );
 }
 
 async fn sessions(store: Arc<dyn Store>) {
@@ -190,10 +223,9 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
         let store_b = store.clone();
         login_tasks.push(tokio::spawn(async move {
             store_b
-                .record_login_failure("phone-hash", at(1_000), TimeDelta::milliseconds(60_000))
+                .claim_login_attempt("phone-hash", 5, at(1_000), TimeDelta::milliseconds(60_000))
                 .await
                 .unwrap()
-                .failures
         }));
     }
     let mut otp_counts = Vec::new();
@@ -201,20 +233,31 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
         otp_counts.push(task.await.unwrap());
     }
     let mut login_counts = Vec::new();
+    let mut refused = 0;
     for task in login_tasks {
-        login_counts.push(task.await.unwrap());
+        match task.await.unwrap() {
+            AttemptClaim::Counted(f) => login_counts.push(f.failures),
+            AttemptClaim::Refused(started) => {
+                assert_eq!(started, Some(at(1_000)));
+                refused += 1;
+            }
+        }
     }
     otp_counts.sort_unstable();
     login_counts.sort_unstable();
     let expected: Vec<u32> = (1..=20).collect();
     assert_eq!(otp_counts, expected, "every wrong code counts once");
-    assert_eq!(login_counts, expected, "every failed sign-in counts once");
+    assert_eq!(
+        (login_counts, refused),
+        (vec![1, 2, 3, 4, 5], 15),
+        "20 racing sign-ins: 5 counted once each, the rest refused"
+    );
 }
 
 on_both_backends!(
     ping_and_has_data,
     users,
-    login_failures,
+    login_attempts,
     sessions,
     api_keys,
     concurrent_counters
