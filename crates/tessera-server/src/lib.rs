@@ -92,7 +92,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "users", description = "Sign-up and sign-in"),
+        (name = "users", description = "Sign-up, sign-in and sessions"),
         (name = "cards", description = "Binding and managing cards"),
         (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
@@ -131,7 +131,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
-        .routes(routes!(users::create_session))
+        .routes(routes!(
+            users::create_session,
+            users::list_sessions,
+            users::end_all_sessions
+        ))
+        .routes(routes!(users::end_current_session))
         .routes(routes!(users::me))
         .routes(routes!(cards::bind_card, cards::list_cards))
         .routes(routes!(cards::list_my_attempts))

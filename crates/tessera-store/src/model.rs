@@ -77,10 +77,14 @@ pub enum AttemptClaim {
 
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
+    /// The public id (`ses_...`), by which the person lists it.
+    pub id: String,
     pub token_hash: String,
     pub user_id: UserId,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The User-Agent that signed in, when one was sent (cut to 200 characters).
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Clone)]

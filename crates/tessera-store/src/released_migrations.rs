@@ -21,6 +21,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         1,
         "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
     ),
+    (
+        "sqlite",
+        2,
+        "bbed787efb719c50e3f63bd30714fa64b4c0294bd1ef26dbc6ce57b93d715185",
+    ),
+    (
+        "postgres",
+        2,
+        "bbed787efb719c50e3f63bd30714fa64b4c0294bd1ef26dbc6ce57b93d715185",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

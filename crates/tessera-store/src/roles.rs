@@ -56,6 +56,16 @@ pub trait Accounts: Send + Sync {
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The user's sessions still live at `now`, newest first.
+    async fn user_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+    /// Ends one session; false when there was none.
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool>;
+    /// Ends every session of the user; how many there were.
+    async fn end_user_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
     /// The user of a live session, read in full: for requests that need
     /// the user's record, in one query where the backend gains by it (a
     /// round trip to PostgreSQL).

@@ -396,6 +396,17 @@ pub(crate) fn login_failures_from_row(row: &impl Columns) -> StoreResult<LoginFa
     })
 }
 
+pub(crate) fn session_from_row(row: &impl Columns) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        id: row.col("id")?,
+        token_hash: row.col("token_hash")?,
+        user_id: row.id("user_id")?,
+        expires_at: row.time("expires_at")?,
+        created_at: row.time("created_at")?,
+        user_agent: row.col("user_agent")?,
+    })
+}
+
 pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> {
     Ok(ApiKeyRecord {
         id: row.id("id")?,

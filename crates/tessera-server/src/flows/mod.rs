@@ -14,5 +14,6 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod payments;
 pub mod sandbox;
+pub mod sessions;
 pub mod tickets;
 pub mod users;

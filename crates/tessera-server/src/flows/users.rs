@@ -89,6 +89,7 @@ fn typed_phone(phone: &str) -> String {
 pub async fn sign_in(
     state: &AppState,
     request: &CreateSessionRequest,
+    user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SessionView, ApiError> {
     let limits = &state.config.limits;
@@ -140,10 +141,15 @@ pub async fn sign_in(
     state
         .store
         .create_session(&SessionRecord {
+            id: ids::session_id(),
             token_hash: auth::hash_bearer(&state.keys, LookupPurpose::SessionToken, &token),
             user_id: user.id.clone(),
             expires_at,
             created_at: now,
+            // Enough to tell one's devices apart; a longer one is cut.
+            user_agent: user_agent
+                .map(|agent| agent.trim().chars().take(200).collect::<String>())
+                .filter(|agent| !agent.is_empty()),
         })
         .await?;
     Ok(SessionView {

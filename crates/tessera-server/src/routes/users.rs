@@ -2,14 +2,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::flows::users;
-use crate::http::auth::SignedIn;
+use crate::flows::{sessions, users};
+use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
 use crate::http::views::{
-    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView,
+    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionList, SessionView, UserView,
 };
 use crate::state::AppState;
 
@@ -39,9 +39,13 @@ pub async fn create_user(
 pub async fn create_session(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     JsonBody { value: request, .. }: JsonBody<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
-    let session = users::sign_in(&state, &request, ctx.now).await?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let session = users::sign_in(&state, &request, user_agent, ctx.now).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -50,4 +54,44 @@ pub async fn create_session(
     responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(SignedIn { user, .. }: SignedIn) -> Result<Json<UserView>, ApiError> {
     Ok(Json(UserView::from_record(&user)?))
+}
+
+/// The signed-in person's live sessions, newest first: id, when made and
+/// until when, the User-Agent that signed in, and which one this request
+/// uses. Tokens are never shown again.
+#[utoipa::path(get, path = "/v1/sessions", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    current: CurrentSession,
+) -> Result<Json<SessionList>, ApiError> {
+    Ok(Json(sessions::list(&state, &current, ctx.now).await?))
+}
+
+/// Sign out: this request's session ends at once on this node, and within
+/// two seconds on every node.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "users", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn end_current_session(
+    State(state): State<AppState>,
+    current: CurrentSession,
+) -> Result<StatusCode, ApiError> {
+    sessions::end_current(&state, &current).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the signed-in person, this one too (a lost
+/// phone): at once on this node, and within two seconds on every node.
+#[utoipa::path(delete, path = "/v1/sessions", tag = "users", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn end_all_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    sessions::end_all(&state, caller.user()?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

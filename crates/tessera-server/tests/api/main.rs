@@ -43,6 +43,7 @@ mod idempotency;
 mod issuer_events;
 mod payments;
 mod service;
+mod sessions;
 mod snapshots;
 mod tickets;
 mod tokens;

@@ -429,6 +429,9 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
     let expected: BTreeSet<(String, String)> = [
         ("POST", "/v1/users"),
         ("POST", "/v1/sessions"),
+        ("GET", "/v1/sessions"),
+        ("DELETE", "/v1/sessions"),
+        ("DELETE", "/v1/sessions/current"),
         ("GET", "/v1/me"),
         ("POST", "/v1/cards"),
         ("GET", "/v1/cards"),

@@ -123,16 +123,53 @@ impl Accounts for PgStore {
 
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (id, token_hash, user_id, expires_at, created_at, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(&session.id)
         .bind(&session.token_hash)
         .bind(session.user_id.as_str())
         .bind(ms(session.expires_at))
         .bind(ms(session.created_at))
+        .bind(&session.user_agent)
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
+    }
+
+    async fn user_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let mut lease = self.lease().await?;
+        let rows = sqlx::query(
+            "SELECT id, token_hash, user_id, expires_at, created_at, user_agent \
+             FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY created_at DESC, id COLLATE \"C\" DESC",
+        )
+        .bind(user_id.as_str())
+        .bind(ms(now))
+        .fetch_all(&mut *lease)
+        .await?;
+        lease.finish();
+        rows.iter().map(session_from_row).collect()
+    }
+
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn end_user_sessions(&self, user_id: &UserId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn session_user_record(

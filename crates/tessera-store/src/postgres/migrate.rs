@@ -14,10 +14,16 @@ use crate::decisions::pending_migrations;
 /// one's checksum). Every version the database lacks is applied, in order,
 /// so that migrations written on parallel branches apply whichever lands
 /// first.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/postgres/0001_baseline.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/postgres/0001_baseline.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_session_ids.sql"),
+    ),
+];
 
 /// The advisory lock every Tessera node takes while it checks and applies
 /// migrations ("TESSERA" + 'M' as bytes). Released by the commit.

@@ -145,17 +145,65 @@ impl Accounts for SqliteStore {
         let session = session.clone();
         self.queue
             .write_direct(move |conn| {
-                    let session = &session;
+                exec(
+                    conn,
+                    "INSERT INTO sessions (id, token_hash, user_id, expires_at, created_at, \
+                     user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+                    params![
+                        &session.id,
+                        &session.token_hash,
+                        session.user_id.as_str(),
+                        ms(session.expires_at),
+                        ms(session.created_at),
+                        &session.user_agent,
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
 
-        exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
-        params![
-            &session.token_hash,
-            session.user_id.as_str(),
-            ms(session.expires_at),
-            ms(session.created_at),
-        ])?;
-        Ok(())
+    async fn user_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        self.readers.read(|conn| {
+            query_all(
+                conn,
+                "SELECT id, token_hash, user_id, expires_at, created_at, user_agent \
+                 FROM sessions WHERE user_id = ? AND expires_at > ? \
+                 ORDER BY created_at DESC, id DESC",
+                params![user_id.as_str(), ms(now)],
+                |row| session_from_row(row),
+            )
+        })
+    }
 
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let token_hash = token_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                let ended = exec(
+                    conn,
+                    "DELETE FROM sessions WHERE token_hash = ?",
+                    params![&token_hash],
+                )?;
+                Ok(ended > 0)
+            })
+            .await
+    }
+
+    async fn end_user_sessions(&self, user_id: &UserId) -> StoreResult<u64> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                let ended = exec(
+                    conn,
+                    "DELETE FROM sessions WHERE user_id = ?",
+                    params![user_id.as_str()],
+                )?;
+                Ok(u64::try_from(ended).unwrap_or(u64::MAX))
             })
             .await
     }

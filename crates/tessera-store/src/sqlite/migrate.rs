@@ -16,8 +16,13 @@ use crate::decisions::pending_migrations;
 /// one's checksum). Every version the database lacks is applied, in order,
 /// so that migrations written on parallel branches apply whichever lands
 /// first.
-pub(crate) const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_baseline.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_baseline.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_session_ids.sql"),
+    ),
+];
 
 /// Applies every migration the database at `path` lacks, creating the
 /// file if needed.

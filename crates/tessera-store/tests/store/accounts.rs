@@ -131,10 +131,12 @@ async fn login_attempts(store: Arc<dyn Store>) {
 async fn sessions(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
     let session = SessionRecord {
+        id: "ses_1".to_owned(),
         token_hash: "session-hash".to_owned(),
         user_id: user_id.clone(),
         expires_at: at(10_000),
         created_at: at(1_000),
+        user_agent: Some("Wallet/2.1 (iPhone)".to_owned()),
     };
     store.create_session(&session).await.unwrap();
     assert_eq!(
@@ -177,11 +179,73 @@ async fn sessions(store: Arc<dyn Store>) {
     let error = store.create_session(&session).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     let orphan = SessionRecord {
+        id: "ses_orphan".to_owned(),
         token_hash: "orphan".to_owned(),
         user_id: "nobody".to_owned().into(),
         ..session
     };
     assert!(store.create_session(&orphan).await.is_err());
+}
+
+async fn sessions_are_listed_and_ended(store: Arc<dyn Store>) {
+    let (alice, bob) = (user(&*store, "1").await, user(&*store, "2").await);
+    let session = |n: u32, user_id: &UserId, created: i64, expires: i64| SessionRecord {
+        id: format!("ses_{n}"),
+        token_hash: format!("hash-{n}"),
+        user_id: user_id.clone(),
+        expires_at: at(expires),
+        created_at: at(created),
+        user_agent: (n == 2).then(|| "okhttp/4.12".to_owned()),
+    };
+    for record in [
+        session(1, &alice, 1_000, 50_000),
+        session(2, &alice, 2_000, 50_000),
+        session(3, &alice, 3_000, 4_000),
+        session(4, &bob, 1_500, 50_000),
+    ] {
+        store.create_session(&record).await.unwrap();
+    }
+    // Alice's live sessions, newest first, read back whole; Bob's apart.
+    let listed = store.user_sessions(&alice, at(5_000)).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["ses_2", "ses_1"]);
+    assert_eq!(listed[0].token_hash, "hash-2");
+    assert_eq!(listed[0].user_id, alice);
+    assert_eq!(
+        (listed[0].created_at, listed[0].expires_at),
+        (at(2_000), at(50_000))
+    );
+    assert_eq!(listed[0].user_agent.as_deref(), Some("okhttp/4.12"));
+    assert_eq!(listed[1].user_agent, None);
+    // One ends, once.
+    assert!(store.end_session("hash-2").await.unwrap());
+    assert!(!store.end_session("hash-2").await.unwrap());
+    assert!(
+        store
+            .session_user("hash-2", at(5_000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user("hash-1", at(5_000))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // All of Alice's end (the expired one too); Bob's stays.
+    assert_eq!(store.end_user_sessions(&alice).await.unwrap(), 2);
+    assert!(store.user_sessions(&alice, at(0)).await.unwrap().is_empty());
+    assert!(
+        store
+            .session_user("hash-1", at(5_000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.user_sessions(&bob, at(5_000)).await.unwrap().len(), 1);
+    assert_eq!(store.end_user_sessions(&alice).await.unwrap(), 0);
 }
 
 async fn api_keys(store: Arc<dyn Store>) {
@@ -259,6 +323,7 @@ on_both_backends!(
     users,
     login_attempts,
     sessions,
+    sessions_are_listed_and_ended,
     api_keys,
     concurrent_counters
 );

@@ -359,4 +359,43 @@ mod postgres {
         }
         assert_eq!((checked, locked), (5, 195));
     }
+
+    /// Ending every session at A: A refuses the token at once; B, which
+    /// had just read the session into its cache, within its two seconds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ended_sessions_end_on_every_node_within_the_cache_lifetime() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = client();
+        let token = sign_up(&client, cluster.base(0), NAME).await.token;
+        let (status, body) = get(&client, cluster.base(1), "/v1/me", &token).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _, body) = call(
+            &client,
+            Method::DELETE,
+            format!("{}/v1/sessions", cluster.base(0)),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(status, 204, "{body}");
+        let ended = Instant::now();
+        let (status, body) = get(&client, cluster.base(0), "/v1/me", &token).await;
+        assert_eq!((status, code(&body)), (401, "unauthenticated"), "{body}");
+        loop {
+            let (status, body) = get(&client, cluster.base(1), "/v1/me", &token).await;
+            if status == 401 {
+                break;
+            }
+            assert_eq!(status, 200, "{body}");
+            assert!(
+                ended.elapsed() < Duration::from_millis(2_500),
+                "B still honours an ended session after {:?}",
+                ended.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }

@@ -72,3 +72,21 @@ impl std::fmt::Debug for CreateSessionRequest {
             .finish()
     }
 }
+
+/// One of the person's sessions; the token is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionInfoView {
+    /// `ses_...`
+    pub id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// The User-Agent that signed in, when one was sent.
+    pub user_agent: Option<String>,
+    /// The session this request was sent with.
+    pub current: bool,
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// Newest first.
+    pub data: Vec<SessionInfoView>,
+}
