@@ -68,14 +68,19 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
-    // ---- Attempts per account: sign-in. ----
+    // ---- Attempts per account: sign-in and text-message codes. ----
     // Counted in the database before anything secret is compared, so they
-    // hold however many requests or nodes race (`flows/users.rs`).
+    // hold however many requests or nodes race (`flows/users.rs`,
+    // `flows/password_reset.rs`).
     /// Passwords checked per phone number in `sign_in_window_secs`; past
     /// them the phone is locked (`too_many_attempts`) until the window
-    /// ends.
+    /// ends or the password is reset.
     pub sign_in_max_attempts: u32,
     pub sign_in_window_secs: u64,
+    /// How long a text-message code (password reset) stays valid.
+    pub sms_code_ttl_secs: u64,
+    /// Comparisons one text-message code allows; then it is spent.
+    pub sms_code_max_attempts: u32,
     // ---- End of the attempts per account. ----
 }
 
@@ -84,6 +89,8 @@ impl Default for LimitsConfig {
         LimitsConfig {
             sign_in_max_attempts: 5,
             sign_in_window_secs: 15 * 60,
+            sms_code_ttl_secs: 5 * 60,
+            sms_code_max_attempts: 5,
         }
     }
 }
@@ -95,14 +102,26 @@ impl LimitsConfig {
         )
     }
 
+    pub fn sms_code_ttl(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(i64::try_from(self.sms_code_ttl_secs).unwrap_or(i64::MAX / 1000))
+    }
+
     fn validate(&self) -> Result<(), String> {
-        if self.sign_in_max_attempts == 0 {
-            return Err("limits.sign_in_max_attempts must be at least 1".to_owned());
+        if self.sign_in_max_attempts == 0 || self.sms_code_max_attempts == 0 {
+            return Err(
+                "limits.sign_in_max_attempts and limits.sms_code_max_attempts must be at least 1"
+                    .to_owned(),
+            );
         }
         // A day at most: longer would lock a person out for good in effect,
-        // and keeps the span far from overflowing.
-        if self.sign_in_window_secs == 0 || self.sign_in_window_secs > 24 * 3600 {
-            return Err("limits.sign_in_window_secs must be 1 to 86400".to_owned());
+        // and keeps the spans far from overflowing.
+        for (name, secs) in [
+            ("sign_in_window_secs", self.sign_in_window_secs),
+            ("sms_code_ttl_secs", self.sms_code_ttl_secs),
+        ] {
+            if secs == 0 || secs > 24 * 3600 {
+                return Err(format!("limits.{name} must be 1 to 86400"));
+            }
         }
         Ok(())
     }

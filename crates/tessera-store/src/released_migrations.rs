@@ -31,6 +31,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         2,
         "bbed787efb719c50e3f63bd30714fa64b4c0294bd1ef26dbc6ce57b93d715185",
     ),
+    (
+        "sqlite",
+        3,
+        "4eb437f4b3f3afd10693f1d751e20c0a228d1209f5b2635ca40812a4ee3cebd2",
+    ),
+    (
+        "postgres",
+        3,
+        "74b3ce6c7bea3d37a0333363d3eca928ef127e5efa66a245e7399de85f1ae30f",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -74,6 +74,23 @@ pub trait Accounts: Send + Sync {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>>;
+    /// Keeps a new code for its purpose and phone, replacing the one
+    /// before (and its count of comparisons).
+    async fn put_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()>;
+    /// Claims one comparison with the live code of a purpose and phone
+    /// before it is made: one statement that counts it unless `limit`
+    /// comparisons were made already, so racing requests on any node
+    /// never make more than `limit`.
+    async fn claim_sms_code_attempt(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SmsCodeClaim>;
+    /// Applies a reset in one transaction; None (and nothing changed) when
+    /// the code was used or replaced meanwhile, else the sessions ended.
+    async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
 }

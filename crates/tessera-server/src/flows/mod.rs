@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod issuer_health;
 pub mod lifecycle;
 pub mod maintenance;
+pub mod password_reset;
 pub mod payments;
 pub mod sandbox;
 pub mod sessions;

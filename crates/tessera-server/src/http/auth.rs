@@ -110,7 +110,7 @@ const SESSION_CACHE_MAX: usize = 65_536;
 /// that was one round trip of the four a binding makes.
 ///
 /// Users are never changed once written, and a session only ever ends
-/// (sign-out, every session ended): the node that ends
+/// (sign-out, every session ended, a password reset): the node that ends
 /// it drops its entries at once (`forget`, `forget_user`), and another
 /// node honours its copy for at most the two seconds it keeps one. The
 /// two seconds also bound how long past its expiry a session may still be

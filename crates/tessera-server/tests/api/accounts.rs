@@ -1,6 +1,7 @@
-//! Accounts under attack: sign-in attempts counted before any password is
-//! checked, so bursts sent at once are limited as surely as one after
-//! another.
+//! Accounts under attack: sign-in attempts and guesses at a texted code
+//! are counted before anything is compared, so bursts sent at once are
+//! limited as surely as one after another; and the way back, a password
+//! reset by text message.
 
 use std::sync::Arc;
 
@@ -184,8 +185,268 @@ async fn an_unknown_phone_locks_like_a_known_one(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
+/// The texts the sandbox phone `phone` received, newest first.
+async fn texts(server: &TestServer, phone: &str) -> Vec<String> {
+    let (status, body) = server
+        .get(
+            &format!("/v1/sandbox/sms?phone={phone}"),
+            &server.operator_key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sms| sms["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Asks for a reset code for `phone` and answers the body.
+async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
+    let (status, _, body) = server
+        .call(
+            Method::POST,
+            "/v1/sms-codes",
+            None,
+            Some(&json!({"phone": phone, "purpose": "reset_password"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body
+}
+
+/// The newest reset code texted to `phone`, once it has arrived (it is
+/// sent after the answer); `count` texts are awaited.
+async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
+    for _ in 0..100 {
+        let texts = texts(server, phone).await;
+        if texts.len() >= count {
+            assert!(texts[0].contains("重设登录密码"), "{texts:?}");
+            return texts[0]
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|part| part.len() == 6)
+                .unwrap()
+                .to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no reset code reached {phone}");
+}
+
+async fn reset(
+    server: &TestServer,
+    phone: &str,
+    code: &str,
+    password: &str,
+) -> (StatusCode, Value) {
+    let (status, _, body) = server
+        .call(
+            Method::POST,
+            "/v1/password-resets",
+            None,
+            Some(&json!({"phone": phone, "sms_code": code, "new_password": password})),
+            &[],
+        )
+        .await;
+    (status, body)
+}
+
+/// A code is asked for with the same answer whether or not the phone has
+/// an account; only an account's phone receives one, and the store keeps
+/// no code in clear.
+async fn a_reset_code_is_asked_for_alike_with_or_without_an_account(backend: Backend) {
+    let mut server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let unknown = crate::phone();
+    let known = ask_for_code(&server, &user.phone).await;
+    let other = ask_for_code(&server, &unknown).await;
+    assert_eq!(known, other);
+    assert_eq!(known, json!({"status": "accepted", "expires_in": 300}));
+    let code = reset_code(&server, &user.phone, 1).await;
+    assert!(texts(&server, &unknown).await.is_empty());
+    for (body, param) in [
+        (
+            json!({"phone": user.phone, "purpose": "sign_in"}),
+            "purpose",
+        ),
+        (
+            json!({"phone": "12345", "purpose": "reset_password"}),
+            "phone",
+        ),
+    ] {
+        let (status, _, answer) = server
+            .call(Method::POST, "/v1/sms-codes", None, Some(&body), &[])
+            .await;
+        assert!(status.is_client_error(), "{answer}");
+        assert_eq!(answer["error"]["param"], param, "{answer}");
+    }
+    assert_eq!(texts(&server, &user.phone).await.len(), 1);
+    let database = server.database.take();
+    let dir = server.stop().await;
+    for value in crate::hygiene::stored_values(&dir, database.as_ref()).await {
+        let holds = value.bytes.windows(6).any(|w| w == code.as_bytes());
+        assert!(
+            !holds || value.table == "sandbox_sms",
+            "the code is in {}.{}",
+            value.table,
+            value.column
+        );
+    }
+}
+
+/// The way back: locked out by wrong passwords, a person resets the
+/// password with the texted code; the lock lifts, every old session ends
+/// at once, and the code works once.
+async fn a_reset_sets_the_password_lifts_the_lock_and_ends_every_session(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let phone = user.phone.as_str();
+    assert_eq!(server.get("/v1/me", &user.token).await.0, StatusCode::OK);
+    let requests = (0..10)
+        .map(|i| sign_in(phone, &format!("wrong-pass-{i}")))
+        .collect();
+    burst(&server, requests).await;
+    let (status, _, body) = server
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&json!({"phone": phone, "password": user.password})),
+            &[],
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+    );
+
+    ask_for_code(&server, phone).await;
+    let code = reset_code(&server, phone, 1).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // Refusals that change nothing: a malformed code and a weak password
+    // cost no guess; a wrong code costs one.
+    let (status, body) = reset(&server, phone, "12ab56", "new-pass-word-7").await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    let (status, body) = reset(&server, phone, &code, "short").await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+    );
+    let (status, body) = reset(&server, phone, wrong, "new-pass-word-7").await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sms_code_incorrect",
+    );
+    assert_eq!(error["param"], "sms_code");
+    assert_eq!(server.get("/v1/me", &user.token).await.0, StatusCode::OK);
+
+    let (status, body) = reset(&server, phone, &code, "new-pass-word-7").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user_id"], user.id);
+    assert_eq!(body["sessions_ended"], 1);
+    // The old session ended at once, though this node had just read it.
+    let (status, body) = server.get("/v1/me", &user.token).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthenticated");
+    // The lock is lifted: the old password is wrong, the new one signs in.
+    let sign_in_with = |password: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    Method::POST,
+                    "/v1/sessions",
+                    None,
+                    Some(&json!({"phone": phone, "password": password})),
+                    &[],
+                )
+                .await
+        }
+    };
+    let (status, _, body) = sign_in_with(tessera_server::test_support::PASSWORD).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
+    let (status, _, body) = sign_in_with("new-pass-word-7").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The code worked once.
+    let (status, body) = reset(&server, phone, &code, "another-pass-8").await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sms_code_expired",
+    );
+    let (status, _, _) = sign_in_with("new-pass-word-7").await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+/// 100 guesses at one code, all at once: 5 are compared, the rest refused
+/// unchecked, and then even the right code is refused until a new one is
+/// asked for.
+async fn a_burst_of_wrong_codes_compares_five(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let phone = user.phone.as_str();
+    ask_for_code(&server, phone).await;
+    let code = reset_code(&server, phone, 1).await;
+    let requests = (0..100)
+        .map(|i: u32| {
+            let mut guess = format!("{:06}", (i * 7_919) % 1_000_000);
+            if guess == code {
+                guess = format!("{:06}", (i * 7_919 + 1) % 1_000_000);
+            }
+            (
+                Method::POST,
+                "/v1/password-resets".to_owned(),
+                None,
+                Some(json!({"phone": phone, "sms_code": guess, "new_password": "new-pass-word-7"})),
+            )
+        })
+        .collect();
+    let (mut compared, mut refused) = (0, 0);
+    for (status, _, body) in burst(&server, requests).await {
+        match body["error"]["code"].as_str() {
+            Some("sms_code_incorrect") => compared += 1,
+            Some("too_many_attempts") => {
+                assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+                refused += 1;
+            }
+            _ => panic!("a guess answered {status}: {body}"),
+        }
+    }
+    assert_eq!((compared, refused), (5, 95));
+    let (status, body) = reset(&server, phone, &code, "new-pass-word-7").await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+    );
+    assert_eq!(error["remedy"], "请重新获取验证码后再试。");
+    assert_eq!(server.get("/v1/me", &user.token).await.0, StatusCode::OK);
+    // A new code is a new start.
+    ask_for_code(&server, phone).await;
+    let code = reset_code(&server, phone, 2).await;
+    let (status, body) = reset(&server, phone, &code, "new-pass-word-7").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 on_both_backends!(
     a_burst_of_wrong_passwords_checks_five,
     a_burst_hiding_the_right_password_checks_at_most_five,
     an_unknown_phone_locks_like_a_known_one,
+    a_reset_code_is_asked_for_alike_with_or_without_an_account,
+    a_reset_sets_the_password_lifts_the_lock_and_ends_every_session,
+    a_burst_of_wrong_codes_compares_five,
 );

@@ -432,6 +432,8 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("GET", "/v1/sessions"),
         ("DELETE", "/v1/sessions"),
         ("DELETE", "/v1/sessions/current"),
+        ("POST", "/v1/sms-codes"),
+        ("POST", "/v1/password-resets"),
         ("GET", "/v1/me"),
         ("POST", "/v1/cards"),
         ("GET", "/v1/cards"),

@@ -192,6 +192,96 @@ impl Accounts for PgStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    async fn put_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sms_codes (purpose, phone_hash, code_hash, attempts, expires_at, \
+             created_at) VALUES ($1, $2, $3, 0, $4, $5) \
+             ON CONFLICT (purpose, phone_hash) DO UPDATE SET code_hash = $3, attempts = 0, \
+             expires_at = $4, created_at = $5",
+        )
+        .bind(code.purpose.as_str())
+        .bind(&code.phone_hash)
+        .bind(&code.code_hash)
+        .bind(ms(code.expires_at))
+        .bind(ms(code.created_at))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_sms_code_attempt(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SmsCodeClaim> {
+        // One statement: the UPDATE locks the row and re-checks the count
+        // on its newest version, so racing claims count once each.
+        let mut lease = self.lease().await?;
+        let claimed: Option<String> = sqlx::query_scalar(
+            "UPDATE sms_codes SET attempts = attempts + 1 \
+             WHERE purpose = $1 AND phone_hash = $2 AND expires_at > $3 AND attempts < $4 \
+             RETURNING code_hash",
+        )
+        .bind(purpose.as_str())
+        .bind(phone_hash)
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_optional(&mut *lease)
+        .await?;
+        if let Some(code_hash) = claimed {
+            lease.finish();
+            return Ok(SmsCodeClaim::Claimed { code_hash });
+        }
+        let expires_at: Option<i64> = sqlx::query_scalar(
+            "SELECT expires_at FROM sms_codes WHERE purpose = $1 AND phone_hash = $2",
+        )
+        .bind(purpose.as_str())
+        .bind(phone_hash)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(match expires_at {
+            Some(expires_at) if expires_at > ms(now) => SmsCodeClaim::Spent,
+            _ => SmsCodeClaim::Expired,
+        })
+    }
+
+    async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        // Using the code up first: of two resets with one code, the second
+        // finds nothing here and changes nothing.
+        let used = sqlx::query(
+            "DELETE FROM sms_codes WHERE purpose = $1 AND phone_hash = $2 AND code_hash = $3",
+        )
+        .bind(reset.purpose.as_str())
+        .bind(&reset.phone_hash)
+        .bind(&reset.code_hash)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&reset.password_hash)
+            .bind(reset.user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(reset.user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE phone_hash = $1")
+            .bind(&reset.sign_in_key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(ended.rows_affected()))
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, key_hash, role, label, created_at) \

@@ -23,6 +23,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_session_ids.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_sms_codes.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -226,6 +226,95 @@ impl Accounts for SqliteStore {
         })
     }
 
+    async fn put_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()> {
+        let code = code.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO sms_codes (purpose, phone_hash, code_hash, attempts, expires_at, \
+                     created_at) VALUES (?1, ?2, ?3, 0, ?4, ?5) \
+                     ON CONFLICT (purpose, phone_hash) DO UPDATE SET code_hash = ?3, \
+                     attempts = 0, expires_at = ?4, created_at = ?5",
+                    params![
+                        code.purpose.as_str(),
+                        &code.phone_hash,
+                        &code.code_hash,
+                        ms(code.expires_at),
+                        ms(code.created_at),
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn claim_sms_code_attempt(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SmsCodeClaim> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                let claimed: Option<String> = scalar_opt(
+                    conn,
+                    "UPDATE sms_codes SET attempts = attempts + 1 \
+                     WHERE purpose = ? AND phone_hash = ? AND expires_at > ? AND attempts < ? \
+                     RETURNING code_hash",
+                    params![purpose.as_str(), &phone_hash, ms(now), limit],
+                )?;
+                if let Some(code_hash) = claimed {
+                    return Ok(SmsCodeClaim::Claimed { code_hash });
+                }
+                let expires_at: Option<i64> = scalar_opt(
+                    conn,
+                    "SELECT expires_at FROM sms_codes WHERE purpose = ? AND phone_hash = ?",
+                    params![purpose.as_str(), &phone_hash],
+                )?;
+                Ok(match expires_at {
+                    Some(expires_at) if expires_at > ms(now) => SmsCodeClaim::Spent,
+                    _ => SmsCodeClaim::Expired,
+                })
+            })
+            .await
+    }
+
+    async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>> {
+        let reset = reset.clone();
+        // One writer job: all of it commits, or none.
+        self.queue
+            .write_direct(move |conn| {
+                let used = exec(
+                    conn,
+                    "DELETE FROM sms_codes WHERE purpose = ? AND phone_hash = ? AND code_hash = ?",
+                    params![reset.purpose.as_str(), &reset.phone_hash, &reset.code_hash],
+                )?;
+                if used == 0 {
+                    return Ok(None);
+                }
+                exec(
+                    conn,
+                    "UPDATE users SET password_hash = ? WHERE id = ?",
+                    params![&reset.password_hash, reset.user_id.as_str()],
+                )?;
+                let ended = exec(
+                    conn,
+                    "DELETE FROM sessions WHERE user_id = ?",
+                    params![reset.user_id.as_str()],
+                )?;
+                exec(
+                    conn,
+                    "DELETE FROM login_failures WHERE phone_hash = ?",
+                    params![&reset.sign_in_key],
+                )?;
+                Ok(Some(u64::try_from(ended).unwrap_or(u64::MAX)))
+            })
+            .await
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
         self.queue

@@ -22,6 +22,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_session_ids.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_sms_codes.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -318,12 +318,173 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
     );
 }
 
+fn sms_code(phone_hash: &str, code_hash: &str, now: i64) -> SmsCodeRecord {
+    SmsCodeRecord {
+        purpose: SmsCodePurpose::ResetPassword,
+        phone_hash: phone_hash.to_owned(),
+        code_hash: code_hash.to_owned(),
+        expires_at: at(now + 60_000),
+        created_at: at(now),
+    }
+}
+
+async fn sms_codes_allow_a_few_comparisons_until_they_expire(store: Arc<dyn Store>) {
+    let purpose = SmsCodePurpose::ResetPassword;
+    let claim = |phone: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_sms_code_attempt(purpose, phone, 3, at(now))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim("phone-1", 1_000).await, SmsCodeClaim::Expired);
+    store
+        .put_sms_code(&sms_code("phone-1", "code-a", 1_000))
+        .await
+        .unwrap();
+    let code_a = SmsCodeClaim::Claimed {
+        code_hash: "code-a".to_owned(),
+    };
+    for _ in 0..3 {
+        assert_eq!(claim("phone-1", 2_000).await, code_a);
+    }
+    assert_eq!(claim("phone-1", 2_000).await, SmsCodeClaim::Spent);
+    assert_eq!(claim("phone-2", 2_000).await, SmsCodeClaim::Expired);
+    // A new code replaces the spent one, with its comparisons.
+    store
+        .put_sms_code(&sms_code("phone-1", "code-b", 3_000))
+        .await
+        .unwrap();
+    let code_b = SmsCodeClaim::Claimed {
+        code_hash: "code-b".to_owned(),
+    };
+    assert_eq!(claim("phone-1", 3_000).await, code_b);
+    // Valid until just before its expiry.
+    assert_eq!(claim("phone-1", 62_999).await, code_b);
+    assert_eq!(claim("phone-1", 63_000).await, SmsCodeClaim::Expired);
+    // 20 racing comparisons with a fresh code: 3 counted.
+    store
+        .put_sms_code(&sms_code("phone-1", "code-c", 70_000))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_sms_code_attempt(purpose, "phone-1", 3, at(70_000))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut claimed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            SmsCodeClaim::Claimed { .. } => claimed += 1,
+            other => assert_eq!(other, SmsCodeClaim::Spent),
+        }
+    }
+    assert_eq!(claimed, 3);
+}
+
+async fn a_password_reset_uses_the_code_once_and_ends_every_session(store: Arc<dyn Store>) {
+    let (alice, bob) = (user(&*store, "1").await, user(&*store, "2").await);
+    for (n, user_id) in [(1, &alice), (2, &alice), (3, &bob)] {
+        store
+            .create_session(&SessionRecord {
+                id: format!("ses_{n}"),
+                token_hash: format!("hash-{n}"),
+                user_id: user_id.clone(),
+                expires_at: at(90_000),
+                created_at: at(1_000),
+                user_agent: None,
+            })
+            .await
+            .unwrap();
+    }
+    for _ in 0..5 {
+        store
+            .claim_login_attempt("login-1", 5, at(1_000), TimeDelta::seconds(900))
+            .await
+            .unwrap();
+    }
+    store
+        .put_sms_code(&sms_code("phone-1", "code-a", 1_000))
+        .await
+        .unwrap();
+    let reset = PasswordReset {
+        purpose: SmsCodePurpose::ResetPassword,
+        phone_hash: "phone-1".to_owned(),
+        code_hash: "code-a".to_owned(),
+        user_id: alice.clone(),
+        password_hash: "$argon2id$new".to_owned(),
+        sign_in_key: "login-1".to_owned(),
+    };
+    // A code replaced meanwhile changes nothing.
+    let stale = PasswordReset {
+        code_hash: "code-old".to_owned(),
+        ..reset.clone()
+    };
+    assert_eq!(store.reset_password(&stale).await.unwrap(), None);
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, new_user("1").password_hash);
+    assert!(
+        store
+            .session_user("hash-1", at(2_000))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .login_failures("login-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        5
+    );
+
+    assert_eq!(store.reset_password(&reset).await.unwrap(), Some(2));
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "$argon2id$new");
+    assert!(
+        store
+            .user_sessions(&alice, at(2_000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.user_sessions(&bob, at(2_000)).await.unwrap().len(), 1);
+    assert!(store.login_failures("login-1").await.unwrap().is_none());
+    // The code is used up: a second reset with it changes nothing.
+    assert_eq!(
+        store
+            .claim_sms_code_attempt(SmsCodePurpose::ResetPassword, "phone-1", 5, at(2_000))
+            .await
+            .unwrap(),
+        SmsCodeClaim::Expired
+    );
+    let again = PasswordReset {
+        password_hash: "$argon2id$other".to_owned(),
+        ..reset
+    };
+    assert_eq!(store.reset_password(&again).await.unwrap(), None);
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "$argon2id$new");
+}
+
 on_both_backends!(
     ping_and_has_data,
     users,
     login_attempts,
     sessions,
     sessions_are_listed_and_ended,
+    sms_codes_allow_a_few_comparisons_until_they_expire,
+    a_password_reset_uses_the_code_once_and_ends_every_session,
     api_keys,
     concurrent_counters
 );

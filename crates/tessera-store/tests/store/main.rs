@@ -61,9 +61,10 @@ use tessera_store::{
     AttemptRecord, BindingCompletion, Brand, CardReplacement, CardSelector, CardStatus, CardType,
     Cards, Channel, Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply,
     IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge,
-    NewToken, NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
-    SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
-    TokenStateChange, TokenStatus, UserId,
+    NewToken, NewUser, OtpOutcome, PasswordReset, PaymentFilter, PaymentRecord, PaymentStatus,
+    Reserve, SeedBatch, SeededCard, SessionRecord, Settings, SmsCodeClaim, SmsCodePurpose,
+    SmsCodeRecord, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange, TokenStatus,
+    UserId,
 };
 
 // ---------------------------------------------------------------------------
