@@ -46,9 +46,6 @@ pub struct Config {
     pub session_ttl_secs: u64,
     pub otp_ttl_secs: u64,
     pub otp_max_attempts: u32,
-    /// Failed sign-ins per phone allowed in `login_window_secs`.
-    pub login_max_failures: u32,
-    pub login_window_secs: u64,
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
     /// `human` or `json`.
@@ -63,12 +60,14 @@ pub struct Config {
     /// issuer circuit breaker.
     pub health: HealthConfig,
     pub payments: PaymentsConfig,
-    /// Limits on attempts, counted in the database (`[limits]`).
+    /// Limits on what one request or one person may do (`[limits]`).
     pub limits: LimitsConfig,
 }
 
-/// Limits counted in the database, so that they hold on any number of
-/// nodes however requests race. Each group below is one subject's limits.
+/// `[limits]`: how much one person, or one request, may ask of the
+/// service. Counts are kept in the database, so that they hold on any
+/// number of nodes however requests race. Each group below is one
+/// subject's limits.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -81,6 +80,20 @@ pub struct LimitsConfig {
     pub user_bindings_per_day: u32,
     /// SMS codes sent to one phone.
     pub phone_sms_per_day: u32,
+    // ---- Attempts per account: sign-in and text-message codes. ----
+    // Counted in the database before anything secret is compared, so they
+    // hold however many requests or nodes race (`flows/users.rs`,
+    // `flows/password_reset.rs`).
+    /// Passwords checked per phone number in `sign_in_window_secs`; past
+    /// them the phone is locked (`too_many_attempts`) until the window
+    /// ends or the password is reset.
+    pub sign_in_max_attempts: u32,
+    pub sign_in_window_secs: u64,
+    /// How long a text-message code (password reset) stays valid.
+    pub sms_code_ttl_secs: u64,
+    /// Comparisons one text-message code allows; then it is spent.
+    pub sms_code_max_attempts: u32,
+    // ---- End of the attempts per account. ----
 }
 
 impl Default for LimitsConfig {
@@ -89,6 +102,10 @@ impl Default for LimitsConfig {
             card_bindings_per_day: 5,
             user_bindings_per_day: 10,
             phone_sms_per_day: 10,
+            sign_in_max_attempts: 5,
+            sign_in_window_secs: 15 * 60,
+            sms_code_ttl_secs: 5 * 60,
+            sms_code_max_attempts: 5,
         }
     }
 }
@@ -103,6 +120,36 @@ impl LimitsConfig {
         self.card_bindings_per_day = Self::LOAD_TEST;
         self.user_bindings_per_day = Self::LOAD_TEST;
         self.phone_sms_per_day = Self::LOAD_TEST;
+    }
+
+    pub fn sign_in_window(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(
+            i64::try_from(self.sign_in_window_secs).unwrap_or(i64::MAX / 1000),
+        )
+    }
+
+    pub fn sms_code_ttl(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(i64::try_from(self.sms_code_ttl_secs).unwrap_or(i64::MAX / 1000))
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.sign_in_max_attempts == 0 || self.sms_code_max_attempts == 0 {
+            return Err(
+                "limits.sign_in_max_attempts and limits.sms_code_max_attempts must be at least 1"
+                    .to_owned(),
+            );
+        }
+        // A day at most: longer would lock a person out for good in effect,
+        // and keeps the spans far from overflowing.
+        for (name, secs) in [
+            ("sign_in_window_secs", self.sign_in_window_secs),
+            ("sms_code_ttl_secs", self.sms_code_ttl_secs),
+        ] {
+            if secs == 0 || secs > 24 * 3600 {
+                return Err(format!("limits.{name} must be 1 to 86400"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -239,8 +286,6 @@ impl Default for Config {
             session_ttl_secs: 12 * 3600,
             otp_ttl_secs: 300,
             otp_max_attempts: 5,
-            login_max_failures: 5,
-            login_window_secs: 15 * 60,
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
             log_format: "human".to_owned(),
@@ -368,6 +413,7 @@ impl Config {
                 "payments.channels: {channel:?} is not nfc, in_app or ecommerce"
             ));
         }
+        self.limits.validate()?;
         let health = &self.health;
         if health.recent_window_secs == 0 || health.baseline_window_secs == 0 {
             return Err(
@@ -455,6 +501,7 @@ mod tests {
             jail.set_env("TESSERA_SANDBOX_ISSUER__LATENCY_MS", "40");
             jail.set_env("TESSERA_SERVER", "http://127.0.0.1:1");
             jail.set_env("TESSERA_LIMITS__CARD_BINDINGS_PER_DAY", "3");
+            jail.set_env("TESSERA_LIMITS__SIGN_IN_MAX_ATTEMPTS", "3");
             let config = Config::load(Some(&file), &Overrides::default()).unwrap();
             assert_eq!(config.card_limit, 7);
             assert_eq!(config.limits.card_bindings_per_day, 3);
@@ -463,6 +510,8 @@ mod tests {
                 defaults.limits.user_bindings_per_day
             );
             assert_eq!(config.sandbox_issuer.latency_ms, 40);
+            assert_eq!(config.limits.sign_in_max_attempts, 3);
+            assert_eq!(config.limits.sign_in_window_secs, 900);
             assert_eq!(config.listen, "127.0.0.1:9000");
             assert_eq!(config.policy.refused_card_types.len(), 2);
 
@@ -501,6 +550,13 @@ mod tests {
         );
         std::fs::write(&file, "wallet_time_zone = \"Mars/Olympus\"\n").unwrap();
         assert!(Config::load(Some(&file), &Overrides::default()).is_err());
+        // A limit of nothing would lock every phone: refused, and named.
+        std::fs::write(&file, "[limits]\nsign_in_max_attempts = 0\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.contains("limits.sign_in_max_attempts"), "{error}");
+        std::fs::write(&file, "[limits]\nsign_in_window_secs = 900\n").unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(config.limits.sign_in_window_secs, 900);
         assert!(
             Config::load(
                 Some(&dir.path().join("missing.toml")),

@@ -41,6 +41,11 @@ pub fn user_id() -> UserId {
     random_id(UserId::PREFIX, 20).into()
 }
 
+/// A session's public id, by which its person lists it.
+pub fn session_id() -> String {
+    random_id("ses_", 20)
+}
+
 pub fn card_id() -> CardId {
     time_ordered_id(CardId::PREFIX, 20).into()
 }

@@ -39,6 +39,7 @@ pub mod ids;
 pub mod issuer;
 pub mod passwords;
 pub mod routes;
+pub mod sms;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -91,7 +92,7 @@ impl From<tessera_store::StoreError> for StartError {
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "users", description = "Sign-up and sign-in"),
+        (name = "users", description = "Sign-up, sign-in, sessions and password resets"),
         (name = "cards", description = "Binding and managing cards"),
         (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
@@ -130,7 +131,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
-        .routes(routes!(users::create_session))
+        .routes(routes!(
+            users::create_session,
+            users::list_sessions,
+            users::end_all_sessions
+        ))
+        .routes(routes!(users::end_current_session))
+        .routes(routes!(users::request_sms_code))
+        .routes(routes!(users::reset_password))
         .routes(routes!(users::me))
         .routes(routes!(cards::bind_card, cards::list_cards))
         .routes(routes!(cards::list_my_attempts))
@@ -325,6 +333,14 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         store.clone(),
         config.sandbox_issuer.clone(),
     ));
+    let sms: Arc<dyn sms::SmsSender> = if config.sandbox {
+        Arc::new(sms::SandboxSms {
+            store: store.clone(),
+            print: config.sandbox_print_sms,
+        })
+    } else {
+        Arc::new(sms::NoSmsProvider)
+    };
     let state = AppState {
         config: Arc::new(config),
         store,
@@ -335,6 +351,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         issuer_clock: Arc::default(),
         baselines: Arc::default(),
         sessions: Arc::default(),
+        sms,
         clock,
     };
     Ok(Opened {

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
 use crate::http::auth::SessionCache;
 use crate::issuer::Issuer;
+use crate::sms::SmsSender;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -28,6 +29,8 @@ pub struct AppState {
     pub baselines: Arc<BaselineCache>,
     /// Sessions read lately (`http/auth.rs`).
     pub sessions: Arc<SessionCache>,
+    /// The wallet's own text messages (`sms.rs`).
+    pub sms: Arc<dyn SmsSender>,
     /// What time it is: the system's, or a test's (`clock.rs`).
     pub clock: Clock,
 }

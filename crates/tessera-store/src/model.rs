@@ -65,12 +65,82 @@ pub struct LoginFailures {
     pub window_started_at: DateTime<Utc>,
 }
 
+/// What claiming a sign-in attempt answered.
+#[derive(Debug, Clone, Copy)]
+pub enum AttemptClaim {
+    /// Counted: the attempt may go ahead; the count now, with this one.
+    Counted(LoginFailures),
+    /// Refused: the limit was already reached in the window that started
+    /// then (None when the row was gone by the time it was read again).
+    Refused(Option<DateTime<Utc>>),
+}
+
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
+    /// The public id (`ses_...`), by which the person lists it.
+    pub id: String,
     pub token_hash: String,
     pub user_id: UserId,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The User-Agent that signed in, when one was sent (cut to 200 characters).
+    pub user_agent: Option<String>,
+}
+
+/// What a text-message code is for, stored as its name. Codes of one
+/// purpose never serve another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsCodePurpose {
+    ResetPassword,
+}
+
+impl SmsCodePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmsCodePurpose::ResetPassword => "reset_password",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SmsCodePurpose> {
+        match name {
+            "reset_password" => Some(SmsCodePurpose::ResetPassword),
+            _ => None,
+        }
+    }
+}
+
+/// A text-message code as kept: keyed hashes of the phone and the code.
+#[derive(Debug, Clone)]
+pub struct SmsCodeRecord {
+    pub purpose: SmsCodePurpose,
+    pub phone_hash: String,
+    pub code_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What claiming a comparison with a phone's code answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsCodeClaim {
+    /// Counted: compare with this hash.
+    Claimed { code_hash: String },
+    /// No code, or it ran out.
+    Expired,
+    /// Its comparisons are used up.
+    Spent,
+}
+
+/// A password reset, applied at once: the code is used up (only if it is
+/// still `code_hash`), the password replaced, every session of the user
+/// ended and the phone's sign-in lock (`sign_in_key`) lifted.
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    pub purpose: SmsCodePurpose,
+    pub phone_hash: String,
+    pub code_hash: String,
+    pub user_id: UserId,
+    pub password_hash: String,
+    pub sign_in_key: String,
 }
 
 #[derive(Debug, Clone)]

@@ -61,6 +61,26 @@ const RELEASED: &[(&str, i64, &str)] = &[
         5,
         "b3db3d964f4d13aa53281478e760e8a7bbdd19ddf83ab744c28518798e1250e1",
     ),
+    (
+        "postgres",
+        6,
+        "bbed787efb719c50e3f63bd30714fa64b4c0294bd1ef26dbc6ce57b93d715185",
+    ),
+    (
+        "sqlite",
+        6,
+        "bbed787efb719c50e3f63bd30714fa64b4c0294bd1ef26dbc6ce57b93d715185",
+    ),
+    (
+        "postgres",
+        7,
+        "74b3ce6c7bea3d37a0333363d3eca928ef127e5efa66a245e7399de85f1ae30f",
+    ),
+    (
+        "sqlite",
+        7,
+        "4eb437f4b3f3afd10693f1d751e20c0a228d1209f5b2635ca40812a4ee3cebd2",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

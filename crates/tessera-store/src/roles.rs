@@ -33,17 +33,39 @@ pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
-    /// Counts a failed sign-in for a phone (keyed hash) within a window and
-    /// returns the failures so far in it.
-    async fn record_login_failure(
+    /// Claims one sign-in attempt for a phone (keyed hash) before its
+    /// password is checked: one statement that adds it to the window's
+    /// count, or starts a new window when the last has run out, unless the
+    /// count already stands at `limit`. However many requests race, on
+    /// however many nodes, at most `limit` are counted per window.
+    async fn claim_login_attempt(
         &self,
         phone_hash: &str,
+        limit: u32,
         now: DateTime<Utc>,
         window: TimeDelta,
-    ) -> StoreResult<LoginFailures>;
+    ) -> StoreResult<AttemptClaim>;
+    /// Gives back an attempt claimed in the window that started at
+    /// `window_started_at` (the password was right); nothing when that
+    /// window is over.
+    async fn give_back_login_attempt(
+        &self,
+        phone_hash: &str,
+        window_started_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
+    /// The user's sessions still live at `now`, newest first.
+    async fn user_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+    /// Ends one session; false when there was none.
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool>;
+    /// Ends every session of the user; how many there were.
+    async fn end_user_sessions(&self, user_id: &UserId) -> StoreResult<u64>;
     /// The user of a live session, read in full: for requests that need
     /// the user's record, in one query where the backend gains by it (a
     /// round trip to PostgreSQL).
@@ -52,6 +74,23 @@ pub trait Accounts: Send + Sync {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserRecord>>;
+    /// Keeps a new code for its purpose and phone, replacing the one
+    /// before (and its count of comparisons).
+    async fn put_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()>;
+    /// Claims one comparison with the live code of a purpose and phone
+    /// before it is made: one statement that counts it unless `limit`
+    /// comparisons were made already, so racing requests on any node
+    /// never make more than `limit`.
+    async fn claim_sms_code_attempt(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SmsCodeClaim>;
+    /// Applies a reset in one transaction; None (and nothing changed) when
+    /// the code was used or replaced meanwhile, else the sessions ended.
+    async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Every API key, revoked ones too, oldest first.

@@ -407,6 +407,17 @@ pub(crate) fn scope_json(scope: &[String]) -> StoreResult<String> {
     serde_json::to_string(scope).map_err(|e| StoreError::Other(e.to_string()))
 }
 
+pub(crate) fn session_from_row(row: &impl Columns) -> StoreResult<SessionRecord> {
+    Ok(SessionRecord {
+        id: row.col("id")?,
+        token_hash: row.col("token_hash")?,
+        user_id: row.id("user_id")?,
+        expires_at: row.time("expires_at")?,
+        created_at: row.time("created_at")?,
+        user_agent: row.col("user_agent")?,
+    })
+}
+
 pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> {
     let scope: String = row.col("scope")?;
     let version: Option<i64> = row.col("signing_key_version")?;

@@ -5,7 +5,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported};
+use super::lang::t;
+use super::{AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported, Text};
 use crate::token::lifecycle::suspension_text;
 
 /// An error from the domain, with the detail the API shows inside the error
@@ -32,6 +33,9 @@ pub struct DomainError {
     /// The limit a `too_many_attempts` hit (boxed: most errors have none,
     /// and the error stays small).
     pub limit: Option<Box<LimitHit>>,
+    /// Which lock a `too_many_attempts` is, when it is not a binding's:
+    /// its message and remedy say how that lock ends.
+    pub lockout: Option<Lockout>,
 }
 
 /// Which limit a `too_many_attempts` hit, the number it allows, and when
@@ -41,6 +45,45 @@ pub struct LimitHit {
     pub limit: AttemptLimit,
     pub max: u32,
     pub until: Option<DateTime<Utc>>,
+}
+
+/// A lock on something other than a card binding, each with its own way
+/// out (the catalogue's `too_many_attempts` text speaks of binding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lockout {
+    /// Too many wrong passwords for one phone number: lifts at
+    /// `locked_until`, or when the password is reset.
+    SignIn,
+    /// Too many wrong tries of one text-message code: the code is spent.
+    SmsCode,
+}
+
+impl Lockout {
+    fn message(self) -> Text {
+        match self {
+            Lockout::SignIn => t(
+                "登录失败次数过多，这个手机号已被暂时锁定",
+                "Too many failed sign-ins: this phone number is locked for now",
+            ),
+            Lockout::SmsCode => t(
+                "验证码输错次数过多，这个验证码已作废",
+                "Too many wrong tries: this code no longer works",
+            ),
+        }
+    }
+
+    fn remedy(self) -> Text {
+        match self {
+            Lockout::SignIn => t(
+                "请在提示的时间之后再试；忘记密码的话，可以用短信验证码重设密码，重设后立即解锁。",
+                "Try again after the time shown, or reset your password with a text-message code, which lifts the lock at once.",
+            ),
+            Lockout::SmsCode => t(
+                "请重新获取验证码后再试。",
+                "Request a new code and try again.",
+            ),
+        }
+    }
 }
 
 impl DomainError {
@@ -56,6 +99,7 @@ impl DomainError {
             notice: None,
             payment_id: None,
             limit: None,
+            lockout: None,
         }
     }
 
@@ -78,6 +122,13 @@ impl DomainError {
             max,
             until: until.map(|(until, _)| until),
         }));
+        error
+    }
+
+    /// A `too_many_attempts` for `lockout`.
+    pub fn locked_out(lockout: Lockout) -> Self {
+        let mut error = DomainError::new(ErrorCode::TooManyAttempts);
+        error.lockout = Some(lockout);
         error
     }
 
@@ -142,6 +193,9 @@ impl DomainError {
         if let Some(not_supported) = &self.not_supported {
             return not_supported.message(lang);
         }
+        if let Some(lockout) = self.lockout {
+            return lockout.message().get(lang).to_owned();
+        }
         if let Some(decline) = self.decline_code {
             return decline.message().get(lang).to_owned();
         }
@@ -164,6 +218,9 @@ impl DomainError {
     pub fn remedy(&self, lang: Lang) -> String {
         if let Some(decline) = self.decline_code {
             return decline.remedy().get(lang).to_owned();
+        }
+        if let Some(lockout) = self.lockout {
+            return lockout.remedy().get(lang).to_owned();
         }
         if let Some((_, remedy)) = suspension_text(&self.suspended_by, lang) {
             return remedy.to_owned();

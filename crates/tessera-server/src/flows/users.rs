@@ -1,15 +1,15 @@
-//! Signing up and signing in. A sign-in's failures are counted per phone
-//! and rate-limited, and an unknown phone costs the same Argon2 work as a
-//! wrong password, so that neither the answer nor its timing says which
-//! phones have accounts.
+//! Signing up and signing in. A sign-in's attempts are counted per phone,
+//! before the password is checked, and limited; an unknown phone costs the
+//! same Argon2 work as a wrong password, so that neither the answer nor its
+//! timing says which phones have accounts.
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::HolderName;
-use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::error::{DomainError, ErrorCode, Lockout};
 use tessera_core::identity::{IdNumber, PhoneNumber};
 use tessera_core::vault::LookupPurpose;
-use tessera_store::{Constraint, NewUser, SessionRecord, StoreError, UserRecord};
+use tessera_store::{AttemptClaim, Constraint, NewUser, SessionRecord, StoreError, UserRecord};
 
 use crate::http::auth::{self, SESSION_PREFIX};
 use crate::http::error::{ApiError, rfc3339};
@@ -60,33 +60,57 @@ pub async fn sign_up(
     Ok(user)
 }
 
-/// Signs in: a new session for the phone and password, or 401 without
-/// saying which was wrong; 429 once a phone failed too often lately.
+/// The keyed hash sign-in attempts of a phone are counted under: the
+/// phone as typed (normalized when it parses), so that a phone without an
+/// account is counted like one with, and the table is no list of phones.
+pub fn sign_in_key(state: &AppState, phone: &str) -> String {
+    let phone_key = typed_phone(phone);
+    hex::encode(state.keys.keyed_hash(
+        LookupPurpose::SessionToken,
+        format!("login:{phone_key}").as_bytes(),
+    ))
+}
+
+/// A phone as typed: normalized when it parses, trimmed otherwise.
+fn typed_phone(phone: &str) -> String {
+    PhoneNumber::parse(phone)
+        .map(|p| p.expose().to_owned())
+        .unwrap_or_else(|_| phone.trim().to_owned())
+}
+
+/// Signs in: a new session for the phone and password, or
+/// `invalid_credentials` without saying which was wrong; once a phone used
+/// up its attempts, `too_many_attempts` until the window ends.
+///
+/// The attempt is counted in the database before the password is checked
+/// (and given back when it was right), so at most
+/// `limits.sign_in_max_attempts` passwords per phone are ever checked in a
+/// window, however many requests race on however many nodes.
 pub async fn sign_in(
     state: &AppState,
     request: &CreateSessionRequest,
+    user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SessionView, ApiError> {
-    let window = Duration::seconds(i64::try_from(state.config.login_window_secs).unwrap_or(900));
-    // Failures are counted per phone as typed (normalized when it parses),
-    // under a keyed hash: the table must not become a list of phone numbers.
-    let phone_key = PhoneNumber::parse(&request.phone)
-        .map(|p| p.expose().to_owned())
-        .unwrap_or_else(|_| request.phone.trim().to_owned());
-    let phone_hash = hex::encode(state.keys.keyed_hash(
-        LookupPurpose::SessionToken,
-        format!("login:{phone_key}").as_bytes(),
-    ));
-    if let Some(failures) = state.store.login_failures(&phone_hash).await?
-        && failures.failures >= state.config.login_max_failures
-        && failures.window_started_at + window > now
+    let limits = &state.config.limits;
+    let window = limits.sign_in_window();
+    let phone_hash = sign_in_key(state, &request.phone);
+    let claimed = match state
+        .store
+        .claim_login_attempt(&phone_hash, limits.sign_in_max_attempts, now, window)
+        .await?
     {
-        let retry = (failures.window_started_at + window - now).num_seconds() + 1;
-        return Err(DomainError::new(ErrorCode::RateLimited)
-            .with_retry_after(u64::try_from(retry).unwrap_or(1))
-            .into());
-    }
-    let user = state.store.user_by_phone(&phone_key).await?;
+        AttemptClaim::Counted(claimed) => claimed,
+        AttemptClaim::Refused(started) => {
+            // Had the row gone meanwhile, a second's wait is enough.
+            let until = started.map_or(now + Duration::seconds(1), |s| s + window);
+            return Err(locked_until(until, now).into());
+        }
+    };
+    let user = state
+        .store
+        .user_by_phone(&typed_phone(&request.phone))
+        .await?;
     let valid = match &user {
         Some(user) => {
             passwords::verify_password_async(
@@ -104,23 +128,28 @@ pub async fn sign_in(
         }
     };
     let Some(user) = user.filter(|u| valid && u.status == "active") else {
-        state
-            .store
-            .record_login_failure(&phone_hash, now, window)
-            .await?;
-        return Err(ErrorCode::Unauthenticated.into());
+        // The attempt stays counted.
+        return Err(ErrorCode::InvalidCredentials.into());
     };
-    state.store.clear_login_failures(&phone_hash).await?;
+    state
+        .store
+        .give_back_login_attempt(&phone_hash, claimed.window_started_at)
+        .await?;
     let token = ids::bearer_secret(SESSION_PREFIX);
     let expires_at =
         now + Duration::seconds(i64::try_from(state.config.session_ttl_secs).unwrap_or(3600));
     state
         .store
         .create_session(&SessionRecord {
+            id: ids::session_id(),
             token_hash: auth::hash_bearer(&state.keys, LookupPurpose::SessionToken, &token),
             user_id: user.id.clone(),
             expires_at,
             created_at: now,
+            // Enough to tell one's devices apart; a longer one is cut.
+            user_agent: user_agent
+                .map(|agent| agent.trim().chars().take(200).collect::<String>())
+                .filter(|agent| !agent.is_empty()),
         })
         .await?;
     Ok(SessionView {
@@ -128,4 +157,14 @@ pub async fn sign_in(
         expires_at: rfc3339(expires_at),
         user_id: user.id.into(),
     })
+}
+
+/// `too_many_attempts` for a sign-in lock that lifts at `until`: the time
+/// in the body, the seconds left in `Retry-After`.
+fn locked_until(until: DateTime<Utc>, now: DateTime<Utc>) -> DomainError {
+    let left = (until - now).num_milliseconds().max(0);
+    let seconds = u64::try_from(((left + 999) / 1000).max(1)).unwrap_or(1);
+    DomainError::locked_out(Lockout::SignIn)
+        .with_locked_until(until)
+        .with_retry_after(seconds)
 }

@@ -125,12 +125,12 @@ const SESSION_CACHE_MAX: usize = 65_536;
 /// pays), and each would otherwise read the session again; on PostgreSQL
 /// that was one round trip of the four a binding makes.
 ///
-/// Sessions and users are never changed once written (Tessera has no
-/// sign-out or blocking of users yet), so an entry says what the database
-/// says. The two seconds are what a revocation on another node would take
-/// to reach this one once it exists (and revoking must drop the entry
-/// here), and how long past its expiry a session may still be honoured.
-/// The cached user carries no password hash.
+/// Users are never changed once written, and a session only ever ends
+/// (sign-out, every session ended, a password reset): the node that ends
+/// it drops its entries at once (`forget`, `forget_user`), and another
+/// node honours its copy for at most the two seconds it keeps one. The
+/// two seconds also bound how long past its expiry a session may still be
+/// honoured. The cached user carries no password hash.
 #[derive(Debug, Default)]
 pub struct SessionCache {
     entries: std::sync::Mutex<CachedSessions>,
@@ -146,6 +146,16 @@ impl SessionCache {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops the entry of session `hash`: it has ended.
+    pub fn forget(&self, hash: &str) {
+        self.entries().remove(hash);
+    }
+
+    /// Drops every entry of the user: their sessions have ended.
+    pub fn forget_user(&self, user_id: &UserId) {
+        self.entries().retain(|_, (user, _)| user.id != *user_id);
     }
 
     /// The signed-in user of session `hash` at `now`, from this cache or
@@ -227,6 +237,43 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The session a request is signed in with: for the routes about
+/// sessions themselves (sign-out, the list that marks the current one).
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub user_id: UserId,
+    /// The keyed hash of the bearer token, as stored.
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = bearer(parts)?;
+        if secret.starts_with(SESSION_PREFIX) {
+            let token_hash = hash_bearer(&state.keys, LookupPurpose::SessionToken, secret);
+            let user = state
+                .sessions
+                .user(state, &token_hash, state.now())
+                .await?
+                .ok_or(ErrorCode::Unauthenticated)?;
+            return Ok(CurrentSession {
+                user_id: user.id,
+                token_hash,
+            });
+        }
+        if secret.starts_with(API_KEY_PREFIX) {
+            key_caller(state, secret).await?;
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Err(ErrorCode::Unauthenticated.into())
+    }
+}
+
 /// A signed-in user with their record, for the routes that need it (binding
 /// checks the real name and the phone): the session and the user are read
 /// together (`Store::session_user_record`), one round trip on PostgreSQL
@@ -298,10 +345,12 @@ mod tests {
         // The session runs out at 10 s.
         store
             .create_session(&tessera_store::SessionRecord {
+                id: "ses_1".to_owned(),
                 token_hash: "h1".to_owned(),
                 user_id: "usr_1".into(),
                 expires_at: at(10_000),
                 created_at: at(0),
+                user_agent: None,
             })
             .await
             .unwrap();
@@ -344,5 +393,19 @@ mod tests {
                 .is_none()
         );
         assert!(!cache.entries().contains_key("nope"));
+        // An ended session leaves this node's cache at once: by its hash,
+        // or with every session of its user.
+        let read = |hash: &'static str| {
+            let (cache, state) = (&cache, &state);
+            async move { cache.user(state, hash, at(9_000)).await.unwrap() }
+        };
+        assert!(read("h1").await.is_some());
+        cache.forget("h1");
+        assert!(cache.entries().is_empty());
+        assert!(read("h1").await.is_some());
+        cache.forget_user(&"usr_2".into());
+        assert_eq!(cache.entries().len(), 1);
+        cache.forget_user(&"usr_1".into());
+        assert!(cache.entries().is_empty());
     }
 }

@@ -2,14 +2,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::flows::users;
-use crate::http::auth::SignedIn;
+use crate::flows::{password_reset, sessions, users};
+use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
 use crate::http::views::{
-    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, SessionView, UserView,
+    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, PasswordResetRequest,
+    PasswordResetView, SessionList, SessionView, SmsCodeAccepted, SmsCodeRequest, UserView,
 };
 use crate::state::AppState;
 
@@ -27,17 +28,25 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(UserView::from_record(&user)?)))
 }
 
-/// Sign in. Wrong credentials answer 401 without saying which part was
-/// wrong; repeated failures for one phone are rate-limited (429).
+/// Sign in. Wrong credentials answer 401 `invalid_credentials` without
+/// saying which part was wrong. Each attempt is counted per phone before
+/// the password is checked (a right one is given back): past
+/// `limits.sign_in_max_attempts` in `limits.sign_in_window_secs`, the phone
+/// is locked, 429 `too_many_attempts` with `locked_until` and
+/// `Retry-After`, until the window ends or the password is reset.
 #[utoipa::path(post, path = "/v1/sessions", tag = "users", request_body = CreateSessionRequest,
-    responses((status = 201, body = SessionView), (status = 401, description = "unauthenticated", body = ErrorEnvelope),
-              (status = 429, description = "rate_limited", body = ErrorEnvelope)))]
+    responses((status = 201, body = SessionView), (status = 401, description = "invalid_credentials", body = ErrorEnvelope),
+              (status = 429, description = "too_many_attempts", body = ErrorEnvelope)))]
 pub async fn create_session(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     JsonBody { value: request, .. }: JsonBody<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<SessionView>), ApiError> {
-    let session = users::sign_in(&state, &request, ctx.now).await?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let session = users::sign_in(&state, &request, user_agent, ctx.now).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -46,4 +55,83 @@ pub async fn create_session(
     responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(SignedIn { user, .. }: SignedIn) -> Result<Json<UserView>, ApiError> {
     Ok(Json(UserView::from_record(&user)?))
+}
+
+/// The signed-in person's live sessions, newest first: id, when made and
+/// until when, the User-Agent that signed in, and which one this request
+/// uses. Tokens are never shown again.
+#[utoipa::path(get, path = "/v1/sessions", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    current: CurrentSession,
+) -> Result<Json<SessionList>, ApiError> {
+    Ok(Json(sessions::list(&state, &current, ctx.now).await?))
+}
+
+/// Sign out: this request's session ends at once on this node, and within
+/// two seconds on every node.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "users", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn end_current_session(
+    State(state): State<AppState>,
+    current: CurrentSession,
+) -> Result<StatusCode, ApiError> {
+    sessions::end_current(&state, &current).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the signed-in person, this one too (a lost
+/// phone): at once on this node, and within two seconds on every node.
+#[utoipa::path(delete, path = "/v1/sessions", tag = "users", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn end_all_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<StatusCode, ApiError> {
+    sessions::end_all(&state, caller.user()?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ask for a text-message code (`purpose`: `reset_password`). The answer
+/// is 202 with the same body, after the same work, whether or not the
+/// phone has an account; only an account's phone gets the code. Only a
+/// keyed hash of it is kept, valid `limits.sms_code_ttl_secs`; a new code
+/// replaces the one before. In sandbox mode it arrives at
+/// `GET /v1/sandbox/sms`.
+#[utoipa::path(post, path = "/v1/sms-codes", tag = "users", request_body = SmsCodeRequest,
+    responses((status = 202, body = SmsCodeAccepted),
+              (status = 400, description = "invalid_request (purpose)", body = ErrorEnvelope),
+              (status = 422, description = "invalid_phone", body = ErrorEnvelope)))]
+pub async fn request_sms_code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    JsonBody { value: request, .. }: JsonBody<SmsCodeRequest>,
+) -> Result<(StatusCode, Json<SmsCodeAccepted>), ApiError> {
+    let accepted = password_reset::request_code(&state, &request, ctx.now).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Set a new password with a `reset_password` code. Each comparison is
+/// counted before it is made: a code allows `limits.sms_code_max_attempts`
+/// (then `too_many_attempts`; ask for a new one). A reset sets the password
+/// (the sign-up rules apply), lifts the phone's sign-in lock and ends every
+/// session of the person.
+#[utoipa::path(post, path = "/v1/password-resets", tag = "users", request_body = PasswordResetRequest,
+    responses((status = 200, body = PasswordResetView),
+              (status = 400, description = "invalid_request (sms_code)", body = ErrorEnvelope),
+              (status = 422, description = "invalid_phone, weak_password, sms_code_incorrect, sms_code_expired", body = ErrorEnvelope),
+              (status = 429, description = "too_many_attempts: the code is spent", body = ErrorEnvelope)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    JsonBody { value: request, .. }: JsonBody<PasswordResetRequest>,
+) -> Result<Json<PasswordResetView>, ApiError> {
+    Ok(Json(
+        password_reset::reset_password(&state, &request, ctx.now).await?,
+    ))
 }

@@ -33,6 +33,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod accounts;
 mod binding;
 mod diagnose;
 mod health;
@@ -44,6 +45,7 @@ mod keys;
 mod limits;
 mod payments;
 mod service;
+mod sessions;
 mod snapshots;
 mod tickets;
 mod tokens;

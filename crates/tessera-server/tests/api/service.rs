@@ -81,7 +81,7 @@ async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
     assert_error(status, &again, StatusCode::CONFLICT, "phone_taken");
 }
 
-async fn sign_in_failures_say_nothing_and_are_rate_limited(backend: Backend) {
+async fn sign_in_failures_say_nothing_and_lock_the_phone(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let user = server.user().await;
     let wrong_password = json!({"phone": user.phone, "password": "not-the-password-1"});
@@ -104,8 +104,9 @@ async fn sign_in_failures_say_nothing_and_are_rate_limited(backend: Backend) {
             &[],
         )
         .await;
-    let e1 = assert_error(s1, &b1, StatusCode::UNAUTHORIZED, "unauthenticated");
-    let e2 = assert_error(s2, &b2, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let e1 = assert_error(s1, &b1, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    let e2 = assert_error(s2, &b2, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    assert_eq!(e1["message"], "手机号或密码不正确");
     assert_eq!(
         e1["message"], e2["message"],
         "no hint of which part was wrong"
@@ -122,13 +123,42 @@ async fn sign_in_failures_say_nothing_and_are_rate_limited(backend: Backend) {
             )
             .await;
     }
-    // Five failures: even the right password waits now.
+    // Five failures: even the right password waits now, until the time
+    // the answer gives.
     let right = json!({"phone": user.phone, "password": user.password});
     let (status, headers, body) = server
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&right),
+            &[("accept-language", "en")],
+        )
+        .await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+    );
+    // The window (900 s) started at the first failure, a moment ago.
+    let retry: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((800..=900).contains(&retry), "{retry}");
+    assert_eq!(error["retry_after"], retry);
+    let until =
+        chrono::DateTime::parse_from_rfc3339(error["locked_until"].as_str().unwrap()).unwrap();
+    let left = (until.to_utc() - server.now()).num_seconds();
+    assert!((retry - 2..=retry).contains(&left), "{left} {retry}");
+    assert_eq!(
+        error["message"],
+        "Too many failed sign-ins: this phone number is locked for now"
+    );
+    // The window over, the right password signs in.
+    server.advance(std::time::Duration::from_secs(901));
+    let (status, _, body) = server
         .call(Method::POST, "/v1/sessions", None, Some(&right), &[])
         .await;
-    assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-    assert!(headers.contains_key("retry-after"));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 async fn credentials_and_roles_are_enforced(backend: Backend) {
@@ -399,6 +429,11 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
     let expected: BTreeSet<(String, String)> = [
         ("POST", "/v1/users"),
         ("POST", "/v1/sessions"),
+        ("GET", "/v1/sessions"),
+        ("DELETE", "/v1/sessions"),
+        ("DELETE", "/v1/sessions/current"),
+        ("POST", "/v1/sms-codes"),
+        ("POST", "/v1/password-resets"),
         ("GET", "/v1/me"),
         ("POST", "/v1/cards"),
         ("GET", "/v1/cards"),
@@ -534,7 +569,7 @@ async fn sixty_four_concurrent_clients_never_see_database_is_locked(backend: Bac
 
 on_both_backends!(
     sign_up_validates_every_field_and_stores_no_secret,
-    sign_in_failures_say_nothing_and_are_rate_limited,
+    sign_in_failures_say_nothing_and_lock_the_phone,
     credentials_and_roles_are_enforced,
     maintenance_pauses_binding_but_not_reading,
     the_sandbox_issuer_failure_rate_is_changed_at_run_time,

@@ -44,13 +44,17 @@ impl Accounts for PgStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn record_login_failure(
+    async fn claim_login_attempt(
         &self,
         phone_hash: &str,
+        limit: u32,
         now: DateTime<Utc>,
         window: TimeDelta,
-    ) -> StoreResult<LoginFailures> {
-        // One statement: concurrent failures on any node each count once.
+    ) -> StoreResult<AttemptClaim> {
+        // One statement: the upsert locks the row, and its WHERE is judged
+        // on the newest version, so racing claims on any node each see
+        // the others' counts, and a full window returns no row.
+        let mut lease = self.lease().await?;
         let row = sqlx::query(
             "INSERT INTO login_failures AS f (phone_hash, failures, window_started_at) \
              VALUES ($1, 1, $2) \
@@ -59,14 +63,44 @@ impl Accounts for PgStore {
                  ELSE f.failures + 1 END, \
                window_started_at = CASE WHEN f.window_started_at < $2 - $3 THEN $2 \
                  ELSE f.window_started_at END \
+             WHERE f.window_started_at < $2 - $3 OR f.failures < $4 \
              RETURNING failures, window_started_at",
         )
         .bind(phone_hash)
         .bind(ms(now))
         .bind(window.num_milliseconds())
-        .fetch_one(&mut *self.lease().await?)
+        .bind(i64::from(limit))
+        .fetch_optional(&mut *lease)
         .await?;
-        login_failures_from_row(&row)
+        if let Some(row) = row {
+            lease.finish();
+            return Ok(AttemptClaim::Counted(login_failures_from_row(&row)?));
+        }
+        // Refused; when the window started is for the answer only.
+        let started: Option<i64> = sqlx::query_scalar(
+            "SELECT window_started_at FROM login_failures WHERE phone_hash = $1",
+        )
+        .bind(phone_hash)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(AttemptClaim::Refused(started.map(stored_time).transpose()?))
+    }
+
+    async fn give_back_login_attempt(
+        &self,
+        phone_hash: &str,
+        window_started_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE login_failures SET failures = failures - 1 \
+             WHERE phone_hash = $1 AND window_started_at = $2 AND failures > 0",
+        )
+        .bind(phone_hash)
+        .bind(ms(window_started_at))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
     }
 
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>> {
@@ -89,16 +123,53 @@ impl Accounts for PgStore {
 
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (id, token_hash, user_id, expires_at, created_at, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(&session.id)
         .bind(&session.token_hash)
         .bind(session.user_id.as_str())
         .bind(ms(session.expires_at))
         .bind(ms(session.created_at))
+        .bind(&session.user_agent)
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())
+    }
+
+    async fn user_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let mut lease = self.lease().await?;
+        let rows = sqlx::query(
+            "SELECT id, token_hash, user_id, expires_at, created_at, user_agent \
+             FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY created_at DESC, id COLLATE \"C\" DESC",
+        )
+        .bind(user_id.as_str())
+        .bind(ms(now))
+        .fetch_all(&mut *lease)
+        .await?;
+        lease.finish();
+        rows.iter().map(session_from_row).collect()
+    }
+
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn end_user_sessions(&self, user_id: &UserId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn session_user_record(
@@ -119,6 +190,96 @@ impl Accounts for PgStore {
         .await?;
         lease.finish();
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn put_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sms_codes (purpose, phone_hash, code_hash, attempts, expires_at, \
+             created_at) VALUES ($1, $2, $3, 0, $4, $5) \
+             ON CONFLICT (purpose, phone_hash) DO UPDATE SET code_hash = $3, attempts = 0, \
+             expires_at = $4, created_at = $5",
+        )
+        .bind(code.purpose.as_str())
+        .bind(&code.phone_hash)
+        .bind(&code.code_hash)
+        .bind(ms(code.expires_at))
+        .bind(ms(code.created_at))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_sms_code_attempt(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SmsCodeClaim> {
+        // One statement: the UPDATE locks the row and re-checks the count
+        // on its newest version, so racing claims count once each.
+        let mut lease = self.lease().await?;
+        let claimed: Option<String> = sqlx::query_scalar(
+            "UPDATE sms_codes SET attempts = attempts + 1 \
+             WHERE purpose = $1 AND phone_hash = $2 AND expires_at > $3 AND attempts < $4 \
+             RETURNING code_hash",
+        )
+        .bind(purpose.as_str())
+        .bind(phone_hash)
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_optional(&mut *lease)
+        .await?;
+        if let Some(code_hash) = claimed {
+            lease.finish();
+            return Ok(SmsCodeClaim::Claimed { code_hash });
+        }
+        let expires_at: Option<i64> = sqlx::query_scalar(
+            "SELECT expires_at FROM sms_codes WHERE purpose = $1 AND phone_hash = $2",
+        )
+        .bind(purpose.as_str())
+        .bind(phone_hash)
+        .fetch_optional(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(match expires_at {
+            Some(expires_at) if expires_at > ms(now) => SmsCodeClaim::Spent,
+            _ => SmsCodeClaim::Expired,
+        })
+    }
+
+    async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        // Using the code up first: of two resets with one code, the second
+        // finds nothing here and changes nothing.
+        let used = sqlx::query(
+            "DELETE FROM sms_codes WHERE purpose = $1 AND phone_hash = $2 AND code_hash = $3",
+        )
+        .bind(reset.purpose.as_str())
+        .bind(&reset.phone_hash)
+        .bind(&reset.code_hash)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&reset.password_hash)
+            .bind(reset.user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(reset.user_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE phone_hash = $1")
+            .bind(&reset.sign_in_key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(ended.rows_affected()))
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {

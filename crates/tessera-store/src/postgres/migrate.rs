@@ -35,6 +35,14 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_attempt_limits.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_session_ids.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_sms_codes.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

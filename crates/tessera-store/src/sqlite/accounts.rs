@@ -5,6 +5,17 @@ use super::*;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
 
+/// Counts a sign-in attempt unless the window's count is at the limit
+/// (?4); a window over (older than ?2 - ?3) starts afresh at 1.
+const CLAIM_LOGIN_ATTEMPT: &str = "INSERT INTO login_failures (phone_hash, failures, window_started_at) \
+     VALUES (?1, 1, ?2) \
+     ON CONFLICT (phone_hash) DO UPDATE SET \
+       failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
+       window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
+         ELSE window_started_at END \
+     WHERE window_started_at < ?2 - ?3 OR failures < ?4 \
+     RETURNING failures, window_started_at";
+
 #[async_trait]
 impl Accounts for SqliteStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
@@ -54,25 +65,51 @@ impl Accounts for SqliteStore {
         })
     }
 
-    async fn record_login_failure(
+    async fn claim_login_attempt(
         &self,
         phone_hash: &str,
+        limit: u32,
         now: DateTime<Utc>,
         window: TimeDelta,
-    ) -> StoreResult<LoginFailures> {
+    ) -> StoreResult<AttemptClaim> {
         let phone_hash = phone_hash.to_owned();
         self.queue
             .write_direct(move |conn| {
-                    let phone_hash = phone_hash.as_str();
+                // The upsert's WHERE refuses a full window: no row comes back.
+                let row = row_opt(
+                    conn,
+                    CLAIM_LOGIN_ATTEMPT,
+                    params![&phone_hash, ms(now), window.num_milliseconds(), limit,],
+                )?;
+                if let Some(row) = row {
+                    return Ok(AttemptClaim::Counted(login_failures_from_row(&row)?));
+                }
+                let row = row_opt(
+                    conn,
+                    "SELECT failures, window_started_at FROM login_failures WHERE phone_hash = ?",
+                    params![&phone_hash],
+                )?;
+                let started = row.map(|row| login_failures_from_row(&row)).transpose()?;
+                Ok(AttemptClaim::Refused(started.map(|f| f.window_started_at)))
+            })
+            .await
+    }
 
-        let row = row_one(conn, "INSERT INTO login_failures (phone_hash, failures, window_started_at) VALUES (?1, 1, ?2) \
-             ON CONFLICT (phone_hash) DO UPDATE SET \
-               failures = CASE WHEN window_started_at < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
-               window_started_at = CASE WHEN window_started_at < ?2 - ?3 THEN ?2 \
-                 ELSE window_started_at END \
-             RETURNING failures, window_started_at", params![phone_hash, ms(now), window.num_milliseconds()])?;
-        login_failures_from_row(&row)
-
+    async fn give_back_login_attempt(
+        &self,
+        phone_hash: &str,
+        window_started_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE login_failures SET failures = failures - 1 \
+                     WHERE phone_hash = ? AND window_started_at = ? AND failures > 0",
+                    params![&phone_hash, ms(window_started_at)],
+                )?;
+                Ok(())
             })
             .await
     }
@@ -108,17 +145,65 @@ impl Accounts for SqliteStore {
         let session = session.clone();
         self.queue
             .write_direct(move |conn| {
-                    let session = &session;
+                exec(
+                    conn,
+                    "INSERT INTO sessions (id, token_hash, user_id, expires_at, created_at, \
+                     user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+                    params![
+                        &session.id,
+                        &session.token_hash,
+                        session.user_id.as_str(),
+                        ms(session.expires_at),
+                        ms(session.created_at),
+                        &session.user_agent,
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
 
-        exec(conn, "INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
-        params![
-            &session.token_hash,
-            session.user_id.as_str(),
-            ms(session.expires_at),
-            ms(session.created_at),
-        ])?;
-        Ok(())
+    async fn user_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        self.readers.read(|conn| {
+            query_all(
+                conn,
+                "SELECT id, token_hash, user_id, expires_at, created_at, user_agent \
+                 FROM sessions WHERE user_id = ? AND expires_at > ? \
+                 ORDER BY created_at DESC, id DESC",
+                params![user_id.as_str(), ms(now)],
+                |row| session_from_row(row),
+            )
+        })
+    }
 
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let token_hash = token_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                let ended = exec(
+                    conn,
+                    "DELETE FROM sessions WHERE token_hash = ?",
+                    params![&token_hash],
+                )?;
+                Ok(ended > 0)
+            })
+            .await
+    }
+
+    async fn end_user_sessions(&self, user_id: &UserId) -> StoreResult<u64> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                let ended = exec(
+                    conn,
+                    "DELETE FROM sessions WHERE user_id = ?",
+                    params![user_id.as_str()],
+                )?;
+                Ok(u64::try_from(ended).unwrap_or(u64::MAX))
             })
             .await
     }
@@ -139,6 +224,95 @@ impl Accounts for SqliteStore {
                 |row| user_from_row(row),
             )
         })
+    }
+
+    async fn put_sms_code(&self, code: &SmsCodeRecord) -> StoreResult<()> {
+        let code = code.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO sms_codes (purpose, phone_hash, code_hash, attempts, expires_at, \
+                     created_at) VALUES (?1, ?2, ?3, 0, ?4, ?5) \
+                     ON CONFLICT (purpose, phone_hash) DO UPDATE SET code_hash = ?3, \
+                     attempts = 0, expires_at = ?4, created_at = ?5",
+                    params![
+                        code.purpose.as_str(),
+                        &code.phone_hash,
+                        &code.code_hash,
+                        ms(code.expires_at),
+                        ms(code.created_at),
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn claim_sms_code_attempt(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SmsCodeClaim> {
+        let phone_hash = phone_hash.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                let claimed: Option<String> = scalar_opt(
+                    conn,
+                    "UPDATE sms_codes SET attempts = attempts + 1 \
+                     WHERE purpose = ? AND phone_hash = ? AND expires_at > ? AND attempts < ? \
+                     RETURNING code_hash",
+                    params![purpose.as_str(), &phone_hash, ms(now), limit],
+                )?;
+                if let Some(code_hash) = claimed {
+                    return Ok(SmsCodeClaim::Claimed { code_hash });
+                }
+                let expires_at: Option<i64> = scalar_opt(
+                    conn,
+                    "SELECT expires_at FROM sms_codes WHERE purpose = ? AND phone_hash = ?",
+                    params![purpose.as_str(), &phone_hash],
+                )?;
+                Ok(match expires_at {
+                    Some(expires_at) if expires_at > ms(now) => SmsCodeClaim::Spent,
+                    _ => SmsCodeClaim::Expired,
+                })
+            })
+            .await
+    }
+
+    async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>> {
+        let reset = reset.clone();
+        // One writer job: all of it commits, or none.
+        self.queue
+            .write_direct(move |conn| {
+                let used = exec(
+                    conn,
+                    "DELETE FROM sms_codes WHERE purpose = ? AND phone_hash = ? AND code_hash = ?",
+                    params![reset.purpose.as_str(), &reset.phone_hash, &reset.code_hash],
+                )?;
+                if used == 0 {
+                    return Ok(None);
+                }
+                exec(
+                    conn,
+                    "UPDATE users SET password_hash = ? WHERE id = ?",
+                    params![&reset.password_hash, reset.user_id.as_str()],
+                )?;
+                let ended = exec(
+                    conn,
+                    "DELETE FROM sessions WHERE user_id = ?",
+                    params![reset.user_id.as_str()],
+                )?;
+                exec(
+                    conn,
+                    "DELETE FROM login_failures WHERE phone_hash = ?",
+                    params![&reset.sign_in_key],
+                )?;
+                Ok(Some(u64::try_from(ended).unwrap_or(u64::MAX)))
+            })
+            .await
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {

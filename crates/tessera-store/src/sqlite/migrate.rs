@@ -37,6 +37,14 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_attempt_limits.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_session_ids.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_sms_codes.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -62,46 +62,81 @@ async fn users(store: Arc<dyn Store>) {
     );
 }
 
-async fn login_failures(store: Arc<dyn Store>) {
+/// The count a claim answered, or None when it was refused.
+fn counted(claim: AttemptClaim) -> Option<(u32, DateTime<Utc>)> {
+    match claim {
+        AttemptClaim::Counted(f) => Some((f.failures, f.window_started_at)),
+        AttemptClaim::Refused(_) => None,
+    }
+}
+
+async fn login_attempts(store: Arc<dyn Store>) {
     let hash = "phone-hash";
+    let window = TimeDelta::milliseconds(60_000);
     assert!(store.login_failures(hash).await.unwrap().is_none());
-    let first = store
-        .record_login_failure(hash, at(1_000), TimeDelta::milliseconds(60_000))
+    let claim = |now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_login_attempt(hash, 3, at(now), window)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(counted(claim(1_000).await), Some((1, at(1_000))));
+    assert_eq!(counted(claim(2_000).await), Some((2, at(1_000))));
+    // A right password gives its attempt back; another window's start
+    // (a claim from before a reset) gives back nothing.
+    store
+        .give_back_login_attempt(hash, at(1_000))
         .await
         .unwrap();
-    assert_eq!((first.failures, first.window_started_at), (1, at(1_000)));
-    let second = store
-        .record_login_failure(hash, at(2_000), TimeDelta::milliseconds(60_000))
-        .await
-        .unwrap();
-    assert_eq!((second.failures, second.window_started_at), (2, at(1_000)));
-    // Still in the window at exactly its end...
-    let third = store
-        .record_login_failure(hash, at(61_000), TimeDelta::milliseconds(60_000))
-        .await
-        .unwrap();
-    assert_eq!((third.failures, third.window_started_at), (3, at(1_000)));
-    // ...and a new window after it.
-    let fresh = store
-        .record_login_failure(hash, at(61_001), TimeDelta::milliseconds(60_000))
-        .await
-        .unwrap();
-    assert_eq!((fresh.failures, fresh.window_started_at), (1, at(61_001)));
+    store.give_back_login_attempt(hash, at(999)).await.unwrap();
+    assert_eq!(
+        store.login_failures(hash).await.unwrap().unwrap().failures,
+        1
+    );
+    assert_eq!(counted(claim(3_000).await), Some((2, at(1_000))));
+    assert_eq!(counted(claim(4_000).await), Some((3, at(1_000))));
+    // At the limit: refused, with the window's start, and not counted,
+    // still at exactly the window's end...
+    for now in [5_000, 61_000] {
+        match claim(now).await {
+            AttemptClaim::Refused(started) => assert_eq!(started, Some(at(1_000))),
+            other => panic!("counted past the limit: {other:?}"),
+        }
+    }
     let stored = store.login_failures(hash).await.unwrap().unwrap();
-    assert_eq!((stored.failures, stored.window_started_at), (1, at(61_001)));
+    assert_eq!((stored.failures, stored.window_started_at), (3, at(1_000)));
+    // ...and a new window after it.
+    assert_eq!(counted(claim(61_001).await), Some((1, at(61_001))));
     assert!(store.login_failures("other").await.unwrap().is_none());
     store.clear_login_failures(hash).await.unwrap();
     assert!(store.login_failures(hash).await.unwrap().is_none());
     store.clear_login_failures(hash).await.unwrap();
+    // Giving back never goes below nothing.
+    assert_eq!(counted(claim(70_000).await), Some((1, at(70_000))));
+    for _ in 0..3 {
+        store
+            .give_back_login_attempt(hash, at(70_000))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.login_failures(hash).await.unwrap().unwrap().failures,
+        0
+    );
 }
 
 async fn sessions(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
     let session = SessionRecord {
+        id: "ses_1".to_owned(),
         token_hash: "session-hash".to_owned(),
         user_id: user_id.clone(),
         expires_at: at(10_000),
         created_at: at(1_000),
+        user_agent: Some("Wallet/2.1 (iPhone)".to_owned()),
     };
     store.create_session(&session).await.unwrap();
     assert_eq!(
@@ -144,11 +179,73 @@ async fn sessions(store: Arc<dyn Store>) {
     let error = store.create_session(&session).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     let orphan = SessionRecord {
+        id: "ses_orphan".to_owned(),
         token_hash: "orphan".to_owned(),
         user_id: "nobody".to_owned().into(),
         ..session
     };
     assert!(store.create_session(&orphan).await.is_err());
+}
+
+async fn sessions_are_listed_and_ended(store: Arc<dyn Store>) {
+    let (alice, bob) = (user(&*store, "1").await, user(&*store, "2").await);
+    let session = |n: u32, user_id: &UserId, created: i64, expires: i64| SessionRecord {
+        id: format!("ses_{n}"),
+        token_hash: format!("hash-{n}"),
+        user_id: user_id.clone(),
+        expires_at: at(expires),
+        created_at: at(created),
+        user_agent: (n == 2).then(|| "okhttp/4.12".to_owned()),
+    };
+    for record in [
+        session(1, &alice, 1_000, 50_000),
+        session(2, &alice, 2_000, 50_000),
+        session(3, &alice, 3_000, 4_000),
+        session(4, &bob, 1_500, 50_000),
+    ] {
+        store.create_session(&record).await.unwrap();
+    }
+    // Alice's live sessions, newest first, read back whole; Bob's apart.
+    let listed = store.user_sessions(&alice, at(5_000)).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["ses_2", "ses_1"]);
+    assert_eq!(listed[0].token_hash, "hash-2");
+    assert_eq!(listed[0].user_id, alice);
+    assert_eq!(
+        (listed[0].created_at, listed[0].expires_at),
+        (at(2_000), at(50_000))
+    );
+    assert_eq!(listed[0].user_agent.as_deref(), Some("okhttp/4.12"));
+    assert_eq!(listed[1].user_agent, None);
+    // One ends, once.
+    assert!(store.end_session("hash-2").await.unwrap());
+    assert!(!store.end_session("hash-2").await.unwrap());
+    assert!(
+        store
+            .session_user("hash-2", at(5_000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_user("hash-1", at(5_000))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // All of Alice's end (the expired one too); Bob's stays.
+    assert_eq!(store.end_user_sessions(&alice).await.unwrap(), 2);
+    assert!(store.user_sessions(&alice, at(0)).await.unwrap().is_empty());
+    assert!(
+        store
+            .session_user("hash-1", at(5_000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.user_sessions(&bob, at(5_000)).await.unwrap().len(), 1);
+    assert_eq!(store.end_user_sessions(&alice).await.unwrap(), 0);
 }
 
 async fn api_keys(store: Arc<dyn Store>) {
@@ -246,10 +343,9 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
         let store_b = store.clone();
         login_tasks.push(tokio::spawn(async move {
             store_b
-                .record_login_failure("phone-hash", at(1_000), TimeDelta::milliseconds(60_000))
+                .claim_login_attempt("phone-hash", 5, at(1_000), TimeDelta::milliseconds(60_000))
                 .await
                 .unwrap()
-                .failures
         }));
     }
     let mut otp_counts = Vec::new();
@@ -257,21 +353,194 @@ async fn concurrent_counters(store: Arc<dyn Store>) {
         otp_counts.push(task.await.unwrap());
     }
     let mut login_counts = Vec::new();
+    let mut refused = 0;
     for task in login_tasks {
-        login_counts.push(task.await.unwrap());
+        match task.await.unwrap() {
+            AttemptClaim::Counted(f) => login_counts.push(f.failures),
+            AttemptClaim::Refused(started) => {
+                assert_eq!(started, Some(at(1_000)));
+                refused += 1;
+            }
+        }
     }
     otp_counts.sort_unstable();
     login_counts.sort_unstable();
     let expected: Vec<u32> = (1..=20).collect();
     assert_eq!(otp_counts, expected, "every wrong code counts once");
-    assert_eq!(login_counts, expected, "every failed sign-in counts once");
+    assert_eq!(
+        (login_counts, refused),
+        (vec![1, 2, 3, 4, 5], 15),
+        "20 racing sign-ins: 5 counted once each, the rest refused"
+    );
+}
+
+fn sms_code(phone_hash: &str, code_hash: &str, now: i64) -> SmsCodeRecord {
+    SmsCodeRecord {
+        purpose: SmsCodePurpose::ResetPassword,
+        phone_hash: phone_hash.to_owned(),
+        code_hash: code_hash.to_owned(),
+        expires_at: at(now + 60_000),
+        created_at: at(now),
+    }
+}
+
+async fn sms_codes_allow_a_few_comparisons_until_they_expire(store: Arc<dyn Store>) {
+    let purpose = SmsCodePurpose::ResetPassword;
+    let claim = |phone: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_sms_code_attempt(purpose, phone, 3, at(now))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(claim("phone-1", 1_000).await, SmsCodeClaim::Expired);
+    store
+        .put_sms_code(&sms_code("phone-1", "code-a", 1_000))
+        .await
+        .unwrap();
+    let code_a = SmsCodeClaim::Claimed {
+        code_hash: "code-a".to_owned(),
+    };
+    for _ in 0..3 {
+        assert_eq!(claim("phone-1", 2_000).await, code_a);
+    }
+    assert_eq!(claim("phone-1", 2_000).await, SmsCodeClaim::Spent);
+    assert_eq!(claim("phone-2", 2_000).await, SmsCodeClaim::Expired);
+    // A new code replaces the spent one, with its comparisons.
+    store
+        .put_sms_code(&sms_code("phone-1", "code-b", 3_000))
+        .await
+        .unwrap();
+    let code_b = SmsCodeClaim::Claimed {
+        code_hash: "code-b".to_owned(),
+    };
+    assert_eq!(claim("phone-1", 3_000).await, code_b);
+    // Valid until just before its expiry.
+    assert_eq!(claim("phone-1", 62_999).await, code_b);
+    assert_eq!(claim("phone-1", 63_000).await, SmsCodeClaim::Expired);
+    // 20 racing comparisons with a fresh code: 3 counted.
+    store
+        .put_sms_code(&sms_code("phone-1", "code-c", 70_000))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_sms_code_attempt(purpose, "phone-1", 3, at(70_000))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut claimed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            SmsCodeClaim::Claimed { .. } => claimed += 1,
+            other => assert_eq!(other, SmsCodeClaim::Spent),
+        }
+    }
+    assert_eq!(claimed, 3);
+}
+
+async fn a_password_reset_uses_the_code_once_and_ends_every_session(store: Arc<dyn Store>) {
+    let (alice, bob) = (user(&*store, "1").await, user(&*store, "2").await);
+    for (n, user_id) in [(1, &alice), (2, &alice), (3, &bob)] {
+        store
+            .create_session(&SessionRecord {
+                id: format!("ses_{n}"),
+                token_hash: format!("hash-{n}"),
+                user_id: user_id.clone(),
+                expires_at: at(90_000),
+                created_at: at(1_000),
+                user_agent: None,
+            })
+            .await
+            .unwrap();
+    }
+    for _ in 0..5 {
+        store
+            .claim_login_attempt("login-1", 5, at(1_000), TimeDelta::seconds(900))
+            .await
+            .unwrap();
+    }
+    store
+        .put_sms_code(&sms_code("phone-1", "code-a", 1_000))
+        .await
+        .unwrap();
+    let reset = PasswordReset {
+        purpose: SmsCodePurpose::ResetPassword,
+        phone_hash: "phone-1".to_owned(),
+        code_hash: "code-a".to_owned(),
+        user_id: alice.clone(),
+        password_hash: "$argon2id$new".to_owned(),
+        sign_in_key: "login-1".to_owned(),
+    };
+    // A code replaced meanwhile changes nothing.
+    let stale = PasswordReset {
+        code_hash: "code-old".to_owned(),
+        ..reset.clone()
+    };
+    assert_eq!(store.reset_password(&stale).await.unwrap(), None);
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, new_user("1").password_hash);
+    assert!(
+        store
+            .session_user("hash-1", at(2_000))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .login_failures("login-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        5
+    );
+
+    assert_eq!(store.reset_password(&reset).await.unwrap(), Some(2));
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "$argon2id$new");
+    assert!(
+        store
+            .user_sessions(&alice, at(2_000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.user_sessions(&bob, at(2_000)).await.unwrap().len(), 1);
+    assert!(store.login_failures("login-1").await.unwrap().is_none());
+    // The code is used up: a second reset with it changes nothing.
+    assert_eq!(
+        store
+            .claim_sms_code_attempt(SmsCodePurpose::ResetPassword, "phone-1", 5, at(2_000))
+            .await
+            .unwrap(),
+        SmsCodeClaim::Expired
+    );
+    let again = PasswordReset {
+        password_hash: "$argon2id$other".to_owned(),
+        ..reset
+    };
+    assert_eq!(store.reset_password(&again).await.unwrap(), None);
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "$argon2id$new");
 }
 
 on_both_backends!(
     ping_and_has_data,
     users,
-    login_failures,
+    login_attempts,
     sessions,
+    sessions_are_listed_and_ended,
+    sms_codes_allow_a_few_comparisons_until_they_expire,
+    a_password_reset_uses_the_code_once_and_ends_every_session,
     api_keys,
     api_key_scopes_signing_secrets_and_revocation,
     concurrent_counters

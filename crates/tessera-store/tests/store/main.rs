@@ -58,13 +58,14 @@ use tessera_store::postgres::{PgOptions, PgStore};
 use tessera_store::sqlite::{SqliteOptions, SqliteStore};
 use tessera_store::test_support::{Proxy, TestDatabase, at, proxied_url, server_address};
 use tessera_store::{
-    Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptFilter, AttemptOutcome,
+    Accounts, ApiKeyRecord, AtcClaim, AtcClaimOutcome, AttemptClaim, AttemptFilter, AttemptOutcome,
     AttemptRecord, BindingCompletion, Brand, CardReplacement, CardSelector, CardStatus, CardType,
     Cards, Channel, Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply,
     IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge,
-    NewToken, NewUser, OtpOutcome, PaymentFilter, PaymentRecord, PaymentStatus, Reserve, SeedBatch,
-    SeededCard, SessionRecord, Settings, Store, StoreError, TokenEvent, TokenLookup,
-    TokenStateChange, TokenStatus, UserId,
+    NewToken, NewUser, OtpOutcome, PasswordReset, PaymentFilter, PaymentRecord, PaymentStatus,
+    Reserve, SeedBatch, SeededCard, SessionRecord, Settings, SmsCodeClaim, SmsCodePurpose,
+    SmsCodeRecord, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange, TokenStatus,
+    UserId,
 };
 
 // ---------------------------------------------------------------------------

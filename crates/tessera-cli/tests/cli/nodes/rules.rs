@@ -352,10 +352,103 @@ mod postgres {
         };
         for node in 0..5 {
             let (status, _, body) = sign_in(node, "not-the-password-1").await;
-            assert_eq!(status, 401, "{body}");
+            assert_eq!(
+                (status, code(&body)),
+                (401, "invalid_credentials"),
+                "{body}"
+            );
         }
         let (status, headers, body) = sign_in(1, &user.password).await;
-        assert_eq!((status, code(&body)), (429, "rate_limited"), "{body}");
+        assert_eq!((status, code(&body)), (429, "too_many_attempts"), "{body}");
         assert!(headers.contains_key("retry-after"));
+        assert!(body["error"]["locked_until"].is_string(), "{body}");
+    }
+
+    /// 200 wrong passwords for one phone, each on a connection opened
+    /// beforehand, released together and split across the nodes: the
+    /// database counts each before its password is checked, so exactly 5
+    /// are checked (401) and the rest locked out (429).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_five_passwords_are_checked_across_nodes() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let user = sign_up(&client(), cluster.base(0), NAME).await;
+        let barrier = Arc::new(Barrier::new(200));
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let barrier = barrier.clone();
+            let base = cluster.base(i).to_owned();
+            let body = json!({"phone": user.phone, "password": format!("wrong-pass-{i}")});
+            tasks.push(tokio::spawn(async move {
+                // A client of its own: its connection, opened now, carries
+                // the sign-in once every connection is open.
+                let client = client();
+                let (status, _, _) = call(
+                    &client,
+                    Method::GET,
+                    format!("{base}/healthz"),
+                    None,
+                    None,
+                    &[],
+                )
+                .await;
+                assert_eq!(status, 200);
+                barrier.wait().await;
+                let url = format!("{base}/v1/sessions");
+                let (status, _, body) =
+                    call(&client, Method::POST, url, None, Some(&body), &[]).await;
+                (status, body)
+            }));
+        }
+        let (mut checked, mut locked) = (0, 0);
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match (status, code(&body)) {
+                (401, "invalid_credentials") => checked += 1,
+                (429, "too_many_attempts") => locked += 1,
+                other => panic!("a sign-in answered {other:?}: {body}"),
+            }
+        }
+        assert_eq!((checked, locked), (5, 195));
+    }
+
+    /// Ending every session at A: A refuses the token at once; B, which
+    /// had just read the session into its cache, within its two seconds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ended_sessions_end_on_every_node_within_the_cache_lifetime() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = client();
+        let token = sign_up(&client, cluster.base(0), NAME).await.token;
+        let (status, body) = get(&client, cluster.base(1), "/v1/me", &token).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _, body) = call(
+            &client,
+            Method::DELETE,
+            format!("{}/v1/sessions", cluster.base(0)),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(status, 204, "{body}");
+        let ended = Instant::now();
+        let (status, body) = get(&client, cluster.base(0), "/v1/me", &token).await;
+        assert_eq!((status, code(&body)), (401, "unauthenticated"), "{body}");
+        loop {
+            let (status, body) = get(&client, cluster.base(1), "/v1/me", &token).await;
+            if status == 401 {
+                break;
+            }
+            assert_eq!(status, 200, "{body}");
+            assert!(
+                ended.elapsed() < Duration::from_millis(2_500),
+                "B still honours an ended session after {:?}",
+                ended.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }

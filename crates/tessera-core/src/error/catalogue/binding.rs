@@ -334,8 +334,8 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "If a code was entered wrongly too many times, add the card again to get a new code; if a limit on binding attempts or text messages was reached, try again after the time the answer gives.",
         ),
         why: t(
-            "为防止他人反复试探卡片信息，钱包限制尝试次数：每条验证码只比对有限的几次；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码条数也有限。回复会说明触发的是哪一项限制，以及何时解除。",
-            "To stop anyone probing card details by trying again and again, the wallet limits attempts: each code is compared only a few times, each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. The answer names the limit that was reached and when it lifts.",
+            "为防止他人反复试探卡片信息，钱包限制尝试次数：每条验证码只比对有限的几次；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码条数也有限。登录时连续输错密码，也会暂时锁定这个手机号：到提示的时间自动解除，用短信验证码重设密码后立即解除。回复会说明触发的是哪一项限制，以及何时解除。",
+            "To stop anyone probing card details by trying again and again, the wallet limits attempts: each code is compared only a few times, each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. Wrong passwords at sign-in lock the phone number for a while too: the lock lifts at the time shown, or at once when the password is reset with a text-message code. The answer names the limit that was reached and when it lifts.",
         ),
     },
     CatalogEntry {

@@ -1,10 +1,10 @@
 //! The catalogue's rows for payments, the API and accounts: from
-//! `idempotency_conflict` to `weak_password`.
+//! `idempotency_conflict` to `sms_code_expired`.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 24] = [
+pub(super) const ROWS: [CatalogEntry; 27] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -429,6 +429,60 @@ pub(super) const ROWS: [CatalogEntry; 24] = [
         why: t(
             "过短、只有字母或只有数字的密码容易被猜到",
             "Short passwords, or ones with only letters or only digits, are easy to guess",
+        ),
+    },
+    CatalogEntry {
+        code: E::InvalidCredentials,
+        code_str: "invalid_credentials",
+        error_type: T::AuthenticationError,
+        cause: C::Input,
+        http_status: 401,
+        retryable: false,
+        message: t(
+            "手机号或密码不正确",
+            "The phone number or password is incorrect",
+        ),
+        remedy: t(
+            "请检查后重新输入。连续输错几次后，这个手机号会被暂时锁定；忘记密码可以用短信验证码重设。",
+            "Check both and try again. After several wrong tries the phone number is locked for a while; if you forgot the password, reset it with a text-message code.",
+        ),
+        why: t(
+            "这个手机号没有注册，或者密码与它不一致。两种情况的回答相同，这样别人无法借此判断某个手机号是否注册过。",
+            "Either no account uses this phone number, or the password does not match it. Both get the same answer, so that nobody can learn which phone numbers have accounts.",
+        ),
+    },
+    CatalogEntry {
+        code: E::SmsCodeIncorrect,
+        code_str: "sms_code_incorrect",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t("短信验证码不正确", "The text-message code is incorrect"),
+        remedy: t(
+            "请核对最新一条短信中的6位验证码后重新输入。",
+            "Check the 6-digit code in the newest text message and enter it again.",
+        ),
+        why: t(
+            "输入的验证码与发到这个手机号的不一致：可能输错了，可能用了较早一条短信里的验证码，也可能这个手机号没有注册。",
+            "The code does not match the one sent to this phone number: it may be mistyped or from an older message, or no account uses this number.",
+        ),
+    },
+    CatalogEntry {
+        code: E::SmsCodeExpired,
+        code_str: "sms_code_expired",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "短信验证码已失效",
+            "The text-message code is no longer valid",
+        ),
+        remedy: t("请重新获取验证码。", "Request a new code."),
+        why: t(
+            "验证码只在几分钟内有效；用过一次，或者发出了新的验证码之后，旧的也会失效。",
+            "Codes are valid for a few minutes, and stop working once used or once a newer code is sent.",
         ),
     },
 ];

@@ -72,3 +72,62 @@ impl std::fmt::Debug for CreateSessionRequest {
             .finish()
     }
 }
+
+/// One of the person's sessions; the token is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionInfoView {
+    /// `ses_...`
+    pub id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// The User-Agent that signed in, when one was sent.
+    pub user_agent: Option<String>,
+    /// The session this request was sent with.
+    pub current: bool,
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// Newest first.
+    pub data: Vec<SessionInfoView>,
+}
+
+/// Asks for a text-message code.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsCodeRequest {
+    pub phone: String,
+    /// What the code is for: `reset_password`.
+    pub purpose: String,
+}
+/// The same answer whether or not the phone has an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsCodeAccepted {
+    /// `accepted`: a code is sent if the phone has an account.
+    pub status: String,
+    /// How long a code stays valid, in seconds.
+    pub expires_in: u64,
+}
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub phone: String,
+    /// The 6-digit code from the text message.
+    pub sms_code: String,
+    pub new_password: String,
+}
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResetView {
+    pub user_id: String,
+    /// Sessions that ended with the reset.
+    pub sessions_ended: u64,
+}
+
+impl std::fmt::Debug for PasswordResetRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordResetRequest")
+            .field("phone", &tessera_core::card::pan::mask(&self.phone))
+            .field("sms_code", &"***")
+            .field("new_password", &"***")
+            .finish()
+    }
+}
