@@ -20,6 +20,9 @@ pub struct DomainError {
     pub not_supported: Option<Box<NotSupported>>,
     pub decline_code: Option<DeclineCode>,
     pub attempts_left: Option<u32>,
+    /// When a lock that is not one of the counted limits lifts (a sign-in
+    /// lock); a limit's own time is in `limit`.
+    pub locked_until: Option<DateTime<Utc>>,
     /// Seconds; u32 keeps the error small (clippy's large-error bound).
     pub retry_after_secs: Option<u32>,
     /// Who suspended a token (issuer, wallet, cardholder, risk).
@@ -94,6 +97,7 @@ impl DomainError {
             not_supported: None,
             decline_code: None,
             attempts_left: None,
+            locked_until: None,
             retry_after_secs: None,
             suspended_by: Vec::new(),
             notice: None,
@@ -151,6 +155,11 @@ impl DomainError {
 
     pub fn with_attempts_left(mut self, attempts_left: u32) -> Self {
         self.attempts_left = Some(attempts_left);
+        self
+    }
+
+    pub fn with_locked_until(mut self, locked_until: DateTime<Utc>) -> Self {
+        self.locked_until = Some(locked_until);
         self
     }
 
