@@ -30,6 +30,9 @@ pub struct DomainError {
     /// The payment a decline was recorded as, so a merchant and support can
     /// find it (`pay_...`).
     pub payment_id: Option<Box<str>>,
+    /// The most characters the field named by `param` may hold
+    /// (`field_too_long`).
+    pub max_length: Option<u32>,
 }
 
 impl DomainError {
@@ -45,6 +48,7 @@ impl DomainError {
             suspended_by: Vec::new(),
             notice: None,
             payment_id: None,
+            max_length: None,
         }
     }
 
@@ -95,6 +99,11 @@ impl DomainError {
         self
     }
 
+    pub fn with_max_length(mut self, max_chars: usize) -> Self {
+        self.max_length = Some(u32::try_from(max_chars).unwrap_or(u32::MAX));
+        self
+    }
+
     pub fn entry(&self) -> &'static CatalogEntry {
         self.code.entry()
     }
@@ -121,6 +130,12 @@ impl DomainError {
             return message.to_owned();
         }
         let base = self.code.entry().message.get(lang);
+        if let Some(max) = self.max_length {
+            return match lang {
+                Lang::ZhCn => format!("{base}：最多{max}个字符"),
+                Lang::En => format!("{base}: at most {max} characters"),
+            };
+        }
         match (self.attempts_left, lang) {
             (Some(left), Lang::ZhCn) => format!("{base},还可尝试{left}次"),
             (Some(1), Lang::En) => format!("{base}: 1 attempt left"),

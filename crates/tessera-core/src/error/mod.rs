@@ -133,6 +133,8 @@ pub enum ErrorCode {
     InvalidIdNumber,
     PhoneTaken,
     WeakPassword,
+    FieldTooLong,
+    InvalidCharacters,
 }
 
 impl ErrorCode {
