@@ -63,6 +63,72 @@ pub struct Config {
     /// issuer circuit breaker.
     pub health: HealthConfig,
     pub payments: PaymentsConfig,
+    /// Limits on what people send: the size of each field.
+    pub limits: Limits,
+}
+
+/// Limits on what people send (`[limits]`, `TESSERA_LIMITS__*`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    // ---- Field sizes, in characters (not bytes). Each field also has a
+    // character set, fixed in code (`http/fields.rs`). A longer value is
+    // refused with `field_too_long` before anything is written.
+    /// A person's name: a card's holder name, the real name at sign-up.
+    pub name_chars: usize,
+    /// A device id the app sends (`device.id` at binding, `device_id` for
+    /// keys).
+    pub device_id_chars: usize,
+    /// Each of a binding's device details: model, OS, app version,
+    /// network type, locale.
+    pub device_field_chars: usize,
+    /// A support ticket's message.
+    pub message_chars: usize,
+    /// Why a token was suspended, resumed or deleted, or an issuer event's
+    /// reason.
+    pub reason_chars: usize,
+    /// A merchant's name on a payment.
+    pub merchant_name_chars: usize,
+    /// Each language of an operator's maintenance notice.
+    pub notice_chars: usize,
+    /// Other identifiers a caller chooses: issuer event ids, the trace id
+    /// a ticket names.
+    pub identifier_chars: usize,
+    // ---- End of field sizes.
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            name_chars: 64,
+            device_id_chars: 128,
+            device_field_chars: 64,
+            message_chars: 2000,
+            reason_chars: 200,
+            merchant_name_chars: 100,
+            notice_chars: 500,
+            identifier_chars: 128,
+        }
+    }
+}
+
+impl Limits {
+    fn validate(&self) -> Result<(), String> {
+        let sizes = [
+            ("name_chars", self.name_chars),
+            ("device_id_chars", self.device_id_chars),
+            ("device_field_chars", self.device_field_chars),
+            ("message_chars", self.message_chars),
+            ("reason_chars", self.reason_chars),
+            ("merchant_name_chars", self.merchant_name_chars),
+            ("notice_chars", self.notice_chars),
+            ("identifier_chars", self.identifier_chars),
+        ];
+        match sizes.iter().find(|(_, size)| *size == 0) {
+            Some((name, _)) => Err(format!("limits.{name} must be at least 1")),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Token 2.0 payments: limited-use keys, cryptograms, the ATC rule.
@@ -208,6 +274,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             health: HealthConfig::default(),
             payments: PaymentsConfig::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -338,6 +405,7 @@ impl Config {
                     .to_owned(),
             );
         }
+        self.limits.validate()?;
         if !matches!(self.log_format.as_str(), "human" | "json") {
             return Err(format!(
                 "log_format: {:?} is neither human nor json",
@@ -400,8 +468,11 @@ mod tests {
             jail.set_env("TESSERA_CARD_LIMIT", "7");
             jail.set_env("TESSERA_SANDBOX_ISSUER__LATENCY_MS", "40");
             jail.set_env("TESSERA_SERVER", "http://127.0.0.1:1");
+            jail.set_env("TESSERA_LIMITS__DEVICE_FIELD_CHARS", "32");
             let config = Config::load(Some(&file), &Overrides::default()).unwrap();
             assert_eq!(config.card_limit, 7);
+            assert_eq!(config.limits.device_field_chars, 32);
+            assert_eq!(config.limits.message_chars, defaults.limits.message_chars);
             assert_eq!(config.sandbox_issuer.latency_ms, 40);
             assert_eq!(config.listen, "127.0.0.1:9000");
             assert_eq!(config.policy.refused_card_types.len(), 2);
@@ -439,6 +510,9 @@ mod tests {
             error.contains("card_limit") && error.contains("tessera.toml"),
             "{error}"
         );
+        std::fs::write(&file, "[limits]\nnotice_chars = 0\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.contains("limits.notice_chars"), "{error}");
         std::fs::write(&file, "wallet_time_zone = \"Mars/Olympus\"\n").unwrap();
         assert!(Config::load(Some(&file), &Overrides::default()).is_err());
         assert!(

@@ -19,9 +19,6 @@ use crate::state::AppState;
 use tessera_core::ids::UserId;
 use tessera_core::text::mask_card_numbers;
 
-/// The longest message a ticket keeps, in characters.
-const MAX_MESSAGE_CHARS: usize = 2000;
-
 /// Opens a ticket on one of the person's own attempts, with the attempt and
 /// its diagnosis as they are now; card numbers in the message are masked.
 pub async fn open(
@@ -31,7 +28,9 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> Result<TicketView, ApiError> {
     let message = request.message.trim();
-    if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
+    // Its size and characters were checked with the request's other fields
+    // (`limits.message_chars`).
+    if message.is_empty() {
         return Err(DomainError::new(ErrorCode::InvalidRequest)
             .with_param("message")
             .into());

@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 44] = [
+const VERDICTS: [(&str, &str); 46] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -629,6 +629,8 @@ const VERDICTS: [(&str, &str); 44] = [
     ("invalid_id_number", "input_mistake"),
     ("phone_taken", "account_state"),
     ("weak_password", "input_mistake"),
+    ("field_too_long", "input_mistake"),
+    ("invalid_characters", "input_mistake"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the
