@@ -21,6 +21,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         1,
         "a8bacf33de57d9ff8e2d8e3a20ee5a970d9231eddbe40f4d006c3e70f90699a9",
     ),
+    (
+        "sqlite",
+        2,
+        "1797161177e139ec356541d1303a297c52f6ace7a8517f5864b97c65acf31c2c",
+    ),
+    (
+        "postgres",
+        2,
+        "5eb01373c4c4dd23d1c7f273937324f518fc0b72d4f24abde936e95792dc2bc8",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.
