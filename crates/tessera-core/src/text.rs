@@ -243,9 +243,7 @@ impl Shape {
                     G::Control | G::LineSeparator | G::ParagraphSeparator
                 ) && !is_direction_override(c)
             }
-            Shape::Lines => {
-                matches!(c, '\n' | '\r' | '\t') || Shape::Line.allows(c)
-            }
+            Shape::Lines => matches!(c, '\n' | '\r' | '\t') || Shape::Line.allows(c),
             Shape::Identifier => !matches!(
                 category,
                 G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator

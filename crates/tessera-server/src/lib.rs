@@ -471,7 +471,8 @@ pub async fn create_api_key(
             id: ids::random_id("key_", 16),
             key_hash: http::auth::hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
             role: role.as_str().to_owned(),
-            label: label.to_owned(),
+            // An operator's free text: card numbers masked like any other.
+            label: tessera_core::text::mask_card_numbers(label).into_owned(),
             created_at: state.now(),
             revoked_at: None,
         })

@@ -74,8 +74,11 @@ mod tests {
         );
         assert_eq!(masked(Kind::Text, "call 13800138000"), None);
         assert_eq!(
-            masked(Kind::Json, r#"{"model":"4111/1111/1111/1111","id":"4111111111111111"}"#)
-                .as_deref(),
+            masked(
+                Kind::Json,
+                r#"{"model":"4111/1111/1111/1111","id":"4111111111111111"}"#
+            )
+            .as_deref(),
             Some(r#"{"model":"****1111","id":"4111111111111111"}"#)
         );
         assert_eq!(masked(Kind::Json, r#"{"at":"2026-12-05T10:00:00Z"}"#), None);

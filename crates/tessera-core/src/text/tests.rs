@@ -153,7 +153,13 @@ fn fields_are_checked_for_length_then_characters() {
     for name in ["张三", "阿卜杜·热合曼", "Zhang San", "O'Brien-Smith"] {
         assert_eq!(refused(name, Shape::Name), Ok(()), "{name:?}");
     }
-    for line in ["a\nb", "a\u{0}b", "a\u{202E}b", "a\u{2029}b", "a\u{1B}[31mb"] {
+    for line in [
+        "a\nb",
+        "a\u{0}b",
+        "a\u{202E}b",
+        "a\u{2029}b",
+        "a\u{1B}[31mb",
+    ] {
         assert_eq!(refused(line, Shape::Line), invalid, "{line:?}");
     }
     // Emoji sequences keep their joiners; Persian its non-joiner.

@@ -16,8 +16,8 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 
 use crate::config::Limits;
 use crate::http::views::{
-    BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest,
-    MaintenanceWindow, PaymentRequest, TicketRequest, TokenChangeRequest,
+    BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
+    PaymentRequest, TicketRequest, TokenChangeRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -69,7 +69,12 @@ impl Fields for BindCardRequest {
                 field,
                 Shape::Line,
             )?;
-            optional(device.locale.as_deref(), "device.locale", field, Shape::Line)?;
+            optional(
+                device.locale.as_deref(),
+                "device.locale",
+                field,
+                Shape::Line,
+            )?;
         }
         Ok(())
     }
@@ -124,12 +129,7 @@ impl Fields for TicketRequest {
             limits.identifier_chars,
             Shape::Identifier,
         )?;
-        check_field(
-            &self.message,
-            "message",
-            limits.message_chars,
-            Shape::Lines,
-        )
+        check_field(&self.message, "message", limits.message_chars, Shape::Lines)
     }
 }
 

@@ -35,6 +35,7 @@ macro_rules! on_both_backends {
 
 mod binding;
 mod diagnose;
+mod free_text;
 mod health;
 mod help;
 mod hygiene;

@@ -91,11 +91,10 @@ async fn mask_card_numbers(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> St
     let mut rows_changed = 0i64;
     for (table, column, kind) in FREE_TEXT {
         let changes: Vec<(String, String)> = {
-            let select = format!(
-                "SELECT ctid::text, {column} FROM {table} WHERE {column} IS NOT NULL"
-            );
-            let mut rows = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(select))
-                .fetch(&mut **tx);
+            let select =
+                format!("SELECT ctid::text, {column} FROM {table} WHERE {column} IS NOT NULL");
+            let mut rows =
+                sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(select)).fetch(&mut **tx);
             let mut changes = Vec::new();
             while let Some((ctid, value)) = rows.try_next().await? {
                 if let Some(masked) = masked(*kind, &value) {

@@ -117,7 +117,10 @@ mod sqlite {
             .unwrap();
         store.close().await;
         assert_eq!(
-            read(&path, "SELECT reason FROM token_events WHERE token_ref = 'tok_2'"),
+            read(
+                &path,
+                "SELECT reason FROM token_events WHERE token_ref = 'tok_2'"
+            ),
             "late 4111/1111/1111/1111"
         );
     }
