@@ -94,6 +94,30 @@ pub struct LimitsConfig {
     /// Comparisons one text-message code allows; then it is spent.
     pub sms_code_max_attempts: u32,
     // ---- End of the attempts per account. ----
+    // ---- Field sizes, in characters (not bytes). Each field also has a
+    // character set, fixed in code (`http/fields.rs`). A longer value is
+    // refused with `field_too_long` before anything is written.
+    /// A person's name: a card's holder name, the real name at sign-up.
+    pub name_chars: usize,
+    /// A device id the app sends (`device.id` at binding, `device_id` for
+    /// keys).
+    pub device_id_chars: usize,
+    /// Each of a binding's device details: model, OS, app version,
+    /// network type, locale.
+    pub device_field_chars: usize,
+    /// A support ticket's message.
+    pub message_chars: usize,
+    /// Why a token was suspended, resumed or deleted, or an issuer event's
+    /// reason.
+    pub reason_chars: usize,
+    /// A merchant's name on a payment.
+    pub merchant_name_chars: usize,
+    /// Each language of an operator's maintenance notice.
+    pub notice_chars: usize,
+    /// Other identifiers a caller chooses: issuer event ids, the trace id
+    /// a ticket names.
+    pub identifier_chars: usize,
+    // ---- End of field sizes.
 }
 
 impl Default for LimitsConfig {
@@ -106,6 +130,14 @@ impl Default for LimitsConfig {
             sign_in_window_secs: 15 * 60,
             sms_code_ttl_secs: 5 * 60,
             sms_code_max_attempts: 5,
+            name_chars: 64,
+            device_id_chars: 128,
+            device_field_chars: 64,
+            message_chars: 2000,
+            reason_chars: 200,
+            merchant_name_chars: 100,
+            notice_chars: 500,
+            identifier_chars: 128,
         }
     }
 }
@@ -148,6 +180,19 @@ impl LimitsConfig {
             if secs == 0 || secs > 24 * 3600 {
                 return Err(format!("limits.{name} must be 1 to 86400"));
             }
+        }
+        let sizes = [
+            ("name_chars", self.name_chars),
+            ("device_id_chars", self.device_id_chars),
+            ("device_field_chars", self.device_field_chars),
+            ("message_chars", self.message_chars),
+            ("reason_chars", self.reason_chars),
+            ("merchant_name_chars", self.merchant_name_chars),
+            ("notice_chars", self.notice_chars),
+            ("identifier_chars", self.identifier_chars),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, size)| *size == 0) {
+            return Err(format!("limits.{name} must be at least 1"));
         }
         Ok(())
     }
@@ -438,6 +483,7 @@ impl Config {
                     .to_owned(),
             );
         }
+        self.limits.validate()?;
         if !matches!(self.log_format.as_str(), "human" | "json") {
             return Err(format!(
                 "log_format: {:?} is neither human nor json",
@@ -509,6 +555,10 @@ mod tests {
                 config.limits.user_bindings_per_day,
                 defaults.limits.user_bindings_per_day
             );
+            jail.set_env("TESSERA_LIMITS__DEVICE_FIELD_CHARS", "32");
+            let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+            assert_eq!(config.limits.device_field_chars, 32);
+            assert_eq!(config.limits.message_chars, defaults.limits.message_chars);
             assert_eq!(config.sandbox_issuer.latency_ms, 40);
             assert_eq!(config.limits.sign_in_max_attempts, 3);
             assert_eq!(config.limits.sign_in_window_secs, 900);
@@ -548,6 +598,9 @@ mod tests {
             error.contains("card_limit") && error.contains("tessera.toml"),
             "{error}"
         );
+        std::fs::write(&file, "[limits]\nnotice_chars = 0\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.contains("limits.notice_chars"), "{error}");
         std::fs::write(&file, "wallet_time_zone = \"Mars/Olympus\"\n").unwrap();
         assert!(Config::load(Some(&file), &Overrides::default()).is_err());
         // A limit of nothing would lock every phone: refused, and named.

@@ -5,6 +5,7 @@
 //! OTP attempt counters) are enforced here, in transactions and constraints,
 //! so that they hold however many requests or nodes race.
 
+mod data_migrations;
 mod decisions;
 mod listings;
 pub mod model;

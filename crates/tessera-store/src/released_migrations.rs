@@ -81,6 +81,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         7,
         "4eb437f4b3f3afd10693f1d751e20c0a228d1209f5b2635ca40812a4ee3cebd2",
     ),
+    (
+        "postgres",
+        8,
+        "5eb01373c4c4dd23d1c7f273937324f518fc0b72d4f24abde936e95792dc2bc8",
+    ),
+    (
+        "sqlite",
+        8,
+        "1797161177e139ec356541d1303a297c52f6ace7a8517f5864b97c65acf31c2c",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

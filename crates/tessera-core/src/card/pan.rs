@@ -99,45 +99,6 @@ pub fn mask(digits: &str) -> String {
     out
 }
 
-/// Masks every run of 12 or more digits in free text (spaces and dashes
-/// between digits count as part of the run), so that a card number a person
-/// types into a message is kept only as first 6 + last 4.
-pub fn mask_card_numbers_in(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        // The run: digits, with single spaces or dashes between them.
-        let start = i;
-        let mut end = i;
-        let mut digits = String::new();
-        while end < chars.len() {
-            if chars[end].is_ascii_digit() {
-                digits.push(chars[end]);
-                end += 1;
-            } else if matches!(chars[end], ' ' | '-')
-                && chars.get(end + 1).is_some_and(char::is_ascii_digit)
-            {
-                end += 1;
-            } else {
-                break;
-            }
-        }
-        if digits.len() >= MIN_LEN {
-            out.push_str(&mask(&digits));
-        } else {
-            out.extend(&chars[start..end]);
-        }
-        i = end;
-    }
-    out
-}
-
 fn invalid(code: ErrorCode) -> DomainError {
     DomainError::new(code).with_param("number")
 }
@@ -158,21 +119,6 @@ impl fmt::Display for Pan {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn card_numbers_in_free_text_are_masked() {
-        assert_eq!(
-            mask_card_numbers_in(
-                "我的卡 6228 4800 0000 0000 019 绑不上, code 123456, tel 13800138000"
-            ),
-            "我的卡 622848*********0019 绑不上, code 123456, tel 13800138000"
-        );
-        assert_eq!(
-            mask_card_numbers_in("card 4242-4242-4242-4242."),
-            "card 424242******4242."
-        );
-        assert_eq!(mask_card_numbers_in("no digits"), "no digits");
-    }
 
     #[test]
     fn accepts_grouped_digits() {

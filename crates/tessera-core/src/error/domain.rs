@@ -39,6 +39,9 @@ pub struct DomainError {
     /// Which lock a `too_many_attempts` is, when it is not a binding's:
     /// its message and remedy say how that lock ends.
     pub lockout: Option<Lockout>,
+    /// The most characters the field named by `param` may hold
+    /// (`field_too_long`).
+    pub max_length: Option<u32>,
 }
 
 /// Which limit a `too_many_attempts` hit, the number it allows, and when
@@ -104,6 +107,7 @@ impl DomainError {
             payment_id: None,
             limit: None,
             lockout: None,
+            max_length: None,
         }
     }
 
@@ -183,6 +187,11 @@ impl DomainError {
         self
     }
 
+    pub fn with_max_length(mut self, max_chars: usize) -> Self {
+        self.max_length = Some(u32::try_from(max_chars).unwrap_or(u32::MAX));
+        self
+    }
+
     pub fn entry(&self) -> &'static CatalogEntry {
         self.code.entry()
     }
@@ -215,6 +224,12 @@ impl DomainError {
             return hit.limit.message(hit.max, lang);
         }
         let base = self.code.entry().message.get(lang);
+        if let Some(max) = self.max_length {
+            return match lang {
+                Lang::ZhCn => format!("{base}：最多{max}个字符"),
+                Lang::En => format!("{base}: at most {max} characters"),
+            };
+        }
         match (self.attempts_left, lang) {
             (Some(left), Lang::ZhCn) => format!("{base},还可尝试{left}次"),
             (Some(1), Lang::En) => format!("{base}: 1 attempt left"),

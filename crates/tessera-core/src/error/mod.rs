@@ -138,6 +138,8 @@ pub enum ErrorCode {
     InvalidCredentials,
     SmsCodeIncorrect,
     SmsCodeExpired,
+    FieldTooLong,
+    InvalidCharacters,
 }
 
 impl ErrorCode {

@@ -27,6 +27,7 @@ use crate::flows::issuer_health::{self, Gate};
 use crate::flows::maintenance;
 use crate::http::error::{ApiError, internal};
 use crate::http::extract::Ctx;
+use crate::http::fields;
 use crate::http::views::{BindCardRequest, StringOrNumber};
 use crate::issuer::{BindingVerification, IssuerAnswer};
 use crate::state::AppState;
@@ -74,10 +75,11 @@ pub async fn bind_card(
         masked_pan: evidence.masked_pan.clone(),
         first6: evidence.first6.clone(),
         last4: evidence.last4.clone(),
+        // The device's details are free text: card numbers masked.
         device: request
             .device
             .as_ref()
-            .and_then(|d| serde_json::to_string(d).ok()),
+            .and_then(|d| serde_json::to_string(&fields::stored_device(d)).ok()),
         issuer_response: evidence.issuer_response.clone(),
         created_at: now,
         ..AttemptRecord::default()

@@ -136,7 +136,8 @@ pub async fn create(
             id: id.clone(),
             key_hash: hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
             role: role.as_str().to_owned(),
-            label: label.to_owned(),
+            // An operator's free text: card numbers masked like any other.
+            label: tessera_core::text::mask_card_numbers(label).into_owned(),
             scope: scope.clone(),
             signing_secret: sealed,
             created_at: state.now(),

@@ -21,6 +21,7 @@ use crate::flows::keys;
 use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::extract::parse_json;
+use crate::http::fields::{self, Fields};
 use crate::http::views::{
     IssuerEventRequest, IssuerEventResult, TokenEventList, TokenEventView, TokenStateView,
 };
@@ -72,13 +73,13 @@ fn suspender_of(caller: &Caller) -> Result<Suspender, ApiError> {
     }
 }
 
-fn reason_text(reason: Option<&str>) -> Result<Option<String>, DomainError> {
-    match reason.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(reason) if reason.chars().count() > 200 || reason.chars().any(char::is_control) => {
-            Err(DomainError::new(ErrorCode::InvalidRequest).with_param("reason"))
-        }
-        reason => Ok(reason.map(str::to_owned)),
-    }
+/// A change's reason as it is kept: within `limits.reason_chars`, one line,
+/// card numbers masked.
+fn reason_text(state: &AppState, reason: Option<&str>) -> Result<Option<String>, DomainError> {
+    fields::check_reason(reason, &state.config.limits)?;
+    Ok(reason
+        .filter(|r| !r.trim().is_empty())
+        .map(fields::stored_text))
 }
 
 /// The token, if this caller may change it: a user only their own, an
@@ -138,7 +139,7 @@ pub async fn suspend_or_resume(
     now: DateTime<Utc>,
 ) -> Result<TokenStateView, ApiError> {
     let by = suspender_of(caller)?;
-    let reason = reason_text(reason)?;
+    let reason = reason_text(state, reason)?;
     // Compare and set: a change that raced another is read again and
     // reapplied, so two suspenders acting at once both count.
     for _ in 0..8 {
@@ -192,7 +193,7 @@ pub async fn delete(
     now: DateTime<Utc>,
 ) -> Result<TokenStateView, ApiError> {
     let by = suspender_of(caller)?;
-    let reason = reason_text(reason)?;
+    let reason = reason_text(state, reason)?;
     token_for(state, caller, token_ref).await?;
     let deleted = state
         .store
@@ -429,6 +430,7 @@ async fn issuer_event(
     raw: &[u8],
     now: DateTime<Utc>,
 ) -> Result<IssuerEventResult, ApiError> {
+    request.check_fields(&state.config.limits)?;
     let CheckedEvent {
         kind,
         occurred_at,
@@ -605,7 +607,7 @@ async fn apply_event(
                 card_id: card.id.clone(),
                 occurred_at,
                 kind: change,
-                reason: request.reason.as_deref().map(str::trim).map(str::to_owned),
+                reason: request.reason.as_deref().map(fields::stored_text),
                 now,
             })
             .await?;

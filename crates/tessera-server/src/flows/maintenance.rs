@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use tessera_core::error::{DomainError, ErrorCode};
 
 use crate::http::error::{ApiError, rfc3339};
+use crate::http::fields::stored_text;
 use crate::http::views::{MaintenanceStatus, MaintenanceWindow};
 use crate::state::AppState;
 
@@ -24,8 +25,8 @@ pub async fn start(
         .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("until"))?;
     let stored = MaintenanceWindow {
         until: rfc3339(until),
-        message_zh: window.message_zh.trim().to_owned(),
-        message_en: window.message_en.trim().to_owned(),
+        message_zh: stored_text(&window.message_zh),
+        message_en: stored_text(&window.message_en),
     };
     let json = serde_json::to_string(&stored).map_err(|_| ErrorCode::InternalError)?;
     state.store.put_setting(SETTING, &json, now).await?;

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use tessera_core::card::pan::mask_card_numbers_in;
 use tessera_core::diagnosis::Audience;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::{TicketFilter, TicketRecord};
@@ -18,9 +17,7 @@ use crate::http::views::{
 };
 use crate::state::AppState;
 use tessera_core::ids::UserId;
-
-/// The longest message a ticket keeps, in characters.
-const MAX_MESSAGE_CHARS: usize = 2000;
+use tessera_core::text::mask_card_numbers;
 
 /// Opens a ticket on one of the person's own attempts, with the attempt and
 /// its diagnosis as they are now; card numbers in the message are masked.
@@ -31,7 +28,9 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> Result<TicketView, ApiError> {
     let message = request.message.trim();
-    if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
+    // Its size and characters were checked with the request's other fields
+    // (`limits.message_chars`).
+    if message.is_empty() {
         return Err(DomainError::new(ErrorCode::InvalidRequest)
             .with_param("message")
             .into());
@@ -63,7 +62,7 @@ pub async fn open(
         id: crate::ids::random_id("tkt_", 20),
         user_id: user_id.to_owned(),
         trace_id: attempt.trace_id.clone(),
-        message: mask_card_numbers_in(message),
+        message: mask_card_numbers(message).into_owned(),
         status: "open".to_owned(),
         details: details.to_string(),
         created_at: now,

@@ -121,6 +121,9 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if let Some(payment_id) = &error.payment_id {
             map.insert("payment_id".into(), json!(payment_id));
         }
+        if let Some(max_length) = error.max_length {
+            map.insert("max_length".into(), json!(max_length));
+        }
     }
     json!({ "error": object })
 }

@@ -1,13 +1,15 @@
 //! What speaks HTTP: who is calling (`auth`), the request's context and
 //! bodies (`extract`), the trace id and the client's own request id
 //! (`request_id`), the one mapping from domain errors to responses
-//! (`error`), shared query values (`query`), the request and response
+//! (`error`), the size and characters of every field (`fields`),
+//! shared query values (`query`), the request and response
 //! bodies documented for OpenAPI (`views`), and the help center's HTML
 //! pages (`help`).
 
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod help;
 pub mod query;
 pub mod request_id;

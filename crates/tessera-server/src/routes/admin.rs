@@ -7,6 +7,7 @@ use crate::flows::{keys, maintenance};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
+use crate::http::fields::Fields;
 use crate::http::views::{
     ApiKeyList, ApiKeyView, ErrorEnvelope, MaintenanceStatus, MaintenanceWindow,
 };
@@ -16,7 +17,7 @@ use crate::state::AppState;
 #[utoipa::path(put, path = "/v1/admin/maintenance", tag = "admin", security(("bearer" = [])),
     request_body = MaintenanceWindow,
     responses((status = 200, body = MaintenanceStatus), (status = 403, body = ErrorEnvelope),
-        (status = 422, description = "invalid_request: until is not a future RFC 3339 time", body = ErrorEnvelope)))]
+        (status = 422, description = "invalid_request: until is not a future RFC 3339 time; field_too_long, invalid_characters: a notice", body = ErrorEnvelope)))]
 pub async fn put_maintenance(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -24,6 +25,7 @@ pub async fn put_maintenance(
     JsonBody { value: window, .. }: JsonBody<MaintenanceWindow>,
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator])?;
+    window.check_fields(&state.config.limits)?;
     Ok(Json(maintenance::start(&state, &window, ctx.now).await?))
 }
 

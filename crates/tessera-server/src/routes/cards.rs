@@ -13,6 +13,7 @@ use crate::flows::{attempts, cards, idempotency};
 use crate::http::auth::{Caller, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
+use crate::http::fields::Fields;
 use crate::http::views::{
     BindCardRequest, CardList, CardView, ErrorEnvelope, ListQuery, MyAttemptList, MyAttemptsQuery,
     VerifyCardRequest, Viewer,
@@ -32,7 +33,7 @@ fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, Ap
     responses((status = 201, body = CardView), (status = 202, description = "pending_verification: enter the SMS code", body = CardView),
         (status = 402, description = "card_declined, incorrect_cvc, phone_mismatch", body = ErrorEnvelope),
         (status = 409, description = "card_already_bound, otp_required, idempotency_conflict, request_in_progress", body = ErrorEnvelope),
-        (status = 422, description = "invalid_number, incorrect_number, expiry, cvc, holder name, name_mismatch, card_not_supported, card_limit_reached", body = ErrorEnvelope),
+        (status = 422, description = "invalid_number, incorrect_number, expiry, cvc, holder name, name_mismatch, card_not_supported, card_limit_reached, field_too_long, invalid_characters", body = ErrorEnvelope),
         (status = 503, description = "maintenance, issuer_unavailable (Retry-After)", body = ErrorEnvelope)))]
 pub async fn bind_card(
     State(state): State<AppState>,
@@ -44,6 +45,8 @@ pub async fn bind_card(
         raw,
     }: JsonBody<BindCardRequest>,
 ) -> Result<Response, ApiError> {
+    // Before anything is recorded: a refused field leaves no attempt.
+    request.check_fields(&state.config.limits)?;
     let key = idempotency::key_of(&headers)?;
     let viewer = Viewer::new(&state, &ctx);
     let work = async {

@@ -12,6 +12,7 @@ use crate::flows::{idempotency, payments};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, parse_json};
+use crate::http::fields::Fields;
 use crate::http::views::{ErrorEnvelope, PaymentList, PaymentQuery, PaymentRequest, PaymentView};
 use crate::state::AppState;
 
@@ -43,6 +44,7 @@ pub async fn create_payment(
     // The role first: a user or another key learns nothing from the body.
     caller.require_role(&[Role::Merchant])?;
     let request: PaymentRequest = parse_json(&raw)?;
+    request.check_fields(&state.config.limits)?;
     let Caller::Key { key_id, .. } = &caller else {
         return Err(ErrorCode::Forbidden.into());
     };

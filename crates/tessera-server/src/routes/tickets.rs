@@ -10,6 +10,7 @@ use crate::flows::{idempotency, tickets};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
+use crate::http::fields::Fields;
 use crate::http::views::{ErrorEnvelope, TicketList, TicketRequest, TicketView};
 use crate::state::AppState;
 
@@ -20,7 +21,7 @@ use crate::state::AppState;
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
     responses((status = 201, body = TicketView),
         (status = 404, description = "not_found: no attempt of yours has this trace id", body = ErrorEnvelope),
-        (status = 422, description = "invalid_request: the message is empty or too long", body = ErrorEnvelope)))]
+        (status = 422, description = "invalid_request: the message is empty; field_too_long, invalid_characters", body = ErrorEnvelope)))]
 pub async fn create_ticket(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -32,6 +33,7 @@ pub async fn create_ticket(
     }: JsonBody<TicketRequest>,
 ) -> Result<Response, ApiError> {
     let user_id = caller.user()?.to_owned();
+    request.check_fields(&state.config.limits)?;
     let key = idempotency::key_of(&headers)?;
     let work = async {
         let ticket = tickets::open(&state, &user_id, &request, ctx.now).await?;

@@ -11,6 +11,7 @@ use crate::flows::payments;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
+use crate::http::fields::Fields;
 use crate::http::views::{
     CryptogramRequest, CryptogramView, DeleteQuery, ErrorEnvelope, KeysRequest, LimitedUseKeys,
     TokenChangeRequest, TokenStateView,
@@ -34,6 +35,7 @@ pub async fn limited_use_keys(
     JsonBody { value: request, .. }: JsonBody<KeysRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user_id = caller.user()?;
+    request.check_fields(&state.config.limits)?;
     let keys = payments::limited_use_keys(&state, user_id, &token_ref, &request, ctx.now).await?;
     // Keys must not linger in a cache on the way.
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(keys)))

@@ -8,6 +8,7 @@ use crate::flows::{password_reset, sessions, users};
 use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
+use crate::http::fields::Fields;
 use crate::http::views::{
     CreateSessionRequest, CreateUserRequest, ErrorEnvelope, PasswordResetRequest,
     PasswordResetView, SessionList, SessionView, SmsCodeAccepted, SmsCodeRequest, UserView,
@@ -18,12 +19,13 @@ use crate::state::AppState;
 /// hash and its last 4 characters.
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUserRequest,
     responses((status = 201, body = UserView), (status = 409, description = "phone_taken", body = ErrorEnvelope),
-              (status = 422, description = "invalid_phone, invalid_id_number, weak_password", body = ErrorEnvelope)))]
+              (status = 422, description = "invalid_phone, invalid_id_number, weak_password, field_too_long, invalid_characters", body = ErrorEnvelope)))]
 pub async fn create_user(
     State(state): State<AppState>,
     ctx: Ctx,
     JsonBody { value: request, .. }: JsonBody<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    request.check_fields(&state.config.limits)?;
     let user = users::sign_up(&state, &request, ctx.now).await?;
     Ok((StatusCode::CREATED, Json(UserView::from_record(&user)?)))
 }

@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 47] = [
+const VERDICTS: [(&str, &str); 49] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -632,6 +632,8 @@ const VERDICTS: [(&str, &str); 47] = [
     ("invalid_credentials", "input_mistake"),
     ("sms_code_incorrect", "input_mistake"),
     ("sms_code_expired", "input_mistake"),
+    ("field_too_long", "input_mistake"),
+    ("invalid_characters", "input_mistake"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

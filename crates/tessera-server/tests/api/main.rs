@@ -36,6 +36,7 @@ macro_rules! on_both_backends {
 mod accounts;
 mod binding;
 mod diagnose;
+mod free_text;
 mod health;
 mod help;
 mod hygiene;

@@ -564,7 +564,13 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
             json!({"reason": "x".repeat(201)}),
         )
         .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_too_long",
+    );
+    assert_eq!(error["max_length"], 200);
     let (status, body) = server
         .post(
             &format!("/v1/tokens/{token_ref}/cryptograms"),

@@ -484,7 +484,7 @@ impl Cards for PgStore {
     ) -> StoreResult<LimitClaim> {
         let names: Vec<&str> = buckets.iter().map(|b| b.bucket.as_str()).collect();
         let limits: Vec<i64> = buckets.iter().map(|b| i64::from(b.limit)).collect();
-        // One round trip: tessera_claim_limits (migration 0003) locks the
+        // One round trip: tessera_claim_limits (migration 0005) locks the
         // buckets, prunes, counts and inserts in one transaction.
         let row =
             sqlx::query("SELECT r_refused, r_free_at FROM tessera_claim_limits($1, $2, $3, $4)")

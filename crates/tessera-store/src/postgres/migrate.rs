@@ -4,9 +4,11 @@
 //! others find the schema current. A database newer than this binary is
 //! refused rather than guessed at.
 
+use futures_util::TryStreamExt;
 use sqlx::PgPool;
 
 use crate::StoreResult;
+use crate::data_migrations::{FREE_TEXT, MASK_CARD_NUMBERS, masked};
 use crate::decisions::pending_migrations;
 
 /// (version, SQL), in order. Append only: a released migration is never
@@ -42,6 +44,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../migrations/postgres/0007_sms_codes.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_data_migrations.sql"),
     ),
 ];
 
@@ -88,6 +94,56 @@ pub async fn run(pool: &PgPool) -> StoreResult<()> {
             .await?;
         tracing::info!(version, "applied PostgreSQL migration");
     }
+    mask_card_numbers(&mut tx).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Masks card numbers in every free-text column, once per database
+/// (`data_migrations.rs`), inside the migrations' transaction and lock.
+/// Rows are found by ctid, which holds still within the transaction for
+/// rows it changes; only the values that change are kept in memory.
+async fn mask_card_numbers(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> StoreResult<()> {
+    let done: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM data_migrations WHERE name = $1)")
+            .bind(MASK_CARD_NUMBERS)
+            .fetch_one(&mut **tx)
+            .await?;
+    if done {
+        return Ok(());
+    }
+    let mut rows_changed = 0i64;
+    for (table, column, kind) in FREE_TEXT {
+        let changes: Vec<(String, String)> = {
+            let select =
+                format!("SELECT ctid::text, {column} FROM {table} WHERE {column} IS NOT NULL");
+            let mut rows =
+                sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(select)).fetch(&mut **tx);
+            let mut changes = Vec::new();
+            while let Some((ctid, value)) = rows.try_next().await? {
+                if let Some(masked) = masked(*kind, &value) {
+                    changes.push((ctid, masked));
+                }
+            }
+            changes
+        };
+        let update = format!("UPDATE {table} SET {column} = $1 WHERE ctid = $2::tid");
+        for (ctid, masked) in &changes {
+            sqlx::query(sqlx::AssertSqlSafe(update.as_str()))
+                .bind(masked)
+                .bind(ctid)
+                .execute(&mut **tx)
+                .await?;
+        }
+        rows_changed += i64::try_from(changes.len()).unwrap_or(i64::MAX);
+    }
+    sqlx::query("INSERT INTO data_migrations (name, rows_changed) VALUES ($1, $2)")
+        .bind(MASK_CARD_NUMBERS)
+        .bind(rows_changed)
+        .execute(&mut **tx)
+        .await?;
+    if rows_changed > 0 {
+        tracing::info!(rows_changed, "masked card numbers in stored free text");
+    }
     Ok(())
 }

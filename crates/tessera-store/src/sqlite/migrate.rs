@@ -9,6 +9,7 @@ use super::group_commit::open;
 use super::statements::scalar_all;
 
 use crate::StoreResult;
+use crate::data_migrations::{FREE_TEXT, MASK_CARD_NUMBERS, masked};
 use crate::decisions::pending_migrations;
 
 /// (version, SQL), in order. Append only: a released migration is never
@@ -45,6 +46,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_sms_codes.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_data_migrations.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the
@@ -65,6 +70,55 @@ pub fn run(path: &Path, busy_timeout: Duration) -> StoreResult<()> {
             [version],
         )?;
         tx.commit()?;
+    }
+    mask_card_numbers(&mut conn)?;
+    Ok(())
+}
+
+/// Masks card numbers in every free-text column, once per database
+/// (`data_migrations.rs`). Rows are found by rowid; only the values that
+/// change are kept in memory and written.
+fn mask_card_numbers(conn: &mut rusqlite::Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let done: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM data_migrations WHERE name = ?)",
+        [MASK_CARD_NUMBERS],
+        |row| row.get(0),
+    )?;
+    if done {
+        return Ok(());
+    }
+    let mut rows_changed = 0i64;
+    for (table, column, kind) in FREE_TEXT {
+        let changes = {
+            let mut statement = tx.prepare(&format!(
+                "SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL"
+            ))?;
+            let mut rows = statement.query([])?;
+            let mut changes: Vec<(i64, String)> = Vec::new();
+            while let Some(row) = rows.next()? {
+                let value: String = row.get(1)?;
+                if let Some(masked) = masked(*kind, &value) {
+                    changes.push((row.get(0)?, masked));
+                }
+            }
+            changes
+        };
+        for (rowid, masked) in &changes {
+            tx.execute(
+                &format!("UPDATE {table} SET {column} = ? WHERE rowid = ?"),
+                rusqlite::params![masked, rowid],
+            )?;
+        }
+        rows_changed += i64::try_from(changes.len()).unwrap_or(i64::MAX);
+    }
+    tx.execute(
+        "INSERT INTO data_migrations (name, rows_changed) VALUES (?, ?)",
+        rusqlite::params![MASK_CARD_NUMBERS, rows_changed],
+    )?;
+    tx.commit()?;
+    if rows_changed > 0 {
+        tracing::info!(rows_changed, "masked card numbers in stored free text");
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ mod backends;
 mod binding;
 mod bulk_load;
 mod cards;
+mod data_migrations;
 mod lifecycle;
 mod limits;
 mod payments;

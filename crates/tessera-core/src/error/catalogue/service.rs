@@ -1,10 +1,10 @@
 //! The catalogue's rows for payments, the API and accounts: from
-//! `idempotency_conflict` to `sms_code_expired`.
+//! `idempotency_conflict` to `invalid_characters`.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 27] = [
+pub(super) const ROWS: [CatalogEntry; 29] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -483,6 +483,43 @@ pub(super) const ROWS: [CatalogEntry; 27] = [
         why: t(
             "验证码只在几分钟内有效；用过一次，或者发出了新的验证码之后，旧的也会失效。",
             "Codes are valid for a few minutes, and stop working once used or once a newer code is sent.",
+        ),
+    },
+    CatalogEntry {
+        code: E::FieldTooLong,
+        code_str: "field_too_long",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t("填写的内容太长", "This field is too long"),
+        remedy: t(
+            "请把 param 指出的字段缩短到 max_length 个字符以内，再重新提交。",
+            "Shorten the field named in param to at most max_length characters and send it again",
+        ),
+        why: t(
+            "每个字段都有长度上限（按字符计，而不是按字节），以免过长的内容拖慢服务、占满存储；上限由运营方在配置中设定。",
+            "Every field has a length limit, counted in characters rather than bytes, so that oversized text cannot slow the service or fill its storage; the operator sets the limits in the configuration",
+        ),
+    },
+    CatalogEntry {
+        code: E::InvalidCharacters,
+        code_str: "invalid_characters",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "填写的内容含有不允许的字符",
+            "This field contains characters that are not allowed",
+        ),
+        remedy: t(
+            "请删掉 param 指出的字段里的控制字符和看不见的字符（如零宽字符、文字方向控制符），最好重新手动输入，不要粘贴。",
+            "Remove control and invisible characters (such as zero-width or text-direction marks) from the field named in param; typing it again rather than pasting usually does it",
+        ),
+        why: t(
+            "姓名中不能有控制字符，也不能有零宽字符、文字方向控制符等看不见的字符：它们会让两个看起来一样的名字其实不同；其他文字中除换行和制表符外也不能有控制字符。这些字符常随复制粘贴一起带进来。",
+            "Names may not contain control characters or invisible ones such as zero-width and text-direction marks, which make two names that look the same differ; other text may not contain control characters except line breaks and tabs. Such characters often come along when text is pasted",
         ),
     },
 ];

@@ -93,6 +93,9 @@ pub struct ErrorObject {
     pub suspended_by: Option<Vec<String>>,
     /// The payment a decline was recorded as.
     pub payment_id: Option<String>,
+    /// `field_too_long`: the most characters the field named by `param`
+    /// may hold.
+    pub max_length: Option<u32>,
 }
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,8 @@ use super::StringOrNumber;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenChangeRequest {
-    /// Kept in the token's history for support (at most 200 characters).
+    /// Kept in the token's history for support: one line of at most
+    /// `limits.reason_chars` (200) characters, card numbers masked.
     pub reason: Option<String>,
 }
 #[derive(Debug, Deserialize, IntoParams)]

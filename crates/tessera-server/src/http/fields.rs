@@ -1,0 +1,174 @@
+//! The size and characters of every field people send. Each request body
+//! is checked here, against `[limits]` (`config::LimitsConfig`), before any work
+//! runs: a value too long is `field_too_long` (with `param` and
+//! `max_length`), a value with characters its field does not take is
+//! `invalid_characters`; neither writes anything, not even an attempt or
+//! an idempotency record. Card numbers, CVCs, codes, phones and ID numbers
+//! have their own strict parsers and are not listed here.
+//!
+//! Identifiers (device ids, event ids, trace ids, merchant ids) are kept as
+//! sent; free text (device details, reasons, messages, merchant names,
+//! notices) has its card numbers masked before it is stored
+//! (`tessera_core::text::mask_card_numbers`).
+
+use tessera_core::error::DomainError;
+use tessera_core::text::{Shape, check_field, mask_card_numbers};
+
+use crate::config::LimitsConfig;
+use crate::http::views::{
+    BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
+    PaymentRequest, TicketRequest, TokenChangeRequest,
+};
+
+/// A request whose fields can be checked against the limits.
+pub trait Fields {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError>;
+}
+
+fn optional(
+    value: Option<&str>,
+    param: &'static str,
+    max_chars: usize,
+    shape: Shape,
+) -> Result<(), DomainError> {
+    value.map_or(Ok(()), |value| check_field(value, param, max_chars, shape))
+}
+
+/// A reason for a lifecycle change, in a body or a query.
+pub fn check_reason(reason: Option<&str>, limits: &LimitsConfig) -> Result<(), DomainError> {
+    optional(reason, "reason", limits.reason_chars, Shape::Line)
+}
+
+impl Fields for BindCardRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(
+            &self.holder_name,
+            "holder_name",
+            limits.name_chars,
+            Shape::Name,
+        )?;
+        if let Some(device) = &self.device {
+            let field = limits.device_field_chars;
+            optional(
+                device.id.as_deref(),
+                "device.id",
+                limits.device_id_chars,
+                Shape::Identifier,
+            )?;
+            optional(device.model.as_deref(), "device.model", field, Shape::Line)?;
+            optional(device.os.as_deref(), "device.os", field, Shape::Line)?;
+            optional(
+                device.app_version.as_deref(),
+                "device.app_version",
+                field,
+                Shape::Line,
+            )?;
+            optional(
+                device.network_type.as_deref(),
+                "device.network_type",
+                field,
+                Shape::Line,
+            )?;
+            optional(
+                device.locale.as_deref(),
+                "device.locale",
+                field,
+                Shape::Line,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Fields for CreateUserRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(&self.real_name, "real_name", limits.name_chars, Shape::Name)
+    }
+}
+
+impl Fields for TokenChangeRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_reason(self.reason.as_deref(), limits)
+    }
+}
+
+impl Fields for IssuerEventRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(&self.id, "id", limits.identifier_chars, Shape::Identifier)?;
+        check_reason(self.reason.as_deref(), limits)
+    }
+}
+
+impl Fields for KeysRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        optional(
+            self.device_id.as_deref(),
+            "device_id",
+            limits.device_id_chars,
+            Shape::Identifier,
+        )
+    }
+}
+
+impl Fields for PaymentRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        optional(
+            self.merchant_name.as_deref(),
+            "merchant_name",
+            limits.merchant_name_chars,
+            Shape::Line,
+        )
+    }
+}
+
+impl Fields for TicketRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(
+            &self.trace_id,
+            "trace_id",
+            limits.identifier_chars,
+            Shape::Identifier,
+        )?;
+        check_field(&self.message, "message", limits.message_chars, Shape::Lines)
+    }
+}
+
+impl Fields for MaintenanceWindow {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(
+            &self.message_zh,
+            "message_zh",
+            limits.notice_chars,
+            Shape::Lines,
+        )?;
+        check_field(
+            &self.message_en,
+            "message_en",
+            limits.notice_chars,
+            Shape::Lines,
+        )
+    }
+}
+
+/// Free text as it is stored: trimmed, card numbers masked.
+pub fn stored_text(text: &str) -> String {
+    mask_card_numbers(text.trim()).into_owned()
+}
+
+/// A binding's device as it is stored: its id as sent, every detail with
+/// card numbers masked.
+pub fn stored_device(device: &Device) -> Device {
+    let masked = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|text| mask_card_numbers(text).into_owned())
+    };
+    Device {
+        id: device.id.clone(),
+        model: masked(&device.model),
+        os: masked(&device.os),
+        app_version: masked(&device.app_version),
+        network_type: masked(&device.network_type),
+        locale: masked(&device.locale),
+    }
+}
