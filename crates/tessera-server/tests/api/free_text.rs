@@ -65,7 +65,7 @@ async fn every_format_in_every_free_text_field_is_masked(backend: Backend) {
         config.payments.key_batch_size = 20;
     })
     .await;
-    let issuer = server.key("issuer").await;
+    let issuer = server.issuer_key(&["ABC"]).await;
     let token_ref = bound["token"]["ref"].as_str().unwrap().to_owned();
     let par = bound["par"].as_str().unwrap().to_owned();
     for (i, format) in FORMATS.iter().enumerate() {
