@@ -271,7 +271,8 @@ pub fn verify_signature(
 }
 
 /// An issuer event, checked.
-enum EventKind {
+#[derive(Debug)]
+pub enum EventKind {
     Replaced {
         new_pan: Pan,
         expiry: Option<Expiry>,
@@ -281,7 +282,7 @@ enum EventKind {
 }
 
 impl EventKind {
-    fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             EventKind::Replaced { .. } => "card.replaced",
             EventKind::ExpiryUpdated(_) => "card.expiry_updated",
@@ -311,7 +312,9 @@ fn event_expiry(
     }
 }
 
-fn check_event(
+/// An event's own fields, checked before anything is looked up (public for
+/// `fuzz/fuzz_targets/issuer_event.rs`).
+pub fn check_event(
     request: &IssuerEventRequest,
     today: NaiveDate,
 ) -> Result<(EventKind, DateTime<Utc>), DomainError> {
