@@ -11,7 +11,9 @@
 # (FUZZ_SANITIZER=address to use it on nightly). The corpus grows in
 # fuzz/corpus/<target> (not committed), starting from fuzz/seeds/<target>;
 # a crash stops the run and leaves its input in fuzz/artifacts/<target>/.
-# Each target runs under `nice -n 19` (FUZZ_NICE) so it only takes idle CPU.
+# Each target runs under `nice -n 19` (FUZZ_NICE) so it only takes idle CPU;
+# FUZZ_ARGS adds libFuzzer flags (`-fork=1 -ignore_crashes=1` to go on
+# past a known crash and collect the others).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -42,18 +44,22 @@ for target in "${targets[@]}"; do
   set +e
   nice -n "$nice" cargo fuzz run --sanitizer "$sanitizer" "$target" \
     "corpus/$target" "seeds/$target" -- \
-    -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1
+    -max_total_time="$seconds" -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1
   rc=$?
   set -e
   # The final stats: executions, speed, corpus, coverage.
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  # Fork mode prints no final stats: its last status line counts them.
+  [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#')
+  crashes=$(grep -o 'crash: [0-9]*/[0-9]*/[0-9]*' "$log" | tail -n 1 || true)
   per_sec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
   corpus=$(find "corpus/$target" -type f | wc -l)
-  echo "   ${execs:-?} executions (${per_sec:-?}/s), ${cov:-cov: ?}, corpus ${corpus} inputs"
+  echo "   ${execs:-?} executions (${per_sec:-?}/s), ${cov:-cov: ?}, corpus ${corpus} inputs${crashes:+, oom/timeout/${crashes}}"
   if [ "$rc" -ne 0 ]; then
-    echo "   FAILED (exit ${rc}); the end of its output:"
-    tail -n 40 "$log" | sed 's/^/   /'
+    echo "   FAILED (exit ${rc}):"
+    grep -m 3 -A 1 "panicked at" "$log" | sed 's/^/   /' || true
+    grep -A 12 "^Output of" "$log" | sed 's/^/   /' || true
     ls "artifacts/$target" 2>/dev/null | sed 's/^/   artifact: /' || true
     status=1
   fi

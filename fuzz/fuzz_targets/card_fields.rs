@@ -40,7 +40,9 @@ fuzz_target!(|input: Input| {
         holder_name: input.holder_name,
     };
     let digits: String = input.number.chars().filter(char::is_ascii_digit).collect();
-    let shown = format!("{fields:?}");
+    // The number's own Debug: the other fields (an expiry year of many
+    // zeros) may hold digits of their own in clear.
+    let shown = format!("{:?}", CardFields::new(input.number.clone()));
     if digits.len() >= 12 {
         assert!(!shown.contains(&digits), "Debug shows the whole number");
     }
