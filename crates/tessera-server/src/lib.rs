@@ -292,6 +292,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         None => {
             let database = config.data_dir.join(DATABASE_FILE);
             // Checked before opening, which creates the file.
+            refuse_empty_database(&config.data_dir, &database)?;
             let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
             let store = SqliteStore::open(
                 &database,
@@ -332,6 +333,23 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         state,
         created_keys,
     })
+}
+
+/// A zero-byte database is no wallet: SQLite would take it for a new, empty
+/// one and the wallet would start with every card gone (beside a key file,
+/// nothing would even look wrong). It is what a copy or a restore that
+/// failed half-way leaves, so refuse it and say what to do.
+fn refuse_empty_database(data_dir: &Path, database: &Path) -> Result<(), StartError> {
+    match std::fs::metadata(database) {
+        Ok(meta) if meta.is_file() && meta.len() == 0 => Err(StartError::new(format!(
+            "the database {} is empty (0 bytes), so it holds no wallet: restore it from a \
+             backup; to start a new, empty wallet instead, move it and the key file {} \
+             aside first",
+            database.display(),
+            KeyFile::in_dir(data_dir).path().display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn open_keys(
