@@ -129,7 +129,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
         admin, cards, health, issuer, payments, sandbox, support, tickets, tokens, users,
     };
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
         .routes(routes!(users::create_session))
         .routes(routes!(users::me))
@@ -163,7 +163,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::readyz))
         .routes(routes!(health::openapi))
         .routes(routes!(health::metrics))
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    http::openapi::add_common_responses(&mut doc);
+    (router, doc)
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -8,5 +8,6 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod help;
+pub mod openapi;
 pub mod query;
 pub mod views;

@@ -34,6 +34,7 @@ macro_rules! on_both_backends {
 }
 
 mod binding;
+mod contract;
 mod diagnose;
 mod health;
 mod help;
