@@ -381,17 +381,26 @@ impl Config {
                 settings.iter().any(|name| name.eq_ignore_ascii_case(top))
             })
             .split("__");
-        let config: Config = figment
-            .merge(env)
-            .merge(Serialized::defaults(overrides))
-            .extract()
-            .map_err(|error| {
-                error
-                    .into_iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })?;
+        Config::extract(figment.merge(env).merge(Serialized::defaults(overrides)))
+    }
+
+    /// The built-in defaults under one TOML document, checked as `load`
+    /// checks a `--config` file; no environment, no flags. What the
+    /// configuration fuzz target (`fuzz/fuzz_targets/config_toml.rs`) reads.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        Config::extract(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)),
+        )
+    }
+
+    fn extract(figment: Figment) -> Result<Config, String> {
+        let config: Config = figment.extract().map_err(|error| {
+            error
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
         config.validate()?;
         Ok(config)
     }

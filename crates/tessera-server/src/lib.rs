@@ -129,7 +129,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
         admin, cards, health, issuer, payments, sandbox, support, tickets, tokens, users,
     };
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
         .routes(routes!(
             users::create_session,
@@ -172,7 +172,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::readyz))
         .routes(routes!(health::openapi))
         .routes(routes!(health::metrics))
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    http::openapi::add_common_responses(&mut doc);
+    (router, doc)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -309,6 +312,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         None => {
             let database = config.data_dir.join(DATABASE_FILE);
             // Checked before opening, which creates the file.
+            refuse_empty_database(&config.data_dir, &database)?;
             let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
             let store = SqliteStore::open(
                 &database,
@@ -358,6 +362,23 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         state,
         created_keys,
     })
+}
+
+/// A zero-byte database is no wallet: SQLite would take it for a new, empty
+/// one and the wallet would start with every card gone (beside a key file,
+/// nothing would even look wrong). It is what a copy or a restore that
+/// failed half-way leaves, so refuse it and say what to do.
+fn refuse_empty_database(data_dir: &Path, database: &Path) -> Result<(), StartError> {
+    match std::fs::metadata(database) {
+        Ok(meta) if meta.is_file() && meta.len() == 0 => Err(StartError::new(format!(
+            "the database {} is empty (0 bytes), so it holds no wallet: restore it from a \
+             backup; to start a new, empty wallet instead, move it and the key file {} \
+             aside first",
+            database.display(),
+            KeyFile::in_dir(data_dir).path().display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn open_keys(

@@ -2,26 +2,34 @@
 //! on a card without binding it, and prints what the wallet would answer:
 //! "ok" with the BIN data, or the error's code, message and remedy.
 
-use std::io::Write;
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
+
+use anyhow::bail;
 
 use chrono::{NaiveDate, Utc};
 use tessera_core::bins::SupportPolicy;
 use tessera_core::card::check::{CardFields, CheckedCard, check_card};
 use tessera_core::card::{DEFAULT_WALLET_TZ, wallet_today};
 use tessera_core::{DomainError, Lang};
+use zeroize::Zeroizing;
 
 use super::bins::{BinsFileArg, shown_input, write_record};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckCardArgs {
-    /// The card number; spaces and dashes are fine.
+    /// The card number; spaces and dashes are fine. `-` reads it from the
+    /// first line of standard input; left out, it is asked for on the
+    /// terminal without echo. Either keeps it out of the process list and
+    /// the shell history, where an argument is seen.
     #[arg(long)]
-    number: String,
+    number: Option<String>,
     /// Expiry as printed on the card: MM/YY, MM/YYYY or MMYY.
     #[arg(long, value_name = "MM/YY")]
     expiry: Option<String>,
-    /// The security code (3 digits, 4 for American Express).
+    /// The security code (3 digits, 4 for American Express). `-` reads it
+    /// from standard input (the line after the number's when both are `-`);
+    /// asked for on the terminal, without echo, when the number is.
     #[arg(long)]
     cvc: Option<String>,
     /// The cardholder's name.
@@ -50,13 +58,14 @@ pub fn run(args: CheckCardArgs) -> anyhow::Result<ExitCode> {
     let today = args
         .today
         .unwrap_or_else(|| wallet_today(Utc::now(), DEFAULT_WALLET_TZ));
-    let mut fields = CardFields::new(args.number.clone());
+    let (number, cvc) = secrets(&args)?;
+    let mut fields = CardFields::new(number.as_str());
     if let Some(expiry) = &args.expiry {
         let (month, year) = split_expiry(expiry);
         fields = fields.with_expiry(month, year);
     }
-    if let Some(cvc) = &args.cvc {
-        fields = fields.with_cvc(cvc.clone());
+    if let Some(cvc) = cvc {
+        fields = fields.with_cvc(cvc.as_str());
     }
     if let Some(name) = &args.holder_name {
         fields = fields.with_holder_name(name.clone());
@@ -80,6 +89,60 @@ pub fn run(args: CheckCardArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     })
 }
+
+/// The number and the CVC: as arguments, from standard input (`-`, one
+/// line each, the number first), or asked for on the terminal when the
+/// number is left out.
+fn secrets(args: &CheckCardArgs) -> anyhow::Result<(Zeroizing<String>, Option<Zeroizing<String>>)> {
+    let from_stdin = |value: &Option<String>| value.as_deref() == Some(STDIN);
+    if from_stdin(&args.number) || from_stdin(&args.cvc) {
+        let mut input = Zeroizing::new(String::new());
+        std::io::stdin().read_to_string(&mut input)?;
+        let mut lines = input
+            .lines()
+            .map(|line| Zeroizing::new(line.trim().to_owned()));
+        let mut next = |what: &str| {
+            lines
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("standard input ended before the {what}"))
+        };
+        let number = match &args.number {
+            Some(number) if number != STDIN => Zeroizing::new(number.clone()),
+            Some(_) => next("card number")?,
+            None => bail!("--cvc - reads standard input: pass the number as --number - too"),
+        };
+        let cvc = match &args.cvc {
+            Some(cvc) if cvc != STDIN => Some(Zeroizing::new(cvc.clone())),
+            Some(_) => Some(next("CVC")?),
+            None => None,
+        };
+        return Ok((number, cvc));
+    }
+    match &args.number {
+        Some(number) => Ok((
+            Zeroizing::new(number.clone()),
+            args.cvc.clone().map(Zeroizing::new),
+        )),
+        None => {
+            if !std::io::stdin().is_terminal() {
+                bail!(
+                    "no terminal to ask for the card number: pass --number - (and --cvc -) and \
+                     write them on standard input, one a line"
+                );
+            }
+            let number = Zeroizing::new(rpassword::prompt_password("Card number: ")?);
+            let cvc = match &args.cvc {
+                Some(cvc) => Zeroizing::new(cvc.clone()),
+                None => Zeroizing::new(rpassword::prompt_password("CVC (Enter if none): ")?),
+            };
+            let cvc = (!cvc.trim().is_empty()).then_some(cvc);
+            Ok((number, cvc))
+        }
+    }
+}
+
+/// The argument value that means "read it from standard input".
+const STDIN: &str = "-";
 
 /// Splits "MM/YY" the way `Expiry::parse` does: at the slash, or four bare
 /// digits in two; anything else is a month without a year.

@@ -1,6 +1,7 @@
 //! The `tessera` binary as people run it: real processes, real output.
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 fn tessera(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tessera"))
@@ -8,6 +9,25 @@ fn tessera(args: &[&str]) -> Output {
         .env_remove("TESSERA_BINS_FILE")
         .output()
         .unwrap()
+}
+
+/// `tessera` with `input` on standard input (and no terminal).
+fn tessera_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env_remove("TESSERA_BINS_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -177,6 +197,63 @@ fn check_card_errors_have_code_message_and_remedy_in_the_chosen_language() {
         "123",
     ]);
     assert!(output.status.success(), "{}", stdout(&output));
+}
+
+/// The number and the CVC can stay out of the arguments (which the process
+/// list and the shell history see): `-` reads them from standard input.
+#[test]
+fn check_card_reads_the_number_and_cvc_from_standard_input() {
+    // A 中信银行 credit card: it needs its CVC, so the second line counts.
+    let number = card("356390", 16);
+    let args = [
+        "check-card",
+        "--number",
+        "-",
+        "--cvc",
+        "-",
+        "--expiry",
+        "12/30",
+        "--json",
+    ];
+    let output = tessera_stdin(&args, &format!("{number}\n987\n"));
+    assert!(output.status.success(), "{}", stdout(&output));
+    let ok = json(&output);
+    assert_eq!(ok["card"]["cvc_given"], true);
+    assert_eq!(ok["card"]["bin"]["issuer_code"], "CITIC", "{ok}");
+    assert!(!stdout(&output).contains(&number) && !stdout(&output).contains("987"));
+
+    // The number alone from standard input: the credit card lacks its CVC.
+    let output = tessera_stdin(
+        &["check-card", "--number", "-", "--expiry", "12/30", "--json"],
+        &format!(" {number} \n"),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json(&output)["error"]["code"], "invalid_cvc");
+
+    // A CVC asked for and not given is an error, not an absent CVC.
+    let output = tessera_stdin(&args, &format!("{number}\n"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("standard input ended before the CVC"),
+        "{said}"
+    );
+}
+
+/// Without `--number` the number is asked for on the terminal; with no
+/// terminal, the error says how to give it instead.
+#[test]
+fn check_card_without_a_number_or_a_terminal_says_how_to_give_it() {
+    let output = tessera_stdin(&["check-card", "--json"], &card("622202", 19));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("no terminal to ask for the card number"),
+        "{said}"
+    );
+    assert!(said.contains("--number -"), "{said}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod bins;
 mod client;
 mod diagnose;
 mod emv;
+mod files;
 mod keys;
 mod nodes;
 mod pay;

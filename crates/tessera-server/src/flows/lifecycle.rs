@@ -284,7 +284,8 @@ pub fn verify_signature(
 }
 
 /// An issuer event, checked.
-enum EventKind {
+#[derive(Debug)]
+pub enum EventKind {
     Replaced {
         new_pan: Pan,
         expiry: Option<Expiry>,
@@ -294,7 +295,7 @@ enum EventKind {
 }
 
 impl EventKind {
-    fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             EventKind::Replaced { .. } => "card.replaced",
             EventKind::ExpiryUpdated(_) => "card.expiry_updated",
@@ -326,14 +327,16 @@ fn event_expiry(
 
 /// An event checked before anything is looked up: its kind, when it
 /// happened (never in the future beyond the clock skew allowed for
-/// signatures) and the card number naming the card, if that names it.
-struct CheckedEvent {
-    kind: EventKind,
-    occurred_at: DateTime<Utc>,
-    pan: Option<Pan>,
+/// signatures) and the card number naming the card, if that names it
+/// (public for `fuzz/fuzz_targets/issuer_event.rs`).
+#[derive(Debug)]
+pub struct CheckedEvent {
+    pub kind: EventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub pan: Option<Pan>,
 }
 
-fn check_event(
+pub fn check_event(
     request: &IssuerEventRequest,
     now: DateTime<Utc>,
     skew_secs: u64,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod fields;
 pub mod help;
+pub mod openapi;
 pub mod query;
 pub mod request_id;
 pub mod views;

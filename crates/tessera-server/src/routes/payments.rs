@@ -33,6 +33,7 @@ use crate::state::AppState;
         (status = 403, description = "forbidden: a merchant_id this merchant key was not made for", body = ErrorEnvelope),
         (status = 404, description = "not_found: no token has this token PAN", body = ErrorEnvelope),
         (status = 409, description = "otp_required, idempotency_conflict, request_in_progress", body = ErrorEnvelope),
+        (status = 422, description = "invalid_number: the token PAN is not a card number", body = ErrorEnvelope),
         (status = 503, description = "issuer_unavailable (Retry-After): nothing was charged, the cryptogram may be retried", body = ErrorEnvelope)))]
 pub async fn create_payment(
     State(state): State<AppState>,

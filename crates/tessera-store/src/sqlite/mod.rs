@@ -98,6 +98,7 @@ impl SqliteStore {
         // The migrations run on a connection of their own, off the async
         // runtime; then the writer thread takes over every write (see
         // `group_commit.rs`).
+        owner_only(path)?;
         let migrating = path.to_owned();
         let busy_timeout = options.busy_timeout;
         tokio::task::spawn_blocking(move || migrate::run(&migrating, busy_timeout))
@@ -119,6 +120,21 @@ impl SqliteStore {
             scans,
             reservations: Arc::default(),
         })
+    }
+
+    /// The database's files, as the owner alone may read them: the card
+    /// vault's ciphertexts, the keyed hashes and the sessions are nobody
+    /// else's business, whatever the umask. SQLite gives the WAL and the
+    /// shared-memory file the database file's own mode, so the main file is
+    /// made 0600 before SQLite first opens it; files an older version left
+    /// readable are tightened.
+    pub fn database_files(path: &Path) -> [std::path::PathBuf; 3] {
+        let with = |suffix: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            std::path::PathBuf::from(name)
+        };
+        [path.to_owned(), with("-wal"), with("-shm")]
     }
 
     /// The writer's and each reader pool's `PRAGMA synchronous` (2 =
@@ -213,4 +229,33 @@ impl Inspect for SqliteStore {
             })
             .await
     }
+}
+
+/// Creates the database file 0600 when it is missing, and makes it and its
+/// WAL and shared-memory files 0600 when they exist (see
+/// `SqliteStore::database_files`).
+#[cfg(unix)]
+fn owner_only(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io =
+        |error: std::io::Error| crate::StoreError::Other(format!("{}: {error}", path.display()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    for file in SqliteStore::database_files(path) {
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(io(error)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path) -> StoreResult<()> {
+    Ok(())
 }

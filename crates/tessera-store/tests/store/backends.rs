@@ -20,6 +20,38 @@ mod sqlite {
         store.close().await;
     }
 
+    /// The database, its WAL and its shared-memory file are the owner's
+    /// alone: made so when new, tightened when an older version left them
+    /// readable (SQLite gives the WAL and SHM the database file's mode).
+    #[tokio::test]
+    async fn database_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        user(&store, "1").await;
+        let files = SqliteStore::database_files(&path);
+        for file in &files {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
+        store.close().await;
+        for file in files.iter().filter(|f| f.exists()) {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        for file in &files {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
+        assert!(store.user_by_id(&"user-1".into()).await.unwrap().is_some());
+        store.close().await;
+    }
+
     /// Reopening an existing database keeps its data and migrates nothing.
     #[tokio::test]
     async fn reopen_keeps_data() {
