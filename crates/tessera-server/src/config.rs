@@ -191,8 +191,12 @@ impl LimitsConfig {
             ("notice_chars", self.notice_chars),
             ("identifier_chars", self.identifier_chars),
         ];
-        if let Some((name, _)) = sizes.iter().find(|(_, size)| *size == 0) {
-            return Err(format!("limits.{name} must be at least 1"));
+        // An answer names the limit as a u16 (`max_length`).
+        if let Some((name, _)) = sizes
+            .iter()
+            .find(|(_, size)| *size == 0 || *size > usize::from(u16::MAX))
+        {
+            return Err(format!("limits.{name} must be 1 to 65535"));
         }
         Ok(())
     }

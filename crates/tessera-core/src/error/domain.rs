@@ -19,10 +19,11 @@ pub struct DomainError {
     pub param: Option<Cow<'static, str>>,
     pub not_supported: Option<Box<NotSupported>>,
     pub decline_code: Option<DeclineCode>,
-    pub attempts_left: Option<u32>,
+    /// u16 keeps the error small (clippy's large-error bound).
+    pub attempts_left: Option<u16>,
     /// When a lock that is not one of the counted limits lifts (a sign-in
     /// lock); a limit's own time is in `limit`.
-    pub locked_until: Option<DateTime<Utc>>,
+    pub locked_until: Option<Box<DateTime<Utc>>>,
     /// Seconds; u32 keeps the error small (clippy's large-error bound).
     pub retry_after_secs: Option<u32>,
     /// Who suspended a token (issuer, wallet, cardholder, risk).
@@ -40,8 +41,9 @@ pub struct DomainError {
     /// its message and remedy say how that lock ends.
     pub lockout: Option<Lockout>,
     /// The most characters the field named by `param` may hold
-    /// (`field_too_long`).
-    pub max_length: Option<u32>,
+    /// (`field_too_long`; u16 keeps the error small, and no field is
+    /// longer).
+    pub max_length: Option<u16>,
 }
 
 /// Which limit a `too_many_attempts` hit, the number it allows, and when
@@ -158,12 +160,12 @@ impl DomainError {
     }
 
     pub fn with_attempts_left(mut self, attempts_left: u32) -> Self {
-        self.attempts_left = Some(attempts_left);
+        self.attempts_left = Some(u16::try_from(attempts_left).unwrap_or(u16::MAX));
         self
     }
 
     pub fn with_locked_until(mut self, locked_until: DateTime<Utc>) -> Self {
-        self.locked_until = Some(locked_until);
+        self.locked_until = Some(Box::new(locked_until));
         self
     }
 
@@ -188,7 +190,7 @@ impl DomainError {
     }
 
     pub fn with_max_length(mut self, max_chars: usize) -> Self {
-        self.max_length = Some(u32::try_from(max_chars).unwrap_or(u32::MAX));
+        self.max_length = Some(u16::try_from(max_chars).unwrap_or(u16::MAX));
         self
     }
 

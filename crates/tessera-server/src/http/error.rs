@@ -109,8 +109,8 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
                 map.insert("locked_until".into(), json!(rfc3339(until)));
             }
         }
-        if let Some(until) = error.locked_until {
-            map.insert("locked_until".into(), json!(rfc3339(until)));
+        if let Some(until) = &error.locked_until {
+            map.insert("locked_until".into(), json!(rfc3339(**until)));
         }
         if let Some(seconds) = error.retry_after_secs {
             map.insert("retry_after".into(), json!(seconds));

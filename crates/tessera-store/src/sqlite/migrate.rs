@@ -18,10 +18,7 @@ use crate::decisions::pending_migrations;
 /// so that migrations written on parallel branches apply whichever lands
 /// first.
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
-    (
-        1,
-        include_str!("../../migrations/sqlite/0001_baseline.sql"),
-    ),
+    (1, include_str!("../../migrations/sqlite/0001_baseline.sql")),
     (
         2,
         include_str!("../../migrations/sqlite/0002_client_request_id.sql"),
