@@ -39,8 +39,8 @@ async fn answers_in_front_of_a_handler_are_documented(backend: Backend) {
         .call(Method::GET, "/openapi.json", None, None, &[])
         .await;
     let user = server.user().await;
-    let merchant = server.key("merchant").await;
-    let issuer = server.key("issuer").await;
+    let merchant = server.merchant_key(&["m-1"]).await;
+    let issuer = server.issuer_key(&["ABC"]).await.key;
     let mut secured = 0;
     let mut with_input = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -131,7 +131,7 @@ async fn a_payment_with_a_token_pan_that_is_no_card_number_is_a_documented_422(b
     let (_, _, spec) = server
         .call(Method::GET, "/openapi.json", None, None, &[])
         .await;
-    let merchant = server.key("merchant").await;
+    let merchant = server.merchant_key(&["m-1"]).await;
     let payment = json!({
         "token_pan": "1234", "token_expiry": "12/30", "amount": 100, "currency": "CNY",
         "transaction_date": "2026-06-15", "merchant_id": "m-1", "channel": "nfc",

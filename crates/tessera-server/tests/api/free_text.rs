@@ -63,6 +63,9 @@ fn masked_in(body: &Value, what: &str) {
 async fn every_format_in_every_free_text_field_is_masked(backend: Backend) {
     let (server, user, bound, mut device, merchant) = set_up_with(backend, |config| {
         config.payments.key_batch_size = 20;
+        // One declined binding per format: more than a day's attempts.
+        config.limits.card_bindings_per_day = 1_000;
+        config.limits.user_bindings_per_day = 1_000;
     })
     .await;
     let issuer = server.issuer_key(&["ABC"]).await;
