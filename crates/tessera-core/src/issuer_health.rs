@@ -1,6 +1,6 @@
 //! The anomaly rule for issuers: a bank whose failure rate or latency jumps
 //! well above its own baseline is flagged, with a message support can read
-//! at a glance ("中国工商银行的卡:最近10分钟内42%的绑卡失败,主要是
+//! at a glance ("中国工商银行的卡：最近10分钟内42%的绑卡失败，主要是
 //! issuer_unavailable"). Pure: the server counts, this judges.
 
 use crate::diagnosis::Bilingual;
@@ -166,10 +166,10 @@ pub fn evaluate(
             recent.unavailable as f64 >= rule.unavailable_share * recent.failed as f64;
         let (usual_zh, usual_en) = match base_rate {
             Some(base) => (
-                format!("(平时为{}%)", percent(base)),
+                format!("（平时为{}%）", percent(base)),
                 format!(" (usually {}%)", percent(base)),
             ),
-            None => ("(暂无基线)".to_owned(), " (no baseline yet)".to_owned()),
+            None => ("（暂无基线）".to_owned(), " (no baseline yet)".to_owned()),
         };
         let mostly = top_code.as_deref().unwrap_or("?");
         found.push(Anomaly {
@@ -183,7 +183,7 @@ pub fn evaluate(
             trips_breaker,
             message: Bilingual::new(
                 format!(
-                    "{}的卡:最近{}内{}%的绑卡失败,主要是{mostly}{usual_zh}",
+                    "{}的卡：最近{}内{}%的绑卡失败，主要是{mostly}{usual_zh}",
                     issuer.zh,
                     window.zh,
                     percent(rate)
@@ -210,10 +210,10 @@ pub fn evaluate(
     if slow {
         let (usual_zh, usual_en) = match base_latency {
             Some(base) => (
-                format!(",平时为{}秒", seconds(base)),
+                format!("，平时为{}秒", seconds(base)),
                 format!(", against {} s usually", seconds(base)),
             ),
-            None => (",暂无基线".to_owned(), " (no baseline yet)".to_owned()),
+            None => ("，暂无基线".to_owned(), " (no baseline yet)".to_owned()),
         };
         found.push(Anomaly {
             kind: AnomalyKind::Latency,
@@ -226,7 +226,7 @@ pub fn evaluate(
             trips_breaker: false,
             message: Bilingual::new(
                 format!(
-                    "{}的卡:最近{}内绑卡平均耗时{}秒{usual_zh}",
+                    "{}的卡：最近{}内绑卡平均耗时{}秒{usual_zh}",
                     issuer.zh,
                     window.zh,
                     seconds(latency)
@@ -291,7 +291,7 @@ mod tests {
         );
         assert_eq!(
             anomaly.message.zh,
-            "中国工商银行的卡:最近10分钟内42%的绑卡失败,主要是issuer_unavailable(平时为3%)"
+            "中国工商银行的卡：最近10分钟内42%的绑卡失败，主要是issuer_unavailable（平时为3%）"
         );
     }
 

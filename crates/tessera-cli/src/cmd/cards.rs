@@ -276,7 +276,7 @@ fn bind(client: &mut ApiClient, args: &BindArgs) -> Result<Answer, Failure> {
             let (month, year) = split_expiry(expiry).ok_or_else(|| {
                 Failure::Local(
                     lang.pick(
-                        "--expiry 的格式是 MM/YY,例如 08/29",
+                        "--expiry 的格式是 MM/YY，例如 08/29",
                         "--expiry takes MM/YY, e.g. 08/29",
                     )
                     .to_owned(),
@@ -289,12 +289,12 @@ fn bind(client: &mut ApiClient, args: &BindArgs) -> Result<Answer, Failure> {
     let number = match &args.number {
         Some(SecretArg(number)) => number.clone(),
         None if client::interactive() => {
-            client::prompt_secret(lang.pick("卡号(不回显): ", "Card number (not echoed): "))?
+            client::prompt_secret(lang.pick("卡号（不回显）：", "Card number (not echoed): "))?
         }
         None => {
             return Err(Failure::Local(
                 lang.pick(
-                    "缺少卡号: 请用 --number 提供,或在终端中运行以输入",
+                    "缺少卡号：请用 --number 提供，或在终端中运行以输入",
                     "no card number: pass --number, or run on a terminal to type it",
                 )
                 .to_owned(),
@@ -392,7 +392,7 @@ fn render_next_action(card: &Card, lang: Lang) -> Vec<String> {
     if action.kind != "otp" {
         return vec![format!(
             "{} {}",
-            lang.pick("还需一步:", "one more step:"),
+            lang.pick("还需一步：", "one more step:"),
             action.kind
         )];
     }
@@ -401,14 +401,14 @@ fn render_next_action(card: &Card, lang: Lang) -> Vec<String> {
         .expires_at
         .as_deref()
         .map(|at| match lang {
-            Lang::Zh => format!(",{at} 前有效"),
+            Lang::Zh => format!("，{at} 前有效"),
             Lang::En => format!(", valid until {at}"),
         })
         .unwrap_or_default();
     match lang {
         Lang::Zh => vec![
             String::new(),
-            format!("银行已向 {to} 发送短信验证码{until}。完成绑卡:"),
+            format!("银行已向 {to} 发送短信验证码{until}。完成绑卡："),
             format!("  tessera cards verify {} --otp 验证码", card.id),
         ],
         Lang::En => vec![
@@ -486,7 +486,7 @@ fn render_list(list: &CardList, lang: Lang) -> Vec<String> {
         })
         .collect();
     if list.data.iter().any(|card| card.is_default) {
-        lines.push(lang.pick("(* 默认卡)", "(* default card)").to_owned());
+        lines.push(lang.pick("（* 默认卡）", "(* default card)").to_owned());
     }
     lines
 }
@@ -561,7 +561,7 @@ fn expiry(card: &Card) -> String {
 
 fn token_line(card: &Card, lang: Lang) -> String {
     let Some(token) = &card.token else {
-        return lang.pick("(尚未发放)", "(not issued yet)").into();
+        return lang.pick("（尚未发放）", "(not issued yet)").into();
     };
     let mut parts = vec![token.reference.clone().unwrap_or_else(|| "-".into())];
     if let Some(last4) = &token.last4 {

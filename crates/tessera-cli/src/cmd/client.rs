@@ -178,7 +178,7 @@ impl Failure {
                     "{}",
                     match lang {
                         Lang::Zh => format!(
-                            "{server} 的应答不是 Tessera 的错误格式;请确认 --server 指向 `tessera serve`。"
+                            "{server} 的应答不是 Tessera 的错误格式；请确认 --server 指向 `tessera serve`。"
                         ),
                         Lang::En => format!(
                             "the answer from {server} is not a Tessera error; check that --server points at `tessera serve`."
@@ -201,9 +201,9 @@ impl Failure {
             Failure::Unreachable { server, detail } => {
                 match lang {
                     Lang::Zh => {
-                        eprintln!("error: 无法连接 Tessera 服务器 {server}: {detail}");
+                        eprintln!("error: 无法连接 Tessera 服务器 {server}：{detail}");
                         eprintln!(
-                            "请确认 `tessera serve` 正在该地址运行,或用 --server / TESSERA_SERVER 指定服务器。"
+                            "请确认 `tessera serve` 正在该地址运行，或用 --server / TESSERA_SERVER 指定服务器。"
                         );
                     }
                     Lang::En => {
@@ -220,9 +220,9 @@ impl Failure {
             Failure::Transport { server, detail } => {
                 match lang {
                     Lang::Zh => {
-                        eprintln!("error: 未收到 {server} 的完整应答: {detail}");
+                        eprintln!("error: 未收到 {server} 的完整应答：{detail}");
                         eprintln!(
-                            "服务器可能已处理该请求:重试前请先查看结果;绑卡时使用相同的 --idempotency-key 重试不会重复绑卡。"
+                            "服务器可能已处理该请求：重试前请先查看结果；绑卡时使用相同的 --idempotency-key 重试不会重复绑卡。"
                         );
                     }
                     Lang::En => {
@@ -248,37 +248,40 @@ fn report_api_error(error: &ApiError, lang: Lang) {
         eprintln!("{message}");
     }
     if let Some(remedy) = &error.remedy {
-        eprintln!("{} {remedy}", lang.pick("处理建议:", "remedy:"));
+        eprintln!("{} {remedy}", lang.pick("处理建议：", "remedy:"));
     }
     let text = |value: &Value| match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     let details = [
-        (lang.pick("字段:", "param:"), error.param.clone()),
-        (lang.pick("原因:", "reason:"), error.reason.clone()),
+        (lang.pick("字段：", "param:"), error.param.clone()),
+        (lang.pick("原因：", "reason:"), error.reason.clone()),
         (
-            lang.pick("拒绝代码:", "decline code:"),
+            lang.pick("拒绝代码：", "decline code:"),
             error.decline_code.clone(),
         ),
         (
-            lang.pick("剩余次数:", "attempts left:"),
+            lang.pick("剩余次数：", "attempts left:"),
             error.attempts_left.as_ref().map(text),
         ),
         (
-            lang.pick("重试等待(秒):", "retry after (s):"),
+            lang.pick("重试等待（秒）：", "retry after (s):"),
             error.retry_after.as_ref().map(text),
         ),
-        (lang.pick("限制:", "limit:"), error.limit.clone()),
+        (lang.pick("限制：", "limit:"), error.limit.clone()),
         (
-            lang.pick("锁定至:", "locked until:"),
+            lang.pick("锁定至：", "locked until:"),
             error.locked_until.clone(),
         ),
         (
-            lang.pick("暂停方:", "suspended by:"),
+            lang.pick("暂停方：", "suspended by:"),
             error.suspended_by.as_ref().map(text),
         ),
-        (lang.pick("支付单号:", "payment:"), error.payment_id.clone()),
+        (
+            lang.pick("支付单号：", "payment:"),
+            error.payment_id.clone(),
+        ),
     ];
     for (label, value) in details {
         if let Some(value) = value {
@@ -340,7 +343,7 @@ impl ApiClient {
         let base = args.server.trim().trim_end_matches('/').to_owned();
         let url = Url::parse(&base).map_err(|error| {
             Failure::Local(match lang {
-                Lang::Zh => format!("服务器地址 {base:?} 无效: {error}"),
+                Lang::Zh => format!("服务器地址 {base:?} 无效：{error}"),
                 Lang::En => format!("server URL {base:?} is not valid: {error}"),
             })
         })?;
@@ -349,7 +352,7 @@ impl ApiClient {
             "https" => {
                 return Err(Failure::Local(
                     lang.pick(
-                        "本客户端只支持明文 http(编译时未包含 TLS);请使用 http:// 地址,或经本地代理/隧道访问 https 服务器",
+                        "本客户端只支持明文 http（编译时未包含 TLS）；请使用 http:// 地址，或经本地代理/隧道访问 https 服务器",
                         "this client speaks plain http only (built without TLS); use an http:// URL, or reach an https server through a local proxy or tunnel",
                     )
                     .to_owned(),
@@ -357,7 +360,7 @@ impl ApiClient {
             }
             other => {
                 return Err(Failure::Local(match lang {
-                    Lang::Zh => format!("服务器地址须以 http:// 开头,而不是 {other}://"),
+                    Lang::Zh => format!("服务器地址须以 http:// 开头，而不是 {other}://"),
                     Lang::En => format!("the server URL must start with http://, not {other}://"),
                 }));
             }

@@ -126,7 +126,7 @@ fn execute(args: &DiagnoseArgs) -> Result<(), Failure> {
         .ok_or_else(|| {
             Failure::Local(
                 lang.pick(
-                    "缺少 API 密钥: 请用 --key 或 TESSERA_API_KEY 提供客服(support)或运维(operator)密钥",
+                    "缺少 API 密钥：请用 --key 或 TESSERA_API_KEY 提供客服（support）或运维（operator）密钥",
                     "no API key: pass a support or operator key with --key or TESSERA_API_KEY",
                 )
                 .to_owned(),
@@ -142,7 +142,7 @@ fn execute(args: &DiagnoseArgs) -> Result<(), Failure> {
         (None, None) => {
             return Err(Failure::Local(
                 lang.pick(
-                    "请给出追踪编号(tessera diagnose TRACE_ID),或用 --user USER_ID 诊断一个用户的全部尝试",
+                    "请给出追踪编号（tessera diagnose TRACE_ID），或用 --user USER_ID 诊断一个用户的全部尝试",
                     "give a trace id (tessera diagnose TRACE_ID), or --user USER_ID for everything a person tried",
                 )
                 .to_owned(),
@@ -181,16 +181,16 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     let mut lines = Vec::new();
     lines.push(format!(
         "{} {} ({})",
-        lang.pick("判定:", "verdict:"),
+        lang.pick("判定：", "verdict:"),
         verdict.title,
         verdict.kind
     ));
     let mut codes = Vec::new();
     if let Some(cause) = &verdict.cause {
-        codes.push(format!("{} {cause}", lang.pick("原因类别:", "cause:")));
+        codes.push(format!("{} {cause}", lang.pick("原因类别：", "cause:")));
     }
     if let Some(code) = &verdict.code {
-        codes.push(format!("{} {code}", lang.pick("错误代码:", "code:")));
+        codes.push(format!("{} {code}", lang.pick("错误代码：", "code:")));
     }
     if !codes.is_empty() {
         lines.push(codes.join("  "));
@@ -199,8 +199,8 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     if let Some(user) = &diagnosis.user_id {
         lines.push(format!(
             "{} {user}  {} {} .. {}",
-            lang.pick("用户:", "user:"),
-            lang.pick("时间:", "window:"),
+            lang.pick("用户：", "user:"),
+            lang.pick("时间：", "window:"),
             diagnosis.since,
             diagnosis.until
         ));
@@ -209,14 +209,14 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
         lines.push(format!("trace id: {trace}"));
     }
     for (heading, text) in [
-        (lang.pick("经过:", "what happened:"), &diagnosis.story),
-        (lang.pick("设备:", "device:"), &diagnosis.device),
+        (lang.pick("经过：", "what happened:"), &diagnosis.story),
+        (lang.pick("设备：", "device:"), &diagnosis.device),
         (
-            lang.pick("用户下一步:", "next step for the person:"),
+            lang.pick("用户下一步：", "next step for the person:"),
             &diagnosis.next_step.person,
         ),
         (
-            lang.pick("客服下一步:", "next step for support:"),
+            lang.pick("客服下一步：", "next step for support:"),
             &diagnosis.next_step.support,
         ),
     ] {
@@ -226,7 +226,7 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     }
     if !diagnosis.incidents.is_empty() {
         lines.push(String::new());
-        lines.push(lang.pick("进行中的故障:", "open incidents:").to_owned());
+        lines.push(lang.pick("进行中的故障：", "open incidents:").to_owned());
         for incident in &diagnosis.incidents {
             let retry = incident
                 .breaker
@@ -243,7 +243,7 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     lines.push(String::new());
     lines.push(format!(
         "{} ({})",
-        lang.pick("证据,按时间顺序:", "evidence, oldest first:"),
+        lang.pick("证据，按时间顺序：", "evidence, oldest first:"),
         diagnosis.attempts.len()
     ));
     for (index, attempt) in diagnosis.attempts.iter().enumerate() {
@@ -270,13 +270,13 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
         if !card.is_empty() {
             lines.push(format!(
                 "     {} {}",
-                lang.pick("卡:", "card:"),
+                lang.pick("卡：", "card:"),
                 card.join(" ")
             ));
         }
         lines.push(format!(
             "     {} {}  {} {} ms",
-            lang.pick("发卡行应答:", "issuer:"),
+            lang.pick("发卡行应答：", "issuer:"),
             attempt.issuer_response.as_deref().unwrap_or("-"),
             lang.pick("耗时", "latency"),
             attempt.latency_ms
@@ -284,7 +284,7 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
         if let Some(device) = &attempt.device {
             lines.push(format!(
                 "     {} {}",
-                lang.pick("设备:", "device:"),
+                lang.pick("设备：", "device:"),
                 device_line(device)
             ));
         }

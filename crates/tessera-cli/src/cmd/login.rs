@@ -109,8 +109,8 @@ fn signup(args: &SignupArgs) -> Result<(), Failure> {
     let id = &user.id;
     client::emit_lines(&match lang {
         Lang::Zh => [
-            format!("注册成功: 用户 {id}, 手机 {phone}, 姓名 {name}"),
-            format!("下一步: tessera login --phone {}", args.phone),
+            format!("注册成功：用户 {id}，手机 {phone}，姓名 {name}"),
+            format!("下一步：tessera login --phone {}", args.phone),
         ],
         Lang::En => [
             format!("signed up: user {id}, phone {phone}, name {name}"),
@@ -160,15 +160,15 @@ pub fn ensure_session(client: &mut ApiClient) -> Result<(), Failure> {
     if !client::interactive() {
         return Err(Failure::Local(
             lang.pick(
-                "未登录: 请用 --token 或 TESSERA_TOKEN 提供会话令牌(先运行 `tessera login --phone 手机号`)",
+                "未登录：请用 --token 或 TESSERA_TOKEN 提供会话令牌（先运行 `tessera login --phone 手机号`）",
                 "not logged in: pass --token or set TESSERA_TOKEN (get one with `tessera login --phone P`)",
             )
             .to_owned(),
         ));
     }
     eprintln!("{}", lang.pick("请先登录。", "Log in first."));
-    let phone = client::prompt_line(lang.pick("手机号: ", "Phone: "))?;
-    let password = client::prompt_secret(lang.pick("登录密码: ", "Password: "))?;
+    let phone = client::prompt_line(lang.pick("手机号：", "Phone: "))?;
+    let password = client::prompt_secret(lang.pick("登录密码：", "Password: "))?;
     let session: Session = open_session(client, &phone, &password)?.parse()?;
     client.set_token(Zeroizing::new(session.token));
     Ok(())
@@ -185,15 +185,15 @@ fn password(lang: Lang, confirm: bool) -> Result<Zeroizing<String>, Failure> {
     if !client::interactive() {
         return Err(Failure::Local(
             lang.pick(
-                "需要密码: 请在终端中运行,或设置环境变量 TESSERA_PASSWORD",
+                "需要密码：请在终端中运行，或设置环境变量 TESSERA_PASSWORD",
                 "a password is needed: run on a terminal or set TESSERA_PASSWORD",
             )
             .to_owned(),
         ));
     }
-    let first = client::prompt_secret(lang.pick("密码: ", "Password: "))?;
+    let first = client::prompt_secret(lang.pick("密码：", "Password: "))?;
     if confirm {
-        let second = client::prompt_secret(lang.pick("再次输入密码: ", "Password again: "))?;
+        let second = client::prompt_secret(lang.pick("再次输入密码：", "Password again: "))?;
         if *first != *second {
             return Err(Failure::Local(
                 lang.pick("两次输入的密码不一致", "the two passwords differ")

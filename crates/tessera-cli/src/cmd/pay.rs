@@ -105,7 +105,7 @@ fn execute(args: &PayArgs) -> Result<(), Failure> {
     let currency = Currency::parse(&args.currency).ok_or_else(|| {
         local(
             lang,
-            "不认识的币种;请用 ISO 4217 代码,如 CNY",
+            "不认识的币种；请用 ISO 4217 代码，如 CNY",
             "unknown currency: use an ISO 4217 code such as CNY",
         )
     })?;
@@ -115,7 +115,7 @@ fn execute(args: &PayArgs) -> Result<(), Failure> {
         .ok_or_else(|| {
             Failure::Local(match lang {
                 Lang::Zh => format!(
-                    "金额 {:?} 无效:请写成 12.34 这样的正数,最多 {} 位小数",
+                    "金额 {:?} 无效：请写成 12.34 这样的正数，最多 {} 位小数",
                     args.amount,
                     currency.exponent()
                 ),
@@ -137,7 +137,7 @@ fn execute(args: &PayArgs) -> Result<(), Failure> {
     let token = card.token.ok_or_else(|| {
         local(
             lang,
-            "这张卡没有支付凭证(token),无法支付",
+            "这张卡没有支付凭证（token），无法支付",
             "this card has no payment token and cannot pay",
         )
     })?;
@@ -205,18 +205,18 @@ fn render(
     match lang {
         Lang::Zh => vec![
             format!(
-                "{} {amount}(尾号 {last4} 的卡)",
+                "{} {amount}（尾号 {last4} 的卡）",
                 if approved {
                     "支付成功"
                 } else {
                     "支付未完成"
                 }
             ),
-            format!("授权码: {}", value(&payment.authorization_code)),
-            format!("支付单号: {}", payment.id),
-            format!("ATC: {}", value(&payment.atc)),
+            format!("授权码：{}", value(&payment.authorization_code)),
+            format!("支付单号：{}", payment.id),
+            format!("ATC：{}", value(&payment.atc)),
             format!(
-                "ARPC: {} ({})",
+                "ARPC：{}（{}）",
                 value(&payment.arpc),
                 if arpc_ok {
                     "设备校验通过"

@@ -272,7 +272,7 @@ async fn an_api_error_prints_code_message_remedy_and_trace_id_and_exits_1() {
     for expected in [
         "error: incorrect_number",
         "卡号有误",
-        "处理建议:",
+        "处理建议：",
         "trace id: req_",
     ] {
         assert!(

@@ -114,11 +114,11 @@ async fn diagnose_tells_the_story_by_trace_and_by_user() {
     let printed = text(&out.stdout);
     assert!(out.status.success(), "{printed}\n{}", text(&out.stderr));
     assert!(
-        printed.contains("判定: 与银行预留手机号不一致"),
+        printed.contains("判定：与银行预留手机号不一致"),
         "{printed}"
     );
-    assert!(printed.contains("此用户输错了卡号,随后中国农业银行提示手机号与银行预留的不一致。"));
-    assert!(printed.contains("客服下一步:"));
+    assert!(printed.contains("此用户输错了卡号，随后中国农业银行提示手机号与银行预留的不一致。"));
+    assert!(printed.contains("客服下一步："));
 
     // --json is the server's answer as is.
     let out = tessera(

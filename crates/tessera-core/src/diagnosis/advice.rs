@@ -73,11 +73,11 @@ impl Advice<'_> {
         match self.verdict {
             VerdictKind::NoAttempts => no_attempts(self.audience).next_step_person,
             VerdictKind::Bound => Bilingual::new(
-                "无需操作:这张卡已在钱包中,可以使用。",
+                "无需操作：这张卡已在钱包中，可以使用。",
                 "Nothing to do: the card is in the wallet and ready to use.",
             ),
             VerdictKind::AwaitingSmsCode => Bilingual::new(
-                "请输入银行发送到预留手机号的6位验证码,验证码5分钟内有效;如果没有收到,说明银行预留的可能是另一个号码,请致电银行确认。",
+                "请输入银行发送到预留手机号的6位验证码，验证码5分钟内有效；如果没有收到，说明银行预留的可能是另一个号码，请致电银行确认。",
                 "Enter the 6-digit code your bank sent to the phone number it has on file; it is valid for 5 minutes. If no code arrived, the bank may have another number on file: call the bank to check.",
             ),
             VerdictKind::InputMistake => self.input_step(code),
@@ -87,7 +87,7 @@ impl Advice<'_> {
                 match decline {
                     Some(DeclineCode::LostCard | DeclineCode::StolenCard) => Bilingual::new(
                         format!(
-                            "{}登记这张卡已挂失或被盗:请联系银行补办新卡,然后绑定新卡。",
+                            "{}登记这张卡已挂失或被盗：请联系银行补办新卡，然后绑定新卡。",
                             bank.zh
                         ),
                         format!(
@@ -97,7 +97,7 @@ impl Advice<'_> {
                     ),
                     _ => Bilingual::new(
                         format!(
-                            "请拨打卡背面的电话联系{}:卡片可能被冻结、尚未激活(首张网申信用卡可能还需面签)、额度已用完,或被银行风控拦截。也可以换一张卡。",
+                            "请拨打卡背面的电话联系{}：卡片可能被冻结、尚未激活（首张网申信用卡可能还需面签）、额度已用完，或被银行风控拦截。也可以换一张卡。",
                             bank.zh
                         ),
                         format!(
@@ -108,19 +108,19 @@ impl Advice<'_> {
                 }
             }
             VerdictKind::PhoneOnFile => Bilingual::new(
-                "请填写开户时在银行预留的手机号。如果不确定或已经换号,请致电银行或到柜台查询并更正预留手机号;新号码通常约一天后才会在银行系统生效,请第二天再试。单位统一办理的工资卡常登记了同一个号码,也需要到银行修改。",
+                "请填写开户时在银行预留的手机号。如果不确定或已经换号，请致电银行或到柜台查询并更正预留手机号；新号码通常约一天后才会在银行系统生效，请第二天再试。单位统一办理的工资卡常登记了同一个号码，也需要到银行修改。",
                 "Enter the phone number you gave the bank when you opened the account. If you are not sure, or it has changed, call the bank or visit a branch to check and correct the number on file; a new number usually takes about a day to reach the bank's systems, so try again the next day. Payroll cards opened by an employer often carry one shared number, which the bank must change too.",
             ),
             VerdictKind::RealName => Bilingual::new(
-                "只能绑定本人名下的卡:请检查持卡人姓名是否有错别字(信用卡还会核对姓名拼音),或使用本人的卡。",
+                "只能绑定本人名下的卡：请检查持卡人姓名是否有错别字（信用卡还会核对姓名拼音），或使用本人的卡。",
                 "Only cards in your own name can be added: check the cardholder name for typos (credit cards also check the pinyin of the name), or use a card in your own name.",
             ),
             VerdictKind::CardLimit => Bilingual::new(
-                "请先在\"我的-银行卡\"中解绑一张不常用的卡(等待验证的卡也计入数量),再绑定新卡。",
+                "请先在“我的-银行卡”中解绑一张不常用的卡（等待验证的卡也计入数量），再绑定新卡。",
                 "Remove a card you no longer use (Me > Cards > Remove; cards waiting for a code count too), then add the new one.",
             ),
             VerdictKind::Duplicate => Bilingual::new(
-                "无需重复绑定:这张卡已经在你的银行卡列表中。",
+                "无需重复绑定：这张卡已经在你的银行卡列表中。",
                 "Nothing to do: the card is already in your list of cards.",
             ),
             VerdictKind::SecurityLock => Bilingual::new(
@@ -130,7 +130,7 @@ impl Advice<'_> {
             VerdictKind::NetworkOrIssuer => {
                 if code == Some(E::RequestInProgress) {
                     return Bilingual::new(
-                        "第一次提交还在处理中:请等待结果,不要重复提交。",
+                        "第一次提交还在处理中：请等待结果，不要重复提交。",
                         "The first submission is still being processed: wait for its answer instead of submitting again.",
                     );
                 }
@@ -138,7 +138,7 @@ impl Advice<'_> {
                 if self.in_incident() {
                     Bilingual::new(
                         format!(
-                            "这不是你的问题:{}目前对所有用户都没有应答。{};重试不会重复绑卡。",
+                            "这不是你的问题：{}目前对所有用户都没有应答。{}；重试不会重复绑卡。",
                             bank.zh, when.zh
                         ),
                         format!(
@@ -149,7 +149,7 @@ impl Advice<'_> {
                 } else if self.focused.device.weak_network() {
                     Bilingual::new(
                         format!(
-                            "你的手机当时使用{}网络:请换到信号更好的Wi-Fi或移动网络后重试;重试不会重复绑卡。",
+                            "你的手机当时使用{}网络：请换到信号更好的Wi-Fi或移动网络后重试；重试不会重复绑卡。",
                             self.focused.device.network_type.as_deref().unwrap_or("")
                         ),
                         format!(
@@ -164,7 +164,7 @@ impl Advice<'_> {
                 } else {
                     Bilingual::new(
                         format!(
-                            "这不是你的问题:{}暂时没有应答。{},如网络不稳定请先切换网络;重试不会重复绑卡。",
+                            "这不是你的问题：{}暂时没有应答。{}，如网络不稳定请先切换网络；重试不会重复绑卡。",
                             bank.zh, when.zh
                         ),
                         format!(
@@ -178,7 +178,7 @@ impl Advice<'_> {
                 if code == Some(E::Maintenance) {
                     let when = self.retry_when();
                     Bilingual::new(
-                        format!("绑卡功能正在维护:{};已绑定的卡不受影响。", when.zh),
+                        format!("绑卡功能正在维护：{}；已绑定的卡不受影响。", when.zh),
                         format!(
                             "Adding cards is paused for maintenance. {}; cards already added are not affected.",
                             when.en
@@ -186,7 +186,7 @@ impl Advice<'_> {
                     )
                 } else {
                     Bilingual::new(
-                        "这是钱包自身的问题,不是你的错:请稍后重试。客服已能通过追踪编号查到这次失败。",
+                        "这是钱包自身的问题，不是你的错：请稍后重试。客服已能通过追踪编号查到这次失败。",
                         "This was a problem on our side, not yours: try again later. Support can find this failure by its trace id.",
                     )
                 }
@@ -202,25 +202,25 @@ impl Advice<'_> {
         let field = self.focused.param.as_deref().unwrap_or("");
         match (code, field) {
             (Some(E::InvalidNumber | E::IncorrectNumber), _) | (_, "number") => Bilingual::new(
-                "请对照银行卡正面逐位核对卡号后重新输入,注意不要漏输、多输或颠倒相邻数字。",
+                "请对照银行卡正面逐位核对卡号后重新输入，注意不要漏输、多输或颠倒相邻数字。",
                 "Check the card number digit by digit against the front of the card and type it again; watch for a missing, extra or swapped digit.",
             ),
             (Some(E::InvalidExpiryMonth | E::InvalidExpiryYear | E::ExpiredCard), _) => {
                 Bilingual::new(
-                    "请核对卡面上的有效期(月/年);如果卡确已过期,请向银行申领新卡并绑定新卡。",
+                    "请核对卡面上的有效期（月/年）；如果卡确已过期，请向银行申领新卡并绑定新卡。",
                     "Check the expiry date (month/year) printed on the card; if the card really has expired, ask the bank for the new card and add that one.",
                 )
             }
             (Some(E::InvalidCvc | E::IncorrectCvc), _) => Bilingual::new(
-                "请核对卡背面签名栏旁的3位安全码;多次输错可能导致银行暂时锁定这张卡。",
+                "请核对卡背面签名栏旁的3位安全码；多次输错可能导致银行暂时锁定这张卡。",
                 "Check the 3-digit security code next to the signature on the back of the card; repeated mistakes can make the bank lock the card for a while.",
             ),
             (Some(E::InvalidHolderName), _) => Bilingual::new(
-                "请填写与银行预留一致的姓名:中文姓名,或卡面上的拼音/英文姓名。",
+                "请填写与银行预留一致的姓名：中文姓名，或卡面上的拼音/英文姓名。",
                 "Enter the name your bank has on file: your Chinese name, or the Latin name printed on the card.",
             ),
             (Some(E::OtpIncorrect | E::OtpExpired), _) | (_, "otp") => Bilingual::new(
-                "请输入银行最新一条短信中的6位验证码,并在5分钟内输入;验证码过期时,请重新添加这张卡以获取新验证码。",
+                "请输入银行最新一条短信中的6位验证码，并在5分钟内输入；验证码过期时，请重新添加这张卡以获取新验证码。",
                 "Enter the 6-digit code from the bank's newest text message within 5 minutes; if it has expired, add the card again to get a new code.",
             ),
             (Some(code), _) => Bilingual::from_text(code.entry().remedy),
@@ -238,12 +238,12 @@ impl Advice<'_> {
         let subject = refused_subject(reason, &self.focused.card);
         match reason {
             NotSupportedReason::UnknownBin => Bilingual::new(
-                "无法从卡号前几位识别发卡行:请先核对卡号;如果卡号无误,请换一张主流银行发行的借记卡或信用卡。",
+                "无法从卡号前几位识别发卡行：请先核对卡号；如果卡号无误，请换一张主流银行发行的借记卡或信用卡。",
                 "The bank could not be recognised from the first digits: check the number first; if it is right, use a debit or credit card from a major bank.",
             ),
             NotSupportedReason::CardType => Bilingual::new(
                 format!(
-                    "{}暂不支持绑定:请换一张本人名下的借记卡或信用卡。",
+                    "{}暂不支持绑定：请换一张本人名下的借记卡或信用卡。",
                     subject.zh
                 ),
                 format!(
@@ -253,7 +253,7 @@ impl Advice<'_> {
             ),
             NotSupportedReason::Brand => Bilingual::new(
                 format!(
-                    "{}暂不支持绑定:请换一张其他卡组织(如银联)的卡。",
+                    "{}暂不支持绑定：请换一张其他卡组织（如银联）的卡。",
                     subject.zh
                 ),
                 format!(
@@ -263,7 +263,7 @@ impl Advice<'_> {
             ),
             NotSupportedReason::Country => Bilingual::new(
                 format!(
-                    "暂不支持{}发行的卡:请换一张中国大陆银行发行的卡。",
+                    "暂不支持{}发行的卡：请换一张中国大陆银行发行的卡。",
                     subject.zh
                 ),
                 format!(
@@ -273,7 +273,7 @@ impl Advice<'_> {
             ),
             NotSupportedReason::Issuer => Bilingual::new(
                 format!(
-                    "{}的这张卡暂不能绑定:许多银行只允许一类账户绑定第三方支付,二类、三类账户会被拒绝。请向银行确认账户类别,或换一张一类账户的借记卡。",
+                    "{}的这张卡暂不能绑定：许多银行只允许一类账户绑定第三方支付，二类、三类账户会被拒绝。请向银行确认账户类别，或换一张一类账户的借记卡。",
                     subject.zh
                 ),
                 format!(
@@ -294,16 +294,16 @@ impl Advice<'_> {
         match self.verdict {
             VerdictKind::NoAttempts => no_attempts(self.audience).next_step_support,
             VerdictKind::Bound => Bilingual::new(
-                "最终已绑定成功;之前的失败见上文,无需处理。",
+                "最终已绑定成功；之前的失败见上文，无需处理。",
                 "The card was bound in the end; the earlier failures are told above and need nothing.",
             ),
             VerdictKind::AwaitingSmsCode => Bilingual::new(
-                "银行要求短信验证,验证码已发送到银行预留的手机号。若用户说没有收到,多半是银行预留了另一个号码:请用户联系银行核实。",
+                "银行要求短信验证，验证码已发送到银行预留的手机号。若用户说没有收到，多半是银行预留了另一个号码：请用户联系银行核实。",
                 "The bank stepped up to an SMS code, sent to the phone it has on file. If the person says none arrived, the bank most likely has another number on file: ask them to check with the bank.",
             ),
             VerdictKind::InputMistake => Bilingual::new(
                 format!(
-                    "钱包和银行都没有故障:用户输入的{}有误,在询问银行之前就被拦下。若用户坚持输入无误,请核对卡号前6位和后4位({card})与实体卡是否一致。",
+                    "钱包和银行都没有故障：用户输入的{}有误，在询问银行之前就被拦下。若用户坚持输入无误，请核对卡号前6位和后4位（{card}）与实体卡是否一致。",
                     field_name_zh(self.focused.param.as_deref())
                 ),
                 format!(
@@ -313,7 +313,7 @@ impl Advice<'_> {
             ),
             VerdictKind::CardNotSupported => Bilingual::new(
                 format!(
-                    "支持规则按\"{}\"拒绝了这张卡(卡号段 {}:卡组织、卡种、地区、发卡行见证据)。如果钱包应当接受这类卡,请调整支持规则或BIN表;否则无需处理。",
+                    "支持规则按“{}”拒绝了这张卡（卡号段 {}：卡组织、卡种、地区、发卡行见证据）。如果钱包应当接受这类卡，请调整支持规则或BIN表；否则无需处理。",
                     self.focused.reason.as_deref().unwrap_or("unknown_bin"),
                     bin
                 ),
@@ -325,7 +325,7 @@ impl Advice<'_> {
             ),
             VerdictKind::DeclinedByIssuer => Bilingual::new(
                 format!(
-                    "{}拒绝了这张卡(decline_code {})。只有银行能说明具体原因,钱包无法代为解除:请用户拨打卡背面的银行电话。若为挂失或被盗,请勿协助绑定。",
+                    "{}拒绝了这张卡（decline_code {}）。只有银行能说明具体原因，钱包无法代为解除：请用户拨打卡背面的银行电话。若为挂失或被盗，请勿协助绑定。",
                     bank.zh,
                     self.focused.reason.as_deref().unwrap_or("do_not_honor")
                 ),
@@ -337,7 +337,7 @@ impl Advice<'_> {
             ),
             VerdictKind::PhoneOnFile => Bilingual::new(
                 format!(
-                    "{}的四要素核验在手机号上未通过。钱包无法修改银行的记录,需要用户致电银行或到柜台更正预留手机号;最常见的原因是开户时登记错了一位,换号后约需一天生效。",
+                    "{}的四要素核验在手机号上未通过。钱包无法修改银行的记录，需要用户致电银行或到柜台更正预留手机号；最常见的原因是开户时登记错了一位，换号后约需一天生效。",
                     bank.zh
                 ),
                 format!(
@@ -346,31 +346,31 @@ impl Advice<'_> {
                 ),
             ),
             VerdictKind::RealName => Bilingual::new(
-                "持卡人姓名与钱包的实名信息不一致,钱包只允许绑定本人的卡。若用户确认姓名无误而银行仍拒绝,可能是银行仍登记着旧的15位身份证号码,需要到银行柜台更新。",
+                "持卡人姓名与钱包的实名信息不一致，钱包只允许绑定本人的卡。若用户确认姓名无误而银行仍拒绝，可能是银行仍登记着旧的15位身份证号码，需要到银行柜台更新。",
                 "The cardholder name differs from the wallet's verified real name, and only the owner's cards may be added. If the person is sure the name is right and the bank still refuses, the bank may still hold an old 15-digit ID number, which is updated at a bank counter.",
             ),
             VerdictKind::CardLimit => Bilingual::new(
-                "用户已达到绑卡数量上限(等待验证的卡也计入),这是钱包规则而非故障;解绑一张卡后即可添加。",
+                "用户已达到绑卡数量上限（等待验证的卡也计入），这是钱包规则而非故障；解绑一张卡后即可添加。",
                 "The person holds the most cards the wallet allows (pending ones count). This is a wallet rule, not a fault: removing a card frees a place.",
             ),
             VerdictKind::Duplicate => Bilingual::new(
-                "同一张卡(按卡号指纹)已在用户钱包中或正在等待验证;无需处理,或请用户完成短信验证。",
+                "同一张卡（按卡号指纹）已在用户钱包中或正在等待验证；无需处理，或请用户完成短信验证。",
                 "The same card (by its number's fingerprint) is already in the wallet or waiting for its SMS code: nothing to do, or ask the person to finish the code.",
             ),
             VerdictKind::SecurityLock => Bilingual::new(
-                "多次失败后触发了安全锁定,请不要应用户要求提前解除。若用户表示这些尝试并非本人所为,请冻结账户并按异常上报处理。",
+                "多次失败后触发了安全锁定，请不要应用户要求提前解除。若用户表示这些尝试并非本人所为，请冻结账户并按异常上报处理。",
                 "A security lock after repeated failures: do not lift it on request. If the person says the attempts were not theirs, freeze the account and report it as an anomaly.",
             ),
             VerdictKind::NetworkOrIssuer => {
                 if code == Some(E::RequestInProgress) {
                     Bilingual::new(
-                        "同一请求被重复提交(常见于网络不稳定时应用自动重试),第一次的结果以幂等记录为准,不会重复绑卡。",
+                        "同一请求被重复提交（常见于网络不稳定时应用自动重试），第一次的结果以幂等记录为准，不会重复绑卡。",
                         "The same request was submitted twice (often an app retrying on an unstable network); the first one's answer stands and nothing is bound twice.",
                     )
                 } else if self.in_incident() {
                     Bilingual::new(
                         format!(
-                            "{}正处于故障事件中(见 /v1/support/incidents):问题在银行一侧,影响所有用户,无需逐个处理;熔断恢复后用户重试即可。",
+                            "{}正处于故障事件中（见 /v1/support/incidents）：问题在银行一侧，影响所有用户，无需逐个处理；熔断恢复后用户重试即可。",
                             bank.zh
                         ),
                         format!(
@@ -382,7 +382,7 @@ impl Advice<'_> {
                     let network = self.focused.device.network_type.as_deref().unwrap_or("?");
                     Bilingual::new(
                         format!(
-                            "{}目前没有故障事件:若只有此用户失败,多半是用户的网络问题(网络类型 {network},耗时 {} 秒);请查看 /v1/support/health/binding 中该银行的情况。",
+                            "{}目前没有故障事件：若只有此用户失败，多半是用户的网络问题（网络类型 {network}，耗时 {} 秒）；请查看 /v1/support/health/binding 中该银行的情况。",
                             bank.zh,
                             seconds(self.focused.latency_ms)
                         ),
@@ -397,13 +397,13 @@ impl Advice<'_> {
             VerdictKind::SystemOrMaintenance => {
                 if code == Some(E::Maintenance) {
                     Bilingual::new(
-                        "绑卡处于维护窗口中,无需处理;维护结束后用户即可重试。",
+                        "绑卡处于维护窗口中，无需处理；维护结束后用户即可重试。",
                         "Binding was in a maintenance window: nothing to do, the person can retry when it ends.",
                     )
                 } else {
                     Bilingual::new(
                         format!(
-                            "钱包内部错误:请用追踪编号 {trace} 在服务日志中查找原因;错误应答本身不含任何内部细节。"
+                            "钱包内部错误：请用追踪编号 {trace} 在服务日志中查找原因；错误应答本身不含任何内部细节。"
                         ),
                         format!(
                             "An internal failure: look up trace id {trace} in the service logs; the error answer itself carries no internal detail."
@@ -412,7 +412,7 @@ impl Advice<'_> {
                 }
             }
             VerdictKind::AccountState => Bilingual::new(
-                "卡片或账户状态不允许此操作,详见卡片生命周期记录。",
+                "卡片或账户状态不允许此操作，详见卡片生命周期记录。",
                 "The card's or account's state does not allow this; see the card's lifecycle.",
             ),
         }

@@ -164,11 +164,11 @@ fn no_attempts(audience: Audience) -> Diagnosis {
         story,
         device: Bilingual::default(),
         next_step_person: Bilingual::new(
-            "如果添加银行卡时出现了错误提示,请记下提示中的追踪编号并联系客服。",
+            "如果添加银行卡时出现了错误提示，请记下提示中的追踪编号并联系客服。",
             "If adding a card showed an error, note the trace id it showed and contact support.",
         ),
         next_step_support: Bilingual::new(
-            "请核对用户编号和时间范围;如果用户确实看到了错误,请求可能没有到达服务器(应用或网络问题),请向用户要追踪编号。",
+            "请核对用户编号和时间范围；如果用户确实看到了错误，请求可能没有到达服务器（应用或网络问题），请向用户要追踪编号。",
             "Check the user id and the time window. If the person did see an error, the request may never have reached the server (an app or network problem): ask for the trace id.",
         ),
         attempts: Vec::new(),

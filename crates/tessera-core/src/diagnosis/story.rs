@@ -12,7 +12,7 @@ use crate::error::{DeclineCode, DomainError, ErrorCode, Lang, NotSupportedReason
 enum Tally {
     /// "typed a wrong number twice" / "两次输错了卡号".
     Adverb,
-    /// "the card was already in the wallet (2 attempts)" / "(共2次)".
+    /// "the card was already in the wallet (2 attempts)" / "（共2次）".
     Attempts,
 }
 
@@ -80,7 +80,7 @@ fn clause(attempt: &AttemptFacts) -> Clause {
         Ending::Verified => {
             return person(
                 Attempts,
-                "输入了正确的短信验证码,绑定完成{n}",
+                "输入了正确的短信验证码，绑定完成{n}",
                 "entered the right SMS code and the card was bound{n}",
             );
         }
@@ -162,12 +162,12 @@ fn clause(attempt: &AttemptFacts) -> Clause {
         ),
         E::TooManyAttempts => event(
             Attempts,
-            "因失败次数过多,验证被暂停{n}",
+            "因失败次数过多，验证被暂停{n}",
             "verification was stopped after too many failures{n}",
         ),
         E::IssuerUnavailable if attempt.held_back() => event(
             Adverb,
-            format!("因{}正在出现集中故障,请求{{n}}被钱包暂缓发送", bank.zh),
+            format!("因{}正在出现集中故障，请求{{n}}被钱包暂缓发送", bank.zh),
             format!(
                 "the attempt was held back{{n}} because {} was failing for everyone",
                 bank.en
@@ -176,7 +176,7 @@ fn clause(attempt: &AttemptFacts) -> Clause {
         E::IssuerUnavailable => {
             let waited = if attempt.latency_ms >= 1000 {
                 (
-                    format!("(等待了{}秒)", seconds(attempt.latency_ms)),
+                    format!("（等待了{}秒）", seconds(attempt.latency_ms)),
                     format!(" (after waiting {} s)", seconds(attempt.latency_ms)),
                 )
             } else {
@@ -217,7 +217,7 @@ fn clause(attempt: &AttemptFacts) -> Clause {
             let message = attempt.error().unwrap_or_else(|| DomainError::new(other));
             event(
                 Attempts,
-                format!("绑卡失败:{}{{n}}", message.message(Lang::ZhCn)),
+                format!("绑卡失败：{}{{n}}", message.message(Lang::ZhCn)),
                 format!(
                     "it failed with {}: {}{{n}}",
                     other.as_str(),
@@ -262,7 +262,7 @@ fn not_supported_clause(attempt: &AttemptFacts) -> Clause {
     };
     event(
         Tally::Adverb,
-        format!("这张卡{{n}}被拒绝,{zh}"),
+        format!("这张卡{{n}}被拒绝，{zh}"),
         format!("the card was refused{{n}} {en}"),
     )
 }
@@ -271,21 +271,21 @@ fn declined_clause(attempt: &AttemptFacts, bank: &Bilingual) -> Clause {
     let decline = attempt.reason.as_deref().and_then(DeclineCode::parse);
     let (zh, en) = match decline {
         Some(DeclineCode::LostCard) => (
-            "拒绝了这张卡,提示已挂失".to_owned(),
+            "拒绝了这张卡，提示已挂失".to_owned(),
             "declined the card{n} because it was reported lost".to_owned(),
         ),
         Some(DeclineCode::StolenCard) => (
-            "拒绝了这张卡,提示已被报告被盗".to_owned(),
+            "拒绝了这张卡，提示已被报告被盗".to_owned(),
             "declined the card{n} because it was reported stolen".to_owned(),
         ),
         Some(DeclineCode::DoNotHonor) | None => (
-            "拒绝了这张卡,没有说明原因".to_owned(),
+            "拒绝了这张卡，没有说明原因".to_owned(),
             "declined the card{n} without giving a reason".to_owned(),
         ),
         Some(other) => {
             let message = other.message();
             (
-                format!("拒绝了这张卡:{}", message.zh),
+                format!("拒绝了这张卡：{}", message.zh),
                 format!(
                     "declined the card{{n}}: {}",
                     inside_sentence(message.en, true)
@@ -305,7 +305,7 @@ fn count_words(n: usize, tally: Tally) -> (String, String) {
         (0 | 1, _) => (String::new(), String::new()),
         (2, Tally::Adverb) => ("两次".to_owned(), " twice".to_owned()),
         (n, Tally::Adverb) => (format!("{n}次"), format!(" {n} times")),
-        (n, Tally::Attempts) => (format!("(共{n}次)"), format!(" ({n} attempts)")),
+        (n, Tally::Attempts) => (format!("（共{n}次）"), format!(" ({n} attempts)")),
     }
 }
 
@@ -363,18 +363,18 @@ pub(super) fn story(
     let mut zh = String::new();
     let mut en = String::new();
     if skipped_attempts > 0 {
-        zh.push_str(&format!("在更早的{skipped_attempts}次尝试之后,"));
+        zh.push_str(&format!("在更早的{skipped_attempts}次尝试之后，"));
         en.push_str(&format!("After {skipped_attempts} earlier attempts, "));
     }
     let mut previous_by_person = false;
     for (index, (clause, count, last4)) in runs[skipped..].iter().enumerate() {
         let (mut clause_zh, mut clause_en) = counted(clause, *count);
         if several_cards && let Some(last4) = last4 {
-            clause_zh.push_str(&format!("(尾号{last4})"));
+            clause_zh.push_str(&format!("（尾号{last4}）"));
             clause_en.push_str(&format!(" (card ending {last4})"));
         }
         if index > 0 {
-            zh.push_str(",随后");
+            zh.push_str("，随后");
             en.push_str(", then ");
         }
         if clause.by_person {
@@ -403,7 +403,7 @@ pub(super) fn story(
     {
         let span = human_span(last.at_ms - first.at_ms);
         story = story.then(&Bilingual::new(
-            format!("共失败{}次,历时{}。", failures.len(), span.zh),
+            format!("共失败{}次，历时{}。", failures.len(), span.zh),
             format!("That is {} failures in {}.", failures.len(), span.en),
         ));
     }
@@ -488,7 +488,7 @@ pub(super) fn device_sentence(attempts: &[&AttemptFacts]) -> Bilingual {
         );
     } else {
         zh = format!(
-            "尝试来自{}台设备:{}",
+            "尝试来自{}台设备：{}",
             models.len(),
             models
                 .iter()
@@ -512,11 +512,11 @@ pub(super) fn device_sentence(attempts: &[&AttemptFacts]) -> Bilingual {
     match distinct.as_slice() {
         [] => {}
         [one] => {
-            zh.push_str(&format!(",网络为{one}"));
+            zh.push_str(&format!("，网络为{one}"));
             en.push_str(&format!(", on {one}"));
         }
         _ => {
-            zh.push_str(&format!(",期间网络在{}之间切换", networks.join("、")));
+            zh.push_str(&format!("，期间网络在{}之间切换", networks.join("、")));
             en.push_str(&format!(
                 ", and the network changed between attempts ({})",
                 networks.join(", ")
@@ -524,7 +524,7 @@ pub(super) fn device_sentence(attempts: &[&AttemptFacts]) -> Bilingual {
         }
     }
     if devices.iter().any(|d| d.weak_network()) {
-        zh.push_str(";信号较弱的网络容易导致银行应答丢失");
+        zh.push_str("；信号较弱的网络容易导致银行应答丢失");
         en.push_str("; on a weak network a bank's answer is easily lost");
     }
     zh.push('。');

@@ -84,7 +84,7 @@ fn typos_then_a_prepaid_card_read_as_a_story() {
         diagnosis
             .story
             .zh
-            .starts_with("此用户两次输错了卡号,随后这张卡被拒绝,因为暂不支持绑定预付费卡。"),
+            .starts_with("此用户两次输错了卡号，随后这张卡被拒绝，因为暂不支持绑定预付费卡。"),
         "{}",
         diagnosis.story.zh
     );
@@ -340,7 +340,7 @@ fn several_cards_are_told_apart_and_long_histories_are_shortened() {
         "{}",
         diagnosis.story.en
     );
-    assert!(diagnosis.story.zh.contains("(尾号0004)"));
+    assert!(diagnosis.story.zh.contains("（尾号0004）"));
 }
 
 #[test]

@@ -52,7 +52,7 @@ impl NotSupported {
     pub(super) fn message(&self, lang: Lang) -> String {
         match (self.reason, lang) {
             (NotSupportedReason::UnknownBin, Lang::ZhCn) => {
-                "无法识别这张卡的发卡行,暂不支持绑定".to_owned()
+                "无法识别这张卡的发卡行，暂不支持绑定".to_owned()
             }
             (NotSupportedReason::UnknownBin, Lang::En) => {
                 "We don't recognise the bank that issued this card, so it can't be added".to_owned()
@@ -117,7 +117,7 @@ impl DeclineCode {
     pub fn message(self) -> Text {
         match self {
             DeclineCode::DoNotHonor => t(
-                "发卡行拒绝了这张卡,未说明原因",
+                "发卡行拒绝了这张卡，未说明原因",
                 "Your bank declined this card without giving a reason",
             ),
             DeclineCode::LostCard => t(
@@ -139,7 +139,7 @@ impl DeclineCode {
     pub fn remedy(self) -> Text {
         match self {
             DeclineCode::DoNotHonor => t(
-                "卡片可能被冻结、未激活或被银行风控拦截,请致电发卡行确认卡片状态,或换一张卡",
+                "卡片可能被冻结、未激活或被银行风控拦截，请致电发卡行确认卡片状态，或换一张卡",
                 "The card may be frozen, not yet activated or blocked by the bank's fraud checks: call your bank to check the card, or use another card",
             ),
             DeclineCode::LostCard | DeclineCode::StolenCard => t(
@@ -147,11 +147,11 @@ impl DeclineCode {
                 "Contact your bank for a replacement card and add the new one",
             ),
             DeclineCode::InsufficientFunds => t(
-                "请存入足够的资金,或换一张卡支付",
+                "请存入足够的资金，或换一张卡支付",
                 "Add funds to the account, or pay with another card",
             ),
             DeclineCode::ExceedsLimit => t(
-                "请减少金额,或联系发卡行调整限额,或换一张卡",
+                "请减少金额，或联系发卡行调整限额，或换一张卡",
                 "Lower the amount, ask your bank to raise the limit, or use another card",
             ),
         }

@@ -233,7 +233,7 @@ impl DomainError {
             };
         }
         match (self.attempts_left, lang) {
-            (Some(left), Lang::ZhCn) => format!("{base},还可尝试{left}次"),
+            (Some(left), Lang::ZhCn) => format!("{base}，还可尝试{left}次"),
             (Some(1), Lang::En) => format!("{base}: 1 attempt left"),
             (Some(left), Lang::En) => format!("{base}: {left} attempts left"),
             (None, _) => base.to_owned(),

@@ -203,3 +203,42 @@ fn each_limit_says_which_it_is_and_when_it_lifts_in_both_languages() {
     assert_eq!(wait_en(86_400), "24 hours");
     assert_eq!(wait_en(61), "2 minutes");
 }
+
+/// Half-width punctuation in a Chinese text, with what surrounds it; digits
+/// either side of `:` or `,` (a time, a number) are allowed.
+fn half_width_in(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let between_digits = i > 0
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            && chars[i - 1].is_ascii_digit();
+        let found =
+            matches!(c, ',' | ';' | '?' | '!' | '(' | ')' | '"') || (c == ':' && !between_digits);
+        (found && !(c == ',' && between_digits)).then(|| {
+            chars[i.saturating_sub(6)..(i + 6).min(chars.len())]
+                .iter()
+                .collect()
+        })
+    })
+}
+
+#[test]
+fn chinese_texts_use_full_width_punctuation() {
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    for entry in &CATALOGUE {
+        for text in [entry.message, entry.remedy, entry.why] {
+            texts.push((entry.code.to_string(), text.zh));
+        }
+    }
+    for decline in DeclineCode::all() {
+        for text in [decline.message(), decline.remedy()] {
+            texts.push((decline.as_str().to_owned(), text.zh));
+        }
+    }
+    for (code, text) in texts {
+        assert_eq!(half_width_in(text), None, "{code}: {text}");
+    }
+    // The check sees what it looks for.
+    assert!(half_width_in("卡号有误,请核对").is_some());
+    assert!(half_width_in("请在 12:30 后重试").is_none());
+}

@@ -71,7 +71,7 @@ impl Suspender {
     pub fn remedy(self) -> Text {
         match self {
             Suspender::Issuer => Text {
-                zh: "请联系发卡行了解原因;银行恢复后即可继续支付",
+                zh: "请联系发卡行了解原因；银行恢复后即可继续支付",
                 en: "Contact your bank to find out why; you can pay again once the bank lifts it",
             },
             Suspender::Risk => Text {
@@ -83,7 +83,7 @@ impl Suspender {
                 en: "Contact the wallet's support to find out why",
             },
             Suspender::Cardholder => Text {
-                zh: "如需继续使用,请在钱包中恢复这张卡",
+                zh: "如需继续使用，请在钱包中恢复这张卡",
                 en: "Resume the card in the wallet to pay with it again",
             },
         }
@@ -292,7 +292,7 @@ pub fn payability(
 /// `card_unbound`, told as the bank closing the card.
 pub fn closed_by_issuer() -> DomainError {
     DomainError::new(ErrorCode::CardUnbound).with_notice(
-        "发卡行已注销这张卡,不能再用于支付",
+        "发卡行已注销这张卡，不能再用于支付",
         "Your bank closed this card: it can no longer pay",
     )
 }

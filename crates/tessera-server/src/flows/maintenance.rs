@@ -93,7 +93,7 @@ pub fn refuse_if_on(
         let seconds = u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1);
         let local = until.with_timezone(&state.time_zone).format("%H:%M");
         let zh = if window.message_zh.trim().is_empty() {
-            format!("系统维护中,暂停绑卡,预计{local}恢复")
+            format!("系统维护中，暂停绑卡，预计{local}恢复")
         } else {
             window.message_zh.clone()
         };

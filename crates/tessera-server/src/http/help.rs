@@ -99,23 +99,23 @@ pub fn cause_words(cause: Cause) -> Text {
 fn cause_sentence(cause: Cause) -> Text {
     match cause {
         Cause::Input => t(
-            "这是输入的问题:改正后即可再试。",
+            "这是输入的问题：改正后即可再试。",
             "This is an input problem: correct what was entered and try again.",
         ),
         Cause::CardNotSupported => t(
-            "问题在卡片本身:换一张卡比重试更有用。",
+            "问题在卡片本身：换一张卡比重试更有用。",
             "The card itself is the obstacle: another card helps more than retrying.",
         ),
         Cause::Network => t(
-            "是网络或发卡行不稳定,不是你的错:稍后重试即可,重试不会重复操作。",
+            "是网络或发卡行不稳定，不是你的错：稍后重试即可，重试不会重复操作。",
             "The network or the bank is unsteady, not you: retrying later helps and never does anything twice.",
         ),
         Cause::System => t(
-            "是系统故障或维护,不是你的错:稍后重试即可。",
+            "是系统故障或维护，不是你的错：稍后重试即可。",
             "The system is failing or in maintenance, not you: try again later.",
         ),
         Cause::Account => t(
-            "是钱包账户的规则拦下了它:满足规则后即可继续。",
+            "是钱包账户的规则拦下了它：满足规则后即可继续。",
             "A wallet account rule stopped it: it goes on once the rule is met.",
         ),
         Cause::Security => t(
@@ -137,23 +137,23 @@ const CAUSES: [Cause; 6] = [
 fn reason_text(reason: NotSupportedReason) -> Text {
     match reason {
         NotSupportedReason::UnknownBin => t(
-            "无法从卡号前几位识别发卡行:请核对卡号,或换一张主流银行的卡。",
+            "无法从卡号前几位识别发卡行：请核对卡号，或换一张主流银行的卡。",
             "The bank cannot be recognised from the first digits: check the number, or use a card from a major bank.",
         ),
         NotSupportedReason::Brand => t(
-            "这个卡组织的卡暂不支持:请换一张其他卡组织(如银联)的卡。",
+            "这个卡组织的卡暂不支持：请换一张其他卡组织（如银联）的卡。",
             "Cards of this brand are not accepted: use a card of another brand, such as UnionPay.",
         ),
         NotSupportedReason::CardType => t(
-            "这类卡(例如预付费卡)暂不支持:请换一张本人名下的借记卡或信用卡。",
+            "这类卡（例如预付费卡）暂不支持：请换一张本人名下的借记卡或信用卡。",
             "This kind of card (prepaid cards, for example) is not accepted: use a debit or credit card in your own name.",
         ),
         NotSupportedReason::Country => t(
-            "暂不支持这个国家或地区发行的卡:请换一张中国大陆银行发行的卡。",
+            "暂不支持这个国家或地区发行的卡：请换一张中国大陆银行发行的卡。",
             "Cards issued in this country or region are not accepted: use a card from a bank in mainland China.",
         ),
         NotSupportedReason::Issuer => t(
-            "这家银行的卡暂不支持,或这张卡是二类、三类账户:许多银行只允许一类账户绑定第三方支付,请向银行确认账户类别。",
+            "这家银行的卡暂不支持，或这张卡是二类、三类账户：许多银行只允许一类账户绑定第三方支付，请向银行确认账户类别。",
             "Cards from this bank are not accepted, or the card is a Class II or III account: many banks let only Class I accounts bind to third-party payment, so ask the bank which class yours is.",
         ),
     }
@@ -169,7 +169,7 @@ const REASONS: [NotSupportedReason; 5] = [
 
 fn still_stuck(lang: Lang) -> String {
     let text = t(
-        "仍然无法解决?每条错误提示都带有追踪编号。请在App中从这次失败的记录直接联系客服:工单会自动附上错误、卡号前6位和后4位,以及手机型号、系统版本、App版本和网络类型,无需截图。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
+        "仍然无法解决？每条错误提示都带有追踪编号。请在App中从这次失败的记录直接联系客服：工单会自动附上错误、卡号前6位和后4位，以及手机型号、系统版本、App版本和网络类型，无需截图。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
         "Still stuck? Every error comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network, so no screenshot is needed. Support will never ask for your full card number, security code, SMS code or password.",
     );
     format!("<section><p>{}</p></section>", escape(text.get(lang)))
@@ -217,7 +217,7 @@ pub fn error_page(entry: &CatalogEntry, lang: Lang) -> String {
         let _ = write!(
             body,
             "<section><h2>{}</h2><dl>",
-            escape(t("具体原因(reason)", "The reasons (reason)").get(lang))
+            escape(t("具体原因（reason）", "The reasons (reason)").get(lang))
         );
         for reason in REASONS {
             let _ = write!(
@@ -235,7 +235,7 @@ pub fn error_page(entry: &CatalogEntry, lang: Lang) -> String {
             "<section><h2>{}</h2><dl>",
             escape(
                 t(
-                    "银行的拒绝代码(decline_code)",
+                    "银行的拒绝代码（decline_code）",
                     "The bank's decline codes (decline_code)"
                 )
                 .get(lang)
@@ -268,7 +268,7 @@ pub fn unknown_code_page(lang: Lang) -> String {
         escape(t("没有这个错误代码", "No such error code").get(lang)),
         escape(
             t(
-                "请检查地址,或在帮助中心的错误代码列表中查找。",
+                "请检查地址，或在帮助中心的错误代码列表中查找。",
                 "Check the address, or find the code in the help center's list of error codes.",
             )
             .get(lang)
@@ -287,52 +287,52 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
     let para = |zh: &str, en: &str| (zh.to_owned(), en.to_owned());
     let items: Vec<(Text, Vec<(String, String)>)> = vec![
         (
-            t("可以绑定几张银行卡?", "How many cards can I add?"),
+            t("可以绑定几张银行卡？", "How many cards can I add?"),
             vec![
                 (
                     format!(
-                        "每个钱包最多可以同时绑定{card_limit}张银行卡,正在等待短信验证的卡也算在内。已满时,先解绑一张不常用的卡即可添加新卡。"
+                        "每个钱包最多可以同时绑定{card_limit}张银行卡，正在等待短信验证的卡也算在内。已满时，先解绑一张不常用的卡即可添加新卡。"
                     ),
                     format!(
                         "A wallet holds up to {card_limit} cards at a time, and cards still waiting for their SMS code count too. When it is full, remove a card you no longer use and add the new one."
                     ),
                 ),
                 para(
-                    "只能绑定本人名下的卡:持卡人姓名必须与钱包实名认证的姓名一致。同一张卡在一个钱包里只能绑定一次。",
+                    "只能绑定本人名下的卡：持卡人姓名必须与钱包实名认证的姓名一致。同一张卡在一个钱包里只能绑定一次。",
                     "Only cards in your own name can be added: the cardholder name must match the real name verified on the wallet. A card can be in one wallet once.",
                 ),
             ],
         ),
         (
-            t("为什么要绑定几张卡?", "Why add several cards?"),
+            t("为什么要绑定几张卡？", "Why add several cards?"),
             vec![para(
-                "不同的卡可以各有用途,例如日常消费用借记卡、大额购物用信用卡。你可以把最常用的卡设为默认卡,付款时也可以临时换一张。每张卡都有自己的支付凭证,一张卡挂失或解绑不影响其他卡。",
+                "不同的卡可以各有用途，例如日常消费用借记卡、大额购物用信用卡。你可以把最常用的卡设为默认卡，付款时也可以临时换一张。每张卡都有自己的支付凭证，一张卡挂失或解绑不影响其他卡。",
                 "Different cards can serve different purposes, say a debit card for everyday spending and a credit card for large purchases. Make the one you use most the default card, and pick another at payment time when you like. Each card has its own payment token, so losing or removing one leaves the others working.",
             )],
         ),
         (
-            t("怎样解绑一张卡?", "How do I remove a card?"),
+            t("怎样解绑一张卡？", "How do I remove a card?"),
             vec![para(
-                "打开\"我的-银行卡\",选择要解绑的卡,点击\"解绑\"并确认。解绑后这张卡在钱包中的支付凭证立即删除,不能再用于支付,加密保存的卡号也会销毁。以后需要时可以重新绑定同一张卡。",
+                "打开“我的-银行卡”，选择要解绑的卡，点击“解绑”并确认。解绑后这张卡在钱包中的支付凭证立即删除，不能再用于支付，加密保存的卡号也会销毁。以后需要时可以重新绑定同一张卡。",
                 "Open Me > Cards, choose the card and tap Remove, then confirm. The card's payment token is deleted at once, so it can no longer pay, and its encrypted card number is destroyed. You can add the same card again later if you need it.",
             )],
         ),
         (
-            t("绑卡收费吗?", "Does adding a card cost anything?"),
+            t("绑卡收费吗？", "Does adding a card cost anything?"),
             vec![para(
-                "绑卡、解绑都是免费的。部分转账或提现可能收取手续费,手续费会在你确认之前显示出来,不会事后扣收。",
+                "绑卡、解绑都是免费的。部分转账或提现可能收取手续费，手续费会在你确认之前显示出来，不会事后扣收。",
                 "Adding and removing cards is always free. Some transfers or withdrawals may carry a fee; it is shown before you confirm, never charged afterwards.",
             )],
         ),
         (
-            t("怎样保障资金安全?", "How do I keep my money safe?"),
+            t("怎样保障资金安全？", "How do I keep my money safe?"),
             vec![
                 para(
-                    "设置支付密码并开启指纹验证;不要把短信验证码、支付密码告诉任何人,钱包工作人员也不会向你索要。定期查看交易记录,发现不是本人的操作,请立即在App中举报并冻结账户。",
+                    "设置支付密码并开启指纹验证；不要把短信验证码、支付密码告诉任何人，钱包工作人员也不会向你索要。定期查看交易记录，发现不是本人的操作，请立即在App中举报并冻结账户。",
                     "Set a payment password and turn on fingerprint confirmation. Never tell anyone an SMS code or your payment password; wallet staff will never ask for them. Look through your transaction records now and then, and if you see something you did not do, report it in the app and freeze the account at once.",
                 ),
                 para(
-                    "钱包不会以可读形式保存你的完整卡号,也从不保存安全码。每笔支付都使用一次性的动态密码,即使支付凭证被盗也无法直接使用。",
+                    "钱包不会以可读形式保存你的完整卡号，也从不保存安全码。每笔支付都使用一次性的动态密码，即使支付凭证被盗也无法直接使用。",
                     "The wallet never keeps your full card number in readable form and never stores the security code. Every payment uses a one-time cryptogram, so a stolen payment token is of no use on its own.",
                 ),
             ],
@@ -344,15 +344,15 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
             ),
             vec![
                 para(
-                    "手机号与银行预留的不一致:最常见的原因是开户时手机号登记错了一位、只改了短信提醒号码而没改预留号码,或单位统一办理的工资卡登记了同一个号码。请致电银行或到柜台更正;新号码通常约一天后生效。",
+                    "手机号与银行预留的不一致：最常见的原因是开户时手机号登记错了一位、只改了短信提醒号码而没改预留号码，或单位统一办理的工资卡登记了同一个号码。请致电银行或到柜台更正；新号码通常约一天后生效。",
                     "The phone number differs from the one the bank keeps on file. Most often a digit was mistyped when the account was opened, only the SMS-alert number was changed, or an employer's payroll card carries one shared number. Call the bank or visit a branch to correct it; a new number usually takes about a day to work.",
                 ),
                 para(
-                    "身份信息不一致:姓名与实名不符(信用卡还核对姓名拼音),或银行仍登记着旧的15位身份证号码,需要到银行柜台更新。",
+                    "身份信息不一致：姓名与实名不符（信用卡还核对姓名拼音），或银行仍登记着旧的15位身份证号码，需要到银行柜台更新。",
                     "Identity does not match: the name differs from the real name (credit cards also check its pinyin), or the bank still holds an old 15-digit ID number, which is updated at a bank counter.",
                 ),
                 para(
-                    "卡片状态或账户类别:卡片已挂失、冻结、注销,信用卡尚未激活或首张网申信用卡尚未面签;许多银行只允许一类账户绑定第三方支付,二类、三类账户会被拒绝。",
+                    "卡片状态或账户类别：卡片已挂失、冻结、注销，信用卡尚未激活或首张网申信用卡尚未面签；许多银行只允许一类账户绑定第三方支付，二类、三类账户会被拒绝。",
                     "Card state or account class: the card is lost, frozen or closed, a credit card is not activated yet or a first online credit card has not been signed for in person; many banks let only Class I accounts bind to third-party payment and refuse Class II and III accounts.",
                 ),
                 para(
@@ -360,15 +360,15 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
                     "Too many attempts: each SMS code is compared only a few times, and after too many wrong ones the card must be added again for a new code; each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. When a limit is reached, the wallet says which one and exactly when you can try again.",
                 ),
                 para(
-                    "网络或系统:网络不稳定、银行系统故障或钱包维护。钱包会告诉你是不是你的问题,以及何时可以重试;重试不会重复绑卡。",
+                    "网络或系统：网络不稳定、银行系统故障或钱包维护。钱包会告诉你是不是你的问题，以及何时可以重试；重试不会重复绑卡。",
                     "Network or system: an unstable network, a bank that is failing, or wallet maintenance. The wallet tells you whether it is your problem and when to try again; retrying never adds a card twice.",
                 ),
             ],
         ),
         (
-            t("怎样联系客服?", "How do I contact support?"),
+            t("怎样联系客服？", "How do I contact support?"),
             vec![para(
-                "每条错误提示都带有追踪编号。在App中从失败的记录直接联系客服,工单会自动附上错误信息、卡号前6位和后4位,以及手机型号、系统版本、App版本和网络类型。如果通过其他方式联系,请提供错误提示的原文、追踪编号和这些手机信息。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
+                "每条错误提示都带有追踪编号。在App中从失败的记录直接联系客服，工单会自动附上错误信息、卡号前6位和后4位，以及手机型号、系统版本、App版本和网络类型。如果通过其他方式联系，请提供错误提示的原文、追踪编号和这些手机信息。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
                 "Every error message comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network. If you reach support another way, give the exact error text, the trace id and those phone details. Support will never ask for your full card number, security code, SMS code or password.",
             )],
         ),
@@ -389,7 +389,7 @@ pub fn index_page(lang: Lang, card_limit: u32) -> String {
         escape(t("帮助中心", "Help center").get(lang)),
         escape(
             t(
-                "绑卡、解绑、费用和资金安全的常见问题,以及每个错误提示的说明。",
+                "绑卡、解绑、费用和资金安全的常见问题，以及每个错误提示的说明。",
                 "Common questions about adding and removing cards, fees and keeping your money safe, and what every error message means.",
             )
             .get(lang)

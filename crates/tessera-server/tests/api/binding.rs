@@ -143,7 +143,7 @@ async fn messages_follow_accept_language(backend: Backend) {
             &[],
         )
         .await;
-    assert_eq!(zh["error"]["message"], "卡号有误,请核对后重新输入");
+    assert_eq!(zh["error"]["message"], "卡号有误，请核对后重新输入");
     assert_eq!(headers["content-language"], "zh-CN");
     let (_, headers, en) = server
         .call(

@@ -132,7 +132,7 @@ async fn typos_then_a_prepaid_card_read_as_one_story(backend: Backend) {
         zh["story"]
             .as_str()
             .unwrap()
-            .starts_with("此用户两次输错了卡号,随后这张卡被拒绝,因为暂不支持绑定预付费卡。"),
+            .starts_with("此用户两次输错了卡号，随后这张卡被拒绝，因为暂不支持绑定预付费卡。"),
         "{zh}"
     );
     assert_eq!(zh["title"], "卡片不受支持");

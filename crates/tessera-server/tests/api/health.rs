@@ -267,7 +267,7 @@ async fn a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers(ba
     );
     assert_eq!(
         incident["messages"]["zh"],
-        "中国农业银行的卡:最近10分钟内75%的绑卡失败,主要是issuer_unavailable(暂无基线)"
+        "中国农业银行的卡：最近10分钟内75%的绑卡失败，主要是issuer_unavailable（暂无基线）"
     );
     assert_eq!(incident["breaker"]["state"], "open");
     let text = metrics(&server).await;

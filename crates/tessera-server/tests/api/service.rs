@@ -215,7 +215,7 @@ async fn maintenance_pauses_binding_but_not_reading(backend: Backend) {
             Method::PUT,
             "/v1/admin/maintenance",
             Some(&server.operator_key),
-            Some(&json!({"until": until, "message_zh": "银行系统升级,请稍后再试", "message_en": "The bank is upgrading"})),
+            Some(&json!({"until": until, "message_zh": "银行系统升级，请稍后再试", "message_en": "The bank is upgrading"})),
             &[],
         )
         .await;
@@ -235,7 +235,7 @@ async fn maintenance_pauses_binding_but_not_reading(backend: Backend) {
         StatusCode::SERVICE_UNAVAILABLE,
         "maintenance",
     );
-    assert_eq!(error["message"], "银行系统升级,请稍后再试");
+    assert_eq!(error["message"], "银行系统升级，请稍后再试");
     assert_eq!(error["cause"], "system");
     let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1700..=1800).contains(&retry), "{retry}");

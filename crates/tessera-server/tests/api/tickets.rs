@@ -18,7 +18,7 @@ async fn a_ticket_carries_the_attempt_the_device_and_the_diagnosis(backend: Back
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
 
     // The person types their card number into the message: it is masked.
-    let message = format!("绑卡一直失败,卡号 {number}");
+    let message = format!("绑卡一直失败，卡号 {number}");
     let request = json!({"trace_id": trace, "message": message});
     let (status, _, ticket) = server
         .call(
@@ -34,7 +34,7 @@ async fn a_ticket_carries_the_attempt_the_device_and_the_diagnosis(backend: Back
     assert_eq!(ticket["status"], "open");
     // Free text keeps the last four only (tessera_core::text).
     let last4 = &number[number.len() - 4..];
-    assert_eq!(ticket["message"], format!("绑卡一直失败,卡号 ****{last4}"));
+    assert_eq!(ticket["message"], format!("绑卡一直失败，卡号 ****{last4}"));
     // A retried request with the same key opens no second ticket.
     let (status, _, again) = server
         .call(

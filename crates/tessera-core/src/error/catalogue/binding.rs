@@ -13,15 +13,15 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         http_status: 422,
         retryable: false,
         message: t(
-            "卡号格式不对:卡号应为12到19位数字",
+            "卡号格式不对：卡号应为12到19位数字",
             "That card number isn't valid: a card number has 12 to 19 digits",
         ),
         remedy: t(
-            "请对照银行卡正面重新输入卡号,只输入数字(可以带空格)",
+            "请对照银行卡正面重新输入卡号，只输入数字（可以带空格）",
             "Type the number again from the front of the card, digits only (spaces are fine)",
         ),
         why: t(
-            "银行卡号是12到19位数字;位数不对或含有字母、符号时就会出现这个提示,常见原因是漏输或多输了一位,或复制时带入了其他字符",
+            "银行卡号是12到19位数字；位数不对或含有字母、符号时就会出现这个提示，常见原因是漏输或多输了一位，或复制时带入了其他字符",
             "Bank card numbers have 12 to 19 digits; this appears when the length is wrong or letters or symbols are mixed in. Usually a digit was left out or typed twice, or other characters came along when the number was copied",
         ),
     },
@@ -33,15 +33,15 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         http_status: 422,
         retryable: false,
         message: t(
-            "卡号有误,请核对后重新输入",
+            "卡号有误，请核对后重新输入",
             "The card number is incorrect: one or more digits are wrong",
         ),
         remedy: t(
-            "卡号校验未通过,通常是某一位输错或两位顺序颠倒,请逐位核对",
+            "卡号校验未通过，通常是某一位输错或两位顺序颠倒，请逐位核对",
             "The number failed its check digit; usually one digit is mistyped or two are swapped. Check it digit by digit",
         ),
         why: t(
-            "卡号最后一位是由前面各位算出的校验位;只要有一位输错或相邻两位颠倒,校验就通不过。这项检查在联系银行之前完成",
+            "卡号最后一位是由前面各位算出的校验位；只要有一位输错或相邻两位颠倒，校验就通不过。这项检查在联系银行之前完成",
             "The last digit of a card number is a check digit computed from the others, so one mistyped digit or two swapped neighbours make the check fail. This is checked before your bank is contacted",
         ),
     },
@@ -54,11 +54,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("有效期的月份不对", "The expiry month isn't valid"),
         remedy: t(
-            "请输入卡面上有效期的月份(01到12)",
+            "请输入卡面上有效期的月份（01到12）",
             "Enter the month printed on the card, 01 to 12",
         ),
         why: t(
-            "月份必须是01到12;常见原因是把年和月填反了",
+            "月份必须是01到12；常见原因是把年和月填反了",
             "The month must be 01 to 12; often the month and the year were entered the wrong way round",
         ),
     },
@@ -71,11 +71,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("有效期的年份不对", "The expiry year isn't valid"),
         remedy: t(
-            "请输入卡面上有效期的年份(两位或四位,例如 28 或 2028)",
+            "请输入卡面上有效期的年份（两位或四位，例如 28 或 2028）",
             "Enter the year printed on the card, two or four digits (for example 28 or 2028)",
         ),
         why: t(
-            "年份无法识别,或不可能是卡面上的年份(早已过去或远在将来)",
+            "年份无法识别，或不可能是卡面上的年份（早已过去或远在将来）",
             "The year could not be read, or cannot be the one printed on a card (long past or far in the future)",
         ),
     },
@@ -88,11 +88,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("这张卡已过有效期", "This card has expired"),
         remedy: t(
-            "请核对有效期;若卡确已过期,请联系发卡行换新卡后再绑定",
+            "请核对有效期；若卡确已过期，请联系发卡行换新卡后再绑定",
             "Check the expiry date; if the card really has expired, ask your bank for a new card and add that one",
         ),
         why: t(
-            "输入的有效期已经过去(按钱包所在时区判断);可能是输错了,也可能银行已换发新卡而这张旧卡已到期",
+            "输入的有效期已经过去（按钱包所在时区判断）；可能是输错了，也可能银行已换发新卡而这张旧卡已到期",
             "The expiry date entered has passed (judged in the wallet's time zone): it may be a typo, or your bank has sent a new card and this one has run out",
         ),
     },
@@ -105,11 +105,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("安全码格式不对", "The security code isn't valid"),
         remedy: t(
-            "安全码是卡背面签名栏旁的3位数字(美国运通卡为卡正面的4位数字)",
+            "安全码是卡背面签名栏旁的3位数字（美国运通卡为卡正面的4位数字）",
             "The security code is the 3 digits next to the signature on the back (4 digits on the front for American Express)",
         ),
         why: t(
-            "安全码应为3位数字(美国运通卡为4位);输入的位数不对或含有非数字字符",
+            "安全码应为3位数字（美国运通卡为4位）；输入的位数不对或含有非数字字符",
             "The security code is 3 digits (4 for American Express); what was entered has the wrong length or other characters",
         ),
     },
@@ -125,11 +125,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "Your bank says the security code is incorrect",
         ),
         remedy: t(
-            "请核对卡背面的安全码后重试;多次输错可能导致银行暂时锁定此卡",
+            "请核对卡背面的安全码后重试；多次输错可能导致银行暂时锁定此卡",
             "Check the security code on the back of the card and try again; repeated mistakes can make the bank lock the card for a while",
         ),
         why: t(
-            "发卡行核对后认为安全码与卡片不符,通常是输错或看错了卡背面的数字",
+            "发卡行核对后认为安全码与卡片不符，通常是输错或看错了卡背面的数字",
             "Your bank compared the security code with its records and it did not match; usually it was mistyped or misread from the back of the card",
         ),
     },
@@ -142,11 +142,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("持卡人姓名格式不对", "The cardholder name isn't valid"),
         remedy: t(
-            "请输入与银行预留一致的姓名:中文姓名或卡面上的拼音/英文姓名,不要包含数字或符号",
+            "请输入与银行预留一致的姓名：中文姓名或卡面上的拼音/英文姓名，不要包含数字或符号",
             "Enter the name your bank has on file: a Chinese name, or the Latin name printed on the card, without digits or symbols",
         ),
         why: t(
-            "姓名为空、过长,或含有数字、符号等姓名中不会出现的字符",
+            "姓名为空、过长，或含有数字、符号等姓名中不会出现的字符",
             "The name is empty, too long, or contains digits or symbols that a name does not have",
         ),
     },
@@ -162,11 +162,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "The cardholder name doesn't match the real name verified on this wallet",
         ),
         remedy: t(
-            "只能绑定本人名下的银行卡;请检查姓名是否有错字,或使用本人的卡",
+            "只能绑定本人名下的银行卡；请检查姓名是否有错字，或使用本人的卡",
             "Only cards in your own name can be added: check the name for typos, or use a card in your own name",
         ),
         why: t(
-            "钱包只能绑定本人的卡:持卡人姓名必须与注册时实名认证的姓名一致。常见原因是错别字、使用了他人的卡,或信用卡登记的拼音姓名与实名不一致",
+            "钱包只能绑定本人的卡：持卡人姓名必须与注册时实名认证的姓名一致。常见原因是错别字、使用了他人的卡，或信用卡登记的拼音姓名与实名不一致",
             "A wallet may only hold its owner's cards: the cardholder name must match the real name verified at sign-up. Common causes are a typo, someone else's card, or a credit card whose pinyin name differs from the real name",
         ),
     },
@@ -182,11 +182,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "The phone number doesn't match the one your bank has on file",
         ),
         remedy: t(
-            "请填写开卡时在银行预留的手机号;若已换号,请致电银行或到柜台更新预留手机号,新号码通常约一天后生效",
+            "请填写开卡时在银行预留的手机号；若已换号，请致电银行或到柜台更新预留手机号，新号码通常约一天后生效",
             "Enter the phone number you gave the bank when you opened the account; if it has changed, call your bank or visit a branch to update it. A new number usually takes about a day to take effect",
         ),
         why: t(
-            "银行绑卡时核对卡号、姓名、身份证号和预留手机号四项信息,其中手机号不一致最常见:开户时手机号登记错了一位、只改了短信提醒号码而没改预留号码、单位统一办理的工资卡登记了同一个号码,或新换的号码银行系统尚未更新",
+            "银行绑卡时核对卡号、姓名、身份证号和预留手机号四项信息，其中手机号不一致最常见：开户时手机号登记错了一位、只改了短信提醒号码而没改预留号码、单位统一办理的工资卡登记了同一个号码，或新换的号码银行系统尚未更新",
             "Banks check four things when a card is added: the card number, the name, the ID number and the phone number they keep on file. The phone is the most common mismatch: a digit was mistyped when the account was opened, only the SMS-alert number was changed, a payroll card opened by an employer carries one shared number, or a new number has not reached the bank's systems yet",
         ),
     },
@@ -199,11 +199,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("暂不支持绑定这张卡", "This card can't be added"),
         remedy: t(
-            "请换一张本人名下的借记卡或信用卡(一类账户)再试",
+            "请换一张本人名下的借记卡或信用卡（一类账户）再试",
             "Try another debit or credit card in your own name (a Class I account)",
         ),
         why: t(
-            "这张卡不在钱包的支持范围内:卡种(如预付费卡)、卡组织、发卡地区或发卡行不受支持,或无法识别卡号所属的银行。许多银行只允许一类账户绑定第三方支付,二类、三类账户会被拒绝",
+            "这张卡不在钱包的支持范围内：卡种（如预付费卡）、卡组织、发卡地区或发卡行不受支持，或无法识别卡号所属的银行。许多银行只允许一类账户绑定第三方支付，二类、三类账户会被拒绝",
             "The wallet's rules do not accept this card: its type (such as prepaid), brand, country or bank is not supported, or the bank that issued it cannot be recognised. Many banks let only Class I accounts bind to third-party payment, and Class II and III accounts are refused",
         ),
     },
@@ -216,11 +216,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: false,
         message: t("发卡行拒绝了这张卡", "Your bank declined this card"),
         remedy: t(
-            "请联系发卡行了解原因,或换一张卡",
+            "请联系发卡行了解原因，或换一张卡",
             "Contact your bank to find out why, or use another card",
         ),
         why: t(
-            "发卡行拒绝了这张卡:卡片可能已挂失、冻结或注销,被银行风控拦截,信用卡尚未激活(首张网申信用卡可能还需面签),或额度已用完",
+            "发卡行拒绝了这张卡：卡片可能已挂失、冻结或注销，被银行风控拦截，信用卡尚未激活（首张网申信用卡可能还需面签），或额度已用完",
             "Your bank refused the card: it may be reported lost, frozen or closed, stopped by the bank's fraud checks, a credit card not yet activated (a first credit card applied for online may still need to be signed for in person), or its credit line is used up",
         ),
     },
@@ -236,11 +236,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "This card is already in your wallet",
         ),
         remedy: t(
-            "无需重复绑定,可在\"银行卡\"列表中直接使用",
+            "无需重复绑定，可在“银行卡”列表中直接使用",
             "There is no need to add it again: it is in your list of cards",
         ),
         why: t(
-            "钱包中已有这张卡(也可能正在等待短信验证);同一张卡在一个钱包里只能绑定一次",
+            "钱包中已有这张卡（也可能正在等待短信验证）；同一张卡在一个钱包里只能绑定一次",
             "This card is already in the wallet (perhaps still waiting for its SMS code); a card can be in one wallet only once",
         ),
     },
@@ -256,11 +256,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "You have reached the maximum number of cards",
         ),
         remedy: t(
-            "请先在\"我的-银行卡\"中解绑一张不常用的卡,再绑定新卡",
+            "请先在“我的-银行卡”中解绑一张不常用的卡，再绑定新卡",
             "Remove a card you no longer use (Me > Cards > Remove), then add the new one",
         ),
         why: t(
-            "每个钱包同时可绑定的银行卡数量有上限,正在等待短信验证的卡也计算在内",
+            "每个钱包同时可绑定的银行卡数量有上限，正在等待短信验证的卡也计算在内",
             "A wallet holds a limited number of cards at once, and cards waiting for their SMS code count too",
         ),
     },
@@ -280,7 +280,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "Enter the 6-digit code your bank sent to the phone number it has on file",
         ),
         why: t(
-            "发卡行要求用短信验证码确认是本人操作;输入验证码之前这张卡还不能使用",
+            "发卡行要求用短信验证码确认是本人操作；输入验证码之前这张卡还不能使用",
             "Your bank asked for an SMS code to confirm it is you; until the code is entered the card cannot be used",
         ),
     },
@@ -297,7 +297,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "Check the 6-digit code in the text message and enter it again",
         ),
         why: t(
-            "输入的验证码与银行发送的不一致,可能输错了,或用了较早一条短信里的验证码",
+            "输入的验证码与银行发送的不一致，可能输错了，或用了较早一条短信里的验证码",
             "The code does not match the one the bank sent: it may be mistyped, or from an older message",
         ),
     },
@@ -314,7 +314,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "Codes are valid for a few minutes only: add the card again to get a new code",
         ),
         why: t(
-            "验证码只在几分钟内有效,超时后需要重新获取",
+            "验证码只在几分钟内有效，超时后需要重新获取",
             "Codes are valid for a few minutes only; after that a new one is needed",
         ),
     },
@@ -347,11 +347,11 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: true,
         message: t("暂时无法连接发卡行", "Your bank can't be reached right now"),
         remedy: t(
-            "这不是你的问题,银行系统暂时没有响应;请稍后重试,重试不会重复绑卡",
+            "这不是你的问题，银行系统暂时没有响应；请稍后重试，重试不会重复绑卡",
             "This is not your fault: the bank isn't answering. Try again in a little while; retrying never adds the card twice",
         ),
         why: t(
-            "发卡行的系统没有在规定时间内应答或正在维护,也可能是网络不稳定。某家银行集中出现故障时,钱包会暂停向它发送请求,并告诉你何时可以重试",
+            "发卡行的系统没有在规定时间内应答或正在维护，也可能是网络不稳定。某家银行集中出现故障时，钱包会暂停向它发送请求，并告诉你何时可以重试",
             "The bank's systems did not answer in time or are under maintenance, or the network was unstable. When one bank keeps failing, the wallet stops sending it requests for a while and says when to try again",
         ),
     },
@@ -363,15 +363,15 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         http_status: 503,
         retryable: true,
         message: t(
-            "系统维护中,暂停绑卡",
+            "系统维护中，暂停绑卡",
             "Adding cards is paused for maintenance",
         ),
         remedy: t(
-            "请在维护结束后重试;已绑定的卡不受影响",
+            "请在维护结束后重试；已绑定的卡不受影响",
             "Try again after the maintenance window; cards already added are not affected",
         ),
         why: t(
-            "运营方暂停了绑卡功能进行维护;已绑定的卡和支付不受影响",
+            "运营方暂停了绑卡功能进行维护；已绑定的卡和支付不受影响",
             "The operator has paused adding cards for maintenance; cards already added and payments are not affected",
         ),
     },
