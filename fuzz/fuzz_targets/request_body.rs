@@ -123,7 +123,8 @@ fuzz_target!(|data: &[u8]| {
         }
         8 => {
             if let Some(request) = parse::<IssuerEventRequest>(raw) {
-                let _ = check_event(&request, today());
+                let noon = today().and_hms_opt(12, 0, 0).expect("a time").and_utc();
+                let _ = check_event(&request, noon, 300, today());
             }
         }
         9 => {

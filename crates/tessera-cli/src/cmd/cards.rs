@@ -391,8 +391,8 @@ fn render_next_action(card: &Card, lang: Lang) -> Vec<String> {
     };
     if action.kind != "otp" {
         return vec![format!(
-            "{} {}",
-            lang.pick("还需一步：", "one more step:"),
+            "{}{}",
+            lang.pick("还需一步：", "one more step: "),
             action.kind
         )];
     }

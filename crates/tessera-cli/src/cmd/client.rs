@@ -248,44 +248,44 @@ fn report_api_error(error: &ApiError, lang: Lang) {
         eprintln!("{message}");
     }
     if let Some(remedy) = &error.remedy {
-        eprintln!("{} {remedy}", lang.pick("处理建议：", "remedy:"));
+        eprintln!("{}{remedy}", lang.pick("处理建议：", "remedy: "));
     }
     let text = |value: &Value| match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     let details = [
-        (lang.pick("字段：", "param:"), error.param.clone()),
-        (lang.pick("原因：", "reason:"), error.reason.clone()),
+        (lang.pick("字段：", "param: "), error.param.clone()),
+        (lang.pick("原因：", "reason: "), error.reason.clone()),
         (
-            lang.pick("拒绝代码：", "decline code:"),
+            lang.pick("拒绝代码：", "decline code: "),
             error.decline_code.clone(),
         ),
         (
-            lang.pick("剩余次数：", "attempts left:"),
+            lang.pick("剩余次数：", "attempts left: "),
             error.attempts_left.as_ref().map(text),
         ),
         (
-            lang.pick("重试等待（秒）：", "retry after (s):"),
+            lang.pick("重试等待（秒）：", "retry after (s): "),
             error.retry_after.as_ref().map(text),
         ),
-        (lang.pick("限制：", "limit:"), error.limit.clone()),
+        (lang.pick("限制：", "limit: "), error.limit.clone()),
         (
-            lang.pick("锁定至：", "locked until:"),
+            lang.pick("锁定至：", "locked until: "),
             error.locked_until.clone(),
         ),
         (
-            lang.pick("暂停方：", "suspended by:"),
+            lang.pick("暂停方：", "suspended by: "),
             error.suspended_by.as_ref().map(text),
         ),
         (
-            lang.pick("支付单号：", "payment:"),
+            lang.pick("支付单号：", "payment: "),
             error.payment_id.clone(),
         ),
     ];
     for (label, value) in details {
         if let Some(value) = value {
-            eprintln!("{label} {value}");
+            eprintln!("{label}{value}");
         }
     }
     if let Some(trace_id) = &error.trace_id {

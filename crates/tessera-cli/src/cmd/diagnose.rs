@@ -180,17 +180,17 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     let verdict = &diagnosis.verdict;
     let mut lines = Vec::new();
     lines.push(format!(
-        "{} {} ({})",
-        lang.pick("判定：", "verdict:"),
+        "{}{} ({})",
+        lang.pick("判定：", "verdict: "),
         verdict.title,
         verdict.kind
     ));
     let mut codes = Vec::new();
     if let Some(cause) = &verdict.cause {
-        codes.push(format!("{} {cause}", lang.pick("原因类别：", "cause:")));
+        codes.push(format!("{}{cause}", lang.pick("原因类别：", "cause: ")));
     }
     if let Some(code) = &verdict.code {
-        codes.push(format!("{} {code}", lang.pick("错误代码：", "code:")));
+        codes.push(format!("{}{code}", lang.pick("错误代码：", "code: ")));
     }
     if !codes.is_empty() {
         lines.push(codes.join("  "));
@@ -198,9 +198,9 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     lines.push(diagnosis.headline.clone());
     if let Some(user) = &diagnosis.user_id {
         lines.push(format!(
-            "{} {user}  {} {} .. {}",
-            lang.pick("用户：", "user:"),
-            lang.pick("时间：", "window:"),
+            "{}{user}  {}{} .. {}",
+            lang.pick("用户：", "user: "),
+            lang.pick("时间：", "window: "),
             diagnosis.since,
             diagnosis.until
         ));
@@ -269,22 +269,22 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
         .collect();
         if !card.is_empty() {
             lines.push(format!(
-                "     {} {}",
-                lang.pick("卡：", "card:"),
+                "     {}{}",
+                lang.pick("卡：", "card: "),
                 card.join(" ")
             ));
         }
         lines.push(format!(
-            "     {} {}  {} {} ms",
-            lang.pick("发卡行应答：", "issuer:"),
+            "     {}{}  {} {} ms",
+            lang.pick("发卡行应答：", "issuer: "),
             attempt.issuer_response.as_deref().unwrap_or("-"),
             lang.pick("耗时", "latency"),
             attempt.latency_ms
         ));
         if let Some(device) = &attempt.device {
             lines.push(format!(
-                "     {} {}",
-                lang.pick("设备：", "device:"),
+                "     {}{}",
+                lang.pick("设备：", "device: "),
                 device_line(device)
             ));
         }

@@ -136,7 +136,7 @@ pub(super) fn headline(focused: &AttemptFacts, verdict: VerdictKind) -> Bilingua
     let title = verdict.title();
     match focused.error() {
         Some(error) => Bilingual::new(
-            format!("{}:{}", title.zh, error.message(Lang::ZhCn)),
+            format!("{}：{}", title.zh, error.message(Lang::ZhCn)),
             format!("{}: {}", title.en, error.message(Lang::En)),
         ),
         None => Bilingual::from_text(title),
