@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::flows::{password_reset, sessions, users};
+use crate::flows::{password_reset, sessions, sms_codes, users};
 use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
@@ -114,7 +114,7 @@ pub async fn request_sms_code(
     ctx: Ctx,
     JsonBody { value: request, .. }: JsonBody<SmsCodeRequest>,
 ) -> Result<(StatusCode, Json<SmsCodeAccepted>), ApiError> {
-    let accepted = password_reset::request_code(&state, &request, ctx.now).await?;
+    let accepted = sms_codes::request_code(&state, &request, ctx.now).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
