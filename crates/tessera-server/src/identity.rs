@@ -45,7 +45,10 @@ pub struct SandboxIdentity;
 pub const SANDBOX_OUTCOMES: [(&str, &str); 3] = [
     ("990", "the name differs: identity_mismatch (422)"),
     ("991", "no such ID number: identity_not_found (422)"),
-    ("992", "the provider is unavailable: identity_unavailable (503)"),
+    (
+        "992",
+        "the provider is unavailable: identity_unavailable (503)",
+    ),
 ];
 
 #[async_trait]

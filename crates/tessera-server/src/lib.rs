@@ -35,11 +35,11 @@ pub mod clock;
 pub mod config;
 pub mod flows;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod issuer;
 pub mod passwords;
 pub mod routes;
-pub mod identity;
 pub mod sms;
 pub mod state;
 #[cfg(feature = "test-support")]

@@ -83,7 +83,12 @@ impl HttpSms {
 
 #[async_trait]
 impl SmsSender for HttpSms {
-    async fn send(&self, phone: &PhoneNumber, text: &str, _: DateTime<Utc>) -> Result<(), SmsError> {
+    async fn send(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        _: DateTime<Utc>,
+    ) -> Result<(), SmsError> {
         let body = serde_json::json!({"phone": phone.expose(), "text": text});
         // reqwest's error names the URL and what failed, never the body.
         let response = self

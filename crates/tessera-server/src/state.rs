@@ -12,8 +12,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
 use crate::http::auth::SessionCache;
-use crate::issuer::Issuer;
 use crate::identity::IdentityVerifier;
+use crate::issuer::Issuer;
 use crate::sms::SmsSender;
 
 #[derive(Debug, Clone)]

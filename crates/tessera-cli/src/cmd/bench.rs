@@ -245,15 +245,16 @@ async fn bench(args: &BenchArgs, url: &Url) -> anyhow::Result<Report> {
     }
     // Only the clients' own connections stay open during the run.
     drop(probe);
-    let fixture =
-        Arc::new(scenario::prepare(
-        args.scenario,
-        &target,
-        source,
-        args.connections,
-        args.operator_key.as_deref(),
-    )
-    .await?);
+    let fixture = Arc::new(
+        scenario::prepare(
+            args.scenario,
+            &target,
+            source,
+            args.connections,
+            args.operator_key.as_deref(),
+        )
+        .await?,
+    );
     if interactive {
         eprint!("\r\x1b[2K");
     }

@@ -16,9 +16,9 @@ use tessera_store::{
 
 use crate::flows::sms_codes;
 use crate::http::auth::{self, SESSION_PREFIX};
-use crate::identity::IdentityVerdict;
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{CreateSessionRequest, CreateUserRequest, SessionView};
+use crate::identity::IdentityVerdict;
 use crate::ids;
 use crate::passwords;
 use crate::state::AppState;

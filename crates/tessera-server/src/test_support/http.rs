@@ -86,9 +86,14 @@ pub async fn request(
 /// tests' password (the phone's code read from the sandbox phone with
 /// `operator_key`), and signs in.
 pub async fn sign_up(client: &Client, base: &str, real_name: &str, operator_key: &str) -> User {
-    client::sign_up(&mut Api { client, base }, real_name, PASSWORD, Some(operator_key))
-        .await
-        .unwrap_or_else(|error| panic!("{error}: {error:?}"))
+    client::sign_up(
+        &mut Api { client, base },
+        real_name,
+        PASSWORD,
+        Some(operator_key),
+    )
+    .await
+    .unwrap_or_else(|error| panic!("{error}: {error:?}"))
 }
 
 /// Signs in at `base`: the session token.

@@ -609,10 +609,7 @@ pub(super) const ROWS: [CatalogEntry; 34] = [
         cause: C::Network,
         http_status: 503,
         retryable: true,
-        message: t(
-            "短信暂时发不出去",
-            "The text message could not be sent",
-        ),
+        message: t("短信暂时发不出去", "The text message could not be sent"),
         remedy: t(
             "请过几分钟重新获取验证码。",
             "Request a new code in a few minutes.",
