@@ -83,7 +83,7 @@ pub async fn sign_up(
         wallets_per_id_number: state.config.limits.wallets_per_id_number,
     };
     let user = match state.store.sign_up(&sign_up).await {
-        Ok(SignUpOutcome::Created(user)) => user,
+        Ok(SignUpOutcome::Created(user)) => *user,
         // Another sign-up used the code first.
         Ok(SignUpOutcome::CodeUsed) => {
             return Err(sms_codes::code_error(ErrorCode::SmsCodeExpired));

@@ -161,7 +161,7 @@ pub struct SignUp {
 /// What a sign-up did.
 #[derive(Debug, Clone)]
 pub enum SignUpOutcome {
-    Created(UserRecord),
+    Created(Box<UserRecord>),
     /// The code was used or replaced meanwhile: nothing changed.
     CodeUsed,
     /// The ID number holds as many wallets as it may: nothing changed.

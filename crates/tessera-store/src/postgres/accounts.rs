@@ -327,7 +327,7 @@ impl Accounts for PgStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(SignUpOutcome::Created(user.stored()))
+        Ok(SignUpOutcome::Created(Box::new(user.stored())))
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {

@@ -359,7 +359,7 @@ impl Accounts for SqliteStore {
                         ms(user.created_at),
                     ],
                 )?;
-                Ok(SignUpOutcome::Created(user.stored()))
+                Ok(SignUpOutcome::Created(Box::new(user.stored())))
             })
             .await
     }
