@@ -62,6 +62,9 @@ measure() {
   local merchant
   # shellcheck disable=SC2046
   merchant=$("$bin" admin create-key --role merchant $(merchant_args "$bin") "${db_args[@]}" 2>/dev/null | tail -n 1)
+  # Sign-up codes are read from the sandbox phone with it (older builds send none).
+  local operator
+  operator=$("$bin" admin create-key --role operator "${db_args[@]}" 2>/dev/null | tail -n 1)
   RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 $(limit_args "$bin") "${db_args[@]}" \
     >"$dir/serve.out" 2>"$dir/serve.err" &
   local pid=$!
@@ -70,7 +73,7 @@ measure() {
   for scenario in ${SCENARIOS:-bind get-card pay}; do
     echo "== pair $pair $backend $rev $scenario $connections (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     "$load" bench --server "$base" --scenario "$scenario" --connections "$connections" \
-      --duration "$duration" --warmup 2s --merchant-key "$merchant" --json \
+      --duration "$duration" --warmup 2s --merchant-key "$merchant" --operator-key "$operator" --json \
       | sed "s/^{/{\"rev\":\"$rev\",\"backend\":\"$backend\",\"pair\":$pair,/" \
         >>"$out/results.jsonl" || true
   done

@@ -62,6 +62,69 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// Limits on what one request or one person may do (`[limits]`).
     pub limits: LimitsConfig,
+    /// The wallet's own text messages (`[sms]`).
+    pub sms: SmsConfig,
+    /// The identity-verification provider sign-up asks (`[identity]`).
+    pub identity: IdentityConfig,
+}
+
+/// `[sms]`: where the wallet's own texts (sign-up and reset codes) go.
+/// Without `http_url` they land in the sandbox outbox (sandbox mode only).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// An SMS gateway that takes `POST {"phone": ..., "text": ...}` and
+    /// answers 2xx once it accepted the text (plain `http://`: a gateway
+    /// on the operator's own network, holding the provider's credentials).
+    pub http_url: Option<String>,
+    /// Seconds a text may take to be accepted before it counts as failed.
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            http_url: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// `[identity]`: who confirms that a real name and an ID number belong
+/// together. Without `http_url` the sandbox provider answers (sandbox mode
+/// only; its outcomes come from the ID number's sequence digits).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// A provider (or a gateway to one) that takes `POST {"real_name": ...,
+    /// "id_number": ...}` and answers 200 `{"result": "match" | "mismatch"
+    /// | "not_found"}` (plain `http://`, on the operator's own network).
+    pub http_url: Option<String>,
+    /// Seconds a check may take before it counts as unavailable.
+    pub timeout_secs: u64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            http_url: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// A provider's URL: plain `http://` (this build speaks no TLS).
+fn check_provider_url(name: &str, url: Option<&str>, timeout_secs: u64) -> Result<(), String> {
+    if timeout_secs == 0 || timeout_secs > 120 {
+        return Err(format!("{name}.timeout_secs must be 1 to 120"));
+    }
+    match url {
+        Some(url) if !url.starts_with("http://") || url.len() <= "http://".len() => Err(format!(
+            "{name}.http_url: {url:?} is not an http:// URL (this build speaks plain HTTP: \
+             point it at a gateway on your own network)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `[limits]`: how much one person, or one request, may ask of the
@@ -93,6 +156,9 @@ pub struct LimitsConfig {
     pub sms_code_ttl_secs: u64,
     /// Comparisons one text-message code allows; then it is spent.
     pub sms_code_max_attempts: u32,
+    /// Wallets one ID number may open (by its keyed hash); a further
+    /// sign-up is `id_number_taken`.
+    pub wallets_per_id_number: u32,
     // ---- End of the attempts per account. ----
     // ---- Field sizes, in characters (not bytes). Each field also has a
     // character set, fixed in code (`http/fields.rs`). A longer value is
@@ -130,6 +196,7 @@ impl Default for LimitsConfig {
             sign_in_window_secs: 15 * 60,
             sms_code_ttl_secs: 5 * 60,
             sms_code_max_attempts: 5,
+            wallets_per_id_number: 1,
             name_chars: 64,
             device_id_chars: 128,
             device_field_chars: 64,
@@ -165,9 +232,13 @@ impl LimitsConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.sign_in_max_attempts == 0 || self.sms_code_max_attempts == 0 {
+        if self.sign_in_max_attempts == 0
+            || self.sms_code_max_attempts == 0
+            || self.wallets_per_id_number == 0
+        {
             return Err(
-                "limits.sign_in_max_attempts and limits.sms_code_max_attempts must be at least 1"
+                "limits.sign_in_max_attempts, sms_code_max_attempts and wallets_per_id_number \
+                 must be at least 1"
                     .to_owned(),
             );
         }
@@ -344,6 +415,8 @@ impl Default for Config {
             health: HealthConfig::default(),
             payments: PaymentsConfig::default(),
             limits: LimitsConfig::default(),
+            sms: SmsConfig::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -497,6 +570,12 @@ impl Config {
             );
         }
         self.limits.validate()?;
+        check_provider_url("sms", self.sms.http_url.as_deref(), self.sms.timeout_secs)?;
+        check_provider_url(
+            "identity",
+            self.identity.http_url.as_deref(),
+            self.identity.timeout_secs,
+        )?;
         if !matches!(self.log_format.as_str(), "human" | "json") {
             return Err(format!(
                 "log_format: {:?} is neither human nor json",

@@ -35,6 +35,7 @@ pub mod clock;
 pub mod config;
 pub mod flows;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod issuer;
 pub mod passwords;
@@ -327,6 +328,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         }
     };
     check_key_ring(store.as_ref(), &keys, clock.now()).await?;
+    let (sms, identity) = providers(&config, &store)?;
     if !config.sandbox {
         return Err(StartError::new(
             "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
@@ -337,14 +339,6 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         store.clone(),
         config.sandbox_issuer.clone(),
     ));
-    let sms: Arc<dyn sms::SmsSender> = if config.sandbox {
-        Arc::new(sms::SandboxSms {
-            store: store.clone(),
-            print: config.sandbox_print_sms,
-        })
-    } else {
-        Arc::new(sms::NoSmsProvider)
-    };
     let state = AppState {
         config: Arc::new(config),
         store,
@@ -356,12 +350,55 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         baselines: Arc::default(),
         sessions: Arc::default(),
         sms,
+        identity,
         clock,
     };
     Ok(Opened {
         state,
         created_keys,
     })
+}
+
+/// The SMS sender and the identity provider: the configured HTTP ones,
+/// else the sandbox's. Outside sandbox mode both must be configured: a
+/// wallet that cannot prove phones and names must not take sign-ups.
+#[allow(clippy::type_complexity)]
+fn providers(
+    config: &Config,
+    store: &Arc<dyn Store>,
+) -> Result<(Arc<dyn sms::SmsSender>, Arc<dyn identity::IdentityVerifier>), StartError> {
+    let sms: Arc<dyn sms::SmsSender> = match &config.sms.http_url {
+        Some(url) => Arc::new(
+            sms::HttpSms::new(url, Duration::from_secs(config.sms.timeout_secs))
+                .map_err(StartError::new)?,
+        ),
+        None if config.sandbox => Arc::new(sms::SandboxSms {
+            store: store.clone(),
+            print: config.sandbox_print_sms,
+        }),
+        None => {
+            return Err(StartError::new(
+                "sandbox = false: set sms.http_url to an SMS gateway; sign-up and password \
+                 reset codes must reach real phones"
+                    .to_owned(),
+            ));
+        }
+    };
+    let identity: Arc<dyn identity::IdentityVerifier> = match &config.identity.http_url {
+        Some(url) => Arc::new(
+            identity::HttpIdentity::new(url, Duration::from_secs(config.identity.timeout_secs))
+                .map_err(StartError::new)?,
+        ),
+        None if config.sandbox => Arc::new(identity::SandboxIdentity),
+        None => {
+            return Err(StartError::new(
+                "sandbox = false: set identity.http_url to an identity-verification provider; \
+                 real names must be checked before anyone signs up"
+                    .to_owned(),
+            ));
+        }
+    };
+    Ok((sms, identity))
 }
 
 /// A zero-byte database is no wallet: SQLite would take it for a new, empty

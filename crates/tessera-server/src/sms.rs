@@ -1,10 +1,11 @@
-//! The wallet's own text messages (codes for a password reset), sent
-//! through `SmsSender`. In sandbox mode they land in the sandbox phone's
-//! outbox (`GET /v1/sandbox/sms`); without a provider they are dropped with
-//! a warning. A provider's client implements the trait. The text holds a
-//! code: it goes to the phone only, never to a log.
+//! The wallet's own text messages (codes to sign up and to reset a
+//! password), sent through `SmsSender`: to an SMS gateway over HTTP when
+//! `sms.http_url` is set, else (sandbox mode) to the sandbox phone's outbox
+//! (`GET /v1/sandbox/sms`). The text holds a code: it goes to the phone
+//! only, never to a log or an error.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,6 +17,9 @@ use tessera_store::{Store, StoreError};
 pub enum SmsError {
     #[error("the sandbox outbox could not be written: {0}")]
     Store(#[from] StoreError),
+    /// The gateway did not take the text; the reason never holds it.
+    #[error("the SMS gateway did not accept the text: {0}")]
+    Gateway(String),
 }
 
 /// Sends a text message to a phone.
@@ -56,17 +60,49 @@ impl SmsSender for SandboxSms {
     }
 }
 
-/// No provider configured (outside sandbox mode): nothing is sent.
+/// An SMS gateway over HTTP: each text is one `POST` of
+/// `{"phone": "13800138000", "text": "..."}` as JSON, accepted by any 2xx.
 #[derive(Debug)]
-pub struct NoSmsProvider;
+pub struct HttpSms {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl HttpSms {
+    pub fn new(url: &str, timeout: Duration) -> Result<HttpSms, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| format!("sms.http_url: no HTTP client ({e})"))?;
+        Ok(HttpSms {
+            client,
+            url: url.to_owned(),
+        })
+    }
+}
 
 #[async_trait]
-impl SmsSender for NoSmsProvider {
-    async fn send(&self, phone: &PhoneNumber, _: &str, _: DateTime<Utc>) -> Result<(), SmsError> {
-        tracing::warn!(
-            to = %phone.masked(),
-            "no SMS provider is configured outside sandbox mode: a text was not sent"
-        );
-        Ok(())
+impl SmsSender for HttpSms {
+    async fn send(
+        &self,
+        phone: &PhoneNumber,
+        text: &str,
+        _: DateTime<Utc>,
+    ) -> Result<(), SmsError> {
+        let body = serde_json::json!({"phone": phone.expose(), "text": text});
+        // reqwest's error names the URL and what failed, never the body.
+        let response = self
+            .client
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SmsError::Gateway(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(SmsError::Gateway(format!("it answered {status}")))
+        }
     }
 }

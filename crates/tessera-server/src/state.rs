@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
 use crate::http::auth::SessionCache;
+use crate::identity::IdentityVerifier;
 use crate::issuer::Issuer;
 use crate::sms::SmsSender;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// The wallet's own text messages (`sms.rs`).
     pub sms: Arc<dyn SmsSender>,
+    /// Who confirms a real name and ID number at sign-up (`identity.rs`).
+    pub identity: Arc<dyn IdentityVerifier>,
     /// What time it is: the system's, or a test's (`clock.rs`).
     pub clock: Clock,
 }

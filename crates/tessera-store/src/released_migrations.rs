@@ -91,6 +91,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         8,
         "1797161177e139ec356541d1303a297c52f6ace7a8517f5864b97c65acf31c2c",
     ),
+    (
+        "postgres",
+        9,
+        "a6231083a8be8a29b925fea95c3d6b6041929738cb8747c6a06bdf333b134c8c",
+    ),
+    (
+        "sqlite",
+        9,
+        "a6231083a8be8a29b925fea95c3d6b6041929738cb8747c6a06bdf333b134c8c",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -91,6 +91,12 @@ pub trait Accounts: Send + Sync {
     /// Applies a reset in one transaction; None (and nothing changed) when
     /// the code was used or replaced meanwhile, else the sessions ended.
     async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>>;
+    /// Signs a person up in one transaction: the code used up, the ID
+    /// number's wallets counted and the user created, or nothing changed.
+    /// Racing sign-ups with one ID number, on any node, never create more
+    /// than `wallets_per_id_number` wallets. A taken phone is
+    /// `Conflict(UserPhone)`, as for `create_user`.
+    async fn sign_up(&self, sign_up: &SignUp) -> StoreResult<SignUpOutcome>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Every API key, revoked ones too, oldest first.

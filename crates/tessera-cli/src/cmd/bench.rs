@@ -66,6 +66,11 @@ pub struct BenchArgs {
     /// create-key --role merchant --merchant BENCH`).
     #[arg(long, env = "TESSERA_MERCHANT_KEY", hide_env_values = true)]
     pub merchant_key: Option<String>,
+    /// An operator API key, to read each new user's sign-up code from the
+    /// sandbox phone (`tessera admin create-key --role operator`); servers
+    /// without sign-up codes need none.
+    #[arg(long, env = "TESSERA_OPERATOR_KEY", hide_env_values = true)]
+    pub operator_key: Option<String>,
 }
 
 /// `10s`, `500ms`, `2m`, or plain seconds.
@@ -240,8 +245,16 @@ async fn bench(args: &BenchArgs, url: &Url) -> anyhow::Result<Report> {
     }
     // Only the clients' own connections stay open during the run.
     drop(probe);
-    let fixture =
-        Arc::new(scenario::prepare(args.scenario, &target, source, args.connections).await?);
+    let fixture = Arc::new(
+        scenario::prepare(
+            args.scenario,
+            &target,
+            source,
+            args.connections,
+            args.operator_key.as_deref(),
+        )
+        .await?,
+    );
     if interactive {
         eprint!("\r\x1b[2K");
     }

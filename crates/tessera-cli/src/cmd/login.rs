@@ -23,6 +23,10 @@ pub struct SignupArgs {
     /// 18-character resident ID number.
     #[arg(long)]
     pub id_number: String,
+    /// The 6-digit code texted to the phone. Without it, a code is sent
+    /// and the command says how to run again with it.
+    #[arg(long)]
+    pub sms_code: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -45,6 +49,13 @@ struct SignupBody<'a> {
     real_name: &'a str,
     id_number: &'a str,
     password: &'a str,
+    sms_code: &'a str,
+}
+
+#[derive(Serialize)]
+struct SmsCodeBody<'a> {
+    phone: &'a str,
+    purpose: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +99,36 @@ pub fn run_login(args: LoginArgs) -> anyhow::Result<ExitCode> {
 fn signup(args: &SignupArgs) -> Result<(), Failure> {
     let client = ApiClient::new(&args.client)?;
     let lang = client.lang();
+    let Some(sms_code) = args.sms_code.as_deref() else {
+        // First the phone is proven: a code is texted to it.
+        let answer = client.post(
+            "/v1/sms-codes",
+            &SmsCodeBody {
+                phone: &args.phone,
+                purpose: "sign_up",
+            },
+            None,
+        )?;
+        if args.client.json {
+            answer.print_raw();
+            return Ok(());
+        }
+        let again = format!(
+            "tessera signup --phone {} --real-name {} --id-number {} --sms-code CODE",
+            args.phone, args.real_name, args.id_number
+        );
+        client::emit_lines(&match lang {
+            Lang::Zh => [
+                format!("验证码已发送到 {}。", args.phone),
+                format!("收到后运行：{again}"),
+            ],
+            Lang::En => [
+                format!("a code was texted to {}", args.phone),
+                format!("then run: {again}"),
+            ],
+        });
+        return Ok(());
+    };
     let password = password(lang, true)?;
     let answer = client.post(
         "/v1/users",
@@ -96,6 +137,7 @@ fn signup(args: &SignupArgs) -> Result<(), Failure> {
             real_name: &args.real_name,
             id_number: &args.id_number,
             password: &password,
+            sms_code,
         },
         None,
     )?;

@@ -190,25 +190,53 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "  amounts ending in 05, 41, 43, 51, 61 (minor units) are declined, 91 finds the bank unavailable"
         );
         println!();
-        println!("OTP codes arrive on the sandbox phone (GET {base}/v1/sandbox/sms?phone={DEMO_PHONE}) and are shown here:");
+        println!("Sign up another person: a code to the phone first, then the sign-up with it:");
+        println!(
+            "  curl -s -X POST {base}/v1/sms-codes -H 'content-type: application/json' \\\n    -d '{{\"phone\":\"13900139000\",\"purpose\":\"sign_up\"}}'"
+        );
+        println!(
+            "  ID numbers whose 15th-17th digits are 990, 991, 992: the sandbox identity check \
+             finds the name differs, no such ID, or is unavailable"
+        );
+        println!();
+        println!("Sign-up and OTP codes arrive on the sandbox phone (GET {base}/v1/sandbox/sms?phone=PHONE, operator key) and are shown here:");
         server.wait().await?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
+/// Signs the demo user up as a person would: a sign-up code texted to the
+/// demo phone (shown on the sandbox phone and here), then the sign-up with
+/// it.
 async fn demo_user(state: &AppState) -> anyhow::Result<bool> {
     if state.store.user_by_phone(DEMO_PHONE).await?.is_some() {
         return Ok(false);
     }
+    let failed = |e: tessera_server::http::error::ApiError| {
+        anyhow::anyhow!("could not create the demo user: {}", e.0)
+    };
+    let asked = tessera_server::http::views::SmsCodeRequest {
+        phone: DEMO_PHONE.to_owned(),
+        purpose: "sign_up".to_owned(),
+    };
+    tessera_server::flows::sms_codes::request_code(state, &asked, state.now())
+        .await
+        .map_err(failed)?;
+    let texts = state.store.sandbox_sms(DEMO_PHONE, 1).await?;
+    let sms_code = texts
+        .first()
+        .and_then(|text| tessera_server::client::code_in(&text.body))
+        .ok_or_else(|| anyhow::anyhow!("the sandbox phone shows no sign-up code"))?;
     let request = tessera_server::http::views::CreateUserRequest {
         phone: DEMO_PHONE.to_owned(),
         real_name: DEMO_NAME.to_owned(),
         id_number: DEMO_ID_NUMBER.to_owned(),
         password: DEMO_PASSWORD.to_owned(),
+        sms_code,
     };
     tessera_server::flows::users::sign_up(state, &request, state.now())
         .await
-        .map_err(|e| anyhow::anyhow!("could not create the demo user: {}", e.0))?;
+        .map_err(failed)?;
     Ok(true)
 }
 

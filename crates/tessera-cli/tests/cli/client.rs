@@ -38,22 +38,39 @@ impl Server {
 
     /// Signs up the test user and logs in with the CLI; returns the token.
     async fn user_token(&self) -> String {
-        let signup = tessera(
-            &[
-                "signup",
-                "--phone",
-                PHONE,
-                "--real-name",
-                NAME,
-                "--id-number",
-                ID_NUMBER,
-            ],
-            &[
-                ("TESSERA_SERVER", &self.base),
-                ("TESSERA_PASSWORD", PASSWORD),
-            ],
-        )
-        .await;
+        let mut args = vec![
+            "signup",
+            "--phone",
+            PHONE,
+            "--real-name",
+            NAME,
+            "--id-number",
+            ID_NUMBER,
+        ];
+        let envs = [
+            ("TESSERA_SERVER", self.base.as_str()),
+            ("TESSERA_PASSWORD", PASSWORD),
+        ];
+        // First a code is texted to the phone; the command says what next.
+        let asked = tessera(&args, &envs).await;
+        assert_success(&asked);
+        assert!(
+            stdout(&asked).contains("--sms-code CODE"),
+            "{}",
+            stdout(&asked)
+        );
+        let (status, texts) = self
+            .server
+            .get(
+                &format!("/v1/sandbox/sms?phone={PHONE}"),
+                &self.server.operator_key,
+            )
+            .await;
+        assert!(status.is_success(), "{texts}");
+        let code =
+            tessera_server::client::code_in(texts["data"][0]["body"].as_str().unwrap()).unwrap();
+        args.extend(["--sms-code", &code]);
+        let signup = tessera(&args, &envs).await;
         assert_success(&signup);
         assert!(
             stdout(&signup).contains(MASKED_PHONE),

@@ -20,6 +20,24 @@ use std::process::{Child, Command, Stdio};
 
 pub const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
 
+/// An operator API key made with `tessera admin create-key` on `data_dir`
+/// (SQLite), to read sign-up codes from the sandbox phone.
+pub fn operator_key(data_dir: &Path) -> String {
+    let output = Command::new(TESSERA)
+        .args(["admin", "create-key", "--role", "operator", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("TESSERA_MASTER_KEY")
+        .env_remove("TESSERA_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 /// A `tessera serve` process on a loopback port 0.
 #[allow(missing_debug_implementations)]
 pub struct ServeProcess {

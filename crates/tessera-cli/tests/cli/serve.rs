@@ -27,8 +27,9 @@ async fn acknowledged_bindings_survive_kill_9() {
     let base = server.base.clone();
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
+    let operator = crate::operator_key(&data);
     for _ in 0..8 {
-        tokens.push(sign_up(&client, &base, "张三").await.token);
+        tokens.push(sign_up(&client, &base, "张三", &operator).await.token);
     }
     // Sixteen clients bind as fast as they can; every 201 is recorded with
     // its trace id. Until the kill, any other answer or a failed request is
@@ -266,7 +267,8 @@ async fn load_test_raises_the_limits_on_loopback_only() {
     // One person binds more cards than the day's limit (10) and the card
     // limit (5) allow.
     let client = reqwest::Client::new();
-    let user = sign_up(&client, &server.base, "张三").await;
+    let operator = crate::operator_key(&dir.path().join("data"));
+    let user = sign_up(&client, &server.base, "张三", &operator).await;
     for _ in 0..12 {
         let number = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
         let (status, _, body) = request(

@@ -140,6 +140,11 @@ pub enum ErrorCode {
     SmsCodeExpired,
     FieldTooLong,
     InvalidCharacters,
+    IdentityMismatch,
+    IdentityNotFound,
+    IdentityUnavailable,
+    IdNumberTaken,
+    SmsUnavailable,
 }
 
 impl ErrorCode {

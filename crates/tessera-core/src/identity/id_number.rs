@@ -66,6 +66,13 @@ impl IdNumber {
         &self.chars[LEN - 4..]
     }
 
+    /// The sequence digits, the 15th to 17th characters (odd for a man,
+    /// even for a woman): the sandbox identity provider reads its outcome
+    /// from them.
+    pub fn sequence(&self) -> &str {
+        &self.chars[LEN - 4..LEN - 1]
+    }
+
     /// Fourteen stars and the last 4: "**************002X".
     pub fn masked(&self) -> String {
         format!("{}{}", "*".repeat(LEN - 4), self.last4())

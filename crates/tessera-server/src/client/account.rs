@@ -27,13 +27,27 @@ pub fn fresh_phone() -> Result<String, CryptoError> {
         .collect())
 }
 
-/// A random, valid 18-character resident ID number (Beijing, born
-/// 1980-01-01, a random serial).
+/// A random, valid 18-character resident ID number: Beijing, born on a
+/// random day of 1960 to 1999, a random sequence outside 990-992 (the
+/// sandbox identity provider's refusals), so that the numbers drawn for
+/// one server rarely meet (one wallet per ID number).
 pub fn fresh_id_number() -> Result<String, CryptoError> {
-    let mut digits = [0u8; 3];
+    let mut digits = [0u8; 9];
     random_digits(&mut digits)?;
-    let serial: String = digits.iter().map(|d| char::from(*d)).collect();
-    let first17 = format!("11010519800101{serial}");
+    let n = |range: std::ops::Range<usize>| {
+        digits[range]
+            .iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
+    let year = 1960 + n(0..2) % 40;
+    let month = 1 + n(2..4) % 12;
+    // Every month has 28 days.
+    let day = 1 + n(4..6) % 28;
+    let sequence = match n(6..9) {
+        s @ 990..=992 => s - 10,
+        s => s,
+    };
+    let first17 = format!("110105{year}{month:02}{day:02}{sequence:03}");
     // Seventeen digits always have a check character.
     let check = check_char(&first17).unwrap_or('X');
     Ok(format!("{first17}{check}"))
@@ -59,10 +73,15 @@ impl NewUser {
         })
     }
 
-    /// The body of `POST /v1/users`.
-    pub fn body(&self) -> Value {
-        json!({"phone": self.phone, "real_name": self.real_name,
-            "id_number": self.id_number, "password": self.password})
+    /// The body of `POST /v1/users`, with the phone's sign-up code (none
+    /// for older servers, which have no sign-up codes).
+    pub fn body(&self, sms_code: Option<&str>) -> Value {
+        let mut body = json!({"phone": self.phone, "real_name": self.real_name,
+            "id_number": self.id_number, "password": self.password});
+        if let Some(code) = sms_code {
+            body["sms_code"] = json!(code);
+        }
+        body
     }
 }
 
@@ -91,6 +110,13 @@ pub enum AccountError<E> {
     SignInRefused { phone: String, reply: Reply },
     /// Every fresh phone number tried was taken.
     PhonesTaken,
+    /// `POST /v1/sms-codes` refused to send a sign-up code.
+    CodeRefused(Reply),
+    /// The server wants sign-up codes and no operator key was given to
+    /// read them from the sandbox phone.
+    NoCodeReader,
+    /// The sandbox phone had no sign-up code for the phone.
+    NoCode(Reply),
 }
 
 impl<E: fmt::Display> fmt::Display for AccountError<E> {
@@ -120,6 +146,22 @@ impl<E: fmt::Display> fmt::Display for AccountError<E> {
             AccountError::PhonesTaken => {
                 f.write_str("sign-up: five random phone numbers were all taken")
             }
+            AccountError::CodeRefused(reply) => write!(
+                f,
+                "asking for a sign-up code answered {}: {}",
+                reply.status,
+                reply.error_code()
+            ),
+            AccountError::NoCodeReader => f.write_str(
+                "sign-up needs the code texted to the phone: give an operator key to read it \
+                 from the sandbox phone (--operator-key or TESSERA_OPERATOR_KEY)",
+            ),
+            AccountError::NoCode(reply) => write!(
+                f,
+                "the sandbox phone showed no sign-up code (GET /v1/sandbox/sms answered {}: {})",
+                reply.status,
+                reply.error_code()
+            ),
         }
     }
 }
@@ -146,20 +188,24 @@ pub async fn sign_in<H: Http>(
     }
 }
 
-/// Signs up `real_name` with a fresh phone and ID number (another phone
-/// when one is taken), then signs in.
+/// Signs up `real_name` with a fresh phone and ID number (others when one
+/// is taken), proving the phone with the code the server texts it, read
+/// from the sandbox phone with `operator_key`; then signs in.
 pub async fn sign_up<H: Http>(
     http: &mut H,
     real_name: &str,
     password: &str,
+    operator_key: Option<&str>,
 ) -> Result<User, AccountError<H::Error>> {
     let path = "/v1/users";
     for _ in 0..PHONE_TRIES {
         let new = NewUser::fresh(real_name, password).map_err(AccountError::Random)?;
+        let code = sign_up_code(http, &new.phone, operator_key).await?;
         let reply = http
-            .post(path, None, &new.body())
+            .post(path, None, &new.body(code.as_deref()))
             .await
             .map_err(|error| AccountError::NoAnswer { path, error })?;
+        // The phone or the ID number is taken: draw both again.
         if reply.status == 409 {
             continue;
         }
@@ -180,6 +226,46 @@ pub async fn sign_up<H: Http>(
     Err(AccountError::PhonesTaken)
 }
 
+/// Asks the server to text `phone` a sign-up code and reads it from the
+/// sandbox phone. None from older servers, which sign up without a code
+/// (`tessera bench` runs against them too): they answer 400 for the
+/// purpose they do not know.
+pub async fn sign_up_code<H: Http>(
+    http: &mut H,
+    phone: &str,
+    operator_key: Option<&str>,
+) -> Result<Option<String>, AccountError<H::Error>> {
+    let path = "/v1/sms-codes";
+    let reply = http
+        .post(path, None, &json!({"phone": phone, "purpose": "sign_up"}))
+        .await
+        .map_err(|error| AccountError::NoAnswer { path, error })?;
+    match reply.status {
+        202 => {}
+        400 => return Ok(None),
+        _ => return Err(AccountError::CodeRefused(reply)),
+    }
+    let operator_key = operator_key.ok_or(AccountError::NoCodeReader)?;
+    let path = "/v1/sandbox/sms";
+    let reply = http
+        .get(&format!("{path}?phone={phone}"), Some(operator_key))
+        .await
+        .map_err(|error| AccountError::NoAnswer { path, error })?;
+    // Newest first: the code just sent.
+    let code = reply.body["data"][0]["body"]
+        .as_str()
+        .and_then(code_in)
+        .filter(|_| reply.status == 200);
+    code.map(Some).ok_or(AccountError::NoCode(reply))
+}
+
+/// The 6-digit code in a text message.
+pub fn code_in(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|part| part.len() == 6)
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -194,7 +280,8 @@ mod tests {
             assert!(phone.starts_with(PHONE_PREFIX), "{phone}");
             assert!(PhoneNumber::parse(&phone).is_ok(), "{phone}");
             let id_number = fresh_id_number().unwrap();
-            assert!(IdNumber::parse(&id_number).is_ok(), "{id_number}");
+            let parsed = IdNumber::parse(&id_number).unwrap();
+            assert!(!["990", "991", "992"].contains(&parsed.sequence()));
         }
     }
 }

@@ -13,7 +13,10 @@ use serde_json::Value;
 pub mod account;
 pub mod device;
 
-pub use account::{AccountError, NewUser, User, fresh_id_number, fresh_phone, sign_in, sign_up};
+pub use account::{
+    AccountError, NewUser, User, code_in, fresh_id_number, fresh_phone, sign_in, sign_up,
+    sign_up_code,
+};
 pub use device::{Device, DeviceError, Purchase, Signed};
 
 /// An HTTP client the account sequence can run over. The callers bring their
@@ -28,6 +31,13 @@ pub trait Http {
         path: &str,
         bearer: Option<&str>,
         body: &Value,
+    ) -> impl Future<Output = Result<Reply, Self::Error>> + Send;
+
+    /// GETs `path` (absolute, with its query).
+    fn get(
+        &mut self,
+        path: &str,
+        bearer: Option<&str>,
     ) -> impl Future<Output = Result<Reply, Self::Error>> + Send;
 }
 

@@ -25,6 +25,7 @@ use tessera_store::{
 
 use crate::flows::issuer_health::{self, Gate};
 use crate::flows::maintenance;
+use crate::flows::sms_codes;
 use crate::http::error::{ApiError, internal};
 use crate::http::extract::Ctx;
 use crate::http::fields;
@@ -419,7 +420,7 @@ async fn issue(
 /// Counts one hit against each limit, all or none, in the store (so that
 /// a burst on any number of nodes cannot pass them); a full one refuses
 /// with `too_many_attempts`, naming it and the time it lifts.
-async fn claim_limits(
+pub(crate) async fn claim_limits(
     state: &AppState,
     limits: &[(AttemptLimit, String, u32)],
     now: DateTime<Utc>,
@@ -575,22 +576,8 @@ async fn send_otp(
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
     let code: String = digits.iter().map(|d| char::from(*d)).collect();
     let code = zeroize::Zeroizing::new(code);
-    // Codes sent to one phone are limited, whoever binds: the bucket holds
-    // a keyed hash of the number, never the number.
-    let phone_hash = hex::encode(state.keys.keyed_hash(
-        LookupPurpose::SessionToken,
-        format!("sms:{}", phone.expose()).as_bytes(),
-    ));
-    claim_limits(
-        state,
-        &[(
-            AttemptLimit::PhoneSms,
-            format!("phone:{phone_hash}"),
-            state.config.limits.phone_sms_per_day,
-        )],
-        now,
-    )
-    .await?;
+    // Codes sent to one phone are limited, whoever sends them.
+    sms_codes::claim_phone_sms(state, phone, now).await?;
     let expires_at =
         now + TimeDelta::seconds(i64::try_from(state.config.otp_ttl_secs).unwrap_or(300));
     if state.config.sandbox {

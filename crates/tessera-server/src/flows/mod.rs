@@ -17,5 +17,6 @@ pub mod password_reset;
 pub mod payments;
 pub mod sandbox;
 pub mod sessions;
+pub mod sms_codes;
 pub mod tickets;
 pub mod users;

@@ -9,16 +9,24 @@ use tessera_core::card::holder_name::HolderName;
 use tessera_core::error::{DomainError, ErrorCode, Lockout};
 use tessera_core::identity::{IdNumber, PhoneNumber};
 use tessera_core::vault::LookupPurpose;
-use tessera_store::{AttemptClaim, Constraint, NewUser, SessionRecord, StoreError, UserRecord};
+use tessera_store::{
+    AttemptClaim, Constraint, NewUser, SessionRecord, SignUp, SignUpOutcome, SmsCodePurpose,
+    StoreError, UserRecord,
+};
 
+use crate::flows::sms_codes;
 use crate::http::auth::{self, SESSION_PREFIX};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{CreateSessionRequest, CreateUserRequest, SessionView};
+use crate::identity::IdentityVerdict;
 use crate::ids;
 use crate::passwords;
 use crate::state::AppState;
 
-/// Validates a sign-up and stores the user (also used by `tessera demo`).
+/// Signs a person up: the phone proven by its `sign_up` code, the real
+/// name and ID number confirmed by the identity provider, then the user
+/// stored, the code used up and the ID number's wallets counted in one
+/// transaction. Each refusal leaves nothing stored.
 pub async fn sign_up(
     state: &AppState,
     request: &CreateUserRequest,
@@ -30,34 +38,74 @@ pub async fn sign_up(
     // A birth date after today is refused, today on the service's clock.
     let today = wallet_today(now, state.time_zone);
     let id_number = IdNumber::parse_on(&request.id_number, today)?;
+    sms_codes::well_formed(&request.sms_code)?;
+    // A refusal that needs no code costs no guess.
     passwords::check_password_strength(&request.password)?;
+    let purpose = SmsCodePurpose::SignUp;
+    let code_hash = sms_codes::check_code(state, purpose, &phone, &request.sms_code, now).await?;
+    // The phone is proven: its owner may learn it has an account, before
+    // the provider is asked.
+    if state.store.user_by_phone(phone.expose()).await?.is_some() {
+        return Err(phone_taken());
+    }
+    match state.identity.verify(real_name.as_str(), &id_number).await {
+        Ok(IdentityVerdict::Match) => {}
+        Ok(IdentityVerdict::Mismatch) => {
+            return Err(identity_refused(ErrorCode::IdentityMismatch, "real_name"));
+        }
+        Ok(IdentityVerdict::NotFound) => {
+            return Err(identity_refused(ErrorCode::IdentityNotFound, "id_number"));
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "identity check failed: no verdict");
+            return Err(ErrorCode::IdentityUnavailable.into());
+        }
+    }
     let password_hash =
         passwords::hash_password_async(state.keys.clone(), &request.password).await?;
-    let new_user = NewUser {
-        id: ids::user_id(),
-        phone: phone.expose().to_owned(),
-        real_name: real_name.as_str().to_owned(),
-        real_name_normalized: real_name.normalized().to_owned(),
-        id_number_hash: state
-            .keys
-            .id_number_hash(id_number.expose())
-            .as_str()
-            .to_owned(),
-        id_number_last4: id_number.last4().to_owned(),
-        password_hash,
-        created_at: now,
+    let sign_up = SignUp {
+        user: NewUser {
+            id: ids::user_id(),
+            phone: phone.expose().to_owned(),
+            real_name: real_name.as_str().to_owned(),
+            real_name_normalized: real_name.normalized().to_owned(),
+            id_number_hash: state
+                .keys
+                .id_number_hash(id_number.expose())
+                .as_str()
+                .to_owned(),
+            id_number_last4: id_number.last4().to_owned(),
+            password_hash,
+            created_at: now,
+        },
+        phone_hash: sms_codes::phone_hash(state, purpose, &phone),
+        code_hash,
+        wallets_per_id_number: state.config.limits.wallets_per_id_number,
     };
-    let user = match state.store.create_user(&new_user).await {
-        Ok(user) => user,
-        Err(StoreError::Conflict(Constraint::UserPhone)) => {
-            return Err(DomainError::new(ErrorCode::PhoneTaken)
-                .with_param("phone")
-                .into());
+    let user = match state.store.sign_up(&sign_up).await {
+        Ok(SignUpOutcome::Created(user)) => *user,
+        // Another sign-up used the code first.
+        Ok(SignUpOutcome::CodeUsed) => {
+            return Err(sms_codes::code_error(ErrorCode::SmsCodeExpired));
         }
+        Ok(SignUpOutcome::IdNumberFull) => {
+            return Err(identity_refused(ErrorCode::IdNumberTaken, "id_number"));
+        }
+        Err(StoreError::Conflict(Constraint::UserPhone)) => return Err(phone_taken()),
         Err(error) => return Err(error.into()),
     };
     tracing::info!(user_id = %user.id, "user signed up");
     Ok(user)
+}
+
+fn phone_taken() -> ApiError {
+    DomainError::new(ErrorCode::PhoneTaken)
+        .with_param("phone")
+        .into()
+}
+
+fn identity_refused(code: ErrorCode, param: &'static str) -> ApiError {
+    DomainError::new(code).with_param(param).into()
 }
 
 /// The keyed hash sign-in attempts of a phone are counted under: the

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::flows::{password_reset, sessions, users};
+use crate::flows::{password_reset, sessions, sms_codes, users};
 use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
@@ -15,11 +15,18 @@ use crate::http::views::{
 };
 use crate::state::AppState;
 
-/// Sign up with a verified real name. The ID number is kept only as a keyed
-/// hash and its last 4 characters.
+/// Sign up: the phone proven by its `sign_up` code (`sms_code`, counted
+/// like a reset code), the real name and ID number confirmed by the
+/// identity provider, at most `limits.wallets_per_id_number` wallets per
+/// ID number. The ID number is kept only as a keyed hash and its last 4
+/// characters; a refusal stores nothing.
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUserRequest,
-    responses((status = 201, body = UserView), (status = 409, description = "phone_taken", body = ErrorEnvelope),
-              (status = 422, description = "invalid_phone, invalid_id_number, weak_password, field_too_long, invalid_characters", body = ErrorEnvelope)))]
+    responses((status = 201, body = UserView),
+              (status = 400, description = "invalid_request (sms_code)", body = ErrorEnvelope),
+              (status = 409, description = "phone_taken, id_number_taken", body = ErrorEnvelope),
+              (status = 422, description = "invalid_phone, invalid_id_number, weak_password, field_too_long, invalid_characters, sms_code_incorrect, sms_code_expired, identity_mismatch, identity_not_found", body = ErrorEnvelope),
+              (status = 429, description = "too_many_attempts: the code is spent", body = ErrorEnvelope),
+              (status = 503, description = "identity_unavailable", body = ErrorEnvelope)))]
 pub async fn create_user(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -99,22 +106,26 @@ pub async fn end_all_sessions(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Ask for a text-message code (`purpose`: `reset_password`). The answer
-/// is 202 with the same body, after the same work, whether or not the
-/// phone has an account; only an account's phone gets the code. Only a
+/// Ask for a text-message code (`purpose`: `sign_up` or `reset_password`).
+/// The answer is 202 with the same body whether or not the phone has an
+/// account: a `sign_up` code goes to any phone, a `reset_password` code
+/// only to an account's. Each text counts against
+/// `limits.phone_sms_per_day`. Only a
 /// keyed hash of it is kept, valid `limits.sms_code_ttl_secs`; a new code
 /// replaces the one before. In sandbox mode it arrives at
 /// `GET /v1/sandbox/sms`.
 #[utoipa::path(post, path = "/v1/sms-codes", tag = "users", request_body = SmsCodeRequest,
     responses((status = 202, body = SmsCodeAccepted),
               (status = 400, description = "invalid_request (purpose)", body = ErrorEnvelope),
-              (status = 422, description = "invalid_phone", body = ErrorEnvelope)))]
+              (status = 422, description = "invalid_phone", body = ErrorEnvelope),
+              (status = 429, description = "too_many_attempts (phone_sms, sign_up)", body = ErrorEnvelope),
+              (status = 503, description = "sms_unavailable (sign_up)", body = ErrorEnvelope)))]
 pub async fn request_sms_code(
     State(state): State<AppState>,
     ctx: Ctx,
     JsonBody { value: request, .. }: JsonBody<SmsCodeRequest>,
 ) -> Result<(StatusCode, Json<SmsCodeAccepted>), ApiError> {
-    let accepted = password_reset::request_code(&state, &request, ctx.now).await?;
+    let accepted = sms_codes::request_code(&state, &request, ctx.now).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 

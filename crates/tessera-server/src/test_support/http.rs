@@ -40,6 +40,18 @@ impl client::Http for Api<'_> {
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok(Reply { status, body })
     }
+
+    async fn get(&mut self, path: &str, bearer: Option<&str>) -> Result<Reply, reqwest::Error> {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(Reply { status, body })
+    }
 }
 
 /// Sends a request to `url` and returns the status, headers and JSON body
@@ -71,11 +83,17 @@ pub async fn request(
 }
 
 /// Signs up `real_name` at `base` with a fresh phone and ID number and the
-/// tests' password, and signs in.
-pub async fn sign_up(client: &Client, base: &str, real_name: &str) -> User {
-    client::sign_up(&mut Api { client, base }, real_name, PASSWORD)
-        .await
-        .unwrap_or_else(|error| panic!("{error}: {error:?}"))
+/// tests' password (the phone's code read from the sandbox phone with
+/// `operator_key`), and signs in.
+pub async fn sign_up(client: &Client, base: &str, real_name: &str, operator_key: &str) -> User {
+    client::sign_up(
+        &mut Api { client, base },
+        real_name,
+        PASSWORD,
+        Some(operator_key),
+    )
+    .await
+    .unwrap_or_else(|error| panic!("{error}: {error:?}"))
 }
 
 /// Signs in at `base`: the session token.
@@ -90,9 +108,28 @@ pub fn phone() -> String {
     client::fresh_phone().unwrap()
 }
 
-/// A random, valid 18-character resident ID number.
+/// A random, valid 18-character resident ID number (its sequence outside
+/// the sandbox identity provider's refusals).
 pub fn id_number() -> String {
     client::fresh_id_number().unwrap()
+}
+
+/// A valid ID number whose sequence digits (15th to 17th) are `sequence`:
+/// the sandbox identity provider's outcome.
+pub fn id_number_with_sequence(sequence: &str) -> String {
+    let drawn = id_number();
+    let first17 = format!("{}{sequence}", &drawn[..14]);
+    let check = tessera_core::identity::id_number::check_char(&first17).unwrap();
+    format!("{first17}{check}")
+}
+
+/// Asks `base` to text `phone` a sign-up code and reads it from the
+/// sandbox phone with `operator_key`.
+pub async fn sign_up_code(client: &Client, base: &str, phone: &str, operator_key: &str) -> String {
+    client::sign_up_code(&mut Api { client, base }, phone, Some(operator_key))
+        .await
+        .unwrap_or_else(|error| panic!("{error}: {error:?}"))
+        .expect("the server sends sign-up codes")
 }
 
 /// A purchase as the tests make them: CNY at a 便利店, over NFC, today.

@@ -21,7 +21,8 @@ use tempfile::TempDir;
 pub use tessera_store::test_support::{TestDatabase, postgres_available};
 
 pub use self::http::{
-    Api, PASSWORD, assert_error, id_number, phone, purchase, request, sign_in, sign_up,
+    Api, PASSWORD, assert_error, id_number, id_number_with_sequence, phone, purchase, request,
+    sign_in, sign_up, sign_up_code,
 };
 pub use crate::client::{Device, Purchase, Signed, User};
 use crate::flows::lifecycle::issuer_signature;
@@ -254,7 +255,29 @@ impl TestServer {
     }
 
     pub async fn user_named(&self, real_name: &str) -> User {
-        sign_up(&self.client, &self.base, real_name).await
+        sign_up(&self.client, &self.base, real_name, &self.operator_key).await
+    }
+
+    /// A sign-up code texted to `phone`, as the sandbox phone shows it.
+    pub async fn sign_up_code(&self, phone: &str) -> String {
+        sign_up_code(&self.client, &self.base, phone, &self.operator_key).await
+    }
+
+    /// `POST /v1/users` with `body`: status and body.
+    pub async fn create_user(&self, body: &Value) -> (StatusCode, Value) {
+        let (status, _, value) = self
+            .call(Method::POST, "/v1/users", None, Some(body), &[])
+            .await;
+        (status, value)
+    }
+
+    /// A sign-up body for `real_name` and `id_number` on a fresh phone,
+    /// with that phone's code.
+    pub async fn sign_up_body(&self, real_name: &str, id_number: &str) -> Value {
+        let phone = phone();
+        let code = self.sign_up_code(&phone).await;
+        json!({"phone": phone, "real_name": real_name, "id_number": id_number,
+            "password": PASSWORD, "sms_code": code})
     }
 
     /// Binds a card with the user's name; returns the status and body.

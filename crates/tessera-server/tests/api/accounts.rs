@@ -218,7 +218,8 @@ async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
 }
 
 /// The newest reset code texted to `phone`, once it has arrived (it is
-/// sent after the answer); `count` texts are awaited.
+/// sent after the answer); `count` texts are awaited (the sign-up code
+/// counts one).
 async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
     for _ in 0..100 {
         let texts = texts(server, phone).await;
@@ -264,7 +265,7 @@ async fn a_reset_code_is_asked_for_alike_with_or_without_an_account(backend: Bac
     let other = ask_for_code(&server, &unknown).await;
     assert_eq!(known, other);
     assert_eq!(known, json!({"status": "accepted", "expires_in": 300}));
-    let code = reset_code(&server, &user.phone, 1).await;
+    let code = reset_code(&server, &user.phone, 2).await;
     assert!(texts(&server, &unknown).await.is_empty());
     for (body, param) in [
         (
@@ -282,7 +283,7 @@ async fn a_reset_code_is_asked_for_alike_with_or_without_an_account(backend: Bac
         assert!(status.is_client_error(), "{answer}");
         assert_eq!(answer["error"]["param"], param, "{answer}");
     }
-    assert_eq!(texts(&server, &user.phone).await.len(), 1);
+    assert_eq!(texts(&server, &user.phone).await.len(), 2);
     let database = server.database.take();
     let dir = server.stop().await;
     for value in crate::hygiene::stored_values(&dir, database.as_ref()).await {
@@ -325,7 +326,7 @@ async fn a_reset_sets_the_password_lifts_the_lock_and_ends_every_session(backend
     );
 
     ask_for_code(&server, phone).await;
-    let code = reset_code(&server, phone, 1).await;
+    let code = reset_code(&server, phone, 2).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     // Refusals that change nothing: a malformed code and a weak password
     // cost no guess; a wrong code costs one.
@@ -399,7 +400,7 @@ async fn a_burst_of_wrong_codes_compares_five(backend: Backend) {
     let user = server.user().await;
     let phone = user.phone.as_str();
     ask_for_code(&server, phone).await;
-    let code = reset_code(&server, phone, 1).await;
+    let code = reset_code(&server, phone, 2).await;
     let requests = (0..100)
         .map(|i: u32| {
             let mut guess = format!("{:06}", (i * 7_919) % 1_000_000);
@@ -437,7 +438,7 @@ async fn a_burst_of_wrong_codes_compares_five(backend: Backend) {
     assert_eq!(server.get("/v1/me", &user.token).await.0, StatusCode::OK);
     // A new code is a new start.
     ask_for_code(&server, phone).await;
-    let code = reset_code(&server, phone, 2).await;
+    let code = reset_code(&server, phone, 3).await;
     let (status, body) = reset(&server, phone, &code, "new-pass-word-7").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

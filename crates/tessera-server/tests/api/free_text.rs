@@ -293,9 +293,10 @@ async fn invisible_and_control_characters_are_refused(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     // Sign-up: 张\u{200d}三 is refused, and no account is made.
     let phone = crate::phone();
+    let code = server.sign_up_code(&phone).await;
     let body_of = |name: &str| {
         json!({"phone": phone, "real_name": name, "id_number": crate::id_number(),
-            "password": "pass-word-1"})
+            "password": "pass-word-1", "sms_code": code})
     };
     let (status, body) = sign_up(&server, body_of("张\u{200d}三")).await;
     let error = assert_error(
@@ -437,7 +438,7 @@ async fn limits_come_from_the_configuration(backend: Backend) {
     let (status, body) = sign_up(
         &server,
         json!({"phone": crate::phone(), "real_name": "欧阳娜娜", "id_number": crate::id_number(),
-                "password": "pass-word-1"}),
+                "password": "pass-word-1", "sms_code": "123456"}),
     )
     .await;
     let error = assert_error(

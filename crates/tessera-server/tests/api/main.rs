@@ -48,6 +48,7 @@ mod limits;
 mod payments;
 mod service;
 mod sessions;
+mod signup;
 mod snapshots;
 mod tickets;
 mod tokens;

@@ -11,7 +11,10 @@ use crate::{Backend, TestServer, assert_error, card, id_number, phone};
 
 async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
-    let good = json!({"phone": phone(), "real_name": "张三", "id_number": id_number(), "password": "letters-and-1"});
+    let phone = phone();
+    let code = server.sign_up_code(&phone).await;
+    let good = json!({"phone": phone, "real_name": "张三", "id_number": id_number(),
+        "password": "letters-and-1", "sms_code": code});
     let mut cases = Vec::new();
     for (field, value, code) in [
         ("phone", json!("12345"), "invalid_phone"),
@@ -75,8 +78,20 @@ async fn sign_up_validates_every_field_and_stores_no_secret(backend: Backend) {
     ));
     let shown = format!("{stored:?} {created}");
     assert!(!shown.contains(id_number) && !shown.contains(password));
+    // The code is used up; a new one proves the phone, which is taken.
     let (status, _, again) = server
         .call(Method::POST, "/v1/users", None, Some(&good), &[])
+        .await;
+    assert_error(
+        status,
+        &again,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sms_code_expired",
+    );
+    let mut again = good.clone();
+    again["sms_code"] = json!(server.sign_up_code(phone).await);
+    let (status, _, again) = server
+        .call(Method::POST, "/v1/users", None, Some(&again), &[])
         .await;
     assert_error(status, &again, StatusCode::CONFLICT, "phone_taken");
 }

@@ -92,18 +92,21 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmsCodePurpose {
     ResetPassword,
+    SignUp,
 }
 
 impl SmsCodePurpose {
     pub fn as_str(self) -> &'static str {
         match self {
             SmsCodePurpose::ResetPassword => "reset_password",
+            SmsCodePurpose::SignUp => "sign_up",
         }
     }
 
     pub fn parse(name: &str) -> Option<SmsCodePurpose> {
         match name {
             "reset_password" => Some(SmsCodePurpose::ResetPassword),
+            "sign_up" => Some(SmsCodePurpose::SignUp),
             _ => None,
         }
     }
@@ -141,6 +144,28 @@ pub struct PasswordReset {
     pub user_id: UserId,
     pub password_hash: String,
     pub sign_in_key: String,
+}
+
+/// A sign-up, applied at once: the phone's `sign_up` code is used up
+/// (only if it is still `code_hash`) and the user created, unless the ID
+/// number (`user.id_number_hash`) holds `wallets_per_id_number` wallets
+/// already.
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub user: NewUser,
+    pub phone_hash: String,
+    pub code_hash: String,
+    pub wallets_per_id_number: u32,
+}
+
+/// What a sign-up did.
+#[derive(Debug, Clone)]
+pub enum SignUpOutcome {
+    Created(Box<UserRecord>),
+    /// The code was used or replaced meanwhile: nothing changed.
+    CodeUsed,
+    /// The ID number holds as many wallets as it may: nothing changed.
+    IdNumberFull,
 }
 
 #[derive(Debug, Clone)]

@@ -282,6 +282,54 @@ impl Accounts for PgStore {
         Ok(Some(ended.rows_affected()))
     }
 
+    async fn sign_up(&self, sign_up: &SignUp) -> StoreResult<SignUpOutcome> {
+        let user = &sign_up.user;
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        // Sign-ups with one ID number take turns (a lock on its hash, held
+        // to the commit), so each counts the wallets the one before made.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(&user.id_number_hash)
+            .execute(&mut *tx)
+            .await?;
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id_number_hash = $1")
+            .bind(&user.id_number_hash)
+            .fetch_one(&mut *tx)
+            .await?;
+        if held >= i64::from(sign_up.wallets_per_id_number) {
+            tx.rollback().await?;
+            return Ok(SignUpOutcome::IdNumberFull);
+        }
+        let used = sqlx::query(
+            "DELETE FROM sms_codes WHERE purpose = $1 AND phone_hash = $2 AND code_hash = $3",
+        )
+        .bind(SmsCodePurpose::SignUp.as_str())
+        .bind(&sign_up.phone_hash)
+        .bind(&sign_up.code_hash)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(SignUpOutcome::CodeUsed);
+        }
+        sqlx::query(
+            "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
+             id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.phone)
+        .bind(&user.real_name)
+        .bind(&user.real_name_normalized)
+        .bind(&user.id_number_hash)
+        .bind(&user.id_number_last4)
+        .bind(&user.password_hash)
+        .bind(ms(user.created_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SignUpOutcome::Created(Box::new(user.stored())))
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let (version, ciphertext) = match &key.signing_secret {
             Some((version, blob)) => (Some(i64::from(*version)), Some(blob.as_slice())),

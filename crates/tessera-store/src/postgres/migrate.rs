@@ -49,6 +49,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_data_migrations.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_users_id_number.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -315,6 +315,55 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    async fn sign_up(&self, sign_up: &SignUp) -> StoreResult<SignUpOutcome> {
+        let sign_up = sign_up.clone();
+        // One writer job, so nothing runs between the count and the insert;
+        // a failed insert (a taken phone) rolls the code back with it.
+        self.queue
+            .write_direct(move |conn| {
+                let user = &sign_up.user;
+                let held: i64 = scalar_opt(
+                    conn,
+                    "SELECT COUNT(*) FROM users WHERE id_number_hash = ?",
+                    params![&user.id_number_hash],
+                )?
+                .unwrap_or(0);
+                if held >= i64::from(sign_up.wallets_per_id_number) {
+                    return Ok(SignUpOutcome::IdNumberFull);
+                }
+                let used = exec(
+                    conn,
+                    "DELETE FROM sms_codes WHERE purpose = ? AND phone_hash = ? AND code_hash = ?",
+                    params![
+                        SmsCodePurpose::SignUp.as_str(),
+                        &sign_up.phone_hash,
+                        &sign_up.code_hash
+                    ],
+                )?;
+                if used == 0 {
+                    return Ok(SignUpOutcome::CodeUsed);
+                }
+                exec(
+                    conn,
+                    "INSERT INTO users (id, phone, real_name, real_name_normalized, \
+                     id_number_hash, id_number_last4, password_hash, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        user.id.as_str(),
+                        &user.phone,
+                        &user.real_name,
+                        &user.real_name_normalized,
+                        &user.id_number_hash,
+                        &user.id_number_last4,
+                        &user.password_hash,
+                        ms(user.created_at),
+                    ],
+                )?;
+                Ok(SignUpOutcome::Created(Box::new(user.stored())))
+            })
+            .await
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
         let scope = scope_json(&key.scope)?;

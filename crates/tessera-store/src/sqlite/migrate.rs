@@ -47,6 +47,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../../migrations/sqlite/0008_data_migrations.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_users_id_number.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

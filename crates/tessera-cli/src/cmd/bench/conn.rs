@@ -179,4 +179,12 @@ impl Http for Connection {
             body: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
         })
     }
+
+    async fn get(&mut self, path: &str, bearer: Option<&str>) -> Result<Reply, TransportError> {
+        let answer = self.send(Method::GET, path, bearer, None).await?;
+        Ok(Reply {
+            status: answer.status,
+            body: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
+        })
+    }
 }

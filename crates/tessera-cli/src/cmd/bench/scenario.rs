@@ -127,7 +127,9 @@ pub async fn prepare(
     target: &Target,
     source: UserSource,
     connections: usize,
+    operator_key: Option<&str>,
 ) -> anyhow::Result<Fixture> {
+    let operator_key: Option<Arc<str>> = operator_key.map(Arc::from);
     if !scenario.needs_users() {
         return Ok(Fixture::default());
     }
@@ -138,6 +140,7 @@ pub async fn prepare(
     let mut tasks = Vec::new();
     for _ in 0..SETUP_CONCURRENCY.min(count) {
         let (target, next) = (target.clone(), next.clone());
+        let operator_key = operator_key.clone();
         let needs_cards = scenario.needs_cards();
         tasks.push(tokio::spawn(async move {
             let mut conn = Connection::new(target);
@@ -149,7 +152,7 @@ pub async fn prepare(
                 }
                 let (user, mut cards) = match source {
                     UserSource::Create(_) => {
-                        let user = create_user(&mut conn, index).await?;
+                        let user = create_user(&mut conn, index, operator_key.as_deref()).await?;
                         let mut cards = Vec::new();
                         if needs_cards {
                             for _ in 0..CARDS_PER_USER {
@@ -211,11 +214,16 @@ fn json_of(answer: &Answer) -> Value {
     serde_json::from_slice(&answer.body).unwrap_or(Value::Null)
 }
 
-async fn create_user(conn: &mut Connection, index: usize) -> anyhow::Result<BenchUser> {
+async fn create_user(
+    conn: &mut Connection,
+    index: usize,
+    operator_key: Option<&str>,
+) -> anyhow::Result<BenchUser> {
     let real_name = NAMES[index % NAMES.len()];
     // A fresh phone number each (a second run against the same server gets
-    // new users), outside `tessera seed`'s range.
-    let user = client::sign_up(conn, real_name, PASSWORD)
+    // new users), outside `tessera seed`'s range; each phone proven by its
+    // code, read from the sandbox phone with the operator key.
+    let user = client::sign_up(conn, real_name, PASSWORD, operator_key)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(BenchUser {

@@ -18,7 +18,8 @@ mod postgres {
         // A creates a key file in its own data directory.
         let spec = NodeSpec::new(database.url(), None);
         let a = spec.start(dir.path().join("node-a")).await;
-        let token = sign_up(&client, &a.base, NAME).await.token;
+        let operator = spec.operator_key(&dir.path().join("node-a")).await;
+        let token = sign_up(&client, &a.base, NAME, &operator).await.token;
         let number = approving_card();
         let (status, card) = bind(&client, &a.base, &token, &number).await;
         assert_eq!(status, 201, "{card}");
@@ -67,8 +68,13 @@ mod postgres {
         };
         let client = client();
         let mut tokens = Vec::new();
+        let operator = cluster.operator_key().await;
         for i in 0..6 {
-            tokens.push(sign_up(&client, cluster.base(i), NAME).await.token);
+            tokens.push(
+                sign_up(&client, cluster.base(i), NAME, &operator)
+                    .await
+                    .token,
+            );
         }
         let (a, b) = (cluster.base(0).to_owned(), cluster.base(1).to_owned());
         let stop = Arc::new(AtomicBool::new(false));
@@ -221,7 +227,8 @@ mod postgres {
         let mut node = spec.start(dir.path().join("node")).await;
         let base = node.base.clone();
         let client = client();
-        let user = sign_up(&client, &base, NAME).await;
+        let operator = spec.operator_key(&dir.path().join("admin")).await;
+        let user = sign_up(&client, &base, NAME, &operator).await;
         let token = user.token.clone();
         let (status, card) = bind(&client, &base, &token, &approving_card()).await;
         assert_eq!(status, 201, "{card}");

@@ -168,14 +168,22 @@ impl Cluster {
     /// An operator API key, made as an operator would: `tessera admin
     /// create-key` with the nodes' database and key ring.
     async fn operator_key(&self) -> String {
+        self.spec.operator_key(&self.dir.path().join("admin")).await
+    }
+}
+
+impl NodeSpec {
+    /// An operator API key made with `tessera admin create-key` on this
+    /// spec's database, with `data_dir` for its key file.
+    async fn operator_key(&self, data_dir: &Path) -> String {
         let mut command = tokio::process::Command::new(TESSERA);
         command
             .args(["admin", "create-key", "--role", "operator", "--data-dir"])
-            .arg(self.dir.path().join("admin"))
-            .args(&self.spec.args)
+            .arg(data_dir)
+            .args(&self.args)
             .env_remove(ENV_MASTER_KEY)
             .env_remove("TESSERA_DATABASE_URL")
-            .envs(self.spec.env.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())))
             .kill_on_drop(true);
         let output = tokio::time::timeout(PATIENCE, command.output())
             .await

@@ -13,7 +13,14 @@ mod postgres {
             return;
         };
         let client = client();
-        let token = sign_up(&client, cluster.base(0), NAME).await.token;
+        let token = sign_up(
+            &client,
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await
+        .token;
         // A session made at A is good at B: sessions live in the database.
         let (status, me) = get(&client, cluster.base(1), "/v1/me", &token).await;
         assert_eq!(status, 200, "{me}");
@@ -59,8 +66,13 @@ mod postgres {
         };
         let client = client();
         let mut tokens = Vec::new();
+        let operator = cluster.operator_key().await;
         for i in 0..10 {
-            tokens.push(sign_up(&client, cluster.base(i), NAME).await.token);
+            tokens.push(
+                sign_up(&client, cluster.base(i), NAME, &operator)
+                    .await
+                    .token,
+            );
         }
         let number = approving_card();
         // Every connection is opened before the barrier releases the binds.
@@ -109,7 +121,14 @@ mod postgres {
             return;
         };
         let client = client();
-        let token = sign_up(&client, cluster.base(0), NAME).await.token;
+        let token = sign_up(
+            &client,
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await
+        .token;
         // The slow outcome keeps the first binding in flight while the
         // others arrive.
         let number = sandbox::card_number("622848", 19, Outcome::Slow).unwrap();
@@ -153,7 +172,14 @@ mod postgres {
             return;
         };
         let client = client();
-        let token = sign_up(&client, cluster.base(0), NAME).await.token;
+        let token = sign_up(
+            &client,
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await
+        .token;
         let body = json!({"number": sandbox::card_number("622848", 19, Outcome::Slow).unwrap(),
             "holder_name": NAME});
         let barrier = Arc::new(Barrier::new(8));
@@ -222,7 +248,14 @@ mod postgres {
         };
         let client = client();
         let operator = cluster.operator_key().await;
-        let token = sign_up(&client, cluster.base(1), NAME).await.token;
+        let token = sign_up(
+            &client,
+            cluster.base(1),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await
+        .token;
         let (a, b) = (cluster.base(0), cluster.base(1));
 
         // The nodes are processes of their own, on the system clock.
@@ -302,7 +335,13 @@ mod postgres {
             return;
         };
         let client = client();
-        let user = sign_up(&client, cluster.base(0), NAME).await;
+        let user = sign_up(
+            &client,
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await;
         let (phone, token) = (user.phone.as_str(), user.token.clone());
         let number = sandbox::card_number("622848", 19, Outcome::Otp).unwrap();
         let (status, pending) = bind(&client, cluster.base(0), &token, &number).await;
@@ -373,7 +412,13 @@ mod postgres {
         let Some(cluster) = Cluster::start(&[]).await else {
             return;
         };
-        let user = sign_up(&client(), cluster.base(0), NAME).await;
+        let user = sign_up(
+            &client(),
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await;
         let barrier = Arc::new(Barrier::new(200));
         let mut tasks = Vec::new();
         for i in 0..200 {
@@ -421,7 +466,14 @@ mod postgres {
             return;
         };
         let client = client();
-        let token = sign_up(&client, cluster.base(0), NAME).await.token;
+        let token = sign_up(
+            &client,
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await
+        .token;
         let (status, body) = get(&client, cluster.base(1), "/v1/me", &token).await;
         assert_eq!(status, 200, "{body}");
         let (status, _, body) = call(

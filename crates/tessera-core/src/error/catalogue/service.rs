@@ -1,10 +1,10 @@
 //! The catalogue's rows for payments, the API and accounts: from
-//! `idempotency_conflict` to `invalid_characters`.
+//! `idempotency_conflict` to `sms_unavailable`.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 29] = [
+pub(super) const ROWS: [CatalogEntry; 34] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -464,8 +464,8 @@ pub(super) const ROWS: [CatalogEntry; 29] = [
             "Check the 6-digit code in the newest text message and enter it again.",
         ),
         why: t(
-            "输入的验证码与发到这个手机号的不一致：可能输错了，可能用了较早一条短信里的验证码，也可能这个手机号没有注册。",
-            "The code does not match the one sent to this phone number: it may be mistyped or from an older message, or no account uses this number.",
+            "输入的验证码与发到这个手机号的不一致：可能输错了，可能用了较早一条短信里的验证码，也可能是在找回密码，而这个手机号没有注册。",
+            "The code does not match the one sent to this phone number: it may be mistyped or from an older message, or (for a password reset) no account uses this number.",
         ),
     },
     CatalogEntry {
@@ -520,6 +520,103 @@ pub(super) const ROWS: [CatalogEntry; 29] = [
         why: t(
             "姓名中不能有控制字符，也不能有零宽字符、文字方向控制符等看不见的字符：它们会让两个看起来一样的名字其实不同；其他文字中除换行和制表符外也不能有控制字符。这些字符常随复制粘贴一起带进来。",
             "Names may not contain control characters or invisible ones such as zero-width and text-direction marks, which make two names that look the same differ; other text may not contain control characters except line breaks and tabs. Such characters often come along when text is pasted",
+        ),
+    },
+    CatalogEntry {
+        code: E::IdentityMismatch,
+        code_str: "identity_mismatch",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "姓名与身份证号码不一致",
+            "The name does not match the ID number",
+        ),
+        remedy: t(
+            "请按身份证上的写法填写姓名（少数民族姓名请保留间隔号“·”），再核对身份证号码，然后重新提交。",
+            "Enter your name exactly as it is written on your ID card (keep the middle dot in names that have one), check the ID number, and submit again.",
+        ),
+        why: t(
+            "实名核验机构登记的这个身份证号码的姓名与填写的不同：可能姓名有错字、填了曾用名，或者身份证号码输错了。钱包只为身份证上的本人开户。",
+            "The identity-verification service has another name on file for this ID number: the name may be misspelled or a former name, or the ID number mistyped. The wallet opens accounts only for the person named on the ID card.",
+        ),
+    },
+    CatalogEntry {
+        code: E::IdentityNotFound,
+        code_str: "identity_not_found",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "查不到这个身份证号码",
+            "No record was found for this ID number",
+        ),
+        remedy: t(
+            "请对照身份证逐位核对号码，然后重新提交。",
+            "Check the number digit by digit against your ID card and submit again.",
+        ),
+        why: t(
+            "实名核验机构没有这个身份证号码的记录：可能有一位输错了而校验位恰好仍然对得上，也可能这个号码已经作废。",
+            "The identity-verification service has no record of this ID number: a digit may be mistyped in a way the check character does not catch, or the number may have been cancelled.",
+        ),
+    },
+    CatalogEntry {
+        code: E::IdentityUnavailable,
+        code_str: "identity_unavailable",
+        error_type: T::ApiError,
+        cause: C::Network,
+        http_status: 503,
+        retryable: true,
+        message: t(
+            "暂时无法核验身份",
+            "Your identity cannot be verified right now",
+        ),
+        remedy: t(
+            "请过几分钟再提交一次。这次注册没有完成，也没有保存任何信息。",
+            "Submit again in a few minutes. You have not been signed up, and nothing was kept.",
+        ),
+        why: t(
+            "钱包要通过实名核验机构核对姓名和身份证号码，而这家机构暂时没有应答，或者报告了故障。",
+            "The wallet checks the name and ID number with an identity-verification service, which did not answer or reported a fault.",
+        ),
+    },
+    CatalogEntry {
+        code: E::IdNumberTaken,
+        code_str: "id_number_taken",
+        error_type: T::InvalidRequestError,
+        cause: C::Account,
+        http_status: 409,
+        retryable: false,
+        message: t(
+            "这个身份证号码已经开通了钱包",
+            "This ID number already has a wallet",
+        ),
+        remedy: t(
+            "请用注册时的手机号直接登录；如果忘了密码，可以用短信验证码重设。",
+            "Sign in with the phone number you signed up with; if you forgot the password, reset it with a text-message code.",
+        ),
+        why: t(
+            "一个身份证号码能开通的钱包数量有限（由运营方设定，通常是一个），这样别人无法用你的身份再开一个钱包。",
+            "An ID number may open only a few wallets (the operator sets how many, usually one), so that nobody can open another wallet in your name.",
+        ),
+    },
+    CatalogEntry {
+        code: E::SmsUnavailable,
+        code_str: "sms_unavailable",
+        error_type: T::ApiError,
+        cause: C::Network,
+        http_status: 503,
+        retryable: true,
+        message: t("短信暂时发不出去", "The text message could not be sent"),
+        remedy: t(
+            "请过几分钟重新获取验证码。",
+            "Request a new code in a few minutes.",
+        ),
+        why: t(
+            "钱包通过短信服务商发送验证码，而服务商暂时没有应答，或者拒绝了这条短信。",
+            "The wallet sends codes through a text-message provider, which did not answer or refused the message.",
         ),
     },
 ];

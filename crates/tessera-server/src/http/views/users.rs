@@ -18,6 +18,9 @@ pub struct CreateUserRequest {
     /// 18-character resident ID number; stored only as a keyed hash + last 4.
     pub id_number: String,
     pub password: String,
+    /// The 6-digit code texted to `phone` (`POST /v1/sms-codes`, purpose
+    /// `sign_up`): the phone is proven before the account is made.
+    pub sms_code: String,
 }
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -61,6 +64,7 @@ impl std::fmt::Debug for CreateUserRequest {
             .field("real_name", &"***")
             .field("id_number", &"***")
             .field("password", &"***")
+            .field("sms_code", &"***")
             .finish()
     }
 }
@@ -96,13 +100,15 @@ pub struct SessionList {
 #[serde(deny_unknown_fields)]
 pub struct SmsCodeRequest {
     pub phone: String,
-    /// What the code is for: `reset_password`.
+    /// What the code is for: `sign_up` (sent to any phone) or
+    /// `reset_password` (sent only to an account's phone).
     pub purpose: String,
 }
 /// The same answer whether or not the phone has an account.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SmsCodeAccepted {
-    /// `accepted`: a code is sent if the phone has an account.
+    /// `accepted`: for `sign_up` a code is sent; for `reset_password`, if
+    /// the phone has an account.
     pub status: String,
     /// How long a code stays valid, in seconds.
     pub expires_in: u64,
