@@ -44,6 +44,17 @@ fn bench_json(base: &str, scenario: &str, extra: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// An API key made with `tessera admin create-key` on `data`: `role_args`
+/// are `--role ROLE` and its scope.
+fn admin_key(data: &Path, role_args: &[&str]) -> String {
+    let mut args = vec!["admin", "create-key"];
+    args.extend_from_slice(role_args);
+    args.extend_from_slice(&["--data-dir", data.to_str().unwrap()]);
+    let created = tessera(&args);
+    assert!(created.status.success(), "{}", stderr(&created));
+    String::from_utf8(created.stdout).unwrap().trim().to_owned()
+}
+
 fn assert_figures(report: &Value, scenario: &str) {
     assert_eq!(report["scenario"], scenario);
     assert_eq!(report["connections"], 4);
@@ -101,7 +112,22 @@ fn bench_reports_json_figures_from_a_real_server() {
     // A request count instead of a duration: exactly that many are measured.
     // Each user binds far more cards than the binding limits allow a
     // person in a day: --load-test raises them.
-    let bind = bench_json(&server.base, "bind", &["--requests", "40", "--users", "2"]);
+    // Sign-up reads its text-message code from the sandbox phone, which
+    // takes an operator key.
+    let data = dir.path().join("data");
+    let operator = admin_key(&data, &["--role", "operator"]);
+    let bind = bench_json(
+        &server.base,
+        "bind",
+        &[
+            "--requests",
+            "40",
+            "--users",
+            "2",
+            "--operator-key",
+            &operator,
+        ],
+    );
     assert_figures(&bind, "bind");
     assert_eq!(bind["requests"], 40);
     assert_eq!(bind["ok"], 40, "{bind}");
@@ -116,23 +142,18 @@ fn bench_reports_json_figures_from_a_real_server() {
         "{}",
         stderr(&output)
     );
-    let data = dir.path().join("data");
-    let created = tessera(&[
-        "admin",
-        "create-key",
-        "--role",
-        "merchant",
-        "--merchant",
-        "BENCH",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    assert!(created.status.success(), "{}", stderr(&created));
-    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let key = admin_key(&data, &["--role", "merchant", "--merchant", "BENCH"]);
     let pay = bench_json(
         &server.base,
         "pay",
-        &["--requests", "120", "--merchant-key", &key],
+        &[
+            "--requests",
+            "120",
+            "--merchant-key",
+            &key,
+            "--operator-key",
+            &operator,
+        ],
     );
     assert_figures(&pay, "pay");
     assert_eq!(pay["ok"], 120, "{pay}");
@@ -143,8 +164,11 @@ fn bench_fails_a_run_with_more_than_one_percent_errors() {
     let dir = tempfile::tempdir().unwrap();
     // The default card limit (5) refuses most bindings of a long run.
     let server = ServeProcess::start(&dir.path().join("data"), &dir.path().join("serve.log"), &[]);
+    let operator = admin_key(&dir.path().join("data"), &["--role", "operator"]);
     let output = tessera(&[
         "bench",
+        "--operator-key",
+        &operator,
         "--server",
         &server.base,
         "--scenario",

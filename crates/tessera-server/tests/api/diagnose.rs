@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 49] = [
+const VERDICTS: [(&str, &str); 54] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -634,6 +634,11 @@ const VERDICTS: [(&str, &str); 49] = [
     ("sms_code_expired", "input_mistake"),
     ("field_too_long", "input_mistake"),
     ("invalid_characters", "input_mistake"),
+    ("identity_mismatch", "input_mistake"),
+    ("identity_not_found", "input_mistake"),
+    ("identity_unavailable", "network_or_issuer"),
+    ("id_number_taken", "account_state"),
+    ("sms_unavailable", "network_or_issuer"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

@@ -53,7 +53,10 @@ fn approving_card() -> String {
 /// its environment.
 #[derive(Clone, Debug, Default)]
 struct NodeSpec {
+    /// What every command on the nodes' database takes (`--database-url`).
     args: Vec<String>,
+    /// What only `serve` takes (`--card-limit`, `--load-test`).
+    serve_args: Vec<String>,
     env: Vec<(String, String)>,
 }
 
@@ -63,6 +66,7 @@ impl NodeSpec {
     fn new(database_url: &str, key: Option<&str>) -> NodeSpec {
         let mut spec = NodeSpec {
             args: vec!["--database-url".to_owned(), database_url.to_owned()],
+            serve_args: Vec::new(),
             env: vec![("TESSERA_DATABASE__POOL_SIZE".to_owned(), "5".to_owned())],
         };
         if let Some(key) = key {
@@ -72,7 +76,7 @@ impl NodeSpec {
     }
 
     fn arg(mut self, arg: &str) -> NodeSpec {
-        self.args.push(arg.to_owned());
+        self.serve_args.push(arg.to_owned());
         self
     }
 
@@ -87,7 +91,12 @@ impl NodeSpec {
         let spec = self.clone();
         let log = data_dir.with_extension("log");
         tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = spec.args.iter().map(String::as_str).collect();
+            let args: Vec<&str> = spec
+                .args
+                .iter()
+                .chain(&spec.serve_args)
+                .map(String::as_str)
+                .collect();
             let env: Vec<(&str, &str)> = spec
                 .env
                 .iter()
@@ -106,6 +115,7 @@ impl NodeSpec {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(&self.args)
+            .args(&self.serve_args)
             .env_remove(ENV_MASTER_KEY)
             .env_remove("TESSERA_DATABASE_URL")
             .envs(self.env.iter().map(|(n, v)| (n.as_str(), v.as_str())))

@@ -113,12 +113,15 @@ mod tests {
             "{shown}"
         );
         let request: CreateUserRequest = serde_json::from_value(serde_json::json!({
-            "phone": "13800138000", "real_name": "张三", "id_number": "11010519491231002X", "password": "pw-123456"
+            "phone": "13800138000", "real_name": "张三", "id_number": "11010519491231002X", "password": "pw-123456",
+            "sms_code": "296490"
         }))
         .unwrap();
         let shown = format!("{request:?}");
         assert!(
-            !shown.contains("11010519491231002X") && !shown.contains("pw-123456"),
+            !shown.contains("11010519491231002X")
+                && !shown.contains("pw-123456")
+                && !shown.contains("296490"),
             "{shown}"
         );
         let keys = LimitedUseKeys {
