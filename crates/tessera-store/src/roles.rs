@@ -91,6 +91,14 @@ pub trait Accounts: Send + Sync {
     /// Applies a reset in one transaction; None (and nothing changed) when
     /// the code was used or replaced meanwhile, else the sessions ended.
     async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>>;
+    /// Replaces a user's password hash by `new_hash` while it is still
+    /// `old_hash` (a reset meanwhile wins); true when it was replaced.
+    async fn rehash_password(
+        &self,
+        user_id: &UserId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Every API key, revoked ones too, oldest first.
