@@ -203,7 +203,7 @@ async fn texts(server: &TestServer, phone: &str) -> Vec<String> {
 }
 
 /// Asks for a reset code for `phone` and answers the body.
-async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
+pub async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
     let (status, _, body) = server
         .call(
             Method::POST,
@@ -219,7 +219,7 @@ async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
 
 /// The newest reset code texted to `phone`, once it has arrived (it is
 /// sent after the answer); `count` texts are awaited.
-async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
+pub async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
     for _ in 0..100 {
         let texts = texts(server, phone).await;
         if texts.len() >= count {
@@ -235,7 +235,7 @@ async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
     panic!("no reset code reached {phone}");
 }
 
-async fn reset(
+pub async fn reset(
     server: &TestServer,
     phone: &str,
     code: &str,
