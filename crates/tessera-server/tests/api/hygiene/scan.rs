@@ -246,7 +246,11 @@ pub fn cvc_columns(columns: &[String]) -> Vec<&String> {
     columns
         .iter()
         .filter(|c| {
-            let column = c.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+            let column = c
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             CVC_NAMES
                 .iter()
                 .any(|name| column == *name || column.starts_with(&format!("{name}_")))
