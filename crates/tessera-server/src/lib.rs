@@ -13,7 +13,7 @@ use axum::Router;
 use axum::http::Request;
 use tessera_core::bins::BinIndex;
 use tessera_core::error::ErrorCode;
-use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing, LookupPurpose};
+use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing};
 use tessera_store::postgres::{PgOptions, PgStore, describe_url, is_postgres_url};
 use tessera_store::sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
 use tessera_store::{Database, Store};
@@ -437,23 +437,32 @@ fn open_keys(
 /// Every node of one database must hold the same key ring: a node with
 /// another would write cards the others cannot read and miss duplicates. The
 /// first node records a check value of its ring; the others must match it.
+/// A database written when the check value was made under the API-key key
+/// holds that one: a node whose ring makes the same old value rewrites it.
 async fn check_key_ring(
     store: &dyn Store,
     keys: &KeyRing,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StartError> {
-    let check =
-        hex::encode(&keys.keyed_hash(LookupPurpose::ApiKey, b"tessera key ring check v1")[..8]);
-    let stored = store.claim_setting("key_ring_check", &check, now).await?;
-    if stored != check {
-        return Err(StartError::new(
-            "this node's key ring is not the one the database was written with: give every node \
-             the same key file (or TESSERA_MASTER_KEY) before it starts"
-                .to_owned(),
-        ));
+    let check = keys.key_ring_check();
+    let stored = store.claim_setting(KEY_RING_CHECK, &check, now).await?;
+    if stored == check {
+        return Ok(());
     }
-    Ok(())
+    if stored == keys.legacy_key_ring_check() {
+        store.put_setting(KEY_RING_CHECK, &check, now).await?;
+        tracing::info!("key ring check value rewritten under its own key");
+        return Ok(());
+    }
+    Err(StartError::new(
+        "this node's key ring is not the one the database was written with: give every node \
+         the same key file (or TESSERA_MASTER_KEY) before it starts"
+            .to_owned(),
+    ))
 }
+
+/// The setting the key ring check value is stored as.
+pub const KEY_RING_CHECK: &str = "key_ring_check";
 
 /// A running server: its address, and a way to stop it.
 #[derive(Debug)]

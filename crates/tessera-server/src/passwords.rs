@@ -1,8 +1,13 @@
 //! Sign-in passwords: Argon2id with a secret pepper from the key ring,
 //! hashed on two threads of their own.
+//!
+//! Each hash names its pepper in its PHC string: `keyid` (a label only,
+//! no input to Argon2) is `signin` for the sign-in pepper. Hashes without
+//! one were made when sign-in borrowed the payment-password pepper; they
+//! still verify with it, and sign-in rehashes them with the sign-in pepper.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Block, KeyId, Params, ParamsBuilder, Version};
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::vault::{KeyRing, LookupPurpose};
 
@@ -11,29 +16,63 @@ const SIGN_IN_M_COST: u32 = 19 * 1024;
 const SIGN_IN_T_COST: u32 = 2;
 const SIGN_IN_P_COST: u32 = 1;
 
+/// The `keyid` of hashes peppered with the sign-in pepper (`c2lnbmlu`).
+const SIGN_IN_PEPPER_ID: &[u8] = b"signin";
+
 fn internal() -> DomainError {
     DomainError::new(ErrorCode::InternalError)
 }
 
 fn sign_in_params() -> Result<Params, DomainError> {
-    Params::new(SIGN_IN_M_COST, SIGN_IN_T_COST, SIGN_IN_P_COST, None).map_err(|_| internal())
+    ParamsBuilder::new()
+        .m_cost(SIGN_IN_M_COST)
+        .t_cost(SIGN_IN_T_COST)
+        .p_cost(SIGN_IN_P_COST)
+        .keyid(KeyId::new(SIGN_IN_PEPPER_ID).map_err(|_| internal())?)
+        .build()
+        .map_err(|_| internal())
+}
+
+/// The pepper a stored hash was made with, told by its `keyid`; None for
+/// a `keyid` this service never wrote.
+fn pepper_of(params: &Params) -> Option<LookupPurpose> {
+    match params.keyid() {
+        b"" => Some(LookupPurpose::PaymentPasswordPepper),
+        SIGN_IN_PEPPER_ID => Some(LookupPurpose::SignInPepper),
+        _ => None,
+    }
 }
 
 fn argon2(
     keys: &KeyRing,
+    pepper: LookupPurpose,
     algorithm: Algorithm,
     version: Version,
     params: Params,
 ) -> Result<Argon2<'_>, DomainError> {
     Argon2::new_with_secret(
-        keys.lookup_key(LookupPurpose::PaymentPasswordPepper)
-            .expose_secret()
-            .expose_bytes(),
+        keys.lookup_key(pepper).expose_secret().expose_bytes(),
         algorithm,
         version,
         params,
     )
     .map_err(|_| internal())
+}
+
+/// What a password check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    Wrong,
+    Right,
+    /// Right, against a hash under the payment-password pepper: to be
+    /// rehashed with the sign-in pepper.
+    RightUnderOldPepper,
+}
+
+impl PasswordCheck {
+    pub fn is_right(self) -> bool {
+        self != PasswordCheck::Wrong
+    }
 }
 
 /// Argon2's 19 MiB of working memory, allocated once and reused by every
@@ -106,7 +145,13 @@ fn hash_with_salt(
 ) -> Result<String, DomainError> {
     let params = sign_in_params()?;
     let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
-    let argon = argon2(keys, algorithm, version, params.clone())?;
+    let argon = argon2(
+        keys,
+        LookupPurpose::SignInPepper,
+        algorithm,
+        version,
+        params.clone(),
+    )?;
     let mut out = zeroize::Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
     memory
         .with_blocks(params.block_count(), |blocks| {
@@ -125,46 +170,65 @@ fn hash_with_salt(
 }
 
 pub fn verify_password(keys: &KeyRing, password: &str, stored: &str) -> bool {
-    verify_password_with(&mut Argon2Memory::default(), keys, password, stored)
+    check_password_with(&mut Argon2Memory::default(), keys, password, stored).is_right()
 }
 
-/// [`verify_password`] in memory kept between calls: the stored hash's own
-/// algorithm, version and parameters, compared in constant time.
+/// [`verify_password`] in memory kept between calls.
 pub fn verify_password_with(
     memory: &mut Argon2Memory,
     keys: &KeyRing,
     password: &str,
     stored: &str,
 ) -> bool {
+    check_password_with(memory, keys, password, stored).is_right()
+}
+
+/// Checks a password against the stored hash: its own pepper, algorithm,
+/// version and parameters, compared in constant time. One Argon2 run,
+/// whichever pepper the hash names.
+pub fn check_password_with(
+    memory: &mut Argon2Memory,
+    keys: &KeyRing,
+    password: &str,
+    stored: &str,
+) -> PasswordCheck {
     let Ok(parsed) = PasswordHash::new(stored) else {
-        return false;
+        return PasswordCheck::Wrong;
     };
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
-        return false;
+        return PasswordCheck::Wrong;
     };
     let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
-        return false;
+        return PasswordCheck::Wrong;
     };
     let version = match parsed.version.map(Version::try_from) {
         None => Version::default(),
         Some(Ok(version)) => version,
-        Some(Err(_)) => return false,
+        Some(Err(_)) => return PasswordCheck::Wrong,
     };
     let Ok(params) = Params::try_from(&parsed) else {
-        return false;
+        return PasswordCheck::Wrong;
     };
-    let Ok(argon) = argon2(keys, algorithm, version, params.clone()) else {
-        return false;
+    let Some(pepper) = pepper_of(&params) else {
+        return PasswordCheck::Wrong;
+    };
+    let Ok(argon) = argon2(keys, pepper, algorithm, version, params.clone()) else {
+        return PasswordCheck::Wrong;
     };
     let mut out = zeroize::Zeroizing::new([0u8; Output::MAX_LENGTH]);
     let Some(out) = out.get_mut(..expected.len()) else {
-        return false;
+        return PasswordCheck::Wrong;
     };
     let computed = memory.with_blocks(params.block_count(), |blocks| {
         argon.hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
     });
     // `Output`'s equality is constant-time.
-    computed.is_ok() && Output::new(out).is_ok_and(|computed| computed == *expected)
+    let right = computed.is_ok() && Output::new(out).is_ok_and(|computed| computed == *expected);
+    match (right, pepper) {
+        (false, _) => PasswordCheck::Wrong,
+        (true, LookupPurpose::SignInPepper) => PasswordCheck::Right,
+        (true, _) => PasswordCheck::RightUnderOldPepper,
+    }
 }
 
 /// Sign-up's password rule: at least 8 characters, letters and digits.
@@ -246,17 +310,17 @@ pub async fn hash_password_async(
     off_the_request_threads(move |memory| hash_password_with(memory, &keys, &password)).await?
 }
 
-/// [`verify_password`] on the Argon2 threads.
-pub async fn verify_password_async(
+/// [`check_password_with`] on the Argon2 threads.
+pub async fn check_password_async(
     keys: std::sync::Arc<KeyRing>,
     password: &str,
     stored: &str,
-) -> bool {
+) -> PasswordCheck {
     let password = zeroize::Zeroizing::new(password.to_owned());
     let stored = stored.to_owned();
-    off_the_request_threads(move |memory| verify_password_with(memory, &keys, &password, &stored))
+    off_the_request_threads(move |memory| check_password_with(memory, &keys, &password, &stored))
         .await
-        .unwrap_or(false)
+        .unwrap_or(PasswordCheck::Wrong)
 }
 
 #[cfg(test)]
@@ -265,10 +329,69 @@ mod tests {
 
     use super::*;
 
-    fn pepper(keys: &KeyRing) -> &[u8] {
-        keys.lookup_key(LookupPurpose::PaymentPasswordPepper)
-            .expose_secret()
-            .expose_bytes()
+    fn pepper(keys: &KeyRing, purpose: LookupPurpose) -> &[u8] {
+        keys.lookup_key(purpose).expose_secret().expose_bytes()
+    }
+
+    /// A hash as sign-in made them before it had a pepper of its own: the
+    /// payment-password pepper and no `keyid`.
+    fn legacy_hash(keys: &KeyRing, password: &str) -> String {
+        Argon2::new_with_secret(
+            pepper(keys, LookupPurpose::PaymentPasswordPepper),
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(SIGN_IN_M_COST, SIGN_IN_T_COST, SIGN_IN_P_COST, None).unwrap(),
+        )
+        .unwrap()
+        .hash_password_with_salt(password.as_bytes(), &[5u8; 16])
+        .unwrap()
+        .to_string()
+    }
+
+    #[test]
+    fn a_hash_names_its_pepper_and_is_checked_with_it_alone() {
+        let keys = KeyRing::generate().unwrap();
+        let mut memory = Argon2Memory::default();
+        let check = |memory: &mut Argon2Memory, password: &str, stored: &str| {
+            check_password_with(memory, &keys, password, stored)
+        };
+        let current = hash_password_with(&mut memory, &keys, "new-pass-1").unwrap();
+        assert!(current.starts_with("$argon2id$v=19$m=19456,t=2,p=1,keyid=c2lnbmlu$"));
+        assert_eq!(
+            check(&mut memory, "new-pass-1", &current),
+            PasswordCheck::Right
+        );
+        assert_eq!(
+            check(&mut memory, "new-pass-2", &current),
+            PasswordCheck::Wrong
+        );
+        let legacy = legacy_hash(&keys, "old-pass-1");
+        assert!(legacy.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert_eq!(
+            check(&mut memory, "old-pass-1", &legacy),
+            PasswordCheck::RightUnderOldPepper
+        );
+        assert_eq!(
+            check(&mut memory, "old-pass-2", &legacy),
+            PasswordCheck::Wrong
+        );
+        // The label decides the pepper: moved to the other label, or to one
+        // this service never wrote, neither hash verifies.
+        let relabelled = legacy.replace("p=1$", "p=1,keyid=c2lnbmlu$");
+        assert_eq!(
+            check(&mut memory, "old-pass-1", &relabelled),
+            PasswordCheck::Wrong
+        );
+        let unlabelled = current.replace(",keyid=c2lnbmlu", "");
+        assert_eq!(
+            check(&mut memory, "new-pass-1", &unlabelled),
+            PasswordCheck::Wrong
+        );
+        let unknown = current.replace("keyid=c2lnbmlu", "keyid=b3RoZXI");
+        assert_eq!(
+            check(&mut memory, "new-pass-1", &unknown),
+            PasswordCheck::Wrong
+        );
     }
 
     #[test]
@@ -278,7 +401,7 @@ mod tests {
         let mut memory = Argon2Memory::default();
         let ours = hash_with_salt(&mut memory, &keys, "bench-1234", &salt).unwrap();
         let stock = Argon2::new_with_secret(
-            pepper(&keys),
+            pepper(&keys, LookupPurpose::SignInPepper),
             Algorithm::Argon2id,
             Version::V0x13,
             sign_in_params().unwrap(),
@@ -289,7 +412,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert_eq!(ours, theirs);
-        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1,keyid=c2lnbmlu$"));
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(stock.verify_password(b"bench-1234", &parsed).is_ok());
         assert!(stock.verify_password(b"bench-1235", &parsed).is_err());
@@ -334,6 +457,8 @@ mod tests {
         assert!(!verify_password(&other, "first-pass-1", &first));
     }
 
+    /// Hashes without a `keyid`, under the payment-password pepper, as
+    /// sign-in stored them before.
     #[test]
     fn stored_hashes_verify_with_their_own_parameters() {
         let keys = KeyRing::generate().unwrap();
@@ -344,7 +469,7 @@ mod tests {
         ] {
             for algorithm in [Algorithm::Argon2id, Algorithm::Argon2i] {
                 let stored = Argon2::new_with_secret(
-                    pepper(&keys),
+                    pepper(&keys, LookupPurpose::PaymentPasswordPepper),
                     algorithm,
                     Version::V0x13,
                     params.clone(),

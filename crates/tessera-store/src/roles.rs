@@ -97,6 +97,14 @@ pub trait Accounts: Send + Sync {
     /// than `wallets_per_id_number` wallets. A taken phone is
     /// `Conflict(UserPhone)`, as for `create_user`.
     async fn sign_up(&self, sign_up: &SignUp) -> StoreResult<SignUpOutcome>;
+    /// Replaces a user's password hash by `new_hash` while it is still
+    /// `old_hash` (a reset meanwhile wins); true when it was replaced.
+    async fn rehash_password(
+        &self,
+        user_id: &UserId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool>;
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
     async fn api_key(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Every API key, revoked ones too, oldest first.

@@ -43,7 +43,7 @@ pub struct BenchArgs {
     /// Load before measuring, excluded from the figures.
     #[arg(long, value_parser = parse_duration, default_value = "2s")]
     pub warmup: Duration,
-    /// Users to sign up for bind, get-card and mixed [default: 2 per connection, at least 4].
+    /// Users to sign up for bind, get-card, mixed and sign-in [default: 2 per connection, at least 4].
     #[arg(long)]
     pub users: Option<usize>,
     /// Sign in as the first N users of `tessera seed` (and use their cards)
@@ -438,6 +438,11 @@ async fn client(
             }
             Kind::Pay => (
                 conn.send(Method::POST, "/v1/payments", Some(merchant_key), payment)
+                    .await,
+                201,
+            ),
+            Kind::SignIn => (
+                conn.send(Method::POST, "/v1/sessions", None, fixture.next_sign_in())
                     .await,
                 201,
             ),

@@ -131,6 +131,16 @@ fn bench_reports_json_figures_from_a_real_server() {
     assert_figures(&bind, "bind");
     assert_eq!(bind["requests"], 40);
     assert_eq!(bind["ok"], 40, "{bind}");
+    // Sign-ins with the right password, the users in turn: each gives its
+    // attempt back, so none is ever locked.
+    let sign_in = bench_json(
+        &server.base,
+        "sign-in",
+        &["--requests", "30", "--users", "2"],
+    );
+    assert_figures(&sign_in, "sign-in");
+    assert_eq!(sign_in["ok"], 30, "{sign_in}");
+    assert_eq!(sign_in["errors"], serde_json::json!({}));
 
     // Pay submits as a merchant: without a key it says so before sending
     // anything; with one, each request is a real payment (a limited-use key

@@ -72,15 +72,21 @@ pub enum LookupPurpose {
     ApiKey,
     /// Stores one-time passwords as keyed hashes while they are pending.
     OtpCode,
-    /// The secret pepper added to payment-password Argon2id hashes.
+    /// The secret pepper of payment passwords. Sign-in passwords hashed
+    /// before they had their own pepper (`SignInPepper`) still verify with
+    /// it, until their owner's next sign-in rehashes them.
     PaymentPasswordPepper,
     /// Finds a token by the token PAN a merchant sends, without decrypting
     /// any, and keeps two tokens from ever sharing a PAN (a unique index).
     TokenPanFingerprint,
+    /// The secret pepper added to sign-in password Argon2id hashes.
+    SignInPepper,
+    /// The check value every node of one database compares its key ring by.
+    KeyRingCheck,
 }
 
 impl LookupPurpose {
-    pub const ALL: [LookupPurpose; 9] = [
+    pub const ALL: [LookupPurpose; 11] = [
         LookupPurpose::PanFingerprint,
         LookupPurpose::IdNumber,
         LookupPurpose::IdempotencyBody,
@@ -90,6 +96,8 @@ impl LookupPurpose {
         LookupPurpose::OtpCode,
         LookupPurpose::PaymentPasswordPepper,
         LookupPurpose::TokenPanFingerprint,
+        LookupPurpose::SignInPepper,
+        LookupPurpose::KeyRingCheck,
     ];
 
     /// The HKDF `info` label. Permanent: see the type's documentation.
@@ -104,6 +112,8 @@ impl LookupPurpose {
             LookupPurpose::OtpCode => "tessera/lookup/v1/otp-code",
             LookupPurpose::PaymentPasswordPepper => "tessera/lookup/v1/payment-password-pepper",
             LookupPurpose::TokenPanFingerprint => "tessera/lookup/v1/token-pan-fingerprint",
+            LookupPurpose::SignInPepper => "tessera/lookup/v1/sign-in-pepper",
+            LookupPurpose::KeyRingCheck => "tessera/lookup/v1/key-check",
         }
     }
 
@@ -421,7 +431,22 @@ impl KeyRing {
     pub fn keyed_hash(&self, purpose: LookupPurpose, bytes: &[u8]) -> [u8; 32] {
         self.lookup_key(purpose).hash(bytes)
     }
+
+    /// The value the nodes of one database compare their key rings by: 16
+    /// hex digits, equal for equal lookup roots, telling nothing of the keys.
+    pub fn key_ring_check(&self) -> String {
+        hex::encode(&self.keyed_hash(LookupPurpose::KeyRingCheck, KEY_RING_CHECK_INPUT)[..8])
+    }
+
+    /// The check value databases written before it had its own key hold:
+    /// made under the API-key lookup key. Only read, to accept and replace it.
+    pub fn legacy_key_ring_check(&self) -> String {
+        hex::encode(&self.keyed_hash(LookupPurpose::ApiKey, KEY_RING_CHECK_INPUT)[..8])
+    }
 }
+
+/// What the key ring check value is a keyed hash of.
+const KEY_RING_CHECK_INPUT: &[u8] = b"tessera key ring check v1";
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

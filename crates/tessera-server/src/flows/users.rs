@@ -20,7 +20,7 @@ use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{CreateSessionRequest, CreateUserRequest, SessionView};
 use crate::identity::IdentityVerdict;
 use crate::ids;
-use crate::passwords;
+use crate::passwords::{self, PasswordCheck};
 use crate::state::AppState;
 
 /// Signs a person up: the phone proven by its `sign_up` code, the real
@@ -159,9 +159,9 @@ pub async fn sign_in(
         .store
         .user_by_phone(&typed_phone(&request.phone))
         .await?;
-    let valid = match &user {
+    let check = match &user {
         Some(user) => {
-            passwords::verify_password_async(
+            passwords::check_password_async(
                 state.keys.clone(),
                 &request.password,
                 &user.password_hash,
@@ -172,10 +172,10 @@ pub async fn sign_in(
             // Spend the same work as a real check, so timing does not tell
             // which phones have accounts.
             let _ = passwords::hash_password_async(state.keys.clone(), &request.password).await;
-            false
+            PasswordCheck::Wrong
         }
     };
-    let Some(user) = user.filter(|u| valid && u.status == "active") else {
+    let Some(user) = user.filter(|u| check.is_right() && u.status == "active") else {
         // The attempt stays counted.
         return Err(ErrorCode::InvalidCredentials.into());
     };
@@ -183,6 +183,9 @@ pub async fn sign_in(
         .store
         .give_back_login_attempt(&phone_hash, claimed.window_started_at)
         .await?;
+    if check == PasswordCheck::RightUnderOldPepper {
+        rehash_with_sign_in_pepper(state, &user, &request.password).await;
+    }
     let token = ids::bearer_secret(SESSION_PREFIX);
     let expires_at =
         now + Duration::seconds(i64::try_from(state.config.session_ttl_secs).unwrap_or(3600));
@@ -205,6 +208,30 @@ pub async fn sign_in(
         expires_at: rfc3339(expires_at),
         user_id: user.id.into(),
     })
+}
+
+/// Moves a hash made under the payment-password pepper to the sign-in
+/// pepper, now that the password is known right. A failure only leaves
+/// the old hash, which still verifies: the next sign-in tries again.
+async fn rehash_with_sign_in_pepper(state: &AppState, user: &UserRecord, password: &str) {
+    let rehashed = match passwords::hash_password_async(state.keys.clone(), password).await {
+        Ok(hash) => {
+            state
+                .store
+                .rehash_password(&user.id, &user.password_hash, &hash)
+                .await
+        }
+        Err(error) => {
+            tracing::warn!(user_id = %user.id, error = %error, "password rehash failed");
+            return;
+        }
+    };
+    match rehashed {
+        Ok(true) => tracing::info!(user_id = %user.id, "password moved to the sign-in pepper"),
+        // Reset meanwhile: the new hash has the sign-in pepper already.
+        Ok(false) => {}
+        Err(error) => tracing::warn!(user_id = %user.id, error = %error, "password rehash failed"),
+    }
 }
 
 /// `too_many_attempts` for a sign-in lock that lifts at `until`: the time

@@ -186,7 +186,7 @@ async fn an_unknown_phone_locks_like_a_known_one(backend: Backend) {
 }
 
 /// The texts the sandbox phone `phone` received, newest first.
-async fn texts(server: &TestServer, phone: &str) -> Vec<String> {
+pub async fn texts(server: &TestServer, phone: &str) -> Vec<String> {
     let (status, body) = server
         .get(
             &format!("/v1/sandbox/sms?phone={phone}"),
@@ -203,7 +203,7 @@ async fn texts(server: &TestServer, phone: &str) -> Vec<String> {
 }
 
 /// Asks for a reset code for `phone` and answers the body.
-async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
+pub async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
     let (status, _, body) = server
         .call(
             Method::POST,
@@ -220,7 +220,7 @@ async fn ask_for_code(server: &TestServer, phone: &str) -> Value {
 /// The newest reset code texted to `phone`, once it has arrived (it is
 /// sent after the answer); `count` texts are awaited (the sign-up code
 /// counts one).
-async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
+pub async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
     for _ in 0..100 {
         let texts = texts(server, phone).await;
         if texts.len() >= count {
@@ -236,7 +236,7 @@ async fn reset_code(server: &TestServer, phone: &str, count: usize) -> String {
     panic!("no reset code reached {phone}");
 }
 
-async fn reset(
+pub async fn reset(
     server: &TestServer,
     phone: &str,
     code: &str,

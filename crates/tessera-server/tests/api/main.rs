@@ -45,6 +45,7 @@ mod idempotency;
 mod issuer_events;
 mod keys;
 mod limits;
+mod migrated;
 mod payments;
 mod service;
 mod sessions;

@@ -330,6 +330,22 @@ impl Accounts for PgStore {
         Ok(SignUpOutcome::Created(Box::new(user.stored())))
     }
 
+    async fn rehash_password(
+        &self,
+        user_id: &UserId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool> {
+        let updated =
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+                .bind(new_hash)
+                .bind(user_id.as_str())
+                .bind(old_hash)
+                .execute(&mut *self.lease().await?)
+                .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let (version, ciphertext) = match &key.signing_secret {
             Some((version, blob)) => (Some(i64::from(*version)), Some(blob.as_slice())),

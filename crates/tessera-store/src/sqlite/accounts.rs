@@ -364,6 +364,26 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    async fn rehash_password(
+        &self,
+        user_id: &UserId,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> StoreResult<bool> {
+        let (user_id, old_hash, new_hash) =
+            (user_id.to_owned(), old_hash.to_owned(), new_hash.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                let updated = exec(
+                    conn,
+                    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                    params![&new_hash, user_id.as_str(), &old_hash],
+                )?;
+                Ok(updated == 1)
+            })
+            .await
+    }
+
     async fn create_api_key(&self, key: &ApiKeyRecord) -> StoreResult<()> {
         let key = key.clone();
         let scope = scope_json(&key.scope)?;

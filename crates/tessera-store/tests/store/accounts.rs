@@ -533,6 +533,40 @@ async fn a_password_reset_uses_the_code_once_and_ends_every_session(store: Arc<d
     assert_eq!(stored.password_hash, "$argon2id$new");
 }
 
+/// A rehash replaces the hash it was computed from, never a newer one: a
+/// password reset meanwhile keeps its own.
+async fn a_rehash_replaces_only_the_hash_it_read(store: Arc<dyn Store>) {
+    let (alice, bob) = (user(&*store, "1").await, user(&*store, "2").await);
+    let read = new_user("1").password_hash;
+    assert!(
+        !store
+            .rehash_password(&alice, "$argon2id$other", "$argon2id$rehashed")
+            .await
+            .unwrap()
+    );
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, read);
+    assert!(
+        store
+            .rehash_password(&alice, &read, "$argon2id$rehashed")
+            .await
+            .unwrap()
+    );
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "$argon2id$rehashed");
+    // Once only, and only Alice's.
+    assert!(
+        !store
+            .rehash_password(&alice, &read, "$argon2id$again")
+            .await
+            .unwrap()
+    );
+    let stored = store.user_by_id(&alice).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, "$argon2id$rehashed");
+    let stored = store.user_by_id(&bob).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, read);
+}
+
 on_both_backends!(
     ping_and_has_data,
     users,
@@ -541,6 +575,7 @@ on_both_backends!(
     sessions_are_listed_and_ended,
     sms_codes_allow_a_few_comparisons_until_they_expire,
     a_password_reset_uses_the_code_once_and_ends_every_session,
+    a_rehash_replaces_only_the_hash_it_read,
     api_keys,
     api_key_scopes_signing_secrets_and_revocation,
     concurrent_counters

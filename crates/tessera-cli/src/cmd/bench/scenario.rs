@@ -26,6 +26,9 @@ pub enum Scenario {
     Pay,
     /// 70% get-card, 20% bind, 10% healthz.
     Mixed,
+    /// POST /v1/sessions with the right password, users signed up before
+    /// the run taken in turn: Argon2 and a new session each.
+    SignIn,
 }
 
 /// The merchant id the pay scenario pays as: its merchant key must be made
@@ -40,6 +43,7 @@ impl Scenario {
             Scenario::GetCard => "get-card",
             Scenario::Pay => "pay",
             Scenario::Mixed => "mixed",
+            Scenario::SignIn => "sign-in",
         }
     }
 
@@ -70,6 +74,7 @@ impl Scenario {
             Scenario::Pay => Kind::Pay,
             Scenario::Bind => Kind::Bind,
             Scenario::GetCard => Kind::GetCard,
+            Scenario::SignIn => Kind::SignIn,
             Scenario::Mixed => match percent {
                 0..70 => Kind::GetCard,
                 70..90 => Kind::Bind,
@@ -86,6 +91,7 @@ pub enum Kind {
     Bind,
     GetCard,
     Pay,
+    SignIn,
 }
 
 /// A signed-in user.
@@ -93,6 +99,8 @@ pub enum Kind {
 pub struct BenchUser {
     pub token: String,
     pub real_name: String,
+    /// The body of a sign-in as this user: phone and password.
+    pub sign_in: Bytes,
 }
 
 /// What the run works on: users (for bind) and their bound cards.
@@ -101,6 +109,25 @@ pub struct Fixture {
     pub users: Vec<BenchUser>,
     /// (index into users, card id)
     pub cards: Vec<(usize, String)>,
+    /// The user the next sign-in is for, in turn over all clients: with
+    /// more users than connections no phone has two sign-ins in flight.
+    pub next_sign_in: std::sync::atomic::AtomicUsize,
+}
+
+impl Fixture {
+    /// The body of the next sign-in, the users taken in turn.
+    pub fn next_sign_in(&self) -> Option<Bytes> {
+        let next = self
+            .next_sign_in
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let user = self.users.get(next % self.users.len().max(1))?;
+        Some(user.sign_in.clone())
+    }
+}
+
+/// A sign-in's body, as `POST /v1/sessions` has always taken it.
+fn sign_in_body(phone: &str, password: &str) -> Bytes {
+    Bytes::from(json!({"phone": phone, "password": password}).to_string())
 }
 
 /// Where the users come from.
@@ -227,6 +254,7 @@ async fn create_user(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(BenchUser {
+        sign_in: sign_in_body(&user.phone, &user.password),
         token: user.token,
         real_name: user.real_name,
     })
@@ -272,7 +300,12 @@ async fn seeded_user(
                 .collect()
         })
         .unwrap_or_default();
-    Ok((BenchUser { token, real_name }, cards))
+    let user = BenchUser {
+        token,
+        real_name,
+        sign_in: sign_in_body(&phone, seed::PASSWORD),
+    };
+    Ok((user, cards))
 }
 
 /// A new approved sandbox card, bound to `user`.

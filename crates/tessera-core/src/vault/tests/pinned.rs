@@ -86,9 +86,9 @@ fn the_token_pan_fingerprint_is_pinned() {
 }
 
 /// Every lookup purpose's key, through its HKDF label: session tokens, API
-/// keys, OTPs and the payment-password pepper are stored hashed under these
-/// too, so a changed label would sign everyone out, void every API key and
-/// make every payment password fail.
+/// keys, OTPs and passwords are stored hashed under these too, so a changed
+/// label would sign everyone out, void every API key and make every
+/// password fail.
 #[test]
 fn every_lookup_key_is_pinned() {
     let pinned = [
@@ -128,6 +128,14 @@ fn every_lookup_key_is_pinned() {
             LookupPurpose::TokenPanFingerprint,
             "f40b1f1922593281770701f3a28eedef85edaf1ddd4fc84431754b314b165a9b",
         ),
+        (
+            LookupPurpose::SignInPepper,
+            "33a63baaa123ac0982d5a9dde9822c921480f4dd2ba41151be016feb4933060a",
+        ),
+        (
+            LookupPurpose::KeyRingCheck,
+            "e9c0d903d12d79ba9249461a3c7d10b1206c0c9e4477f2b89c89aceac23b91f8",
+        ),
     ];
     assert_eq!(
         pinned.map(|(purpose, _)| purpose),
@@ -142,6 +150,20 @@ fn every_lookup_key_is_pinned() {
             "{purpose:?}"
         );
     }
+}
+
+/// The key ring check value is stored in every database: a changed one
+/// would keep every node from starting. The legacy value (under the API-key
+/// key) is what databases written before the check had its own key hold.
+#[test]
+fn the_key_ring_check_values_are_pinned() {
+    let keys = KeyRing::fixed_for_tests();
+    assert_eq!(keys.key_ring_check(), "3c79025318c19fa5");
+    assert_eq!(keys.legacy_key_ring_check(), "ca4a4a00f3524b47");
+    assert_eq!(
+        keys.legacy_key_ring_check(),
+        hex::encode(&keys.keyed_hash(LookupPurpose::ApiKey, b"tessera key ring check v1")[..8])
+    );
 }
 
 /// IMKs are derived, never stored: a changed derivation would fail every
