@@ -136,7 +136,14 @@ fn bench_reports_json_figures_from_a_real_server() {
     let sign_in = bench_json(
         &server.base,
         "sign-in",
-        &["--requests", "30", "--users", "2"],
+        &[
+            "--requests",
+            "30",
+            "--users",
+            "2",
+            "--operator-key",
+            &operator,
+        ],
     );
     assert_figures(&sign_in, "sign-in");
     assert_eq!(sign_in["ok"], 30, "{sign_in}");

@@ -257,3 +257,17 @@ pub fn cvc_columns(columns: &[String]) -> Vec<&String> {
         })
         .collect()
 }
+
+/// Whether `code` (a six-digit text-message code) stands in `text` as a
+/// number of its own: not part of a longer run of digits, and not the
+/// fraction after a decimal point (the microseconds of every log line's
+/// time), where a random code turns up by chance.
+pub fn holds_code(text: &str, code: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(code).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + code.len()).copied();
+        !before.is_some_and(|b| b.is_ascii_digit() || b == b'.')
+            && !after.is_some_and(|b| b.is_ascii_digit())
+    })
+}
