@@ -229,7 +229,7 @@ pub async fn sign_up<H: Http>(
 /// Asks the server to text `phone` a sign-up code and reads it from the
 /// sandbox phone. None from older servers, which sign up without a code
 /// (`tessera bench` runs against them too): they answer 400 for the
-/// purpose they do not know.
+/// purpose they do not know, or 404 when they send no codes at all.
 pub async fn sign_up_code<H: Http>(
     http: &mut H,
     phone: &str,
@@ -242,7 +242,7 @@ pub async fn sign_up_code<H: Http>(
         .map_err(|error| AccountError::NoAnswer { path, error })?;
     match reply.status {
         202 => {}
-        400 => return Ok(None),
+        400 | 404 => return Ok(None),
         _ => return Err(AccountError::CodeRefused(reply)),
     }
     let operator_key = operator_key.ok_or(AccountError::NoCodeReader)?;
