@@ -483,8 +483,15 @@ impl Cards for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<LimitClaim> {
         let buckets = buckets.to_vec();
+        // Answered as soon as it has run, like `reserve_card`: the writer
+        // runs claims one after another, so the count holds under any
+        // burst; only a failed batch (a crash) forgets its hits, and then
+        // the person is counted afresh. A binding no longer waits a commit
+        // for its count.
         self.queue
-            .write_direct(move |conn| claim_limits(conn, &buckets, window, now))
+            .write_direct_settling(move |conn| {
+                claim_limits(conn, &buckets, window, now).map(|claim| (claim, Settle::Early))
+            })
             .await
     }
 
