@@ -9,21 +9,8 @@ use crate::{Accounts, StoreResult};
 #[async_trait]
 impl Accounts for PgStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
-        let result = sqlx::query(
-            "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
-             id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(user.id.as_str())
-        .bind(&user.phone)
-        .bind(&user.real_name)
-        .bind(&user.real_name_normalized)
-        .bind(&user.id_number_hash)
-        .bind(&user.id_number_last4)
-        .bind(&user.password_hash)
-        .bind(ms(user.created_at))
-        .execute(&mut *self.lease().await?)
-        .await;
-        result.map(|_| user.stored()).map_err(StoreError::from)
+        insert_user(&mut *self.lease().await?, user).await?;
+        Ok(user.stored())
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
@@ -312,20 +299,7 @@ impl Accounts for PgStore {
             tx.rollback().await?;
             return Ok(SignUpOutcome::CodeUsed);
         }
-        sqlx::query(
-            "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
-             id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(user.id.as_str())
-        .bind(&user.phone)
-        .bind(&user.real_name)
-        .bind(&user.real_name_normalized)
-        .bind(&user.id_number_hash)
-        .bind(&user.id_number_last4)
-        .bind(&user.password_hash)
-        .bind(ms(user.created_at))
-        .execute(&mut *tx)
-        .await?;
+        insert_user(&mut tx, user).await?;
         tx.commit().await?;
         Ok(SignUpOutcome::Created(Box::new(user.stored())))
     }
@@ -408,4 +382,23 @@ impl Accounts for PgStore {
         lease.finish();
         revoked.flatten().map(stored_time).transpose()
     }
+}
+
+/// Stores a new user (a taken phone is `Conflict(UserPhone)`).
+async fn insert_user(conn: &mut sqlx::PgConnection, user: &NewUser) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
+         id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(user.id.as_str())
+    .bind(&user.phone)
+    .bind(&user.real_name)
+    .bind(&user.real_name_normalized)
+    .bind(&user.id_number_hash)
+    .bind(&user.id_number_last4)
+    .bind(&user.password_hash)
+    .bind(ms(user.created_at))
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -21,25 +21,7 @@ impl Accounts for SqliteStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
         let user = user.clone();
         self.queue
-            .write_direct(move |conn| {
-                exec(
-                    conn,
-                    "INSERT INTO users (id, phone, real_name, real_name_normalized, \
-                     id_number_hash, id_number_last4, password_hash, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    params![
-                        user.id.as_str(),
-                        &user.phone,
-                        &user.real_name,
-                        &user.real_name_normalized,
-                        &user.id_number_hash,
-                        &user.id_number_last4,
-                        &user.password_hash,
-                        ms(user.created_at),
-                    ],
-                )
-                .map(|_| user.stored())
-            })
+            .write_direct(move |conn| insert_user(conn, &user).map(|_| user.stored()))
             .await
     }
 
@@ -343,22 +325,7 @@ impl Accounts for SqliteStore {
                 if used == 0 {
                     return Ok(SignUpOutcome::CodeUsed);
                 }
-                exec(
-                    conn,
-                    "INSERT INTO users (id, phone, real_name, real_name_normalized, \
-                     id_number_hash, id_number_last4, password_hash, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    params![
-                        user.id.as_str(),
-                        &user.phone,
-                        &user.real_name,
-                        &user.real_name_normalized,
-                        &user.id_number_hash,
-                        &user.id_number_last4,
-                        &user.password_hash,
-                        ms(user.created_at),
-                    ],
-                )?;
+                insert_user(conn, user)?;
                 Ok(SignUpOutcome::Created(Box::new(user.stored())))
             })
             .await
@@ -454,4 +421,24 @@ impl Accounts for SqliteStore {
             .await?;
         revoked.map(stored_time).transpose()
     }
+}
+
+/// Stores a new user (a taken phone is `Conflict(UserPhone)`).
+fn insert_user(conn: &rusqlite::Connection, user: &NewUser) -> StoreResult<usize> {
+    exec(
+        conn,
+        "INSERT INTO users (id, phone, real_name, real_name_normalized, \
+         id_number_hash, id_number_last4, password_hash, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            user.id.as_str(),
+            &user.phone,
+            &user.real_name,
+            &user.real_name_normalized,
+            &user.id_number_hash,
+            &user.id_number_last4,
+            &user.password_hash,
+            ms(user.created_at),
+        ],
+    )
 }
