@@ -60,7 +60,7 @@ async fn sessions_are_listed_without_tokens_and_the_current_one_marked(backend: 
         );
         assert!(!shown.contains(token.as_str()) && !shown.contains(&hash));
     }
-    // The first session sees the same two, itself current; another
+    // The first sign-in sees the same two, itself current; another
     // person sees only theirs.
     let (_, first) = server.get("/v1/sessions", &user.token).await;
     assert_eq!(first["data"][1]["current"], true);
