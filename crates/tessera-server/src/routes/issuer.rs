@@ -30,7 +30,8 @@ use crate::state::AppState;
         (status = 400, description = "invalid_request: a malformed event, an occurred_at in the future, a new_pan equal to pan or of another issuer", body = ErrorEnvelope),
         (status = 401, description = "unauthenticated: a missing, stale or wrong signature", body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
-        (status = 409, description = "idempotency_conflict: the id was used with another body", body = ErrorEnvelope)))]
+        (status = 409, description = "idempotency_conflict: the id was used with another body", body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: the id or the reason", body = ErrorEnvelope)))]
 pub async fn issuer_events(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -26,7 +26,8 @@ use crate::state::AppState;
     request_body = KeysRequest,
     responses((status = 200, body = LimitedUseKeys),
         (status = 402, description = "token_suspended, card_unbound, token_expired, domain_mismatch (another device)", body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope)))]
+        (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: the device_id", body = ErrorEnvelope)))]
 pub async fn limited_use_keys(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -76,7 +77,8 @@ pub async fn single_use_cryptogram(
     responses((status = 200, body = TokenStateView),
         (status = 402, description = "card_unbound: the token is deleted", body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "otp_required: the card is not verified yet", body = ErrorEnvelope)))]
+        (status = 409, description = "otp_required: the card is not verified yet", body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: the reason", body = ErrorEnvelope)))]
 pub async fn suspend(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -102,7 +104,8 @@ pub async fn suspend(
     request_body = TokenChangeRequest,
     responses((status = 200, body = TokenStateView),
         (status = 402, description = "card_unbound: the token is deleted", body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: the reason", body = ErrorEnvelope)))]
 pub async fn resume(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -127,7 +130,8 @@ pub async fn resume(
 #[utoipa::path(delete, path = "/v1/tokens/{ref}", tag = "payments", security(("bearer" = [])),
     params(("ref" = String, Path, description = "token reference (tok_...)"), DeleteQuery),
     responses((status = 200, body = TokenStateView),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: the reason", body = ErrorEnvelope)))]
 pub async fn delete(
     State(state): State<AppState>,
     ctx: Ctx,
