@@ -101,6 +101,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         9,
         "a6231083a8be8a29b925fea95c3d6b6041929738cb8747c6a06bdf333b134c8c",
     ),
+    (
+        "postgres",
+        10,
+        "34367ee62a8d3f10e7622241991a5bf99cd5887e406a669754fb60aaea92372c",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

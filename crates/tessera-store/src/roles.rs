@@ -143,10 +143,14 @@ pub trait Cards: Send + Sync {
     /// crash or a failed commit makes the completion find nothing,
     /// and that a completion is durable only with its reservation. On
     /// PostgreSQL it is a row, which every node sees.
+    ///
+    /// A reservation also claims `limits.attempts` as
+    /// [`Cards::claim_limits`] would, in the same write and only when
+    /// everything else lets it reserve: a refused claim reserves nothing.
     async fn reserve_card(
         &self,
         card: &NewCard,
-        limit: u32,
+        limits: &ReserveLimits,
         now: DateTime<Utc>,
     ) -> StoreResult<Reserve>;
     /// Drops a reservation whose binding failed. Like the reservation, it

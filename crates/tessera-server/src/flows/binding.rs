@@ -20,7 +20,7 @@ use tessera_core::vault::{LookupPurpose, SealedPan};
 use tessera_store::{
     AttemptOutcome, AttemptRecord, BindingCompletion, CardRecord, CardStatus, CardToReserve,
     Constraint, IncidentRecord, LimitBucket, LimitClaim, NewCard, NewOtpChallenge, NewToken,
-    OtpClaim, OtpOutcome, Reserve, StoreError, TokenStatus, UserRecord,
+    OtpClaim, OtpOutcome, Reserve, ReserveLimits, StoreError, TokenStatus, UserRecord,
 };
 
 use crate::flows::issuer_health::{self, Gate};
@@ -245,9 +245,38 @@ async fn bind_steps(
         now + RESERVATION,
         now,
     );
+    // Attempts that reach the issuer are limited per card and per person,
+    // counted by the reservation itself. A breaker that answers at once
+    // keeps the attempt from the issuer, so it is not counted.
+    let breaker_waits = open_breaker
+        .as_ref()
+        .and_then(|incident| incident.retry_at)
+        .is_some_and(|retry_at| now < retry_at);
+    let attempt_limits = if breaker_waits {
+        Vec::new()
+    } else {
+        let limits = &state.config.limits;
+        vec![
+            (
+                AttemptLimit::CardBindings,
+                format!("card:{}", fingerprint.as_str()),
+                limits.card_bindings_per_day,
+            ),
+            (
+                AttemptLimit::UserBindings,
+                format!("user:{}", user.id),
+                limits.user_bindings_per_day,
+            ),
+        ]
+    };
+    let reserve_limits = ReserveLimits {
+        live_cards: state.config.card_limit,
+        attempts: limit_buckets(&attempt_limits),
+        window: limit_window(),
+    };
     match state
         .store
-        .reserve_card(&new_card, state.config.card_limit, now)
+        .reserve_card(&new_card, &reserve_limits, now)
         .await?
     {
         Reserve::Reserved => {}
@@ -268,6 +297,9 @@ async fn bind_steps(
         Reserve::LimitReached { .. } => {
             return Err(DomainError::new(ErrorCode::CardLimitReached).into());
         }
+        Reserve::AttemptsRefused { index, free_at } => {
+            return Err(limit_refused(&attempt_limits, index, free_at, now));
+        }
     }
     evidence.card_id = Some(card_id.clone());
 
@@ -275,7 +307,6 @@ async fn bind_steps(
     let outcome = issue(
         state,
         user,
-        fingerprint.as_str(),
         &fields,
         &holder_name,
         &bank_phone,
@@ -310,7 +341,6 @@ struct Ready {
 async fn issue(
     state: &AppState,
     user: &UserRecord,
-    fingerprint: &str,
     fields: &CheckedCard,
     holder_name: &HolderName,
     bank_phone: &PhoneNumber,
@@ -333,33 +363,6 @@ async fn issue(
         issuer_code: bin.issuer_code.as_deref(),
         setting: issuer_setting,
     };
-    // Attempts that reach the issuer are limited per card and per person.
-    // A breaker that answers at once keeps the attempt from the issuer, so
-    // it is not counted.
-    let breaker_waits = open_breaker
-        .as_ref()
-        .and_then(|incident| incident.retry_at)
-        .is_some_and(|retry_at| now < retry_at);
-    if !breaker_waits {
-        let limits = &state.config.limits;
-        claim_limits(
-            state,
-            &[
-                (
-                    AttemptLimit::CardBindings,
-                    format!("card:{fingerprint}"),
-                    limits.card_bindings_per_day,
-                ),
-                (
-                    AttemptLimit::UserBindings,
-                    format!("user:{}", user.id),
-                    limits.user_bindings_per_day,
-                ),
-            ],
-            now,
-        )
-        .await?;
-    }
     // An issuer flagged as unavailable is not asked: the person hears so at
     // once, with the time its breaker lets a probe through.
     let probe =
@@ -425,20 +428,40 @@ pub(crate) async fn claim_limits(
     limits: &[(AttemptLimit, String, u32)],
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let buckets: Vec<LimitBucket> = limits
+    match state
+        .store
+        .claim_limits(&limit_buckets(limits), limit_window(), now)
+        .await?
+    {
+        LimitClaim::Counted => Ok(()),
+        LimitClaim::Refused { index, free_at } => Err(limit_refused(limits, index, free_at, now)),
+    }
+}
+
+fn limit_buckets(limits: &[(AttemptLimit, String, u32)]) -> Vec<LimitBucket> {
+    limits
         .iter()
         .map(|(_, bucket, limit)| LimitBucket {
             bucket: bucket.clone(),
             limit: *limit,
         })
-        .collect();
-    let window = TimeDelta::seconds(i64::try_from(LIMIT_WINDOW_SECS).unwrap_or(i64::MAX));
-    match state.store.claim_limits(&buckets, window, now).await? {
-        LimitClaim::Counted => Ok(()),
-        LimitClaim::Refused { index, free_at } => {
-            let (limit, _, max) = limits.get(index).ok_or(ErrorCode::InternalError)?;
-            Err(DomainError::limit_hit(*limit, *max, Some((free_at, now))).into())
-        }
+        .collect()
+}
+
+fn limit_window() -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(LIMIT_WINDOW_SECS).unwrap_or(i64::MAX))
+}
+
+/// `too_many_attempts` for `limits[index]`, full until `free_at`.
+fn limit_refused(
+    limits: &[(AttemptLimit, String, u32)],
+    index: usize,
+    free_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiError {
+    match limits.get(index) {
+        Some((limit, _, max)) => DomainError::limit_hit(*limit, *max, Some((free_at, now))).into(),
+        None => DomainError::new(ErrorCode::InternalError).into(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! keyed hashes and masked forms only. Statuses and outcomes are the core's
 //! enums, stored as their names.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 pub use tessera_core::bins::{Brand, CardType};
 use tessera_core::card::HolderName;
 use tessera_core::card::check::CheckedCard;
@@ -278,6 +278,34 @@ pub enum Reserve {
     LimitReached {
         live_cards: u32,
     },
+    /// An attempt limit of [`ReserveLimits::attempts`] is full: nothing
+    /// was reserved or counted (as [`LimitClaim::Refused`] says).
+    AttemptsRefused {
+        index: usize,
+        free_at: DateTime<Utc>,
+    },
+}
+
+/// What a reservation holds a binding to besides the duplicate check: the
+/// user's live-card limit, and the attempt limits a binding that will
+/// reach the issuer counts one hit against. The hits are claimed in the
+/// reservation's own write, only when it reserves, and never without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReserveLimits {
+    pub live_cards: u32,
+    pub attempts: Vec<LimitBucket>,
+    pub window: TimeDelta,
+}
+
+impl ReserveLimits {
+    /// The live-card limit alone, no attempt counted.
+    pub fn cards(live_cards: u32) -> ReserveLimits {
+        ReserveLimits {
+            live_cards,
+            attempts: Vec::new(),
+            window: TimeDelta::zero(),
+        }
+    }
 }
 
 /// The token issued for a card.

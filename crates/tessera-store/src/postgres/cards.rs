@@ -234,22 +234,26 @@ impl Cards for PgStore {
     async fn reserve_card(
         &self,
         card: &NewCard,
-        limit: u32,
+        limits: &ReserveLimits,
         now: DateTime<Utc>,
     ) -> StoreResult<Reserve> {
-        // One round trip and one transaction: `tessera_reserve_card` locks
-        // the user's row, frees stale slots, then checks for the duplicate
-        // and the limit and reserves, where a client-side transaction would
-        // take seven statements.
+        // One round trip and one transaction: `tessera_reserve_card_v2`
+        // locks the user's row, frees stale slots, then checks for the
+        // duplicate and the limit and reserves, where a client-side
+        // transaction would take seven statements; and claims the attempt
+        // limits as `tessera_claim_limits` does, only when it reserved.
         //
         // It commits without waiting for its WAL flush: see "Unflushed
         // commits" above `impl Store for PgStore`.
+        let names: Vec<&str> = limits.attempts.iter().map(|b| b.bucket.as_str()).collect();
+        let bucket_limits: Vec<i64> = limits.attempts.iter().map(|b| i64::from(b.limit)).collect();
         let mut lease = self.lease().await?;
         let row = sqlx::query(
             "SELECT set_config('synchronous_commit', 'off', true), \
-             r_outcome, r_card_id, r_status, r_live_cards FROM tessera_reserve_card(\
+             r_outcome, r_card_id, r_status, r_live_cards, r_refused, r_free_at \
+             FROM tessera_reserve_card_v2(\
              $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21)",
+             $19, $20, $21, $22, $23, $24)",
         )
         .bind(card.id.as_str())
         .bind(card.user_id.as_str())
@@ -270,8 +274,11 @@ impl Cards for PgStore {
         .bind(&card.par)
         .bind(&card.bank_phone_masked)
         .bind(ms(card.created_at))
-        .bind(i64::from(limit))
+        .bind(i64::from(limits.live_cards))
         .bind(ms(now))
+        .bind(&names)
+        .bind(&bucket_limits)
+        .bind(ms(now) - limits.window.num_milliseconds())
         .fetch_one(&mut *lease)
         .await?;
         lease.finish();
@@ -286,9 +293,23 @@ impl Cards for PgStore {
             "limit_reached" => Reserve::LimitReached {
                 live_cards: small(row.try_get("r_live_cards")?)?,
             },
+            "limits_refused" => {
+                let refused: i32 = row.col("r_refused")?;
+                let free_at: Option<i64> = row.col("r_free_at")?;
+                match limit_claim(small(i64::from(refused))?, free_at, limits.window, now)? {
+                    LimitClaim::Refused { index, free_at } => {
+                        Reserve::AttemptsRefused { index, free_at }
+                    }
+                    LimitClaim::Counted => {
+                        return Err(StoreError::Corrupt(
+                            "tessera_reserve_card_v2 refused no limit".to_owned(),
+                        ));
+                    }
+                }
+            }
             other => {
                 return Err(StoreError::Corrupt(format!(
-                    "tessera_reserve_card answered {other:?}"
+                    "tessera_reserve_card_v2 answered {other:?}"
                 )));
             }
         })

@@ -53,6 +53,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/postgres/0009_users_id_number.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_reserve_with_limits.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

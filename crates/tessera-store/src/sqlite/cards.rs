@@ -237,10 +237,11 @@ impl Cards for SqliteStore {
     async fn reserve_card(
         &self,
         card: &NewCard,
-        limit: u32,
+        limits: &ReserveLimits,
         now: DateTime<Utc>,
     ) -> StoreResult<Reserve> {
         let card = card.clone();
+        let limits = limits.clone();
         let reservations = Arc::clone(&self.reservations);
         self.queue
             .write_direct_settling(move |conn| {
@@ -295,13 +296,22 @@ impl Cards for SqliteStore {
                 }
                 let live =
                     row.col::<i64>("live")? + i64::try_from(holding.len()).unwrap_or(i64::MAX);
-                if live >= i64::from(limit) {
+                if live >= i64::from(limits.live_cards) {
                     return Ok((
                         Reserve::LimitReached {
                             live_cards: small(live)?,
                         },
                         settle,
                     ));
+                }
+                // The attempt's hits, in this job: one writer job a
+                // binding, not two. Their rows need no commit to be
+                // waited for either (see `Cards::claim_limits`).
+                if !limits.attempts.is_empty()
+                    && let LimitClaim::Refused { index, free_at } =
+                        claim_limits(conn, &limits.attempts, limits.window, now)?
+                {
+                    return Ok((Reserve::AttemptsRefused { index, free_at }, settle));
                 }
                 held.hold(card);
                 Ok((Reserve::Reserved, settle))

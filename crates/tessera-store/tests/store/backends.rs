@@ -144,21 +144,27 @@ mod sqlite {
         };
         let held = new_card("held", &user_id, "fh", 1_000);
         assert_eq!(
-            store.reserve_card(&held, 3, at(1_000)).await.unwrap(),
+            store
+                .reserve_card(&held, &ReserveLimits::cards(3), at(1_000))
+                .await
+                .unwrap(),
             Reserve::Reserved
         );
         assert_eq!(cards_in_file(&path), 0, "a reservation wrote a row");
         let same_as_held = new_card("twice", &user_id, "fh", 5_000);
         assert_eq!(
             store
-                .reserve_card(&same_as_held, 3, at(5_000))
+                .reserve_card(&same_as_held, &ReserveLimits::cards(3), at(5_000))
                 .await
                 .unwrap(),
             Reserve::InProgress
         );
         let second = new_card("second", &user_id, "f2", 5_000);
         assert_eq!(
-            store.reserve_card(&second, 1, at(5_000)).await.unwrap(),
+            store
+                .reserve_card(&second, &ReserveLimits::cards(1), at(5_000))
+                .await
+                .unwrap(),
             Reserve::LimitReached { live_cards: 1 },
             "the held reservation takes its slot"
         );
@@ -189,7 +195,10 @@ mod sqlite {
         // nothing, and the next reservation hears the card is bound.
         let raced = new_card("raced", &user_id, "fr", 12_000);
         assert_eq!(
-            store.reserve_card(&raced, 5, at(12_000)).await.unwrap(),
+            store
+                .reserve_card(&raced, &ReserveLimits::cards(5), at(12_000))
+                .await
+                .unwrap(),
             Reserve::Reserved
         );
         {
@@ -218,7 +227,10 @@ mod sqlite {
         );
         let again = new_card("raced-2", &user_id, "fr", 12_002);
         assert_eq!(
-            store.reserve_card(&again, 5, at(12_002)).await.unwrap(),
+            store
+                .reserve_card(&again, &ReserveLimits::cards(5), at(12_002))
+                .await
+                .unwrap(),
             Reserve::AlreadyBound {
                 card_id: "elsewhere".to_owned().into(),
                 status: CardStatus::Active
@@ -369,7 +381,10 @@ mod postgres {
                 let user_id = user(&store, "1").await;
                 let card = new_card("c1", &user_id, "fp1", 1_000);
                 assert_eq!(
-                    store.reserve_card(&card, 5, at(1_000)).await.unwrap(),
+                    store
+                        .reserve_card(&card, &ReserveLimits::cards(5), at(1_000))
+                        .await
+                        .unwrap(),
                     Reserve::Reserved
                 );
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
@@ -377,7 +392,10 @@ mod postgres {
                 assert_eq!(store.durability().await.unwrap(), ["synchronous_commit=on"]);
                 // Released for good: the slot and the card are free again.
                 assert_eq!(
-                    store.reserve_card(&card, 5, at(1_001)).await.unwrap(),
+                    store
+                        .reserve_card(&card, &ReserveLimits::cards(5), at(1_001))
+                        .await
+                        .unwrap(),
                     Reserve::Reserved
                 );
                 store.close().await;

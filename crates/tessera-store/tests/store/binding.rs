@@ -8,7 +8,10 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     let other = user(&*store, "2").await;
     let card = new_card("c1", &user_id, "fp1", 1_000);
     assert_eq!(
-        store.reserve_card(&card, 5, at(1_000)).await.unwrap(),
+        store
+            .reserve_card(&card, &ReserveLimits::cards(5), at(1_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     // A reservation is invisible to the wallet...
@@ -17,13 +20,19 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     // ...but holds the card against a second request.
     let again = new_card("c2", &user_id, "fp1", 1_001);
     assert_eq!(
-        store.reserve_card(&again, 5, at(1_001)).await.unwrap(),
+        store
+            .reserve_card(&again, &ReserveLimits::cards(5), at(1_001))
+            .await
+            .unwrap(),
         Reserve::InProgress
     );
     // Another user may hold the same card.
     let theirs = new_card("c-other", &other, "fp1", 1_001);
     assert_eq!(
-        store.reserve_card(&theirs, 5, at(1_001)).await.unwrap(),
+        store
+            .reserve_card(&theirs, &ReserveLimits::cards(5), at(1_001))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
 
@@ -87,7 +96,10 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
 
     let third = new_card("c3", &user_id, "fp1", 3_000);
     assert_eq!(
-        store.reserve_card(&third, 5, at(3_000)).await.unwrap(),
+        store
+            .reserve_card(&third, &ReserveLimits::cards(5), at(3_000))
+            .await
+            .unwrap(),
         Reserve::AlreadyBound {
             card_id: "c1".to_owned().into(),
             status: CardStatus::Active
@@ -110,7 +122,10 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     // A released reservation frees the card; its completion is refused.
     let released = new_card("c4", &user_id, "fp2", 4_000);
     assert_eq!(
-        store.reserve_card(&released, 5, at(4_000)).await.unwrap(),
+        store
+            .reserve_card(&released, &ReserveLimits::cards(5), at(4_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     store.release_card(&"c4".into()).await.unwrap();
@@ -141,7 +156,10 @@ async fn reserve_and_complete(store: Arc<dyn Store>) {
     assert_eq!(pending.token.unwrap().status, TokenStatus::Inactive);
     let dup = new_card("c6", &user_id, "fp2", 6_000);
     assert_eq!(
-        store.reserve_card(&dup, 5, at(6_000)).await.unwrap(),
+        store
+            .reserve_card(&dup, &ReserveLimits::cards(5), at(6_000))
+            .await
+            .unwrap(),
         Reserve::AlreadyBound {
             card_id: "c5".to_owned().into(),
             status: CardStatus::PendingVerification
@@ -186,7 +204,10 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // token with it, and the attempt is stored.
     let reserved = new_card("c1", &user_id, "fp1", 1_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, at(1_000)).await.unwrap(),
+        store
+            .reserve_card(&reserved, &ReserveLimits::cards(5), at(1_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let done = completion("c1", &user_id, "active", None, 2_000);
@@ -210,7 +231,10 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // Pending: the card carries its challenge's masked phone and end.
     let reserved = new_card("c2", &user_id, "fp2", 3_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, at(3_000)).await.unwrap(),
+        store
+            .reserve_card(&reserved, &ReserveLimits::cards(5), at(3_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let done = completion(
@@ -238,7 +262,10 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // leaves the same): None, and nothing is written.
     let reserved = new_card("c3", &user_id, "fp3", 4_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, at(4_000)).await.unwrap(),
+        store
+            .reserve_card(&reserved, &ReserveLimits::cards(5), at(4_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     store.release_card(&"c3".into()).await.unwrap();
@@ -257,7 +284,10 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // on, with nothing written, the attempt neither.
     let reserved = new_card("c4", &user_id, "fp4", 6_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, at(6_000)).await.unwrap(),
+        store
+            .reserve_card(&reserved, &ReserveLimits::cards(5), at(6_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let mut done = completion("c4", &user_id, "active", None, 6_000);
@@ -288,7 +318,10 @@ async fn binding_recorded(store: Arc<dyn Store>) {
     // record stands.
     let reserved = new_card("c5", &user_id, "fp5", 7_000);
     assert_eq!(
-        store.reserve_card(&reserved, 5, at(7_000)).await.unwrap(),
+        store
+            .reserve_card(&reserved, &ReserveLimits::cards(5), at(7_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let done = completion("c5", &user_id, "active", None, 7_000);
@@ -307,7 +340,10 @@ async fn card_limit(store: Arc<dyn Store>) {
     for (id, fingerprint) in [("a", "fa"), ("b", "fb"), ("c", "fc")] {
         let card = new_card(id, &user_id, fingerprint, 1_000);
         assert_eq!(
-            store.reserve_card(&card, 3, at(1_000)).await.unwrap(),
+            store
+                .reserve_card(&card, &ReserveLimits::cards(3), at(1_000))
+                .await
+                .unwrap(),
             Reserve::Reserved
         );
     }
@@ -328,13 +364,19 @@ async fn card_limit(store: Arc<dyn Store>) {
     assert!(store.complete_binding(&pending).await.unwrap());
     let fourth = new_card("d", &user_id, "fd", 2_000);
     assert_eq!(
-        store.reserve_card(&fourth, 3, at(2_000)).await.unwrap(),
+        store
+            .reserve_card(&fourth, &ReserveLimits::cards(3), at(2_000))
+            .await
+            .unwrap(),
         Reserve::LimitReached { live_cards: 3 }
     );
     // The duplicate answer comes before the limit.
     let dup = new_card("e", &user_id, "fb", 2_000);
     assert_eq!(
-        store.reserve_card(&dup, 3, at(2_000)).await.unwrap(),
+        store
+            .reserve_card(&dup, &ReserveLimits::cards(3), at(2_000))
+            .await
+            .unwrap(),
         Reserve::AlreadyBound {
             card_id: "b".to_owned().into(),
             status: CardStatus::PendingVerification
@@ -342,7 +384,10 @@ async fn card_limit(store: Arc<dyn Store>) {
     );
     // A refused reservation leaves nothing behind.
     assert_eq!(
-        store.reserve_card(&fourth, 4, at(2_000)).await.unwrap(),
+        store
+            .reserve_card(&fourth, &ReserveLimits::cards(4), at(2_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     store.release_card(&"d".into()).await.unwrap();
@@ -354,12 +399,18 @@ async fn card_limit(store: Arc<dyn Store>) {
             .unwrap()
     );
     assert_eq!(
-        store.reserve_card(&fourth, 3, at(3_000)).await.unwrap(),
+        store
+            .reserve_card(&fourth, &ReserveLimits::cards(3), at(3_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let fifth = new_card("f", &user_id, "ff", 3_000);
     assert_eq!(
-        store.reserve_card(&fifth, 3, at(3_000)).await.unwrap(),
+        store
+            .reserve_card(&fifth, &ReserveLimits::cards(3), at(3_000))
+            .await
+            .unwrap(),
         Reserve::LimitReached { live_cards: 3 }
     );
 }
@@ -369,22 +420,34 @@ async fn stale_reservation_freed(store: Arc<dyn Store>) {
     // Held until 61_000 (a crashed node never completes it).
     let first = new_card("c1", &user_id, "fp1", 1_000);
     assert_eq!(
-        store.reserve_card(&first, 1, at(1_000)).await.unwrap(),
+        store
+            .reserve_card(&first, &ReserveLimits::cards(1), at(1_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let other = new_card("c2", &user_id, "fp2", 61_000);
     assert_eq!(
-        store.reserve_card(&other, 1, at(61_000)).await.unwrap(),
+        store
+            .reserve_card(&other, &ReserveLimits::cards(1), at(61_000))
+            .await
+            .unwrap(),
         Reserve::LimitReached { live_cards: 1 }
     );
     let same = new_card("c3", &user_id, "fp1", 61_000);
     assert_eq!(
-        store.reserve_card(&same, 1, at(61_000)).await.unwrap(),
+        store
+            .reserve_card(&same, &ReserveLimits::cards(1), at(61_000))
+            .await
+            .unwrap(),
         Reserve::InProgress
     );
     // Past reserved_until the slot and the card are free again.
     assert_eq!(
-        store.reserve_card(&same, 1, at(61_001)).await.unwrap(),
+        store
+            .reserve_card(&same, &ReserveLimits::cards(1), at(61_001))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     assert!(
@@ -409,12 +472,18 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
     bind_pending(&*store, &user_id, "c1", "fp1", 1_000, 5_000).await;
     let other = new_card("c2", &user_id, "fp2", 4_999);
     assert_eq!(
-        store.reserve_card(&other, 1, at(4_999)).await.unwrap(),
+        store
+            .reserve_card(&other, &ReserveLimits::cards(1), at(4_999))
+            .await
+            .unwrap(),
         Reserve::LimitReached { live_cards: 1 }
     );
     let same = new_card("c3", &user_id, "fp1", 4_999);
     assert_eq!(
-        store.reserve_card(&same, 1, at(4_999)).await.unwrap(),
+        store
+            .reserve_card(&same, &ReserveLimits::cards(1), at(4_999))
+            .await
+            .unwrap(),
         Reserve::AlreadyBound {
             card_id: "c1".to_owned().into(),
             status: CardStatus::PendingVerification
@@ -423,7 +492,10 @@ async fn expired_otp_frees_slot(store: Arc<dyn Store>) {
     // At expires_at the challenge is over: the card leaves the live set.
     let same = new_card("c3", &user_id, "fp1", 5_000);
     assert_eq!(
-        store.reserve_card(&same, 1, at(5_000)).await.unwrap(),
+        store
+            .reserve_card(&same, &ReserveLimits::cards(1), at(5_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let ended = store.card(&user_id, &"c1".into()).await.unwrap().unwrap();
@@ -449,21 +521,30 @@ async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
     // Held until 61_000, never completed.
     let stale = new_card("stale", &user_id, "fs", 1_000);
     assert_eq!(
-        store.reserve_card(&stale, 3, at(1_000)).await.unwrap(),
+        store
+            .reserve_card(&stale, &ReserveLimits::cards(3), at(1_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let time = 61_001;
     for (id, fingerprint) in [("n1", "f1"), ("n2", "f2")] {
         let card = new_card(id, &user_id, fingerprint, time);
         assert_eq!(
-            store.reserve_card(&card, 3, at(time)).await.unwrap(),
+            store
+                .reserve_card(&card, &ReserveLimits::cards(3), at(time))
+                .await
+                .unwrap(),
             Reserve::Reserved,
             "{id}"
         );
     }
     let full = new_card("n3", &user_id, "f3", time);
     assert_eq!(
-        store.reserve_card(&full, 3, at(time)).await.unwrap(),
+        store
+            .reserve_card(&full, &ReserveLimits::cards(3), at(time))
+            .await
+            .unwrap(),
         Reserve::LimitReached { live_cards: 3 }
     );
     assert_eq!(
@@ -494,7 +575,10 @@ async fn concurrent_card_limit(store: Arc<dyn Store>) {
         let user_id = user_id.clone();
         tasks.push(tokio::spawn(async move {
             let card = new_card(&format!("c{n:02}"), &user_id, &format!("fp{n}"), 1_000);
-            let outcome = store.reserve_card(&card, 5, at(1_000)).await.unwrap();
+            let outcome = store
+                .reserve_card(&card, &ReserveLimits::cards(5), at(1_000))
+                .await
+                .unwrap();
             (card.id, outcome)
         }));
     }
@@ -552,7 +636,10 @@ async fn concurrent_same_card(store: Arc<dyn Store>) {
         let user_id = user_id.clone();
         tasks.push(tokio::spawn(async move {
             let card = new_card(&format!("c{n:02}"), &user_id, "same-pan", 1_000);
-            store.reserve_card(&card, 5, at(1_000)).await.unwrap()
+            store
+                .reserve_card(&card, &ReserveLimits::cards(5), at(1_000))
+                .await
+                .unwrap()
         }));
     }
     let mut reserved = 0;

@@ -69,7 +69,10 @@ async fn seed_batch(store: Arc<dyn Store>) {
     // The seeded card counts against the limit like a bound one.
     let again = new_card("card-a3", "user-1", "fp-1", 6_000);
     assert!(matches!(
-        store.reserve_card(&again, 10, at(6_000)).await.unwrap(),
+        store
+            .reserve_card(&again, &ReserveLimits::cards(10), at(6_000))
+            .await
+            .unwrap(),
         Reserve::AlreadyBound { .. }
     ));
 

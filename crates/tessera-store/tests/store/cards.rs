@@ -124,7 +124,10 @@ async fn unbind(store: Arc<dyn Store>) {
     // A reservation cannot be unbound.
     let reserved = new_card("r", &user_id, "fr", 7_000);
     assert_eq!(
-        store.reserve_card(&reserved, 10, at(7_000)).await.unwrap(),
+        store
+            .reserve_card(&reserved, &ReserveLimits::cards(10), at(7_000))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     assert!(

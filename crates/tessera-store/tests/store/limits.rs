@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use tokio::sync::Barrier;
 
 use crate::*;
-use tessera_store::{LimitBucket, LimitClaim, OtpClaim};
+use tessera_store::{LimitBucket, LimitClaim, OtpClaim, ReserveLimits};
 
 const WINDOW: TimeDelta = TimeDelta::milliseconds(10_000);
 
@@ -158,7 +158,113 @@ async fn a_burst_never_passes_a_limit(store: Arc<dyn Store>) {
     ));
 }
 
+fn counting(live_cards: u32, attempts: &[(&str, u32)]) -> ReserveLimits {
+    ReserveLimits {
+        live_cards,
+        attempts: buckets(attempts),
+        window: WINDOW,
+    }
+}
+
+async fn a_reservation_claims_its_attempts_only_when_it_reserves(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let reserve = |id: &'static str, fingerprint: &'static str, limits: ReserveLimits, now: i64| {
+        let (store, user_id) = (store.clone(), user_id.clone());
+        async move {
+            let card = new_card(id, &user_id, fingerprint, now);
+            store.reserve_card(&card, &limits, at(now)).await.unwrap()
+        }
+    };
+    let fp1 = || counting(10, &[("card:fp1", 2), ("user:1", 3)]);
+    assert_eq!(reserve("a1", "fp1", fp1(), 1_000).await, Reserve::Reserved);
+    store.release_card(&"a1".into()).await.unwrap();
+    assert_eq!(reserve("a2", "fp1", fp1(), 1_500).await, Reserve::Reserved);
+    store.release_card(&"a2".into()).await.unwrap();
+    // The card's two attempts are used: refused until the first leaves the
+    // window, and nothing is reserved (the same card reserves at once
+    // when nothing is counted).
+    assert_eq!(
+        reserve("a3", "fp1", fp1(), 2_000).await,
+        Reserve::AttemptsRefused {
+            index: 0,
+            free_at: at(11_000)
+        }
+    );
+    assert_eq!(
+        reserve("a4", "fp1", ReserveLimits::cards(10), 2_000).await,
+        Reserve::Reserved
+    );
+    store.release_card(&"a4".into()).await.unwrap();
+
+    // A reservation that does not reserve counts nothing: the user's
+    // third hit is b1's, not b2's.
+    let fp2 = || counting(10, &[("card:fp2", 2), ("user:1", 3)]);
+    assert_eq!(reserve("b1", "fp2", fp2(), 3_000).await, Reserve::Reserved);
+    assert_eq!(
+        reserve("b2", "fp2", fp2(), 3_100).await,
+        Reserve::InProgress
+    );
+    assert_eq!(
+        reserve("b3", "fp3", counting(1, &[("user:1", 3)]), 3_200).await,
+        Reserve::LimitReached { live_cards: 1 }
+    );
+    assert_eq!(
+        store
+            .claim_limits(&buckets(&[("user:1", 4)]), WINDOW, at(3_500))
+            .await
+            .unwrap(),
+        LimitClaim::Counted
+    );
+    store.release_card(&"b1".into()).await.unwrap();
+
+    // The person's limit: four hits held against three allowed, so it
+    // frees when the second oldest (1 500) leaves.
+    assert_eq!(
+        reserve(
+            "c1",
+            "fp3",
+            counting(10, &[("card:fp3", 2), ("user:1", 3)]),
+            4_000
+        )
+        .await,
+        Reserve::AttemptsRefused {
+            index: 1,
+            free_at: at(11_500)
+        }
+    );
+    // Past the window the first card's hits are gone.
+    assert_eq!(reserve("a5", "fp1", fp1(), 12_000).await, Reserve::Reserved);
+}
+
+async fn a_burst_of_reservations_never_passes_an_attempt_limit(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    // 20 different cards of one person, released together: 5 attempts.
+    let barrier = Arc::new(Barrier::new(20));
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let (store, barrier, user_id) = (store.clone(), barrier.clone(), user_id.clone());
+        tasks.push(tokio::spawn(async move {
+            let fingerprint = format!("fp{n}");
+            let card = new_card(&format!("c{n}"), &user_id, &fingerprint, 1_000);
+            let limits = counting(100, &[(&format!("card:{fingerprint}"), 5), ("user:1", 5)]);
+            barrier.wait().await;
+            store.reserve_card(&card, &limits, at(1_000)).await.unwrap()
+        }));
+    }
+    let (mut reserved, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Reserve::Reserved => reserved += 1,
+            Reserve::AttemptsRefused { index: 1, .. } => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((reserved, refused), (5, 15));
+}
+
 on_both_backends!(
+    a_reservation_claims_its_attempts_only_when_it_reserves,
+    a_burst_of_reservations_never_passes_an_attempt_limit,
     otp_comparisons_are_claimed_up_to_the_limit,
     limits_count_all_or_none_in_a_rolling_window,
     a_burst_never_passes_a_limit,

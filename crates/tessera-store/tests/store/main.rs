@@ -64,9 +64,9 @@ use tessera_store::{
     Cards, Channel, Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply,
     IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge,
     NewToken, NewUser, OtpOutcome, PasswordReset, PaymentFilter, PaymentRecord, PaymentStatus,
-    Reserve, SeedBatch, SeededCard, SessionRecord, Settings, SmsCodeClaim, SmsCodePurpose,
-    SmsCodeRecord, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange, TokenStatus,
-    UserId,
+    Reserve, ReserveLimits, SeedBatch, SeededCard, SessionRecord, Settings, SmsCodeClaim,
+    SmsCodePurpose, SmsCodeRecord, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange,
+    TokenStatus, UserId,
 };
 
 // ---------------------------------------------------------------------------
@@ -164,7 +164,10 @@ fn otp_challenge_until(expires_at: i64) -> NewOtpChallenge {
 async fn bind(store: &dyn Store, user_id: &str, card_id: &str, fingerprint: &str, now: i64) {
     let card = new_card(card_id, user_id, fingerprint, now);
     assert_eq!(
-        store.reserve_card(&card, 10, at(now)).await.unwrap(),
+        store
+            .reserve_card(&card, &ReserveLimits::cards(10), at(now))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     assert!(
@@ -186,7 +189,10 @@ async fn bind_pending(
 ) {
     let card = new_card(card_id, user_id, fingerprint, now);
     assert_eq!(
-        store.reserve_card(&card, 10, at(now)).await.unwrap(),
+        store
+            .reserve_card(&card, &ReserveLimits::cards(10), at(now))
+            .await
+            .unwrap(),
         Reserve::Reserved
     );
     let done = completion(

@@ -69,7 +69,11 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     let mut twin = completion("b", &user_id, "active", None, 1_500);
     twin.token.token_pan_fingerprint = "tpf-a".to_owned();
     store
-        .reserve_card(&new_card("b", &user_id, "fb", 1_500), 10, at(1_500))
+        .reserve_card(
+            &new_card("b", &user_id, "fb", 1_500),
+            &ReserveLimits::cards(10),
+            at(1_500),
+        )
         .await
         .unwrap();
     assert!(matches!(
