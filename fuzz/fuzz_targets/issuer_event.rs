@@ -12,12 +12,12 @@ use arbitrary::Arbitrary;
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use libfuzzer_sys::fuzz_target;
+use tessera_core::vault::Sealed;
 use tessera_server::flows::lifecycle::{
     SIGNATURE_HEADER, check_event, issuer_signature, verify_signature,
 };
 use tessera_server::http::extract::parse_json;
 use tessera_server::http::views::IssuerEventRequest;
-use tessera_core::vault::Sealed;
 use tessera_server::{AppState, Config};
 
 #[derive(Debug, Arbitrary)]
@@ -43,8 +43,7 @@ struct Issuer {
 /// One server state for the whole run: a sandbox wallet in a temporary
 /// directory, as `tessera serve` opens it, with one issuer key.
 fn issuer() -> &'static Issuer {
-    static ISSUER: OnceLock<(tempfile::TempDir, tokio::runtime::Runtime, Issuer)> =
-        OnceLock::new();
+    static ISSUER: OnceLock<(tempfile::TempDir, tokio::runtime::Runtime, Issuer)> = OnceLock::new();
     &ISSUER
         .get_or_init(|| {
             let dir = tempfile::tempdir().expect("a temporary directory");
