@@ -106,6 +106,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         10,
         "34367ee62a8d3f10e7622241991a5bf99cd5887e406a669754fb60aaea92372c",
     ),
+    (
+        "sqlite",
+        10,
+        "ec3e27097f1254ca476ab11ee83b2fcee362572e1ec2b2368c2d6e0470ef98bb",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

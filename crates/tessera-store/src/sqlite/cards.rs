@@ -243,6 +243,7 @@ impl Cards for SqliteStore {
         let card = card.clone();
         let limits = limits.clone();
         let reservations = Arc::clone(&self.reservations);
+        let counts = Arc::clone(&self.limits);
         self.queue
             .write_direct_settling(move |conn| {
                 // The map and the cards table change only on this thread:
@@ -309,7 +310,7 @@ impl Cards for SqliteStore {
                 // waited for either (see `Cards::claim_limits`).
                 if !limits.attempts.is_empty()
                     && let LimitClaim::Refused { index, free_at } =
-                        claim_limits(conn, &limits.attempts, limits.window, now)?
+                        counts.claim(conn, &limits.attempts, limits.window, now)?
                 {
                     return Ok((Reserve::AttemptsRefused { index, free_at }, settle));
                 }
@@ -493,14 +494,16 @@ impl Cards for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<LimitClaim> {
         let buckets = buckets.to_vec();
+        let limits = Arc::clone(&self.limits);
         // Answered as soon as it has run, like `reserve_card`: the writer
         // runs claims one after another, so the count holds under any
-        // burst; only a failed batch (a crash) forgets its hits, and then
-        // the person is counted afresh. A binding no longer waits a commit
-        // for its count.
+        // burst, and a claim need not wait for its row to be durable
+        // (`limits.rs`).
         self.queue
             .write_direct_settling(move |conn| {
-                claim_limits(conn, &buckets, window, now).map(|claim| (claim, Settle::Early))
+                limits
+                    .claim(conn, &buckets, window, now)
+                    .map(|claim| (claim, Settle::Early))
             })
             .await
     }
@@ -606,72 +609,4 @@ impl Cards for SqliteStore {
         })?;
         rows.iter().map(sandbox_sms_from_row).collect()
     }
-}
-
-/// `Cards::claim_limits` as one writer job (so atomic with every other
-/// claim): the same steps as PostgreSQL's `tessera_claim_limits`.
-fn claim_limits(
-    conn: &rusqlite::Connection,
-    buckets: &[LimitBucket],
-    window: TimeDelta,
-    now: DateTime<Utc>,
-) -> StoreResult<LimitClaim> {
-    let window_start = ms(now) - window.num_milliseconds();
-    let mut counts = Vec::with_capacity(buckets.len());
-    let mut refused = 0;
-    let mut free_at: Option<i64> = None;
-    for (i, bucket) in buckets.iter().enumerate() {
-        let name = bucket.bucket.as_str();
-        let held: i64 = scalar_opt(
-            conn,
-            "SELECT hits FROM limit_buckets WHERE bucket = ?",
-            params![name],
-        )?
-        .unwrap_or(0);
-        // Hits that left the window go; the count follows.
-        let expired = exec(
-            conn,
-            "DELETE FROM limit_hits WHERE bucket = ? AND at <= ?",
-            params![name, window_start],
-        )?;
-        let held = (held - i64::try_from(expired).unwrap_or(i64::MAX)).max(0);
-        if expired > 0 {
-            exec(
-                conn,
-                "UPDATE limit_buckets SET hits = ? WHERE bucket = ?",
-                params![held, name],
-            )?;
-        }
-        counts.push(held);
-        let limit = i64::from(bucket.limit);
-        if held >= limit {
-            // The slot frees when enough of the oldest hits have left.
-            let oldest: Option<i64> = scalar_opt(
-                conn,
-                "SELECT at FROM limit_hits WHERE bucket = ? ORDER BY at LIMIT 1 OFFSET ?",
-                params![name, held - limit],
-            )?;
-            if refused == 0 || oldest.zip(free_at).is_some_and(|(o, f)| o > f) {
-                free_at = oldest;
-                refused = i + 1;
-            }
-        }
-    }
-    if refused > 0 {
-        return limit_claim(refused, free_at, window, now);
-    }
-    for (bucket, held) in buckets.iter().zip(counts) {
-        exec(
-            conn,
-            "INSERT INTO limit_hits (bucket, at) VALUES (?, ?)",
-            params![bucket.bucket.as_str(), ms(now)],
-        )?;
-        exec(
-            conn,
-            "INSERT INTO limit_buckets (bucket, hits) VALUES (?1, ?2) \
-             ON CONFLICT (bucket) DO UPDATE SET hits = ?2",
-            params![bucket.bucket.as_str(), held + 1],
-        )?;
-    }
-    Ok(LimitClaim::Counted)
 }

@@ -51,6 +51,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_users_id_number.sql"),
     ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_limits_in_memory.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -33,6 +33,7 @@ mod lifecycle;
 pub(crate) mod migrate;
 mod payments;
 mod readers;
+mod limits;
 mod reservations;
 mod settings;
 mod statements;
@@ -42,6 +43,7 @@ use cards::*;
 use group_commit::{Settle, WriteQueue, WriterSettings};
 use lifecycle::*;
 use readers::Readers;
+use limits::Limits;
 use reservations::Reservations;
 use rusqlite::{params, params_from_iter};
 use settings::*;
@@ -67,6 +69,8 @@ pub struct SqliteStore {
     scans: Arc<Readers>,
     /// Cards being bound (`reservations.rs`).
     reservations: Arc<Reservations>,
+    /// Binding and SMS limits, counted in memory (`limits.rs`).
+    limits: Arc<Limits>,
 }
 
 /// Pool sizes and timeouts for the embedded store.
@@ -107,6 +111,8 @@ impl SqliteStore {
         let keep = options.readers.max(1) as usize;
         let readers = Arc::new(Readers::open(path, options.busy_timeout, keep, true)?);
         let scans = Arc::new(Readers::open(path, options.busy_timeout, keep, false)?);
+        // Before the writer starts: no claim can be logged meanwhile.
+        let limits = Arc::new(readers.read(Limits::load)?);
         let queue = WriteQueue::start(
             path,
             WriterSettings {
@@ -119,6 +125,7 @@ impl SqliteStore {
             readers,
             scans,
             reservations: Arc::default(),
+            limits,
         })
     }
 

@@ -70,6 +70,51 @@ mod sqlite {
         store.close().await;
     }
 
+    /// Limits are counted in the writer's memory: a reopened store reads
+    /// the hits back from their log, so a restart lifts no limit, and a
+    /// refused claim logs nothing.
+    #[tokio::test]
+    async fn limits_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        let card = [tessera_store::LimitBucket {
+            bucket: "card:a".to_owned(),
+            limit: 2,
+        }];
+        let window = TimeDelta::seconds(10);
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        for now in [1_000, 2_000] {
+            let claim = store.claim_limits(&card, window, at(now)).await.unwrap();
+            assert_eq!(claim, tessera_store::LimitClaim::Counted);
+        }
+        store.close().await;
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        let refused = tessera_store::LimitClaim::Refused {
+            index: 0,
+            free_at: at(11_000),
+        };
+        assert_eq!(
+            store.claim_limits(&card, window, at(3_000)).await.unwrap(),
+            refused
+        );
+        store.close().await;
+        let logged: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM limit_hits", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(logged, 2, "the refusal logged no hit");
+        let store = SqliteStore::open(&path, SqliteOptions::default())
+            .await
+            .unwrap();
+        let claim = store.claim_limits(&card, window, at(11_000)).await.unwrap();
+        assert_eq!(claim, tessera_store::LimitClaim::Counted, "the first hit left");
+        store.close().await;
+    }
+
     /// A database migrated by a newer Tessera is refused, not guessed at.
     #[tokio::test]
     async fn migrations_refuse_a_newer_schema() {
