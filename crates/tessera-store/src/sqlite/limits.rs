@@ -97,9 +97,7 @@ impl Limits {
                 "INSERT INTO limit_hits (bucket, at) VALUES (?, ?)",
                 params![bucket.bucket.as_str(), now_ms],
             )?;
-            counted
-                .logged
-                .push_back((now_ms, conn.last_insert_rowid()));
+            counted.logged.push_back((now_ms, conn.last_insert_rowid()));
         }
         for bucket in buckets {
             counted.count(bucket.bucket.clone(), now_ms);

@@ -111,7 +111,11 @@ mod sqlite {
             .await
             .unwrap();
         let claim = store.claim_limits(&card, window, at(11_000)).await.unwrap();
-        assert_eq!(claim, tessera_store::LimitClaim::Counted, "the first hit left");
+        assert_eq!(
+            claim,
+            tessera_store::LimitClaim::Counted,
+            "the first hit left"
+        );
         store.close().await;
     }
 
