@@ -111,6 +111,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         10,
         "ec3e27097f1254ca476ab11ee83b2fcee362572e1ec2b2368c2d6e0470ef98bb",
     ),
+    (
+        "postgres",
+        11,
+        "b181e35fafdf7b0acb75d5e820ed2e03e3c28d936384a2f3b7c8ed82fbb6bcc9",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -57,6 +57,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_reserve_with_limits.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_limits_by_advisory_lock.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies
