@@ -503,6 +503,22 @@ impl Config {
                     .to_owned(),
             );
         }
+        // Counted exactly up to the store's bound (`LimitBucket::MOST_HITS`);
+        // only `--load-test` raises them past it, after this check.
+        let most = tessera_store::LimitBucket::MOST_HITS;
+        if [
+            limits.card_bindings_per_day,
+            limits.user_bindings_per_day,
+            limits.phone_sms_per_day,
+        ]
+        .iter()
+        .any(|&limit| limit > most)
+        {
+            return Err(format!(
+                "limits.card_bindings_per_day, user_bindings_per_day and phone_sms_per_day \
+                 must be at most {most}"
+            ));
+        }
         if !(0.0..=1.0).contains(&self.sandbox_issuer.failure_rate) {
             return Err("sandbox_issuer.failure_rate must be between 0 and 1".to_owned());
         }
@@ -699,6 +715,15 @@ mod tests {
         std::fs::write(&file, "[limits]\nsign_in_max_attempts = 0\n").unwrap();
         let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
         assert!(error.contains("limits.sign_in_max_attempts"), "{error}");
+        // A binding limit is counted exactly up to the store's bound.
+        std::fs::write(&file, "[limits]\nphone_sms_per_day = 33\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(
+            error.contains("phone_sms_per_day") && error.contains("at most 32"),
+            "{error}"
+        );
+        std::fs::write(&file, "[limits]\nphone_sms_per_day = 32\n").unwrap();
+        assert!(Config::load(Some(&file), &Overrides::default()).is_ok());
         std::fs::write(&file, "[limits]\nsign_in_window_secs = 900\n").unwrap();
         let config = Config::load(Some(&file), &Overrides::default()).unwrap();
         assert_eq!(config.limits.sign_in_window_secs, 900);

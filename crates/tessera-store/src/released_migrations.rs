@@ -116,6 +116,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         11,
         "b181e35fafdf7b0acb75d5e820ed2e03e3c28d936384a2f3b7c8ed82fbb6bcc9",
     ),
+    (
+        "postgres",
+        12,
+        "09f9978a6a3d1f9114805d476dd94bc2dccb80f90fffef48af3f442994776e5c",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

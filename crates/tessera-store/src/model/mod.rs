@@ -433,6 +433,14 @@ pub struct LimitBucket {
     pub limit: u32,
 }
 
+impl LimitBucket {
+    /// The largest limit a store counts exactly: a bucket keeps at most
+    /// this many of its newest hits, so that a claim's cost stays small.
+    /// A larger limit (only `serve --load-test` sets one) never refuses,
+    /// and its hits are still written as any others.
+    pub const MOST_HITS: u32 = 32;
+}
+
 /// The answer to `Cards::claim_limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitClaim {

@@ -239,9 +239,9 @@ impl Cards for PgStore {
     ) -> StoreResult<Reserve> {
         // One round trip and one transaction: `tessera_reserve_card_v2`
         // locks the user's row, frees stale slots, then checks for the
-        // duplicate and the limit and reserves, where a client-side
-        // transaction would take seven statements; and claims the attempt
-        // limits as `tessera_claim_limits` does, only when it reserved.
+        // duplicate and the limit, claims the attempt limits as
+        // `tessera_claim_limits` does, and reserves, where a client-side
+        // transaction would take seven statements.
         //
         // It commits without waiting for its WAL flush: see "Unflushed
         // commits" above `impl Store for PgStore`.
@@ -505,10 +505,11 @@ impl Cards for PgStore {
     ) -> StoreResult<LimitClaim> {
         let names: Vec<&str> = buckets.iter().map(|b| b.bucket.as_str()).collect();
         let limits: Vec<i64> = buckets.iter().map(|b| i64::from(b.limit)).collect();
-        // One round trip: tessera_claim_limits (migration 0005) locks the
-        // buckets, prunes, counts and inserts in one transaction. Its
-        // commit does not wait for the WAL flush (`set_config` local to
-        // the statement's transaction): the row locks keep the count exact
+        // One round trip: tessera_claim_limits (migration 0012) takes a
+        // hit in every bucket that is not full, in one statement holding
+        // their rows' locks, and gives them back if one is. Its commit
+        // does not wait for the WAL flush (`set_config` local to the
+        // statement's transaction): the row locks keep the count exact
         // under any burst, and only a database crash can forget the last
         // hits, after which the person is counted afresh.
         let row = sqlx::query(

@@ -61,6 +61,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/postgres/0011_limits_by_advisory_lock.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_limits_in_bucket_rows.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

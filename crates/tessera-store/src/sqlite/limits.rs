@@ -24,6 +24,8 @@ use crate::{LimitBucket, LimitClaim, StoreError, StoreResult};
 /// dropped and their rows deleted (in milliseconds of the callers' clock).
 const SWEEP_EVERY: i64 = 60_000;
 
+const MOST_HITS: usize = LimitBucket::MOST_HITS as usize;
+
 #[derive(Debug, Default)]
 pub(super) struct Limits(Mutex<Counted>);
 
@@ -121,11 +123,16 @@ impl Counted {
         hits.make_contiguous()
     }
 
-    /// Adds a hit, in time order (callers' clocks may step back a little).
+    /// Adds a hit, in time order (callers' clocks may step back a little),
+    /// and keeps the newest `LimitBucket::MOST_HITS`: no limit counted
+    /// exactly needs more.
     fn count(&mut self, bucket: String, at: i64) {
         let hits = self.by_bucket.entry(bucket).or_default();
         let position = hits.partition_point(|&held| held <= at);
         hits.insert(position, at);
+        if hits.len() > MOST_HITS {
+            hits.pop_front();
+        }
     }
 
     /// Drops the hits, buckets and rows that left the widest window.

@@ -158,6 +158,56 @@ async fn a_burst_never_passes_a_limit(store: Arc<dyn Store>) {
     ));
 }
 
+async fn a_refused_claim_gives_back_every_hit_it_took(store: Arc<dyn Store>) {
+    let claim = |list: &[(&str, u32)], now: i64| {
+        let (store, list) = (store.clone(), buckets(list));
+        async move { store.claim_limits(&list, WINDOW, at(now)).await.unwrap() }
+    };
+    assert_eq!(claim(&[("user:v", 1)], 1_000).await, LimitClaim::Counted);
+    // The new card's bucket comes first and has room; the person's is full.
+    assert_eq!(
+        claim(&[("card:new", 2), ("user:v", 1)], 2_000).await,
+        LimitClaim::Refused {
+            index: 1,
+            free_at: at(11_000)
+        }
+    );
+    // So the card holds no hit of that refusal: two fit, not one.
+    assert_eq!(claim(&[("card:new", 2)], 3_000).await, LimitClaim::Counted);
+    assert_eq!(claim(&[("card:new", 2)], 4_000).await, LimitClaim::Counted);
+    assert_eq!(
+        claim(&[("card:new", 2)], 5_000).await,
+        LimitClaim::Refused {
+            index: 0,
+            free_at: at(13_000)
+        }
+    );
+}
+
+async fn a_limit_past_the_most_hits_counts_but_never_refuses(store: Arc<dyn Store>) {
+    let most = LimitBucket::MOST_HITS;
+    let past = buckets(&[("user:load", most + 1)]);
+    for n in 0..i64::from(most) + 8 {
+        let claim = store
+            .claim_limits(&past, WINDOW, at(1_000 + n))
+            .await
+            .unwrap();
+        assert_eq!(claim, LimitClaim::Counted, "hit {n}");
+    }
+    // The newest MOST_HITS were kept: at that limit the bucket is full,
+    // and frees when the oldest of them (1,008) leaves.
+    assert_eq!(
+        store
+            .claim_limits(&buckets(&[("user:load", most)]), WINDOW, at(2_000))
+            .await
+            .unwrap(),
+        LimitClaim::Refused {
+            index: 0,
+            free_at: at(11_008)
+        }
+    );
+}
+
 fn counting(live_cards: u32, attempts: &[(&str, u32)]) -> ReserveLimits {
     ReserveLimits {
         live_cards,
@@ -268,4 +318,6 @@ on_both_backends!(
     otp_comparisons_are_claimed_up_to_the_limit,
     limits_count_all_or_none_in_a_rolling_window,
     a_burst_never_passes_a_limit,
+    a_refused_claim_gives_back_every_hit_it_took,
+    a_limit_past_the_most_hits_counts_but_never_refuses,
 );
