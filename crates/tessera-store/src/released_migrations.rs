@@ -119,7 +119,7 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         12,
-        "09f9978a6a3d1f9114805d476dd94bc2dccb80f90fffef48af3f442994776e5c",
+        "40ef3c60ad7ce887680ce12d094e3965dff6e9b91f66875ba97048c103a8794d",
     ),
 ];
 
