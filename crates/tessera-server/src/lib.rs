@@ -501,7 +501,7 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
-    let purge = tokio::spawn(flows::idempotency::purge_periodically(state.clone()));
+    let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {

@@ -201,6 +201,11 @@ pub trait Cards: Send + Sync {
         window: TimeDelta,
         now: DateTime<Utc>,
     ) -> StoreResult<LimitClaim>;
+    /// Forgets the buckets whose newest hit is at or before `before` (a
+    /// caller passes `now - window`, so that only buckets nothing counts
+    /// any more go); the number of buckets forgotten. A claim racing it
+    /// is counted as if it came after.
+    async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Ends a challenge: `active` (token active), `verification_failed` or
     /// `verification_expired` (token deleted). False when already ended.
     async fn finish_otp(

@@ -448,7 +448,7 @@ fn limit_buckets(limits: &[(AttemptLimit, String, u32)]) -> Vec<LimitBucket> {
         .collect()
 }
 
-fn limit_window() -> TimeDelta {
+pub(crate) fn limit_window() -> TimeDelta {
     TimeDelta::seconds(i64::try_from(LIMIT_WINDOW_SECS).unwrap_or(i64::MAX))
 }
 

@@ -135,18 +135,3 @@ fn render(outcome: Outcome, lang: Lang, trace_id: &str) -> (Response, Option<(u1
         }
     }
 }
-
-/// Deletes records past their 24 hours, every few minutes, for the life of
-/// the server. (A replay inside the window never depends on this running.)
-pub async fn purge_periodically(state: AppState) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        every.tick().await;
-        let cutoff = state.now() - KEEP;
-        match state.store.idempotency_purge(cutoff).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "old idempotency keys purged"),
-            Err(error) => tracing::warn!(error = %error, "could not purge old idempotency keys"),
-        }
-    }
-}

@@ -527,6 +527,17 @@ impl Cards for PgStore {
         limit_claim(small(i64::from(refused))?, free_at, window, now)
     }
 
+    async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        // `hits[1]` is a bucket's newest hit. A claim that adds one first
+        // makes this DELETE re-check the row it waited for, and keeps it;
+        // one that comes after inserts the bucket afresh.
+        let purged = sqlx::query("DELETE FROM limit_buckets WHERE coalesce(hits[1], 0) <= $1")
+            .bind(ms(before))
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(purged.rows_affected())
+    }
+
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {
         // One atomic statement: wrong codes sent to two nodes at once both
         // count.

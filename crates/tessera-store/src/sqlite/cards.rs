@@ -508,6 +508,13 @@ impl Cards for SqliteStore {
             .await
     }
 
+    async fn purge_limits(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let limits = Arc::clone(&self.limits);
+        self.queue
+            .write_direct(move |conn| limits.purge(conn, ms(before)))
+            .await
+    }
+
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {
         let card_id = card_id.to_owned();
         self.queue

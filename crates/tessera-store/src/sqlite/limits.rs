@@ -105,9 +105,21 @@ impl Limits {
             counted.count(bucket.bucket.clone(), now_ms);
         }
         if now_ms - counted.swept_at >= SWEEP_EVERY {
-            counted.sweep(conn, now_ms)?;
+            let window_start = now_ms - counted.widest;
+            counted.forget(conn, window_start)?;
+            counted.swept_at = now_ms;
         }
         Ok(LimitClaim::Counted)
+    }
+
+    /// Forgets every hit at or before `before`, in memory and in the log;
+    /// the number of buckets left with none.
+    pub(super) fn purge(&self, conn: &Connection, before: i64) -> StoreResult<u64> {
+        let mut counted = self
+            .0
+            .lock()
+            .map_err(|_| StoreError::Other("the limit counts were poisoned".to_owned()))?;
+        counted.forget(conn, before)
     }
 }
 
@@ -135,15 +147,17 @@ impl Counted {
         }
     }
 
-    /// Drops the hits, buckets and rows that left the widest window.
-    fn sweep(&mut self, conn: &Connection, now_ms: i64) -> StoreResult<()> {
-        let window_start = now_ms - self.widest;
+    /// Drops the hits at or before `window_start`, the buckets left empty
+    /// and the rows of those hits; the number of buckets dropped.
+    fn forget(&mut self, conn: &Connection, window_start: i64) -> StoreResult<u64> {
+        let before = self.by_bucket.len();
         self.by_bucket.retain(|_, hits| {
             while hits.front().is_some_and(|&at| at <= window_start) {
                 hits.pop_front();
             }
             !hits.is_empty()
         });
+        let dropped = before - self.by_bucket.len();
         let mut last_gone = None;
         while let Some(&(at, rowid)) = self.logged.front()
             && at <= window_start
@@ -158,8 +172,7 @@ impl Counted {
                 params![rowid],
             )?;
         }
-        self.swept_at = now_ms;
-        Ok(())
+        Ok(u64::try_from(dropped).unwrap_or(u64::MAX))
     }
 }
 

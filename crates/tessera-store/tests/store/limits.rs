@@ -208,6 +208,39 @@ async fn a_limit_past_the_most_hits_counts_but_never_refuses(store: Arc<dyn Stor
     );
 }
 
+async fn a_purge_forgets_only_buckets_whose_hits_all_left(store: Arc<dyn Store>) {
+    let one = |bucket: &str| buckets(&[(bucket, 1)]);
+    for (bucket, now) in [("card:gone", 1_000), ("card:kept", 9_000)] {
+        assert_eq!(
+            store
+                .claim_limits(&one(bucket), WINDOW, at(now))
+                .await
+                .unwrap(),
+            LimitClaim::Counted
+        );
+    }
+    // At 12,000 the window starts at 2,000: only card:gone's hit left it.
+    assert_eq!(store.purge_limits(at(2_000)).await.unwrap(), 1);
+    assert_eq!(store.purge_limits(at(2_000)).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .claim_limits(&one("card:kept"), WINDOW, at(12_000))
+            .await
+            .unwrap(),
+        LimitClaim::Refused {
+            index: 0,
+            free_at: at(19_000)
+        }
+    );
+    assert_eq!(
+        store
+            .claim_limits(&one("card:gone"), WINDOW, at(12_000))
+            .await
+            .unwrap(),
+        LimitClaim::Counted
+    );
+}
+
 fn counting(live_cards: u32, attempts: &[(&str, u32)]) -> ReserveLimits {
     ReserveLimits {
         live_cards,
@@ -320,4 +353,5 @@ on_both_backends!(
     a_burst_never_passes_a_limit,
     a_refused_claim_gives_back_every_hit_it_took,
     a_limit_past_the_most_hits_counts_but_never_refuses,
+    a_purge_forgets_only_buckets_whose_hits_all_left,
 );

@@ -1,0 +1,30 @@
+//! Records that have outlived their use, deleted in the background every
+//! few minutes for the life of the server: idempotency keys past their 24
+//! hours, and the limit buckets whose hits have all left the window.
+//! (Nothing depends on this running: a replay inside its 24 hours and a
+//! claim inside its window read only what is still theirs.)
+
+use crate::flows::{binding, idempotency};
+use crate::state::AppState;
+
+pub async fn purge_periodically(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let now = state.now();
+        match state.store.idempotency_purge(now - idempotency::KEEP).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "old idempotency keys purged"),
+            Err(error) => tracing::warn!(error = %error, "could not purge old idempotency keys"),
+        }
+        match state
+            .store
+            .purge_limits(now - binding::limit_window())
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "spent limit buckets purged"),
+            Err(error) => tracing::warn!(error = %error, "could not purge spent limit buckets"),
+        }
+    }
+}
