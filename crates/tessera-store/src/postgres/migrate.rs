@@ -65,6 +65,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/postgres/0012_limits_in_bucket_rows.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_cards_updated_in_place.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies
