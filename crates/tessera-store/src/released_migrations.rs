@@ -119,12 +119,7 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         12,
-        "40ef3c60ad7ce887680ce12d094e3965dff6e9b91f66875ba97048c103a8794d",
-    ),
-    (
-        "postgres",
-        13,
-        "a8d8c5afc8bbed6c46a509136b64e57ca8bb6973c6ead048ac0b3986d09ef827",
+        "014f0ccb68301e617c913bba9d14a48d076de09b8196aa9281c1565d064ea456",
     ),
 ];
 

@@ -63,11 +63,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (
         12,
-        include_str!("../../migrations/postgres/0012_limits_in_bucket_rows.sql"),
-    ),
-    (
-        13,
-        include_str!("../../migrations/postgres/0013_cards_updated_in_place.sql"),
+        include_str!("../../migrations/postgres/0012_binding_writes.sql"),
     ),
 ];
 

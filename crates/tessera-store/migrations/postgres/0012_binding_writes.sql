@@ -1,5 +1,6 @@
--- Limit claims in one statement, and a binding's reservation in one
--- function again.
+-- A binding's writes on PostgreSQL: limit claims in one statement, the
+-- reservation in one function again, and the completion's update of the
+-- card made in place.
 --
 -- Each bucket is one row holding the times of its newest hits, newest
 -- first: at most its limit of them, never more than 32
@@ -15,12 +16,33 @@
 --
 -- tessera_reserve_card_v2 (0010) called tessera_reserve_card (0001) and
 -- tessera_claim_limits, each call a statement of its own. Its body now
--- holds both in three statements where they took seven: the user's lock;
--- one look at the user's live cards, which also finds the duplicate; and
--- the claim with the card's insert, which inserts the card only when
--- every bucket took its hit, so that a refusal has no card to take back.
+-- holds both, and claims the limits in the statement that inserts the
+-- card, which it inserts only when every bucket took its hit, so that a
+-- refusal has no card to take back.
 -- tessera_reserve_card is dropped. tessera_complete_binding looks for the
 -- user's default card before it looks for a card to make the default.
+--
+-- The completion moves a card from 'binding' to 'active' (or
+-- 'pending_verification') with an UPDATE that PostgreSQL could not make a
+-- heap-only (HOT) update, because `status` appeared in the predicates of
+-- cards_live_pan and cards_user_default: every completion wrote a new
+-- entry into each of the card's five indexes. The predicates now read
+-- `live`, a column generated from the status that stays true through a
+-- binding, and `is_default` alone (queries still ask for active cards,
+-- and only an active card is ever the default); and the table's pages
+-- keep a fifth free, so that the completed card, which now holds its PAN's
+-- ciphertext, fits on the page of the reservation it replaces.
+ALTER TABLE cards ADD COLUMN live BOOLEAN NOT NULL
+    GENERATED ALWAYS AS (status IN ('binding', 'pending_verification', 'active')) STORED;
+
+DROP INDEX cards_live_pan;
+CREATE UNIQUE INDEX cards_live_pan ON cards (user_id, pan_fingerprint) WHERE live;
+
+DROP INDEX cards_user_default;
+CREATE INDEX cards_user_default ON cards (user_id) WHERE is_default;
+
+ALTER TABLE cards SET (fillfactor = 80);
+
 CREATE TABLE limit_buckets (
     bucket TEXT PRIMARY KEY,
     hits BIGINT[] NOT NULL
@@ -147,7 +169,6 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     stale BIGINT;
     expired TEXT[];
-    held_until BIGINT;
     taken TEXT[];
     reserved BIGINT;
 BEGIN
@@ -156,20 +177,16 @@ BEGIN
     -- and the duplicate check below see all earlier ones.
     PERFORM 1 FROM users WHERE id = p_user_id FOR UPDATE;
     -- One look at the user's live cards: how many, how many reservations
-    -- a crashed node left behind (they free their slot after a while),
-    -- which pending cards' SMS code has run out, and the live card with
-    -- this number, if any, that is neither of those.
+    -- a crashed node left behind (they free their slot after a while), and
+    -- which pending cards' SMS code has run out.
     -- (The challenge is looked up for pending cards only: a join would
     -- probe it for every card.)
     SELECT count(*),
             count(*) FILTER (WHERE c.status = 'binding' AND c.reserved_until < p_now),
             array_agg(c.id) FILTER (WHERE c.status = 'pending_verification'
                 AND EXISTS (SELECT 1 FROM otp_challenges o
-                    WHERE o.card_id = c.id AND o.expires_at <= p_now)),
-            (array_agg(c.id) FILTER (WHERE c.pan_fingerprint = p_pan_fingerprint))[1],
-            (array_agg(c.status) FILTER (WHERE c.pan_fingerprint = p_pan_fingerprint))[1],
-            (array_agg(c.reserved_until) FILTER (WHERE c.pan_fingerprint = p_pan_fingerprint))[1]
-        INTO r_live_cards, stale, expired, r_card_id, r_status, held_until
+                    WHERE o.card_id = c.id AND o.expires_at <= p_now))
+        INTO r_live_cards, stale, expired
         FROM cards c
         WHERE c.user_id = p_user_id
             AND c.status IN ('binding', 'pending_verification', 'active');
@@ -179,9 +196,6 @@ BEGIN
     IF stale > 0 THEN
         DELETE FROM cards
             WHERE user_id = p_user_id AND status = 'binding' AND reserved_until < p_now;
-        IF r_status = 'binding' AND held_until < p_now THEN
-            r_card_id := NULL;
-        END IF;
     END IF;
     IF expired IS NOT NULL THEN
         UPDATE cards SET status = 'verification_expired', pan_ciphertext = NULL,
@@ -190,16 +204,15 @@ BEGIN
         UPDATE tokens SET status = 'deleted', token_pan_ciphertext = NULL, updated_at = p_now
             WHERE card_id = ANY (expired);
         DELETE FROM otp_challenges WHERE card_id = ANY (expired);
-        IF r_card_id = ANY (expired) THEN
-            r_card_id := NULL;
-        END IF;
     END IF;
     r_live_cards := r_live_cards - stale - coalesce(cardinality(expired), 0);
-    IF r_card_id IS NOT NULL THEN
+    SELECT c.id, c.status INTO r_card_id, r_status
+        FROM cards c
+        WHERE c.user_id = p_user_id AND c.pan_fingerprint = p_pan_fingerprint AND c.live;
+    IF FOUND THEN
         r_outcome := CASE WHEN r_status = 'binding' THEN 'in_progress' ELSE 'already_bound' END;
         RETURN;
     END IF;
-    r_status := NULL;
     IF r_live_cards >= p_limit THEN
         r_outcome := 'limit_reached';
         RETURN;
