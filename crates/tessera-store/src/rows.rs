@@ -130,21 +130,31 @@ pub(crate) const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerpr
      FROM cards c LEFT JOIN tokens t ON t.card_id = c.id \
      LEFT JOIN otp_challenges o ON o.card_id = c.id";
 
-/// The token columns of `CARD_COLUMNS` (or of a payment token query).
-pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenRecord>> {
+/// The token columns of `CARD_COLUMNS` (or of a payment token query), of
+/// the card `card_id`. They are read in the order the queries list them:
+/// SQLite finds a column by name fastest that way (`sqlite/statements.rs`).
+pub(crate) fn token_from_row(
+    row: &impl Columns,
+    card_id: CardId,
+) -> StoreResult<Option<TokenRecord>> {
     let token_ref: Option<String> = row.col("token_ref")?;
     let Some(token_ref) = token_ref else {
         return Ok(None);
     };
+    let token_first6 = row.col("token_first6")?;
+    let token_last4 = row.col("token_last4")?;
+    let expiry_month = small(row.col("t_expiry_month")?)?;
+    let expiry_year = small(row.col("t_expiry_year")?)?;
+    let status = row.word("t_status")?;
     let suspenders: String = row.col("suspenders")?;
     Ok(Some(TokenRecord {
         token_ref,
-        card_id: row.id("id")?,
-        token_first6: row.col("token_first6")?,
-        token_last4: row.col("token_last4")?,
-        expiry_month: small(row.col("t_expiry_month")?)?,
-        expiry_year: small(row.col("t_expiry_year")?)?,
-        status: row.word("t_status")?,
+        card_id,
+        token_first6,
+        token_last4,
+        expiry_month,
+        expiry_year,
+        status,
         suspenders: serde_json::from_str(&suspenders)
             .map_err(|e| StoreError::Corrupt(format!("token suspenders: {e}")))?,
         requestor_id: row.col("requestor_id")?,
@@ -159,35 +169,57 @@ pub(crate) fn token_from_row(row: &impl Columns) -> StoreResult<Option<TokenReco
 }
 
 pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
-    let token = token_from_row(row)?;
+    // Field by field in `CARD_COLUMNS`' order, the token's after the card's.
+    let id: CardId = row.id("id")?;
+    let user_id = row.id("user_id")?;
+    let status = row.word("status")?;
+    let pan_fingerprint = row.col("pan_fingerprint")?;
+    let first6 = row.col("first6")?;
+    let last4 = row.col("last4")?;
+    let pan_length = small(row.col("pan_length")?)?;
+    let brand = row.word("brand")?;
+    let issuer_code = row.col("issuer_code")?;
+    let issuer_name_zh = row.col("issuer_name_zh")?;
+    let issuer_name_en = row.col("issuer_name_en")?;
+    let card_type = row.opt_word("card_type")?;
+    let country = row.col("country")?;
+    let expiry_month = row
+        .col::<Option<i64>>("expiry_month")?
+        .map(small)
+        .transpose()?;
+    let expiry_year = row
+        .col::<Option<i64>>("expiry_year")?
+        .map(small)
+        .transpose()?;
+    let holder_name = row.col("holder_name")?;
+    let par = row.col("par")?;
+    let is_default = row.flag("is_default")?;
+    let created_at = row.time("created_at")?;
+    let updated_at = row.time("updated_at")?;
+    let has_pan_ciphertext = row.flag("has_pan")?;
+    let token = token_from_row(row, id.clone())?;
     Ok(CardRecord {
-        id: row.id("id")?,
-        user_id: row.id("user_id")?,
-        status: row.word("status")?,
-        pan_fingerprint: row.col("pan_fingerprint")?,
-        first6: row.col("first6")?,
-        last4: row.col("last4")?,
-        pan_length: small(row.col("pan_length")?)?,
-        brand: row.word("brand")?,
-        issuer_code: row.col("issuer_code")?,
-        issuer_name_zh: row.col("issuer_name_zh")?,
-        issuer_name_en: row.col("issuer_name_en")?,
-        card_type: row.opt_word("card_type")?,
-        country: row.col("country")?,
-        expiry_month: row
-            .col::<Option<i64>>("expiry_month")?
-            .map(small)
-            .transpose()?,
-        expiry_year: row
-            .col::<Option<i64>>("expiry_year")?
-            .map(small)
-            .transpose()?,
-        holder_name: row.col("holder_name")?,
-        par: row.col("par")?,
-        is_default: row.flag("is_default")?,
-        created_at: row.time("created_at")?,
-        updated_at: row.time("updated_at")?,
-        has_pan_ciphertext: row.flag("has_pan")?,
+        id,
+        user_id,
+        status,
+        pan_fingerprint,
+        first6,
+        last4,
+        pan_length,
+        brand,
+        issuer_code,
+        issuer_name_zh,
+        issuer_name_en,
+        card_type,
+        country,
+        expiry_month,
+        expiry_year,
+        holder_name,
+        par,
+        is_default,
+        created_at,
+        updated_at,
+        has_pan_ciphertext,
         token,
         otp_sent_to: row.col("sent_to_masked")?,
         otp_expires_at: row.opt_time("otp_expires_at")?,
@@ -265,24 +297,31 @@ pub(crate) const PAYMENT_TOKEN_COLUMNS: &str = "c.id, c.user_id, c.status AS car
      t.token_pan_ciphertext FROM tokens t JOIN cards c ON c.id = t.card_id";
 
 pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<PaymentToken>> {
-    let Some(token) = token_from_row(row)? else {
+    // In `PAYMENT_TOKEN_COLUMNS`' order, as `token_from_row` reads.
+    let card_id = row.id("id")?;
+    let user_id = row.id("user_id")?;
+    let card_status = row.word("card_status")?;
+    let issuer_code = row.col("issuer_code")?;
+    let pan_key_version = row
+        .col::<Option<i64>>("pan_key_version")?
+        .map(small)
+        .transpose()?;
+    let pan_ciphertext = row.col("pan_ciphertext")?;
+    let Some(token) = token_from_row(row, card_id)? else {
         return Ok(None);
     };
     Ok(Some(PaymentToken {
         token,
-        user_id: row.id("user_id")?,
-        card_status: row.word("card_status")?,
-        issuer_code: row.col("issuer_code")?,
+        user_id,
+        card_status,
+        issuer_code,
         token_pan_key_version: row
             .col::<Option<i64>>("token_pan_key_version")?
             .map(small)
             .transpose()?,
         token_pan_ciphertext: row.col("token_pan_ciphertext")?,
-        pan_key_version: row
-            .col::<Option<i64>>("pan_key_version")?
-            .map(small)
-            .transpose()?,
-        pan_ciphertext: row.col("pan_ciphertext")?,
+        pan_key_version,
+        pan_ciphertext,
     }))
 }
 
