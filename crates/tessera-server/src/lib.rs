@@ -47,7 +47,7 @@ pub mod test_support;
 
 pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
-pub use state::AppState;
+pub use state::{AppState, Shared};
 
 use crate::http::auth::Role;
 use crate::http::error::ApiError;
@@ -339,7 +339,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         store.clone(),
         config.sandbox_issuer.clone(),
     ));
-    let state = AppState {
+    let state = AppState::new(Shared {
         config: Arc::new(config),
         store,
         keys: Arc::new(keys),
@@ -352,7 +352,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         sms,
         identity,
         clock,
-    };
+    });
     Ok(Opened {
         state,
         created_keys,

@@ -16,8 +16,28 @@ use crate::identity::IdentityVerifier;
 use crate::issuer::Issuer;
 use crate::sms::SmsSender;
 
+/// Cloned for every request (axum's `State`), so it is one `Arc`: a clone
+/// is one count, where a struct of a dozen `Arc`s took a dozen, and as many
+/// again to drop.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyRing>,
@@ -38,7 +58,7 @@ pub struct AppState {
     pub clock: Clock,
 }
 
-impl AppState {
+impl Shared {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
