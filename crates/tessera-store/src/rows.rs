@@ -183,14 +183,8 @@ pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
     let issuer_name_en = row.col("issuer_name_en")?;
     let card_type = row.opt_word("card_type")?;
     let country = row.col("country")?;
-    let expiry_month = row
-        .col::<Option<i64>>("expiry_month")?
-        .map(small)
-        .transpose()?;
-    let expiry_year = row
-        .col::<Option<i64>>("expiry_year")?
-        .map(small)
-        .transpose()?;
+    let expiry_month = opt_small(row.col("expiry_month")?)?;
+    let expiry_year = opt_small(row.col("expiry_year")?)?;
     let holder_name = row.col("holder_name")?;
     let par = row.col("par")?;
     let is_default = row.flag("is_default")?;
@@ -242,6 +236,11 @@ pub(crate) fn at(ms: i64) -> DateTime<Utc> {
 /// A time as stored: Unix milliseconds.
 pub(crate) fn ms(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
+}
+
+/// Narrows a stored integer that may be NULL, as `small` does.
+pub(crate) fn opt_small<T: TryFrom<i64>>(value: Option<i64>) -> StoreResult<Option<T>> {
+    value.map(small).transpose()
 }
 
 /// Narrows a stored integer to the small type a column holds.
@@ -302,10 +301,7 @@ pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<P
     let user_id = row.id("user_id")?;
     let card_status = row.word("card_status")?;
     let issuer_code = row.col("issuer_code")?;
-    let pan_key_version = row
-        .col::<Option<i64>>("pan_key_version")?
-        .map(small)
-        .transpose()?;
+    let pan_key_version = opt_small(row.col("pan_key_version")?)?;
     let pan_ciphertext = row.col("pan_ciphertext")?;
     let Some(token) = token_from_row(row, card_id)? else {
         return Ok(None);
@@ -315,10 +311,7 @@ pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<P
         user_id,
         card_status,
         issuer_code,
-        token_pan_key_version: row
-            .col::<Option<i64>>("token_pan_key_version")?
-            .map(small)
-            .transpose()?,
+        token_pan_key_version: opt_small(row.col("token_pan_key_version")?)?,
         token_pan_ciphertext: row.col("token_pan_ciphertext")?,
         pan_key_version,
         pan_ciphertext,
@@ -351,7 +344,7 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
         channel: row.word("channel")?,
         amount: row.col("amount")?,
         currency: row.col("currency")?,
-        atc: row.col::<Option<i64>>("atc")?.map(small).transpose()?,
+        atc: opt_small(row.col("atc")?)?,
         cryptogram_result: row.col("cryptogram_result")?,
         status: row.word("status")?,
         error_code: row.col("error_code")?,

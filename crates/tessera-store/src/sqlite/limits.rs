@@ -43,6 +43,12 @@ struct Counted {
 }
 
 impl Limits {
+    fn counted(&self) -> StoreResult<std::sync::MutexGuard<'_, Counted>> {
+        self.0
+            .lock()
+            .map_err(|_| StoreError::Other("the limit counts were poisoned".to_owned()))
+    }
+
     /// The hits logged by earlier runs, read once at start.
     pub(super) fn load(conn: &Connection) -> StoreResult<Limits> {
         let mut counted = Counted::default();
@@ -67,10 +73,7 @@ impl Limits {
         window: TimeDelta,
         now: DateTime<Utc>,
     ) -> StoreResult<LimitClaim> {
-        let mut counted = self
-            .0
-            .lock()
-            .map_err(|_| StoreError::Other("the limit counts were poisoned".to_owned()))?;
+        let mut counted = self.counted()?;
         let now_ms = ms(now);
         let window_ms = window.num_milliseconds();
         counted.widest = counted.widest.max(window_ms);
@@ -115,10 +118,7 @@ impl Limits {
     /// Forgets every hit at or before `before`, in memory and in the log;
     /// the number of buckets left with none.
     pub(super) fn purge(&self, conn: &Connection, before: i64) -> StoreResult<u64> {
-        let mut counted = self
-            .0
-            .lock()
-            .map_err(|_| StoreError::Other("the limit counts were poisoned".to_owned()))?;
+        let mut counted = self.counted()?;
         counted.forget(conn, before)
     }
 }
@@ -129,9 +129,7 @@ impl Counted {
         let Some(hits) = self.by_bucket.get_mut(bucket) else {
             return &[];
         };
-        while hits.front().is_some_and(|&at| at <= window_start) {
-            hits.pop_front();
-        }
+        drop_until(hits, window_start);
         hits.make_contiguous()
     }
 
@@ -152,9 +150,7 @@ impl Counted {
     fn forget(&mut self, conn: &Connection, window_start: i64) -> StoreResult<u64> {
         let before = self.by_bucket.len();
         self.by_bucket.retain(|_, hits| {
-            while hits.front().is_some_and(|&at| at <= window_start) {
-                hits.pop_front();
-            }
+            drop_until(hits, window_start);
             !hits.is_empty()
         });
         let dropped = before - self.by_bucket.len();
@@ -173,6 +169,14 @@ impl Counted {
             )?;
         }
         Ok(u64::try_from(dropped).unwrap_or(u64::MAX))
+    }
+}
+
+/// Drops a bucket's hits at or before `window_start` (they are in time
+/// order).
+fn drop_until(hits: &mut VecDeque<i64>, window_start: i64) {
+    while hits.front().is_some_and(|&at| at <= window_start) {
+        hits.pop_front();
     }
 }
 
