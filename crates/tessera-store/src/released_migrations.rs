@@ -121,6 +121,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         12,
         "014f0ccb68301e617c913bba9d14a48d076de09b8196aa9281c1565d064ea456",
     ),
+    (
+        "postgres",
+        13,
+        "b58a7c793521cffcb9809188d5dad61ef58e0caac072569d7b4b98ce9d4f3689",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

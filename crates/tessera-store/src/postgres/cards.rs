@@ -39,9 +39,11 @@ pub(super) async fn end_pending_card(
     status: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    // The card leaves its owner's count of live cards (migration 0013).
     sqlx::query(
-        "UPDATE cards SET status = $1, pan_ciphertext = NULL, pan_key_version = NULL, \
-         updated_at = $2 WHERE id = $3",
+        "WITH ended AS (UPDATE cards SET status = $1, pan_ciphertext = NULL, \
+         pan_key_version = NULL, updated_at = $2 WHERE id = $3 RETURNING user_id) \
+         UPDATE users SET live_cards = live_cards - 1 FROM ended WHERE users.id = ended.user_id",
     )
     .bind(status)
     .bind(ms(now))
@@ -91,10 +93,14 @@ pub(super) async fn end_card(
     status: CardStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
+    // The card leaves its owner's count of live cards (migration 0013):
+    // a row updated is the user's, so only when the card was live.
     let updated = sqlx::query(
-        "UPDATE cards SET status = $1, pan_ciphertext = NULL, pan_key_version = NULL, \
-         is_default = FALSE, unbound_at = $2, updated_at = $2 \
-         WHERE id = $3 AND user_id = $4 AND status IN ('active', 'pending_verification')",
+        "WITH ended AS (UPDATE cards SET status = $1, pan_ciphertext = NULL, \
+         pan_key_version = NULL, is_default = FALSE, unbound_at = $2, updated_at = $2 \
+         WHERE id = $3 AND user_id = $4 AND status IN ('active', 'pending_verification') \
+         RETURNING user_id) \
+         UPDATE users SET live_cards = live_cards - 1 FROM ended WHERE users.id = ended.user_id",
     )
     .bind(status.as_str())
     .bind(ms(now))

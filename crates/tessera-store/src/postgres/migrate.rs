@@ -65,6 +65,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/postgres/0012_binding_writes.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_live_card_counts.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -564,6 +564,115 @@ async fn freed_slots_leave_the_count(store: Arc<dyn Store>) {
     );
 }
 
+/// What ran out leaves the wallet even when the wallet is far from full:
+/// the same card can be bound again once its reservation has ended or its
+/// SMS code has expired, without waiting for the limit to be reached.
+async fn ran_out_cards_leave_a_roomy_wallet(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let roomy = ReserveLimits::cards(10);
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    // Reserved until 61_000; a crashed node never completes it.
+    let stale = new_card("s1", &user_id, "fs", 1_000);
+    assert_eq!(
+        store.reserve_card(&stale, &roomy, at(1_000)).await.unwrap(),
+        Reserve::Reserved
+    );
+    // Its code runs out at 5_000, long before any reservation does.
+    bind_pending(&*store, &user_id, "p1", "fp", 2_000, 5_000).await;
+    let again = new_card("p2", &user_id, "fp", 5_000);
+    assert_eq!(
+        store.reserve_card(&again, &roomy, at(5_000)).await.unwrap(),
+        Reserve::Reserved
+    );
+    assert_eq!(
+        store
+            .card(&user_id, &"p1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        CardStatus::VerificationExpired
+    );
+    let retried = new_card("s2", &user_id, "fs", 60_999);
+    assert_eq!(
+        store
+            .reserve_card(&retried, &roomy, at(60_999))
+            .await
+            .unwrap(),
+        Reserve::InProgress
+    );
+    let retried = new_card("s2", &user_id, "fs", 61_001);
+    assert_eq!(
+        store
+            .reserve_card(&retried, &roomy, at(61_001))
+            .await
+            .unwrap(),
+        Reserve::Reserved
+    );
+    // a, p2 and s2 are live: two more fit under a limit of 5, not three.
+    let five = ReserveLimits::cards(5);
+    for (id, fingerprint) in [("n1", "f1"), ("n2", "f2")] {
+        let card = new_card(id, &user_id, fingerprint, 61_002);
+        assert_eq!(
+            store.reserve_card(&card, &five, at(61_002)).await.unwrap(),
+            Reserve::Reserved,
+            "{id}"
+        );
+    }
+    let sixth = new_card("n3", &user_id, "f3", 61_002);
+    assert_eq!(
+        store.reserve_card(&sixth, &five, at(61_002)).await.unwrap(),
+        Reserve::LimitReached { live_cards: 5 }
+    );
+}
+
+/// Reservations released after a refusal from the bank, and cards whose
+/// code failed or ran out, never fill the wallet, however many there were.
+async fn ended_bindings_never_fill_the_wallet(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let two = ReserveLimits::cards(2);
+    for round in 0..5 {
+        let id = format!("r{round}");
+        let card = new_card(&id, &user_id, &format!("f{round}"), 1_000 + round);
+        assert_eq!(
+            store
+                .reserve_card(&card, &two, at(1_000 + round))
+                .await
+                .unwrap(),
+            Reserve::Reserved,
+            "{id}"
+        );
+        store.release_card(&id.as_str().into()).await.unwrap();
+    }
+    bind_pending(&*store, &user_id, "p1", "fp1", 2_000, 90_000).await;
+    bind_pending(&*store, &user_id, "p2", "fp2", 2_000, 90_000).await;
+    assert!(
+        store
+            .finish_otp(&"p1".into(), OtpOutcome::Failed, at(2_100))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_otp(&"p2".into(), OtpOutcome::Expired, at(2_100))
+            .await
+            .unwrap()
+    );
+    for (id, fingerprint) in [("a", "fa"), ("b", "fb")] {
+        let card = new_card(id, &user_id, fingerprint, 3_000);
+        assert_eq!(
+            store.reserve_card(&card, &two, at(3_000)).await.unwrap(),
+            Reserve::Reserved,
+            "{id}"
+        );
+    }
+    let third = new_card("c", &user_id, "fc", 3_000);
+    assert_eq!(
+        store.reserve_card(&third, &two, at(3_000)).await.unwrap(),
+        Reserve::LimitReached { live_cards: 2 }
+    );
+}
+
 // Concurrency: the rules hold however requests race (on PostgreSQL each
 // task may run on its own connection, as on its own node).
 
@@ -660,6 +769,8 @@ on_both_backends!(
     stale_reservation_freed,
     expired_otp_frees_slot,
     freed_slots_leave_the_count,
+    ran_out_cards_leave_a_roomy_wallet,
+    ended_bindings_never_fill_the_wallet,
     concurrent_card_limit,
     concurrent_same_card
 );
