@@ -44,7 +44,7 @@ pub(crate) fn stored_key(
     } else if created_at < now - stale_after {
         StoredKey::TakeOver
     } else {
-        StoredKey::Answer(IdempotencyBegin::InProgress)
+        StoredKey::Answer(IdempotencyBegin::InProgress { since: created_at })
     })
 }
 

@@ -126,6 +126,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         13,
         "b58a7c793521cffcb9809188d5dad61ef58e0caac072569d7b4b98ce9d4f3689",
     ),
+    (
+        "postgres",
+        14,
+        "121476df79d01dad7b807b2ebf916ac022e88753208b9ee50b804221ef30510a",
+    ),
+    (
+        "sqlite",
+        11,
+        "48462190be4ef12fbdd1971d37b5c09ec4fd9ca2547d551f89f347018a180fa6",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -291,6 +291,9 @@ pub trait Lifecycle: Send + Sync {
 #[async_trait]
 pub trait Support: Send + Sync {
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
+    /// Notes that the client of the attempt with this trace id left before
+    /// its answer. False when there is no such attempt.
+    async fn mark_client_gone(&self, trace_id: &str) -> StoreResult<bool>;
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>>;
     /// Binding attempts in a window, added up by issuer, brand, card type,
     /// outcome, code and issuer answer: what health, metrics and the

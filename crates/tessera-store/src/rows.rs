@@ -285,6 +285,7 @@ pub(crate) fn attempt_from_row(row: &impl Columns) -> StoreResult<AttemptRecord>
         issuer_response: row.col("issuer_response")?,
         latency_ms: row.col("latency_ms")?,
         created_at: row.time("created_at")?,
+        client_gone: row.flag("client_gone")?,
     })
 }
 

@@ -481,6 +481,7 @@ fn seeded_card(
     };
     draw_token_pan(state, pan, &bin.brand, &mut completion.token)?;
     let attempt = AttemptRecord {
+        client_gone: false,
         trace_id: tessera_server::ids::request_id(),
         user_id: user.id.clone(),
         card_id: Some(card_id),

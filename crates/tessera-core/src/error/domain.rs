@@ -31,9 +31,10 @@ pub struct DomainError {
     /// A text written by an operator (a maintenance notice), in both languages,
     /// shown in place of the catalogue's message.
     pub notice: Option<Box<(String, String)>>,
-    /// The payment a decline was recorded as, so a merchant and support can
-    /// find it (`pay_...`).
-    pub payment_id: Option<Box<str>>,
+    /// The record the error is about, so that the caller and support can
+    /// find it: the payment a decline was recorded as, the card already
+    /// bound.
+    pub record: Option<Box<ErrorRecord>>,
     /// The limit a `too_many_attempts` hit (boxed: most errors have none,
     /// and the error stays small).
     pub limit: Option<Box<LimitHit>>,
@@ -94,6 +95,16 @@ impl Lockout {
     }
 }
 
+/// A record an error names (`DomainError::record`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorRecord {
+    /// `payment_id`: the payment a decline was recorded as (`pay_...`).
+    Payment(String),
+    /// `card_id`: the card a `card_already_bound` or `otp_required` is
+    /// about.
+    Card(String),
+}
+
 impl DomainError {
     pub fn new(code: ErrorCode) -> Self {
         DomainError {
@@ -106,7 +117,7 @@ impl DomainError {
             retry_after_secs: None,
             suspended_by: Vec::new(),
             notice: None,
-            payment_id: None,
+            record: None,
             limit: None,
             lockout: None,
             max_length: None,
@@ -185,7 +196,12 @@ impl DomainError {
     }
 
     pub fn with_payment_id(mut self, payment_id: impl Into<String>) -> Self {
-        self.payment_id = Some(payment_id.into().into_boxed_str());
+        self.record = Some(Box::new(ErrorRecord::Payment(payment_id.into())));
+        self
+    }
+
+    pub fn with_card_id(mut self, card_id: impl Into<String>) -> Self {
+        self.record = Some(Box::new(ErrorRecord::Card(card_id.into())));
         self
     }
 

@@ -26,6 +26,7 @@ use tessera_store::{
 use crate::flows::issuer_health::{self, Gate};
 use crate::flows::maintenance;
 use crate::flows::sms_codes;
+use crate::http::detach;
 use crate::http::error::{ApiError, internal};
 use crate::http::extract::Ctx;
 use crate::http::fields;
@@ -142,6 +143,7 @@ pub async fn bind_card(
             tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the binding attempt");
         }
     }
+    note_client_gone(state, ctx).await;
     issuer_health::after_attempt(state, &attempt);
     tracing::info!(
         trace_id = %ctx.trace_id,
@@ -274,20 +276,19 @@ async fn bind_steps(
         attempts: limit_buckets(&attempt_limits),
         window: limit_window(),
     };
-    match state
-        .store
-        .reserve_card(&new_card, &reserve_limits, now)
-        .await?
-    {
+    match reserve_after_any_in_flight(state, &new_card, &reserve_limits, now).await? {
         Reserve::Reserved => {}
         Reserve::AlreadyBound { card_id, status } => {
-            evidence.card_id = Some(card_id);
             let code = if status == CardStatus::PendingVerification {
                 ErrorCode::OtpRequired
             } else {
                 ErrorCode::CardAlreadyBound
             };
-            return Err(DomainError::new(code).with_param("number").into());
+            let error = DomainError::new(code)
+                .with_param("number")
+                .with_card_id(card_id.as_str());
+            evidence.card_id = Some(card_id);
+            return Err(error.into());
         }
         Reserve::InProgress => {
             return Err(DomainError::new(ErrorCode::RequestInProgress)
@@ -323,6 +324,26 @@ async fn bind_steps(
         tracing::error!(card_id = %card_id, error = %error, "could not release a card reservation");
     }
     outcome
+}
+
+/// Reserves the card; when the same card is being bound by another request
+/// (a phone that dropped a slow binding and sent it again without a key),
+/// waits for that one to end, up to the issuer timeout, and answers as it
+/// left things: the card bound, or free to bind again.
+async fn reserve_after_any_in_flight(
+    state: &AppState,
+    card: &NewCard,
+    limits: &ReserveLimits,
+    now: DateTime<Utc>,
+) -> Result<Reserve, ApiError> {
+    let limit = Duration::from_secs(state.config.issuer_timeout_secs);
+    let reserved = detach::wait_out_in_flight(
+        limit,
+        || state.store.reserve_card(card, limits, now),
+        |reserved| matches!(reserved, Ok(Reserve::InProgress)),
+    )
+    .await;
+    Ok(reserved?)
 }
 
 /// A binding the issuer approved (or stepped up), sealed and ready to be
@@ -697,7 +718,20 @@ pub async fn verify_card(
     if let Err(error) = state.store.record_attempt(&attempt).await {
         tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the verification attempt");
     }
+    note_client_gone(state, ctx).await;
     result
+}
+
+/// Marks the request's attempt when its client left before the answer
+/// (`http/detach.rs` ran it to its end all the same).
+async fn note_client_gone(state: &AppState, ctx: &Ctx) {
+    if !ctx.client_gone.is_gone() {
+        return;
+    }
+    tracing::info!(trace_id = %ctx.trace_id, "the client left before the answer");
+    if let Err(error) = state.store.mark_client_gone(&ctx.trace_id).await {
+        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not mark the attempt's client gone");
+    }
 }
 
 async fn verify_steps(

@@ -1,9 +1,13 @@
 //! Idempotency keys with Stripe's semantics, scoped to the caller: the same
 //! key and body answer with the first response (status and body) for 24
 //! hours and across restarts; the same key with another body is
-//! `idempotency_conflict`; while the first still runs, `request_in_progress`.
-//! Retryable answers are not kept, so a retry runs again. Only a keyed HMAC
-//! of the body is stored, never the body.
+//! `idempotency_conflict`. A retry that meets the first still running (a
+//! phone that gave up on a slow answer and tried again) waits for its
+//! answer, up to the issuer timeout, and only then is
+//! `request_in_progress`. Retryable answers are not kept, so a retry runs
+//! again. Only a keyed HMAC of the body is stored, never the body.
+
+use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -13,6 +17,7 @@ use tessera_core::vault::LookupPurpose;
 use tessera_store::IdempotencyBegin;
 
 use crate::http::auth::Caller;
+use crate::http::detach;
 use crate::http::error::{ApiError, error_body, error_response, json_response};
 use crate::http::extract::Ctx;
 use crate::state::AppState;
@@ -20,8 +25,15 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 /// Keys answer for 24 hours; older records are purged in the background.
 pub const KEEP: TimeDelta = TimeDelta::hours(24);
-/// A request still "in progress" after this long died with its node.
-const STALE_AFTER: TimeDelta = TimeDelta::minutes(5);
+
+/// A request still "in progress" after this long died with its node: a
+/// live one ends within the request timeout, or, detached from a client
+/// that left (`http/detach.rs`), within the issuer timeout.
+fn stale_after(state: &AppState) -> TimeDelta {
+    let config = &state.config;
+    let longest = config.request_timeout_secs.max(config.issuer_timeout_secs);
+    TimeDelta::seconds(i64::try_from(longest).unwrap_or(i64::MAX / 1_000) + 10)
+}
 
 /// What a handler produced: a status and JSON body, or an error.
 pub type Outcome = Result<(StatusCode, serde_json::Value), ApiError>;
@@ -68,11 +80,19 @@ where
             .keys
             .keyed_hash(LookupPurpose::IdempotencyBody, &fingerprinted),
     );
-    let now = state.now();
-    let begin = state
-        .store
-        .idempotency_begin(&scope, &key, &fingerprint, now, STALE_AFTER)
-        .await;
+    let stale_after = stale_after(state);
+    let limit = Duration::from_secs(state.config.issuer_timeout_secs);
+    let begin = detach::wait_out_in_flight(
+        limit,
+        || {
+            let now = state.now();
+            state
+                .store
+                .idempotency_begin(&scope, &key, &fingerprint, now, stale_after)
+        },
+        |begin| matches!(begin, Ok(IdempotencyBegin::InProgress { .. })),
+    )
+    .await;
     match begin {
         Err(error) => {
             let error = crate::http::error::store_error(&error);
@@ -83,11 +103,18 @@ where
             lang,
             trace_id,
         ),
-        Ok(IdempotencyBegin::InProgress) => error_response(
-            &DomainError::new(ErrorCode::RequestInProgress).with_retry_after(1),
-            lang,
-            trace_id,
-        ),
+        Ok(IdempotencyBegin::InProgress { since }) => {
+            // Still running after the issuer timeout: its node may have
+            // died, and the key is free again once the record is stale.
+            let free_at = since + stale_after;
+            let seconds = (free_at - state.now()).num_seconds().max(1);
+            error_response(
+                &DomainError::new(ErrorCode::RequestInProgress)
+                    .with_retry_after(u64::try_from(seconds).unwrap_or(1)),
+                lang,
+                trace_id,
+            )
+        }
         Ok(IdempotencyBegin::Replay { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);

@@ -528,6 +528,7 @@ mod tests {
 
     fn answered(trace: &str, issuer: &str, ms: i64, failed: bool) -> AttemptRecord {
         AttemptRecord {
+            client_gone: false,
             trace_id: trace.to_owned(),
             user_id: "u1".to_owned().into(),
             issuer_code: Some(issuer.to_owned()),

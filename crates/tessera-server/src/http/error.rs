@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::error::{DomainError, ErrorCode, ErrorRecord, Lang};
 use tessera_store::StoreError;
 use tower_http::request_id::RequestId;
 
@@ -118,8 +118,14 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if !error.suspended_by.is_empty() {
             map.insert("suspended_by".into(), json!(error.suspended_by));
         }
-        if let Some(payment_id) = &error.payment_id {
-            map.insert("payment_id".into(), json!(payment_id));
+        match error.record.as_deref() {
+            Some(ErrorRecord::Payment(id)) => {
+                map.insert("payment_id".into(), json!(id));
+            }
+            Some(ErrorRecord::Card(id)) => {
+                map.insert("card_id".into(), json!(id));
+            }
+            None => {}
         }
         if let Some(max_length) = error.max_length {
             map.insert("max_length".into(), json!(max_length));

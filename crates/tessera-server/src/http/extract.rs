@@ -10,18 +10,21 @@ use serde::de::DeserializeOwned;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tower_http::request_id::RequestId;
 
+use crate::http::detach::ClientGone;
 use crate::http::error::ApiError;
 use crate::http::request_id::ClientRequestId;
 use crate::state::AppState;
 
 /// The request's trace id (the server's), the client's own id if it sent
-/// a valid one, language and arrival time (on the state's clock).
+/// a valid one, language, arrival time (on the state's clock), and whether
+/// its client has gone (for work that runs on without it).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub trace_id: String,
     pub client_request_id: Option<String>,
     pub lang: Lang,
     pub now: DateTime<Utc>,
+    pub client_gone: ClientGone,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -52,6 +55,7 @@ impl FromRequestParts<AppState> for Ctx {
             client_request_id,
             lang,
             now: state.now(),
+            client_gone: ClientGone::default(),
         })
     }
 }

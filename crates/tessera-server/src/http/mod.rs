@@ -7,6 +7,7 @@
 //! pages (`help`).
 
 pub mod auth;
+pub mod detach;
 pub mod error;
 pub mod extract;
 pub mod fields;

@@ -11,6 +11,7 @@ use tessera_store::{CardId, CardRecord};
 use crate::flows::binding::{self, Bound};
 use crate::flows::{attempts, cards, idempotency};
 use crate::http::auth::{Caller, SignedIn};
+use crate::http::detach;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
 use crate::http::fields::Fields;
@@ -48,14 +49,19 @@ pub async fn bind_card(
     // Before anything is recorded: a refused field leaves no attempt.
     request.check_fields(&state.config.limits)?;
     let key = idempotency::key_of(&headers)?;
-    let viewer = Viewer::new(&state, &ctx);
-    let work = async {
-        match binding::bind_card(&state, &user, &request, &ctx).await? {
-            Bound::Active(card) => Ok((StatusCode::CREATED, card_json(&card, &viewer)?)),
-            Bound::PendingOtp(card) => Ok((StatusCode::ACCEPTED, card_json(&card, &viewer)?)),
-        }
+    let (lang, trace_id, gone) = (ctx.lang, ctx.trace_id.clone(), ctx.client_gone.clone());
+    // Runs to its end if the phone drops: see `http/detach.rs`.
+    let detached = async move {
+        let viewer = Viewer::new(&state, &ctx);
+        let work = async {
+            match binding::bind_card(&state, &user, &request, &ctx).await? {
+                Bound::Active(card) => Ok((StatusCode::CREATED, card_json(&card, &viewer)?)),
+                Bound::PendingOtp(card) => Ok((StatusCode::ACCEPTED, card_json(&card, &viewer)?)),
+            }
+        };
+        idempotency::run(&state, &caller, key, "POST /v1/cards", &raw, &ctx, work).await
     };
-    Ok(idempotency::run(&state, &caller, key, "POST /v1/cards", &raw, &ctx, work).await)
+    Ok(detach::detached(&gone, lang, &trace_id, detached).await)
 }
 
 /// Enter the SMS code of a pending card. Five wrong codes end the binding.
@@ -79,13 +85,18 @@ pub async fn verify_card(
 ) -> Result<Response, ApiError> {
     let key = idempotency::key_of(&headers)?;
     let route = format!("POST /v1/cards/{id}/verify");
-    let viewer = Viewer::new(&state, &ctx);
-    let work = async {
-        let card =
-            binding::verify_card(&state, &user, &CardId::from(id), &request.otp, &ctx).await?;
-        Ok((StatusCode::OK, card_json(&card, &viewer)?))
+    let (lang, trace_id, gone) = (ctx.lang, ctx.trace_id.clone(), ctx.client_gone.clone());
+    // Runs to its end if the phone drops: see `http/detach.rs`.
+    let detached = async move {
+        let viewer = Viewer::new(&state, &ctx);
+        let work = async {
+            let card =
+                binding::verify_card(&state, &user, &CardId::from(id), &request.otp, &ctx).await?;
+            Ok((StatusCode::OK, card_json(&card, &viewer)?))
+        };
+        idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await
     };
-    Ok(idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await)
+    Ok(detach::detached(&gone, lang, &trace_id, detached).await)
 }
 
 /// The user's cards, newest first.

@@ -10,6 +10,7 @@ use tessera_core::payment::check::check_merchant_id;
 
 use crate::flows::{idempotency, payments};
 use crate::http::auth::{Caller, Role};
+use crate::http::detach;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, parse_json};
 use crate::http::fields::Fields;
@@ -49,6 +50,7 @@ pub async fn create_payment(
     let Caller::Key { key_id, .. } = &caller else {
         return Err(ErrorCode::Forbidden.into());
     };
+    let key_id = key_id.clone();
     // Only as its own merchants: refused before any token, idempotency key
     // or history is looked up or written. A malformed id is the field
     // checks' to name.
@@ -60,15 +62,20 @@ pub async fn create_payment(
             .into());
     }
     let key = idempotency::key_of(&headers)?;
-    let work = async {
-        let approved =
-            payments::authorize(&state, key_id, &request, &ctx.trace_id, ctx.now).await?;
-        let mut view = PaymentView::from_record(&approved.payment, ctx.lang);
-        view.arpc = Some(approved.arpc.to_string());
-        let body = serde_json::to_value(view).map_err(|_| ErrorCode::InternalError)?;
-        Ok((StatusCode::CREATED, body))
+    let (lang, trace_id, gone) = (ctx.lang, ctx.trace_id.clone(), ctx.client_gone.clone());
+    // Runs to its end if the terminal drops: see `http/detach.rs`.
+    let detached = async move {
+        let work = async {
+            let approved =
+                payments::authorize(&state, &key_id, &request, &ctx.trace_id, ctx.now).await?;
+            let mut view = PaymentView::from_record(&approved.payment, ctx.lang);
+            view.arpc = Some(approved.arpc.to_string());
+            let body = serde_json::to_value(view).map_err(|_| ErrorCode::InternalError)?;
+            Ok((StatusCode::CREATED, body))
+        };
+        idempotency::run(&state, &caller, key, "POST /v1/payments", &raw, &ctx, work).await
     };
-    Ok(idempotency::run(&state, &caller, key, "POST /v1/payments", &raw, &ctx, work).await)
+    Ok(detach::detached(&gone, lang, &trace_id, detached).await)
 }
 
 /// The user's payments, newest first: approvals and every decline with its

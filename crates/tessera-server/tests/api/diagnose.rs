@@ -654,6 +654,7 @@ async fn every_error_code_gives_the_verdict_of_the_table(backend: Backend) {
     for (entry, (code, verdict)) in tessera_core::error::CATALOGUE.iter().zip(VERDICTS) {
         let trace = format!("req_verdict_{code}");
         let attempt = tessera_store::AttemptRecord {
+            client_gone: false,
             trace_id: trace.clone(),
             user_id: format!("usr_verdict_{code}").into(),
             outcome: tessera_store::AttemptOutcome::Error,

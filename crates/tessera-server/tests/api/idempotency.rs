@@ -2,6 +2,7 @@
 //! do, and without a key a double tap still never binds one card twice.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -120,12 +121,13 @@ async fn a_refusal_is_replayed_but_a_retryable_answer_runs_again(backend: Backen
     assert_ne!(first["error"]["trace_id"], second["error"]["trace_id"]);
 }
 
-async fn the_same_key_while_the_first_runs_is_request_in_progress(backend: Backend) {
+async fn the_same_key_while_the_first_runs_waits_for_its_answer(backend: Backend) {
     let server = Arc::new(TestServer::start_on(backend, |_| {}).await);
     let user = server.user().await;
     let body = json!({"number": card(Outcome::Slow), "holder_name": "张三"});
     // Two requests with one key released together: the slow issuer holds
-    // whichever came first for 2 s, so the other meets it in flight.
+    // whichever came first for 2 s, so the other meets it in flight and
+    // waits for its answer.
     let barrier = Arc::new(Barrier::new(2));
     let mut tasks = Vec::new();
     for _ in 0..2 {
@@ -146,33 +148,145 @@ async fn the_same_key_while_the_first_runs_is_request_in_progress(backend: Backe
     }
     let mut answers = Vec::new();
     for task in tasks {
-        let (status, _, body) = task.await.unwrap();
-        answers.push((status, body));
+        let (status, headers, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        answers.push((headers.get("idempotent-replayed").is_some(), body));
     }
-    answers.sort_by_key(|(status, _)| *status);
-    let (status, bound) = &answers[0];
-    assert_eq!(*status, StatusCode::CREATED, "{bound}");
-    let (status, in_progress) = &answers[1];
-    let error = assert_error(
-        *status,
-        in_progress,
-        StatusCode::CONFLICT,
-        "request_in_progress",
-    );
-    assert_eq!(error["retryable"], true);
-    // Once the first is done, the key replays its answer.
-    let (status, _, replay) = server
+    answers.sort_by_key(|(replayed, _)| *replayed);
+    let [(false, bound), (true, replayed)] = answers.as_slice() else {
+        panic!("one answer bound, the other replayed it: {answers:?}");
+    };
+    assert_eq!(replayed["id"], bound["id"]);
+    assert_eq!(server.cards(&user).await.len(), 1);
+}
+
+/// The person on a weak signal: the app gives up on a slow binding after
+/// 0.5 s, then sends it again. The first request runs to its end all the
+/// same; the retry answers with the card it bound, within the issuer's
+/// time, and support sees that the first one's client left.
+async fn a_dropped_phone_retrying_with_its_key_gets_the_bound_card(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let body = json!({"number": card(Outcome::Slow), "holder_name": "张三"});
+    give_up_after_half_a_second(&server, &user.token, &body, Some("weak-1")).await;
+    let retried = Instant::now();
+    let (status, headers, bound) = server
         .call(
             Method::POST,
             "/v1/cards",
             Some(&user.token),
             Some(&body),
-            &[("idempotency-key", "slow-1")],
+            &[("idempotency-key", "weak-1")],
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(replay["id"], bound["id"]);
-    assert_eq!(server.cards(&user).await.len(), 1);
+    assert_eq!(status, StatusCode::CREATED, "{bound}");
+    assert!(headers.get("idempotent-replayed").is_some());
+    assert!(
+        retried.elapsed() < Duration::from_secs(10),
+        "within the issuer timeout"
+    );
+    let cards = server.cards(&user).await;
+    assert_eq!(cards.len(), 1);
+    assert_eq!(cards[0]["id"], bound["id"]);
+    // One attempt: the first request's, finished although its client left.
+    let attempts = attempts_once_one_is_marked(&server, &user.id).await;
+    assert_eq!(outcomes(&attempts), [("success".to_owned(), true)]);
+}
+
+/// The same without a key: the retry waits for the binding in flight and
+/// names the card it bound, never a multi-minute lock.
+async fn a_dropped_phone_retrying_without_a_key_is_told_the_card_is_bound(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let body = json!({"number": card(Outcome::Slow), "holder_name": "张三"});
+    give_up_after_half_a_second(&server, &user.token, &body, None).await;
+    let retried = Instant::now();
+    let (status, _, answer) = server
+        .call(
+            Method::POST,
+            "/v1/cards",
+            Some(&user.token),
+            Some(&body),
+            &[],
+        )
+        .await;
+    let error = assert_error(status, &answer, StatusCode::CONFLICT, "card_already_bound");
+    assert!(
+        retried.elapsed() < Duration::from_secs(10),
+        "within the issuer timeout"
+    );
+    let cards = server.cards(&user).await;
+    assert_eq!(cards.len(), 1);
+    assert_eq!(error["card_id"], cards[0]["id"]);
+    assert_eq!(cards[0]["status"], "active");
+    // One attempt per request: the first bound the card although its
+    // client left, the retry was told so.
+    let attempts = attempts_once_one_is_marked(&server, &user.id).await;
+    let mut seen = outcomes(&attempts);
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("card_already_bound".to_owned(), false),
+            ("success".to_owned(), true)
+        ]
+    );
+}
+
+/// Sends a binding from a client that stops waiting after 0.5 s.
+async fn give_up_after_half_a_second(
+    server: &TestServer,
+    token: &str,
+    body: &Value,
+    key: Option<&str>,
+) {
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let mut request = impatient
+        .post(format!("{}/v1/cards", server.base))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let sent = request.send().await;
+    assert!(sent.unwrap_err().is_timeout());
+}
+
+/// The user's attempts as support lists them, once one is marked as left
+/// by its client (the mark follows the record by a moment).
+async fn attempts_once_one_is_marked(server: &TestServer, user_id: &str) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = server
+            .get(
+                &format!("/v1/support/attempts?user_id={user_id}"),
+                &server.support_key,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let attempts = body["data"].as_array().unwrap().clone();
+        if attempts.iter().any(|a| a["client_gone"] == true) || Instant::now() > deadline {
+            return attempts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Each attempt's error code (or its outcome) and whether its client left.
+fn outcomes(attempts: &[Value]) -> Vec<(String, bool)> {
+    attempts
+        .iter()
+        .map(|a| {
+            let what = a["error_code"].as_str().or(a["outcome"].as_str());
+            (
+                what.unwrap().to_owned(),
+                a["client_gone"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }
 
 async fn sixteen_identical_taps_bind_one_card(backend: Backend) {
@@ -202,17 +316,16 @@ async fn sixteen_identical_taps_bind_one_card(backend: Backend) {
             (status, response.json::<Value>().await.unwrap())
         }));
     }
-    let mut created = Vec::new();
+    let (mut created, mut already) = (Vec::new(), Vec::new());
     for task in tasks {
         let (status, body) = task.await.unwrap();
         match status {
             StatusCode::CREATED => created.push(body),
+            // The others wait for the tap in flight, then are told the
+            // card is bound, and which card.
             StatusCode::CONFLICT => {
-                let code = body["error"]["code"].as_str().unwrap();
-                assert!(
-                    code == "card_already_bound" || code == "request_in_progress",
-                    "{body}"
-                );
+                assert_eq!(body["error"]["code"], "card_already_bound", "{body}");
+                already.push(body["error"]["card_id"].clone());
             }
             other => panic!("a double tap answered {other}: {body}"),
         }
@@ -221,11 +334,18 @@ async fn sixteen_identical_taps_bind_one_card(backend: Backend) {
     let cards = server.cards(&user).await;
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0]["id"], created[0]["id"]);
+    assert_eq!(already.len(), 15);
+    assert!(
+        already.iter().all(|id| *id == cards[0]["id"]),
+        "{already:?}"
+    );
 }
 
 on_both_backends!(
     the_same_key_and_body_replay_the_first_answer,
     a_refusal_is_replayed_but_a_retryable_answer_runs_again,
-    the_same_key_while_the_first_runs_is_request_in_progress,
+    the_same_key_while_the_first_runs_waits_for_its_answer,
+    a_dropped_phone_retrying_with_its_key_gets_the_bound_card,
+    a_dropped_phone_retrying_without_a_key_is_told_the_card_is_bound,
     sixteen_identical_taps_bind_one_card,
 );

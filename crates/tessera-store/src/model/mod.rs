@@ -495,6 +495,10 @@ pub struct AttemptRecord {
     pub issuer_response: Option<String>,
     pub latency_ms: i64,
     pub created_at: DateTime<Utc>,
+    /// The client disconnected before the answer, which the server
+    /// finished all the same. Set after the record, by
+    /// `Support::mark_client_gone`.
+    pub client_gone: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -517,8 +521,8 @@ pub enum IdempotencyBegin {
     Replay { status: u16, body: String },
     /// The same key with another body.
     Conflict,
-    /// The first request with this key is still running.
-    InProgress,
+    /// The first request with this key is still running, since `since`.
+    InProgress { since: DateTime<Utc> },
 }
 
 /// Which attempts `attempt_stats` adds up, and the latency buckets it counts.

@@ -69,6 +69,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/postgres/0013_live_card_counts.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_client_gone.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -127,7 +127,7 @@ impl Settings for PgStore {
         }
         // The key keeps being created and dropped under us: someone else is
         // working on it.
-        Ok(IdempotencyBegin::InProgress)
+        Ok(IdempotencyBegin::InProgress { since: now })
     }
 
     async fn idempotency_finish(

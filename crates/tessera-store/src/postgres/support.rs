@@ -34,6 +34,15 @@ impl Support for PgStore {
         Ok(())
     }
 
+    async fn mark_client_gone(&self, trace_id: &str) -> StoreResult<bool> {
+        let marked =
+            sqlx::query("UPDATE binding_attempts SET client_gone = TRUE WHERE trace_id = $1")
+                .bind(trace_id)
+                .execute(&mut *self.lease().await?)
+                .await?;
+        Ok(marked.rows_affected() == 1)
+    }
+
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {
         let listing = listings::attempts(Dialect::Postgres, filter);
         let mut lease = self.lease().await?;

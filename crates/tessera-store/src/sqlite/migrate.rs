@@ -55,6 +55,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/sqlite/0010_limits_in_memory.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/sqlite/0011_client_gone.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -74,6 +74,16 @@ impl Support for SqliteStore {
             .await
     }
 
+    async fn mark_client_gone(&self, trace_id: &str) -> StoreResult<bool> {
+        let marked = write_statement(
+            self,
+            "UPDATE binding_attempts SET client_gone = 1 WHERE trace_id = ?1",
+            vec![Value::Text(trace_id.to_owned())],
+        )
+        .await?;
+        Ok(marked == 1)
+    }
+
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {
         let listing = listings::attempts(Dialect::Sqlite, filter);
         self.readers

@@ -4,6 +4,7 @@ use crate::*;
 
 async fn attempts(store: Arc<dyn Store>) {
     let full = AttemptRecord {
+        client_gone: false,
         trace_id: "t-full".to_owned(),
         client_request_id: Some("app-req.1".to_owned()),
         user_id: "u1".to_owned().into(),
@@ -139,4 +140,31 @@ async fn attempts(store: Arc<dyn Store>) {
     assert!(store.attempts(&nobody).await.unwrap().is_empty());
 }
 
-on_both_backends!(attempts);
+/// An attempt whose client left is marked after its record, once found.
+async fn client_gone(store: Arc<dyn Store>) {
+    store
+        .record_attempt(&attempt("t-gone", "u1", 100))
+        .await
+        .unwrap();
+    store
+        .record_attempt(&attempt("t-stayed", "u1", 200))
+        .await
+        .unwrap();
+    assert!(store.mark_client_gone("t-gone").await.unwrap());
+    assert!(!store.mark_client_gone("t-unknown").await.unwrap());
+    let listed = store
+        .attempts(&AttemptFilter {
+            user_id: Some("u1".to_owned().into()),
+            limit: 10,
+            ..AttemptFilter::default()
+        })
+        .await
+        .unwrap();
+    let gone: Vec<(&str, bool)> = listed
+        .iter()
+        .map(|a| (a.trace_id.as_str(), a.client_gone))
+        .collect();
+    assert_eq!(gone, [("t-stayed", false), ("t-gone", true)]);
+}
+
+on_both_backends!(attempts, client_gone);

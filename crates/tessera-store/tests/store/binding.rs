@@ -191,6 +191,7 @@ async fn binding_recorded(store: Arc<dyn Store>) {
         ..AttemptFilter::default()
     };
     let recorded = |trace_id: &str, card_id: &str, outcome: &str| AttemptRecord {
+        client_gone: false,
         client_request_id: Some(format!("app-{trace_id}")),
         card_id: Some(card_id.to_owned().into()),
         masked_pan: Some("622202*********1234".to_owned()),

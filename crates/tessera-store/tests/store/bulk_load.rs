@@ -10,6 +10,7 @@ async fn seed_batch(store: Arc<dyn Store>) {
         card: new_card(card_id, user_id, fingerprint, 5_000),
         completion: completion(card_id, user_id, "active", None, 5_000),
         attempt: AttemptRecord {
+            client_gone: false,
             card_id: Some(card_id.to_owned().into()),
             outcome: AttemptOutcome::Success,
             error_code: None,

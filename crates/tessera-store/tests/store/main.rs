@@ -218,6 +218,7 @@ async fn defaults(store: &dyn Store, user_id: &str) -> Vec<String> {
 
 fn attempt(trace_id: &str, user_id: &str, created_at: i64) -> AttemptRecord {
     AttemptRecord {
+        client_gone: false,
         trace_id: trace_id.to_owned(),
         user_id: user_id.to_owned().into(),
         outcome: AttemptOutcome::Error,

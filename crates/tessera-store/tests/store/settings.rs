@@ -17,7 +17,7 @@ async fn idempotency(store: Arc<dyn Store>) {
             .idempotency_begin("u1", "k", "fp", at(1_001), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
-        InProgress
+        InProgress { since: at(1_000) }
     );
     assert_eq!(
         store
@@ -113,7 +113,7 @@ async fn idempotency(store: Arc<dyn Store>) {
             .idempotency_begin("u1", "k3", "fp", at(61_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
-        InProgress
+        InProgress { since: at(1_000) }
     );
     assert_eq!(
         store
@@ -141,7 +141,7 @@ async fn idempotency(store: Arc<dyn Store>) {
             .idempotency_begin("u1", "k3", "fp", at(61_002), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
-        InProgress
+        InProgress { since: at(61_001) }
     );
 
     // Purge: u1/k, u2/k and u1/k2 began at 1_000; u1/k3 at 61_001.
@@ -166,7 +166,7 @@ async fn idempotency(store: Arc<dyn Store>) {
             .idempotency_begin("u1", "k3", "fp", at(70_000), TimeDelta::milliseconds(stale))
             .await
             .unwrap(),
-        InProgress
+        InProgress { since: at(61_001) }
     );
     assert_eq!(
         store
@@ -236,7 +236,7 @@ async fn concurrent_idempotency(store: Arc<dyn Store>) {
     for task in tasks {
         match task.await.unwrap() {
             IdempotencyBegin::Started => started += 1,
-            IdempotencyBegin::InProgress => {}
+            IdempotencyBegin::InProgress { .. } => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -263,7 +263,7 @@ async fn concurrent_idempotency(store: Arc<dyn Store>) {
     for task in tasks {
         match task.await.unwrap() {
             IdempotencyBegin::Started => taken += 1,
-            IdempotencyBegin::InProgress => {}
+            IdempotencyBegin::InProgress { .. } => {}
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -18,6 +18,7 @@ fn attempt(
     latency: i64,
 ) -> AttemptRecord {
     AttemptRecord {
+        client_gone: false,
         trace_id: trace.to_owned(),
         user_id: "u1".to_owned().into(),
         issuer_code: Some(issuer.to_owned()),

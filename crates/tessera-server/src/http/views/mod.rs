@@ -93,6 +93,8 @@ pub struct ErrorObject {
     pub suspended_by: Option<Vec<String>>,
     /// The payment a decline was recorded as.
     pub payment_id: Option<String>,
+    /// The card a `card_already_bound` or `otp_required` is about.
+    pub card_id: Option<String>,
     /// `field_too_long`: the most characters the field named by `param`
     /// may hold.
     pub max_length: Option<u32>,

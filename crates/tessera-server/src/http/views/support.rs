@@ -351,6 +351,10 @@ pub struct AttemptView {
     pub issuer_response: Option<String>,
     pub latency_ms: i64,
     pub created_at: String,
+    /// The app disconnected before the answer (a weak signal, or it gave
+    /// up waiting); the server finished the request all the same, so the
+    /// person may not know its outcome.
+    pub client_gone: bool,
 }
 impl AttemptView {
     pub fn from_record(attempt: &AttemptRecord) -> AttemptView {
@@ -377,6 +381,7 @@ impl AttemptView {
             issuer_response: attempt.issuer_response.clone(),
             latency_ms: attempt.latency_ms,
             created_at: rfc3339(attempt.created_at),
+            client_gone: attempt.client_gone,
         }
     }
 }
