@@ -215,24 +215,29 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(http::error::render_errors))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request
-                    .extensions()
-                    .get::<RequestId>()
-                    .and_then(|id| id.header_value().to_str().ok())
-                    .unwrap_or("");
-                let span = tracing::info_span!(
-                    "request",
-                    trace_id = %request_id,
-                    client_request_id = tracing::field::Empty,
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                );
-                if let Some(ClientRequestId(id)) = request.extensions().get::<ClientRequestId>() {
-                    span.record("client_request_id", id.as_str());
-                }
-                span
-            }),
+            TraceLayer::new_for_http()
+                .on_response(http::error::log_answer)
+                // 5xx answers are logged by `log_answer`, at their level.
+                .on_failure(())
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("");
+                    let span = tracing::info_span!(
+                        "request",
+                        trace_id = %request_id,
+                        client_request_id = tracing::field::Empty,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    );
+                    if let Some(ClientRequestId(id)) = request.extensions().get::<ClientRequestId>()
+                    {
+                        span.record("client_request_id", id.as_str());
+                    }
+                    span
+                }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, TesseraRequestId))
@@ -571,8 +576,11 @@ pub async fn create_api_key(
 pub fn init_tracing(format: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never into a file or a
+    // log collector.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if format == "json" {
         builder.json().flatten_event(true).try_init()

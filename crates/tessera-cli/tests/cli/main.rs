@@ -85,18 +85,11 @@ impl ServeProcess {
             .stderr(log_file)
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("tessera listening on ")
-            .unwrap_or_else(|| {
-                let logged = std::fs::read_to_string(log).unwrap_or_default();
-                let tail: Vec<&str> = logged.lines().rev().take(5).collect();
-                panic!("unexpected first line: {line:?}; the log ends with {tail:?}")
-            })
-            .to_owned();
+        let base = listening_base(child.stdout.take().unwrap()).unwrap_or_else(|line| {
+            let logged = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = logged.lines().rev().take(5).collect();
+            panic!("unexpected first line: {line:?}; the log ends with {tail:?}")
+        });
         ServeProcess {
             child,
             base,
@@ -109,6 +102,16 @@ impl ServeProcess {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
+}
+
+/// The address `tessera serve` prints on its first line, or that line.
+pub fn listening_base(stdout: std::process::ChildStdout) -> Result<String, String> {
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix("tessera listening on ")
+        .map(str::to_owned)
+        .ok_or(line)
 }
 
 impl Drop for ServeProcess {

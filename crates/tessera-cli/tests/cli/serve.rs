@@ -296,3 +296,135 @@ async fn load_test_raises_the_limits_on_loopback_only() {
         assert_eq!(status, 201, "{body}");
     }
 }
+
+/// What an operator's log collector reads: a maintenance answer is planned
+/// and not an error; a binding whose phone dropped logs every line under
+/// its request's trace id, including the one that says the client left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_keep_their_trace_id_and_planned_answers_are_no_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("serve.log");
+    let server = ServeProcess::start(&data, &log, &[]);
+    let client = reqwest::Client::new();
+    let operator = crate::operator_key(&data);
+    let user = sign_up(&client, &server.base, "张三", &operator).await;
+
+    // A phone gives up on a slow binding after half a second.
+    let slow = sandbox::card_number("622848", 19, Outcome::Slow).unwrap();
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let dropped = impatient
+        .post(format!("{}/v1/cards", server.base))
+        .bearer_auth(&user.token)
+        .json(&json!({"number": slow, "holder_name": "张三"}))
+        .send()
+        .await;
+    assert!(dropped.unwrap_err().is_timeout());
+
+    // Then maintenance, planned by an operator.
+    let until = (chrono::Utc::now() + chrono::Duration::minutes(30)).to_rfc3339();
+    let (status, _, body) = request(
+        &client,
+        Method::PUT,
+        &format!("{}/v1/admin/maintenance", server.base),
+        Some(&operator),
+        Some(&json!({"until": until, "message_zh": "维护中", "message_en": "Upgrading"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let number = sandbox::card_number("622848", 19, Outcome::Approve).unwrap();
+    let (status, _, refused) = request(
+        &client,
+        Method::POST,
+        &format!("{}/v1/cards", server.base),
+        Some(&user.token),
+        Some(&json!({"number": number, "holder_name": "张三"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 503, "{refused}");
+    let maintenance_trace = refused["error"]["trace_id"].as_str().unwrap().to_owned();
+
+    // The slow binding ends 2 s after it began, client or not.
+    let lines = wait_for_log_line(&log, "the client left before the answer").await;
+    let trace_of = |line: &Value| line["span"]["trace_id"].as_str().map(str::to_owned);
+    let left = lines
+        .iter()
+        .find(|line| line["message"] == "the client left before the answer")
+        .expect("the server noted that the client left");
+    let left_trace = trace_of(left).expect("that line has its request's trace id");
+    let binding = lines
+        .iter()
+        .find(|line| line["message"] == "card binding" && line["outcome"] == "success")
+        .expect("the dropped binding ran to its end");
+    assert_eq!(trace_of(binding), Some(left_trace));
+
+    let answered = lines
+        .iter()
+        .find(|line| {
+            trace_of(line).as_deref() == Some(maintenance_trace.as_str())
+                && line["message"] == "answered during maintenance"
+        })
+        .expect("the maintenance answer is logged with its trace id");
+    assert_eq!(answered["level"], "INFO", "{answered}");
+    let errors: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["level"] == "ERROR")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// The human log format, written to a file: no terminal colour codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_logs_into_a_file_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let mut child = std::process::Command::new(crate::TESSERA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "debug,sqlx=warn,hyper=info")
+        .env_remove("TESSERA_MASTER_KEY")
+        .env_remove("TESSERA_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = crate::listening_base(child.stdout.take().unwrap()).unwrap();
+    let (status, _, _) = request(
+        &reqwest::Client::new(),
+        Method::GET,
+        &format!("{base}/v1/nothing"),
+        None,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 404);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("answered"), "{logged}");
+    assert!(!logged.contains('\u{1b}'), "{logged}");
+}
+
+/// The log's JSON lines once one has this message, waiting up to 10 s.
+async fn wait_for_log_line(log: &std::path::Path, message: &str) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let lines: Vec<Value> = std::fs::read_to_string(log)
+            .unwrap()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        if lines.iter().any(|line| line["message"] == message)
+            || std::time::Instant::now() > deadline
+        {
+            return lines;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::response::Response;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tracing::Instrument;
 
 use crate::http::error::error_response;
 
@@ -48,7 +49,8 @@ where
         gone,
         answered: false,
     };
-    let answer = tokio::spawn(work).await;
+    // In the request's span: the work's log lines keep its trace id.
+    let answer = tokio::spawn(work.in_current_span()).await;
     watch.answered = true;
     answer.unwrap_or_else(|failed| {
         tracing::error!(trace_id, error = %failed, "a detached request failed");

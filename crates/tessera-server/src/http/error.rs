@@ -151,7 +151,41 @@ pub fn error_response(error: &DomainError, lang: Lang, trace_id: &str) -> Respon
         header::CONTENT_LANGUAGE,
         HeaderValue::from_static(lang.tag()),
     );
+    // For the request's log line (`log_answer`).
+    response.extensions_mut().insert(error.code);
     response
+}
+
+/// The request's log line once it is answered. A server error is logged at
+/// the level its cause deserves: maintenance is planned (INFO); the bank,
+/// the database or a provider being down is outside the service (WARN,
+/// with the code); anything else is the service's own failure (ERROR).
+pub fn log_answer(response: &Response, latency: std::time::Duration, _span: &tracing::Span) {
+    let status = response.status().as_u16();
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    if !response.status().is_server_error() {
+        tracing::debug!(status, latency_ms, "answered");
+        return;
+    }
+    match response.extensions().get::<ErrorCode>() {
+        Some(ErrorCode::Maintenance) => {
+            tracing::info!(
+                status,
+                latency_ms,
+                code = "maintenance",
+                "answered during maintenance"
+            );
+        }
+        Some(code) if *code != ErrorCode::InternalError => {
+            tracing::warn!(
+                status,
+                latency_ms,
+                code = code.as_str(),
+                "answered unavailable"
+            );
+        }
+        _ => tracing::error!(status, latency_ms, "answered with a server error"),
+    }
 }
 
 pub fn request_lang(request: &Request) -> Lang {
