@@ -45,6 +45,9 @@ pub struct Config {
     pub token_requestor_id: String,
     pub session_ttl_secs: u64,
     pub otp_ttl_secs: u64,
+    /// Seconds after a code was sent before the person may ask for a new
+    /// one (`POST /v1/cards/{id}/otp`).
+    pub otp_resend_after_secs: u64,
     pub otp_max_attempts: u32,
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
@@ -405,6 +408,7 @@ impl Default for Config {
             token_requestor_id: "40000000001".to_owned(),
             session_ttl_secs: 12 * 3600,
             otp_ttl_secs: 300,
+            otp_resend_after_secs: 60,
             otp_max_attempts: 5,
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
@@ -490,6 +494,15 @@ impl Config {
         self.policy.validate().map_err(|e| e.to_string())?;
         if self.card_limit == 0 {
             return Err("card_limit must be at least 1".to_owned());
+        }
+        if self.otp_ttl_secs == 0
+            || self.otp_resend_after_secs == 0
+            || self.otp_resend_after_secs > self.otp_ttl_secs
+        {
+            return Err(
+                "otp_ttl_secs must be at least 1, and otp_resend_after_secs 1 to otp_ttl_secs"
+                    .to_owned(),
+            );
         }
         let limits = &self.limits;
         if limits.card_bindings_per_day == 0
@@ -697,6 +710,16 @@ mod tests {
         });
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("tessera.toml");
+        // A resend may not wait longer than the code lives.
+        std::fs::write(&file, "otp_ttl_secs = 120\notp_resend_after_secs = 180\n").unwrap();
+        let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(error.contains("otp_resend_after_secs"), "{error}");
+        std::fs::write(&file, "otp_ttl_secs = 120\notp_resend_after_secs = 30\n").unwrap();
+        let config = Config::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(
+            (config.otp_ttl_secs, config.otp_resend_after_secs),
+            (120, 30)
+        );
         std::fs::write(&file, "card_limt = 9\n").unwrap();
         let error = Config::load(Some(&file), &Overrides::default()).unwrap_err();
         assert!(error.contains("card_limt"), "{error}");

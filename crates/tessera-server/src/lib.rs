@@ -145,6 +145,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cards::list_my_attempts))
         .routes(routes!(cards::get_card, cards::unbind_card))
         .routes(routes!(cards::verify_card))
+        .routes(routes!(cards::resend_otp))
         .routes(routes!(cards::set_default))
         .routes(routes!(tokens::limited_use_keys))
         .routes(routes!(tokens::single_use_cryptogram))

@@ -192,6 +192,20 @@ pub trait Cards: Send + Sync {
     async fn claim_otp_comparison(&self, card_id: &CardId, max: u32) -> StoreResult<OtpClaim>;
     /// Counts a wrong code and returns the failures so far.
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32>;
+    /// Sets a pending card's code (its hash and expiry) and the time it was
+    /// sent to `now`, when the current one was sent at `sent_before` or
+    /// earlier; its failures and comparisons are kept. False when there is
+    /// no such challenge or a newer code was sent since (one statement:
+    /// of resends racing, one renews). Given the current hash and expiry,
+    /// it only restarts the clock: how a resend takes its turn.
+    async fn renew_otp(
+        &self,
+        card_id: &CardId,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        sent_before: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Counts one hit at `now` in every bucket, all or none: refused when
     /// any bucket already holds its limit of hits newer than `now - window`.
     /// Atomic with every other claim of the same buckets, on every node.

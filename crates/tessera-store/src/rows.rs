@@ -484,6 +484,7 @@ pub(crate) fn otp_challenge_from_row(row: &impl Columns) -> StoreResult<OtpChall
         sent_to_masked: row.col("sent_to_masked")?,
         expires_at: row.time("expires_at")?,
         failures: small(row.col("failures")?)?,
+        sent_at: row.time("created_at")?,
     })
 }
 

@@ -77,8 +77,8 @@ impl Advice<'_> {
                 "Nothing to do: the card is in the wallet and ready to use.",
             ),
             VerdictKind::AwaitingSmsCode => Bilingual::new(
-                "请输入银行发送到预留手机号的6位验证码，验证码5分钟内有效；如果没有收到，说明银行预留的可能是另一个号码，请致电银行确认。",
-                "Enter the 6-digit code your bank sent to the phone number it has on file; it is valid for 5 minutes. If no code arrived, the bank may have another number on file: call the bank to check.",
+                "请输入银行发送到预留手机号的6位验证码，在短信写明的有效期内输入；信号不好时短信可能晚到，稍等片刻仍没收到，可以点“重新获取”。如果一直收不到，银行预留的可能是另一个号码，请致电银行确认。",
+                "Enter the 6-digit code your bank sent to the phone number it has on file, within the time its text message states. On a weak signal the text may come late: if it has not come after a little while, ask for a new one. If none ever arrives, the bank may have another number on file: call the bank to check.",
             ),
             VerdictKind::InputMistake => self.input_step(code),
             VerdictKind::CardNotSupported => self.not_supported_step(),
@@ -220,8 +220,8 @@ impl Advice<'_> {
                 "Enter the name your bank has on file: your Chinese name, or the Latin name printed on the card.",
             ),
             (Some(E::OtpIncorrect | E::OtpExpired), _) | (_, "otp") => Bilingual::new(
-                "请输入银行最新一条短信中的6位验证码，并在5分钟内输入；验证码过期时，请重新添加这张卡以获取新验证码。",
-                "Enter the 6-digit code from the bank's newest text message within 5 minutes; if it has expired, add the card again to get a new code.",
+                "请输入银行最新一条短信中的6位验证码，在短信写明的有效期内输入；验证码过期时，请点“重新获取”，如果这张卡已不在钱包里，请重新添加。",
+                "Enter the 6-digit code from the bank's newest text message within the time it states; if it has expired, ask for a new code, or add the card again if it has left the wallet.",
             ),
             (Some(code), _) => Bilingual::from_text(code.entry().remedy),
             (None, _) => Bilingual::default(),

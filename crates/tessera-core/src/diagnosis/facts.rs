@@ -162,10 +162,17 @@ pub const OTP_CHECKED: &str = "otp";
 /// The `issuer_response` of an SMS-code check answered without comparing
 /// any code (the challenge's comparisons were all used, or it had ended).
 pub const OTP_REFUSED: &str = "otp_refused";
+/// The `issuer_response` of a request for a pending card's code to be sent
+/// again.
+pub const OTP_RESENT: &str = "otp_resent";
 
-/// Whether an attempt was an SMS-code check rather than a binding.
+/// Whether an attempt was a step of an SMS code (a check, or a code sent
+/// again) rather than a binding.
 pub fn is_otp_check(issuer_response: Option<&str>) -> bool {
-    matches!(issuer_response, Some(OTP_CHECKED | OTP_REFUSED))
+    matches!(
+        issuer_response,
+        Some(OTP_CHECKED | OTP_REFUSED | OTP_RESENT)
+    )
 }
 
 /// Who reads the story: support ("this person") or the person ("you").

@@ -11,7 +11,7 @@ mod verdict;
 
 pub use facts::{
     AttemptFacts, Audience, CIRCUIT_OPEN, CardFacts, Circumstances, DeviceFacts, Ending,
-    OTP_CHECKED, OTP_REFUSED, Step, is_otp_check,
+    OTP_CHECKED, OTP_REFUSED, OTP_RESENT, Step, is_otp_check,
 };
 pub use verdict::VerdictKind;
 

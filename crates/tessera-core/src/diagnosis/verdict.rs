@@ -115,7 +115,8 @@ impl VerdictKind {
             E::PhoneMismatch => VerdictKind::PhoneOnFile,
             E::CardLimitReached => VerdictKind::CardLimit,
             E::CardAlreadyBound => VerdictKind::Duplicate,
-            E::OtpRequired => VerdictKind::AwaitingSmsCode,
+            // A resend asked too soon: the code sent last may still come.
+            E::OtpRequired | E::OtpResendTooSoon => VerdictKind::AwaitingSmsCode,
             E::IssuerUnavailable | E::RequestInProgress => VerdictKind::NetworkOrIssuer,
             E::Maintenance | E::InternalError | E::DatabaseUnavailable => {
                 VerdictKind::SystemOrMaintenance

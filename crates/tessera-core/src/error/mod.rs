@@ -145,6 +145,7 @@ pub enum ErrorCode {
     IdentityUnavailable,
     IdNumberTaken,
     SmsUnavailable,
+    OtpResendTooSoon,
 }
 
 impl ErrorCode {

@@ -12,20 +12,20 @@ use tessera_core::bins::BinRecord;
 use tessera_core::card::check::{CardFields, CheckedCard, check_fields};
 use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::{HolderName, names_match};
-use tessera_core::diagnosis::{CIRCUIT_OPEN, OTP_CHECKED, OTP_REFUSED};
+use tessera_core::diagnosis::CIRCUIT_OPEN;
 use tessera_core::error::{AttemptLimit, DomainError, ErrorCode, LIMIT_WINDOW_SECS};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
-use tessera_core::vault::{LookupPurpose, SealedPan};
+use tessera_core::vault::SealedPan;
 use tessera_store::{
     AttemptOutcome, AttemptRecord, BindingCompletion, CardRecord, CardStatus, CardToReserve,
     Constraint, IncidentRecord, LimitBucket, LimitClaim, NewCard, NewOtpChallenge, NewToken,
-    OtpClaim, OtpOutcome, Reserve, ReserveLimits, StoreError, TokenStatus, UserRecord,
+    Reserve, ReserveLimits, StoreError, TokenStatus, UserRecord,
 };
 
 use crate::flows::issuer_health::{self, Gate};
 use crate::flows::maintenance;
-use crate::flows::sms_codes;
+use crate::flows::otp;
 use crate::http::detach;
 use crate::http::error::{ApiError, internal};
 use crate::http::extract::Ctx;
@@ -143,7 +143,7 @@ pub async fn bind_card(
             tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the binding attempt");
         }
     }
-    note_client_gone(state, ctx).await;
+    otp::note_client_gone(state, ctx).await;
     issuer_health::after_attempt(state, &attempt);
     tracing::info!(
         trace_id = %ctx.trace_id,
@@ -427,7 +427,7 @@ async fn issue(
         .seal(card_id, &fields.pan)
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
     let otp = if step_up {
-        Some(send_otp(state, card_id, bank_phone, now).await?)
+        Some(otp::send_otp(state, card_id, bank_phone, fields.pan.last4(), now).await?)
     } else {
         None
     };
@@ -459,7 +459,7 @@ pub(crate) async fn claim_limits(
     }
 }
 
-fn limit_buckets(limits: &[(AttemptLimit, String, u32)]) -> Vec<LimitBucket> {
+pub(crate) fn limit_buckets(limits: &[(AttemptLimit, String, u32)]) -> Vec<LimitBucket> {
     limits
         .iter()
         .map(|(_, bucket, limit)| LimitBucket {
@@ -474,7 +474,7 @@ pub(crate) fn limit_window() -> TimeDelta {
 }
 
 /// `too_many_attempts` for `limits[index]`, full until `free_at`.
-fn limit_refused(
+pub(crate) fn limit_refused(
     limits: &[(AttemptLimit, String, u32)],
     index: usize,
     free_at: DateTime<Utc>,
@@ -595,7 +595,7 @@ fn new_token(
     })
 }
 
-async fn load_card(
+pub(crate) async fn load_card(
     state: &AppState,
     user_id: &UserId,
     card_id: &CardId,
@@ -605,229 +605,4 @@ async fn load_card(
         .card(user_id, card_id)
         .await?
         .ok_or_else(|| DomainError::new(ErrorCode::InternalError).into())
-}
-
-/// Makes a 6-digit code, keeps only its keyed hash, and sends it to the
-/// phone the bank has on file (the sandbox phone, in sandbox mode).
-async fn send_otp(
-    state: &AppState,
-    card_id: &CardId,
-    phone: &PhoneNumber,
-    now: DateTime<Utc>,
-) -> Result<NewOtpChallenge, ApiError> {
-    let mut digits = [0u8; 6];
-    tessera_core::crypto::random_digits(&mut digits)
-        .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
-    let code: String = digits.iter().map(|d| char::from(*d)).collect();
-    let code = zeroize::Zeroizing::new(code);
-    // Codes sent to one phone are limited, whoever sends them.
-    sms_codes::claim_phone_sms(state, phone, now).await?;
-    let expires_at =
-        now + TimeDelta::seconds(i64::try_from(state.config.otp_ttl_secs).unwrap_or(300));
-    if state.config.sandbox {
-        let body = format!(
-            "【Tessera沙箱银行】验证码 {}，用于绑定尾号卡片，5分钟内有效。Sandbox bank: your code is {}.",
-            code.as_str(),
-            code.as_str()
-        );
-        state
-            .store
-            .push_sandbox_sms(phone.expose(), &body, now)
-            .await?;
-        if state.config.sandbox_print_sms {
-            // The simulated phone's screen: standard output, never the log.
-            println!("sandbox SMS to {}: {body}", phone.masked());
-        }
-    }
-    Ok(NewOtpChallenge {
-        code_hash: otp_hash(state, card_id, &code),
-        sent_to_masked: phone.masked(),
-        expires_at,
-    })
-}
-
-fn otp_hash(state: &AppState, card_id: &CardId, code: &str) -> String {
-    // The card id goes into the hash so one code can't verify another card.
-    let input = format!("{card_id}:{code}");
-    hex::encode(
-        state
-            .keys
-            .keyed_hash(LookupPurpose::OtpCode, input.as_bytes()),
-    )
-}
-
-/// `POST /v1/cards/{id}/verify`: checks the SMS code of a pending card.
-pub async fn verify_card(
-    state: &AppState,
-    user: &UserRecord,
-    card_id: &CardId,
-    otp: &str,
-    ctx: &Ctx,
-) -> Result<CardRecord, ApiError> {
-    let now = ctx.now;
-    // The time really taken, as for a binding.
-    let started = Instant::now();
-    let card = state
-        .store
-        .card(&user.id, card_id)
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    let mut compared = false;
-    let result = verify_steps(state, &card, otp, now, &mut compared).await;
-    let attempt = AttemptRecord {
-        trace_id: ctx.trace_id.clone(),
-        client_request_id: ctx.client_request_id.clone(),
-        user_id: user.id.clone(),
-        card_id: Some(card.id.clone()),
-        masked_pan: Some(format!(
-            "{}{}{}",
-            card.first6,
-            "*".repeat(usize::from(card.pan_length).saturating_sub(10)),
-            card.last4
-        )),
-        first6: Some(card.first6.clone()),
-        last4: Some(card.last4.clone()),
-        brand: Some(card.brand.clone()),
-        issuer_code: card.issuer_code.clone(),
-        issuer_name: card.issuer_name_zh.clone().or(card.issuer_name_en.clone()),
-        card_type: card.card_type,
-        country: card.country.clone(),
-        outcome: match &result {
-            Ok(_) => AttemptOutcome::Verified,
-            Err(_) => AttemptOutcome::Error,
-        },
-        error_code: result.as_ref().err().map(|e| e.0.code.as_str().to_owned()),
-        cause: result
-            .as_ref()
-            .err()
-            .map(|e| e.0.code.cause().as_str().to_owned()),
-        error_param: result
-            .as_ref()
-            .err()
-            .and_then(|e| e.0.param.as_ref().map(|p| p.to_string())),
-        error_reason: result
-            .as_ref()
-            .err()
-            .and_then(|e| e.0.limit.as_ref().map(|hit| hit.limit.as_str().to_owned())),
-        // Support sees whether a code was really compared.
-        issuer_response: Some(if compared { OTP_CHECKED } else { OTP_REFUSED }.to_owned()),
-        latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-        created_at: now,
-        ..AttemptRecord::default()
-    };
-    if let Err(error) = state.store.record_attempt(&attempt).await {
-        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the verification attempt");
-    }
-    note_client_gone(state, ctx).await;
-    result
-}
-
-/// Marks the request's attempt when its client left before the answer
-/// (`http/detach.rs` ran it to its end all the same).
-async fn note_client_gone(state: &AppState, ctx: &Ctx) {
-    if !ctx.client_gone.is_gone() {
-        return;
-    }
-    tracing::info!(trace_id = %ctx.trace_id, "the client left before the answer");
-    if let Err(error) = state.store.mark_client_gone(&ctx.trace_id).await {
-        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not mark the attempt's client gone");
-    }
-}
-
-async fn verify_steps(
-    state: &AppState,
-    card: &CardRecord,
-    otp: &str,
-    now: DateTime<Utc>,
-    compared: &mut bool,
-) -> Result<CardRecord, ApiError> {
-    let max = state.config.otp_max_attempts;
-    match card.status {
-        CardStatus::PendingVerification => {}
-        // Verifying twice is harmless: the card is bound.
-        CardStatus::Active => return Ok(card.clone()),
-        CardStatus::VerificationFailed => {
-            return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None).into());
-        }
-        CardStatus::VerificationExpired => return Err(ErrorCode::OtpExpired.into()),
-        CardStatus::Binding | CardStatus::Unbound | CardStatus::Closed => {
-            return Err(ErrorCode::CardUnbound.into());
-        }
-    }
-    let otp = otp.trim();
-    if otp.len() != 6 || !otp.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DomainError::new(ErrorCode::InvalidRequest)
-            .with_param("otp")
-            .into());
-    }
-    // The comparison is claimed in the store before it is made: however
-    // many requests race, at most `max` codes are ever compared.
-    let (challenge, comparison) = match state.store.claim_otp_comparison(&card.id, max).await? {
-        OtpClaim::Claimed {
-            challenge,
-            comparison,
-        } => (challenge, comparison),
-        OtpClaim::Exhausted => {
-            return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None)
-                .with_param("otp")
-                .into());
-        }
-        // The challenge ended while this request was on its way: answer
-        // as its card now stands.
-        OtpClaim::Missing => {
-            let now_card = load_card(state, &card.user_id, &card.id).await?;
-            return match now_card.status {
-                CardStatus::Active => Ok(now_card),
-                CardStatus::VerificationFailed => {
-                    Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None)
-                        .with_param("otp")
-                        .into())
-                }
-                _ => Err(ErrorCode::OtpExpired.into()),
-            };
-        }
-    };
-    if challenge.expires_at <= now {
-        state
-            .store
-            .finish_otp(&card.id, OtpOutcome::Expired, now)
-            .await?;
-        return Err(DomainError::new(ErrorCode::OtpExpired)
-            .with_param("otp")
-            .into());
-    }
-    *compared = true;
-    let expected = otp_hash(state, &card.id, otp);
-    if !tessera_core::crypto::constant_time_eq(expected.as_bytes(), challenge.code_hash.as_bytes())
-    {
-        let failures = state.store.record_otp_failure(&card.id).await?;
-        // Claimed comparisons may still be running: what is left is what
-        // nobody has claimed.
-        let used = failures.max(comparison);
-        if used >= max {
-            // The challenge ends once every comparison it allowed failed;
-            // one still running with the right code may yet verify it.
-            if failures >= max {
-                state
-                    .store
-                    .finish_otp(&card.id, OtpOutcome::Failed, now)
-                    .await?;
-            }
-            return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None)
-                .with_param("otp")
-                .into());
-        }
-        return Err(DomainError::new(ErrorCode::OtpIncorrect)
-            .with_param("otp")
-            .with_attempts_left(max - used)
-            .into());
-    }
-    if !state
-        .store
-        .finish_otp(&card.id, OtpOutcome::Verified, now)
-        .await?
-    {
-        return Err(ErrorCode::OtpExpired.into());
-    }
-    load_card(state, &card.user_id, &card.id).await
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use tessera_core::card::CardStatus;
-use tessera_core::error::ErrorCode;
+use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::CardRecord;
 
 use crate::http::error::ApiError;
@@ -18,13 +18,28 @@ pub async fn list(
     user_id: &UserId,
     query: &ListQuery,
 ) -> Result<Vec<CardRecord>, ApiError> {
-    let all = query.status.as_deref() == Some("all");
+    // `live` (the default): what is in the wallet, pending cards included,
+    // so that an app reopened mid-binding finds the card waiting for its
+    // code; `all`; or one status.
+    let (all, only) = match query.status.as_deref() {
+        None | Some("live") => (false, None),
+        Some("all") => (true, None),
+        Some(name) => {
+            let status = CardStatus::parse(name)
+                .filter(|status| *status != CardStatus::Binding)
+                .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("status"))?;
+            (false, Some(status))
+        }
+    };
     let mut cards = state.store.list_cards(user_id).await?;
-    cards.retain(|c| {
-        all || matches!(
-            c.status,
-            CardStatus::Active | CardStatus::PendingVerification
-        )
+    cards.retain(|c| match only {
+        Some(status) => c.status == status,
+        None => {
+            all || matches!(
+                c.status,
+                CardStatus::Active | CardStatus::PendingVerification
+            )
+        }
     });
     Ok(cards)
 }

@@ -2,6 +2,7 @@
 //! make default, unbind; and their own binding attempts, explained.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -9,15 +10,15 @@ use tessera_core::error::ErrorCode;
 use tessera_store::{CardId, CardRecord};
 
 use crate::flows::binding::{self, Bound};
-use crate::flows::{attempts, cards, idempotency};
+use crate::flows::{attempts, cards, idempotency, otp};
 use crate::http::auth::{Caller, SignedIn};
 use crate::http::detach;
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, JsonBody};
+use crate::http::extract::{Ctx, JsonBody, parse_json};
 use crate::http::fields::Fields;
 use crate::http::views::{
     BindCardRequest, CardList, CardView, ErrorEnvelope, ListQuery, MyAttemptList, MyAttemptsQuery,
-    VerifyCardRequest, Viewer,
+    ResendOtpRequest, VerifyCardRequest, Viewer,
 };
 use crate::state::AppState;
 
@@ -91,12 +92,54 @@ pub async fn verify_card(
         let viewer = Viewer::new(&state, &ctx);
         let work = async {
             let card =
-                binding::verify_card(&state, &user, &CardId::from(id), &request.otp, &ctx).await?;
+                otp::verify_card(&state, &user, &CardId::from(id), &request.otp, &ctx).await?;
             Ok((StatusCode::OK, card_json(&card, &viewer)?))
         };
         idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await
     };
     Ok(detach::detached(&gone, lang, &trace_id, detached).await)
+}
+
+/// Send a pending card's SMS code again: when the text never came (a weak
+/// signal) or the code ran out. Allowed `otp_resend_after_secs` after the
+/// last code (`otp_resend_too_soon` with `retry_after` before that);
+/// counted like a binding attempt and an SMS; the wrong codes entered so
+/// far still count. The body may be empty, or name the `bank_phone` the
+/// card was bound with.
+#[utoipa::path(post, path = "/v1/cards/{id}/otp", tag = "cards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "card id")),
+    request_body(content = ResendOtpRequest, description = "optional"),
+    responses((status = 202, description = "a new code is on its way (`otp_sent_to`, `otp_expires_at`)", body = CardView),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "card_already_bound", body = ErrorEnvelope),
+        (status = 402, description = "phone_mismatch (bank_phone): not the number the first code went to", body = ErrorEnvelope),
+        (status = 422, description = "otp_expired, card_unbound", body = ErrorEnvelope),
+        (status = 429, description = "otp_resend_too_soon (Retry-After), too_many_attempts", body = ErrorEnvelope),
+        (status = 503, description = "sms_unavailable", body = ErrorEnvelope)))]
+pub async fn resend_otp(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn { user, .. }: SignedIn,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Result<(StatusCode, Json<CardView>), ApiError> {
+    let request: ResendOtpRequest = if raw.is_empty() {
+        ResendOtpRequest::default()
+    } else {
+        parse_json(&raw)?
+    };
+    let card = otp::resend_otp(
+        &state,
+        &user,
+        &CardId::from(id),
+        request.bank_phone.as_deref(),
+        &ctx,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CardView::from_record(&card, &Viewer::new(&state, &ctx))),
+    ))
 }
 
 /// The user's cards, newest first.

@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 54] = [
+const VERDICTS: [(&str, &str); 55] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -639,6 +639,7 @@ const VERDICTS: [(&str, &str); 54] = [
     ("identity_unavailable", "network_or_issuer"),
     ("id_number_taken", "account_state"),
     ("sms_unavailable", "network_or_issuer"),
+    ("otp_resend_too_soon", "awaiting_sms_code"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

@@ -20,7 +20,7 @@ use crate::{Backend, TestServer, User, assert_error, card};
 /// `n` clients, each holding an open connection to the server (a request
 /// already made on it), so that the barrier releases requests, not
 /// handshakes.
-async fn connected(server: &TestServer, n: usize) -> Vec<Client> {
+pub(crate) async fn connected(server: &TestServer, n: usize) -> Vec<Client> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let client = Client::builder().pool_max_idle_per_host(1).build().unwrap();

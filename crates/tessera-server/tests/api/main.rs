@@ -46,6 +46,7 @@ mod issuer_events;
 mod keys;
 mod limits;
 mod migrated;
+mod otp;
 mod payments;
 mod service;
 mod sessions;

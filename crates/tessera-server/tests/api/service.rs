@@ -455,6 +455,7 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("GET", "/v1/cards/{id}"),
         ("DELETE", "/v1/cards/{id}"),
         ("POST", "/v1/cards/{id}/verify"),
+        ("POST", "/v1/cards/{id}/otp"),
         ("POST", "/v1/cards/{id}/default"),
         ("POST", "/v1/tokens/{ref}/keys"),
         ("POST", "/v1/tokens/{ref}/cryptograms"),

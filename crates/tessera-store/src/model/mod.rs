@@ -401,13 +401,15 @@ pub struct CardRecord {
     pub otp_expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtpChallenge {
     pub card_id: CardId,
     pub code_hash: String,
     pub sent_to_masked: String,
     pub expires_at: DateTime<Utc>,
     pub failures: u32,
+    /// When the current code was sent (the first, or the latest resend).
+    pub sent_at: DateTime<Utc>,
 }
 
 /// The answer to a claim to compare one SMS code (`Cards::claim_otp_comparison`).

@@ -463,7 +463,7 @@ impl Cards for PgStore {
 
     async fn otp_challenge(&self, card_id: &CardId) -> StoreResult<Option<OtpChallenge>> {
         let row = sqlx::query(
-            "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
+            "SELECT card_id, code_hash, sent_to_masked, expires_at, failures, created_at \
              FROM otp_challenges WHERE card_id = $1",
         )
         .bind(card_id.as_str())
@@ -479,7 +479,8 @@ impl Cards for PgStore {
         let row = sqlx::query(
             "UPDATE otp_challenges SET comparisons = comparisons + 1 \
              WHERE card_id = $1 AND comparisons < $2 \
-             RETURNING card_id, code_hash, sent_to_masked, expires_at, failures, comparisons",
+             RETURNING card_id, code_hash, sent_to_masked, expires_at, failures, comparisons, \
+             created_at",
         )
         .bind(card_id.as_str())
         .bind(i64::from(max))
@@ -542,6 +543,28 @@ impl Cards for PgStore {
             .execute(&mut *self.lease().await?)
             .await?;
         Ok(purged.rows_affected())
+    }
+
+    async fn renew_otp(
+        &self,
+        card_id: &CardId,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        sent_before: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let renewed = sqlx::query(
+            "UPDATE otp_challenges SET code_hash = $1, expires_at = $2, created_at = $3 \
+             WHERE card_id = $4 AND created_at <= $5",
+        )
+        .bind(code_hash)
+        .bind(ms(expires_at))
+        .bind(ms(now))
+        .bind(card_id.as_str())
+        .bind(ms(sent_before))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
     }
 
     async fn record_otp_failure(&self, card_id: &CardId) -> StoreResult<u32> {

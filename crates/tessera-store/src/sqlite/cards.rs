@@ -444,7 +444,7 @@ impl Cards for SqliteStore {
         let row = self.readers.read(|conn| {
             row_opt(
                 conn,
-                "SELECT card_id, code_hash, sent_to_masked, expires_at, failures \
+                "SELECT card_id, code_hash, sent_to_masked, expires_at, failures, created_at \
              FROM otp_challenges WHERE card_id = ?",
                 params![card_id.as_str()],
             )
@@ -464,7 +464,7 @@ impl Cards for SqliteStore {
                     "UPDATE otp_challenges SET comparisons = comparisons + 1 \
                      WHERE card_id = ? AND comparisons < ? \
                      RETURNING card_id, code_hash, sent_to_masked, expires_at, failures, \
-                     comparisons",
+                     comparisons, created_at",
                     params![card_id, i64::from(max)],
                 )?;
                 if let Some(row) = row {
@@ -512,6 +512,33 @@ impl Cards for SqliteStore {
         let limits = Arc::clone(&self.limits);
         self.queue
             .write_direct(move |conn| limits.purge(conn, ms(before)))
+            .await
+    }
+
+    async fn renew_otp(
+        &self,
+        card_id: &CardId,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        sent_before: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (card_id, code_hash) = (card_id.to_owned(), code_hash.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                let renewed = conn.execute(
+                    "UPDATE otp_challenges SET code_hash = ?, expires_at = ?, created_at = ? \
+                     WHERE card_id = ? AND created_at <= ?",
+                    params![
+                        code_hash,
+                        ms(expires_at),
+                        ms(now),
+                        card_id.as_str(),
+                        ms(sent_before)
+                    ],
+                )?;
+                Ok(renewed == 1)
+            })
             .await
     }
 

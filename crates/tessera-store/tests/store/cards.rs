@@ -1,7 +1,8 @@
-//! Bound cards: the default card, unbinding, the OTP step-up and its
-//! sandbox phone.
+//! Bound cards: the default card, unbinding, the OTP step-up, its resend
+//! and its sandbox phone.
 
 use crate::*;
+use tessera_store::{CardId, OtpClaim};
 
 async fn set_default(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
@@ -316,10 +317,62 @@ async fn concurrent_otp_outcomes(store: Arc<dyn Store>) {
     assert_eq!(ended, 1, "a challenge ends once");
 }
 
+/// A resent code replaces the old one, keeps the failures and comparisons
+/// counted so far, and renews once however many resends race.
+async fn resent_code_keeps_the_count(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind_pending(&*store, &user_id, "p1", "fp1", 1_000, 90_000).await;
+    let card: CardId = "p1".into();
+    assert_eq!(store.record_otp_failure(&card).await.unwrap(), 1);
+    assert!(matches!(
+        store.claim_otp_comparison(&card, 5).await.unwrap(),
+        OtpClaim::Claimed { comparison: 1, .. }
+    ));
+    let sent = store.otp_challenge(&card).await.unwrap().unwrap();
+    assert_eq!(sent.sent_at, at(1_000));
+    // Asked before the cooldown has run from 1_000: nothing changes.
+    assert!(
+        !store
+            .renew_otp(&card, "new-hash", at(120_000), at(30_000), at(999))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.otp_challenge(&card).await.unwrap().unwrap(), sent);
+    assert!(
+        store
+            .renew_otp(&card, "new-hash", at(120_000), at(61_000), at(1_000))
+            .await
+            .unwrap()
+    );
+    let renewed = store.otp_challenge(&card).await.unwrap().unwrap();
+    assert_eq!(renewed.code_hash, "new-hash");
+    assert_eq!(renewed.expires_at, at(120_000));
+    assert_eq!(renewed.sent_at, at(61_000));
+    assert_eq!(renewed.failures, 1);
+    assert!(matches!(
+        store.claim_otp_comparison(&card, 5).await.unwrap(),
+        OtpClaim::Claimed { comparison: 2, .. }
+    ));
+    // A second resend that read the first code's time loses.
+    assert!(
+        !store
+            .renew_otp(&card, "other", at(120_001), at(61_001), at(1_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .renew_otp(&"nobody".into(), "x", at(120_000), at(61_000), at(61_000))
+            .await
+            .unwrap()
+    );
+}
+
 on_both_backends!(
     set_default,
     unbind,
     otp,
     sandbox_sms,
-    concurrent_otp_outcomes
+    concurrent_otp_outcomes,
+    resent_code_keeps_the_count
 );

@@ -1,10 +1,10 @@
 //! The catalogue's rows for payments, the API and accounts: from
-//! `idempotency_conflict` to `sms_unavailable`.
+//! `idempotency_conflict` to `otp_resend_too_soon`.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 34] = [
+pub(super) const ROWS: [CatalogEntry; 35] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -617,6 +617,26 @@ pub(super) const ROWS: [CatalogEntry; 34] = [
         why: t(
             "钱包通过短信服务商发送验证码，而服务商暂时没有应答，或者拒绝了这条短信。",
             "The wallet sends codes through a text-message provider, which did not answer or refused the message.",
+        ),
+    },
+    CatalogEntry {
+        code: E::OtpResendTooSoon,
+        code_str: "otp_resend_too_soon",
+        error_type: T::RateLimitError,
+        cause: C::Input,
+        http_status: 429,
+        retryable: true,
+        message: t(
+            "验证码刚刚发过，请稍后再重新获取",
+            "A code was sent moments ago: wait a little before asking for another",
+        ),
+        remedy: t(
+            "请先查看手机短信；如果还没有收到，请在提示的秒数过后再点“重新获取”。",
+            "Check your text messages first; if the code has not arrived, ask for a new one once the seconds shown have passed.",
+        ),
+        why: t(
+            "短信在信号弱时可能晚到一会儿。每张卡的验证码要隔一段时间才能重新发送，这样新旧验证码不会一起到达、让人分不清，每天能发的短信也不会很快用完。",
+            "On a weak signal a text can take a while to arrive. A card's code can be sent again only after a short wait, so that old and new codes do not arrive together and confuse you, and the day's text messages are not used up at once.",
         ),
     },
 ];

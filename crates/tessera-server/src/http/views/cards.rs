@@ -47,6 +47,13 @@ pub struct VerifyCardRequest {
     /// The 6-digit code from the SMS.
     pub otp: String,
 }
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResendOtpRequest {
+    /// The bank phone given when the card was bound, when it was not the
+    /// account's own: the new code goes to the same number as the first.
+    pub bank_phone: Option<String>,
+}
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {
     #[serde(rename = "ref")]
@@ -174,7 +181,10 @@ impl CardView {
 }
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// `all` also lists unbound and failed cards; live cards by default.
+    /// `live` (the default: active cards and those waiting for their SMS
+    /// code), `all` (unbound, closed and failed ones too), or one status:
+    /// `active`, `pending_verification`, `verification_failed`,
+    /// `verification_expired`, `unbound`, `closed`.
     pub status: Option<String>,
 }
 
