@@ -11,7 +11,9 @@ pub struct WindowStats {
     /// Attempts that asked the issuer (field errors and refusals by the
     /// wallet's own rules never reach it and say nothing about its health).
     pub asked: u64,
-    /// Of those, the ones that failed.
+    /// Of those, the ones the bank side failed (no answer, a timeout, an
+    /// answer that could not be read). A card the bank declined is the
+    /// bank working, and the server does not count it here.
     pub failed: u64,
     /// Of the failures, `issuer_unavailable` (no answer, or a timeout).
     pub unavailable: u64,

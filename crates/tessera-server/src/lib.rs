@@ -5,6 +5,7 @@
 //! request and response bodies, the help center's pages.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,10 +50,13 @@ pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
 pub use state::{AppState, Shared};
 
+use crate::flows::metrics::Metrics;
 use crate::http::auth::Role;
 use crate::http::error::ApiError;
+use crate::http::rate_limit::PublicRateLimits;
 use crate::http::request_id::{ClientRequestId, REQUEST_ID};
 use crate::issuer::sandbox::SandboxIssuer;
+use crate::passwords::Argon2Queue;
 
 /// Why the service could not start, said so an operator can act on it.
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +208,14 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(routes::help::router())
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::rate_limit::limit_public_routes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            flows::metrics::measure_requests,
+        ))
         .with_state(state)
         .layer(axum::Extension(Arc::new(spec)))
         // Layers run outermost last-added: the request id is set first,
@@ -345,6 +357,12 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         store.clone(),
         config.sandbox_issuer.clone(),
     ));
+    let argon2 = Argon2Queue::new(config.limits.password_queue_max);
+    let public_rate_limits = PublicRateLimits::new(
+        NonZeroU32::new(config.limits.public_per_address_per_minute).unwrap_or(NonZeroU32::MIN),
+        NonZeroU32::new(config.limits.public_per_second).unwrap_or(NonZeroU32::MIN),
+        config.trusted_proxy_networks().map_err(StartError::new)?,
+    );
     let state = AppState::new(Shared {
         config: Arc::new(config),
         store,
@@ -355,6 +373,9 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         issuer_clock: Arc::default(),
         baselines: Arc::default(),
         sessions: Arc::default(),
+        argon2,
+        public_rate_limits,
+        metrics: Metrics::default(),
         sms,
         identity,
         clock,
@@ -508,16 +529,22 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
     let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
+    let metrics = tokio::spawn(flows::metrics::refresh_periodically(state.clone()));
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = stopped => {}
-                    _ = shutdown_signal() => {}
-                }
-            })
-            .await;
+        // The peer's address feeds the per-address rate limits.
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stopped => {}
+                _ = shutdown_signal() => {}
+            }
+        })
+        .await;
         purge.abort();
+        metrics.abort();
         served
     });
     Ok(RunningServer {

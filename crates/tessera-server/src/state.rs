@@ -11,9 +11,12 @@ use tessera_store::Store;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
+use crate::flows::metrics::Metrics;
 use crate::http::auth::SessionCache;
+use crate::http::rate_limit::PublicRateLimits;
 use crate::identity::IdentityVerifier;
 use crate::issuer::Issuer;
+use crate::passwords::Argon2Queue;
 use crate::sms::SmsSender;
 
 /// Cloned for every request (axum's `State`), so it is one `Arc`: a clone
@@ -50,6 +53,14 @@ pub struct Shared {
     pub baselines: Arc<BaselineCache>,
     /// Sessions read lately (`http/auth.rs`).
     pub sessions: Arc<SessionCache>,
+    /// This server's place in the Argon2 threads' queue (`passwords.rs`).
+    pub argon2: Argon2Queue,
+    /// This node's budgets for the routes that need no account
+    /// (`http/rate_limit.rs`).
+    pub public_rate_limits: PublicRateLimits,
+    /// This node's counters and the binding-health snapshot
+    /// (`flows/metrics.rs`).
+    pub metrics: Metrics,
     /// The wallet's own text messages (`sms.rs`).
     pub sms: Arc<dyn SmsSender>,
     /// Who confirms a real name and ID number at sign-up (`identity.rs`).

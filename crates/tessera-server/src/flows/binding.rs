@@ -398,10 +398,18 @@ async fn issue(
             Gate::Closed => None,
         };
     let timeout = Duration::from_secs(state.config.issuer_timeout_secs);
+    let asked = std::time::Instant::now();
     let answer = tokio::time::timeout(timeout, state.issuer.verify_binding(&verification))
         .await
         .unwrap_or(IssuerAnswer::Unavailable);
-    evidence.issuer_response = Some(answer.label());
+    let label = answer.label();
+    state.metrics.issuer_call(
+        bin.issuer_code.as_deref().unwrap_or("unknown"),
+        "verify_binding",
+        &label,
+        asked.elapsed(),
+    );
+    evidence.issuer_response = Some(label);
     if let Some(incident) = probe {
         let answered = !matches!(answer, IssuerAnswer::Unavailable);
         if let Err(ApiError(error)) =

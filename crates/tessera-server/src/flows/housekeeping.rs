@@ -11,6 +11,7 @@ pub async fn purge_periodically(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
+        state.public_rate_limits.forget_idle();
         let now = state.now();
         match state.store.idempotency_purge(now - idempotency::KEEP).await {
             Ok(0) => {}

@@ -151,6 +151,12 @@ pub fn issuer_names(code: &str, recorded: Option<&str>) -> Bilingual {
     Bilingual::new(recorded, if has_han { code } else { recorded })
 }
 
+/// A failure of the bank side: no answer, a timeout, or an answer that
+/// could not be read (all recorded as `issuer_unavailable`).
+fn bank_side_failure(code: &str) -> bool {
+    code == ErrorCode::IssuerUnavailable.as_str()
+}
+
 fn window_stats(rows: &[&AttemptStatsRow]) -> WindowStats {
     let mut stats = WindowStats::default();
     let mut codes: BTreeMap<String, u64> = BTreeMap::new();
@@ -161,13 +167,14 @@ fn window_stats(rows: &[&AttemptStatsRow]) -> WindowStats {
         let count = u64::try_from(row.count).unwrap_or(0);
         stats.asked += count;
         stats.latency_sum_ms += row.latency_sum_ms;
-        if row.outcome == AttemptOutcome::Error {
+        // Only what the bank side failed says the bank is unwell: a card it
+        // declined, or a name or phone it did not match, is the bank
+        // working (two declines in ten bindings once opened an incident).
+        let code = row.error_code.as_deref().unwrap_or_default();
+        if row.outcome == AttemptOutcome::Error && bank_side_failure(code) {
             stats.failed += count;
-            let code = row.error_code.clone().unwrap_or_default();
-            if code == "issuer_unavailable" {
-                stats.unavailable += count;
-            }
-            *codes.entry(code).or_default() += count;
+            stats.unavailable += count;
+            *codes.entry(code.to_owned()).or_default() += count;
         }
     }
     let mut codes: Vec<(String, u64)> = codes.into_iter().collect();

@@ -14,6 +14,7 @@ pub mod issuer_health;
 pub mod keys;
 pub mod lifecycle;
 pub mod maintenance;
+pub mod metrics;
 pub mod otp;
 pub mod password_reset;
 pub mod payments;

@@ -39,8 +39,10 @@ pub async fn reset_password(
         .await?
         .filter(|user| user.status == "active")
         .ok_or_else(|| code_error(ErrorCode::SmsCodeExpired))?;
-    let password_hash =
-        passwords::hash_password_async(state.keys.clone(), &request.new_password).await?;
+    let password_hash = state
+        .argon2
+        .hash_password(state.keys.clone(), &request.new_password)
+        .await?;
     let ended = state
         .store
         .reset_password(&PasswordReset {

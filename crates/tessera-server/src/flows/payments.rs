@@ -562,9 +562,20 @@ async fn pay_steps(
         merchant_id: &checked.merchant_id,
         issuer_code: token.issuer_code.as_deref(),
     };
+    let asked = std::time::Instant::now();
     let answer = tokio::time::timeout(timeout, state.issuer.authorize_payment(&authorization))
         .await
         .unwrap_or(AuthorizationAnswer::Unavailable);
+    state.metrics.issuer_call(
+        token.issuer_code.as_deref().unwrap_or("unknown"),
+        "authorize_payment",
+        match &answer {
+            AuthorizationAnswer::Approved { .. } => "approved",
+            AuthorizationAnswer::Declined(code) => code.as_str(),
+            AuthorizationAnswer::Unavailable => "unavailable",
+        },
+        asked.elapsed(),
+    );
     let authorization_code = match answer {
         AuthorizationAnswer::Approved { authorization_code } => authorization_code,
         AuthorizationAnswer::Declined(code) => return Err(DomainError::declined(code).into()),

@@ -61,8 +61,10 @@ pub async fn sign_up(
             return Err(ErrorCode::IdentityUnavailable.into());
         }
     }
-    let password_hash =
-        passwords::hash_password_async(state.keys.clone(), &request.password).await?;
+    let password_hash = state
+        .argon2
+        .hash_password(state.keys.clone(), &request.password)
+        .await?;
     let sign_up = SignUp {
         user: NewUser {
             id: ids::user_id(),
@@ -159,20 +161,34 @@ pub async fn sign_in(
         .store
         .user_by_phone(&typed_phone(&request.phone))
         .await?;
-    let check = match &user {
+    let checked = match &user {
         Some(user) => {
-            passwords::check_password_async(
-                state.keys.clone(),
-                &request.password,
-                &user.password_hash,
-            )
-            .await
+            state
+                .argon2
+                .check_password(state.keys.clone(), &request.password, &user.password_hash)
+                .await
         }
         None => {
             // Spend the same work as a real check, so timing does not tell
             // which phones have accounts.
-            let _ = passwords::hash_password_async(state.keys.clone(), &request.password).await;
-            PasswordCheck::Wrong
+            state
+                .argon2
+                .hash_password(state.keys.clone(), &request.password)
+                .await
+                .map(|_| PasswordCheck::Wrong)
+        }
+    };
+    let check = match checked {
+        Ok(check) => check,
+        Err(error) => {
+            // Shed or failed before any password was compared: the
+            // attempt goes back, so an overloaded server never locks
+            // anyone out.
+            state
+                .store
+                .give_back_login_attempt(&phone_hash, claimed.window_started_at)
+                .await?;
+            return Err(error.into());
         }
     };
     let Some(user) = user.filter(|u| check.is_right() && u.status == "active") else {
@@ -214,7 +230,11 @@ pub async fn sign_in(
 /// pepper, now that the password is known right. A failure only leaves
 /// the old hash, which still verifies: the next sign-in tries again.
 async fn rehash_with_sign_in_pepper(state: &AppState, user: &UserRecord, password: &str) {
-    let rehashed = match passwords::hash_password_async(state.keys.clone(), password).await {
+    let rehashed = match state
+        .argon2
+        .hash_password(state.keys.clone(), password)
+        .await
+    {
         Ok(hash) => {
             state
                 .store

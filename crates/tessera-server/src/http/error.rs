@@ -70,6 +70,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The code of the error a response carries, before or after
+/// `render_errors` has written its body.
+pub fn answered_code(response: &Response) -> Option<ErrorCode> {
+    let extensions = response.extensions();
+    extensions
+        .get::<PendingError>()
+        .map(|PendingError(error)| error.code)
+        .or_else(|| extensions.get::<ErrorCode>().copied())
+}
+
 pub fn status_of(error: &DomainError) -> StatusCode {
     StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

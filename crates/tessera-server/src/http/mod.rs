@@ -2,7 +2,8 @@
 //! bodies (`extract`), the trace id and the client's own request id
 //! (`request_id`), the one mapping from domain errors to responses
 //! (`error`), the size and characters of every field (`fields`),
-//! shared query values (`query`), the request and response
+//! shared query values (`query`), the budgets of the routes that need
+//! no account (`rate_limit`), the request and response
 //! bodies documented for OpenAPI (`views`), and the help center's HTML
 //! pages (`help`).
 
@@ -14,5 +15,6 @@ pub mod fields;
 pub mod help;
 pub mod openapi;
 pub mod query;
+pub mod rate_limit;
 pub mod request_id;
 pub mod views;

@@ -5,9 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tessera_core::error::Lang;
 
-use crate::flows::binding_stats;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -44,13 +42,15 @@ pub async fn openapi(axum::Extension(spec): axum::Extension<std::sync::Arc<Value
 
 /// Binding health as Prometheus gauges over the 5m, 1h and 24h windows:
 /// attempts, success ratio, failures by cause and code, issuer latency,
-/// open incidents and breakers. Computed from the shared database, so every
-/// node reports the whole cluster. Holds no card data.
+/// open incidents and breakers, computed from the shared database (so
+/// every node reports the whole cluster) every `health.metrics_refresh_ms`;
+/// then this node's own requests by route and status, their latency,
+/// requests in flight and shed, and issuer calls by issuer and outcome
+/// with their latency. Holds no card data.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let report = binding_stats::current(&state, state.now(), Lang::En).await?;
-    let mut response = binding_stats::prometheus(&report).into_response();
+    let mut response = state.metrics.render(&state).await?.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

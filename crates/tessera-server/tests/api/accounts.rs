@@ -20,15 +20,42 @@ pub async fn burst(
     server: &TestServer,
     requests: Vec<(Method, String, Option<String>, Option<Value>)>,
 ) -> Vec<(StatusCode, HeaderMap, Value)> {
+    let requests = requests
+        .into_iter()
+        .map(|(method, path, bearer, body)| (method, path, bearer, body, None))
+        .collect();
+    burst_forwarded(server, requests).await
+}
+
+/// A request of a burst: method, path, bearer, body and the
+/// `X-Forwarded-For` it carries, if any.
+pub type Forwarded = (
+    Method,
+    String,
+    Option<String>,
+    Option<Value>,
+    Option<String>,
+);
+
+/// [`burst`], each request with the `X-Forwarded-For` given to it, if any.
+pub async fn burst_forwarded(
+    server: &TestServer,
+    requests: Vec<Forwarded>,
+) -> Vec<(StatusCode, HeaderMap, Value)> {
     let barrier = Arc::new(Barrier::new(requests.len()));
     let mut tasks = Vec::new();
-    for (method, path, bearer, body) in requests {
+    for (method, path, bearer, body, forwarded_for) in requests {
         let (barrier, base) = (barrier.clone(), server.base.clone());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let health = client.get(format!("{base}/healthz")).send().await.unwrap();
             assert_eq!(health.status(), StatusCode::OK);
             health.bytes().await.unwrap();
+            let headers: Vec<(&str, &str)> = forwarded_for
+                .as_deref()
+                .map(|address| ("x-forwarded-for", address))
+                .into_iter()
+                .collect();
             barrier.wait().await;
             tessera_server::test_support::request(
                 &client,
@@ -36,7 +63,7 @@ pub async fn burst(
                 &format!("{base}{path}"),
                 bearer.as_deref(),
                 body.as_ref(),
-                &[],
+                &headers,
             )
             .await
         }));
@@ -48,7 +75,7 @@ pub async fn burst(
     answers
 }
 
-fn sign_in(phone: &str, password: &str) -> (Method, String, Option<String>, Option<Value>) {
+pub fn sign_in(phone: &str, password: &str) -> (Method, String, Option<String>, Option<Value>) {
     (
         Method::POST,
         "/v1/sessions".to_owned(),
@@ -183,6 +210,85 @@ async fn an_unknown_phone_locks_like_a_known_one(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// Sixty sign-ins at once against a queue of one hash: the excess is shed
+/// at once with `overloaded` and `Retry-After`, never queued; a shed
+/// sign-in gives its attempt back, so the flood brings no lock closer, and
+/// once it has passed a sign-in is checked again.
+async fn a_flood_of_sign_ins_is_shed_and_locks_nobody(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| {
+        config.limits.password_queue_max = 1;
+        config.limits.sign_in_max_attempts = 3;
+    })
+    .await;
+    let user = server.user().await;
+    let requests = (0..60)
+        .map(|i| match i % 6 {
+            0 => sign_in(&user.phone, &format!("wrong-pass-{i}")),
+            _ => sign_in(&crate::phone(), &format!("made-up-{i}")),
+        })
+        .collect();
+    let answers = burst(&server, requests).await;
+    let (mut shed, mut user_checked) = (0, 0);
+    for (i, (status, headers, body)) in answers.iter().enumerate() {
+        match status.as_u16() {
+            401 => {
+                assert_error(*status, body, *status, "invalid_credentials");
+                user_checked += usize::from(i % 6 == 0);
+            }
+            429 => {
+                assert_eq!(i % 6, 0, "only the real phone can lock: {body}");
+                assert_error(*status, body, *status, "too_many_attempts");
+            }
+            503 => {
+                assert_error(*status, body, *status, "overloaded");
+                assert_eq!(headers["retry-after"], "1");
+                shed += 1;
+            }
+            other => panic!("a sign-in answered {other}: {body}"),
+        }
+    }
+    assert!(
+        shed > 0,
+        "sixty hashes at once against a queue of one: none shed"
+    );
+    assert!(user_checked <= 3, "{user_checked} wrong passwords checked");
+    let (status, _, body) = server
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&json!({"phone": user.phone, "password": user.password})),
+            &[],
+        )
+        .await;
+    if user_checked < 3 {
+        // Shed attempts were given back: the lock is not reached.
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    } else {
+        assert_error(
+            status,
+            &body,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+        );
+    }
+    let (status, _, body) = server
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&json!({"phone": crate::phone(), "password": "made-up-pass-1"})),
+            &[],
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
 }
 
 /// The texts the sandbox phone `phone` received, newest first.
@@ -447,6 +553,7 @@ on_both_backends!(
     a_burst_of_wrong_passwords_checks_five,
     a_burst_hiding_the_right_password_checks_at_most_five,
     an_unknown_phone_locks_like_a_known_one,
+    a_flood_of_sign_ins_is_shed_and_locks_nobody,
     a_reset_code_is_asked_for_alike_with_or_without_an_account,
     a_reset_sets_the_password_lifts_the_lock_and_ends_every_session,
     a_burst_of_wrong_codes_compares_five,

@@ -219,11 +219,17 @@ async fn binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics(backe
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
     }
-    // Every sample line is `name{labels} number`.
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
+    // Every sample line is `name{labels} number` or `name number`.
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let (series, value) = line.rsplit_once(' ').unwrap();
+        let name = series.split_once('{').map_or(series, |(name, _)| name);
         assert!(
-            series.starts_with("tessera_") && series.ends_with('}'),
+            name.starts_with("tessera_")
+                && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && (series == name || series.ends_with('}')),
             "{line}"
         );
         assert!(value.parse::<f64>().is_ok(), "{line}");
@@ -440,8 +446,128 @@ async fn a_slow_issuer_is_flagged_without_a_breaker_and_clears_when_fast_again(b
     assert_eq!(all[0]["status"], "resolved");
 }
 
+/// Declines are the bank working: six refusals in ten bindings open no
+/// incident and trip no breaker. Only what the bank side failed counts,
+/// and four silent answers after them do open one.
+async fn declines_open_no_incident_silence_does(backend: Backend) {
+    let server = TestServer::start_on(backend, watched).await;
+    let user = server.user().await;
+    let refusals = [
+        Outcome::DoNotHonor,
+        Outcome::LostCard,
+        Outcome::StolenCard,
+        Outcome::IncorrectCvc,
+        Outcome::PhoneMismatch,
+        Outcome::NotParticipating,
+    ];
+    for outcome in refusals.into_iter().chain([Outcome::Approve; 4]) {
+        let (status, body, _) = bind_from(&server, &user, &card(outcome), xiaomi("wifi")).await;
+        assert_eq!(
+            status.is_success(),
+            outcome == Outcome::Approve,
+            "{outcome:?}: {body}"
+        );
+    }
+    let open = incidents(&server, "").await;
+    assert!(open.is_empty(), "declines opened {open:?}");
+    for _ in 0..4 {
+        let (status, body, _) =
+            bind_from(&server, &user, &card(Outcome::Unavailable), xiaomi("wifi")).await;
+        assert_error(
+            status,
+            &body,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "issuer_unavailable",
+        );
+    }
+    let open = incidents(&server, "").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["top_code"], "issuer_unavailable");
+    // Four of fourteen bindings: the declines are not in the rate.
+    let message = open[0]["message"].as_str().unwrap();
+    assert!(message.contains(" 29% of bindings failed"), "{message}");
+}
+
+/// `/metrics` serves the binding-health figures from a snapshot: a
+/// binding after it does not show until the next refresh, and sixteen
+/// scrapes at once all get it. This node's own counters are live: requests
+/// by route pattern and status, their latency, and issuer calls by issuer
+/// and outcome.
+async fn metrics_serve_a_snapshot_and_count_requests_live(backend: Backend) {
+    let server = TestServer::start_on(backend, |config| {
+        watched(config);
+        config.health.metrics_refresh_ms = 600_000;
+    })
+    .await;
+    let user = server.user().await;
+    let before = metrics(&server).await;
+    let (status, _, _) = bind_from(&server, &user, &card(Outcome::Approve), xiaomi("wifi")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, _) =
+        bind_from(&server, &user, &card(Outcome::DoNotHonor), xiaomi("wifi")).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
+
+    let scrapes: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, base) = (server.client.clone(), server.base.clone());
+            tokio::spawn(async move {
+                let response = client.get(format!("{base}/metrics")).send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                response.text().await.unwrap()
+            })
+        })
+        .collect();
+    let health_part = |text: &str| -> String {
+        text.lines()
+            .filter(|line| line.contains("tessera_binding_"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for scrape in scrapes {
+        let text = scrape.await.unwrap();
+        assert_eq!(
+            health_part(&text),
+            health_part(&before),
+            "the snapshot moved"
+        );
+        for line in [
+            "tessera_http_requests_total{method=\"POST\",route=\"/v1/cards\",status=\"201\"} 1",
+            "tessera_http_requests_total{method=\"POST\",route=\"/v1/cards\",status=\"402\"} 1",
+            "tessera_issuer_calls_total{issuer=\"ABC\",operation=\"verify_binding\",outcome=\"approved\"} 1",
+            "tessera_issuer_calls_total{issuer=\"ABC\",operation=\"verify_binding\",outcome=\"declined:do_not_honor\"} 1",
+            "tessera_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/cards\"} 2",
+        ] {
+            assert!(text.contains(line), "{line} missing:\n{text}");
+        }
+        // Ids in paths never become labels.
+        assert!(!text.contains("route=\"/v1/cards/card_"), "{text}");
+    }
+    assert!(!health_part(&before).contains("issuer=\"ABC\""), "{before}");
+
+    // Refreshed in the background, the figures catch up by themselves.
+    let server = TestServer::start_on(backend, |config| {
+        watched(config);
+        config.health.metrics_refresh_ms = 100;
+    })
+    .await;
+    let user = server.user().await;
+    assert!(!metrics(&server).await.contains("issuer=\"ABC\""));
+    let (status, _, _) = bind_from(&server, &user, &card(Outcome::Approve), xiaomi("wifi")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let waited = Instant::now();
+    while !health_part(&metrics(&server).await).contains("issuer=\"ABC\"") {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "never refreshed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 on_both_backends!(
     binding_health_adds_up_by_issuer_brand_and_card_type_with_metrics,
     a_failing_issuer_is_flagged_its_breaker_answers_at_once_and_recovers,
     a_slow_issuer_is_flagged_without_a_breaker_and_clears_when_fast_again,
+    declines_open_no_incident_silence_does,
+    metrics_serve_a_snapshot_and_count_requests_live,
 );

@@ -48,6 +48,7 @@ mod limits;
 mod migrated;
 mod otp;
 mod payments;
+mod rate_limits;
 mod service;
 mod sessions;
 mod signup;

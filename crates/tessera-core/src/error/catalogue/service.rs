@@ -4,7 +4,7 @@
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 35] = [
+pub(super) const ROWS: [CatalogEntry; 36] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -637,6 +637,26 @@ pub(super) const ROWS: [CatalogEntry; 35] = [
         why: t(
             "短信在信号弱时可能晚到一会儿。每张卡的验证码要隔一段时间才能重新发送，这样新旧验证码不会一起到达、让人分不清，每天能发的短信也不会很快用完。",
             "On a weak signal a text can take a while to arrive. A card's code can be sent again only after a short wait, so that old and new codes do not arrive together and confuse you, and the day's text messages are not used up at once.",
+        ),
+    },
+    CatalogEntry {
+        code: E::Overloaded,
+        code_str: "overloaded",
+        error_type: T::ApiError,
+        cause: C::System,
+        http_status: 503,
+        retryable: true,
+        message: t(
+            "现在使用的人太多，请稍后再试",
+            "Too many people are using the service right now: try again shortly",
+        ),
+        remedy: t(
+            "这不是你的问题，请在提示的秒数过后再试。这次请求没有被处理，也不计入错误次数。",
+            "This is not your fault: try again once the seconds shown have passed. Nothing was done with this request, and it does not count as a wrong try.",
+        ),
+        why: t(
+            "有些操作（比如核对密码）需要较多计算。同时到达的请求太多时，钱包会先请一部分人稍后再来，让已经在排队的请求尽快得到答复。",
+            "Some steps, such as checking a password, take real computing work. When too many requests arrive at once, the wallet asks some people to come back shortly, so that the requests already waiting get their answer quickly.",
         ),
     },
 ];

@@ -12,6 +12,9 @@ use tessera_core::bins::policy::SupportPolicy;
 use tessera_core::issuer_health::AnomalyRule;
 use tessera_core::token::TokenBinRanges;
 
+mod limits;
+pub use limits::LimitsConfig;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -51,6 +54,10 @@ pub struct Config {
     pub otp_max_attempts: u32,
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
+    /// Proxies (addresses or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client; from anyone else the header is
+    /// ignored and the connection's peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// `human` or `json`.
     pub log_format: String,
     /// Seconds a binding may wait on the issuer before it counts as a
@@ -130,152 +137,6 @@ fn check_provider_url(name: &str, url: Option<&str>, timeout_secs: u64) -> Resul
     }
 }
 
-/// `[limits]`: how much one person, or one request, may ask of the
-/// service. Counts are kept in the database, so that they hold on any
-/// number of nodes however requests race. Each group below is one
-/// subject's limits.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    // --- Binding attempts and SMS codes, in any rolling 24 hours
-    // (`tessera_core::error::LIMIT_WINDOW_SECS`). An attempt counts when it
-    // reaches the issuer; an SMS code when it is sent.
-    /// Binding attempts per card (by PAN fingerprint, whoever binds it).
-    pub card_bindings_per_day: u32,
-    /// Binding attempts per person.
-    pub user_bindings_per_day: u32,
-    /// SMS codes sent to one phone.
-    pub phone_sms_per_day: u32,
-    // ---- Attempts per account: sign-in and text-message codes. ----
-    // Counted in the database before anything secret is compared, so they
-    // hold however many requests or nodes race (`flows/users.rs`,
-    // `flows/password_reset.rs`).
-    /// Passwords checked per phone number in `sign_in_window_secs`; past
-    /// them the phone is locked (`too_many_attempts`) until the window
-    /// ends or the password is reset.
-    pub sign_in_max_attempts: u32,
-    pub sign_in_window_secs: u64,
-    /// How long a text-message code (password reset) stays valid.
-    pub sms_code_ttl_secs: u64,
-    /// Comparisons one text-message code allows; then it is spent.
-    pub sms_code_max_attempts: u32,
-    /// Wallets one ID number may open (by its keyed hash); a further
-    /// sign-up is `id_number_taken`.
-    pub wallets_per_id_number: u32,
-    // ---- End of the attempts per account. ----
-    // ---- Field sizes, in characters (not bytes). Each field also has a
-    // character set, fixed in code (`http/fields.rs`). A longer value is
-    // refused with `field_too_long` before anything is written.
-    /// A person's name: a card's holder name, the real name at sign-up.
-    pub name_chars: usize,
-    /// A device id the app sends (`device.id` at binding, `device_id` for
-    /// keys).
-    pub device_id_chars: usize,
-    /// Each of a binding's device details: model, OS, app version,
-    /// network type, locale.
-    pub device_field_chars: usize,
-    /// A support ticket's message.
-    pub message_chars: usize,
-    /// Why a token was suspended, resumed or deleted, or an issuer event's
-    /// reason.
-    pub reason_chars: usize,
-    /// A merchant's name on a payment.
-    pub merchant_name_chars: usize,
-    /// Each language of an operator's maintenance notice.
-    pub notice_chars: usize,
-    /// Other identifiers a caller chooses: issuer event ids, the trace id
-    /// a ticket names.
-    pub identifier_chars: usize,
-    // ---- End of field sizes.
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            card_bindings_per_day: 5,
-            user_bindings_per_day: 10,
-            phone_sms_per_day: 10,
-            sign_in_max_attempts: 5,
-            sign_in_window_secs: 15 * 60,
-            sms_code_ttl_secs: 5 * 60,
-            sms_code_max_attempts: 5,
-            wallets_per_id_number: 1,
-            name_chars: 64,
-            device_id_chars: 128,
-            device_field_chars: 64,
-            message_chars: 2000,
-            reason_chars: 200,
-            merchant_name_chars: 100,
-            notice_chars: 500,
-            identifier_chars: 128,
-        }
-    }
-}
-
-impl LimitsConfig {
-    /// What `tessera serve --load-test` raises the binding limits to: out
-    /// of reach of any benchmark, still counted on every binding.
-    pub const LOAD_TEST: u32 = 1_000_000_000;
-
-    /// Raises the per-card, per-person and per-phone limits out of reach.
-    pub fn raise_for_load_test(&mut self) {
-        self.card_bindings_per_day = Self::LOAD_TEST;
-        self.user_bindings_per_day = Self::LOAD_TEST;
-        self.phone_sms_per_day = Self::LOAD_TEST;
-    }
-
-    pub fn sign_in_window(&self) -> chrono::TimeDelta {
-        chrono::TimeDelta::seconds(
-            i64::try_from(self.sign_in_window_secs).unwrap_or(i64::MAX / 1000),
-        )
-    }
-
-    pub fn sms_code_ttl(&self) -> chrono::TimeDelta {
-        chrono::TimeDelta::seconds(i64::try_from(self.sms_code_ttl_secs).unwrap_or(i64::MAX / 1000))
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        if self.sign_in_max_attempts == 0
-            || self.sms_code_max_attempts == 0
-            || self.wallets_per_id_number == 0
-        {
-            return Err(
-                "limits.sign_in_max_attempts, sms_code_max_attempts and wallets_per_id_number \
-                 must be at least 1"
-                    .to_owned(),
-            );
-        }
-        // A day at most: longer would lock a person out for good in effect,
-        // and keeps the spans far from overflowing.
-        for (name, secs) in [
-            ("sign_in_window_secs", self.sign_in_window_secs),
-            ("sms_code_ttl_secs", self.sms_code_ttl_secs),
-        ] {
-            if secs == 0 || secs > 24 * 3600 {
-                return Err(format!("limits.{name} must be 1 to 86400"));
-            }
-        }
-        let sizes = [
-            ("name_chars", self.name_chars),
-            ("device_id_chars", self.device_id_chars),
-            ("device_field_chars", self.device_field_chars),
-            ("message_chars", self.message_chars),
-            ("reason_chars", self.reason_chars),
-            ("merchant_name_chars", self.merchant_name_chars),
-            ("notice_chars", self.notice_chars),
-            ("identifier_chars", self.identifier_chars),
-        ];
-        // An answer names the limit as a u16 (`max_length`).
-        if let Some((name, _)) = sizes
-            .iter()
-            .find(|(_, size)| *size == 0 || *size > usize::from(u16::MAX))
-        {
-            return Err(format!("limits.{name} must be 1 to 65535"));
-        }
-        Ok(())
-    }
-}
-
 /// Token 2.0 payments: limited-use keys, cryptograms, the ATC rule.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -337,6 +198,10 @@ pub struct HealthConfig {
     /// bounded number of rows (the failure rate of 5,000 answers is as
     /// clear as that of a million).
     pub recent_max_samples: u32,
+    /// How often each node recomputes the binding-health figures `/metrics`
+    /// serves (they read the shared database); 0 computes them on every
+    /// scrape.
+    pub metrics_refresh_ms: u64,
 }
 
 impl Default for HealthConfig {
@@ -348,6 +213,7 @@ impl Default for HealthConfig {
             breaker_cool_down_ms: 30_000,
             evaluate_interval_ms: 2_000,
             recent_max_samples: 5_000,
+            metrics_refresh_ms: 10_000,
         }
     }
 }
@@ -412,6 +278,7 @@ impl Default for Config {
             otp_max_attempts: 5,
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
             log_format: "human".to_owned(),
             issuer_timeout_secs: 10,
             issuer_retry_after_secs: 30,
@@ -491,6 +358,7 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|e| format!("listen: {:?} is not an address:port ({e})", self.listen))?;
         self.time_zone()?;
+        self.trusted_proxy_networks()?;
         self.policy.validate().map_err(|e| e.to_string())?;
         if self.card_limit == 0 {
             return Err("card_limit must be at least 1".to_owned());
@@ -625,11 +493,37 @@ impl Config {
 
     /// A configuration for tests: a temporary data directory, port 0.
     pub fn new_for_test(data_dir: PathBuf) -> Config {
-        Config {
+        let mut config = Config {
             data_dir,
             listen: "127.0.0.1:0".to_owned(),
             ..Config::default()
-        }
+        };
+        // Tests sign up and sign in hundreds of times from one loopback
+        // address; the rate limits' own tests set them.
+        config.limits.public_per_address_per_minute = LimitsConfig::LOAD_TEST;
+        config.limits.public_per_second = LimitsConfig::LOAD_TEST;
+        // Tests read `/metrics` right after what they count; the snapshot's
+        // own test sets an interval.
+        config.health.metrics_refresh_ms = 0;
+        config
+    }
+
+    /// `trusted_proxies` as networks; a single address is a network of one.
+    pub fn trusted_proxy_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "trusted_proxies: {entry:?} is neither an address nor a network \
+                             such as 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
     }
 }
 

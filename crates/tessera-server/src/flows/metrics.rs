@@ -1,0 +1,259 @@
+//! What `/metrics` serves: the binding-health report, which reads the
+//! shared database (hundreds of milliseconds once many attempts are
+//! stored), from a snapshot refreshed in the background; and this node's
+//! own counters of requests, issuer calls and shed work, recorded as they
+//! happen and rendered on each scrape.
+//!
+//! A scrape never waits on the database while a snapshot is fresh, and
+//! scrapes that find it stale compute it once between them.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
+use metrics::{histogram, with_local_recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use tessera_core::error::{ErrorCode, Lang};
+
+use crate::flows::binding_stats;
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// Latency buckets in seconds, from a cached read to an issuer's timeout.
+const BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+#[derive(Debug)]
+struct Rendered {
+    at: Instant,
+    text: Arc<str>,
+}
+
+/// `/metrics` for one node.
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    report: Mutex<Option<Rendered>>,
+    /// One computation of the report at a time.
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .map(PrometheusBuilder::build_recorder)
+            // The buckets above are never empty: the builder cannot refuse.
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
+        let metrics = Metrics {
+            recorder,
+            handle,
+            report: Mutex::new(None),
+            computing: tokio::sync::Mutex::new(()),
+        };
+        metrics.record(describe);
+        metrics
+    }
+}
+
+fn describe() {
+    describe_counter!(
+        "tessera_http_requests_total",
+        "Requests answered by this node, by method, route and status."
+    );
+    describe_histogram!(
+        "tessera_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a request on this node, by method and route."
+    );
+    describe_gauge!(
+        "tessera_http_requests_in_flight",
+        "Requests this node is answering now."
+    );
+    describe_counter!(
+        "tessera_requests_shed_total",
+        "Requests refused unchecked to protect the node, by code (overloaded, rate_limited)."
+    );
+    describe_counter!(
+        "tessera_issuer_calls_total",
+        "Calls to issuers from this node, by issuer, operation and outcome."
+    );
+    describe_histogram!(
+        "tessera_issuer_call_duration_seconds",
+        Unit::Seconds,
+        "Time an issuer took to answer this node, by issuer and operation."
+    );
+    describe_gauge!(
+        "tessera_metrics_report_age_seconds",
+        "Age of the binding-health figures in this answer."
+    );
+}
+
+impl Metrics {
+    fn record(&self, what: impl FnOnce()) {
+        with_local_recorder(&self.recorder, what);
+    }
+
+    /// One request answered.
+    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.record(|| {
+            let status = status.to_string();
+            counter!("tessera_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+                .increment(1);
+            histogram!("tessera_http_request_duration_seconds", "method" => method, "route" => route)
+                .record(took.as_secs_f64());
+        });
+    }
+
+    /// A request started (+1) or ended (-1).
+    pub fn in_flight(&self, change: f64) {
+        self.record(|| gauge!("tessera_http_requests_in_flight").increment(change));
+    }
+
+    /// A request refused unchecked, with its code.
+    pub fn shed(&self, code: &'static str) {
+        self.record(|| counter!("tessera_requests_shed_total", "code" => code).increment(1));
+    }
+
+    /// One call to an issuer: `operation` is `verify_binding` or
+    /// `authorize_payment`, `outcome` the answer's label.
+    pub fn issuer_call(
+        &self,
+        issuer: &str,
+        operation: &'static str,
+        outcome: &str,
+        took: Duration,
+    ) {
+        let (issuer, outcome) = (issuer.to_owned(), outcome.to_owned());
+        self.record(|| {
+            counter!("tessera_issuer_calls_total", "issuer" => issuer.clone(), "operation" => operation, "outcome" => outcome)
+                .increment(1);
+            histogram!("tessera_issuer_call_duration_seconds", "issuer" => issuer, "operation" => operation)
+                .record(took.as_secs_f64());
+        });
+    }
+
+    /// The report, from the snapshot while it is young enough (twice the
+    /// refresh interval, so that a late refresh is not raced), else
+    /// computed now, once however many scrapes wait.
+    async fn report(&self, state: &AppState) -> Result<(Arc<str>, Duration), ApiError> {
+        let max_age = Duration::from_millis(state.config.health.metrics_refresh_ms) * 2;
+        if let Some(fresh) = self.kept(Some(max_age)) {
+            return Ok(fresh);
+        }
+        let _computing = self.computing.lock().await;
+        if let Some(fresh) = self.kept(Some(max_age)) {
+            return Ok(fresh);
+        }
+        self.refresh(state).await?;
+        self.kept(None)
+            .ok_or_else(|| ApiError::from(ErrorCode::InternalError))
+    }
+
+    /// The kept report and its age, unless older than `max_age`.
+    fn kept(&self, max_age: Option<Duration>) -> Option<(Arc<str>, Duration)> {
+        let report = self.report.lock().unwrap_or_else(PoisonError::into_inner);
+        let report = report.as_ref()?;
+        let age = report.at.elapsed();
+        match max_age {
+            Some(max_age) if age > max_age => None,
+            _ => Some((report.text.clone(), age)),
+        }
+    }
+
+    /// Computes the binding-health report and keeps it.
+    pub async fn refresh(&self, state: &AppState) -> Result<(), ApiError> {
+        let report = binding_stats::current(state, state.now(), Lang::En).await?;
+        let text: Arc<str> = binding_stats::prometheus(&report).into();
+        *self.report.lock().unwrap_or_else(PoisonError::into_inner) = Some(Rendered {
+            at: Instant::now(),
+            text,
+        });
+        Ok(())
+    }
+
+    /// The whole answer: the report, its age, and this node's counters.
+    pub async fn render(&self, state: &AppState) -> Result<String, ApiError> {
+        let (report, age) = self.report(state).await?;
+        self.record(|| gauge!("tessera_metrics_report_age_seconds").set(age.as_secs_f64()));
+        let mut out = String::with_capacity(report.len() + 4096);
+        out.push_str(&report);
+        out.push_str(&self.handle.render());
+        Ok(out)
+    }
+}
+
+/// Counts every request on this node: by method, route (its pattern, never
+/// the ids in it) and status, its duration, those in flight, and those shed.
+pub async fn measure_requests(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let in_flight = InFlight::start(state.clone());
+    let response = next.run(request).await;
+    drop(in_flight);
+    let metrics = &state.metrics;
+    metrics.request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    match crate::http::error::answered_code(&response) {
+        Some(ErrorCode::RateLimited) => metrics.shed("rate_limited"),
+        Some(ErrorCode::Overloaded) => metrics.shed("overloaded"),
+        _ => {}
+    }
+    response
+}
+
+/// A request in flight, counted down when it ends however it ends (a
+/// client that leaves drops it).
+struct InFlight(AppState);
+
+impl InFlight {
+    fn start(state: AppState) -> InFlight {
+        state.metrics.in_flight(1.0);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.metrics.in_flight(-1.0);
+    }
+}
+
+/// Keeps the report fresh, every `health.metrics_refresh_ms`; with 0 the
+/// report is computed on each scrape instead.
+pub async fn refresh_periodically(state: AppState) {
+    let every_ms = state.config.health.metrics_refresh_ms;
+    if every_ms == 0 {
+        return;
+    }
+    let mut every = tokio::time::interval(Duration::from_millis(every_ms));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let _computing = state.metrics.computing.lock().await;
+        if let Err(ApiError(error)) = state.metrics.refresh(&state).await {
+            tracing::warn!(error = %error, "could not refresh the binding-health figures");
+        }
+    }
+}
