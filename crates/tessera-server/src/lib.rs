@@ -221,8 +221,10 @@ pub fn app(state: AppState) -> Router {
         // Layers run outermost last-added: the request id is set first,
         // then traced, then errors rendered around everything inside.
         .layer(RequestBodyLimitLayer::new(body_limit))
+        // 504 only marks the timeout for `render_errors`, which answers
+        // `503 request_timeout`.
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
             timeout,
         ))
         .layer(CatchPanicLayer::new())

@@ -147,6 +147,7 @@ pub enum ErrorCode {
     SmsUnavailable,
     OtpResendTooSoon,
     Overloaded,
+    RequestTimeout,
 }
 
 impl ErrorCode {

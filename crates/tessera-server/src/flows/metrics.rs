@@ -240,20 +240,28 @@ impl Drop for InFlight {
     }
 }
 
-/// Keeps the report fresh, every `health.metrics_refresh_ms`; with 0 the
-/// report is computed on each scrape instead.
+/// How often histogram samples are folded into their buckets. The recorder
+/// keeps each sample until then: without it, a node nobody scrapes would
+/// hold every request's duration.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Folds histogram samples every few seconds, and keeps the report fresh
+/// every `health.metrics_refresh_ms` (with 0, scrapes compute it instead).
 pub async fn refresh_periodically(state: AppState) {
     let every_ms = state.config.health.metrics_refresh_ms;
-    if every_ms == 0 {
-        return;
-    }
-    let mut every = tokio::time::interval(Duration::from_millis(every_ms));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut upkeep = tokio::time::interval(UPKEEP_EVERY);
+    upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut refresh = tokio::time::interval(Duration::from_millis(every_ms.max(1)));
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        every.tick().await;
-        let _computing = state.metrics.computing.lock().await;
-        if let Err(ApiError(error)) = state.metrics.refresh(&state).await {
-            tracing::warn!(error = %error, "could not refresh the binding-health figures");
+        tokio::select! {
+            _ = upkeep.tick() => state.metrics.handle.run_upkeep(),
+            _ = refresh.tick(), if every_ms > 0 => {
+                let _computing = state.metrics.computing.lock().await;
+                if let Err(ApiError(error)) = state.metrics.refresh(&state).await {
+                    tracing::warn!(error = %error, "could not refresh the binding-health figures");
+                }
+            }
         }
     }
 }

@@ -243,6 +243,8 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
                 StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
                 StatusCode::FORBIDDEN => ErrorCode::Forbidden,
                 StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+                // `request_timeout_secs` ran out (the timeout layer in `app`).
+                StatusCode::GATEWAY_TIMEOUT => ErrorCode::RequestTimeout,
                 StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
                     ErrorCode::DatabaseUnavailable
                 }

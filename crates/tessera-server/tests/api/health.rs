@@ -483,9 +483,16 @@ async fn declines_open_no_incident_silence_does(backend: Backend) {
     let open = incidents(&server, "").await;
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["top_code"], "issuer_unavailable");
-    // Four of fourteen bindings: the declines are not in the rate.
+    // Three or four silent of thirteen or fourteen (the incident may be
+    // judged before the last): with the declines counted it would be 60%
+    // or more.
     let message = open[0]["message"].as_str().unwrap();
-    assert!(message.contains(" 29% of bindings failed"), "{message}");
+    let percent: u32 = message
+        .split_once("% of bindings failed")
+        .and_then(|(before, _)| before.rsplit_once(' '))
+        .map(|(_, number)| number.parse().unwrap())
+        .unwrap();
+    assert!((20..=29).contains(&percent), "{message}");
 }
 
 /// `/metrics` serves the binding-health figures from a snapshot: a

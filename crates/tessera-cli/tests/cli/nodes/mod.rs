@@ -67,7 +67,15 @@ impl NodeSpec {
         let mut spec = NodeSpec {
             args: vec!["--database-url".to_owned(), database_url.to_owned()],
             serve_args: Vec::new(),
-            env: vec![("TESSERA_DATABASE__POOL_SIZE".to_owned(), "5".to_owned())],
+            env: vec![
+                ("TESSERA_DATABASE__POOL_SIZE".to_owned(), "5".to_owned()),
+                // Every client of these tests is 127.0.0.1: the budgets per
+                // address are the HTTP suite's to test (`rate_limits.rs`).
+                (
+                    "TESSERA_LIMITS__PUBLIC_PER_ADDRESS_PER_MINUTE".to_owned(),
+                    "1000000".to_owned(),
+                ),
+            ],
         };
         if let Some(key) = key {
             spec.env.push((ENV_MASTER_KEY.to_owned(), key.to_owned()));

@@ -4,7 +4,7 @@
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 36] = [
+pub(super) const ROWS: [CatalogEntry; 37] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -657,6 +657,26 @@ pub(super) const ROWS: [CatalogEntry; 36] = [
         why: t(
             "有些操作（比如核对密码）需要较多计算。同时到达的请求太多时，钱包会先请一部分人稍后再来，让已经在排队的请求尽快得到答复。",
             "Some steps, such as checking a password, take real computing work. When too many requests arrive at once, the wallet asks some people to come back shortly, so that the requests already waiting get their answer quickly.",
+        ),
+    },
+    CatalogEntry {
+        code: E::RequestTimeout,
+        code_str: "request_timeout",
+        error_type: T::ApiError,
+        cause: C::System,
+        http_status: 503,
+        retryable: true,
+        message: t(
+            "处理时间过长，还没有结果",
+            "This is taking too long: there is no result yet",
+        ),
+        remedy: t(
+            "请稍后在“我的银行卡”或交易记录中查看结果，再决定是否重试；用同一个请求重试不会重复操作。",
+            "Check your cards or payment records shortly before trying again; retrying the same request never does anything twice.",
+        ),
+        why: t(
+            "钱包没能在规定时间内答复，通常是银行或钱包的数据库一时很慢。已经开始的绑卡、验证码核对或支付仍会完成，结果会出现在记录中。",
+            "The wallet could not answer in the time allowed, usually because the bank or the wallet's database was briefly slow. A binding, code check or payment that had started still runs to its end, and its result appears in your records.",
         ),
     },
 ];
