@@ -52,6 +52,7 @@ pub use state::{AppState, Shared};
 use crate::http::auth::Role;
 use crate::http::error::ApiError;
 use crate::http::request_id::{ClientRequestId, REQUEST_ID};
+use crate::issuer::routed::RoutedIssuer;
 use crate::issuer::sandbox::SandboxIssuer;
 
 /// Why the service could not start, said so an operator can act on it.
@@ -341,10 +342,15 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
                 .to_owned(),
         ));
     }
-    let issuer = Arc::new(SandboxIssuer::new(
+    let sandbox_issuer = Arc::new(SandboxIssuer::new(
         store.clone(),
         config.sandbox_issuer.clone(),
     ));
+    let issuer: Arc<dyn issuer::Issuer> = if config.issuers.is_empty() {
+        sandbox_issuer
+    } else {
+        Arc::new(RoutedIssuer::new(&config.issuers, sandbox_issuer).map_err(StartError::new)?)
+    };
     let state = AppState::new(Shared {
         config: Arc::new(config),
         store,
