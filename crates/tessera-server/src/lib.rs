@@ -338,7 +338,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
     let (sms, identity) = providers(&config, &store)?;
     if !config.sandbox {
         return Err(StartError::new(
-            "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
+            "sandbox = false: this version still answers the cards of issuers without an [issuers] table with the sandbox issuer"
                 .to_owned(),
         ));
     }

@@ -235,3 +235,55 @@ impl Issuer for HttpIssuer {
             )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    const TABLE: &str = "[issuers.ABC]\nbase_url = \"http://127.0.0.1:9100\"\n\
+                         signing_secret = \"0123456789abcdef\"\nretries = 1\n";
+
+    #[test]
+    fn an_issuers_table_is_read_with_defaults_and_its_secret_never_shown() {
+        let config = Config::from_toml(TABLE).unwrap();
+        let abc = &config.issuers["ABC"];
+        assert_eq!(abc.base_url, "http://127.0.0.1:9100");
+        assert_eq!((abc.retries, abc.retry_backoff_ms), (1, 100));
+        assert_eq!(
+            (abc.connect_timeout_ms, abc.request_timeout_ms),
+            (1_000, 5_000)
+        );
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+        assert!(Config::default().issuers.is_empty());
+    }
+
+    #[test]
+    fn a_bad_issuers_table_is_refused_naming_it() {
+        for (bad, named) in [
+            (
+                TABLE.replace("http://127", "https://127"),
+                "issuers.ABC.base_url",
+            ),
+            (
+                TABLE.replace("0123456789abcdef", "short"),
+                "issuers.ABC.signing_secret",
+            ),
+            (
+                TABLE.replace("retries = 1", "retries = 9"),
+                "retries must be at most 5",
+            ),
+            (
+                TABLE.replace("retries = 1", "request_timeout_ms = 0"),
+                "request_timeout_ms must be 1 to 120000",
+            ),
+            (
+                TABLE.replace("[issuers.ABC]", "[issuers.\"A-B\"]"),
+                "issuer code",
+            ),
+            (TABLE.replace("retries = 1", "retry = 1"), "retry"),
+        ] {
+            let error = Config::from_toml(&bad).unwrap_err();
+            assert!(error.contains(named), "{bad}: {error}");
+        }
+    }
+}

@@ -58,3 +58,43 @@ impl Issuer for RoutedIssuer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Overrides};
+
+    /// Environment variables arrive with the code in lower case; cards are
+    /// routed by the BIN table's upper-case code all the same.
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn an_issuer_set_in_the_environment_routes_its_cards() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_ISSUERS__ABC__BASE_URL", "http://127.0.0.1:9100");
+            jail.set_env("TESSERA_ISSUERS__ABC__SIGNING_SECRET", "0123456789abcdef");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            let routed = RoutedIssuer::new(&config.issuers, Arc::new(NoBank)).unwrap();
+            assert!(routed.bank(Some("ABC")).is_some());
+            assert!(routed.bank(Some("abc")).is_some());
+            assert!(routed.bank(Some("ICBC")).is_none());
+            assert!(routed.bank(None).is_none());
+            Ok(())
+        });
+    }
+
+    #[derive(Debug)]
+    struct NoBank;
+
+    #[async_trait]
+    impl Issuer for NoBank {
+        fn name(&self) -> &'static str {
+            "none"
+        }
+        async fn verify_binding(&self, _: &BindingVerification<'_>) -> IssuerAnswer {
+            IssuerAnswer::Unavailable
+        }
+        async fn authorize_payment(&self, _: &PaymentAuthorization<'_>) -> AuthorizationAnswer {
+            AuthorizationAnswer::Unavailable
+        }
+    }
+}

@@ -53,7 +53,11 @@ async fn the_bank_s_answers_arrive_over_the_network_as_the_sandbox_s(backend: Ba
     // The sandbox's own "unavailable" card, said by the bank in the protocol.
     let (status, body) = bind(&server, &user, &card(Outcome::Unavailable), None).await;
     assert_unavailable_and_recorded(&server, status, &body).await;
-    // Each binding was one request with an id of its own.
+    // 中国建设银行 (CCB) has no [issuers] table: the sandbox answers it.
+    let ccb = tessera_server::issuer::sandbox::card_number("436742", 19, Outcome::Approve).unwrap();
+    let (status, body) = bind(&server, &user, &ccb, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Each ABC binding was one request with an id of its own.
     let requests = bank.requests().await;
     assert_eq!(requests["total"], 6, "{requests}");
     let ids = requests["by_request_id"].as_object().unwrap();

@@ -8,6 +8,7 @@
 
 mod binding;
 mod payments;
+mod simulator;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
