@@ -52,7 +52,7 @@ async fn the_bank_s_answers_arrive_over_the_network_as_the_sandbox_s(backend: Ba
     );
     // The sandbox's own "unavailable" card, said by the bank in the protocol.
     let (status, body) = bind(&server, &user, &card(Outcome::Unavailable), None).await;
-    assert_unavailable_and_recorded(&server, status, &body).await;
+    assert_unavailable_and_recorded(&server, &user, status, &body).await;
     // 中国建设银行 (CCB) has no [issuers] table: the sandbox answers it.
     let ccb = tessera_server::issuer::sandbox::card_number("436742", 19, Outcome::Approve).unwrap();
     let (status, body) = bind(&server, &user, &ccb, None).await;
@@ -91,7 +91,7 @@ async fn every_fault_of_the_bank_is_issuer_unavailable_with_no_card_left(backend
     for (fault, tries) in faults {
         bank.faults(fault.clone()).await;
         let (status, body) = bind(&server, &user, &card(Outcome::Approve), None).await;
-        assert_unavailable_and_recorded(&server, status, &body).await;
+        assert_unavailable_and_recorded(&server, &user, status, &body).await;
         total += tries;
         let requests = bank.requests().await;
         assert_eq!(requests["total"], total, "{fault}: {requests}");
@@ -131,7 +131,7 @@ async fn a_killed_bank_s_binding_is_retried_with_its_key_and_binds_once(backend:
     bank.wait_for_requests(1).await;
     let address = bank.kill_9();
     let (status, body) = binding.await.unwrap();
-    assert_unavailable_and_recorded(&server, status, &body).await;
+    assert_unavailable_and_recorded(&server, &user, status, &body).await;
     assert!(server.cards(&user).await.is_empty());
 
     // The bank is back on its address; the phone sends the same request.
@@ -158,7 +158,7 @@ async fn the_breaker_opens_on_a_failing_bank_and_closes_when_it_recovers(backend
     bank.faults(json!({"fault": "server_error"})).await;
     for _ in 0..3 {
         let (status, body) = bind(&server, &user, &card(Outcome::Approve), None).await;
-        assert_unavailable_and_recorded(&server, status, &body).await;
+        assert_unavailable_and_recorded(&server, &user, status, &body).await;
     }
     assert_eq!(breaker(&server).await, "open");
     // While open, bindings are answered without asking the bank.

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use tessera_core::card::status::CardStatus;
+use tessera_core::ids::{CardId, UserId};
 use tessera_server::issuer::http::{IssuerEndpoint, SigningSecret};
 use tessera_server::test_support::{Backend, TestServer, User};
 
@@ -215,9 +217,11 @@ pub async fn attempt(server: &TestServer, trace_id: &str) -> Value {
 }
 
 /// A 503 issuer_unavailable whose attempt is recorded with the bank's
-/// silence as its cause.
+/// silence as its cause, and whose card was not left half bound: no row,
+/// or one that is neither reserved, waiting for a code, nor active.
 pub async fn assert_unavailable_and_recorded(
     server: &TestServer,
+    user: &User,
     status: StatusCode,
     body: &Value,
 ) {
@@ -230,6 +234,28 @@ pub async fn assert_unavailable_and_recorded(
     let trace_id = error["trace_id"].as_str().unwrap();
     let attempt = attempt(server, trace_id).await;
     assert_eq!(attempt["error_code"], "issuer_unavailable", "{attempt}");
+    assert_eq!(attempt["cause"], error["cause"], "{attempt}");
     assert_eq!(attempt["issuer_code"], "ABC", "{attempt}");
     assert_eq!(attempt["issuer_response"], "unavailable", "{attempt}");
+    if let Some(card_id) = attempt["card_id"].as_str() {
+        let stored = server
+            .state()
+            .store
+            .card(
+                &UserId::from(user.id.clone()),
+                &CardId::from(card_id.to_owned()),
+            )
+            .await
+            .unwrap();
+        if let Some(card) = stored {
+            assert!(
+                !matches!(
+                    card.status,
+                    CardStatus::Binding | CardStatus::PendingVerification | CardStatus::Active
+                ),
+                "{:?}",
+                card.status
+            );
+        }
+    }
 }
