@@ -146,6 +146,8 @@ impl HttpIssuer {
                 wait = wait.saturating_mul(2);
             }
             let last = try_number == self.retries;
+            // The bank checks the timestamp against its own clock, a real
+            // one: signed with the system's time, never a test's clock.
             let signature = signature_header(
                 self.signing_secret.0.as_bytes(),
                 chrono::Utc::now().timestamp(),

@@ -91,3 +91,20 @@ async fn the_simulator_answers_refunds_and_credits_once_per_request_id() {
     assert_eq!(requests["by_request_id"]["isr_a1"], 2);
     assert_eq!(requests["total"], 10);
 }
+
+#[test]
+fn the_simulator_refuses_a_short_secret() {
+    let output = std::process::Command::new(crate::TESSERA)
+        .args([
+            "issuer-sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--signing-secret",
+            "short",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at least 16 characters"), "{stderr}");
+}
