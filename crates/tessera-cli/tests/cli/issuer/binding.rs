@@ -81,7 +81,7 @@ async fn every_fault_of_the_bank_is_issuer_unavailable_with_no_card_left(backend
     // reset and a 5xx are, twice, under the same request id)
     let faults: [(Value, u64); 6] = [
         (json!({"fault": "timeout"}), 1),
-        (json!({"fault": "late", "late_ms": 1_500}), 1),
+        (json!({"fault": "late", "late_ms": super::LATE_MS}), 1),
         (json!({"fault": "reset"}), 3),
         (json!({"fault": "server_error"}), 3),
         (json!({"fault": "not_json"}), 1),

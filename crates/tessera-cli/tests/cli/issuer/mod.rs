@@ -4,7 +4,7 @@
 //! stalled and made to answer garbage in the middle of bindings and
 //! payments. Whatever the bank does, no card is half bound, no payment is
 //! approved without its record, and every attempt says why it failed.
-//! Short timeouts keep each fault to about a second.
+//! Short timeouts keep each fault to about two seconds.
 
 mod binding;
 mod payments;
@@ -50,8 +50,11 @@ macro_rules! on_both_backends {
 use on_both_backends;
 
 const SECRET: &str = "tsg_issuer_sim_tests_0123456789";
-/// One try's time: a stalled bank costs a binding this long.
-const REQUEST_TIMEOUT_MS: u64 = 1_000;
+/// One try's time: a stalled bank costs a binding this long. Room enough
+/// for a loaded two-core machine's answers, short enough for the suite.
+pub const REQUEST_TIMEOUT_MS: u64 = 2_000;
+/// When a `late` bank answers: after Tessera gave up.
+pub const LATE_MS: u64 = REQUEST_TIMEOUT_MS + 1_000;
 
 /// `tessera issuer-sim` on a loopback port.
 #[allow(missing_debug_implementations)]
@@ -171,7 +174,7 @@ pub async fn server_with(
                 retry_backoff_ms: 20,
             },
         );
-        config.issuer_timeout_secs = 4;
+        config.issuer_timeout_secs = 6;
         config.health.anomaly.min_samples = 4;
         config.health.evaluate_interval_ms = 0;
         config.card_limit = 50;

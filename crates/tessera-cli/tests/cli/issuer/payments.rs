@@ -25,7 +25,7 @@ async fn a_payment_the_bank_did_not_answer_is_recorded_and_approves_nothing(back
     let signed = device.sign(&purchase(1234, "M1")).unwrap();
     for fault in [
         json!({"fault": "timeout"}),
-        json!({"fault": "late", "late_ms": 1_500}),
+        json!({"fault": "late", "late_ms": super::LATE_MS}),
         json!({"fault": "reset"}),
         json!({"fault": "server_error"}),
         json!({"fault": "not_json"}),
