@@ -58,6 +58,9 @@ enum Command {
     Diagnose(cmd::diagnose::DiagnoseArgs),
     /// Load a running server with a scenario and report throughput and latency.
     Bench(cmd::bench::BenchArgs),
+    /// The sandbox bank as a process of its own, speaking the issuer
+    /// protocol (docs/issuer-protocol.md), with faults set at run time.
+    IssuerSim(cmd::issuer_sim::IssuerSimArgs),
     /// Fill the service's database with users and bound cards, for load tests.
     Seed(cmd::seed::SeedArgs),
 }
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => cmd::diagnose::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Seed(args) => cmd::seed::run(args),
+        Command::IssuerSim(args) => cmd::issuer_sim::run(args),
     };
     match result {
         Ok(code) => code,

@@ -55,6 +55,7 @@ use crate::http::auth::Role;
 use crate::http::error::ApiError;
 use crate::http::rate_limit::PublicRateLimits;
 use crate::http::request_id::{ClientRequestId, REQUEST_ID};
+use crate::issuer::routed::RoutedIssuer;
 use crate::issuer::sandbox::SandboxIssuer;
 use crate::passwords::Argon2Queue;
 
@@ -351,14 +352,19 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
     let (sms, identity) = providers(&config, &store)?;
     if !config.sandbox {
         return Err(StartError::new(
-            "sandbox = false: this version has only the sandbox issuer; a connector for real issuers comes later"
+            "sandbox = false: this version still answers the cards of issuers without an [issuers] table with the sandbox issuer"
                 .to_owned(),
         ));
     }
-    let issuer = Arc::new(SandboxIssuer::new(
+    let sandbox_issuer = Arc::new(SandboxIssuer::new(
         store.clone(),
         config.sandbox_issuer.clone(),
     ));
+    let issuer: Arc<dyn issuer::Issuer> = if config.issuers.is_empty() {
+        sandbox_issuer
+    } else {
+        Arc::new(RoutedIssuer::new(&config.issuers, sandbox_issuer).map_err(StartError::new)?)
+    };
     let argon2 = Argon2Queue::new(config.limits.password_queue_max);
     let public_rate_limits = PublicRateLimits::new(
         NonZeroU32::new(config.limits.public_per_address_per_minute).unwrap_or(NonZeroU32::MIN),

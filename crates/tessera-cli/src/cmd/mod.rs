@@ -8,6 +8,7 @@ pub mod check_card;
 pub mod client;
 pub mod diagnose;
 pub mod emv;
+pub mod issuer_sim;
 pub mod keys;
 pub mod licenses;
 pub mod login;

@@ -9,6 +9,7 @@ mod client;
 mod diagnose;
 mod emv;
 mod files;
+mod issuer;
 mod keys;
 mod nodes;
 mod pay;

@@ -2,6 +2,7 @@
 //! a TOML file (`--config`), then `TESSERA_*` environment variables, then
 //! command-line flags. A bad value is reported with the layer it came from.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use tessera_core::bins::policy::SupportPolicy;
 use tessera_core::issuer_health::AnomalyRule;
 use tessera_core::token::TokenBinRanges;
+
+use crate::issuer::http::IssuerEndpoint;
 
 mod limits;
 pub use limits::LimitsConfig;
@@ -76,6 +79,9 @@ pub struct Config {
     pub sms: SmsConfig,
     /// The identity-verification provider sign-up asks (`[identity]`).
     pub identity: IdentityConfig,
+    /// Banks reached over the issuer protocol, by issuer code
+    /// (`[issuers.ABC]`, `issuer/http.rs`); other cards keep the sandbox.
+    pub issuers: BTreeMap<String, IssuerEndpoint>,
 }
 
 /// `[sms]`: where the wallet's own texts (sign-up and reset codes) go.
@@ -288,6 +294,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             sms: SmsConfig::default(),
             identity: IdentityConfig::default(),
+            issuers: BTreeMap::new(),
         }
     }
 }
@@ -473,6 +480,9 @@ impl Config {
             self.identity.http_url.as_deref(),
             self.identity.timeout_secs,
         )?;
+        for (code, endpoint) in &self.issuers {
+            endpoint.validate(code)?;
+        }
         if !matches!(self.log_format.as_str(), "human" | "json") {
             return Err(format!(
                 "log_format: {:?} is neither human nor json",

@@ -25,20 +25,11 @@ use crate::http::fields::{self, Fields};
 use crate::http::views::{
     IssuerEventRequest, IssuerEventResult, TokenEventList, TokenEventView, TokenStateView,
 };
+use crate::issuer::signature::verify_signature_header;
 use crate::state::AppState;
 
-/// The header issuer events are signed in: `t=<unix seconds>,v1=<hex>`.
-pub const SIGNATURE_HEADER: &str = "tessera-signature";
-
-/// The HMAC-SHA256 an issuer signs an event with: keyed with its key's
-/// signing secret (`tsg_...`, given once beside the key), over `<t>.<raw
-/// body>`.
-pub fn issuer_signature(signing_secret: &[u8], timestamp: i64, body: &[u8]) -> Option<String> {
-    let t = timestamp.to_string();
-    tessera_core::crypto::hmac_sha256_with(signing_secret, &[t.as_bytes(), b".", body])
-        .ok()
-        .map(hex::encode)
-}
+// The signature is the one the HTTP connector signs its requests with.
+pub use crate::issuer::signature::{SIGNATURE_HEADER, issuer_signature};
 
 /// A suspend or resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,34 +244,13 @@ pub fn verify_signature(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(refused)?;
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => signatures.push(value),
-            _ => {}
-        }
-    }
-    let timestamp = timestamp.ok_or_else(refused)?;
-    // Checked: a timestamp near i64::MIN must not wrap into "fresh".
-    let age = now
-        .timestamp()
-        .checked_sub(timestamp)
-        .map(i64::unsigned_abs)
-        .ok_or_else(refused)?;
-    if age > state.config.payments.issuer_event_max_age_secs {
-        return Err(refused());
-    }
     let secret = keys::signing_secret(state, key_id, signing_secret).ok_or_else(refused)?;
-    let expected = issuer_signature(&secret, timestamp, body).ok_or_else(refused)?;
-    let matches = signatures.iter().any(|given| {
-        tessera_core::crypto::constant_time_eq(
-            given.to_ascii_lowercase().as_bytes(),
-            expected.as_bytes(),
-        )
-    });
-    if matches { Ok(()) } else { Err(refused()) }
+    let max_age = state.config.payments.issuer_event_max_age_secs;
+    if verify_signature_header(header, &secret, body, now.timestamp(), max_age) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
 }
 
 /// An issuer event, checked.

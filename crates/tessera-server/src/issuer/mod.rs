@@ -1,7 +1,9 @@
 //! The issuer connector: how Tessera asks a card's bank to verify a binding.
 //! Chinese banks check four elements (card number, name, ID number, the
 //! phone on file) and may step up with an SMS code. The built-in sandbox
-//! answers deterministically so every path can be tried.
+//! answers deterministically so every path can be tried; banks configured
+//! in `[issuers]` are asked over HTTP (`http.rs`, `routed.rs`,
+//! docs/issuer-protocol.md).
 
 use async_trait::async_trait;
 use tessera_core::card::cvc::Cvc;
@@ -11,7 +13,11 @@ use tessera_core::error::{DeclineCode, DomainError};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::money::Currency;
 
+pub mod http;
+pub mod protocol;
+pub mod routed;
 pub mod sandbox;
+pub mod signature;
 
 /// What the issuer is asked at binding.
 #[derive(Debug)]

@@ -222,6 +222,68 @@ impl SandboxBehaviour {
     }
 }
 
+/// What the sandbox bank answers a binding once it is reached, chosen by
+/// the card number's digits: the in-process sandbox and `tessera
+/// issuer-sim` answer from this one table. The `slow` outcome approves;
+/// the caller waits its slow time first.
+pub fn binding_answer(
+    digits: &str,
+    bank_phone: &str,
+    wallet_phone: &str,
+) -> (Outcome, IssuerAnswer) {
+    let outcome = Outcome::of_number(digits);
+    // The sandbox bank keeps the wallet account's phone on file, except
+    // for phone_mismatch cards, where it keeps some other number.
+    let phone_on_file_matches = outcome != Outcome::PhoneMismatch && bank_phone == wallet_phone;
+    let answer = match outcome {
+        Outcome::Unavailable => IssuerAnswer::Unavailable,
+        Outcome::DoNotHonor => {
+            IssuerAnswer::Refused(DomainError::declined(DeclineCode::DoNotHonor))
+        }
+        Outcome::LostCard => IssuerAnswer::Refused(DomainError::declined(DeclineCode::LostCard)),
+        Outcome::StolenCard => {
+            IssuerAnswer::Refused(DomainError::declined(DeclineCode::StolenCard))
+        }
+        Outcome::NotParticipating => IssuerAnswer::Refused(not_participating()),
+        _ if !phone_on_file_matches => IssuerAnswer::Refused(
+            DomainError::new(ErrorCode::PhoneMismatch).with_param("bank_phone"),
+        ),
+        Outcome::IncorrectCvc => {
+            IssuerAnswer::Refused(DomainError::new(ErrorCode::IncorrectCvc).with_param("cvc"))
+        }
+        Outcome::Otp => IssuerAnswer::StepUp,
+        Outcome::Slow | Outcome::Approve | Outcome::PhoneMismatch => IssuerAnswer::Approved,
+    };
+    (outcome, answer)
+}
+
+/// The refusal of a bank that takes no part in tokenisation.
+pub fn not_participating() -> DomainError {
+    DomainError::not_supported(NotSupported {
+        reason: NotSupportedReason::Issuer,
+        subject_zh: "发卡行".to_owned(),
+        subject_en: "this bank".to_owned(),
+    })
+}
+
+/// What the sandbox bank answers a payment of `amount` (minor units) once
+/// it is reached (`PaymentOutcome`), with a fresh authorisation code.
+pub fn payment_answer(amount: u64) -> AuthorizationAnswer {
+    match PaymentOutcome::of_amount(amount) {
+        PaymentOutcome::Approve => {
+            let mut digits = [0u8; 6];
+            if tessera_core::crypto::random_digits(&mut digits).is_err() {
+                return AuthorizationAnswer::Unavailable;
+            }
+            AuthorizationAnswer::Approved {
+                authorization_code: digits.iter().map(|d| char::from(*d)).collect(),
+            }
+        }
+        PaymentOutcome::Decline(code) => AuthorizationAnswer::Declined(code),
+        PaymentOutcome::Unavailable => AuthorizationAnswer::Unavailable,
+    }
+}
+
 #[derive(Debug)]
 pub struct SandboxIssuer {
     store: Arc<dyn Store>,
@@ -279,42 +341,15 @@ impl Issuer for SandboxIssuer {
         if !self.reachable(request.issuer_code, behaviour).await {
             return IssuerAnswer::Unavailable;
         }
-        let outcome = Outcome::of_number(request.pan.expose_digits());
-        // The sandbox bank keeps the wallet account's phone on file, except
-        // for phone_mismatch cards, where it keeps some other number.
-        let phone_on_file_matches = outcome != Outcome::PhoneMismatch
-            && request.bank_phone.expose() == request.user_phone.expose();
-        match outcome {
-            Outcome::Unavailable => IssuerAnswer::Unavailable,
-            Outcome::DoNotHonor => {
-                IssuerAnswer::Refused(DomainError::declined(DeclineCode::DoNotHonor))
-            }
-            Outcome::LostCard => {
-                IssuerAnswer::Refused(DomainError::declined(DeclineCode::LostCard))
-            }
-            Outcome::StolenCard => {
-                IssuerAnswer::Refused(DomainError::declined(DeclineCode::StolenCard))
-            }
-            Outcome::NotParticipating => {
-                IssuerAnswer::Refused(DomainError::not_supported(NotSupported {
-                    reason: NotSupportedReason::Issuer,
-                    subject_zh: "发卡行".to_owned(),
-                    subject_en: "this bank".to_owned(),
-                }))
-            }
-            _ if !phone_on_file_matches => IssuerAnswer::Refused(
-                DomainError::new(ErrorCode::PhoneMismatch).with_param("bank_phone"),
-            ),
-            Outcome::IncorrectCvc => {
-                IssuerAnswer::Refused(DomainError::new(ErrorCode::IncorrectCvc).with_param("cvc"))
-            }
-            Outcome::Otp => IssuerAnswer::StepUp,
-            Outcome::Slow => {
-                tokio::time::sleep(Duration::from_millis(self.defaults.slow_ms)).await;
-                IssuerAnswer::Approved
-            }
-            Outcome::Approve | Outcome::PhoneMismatch => IssuerAnswer::Approved,
+        let (outcome, answer) = binding_answer(
+            request.pan.expose_digits(),
+            request.bank_phone.expose(),
+            request.user_phone.expose(),
+        );
+        if outcome == Outcome::Slow {
+            tokio::time::sleep(Duration::from_millis(self.defaults.slow_ms)).await;
         }
+        answer
     }
 
     async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer {
@@ -324,19 +359,7 @@ impl Issuer for SandboxIssuer {
         {
             return AuthorizationAnswer::Unavailable;
         }
-        match PaymentOutcome::of_amount(request.amount) {
-            PaymentOutcome::Approve => {
-                let mut digits = [0u8; 6];
-                if tessera_core::crypto::random_digits(&mut digits).is_err() {
-                    return AuthorizationAnswer::Unavailable;
-                }
-                AuthorizationAnswer::Approved {
-                    authorization_code: digits.iter().map(|d| char::from(*d)).collect(),
-                }
-            }
-            PaymentOutcome::Decline(code) => AuthorizationAnswer::Declined(code),
-            PaymentOutcome::Unavailable => AuthorizationAnswer::Unavailable,
-        }
+        payment_answer(request.amount)
     }
 }
 
