@@ -7,6 +7,7 @@
 //! skipped off CI when PostgreSQL is away, failed with CI=true.
 
 mod faults;
+mod payments;
 mod rules;
 
 use std::path::{Path, PathBuf};
@@ -157,11 +158,19 @@ impl Cluster {
     /// Two nodes started at once (they race to migrate the empty
     /// database), both holding the same TESSERA_MASTER_KEY.
     async fn start(extra: &[&str]) -> Option<Cluster> {
+        Cluster::start_env(extra, &[]).await
+    }
+
+    /// [`Cluster::start`], with environment variables set on both nodes.
+    async fn start_env(extra: &[&str], env: &[(&str, &str)]) -> Option<Cluster> {
         let database = TestDatabase::create().await?;
         let key = master_key();
         let mut spec = NodeSpec::new(database.url(), Some(&key));
         for arg in extra {
             spec = spec.arg(arg);
+        }
+        for (name, value) in env {
+            spec = spec.env(name, value);
         }
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = tokio::join!(
@@ -188,15 +197,28 @@ impl Cluster {
     async fn operator_key(&self) -> String {
         self.spec.operator_key(&self.dir.path().join("admin")).await
     }
+
+    /// An API key of `role` (`--role` and what follows, such as
+    /// `["merchant", "--merchant", "M1"]`), made the same way.
+    async fn key(&self, role: &[&str]) -> String {
+        self.spec.key(&self.dir.path().join("admin"), role).await
+    }
 }
 
 impl NodeSpec {
     /// An operator API key made with `tessera admin create-key` on this
     /// spec's database, with `data_dir` for its key file.
     async fn operator_key(&self, data_dir: &Path) -> String {
+        self.key(data_dir, &["operator"]).await
+    }
+
+    /// A key of `role` made with `tessera admin create-key --role ...`.
+    async fn key(&self, data_dir: &Path, role: &[&str]) -> String {
         let mut command = tokio::process::Command::new(TESSERA);
         command
-            .args(["admin", "create-key", "--role", "operator", "--data-dir"])
+            .args(["admin", "create-key", "--role"])
+            .args(role)
+            .arg("--data-dir")
             .arg(data_dir)
             .args(&self.args)
             .env_remove(ENV_MASTER_KEY)
