@@ -15,20 +15,51 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The database answers: ready for traffic.
+/// Longest a readiness probe waits on the database: a write that has not
+/// gone through by then is as good as failed to a load balancer.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The settings row each probe rewrites.
+const PROBE_SETTING: &str = "readiness_probe";
+
+/// Ready for traffic: the database answers a read, then takes a write,
+/// each within two seconds. A database that still reads but refuses or holds every write
+/// (a full disk, a lock, a read-only standby) is not ready; once writes go
+/// through again the node is ready again, without a restart.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Object), (status = 503, body = Object)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.store.ping().await {
-        Ok(()) => (
+    let backend = state.store.backend();
+    let read = tokio::time::timeout(READY_WITHIN, state.store.ping()).await;
+    let failed = match read {
+        Ok(Ok(())) => {
+            let now = state.now();
+            let written = tokio::time::timeout(
+                READY_WITHIN,
+                state
+                    .store
+                    .put_setting(PROBE_SETTING, &crate::http::error::rfc3339(now), now),
+            )
+            .await;
+            match written {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(("writes_failing", error.to_string())),
+                Err(_) => Some(("writes_failing", "no answer within 2 s".to_owned())),
+            }
+        }
+        Ok(Err(error)) => Some(("database_unreachable", error.to_string())),
+        Err(_) => Some(("database_unreachable", "no answer within 2 s".to_owned())),
+    };
+    match failed {
+        None => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": state.store.backend() })),
+            Json(json!({ "status": "ready", "database": backend })),
         ),
-        Err(error) => {
-            tracing::warn!(error = %error, "not ready");
+        Some((reason, error)) => {
+            tracing::warn!(reason, error = %error, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": state.store.backend() })),
+                Json(json!({ "status": "unavailable", "database": backend, "reason": reason })),
             )
         }
     }

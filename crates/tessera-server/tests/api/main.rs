@@ -49,6 +49,7 @@ mod migrated;
 mod otp;
 mod payments;
 mod rate_limits;
+mod readiness;
 mod service;
 mod sessions;
 mod signup;
