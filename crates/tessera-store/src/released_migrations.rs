@@ -136,6 +136,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         11,
         "48462190be4ef12fbdd1971d37b5c09ec4fd9ca2547d551f89f347018a180fa6",
     ),
+    (
+        "postgres",
+        15,
+        "d0770331e0a19b9833689ea485f0f15d1aff3c0dfda608530abba3dcf7f4433f",
+    ),
+    (
+        "sqlite",
+        12,
+        "97dd2c20e749eabe1ea8f45cde80e8ae391edd833d3851b123ffaefc798d9c53",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

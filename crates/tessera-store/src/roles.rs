@@ -305,8 +305,8 @@ pub trait Lifecycle: Send + Sync {
 #[async_trait]
 pub trait Support: Send + Sync {
     async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
-    /// Notes that the client of the attempt with this trace id left before
-    /// its answer. False when there is no such attempt.
+    /// Notes that the client of the binding attempt or payment with this
+    /// trace id left before its answer. False when there is neither.
     async fn mark_client_gone(&self, trace_id: &str) -> StoreResult<bool>;
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>>;
     /// Binding attempts in a window, added up by issuer, brand, card type,

@@ -353,6 +353,7 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
         authorization_code: row.col("authorization_code")?,
         trace_id: row.col("trace_id")?,
         created_at: row.time("created_at")?,
+        client_gone: row.flag("client_gone")?,
     })
 }
 

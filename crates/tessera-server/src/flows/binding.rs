@@ -143,7 +143,7 @@ pub async fn bind_card(
             tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the binding attempt");
         }
     }
-    otp::note_client_gone(state, ctx).await;
+    crate::http::detach::note_client_gone(state, ctx).await;
     issuer_health::after_attempt(state, &attempt);
     tracing::info!(
         trace_id = %ctx.trace_id,

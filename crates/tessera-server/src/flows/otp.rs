@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::flows::binding;
 use crate::flows::sms_codes;
+use crate::http::detach;
 use crate::http::error::ApiError;
 use crate::http::extract::Ctx;
 use crate::state::AppState;
@@ -296,19 +297,7 @@ async fn record_code_step(
     if let Err(error) = state.store.record_attempt(&attempt).await {
         tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the SMS code step");
     }
-    note_client_gone(state, ctx).await;
-}
-
-/// Marks the request's attempt when its client left before the answer
-/// (`http/detach.rs` ran it to its end all the same).
-pub(crate) async fn note_client_gone(state: &AppState, ctx: &Ctx) {
-    if !ctx.client_gone.is_gone() {
-        return;
-    }
-    tracing::info!(trace_id = %ctx.trace_id, "the client left before the answer");
-    if let Err(error) = state.store.mark_client_gone(&ctx.trace_id).await {
-        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not mark the attempt's client gone");
-    }
+    detach::note_client_gone(state, ctx).await;
 }
 
 async fn verify_steps(

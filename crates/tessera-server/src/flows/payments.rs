@@ -355,6 +355,7 @@ pub async fn authorize(
         authorization_code: None,
         trace_id: trace_id.to_owned(),
         created_at: now,
+        client_gone: false,
     };
     let mut claimed = false;
     let result = pay_steps(state, &token, &checked, &mut record, &mut claimed, now).await;

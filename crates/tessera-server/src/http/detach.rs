@@ -14,6 +14,8 @@ use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tracing::Instrument;
 
 use crate::http::error::error_response;
+use crate::http::extract::Ctx;
+use crate::state::AppState;
 
 /// Set once the client of a request has gone before its answer.
 #[derive(Debug, Clone, Default)]
@@ -82,5 +84,17 @@ where
         }
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// Marks the request's binding attempt or payment when its client left
+/// before the answer ([`detached`] ran it to its end all the same).
+pub async fn note_client_gone(state: &AppState, ctx: &Ctx) {
+    if !ctx.client_gone.is_gone() {
+        return;
+    }
+    tracing::info!(trace_id = %ctx.trace_id, "the client left before the answer");
+    if let Err(error) = state.store.mark_client_gone(&ctx.trace_id).await {
+        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not mark the client gone");
     }
 }

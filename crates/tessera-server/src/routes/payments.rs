@@ -66,8 +66,10 @@ pub async fn create_payment(
     // Runs to its end if the terminal drops: see `http/detach.rs`.
     let detached = async move {
         let work = async {
-            let approved =
-                payments::authorize(&state, &key_id, &request, &ctx.trace_id, ctx.now).await?;
+            let authorized =
+                payments::authorize(&state, &key_id, &request, &ctx.trace_id, ctx.now).await;
+            detach::note_client_gone(&state, &ctx).await;
+            let approved = authorized?;
             let mut view = PaymentView::from_record(&approved.payment, ctx.lang);
             view.arpc = Some(approved.arpc.to_string());
             let body = serde_json::to_value(view).map_err(|_| ErrorCode::InternalError)?;

@@ -233,6 +233,82 @@ async fn a_dropped_phone_retrying_without_a_key_is_told_the_card_is_bound(backen
     );
 }
 
+/// A terminal that gives up on a slow authorisation after 0.5 s: the
+/// payment still runs to its end, is on the person's record, and is marked
+/// as one whose terminal left; its retry with the same key gets the answer.
+async fn a_dropped_terminal_s_payment_is_finished_and_marked(backend: Backend) {
+    let (server, user, _card, mut device, merchant) = crate::payments::set_up(backend).await;
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&json!({"issuer_code": "ABC", "latency_ms": 1500, "failure_rate": 0.0})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let signed = device.sign(&crate::purchase(700, "M1")).unwrap();
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let sent = impatient
+        .post(format!("{}/v1/payments", server.base))
+        .bearer_auth(&merchant)
+        .header("idempotency-key", "till-1")
+        .json(&signed.body)
+        .send()
+        .await;
+    assert!(sent.unwrap_err().is_timeout());
+    let (status, _, paid) = server
+        .call(
+            Method::POST,
+            "/v1/payments",
+            Some(&merchant),
+            Some(&signed.body),
+            &[("idempotency-key", "till-1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(paid["status"], "approved");
+    let records = server.payments(&user).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["id"], paid["id"]);
+    // The mark follows the answer by a moment.
+    let id = paid["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !payment_client_gone(&server, &id).await {
+        assert!(Instant::now() < deadline, "the payment was never marked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the stored payment `id` is marked as left by its client (no
+/// route shows it yet: read from the database itself).
+async fn payment_client_gone(server: &TestServer, id: &str) -> bool {
+    match &server.database {
+        None => {
+            let conn = rusqlite::Connection::open(server.data_dir().join("tessera.db")).unwrap();
+            conn.query_row(
+                "SELECT client_gone FROM payments WHERE id = ?1",
+                [id],
+                |row| row.get::<_, bool>(0),
+            )
+            .unwrap()
+        }
+        Some(database) => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(database.url()).await.unwrap();
+            sqlx::query_scalar("SELECT client_gone FROM payments WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    }
+}
+
 /// Sends a binding from a client that stops waiting after 0.5 s.
 async fn give_up_after_half_a_second(
     server: &TestServer,
@@ -348,4 +424,5 @@ on_both_backends!(
     a_dropped_phone_retrying_with_its_key_gets_the_bound_card,
     a_dropped_phone_retrying_without_a_key_is_told_the_card_is_bound,
     sixteen_identical_taps_bind_one_card,
+    a_dropped_terminal_s_payment_is_finished_and_marked,
 );

@@ -759,6 +759,9 @@ pub struct PaymentRecord {
     pub authorization_code: Option<String>,
     pub trace_id: String,
     pub created_at: DateTime<Utc>,
+    /// The terminal disconnected before the answer; the payment was
+    /// finished all the same. Set by `mark_client_gone`, never at insert.
+    pub client_gone: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -73,6 +73,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../../migrations/postgres/0014_client_gone.sql"),
     ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_payment_client_gone.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -35,12 +35,19 @@ impl Support for PgStore {
     }
 
     async fn mark_client_gone(&self, trace_id: &str) -> StoreResult<bool> {
-        let marked =
-            sqlx::query("UPDATE binding_attempts SET client_gone = TRUE WHERE trace_id = $1")
-                .bind(trace_id)
-                .execute(&mut *self.lease().await?)
-                .await?;
-        Ok(marked.rows_affected() == 1)
+        // A trace is a binding attempt's or a payment's: one statement marks
+        // whichever it is.
+        let marked: i64 = sqlx::query_scalar(
+            "WITH attempt AS (UPDATE binding_attempts SET client_gone = TRUE \
+             WHERE trace_id = $1 RETURNING 1), \
+             payment AS (UPDATE payments SET client_gone = TRUE \
+             WHERE trace_id = $1 RETURNING 1) \
+             SELECT (SELECT count(*) FROM attempt) + (SELECT count(*) FROM payment)",
+        )
+        .bind(trace_id)
+        .fetch_one(&mut *self.lease().await?)
+        .await?;
+        Ok(marked > 0)
     }
 
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {

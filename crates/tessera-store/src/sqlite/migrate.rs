@@ -59,6 +59,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../../migrations/sqlite/0011_client_gone.sql"),
     ),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_payment_client_gone.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -75,13 +75,15 @@ impl Support for SqliteStore {
     }
 
     async fn mark_client_gone(&self, trace_id: &str) -> StoreResult<bool> {
-        let marked = write_statement(
-            self,
+        // A trace is a binding attempt's or a payment's.
+        let mut marked = 0;
+        for sql in [
             "UPDATE binding_attempts SET client_gone = 1 WHERE trace_id = ?1",
-            vec![Value::Text(trace_id.to_owned())],
-        )
-        .await?;
-        Ok(marked == 1)
+            "UPDATE payments SET client_gone = 1 WHERE trace_id = ?1",
+        ] {
+            marked += write_statement(self, sql, vec![Value::Text(trace_id.to_owned())]).await?;
+        }
+        Ok(marked > 0)
     }
 
     async fn attempts(&self, filter: &AttemptFilter) -> StoreResult<Vec<AttemptRecord>> {

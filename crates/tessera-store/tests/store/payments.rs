@@ -22,6 +22,7 @@ fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, time: i64) -> Pay
         authorization_code: None,
         trace_id: format!("req-{id}"),
         created_at: at(time),
+        client_gone: false,
     }
 }
 
@@ -267,4 +268,37 @@ async fn concurrent_atc_claims(store: Arc<dyn Store>) {
     assert_eq!(recorded.len(), 1);
 }
 
-on_both_backends!(payment_tokens_and_atcs, cryptograms, concurrent_atc_claims);
+/// A payment whose terminal left before its answer is marked by its trace
+/// id, as a binding attempt is; other payments stay unmarked.
+async fn a_payment_s_client_gone(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    for (id, time) in [("p1", 2_000), ("p2", 3_000)] {
+        store
+            .record_payment(&payment(id, "tok-a", &user_id, 0, time))
+            .await
+            .unwrap();
+    }
+    assert!(store.mark_client_gone("req-p2").await.unwrap());
+    assert!(!store.mark_client_gone("req-none").await.unwrap());
+    let filter = PaymentFilter {
+        user_id: user_id.clone(),
+        before: None,
+        limit: 10,
+    };
+    let marked: Vec<(String, bool)> = store
+        .payments(&filter)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| (p.id.to_string(), p.client_gone))
+        .collect();
+    assert_eq!(marked, [("p2".to_owned(), true), ("p1".to_owned(), false)]);
+}
+
+on_both_backends!(
+    payment_tokens_and_atcs,
+    cryptograms,
+    concurrent_atc_claims,
+    a_payment_s_client_gone
+);
