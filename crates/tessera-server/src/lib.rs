@@ -38,6 +38,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod issuer;
+pub mod listener;
 pub mod passwords;
 pub mod routes;
 pub mod sms;
@@ -474,12 +475,21 @@ pub const KEY_RING_CHECK: &str = "key_ring_check";
 #[derive(Debug)]
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// `https` with `listener.tls_cert`, else `http`.
+    pub scheme: &'static str,
+    /// The connection limits in force.
+    pub limits: listener::Limits,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
+    /// `http://addr` or `https://addr`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
     /// Stops accepting, finishes requests in flight, closes the store, and
     /// returns.
     pub async fn stop(mut self) -> std::io::Result<()> {
@@ -498,30 +508,54 @@ impl RunningServer {
     }
 }
 
-/// Binds the listener and serves in the background.
+/// Binds the listener and serves in the background. The open-file limit is
+/// raised first as far as the hard limit allows, and the connection cap
+/// sized below it (`listener::connection_cap`).
 pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
+    let config = &state.config.listener;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listener::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let open_files = match listener::raise_open_file_limit() {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read or raise the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let limits = listener::Limits::new(config, open_files, state.config.database.pool_size);
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        header_read_timeout_secs = limits.header_read_timeout.as_secs(),
+        idle_timeout_secs = limits.idle_timeout.as_secs(),
+        "connection limits"
+    );
     let listen = state.config.listen.clone();
-    let listener = TcpListener::bind(&listen)
+    let tcp = TcpListener::bind(&listen)
         .await
         .map_err(|e| StartError::new(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener.local_addr()?;
+    let addr = tcp.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
     let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = stopped => {}
-                    _ = shutdown_signal() => {}
-                }
-            })
-            .await;
+        let served = listener::serve(tcp, router, limits, tls, async move {
+            tokio::select! {
+                _ = stopped => {}
+                _ = shutdown_signal() => {}
+            }
+        })
+        .await;
         purge.abort();
         served
     });
     Ok(RunningServer {
         addr,
+        scheme,
+        limits,
         state,
         shutdown: Some(shutdown),
         task,

@@ -146,6 +146,7 @@ pub enum ErrorCode {
     IdNumberTaken,
     SmsUnavailable,
     OtpResendTooSoon,
+    Overloaded,
 }
 
 impl ErrorCode {

@@ -1,10 +1,10 @@
 //! The catalogue's rows for payments, the API and accounts: from
-//! `idempotency_conflict` to `otp_resend_too_soon`.
+//! `idempotency_conflict` to `overloaded`.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 35] = [
+pub(super) const ROWS: [CatalogEntry; 36] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -637,6 +637,26 @@ pub(super) const ROWS: [CatalogEntry; 35] = [
         why: t(
             "短信在信号弱时可能晚到一会儿。每张卡的验证码要隔一段时间才能重新发送，这样新旧验证码不会一起到达、让人分不清，每天能发的短信也不会很快用完。",
             "On a weak signal a text can take a while to arrive. A card's code can be sent again only after a short wait, so that old and new codes do not arrive together and confuse you, and the day's text messages are not used up at once.",
+        ),
+    },
+    CatalogEntry {
+        code: E::Overloaded,
+        code_str: "overloaded",
+        error_type: T::ApiError,
+        cause: C::System,
+        http_status: 503,
+        retryable: true,
+        message: t(
+            "服务繁忙，请稍后再试",
+            "The service is busy: try again shortly",
+        ),
+        remedy: t(
+            "这不是你的问题，请过几秒钟再试；重试不会重复操作。",
+            "This is not your fault: try again in a few seconds. Retrying never does anything twice.",
+        ),
+        why: t(
+            "同时连到钱包的连接太多，超过了它能安全承受的数量，所以新的连接先被拒绝，正在处理的请求不受影响。",
+            "More connections reached the wallet at once than it can safely hold, so new ones are turned away for a moment; requests already in progress are not affected.",
         ),
     },
 ];
