@@ -54,6 +54,7 @@ mod sessions;
 mod signup;
 mod snapshots;
 mod tickets;
+mod tls;
 mod tokens;
 mod trace_ids;
 
