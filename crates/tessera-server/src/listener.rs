@@ -35,8 +35,10 @@ use refuse::{LogEvery, refuse};
 pub const RESERVED_FILES: u64 = 512;
 
 /// The cap when `listener.max_connections` is 0 and the open-file limit
-/// allows more: what one node holds within a few hundred megabytes.
-pub const DEFAULT_MOST_CONNECTIONS: u64 = 10_000;
+/// allows more. A connection reading headers holds about 27 KB of resident
+/// memory (BENCHMARKS.md, the slow-headers siege): 4,096 of them keep a
+/// node near 170 MB, where 10,000 took it past 340 MB.
+pub const DEFAULT_MOST_CONNECTIONS: u64 = 4_096;
 
 /// Refusals being written at once; past them an excess connection is
 /// closed at once, answer or not.
@@ -344,7 +346,7 @@ mod tests {
     #[test]
     fn the_cap_stays_below_the_open_file_limit() {
         // The default ceiling where the limit is generous.
-        assert_eq!(connection_cap(0, 1_048_576, 8), 10_000);
+        assert_eq!(connection_cap(0, 1_048_576, 8), 4_096);
         // Below the limit, with the reserve kept aside.
         assert_eq!(connection_cap(0, 4096, 8), 4096 - 520);
         assert_eq!(connection_cap(50_000, 20_000, 8), 20_000 - 520);
