@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 55] = [
+const VERDICTS: [(&str, &str); 56] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -640,6 +640,7 @@ const VERDICTS: [(&str, &str); 55] = [
     ("id_number_taken", "account_state"),
     ("sms_unavailable", "network_or_issuer"),
     ("otp_resend_too_soon", "awaiting_sms_code"),
+    ("overloaded", "system_or_maintenance"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the
