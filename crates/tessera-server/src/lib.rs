@@ -508,6 +508,15 @@ impl RunningServer {
     }
 }
 
+/// Reads the HTTPS certificate and key, if any, as [`start`] will: a command
+/// checks them before it opens (and perhaps creates) the data directory.
+pub fn check_tls(config: &Config) -> Result<(), StartError> {
+    if let (Some(cert), Some(key)) = (&config.listener.tls_cert, &config.listener.tls_key) {
+        listener::tls::acceptor(cert, key)?;
+    }
+    Ok(())
+}
+
 /// Binds the listener and serves in the background. The open-file limit is
 /// raised first as far as the hard limit allows, and the connection cap
 /// sized below it (`listener::connection_cap`).

@@ -139,6 +139,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = args.load()?;
+    tessera_server::check_tls(&config)?;
     tessera_server::init_tracing(&config.log_format);
     runtime()?.block_on(async {
         let state = open(config).await?;
@@ -160,6 +161,7 @@ pub const DEMO_MERCHANT: &str = "SHOP-1";
 pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = args.load()?;
     config.sandbox_print_sms = true;
+    tessera_server::check_tls(&config)?;
     tessera_server::init_tracing(&config.log_format);
     runtime()?.block_on(async {
         let state = open(config).await?;
