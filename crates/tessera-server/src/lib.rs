@@ -39,6 +39,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod issuer;
+pub mod listener;
 pub mod passwords;
 pub mod routes;
 pub mod sms;
@@ -503,12 +504,21 @@ pub const KEY_RING_CHECK: &str = "key_ring_check";
 #[derive(Debug)]
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// `https` with `listener.tls_cert`, else `http`.
+    pub scheme: &'static str,
+    /// The connection limits in force.
+    pub limits: listener::Limits,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
+    /// `http://addr` or `https://addr`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
     /// Stops accepting, finishes requests in flight, closes the store, and
     /// returns.
     pub async fn stop(mut self) -> std::io::Result<()> {
@@ -527,24 +537,51 @@ impl RunningServer {
     }
 }
 
-/// Binds the listener and serves in the background.
+/// Reads the HTTPS certificate and key, if any, as [`start`] will: a command
+/// checks them before it opens (and perhaps creates) the data directory.
+pub fn check_tls(config: &Config) -> Result<(), StartError> {
+    if let (Some(cert), Some(key)) = (&config.listener.tls_cert, &config.listener.tls_key) {
+        listener::tls::acceptor(cert, key)?;
+    }
+    Ok(())
+}
+
+/// Binds the listener and serves in the background. The open-file limit is
+/// raised first as far as the hard limit allows, and the connection cap
+/// sized below it (`listener::connection_cap`).
 pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
+    let config = &state.config.listener;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listener::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let open_files = match listener::raise_open_file_limit() {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read or raise the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let limits = listener::Limits::new(config, open_files, state.config.database.pool_size);
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        header_read_timeout_secs = limits.header_read_timeout.as_secs(),
+        idle_timeout_secs = limits.idle_timeout.as_secs(),
+        "connection limits"
+    );
     let listen = state.config.listen.clone();
-    let listener = TcpListener::bind(&listen)
+    let tcp = TcpListener::bind(&listen)
         .await
         .map_err(|e| StartError::new(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener.local_addr()?;
+    let addr = tcp.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
     let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
     let metrics = tokio::spawn(flows::metrics::refresh_periodically(state.clone()));
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let task = tokio::spawn(async move {
-        // The peer's address feeds the per-address rate limits.
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let served = listener::serve(tcp, router, limits, tls, async move {
             tokio::select! {
                 _ = stopped => {}
                 _ = shutdown_signal() => {}
@@ -557,6 +594,8 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
     });
     Ok(RunningServer {
         addr,
+        scheme,
+        limits,
         state,
         shutdown: Some(shutdown),
         task,

@@ -18,6 +18,7 @@ use reqwest::Url;
 mod conn;
 mod report;
 mod scenario;
+mod siege;
 
 use conn::{Connection, Target};
 use report::{Report, Tally};
@@ -71,6 +72,18 @@ pub struct BenchArgs {
     /// without sign-up codes need none.
     #[arg(long, env = "TESSERA_OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
+    /// slow-headers: connections that send their headers slowly (as many
+    /// as this client's open-file limit allows); --connections normal
+    /// clients ask /healthz meanwhile.
+    #[arg(long, default_value_t = 20_000)]
+    pub slow_connections: usize,
+    /// slow-headers: each slow connection sends 2 bytes this often.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    pub slow_interval: Duration,
+    /// slow-headers: the server's process id, to read its resident memory
+    /// (VmRSS in /proc/PID/status) during the run.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 /// `10s`, `500ms`, `2m`, or plain seconds.
@@ -161,6 +174,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .enable_all()
             .build()?,
     };
+    if args.scenario == Scenario::SlowHeaders {
+        return slow_headers(&args, &url, &runtime);
+    }
     let report = runtime.block_on(bench(&args, &url))?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -179,6 +195,55 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             report.failed(),
             report.requests,
             report.error_rate() * 100.0,
+            report::MAX_ERROR_RATE * 100.0
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--scenario slow-headers`: the siege, with its own figures.
+fn slow_headers(
+    args: &BenchArgs,
+    url: &Url,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<ExitCode> {
+    // Every slow connection is a socket of this process too.
+    let open_files = tessera_server::listener::raise_open_file_limit()
+        .context("cannot read this process's open-file limit")?;
+    let room = usize::try_from(open_files.saturating_sub(64 + args.connections as u64 * 2))
+        .unwrap_or(usize::MAX);
+    let slow_connections = args.slow_connections.min(room);
+    if slow_connections < args.slow_connections {
+        eprintln!(
+            "warning: this client may open {open_files} files: {slow_connections} slow \
+             connections instead of {} (raise the hard limit: ulimit -Hn)",
+            args.slow_connections
+        );
+    }
+    let plan = siege::SiegePlan {
+        slow_connections,
+        interval: args.slow_interval,
+        normal_clients: args.connections,
+        warmup: args.warmup,
+        duration: args.duration.unwrap_or(Duration::from_secs(10)),
+        server_pid: args.server_pid,
+    };
+    let report = runtime.block_on(async {
+        let target = resolve(url, args.timeout).await?;
+        siege::run(plan, target, open_files).await
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    if report.too_many_errors() {
+        eprintln!(
+            "error: {} of {} /healthz requests of the normal clients failed (more than {}% \
+             allowed)",
+            report.healthz.requests - report.healthz.ok,
+            report.healthz.requests,
             report::MAX_ERROR_RATE * 100.0
         );
         return Ok(ExitCode::FAILURE);

@@ -37,9 +37,16 @@ pub struct ServeArgs {
     /// Log format: human or json [default: human].
     #[arg(long)]
     pub log_format: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// For benchmarks only: raise the binding limits per card, per person
     /// and per phone, and the card limit (unless --card-limit is given), out
-    /// of reach; they are still counted. Loopback addresses only.
+    /// of reach; they are still counted. The connection cap goes as far as
+    /// the open-file limit allows. Loopback addresses only.
     #[arg(long)]
     pub load_test: bool,
 }
@@ -52,6 +59,8 @@ impl ServeArgs {
             database_url: self.service.database_url.clone(),
             card_limit: self.card_limit,
             log_format: self.log_format.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
         };
         let mut config =
             Config::load(self.service.config.as_deref(), &overrides).map_err(anyhow::Error::msg)?;
@@ -76,12 +85,14 @@ fn load_test(config: &mut Config, card_limit_given: bool) -> anyhow::Result<()> 
         );
     }
     config.limits.raise_for_load_test();
+    config.listener.raise_for_load_test();
     if !card_limit_given {
         config.card_limit = LimitsConfig::LOAD_TEST;
     }
     eprintln!(
         "WARNING: --load-test: the binding limits per card, per person and per phone{} are \
-         raised to {} (still counted). For benchmarks on this machine only; never serve \
+         raised to {} (still counted), and the connection cap to what the open-file limit \
+         allows. For benchmarks on this machine only; never serve \
          people with it.",
         if card_limit_given {
             ""
@@ -128,11 +139,12 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = args.load()?;
+    tessera_server::check_tls(&config)?;
     tessera_server::init_tracing(&config.log_format);
     runtime()?.block_on(async {
         let state = open(config).await?;
         let server = tessera_server::start(state).await?;
-        println!("tessera listening on http://{}", server.addr);
+        println!("tessera listening on {}", server.base_url());
         server.wait().await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -149,11 +161,12 @@ pub const DEMO_MERCHANT: &str = "SHOP-1";
 pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = args.load()?;
     config.sandbox_print_sms = true;
+    tessera_server::check_tls(&config)?;
     tessera_server::init_tracing(&config.log_format);
     runtime()?.block_on(async {
         let state = open(config).await?;
         let server = tessera_server::start(state.clone()).await?;
-        let base = format!("http://{}", server.addr);
+        let base = server.base_url();
         let operator_key = tessera_server::create_api_key(&state, "operator", "demo", &[])
             .await?
             .key;

@@ -427,3 +427,51 @@ fn the_pan_scan_finds_a_clear_pan() {
     // seen in a seeded WAL; 89405919000000054 passes Luhn).
     assert!(pan_like_runs(b"\x05usr_F7KVD8SZWA5SHC89405919000000054\xe9\x99").is_empty());
 }
+
+/// The siege against a real server with a short header-read timeout and a
+/// small cap: the slow connections are closed by the server or refused
+/// with 503, the normal clients are all answered, and the server's memory
+/// is read from its pid.
+#[test]
+fn slow_headers_siege_reports_what_the_server_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start_env(
+        &dir.path().join("data"),
+        &dir.path().join("serve.log"),
+        &[],
+        &[
+            ("TESSERA_LISTENER__HEADER_READ_TIMEOUT_SECS", "1"),
+            ("TESSERA_LISTENER__MAX_CONNECTIONS", "24"),
+        ],
+    );
+    let pid = server.child.id().to_string();
+    let report = bench_json(
+        &server.base,
+        "slow-headers",
+        &[
+            "--duration",
+            "3s",
+            "--slow-connections",
+            "40",
+            "--slow-interval",
+            "300ms",
+            "--server-pid",
+            &pid,
+        ],
+    );
+    assert_eq!(report["scenario"], "slow-headers");
+    let healthz = &report["healthz"];
+    assert!(healthz["ok"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(healthz["ok"], healthz["requests"], "{report}");
+    let slow = &report["slow"];
+    assert!(slow["opened"].as_u64().unwrap() >= 40, "{report}");
+    assert!(slow["peak_open"].as_u64().unwrap() <= 40, "{report}");
+    // 40 slow and 4 normal connections against a cap of 24: some refused,
+    // and the admitted ones closed by the 1 s header-read timeout.
+    assert!(slow["refused_503"].as_u64().unwrap() > 0, "{report}");
+    assert!(slow["closed_by_server"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["server_rss_mb"]["peak"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+}

@@ -297,6 +297,41 @@ async fn load_test_raises_the_limits_on_loopback_only() {
     }
 }
 
+/// HTTPS files that are missing stop `tessera serve` before anything is
+/// created, with the setting and the file named; one without the other is
+/// refused by the flags themselves.
+#[test]
+fn serve_refuses_missing_tls_files_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cert = dir.path().join("missing.crt");
+    let refused = std::process::Command::new(crate::TESSERA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(dir.path().join("missing.key"))
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("listener.tls_cert") && stderr.contains("missing.crt"),
+        "{stderr}"
+    );
+    assert!(!data.exists());
+    let alone = std::process::Command::new(crate::TESSERA)
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!alone.status.success());
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("--tls-key"));
+}
+
 /// What an operator's log collector reads: a maintenance answer is planned
 /// and not an error; a binding whose phone dropped logs every line under
 /// its request's trace id, including the one that says the client left.

@@ -118,7 +118,7 @@ impl VerdictKind {
             // A resend asked too soon: the code sent last may still come.
             E::OtpRequired | E::OtpResendTooSoon => VerdictKind::AwaitingSmsCode,
             E::IssuerUnavailable | E::RequestInProgress => VerdictKind::NetworkOrIssuer,
-            E::Maintenance | E::InternalError | E::DatabaseUnavailable => {
+            E::Maintenance | E::InternalError | E::DatabaseUnavailable | E::Overloaded => {
                 VerdictKind::SystemOrMaintenance
             }
             other => match other.cause() {

@@ -16,7 +16,9 @@ use tessera_core::token::TokenBinRanges;
 use crate::issuer::http::IssuerEndpoint;
 
 mod limits;
+mod listener;
 pub use limits::LimitsConfig;
+pub use listener::ListenerConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -25,6 +27,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Address to listen on; port 0 picks a free one.
     pub listen: String,
+    /// Connection timeouts, the connection cap and HTTPS (`[listener]`).
+    pub listener: ListenerConfig,
     /// `postgres://...` to share one database between nodes; SQLite in
     /// `data_dir` when absent.
     pub database_url: Option<String>,
@@ -267,6 +271,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("./tessera-data"),
             listen: "127.0.0.1:8080".to_owned(),
+            listener: ListenerConfig::default(),
             database_url: None,
             card_limit: 5,
             wallet_time_zone: "Asia/Shanghai".to_owned(),
@@ -312,6 +317,11 @@ pub struct Overrides {
     pub card_limit: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<String>,
+    /// `listener.tls_cert` and `listener.tls_key` (merged under `[listener]`).
+    #[serde(skip)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip)]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -336,7 +346,16 @@ impl Config {
                 settings.iter().any(|name| name.eq_ignore_ascii_case(top))
             })
             .split("__");
-        Config::extract(figment.merge(env).merge(Serialized::defaults(overrides)))
+        let mut figment = figment.merge(env).merge(Serialized::defaults(overrides));
+        for (key, path) in [
+            ("listener.tls_cert", &overrides.tls_cert),
+            ("listener.tls_key", &overrides.tls_key),
+        ] {
+            if let Some(path) = path {
+                figment = figment.merge(Serialized::default(key, path));
+            }
+        }
+        Config::extract(figment)
     }
 
     /// The built-in defaults under one TOML document, checked as `load`
@@ -474,6 +493,7 @@ impl Config {
             );
         }
         self.limits.validate()?;
+        self.listener.validate()?;
         check_provider_url("sms", self.sms.http_url.as_deref(), self.sms.timeout_secs)?;
         check_provider_url(
             "identity",

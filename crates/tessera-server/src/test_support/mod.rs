@@ -154,7 +154,7 @@ impl TestServer {
             .key;
         let server = crate::start(state).await.unwrap();
         TestServer {
-            base: format!("http://{}", server.addr),
+            base: server.base_url(),
             client: Client::new(),
             server: Some(server),
             dir,

@@ -35,6 +35,7 @@ macro_rules! on_both_backends {
 
 mod accounts;
 mod binding;
+mod connections;
 mod contract;
 mod diagnose;
 mod free_text;
@@ -56,6 +57,7 @@ mod signup;
 mod snapshots;
 mod tickets;
 mod timeouts;
+mod tls;
 mod tokens;
 mod trace_ids;
 

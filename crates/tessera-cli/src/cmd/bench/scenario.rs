@@ -29,6 +29,10 @@ pub enum Scenario {
     /// POST /v1/sessions with the right password, users signed up before
     /// the run taken in turn: Argon2 and a new session each.
     SignIn,
+    /// Up to --slow-connections connections that send a request's headers
+    /// a few bytes at a time and never finish, while normal clients ask
+    /// GET /healthz (`bench/siege.rs`).
+    SlowHeaders,
 }
 
 /// The merchant id the pay scenario pays as: its merchant key must be made
@@ -44,6 +48,7 @@ impl Scenario {
             Scenario::Pay => "pay",
             Scenario::Mixed => "mixed",
             Scenario::SignIn => "sign-in",
+            Scenario::SlowHeaders => "slow-headers",
         }
     }
 
@@ -60,7 +65,7 @@ impl Scenario {
     }
 
     fn needs_users(self) -> bool {
-        !matches!(self, Scenario::Healthz)
+        !matches!(self, Scenario::Healthz | Scenario::SlowHeaders)
     }
 
     fn needs_cards(self) -> bool {
@@ -70,7 +75,7 @@ impl Scenario {
     /// The kind of the next request, from a number in 0..100.
     pub fn pick(self, percent: u64) -> Kind {
         match self {
-            Scenario::Healthz => Kind::Healthz,
+            Scenario::Healthz | Scenario::SlowHeaders => Kind::Healthz,
             Scenario::Pay => Kind::Pay,
             Scenario::Bind => Kind::Bind,
             Scenario::GetCard => Kind::GetCard,
