@@ -64,6 +64,22 @@ async fn held(server: &TestServer, user: &User) -> Vec<Value> {
     body["data"].as_array().unwrap().clone()
 }
 
+/// With its card's bank silent, the person binds a card: the answer and
+/// its trace id.
+async fn bind_at_a_silent_bank(server: &TestServer, user: &User) -> (StatusCode, Value, String) {
+    bank_latency(server, 60_000).await;
+    bind(server, user, &card(Outcome::Approve)).await
+}
+
+/// Nothing is held for the person, and once the bank answers again their
+/// wallet of one card binds the next.
+async fn the_slot_is_free(server: &TestServer, user: &User) {
+    assert!(held(server, user).await.is_empty());
+    bank_latency(server, 0).await;
+    let (status, body, _) = bind(server, user, &card(Outcome::Approve)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
 /// A bank that never answers: after `issuer_timeout_secs` the person hears
 /// `issuer_unavailable` with a `Retry-After`, the attempt says the bank did
 /// not answer, and the card's slot is free again at once (a wallet of one
@@ -75,8 +91,7 @@ async fn a_bank_that_never_answers_frees_the_slot(backend: Backend) {
     })
     .await;
     let user = server.user().await;
-    bank_latency(&server, 60_000).await;
-    let (status, body, trace) = bind(&server, &user, &card(Outcome::Approve)).await;
+    let (status, body, trace) = bind_at_a_silent_bank(&server, &user).await;
     let error = assert_error(
         status,
         &body,
@@ -87,11 +102,7 @@ async fn a_bank_that_never_answers_frees_the_slot(backend: Backend) {
     let attempt = recorded(&server, &trace).await;
     assert_eq!(attempt["error_code"], "issuer_unavailable", "{attempt}");
     assert_eq!(attempt["issuer_response"], "unavailable", "{attempt}");
-    assert!(held(&server, &user).await.is_empty());
-
-    bank_latency(&server, 0).await;
-    let (status, body, _) = bind(&server, &user, &card(Outcome::Approve)).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    the_slot_is_free(&server, &user).await;
 }
 
 /// A request that outlives `request_timeout_secs` (1 s) while its bank is
@@ -106,8 +117,7 @@ async fn a_request_past_its_timeout_ends_its_binding_by_itself(backend: Backend)
     })
     .await;
     let user = server.user().await;
-    bank_latency(&server, 60_000).await;
-    let (status, body, trace) = bind(&server, &user, &card(Outcome::Approve)).await;
+    let (status, body, trace) = bind_at_a_silent_bank(&server, &user).await;
     let error = assert_error(
         status,
         &body,
@@ -118,10 +128,7 @@ async fn a_request_past_its_timeout_ends_its_binding_by_itself(backend: Backend)
 
     let attempt = recorded(&server, &trace).await;
     assert_eq!(attempt["error_code"], "issuer_unavailable", "{attempt}");
-    assert!(held(&server, &user).await.is_empty());
-    bank_latency(&server, 0).await;
-    let (status, body, _) = bind(&server, &user, &card(Outcome::Approve)).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    the_slot_is_free(&server, &user).await;
 }
 
 on_both_backends!(

@@ -21,6 +21,24 @@ mod postgres {
         (card["token"]["ref"].as_str().unwrap().to_owned(), token)
     }
 
+    /// [`holder`] with a merchant key for M1 and a device holding three
+    /// keys handed out by node `node`.
+    async fn paying(
+        cluster: &Cluster,
+        client: &Client,
+        node: usize,
+    ) -> (String, String, String, Device) {
+        let (token_ref, token) = holder(cluster, client).await;
+        let merchant = cluster.key(&["merchant", "--merchant", "M1"]).await;
+        let batch = keys(client, cluster.base(node), &token, &token_ref, 3).await;
+        (
+            token_ref,
+            token,
+            merchant,
+            Device::from_keys(&batch).unwrap(),
+        )
+    }
+
     /// A batch of `count` limited-use keys for `device_id`, from node `base`.
     async fn keys(client: &Client, base: &str, token: &str, token_ref: &str, count: u32) -> Value {
         let (status, _, body) = call(
@@ -58,11 +76,7 @@ mod postgres {
             return;
         };
         let client = client();
-        let (token_ref, token) = holder(&cluster, &client).await;
-        let merchant = cluster.key(&["merchant", "--merchant", "M1"]).await;
-        let mut device =
-            Device::from_keys(&keys(&client, cluster.base(1), &token, &token_ref, 3).await)
-                .unwrap();
+        let (_, _, merchant, mut device) = paying(&cluster, &client, 1).await;
         let signed = device.sign(&purchase(6600, "M1")).unwrap();
         let barrier = Arc::new(Barrier::new(16));
         let mut tasks = Vec::new();
@@ -150,11 +164,7 @@ mod postgres {
             return;
         };
         let client = client();
-        let (token_ref, token) = holder(&cluster, &client).await;
-        let merchant = cluster.key(&["merchant", "--merchant", "M1"]).await;
-        let mut device =
-            Device::from_keys(&keys(&client, cluster.base(0), &token, &token_ref, 3).await)
-                .unwrap();
+        let (token_ref, token, merchant, mut device) = paying(&cluster, &client, 0).await;
         let change = |node: usize, what: &str| {
             let url = format!("{}/v1/tokens/{token_ref}/{what}", cluster.base(node));
             let (client, token) = (client.clone(), token.clone());
