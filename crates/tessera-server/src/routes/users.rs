@@ -45,7 +45,8 @@ pub async fn create_user(
 /// `Retry-After`, until the window ends or the password is reset.
 #[utoipa::path(post, path = "/v1/sessions", tag = "users", request_body = CreateSessionRequest,
     responses((status = 201, body = SessionView), (status = 401, description = "invalid_credentials", body = ErrorEnvelope),
-              (status = 429, description = "too_many_attempts", body = ErrorEnvelope)))]
+              (status = 429, description = "too_many_attempts; rate_limited (this address's budget)", body = ErrorEnvelope),
+              (status = 503, description = "overloaded: the password was not checked", body = ErrorEnvelope)))]
 pub async fn create_session(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -138,7 +139,8 @@ pub async fn request_sms_code(
     responses((status = 200, body = PasswordResetView),
               (status = 400, description = "invalid_request (sms_code)", body = ErrorEnvelope),
               (status = 422, description = "invalid_phone, weak_password, sms_code_incorrect, sms_code_expired", body = ErrorEnvelope),
-              (status = 429, description = "too_many_attempts: the code is spent", body = ErrorEnvelope)))]
+              (status = 429, description = "too_many_attempts: the code is spent; rate_limited (this address's budget)", body = ErrorEnvelope),
+              (status = 503, description = "overloaded: nothing was changed", body = ErrorEnvelope)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     ctx: Ctx,
