@@ -53,11 +53,16 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Conflict(Constraint::from_postgres(db.constraint()))
             }
             // PostgreSQL's connection exceptions (08), a server shutting down
-            // or starting (57P01-57P03) and too many connections (53300):
-            // the database is away, not the request wrong.
+            // or starting (57P01-57P03), too many connections (53300) and a
+            // write that reached a standby (25006, read-only transaction, in
+            // the moment a failover moves the primary): the database is
+            // away, not the request wrong.
             sqlx::Error::Database(db)
                 if db.code().is_some_and(|code| {
-                    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                    code.starts_with("08")
+                        || code.starts_with("57P")
+                        || code == "53300"
+                        || code == "25006"
                 }) =>
             {
                 StoreError::Unavailable(error.to_string())

@@ -16,6 +16,8 @@ use crate::model::*;
 pub trait Database: Send + Sync {
     /// Which backend this is, for logs and `/readyz`.
     fn backend(&self) -> &'static str;
+    /// How the store's connections are used at this moment, for `/metrics`.
+    fn pool_use(&self) -> PoolUse;
     /// A cheap round trip, for readiness.
     async fn ping(&self) -> StoreResult<()>;
     /// Whether any user or card is stored: a database holding data must not

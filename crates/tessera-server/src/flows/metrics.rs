@@ -149,6 +149,14 @@ fn describe() {
         "tessera_metrics_report_age_seconds",
         "Age of the binding-health figures in this answer."
     );
+    describe_gauge!(
+        "tessera_db_connections",
+        "This node's database connections, by state (in_use, idle); on SQLite its read connections."
+    );
+    describe_gauge!(
+        "tessera_db_connections_max",
+        "The database connections this node may hold (PostgreSQL's pool size)."
+    );
 }
 
 impl Metrics {
@@ -275,7 +283,15 @@ impl Metrics {
     /// The whole answer: the report, its age, and this node's counters.
     pub async fn render(&self, state: &AppState) -> Result<String, ApiError> {
         let (report, age) = self.report(state).await?;
-        self.record(|| gauge!("tessera_metrics_report_age_seconds").set(age.as_secs_f64()));
+        let pool = state.store.pool_use();
+        self.record(|| {
+            gauge!("tessera_metrics_report_age_seconds").set(age.as_secs_f64());
+            gauge!("tessera_db_connections", "state" => "in_use").set(f64::from(pool.in_use));
+            gauge!("tessera_db_connections", "state" => "idle").set(f64::from(pool.idle));
+            if let Some(max) = pool.max {
+                gauge!("tessera_db_connections_max").set(f64::from(max));
+            }
+        });
         let mut out = String::with_capacity(report.len() + 4096);
         out.push_str(&report);
         out.push_str(&self.handle.render());

@@ -499,7 +499,7 @@ async fn declines_open_no_incident_silence_does(backend: Backend) {
 /// binding after it does not show until the next refresh, and sixteen
 /// scrapes at once all get it. This node's own counters are live: requests
 /// by route pattern and status, their latency, and issuer calls by issuer
-/// and outcome.
+/// and outcome, and the database connections in use.
 async fn metrics_serve_a_snapshot_and_count_requests_live(backend: Backend) {
     let server = TestServer::start_on(backend, |config| {
         watched(config);
@@ -548,6 +548,18 @@ async fn metrics_serve_a_snapshot_and_count_requests_live(backend: Backend) {
         }
         // Ids in paths never become labels.
         assert!(!text.contains("route=\"/v1/cards/card_"), "{text}");
+        // The database connections: only PostgreSQL's pool has a size.
+        for line in [
+            "tessera_db_connections{state=\"in_use\"} ",
+            "tessera_db_connections{state=\"idle\"} ",
+        ] {
+            assert!(text.contains(line), "{line} missing:\n{text}");
+        }
+        assert_eq!(
+            text.contains("\ntessera_db_connections_max "),
+            backend == Backend::Postgres,
+            "{text}"
+        );
     }
     assert!(!health_part(&before).contains("issuer=\"ABC\""), "{before}");
 

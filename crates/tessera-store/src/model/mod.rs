@@ -16,6 +16,18 @@ use tessera_core::token::Par;
 pub use tessera_core::token::lifecycle::TokenStatus;
 use tessera_core::vault::PanFingerprint;
 
+/// A store's connections at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolUse {
+    /// Connections an operation holds now.
+    pub in_use: u32,
+    /// Open connections waiting for the next operation.
+    pub idle: u32,
+    /// How many the store may hold; None where it opens more as needed
+    /// (SQLite's readers).
+    pub max: Option<u32>,
+}
+
 /// A new wallet user.
 #[derive(Debug, Clone)]
 pub struct NewUser {

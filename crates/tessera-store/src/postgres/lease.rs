@@ -17,6 +17,7 @@
 //! ping): warm connections can never starve it.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -31,12 +32,20 @@ use crate::{StoreError, StoreResult};
 /// may have been cut meanwhile (the database restarted, a proxy timed out).
 pub(super) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
+/// A warm connection, since when it is idle, and the epoch it was leased in.
+type Idle = (PoolConnection<Postgres>, Instant, u64);
+
 #[derive(Debug)]
 pub(super) struct Warm {
     /// Newest last: taken from the end, so a light load keeps reusing a
     /// few connections and the others age out.
-    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    idle: Mutex<Vec<Idle>>,
+    /// Raised when the primary moves (`primary.rs`): a connection leased
+    /// under an older epoch leads to the old host and is not kept warm.
+    epoch: AtomicU64,
     permits: Arc<Semaphore>,
+    /// The permits there are: one per connection of the pool.
+    connections: usize,
     acquire_timeout: Duration,
     idle_timeout: Duration,
 }
@@ -47,11 +56,12 @@ impl Warm {
         acquire_timeout: Duration,
         idle_timeout: Duration,
     ) -> Arc<Warm> {
+        let connections = usize::try_from(connections.max(1)).unwrap_or(1);
         let warm = Arc::new(Warm {
             idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(
-                usize::try_from(connections.max(1)).unwrap_or(1),
-            )),
+            epoch: AtomicU64::new(0),
+            permits: Arc::new(Semaphore::new(connections)),
+            connections,
             acquire_timeout,
             idle_timeout,
         });
@@ -70,7 +80,7 @@ impl Warm {
         warm
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(PoolConnection<Postgres>, Instant)>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
         // The list stays whole whatever panicked while holding it.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -81,11 +91,11 @@ impl Warm {
             let mut idle = self.idle();
             let keep = idle
                 .iter()
-                .position(|(_, since)| since.elapsed() < at_least)
+                .position(|(_, since, _)| since.elapsed() < at_least)
                 .unwrap_or(idle.len());
             idle.drain(..keep).collect()
         };
-        for (mut conn, _) in stale {
+        for (mut conn, _, _) in stale {
             conn.close_on_drop();
         }
     }
@@ -94,6 +104,21 @@ impl Warm {
     pub(super) fn release_idle(&self) {
         let all: Vec<_> = self.idle().drain(..).collect();
         drop(all);
+    }
+
+    /// Operations holding a connection, or opening one, now.
+    pub(super) fn in_use(&self) -> u32 {
+        let taken = self
+            .connections
+            .saturating_sub(self.permits.available_permits());
+        u32::try_from(taken).unwrap_or(u32::MAX)
+    }
+
+    /// The primary moved: every warm connection leads to the old host, and
+    /// so does every one leased now; none of them is kept warm again.
+    pub(super) fn forget_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.close_idle_since(Duration::ZERO);
     }
 
     /// No more leases; the warm connections are closed.
@@ -118,19 +143,26 @@ impl Warm {
         let deadline = tokio::time::Instant::now() + self.acquire_timeout;
         let permit = self.permit().await?;
         loop {
+            // Read before taking a connection: one made while the primary
+            // moves counts as the old host's, and is not kept warm.
+            let epoch = self.epoch.load(Ordering::Acquire);
             let popped = self.idle().pop();
-            let Some((mut conn, since)) = popped else {
+            let Some((mut conn, since, leased_in)) = popped else {
                 let conn = match tokio::time::timeout_at(deadline, pool.acquire()).await {
                     Ok(conn) => conn?,
                     Err(_) => return Err(sqlx::Error::PoolTimedOut.into()),
                 };
-                return Ok(self.wrap(conn, permit));
+                return Ok(self.wrap(conn, permit, epoch));
             };
+            if leased_in != epoch {
+                conn.close_on_drop();
+                continue;
+            }
             if since.elapsed() < PING_IF_IDLE_FOR {
-                return Ok(self.wrap(conn, permit));
+                return Ok(self.wrap(conn, permit, epoch));
             }
             match tokio::time::timeout_at(deadline, conn.ping()).await {
-                Ok(Ok(())) => return Ok(self.wrap(conn, permit)),
+                Ok(Ok(())) => return Ok(self.wrap(conn, permit, epoch)),
                 // Broken (or silent): closed, and the next one is tried.
                 Ok(Err(_)) => conn.close_on_drop(),
                 Err(_) => {
@@ -147,11 +179,13 @@ impl Warm {
         self: &Arc<Warm>,
         conn: PoolConnection<Postgres>,
         permit: OwnedSemaphorePermit,
+        epoch: u64,
     ) -> Lease {
         Lease {
             conn,
             warm: self.clone(),
             permit,
+            epoch,
         }
     }
 }
@@ -164,6 +198,7 @@ pub(super) struct Lease {
     conn: PoolConnection<Postgres>,
     warm: Arc<Warm>,
     permit: OwnedSemaphorePermit,
+    epoch: u64,
 }
 
 impl Lease {
@@ -171,8 +206,17 @@ impl Lease {
     /// statement answered in full, no transaction open. Only then may the
     /// connection skip sqlx's return ping.
     pub(super) fn finish(self) {
-        let Lease { conn, warm, permit } = self;
-        warm.idle().push((conn, Instant::now()));
+        let Lease {
+            conn,
+            warm,
+            permit,
+            epoch,
+        } = self;
+        if epoch == warm.epoch.load(Ordering::Acquire) {
+            warm.idle().push((conn, Instant::now(), epoch));
+        } else {
+            drop(conn);
+        }
         drop(permit);
     }
 }

@@ -19,14 +19,13 @@
 //! `accounts.rs`, `cards.rs`, `payments.rs`, `lifecycle.rs`, `support.rs`,
 //! `settings.rs`, `bulk_load.rs`.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 #[cfg(feature = "test-support")]
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Row};
 
 use crate::listings::{Listing, Param};
@@ -35,7 +34,7 @@ use crate::model::*;
 use crate::roles::Inspect;
 #[cfg(feature = "test-support")]
 use crate::rows::ms;
-use crate::{Database, StoreError, StoreResult};
+use crate::{Database, StoreResult};
 
 mod accounts;
 mod bulk_load;
@@ -44,12 +43,14 @@ mod lease;
 mod lifecycle;
 pub(crate) mod migrate;
 mod payments;
+mod primary;
 mod settings;
 mod support;
 
 use cards::*;
 use lease::{Lease, PING_IF_IDLE_FOR, Warm};
 use lifecycle::*;
+use primary::Primary;
 
 /// Pool size and timeouts for PostgreSQL.
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +79,7 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     warm: Arc<Warm>,
+    primary: Arc<Primary>,
 }
 
 /// Whether a database URL names PostgreSQL.
@@ -85,16 +87,22 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// The URL without its password, for logs and error messages.
+/// The URL without its password, for logs and error messages; every host
+/// of a URL that names several.
 pub fn describe_url(url: &str) -> String {
-    match PgConnectOptions::from_str(url) {
-        Ok(options) => format!(
-            "postgres://{}@{}:{}/{}",
-            options.get_username(),
-            options.get_host(),
-            options.get_port(),
-            options.get_database().unwrap_or_default()
-        ),
+    match primary::hosts(url) {
+        Ok(hosts) => {
+            let addresses: Vec<String> = hosts
+                .iter()
+                .map(|host| format!("{}:{}", host.get_host(), host.get_port()))
+                .collect();
+            format!(
+                "postgres://{}@{}/{}",
+                hosts[0].get_username(),
+                addresses.join(","),
+                hosts[0].get_database().unwrap_or_default()
+            )
+        }
         Err(_) => "an unreadable PostgreSQL URL".to_owned(),
     }
 }
@@ -106,14 +114,22 @@ pub fn migration_versions() -> Vec<i64> {
 
 impl PgStore {
     /// Connects to `url` and applies the embedded migrations (safely when
-    /// several nodes start at once).
+    /// several nodes start at once). A URL naming several hosts connects
+    /// to the one that is the primary, and follows it (`primary.rs`).
     pub async fn connect(url: &str, options: PgOptions) -> StoreResult<PgStore> {
-        let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(format!("the database URL: {e}")))?
-            .application_name("tessera")
-            // An acknowledged binding must survive a crash whatever the
-            // server's or role's default: the client's setting wins.
-            .options([("synchronous_commit", "on")]);
+        let hosts = primary::hosts(url)?
+            .into_iter()
+            .map(|host| {
+                host.application_name("tessera")
+                    // An acknowledged binding must survive a crash whatever
+                    // the server's or role's default: the client's setting
+                    // wins.
+                    .options([("synchronous_commit", "on")])
+            })
+            .collect();
+        let primary = Primary::find(hosts, options.acquire_timeout).await?;
+        let check_recovery = primary.has_standbys();
+        let moves = primary.moves();
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(0)
@@ -127,15 +143,33 @@ impl PgStore {
             // every acquire as well cost a round trip per statement (a
             // binding makes nine acquires).
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
+            .before_acquire(move |conn, meta| {
+                // Made to a host that was the primary before it moved.
+                let stale = moves.predate(meta.age);
                 Box::pin(async move {
+                    if stale {
+                        return Ok(false);
+                    }
                     if meta.idle_for >= PING_IF_IDLE_FOR {
                         conn.ping().await?;
                     }
                     Ok(true)
                 })
             })
-            .connect_with(connect)
+            // With standbys named, a new connection must not land on one
+            // (its reads would be stale): it is refused, and the pool
+            // tries again while the watch finds the promoted host.
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if check_recovery && primary::is_in_recovery(conn).await? {
+                        return Err(sqlx::Error::Protocol(
+                            "the host is a standby (in recovery), not the primary".to_owned(),
+                        ));
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(primary.options())
             .await?;
         migrate::run(&pool).await?;
         let warm = Warm::new(
@@ -143,7 +177,12 @@ impl PgStore {
             options.acquire_timeout,
             options.idle_timeout,
         );
-        Ok(PgStore { pool, warm })
+        primary.watch(pool.clone(), warm.clone());
+        Ok(PgStore {
+            pool,
+            warm,
+            primary,
+        })
     }
 
     /// The pool, for tests and tools: the connections this store keeps
@@ -160,6 +199,7 @@ impl PgStore {
 
     /// A connection for one operation (see `lease`).
     async fn lease(&self) -> StoreResult<Lease> {
+        self.primary.check_writable()?;
         self.warm.lease(&self.pool).await
     }
 }
@@ -168,6 +208,18 @@ impl PgStore {
 impl Database for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        // Every operation holds a permit while it holds a connection (or
+        // is opening one); every other open connection is idle, warm or in
+        // sqlx's pool.
+        let in_use = self.warm.in_use();
+        PoolUse {
+            in_use,
+            idle: self.pool.size().saturating_sub(in_use),
+            max: Some(self.pool.options().get_max_connections()),
+        }
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -175,6 +175,17 @@ impl Database for SqliteStore {
         "sqlite"
     }
 
+    fn pool_use(&self) -> PoolUse {
+        // The read connections; the one writer is the group commit's own.
+        let (reading, idle) = self.readers.usage();
+        let (scanning, idle_scans) = self.scans.usage();
+        PoolUse {
+            in_use: reading + scanning,
+            idle: idle + idle_scans,
+            max: None,
+        }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.readers
             .read(|conn| scalar_one::<i64>(conn, "SELECT 1", []))?;

@@ -7,6 +7,7 @@
 //! Reads over many rows run on a blocking thread (`Readers::scan`).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct Readers {
     keep: usize,
     mapped: bool,
     idle: Mutex<Vec<Connection>>,
+    /// Connections a read holds now, for `/metrics`.
+    busy: AtomicU32,
 }
 
 impl Readers {
@@ -51,6 +54,7 @@ impl Readers {
             keep: keep.max(1),
             mapped,
             idle: Mutex::new(Vec::new()),
+            busy: AtomicU32::new(0),
         };
         // One connection now, so that a database that cannot be read fails
         // at start rather than on the first request.
@@ -110,9 +114,24 @@ impl Readers {
             Some(conn) => conn,
             None => self.connect()?,
         };
+        self.busy.fetch_add(1, Ordering::Relaxed);
         let result = read(&conn);
+        self.busy.fetch_sub(1, Ordering::Relaxed);
         self.give_back(conn);
         result
+    }
+
+    /// (Connections in use, idle ones) now.
+    pub fn usage(&self) -> (u32, u32) {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len();
+        (
+            self.busy.load(Ordering::Relaxed),
+            u32::try_from(idle).unwrap_or(u32::MAX),
+        )
     }
 }
 

@@ -564,4 +564,92 @@ mod postgres {
             })
             .await;
     }
+
+    /// The pool's use as `/metrics` shows it: an operation waiting on a
+    /// lock holds a connection, and gives it back when it ends.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pool_use_counts_the_connections_operations_hold() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                use sqlx::Connection;
+                let options = PgOptions {
+                    max_connections: 3,
+                    ..PgOptions::default()
+                };
+                let store = PgStore::connect(&url, options).await.unwrap();
+                user(&store, "1").await;
+                let used = store.pool_use();
+                assert_eq!((used.in_use, used.max), (0, Some(3)), "{used:?}");
+                assert!(used.idle >= 1, "{used:?}");
+
+                let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
+                let mut lock = locker.begin().await.unwrap();
+                sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+                    .execute(&mut *lock)
+                    .await
+                    .unwrap();
+                let blocked = tokio::spawn({
+                    let store = store.clone();
+                    async move { store.has_data().await }
+                });
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while store.pool_use().in_use != 1 {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "{:?}",
+                        store.pool_use()
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                lock.commit().await.unwrap();
+                assert!(blocked.await.unwrap().unwrap());
+                let used = store.pool_use();
+                assert_eq!(used.in_use, 0, "{used:?}");
+                assert!(used.idle >= 1, "{used:?}");
+                store.close().await;
+            })
+            .await;
+    }
+
+    /// A URL naming several hosts, the first of them down: the store finds
+    /// the one that answers as a primary and writes there.
+    #[tokio::test]
+    async fn a_url_of_several_hosts_writes_to_the_primary() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let down = listener.local_addr().unwrap().port();
+                drop(listener);
+                let at = url.find('@').unwrap();
+                let several = format!("{}@127.0.0.1:{down},{}", &url[..at], &url[at + 1..]);
+                let store = PgStore::connect(&several, PgOptions::default())
+                    .await
+                    .unwrap();
+                user(&store, "1").await;
+                assert!(store.has_data().await.unwrap());
+                store.close().await;
+
+                // No host answering: unavailable within the acquire timeout.
+                let options = PgOptions {
+                    acquire_timeout: std::time::Duration::from_secs(1),
+                    ..PgOptions::default()
+                };
+                let none = format!(
+                    "{}@127.0.0.1:{down},127.0.0.1:{down}/x",
+                    &url[..at]
+                );
+                let error = PgStore::connect(&none, options).await.unwrap_err();
+                assert!(
+                    matches!(&error, StoreError::Unavailable(m) if m.contains("no database host is a primary")),
+                    "{error:?}"
+                );
+            })
+            .await;
+    }
 }

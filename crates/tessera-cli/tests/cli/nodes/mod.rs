@@ -6,6 +6,7 @@
 //! itself. Each test has a fresh database (`tessera_store::test_support`):
 //! skipped off CI when PostgreSQL is away, failed with CI=true.
 
+mod failover;
 mod faults;
 mod payments;
 mod rules;
