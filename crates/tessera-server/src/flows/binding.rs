@@ -24,6 +24,7 @@ use tessera_store::{
 };
 
 use crate::flows::issuer_health::{self, Gate};
+use crate::flows::later;
 use crate::flows::maintenance;
 use crate::flows::otp;
 use crate::http::detach;
@@ -111,8 +112,8 @@ pub async fn bind_card(
             let completed = complete(state, request, ready, &attempt, now).await;
             if completed.is_ok() {
                 recorded = true;
-            } else if let Err(error) = state.store.release_card(&card_id).await {
-                tracing::error!(card_id = %card_id, error = %error, "could not release a card reservation");
+            } else {
+                release_reservation(state, &card_id).await;
             }
             completed
         }
@@ -138,9 +139,10 @@ pub async fn bind_card(
     if !recorded {
         attempt.latency_ms = elapsed_ms(started);
         if let Err(error) = state.store.record_attempt(&attempt).await {
-            // The answer to the person matters more than the record; the
-            // log keeps the trace id so the gap can be found.
-            tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the binding attempt");
+            // The answer to the person matters more than the record: it
+            // is written once the database is back, or the log keeps the
+            // trace id so the gap can be found.
+            later::record_attempt_when_back(state, error, &attempt);
         }
     }
     crate::http::detach::note_client_gone(state, ctx).await;
@@ -318,12 +320,24 @@ async fn bind_steps(
         evidence,
     )
     .await;
-    if outcome.is_err()
-        && let Err(error) = state.store.release_card(&card_id).await
-    {
-        tracing::error!(card_id = %card_id, error = %error, "could not release a card reservation");
+    if outcome.is_err() {
+        release_reservation(state, &card_id).await;
     }
     outcome
+}
+
+/// Gives a reservation back; when the database is away, once it is back,
+/// so that a retry of the same card is not held until the reservation
+/// expires.
+async fn release_reservation(state: &AppState, card_id: &CardId) {
+    if let Err(error) = state.store.release_card(card_id).await {
+        let (state, card_id) = (state.clone(), card_id.clone());
+        let within = RESERVATION.to_std().unwrap_or_default();
+        later::retry_when_back(error, "release a card reservation", within, move || {
+            let (state, card_id) = (state.clone(), card_id.clone());
+            async move { state.store.release_card(&card_id).await }
+        });
+    }
 }
 
 /// Reserves the card; when the same card is being bound by another request

@@ -14,8 +14,9 @@ use axum::response::Response;
 use chrono::TimeDelta;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::vault::LookupPurpose;
-use tessera_store::{IdempotencyBegin, StoreError, StoreResult};
+use tessera_store::{IdempotencyBegin, StoreResult};
 
+use crate::flows::later;
 use crate::http::auth::Caller;
 use crate::http::detach;
 use crate::http::error::{ApiError, error_body, error_response, json_response};
@@ -25,9 +26,6 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 /// Keys answer for 24 hours; older records are purged in the background.
 pub const KEEP: TimeDelta = TimeDelta::hours(24);
-
-/// How often a record the database could not take is offered again.
-const SETTLE_AGAIN_EVERY: Duration = Duration::from_millis(250);
 
 /// A request still "in progress" after this long died with its node: a
 /// live one ends within the request timeout, or, detached from a client
@@ -130,11 +128,14 @@ where
         Ok(IdempotencyBegin::Started) => {
             let (response, kept) = render(work.await, lang, trace_id);
             if let Err(error) = settle(state, &scope, &key, kept.as_ref()).await {
-                if matches!(error, StoreError::Unavailable(_)) {
-                    settle_later(state.clone(), scope, key, kept, stale_after);
-                } else {
-                    tracing::error!(error = %error, "could not store an idempotent response");
-                }
+                // Until the record is stale, when the key is free anyway.
+                let within = stale_after.to_std().unwrap_or_default();
+                let state = state.clone();
+                later::retry_when_back(error, "store an idempotent response", within, move || {
+                    let (state, scope, key, kept) =
+                        (state.clone(), scope.clone(), key.clone(), kept.clone());
+                    async move { settle(&state, &scope, &key, kept.as_ref()).await }
+                });
             }
             response
         }
@@ -158,33 +159,6 @@ async fn settle(
         }
         None => state.store.idempotency_abandon(scope, key).await,
     }
-}
-
-/// The database was away when the answer was ready (a restart, a
-/// failover): the record is settled once it is back, so that a retry with
-/// the key gets this answer, or runs again, instead of waiting until the
-/// record is stale.
-fn settle_later(
-    state: AppState,
-    scope: String,
-    key: String,
-    kept: Option<(u16, String)>,
-    stale_after: TimeDelta,
-) {
-    tokio::spawn(async move {
-        let until = tokio::time::Instant::now() + stale_after.to_std().unwrap_or_default();
-        loop {
-            tokio::time::sleep(SETTLE_AGAIN_EVERY).await;
-            match settle(&state, &scope, &key, kept.as_ref()).await {
-                Ok(()) => break,
-                Err(_) if tokio::time::Instant::now() < until => {}
-                Err(error) => {
-                    tracing::error!(error = %error, "could not store an idempotent response");
-                    break;
-                }
-            }
-        }
-    });
 }
 
 /// The response, and what to keep of it (None for retryable errors).

@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod idempotency;
 pub mod issuer_health;
 pub mod keys;
+pub mod later;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod metrics;

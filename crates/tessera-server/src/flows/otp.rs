@@ -295,7 +295,7 @@ async fn record_code_step(
         ..AttemptRecord::default()
     };
     if let Err(error) = state.store.record_attempt(&attempt).await {
-        tracing::error!(trace_id = %ctx.trace_id, error = %error, "could not record the SMS code step");
+        crate::flows::later::record_attempt_when_back(state, error, &attempt);
     }
     detach::note_client_gone(state, ctx).await;
 }

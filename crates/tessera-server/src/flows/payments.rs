@@ -27,6 +27,7 @@ use tessera_store::{
     PaymentToken, TokenLookup,
 };
 
+use crate::flows::later;
 use crate::http::error::{ApiError, internal, rfc3339};
 use crate::http::query;
 use crate::http::views::{
@@ -379,10 +380,27 @@ pub async fn authorize(
     } else {
         state.store.record_payment(&record).await
     };
-    if let Err(error) = &stored {
+    if let Err(error) = stored {
         // An approval stands (the issuer authorised it; its row says
-        // `pending`); the log keeps the payment id so the gap can be found.
-        tracing::error!(trace_id, payment_id = %record.id, error = %error, "could not record the payment outcome");
+        // `pending` until this lands): written once the database is back,
+        // or the log keeps the payment id so the gap can be found.
+        tracing::warn!(trace_id, payment_id = %record.id, "the payment outcome is not on record yet");
+        let (state, kept) = (state.clone(), record.clone());
+        later::retry_when_back(
+            error,
+            "record the payment outcome",
+            later::RECORD_WITHIN,
+            move || {
+                let (state, kept) = (state.clone(), kept.clone());
+                async move {
+                    if claimed {
+                        state.store.finish_payment(&kept).await
+                    } else {
+                        state.store.record_payment(&kept).await
+                    }
+                }
+            },
+        );
     }
     tracing::info!(
         trace_id,

@@ -325,4 +325,92 @@ mod postgres {
         drop(node);
         drop(proxy);
     }
+
+    /// The database goes away while a binding waits for its bank, and
+    /// comes back: the binding answers 503, and what it could not write
+    /// then (its idempotency record, its reservation's release, its
+    /// attempt) is written once the database is back. A retry with the
+    /// same key then binds the card, where a record left in progress
+    /// would hold it until the issuer timeout and answer 409.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_a_binding_could_not_write_is_written_when_the_database_returns() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        let proxy = Proxy::start(server_address(database.url())).await;
+        let spec = NodeSpec::new(
+            &proxied_url(database.url(), proxy.port),
+            Some(&master_key()),
+        )
+        .env("TESSERA_DATABASE__ACQUIRE_TIMEOUT_SECS", "1")
+        .env("TESSERA_SANDBOX_ISSUER__SLOW_MS", "1500");
+        let dir = tempfile::tempdir().unwrap();
+        let node = spec.start(dir.path().join("node")).await;
+        let base = node.base.clone();
+        let client = client();
+        let operator = spec.operator_key(&dir.path().join("admin")).await;
+        let token = sign_up(&client, &base, NAME, &operator).await.token;
+        let slow_card = sandbox::card_number("622848", 19, Outcome::Slow).unwrap();
+        let body = json!({"number": slow_card, "holder_name": NAME});
+        let send = || {
+            call(
+                &client,
+                Method::POST,
+                format!("{base}/v1/cards"),
+                Some(&token),
+                Some(&body),
+                &[("Idempotency-Key", "cut-off-1")],
+            )
+        };
+
+        // Cut while the bank takes its 1.5 s; back a second later.
+        let (first, ()) = tokio::join!(send(), async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            proxy.cut();
+        });
+        let (status, _, answer) = first;
+        assert_eq!(
+            (status, code(&answer)),
+            (503, "database_unavailable"),
+            "{answer}"
+        );
+        let first_trace = answer["error"]["trace_id"].as_str().unwrap().to_owned();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        proxy.restore();
+
+        let (status, headers, card) = send().await;
+        assert_eq!(status, 201, "{card}");
+        assert!(headers.get("idempotent-replayed").is_none());
+        let cards = live_cards(&client, &base, &token).await;
+        assert_eq!(cards.len(), 1, "{cards:?}");
+        let (status, _, replay) = send().await;
+        assert_eq!(status, 201, "{replay}");
+        assert_eq!(replay["id"], card["id"]);
+
+        // The first try is on record, with the cause that ended it.
+        let deadline = Instant::now() + PATIENCE;
+        let attempt = loop {
+            let (status, _, attempts) = call(
+                &client,
+                Method::GET,
+                format!("{base}/v1/support/attempts?trace_id={first_trace}"),
+                Some(&operator),
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(status, 200, "{attempts}");
+            if let Some(attempt) = attempts["data"].as_array().unwrap().first() {
+                break attempt.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the first attempt never came on record"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(attempt["error_code"], "database_unavailable", "{attempt}");
+        drop(node);
+        drop(proxy);
+    }
 }
