@@ -13,6 +13,7 @@ pub mod ids;
 pub mod issuer_health;
 pub mod money;
 pub mod payment;
+pub mod payment_password;
 pub mod text;
 pub mod token;
 pub mod vault;

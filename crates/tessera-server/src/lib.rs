@@ -147,6 +147,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::request_sms_code))
         .routes(routes!(users::reset_password))
         .routes(routes!(users::me))
+        .routes(routes!(
+            users::payment_password_state,
+            users::set_payment_password
+        ))
         .routes(routes!(cards::bind_card, cards::list_cards))
         .routes(routes!(cards::list_my_attempts))
         .routes(routes!(cards::get_card, cards::unbind_card))

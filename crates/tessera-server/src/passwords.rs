@@ -1,10 +1,12 @@
-//! Sign-in passwords: Argon2id with a secret pepper from the key ring,
-//! hashed on two threads of their own.
+//! Sign-in and payment passwords: Argon2id with a secret pepper from the
+//! key ring, one for each, hashed on two threads of their own.
 //!
 //! Each hash names its pepper in its PHC string: `keyid` (a label only,
-//! no input to Argon2) is `signin` for the sign-in pepper. Hashes without
-//! one were made when sign-in borrowed the payment-password pepper; they
-//! still verify with it, and sign-in rehashes them with the sign-in pepper.
+//! no input to Argon2) is `signin` for the sign-in pepper and `paypwd` for
+//! the payment-password pepper. Sign-in hashes without one were made when
+//! sign-in borrowed the payment-password pepper; they still verify with
+//! it, and sign-in rehashes them with the sign-in pepper. A hash of one
+//! kind never verifies as the other.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, KeyId, Params, ParamsBuilder, Version};
@@ -18,29 +20,62 @@ const SIGN_IN_P_COST: u32 = 1;
 
 /// The `keyid` of hashes peppered with the sign-in pepper (`c2lnbmlu`).
 const SIGN_IN_PEPPER_ID: &[u8] = b"signin";
+/// The `keyid` of payment-password hashes (`cGF5cHdk`).
+const PAYMENT_PASSWORD_PEPPER_ID: &[u8] = b"paypwd";
+
+/// What a hash is of: each kind has its own pepper and `keyid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    SignIn,
+    PaymentPassword,
+}
+
+impl Secret {
+    fn keyid(self) -> &'static [u8] {
+        match self {
+            Secret::SignIn => SIGN_IN_PEPPER_ID,
+            Secret::PaymentPassword => PAYMENT_PASSWORD_PEPPER_ID,
+        }
+    }
+
+    fn pepper(self) -> LookupPurpose {
+        match self {
+            Secret::SignIn => LookupPurpose::SignInPepper,
+            Secret::PaymentPassword => LookupPurpose::PaymentPasswordPepper,
+        }
+    }
+
+    /// The pepper a stored hash of this kind was made with, told by its
+    /// `keyid`; None for a `keyid` this kind never had.
+    fn pepper_of(self, params: &Params) -> Option<LookupPurpose> {
+        match (self, params.keyid()) {
+            (Secret::SignIn, b"") => Some(LookupPurpose::PaymentPasswordPepper),
+            (Secret::SignIn, SIGN_IN_PEPPER_ID) => Some(LookupPurpose::SignInPepper),
+            (Secret::PaymentPassword, PAYMENT_PASSWORD_PEPPER_ID) => {
+                Some(LookupPurpose::PaymentPasswordPepper)
+            }
+            _ => None,
+        }
+    }
+}
 
 fn internal() -> DomainError {
     DomainError::new(ErrorCode::InternalError)
 }
 
-fn sign_in_params() -> Result<Params, DomainError> {
+fn params_for(secret: Secret) -> Result<Params, DomainError> {
     ParamsBuilder::new()
         .m_cost(SIGN_IN_M_COST)
         .t_cost(SIGN_IN_T_COST)
         .p_cost(SIGN_IN_P_COST)
-        .keyid(KeyId::new(SIGN_IN_PEPPER_ID).map_err(|_| internal())?)
+        .keyid(KeyId::new(secret.keyid()).map_err(|_| internal())?)
         .build()
         .map_err(|_| internal())
 }
 
-/// The pepper a stored hash was made with, told by its `keyid`; None for
-/// a `keyid` this service never wrote.
-fn pepper_of(params: &Params) -> Option<LookupPurpose> {
-    match params.keyid() {
-        b"" => Some(LookupPurpose::PaymentPasswordPepper),
-        SIGN_IN_PEPPER_ID => Some(LookupPurpose::SignInPepper),
-        _ => None,
-    }
+#[cfg(test)]
+fn sign_in_params() -> Result<Params, DomainError> {
+    params_for(Secret::SignIn)
 }
 
 fn argon2(
@@ -132,26 +167,31 @@ pub fn hash_password_with(
     keys: &KeyRing,
     password: &str,
 ) -> Result<String, DomainError> {
+    hash_secret_with(memory, keys, Secret::SignIn, password)
+}
+
+/// An Argon2id PHC string for a secret of `kind`, under its own pepper.
+pub fn hash_secret_with(
+    memory: &mut Argon2Memory,
+    keys: &KeyRing,
+    kind: Secret,
+    password: &str,
+) -> Result<String, DomainError> {
     let mut salt = [0u8; 16];
     tessera_core::crypto::random_bytes(&mut salt).map_err(|_| internal())?;
-    hash_with_salt(memory, keys, password, &salt)
+    hash_with_salt(memory, keys, kind, password, &salt)
 }
 
 fn hash_with_salt(
     memory: &mut Argon2Memory,
     keys: &KeyRing,
+    kind: Secret,
     password: &str,
     salt: &[u8],
 ) -> Result<String, DomainError> {
-    let params = sign_in_params()?;
+    let params = params_for(kind)?;
     let (algorithm, version) = (Algorithm::Argon2id, Version::V0x13);
-    let argon = argon2(
-        keys,
-        LookupPurpose::SignInPepper,
-        algorithm,
-        version,
-        params.clone(),
-    )?;
+    let argon = argon2(keys, kind.pepper(), algorithm, version, params.clone())?;
     let mut out = zeroize::Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
     memory
         .with_blocks(params.block_count(), |blocks| {
@@ -183,12 +223,23 @@ pub fn verify_password_with(
     check_password_with(memory, keys, password, stored).is_right()
 }
 
-/// Checks a password against the stored hash: its own pepper, algorithm,
-/// version and parameters, compared in constant time. One Argon2 run,
-/// whichever pepper the hash names.
+/// Checks a sign-in password against the stored hash: its own pepper,
+/// algorithm, version and parameters, compared in constant time. One
+/// Argon2 run, whichever pepper the hash names.
 pub fn check_password_with(
     memory: &mut Argon2Memory,
     keys: &KeyRing,
+    password: &str,
+    stored: &str,
+) -> PasswordCheck {
+    check_secret_with(memory, keys, Secret::SignIn, password, stored)
+}
+
+/// [`check_password_with`] for a secret of `kind`.
+pub fn check_secret_with(
+    memory: &mut Argon2Memory,
+    keys: &KeyRing,
+    kind: Secret,
     password: &str,
     stored: &str,
 ) -> PasswordCheck {
@@ -209,7 +260,7 @@ pub fn check_password_with(
     let Ok(params) = Params::try_from(&parsed) else {
         return PasswordCheck::Wrong;
     };
-    let Some(pepper) = pepper_of(&params) else {
+    let Some(pepper) = kind.pepper_of(&params) else {
         return PasswordCheck::Wrong;
     };
     let Ok(argon) = argon2(keys, pepper, algorithm, version, params.clone()) else {
@@ -224,10 +275,12 @@ pub fn check_password_with(
     });
     // `Output`'s equality is constant-time.
     let right = computed.is_ok() && Output::new(out).is_ok_and(|computed| computed == *expected);
-    match (right, pepper) {
-        (false, _) => PasswordCheck::Wrong,
-        (true, LookupPurpose::SignInPepper) => PasswordCheck::Right,
-        (true, _) => PasswordCheck::RightUnderOldPepper,
+    match (right, kind, pepper) {
+        (false, _, _) => PasswordCheck::Wrong,
+        (true, Secret::SignIn, LookupPurpose::PaymentPasswordPepper) => {
+            PasswordCheck::RightUnderOldPepper
+        }
+        (true, _, _) => PasswordCheck::Right,
     }
 }
 
@@ -373,9 +426,33 @@ impl Argon2Queue {
         password: &str,
         stored: &str,
     ) -> Result<PasswordCheck, DomainError> {
+        self.check_secret(keys, Secret::SignIn, password, stored)
+            .await
+    }
+
+    /// [`hash_secret_with`] on the Argon2 threads.
+    pub async fn hash_secret(
+        &self,
+        keys: std::sync::Arc<KeyRing>,
+        kind: Secret,
+        password: &str,
+    ) -> Result<String, DomainError> {
+        let password = zeroize::Zeroizing::new(password.to_owned());
+        self.run(move |memory| hash_secret_with(memory, &keys, kind, &password))
+            .await?
+    }
+
+    /// [`check_secret_with`] on the Argon2 threads, `overloaded` when shed.
+    pub async fn check_secret(
+        &self,
+        keys: std::sync::Arc<KeyRing>,
+        kind: Secret,
+        password: &str,
+        stored: &str,
+    ) -> Result<PasswordCheck, DomainError> {
         let password = zeroize::Zeroizing::new(password.to_owned());
         let stored = stored.to_owned();
-        self.run(move |memory| check_password_with(memory, &keys, &password, &stored))
+        self.run(move |memory| check_secret_with(memory, &keys, kind, &password, &stored))
             .await
     }
 }
@@ -456,7 +533,7 @@ mod tests {
         let keys = KeyRing::generate().unwrap();
         let salt = [7u8; 16];
         let mut memory = Argon2Memory::default();
-        let ours = hash_with_salt(&mut memory, &keys, "bench-1234", &salt).unwrap();
+        let ours = hash_with_salt(&mut memory, &keys, Secret::SignIn, "bench-1234", &salt).unwrap();
         let stock = Argon2::new_with_secret(
             pepper(&keys, LookupPurpose::SignInPepper),
             Algorithm::Argon2id,
@@ -557,5 +634,41 @@ mod tests {
             "older-pass-1",
             "$argon2id$v=19$m=19456,t=2,p=1"
         ));
+    }
+
+    /// A payment password is hashed under its own pepper and label, and a
+    /// hash of one kind never verifies as the other.
+    #[test]
+    fn payment_passwords_have_a_pepper_of_their_own() {
+        let keys = KeyRing::generate().unwrap();
+        let mut memory = Argon2Memory::default();
+        let pin = hash_secret_with(&mut memory, &keys, Secret::PaymentPassword, "830271").unwrap();
+        assert!(pin.starts_with("$argon2id$v=19$m=19456,t=2,p=1,keyid=cGF5cHdk$"));
+        let check = |memory: &mut Argon2Memory, kind, password: &str, stored: &str| {
+            check_secret_with(memory, &keys, kind, password, stored)
+        };
+        assert_eq!(
+            check(&mut memory, Secret::PaymentPassword, "830271", &pin),
+            PasswordCheck::Right
+        );
+        assert_eq!(
+            check(&mut memory, Secret::PaymentPassword, "830272", &pin),
+            PasswordCheck::Wrong
+        );
+        assert_eq!(
+            check(&mut memory, Secret::SignIn, "830271", &pin),
+            PasswordCheck::Wrong
+        );
+        let sign_in = hash_password_with(&mut memory, &keys, "830271").unwrap();
+        assert_eq!(
+            check(&mut memory, Secret::PaymentPassword, "830271", &sign_in),
+            PasswordCheck::Wrong
+        );
+        // Nor does a sign-in hash of the old, unlabelled kind.
+        let legacy = legacy_hash(&keys, "830271");
+        assert_eq!(
+            check(&mut memory, Secret::PaymentPassword, "830271", &legacy),
+            PasswordCheck::Wrong
+        );
     }
 }

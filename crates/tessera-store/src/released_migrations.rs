@@ -146,6 +146,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         12,
         "97dd2c20e749eabe1ea8f45cde80e8ae391edd833d3851b123ffaefc798d9c53",
     ),
+    (
+        "postgres",
+        16,
+        "22c4292b61b7e08e940a1e00e68cee38ca70b863afe0fc663d68e2002505d25f",
+    ),
+    (
+        "sqlite",
+        13,
+        "715c0eb57707a8081b58804b9e578c3f0b43be1be95f67c38794ed6b883014c9",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

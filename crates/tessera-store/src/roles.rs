@@ -56,6 +56,44 @@ pub trait Accounts: Send + Sync {
         window_started_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn login_failures(&self, phone_hash: &str) -> StoreResult<Option<LoginFailures>>;
+    /// The keyed hashes of the user's birthday PINs kept at sign-up (none
+    /// for people who signed up before they were kept).
+    async fn birthday_pins(&self, user_id: &UserId) -> StoreResult<Vec<String>>;
+    /// The user's payment password state; None when none is set.
+    async fn payment_password_state(
+        &self,
+        user_id: &UserId,
+    ) -> StoreResult<Option<PaymentPasswordState>>;
+    /// Sets (or replaces) the payment password's hash; a new password
+    /// starts with no wrong entries and no lock.
+    async fn set_payment_password(
+        &self,
+        user_id: &UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Claims one check of the payment password before it is made: one
+    /// statement that counts it as wrong and, when the count reaches
+    /// `limit`, locks until `now + lock_for`; refused while locked. However
+    /// many requests race, on however many nodes, at most `limit` are
+    /// checked before the lock. A lock past its time starts the count over.
+    async fn claim_payment_password_check(
+        &self,
+        user_id: &UserId,
+        limit: u32,
+        now: DateTime<Utc>,
+        lock_for: TimeDelta,
+    ) -> StoreResult<PaymentPasswordClaim>;
+    /// The claimed check was right: no wrong entries, no lock.
+    async fn payment_password_right(&self, user_id: &UserId) -> StoreResult<()>;
+    /// The claimed check, whose count was `failures`, was never made (the
+    /// node shed it): given back, with any lock it set, unless another
+    /// check was claimed since.
+    async fn give_back_payment_password_check(
+        &self,
+        user_id: &UserId,
+        failures: u32,
+    ) -> StoreResult<()>;
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()>;
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
     /// The user's sessions still live at `now`, newest first.
@@ -90,6 +128,14 @@ pub trait Accounts: Send + Sync {
         limit: u32,
         now: DateTime<Utc>,
     ) -> StoreResult<SmsCodeClaim>;
+    /// Uses a code up (the one whose hash was claimed): false when it was
+    /// used or replaced meanwhile.
+    async fn use_sms_code(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool>;
     /// Applies a reset in one transaction; None (and nothing changed) when
     /// the code was used or replaced meanwhile, else the sessions ended.
     async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>>;

@@ -431,6 +431,44 @@ pub(crate) fn login_failures_from_row(row: &impl Columns) -> StoreResult<LoginFa
     })
 }
 
+pub(crate) fn payment_password_state_from_row(
+    row: &impl Columns,
+) -> StoreResult<PaymentPasswordState> {
+    Ok(PaymentPasswordState {
+        failures: small(row.col("failures")?)?,
+        locked_until: row.opt_time("locked_until")?,
+    })
+}
+
+/// A claimed check (`hash`, `failures`), from the claim's RETURNING.
+pub(crate) fn payment_password_claim_from_row(
+    row: &impl Columns,
+) -> StoreResult<PaymentPasswordClaim> {
+    Ok(PaymentPasswordClaim::Counted {
+        hash: row.col("hash")?,
+        failures: small(row.col("failures")?)?,
+    })
+}
+
+/// A refused claim, from the row as it stands (None: no password set).
+pub(crate) fn payment_password_refusal(
+    state: Option<PaymentPasswordState>,
+    now: DateTime<Utc>,
+) -> PaymentPasswordClaim {
+    match state {
+        None => PaymentPasswordClaim::NotSet,
+        // Unlocked between the claim and this read: as good as locked now.
+        Some(state) => PaymentPasswordClaim::Locked(state.locked_until.unwrap_or(now)),
+    }
+}
+
+/// Keyed hashes as `users.birthday_pins` keeps them, space-separated.
+pub(crate) fn birthday_pins_from(stored: Option<String>) -> Vec<String> {
+    stored
+        .map(|pins| pins.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// The columns `api_key_from_row` reads.
 pub(crate) const API_KEY_COLUMNS: &str = "id, key_hash, role, label, scope, signing_key_version, \
      signing_secret_ciphertext, created_at, revoked_at FROM api_keys";

@@ -293,6 +293,8 @@ fn make_batch(
             id_number_hash: state.keys.id_number_hash(&id_number).as_str().to_owned(),
             id_number_last4: id_number[id_number.len() - 4..].to_owned(),
             password_hash: password_hash.to_owned(),
+            // Seeded people choose no payment password.
+            birthday_pins: None,
             created_at: now,
         };
         let first_card = plan.first_card_of(n);

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::lang::t;
 use super::{AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported, Text};
+use crate::payment_password::TooSimple;
 use crate::token::lifecycle::suspension_text;
 
 /// An error from the domain, with the detail the API shows inside the error
@@ -45,6 +46,9 @@ pub struct DomainError {
     /// (`field_too_long`; u16 keeps the error small, and no field is
     /// longer).
     pub max_length: Option<u16>,
+    /// Why a new payment password was refused
+    /// (`payment_password_too_simple`).
+    pub too_simple: Option<TooSimple>,
 }
 
 /// Which limit a `too_many_attempts` hit, the number it allows, and when
@@ -121,7 +125,16 @@ impl DomainError {
             limit: None,
             lockout: None,
             max_length: None,
+            too_simple: None,
         }
+    }
+
+    /// `payment_password_too_simple`, for `reason`.
+    pub fn too_simple(reason: TooSimple) -> Self {
+        let mut error =
+            DomainError::new(ErrorCode::PaymentPasswordTooSimple).with_param("payment_password");
+        error.too_simple = Some(reason);
+        error
     }
 
     /// `too_many_attempts` for `limit`, which allows `max`; `until` is when
@@ -232,6 +245,9 @@ impl DomainError {
         if let Some(lockout) = self.lockout {
             return lockout.message().get(lang).to_owned();
         }
+        if let Some(reason) = self.too_simple {
+            return reason.message().get(lang).to_owned();
+        }
         if let Some(decline) = self.decline_code {
             return decline.message().get(lang).to_owned();
         }
@@ -248,7 +264,11 @@ impl DomainError {
                 Lang::En => format!("{base}: at most {max} characters"),
             };
         }
-        match (self.attempts_left, lang) {
+        // A lock says when it lifts instead (`locked_until`).
+        let left = self
+            .attempts_left
+            .filter(|_| self.code != ErrorCode::PaymentPasswordLocked);
+        match (left, lang) {
             (Some(left), Lang::ZhCn) => format!("{base}，还可尝试{left}次"),
             (Some(1), Lang::En) => format!("{base}: 1 attempt left"),
             (Some(left), Lang::En) => format!("{base}: {left} attempts left"),
@@ -263,6 +283,9 @@ impl DomainError {
         }
         if let Some(lockout) = self.lockout {
             return lockout.remedy().get(lang).to_owned();
+        }
+        if let Some(reason) = self.too_simple {
+            return reason.remedy().get(lang).to_owned();
         }
         if let Some((_, remedy)) = suspension_text(&self.suspended_by, lang) {
             return remedy.to_owned();

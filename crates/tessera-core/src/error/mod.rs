@@ -148,6 +148,9 @@ pub enum ErrorCode {
     OtpResendTooSoon,
     Overloaded,
     RequestTimeout,
+    PaymentPasswordTooSimple,
+    PaymentPasswordNotSet,
+    IdNumberIncorrect,
 }
 
 impl ErrorCode {

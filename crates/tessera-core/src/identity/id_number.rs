@@ -73,6 +73,19 @@ impl IdNumber {
         &self.chars[LEN - 4..LEN - 1]
     }
 
+    /// The birth date as the six digits people choose as a PIN: YYMMDD,
+    /// MMDDYY and DDMMYY. Only their keyed hashes are ever kept
+    /// (`payment_password.rs` refuses them as a payment password).
+    pub fn birthday_pins(&self) -> [String; 3] {
+        let date = &self.chars[6..14];
+        let (yy, mm, dd) = (&date[2..4], &date[4..6], &date[6..8]);
+        [
+            format!("{yy}{mm}{dd}"),
+            format!("{mm}{dd}{yy}"),
+            format!("{dd}{mm}{yy}"),
+        ]
+    }
+
     /// Fourteen stars and the last 4: "**************002X".
     pub fn masked(&self) -> String {
         format!("{}{}", "*".repeat(LEN - 4), self.last4())

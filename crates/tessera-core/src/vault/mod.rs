@@ -83,10 +83,13 @@ pub enum LookupPurpose {
     SignInPepper,
     /// The check value every node of one database compares its key ring by.
     KeyRingCheck,
+    /// Keeps a person's birthday as six-digit PINs (YYMMDD and the like),
+    /// to refuse it as a payment password without keeping the date.
+    BirthdayPin,
 }
 
 impl LookupPurpose {
-    pub const ALL: [LookupPurpose; 11] = [
+    pub const ALL: [LookupPurpose; 12] = [
         LookupPurpose::PanFingerprint,
         LookupPurpose::IdNumber,
         LookupPurpose::IdempotencyBody,
@@ -98,6 +101,7 @@ impl LookupPurpose {
         LookupPurpose::TokenPanFingerprint,
         LookupPurpose::SignInPepper,
         LookupPurpose::KeyRingCheck,
+        LookupPurpose::BirthdayPin,
     ];
 
     /// The HKDF `info` label. Permanent: see the type's documentation.
@@ -114,6 +118,7 @@ impl LookupPurpose {
             LookupPurpose::TokenPanFingerprint => "tessera/lookup/v1/token-pan-fingerprint",
             LookupPurpose::SignInPepper => "tessera/lookup/v1/sign-in-pepper",
             LookupPurpose::KeyRingCheck => "tessera/lookup/v1/key-check",
+            LookupPurpose::BirthdayPin => "tessera/lookup/v1/birthday-pin",
         }
     }
 

@@ -28,6 +28,11 @@ pub struct LimitsConfig {
     /// ends or the password is reset.
     pub sign_in_max_attempts: u32,
     pub sign_in_window_secs: u64,
+    /// Wrong payment passwords in a row before everything that needs it is
+    /// locked (`payment_password_locked`) for `payment_password_lock_secs`,
+    /// or until it is reset with a text-message code and the ID number.
+    pub payment_password_max_failures: u32,
+    pub payment_password_lock_secs: u64,
     /// How long a text-message code (password reset) stays valid.
     pub sms_code_ttl_secs: u64,
     /// Comparisons one text-message code allows; then it is spent.
@@ -81,6 +86,8 @@ impl Default for LimitsConfig {
             phone_sms_per_day: 10,
             sign_in_max_attempts: 5,
             sign_in_window_secs: 15 * 60,
+            payment_password_max_failures: 5,
+            payment_password_lock_secs: 3 * 3600,
             sms_code_ttl_secs: 5 * 60,
             sms_code_max_attempts: 5,
             wallets_per_id_number: 1,
@@ -122,12 +129,19 @@ impl LimitsConfig {
         )
     }
 
+    pub fn payment_password_lock(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(
+            i64::try_from(self.payment_password_lock_secs).unwrap_or(i64::MAX / 1000),
+        )
+    }
+
     pub fn sms_code_ttl(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(i64::try_from(self.sms_code_ttl_secs).unwrap_or(i64::MAX / 1000))
     }
 
     pub(super) fn validate(&self) -> Result<(), String> {
         if self.sign_in_max_attempts == 0
+            || self.payment_password_max_failures == 0
             || self.sms_code_max_attempts == 0
             || self.wallets_per_id_number == 0
             || self.password_queue_max == 0
@@ -135,7 +149,8 @@ impl LimitsConfig {
             || self.public_per_second == 0
         {
             return Err(
-                "limits.sign_in_max_attempts, sms_code_max_attempts, wallets_per_id_number, \
+                "limits.sign_in_max_attempts, payment_password_max_failures, \
+                 sms_code_max_attempts, wallets_per_id_number, \
                  password_queue_max, public_per_address_per_minute and public_per_second \
                  must be at least 1"
                     .to_owned(),
@@ -145,6 +160,10 @@ impl LimitsConfig {
         // and keeps the spans far from overflowing.
         for (name, secs) in [
             ("sign_in_window_secs", self.sign_in_window_secs),
+            (
+                "payment_password_lock_secs",
+                self.payment_password_lock_secs,
+            ),
             ("sms_code_ttl_secs", self.sms_code_ttl_secs),
         ] {
             if secs == 0 || secs > 24 * 3600 {

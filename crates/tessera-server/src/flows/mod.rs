@@ -18,6 +18,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod otp;
 pub mod password_reset;
+pub mod payment_password;
 pub mod payments;
 pub mod sandbox;
 pub mod sessions;

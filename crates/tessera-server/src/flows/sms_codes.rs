@@ -91,7 +91,7 @@ pub async fn request_code(
             claim_phone_sms(state, &phone, now).await?;
             send_code(state, purpose, &phone, now).await?;
         }
-        SmsCodePurpose::ResetPassword => {
+        SmsCodePurpose::ResetPassword | SmsCodePurpose::ResetPaymentPassword => {
             let user = state.store.user_by_phone(phone.expose()).await?;
             if user.is_some_and(|user| user.status == "active") {
                 let state = state.clone();
@@ -140,6 +140,7 @@ async fn send_code(
     let (zh, en) = match purpose {
         SmsCodePurpose::SignUp => ("开通钱包", "to open your wallet"),
         SmsCodePurpose::ResetPassword => ("重设登录密码", "to reset your password"),
+        SmsCodePurpose::ResetPaymentPassword => ("重设支付密码", "to reset your payment password"),
     };
     let code = code.as_str();
     let text = Zeroizing::new(format!(

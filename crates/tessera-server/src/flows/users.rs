@@ -14,6 +14,7 @@ use tessera_store::{
     StoreError, UserRecord,
 };
 
+use crate::flows::payment_password;
 use crate::flows::sms_codes;
 use crate::http::auth::{self, SESSION_PREFIX};
 use crate::http::error::{ApiError, rfc3339};
@@ -78,6 +79,7 @@ pub async fn sign_up(
                 .to_owned(),
             id_number_last4: id_number.last4().to_owned(),
             password_hash,
+            birthday_pins: Some(payment_password::birthday_pins(state, &id_number)),
             created_at: now,
         },
         phone_hash: sms_codes::phone_hash(state, purpose, &phone),

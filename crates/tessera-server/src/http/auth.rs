@@ -338,6 +338,7 @@ mod tests {
                 id_number_hash: "idh".to_owned(),
                 id_number_last4: "0011".to_owned(),
                 password_hash: "$argon2id$stored".to_owned(),
+                birthday_pins: None,
                 created_at: at(0),
             })
             .await

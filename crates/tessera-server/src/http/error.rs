@@ -107,6 +107,9 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if let Some(not_supported) = &error.not_supported {
             map.insert("reason".into(), json!(not_supported.reason.as_str()));
         }
+        if let Some(reason) = error.too_simple {
+            map.insert("reason".into(), json!(reason.as_str()));
+        }
         if let Some(decline) = error.decline_code {
             map.insert("decline_code".into(), json!(decline.as_str()));
         }

@@ -4,14 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::flows::{password_reset, sessions, sms_codes, users};
+use crate::flows::{password_reset, payment_password, sessions, sms_codes, users};
 use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
 use crate::http::fields::Fields;
 use crate::http::views::{
     CreateSessionRequest, CreateUserRequest, ErrorEnvelope, PasswordResetRequest,
-    PasswordResetView, SessionList, SessionView, SmsCodeAccepted, SmsCodeRequest, UserView,
+    PasswordResetView, PaymentPasswordRequest, PaymentPasswordView, SessionList, SessionView,
+    SmsCodeAccepted, SmsCodeRequest, UserView,
 };
 use crate::state::AppState;
 
@@ -148,5 +149,49 @@ pub async fn reset_password(
 ) -> Result<Json<PasswordResetView>, ApiError> {
     Ok(Json(
         password_reset::reset_password(&state, &request, ctx.now).await?,
+    ))
+}
+
+/// Whether the signed-in person has a payment password, how many wrong
+/// entries are left before it locks, and when a lock lifts.
+#[utoipa::path(get, path = "/v1/me/payment-password", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = PaymentPasswordView), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "an API key", body = ErrorEnvelope)))]
+pub async fn payment_password_state(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn { user, .. }: SignedIn,
+) -> Result<Json<PaymentPasswordView>, ApiError> {
+    Ok(Json(
+        payment_password::state_of(&state, &user, ctx.now).await?,
+    ))
+}
+
+/// Sets the payment password: six digits, not one anyone would guess
+/// first (the birthday, the phone number's last six, a run or a repeat:
+/// `payment_password_too_simple` names which). Changing it takes
+/// `old_payment_password`, counted like every check: after
+/// `limits.payment_password_max_failures` wrong ones it is locked for
+/// `limits.payment_password_lock_secs`. A forgotten one is reset with a
+/// `reset_payment_password` text-message code (`POST /v1/sms-codes`) and
+/// the full `id_number`, which also lifts a lock.
+#[utoipa::path(put, path = "/v1/me/payment-password", tag = "users", security(("bearer" = [])),
+    request_body = PaymentPasswordRequest,
+    responses((status = 200, body = PaymentPasswordView),
+              (status = 400, description = "invalid_request: old_payment_password, sms_code or id_number missing", body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "payment_password_incorrect (with attempts_left), id_number_incorrect, an API key", body = ErrorEnvelope),
+              (status = 409, description = "payment_password_not_set", body = ErrorEnvelope),
+              (status = 422, description = "payment_password_too_simple (with reason), sms_code_incorrect, sms_code_expired", body = ErrorEnvelope),
+              (status = 429, description = "payment_password_locked (with locked_until); too_many_attempts: the code is spent", body = ErrorEnvelope),
+              (status = 503, description = "overloaded: nothing was checked", body = ErrorEnvelope)))]
+pub async fn set_payment_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn { user, .. }: SignedIn,
+    JsonBody { value: request, .. }: JsonBody<PaymentPasswordRequest>,
+) -> Result<Json<PaymentPasswordView>, ApiError> {
+    Ok(Json(
+        payment_password::set(&state, &user, &request, ctx.now).await?,
     ))
 }

@@ -48,6 +48,7 @@ mod keys;
 mod limits;
 mod migrated;
 mod otp;
+mod payment_password;
 mod payments;
 mod rate_limits;
 mod readiness;

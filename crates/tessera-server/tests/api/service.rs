@@ -450,6 +450,8 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("POST", "/v1/sms-codes"),
         ("POST", "/v1/password-resets"),
         ("GET", "/v1/me"),
+        ("GET", "/v1/me/payment-password"),
+        ("PUT", "/v1/me/payment-password"),
         ("POST", "/v1/cards"),
         ("GET", "/v1/cards"),
         ("GET", "/v1/cards/{id}"),

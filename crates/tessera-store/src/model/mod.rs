@@ -38,6 +38,9 @@ pub struct NewUser {
     pub id_number_hash: String,
     pub id_number_last4: String,
     pub password_hash: String,
+    /// Keyed hashes of the birthday as six-digit PINs, space-separated
+    /// (`users.birthday_pins`); None where the ID number was not checked.
+    pub birthday_pins: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -77,6 +80,29 @@ pub struct LoginFailures {
     pub window_started_at: DateTime<Utc>,
 }
 
+/// A payment password's state, as the person's security settings show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentPasswordState {
+    /// Wrong entries since the last right one.
+    pub failures: u32,
+    /// When the lock lifts, if locked (it may lie in the past: lifted).
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// What claiming a payment-password check answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentPasswordClaim {
+    /// None is set.
+    NotSet,
+    /// Locked: no check, until then (the last allowed check may still be
+    /// under way, and lifts the lock if it was right).
+    Locked(DateTime<Utc>),
+    /// Counted as wrong until [`Accounts::payment_password_right`] says
+    /// otherwise: compare with `hash`; `failures` counts this one, and the
+    /// lock is set already when it reached the limit.
+    Counted { hash: String, failures: u32 },
+}
+
 /// What claiming a sign-in attempt answered.
 #[derive(Debug, Clone, Copy)]
 pub enum AttemptClaim {
@@ -105,6 +131,8 @@ pub struct SessionRecord {
 pub enum SmsCodePurpose {
     ResetPassword,
     SignUp,
+    /// A forgotten payment password, with the full ID number.
+    ResetPaymentPassword,
 }
 
 impl SmsCodePurpose {
@@ -112,6 +140,7 @@ impl SmsCodePurpose {
         match self {
             SmsCodePurpose::ResetPassword => "reset_password",
             SmsCodePurpose::SignUp => "sign_up",
+            SmsCodePurpose::ResetPaymentPassword => "reset_payment_password",
         }
     }
 
@@ -119,6 +148,7 @@ impl SmsCodePurpose {
         match name {
             "reset_password" => Some(SmsCodePurpose::ResetPassword),
             "sign_up" => Some(SmsCodePurpose::SignUp),
+            "reset_payment_password" => Some(SmsCodePurpose::ResetPaymentPassword),
             _ => None,
         }
     }

@@ -6,6 +6,19 @@ use crate::rows::ms;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
 
+/// Counts a payment-password check as wrong before it is made ($1 user,
+/// $2 now, $3 the limit, $4 the lock's length in ms): a lock past its time
+/// starts the count over; the count that reaches the limit sets the lock;
+/// no row while locked.
+const CLAIM_PAYMENT_PASSWORD_CHECK: &str = "UPDATE payment_passwords SET \
+       failures = CASE WHEN locked_until <= $2 THEN 1 ELSE failures + 1 END, \
+       locked_until = CASE \
+         WHEN (CASE WHEN locked_until <= $2 THEN 1 ELSE failures + 1 END) >= $3 \
+           THEN $2 + $4 \
+         ELSE NULL END \
+     WHERE user_id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
+     RETURNING hash, failures";
+
 #[async_trait]
 impl Accounts for PgStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
@@ -98,6 +111,115 @@ impl Accounts for PgStore {
         .fetch_optional(&mut *self.lease().await?)
         .await?;
         row.map(|row| login_failures_from_row(&row)).transpose()
+    }
+
+    async fn birthday_pins(&self, user_id: &UserId) -> StoreResult<Vec<String>> {
+        let stored: Option<Option<String>> =
+            sqlx::query_scalar("SELECT birthday_pins FROM users WHERE id = $1")
+                .bind(user_id.as_str())
+                .fetch_optional(&mut *self.lease().await?)
+                .await?;
+        Ok(birthday_pins_from(stored.flatten()))
+    }
+
+    async fn payment_password_state(
+        &self,
+        user_id: &UserId,
+    ) -> StoreResult<Option<PaymentPasswordState>> {
+        let mut lease = self.lease().await?;
+        let row =
+            sqlx::query("SELECT failures, locked_until FROM payment_passwords WHERE user_id = $1")
+                .bind(user_id.as_str())
+                .fetch_optional(&mut *lease)
+                .await?;
+        lease.finish();
+        row.map(|row| payment_password_state_from_row(&row))
+            .transpose()
+    }
+
+    async fn set_payment_password(
+        &self,
+        user_id: &UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "INSERT INTO payment_passwords (user_id, hash, failures, locked_until, updated_at) \
+             VALUES ($1, $2, 0, NULL, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, failures = 0, \
+               locked_until = NULL, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(user_id.as_str())
+        .bind(hash)
+        .bind(ms(now))
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn claim_payment_password_check(
+        &self,
+        user_id: &UserId,
+        limit: u32,
+        now: DateTime<Utc>,
+        lock_for: TimeDelta,
+    ) -> StoreResult<PaymentPasswordClaim> {
+        // One statement: the update locks the row and its WHERE is judged
+        // on the newest version, so racing checks on any node each see the
+        // others' counts, and the one that reaches the limit sets the lock.
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(CLAIM_PAYMENT_PASSWORD_CHECK)
+            .bind(user_id.as_str())
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .bind(lock_for.num_milliseconds())
+            .fetch_optional(&mut *lease)
+            .await?;
+        if let Some(row) = row {
+            lease.finish();
+            return payment_password_claim_from_row(&row);
+        }
+        let state =
+            sqlx::query("SELECT failures, locked_until FROM payment_passwords WHERE user_id = $1")
+                .bind(user_id.as_str())
+                .fetch_optional(&mut *lease)
+                .await?
+                .map(|row| payment_password_state_from_row(&row))
+                .transpose()?;
+        lease.finish();
+        Ok(payment_password_refusal(state, now))
+    }
+
+    async fn payment_password_right(&self, user_id: &UserId) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "UPDATE payment_passwords SET failures = 0, locked_until = NULL WHERE user_id = $1",
+        )
+        .bind(user_id.as_str())
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn give_back_payment_password_check(
+        &self,
+        user_id: &UserId,
+        failures: u32,
+    ) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "UPDATE payment_passwords SET failures = failures - 1, locked_until = NULL \
+             WHERE user_id = $1 AND failures = $2",
+        )
+        .bind(user_id.as_str())
+        .bind(i64::from(failures))
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
     }
 
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
@@ -233,6 +355,25 @@ impl Accounts for PgStore {
             Some(expires_at) if expires_at > ms(now) => SmsCodeClaim::Spent,
             _ => SmsCodeClaim::Expired,
         })
+    }
+
+    async fn use_sms_code(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let used = sqlx::query(
+            "DELETE FROM sms_codes WHERE purpose = $1 AND phone_hash = $2 AND code_hash = $3",
+        )
+        .bind(purpose.as_str())
+        .bind(phone_hash)
+        .bind(code_hash)
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(used.rows_affected() == 1)
     }
 
     async fn reset_password(&self, reset: &PasswordReset) -> StoreResult<Option<u64>> {
@@ -388,7 +529,8 @@ impl Accounts for PgStore {
 async fn insert_user(conn: &mut sqlx::PgConnection, user: &NewUser) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO users (id, phone, real_name, real_name_normalized, id_number_hash, \
-         id_number_last4, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         id_number_last4, password_hash, created_at, birthday_pins) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(user.id.as_str())
     .bind(&user.phone)
@@ -398,6 +540,7 @@ async fn insert_user(conn: &mut sqlx::PgConnection, user: &NewUser) -> StoreResu
     .bind(&user.id_number_last4)
     .bind(&user.password_hash)
     .bind(ms(user.created_at))
+    .bind(&user.birthday_pins)
     .execute(conn)
     .await?;
     Ok(())

@@ -77,6 +77,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_payment_client_gone.sql"),
     ),
+    (
+        16,
+        include_str!("../../migrations/postgres/0016_payment_passwords.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -16,6 +16,19 @@ const CLAIM_LOGIN_ATTEMPT: &str = "INSERT INTO login_failures (phone_hash, failu
      WHERE window_started_at < ?2 - ?3 OR failures < ?4 \
      RETURNING failures, window_started_at";
 
+/// Counts a payment-password check as wrong before it is made (?1 user,
+/// ?2 now, ?3 the limit, ?4 the lock's length in ms): a lock past its time
+/// starts the count over; the count that reaches the limit sets the lock;
+/// no row while locked.
+const CLAIM_PAYMENT_PASSWORD_CHECK: &str = "UPDATE payment_passwords SET \
+       failures = CASE WHEN locked_until <= ?2 THEN 1 ELSE failures + 1 END, \
+       locked_until = CASE \
+         WHEN (CASE WHEN locked_until <= ?2 THEN 1 ELSE failures + 1 END) >= ?3 \
+           THEN ?2 + ?4 \
+         ELSE NULL END \
+     WHERE user_id = ?1 AND (locked_until IS NULL OR locked_until <= ?2) \
+     RETURNING hash, failures";
+
 #[async_trait]
 impl Accounts for SqliteStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
@@ -105,6 +118,127 @@ impl Accounts for SqliteStore {
             )
         })?;
         row.map(|row| login_failures_from_row(&row)).transpose()
+    }
+
+    async fn birthday_pins(&self, user_id: &UserId) -> StoreResult<Vec<String>> {
+        let row = self.readers.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT birthday_pins FROM users WHERE id = ?",
+                params![user_id.as_str()],
+            )
+        })?;
+        let stored: Option<String> = match row {
+            Some(row) => row.col("birthday_pins")?,
+            None => None,
+        };
+        Ok(birthday_pins_from(stored))
+    }
+
+    async fn payment_password_state(
+        &self,
+        user_id: &UserId,
+    ) -> StoreResult<Option<PaymentPasswordState>> {
+        let row = self.readers.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT failures, locked_until FROM payment_passwords WHERE user_id = ?",
+                params![user_id.as_str()],
+            )
+        })?;
+        row.map(|row| payment_password_state_from_row(&row))
+            .transpose()
+    }
+
+    async fn set_payment_password(
+        &self,
+        user_id: &UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (user_id, hash) = (user_id.clone(), hash.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO payment_passwords (user_id, hash, failures, locked_until, updated_at) \
+                     VALUES (?1, ?2, 0, NULL, ?3) \
+                     ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, failures = 0, \
+                       locked_until = NULL, updated_at = excluded.updated_at",
+                    params![user_id.as_str(), &hash, ms(now)],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn claim_payment_password_check(
+        &self,
+        user_id: &UserId,
+        limit: u32,
+        now: DateTime<Utc>,
+        lock_for: TimeDelta,
+    ) -> StoreResult<PaymentPasswordClaim> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                let row = row_opt(
+                    conn,
+                    CLAIM_PAYMENT_PASSWORD_CHECK,
+                    params![
+                        user_id.as_str(),
+                        ms(now),
+                        limit,
+                        lock_for.num_milliseconds()
+                    ],
+                )?;
+                if let Some(row) = row {
+                    return payment_password_claim_from_row(&row);
+                }
+                let state = row_opt(
+                    conn,
+                    "SELECT failures, locked_until FROM payment_passwords WHERE user_id = ?",
+                    params![user_id.as_str()],
+                )?
+                .map(|row| payment_password_state_from_row(&row))
+                .transpose()?;
+                Ok(payment_password_refusal(state, now))
+            })
+            .await
+    }
+
+    async fn payment_password_right(&self, user_id: &UserId) -> StoreResult<()> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE payment_passwords SET failures = 0, locked_until = NULL \
+                     WHERE user_id = ?",
+                    params![user_id.as_str()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn give_back_payment_password_check(
+        &self,
+        user_id: &UserId,
+        failures: u32,
+    ) -> StoreResult<()> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE payment_passwords SET failures = failures - 1, locked_until = NULL \
+                     WHERE user_id = ? AND failures = ?",
+                    params![user_id.as_str(), failures],
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     async fn clear_login_failures(&self, phone_hash: &str) -> StoreResult<()> {
@@ -260,6 +394,25 @@ impl Accounts for SqliteStore {
                     Some(expires_at) if expires_at > ms(now) => SmsCodeClaim::Spent,
                     _ => SmsCodeClaim::Expired,
                 })
+            })
+            .await
+    }
+
+    async fn use_sms_code(
+        &self,
+        purpose: SmsCodePurpose,
+        phone_hash: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool> {
+        let (phone_hash, code_hash) = (phone_hash.to_owned(), code_hash.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                let used = exec(
+                    conn,
+                    "DELETE FROM sms_codes WHERE purpose = ? AND phone_hash = ? AND code_hash = ?",
+                    params![purpose.as_str(), &phone_hash, &code_hash],
+                )?;
+                Ok(used == 1)
             })
             .await
     }
@@ -428,8 +581,8 @@ fn insert_user(conn: &rusqlite::Connection, user: &NewUser) -> StoreResult<usize
     exec(
         conn,
         "INSERT INTO users (id, phone, real_name, real_name_normalized, \
-         id_number_hash, id_number_last4, password_hash, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         id_number_hash, id_number_last4, password_hash, created_at, birthday_pins) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             user.id.as_str(),
             &user.phone,
@@ -439,6 +592,7 @@ fn insert_user(conn: &rusqlite::Connection, user: &NewUser) -> StoreResult<usize
             &user.id_number_last4,
             &user.password_hash,
             ms(user.created_at),
+            &user.birthday_pins,
         ],
     )
 }

@@ -63,6 +63,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_payment_client_gone.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/sqlite/0013_payment_passwords.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

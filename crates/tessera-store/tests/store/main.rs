@@ -81,6 +81,7 @@ fn new_user(n: &str) -> NewUser {
         id_number_hash: format!("idh-{n}"),
         id_number_last4: "123X".to_owned(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        birthday_pins: Some("pin-a pin-b".to_owned()),
         created_at: at(1_000),
     }
 }

@@ -4,7 +4,7 @@
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 37] = [
+pub(super) const ROWS: [CatalogEntry; 40] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -677,6 +677,66 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         why: t(
             "钱包没能在规定时间内答复，通常是银行或钱包的数据库一时很慢。已经开始的绑卡、验证码核对或支付仍会完成，结果会出现在记录中。",
             "The wallet could not answer in the time allowed, usually because the bank or the wallet's database was briefly slow. A binding, code check or payment that had started still runs to its end, and its result appears in your records.",
+        ),
+    },
+    CatalogEntry {
+        code: E::PaymentPasswordTooSimple,
+        code_str: "payment_password_too_simple",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "这个支付密码太容易被猜到",
+            "That payment password is too easy to guess",
+        ),
+        remedy: t(
+            "请换一组只有你自己知道的6位数字，不要用生日、手机号后六位、连续或重复的数字。",
+            "Choose 6 digits that only you know: not your birthday, the end of your phone number, or digits in a row or repeated.",
+        ),
+        why: t(
+            "支付密码只有6位数字。别人最先会试的就是生日、手机号后六位，以及123456、111111、123123这样的组合，所以钱包不接受这些密码。",
+            "A payment password is only 6 digits, and the first ones anyone tries are birthdays, the end of a phone number and choices like 123456, 111111 or 123123, so the wallet does not accept them.",
+        ),
+    },
+    CatalogEntry {
+        code: E::PaymentPasswordNotSet,
+        code_str: "payment_password_not_set",
+        error_type: T::InvalidRequestError,
+        cause: C::Security,
+        http_status: 409,
+        retryable: false,
+        message: t(
+            "你还没有设置支付密码",
+            "You have not set a payment password yet",
+        ),
+        remedy: t(
+            "请先在“安全设置”中设置6位数字的支付密码。",
+            "Set a 6-digit payment password in your security settings first.",
+        ),
+        why: t(
+            "这一步需要用支付密码确认，但这个账户还没有设置支付密码。",
+            "This step is confirmed with the payment password, and this account has none yet.",
+        ),
+    },
+    CatalogEntry {
+        code: E::IdNumberIncorrect,
+        code_str: "id_number_incorrect",
+        error_type: T::AuthenticationError,
+        cause: C::Security,
+        http_status: 403,
+        retryable: false,
+        message: t(
+            "身份证号码与账户不一致",
+            "The ID number does not match this account",
+        ),
+        remedy: t(
+            "请核对开户时使用的身份证号码，重新获取验证码后再试。",
+            "Check the ID number you opened the account with, request a new code, and try again.",
+        ),
+        why: t(
+            "重设支付密码需要验证码和开户时的完整身份证号码。输入的号码与账户登记的不同，这次的验证码已作废，防止别人反复猜测。",
+            "Resetting the payment password takes a code and the full ID number the account was opened with. The number entered is not the one on file, so this code no longer works, which stops anyone from guessing.",
         ),
     },
 ];

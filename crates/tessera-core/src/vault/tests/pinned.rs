@@ -136,6 +136,10 @@ fn every_lookup_key_is_pinned() {
             LookupPurpose::KeyRingCheck,
             "e9c0d903d12d79ba9249461a3c7d10b1206c0c9e4477f2b89c89aceac23b91f8",
         ),
+        (
+            LookupPurpose::BirthdayPin,
+            "d2c31541ad3e4800ca28294be0eb55652f0788f8cd3b856572e11d0dd5fb02f2",
+        ),
     ];
     assert_eq!(
         pinned.map(|(purpose, _)| purpose),

@@ -100,8 +100,9 @@ pub struct SessionList {
 #[serde(deny_unknown_fields)]
 pub struct SmsCodeRequest {
     pub phone: String,
-    /// What the code is for: `sign_up` (sent to any phone) or
-    /// `reset_password` (sent only to an account's phone).
+    /// What the code is for: `sign_up` (sent to any phone),
+    /// `reset_password` or `reset_payment_password` (sent only to an
+    /// account's phone).
     pub purpose: String,
 }
 /// The same answer whether or not the phone has an account.
@@ -136,4 +137,46 @@ impl std::fmt::Debug for PasswordResetRequest {
             .field("new_password", &"***")
             .finish()
     }
+}
+
+/// `PUT /v1/me/payment-password`: a new one; the old one to change it, or,
+/// when it is forgotten, a `reset_payment_password` text-message code and
+/// the full ID number the account was opened with.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentPasswordRequest {
+    /// Six digits.
+    pub payment_password: String,
+    /// The current one, to change it.
+    pub old_payment_password: Option<String>,
+    /// To reset a forgotten one: the code texted for `reset_payment_password`.
+    pub sms_code: Option<String>,
+    /// To reset a forgotten one: the full ID number.
+    pub id_number: Option<String>,
+}
+
+impl std::fmt::Debug for PaymentPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentPasswordRequest")
+            .field("payment_password", &"***")
+            .field(
+                "old_payment_password",
+                &self.old_payment_password.as_ref().map(|_| "***"),
+            )
+            .field("sms_code", &self.sms_code.as_ref().map(|_| "***"))
+            .field("id_number", &self.id_number.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Whether a payment password is set, and whether it is locked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentPasswordView {
+    pub set: bool,
+    /// Wrong entries left before it locks (absent when none is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// When the lock lifts, RFC 3339 (absent when not locked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<String>,
 }
