@@ -457,6 +457,108 @@ mod postgres {
         assert_eq!((checked, locked), (5, 195));
     }
 
+    /// 50 wrong payment passwords of one person, each on a connection
+    /// opened beforehand, released together and split across the nodes:
+    /// the database counts each before it is checked, so exactly 5 are
+    /// checked (4 wrong, and the fifth that locks it) and 45 refused
+    /// unchecked; then B refuses the right one too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_five_payment_passwords_are_checked_across_nodes() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = client();
+        let user = sign_up(
+            &client,
+            cluster.base(0),
+            NAME,
+            &cluster.operator_key().await,
+        )
+        .await;
+        // Neither the phone's last six digits nor a birthday form.
+        let tail = &user.phone[user.phone.len() - 6..];
+        let (yy, mm, dd) = (
+            &user.id_number[8..10],
+            &user.id_number[10..12],
+            &user.id_number[12..14],
+        );
+        let birthdays = [
+            format!("{yy}{mm}{dd}"),
+            format!("{mm}{dd}{yy}"),
+            format!("{dd}{mm}{yy}"),
+        ];
+        let pins: Vec<&str> = ["830271", "604917", "275903"]
+            .into_iter()
+            .filter(|pin| *pin != tail && !birthdays.iter().any(|b| b == pin))
+            .collect();
+        let (pin, next) = (pins[0], pins[1]);
+        let path = "/v1/me/payment-password";
+        let (status, _, body) = call(
+            &client,
+            Method::PUT,
+            format!("{}{path}", cluster.base(0)),
+            Some(&user.token),
+            Some(&json!({"payment_password": pin})),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let barrier = Arc::new(Barrier::new(50));
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let (barrier, token) = (barrier.clone(), user.token.clone());
+            let url = format!("{}{path}", cluster.base(i));
+            let body = json!({"payment_password": next,
+                "old_payment_password": format!("{:06}", 100_000 + i * 7)});
+            tasks.push(tokio::spawn(async move {
+                // A client of its own: its connection, opened now, carries
+                // the check once every connection is open.
+                let own = super::super::client();
+                let (status, _, _) = call(
+                    &own,
+                    Method::GET,
+                    url.replace(path, "/healthz"),
+                    None,
+                    None,
+                    &[],
+                )
+                .await;
+                assert_eq!(status, 200);
+                barrier.wait().await;
+                let (status, _, body) =
+                    call(&own, Method::PUT, url, Some(&token), Some(&body), &[]).await;
+                (status, body)
+            }));
+        }
+        let (mut checked, mut refused) = (0, 0);
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match (status, code(&body)) {
+                (403, "payment_password_incorrect") => checked += 1,
+                (429, "payment_password_locked") if body["error"]["attempts_left"] == 0 => {
+                    checked += 1;
+                }
+                (429, "payment_password_locked") => refused += 1,
+                other => panic!("a wrong payment password answered {other:?}: {body}"),
+            }
+        }
+        assert_eq!((checked, refused), (5, 45));
+        let (status, _, body) = call(
+            &client,
+            Method::PUT,
+            format!("{}{path}", cluster.base(1)),
+            Some(&user.token),
+            Some(&json!({"payment_password": next, "old_payment_password": pin})),
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (status, code(&body)),
+            (429, "payment_password_locked"),
+            "{body}"
+        );
+    }
+
     /// Ending every session at A: A refuses the token at once; B, which
     /// had just read the session into its cache, within its two seconds.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
