@@ -151,6 +151,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             users::payment_password_state,
             users::set_payment_password
         ))
+        .routes(routes!(users::create_verification))
         .routes(routes!(cards::bind_card, cards::list_cards))
         .routes(routes!(cards::list_my_attempts))
         .routes(routes!(cards::get_card, cards::unbind_card))

@@ -149,12 +149,12 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         16,
-        "22c4292b61b7e08e940a1e00e68cee38ca70b863afe0fc663d68e2002505d25f",
+        "72df56467217dcb923e394e167d751c3dfa7b6c01220d2705925d2f92703ea2d",
     ),
     (
         "sqlite",
         13,
-        "715c0eb57707a8081b58804b9e578c3f0b43be1be95f67c38794ed6b883014c9",
+        "f41b51cec3644ec490cf6cb11fe6e473a591da5a01f847e76e0435e986d796d3",
     ),
 ];
 

@@ -86,6 +86,20 @@ pub trait Accounts: Send + Sync {
     ) -> StoreResult<PaymentPasswordClaim>;
     /// The claimed check was right: no wrong entries, no lock.
     async fn payment_password_right(&self, user_id: &UserId) -> StoreResult<()>;
+    /// Keeps a new single-use confirmation.
+    async fn create_verification(&self, verification: &VerificationRecord) -> StoreResult<()>;
+    /// Uses the confirmation with this token hash, if it is the user's,
+    /// for this purpose and scope, unused and unexpired: one statement, so
+    /// that of any number of requests presenting it, on any node, one
+    /// gets true.
+    async fn use_verification(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        purpose: &str,
+        scope: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// The claimed check, whose count was `failures`, was never made (the
     /// node shed it): given back, with any lock it set, unless another
     /// check was claimed since.

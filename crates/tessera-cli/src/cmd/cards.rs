@@ -44,7 +44,15 @@ pub enum CardsCommand {
     /// Show one card.
     Show { id: String },
     /// Unbind a card: its token is deleted; the card can be bound again later.
-    Unbind { id: String },
+    /// It takes a confirmation: the payment password (asked on a terminal,
+    /// or TESSERA_PAYMENT_PASSWORD), or, with none set, a texted code: the
+    /// first run texts it, a second with `--sms-code` uses it.
+    Unbind {
+        id: String,
+        /// The code texted by the first run.
+        #[arg(long)]
+        sms_code: Option<String>,
+    },
     /// Make a card the default for payments.
     #[command(name = "default")]
     SetDefault { id: String },
@@ -254,10 +262,13 @@ fn execute(args: &CardsArgs) -> Result<(), Failure> {
             login::ensure_session(&mut client)?;
             client.get(&format!("/v1/cards/{id}"), &[])?
         }
-        CardsCommand::Unbind { id } => {
+        CardsCommand::Unbind { id, sms_code } => {
             let id = client::path_id(id, lang)?;
             login::ensure_session(&mut client)?;
-            client.delete(&format!("/v1/cards/{id}"))?
+            match unbind(&mut client, id, sms_code.as_deref())? {
+                Some(answer) => answer,
+                None => return Ok(()),
+            }
         }
         CardsCommand::SetDefault { id } => {
             let id = client::path_id(id, lang)?;
@@ -267,6 +278,57 @@ fn execute(args: &CardsArgs) -> Result<(), Failure> {
     };
     print_card_answer(&answer, lang, json);
     Ok(())
+}
+
+/// Confirms, then unbinds; None when a code was texted for a second run.
+fn unbind(
+    client: &mut ApiClient,
+    id: &str,
+    sms_code: Option<&str>,
+) -> Result<Option<Answer>, Failure> {
+    let lang = client.lang();
+    let card = client.get(&format!("/v1/cards/{id}"), &[])?;
+    // Gone already: nothing to confirm, the answer is the card as it is.
+    if card.json["status"] == "unbound" {
+        return Ok(Some(card));
+    }
+    let mut ask = serde_json::json!({"purpose": "unbind_card", "card_id": id});
+    let set = client.get("/v1/me/payment-password", &[])?.json["set"] == true;
+    if set {
+        let password = match std::env::var("TESSERA_PAYMENT_PASSWORD") {
+            Ok(password) => Zeroizing::new(password),
+            Err(_) if client::interactive() => {
+                client::prompt_secret(lang.pick("支付密码：", "Payment password: "))?
+            }
+            Err(_) => {
+                return Err(Failure::Local(
+                    lang.pick(
+                        "解绑需要支付密码：请在终端中运行，或设置 TESSERA_PAYMENT_PASSWORD",
+                        "unbinding takes your payment password: run this on a terminal, or set TESSERA_PAYMENT_PASSWORD",
+                    )
+                    .to_owned(),
+                ));
+            }
+        };
+        ask["payment_password"] = serde_json::json!(password.as_str());
+    } else if let Some(code) = sms_code {
+        ask["sms_code"] = serde_json::json!(code);
+    }
+    let confirmed = client.post("/v1/me/verifications", &ask, None)?;
+    if confirmed.status == reqwest::StatusCode::ACCEPTED {
+        client::emit_lines(&[format!(
+            "{} tessera cards unbind {id} --sms-code CODE",
+            lang.pick(
+                "验证码已发送到你的手机，收到后运行：",
+                "A code was texted to your phone; once it arrives, run:"
+            )
+        )]);
+        return Ok(None);
+    }
+    let verification = confirmed.json["verification"].as_str().unwrap_or_default();
+    client
+        .delete_confirmed(&format!("/v1/cards/{id}"), verification)
+        .map(Some)
 }
 
 fn bind(client: &mut ApiClient, args: &BindArgs) -> Result<Answer, Failure> {

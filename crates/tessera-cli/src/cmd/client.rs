@@ -404,7 +404,7 @@ impl ApiClient {
     }
 
     pub fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Answer, Failure> {
-        self.send(Method::GET, path, query, None, None)
+        self.send(Method::GET, path, query, None, &[])
     }
 
     pub fn post(
@@ -415,16 +415,27 @@ impl ApiClient {
     ) -> Result<Answer, Failure> {
         let body = serde_json::to_value(body)
             .map_err(|error| Failure::Local(format!("request body: {error}")))?;
-        self.send(Method::POST, path, &[], Some(&body), idempotency_key)
+        let headers: Vec<(&str, &str)> = idempotency_key
+            .map(|key| ("Idempotency-Key", key))
+            .into_iter()
+            .collect();
+        self.send(Method::POST, path, &[], Some(&body), &headers)
     }
 
     /// A POST whose meaning is all in the path (`/default`).
     pub fn post_empty(&self, path: &str) -> Result<Answer, Failure> {
-        self.send(Method::POST, path, &[], None, None)
+        self.send(Method::POST, path, &[], None, &[])
     }
 
-    pub fn delete(&self, path: &str) -> Result<Answer, Failure> {
-        self.send(Method::DELETE, path, &[], None, None)
+    /// A DELETE confirmed by `verification` (`Tessera-Verification`).
+    pub fn delete_confirmed(&self, path: &str, verification: &str) -> Result<Answer, Failure> {
+        self.send(
+            Method::DELETE,
+            path,
+            &[],
+            None,
+            &[("Tessera-Verification", verification)],
+        )
     }
 
     fn send(
@@ -433,7 +444,7 @@ impl ApiClient {
         path: &str,
         query: &[(&str, &str)],
         body: Option<&Value>,
-        idempotency_key: Option<&str>,
+        headers: &[(&str, &str)],
     ) -> Result<Answer, Failure> {
         let mut url = Url::parse(&format!("{}{path}", self.base))
             .map_err(|error| Failure::Local(format!("{}{path}: {error}", self.base)))?;
@@ -448,8 +459,8 @@ impl ApiClient {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token.as_str());
         }
-        if let Some(key) = idempotency_key {
-            request = request.header("Idempotency-Key", key);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.json(body);
@@ -466,8 +477,8 @@ impl ApiClient {
                 return Err(Failure::Local(
                     self.lang
                         .pick(
-                            "令牌或幂等键含有 HTTP 头中不允许的字符",
-                            "the token or idempotency key has characters an HTTP header cannot carry",
+                            "令牌、幂等键或确认码含有 HTTP 头中不允许的字符",
+                            "the token, idempotency key or confirmation has characters an HTTP header cannot carry",
                         )
                         .to_owned(),
                 ));

@@ -245,7 +245,25 @@ async fn signup_login_bind_with_sms_code_then_default_and_unbind() {
         stdout(&default)
     );
 
-    let unbound = server.tessera(&["cards", "unbind", &id], token).await;
+    // Unbinding takes a confirmation: with no payment password set, the
+    // first run texts a code and says what next; the second uses it.
+    let asked = server
+        .tessera(&["cards", "unbind", &id, "--lang", "en"], token)
+        .await;
+    assert_success(&asked);
+    assert!(
+        stdout(&asked).contains("--sms-code CODE"),
+        "{}",
+        stdout(&asked)
+    );
+    let sms = server
+        .tessera(&["sandbox", "sms", "--phone", PHONE, "--json"], token)
+        .await;
+    let sms: Value = serde_json::from_str(&stdout(&sms)).unwrap();
+    let code = tessera_server::client::code_in(sms["data"][0]["body"].as_str().unwrap()).unwrap();
+    let unbound = server
+        .tessera(&["cards", "unbind", &id, "--sms-code", &code], token)
+        .await;
     assert_success(&unbound);
     assert!(stdout(&unbound).contains("unbound"), "{}", stdout(&unbound));
     let live = server

@@ -151,6 +151,8 @@ pub enum ErrorCode {
     PaymentPasswordTooSimple,
     PaymentPasswordNotSet,
     IdNumberIncorrect,
+    VerificationRequired,
+    VerificationInvalid,
 }
 
 impl ErrorCode {

@@ -33,6 +33,8 @@ pub struct LimitsConfig {
     /// or until it is reset with a text-message code and the ID number.
     pub payment_password_max_failures: u32,
     pub payment_password_lock_secs: u64,
+    /// How long a confirmation (`POST /v1/me/verifications`) may be used.
+    pub verification_ttl_secs: u64,
     /// How long a text-message code (password reset) stays valid.
     pub sms_code_ttl_secs: u64,
     /// Comparisons one text-message code allows; then it is spent.
@@ -88,6 +90,7 @@ impl Default for LimitsConfig {
             sign_in_window_secs: 15 * 60,
             payment_password_max_failures: 5,
             payment_password_lock_secs: 3 * 3600,
+            verification_ttl_secs: 5 * 60,
             sms_code_ttl_secs: 5 * 60,
             sms_code_max_attempts: 5,
             wallets_per_id_number: 1,

@@ -6,6 +6,7 @@ use tessera_core::card::CardStatus;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::CardRecord;
 
+use crate::flows::verifications;
 use crate::http::error::ApiError;
 use crate::http::views::ListQuery;
 use crate::state::AppState;
@@ -85,10 +86,25 @@ pub async fn unbind(
     state: &AppState,
     user_id: &UserId,
     card_id: &CardId,
+    headers: &axum::http::HeaderMap,
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<CardRecord, ApiError> {
-    get(state, user_id, card_id).await?;
+    let card = get(state, user_id, card_id).await?;
+    // A retry after the card is gone answers as the first did, without
+    // another confirmation.
+    if card.status == CardStatus::Unbound {
+        return Ok(card);
+    }
+    verifications::require(
+        state,
+        headers,
+        user_id,
+        verifications::UNBIND_CARD,
+        card_id.as_str(),
+        now,
+    )
+    .await?;
     if state.store.unbind_card(user_id, card_id, now).await? {
         tracing::info!(trace_id = %trace_id, card_id = %card_id, "card unbound");
     }

@@ -25,3 +25,4 @@ pub mod sessions;
 pub mod sms_codes;
 pub mod tickets;
 pub mod users;
+pub mod verifications;

@@ -91,7 +91,9 @@ pub async fn request_code(
             claim_phone_sms(state, &phone, now).await?;
             send_code(state, purpose, &phone, now).await?;
         }
-        SmsCodePurpose::ResetPassword | SmsCodePurpose::ResetPaymentPassword => {
+        SmsCodePurpose::ResetPassword
+        | SmsCodePurpose::ResetPaymentPassword
+        | SmsCodePurpose::Verification => {
             let user = state.store.user_by_phone(phone.expose()).await?;
             if user.is_some_and(|user| user.status == "active") {
                 let state = state.clone();
@@ -118,7 +120,7 @@ pub async fn request_code(
 
 /// Makes a code, keeps its hash (replacing the phone's code before) and
 /// texts it.
-async fn send_code(
+pub(crate) async fn send_code(
     state: &AppState,
     purpose: SmsCodePurpose,
     phone: &PhoneNumber,
@@ -141,6 +143,7 @@ async fn send_code(
         SmsCodePurpose::SignUp => ("开通钱包", "to open your wallet"),
         SmsCodePurpose::ResetPassword => ("重设登录密码", "to reset your password"),
         SmsCodePurpose::ResetPaymentPassword => ("重设支付密码", "to reset your payment password"),
+        SmsCodePurpose::Verification => ("确认解绑银行卡", "to confirm removing a card"),
     };
     let code = code.as_str();
     let text = Zeroizing::new(format!(

@@ -192,20 +192,28 @@ pub async fn set_default(
 }
 
 /// Unbind: the token is deleted, the PAN ciphertext erased, the card
-/// `unbound`. The same card can be bound again later.
+/// `unbound`. The same card can be bound again later. It takes a
+/// confirmation (`POST /v1/me/verifications`, purpose `unbind_card`) in
+/// the `Tessera-Verification` header, used up by it; a card already
+/// unbound answers as it is, without one.
 #[utoipa::path(delete, path = "/v1/cards/{id}", tag = "cards", security(("bearer" = [])),
-    params(("id" = String, Path, description = "card id")),
-    responses((status = 200, body = CardView), (status = 404, body = ErrorEnvelope)))]
+    params(("id" = String, Path, description = "card id"),
+           ("Tessera-Verification" = Option<String>, Header, description = "a confirmation for unbind_card and this card")),
+    responses((status = 200, body = CardView),
+              (status = 403, description = "verification_required, verification_invalid", body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
 pub async fn unbind_card(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<CardView>, ApiError> {
     let card = cards::unbind(
         &state,
         caller.user()?,
         &CardId::from(id),
+        &headers,
         &ctx.trace_id,
         ctx.now,
     )

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::flows::{password_reset, payment_password, sessions, sms_codes, users};
+use crate::flows::{password_reset, payment_password, sessions, sms_codes, users, verifications};
 use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
@@ -12,7 +12,7 @@ use crate::http::fields::Fields;
 use crate::http::views::{
     CreateSessionRequest, CreateUserRequest, ErrorEnvelope, PasswordResetRequest,
     PasswordResetView, PaymentPasswordRequest, PaymentPasswordView, SessionList, SessionView,
-    SmsCodeAccepted, SmsCodeRequest, UserView,
+    SmsCodeAccepted, SmsCodeRequest, UserView, VerificationRequest, VerificationView,
 };
 use crate::state::AppState;
 
@@ -194,4 +194,42 @@ pub async fn set_payment_password(
     Ok(Json(
         payment_password::set(&state, &user, &request, ctx.now).await?,
     ))
+}
+
+/// A confirmation of one step (`unbind_card`, for `card_id`): with the
+/// payment password (counted and locked as for a change), or, for a person
+/// who has none, a code texted to their phone: asked without a proof, this
+/// texts one (202, counted against the phone's daily codes); asked again
+/// with `sms_code`, it confirms. The answer's `verification` goes in the
+/// step's `Tessera-Verification` header, once, within
+/// `limits.verification_ttl_secs`.
+#[utoipa::path(post, path = "/v1/me/verifications", tag = "users", security(("bearer" = [])),
+    request_body = VerificationRequest,
+    responses((status = 201, body = VerificationView),
+              (status = 202, description = "a code was texted to the person's phone", body = SmsCodeAccepted),
+              (status = 400, description = "invalid_request: purpose, card_id, or the proof this person uses", body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "payment_password_incorrect (with attempts_left), an API key", body = ErrorEnvelope),
+              (status = 404, description = "no such card of this person", body = ErrorEnvelope),
+              (status = 409, description = "payment_password_not_set", body = ErrorEnvelope),
+              (status = 422, description = "sms_code_incorrect, sms_code_expired", body = ErrorEnvelope),
+              (status = 429, description = "payment_password_locked; too_many_attempts: the code is spent", body = ErrorEnvelope),
+              (status = 503, description = "overloaded: nothing was checked", body = ErrorEnvelope)))]
+pub async fn create_verification(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn { user, .. }: SignedIn,
+    JsonBody { value: request, .. }: JsonBody<VerificationRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    Ok(
+        match verifications::create(&state, &user, &request, ctx.now).await? {
+            verifications::Created::Confirmed(view) => {
+                (StatusCode::CREATED, Json(view)).into_response()
+            }
+            verifications::Created::CodeSent(sent) => {
+                (StatusCode::ACCEPTED, Json(sent)).into_response()
+            }
+        },
+    )
 }

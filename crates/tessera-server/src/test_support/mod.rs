@@ -394,6 +394,49 @@ impl TestServer {
             .to_owned()
     }
 
+    /// A confirmation to unbind `card_id`, as a person with no payment
+    /// password gets one: a code texted, then sent back.
+    pub async fn confirm_unbind(&self, user: &User, card_id: &str) -> String {
+        let mut ask = json!({"purpose": "unbind_card", "card_id": card_id});
+        let (status, _, body) = self
+            .call(
+                Method::POST,
+                "/v1/me/verifications",
+                Some(&user.token),
+                Some(&ask),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        ask["sms_code"] = json!(self.latest_otp(user).await);
+        let (status, _, body) = self
+            .call(
+                Method::POST,
+                "/v1/me/verifications",
+                Some(&user.token),
+                Some(&ask),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["verification"].as_str().unwrap().to_owned()
+    }
+
+    /// Unbinds `card_id` as the person does: confirmed first.
+    pub async fn unbind(&self, user: &User, card_id: &str) -> (StatusCode, Value) {
+        let verification = self.confirm_unbind(user, card_id).await;
+        let (status, _, body) = self
+            .call(
+                Method::DELETE,
+                &format!("/v1/cards/{card_id}"),
+                Some(&user.token),
+                None,
+                &[("Tessera-Verification", verification.as_str())],
+            )
+            .await;
+        (status, body)
+    }
+
     pub async fn stop(mut self) -> TempDir {
         if let Some(server) = self.server.take() {
             server.stop().await.unwrap();

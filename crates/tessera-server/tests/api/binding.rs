@@ -381,7 +381,7 @@ async fn duplicates_and_the_card_limit_are_refused(backend: Backend) {
     // Unbinding frees a slot, and the unbound card can be bound again.
     // (Found by id: sandbox cards of one outcome often share their last 4.)
     let id = first_card["id"].as_str().unwrap().to_owned();
-    let (status, unbound) = server.delete(&format!("/v1/cards/{id}"), &user.token).await;
+    let (status, unbound) = server.unbind(&user, &id).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(unbound["status"], "unbound");
     assert_eq!(unbound["token"]["status"], "deleted");
@@ -588,9 +588,8 @@ async fn the_default_card_moves_when_asked_and_when_unbound(backend: Backend) {
         .filter(|c| c["is_default"] == true)
         .collect();
     assert_eq!(defaults.len(), 1);
-    server
-        .delete(&format!("/v1/cards/{second_id}"), &user.token)
-        .await;
+    let (status, body) = server.unbind(&user, second_id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let cards = server.cards(&user).await;
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0]["id"], first["id"]);

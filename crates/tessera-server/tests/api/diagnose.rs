@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 60] = [
+const VERDICTS: [(&str, &str); 62] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -645,6 +645,8 @@ const VERDICTS: [(&str, &str); 60] = [
     ("payment_password_too_simple", "input_mistake"),
     ("payment_password_not_set", "security_lock"),
     ("id_number_incorrect", "security_lock"),
+    ("verification_required", "security_lock"),
+    ("verification_invalid", "security_lock"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

@@ -61,6 +61,7 @@ mod timeouts;
 mod tls;
 mod tokens;
 mod trace_ids;
+mod verifications;
 
 // The test server, users, devices and assert_error are the crate's own
 // test support, shared with the CLI suite and the benches.

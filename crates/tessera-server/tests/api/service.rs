@@ -452,6 +452,7 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("GET", "/v1/me"),
         ("GET", "/v1/me/payment-password"),
         ("PUT", "/v1/me/payment-password"),
+        ("POST", "/v1/me/verifications"),
         ("POST", "/v1/cards"),
         ("GET", "/v1/cards"),
         ("GET", "/v1/cards/{id}"),

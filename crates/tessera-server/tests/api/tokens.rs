@@ -13,7 +13,7 @@ use crate::{Backend, assert_error, purchase};
 async fn a_payment_after_unbinding_is_card_unbound(backend: Backend) {
     let (server, user, card, mut device, merchant) = set_up(backend).await;
     let id = card["id"].as_str().unwrap();
-    let (status, _) = server.delete(&format!("/v1/cards/{id}"), &user.token).await;
+    let (status, _) = server.unbind(&user, id).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = server
         .pay(&merchant, &device.sign(&purchase(100, "M1")).unwrap().body)

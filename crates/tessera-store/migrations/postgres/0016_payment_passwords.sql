@@ -15,3 +15,20 @@ CREATE TABLE payment_passwords (
 -- refused for being the birthday without the date being kept. NULL for
 -- people who signed up before.
 ALTER TABLE users ADD COLUMN birthday_pins TEXT;
+
+-- Single-use confirmations (POST /v1/me/verifications): the keyed hash of
+-- the token the person was given, what it may be used for (`purpose`, and
+-- `scope`: the card it unbinds), how it was proven, and when it was used.
+-- Using one is one UPDATE ... WHERE used_at IS NULL: once, however many
+-- requests present it on however many nodes.
+CREATE TABLE verifications (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    purpose TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    method TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX verifications_expiry ON verifications (expires_at);

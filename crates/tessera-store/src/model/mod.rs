@@ -16,18 +16,6 @@ use tessera_core::token::Par;
 pub use tessera_core::token::lifecycle::TokenStatus;
 use tessera_core::vault::PanFingerprint;
 
-/// A store's connections at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PoolUse {
-    /// Connections an operation holds now.
-    pub in_use: u32,
-    /// Open connections waiting for the next operation.
-    pub idle: u32,
-    /// How many the store may hold; None where it opens more as needed
-    /// (SQLite's readers).
-    pub max: Option<u32>,
-}
-
 /// A new wallet user.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -110,6 +98,9 @@ pub enum SmsCodePurpose {
     SignUp,
     /// A forgotten payment password, with the full ID number.
     ResetPaymentPassword,
+    /// A confirmation (`POST /v1/me/verifications`) by a person who has
+    /// no payment password.
+    Verification,
 }
 
 impl SmsCodePurpose {
@@ -118,6 +109,7 @@ impl SmsCodePurpose {
             SmsCodePurpose::ResetPassword => "reset_password",
             SmsCodePurpose::SignUp => "sign_up",
             SmsCodePurpose::ResetPaymentPassword => "reset_payment_password",
+            SmsCodePurpose::Verification => "verification",
         }
     }
 
@@ -126,6 +118,7 @@ impl SmsCodePurpose {
             "reset_password" => Some(SmsCodePurpose::ResetPassword),
             "sign_up" => Some(SmsCodePurpose::SignUp),
             "reset_payment_password" => Some(SmsCodePurpose::ResetPaymentPassword),
+            "verification" => Some(SmsCodePurpose::Verification),
             _ => None,
         }
     }
@@ -795,3 +788,5 @@ mod lifecycle;
 pub use lifecycle::*;
 mod payment_password;
 pub use payment_password::*;
+mod database;
+pub use database::*;

@@ -25,3 +25,18 @@ pub enum PaymentPasswordClaim {
     /// lock is set already when it reached the limit.
     Counted { hash: String, failures: u32 },
 }
+
+/// A single-use confirmation, as kept: the keyed hash of its token only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationRecord {
+    pub token_hash: String,
+    pub user_id: crate::model::UserId,
+    /// What it confirms (`unbind_card`).
+    pub purpose: String,
+    /// What it confirms it for (the card it unbinds).
+    pub scope: String,
+    /// How the person proved it was them (`payment_password`, `sms_code`).
+    pub method: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}

@@ -19,6 +19,10 @@ const CLAIM_PAYMENT_PASSWORD_CHECK: &str = "UPDATE payment_passwords SET \
      WHERE user_id = $1 AND (locked_until IS NULL OR locked_until <= $2) \
      RETURNING hash, failures";
 
+const USE_VERIFICATION_PG: &str = "UPDATE verifications SET used_at = $5 \
+     WHERE token_hash = $1 AND user_id = $2 AND purpose = $3 AND scope = $4 \
+       AND used_at IS NULL AND expires_at > $5";
+
 #[async_trait]
 impl Accounts for PgStore {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord> {
@@ -202,6 +206,46 @@ impl Accounts for PgStore {
         .await?;
         lease.finish();
         Ok(())
+    }
+
+    async fn create_verification(&self, verification: &VerificationRecord) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "INSERT INTO verifications (token_hash, user_id, purpose, scope, method, \
+             expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&verification.token_hash)
+        .bind(verification.user_id.as_str())
+        .bind(&verification.purpose)
+        .bind(&verification.scope)
+        .bind(&verification.method)
+        .bind(ms(verification.expires_at))
+        .bind(ms(verification.created_at))
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn use_verification(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        purpose: &str,
+        scope: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let used = sqlx::query(USE_VERIFICATION_PG)
+            .bind(token_hash)
+            .bind(user_id.as_str())
+            .bind(purpose)
+            .bind(scope)
+            .bind(ms(now))
+            .execute(&mut *lease)
+            .await?;
+        lease.finish();
+        Ok(used.rows_affected() == 1)
     }
 
     async fn give_back_payment_password_check(

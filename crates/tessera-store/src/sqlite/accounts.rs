@@ -222,6 +222,53 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    async fn create_verification(&self, verification: &VerificationRecord) -> StoreResult<()> {
+        let v = verification.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO verifications (token_hash, user_id, purpose, scope, method, \
+                     expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        &v.token_hash,
+                        v.user_id.as_str(),
+                        &v.purpose,
+                        &v.scope,
+                        &v.method,
+                        ms(v.expires_at),
+                        ms(v.created_at),
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn use_verification(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        purpose: &str,
+        scope: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (token_hash, user_id) = (token_hash.to_owned(), user_id.clone());
+        let (purpose, scope) = (purpose.to_owned(), scope.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                let used = exec(
+                    conn,
+                    "UPDATE verifications SET used_at = ?5 \
+                     WHERE token_hash = ?1 AND user_id = ?2 AND purpose = ?3 AND scope = ?4 \
+                       AND used_at IS NULL AND expires_at > ?5",
+                    params![&token_hash, user_id.as_str(), &purpose, &scope, ms(now)],
+                )?;
+                Ok(used == 1)
+            })
+            .await
+    }
+
     async fn give_back_payment_password_check(
         &self,
         user_id: &UserId,

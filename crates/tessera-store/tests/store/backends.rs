@@ -652,4 +652,58 @@ mod postgres {
             })
             .await;
     }
+
+    /// One confirmation presented 50 times at once through two stores, as
+    /// two nodes hold them: used exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_verification_is_used_once_across_nodes() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let a = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                let b = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+                let user_id = user(&a, "1").await;
+                a.create_verification(&tessera_store::VerificationRecord {
+                    token_hash: "v1".to_owned(),
+                    user_id: user_id.clone(),
+                    purpose: "unbind_card".to_owned(),
+                    scope: "card-1".to_owned(),
+                    method: "payment_password".to_owned(),
+                    expires_at: at(10_000),
+                    created_at: at(1_000),
+                })
+                .await
+                .unwrap();
+                let barrier = Arc::new(tokio::sync::Barrier::new(50));
+                let tasks: Vec<_> = (0..50)
+                    .map(|i| {
+                        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                        let (user_id, barrier) = (user_id.clone(), barrier.clone());
+                        tokio::spawn(async move {
+                            barrier.wait().await;
+                            store
+                                .use_verification(
+                                    "v1",
+                                    &user_id,
+                                    "unbind_card",
+                                    "card-1",
+                                    at(2_000),
+                                )
+                                .await
+                                .unwrap()
+                        })
+                    })
+                    .collect();
+                let mut uses = 0;
+                for task in tasks {
+                    uses += usize::from(task.await.unwrap());
+                }
+                assert_eq!(uses, 1);
+                a.close().await;
+                b.close().await;
+            })
+            .await;
+    }
 }

@@ -43,6 +43,7 @@ mod backends;
 mod binding;
 mod bulk_load;
 mod cards;
+mod confirmations;
 mod data_migrations;
 mod lifecycle;
 mod limits;

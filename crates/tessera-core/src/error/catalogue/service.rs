@@ -4,7 +4,7 @@
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 40] = [
+pub(super) const ROWS: [CatalogEntry; 42] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -737,6 +737,43 @@ pub(super) const ROWS: [CatalogEntry; 40] = [
         why: t(
             "重设支付密码需要验证码和开户时的完整身份证号码。输入的号码与账户登记的不同，这次的验证码已作废，防止别人反复猜测。",
             "Resetting the payment password takes a code and the full ID number the account was opened with. The number entered is not the one on file, so this code no longer works, which stops anyone from guessing.",
+        ),
+    },
+    CatalogEntry {
+        code: E::VerificationRequired,
+        code_str: "verification_required",
+        error_type: T::AuthenticationError,
+        cause: C::Security,
+        http_status: 403,
+        retryable: false,
+        message: t(
+            "这一步需要先确认是你本人",
+            "This step needs you to confirm it is you",
+        ),
+        remedy: t(
+            "请输入支付密码确认；还没有设置支付密码的话，用发到你手机上的短信验证码确认。",
+            "Confirm with your payment password, or, if you have not set one, with the code texted to your phone.",
+        ),
+        why: t(
+            "解绑银行卡这样的操作只有本人才能做，所以钱包会先请你确认，以防手机落到别人手里时卡被解绑。",
+            "Steps such as removing a card are for you alone, so the wallet asks you to confirm first, in case your phone is in someone else's hands.",
+        ),
+    },
+    CatalogEntry {
+        code: E::VerificationInvalid,
+        code_str: "verification_invalid",
+        error_type: T::AuthenticationError,
+        cause: C::Security,
+        http_status: 403,
+        retryable: false,
+        message: t("这次确认已失效", "This confirmation no longer works"),
+        remedy: t(
+            "请重新确认一次，然后马上继续操作。",
+            "Confirm again, then go on straight away.",
+        ),
+        why: t(
+            "每次确认只能用一次，几分钟后就会过期，而且只对确认时的那一项操作有效。",
+            "Each confirmation works once, expires after a few minutes, and is good only for the step it was made for.",
         ),
     },
 ];

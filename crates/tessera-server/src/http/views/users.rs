@@ -180,3 +180,43 @@ pub struct PaymentPasswordView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<String>,
 }
+
+/// `POST /v1/me/verifications`: what to confirm, and the proof.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationRequest {
+    /// `unbind_card`.
+    pub purpose: String,
+    /// The card to unbind (`unbind_card`).
+    pub card_id: Option<String>,
+    /// The payment password, for a person who has set one.
+    pub payment_password: Option<String>,
+    /// A `verification` code texted to the person's phone, for a person
+    /// with no payment password.
+    pub sms_code: Option<String>,
+}
+
+impl std::fmt::Debug for VerificationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerificationRequest")
+            .field("purpose", &self.purpose)
+            .field("card_id", &self.card_id)
+            .field(
+                "payment_password",
+                &self.payment_password.as_ref().map(|_| "***"),
+            )
+            .field("sms_code", &self.sms_code.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// A confirmation: send `verification` as the `Tessera-Verification`
+/// header of the step it confirms, once, before `expires_at`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    pub verification: String,
+    pub purpose: String,
+    /// `payment_password` or `sms_code`.
+    pub method: String,
+    pub expires_at: String,
+}
