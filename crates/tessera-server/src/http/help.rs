@@ -313,8 +313,8 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
         (
             t("怎样解绑一张卡？", "How do I remove a card?"),
             vec![para(
-                "打开“我的-银行卡”，选择要解绑的卡，点击“解绑”并确认。解绑后这张卡在钱包中的支付凭证立即删除，不能再用于支付，加密保存的卡号也会销毁。以后需要时可以重新绑定同一张卡。",
-                "Open Me > Cards, choose the card and tap Remove, then confirm. The card's payment token is deleted at once, so it can no longer pay, and its encrypted card number is destroyed. You can add the same card again later if you need it.",
+                "打开“我的-银行卡”，选择要解绑的卡，点击“解绑”，再输入支付密码确认；还没有设置支付密码的话，用发到手机上的短信验证码确认。解绑后这张卡在钱包中的支付凭证立即删除，不能再用于支付，加密保存的卡号也会销毁。以后需要时可以重新绑定同一张卡。",
+                "Open Me > Cards, choose the card and tap Remove, then confirm with your payment password, or, if you have not set one, with the code texted to your phone. The card's payment token is deleted at once, so it can no longer pay, and its encrypted card number is destroyed. You can add the same card again later if you need it.",
             )],
         ),
         (
