@@ -148,6 +148,9 @@ pub enum ErrorCode {
     OtpResendTooSoon,
     Overloaded,
     RequestTimeout,
+    RefundExceedsPayment,
+    PaymentNotRefundable,
+    RefundDeclined,
 }
 
 impl ErrorCode {

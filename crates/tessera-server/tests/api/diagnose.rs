@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 57] = [
+const VERDICTS: [(&str, &str); 60] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -642,6 +642,9 @@ const VERDICTS: [(&str, &str); 57] = [
     ("otp_resend_too_soon", "awaiting_sms_code"),
     ("overloaded", "system_or_maintenance"),
     ("request_timeout", "system_or_maintenance"),
+    ("refund_exceeds_payment", "input_mistake"),
+    ("payment_not_refundable", "input_mistake"),
+    ("refund_declined", "declined_by_issuer"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

@@ -8,7 +8,7 @@ mod service;
 use super::CatalogEntry;
 
 /// The catalogue itself, one entry per code, in the enum's order.
-pub static CATALOGUE: [CatalogEntry; 57] = join(&binding::ROWS, &service::ROWS);
+pub static CATALOGUE: [CatalogEntry; 60] = join(&binding::ROWS, &service::ROWS);
 
 /// `a` then `b`, as one array (at compile time).
 const fn join<const A: usize, const B: usize, const N: usize>(

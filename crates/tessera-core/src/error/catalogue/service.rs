@@ -1,10 +1,10 @@
 //! The catalogue's rows for payments, the API and accounts: from
-//! `idempotency_conflict` to `otp_resend_too_soon`.
+//! `idempotency_conflict` to `refund_declined`.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 37] = [
+pub(super) const ROWS: [CatalogEntry; 40] = [
     CatalogEntry {
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
@@ -677,6 +677,63 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         why: t(
             "钱包没能在规定时间内答复，通常是银行或钱包的数据库一时很慢。已经开始的绑卡、验证码核对或支付仍会完成，结果会出现在记录中。",
             "The wallet could not answer in the time allowed, usually because the bank or the wallet's database was briefly slow. A binding, code check or payment that had started still runs to its end, and its result appears in your records.",
+        ),
+    },
+    CatalogEntry {
+        code: E::RefundExceedsPayment,
+        code_str: "refund_exceeds_payment",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "退款金额超过了这笔支付还能退的金额",
+            "The refund is more than what is left to refund on this payment",
+        ),
+        remedy: t(
+            "请先查看这笔支付已经退了多少，再按剩余的金额退款。",
+            "Check how much of the payment was already refunded, then refund at most what is left.",
+        ),
+        why: t(
+            "一笔支付的所有退款加起来不能超过支付的金额。还在处理中的退款也算在内，因为这些钱可能已经在退回卡上的路上。",
+            "All the refunds of a payment together may not exceed what was paid. Refunds still being processed count too, since that money may already be on its way back to the card.",
+        ),
+    },
+    CatalogEntry {
+        code: E::PaymentNotRefundable,
+        code_str: "payment_not_refundable",
+        error_type: T::InvalidRequestError,
+        cause: C::Input,
+        http_status: 409,
+        retryable: false,
+        message: t("这笔支付不能退款", "This payment cannot be refunded"),
+        remedy: t(
+            "只有支付成功的订单才能退款；没有成功的支付没有扣钱，不需要退。",
+            "Only approved payments can be refunded; a payment that did not go through took no money, so there is nothing to give back.",
+        ),
+        why: t(
+            "这笔支付没有成功：银行拒绝了它，或者银行没有答复，卡上没有扣款。",
+            "This payment did not go through: the bank declined it or never answered, so no money left the card.",
+        ),
+    },
+    CatalogEntry {
+        code: E::RefundDeclined,
+        code_str: "refund_declined",
+        error_type: T::CardError,
+        cause: C::CardNotSupported,
+        http_status: 402,
+        retryable: false,
+        message: t(
+            "发卡行拒绝了这笔退款",
+            "The card's bank declined this refund",
+        ),
+        remedy: t(
+            "钱没有退回。请稍后再试；如果一直被拒绝，请联系发卡行，或用其他方式把钱退给顾客。",
+            "No money was returned. Try again later; if the bank keeps declining, contact it or refund the customer another way.",
+        ),
+        why: t(
+            "退款要由发卡行把钱退回卡上。卡已销户或挂失，或者银行自己的风控不同意时，银行会拒绝这笔退款。",
+            "A refund is carried out by the card's bank, which refuses it when the card was closed or reported lost, or when its own risk checks do not agree.",
         ),
     },
 ];
