@@ -146,6 +146,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         12,
         "97dd2c20e749eabe1ea8f45cde80e8ae391edd833d3851b123ffaefc798d9c53",
     ),
+    (
+        "sqlite",
+        14,
+        "dfd4a6bb8c4eedb387ead9022e2e1fc0d77b591d7d7ad563b2926297c33067f1",
+    ),
+    (
+        "postgres",
+        17,
+        "1d3fddd7c0ee5a7d4e7c92160bdaf62482ae0979948fef910100ce0ccd63c0d8",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

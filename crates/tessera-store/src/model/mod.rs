@@ -10,8 +10,8 @@ use tessera_core::card::HolderName;
 use tessera_core::card::check::CheckedCard;
 pub use tessera_core::card::{AttemptOutcome, CardStatus};
 use tessera_core::identity::PhoneNumber;
-pub use tessera_core::ids::{CardId, PaymentId, UserId};
-pub use tessera_core::payment::{Channel, PaymentStatus};
+pub use tessera_core::ids::{CardId, PaymentId, RefundId, UserId};
+pub use tessera_core::payment::{Channel, PaymentStatus, RefundStatus};
 use tessera_core::token::Par;
 pub use tessera_core::token::lifecycle::TokenStatus;
 use tessera_core::vault::PanFingerprint;
@@ -786,3 +786,5 @@ pub struct PaymentFilter {
 
 mod lifecycle;
 pub use lifecycle::*;
+mod refunds;
+pub use refunds::*;

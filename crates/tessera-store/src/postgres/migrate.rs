@@ -77,6 +77,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/postgres/0015_payment_client_gone.sql"),
     ),
+    // Versions need not follow on: each missing one is applied, in order.
+    (
+        17,
+        include_str!("../../migrations/postgres/0017_refunds.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

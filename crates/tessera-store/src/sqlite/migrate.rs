@@ -63,6 +63,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_payment_client_gone.sql"),
     ),
+    // Versions need not follow on: each missing one is applied, in order.
+    (14, include_str!("../../migrations/sqlite/0014_refunds.sql")),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the
