@@ -137,9 +137,10 @@ impl TokenCounters {
 
 /// What a payment's refunds hold of its amount: the pending ones (the
 /// issuer may be carrying them out) and the accepted ones. Both backends
-/// run it with the payment's id, inside the refund's write.
-pub(crate) const REFUNDS_HELD: &str = "SELECT COALESCE(SUM(amount), 0) FROM refunds \
-     WHERE payment_id = $1 AND status IN ('pending', 'accepted')";
+/// run it with the payment's id, inside the refund's write (PostgreSQL sums
+/// a BIGINT as NUMERIC: cast back).
+pub(crate) const REFUNDS_HELD: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+     FROM refunds WHERE payment_id = $1 AND status IN ('pending', 'accepted')";
 
 /// Whether a refund of `asked` may be recorded against a payment of
 /// `amount` in `status` whose refunds already hold `held`: None when it
