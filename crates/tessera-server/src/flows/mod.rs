@@ -8,6 +8,7 @@ pub mod binding;
 pub mod binding_stats;
 pub mod cards;
 pub mod diagnose;
+pub mod fees;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod issuer_health;

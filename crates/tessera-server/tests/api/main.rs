@@ -38,6 +38,7 @@ mod binding;
 mod connections;
 mod contract;
 mod diagnose;
+mod fees;
 mod free_text;
 mod health;
 mod help;
