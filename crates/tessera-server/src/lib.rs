@@ -101,7 +101,7 @@ impl From<tessera_store::StoreError> for StartError {
     tags(
         (name = "users", description = "Sign-up, sign-in, sessions and password resets"),
         (name = "cards", description = "Binding and managing cards"),
-        (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
+        (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, refunds, the token lifecycle"),
         (name = "fees", description = "What an operation costs under the fee schedule"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
         (name = "admin", description = "Operator switches and API keys (operator API key)"),
@@ -160,6 +160,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::resume))
         .routes(routes!(tokens::delete))
         .routes(routes!(payments::create_payment, payments::list_payments))
+        .routes(routes!(payments::get_payment))
+        .routes(routes!(payments::create_refund))
         .routes(routes!(fees::quote))
         .routes(routes!(issuer::issuer_events))
         .routes(routes!(

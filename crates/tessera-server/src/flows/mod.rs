@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod otp;
 pub mod password_reset;
 pub mod payments;
+pub mod refunds;
 pub mod sandbox;
 pub mod sessions;
 pub mod sms_codes;

@@ -52,6 +52,7 @@ mod otp;
 mod payments;
 mod rate_limits;
 mod readiness;
+mod refunds;
 mod service;
 mod sessions;
 mod signup;
