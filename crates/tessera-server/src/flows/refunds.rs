@@ -16,7 +16,6 @@ use tessera_core::money::Currency;
 use tessera_core::payment::check::MAX_AMOUNT;
 use tessera_store::{
     PaymentRecord, PaymentStatus, RefundClaim, RefundOutcome, RefundRecord, RefundStatus,
-    TokenLookup,
 };
 
 use crate::flows::later;
@@ -72,6 +71,15 @@ pub async fn refund(
             .into());
     };
     let currency = Currency::parse(&payment.currency).ok_or_else(|| internal("currency"))?;
+    // The card's issuer routes the refund to the payment's bank. Read
+    // before anything is recorded: a database that fails here leaves no
+    // pending refund, and a refund is never sent to the wrong bank. A card
+    // unbound since keeps its row.
+    let issuer_code = state
+        .store
+        .card(&payment.user_id, &payment.card_id)
+        .await?
+        .and_then(|card| card.issuer_code);
     let mut refund = RefundRecord {
         id: ids::refund_id(),
         payment_id: payment.id.clone(),
@@ -107,15 +115,6 @@ pub async fn refund(
         }
     }
 
-    // The issuer's code routes the refund to the payment's bank; a card
-    // unbound since still has its row.
-    let issuer_code = state
-        .store
-        .payment_token(TokenLookup::Ref(&payment.token_ref))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|token| token.issuer_code);
     let order = RefundOrder {
         authorization_code: &authorization_code,
         amount: request.amount.unsigned_abs(),
