@@ -155,6 +155,12 @@ record_id!(
     PaymentId,
     "pay_"
 );
+record_id!(
+    /// A refund of a payment: `rfd_` and 20 base32 characters that start
+    /// with the time.
+    RefundId,
+    "rfd_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! Tessera's domain, pure and synchronous: card numbers and the other binding
 //! fields, BIN lookup and the support policy, the vault, payment tokens, EMV
-//! cryptograms and the error catalogue. No web, database or async runtime here.
+//! cryptograms, fees and the error catalogue. No web, database or async runtime here.
 
 pub mod bins;
 pub mod card;
@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod diagnosis;
 pub mod emv;
 pub mod error;
+pub mod fees;
 pub mod identity;
 pub mod ids;
 pub mod issuer_health;

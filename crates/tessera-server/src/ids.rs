@@ -2,7 +2,7 @@
 //! that says what they are (`usr_`, `card_`, `req_`), as support reads them.
 
 use tessera_core::crypto::random_bytes;
-use tessera_core::ids::{CardId, PaymentId, UserId};
+use tessera_core::ids::{CardId, PaymentId, RefundId, UserId};
 
 /// Crockford's base32 alphabet: no I, L, O or U to misread over the phone.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -57,6 +57,10 @@ pub fn request_id() -> String {
 
 pub fn payment_id() -> PaymentId {
     time_ordered_id(PaymentId::PREFIX, 20).into()
+}
+
+pub fn refund_id() -> RefundId {
+    time_ordered_id(RefundId::PREFIX, 20).into()
 }
 
 /// A bearer secret: 32 random bytes (160 bits of base32 are plenty, 256 are

@@ -101,7 +101,8 @@ impl From<tessera_store::StoreError> for StartError {
     tags(
         (name = "users", description = "Sign-up, sign-in, sessions and password resets"),
         (name = "cards", description = "Binding and managing cards"),
-        (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, the token lifecycle"),
+        (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, refunds, the token lifecycle"),
+        (name = "fees", description = "What an operation costs under the fee schedule"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
         (name = "admin", description = "Operator switches and API keys (operator API key)"),
         (name = "support", description = "Diagnosis, binding health, incidents and tickets (support API key; tickets are opened by users)"),
@@ -134,7 +135,7 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, cards, health, issuer, payments, sandbox, support, tickets, tokens, users,
+        admin, cards, fees, health, issuer, payments, sandbox, support, tickets, tokens, users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -164,6 +165,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::resume))
         .routes(routes!(tokens::delete))
         .routes(routes!(payments::create_payment, payments::list_payments))
+        .routes(routes!(payments::get_payment))
+        .routes(routes!(payments::create_refund))
+        .routes(routes!(fees::quote))
         .routes(routes!(issuer::issuer_events))
         .routes(routes!(
             admin::put_maintenance,

@@ -3,7 +3,8 @@
 //! then asks here what follows, so that the rule is written once.
 
 use crate::model::{
-    AtcClaim, AtcClaimOutcome, CardStatus, IdempotencyBegin, IssuerApply, TokenStatus,
+    AtcClaim, AtcClaimOutcome, CardStatus, IdempotencyBegin, IssuerApply, PaymentStatus,
+    RefundClaim, TokenStatus,
 };
 use crate::rows::{Columns, small};
 use crate::{StoreError, StoreResult};
@@ -134,6 +135,29 @@ impl TokenCounters {
     }
 }
 
+/// What a payment's refunds hold of its amount: the pending ones (the
+/// issuer may be carrying them out) and the accepted ones. Both backends
+/// run it with the payment's id, inside the refund's write (PostgreSQL sums
+/// a BIGINT as NUMERIC: cast back).
+pub(crate) const REFUNDS_HELD: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) \
+     FROM refunds WHERE payment_id = $1 AND status IN ('pending', 'accepted')";
+
+/// Whether a refund of `asked` may be recorded against a payment of
+/// `amount` in `status` whose refunds already hold `held`: None when it
+/// may, else why not.
+pub(crate) fn refund_refused(
+    status: PaymentStatus,
+    amount: i64,
+    held: i64,
+    asked: i64,
+) -> Option<RefundClaim> {
+    if status != PaymentStatus::Approved {
+        return Some(RefundClaim::NotRefundable(status));
+    }
+    let refundable = amount.saturating_sub(held).max(0);
+    (asked <= 0 || asked > refundable).then_some(RefundClaim::Exceeds { refundable })
+}
+
 /// The migrations of `all` (version, SQL) that a database which applied
 /// `applied` still lacks, in order; a database with a version this binary
 /// does not know is refused rather than guessed at.
@@ -161,6 +185,44 @@ pub(crate) fn pending_migrations<'a>(
 mod tests {
     use super::*;
     use crate::rows::at;
+
+    /// Numbers taken on parallel branches leave gaps: each missing version
+    /// is applied, in order, whichever landed first.
+    #[test]
+    fn migrations_apply_across_a_gap_in_their_numbers() {
+        let with_gap = [(1, "a"), (2, "b"), (4, "d")];
+        let pending = pending_migrations(&with_gap, &[1, 2]).unwrap();
+        assert_eq!(pending, [&(4, "d")]);
+        let filled = [(1, "a"), (2, "b"), (3, "c"), (4, "d")];
+        let pending = pending_migrations(&filled, &[1, 2, 4]).unwrap();
+        assert_eq!(pending, [&(3, "c")]);
+        assert!(pending_migrations(&with_gap, &[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn a_refund_fits_in_what_the_payment_still_holds() {
+        let approved = PaymentStatus::Approved;
+        assert_eq!(refund_refused(approved, 1000, 0, 1000), None);
+        assert_eq!(refund_refused(approved, 1000, 600, 400), None);
+        assert_eq!(
+            refund_refused(approved, 1000, 600, 401),
+            Some(RefundClaim::Exceeds { refundable: 400 })
+        );
+        assert_eq!(
+            refund_refused(approved, 1000, 1000, 1),
+            Some(RefundClaim::Exceeds { refundable: 0 })
+        );
+        for status in [
+            PaymentStatus::Declined,
+            PaymentStatus::Failed,
+            PaymentStatus::Pending,
+        ] {
+            assert_eq!(
+                refund_refused(status, 1000, 0, 1),
+                Some(RefundClaim::NotRefundable(status))
+            );
+        }
+    }
 
     #[test]
     fn an_issuer_change_applies_only_to_a_live_card_and_in_order() {

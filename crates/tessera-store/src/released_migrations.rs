@@ -156,6 +156,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         13,
         "f41b51cec3644ec490cf6cb11fe6e473a591da5a01f847e76e0435e986d796d3",
     ),
+    (
+        "sqlite",
+        14,
+        "dfd4a6bb8c4eedb387ead9022e2e1fc0d77b591d7d7ad563b2926297c33067f1",
+    ),
+    (
+        "postgres",
+        17,
+        "1d3fddd7c0ee5a7d4e7c92160bdaf62482ae0979948fef910100ce0ccd63c0d8",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

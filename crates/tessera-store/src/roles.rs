@@ -334,6 +334,19 @@ pub trait Payments: Send + Sync {
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
     /// A user's payments, newest first.
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>>;
+    /// One payment, by id.
+    async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>>;
+    /// Records a refund `pending` when its payment was approved and the
+    /// amount fits in what the payment's pending and accepted refunds leave
+    /// of it. The check and the insert are one transaction with the
+    /// payment's row locked (SQLite: one writer job), so refunds sent at
+    /// once, on any number of nodes, never give back more than was paid.
+    async fn begin_refund(&self, refund: &RefundRecord) -> StoreResult<RefundClaim>;
+    /// Settles a pending refund (accepted, declined or failed); a refund
+    /// already settled is left as it is.
+    async fn finish_refund(&self, outcome: &RefundOutcome) -> StoreResult<()>;
+    /// The refunds of these payments, oldest first.
+    async fn refunds(&self, payment_ids: &[PaymentId]) -> StoreResult<Vec<RefundRecord>>;
 }
 
 /// The token lifecycle and issuer events: suspend, resume and delete, with

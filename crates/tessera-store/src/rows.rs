@@ -97,6 +97,12 @@ impl Word for PaymentStatus {
     }
 }
 
+impl Word for RefundStatus {
+    fn from_word(word: &str) -> Option<Self> {
+        RefundStatus::parse(word)
+    }
+}
+
 impl Word for Channel {
     fn from_word(word: &str) -> Option<Self> {
         Channel::parse(word)
@@ -354,6 +360,23 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
         trace_id: row.col("trace_id")?,
         created_at: row.time("created_at")?,
         client_gone: row.flag("client_gone")?,
+    })
+}
+
+pub(crate) fn refund_from_row(row: &impl Columns) -> StoreResult<RefundRecord> {
+    Ok(RefundRecord {
+        id: row.id("id")?,
+        payment_id: row.id("payment_id")?,
+        merchant_key_id: row.col("merchant_key_id")?,
+        amount: row.col("amount")?,
+        currency: row.col("currency")?,
+        reason: row.col("reason")?,
+        status: row.word("status")?,
+        decline_code: row.col("decline_code")?,
+        reference: row.col("reference")?,
+        trace_id: row.col("trace_id")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
     })
 }
 

@@ -21,7 +21,7 @@ use tessera_server::issuer::protocol::{
     BindingResponse, CREDIT_PATH, CreditRequest, REFUND_PATH, REQUEST_ID_HEADER, RefundRequest,
     TransferResponse,
 };
-use tessera_server::issuer::sandbox::{self, Outcome, PaymentOutcome};
+use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::issuer::signature::{SIGNATURE_HEADER, verify_signature_header};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -266,26 +266,15 @@ async fn answer(request: &Request, args: &IssuerSimArgs) -> Option<Vec<u8>> {
         }
         REFUND_PATH => {
             let asked: RefundRequest = parse(&request.body)?;
-            Some(to_json(&transfer(asked.amount, "rfd_")))
+            let answer = sandbox::transfer_answer(asked.amount, "rfd_");
+            Some(to_json(&TransferResponse::of(&answer)))
         }
         CREDIT_PATH => {
             let asked: CreditRequest = parse(&request.body)?;
-            Some(to_json(&transfer(asked.amount, "crd_")))
+            let answer = sandbox::transfer_answer(asked.amount, "crd_");
+            Some(to_json(&TransferResponse::of(&answer)))
         }
         _ => None,
-    }
-}
-
-/// Refunds and credits answer by the amount's last two digits, as payments.
-fn transfer(amount: u64, prefix: &str) -> TransferResponse {
-    match PaymentOutcome::of_amount(amount) {
-        PaymentOutcome::Approve => TransferResponse::Accepted {
-            reference: tessera_server::ids::random_id(prefix, 16),
-        },
-        PaymentOutcome::Decline(code) => TransferResponse::Declined {
-            decline_code: code.as_str().to_owned(),
-        },
-        PaymentOutcome::Unavailable => TransferResponse::Unavailable,
     }
 }
 

@@ -110,7 +110,7 @@ impl VerdictKind {
         use ErrorCode as E;
         match code {
             E::CardNotSupported => VerdictKind::CardNotSupported,
-            E::CardDeclined => VerdictKind::DeclinedByIssuer,
+            E::CardDeclined | E::RefundDeclined => VerdictKind::DeclinedByIssuer,
             E::NameMismatch => VerdictKind::RealName,
             E::PhoneMismatch => VerdictKind::PhoneOnFile,
             E::CardLimitReached => VerdictKind::CardLimit,

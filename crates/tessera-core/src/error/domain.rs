@@ -107,6 +107,9 @@ pub enum ErrorRecord {
     /// `card_id`: the card a `card_already_bound` or `otp_required` is
     /// about.
     Card(String),
+    /// `refund_id`: the refund a declined or failed refund was recorded as
+    /// (`rfd_...`).
+    Refund(String),
 }
 
 impl DomainError {
@@ -210,6 +213,11 @@ impl DomainError {
 
     pub fn with_payment_id(mut self, payment_id: impl Into<String>) -> Self {
         self.record = Some(Box::new(ErrorRecord::Payment(payment_id.into())));
+        self
+    }
+
+    pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
+        self.record = Some(Box::new(ErrorRecord::Refund(refund_id.into())));
         self
     }
 

@@ -153,6 +153,9 @@ pub enum ErrorCode {
     IdNumberIncorrect,
     VerificationRequired,
     VerificationInvalid,
+    RefundExceedsPayment,
+    PaymentNotRefundable,
+    RefundDeclined,
 }
 
 impl ErrorCode {

@@ -1,9 +1,9 @@
 //! Payments as the domain sees them: the checks a payment request's fields
-//! pass before anything is looked up (`check`), and where a payment stands
-//! (`status`).
+//! pass before anything is looked up (`check`), and where a payment and
+//! its refunds stand (`status`).
 
 pub mod check;
 pub mod status;
 
 pub use check::Channel;
-pub use status::PaymentStatus;
+pub use status::{PaymentStatus, RefundStatus};

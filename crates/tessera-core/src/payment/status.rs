@@ -41,6 +41,56 @@ impl std::fmt::Display for PaymentStatus {
     }
 }
 
+/// Where a refund stands. Only `pending` and `accepted` refunds count
+/// against what a payment may still give back: a declined or failed one
+/// leaves its amount refundable again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefundStatus {
+    /// Recorded before the issuer is asked, so that a crash between leaves
+    /// a record rather than money without one.
+    #[default]
+    Pending,
+    /// The issuer carried it out.
+    Accepted,
+    /// The issuer refused it.
+    Declined,
+    /// The issuer could not be reached, or did not answer in time.
+    Failed,
+}
+
+impl RefundStatus {
+    pub const ALL: [RefundStatus; 4] = [
+        RefundStatus::Pending,
+        RefundStatus::Accepted,
+        RefundStatus::Declined,
+        RefundStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::Accepted => "accepted",
+            RefundStatus::Declined => "declined",
+            RefundStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RefundStatus> {
+        RefundStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether its amount is spent from the payment (or may yet be).
+    pub fn holds_amount(self) -> bool {
+        matches!(self, RefundStatus::Pending | RefundStatus::Accepted)
+    }
+}
+
+impl std::fmt::Display for RefundStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +101,9 @@ mod tests {
             assert_eq!(PaymentStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(PaymentStatus::parse("refunded"), None);
+        for status in RefundStatus::ALL {
+            assert_eq!(RefundStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(RefundStatus::parse("approved"), None);
     }
 }

@@ -10,11 +10,14 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use tessera_core::bins::policy::SupportPolicy;
+use tessera_core::fees::FeeSchedule;
 use tessera_core::issuer_health::AnomalyRule;
 use tessera_core::token::TokenBinRanges;
 
 use crate::issuer::http::IssuerEndpoint;
 
+#[cfg(test)]
+mod fees;
 mod limits;
 mod listener;
 pub use limits::LimitsConfig;
@@ -77,6 +80,9 @@ pub struct Config {
     /// issuer circuit breaker.
     pub health: HealthConfig,
     pub payments: PaymentsConfig,
+    /// What operations cost, by operation and channel (`[fees]`,
+    /// `tessera_core::fees`); binding is always free.
+    pub fees: FeeSchedule,
     /// Limits on what one request or one person may do (`[limits]`).
     pub limits: LimitsConfig,
     /// The wallet's own text messages (`[sms]`).
@@ -296,6 +302,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             health: HealthConfig::default(),
             payments: PaymentsConfig::default(),
+            fees: FeeSchedule::default(),
             limits: LimitsConfig::default(),
             sms: SmsConfig::default(),
             identity: IdentityConfig::default(),
@@ -467,6 +474,7 @@ impl Config {
                 "payments.channels: {channel:?} is not nfc, in_app or ecommerce"
             ));
         }
+        self.fees.validate()?;
         self.limits.validate()?;
         let health = &self.health;
         if health.recent_window_secs == 0 || health.baseline_window_secs == 0 {

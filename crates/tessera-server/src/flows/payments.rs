@@ -28,6 +28,7 @@ use tessera_store::{
 };
 
 use crate::flows::later;
+use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, internal, rfc3339};
 use crate::http::query;
 use crate::http::views::{
@@ -37,7 +38,7 @@ use crate::http::views::{
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
 use crate::state::AppState;
-use tessera_core::ids::UserId;
+use tessera_core::ids::{PaymentId, UserId};
 
 fn invalid(param: &'static str) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest).with_param(param)
@@ -303,13 +304,43 @@ pub async fn list(
             limit,
         })
         .await?;
+    let ids: Vec<PaymentId> = payments.iter().map(|p| p.id.clone()).collect();
+    let refunds = state.store.refunds(&ids).await?;
     Ok(PaymentList {
         next_cursor: query::next_cursor(&payments, limit, |p| (p.created_at, &p.id)),
         data: payments
             .iter()
-            .map(|p| PaymentView::from_record(p, lang))
+            .map(|p| PaymentView::from_record(p, lang).with_refunds(&refunds))
             .collect(),
     })
+}
+
+/// One payment with its refunds, for the person who paid or the merchant
+/// that took it; anyone else is told there is no such payment.
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    payment_id: &str,
+    lang: Lang,
+) -> Result<PaymentView, ApiError> {
+    let payment = state
+        .store
+        .payment(&PaymentId::from(payment_id))
+        .await?
+        .filter(|p| match caller {
+            Caller::User { user_id } => p.user_id == *user_id,
+            Caller::Key {
+                role: Role::Merchant,
+                ..
+            } => caller.acts_for(&p.merchant_id),
+            Caller::Key { .. } => false,
+        })
+        .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("id"))?;
+    let refunds = state
+        .store
+        .refunds(std::slice::from_ref(&payment.id))
+        .await?;
+    Ok(PaymentView::from_record(&payment, lang).with_refunds(&refunds))
 }
 
 /// An approved payment: its record and the ARPC for the device.

@@ -138,6 +138,9 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
             Some(ErrorRecord::Card(id)) => {
                 map.insert("card_id".into(), json!(id));
             }
+            Some(ErrorRecord::Refund(id)) => {
+                map.insert("refund_id".into(), json!(id));
+            }
             None => {}
         }
         if let Some(max_length) = error.max_length {

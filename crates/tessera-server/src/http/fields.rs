@@ -8,7 +8,7 @@
 //!
 //! Identifiers (device ids, event ids, trace ids, merchant ids) are kept as
 //! sent; free text (device details, reasons, messages, merchant names,
-//! notices) has its card numbers masked before it is stored
+//! notices, refund reasons) has its card numbers masked before it is stored
 //! (`tessera_core::text::mask_card_numbers`).
 
 use tessera_core::error::DomainError;
@@ -17,7 +17,7 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 use crate::config::LimitsConfig;
 use crate::http::views::{
     BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PaymentRequest, TicketRequest, TokenChangeRequest,
+    PaymentRequest, RefundRequest, TicketRequest, TokenChangeRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -118,6 +118,12 @@ impl Fields for PaymentRequest {
             limits.merchant_name_chars,
             Shape::Line,
         )
+    }
+}
+
+impl Fields for RefundRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_reason(self.reason.as_deref(), limits)
     }
 }
 

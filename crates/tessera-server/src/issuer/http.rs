@@ -16,10 +16,14 @@ use zeroize::Zeroizing;
 
 use super::protocol::{
     AUTHORIZATION_PATH, AuthorizationRequest, AuthorizationResponse, BINDING_PATH, BindingRequest,
-    BindingResponse, ISSUER_HEADER, REQUEST_ID_HEADER,
+    BindingResponse, ISSUER_HEADER, REFUND_PATH, REQUEST_ID_HEADER, RefundRequest,
+    TransferResponse,
 };
 use super::signature::{SIGNATURE_HEADER, signature_header};
-use super::{AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization};
+use super::{
+    AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization,
+    RefundOrder, TransferAnswer,
+};
 
 /// A secret that never shows in logs or `Debug` output.
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -235,6 +239,12 @@ impl Issuer for HttpIssuer {
                 AuthorizationAnswer::Unavailable,
                 AuthorizationResponse::answer,
             )
+    }
+
+    async fn refund_payment(&self, order: &RefundOrder<'_>) -> TransferAnswer {
+        self.call::<TransferResponse>(REFUND_PATH, &RefundRequest::of(order))
+            .await
+            .map_or(TransferAnswer::Unavailable, TransferResponse::answer)
     }
 }
 

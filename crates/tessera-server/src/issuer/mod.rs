@@ -1,4 +1,5 @@
-//! The issuer connector: how Tessera asks a card's bank to verify a binding.
+//! The issuer connector: how Tessera asks a card's bank to verify a binding,
+//! authorise a payment and give a refund.
 //! Chinese banks check four elements (card number, name, ID number, the
 //! phone on file) and may step up with an SMS code. The built-in sandbox
 //! answers deterministically so every path can be tried; banks configured
@@ -89,6 +90,43 @@ pub enum AuthorizationAnswer {
     Unavailable,
 }
 
+/// What the issuer is asked to give back on a payment it authorised.
+#[derive(Debug)]
+pub struct RefundOrder<'a> {
+    /// The code the issuer gave the payment.
+    pub authorization_code: &'a str,
+    /// Minor units of `currency`; the payment's refunds never add up to
+    /// more than it.
+    pub amount: u64,
+    pub currency: Currency,
+    pub merchant_id: &'a str,
+    pub issuer_code: Option<&'a str>,
+}
+
+/// The issuer's answer to a refund (and, when transfers come, a credit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferAnswer {
+    /// Carried out; `reference` is the bank's id of it.
+    Accepted {
+        reference: String,
+    },
+    Declined(DeclineCode),
+    /// No answer in time, or the issuer said it is unavailable: nothing
+    /// was given back.
+    Unavailable,
+}
+
+impl TransferAnswer {
+    /// A short label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            TransferAnswer::Accepted { .. } => "accepted",
+            TransferAnswer::Declined(code) => code.as_str(),
+            TransferAnswer::Unavailable => "unavailable",
+        }
+    }
+}
+
 #[async_trait]
 pub trait Issuer: Send + Sync + std::fmt::Debug {
     /// A short name for logs and attempts ("sandbox").
@@ -102,4 +140,5 @@ pub trait Issuer: Send + Sync + std::fmt::Debug {
     }
     async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer;
     async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer;
+    async fn refund_payment(&self, order: &RefundOrder<'_>) -> TransferAnswer;
 }

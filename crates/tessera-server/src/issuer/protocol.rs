@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 use tessera_core::error::{DeclineCode, DomainError, ErrorCode};
 
-use super::{AuthorizationAnswer, BindingVerification, IssuerAnswer, PaymentAuthorization};
+use super::{
+    AuthorizationAnswer, BindingVerification, IssuerAnswer, PaymentAuthorization, RefundOrder,
+    TransferAnswer,
+};
 
 /// The version every path starts with.
 pub const VERSION: &str = "v1";
@@ -237,6 +240,17 @@ pub struct RefundRequest {
     pub merchant_id: String,
 }
 
+impl RefundRequest {
+    pub fn of(order: &RefundOrder<'_>) -> RefundRequest {
+        RefundRequest {
+            authorization_code: order.authorization_code.to_owned(),
+            amount: order.amount,
+            currency: order.currency.alpha().to_owned(),
+            merchant_id: order.merchant_id.to_owned(),
+        }
+    }
+}
+
 /// `POST /v1/credits`: a transfer of money onto a card.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -257,9 +271,56 @@ pub enum TransferResponse {
     Unavailable,
 }
 
+impl TransferResponse {
+    pub fn of(answer: &TransferAnswer) -> TransferResponse {
+        match answer {
+            TransferAnswer::Accepted { reference } => TransferResponse::Accepted {
+                reference: reference.clone(),
+            },
+            TransferAnswer::Declined(code) => TransferResponse::Declined {
+                decline_code: code.as_str().to_owned(),
+            },
+            TransferAnswer::Unavailable => TransferResponse::Unavailable,
+        }
+    }
+
+    /// The answer in the catalogue's words. An acceptance without a
+    /// reference of 1 to 64 characters leaves nothing to trace the money
+    /// by: it counts as no answer. An unknown decline code is
+    /// `do_not_honor`.
+    pub fn answer(self) -> TransferAnswer {
+        match self {
+            TransferResponse::Accepted { reference }
+                if !reference.is_empty() && reference.len() <= 64 =>
+            {
+                TransferAnswer::Accepted { reference }
+            }
+            TransferResponse::Accepted { .. } => TransferAnswer::Unavailable,
+            TransferResponse::Declined { decline_code } => TransferAnswer::Declined(
+                DeclineCode::parse(&decline_code).unwrap_or(DeclineCode::DoNotHonor),
+            ),
+            TransferResponse::Unavailable => TransferAnswer::Unavailable,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refund_answers_travel_and_an_empty_reference_is_no_answer() {
+        for amount in [1234, 1205, 1291] {
+            let answer = crate::issuer::sandbox::transfer_answer(amount, "rfd_");
+            let wire = serde_json::to_string(&TransferResponse::of(&answer)).unwrap();
+            let back: TransferResponse = serde_json::from_str(&wire).unwrap();
+            assert_eq!(back.answer(), answer, "{wire}");
+        }
+        let empty = TransferResponse::Accepted {
+            reference: String::new(),
+        };
+        assert_eq!(empty.answer(), TransferAnswer::Unavailable);
+    }
 
     #[test]
     fn every_binding_answer_travels_and_comes_back_the_same() {

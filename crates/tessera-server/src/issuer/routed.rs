@@ -7,7 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::http::{HttpIssuer, IssuerEndpoint};
-use super::{AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization};
+use super::{
+    AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization,
+    RefundOrder, TransferAnswer,
+};
 
 #[derive(Debug)]
 pub struct RoutedIssuer {
@@ -57,6 +60,13 @@ impl Issuer for RoutedIssuer {
             None => self.fallback.authorize_payment(request).await,
         }
     }
+
+    async fn refund_payment(&self, order: &RefundOrder<'_>) -> TransferAnswer {
+        match self.bank(order.issuer_code) {
+            Some(bank) => bank.refund_payment(order).await,
+            None => self.fallback.refund_payment(order).await,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -95,6 +105,9 @@ mod tests {
         }
         async fn authorize_payment(&self, _: &PaymentAuthorization<'_>) -> AuthorizationAnswer {
             AuthorizationAnswer::Unavailable
+        }
+        async fn refund_payment(&self, _: &RefundOrder<'_>) -> TransferAnswer {
+            TransferAnswer::Unavailable
         }
     }
 }

@@ -2,9 +2,9 @@
 //! a card's check digit, so anyone can try every path with any BIN
 //! (`tessera sandbox card --bin 622848 --outcome otp`). Latency and failure
 //! rate are configuration, changed at run time through the store so that
-//! every node sees the same sandbox. Payments are answered by the amount's
-//! last two digits in minor units, after the ISO 8583 response codes
-//! (`PaymentOutcome`).
+//! every node sees the same sandbox. Payments, and refunds likewise, are
+//! answered by the amount's last two digits in minor units, after the ISO
+//! 8583 response codes (`PaymentOutcome`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use tessera_core::error::{DeclineCode, DomainError, ErrorCode, NotSupported, NotSupportedReason};
 use tessera_store::Store;
 
-use super::{AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization};
+use super::{
+    AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization,
+    RefundOrder, TransferAnswer,
+};
 use crate::config::SandboxIssuerConfig;
 
 /// The settings row that holds run-time overrides.
@@ -284,6 +287,19 @@ pub fn payment_answer(amount: u64) -> AuthorizationAnswer {
     }
 }
 
+/// What the sandbox bank answers a refund (or a credit) of `amount` once it
+/// is reached: by the amount's last two digits, as payments
+/// (`PaymentOutcome`), with a fresh reference starting with `prefix`.
+pub fn transfer_answer(amount: u64, prefix: &str) -> TransferAnswer {
+    match PaymentOutcome::of_amount(amount) {
+        PaymentOutcome::Approve => TransferAnswer::Accepted {
+            reference: crate::ids::random_id(prefix, 16),
+        },
+        PaymentOutcome::Decline(code) => TransferAnswer::Declined(code),
+        PaymentOutcome::Unavailable => TransferAnswer::Unavailable,
+    }
+}
+
 #[derive(Debug)]
 pub struct SandboxIssuer {
     store: Arc<dyn Store>,
@@ -360,6 +376,16 @@ impl Issuer for SandboxIssuer {
             return AuthorizationAnswer::Unavailable;
         }
         payment_answer(request.amount)
+    }
+
+    async fn refund_payment(&self, order: &RefundOrder<'_>) -> TransferAnswer {
+        if !self
+            .reachable(order.issuer_code, self.behaviour().await)
+            .await
+        {
+            return TransferAnswer::Unavailable;
+        }
+        transfer_answer(order.amount, "rfd_")
     }
 }
 

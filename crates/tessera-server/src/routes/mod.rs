@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod cards;
+pub mod fees;
 pub mod health;
 pub mod help;
 pub mod issuer;

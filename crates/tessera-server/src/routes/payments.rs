@@ -1,20 +1,24 @@
-//! Payments: merchants submit them (merchant API key), users read theirs.
+//! Payments: merchants submit and refund them (merchant API key), users
+//! read theirs.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::payment::check::check_merchant_id;
 
-use crate::flows::{idempotency, payments};
+use crate::flows::{idempotency, payments, refunds};
 use crate::http::auth::{Caller, Role};
 use crate::http::detach;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, parse_json};
 use crate::http::fields::Fields;
-use crate::http::views::{ErrorEnvelope, PaymentList, PaymentQuery, PaymentRequest, PaymentView};
+use crate::http::views::{
+    ErrorEnvelope, PaymentList, PaymentQuery, PaymentRequest, PaymentView, RefundRequest,
+    RefundView,
+};
 use crate::state::AppState;
 
 /// Authorize a payment with a token and its cryptogram (merchant API key).
@@ -94,4 +98,82 @@ pub async fn list_payments(
     Ok(Json(
         payments::list(&state, caller.user()?, &query, ctx.lang).await?,
     ))
+}
+
+/// One payment with its refunds: for the person who paid (their session) or
+/// the merchant that took it (its merchant key). Anyone else, and an
+/// unknown id, gets 404.
+#[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "payment id (pay_...)")),
+    responses((status = 200, body = PaymentView), (status = 401, body = ErrorEnvelope),
+        (status = 404, description = "not_found: no payment with this id is the caller's", body = ErrorEnvelope)))]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentView>, ApiError> {
+    Ok(Json(payments::get(&state, &caller, &id, ctx.lang).await?))
+}
+
+/// Refund an approved payment, in part or whole (merchant API key; only
+/// the merchant that took the payment). The refunds of a payment never add
+/// up to more than it, however many are sent at once and to however many
+/// nodes: pending refunds count until they settle. Accepted: 201 with the
+/// refund. The bank declined: 402 `refund_declined`; the bank could not be
+/// reached: 503 `issuer_unavailable`; both carry the `refund_id` the
+/// attempt was recorded as, and leave the amount refundable again. Send an
+/// `Idempotency-Key` to retry safely.
+#[utoipa::path(post, path = "/v1/payments/{id}/refunds", tag = "payments", security(("bearer" = [])),
+    request_body = RefundRequest,
+    params(("id" = String, Path, description = "payment id (pay_...)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the first answer")),
+    responses((status = 201, body = RefundView),
+        (status = 400, description = "invalid_request: amount is not 1 to the most a payment may be", body = ErrorEnvelope),
+        (status = 402, description = "refund_declined: the bank refused; refund_id names the record", body = ErrorEnvelope),
+        (status = 403, description = "forbidden: not a merchant key", body = ErrorEnvelope),
+        (status = 404, description = "not_found: no payment with this id was taken by this merchant", body = ErrorEnvelope),
+        (status = 409, description = "payment_not_refundable (the payment was not approved), idempotency_conflict, request_in_progress", body = ErrorEnvelope),
+        (status = 422, description = "refund_exceeds_payment (param amount), field_too_long, invalid_characters (param reason)", body = ErrorEnvelope),
+        (status = 503, description = "issuer_unavailable (Retry-After): nothing was given back; refund_id names the failed record", body = ErrorEnvelope)))]
+pub async fn create_refund(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_role(&[Role::Merchant])?;
+    let request: RefundRequest = parse_json(&raw)?;
+    request.check_fields(&state.config.limits)?;
+    let Caller::Key { key_id, .. } = &caller else {
+        return Err(ErrorCode::Forbidden.into());
+    };
+    let key_id = key_id.clone();
+    let key = idempotency::key_of(&headers)?;
+    // The payment is part of the fingerprint: one key and body on two
+    // payments are two different requests.
+    let route = format!("POST /v1/payments/{id}/refunds");
+    let (lang, trace_id, gone) = (ctx.lang, ctx.trace_id.clone(), ctx.client_gone.clone());
+    // Runs to its end if the merchant drops: the refund is settled on record.
+    let detached = async move {
+        let work = async {
+            let refund = refunds::refund(
+                &state,
+                &caller,
+                &key_id,
+                &id,
+                &request,
+                &ctx.trace_id,
+                ctx.now,
+            )
+            .await?;
+            let body = serde_json::to_value(RefundView::from_record(&refund))
+                .map_err(|_| ErrorCode::InternalError)?;
+            Ok((StatusCode::CREATED, body))
+        };
+        idempotency::run(&state, &caller, key, &route, &raw, &ctx, work).await
+    };
+    Ok(detach::detached(&gone, lang, &trace_id, detached).await)
 }

@@ -162,7 +162,7 @@ fn record_error_body(error: &Value) {
         return;
     };
     let mut redacted = error.clone();
-    for field in ["trace_id", "locked_until", "payment_id"] {
+    for field in ["trace_id", "locked_until", "payment_id", "refund_id"] {
         if redacted.get(field).is_some() {
             redacted[field] = Value::String("(redacted)".into());
         }

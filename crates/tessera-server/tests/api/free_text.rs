@@ -117,6 +117,16 @@ async fn every_format_in_every_free_text_field_is_masked(backend: Backend) {
         let (status, payment) = server.pay(&merchant, &signed.body).await;
         assert_eq!(status, StatusCode::CREATED, "{payment}");
         assert_eq!(payment["merchant_name"], "****1111");
+        // A refund's reason.
+        let (status, refund) = server
+            .post(
+                &format!("/v1/payments/{}/refunds", payment["id"].as_str().unwrap()),
+                &merchant,
+                json!({"amount": 100, "reason": line}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{refund}");
+        assert_eq!(refund["reason"], "****1111");
         // A maintenance notice, in both languages.
         let notice = json!({"until": (server.now() + chrono::TimeDelta::hours(1)).to_rfc3339(),
             "message_zh": format!("维护 {format}"), "message_en": format});
@@ -182,6 +192,11 @@ async fn every_format_in_every_free_text_field_is_masked(backend: Backend) {
     let payments = server.payments(&user).await;
     assert_eq!(payments.len(), FORMATS.len());
     assert!(payments.iter().all(|p| p["merchant_name"] == "****1111"));
+    assert!(
+        payments
+            .iter()
+            .all(|p| p["refunds"][0]["reason"] == "****1111")
+    );
 
     // Nothing typed is stored as typed, in any table or column.
     let mut server = server;
@@ -192,6 +207,11 @@ async fn every_format_in_every_free_text_field_is_masked(backend: Backend) {
         values
             .iter()
             .any(|v| v.table == "binding_attempts" && v.column == "device")
+    );
+    assert!(
+        values
+            .iter()
+            .any(|v| v.table == "refunds" && v.column == "reason")
     );
     for value in &values {
         for format in FORMATS {

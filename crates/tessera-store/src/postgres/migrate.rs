@@ -81,6 +81,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/postgres/0016_payment_passwords.sql"),
     ),
+    (
+        17,
+        include_str!("../../migrations/postgres/0017_refunds.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

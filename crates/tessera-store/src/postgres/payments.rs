@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::decisions::TokenCounters;
+use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
 use crate::rows::ms;
 use crate::rows::*;
@@ -204,5 +204,87 @@ impl Payments for PgStore {
             .fetch_all(&mut *self.lease().await?)
             .await?;
         rows.iter().map(payment_from_row).collect()
+    }
+
+    async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>> {
+        let row = sqlx::query("SELECT * FROM payments WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.as_ref().map(payment_from_row).transpose()
+    }
+
+    async fn begin_refund(&self, refund: &RefundRecord) -> StoreResult<RefundClaim> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        // The payment's row lock: refunds of one payment take turns on
+        // every node, so the sum below is never stale when the insert lands.
+        let payment = sqlx::query("SELECT amount, status FROM payments WHERE id = $1 FOR UPDATE")
+            .bind(refund.payment_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(payment) = payment else {
+            tx.rollback().await?;
+            return Ok(RefundClaim::NoPayment);
+        };
+        let (amount, status): (i64, PaymentStatus) =
+            (payment.col("amount")?, payment.word("status")?);
+        let held: i64 = sqlx::query_scalar(REFUNDS_HELD)
+            .bind(refund.payment_id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        if let Some(refused) = refund_refused(status, amount, held, refund.amount) {
+            tx.rollback().await?;
+            return Ok(refused);
+        }
+        sqlx::query(
+            "INSERT INTO refunds (id, payment_id, merchant_key_id, amount, currency, reason, \
+             status, decline_code, reference, trace_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(refund.id.as_str())
+        .bind(refund.payment_id.as_str())
+        .bind(&refund.merchant_key_id)
+        .bind(refund.amount)
+        .bind(&refund.currency)
+        .bind(&refund.reason)
+        .bind(refund.status.as_str())
+        .bind(&refund.decline_code)
+        .bind(&refund.reference)
+        .bind(&refund.trace_id)
+        .bind(ms(refund.created_at))
+        .bind(ms(refund.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RefundClaim::Recorded)
+    }
+
+    async fn finish_refund(&self, outcome: &RefundOutcome) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE refunds SET status = $1, decline_code = $2, reference = $3, updated_at = $4 \
+             WHERE id = $5 AND status = 'pending'",
+        )
+        .bind(outcome.status.as_str())
+        .bind(&outcome.decline_code)
+        .bind(&outcome.reference)
+        .bind(ms(outcome.updated_at))
+        .bind(outcome.id.as_str())
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn refunds(&self, payment_ids: &[PaymentId]) -> StoreResult<Vec<RefundRecord>> {
+        if payment_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = payment_ids.iter().map(PaymentId::as_str).collect();
+        let rows =
+            sqlx::query("SELECT * FROM refunds WHERE payment_id = ANY($1) ORDER BY created_at, id")
+                .bind(&ids)
+                .fetch_all(&mut *self.lease().await?)
+                .await?;
+        rows.iter().map(refund_from_row).collect()
     }
 }

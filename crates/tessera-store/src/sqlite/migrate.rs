@@ -67,6 +67,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/sqlite/0013_payment_passwords.sql"),
     ),
+    (14, include_str!("../../migrations/sqlite/0014_refunds.sql")),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::decisions::TokenCounters;
+use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
 use crate::rows::*;
 use crate::{Payments, StoreResult};
@@ -223,4 +223,104 @@ impl Payments for SqliteStore {
         self.readers
             .read(|conn| listed(conn, &listing, |row| payment_from_row(row)))
     }
+
+    async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>> {
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM payments WHERE id = ?",
+                params![id.as_str()],
+                |row| payment_from_row(row),
+            )
+        })
+    }
+
+    async fn begin_refund(&self, refund: &RefundRecord) -> StoreResult<RefundClaim> {
+        // One writer job: no other refund of any payment runs between the
+        // sum and the insert, so the refunds held never pass the amount.
+        let refund = refund.clone();
+        self.queue
+            .write_direct(move |conn| {
+                let payment = row_opt(
+                    conn,
+                    "SELECT amount, status FROM payments WHERE id = ?",
+                    params![refund.payment_id.as_str()],
+                )?;
+                let Some(payment) = payment else {
+                    return Ok(RefundClaim::NoPayment);
+                };
+                let (amount, status): (i64, PaymentStatus) =
+                    (payment.col("amount")?, payment.word("status")?);
+                let held: i64 =
+                    scalar_one(conn, REFUNDS_HELD, params![refund.payment_id.as_str()])?;
+                if let Some(refused) = refund_refused(status, amount, held, refund.amount) {
+                    return Ok(refused);
+                }
+                insert_refund(conn, &refund)?;
+                Ok(RefundClaim::Recorded)
+            })
+            .await
+    }
+
+    async fn finish_refund(&self, outcome: &RefundOutcome) -> StoreResult<()> {
+        let outcome = outcome.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE refunds SET status = ?, decline_code = ?, reference = ?, \
+                     updated_at = ? WHERE id = ? AND status = 'pending'",
+                    params![
+                        outcome.status.as_str(),
+                        &outcome.decline_code,
+                        &outcome.reference,
+                        ms(outcome.updated_at),
+                        outcome.id.as_str()
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn refunds(&self, payment_ids: &[PaymentId]) -> StoreResult<Vec<RefundRecord>> {
+        // One indexed query per payment (a page holds at most 100), each
+        // statement prepared once.
+        self.readers.read(|conn| {
+            let mut all = Vec::new();
+            for id in payment_ids {
+                all.extend(query_all(
+                    conn,
+                    "SELECT * FROM refunds WHERE payment_id = ? ORDER BY created_at, id",
+                    params![id.as_str()],
+                    |row| refund_from_row(row),
+                )?);
+            }
+            Ok(all)
+        })
+    }
+}
+
+fn insert_refund(conn: &rusqlite::Connection, refund: &RefundRecord) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO refunds (id, payment_id, merchant_key_id, amount, currency, reason, \
+         status, decline_code, reference, trace_id, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            refund.id.as_str(),
+            refund.payment_id.as_str(),
+            &refund.merchant_key_id,
+            refund.amount,
+            &refund.currency,
+            &refund.reason,
+            refund.status.as_str(),
+            &refund.decline_code,
+            &refund.reference,
+            &refund.trace_id,
+            ms(refund.created_at),
+            ms(refund.updated_at)
+        ],
+    )?;
+    Ok(())
 }

@@ -65,9 +65,9 @@ use tessera_store::{
     Cards, Channel, Constraint, CryptogramRecord, Database, IdempotencyBegin, Inspect, IssuerApply,
     IssuerChange, IssuerChangeKind, IssuerEventBegin, IssuerEventRecord, NewCard, NewOtpChallenge,
     NewToken, NewUser, OtpOutcome, PasswordReset, PaymentFilter, PaymentRecord, PaymentStatus,
-    Reserve, ReserveLimits, SeedBatch, SeededCard, SessionRecord, Settings, SmsCodeClaim,
-    SmsCodePurpose, SmsCodeRecord, Store, StoreError, TokenEvent, TokenLookup, TokenStateChange,
-    TokenStatus, UserId,
+    RefundClaim, RefundOutcome, RefundRecord, RefundStatus, Reserve, ReserveLimits, SeedBatch,
+    SeededCard, SessionRecord, Settings, SmsCodeClaim, SmsCodePurpose, SmsCodeRecord, Store,
+    StoreError, TokenEvent, TokenLookup, TokenStateChange, TokenStatus, UserId,
 };
 
 // ---------------------------------------------------------------------------

@@ -296,9 +296,130 @@ async fn a_payment_s_client_gone(store: Arc<dyn Store>) {
     assert_eq!(marked, [("p2".to_owned(), true), ("p1".to_owned(), false)]);
 }
 
+fn refund(id: &str, payment_id: &str, amount: i64, time: i64) -> RefundRecord {
+    RefundRecord {
+        id: id.to_owned().into(),
+        payment_id: payment_id.to_owned().into(),
+        merchant_key_id: "key-m".to_owned(),
+        amount,
+        currency: "CNY".to_owned(),
+        reason: None,
+        status: RefundStatus::Pending,
+        decline_code: None,
+        reference: None,
+        trace_id: format!("req-{id}"),
+        created_at: at(time),
+        updated_at: at(time),
+    }
+}
+
+/// A payment's pending and accepted refunds hold its amount; a settled
+/// refund is settled once; a declined one gives its amount back.
+async fn refunds_hold_what_they_give_back(store: Arc<dyn Store>) {
+    let mut paid = payment("pay-r", "tok-r", "usr-r", 1, 1_000);
+    paid.status = PaymentStatus::Approved;
+    paid.authorization_code = Some("123456".to_owned());
+    store.record_payment(&paid).await.unwrap();
+    let mut declined = payment("pay-d", "tok-r", "usr-r", 2, 1_001);
+    declined.status = PaymentStatus::Declined;
+    store.record_payment(&declined).await.unwrap();
+
+    let begin = |r: RefundRecord| {
+        let store = store.clone();
+        async move { store.begin_refund(&r).await.unwrap() }
+    };
+    assert_eq!(
+        begin(refund("r1", "pay-r", 1000, 2_000)).await,
+        RefundClaim::Recorded
+    );
+    assert_eq!(
+        begin(refund("r2", "pay-r", 235, 2_001)).await,
+        RefundClaim::Exceeds { refundable: 234 }
+    );
+    assert_eq!(
+        begin(refund("r3", "pay-d", 1, 2_002)).await,
+        RefundClaim::NotRefundable(PaymentStatus::Declined)
+    );
+    assert_eq!(
+        begin(refund("r4", "pay-none", 1, 2_003)).await,
+        RefundClaim::NoPayment
+    );
+    // Declined: r1's amount is free again; settled once only.
+    let settle = |id: &str, status: RefundStatus| RefundOutcome {
+        id: id.to_owned().into(),
+        status,
+        decline_code: (status == RefundStatus::Declined).then(|| "do_not_honor".to_owned()),
+        reference: (status == RefundStatus::Accepted).then(|| "rfd_bank".to_owned()),
+        updated_at: at(3_000),
+    };
+    store
+        .finish_refund(&settle("r1", RefundStatus::Declined))
+        .await
+        .unwrap();
+    store
+        .finish_refund(&settle("r1", RefundStatus::Accepted))
+        .await
+        .unwrap();
+    assert_eq!(
+        begin(refund("r5", "pay-r", 1234, 3_001)).await,
+        RefundClaim::Recorded
+    );
+    store
+        .finish_refund(&settle("r5", RefundStatus::Accepted))
+        .await
+        .unwrap();
+    let refunds = store
+        .refunds(&["pay-r".into(), "pay-d".into()])
+        .await
+        .unwrap();
+    let seen: Vec<(&str, RefundStatus)> =
+        refunds.iter().map(|r| (r.id.as_str(), r.status)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("r1", RefundStatus::Declined),
+            ("r5", RefundStatus::Accepted)
+        ]
+    );
+    assert_eq!(refunds[0].decline_code.as_deref(), Some("do_not_honor"));
+    assert_eq!(refunds[1].reference.as_deref(), Some("rfd_bank"));
+    assert_eq!(refunds[1].updated_at, at(3_000));
+    assert_eq!(store.payment(&"pay-r".into()).await.unwrap().unwrap(), paid);
+    assert!(store.payment(&"pay-x".into()).await.unwrap().is_none());
+}
+
+/// Forty refunds of one payment asked at once, straight at the store: the
+/// ones recorded never add up to more than the payment.
+async fn concurrent_refunds_never_pass_the_amount(store: Arc<dyn Store>) {
+    let mut paid = payment("pay-c", "tok-c", "usr-c", 1, 1_000);
+    paid.status = PaymentStatus::Approved;
+    store.record_payment(&paid).await.unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(40));
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store
+                .begin_refund(&refund(&format!("c{i}"), "pay-c", 100, 2_000 + i))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut recorded = 0;
+    for task in tasks {
+        if task.await.unwrap() == RefundClaim::Recorded {
+            recorded += 1;
+        }
+    }
+    assert_eq!(recorded, 12, "1234 holds twelve refunds of 100");
+}
+
 on_both_backends!(
     payment_tokens_and_atcs,
     cryptograms,
     concurrent_atc_claims,
-    a_payment_s_client_gone
+    a_payment_s_client_gone,
+    refunds_hold_what_they_give_back,
+    concurrent_refunds_never_pass_the_amount
 );

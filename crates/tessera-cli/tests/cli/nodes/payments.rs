@@ -1,5 +1,6 @@
 //! Payments across nodes: one cryptogram approved once however its
-//! submissions are split, limited-use key batches that never overlap when
+//! submissions are split, refunds that never give back more than was paid
+//! however they are split, limited-use key batches that never overlap when
 //! both nodes hand them out, a suspension made at one node obeyed by the
 //! other, and an issuer's open breaker obeyed by both.
 
@@ -122,6 +123,84 @@ mod postgres {
             1
         );
         assert_eq!(sql_count(url, "SELECT count(*) FROM payments").await, 16);
+    }
+
+    /// Twenty refunds of 1.50 CNY on a payment of 10.00, split over both
+    /// nodes and released together, every connection opened first: six
+    /// are accepted (9.00), fourteen refused, and the database holds six.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn twenty_refunds_split_over_both_nodes_give_back_at_most_the_payment() {
+        let Some(cluster) = Cluster::start(&[]).await else {
+            return;
+        };
+        let client = client();
+        let (_, _, merchant, mut device) = paying(&cluster, &client, 0).await;
+        let signed = device.sign(&purchase(1000, "M1")).unwrap();
+        let (status, paid) = pay(&client, cluster.base(0), &merchant, &signed.body).await;
+        assert_eq!(status, 201, "{paid}");
+        let id = paid["id"].as_str().unwrap().to_owned();
+        let barrier = Arc::new(Barrier::new(20));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (barrier, base) = (barrier.clone(), cluster.base(i).to_owned());
+            let (merchant, id) = (merchant.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                let client = super::super::client();
+                let (status, _, _) = call(
+                    &client,
+                    Method::GET,
+                    format!("{base}/healthz"),
+                    None,
+                    None,
+                    &[],
+                )
+                .await;
+                assert_eq!(status, 200);
+                barrier.wait().await;
+                let (status, _, body) = call(
+                    &client,
+                    Method::POST,
+                    format!("{base}/v1/payments/{id}/refunds"),
+                    Some(&merchant),
+                    Some(&json!({"amount": 150})),
+                    &[],
+                )
+                .await;
+                (status, body)
+            }));
+        }
+        let (mut given_back, mut refused) = (0, 0);
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                201 => given_back += body["amount"].as_i64().unwrap(),
+                422 => {
+                    assert_eq!(code(&body), "refund_exceeds_payment", "{body}");
+                    refused += 1;
+                }
+                other => panic!("a refund answered {other}: {body}"),
+            }
+        }
+        assert!(given_back <= 1000, "{given_back} given back of 1000");
+        assert_eq!((given_back, refused), (900, 14));
+        let url = cluster.database.url();
+        assert_eq!(
+            sql_count(
+                url,
+                "SELECT count(*) FROM refunds WHERE status = 'accepted'"
+            )
+            .await,
+            6
+        );
+        let (status, shown) = get(
+            &client,
+            cluster.base(1),
+            &format!("/v1/payments/{id}"),
+            &merchant,
+        )
+        .await;
+        assert_eq!(status, 200, "{shown}");
+        assert_eq!(shown["refunded"], 900);
     }
 
     /// Ten batches of five keys for one token, asked at once of both

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod cards;
+pub mod fees;
 pub mod payments;
 pub mod support;
 pub mod tokens;
@@ -10,6 +11,7 @@ pub mod users;
 
 pub use admin::*;
 pub use cards::*;
+pub use fees::*;
 pub use payments::*;
 pub use support::*;
 pub use tokens::*;
@@ -95,6 +97,9 @@ pub struct ErrorObject {
     pub payment_id: Option<String>,
     /// The card a `card_already_bound` or `otp_required` is about.
     pub card_id: Option<String>,
+    /// The refund a `refund_declined` or `issuer_unavailable` answer to a
+    /// refund was recorded as.
+    pub refund_id: Option<String>,
     /// `field_too_long`: the most characters the field named by `param`
     /// may hold.
     pub max_length: Option<u32>,

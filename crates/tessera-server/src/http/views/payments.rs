@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::error::{DeclineCode, DomainError, ErrorCode, Lang};
-use tessera_store::PaymentRecord;
+use tessera_store::{PaymentRecord, RefundRecord, RefundStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use super::StringOrNumber;
@@ -171,6 +171,10 @@ pub struct PaymentView {
     pub arpc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decline: Option<DeclineView>,
+    /// Minor units given back so far: the sum of the accepted refunds.
+    pub refunded: i64,
+    /// Every refund asked for, oldest first, whatever became of it.
+    pub refunds: Vec<RefundView>,
     pub created_at: String,
 }
 impl PaymentView {
@@ -204,7 +208,72 @@ impl PaymentView {
             authorization_code: payment.authorization_code.clone(),
             arpc: None,
             decline,
+            refunded: 0,
+            refunds: Vec::new(),
             created_at: rfc3339(payment.created_at),
+        }
+    }
+
+    /// The payment with its refunds (any order; shown oldest first).
+    pub fn with_refunds(mut self, refunds: &[RefundRecord]) -> PaymentView {
+        let mut own: Vec<&RefundRecord> =
+            refunds.iter().filter(|r| r.payment_id == self.id).collect();
+        own.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        self.refunded = own
+            .iter()
+            .filter(|r| r.status == RefundStatus::Accepted)
+            .map(|r| r.amount)
+            .sum();
+        self.refunds = own.into_iter().map(RefundView::from_record).collect();
+        self
+    }
+}
+
+/// A refund of a payment, asked by the merchant that took it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Minor units to give back (500 is 5.00 CNY): 1 up to what the
+    /// payment's earlier refunds left of it.
+    pub amount: i64,
+    /// Why, in the merchant's words (one line, `limits.reason_chars`);
+    /// card numbers in it are masked before it is stored.
+    pub reason: Option<String>,
+}
+
+/// A refund as the merchant and the cardholder see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundView {
+    pub id: String,
+    pub payment_id: String,
+    /// pending (the bank was asked; no answer recorded yet), accepted,
+    /// declined, or failed (the bank could not be reached: the amount may
+    /// be refunded again)
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub reason: Option<String>,
+    /// For declined: the bank's reason (do_not_honor, ...).
+    pub decline_code: Option<String>,
+    /// For accepted: the bank's id of the refund.
+    pub reference: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl RefundView {
+    pub fn from_record(refund: &RefundRecord) -> RefundView {
+        RefundView {
+            id: refund.id.to_string(),
+            payment_id: refund.payment_id.to_string(),
+            status: refund.status.as_str().to_owned(),
+            amount: refund.amount,
+            currency: refund.currency.clone(),
+            reason: refund.reason.clone(),
+            decline_code: refund.decline_code.clone(),
+            reference: refund.reference.clone(),
+            created_at: rfc3339(refund.created_at),
+            updated_at: rfc3339(refund.updated_at),
         }
     }
 }
