@@ -299,3 +299,36 @@ async fn sql_count(url: &str, query: &'static str) -> i64 {
     let _ = conn.close().await;
     count
 }
+
+/// One request of a burst: method, URL, bearer and body.
+type Burst = (Method, String, Option<String>, Option<Value>);
+
+/// Sends every request at once, as an attacker does: each on a client (and
+/// so a connection) of its own, opened first with `/healthz` at the same
+/// node; a barrier then releases them all together. Status and body of
+/// each, in the order given.
+async fn burst(requests: Vec<Burst>) -> Vec<(u16, Value)> {
+    let barrier = Arc::new(Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|(method, url, bearer, body)| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                let own = client();
+                let base = &url[..url.find("/v1/").unwrap_or(url.len())];
+                let health = format!("{base}/healthz");
+                let (status, _, _) = call(&own, Method::GET, health, None, None, &[]).await;
+                assert_eq!(status, 200);
+                barrier.wait().await;
+                let (status, _, body) =
+                    call(&own, method, url, bearer.as_deref(), body.as_ref(), &[]).await;
+                (status, body)
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}

@@ -418,36 +418,15 @@ mod postgres {
             &cluster.operator_key().await,
         )
         .await;
-        let barrier = Arc::new(Barrier::new(200));
-        let mut tasks = Vec::new();
-        for i in 0..200 {
-            let barrier = barrier.clone();
-            let base = cluster.base(i).to_owned();
-            let body = json!({"phone": user.phone, "password": format!("wrong-pass-{i}")});
-            tasks.push(tokio::spawn(async move {
-                // A client of its own: its connection, opened now, carries
-                // the sign-in once every connection is open.
-                let client = client();
-                let (status, _, _) = call(
-                    &client,
-                    Method::GET,
-                    format!("{base}/healthz"),
-                    None,
-                    None,
-                    &[],
-                )
-                .await;
-                assert_eq!(status, 200);
-                barrier.wait().await;
-                let url = format!("{base}/v1/sessions");
-                let (status, _, body) =
-                    call(&client, Method::POST, url, None, Some(&body), &[]).await;
-                (status, body)
-            }));
-        }
+        let requests = (0..200)
+            .map(|i| {
+                let body = json!({"phone": user.phone, "password": format!("wrong-pass-{i}")});
+                let url = format!("{}/v1/sessions", cluster.base(i));
+                (Method::POST, url, None, Some(body))
+            })
+            .collect();
         let (mut checked, mut locked) = (0, 0);
-        for task in tasks {
-            let (status, body) = task.await.unwrap();
+        for (status, body) in burst(requests).await {
             match (status, code(&body)) {
                 (401, "invalid_credentials") => checked += 1,
                 (429, "too_many_attempts") => locked += 1,
@@ -503,36 +482,16 @@ mod postgres {
         )
         .await;
         assert_eq!(status, 200, "{body}");
-        let barrier = Arc::new(Barrier::new(50));
-        let mut tasks = Vec::new();
-        for i in 0..50 {
-            let (barrier, token) = (barrier.clone(), user.token.clone());
-            let url = format!("{}{path}", cluster.base(i));
-            let body = json!({"payment_password": next,
-                "old_payment_password": format!("{:06}", 100_000 + i * 7)});
-            tasks.push(tokio::spawn(async move {
-                // A client of its own: its connection, opened now, carries
-                // the check once every connection is open.
-                let own = super::super::client();
-                let (status, _, _) = call(
-                    &own,
-                    Method::GET,
-                    url.replace(path, "/healthz"),
-                    None,
-                    None,
-                    &[],
-                )
-                .await;
-                assert_eq!(status, 200);
-                barrier.wait().await;
-                let (status, _, body) =
-                    call(&own, Method::PUT, url, Some(&token), Some(&body), &[]).await;
-                (status, body)
-            }));
-        }
+        let requests = (0..50)
+            .map(|i| {
+                let body = json!({"payment_password": next,
+                    "old_payment_password": format!("{:06}", 100_000 + i * 7)});
+                let url = format!("{}{path}", cluster.base(i));
+                (Method::PUT, url, Some(user.token.clone()), Some(body))
+            })
+            .collect();
         let (mut checked, mut refused) = (0, 0);
-        for task in tasks {
-            let (status, body) = task.await.unwrap();
+        for (status, body) in burst(requests).await {
             match (status, code(&body)) {
                 (403, "payment_password_incorrect") => checked += 1,
                 (429, "payment_password_locked") if body["error"]["attempts_left"] == 0 => {

@@ -279,8 +279,42 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
             );
         }
     }
-    let (status, body) = server
-        .delete(&format!("/v1/cards/{debit_id}"), &token)
+    // Unbinding is confirmed with a payment password: neither it nor the
+    // confirmation may be kept or logged.
+    let tail = &user.phone[user.phone.len() - 6..];
+    let pin = ["830271", "604917"]
+        .into_iter()
+        .find(|p| *p != tail)
+        .unwrap();
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/me/payment-password",
+            Some(&token),
+            Some(&json!({"payment_password": pin})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, confirmed) = server
+        .call(
+            Method::POST,
+            "/v1/me/verifications",
+            Some(&token),
+            Some(&json!({"purpose": "unbind_card", "card_id": debit_id, "payment_password": pin})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{confirmed}");
+    let verification = confirmed["verification"].as_str().unwrap().to_owned();
+    let (status, _, body) = server
+        .call(
+            Method::DELETE,
+            &format!("/v1/cards/{debit_id}"),
+            Some(&token),
+            None,
+            &[("Tessera-Verification", verification.as_str())],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let key_file = std::fs::read_to_string(data_dir.join("tessera.keys")).unwrap();
@@ -306,16 +340,17 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
         ("support key", api_keys[1].as_str()),
         ("issuer key", api_keys[2].as_str()),
         ("signing secret", api_keys[3].as_str()),
+        ("confirmation", verification.as_str()),
     ];
     for (what, secret) in &secrets {
         if let Some(form) = scan::found_form(logs.as_bytes(), secret.as_bytes()) {
             panic!("a {what} reached the log ({form})");
         }
     }
-    for code in [&otp, &reset_sms, &sign_up_sms] {
+    for code in [&otp, &reset_sms, &sign_up_sms, &pin.to_owned()] {
         assert!(
             !scan::holds_code(&logs, code),
-            "an SMS code reached the log"
+            "an SMS code or the payment password reached the log"
         );
     }
     assert!(
@@ -362,6 +397,7 @@ async fn no_secret_reaches_the_logs_or_the_database_files(backend: Backend) {
     for code in [&otp, &reset_sms, &sign_up_sms] {
         places.assert_code_absent(code, &sandbox_texts);
     }
+    places.assert_code_absent(pin, &[]);
     for value in &values {
         assert!(
             !scan::is_or_holds_cvc(&value.bytes, CVC),
