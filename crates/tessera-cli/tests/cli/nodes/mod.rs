@@ -303,6 +303,13 @@ async fn sql_count(url: &str, query: &'static str) -> i64 {
 /// One request of a burst: method, URL, bearer and body.
 type Burst = (Method, String, Option<String>, Option<Value>);
 
+/// A binding of `number` at `base`, for [`burst`].
+fn binding(base: &str, token: &str, number: &str) -> Burst {
+    let body = json!({"number": number, "holder_name": NAME});
+    let url = format!("{base}/v1/cards");
+    (Method::POST, url, Some(token.to_owned()), Some(body))
+}
+
 /// Sends every request at once, as an attacker does: each on a client (and
 /// so a connection) of its own, opened first with `/healthz` at the same
 /// node; a barrier then releases them all together. Status and body of

@@ -25,19 +25,11 @@ mod postgres {
         let (status, me) = get(&client, cluster.base(1), "/v1/me", &token).await;
         assert_eq!(status, 200, "{me}");
 
-        let barrier = Arc::new(Barrier::new(20));
-        let mut tasks = Vec::new();
-        for i in 0..20 {
-            let (client, barrier, token) = (client.clone(), barrier.clone(), token.clone());
-            let base = cluster.base(i).to_owned();
-            tasks.push(tokio::spawn(async move {
-                barrier.wait().await;
-                bind(&client, &base, &token, &approving_card()).await
-            }));
-        }
+        let requests = (0..20)
+            .map(|i| binding(cluster.base(i), &token, &approving_card()))
+            .collect();
         let mut created = 0;
-        for task in tasks {
-            let (status, body) = task.await.unwrap();
+        for (status, body) in burst(requests).await {
             match status {
                 201 => created += 1,
                 422 => assert_eq!(code(&body), "card_limit_reached", "{body}"),
@@ -75,24 +67,13 @@ mod postgres {
             );
         }
         let number = approving_card();
-        // Every connection is opened before the barrier releases the binds.
-        for (i, token) in tokens.iter().enumerate() {
-            let (status, _) = get(&client, cluster.base(i), "/v1/me", token).await;
-            assert_eq!(status, 200);
-        }
-        let barrier = Arc::new(Barrier::new(10));
-        let mut tasks = Vec::new();
-        for (i, token) in tokens.into_iter().enumerate() {
-            let (client, barrier, number) = (client.clone(), barrier.clone(), number.clone());
-            let base = cluster.base(i).to_owned();
-            tasks.push(tokio::spawn(async move {
-                barrier.wait().await;
-                bind(&client, &base, &token, &number).await
-            }));
-        }
+        let requests = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| binding(cluster.base(i), token, &number))
+            .collect();
         let mut created = 0;
-        for task in tasks {
-            let (status, body) = task.await.unwrap();
+        for (status, body) in burst(requests).await {
             match status {
                 201 => created += 1,
                 429 => {
@@ -132,19 +113,11 @@ mod postgres {
         // The slow outcome keeps the first binding in flight while the
         // others arrive.
         let number = sandbox::card_number("622848", 19, Outcome::Slow).unwrap();
-        let barrier = Arc::new(Barrier::new(16));
-        let mut tasks = Vec::new();
-        for i in 0..16 {
-            let (client, barrier, token) = (client.clone(), barrier.clone(), token.clone());
-            let (base, number) = (cluster.base(i).to_owned(), number.clone());
-            tasks.push(tokio::spawn(async move {
-                barrier.wait().await;
-                bind(&client, &base, &token, &number).await
-            }));
-        }
+        let requests = (0..16)
+            .map(|i| binding(cluster.base(i), &token, &number))
+            .collect();
         let mut created = Vec::new();
-        for task in tasks {
-            let (status, body) = task.await.unwrap();
+        for (status, body) in burst(requests).await {
             match status {
                 201 => created.push(body),
                 409 => assert!(
