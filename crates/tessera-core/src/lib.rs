@@ -15,6 +15,7 @@ pub mod issuer_health;
 pub mod money;
 pub mod payment;
 pub mod payment_password;
+pub mod risk;
 pub mod text;
 pub mod token;
 pub mod vault;

@@ -21,7 +21,9 @@ pub mod test_support;
 pub use model::*;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
-pub use roles::{Accounts, BulkLoad, Cards, Database, Lifecycle, Payments, Settings, Support};
+pub use roles::{
+    Accounts, BulkLoad, Cards, Database, Lifecycle, Payments, Safety, Settings, Support,
+};
 
 /// What can go wrong below the domain. The server maps these to
 /// `database_unavailable` or `internal_error`; none carries card data.
@@ -127,6 +129,7 @@ pub trait Store:
     + Accounts
     + Cards
     + Payments
+    + Safety
     + Lifecycle
     + Support
     + Settings
@@ -141,6 +144,7 @@ impl<T> Store for T where
         + Accounts
         + Cards
         + Payments
+        + Safety
         + Lifecycle
         + Support
         + Settings

@@ -349,6 +349,42 @@ pub trait Payments: Send + Sync {
     async fn refunds(&self, payment_ids: &[PaymentId]) -> StoreResult<Vec<RefundRecord>>;
 }
 
+/// What protects a person's money: no-confirmation limits, the facts the
+/// risk rules read, a frozen wallet, reported payments.
+#[async_trait]
+pub trait Safety: Send + Sync {
+    /// The person's own no-confirmation limits; None: the wallet's defaults.
+    async fn consent_limits(&self, user_id: &UserId) -> StoreResult<Option<ConsentLimits>>;
+    async fn set_consent_limits(
+        &self,
+        user_id: &UserId,
+        limits: ConsentLimits,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// What a payment's risk rules and consent limits read, in one round
+    /// trip. An unknown person has an empty history.
+    async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory>;
+    /// Freezes (`Some(at)`) or unfreezes (`None`) the wallet; false when it
+    /// already was. A freeze's ticket is opened with it, in one write.
+    async fn set_frozen(
+        &self,
+        user_id: &UserId,
+        frozen_at: Option<DateTime<Utc>>,
+        ticket: Option<&TicketRecord>,
+    ) -> StoreResult<bool>;
+    /// Notes that a password (sign-in or payment) was just reset.
+    async fn note_credentials_reset(&self, user_id: &UserId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Records a report and opens its ticket, in one write; a payment is
+    /// reported once.
+    async fn report_payment(
+        &self,
+        report: &PaymentReport,
+        ticket: &TicketRecord,
+    ) -> StoreResult<ReportOutcome>;
+    /// The person's reports, newest first.
+    async fn payment_reports(&self, user_id: &UserId) -> StoreResult<Vec<PaymentReport>>;
+}
+
 /// The token lifecycle and issuer events: suspend, resume and delete, with
 /// their event history; issuer notifications applied once each.
 #[async_trait]

@@ -357,6 +357,9 @@ pub(crate) fn payment_from_row(row: &impl Columns) -> StoreResult<PaymentRecord>
         error_code: row.col("error_code")?,
         decline_code: row.col("decline_code")?,
         authorization_code: row.col("authorization_code")?,
+        consent: row.col("consent")?,
+        risk_score: row.col("risk_score")?,
+        risk_reasons: row.col("risk_reasons")?,
         trace_id: row.col("trace_id")?,
         created_at: row.time("created_at")?,
         client_gone: row.flag("client_gone")?,
@@ -438,6 +441,12 @@ pub(crate) fn ticket_from_row(row: &impl Columns) -> StoreResult<TicketRecord> {
         message: row.col("message")?,
         status: row.col("status")?,
         details: row.col("details")?,
+        kind: row
+            .col::<Option<String>>("kind")?
+            .unwrap_or_else(|| "binding".to_owned()),
+        payment_id: row
+            .col::<Option<String>>("payment_id")?
+            .map(PaymentId::from),
         created_at: row.time("created_at")?,
     })
 }
@@ -634,4 +643,78 @@ mod tests {
         assert_eq!(stored_time(ms(time)).unwrap(), time);
         assert!(matches!(stored_time(i64::MAX), Err(StoreError::Corrupt(_))));
     }
+}
+
+/// A payment's history in one statement (`Safety::payment_history`), in
+/// PostgreSQL's placeholders; SQLite's are the same with `?`. $1 the
+/// person, $2 the paying card's device, $3 the start of the wallet's day,
+/// $4 whether to sum the day (1 or 0), $5 the wallet's daily limit, $6 how
+/// many of the latest payments. The day is summed only when a daily limit
+/// between 1 and `i64::MAX - 1` applies: 0 asks for every payment to be
+/// confirmed, `i64::MAX` sets no daily limit.
+pub(crate) const PAYMENT_HISTORY_SQL: &str = "\
+WITH facts AS (\
+  SELECT u.frozen_at, u.credentials_reset_at, cl.per_payment, cl.per_day, \
+    CASE WHEN $4 = 1 AND COALESCE(cl.per_day, $5) BETWEEN 1 AND 9223372036854775806 \
+      THEN (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p WHERE p.user_id = $1 \
+        AND p.consent = 'none' AND p.created_at >= $3 AND p.status IN ('approved', 'pending')) \
+      ELSE 0 END AS unconfirmed_today, \
+    (SELECT MIN(t.created_at) FROM tokens t JOIN cards c ON c.id = t.card_id \
+      WHERE c.user_id = $1 AND t.device_id = $2) AS device_since, \
+    (SELECT MIN(t.created_at) FROM tokens t JOIN cards c ON c.id = t.card_id \
+      WHERE c.user_id = $1) AS wallet_since \
+  FROM users u LEFT JOIN consent_limits cl ON cl.user_id = u.id WHERE u.id = $1), \
+recent AS (SELECT token_ref, status, amount, created_at FROM payments \
+  WHERE user_id = $1 ORDER BY created_at DESC LIMIT $6) \
+SELECT facts.frozen_at, facts.credentials_reset_at, facts.per_payment, facts.per_day, \
+  facts.unconfirmed_today, facts.device_since, facts.wallet_since, \
+  recent.token_ref, recent.status, recent.amount, recent.created_at \
+FROM facts LEFT JOIN recent ON 1 = 1";
+
+/// `PAYMENT_HISTORY_SQL`'s rows: the facts repeat on each; a person with no
+/// payments has one row with no payment in it.
+pub(crate) fn payment_history_from_rows(rows: &[impl Columns]) -> StoreResult<PaymentHistory> {
+    let Some(first) = rows.first() else {
+        return Ok(PaymentHistory::default());
+    };
+    let per_payment: Option<i64> = first.col("per_payment")?;
+    let per_day: Option<i64> = first.col("per_day")?;
+    let mut recent = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(token_ref) = row.col::<Option<String>>("token_ref")? else {
+            continue;
+        };
+        recent.push(RecentPaymentRow {
+            token_ref,
+            status: row.word("status")?,
+            amount: row.col("amount")?,
+            created_at: row.time("created_at")?,
+        });
+    }
+    Ok(PaymentHistory {
+        frozen_at: first.opt_time("frozen_at")?,
+        credentials_reset_at: first.opt_time("credentials_reset_at")?,
+        consent: per_payment
+            .zip(per_day)
+            .map(|(per_payment, per_day)| ConsentLimits {
+                per_payment,
+                per_day,
+            }),
+        unconfirmed_today: first.col("unconfirmed_today")?,
+        device_since: first.opt_time("device_since")?,
+        wallet_since: first.opt_time("wallet_since")?,
+        recent,
+    })
+}
+
+pub(crate) fn payment_report_from_row(row: &impl Columns) -> StoreResult<PaymentReport> {
+    Ok(PaymentReport {
+        id: row.col("id")?,
+        payment_id: row.id("payment_id")?,
+        user_id: row.id("user_id")?,
+        token_ref: row.col("token_ref")?,
+        ticket_id: row.col("ticket_id")?,
+        trace_id: row.col("trace_id")?,
+        created_at: row.time("created_at")?,
+    })
 }

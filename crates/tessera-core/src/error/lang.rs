@@ -73,6 +73,6 @@ impl Text {
     }
 }
 
-pub(super) const fn t(zh: &'static str, en: &'static str) -> Text {
+pub(crate) const fn t(zh: &'static str, en: &'static str) -> Text {
     Text { zh, en }
 }

@@ -7,7 +7,7 @@
 mod catalogue;
 mod decline;
 mod domain;
-mod lang;
+pub(crate) mod lang;
 mod limit;
 
 use std::fmt;

@@ -100,7 +100,7 @@ pub async fn unbind(
         state,
         headers,
         user_id,
-        verifications::UNBIND_CARD,
+        verifications::Purpose::UnbindCard,
         card_id.as_str(),
         now,
     )

@@ -65,6 +65,8 @@ pub async fn open(
         message: mask_card_numbers(message).into_owned(),
         status: "open".to_owned(),
         details: details.to_string(),
+        kind: "binding".to_owned(),
+        payment_id: None,
         created_at: now,
     };
     state.store.create_ticket(&ticket).await?;

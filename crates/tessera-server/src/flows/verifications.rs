@@ -2,7 +2,8 @@
 //! once, with the payment password, or, with none set, a code texted to
 //! their phone (asked for by the same call without a proof), and
 //! gets a token that confirms one step. It is bound to that step
-//! (`purpose`, and `scope`: the card to unbind), lasts
+//! (`purpose`, and `scope`: the card to unbind; a payment's amount,
+//! currency and merchant; a transfer's card, amount and currency), lasts
 //! `limits.verification_ttl_secs`, and is used once, however many
 //! requests present it on however many nodes (the store's single
 //! `use_verification` statement). Only its keyed hash is kept.
@@ -12,6 +13,8 @@ use chrono::{DateTime, Utc};
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::identity::PhoneNumber;
 use tessera_core::ids::{CardId, UserId};
+use tessera_core::money::Currency;
+use tessera_core::payment::check::{check_amount, check_currency, check_merchant_id};
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{SmsCodePurpose, UserRecord, VerificationRecord};
 
@@ -22,9 +25,108 @@ use crate::state::AppState;
 
 /// The header a confirmed request carries its token in.
 pub const HEADER: &str = "tessera-verification";
-/// What a confirmation may be for.
-pub const UNBIND_CARD: &str = "unbind_card";
 const PREFIX: &str = "vrf_";
+
+/// What a confirmation may be for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Removing a card from the wallet.
+    UnbindCard,
+    /// A payment above the person's no-confirmation limit.
+    Payment,
+    /// Money sent from a bound card to a bank card.
+    Transfer,
+    /// Lifting a freeze the person put on their wallet.
+    Unfreeze,
+    /// Changing how payments are confirmed (the no-confirmation limits).
+    SecuritySettings,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 5] = [
+        Purpose::UnbindCard,
+        Purpose::Payment,
+        Purpose::Transfer,
+        Purpose::Unfreeze,
+        Purpose::SecuritySettings,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::UnbindCard => "unbind_card",
+            Purpose::Payment => "payment",
+            Purpose::Transfer => "transfer",
+            Purpose::Unfreeze => "unfreeze",
+            Purpose::SecuritySettings => "security_settings",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// What a payment's confirmation is bound to: its amount, currency and
+/// merchant, so that it cannot confirm another sum or another shop.
+pub fn payment_scope(amount: u64, currency: &str, merchant_id: &str) -> String {
+    format!("{amount} {currency} {merchant_id}")
+}
+
+/// What a transfer's confirmation is bound to: the card it leaves from,
+/// its amount and currency.
+pub fn transfer_scope(card_id: &str, amount: u64, currency: &str) -> String {
+    format!("{card_id} {amount} {currency}")
+}
+
+fn missing(param: &'static str) -> DomainError {
+    DomainError::new(ErrorCode::InvalidRequest).with_param(param)
+}
+
+/// The scope a request asks a confirmation for, its fields checked; the
+/// card named must be the person's own.
+async fn scope_of(
+    state: &AppState,
+    user: &UserRecord,
+    purpose: Purpose,
+    request: &VerificationRequest,
+) -> Result<String, ApiError> {
+    let own_card = async |request: &VerificationRequest| -> Result<String, ApiError> {
+        let card_id = request
+            .card_id
+            .as_deref()
+            .ok_or_else(|| missing("card_id"))?;
+        // The person's own card, or not found: nothing is checked for another's.
+        cards::get(state, &user.id, &CardId::from(card_id.to_owned())).await?;
+        Ok(card_id.to_owned())
+    };
+    let money = |request: &VerificationRequest| -> Result<(u64, Currency), DomainError> {
+        let amount = request.amount.ok_or_else(|| missing("amount"))?;
+        let currency = request
+            .currency
+            .as_deref()
+            .ok_or_else(|| missing("currency"))?;
+        Ok((
+            check_amount(amount, "amount", false)?,
+            check_currency(currency)?,
+        ))
+    };
+    Ok(match purpose {
+        Purpose::UnbindCard => own_card(request).await?,
+        Purpose::Payment => {
+            let (amount, currency) = money(request)?;
+            let merchant = request
+                .merchant_id
+                .as_deref()
+                .ok_or_else(|| missing("merchant_id"))?;
+            payment_scope(amount, currency.alpha(), &check_merchant_id(merchant)?)
+        }
+        Purpose::Transfer => {
+            let (amount, currency) = money(request)?;
+            transfer_scope(&own_card(request).await?, amount, currency.alpha())
+        }
+        Purpose::Unfreeze | Purpose::SecuritySettings => String::new(),
+    })
+}
 
 fn token_hash(state: &AppState, token: &str) -> String {
     hex::encode(state.keys.keyed_hash(
@@ -50,17 +152,8 @@ pub async fn create(
     request: &VerificationRequest,
     now: DateTime<Utc>,
 ) -> Result<Created, ApiError> {
-    if request.purpose != UNBIND_CARD {
-        return Err(DomainError::new(ErrorCode::InvalidRequest)
-            .with_param("purpose")
-            .into());
-    }
-    let card_id = request
-        .card_id
-        .as_deref()
-        .ok_or_else(|| DomainError::new(ErrorCode::InvalidRequest).with_param("card_id"))?;
-    // The person's own card, or not found: nothing is checked for another's.
-    cards::get(state, &user.id, &CardId::from(card_id.to_owned())).await?;
+    let purpose = Purpose::parse(&request.purpose).ok_or_else(|| missing("purpose"))?;
+    let scope = scope_of(state, user, purpose, request).await?;
     let has_password = state
         .store
         .payment_password_state(&user.id)
@@ -107,8 +200,8 @@ pub async fn create(
         .create_verification(&VerificationRecord {
             token_hash: token_hash(state, &token),
             user_id: user.id.clone(),
-            purpose: request.purpose.clone(),
-            scope: card_id.to_owned(),
+            purpose: purpose.as_str().to_owned(),
+            scope,
             method: method.to_owned(),
             expires_at,
             created_at: now,
@@ -116,7 +209,7 @@ pub async fn create(
         .await?;
     Ok(Created::Confirmed(VerificationView {
         verification: token,
-        purpose: request.purpose.clone(),
+        purpose: purpose.as_str().to_owned(),
         method: method.to_owned(),
         expires_at: rfc3339(expires_at),
     }))
@@ -152,7 +245,7 @@ pub async fn require(
     state: &AppState,
     headers: &HeaderMap,
     user_id: &UserId,
-    purpose: &str,
+    purpose: Purpose,
     scope: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
@@ -164,7 +257,13 @@ pub async fn require(
     let used = token.starts_with(PREFIX)
         && state
             .store
-            .use_verification(&token_hash(state, token), user_id, purpose, scope, now)
+            .use_verification(
+                &token_hash(state, token),
+                user_id,
+                purpose.as_str(),
+                scope,
+                now,
+            )
             .await?;
     if used {
         Ok(())

@@ -641,6 +641,10 @@ pub struct TicketRecord {
     pub status: String,
     /// The attempt and its diagnosis at opening, as JSON (masked data only).
     pub details: String,
+    /// `binding` (a binding attempt), `payment_report` or `wallet_freeze`.
+    pub kind: String,
+    /// The payment a report is about.
+    pub payment_id: Option<PaymentId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -769,6 +773,13 @@ pub struct PaymentRecord {
     pub error_code: Option<String>,
     pub decline_code: Option<String>,
     pub authorization_code: Option<String>,
+    /// How the person consented: `none` (within their no-confirmation
+    /// limits), `payment_password`, `sms_code` or `device`; None when the
+    /// payment stopped before it was asked.
+    pub consent: Option<String>,
+    /// The risk rules' score (0-100) and its reasons, comma-separated.
+    pub risk_score: Option<i64>,
+    pub risk_reasons: Option<String>,
     pub trace_id: String,
     pub created_at: DateTime<Utc>,
     /// The terminal disconnected before the answer; the payment was
@@ -792,3 +803,5 @@ mod database;
 pub use database::*;
 mod refunds;
 pub use refunds::*;
+mod safety;
+pub use safety::*;

@@ -85,6 +85,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../migrations/postgres/0017_refunds.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/postgres/0018_consent_and_reports.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -44,6 +44,7 @@ mod lifecycle;
 pub(crate) mod migrate;
 mod payments;
 mod primary;
+mod safety;
 mod settings;
 mod support;
 

@@ -15,8 +15,9 @@ pub(super) async fn insert_payment(
     sqlx::query(
         "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
          merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
-         error_code, decline_code, authorization_code, trace_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         error_code, decline_code, authorization_code, trace_id, created_at, consent, \
+         risk_score, risk_reasons) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(payment.id.as_str())
     .bind(payment.user_id.as_str())
@@ -36,6 +37,9 @@ pub(super) async fn insert_payment(
     .bind(&payment.authorization_code)
     .bind(&payment.trace_id)
     .bind(ms(payment.created_at))
+    .bind(&payment.consent)
+    .bind(payment.risk_score)
+    .bind(&payment.risk_reasons)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -165,13 +169,17 @@ impl Payments for PgStore {
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
         sqlx::query(
             "UPDATE payments SET status = $1, cryptogram_result = $2, error_code = $3, \
-             decline_code = $4, authorization_code = $5 WHERE id = $6",
+             decline_code = $4, authorization_code = $5, consent = $6, risk_score = $7, \
+             risk_reasons = $8 WHERE id = $9",
         )
         .bind(payment.status.as_str())
         .bind(&payment.cryptogram_result)
         .bind(&payment.error_code)
         .bind(&payment.decline_code)
         .bind(&payment.authorization_code)
+        .bind(&payment.consent)
+        .bind(payment.risk_score)
+        .bind(&payment.risk_reasons)
         .bind(payment.id.as_str())
         .execute(&mut *self.lease().await?)
         .await?;

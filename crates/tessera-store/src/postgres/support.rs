@@ -182,20 +182,7 @@ impl Support for PgStore {
     }
 
     async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()> {
-        sqlx::query(
-        "INSERT INTO support_tickets (id, user_id, trace_id, message, status, details, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&ticket.id)
-    .bind(ticket.user_id.as_str())
-    .bind(&ticket.trace_id)
-    .bind(&ticket.message)
-    .bind(&ticket.status)
-    .bind(&ticket.details)
-    .bind(ms(ticket.created_at))
-    .execute(&mut *self.lease().await?)
-    .await?;
-        Ok(())
+        super::safety::insert_ticket(&mut *self.lease().await?, ticket).await
     }
 
     async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>> {

@@ -68,6 +68,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0013_payment_passwords.sql"),
     ),
     (14, include_str!("../../migrations/sqlite/0014_refunds.sql")),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_consent_and_reports.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

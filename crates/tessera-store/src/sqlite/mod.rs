@@ -35,6 +35,7 @@ pub(crate) mod migrate;
 mod payments;
 mod readers;
 mod reservations;
+mod safety;
 mod settings;
 mod statements;
 mod support;

@@ -15,8 +15,9 @@ pub(super) fn insert_payment(
         conn,
         "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
          merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
-         error_code, decline_code, authorization_code, trace_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         error_code, decline_code, authorization_code, trace_id, created_at, consent, \
+         risk_score, risk_reasons) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             payment.id.as_str(),
             payment.user_id.as_str(),
@@ -35,7 +36,10 @@ pub(super) fn insert_payment(
             &payment.decline_code,
             &payment.authorization_code,
             &payment.trace_id,
-            ms(payment.created_at)
+            ms(payment.created_at),
+            &payment.consent,
+            payment.risk_score,
+            &payment.risk_reasons,
         ],
     )?;
     Ok(())
@@ -177,13 +181,17 @@ impl Payments for SqliteStore {
                 exec(
                     conn,
                     "UPDATE payments SET status = ?, cryptogram_result = ?, error_code = ?, \
-                         decline_code = ?, authorization_code = ? WHERE id = ?",
+                         decline_code = ?, authorization_code = ?, consent = ?, risk_score = ?, \
+                         risk_reasons = ? WHERE id = ?",
                     params![
                         payment.status.as_str(),
                         &payment.cryptogram_result,
                         &payment.error_code,
                         &payment.decline_code,
                         &payment.authorization_code,
+                        &payment.consent,
+                        payment.risk_score,
+                        &payment.risk_reasons,
                         payment.id.as_str()
                     ],
                 )?;

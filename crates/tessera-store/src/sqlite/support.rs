@@ -229,22 +229,10 @@ impl Support for SqliteStore {
     }
 
     async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()> {
-        write_statement(
-        self,
-        "INSERT INTO support_tickets (id, user_id, trace_id, message, status, details, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-        vec![
-            Value::Text(ticket.id.clone()),
-            Value::Text(ticket.user_id.to_string()),
-            Value::Text(ticket.trace_id.clone()),
-            Value::Text(ticket.message.clone()),
-            Value::Text(ticket.status.clone()),
-            Value::Text(ticket.details.clone()),
-            Value::Integer(ms(ticket.created_at)),
-        ],
-    )
-    .await?;
-        Ok(())
+        let ticket = ticket.clone();
+        self.queue
+            .write_direct(move |conn| super::safety::insert_ticket(conn, &ticket))
+            .await
     }
 
     async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>> {

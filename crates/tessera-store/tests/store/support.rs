@@ -382,6 +382,8 @@ async fn tickets(store: Arc<dyn Store>) {
                 message: "绑不上".to_owned(),
                 status: "open".to_owned(),
                 details: r#"{"attempt":{}}"#.to_owned(),
+                kind: "binding".to_owned(),
+                payment_id: None,
                 created_at: at(time),
             })
             .await

@@ -185,10 +185,17 @@ pub struct PaymentPasswordView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationRequest {
-    /// `unbind_card`.
+    /// `unbind_card`, `payment`, `transfer`, `unfreeze` or
+    /// `security_settings`.
     pub purpose: String,
-    /// The card to unbind (`unbind_card`).
+    /// The card to unbind (`unbind_card`), or to send from (`transfer`).
     pub card_id: Option<String>,
+    /// Minor units: the payment's or transfer's amount.
+    pub amount: Option<u64>,
+    /// ISO 4217 alpha code (`payment`, `transfer`).
+    pub currency: Option<String>,
+    /// The merchant the payment is for (`payment`).
+    pub merchant_id: Option<String>,
     /// The payment password, for a person who has set one.
     pub payment_password: Option<String>,
     /// A `verification` code texted to the person's phone, for a person
@@ -201,6 +208,9 @@ impl std::fmt::Debug for VerificationRequest {
         f.debug_struct("VerificationRequest")
             .field("purpose", &self.purpose)
             .field("card_id", &self.card_id)
+            .field("amount", &self.amount)
+            .field("currency", &self.currency)
+            .field("merchant_id", &self.merchant_id)
             .field(
                 "payment_password",
                 &self.payment_password.as_ref().map(|_| "***"),

@@ -1,0 +1,40 @@
+-- A person's no-confirmation limits (小额免密), in minor units of CNY: a
+-- payment at most `per_payment`, and at most `per_day` a day in all, goes
+-- through without the person confirming it. No row: the wallet's defaults.
+-- 0 turns a limit off (every payment is confirmed).
+CREATE TABLE consent_limits (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    per_payment INTEGER NOT NULL CHECK (per_payment >= 0),
+    per_day INTEGER NOT NULL CHECK (per_day >= 0),
+    updated_at INTEGER NOT NULL
+);
+
+-- How the person consented to a payment: `none` (within the limits),
+-- `payment_password`, `sms_code` (a confirmation), or `device` (the phone's
+-- own check, reported in the cryptogram's issuer application data). The
+-- day's unconfirmed total is summed over `none` rows.
+ALTER TABLE payments ADD COLUMN consent TEXT;
+CREATE INDEX payments_user_unconfirmed ON payments (user_id, created_at) WHERE consent = 'none';
+-- The confirmation a single-use cryptogram was made with, if any: the
+-- payment it pays carries it.
+ALTER TABLE cryptograms ADD COLUMN consent TEXT;
+
+-- The person froze the wallet at this time (NULL: not frozen); when they
+-- last reset a password (a risk reason for the payments right after).
+ALTER TABLE users ADD COLUMN frozen_at INTEGER;
+ALTER TABLE users ADD COLUMN credentials_reset_at INTEGER;
+
+-- "This payment was not me": one report per payment, with the ticket
+-- support answers it on. Tickets can now point at a payment.
+CREATE TABLE payment_reports (
+    id TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL UNIQUE REFERENCES payments(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    token_ref TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX payment_reports_user ON payment_reports (user_id, created_at);
+ALTER TABLE support_tickets ADD COLUMN payment_id TEXT;
+ALTER TABLE support_tickets ADD COLUMN kind TEXT;

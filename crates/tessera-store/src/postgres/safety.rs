@@ -1,0 +1,163 @@
+//! `Safety` on PostgreSQL: consent limits, the history a payment is judged
+//! by, freezes and reports.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::Safety;
+use crate::rows::*;
+
+const TICKET_INSERT: &str = "INSERT INTO support_tickets \
+    (id, user_id, trace_id, message, status, details, kind, payment_id, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(super) async fn insert_ticket(
+    conn: &mut PgConnection,
+    ticket: &TicketRecord,
+) -> StoreResult<()> {
+    sqlx::query(TICKET_INSERT)
+        .bind(&ticket.id)
+        .bind(ticket.user_id.as_str())
+        .bind(&ticket.trace_id)
+        .bind(&ticket.message)
+        .bind(&ticket.status)
+        .bind(&ticket.details)
+        .bind(&ticket.kind)
+        .bind(ticket.payment_id.as_ref().map(|p| p.as_str()))
+        .bind(ms(ticket.created_at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Safety for PgStore {
+    async fn consent_limits(&self, user_id: &UserId) -> StoreResult<Option<ConsentLimits>> {
+        let row = sqlx::query("SELECT per_payment, per_day FROM consent_limits WHERE user_id = $1")
+            .bind(user_id.as_str())
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.map(|row| {
+            Ok(ConsentLimits {
+                per_payment: row.col("per_payment")?,
+                per_day: row.col("per_day")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_consent_limits(
+        &self,
+        user_id: &UserId,
+        limits: ConsentLimits,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO consent_limits (user_id, per_payment, per_day, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+             per_payment = EXCLUDED.per_payment, per_day = EXCLUDED.per_day, \
+             updated_at = EXCLUDED.updated_at",
+        )
+        .bind(user_id.as_str())
+        .bind(limits.per_payment)
+        .bind(limits.per_day)
+        .bind(ms(now))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
+        let rows = sqlx::query(PAYMENT_HISTORY_SQL)
+            .bind(query.user_id.as_str())
+            .bind(query.device_id.as_deref())
+            .bind(ms(query.day_start))
+            .bind(i64::from(query.sum_unconfirmed))
+            .bind(query.default_per_day)
+            .bind(i64::from(query.recent))
+            .fetch_all(&mut *self.lease().await?)
+            .await?;
+        payment_history_from_rows(&rows)
+    }
+
+    async fn set_frozen(
+        &self,
+        user_id: &UserId,
+        frozen_at: Option<DateTime<Utc>>,
+        ticket: Option<&TicketRecord>,
+    ) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE users SET frozen_at = $1 WHERE id = $2 AND (frozen_at IS NULL) = ($1 IS NOT NULL)",
+        )
+        .bind(frozen_at.map(ms))
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if changed && let Some(ticket) = ticket {
+            insert_ticket(&mut tx, ticket).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn note_credentials_reset(&self, user_id: &UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET credentials_reset_at = $1 WHERE id = $2")
+            .bind(ms(at))
+            .bind(user_id.as_str())
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn report_payment(
+        &self,
+        report: &PaymentReport,
+        ticket: &TicketRecord,
+    ) -> StoreResult<ReportOutcome> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO payment_reports (id, payment_id, user_id, token_ref, ticket_id, \
+             trace_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (payment_id) DO NOTHING",
+        )
+        .bind(&report.id)
+        .bind(report.payment_id.as_str())
+        .bind(report.user_id.as_str())
+        .bind(&report.token_ref)
+        .bind(&report.ticket_id)
+        .bind(&report.trace_id)
+        .bind(ms(report.created_at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let row = sqlx::query("SELECT * FROM payment_reports WHERE payment_id = $1")
+                .bind(report.payment_id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Ok(ReportOutcome::AlreadyReported(payment_report_from_row(
+                &row,
+            )?));
+        }
+        insert_ticket(&mut tx, ticket).await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Recorded)
+    }
+
+    async fn payment_reports(&self, user_id: &UserId) -> StoreResult<Vec<PaymentReport>> {
+        let rows = sqlx::query(
+            "SELECT * FROM payment_reports WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id.as_str())
+        .fetch_all(&mut *self.lease().await?)
+        .await?;
+        rows.iter().map(payment_report_from_row).collect()
+    }
+}

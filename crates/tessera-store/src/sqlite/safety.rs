@@ -1,0 +1,191 @@
+//! `Safety` on SQLite: consent limits, the history a payment is judged by,
+//! freezes and reports. Each write is one writer job, so a freeze and its
+//! ticket, or a report and its ticket, land together.
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::*;
+use crate::Safety;
+use crate::rows::*;
+
+/// `PAYMENT_HISTORY_SQL` with SQLite's numbered placeholders.
+static HISTORY_SQL: LazyLock<String> = LazyLock::new(|| PAYMENT_HISTORY_SQL.replace('$', "?"));
+
+pub(super) fn insert_ticket(conn: &Connection, ticket: &TicketRecord) -> StoreResult<()> {
+    exec(
+        conn,
+        "INSERT INTO support_tickets \
+         (id, user_id, trace_id, message, status, details, kind, payment_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            &ticket.id,
+            ticket.user_id.as_str(),
+            &ticket.trace_id,
+            &ticket.message,
+            &ticket.status,
+            &ticket.details,
+            &ticket.kind,
+            ticket.payment_id.as_ref().map(|p| p.as_str()),
+            ms(ticket.created_at),
+        ],
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Safety for SqliteStore {
+    async fn consent_limits(&self, user_id: &UserId) -> StoreResult<Option<ConsentLimits>> {
+        let row = self.readers.read(|conn| {
+            row_opt(
+                conn,
+                "SELECT per_payment, per_day FROM consent_limits WHERE user_id = ?",
+                params![user_id.as_str()],
+            )
+        })?;
+        row.map(|row| {
+            Ok(ConsentLimits {
+                per_payment: row.col("per_payment")?,
+                per_day: row.col("per_day")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_consent_limits(
+        &self,
+        user_id: &UserId,
+        limits: ConsentLimits,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO consent_limits (user_id, per_payment, per_day, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id) DO UPDATE SET \
+                     per_payment = excluded.per_payment, per_day = excluded.per_day, \
+                     updated_at = excluded.updated_at",
+                    params![
+                        user_id.as_str(),
+                        limits.per_payment,
+                        limits.per_day,
+                        ms(now)
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
+        let rows = self.readers.read(|conn| {
+            row_all(
+                conn,
+                &HISTORY_SQL,
+                params![
+                    query.user_id.as_str(),
+                    query.device_id.as_deref(),
+                    ms(query.day_start),
+                    i64::from(query.sum_unconfirmed),
+                    query.default_per_day,
+                    i64::from(query.recent),
+                ],
+            )
+        })?;
+        payment_history_from_rows(&rows)
+    }
+
+    async fn set_frozen(
+        &self,
+        user_id: &UserId,
+        frozen_at: Option<DateTime<Utc>>,
+        ticket: Option<&TicketRecord>,
+    ) -> StoreResult<bool> {
+        let (user_id, ticket) = (user_id.clone(), ticket.cloned());
+        self.queue
+            .write_direct(move |conn| {
+                let at = frozen_at.map(ms);
+                let changed = exec(
+                    conn,
+                    "UPDATE users SET frozen_at = ?1 WHERE id = ?2 \
+                     AND (frozen_at IS NULL) = (?1 IS NOT NULL)",
+                    params![at, user_id.as_str()],
+                )? == 1;
+                if changed && let Some(ticket) = &ticket {
+                    insert_ticket(conn, ticket)?;
+                }
+                Ok(changed)
+            })
+            .await
+    }
+
+    async fn note_credentials_reset(&self, user_id: &UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        let user_id = user_id.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE users SET credentials_reset_at = ? WHERE id = ?",
+                    params![ms(at), user_id.as_str()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn report_payment(
+        &self,
+        report: &PaymentReport,
+        ticket: &TicketRecord,
+    ) -> StoreResult<ReportOutcome> {
+        let (report, ticket) = (report.clone(), ticket.clone());
+        self.queue
+            .write_direct(move |conn| {
+                let inserted = exec(
+                    conn,
+                    "INSERT INTO payment_reports (id, payment_id, user_id, token_ref, ticket_id, \
+                     trace_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (payment_id) DO NOTHING",
+                    params![
+                        &report.id,
+                        report.payment_id.as_str(),
+                        report.user_id.as_str(),
+                        &report.token_ref,
+                        &report.ticket_id,
+                        &report.trace_id,
+                        ms(report.created_at),
+                    ],
+                )?;
+                if inserted == 0 {
+                    let row = row_one(
+                        conn,
+                        "SELECT * FROM payment_reports WHERE payment_id = ?",
+                        params![report.payment_id.as_str()],
+                    )?;
+                    return Ok(ReportOutcome::AlreadyReported(payment_report_from_row(
+                        &row,
+                    )?));
+                }
+                insert_ticket(conn, &ticket)?;
+                Ok(ReportOutcome::Recorded)
+            })
+            .await
+    }
+
+    async fn payment_reports(&self, user_id: &UserId) -> StoreResult<Vec<PaymentReport>> {
+        self.readers.read(|conn| {
+            query_all(
+                conn,
+                "SELECT * FROM payment_reports WHERE user_id = ? \
+                 ORDER BY created_at DESC, id DESC",
+                params![user_id.as_str()],
+                |row| payment_report_from_row(row),
+            )
+        })
+    }
+}
