@@ -135,7 +135,8 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, cards, fees, health, issuer, payments, sandbox, support, tickets, tokens, users,
+        admin, cards, fees, health, issuer, payments, safety, sandbox, support, tickets, tokens,
+        users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -153,6 +154,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             users::set_payment_password
         ))
         .routes(routes!(users::create_verification))
+        .routes(routes!(
+            safety::get_payment_limits,
+            safety::set_payment_limits
+        ))
+        .routes(routes!(
+            safety::get_freeze,
+            safety::freeze,
+            safety::unfreeze
+        ))
         .routes(routes!(cards::bind_card, cards::list_cards))
         .routes(routes!(cards::list_my_attempts))
         .routes(routes!(cards::get_card, cards::unbind_card))
@@ -167,6 +177,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(payments::create_payment, payments::list_payments))
         .routes(routes!(payments::get_payment))
         .routes(routes!(payments::create_refund))
+        .routes(routes!(safety::report_payment))
         .routes(routes!(fees::quote))
         .routes(routes!(issuer::issuer_events))
         .routes(routes!(

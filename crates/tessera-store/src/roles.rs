@@ -91,7 +91,7 @@ pub trait Accounts: Send + Sync {
     /// Uses the confirmation with this token hash, if it is the user's,
     /// for this purpose and scope, unused and unexpired: one statement, so
     /// that of any number of requests presenting it, on any node, one
-    /// gets true.
+    /// gets it: how it was proven (its `method`).
     async fn use_verification(
         &self,
         token_hash: &str,
@@ -99,7 +99,7 @@ pub trait Accounts: Send + Sync {
         purpose: &str,
         scope: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<String>>;
     /// The claimed check, whose count was `failures`, was never made (the
     /// node shed it): given back, with any lock it set, unless another
     /// check was claimed since.

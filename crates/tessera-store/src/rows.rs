@@ -336,6 +336,7 @@ pub(crate) fn cryptogram_from_row(row: &impl Columns) -> StoreResult<CryptogramR
         unpredictable_number: row.col("unpredictable_number")?,
         expires_at: row.time("expires_at")?,
         created_at: row.time("created_at")?,
+        consent: row.col("consent")?,
     })
 }
 

@@ -85,13 +85,17 @@ fn load_test(config: &mut Config, card_limit_given: bool) -> anyhow::Result<()> 
         );
     }
     config.limits.raise_for_load_test();
+    // Every payment is still scored; none needs confirming or is stopped.
+    config.consent.raise_for_load_test();
+    config.risk.raise_for_load_test();
     config.listener.raise_for_load_test();
     if !card_limit_given {
         config.card_limit = LimitsConfig::LOAD_TEST;
     }
     eprintln!(
         "WARNING: --load-test: the binding limits per card, per person and per phone{} are \
-         raised to {} (still counted), and the connection cap to what the open-file limit \
+         raised to {} (still counted), payments need no confirmation and the risk rules score \
+         without stopping any, and the connection cap is what the open-file limit \
          allows. For benchmarks on this machine only; never serve \
          people with it.",
         if card_limit_given {

@@ -16,7 +16,7 @@ pub use arpc::{Arpc, ArpcResponseCode, CardStatusUpdate};
 pub use arqc::{Arqc, Cdol1};
 pub use keys::{Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, SessionKey};
 pub use mac::Padding;
-pub use profile::{TokenProfile, Transaction};
+pub use profile::{DeviceCvm, TokenProfile, Transaction};
 
 use crate::error::{DomainError, ErrorCode};
 

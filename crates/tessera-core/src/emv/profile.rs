@@ -28,6 +28,31 @@ pub struct TokenProfile {
     pub dki: u8,
 }
 
+/// How the phone verified its holder before it made the cryptogram
+/// (consumer-device cardholder verification), carried in the IAD so that
+/// the ARQC covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceCvm {
+    /// Not verified: a tap within the no-confirmation limits.
+    None,
+    /// The phone's passcode.
+    Passcode,
+    /// A fingerprint or the face.
+    Biometric,
+}
+
+impl DeviceCvm {
+    pub const ALL: [DeviceCvm; 3] = [DeviceCvm::None, DeviceCvm::Passcode, DeviceCvm::Biometric];
+
+    pub fn byte(self) -> u8 {
+        match self {
+            DeviceCvm::None => 0x00,
+            DeviceCvm::Passcode => 0x01,
+            DeviceCvm::Biometric => 0x02,
+        }
+    }
+}
+
 /// The terminal's half of the CDOL1 data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
@@ -48,14 +73,42 @@ pub struct Transaction {
 impl TokenProfile {
     /// Issuer Application Data (9F10), 7 bytes: length 06, the derivation
     /// key index, the cryptogram version, and a card verification result
-    /// fixed by the profile (03 00 00 00: a cloud token has no offline
-    /// counters to report).
+    /// (03 then three bytes: a cloud token has no offline counters to
+    /// report, so the first says only how the phone verified its holder,
+    /// `DeviceCvm`, and the other two are 00).
     pub fn iad(&self) -> [u8; 7] {
-        [0x06, self.dki, CRYPTOGRAM_VERSION, 0x03, 0x00, 0x00, 0x00]
+        self.iad_with(DeviceCvm::None)
+    }
+
+    /// The IAD of a payment the phone verified its holder for with `cvm`.
+    pub fn iad_with(&self, cvm: DeviceCvm) -> [u8; 7] {
+        [
+            0x06,
+            self.dki,
+            CRYPTOGRAM_VERSION,
+            0x03,
+            cvm.byte(),
+            0x00,
+            0x00,
+        ]
+    }
+
+    /// How the phone verified its holder, read from an IAD it sent; None
+    /// when the IAD is not this profile's.
+    pub fn cvm_of(&self, iad: &[u8]) -> Option<DeviceCvm> {
+        let cvm = DeviceCvm::ALL
+            .into_iter()
+            .find(|cvm| iad.get(4) == Some(&cvm.byte()))?;
+        (iad == self.iad_with(cvm)).then_some(cvm)
     }
 
     /// The CDOL1 data of `transaction` at `atc` under this profile.
     pub fn cdol1(&self, transaction: &Transaction, atc: Atc) -> Cdol1 {
+        self.cdol1_with_iad(transaction, atc, self.iad())
+    }
+
+    /// The CDOL1 data with the IAD the phone sent (`iad_with`).
+    pub fn cdol1_with_iad(&self, transaction: &Transaction, atc: Atc, iad: [u8; 7]) -> Cdol1 {
         Cdol1 {
             amount: transaction.amount,
             other_amount: transaction.other_amount,
@@ -67,7 +120,7 @@ impl TokenProfile {
             unpredictable_number: transaction.unpredictable_number,
             aip: AIP,
             atc,
-            iad: Some(self.iad().to_vec()),
+            iad: Some(iad.to_vec()),
         }
     }
 
@@ -124,5 +177,33 @@ mod tests {
         let key8 = TokenProfile::session_key(&imk, pan, Psn::default(), Atc::new(8)).unwrap();
         assert!(arqc.verify(&key8, &data).is_err());
         assert!(arqc.verify(&key, &data).is_ok());
+        // The phone's verification is covered: the same purchase said to
+        // be verified by fingerprint does not verify.
+        let profile = TokenProfile { dki: 1 };
+        let verified = profile.iad_with(DeviceCvm::Biometric);
+        let claimed = profile.cdol1_with_iad(&transaction(), Atc::new(7), verified);
+        assert!(arqc.verify(&key, &claimed.to_bytes().unwrap()).is_err());
+    }
+
+    #[test]
+    fn the_iad_says_how_the_phone_verified_its_holder() {
+        let profile = TokenProfile { dki: 3 };
+        for cvm in DeviceCvm::ALL {
+            assert_eq!(profile.cvm_of(&profile.iad_with(cvm)), Some(cvm));
+        }
+        assert_eq!(
+            hex::encode_upper(profile.iad_with(DeviceCvm::Biometric)),
+            "06031203020000"
+        );
+        // Another generation, an unknown method, a changed byte: not ours.
+        let theirs = TokenProfile { dki: 4 }.iad_with(DeviceCvm::Passcode);
+        assert_eq!(profile.cvm_of(&theirs), None);
+        let mut unknown = profile.iad();
+        unknown[4] = 0x07;
+        assert_eq!(profile.cvm_of(&unknown), None);
+        let mut changed = profile.iad();
+        changed[6] = 0x01;
+        assert_eq!(profile.cvm_of(&changed), None);
+        assert_eq!(profile.cvm_of(&profile.iad()[..6]), None);
     }
 }

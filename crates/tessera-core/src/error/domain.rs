@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::lang::t;
 use super::{AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported, Text};
 use crate::payment_password::TooSimple;
+use crate::risk::RiskReason;
 use crate::token::lifecycle::suspension_text;
 
 /// An error from the domain, with the detail the API shows inside the error
@@ -49,6 +50,23 @@ pub struct DomainError {
     /// Why a new payment password was refused
     /// (`payment_password_too_simple`).
     pub too_simple: Option<TooSimple>,
+    /// How the person may confirm (`authentication_required`).
+    pub next_action: Option<Box<NextAction>>,
+    /// The risk rules' reasons (`risk_declined`, and an
+    /// `authentication_required` the rules asked for), highest first.
+    pub risk_reasons: Option<Box<[RiskReason]>>,
+}
+
+/// What the person does to go on after `authentication_required`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextAction {
+    /// The ways they may confirm: `payment_password` or `sms_code` (a
+    /// confirmation from `POST /v1/me/verifications`, purpose `payment`),
+    /// or `device` (fingerprint, face or passcode on the phone, reported in
+    /// the cryptogram).
+    pub methods: Vec<&'static str>,
+    /// Why: `above_payment_limit`, `above_daily_limit` or `risk`.
+    pub reason: &'static str,
 }
 
 /// Which limit a `too_many_attempts` hit, the number it allows, and when
@@ -129,7 +147,25 @@ impl DomainError {
             lockout: None,
             max_length: None,
             too_simple: None,
+            next_action: None,
+            risk_reasons: None,
         }
+    }
+
+    /// `authentication_required`: confirm with one of `methods`, because of
+    /// `reason`.
+    pub fn confirm_first(methods: Vec<&'static str>, reason: &'static str) -> Self {
+        let mut error = DomainError::new(ErrorCode::AuthenticationRequired);
+        error.next_action = Some(Box::new(NextAction { methods, reason }));
+        error
+    }
+
+    /// The risk rules' reasons, for the person and for support.
+    pub fn with_risk_reasons(mut self, reasons: &[RiskReason]) -> Self {
+        if !reasons.is_empty() {
+            self.risk_reasons = Some(reasons.into());
+        }
+        self
     }
 
     /// `payment_password_too_simple`, for `reason`.

@@ -14,7 +14,7 @@ use std::fmt;
 
 pub use catalogue::CATALOGUE;
 pub use decline::{DeclineCode, NotSupported, NotSupportedReason};
-pub use domain::{DomainError, ErrorRecord, LimitHit, Lockout};
+pub use domain::{DomainError, ErrorRecord, LimitHit, Lockout, NextAction};
 pub use lang::{Lang, Text};
 pub use limit::{AttemptLimit, LIMIT_WINDOW_SECS, wait_en, wait_zh};
 
@@ -156,6 +156,8 @@ pub enum ErrorCode {
     RefundExceedsPayment,
     PaymentNotRefundable,
     RefundDeclined,
+    AuthenticationRequired,
+    AccountFrozen,
 }
 
 impl ErrorCode {

@@ -72,6 +72,9 @@ pub struct PaymentFields<'a> {
     pub atc: &'a str,
     pub unpredictable_number: &'a str,
     pub cryptogram: &'a str,
+    /// The issuer application data the device signed (9F10, hex), when it
+    /// reports how it verified its holder; None: the profile's own.
+    pub iad: Option<&'a str>,
 }
 
 impl fmt::Debug for PaymentFields<'_> {
@@ -84,6 +87,7 @@ impl fmt::Debug for PaymentFields<'_> {
             .field("channel", &self.channel)
             .field("atc", &self.atc)
             .field("cryptogram", &"***")
+            .field("iad", &self.iad)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +104,9 @@ pub struct CheckedPayment {
     pub channel: Channel,
     pub atc: Atc,
     pub arqc: Arqc,
+    /// The IAD the device signed, if it sent one: the token's profile
+    /// decides whether it is a valid one.
+    pub iad: Option<[u8; 7]>,
 }
 
 /// Runs every check; the first failure answers.
@@ -155,6 +162,7 @@ pub fn check_payment(fields: &PaymentFields<'_>) -> Result<CheckedPayment, Domai
         atc: Atc::new(atc),
         arqc: Arqc::from_bytes(&hex_array::<8>(fields.cryptogram, "cryptogram")?)
             .map_err(|_| invalid("cryptogram"))?,
+        iad: fields.iad.map(|iad| hex_array(iad, "iad")).transpose()?,
     })
 }
 
@@ -230,6 +238,7 @@ mod tests {
             atc: "1F",
             unpredictable_number: "0A0B0C0D",
             cryptogram: "0123456789ABCDEF",
+            iad: None,
         }
     }
 

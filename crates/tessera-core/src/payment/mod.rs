@@ -3,6 +3,7 @@
 //! its refunds stand (`status`).
 
 pub mod check;
+pub mod report;
 pub mod status;
 
 pub use check::Channel;

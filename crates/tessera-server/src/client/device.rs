@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 use tessera_core::crypto::CryptoError;
-use tessera_core::emv::{Arqc, Atc, Cdol1, EmvError, SessionKey};
+use tessera_core::emv::{Arqc, Atc, Cdol1, DeviceCvm, EmvError, SessionKey};
 use tessera_core::money::Currency;
 
 /// What a phone holds after `POST /v1/tokens/{ref}/keys`.
@@ -35,6 +35,9 @@ pub struct Purchase<'a> {
     pub date: Option<NaiveDate>,
     /// The terminal's; None: a fresh random one.
     pub unpredictable_number: Option<[u8; 4]>,
+    /// How the phone verified its holder for this payment (fingerprint,
+    /// face, passcode), reported in the IAD the ARQC covers.
+    pub device_cvm: DeviceCvm,
 }
 
 impl<'a> Purchase<'a> {
@@ -48,6 +51,15 @@ impl<'a> Purchase<'a> {
             channel: "nfc",
             date: None,
             unpredictable_number: None,
+            device_cvm: DeviceCvm::None,
+        }
+    }
+
+    /// The same purchase, the holder verified on the phone with `cvm`.
+    pub fn verified(self, cvm: DeviceCvm) -> Purchase<'a> {
+        Purchase {
+            device_cvm: cvm,
+            ..self
         }
     }
 
@@ -145,6 +157,14 @@ impl Device {
                 .with_timezone(&chrono_tz::Asia::Shanghai)
                 .date_naive()
         });
+        // The profile's IAD with how the holder was verified in its fifth
+        // byte (`TokenProfile::iad_with`); sent only when they were.
+        let mut iad = self.iad.clone();
+        if purchase.device_cvm != DeviceCvm::None
+            && let Some(byte) = iad.get_mut(4)
+        {
+            *byte = purchase.device_cvm.byte();
+        }
         let data = Cdol1 {
             amount: purchase.amount,
             other_amount: 0,
@@ -158,7 +178,7 @@ impl Device {
             atc: Atc::new(
                 u16::from_str_radix(atc, 16).map_err(|_| DeviceError::Unreadable("atc"))?,
             ),
-            iad: Some(self.iad.clone()),
+            iad: Some(iad.clone()),
         }
         .to_bytes()?;
         let arqc = Arqc::generate(&key, &data);
@@ -176,6 +196,9 @@ impl Device {
         });
         if let Some(name) = purchase.merchant_name {
             body["merchant_name"] = Value::from(name);
+        }
+        if purchase.device_cvm != DeviceCvm::None {
+            body["iad"] = Value::from(hex::encode_upper(&iad));
         }
         Ok(Signed { body, key, arqc })
     }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::bins::policy::SupportPolicy;
 use tessera_core::fees::FeeSchedule;
 use tessera_core::issuer_health::AnomalyRule;
+use tessera_core::risk::RiskRules;
 use tessera_core::token::TokenBinRanges;
 
 use crate::issuer::http::IssuerEndpoint;
@@ -20,8 +21,10 @@ use crate::issuer::http::IssuerEndpoint;
 mod fees;
 mod limits;
 mod listener;
+mod safety;
 pub use limits::LimitsConfig;
 pub use listener::ListenerConfig;
+pub use safety::ConsentConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -85,6 +88,10 @@ pub struct Config {
     pub fees: FeeSchedule,
     /// Limits on what one request or one person may do (`[limits]`).
     pub limits: LimitsConfig,
+    /// The no-confirmation limits people may choose (`[consent]`).
+    pub consent: ConsentConfig,
+    /// The risk rules every payment is scored by (`[risk]`).
+    pub risk: RiskRules,
     /// The wallet's own text messages (`[sms]`).
     pub sms: SmsConfig,
     /// The identity-verification provider sign-up asks (`[identity]`).
@@ -304,6 +311,8 @@ impl Default for Config {
             payments: PaymentsConfig::default(),
             fees: FeeSchedule::default(),
             limits: LimitsConfig::default(),
+            consent: ConsentConfig::default(),
+            risk: RiskRules::default(),
             sms: SmsConfig::default(),
             identity: IdentityConfig::default(),
             issuers: BTreeMap::new(),
@@ -448,6 +457,10 @@ impl Config {
                 .all(|b| b.is_ascii_alphanumeric())
         {
             return Err("par_bin_controller_id must be 4 letters or digits".to_owned());
+        }
+        self.consent.check()?;
+        if self.risk.step_up_at > self.risk.decline_at {
+            return Err("risk.step_up_at must be at most risk.decline_at".to_owned());
         }
         let payments = &self.payments;
         if payments.key_batch_size == 0 || payments.key_batch_size > payments.max_key_batch {

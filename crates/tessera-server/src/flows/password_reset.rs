@@ -57,6 +57,8 @@ pub async fn reset_password(
         // Another request used the code first.
         .ok_or_else(|| code_error(ErrorCode::SmsCodeExpired))?;
     state.sessions.forget_user(&user.id);
+    // The payments right after score higher (`risk.after_password_reset`).
+    state.store.note_credentials_reset(&user.id, now).await?;
     tracing::info!(user_id = %user.id, sessions_ended = ended, "password reset");
     Ok(PasswordResetView {
         user_id: user.id.into(),

@@ -88,6 +88,7 @@ pub async fn set(
         .payment_password_state(&user.id)
         .await?
         .is_some();
+    let mut reset = false;
     match (
         &request.old_payment_password,
         &request.sms_code,
@@ -106,6 +107,7 @@ pub async fn set(
         // A forgotten one (or a first one set this way).
         (None, Some(code), Some(id_number)) => {
             prove_owner(state, user, code, id_number, now).await?;
+            reset = is_set;
         }
         // Changing it takes the old one, or a code and the ID number, not
         // a mix of the two.
@@ -132,6 +134,10 @@ pub async fn set(
         .store
         .set_payment_password(&user.id, &hash, now)
         .await?;
+    if reset {
+        // The payments right after score higher (`risk.after_password_reset`).
+        state.store.note_credentials_reset(&user.id, now).await?;
+    }
     tracing::info!(user_id = %user.id, "payment password set");
     state_of(state, user, now).await
 }

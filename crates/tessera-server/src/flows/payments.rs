@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tessera_core::card::expiry::{Expiry, wallet_today};
 use tessera_core::emv::{
-    Arpc, Arqc, Atc, DerivationOption, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
+    Arpc, Arqc, Atc, DerivationOption, DeviceCvm, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
     Transaction, profile,
 };
 use tessera_core::error::{DomainError, ErrorCode, Lang};
@@ -27,7 +27,8 @@ use tessera_store::{
     PaymentToken, TokenLookup,
 };
 
-use crate::flows::later;
+use crate::flows::verifications::Purpose;
+use crate::flows::{consent, later, verifications};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, internal, rfc3339};
 use crate::http::query;
@@ -38,6 +39,7 @@ use crate::http::views::{
 use crate::ids;
 use crate::issuer::{AuthorizationAnswer, PaymentAuthorization};
 use crate::state::AppState;
+use axum::http::HeaderMap;
 use tessera_core::ids::{PaymentId, UserId};
 
 fn invalid(param: &'static str) -> DomainError {
@@ -66,6 +68,7 @@ fn check_request(request: &PaymentRequest) -> Result<CheckedPayment, DomainError
         atc: &request.atc,
         unpredictable_number: &request.unpredictable_number,
         cryptogram: &request.cryptogram,
+        iad: request.iad.as_deref(),
     })
 }
 
@@ -172,6 +175,7 @@ pub async fn limited_use_keys(
     if count == 0 || count > config.max_key_batch {
         return Err(invalid("count").into());
     }
+    consent::check_not_frozen(&consent::history(state, user_id, None, false, now).await?)?;
     check_payable(&token, wallet_today(now, state.time_zone))?;
     // Bound to the device it was bound from, when it was bound from one.
     if let Some(device) = &token.token.device_id
@@ -216,9 +220,13 @@ pub async fn limited_use_keys(
 }
 
 /// `POST /v1/tokens/{ref}/cryptograms`: a single-use cryptogram made here,
-/// bound to an amount, a currency and a merchant, valid a few minutes.
+/// bound to an amount, a currency and a merchant, valid a few minutes. An
+/// amount above the person's no-confirmation limits takes a confirmation
+/// (purpose `payment`, for this amount, currency and merchant), which the
+/// cryptogram then carries to the payment.
 pub async fn single_use_cryptogram(
     state: &AppState,
+    headers: &HeaderMap,
     user_id: &UserId,
     token_ref: &str,
     request: &CryptogramRequest,
@@ -229,7 +237,24 @@ pub async fn single_use_cryptogram(
     let currency = check_currency(&request.currency)?;
     let merchant_id = check_merchant_id(&request.merchant_id)?;
     let today = wallet_today(now, state.time_zone);
+    let confirmed = verifications::presented(headers);
+    let history = consent::history(state, user_id, None, !confirmed, now).await?;
+    consent::check_not_frozen(&history)?;
     check_payable(&token, today)?;
+    let signed_amount = i64::try_from(amount).map_err(internal)?;
+    let consent = if confirmed {
+        let scope = verifications::payment_scope(amount, currency.alpha(), &merchant_id);
+        Some(verifications::require(state, headers, user_id, Purpose::Payment, &scope, now).await?)
+    } else if let Some(reason) = consent::over_limit(
+        consent::limits_of(state, &history),
+        signed_amount,
+        history.unconfirmed_today,
+    ) {
+        let method = verifications::confirm_method(state, user_id).await?;
+        return Err(DomainError::confirm_first(vec![method], reason).into());
+    } else {
+        None
+    };
     let atc = Atc::new(reserve_atcs(state, &token, 1, now).await?);
     let unpredictable_number: [u8; 4] = tessera_core::crypto::random_array().map_err(internal)?;
     let transaction = Transaction {
@@ -265,6 +290,7 @@ pub async fn single_use_cryptogram(
             unpredictable_number: hex::encode_upper(unpredictable_number),
             expires_at,
             created_at: now,
+            consent,
         })
         .await?;
     tracing::info!(token_ref, atc = %atc, merchant_id, "single-use cryptogram made");
@@ -465,8 +491,31 @@ async fn pay_steps(
 ) -> Result<Approved, ApiError> {
     let token_ref = token.token.token_ref.as_str();
 
-    // 2. Token and card: active, not suspended, not expired; the expiry
-    //    sent must be the token's.
+    // 2. The wallet not frozen; token and card: active, not suspended, not
+    //    expired; the expiry sent must be the token's. What the risk rules
+    //    and the consent limits read comes in the same round trip; the day
+    //    is summed only for a payment the phone did not verify.
+    let profile = TokenProfile {
+        dki: token.token.imk_generation,
+    };
+    let (iad, device_cvm) = match checked.iad {
+        None => (profile.iad(), DeviceCvm::None),
+        Some(iad) => (
+            iad,
+            profile
+                .cvm_of(&iad)
+                .ok_or_else(|| DomainError::new(ErrorCode::CryptogramInvalid).with_param("iad"))?,
+        ),
+    };
+    let history = consent::history(
+        state,
+        &token.user_id,
+        token.token.device_id.as_deref(),
+        device_cvm == DeviceCvm::None,
+        now,
+    )
+    .await?;
+    consent::check_not_frozen(&history)?;
     check_payable(token, wallet_today(now, state.time_zone))?;
     let expiry = (checked.token_expiry.month(), checked.token_expiry.year());
     if expiry != (token.token.expiry_month, token.token.expiry_year) {
@@ -530,7 +579,7 @@ async fn pay_steps(
     )
     .map_err(internal)?;
     let data = profile
-        .cdol1(&checked.transaction, checked.atc)
+        .cdol1_with_iad(&checked.transaction, checked.atc, iad)
         .to_bytes()
         .map_err(DomainError::from)?;
     let verified = checked.arqc.verify(&key, &data).is_ok();
@@ -583,13 +632,38 @@ async fn pay_steps(
         }
     }
 
-    // 6. Risk rules: none yet. The wallet-safety work scores the payment
-    //    here (velocity, amount, device) and declines with `risk_declined`;
-    //    the payments table has risk_score and risk_reasons waiting.
-
-    // 7. Payment authentication: none yet. When the wallet asks for it, the
-    //    payment password or WebAuthn is checked here, before the card is
-    //    opened.
+    // 6. Risk rules: a score and its reasons, kept with the payment.
+    // 7. Consent: above the person's no-confirmation limits, or when the
+    //    rules ask, the payment must carry their confirmation: the one its
+    //    single-use cryptogram was made with, or the phone's own check.
+    let assessment = consent::score(state, token, &history, record.amount, now);
+    record.risk_score = Some(i64::from(assessment.score));
+    record.risk_reasons = Some(assessment.reasons_text());
+    let given = match server_cryptogram
+        .as_ref()
+        .and_then(|c| c.consent.as_deref())
+    {
+        Some(method) => consent::Given::Confirmation(method),
+        None => consent::Given::Device(device_cvm),
+    };
+    let limits = consent::limits_of(state, &history);
+    match consent::judge(
+        &assessment,
+        limits,
+        &history,
+        record.amount,
+        given,
+        "device",
+    ) {
+        Ok(how) => record.consent = Some(how),
+        Err(mut error) => {
+            // A cryptogram made here is confirmed in the app, not on the phone.
+            if let (Some(next), Some(_)) = (error.next_action.as_mut(), &server_cryptogram) {
+                next.methods = vec![verifications::confirm_method(state, &token.user_id).await?];
+            }
+            return Err(error.into());
+        }
+    }
 
     // 8. Detokenize: the real card number, for the issuer only.
     let pan = match (&token.pan_key_version, &token.pan_ciphertext) {

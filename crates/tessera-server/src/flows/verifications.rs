@@ -240,7 +240,8 @@ async fn confirm_code(
 
 /// The step is confirmed by the token the request carries, which is used
 /// up now: `verification_required` without one, `verification_invalid`
-/// when it is used, expired, another person's or for another step.
+/// when it is used, expired, another person's or for another step. Answers
+/// how it was proven (`payment_password` or `sms_code`).
 pub async fn require(
     state: &AppState,
     headers: &HeaderMap,
@@ -248,14 +249,14 @@ pub async fn require(
     purpose: Purpose,
     scope: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let Some(token) = headers.get(HEADER).and_then(|value| value.to_str().ok()) else {
         return Err(DomainError::new(ErrorCode::VerificationRequired)
             .with_param("Tessera-Verification")
             .into());
     };
-    let used = token.starts_with(PREFIX)
-        && state
+    let method = if token.starts_with(PREFIX) {
+        state
             .store
             .use_verification(
                 &token_hash(state, token),
@@ -264,12 +265,30 @@ pub async fn require(
                 scope,
                 now,
             )
-            .await?;
-    if used {
-        Ok(())
+            .await?
     } else {
-        Err(DomainError::new(ErrorCode::VerificationInvalid)
+        None
+    };
+    method.ok_or_else(|| {
+        DomainError::new(ErrorCode::VerificationInvalid)
             .with_param("Tessera-Verification")
-            .into())
-    }
+            .into()
+    })
+}
+
+/// Whether the request carries a confirmation at all.
+pub fn presented(headers: &HeaderMap) -> bool {
+    headers.contains_key(HEADER)
+}
+
+/// The ways this person confirms: the payment password once they set one,
+/// else a text-message code.
+pub async fn confirm_method(state: &AppState, user_id: &UserId) -> Result<&'static str, ApiError> {
+    Ok(
+        if state.store.payment_password_state(user_id).await?.is_some() {
+            "payment_password"
+        } else {
+            "sms_code"
+        },
+    )
 }

@@ -146,6 +146,19 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if let Some(max_length) = error.max_length {
             map.insert("max_length".into(), json!(max_length));
         }
+        if let Some(next) = &error.next_action {
+            map.insert(
+                "next_action".into(),
+                json!({"type": "confirm", "methods": next.methods, "reason": next.reason}),
+            );
+        }
+        if let Some(reasons) = &error.risk_reasons {
+            let reasons: Vec<Value> = reasons
+                .iter()
+                .map(|r| json!({"code": r.as_str(), "message": r.message().get(lang)}))
+                .collect();
+            map.insert("risk_reasons".into(), Value::Array(reasons));
+        }
     }
     json!({ "error": object })
 }

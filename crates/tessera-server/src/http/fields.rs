@@ -17,7 +17,7 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 use crate::config::LimitsConfig;
 use crate::http::views::{
     BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PaymentRequest, RefundRequest, TicketRequest, TokenChangeRequest,
+    PaymentReportRequest, PaymentRequest, RefundRequest, TicketRequest, TokenChangeRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -136,6 +136,15 @@ impl Fields for TicketRequest {
             Shape::Identifier,
         )?;
         check_field(&self.message, "message", limits.message_chars, Shape::Lines)
+    }
+}
+
+impl Fields for PaymentReportRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        match &self.message {
+            Some(message) => check_field(message, "message", limits.message_chars, Shape::Lines),
+            None => Ok(()),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod health;
 pub mod help;
 pub mod issuer;
 pub mod payments;
+pub mod safety;
 pub mod sandbox;
 pub mod support;
 pub mod tickets;

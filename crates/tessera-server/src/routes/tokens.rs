@@ -44,23 +44,31 @@ pub async fn limited_use_keys(
 
 /// A single-use cryptogram for an in-app or web payment, bound to this
 /// amount, currency and merchant and valid for `payments.cryptogram_ttl_secs`
-/// (5 minutes). Hand the answer to the merchant.
+/// (5 minutes). Hand the answer to the merchant. An amount above the
+/// person's no-confirmation limits (`GET /v1/me/payment-limits`) takes a
+/// confirmation for it (`POST /v1/me/verifications`, purpose `payment`,
+/// with this amount, currency and merchant) in `Tessera-Verification`;
+/// without one, 402 `authentication_required` names how to confirm.
 #[utoipa::path(post, path = "/v1/tokens/{ref}/cryptograms", tag = "payments", security(("bearer" = [])),
-    params(("ref" = String, Path, description = "token reference (tok_...)")),
+    params(("ref" = String, Path, description = "token reference (tok_...)"),
+        ("Tessera-Verification" = Option<String>, Header, description = "a confirmation for payment, this amount, currency and merchant")),
     request_body = CryptogramRequest,
     responses((status = 201, body = CryptogramView),
-        (status = 402, description = "token_suspended, card_unbound, token_expired", body = ErrorEnvelope),
+        (status = 402, description = "authentication_required (with next_action), token_suspended, card_unbound, token_expired", body = ErrorEnvelope),
+        (status = 403, description = "account_frozen, verification_required, verification_invalid", body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
 pub async fn single_use_cryptogram(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Path(token_ref): Path<String>,
     JsonBody { value: request, .. }: JsonBody<CryptogramRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user_id = caller.user()?;
     let view =
-        payments::single_use_cryptogram(&state, user_id, &token_ref, &request, ctx.now).await?;
+        payments::single_use_cryptogram(&state, &headers, user_id, &token_ref, &request, ctx.now)
+            .await?;
     Ok((
         axum::http::StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],

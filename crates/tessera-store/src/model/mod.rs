@@ -723,6 +723,9 @@ pub struct CryptogramRecord {
     pub unpredictable_number: String,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The confirmation it was made with (`payment_password`, `sms_code`),
+    /// when the person confirmed the payment in the app.
+    pub consent: Option<String>,
 }
 
 /// Claims an ATC for a payment: once ever per token, not behind the window

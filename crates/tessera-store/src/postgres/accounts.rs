@@ -21,7 +21,7 @@ const CLAIM_PAYMENT_PASSWORD_CHECK: &str = "UPDATE payment_passwords SET \
 
 const USE_VERIFICATION_PG: &str = "UPDATE verifications SET used_at = $5 \
      WHERE token_hash = $1 AND user_id = $2 AND purpose = $3 AND scope = $4 \
-       AND used_at IS NULL AND expires_at > $5";
+       AND used_at IS NULL AND expires_at > $5 RETURNING method";
 
 #[async_trait]
 impl Accounts for PgStore {
@@ -234,18 +234,18 @@ impl Accounts for PgStore {
         purpose: &str,
         scope: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<String>> {
         let mut lease = self.lease().await?;
-        let used = sqlx::query(USE_VERIFICATION_PG)
+        let method: Option<String> = sqlx::query_scalar(USE_VERIFICATION_PG)
             .bind(token_hash)
             .bind(user_id.as_str())
             .bind(purpose)
             .bind(scope)
             .bind(ms(now))
-            .execute(&mut *lease)
+            .fetch_optional(&mut *lease)
             .await?;
         lease.finish();
-        Ok(used.rows_affected() == 1)
+        Ok(method)
     }
 
     async fn give_back_payment_password_check(

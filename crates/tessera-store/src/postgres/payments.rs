@@ -86,8 +86,8 @@ impl Payments for PgStore {
     async fn create_cryptogram(&self, cryptogram: &CryptogramRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
-             transaction_date, unpredictable_number, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             transaction_date, unpredictable_number, expires_at, created_at, consent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&cryptogram.token_ref)
         .bind(i64::from(cryptogram.atc))
@@ -98,6 +98,7 @@ impl Payments for PgStore {
         .bind(&cryptogram.unpredictable_number)
         .bind(ms(cryptogram.expires_at))
         .bind(ms(cryptogram.created_at))
+        .bind(&cryptogram.consent)
         .execute(&mut *self.lease().await?)
         .await?;
         Ok(())

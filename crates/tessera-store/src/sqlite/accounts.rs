@@ -252,19 +252,18 @@ impl Accounts for SqliteStore {
         purpose: &str,
         scope: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<String>> {
         let (token_hash, user_id) = (token_hash.to_owned(), user_id.clone());
         let (purpose, scope) = (purpose.to_owned(), scope.to_owned());
         self.queue
             .write_direct(move |conn| {
-                let used = exec(
+                scalar_opt(
                     conn,
                     "UPDATE verifications SET used_at = ?5 \
                      WHERE token_hash = ?1 AND user_id = ?2 AND purpose = ?3 AND scope = ?4 \
-                       AND used_at IS NULL AND expires_at > ?5",
+                       AND used_at IS NULL AND expires_at > ?5 RETURNING method",
                     params![&token_hash, user_id.as_str(), &purpose, &scope, ms(now)],
-                )?;
-                Ok(used == 1)
+                )
             })
             .await
     }

@@ -90,8 +90,8 @@ impl Payments for SqliteStore {
                 exec(
                     conn,
                     "INSERT INTO cryptograms (token_ref, atc, amount, currency, merchant_id, \
-                         transaction_date, unpredictable_number, expires_at, created_at) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         transaction_date, unpredictable_number, expires_at, created_at, \
+                         consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params![
                         &cryptogram.token_ref,
                         i64::from(cryptogram.atc),
@@ -101,7 +101,8 @@ impl Payments for SqliteStore {
                         &cryptogram.transaction_date,
                         &cryptogram.unpredictable_number,
                         ms(cryptogram.expires_at),
-                        ms(cryptogram.created_at)
+                        ms(cryptogram.created_at),
+                        &cryptogram.consent,
                     ],
                 )?;
                 Ok(())

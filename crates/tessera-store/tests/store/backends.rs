@@ -693,6 +693,7 @@ mod postgres {
                                 )
                                 .await
                                 .unwrap()
+                                .is_some()
                         })
                     })
                     .collect();

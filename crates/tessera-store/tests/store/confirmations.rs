@@ -196,6 +196,7 @@ async fn a_verification_is_used_once(store: Arc<dyn Store>) {
                     .use_verification(hash, &user, purpose, scope, at(now))
                     .await
                     .unwrap()
+                    .is_some()
             }
         };
     assert!(!used("v1", other.clone(), "unbind_card", "card-1", 2_000).await);

@@ -206,6 +206,7 @@ async fn cryptograms(store: Arc<dyn Store>) {
         unpredictable_number: "0A0B0C0D".to_owned(),
         expires_at: at(301_000),
         created_at: at(1_000),
+        consent: Some("payment_password".to_owned()),
     };
     store.create_cryptogram(&made).await.unwrap();
     assert_eq!(

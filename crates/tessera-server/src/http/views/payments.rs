@@ -133,6 +133,11 @@ pub struct PaymentRequest {
     pub unpredictable_number: String,
     /// The ARQC, 16 hex digits.
     pub cryptogram: String,
+    /// The issuer application data the device signed (9F10, 14 hex
+    /// digits), when it reports how it verified its holder (fingerprint,
+    /// face or passcode): the profile's IAD with that method in its fifth
+    /// byte. Without it, the profile's own (not verified).
+    pub iad: Option<String>,
 }
 fn default_country() -> u16 {
     156
@@ -335,4 +340,39 @@ impl std::fmt::Debug for PaymentRequest {
             .field("cryptogram", &"***")
             .finish_non_exhaustive()
     }
+}
+
+/// `POST /v1/payments/{id}/report`: what the person says happened.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentReportRequest {
+    /// In the person's words (card numbers in it are masked).
+    pub message: Option<String>,
+}
+
+/// A payment reported as not the person's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentReportView {
+    pub id: String,
+    pub payment_id: String,
+    /// The ticket support answers on.
+    pub ticket_id: String,
+    pub card_id: String,
+    /// The card's token is paused (as its cardholder): it pays no more
+    /// until the person resumes it.
+    pub card_paused: bool,
+    /// What happens next, in the request's language.
+    pub next_steps: String,
+    pub created_at: String,
+}
+
+/// Whether the wallet is frozen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletFreezeView {
+    pub frozen: bool,
+    pub frozen_at: Option<String>,
+    /// Cards this request paused or resumed.
+    pub cards_changed: u32,
+    /// What it means, in the request's language (empty when not frozen).
+    pub message: String,
 }

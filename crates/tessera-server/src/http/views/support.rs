@@ -267,6 +267,11 @@ pub struct TicketView {
     pub trace_id: String,
     /// open or closed
     pub status: String,
+    /// `binding` (about a binding attempt), `payment_report` (a payment the
+    /// person said was not theirs) or `wallet_freeze`.
+    pub kind: String,
+    /// The payment a report is about.
+    pub payment_id: Option<String>,
     pub message: String,
     pub created_at: String,
 }
@@ -277,6 +282,8 @@ impl TicketView {
             id: ticket.id.clone(),
             trace_id: ticket.trace_id.clone(),
             status: ticket.status.clone(),
+            kind: ticket.kind.clone(),
+            payment_id: ticket.payment_id.as_ref().map(ToString::to_string),
             message: ticket.message.clone(),
             created_at: rfc3339(ticket.created_at),
         }
@@ -297,9 +304,13 @@ pub struct SupportTicketView {
     pub user_id: String,
     pub trace_id: String,
     pub status: String,
+    /// `binding`, `payment_report` or `wallet_freeze`.
+    pub kind: String,
+    pub payment_id: Option<String>,
     pub message: String,
     pub created_at: String,
-    /// `attempt` (the masked record, device included) and `diagnosis`.
+    /// `attempt` (the masked record, device included) and `diagnosis`;
+    /// for a report, `payment` (with its risk score and reasons).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
@@ -311,6 +322,8 @@ impl SupportTicketView {
             user_id: ticket.user_id.to_string(),
             trace_id: ticket.trace_id.clone(),
             status: ticket.status.clone(),
+            kind: ticket.kind.clone(),
+            payment_id: ticket.payment_id.as_ref().map(ToString::to_string),
             message: ticket.message.clone(),
             created_at: rfc3339(ticket.created_at),
             details: serde_json::from_str(&ticket.details).unwrap_or_default(),

@@ -230,3 +230,28 @@ pub struct VerificationView {
     pub method: String,
     pub expires_at: String,
 }
+
+/// `PUT /v1/me/payment-limits`: minor units of CNY; 0 confirms every
+/// payment. `per_day` is at least `per_payment`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentLimitsRequest {
+    pub per_payment: u64,
+    pub per_day: u64,
+}
+
+/// A person's no-confirmation limits (小额免密), minor units of CNY: a
+/// payment up to `per_payment`, while the day's unconfirmed payments stay
+/// within `per_day`, needs no confirmation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentLimitsView {
+    pub per_payment: i64,
+    pub per_day: i64,
+    /// false: the wallet's defaults, the person has not chosen.
+    pub chosen: bool,
+    /// The most the wallet allows for each.
+    pub max_per_payment: i64,
+    pub max_per_day: i64,
+    /// Today's payments that went without confirmation.
+    pub used_today: i64,
+}

@@ -1,0 +1,48 @@
+//! Catalogue rows for what protects a person's money: a payment that needs
+//! their confirmation, and a wallet they froze.
+
+use crate::error::lang::t;
+use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
+
+pub(super) const ROWS: [CatalogEntry; 2] = [
+    CatalogEntry {
+        code: E::AuthenticationRequired,
+        code_str: "authentication_required",
+        error_type: T::CardError,
+        cause: C::Security,
+        http_status: 402,
+        retryable: true,
+        message: t(
+            "这笔支付需要您确认后才能完成",
+            "This payment needs your confirmation",
+        ),
+        remedy: t(
+            "请按提示验证支付密码（没有设置支付密码的，验证短信验证码），或在手机上验证指纹、面容或锁屏密码，然后重新支付。这次没有扣款。",
+            "Confirm it as asked (your payment password, or a text-message code if you have none; or your fingerprint, face or passcode on the phone), then pay again. Nothing was charged this time.",
+        ),
+        why: t(
+            "金额超过了您设置的免密支付额度（单笔或当日累计），或者这笔支付看起来与平时不同，钱包需要确认是您本人在付款。免密额度可以在“支付设置”里调整。",
+            "The amount is above the no-confirmation limit you set (per payment or for the day), or the payment looks unlike your usual ones, so the wallet checks that it is really you. You can change the limits in your payment settings.",
+        ),
+    },
+    CatalogEntry {
+        code: E::AccountFrozen,
+        code_str: "account_frozen",
+        error_type: T::CardError,
+        cause: C::Account,
+        http_status: 403,
+        retryable: false,
+        message: t(
+            "您的钱包已冻结，暂时不能支付",
+            "Your wallet is frozen, so it cannot pay",
+        ),
+        remedy: t(
+            "如果是您本人冻结的，确认安全后可以在钱包里解冻（需要验证支付密码或短信验证码）；如有疑问请联系客服。",
+            "If you froze it, unfreeze it in the wallet once you are sure it is safe (you confirm with your payment password or a text-message code); contact support if in doubt.",
+        ),
+        why: t(
+            "钱包被冻结后，其中所有卡都暂停支付，防止手机丢失或账户被盗时被人盗刷。冻结会一直保持，直到您本人解冻。",
+            "A frozen wallet pauses every card in it, so that nobody can pay with them if the phone is lost or the account is taken over. It stays frozen until you unfreeze it.",
+        ),
+    },
+];
