@@ -397,7 +397,13 @@ impl TestServer {
     /// A confirmation to unbind `card_id`, as a person with no payment
     /// password gets one: a code texted, then sent back.
     pub async fn confirm_unbind(&self, user: &User, card_id: &str) -> String {
-        let mut ask = json!({"purpose": "unbind_card", "card_id": card_id});
+        self.confirm(user, json!({"purpose": "unbind_card", "card_id": card_id}))
+            .await
+    }
+
+    /// A confirmation for `ask` (purpose and scope) by a person with no
+    /// payment password: asked, texted, confirmed with the code.
+    pub async fn confirm(&self, user: &User, mut ask: Value) -> String {
         let (status, _, body) = self
             .call(
                 Method::POST,

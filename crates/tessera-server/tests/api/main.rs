@@ -54,6 +54,7 @@ mod payments;
 mod rate_limits;
 mod readiness;
 mod refunds;
+mod safety;
 mod service;
 mod sessions;
 mod signup;

@@ -20,6 +20,16 @@ pub async fn set_up(backend: Backend) -> (TestServer, User, Value, Device, Strin
     set_up_with(backend, |_| {}).await
 }
 
+/// For tests that send declines and replays on purpose: the risk rules
+/// still score every payment but stop none (they are proven in `risk.rs`).
+pub async fn set_up_unscreened(backend: Backend) -> (TestServer, User, Value, Device, String) {
+    set_up_with(backend, |config| {
+        config.risk.step_up_at = u32::MAX;
+        config.risk.decline_at = u32::MAX;
+    })
+    .await
+}
+
 pub async fn set_up_with(
     backend: Backend,
     adjust: impl FnOnce(&mut tessera_server::Config),
@@ -143,7 +153,7 @@ async fn a_sixteen_digit_token_uses_option_a_and_pays(backend: Backend) {
 }
 
 async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Backend) {
-    let (server, user, _card, mut device, merchant) = set_up(backend).await;
+    let (server, user, _card, mut device, merchant) = set_up_unscreened(backend).await;
     let mut expected = Vec::new();
     for (amount, decline_code) in [
         (1205, "do_not_honor"),
@@ -308,7 +318,7 @@ async fn a_replayed_or_stale_atc_is_refused(backend: Backend) {
 }
 
 async fn a_cryptogram_from_another_token_or_over_other_data_is_invalid(backend: Backend) {
-    let (server, _user, _card, mut device, merchant) = set_up(backend).await;
+    let (server, _user, _card, mut device, merchant) = set_up_unscreened(backend).await;
     let other_user = server.user_named("李四").await;
     let other_card = server
         .bind_on(&other_user, &card(Outcome::Approve), "phone-2")

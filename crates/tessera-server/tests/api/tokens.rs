@@ -7,7 +7,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::payments::set_up;
+use crate::payments::{set_up, set_up_unscreened};
 use crate::{Backend, assert_error, purchase};
 
 async fn a_payment_after_unbinding_is_card_unbound(backend: Backend) {
@@ -73,7 +73,7 @@ async fn limited_use_keys_go_only_to_the_token_s_own_device_and_user(backend: Ba
 async fn a_single_use_cryptogram_is_bound_to_its_amount_currency_merchant_and_channel(
     backend: Backend,
 ) {
-    let (server, user, card, _device, merchant) = set_up(backend).await;
+    let (server, user, card, _device, merchant) = set_up_unscreened(backend).await;
     let token_ref = card["token"]["ref"].as_str().unwrap();
     let ask = |amount: u64, merchant_id: &str| json!({"amount": amount, "currency": "CNY", "merchant_id": merchant_id});
     let path = format!("/v1/tokens/{token_ref}/cryptograms");

@@ -180,7 +180,24 @@ pub struct PaymentView {
     pub refunded: i64,
     /// Every refund asked for, oldest first, whatever became of it.
     pub refunds: Vec<RefundView>,
+    /// How the person consented: `none` (within their no-confirmation
+    /// limits), `payment_password` or `sms_code` (a confirmation), or
+    /// `device` (fingerprint, face or passcode on the phone); null when the
+    /// payment stopped before.
+    pub consent: Option<String>,
+    /// The risk rules' score (0-100) and reasons, once it was scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskView>,
     pub created_at: String,
+}
+
+/// What the risk rules made of a payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskView {
+    pub score: i64,
+    /// token_velocity, person_velocity, unusual_amount, new_device,
+    /// repeated_declines, card_just_bound, after_password_reset.
+    pub reasons: Vec<String>,
 }
 impl PaymentView {
     /// A payment as the user (or, with its ARPC, the merchant) sees it: a
@@ -215,6 +232,18 @@ impl PaymentView {
             decline,
             refunded: 0,
             refunds: Vec::new(),
+            consent: payment.consent.clone(),
+            risk: payment.risk_score.map(|score| RiskView {
+                score,
+                reasons: payment
+                    .risk_reasons
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(',')
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            }),
             created_at: rfc3339(payment.created_at),
         }
     }
