@@ -135,8 +135,8 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, cards, fees, health, issuer, payments, safety, sandbox, support, tickets, tokens,
-        users,
+        admin, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support, tickets,
+        tokens, users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -163,6 +163,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             safety::freeze,
             safety::unfreeze
         ))
+        .routes(routes!(passkeys::start_registration))
+        .routes(routes!(passkeys::finish_registration, passkeys::list))
+        .routes(routes!(passkeys::remove))
+        .routes(routes!(passkeys::start_assertion))
         .routes(routes!(cards::bind_card, cards::list_cards))
         .routes(routes!(cards::list_my_attempts))
         .routes(routes!(cards::get_card, cards::unbind_card))
@@ -392,6 +396,8 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         NonZeroU32::new(config.limits.public_per_second).unwrap_or(NonZeroU32::MIN),
         config.trusted_proxy_networks().map_err(StartError::new)?,
     );
+    let webauthn =
+        Arc::new(flows::passkeys::relying_party(&config.webauthn).map_err(StartError::new)?);
     let state = AppState::new(Shared {
         config: Arc::new(config),
         store,
@@ -408,6 +414,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         sms,
         identity,
         clock,
+        webauthn,
     });
     Ok(Opened {
         state,

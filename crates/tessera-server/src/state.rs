@@ -67,6 +67,8 @@ pub struct Shared {
     pub identity: Arc<dyn IdentityVerifier>,
     /// What time it is: the system's, or a test's (`clock.rs`).
     pub clock: Clock,
+    /// The relying party passkeys are made for (`flows/passkeys.rs`).
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
 impl Shared {

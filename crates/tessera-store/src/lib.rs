@@ -22,7 +22,7 @@ pub use model::*;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
 pub use roles::{
-    Accounts, BulkLoad, Cards, Database, Lifecycle, Payments, Safety, Settings, Support,
+    Accounts, BulkLoad, Cards, Database, Lifecycle, Passkeys, Payments, Safety, Settings, Support,
 };
 
 /// What can go wrong below the domain. The server maps these to
@@ -130,6 +130,7 @@ pub trait Store:
     + Cards
     + Payments
     + Safety
+    + Passkeys
     + Lifecycle
     + Support
     + Settings
@@ -145,6 +146,7 @@ impl<T> Store for T where
         + Cards
         + Payments
         + Safety
+        + Passkeys
         + Lifecycle
         + Support
         + Settings

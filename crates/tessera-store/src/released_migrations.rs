@@ -169,12 +169,12 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         18,
-        "168fe38c6e5f73c76f73ec855a28c6b86f998d9aff3f4e3e4f019f563fbef997",
+        "321771077f38ca788f09b29d83e2f9e1bb22a42569af6d18c2f22e4dffb7857f",
     ),
     (
         "sqlite",
         15,
-        "b7598ec9af4631c6c730ae1d579e293c8b354a56527700cd895fff740b91cc5e",
+        "9e9eed8c116d42b383fe3670ed22666070fa62aacf65e6f5c9ff02b6d26e41ae",
     ),
 ];
 

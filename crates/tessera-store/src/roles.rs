@@ -530,3 +530,27 @@ pub trait Inspect: Send + Sync {
     /// query where the backend gains by it (a round trip to PostgreSQL).
     async fn settings(&self, names: &[&str]) -> StoreResult<Vec<Option<String>>>;
 }
+
+/// Passkeys (WebAuthn) and their ceremonies.
+#[async_trait]
+pub trait Passkeys: Send + Sync {
+    async fn create_webauthn_challenge(&self, challenge: &WebauthnChallenge) -> StoreResult<()>;
+    /// Takes a ceremony's state, if it is the person's, of this kind,
+    /// untaken and unexpired: one statement, so it is taken once however
+    /// many requests race.
+    async fn take_webauthn_challenge(
+        &self,
+        id: &str,
+        user_id: &UserId,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>>;
+    /// False when the credential is registered already.
+    async fn add_passkey(&self, passkey: &PasskeyRecord) -> StoreResult<bool>;
+    /// The person's passkeys, oldest first.
+    async fn passkeys(&self, user_id: &UserId) -> StoreResult<Vec<PasskeyRecord>>;
+    /// The credential after a use (its counter), and when.
+    async fn passkey_used(&self, id: &str, credential: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// False when the person has no passkey with this id.
+    async fn remove_passkey(&self, user_id: &UserId, id: &str) -> StoreResult<bool>;
+}

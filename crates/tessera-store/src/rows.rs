@@ -719,3 +719,15 @@ pub(crate) fn payment_report_from_row(row: &impl Columns) -> StoreResult<Payment
         created_at: row.time("created_at")?,
     })
 }
+
+pub(crate) fn passkey_from_row(row: &impl Columns) -> StoreResult<PasskeyRecord> {
+    Ok(PasskeyRecord {
+        id: row.col("id")?,
+        user_id: row.id("user_id")?,
+        credential_id: row.col("credential_id")?,
+        name: row.col("name")?,
+        credential: row.col("credential")?,
+        created_at: row.time("created_at")?,
+        last_used_at: row.opt_time("last_used_at")?,
+    })
+}

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use serde::{Deserialize, Serialize};
 
 use serde_json::Value;
-use tessera_core::emv::{Arpc, profile};
+use tessera_core::emv::{Arpc, DeviceCvm, profile};
 use tessera_core::money::Currency;
 use tessera_server::client::{Device, DeviceError, Purchase};
 
@@ -53,6 +53,11 @@ pub struct PayArgs {
     /// How the payment is made: a tap (nfc) or inside an app (in_app).
     #[arg(long, value_parser = ["nfc", "in_app"], default_value = "nfc")]
     channel: String,
+    /// How the phone checked its holder before paying: none (within the
+    /// no-confirmation limits), passcode, or biometric (fingerprint or
+    /// face). Reported in the IAD the cryptogram covers.
+    #[arg(long, value_parser = ["none", "passcode", "biometric"], default_value = "none")]
+    device_cvm: String,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -166,6 +171,11 @@ fn execute(args: &PayArgs) -> Result<(), Failure> {
         currency,
         merchant_name: args.merchant_name.as_deref(),
         channel: &args.channel,
+        device_cvm: match args.device_cvm.as_str() {
+            "passcode" => DeviceCvm::Passcode,
+            "biometric" => DeviceCvm::Biometric,
+            _ => DeviceCvm::None,
+        },
         ..Purchase::new(amount, &args.merchant)
     };
     let signed = device.sign(&purchase).map_err(|error| match error {

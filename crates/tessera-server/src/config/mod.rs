@@ -24,7 +24,7 @@ mod listener;
 mod safety;
 pub use limits::LimitsConfig;
 pub use listener::ListenerConfig;
-pub use safety::ConsentConfig;
+pub use safety::{ConsentConfig, WebauthnConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -92,6 +92,8 @@ pub struct Config {
     pub consent: ConsentConfig,
     /// The risk rules every payment is scored by (`[risk]`).
     pub risk: RiskRules,
+    /// Passkeys: the relying party's id and origin (`[webauthn]`).
+    pub webauthn: WebauthnConfig,
     /// The wallet's own text messages (`[sms]`).
     pub sms: SmsConfig,
     /// The identity-verification provider sign-up asks (`[identity]`).
@@ -313,6 +315,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             consent: ConsentConfig::default(),
             risk: RiskRules::default(),
+            webauthn: WebauthnConfig::default(),
             sms: SmsConfig::default(),
             identity: IdentityConfig::default(),
             issuers: BTreeMap::new(),

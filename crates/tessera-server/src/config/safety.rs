@@ -59,3 +59,27 @@ impl ConsentConfig {
         Ok(())
     }
 }
+
+/// `[webauthn]`: who the wallet is to a passkey. `rp_id` is the domain
+/// passkeys are made for (never changed once people hold them); `rp_origin`
+/// the address the wallet's pages are served from, on that domain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebauthnConfig {
+    pub rp_id: String,
+    pub rp_origin: String,
+    pub rp_name: String,
+    /// How long a registration or assertion challenge may be answered.
+    pub challenge_ttl_secs: u64,
+}
+
+impl Default for WebauthnConfig {
+    fn default() -> Self {
+        WebauthnConfig {
+            rp_id: "localhost".to_owned(),
+            rp_origin: "http://localhost:8080".to_owned(),
+            rp_name: "Tessera".to_owned(),
+            challenge_ttl_secs: 300,
+        }
+    }
+}

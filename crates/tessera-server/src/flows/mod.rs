@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod metrics;
 pub mod otp;
+pub mod passkeys;
 pub mod password_reset;
 pub mod payment_password;
 pub mod payments;

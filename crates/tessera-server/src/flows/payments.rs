@@ -250,8 +250,8 @@ pub async fn single_use_cryptogram(
         signed_amount,
         history.unconfirmed_today,
     ) {
-        let method = verifications::confirm_method(state, user_id).await?;
-        return Err(DomainError::confirm_first(vec![method], reason).into());
+        let methods = verifications::confirm_methods(state, user_id).await?;
+        return Err(DomainError::confirm_first(methods, reason).into());
     } else {
         None
     };
@@ -659,7 +659,7 @@ async fn pay_steps(
         Err(mut error) => {
             // A cryptogram made here is confirmed in the app, not on the phone.
             if let (Some(next), Some(_)) = (error.next_action.as_mut(), &server_cryptogram) {
-                next.methods = vec![verifications::confirm_method(state, &token.user_id).await?];
+                next.methods = verifications::confirm_methods(state, &token.user_id).await?;
             }
             return Err(error.into());
         }

@@ -1,6 +1,7 @@
 //! Confirmations (`POST /v1/me/verifications`): a person proves it is them
-//! once, with the payment password, or, with none set, a code texted to
-//! their phone (asked for by the same call without a proof), and
+//! once, with a passkey (fingerprint or face), the payment password, or,
+//! with none set, a code texted to their phone (asked for by the same call
+//! without a proof), and
 //! gets a token that confirms one step. It is bound to that step
 //! (`purpose`, and `scope`: the card to unbind; a payment's amount,
 //! currency and merchant; a transfer's card, amount and currency), lasts
@@ -18,7 +19,7 @@ use tessera_core::payment::check::{check_amount, check_currency, check_merchant_
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{SmsCodePurpose, UserRecord, VerificationRecord};
 
-use crate::flows::{cards, payment_password, sms_codes};
+use crate::flows::{cards, passkeys, payment_password, sms_codes};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{SmsCodeAccepted, VerificationRequest, VerificationView};
 use crate::state::AppState;
@@ -160,6 +161,13 @@ pub async fn create(
         .await?
         .is_some();
     let method = match (&request.payment_password, &request.sms_code) {
+        // A passkey confirms for anyone who registered one.
+        (None, None) if request.webauthn.is_some() => {
+            if let Some(assertion) = &request.webauthn {
+                passkeys::confirm(state, &user.id, assertion, now).await?;
+            }
+            "webauthn"
+        }
         (Some(pin), None) => {
             payment_password::confirm(state, user, pin, "payment_password", now).await?;
             "payment_password"
@@ -170,7 +178,7 @@ pub async fn create(
             confirm_code(state, user, code, now).await?;
             "sms_code"
         }
-        (None, None) if !has_password => {
+        (None, None) if !has_password && request.webauthn.is_none() => {
             let phone = PhoneNumber::parse(&user.phone)?;
             sms_codes::claim_phone_sms(state, &phone, now).await?;
             sms_codes::send_code(state, SmsCodePurpose::Verification, &phone, now).await?;
@@ -281,14 +289,22 @@ pub fn presented(headers: &HeaderMap) -> bool {
     headers.contains_key(HEADER)
 }
 
-/// The ways this person confirms: the payment password once they set one,
-/// else a text-message code.
-pub async fn confirm_method(state: &AppState, user_id: &UserId) -> Result<&'static str, ApiError> {
-    Ok(
+/// The ways this person confirms: a passkey once they registered one, and
+/// the payment password once they set one, else a text-message code.
+pub async fn confirm_methods(
+    state: &AppState,
+    user_id: &UserId,
+) -> Result<Vec<&'static str>, ApiError> {
+    let mut methods = Vec::with_capacity(2);
+    if !state.store.passkeys(user_id).await?.is_empty() {
+        methods.push("webauthn");
+    }
+    methods.push(
         if state.store.payment_password_state(user_id).await?.is_some() {
             "payment_password"
         } else {
             "sms_code"
         },
-    )
+    );
+    Ok(methods)
 }

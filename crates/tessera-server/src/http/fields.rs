@@ -17,7 +17,8 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 use crate::config::LimitsConfig;
 use crate::http::views::{
     BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PaymentReportRequest, PaymentRequest, RefundRequest, TicketRequest, TokenChangeRequest,
+    PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest, TicketRequest,
+    TokenChangeRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -136,6 +137,23 @@ impl Fields for TicketRequest {
             Shape::Identifier,
         )?;
         check_field(&self.message, "message", limits.message_chars, Shape::Lines)
+    }
+}
+
+impl Fields for PasskeyRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(
+            &self.challenge_id,
+            "challenge_id",
+            limits.identifier_chars,
+            Shape::Identifier,
+        )?;
+        optional(
+            self.name.as_deref(),
+            "name",
+            limits.reason_chars,
+            Shape::Line,
+        )
     }
 }
 

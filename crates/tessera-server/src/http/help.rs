@@ -338,6 +338,29 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
             ],
         ),
         (
+            t("什么是免密支付额度？", "What is the no-confirmation limit?"),
+            vec![
+                para(
+                    "单笔不超过“单笔额度”、当天累计不超过“每日额度”的支付，不需要再次确认。超过时需要确认：用手机付款时，在手机上验证指纹、面容或锁屏密码；在应用或网页里付款时，输入支付密码，没有设置支付密码的用短信验证码。默认单笔300元、每日1000元。你可以随时调低，也可以设为0，每笔都确认；调高需要先验证身份。",
+                    "A payment up to your per-payment limit, while the day's total stays within your daily limit, needs no extra confirmation. Above either, you confirm it: with your fingerprint, face or passcode on the phone when you pay with the phone, or with your payment password (a text-message code if you have not set one) when you pay in an app or on the web. The defaults are 300 yuan a payment and 1,000 yuan a day. You can lower them at any time, even to 0 so that every payment is confirmed; raising them takes a confirmation first.",
+                ),
+                para(
+                    "钱包还会检查每一笔支付：短时间内支付很多次、金额远高于平时、刚添加的卡、新手机上添加的卡、刚被拒绝过几次、刚重置过密码。出现这些情况时，钱包可能请你确认这笔支付，或者为了安全拦下它，并告诉你原因。",
+                    "The wallet also looks at every payment: many payments in a short time, an amount far above your usual, a card added minutes ago or on a new phone, several declines just before, a password reset just before. Then it may ask you to confirm the payment, or stop it for your safety, and it tells you why.",
+                ),
+            ],
+        ),
+        (
+            t(
+                "发现不是本人的支付怎么办？",
+                "What if I see a payment I did not make?",
+            ),
+            vec![para(
+                "在这笔支付上选择“不是我付的”进行举报：付款用的卡会立即暂停支付，客服会看到你的举报和这笔支付的详情。如果担心整个账户，比如手机丢了，可以冻结钱包：所有卡都暂停支付，直到你用支付密码或短信验证码解冻。同时请致电发卡行挂失这张卡。",
+                "Report it as not made by you: the card it was paid with is paused at once, and support sees your report with the payment's details. If you worry about the whole account, say your phone was lost, freeze the wallet: every card is paused until you unfreeze it with your payment password or a text-message code. Also call your bank to block the card.",
+            )],
+        ),
+        (
             t(
                 "绑卡失败最常见的原因",
                 "Why adding a card fails, most common first",

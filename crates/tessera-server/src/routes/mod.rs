@@ -8,6 +8,7 @@ pub mod fees;
 pub mod health;
 pub mod help;
 pub mod issuer;
+pub mod passkeys;
 pub mod payments;
 pub mod safety;
 pub mod sandbox;

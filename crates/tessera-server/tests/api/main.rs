@@ -49,6 +49,7 @@ mod keys;
 mod limits;
 mod migrated;
 mod otp;
+mod passkeys;
 mod payment_password;
 mod payments;
 mod rate_limits;

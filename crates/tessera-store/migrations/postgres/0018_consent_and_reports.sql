@@ -36,3 +36,31 @@ CREATE TABLE payment_reports (
 );
 CREATE INDEX payment_reports_user ON payment_reports (user_id, created_at);
 ALTER TABLE support_tickets ADD COLUMN payment_id TEXT, ADD COLUMN kind TEXT;
+
+-- Passkeys (WebAuthn): a fingerprint or face on one of the person's
+-- devices, kept as the public-key credential webauthn-rs stores (JSON: the
+-- public key, its counter; no secret). Its id is the authenticator's.
+CREATE TABLE passkeys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    credential_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT
+);
+CREATE INDEX passkeys_user ON passkeys (user_id, created_at);
+
+-- A WebAuthn ceremony between its two requests (registration or
+-- authentication): its state as webauthn-rs serialises it, so that any
+-- node can finish it; taken once, by one UPDATE ... WHERE used_at IS NULL,
+-- before it expires.
+CREATE TABLE webauthn_challenges (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at);

@@ -77,3 +77,30 @@ pub enum ReportOutcome {
     /// The payment was reported before: that report.
     AlreadyReported(PaymentReport),
 }
+
+/// A passkey: a fingerprint or face on one of the person's devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    pub id: String,
+    pub user_id: UserId,
+    /// The authenticator's credential id (base64url).
+    pub credential_id: String,
+    /// The person's name for it ("我的手机").
+    pub name: String,
+    /// The credential as webauthn-rs keeps it (JSON; public key only).
+    pub credential: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A WebAuthn ceremony's state between its two requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebauthnChallenge {
+    pub id: String,
+    pub user_id: UserId,
+    /// `registration` or `authentication`.
+    pub kind: String,
+    /// As webauthn-rs serialises it.
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+}

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::Safety;
 use crate::rows::*;
+use crate::{Passkeys, Safety};
 
 const TICKET_INSERT: &str = "INSERT INTO support_tickets \
     (id, user_id, trace_id, message, status, details, kind, payment_id, created_at) \
@@ -159,5 +159,85 @@ impl Safety for PgStore {
         .fetch_all(&mut *self.lease().await?)
         .await?;
         rows.iter().map(payment_report_from_row).collect()
+    }
+}
+
+#[async_trait]
+impl Passkeys for PgStore {
+    async fn create_webauthn_challenge(&self, challenge: &WebauthnChallenge) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webauthn_challenges (id, user_id, kind, state, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&challenge.id)
+        .bind(challenge.user_id.as_str())
+        .bind(&challenge.kind)
+        .bind(&challenge.state)
+        .bind(ms(challenge.expires_at))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_webauthn_challenge(
+        &self,
+        id: &str,
+        user_id: &UserId,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE webauthn_challenges SET used_at = $4 WHERE id = $1 AND user_id = $2 \
+             AND kind = $3 AND used_at IS NULL AND expires_at > $4 RETURNING state",
+        )
+        .bind(id)
+        .bind(user_id.as_str())
+        .bind(kind)
+        .bind(ms(now))
+        .fetch_optional(&mut *self.lease().await?)
+        .await?)
+    }
+
+    async fn add_passkey(&self, passkey: &PasskeyRecord) -> StoreResult<bool> {
+        let added = sqlx::query(
+            "INSERT INTO passkeys (id, user_id, credential_id, name, credential, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (credential_id) DO NOTHING",
+        )
+        .bind(&passkey.id)
+        .bind(passkey.user_id.as_str())
+        .bind(&passkey.credential_id)
+        .bind(&passkey.name)
+        .bind(&passkey.credential)
+        .bind(ms(passkey.created_at))
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(added.rows_affected() == 1)
+    }
+
+    async fn passkeys(&self, user_id: &UserId) -> StoreResult<Vec<PasskeyRecord>> {
+        let rows = sqlx::query("SELECT * FROM passkeys WHERE user_id = $1 ORDER BY created_at, id")
+            .bind(user_id.as_str())
+            .fetch_all(&mut *self.lease().await?)
+            .await?;
+        rows.iter().map(passkey_from_row).collect()
+    }
+
+    async fn passkey_used(&self, id: &str, credential: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE passkeys SET credential = $2, last_used_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(credential)
+            .bind(ms(at))
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_passkey(&self, user_id: &UserId, id: &str) -> StoreResult<bool> {
+        let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id.as_str())
+            .execute(&mut *self.lease().await?)
+            .await?;
+        Ok(removed.rows_affected() == 1)
     }
 }

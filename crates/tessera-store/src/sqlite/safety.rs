@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::*;
-use crate::Safety;
 use crate::rows::*;
+use crate::{Passkeys, Safety};
 
 /// `PAYMENT_HISTORY_SQL` with SQLite's numbered placeholders.
 static HISTORY_SQL: LazyLock<String> = LazyLock::new(|| PAYMENT_HISTORY_SQL.replace('$', "?"));
@@ -187,5 +187,108 @@ impl Safety for SqliteStore {
                 |row| payment_report_from_row(row),
             )
         })
+    }
+}
+
+#[async_trait]
+impl Passkeys for SqliteStore {
+    async fn create_webauthn_challenge(&self, challenge: &WebauthnChallenge) -> StoreResult<()> {
+        let c = challenge.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "INSERT INTO webauthn_challenges (id, user_id, kind, state, expires_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                    params![
+                        &c.id,
+                        c.user_id.as_str(),
+                        &c.kind,
+                        &c.state,
+                        ms(c.expires_at)
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn take_webauthn_challenge(
+        &self,
+        id: &str,
+        user_id: &UserId,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
+        let (id, user_id, kind) = (id.to_owned(), user_id.clone(), kind.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                scalar_opt(
+                    conn,
+                    "UPDATE webauthn_challenges SET used_at = ?4 WHERE id = ?1 AND user_id = ?2 \
+                     AND kind = ?3 AND used_at IS NULL AND expires_at > ?4 RETURNING state",
+                    params![&id, user_id.as_str(), &kind, ms(now)],
+                )
+            })
+            .await
+    }
+
+    async fn add_passkey(&self, passkey: &PasskeyRecord) -> StoreResult<bool> {
+        let p = passkey.clone();
+        self.queue
+            .write_direct(move |conn| {
+                Ok(exec(
+                    conn,
+                    "INSERT INTO passkeys (id, user_id, credential_id, name, credential, \
+                     created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (credential_id) DO NOTHING",
+                    params![
+                        &p.id,
+                        p.user_id.as_str(),
+                        &p.credential_id,
+                        &p.name,
+                        &p.credential,
+                        ms(p.created_at)
+                    ],
+                )? == 1)
+            })
+            .await
+    }
+
+    async fn passkeys(&self, user_id: &UserId) -> StoreResult<Vec<PasskeyRecord>> {
+        self.readers.read(|conn| {
+            query_all(
+                conn,
+                "SELECT * FROM passkeys WHERE user_id = ? ORDER BY created_at, id",
+                params![user_id.as_str()],
+                |row| passkey_from_row(row),
+            )
+        })
+    }
+
+    async fn passkey_used(&self, id: &str, credential: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let (id, credential) = (id.to_owned(), credential.to_owned());
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE passkeys SET credential = ?, last_used_at = ? WHERE id = ?",
+                    params![&credential, ms(at), &id],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn remove_passkey(&self, user_id: &UserId, id: &str) -> StoreResult<bool> {
+        let (id, user_id) = (id.to_owned(), user_id.clone());
+        self.queue
+            .write_direct(move |conn| {
+                Ok(exec(
+                    conn,
+                    "DELETE FROM passkeys WHERE id = ? AND user_id = ?",
+                    params![&id, user_id.as_str()],
+                )? == 1)
+            })
+            .await
     }
 }

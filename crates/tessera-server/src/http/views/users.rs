@@ -201,6 +201,68 @@ pub struct VerificationRequest {
     /// A `verification` code texted to the person's phone, for a person
     /// with no payment password.
     pub sms_code: Option<String>,
+    /// A passkey's assertion (fingerprint or face), answering a challenge
+    /// from `POST /v1/me/passkeys/assertions`.
+    pub webauthn: Option<WebauthnAssertion>,
+}
+
+/// A passkey's answer to an assertion challenge.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebauthnAssertion {
+    pub challenge_id: String,
+    /// What `navigator.credentials.get` answered (PublicKeyCredential JSON).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// `POST /v1/me/passkeys`: the authenticator's answer to a registration
+/// challenge, and the person's name for it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRequest {
+    pub challenge_id: String,
+    pub name: Option<String>,
+    /// What `navigator.credentials.create` answered
+    /// (RegisterPublicKeyCredential JSON).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+/// A ceremony's challenge: hand `options` to the browser's
+/// `navigator.credentials.create` (registration) or `.get` (assertion),
+/// and send its answer back with `challenge_id` before `expires_at`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyChallengeView {
+    pub challenge_id: String,
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    pub expires_at: String,
+}
+
+/// A passkey: a fingerprint or face on one of the person's devices.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl PasskeyView {
+    pub fn from_record(record: &tessera_store::PasskeyRecord) -> PasskeyView {
+        PasskeyView {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            created_at: rfc3339(record.created_at),
+            last_used_at: record.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyList {
+    pub data: Vec<PasskeyView>,
 }
 
 impl std::fmt::Debug for VerificationRequest {
@@ -216,6 +278,7 @@ impl std::fmt::Debug for VerificationRequest {
                 &self.payment_password.as_ref().map(|_| "***"),
             )
             .field("sms_code", &self.sms_code.as_ref().map(|_| "***"))
+            .field("webauthn", &self.webauthn.as_ref().map(|_| "assertion"))
             .finish()
     }
 }
