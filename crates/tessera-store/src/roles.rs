@@ -553,4 +553,7 @@ pub trait Passkeys: Send + Sync {
     async fn passkey_used(&self, id: &str, credential: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// False when the person has no passkey with this id.
     async fn remove_passkey(&self, user_id: &UserId, id: &str) -> StoreResult<bool>;
+    /// Deletes confirmations and ceremony challenges that expired before
+    /// `before`, used or not; how many.
+    async fn purge_confirmations(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }

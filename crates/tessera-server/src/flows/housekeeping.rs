@@ -1,6 +1,7 @@
 //! Records that have outlived their use, deleted in the background every
 //! few minutes for the life of the server: idempotency keys past their 24
-//! hours, and the limit buckets whose hits have all left the window.
+//! hours, the limit buckets whose hits have all left the window, and
+//! confirmations and passkey challenges that expired.
 //! (Nothing depends on this running: a replay inside its 24 hours and a
 //! claim inside its window read only what is still theirs.)
 
@@ -26,6 +27,11 @@ pub async fn purge_periodically(state: AppState) {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "spent limit buckets purged"),
             Err(error) => tracing::warn!(error = %error, "could not purge spent limit buckets"),
+        }
+        match state.store.purge_confirmations(now).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired confirmations purged"),
+            Err(error) => tracing::warn!(error = %error, "could not purge expired confirmations"),
         }
     }
 }

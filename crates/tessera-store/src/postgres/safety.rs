@@ -232,6 +232,21 @@ impl Passkeys for PgStore {
         Ok(())
     }
 
+    async fn purge_confirmations(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut lease = self.lease().await?;
+        let verifications = sqlx::query("DELETE FROM verifications WHERE expires_at < $1")
+            .bind(ms(before))
+            .execute(&mut *lease)
+            .await?
+            .rows_affected();
+        let challenges = sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at < $1")
+            .bind(ms(before))
+            .execute(&mut *lease)
+            .await?
+            .rows_affected();
+        Ok(verifications + challenges)
+    }
+
     async fn remove_passkey(&self, user_id: &UserId, id: &str) -> StoreResult<bool> {
         let removed = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
             .bind(id)

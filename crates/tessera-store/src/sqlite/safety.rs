@@ -279,6 +279,24 @@ impl Passkeys for SqliteStore {
             .await
     }
 
+    async fn purge_confirmations(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.queue
+            .write_direct(move |conn| {
+                let verifications = exec(
+                    conn,
+                    "DELETE FROM verifications WHERE expires_at < ?",
+                    params![ms(before)],
+                )?;
+                let challenges = exec(
+                    conn,
+                    "DELETE FROM webauthn_challenges WHERE expires_at < ?",
+                    params![ms(before)],
+                )?;
+                Ok(u64::try_from(verifications + challenges).unwrap_or(u64::MAX))
+            })
+            .await
+    }
+
     async fn remove_passkey(&self, user_id: &UserId, id: &str) -> StoreResult<bool> {
         let (id, user_id) = (id.to_owned(), user_id.clone());
         self.queue

@@ -1,7 +1,7 @@
 //! What a person confirms with: the payment password's counted checks and
 //! lock, the birthday PINs kept at sign-up, and single-use confirmations.
 
-use tessera_store::{PaymentPasswordClaim, VerificationRecord};
+use tessera_store::{PaymentPasswordClaim, VerificationRecord, WebauthnChallenge};
 
 use crate::*;
 
@@ -217,7 +217,72 @@ async fn a_verification_is_used_once(store: Arc<dyn Store>) {
     assert!(!used("v1", user_id.clone(), "unbind_card", "card-1", 2_001).await);
 }
 
+/// A passkey challenge is taken once, by its person, for its kind, in
+/// time; what expired is purged, and only that.
+async fn challenges_are_taken_once_and_expired_ones_purged(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    let other = user(&*store, "2").await;
+    for (id, expires) in [("c1", 10_000), ("c2", 30_000)] {
+        store
+            .create_webauthn_challenge(&WebauthnChallenge {
+                id: id.to_owned(),
+                user_id: user_id.clone(),
+                kind: "authentication".to_owned(),
+                state: format!("state-{id}"),
+                expires_at: at(expires),
+            })
+            .await
+            .unwrap();
+    }
+    let take = |id: &'static str, user: UserId, kind: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .take_webauthn_challenge(id, &user, kind, at(now))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        take("c1", other.clone(), "authentication", 2_000).await,
+        None
+    );
+    assert_eq!(
+        take("c1", user_id.clone(), "registration", 2_000).await,
+        None
+    );
+    assert_eq!(
+        take("c1", user_id.clone(), "authentication", 10_000).await,
+        None
+    );
+    let tasks: Vec<_> = (0..20)
+        .map(|_| tokio::spawn(take("c2", user_id.clone(), "authentication", 2_000)))
+        .collect();
+    let mut taken = Vec::new();
+    for task in tasks {
+        taken.extend(task.await.unwrap());
+    }
+    assert_eq!(taken, ["state-c2"]);
+    store
+        .create_verification(&VerificationRecord {
+            token_hash: "v-old".to_owned(),
+            user_id: user_id.clone(),
+            purpose: "unfreeze".to_owned(),
+            scope: String::new(),
+            method: "sms_code".to_owned(),
+            expires_at: at(10_000),
+            created_at: at(1_000),
+        })
+        .await
+        .unwrap();
+    // c1 and v-old expired before 20 000; c2 (used) expires later.
+    assert_eq!(store.purge_confirmations(at(20_000)).await.unwrap(), 2);
+    assert_eq!(store.purge_confirmations(at(20_000)).await.unwrap(), 0);
+    assert_eq!(store.purge_confirmations(at(40_000)).await.unwrap(), 1);
+}
+
 on_both_backends!(
+    challenges_are_taken_once_and_expired_ones_purged,
     payment_password_checks_are_counted_and_lock,
     payment_password_checks_race_to_the_limit,
     birthday_pins_are_kept_as_given,
