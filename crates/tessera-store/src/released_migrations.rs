@@ -166,6 +166,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         17,
         "1d3fddd7c0ee5a7d4e7c92160bdaf62482ae0979948fef910100ce0ccd63c0d8",
     ),
+    (
+        "sqlite",
+        16,
+        "258e19e5ad9828a7b2d97abbe645184453a0c4dc86fb1af73d8aa38e041d98fe",
+    ),
+    (
+        "postgres",
+        19,
+        "a3b54161d998e21b5714a19b246542f3a2983ffd977a80d5969e1ac42612001b",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

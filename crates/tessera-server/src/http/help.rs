@@ -156,15 +156,20 @@ fn reason_text(reason: NotSupportedReason) -> Text {
             "这家银行的卡暂不支持，或这张卡是二类、三类账户：许多银行只允许一类账户绑定第三方支付，请向银行确认账户类别。",
             "Cards from this bank are not accepted, or the card is a Class II or III account: many banks let only Class I accounts bind to third-party payment, so ask the bank which class yours is.",
         ),
+        NotSupportedReason::AccountClass => t(
+            "银行说这张卡是二类或三类账户：只有一类账户的卡可以绑定。请换一张一类账户的借记卡（通常是在柜台开户时办的卡），或请银行把账户升级为一类账户。",
+            "The bank says this card is a Class II or III account: only Class I accounts can be added. Use a Class I debit card (usually the one you got when you opened the account at a branch), or ask the bank to upgrade the account to Class I.",
+        ),
     }
 }
 
-const REASONS: [NotSupportedReason; 5] = [
+const REASONS: [NotSupportedReason; 6] = [
     NotSupportedReason::UnknownBin,
     NotSupportedReason::Brand,
     NotSupportedReason::CardType,
     NotSupportedReason::Country,
     NotSupportedReason::Issuer,
+    NotSupportedReason::AccountClass,
 ];
 
 fn still_stuck(lang: Lang) -> String {

@@ -85,6 +85,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../migrations/postgres/0017_refunds.sql"),
     ),
+    (
+        19,
+        include_str!("../../migrations/postgres/0019_card_wallets_and_reissue.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

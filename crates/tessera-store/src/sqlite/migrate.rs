@@ -68,6 +68,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0013_payment_passwords.sql"),
     ),
     (14, include_str!("../../migrations/sqlite/0014_refunds.sql")),
+    (
+        16,
+        include_str!("../../migrations/sqlite/0016_card_reissued.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -53,7 +53,9 @@ mod postgres {
     /// others hear which limit stopped them and when it lifts.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_per_card_binding_limit_holds_across_nodes() {
-        let Some(cluster) = Cluster::start(&[]).await else {
+        // More wallets than attempts may hold the card: the attempts stop it.
+        let wallets = [("TESSERA_LIMITS__MAX_WALLETS_PER_CARD", "10")];
+        let Some(cluster) = Cluster::start_env(&[], &wallets).await else {
             return;
         };
         let client = client();
