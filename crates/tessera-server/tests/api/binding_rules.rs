@@ -122,7 +122,7 @@ async fn ten_people_binding_one_card_at_once_leave_three(backend: Backend) {
     // The attempts per card are raised so that only the wallet rule stops
     // the burst.
     let server = TestServer::start_on(backend, |config| {
-        config.limits.card_bindings_per_day = 100;
+        config.limits.card_bindings_per_day = 20;
     })
     .await;
     let number = card(Outcome::Approve);
@@ -188,7 +188,10 @@ async fn class_two_and_three_accounts_are_refused(backend: Backend) {
         "This card belongs to a Class II or Class III account: only cards of Class I accounts can be added"
     );
     let remedy = error["remedy"].as_str().unwrap();
-    assert!(remedy.contains("debit card of a Class I account"), "{remedy}");
+    assert!(
+        remedy.contains("debit card of a Class I account"),
+        "{remedy}"
+    );
     assert!(remedy.contains("upgrade"), "{remedy}");
     let (status, body) = bind_in(&server, &user, &number, "zh-CN").await;
     let error = assert_error(
