@@ -378,6 +378,29 @@ async fn a_replaced_card_is_refused_at_once_and_says_to_bind_the_new_one(backend
     for record in &records {
         assert_eq!(record["decline"]["decline_code"], "card_reissued");
     }
+
+    // The bank moves the token to the new card: it pays again.
+    let reachable = json!({"latency_ms": 0, "failure_rate": 0.0});
+    let (status, _, body) = server
+        .call(
+            Method::PUT,
+            "/v1/sandbox/issuer",
+            Some(&server.operator_key),
+            Some(&reachable),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let issuer = server.issuer_key(&["ABC"]).await;
+    let replaced = json!({"id": "evt-new-card", "type": "card.replaced",
+        "occurred_at": server.now().to_rfc3339(), "par": card["par"],
+        "new_pan": crate::card(Outcome::Approve)});
+    let (status, body) = server.issuer_event(&issuer, &replaced, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "applied");
+    assert_eq!(server.cards(&user).await[0]["payable"], true);
+    let (status, body) = pay_in(&server, &merchant, &mut device, 1234, "en").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 on_both_backends!(
