@@ -176,6 +176,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         15,
         "9e9eed8c116d42b383fe3670ed22666070fa62aacf65e6f5c9ff02b6d26e41ae",
     ),
+    (
+        "sqlite",
+        16,
+        "258e19e5ad9828a7b2d97abbe645184453a0c4dc86fb1af73d8aa38e041d98fe",
+    ),
+    (
+        "postgres",
+        19,
+        "a3b54161d998e21b5714a19b246542f3a2983ffd977a80d5969e1ac42612001b",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

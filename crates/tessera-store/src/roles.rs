@@ -332,6 +332,9 @@ pub trait Payments: Send + Sync {
     ) -> StoreResult<()>;
     /// Records a payment declined before its ATC was claimed.
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
+    /// Marks the card its bank said was replaced (`reissued_at`), keeping
+    /// the first time: its token no longer pays, and the card says why.
+    async fn mark_card_reissued(&self, card_id: &CardId, now: DateTime<Utc>) -> StoreResult<()>;
     /// A user's payments, newest first.
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>>;
     /// One payment, by id.

@@ -132,7 +132,7 @@ pub(crate) const CARD_COLUMNS: &str = "c.id, c.user_id, c.status, c.pan_fingerpr
      t.token_ref, t.token_first6, t.token_last4, t.expiry_month AS t_expiry_month, \
      t.expiry_year AS t_expiry_year, t.status AS t_status, t.suspenders, t.requestor_id, \
      t.device_id, t.created_at AS t_created_at, t.psn, t.atc_high, t.atc_issued, t.imk_range, \
-     t.imk_generation, o.sent_to_masked, o.expires_at AS otp_expires_at \
+     t.imk_generation, o.sent_to_masked, o.expires_at AS otp_expires_at, c.reissued_at \
      FROM cards c LEFT JOIN tokens t ON t.card_id = c.id \
      LEFT JOIN otp_challenges o ON o.card_id = c.id";
 
@@ -223,6 +223,7 @@ pub(crate) fn card_from_row(row: &impl Columns) -> StoreResult<CardRecord> {
         token,
         otp_sent_to: row.col("sent_to_masked")?,
         otp_expires_at: row.opt_time("otp_expires_at")?,
+        reissued_at: row.opt_time("reissued_at")?,
     })
 }
 
@@ -300,7 +301,7 @@ pub(crate) const PAYMENT_TOKEN_COLUMNS: &str = "c.id, c.user_id, c.status AS car
      t.expiry_month AS t_expiry_month, t.expiry_year AS t_expiry_year, t.status AS t_status, \
      t.suspenders, t.requestor_id, t.device_id, t.created_at AS t_created_at, t.psn, \
      t.atc_high, t.atc_issued, t.imk_range, t.imk_generation, t.token_pan_key_version, \
-     t.token_pan_ciphertext FROM tokens t JOIN cards c ON c.id = t.card_id";
+     t.token_pan_ciphertext, c.reissued_at FROM tokens t JOIN cards c ON c.id = t.card_id";
 
 pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<PaymentToken>> {
     // In `PAYMENT_TOKEN_COLUMNS`' order, as `token_from_row` reads.
@@ -322,6 +323,7 @@ pub(crate) fn payment_token_from_row(row: &impl Columns) -> StoreResult<Option<P
         token_pan_ciphertext: row.col("token_pan_ciphertext")?,
         pan_key_version,
         pan_ciphertext,
+        card_reissued_at: row.opt_time("reissued_at")?,
     }))
 }
 

@@ -128,7 +128,7 @@ async fn pay_prints_the_decline_reason_and_exits_1() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("error: card_declined"), "{stderr}");
     assert!(
-        stderr.contains("The card has insufficient funds"),
+        stderr.contains("There is not enough money on the card"),
         "{stderr}"
     );
     assert!(

@@ -281,6 +281,16 @@ impl Advice<'_> {
                     subject.en
                 ),
             ),
+            NotSupportedReason::AccountClass => Bilingual::new(
+                format!(
+                    "发卡行说这张卡属于{}：只有一类账户的卡可以绑定。请换一张一类账户的借记卡，或请银行把这个账户升级为一类账户。",
+                    subject.zh
+                ),
+                format!(
+                    "The bank says this card belongs to a {}: only Class I accounts can be added. Use a Class I debit card, or ask the bank to upgrade the account to Class I.",
+                    subject.en
+                ),
+            ),
         }
     }
 

@@ -216,5 +216,8 @@ pub(super) fn refused_subject(reason: NotSupportedReason, card: &CardFacts) -> B
         NotSupportedReason::Issuer => card
             .issuer()
             .unwrap_or_else(|| Bilingual::new("该发卡行", "this bank")),
+        NotSupportedReason::AccountClass => {
+            Bilingual::new("二类或三类账户", "Class II or Class III account")
+        }
     }
 }

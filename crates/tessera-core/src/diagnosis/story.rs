@@ -149,6 +149,11 @@ fn clause(attempt: &AttemptFacts) -> Clause {
             "钱包中的卡已达到数量上限{n}",
             "the wallet already held the most cards it may{n}",
         ),
+        E::CardWalletLimitReached => event(
+            Attempts,
+            "这张卡已绑定在允许的最多个钱包中{n}",
+            "the card was already in as many wallets as it may be{n}",
+        ),
         E::OtpRequired => event(
             Attempts,
             "这张卡仍在等待短信验证码{n}",
@@ -258,6 +263,10 @@ fn not_supported_clause(attempt: &AttemptFacts) -> Clause {
         NotSupportedReason::Issuer => (
             format!("因为{}的卡暂不支持绑定", subject.zh),
             format!("because cards from {} are not accepted", subject.en),
+        ),
+        NotSupportedReason::AccountClass => (
+            "因为它不是一类账户的卡".to_owned(),
+            "because it is not the card of a Class I account".to_owned(),
         ),
     };
     event(

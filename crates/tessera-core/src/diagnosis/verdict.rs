@@ -113,7 +113,7 @@ impl VerdictKind {
             E::CardDeclined | E::RefundDeclined => VerdictKind::DeclinedByIssuer,
             E::NameMismatch => VerdictKind::RealName,
             E::PhoneMismatch => VerdictKind::PhoneOnFile,
-            E::CardLimitReached => VerdictKind::CardLimit,
+            E::CardLimitReached | E::CardWalletLimitReached => VerdictKind::CardLimit,
             E::CardAlreadyBound => VerdictKind::Duplicate,
             // A resend asked too soon: the code sent last may still come.
             E::OtpRequired | E::OtpResendTooSoon => VerdictKind::AwaitingSmsCode,

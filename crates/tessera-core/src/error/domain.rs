@@ -325,6 +325,9 @@ impl DomainError {
         if let Some(decline) = self.decline_code {
             return decline.remedy().get(lang).to_owned();
         }
+        if let Some(remedy) = self.not_supported.as_ref().and_then(|n| n.remedy()) {
+            return remedy.get(lang).to_owned();
+        }
         if let Some(lockout) = self.lockout {
             return lockout.remedy().get(lang).to_owned();
         }

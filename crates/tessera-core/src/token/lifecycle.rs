@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::card::CardStatus;
 use crate::card::expiry::Expiry;
-use crate::error::{DomainError, ErrorCode, Lang, Text};
+use crate::error::{DeclineCode, DomainError, ErrorCode, Lang, Text};
 
 /// Who suspended a token. Each one lifts only its own suspension.
 /// The order is the order of authority, used to pick the reason a person
@@ -264,10 +264,11 @@ impl TokenState {
 }
 
 /// Why a card cannot pay right now, or `Ok` when it can: the card's own
-/// status first, then its token's state, then the token's expiry (judged on
+/// status first, then whether its bank replaced it, then its token's state, then the token's expiry (judged on
 /// `today`, the wallet's date). The error is the one a payment would get.
 pub fn payability(
     card_status: CardStatus,
+    reissued: bool,
     token: Option<&TokenState>,
     token_expiry: Option<Expiry>,
     today: NaiveDate,
@@ -280,6 +281,11 @@ pub fn payability(
         | CardStatus::VerificationFailed
         | CardStatus::VerificationExpired
         | CardStatus::Unbound => return Err(DomainError::new(ErrorCode::CardUnbound)),
+    }
+    // The bank replaced the card: whatever its token's state, the old
+    // number pays no more, and the answer says to bind the new card.
+    if reissued {
+        return Err(DomainError::declined(DeclineCode::CardReissued));
     }
     let token = token.ok_or_else(|| DomainError::new(ErrorCode::CardUnbound))?;
     token.check_payable()?;
@@ -386,12 +392,18 @@ mod tests {
         let old = Expiry::new(2, 2027).ok();
         let active = TokenState::active();
         assert_eq!(
-            payability(CardStatus::Active, Some(&active), good, today),
+            payability(CardStatus::Active, false, Some(&active), good, today),
             Ok(())
         );
         let code = |result: Result<(), DomainError>| result.unwrap_err().code;
         assert_eq!(
-            code(payability(CardStatus::Active, Some(&active), old, today)),
+            code(payability(
+                CardStatus::Active,
+                false,
+                Some(&active),
+                old,
+                today
+            )),
             ErrorCode::TokenExpired
         );
         let suspended = active
@@ -399,7 +411,8 @@ mod tests {
             .unwrap()
             .suspend(Suspender::Issuer)
             .unwrap();
-        let error = payability(CardStatus::Active, Some(&suspended), good, today).unwrap_err();
+        let error =
+            payability(CardStatus::Active, false, Some(&suspended), good, today).unwrap_err();
         assert_eq!(error.code, ErrorCode::TokenSuspended);
         assert_eq!(error.suspended_by, ["issuer", "cardholder"]);
         assert_eq!(
@@ -411,6 +424,7 @@ mod tests {
         assert_eq!(
             code(payability(
                 CardStatus::Unbound,
+                false,
                 Some(&active.delete()),
                 good,
                 today
@@ -420,13 +434,14 @@ mod tests {
         assert_eq!(
             code(payability(
                 CardStatus::PendingVerification,
+                false,
                 None,
                 good,
                 today
             )),
             ErrorCode::OtpRequired
         );
-        let closed = payability(CardStatus::Closed, None, good, today).unwrap_err();
+        let closed = payability(CardStatus::Closed, false, None, good, today).unwrap_err();
         assert_eq!(closed.code, ErrorCode::CardUnbound);
         assert_eq!(
             closed.message(Lang::En),

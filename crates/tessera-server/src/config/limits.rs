@@ -42,6 +42,9 @@ pub struct LimitsConfig {
     /// Wallets one ID number may open (by its keyed hash); a further
     /// sign-up is `id_number_taken`.
     pub wallets_per_id_number: u32,
+    /// Wallets one card (by PAN fingerprint) may be in at once, pending
+    /// ones included; one more is `card_wallet_limit_reached`.
+    pub max_wallets_per_card: u32,
     /// Password hashes one server keeps queued or running on its Argon2
     /// threads; a request past them is shed at once with `overloaded`.
     /// Two threads run about a hundred hashes a second, so 64 waiting
@@ -94,6 +97,7 @@ impl Default for LimitsConfig {
             sms_code_ttl_secs: 5 * 60,
             sms_code_max_attempts: 5,
             wallets_per_id_number: 1,
+            max_wallets_per_card: 3,
             password_queue_max: 64,
             public_per_address_per_minute: 60,
             public_per_second: 500,
@@ -147,13 +151,14 @@ impl LimitsConfig {
             || self.payment_password_max_failures == 0
             || self.sms_code_max_attempts == 0
             || self.wallets_per_id_number == 0
+            || self.max_wallets_per_card == 0
             || self.password_queue_max == 0
             || self.public_per_address_per_minute == 0
             || self.public_per_second == 0
         {
             return Err(
                 "limits.sign_in_max_attempts, payment_password_max_failures, \
-                 sms_code_max_attempts, wallets_per_id_number, \
+                 sms_code_max_attempts, wallets_per_id_number, max_wallets_per_card, \
                  password_queue_max, public_per_address_per_minute and public_per_second \
                  must be at least 1"
                     .to_owned(),

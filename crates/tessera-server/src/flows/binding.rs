@@ -230,7 +230,8 @@ async fn bind_steps(
             .into());
     }
 
-    // 5. Duplicate and card limit, enforced by the store in one transaction.
+    // 5. Duplicate, card limit and the wallets the card is in, enforced by
+    //    the store in one transaction.
     let fingerprint = state.keys.fingerprint(&fields.pan);
     let bin_controller = BinControllerId::new(&state.config.par_bin_controller_id)
         .map_err(|_| DomainError::new(ErrorCode::InternalError))?;
@@ -275,6 +276,7 @@ async fn bind_steps(
     };
     let reserve_limits = ReserveLimits {
         live_cards: state.config.card_limit,
+        wallets_per_card: state.config.limits.max_wallets_per_card,
         attempts: limit_buckets(&attempt_limits),
         window: limit_window(),
     };
@@ -299,6 +301,11 @@ async fn bind_steps(
         }
         Reserve::LimitReached { .. } => {
             return Err(DomainError::new(ErrorCode::CardLimitReached).into());
+        }
+        Reserve::WalletsFull { .. } => {
+            return Err(DomainError::new(ErrorCode::CardWalletLimitReached)
+                .with_param("number")
+                .into());
         }
         Reserve::AttemptsRefused { index, free_at } => {
             return Err(limit_refused(&attempt_limits, index, free_at, now));

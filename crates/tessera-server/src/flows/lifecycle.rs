@@ -112,6 +112,7 @@ fn state_view(state: &AppState, token: &PaymentToken, now: DateTime<Utc>) -> Tok
         suspended_by: token.token.suspenders.clone(),
         payable: payability(
             token.card_status,
+            token.card_reissued_at.is_some(),
             token_state.as_ref(),
             expiry,
             wallet_today(now, state.time_zone),

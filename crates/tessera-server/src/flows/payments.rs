@@ -14,7 +14,7 @@ use tessera_core::emv::{
     Arpc, Arqc, Atc, DerivationOption, DeviceCvm, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
     Transaction, profile,
 };
-use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::error::{DeclineCode, DomainError, ErrorCode, Lang};
 use tessera_core::payment::check::{
     Channel, CheckedPayment, PaymentFields, check_amount, check_currency, check_merchant_id,
     check_payment,
@@ -81,7 +81,13 @@ fn token_state(token: &PaymentToken) -> Result<TokenState, DomainError> {
 /// expiry.
 fn check_payable(token: &PaymentToken, today: NaiveDate) -> Result<(), DomainError> {
     let expiry = Expiry::new(token.token.expiry_month, token.token.expiry_year).ok();
-    payability(token.card_status, Some(&token_state(token)?), expiry, today)
+    payability(
+        token.card_status,
+        token.card_reissued_at.is_some(),
+        Some(&token_state(token)?),
+        expiry,
+        today,
+    )
 }
 
 /// The IMK-AC a token's keys come from, and its profile.
@@ -705,6 +711,19 @@ async fn pay_steps(
     );
     let authorization_code = match answer {
         AuthorizationAnswer::Approved { authorization_code } => authorization_code,
+        AuthorizationAnswer::Declined(DeclineCode::CardReissued) => {
+            // The old number is dead: marked on the card, so that its next
+            // payments are refused here without asking the bank, and the
+            // card list says why it cannot pay.
+            if let Err(error) = state
+                .store
+                .mark_card_reissued(&token.token.card_id, now)
+                .await
+            {
+                tracing::warn!(error = %error, "could not mark a replaced card");
+            }
+            return Err(DomainError::declined(DeclineCode::CardReissued).into());
+        }
         AuthorizationAnswer::Declined(code) => return Err(DomainError::declined(code).into()),
         AuthorizationAnswer::Unavailable => {
             // Nothing was authorised: give the ATC back so the same

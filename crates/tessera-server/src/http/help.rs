@@ -156,15 +156,20 @@ fn reason_text(reason: NotSupportedReason) -> Text {
             "这家银行的卡暂不支持，或这张卡是二类、三类账户：许多银行只允许一类账户绑定第三方支付，请向银行确认账户类别。",
             "Cards from this bank are not accepted, or the card is a Class II or III account: many banks let only Class I accounts bind to third-party payment, so ask the bank which class yours is.",
         ),
+        NotSupportedReason::AccountClass => t(
+            "银行说这张卡是二类或三类账户：只有一类账户的卡可以绑定。请换一张一类账户的借记卡（通常是在柜台开户时办的卡），或请银行把账户升级为一类账户。",
+            "The bank says this card is a Class II or III account: only Class I accounts can be added. Use a Class I debit card (usually the one you got when you opened the account at a branch), or ask the bank to upgrade the account to Class I.",
+        ),
     }
 }
 
-const REASONS: [NotSupportedReason; 5] = [
+const REASONS: [NotSupportedReason; 6] = [
     NotSupportedReason::UnknownBin,
     NotSupportedReason::Brand,
     NotSupportedReason::CardType,
     NotSupportedReason::Country,
     NotSupportedReason::Issuer,
+    NotSupportedReason::AccountClass,
 ];
 
 fn still_stuck(lang: Lang) -> String {
@@ -283,7 +288,7 @@ pub fn unknown_code_page(lang: Lang) -> String {
 }
 
 /// The FAQ, in our own words.
-fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
+fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
     let para = |zh: &str, en: &str| (zh.to_owned(), en.to_owned());
     let items: Vec<(Text, Vec<(String, String)>)> = vec![
         (
@@ -300,6 +305,14 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
                 para(
                     "只能绑定本人名下的卡：持卡人姓名必须与钱包实名认证的姓名一致。同一张卡在一个钱包里只能绑定一次。",
                     "Only cards in your own name can be added: the cardholder name must match the real name verified on the wallet. A card can be in one wallet once.",
+                ),
+                (
+                    format!(
+                        "同一张银行卡最多同时绑定在{wallets_per_card}个钱包账户中。已满时，请先在其中一个钱包里解绑这张卡，名额就会空出来。"
+                    ),
+                    format!(
+                        "One bank card can be in at most {wallets_per_card} wallet accounts at once. When it is, remove it from one of them and its place is free again."
+                    ),
                 ),
             ],
         ),
@@ -375,8 +388,8 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
                     "Identity does not match: the name differs from the real name (credit cards also check its pinyin), or the bank still holds an old 15-digit ID number, which is updated at a bank counter.",
                 ),
                 para(
-                    "卡片状态或账户类别：卡片已挂失、冻结、注销，信用卡尚未激活或首张网申信用卡尚未面签；许多银行只允许一类账户绑定第三方支付，二类、三类账户会被拒绝。",
-                    "Card state or account class: the card is lost, frozen or closed, a credit card is not activated yet or a first online credit card has not been signed for in person; many banks let only Class I accounts bind to third-party payment and refuse Class II and III accounts.",
+                    "卡片状态或账户类别：卡片已挂失、冻结、注销，信用卡尚未激活或首张网申信用卡尚未面签；只有一类账户的卡可以绑定，二类、三类账户（常见于在网上或手机银行开的电子账户）会被拒绝，请换一张一类账户的借记卡，或请银行把账户升级为一类账户。",
+                    "Card state or account class: the card is lost, frozen or closed, a credit card is not activated yet or a first online credit card has not been signed for in person; only cards of Class I accounts can be added, and Class II and III accounts (often accounts opened online or in a bank's app) are refused: use a Class I debit card, or ask the bank to upgrade the account to Class I.",
                 ),
                 para(
                     "尝试次数过多：每条短信验证码只能比对有限的几次，输错太多次后需要重新添加卡片获取新验证码；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码也有限。达到上限时，钱包会说明是哪一项限制，以及具体何时可以再试。",
@@ -385,6 +398,30 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
                 para(
                     "网络或系统：网络不稳定、银行系统故障或钱包维护。钱包会告诉你是不是你的问题，以及何时可以重试；重试不会重复绑卡。",
                     "Network or system: an unstable network, a bank that is failing, or wallet maintenance. The wallet tells you whether it is your problem and when to try again; retrying never adds a card twice.",
+                ),
+            ],
+        ),
+        (
+            t(
+                "支付被银行拒绝的常见原因",
+                "Why a bank declines a payment, most common first",
+            ),
+            vec![
+                para(
+                    "超出快捷支付限额：银行给通过第三方付款（快捷支付）设的单笔和每日限额，通常比柜台和刷卡低。可以减少金额或分几笔支付，或在手机银行里调高快捷支付限额。",
+                    "Over the quick payment limit: banks set a lower limit, per payment and per day, for payments through a third party (quick payments) than for a counter or a card reader. Pay less or in parts, or raise the quick payment limit in the bank's app.",
+                ),
+                para(
+                    "没有开通网上支付：有些卡默认关闭网上支付（快捷支付）功能，需要在手机银行或网点开通后才能在钱包里付款。",
+                    "Online payments are not turned on: some cards come with online (quick) payments turned off, and they must be turned on in the bank's app or at a branch before the card can pay from a wallet.",
+                ),
+                para(
+                    "余额不足：借记卡里的钱不够，或信用卡的可用额度不够。存钱或还款后再付，或换一张卡。",
+                    "Not enough money: the debit account does not hold enough, or the credit card has too little credit left. Pay after putting money in or making a repayment, or use another card.",
+                ),
+                para(
+                    "已换新卡：银行给你换发了新卡（例如卡片到期或升级芯片卡），旧卡号不能再支付。钱包会记住这一点，之后不再向银行尝试，并在卡片列表里说明原因；请绑定新卡后用新卡支付。",
+                    "The card was replaced: the bank issued you a new card (when the old one expired or was upgraded, say), and the old number can no longer pay. The wallet remembers this, stops asking the bank, and shows the reason in your list of cards; add the new card and pay with it.",
                 ),
             ],
         ),
@@ -406,7 +443,7 @@ fn faq(card_limit: u32) -> Vec<(Text, Vec<String>, Vec<String>)> {
 }
 
 /// The help center's front page: the FAQ and every error code by cause.
-pub fn index_page(lang: Lang, card_limit: u32) -> String {
+pub fn index_page(lang: Lang, card_limit: u32, wallets_per_card: u32) -> String {
     let mut body = format!(
         "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n",
         escape(t("帮助中心", "Help center").get(lang)),
@@ -421,7 +458,7 @@ pub fn index_page(lang: Lang, card_limit: u32) -> String {
     body.push_str("<h2 id=\"faq\">");
     body.push_str(&escape(t("常见问题", "Common questions").get(lang)));
     body.push_str("</h2>\n");
-    for (question, zh, en) in faq(card_limit) {
+    for (question, zh, en) in faq(card_limit, wallets_per_card) {
         let paragraphs = match lang {
             Lang::ZhCn => zh,
             Lang::En => en,

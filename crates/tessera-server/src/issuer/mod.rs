@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use tessera_core::card::cvc::Cvc;
 use tessera_core::card::expiry::Expiry;
 use tessera_core::card::pan::Pan;
-use tessera_core::error::{DeclineCode, DomainError};
+use tessera_core::error::{DeclineCode, DomainError, NotSupportedReason};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::money::Currency;
 
@@ -59,7 +59,10 @@ impl IssuerAnswer {
             IssuerAnswer::StepUp => "step_up:otp".to_owned(),
             IssuerAnswer::Refused(error) => match (error.decline_code, &error.not_supported) {
                 (Some(decline), _) => format!("declined:{}", decline.as_str()),
-                (None, Some(_)) => "not_participating".to_owned(),
+                (None, Some(refusal)) => match refusal.reason {
+                    NotSupportedReason::Issuer => "not_participating".to_owned(),
+                    reason => format!("not_supported:{}", reason.as_str()),
+                },
                 (None, None) => format!("refused:{}", error.code.as_str()),
             },
             IssuerAnswer::Unavailable => "unavailable".to_owned(),

@@ -4,7 +4,7 @@
 //! both ends, so they cannot drift apart.
 
 use serde::{Deserialize, Serialize};
-use tessera_core::error::{DeclineCode, DomainError, ErrorCode};
+use tessera_core::error::{DeclineCode, DomainError, ErrorCode, NotSupportedReason};
 
 use super::{
     AuthorizationAnswer, BindingVerification, IssuerAnswer, PaymentAuthorization, RefundOrder,
@@ -100,7 +100,8 @@ pub enum BindingResponse {
         method: String,
     },
     /// `decline_code`: do_not_honor, lost_card, stolen_card,
-    /// insufficient_funds, exceeds_limit, incorrect_cvc or phone_mismatch.
+    /// insufficient_funds, exceeds_limit, incorrect_cvc, phone_mismatch or
+    /// account_class (a Class II or III account: `card_not_supported`).
     Declined {
         decline_code: String,
     },
@@ -124,6 +125,18 @@ impl BindingResponse {
                         decline_code: error.code.as_str().to_owned(),
                     }
                 }
+                // Travels as a decline code, so that a version that does
+                // not know it still reads a refusal.
+                (None, _)
+                    if error
+                        .not_supported
+                        .as_ref()
+                        .is_some_and(|n| n.reason == NotSupportedReason::AccountClass) =>
+                {
+                    BindingResponse::Declined {
+                        decline_code: NotSupportedReason::AccountClass.as_str().to_owned(),
+                    }
+                }
                 (None, _) if error.not_supported.is_some() => BindingResponse::NotParticipating,
                 (None, _) => BindingResponse::Declined {
                     decline_code: DeclineCode::DoNotHonor.as_str().to_owned(),
@@ -145,6 +158,7 @@ impl BindingResponse {
                     "phone_mismatch" => {
                         DomainError::new(ErrorCode::PhoneMismatch).with_param("bank_phone")
                     }
+                    "account_class" => super::sandbox::not_class_one(),
                     code => DomainError::declined(
                         DeclineCode::parse(code).unwrap_or(DeclineCode::DoNotHonor),
                     ),

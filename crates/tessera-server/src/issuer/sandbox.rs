@@ -36,10 +36,11 @@ pub enum Outcome {
     NotParticipating,
     Unavailable,
     Slow,
+    AccountClass,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Approve,
         Outcome::Otp,
         Outcome::DoNotHonor,
@@ -50,6 +51,7 @@ impl Outcome {
         Outcome::NotParticipating,
         Outcome::Unavailable,
         Outcome::Slow,
+        Outcome::AccountClass,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Outcome {
             Outcome::NotParticipating => "not_participating",
             Outcome::Unavailable => "unavailable",
             Outcome::Slow => "slow",
+            Outcome::AccountClass => "account_class",
         }
     }
 
@@ -84,6 +87,7 @@ impl Outcome {
             Outcome::NotParticipating => "400",
             Outcome::Unavailable => "500",
             Outcome::Slow => "510",
+            Outcome::AccountClass => "410",
         }
     }
 
@@ -100,6 +104,9 @@ impl Outcome {
             Outcome::NotParticipating => "422 card_not_supported, reason issuer",
             Outcome::Unavailable => "503 issuer_unavailable with Retry-After",
             Outcome::Slow => "the issuer takes the slow time (2 s), then binds",
+            Outcome::AccountClass => {
+                "422 card_not_supported, reason account_class (a Class II or III account)"
+            }
         }
     }
 
@@ -130,7 +137,7 @@ pub enum PaymentOutcome {
 
 impl PaymentOutcome {
     /// (last two digits, outcome, what the merchant sees), for the README.
-    pub const MAGIC: [(u64, PaymentOutcome, &'static str); 6] = [
+    pub const MAGIC: [(u64, PaymentOutcome, &'static str); 9] = [
         (
             5,
             PaymentOutcome::Decline(DeclineCode::DoNotHonor),
@@ -152,9 +159,24 @@ impl PaymentOutcome {
             "402 card_declined, decline_code insufficient_funds",
         ),
         (
+            56,
+            PaymentOutcome::Decline(DeclineCode::CardReissued),
+            "402 card_declined, decline_code card_reissued (later payments refused at once)",
+        ),
+        (
+            57,
+            PaymentOutcome::Decline(DeclineCode::OnlinePaymentDisabled),
+            "402 card_declined, decline_code online_payment_disabled",
+        ),
+        (
             61,
             PaymentOutcome::Decline(DeclineCode::ExceedsLimit),
             "402 card_declined, decline_code exceeds_limit",
+        ),
+        (
+            65,
+            PaymentOutcome::Decline(DeclineCode::QuickPayLimitExceeded),
+            "402 card_declined, decline_code quick_pay_limit_exceeded",
         ),
         (
             91,
@@ -248,6 +270,7 @@ pub fn binding_answer(
             IssuerAnswer::Refused(DomainError::declined(DeclineCode::StolenCard))
         }
         Outcome::NotParticipating => IssuerAnswer::Refused(not_participating()),
+        Outcome::AccountClass => IssuerAnswer::Refused(not_class_one()),
         _ if !phone_on_file_matches => IssuerAnswer::Refused(
             DomainError::new(ErrorCode::PhoneMismatch).with_param("bank_phone"),
         ),
@@ -266,6 +289,16 @@ pub fn not_participating() -> DomainError {
         reason: NotSupportedReason::Issuer,
         subject_zh: "发卡行".to_owned(),
         subject_en: "this bank".to_owned(),
+    })
+}
+
+/// The refusal of a card whose account is Class II or Class III (二类户、
+/// 三类户): banks let only Class I accounts bind to a wallet.
+pub fn not_class_one() -> DomainError {
+    DomainError::not_supported(NotSupported {
+        reason: NotSupportedReason::AccountClass,
+        subject_zh: "二类或三类账户".to_owned(),
+        subject_en: "Class II or Class III account".to_owned(),
     })
 }
 

@@ -35,7 +35,7 @@ fn card_json(card: &CardRecord, viewer: &Viewer) -> Result<serde_json::Value, Ap
     responses((status = 201, body = CardView), (status = 202, description = "pending_verification: enter the SMS code", body = CardView),
         (status = 402, description = "card_declined, incorrect_cvc, phone_mismatch", body = ErrorEnvelope),
         (status = 409, description = "card_already_bound, otp_required, idempotency_conflict, request_in_progress", body = ErrorEnvelope),
-        (status = 422, description = "invalid_number, incorrect_number, expiry, cvc, holder name, name_mismatch, card_not_supported, card_limit_reached, field_too_long, invalid_characters", body = ErrorEnvelope),
+        (status = 422, description = "invalid_number, incorrect_number, expiry, cvc, holder name, name_mismatch, card_not_supported, card_limit_reached, card_wallet_limit_reached, field_too_long, invalid_characters", body = ErrorEnvelope),
         (status = 503, description = "maintenance, issuer_unavailable (Retry-After)", body = ErrorEnvelope)))]
 pub async fn bind_card(
     State(state): State<AppState>,

@@ -61,7 +61,11 @@ pub async fn index(
     html(
         StatusCode::OK,
         lang,
-        help::index_page(lang, state.config.card_limit),
+        help::index_page(
+            lang,
+            state.config.card_limit,
+            state.config.limits.max_wallets_per_card,
+        ),
     )
 }
 

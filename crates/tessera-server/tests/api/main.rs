@@ -35,6 +35,7 @@ macro_rules! on_both_backends {
 
 mod accounts;
 mod binding;
+mod binding_rules;
 mod connections;
 mod contract;
 mod diagnose;

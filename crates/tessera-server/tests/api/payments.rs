@@ -229,7 +229,7 @@ async fn each_decline_code_is_answered_and_recorded_with_its_reason(backend: Bac
         if *decline_code == "insufficient_funds" {
             assert_eq!(
                 record["decline"]["message"],
-                "The card has insufficient funds"
+                "There is not enough money on the card (or credit left, for a credit card)"
             );
         }
     }

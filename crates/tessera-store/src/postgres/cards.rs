@@ -243,9 +243,9 @@ impl Cards for PgStore {
         limits: &ReserveLimits,
         now: DateTime<Utc>,
     ) -> StoreResult<Reserve> {
-        // One round trip and one transaction: `tessera_reserve_card_v2`
+        // One round trip and one transaction: `tessera_reserve_card_v3`
         // locks the user's row, frees stale slots, then checks for the
-        // duplicate and the limit, claims the attempt limits as
+        // duplicate, the limit and the wallets the card is in, claims the attempt limits as
         // `tessera_claim_limits` does, and reserves, where a client-side
         // transaction would take seven statements.
         //
@@ -256,10 +256,10 @@ impl Cards for PgStore {
         let mut lease = self.lease().await?;
         let row = sqlx::query(
             "SELECT set_config('synchronous_commit', 'off', true), \
-             r_outcome, r_card_id, r_status, r_live_cards, r_refused, r_free_at \
-             FROM tessera_reserve_card_v2(\
+             r_outcome, r_card_id, r_status, r_live_cards, r_refused, r_free_at, r_wallets \
+             FROM tessera_reserve_card_v3(\
              $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24)",
+             $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(card.id.as_str())
         .bind(card.user_id.as_str())
@@ -285,6 +285,7 @@ impl Cards for PgStore {
         .bind(&names)
         .bind(&bucket_limits)
         .bind(ms(now) - limits.window.num_milliseconds())
+        .bind(i64::from(limits.wallets_per_card))
         .fetch_one(&mut *lease)
         .await?;
         lease.finish();
@@ -299,6 +300,9 @@ impl Cards for PgStore {
             "limit_reached" => Reserve::LimitReached {
                 live_cards: small(row.try_get("r_live_cards")?)?,
             },
+            "wallets_full" => Reserve::WalletsFull {
+                wallets: small(row.try_get("r_wallets")?)?,
+            },
             "limits_refused" => {
                 let refused: i32 = row.col("r_refused")?;
                 let free_at: Option<i64> = row.col("r_free_at")?;
@@ -308,14 +312,14 @@ impl Cards for PgStore {
                     }
                     LimitClaim::Counted => {
                         return Err(StoreError::Corrupt(
-                            "tessera_reserve_card_v2 refused no limit".to_owned(),
+                            "tessera_reserve_card_v3 refused no limit".to_owned(),
                         ));
                     }
                 }
             }
             other => {
                 return Err(StoreError::Corrupt(format!(
-                    "tessera_reserve_card_v2 answered {other:?}"
+                    "tessera_reserve_card_v3 answered {other:?}"
                 )));
             }
         })

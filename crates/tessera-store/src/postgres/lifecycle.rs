@@ -224,7 +224,8 @@ impl Lifecycle for PgStore {
                 let updated = sqlx::query(
                     "UPDATE cards SET pan_fingerprint = $1, pan_key_version = $2, \
                      pan_ciphertext = $3, first6 = $4, last4 = $5, pan_length = $6, \
-                     expiry_month = $7, expiry_year = $8, updated_at = $9 WHERE id = $10",
+                     expiry_month = $7, expiry_year = $8, updated_at = $9, reissued_at = NULL \
+                     WHERE id = $10",
                 )
                 .bind(&new.pan_fingerprint)
                 .bind(i64::from(new.pan_key_version))

@@ -207,6 +207,18 @@ impl Payments for PgStore {
         insert_payment(&mut lease, payment).await
     }
 
+    async fn mark_card_reissued(&self, card_id: &CardId, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE cards SET reissued_at = $1, updated_at = $1 \
+             WHERE id = $2 AND reissued_at IS NULL",
+        )
+        .bind(ms(now))
+        .bind(card_id.as_str())
+        .execute(&mut *self.lease().await?)
+        .await?;
+        Ok(())
+    }
+
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
         let listing = listings::payments(Dialect::Postgres, filter);
         let rows = listed(&listing)

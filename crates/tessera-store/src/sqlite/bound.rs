@@ -116,6 +116,7 @@ pub(super) fn bound_card_record(
         }),
         otp_sent_to: done.otp.as_ref().map(|otp| otp.sent_to_masked.clone()),
         otp_expires_at: done.otp.as_ref().map(|otp| otp.expires_at),
+        reissued_at: None,
     }
 }
 

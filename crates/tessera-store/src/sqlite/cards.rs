@@ -35,6 +35,17 @@ pub(super) const RESERVE_DUPLICATE: &str = "SELECT c.id, c.status FROM cards c \
              WHERE o.card_id = c.id AND o.expires_at <= ?3))) \
      LIMIT 1";
 
+/// `reserve_card`'s count of the other wallets a card is in (?1 PAN
+/// fingerprint, ?2 user, ?3 now): their live cards with this PAN, through
+/// `cards_live_pan`, whose leading column is the fingerprint. Reservations
+/// are not rows: the caller adds those of other users.
+pub(super) const RESERVE_WALLETS: &str = "SELECT COUNT(*) FROM cards c \
+     WHERE c.pan_fingerprint = ?1 AND c.user_id <> ?2 \
+       AND c.status IN ('binding', 'pending_verification', 'active') \
+       AND (c.status = 'active' \
+         OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
+             WHERE o.card_id = c.id AND o.expires_at <= ?3)))";
+
 /// Ends a pending card whose OTP challenge has run out, or failed: the card
 /// leaves the live set, its token and ciphertexts are destroyed.
 pub(super) fn end_pending_card(
@@ -301,6 +312,25 @@ impl Cards for SqliteStore {
                     return Ok((
                         Reserve::LimitReached {
                             live_cards: small(live)?,
+                        },
+                        settle,
+                    ));
+                }
+                // The other wallets this card is in: their bound and
+                // pending cards, and their reservations. Nothing else
+                // writes cards meanwhile (this is the writer).
+                let elsewhere: i64 = scalar_one(
+                    conn,
+                    RESERVE_WALLETS,
+                    params![&card.pan_fingerprint, card.user_id.as_str(), ms(now)],
+                )?;
+                let wallets = elsewhere
+                    + i64::try_from(held.of_card(&card.pan_fingerprint, &card.user_id, now))
+                        .unwrap_or(i64::MAX);
+                if wallets >= i64::from(limits.wallets_per_card) {
+                    return Ok((
+                        Reserve::WalletsFull {
+                            wallets: small(wallets)?,
                         },
                         settle,
                     ));

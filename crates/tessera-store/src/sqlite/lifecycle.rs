@@ -66,7 +66,8 @@ pub(super) fn apply_issuer_change(
                 conn,
                 "UPDATE cards SET pan_fingerprint = ?, pan_key_version = ?, \
                  pan_ciphertext = ?, first6 = ?, last4 = ?, pan_length = ?, \
-                 expiry_month = ?, expiry_year = ?, updated_at = ? WHERE id = ?",
+                 expiry_month = ?, expiry_year = ?, updated_at = ?, reissued_at = NULL \
+                 WHERE id = ?",
                 params![
                     &new.pan_fingerprint,
                     i64::from(new.pan_key_version),

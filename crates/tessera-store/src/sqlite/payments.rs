@@ -227,6 +227,21 @@ impl Payments for SqliteStore {
             .await
     }
 
+    async fn mark_card_reissued(&self, card_id: &CardId, now: DateTime<Utc>) -> StoreResult<()> {
+        let card_id = card_id.to_owned();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    "UPDATE cards SET reissued_at = ?, updated_at = ? \
+                     WHERE id = ? AND reissued_at IS NULL",
+                    params![ms(now), ms(now), card_id.as_str()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>> {
         let listing = listings::payments(Dialect::Sqlite, filter);
         self.readers

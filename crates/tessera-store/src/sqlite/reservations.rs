@@ -70,6 +70,25 @@ impl Held {
         self.by_user.get(user_id).map_or(&[], Vec::as_slice)
     }
 
+    /// How many other users are binding this card (by PAN fingerprint)
+    /// right now: reservations that have not run out.
+    pub(super) fn of_card(
+        &self,
+        pan_fingerprint: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> usize {
+        self.by_user
+            .iter()
+            .filter(|(user, _)| user.as_str() != user_id)
+            .filter(|(_, cards)| {
+                cards.iter().any(|card| {
+                    card.pan_fingerprint == pan_fingerprint && card.reserved_until >= now
+                })
+            })
+            .count()
+    }
+
     pub(super) fn hold(&mut self, card: NewCard) {
         self.by_user
             .entry(card.user_id.to_string())

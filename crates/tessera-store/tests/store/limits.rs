@@ -244,6 +244,7 @@ async fn a_purge_forgets_only_buckets_whose_hits_all_left(store: Arc<dyn Store>)
 fn counting(live_cards: u32, attempts: &[(&str, u32)]) -> ReserveLimits {
     ReserveLimits {
         live_cards,
+        wallets_per_card: u32::MAX,
         attempts: buckets(attempts),
         window: WINDOW,
     }

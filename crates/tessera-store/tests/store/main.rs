@@ -42,6 +42,7 @@ mod attempts;
 mod backends;
 mod binding;
 mod bulk_load;
+mod card_wallets;
 mod cards;
 mod confirmations;
 mod data_migrations;

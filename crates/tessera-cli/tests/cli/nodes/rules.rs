@@ -53,7 +53,9 @@ mod postgres {
     /// others hear which limit stopped them and when it lifts.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_per_card_binding_limit_holds_across_nodes() {
-        let Some(cluster) = Cluster::start(&[]).await else {
+        // More wallets than attempts may hold the card: the attempts stop it.
+        let wallets = [("TESSERA_LIMITS__MAX_WALLETS_PER_CARD", "10")];
+        let Some(cluster) = Cluster::start_env(&[], &wallets).await else {
             return;
         };
         let client = client();
@@ -92,6 +94,60 @@ mod postgres {
         )
         .await;
         assert_eq!(reached, 5);
+    }
+
+    /// One card bound by 10 people at once, split across the nodes: it
+    /// ends up in 3 wallets (`limits.max_wallets_per_card`), and only those
+    /// 3 bindings reached the bank; the others hear why.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_card_is_in_three_wallets_at_most_across_nodes() {
+        // The attempts per card are raised so that only the wallet rule
+        // stops the burst.
+        let attempts = [("TESSERA_LIMITS__CARD_BINDINGS_PER_DAY", "20")];
+        let Some(cluster) = Cluster::start_env(&[], &attempts).await else {
+            return;
+        };
+        let client = client();
+        let mut tokens = Vec::new();
+        let operator = cluster.operator_key().await;
+        for i in 0..10 {
+            tokens.push(
+                sign_up(&client, cluster.base(i), NAME, &operator)
+                    .await
+                    .token,
+            );
+        }
+        let number = approving_card();
+        let requests = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| binding(cluster.base(i), token, &number))
+            .collect();
+        let mut created = 0;
+        for (status, body) in burst(requests).await {
+            match status {
+                201 => created += 1,
+                422 => assert_eq!(code(&body), "card_wallet_limit_reached", "{body}"),
+                other => panic!("a bind answered {other}: {body}"),
+            }
+        }
+        assert_eq!(created, 3, "wallets the card went into");
+        let url = cluster.database.url();
+        let active = sql_count(url, "SELECT count(*) FROM cards WHERE status = 'active'").await;
+        assert_eq!(active, 3);
+        let reached = sql_count(
+            url,
+            "SELECT count(*) FROM binding_attempts WHERE issuer_response IS NOT NULL",
+        )
+        .await;
+        assert_eq!(reached, 3, "the refused ones never reached the bank");
+        let refused = sql_count(
+            url,
+            "SELECT count(*) FROM binding_attempts \
+             WHERE error_code = 'card_wallet_limit_reached'",
+        )
+        .await;
+        assert_eq!(refused, 7);
     }
 
     /// 16 binds of one card, released together and split across the

@@ -4,7 +4,7 @@
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 8] = [
+pub(super) const ROWS: [CatalogEntry; 9] = [
     CatalogEntry {
         code: E::PaymentPasswordTooSimple,
         code_str: "payment_password_too_simple",
@@ -157,6 +157,26 @@ pub(super) const ROWS: [CatalogEntry; 8] = [
         why: t(
             "退款要由发卡行把钱退回卡上。卡已销户或挂失，或者银行自己的风控不同意时，银行会拒绝这笔退款。",
             "A refund is carried out by the card's bank, which refuses it when the card was closed or reported lost, or when its own risk checks do not agree.",
+        ),
+    },
+    CatalogEntry {
+        code: E::CardWalletLimitReached,
+        code_str: "card_wallet_limit_reached",
+        error_type: T::CardError,
+        cause: C::Account,
+        http_status: 422,
+        retryable: false,
+        message: t(
+            "这张卡已绑定在允许的最多个钱包中，不能再绑定到新的钱包",
+            "This card is already in as many wallets as it may be, so it can't be added to another",
+        ),
+        remedy: t(
+            "请先在已绑定这张卡的某个钱包中解绑它，再来绑定；或者换一张卡",
+            "Remove the card from one of the wallets it is in, then add it here; or use another card",
+        ),
+        why: t(
+            "为保护持卡人，同一张银行卡最多只能同时绑定在几个钱包账户中（正在绑定或等待短信验证的也计算在内）；解绑后名额就会空出来",
+            "To protect cardholders, one bank card may be in only a few wallet accounts at once (cards being added or waiting for their SMS code count too); removing it from one frees its place",
         ),
     },
 ];

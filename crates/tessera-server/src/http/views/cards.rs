@@ -70,11 +70,15 @@ pub struct TokenView {
 /// Why a card cannot pay now: the error a payment would get.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PayabilityReason {
-    /// token_suspended, card_unbound, token_expired, otp_required
+    /// token_suspended, card_unbound, token_expired, otp_required,
+    /// card_declined (with decline_code card_reissued)
     pub code: String,
     /// In the Accept-Language: "此卡已被发卡行暂停使用" / "Suspended by your bank".
     pub message: String,
     pub remedy: String,
+    /// With `card_declined`: `card_reissued` (the bank replaced the card).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suspended_by: Vec<String>,
 }
@@ -126,6 +130,7 @@ impl CardView {
             .and_then(|t| Expiry::new(t.expiry_month, t.expiry_year).ok());
         let reason = payability(
             card.status,
+            card.reissued_at.is_some(),
             token_state.as_ref(),
             token_expiry,
             viewer.today,
@@ -135,6 +140,7 @@ impl CardView {
             code: error.code.as_str().to_owned(),
             message: error.message(viewer.lang),
             remedy: error.remedy(viewer.lang),
+            decline_code: error.decline_code.map(|d| d.as_str().to_owned()),
             suspended_by: error.suspended_by.clone(),
         });
         let next_action = match (&card.otp_sent_to, card.otp_expires_at) {
