@@ -94,9 +94,12 @@ pub fn score(
     amount: i64,
     now: DateTime<Utc>,
 ) -> Assessment {
+    // A payment the bank never answered charged nothing, and its retry is
+    // the same payment: neither counts as one more.
     let recent: Vec<RecentPayment> = history
         .recent
         .iter()
+        .filter(|p| p.status != PaymentStatus::Failed)
         .map(|p| RecentPayment {
             same_token: p.token_ref == token.token.token_ref,
             approved: p.status == PaymentStatus::Approved,
