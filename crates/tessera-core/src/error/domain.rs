@@ -50,11 +50,20 @@ pub struct DomainError {
     /// Why a new payment password was refused
     /// (`payment_password_too_simple`).
     pub too_simple: Option<TooSimple>,
+    /// How the person may confirm, and the risk rules' reasons
+    /// (`authentication_required`, `risk_declined`; boxed: most errors
+    /// have none, and the error stays small).
+    pub safety: Option<Box<SafetyDetail>>,
+}
+
+/// What stopped a payment for the person's safety.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SafetyDetail {
     /// How the person may confirm (`authentication_required`).
-    pub next_action: Option<Box<NextAction>>,
+    pub next_action: Option<NextAction>,
     /// The risk rules' reasons (`risk_declined`, and an
     /// `authentication_required` the rules asked for), highest first.
-    pub risk_reasons: Option<Box<[RiskReason]>>,
+    pub risk_reasons: Vec<RiskReason>,
 }
 
 /// What the person does to go on after `authentication_required`.
@@ -147,8 +156,7 @@ impl DomainError {
             lockout: None,
             max_length: None,
             too_simple: None,
-            next_action: None,
-            risk_reasons: None,
+            safety: None,
         }
     }
 
@@ -156,14 +164,17 @@ impl DomainError {
     /// `reason`.
     pub fn confirm_first(methods: Vec<&'static str>, reason: &'static str) -> Self {
         let mut error = DomainError::new(ErrorCode::AuthenticationRequired);
-        error.next_action = Some(Box::new(NextAction { methods, reason }));
+        error.safety = Some(Box::new(SafetyDetail {
+            next_action: Some(NextAction { methods, reason }),
+            risk_reasons: Vec::new(),
+        }));
         error
     }
 
     /// The risk rules' reasons, for the person and for support.
     pub fn with_risk_reasons(mut self, reasons: &[RiskReason]) -> Self {
         if !reasons.is_empty() {
-            self.risk_reasons = Some(reasons.into());
+            self.safety.get_or_insert_default().risk_reasons = reasons.to_vec();
         }
         self
     }

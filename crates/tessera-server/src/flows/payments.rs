@@ -664,7 +664,8 @@ async fn pay_steps(
         Ok(how) => record.consent = Some(how),
         Err(mut error) => {
             // A cryptogram made here is confirmed in the app, not on the phone.
-            if let (Some(next), Some(_)) = (error.next_action.as_mut(), &server_cryptogram) {
+            let next = error.safety.as_mut().and_then(|s| s.next_action.as_mut());
+            if let (Some(next), Some(_)) = (next, &server_cryptogram) {
                 next.methods = verifications::confirm_methods(state, &token.user_id).await?;
             }
             return Err(error.into());

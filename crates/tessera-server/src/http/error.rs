@@ -146,13 +146,14 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
         if let Some(max_length) = error.max_length {
             map.insert("max_length".into(), json!(max_length));
         }
-        if let Some(next) = &error.next_action {
+        let safety = error.safety.as_deref();
+        if let Some(next) = safety.and_then(|s| s.next_action.as_ref()) {
             map.insert(
                 "next_action".into(),
                 json!({"type": "confirm", "methods": next.methods, "reason": next.reason}),
             );
         }
-        if let Some(reasons) = &error.risk_reasons {
+        if let Some(reasons) = safety.map(|s| &s.risk_reasons).filter(|r| !r.is_empty()) {
             let reasons: Vec<Value> = reasons
                 .iter()
                 .map(|r| json!({"code": r.as_str(), "message": r.message().get(lang)}))

@@ -147,9 +147,7 @@ async fn a_payment_above_the_limit_is_declined_then_approved_when_confirmed(back
     .await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let mut request = made.clone();
-    for field in ["expires_at"] {
-        request.as_object_mut().unwrap().remove(field);
-    }
+    request.as_object_mut().unwrap().remove("expires_at");
     request["channel"] = json!("in_app");
     let (status, paid) = server.pay(&merchant, &request).await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
