@@ -30,6 +30,7 @@ struct Input {
     atc: String,
     unpredictable_number: String,
     cryptogram: String,
+    iad: Option<String>,
     psn: String,
     dki: u8,
     imk: Vec<u8>,
@@ -53,12 +54,22 @@ fuzz_target!(|input: Input| {
         atc: &input.atc,
         unpredictable_number: &input.unpredictable_number,
         cryptogram: &input.cryptogram,
+        iad: input.iad.as_deref(),
     };
     let psn = Psn::parse(&input.psn).unwrap_or_default();
     let imk = IssuerMasterKey::from_bytes(&input.imk).ok();
     if let Ok(checked) = check_payment(&fields) {
         let profile = TokenProfile { dki: input.dki };
-        let cdol1 = profile.cdol1(&checked.transaction, checked.atc);
+        // An IAD the device sent is the profile's with a known method, or
+        // none at all; either way it encodes.
+        let iad = match checked.iad {
+            Some(iad) => match profile.cvm_of(&iad) {
+                Some(cvm) => profile.iad_with(cvm),
+                None => profile.iad(),
+            },
+            None => profile.iad(),
+        };
+        let cdol1 = profile.cdol1_with_iad(&checked.transaction, checked.atc, iad);
         // The checks bound every field the CDOL1 data encodes.
         let data = cdol1.to_bytes().expect("checked fields encode");
         if let Some(imk) = &imk {

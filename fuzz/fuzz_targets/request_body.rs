@@ -104,6 +104,7 @@ fuzz_target!(|data: &[u8]| {
                     atc: &request.atc,
                     unpredictable_number: &request.unpredictable_number,
                     cryptogram: &request.cryptogram,
+                    iad: request.iad.as_deref(),
                 })
                 .map(|checked| checked.transaction.date);
             }
