@@ -156,6 +156,7 @@ pub enum ErrorCode {
     RefundExceedsPayment,
     PaymentNotRefundable,
     RefundDeclined,
+    TransferDeclined,
 }
 
 impl ErrorCode {

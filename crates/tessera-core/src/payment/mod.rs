@@ -6,4 +6,4 @@ pub mod check;
 pub mod status;
 
 pub use check::Channel;
-pub use status::{PaymentStatus, RefundStatus};
+pub use status::{PaymentStatus, RefundStatus, TransferStatus};

@@ -9,7 +9,7 @@ mod service;
 use super::CatalogEntry;
 
 /// The catalogue itself, one entry per code, in the enum's order.
-pub static CATALOGUE: [CatalogEntry; 65] = join(&FIRST_TWO, &money::ROWS);
+pub static CATALOGUE: [CatalogEntry; 66] = join(&FIRST_TWO, &money::ROWS);
 
 const FIRST_TWO: [CatalogEntry; 57] = join(&binding::ROWS, &service::ROWS);
 
