@@ -22,7 +22,7 @@ pub use model::*;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
 pub use roles::{
-    Accounts, BulkLoad, Cards, Database, Lifecycle, Payments, Safety, Settings, Support,
+    Accounts, BulkLoad, Cards, Database, Lifecycle, Payments, Safety, Settings, Support, Transfers,
 };
 
 /// What can go wrong below the domain. The server maps these to
@@ -129,6 +129,7 @@ pub trait Store:
     + Accounts
     + Cards
     + Payments
+    + Transfers
     + Safety
     + Lifecycle
     + Support
@@ -144,6 +145,7 @@ impl<T> Store for T where
         + Accounts
         + Cards
         + Payments
+        + Transfers
         + Safety
         + Lifecycle
         + Support

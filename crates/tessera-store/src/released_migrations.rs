@@ -166,6 +166,26 @@ const RELEASED: &[(&str, i64, &str)] = &[
         17,
         "1d3fddd7c0ee5a7d4e7c92160bdaf62482ae0979948fef910100ce0ccd63c0d8",
     ),
+    (
+        "postgres",
+        18,
+        "168fe38c6e5f73c76f73ec855a28c6b86f998d9aff3f4e3e4f019f563fbef997",
+    ),
+    (
+        "sqlite",
+        15,
+        "b7598ec9af4631c6c730ae1d579e293c8b354a56527700cd895fff740b91cc5e",
+    ),
+    (
+        "postgres",
+        20,
+        "1a87d63c83b15bdeb8e583100379c94ce487523b3a3c5ec1e9ab6f8b632d749b",
+    ),
+    (
+        "sqlite",
+        17,
+        "87d5010ef2b61b41c2156ed66a84d4c6d3160dc7ae081a9f4e093b47f31827f6",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

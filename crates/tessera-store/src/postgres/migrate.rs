@@ -89,6 +89,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../../migrations/postgres/0018_consent_and_reports.sql"),
     ),
+    (
+        20,
+        include_str!("../../migrations/postgres/0020_transfers.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -72,6 +72,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../../migrations/sqlite/0015_consent_and_reports.sql"),
     ),
+    (
+        17,
+        include_str!("../../migrations/sqlite/0017_transfers.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the
