@@ -103,6 +103,7 @@ impl From<tessera_store::StoreError> for StartError {
         (name = "cards", description = "Binding and managing cards"),
         (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, refunds, the token lifecycle"),
         (name = "fees", description = "What an operation costs under the fee schedule"),
+        (name = "transfers", description = "Money from a bound card to a bank card, and the person's transaction records"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
         (name = "admin", description = "Operator switches and API keys (operator API key)"),
         (name = "support", description = "Diagnosis, binding health, incidents and tickets (support API key; tickets are opened by users)"),
@@ -135,7 +136,8 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, cards, fees, health, issuer, payments, sandbox, support, tickets, tokens, users,
+        admin, cards, fees, health, issuer, payments, sandbox, support, tickets, tokens, transfers,
+        users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -168,6 +170,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(payments::get_payment))
         .routes(routes!(payments::create_refund))
         .routes(routes!(fees::quote))
+        .routes(routes!(
+            transfers::create_transfer,
+            transfers::list_transfers
+        ))
+        .routes(routes!(transfers::get_transfer))
         .routes(routes!(issuer::issuer_events))
         .routes(routes!(
             admin::put_maintenance,

@@ -26,5 +26,6 @@ pub mod sandbox;
 pub mod sessions;
 pub mod sms_codes;
 pub mod tickets;
+pub mod transfers;
 pub mod users;
 pub mod verifications;

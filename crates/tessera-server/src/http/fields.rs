@@ -17,7 +17,7 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 use crate::config::LimitsConfig;
 use crate::http::views::{
     BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PaymentRequest, RefundRequest, TicketRequest, TokenChangeRequest,
+    PaymentRequest, RefundRequest, TicketRequest, TokenChangeRequest, TransferRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -124,6 +124,17 @@ impl Fields for PaymentRequest {
 impl Fields for RefundRequest {
     fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
         check_reason(self.reason.as_deref(), limits)
+    }
+}
+
+impl Fields for TransferRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(
+            &self.to_holder_name,
+            "to_holder_name",
+            limits.name_chars,
+            Shape::Name,
+        )
     }
 }
 

@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 65] = [
+const VERDICTS: [(&str, &str); 66] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -650,6 +650,7 @@ const VERDICTS: [(&str, &str); 65] = [
     ("refund_exceeds_payment", "input_mistake"),
     ("payment_not_refundable", "input_mistake"),
     ("refund_declined", "declined_by_issuer"),
+    ("transfer_declined", "declined_by_issuer"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

@@ -63,6 +63,7 @@ mod timeouts;
 mod tls;
 mod tokens;
 mod trace_ids;
+mod transfers;
 mod verifications;
 
 // The test server, users, devices and assert_error are the crate's own
