@@ -175,6 +175,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             transfers::list_transfers
         ))
         .routes(routes!(transfers::get_transfer))
+        .routes(routes!(transfers::list_transactions))
         .routes(routes!(issuer::issuer_events))
         .routes(routes!(
             admin::put_maintenance,
@@ -189,6 +190,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::binding_health))
         .routes(routes!(support::list_incidents))
         .routes(routes!(support::list_tickets))
+        .routes(routes!(support::user_transactions))
         .routes(routes!(tickets::create_ticket, tickets::list_my_tickets))
         .routes(routes!(sandbox::list_sms))
         .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))

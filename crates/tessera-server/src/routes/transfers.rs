@@ -8,14 +8,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_core::error::{DomainError, ErrorCode};
 
-use crate::flows::{idempotency, transfers};
+use crate::flows::{idempotency, transactions, transfers};
 use crate::http::auth::Caller;
 use crate::http::detach;
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, parse_json};
 use crate::http::fields::Fields;
 use crate::http::views::{
-    ErrorEnvelope, TransferList, TransferQuery, TransferRequest, TransferView,
+    ErrorEnvelope, TransactionList, TransactionQuery, TransferList, TransferQuery, TransferRequest,
+    TransferView,
 };
 use crate::state::AppState;
 
@@ -107,4 +108,28 @@ pub async fn get_transfer(
     Path(id): Path<String>,
 ) -> Result<Json<TransferView>, ApiError> {
     Ok(Json(transfers::get(&state, caller.user()?, &id).await?))
+}
+
+/// The person's records in one list, newest first: payments (approved, and
+/// declined as `decline` with the reason), refunds and transfers, with
+/// their fee, card and counterparty, masked. Filter by `card_id`, `type`,
+/// `status` and the days `from` and `to` (in the wallet's time zone); any
+/// other parameter, or a bad value, is 400 naming it. `format=csv` answers
+/// every matching record as a CSV file (UTF-8 with a BOM, the header row
+/// in the Accept-Language, amounts as decimals with their currency, times
+/// in the wallet's time zone).
+#[utoipa::path(get, path = "/v1/transactions", tag = "transfers", security(("bearer" = [])),
+    params(TransactionQuery),
+    responses((status = 200, body = TransactionList,
+            description = "a page of records; with format=csv, text/csv instead"),
+        (status = 400, description = "invalid_request naming the parameter", body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, description = "forbidden: an API key", body = ErrorEnvelope)))]
+pub async fn list_transactions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    transactions::list(&state, caller.user()?, &pairs, ctx.lang).await
 }

@@ -63,6 +63,7 @@ mod timeouts;
 mod tls;
 mod tokens;
 mod trace_ids;
+mod transactions;
 mod transfers;
 mod verifications;
 

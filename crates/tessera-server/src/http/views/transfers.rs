@@ -110,3 +110,63 @@ pub struct TransferQuery {
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
 }
+
+/// One entry of the person's records: a payment (approved, or a `decline`
+/// with its reason), a refund of one, or a transfer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransactionView {
+    /// pay_..., rfd_... or trf_...
+    pub id: String,
+    /// payment, decline, refund or transfer
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The record's own status: payments approved, declined, failed,
+    /// pending; refunds accepted, declined, failed, pending; transfers
+    /// settled, declined, failed, pending.
+    pub status: String,
+    /// Minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    /// The wallet's fee (transfers across banks); 0 for the rest.
+    pub fee: i64,
+    pub card_id: String,
+    /// The card, masked: first six and last four digits.
+    pub card: Option<String>,
+    /// The merchant's name (or id), or the transfer's destination, masked.
+    pub counterparty: Option<String>,
+    /// Why it was declined: the bank's decline code, or the wallet's
+    /// error code.
+    pub decline_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub trace_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionList {
+    pub data: Vec<TransactionView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The query `GET /v1/transactions` takes; any other parameter is refused.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TransactionQuery {
+    /// At most 100; 20 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Only this card's records.
+    pub card_id: Option<String>,
+    /// payment, decline, refund or transfer.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// pending, approved, accepted, settled, declined or failed.
+    pub status: Option<String>,
+    /// First day (YYYY-MM-DD, in the wallet's time zone), included.
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD, in the wallet's time zone), included.
+    pub to: Option<String>,
+    /// json (the default) or csv: every matching record as a spreadsheet,
+    /// its header row in the Accept-Language.
+    pub format: Option<String>,
+}
