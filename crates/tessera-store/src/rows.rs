@@ -641,50 +641,6 @@ pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_brand_and_card_type_reads_back_as_stored() {
-        let brands = [
-            Brand::UnionPay,
-            Brand::Visa,
-            Brand::Mastercard,
-            Brand::Amex,
-            Brand::Jcb,
-            Brand::Discover,
-            Brand::Diners,
-            Brand::Maestro,
-            Brand::Mir,
-            Brand::RuPay,
-            Brand::Dankort,
-            Brand::CnDomestic,
-            Brand::Other("elo".to_owned()),
-        ];
-        for brand in brands {
-            assert_eq!(Brand::from_word(brand.code()), Some(brand.clone()));
-        }
-        for card_type in [
-            CardType::Debit,
-            CardType::Credit,
-            CardType::SemiCredit,
-            CardType::Prepaid,
-        ] {
-            assert_eq!(CardType::from_word(card_type.code()), Some(card_type));
-        }
-        assert_eq!(CardType::from_word("gift"), None);
-    }
-
-    #[test]
-    fn times_are_kept_to_the_millisecond() {
-        let time = DateTime::from_timestamp_millis(1_764_151_200_123).unwrap();
-        assert_eq!(ms(time), 1_764_151_200_123);
-        assert_eq!(stored_time(ms(time)).unwrap(), time);
-        assert!(matches!(stored_time(i64::MAX), Err(StoreError::Corrupt(_))));
-    }
-}
-
 /// A payment's history in one statement (`Safety::payment_history`), in
 /// PostgreSQL's placeholders; SQLite's are the same with `?`. $1 the
 /// person, $2 the paying card's device, $3 the start of the wallet's day,
@@ -757,4 +713,48 @@ pub(crate) fn payment_report_from_row(row: &impl Columns) -> StoreResult<Payment
         trace_id: row.col("trace_id")?,
         created_at: row.time("created_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_brand_and_card_type_reads_back_as_stored() {
+        let brands = [
+            Brand::UnionPay,
+            Brand::Visa,
+            Brand::Mastercard,
+            Brand::Amex,
+            Brand::Jcb,
+            Brand::Discover,
+            Brand::Diners,
+            Brand::Maestro,
+            Brand::Mir,
+            Brand::RuPay,
+            Brand::Dankort,
+            Brand::CnDomestic,
+            Brand::Other("elo".to_owned()),
+        ];
+        for brand in brands {
+            assert_eq!(Brand::from_word(brand.code()), Some(brand.clone()));
+        }
+        for card_type in [
+            CardType::Debit,
+            CardType::Credit,
+            CardType::SemiCredit,
+            CardType::Prepaid,
+        ] {
+            assert_eq!(CardType::from_word(card_type.code()), Some(card_type));
+        }
+        assert_eq!(CardType::from_word("gift"), None);
+    }
+
+    #[test]
+    fn times_are_kept_to_the_millisecond() {
+        let time = DateTime::from_timestamp_millis(1_764_151_200_123).unwrap();
+        assert_eq!(ms(time), 1_764_151_200_123);
+        assert_eq!(stored_time(ms(time)).unwrap(), time);
+        assert!(matches!(stored_time(i64::MAX), Err(StoreError::Corrupt(_))));
+    }
 }

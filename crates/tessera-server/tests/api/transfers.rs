@@ -163,7 +163,7 @@ async fn a_same_bank_transfer_is_free_and_settles(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{shown}");
     assert_eq!(shown, sent);
-    assert_eq!(listed(&server, &user).await, [sent.clone()]);
+    assert_eq!(listed(&server, &user).await, std::slice::from_ref(&sent));
     // Another person sees none of it.
     let other = server.user().await;
     let (status, body) = server
