@@ -53,6 +53,8 @@ enum Command {
     /// Pay with a card as a phone and a terminal would: limited-use key,
     /// ARQC, authorization, ARPC.
     Pay(Box<cmd::pay::PayArgs>),
+    /// Send money from a bound card to a bank card; list and show transfers.
+    Transfers(cmd::transfers::TransfersArgs),
     /// Why a binding failed: verdict, story, device and next steps, by trace
     /// id or for everything a user tried (support or operator API key).
     Diagnose(cmd::diagnose::DiagnoseArgs),
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Login(args) => cmd::login::run_login(args),
         Command::Cards(args) => cmd::cards::run(args),
         Command::Pay(args) => cmd::pay::run(*args),
+        Command::Transfers(args) => cmd::transfers::run(args),
         Command::Diagnose(args) => cmd::diagnose::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Seed(args) => cmd::seed::run(args),

@@ -161,6 +161,12 @@ record_id!(
     RefundId,
     "rfd_"
 );
+record_id!(
+    /// Money sent from a bound card to a bank card: `trf_` and 20 base32
+    /// characters that start with the time.
+    TransferId,
+    "trf_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -103,6 +103,7 @@ impl From<tessera_store::StoreError> for StartError {
         (name = "cards", description = "Binding and managing cards"),
         (name = "payments", description = "Token 2.0 payments: limited-use keys, cryptograms, authorization, refunds, the token lifecycle"),
         (name = "fees", description = "What an operation costs under the fee schedule"),
+        (name = "transfers", description = "Money from a bound card to a bank card, and the person's transaction records"),
         (name = "issuer", description = "Signed issuer events (issuer API key)"),
         (name = "admin", description = "Operator switches and API keys (operator API key)"),
         (name = "support", description = "Diagnosis, binding health, incidents and tickets (support API key; tickets are opened by users)"),
@@ -136,7 +137,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
         admin, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support, tickets,
-        tokens, users,
+        tokens, transfers, users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -183,6 +184,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(payments::create_refund))
         .routes(routes!(safety::report_payment))
         .routes(routes!(fees::quote))
+        .routes(routes!(
+            transfers::create_transfer,
+            transfers::list_transfers
+        ))
+        .routes(routes!(transfers::get_transfer))
+        .routes(routes!(transfers::list_transactions))
         .routes(routes!(issuer::issuer_events))
         .routes(routes!(
             admin::put_maintenance,
@@ -197,6 +204,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::binding_health))
         .routes(routes!(support::list_incidents))
         .routes(routes!(support::list_tickets))
+        .routes(routes!(support::user_transactions))
         .routes(routes!(tickets::create_ticket, tickets::list_my_tickets))
         .routes(routes!(sandbox::list_sms))
         .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))

@@ -23,6 +23,7 @@ pub use model::*;
 pub use roles::Inspect;
 pub use roles::{
     Accounts, BulkLoad, Cards, Database, Lifecycle, Passkeys, Payments, Safety, Settings, Support,
+    Transfers,
 };
 
 /// What can go wrong below the domain. The server maps these to
@@ -129,6 +130,7 @@ pub trait Store:
     + Accounts
     + Cards
     + Payments
+    + Transfers
     + Safety
     + Passkeys
     + Lifecycle
@@ -145,6 +147,7 @@ impl<T> Store for T where
         + Accounts
         + Cards
         + Payments
+        + Transfers
         + Safety
         + Passkeys
         + Lifecycle

@@ -146,6 +146,41 @@ pub(crate) fn payments(dialect: Dialect, filter: &PaymentFilter) -> Listing {
     listing
 }
 
+/// The person's refunds, each with the card paid with and the merchant:
+/// the columns `rows::refund_entry_from_row` reads.
+pub(crate) const REFUND_ENTRIES: &str = "(SELECT r.*, p.user_id, p.card_id, p.merchant_id, \
+     p.merchant_name FROM refunds r JOIN payments p ON p.id = r.payment_id) AS entries";
+
+/// One kind of the person's records (`payments`, `transfers`, or
+/// `REFUND_ENTRIES`), filtered, newest first.
+pub(crate) fn records(dialect: Dialect, source: &str, filter: &RecordFilter) -> Listing {
+    let mut listing = Listing::new(dialect, &format!("SELECT * FROM {source} WHERE user_id = "));
+    listing.text(&filter.user_id);
+    if let Some(card_id) = &filter.card_id {
+        listing.push(" AND card_id = ").text(card_id);
+    }
+    if !filter.statuses.is_empty() {
+        listing.push(" AND status IN (");
+        for (index, status) in filter.statuses.iter().enumerate() {
+            if index > 0 {
+                listing.push(", ");
+            }
+            listing.text(status);
+        }
+        listing.push(")");
+    }
+    if let Some(since) = filter.since {
+        listing.push(" AND created_at >= ").time(since);
+    }
+    if let Some(until) = filter.until {
+        listing.push(" AND created_at < ").time(until);
+    }
+    listing
+        .before(filter.before.as_ref(), "id")
+        .newest_first("created_at", "id", filter.limit);
+    listing
+}
+
 /// Support tickets, newest first.
 pub(crate) fn tickets(dialect: Dialect, filter: &TicketFilter) -> Listing {
     let mut listing = Listing::select_all(dialect, "support_tickets");
@@ -268,6 +303,27 @@ mod tests {
                 Param::Text("pay_9".into())
             ]
         );
+    }
+
+    #[test]
+    fn records_are_filtered_by_card_status_and_dates() {
+        let filter = RecordFilter {
+            user_id: "usr_1".into(),
+            card_id: Some("card_1".into()),
+            statuses: vec!["settled".into(), "failed".into()],
+            since: Some(at(1)),
+            until: Some(at(9)),
+            before: None,
+            limit: 5,
+        };
+        let listing = records(Dialect::Postgres, "transfers", &filter);
+        assert_eq!(
+            listing.sql,
+            "SELECT * FROM transfers WHERE user_id = $1 AND card_id = $2 AND status IN ($3, $4) \
+             AND created_at >= $5 AND created_at < $6 ORDER BY created_at DESC, \
+             id COLLATE \"C\" DESC LIMIT 5"
+        );
+        assert_eq!(listing.params.len(), 6);
     }
 
     #[test]

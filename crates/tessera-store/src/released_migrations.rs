@@ -186,6 +186,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         19,
         "a3b54161d998e21b5714a19b246542f3a2983ffd977a80d5969e1ac42612001b",
     ),
+    (
+        "postgres",
+        20,
+        "1a87d63c83b15bdeb8e583100379c94ce487523b3a3c5ec1e9ab6f8b632d749b",
+    ),
+    (
+        "sqlite",
+        17,
+        "87d5010ef2b61b41c2156ed66a84d4c6d3160dc7ae081a9f4e093b47f31827f6",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

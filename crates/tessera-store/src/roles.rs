@@ -352,6 +352,29 @@ pub trait Payments: Send + Sync {
     async fn refunds(&self, payment_ids: &[PaymentId]) -> StoreResult<Vec<RefundRecord>>;
 }
 
+/// Transfers from a bound card to a bank card, and the person's records:
+/// payments, refunds and transfers, each kind listed newest first.
+#[async_trait]
+pub trait Transfers: Send + Sync {
+    /// Records a transfer `pending`, its destination sealed.
+    async fn record_transfer(&self, transfer: &TransferRecord) -> StoreResult<()>;
+    /// Settles a pending transfer and erases its sealed destination in the
+    /// same statement; a transfer already settled is left as it is.
+    async fn finish_transfer(&self, outcome: &TransferOutcome) -> StoreResult<()>;
+    /// One of the person's transfers.
+    async fn transfer(
+        &self,
+        user_id: &UserId,
+        id: &TransferId,
+    ) -> StoreResult<Option<TransferRecord>>;
+    /// The person's transfers, newest first.
+    async fn transfers(&self, filter: &RecordFilter) -> StoreResult<Vec<TransferRecord>>;
+    /// The person's payments, newest first.
+    async fn payment_records(&self, filter: &RecordFilter) -> StoreResult<Vec<PaymentRecord>>;
+    /// The refunds of the person's payments, newest first.
+    async fn refund_records(&self, filter: &RecordFilter) -> StoreResult<Vec<RefundEntry>>;
+}
+
 /// What protects a person's money: no-confirmation limits, the facts the
 /// risk rules read, a frozen wallet, reported payments.
 #[async_trait]

@@ -103,6 +103,12 @@ impl Word for RefundStatus {
     }
 }
 
+impl Word for TransferStatus {
+    fn from_word(word: &str) -> Option<Self> {
+        TransferStatus::parse(word)
+    }
+}
+
 impl Word for Channel {
     fn from_word(word: &str) -> Option<Self> {
         Channel::parse(word)
@@ -377,6 +383,40 @@ pub(crate) fn refund_from_row(row: &impl Columns) -> StoreResult<RefundRecord> {
         amount: row.col("amount")?,
         currency: row.col("currency")?,
         reason: row.col("reason")?,
+        status: row.word("status")?,
+        decline_code: row.col("decline_code")?,
+        reference: row.col("reference")?,
+        trace_id: row.col("trace_id")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+pub(crate) fn refund_entry_from_row(row: &impl Columns) -> StoreResult<RefundEntry> {
+    Ok(RefundEntry {
+        refund: refund_from_row(row)?,
+        card_id: row.id("card_id")?,
+        merchant_id: row.col("merchant_id")?,
+        merchant_name: row.col("merchant_name")?,
+    })
+}
+
+pub(crate) fn transfer_from_row(row: &impl Columns) -> StoreResult<TransferRecord> {
+    Ok(TransferRecord {
+        id: row.id("id")?,
+        user_id: row.id("user_id")?,
+        card_id: row.id("card_id")?,
+        to_masked: row.col("to_masked")?,
+        to_fingerprint: row.col("to_fingerprint")?,
+        to_issuer_code: row.col("to_issuer_code")?,
+        to_holder_name: row.col("to_holder_name")?,
+        to_key_version: opt_small(row.col("to_key_version")?)?,
+        to_ciphertext: row.col("to_ciphertext")?,
+        amount: row.col("amount")?,
+        fee: row.col("fee")?,
+        currency: row.col("currency")?,
+        fee_operation: row.col("fee_operation")?,
+        channel: row.col("channel")?,
         status: row.word("status")?,
         decline_code: row.col("decline_code")?,
         reference: row.col("reference")?,

@@ -286,13 +286,32 @@ fn unbind(
     id: &str,
     sms_code: Option<&str>,
 ) -> Result<Option<Answer>, Failure> {
-    let lang = client.lang();
     let card = client.get(&format!("/v1/cards/{id}"), &[])?;
     // Gone already: nothing to confirm, the answer is the card as it is.
     if card.json["status"] == "unbound" {
         return Ok(Some(card));
     }
-    let mut ask = serde_json::json!({"purpose": "unbind_card", "card_id": id});
+    let ask = serde_json::json!({"purpose": "unbind_card", "card_id": id});
+    let rerun = format!("tessera cards unbind {id} --sms-code CODE");
+    let Some(verification) = confirm(client, ask, sms_code, &rerun)? else {
+        return Ok(None);
+    };
+    client
+        .delete_confirmed(&format!("/v1/cards/{id}"), &verification)
+        .map(Some)
+}
+
+/// A confirmation for the step `ask` names (`POST /v1/me/verifications`):
+/// with the payment password (asked on a terminal, or
+/// TESSERA_PAYMENT_PASSWORD), or, with none set, a texted code. None when
+/// the code was texted now: `rerun` is the command that uses it.
+pub fn confirm(
+    client: &mut ApiClient,
+    mut ask: Value,
+    sms_code: Option<&str>,
+    rerun: &str,
+) -> Result<Option<String>, Failure> {
+    let lang = client.lang();
     let set = client.get("/v1/me/payment-password", &[])?.json["set"] == true;
     if set {
         let password = match std::env::var("TESSERA_PAYMENT_PASSWORD") {
@@ -303,8 +322,8 @@ fn unbind(
             Err(_) => {
                 return Err(Failure::Local(
                     lang.pick(
-                        "解绑需要支付密码：请在终端中运行，或设置 TESSERA_PAYMENT_PASSWORD",
-                        "unbinding takes your payment password: run this on a terminal, or set TESSERA_PAYMENT_PASSWORD",
+                        "这一步需要支付密码：请在终端中运行，或设置 TESSERA_PAYMENT_PASSWORD",
+                        "this step takes your payment password: run this on a terminal, or set TESSERA_PAYMENT_PASSWORD",
                     )
                     .to_owned(),
                 ));
@@ -317,7 +336,7 @@ fn unbind(
     let confirmed = client.post("/v1/me/verifications", &ask, None)?;
     if confirmed.status == reqwest::StatusCode::ACCEPTED {
         client::emit_lines(&[format!(
-            "{} tessera cards unbind {id} --sms-code CODE",
+            "{} {rerun}",
             lang.pick(
                 "验证码已发送到你的手机，收到后运行：",
                 "A code was texted to your phone; once it arrives, run:"
@@ -325,10 +344,12 @@ fn unbind(
         )]);
         return Ok(None);
     }
-    let verification = confirmed.json["verification"].as_str().unwrap_or_default();
-    client
-        .delete_confirmed(&format!("/v1/cards/{id}"), verification)
-        .map(Some)
+    Ok(Some(
+        confirmed.json["verification"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ))
 }
 
 fn bind(client: &mut ApiClient, args: &BindArgs) -> Result<Answer, Failure> {

@@ -422,6 +422,29 @@ impl ApiClient {
         self.send(Method::POST, path, &[], Some(&body), &headers)
     }
 
+    /// A POST confirmed by `verification` (`Tessera-Verification`), sent
+    /// with an idempotency key.
+    pub fn post_confirmed(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        idempotency_key: &str,
+        verification: &str,
+    ) -> Result<Answer, Failure> {
+        let body = serde_json::to_value(body)
+            .map_err(|error| Failure::Local(format!("request body: {error}")))?;
+        self.send(
+            Method::POST,
+            path,
+            &[],
+            Some(&body),
+            &[
+                ("Idempotency-Key", idempotency_key),
+                ("Tessera-Verification", verification),
+            ],
+        )
+    }
+
     /// A POST whose meaning is all in the path (`/default`).
     pub fn post_empty(&self, path: &str) -> Result<Answer, Failure> {
         self.send(Method::POST, path, &[], None, &[])

@@ -271,7 +271,10 @@ async fn answer(request: &Request, args: &IssuerSimArgs) -> Option<Vec<u8>> {
         }
         CREDIT_PATH => {
             let asked: CreditRequest = parse(&request.body)?;
-            let answer = sandbox::transfer_answer(asked.amount, "crd_");
+            let (answer, slow) = sandbox::credit_answer(&asked.card.number, asked.amount);
+            if slow {
+                tokio::time::sleep(Duration::from_millis(args.slow_ms)).await;
+            }
             Some(to_json(&TransferResponse::of(&answer)))
         }
         _ => None,

@@ -16,3 +16,4 @@ pub mod pay;
 pub mod sandbox;
 pub mod seed;
 pub mod serve;
+pub mod transfers;

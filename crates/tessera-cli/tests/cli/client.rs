@@ -277,6 +277,76 @@ async fn signup_login_bind_with_sms_code_then_default_and_unbind() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn transfers_send_is_confirmed_then_sent_and_never_prints_the_number() {
+    let server = Server::start().await;
+    let token = server.user_token().await;
+    let token = Some(token.as_str());
+    let number = sandbox_card("approve").await;
+    let bound = server
+        .tessera(
+            &["cards", "bind", "--number", &number, "--holder-name", NAME],
+            token,
+        )
+        .await;
+    assert_success(&bound);
+    let id = card_id(&stdout(&bound));
+    let to = sandbox_card("approve").await;
+    let send = |code: Option<&str>| {
+        let mut args = vec![
+            "transfers",
+            "send",
+            "--card",
+            &id,
+            "--to",
+            &to,
+            "--name",
+            "李四",
+            "--amount",
+            "100.00",
+            "--lang",
+            "en",
+        ];
+        if let Some(code) = code {
+            args.extend(["--sms-code", code]);
+        }
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    // With no payment password set, the first run texts a code.
+    let args = send(None);
+    let asked = server
+        .tessera(&args.iter().map(String::as_str).collect::<Vec<_>>(), token)
+        .await;
+    assert_success(&asked);
+    assert!(
+        stdout(&asked).contains("--sms-code CODE"),
+        "{}",
+        stdout(&asked)
+    );
+    let sms = server
+        .tessera(&["sandbox", "sms", "--phone", PHONE, "--json"], token)
+        .await;
+    let sms: Value = serde_json::from_str(&stdout(&sms)).unwrap();
+    let code = tessera_server::client::code_in(sms["data"][0]["body"].as_str().unwrap()).unwrap();
+    let args = send(Some(&code));
+    let sent = server
+        .tessera(&args.iter().map(String::as_str).collect::<Vec<_>>(), token)
+        .await;
+    assert_success(&sent);
+    let printed = stdout(&sent);
+    assert!(
+        printed.contains("settled 100.00 CNY") && printed.contains("(fee 0.00 CNY)"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&to[to.len() - 4..]) && !printed.contains(&to),
+        "{printed}"
+    );
+    let listed = server.tessera(&["transfers", "list"], token).await;
+    assert!(stdout(&listed).contains("settled"), "{}", stdout(&listed));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_api_error_prints_code_message_remedy_and_trace_id_and_exits_1() {
     let server = Server::start().await;
     let token = server.user_token().await;

@@ -110,7 +110,9 @@ impl VerdictKind {
         use ErrorCode as E;
         match code {
             E::CardNotSupported => VerdictKind::CardNotSupported,
-            E::CardDeclined | E::RefundDeclined => VerdictKind::DeclinedByIssuer,
+            E::CardDeclined | E::RefundDeclined | E::TransferDeclined => {
+                VerdictKind::DeclinedByIssuer
+            }
             E::NameMismatch => VerdictKind::RealName,
             E::PhoneMismatch => VerdictKind::PhoneOnFile,
             E::CardLimitReached | E::CardWalletLimitReached => VerdictKind::CardLimit,

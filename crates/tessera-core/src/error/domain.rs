@@ -137,6 +137,9 @@ pub enum ErrorRecord {
     /// `refund_id`: the refund a declined or failed refund was recorded as
     /// (`rfd_...`).
     Refund(String),
+    /// `transfer_id`: the transfer a declined or failed transfer was
+    /// recorded as (`trf_...`).
+    Transfer(String),
 }
 
 impl DomainError {
@@ -233,6 +236,12 @@ impl DomainError {
         error
     }
 
+    /// The bank's reason for a refusal other than `card_declined`.
+    pub fn with_decline_code(mut self, decline_code: DeclineCode) -> Self {
+        self.decline_code = Some(decline_code);
+        self
+    }
+
     pub fn with_attempts_left(mut self, attempts_left: u32) -> Self {
         self.attempts_left = Some(u16::try_from(attempts_left).unwrap_or(u16::MAX));
         self
@@ -268,6 +277,11 @@ impl DomainError {
         self
     }
 
+    pub fn with_transfer_id(mut self, transfer_id: impl Into<String>) -> Self {
+        self.record = Some(Box::new(ErrorRecord::Transfer(transfer_id.into())));
+        self
+    }
+
     pub fn with_card_id(mut self, card_id: impl Into<String>) -> Self {
         self.record = Some(Box::new(ErrorRecord::Card(card_id.into())));
         self
@@ -280,6 +294,14 @@ impl DomainError {
 
     pub fn entry(&self) -> &'static CatalogEntry {
         self.code.entry()
+    }
+
+    /// The reason a `card_declined` gives, whose texts speak of the
+    /// person's own card; another refusal (a transfer's, about the
+    /// destination card) keeps its own texts and carries the code alone.
+    fn card_decline(&self) -> Option<DeclineCode> {
+        self.decline_code
+            .filter(|_| self.code == ErrorCode::CardDeclined)
     }
 
     /// The message for this error, made specific where the detail allows.
@@ -303,7 +325,7 @@ impl DomainError {
         if let Some(reason) = self.too_simple {
             return reason.message().get(lang).to_owned();
         }
-        if let Some(decline) = self.decline_code {
+        if let Some(decline) = self.card_decline() {
             return decline.message().get(lang).to_owned();
         }
         if let Some((message, _)) = suspension_text(&self.suspended_by, lang) {
@@ -333,7 +355,7 @@ impl DomainError {
 
     /// What the person can do, made specific where the detail allows.
     pub fn remedy(&self, lang: Lang) -> String {
-        if let Some(decline) = self.decline_code {
+        if let Some(decline) = self.card_decline() {
             return decline.remedy().get(lang).to_owned();
         }
         if let Some(remedy) = self.not_supported.as_ref().and_then(|n| n.remedy()) {

@@ -157,6 +157,7 @@ pub enum ErrorCode {
     PaymentNotRefundable,
     RefundDeclined,
     CardWalletLimitReached,
+    TransferDeclined,
     AuthenticationRequired,
     AccountFrozen,
 }

@@ -7,4 +7,4 @@ pub mod report;
 pub mod status;
 
 pub use check::Channel;
-pub use status::{PaymentStatus, RefundStatus};
+pub use status::{PaymentStatus, RefundStatus, TransferStatus};

@@ -91,6 +91,49 @@ impl std::fmt::Display for RefundStatus {
     }
 }
 
+/// Where a transfer stands. Recorded `pending` before the bank is asked,
+/// so that a crash between leaves a record rather than money without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransferStatus {
+    #[default]
+    Pending,
+    /// The bank moved the money.
+    Settled,
+    /// The bank refused it: nothing moved.
+    Declined,
+    /// The bank could not be reached, or did not answer in time: nothing
+    /// moved.
+    Failed,
+}
+
+impl TransferStatus {
+    pub const ALL: [TransferStatus; 4] = [
+        TransferStatus::Pending,
+        TransferStatus::Settled,
+        TransferStatus::Declined,
+        TransferStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Pending => "pending",
+            TransferStatus::Settled => "settled",
+            TransferStatus::Declined => "declined",
+            TransferStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<TransferStatus> {
+        TransferStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for TransferStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +148,9 @@ mod tests {
             assert_eq!(RefundStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(RefundStatus::parse("approved"), None);
+        for status in TransferStatus::ALL {
+            assert_eq!(TransferStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(TransferStatus::parse("accepted"), None);
     }
 }

@@ -66,6 +66,18 @@ fn check(request: &FeeQuoteRequest) -> Result<Checked, DomainError> {
     })
 }
 
+/// Which rule a transfer between these issuers is charged by. Same bank
+/// only when both issuers are known and equal: a BIN the tables do not
+/// place is another bank, the side that costs more. `POST /v1/transfers`
+/// decides by this same function, so a quote and its transfer agree.
+pub fn transfer_operation(from_issuer: Option<&str>, to_issuer: Option<&str>) -> FeeOperation {
+    if from_issuer.is_some() && from_issuer == to_issuer {
+        FeeOperation::TransferSameBank
+    } else {
+        FeeOperation::TransferCrossBank
+    }
+}
+
 /// The quote for a signed-in person.
 pub async fn quote(
     state: &AppState,
@@ -86,14 +98,7 @@ pub async fn quote(
             .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("source_card_id"))?;
         let bin = state.bins.lookup_pan(pan);
         let to_issuer = bin.as_ref().and_then(|b| b.issuer_code.clone());
-        // Same bank only when both issuers are known and equal: a BIN the
-        // tables do not place is another bank, the side that costs more.
-        let same_bank = source.issuer_code.is_some() && source.issuer_code == to_issuer;
-        let shaped = if same_bank {
-            FeeOperation::TransferSameBank
-        } else {
-            FeeOperation::TransferCrossBank
-        };
+        let shaped = transfer_operation(source.issuer_code.as_deref(), to_issuer.as_deref());
         if operation.is_some_and(|asked| asked != shaped) {
             return Err(invalid("operation").into());
         }

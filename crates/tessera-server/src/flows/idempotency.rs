@@ -170,7 +170,13 @@ fn render(outcome: Outcome, lang: Lang, trace_id: &str) -> (Response, Option<(u1
         ),
         Err(ApiError(error)) => {
             let response = error_response(&error, lang, trace_id);
-            let kept = (!error.code.retryable()).then(|| {
+            // A refused confirmation changed nothing: a retry with a good
+            // one must run, not meet this answer again.
+            let refused_confirmation = matches!(
+                error.code,
+                ErrorCode::VerificationRequired | ErrorCode::VerificationInvalid
+            );
+            let kept = (!error.code.retryable() && !refused_confirmation).then(|| {
                 (
                     response.status().as_u16(),
                     error_body(&error, lang, trace_id).to_string(),

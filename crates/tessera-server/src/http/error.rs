@@ -141,6 +141,9 @@ pub fn error_body(error: &DomainError, lang: Lang, trace_id: &str) -> Value {
             Some(ErrorRecord::Refund(id)) => {
                 map.insert("refund_id".into(), json!(id));
             }
+            Some(ErrorRecord::Transfer(id)) => {
+                map.insert("transfer_id".into(), json!(id));
+            }
             None => {}
         }
         if let Some(max_length) = error.max_length {

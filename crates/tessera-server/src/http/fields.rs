@@ -18,7 +18,7 @@ use crate::config::LimitsConfig;
 use crate::http::views::{
     BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
     PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest, TicketRequest,
-    TokenChangeRequest,
+    TokenChangeRequest, TransferRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -125,6 +125,17 @@ impl Fields for PaymentRequest {
 impl Fields for RefundRequest {
     fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
         check_reason(self.reason.as_deref(), limits)
+    }
+}
+
+impl Fields for TransferRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(
+            &self.to_holder_name,
+            "to_holder_name",
+            limits.name_chars,
+            Shape::Name,
+        )
     }
 }
 

@@ -16,13 +16,13 @@ use zeroize::Zeroizing;
 
 use super::protocol::{
     AUTHORIZATION_PATH, AuthorizationRequest, AuthorizationResponse, BINDING_PATH, BindingRequest,
-    BindingResponse, ISSUER_HEADER, REFUND_PATH, REQUEST_ID_HEADER, RefundRequest,
-    TransferResponse,
+    BindingResponse, CREDIT_PATH, CreditRequest, ISSUER_HEADER, REFUND_PATH, REQUEST_ID_HEADER,
+    RefundRequest, TransferResponse,
 };
 use super::signature::{SIGNATURE_HEADER, signature_header};
 use super::{
     AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization,
-    RefundOrder, TransferAnswer,
+    RefundOrder, TransferAnswer, TransferOrder,
 };
 
 /// A secret that never shows in logs or `Debug` output.
@@ -243,6 +243,12 @@ impl Issuer for HttpIssuer {
 
     async fn refund_payment(&self, order: &RefundOrder<'_>) -> TransferAnswer {
         self.call::<TransferResponse>(REFUND_PATH, &RefundRequest::of(order))
+            .await
+            .map_or(TransferAnswer::Unavailable, TransferResponse::answer)
+    }
+
+    async fn transfer(&self, order: &TransferOrder<'_>) -> TransferAnswer {
+        self.call::<TransferResponse>(CREDIT_PATH, &CreditRequest::of(order))
             .await
             .map_or(TransferAnswer::Unavailable, TransferResponse::answer)
     }

@@ -1,5 +1,5 @@
 //! The issuer connector: how Tessera asks a card's bank to verify a binding,
-//! authorise a payment and give a refund.
+//! authorise a payment, give a refund and credit a transfer.
 //! Chinese banks check four elements (card number, name, ID number, the
 //! phone on file) and may step up with an SMS code. The built-in sandbox
 //! answers deterministically so every path can be tried; banks configured
@@ -106,7 +106,22 @@ pub struct RefundOrder<'a> {
     pub issuer_code: Option<&'a str>,
 }
 
-/// The issuer's answer to a refund (and, when transfers come, a credit).
+/// What the destination card's bank is asked to credit: a transfer from a
+/// card bound in the wallet onto a bank card.
+#[derive(Debug)]
+pub struct TransferOrder<'a> {
+    /// The destination card, opened from the vault for this call only.
+    pub to_pan: &'a Pan,
+    /// Minor units of `currency`; the fee is the wallet's, not the bank's.
+    pub amount: u64,
+    pub currency: Currency,
+    /// Who sends it, for the recipient's statement: the sender's real name.
+    pub sender_name: &'a str,
+    /// The destination card's issuer, which the call is routed to.
+    pub issuer_code: Option<&'a str>,
+}
+
+/// The issuer's answer to a refund or a transfer (a credit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferAnswer {
     /// Carried out; `reference` is the bank's id of it.
@@ -144,4 +159,6 @@ pub trait Issuer: Send + Sync + std::fmt::Debug {
     async fn verify_binding(&self, request: &BindingVerification<'_>) -> IssuerAnswer;
     async fn authorize_payment(&self, request: &PaymentAuthorization<'_>) -> AuthorizationAnswer;
     async fn refund_payment(&self, order: &RefundOrder<'_>) -> TransferAnswer;
+    /// Credits a transfer onto the destination card.
+    async fn transfer(&self, order: &TransferOrder<'_>) -> TransferAnswer;
 }

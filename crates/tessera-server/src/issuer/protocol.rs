@@ -8,7 +8,7 @@ use tessera_core::error::{DeclineCode, DomainError, ErrorCode, NotSupportedReaso
 
 use super::{
     AuthorizationAnswer, BindingVerification, IssuerAnswer, PaymentAuthorization, RefundOrder,
-    TransferAnswer,
+    TransferAnswer, TransferOrder,
 };
 
 /// The version every path starts with.
@@ -274,6 +274,22 @@ pub struct CreditRequest {
     pub currency: String,
     /// Who sends it, for the cardholder's statement.
     pub sender_name: String,
+}
+
+impl CreditRequest {
+    pub fn of(order: &TransferOrder<'_>) -> CreditRequest {
+        CreditRequest {
+            card: CardData {
+                number: order.to_pan.expose_digits().to_owned(),
+                expiry_month: None,
+                expiry_year: None,
+                cvc: None,
+            },
+            amount: order.amount,
+            currency: order.currency.alpha().to_owned(),
+            sender_name: order.sender_name.to_owned(),
+        }
+    }
 }
 
 /// The bank's answer to a refund or a credit.

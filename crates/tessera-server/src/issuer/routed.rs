@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::http::{HttpIssuer, IssuerEndpoint};
 use super::{
     AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization,
-    RefundOrder, TransferAnswer,
+    RefundOrder, TransferAnswer, TransferOrder,
 };
 
 #[derive(Debug)]
@@ -67,6 +67,13 @@ impl Issuer for RoutedIssuer {
             None => self.fallback.refund_payment(order).await,
         }
     }
+
+    async fn transfer(&self, order: &TransferOrder<'_>) -> TransferAnswer {
+        match self.bank(order.issuer_code) {
+            Some(bank) => bank.transfer(order).await,
+            None => self.fallback.transfer(order).await,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +114,9 @@ mod tests {
             AuthorizationAnswer::Unavailable
         }
         async fn refund_payment(&self, _: &RefundOrder<'_>) -> TransferAnswer {
+            TransferAnswer::Unavailable
+        }
+        async fn transfer(&self, _: &TransferOrder<'_>) -> TransferAnswer {
             TransferAnswer::Unavailable
         }
     }

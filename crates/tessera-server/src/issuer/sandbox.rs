@@ -16,7 +16,7 @@ use tessera_store::Store;
 
 use super::{
     AuthorizationAnswer, BindingVerification, Issuer, IssuerAnswer, PaymentAuthorization,
-    RefundOrder, TransferAnswer,
+    RefundOrder, TransferAnswer, TransferOrder,
 };
 use crate::config::SandboxIssuerConfig;
 
@@ -333,6 +333,23 @@ pub fn transfer_answer(amount: u64, prefix: &str) -> TransferAnswer {
     }
 }
 
+/// What the sandbox bank answers a credit (a transfer) onto `number` once
+/// it is reached: first by the destination number's outcome digits, the
+/// same as binding (`do_not_honor`, `lost_card`, `stolen_card` decline,
+/// `unavailable` gives no answer, `slow` accepts after the slow time, which
+/// the caller waits: the second value); a number that asks for none of
+/// these goes by the amount's last two digits, as a refund.
+pub fn credit_answer(number: &str, amount: u64) -> (TransferAnswer, bool) {
+    let answer = match Outcome::of_number(number) {
+        Outcome::DoNotHonor => TransferAnswer::Declined(DeclineCode::DoNotHonor),
+        Outcome::LostCard => TransferAnswer::Declined(DeclineCode::LostCard),
+        Outcome::StolenCard => TransferAnswer::Declined(DeclineCode::StolenCard),
+        Outcome::Unavailable => TransferAnswer::Unavailable,
+        _ => transfer_answer(amount, "crd_"),
+    };
+    (answer, Outcome::of_number(number) == Outcome::Slow)
+}
+
 #[derive(Debug)]
 pub struct SandboxIssuer {
     store: Arc<dyn Store>,
@@ -420,6 +437,20 @@ impl Issuer for SandboxIssuer {
         }
         transfer_answer(order.amount, "rfd_")
     }
+
+    async fn transfer(&self, order: &TransferOrder<'_>) -> TransferAnswer {
+        if !self
+            .reachable(order.issuer_code, self.behaviour().await)
+            .await
+        {
+            return TransferAnswer::Unavailable;
+        }
+        let (answer, slow) = credit_answer(order.to_pan.expose_digits(), order.amount);
+        if slow {
+            tokio::time::sleep(Duration::from_millis(self.defaults.slow_ms)).await;
+        }
+        answer
+    }
 }
 
 #[cfg(test)]
@@ -456,5 +487,26 @@ mod tests {
         assert_eq!(PaymentOutcome::of_amount(1234), PaymentOutcome::Approve);
         assert_eq!(PaymentOutcome::of_amount(1250), PaymentOutcome::Approve);
         assert!(card_number("62x848", 16, Outcome::Otp).is_err());
+    }
+
+    #[test]
+    fn the_destination_s_digits_choose_a_credit_then_its_amount() {
+        let to = |outcome| card_number("621226", 19, outcome).unwrap();
+        assert_eq!(
+            credit_answer(&to(Outcome::LostCard), 1234).0,
+            TransferAnswer::Declined(DeclineCode::LostCard)
+        );
+        assert_eq!(
+            credit_answer(&to(Outcome::Unavailable), 1234).0,
+            TransferAnswer::Unavailable
+        );
+        let (slow, waits) = credit_answer(&to(Outcome::Slow), 1234);
+        assert!(matches!(slow, TransferAnswer::Accepted { .. }) && waits);
+        let (accepted, waits) = credit_answer(&to(Outcome::Approve), 1234);
+        assert!(matches!(accepted, TransferAnswer::Accepted { .. }) && !waits);
+        assert_eq!(
+            credit_answer(&to(Outcome::Approve), 1251).0,
+            TransferAnswer::Declined(DeclineCode::InsufficientFunds)
+        );
     }
 }

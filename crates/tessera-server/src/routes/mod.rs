@@ -15,4 +15,5 @@ pub mod sandbox;
 pub mod support;
 pub mod tickets;
 pub mod tokens;
+pub mod transfers;
 pub mod users;

@@ -3,15 +3,19 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::ids::UserId;
 
 use crate::flows::binding_stats::{self, HealthReport};
-use crate::flows::{attempts, diagnose, issuer_health, lifecycle, tickets};
+use crate::flows::{attempts, diagnose, issuer_health, lifecycle, tickets, transactions};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::Ctx;
 use crate::http::views::{
     AttemptList, AttemptQuery, DiagnoseQuery, DiagnosisView, ErrorEnvelope, IncidentList,
-    IncidentQuery, SupportTicketList, TicketQuery, TokenEventList,
+    IncidentQuery, SupportTicketList, TicketQuery, TokenEventList, TransactionList,
+    TransactionQuery,
 };
 use crate::state::AppState;
 
@@ -114,4 +118,31 @@ pub async fn token_events(
 ) -> Result<Json<TokenEventList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(lifecycle::history(&state, &token_ref).await?))
+}
+
+/// A person's records, as they see them at `GET /v1/transactions` (the
+/// same filters and `format=csv`): masked data only. An unknown person is
+/// 404.
+#[utoipa::path(get, path = "/v1/support/users/{id}/transactions", tag = "support", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id (usr_...)"), TransactionQuery),
+    responses((status = 200, body = TransactionList,
+            description = "a page of records; with format=csv, text/csv instead"),
+        (status = 400, description = "invalid_request naming the parameter", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "not_found: no such person", body = ErrorEnvelope)))]
+pub async fn user_transactions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    caller.require_role(&READERS)?;
+    let user_id = UserId::from(id);
+    if state.store.user_by_id(&user_id).await?.is_none() {
+        return Err(DomainError::new(ErrorCode::NotFound)
+            .with_param("id")
+            .into());
+    }
+    transactions::list(&state, &user_id, &pairs, ctx.lang).await
 }

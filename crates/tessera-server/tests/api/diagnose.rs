@@ -584,7 +584,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 68] = [
+const VERDICTS: [(&str, &str); 69] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -651,6 +651,7 @@ const VERDICTS: [(&str, &str); 68] = [
     ("payment_not_refundable", "input_mistake"),
     ("refund_declined", "declined_by_issuer"),
     ("card_wallet_limit_reached", "card_limit"),
+    ("transfer_declined", "declined_by_issuer"),
     ("authentication_required", "security_lock"),
     ("account_frozen", "account_state"),
 ];

@@ -66,6 +66,8 @@ mod timeouts;
 mod tls;
 mod tokens;
 mod trace_ids;
+mod transactions;
+mod transfers;
 mod verifications;
 
 // The test server, users, devices and assert_error are the crate's own

@@ -93,6 +93,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         19,
         include_str!("../../migrations/postgres/0019_card_wallets_and_reissue.sql"),
     ),
+    (
+        20,
+        include_str!("../../migrations/postgres/0020_transfers.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -47,6 +47,7 @@ mod primary;
 mod safety;
 mod settings;
 mod support;
+mod transfers;
 
 use cards::*;
 use lease::{Lease, PING_IF_IDLE_FOR, Warm};

@@ -76,6 +76,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../../migrations/sqlite/0016_card_reissued.sql"),
     ),
+    (
+        17,
+        include_str!("../../migrations/sqlite/0017_transfers.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -39,6 +39,7 @@ mod safety;
 mod settings;
 mod statements;
 mod support;
+mod transfers;
 
 use cards::*;
 use group_commit::{Settle, WriteQueue, WriterSettings};

@@ -51,6 +51,7 @@ mod limits;
 mod payments;
 mod settings;
 mod support;
+mod transfers;
 
 use std::future::Future;
 use std::sync::Arc;

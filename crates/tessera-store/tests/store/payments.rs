@@ -2,7 +2,13 @@
 
 use crate::*;
 
-fn payment(id: &str, token_ref: &str, user_id: &str, atc: u16, time: i64) -> PaymentRecord {
+pub(crate) fn payment(
+    id: &str,
+    token_ref: &str,
+    user_id: &str,
+    atc: u16,
+    time: i64,
+) -> PaymentRecord {
     PaymentRecord {
         id: id.to_owned().into(),
         user_id: user_id.to_owned().into(),
@@ -300,7 +306,7 @@ async fn a_payment_s_client_gone(store: Arc<dyn Store>) {
     assert_eq!(marked, [("p2".to_owned(), true), ("p1".to_owned(), false)]);
 }
 
-fn refund(id: &str, payment_id: &str, amount: i64, time: i64) -> RefundRecord {
+pub(crate) fn refund(id: &str, payment_id: &str, amount: i64, time: i64) -> RefundRecord {
     RefundRecord {
         id: id.to_owned().into(),
         payment_id: payment_id.to_owned().into(),

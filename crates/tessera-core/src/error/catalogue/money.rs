@@ -1,10 +1,10 @@
 //! The catalogue's rows for what guards people's money: the payment
-//! password, confirmations and refunds.
+//! password, confirmations, refunds and transfers.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 9] = [
+pub(super) const ROWS: [CatalogEntry; 10] = [
     CatalogEntry {
         code: E::PaymentPasswordTooSimple,
         code_str: "payment_password_too_simple",
@@ -177,6 +177,23 @@ pub(super) const ROWS: [CatalogEntry; 9] = [
         why: t(
             "为保护持卡人，同一张银行卡最多只能同时绑定在几个钱包账户中（正在绑定或等待短信验证的也计算在内）；解绑后名额就会空出来",
             "To protect cardholders, one bank card may be in only a few wallet accounts at once (cards being added or waiting for their SMS code count too); removing it from one frees its place",
+        ),
+    },
+    CatalogEntry {
+        code: E::TransferDeclined,
+        code_str: "transfer_declined",
+        error_type: T::CardError,
+        cause: C::CardNotSupported,
+        http_status: 402,
+        retryable: false,
+        message: t("银行拒绝了这笔转账", "The bank declined this transfer"),
+        remedy: t(
+            "钱没有转出，也没有收取手续费。请核对收款卡号和户名；如果一直被拒绝，请联系收款卡的发卡行，或换一张卡收款。",
+            "No money left your card and no fee was charged. Check the recipient's card number and name; if the bank keeps declining, the recipient should contact their bank or use another card.",
+        ),
+        why: t(
+            "转账要由收款卡的发卡行把钱入账。收款卡已销户、挂失，或者银行自己的风控不同意时，银行会拒绝这笔转账。",
+            "A transfer is credited by the recipient card's bank, which refuses it when the card was closed or reported lost, or when its own risk checks do not agree.",
         ),
     },
 ];

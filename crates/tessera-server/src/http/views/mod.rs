@@ -7,6 +7,7 @@ pub mod fees;
 pub mod payments;
 pub mod support;
 pub mod tokens;
+pub mod transfers;
 pub mod users;
 
 pub use admin::*;
@@ -15,6 +16,7 @@ pub use fees::*;
 pub use payments::*;
 pub use support::*;
 pub use tokens::*;
+pub use transfers::*;
 pub use users::*;
 
 use chrono::NaiveDate;
@@ -100,6 +102,9 @@ pub struct ErrorObject {
     /// The refund a `refund_declined` or `issuer_unavailable` answer to a
     /// refund was recorded as.
     pub refund_id: Option<String>,
+    /// The transfer a `transfer_declined` or `issuer_unavailable` answer to
+    /// a transfer was recorded as.
+    pub transfer_id: Option<String>,
     /// `field_too_long`: the most characters the field named by `param`
     /// may hold.
     pub max_length: Option<u32>,

@@ -7,6 +7,7 @@
 //! bytes, as hex and as base64.
 
 mod scan;
+mod transfers;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
