@@ -1,6 +1,7 @@
 //! The person's records in one list (`GET /v1/transactions`, and support's
 //! `GET /v1/support/users/{id}/transactions`): payments, approved and
-//! declined with the reason, refunds of them and transfers, newest first,
+//! declined with the reason, refunds of them, transfers, and the payments
+//! the person reported as not theirs, newest first,
 //! a page at a time, or every one as a CSV file. Masked data only.
 //!
 //! Each kind is read from its own table, a page of each under the same
@@ -30,11 +31,12 @@ fn invalid(param: &str) -> DomainError {
 /// Every `type` the list knows, with the statuses its records may have:
 /// `type` is parsed from this table alone, so another kind of record is
 /// one more row here (and where its records come from, in `page`).
-const TYPES: [(&str, &[&str]); 4] = [
+const TYPES: [(&str, &[&str]); 5] = [
     (PAYMENT, &["pending", "approved", "failed"]),
     (DECLINE, &["declined"]),
     (REFUND, &["pending", "accepted", "declined", "failed"]),
     (TRANSFER, &["pending", "settled", "declined", "failed"]),
+    (REPORT, &["reported"]),
 ];
 
 /// A payment that was not declined.
@@ -43,6 +45,9 @@ const PAYMENT: &str = "payment";
 const DECLINE: &str = "decline";
 const REFUND: &str = "refund";
 const TRANSFER: &str = "transfer";
+/// A payment the person reported as not theirs: the report's time, the
+/// payment's amount and merchant.
+const REPORT: &str = "report";
 
 /// The `type` named, as the table spells it.
 fn record_type(name: &str) -> Option<&'static str> {
@@ -179,6 +184,47 @@ fn statuses_of(asked: &Asked, kinds: &[&str]) -> Option<Vec<String>> {
     (!wanted.is_empty()).then_some(wanted)
 }
 
+/// The person's reports under the query's filters and cursor. A person
+/// reports few payments: they are read whole and filtered here.
+async fn report_entries(
+    state: &AppState,
+    user_id: &UserId,
+    asked: &Asked,
+    before: Option<&(DateTime<Utc>, String)>,
+) -> Result<Vec<(DateTime<Utc>, TransactionView)>, ApiError> {
+    let mut entries = Vec::new();
+    for report in state.store.payment_reports(user_id).await? {
+        let at = report.created_at;
+        let outside = asked.since.is_some_and(|since| at < since)
+            || asked.until.is_some_and(|until| at >= until)
+            || before
+                .is_some_and(|(b_at, b_id)| (at, report.id.as_bytes()) >= (*b_at, b_id.as_bytes()));
+        if outside {
+            continue;
+        }
+        let Some(payment) = state.store.payment(&report.payment_id).await? else {
+            continue;
+        };
+        if asked
+            .card_id
+            .as_ref()
+            .is_some_and(|card| *card != payment.card_id)
+        {
+            continue;
+        }
+        let mut entry = payment_entry(&payment);
+        entry.id = report.id.clone();
+        entry.kind = REPORT.to_owned();
+        entry.status = "reported".to_owned();
+        entry.decline_reason = None;
+        entry.time = rfc3339(at);
+        entry.trace_id = report.trace_id.clone();
+        entries.push((at, entry));
+    }
+    entries.truncate(usize::try_from(asked.limit).unwrap_or(usize::MAX));
+    Ok(entries)
+}
+
 fn payment_entry(payment: &PaymentRecord) -> TransactionView {
     let declined = payment.status == PaymentStatus::Declined;
     TransactionView {
@@ -279,6 +325,9 @@ async fn page(
     if let Some(statuses) = statuses_of(asked, &[TRANSFER]) {
         let transfers = state.store.transfers(&filter(statuses)).await?;
         entries.extend(transfers.iter().map(|t| (t.created_at, transfer_entry(t))));
+    }
+    if statuses_of(asked, &[REPORT]).is_some() {
+        entries.extend(report_entries(state, user_id, asked, before.as_ref()).await?);
     }
     // Newest first, ties by id byte by byte, as each table is listed.
     entries.sort_by(|(a_at, a), (b_at, b)| b_at.cmp(a_at).then_with(|| b.id.cmp(&a.id)));

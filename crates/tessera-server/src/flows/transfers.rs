@@ -28,7 +28,7 @@ use tessera_core::money::Currency;
 use tessera_core::payment::check::check_amount;
 use tessera_store::{RecordFilter, TransferOutcome, TransferRecord, TransferStatus};
 
-use crate::flows::{fees, later, verifications};
+use crate::flows::{consent, fees, later, verifications};
 use crate::http::error::{ApiError, internal};
 use crate::http::query;
 use crate::http::views::{TransferList, TransferQuery, TransferRequest, TransferView};
@@ -89,6 +89,8 @@ pub async fn send(
     now: DateTime<Utc>,
 ) -> Result<TransferRecord, ApiError> {
     let checked = check(request)?;
+    // A frozen wallet sends nothing.
+    consent::check_not_frozen(&consent::history(state, user_id, None, false, now).await?)?;
     // The destination's bank must be known: it is the one asked to credit
     // the card, and it decides the fee.
     let bin = state

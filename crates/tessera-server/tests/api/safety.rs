@@ -440,6 +440,25 @@ async fn a_payment_reported_as_not_mine_pauses_its_card_and_opens_a_ticket(backe
             .contains("6228480000000000000"),
         "{ticket}"
     );
+    // The person's records show the report beside the payment.
+    let (status, records) = server
+        .get("/v1/transactions?type=report", &user.token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{records}");
+    let entries = records["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{records}");
+    assert_eq!(entries[0]["id"], report["id"]);
+    assert_eq!(entries[0]["amount"], 4_200);
+    assert_eq!(entries[0]["status"], "reported");
+    let (_, all) = server.get("/v1/transactions", &user.token).await;
+    let mut kinds: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["decline", "payment", "report"], "{all}");
 }
 
 async fn a_frozen_wallet_pays_nothing_until_unfrozen_with_a_confirmation(backend: Backend) {
@@ -467,6 +486,12 @@ async fn a_frozen_wallet_pays_nothing_until_unfrozen_with_a_confirmation(backend
     let (status, body) = server
         .keys(&user, token_ref, json!({"device_id": "phone-1"}))
         .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "account_frozen");
+    // Nor does it send money: refused before any confirmation is asked for.
+    let to = crate::card(tessera_server::issuer::sandbox::Outcome::Approve);
+    let body = crate::transfers::transfer(card["id"].as_str().unwrap(), &to, 100);
+    let (status, _, body) =
+        crate::transfers::send(&server, &user, None, Some("frozen-1"), &body).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "account_frozen");
     // Support sees it.
     let (_, list) = server.get("/v1/support/tickets", &server.support_key).await;

@@ -188,7 +188,7 @@ async fn every_kind_is_listed_newest_first_filtered_and_paged(backend: Backend) 
     }
     for (query, param) in [
         ("?foo=1", "foo"),
-        ("?type=report", "type"),
+        ("?type=reports", "type"),
         ("?status=refunded", "status"),
         ("?from=2026-13-01", "from"),
         ("?to=yesterday", "to"),

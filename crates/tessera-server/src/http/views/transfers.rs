@@ -115,9 +115,9 @@ pub struct TransferQuery {
 /// with its reason), a refund of one, or a transfer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TransactionView {
-    /// pay_..., rfd_... or trf_...
+    /// pay_..., rfd_..., trf_... or rpt_...
     pub id: String,
-    /// payment, decline, refund or transfer
+    /// payment, decline, refund, transfer or report
     #[serde(rename = "type")]
     pub kind: String,
     /// The record's own status: payments approved, declined, failed,
