@@ -230,6 +230,25 @@ impl TestServer {
         request(&self.client, method, &url, bearer, body, headers).await
     }
 
+    /// A call that may carry a confirmation (`Tessera-Verification`).
+    pub async fn confirmed(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: &str,
+        body: Option<Value>,
+        verification: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let headers: Vec<(&str, &str)> = verification
+            .map(|v| ("Tessera-Verification", v))
+            .into_iter()
+            .collect();
+        let (status, _, value) = self
+            .call(method, path, Some(bearer), body.as_ref(), &headers)
+            .await;
+        (status, value)
+    }
+
     pub async fn post(&self, path: &str, bearer: &str, body: Value) -> (StatusCode, Value) {
         let (status, _, value) = self
             .call(Method::POST, path, Some(bearer), Some(&body), &[])

@@ -18,24 +18,6 @@ fn origin() -> Url {
     Url::parse("http://localhost:8080").unwrap()
 }
 
-async fn call(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    user: &User,
-    body: Option<Value>,
-    verification: Option<&str>,
-) -> (StatusCode, Value) {
-    let headers: Vec<(&str, &str)> = verification
-        .map(|v| ("Tessera-Verification", v))
-        .into_iter()
-        .collect();
-    let (status, _, body) = server
-        .call(method, path, Some(&user.token), body.as_ref(), &headers)
-        .await;
-    (status, body)
-}
-
 /// Registers the authenticator's passkey for `user`; answers its view.
 async fn register(
     server: &TestServer,
@@ -45,15 +27,15 @@ async fn register(
     let settings = server
         .confirm(user, json!({"purpose": "security_settings"}))
         .await;
-    let (status, challenge) = call(
-        server,
-        Method::POST,
-        "/v1/me/passkeys/registrations",
-        user,
-        None,
-        Some(&settings),
-    )
-    .await;
+    let (status, challenge) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys/registrations",
+            &user.token,
+            None,
+            Some(&settings),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{challenge}");
     let options: CreationChallengeResponse =
         serde_json::from_value(challenge["options"].clone()).unwrap();
@@ -63,26 +45,26 @@ async fn register(
         "name": "我的手机",
         "credential": serde_json::to_value(&answer).unwrap(),
     });
-    let (status, passkey) = call(
-        server,
-        Method::POST,
-        "/v1/me/passkeys",
-        user,
-        Some(body.clone()),
-        None,
-    )
-    .await;
+    let (status, passkey) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys",
+            &user.token,
+            Some(body.clone()),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{passkey}");
     // A registration challenge answers once.
-    let (status, again) = call(
-        server,
-        Method::POST,
-        "/v1/me/passkeys",
-        user,
-        Some(body),
-        None,
-    )
-    .await;
+    let (status, again) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys",
+            &user.token,
+            Some(body),
+            None,
+        )
+        .await;
     let error = assert_error(
         status,
         &again,
@@ -99,15 +81,15 @@ async fn assertion(
     user: &User,
     authenticator: &mut WebauthnAuthenticator<SoftPasskey>,
 ) -> Value {
-    let (status, challenge) = call(
-        server,
-        Method::POST,
-        "/v1/me/passkeys/assertions",
-        user,
-        None,
-        None,
-    )
-    .await;
+    let (status, challenge) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys/assertions",
+            &user.token,
+            None,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{challenge}");
     let options: RequestChallengeResponse =
         serde_json::from_value(challenge["options"].clone()).unwrap();
@@ -123,15 +105,15 @@ async fn a_passkey_registered_and_asserted_confirms_a_step(backend: Backend) {
     let user = server.user().await;
     let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
     // Registering is a security setting: confirmed first.
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/v1/me/passkeys/registrations",
-        &user,
-        None,
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys/registrations",
+            &user.token,
+            None,
+            None,
+        )
+        .await;
     assert_error(
         status,
         &body,
@@ -139,15 +121,15 @@ async fn a_passkey_registered_and_asserted_confirms_a_step(backend: Backend) {
         "verification_required",
     );
     // No passkey yet: nothing to assert.
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/v1/me/passkeys/assertions",
-        &user,
-        None,
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys/assertions",
+            &user.token,
+            None,
+            None,
+        )
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     let passkey = register(&server, &user, &mut authenticator).await;
     assert_eq!(passkey["name"], "我的手机");
@@ -158,42 +140,42 @@ async fn a_passkey_registered_and_asserted_confirms_a_step(backend: Backend) {
     // The fingerprint confirms a step; the confirmation says how.
     let webauthn = assertion(&server, &user, &mut authenticator).await;
     let ask = json!({"purpose": "security_settings", "webauthn": webauthn});
-    let (status, confirmed) = call(
-        &server,
-        Method::POST,
-        "/v1/me/verifications",
-        &user,
-        Some(ask.clone()),
-        None,
-    )
-    .await;
+    let (status, confirmed) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/verifications",
+            &user.token,
+            Some(ask.clone()),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{confirmed}");
     assert_eq!(confirmed["method"], "webauthn");
     // The same assertion again: its challenge is spent.
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/v1/me/verifications",
-        &user,
-        Some(ask),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/verifications",
+            &user.token,
+            Some(ask),
+            None,
+        )
+        .await;
     let error = assert_error(status, &body, StatusCode::FORBIDDEN, "verification_invalid");
     assert_eq!(error["param"], "challenge_id");
     let (_, list) = server.get("/v1/me/passkeys", &user.token).await;
     assert!(list["data"][0]["last_used_at"].is_string(), "{list}");
     // A payment that needs confirming names the passkey first.
     let limits = json!({"per_payment": 0, "per_day": 0});
-    let (status, body) = call(
-        &server,
-        Method::PUT,
-        "/v1/me/payment-limits",
-        &user,
-        Some(limits),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::PUT,
+            "/v1/me/payment-limits",
+            &user.token,
+            Some(limits),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let card = server
         .bind_on(
@@ -206,15 +188,15 @@ async fn a_passkey_registered_and_asserted_confirms_a_step(backend: Backend) {
         "/v1/tokens/{}/cryptograms",
         card["token"]["ref"].as_str().unwrap()
     );
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        &path,
-        &user,
-        Some(json!({"amount": 100, "currency": "CNY", "merchant_id": "SHOP-1"})),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            &path,
+            &user.token,
+            Some(json!({"amount": 100, "currency": "CNY", "merchant_id": "SHOP-1"})),
+            None,
+        )
+        .await;
     let error = assert_error(
         status,
         &body,
@@ -228,25 +210,25 @@ async fn a_passkey_registered_and_asserted_confirms_a_step(backend: Backend) {
     let webauthn = assertion(&server, &user, &mut authenticator).await;
     let ask = json!({"purpose": "payment", "amount": 100, "currency": "CNY",
         "merchant_id": "SHOP-1", "webauthn": webauthn});
-    let (status, confirmed) = call(
-        &server,
-        Method::POST,
-        "/v1/me/verifications",
-        &user,
-        Some(ask),
-        None,
-    )
-    .await;
+    let (status, confirmed) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/verifications",
+            &user.token,
+            Some(ask),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{confirmed}");
-    let (status, made) = call(
-        &server,
-        Method::POST,
-        &path,
-        &user,
-        Some(json!({"amount": 100, "currency": "CNY", "merchant_id": "SHOP-1"})),
-        confirmed["verification"].as_str(),
-    )
-    .await;
+    let (status, made) = server
+        .confirmed(
+            Method::POST,
+            &path,
+            &user.token,
+            Some(json!({"amount": 100, "currency": "CNY", "merchant_id": "SHOP-1"})),
+            confirmed["verification"].as_str(),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
 }
 
@@ -259,33 +241,35 @@ async fn a_challenge_expires_and_a_removed_passkey_confirms_nothing(backend: Bac
     let late = assertion(&server, &user, &mut authenticator).await;
     server.advance(std::time::Duration::from_secs(301));
     let ask = json!({"purpose": "unfreeze", "webauthn": late});
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/v1/me/verifications",
-        &user,
-        Some(ask),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/verifications",
+            &user.token,
+            Some(ask),
+            None,
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "verification_invalid");
     // Another person cannot answer this person's challenge.
     let stranger = server.user_named("赵六").await;
     let theirs = assertion(&server, &user, &mut authenticator).await;
     let ask = json!({"purpose": "unfreeze", "webauthn": theirs});
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/v1/me/verifications",
-        &stranger,
-        Some(ask),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/verifications",
+            &stranger.token,
+            Some(ask),
+            None,
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "verification_invalid");
     // Removing takes a confirmation; then the passkey is gone.
     let path = format!("/v1/me/passkeys/{}", passkey["id"].as_str().unwrap());
-    let (status, body) = call(&server, Method::DELETE, &path, &user, None, None).await;
+    let (status, body) = server
+        .confirmed(Method::DELETE, &path, &user.token, None, None)
+        .await;
     assert_error(
         status,
         &body,
@@ -295,19 +279,21 @@ async fn a_challenge_expires_and_a_removed_passkey_confirms_nothing(backend: Bac
     let settings = server
         .confirm(&user, json!({"purpose": "security_settings"}))
         .await;
-    let (status, _) = call(&server, Method::DELETE, &path, &user, None, Some(&settings)).await;
+    let (status, _) = server
+        .confirmed(Method::DELETE, &path, &user.token, None, Some(&settings))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, list) = server.get("/v1/me/passkeys", &user.token).await;
     assert_eq!(list["data"], json!([]));
-    let (status, body) = call(
-        &server,
-        Method::POST,
-        "/v1/me/passkeys/assertions",
-        &user,
-        None,
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys/assertions",
+            &user.token,
+            None,
+            None,
+        )
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 }
 

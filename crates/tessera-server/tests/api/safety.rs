@@ -12,24 +12,6 @@ use tessera_server::test_support::User;
 use crate::payments::set_up_with;
 use crate::{Backend, TestServer, assert_error, purchase};
 
-async fn call_with(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    user: &User,
-    body: Option<Value>,
-    verification: Option<&str>,
-) -> (StatusCode, Value) {
-    let headers: Vec<(&str, &str)> = verification
-        .map(|v| ("Tessera-Verification", v))
-        .into_iter()
-        .collect();
-    let (status, _, body) = server
-        .call(method, path, Some(&user.token), body.as_ref(), &headers)
-        .await;
-    (status, body)
-}
-
 /// The user's payment with this id, as they read it.
 async fn payment(server: &TestServer, user: &User, id: &str) -> Value {
     let (status, body) = server.get(&format!("/v1/payments/{id}"), &user.token).await;
@@ -111,8 +93,9 @@ async fn a_payment_above_the_limit_is_declined_then_approved_when_confirmed(back
         card["token"]["ref"].as_str().unwrap()
     );
     let ask = json!({"amount": 50_000, "currency": "CNY", "merchant_id": "SHOP-1"});
-    let (status, body) =
-        call_with(&server, Method::POST, &path, &user, Some(ask.clone()), None).await;
+    let (status, body) = server
+        .confirmed(Method::POST, &path, &user.token, Some(ask.clone()), None)
+        .await;
     let error = assert_error(
         status,
         &body,
@@ -123,28 +106,28 @@ async fn a_payment_above_the_limit_is_declined_then_approved_when_confirmed(back
     let other = server
         .confirm(&user, json!({"purpose": "payment", "amount": 40_000, "currency": "CNY", "merchant_id": "SHOP-1"}))
         .await;
-    let (status, body) = call_with(
-        &server,
-        Method::POST,
-        &path,
-        &user,
-        Some(ask.clone()),
-        Some(&other),
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::POST,
+            &path,
+            &user.token,
+            Some(ask.clone()),
+            Some(&other),
+        )
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "verification_invalid");
     let confirmed = server
         .confirm(&user, json!({"purpose": "payment", "amount": 50_000, "currency": "CNY", "merchant_id": "SHOP-1"}))
         .await;
-    let (status, made) = call_with(
-        &server,
-        Method::POST,
-        &path,
-        &user,
-        Some(ask),
-        Some(&confirmed),
-    )
-    .await;
+    let (status, made) = server
+        .confirmed(
+            Method::POST,
+            &path,
+            &user.token,
+            Some(ask),
+            Some(&confirmed),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     let mut request = made.clone();
     request.as_object_mut().unwrap().remove("expires_at");
@@ -170,15 +153,15 @@ async fn the_daily_limit_counts_what_went_unconfirmed_and_raising_it_is_confirme
     );
     // Lowering needs nothing.
     let lower = json!({"per_payment": 30_000, "per_day": 50_000});
-    let (status, limits) = call_with(
-        &server,
-        Method::PUT,
-        "/v1/me/payment-limits",
-        &user,
-        Some(lower),
-        None,
-    )
-    .await;
+    let (status, limits) = server
+        .confirmed(
+            Method::PUT,
+            "/v1/me/payment-limits",
+            &user.token,
+            Some(lower),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{limits}");
     assert_eq!(
         (limits["per_day"].clone(), limits["chosen"].clone()),
@@ -212,15 +195,15 @@ async fn the_daily_limit_counts_what_went_unconfirmed_and_raising_it_is_confirme
 
     // Raising takes a confirmation for security_settings; bad values change nothing.
     let raise = json!({"per_payment": 30_000, "per_day": 60_000});
-    let (status, body) = call_with(
-        &server,
-        Method::PUT,
-        "/v1/me/payment-limits",
-        &user,
-        Some(raise.clone()),
-        None,
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::PUT,
+            "/v1/me/payment-limits",
+            &user.token,
+            Some(raise.clone()),
+            None,
+        )
+        .await;
     assert_error(
         status,
         &body,
@@ -238,30 +221,30 @@ async fn the_daily_limit_counts_what_went_unconfirmed_and_raising_it_is_confirme
         ),
         (json!({"per_payment": 30_000, "per_day": 20_000}), "per_day"),
     ] {
-        let (status, body) = call_with(
-            &server,
-            Method::PUT,
-            "/v1/me/payment-limits",
-            &user,
-            Some(bad),
-            None,
-        )
-        .await;
+        let (status, body) = server
+            .confirmed(
+                Method::PUT,
+                "/v1/me/payment-limits",
+                &user.token,
+                Some(bad),
+                None,
+            )
+            .await;
         let error = assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
         assert_eq!(error["param"], param);
     }
     let settings = server
         .confirm(&user, json!({"purpose": "security_settings"}))
         .await;
-    let (status, limits) = call_with(
-        &server,
-        Method::PUT,
-        "/v1/me/payment-limits",
-        &user,
-        Some(raise),
-        Some(&settings),
-    )
-    .await;
+    let (status, limits) = server
+        .confirmed(
+            Method::PUT,
+            "/v1/me/payment-limits",
+            &user.token,
+            Some(raise),
+            Some(&settings),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{limits}");
     assert_eq!(limits["per_day"], 60_000);
 }
@@ -497,8 +480,9 @@ async fn a_frozen_wallet_pays_nothing_until_unfrozen_with_a_confirmation(backend
     let (_, list) = server.get("/v1/support/tickets", &server.support_key).await;
     assert_eq!(list["data"][0]["kind"], "wallet_freeze", "{list}");
     // Unfreezing takes a confirmation.
-    let (status, body) =
-        call_with(&server, Method::DELETE, "/v1/me/freeze", &user, None, None).await;
+    let (status, body) = server
+        .confirmed(Method::DELETE, "/v1/me/freeze", &user.token, None, None)
+        .await;
     assert_error(
         status,
         &body,
@@ -506,15 +490,15 @@ async fn a_frozen_wallet_pays_nothing_until_unfrozen_with_a_confirmation(backend
         "verification_required",
     );
     let unfreeze = server.confirm(&user, json!({"purpose": "unfreeze"})).await;
-    let (status, body) = call_with(
-        &server,
-        Method::DELETE,
-        "/v1/me/freeze",
-        &user,
-        None,
-        Some(&unfreeze),
-    )
-    .await;
+    let (status, body) = server
+        .confirmed(
+            Method::DELETE,
+            "/v1/me/freeze",
+            &user.token,
+            None,
+            Some(&unfreeze),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         (body["frozen"].clone(), body["cards_changed"].clone()),
