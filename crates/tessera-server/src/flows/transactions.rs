@@ -217,6 +217,7 @@ async fn report_entries(
         entry.kind = REPORT.to_owned();
         entry.status = "reported".to_owned();
         entry.decline_reason = None;
+        entry.risk_reasons.clear();
         entry.time = rfc3339(at);
         entry.trace_id = report.trace_id.clone();
         entries.push((at, entry));
@@ -247,6 +248,14 @@ fn payment_entry(payment: &PaymentRecord) -> TransactionView {
             .clone()
             .or_else(|| payment.error_code.clone())
             .filter(|_| declined),
+        risk_reasons: payment
+            .risk_reasons
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
         time: rfc3339(payment.created_at),
         trace_id: payment.trace_id.clone(),
     }
@@ -270,6 +279,7 @@ fn refund_entry(entry: &RefundEntry) -> TransactionView {
                 .unwrap_or_else(|| entry.merchant_id.clone()),
         ),
         decline_reason: refund.decline_code.clone(),
+        risk_reasons: Vec::new(),
         time: rfc3339(refund.created_at),
         trace_id: refund.trace_id.clone(),
     }
@@ -287,6 +297,7 @@ fn transfer_entry(transfer: &TransferRecord) -> TransactionView {
         card: None,
         counterparty: Some(transfer.to_masked.clone()),
         decline_reason: transfer.decline_code.clone(),
+        risk_reasons: Vec::new(),
         time: rfc3339(transfer.created_at),
         trace_id: transfer.trace_id.clone(),
     }

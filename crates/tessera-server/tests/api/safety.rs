@@ -442,6 +442,15 @@ async fn a_payment_reported_as_not_mine_pauses_its_card_and_opens_a_ticket(backe
         .collect();
     kinds.sort_unstable();
     assert_eq!(kinds, ["decline", "payment", "report"], "{all}");
+    // Support reads the risk rules' reasons with the person's records.
+    let (status, seen) = server
+        .get(
+            &format!("/v1/support/users/{}/transactions?type=payment", user.id),
+            &server.support_key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["data"][0]["risk_reasons"], json!(["card_just_bound"]));
 }
 
 async fn a_frozen_wallet_pays_nothing_until_unfrozen_with_a_confirmation(backend: Backend) {

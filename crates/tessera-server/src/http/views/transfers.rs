@@ -137,6 +137,9 @@ pub struct TransactionView {
     /// Why it was declined: the bank's decline code, or the wallet's
     /// error code.
     pub decline_reason: Option<String>,
+    /// A payment's risk reasons (token_velocity, new_device, ...), as the
+    /// risk rules gave them; empty for the rest.
+    pub risk_reasons: Vec<String>,
     /// RFC 3339, UTC.
     pub time: String,
     pub trace_id: String,
