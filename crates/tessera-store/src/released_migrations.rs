@@ -169,12 +169,12 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         18,
-        "321771077f38ca788f09b29d83e2f9e1bb22a42569af6d18c2f22e4dffb7857f",
+        "bdbeb0bb5c2e57477307a27d174264b19d62a38c34b1b02885f748a08cb58ff3",
     ),
     (
         "sqlite",
         15,
-        "9e9eed8c116d42b383fe3670ed22666070fa62aacf65e6f5c9ff02b6d26e41ae",
+        "10061f2e8bb201b5350d9792392ce36d206cce4edc1741cea59996a31e85aa58",
     ),
     (
         "sqlite",

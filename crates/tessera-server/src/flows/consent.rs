@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::emv::DeviceCvm;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::ids::UserId;
-use tessera_core::risk::{Assessment, Decision, PaymentFacts, RecentPayment, assess};
+use tessera_core::risk::{Assessment, Decision, PaymentFacts, RecentPayment, RiskRules, assess};
 use tessera_store::{ConsentLimits, HistoryQuery, PaymentHistory, PaymentStatus, PaymentToken};
 
 use crate::flows::verifications::{self, Purpose};
@@ -18,8 +18,22 @@ use crate::http::views::{ConsentLimitsRequest, ConsentLimitsView};
 use crate::state::AppState;
 use axum::http::HeaderMap;
 
-/// How many of a person's latest payments the risk rules read.
-const RECENT_PAYMENTS: u32 = 50;
+/// How many of a person's latest payments the rules need: one more than
+/// the most any count allows (at least 10, for the amounts compared), at
+/// most 100.
+fn recent_needed(rules: &RiskRules) -> u32 {
+    [
+        rules.token_velocity.max,
+        rules.person_velocity.max,
+        rules.repeated_declines.max,
+        9,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(9)
+    .saturating_add(1)
+    .min(100)
+}
 
 /// The start of the wallet's day that `now` falls in.
 fn day_start(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -47,7 +61,7 @@ pub async fn history(
             day_start: day_start(state, now),
             sum_unconfirmed,
             default_per_day: state.config.consent.default_per_day,
-            recent: RECENT_PAYMENTS,
+            recent: recent_needed(&state.config.risk),
         })
         .await?)
 }
