@@ -530,7 +530,7 @@ mod tests {
             assert_eq!(record_type(kind), Some(kind));
             assert_eq!(statuses(kind), kind_statuses);
         }
-        assert_eq!(record_type("report"), None);
-        assert!(statuses("report").is_empty());
+        assert_eq!(record_type("reports"), None);
+        assert!(statuses("reports").is_empty());
     }
 }
