@@ -341,8 +341,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
             t("怎样保障资金安全？", "How do I keep my money safe?"),
             vec![
                 para(
-                    "设置6位数字的支付密码，不要用生日、手机号后六位或123456这样容易猜到的数字；连续输错几次会暂时锁定，忘记时可以用短信验证码和身份证号码重设。不要把短信验证码、支付密码告诉任何人，钱包工作人员也不会向你索要。定期查看交易记录，发现不是本人的操作，请立即联系客服。",
-                    "Set a 6-digit payment password that is not your birthday, the end of your phone number or something like 123456; a few wrong entries in a row lock it for a while, and if you forget it you can reset it with a text-message code and your ID number. Never tell anyone an SMS code or your payment password; wallet staff will never ask for them. Look through your transaction records now and then, and if you see something you did not do, contact support at once.",
+                    "设置6位数字的支付密码，不要用生日、手机号后六位或123456这样容易猜到的数字；连续输错几次会暂时锁定，忘记时可以用短信验证码和身份证号码重设。还可以登记手机上的指纹或面容（通行密钥），确认支付、解绑等操作时代替支付密码。不要把短信验证码、支付密码告诉任何人，钱包工作人员也不会向你索要。定期查看交易记录，发现不是本人的操作，请立即联系客服。",
+                    "Set a 6-digit payment password that is not your birthday, the end of your phone number or something like 123456; a few wrong entries in a row lock it for a while, and if you forget it you can reset it with a text-message code and your ID number. You can also register your phone's fingerprint or face (a passkey) to confirm payments, card removals and the like in place of the payment password. Never tell anyone an SMS code or your payment password; wallet staff will never ask for them. Look through your transaction records now and then, and if you see something you did not do, contact support at once.",
                 ),
                 para(
                     "钱包不会以可读形式保存你的完整卡号，也从不保存安全码。每笔支付都使用一次性的动态密码，即使支付凭证被盗也无法直接使用。",
