@@ -45,12 +45,43 @@ fn day_start(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(now - TimeDelta::days(1), |start| start.with_timezone(&Utc))
 }
 
-/// Everything the steps below read, in one round trip.
+/// Everything a payment's risk and consent steps read, in one round trip.
 pub async fn history(
     state: &AppState,
     user_id: &UserId,
     device_id: Option<&str>,
     sum_unconfirmed: bool,
+    now: DateTime<Utc>,
+) -> Result<PaymentHistory, ApiError> {
+    read(
+        state,
+        user_id,
+        device_id,
+        sum_unconfirmed,
+        recent_needed(&state.config.risk),
+        now,
+    )
+    .await
+}
+
+/// The wallet's own state (frozen, limits, and the day's unconfirmed sum
+/// when asked), without the person's recent payments: for the steps that
+/// score nothing (keys, cryptograms, transfers, settings).
+pub async fn account(
+    state: &AppState,
+    user_id: &UserId,
+    sum_unconfirmed: bool,
+    now: DateTime<Utc>,
+) -> Result<PaymentHistory, ApiError> {
+    read(state, user_id, None, sum_unconfirmed, 0, now).await
+}
+
+async fn read(
+    state: &AppState,
+    user_id: &UserId,
+    device_id: Option<&str>,
+    sum_unconfirmed: bool,
+    recent: u32,
     now: DateTime<Utc>,
 ) -> Result<PaymentHistory, ApiError> {
     Ok(state
@@ -61,7 +92,7 @@ pub async fn history(
             day_start: day_start(state, now),
             sum_unconfirmed,
             default_per_day: state.config.consent.default_per_day,
-            recent: recent_needed(&state.config.risk),
+            recent,
         })
         .await?)
 }
@@ -185,7 +216,7 @@ pub async fn get_limits(
     user_id: &UserId,
     now: DateTime<Utc>,
 ) -> Result<ConsentLimitsView, ApiError> {
-    let history = history(state, user_id, None, true, now).await?;
+    let history = account(state, user_id, true, now).await?;
     Ok(view(state, &history))
 }
 
@@ -223,7 +254,7 @@ pub async fn set_limits(
     if per_day > config.max_per_day || per_day < per_payment {
         return Err(invalid("per_day").into());
     }
-    let current = limits_of(state, &history(state, user_id, None, false, now).await?);
+    let current = limits_of(state, &account(state, user_id, false, now).await?);
     if per_payment > current.per_payment || per_day > current.per_day {
         verifications::require(state, headers, user_id, Purpose::SecuritySettings, "", now).await?;
     }

@@ -181,7 +181,7 @@ pub async fn limited_use_keys(
     if count == 0 || count > config.max_key_batch {
         return Err(invalid("count").into());
     }
-    consent::check_not_frozen(&consent::history(state, user_id, None, false, now).await?)?;
+    consent::check_not_frozen(&consent::account(state, user_id, false, now).await?)?;
     check_payable(&token, wallet_today(now, state.time_zone))?;
     // Bound to the device it was bound from, when it was bound from one.
     if let Some(device) = &token.token.device_id
@@ -244,7 +244,7 @@ pub async fn single_use_cryptogram(
     let merchant_id = check_merchant_id(&request.merchant_id)?;
     let today = wallet_today(now, state.time_zone);
     let confirmed = verifications::presented(headers);
-    let history = consent::history(state, user_id, None, !confirmed, now).await?;
+    let history = consent::account(state, user_id, !confirmed, now).await?;
     consent::check_not_frozen(&history)?;
     check_payable(&token, today)?;
     let signed_amount = i64::try_from(amount).map_err(internal)?;

@@ -97,10 +97,7 @@ pub async fn report_payment(
         .await?;
     }
     let reasons: Vec<serde_json::Value> = payment
-        .risk_reasons
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
+        .risk_reason_names()
         .filter_map(RiskReason::parse)
         .map(|r| json!({"code": r.as_str(), "zh": r.message().zh, "en": r.message().en}))
         .collect();
@@ -204,7 +201,7 @@ pub async fn freeze_state(
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<WalletFreezeView, ApiError> {
-    let history = crate::flows::consent::history(state, user_id, None, false, now).await?;
+    let history = crate::flows::consent::account(state, user_id, false, now).await?;
     Ok(WalletFreezeView {
         frozen: history.frozen_at.is_some(),
         frozen_at: history.frozen_at.map(rfc3339),
@@ -255,7 +252,7 @@ pub async fn unfreeze(
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<WalletFreezeView, ApiError> {
-    let history = crate::flows::consent::history(state, user_id, None, false, now).await?;
+    let history = crate::flows::consent::account(state, user_id, false, now).await?;
     if history.frozen_at.is_none() {
         return freeze_state(state, user_id, lang, now).await;
     }

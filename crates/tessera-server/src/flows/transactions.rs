@@ -248,14 +248,7 @@ fn payment_entry(payment: &PaymentRecord) -> TransactionView {
             .clone()
             .or_else(|| payment.error_code.clone())
             .filter(|_| declined),
-        risk_reasons: payment
-            .risk_reasons
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        risk_reasons: payment.risk_reason_names().map(str::to_owned).collect(),
         time: rfc3339(payment.created_at),
         trace_id: payment.trace_id.clone(),
     }

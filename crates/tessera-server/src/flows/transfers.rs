@@ -90,7 +90,7 @@ pub async fn send(
 ) -> Result<TransferRecord, ApiError> {
     let checked = check(request)?;
     // A frozen wallet sends nothing.
-    consent::check_not_frozen(&consent::history(state, user_id, None, false, now).await?)?;
+    consent::check_not_frozen(&consent::account(state, user_id, false, now).await?)?;
     // The destination's bank must be known: it is the one asked to credit
     // the card, and it decides the fee.
     let bin = state

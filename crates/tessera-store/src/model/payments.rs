@@ -40,6 +40,17 @@ pub struct PaymentRecord {
     pub client_gone: bool,
 }
 
+impl PaymentRecord {
+    /// The risk rules' reasons as they are stored, one name each.
+    pub fn risk_reason_names(&self) -> impl Iterator<Item = &str> {
+        self.risk_reasons
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|r| !r.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PaymentFilter {
     pub user_id: UserId,

@@ -235,14 +235,7 @@ impl PaymentView {
             consent: payment.consent.clone(),
             risk: payment.risk_score.map(|score| RiskView {
                 score,
-                reasons: payment
-                    .risk_reasons
-                    .as_deref()
-                    .unwrap_or("")
-                    .split(',')
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
+                reasons: payment.risk_reason_names().map(str::to_owned).collect(),
             }),
             created_at: rfc3339(payment.created_at),
         }
