@@ -26,6 +26,34 @@ pub trait Fields {
     fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError>;
 }
 
+/// Names the request bodies checked here, for the OpenAPI document: an
+/// operation taking one of them may answer 422 (`http/openapi.rs`). Each
+/// name must implement [`Fields`], or this does not compile.
+macro_rules! checked_requests {
+    ($($request:ident),* $(,)?) => {
+        pub const CHECKED_REQUESTS: &[&str] = &[$(stringify!($request)),*];
+        const _: fn() = || {
+            fn implements_fields<T: Fields>() {}
+            $(implements_fields::<$request>();)*
+        };
+    };
+}
+
+checked_requests!(
+    BindCardRequest,
+    CreateUserRequest,
+    TokenChangeRequest,
+    IssuerEventRequest,
+    KeysRequest,
+    PaymentRequest,
+    RefundRequest,
+    TransferRequest,
+    TicketRequest,
+    PasskeyRequest,
+    PaymentReportRequest,
+    MaintenanceWindow,
+);
+
 fn optional(
     value: Option<&str>,
     param: &'static str,

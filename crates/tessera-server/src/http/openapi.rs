@@ -7,11 +7,14 @@
 //! already documents keeps its own description.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{Content, ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+
+use crate::http::fields::CHECKED_REQUESTS;
 
 /// Adds to each operation: 400 where it reads a body or parameters, 401
 /// where it needs a credential, 404 where a path names a resource, 409
-/// where it takes an `Idempotency-Key`.
+/// where it takes an `Idempotency-Key`, 422 where its body's fields are
+/// checked for size and characters (`http/fields.rs`).
 pub fn add_common_responses(doc: &mut OpenApi) {
     for item in doc.paths.paths.values_mut() {
         let operations = [
@@ -44,6 +47,20 @@ fn add(operation: &mut Operation) {
             "invalid_request: a body, parameter or header that cannot be read (`param` names it)",
         );
     }
+    if operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| match body {
+            RefOr::T(body) => body.content.values().any(names_checked_request),
+            RefOr::Ref(_) => false,
+        })
+    {
+        insert(
+            operation,
+            "422",
+            "field_too_long, invalid_characters: a field too long or with characters it does not take (`param` names it)",
+        );
+    }
     if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
         insert(
             operation,
@@ -67,6 +84,21 @@ fn add(operation: &mut Operation) {
             "idempotency_conflict: the key was used with another request",
         );
     }
+}
+
+fn names_checked_request(content: &RefOr<Content>) -> bool {
+    let RefOr::T(Content {
+        schema: Some(RefOr::Ref(schema)),
+        ..
+    }) = content
+    else {
+        return false;
+    };
+    schema
+        .ref_location
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| CHECKED_REQUESTS.contains(&name))
 }
 
 fn insert(operation: &mut Operation, status: &str, description: &str) {

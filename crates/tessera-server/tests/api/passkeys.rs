@@ -45,6 +45,31 @@ async fn register(
         "name": "我的手机",
         "credential": serde_json::to_value(&answer).unwrap(),
     });
+    // A control character in the challenge id is refused before anything
+    // is taken, as the document says, and the challenge still answers.
+    let mut garbled = body.clone();
+    garbled["challenge_id"] = json!("\u{14}R\u{1}");
+    let (status, refused) = server
+        .confirmed(
+            Method::POST,
+            "/v1/me/passkeys",
+            &user.token,
+            Some(garbled),
+            None,
+        )
+        .await;
+    let error = assert_error(
+        status,
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_characters",
+    );
+    assert_eq!(error["param"], "challenge_id");
+    let (_, _, spec) = server
+        .call(Method::GET, "/openapi.json", None, None, &[])
+        .await;
+    let responses = &spec["paths"]["/v1/me/passkeys"]["post"]["responses"];
+    assert!(responses.get("422").is_some(), "{responses}");
     let (status, passkey) = server
         .confirmed(
             Method::POST,
