@@ -45,15 +45,16 @@ fn day_start(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(now - TimeDelta::days(1), |start| start.with_timezone(&Utc))
 }
 
-/// Everything a payment's risk and consent steps read, in one round trip.
-pub async fn history(
+/// What a payment's risk and consent steps read; the ATC claim reads it
+/// in its own transaction (`AtcClaim::history`).
+pub fn history_query(
     state: &AppState,
     user_id: &UserId,
     device_id: Option<&str>,
     sum_unconfirmed: bool,
     now: DateTime<Utc>,
-) -> Result<PaymentHistory, ApiError> {
-    read(
+) -> HistoryQuery {
+    query(
         state,
         user_id,
         device_id,
@@ -61,7 +62,6 @@ pub async fn history(
         recent_needed(&state.config.risk),
         now,
     )
-    .await
 }
 
 /// The wallet's own state (frozen, limits, and the day's unconfirmed sum
@@ -73,28 +73,26 @@ pub async fn account(
     sum_unconfirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<PaymentHistory, ApiError> {
-    read(state, user_id, None, sum_unconfirmed, 0, now).await
+    let query = query(state, user_id, None, sum_unconfirmed, 0, now);
+    Ok(state.store.payment_history(&query).await?)
 }
 
-async fn read(
+fn query(
     state: &AppState,
     user_id: &UserId,
     device_id: Option<&str>,
     sum_unconfirmed: bool,
     recent: u32,
     now: DateTime<Utc>,
-) -> Result<PaymentHistory, ApiError> {
-    Ok(state
-        .store
-        .payment_history(&HistoryQuery {
-            user_id: user_id.to_owned(),
-            device_id: device_id.map(str::to_owned),
-            day_start: day_start(state, now),
-            sum_unconfirmed,
-            default_per_day: state.config.consent.default_per_day,
-            recent,
-        })
-        .await?)
+) -> HistoryQuery {
+    HistoryQuery {
+        user_id: user_id.to_owned(),
+        device_id: device_id.map(str::to_owned),
+        day_start: day_start(state, now),
+        sum_unconfirmed,
+        default_per_day: state.config.consent.default_per_day,
+        recent,
+    }
 }
 
 /// A frozen wallet pays nothing.

@@ -568,6 +568,18 @@ pub struct AtcClaim {
     pub window: u16,
     /// Recorded with status `pending` when the claim succeeds.
     pub payment: PaymentRecord,
+    /// What the payment's risk and consent steps read, read in the claim's
+    /// own transaction: on SQLite the writer's pages are warm where a
+    /// reader's would have been dropped by the last write, and on
+    /// PostgreSQL it costs no round trip of its own.
+    pub history: Option<HistoryQuery>,
+}
+
+/// A claim's outcome, and the history asked for when it was claimed.
+#[derive(Debug, Clone)]
+pub struct AtcClaimAnswer {
+    pub outcome: AtcClaimOutcome,
+    pub history: Option<PaymentHistory>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::safety::read_history;
 use super::*;
 use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
@@ -121,12 +122,16 @@ impl Payments for SqliteStore {
         })
     }
 
-    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimAnswer> {
         // Jobs on the one writer connection run one after another, so the
         // checks below and the insert cannot interleave with another claim;
         // each check runs before anything is written, so a refused claim
         // leaves nothing behind.
         let claim = claim.clone();
+        let refused = |outcome| AtcClaimAnswer {
+            outcome,
+            history: None,
+        };
         self.queue
             .write_direct(move |conn| {
                 let row = row_opt(
@@ -135,11 +140,11 @@ impl Payments for SqliteStore {
                     params![&claim.token_ref],
                 )?;
                 let Some(row) = row else {
-                    return Ok(AtcClaimOutcome::TokenNotActive);
+                    return Ok(refused(AtcClaimOutcome::TokenNotActive));
                 };
                 let counters = TokenCounters::from_row(&row)?;
-                if let Some(refused) = counters.refuses(&claim) {
-                    return Ok(refused);
+                if let Some(outcome) = counters.refuses(&claim) {
+                    return Ok(refused(outcome));
                 }
                 let atc = i64::from(claim.atc);
                 let used: bool = scalar_one(
@@ -148,11 +153,17 @@ impl Payments for SqliteStore {
                     params![&claim.token_ref, atc],
                 )?;
                 if used {
-                    return Ok(AtcClaimOutcome::Used);
+                    return Ok(refused(AtcClaimOutcome::Used));
                 }
                 if counters.behind_window(&claim) {
-                    return Ok(AtcClaimOutcome::BehindWindow);
+                    return Ok(refused(AtcClaimOutcome::BehindWindow));
                 }
+                // Read before this payment's own row is written.
+                let history = claim
+                    .history
+                    .as_ref()
+                    .map(|query| read_history(conn, query))
+                    .transpose()?;
                 exec(
                     conn,
                     "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
@@ -170,7 +181,10 @@ impl Payments for SqliteStore {
                     params![atc, &claim.token_ref],
                 )?;
                 insert_payment(conn, &claim.payment)?;
-                Ok(AtcClaimOutcome::Claimed)
+                Ok(AtcClaimAnswer {
+                    outcome: AtcClaimOutcome::Claimed,
+                    history,
+                })
             })
             .await
     }
