@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs each cargo-fuzz target in fuzz/ for a while, one after the other.
+# Runs each cargo-fuzz target in fuzz/ for a while, one after the other
+# (or FUZZ_JOBS at a time).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -40,33 +41,58 @@ fi
 # One build of every target first, so that the time below is all fuzzing.
 cargo fuzz build "${profile[@]}" --sanitizer "$sanitizer"
 
-status=0
-for target in "${targets[@]}"; do
+# One target's run, its summary into $2 (printed in order below).
+run_target() {
+  local target=$1 summary=$2 log rc execs crashes per_sec cov corpus
   mkdir -p "corpus/$target" "seeds/$target"
   log=$(mktemp)
-  echo "-- ${target} (${seconds} s)"
   set +e
   nice -n "$nice" cargo fuzz run "${profile[@]}" --sanitizer "$sanitizer" "$target" \
     "corpus/$target" "seeds/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1
   rc=$?
   set -e
-  # The final stats: executions, speed, corpus, coverage.
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-  # Fork mode prints no final stats: its last status line counts them.
-  [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#')
-  crashes=$(grep -o 'crash: [0-9]*/[0-9]*/[0-9]*' "$log" | tail -n 1 || true)
-  per_sec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-  corpus=$(find "corpus/$target" -type f | wc -l)
-  echo "   ${execs:-?} executions (${per_sec:-?}/s), ${cov:-cov: ?}, corpus ${corpus} inputs${crashes:+, oom/timeout/${crashes}}"
-  if [ "$rc" -ne 0 ]; then
-    echo "   FAILED (exit ${rc}):"
-    grep -m 3 -A 1 "panicked at" "$log" | sed 's/^/   /' || true
-    grep -A 12 "^Output of" "$log" | sed 's/^/   /' || true
-    ls "artifacts/$target" 2>/dev/null | sed 's/^/   artifact: /' || true
-    status=1
-  fi
+  {
+    echo "-- ${target} (${seconds} s)"
+    # The final stats: executions, speed, corpus, coverage.
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    # Fork mode prints no final stats: its last status line counts them.
+    [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#')
+    crashes=$(grep -o 'crash: [0-9]*/[0-9]*/[0-9]*' "$log" | tail -n 1 || true)
+    per_sec=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+    corpus=$(find "corpus/$target" -type f | wc -l)
+    echo "   ${execs:-?} executions (${per_sec:-?}/s), ${cov:-cov: ?}, corpus ${corpus} inputs${crashes:+, oom/timeout/${crashes}}"
+    if [ "$rc" -ne 0 ]; then
+      echo "   FAILED (exit ${rc}):"
+      grep -m 3 -A 1 "panicked at" "$log" | sed 's/^/   /' || true
+      grep -A 12 "^Output of" "$log" | sed 's/^/   /' || true
+      ls "artifacts/$target" 2>/dev/null | sed 's/^/   artifact: /' || true
+    fi
+  } >"$summary"
   rm -f "$log"
+  return "$rc"
+}
+
+# FUZZ_JOBS targets at a time (1 by default); each still fuzzes for
+# SECONDS of its own, on a core of its own when there are enough.
+jobs="${FUZZ_JOBS:-1}"
+summaries=$(mktemp -d)
+status=0
+pids=()
+for i in "${!targets[@]}"; do
+  run_target "${targets[$i]}" "$summaries/$i" &
+  pids+=($!)
+  if [ "${#pids[@]}" -ge "$jobs" ]; then
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
+  fi
 done
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
+done
+for i in "${!targets[@]}"; do
+  cat "$summaries/$i"
+done
+rm -rf "$summaries"
 exit "$status"
