@@ -660,7 +660,7 @@ macro_rules! history_ctes {
       WHERE c.user_id = $1) AS wallet_since \
   FROM users u LEFT JOIN consent_limits cl ON cl.user_id = u.id WHERE u.id = $1), \
 recent AS (SELECT token_ref, status, amount, created_at FROM payments \
-  WHERE user_id = $1 ORDER BY created_at DESC LIMIT $6)"
+  WHERE user_id = $1 ORDER BY created_at DESC LIMIT CAST($6 AS BIGINT))"
     };
 }
 

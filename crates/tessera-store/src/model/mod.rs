@@ -568,10 +568,10 @@ pub struct AtcClaim {
     pub window: u16,
     /// Recorded with status `pending` when the claim succeeds.
     pub payment: PaymentRecord,
-    /// What the payment's risk and consent steps read, read in the claim's
-    /// own transaction: on SQLite the writer's pages are warm where a
-    /// reader's would have been dropped by the last write, and on
-    /// PostgreSQL it costs no round trip of its own.
+    /// What the payment's risk and consent steps read, read with the claim:
+    /// on PostgreSQL in the same round trip as the token's lock, on SQLite
+    /// from a reader just before it (the one writer's time is what bounds
+    /// payments a second).
     pub history: Option<HistoryQuery>,
 }
 

@@ -667,7 +667,7 @@ impl Cards for SqliteStore {
             row_all(
                 conn,
                 "SELECT phone, body, created_at FROM sandbox_sms WHERE phone = ? \
-             ORDER BY id DESC LIMIT ?",
+             ORDER BY id DESC LIMIT CAST(? AS BIGINT)",
                 params![phone, i64::from(limit)],
             )
         })?;

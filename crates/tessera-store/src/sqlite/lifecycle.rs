@@ -215,7 +215,7 @@ impl Lifecycle for SqliteStore {
         let rows = self.readers.read(|conn| {
             row_all(
                 conn,
-                "SELECT * FROM token_events WHERE token_ref = ? ORDER BY id DESC LIMIT ?",
+                "SELECT * FROM token_events WHERE token_ref = ? ORDER BY id DESC LIMIT CAST(? AS BIGINT)",
                 params![token_ref, i64::from(limit.max(1))],
             )
         })?;

@@ -127,6 +127,14 @@ impl Payments for SqliteStore {
         // checks below and the insert cannot interleave with another claim;
         // each check runs before anything is written, so a refused claim
         // leaves nothing behind.
+        // The history is read first, on a reader: the one writer's time is
+        // what bounds payments a second, and a reader's snapshot just
+        // before the claim is what PostgreSQL's statement reads as well.
+        let history = claim
+            .history
+            .as_ref()
+            .map(|query| self.readers.read(|conn| read_history(conn, query)))
+            .transpose()?;
         let claim = claim.clone();
         let refused = |outcome| AtcClaimAnswer {
             outcome,
@@ -158,12 +166,6 @@ impl Payments for SqliteStore {
                 if counters.behind_window(&claim) {
                     return Ok(refused(AtcClaimOutcome::BehindWindow));
                 }
-                // Read before this payment's own row is written.
-                let history = claim
-                    .history
-                    .as_ref()
-                    .map(|query| read_history(conn, query))
-                    .transpose()?;
                 exec(
                     conn,
                     "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
