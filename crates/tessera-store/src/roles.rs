@@ -319,7 +319,7 @@ pub trait Payments: Send + Sync {
     /// locked: the rule holds across nodes (a primary key on token and ATC).
     /// When claimed, the payment is recorded in the same transaction (status
     /// `pending`), so an approval is never lost to a crash after it.
-    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimAnswer>;
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome>;
     /// Writes a claimed payment's outcome (status, codes, authorisation).
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()>;
     /// Gives an ATC back when the issuer never answered, so that the same

@@ -644,11 +644,15 @@ pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent
     })
 }
 
-/// The history's common table expressions: `facts` (one row) and
-/// `recent` (the latest payments).
-macro_rules! history_ctes {
-    () => {
-        "facts AS (\
+/// A payment's history in one statement (`Safety::payment_history`), in
+/// PostgreSQL's placeholders; SQLite's are the same with `?`. $1 the
+/// person, $2 the paying card's device, $3 the start of the wallet's day,
+/// $4 whether to sum the day (1 or 0), $5 the wallet's daily limit, $6 how
+/// many of the latest payments. The day is summed only when a daily limit
+/// between 1 and `i64::MAX - 1` applies: 0 asks for every payment to be
+/// confirmed, `i64::MAX` sets no daily limit.
+pub(crate) const PAYMENT_HISTORY_SQL: &str = "\
+WITH facts AS (\
   SELECT u.frozen_at, u.credentials_reset_at, cl.per_payment, cl.per_day, \
     CASE WHEN $4 = 1 AND COALESCE(cl.per_day, $5) BETWEEN 1 AND 9223372036854775806 \
       THEN (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p WHERE p.user_id = $1 \
@@ -660,47 +664,11 @@ macro_rules! history_ctes {
       WHERE c.user_id = $1) AS wallet_since \
   FROM users u LEFT JOIN consent_limits cl ON cl.user_id = u.id WHERE u.id = $1), \
 recent AS (SELECT token_ref, status, amount, created_at FROM payments \
-  WHERE user_id = $1 ORDER BY created_at DESC LIMIT CAST($6 AS BIGINT))"
-    };
-}
-
-/// What `payment_history_from_rows` reads, from `facts` and `recent`.
-macro_rules! history_columns {
-    () => {
-        "facts.frozen_at, facts.credentials_reset_at, facts.per_payment, facts.per_day, \
+  WHERE user_id = $1 ORDER BY created_at DESC LIMIT CAST($6 AS BIGINT)) \
+SELECT facts.frozen_at, facts.credentials_reset_at, facts.per_payment, facts.per_day, \
   facts.unconfirmed_today, facts.device_since, facts.wallet_since, \
-  recent.token_ref, recent.status AS recent_status, recent.amount, recent.created_at"
-    };
-}
-
-/// A payment's history in one statement (`Safety::payment_history`), in
-/// PostgreSQL's placeholders; SQLite's are the same with `?`. $1 the
-/// person, $2 the paying card's device, $3 the start of the wallet's day,
-/// $4 whether to sum the day (1 or 0), $5 the wallet's daily limit, $6 how
-/// many of the latest payments. The day is summed only when a daily limit
-/// between 1 and `i64::MAX - 1` applies: 0 asks for every payment to be
-/// confirmed, `i64::MAX` sets no daily limit.
-pub(crate) const PAYMENT_HISTORY_SQL: &str = concat!(
-    "WITH ",
-    history_ctes!(),
-    " SELECT ",
-    history_columns!(),
-    " FROM facts LEFT JOIN recent ON 1 = 1"
-);
-
-/// An ATC claim on PostgreSQL (`Payments::claim_atc`): the token's row
-/// locked and the payment's history read in one round trip; $1 to $6 as in
-/// `PAYMENT_HISTORY_SQL`, $7 the token. No row: no such token. The history
-/// is read in the statement's snapshot, taken before the lock is granted,
-/// so it may miss a payment of the same card committed while waiting.
-pub(crate) const CLAIM_WITH_HISTORY_SQL: &str = concat!(
-    "WITH locked AS (SELECT status, atc_high, atc_issued FROM tokens \
-     WHERE token_ref = $7 FOR UPDATE), ",
-    history_ctes!(),
-    " SELECT locked.status, locked.atc_high, locked.atc_issued, ",
-    history_columns!(),
-    " FROM locked LEFT JOIN facts ON TRUE LEFT JOIN recent ON TRUE"
-);
+  recent.token_ref, recent.status, recent.amount, recent.created_at \
+FROM facts LEFT JOIN recent ON 1 = 1";
 
 /// `PAYMENT_HISTORY_SQL`'s rows: the facts repeat on each; a person with no
 /// payments has one row with no payment in it.
@@ -717,7 +685,7 @@ pub(crate) fn payment_history_from_rows(rows: &[impl Columns]) -> StoreResult<Pa
         };
         recent.push(RecentPaymentRow {
             token_ref,
-            status: row.word("recent_status")?,
+            status: row.word("status")?,
             amount: row.col("amount")?,
             created_at: row.time("created_at")?,
         });

@@ -45,16 +45,15 @@ fn day_start(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(now - TimeDelta::days(1), |start| start.with_timezone(&Utc))
 }
 
-/// What a payment's risk and consent steps read; the ATC claim reads it
-/// in its own transaction (`AtcClaim::history`).
-pub fn history_query(
+/// Everything a payment's risk and consent steps read, in one round trip.
+pub async fn history(
     state: &AppState,
     user_id: &UserId,
     device_id: Option<&str>,
     sum_unconfirmed: bool,
     now: DateTime<Utc>,
-) -> HistoryQuery {
-    query(
+) -> Result<PaymentHistory, ApiError> {
+    read(
         state,
         user_id,
         device_id,
@@ -62,6 +61,7 @@ pub fn history_query(
         recent_needed(&state.config.risk),
         now,
     )
+    .await
 }
 
 /// The wallet's own state (frozen, limits, and the day's unconfirmed sum
@@ -73,26 +73,28 @@ pub async fn account(
     sum_unconfirmed: bool,
     now: DateTime<Utc>,
 ) -> Result<PaymentHistory, ApiError> {
-    let query = query(state, user_id, None, sum_unconfirmed, 0, now);
-    Ok(state.store.payment_history(&query).await?)
+    read(state, user_id, None, sum_unconfirmed, 0, now).await
 }
 
-fn query(
+async fn read(
     state: &AppState,
     user_id: &UserId,
     device_id: Option<&str>,
     sum_unconfirmed: bool,
     recent: u32,
     now: DateTime<Utc>,
-) -> HistoryQuery {
-    HistoryQuery {
-        user_id: user_id.to_owned(),
-        device_id: device_id.map(str::to_owned),
-        day_start: day_start(state, now),
-        sum_unconfirmed,
-        default_per_day: state.config.consent.default_per_day,
-        recent,
-    }
+) -> Result<PaymentHistory, ApiError> {
+    Ok(state
+        .store
+        .payment_history(&HistoryQuery {
+            user_id: user_id.to_owned(),
+            device_id: device_id.map(str::to_owned),
+            day_start: day_start(state, now),
+            sum_unconfirmed,
+            default_per_day: state.config.consent.default_per_day,
+            recent,
+        })
+        .await?)
 }
 
 /// A frozen wallet pays nothing.

@@ -90,23 +90,6 @@ fn check_payable(token: &PaymentToken, today: NaiveDate) -> Result<(), DomainErr
     )
 }
 
-/// `check_payable` for a payment, which reads the wallet's frozen flag only
-/// after the claim: a token suspended because its person froze the wallet
-/// answers that the wallet is frozen.
-async fn check_payable_to_pay(
-    state: &AppState,
-    token: &PaymentToken,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let Err(error) = check_payable(token, wallet_today(now, state.time_zone)) else {
-        return Ok(());
-    };
-    if error.code == ErrorCode::TokenSuspended {
-        consent::check_not_frozen(&consent::account(state, &token.user_id, false, now).await?)?;
-    }
-    Err(error.into())
-}
-
 /// The IMK-AC a token's keys come from, and its profile.
 fn issuer_key(
     state: &AppState,
@@ -514,8 +497,10 @@ async fn pay_steps(
 ) -> Result<Approved, ApiError> {
     let token_ref = token.token.token_ref.as_str();
 
-    // 2. Token and card: active, not suspended, not expired; the expiry
-    //    sent must be the token's.
+    // 2. The wallet not frozen; token and card: active, not suspended, not
+    //    expired; the expiry sent must be the token's. What the risk rules
+    //    and the consent limits read comes in the same round trip; the day
+    //    is summed only for a payment the phone did not verify.
     let profile = TokenProfile {
         dki: token.token.imk_generation,
     };
@@ -528,7 +513,16 @@ async fn pay_steps(
                 .ok_or_else(|| DomainError::new(ErrorCode::CryptogramInvalid).with_param("iad"))?,
         ),
     };
-    check_payable_to_pay(state, token, now).await?;
+    let history = consent::history(
+        state,
+        &token.user_id,
+        token.token.device_id.as_deref(),
+        device_cvm == DeviceCvm::None,
+        now,
+    )
+    .await?;
+    consent::check_not_frozen(&history)?;
+    check_payable(token, wallet_today(now, state.time_zone))?;
     let expiry = (checked.token_expiry.month(), checked.token_expiry.year());
     if expiry != (token.token.expiry_month, token.token.expiry_year) {
         return Err(DomainError::new(ErrorCode::CryptogramInvalid)
@@ -614,30 +608,14 @@ async fn pay_steps(
     // 5. The ATC: never used before, not behind the window, handed out. The
     //    store decides in one transaction, so concurrent submissions of one
     //    cryptogram (on any number of nodes) are approved at most once.
-    //    What the risk rules and the consent limits read comes from the
-    //    same transaction; the day is summed only for a payment the phone
-    //    did not verify.
     let claim = AtcClaim {
         token_ref: token_ref.to_owned(),
         atc: checked.atc.value(),
         window: state.config.payments.atc_window,
         payment: record.clone(),
-        history: Some(consent::history_query(
-            state,
-            &token.user_id,
-            token.token.device_id.as_deref(),
-            device_cvm == DeviceCvm::None,
-            now,
-        )),
     };
-    let answer = state.store.claim_atc(&claim).await?;
-    let history = match answer.outcome {
-        AtcClaimOutcome::Claimed => {
-            *claimed = true;
-            // Asked for above, so the store read it; none would skip the
-            // frozen check, so it is an error, never an empty history.
-            answer.history.ok_or_else(|| internal("no history"))?
-        }
+    match state.store.claim_atc(&claim).await? {
+        AtcClaimOutcome::Claimed => *claimed = true,
         AtcClaimOutcome::Used | AtcClaimOutcome::BehindWindow => {
             return Err(DomainError::new(ErrorCode::AtcReplayed)
                 .with_param("atc")
@@ -655,18 +633,15 @@ async fn pay_steps(
                 .payment_token(TokenLookup::Ref(token_ref))
                 .await?
                 .ok_or(ErrorCode::CardUnbound)?;
-            check_payable_to_pay(state, &fresh, now).await?;
+            check_payable(&fresh, wallet_today(now, state.time_zone))?;
             return Err(DomainError::new(ErrorCode::TokenSuspended).into());
         }
-    };
+    }
 
-    // 6. A frozen wallet pays nothing (its claimed ATC is spent on the
-    //    decline). Risk rules: a score and its reasons, kept with the
-    //    payment.
+    // 6. Risk rules: a score and its reasons, kept with the payment.
     // 7. Consent: above the person's no-confirmation limits, or when the
     //    rules ask, the payment must carry their confirmation: the one its
     //    single-use cryptogram was made with, or the phone's own check.
-    consent::check_not_frozen(&history)?;
     let assessment = consent::score(state, token, &history, record.amount, now);
     record.risk_score = Some(i64::from(assessment.score));
     record.risk_reasons = Some(assessment.reasons_text());

@@ -568,18 +568,6 @@ pub struct AtcClaim {
     pub window: u16,
     /// Recorded with status `pending` when the claim succeeds.
     pub payment: PaymentRecord,
-    /// What the payment's risk and consent steps read, read with the claim:
-    /// on PostgreSQL in the same round trip as the token's lock, on SQLite
-    /// from a reader just before it (the one writer's time is what bounds
-    /// payments a second).
-    pub history: Option<HistoryQuery>,
-}
-
-/// A claim's outcome, and the history asked for when it was claimed.
-#[derive(Debug, Clone)]
-pub struct AtcClaimAnswer {
-    pub outcome: AtcClaimOutcome,
-    pub history: Option<PaymentHistory>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

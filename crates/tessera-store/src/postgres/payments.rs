@@ -113,43 +113,22 @@ impl Payments for PgStore {
         row.as_ref().map(cryptogram_from_row).transpose()
     }
 
-    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimAnswer> {
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
         let mut lease = self.lease().await?;
         let mut tx = lease.begin().await?;
         // The token's row lock: claims of one token take turns on every
-        // node; the primary key of atc_uses is the rule itself. The history
-        // comes in the same round trip.
-        let rows = match &claim.history {
-            Some(query) => {
-                sqlx::query(CLAIM_WITH_HISTORY_SQL)
-                    .bind(query.user_id.as_str())
-                    .bind(query.device_id.as_deref())
-                    .bind(ms(query.day_start))
-                    .bind(i64::from(query.sum_unconfirmed))
-                    .bind(query.default_per_day)
-                    .bind(i64::from(query.recent))
-                    .bind(&claim.token_ref)
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
-            None => {
-                sqlx::query(
-                    "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = $1 \
-                     FOR UPDATE",
-                )
-                .bind(&claim.token_ref)
-                .fetch_all(&mut *tx)
-                .await?
-            }
-        };
-        let Some(row) = rows.first() else {
+        // node; the primary key of atc_uses is the rule itself.
+        let row = sqlx::query(
+            "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = $1 FOR UPDATE",
+        )
+        .bind(&claim.token_ref)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
             tx.rollback().await?;
-            return Ok(AtcClaimAnswer {
-                outcome: AtcClaimOutcome::TokenNotActive,
-                history: None,
-            });
+            return Ok(AtcClaimOutcome::TokenNotActive);
         };
-        let counters = TokenCounters::from_row(row)?;
+        let counters = TokenCounters::from_row(&row)?;
         let atc = i64::from(claim.atc);
         let outcome = if let Some(refused) = counters.refuses(claim) {
             refused
@@ -180,19 +159,12 @@ impl Payments for PgStore {
                 AtcClaimOutcome::Claimed
             }
         };
-        if outcome != AtcClaimOutcome::Claimed {
+        if outcome == AtcClaimOutcome::Claimed {
+            tx.commit().await?;
+        } else {
             tx.rollback().await?;
-            return Ok(AtcClaimAnswer {
-                outcome,
-                history: None,
-            });
         }
-        tx.commit().await?;
-        let history = match claim.history {
-            Some(_) => Some(payment_history_from_rows(&rows)?),
-            None => None,
-        };
-        Ok(AtcClaimAnswer { outcome, history })
+        Ok(outcome)
     }
 
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {

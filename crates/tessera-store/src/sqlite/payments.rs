@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::safety::read_history;
 use super::*;
 use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
@@ -122,24 +121,12 @@ impl Payments for SqliteStore {
         })
     }
 
-    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimAnswer> {
+    async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {
         // Jobs on the one writer connection run one after another, so the
         // checks below and the insert cannot interleave with another claim;
         // each check runs before anything is written, so a refused claim
         // leaves nothing behind.
-        // The history is read first, on a reader: the one writer's time is
-        // what bounds payments a second, and a reader's snapshot just
-        // before the claim is what PostgreSQL's statement reads as well.
-        let history = claim
-            .history
-            .as_ref()
-            .map(|query| self.readers.read(|conn| read_history(conn, query)))
-            .transpose()?;
         let claim = claim.clone();
-        let refused = |outcome| AtcClaimAnswer {
-            outcome,
-            history: None,
-        };
         self.queue
             .write_direct(move |conn| {
                 let row = row_opt(
@@ -148,11 +135,11 @@ impl Payments for SqliteStore {
                     params![&claim.token_ref],
                 )?;
                 let Some(row) = row else {
-                    return Ok(refused(AtcClaimOutcome::TokenNotActive));
+                    return Ok(AtcClaimOutcome::TokenNotActive);
                 };
                 let counters = TokenCounters::from_row(&row)?;
-                if let Some(outcome) = counters.refuses(&claim) {
-                    return Ok(refused(outcome));
+                if let Some(refused) = counters.refuses(&claim) {
+                    return Ok(refused);
                 }
                 let atc = i64::from(claim.atc);
                 let used: bool = scalar_one(
@@ -161,10 +148,10 @@ impl Payments for SqliteStore {
                     params![&claim.token_ref, atc],
                 )?;
                 if used {
-                    return Ok(refused(AtcClaimOutcome::Used));
+                    return Ok(AtcClaimOutcome::Used);
                 }
                 if counters.behind_window(&claim) {
-                    return Ok(refused(AtcClaimOutcome::BehindWindow));
+                    return Ok(AtcClaimOutcome::BehindWindow);
                 }
                 exec(
                     conn,
@@ -183,10 +170,7 @@ impl Payments for SqliteStore {
                     params![atc, &claim.token_ref],
                 )?;
                 insert_payment(conn, &claim.payment)?;
-                Ok(AtcClaimAnswer {
-                    outcome: AtcClaimOutcome::Claimed,
-                    history,
-                })
+                Ok(AtcClaimOutcome::Claimed)
             })
             .await
     }

@@ -15,24 +15,6 @@ use crate::{Passkeys, Safety};
 /// `PAYMENT_HISTORY_SQL` with SQLite's numbered placeholders.
 static HISTORY_SQL: LazyLock<String> = LazyLock::new(|| PAYMENT_HISTORY_SQL.replace('$', "?"));
 
-/// `PAYMENT_HISTORY_SQL` on `conn`: a reader's, or the writer's inside an
-/// ATC claim.
-pub(super) fn read_history(conn: &Connection, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
-    let rows = row_all(
-        conn,
-        &HISTORY_SQL,
-        params![
-            query.user_id.as_str(),
-            query.device_id.as_deref(),
-            ms(query.day_start),
-            i64::from(query.sum_unconfirmed),
-            query.default_per_day,
-            i64::from(query.recent),
-        ],
-    )?;
-    payment_history_from_rows(&rows)
-}
-
 pub(super) fn insert_ticket(conn: &Connection, ticket: &TicketRecord) -> StoreResult<()> {
     exec(
         conn,
@@ -101,7 +83,21 @@ impl Safety for SqliteStore {
     }
 
     async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
-        self.readers.read(|conn| read_history(conn, query))
+        let rows = self.readers.read(|conn| {
+            row_all(
+                conn,
+                &HISTORY_SQL,
+                params![
+                    query.user_id.as_str(),
+                    query.device_id.as_deref(),
+                    ms(query.day_start),
+                    i64::from(query.sum_unconfirmed),
+                    query.default_per_day,
+                    i64::from(query.recent),
+                ],
+            )
+        })?;
+        payment_history_from_rows(&rows)
     }
 
     async fn set_frozen(
