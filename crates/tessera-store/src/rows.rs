@@ -676,34 +676,44 @@ pub(crate) fn payment_history_from_rows(rows: &[impl Columns]) -> StoreResult<Pa
     let Some(first) = rows.first() else {
         return Ok(PaymentHistory::default());
     };
-    let per_payment: Option<i64> = first.col("per_payment")?;
-    let per_day: Option<i64> = first.col("per_day")?;
-    let mut recent = Vec::with_capacity(rows.len());
+    let mut history = history_facts(first)?;
     for row in rows {
-        let Some(token_ref) = row.col::<Option<String>>("token_ref")? else {
-            continue;
-        };
-        recent.push(RecentPaymentRow {
-            token_ref,
-            status: row.word("status")?,
-            amount: row.col("amount")?,
-            created_at: row.time("created_at")?,
-        });
+        history.recent.extend(recent_payment(row)?);
     }
+    Ok(history)
+}
+
+/// The facts of `PAYMENT_HISTORY_SQL`'s first row, with no payment yet.
+pub(crate) fn history_facts(row: &impl Columns) -> StoreResult<PaymentHistory> {
+    let per_payment: Option<i64> = row.col("per_payment")?;
+    let per_day: Option<i64> = row.col("per_day")?;
     Ok(PaymentHistory {
-        frozen_at: first.opt_time("frozen_at")?,
-        credentials_reset_at: first.opt_time("credentials_reset_at")?,
+        frozen_at: row.opt_time("frozen_at")?,
+        credentials_reset_at: row.opt_time("credentials_reset_at")?,
         consent: per_payment
             .zip(per_day)
             .map(|(per_payment, per_day)| ConsentLimits {
                 per_payment,
                 per_day,
             }),
-        unconfirmed_today: first.col("unconfirmed_today")?,
-        device_since: first.opt_time("device_since")?,
-        wallet_since: first.opt_time("wallet_since")?,
-        recent,
+        unconfirmed_today: row.col("unconfirmed_today")?,
+        device_since: row.opt_time("device_since")?,
+        wallet_since: row.opt_time("wallet_since")?,
+        recent: Vec::new(),
     })
+}
+
+/// The payment on one of `PAYMENT_HISTORY_SQL`'s rows, if it has one.
+pub(crate) fn recent_payment(row: &impl Columns) -> StoreResult<Option<RecentPaymentRow>> {
+    let Some(token_ref) = row.col::<Option<String>>("token_ref")? else {
+        return Ok(None);
+    };
+    Ok(Some(RecentPaymentRow {
+        token_ref,
+        status: row.word("status")?,
+        amount: row.col("amount")?,
+        created_at: row.time("created_at")?,
+    }))
 }
 
 pub(crate) fn payment_report_from_row(row: &impl Columns) -> StoreResult<PaymentReport> {

@@ -83,8 +83,11 @@ impl Safety for SqliteStore {
     }
 
     async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
-        let rows = self.readers.read(|conn| {
-            row_all(
+        // Each row is read in place: every payment of the history would
+        // otherwise be copied out with its column names first.
+        self.readers.read(|conn| {
+            let mut history: Option<PaymentHistory> = None;
+            query_all(
                 conn,
                 &HISTORY_SQL,
                 params![
@@ -95,9 +98,17 @@ impl Safety for SqliteStore {
                     query.default_per_day,
                     i64::from(query.recent),
                 ],
-            )
-        })?;
-        payment_history_from_rows(&rows)
+                |row| {
+                    let facts = match &mut history {
+                        Some(facts) => facts,
+                        None => history.insert(history_facts(row)?),
+                    };
+                    facts.recent.extend(recent_payment(row)?);
+                    Ok(())
+                },
+            )?;
+            Ok(history.unwrap_or_default())
+        })
     }
 
     async fn set_frozen(
