@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -8,38 +10,69 @@ use crate::rows::ms;
 use crate::rows::*;
 use crate::{Payments, StoreResult};
 
+/// A payment's columns and their placeholders, $1 to $21 in the order
+/// `bind_payment` binds them.
+const PAYMENT_COLUMNS: &str = "id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
+     merchant_name, channel, amount, currency, atc, cryptogram_result, status, error_code, \
+     decline_code, authorization_code, trace_id, created_at, consent, risk_score, risk_reasons";
+const PAYMENT_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21";
+
+/// A claim that passed the token's checks, in one statement: the ATC's use
+/// (its primary key refuses a second), and only when it was new, the
+/// token's highest ATC and the payment (pending). $1 to $21 the payment,
+/// $22 the ATC. Answers how many uses it recorded: 1, or 0 when the ATC
+/// was used. Two round trips fewer than a statement each.
+static CLAIM_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH used AS (INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
+         VALUES ($4, $22, $1, $18) ON CONFLICT (token_ref, atc) DO NOTHING RETURNING atc), \
+         raised AS (UPDATE tokens SET atc_high = GREATEST(atc_high, $22) \
+         WHERE token_ref = $4 AND EXISTS (SELECT 1 FROM used)), \
+         paid AS (INSERT INTO payments ({PAYMENT_COLUMNS}) SELECT {PAYMENT_VALUES} \
+         WHERE EXISTS (SELECT 1 FROM used)) \
+         SELECT COUNT(*) AS used FROM used"
+    )
+});
+
+static INSERT_PAYMENT_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ({PAYMENT_VALUES})"));
+
+fn bind_payment<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    payment: &'q PaymentRecord,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(payment.id.as_str())
+        .bind(payment.user_id.as_str())
+        .bind(payment.card_id.as_str())
+        .bind(&payment.token_ref)
+        .bind(&payment.merchant_key_id)
+        .bind(&payment.merchant_id)
+        .bind(&payment.merchant_name)
+        .bind(payment.channel.as_str())
+        .bind(payment.amount)
+        .bind(&payment.currency)
+        .bind(payment.atc.map(i64::from))
+        .bind(&payment.cryptogram_result)
+        .bind(payment.status.as_str())
+        .bind(&payment.error_code)
+        .bind(&payment.decline_code)
+        .bind(&payment.authorization_code)
+        .bind(&payment.trace_id)
+        .bind(ms(payment.created_at))
+        .bind(&payment.consent)
+        .bind(payment.risk_score)
+        .bind(&payment.risk_reasons)
+}
+
 pub(super) async fn insert_payment(
     conn: &mut PgConnection,
     payment: &PaymentRecord,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO payments (id, user_id, card_id, token_ref, merchant_key_id, merchant_id, \
-         merchant_name, channel, amount, currency, atc, cryptogram_result, status, \
-         error_code, decline_code, authorization_code, trace_id, created_at, consent, \
-         risk_score, risk_reasons) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+    bind_payment(
+        sqlx::query(sqlx::AssertSqlSafe(INSERT_PAYMENT_SQL.as_str())),
+        payment,
     )
-    .bind(payment.id.as_str())
-    .bind(payment.user_id.as_str())
-    .bind(payment.card_id.as_str())
-    .bind(&payment.token_ref)
-    .bind(&payment.merchant_key_id)
-    .bind(&payment.merchant_id)
-    .bind(&payment.merchant_name)
-    .bind(payment.channel.as_str())
-    .bind(payment.amount)
-    .bind(&payment.currency)
-    .bind(payment.atc.map(i64::from))
-    .bind(&payment.cryptogram_result)
-    .bind(payment.status.as_str())
-    .bind(&payment.error_code)
-    .bind(&payment.decline_code)
-    .bind(&payment.authorization_code)
-    .bind(&payment.trace_id)
-    .bind(ms(payment.created_at))
-    .bind(&payment.consent)
-    .bind(payment.risk_score)
-    .bind(&payment.risk_reasons)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -132,7 +165,8 @@ impl Payments for PgStore {
         let atc = i64::from(claim.atc);
         let outcome = if let Some(refused) = counters.refuses(claim) {
             refused
-        } else {
+        } else if counters.behind_window(claim) {
+            // Refused either way; a used ATC says so first.
             let inserted = sqlx::query(
                 "INSERT INTO atc_uses (token_ref, atc, payment_id, created_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (token_ref, atc) DO NOTHING",
@@ -145,17 +179,25 @@ impl Payments for PgStore {
             .await?;
             if inserted.rows_affected() == 0 {
                 AtcClaimOutcome::Used
-            } else if counters.behind_window(claim) {
-                AtcClaimOutcome::BehindWindow
             } else {
-                sqlx::query(
-                    "UPDATE tokens SET atc_high = GREATEST(atc_high, $1) WHERE token_ref = $2",
-                )
-                .bind(atc)
-                .bind(&claim.token_ref)
-                .execute(&mut *tx)
-                .await?;
-                insert_payment(&mut tx, &claim.payment).await?;
+                AtcClaimOutcome::BehindWindow
+            }
+        } else {
+            let mut payment = claim.payment.clone();
+            // The ATC's use and the payment's own column are one ATC.
+            payment.atc = Some(claim.atc);
+            payment.token_ref.clone_from(&claim.token_ref);
+            let used: i64 = bind_payment(
+                sqlx::query(sqlx::AssertSqlSafe(CLAIM_SQL.as_str())),
+                &payment,
+            )
+            .bind(atc)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("used")?;
+            if used == 0 {
+                AtcClaimOutcome::Used
+            } else {
                 AtcClaimOutcome::Claimed
             }
         };
