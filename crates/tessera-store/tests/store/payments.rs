@@ -434,7 +434,7 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
     bind(&*store, &user_id, "a", "fa", 1_000).await;
     store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap();
     let query = HistoryQuery {
-        user_id: user_id.clone().into(),
+        user_id: user_id.clone(),
         device_id: None,
         day_start: at(0),
         sum_unconfirmed: true,
@@ -456,11 +456,11 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
         per_day: 2_000,
     };
     store
-        .set_consent_limits(&user_id.clone().into(), limits, at(3_000))
+        .set_consent_limits(&user_id, limits, at(3_000))
         .await
         .unwrap();
     store
-        .set_frozen(&user_id.clone().into(), Some(at(3_000)), None)
+        .set_frozen(&user_id, Some(at(3_000)), None)
         .await
         .unwrap();
     // Read three times: the statement keeps its plan (a debug build fails
