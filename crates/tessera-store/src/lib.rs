@@ -14,6 +14,7 @@ pub mod postgres;
 mod released_migrations;
 mod roles;
 mod rows;
+mod ticket_rows;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;

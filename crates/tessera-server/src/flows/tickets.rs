@@ -66,8 +66,8 @@ pub async fn open(
         status: "open".to_owned(),
         details: details.to_string(),
         kind: "binding".to_owned(),
-        payment_id: None,
         created_at: now,
+        ..TicketRecord::default()
     };
     state.store.create_ticket(&ticket).await?;
     tracing::info!(trace_id = %ticket.trace_id, ticket = %ticket.id, "support ticket opened");
@@ -102,6 +102,7 @@ pub async fn page(state: &AppState, query: &TicketQuery) -> Result<SupportTicket
             status: query.status.clone(),
             before,
             limit,
+            ..TicketFilter::default()
         })
         .await?;
     Ok(SupportTicketList {
