@@ -14,10 +14,10 @@ pub mod postgres;
 mod released_migrations;
 mod roles;
 mod rows;
-mod ticket_rows;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod ticket_rows;
 
 pub use model::*;
 #[cfg(feature = "test-support")]

@@ -252,9 +252,12 @@ impl Support for SqliteStore {
 
     async fn ticket_entries(&self, ticket_id: &str) -> StoreResult<Vec<TicketEntry>> {
         self.readers.read(|conn| {
-            query_all(conn, &ENTRIES_OF.replace('$', "?"), params![ticket_id], |row| {
-                ticket_entry_from_row(row)
-            })
+            query_all(
+                conn,
+                &ENTRIES_OF.replace('$', "?"),
+                params![ticket_id],
+                |row| ticket_entry_from_row(row),
+            )
         })
     }
 

@@ -457,7 +457,10 @@ async fn ticket_conversations(store: Arc<dyn Store>) {
     let opened = store.ticket("k1").await.unwrap().unwrap();
     assert_eq!(opened.last_activity_at, at(10));
     assert_eq!(opened.reply_count, 0);
-    assert_eq!(opened.transfer_id.as_ref().map(|t| t.as_str()), Some("trf_1"));
+    assert_eq!(
+        opened.transfer_id.as_ref().map(|t| t.as_str()),
+        Some("trf_1")
+    );
     let reply = TicketEntry {
         ticket_id: "k1".to_owned(),
         author: "support".to_owned(),
@@ -489,7 +492,10 @@ async fn ticket_conversations(store: Arc<dyn Store>) {
     assert_eq!(entries.len(), 2);
     assert_eq!((entries[0].seq, entries[1].seq), (1, 2));
     assert_eq!(entries[0], TicketEntry { seq: 1, ..reply });
-    assert_eq!(entries[1].internal_note.as_deref(), Some("called the issuer"));
+    assert_eq!(
+        entries[1].internal_note.as_deref(),
+        Some("called the issuer")
+    );
     // An unknown ticket gets nothing written.
     let stray = TicketEntry {
         ticket_id: "nope".to_owned(),
