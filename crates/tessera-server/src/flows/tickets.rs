@@ -42,6 +42,7 @@ fn subject_of(request: &TicketRequest) -> Result<Subject<'_>, DomainError> {
     match given.as_slice() {
         [("trace_id", id)] => Ok(Subject::Attempt(id)),
         [("payment_id", id)] => Ok(Subject::Payment(id)),
+        // transfer_id, the one left.
         [(_, id)] => Ok(Subject::Transfer(id)),
         // None: the historic field is the one to send.
         [] => Err(invalid("trace_id")),
