@@ -136,8 +136,8 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support, tickets,
-        tokens, transfers, users,
+        admin, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support,
+        support_tickets, tickets, tokens, transfers, users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -205,7 +205,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::list_incidents))
         .routes(routes!(support::list_tickets))
         .routes(routes!(support::user_transactions))
+        .routes(routes!(support_tickets::get_ticket))
+        .routes(routes!(support_tickets::reply_to_ticket))
         .routes(routes!(tickets::create_ticket, tickets::list_my_tickets))
+        .routes(routes!(tickets::get_my_ticket))
+        .routes(routes!(tickets::reply_to_my_ticket))
         .routes(routes!(sandbox::list_sms))
         .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))
         .routes(routes!(health::healthz))

@@ -38,6 +38,10 @@ pub(crate) const FREE_TEXT: &[(&str, &str, Kind)] = &[
     // Stored answers replayed for a retry (a ticket, a payment).
     ("idempotency_keys", "response_body", Kind::Json),
     ("api_keys", "label", Kind::Text),
+    // Replies on tickets and support's notes (masked when written, listed
+    // so that this list stays whole).
+    ("support_ticket_entries", "message", Kind::Text),
+    ("support_ticket_entries", "internal_note", Kind::Text),
 ];
 
 /// The value to store instead of `value`, when it holds a card number.

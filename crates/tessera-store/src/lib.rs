@@ -17,6 +17,7 @@ mod rows;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod ticket_rows;
 
 pub use model::*;
 #[cfg(feature = "test-support")]

@@ -181,7 +181,8 @@ pub(crate) fn records(dialect: Dialect, source: &str, filter: &RecordFilter) -> 
     listing
 }
 
-/// Support tickets, newest first.
+/// Support tickets, newest first; or the longest waiting first, by last
+/// activity (`support_tickets_queue` with a status).
 pub(crate) fn tickets(dialect: Dialect, filter: &TicketFilter) -> Listing {
     let mut listing = Listing::select_all(dialect, "support_tickets");
     if let Some(user) = &filter.user_id {
@@ -190,9 +191,31 @@ pub(crate) fn tickets(dialect: Dialect, filter: &TicketFilter) -> Listing {
     if let Some(status) = &filter.status {
         listing.push(" AND status = ").text(status);
     }
+    if let Some(idle_since) = filter.idle_since {
+        listing.push(" AND last_activity_at < ").time(idle_since);
+    }
+    if !filter.oldest_first {
+        listing
+            .before(filter.before.as_ref(), "id")
+            .newest_first("created_at", "id", filter.limit);
+        return listing;
+    }
+    if let Some((at, id)) = &filter.after {
+        listing
+            .push(" AND (last_activity_at > ")
+            .time(*at)
+            .push(" OR (last_activity_at = ")
+            .time(*at)
+            .push(" AND ")
+            .bytewise("id")
+            .push(" > ")
+            .text(id)
+            .push("))");
+    }
     listing
-        .before(filter.before.as_ref(), "id")
-        .newest_first("created_at", "id", filter.limit);
+        .push(" ORDER BY last_activity_at, ")
+        .bytewise("id")
+        .push(&format!(" LIMIT {}", filter.limit.max(1)));
     listing
 }
 
@@ -329,11 +352,29 @@ mod tests {
     #[test]
     fn a_zero_limit_lists_one() {
         let filter = TicketFilter {
-            user_id: None,
-            status: None,
-            before: None,
             limit: 0,
+            ..TicketFilter::default()
         };
         assert!(tickets(Dialect::Sqlite, &filter).sql.ends_with("LIMIT 1"));
+    }
+
+    #[test]
+    fn the_queue_lists_the_longest_waiting_first() {
+        let filter = TicketFilter {
+            status: Some("open".into()),
+            idle_since: Some(at(7)),
+            oldest_first: true,
+            after: Some((at(3), "tkt_1".into())),
+            limit: 10,
+            ..TicketFilter::default()
+        };
+        let listing = tickets(Dialect::Postgres, &filter);
+        assert_eq!(
+            listing.sql,
+            "SELECT * FROM support_tickets WHERE TRUE AND status = $1 AND last_activity_at < $2 \
+             AND (last_activity_at > $3 OR (last_activity_at = $4 AND id COLLATE \"C\" > $5)) \
+             ORDER BY last_activity_at, id COLLATE \"C\" LIMIT 10"
+        );
+        assert_eq!(listing.params.len(), 5);
     }
 }

@@ -196,6 +196,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         17,
         "87d5010ef2b61b41c2156ed66a84d4c6d3160dc7ae081a9f4e093b47f31827f6",
     ),
+    (
+        "postgres",
+        22,
+        "d79ada0ae2714e2b9e74e60c21837413e89b897c42498aec6afc5567f46ae2b9",
+    ),
+    (
+        "sqlite",
+        19,
+        "9eb4dffcf9e44edf308548f11d851360c6eff864a6c3a979fa3a0117e78a271e",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

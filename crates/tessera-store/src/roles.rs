@@ -481,8 +481,16 @@ pub trait Support: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
-    /// Newest first.
+    /// Newest first, or the longest waiting first (`TicketFilter::oldest_first`).
     async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>>;
+    async fn ticket(&self, id: &str) -> StoreResult<Option<TicketRecord>>;
+    /// What was written on a ticket after it was opened, in order.
+    async fn ticket_entries(&self, ticket_id: &str) -> StoreResult<Vec<TicketEntry>>;
+    /// Writes an entry on its ticket, in one write with the ticket's status
+    /// (when the entry sets one), last activity and counts; the store gives
+    /// it its place. The ticket as it is after, or None when there is no
+    /// such ticket (nothing is written).
+    async fn add_ticket_entry(&self, entry: &TicketEntry) -> StoreResult<Option<TicketRecord>>;
 }
 
 /// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.

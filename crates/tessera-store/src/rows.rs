@@ -476,24 +476,6 @@ pub(crate) fn attempt_stats_from_row(
     })
 }
 
-pub(crate) fn ticket_from_row(row: &impl Columns) -> StoreResult<TicketRecord> {
-    Ok(TicketRecord {
-        id: row.id("id")?,
-        user_id: row.id("user_id")?,
-        trace_id: row.col("trace_id")?,
-        message: row.col("message")?,
-        status: row.col("status")?,
-        details: row.col("details")?,
-        kind: row
-            .col::<Option<String>>("kind")?
-            .unwrap_or_else(|| "binding".to_owned()),
-        payment_id: row
-            .col::<Option<String>>("payment_id")?
-            .map(PaymentId::from),
-        created_at: row.time("created_at")?,
-    })
-}
-
 /// A token's suspenders as stored: a JSON array of who suspended it.
 pub(crate) fn suspenders_json(suspenders: &[String]) -> StoreResult<String> {
     serde_json::to_string(suspenders).map_err(|e| StoreError::Other(e.to_string()))

@@ -28,6 +28,7 @@ pub mod reports;
 pub mod sandbox;
 pub mod sessions;
 pub mod sms_codes;
+pub mod ticket_replies;
 pub mod tickets;
 pub mod transactions;
 pub mod transfers;

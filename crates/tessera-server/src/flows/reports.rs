@@ -47,8 +47,8 @@ fn ticket(
         status: "open".to_owned(),
         details,
         kind: kind.to_owned(),
-        payment_id: None,
         created_at: now,
+        ..TicketRecord::default()
     }
 }
 

@@ -17,8 +17,8 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 use crate::config::LimitsConfig;
 use crate::http::views::{
     BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest, TicketRequest,
-    TokenChangeRequest, TransferRequest,
+    PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest, SupportReplyRequest,
+    TicketReplyRequest, TicketRequest, TokenChangeRequest, TransferRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -52,6 +52,8 @@ checked_requests!(
     PasskeyRequest,
     PaymentReportRequest,
     MaintenanceWindow,
+    TicketReplyRequest,
+    SupportReplyRequest,
 );
 
 fn optional(
@@ -169,13 +171,48 @@ impl Fields for TransferRequest {
 
 impl Fields for TicketRequest {
     fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
-        check_field(
-            &self.trace_id,
-            "trace_id",
-            limits.identifier_chars,
-            Shape::Identifier,
-        )?;
+        for (value, param) in [
+            (&self.trace_id, "trace_id"),
+            (&self.payment_id, "payment_id"),
+            (&self.transfer_id, "transfer_id"),
+        ] {
+            optional(
+                value.as_deref(),
+                param,
+                limits.identifier_chars,
+                Shape::Identifier,
+            )?;
+        }
         check_field(&self.message, "message", limits.message_chars, Shape::Lines)
+    }
+}
+
+impl Fields for TicketReplyRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(&self.message, "message", limits.message_chars, Shape::Lines)
+    }
+}
+
+/// A ticket's status is one of three words, checked where it is read.
+fn check_status(status: Option<&str>, limits: &LimitsConfig) -> Result<(), DomainError> {
+    optional(status, "status", limits.identifier_chars, Shape::Identifier)
+}
+
+impl Fields for SupportReplyRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        optional(
+            self.message.as_deref(),
+            "message",
+            limits.message_chars,
+            Shape::Lines,
+        )?;
+        check_status(self.status.as_deref(), limits)?;
+        optional(
+            self.internal_note.as_deref(),
+            "internal_note",
+            limits.message_chars,
+            Shape::Lines,
+        )
     }
 }
 

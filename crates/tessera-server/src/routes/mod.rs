@@ -13,6 +13,7 @@ pub mod payments;
 pub mod safety;
 pub mod sandbox;
 pub mod support;
+pub mod support_tickets;
 pub mod tickets;
 pub mod tokens;
 pub mod transfers;

@@ -92,18 +92,23 @@ pub async fn list_incidents(
     ))
 }
 
-/// Support tickets, newest first, each with the attempt (device included)
-/// and its diagnosis as they were when the person opened it.
+/// Support tickets, each with what it is about (the attempt with its
+/// device and diagnosis, the payment or the transfer) as it was when the
+/// person opened it, its last activity and its reply count. Newest first;
+/// with a `status`, the longest waiting first (the queue).
 #[utoipa::path(get, path = "/v1/support/tickets", tag = "support", security(("bearer" = [])),
     params(TicketQuery),
-    responses((status = 200, body = SupportTicketList), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = SupportTicketList),
+        (status = 400, description = "invalid_request: an unknown status, a bad older_than or cursor (`param` names it)", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
+    ctx: Ctx,
     caller: Caller,
     Query(query): Query<TicketQuery>,
 ) -> Result<Json<SupportTicketList>, ApiError> {
     caller.require_role(&READERS)?;
-    Ok(Json(tickets::page(&state, &query).await?))
+    Ok(Json(tickets::page(&state, &query, ctx.now).await?))
 }
 
 /// A token's history, newest first: every suspend, resume, delete and issuer

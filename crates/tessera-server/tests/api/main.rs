@@ -61,6 +61,7 @@ mod service;
 mod sessions;
 mod signup;
 mod snapshots;
+mod ticket_conversations;
 mod tickets;
 mod timeouts;
 mod tls;

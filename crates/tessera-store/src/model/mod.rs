@@ -458,35 +458,6 @@ pub struct IncidentFilter {
     pub limit: u32,
 }
 
-/// A support ticket opened by a person from one of their attempts.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TicketRecord {
-    pub id: String,
-    pub user_id: UserId,
-    pub trace_id: String,
-    /// The person's words, with anything that looks like a card number masked.
-    pub message: String,
-    /// `open` or `closed`.
-    pub status: String,
-    /// The attempt and its diagnosis at opening, as JSON (masked data only).
-    pub details: String,
-    /// `binding` (a binding attempt), `payment_report` or `wallet_freeze`.
-    pub kind: String,
-    /// The payment a report is about.
-    pub payment_id: Option<PaymentId>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct TicketFilter {
-    pub user_id: Option<UserId>,
-    pub status: Option<String>,
-    /// Only tickets after this one in the listing order (newest first): its
-    /// (created_at, id), the cursor of the previous page.
-    pub before: Option<(DateTime<Utc>, String)>,
-    pub limit: u32,
-}
-
 /// Users and bound cards written in bulk by `tessera seed`, so that scale
 /// can be measured: the rows a real binding would leave (an active card, its
 /// token and a success attempt), made by the same domain code.
@@ -599,3 +570,5 @@ mod payments;
 pub use payments::*;
 mod transfers;
 pub use transfers::*;
+mod tickets;
+pub use tickets::*;

@@ -6,11 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::rows::*;
+use crate::ticket_rows::TICKET_INSERT;
 use crate::{Passkeys, Safety};
-
-const TICKET_INSERT: &str = "INSERT INTO support_tickets \
-    (id, user_id, trace_id, message, status, details, kind, payment_id, created_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 pub(super) async fn insert_ticket(
     conn: &mut PgConnection,
@@ -25,6 +22,7 @@ pub(super) async fn insert_ticket(
         .bind(&ticket.details)
         .bind(&ticket.kind)
         .bind(ticket.payment_id.as_ref().map(|p| p.as_str()))
+        .bind(ticket.transfer_id.as_ref().map(|t| t.as_str()))
         .bind(ms(ticket.created_at))
         .execute(conn)
         .await?;

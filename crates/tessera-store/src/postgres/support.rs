@@ -10,6 +10,7 @@ use super::*;
 use crate::listings::{self, Dialect};
 use crate::rows::ms;
 use crate::rows::*;
+use crate::ticket_rows::*;
 use crate::{StoreResult, Support};
 
 #[async_trait]
@@ -191,5 +192,54 @@ impl Support for PgStore {
         let rows = listed(&listing).fetch_all(&mut *lease).await?;
         lease.finish();
         rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn ticket(&self, id: &str) -> StoreResult<Option<TicketRecord>> {
+        let row = sqlx::query(TICKET_BY_ID)
+            .bind(id)
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.as_ref().map(ticket_from_row).transpose()
+    }
+
+    async fn ticket_entries(&self, ticket_id: &str) -> StoreResult<Vec<TicketEntry>> {
+        let rows = sqlx::query(ENTRIES_OF)
+            .bind(ticket_id)
+            .fetch_all(&mut *self.lease().await?)
+            .await?;
+        rows.iter().map(ticket_entry_from_row).collect()
+    }
+
+    async fn add_ticket_entry(&self, entry: &TicketEntry) -> StoreResult<Option<TicketRecord>> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        let seq: Option<i64> = sqlx::query_scalar(TICKET_TOUCH)
+            .bind(entry.status.as_deref())
+            .bind(ms(entry.created_at))
+            .bind(i64::from(entry.message.is_some()))
+            .bind(&entry.ticket_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(seq) = seq else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        sqlx::query(ENTRY_INSERT)
+            .bind(&entry.ticket_id)
+            .bind(seq)
+            .bind(&entry.author)
+            .bind(entry.key_id.as_deref())
+            .bind(entry.message.as_deref())
+            .bind(entry.internal_note.as_deref())
+            .bind(entry.status.as_deref())
+            .bind(ms(entry.created_at))
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(TICKET_BY_ID)
+            .bind(&entry.ticket_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        ticket_from_row(&row).map(Some)
     }
 }

@@ -10,6 +10,7 @@ use rusqlite::Connection;
 
 use super::*;
 use crate::rows::*;
+use crate::ticket_rows::TICKET_INSERT;
 use crate::{Passkeys, Safety};
 
 /// `PAYMENT_HISTORY_SQL` with SQLite's numbered placeholders.
@@ -18,9 +19,7 @@ static HISTORY_SQL: LazyLock<String> = LazyLock::new(|| PAYMENT_HISTORY_SQL.repl
 pub(super) fn insert_ticket(conn: &Connection, ticket: &TicketRecord) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO support_tickets \
-         (id, user_id, trace_id, message, status, details, kind, payment_id, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &TICKET_INSERT.replace('$', "?"),
         params![
             &ticket.id,
             ticket.user_id.as_str(),
@@ -30,6 +29,7 @@ pub(super) fn insert_ticket(conn: &Connection, ticket: &TicketRecord) -> StoreRe
             &ticket.details,
             &ticket.kind,
             ticket.payment_id.as_ref().map(|p| p.as_str()),
+            ticket.transfer_id.as_ref().map(|t| t.as_str()),
             ms(ticket.created_at),
         ],
     )?;

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use super::*;
 use crate::listings::{self, Dialect};
 use crate::rows::*;
+use crate::ticket_rows::*;
 use crate::{StoreResult, Support};
 
 pub(super) fn insert_attempt(
@@ -239,5 +240,66 @@ impl Support for SqliteStore {
         let listing = listings::tickets(Dialect::Sqlite, filter);
         self.readers
             .read(|conn| listed(conn, &listing, |row| ticket_from_row(row)))
+    }
+
+    async fn ticket(&self, id: &str) -> StoreResult<Option<TicketRecord>> {
+        self.readers.read(|conn| {
+            query_opt(conn, &TICKET_BY_ID.replace('$', "?"), params![id], |row| {
+                ticket_from_row(row)
+            })
+        })
+    }
+
+    async fn ticket_entries(&self, ticket_id: &str) -> StoreResult<Vec<TicketEntry>> {
+        self.readers.read(|conn| {
+            query_all(
+                conn,
+                &ENTRIES_OF.replace('$', "?"),
+                params![ticket_id],
+                |row| ticket_entry_from_row(row),
+            )
+        })
+    }
+
+    async fn add_ticket_entry(&self, entry: &TicketEntry) -> StoreResult<Option<TicketRecord>> {
+        let entry = entry.clone();
+        self.queue
+            .write_direct(move |conn| {
+                // One writer job: the ticket and its entry land together.
+                let seq: Option<i64> = scalar_opt(
+                    conn,
+                    &TICKET_TOUCH.replace('$', "?"),
+                    params![
+                        entry.status.as_deref(),
+                        ms(entry.created_at),
+                        i64::from(entry.message.is_some()),
+                        &entry.ticket_id,
+                    ],
+                )?;
+                let Some(seq) = seq else {
+                    return Ok(None);
+                };
+                exec(
+                    conn,
+                    &ENTRY_INSERT.replace('$', "?"),
+                    params![
+                        &entry.ticket_id,
+                        seq,
+                        &entry.author,
+                        entry.key_id.as_deref(),
+                        entry.message.as_deref(),
+                        entry.internal_note.as_deref(),
+                        entry.status.as_deref(),
+                        ms(entry.created_at),
+                    ],
+                )?;
+                query_opt(
+                    conn,
+                    &TICKET_BY_ID.replace('$', "?"),
+                    params![&entry.ticket_id],
+                    |row| ticket_from_row(row),
+                )
+            })
+            .await
     }
 }

@@ -7,7 +7,7 @@ use tessera_store::test_support::at;
 
 use tessera_store::{
     AttemptOutcome, AttemptRecord, AttemptStatsQuery, Brand, CardType, IncidentFilter,
-    IncidentRecord, Store, TicketFilter, TicketRecord,
+    IncidentRecord, Store, TicketEntry, TicketFilter, TicketRecord,
 };
 
 fn attempt(
@@ -383,8 +383,8 @@ async fn tickets(store: Arc<dyn Store>) {
                 status: "open".to_owned(),
                 details: r#"{"attempt":{}}"#.to_owned(),
                 kind: "binding".to_owned(),
-                payment_id: None,
                 created_at: at(time),
+                ..TicketRecord::default()
             })
             .await
             .unwrap();
@@ -411,12 +411,12 @@ async fn tickets(store: Arc<dyn Store>) {
         ..TicketFilter::default()
     };
     assert_eq!(ids(store.tickets(&page).await.unwrap()), ["k3", "k2"]);
-    let closed = TicketFilter {
-        status: Some("closed".to_owned()),
+    let resolved = TicketFilter {
+        status: Some("resolved".to_owned()),
         limit: 10,
         ..TicketFilter::default()
     };
-    assert!(store.tickets(&closed).await.unwrap().is_empty());
+    assert!(store.tickets(&resolved).await.unwrap().is_empty());
     // A ticket belongs to a real user; a duplicate id is refused.
     let orphan = TicketRecord {
         id: "k9".to_owned(),
@@ -435,9 +435,101 @@ async fn tickets(store: Arc<dyn Store>) {
     assert_eq!(store.tickets(&all).await.unwrap().len(), 4);
 }
 
+/// Entries land in order with the ticket's status, last activity and
+/// reply count; the queue lists the longest waiting first.
+async fn ticket_conversations(store: Arc<dyn Store>) {
+    let user = crate::user(&*store, "1").await;
+    for (id, time) in [("k1", 10), ("k2", 20), ("k3", 30)] {
+        store
+            .create_ticket(&TicketRecord {
+                id: id.to_owned(),
+                user_id: user.clone(),
+                status: "open".to_owned(),
+                details: "{}".to_owned(),
+                kind: "transfer".to_owned(),
+                transfer_id: Some("trf_1".into()),
+                created_at: at(time),
+                ..TicketRecord::default()
+            })
+            .await
+            .unwrap();
+    }
+    let opened = store.ticket("k1").await.unwrap().unwrap();
+    assert_eq!(opened.last_activity_at, at(10));
+    assert_eq!(opened.reply_count, 0);
+    assert_eq!(
+        opened.transfer_id.as_ref().map(|t| t.as_str()),
+        Some("trf_1")
+    );
+    let reply = TicketEntry {
+        ticket_id: "k1".to_owned(),
+        author: "support".to_owned(),
+        key_id: Some("key_1".to_owned()),
+        message: Some("请提供截图以外的信息".to_owned()),
+        internal_note: Some("issuer asked".to_owned()),
+        status: Some("waiting_for_person".to_owned()),
+        created_at: at(40),
+        ..TicketEntry::default()
+    };
+    let after = store.add_ticket_entry(&reply).await.unwrap().unwrap();
+    assert_eq!(after.status, "waiting_for_person");
+    assert_eq!(after.last_activity_at, at(40));
+    assert_eq!(after.reply_count, 1);
+    // A note alone counts as activity, not as a reply, and keeps the status.
+    let note = TicketEntry {
+        ticket_id: "k1".to_owned(),
+        author: "support".to_owned(),
+        internal_note: Some("called the issuer".to_owned()),
+        created_at: at(50),
+        ..TicketEntry::default()
+    };
+    let after = store.add_ticket_entry(&note).await.unwrap().unwrap();
+    assert_eq!(
+        (after.status.as_str(), after.reply_count),
+        ("waiting_for_person", 1)
+    );
+    let entries = store.ticket_entries("k1").await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!((entries[0].seq, entries[1].seq), (1, 2));
+    assert_eq!(entries[0], TicketEntry { seq: 1, ..reply });
+    assert_eq!(
+        entries[1].internal_note.as_deref(),
+        Some("called the issuer")
+    );
+    // An unknown ticket gets nothing written.
+    let stray = TicketEntry {
+        ticket_id: "nope".to_owned(),
+        ..note
+    };
+    assert_eq!(store.add_ticket_entry(&stray).await.unwrap(), None);
+    assert!(store.ticket_entries("nope").await.unwrap().is_empty());
+    assert_eq!(store.ticket("nope").await.unwrap(), None);
+
+    // Open tickets, the longest waiting first; k1 waits for the person.
+    let ids = |tickets: Vec<TicketRecord>| tickets.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let queue = TicketFilter {
+        status: Some("open".to_owned()),
+        oldest_first: true,
+        limit: 10,
+        ..TicketFilter::default()
+    };
+    assert_eq!(ids(store.tickets(&queue).await.unwrap()), ["k2", "k3"]);
+    let idle = TicketFilter {
+        idle_since: Some(at(25)),
+        ..queue.clone()
+    };
+    assert_eq!(ids(store.tickets(&idle).await.unwrap()), ["k2"]);
+    let next = TicketFilter {
+        after: Some((at(20), "k2".to_owned())),
+        ..queue
+    };
+    assert_eq!(ids(store.tickets(&next).await.unwrap()), ["k3"]);
+}
+
 on_both_backends!(
     attempt_stats,
     incidents_and_breaker,
     concurrent_incidents_and_probes,
-    tickets
+    tickets,
+    ticket_conversations
 );

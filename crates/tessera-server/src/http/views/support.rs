@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tessera_core::diagnosis::Bilingual;
 use tessera_core::error::Lang;
-use tessera_store::{AttemptRecord, IncidentRecord, TicketRecord};
+use tessera_store::{AttemptRecord, IncidentRecord};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::rfc3339;
@@ -242,101 +242,6 @@ pub struct MyAttemptList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TicketRequest {
-    /// The trace id of one of your own attempts (shown with every error).
-    pub trace_id: String,
-    /// What you want support to know. Card numbers typed here are masked.
-    pub message: String,
-}
-
-impl std::fmt::Debug for TicketRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TicketRequest")
-            .field("trace_id", &self.trace_id)
-            .field("message", &"***")
-            .finish()
-    }
-}
-
-/// A ticket as the person who opened it sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketView {
-    pub id: String,
-    pub trace_id: String,
-    /// open or closed
-    pub status: String,
-    /// `binding` (about a binding attempt), `payment_report` (a payment the
-    /// person said was not theirs) or `wallet_freeze`.
-    pub kind: String,
-    /// The payment a report is about.
-    pub payment_id: Option<String>,
-    pub message: String,
-    pub created_at: String,
-}
-
-impl TicketView {
-    pub fn from_record(ticket: &TicketRecord) -> TicketView {
-        TicketView {
-            id: ticket.id.clone(),
-            trace_id: ticket.trace_id.clone(),
-            status: ticket.status.clone(),
-            kind: ticket.kind.clone(),
-            payment_id: ticket.payment_id.as_ref().map(ToString::to_string),
-            message: ticket.message.clone(),
-            created_at: rfc3339(ticket.created_at),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketList {
-    pub data: Vec<TicketView>,
-    pub next_cursor: Option<String>,
-}
-
-/// A ticket as support reads it: with the attempt, the device and the
-/// diagnosis as they were when it was opened.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SupportTicketView {
-    pub id: String,
-    pub user_id: String,
-    pub trace_id: String,
-    pub status: String,
-    /// `binding`, `payment_report` or `wallet_freeze`.
-    pub kind: String,
-    pub payment_id: Option<String>,
-    pub message: String,
-    pub created_at: String,
-    /// `attempt` (the masked record, device included) and `diagnosis`;
-    /// for a report, `payment` (with its risk score and reasons).
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-}
-
-impl SupportTicketView {
-    pub fn from_record(ticket: &TicketRecord) -> SupportTicketView {
-        SupportTicketView {
-            id: ticket.id.clone(),
-            user_id: ticket.user_id.to_string(),
-            trace_id: ticket.trace_id.clone(),
-            status: ticket.status.clone(),
-            kind: ticket.kind.clone(),
-            payment_id: ticket.payment_id.as_ref().map(ToString::to_string),
-            message: ticket.message.clone(),
-            created_at: rfc3339(ticket.created_at),
-            details: serde_json::from_str(&ticket.details).unwrap_or_default(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SupportTicketList {
-    pub data: Vec<SupportTicketView>,
-    pub next_cursor: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptView {
     /// The server's trace id of the request.
@@ -438,15 +343,4 @@ pub struct IncidentQuery {
     pub issuer: Option<String>,
     /// With `status=all`: RFC 3339 time or a duration back (`24h`, the default).
     pub since: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct TicketQuery {
-    pub user_id: Option<String>,
-    /// open or closed
-    pub status: Option<String>,
-    /// At most 200; 50 by default.
-    pub limit: Option<u32>,
-    /// From a previous page's `next_cursor`.
-    pub cursor: Option<String>,
 }
