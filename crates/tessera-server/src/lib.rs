@@ -205,6 +205,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::list_incidents))
         .routes(routes!(support::list_tickets))
         .routes(routes!(support::user_transactions))
+        .routes(routes!(support::user_timeline))
         .routes(routes!(tickets::create_ticket, tickets::list_my_tickets))
         .routes(routes!(sandbox::list_sms))
         .routes(routes!(sandbox::put_issuer, sandbox::get_issuer))

@@ -14,11 +14,13 @@ pub mod postgres;
 mod released_migrations;
 mod roles;
 mod rows;
+mod timeline;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use model::*;
+pub use timeline::timeline_cursor_is_valid;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
 pub use roles::{

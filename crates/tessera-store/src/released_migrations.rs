@@ -196,6 +196,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         17,
         "87d5010ef2b61b41c2156ed66a84d4c6d3160dc7ae081a9f4e093b47f31827f6",
     ),
+    (
+        "postgres",
+        23,
+        "94248df18d28bd61274952e7ad141827cd252a2021bf52def894a5d550e2a4c6",
+    ),
+    (
+        "sqlite",
+        20,
+        "e04dc2f38a989074fcef2ede5f8e3eeedf36768d1f85d586c02907218a1fcb17",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -483,6 +483,11 @@ pub trait Support: Send + Sync {
     async fn create_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
     /// Newest first.
     async fn tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<TicketRecord>>;
+    /// Records a sign-in, failed sign-in, lockout, freeze or unfreeze.
+    async fn record_account_event(&self, event: &AccountEvent) -> StoreResult<()>;
+    /// One page of a person's timeline, newest first: one query per source
+    /// (`timeline.rs`), each reading at most `limit` rows.
+    async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>>;
 }
 
 /// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.

@@ -29,6 +29,7 @@ pub mod sandbox;
 pub mod sessions;
 pub mod sms_codes;
 pub mod tickets;
+pub mod timeline;
 pub mod transactions;
 pub mod transfers;
 pub mod users;

@@ -611,3 +611,5 @@ mod payments;
 pub use payments::*;
 mod transfers;
 pub use transfers::*;
+mod timeline;
+pub use timeline::*;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::listings::{self, Dialect};
+use crate::timeline;
 use crate::rows::ms;
 use crate::rows::*;
 use crate::{StoreResult, Support};
@@ -191,5 +192,38 @@ impl Support for PgStore {
         let rows = listed(&listing).fetch_all(&mut *lease).await?;
         lease.finish();
         rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn record_account_event(&self, event: &AccountEvent) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "INSERT INTO account_events (user_id, kind, trace_id, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(event.user_id.as_str())
+        .bind(event.kind.as_str())
+        .bind(event.trace_id.as_deref())
+        .bind(event.detail.as_deref())
+        .bind(ms(event.created_at))
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
+        let listings = timeline::listings(Dialect::Postgres, query)?;
+        let mut lease = self.lease().await?;
+        let mut pages = Vec::with_capacity(listings.len());
+        for (source, listing) in &listings {
+            let rows = listed(listing).fetch_all(&mut *lease).await?;
+            let rows = rows
+                .iter()
+                .map(|row| timeline::row_from(*source, row))
+                .collect::<StoreResult<Vec<_>>>()?;
+            pages.push((*source, rows));
+        }
+        lease.finish();
+        Ok(timeline::merge(pages, query.limit))
     }
 }
