@@ -147,8 +147,9 @@ pub(crate) fn payments(dialect: Dialect, filter: &PaymentFilter) -> Listing {
 }
 
 /// The person's refunds, each with the card paid with and the merchant:
-/// the columns `rows::refund_entry_from_row` reads.
-pub(crate) const REFUND_ENTRIES: &str = "(SELECT r.*, p.user_id, p.card_id, p.merchant_id, \
+/// the columns `rows::refund_entry_from_row` reads. A refund names its
+/// person itself (`r.user_id`, the payment's).
+pub(crate) const REFUND_ENTRIES: &str = "(SELECT r.*, p.card_id, p.merchant_id, \
      p.merchant_name FROM refunds r JOIN payments p ON p.id = r.payment_id) AS entries";
 
 /// One kind of the person's records (`payments`, `transfers`, or

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use tessera_core::card::pan::mask;
 use tessera_core::diagnosis::{self, Audience, Bilingual, Circumstances};
-use tessera_core::error::{DomainError, ErrorCode};
+use tessera_core::error::{DeclineCode, DomainError, ErrorCode};
 use tessera_core::ids::UserId;
 use tessera_core::money::Currency;
 use tessera_store::{AttemptOutcome, TimelineQuery, TimelineRow, TimelineType};
@@ -106,7 +106,8 @@ fn entry(state: &AppState, row: &TimelineRow) -> TimelineEntryView {
         payment_id: row.payment_id.clone(),
         transfer_id: row.transfer_id.clone(),
         ticket_id: row.ticket_id.clone(),
-        status: row.word.clone(),
+        // An account event's word is its type already.
+        status: row.word.clone().filter(|_| !row.kind.is_account_event()),
         amount: row.amount,
         currency: row.currency.clone(),
         actor: match row.kind {
@@ -159,6 +160,32 @@ fn merchant(row: &TimelineRow) -> Bilingual {
     match row.merchant.as_deref() {
         Some(name) => b(format!("，商户：{name}"), format!(" at {name}")),
         None => b("", ""),
+    }
+}
+
+/// Why a payment was declined, in words: the bank's decline code's
+/// message, else the error's, else the code itself.
+fn decline_reason(row: &TimelineRow) -> Bilingual {
+    let text = row
+        .decline_code
+        .as_deref()
+        .and_then(DeclineCode::parse)
+        .map(DeclineCode::message)
+        .or_else(|| {
+            row.error_code
+                .as_deref()
+                .and_then(ErrorCode::parse)
+                .map(|code| code.entry().message)
+        });
+    match text {
+        Some(text) => b(
+            text.zh.trim_end_matches('。'),
+            text.en.trim_end_matches('.'),
+        ),
+        None => {
+            let code = row.word.as_deref().unwrap_or_default();
+            b(code, code)
+        }
     }
 }
 
@@ -245,14 +272,10 @@ fn summary(
         }
         T::PaymentDeclined => {
             let shop = merchant(row);
-            let code = row
-                .decline_code
-                .as_deref()
-                .or(row.error_code.as_deref())
-                .unwrap_or(status);
+            let why = decline_reason(row);
             b(
-                format!("支付未成功 {amount}{}（{code}）", shop.zh),
-                format!("Payment declined: {amount}{} ({code})", shop.en),
+                format!("支付未成功 {amount}{}（{}）", shop.zh, why.zh),
+                format!("Payment declined: {amount}{} ({})", shop.en, why.en),
             )
         }
         T::Refund => {

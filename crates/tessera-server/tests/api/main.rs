@@ -62,6 +62,7 @@ mod sessions;
 mod signup;
 mod snapshots;
 mod tickets;
+mod timeline;
 mod timeouts;
 mod tls;
 mod tokens;
