@@ -14,19 +14,19 @@ pub mod postgres;
 mod released_migrations;
 mod roles;
 mod rows;
-mod timeline;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod timeline;
 
 pub use model::*;
-pub use timeline::timeline_cursor_is_valid;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
 pub use roles::{
     Accounts, BulkLoad, Cards, Database, Lifecycle, Passkeys, Payments, Safety, Settings, Support,
     Transfers,
 };
+pub use timeline::timeline_cursor_is_valid;
 
 /// What can go wrong below the domain. The server maps these to
 /// `database_unavailable` or `internal_error`; none carries card data.

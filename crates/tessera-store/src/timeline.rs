@@ -276,24 +276,31 @@ fn page_after(listing: &mut Listing, source: Source, after: &After, time: &str, 
             listing.push(&format!(" AND {time} < ")).int(after.at);
         }
         Ordering::Equal => {
+            // `t <= at AND (t < at OR id < after)`: the first term bounds
+            // the index range, where an OR alone would read the person's
+            // every row.
             listing
+                .push(&format!(" AND {time} <= "))
+                .int(after.at)
                 .push(&format!(" AND ({time} < "))
                 .int(after.at)
-                .push(&format!(" OR ({time} = "))
-                .int(after.at)
-                .push(" AND ");
+                .push(" OR ");
             if source.numbered() {
                 let id = after.id.parse::<i64>().unwrap_or(i64::MIN);
                 listing.push(&format!("{tie} < ")).int(id);
             } else {
                 listing.bytewise(tie).push(" < ").text(&after.id);
             }
-            listing.push("))");
+            listing.push(")");
         }
     }
 }
 
-fn opt<T: crate::rows::Column>(row: &impl Columns, name: &str, has: bool) -> StoreResult<Option<T>> {
+fn opt<T: crate::rows::Column>(
+    row: &impl Columns,
+    name: &str,
+    has: bool,
+) -> StoreResult<Option<T>> {
     if has { row.col(name) } else { Ok(None) }
 }
 
@@ -327,8 +334,16 @@ pub(crate) fn row_from(source: Source, row: &impl Columns) -> StoreResult<Timeli
     }
     let numbered = source.numbered();
     let seq: i64 = if numbered { row.col("seq")? } else { 0 };
-    let id = if numbered { seq.to_string() } else { row.col("id")? };
-    let word: Option<String> = opt(row, "word", source != S::Users && source != S::Cards && source != S::Reports)?;
+    let id = if numbered {
+        seq.to_string()
+    } else {
+        row.col("id")?
+    };
+    let word: Option<String> = opt(
+        row,
+        "word",
+        source != S::Users && source != S::Cards && source != S::Reports,
+    )?;
     let has_card = !matches!(source, S::Users | S::AccountEvents | S::Tickets);
     let has_money = matches!(source, S::Payments | S::Refunds | S::Transfers | S::Reports);
     let kind = match source {
@@ -357,7 +372,11 @@ pub(crate) fn row_from(source: Source, row: &impl Columns) -> StoreResult<Timeli
         at: row.time("created_at")?,
         kind,
         word,
-        trace_id: opt(row, "trace_id", !matches!(source, S::Users | S::Cards | S::TokenEvents))?,
+        trace_id: opt(
+            row,
+            "trace_id",
+            !matches!(source, S::Users | S::Cards | S::TokenEvents),
+        )?,
         card_id: match source {
             S::Cards => Some(id),
             _ => opt(row, "card_id", has_card)?,
@@ -365,7 +384,10 @@ pub(crate) fn row_from(source: Source, row: &impl Columns) -> StoreResult<Timeli
         token_ref: opt(
             row,
             "token_ref",
-            matches!(source, S::Cards | S::TokenEvents | S::Payments | S::Refunds | S::Reports),
+            matches!(
+                source,
+                S::Cards | S::TokenEvents | S::Payments | S::Refunds | S::Reports
+            ),
         )?,
         payment_id: match source {
             S::Payments => Some(row.col("id")?),
@@ -386,15 +408,27 @@ pub(crate) fn row_from(source: Source, row: &impl Columns) -> StoreResult<Timeli
         pan_length: opt(row, "pan_length", has_card)?,
         amount: opt(row, "amount", has_money)?,
         currency: opt(row, "currency", has_money)?,
-        merchant: opt(row, "merchant", matches!(source, S::Payments | S::Refunds | S::Reports))?,
+        merchant: opt(
+            row,
+            "merchant",
+            matches!(source, S::Payments | S::Refunds | S::Reports),
+        )?,
         error_code: opt(row, "error_code", source == S::Payments)?,
         decline_code: opt(
             row,
             "decline_code",
             matches!(source, S::Payments | S::Refunds | S::Transfers),
         )?,
-        actor: opt(row, "actor", matches!(source, S::TokenEvents | S::Transfers | S::Tickets))?,
-        detail: opt(row, "detail", matches!(source, S::AccountEvents | S::TokenEvents))?,
+        actor: opt(
+            row,
+            "actor",
+            matches!(source, S::TokenEvents | S::Transfers | S::Tickets),
+        )?,
+        detail: opt(
+            row,
+            "detail",
+            matches!(source, S::AccountEvents | S::TokenEvents),
+        )?,
         attempt: None,
     })
 }

@@ -522,8 +522,7 @@ async fn client(
                 let user = fixture.timeline_user.as_deref().unwrap_or_default();
                 let path = scenario::timeline_path(user, cursor.as_deref());
                 (
-                    conn.send(Method::GET, &path, Some(support_key), None)
-                        .await,
+                    conn.send(Method::GET, &path, Some(support_key), None).await,
                     200,
                 )
             }

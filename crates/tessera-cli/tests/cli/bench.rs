@@ -230,7 +230,8 @@ fn seeded_cards_load_and_hold_no_clear_pan() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("seeded 200 cards for 67 users"), "{stdout}");
     assert!(
-        stdout.contains("user 19000000000 (usr_") && stdout.contains("has 120 more binding attempts"),
+        stdout.contains("user 19000000000 (usr_")
+            && stdout.contains("has 120 more binding attempts"),
         "{stdout}"
     );
     assert!(stdout.contains("seeded-user-1"), "{stdout}");
@@ -256,7 +257,11 @@ fn seeded_cards_load_and_hold_no_clear_pan() {
     // without a support key the run says so before sending anything.
     let output = tessera(&["bench", "--server", &server.base, "--scenario", "timeline"]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("--operator-key"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--operator-key"),
+        "{}",
+        stderr(&output)
+    );
     let support = admin_key(&data, &["--role", "support"]);
     let report = bench_json(
         &server.base,

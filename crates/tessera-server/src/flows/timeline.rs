@@ -51,10 +51,7 @@ pub async fn page(
     {
         return Err(invalid("cursor"));
     }
-    let limit = request
-        .limit
-        .unwrap_or(DEFAULT_LIMIT)
-        .clamp(1, MAX_LIMIT);
+    let limit = request.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     if state.store.user_by_id(user_id).await?.is_none() {
         return Err(DomainError::new(ErrorCode::NotFound)
             .with_param("id")
@@ -85,12 +82,8 @@ fn entry(state: &AppState, row: &TimelineRow) -> TimelineEntryView {
         .filter(|attempt| attempt.outcome == AttemptOutcome::Error)
         .map(|attempt| {
             let facts = diagnose::facts(state, attempt);
-            let found = diagnosis::diagnose(
-                &[facts],
-                None,
-                Audience::Support,
-                &Circumstances::default(),
-            );
+            let found =
+                diagnosis::diagnose(&[facts], None, Audience::Support, &Circumstances::default());
             (found.verdict, found.headline)
         });
     let summary = summary(state, row, card.as_deref(), verdict.as_ref());
@@ -129,7 +122,10 @@ fn masked_card(row: &TimelineRow) -> Option<String> {
         return Some(masked);
     }
     let (first6, last4) = (row.first6.as_deref()?, row.last4.as_deref()?);
-    let length = row.pan_length.and_then(|l| usize::try_from(l).ok()).unwrap_or(16);
+    let length = row
+        .pan_length
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(16);
     let hidden = length.saturating_sub(first6.len() + last4.len());
     Some(mask(&format!("{first6}{}{last4}", "0".repeat(hidden))))
 }
@@ -141,7 +137,10 @@ fn b(zh: impl Into<String>, en: impl Into<String>) -> Bilingual {
 /// " (card)" / "（card）" after a sentence, when there is a card.
 fn with_card(text: Bilingual, card: Option<&str>) -> Bilingual {
     match card {
-        Some(card) => b(format!("{}（{card}）", text.zh), format!("{} ({card})", text.en)),
+        Some(card) => b(
+            format!("{}（{card}）", text.zh),
+            format!("{} ({card})", text.en),
+        ),
         None => text,
     }
 }
@@ -236,7 +235,10 @@ fn summary(
             Some((kind, _)) => {
                 let title = kind.title();
                 with_card(
-                    b(format!("绑卡失败：{}", title.zh), format!("Binding failed: {}", title.en)),
+                    b(
+                        format!("绑卡失败：{}", title.zh),
+                        format!("Binding failed: {}", title.en),
+                    ),
                     card,
                 )
             }
@@ -247,9 +249,18 @@ fn summary(
         T::TokenEvent => {
             let by = actor(row.actor.as_deref());
             let text = match status {
-                "suspend" => b(format!("{}暂停了卡片", by.zh), format!("Card paused by {}", by.en)),
-                "resume" => b(format!("{}恢复了卡片", by.zh), format!("Card resumed by {}", by.en)),
-                "delete" => b(format!("{}删除了卡片", by.zh), format!("Card deleted by {}", by.en)),
+                "suspend" => b(
+                    format!("{}暂停了卡片", by.zh),
+                    format!("Card paused by {}", by.en),
+                ),
+                "resume" => b(
+                    format!("{}恢复了卡片", by.zh),
+                    format!("Card resumed by {}", by.en),
+                ),
+                "delete" => b(
+                    format!("{}删除了卡片", by.zh),
+                    format!("Card deleted by {}", by.en),
+                ),
                 "card_replaced" => b("发卡行换发了新卡", "The bank replaced the card"),
                 "expiry_updated" => b("发卡行更新了有效期", "The bank updated the expiry date"),
                 "card_closed" => b("发卡行注销了卡片", "The bank closed the card"),
@@ -285,7 +296,10 @@ fn summary(
                 "failed" => ("失败", "failed"),
                 _ => ("处理中", "pending"),
             };
-            b(format!("退款 {amount} {zh}"), format!("Refund of {amount} {en}"))
+            b(
+                format!("退款 {amount} {zh}"),
+                format!("Refund of {amount} {en}"),
+            )
         }
         T::Transfer => {
             let to = row.actor.as_deref().unwrap_or("?");

@@ -44,13 +44,30 @@ async fn story(backend: Backend) -> (TestServer, User, Value, String) {
     step();
     let wrong = json!({"phone": user.phone, "password": "not-the-password-1"});
     let (status, _, body) = server
-        .call(reqwest::Method::POST, "/v1/sessions", None, Some(&wrong), &[])
+        .call(
+            reqwest::Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&wrong),
+            &[],
+        )
         .await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    );
     step();
     let right = json!({"phone": user.phone, "password": user.password});
     let (status, _, body) = server
-        .call(reqwest::Method::POST, "/v1/sessions", None, Some(&right), &[])
+        .call(
+            reqwest::Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&right),
+            &[],
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     step();
@@ -64,12 +81,18 @@ async fn story(backend: Backend) -> (TestServer, User, Value, String) {
     let merchant = server.merchant_key(&["M1"]).await;
     step();
     let (status, paid) = server
-        .pay(&merchant, &device.sign(&purchase(4_200, "M1")).unwrap().body)
+        .pay(
+            &merchant,
+            &device.sign(&purchase(4_200, "M1")).unwrap().body,
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{paid}");
     step();
     let (status, declined) = server
-        .pay(&merchant, &device.sign(&purchase(1_251, "M1")).unwrap().body)
+        .pay(
+            &merchant,
+            &device.sign(&purchase(1_251, "M1")).unwrap().body,
+        )
         .await;
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{declined}");
     let declined_id = declined["error"]["payment_id"].as_str().unwrap().to_owned();
@@ -138,8 +161,14 @@ async fn the_timeline_tells_what_happened_newest_first(backend: Backend) {
     for entry in &all {
         let traced = !matches!(entry["type"].as_str(), Some("signup" | "token_event"));
         assert_eq!(entry["trace_id"].is_string(), traced, "{entry}");
-        assert!(!entry["summary"]["zh"].as_str().unwrap().is_empty(), "{entry}");
-        assert!(!entry["summary"]["en"].as_str().unwrap().is_empty(), "{entry}");
+        assert!(
+            !entry["summary"]["zh"].as_str().unwrap().is_empty(),
+            "{entry}"
+        );
+        assert!(
+            !entry["summary"]["en"].as_str().unwrap().is_empty(),
+            "{entry}"
+        );
     }
     // The failed binding, with its verdict and the masked card.
     let failed = &all[order[6]];
@@ -251,7 +280,11 @@ async fn pages_walk_every_entry_once_and_types_filter(backend: Backend) {
         .unwrap()
         .to_owned();
     let since = entries(&server, &user.id, &format!("?since={bound_at}")).await;
-    assert!(since.iter().all(|e| e["at"].as_str().unwrap() >= bound_at.as_str()));
+    assert!(
+        since
+            .iter()
+            .all(|e| e["at"].as_str().unwrap() >= bound_at.as_str())
+    );
     assert!(since.iter().any(|e| e["type"] == "card_bound"));
     assert!(!since.iter().any(|e| e["type"] == "binding_attempt"));
 }
@@ -261,7 +294,13 @@ async fn only_the_persons_entries_and_bad_requests_are_refused(backend: Backend)
     let other = server.user_named("李四").await;
     let wrong = json!({"phone": other.phone, "password": "not-the-password-1"});
     let (status, _, _) = server
-        .call(reqwest::Method::POST, "/v1/sessions", None, Some(&wrong), &[])
+        .call(
+            reqwest::Method::POST,
+            "/v1/sessions",
+            None,
+            Some(&wrong),
+            &[],
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let theirs = entries(&server, &other.id, "").await;
@@ -277,7 +316,9 @@ async fn only_the_persons_entries_and_bad_requests_are_refused(backend: Backend)
             .all(|e| e["trace_id"].is_null() || !their_traces.contains(&&e["trace_id"]))
     );
     assert_eq!(
-        mine.iter().filter(|e| e["type"] == "sign_in_failed").count(),
+        mine.iter()
+            .filter(|e| e["type"] == "sign_in_failed")
+            .count(),
         1
     );
 
@@ -298,7 +339,10 @@ async fn only_the_persons_entries_and_bad_requests_are_refused(backend: Backend)
     }
     // The person's own session is not support's key.
     let (status, body) = server
-        .get(&format!("/v1/support/users/{}/timeline", user.id), &user.token)
+        .get(
+            &format!("/v1/support/users/{}/timeline", user.id),
+            &user.token,
+        )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     // Asking changed nothing.

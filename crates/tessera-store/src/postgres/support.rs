@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::listings::{self, Dialect};
-use crate::timeline;
 use crate::rows::ms;
 use crate::rows::*;
+use crate::timeline;
 use crate::{StoreResult, Support};
 
 #[async_trait]

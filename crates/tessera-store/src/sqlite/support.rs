@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::listings::{self, Dialect};
-use crate::timeline;
 use crate::rows::*;
+use crate::timeline;
 use crate::{StoreResult, Support};
 
 pub(super) fn insert_attempt(
@@ -265,7 +265,10 @@ impl Support for SqliteStore {
             listings
                 .iter()
                 .map(|(source, listing)| {
-                    Ok((*source, listed(conn, listing, |row| timeline::row_from(*source, row))?))
+                    Ok((
+                        *source,
+                        listed(conn, listing, |row| timeline::row_from(*source, row))?,
+                    ))
                 })
                 .collect::<StoreResult<Vec<_>>>()
         })?;

@@ -106,7 +106,11 @@ async fn sources_merge_newest_first_and_pages_walk_each_entry_once(store: Arc<dy
     let other = user(&*store, "2").await;
     bind(&*store, me.as_str(), "card-1", "fp-1", 4_000).await;
     bind(&*store, other.as_str(), "card-2", "fp-2", 4_000).await;
-    for (trace, time, failed) in [("trc_A", 3_000, true), ("trc_B", 3_000, true), ("trc_C", 4_000, false)] {
+    for (trace, time, failed) in [
+        ("trc_A", 3_000, true),
+        ("trc_B", 3_000, true),
+        ("trc_C", 4_000, false),
+    ] {
         store
             .record_attempt(&attempt(&me, trace, time, failed))
             .await
@@ -156,7 +160,10 @@ async fn sources_merge_newest_first_and_pages_walk_each_entry_once(store: Arc<dy
     assert_eq!(all[3].id, "trc_B");
     assert_eq!(all[4].id, "trc_A");
     assert!(all[3].attempt.is_some());
-    assert!(all.iter().all(|row| row.trace_id.as_deref() != Some("trc_X")));
+    assert!(
+        all.iter()
+            .all(|row| row.trace_id.as_deref() != Some("trc_X"))
+    );
     // Pages of one, two and three walk the same entries once each.
     for limit in [1, 2, 3] {
         let mut walked = Vec::new();
