@@ -292,23 +292,48 @@ async fn pages_walk_every_entry_once_and_types_filter(backend: Backend) {
 async fn only_the_persons_entries_and_bad_requests_are_refused(backend: Backend) {
     let (server, user, _, _) = story(backend).await;
     let other = server.user_named("李四").await;
+    // Five wrong passwords lock the phone: the fifth failure records the
+    // lockout with it; the refusals after it record nothing more.
     let wrong = json!({"phone": other.phone, "password": "not-the-password-1"});
-    let (status, _, _) = server
-        .call(
-            reqwest::Method::POST,
-            "/v1/sessions",
-            None,
-            Some(&wrong),
-            &[],
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for expected in [StatusCode::UNAUTHORIZED; 5]
+        .into_iter()
+        .chain([StatusCode::TOO_MANY_REQUESTS])
+    {
+        let (status, _, _) = server
+            .call(
+                reqwest::Method::POST,
+                "/v1/sessions",
+                None,
+                Some(&wrong),
+                &[],
+            )
+            .await;
+        assert_eq!(status, expected);
+    }
     let theirs = entries(&server, &other.id, "").await;
     assert_eq!(
         types(&theirs),
-        ["sign_in_failed", "sign_in", "signup"],
-        "{theirs:?}"
+        [
+            "sign_in_locked",
+            "sign_in_failed",
+            "sign_in_failed",
+            "sign_in_failed",
+            "sign_in_failed",
+            "sign_in_failed",
+            "sign_in",
+            "signup"
+        ],
     );
+    assert!(
+        theirs[0]["summary"]["en"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many failed sign-ins: locked until 20"),
+        "{}",
+        theirs[0]
+    );
+    let text = serde_json::to_string(&theirs).unwrap();
+    assert!(!text.contains("not-the-password-1") && !text.contains(&other.password));
     let mine = entries(&server, &user.id, "?limit=200").await;
     let their_traces: Vec<&Value> = theirs.iter().map(|e| &e["trace_id"]).collect();
     assert!(
