@@ -207,6 +207,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::user_transactions))
         .routes(routes!(support_tickets::get_ticket))
         .routes(routes!(support_tickets::reply_to_ticket))
+        .routes(routes!(support::user_timeline))
         .routes(routes!(tickets::create_ticket, tickets::list_my_tickets))
         .routes(routes!(tickets::get_my_ticket))
         .routes(routes!(tickets::reply_to_my_ticket))

@@ -18,6 +18,7 @@ pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod ticket_rows;
+mod timeline;
 
 pub use model::*;
 #[cfg(feature = "test-support")]
@@ -26,6 +27,7 @@ pub use roles::{
     Accounts, BulkLoad, Cards, Database, Lifecycle, Passkeys, Payments, Safety, Settings, Support,
     Transfers,
 };
+pub use timeline::timeline_cursor_is_valid;
 
 /// What can go wrong below the domain. The server maps these to
 /// `database_unavailable` or `internal_error`; none carries card data.

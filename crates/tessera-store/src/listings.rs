@@ -36,7 +36,7 @@ pub(crate) struct Listing {
 }
 
 impl Listing {
-    fn new(dialect: Dialect, head: &str) -> Listing {
+    pub(crate) fn new(dialect: Dialect, head: &str) -> Listing {
         Listing {
             dialect,
             sql: head.to_owned(),
@@ -44,7 +44,7 @@ impl Listing {
         }
     }
 
-    fn push(&mut self, text: &str) -> &mut Listing {
+    pub(crate) fn push(&mut self, text: &str) -> &mut Listing {
         self.sql.push_str(text);
         self
     }
@@ -59,23 +59,23 @@ impl Listing {
         self
     }
 
-    fn int(&mut self, value: i64) -> &mut Listing {
+    pub(crate) fn int(&mut self, value: i64) -> &mut Listing {
         self.bind(Param::Int(value))
     }
 
     /// A time, compared as the Unix milliseconds it is stored as.
-    fn time(&mut self, value: DateTime<Utc>) -> &mut Listing {
+    pub(crate) fn time(&mut self, value: DateTime<Utc>) -> &mut Listing {
         self.int(ms(value))
     }
 
-    fn text(&mut self, value: &str) -> &mut Listing {
+    pub(crate) fn text(&mut self, value: &str) -> &mut Listing {
         self.bind(Param::Text(value.to_owned()))
     }
 
     /// A text column compared or ordered byte by byte: SQLite's default,
     /// `COLLATE "C"` on PostgreSQL whatever the database's collation, so
     /// that both backends list ties in one order.
-    fn bytewise(&mut self, column: &str) -> &mut Listing {
+    pub(crate) fn bytewise(&mut self, column: &str) -> &mut Listing {
         self.sql.push_str(column);
         if self.dialect == Dialect::Postgres {
             self.sql.push_str(" COLLATE \"C\"");
@@ -147,8 +147,9 @@ pub(crate) fn payments(dialect: Dialect, filter: &PaymentFilter) -> Listing {
 }
 
 /// The person's refunds, each with the card paid with and the merchant:
-/// the columns `rows::refund_entry_from_row` reads.
-pub(crate) const REFUND_ENTRIES: &str = "(SELECT r.*, p.user_id, p.card_id, p.merchant_id, \
+/// the columns `rows::refund_entry_from_row` reads. A refund names its
+/// person itself (`r.user_id`, the payment's).
+pub(crate) const REFUND_ENTRIES: &str = "(SELECT r.*, p.card_id, p.merchant_id, \
      p.merchant_name FROM refunds r JOIN payments p ON p.id = r.payment_id) AS entries";
 
 /// One kind of the person's records (`payments`, `transfers`, or

@@ -206,6 +206,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         19,
         "9eb4dffcf9e44edf308548f11d851360c6eff864a6c3a979fa3a0117e78a271e",
     ),
+    (
+        "postgres",
+        23,
+        "94248df18d28bd61274952e7ad141827cd252a2021bf52def894a5d550e2a4c6",
+    ),
+    (
+        "sqlite",
+        20,
+        "e04dc2f38a989074fcef2ede5f8e3eeedf36768d1f85d586c02907218a1fcb17",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

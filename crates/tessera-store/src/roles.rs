@@ -491,6 +491,11 @@ pub trait Support: Send + Sync {
     /// it its place. The ticket as it is after, or None when there is no
     /// such ticket (nothing is written).
     async fn add_ticket_entry(&self, entry: &TicketEntry) -> StoreResult<Option<TicketRecord>>;
+    /// Records a sign-in, failed sign-in, lockout, freeze or unfreeze.
+    async fn record_account_event(&self, event: &AccountEvent) -> StoreResult<()>;
+    /// One page of a person's timeline, newest first: one query per source
+    /// (`timeline.rs`), each reading at most `limit` rows.
+    async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>>;
 }
 
 /// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.

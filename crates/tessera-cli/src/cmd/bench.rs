@@ -155,7 +155,7 @@ async fn resolve(url: &Url, timeout: Duration) -> anyhow::Result<Target> {
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let url = check_target(&args.server, args.allow_remote)?;
     args.scenario
-        .check_available(args.merchant_key.as_deref())?;
+        .check_available(args.merchant_key.as_deref(), args.operator_key.as_deref())?;
     if args.connections == 0 {
         bail!("--connections must be at least 1");
     }
@@ -390,12 +390,14 @@ async fn bench(args: &BenchArgs, url: &Url) -> anyhow::Result<Report> {
         );
         let scenario = args.scenario;
         let merchant_key: Arc<str> = Arc::from(args.merchant_key.as_deref().unwrap_or_default());
+        let support_key: Arc<str> = Arc::from(args.operator_key.as_deref().unwrap_or_default());
         workers.push(tokio::spawn(async move {
             let clients = Clients {
                 fixture: &fixture,
                 plan: &plan,
                 progress: &progress,
                 merchant_key: &merchant_key,
+                support_key: &support_key,
             };
             client(worker, scenario, target, clients).await
         }));
@@ -449,6 +451,8 @@ struct Clients<'a> {
     plan: &'a Plan,
     progress: &'a Progress,
     merchant_key: &'a str,
+    /// A support or operator key, for timeline.
+    support_key: &'a str,
 }
 
 /// One simulated client: its own connection, requests back to back.
@@ -463,6 +467,7 @@ async fn client(
         plan,
         progress,
         merchant_key,
+        support_key,
     } = clients;
     let mut conn = Connection::new(target);
     let mut dice = Dice::new(worker);
@@ -470,6 +475,8 @@ async fn client(
     let mut finished = plan.measure_from;
     // A payer holds the limited-use keys of a card of its own.
     let mut device = (scenario == Scenario::Pay).then(|| scenario::PayDevice::new(fixture, worker));
+    // Where this client is in the timeline: the next page's cursor.
+    let mut cursor: Option<String> = None;
     while let Some(measured) = plan.next(Instant::now()) {
         let kind = scenario.pick(dice.next() % 100);
         // Fetching keys is the device's own errand, not the measured request.
@@ -511,8 +518,21 @@ async fn client(
                     .await,
                 201,
             ),
+            Kind::Timeline => {
+                let user = fixture.timeline_user.as_deref().unwrap_or_default();
+                let path = scenario::timeline_path(user, cursor.as_deref());
+                (
+                    conn.send(Method::GET, &path, Some(support_key), None).await,
+                    200,
+                )
+            }
         };
         let latency = sent.elapsed();
+        // The page's cursor is read after the clock stopped: the client's
+        // own work. An error starts over from the first page.
+        if kind == Kind::Timeline {
+            cursor = answer.as_ref().ok().and_then(scenario::next_cursor);
+        }
         if !measured {
             if let Err(conn::TransportError::Connect) = answer {
                 tokio::time::sleep(Duration::from_millis(10)).await;

@@ -56,6 +56,11 @@ pub struct SeedArgs {
     /// Cards per transaction.
     #[arg(long, default_value_t = 1000)]
     pub batch: usize,
+    /// Failed binding attempts to add to the first user of this run, one
+    /// a minute up to now: a long history for `tessera bench --scenario
+    /// timeline`.
+    #[arg(long, default_value_t = 0)]
+    pub history: u64,
     #[command(flatten)]
     pub service: ServiceArgs,
 }
@@ -153,6 +158,22 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
         if redrawn > 0 {
             println!("{redrawn} token PANs were drawn again: a stored token already had them");
         }
+        if args.history > 0 {
+            let started = Instant::now();
+            let user = state
+                .store
+                .user_by_phone(&phone(first))
+                .await?
+                .context("the first seeded user is gone")?;
+            add_history(&state, &user.id, args.history, Utc::now()).await?;
+            println!(
+                "user {} ({}) has {} more binding attempts ({:.1} s)",
+                phone(first),
+                user.id,
+                args.history,
+                started.elapsed().as_secs_f64()
+            );
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -183,6 +204,69 @@ async fn first_free_user(state: &AppState) -> anyhow::Result<u64> {
         }
     }
     Ok(high)
+}
+
+/// Error codes a history's attempts failed with, in turn.
+const HISTORY_CODES: [&str; 5] = [
+    "card_declined",
+    "invalid_number",
+    "issuer_unavailable",
+    "phone_mismatch",
+    "card_not_supported",
+];
+
+/// `count` failed binding attempts of `user_id`, one a minute up to `now`,
+/// written 64 at a time (the writer commits them in groups).
+async fn add_history(
+    state: &AppState,
+    user_id: &tessera_store::UserId,
+    count: u64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..count {
+        if writes.len() >= 64
+            && let Some(written) = writes.join_next().await
+        {
+            written.context("a history write stopped")??;
+        }
+        let store = state.store.clone();
+        let attempt = history_attempt(user_id, n, count, now);
+        writes.spawn(async move { store.record_attempt(&attempt).await });
+    }
+    while let Some(written) = writes.join_next().await {
+        written.context("a history write stopped")??;
+    }
+    Ok(())
+}
+
+/// The `n`-th of `count` history attempts: masked card data only.
+fn history_attempt(
+    user_id: &tessera_store::UserId,
+    n: u64,
+    count: u64,
+    now: DateTime<Utc>,
+) -> AttemptRecord {
+    let code = HISTORY_CODES[(n % HISTORY_CODES.len() as u64) as usize];
+    let last4 = format!("{:04}", n % 10_000);
+    let minutes = i64::try_from(count - n).unwrap_or(i64::MAX);
+    AttemptRecord {
+        client_gone: false,
+        trace_id: format!("req_HISTORY{n:013}"),
+        user_id: user_id.clone(),
+        masked_pan: Some(format!("622848*********{last4}")),
+        first6: Some("622848".to_owned()),
+        last4: Some(last4),
+        brand: Some(Brand::UnionPay),
+        issuer_code: Some("ABC".to_owned()),
+        issuer_name: Some("中国农业银行".to_owned()),
+        outcome: AttemptOutcome::Error,
+        error_code: Some(code.to_owned()),
+        cause: tessera_core::error::ErrorCode::parse(code).map(|c| c.cause().as_str().to_owned()),
+        latency_ms: 120,
+        created_at: now - chrono::Duration::minutes(minutes),
+        ..AttemptRecord::default()
+    }
 }
 
 /// Who gets how many cards, and which users go in which batch.

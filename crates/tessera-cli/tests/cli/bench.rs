@@ -221,12 +221,19 @@ fn seeded_cards_load_and_hold_no_clear_pan() {
         "200",
         "--batch",
         "64",
+        "--history",
+        "120",
         "--data-dir",
         data_arg,
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("seeded 200 cards for 67 users"), "{stdout}");
+    assert!(
+        stdout.contains("user 19000000000 (usr_")
+            && stdout.contains("has 120 more binding attempts"),
+        "{stdout}"
+    );
     assert!(stdout.contains("seeded-user-1"), "{stdout}");
 
     // Nothing that looks like a card number is readable in the files.
@@ -245,6 +252,31 @@ fn seeded_cards_load_and_hold_no_clear_pan() {
     );
     assert_figures(&report, "get-card");
     assert_eq!(report["ok"], 300);
+    assert_eq!(report["errors"], serde_json::json!({}));
+    // The first user's timeline, as support reads it, page after page:
+    // without a support key the run says so before sending anything.
+    let output = tessera(&["bench", "--server", &server.base, "--scenario", "timeline"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("--operator-key"),
+        "{}",
+        stderr(&output)
+    );
+    let support = admin_key(&data, &["--role", "support"]);
+    let report = bench_json(
+        &server.base,
+        "timeline",
+        &[
+            "--seeded-users",
+            "1",
+            "--requests",
+            "40",
+            "--operator-key",
+            &support,
+        ],
+    );
+    assert_figures(&report, "timeline");
+    assert_eq!(report["ok"], 40, "{report}");
     assert_eq!(report["errors"], serde_json::json!({}));
 
     // A second run appends users after the first run's.

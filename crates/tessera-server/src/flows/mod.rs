@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod sms_codes;
 pub mod ticket_replies;
 pub mod tickets;
+pub mod timeline;
 pub mod transactions;
 pub mod transfers;
 pub mod users;

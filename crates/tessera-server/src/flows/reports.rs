@@ -13,7 +13,9 @@ use tessera_core::payment::report;
 use tessera_core::risk::RiskReason;
 use tessera_core::text::mask_card_numbers;
 use tessera_core::token::lifecycle::TokenStatus;
-use tessera_store::{PaymentReport, ReportOutcome, TicketRecord, TokenLookup};
+use tessera_store::{
+    AccountEvent, PaymentReport, ReportOutcome, TicketRecord, TimelineType, TokenLookup,
+};
 
 use crate::flows::lifecycle::{self, Change};
 use crate::flows::verifications::{self, Purpose};
@@ -237,6 +239,7 @@ pub async fn freeze(
     let cards_changed = change_every_token(state, user_id, Change::Suspend, now).await?;
     if newly {
         tracing::info!(trace_id, user_id = %user_id, cards_changed, "wallet frozen");
+        note_freeze(state, user_id, TimelineType::WalletFrozen, trace_id, now).await;
     }
     let mut view = freeze_state(state, user_id, lang, now).await?;
     view.cards_changed = cards_changed;
@@ -249,6 +252,7 @@ pub async fn unfreeze(
     state: &AppState,
     headers: &HeaderMap,
     user_id: &UserId,
+    trace_id: &str,
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<WalletFreezeView, ApiError> {
@@ -257,7 +261,9 @@ pub async fn unfreeze(
         return freeze_state(state, user_id, lang, now).await;
     }
     verifications::require(state, headers, user_id, Purpose::Unfreeze, "", now).await?;
-    state.store.set_frozen(user_id, None, None).await?;
+    if state.store.set_frozen(user_id, None, None).await? {
+        note_freeze(state, user_id, TimelineType::WalletUnfrozen, trace_id, now).await;
+    }
     let cards_changed = change_every_token(state, user_id, Change::Resume, now).await?;
     tracing::info!(user_id = %user_id, cards_changed, "wallet unfrozen");
     Ok(WalletFreezeView {
@@ -266,4 +272,22 @@ pub async fn unfreeze(
         cards_changed,
         message: report::unfrozen().get(lang).to_owned(),
     })
+}
+
+/// A freeze or unfreeze, on the person's timeline.
+async fn note_freeze(
+    state: &AppState,
+    user_id: &UserId,
+    kind: TimelineType,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) {
+    let event = AccountEvent {
+        user_id: user_id.clone(),
+        kind,
+        trace_id: Some(trace_id.to_owned()),
+        detail: None,
+        created_at: now,
+    };
+    crate::flows::users::record(state, event).await;
 }

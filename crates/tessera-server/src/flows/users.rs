@@ -10,8 +10,8 @@ use tessera_core::error::{DomainError, ErrorCode, Lockout};
 use tessera_core::identity::{IdNumber, PhoneNumber};
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{
-    AttemptClaim, Constraint, NewUser, SessionRecord, SignUp, SignUpOutcome, SmsCodePurpose,
-    StoreError, UserRecord,
+    AccountEvent, AttemptClaim, Constraint, NewUser, SessionRecord, SignUp, SignUpOutcome,
+    SmsCodePurpose, StoreError, TimelineType, UserRecord,
 };
 
 use crate::flows::payment_password;
@@ -142,6 +142,7 @@ pub async fn sign_in(
     state: &AppState,
     request: &CreateSessionRequest,
     user_agent: Option<&str>,
+    trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<SessionView, ApiError> {
     let limits = &state.config.limits;
@@ -193,8 +194,26 @@ pub async fn sign_in(
             return Err(error.into());
         }
     };
-    let Some(user) = user.filter(|u| check.is_right() && u.status == "active") else {
-        // The attempt stays counted.
+    // Shortened, as the session keeps it: enough to tell devices apart.
+    let user_agent = user_agent
+        .map(|agent| agent.trim().chars().take(200).collect::<String>())
+        .filter(|agent| !agent.is_empty());
+    let Some(user) = user
+        .as_ref()
+        .filter(|u| check.is_right() && u.status == "active")
+    else {
+        // The attempt stays counted. Support sees it on the person's
+        // timeline, when the phone is someone's.
+        if let Some(user) = &user {
+            let mut noted = note(user, TimelineType::SignInFailed, trace_id, now);
+            noted.detail = user_agent.clone();
+            record(state, noted).await;
+            if claimed.failures >= limits.sign_in_max_attempts {
+                let mut locked = note(user, TimelineType::SignInLocked, trace_id, now);
+                locked.detail = Some(rfc3339(claimed.window_started_at + window));
+                record(state, locked).await;
+            }
+        }
         return Err(ErrorCode::InvalidCredentials.into());
     };
     state
@@ -202,7 +221,7 @@ pub async fn sign_in(
         .give_back_login_attempt(&phone_hash, claimed.window_started_at)
         .await?;
     if check == PasswordCheck::RightUnderOldPepper {
-        rehash_with_sign_in_pepper(state, &user, &request.password).await;
+        rehash_with_sign_in_pepper(state, user, &request.password).await;
     }
     let token = ids::bearer_secret(SESSION_PREFIX);
     let expires_at =
@@ -216,16 +235,37 @@ pub async fn sign_in(
             expires_at,
             created_at: now,
             // Enough to tell one's devices apart; a longer one is cut.
-            user_agent: user_agent
-                .map(|agent| agent.trim().chars().take(200).collect::<String>())
-                .filter(|agent| !agent.is_empty()),
+            user_agent: user_agent.clone(),
         })
         .await?;
+    let mut noted = note(user, TimelineType::SignIn, trace_id, now);
+    noted.detail = user_agent;
+    record(state, noted).await;
     Ok(SessionView {
         token,
         expires_at: rfc3339(expires_at),
-        user_id: user.id.into(),
+        user_id: user.id.clone().into(),
     })
+}
+
+/// An account event of `user` for the timeline support reads.
+fn note(user: &UserRecord, kind: TimelineType, trace_id: &str, now: DateTime<Utc>) -> AccountEvent {
+    AccountEvent {
+        user_id: user.id.clone(),
+        kind,
+        trace_id: Some(trace_id.to_owned()),
+        detail: None,
+        created_at: now,
+    }
+}
+
+/// Records an account event. The sign-in's answer does not wait on it
+/// going wrong: a failure is logged and the answer stands.
+pub async fn record(state: &AppState, event: AccountEvent) {
+    if let Err(error) = state.store.record_account_event(&event).await {
+        tracing::warn!(user_id = %event.user_id, kind = event.kind.as_str(), error = %error,
+            "account event not recorded");
+    }
 }
 
 /// Moves a hash made under the payment-password pepper to the sign-in

@@ -98,7 +98,15 @@ pub async fn unfreeze(
     headers: HeaderMap,
 ) -> Result<Json<WalletFreezeView>, ApiError> {
     Ok(Json(
-        reports::unfreeze(&state, &headers, caller.user()?, ctx.lang, ctx.now).await?,
+        reports::unfreeze(
+            &state,
+            &headers,
+            caller.user()?,
+            &ctx.trace_id,
+            ctx.lang,
+            ctx.now,
+        )
+        .await?,
     ))
 }
 

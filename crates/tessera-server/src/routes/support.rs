@@ -8,14 +8,14 @@ use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::ids::UserId;
 
 use crate::flows::binding_stats::{self, HealthReport};
-use crate::flows::{attempts, diagnose, issuer_health, lifecycle, tickets, transactions};
+use crate::flows::{attempts, diagnose, issuer_health, lifecycle, tickets, timeline, transactions};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::Ctx;
 use crate::http::views::{
     AttemptList, AttemptQuery, DiagnoseQuery, DiagnosisView, ErrorEnvelope, IncidentList,
-    IncidentQuery, SupportTicketList, TicketQuery, TokenEventList, TransactionList,
-    TransactionQuery,
+    IncidentQuery, SupportTicketList, TicketQuery, TimelineList, TokenEventList, TransactionList,
+    TransactionQuery, UserTimelineQuery,
 };
 use crate::state::AppState;
 
@@ -150,4 +150,29 @@ pub async fn user_transactions(
             .into());
     }
     transactions::list(&state, &user_id, &pairs, ctx.lang).await
+}
+
+/// What happened to a person, newest first, in one list: signing up and
+/// in (failed sign-ins and lockouts too), binding attempts (a failure with
+/// its diagnosis), cards added and removed, token changes and who made
+/// them, payments (declined ones with their codes), refunds, transfers,
+/// reports, wallet freezes and tickets. Each entry has its trace id, the
+/// ids it concerns and a summary in zh-CN and en; card data masked.
+#[utoipa::path(get, path = "/v1/support/users/{id}/timeline", tag = "support", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id (usr_...)"), UserTimelineQuery),
+    responses((status = 200, body = TimelineList),
+        (status = 400, description = "invalid_request naming the parameter (type, since, cursor), or an unknown parameter", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "not_found: no such person", body = ErrorEnvelope)))]
+pub async fn user_timeline(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<UserTimelineQuery>,
+) -> Result<Json<TimelineList>, ApiError> {
+    caller.require_role(&READERS)?;
+    Ok(Json(
+        timeline::page(&state, &UserId::from(id), &query, ctx.now).await?,
+    ))
 }

@@ -57,7 +57,7 @@ pub async fn create_session(
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok());
-    let session = users::sign_in(&state, &request, user_agent, ctx.now).await?;
+    let session = users::sign_in(&state, &request, user_agent, &ctx.trace_id, ctx.now).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 

@@ -63,6 +63,7 @@ mod signup;
 mod snapshots;
 mod ticket_conversations;
 mod tickets;
+mod timeline;
 mod timeouts;
 mod tls;
 mod tokens;

@@ -486,6 +486,7 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("GET", "/v1/transfers/{id}"),
         ("GET", "/v1/transactions"),
         ("GET", "/v1/support/users/{id}/transactions"),
+        ("GET", "/v1/support/users/{id}/timeline"),
         ("POST", "/v1/issuer/events"),
         ("PUT", "/v1/admin/maintenance"),
         ("DELETE", "/v1/admin/maintenance"),

@@ -572,3 +572,5 @@ mod transfers;
 pub use transfers::*;
 mod tickets;
 pub use tickets::*;
+mod timeline;
+pub use timeline::*;

@@ -12,8 +12,9 @@ pub(super) async fn insert_token_event(
     event: &TokenEvent,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO token_events (token_ref, kind, actor, reason, status_after, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO token_events (token_ref, kind, actor, reason, status_after, created_at, \
+         user_id) VALUES ($1, $2, $3, $4, $5, $6, (SELECT c.user_id FROM tokens t \
+         JOIN cards c ON c.id = t.card_id WHERE t.token_ref = $1))",
     )
     .bind(&event.token_ref)
     .bind(&event.kind)

@@ -101,6 +101,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("../../migrations/postgres/0022_ticket_conversations.sql"),
     ),
+    (
+        23,
+        include_str!("../../migrations/postgres/0023_timeline.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

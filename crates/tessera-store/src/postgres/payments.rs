@@ -302,8 +302,9 @@ impl Payments for PgStore {
         }
         sqlx::query(
             "INSERT INTO refunds (id, payment_id, merchant_key_id, amount, currency, reason, \
-             status, decline_code, reference, trace_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             status, decline_code, reference, trace_id, created_at, updated_at, user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             (SELECT user_id FROM payments WHERE id = $2))",
         )
         .bind(refund.id.as_str())
         .bind(refund.payment_id.as_str())

@@ -11,6 +11,7 @@ use crate::listings::{self, Dialect};
 use crate::rows::ms;
 use crate::rows::*;
 use crate::ticket_rows::*;
+use crate::timeline;
 use crate::{StoreResult, Support};
 
 #[async_trait]
@@ -241,5 +242,38 @@ impl Support for PgStore {
             .await?;
         tx.commit().await?;
         ticket_from_row(&row).map(Some)
+    }
+
+    async fn record_account_event(&self, event: &AccountEvent) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(
+            "INSERT INTO account_events (user_id, kind, trace_id, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(event.user_id.as_str())
+        .bind(event.kind.as_str())
+        .bind(event.trace_id.as_deref())
+        .bind(event.detail.as_deref())
+        .bind(ms(event.created_at))
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
+        let listings = timeline::listings(Dialect::Postgres, query)?;
+        let mut lease = self.lease().await?;
+        let mut pages = Vec::with_capacity(listings.len());
+        for (source, listing) in &listings {
+            let rows = listed(listing).fetch_all(&mut *lease).await?;
+            let rows = rows
+                .iter()
+                .map(|row| timeline::row_from(*source, row))
+                .collect::<StoreResult<Vec<_>>>()?;
+            pages.push((*source, rows));
+        }
+        lease.finish();
+        Ok(timeline::merge(pages, query.limit))
     }
 }

@@ -12,8 +12,9 @@ pub(super) fn insert_token_event(
 ) -> StoreResult<()> {
     exec(
         conn,
-        "INSERT INTO token_events (token_ref, kind, actor, reason, status_after, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO token_events (token_ref, kind, actor, reason, status_after, created_at, \
+         user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT c.user_id FROM tokens t \
+         JOIN cards c ON c.id = t.card_id WHERE t.token_ref = ?1))",
         params![
             &event.token_ref,
             &event.kind,

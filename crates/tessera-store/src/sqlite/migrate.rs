@@ -84,6 +84,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         19,
         include_str!("../../migrations/sqlite/0019_ticket_conversations.sql"),
     ),
+    (
+        20,
+        include_str!("../../migrations/sqlite/0020_timeline.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -329,8 +329,9 @@ fn insert_refund(conn: &rusqlite::Connection, refund: &RefundRecord) -> StoreRes
     exec(
         conn,
         "INSERT INTO refunds (id, payment_id, merchant_key_id, amount, currency, reason, \
-         status, decline_code, reference, trace_id, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         status, decline_code, reference, trace_id, created_at, updated_at, user_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         (SELECT user_id FROM payments WHERE id = ?2))",
         params![
             refund.id.as_str(),
             refund.payment_id.as_str(),

@@ -12,6 +12,7 @@ use super::*;
 use crate::listings::{self, Dialect};
 use crate::rows::*;
 use crate::ticket_rows::*;
+use crate::timeline;
 use crate::{StoreResult, Support};
 
 pub(super) fn insert_attempt(
@@ -301,5 +302,38 @@ impl Support for SqliteStore {
                 )
             })
             .await
+    }
+
+    async fn record_account_event(&self, event: &AccountEvent) -> StoreResult<()> {
+        write_statement(
+            self,
+            "INSERT INTO account_events (user_id, kind, trace_id, detail, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            vec![
+                Value::Text(event.user_id.to_string()),
+                Value::Text(event.kind.as_str().to_owned()),
+                event.trace_id.clone().map_or(Value::Null, Value::Text),
+                event.detail.clone().map_or(Value::Null, Value::Text),
+                Value::Integer(ms(event.created_at)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
+        let listings = timeline::listings(Dialect::Sqlite, query)?;
+        let pages = self.readers.read(|conn| {
+            listings
+                .iter()
+                .map(|(source, listing)| {
+                    Ok((
+                        *source,
+                        listed(conn, listing, |row| timeline::row_from(*source, row))?,
+                    ))
+                })
+                .collect::<StoreResult<Vec<_>>>()
+        })?;
+        Ok(timeline::merge(pages, query.limit))
     }
 }

@@ -51,6 +51,7 @@ mod limits;
 mod payments;
 mod settings;
 mod support;
+mod timeline;
 mod transfers;
 
 use std::future::Future;

@@ -33,6 +33,11 @@ pub enum Scenario {
     /// a few bytes at a time and never finish, while normal clients ask
     /// GET /healthz (`bench/siege.rs`).
     SlowHeaders,
+    /// GET /v1/support/users/{id}/timeline of the first seeded user (made
+    /// with `tessera seed --history`), 50 entries a page, each client
+    /// walking its pages by cursor and starting over at the end; with a
+    /// support or operator key (--operator-key).
+    Timeline,
 }
 
 /// The merchant id the pay scenario pays as: its merchant key must be made
@@ -49,11 +54,23 @@ impl Scenario {
             Scenario::Mixed => "mixed",
             Scenario::SignIn => "sign-in",
             Scenario::SlowHeaders => "slow-headers",
+            Scenario::Timeline => "timeline",
         }
     }
 
     /// Refuses what cannot run, before anything is sent.
-    pub fn check_available(self, merchant_key: Option<&str>) -> anyhow::Result<()> {
+    pub fn check_available(
+        self,
+        merchant_key: Option<&str>,
+        operator_key: Option<&str>,
+    ) -> anyhow::Result<()> {
+        if self == Scenario::Timeline && operator_key.is_none_or(|k| k.trim().is_empty()) {
+            bail!(
+                "the timeline scenario reads as support: give --operator-key (or \
+                 TESSERA_OPERATOR_KEY), made with `tessera admin create-key --role support` \
+                 (or operator)"
+            );
+        }
         if self == Scenario::Pay && merchant_key.is_none_or(|k| k.trim().is_empty()) {
             bail!(
                 "the pay scenario submits payments as the merchant {BENCH_MERCHANT}: give \
@@ -80,6 +97,7 @@ impl Scenario {
             Scenario::Bind => Kind::Bind,
             Scenario::GetCard => Kind::GetCard,
             Scenario::SignIn => Kind::SignIn,
+            Scenario::Timeline => Kind::Timeline,
             Scenario::Mixed => match percent {
                 0..70 => Kind::GetCard,
                 70..90 => Kind::Bind,
@@ -97,6 +115,7 @@ pub enum Kind {
     GetCard,
     Pay,
     SignIn,
+    Timeline,
 }
 
 /// A signed-in user.
@@ -117,6 +136,8 @@ pub struct Fixture {
     /// The user the next sign-in is for, in turn over all clients: with
     /// more users than connections no phone has two sign-ins in flight.
     pub next_sign_in: std::sync::atomic::AtomicUsize,
+    /// The id of the person whose timeline the timeline scenario reads.
+    pub timeline_user: Option<String>,
 }
 
 impl Fixture {
@@ -219,6 +240,13 @@ pub async fn prepare(
              {} cards for {connections} connections; sign up more --users",
             fixture.cards.len()
         );
+    }
+    if scenario == Scenario::Timeline {
+        let mut conn = Connection::new(target.clone());
+        let token = fixture.users.first().map(|u| u.token.clone());
+        let me = json_of(&call(&mut conn, Method::GET, "/v1/me", token.as_deref(), None).await?);
+        let id = me["id"].as_str().context("GET /v1/me gave no id")?;
+        fixture.timeline_user = Some(id.to_owned());
     }
     if scenario.needs_cards() && fixture.cards.is_empty() {
         bail!(
@@ -410,4 +438,18 @@ impl PayDevice {
         let signed = self.device.as_mut()?.sign(&purchase).ok()?;
         Some(Bytes::from(signed.body.to_string()))
     }
+}
+
+/// The next timeline page a client reads: the first, or the one after
+/// `cursor`.
+pub fn timeline_path(user_id: &str, cursor: Option<&str>) -> String {
+    match cursor {
+        Some(cursor) => format!("/v1/support/users/{user_id}/timeline?limit=50&cursor={cursor}"),
+        None => format!("/v1/support/users/{user_id}/timeline?limit=50"),
+    }
+}
+
+/// A timeline page's `next_cursor`: None at the end.
+pub fn next_cursor(answer: &Answer) -> Option<String> {
+    json_of(answer)["next_cursor"].as_str().map(str::to_owned)
 }
