@@ -196,6 +196,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         17,
         "87d5010ef2b61b41c2156ed66a84d4c6d3160dc7ae081a9f4e093b47f31827f6",
     ),
+    (
+        "postgres",
+        24,
+        "507c36e425bc0a591b9bb5f2eafdabccce2cf99eb887c7bfd751b3bdff095fcd",
+    ),
+    (
+        "sqlite",
+        21,
+        "507c36e425bc0a591b9bb5f2eafdabccce2cf99eb887c7bfd751b3bdff095fcd",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -97,6 +97,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         20,
         include_str!("../../migrations/postgres/0020_transfers.sql"),
     ),
+    (
+        24,
+        include_str!("../../migrations/postgres/0024_payments_by_trace.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies
