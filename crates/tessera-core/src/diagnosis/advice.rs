@@ -153,7 +153,12 @@ impl Advice<'_> {
                             bank.en, when.en
                         ),
                     )
-                } else if self.focused.device.weak_network() {
+                } else if self.focused.device.weak_network()
+                    && self.focused.issuer_response.is_none()
+                {
+                    // Only when no answer of the bank is on record: one that
+                    // answered (or timed out) was reached, whatever the
+                    // phone's signal.
                     Bilingual::new(
                         format!(
                             "你的手机当时使用{}网络：请换到信号更好的Wi-Fi或移动网络后重试；重试不会重复绑卡。",

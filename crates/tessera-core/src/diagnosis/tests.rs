@@ -314,10 +314,19 @@ fn an_unanswering_bank_is_told_apart_from_a_weak_network_and_an_incident() {
     );
     assert!(plain.next_step_support.en.contains("No incident is open"));
 
+    // The bank was reached: the phone's weak signal is told in the device
+    // sentence, not blamed in the next step.
     let weak = with(timeout.clone(), |a| a.device = xiaomi("3g"));
-    let weak = support(&[weak]);
-    assert!(weak.next_step_person.en.contains("Your phone was on 3g"));
-    assert!(weak.device.en.contains("weak network"));
+    let reached = support(std::slice::from_ref(&weak));
+    assert!(
+        reached
+            .next_step_person
+            .en
+            .contains("This is not your fault")
+    );
+    assert!(reached.device.en.contains("weak network"));
+    let unknown = support(&[with(weak, |a| a.issuer_response = None)]);
+    assert!(unknown.next_step_person.en.contains("Your phone was on 3g"));
 
     let circumstances = Circumstances {
         issuers_in_incident: vec!["ABC".to_owned()],

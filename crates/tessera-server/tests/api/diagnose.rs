@@ -285,11 +285,13 @@ async fn sandbox_outcomes_give_their_verdicts(backend: Backend) {
     let diagnosis = verdict_of(&server, &trace).await;
     assert_eq!(diagnosis["verdict"]["kind"], "network_or_issuer");
     assert_eq!(diagnosis["verdict"]["cause"], "network");
+    // The bank answered: not the phone's signal, though the device
+    // sentence notes it.
     assert!(
         diagnosis["next_step"]["person"]
             .as_str()
             .unwrap()
-            .contains("Your phone was on 3g")
+            .contains("This is not your fault")
     );
     assert!(
         diagnosis["next_step"]["support"]
