@@ -55,8 +55,9 @@ enum Command {
     Pay(Box<cmd::pay::PayArgs>),
     /// Send money from a bound card to a bank card; list and show transfers.
     Transfers(cmd::transfers::TransfersArgs),
-    /// Why a binding failed: verdict, story, device and next steps, by trace
-    /// id or for everything a user tried (support or operator API key).
+    /// Why a binding or a payment failed: verdict, story, device and next
+    /// steps, by trace id, payment id or for everything a user tried
+    /// (support or operator API key).
     Diagnose(cmd::diagnose::DiagnoseArgs),
     /// Load a running server with a scenario and report throughput and latency.
     Bench(cmd::bench::BenchArgs),

@@ -216,6 +216,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         20,
         "e04dc2f38a989074fcef2ede5f8e3eeedf36768d1f85d586c02907218a1fcb17",
     ),
+    (
+        "postgres",
+        24,
+        "507c36e425bc0a591b9bb5f2eafdabccce2cf99eb887c7bfd751b3bdff095fcd",
+    ),
+    (
+        "sqlite",
+        21,
+        "507c36e425bc0a591b9bb5f2eafdabccce2cf99eb887c7bfd751b3bdff095fcd",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -339,6 +339,8 @@ pub trait Payments: Send + Sync {
     async fn payments(&self, filter: &PaymentFilter) -> StoreResult<Vec<PaymentRecord>>;
     /// One payment, by id.
     async fn payment(&self, id: &PaymentId) -> StoreResult<Option<PaymentRecord>>;
+    /// The payment answered with this trace id, for support.
+    async fn payment_by_trace(&self, trace_id: &str) -> StoreResult<Option<PaymentRecord>>;
     /// Records a refund `pending` when its payment was approved and the
     /// amount fits in what the payment's pending and accepted refunds leave
     /// of it. The check and the insert are one transaction with the

@@ -1,7 +1,8 @@
-//! `tessera diagnose`: why a binding failed, asked of a running server with a
-//! support (or operator) API key. Prints the verdict, the story, the device,
-//! the next steps and the attempts as evidence; `--json` prints the
-//! server's answer as is. Card numbers appear as the server masks them.
+//! `tessera diagnose`: why a binding or a payment failed, asked of a running
+//! server with a support (or operator) API key. Prints the verdict, the
+//! story, the device, the next steps and the attempts (or payments) as
+//! evidence; `--json` prints the server's answer as is. Card numbers appear
+//! as the server masks them.
 
 use std::process::ExitCode;
 
@@ -12,8 +13,16 @@ use super::client::{self, ApiClient, ClientArgs, DEFAULT_SERVER, Failure, Lang};
 
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
-    /// The trace id shown with the error (`req_...`).
+    /// The trace id shown with the error (`req_...`), of a binding or a
+    /// payment; or a payment id (`pay_...`).
     pub trace_id: Option<String>,
+    /// Diagnose this payment (`pay_...`).
+    #[arg(
+        long = "payment",
+        value_name = "PAYMENT_ID",
+        conflicts_with = "trace_id"
+    )]
+    pub payment: Option<String>,
     /// Diagnose everything this user tried instead of one trace.
     #[arg(long = "user", value_name = "USER_ID")]
     pub user: Option<String>,
@@ -46,7 +55,33 @@ struct Diagnosis {
     device: String,
     next_step: NextStep,
     attempts: Vec<Evidence>,
+    payments: Vec<PaymentEvidence>,
     incidents: Vec<Incident>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PaymentEvidence {
+    id: String,
+    trace_id: String,
+    created_at: String,
+    status: String,
+    amount: i64,
+    currency: String,
+    merchant_id: String,
+    merchant_name: Option<String>,
+    channel: String,
+    masked_pan: Option<String>,
+    cryptogram_result: String,
+    decline: Option<Decline>,
+    happened: Bilingual,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Decline {
+    code: String,
+    decline_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +91,8 @@ struct Verdict {
     cause: Option<String>,
     code: Option<String>,
     trace_id: Option<String>,
+    payment_id: Option<String>,
+    resolved_by: Option<String>,
     title: String,
 }
 
@@ -133,7 +170,12 @@ fn execute(args: &DiagnoseArgs) -> Result<(), Failure> {
             )
         })?;
     let mut query: Vec<(&str, &str)> = Vec::new();
+    let payment = args.payment.as_deref().or(args
+        .trace_id
+        .as_deref()
+        .filter(|id| id.trim().starts_with("pay_")));
     match (args.trace_id.as_deref(), args.user.as_deref()) {
+        _ if payment.is_some() => query.push(("payment_id", payment.unwrap_or_default())),
         (Some(trace), _) => query.push(("trace_id", trace)),
         (None, Some(user)) => {
             query.push(("user_id", user));
@@ -142,8 +184,8 @@ fn execute(args: &DiagnoseArgs) -> Result<(), Failure> {
         (None, None) => {
             return Err(Failure::Local(
                 lang.pick(
-                    "请给出追踪编号（tessera diagnose TRACE_ID），或用 --user USER_ID 诊断一个用户的全部尝试",
-                    "give a trace id (tessera diagnose TRACE_ID), or --user USER_ID for everything a person tried",
+                    "请给出追踪编号或支付编号（tessera diagnose TRACE_ID 或 pay_...），或用 --user USER_ID 诊断一个用户的全部尝试",
+                    "give a trace id or a payment id (tessera diagnose TRACE_ID or pay_...), or --user USER_ID for everything a person tried",
                 )
                 .to_owned(),
             ));
@@ -208,6 +250,18 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
     if let Some(trace) = &verdict.trace_id {
         lines.push(format!("trace id: {trace}"));
     }
+    if let Some(payment) = &verdict.payment_id {
+        lines.push(format!(
+            "{}{payment}",
+            lang.pick("支付编号：", "payment id: ")
+        ));
+    }
+    if let Some(resolved) = &verdict.resolved_by {
+        lines.push(format!(
+            "{}{resolved}",
+            lang.pick("已由之后的重试解决：", "solved by a later retry: ")
+        ));
+    }
     for (heading, text) in [
         (lang.pick("经过：", "what happened:"), &diagnosis.story),
         (lang.pick("设备：", "device:"), &diagnosis.device),
@@ -239,6 +293,10 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
                 incident.message, incident.breaker.state
             ));
         }
+    }
+    if !diagnosis.payments.is_empty() {
+        render_payments(&mut lines, &diagnosis.payments, lang);
+        return lines;
     }
     lines.push(String::new());
     lines.push(format!(
@@ -296,4 +354,53 @@ fn render(diagnosis: &Diagnosis, lang: Lang) -> Vec<String> {
         lines.push(format!("     trace id: {}", attempt.trace_id));
     }
     lines
+}
+
+fn render_payments(lines: &mut Vec<String>, payments: &[PaymentEvidence], lang: Lang) {
+    lines.push(String::new());
+    lines.push(format!(
+        "{} ({})",
+        lang.pick("支付记录，按时间顺序：", "payments, oldest first:"),
+        payments.len()
+    ));
+    for (index, payment) in payments.iter().enumerate() {
+        let mut facts = vec![payment.created_at.clone(), payment.status.clone()];
+        if let Some(decline) = &payment.decline {
+            facts.push(decline.code.clone());
+            if let Some(code) = &decline.decline_code {
+                facts.push(format!("decline_code {code}"));
+            }
+        }
+        lines.push(format!("  {}. {}", index + 1, facts.join("  ")));
+        let amount = match (
+            tessera_core::money::Currency::parse(&payment.currency),
+            u64::try_from(payment.amount),
+        ) {
+            (Some(currency), Ok(minor)) => currency.format_amount(minor),
+            _ => payment.amount.to_string(),
+        };
+        lines.push(format!(
+            "     {} {} {}  {} {}  {}",
+            amount,
+            payment.currency,
+            payment
+                .merchant_name
+                .as_deref()
+                .unwrap_or(&payment.merchant_id),
+            payment.channel,
+            payment.masked_pan.as_deref().unwrap_or("-"),
+            format_args!("cryptogram {}", payment.cryptogram_result)
+        ));
+        let happened = match lang {
+            Lang::Zh => &payment.happened.zh,
+            Lang::En => &payment.happened.en,
+        };
+        lines.push(format!("     {happened}"));
+        lines.push(format!(
+            "     {}{}  trace id: {}",
+            lang.pick("支付编号：", "payment id: "),
+            payment.id,
+            payment.trace_id
+        ));
+    }
 }

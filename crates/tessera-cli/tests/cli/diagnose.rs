@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::{self, Outcome};
-use tessera_server::test_support::TestServer;
+use tessera_server::test_support::{TestServer, purchase};
 
 /// Binds `number` from a Xiaomi on 4G; returns the trace id.
 async fn bind(server: &TestServer, token: &str, number: &str) -> String {
@@ -204,6 +204,93 @@ async fn diagnose_without_a_key_or_a_trace_says_what_to_give() {
         &[
             "diagnose",
             "req_nothing",
+            "--server",
+            &server.base,
+            "--key",
+            &server.support_key,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("error: not_found"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diagnose_tells_a_payment_by_its_id_or_its_trace() {
+    // The risk rules score but stop nothing: the bank's decline is the story.
+    let server = TestServer::start_with(|config| {
+        config.risk.step_up_at = u32::MAX;
+        config.risk.decline_at = u32::MAX;
+    })
+    .await;
+    let user = server.user().await;
+    let number = tessera_server::test_support::card(Outcome::Approve);
+    let card = server.bind_on(&user, &number, "phone-1").await;
+    let mut device = server.device(&user, &card, "phone-1").await;
+    let merchant = server.merchant_key(&["M1"]).await;
+    let signed = device.sign(&purchase(1251, "M1")).unwrap();
+    let (_, body) = server.pay(&merchant, &signed.body).await;
+    let payment_id = body["error"]["payment_id"].as_str().unwrap().to_owned();
+    let trace = body["error"]["trace_id"].as_str().unwrap().to_owned();
+
+    let out = tessera(
+        &[
+            "diagnose",
+            &payment_id,
+            "--server",
+            &server.base,
+            "--key",
+            &server.support_key,
+            "--lang",
+            "en",
+        ],
+        &[],
+    )
+    .await;
+    let printed = text(&out.stdout);
+    assert!(out.status.success(), "{printed}\n{}", text(&out.stderr));
+    for expected in [
+        "verdict: Declined by the bank (declined_by_issuer)",
+        "code: card_declined",
+        &format!("payment id: {payment_id}"),
+        &format!("trace id: {trace}"),
+        "decline_code insufficient_funds",
+        "Put money into the account",
+        "payments, oldest first: (1)",
+        "12.51 CNY",
+        &format!("{}*********{}", &number[..6], &number[15..]),
+    ] {
+        assert!(
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
+        );
+    }
+    assert!(!printed.contains(&number) && !printed.contains(&device.token_pan));
+
+    // By its trace id, or with --payment, in Chinese: the same verdict.
+    for args in [
+        vec!["diagnose", trace.as_str()],
+        vec!["diagnose", "--payment", payment_id.as_str()],
+    ] {
+        let mut args = args;
+        args.extend(["--server", &server.base, "--key", &server.support_key]);
+        let out = tessera(&args, &[]).await;
+        let printed = text(&out.stdout);
+        assert!(out.status.success(), "{printed}\n{}", text(&out.stderr));
+        assert!(printed.contains("判定：发卡行拒绝"), "{printed}");
+        assert!(
+            printed.contains(&format!("支付编号：{payment_id}")),
+            "{printed}"
+        );
+    }
+    // An unknown payment is not found.
+    let out = tessera(
+        &[
+            "diagnose",
+            "--payment",
+            "pay_nothing",
             "--server",
             &server.base,
             "--key",

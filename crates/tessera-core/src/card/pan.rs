@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::card::luhn;
 use crate::error::{DomainError, ErrorCode};
@@ -99,6 +99,32 @@ pub fn mask(digits: &str) -> String {
     out
 }
 
+/// The first 6 and last 4 digits of a number that failed to parse, masked
+/// (`622848*****1234`), for support to compare with the card: only when it
+/// is digits (spaces and dashes allowed) and at least 10 of them, and never
+/// more than those 10 digits. Returns (masked, first 6, last 4).
+pub fn typed_ends(input: &str) -> Option<(String, String, String)> {
+    let mut digits: Zeroizing<String> = Zeroizing::new(String::with_capacity(MAX_LEN));
+    for c in input.trim().chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' => {}
+            _ => return None,
+        }
+    }
+    let len = digits.len();
+    if len < 10 {
+        return None;
+    }
+    let first6 = digits[..6].to_owned();
+    let last4 = digits[len - 4..].to_owned();
+    Some((
+        format!("{first6}{}{last4}", "*".repeat(len - 10)),
+        first6,
+        last4,
+    ))
+}
+
 fn invalid(code: ErrorCode) -> DomainError {
     DomainError::new(code).with_param("number")
 }
@@ -112,6 +138,23 @@ impl fmt::Debug for Pan {
 impl fmt::Display for Pan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())
+    }
+}
+
+#[cfg(test)]
+mod typed_ends_tests {
+    use super::typed_ends;
+
+    #[test]
+    fn a_malformed_number_keeps_its_ends_only() {
+        let (masked, first6, last4) = typed_ends("6228 4800 0000 0000 12").unwrap();
+        assert_eq!(masked, "622848********0012");
+        assert_eq!((first6.as_str(), last4.as_str()), ("622848", "0012"));
+        // Ten digits: the six and the four, nothing more to hide.
+        assert_eq!(typed_ends("1234567890").unwrap().0, "1234567890");
+        assert_eq!(typed_ends("123456789"), None);
+        assert_eq!(typed_ends("62284800000000001a"), None);
+        assert_eq!(typed_ends(""), None);
     }
 }
 

@@ -2,6 +2,8 @@
 //! verdict and the particulars of the decisive attempt.
 
 use super::facts::refused_subject;
+use super::facts::{ISSUER_TIMEOUT, PHONE_OF_ACCOUNT, PHONE_TYPED};
+use super::payment_advice;
 use super::story::seconds;
 use super::{AttemptFacts, Audience, Bilingual, Circumstances, VerdictKind, no_attempts};
 use crate::error::{DeclineCode, ErrorCode, NotSupportedReason};
@@ -95,6 +97,11 @@ impl Advice<'_> {
                             bank.en
                         ),
                     ),
+                    // Each other code has its own advice (funds, limits,
+                    // online payments off, a replaced card).
+                    Some(other) if other != DeclineCode::DoNotHonor => {
+                        Bilingual::from_text(other.remedy())
+                    }
                     _ => Bilingual::new(
                         format!(
                             "请拨打卡背面的电话联系{}：卡片可能被冻结、尚未激活（首张网申信用卡可能还需面签）、额度已用完，或被银行风控拦截。也可以换一张卡。",
@@ -146,7 +153,12 @@ impl Advice<'_> {
                             bank.en, when.en
                         ),
                     )
-                } else if self.focused.device.weak_network() {
+                } else if self.focused.device.weak_network()
+                    && self.focused.issuer_response.is_none()
+                {
+                    // Only when no answer of the bank is on record: one that
+                    // answered (or timed out) was reached, whatever the
+                    // phone's signal.
                     Bilingual::new(
                         format!(
                             "你的手机当时使用{}网络：请换到信号更好的Wi-Fi或移动网络后重试；重试不会重复绑卡。",
@@ -194,6 +206,20 @@ impl Advice<'_> {
             VerdictKind::AccountState => code.map_or_else(Bilingual::default, |code| {
                 Bilingual::from_text(code.entry().remedy)
             }),
+            // A payment's verdicts, when a binding step answers one of their
+            // codes: the payment's own advice, without a payment's record.
+            VerdictKind::Approved
+            | VerdictKind::PaymentPending
+            | VerdictKind::TokenSuspended
+            | VerdictKind::CardUnbound
+            | VerdictKind::TokenExpired
+            | VerdictKind::CardReissued
+            | VerdictKind::CryptogramInvalid
+            | VerdictKind::AtcReplayed
+            | VerdictKind::DomainMismatch
+            | VerdictKind::RiskDeclined
+            | VerdictKind::ConfirmationRequired
+            | VerdictKind::AccountFrozen => payment_advice::for_code(self.verdict, code, &bank).0,
         }
     }
 
@@ -219,7 +245,28 @@ impl Advice<'_> {
                 "请填写与银行预留一致的姓名：中文姓名，或卡面上的拼音/英文姓名。",
                 "Enter the name your bank has on file: your Chinese name, or the Latin name printed on the card.",
             ),
-            (Some(E::OtpIncorrect | E::OtpExpired), _) | (_, "otp") => Bilingual::new(
+            (Some(E::OtpIncorrect), _) => {
+                let left = self.focused.otp_attempts_left();
+                let (left_zh, left_en) = match left {
+                    Some(n) => (
+                        format!("这张卡的验证码还能再输{n}次，"),
+                        format!(" This code can be tried {n} more times;"),
+                    ),
+                    None => (
+                        "验证码能输错的次数有限，".to_owned(),
+                        " A code can be tried only a few times;".to_owned(),
+                    ),
+                };
+                Bilingual::new(
+                    format!(
+                        "短信验证码不对：请查看银行发来的最新一条短信，输入其中的6位验证码（点过“重新获取”后，旧短信里的验证码就失效了）。{left_zh}次数用完后需要重新添加这张卡。收不到短信时可以点“重新获取”。"
+                    ),
+                    format!(
+                        "The SMS code was wrong: enter the 6-digit code from the bank's newest text message (asking for a new code makes the older ones void).{left_en} once they are used up, the card has to be added again. If no text comes, ask for a new code."
+                    ),
+                )
+            }
+            (Some(E::OtpExpired), _) | (_, "otp") => Bilingual::new(
                 "请输入银行最新一条短信中的6位验证码，在短信写明的有效期内输入；验证码过期时，请点“重新获取”，如果这张卡已不在钱包里，请重新添加。",
                 "Enter the 6-digit code from the bank's newest text message within the time it states; if it has expired, ask for a new code, or add the card again if it has left the wallet.",
             ),
@@ -300,6 +347,11 @@ impl Advice<'_> {
         let bank = self.bank();
         let card = self.focused.card.masked_pan.clone().unwrap_or_default();
         let bin: String = card.chars().take(6).collect();
+        let bin = if bin.is_empty() {
+            Bilingual::new("未记录", "not recorded")
+        } else {
+            Bilingual::new(bin.clone(), bin)
+        };
         let trace = &self.focused.trace_id;
         match self.verdict {
             VerdictKind::NoAttempts => no_attempts(self.audience).next_step_support,
@@ -311,26 +363,17 @@ impl Advice<'_> {
                 "银行要求短信验证，验证码已发送到银行预留的手机号。若用户说没有收到，多半是银行预留了另一个号码：请用户联系银行核实。",
                 "The bank stepped up to an SMS code, sent to the phone it has on file. If the person says none arrived, the bank most likely has another number on file: ask them to check with the bank.",
             ),
-            VerdictKind::InputMistake => Bilingual::new(
-                format!(
-                    "钱包和银行都没有故障：用户输入的{}有误，在询问银行之前就被拦下。若用户坚持输入无误，请核对卡号前6位和后4位（{card}）与实体卡是否一致。",
-                    field_name_zh(self.focused.param.as_deref())
-                ),
-                format!(
-                    "Nothing failed on our side or the bank's: the {} was wrong and was stopped before the bank was asked. If the person insists it was right, compare the first 6 and last 4 digits ({card}) with the card.",
-                    field_name_en(self.focused.param.as_deref())
-                ),
-            ),
+            VerdictKind::InputMistake => self.input_support(code, &card),
             VerdictKind::CardNotSupported => Bilingual::new(
                 format!(
                     "支持规则按“{}”拒绝了这张卡（卡号段 {}：卡组织、卡种、地区、发卡行见证据）。如果钱包应当接受这类卡，请调整支持规则或BIN表；否则无需处理。",
                     self.focused.reason.as_deref().unwrap_or("unknown_bin"),
-                    bin
+                    bin.zh
                 ),
                 format!(
                     "The support policy refused the card by {} (BIN {}: see the brand, type, country and issuer in the evidence). If the wallet should accept such cards, change the policy or the BIN table; otherwise nothing to do.",
                     self.focused.reason.as_deref().unwrap_or("unknown_bin"),
-                    bin
+                    bin.en
                 ),
             ),
             VerdictKind::DeclinedByIssuer => Bilingual::new(
@@ -345,19 +388,39 @@ impl Advice<'_> {
                     self.focused.reason.as_deref().unwrap_or("do_not_honor")
                 ),
             ),
-            VerdictKind::PhoneOnFile => Bilingual::new(
-                format!(
-                    "{}的四要素核验在手机号上未通过。钱包无法修改银行的记录，需要用户致电银行或到柜台更正预留手机号；最常见的原因是开户时登记错了一位，换号后约需一天生效。",
-                    bank.zh
-                ),
-                format!(
-                    "{}'s four-element check failed on the phone number. The wallet cannot change the bank's record: the person must correct it by calling the bank or at a branch. Most often a digit was mistyped when the account was opened; a changed number takes about a day to reach the bank.",
-                    bank.en
-                ),
+            VerdictKind::PhoneOnFile => {
+                let which = match self.focused.reason.as_deref() {
+                    Some(PHONE_TYPED) => Bilingual::new(
+                        "比对的是用户在绑卡时自己填写的银行预留手机号",
+                        "The number compared was the bank phone the person typed when adding the card",
+                    ),
+                    Some(PHONE_OF_ACCOUNT) => Bilingual::new(
+                        "用户没有填写银行预留手机号，比对的是钱包账户的手机号；银行预留的多半是另一个号码，请用户填写开户时留给银行的号码再试",
+                        "The person typed no bank phone, so the wallet account's phone was compared; the bank most likely has another number on file: ask them to enter the number they gave the bank",
+                    ),
+                    _ => Bilingual::new(
+                        "记录中没有说明比对的是用户填写的号码还是账户手机号",
+                        "The record does not say whether a typed number or the account's phone was compared",
+                    ),
+                };
+                Bilingual::new(
+                    format!(
+                        "{}的四要素核验在手机号上未通过。{}。钱包无法修改银行的记录：如果号码确实已变，需要用户致电银行或到柜台更正预留手机号，换号后约需一天生效。",
+                        bank.zh, which.zh
+                    ),
+                    format!(
+                        "{}'s four-element check failed on the phone number. {}. The wallet cannot change the bank's record: if the number really changed, the person must correct it by calling the bank or at a branch; a changed number takes about a day to reach the bank.",
+                        bank.en, which.en
+                    ),
+                )
+            }
+            VerdictKind::RealName if self.focused.issuer_response.is_none() => Bilingual::new(
+                "钱包自己的实名核对没有通过，银行还没有被询问：填写的持卡人姓名与钱包登记的实名不一致。请确认用户填的是本人姓名（常见为错别字，或填了家人的卡）；钱包只允许绑定本人的卡。若用户的实名信息本身有误（例如改过名），请按实名变更流程处理。",
+                "The wallet's own real-name check failed before the bank was asked: the cardholder name typed differs from the real name verified in the wallet. Check that the person typed their own name (usually a typo, or a family member's card); only the owner's cards may be added. If the verified real name itself is wrong (a changed name, say), follow the real-name change procedure.",
             ),
             VerdictKind::RealName => Bilingual::new(
-                "持卡人姓名与钱包的实名信息不一致，钱包只允许绑定本人的卡。若用户确认姓名无误而银行仍拒绝，可能是银行仍登记着旧的15位身份证号码，需要到银行柜台更新。",
-                "The cardholder name differs from the wallet's verified real name, and only the owner's cards may be added. If the person is sure the name is right and the bank still refuses, the bank may still hold an old 15-digit ID number, which is updated at a bank counter.",
+                "发卡行核对持卡人身份时不一致，钱包只允许绑定本人的卡。若用户确认姓名无误而银行仍拒绝，可能是银行仍登记着旧的15位身份证号码，需要到银行柜台更新。",
+                "The bank's check of the cardholder's identity failed, and only the owner's cards may be added. If the person is sure the name is right and the bank still refuses, the bank may still hold an old 15-digit ID number, which is updated at a bank counter.",
             ),
             VerdictKind::CardLimit => Bilingual::new(
                 "用户已达到绑卡数量上限（等待验证的卡也计入），这是钱包规则而非故障；解绑一张卡后即可添加。",
@@ -389,19 +452,7 @@ impl Advice<'_> {
                         ),
                     )
                 } else {
-                    let network = self.focused.device.network_type.as_deref().unwrap_or("?");
-                    Bilingual::new(
-                        format!(
-                            "{}目前没有故障事件：若只有此用户失败，多半是用户的网络问题（网络类型 {network}，耗时 {} 秒）；请查看 /v1/support/health/binding 中该银行的情况。",
-                            bank.zh,
-                            seconds(self.focused.latency_ms)
-                        ),
-                        format!(
-                            "No incident is open for {}: if only this person fails, suspect their network (network {network}, {} s). Check the bank in /v1/support/health/binding.",
-                            bank.en,
-                            seconds(self.focused.latency_ms)
-                        ),
-                    )
+                    self.unanswered_support(&bank)
                 }
             }
             VerdictKind::SystemOrMaintenance => {
@@ -425,7 +476,138 @@ impl Advice<'_> {
                 "卡片或账户状态不允许此操作，详见卡片生命周期记录。",
                 "The card's or account's state does not allow this; see the card's lifecycle.",
             ),
+            VerdictKind::Approved
+            | VerdictKind::PaymentPending
+            | VerdictKind::TokenSuspended
+            | VerdictKind::CardUnbound
+            | VerdictKind::TokenExpired
+            | VerdictKind::CardReissued
+            | VerdictKind::CryptogramInvalid
+            | VerdictKind::AtcReplayed
+            | VerdictKind::DomainMismatch
+            | VerdictKind::RiskDeclined
+            | VerdictKind::ConfirmationRequired
+            | VerdictKind::AccountFrozen => payment_advice::for_code(self.verdict, code, &bank).1,
         }
+    }
+
+    /// Support's next step for an input mistake, by the field at fault.
+    fn input_support(&self, code: Option<ErrorCode>, card: &str) -> Bilingual {
+        use ErrorCode as E;
+        let field = self.focused.param.as_deref();
+        let nothing_failed = Bilingual::new(
+            format!(
+                "钱包和银行都没有故障：用户输入的{}有误。",
+                field_name_zh(field)
+            ),
+            format!(
+                "Nothing failed on our side or the bank's: the {} was wrong.",
+                field_name_en(field)
+            ),
+        );
+        let check = match (code, field) {
+            (Some(E::OtpIncorrect | E::OtpExpired), _) | (_, Some("otp")) => {
+                let left = match self.focused.otp_attempts_left() {
+                    Some(n) => (
+                        format!("这个验证码还能再输{n}次；"),
+                        format!(" {n} tries are left;"),
+                    ),
+                    None => (String::new(), String::new()),
+                };
+                Bilingual::new(
+                    format!(
+                        "请用户输入银行最新一条短信里的验证码（重新获取后旧验证码作废，过期的也不能用），收不到可以点“重新获取”。{}次数用完后需要重新添加这张卡。请不要向用户索要验证码。",
+                        left.0
+                    ),
+                    format!(
+                        "Ask the person to enter the code from the bank's newest text (asking again voids the older codes, and an expired one no longer works), or to ask for a new code if none came.{} once the tries are used up the card must be added again. Never ask the person for the code.",
+                        left.1
+                    ),
+                )
+            }
+            (Some(E::InvalidNumber | E::IncorrectNumber), _) | (_, Some("number"))
+                if !card.is_empty() =>
+            {
+                Bilingual::new(
+                    format!(
+                        "卡号在询问银行之前就被拦下。若用户坚持输入无误，请核对卡号前6位和后4位（{card}）与实体卡是否一致。"
+                    ),
+                    format!(
+                        "It was stopped before the bank was asked. If the person insists it was right, compare the first 6 and last 4 digits ({card}) with the card."
+                    ),
+                )
+            }
+            (Some(E::InvalidNumber | E::IncorrectNumber), _) | (_, Some("number")) => {
+                Bilingual::new(
+                    "卡号在询问银行之前就被拦下；输入的位数太少，没有留下可核对的卡号片段：请让用户对照卡面逐位重新输入。",
+                    "It was stopped before the bank was asked; too few digits were typed to keep any for checking: ask the person to type the number again digit by digit from the card.",
+                )
+            }
+            (Some(E::IncorrectCvc), _) => Bilingual::new(
+                format!(
+                    "{}说安全码不对：请用户核对卡背面的3位安全码；银行新换的卡安全码会变。多次输错可能被银行锁卡。",
+                    self.bank().zh
+                ),
+                format!(
+                    "{} said the security code was wrong: ask the person to check the 3 digits on the back; a replaced card has a new code. Repeated mistakes can make the bank lock the card.",
+                    self.bank().en
+                ),
+            ),
+            (Some(E::InvalidExpiryMonth | E::InvalidExpiryYear | E::ExpiredCard), _) => {
+                Bilingual::new(
+                    "有效期在询问银行之前就被拦下：请用户核对卡面上的有效期；卡已过期时需要绑定银行寄来的新卡。",
+                    "The expiry date was stopped before the bank was asked: ask the person to check the date on the card; an expired card is replaced by the new one the bank sent.",
+                )
+            }
+            _ => Bilingual::new(
+                "它在询问银行之前就被拦下：请用户按错误提示更正后重试。",
+                "It was stopped before the bank was asked: ask the person to correct it as the answer says and try again.",
+            ),
+        };
+        nothing_failed.then(&check)
+    }
+
+    /// Support's next step when the bank did not answer a binding, told by
+    /// what the attempt records about the issuer call. The person's request
+    /// reached the wallet, so their own network is not the cause.
+    fn unanswered_support(&self, bank: &Bilingual) -> Bilingual {
+        let waited = seconds(self.focused.latency_ms);
+        let what = match self.focused.issuer_response.as_deref() {
+            Some(ISSUER_TIMEOUT) => Bilingual::new(
+                format!(
+                    "钱包已把请求发给{}，等了{waited}秒仍没有收到应答（超时）：银行可能已经收到请求，只是没有及时回复。",
+                    bank.zh
+                ),
+                format!(
+                    "The wallet sent the request to {} and had no answer after waiting {waited} s (a timeout): the bank may have received it and not replied in time.",
+                    bank.en
+                ),
+            ),
+            Some(_) => Bilingual::new(
+                format!(
+                    "{}在{waited}秒后答复暂时无法处理，或拒绝了连接：问题在银行一侧。",
+                    bank.zh
+                ),
+                format!(
+                    "{} answered after {waited} s that it could not serve, or refused the connection: the failure is on the bank's side.",
+                    bank.en
+                ),
+            ),
+            None => Bilingual::new(
+                format!("记录中没有{}的应答（耗时 {waited} 秒）。", bank.zh),
+                format!("No answer from {} is on record ({waited} s).", bank.en),
+            ),
+        };
+        what.then(&Bilingual::new(
+            format!(
+                "用户的请求已经到达钱包，这不是用户的网络问题。{}目前没有故障事件（No incident is open）：请在 /v1/support/health/binding 查看该银行的失败率和耗时；用户稍后重试即可，不会重复绑卡。",
+                bank.zh
+            ),
+            format!(
+                "The person's request reached the wallet, so this is not their network. No incident is open for {}: check its failure rate and latency in /v1/support/health/binding; the person can retry later, and nothing is bound twice.",
+                bank.en
+            ),
+        ))
     }
 }
 

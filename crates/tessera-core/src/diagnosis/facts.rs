@@ -120,6 +120,15 @@ impl AttemptFacts {
         }
     }
 
+    /// How many more tries the SMS code had, when the attempt recorded it.
+    pub(super) fn otp_attempts_left(&self) -> Option<u32> {
+        self.reason
+            .as_deref()?
+            .strip_prefix(ATTEMPTS_LEFT)?
+            .parse()
+            .ok()
+    }
+
     pub(super) fn held_back(&self) -> bool {
         self.issuer_response.as_deref() == Some(CIRCUIT_OPEN)
     }
@@ -156,6 +165,18 @@ impl AttemptFacts {
 
 /// The `issuer_response` of an attempt the circuit breaker answered itself.
 pub const CIRCUIT_OPEN: &str = "circuit_open";
+/// The `issuer_response` of a binding sent to the bank that had no answer
+/// within the issuer timeout (an answer of `unavailable` came back, or the
+/// connection failed, before it).
+pub const ISSUER_TIMEOUT: &str = "timeout";
+
+/// The `reason` of a `phone_mismatch`: the person typed the bank phone.
+pub const PHONE_TYPED: &str = "bank_phone_typed";
+/// The `reason` of a `phone_mismatch`: none was typed, so the wallet
+/// account's phone was compared.
+pub const PHONE_OF_ACCOUNT: &str = "account_phone";
+/// The `reason` of an `otp_incorrect`: `attempts_left:N`.
+pub const ATTEMPTS_LEFT: &str = "attempts_left:";
 
 /// The `issuer_response` of an SMS-code check that compared the code.
 pub const OTP_CHECKED: &str = "otp";

@@ -6,13 +6,18 @@
 
 mod advice;
 mod facts;
+mod next;
+mod payment;
+mod payment_advice;
 mod story;
 mod verdict;
 
 pub use facts::{
-    AttemptFacts, Audience, CIRCUIT_OPEN, CardFacts, Circumstances, DeviceFacts, Ending,
-    OTP_CHECKED, OTP_REFUSED, OTP_RESENT, Step, is_otp_check,
+    ATTEMPTS_LEFT, AttemptFacts, Audience, CIRCUIT_OPEN, CardFacts, Circumstances, DeviceFacts,
+    Ending, ISSUER_TIMEOUT, OTP_CHECKED, OTP_REFUSED, OTP_RESENT, PHONE_OF_ACCOUNT, PHONE_TYPED,
+    Step, is_otp_check,
 };
+pub use payment::{PaymentFacts, PaymentState, TokenEventFacts, TokenFacts, diagnose_payment};
 pub use verdict::VerdictKind;
 
 use crate::error::{ErrorCode, Lang, Text};
@@ -91,11 +96,17 @@ pub struct Diagnosis {
     pub next_step_support: Bilingual,
     /// Every attempt, oldest first.
     pub attempts: Vec<AttemptExplained>,
+    /// The payment the verdict is about, for a payment's diagnosis.
+    pub payment_id: Option<String>,
+    /// The later attempt (or payment) with the same card that succeeded:
+    /// the failure is no longer an open problem.
+    pub resolved_by: Option<String>,
 }
 
 /// Diagnoses `attempts` (any order). The verdict is about `focus` (a trace
 /// id) when given and found, else about the newest attempt; the story tells
-/// every attempt up to the focus.
+/// every attempt up to the focus, then what the person did next with the
+/// same card.
 pub fn diagnose(
     attempts: &[AttemptFacts],
     focus: Option<&str>,
@@ -132,7 +143,7 @@ pub fn diagnose(
         audience,
         circumstances,
     };
-    Diagnosis {
+    let mut diagnosis = Diagnosis {
         verdict,
         code: focused.code(),
         trace_id: Some(focused.trace_id.clone()),
@@ -142,7 +153,16 @@ pub fn diagnose(
         next_step_person: advice.for_person(),
         next_step_support: advice.for_support(),
         attempts: explained,
-    }
+        payment_id: None,
+        resolved_by: None,
+    };
+    next::what_came_next(
+        &mut diagnosis,
+        focused,
+        &ordered[focus_index + 1..],
+        audience,
+    );
+    diagnosis
 }
 
 fn no_attempts(audience: Audience) -> Diagnosis {
@@ -172,6 +192,8 @@ fn no_attempts(audience: Audience) -> Diagnosis {
             "Check the user id and the time window. If the person did see an error, the request may never have reached the server (an app or network problem): ask for the trace id.",
         ),
         attempts: Vec::new(),
+        payment_id: None,
+        resolved_by: None,
     }
 }
 

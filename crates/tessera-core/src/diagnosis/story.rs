@@ -335,6 +335,15 @@ fn capitalise(text: &str) -> String {
     }
 }
 
+/// The card an attempt names in the story: a mistyped number is not
+/// another card, though its ends are kept for support.
+fn card_of(attempt: &AttemptFacts) -> Option<String> {
+    match attempt.ending {
+        Ending::Failed(ErrorCode::InvalidNumber | ErrorCode::IncorrectNumber) => None,
+        _ => attempt.card.last4.clone(),
+    }
+}
+
 /// The attempts as one or two sentences: runs of the same event are told
 /// once with their count, joined by "then".
 pub(super) fn story(
@@ -345,7 +354,7 @@ pub(super) fn story(
     let mut runs: Vec<(Clause, usize, Option<String>)> = Vec::new();
     for attempt in attempts {
         let clause = clause(attempt);
-        let last4 = attempt.card.last4.clone();
+        let last4 = card_of(attempt);
         match runs.last_mut() {
             Some((previous, count, previous_last4))
                 if *previous == clause && *previous_last4 == last4 =>
@@ -355,10 +364,7 @@ pub(super) fn story(
             _ => runs.push((clause, 1, last4)),
         }
     }
-    let mut cards: Vec<&str> = attempts
-        .iter()
-        .filter_map(|a| a.card.last4.as_deref())
-        .collect();
+    let mut cards: Vec<String> = attempts.iter().filter_map(|a| card_of(a)).collect();
     cards.sort_unstable();
     cards.dedup();
     let several_cards = cards.len() > 1;

@@ -1,6 +1,6 @@
 use super::*;
 use crate::bins::{Brand, CardType};
-use crate::error::Cause;
+use crate::error::{Cause, DeclineCode};
 
 fn has_han(text: &str) -> bool {
     text.chars()
@@ -52,6 +52,61 @@ fn with(mut attempt: AttemptFacts, change: impl FnOnce(&mut AttemptFacts)) -> At
 
 fn support(attempts: &[AttemptFacts]) -> Diagnosis {
     diagnose(attempts, None, Audience::Support, &Circumstances::default())
+}
+
+/// An approved payment of 12.00 CNY at a coffee shop, `minute` in.
+fn paid(id: &str, minute: i64) -> PaymentFacts {
+    PaymentFacts {
+        payment_id: id.to_owned(),
+        trace_id: format!("req_{id}"),
+        at_ms: 1_700_000_000_000 + minute * 60_000,
+        state: PaymentState::Approved,
+        code: None,
+        decline_code: None,
+        cryptogram_result: "verified".to_owned(),
+        risk_score: Some(5),
+        risk_reasons: Vec::new(),
+        consent: Some("none".to_owned()),
+        atc: Some(7),
+        amount: "12.00 CNY".to_owned(),
+        merchant: "Luckin Coffee".to_owned(),
+        channel: "nfc".to_owned(),
+        token_ref: "tok_1".to_owned(),
+        mismatch: None,
+        card: abc_debit(),
+    }
+}
+
+fn with_payment(mut payment: PaymentFacts, change: impl FnOnce(&mut PaymentFacts)) -> PaymentFacts {
+    change(&mut payment);
+    payment
+}
+
+/// A payment declined with `code`, then changed.
+fn declined(
+    id: &str,
+    minute: i64,
+    code: ErrorCode,
+    change: impl FnOnce(&mut PaymentFacts),
+) -> PaymentFacts {
+    with_payment(paid(id, minute), |p| {
+        p.state = if code == ErrorCode::IssuerUnavailable {
+            PaymentState::Failed
+        } else {
+            PaymentState::Declined
+        };
+        p.code = Some(code);
+        p.consent = None;
+        change(p);
+    })
+}
+
+fn pay_support(payments: &[PaymentFacts], focus: &str) -> Diagnosis {
+    pay_with_token(payments, focus, &TokenFacts::default())
+}
+
+fn pay_with_token(payments: &[PaymentFacts], focus: &str, token: &TokenFacts) -> Diagnosis {
+    diagnose_payment(payments, focus, Some(token), Audience::Support).expect("the focus is there")
 }
 
 #[test]
@@ -176,7 +231,9 @@ fn a_binding_that_succeeded_in_the_end_is_bound() {
 #[test]
 fn a_trace_id_focuses_the_verdict_and_ends_the_story_there() {
     let attempts = [
-        failed("t1", 0, ErrorCode::NameMismatch),
+        with(failed("t1", 0, ErrorCode::NameMismatch), |a| {
+            a.issuer_response = Some("refused:name_mismatch".into())
+        }),
         failed("t2", 1, ErrorCode::CardLimitReached),
     ];
     let diagnosis = diagnose(
@@ -257,10 +314,19 @@ fn an_unanswering_bank_is_told_apart_from_a_weak_network_and_an_incident() {
     );
     assert!(plain.next_step_support.en.contains("No incident is open"));
 
+    // The bank was reached: the phone's weak signal is told in the device
+    // sentence, not blamed in the next step.
     let weak = with(timeout.clone(), |a| a.device = xiaomi("3g"));
-    let weak = support(&[weak]);
-    assert!(weak.next_step_person.en.contains("Your phone was on 3g"));
-    assert!(weak.device.en.contains("weak network"));
+    let reached = support(std::slice::from_ref(&weak));
+    assert!(
+        reached
+            .next_step_person
+            .en
+            .contains("This is not your fault")
+    );
+    assert!(reached.device.en.contains("weak network"));
+    let unknown = support(&[with(weak, |a| a.issuer_response = None)]);
+    assert!(unknown.next_step_person.en.contains("Your phone was on 3g"));
 
     let circumstances = Circumstances {
         issuers_in_incident: vec!["ABC".to_owned()],
@@ -410,6 +476,7 @@ fn every_code_gives_a_verdict_and_texts_in_both_languages() {
                     texts.extend([&explained.happened, &explained.message, &explained.remedy]);
                 }
                 for text in texts {
+                    assert_no_empty_brackets(text, code.as_str());
                     assert!(has_han(&text.zh), "{code}: zh {:?}", text.zh);
                     assert!(!text.en.trim().is_empty(), "{code}: en empty");
                     assert!(!has_han(&text.en), "{code}: en {:?}", text.en);
@@ -439,6 +506,52 @@ fn every_code_gives_a_verdict_and_texts_in_both_languages() {
     for kind in VerdictKind::ALL {
         assert!(has_han(kind.title().zh) && !has_han(kind.title().en));
     }
-    // Every kind but the lifecycle's is reachable from a binding attempt.
+    // The rest only a payment reaches.
+    for payment in [
+        paid("p1", 0),
+        with_payment(paid("p1", 0), |p| p.state = PaymentState::Pending),
+        declined("p1", 0, ErrorCode::CardDeclined, |p| {
+            p.decline_code = Some(DeclineCode::CardReissued)
+        }),
+    ] {
+        verdicts.insert(pay_support(&[payment], "p1").verdict.as_str());
+    }
     assert_eq!(verdicts.len(), VerdictKind::ALL.len(), "{verdicts:?}");
 }
+
+/// No text shows an empty pair of brackets, whatever was not recorded.
+fn assert_no_empty_brackets(text: &Bilingual, what: &str) {
+    for empty in ["()", "（）", "( )"] {
+        assert!(
+            !text.zh.contains(empty) && !text.en.contains(empty),
+            "{what}: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn nothing_recorded_never_renders_empty_brackets() {
+    for code in ErrorCode::all() {
+        for param in [None, Some("number"), Some("otp"), Some("cvc")] {
+            let attempt = with(failed("t1", 0, code), |a| {
+                a.card = CardFacts::default();
+                a.device = DeviceFacts::default();
+                a.param = param.map(str::to_owned);
+            });
+            let diagnosis = support(&[attempt]);
+            for text in [
+                &diagnosis.headline,
+                &diagnosis.story,
+                &diagnosis.next_step_person,
+                &diagnosis.next_step_support,
+            ] {
+                assert_no_empty_brackets(text, code.as_str());
+            }
+        }
+    }
+}
+
+#[path = "next_step_tests.rs"]
+mod next_step_tests;
+#[path = "payment_tests.rs"]
+mod payment_tests;

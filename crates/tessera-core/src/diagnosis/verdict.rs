@@ -22,10 +22,31 @@ pub enum VerdictKind {
     SecurityLock,
     /// The card or account is no longer in a state to pay (unbound, expired).
     AccountState,
+    /// A payment went through: nothing to fix.
+    Approved,
+    /// A payment whose outcome is not on record yet.
+    PaymentPending,
+    /// The token was suspended (by the person, the bank or the wallet).
+    TokenSuspended,
+    /// The card was unbound or its token deleted.
+    CardUnbound,
+    TokenExpired,
+    /// The bank replaced the card: the old number pays no more.
+    CardReissued,
+    CryptogramInvalid,
+    AtcReplayed,
+    /// The payment data was used on another channel or merchant than it
+    /// was made for.
+    DomainMismatch,
+    /// Stopped by the wallet's risk rules.
+    RiskDeclined,
+    /// The payment needed the person's confirmation and did not carry it.
+    ConfirmationRequired,
+    AccountFrozen,
 }
 
 impl VerdictKind {
-    pub const ALL: [VerdictKind; 14] = [
+    pub const ALL: [VerdictKind; 26] = [
         VerdictKind::NoAttempts,
         VerdictKind::Bound,
         VerdictKind::AwaitingSmsCode,
@@ -40,6 +61,18 @@ impl VerdictKind {
         VerdictKind::Duplicate,
         VerdictKind::SecurityLock,
         VerdictKind::AccountState,
+        VerdictKind::Approved,
+        VerdictKind::PaymentPending,
+        VerdictKind::TokenSuspended,
+        VerdictKind::CardUnbound,
+        VerdictKind::TokenExpired,
+        VerdictKind::CardReissued,
+        VerdictKind::CryptogramInvalid,
+        VerdictKind::AtcReplayed,
+        VerdictKind::DomainMismatch,
+        VerdictKind::RiskDeclined,
+        VerdictKind::ConfirmationRequired,
+        VerdictKind::AccountFrozen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,13 +91,29 @@ impl VerdictKind {
             VerdictKind::Duplicate => "duplicate",
             VerdictKind::SecurityLock => "security_lock",
             VerdictKind::AccountState => "account_state",
+            VerdictKind::Approved => "approved",
+            VerdictKind::PaymentPending => "payment_pending",
+            VerdictKind::TokenSuspended => "token_suspended",
+            VerdictKind::CardUnbound => "card_unbound",
+            VerdictKind::TokenExpired => "token_expired",
+            VerdictKind::CardReissued => "card_reissued",
+            VerdictKind::CryptogramInvalid => "cryptogram_invalid",
+            VerdictKind::AtcReplayed => "atc_replayed",
+            VerdictKind::DomainMismatch => "domain_mismatch",
+            VerdictKind::RiskDeclined => "risk_declined",
+            VerdictKind::ConfirmationRequired => "confirmation_required",
+            VerdictKind::AccountFrozen => "account_frozen",
         }
     }
 
     /// The cause (or the wallet's own rule) this verdict belongs to.
     pub fn cause(self) -> Option<Cause> {
         match self {
-            VerdictKind::NoAttempts | VerdictKind::Bound | VerdictKind::AwaitingSmsCode => None,
+            VerdictKind::NoAttempts
+            | VerdictKind::Bound
+            | VerdictKind::AwaitingSmsCode
+            | VerdictKind::Approved
+            | VerdictKind::PaymentPending => None,
             VerdictKind::InputMistake => Some(Cause::Input),
             VerdictKind::CardNotSupported | VerdictKind::DeclinedByIssuer => {
                 Some(Cause::CardNotSupported)
@@ -75,8 +124,18 @@ impl VerdictKind {
             | VerdictKind::PhoneOnFile
             | VerdictKind::CardLimit
             | VerdictKind::Duplicate
-            | VerdictKind::AccountState => Some(Cause::Account),
-            VerdictKind::SecurityLock => Some(Cause::Security),
+            | VerdictKind::AccountState
+            | VerdictKind::CardUnbound
+            | VerdictKind::TokenExpired
+            | VerdictKind::CardReissued
+            | VerdictKind::AccountFrozen => Some(Cause::Account),
+            VerdictKind::SecurityLock
+            | VerdictKind::TokenSuspended
+            | VerdictKind::CryptogramInvalid
+            | VerdictKind::AtcReplayed
+            | VerdictKind::DomainMismatch
+            | VerdictKind::RiskDeclined
+            | VerdictKind::ConfirmationRequired => Some(Cause::Security),
         }
     }
 
@@ -102,6 +161,23 @@ impl VerdictKind {
             VerdictKind::Duplicate => t("这张卡已绑定", "Card already added"),
             VerdictKind::SecurityLock => t("安全锁定", "Security lock"),
             VerdictKind::AccountState => t("卡片状态不可用", "Card no longer usable"),
+            VerdictKind::Approved => t("支付成功", "Payment approved"),
+            VerdictKind::PaymentPending => t("支付结果待定", "Payment outcome pending"),
+            VerdictKind::TokenSuspended => t("卡片已暂停支付", "Card suspended"),
+            VerdictKind::CardUnbound => t("卡片已解绑", "Card removed"),
+            VerdictKind::TokenExpired => t("卡片支付凭证已过期", "Card's payment token expired"),
+            VerdictKind::CardReissued => t("银行已换发新卡", "Card replaced by the bank"),
+            VerdictKind::CryptogramInvalid => {
+                t("支付数据校验未通过", "Payment data failed its check")
+            }
+            VerdictKind::AtcReplayed => t("支付数据被重复使用", "Payment data used twice"),
+            VerdictKind::DomainMismatch => t(
+                "支付方式或商户与凭证不符",
+                "Wrong payment method or merchant for this payment data",
+            ),
+            VerdictKind::RiskDeclined => t("被风控规则拦截", "Stopped by the risk rules"),
+            VerdictKind::ConfirmationRequired => t("需要本人确认", "Confirmation required"),
+            VerdictKind::AccountFrozen => t("钱包已冻结", "Wallet frozen"),
         }
     }
 
@@ -123,6 +199,15 @@ impl VerdictKind {
             E::Maintenance | E::InternalError | E::DatabaseUnavailable | E::Overloaded => {
                 VerdictKind::SystemOrMaintenance
             }
+            E::TokenSuspended => VerdictKind::TokenSuspended,
+            E::CardUnbound => VerdictKind::CardUnbound,
+            E::TokenExpired => VerdictKind::TokenExpired,
+            E::CryptogramInvalid => VerdictKind::CryptogramInvalid,
+            E::AtcReplayed => VerdictKind::AtcReplayed,
+            E::DomainMismatch => VerdictKind::DomainMismatch,
+            E::RiskDeclined => VerdictKind::RiskDeclined,
+            E::AuthenticationRequired => VerdictKind::ConfirmationRequired,
+            E::AccountFrozen => VerdictKind::AccountFrozen,
             other => match other.cause() {
                 Cause::Input => VerdictKind::InputMistake,
                 Cause::CardNotSupported => VerdictKind::CardNotSupported,

@@ -12,7 +12,8 @@ use tessera_core::bins::BinRecord;
 use tessera_core::card::check::{CardFields, CheckedCard, check_fields};
 use tessera_core::card::expiry::wallet_today;
 use tessera_core::card::holder_name::{HolderName, names_match};
-use tessera_core::diagnosis::CIRCUIT_OPEN;
+use tessera_core::card::pan::typed_ends;
+use tessera_core::diagnosis::{CIRCUIT_OPEN, ISSUER_TIMEOUT, PHONE_OF_ACCOUNT, PHONE_TYPED};
 use tessera_core::error::{AttemptLimit, DomainError, ErrorCode, LIMIT_WINDOW_SECS};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::token::{BinControllerId, Par, TokenRef, issue_token_pan, token_expiry};
@@ -121,6 +122,16 @@ pub async fn bind_card(
     };
     if let Err(ApiError(error)) = &result {
         attempt.outcome = AttemptOutcome::Error;
+        if error.code == ErrorCode::PhoneMismatch {
+            // Which number the bank compared: the one typed, or the
+            // account's own when none was.
+            let typed = request
+                .bank_phone
+                .as_deref()
+                .is_some_and(|p| !p.trim().is_empty());
+            attempt.error_reason =
+                Some(if typed { PHONE_TYPED } else { PHONE_OF_ACCOUNT }.to_owned());
+        }
         attempt.error_code = Some(error.code.as_str().to_owned());
         attempt.cause = Some(error.code.cause().as_str().to_owned());
         attempt.error_param = error.param.as_ref().map(|p| p.to_string());
@@ -134,7 +145,8 @@ pub async fn bind_card(
                     .limit
                     .as_ref()
                     .map(|hit| hit.limit.as_str().to_owned())
-            });
+            })
+            .or(attempt.error_reason.take());
     }
     if !recorded {
         attempt.latency_ms = elapsed_ms(started);
@@ -182,7 +194,21 @@ async fn bind_steps(
 ) -> Result<Ready, ApiError> {
     // 1. The card's own fields.
     let today = wallet_today(now, state.time_zone);
-    let fields = check_fields(&card_fields(request), &state.bins, today)?;
+    let fields = match check_fields(&card_fields(request), &state.bins, today) {
+        Ok(fields) => fields,
+        Err(error) => {
+            // A number that failed its check still tells support which card
+            // it was meant to be: its first 6 and last 4, never more.
+            if error.param.as_deref() == Some("number")
+                && let Some((masked, first6, last4)) = typed_ends(&request.number)
+            {
+                evidence.masked_pan = Some(masked);
+                evidence.first6 = Some(first6);
+                evidence.last4 = Some(last4);
+            }
+            return Err(error.into());
+        }
+    };
     evidence.masked_pan = Some(fields.pan.masked());
     evidence.first6 = Some(fields.pan.first6().to_owned());
     evidence.last4 = Some(fields.pan.last4().to_owned());
@@ -420,10 +446,16 @@ async fn issue(
         };
     let timeout = Duration::from_secs(state.config.issuer_timeout_secs);
     let asked = std::time::Instant::now();
-    let answer = tokio::time::timeout(timeout, state.issuer.verify_binding(&verification))
-        .await
-        .unwrap_or(IssuerAnswer::Unavailable);
-    let label = answer.label();
+    let answered = tokio::time::timeout(timeout, state.issuer.verify_binding(&verification)).await;
+    // A request sent that had no answer in time is told apart from a bank
+    // that answered it cannot serve (or refused the connection).
+    let timed_out = answered.is_err();
+    let answer = answered.unwrap_or(IssuerAnswer::Unavailable);
+    let label = if timed_out {
+        ISSUER_TIMEOUT.to_owned()
+    } else {
+        answer.label()
+    };
     state.metrics.issuer_call(
         bin.issuer_code.as_deref().unwrap_or("unknown"),
         "verify_binding",

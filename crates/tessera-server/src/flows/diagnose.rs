@@ -12,6 +12,7 @@ use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::issuer_health::AnomalyKind;
 use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
 
+use crate::flows::diagnose_payments;
 use crate::flows::issuer_health::issuer_names;
 use crate::flows::maintenance;
 use crate::http::error::ApiError;
@@ -21,7 +22,7 @@ use crate::http::views::{
     IncidentView, NextStepView, VerdictView,
 };
 use crate::state::AppState;
-use tessera_core::ids::UserId;
+use tessera_core::ids::{PaymentId, UserId};
 
 /// How far back a trace's story starts.
 pub const STORY_HOURS: i64 = 24;
@@ -141,8 +142,26 @@ pub async fn case_of_trace(
         })
         .await?;
     attempts.reverse();
+    // What the person did next with the same card: a failure a retry fixed
+    // is told as solved.
+    let mut later = state
+        .store
+        .attempts(&AttemptFilter {
+            user_id: Some(focus.user_id.clone()),
+            since: Some(focus.created_at),
+            before: Some((until + Duration::hours(STORY_HOURS), String::new())),
+            limit: MAX_ATTEMPTS,
+            ..AttemptFilter::default()
+        })
+        .await?;
+    later.retain(|a| {
+        (a.created_at, a.trace_id.as_str()) > (focus.created_at, focus.trace_id.as_str())
+    });
+    later.reverse();
     let user_id = Some(focus.user_id.clone());
+    let until = later.last().map_or(until, |a| a.created_at);
     attempts.push(focus);
+    attempts.extend(later);
     Ok(Some(Case {
         user_id: user_id.map(Into::into),
         since,
@@ -267,6 +286,11 @@ pub async fn diagnose_case(
     Ok((diagnosis, incidents))
 }
 
+/// A query value, trimmed, when one was given.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// Support's diagnosis of one trace (told with the same person's day before
 /// it) or of everything one person tried since `since` (24 hours by
 /// default).
@@ -276,15 +300,42 @@ pub async fn for_support(
     now: DateTime<Utc>,
     lang: Lang,
 ) -> Result<DiagnosisView, ApiError> {
-    let case = match (query.trace_id.as_deref(), query.user_id.as_deref()) {
-        (Some(trace), _) if !trace.trim().is_empty() => {
-            case_of_trace(state, trace.trim(), query.user_id.as_deref())
-                .await?
-                .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("trace_id"))?
-        }
-        (_, Some(user)) if !user.trim().is_empty() => {
+    if let Some(payment_id) = given(query.payment_id.as_deref()) {
+        let payment = state
+            .store
+            .payment(&PaymentId::from(payment_id.to_owned()))
+            .await?
+            .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("payment_id"))?;
+        return diagnose_payments::for_payment(state, payment, lang, now).await;
+    }
+    let case = match (
+        given(query.trace_id.as_deref()),
+        given(query.user_id.as_deref()),
+    ) {
+        (Some(trace), only_user) => match case_of_trace(state, trace, only_user).await? {
+            Some(case) => case,
+            None => {
+                // Not a binding's trace: a payment's, if one was answered
+                // with it.
+                let payment = state
+                    .store
+                    .payment_by_trace(trace)
+                    .await?
+                    .filter(|p| only_user.is_none_or(|user| p.user_id.as_str() == user))
+                    .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("trace_id"))?;
+                return diagnose_payments::for_payment(state, payment, lang, now).await;
+            }
+        },
+        (None, Some(user)) => {
             let since = query::since_or(query.since.as_deref(), now, Duration::hours(STORY_HOURS))?;
-            case_of_user(state, &user.trim().into(), since, now, MAX_ATTEMPTS).await?
+            let user_id = UserId::from(user.to_owned());
+            // An unknown person is not one without attempts.
+            if state.store.user_by_id(&user_id).await?.is_none() {
+                return Err(DomainError::new(ErrorCode::NotFound)
+                    .with_param("user_id")
+                    .into());
+            }
+            case_of_user(state, &user_id, since, now, MAX_ATTEMPTS).await?
         }
         _ => {
             return Err(DomainError::new(ErrorCode::InvalidRequest)
@@ -340,6 +391,8 @@ pub fn support_view(
             cause: diagnosis.verdict.cause().map(|c| c.as_str().to_owned()),
             code: diagnosis.code.map(|c| c.as_str().to_owned()),
             trace_id: diagnosis.trace_id.clone(),
+            payment_id: diagnosis.payment_id.clone(),
+            resolved_by: diagnosis.resolved_by.clone(),
             title: diagnosis.verdict.title().get(lang).to_owned(),
         },
         headline: diagnosis.headline.get(lang).to_owned(),
@@ -354,6 +407,7 @@ pub fn support_view(
             en: texts(diagnosis, Lang::En),
         },
         attempts,
+        payments: Vec::new(),
         incidents: incidents
             .iter()
             .map(|i| IncidentView::from_record(i, lang, now))

@@ -9,6 +9,7 @@ pub mod binding_stats;
 pub mod cards;
 pub mod consent;
 pub mod diagnose;
+pub mod diagnose_payments;
 pub mod fees;
 pub mod housekeeping;
 pub mod idempotency;

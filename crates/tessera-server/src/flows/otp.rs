@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tessera_core::diagnosis::{OTP_CHECKED, OTP_REFUSED, OTP_RESENT};
+use tessera_core::diagnosis::{ATTEMPTS_LEFT, OTP_CHECKED, OTP_REFUSED, OTP_RESENT};
 use tessera_core::error::{AttemptLimit, DomainError, ErrorCode};
 use tessera_core::identity::phone::PhoneNumber;
 use tessera_core::ids::CardId;
@@ -288,7 +288,13 @@ async fn record_code_step(
         error_code: error.map(|e| e.code.as_str().to_owned()),
         cause: error.map(|e| e.code.cause().as_str().to_owned()),
         error_param: error.and_then(|e| e.param.as_ref().map(|p| p.to_string())),
-        error_reason: error.and_then(|e| e.limit.as_ref().map(|hit| hit.limit.as_str().to_owned())),
+        // A limit hit names its limit; a wrong code, the tries it has left.
+        error_reason: error.and_then(|e| {
+            e.limit
+                .as_ref()
+                .map(|hit| hit.limit.as_str().to_owned())
+                .or_else(|| e.attempts_left.map(|n| format!("{ATTEMPTS_LEFT}{n}")))
+        }),
         issuer_response: Some(step.to_owned()),
         latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         created_at: ctx.now,

@@ -36,16 +36,20 @@ pub async fn list_attempts(
     Ok(Json(attempts::page(&state, &query, ctx.now).await?))
 }
 
-/// Why a binding failed: a verdict naming the failure's cause (input mistake,
-/// card not supported, unstable network or issuer, system failure or
-/// maintenance) or the wallet rule (real name, limit, duplicate, security
-/// lock), the attempts as evidence, and the next step for the person and
+/// Why a binding or a payment failed: a verdict naming the failure's cause
+/// (input mistake, card not supported, unstable network or issuer, system
+/// failure or maintenance), the wallet rule (real name, limit, duplicate,
+/// security lock) or the payment's stop (token suspended and by whom, card
+/// removed or replaced, cryptogram, ATC, domain, risk, confirmation, frozen
+/// wallet, bank decline), the attempts or payments as evidence, what the
+/// person did next with the same card, and the next step for the person and
 /// for support, in zh-CN and en.
 #[utoipa::path(get, path = "/v1/support/diagnose", tag = "support", security(("bearer" = [])),
     params(DiagnoseQuery),
     responses((status = 200, body = DiagnosisView),
-        (status = 400, description = "invalid_request: neither trace_id nor user_id, or a bad since", body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, description = "no attempt with this trace id", body = ErrorEnvelope)))]
+        (status = 400, description = "invalid_request: none of trace_id, payment_id or user_id, or a bad since", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "not_found: no attempt or payment with this trace id (param trace_id), no such payment (payment_id) or no such person (user_id)", body = ErrorEnvelope)))]
 pub async fn diagnose(
     State(state): State<AppState>,
     ctx: Ctx,

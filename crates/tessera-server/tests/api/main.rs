@@ -39,6 +39,8 @@ mod binding_rules;
 mod connections;
 mod contract;
 mod diagnose;
+mod diagnose_next;
+mod diagnose_payments;
 mod fees;
 mod free_text;
 mod health;

@@ -105,6 +105,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         23,
         include_str!("../../migrations/postgres/0023_timeline.sql"),
     ),
+    (
+        24,
+        include_str!("../../migrations/postgres/0024_payments_by_trace.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -277,6 +277,14 @@ impl Payments for PgStore {
         row.as_ref().map(payment_from_row).transpose()
     }
 
+    async fn payment_by_trace(&self, trace_id: &str) -> StoreResult<Option<PaymentRecord>> {
+        let row = sqlx::query("SELECT * FROM payments WHERE trace_id = $1 LIMIT 1")
+            .bind(trace_id)
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.as_ref().map(payment_from_row).transpose()
+    }
+
     async fn begin_refund(&self, refund: &RefundRecord) -> StoreResult<RefundClaim> {
         let mut lease = self.lease().await?;
         let mut tx = lease.begin().await?;

@@ -88,6 +88,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         20,
         include_str!("../../migrations/sqlite/0020_timeline.sql"),
     ),
+    (
+        21,
+        include_str!("../../migrations/sqlite/0021_payments_by_trace.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -259,6 +259,17 @@ impl Payments for SqliteStore {
         })
     }
 
+    async fn payment_by_trace(&self, trace_id: &str) -> StoreResult<Option<PaymentRecord>> {
+        self.readers.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT * FROM payments WHERE trace_id = ? LIMIT 1",
+                params![trace_id],
+                |row| payment_from_row(row),
+            )
+        })
+    }
+
     async fn begin_refund(&self, refund: &RefundRecord) -> StoreResult<RefundClaim> {
         // One writer job: no other refund of any payment runs between the
         // sum and the insert, so the refunds held never pass the amount.

@@ -49,6 +49,7 @@ mod data_migrations;
 mod lifecycle;
 mod limits;
 mod payments;
+mod payments_by_trace;
 mod settings;
 mod support;
 mod timeline;

@@ -239,7 +239,15 @@ pub async fn assert_unavailable_and_recorded(
     assert_eq!(attempt["error_code"], "issuer_unavailable", "{attempt}");
     assert_eq!(attempt["cause"], error["cause"], "{attempt}");
     assert_eq!(attempt["issuer_code"], "ABC", "{attempt}");
-    assert_eq!(attempt["issuer_response"], "unavailable", "{attempt}");
+    // The bank said so (or refused the connection), or it was silent past
+    // the issuer timeout.
+    assert!(
+        matches!(
+            attempt["issuer_response"].as_str(),
+            Some("unavailable" | "timeout")
+        ),
+        "{attempt}"
+    );
     if let Some(card_id) = attempt["card_id"].as_str() {
         let stored = server
             .state()

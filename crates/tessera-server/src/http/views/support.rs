@@ -10,7 +10,7 @@ use tessera_store::{AttemptRecord, IncidentRecord};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::rfc3339;
-use crate::http::views::IssuerView;
+use crate::http::views::{IssuerView, PaymentView};
 
 /// A text in both languages.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -33,7 +33,10 @@ pub struct VerdictView {
     /// input_mistake, card_not_supported, declined_by_issuer,
     /// network_or_issuer, system_or_maintenance, real_name, phone_on_file,
     /// card_limit, duplicate, security_lock, account_state, bound,
-    /// awaiting_sms_code, no_attempts
+    /// awaiting_sms_code, no_attempts; for payments also approved,
+    /// payment_pending, token_suspended, card_unbound, token_expired,
+    /// card_reissued, cryptogram_invalid, atc_replayed, domain_mismatch,
+    /// risk_declined, confirmation_required, account_frozen
     pub kind: String,
     /// The failure's cause: input, card_not_supported, network, system; or the
     /// wallet's own rules: account, security. Absent when nothing failed.
@@ -42,6 +45,11 @@ pub struct VerdictView {
     pub code: Option<String>,
     /// The attempt the verdict is about.
     pub trace_id: Option<String>,
+    /// The payment the verdict is about, for a payment's diagnosis.
+    pub payment_id: Option<String>,
+    /// The trace id of a later attempt or payment with the same card that
+    /// succeeded: the failure is no longer an open problem.
+    pub resolved_by: Option<String>,
     /// The verdict's name in the Accept-Language.
     pub title: String,
 }
@@ -106,8 +114,31 @@ pub struct DiagnosisView {
     pub texts: DiagnosisTexts,
     /// The attempts, oldest first.
     pub attempts: Vec<EvidenceView>,
+    /// For a payment's diagnosis: the same person's payments around it,
+    /// oldest first (empty for a binding's).
+    pub payments: Vec<PaymentEvidenceView>,
     /// Open incidents of the issuers involved.
     pub incidents: Vec<IncidentView>,
+}
+
+/// One payment as evidence: the record, its card masked, and what it meant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentEvidenceView {
+    #[serde(flatten)]
+    pub payment: PaymentView,
+    pub trace_id: String,
+    /// verified, invalid or not_checked.
+    pub cryptogram_result: String,
+    /// First 6 and last 4 digits of the card.
+    pub masked_pan: Option<String>,
+    /// The help page of the payment's error code.
+    pub help_url: Option<String>,
+    /// What happened, one sentence.
+    pub happened: BilingualView,
+    /// What the payer was told.
+    pub message: BilingualView,
+    /// What they were told to do.
+    pub remedy: BilingualView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -325,9 +356,12 @@ pub struct AttemptQuery {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DiagnoseQuery {
-    /// One attempt: its verdict, told with the same person's attempts in
-    /// the day before it.
+    /// One attempt or payment: its verdict, told with the same person's
+    /// attempts (or payments) in the day before it and what they did next
+    /// with the same card.
     pub trace_id: Option<String>,
+    /// One payment (`pay_...`), diagnosed like a trace.
+    pub payment_id: Option<String>,
     /// Everything one person tried (with `since`).
     pub user_id: Option<String>,
     /// With `user_id`: RFC 3339 time, or a duration back from now (`1h`,
