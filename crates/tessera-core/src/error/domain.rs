@@ -54,6 +54,12 @@ pub struct DomainError {
     /// (`authentication_required`, `risk_declined`; boxed: most errors
     /// have none, and the error stays small).
     pub safety: Option<Box<SafetyDetail>>,
+    /// What was wrong with the value of the parameter named by `param` (a
+    /// query parameter a route does not take, or whose value does not
+    /// parse), in zh-CN and en: shown in place of the catalogue's message
+    /// and remedy, which speak of a JSON body (boxed: most errors have
+    /// none, and the error stays small).
+    pub detail: Option<Box<(String, String)>>,
 }
 
 /// What stopped a payment for the person's safety.
@@ -160,6 +166,7 @@ impl DomainError {
             max_length: None,
             too_simple: None,
             safety: None,
+            detail: None,
         }
     }
 
@@ -287,6 +294,13 @@ impl DomainError {
         self
     }
 
+    /// Says what was wrong with the value of `param`, in zh-CN and en (see
+    /// `detail`).
+    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.detail = Some(Box::new((zh.into(), en.into())));
+        self
+    }
+
     pub fn with_max_length(mut self, max_chars: usize) -> Self {
         self.max_length = Some(u16::try_from(max_chars).unwrap_or(u16::MAX));
         self
@@ -315,6 +329,13 @@ impl DomainError {
             if !notice.trim().is_empty() {
                 return notice.clone();
             }
+        }
+        if let Some(detail) = &self.detail {
+            let (zh, en) = detail.as_ref();
+            return match lang {
+                Lang::ZhCn => zh.clone(),
+                Lang::En => en.clone(),
+            };
         }
         if let Some(not_supported) = &self.not_supported {
             return not_supported.message(lang);
@@ -355,6 +376,14 @@ impl DomainError {
 
     /// What the person can do, made specific where the detail allows.
     pub fn remedy(&self, lang: Lang) -> String {
+        if self.detail.is_some() {
+            return t(
+                "请按上面的提示改正 param 指出的参数后再试。",
+                "Correct the parameter named in param as the message says, then try again.",
+            )
+            .get(lang)
+            .to_owned();
+        }
         if let Some(decline) = self.card_decline() {
             return decline.remedy().get(lang).to_owned();
         }
