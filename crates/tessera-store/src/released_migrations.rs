@@ -196,6 +196,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         17,
         "87d5010ef2b61b41c2156ed66a84d4c6d3160dc7ae081a9f4e093b47f31827f6",
     ),
+    (
+        "postgres",
+        21,
+        "107eeeaf2b954f505d66361f2fd4328e82792a1c2bd90e2ddc5bb7dbc59921d2",
+    ),
+    (
+        "sqlite",
+        18,
+        "0b5fd3243da9418f69661cb8242e49532de540aaf76ecc7b0469217ba3d9c1a0",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -93,6 +93,12 @@ pub async fn mine(state: &AppState, user_id: &UserId) -> Result<TicketList, ApiE
 /// Tickets for support, newest first, a page at a time (at most 200; 50 by
 /// default), by person and status.
 pub async fn page(state: &AppState, query: &TicketQuery) -> Result<SupportTicketList, ApiError> {
+    const STATUSES: [&str; 2] = ["open", "closed"];
+    if let Some(status) = &query.status
+        && !STATUSES.contains(&status.as_str())
+    {
+        return Err(query::bad_choice("status", &STATUSES).into());
+    }
     let before = query::cursor(query.cursor.as_deref())?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let tickets = state

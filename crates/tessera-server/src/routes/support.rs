@@ -1,5 +1,6 @@
-//! What support reads: binding attempts, diagnoses, binding health,
-//! incidents and tickets; masked data only.
+//! What support reads: the people it looks up, binding attempts,
+//! diagnoses, binding health, incidents and tickets; masked data only.
+//! Reads of a person's data are audited (`flows::audit`).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -8,32 +9,66 @@ use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::ids::UserId;
 
 use crate::flows::binding_stats::{self, HealthReport};
-use crate::flows::{attempts, diagnose, issuer_health, lifecycle, tickets, transactions};
+use crate::flows::{
+    attempts, audit, diagnose, issuer_health, lifecycle, support_users, tickets, transactions,
+};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
-use crate::http::extract::Ctx;
+use crate::http::extract::{Ctx, QueryParams};
 use crate::http::views::{
-    AttemptList, AttemptQuery, DiagnoseQuery, DiagnosisView, ErrorEnvelope, IncidentList,
-    IncidentQuery, SupportTicketList, TicketQuery, TokenEventList, TransactionList,
-    TransactionQuery,
+    AttemptList, AttemptQuery, DiagnoseQuery, DiagnosisView, ErrorEnvelope, FoundUserList,
+    IncidentList, IncidentQuery, SupportTicketList, TicketQuery, TokenEventList, TransactionList,
+    TransactionQuery, UserSearchQuery,
 };
 use crate::state::AppState;
 
 /// Support and operator keys read what support reads.
 const READERS: [Role; 2] = [Role::Support, Role::Operator];
 
-/// Binding attempts by user, trace id or time, newest first.
+/// Find a person by one of: `phone`; `user_id`; `id_last4` with `name`
+/// (the ID number's last four and the real name); `card_first6` with
+/// `card_last4` (a card they added). Each person found is answered masked
+/// (phone, name, ID number, cards' first six and last four), with their
+/// sign-up time, whether the wallet is frozen and their cards; each
+/// search is audited.
+#[utoipa::path(get, path = "/v1/support/users", tag = "support", security(("bearer" = [])),
+    params(UserSearchQuery),
+    responses((status = 200, body = FoundUserList),
+        (status = 400, description = "invalid_request naming the parameter missing, combined with another way of searching, unknown, or not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
+pub async fn find_users(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    QueryParams(query): QueryParams<UserSearchQuery>,
+) -> Result<Json<FoundUserList>, ApiError> {
+    caller.require_role(&READERS)?;
+    Ok(Json(
+        support_users::search(&state, &caller, &ctx, &query).await?,
+    ))
+}
+
+/// Binding attempts by user, trace id or time, newest first. Reading a
+/// person's (`user_id`) is audited.
 #[utoipa::path(get, path = "/v1/support/attempts", tag = "support", security(("bearer" = [])),
     params(AttemptQuery),
-    responses((status = 200, body = AttemptList), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = AttemptList),
+        (status = 400, description = "invalid_request naming an unknown parameter or one not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
 pub async fn list_attempts(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<AttemptQuery>,
+    QueryParams(query): QueryParams<AttemptQuery>,
 ) -> Result<Json<AttemptList>, ApiError> {
     caller.require_role(&READERS)?;
-    Ok(Json(attempts::page(&state, &query, ctx.now).await?))
+    let page = attempts::page(&state, &query, ctx.now).await?;
+    if let Some(user_id) = &query.user_id {
+        let user_id = UserId::from(user_id.clone());
+        audit::record_read(&state, &caller, audit::USER_ATTEMPTS, Some(&user_id), &ctx.trace_id)
+            .await?;
+    }
+    Ok(Json(page))
 }
 
 /// Why a binding failed: a verdict naming the failure's cause (input mistake,
@@ -44,13 +79,13 @@ pub async fn list_attempts(
 #[utoipa::path(get, path = "/v1/support/diagnose", tag = "support", security(("bearer" = [])),
     params(DiagnoseQuery),
     responses((status = 200, body = DiagnosisView),
-        (status = 400, description = "invalid_request: neither trace_id nor user_id, or a bad since", body = ErrorEnvelope),
+        (status = 400, description = "invalid_request: neither trace_id nor user_id, a bad since, or an unknown parameter", body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope), (status = 404, description = "no attempt with this trace id", body = ErrorEnvelope)))]
 pub async fn diagnose(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<DiagnoseQuery>,
+    QueryParams(query): QueryParams<DiagnoseQuery>,
 ) -> Result<Json<DiagnosisView>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(
@@ -79,12 +114,14 @@ pub async fn binding_health(
 /// its circuit breaker.
 #[utoipa::path(get, path = "/v1/support/incidents", tag = "support", security(("bearer" = [])),
     params(IncidentQuery),
-    responses((status = 200, body = IncidentList), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = IncidentList),
+        (status = 400, description = "invalid_request naming an unknown parameter or one not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
 pub async fn list_incidents(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<IncidentQuery>,
+    QueryParams(query): QueryParams<IncidentQuery>,
 ) -> Result<Json<IncidentList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(
@@ -96,11 +133,13 @@ pub async fn list_incidents(
 /// and its diagnosis as they were when the person opened it.
 #[utoipa::path(get, path = "/v1/support/tickets", tag = "support", security(("bearer" = [])),
     params(TicketQuery),
-    responses((status = 200, body = SupportTicketList), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = SupportTicketList),
+        (status = 400, description = "invalid_request naming an unknown parameter or one not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<TicketQuery>,
+    QueryParams(query): QueryParams<TicketQuery>,
 ) -> Result<Json<SupportTicketList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(tickets::page(&state, &query).await?))
@@ -122,7 +161,7 @@ pub async fn token_events(
 
 /// A person's records, as they see them at `GET /v1/transactions` (the
 /// same filters and `format=csv`): masked data only. An unknown person is
-/// 404.
+/// 404. Each read is audited.
 #[utoipa::path(get, path = "/v1/support/users/{id}/transactions", tag = "support", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_...)"), TransactionQuery),
     responses((status = 200, body = TransactionList,
@@ -144,5 +183,8 @@ pub async fn user_transactions(
             .with_param("id")
             .into());
     }
-    transactions::list(&state, &user_id, &pairs, ctx.lang).await
+    let answer = transactions::list(&state, &user_id, &pairs, ctx.lang).await?;
+    audit::record_read(&state, &caller, audit::USER_TRANSACTIONS, Some(&user_id), &ctx.trace_id)
+        .await?;
+    Ok(answer)
 }

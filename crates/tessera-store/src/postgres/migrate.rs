@@ -97,6 +97,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         20,
         include_str!("../../migrations/postgres/0020_transfers.sql"),
     ),
+    (
+        21,
+        include_str!("../../migrations/postgres/0021_support_desk.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

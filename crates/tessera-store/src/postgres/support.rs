@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::listings::{self, Dialect};
 use crate::rows::ms;
+use crate::operator_rows::*;
 use crate::rows::*;
 use crate::{StoreResult, Support};
 
@@ -191,5 +192,32 @@ impl Support for PgStore {
         let rows = listed(&listing).fetch_all(&mut *lease).await?;
         lease.finish();
         rows.iter().map(ticket_from_row).collect()
+    }
+
+    async fn record_audit_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
+        .bind(&event.id)
+        .bind(ms(event.created_at))
+        .bind(&event.key_id)
+        .bind(&event.key_holder)
+        .bind(&event.role)
+        .bind(&event.action)
+        .bind(event.user_id.as_ref().map(UserId::as_str))
+        .bind(&event.trace_id)
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        let listing = listings::audit_events(Dialect::Postgres, filter);
+        let mut lease = self.lease().await?;
+        let rows = listed(&listing).fetch_all(&mut *lease).await?;
+        lease.finish();
+        rows.iter().map(audit_event_from_row).collect()
     }
 }

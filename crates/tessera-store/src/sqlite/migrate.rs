@@ -80,6 +80,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../migrations/sqlite/0017_transfers.sql"),
     ),
+    (
+        18,
+        include_str!("../../migrations/sqlite/0018_support_desk.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

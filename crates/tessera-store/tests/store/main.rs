@@ -51,6 +51,7 @@ mod limits;
 mod payments;
 mod settings;
 mod support;
+mod support_desk;
 mod transfers;
 
 use std::future::Future;

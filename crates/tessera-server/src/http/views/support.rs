@@ -405,6 +405,7 @@ pub struct AttemptList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct AttemptQuery {
     pub user_id: Option<String>,
     pub trace_id: Option<String>,
@@ -419,6 +420,7 @@ pub struct AttemptQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct DiagnoseQuery {
     /// One attempt: its verdict, told with the same person's attempts in
     /// the day before it.
@@ -431,6 +433,7 @@ pub struct DiagnoseQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct IncidentQuery {
     /// `open` (default) or `all`.
     pub status: Option<String>,
@@ -441,6 +444,7 @@ pub struct IncidentQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct TicketQuery {
     pub user_id: Option<String>,
     /// open or closed
