@@ -89,10 +89,9 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
                     _ => {}
                 }
                 let scope: Vec<String> = issuers.into_iter().chain(merchants).collect();
-                let created = tessera_server::create_api_key_held_by(
-                    &state, &role, &label, &holder, &scope,
-                )
-                .await?;
+                let created =
+                    tessera_server::create_api_key_held_by(&state, &role, &label, &holder, &scope)
+                        .await?;
                 if json {
                     println!(
                         "{}",

@@ -161,7 +161,11 @@ fn a_detail_replaces_the_json_message_and_remedy_and_stays_small() {
     assert_eq!(error.message(Lang::ZhCn), "since 的值无法识别");
     assert_eq!(error.message(Lang::En), "since was not understood");
     for lang in [Lang::ZhCn, Lang::En] {
-        assert!(!error.remedy(lang).contains("JSON"), "{}", error.remedy(lang));
+        assert!(
+            !error.remedy(lang).contains("JSON"),
+            "{}",
+            error.remedy(lang)
+        );
     }
     // clippy's result_large_err bound: what an error carries is boxed.
     assert!(std::mem::size_of::<DomainError>() <= 128);

@@ -82,8 +82,7 @@ impl ScopeProblem {
                 format!("merchant id {id:?}: 1 to 64 letters, digits or - _ . :")
             }
             ScopeProblem::NoMerchant => {
-                "a merchant key pays as its merchants only: name each with --merchant ID"
-                    .to_owned()
+                "a merchant key pays as its merchants only: name each with --merchant ID".to_owned()
             }
             ScopeProblem::Unscoped(role) => format!(
                 "{} keys have no issuers or merchants: --issuer is for issuer keys, \
@@ -124,8 +123,10 @@ impl ScopeProblem {
         };
         DomainError::new(ErrorCode::InvalidRequest)
             .with_param(param)
-            .with_detail(tessera_core::text::mask_card_numbers(&zh).into_owned(),
-                tessera_core::text::mask_card_numbers(&en).into_owned())
+            .with_detail(
+                tessera_core::text::mask_card_numbers(&zh).into_owned(),
+                tessera_core::text::mask_card_numbers(&en).into_owned(),
+            )
     }
 }
 
@@ -244,7 +245,10 @@ pub async fn create_over_http(
     if request.holder.trim().is_empty() {
         return Err(crate::http::query::missing(
             "holder",
-            ("请写明谁持有这个密钥（个人或团队）", "name who holds the key (a person or a team)"),
+            (
+                "请写明谁持有这个密钥（个人或团队）",
+                "name who holds the key (a person or a team)",
+            ),
         )
         .into());
     }
@@ -273,9 +277,17 @@ pub async fn create_over_http(
     };
     if role != Role::Support && !other.is_empty() {
         let (param, zh, en) = if role == Role::Issuer {
-            ("merchants", "merchants 只用于商户密钥：发卡行密钥请用 issuers", "merchants is for merchant keys: an issuer key takes issuers")
+            (
+                "merchants",
+                "merchants 只用于商户密钥：发卡行密钥请用 issuers",
+                "merchants is for merchant keys: an issuer key takes issuers",
+            )
         } else {
-            ("issuers", "issuers 只用于发卡行密钥：商户密钥请用 merchants", "issuers is for issuer keys: a merchant key takes merchants")
+            (
+                "issuers",
+                "issuers 只用于发卡行密钥：商户密钥请用 merchants",
+                "issuers is for issuer keys: a merchant key takes merchants",
+            )
         };
         return Err(DomainError::new(ErrorCode::InvalidRequest)
             .with_param(param)
@@ -283,7 +295,12 @@ pub async fn create_over_http(
             .into());
     }
     let owners: Vec<String> = if role == Role::Support {
-        request.issuers.iter().chain(&request.merchants).cloned().collect()
+        request
+            .issuers
+            .iter()
+            .chain(&request.merchants)
+            .cloned()
+            .collect()
     } else {
         scope.clone()
     };

@@ -40,12 +40,11 @@ enum Asked {
     Indexed(UserSearch),
 }
 
-fn how_to_search() -> (&'static str, &'static str) {
-    (
-        "请用一种方式查找：phone；user_id；id_last4 加 name；card_first6 加 card_last4",
-        "search one way: phone; user_id; id_last4 with name; or card_first6 with card_last4",
-    )
-}
+/// The ways of searching, as the messages list them.
+const WAYS_TEXT: (&str, &str) = (
+    "phone；user_id；id_last4 加 name；card_first6 加 card_last4",
+    "phone; user_id; id_last4 with name; or card_first6 with card_last4",
+);
 
 /// The one way the query searches, checked; `invalid_request` naming the
 /// parameter missing, the one combined with another way, or the one whose
@@ -69,16 +68,25 @@ fn asked(query: &UserSearchQuery) -> Result<Asked, DomainError> {
         .filter(|way| way.iter().any(|name| given(name).is_some()))
         .collect();
     let way = match touched.as_slice() {
-        [] => return Err(query::missing("phone", how_to_search())),
+        [] => {
+            let (zh, en) = WAYS_TEXT;
+            return Err(query::missing(
+                "phone",
+                (
+                    &format!("请用其中一种方式查找：{zh}"),
+                    &format!("search one way: {en}"),
+                ),
+            ));
+        }
         [way] => *way,
         [_, second, ..] => {
-            let (zh, en) = how_to_search();
+            let (zh, en) = WAYS_TEXT;
             let param = second.iter().copied().find(|n| given(n).is_some());
             return Err(DomainError::new(ErrorCode::InvalidRequest)
                 .with_param(param.unwrap_or(second[0]))
                 .with_detail(
-                    format!("一次只能用一种方式查找，{zh}"),
-                    format!("Only one way of searching at a time: {en}"),
+                    format!("一次只能用一种方式查找：{zh}"),
+                    format!("Search one way at a time: {en}"),
                 ));
         }
     };
@@ -130,7 +138,10 @@ fn asked(query: &UserSearchQuery) -> Result<Asked, DomainError> {
                     .with_param("user_id")
                     .with_detail(
                         format!("user_id 的值无法识别：用户编号以 {} 开头", UserId::PREFIX),
-                        format!("user_id was not understood: user ids start with {}", UserId::PREFIX),
+                        format!(
+                            "user_id was not understood: user ids start with {}",
+                            UserId::PREFIX
+                        ),
                     ));
             }
             Asked::User(UserId::from(id.to_owned()))
@@ -139,7 +150,10 @@ fn asked(query: &UserSearchQuery) -> Result<Asked, DomainError> {
             let last4 = given("id_last4").unwrap_or("").to_ascii_uppercase();
             let well_formed = last4.len() == 4
                 && last4.bytes().take(3).all(|b| b.is_ascii_digit())
-                && last4.bytes().last().is_some_and(|b| b.is_ascii_digit() || b == b'X');
+                && last4
+                    .bytes()
+                    .last()
+                    .is_some_and(|b| b.is_ascii_digit() || b == b'X');
             if !well_formed {
                 return Err(DomainError::new(ErrorCode::InvalidRequest)
                     .with_param("id_last4")
@@ -177,7 +191,12 @@ pub async fn search(
     query: &UserSearchQuery,
 ) -> Result<FoundUserList, ApiError> {
     let found: Vec<UserRecord> = match asked(query)? {
-        Asked::Phone(phone) => state.store.user_by_phone(&phone).await?.into_iter().collect(),
+        Asked::Phone(phone) => state
+            .store
+            .user_by_phone(&phone)
+            .await?
+            .into_iter()
+            .collect(),
         Asked::User(id) => state.store.user_by_id(&id).await?.into_iter().collect(),
         Asked::Indexed(search) => state.store.find_users(&search, MAX_FOUND).await?,
     };
@@ -186,8 +205,14 @@ pub async fn search(
     }
     let mut data = Vec::with_capacity(found.len());
     for user in &found {
-        audit::record_read(state, caller, audit::USERS_SEARCH, Some(&user.id), &ctx.trace_id)
-            .await?;
+        audit::record_read(
+            state,
+            caller,
+            audit::USERS_SEARCH,
+            Some(&user.id),
+            &ctx.trace_id,
+        )
+        .await?;
         data.push(view(state, user, ctx).await?);
     }
     Ok(FoundUserList { data })
@@ -243,7 +268,9 @@ mod tests {
     use super::*;
 
     fn param(query: UserSearchQuery) -> Option<String> {
-        asked(&query).err().and_then(|e| e.param.map(|p| p.to_string()))
+        asked(&query)
+            .err()
+            .and_then(|e| e.param.map(|p| p.to_string()))
     }
 
     #[test]

@@ -122,9 +122,7 @@ pub fn check(state: &AppState, pairs: &[(String, String)]) -> Result<Asked, Doma
     let kind = given
         .get("type")
         .map(|name| {
-            record_type(name).ok_or_else(|| {
-                query::bad_choice("type", &TYPES.map(|(t, _)| t))
-            })
+            record_type(name).ok_or_else(|| query::bad_choice("type", &TYPES.map(|(t, _)| t)))
         })
         .transpose()?;
     let status = given

@@ -131,8 +131,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 
 /// Parses a query string strictly (see [`QueryParams`]).
 pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, DomainError> {
-    let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         query_error(&path, &error.into_inner().to_string())

@@ -16,9 +16,9 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 
 use crate::config::LimitsConfig;
 use crate::http::views::{
-    BindCardRequest, CreateKeyRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest, TicketRequest,
-    TokenChangeRequest, TransferRequest,
+    BindCardRequest, CreateKeyRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest,
+    MaintenanceWindow, PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest,
+    TicketRequest, TokenChangeRequest, TransferRequest,
 };
 
 /// A request whose fields can be checked against the limits.

@@ -65,8 +65,14 @@ pub async fn list_attempts(
     let page = attempts::page(&state, &query, ctx.now).await?;
     if let Some(user_id) = &query.user_id {
         let user_id = UserId::from(user_id.clone());
-        audit::record_read(&state, &caller, audit::USER_ATTEMPTS, Some(&user_id), &ctx.trace_id)
-            .await?;
+        audit::record_read(
+            &state,
+            &caller,
+            audit::USER_ATTEMPTS,
+            Some(&user_id),
+            &ctx.trace_id,
+        )
+        .await?;
     }
     Ok(Json(page))
 }
@@ -184,7 +190,13 @@ pub async fn user_transactions(
             .into());
     }
     let answer = transactions::list(&state, &user_id, &pairs, ctx.lang).await?;
-    audit::record_read(&state, &caller, audit::USER_TRANSACTIONS, Some(&user_id), &ctx.trace_id)
-        .await?;
+    audit::record_read(
+        &state,
+        &caller,
+        audit::USER_TRANSACTIONS,
+        Some(&user_id),
+        &ctx.trace_id,
+    )
+    .await?;
     Ok(answer)
 }

@@ -61,6 +61,7 @@ mod service;
 mod sessions;
 mod signup;
 mod snapshots;
+mod support_users;
 mod tickets;
 mod timeouts;
 mod tls;

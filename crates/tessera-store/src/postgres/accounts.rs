@@ -2,9 +2,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
-use crate::rows::ms;
 use crate::listings::{self, Dialect};
 use crate::operator_rows::*;
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
 

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::listings::{self, Dialect};
-use crate::rows::ms;
 use crate::operator_rows::*;
+use crate::rows::ms;
 use crate::rows::*;
 use crate::{StoreResult, Support};
 

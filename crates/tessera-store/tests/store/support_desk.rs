@@ -39,7 +39,10 @@ async fn a_search_finds_only_the_people_it_names(store: Arc<dyn Store>) {
     // Oldest account first, at most `limit`.
     let found = store.find_users(&search, 10).await.unwrap();
     assert_eq!(ids(&found), ["user-4", "user-1"]);
-    assert_eq!(ids(&store.find_users(&search, 1).await.unwrap()), ["user-4"]);
+    assert_eq!(
+        ids(&store.find_users(&search, 1).await.unwrap()),
+        ["user-4"]
+    );
     let nobody = UserSearch::NameAndIdLast4 {
         name_normalized: "李四".to_owned(),
         id_last4: "9999".to_owned(),
