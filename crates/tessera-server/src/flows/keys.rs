@@ -242,16 +242,6 @@ pub async fn create_over_http(
     state: &AppState,
     request: &CreateKeyRequest,
 ) -> Result<CreatedKeyView, ApiError> {
-    if request.holder.trim().is_empty() {
-        return Err(crate::http::query::missing(
-            "holder",
-            (
-                "请写明谁持有这个密钥（个人或团队）",
-                "name who holds the key (a person or a team)",
-            ),
-        )
-        .into());
-    }
     let role = match Role::parse(request.role.trim()) {
         Some(Role::Operator) => {
             return Err(DomainError::new(ErrorCode::Forbidden)
@@ -269,6 +259,16 @@ pub async fn create_over_http(
             );
         }
     };
+    if request.holder.trim().is_empty() {
+        return Err(crate::http::query::missing(
+            "holder",
+            (
+                "请写明谁持有这个密钥（个人或团队）",
+                "name who holds the key (a person or a team)",
+            ),
+        )
+        .into());
+    }
     // Issuers on a merchant key (or the reverse) are refused, not taken as
     // the other kind of owner.
     let (scope, other) = match role {
