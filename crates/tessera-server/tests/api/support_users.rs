@@ -85,7 +85,7 @@ async fn a_phone_finds_its_person_and_nowhere_else_is_ignored(backend: Backend) 
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(found(&body), [wanted.id.clone()]);
+    assert_eq!(found(&body), [wanted.id.as_str()]);
     let person = &body["data"][0];
     let phone = &wanted.phone;
     assert_eq!(
@@ -137,7 +137,7 @@ async fn each_way_of_searching_finds_only_its_person(backend: Backend) {
     ] {
         let (status, body) = search(&server, &server.support_key, &query).await;
         assert_eq!(status, StatusCode::OK, "{query}: {body}");
-        assert_eq!(found(&body), [wanted.id.clone()], "{query}");
+        assert_eq!(found(&body), [wanted.id.as_str()], "{query}");
         assert_eq!(body["data"][0]["frozen"], true, "{query}");
         assert_masked(&body, &wanted, &number);
         assert!(!body.to_string().contains(&other_number[6..]), "{query}");
@@ -150,7 +150,7 @@ async fn each_way_of_searching_finds_only_its_person(backend: Backend) {
     )
     .await;
     if namesake.id_number[14..] != wanted.id_number[14..] {
-        assert_eq!(found(&body), [namesake.id.clone()]);
+        assert_eq!(found(&body), [namesake.id.as_str()]);
     }
     // Nobody: an empty list, not an error.
     for query in [

@@ -437,7 +437,7 @@ async fn a_claim_reads_the_payment_history(store: Arc<dyn Store>) {
     bind(&*store, &user_id, "a", "fa", 1_000).await;
     store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap();
     let query = HistoryQuery {
-        user_id: user_id.clone().into(),
+        user_id: user_id.clone(),
         device_id: None,
         day_start: at(0),
         sum_unconfirmed: true,
@@ -463,7 +463,7 @@ async fn a_claim_reads_the_payment_history(store: Arc<dyn Store>) {
     }
     store
         .set_consent_limits(
-            &user_id.clone().into(),
+            &user_id.clone(),
             ConsentLimits {
                 per_payment: 500,
                 per_day: 2_000,
@@ -473,7 +473,7 @@ async fn a_claim_reads_the_payment_history(store: Arc<dyn Store>) {
         .await
         .unwrap();
     store
-        .set_frozen(&user_id.clone().into(), Some(at(3_000)), None)
+        .set_frozen(&user_id.clone(), Some(at(3_000)), None)
         .await
         .unwrap();
     let before = store.payment_history(&query).await.unwrap();
