@@ -196,9 +196,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             admin::delete_maintenance,
             admin::get_maintenance
         ))
-        .routes(routes!(admin::list_keys))
+        .routes(routes!(admin::list_keys, admin::create_key))
+        .routes(routes!(admin::list_audit_events))
         .routes(routes!(admin::revoke_key))
         .routes(routes!(support::list_attempts))
+        .routes(routes!(support::find_users))
         .routes(routes!(support::token_events))
         .routes(routes!(support::diagnose))
         .routes(routes!(support::binding_health))
@@ -676,12 +678,23 @@ pub async fn create_api_key(
     label: &str,
     scope: &[String],
 ) -> Result<flows::keys::CreatedKey, StartError> {
+    create_api_key_held_by(state, role, label, "", scope).await
+}
+
+/// [`create_api_key`], naming who holds the key (`--holder`).
+pub async fn create_api_key_held_by(
+    state: &AppState,
+    role: &str,
+    label: &str,
+    holder: &str,
+    scope: &[String],
+) -> Result<flows::keys::CreatedKey, StartError> {
     let role = Role::parse(role).ok_or_else(|| {
         StartError::new(format!(
             "unknown role {role:?}: operator, support, merchant or issuer"
         ))
     })?;
-    flows::keys::create(state, role, label, scope)
+    flows::keys::create(state, role, label, holder, scope)
         .await
         .map_err(|e| StartError::new(e.0))
 }

@@ -9,6 +9,7 @@ mod data_migrations;
 mod decisions;
 mod listings;
 pub mod model;
+mod operator_rows;
 pub mod postgres;
 #[cfg(test)]
 mod released_migrations;

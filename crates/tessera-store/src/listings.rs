@@ -220,6 +220,47 @@ pub(crate) fn tickets(dialect: Dialect, filter: &TicketFilter) -> Listing {
     listing
 }
 
+/// People support looks up (`UserSearch`), oldest account first, each
+/// search by its index (migration `support_desk`).
+pub(crate) fn users_found(dialect: Dialect, search: &UserSearch, limit: u32) -> Listing {
+    let mut listing = Listing::new(dialect, "SELECT * FROM users WHERE ");
+    match search {
+        UserSearch::NameAndIdLast4 {
+            name_normalized,
+            id_last4,
+        } => {
+            listing
+                .push("real_name_normalized = ")
+                .text(name_normalized)
+                .push(" AND id_number_last4 = ")
+                .text(id_last4);
+        }
+        // PostgreSQL's `binding` rows are reservations, not cards.
+        UserSearch::Card { first6, last4 } => {
+            listing
+                .push("id IN (SELECT user_id FROM cards WHERE last4 = ")
+                .text(last4)
+                .push(" AND first6 = ")
+                .text(first6)
+                .push(" AND status <> 'binding')");
+        }
+    }
+    listing
+        .push(" ORDER BY created_at, ")
+        .bytewise("id")
+        .push(&format!(" LIMIT {}", limit.max(1)));
+    listing
+}
+
+/// Reads of people's data, newest first.
+pub(crate) fn audit_events(dialect: Dialect, filter: &AuditFilter) -> Listing {
+    let mut listing = Listing::select_all(dialect, "audit_events");
+    listing
+        .before(filter.before.as_ref(), "id")
+        .newest_first("created_at", "id", filter.limit);
+    listing
+}
+
 /// Issuer incidents, newest first. Every binding asks for its issuer's
 /// open breaker, so the few shapes of this query stay prepared.
 pub(crate) fn incidents(dialect: Dialect, filter: &IncidentFilter) -> Listing {

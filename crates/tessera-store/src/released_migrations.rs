@@ -198,6 +198,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
     ),
     (
         "postgres",
+        21,
+        "107eeeaf2b954f505d66361f2fd4328e82792a1c2bd90e2ddc5bb7dbc59921d2",
+    ),
+    (
+        "sqlite",
+        18,
+        "0b5fd3243da9418f69661cb8242e49532de540aaf76ecc7b0469217ba3d9c1a0",
+    ),
+    (
+        "postgres",
         22,
         "d79ada0ae2714e2b9e74e60c21837413e89b897c42498aec6afc5567f46ae2b9",
     ),

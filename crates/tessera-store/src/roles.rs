@@ -35,6 +35,9 @@ pub trait Accounts: Send + Sync {
     async fn create_user(&self, user: &NewUser) -> StoreResult<UserRecord>;
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>>;
     async fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRecord>>;
+    /// The people a support search finds (at most `limit`), oldest account
+    /// first.
+    async fn find_users(&self, search: &UserSearch, limit: u32) -> StoreResult<Vec<UserRecord>>;
     /// Claims one sign-in attempt for a phone (keyed hash) before its
     /// password is checked: one statement that adds it to the window's
     /// count, or starts a new window when the last has run out, unless the
@@ -498,6 +501,10 @@ pub trait Support: Send + Sync {
     /// One page of a person's timeline, newest first: one query per source
     /// (`timeline.rs`), each reading at most `limit` rows.
     async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>>;
+    /// Appends one read of a person's data to the audit.
+    async fn record_audit_event(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// The audit, newest first, a page at a time.
+    async fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
 }
 
 /// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.

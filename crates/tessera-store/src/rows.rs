@@ -526,16 +526,6 @@ pub(crate) fn birthday_pins_from(stored: Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The columns `api_key_from_row` reads.
-pub(crate) const API_KEY_COLUMNS: &str = "id, key_hash, role, label, scope, signing_key_version, \
-     signing_secret_ciphertext, created_at, revoked_at FROM api_keys";
-
-/// An API key's scope as stored: a JSON array of issuer codes or merchant
-/// ids.
-pub(crate) fn scope_json(scope: &[String]) -> StoreResult<String> {
-    serde_json::to_string(scope).map_err(|e| StoreError::Other(e.to_string()))
-}
-
 pub(crate) fn session_from_row(row: &impl Columns) -> StoreResult<SessionRecord> {
     Ok(SessionRecord {
         id: row.col("id")?,
@@ -544,32 +534,6 @@ pub(crate) fn session_from_row(row: &impl Columns) -> StoreResult<SessionRecord>
         expires_at: row.time("expires_at")?,
         created_at: row.time("created_at")?,
         user_agent: row.col("user_agent")?,
-    })
-}
-
-pub(crate) fn api_key_from_row(row: &impl Columns) -> StoreResult<ApiKeyRecord> {
-    let scope: String = row.col("scope")?;
-    let version: Option<i64> = row.col("signing_key_version")?;
-    let ciphertext: Option<Vec<u8>> = row.col("signing_secret_ciphertext")?;
-    let signing_secret = match (version, ciphertext) {
-        (Some(version), Some(blob)) => Some((small(version)?, blob)),
-        (None, None) => None,
-        _ => {
-            return Err(StoreError::Corrupt(
-                "api key signing secret without its key version".to_owned(),
-            ));
-        }
-    };
-    Ok(ApiKeyRecord {
-        id: row.id("id")?,
-        key_hash: row.col("key_hash")?,
-        role: row.col("role")?,
-        label: row.col("label")?,
-        scope: serde_json::from_str(&scope)
-            .map_err(|e| StoreError::Corrupt(format!("api key scope: {e}")))?,
-        signing_secret,
-        created_at: row.time("created_at")?,
-        revoked_at: row.opt_time("revoked_at")?,
     })
 }
 

@@ -20,12 +20,17 @@ pub enum AdminCommand {
         /// Merchant keys need one.
         #[arg(long = "merchant", value_name = "ID")]
         merchants: Vec<String>,
-        /// A note on who holds the key.
+        /// A note on the key.
         #[arg(long, default_value = "")]
         label: String,
+        /// Who holds the key (a person or a team): shown in the key list
+        /// and kept with every read of a person's data the key makes.
+        #[arg(long, default_value = "")]
+        holder: String,
         #[command(flatten)]
         service: ServiceArgs,
-        /// Print {"id", "key", "role", "scope", "signing_secret"} instead.
+        /// Print {"id", "key", "role", "scope", "holder", "signing_secret"}
+        /// instead.
         #[arg(long)]
         json: bool,
     },
@@ -36,8 +41,8 @@ pub enum AdminCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeysCommand {
-    /// Every API key, revoked ones too: id, role, scope, label, created,
-    /// revoked. Never a secret.
+    /// Every API key, revoked ones too: id, role, scope, holder, created,
+    /// revoked, label. Never a secret.
     List {
         #[command(flatten)]
         service: ServiceArgs,
@@ -61,6 +66,7 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
             issuers,
             merchants,
             label,
+            holder,
             service,
             json,
         } => {
@@ -83,7 +89,9 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
                     _ => {}
                 }
                 let scope: Vec<String> = issuers.into_iter().chain(merchants).collect();
-                let created = tessera_server::create_api_key(&state, &role, &label, &scope).await?;
+                let created =
+                    tessera_server::create_api_key_held_by(&state, &role, &label, &holder, &scope)
+                        .await?;
                 if json {
                     println!(
                         "{}",
@@ -92,6 +100,7 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
                             "key": created.key,
                             "role": created.role.as_str(),
                             "scope": created.scope,
+                            "holder": created.holder,
                             "signing_secret": created.signing_secret,
                         })
                     );
@@ -120,8 +129,8 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 println!(
-                    "{:<22} {:<9} {:<24} {:<21} {:<21} label",
-                    "id", "role", "scope", "created", "revoked"
+                    "{:<22} {:<9} {:<24} {:<16} {:<21} {:<21} label",
+                    "id", "role", "scope", "holder", "created", "revoked"
                 );
                 for key in &list.data {
                     let scope = if key.scope.is_empty() {
@@ -129,11 +138,17 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
                     } else {
                         key.scope.join(",")
                     };
+                    let holder = if key.holder.is_empty() {
+                        "-"
+                    } else {
+                        key.holder.as_str()
+                    };
                     println!(
-                        "{:<22} {:<9} {:<24} {:<21} {:<21} {}",
+                        "{:<22} {:<9} {:<24} {:<16} {:<21} {:<21} {}",
                         key.id,
                         key.role,
                         scope,
+                        holder,
                         key.created_at,
                         key.revoked_at.as_deref().unwrap_or("-"),
                         key.label

@@ -97,6 +97,8 @@ fn keys_are_made_for_their_owners_listed_without_secrets_and_revoked() {
             "merchant",
             "--merchant",
             "SHOP-1",
+            "--holder",
+            "收银组 王芳",
             "--json",
         ],
     );
@@ -105,6 +107,7 @@ fn keys_are_made_for_their_owners_listed_without_secrets_and_revoked() {
     assert_eq!(merchant["role"], "merchant");
     assert_eq!(merchant["scope"], serde_json::json!(["SHOP-1"]));
     assert_eq!(merchant["signing_secret"], Value::Null);
+    assert_eq!(merchant["holder"], "收银组 王芳");
     let merchant_id = merchant["id"].as_str().unwrap();
 
     // Listed with their scopes, never a secret.
@@ -112,6 +115,10 @@ fn keys_are_made_for_their_owners_listed_without_secrets_and_revoked() {
     let table = text(&listed.stdout);
     assert!(table.contains("CCB,ICBC"), "{table}");
     assert!(table.contains(merchant_id), "{table}");
+    // The holder named, and "-" for the key made without one.
+    assert!(table.contains("收银组 王芳"), "{table}");
+    assert_eq!(keys_json(&data)["data"][1]["holder"], "收银组 王芳");
+    assert_eq!(keys_json(&data)["data"][0]["holder"], "");
     for secret in [
         &lines[0],
         &lines[1],

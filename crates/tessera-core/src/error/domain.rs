@@ -30,9 +30,11 @@ pub struct DomainError {
     pub retry_after_secs: Option<u32>,
     /// Who suspended a token (issuer, wallet, cardholder, risk).
     pub suspended_by: Vec<String>,
-    /// A text written by an operator (a maintenance notice), in both languages,
-    /// shown in place of the catalogue's message.
-    pub notice: Option<Box<(String, String)>>,
+    /// A text shown in place of the catalogue's message, in both
+    /// languages: an operator's (a maintenance notice), or what was wrong
+    /// with a value the request sent (see [`Notice`]; boxed: most errors
+    /// have none, and the error stays small).
+    pub notice: Option<Box<Notice>>,
     /// The record the error is about, so that the caller and support can
     /// find it: the payment a decline was recorded as, the card already
     /// bound.
@@ -54,6 +56,18 @@ pub struct DomainError {
     /// (`authentication_required`, `risk_declined`; boxed: most errors
     /// have none, and the error stays small).
     pub safety: Option<Box<SafetyDetail>>,
+}
+
+/// A text shown in place of the catalogue's message, in zh-CN and en.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub zh: String,
+    pub en: String,
+    /// It says what was wrong with the value of the parameter named by
+    /// `param` (a query parameter a route does not take, or whose value
+    /// does not parse): it replaces the remedy too, which speaks of a
+    /// JSON body ([`DomainError::with_detail`]).
+    pub about_value: bool,
 }
 
 /// What stopped a payment for the person's safety.
@@ -258,7 +272,11 @@ impl DomainError {
     }
 
     pub fn with_notice(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        self.notice = Some(Box::new((zh.into(), en.into())));
+        self.notice = Some(Box::new(Notice {
+            zh: zh.into(),
+            en: en.into(),
+            about_value: false,
+        }));
         self
     }
 
@@ -287,6 +305,22 @@ impl DomainError {
         self
     }
 
+    /// Says what was wrong with the value of `param`, in zh-CN and en (see
+    /// `detail`).
+    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.notice = Some(Box::new(Notice {
+            zh: zh.into(),
+            en: en.into(),
+            about_value: true,
+        }));
+        self
+    }
+
+    /// Whether the message says what was wrong with a value (`with_detail`).
+    pub fn has_detail(&self) -> bool {
+        self.notice.as_ref().is_some_and(|n| n.about_value)
+    }
+
     pub fn with_max_length(mut self, max_chars: usize) -> Self {
         self.max_length = Some(u16::try_from(max_chars).unwrap_or(u16::MAX));
         self
@@ -307,13 +341,12 @@ impl DomainError {
     /// The message for this error, made specific where the detail allows.
     pub fn message(&self, lang: Lang) -> String {
         if let Some(notice) = &self.notice {
-            let (zh, en) = notice.as_ref();
-            let notice = match lang {
-                Lang::ZhCn => zh,
-                Lang::En => en,
+            let text = match lang {
+                Lang::ZhCn => &notice.zh,
+                Lang::En => &notice.en,
             };
-            if !notice.trim().is_empty() {
-                return notice.clone();
+            if notice.about_value || !text.trim().is_empty() {
+                return text.clone();
             }
         }
         if let Some(not_supported) = &self.not_supported {
@@ -355,6 +388,14 @@ impl DomainError {
 
     /// What the person can do, made specific where the detail allows.
     pub fn remedy(&self, lang: Lang) -> String {
+        if self.has_detail() {
+            return t(
+                "请按上面的提示改正 param 指出的参数后再试。",
+                "Correct the parameter named in param as the message says, then try again.",
+            )
+            .get(lang)
+            .to_owned();
+        }
         if let Some(decline) = self.card_decline() {
             return decline.remedy().get(lang).to_owned();
         }

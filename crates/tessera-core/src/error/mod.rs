@@ -14,7 +14,7 @@ use std::fmt;
 
 pub use catalogue::CATALOGUE;
 pub use decline::{DeclineCode, NotSupported, NotSupportedReason};
-pub use domain::{DomainError, ErrorRecord, LimitHit, Lockout, NextAction, SafetyDetail};
+pub use domain::{DomainError, ErrorRecord, LimitHit, Lockout, NextAction, Notice, SafetyDetail};
 pub use lang::{Lang, Text};
 pub use limit::{AttemptLimit, LIMIT_WINDOW_SECS, wait_en, wait_zh};
 

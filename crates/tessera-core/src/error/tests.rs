@@ -154,6 +154,24 @@ fn attempts_left_is_spoken() {
 }
 
 #[test]
+fn a_detail_replaces_the_json_message_and_remedy_and_stays_small() {
+    let error = DomainError::new(ErrorCode::InvalidRequest)
+        .with_param("since")
+        .with_detail("since 的值无法识别", "since was not understood");
+    assert_eq!(error.message(Lang::ZhCn), "since 的值无法识别");
+    assert_eq!(error.message(Lang::En), "since was not understood");
+    for lang in [Lang::ZhCn, Lang::En] {
+        assert!(
+            !error.remedy(lang).contains("JSON"),
+            "{}",
+            error.remedy(lang)
+        );
+    }
+    // clippy's result_large_err bound: what an error carries is boxed.
+    assert!(std::mem::size_of::<DomainError>() < 128);
+}
+
+#[test]
 fn accept_language_picks_by_quality() {
     assert_eq!(Lang::from_accept_language(None), Lang::ZhCn);
     assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);

@@ -338,9 +338,11 @@ pub async fn for_support(
             case_of_user(state, &user_id, since, now, MAX_ATTEMPTS).await?
         }
         _ => {
-            return Err(DomainError::new(ErrorCode::InvalidRequest)
-                .with_param("trace_id")
-                .into());
+            return Err(query::missing(
+                "trace_id",
+                ("请给出 trace_id 或 user_id", "give a trace_id or a user_id"),
+            )
+            .into());
         }
     };
     let (diagnosis, incidents) = diagnose_case(state, &case, Audience::Support, now).await?;

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tessera_core::bins::index::big_bank;
 use tessera_core::card::AttemptOutcome;
 use tessera_core::diagnosis::{Bilingual, CIRCUIT_OPEN};
-use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::error::{ErrorCode, Lang};
 use tessera_core::issuer_health::{Anomaly, WindowStats, evaluate};
 use tessera_store::{
     AttemptRecord, AttemptStatsQuery, AttemptStatsRow, IncidentFilter, IncidentRecord, Store,
@@ -483,11 +483,7 @@ pub async fn incidents(
     let open_only = match query.status.as_deref() {
         None | Some("open") => true,
         Some("all") => false,
-        Some(_) => {
-            return Err(DomainError::new(ErrorCode::InvalidRequest)
-                .with_param("status")
-                .into());
-        }
+        Some(_) => return Err(query::bad_choice("status", &["open", "all"]).into()),
     };
     let since = query::since_or(query.since.as_deref(), now, chrono::Duration::hours(24))?;
     let issuer = query

@@ -1,11 +1,13 @@
 //! API keys: made with a role and, for issuers and merchants, the owners
 //! they act for (an issuer key's issuer codes, a merchant key's merchant
-//! ids); listed and revoked by operators. An issuer key also gets a signing
+//! ids), and the name of who holds them; made at the command line, or by
+//! operators over HTTP (every role but operator); listed and revoked by
+//! operators. An issuer key also gets a signing
 //! secret of its own for its events, shown once and kept sealed by the
 //! vault, so that a signature proves more than holding the bearer key.
 
 use chrono::{DateTime, Utc};
-use tessera_core::error::ErrorCode;
+use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::payment::check::check_merchant_id;
 use tessera_core::vault::{LookupPurpose, Sealed};
 use tessera_store::ApiKeyRecord;
@@ -13,7 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::http::auth::{API_KEY_PREFIX, Role, hash_bearer};
 use crate::http::error::{ApiError, rfc3339};
-use crate::http::views::{ApiKeyList, ApiKeyView};
+use crate::http::views::{ApiKeyList, ApiKeyView, CreateKeyRequest, CreatedKeyView};
 use crate::ids;
 use crate::state::AppState;
 
@@ -31,6 +33,9 @@ pub struct CreatedKey {
     pub key: String,
     pub role: Role,
     pub scope: Vec<String>,
+    pub holder: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
     /// Issuer keys only: what their events are signed with.
     pub signing_secret: Option<String>,
 }
@@ -41,6 +46,7 @@ impl std::fmt::Debug for CreatedKey {
             .field("id", &self.id)
             .field("role", &self.role)
             .field("scope", &self.scope)
+            .field("holder", &self.holder)
             .finish_non_exhaustive()
     }
 }
@@ -50,57 +56,115 @@ impl std::fmt::Debug for CreatedKey {
 #[error("{0}")]
 pub struct KeyError(pub String);
 
+/// What is wrong with the owners named for a key: told at the command
+/// line (`cli`) or over HTTP (`api`), each in its own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeProblem {
+    UnknownIssuer(String),
+    NoIssuer,
+    BadMerchant(String),
+    NoMerchant,
+    /// Operator and support keys act for nobody.
+    Unscoped(Role),
+}
+
+impl ScopeProblem {
+    fn cli(&self) -> String {
+        match self {
+            ScopeProblem::UnknownIssuer(code) => format!(
+                "unknown issuer code {code:?}: use an issuer code of the BIN table \
+                 (`tessera bins lookup BIN` shows a card's), e.g. CCB, ICBC, ABC"
+            ),
+            ScopeProblem::NoIssuer => {
+                "an issuer key acts for its issuers only: name each with --issuer CODE".to_owned()
+            }
+            ScopeProblem::BadMerchant(id) => {
+                format!("merchant id {id:?}: 1 to 64 letters, digits or - _ . :")
+            }
+            ScopeProblem::NoMerchant => {
+                "a merchant key pays as its merchants only: name each with --merchant ID".to_owned()
+            }
+            ScopeProblem::Unscoped(role) => format!(
+                "{} keys have no issuers or merchants: --issuer is for issuer keys, \
+                 --merchant for merchant keys",
+                role.as_str()
+            ),
+        }
+    }
+
+    /// `invalid_request` naming the field of `POST /v1/admin/keys` at fault.
+    pub fn api(&self) -> DomainError {
+        let (param, zh, en) = match self {
+            ScopeProblem::UnknownIssuer(code) => (
+                "issuers",
+                format!("没有发卡行代码 {code}：请用 BIN 表中的发卡行代码，例如 CCB、ICBC、ABC"),
+                format!("No issuer has the code {code}: use an issuer code of the BIN table, such as CCB, ICBC or ABC"),
+            ),
+            ScopeProblem::NoIssuer => (
+                "issuers",
+                "发卡行密钥只代表它的发卡行：请在 issuers 中列出至少一个发卡行代码".to_owned(),
+                "An issuer key acts for its issuers only: list at least one issuer code in issuers".to_owned(),
+            ),
+            ScopeProblem::BadMerchant(id) => (
+                "merchants",
+                format!("商户编号 {id} 无效：须为 1 到 64 个字母、数字或 - _ . :"),
+                format!("Merchant id {id} is not valid: use 1 to 64 letters, digits or - _ . :"),
+            ),
+            ScopeProblem::NoMerchant => (
+                "merchants",
+                "商户密钥只代表它的商户：请在 merchants 中列出至少一个商户编号".to_owned(),
+                "A merchant key pays as its merchants only: list at least one merchant id in merchants".to_owned(),
+            ),
+            ScopeProblem::Unscoped(role) => (
+                "issuers",
+                format!("{} 密钥不代表任何发卡行或商户：issuers 只用于发卡行密钥，merchants 只用于商户密钥", role.as_str()),
+                format!("{} keys act for no issuer or merchant: issuers is for issuer keys, merchants for merchant keys", role.as_str()),
+            ),
+        };
+        DomainError::new(ErrorCode::InvalidRequest)
+            .with_param(param)
+            .with_detail(
+                tessera_core::text::mask_card_numbers(&zh).into_owned(),
+                tessera_core::text::mask_card_numbers(&en).into_owned(),
+            )
+    }
+}
+
 /// The owners a key of `role` acts for, checked: an issuer key needs issuer
 /// codes of the BIN table (upper case), a merchant key merchant ids (as a
 /// payment's `merchant_id` is checked), the other roles none.
-pub fn check_scope(
+pub fn check_owners(
     state: &AppState,
     role: Role,
     scope: &[String],
-) -> Result<Vec<String>, KeyError> {
+) -> Result<Vec<String>, ScopeProblem> {
     let mut checked: Vec<String> = Vec::with_capacity(scope.len());
     match role {
         Role::Issuer => {
             for code in scope {
                 let code = code.trim().to_ascii_uppercase();
                 if !state.bins.has_issuer_code(&code) {
-                    return Err(KeyError(format!(
-                        "unknown issuer code {code:?}: use an issuer code of the BIN table \
-                         (`tessera bins lookup BIN` shows a card's), e.g. CCB, ICBC, ABC"
-                    )));
+                    return Err(ScopeProblem::UnknownIssuer(code));
                 }
                 checked.push(code);
             }
             if checked.is_empty() {
-                return Err(KeyError(
-                    "an issuer key acts for its issuers only: name each with --issuer CODE"
-                        .to_owned(),
-                ));
+                return Err(ScopeProblem::NoIssuer);
             }
         }
         Role::Merchant => {
             for id in scope {
-                let id = check_merchant_id(id).map_err(|_| {
-                    KeyError(format!(
-                        "merchant id {id:?}: 1 to 64 letters, digits or - _ . :"
-                    ))
-                })?;
+                let id = check_merchant_id(id)
+                    .map_err(|_| ScopeProblem::BadMerchant(id.chars().take(64).collect()))?;
                 checked.push(id);
             }
             if checked.is_empty() {
-                return Err(KeyError(
-                    "a merchant key pays as its merchants only: name each with --merchant ID"
-                        .to_owned(),
-                ));
+                return Err(ScopeProblem::NoMerchant);
             }
         }
         Role::Operator | Role::Support => {
             if !scope.is_empty() {
-                return Err(KeyError(format!(
-                    "{} keys have no issuers or merchants: --issuer is for issuer keys, \
-                     --merchant for merchant keys",
-                    role.as_str()
-                )));
+                return Err(ScopeProblem::Unscoped(role));
             }
         }
     }
@@ -109,12 +173,22 @@ pub fn check_scope(
     Ok(checked)
 }
 
+/// [`check_owners`], said as the command line says it.
+pub fn check_scope(
+    state: &AppState,
+    role: Role,
+    scope: &[String],
+) -> Result<Vec<String>, KeyError> {
+    check_owners(state, role, scope).map_err(|problem| KeyError(problem.cli()))
+}
+
 /// Makes an API key of `role` for `scope` (see [`check_scope`]). Only keyed
 /// hashes and sealed secrets are stored.
 pub async fn create(
     state: &AppState,
     role: Role,
     label: &str,
+    holder: &str,
     scope: &[String],
 ) -> Result<CreatedKey, KeyError> {
     let scope = check_scope(state, role, scope)?;
@@ -130,17 +204,21 @@ pub async fn create(
     } else {
         (None, None)
     };
+    // An operator's free text: card numbers masked like any other.
+    let label = tessera_core::text::mask_card_numbers(label.trim()).into_owned();
+    let holder = tessera_core::text::mask_card_numbers(holder.trim()).into_owned();
+    let created_at = state.now();
     state
         .store
         .create_api_key(&ApiKeyRecord {
             id: id.clone(),
             key_hash: hash_bearer(&state.keys, LookupPurpose::ApiKey, &key),
             role: role.as_str().to_owned(),
-            // An operator's free text: card numbers masked like any other.
-            label: tessera_core::text::mask_card_numbers(label).into_owned(),
+            label: label.clone(),
+            holder: holder.clone(),
             scope: scope.clone(),
             signing_secret: sealed,
-            created_at: state.now(),
+            created_at,
             revoked_at: None,
         })
         .await
@@ -150,7 +228,99 @@ pub async fn create(
         key,
         role,
         scope,
+        holder,
+        label,
+        created_at,
         signing_secret,
+    })
+}
+
+/// `POST /v1/admin/keys`: a support, merchant or issuer key. Operator keys
+/// are made only at the command line, by whoever runs the service: a key
+/// that makes keys is never made by another key.
+pub async fn create_over_http(
+    state: &AppState,
+    request: &CreateKeyRequest,
+) -> Result<CreatedKeyView, ApiError> {
+    let role = match Role::parse(request.role.trim()) {
+        Some(Role::Operator) => {
+            return Err(DomainError::new(ErrorCode::Forbidden)
+                .with_param("role")
+                .with_detail(
+                    "操作员密钥不能通过接口制作，只能在服务器上用 tessera admin create-key --role operator 制作",
+                    "Operator keys are not made over the API: make one on the server with tessera admin create-key --role operator",
+                )
+                .into());
+        }
+        Some(role) => role,
+        None => {
+            return Err(
+                crate::http::query::bad_choice("role", &["support", "merchant", "issuer"]).into(),
+            );
+        }
+    };
+    if request.holder.trim().is_empty() {
+        return Err(crate::http::query::missing(
+            "holder",
+            (
+                "请写明谁持有这个密钥（个人或团队）",
+                "name who holds the key (a person or a team)",
+            ),
+        )
+        .into());
+    }
+    // Issuers on a merchant key (or the reverse) are refused, not taken as
+    // the other kind of owner.
+    let (scope, other) = match role {
+        Role::Issuer => (&request.issuers, &request.merchants),
+        _ => (&request.merchants, &request.issuers),
+    };
+    if role != Role::Support && !other.is_empty() {
+        let (param, zh, en) = if role == Role::Issuer {
+            (
+                "merchants",
+                "merchants 只用于商户密钥：发卡行密钥请用 issuers",
+                "merchants is for merchant keys: an issuer key takes issuers",
+            )
+        } else {
+            (
+                "issuers",
+                "issuers 只用于发卡行密钥：商户密钥请用 merchants",
+                "issuers is for issuer keys: a merchant key takes merchants",
+            )
+        };
+        return Err(DomainError::new(ErrorCode::InvalidRequest)
+            .with_param(param)
+            .with_detail(zh, en)
+            .into());
+    }
+    let owners: Vec<String> = if role == Role::Support {
+        request
+            .issuers
+            .iter()
+            .chain(&request.merchants)
+            .cloned()
+            .collect()
+    } else {
+        scope.clone()
+    };
+    check_owners(state, role, &owners).map_err(|problem| problem.api())?;
+    let created = create(state, role, &request.label, &request.holder, &owners)
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %error, "api key not made");
+            ApiError::from(ErrorCode::InternalError)
+        })?;
+    tracing::info!(key_id = %created.id, role = role.as_str(), "api key made over http");
+    Ok(CreatedKeyView {
+        id: created.id,
+        key: created.key,
+        role: role.as_str().to_owned(),
+        scope: created.scope,
+        holder: created.holder,
+        label: created.label,
+        created_at: rfc3339(created.created_at),
+        signing_secret: created.signing_secret,
     })
 }
 
@@ -173,6 +343,7 @@ fn view(key: ApiKeyRecord) -> ApiKeyView {
         role: key.role,
         scope: key.scope,
         label: key.label,
+        holder: key.holder,
         created_at: rfc3339(key.created_at),
         revoked_at: key.revoked_at.map(rfc3339),
     }

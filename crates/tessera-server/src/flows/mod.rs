@@ -4,6 +4,7 @@
 //! extract, delegate here and render.
 
 pub mod attempts;
+pub mod audit;
 pub mod binding;
 pub mod binding_stats;
 pub mod cards;
@@ -29,6 +30,7 @@ pub mod reports;
 pub mod sandbox;
 pub mod sessions;
 pub mod sms_codes;
+pub mod support_users;
 pub mod ticket_replies;
 pub mod tickets;
 pub mod timeline;

@@ -240,7 +240,7 @@ pub fn status_of(text: &str, param: &'static str) -> Result<&'static str, Domain
     TICKET_STATUSES
         .into_iter()
         .find(|status| *status == text)
-        .ok_or_else(|| invalid(param))
+        .ok_or_else(|| query::bad_choice(param, &TICKET_STATUSES))
 }
 
 /// Tickets for support, a page at a time (at most 200; 50 by default), by

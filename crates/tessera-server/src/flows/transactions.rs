@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use tessera_core::card::pan::mask;
-use tessera_core::error::{DomainError, ErrorCode, Lang};
+use tessera_core::error::{DomainError, Lang};
 use tessera_core::ids::{CardId, UserId};
 use tessera_core::money::Currency;
 use tessera_store::{PaymentRecord, PaymentStatus, RecordFilter, RefundEntry, TransferRecord};
@@ -25,7 +25,7 @@ use crate::http::views::{TransactionList, TransactionView};
 use crate::state::AppState;
 
 fn invalid(param: &str) -> DomainError {
-    DomainError::new(ErrorCode::InvalidRequest).with_param(param.to_owned())
+    query::bad_value(param)
 }
 
 /// Every `type` the list knows, with the statuses its records may have:
@@ -98,9 +98,9 @@ pub fn check(state: &AppState, pairs: &[(String, String)]) -> Result<Asked, Doma
         let known = PARAMS
             .iter()
             .find(|p| **p == name.as_str())
-            .ok_or_else(|| invalid(name))?;
+            .ok_or_else(|| query::unknown_param(name, &PARAMS))?;
         if given.insert(known, value.as_str()).is_some() {
-            return Err(invalid(known));
+            return Err(query::repeated(known));
         }
     }
     let limit = match given.get("limit") {
@@ -109,7 +109,7 @@ pub fn check(state: &AppState, pairs: &[(String, String)]) -> Result<Asked, Doma
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| invalid("limit"))?,
+            .ok_or_else(|| query::bad_limit(100))?,
     };
     let before = query::cursor(given.get("cursor").copied())?;
     let card_id = match given.get("card_id") {
@@ -121,7 +121,9 @@ pub fn check(state: &AppState, pairs: &[(String, String)]) -> Result<Asked, Doma
     };
     let kind = given
         .get("type")
-        .map(|name| record_type(name).ok_or_else(|| invalid("type")))
+        .map(|name| {
+            record_type(name).ok_or_else(|| query::bad_choice("type", &TYPES.map(|(t, _)| t)))
+        })
         .transpose()?;
     let status = given
         .get("status")
@@ -158,7 +160,7 @@ pub fn check(state: &AppState, pairs: &[(String, String)]) -> Result<Asked, Doma
     let csv = match given.get("format") {
         None | Some(&"json") => false,
         Some(&"csv") => true,
-        Some(_) => return Err(invalid("format")),
+        Some(_) => return Err(query::bad_choice("format", &["json", "csv"])),
     };
     Ok(Asked {
         limit,

@@ -54,6 +54,8 @@ pub enum Caller {
     Key {
         key_id: String,
         role: Role,
+        /// Who holds the key, as named when it was made (the audit keeps it).
+        holder: String,
         /// What the key acts for: an issuer key's issuer codes, a merchant
         /// key's merchant ids (`flows::keys`).
         scope: Vec<String>,
@@ -206,6 +208,7 @@ async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> 
     Ok(Caller::Key {
         key_id: key.id,
         role,
+        holder: key.holder,
         scope: key.scope,
         signing_secret: key
             .signing_secret

@@ -16,9 +16,9 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 
 use crate::config::LimitsConfig;
 use crate::http::views::{
-    BindCardRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest, MaintenanceWindow,
-    PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest, SupportReplyRequest,
-    TicketReplyRequest, TicketRequest, TokenChangeRequest, TransferRequest,
+    BindCardRequest, CreateKeyRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest,
+    MaintenanceWindow, PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest,
+    SupportReplyRequest, TicketReplyRequest, TicketRequest, TokenChangeRequest, TransferRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -54,6 +54,7 @@ checked_requests!(
     MaintenanceWindow,
     TicketReplyRequest,
     SupportReplyRequest,
+    CreateKeyRequest,
 );
 
 fn optional(
@@ -256,6 +257,22 @@ impl Fields for MaintenanceWindow {
             limits.notice_chars,
             Shape::Lines,
         )
+    }
+}
+
+impl Fields for CreateKeyRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(&self.holder, "holder", limits.name_chars, Shape::Line)?;
+        check_field(&self.label, "label", limits.reason_chars, Shape::Line)?;
+        for owner in self.issuers.iter().chain(&self.merchants) {
+            let param = if self.issuers.contains(owner) {
+                "issuers"
+            } else {
+                "merchants"
+            };
+            check_field(owner, param, limits.identifier_chars, Shape::Identifier)?;
+        }
+        Ok(())
     }
 }
 

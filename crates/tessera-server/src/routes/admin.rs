@@ -1,15 +1,18 @@
-//! Operators' switches: the maintenance window, and API keys.
+//! Operators' switches: the maintenance window, API keys, and the audit of
+//! reads of people's data.
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 
-use crate::flows::{keys, maintenance};
+use crate::flows::{audit, keys, maintenance};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, JsonBody};
+use crate::http::extract::{Ctx, JsonBody, QueryParams};
 use crate::http::fields::Fields;
 use crate::http::views::{
-    ApiKeyList, ApiKeyView, ErrorEnvelope, MaintenanceStatus, MaintenanceWindow,
+    ApiKeyList, ApiKeyView, AuditEventList, AuditEventQuery, CreateKeyRequest, CreatedKeyView,
+    ErrorEnvelope, MaintenanceStatus, MaintenanceWindow,
 };
 use crate::state::AppState;
 
@@ -53,9 +56,9 @@ pub async fn get_maintenance(
 }
 
 /// Every API key, revoked ones too, oldest first: id, role, scope (an
-/// issuer key's issuer codes, a merchant key's merchant ids), label, when
-/// it was made and revoked. Never a secret. Keys are made with `tessera
-/// admin create-key`.
+/// issuer key's issuer codes, a merchant key's merchant ids), label,
+/// holder, when it was made and revoked. Never a secret. Keys are made
+/// with `POST /v1/admin/keys` or `tessera admin create-key`.
 #[utoipa::path(get, path = "/v1/admin/keys", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = ApiKeyList), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_keys(
@@ -64,6 +67,45 @@ pub async fn list_keys(
 ) -> Result<Json<ApiKeyList>, ApiError> {
     caller.require_role(&[Role::Operator])?;
     Ok(Json(keys::list(&state).await?))
+}
+
+/// Make a support, merchant or issuer key for `holder`: its secret (and an
+/// issuer key's signing secret) is in this answer only. Operator keys are
+/// made only with `tessera admin create-key` on the server.
+#[utoipa::path(post, path = "/v1/admin/keys", tag = "admin", security(("bearer" = [])),
+    request_body = CreateKeyRequest,
+    responses((status = 201, body = CreatedKeyView),
+        (status = 400, description = "invalid_request: an unknown role, issuers or merchants missing, unknown or on the wrong role", body = ErrorEnvelope),
+        (status = 403, description = "forbidden: not an operator key, or an operator key asked for", body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: holder or label", body = ErrorEnvelope)))]
+pub async fn create_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody { value: request, .. }: JsonBody<CreateKeyRequest>,
+) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
+    caller.require_role(&[Role::Operator])?;
+    request.check_fields(&state.config.limits)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(keys::create_over_http(&state, &request).await?),
+    ))
+}
+
+/// Reads of people's data (support's searches and reads), newest first:
+/// when, which key and its holder and role, what was read, whose, and the
+/// trace id.
+#[utoipa::path(get, path = "/v1/admin/audit-events", tag = "admin", security(("bearer" = [])),
+    params(AuditEventQuery),
+    responses((status = 200, body = AuditEventList),
+        (status = 400, description = "invalid_request naming an unknown parameter or one not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
+pub async fn list_audit_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<AuditEventQuery>,
+) -> Result<Json<AuditEventList>, ApiError> {
+    caller.require_role(&[Role::Operator])?;
+    Ok(Json(audit::page(&state, &query).await?))
 }
 
 /// Revoke an API key: every node refuses it from its next request on

@@ -1,5 +1,6 @@
-//! What support reads: binding attempts, diagnoses, binding health,
-//! incidents and tickets; masked data only.
+//! What support reads: the people it looks up, binding attempts,
+//! diagnoses, binding health, incidents and tickets; masked data only.
+//! Reads of a person's data are audited (`flows::audit`).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -8,32 +9,73 @@ use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::ids::UserId;
 
 use crate::flows::binding_stats::{self, HealthReport};
-use crate::flows::{attempts, diagnose, issuer_health, lifecycle, tickets, timeline, transactions};
+use crate::flows::{
+    attempts, audit, diagnose, issuer_health, lifecycle, support_users, tickets, timeline,
+    transactions,
+};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
-use crate::http::extract::Ctx;
+use crate::http::extract::{Ctx, QueryParams};
 use crate::http::views::{
-    AttemptList, AttemptQuery, DiagnoseQuery, DiagnosisView, ErrorEnvelope, IncidentList,
-    IncidentQuery, SupportTicketList, TicketQuery, TimelineList, TokenEventList, TransactionList,
-    TransactionQuery, UserTimelineQuery,
+    AttemptList, AttemptQuery, DiagnoseQuery, DiagnosisView, ErrorEnvelope, FoundUserList,
+    IncidentList, IncidentQuery, SupportTicketList, TicketQuery, TimelineList, TokenEventList,
+    TransactionList, TransactionQuery, UserSearchQuery, UserTimelineQuery,
 };
 use crate::state::AppState;
 
 /// Support and operator keys read what support reads.
 const READERS: [Role; 2] = [Role::Support, Role::Operator];
 
-/// Binding attempts by user, trace id or time, newest first.
+/// Find a person by one of: `phone`; `user_id`; `id_last4` with `name`
+/// (the ID number's last four and the real name); `card_first6` with
+/// `card_last4` (a card they added). Each person found is answered masked
+/// (phone, name, ID number, cards' first six and last four), with their
+/// sign-up time, whether the wallet is frozen and their cards; each
+/// search is audited.
+#[utoipa::path(get, path = "/v1/support/users", tag = "support", security(("bearer" = [])),
+    params(UserSearchQuery),
+    responses((status = 200, body = FoundUserList),
+        (status = 400, description = "invalid_request naming the parameter missing, combined with another way of searching, unknown, or not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
+pub async fn find_users(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    QueryParams(query): QueryParams<UserSearchQuery>,
+) -> Result<Json<FoundUserList>, ApiError> {
+    caller.require_role(&READERS)?;
+    Ok(Json(
+        support_users::search(&state, &caller, &ctx, &query).await?,
+    ))
+}
+
+/// Binding attempts by user, trace id or time, newest first. Reading a
+/// person's (`user_id`) is audited.
 #[utoipa::path(get, path = "/v1/support/attempts", tag = "support", security(("bearer" = [])),
     params(AttemptQuery),
-    responses((status = 200, body = AttemptList), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = AttemptList),
+        (status = 400, description = "invalid_request naming an unknown parameter or one not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
 pub async fn list_attempts(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<AttemptQuery>,
+    QueryParams(query): QueryParams<AttemptQuery>,
 ) -> Result<Json<AttemptList>, ApiError> {
     caller.require_role(&READERS)?;
-    Ok(Json(attempts::page(&state, &query, ctx.now).await?))
+    let page = attempts::page(&state, &query, ctx.now).await?;
+    if let Some(user_id) = &query.user_id {
+        let user_id = UserId::from(user_id.clone());
+        audit::record_read(
+            &state,
+            &caller,
+            audit::USER_ATTEMPTS,
+            Some(&user_id),
+            &ctx.trace_id,
+        )
+        .await?;
+    }
+    Ok(Json(page))
 }
 
 /// Why a binding or a payment failed: a verdict naming the failure's cause
@@ -47,14 +89,14 @@ pub async fn list_attempts(
 #[utoipa::path(get, path = "/v1/support/diagnose", tag = "support", security(("bearer" = [])),
     params(DiagnoseQuery),
     responses((status = 200, body = DiagnosisView),
-        (status = 400, description = "invalid_request: none of trace_id, payment_id or user_id, or a bad since", body = ErrorEnvelope),
+        (status = 400, description = "invalid_request: none of trace_id, payment_id or user_id, a bad since, or an unknown parameter", body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, description = "not_found: no attempt or payment with this trace id (param trace_id), no such payment (payment_id) or no such person (user_id)", body = ErrorEnvelope)))]
 pub async fn diagnose(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<DiagnoseQuery>,
+    QueryParams(query): QueryParams<DiagnoseQuery>,
 ) -> Result<Json<DiagnosisView>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(
@@ -83,12 +125,14 @@ pub async fn binding_health(
 /// its circuit breaker.
 #[utoipa::path(get, path = "/v1/support/incidents", tag = "support", security(("bearer" = [])),
     params(IncidentQuery),
-    responses((status = 200, body = IncidentList), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = IncidentList),
+        (status = 400, description = "invalid_request naming an unknown parameter or one not understood", body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope)))]
 pub async fn list_incidents(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<IncidentQuery>,
+    QueryParams(query): QueryParams<IncidentQuery>,
 ) -> Result<Json<IncidentList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(
@@ -109,7 +153,7 @@ pub async fn list_tickets(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<TicketQuery>,
+    QueryParams(query): QueryParams<TicketQuery>,
 ) -> Result<Json<SupportTicketList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(tickets::page(&state, &query, ctx.now).await?))
@@ -131,7 +175,7 @@ pub async fn token_events(
 
 /// A person's records, as they see them at `GET /v1/transactions` (the
 /// same filters and `format=csv`): masked data only. An unknown person is
-/// 404.
+/// 404. Each read is audited.
 #[utoipa::path(get, path = "/v1/support/users/{id}/transactions", tag = "support", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_...)"), TransactionQuery),
     responses((status = 200, body = TransactionList,
@@ -153,7 +197,16 @@ pub async fn user_transactions(
             .with_param("id")
             .into());
     }
-    transactions::list(&state, &user_id, &pairs, ctx.lang).await
+    let answer = transactions::list(&state, &user_id, &pairs, ctx.lang).await?;
+    audit::record_read(
+        &state,
+        &caller,
+        audit::USER_TRANSACTIONS,
+        Some(&user_id),
+        &ctx.trace_id,
+    )
+    .await?;
+    Ok(answer)
 }
 
 /// What happened to a person, newest first, in one list: signing up and
@@ -173,7 +226,7 @@ pub async fn user_timeline(
     ctx: Ctx,
     caller: Caller,
     Path(id): Path<String>,
-    Query(query): Query<UserTimelineQuery>,
+    QueryParams(query): QueryParams<UserTimelineQuery>,
 ) -> Result<Json<TimelineList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(

@@ -248,7 +248,15 @@ async fn operators_list_and_revoke_keys_and_every_node_refuses_a_revoked_key(bac
     fields.sort_unstable();
     assert_eq!(
         fields,
-        ["created_at", "id", "label", "revoked_at", "role", "scope"]
+        [
+            "created_at",
+            "holder",
+            "id",
+            "label",
+            "revoked_at",
+            "role",
+            "scope"
+        ]
     );
     assert_eq!(shop["scope"], json!(["SHOP-8", "SHOP-9"]));
     assert_eq!(shop["revoked_at"], Value::Null);

@@ -63,6 +63,7 @@ mod service;
 mod sessions;
 mod signup;
 mod snapshots;
+mod support_users;
 mod ticket_conversations;
 mod tickets;
 mod timeline;

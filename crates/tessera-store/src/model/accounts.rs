@@ -1,5 +1,6 @@
 //! Accounts: users, sign-in attempts, sessions, text-message codes,
-//! password resets, sign-ups and API keys.
+//! password resets, sign-ups, API keys, support's searches for a person
+//! and the audit of support's reads.
 
 use super::*;
 
@@ -173,6 +174,9 @@ pub struct ApiKeyRecord {
     pub key_hash: String,
     pub role: String,
     pub label: String,
+    /// Who holds the key (a person or a team), as named when it was made;
+    /// empty for keys made before holders were kept.
+    pub holder: String,
     /// What the key may act for: an issuer key's issuer codes, a merchant
     /// key's merchant ids; empty for the other roles.
     pub scope: Vec<String>,
@@ -181,4 +185,44 @@ pub struct ApiKeyRecord {
     pub signing_secret: Option<(u32, Vec<u8>)>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// How support looks a person up, besides by phone and user id (which
+/// `user_by_phone` and `user_by_id` answer): each by an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSearch {
+    /// The real name's canonical form and the ID number's last four.
+    NameAndIdLast4 {
+        name_normalized: String,
+        id_last4: String,
+    },
+    /// A card's first six and last four digits: everyone who added such a
+    /// card, whatever its state since.
+    Card { first6: String, last4: String },
+}
+
+/// One read of a person's data by an API key, as the audit keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// `aud_...`.
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub key_id: String,
+    /// The key's holder and role when it read.
+    pub key_holder: String,
+    pub role: String,
+    /// What was done: `support.users.search`, `support.user.read`, ...
+    pub action: String,
+    /// The person whose data was read, when one was.
+    pub user_id: Option<UserId>,
+    pub trace_id: String,
+}
+
+/// A page of audit events, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only events after this one in the listing order: its (created_at,
+    /// id), the cursor of the previous page.
+    pub before: Option<(DateTime<Utc>, String)>,
+    pub limit: u32,
 }

@@ -2,6 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
+use crate::listings::{self, Dialect};
+use crate::operator_rows::*;
 use crate::rows::ms;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
@@ -46,6 +48,14 @@ impl Accounts for PgStore {
             .fetch_optional(&mut *self.lease().await?)
             .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn find_users(&self, search: &UserSearch, limit: u32) -> StoreResult<Vec<UserRecord>> {
+        let listing = listings::users_found(Dialect::Postgres, search, limit);
+        let mut lease = self.lease().await?;
+        let rows = listed(&listing).fetch_all(&mut *lease).await?;
+        lease.finish();
+        rows.iter().map(user_from_row).collect()
     }
 
     async fn claim_login_attempt(
@@ -511,13 +521,15 @@ impl Accounts for PgStore {
             None => (None, None),
         };
         sqlx::query(
-            "INSERT INTO api_keys (id, key_hash, role, label, scope, signing_key_version, \
-             signing_secret_ciphertext, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO api_keys (id, key_hash, role, label, holder, scope, \
+             signing_key_version, signing_secret_ciphertext, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&key.id)
         .bind(&key.key_hash)
         .bind(&key.role)
         .bind(&key.label)
+        .bind(&key.holder)
         .bind(scope_json(&key.scope)?)
         .bind(version)
         .bind(ciphertext)

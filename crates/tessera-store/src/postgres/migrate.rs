@@ -98,6 +98,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0020_transfers.sql"),
     ),
     (
+        21,
+        include_str!("../../migrations/postgres/0021_support_desk.sql"),
+    ),
+    (
         22,
         include_str!("../../migrations/postgres/0022_ticket_conversations.sql"),
     ),

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::listings::{self, Dialect};
+use crate::operator_rows::*;
 use crate::rows::ms;
 use crate::rows::*;
 use crate::ticket_rows::*;
@@ -261,6 +262,25 @@ impl Support for PgStore {
         Ok(())
     }
 
+    async fn record_audit_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        )))
+        .bind(&event.id)
+        .bind(ms(event.created_at))
+        .bind(&event.key_id)
+        .bind(&event.key_holder)
+        .bind(&event.role)
+        .bind(&event.action)
+        .bind(event.user_id.as_ref().map(UserId::as_str))
+        .bind(&event.trace_id)
+        .execute(&mut *lease)
+        .await?;
+        lease.finish();
+        Ok(())
+    }
+
     async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>> {
         let listings = timeline::listings(Dialect::Postgres, query)?;
         let mut lease = self.lease().await?;
@@ -275,5 +295,13 @@ impl Support for PgStore {
         }
         lease.finish();
         Ok(timeline::merge(pages, query.limit))
+    }
+
+    async fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        let listing = listings::audit_events(Dialect::Postgres, filter);
+        let mut lease = self.lease().await?;
+        let rows = listed(&listing).fetch_all(&mut *lease).await?;
+        lease.finish();
+        rows.iter().map(audit_event_from_row).collect()
     }
 }

@@ -2,6 +2,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
+use crate::listings::{self, Dialect};
+use crate::operator_rows::*;
 use crate::rows::*;
 use crate::{Accounts, StoreResult};
 
@@ -58,6 +60,12 @@ impl Accounts for SqliteStore {
                 |row| user_from_row(row),
             )
         })
+    }
+
+    async fn find_users(&self, search: &UserSearch, limit: u32) -> StoreResult<Vec<UserRecord>> {
+        let listing = listings::users_found(Dialect::Sqlite, search, limit);
+        self.readers
+            .read(|conn| listed(conn, &listing, |row| user_from_row(row)))
     }
 
     async fn claim_login_attempt(
@@ -561,13 +569,15 @@ impl Accounts for SqliteStore {
                 };
                 exec(
                     conn,
-                    "INSERT INTO api_keys (id, key_hash, role, label, scope, signing_key_version, \
-                     signing_secret_ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO api_keys (id, key_hash, role, label, holder, scope, \
+                     signing_key_version, signing_secret_ciphertext, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     params![
                         &key.id,
                         &key.key_hash,
                         &key.role,
                         &key.label,
+                        &key.holder,
                         &scope,
                         version,
                         ciphertext,

@@ -81,6 +81,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0017_transfers.sql"),
     ),
     (
+        18,
+        include_str!("../../migrations/sqlite/0018_support_desk.sql"),
+    ),
+    (
         19,
         include_str!("../../migrations/sqlite/0019_ticket_conversations.sql"),
     ),

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::listings::{self, Dialect};
+use crate::operator_rows::*;
 use crate::rows::*;
 use crate::ticket_rows::*;
 use crate::timeline;
@@ -304,6 +305,29 @@ impl Support for SqliteStore {
             .await
     }
 
+    async fn record_audit_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        let event = event.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    &format!("{AUDIT_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                    params![
+                        &event.id,
+                        ms(event.created_at),
+                        &event.key_id,
+                        &event.key_holder,
+                        &event.role,
+                        &event.action,
+                        event.user_id.as_ref().map(UserId::as_str),
+                        &event.trace_id,
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn record_account_event(&self, event: &AccountEvent) -> StoreResult<()> {
         write_statement(
             self,
@@ -335,5 +359,11 @@ impl Support for SqliteStore {
                 .collect::<StoreResult<Vec<_>>>()
         })?;
         Ok(timeline::merge(pages, query.limit))
+    }
+
+    async fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        let listing = listings::audit_events(Dialect::Sqlite, filter);
+        self.readers
+            .read(|conn| listed(conn, &listing, |row| audit_event_from_row(row)))
     }
 }

@@ -254,6 +254,7 @@ async fn api_keys(store: Arc<dyn Store>) {
         key_hash: "key-hash".to_owned(),
         role: "support".to_owned(),
         label: "客服 desk".to_owned(),
+        holder: "王芳".to_owned(),
         scope: Vec::new(),
         signing_secret: None,
         created_at: at(5_000),
@@ -265,6 +266,7 @@ async fn api_keys(store: Arc<dyn Store>) {
     assert_eq!(found.key_hash, "key-hash");
     assert_eq!(found.role, "support");
     assert_eq!(found.label, "客服 desk");
+    assert_eq!(found.holder, "王芳");
     assert_eq!(found.created_at, at(5_000));
     assert_eq!(found.revoked_at, None);
     assert!(store.api_key("other").await.unwrap().is_none());
@@ -282,6 +284,7 @@ async fn api_key_scopes_signing_secrets_and_revocation(store: Arc<dyn Store>) {
         key_hash: "hash-i".to_owned(),
         role: "issuer".to_owned(),
         label: String::new(),
+        holder: String::new(),
         scope: vec!["CCB".to_owned(), "ICBC".to_owned()],
         signing_secret: Some((3, vec![0, 1, 2, 255])),
         created_at: at(2_000),

@@ -52,6 +52,7 @@ mod payments;
 mod payments_by_trace;
 mod settings;
 mod support;
+mod support_desk;
 mod timeline;
 mod transfers;
 

@@ -57,6 +57,9 @@ pub struct ApiKeyView {
     pub scope: Vec<String>,
     /// The note given at creation.
     pub label: String,
+    /// Who holds the key, as named at creation (empty for keys made before
+    /// holders were kept).
+    pub holder: String,
     pub created_at: String,
     /// When it was revoked; null while it works.
     pub revoked_at: Option<String>,
@@ -66,4 +69,84 @@ pub struct ApiKeyView {
 pub struct ApiKeyList {
     /// Oldest first, revoked keys included.
     pub data: Vec<ApiKeyView>,
+}
+
+/// A key to make: `POST /v1/admin/keys`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// support, merchant or issuer (operator keys are made only with
+    /// `tessera admin create-key`).
+    pub role: String,
+    /// Issuer keys: the issuer codes of the BIN table they act for (CCB,
+    /// ICBC, ...); at least one.
+    #[serde(default)]
+    pub issuers: Vec<String>,
+    /// Merchant keys: the merchant ids they pay as; at least one.
+    #[serde(default)]
+    pub merchants: Vec<String>,
+    /// Who holds the key: a person or a team.
+    pub holder: String,
+    /// A note.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// A key just made: the only answer that holds its secret.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKeyView {
+    pub id: String,
+    /// The bearer secret (`tsk_...`): shown this once, never again.
+    pub key: String,
+    pub role: String,
+    pub scope: Vec<String>,
+    pub holder: String,
+    pub label: String,
+    pub created_at: String,
+    /// Issuer keys: the secret their events are signed with (`tsg_...`),
+    /// shown this once.
+    pub signing_secret: Option<String>,
+}
+
+impl std::fmt::Debug for CreatedKeyView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKeyView")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One read of a person's data, as operators list them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventView {
+    /// `aud_...`.
+    pub id: String,
+    pub at: String,
+    pub key_id: String,
+    /// The key's holder and role when it read.
+    pub key_holder: String,
+    pub role: String,
+    /// `support.users.search`, `support.user.read`, ...
+    pub action: String,
+    /// The person whose data was read, when one was.
+    pub user_id: Option<String>,
+    pub trace_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventList {
+    /// Newest first.
+    pub data: Vec<AuditEventView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEventQuery {
+    /// At most 200; 50 by default.
+    pub limit: Option<u32>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }

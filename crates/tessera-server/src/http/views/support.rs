@@ -341,6 +341,7 @@ pub struct AttemptList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct AttemptQuery {
     pub user_id: Option<String>,
     pub trace_id: Option<String>,
@@ -355,6 +356,7 @@ pub struct AttemptQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct DiagnoseQuery {
     /// One attempt or payment: its verdict, told with the same person's
     /// attempts (or payments) in the day before it and what they did next
@@ -370,6 +372,7 @@ pub struct DiagnoseQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct IncidentQuery {
     /// `open` (default) or `all`.
     pub status: Option<String>,
