@@ -19,7 +19,7 @@ use crate::http::error::ApiError;
 use crate::http::query;
 use crate::http::views::{
     AttemptView, BilingualView, Device, DiagnoseQuery, DiagnosisTexts, DiagnosisView, EvidenceView,
-    IncidentView, NextStepView, VerdictView,
+    IncidentView, NextStepView, PaymentEvidenceView, TextsView, VerdictView,
 };
 use crate::state::AppState;
 use tessera_core::ids::{PaymentId, UserId};
@@ -349,17 +349,6 @@ pub async fn for_support(
     Ok(support_view(&case, &diagnosis, &incidents, lang, now))
 }
 
-fn texts(diagnosis: &Diagnosis, lang: Lang) -> crate::http::views::TextsView {
-    crate::http::views::TextsView {
-        title: diagnosis.verdict.title().get(lang).to_owned(),
-        headline: diagnosis.headline.get(lang).to_owned(),
-        story: diagnosis.story.get(lang).to_owned(),
-        device: diagnosis.device.get(lang).to_owned(),
-        next_step_person: diagnosis.next_step_person.get(lang).to_owned(),
-        next_step_support: diagnosis.next_step_support.get(lang).to_owned(),
-    }
-}
-
 /// The support view of a diagnosis: the verdict, the story and the next
 /// steps in the caller's language and in both, and the evidence.
 pub fn support_view(
@@ -384,10 +373,43 @@ pub fn support_view(
             remedy: BilingualView::from(&explained.remedy),
         })
         .collect();
+    let incidents = incidents
+        .iter()
+        .map(|i| IncidentView::from_record(i, lang, now))
+        .collect();
+    diagnosis_view(
+        case.user_id.clone(),
+        (case.since, case.until),
+        diagnosis,
+        lang,
+        (attempts, Vec::new()),
+        incidents,
+    )
+}
+
+/// A diagnosis as support reads it, of attempts or of payments: the
+/// verdict, the story and the next steps in the caller's language and in
+/// both, with its evidence.
+pub(super) fn diagnosis_view(
+    user_id: Option<String>,
+    (since, until): (DateTime<Utc>, DateTime<Utc>),
+    diagnosis: &Diagnosis,
+    lang: Lang,
+    (attempts, payments): (Vec<EvidenceView>, Vec<PaymentEvidenceView>),
+    incidents: Vec<IncidentView>,
+) -> DiagnosisView {
+    let texts = |lang: Lang| TextsView {
+        title: diagnosis.verdict.title().get(lang).to_owned(),
+        headline: diagnosis.headline.get(lang).to_owned(),
+        story: diagnosis.story.get(lang).to_owned(),
+        device: diagnosis.device.get(lang).to_owned(),
+        next_step_person: diagnosis.next_step_person.get(lang).to_owned(),
+        next_step_support: diagnosis.next_step_support.get(lang).to_owned(),
+    };
     DiagnosisView {
-        user_id: case.user_id.clone(),
-        since: crate::http::error::rfc3339(case.since),
-        until: crate::http::error::rfc3339(case.until),
+        user_id,
+        since: crate::http::error::rfc3339(since),
+        until: crate::http::error::rfc3339(until),
         verdict: VerdictView {
             kind: diagnosis.verdict.as_str().to_owned(),
             cause: diagnosis.verdict.cause().map(|c| c.as_str().to_owned()),
@@ -405,14 +427,11 @@ pub fn support_view(
             support: diagnosis.next_step_support.get(lang).to_owned(),
         },
         texts: DiagnosisTexts {
-            zh: texts(diagnosis, Lang::ZhCn),
-            en: texts(diagnosis, Lang::En),
+            zh: texts(Lang::ZhCn),
+            en: texts(Lang::En),
         },
         attempts,
-        payments: Vec::new(),
-        incidents: incidents
-            .iter()
-            .map(|i| IncidentView::from_record(i, lang, now))
-            .collect(),
+        payments,
+        incidents,
     }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_core::diagnosis::{
-    self, Audience, CardFacts, Diagnosis, PaymentFacts, PaymentState, TokenEventFacts, TokenFacts,
+    self, Audience, CardFacts, PaymentFacts, PaymentState, TokenEventFacts, TokenFacts,
 };
 use tessera_core::error::{DeclineCode, ErrorCode, Lang};
 use tessera_core::money::Currency;
@@ -14,11 +14,10 @@ use tessera_store::{
     CardRecord, IncidentFilter, PaymentFilter, PaymentRecord, PaymentStatus, TokenEvent,
 };
 
-use crate::flows::diagnose::STORY_HOURS;
-use crate::http::error::{ApiError, rfc3339};
+use crate::flows::diagnose::{STORY_HOURS, diagnosis_view};
+use crate::http::error::ApiError;
 use crate::http::views::{
-    BilingualView, DiagnosisTexts, DiagnosisView, IncidentView, NextStepView, PaymentEvidenceView,
-    PaymentView, TextsView, VerdictView,
+    BilingualView, DiagnosisView, IncidentView, PaymentEvidenceView, PaymentView,
 };
 use crate::state::AppState;
 
@@ -227,61 +226,12 @@ pub async fn for_payment(
         around.first().map_or(focus.created_at, |p| p.created_at),
         around.last().map_or(focus.created_at, |p| p.created_at),
     );
-    Ok(view(
+    Ok(diagnosis_view(
         Some(focus.user_id.to_string()),
         (first, last),
         &diagnosis,
         lang,
-        evidence,
+        (Vec::new(), evidence),
         incidents,
     ))
-}
-
-fn texts(diagnosis: &Diagnosis, lang: Lang) -> TextsView {
-    TextsView {
-        title: diagnosis.verdict.title().get(lang).to_owned(),
-        headline: diagnosis.headline.get(lang).to_owned(),
-        story: diagnosis.story.get(lang).to_owned(),
-        device: diagnosis.device.get(lang).to_owned(),
-        next_step_person: diagnosis.next_step_person.get(lang).to_owned(),
-        next_step_support: diagnosis.next_step_support.get(lang).to_owned(),
-    }
-}
-
-fn view(
-    user_id: Option<String>,
-    (since, until): (DateTime<Utc>, DateTime<Utc>),
-    diagnosis: &Diagnosis,
-    lang: Lang,
-    payments: Vec<PaymentEvidenceView>,
-    incidents: Vec<IncidentView>,
-) -> DiagnosisView {
-    DiagnosisView {
-        user_id,
-        since: rfc3339(since),
-        until: rfc3339(until),
-        verdict: VerdictView {
-            kind: diagnosis.verdict.as_str().to_owned(),
-            cause: diagnosis.verdict.cause().map(|c| c.as_str().to_owned()),
-            code: diagnosis.code.map(|c| c.as_str().to_owned()),
-            trace_id: diagnosis.trace_id.clone(),
-            payment_id: diagnosis.payment_id.clone(),
-            resolved_by: diagnosis.resolved_by.clone(),
-            title: diagnosis.verdict.title().get(lang).to_owned(),
-        },
-        headline: diagnosis.headline.get(lang).to_owned(),
-        story: diagnosis.story.get(lang).to_owned(),
-        device: diagnosis.device.get(lang).to_owned(),
-        next_step: NextStepView {
-            person: diagnosis.next_step_person.get(lang).to_owned(),
-            support: diagnosis.next_step_support.get(lang).to_owned(),
-        },
-        texts: DiagnosisTexts {
-            zh: texts(diagnosis, Lang::ZhCn),
-            en: texts(diagnosis, Lang::En),
-        },
-        attempts: Vec::new(),
-        payments,
-        incidents,
-    }
 }
