@@ -251,7 +251,7 @@ async fn unknown_and_bad_parameters_are_refused_naming_them(backend: Backend) {
             "/v1/support/tickets?status=bogus".into(),
             "status",
             support,
-            "open, closed",
+            "open, waiting_for_person, resolved",
         ),
         (
             "/v1/support/tickets?limit=abc".into(),
