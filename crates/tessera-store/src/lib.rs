@@ -5,6 +5,7 @@
 //! OTP attempt counters) are enforced here, in transactions and constraints,
 //! so that they hold however many requests or nodes race.
 
+mod console_rows;
 mod data_migrations;
 mod decisions;
 mod listings;
@@ -25,8 +26,8 @@ pub use model::*;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
 pub use roles::{
-    Accounts, BulkLoad, Cards, Database, Lifecycle, Passkeys, Payments, Safety, Settings, Support,
-    Transfers,
+    Accounts, BulkLoad, Cards, ConsoleSessions, Database, Lifecycle, Passkeys, Payments, Safety,
+    Settings, Support, Transfers,
 };
 pub use timeline::timeline_cursor_is_valid;
 
@@ -139,6 +140,7 @@ pub trait Store:
     + Passkeys
     + Lifecycle
     + Support
+    + ConsoleSessions
     + Settings
     + BulkLoad
     + TestView
@@ -156,6 +158,7 @@ impl<T> Store for T where
         + Passkeys
         + Lifecycle
         + Support
+        + ConsoleSessions
         + Settings
         + BulkLoad
         + TestView

@@ -236,6 +236,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         21,
         "507c36e425bc0a591b9bb5f2eafdabccce2cf99eb887c7bfd751b3bdff095fcd",
     ),
+    (
+        "postgres",
+        25,
+        "9a94179793d6a9e341f4161495537a9917a8f1f1c36080d81bc45b276469bece",
+    ),
+    (
+        "sqlite",
+        22,
+        "2e27897a6653bf7b7b66d83ba9f5c2c5d6ae6f07ee7e1be5b0d505aded0c7ce2",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -508,6 +508,25 @@ pub trait Support: Send + Sync {
 }
 
 /// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.
+/// The support console's signed-in sessions, found by the keyed hash of
+/// their cookie's id.
+#[async_trait]
+pub trait ConsoleSessions: Send + Sync {
+    async fn create_console_session(&self, session: &ConsoleSessionRecord) -> StoreResult<()>;
+    async fn console_session(&self, id_hash: &str) -> StoreResult<Option<ConsoleSessionRecord>>;
+    /// Marks the session used at `now` (its idle time starts again).
+    async fn touch_console_session(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Whether there was such a session to end.
+    async fn end_console_session(&self, id_hash: &str) -> StoreResult<bool>;
+    /// Drops the sessions past their absolute end, or idle since before
+    /// `idle_before`; answers how many.
+    async fn purge_console_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+}
+
 #[async_trait]
 pub trait Settings: Send + Sync {
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;

@@ -226,3 +226,19 @@ pub struct AuditFilter {
     pub before: Option<(DateTime<Utc>, String)>,
     pub limit: u32,
 }
+
+/// A signed-in session of the support console: a cookie holds the random
+/// id, the store only its keyed hash. It acts for one API key, whose hash
+/// it keeps so that every request re-checks the key is still live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSessionRecord {
+    pub id_hash: String,
+    pub key_id: String,
+    pub key_hash: String,
+    /// The per-session secret every form carries back (CSRF).
+    pub csrf_secret: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The absolute end, however busy the session is.
+    pub expires_at: DateTime<Utc>,
+}

@@ -113,6 +113,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/postgres/0024_payments_by_trace.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/postgres/0025_console_sessions.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -39,6 +39,7 @@ use crate::{Database, StoreResult};
 mod accounts;
 mod bulk_load;
 mod cards;
+mod console;
 mod lease;
 mod lifecycle;
 pub(crate) mod migrate;

@@ -96,6 +96,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         21,
         include_str!("../../migrations/sqlite/0021_payments_by_trace.sql"),
     ),
+    (
+        22,
+        include_str!("../../migrations/sqlite/0022_console_sessions.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

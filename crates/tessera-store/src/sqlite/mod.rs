@@ -28,6 +28,7 @@ mod accounts;
 mod bound;
 mod bulk_load;
 mod cards;
+mod console;
 mod group_commit;
 mod lifecycle;
 mod limits;
