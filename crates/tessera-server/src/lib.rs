@@ -2,7 +2,8 @@
 //! live in `routes/` and hand each request to a flow in `flows/` (binding,
 //! payments, the token lifecycle, diagnosis, ...); `http/` holds what speaks
 //! HTTP: extractors, the one mapping from domain errors to responses, the
-//! request and response bodies, the help center's pages.
+//! request and response bodies; `web/` the server-rendered pages (the
+//! support console, the help center) and their assets.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -46,6 +47,7 @@ pub mod sms;
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod web;
 
 pub use clock::{Clock, TestClock};
 pub use config::{Config, Overrides};
@@ -248,6 +250,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     router
         .merge(routes::help::router())
+        .merge(web::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -23,6 +23,37 @@ pub const USER_TRANSACTIONS: &str = "support.user.transactions";
 /// Support read a person's binding attempts (`GET /v1/support/attempts?user_id=`).
 pub const USER_ATTEMPTS: &str = "support.user.attempts";
 
+/// Support read a person's timeline (`GET /v1/support/users/{id}/timeline`,
+/// the console's person page).
+pub const USER_TIMELINE: &str = "support.user.timeline";
+/// Support read a diagnosis of a person's attempt, payment or day
+/// (`GET /v1/support/diagnose`, the console's diagnosis page).
+pub const DIAGNOSIS: &str = "support.diagnosis";
+/// Support read a person's ticket (`GET /v1/support/tickets/{id}`, the
+/// console's ticket page).
+pub const TICKET: &str = "support.ticket";
+
+/// Who reads a person's data, for the audit: the caller and the request's
+/// trace id. The flows that answer a person's data take one, so the API
+/// and the console record their reads the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader<'a> {
+    pub caller: &'a Caller,
+    pub trace_id: &'a str,
+}
+
+impl Reader<'_> {
+    /// Appends this read of `action` on `user_id`'s data.
+    pub async fn record(
+        &self,
+        state: &AppState,
+        action: &str,
+        user_id: Option<&UserId>,
+    ) -> Result<(), ApiError> {
+        record_read(state, self.caller, action, user_id, self.trace_id).await
+    }
+}
+
 /// Appends one read by `caller` to the audit. A person reading their own
 /// data is not audited.
 pub async fn record_read(

@@ -12,6 +12,7 @@ use tessera_core::error::{DomainError, ErrorCode, Lang};
 use tessera_core::issuer_health::AnomalyKind;
 use tessera_store::{AttemptFilter, AttemptRecord, IncidentFilter, IncidentRecord};
 
+use crate::flows::audit::{self, Reader};
 use crate::flows::diagnose_payments;
 use crate::flows::issuer_health::issuer_names;
 use crate::flows::maintenance;
@@ -293,8 +294,23 @@ fn given(value: Option<&str>) -> Option<&str> {
 
 /// Support's diagnosis of one trace (told with the same person's day before
 /// it) or of everything one person tried since `since` (24 hours by
-/// default).
+/// default). The read of the person's data is audited.
 pub async fn for_support(
+    state: &AppState,
+    reader: Reader<'_>,
+    query: &DiagnoseQuery,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> Result<DiagnosisView, ApiError> {
+    let view = diagnosis_of(state, query, now, lang).await?;
+    let user_id = view.user_id.clone().map(UserId::from);
+    reader
+        .record(state, audit::DIAGNOSIS, user_id.as_ref())
+        .await?;
+    Ok(view)
+}
+
+async fn diagnosis_of(
     state: &AppState,
     query: &DiagnoseQuery,
     now: DateTime<Utc>,

@@ -10,6 +10,7 @@ use tessera_core::ids::UserId;
 use tessera_core::text::mask_card_numbers;
 use tessera_store::{TicketEntry, TicketRecord};
 
+use crate::flows::audit::{self, Reader};
 use crate::flows::tickets::{status_of, words};
 use crate::http::error::ApiError;
 use crate::http::views::{
@@ -82,12 +83,17 @@ pub async fn person_replies(
     Ok(TicketConversation::new(&ticket, &entries))
 }
 
-/// `GET /v1/support/tickets/{id}`: everything written on it, notes too.
+/// `GET /v1/support/tickets/{id}`: everything written on it, notes too;
+/// the read is audited as one of the person's data.
 pub async fn for_support(
     state: &AppState,
+    reader: Reader<'_>,
     id: &str,
 ) -> Result<SupportTicketConversation, ApiError> {
     let ticket = state.store.ticket(id).await?.ok_or_else(not_found)?;
+    reader
+        .record(state, audit::TICKET, Some(&ticket.user_id))
+        .await?;
     let entries = state.store.ticket_entries(&ticket.id).await?;
     Ok(SupportTicketConversation::new(&ticket, &entries))
 }
@@ -99,9 +105,11 @@ fn note_of(note: Option<&str>) -> Result<Option<String>, DomainError> {
 }
 
 /// `POST /v1/support/tickets/{id}/replies`: a reply the person reads, a
-/// status, an internal note, or several of them at once.
+/// status, an internal note, or several of them at once; answers the
+/// conversation as it now is, that read audited like `for_support`'s.
 pub async fn support_replies(
     state: &AppState,
+    reader: Reader<'_>,
     key_id: &str,
     id: &str,
     request: &SupportReplyRequest,
@@ -140,5 +148,5 @@ pub async fn support_replies(
         .ok_or_else(not_found)?;
     tracing::info!(ticket = %ticket.id, key_id, status = %ticket.status,
         reply = entry.message.is_some(), "support wrote on a ticket");
-    for_support(state, id).await
+    for_support(state, reader, id).await
 }

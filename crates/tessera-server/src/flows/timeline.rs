@@ -12,6 +12,7 @@ use tessera_core::ids::UserId;
 use tessera_core::money::Currency;
 use tessera_store::{AttemptOutcome, TimelineQuery, TimelineRow, TimelineType};
 
+use crate::flows::audit::{self, Reader};
 use crate::flows::diagnose;
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::query;
@@ -30,10 +31,11 @@ fn invalid(param: &'static str) -> ApiError {
         .into()
 }
 
-/// One page of the person's timeline; `not_found` (`id`) for an unknown
+/// One page of the person's timeline, its read audited; `not_found` (`id`) for an unknown
 /// person, `invalid_request` naming a bad `type`, `since` or `cursor`.
 pub async fn page(
     state: &AppState,
+    reader: Reader<'_>,
     user_id: &UserId,
     request: &UserTimelineQuery,
     now: DateTime<Utc>,
@@ -57,6 +59,9 @@ pub async fn page(
             .with_param("id")
             .into());
     }
+    reader
+        .record(state, audit::USER_TIMELINE, Some(user_id))
+        .await?;
     let rows = state
         .store
         .timeline(&TimelineQuery {

@@ -194,18 +194,26 @@ impl SessionCache {
 /// are read from the store on every request, never cached, so a key
 /// revoked at any node is refused by every node from its next request on.
 async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> {
-    let unauthenticated = || ApiError::from(ErrorCode::Unauthenticated);
     let hash = hash_bearer(&state.keys, LookupPurpose::ApiKey, secret);
-    let key = state
-        .store
-        .api_key(&hash)
+    live_key_caller(state, &hash)
         .await?
-        .ok_or_else(unauthenticated)?;
+        .ok_or_else(|| ApiError::from(ErrorCode::Unauthenticated))
+}
+
+/// The caller behind the API key stored under `key_hash`, if that key
+/// exists and is not revoked. Read from the store every time: the support
+/// console re-checks its session's key with it on every request.
+pub async fn live_key_caller(state: &AppState, key_hash: &str) -> Result<Option<Caller>, ApiError> {
+    let Some(key) = state.store.api_key(key_hash).await? else {
+        return Ok(None);
+    };
     if key.revoked_at.is_some() {
-        return Err(unauthenticated());
+        return Ok(None);
     }
-    let role = Role::parse(&key.role).ok_or_else(unauthenticated)?;
-    Ok(Caller::Key {
+    let Some(role) = Role::parse(&key.role) else {
+        return Ok(None);
+    };
+    Ok(Some(Caller::Key {
         key_id: key.id,
         role,
         holder: key.holder,
@@ -213,7 +221,7 @@ async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> 
         signing_secret: key
             .signing_secret
             .map(|(key_version, blob)| Sealed { key_version, blob }),
-    })
+    }))
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -26,6 +26,14 @@ use crate::state::AppState;
 /// Support and operator keys read what support reads.
 const READERS: [Role; 2] = [Role::Support, Role::Operator];
 
+/// The caller of this request, for the audit of what it reads.
+fn reader<'a>(caller: &'a Caller, ctx: &'a Ctx) -> audit::Reader<'a> {
+    audit::Reader {
+        caller,
+        trace_id: &ctx.trace_id,
+    }
+}
+
 /// Find a person by one of: `phone`; `user_id`; `id_last4` with `name`
 /// (the ID number's last four and the real name); `card_first6` with
 /// `card_last4` (a card they added). Each person found is answered masked
@@ -85,7 +93,7 @@ pub async fn list_attempts(
 /// removed or replaced, cryptogram, ATC, domain, risk, confirmation, frozen
 /// wallet, bank decline), the attempts or payments as evidence, what the
 /// person did next with the same card, and the next step for the person and
-/// for support, in zh-CN and en.
+/// for support, in zh-CN and en. Each read is audited.
 #[utoipa::path(get, path = "/v1/support/diagnose", tag = "support", security(("bearer" = [])),
     params(DiagnoseQuery),
     responses((status = 200, body = DiagnosisView),
@@ -100,7 +108,7 @@ pub async fn diagnose(
 ) -> Result<Json<DiagnosisView>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(
-        diagnose::for_support(&state, &query, ctx.now, ctx.lang).await?,
+        diagnose::for_support(&state, reader(&caller, &ctx), &query, ctx.now, ctx.lang).await?,
     ))
 }
 
@@ -214,7 +222,8 @@ pub async fn user_transactions(
 /// its diagnosis), cards added and removed, token changes and who made
 /// them, payments (declined ones with their codes), refunds, transfers,
 /// reports, wallet freezes and tickets. Each entry has its trace id, the
-/// ids it concerns and a summary in zh-CN and en; card data masked.
+/// ids it concerns and a summary in zh-CN and en; card data masked. Each
+/// read is audited.
 #[utoipa::path(get, path = "/v1/support/users/{id}/timeline", tag = "support", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id (usr_...)"), UserTimelineQuery),
     responses((status = 200, body = TimelineList),
@@ -230,6 +239,13 @@ pub async fn user_timeline(
 ) -> Result<Json<TimelineList>, ApiError> {
     caller.require_role(&READERS)?;
     Ok(Json(
-        timeline::page(&state, &UserId::from(id), &query, ctx.now).await?,
+        timeline::page(
+            &state,
+            reader(&caller, &ctx),
+            &UserId::from(id),
+            &query,
+            ctx.now,
+        )
+        .await?,
     ))
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use tessera_core::error::ErrorCode;
 
+use crate::flows::audit::Reader;
 use crate::flows::ticket_replies;
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
@@ -37,11 +38,18 @@ fn support_key(caller: &Caller) -> Result<String, ApiError> {
         (status = 404, description = "not_found: no ticket has this id", body = ErrorEnvelope)))]
 pub async fn get_ticket(
     State(state): State<AppState>,
+    ctx: Ctx,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<SupportTicketConversation>, ApiError> {
     caller.require_role(&SUPPORT)?;
-    Ok(Json(ticket_replies::for_support(&state, &id).await?))
+    let reader = Reader {
+        caller: &caller,
+        trace_id: &ctx.trace_id,
+    };
+    Ok(Json(
+        ticket_replies::for_support(&state, reader, &id).await?,
+    ))
 }
 
 /// Write on a ticket: a reply the person reads (`message`), a status
@@ -66,7 +74,11 @@ pub async fn reply_to_ticket(
 ) -> Result<(StatusCode, Json<SupportTicketConversation>), ApiError> {
     let key_id = support_key(&caller)?;
     request.check_fields(&state.config.limits)?;
+    let reader = Reader {
+        caller: &caller,
+        trace_id: &ctx.trace_id,
+    };
     let conversation =
-        ticket_replies::support_replies(&state, &key_id, &id, &request, ctx.now).await?;
+        ticket_replies::support_replies(&state, reader, &key_id, &id, &request, ctx.now).await?;
     Ok((StatusCode::CREATED, Json(conversation)))
 }

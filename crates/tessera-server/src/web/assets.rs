@@ -1,0 +1,76 @@
+//! The pages' stylesheet and script, compiled into the binary and served
+//! under a name that carries a hash of their content, so browsers keep them
+//! for a year and a new build's are new names.
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// One embedded file: its name, content type and bytes, and the name it is
+/// served under (`site.3f2a9c1d0b7e.css`).
+#[derive(Debug)]
+pub struct Asset {
+    pub served_as: String,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+fn asset(name: &str, content_type: &'static str, body: &'static [u8]) -> Asset {
+    let hash = hex::encode(&Sha256::digest(body)[..6]);
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name, ""));
+    Asset {
+        served_as: format!("{stem}.{hash}.{extension}"),
+        content_type,
+        body,
+    }
+}
+
+pub static STYLESHEET: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "site.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../web/assets/site.css"),
+    )
+});
+
+pub static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/assets/console.js"),
+    )
+});
+
+/// `/assets/{name}`: an embedded file by its hashed name; any other name
+/// (an old build's too) is 404.
+pub async fn serve(Path(name): Path<String>) -> Response {
+    let Some(asset) = [&*STYLESHEET, &*SCRIPT]
+        .into_iter()
+        .find(|asset| asset.served_as == name)
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "not found",
+        )
+            .into_response();
+    };
+    let mut response = asset.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
