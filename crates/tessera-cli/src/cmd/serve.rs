@@ -159,6 +159,8 @@ pub const DEMO_PHONE: &str = "13800138000";
 pub const DEMO_PASSWORD: &str = "demo-1234";
 pub const DEMO_NAME: &str = "张三";
 pub const DEMO_ID_NUMBER: &str = "11010519491231002X";
+/// Who holds the demo's support key, as the console's audit names them.
+pub const DEMO_SUPPORT_HOLDER: &str = "demo support desk";
 /// The merchant id the demo's merchant key pays as.
 pub const DEMO_MERCHANT: &str = "SHOP-1";
 
@@ -178,6 +180,15 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
             tessera_server::create_api_key(&state, "merchant", "demo", &[DEMO_MERCHANT.to_owned()])
                 .await?
                 .key;
+        let support_key = tessera_server::create_api_key_held_by(
+            &state,
+            "support",
+            "demo",
+            DEMO_SUPPORT_HOLDER,
+            &[],
+        )
+        .await?
+        .key;
         let created = demo_user(&state).await?;
         println!("tessera demo listening on {base}");
         println!();
@@ -190,6 +201,8 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
         println!("  operator key   {operator_key}");
         println!("  merchant key   {merchant_key} (pays as {DEMO_MERCHANT})");
+        println!("  support key    {support_key}");
+        println!("  console        {base}/support (sign in with the support or operator key)");
         println!();
         println!("Sign in:");
         println!(

@@ -177,10 +177,14 @@ pub fn page(status: StatusCode, lang: Lang, template: &impl Template, remember: 
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Ids in addresses (a person's, a ticket's) never leave for another
+    // site; `no-referrer` would also make Chromium send `Origin: null` on
+    // this site's own forms, which `session::from_this_site` refuses.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if remember
         && let Ok(value) = HeaderValue::from_str(&format!(
             "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",

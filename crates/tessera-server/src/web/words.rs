@@ -72,10 +72,12 @@ pub const NOTHING_YET: Text = t("还没有任何记录。", "Nothing has happene
 pub const OLDER: Text = t("更早的记录", "Older entries");
 pub const NEWEST: Text = t("回到最新", "Back to the newest");
 pub const VERDICT: Text = t("诊断结论", "Verdict");
+pub const VERDICT_LABEL: Text = t("诊断结论：", "Verdict: ");
 pub const FULL_DIAGNOSIS: Text = t("查看完整诊断", "Full diagnosis");
 pub const OPEN_TICKET: Text = t("查看工单", "Open the ticket");
 
 pub const DIAGNOSIS: Text = t("诊断", "Diagnosis");
+pub const DIAGNOSIS_OF: Text = t("诊断：", "Diagnosis: ");
 pub const STORY: Text = t("经过", "What happened");
 pub const DEVICE: Text = t("设备", "Device");
 pub const NEXT_STEP_PERSON: Text = t("建议用户下一步", "Next step for the person");
@@ -110,6 +112,7 @@ pub const INTERNAL_NOTE: Text = t(
     "内部备注（用户看不到）",
     "Internal note (the person never sees it)",
 );
+pub const INTERNAL_NOTE_LABEL: Text = t("内部备注：", "Internal note: ");
 pub const STATUS_SET: Text = t("状态改为", "Status set to");
 pub const REPLY: Text = t("回复用户", "Reply to the person");
 pub const KEEP_STATUS: Text = t("保持当前状态", "Keep the current status");
