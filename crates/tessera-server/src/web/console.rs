@@ -62,6 +62,14 @@ pub fn failure(chrome: Chrome, error: &ApiError) -> Response {
     )
 }
 
+/// `path?name=value&...`, each value encoded.
+fn query_url(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{path}?{query}")
+}
+
 /// A query or form value, trimmed; None when left empty.
 fn given(value: &str) -> Option<String> {
     let value = value.trim();
@@ -258,9 +266,7 @@ pub async fn people(
     Query(form): Query<PeopleForm>,
 ) -> Response {
     if let Some(trace_id) = given(&form.trace_id) {
-        let to: String = form_urlencoded::Serializer::new("/support/diagnosis?".to_owned())
-            .append_pair("trace_id", &trace_id)
-            .finish();
+        let to: String = query_url("/support/diagnosis", &[("trace_id", &trace_id)]);
         return Redirect::to(&to).into_response();
     }
     let query = UserSearchQuery {
@@ -315,11 +321,7 @@ impl PersonPage {
             (None, Some(trace_id)) => ("trace_id", trace_id),
             (None, None) => return None,
         };
-        Some(
-            form_urlencoded::Serializer::new("/support/diagnosis?".to_owned())
-                .append_pair(name, value)
-                .finish(),
-        )
+        Some(query_url("/support/diagnosis", &[(name, value)]))
     }
 }
 
@@ -369,11 +371,10 @@ pub async fn person(
             Ok(timeline) => timeline,
             Err(error) => return failure(chrome, &error),
         };
-    let older_href = timeline.next_cursor.as_ref().map(|cursor| {
-        form_urlencoded::Serializer::new(format!("{path}?"))
-            .append_pair("cursor", cursor)
-            .finish()
-    });
+    let older_href = timeline
+        .next_cursor
+        .as_ref()
+        .map(|cursor| query_url(&path, &[("cursor", cursor)]));
     page(
         StatusCode::OK,
         lang,
@@ -436,10 +437,7 @@ fn switch(chrome: &Chrome, path: &str, name: &str, value: &str) -> String {
         Lang::ZhCn => "en",
         Lang::En => "zh",
     };
-    form_urlencoded::Serializer::new(format!("{path}?"))
-        .append_pair(name, value)
-        .append_pair("lang", other)
-        .finish()
+    query_url(path, &[(name, value), ("lang", other)])
 }
 
 #[derive(Template)]

@@ -37,6 +37,7 @@ mod accounts;
 mod binding;
 mod binding_rules;
 mod connections;
+mod console;
 mod contract;
 mod diagnose;
 mod diagnose_next;

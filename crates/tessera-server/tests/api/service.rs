@@ -521,9 +521,15 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
     .map(|(m, p)| (m.to_owned(), p.to_owned()))
     .collect();
     assert_eq!(documented, expected);
-    // The help center's pages are HTML for people, not API: they are served
-    // but deliberately left out of the document.
-    for page in ["/help", "/help/errors", "/help/errors/incorrect_number"] {
+    // The help center's and the support console's pages are HTML for
+    // people, not API: they are served but deliberately left out of the
+    // document.
+    for page in [
+        "/help",
+        "/help/errors",
+        "/help/errors/incorrect_number",
+        "/support",
+    ] {
         assert!(spec["paths"].get(page).is_none(), "{page} is documented");
         let (status, headers, _) = server.call(Method::GET, page, None, None, &[]).await;
         assert_eq!(status, StatusCode::OK, "{page}");
