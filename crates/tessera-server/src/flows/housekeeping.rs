@@ -1,12 +1,14 @@
 //! Records that have outlived their use, deleted in the background every
 //! few minutes for the life of the server: idempotency keys past their 24
 //! hours, the limit buckets whose hits have all left the window, and
-//! confirmations and passkey challenges that expired.
+//! confirmations and passkey challenges that expired, and support console
+//! sessions idle or past their end.
 //! (Nothing depends on this running: a replay inside its 24 hours and a
 //! claim inside its window read only what is still theirs.)
 
 use crate::flows::{binding, idempotency};
 use crate::state::AppState;
+use crate::web::session;
 
 pub async fn purge_periodically(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -32,6 +34,15 @@ pub async fn purge_periodically(state: AppState) {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "expired confirmations purged"),
             Err(error) => tracing::warn!(error = %error, "could not purge expired confirmations"),
+        }
+        match state
+            .store
+            .purge_console_sessions(now, now - session::IDLE)
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "ended console sessions purged"),
+            Err(error) => tracing::warn!(error = %error, "could not purge ended console sessions"),
         }
     }
 }

@@ -45,6 +45,7 @@ mod bulk_load;
 mod card_wallets;
 mod cards;
 mod confirmations;
+mod console_sessions;
 mod data_migrations;
 mod lifecycle;
 mod limits;
