@@ -1,86 +1,27 @@
-//! The help center: the FAQ and one page per error code, rendered on the
-//! server as plain HTML in zh-CN or en. Error pages are generated from the
-//! error catalogue (message, why it happens, remedy), so a code cannot exist
-//! without its page. Every text is escaped; no page shows card data.
+//! The help center: the FAQ and one page per error code, in zh-CN or en,
+//! rendered with the templates in web/templates/help (escaped by askama).
+//! Error pages are generated from the error catalogue (message, why it
+//! happens, remedy), so a code cannot exist without its page. No page shows
+//! card data.
 
-use std::fmt::Write as _;
-
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
 use tessera_core::error::{
     CATALOGUE, CatalogEntry, Cause, DeclineCode, ErrorCode, Lang, NotSupportedReason, Text,
 };
+
+use crate::web::{self, Chrome, words as w};
 
 const fn t(zh: &'static str, en: &'static str) -> Text {
     Text { zh, en }
 }
 
-/// HTML-escapes text for element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-fn lang_param(lang: Lang) -> &'static str {
-    match lang {
-        Lang::ZhCn => "zh",
-        Lang::En => "en",
-    }
-}
-
-const STYLE: &str = "\
-*{box-sizing:border-box}\
-body{margin:0;background:#f6f8fa;color:#1f2328;font:16px/1.65 -apple-system,BlinkMacSystemFont,\"PingFang SC\",\"Microsoft YaHei\",\"Segoe UI\",sans-serif}\
-main{max-width:44rem;margin:0 auto;padding:1rem 1rem 3rem}\
-nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;font-size:.95rem;margin-bottom:.5rem}\
-a{color:#0969da}\
-h1{font-size:1.45rem;line-height:1.35;margin:.6rem 0}\
-h2{font-size:1.1rem;margin:1.6rem 0 .4rem}\
-h3{font-size:1rem;margin:1rem 0 .2rem}\
-section,.card{background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:.9rem 1rem;margin:.8rem 0}\
-code{background:#eef1f4;border-radius:4px;padding:.05rem .3rem;font-size:.9em;word-break:break-all}\
-.meta{color:#57606a;font-size:.9rem}\
-ul{padding-left:1.2rem}\
-li{margin:.25rem 0}\
-dl{margin:.4rem 0}dt{font-weight:600;margin-top:.6rem}dd{margin:0 0 .3rem}\
-footer{margin-top:2rem;color:#57606a;font-size:.9rem}";
-
-/// A whole page: `title` and `body` (already HTML) in `lang`.
-fn page(lang: Lang, title: &str, switch_to: &str, body: &str) -> String {
-    let other = match lang {
-        Lang::ZhCn => ("en", "English"),
-        Lang::En => ("zh", "中文"),
-    };
-    let home = t("帮助中心", "Help center").get(lang);
-    let mut html = String::with_capacity(body.len() + 2048);
-    let _ = write!(
-        html,
-        "<!doctype html>\n<html lang=\"{tag}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} - Tessera</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-         <nav><a href=\"/help?lang={code}\">{home}</a>\
-         <a href=\"/help?lang={code}#errors\">{errors}</a>\
-         <a href=\"{switch}?lang={other_code}\" lang=\"{other_tag}\">{other_name}</a></nav>\n\
-         {body}\n<footer>Tessera</footer>\n</main>\n</body>\n</html>\n",
-        tag = lang.tag(),
-        title = escape(title),
-        code = lang_param(lang),
-        home = escape(home),
-        errors = escape(t("错误提示说明", "Error messages").get(lang)),
-        switch = escape(switch_to),
-        other_code = other.0,
-        other_tag = if other.0 == "zh" { "zh-CN" } else { "en" },
-        other_name = other.1,
-    );
-    html
+/// A help page's layout: the help center's menu, not the console's.
+fn chrome(lang: Lang, title: &str, path: &str) -> Chrome {
+    let mut chrome = Chrome::new(lang, title, path);
+    chrome.help = true;
+    chrome
 }
 
 /// The cause of a code, in words.
@@ -172,119 +113,126 @@ const REASONS: [NotSupportedReason; 6] = [
     NotSupportedReason::AccountClass,
 ];
 
-fn still_stuck(lang: Lang) -> String {
-    let text = t(
-        "仍然无法解决？每条错误提示都带有追踪编号。请在App中从这次失败的记录直接联系客服：工单会自动附上错误、卡号前6位和后4位，以及手机型号、系统版本、App版本和网络类型，无需截图。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
-        "Still stuck? Every error comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network, so no screenshot is needed. Support will never ask for your full card number, security code, SMS code or password.",
-    );
-    format!("<section><p>{}</p></section>", escape(text.get(lang)))
+const STILL_STUCK: Text = t(
+    "仍然无法解决？每条错误提示都带有追踪编号。请在App中从这次失败的记录直接联系客服：工单会自动附上错误、卡号前6位和后4位，以及手机型号、系统版本、App版本和网络类型，无需截图。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
+    "Still stuck? Every error comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network, so no screenshot is needed. Support will never ask for your full card number, security code, SMS code or password.",
+);
+
+#[derive(Debug, Template)]
+#[template(path = "help/error.html")]
+pub struct ErrorPage {
+    chrome: Chrome,
+    code: &'static str,
+    message: &'static str,
+    cause_label: &'static str,
+    cause: &'static str,
+    status: u16,
+    retry: &'static str,
+    what_it_means: &'static str,
+    cause_sentence: &'static str,
+    /// (heading, text): why it happens, what to do.
+    sections: Vec<(&'static str, &'static str)>,
+    /// A heading and (code, explanation) rows: the reasons of
+    /// `card_not_supported`.
+    reasons: Option<(&'static str, Vec<(&'static str, &'static str)>)>,
+    /// A heading and (code, message, remedy) rows: the bank's decline codes
+    /// of `card_declined`.
+    declines: Option<(
+        &'static str,
+        Vec<(&'static str, &'static str, &'static str)>,
+    )>,
+    still_stuck: &'static str,
 }
 
 /// The page of one error code.
-pub fn error_page(entry: &CatalogEntry, lang: Lang) -> String {
+pub fn error_page(entry: &CatalogEntry, lang: Lang) -> ErrorPage {
     let code = entry.code.as_str();
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>{message}</h1>\n<p class=\"meta\"><code>{code}</code> · {cause_label}: {cause} · HTTP {status} · {retry}</p>\n",
-        message = escape(entry.message.get(lang)),
-        cause_label = escape(t("原因类别", "Cause").get(lang)),
-        cause = escape(cause_words(entry.cause).get(lang)),
-        status = entry.http_status,
-        retry = escape(
-            if entry.retryable {
-                t("可以稍后重试", "Retrying later can help")
-            } else {
-                t("重试前需要先处理", "Fix it before retrying")
-            }
-            .get(lang)
-        ),
-    );
-    let _ = writeln!(
-        body,
-        "<section><h2>{}</h2><p>{}</p><p>{}</p></section>",
-        escape(t("这是什么意思", "What it means").get(lang)),
-        escape(entry.message.get(lang)),
-        escape(cause_sentence(entry.cause).get(lang))
-    );
-    for (heading, text) in [
-        (t("为什么会出现", "Why it happens"), entry.why),
-        (t("怎么办", "What to do"), entry.remedy),
-    ] {
-        let _ = writeln!(
-            body,
-            "<section><h2>{}</h2><p>{}</p></section>",
-            escape(heading.get(lang)),
-            escape(text.get(lang))
-        );
-    }
-    if entry.code == ErrorCode::CardNotSupported {
-        let _ = write!(
-            body,
-            "<section><h2>{}</h2><dl>",
-            escape(t("具体原因（reason）", "The reasons (reason)").get(lang))
-        );
-        for reason in REASONS {
-            let _ = write!(
-                body,
-                "<dt><code>{}</code></dt><dd>{}</dd>",
-                reason.as_str(),
-                escape(reason_text(reason).get(lang))
-            );
-        }
-        body.push_str("</dl></section>\n");
-    }
-    if entry.code == ErrorCode::CardDeclined {
-        let _ = write!(
-            body,
-            "<section><h2>{}</h2><dl>",
-            escape(
-                t(
-                    "银行的拒绝代码（decline_code）",
-                    "The bank's decline codes (decline_code)"
-                )
-                .get(lang)
+    let reasons = (entry.code == ErrorCode::CardNotSupported).then(|| {
+        (
+            t("具体原因（reason）", "The reasons (reason)").get(lang),
+            REASONS
+                .iter()
+                .map(|reason| (reason.as_str(), reason_text(*reason).get(lang)))
+                .collect(),
+        )
+    });
+    let declines = (entry.code == ErrorCode::CardDeclined).then(|| {
+        (
+            t(
+                "银行的拒绝代码（decline_code）",
+                "The bank's decline codes (decline_code)",
             )
-        );
-        for decline in DeclineCode::all() {
-            let _ = write!(
-                body,
-                "<dt><code>{}</code> {}</dt><dd>{}</dd>",
-                decline.as_str(),
-                escape(decline.message().get(lang)),
-                escape(decline.remedy().get(lang))
-            );
+            .get(lang),
+            DeclineCode::all()
+                .iter()
+                .map(|decline| {
+                    (
+                        decline.as_str(),
+                        decline.message().get(lang),
+                        decline.remedy().get(lang),
+                    )
+                })
+                .collect(),
+        )
+    });
+    ErrorPage {
+        chrome: chrome(
+            lang,
+            entry.message.get(lang),
+            &format!("/help/errors/{code}"),
+        ),
+        code,
+        message: entry.message.get(lang),
+        cause_label: t("原因类别：", "Cause: ").get(lang),
+        cause: cause_words(entry.cause).get(lang),
+        status: entry.http_status,
+        retry: if entry.retryable {
+            t("可以稍后重试", "Retrying later can help")
+        } else {
+            t("重试前需要先处理", "Fix it before retrying")
         }
-        body.push_str("</dl></section>\n");
+        .get(lang),
+        what_it_means: t("这是什么意思", "What it means").get(lang),
+        cause_sentence: cause_sentence(entry.cause).get(lang),
+        sections: vec![
+            (
+                t("为什么会出现", "Why it happens").get(lang),
+                entry.why.get(lang),
+            ),
+            (t("怎么办", "What to do").get(lang), entry.remedy.get(lang)),
+        ],
+        reasons,
+        declines,
+        still_stuck: STILL_STUCK.get(lang),
     }
-    body.push_str(&still_stuck(lang));
-    page(
-        lang,
-        entry.message.get(lang),
-        &format!("/help/errors/{code}"),
-        &body,
-    )
 }
 
-/// The page for a code that does not exist.
-pub fn unknown_code_page(lang: Lang) -> String {
-    let body = format!(
-        "<h1>{}</h1><section><p>{}</p></section>",
-        escape(t("没有这个错误代码", "No such error code").get(lang)),
-        escape(
-            t(
-                "请检查地址，或在帮助中心的错误代码列表中查找。",
-                "Check the address, or find the code in the help center's list of error codes.",
-            )
-            .get(lang)
-        ),
-    );
-    page(
-        lang,
-        t("没有这个错误代码", "No such error code").get(lang),
-        "/help",
-        &body,
-    )
+/// The rendered page of one error code.
+pub fn error_response(entry: &CatalogEntry, lang: Lang, remember: bool) -> Response {
+    web::page(StatusCode::OK, lang, &error_page(entry, lang), remember)
+}
+
+#[derive(Template)]
+#[template(path = "help/unknown.html")]
+struct UnknownCodePage {
+    chrome: Chrome,
+    heading: &'static str,
+    text: &'static str,
+}
+
+/// The page for a code that does not exist: 404.
+pub fn unknown_code_response(lang: Lang, remember: bool) -> Response {
+    let heading = t("没有这个错误代码", "No such error code").get(lang);
+    let page = UnknownCodePage {
+        chrome: chrome(lang, heading, "/help"),
+        heading,
+        text: t(
+            "请检查地址，或在帮助中心的错误代码列表中查找。",
+            "Check the address, or find the code in the help center's list of error codes.",
+        )
+        .get(lang),
+    };
+    web::page(StatusCode::NOT_FOUND, lang, &page, remember)
 }
 
 /// The FAQ, in our own words.
@@ -442,84 +390,93 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
         .collect()
 }
 
+#[derive(Template)]
+#[template(path = "help/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    heading: &'static str,
+    intro: &'static str,
+    faq_heading: &'static str,
+    /// (question, paragraphs).
+    faq: Vec<(&'static str, Vec<String>)>,
+    errors_heading: &'static str,
+    /// (cause, [(code, message)]).
+    causes: Vec<(&'static str, Vec<(&'static str, &'static str)>)>,
+}
+
 /// The help center's front page: the FAQ and every error code by cause.
-pub fn index_page(lang: Lang, card_limit: u32, wallets_per_card: u32) -> String {
-    let mut body = format!(
-        "<h1>{}</h1>\n<p class=\"meta\">{}</p>\n",
-        escape(t("帮助中心", "Help center").get(lang)),
-        escape(
-            t(
-                "绑卡、解绑、费用和资金安全的常见问题，以及每个错误提示的说明。",
-                "Common questions about adding and removing cards, fees and keeping your money safe, and what every error message means.",
-            )
-            .get(lang)
+pub fn index_response(
+    lang: Lang,
+    remember: bool,
+    card_limit: u32,
+    wallets_per_card: u32,
+) -> Response {
+    let heading = t("帮助中心", "Help center").get(lang);
+    let page = IndexPage {
+        chrome: chrome(lang, heading, "/help"),
+        heading,
+        intro: t(
+            "绑卡、解绑、费用和资金安全的常见问题，以及每个错误提示的说明。",
+            "Common questions about adding and removing cards, fees and keeping your money safe, and what every error message means.",
         )
-    );
-    body.push_str("<h2 id=\"faq\">");
-    body.push_str(&escape(t("常见问题", "Common questions").get(lang)));
-    body.push_str("</h2>\n");
-    for (question, zh, en) in faq(card_limit, wallets_per_card) {
-        let paragraphs = match lang {
-            Lang::ZhCn => zh,
-            Lang::En => en,
-        };
-        let _ = write!(body, "<section><h3>{}</h3>", escape(question.get(lang)));
-        for paragraph in paragraphs {
-            let _ = write!(body, "<p>{}</p>", escape(&paragraph));
-        }
-        body.push_str("</section>\n");
-    }
-    let _ = writeln!(
-        body,
-        "<h2 id=\"errors\">{}</h2>",
-        escape(t("错误提示说明", "Error messages explained").get(lang))
-    );
-    for cause in CAUSES {
-        let entries: Vec<&CatalogEntry> = CATALOGUE.iter().filter(|e| e.cause == cause).collect();
-        if entries.is_empty() {
-            continue;
-        }
-        let _ = write!(
-            body,
-            "<section><h3>{}</h3><ul>",
-            escape(cause_words(cause).get(lang))
-        );
-        for entry in entries {
-            let _ = write!(
-                body,
-                "<li><a href=\"/help/errors/{code}?lang={param}\">{message}</a> <code>{code}</code></li>",
-                code = entry.code.as_str(),
-                param = lang_param(lang),
-                message = escape(entry.message.get(lang)),
-            );
-        }
-        body.push_str("</ul></section>\n");
-    }
-    page(lang, t("帮助中心", "Help center").get(lang), "/help", &body)
+        .get(lang),
+        faq_heading: t("常见问题", "Common questions").get(lang),
+        faq: faq(card_limit, wallets_per_card)
+            .into_iter()
+            .map(|(question, zh, en)| {
+                let paragraphs = match lang {
+                    Lang::ZhCn => zh,
+                    Lang::En => en,
+                };
+                (question.get(lang), paragraphs)
+            })
+            .collect(),
+        errors_heading: t("错误提示说明", "Error messages explained").get(lang),
+        causes: CAUSES
+            .iter()
+            .map(|cause| {
+                let entries: Vec<(&'static str, &'static str)> = CATALOGUE
+                    .iter()
+                    .filter(|e| e.cause == *cause)
+                    .map(|e| (e.code.as_str(), e.message.get(lang)))
+                    .collect();
+                (cause_words(*cause).get(lang), entries)
+            })
+            .filter(|(_, entries)| !entries.is_empty())
+            .collect(),
+    };
+    web::page(StatusCode::OK, lang, &page, remember)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+    fn escape(text: &str) -> String {
+        askama::filters::escape(text, askama::filters::Html)
+            .map(|safe| safe.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
     fn every_code_page_holds_its_catalogue_texts() {
         for entry in &CATALOGUE {
             for lang in [Lang::ZhCn, Lang::En] {
-                let html = error_page(entry, lang);
+                let html = error_page(entry, lang).render().unwrap();
                 for text in [entry.message, entry.why, entry.remedy] {
                     assert!(html.contains(&escape(text.get(lang))), "{}", entry.code);
                 }
                 assert!(html.contains(&format!("lang=\"{}\"", lang.tag())));
             }
         }
+    }
+
+    #[test]
+    fn the_english_pages_hold_no_chinese_but_the_language_switch() {
+        let html = error_page(ErrorCode::CardDeclined.entry(), Lang::En)
+            .render()
+            .unwrap()
+            .replace("中文", "");
+        assert!(!html.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
     }
 }

@@ -168,3 +168,6 @@ pub const NOT_YOURS: Text = t(
 pub const SOMETHING_WRONG: Text = t("出了点问题", "Something went wrong");
 pub const GO_HOME: Text = t("回到工作台首页", "Back to the console");
 pub const MASKED: Text = t("已脱敏", "masked");
+
+pub const HELP_CENTER: Text = t("帮助中心", "Help center");
+pub const ERROR_MESSAGES: Text = t("错误提示说明", "Error messages");

@@ -5,7 +5,6 @@
 use reqwest::{Method, StatusCode};
 use tessera_core::error::{CATALOGUE, DomainError, Lang};
 use tessera_server::http::error::error_body;
-use tessera_server::http::help::escape;
 
 use crate::{Backend, TestServer, assert_error};
 
@@ -25,6 +24,13 @@ async fn page(
         .unwrap()
         .to_owned();
     (status, content_type, response.text().await.unwrap())
+}
+
+/// Text as the pages escape it (askama's HTML escaping).
+fn escape(text: &str) -> String {
+    askama::filters::escape(text, askama::filters::Html)
+        .unwrap()
+        .to_string()
 }
 
 fn has_han(text: &str) -> bool {
