@@ -118,6 +118,20 @@ const STILL_STUCK: Text = t(
     "Still stuck? Every error comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network, so no screenshot is needed. Support will never ask for your full card number, security code, SMS code or password.",
 );
 
+/// A heading and its rows, on an error page.
+#[derive(Debug)]
+struct Listing<T> {
+    heading: &'static str,
+    rows: Vec<T>,
+}
+
+#[derive(Debug)]
+struct DeclineRow {
+    code: &'static str,
+    message: &'static str,
+    remedy: &'static str,
+}
+
 #[derive(Debug, Template)]
 #[template(path = "help/error.html")]
 pub struct ErrorPage {
@@ -132,48 +146,37 @@ pub struct ErrorPage {
     cause_sentence: &'static str,
     /// (heading, text): why it happens, what to do.
     sections: Vec<(&'static str, &'static str)>,
-    /// A heading and (code, explanation) rows: the reasons of
-    /// `card_not_supported`.
-    reasons: Option<(&'static str, Vec<(&'static str, &'static str)>)>,
-    /// A heading and (code, message, remedy) rows: the bank's decline codes
-    /// of `card_declined`.
-    declines: Option<(
-        &'static str,
-        Vec<(&'static str, &'static str, &'static str)>,
-    )>,
+    /// The reasons of `card_not_supported`: (code, explanation).
+    reasons: Option<Listing<(&'static str, &'static str)>>,
+    /// The bank's decline codes of `card_declined`.
+    declines: Option<Listing<DeclineRow>>,
     still_stuck: &'static str,
 }
 
 /// The page of one error code.
 pub fn error_page(entry: &CatalogEntry, lang: Lang) -> ErrorPage {
     let code = entry.code.as_str();
-    let reasons = (entry.code == ErrorCode::CardNotSupported).then(|| {
-        (
-            t("具体原因（reason）", "The reasons (reason)").get(lang),
-            REASONS
-                .iter()
-                .map(|reason| (reason.as_str(), reason_text(*reason).get(lang)))
-                .collect(),
-        )
+    let reasons = (entry.code == ErrorCode::CardNotSupported).then(|| Listing {
+        heading: t("具体原因（reason）", "The reasons (reason)").get(lang),
+        rows: REASONS
+            .iter()
+            .map(|reason| (reason.as_str(), reason_text(*reason).get(lang)))
+            .collect(),
     });
-    let declines = (entry.code == ErrorCode::CardDeclined).then(|| {
-        (
-            t(
-                "银行的拒绝代码（decline_code）",
-                "The bank's decline codes (decline_code)",
-            )
-            .get(lang),
-            DeclineCode::all()
-                .iter()
-                .map(|decline| {
-                    (
-                        decline.as_str(),
-                        decline.message().get(lang),
-                        decline.remedy().get(lang),
-                    )
-                })
-                .collect(),
+    let declines = (entry.code == ErrorCode::CardDeclined).then(|| Listing {
+        heading: t(
+            "银行的拒绝代码（decline_code）",
+            "The bank's decline codes (decline_code)",
         )
+        .get(lang),
+        rows: DeclineCode::all()
+            .iter()
+            .map(|decline| DeclineRow {
+                code: decline.as_str(),
+                message: decline.message().get(lang),
+                remedy: decline.remedy().get(lang),
+            })
+            .collect(),
     });
     ErrorPage {
         chrome: chrome(

@@ -62,12 +62,12 @@ pub async fn health(
     }
 }
 
-/// Operators only: the page, or the refusal.
-fn operator_only(console: &Console, chrome: &Chrome) -> Result<(), Response> {
+/// Operators only: None for an operator, else the refusal to answer.
+fn refuse_unless_operator(console: &Console, chrome: &Chrome) -> Option<Response> {
     if console.is_operator() {
-        return Ok(());
+        return None;
     }
-    Err(message(
+    Some(message(
         StatusCode::FORBIDDEN,
         chrome.clone(),
         w::REFUSED_TITLE,
@@ -115,7 +115,7 @@ pub async fn key_list(
     PageLang { lang, .. }: PageLang,
 ) -> Response {
     let chrome = console.chrome(lang, w::KEYS.get(lang), "/support/keys");
-    if let Err(refused) = operator_only(&console, &chrome) {
+    if let Some(refused) = refuse_unless_operator(&console, &chrome) {
         return refused;
     }
     keys_page(&state, chrome, StatusCode::OK, None, None).await
@@ -144,7 +144,7 @@ pub async fn create_key(
     Form(form): Form<KeyForm>,
 ) -> Response {
     let chrome = console.chrome(lang, w::KEYS.get(lang), "/support/keys");
-    if let Err(refused) = operator_only(&console, &chrome) {
+    if let Some(refused) = refuse_unless_operator(&console, &chrome) {
         return refused;
     }
     if !console.csrf_matches(&form.csrf) {
@@ -197,7 +197,7 @@ pub async fn revoke_key(
     Form(form): Form<KeyForm>,
 ) -> Response {
     let chrome = console.chrome(lang, w::KEYS.get(lang), "/support/keys");
-    if let Err(refused) = operator_only(&console, &chrome) {
+    if let Some(refused) = refuse_unless_operator(&console, &chrome) {
         return refused;
     }
     if !console.csrf_matches(&form.csrf) {
@@ -246,7 +246,7 @@ pub async fn maintenance_status(
     PageLang { lang, .. }: PageLang,
 ) -> Response {
     let chrome = console.chrome(lang, w::MAINTENANCE.get(lang), "/support/maintenance");
-    if let Err(refused) = operator_only(&console, &chrome) {
+    if let Some(refused) = refuse_unless_operator(&console, &chrome) {
         return refused;
     }
     maintenance_page(&state, chrome, StatusCode::OK, None).await
@@ -274,7 +274,7 @@ pub async fn switch_maintenance(
     Form(form): Form<MaintenanceForm>,
 ) -> Response {
     let chrome = console.chrome(lang, w::MAINTENANCE.get(lang), "/support/maintenance");
-    if let Err(refused) = operator_only(&console, &chrome) {
+    if let Some(refused) = refuse_unless_operator(&console, &chrome) {
         return refused;
     }
     if !console.csrf_matches(&form.csrf) {

@@ -23,6 +23,9 @@ struct Browser {
     cookie: Option<String>,
 }
 
+/// A form's fields, owned.
+type OwnedForm = Vec<(&'static str, String)>;
+
 /// A form's fields as a browser sends them.
 fn encoded(form: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
@@ -340,12 +343,11 @@ async fn forms_without_the_session_token_or_from_elsewhere_change_nothing(backen
         ("status", "resolved"),
     ];
     let with = |csrf: &str| {
-        let mut form: Vec<(&str, String)> =
-            reply.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let mut form: OwnedForm = reply.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         form.push(("csrf", csrf.to_owned()));
         form
     };
-    let refusals: [(Vec<(&str, String)>, Option<&str>); 4] = [
+    let refusals: [(OwnedForm, Option<&str>); 4] = [
         (
             reply.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
             Some(browser.base.as_str()),
