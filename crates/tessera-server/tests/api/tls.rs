@@ -1,7 +1,8 @@
 //! HTTPS with a certificate made in the test (rcgen): HTTP/1.1 and HTTP/2
 //! chosen by ALPN, spoken by hyper's client over rustls trusting only that
 //! certificate; the header-read timeout and the connection cap hold on TLS
-//! too; missing or mismatched files stop the start with a clear error.
+//! too; missing or mismatched files stop the start with a clear error; the
+//! support console's cookie is `Secure`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -232,7 +233,36 @@ async fn missing_or_mismatched_files_stop_the_start(backend: Backend) {
     }
 }
 
+/// Over HTTPS the console's session cookie is `Secure` as well: the
+/// browser never sends it over plain HTTP.
+async fn the_console_cookie_is_secure_under_tls(backend: Backend) {
+    let (server, trusted) = https_server(backend, |_| {}).await;
+    let io = TokioIo::new(tls_connect(addr(&server), &trusted, b"http/1.1").await);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+    tokio::spawn(connection);
+    let form = format!("key={}", server.support_key);
+    let request = Request::post("/support/sign-in")
+        .header(HOST, "localhost")
+        .header("origin", "https://localhost")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(http_body_util::Full::new(Bytes::from(form)))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    for attribute in [
+        "; HttpOnly",
+        "; SameSite=Strict",
+        "; Path=/support",
+        "; Secure",
+    ] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    server.stop().await;
+}
+
 on_both_backends!(
+    the_console_cookie_is_secure_under_tls,
     https_speaks_http1_and_http2,
     tls_connections_meet_the_same_timeouts_and_cap,
     missing_or_mismatched_files_stop_the_start,
