@@ -327,7 +327,7 @@ pub async fn list(
     lang: Lang,
 ) -> Result<PaymentList, ApiError> {
     let before = query::cursor(query.cursor.as_deref())?;
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let limit = query::page_limit(query.limit, 20, 100)?;
     let payments = state
         .store
         .payments(&PaymentFilter {
