@@ -3,6 +3,7 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::safety::read_history;
 use super::*;
 use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
@@ -92,6 +93,41 @@ impl Payments for PgStore {
             .map(payment_token_from_row)
             .transpose()?
             .flatten())
+    }
+
+    async fn payment_context(
+        &self,
+        query: &PaymentContextQuery,
+    ) -> StoreResult<Option<PaymentContext>> {
+        let mut lease = self.lease().await?;
+        let token = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PAYMENT_TOKEN_COLUMNS} WHERE t.token_pan_fingerprint = $1"
+        )))
+        .bind(&query.token_pan_fingerprint)
+        .fetch_optional(&mut *lease)
+        .await?;
+        let Some(token) = token
+            .as_ref()
+            .map(payment_token_from_row)
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        let cryptogram = sqlx::query("SELECT * FROM cryptograms WHERE token_ref = $1 AND atc = $2")
+            .bind(&token.token.token_ref)
+            .bind(i64::from(query.atc))
+            .fetch_optional(&mut *lease)
+            .await?
+            .as_ref()
+            .map(cryptogram_from_row)
+            .transpose()?;
+        let history = read_history(&mut lease, &query.history_of(&token)).await?;
+        Ok(Some(PaymentContext {
+            token,
+            cryptogram,
+            history,
+        }))
     }
 
     async fn reserve_atcs(
