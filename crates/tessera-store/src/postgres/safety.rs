@@ -14,7 +14,7 @@ pub(super) async fn read_history(
     conn: &mut PgConnection,
     query: &HistoryQuery,
 ) -> StoreResult<PaymentHistory> {
-    let rows = sqlx::query(PAYMENT_HISTORY_SQL)
+    let rows = sqlx::query(PAYMENT_HISTORY_SQL.as_str())
         .bind(query.user_id.as_str())
         .bind(query.device_id.as_deref())
         .bind(ms(query.day_start))

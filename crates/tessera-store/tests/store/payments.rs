@@ -444,6 +444,22 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
     let history = store.payment_history(&query).await.unwrap();
     assert!(history.recent.is_empty(), "{history:?}");
     assert_eq!((history.frozen_at, history.consent), (None, None));
+    let asked = |fingerprint: &str, atc: u16| PaymentContextQuery {
+        token_pan_fingerprint: fingerprint.to_owned(),
+        atc,
+        day_start: query.day_start,
+        sum_unconfirmed: query.sum_unconfirmed,
+        default_per_day: query.default_per_day,
+        recent: query.recent,
+    };
+    let fresh = store
+        .payment_context(&asked("tpf-a", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(fresh.history.recent.is_empty(), "{fresh:?}");
+    assert_eq!(fresh.cryptogram, None);
+    assert_eq!(fresh.history.wallet_since, history.wallet_since);
     for atc in 1..=3 {
         let claimed = store
             .claim_atc(&claim("tok-a", &user_id, atc, &format!("p{atc}")))
@@ -491,14 +507,6 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
         consent: None,
     };
     store.create_cryptogram(&made).await.unwrap();
-    let asked = |fingerprint: &str, atc: u16| PaymentContextQuery {
-        token_pan_fingerprint: fingerprint.to_owned(),
-        atc,
-        day_start: query.day_start,
-        sum_unconfirmed: query.sum_unconfirmed,
-        default_per_day: query.default_per_day,
-        recent: query.recent,
-    };
     for _ in 0..3 {
         let context = store
             .payment_context(&asked("tpf-a", 4))
