@@ -307,6 +307,15 @@ pub trait Cards: Send + Sync {
 #[async_trait]
 pub trait Payments: Send + Sync {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>>;
+    /// Everything a payment reads before its claim, in one read: the token
+    /// (None when no token has this PAN), the cryptogram made for the ATC,
+    /// the owner's history. On SQLite one read transaction, so that a
+    /// commit landing between the parts does not send the reader back to
+    /// cold pages for each of them.
+    async fn payment_context(
+        &self,
+        query: &PaymentContextQuery,
+    ) -> StoreResult<Option<PaymentContext>>;
     /// Hands out `count` ATCs of an active token: returns the first of the
     /// range, None when the token is not active or its counter would pass
     /// 65535. Ranges never overlap, however many nodes ask at once.

@@ -7,6 +7,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
+use std::sync::LazyLock;
 
 use crate::model::*;
 use crate::{StoreError, StoreResult};
@@ -590,31 +591,43 @@ pub(crate) fn token_event_from_row(row: &impl Columns) -> StoreResult<TokenEvent
     })
 }
 
+/// The facts of a payment's history, as the columns of a SELECT over
+/// `users u LEFT JOIN consent_limits cl`: `user` and `device` are SQL for
+/// the person's id and the paying card's device, `$3`, `$4` and `$5` the
+/// start of the wallet's day, whether to sum the day (1 or 0) and the
+/// wallet's daily limit. The day is summed only when a daily limit between
+/// 1 and `i64::MAX - 1` applies: 0 asks for every payment to be confirmed,
+/// `i64::MAX` sets no daily limit.
+pub(crate) fn history_facts_columns(user: &str, device: &str) -> String {
+    format!(
+        "u.frozen_at, u.credentials_reset_at, cl.per_payment, cl.per_day, \
+         CASE WHEN $4 = 1 AND COALESCE(cl.per_day, $5) BETWEEN 1 AND 9223372036854775806 \
+           THEN (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p \
+             WHERE p.user_id = {user} AND p.consent = 'none' AND p.created_at >= $3 \
+             AND p.status IN ('approved', 'pending')) \
+           ELSE 0 END AS unconfirmed_today, \
+         (SELECT MIN(t.created_at) FROM tokens t JOIN cards c ON c.id = t.card_id \
+           WHERE c.user_id = {user} AND t.device_id = {device}) AS device_since, \
+         (SELECT MIN(t.created_at) FROM tokens t JOIN cards c ON c.id = t.card_id \
+           WHERE c.user_id = {user}) AS wallet_since"
+    )
+}
+
 /// A payment's history in one statement (`Safety::payment_history`), in
 /// PostgreSQL's placeholders; SQLite's are the same with `?`. $1 the
-/// person, $2 the paying card's device, $3 the start of the wallet's day,
-/// $4 whether to sum the day (1 or 0), $5 the wallet's daily limit, $6 how
-/// many of the latest payments. The day is summed only when a daily limit
-/// between 1 and `i64::MAX - 1` applies: 0 asks for every payment to be
-/// confirmed, `i64::MAX` sets no daily limit.
-pub(crate) const PAYMENT_HISTORY_SQL: &str = "\
-WITH facts AS (\
-  SELECT u.frozen_at, u.credentials_reset_at, cl.per_payment, cl.per_day, \
-    CASE WHEN $4 = 1 AND COALESCE(cl.per_day, $5) BETWEEN 1 AND 9223372036854775806 \
-      THEN (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p WHERE p.user_id = $1 \
-        AND p.consent = 'none' AND p.created_at >= $3 AND p.status IN ('approved', 'pending')) \
-      ELSE 0 END AS unconfirmed_today, \
-    (SELECT MIN(t.created_at) FROM tokens t JOIN cards c ON c.id = t.card_id \
-      WHERE c.user_id = $1 AND t.device_id = $2) AS device_since, \
-    (SELECT MIN(t.created_at) FROM tokens t JOIN cards c ON c.id = t.card_id \
-      WHERE c.user_id = $1) AS wallet_since \
-  FROM users u LEFT JOIN consent_limits cl ON cl.user_id = u.id WHERE u.id = $1), \
-recent AS (SELECT token_ref, status, amount, created_at FROM payments \
-  WHERE user_id = $1 ORDER BY created_at DESC LIMIT CAST($6 AS BIGINT)) \
-SELECT facts.frozen_at, facts.credentials_reset_at, facts.per_payment, facts.per_day, \
-  facts.unconfirmed_today, facts.device_since, facts.wallet_since, \
-  recent.token_ref, recent.status, recent.amount, recent.created_at \
-FROM facts LEFT JOIN recent ON 1 = 1";
+/// person, $2 the paying card's device, $3 to $5 as in
+/// `history_facts_columns`, $6 how many of the latest payments.
+pub(crate) static PAYMENT_HISTORY_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH facts AS (SELECT {} \
+           FROM users u LEFT JOIN consent_limits cl ON cl.user_id = u.id WHERE u.id = $1), \
+         recent AS (SELECT token_ref, status, amount, created_at FROM payments \
+           WHERE user_id = $1 ORDER BY created_at DESC LIMIT CAST($6 AS BIGINT)) \
+         SELECT facts.*, recent.token_ref, recent.status, recent.amount, recent.created_at \
+         FROM facts LEFT JOIN recent ON 1 = 1",
+        history_facts_columns("$1", "$2")
+    )
+});
 
 /// `PAYMENT_HISTORY_SQL`'s rows: the facts repeat on each; a person with no
 /// payments has one row with no payment in it.

@@ -51,6 +51,15 @@ impl DeviceCvm {
             DeviceCvm::Biometric => 0x02,
         }
     }
+
+    /// What an IAD says the phone did, before it is checked against a
+    /// token's profile (`TokenProfile::cvm_of`); None when its byte is no
+    /// method's.
+    pub fn claimed_in(iad: &[u8]) -> Option<DeviceCvm> {
+        DeviceCvm::ALL
+            .into_iter()
+            .find(|cvm| iad.get(4) == Some(&cvm.byte()))
+    }
 }
 
 /// The terminal's half of the CDOL1 data.
@@ -96,9 +105,7 @@ impl TokenProfile {
     /// How the phone verified its holder, read from an IAD it sent; None
     /// when the IAD is not this profile's.
     pub fn cvm_of(&self, iad: &[u8]) -> Option<DeviceCvm> {
-        let cvm = DeviceCvm::ALL
-            .into_iter()
-            .find(|cvm| iad.get(4) == Some(&cvm.byte()))?;
+        let cvm = DeviceCvm::claimed_in(iad)?;
         (iad == self.iad_with(cvm)).then_some(cvm)
     }
 

@@ -82,7 +82,7 @@ pub async fn page(
 ) -> Result<AttemptList, ApiError> {
     let since = query::since(query.since.as_deref(), now)?;
     let before = query::cursor(query.cursor.as_deref())?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let limit = query::page_limit(query.limit, 50, 200)?;
     let attempts = state
         .store
         .attempts(&AttemptFilter {

@@ -90,11 +90,7 @@ pub async fn record_read(
 /// 200; 50 by default).
 pub async fn page(state: &AppState, asked: &AuditEventQuery) -> Result<AuditEventList, ApiError> {
     let before = query::cursor(asked.cursor.as_deref())?;
-    let limit = match asked.limit {
-        None => 50,
-        Some(limit @ 1..=200) => limit,
-        Some(_) => return Err(query::bad_limit(200).into()),
-    };
+    let limit = query::page_limit(asked.limit, 50, 200)?;
     let events = state
         .store
         .audit_events(&AuditFilter { before, limit })

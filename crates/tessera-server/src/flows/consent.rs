@@ -10,7 +10,9 @@ use tessera_core::emv::DeviceCvm;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::ids::UserId;
 use tessera_core::risk::{Assessment, Decision, PaymentFacts, RecentPayment, RiskRules, assess};
-use tessera_store::{ConsentLimits, HistoryQuery, PaymentHistory, PaymentStatus, PaymentToken};
+use tessera_store::{
+    ConsentLimits, HistoryQuery, PaymentContextQuery, PaymentHistory, PaymentStatus, PaymentToken,
+};
 
 use crate::flows::verifications::{self, Purpose};
 use crate::http::error::ApiError;
@@ -45,23 +47,26 @@ fn day_start(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(now - TimeDelta::days(1), |start| start.with_timezone(&Utc))
 }
 
-/// Everything a payment's risk and consent steps read, in one round trip.
-pub async fn history(
+/// What a payment reads before its claim: its token (by the token PAN's
+/// fingerprint), the cryptogram made for its ATC and everything the risk
+/// and consent steps read, in one read. The day is summed only when the
+/// phone does not say it verified the person (a claim the ARQC check
+/// then holds it to).
+pub fn context_query(
     state: &AppState,
-    user_id: &UserId,
-    device_id: Option<&str>,
-    sum_unconfirmed: bool,
+    token_pan_fingerprint: String,
+    atc: u16,
+    device_cvm_claimed: DeviceCvm,
     now: DateTime<Utc>,
-) -> Result<PaymentHistory, ApiError> {
-    read(
-        state,
-        user_id,
-        device_id,
-        sum_unconfirmed,
-        recent_needed(&state.config.risk),
-        now,
-    )
-    .await
+) -> PaymentContextQuery {
+    PaymentContextQuery {
+        token_pan_fingerprint,
+        atc,
+        day_start: day_start(state, now),
+        sum_unconfirmed: device_cvm_claimed == DeviceCvm::None,
+        default_per_day: state.config.consent.default_per_day,
+        recent: recent_needed(&state.config.risk),
+    }
 }
 
 /// The wallet's own state (frozen, limits, and the day's unconfirmed sum

@@ -23,8 +23,8 @@ use tessera_core::token::TokenPan;
 use tessera_core::token::lifecycle::{TokenState, payability};
 use tessera_core::vault::Sealed;
 use tessera_store::{
-    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentFilter, PaymentRecord, PaymentStatus,
-    PaymentToken, TokenLookup,
+    AtcClaim, AtcClaimOutcome, CryptogramRecord, PaymentContext, PaymentFilter, PaymentHistory,
+    PaymentRecord, PaymentStatus, PaymentToken, TokenLookup,
 };
 
 use crate::flows::verifications::Purpose;
@@ -327,7 +327,7 @@ pub async fn list(
     lang: Lang,
 ) -> Result<PaymentList, ApiError> {
     let before = query::cursor(query.cursor.as_deref())?;
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let limit = query::page_limit(query.limit, 20, 100)?;
     let payments = state
         .store
         .payments(&PaymentFilter {
@@ -395,9 +395,23 @@ pub async fn authorize(
     // 1. The request's own fields: nothing is recorded for a malformed one.
     let checked = check_request(request)?;
     let fingerprint = state.keys.token_fingerprint(&checked.token_pan);
-    let token = state
+    let claimed_cvm = checked
+        .iad
+        .and_then(|iad| DeviceCvm::claimed_in(&iad))
+        .unwrap_or(DeviceCvm::None);
+    let PaymentContext {
+        token,
+        cryptogram,
+        history,
+    } = state
         .store
-        .payment_token(TokenLookup::PanFingerprint(&fingerprint))
+        .payment_context(&consent::context_query(
+            state,
+            fingerprint,
+            checked.atc.value(),
+            claimed_cvm,
+            now,
+        ))
         .await?
         .ok_or_else(|| DomainError::new(ErrorCode::NotFound).with_param("token_pan"))?;
     let mut record = PaymentRecord {
@@ -425,7 +439,12 @@ pub async fn authorize(
         client_gone: false,
     };
     let mut claimed = false;
-    let result = pay_steps(state, &token, &checked, &mut record, &mut claimed, now).await;
+    let read = Read {
+        token: &token,
+        cryptogram,
+        history,
+    };
+    let result = pay_steps(state, read, &checked, &mut record, &mut claimed, now).await;
     match &result {
         Ok(approved) => {
             record.status = PaymentStatus::Approved;
@@ -487,14 +506,26 @@ pub async fn authorize(
     }
 }
 
+/// What `authorize` read before the steps (`Payments::payment_context`).
+struct Read<'a> {
+    token: &'a PaymentToken,
+    cryptogram: Option<CryptogramRecord>,
+    history: PaymentHistory,
+}
+
 async fn pay_steps(
     state: &AppState,
-    token: &PaymentToken,
+    read: Read<'_>,
     checked: &CheckedPayment,
     record: &mut PaymentRecord,
     claimed: &mut bool,
     now: DateTime<Utc>,
 ) -> Result<Approved, ApiError> {
+    let Read {
+        token,
+        cryptogram: server_cryptogram,
+        history,
+    } = read;
     let token_ref = token.token.token_ref.as_str();
 
     // 2. The wallet not frozen; token and card: active, not suspended, not
@@ -513,14 +544,6 @@ async fn pay_steps(
                 .ok_or_else(|| DomainError::new(ErrorCode::CryptogramInvalid).with_param("iad"))?,
         ),
     };
-    let history = consent::history(
-        state,
-        &token.user_id,
-        token.token.device_id.as_deref(),
-        device_cvm == DeviceCvm::None,
-        now,
-    )
-    .await?;
     consent::check_not_frozen(&history)?;
     check_payable(token, wallet_today(now, state.time_zone))?;
     let expiry = (checked.token_expiry.month(), checked.token_expiry.year());
@@ -548,10 +571,6 @@ async fn pay_steps(
     {
         return Err(mismatch("channel"));
     }
-    let server_cryptogram = state
-        .store
-        .cryptogram(token_ref, checked.atc.value())
-        .await?;
     match &server_cryptogram {
         Some(bound) => {
             if checked.channel == Channel::Nfc {

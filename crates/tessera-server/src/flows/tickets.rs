@@ -262,7 +262,7 @@ pub async fn page(
         .map(|text| query::parse_since(text, now).ok_or_else(|| invalid("older_than")))
         .transpose()?;
     let cursor = query::cursor(query.cursor.as_deref())?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let limit = query::page_limit(query.limit, 50, 200)?;
     let oldest_first = status.is_some();
     let mut filter = TicketFilter {
         user_id: query.user_id.clone().map(Into::into),

@@ -53,7 +53,7 @@ pub async fn page(
     {
         return Err(invalid("cursor"));
     }
-    let limit = request.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = query::page_limit(request.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     if state.store.user_by_id(user_id).await?.is_none() {
         return Err(DomainError::new(ErrorCode::NotFound)
             .with_param("id")

@@ -103,14 +103,11 @@ pub fn check(state: &AppState, pairs: &[(String, String)]) -> Result<Asked, Doma
             return Err(query::repeated(known));
         }
     }
-    let limit = match given.get("limit") {
-        None => 20,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| query::bad_limit(100))?,
-    };
+    let asked = given
+        .get("limit")
+        .map(|text| text.parse::<u32>().map_err(|_| query::bad_limit(100)))
+        .transpose()?;
+    let limit = query::page_limit(asked, 20, 100)?;
     let before = query::cursor(given.get("cursor").copied())?;
     let card_id = match given.get("card_id") {
         None => None,

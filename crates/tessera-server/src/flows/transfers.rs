@@ -254,7 +254,7 @@ pub async fn list(
     request: &TransferQuery,
 ) -> Result<TransferList, ApiError> {
     let before = query::cursor(request.cursor.as_deref())?;
-    let limit = request.limit.unwrap_or(20).clamp(1, 100);
+    let limit = query::page_limit(request.limit, 20, 100)?;
     let transfers = state
         .store
         .transfers(&RecordFilter {

@@ -50,6 +50,17 @@ pub fn bad_value(param: &str) -> DomainError {
         .with_detail(zh, en)
 }
 
+/// A page's size: `default` when none is asked; one outside 1..=`max` is
+/// refused rather than quietly changed, so a caller never mistakes a
+/// shortened page for the end of the list.
+pub fn page_limit(asked: Option<u32>, default: u32, max: u32) -> Result<u32, DomainError> {
+    match asked {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(_) => Err(bad_limit(max)),
+    }
+}
+
 /// `invalid_request` naming `limit`, which is not a number from 1 to `max`.
 pub fn bad_limit(max: u32) -> DomainError {
     DomainError::new(ErrorCode::InvalidRequest)

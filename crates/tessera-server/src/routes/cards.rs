@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_core::error::ErrorCode;
@@ -14,7 +14,7 @@ use crate::flows::{attempts, cards, idempotency, otp};
 use crate::http::auth::{Caller, SignedIn};
 use crate::http::detach;
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, JsonBody, parse_json};
+use crate::http::extract::{Ctx, JsonBody, QueryParams, parse_json};
 use crate::http::fields::Fields;
 use crate::http::views::{
     BindCardRequest, CardList, CardView, ErrorEnvelope, ListQuery, MyAttemptList, MyAttemptsQuery,
@@ -149,7 +149,7 @@ pub async fn list_cards(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<ListQuery>,
+    QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<CardList>, ApiError> {
     let cards = cards::list(&state, caller.user()?, &query).await?;
     Ok(Json(CardList::of(&cards, &Viewer::new(&state, &ctx))))
@@ -233,7 +233,7 @@ pub async fn list_my_attempts(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<MyAttemptsQuery>,
+    QueryParams(query): QueryParams<MyAttemptsQuery>,
 ) -> Result<Json<MyAttemptList>, ApiError> {
     let mine = attempts::mine(&state, caller.user()?, &query, ctx.now, ctx.lang).await?;
     Ok(Json(mine))

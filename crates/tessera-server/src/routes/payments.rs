@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_core::error::{DomainError, ErrorCode};
@@ -13,7 +13,7 @@ use crate::flows::{idempotency, payments, refunds};
 use crate::http::auth::{Caller, Role};
 use crate::http::detach;
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, parse_json};
+use crate::http::extract::{Ctx, QueryParams, parse_json};
 use crate::http::fields::Fields;
 use crate::http::views::{
     ErrorEnvelope, PaymentList, PaymentQuery, PaymentRequest, PaymentView, RefundRequest,
@@ -93,7 +93,7 @@ pub async fn list_payments(
     State(state): State<AppState>,
     ctx: Ctx,
     caller: Caller,
-    Query(query): Query<PaymentQuery>,
+    QueryParams(query): QueryParams<PaymentQuery>,
 ) -> Result<Json<PaymentList>, ApiError> {
     Ok(Json(
         payments::list(&state, caller.user()?, &query, ctx.lang).await?,

@@ -1,13 +1,13 @@
 //! The sandbox's simulated phone and issuer controls (sandbox mode only).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use tessera_core::error::ErrorCode;
 
 use crate::flows::sandbox;
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, JsonBody};
+use crate::http::extract::{Ctx, JsonBody, QueryParams};
 use crate::http::views::{ErrorEnvelope, SandboxIssuerRequest, SmsList, SmsQuery};
 use crate::issuer::sandbox::SandboxBehaviour;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ fn json(behaviour: &SandboxBehaviour) -> Result<Json<serde_json::Value>, ApiErro
 pub async fn list_sms(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<SmsQuery>,
+    QueryParams(query): QueryParams<SmsQuery>,
 ) -> Result<Json<SmsList>, ApiError> {
     Ok(Json(sandbox::sms(&state, &caller, &query.phone).await?))
 }

@@ -2,7 +2,7 @@
 //! device, and its lifecycle (suspend, resume, delete).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 
@@ -10,7 +10,7 @@ use crate::flows::lifecycle::{self, Change};
 use crate::flows::payments;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, JsonBody};
+use crate::http::extract::{Ctx, JsonBody, QueryParams};
 use crate::http::fields::Fields;
 use crate::http::views::{
     CryptogramRequest, CryptogramView, DeleteQuery, ErrorEnvelope, KeysRequest, LimitedUseKeys,
@@ -145,7 +145,7 @@ pub async fn delete(
     ctx: Ctx,
     caller: Caller,
     Path(token_ref): Path<String>,
-    Query(query): Query<DeleteQuery>,
+    QueryParams(query): QueryParams<DeleteQuery>,
 ) -> Result<Json<TokenStateView>, ApiError> {
     let view = lifecycle::delete(
         &state,

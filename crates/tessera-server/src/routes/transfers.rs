@@ -12,7 +12,7 @@ use crate::flows::{idempotency, transactions, transfers};
 use crate::http::auth::Caller;
 use crate::http::detach;
 use crate::http::error::ApiError;
-use crate::http::extract::{Ctx, parse_json};
+use crate::http::extract::{Ctx, QueryParams, parse_json};
 use crate::http::fields::Fields;
 use crate::http::views::{
     ErrorEnvelope, TransactionList, TransactionQuery, TransferList, TransferQuery, TransferRequest,
@@ -92,7 +92,7 @@ pub async fn create_transfer(
 pub async fn list_transfers(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<TransferQuery>,
+    QueryParams(query): QueryParams<TransferQuery>,
 ) -> Result<Json<TransferList>, ApiError> {
     Ok(Json(transfers::list(&state, caller.user()?, &query).await?))
 }

@@ -247,6 +247,31 @@ async fn unknown_and_bad_parameters_are_refused_naming_them(backend: Backend) {
             support,
             "only once",
         ),
+        // A page size out of range is refused, never quietly shortened.
+        (
+            "/v1/support/attempts?limit=500".into(),
+            "limit",
+            support,
+            "1 to 200",
+        ),
+        (
+            "/v1/support/attempts?limit=0".into(),
+            "limit",
+            support,
+            "1 to 200",
+        ),
+        (
+            "/v1/support/tickets?limit=201".into(),
+            "limit",
+            support,
+            "1 to 200",
+        ),
+        (
+            format!("/v1/support/users/{}/timeline?limit=201", user.id),
+            "limit",
+            support,
+            "1 to 200",
+        ),
         (
             "/v1/support/tickets?status=bogus".into(),
             "status",
@@ -381,6 +406,53 @@ async fn unknown_and_bad_parameters_are_refused_naming_them(backend: Backend) {
     }
     let (status, body) = server.get("/v1/admin/audit-events?limit=5", operator).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The person's own lists read their parameters as strictly as support's:
+/// an unknown one or a page size out of range is refused, naming it.
+async fn a_person_s_lists_read_their_parameters_strictly_too(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let cases = [
+        ("/v1/payments?limit=101", "limit", "1 to 100"),
+        ("/v1/payments?limit=0", "limit", "1 to 100"),
+        ("/v1/payments?page=2", "page", "takes no parameter page"),
+        ("/v1/transfers?limit=500", "limit", "1 to 100"),
+        ("/v1/transactions?limit=101", "limit", "1 to 100"),
+        ("/v1/cards?state=all", "state", "takes no parameter state"),
+        (
+            "/v1/cards/attempts?limit=5",
+            "limit",
+            "takes no parameter limit",
+        ),
+        ("/v1/cards/attempts?all=maybe", "all", "all"),
+    ];
+    for (path, param, says) in cases {
+        let (status, _, body) = server
+            .call(
+                Method::GET,
+                path,
+                Some(&user.token),
+                None,
+                &[("accept-language", "en")],
+            )
+            .await;
+        let error = assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(error["param"], param, "{path}: {body}");
+        assert!(
+            error["message"].as_str().unwrap().contains(says),
+            "{path}: {body}"
+        );
+    }
+    for path in [
+        "/v1/payments?limit=100",
+        "/v1/transfers?limit=1",
+        "/v1/cards?status=all",
+        "/v1/cards/attempts?all=true&since=1h",
+    ] {
+        let (status, body) = server.get(path, &user.token).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
 }
 
 async fn make_key(server: &TestServer, bearer: &str, body: Value) -> (StatusCode, Value) {
@@ -707,6 +779,7 @@ on_both_backends!(
     each_way_of_searching_finds_only_its_person,
     missing_combined_and_bad_search_keys_name_what_is_wrong,
     unknown_and_bad_parameters_are_refused_naming_them,
+    a_person_s_lists_read_their_parameters_strictly_too,
     operators_make_keys_for_every_role_but_operator,
     support_reads_of_a_person_are_audited_and_listed,
 );

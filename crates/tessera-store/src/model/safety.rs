@@ -30,6 +30,43 @@ pub struct HistoryQuery {
     pub recent: u32,
 }
 
+/// What a payment reads before it claims its ATC
+/// (`Payments::payment_context`): its token by the token PAN's keyed
+/// fingerprint, the single-use cryptogram handed out for its ATC if any,
+/// and its owner's history in the shape of a `HistoryQuery` (whose person
+/// and device are the token's).
+#[derive(Debug, Clone)]
+pub struct PaymentContextQuery {
+    pub token_pan_fingerprint: String,
+    pub atc: u16,
+    pub day_start: DateTime<Utc>,
+    pub sum_unconfirmed: bool,
+    pub default_per_day: i64,
+    pub recent: u32,
+}
+
+impl PaymentContextQuery {
+    /// The history query for `token`'s owner and device.
+    pub fn history_of(&self, token: &PaymentToken) -> HistoryQuery {
+        HistoryQuery {
+            user_id: token.user_id.clone(),
+            device_id: token.token.device_id.clone(),
+            day_start: self.day_start,
+            sum_unconfirmed: self.sum_unconfirmed,
+            default_per_day: self.default_per_day,
+            recent: self.recent,
+        }
+    }
+}
+
+/// What `PaymentContextQuery` found, read at one point in time.
+#[derive(Debug, Clone)]
+pub struct PaymentContext {
+    pub token: PaymentToken,
+    pub cryptogram: Option<CryptogramRecord>,
+    pub history: PaymentHistory,
+}
+
 /// One of the person's latest payments, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentPaymentRow {

@@ -8,7 +8,9 @@ use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
 use crate::rows::ms;
 use crate::rows::*;
-use crate::{Payments, StoreResult};
+use sqlx::postgres::PgRow;
+
+use crate::{Payments, StoreError, StoreResult};
 
 /// A payment's columns and their placeholders, $1 to $21 in the order
 /// `bind_payment` binds them.
@@ -78,6 +80,84 @@ pub(super) async fn insert_payment(
     Ok(())
 }
 
+/// `Payments::payment_context` in one statement and one row: $1 the token
+/// PAN's fingerprint, $2 the ATC, $3 to $5 as in `history_facts_columns`,
+/// $6 how many of the latest payments, which come as arrays, newest first.
+static PAYMENT_CONTEXT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH pt AS (SELECT {PAYMENT_TOKEN_COLUMNS} WHERE t.token_pan_fingerprint = $1) \
+         SELECT pt.*, {}, \
+           latest.token_refs AS recent_token_refs, latest.statuses AS recent_statuses, \
+           latest.amounts AS recent_amounts, latest.times AS recent_times, \
+           cg.atc IS NOT NULL AS cg_found, cg.amount AS cg_amount, cg.currency AS cg_currency, \
+           cg.merchant_id AS cg_merchant_id, cg.transaction_date AS cg_transaction_date, \
+           cg.unpredictable_number AS cg_unpredictable_number, cg.expires_at AS cg_expires_at, \
+           cg.created_at AS cg_created_at, cg.consent AS cg_consent \
+         FROM pt JOIN users u ON u.id = pt.user_id \
+         LEFT JOIN consent_limits cl ON cl.user_id = pt.user_id \
+         LEFT JOIN cryptograms cg ON cg.token_ref = pt.token_ref AND cg.atc = $2 \
+         CROSS JOIN LATERAL (SELECT array_agg(p.token_ref ORDER BY p.created_at DESC) AS token_refs, \
+             array_agg(p.status ORDER BY p.created_at DESC) AS statuses, \
+             array_agg(p.amount ORDER BY p.created_at DESC) AS amounts, \
+             array_agg(p.created_at ORDER BY p.created_at DESC) AS times \
+           FROM (SELECT token_ref, status, amount, created_at FROM payments \
+             WHERE user_id = pt.user_id ORDER BY created_at DESC LIMIT $6) p) latest",
+        history_facts_columns("pt.user_id", "pt.device_id")
+    )
+});
+
+fn payment_context_from_row(row: &PgRow, atc: u16) -> StoreResult<Option<PaymentContext>> {
+    let Some(token) = payment_token_from_row(row)? else {
+        return Ok(None);
+    };
+    let cryptogram = if row.flag("cg_found")? {
+        Some(CryptogramRecord {
+            token_ref: token.token.token_ref.clone(),
+            atc,
+            amount: row.col("cg_amount")?,
+            currency: row.col("cg_currency")?,
+            merchant_id: row.col("cg_merchant_id")?,
+            transaction_date: row.col("cg_transaction_date")?,
+            unpredictable_number: row.col("cg_unpredictable_number")?,
+            expires_at: row.time("cg_expires_at")?,
+            created_at: row.time("cg_created_at")?,
+            consent: row.col("cg_consent")?,
+        })
+    } else {
+        None
+    };
+    let mut history = history_facts(row)?;
+    let texts = |name: &str| -> StoreResult<Vec<String>> {
+        Ok(row
+            .try_get::<Option<Vec<String>>, _>(name)?
+            .unwrap_or_default())
+    };
+    let numbers = |name: &str| -> StoreResult<Vec<i64>> {
+        Ok(row
+            .try_get::<Option<Vec<i64>>, _>(name)?
+            .unwrap_or_default())
+    };
+    let latest = texts("recent_token_refs")?
+        .into_iter()
+        .zip(texts("recent_statuses")?)
+        .zip(numbers("recent_amounts")?)
+        .zip(numbers("recent_times")?);
+    for (((token_ref, status), amount), at) in latest {
+        history.recent.push(RecentPaymentRow {
+            token_ref,
+            status: PaymentStatus::from_word(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("payments.status: {status:?}")))?,
+            amount,
+            created_at: stored_time(at)?,
+        });
+    }
+    Ok(Some(PaymentContext {
+        token,
+        cryptogram,
+        history,
+    }))
+}
+
 #[async_trait]
 impl Payments for PgStore {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
@@ -92,6 +172,25 @@ impl Payments for PgStore {
             .map(payment_token_from_row)
             .transpose()?
             .flatten())
+    }
+
+    async fn payment_context(
+        &self,
+        query: &PaymentContextQuery,
+    ) -> StoreResult<Option<PaymentContext>> {
+        let row = sqlx::query(PAYMENT_CONTEXT_SQL.as_str())
+            .bind(&query.token_pan_fingerprint)
+            .bind(i64::from(query.atc))
+            .bind(ms(query.day_start))
+            .bind(i64::from(query.sum_unconfirmed))
+            .bind(query.default_per_day)
+            .bind(i64::from(query.recent))
+            .fetch_optional(&mut *self.lease().await?)
+            .await?;
+        row.as_ref()
+            .map(|row| payment_context_from_row(row, query.atc))
+            .transpose()
+            .map(Option::flatten)
     }
 
     async fn reserve_atcs(

@@ -9,6 +9,23 @@ use crate::rows::*;
 use crate::ticket_rows::TICKET_INSERT;
 use crate::{Passkeys, Safety};
 
+/// `Safety::payment_history` on a connection already leased.
+pub(super) async fn read_history(
+    conn: &mut PgConnection,
+    query: &HistoryQuery,
+) -> StoreResult<PaymentHistory> {
+    let rows = sqlx::query(PAYMENT_HISTORY_SQL.as_str())
+        .bind(query.user_id.as_str())
+        .bind(query.device_id.as_deref())
+        .bind(ms(query.day_start))
+        .bind(i64::from(query.sum_unconfirmed))
+        .bind(query.default_per_day)
+        .bind(i64::from(query.recent))
+        .fetch_all(conn)
+        .await?;
+    payment_history_from_rows(&rows)
+}
+
 pub(super) async fn insert_ticket(
     conn: &mut PgConnection,
     ticket: &TicketRecord,
@@ -67,16 +84,7 @@ impl Safety for PgStore {
     }
 
     async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
-        let rows = sqlx::query(PAYMENT_HISTORY_SQL)
-            .bind(query.user_id.as_str())
-            .bind(query.device_id.as_deref())
-            .bind(ms(query.day_start))
-            .bind(i64::from(query.sum_unconfirmed))
-            .bind(query.default_per_day)
-            .bind(i64::from(query.recent))
-            .fetch_all(&mut *self.lease().await?)
-            .await?;
-        payment_history_from_rows(&rows)
+        read_history(&mut *self.lease().await?, query).await
     }
 
     async fn set_frozen(

@@ -5,7 +5,35 @@ use super::*;
 use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
 use crate::rows::*;
+use crate::sqlite::safety::read_history;
 use crate::{Payments, StoreResult};
+
+fn read_payment_token(
+    conn: &rusqlite::Connection,
+    lookup: TokenLookup<'_>,
+) -> StoreResult<Option<PaymentToken>> {
+    let (column, value) = lookup.column();
+    let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = ?");
+    let row = row_opt(conn, &sql, params![value])?;
+    Ok(row
+        .as_ref()
+        .map(payment_token_from_row)
+        .transpose()?
+        .flatten())
+}
+
+fn read_cryptogram(
+    conn: &rusqlite::Connection,
+    token_ref: &str,
+    atc: u16,
+) -> StoreResult<Option<CryptogramRecord>> {
+    query_opt(
+        conn,
+        "SELECT * FROM cryptograms WHERE token_ref = ? AND atc = ?",
+        params![token_ref, i64::from(atc)],
+        |row| cryptogram_from_row(row),
+    )
+}
 
 pub(super) fn insert_payment(
     conn: &rusqlite::Connection,
@@ -48,16 +76,32 @@ pub(super) fn insert_payment(
 #[async_trait]
 impl Payments for SqliteStore {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
-        let (column, value) = lookup.column();
-        let sql = format!("SELECT {PAYMENT_TOKEN_COLUMNS} WHERE {column} = ?");
-        let row = self
-            .readers
-            .read(|conn| row_opt(conn, &sql, params![value]))?;
-        Ok(row
-            .as_ref()
-            .map(payment_token_from_row)
-            .transpose()?
-            .flatten())
+        self.readers.read(|conn| read_payment_token(conn, lookup))
+    }
+
+    async fn payment_context(
+        &self,
+        query: &PaymentContextQuery,
+    ) -> StoreResult<Option<PaymentContext>> {
+        self.readers.read(|conn| {
+            // One read transaction for the three reads: each one begun on
+            // its own after a commit would drop the connection's pages and
+            // its map of the file, and read them back (see
+            // `Payments::payment_context`). Dropped, it ends; a read-only
+            // transaction has nothing to roll back.
+            let _snapshot = conn.unchecked_transaction()?;
+            let lookup = TokenLookup::PanFingerprint(&query.token_pan_fingerprint);
+            let Some(token) = read_payment_token(conn, lookup)? else {
+                return Ok(None);
+            };
+            let cryptogram = read_cryptogram(conn, &token.token.token_ref, query.atc)?;
+            let history = read_history(conn, &query.history_of(&token))?;
+            Ok(Some(PaymentContext {
+                token,
+                cryptogram,
+                history,
+            }))
+        })
     }
 
     async fn reserve_atcs(
@@ -111,14 +155,8 @@ impl Payments for SqliteStore {
     }
 
     async fn cryptogram(&self, token_ref: &str, atc: u16) -> StoreResult<Option<CryptogramRecord>> {
-        self.readers.read(|conn| {
-            query_opt(
-                conn,
-                "SELECT * FROM cryptograms WHERE token_ref = ? AND atc = ?",
-                params![token_ref, i64::from(atc)],
-                |row| cryptogram_from_row(row),
-            )
-        })
+        self.readers
+            .read(|conn| read_cryptogram(conn, token_ref, atc))
     }
 
     async fn claim_atc(&self, claim: &AtcClaim) -> StoreResult<AtcClaimOutcome> {

@@ -16,6 +16,34 @@ use crate::{Passkeys, Safety};
 /// `PAYMENT_HISTORY_SQL` with SQLite's numbered placeholders.
 static HISTORY_SQL: LazyLock<String> = LazyLock::new(|| PAYMENT_HISTORY_SQL.replace('$', "?"));
 
+/// `Safety::payment_history` on `conn`. Each row is read in place: every
+/// payment of the history would otherwise be copied out with its column
+/// names first.
+pub(super) fn read_history(conn: &Connection, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
+    let mut history: Option<PaymentHistory> = None;
+    query_all(
+        conn,
+        &HISTORY_SQL,
+        params![
+            query.user_id.as_str(),
+            query.device_id.as_deref(),
+            ms(query.day_start),
+            i64::from(query.sum_unconfirmed),
+            query.default_per_day,
+            i64::from(query.recent),
+        ],
+        |row| {
+            let facts = match &mut history {
+                Some(facts) => facts,
+                None => history.insert(history_facts(row)?),
+            };
+            facts.recent.extend(recent_payment(row)?);
+            Ok(())
+        },
+    )?;
+    Ok(history.unwrap_or_default())
+}
+
 pub(super) fn insert_ticket(conn: &Connection, ticket: &TicketRecord) -> StoreResult<()> {
     exec(
         conn,
@@ -83,32 +111,7 @@ impl Safety for SqliteStore {
     }
 
     async fn payment_history(&self, query: &HistoryQuery) -> StoreResult<PaymentHistory> {
-        // Each row is read in place: every payment of the history would
-        // otherwise be copied out with its column names first.
-        self.readers.read(|conn| {
-            let mut history: Option<PaymentHistory> = None;
-            query_all(
-                conn,
-                &HISTORY_SQL,
-                params![
-                    query.user_id.as_str(),
-                    query.device_id.as_deref(),
-                    ms(query.day_start),
-                    i64::from(query.sum_unconfirmed),
-                    query.default_per_day,
-                    i64::from(query.recent),
-                ],
-                |row| {
-                    let facts = match &mut history {
-                        Some(facts) => facts,
-                        None => history.insert(history_facts(row)?),
-                    };
-                    facts.recent.extend(recent_payment(row)?);
-                    Ok(())
-                },
-            )?;
-            Ok(history.unwrap_or_default())
-        })
+        self.readers.read(|conn| read_history(conn, query))
     }
 
     async fn set_frozen(

@@ -1,6 +1,6 @@
 //! Tokens and payments: ATC ranges and claims, cryptograms.
 
-use tessera_store::{ConsentLimits, HistoryQuery};
+use tessera_store::{ConsentLimits, HistoryQuery, PaymentContextQuery};
 
 use crate::*;
 
@@ -444,6 +444,22 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
     let history = store.payment_history(&query).await.unwrap();
     assert!(history.recent.is_empty(), "{history:?}");
     assert_eq!((history.frozen_at, history.consent), (None, None));
+    let asked = |fingerprint: &str, atc: u16| PaymentContextQuery {
+        token_pan_fingerprint: fingerprint.to_owned(),
+        atc,
+        day_start: query.day_start,
+        sum_unconfirmed: query.sum_unconfirmed,
+        default_per_day: query.default_per_day,
+        recent: query.recent,
+    };
+    let fresh = store
+        .payment_context(&asked("tpf-a", 1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(fresh.history.recent.is_empty(), "{fresh:?}");
+    assert_eq!(fresh.cryptogram, None);
+    assert_eq!(fresh.history.wallet_since, history.wallet_since);
     for atc in 1..=3 {
         let claimed = store
             .claim_atc(&claim("tok-a", &user_id, atc, &format!("p{atc}")))
@@ -476,6 +492,50 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
             "the two latest, newest first"
         );
     }
+    // What a payment reads before its claim, in one read: the same history
+    // for the token's owner, and the cryptogram made for its ATC.
+    let made = CryptogramRecord {
+        token_ref: "tok-a".to_owned(),
+        atc: 4,
+        amount: 5_000,
+        currency: "CNY".to_owned(),
+        merchant_id: "SHOP-1".to_owned(),
+        transaction_date: "2027-01-02".to_owned(),
+        unpredictable_number: "0A0B0C0D".to_owned(),
+        expires_at: at(301_000),
+        created_at: at(3_000),
+        consent: None,
+    };
+    store.create_cryptogram(&made).await.unwrap();
+    for _ in 0..3 {
+        let context = store
+            .payment_context(&asked("tpf-a", 4))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(context.token.token.token_ref, "tok-a");
+        assert_eq!(context.token.user_id, user_id);
+        assert_eq!(context.cryptogram, Some(made.clone()));
+        let alone = store.payment_history(&query).await.unwrap();
+        assert_eq!(context.history.frozen_at, alone.frozen_at);
+        assert_eq!(context.history.consent, alone.consent);
+        assert_eq!(context.history.recent, alone.recent);
+        assert_eq!(context.history.unconfirmed_today, alone.unconfirmed_today);
+    }
+    let other_atc = store
+        .payment_context(&asked("tpf-a", 5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other_atc.cryptogram, None);
+    assert_eq!(other_atc.history.recent.len(), 2);
+    assert!(
+        store
+            .payment_context(&asked("tpf-unknown", 4))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 on_both_backends!(

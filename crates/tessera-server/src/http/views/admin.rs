@@ -41,6 +41,7 @@ pub struct SandboxIssuerRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct SmsQuery {
     pub phone: String,
 }
@@ -146,6 +147,7 @@ pub struct AuditEventList {
 #[serde(deny_unknown_fields)]
 pub struct AuditEventQuery {
     /// At most 200; 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,

@@ -186,6 +186,7 @@ impl CardView {
     }
 }
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `live` (the default: active cards and those waiting for their SMS
     /// code), `all` (unbound, closed and failed ones too), or one status:
@@ -195,6 +196,7 @@ pub struct ListQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct MyAttemptsQuery {
     /// `true` lists every attempt; failed ones only by default.
     pub all: Option<bool>,

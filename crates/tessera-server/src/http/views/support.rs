@@ -350,6 +350,7 @@ pub struct AttemptQuery {
     /// RFC 3339 time, or a duration back from now: `30m`, `1h`, `7d`.
     pub since: Option<String>,
     /// At most 200; 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,

@@ -264,6 +264,7 @@ pub struct TicketQuery {
     /// `30m`, `7d`) or since this RFC 3339 time.
     pub older_than: Option<String>,
     /// At most 200; 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,

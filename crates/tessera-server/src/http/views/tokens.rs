@@ -17,6 +17,7 @@ pub struct TokenChangeRequest {
     pub reason: Option<String>,
 }
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Kept in the token's history for support.
     pub reason: Option<String>,

@@ -104,8 +104,10 @@ pub struct TransferList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct TransferQuery {
     /// At most 100; 20 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -155,6 +157,7 @@ pub struct TransactionList {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct TransactionQuery {
     /// At most 100; 20 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
