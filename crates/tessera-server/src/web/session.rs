@@ -142,32 +142,30 @@ pub async fn current(
     let Some(session) = state.store.console_session(&hash).await? else {
         return Ok(None);
     };
-    let caller = if now >= session.expires_at || now - session.last_seen_at >= IDLE {
+    let live = if now >= session.expires_at || now - session.last_seen_at >= IDLE {
         None
     } else {
-        live_key_caller(state, &session.key_hash)
-            .await?
-            .filter(|caller| caller.require_role(&CONSOLE_ROLES).is_ok())
+        live_key_caller(state, &session.key_hash).await?
     };
-    let Some(caller @ Caller::Key { .. }) = caller else {
+    let key = live.as_ref().and_then(|caller| match caller {
+        Caller::Key {
+            key_id,
+            role,
+            holder,
+            ..
+        } if CONSOLE_ROLES.contains(role) => Some((key_id.clone(), *role, holder.clone())),
+        _ => None,
+    });
+    let (Some(caller), Some((key_id, role, holder))) = (live, key) else {
         state.store.end_console_session(&hash).await?;
         return Ok(None);
     };
     state.store.touch_console_session(&hash, now).await?;
-    let Caller::Key {
-        role,
-        ref key_id,
-        ref holder,
-        ..
-    } = caller
-    else {
-        return Ok(None);
-    };
     Ok(Some(Console {
+        caller,
         role,
-        key_id: key_id.clone(),
-        holder: holder.clone(),
-        caller: caller.clone(),
+        key_id,
+        holder,
         csrf: session.csrf_secret,
         id_hash: hash,
     }))

@@ -88,6 +88,7 @@ pub const NO_INCIDENTS: Text = t("目前没有发卡行异常。", "No issuer in
 pub const ERROR_CODE: Text = t("错误代码", "Error code");
 pub const CARD: Text = t("卡片", "Card");
 pub const TIME: Text = t("时间", "Time");
+pub const TRACE: Text = t("追踪编号", "Trace id");
 pub const THE_PERSON: Text = t("查看这位用户", "See this person");
 
 pub const STATUS: Text = t("状态", "Status");
@@ -127,6 +128,10 @@ pub const FAILED: Text = t("失败", "Failed");
 pub const BREAKER: Text = t("熔断状态", "Breaker");
 pub const OVERALL: Text = t("全部", "Overall");
 
+pub const KEY_ID: Text = t("编号", "Id");
+pub const ROLE_SUPPORT: Text = t("客服", "Support");
+pub const ROLE_MERCHANT: Text = t("商户", "Merchant");
+pub const ROLE_ISSUER: Text = t("发卡行", "Issuer");
 pub const ROLE: Text = t("角色", "Role");
 pub const HOLDER: Text = t("持有人", "Holder");
 pub const LABEL: Text = t("备注名", "Label");
