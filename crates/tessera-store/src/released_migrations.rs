@@ -236,6 +236,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         21,
         "507c36e425bc0a591b9bb5f2eafdabccce2cf99eb887c7bfd751b3bdff095fcd",
     ),
+    (
+        "postgres",
+        26,
+        "ecae4f7dac6e886d5284d85de11669ac94f5f97fdb41ef222d4248d2a9ae8cf4",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

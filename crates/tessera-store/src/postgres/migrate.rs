@@ -113,6 +113,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/postgres/0024_payments_by_trace.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/postgres/0026_payment_updates_heap_only.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies
