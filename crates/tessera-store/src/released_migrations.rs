@@ -246,6 +246,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         22,
         "2e27897a6653bf7b7b66d83ba9f5c2c5d6ae6f07ee7e1be5b0d505aded0c7ce2",
     ),
+    (
+        "postgres",
+        26,
+        "ecae4f7dac6e886d5284d85de11669ac94f5f97fdb41ef222d4248d2a9ae8cf4",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

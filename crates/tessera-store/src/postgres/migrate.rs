@@ -117,6 +117,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/postgres/0025_console_sessions.sql"),
     ),
+    (
+        26,
+        include_str!("../../migrations/postgres/0026_payment_updates_heap_only.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

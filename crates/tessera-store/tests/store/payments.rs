@@ -201,21 +201,31 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
     );
 }
 
-async fn cryptograms(store: Arc<dyn Store>) {
-    let user_id = user(&*store, "1").await;
-    bind(&*store, &user_id, "a", "fa", 1_000).await;
-    let made = CryptogramRecord {
-        token_ref: "tok-a".to_owned(),
-        atc: 1,
+/// A single-use cryptogram of 50.00 CNY for SHOP-1, made at `made_at`.
+fn cryptogram_of(
+    token_ref: &str,
+    atc: u16,
+    made_at: DateTime<Utc>,
+    consent: Option<&str>,
+) -> CryptogramRecord {
+    CryptogramRecord {
+        token_ref: token_ref.to_owned(),
+        atc,
         amount: 5_000,
         currency: "CNY".to_owned(),
         merchant_id: "SHOP-1".to_owned(),
         transaction_date: "2027-01-02".to_owned(),
         unpredictable_number: "0A0B0C0D".to_owned(),
-        expires_at: at(301_000),
-        created_at: at(1_000),
-        consent: Some("payment_password".to_owned()),
-    };
+        expires_at: made_at + TimeDelta::seconds(300),
+        created_at: made_at,
+        consent: consent.map(str::to_owned),
+    }
+}
+
+async fn cryptograms(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    let made = cryptogram_of("tok-a", 1, at(1_000), Some("payment_password"));
     store.create_cryptogram(&made).await.unwrap();
     assert_eq!(
         store.cryptogram("tok-a", 1).await.unwrap(),
@@ -494,18 +504,7 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
     }
     // What a payment reads before its claim, in one read: the same history
     // for the token's owner, and the cryptogram made for its ATC.
-    let made = CryptogramRecord {
-        token_ref: "tok-a".to_owned(),
-        atc: 4,
-        amount: 5_000,
-        currency: "CNY".to_owned(),
-        merchant_id: "SHOP-1".to_owned(),
-        transaction_date: "2027-01-02".to_owned(),
-        unpredictable_number: "0A0B0C0D".to_owned(),
-        expires_at: at(301_000),
-        created_at: at(3_000),
-        consent: None,
-    };
+    let made = cryptogram_of("tok-a", 4, at(3_000), None);
     store.create_cryptogram(&made).await.unwrap();
     for _ in 0..3 {
         let context = store
