@@ -447,6 +447,8 @@ struct TicketsPage {
     list: SupportTicketList,
     status: String,
     older_than: String,
+    /// The next page of the same queue, when there is one.
+    more_href: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -454,6 +456,7 @@ struct TicketsPage {
 pub struct TicketsForm {
     status: String,
     older_than: String,
+    cursor: String,
 }
 
 /// `GET /support/tickets`: the queue by status and age (the longest
@@ -471,20 +474,33 @@ pub async fn ticket_list(
         status: given(&form.status),
         older_than: given(&form.older_than),
         limit: None,
-        cursor: None,
+        cursor: given(&form.cursor),
     };
     match tickets::page(&state, &query, ctx.now).await {
-        Ok(list) => page(
-            StatusCode::OK,
-            lang,
-            &TicketsPage {
-                chrome,
-                list,
-                status: form.status,
-                older_than: form.older_than,
-            },
-            remember,
-        ),
+        Ok(list) => {
+            let more_href = list.next_cursor.as_ref().map(|cursor| {
+                query_url(
+                    "/support/tickets",
+                    &[
+                        ("status", form.status.trim()),
+                        ("older_than", form.older_than.trim()),
+                        ("cursor", cursor),
+                    ],
+                )
+            });
+            page(
+                StatusCode::OK,
+                lang,
+                &TicketsPage {
+                    chrome,
+                    list,
+                    status: form.status,
+                    older_than: form.older_than,
+                    more_href,
+                },
+                remember,
+            )
+        }
         Err(error) => failure(chrome, &error),
     }
 }

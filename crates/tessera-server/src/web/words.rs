@@ -102,6 +102,7 @@ pub const OLDER_THAN: Text = t(
 );
 pub const SHOW: Text = t("显示", "Show");
 pub const NO_TICKETS: Text = t("没有符合条件的工单。", "No tickets match.");
+pub const MORE_TICKETS: Text = t("下一页工单", "Next page of tickets");
 pub const OPENED: Text = t("提交时间", "Opened");
 pub const LAST_ACTIVITY: Text = t("最近活动", "Last activity");
 pub const REPLIES: Text = t("回复数", "Replies");

@@ -471,6 +471,46 @@ async fn pages_escape_what_people_typed_and_show_no_card_digits(backend: Backend
     );
 }
 
+/// The queue shows fifty tickets a page and links the next page, which
+/// keeps the queue's filters and holds the rest.
+async fn the_ticket_queue_pages_past_its_first_fifty(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let (user, trace_id, _) = person_with_a_ticket(&server).await;
+    for n in 0..51 {
+        let (status, _, ticket) = server
+            .call(
+                reqwest::Method::POST,
+                "/v1/tickets",
+                Some(&user.token),
+                Some(&json!({"trace_id": trace_id, "message": format!("第{n}次：还是绑不上")})),
+                &[("idempotency-key", &format!("queue-{n}"))],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    }
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&server.support_key).await;
+    let rows = |page: &Page| page.html.matches("<a href=\"/support/tickets/").count();
+    let first = browser.get("/support/tickets?status=open").await;
+    assert_eq!(rows(&first), 50, "{}", first.html);
+    let next = first
+        .html
+        .split("<a href=\"")
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .find(|href| href.contains("cursor="))
+        .expect("a link to the next page")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(next.contains("status=open"), "{next}");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.html);
+    assert_eq!(rows(&second), 2, "{}", second.html);
+    assert!(
+        !second.html.contains("cursor="),
+        "the last page links no further"
+    );
+}
+
 /// The audit's rows as (action, key id, holder, user id), oldest first.
 async fn audit(server: &TestServer) -> Vec<(String, String, String, String)> {
     let (status, body) = server
@@ -719,4 +759,5 @@ on_both_backends!(
     console_and_api_reads_of_a_person_are_audited_alike,
     operators_make_and_revoke_keys_and_switch_maintenance,
     pages_speak_the_chosen_language_and_remember_it,
+    the_ticket_queue_pages_past_its_first_fifty,
 );
