@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tessera_core::error::{Lang, Text};
 use tessera_core::ids::UserId;
+use tessera_store::TimelineType;
 
 use crate::flows::audit::Reader;
 use crate::flows::{diagnose, support_users, ticket_replies, tickets, timeline};
@@ -310,9 +311,17 @@ struct PersonPage {
     timeline: TimelineList,
     older_href: Option<String>,
     paged: bool,
+    /// The filters asked for, shown again in their form.
+    kind: String,
+    since: String,
 }
 
 impl PersonPage {
+    /// Every entry type the timeline filters by.
+    fn kinds(&self) -> impl Iterator<Item = &'static str> {
+        TimelineType::ALL.into_iter().map(TimelineType::as_str)
+    }
+
     /// The full diagnosis of a timeline entry with a verdict: its payment,
     /// else its binding attempt.
     fn diagnosis_href(&self, entry: &TimelineEntryView) -> Option<String> {
@@ -329,6 +338,10 @@ impl PersonPage {
 #[serde(default)]
 pub struct TimelineForm {
     cursor: String,
+    /// One entry type only (`UserTimelineQuery::kind`).
+    #[serde(rename = "type")]
+    kind: String,
+    since: String,
 }
 
 /// `GET /support/people/{id}`: the masked profile and a page of the
@@ -361,8 +374,8 @@ pub async fn person(
         );
     };
     let asked = UserTimelineQuery {
-        kind: None,
-        since: None,
+        kind: given(&form.kind),
+        since: given(&form.since),
         limit: None,
         cursor: given(&form.cursor),
     };
@@ -371,10 +384,16 @@ pub async fn person(
             Ok(timeline) => timeline,
             Err(error) => return failure(chrome, &error),
         };
-    let older_href = timeline
-        .next_cursor
-        .as_ref()
-        .map(|cursor| query_url(&path, &[("cursor", cursor)]));
+    let older_href = timeline.next_cursor.as_ref().map(|cursor| {
+        query_url(
+            &path,
+            &[
+                ("type", form.kind.trim()),
+                ("since", form.since.trim()),
+                ("cursor", cursor),
+            ],
+        )
+    });
     page(
         StatusCode::OK,
         lang,
@@ -384,6 +403,8 @@ pub async fn person(
             timeline,
             older_href,
             paged: asked.cursor.is_some(),
+            kind: form.kind,
+            since: form.since,
         },
         remember,
     )

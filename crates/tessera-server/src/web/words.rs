@@ -70,6 +70,12 @@ pub const NO_CARDS: Text = t("没有银行卡。", "No cards.");
 pub const TIMELINE: Text = t("时间线（最新在前）", "Timeline (newest first)");
 pub const NOTHING_YET: Text = t("还没有任何记录。", "Nothing has happened yet.");
 pub const OLDER: Text = t("更早的记录", "Older entries");
+pub const ENTRY_TYPE: Text = t("记录类型", "Entry type");
+pub const ANY_TYPE: Text = t("全部类型", "Every type");
+pub const SINCE: Text = t(
+    "起始时间（如 2h、7d，或 RFC 3339 时间）",
+    "Since (such as 2h, 7d, or an RFC 3339 time)",
+);
 pub const NEWEST: Text = t("回到最新", "Back to the newest");
 pub const VERDICT: Text = t("诊断结论", "Verdict");
 pub const VERDICT_LABEL: Text = t("诊断结论：", "Verdict: ");

@@ -471,6 +471,32 @@ async fn pages_escape_what_people_typed_and_show_no_card_digits(backend: Backend
     );
 }
 
+/// The timeline filters by entry type and by time, as its JSON route
+/// does; a time it cannot read is named on the page.
+async fn a_person_s_timeline_filters_by_type_and_time(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let (user, _, _) = person_with_a_ticket(&server).await;
+    let mut browser = Browser::new(&server);
+    browser.sign_in(&server.support_key).await;
+    let path = format!("/support/people/{}", user.id);
+    let all = browser.get(&path).await;
+    for kind in ["signup", "binding_attempt", "ticket"] {
+        assert!(all.html.contains(&format!("<code>{kind}</code>")), "{kind}");
+    }
+    let tickets = browser.get(&format!("{path}?type=ticket&since=1h")).await;
+    assert_eq!(tickets.status, StatusCode::OK, "{}", tickets.html);
+    assert!(tickets.html.contains("<code>ticket</code>"));
+    assert!(!tickets.html.contains("<code>binding_attempt</code>"));
+    assert!(tickets.html.contains("<option value=\"ticket\" selected>"));
+    let bad = browser.get(&format!("{path}?since=3x&lang=en")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.html);
+    assert!(
+        bad.html.contains("since was not understood"),
+        "{}",
+        bad.html
+    );
+}
+
 /// The queue shows fifty tickets a page and links the next page, which
 /// keeps the queue's filters and holds the rest.
 async fn the_ticket_queue_pages_past_its_first_fifty(backend: Backend) {
@@ -760,4 +786,5 @@ on_both_backends!(
     operators_make_and_revoke_keys_and_switch_maintenance,
     pages_speak_the_chosen_language_and_remember_it,
     the_ticket_queue_pages_past_its_first_fifty,
+    a_person_s_timeline_filters_by_type_and_time,
 );
