@@ -63,12 +63,12 @@ impl Console {
         chrome
     }
 
-    /// Whether a form's CSRF token is this session's.
+    /// Whether a form's CSRF token is the one issued at this sign-in.
     pub fn csrf_matches(&self, sent: &str) -> bool {
         constant_time_eq(sent.as_bytes(), self.csrf.as_bytes())
     }
 
-    /// Ends this session (sign-out).
+    /// Ends this console sign-in (sign-out): its cookie opens nothing more.
     pub async fn end(&self, state: &AppState) -> Result<(), ApiError> {
         state.store.end_console_session(&self.id_hash).await?;
         Ok(())

@@ -10,7 +10,7 @@ use crate::ticket_rows::TICKET_INSERT;
 use crate::{Passkeys, Safety};
 
 /// `Safety::payment_history` on a connection already leased.
-pub(super) async fn read_history(
+async fn read_history(
     conn: &mut PgConnection,
     query: &HistoryQuery,
 ) -> StoreResult<PaymentHistory> {
