@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The support console's browser tests (web/tests): Debian's Chromium driven
+# The browser tests of the web wallet and the support console (web/tests): Debian's Chromium driven
 # by playwright-core under Node's own test runner, against `tessera demo`
 # on a free loopback port with a fresh data directory. Installs what a fresh
 # machine lacks (the chromium package, web/tests' npm packages); downloads
@@ -44,6 +44,8 @@ field() { sed -n "s/^  $1 *//p" "$work/demo.out" | head -n 1; }
 user=$(field 'demo user')
 TESSERA_BASE="$base" \
 TESSERA_SUPPORT_KEY=$(field 'support key') \
+TESSERA_OPERATOR_KEY=$(field 'operator key') \
+TESSERA_MERCHANT_KEY=$(field 'merchant key' | cut -d' ' -f1) \
 TESSERA_DEMO_PHONE=$(sed -n 's/.*phone \([0-9]*\),.*/\1/p' <<<"$user") \
 TESSERA_DEMO_PASSWORD=$(sed -n 's/.*password \([^,]*\),.*/\1/p' <<<"$user") \
 TESSERA_DEMO_NAME=$(sed -n 's/.*real name \([^ ]*\).*/\1/p' <<<"$user") \

@@ -248,9 +248,21 @@ pub fn app(state: AppState) -> Router {
     let spec = serde_json::to_value(&spec).unwrap_or_default();
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     let body_limit = state.config.max_body_bytes;
+    // The wallet's pages call the API's routes in process (`web/wallet/api.rs`),
+    // behind the same per-address limit as a request from outside.
+    let api_for_pages = web::wallet::Api::new(
+        router
+            .clone()
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                http::rate_limit::limit_public_routes,
+            ))
+            .with_state(state.clone())
+            .layer(axum::middleware::from_fn(http::error::render_errors)),
+    );
     router
         .merge(routes::help::router())
-        .merge(web::router())
+        .merge(web::router().layer(axum::Extension(api_for_pages)))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

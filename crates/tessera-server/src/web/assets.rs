@@ -44,13 +44,23 @@ pub static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+pub static WALLET_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "wallet.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/assets/wallet.js"),
+    )
+});
+
+/// Every embedded file.
+fn all() -> [&'static Asset; 3] {
+    [&*STYLESHEET, &*SCRIPT, &*WALLET_SCRIPT]
+}
+
 /// `/assets/{name}`: an embedded file by its hashed name; any other name
 /// (an old build's too) is 404.
 pub async fn serve(Path(name): Path<String>) -> Response {
-    let Some(asset) = [&*STYLESHEET, &*SCRIPT]
-        .into_iter()
-        .find(|asset| asset.served_as == name)
-    else {
+    let Some(asset) = all().into_iter().find(|asset| asset.served_as == name) else {
         return (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -1,5 +1,5 @@
-//! The server-rendered pages: the support console (`/support`) and the
-//! help center (`/help`). Templates are askama's, in `web/templates`
+//! The server-rendered pages: the web wallet (`/`, `wallet`), the support
+//! console (`/support`) and the help center (`/help`). Templates are askama's, in `web/templates`
 //! (checked when the binary is built, escaped by default); the stylesheet
 //! and script are embedded (`assets`). Every page answers with a strict
 //! Content-Security-Policy: nothing inline, nothing from elsewhere.
@@ -8,6 +8,7 @@ pub mod assets;
 pub mod console;
 pub mod console_admin;
 pub mod session;
+pub mod wallet;
 pub mod words;
 
 use askama::Template;
@@ -28,13 +29,22 @@ pub struct Chrome {
     pub lang: Lang,
     pub title: String,
     pub stylesheet: String,
-    pub script: Option<String>,
+    pub scripts: Vec<String>,
     /// The page's own address in the other language.
     pub switch_href: String,
     /// The console's menu and sign-out, when signed in.
     pub signed_in: Option<SignedInChrome>,
     /// The help center's own menu instead of the console's.
     pub help: bool,
+    /// The wallet's menu instead of the console's.
+    pub wallet: Option<WalletChrome>,
+}
+
+/// The wallet's layout: its menu, and sign-out when signed in.
+#[derive(Debug, Clone)]
+pub struct WalletChrome {
+    /// The signed-in person's CSRF token; None when nobody is signed in.
+    pub csrf: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +60,8 @@ impl Chrome {
             lang,
             title: title.to_owned(),
             stylesheet: format!("/assets/{}", assets::STYLESHEET.served_as),
-            script: None,
+            scripts: Vec::new(),
+            wallet: None,
             switch_href: format!("{path}?lang={}", lang_code(other(lang))),
             signed_in: None,
             help: false,
@@ -135,9 +146,10 @@ pub fn choose_lang(asked: Option<&str>, headers: &HeaderMap) -> (Lang, bool) {
     (Lang::from_accept_language(accept), false)
 }
 
-/// The policy of every page: its own stylesheet and script, forms sent
-/// only to itself, never framed.
+/// The policy of every page: its own stylesheet and script, forms and
+/// scripts' requests sent only to itself, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+                   connect-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A rendered page with the headers every page carries. `remember` sets the
@@ -227,11 +239,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PageLang {
     }
 }
 
-/// The console's pages and the assets of every page. HTML for people, not
+/// The wallet's and the console's pages and the assets of every page. HTML for people, not
 /// API: left out of the OpenAPI document (the route test lists them).
 pub fn router() -> axum::Router<crate::state::AppState> {
     use axum::routing::{get, post};
-    axum::Router::new()
+    wallet::router()
         .route("/assets/{name}", get(assets::serve))
         .route("/support", get(console::home))
         .route("/support/sign-in", post(console::sign_in))

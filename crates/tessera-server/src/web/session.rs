@@ -50,7 +50,7 @@ impl Console {
     /// The layout of a console page, with the menu and the sign-out form.
     pub fn chrome(&self, lang: tessera_core::error::Lang, title: &str, path: &str) -> Chrome {
         let mut chrome = Chrome::new(lang, title, path);
-        chrome.script = Some(format!("/assets/{}", web::assets::SCRIPT.served_as));
+        chrome.scripts = vec![format!("/assets/{}", web::assets::SCRIPT.served_as)];
         chrome.signed_in = Some(SignedInChrome {
             holder: if self.holder.is_empty() {
                 self.key_id.clone()

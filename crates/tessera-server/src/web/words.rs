@@ -183,3 +183,6 @@ pub const MASKED: Text = t("已脱敏", "masked");
 
 pub const HELP_CENTER: Text = t("帮助中心", "Help center");
 pub const ERROR_MESSAGES: Text = t("错误提示说明", "Error messages");
+
+mod wallet;
+pub use wallet::*;
