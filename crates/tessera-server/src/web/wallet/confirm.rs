@@ -33,7 +33,7 @@ pub struct ConfirmOptions {
     pub passkey: bool,
     /// Neither: a text-message code.
     pub sms: bool,
-    /// When a locked payment password lifts (RFC 3339), if it is locked.
+    /// When a locked payment password lifts, as a person reads it.
     pub locked_until: Option<String>,
     /// A code was just sent (the notice, and the resend countdown).
     pub code_sent: bool,
@@ -65,7 +65,7 @@ pub async fn options(visit: &Visit) -> Result<ConfirmOptions, Refusal> {
         payment_password: password.set,
         passkey,
         sms: !password.set && !passkey,
-        locked_until: password.locked_until,
+        locked_until: password.locked_until.map(|until| visit.when(&until)),
         code_sent: false,
     })
 }

@@ -75,6 +75,8 @@ pub struct Visit {
     pub ended: bool,
     /// The request's path and query, to come back to after signing in.
     pub here: String,
+    /// The wallet's time zone: every time a person reads is in it.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Visit {
@@ -93,6 +95,19 @@ impl Visit {
     /// The person's token, for API calls made for them.
     pub fn token(&self) -> &str {
         self.person.as_ref().map_or("", |p| p.token.as_str())
+    }
+
+    /// An API time (RFC 3339) as a person reads it, in the wallet's time
+    /// zone: `2026-12-07 21:45`. Anything else is shown as it came.
+    pub fn when(&self, rfc3339: &str) -> String {
+        chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+            |_| rfc3339.to_owned(),
+            |at| {
+                at.with_timezone(&self.time_zone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            },
+        )
     }
 
     pub fn t(&self, text: tessera_core::error::Text) -> &'static str {
@@ -182,6 +197,7 @@ impl FromRequestParts<AppState> for Visit {
                         person: None,
                         ended: false,
                         here,
+                        time_zone: state.time_zone,
                     };
                     return Err(account::failure_page(&visit, &refusal));
                 }
@@ -197,6 +213,7 @@ impl FromRequestParts<AppState> for Visit {
             person,
             ended,
             here,
+            time_zone: state.time_zone,
         })
     }
 }

@@ -74,3 +74,14 @@ pub const NETWORK_FAILED: Text = t(
     "The connection dropped before an answer came. Check your network and press Retry: retrying the same submission never does it twice.",
 );
 pub const RETRY: Text = t("重试", "Retry");
+
+pub const CONFIRM_LEGEND: Text = t("确认是你本人", "Confirm it is you");
+pub const PAYMENT_PASSWORD: Text = t("支付密码（6 位数字）", "Payment password (6 digits)");
+pub const PAYMENT_PASSWORD_LOCKED_UNTIL: Text = t(
+    "支付密码输错次数太多，已暂时锁定，解锁时间：",
+    "Too many wrong payment passwords: it is locked until ",
+);
+pub const VERIFICATION_CODE_SENT: Text = t(
+    "验证码已发送到你的手机，请在 5 分钟内输入。",
+    "A code has been texted to your phone. Enter it within 5 minutes.",
+);
