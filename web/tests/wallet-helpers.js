@@ -4,7 +4,8 @@
 // text messages.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,14 +84,20 @@ export async function api(method, path, { token, body, headers = {} } = {}) {
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
 }
 
-/** The newest six-digit code texted to `phone` in the sandbox. */
-export async function latestCode(phone) {
-  const sms = await api('GET', `/v1/sandbox/sms?phone=${phone}`, { token: operatorKey });
-  assert.equal(sms.status, 200, JSON.stringify(sms.body));
-  const text = sms.body.data[0]?.text ?? sms.body.data[0]?.body ?? JSON.stringify(sms.body.data[0]);
-  const code = /(\d{6})/.exec(text);
-  assert.ok(code, `no code in ${text}`);
-  return code[1];
+/** The newest six-digit code texted to `phone` in the sandbox. Some codes
+ *  are sent after the page answers (so that a page never tells whether a
+ *  number has an account): with `notCode`, waits for a newer one. */
+export async function latestCode(phone, { notCode } = {}) {
+  for (let tries = 0; tries < 50; tries += 1) {
+    const sms = await api('GET', `/v1/sandbox/sms?phone=${phone}`, { token: operatorKey });
+    assert.equal(sms.status, 200, JSON.stringify(sms.body));
+    const code = /(\d{6})/.exec(sms.body.data[0]?.body ?? '');
+    if (code && code[1] !== notCode) {
+      return code[1];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`no new code texted to ${phone}`);
 }
 
 let seq = 0;
@@ -136,4 +143,20 @@ export async function apiSession(person) {
   });
   assert.equal(session.status, 201, JSON.stringify(session.body));
   return session.body.token;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings on the page as it is now.
+ *  Evaluated through the browser's debugging protocol, which the pages'
+ *  strict CSP does not govern (an injected script tag would be refused). */
+export async function accessibilityProblems(page) {
+  await page.evaluate(`${axeSource}\n;0`);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    resultTypes: ['violations'],
+  }));
+  return result.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes
+      .slice(0, 3).map((node) => node.target.join(' ')).join(', ')}`);
 }
