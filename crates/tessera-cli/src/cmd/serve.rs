@@ -192,6 +192,7 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let created = demo_user(&state).await?;
         println!("tessera demo listening on {base}");
         println!();
+        println!("  wallet         {base}/ (sign in as the demo user, or sign up)");
         println!("  API            {base}/v1");
         println!("  OpenAPI        {base}/openapi.json");
         println!("  health         {base}/healthz");

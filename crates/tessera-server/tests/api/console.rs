@@ -7,116 +7,26 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
+use reqwest::header::SET_COOKIE;
 use serde_json::{Value, json};
 use tessera_server::issuer::sandbox::Outcome;
 use tessera_server::test_support::User;
 
 use crate::diagnose::{bind_from, xiaomi};
+use crate::pages::{Browser, OwnedForm, Page, encoded};
 use crate::{Backend, TestServer, card};
 
-/// A browser of the console: no redirects followed, its own cookie.
-struct Browser {
-    client: Client,
-    base: String,
-    cookie: Option<String>,
+/// Console sign-in on the shared page browser.
+trait ConsoleSignIn {
+    async fn sign_in(&mut self, key: &str) -> Page;
 }
 
-/// A form's fields, owned.
-type OwnedForm = Vec<(&'static str, String)>;
-
-/// A form's fields as a browser sends them.
-fn encoded(form: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish()
-}
-
-/// A page: its status, headers and HTML.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    html: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or("")
-    }
-
-    /// The CSRF token the page's forms carry.
-    fn csrf(&self) -> String {
-        let (_, rest) = self
-            .html
-            .split_once("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no CSRF token on the page: {}", self.html));
-        rest.split('"').next().unwrap().to_owned()
-    }
-}
-
-impl Browser {
-    fn new(server: &TestServer) -> Browser {
-        Browser {
-            client: Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: server.base.clone(),
-            cookie: None,
-        }
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder) -> Page {
-        let request = match &self.cookie {
-            Some(cookie) => request.header("cookie", format!("tessera_console={cookie}")),
-            None => request,
-        };
-        let response = request.send().await.unwrap();
-        Page {
-            status: response.status(),
-            headers: response.headers().clone(),
-            html: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        self.send(self.client.get(format!("{}{path}", self.base)))
-            .await
-    }
-
-    /// A form sent as the console's own page sends it.
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        let base = self.base.clone();
-        self.post_from(path, form, Some(base.as_str())).await
-    }
-
-    async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Page {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(encoded(form));
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        self.send(request).await
-    }
-
+impl ConsoleSignIn for Browser {
     /// Signs in with `key`; keeps the session cookie when one is set.
     async fn sign_in(&mut self, key: &str) -> Page {
         let page = self.post("/support/sign-in", &[("key", key)]).await;
-        if let Some(cookie) = page.headers.get(SET_COOKIE) {
-            let value = cookie.to_str().unwrap();
-            let id = value
-                .strip_prefix("tessera_console=")
-                .and_then(|rest| rest.split(';').next())
-                .unwrap();
-            self.cookie = Some(id.to_owned());
-        }
+        self.keep_cookie(&page);
         page
     }
 }
@@ -183,7 +93,7 @@ async fn signing_in_takes_live_support_and_operator_keys_only(backend: Backend) 
         merchant.as_str(),
         revoked.as_str(),
     ] {
-        let mut browser = Browser::new(&server);
+        let mut browser = Browser::new(&server, "tessera_console");
         let page = browser.sign_in(key).await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{key}");
         assert!(page.headers.get(SET_COOKIE).is_none(), "{key}");
@@ -195,7 +105,7 @@ async fn signing_in_takes_live_support_and_operator_keys_only(backend: Backend) 
     }
 
     for key in [&server.support_key, &server.operator_key] {
-        let mut browser = Browser::new(&server);
+        let mut browser = Browser::new(&server, "tessera_console");
         let page = browser.sign_in(key).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
         assert_eq!(page.location(), "/support");
@@ -235,7 +145,7 @@ async fn signing_in_takes_live_support_and_operator_keys_only(backend: Backend) 
     }
 
     // A sign-in sent from another site is refused before the key is read.
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     let page = browser
         .post_from(
             "/support/sign-in",
@@ -252,7 +162,7 @@ async fn signing_in_takes_live_support_and_operator_keys_only(backend: Backend) 
 async fn a_revoked_key_ends_its_sessions_at_the_next_request(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let (key, key_id) = make_key(&server, "support", "客服 李雷").await;
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     assert_eq!(browser.sign_in(&key).await.status, StatusCode::SEE_OTHER);
     assert_eq!(browser.get("/support/tickets").await.status, StatusCode::OK);
     let (status, _) = server
@@ -270,7 +180,7 @@ async fn a_revoked_key_ends_its_sessions_at_the_next_request(backend: Backend) {
 
 async fn sessions_end_when_idle_past_their_lifetime_and_at_sign_out(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&server.support_key).await;
     // Used every 29 minutes, a session lives on...
     server.advance(Duration::from_secs(29 * 60));
@@ -334,7 +244,7 @@ async fn entries(server: &TestServer, ticket_id: &str) -> Vec<Value> {
 async fn forms_without_the_session_token_or_from_elsewhere_change_nothing(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let (user, _, ticket_id) = person_with_a_ticket(&server).await;
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&server.support_key).await;
     let path = format!("/support/tickets/{ticket_id}");
     let token = browser.get(&path).await.csrf();
@@ -427,7 +337,7 @@ async fn pages_escape_what_people_typed_and_show_no_card_digits(backend: Backend
     let (status, _) = server.bind(&user, &bound).await;
     assert_eq!(status, StatusCode::CREATED);
     let failed = card(Outcome::NotParticipating);
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&server.support_key).await;
     let pages = [
         format!("/support/people?phone={}", user.phone),
@@ -476,7 +386,7 @@ async fn pages_escape_what_people_typed_and_show_no_card_digits(backend: Backend
 async fn a_person_s_timeline_filters_by_type_and_time(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
     let (user, _, _) = person_with_a_ticket(&server).await;
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&server.support_key).await;
     let path = format!("/support/people/{}", user.id);
     let all = browser.get(&path).await;
@@ -514,7 +424,7 @@ async fn the_ticket_queue_pages_past_its_first_fifty(backend: Backend) {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{ticket}");
     }
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&server.support_key).await;
     let rows = |page: &Page| page.html.matches("<a href=\"/support/tickets/").count();
     let first = browser.get("/support/tickets?status=open").await;
@@ -565,7 +475,7 @@ async fn console_and_api_reads_of_a_person_are_audited_alike(backend: Backend) {
     let (user, trace_id, ticket_id) = person_with_a_ticket(&server).await;
     let (key, key_id) = make_key(&server, "support", "客服 王芳").await;
     assert!(audit(&server).await.is_empty());
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&key).await;
     // Apart in time, so the audit's order is theirs.
     for path in [
@@ -608,7 +518,7 @@ async fn console_and_api_reads_of_a_person_are_audited_alike(backend: Backend) {
 
 async fn operators_make_and_revoke_keys_and_switch_maintenance(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
-    let mut browser = Browser::new(&server);
+    let mut browser = Browser::new(&server, "tessera_console");
     browser.sign_in(&server.operator_key).await;
     let token = browser.get("/support/keys").await.csrf();
     let made = browser
@@ -631,7 +541,7 @@ async fn operators_make_and_revoke_keys_and_switch_maintenance(backend: Backend)
         made.html.contains("客服 &lt;b&gt;韩梅梅&lt;/b&gt;") || made.html.contains("&#60;b&#62;")
     );
     // The new key signs in; shown once, it is not on the list.
-    let mut other = Browser::new(&server);
+    let mut other = Browser::new(&server, "tessera_console");
     assert_eq!(other.sign_in(&key).await.status, StatusCode::SEE_OTHER);
     let list = browser.get("/support/keys").await;
     assert!(!list.html.contains(&key));
@@ -665,7 +575,7 @@ async fn operators_make_and_revoke_keys_and_switch_maintenance(backend: Backend)
         "/support?ended=1"
     );
     // A support key may not make keys.
-    let mut support = Browser::new(&server);
+    let mut support = Browser::new(&server, "tessera_console");
     support.sign_in(&server.support_key).await;
     let support_token = support.get("/support").await.csrf();
     let refused = support
@@ -725,7 +635,7 @@ async fn operators_make_and_revoke_keys_and_switch_maintenance(backend: Backend)
 
 async fn pages_speak_the_chosen_language_and_remember_it(backend: Backend) {
     let server = TestServer::start_on(backend, |_| {}).await;
-    let browser = Browser::new(&server);
+    let browser = Browser::new(&server, "tessera_console");
     let zh = browser.get("/support").await;
     assert!(zh.html.contains("<html lang=\"zh-CN\">"));
     assert!(zh.html.contains("客服工作台"));

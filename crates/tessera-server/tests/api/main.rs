@@ -53,6 +53,7 @@ mod keys;
 mod limits;
 mod migrated;
 mod otp;
+mod pages;
 mod passkeys;
 mod payment_password;
 mod payments;
@@ -75,6 +76,7 @@ mod trace_ids;
 mod transactions;
 mod transfers;
 mod verifications;
+mod wallet;
 
 // The test server, users, devices and assert_error are the crate's own
 // test support, shared with the CLI suite and the benches.
