@@ -14,6 +14,9 @@ use crate::{Backend, TestServer, id_number, phone};
 
 const COOKIE: &str = "tessera_wallet";
 
+/// A form's fields, as `Browser::post` takes them.
+type Form<'a> = &'a [(&'a str, &'a str)];
+
 /// Signs `user` in through the sign-in form; keeps the cookie.
 async fn sign_in(browser: &mut Browser, user: &User, next: &str) -> Page {
     let page = browser
@@ -122,21 +125,21 @@ async fn forms_without_their_token_or_from_elsewhere_change_nothing(backend: Bac
     let token = browser.cookie.clone().unwrap();
     let csrf = browser.get("/").await.csrf();
 
-    let refusals: [(Vec<(&str, &str)>, Option<&str>); 4] = [
-        (vec![], Some(browser.base.as_str())),
-        (vec![("csrf", "not-the-token")], Some(browser.base.as_str())),
-        (vec![("csrf", csrf.as_str())], Some("https://evil.example")),
-        (vec![("csrf", csrf.as_str())], Some("null")),
+    let refusals: [(Form, Option<&str>); 4] = [
+        (&[], Some(browser.base.as_str())),
+        (&[("csrf", "not-the-token")], Some(browser.base.as_str())),
+        (&[("csrf", csrf.as_str())], Some("https://evil.example")),
+        (&[("csrf", csrf.as_str())], Some("null")),
     ];
     for (form, origin) in refusals {
-        let page = browser.post_from("/sign-out", &form, origin).await;
+        let page = browser.post_from("/sign-out", form, origin).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{form:?} {origin:?}");
         assert!(page.html.contains("没有做任何更改"), "{}", page.html);
         assert_eq!(me(&server, &token).await, StatusCode::OK, "still signed in");
     }
 
     // A sign-in sent from another site is refused before it is tried.
-    let mut other = Browser::new(&server, COOKIE);
+    let other = Browser::new(&server, COOKIE);
     let page = other
         .post_from(
             "/sign-in",
