@@ -1,13 +1,39 @@
 // Every page a person or support opens, checked with axe-core at a
 // phone's and a desktop's size: no serious or critical accessibility
-// violation. Pages are reached as a person reaches them, signed out and
-// then signed in.
+// violation, and at most 100 KB of assets (stylesheet and scripts) on any
+// page. Pages are reached as a person reaches them, signed out and then
+// signed in.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DESKTOP, PHONE, accessibilityProblems, base, openBrowser, signUp,
 } from './wallet-helpers.js';
+
+/** What a page loaded besides itself, in bytes (cached files count too). */
+async function assetBytes(page) {
+  return page.evaluate(() => performance.getEntriesByType('resource')
+    .reduce((total, entry) => total + entry.decodedBodySize, 0));
+}
+
+/** Opens each path and gathers what is wrong with it. */
+async function check(page, paths) {
+  const found = [];
+  for (const path of paths) {
+    const response = await page.goto(base + path);
+    if (response.status() >= 400) {
+      found.push(`${path}: answered ${response.status()}`);
+    }
+    const bytes = await assetBytes(page);
+    if (bytes === 0 || bytes > 100 * 1024) {
+      found.push(`${path}: ${bytes} bytes of assets`);
+    }
+    for (const problem of await accessibilityProblems(page)) {
+      found.push(`${path}: ${problem}`);
+    }
+  }
+  return found;
+}
 
 const signedOut = ['/sign-in', '/sign-up', '/forgot-password', '/help', '/help/errors/card_declined', '/support'];
 const signedIn = ['/'];
@@ -24,26 +50,12 @@ for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
   });
 
   test(`every page signed out passes axe at the ${size} size`, async () => {
-    const found = [];
-    for (const path of signedOut) {
-      await browser.page.goto(base + path);
-      for (const problem of await accessibilityProblems(browser.page)) {
-        found.push(`${path}: ${problem}`);
-      }
-    }
-    assert.deepEqual(found, []);
+    assert.deepEqual(await check(browser.page, signedOut), []);
   });
 
   test(`every page signed in passes axe at the ${size} size`, async () => {
     await signUp(browser.page);
-    const found = [];
-    for (const path of signedIn) {
-      await browser.page.goto(base + path);
-      for (const problem of await accessibilityProblems(browser.page)) {
-        found.push(`${path}: ${problem}`);
-      }
-    }
-    assert.deepEqual(found, []);
+    assert.deepEqual(await check(browser.page, signedIn), []);
     assert.deepEqual(browser.problems, []);
   });
 }
