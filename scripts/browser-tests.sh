@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The browser tests of the web wallet and the support console (web/tests): Debian's Chromium driven
-# by playwright-core under Node's own test runner, against `tessera demo`
-# on a free loopback port with a fresh data directory. Installs what a fresh
-# machine lacks (the chromium package, web/tests' npm packages); downloads
-# no browser of its own.
+# The browser tests of the web wallet and the support console (web/tests):
+# Debian's Chromium driven by playwright-core under Node's own test runner,
+# against `tessera demo` on a free loopback port with a fresh data
+# directory. Installs what a fresh machine lacks (the chromium package, a
+# Chinese font, web/tests' npm packages); downloads no browser of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# Chinese text needs a font that has it, or the screenshots show boxes.
+if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
 fi
 if ! command -v node >/dev/null 2>&1; then
   apt-get update -qq
