@@ -7,6 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
 import {
   DESKTOP, api, apiSession, base, need, openBrowser, screenshot, signUp,
 } from './wallet-helpers.js';
@@ -209,6 +210,14 @@ test('the same pages at a desktop\'s size', async () => {
       await fitsWidth(page);
       assert.equal(await page.locator('h1').count(), 1);
     }
+    // In English on request: the page's words and the API's.
+    await page.goto(`${base}/tickets/${seen.ticketId}?lang=en`);
+    await page.getByRole('heading', { level: 1, name: 'Support conversation: Adding a card' }).waitFor();
+    assert.equal(await page.locator('#ticket-status').innerText(), 'Waiting for support');
+    await page.goto(`${base}/attempts`);
+    await page.getByRole('heading', { level: 1, name: 'Card adding history' }).waitFor();
+    await page.getByRole('link', { name: 'Contact support' }).first().waitFor();
+    await page.goto(`${base}/attempts?lang=zh`);
     // Another person's ticket, or a made-up one, is simply not found.
     const response = await page.goto(`${base}/tickets/tkt_madeup`);
     assert.equal(response.status(), 404);
@@ -216,5 +225,43 @@ test('the same pages at a desktop\'s size', async () => {
     assert.deepEqual(desktop.problems, []);
   } finally {
     await desktop.close();
+  }
+});
+
+test('without JavaScript the server fills in the device from the browser\'s agent', async () => {
+  const plain = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  try {
+    const agent = 'Mozilla/5.0 (Linux; Android 14; 23127PN0CC Build/UKQ1) AppleWebKit/537.36 '
+      + '(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
+    const context = await plain.newContext({
+      javaScriptEnabled: false, locale: 'zh-CN', viewport: DESKTOP, userAgent: agent,
+    });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/new?trace_id=${seen.traceId}`);
+    await page.getByLabel('手机号').fill(person.phone);
+    await page.getByLabel('登录密码').fill(person.password);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('heading', { level: 1, name: /联系客服/ }).waitFor();
+    assert.equal(await page.locator('input[name=device_os]').inputValue(), '');
+    await page.getByRole('button', { name: '提交给客服' }).click();
+    await page.waitForURL(/\/tickets\/tkt_[A-Za-z0-9]+\?opened=1$/);
+    const id = new URL(page.url()).pathname.split('/').pop();
+    assert.notEqual(id, seen.ticketId);
+    const ticket = await api('GET', `/v1/support/tickets/${id}`, { token: supportKey });
+    assert.equal(ticket.status, 200, JSON.stringify(ticket.body));
+    const { device, error_text: errorText } = ticket.body.ticket.details.reported;
+    assert.equal(errorText, seen.attempt.message);
+    assert.equal(device.model, '23127PN0CC');
+    assert.equal(device.os, 'Android 14');
+    assert.match(device.app_version, /^web \d+\.\d+\.\d+/);
+    assert.equal(device.network_type, null);
+    // Nothing typed: the ticket says plainly what is asked.
+    assert.equal(ticket.body.ticket.message, '请帮我看看这次为什么没有成功。');
+  } finally {
+    await plain.close();
   }
 });

@@ -27,8 +27,8 @@ pub const SUP_CONTACT_SUPPORT_ABOUT: Text = t(
     "Contact support about this card",
 );
 pub const SUP_CONTACT_INTRO: Text = t(
-    "客服会看到这次绑卡的记录、页面上显示的提示，以及你正在使用的设备（型号、系统、钱包版本、网络），不用你再描述一遍。",
-    "Support will see the record of this attempt, the message you were shown, and the device you are using (model, system, wallet version, network), so you do not have to describe them.",
+    "客服会看到这次绑卡的记录、页面上显示的提示，以及你正在使用的设备：浏览器能提供的型号、系统和网络，还有钱包的版本。这些不用你再描述一遍。",
+    "Support will see the record of this attempt, the message you were shown, and the device you are using: its model, system and network as far as your browser tells them, and the wallet's version. You do not have to describe them.",
 );
 pub const SUP_ERROR_SHOWN: Text = t("当时的提示", "The message you were shown");
 pub const SUP_YOUR_WORDS: Text = t("想补充的话（可不填）", "Anything to add (optional)");
