@@ -246,7 +246,7 @@ pub async fn contact_page_for(wallet: Wallet, Query(query): Query<ContactQuery>)
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct ContactForm {
     #[serde(default)]
     trace_id: String,
@@ -263,6 +263,16 @@ pub struct ContactForm {
     device_network: String,
     #[serde(default)]
     device_locale: String,
+}
+
+// The person's words may hold a card number they typed: never printed.
+impl std::fmt::Debug for ContactForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContactForm")
+            .field("trace_id", &self.trace_id)
+            .field("message", &"***")
+            .finish_non_exhaustive()
+    }
 }
 
 /// The device a ticket is written from: what the browser said of itself
@@ -643,12 +653,20 @@ pub async fn ticket(
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct ReplyForm {
     #[serde(default)]
     message: String,
     #[serde(default)]
     idempotency_key: String,
+}
+
+impl std::fmt::Debug for ReplyForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplyForm")
+            .field("message", &"***")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Answers support on the ticket (`POST /v1/tickets/{id}/replies`).
