@@ -14,6 +14,7 @@ use tessera_store::{TICKET_STATUSES, TicketFilter, TicketRecord};
 
 use crate::flows::diagnose;
 use crate::http::error::{ApiError, rfc3339};
+use crate::http::fields;
 use crate::http::query;
 use crate::http::views::{
     AttemptView, BilingualView, SupportTicketList, SupportTicketView, TicketList, TicketQuery,
@@ -88,11 +89,34 @@ pub async fn open(
         Subject::Payment(id) => on_payment(state, &mut ticket, id).await?,
         Subject::Transfer(id) => on_transfer(state, &mut ticket, id).await?,
     }
+    add_reported(&mut ticket, request);
     state.store.create_ticket(&ticket).await?;
     ticket.last_activity_at = now;
     tracing::info!(trace_id = %ticket.trace_id, ticket = %ticket.id, kind = %ticket.kind,
         "support ticket opened");
     Ok(TicketView::from_record(&ticket))
+}
+
+/// What the person sent beside their words, in the ticket's details under
+/// `reported`: the error as they were shown it and the device they write
+/// from, card numbers masked like every free text.
+fn add_reported(ticket: &mut TicketRecord, request: &TicketRequest) {
+    let error_text = request
+        .error_text
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(fields::stored_text);
+    let device = request.device.as_ref().map(fields::stored_device);
+    if error_text.is_none() && device.is_none() {
+        return;
+    }
+    let mut details: serde_json::Value = serde_json::from_str(&ticket.details)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    details["reported"] = json!({"error_text": error_text, "device": device});
+    ticket.details = details.to_string();
 }
 
 /// The attempt and its diagnosis as they are now.

@@ -71,6 +71,38 @@ pub fn check_reason(reason: Option<&str>, limits: &LimitsConfig) -> Result<(), D
     optional(reason, "reason", limits.reason_chars, Shape::Line)
 }
 
+/// A device's details as an app (or the wallet's pages) describes them.
+fn check_device(device: &Device, limits: &LimitsConfig) -> Result<(), DomainError> {
+    let field = limits.device_field_chars;
+    optional(
+        device.id.as_deref(),
+        "device.id",
+        limits.device_id_chars,
+        Shape::Identifier,
+    )?;
+    optional(device.model.as_deref(), "device.model", field, Shape::Line)?;
+    optional(device.os.as_deref(), "device.os", field, Shape::Line)?;
+    optional(
+        device.app_version.as_deref(),
+        "device.app_version",
+        field,
+        Shape::Line,
+    )?;
+    optional(
+        device.network_type.as_deref(),
+        "device.network_type",
+        field,
+        Shape::Line,
+    )?;
+    optional(
+        device.locale.as_deref(),
+        "device.locale",
+        field,
+        Shape::Line,
+    )?;
+    Ok(())
+}
+
 impl Fields for BindCardRequest {
     fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
         check_field(
@@ -80,33 +112,7 @@ impl Fields for BindCardRequest {
             Shape::Name,
         )?;
         if let Some(device) = &self.device {
-            let field = limits.device_field_chars;
-            optional(
-                device.id.as_deref(),
-                "device.id",
-                limits.device_id_chars,
-                Shape::Identifier,
-            )?;
-            optional(device.model.as_deref(), "device.model", field, Shape::Line)?;
-            optional(device.os.as_deref(), "device.os", field, Shape::Line)?;
-            optional(
-                device.app_version.as_deref(),
-                "device.app_version",
-                field,
-                Shape::Line,
-            )?;
-            optional(
-                device.network_type.as_deref(),
-                "device.network_type",
-                field,
-                Shape::Line,
-            )?;
-            optional(
-                device.locale.as_deref(),
-                "device.locale",
-                field,
-                Shape::Line,
-            )?;
+            check_device(device, limits)?;
         }
         Ok(())
     }
@@ -184,7 +190,17 @@ impl Fields for TicketRequest {
                 Shape::Identifier,
             )?;
         }
-        check_field(&self.message, "message", limits.message_chars, Shape::Lines)
+        check_field(&self.message, "message", limits.message_chars, Shape::Lines)?;
+        optional(
+            self.error_text.as_deref(),
+            "error_text",
+            limits.message_chars,
+            Shape::Lines,
+        )?;
+        if let Some(device) = &self.device {
+            check_device(device, limits)?;
+        }
+        Ok(())
     }
 }
 

@@ -52,9 +52,18 @@ pub static WALLET_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The contact-support page's script: the device a ticket is written from.
+pub static SUPPORT_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "support.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/assets/support.js"),
+    )
+});
+
 /// Every embedded file.
-fn all() -> [&'static Asset; 3] {
-    [&*STYLESHEET, &*SCRIPT, &*WALLET_SCRIPT]
+fn all() -> [&'static Asset; 4] {
+    [&*STYLESHEET, &*SCRIPT, &*WALLET_SCRIPT, &*SUPPORT_SCRIPT]
 }
 
 /// `/assets/{name}`: an embedded file by its hashed name; any other name

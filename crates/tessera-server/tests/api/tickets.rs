@@ -137,7 +137,105 @@ async fn nobody_opens_a_ticket_on_someone_elses_attempt(backend: Backend) {
     assert!(list["data"].as_array().unwrap().is_empty());
 }
 
+async fn a_ticket_carries_the_error_shown_and_the_device_written_from(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let alice = server.user().await;
+    let number = card(Outcome::PhoneMismatch);
+    let (_, _, trace) = bind_from(&server, &alice, &number, xiaomi("4g")).await;
+    let last4 = &number[number.len() - 4..];
+
+    // The wallet's pages send the error as shown and the browser they run
+    // in; a card number anywhere in them is masked like the message.
+    let request = json!({
+        "trace_id": trace,
+        "message": "请帮我看看",
+        "error_text": format!("银行预留手机号不一致 {number}"),
+        "device": {"model": format!("Chromium {number}"), "os": "Android 14",
+            "app_version": "web 0.1.0", "network_type": "4g", "locale": "zh-CN"},
+    });
+    let (status, ticket) = server.post("/v1/tickets", &alice.token, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert_eq!(
+        ticket["error_text"],
+        format!("银行预留手机号不一致 ****{last4}")
+    );
+    assert!(
+        ticket.get("device").is_none(),
+        "the person's view: {ticket}"
+    );
+
+    let id = ticket["id"].as_str().unwrap();
+    let (status, seen) = server
+        .get(&format!("/v1/support/tickets/{id}"), &server.support_key)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    let reported = &seen["ticket"]["details"]["reported"];
+    assert_eq!(
+        reported["error_text"],
+        format!("银行预留手机号不一致 ****{last4}")
+    );
+    assert_eq!(reported["device"]["model"], format!("Chromium ****{last4}"));
+    assert_eq!(reported["device"]["os"], "Android 14");
+    assert_eq!(reported["device"]["app_version"], "web 0.1.0");
+    assert_eq!(reported["device"]["network_type"], "4g");
+    // The attempt keeps the device it was made from.
+    assert_eq!(
+        seen["ticket"]["details"]["attempt"]["device"]["model"],
+        "Xiaomi 14"
+    );
+    assert!(!seen.to_string().contains(&number));
+    let (_, mine) = server.get(&format!("/v1/tickets/{id}"), &alice.token).await;
+    assert!(!mine.to_string().contains(&number));
+
+    // Without them, nothing is reported.
+    let (status, bare) = server
+        .post(
+            "/v1/tickets",
+            &alice.token,
+            json!({"trace_id": trace, "message": "again"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bare}");
+    assert!(bare["error_text"].is_null());
+    let (_, seen) = server
+        .get(
+            &format!("/v1/support/tickets/{}", bare["id"].as_str().unwrap()),
+            &server.support_key,
+        )
+        .await;
+    assert!(
+        seen["ticket"]["details"].get("reported").is_none(),
+        "{seen}"
+    );
+
+    // Their fields are checked like any other: too long, or a device
+    // field the API does not know.
+    let (status, body) = server
+        .post(
+            "/v1/tickets",
+            &alice.token,
+            json!({"trace_id": trace, "message": "m", "error_text": "x".repeat(20_000)}),
+        )
+        .await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "field_too_long",
+    );
+    assert_eq!(error["param"], "error_text");
+    let (status, body) = server
+        .post(
+            "/v1/tickets",
+            &alice.token,
+            json!({"trace_id": trace, "message": "m", "device": {"colour": "red"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
 on_both_backends!(
     a_ticket_carries_the_attempt_the_device_and_the_diagnosis,
     nobody_opens_a_ticket_on_someone_elses_attempt,
+    a_ticket_carries_the_error_shown_and_the_device_written_from,
 );

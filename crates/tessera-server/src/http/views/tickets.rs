@@ -7,6 +7,7 @@ use tessera_store::{TicketEntry, TicketRecord};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::rfc3339;
+use crate::http::views::Device;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +21,12 @@ pub struct TicketRequest {
     pub transfer_id: Option<String>,
     /// What you want support to know. Card numbers typed here are masked.
     pub message: String,
+    /// The error as you were shown it, when the ticket is about one, so
+    /// that support reads the very words. Card numbers are masked.
+    pub error_text: Option<String>,
+    /// The device you write from (an attempt carries its own device too):
+    /// model, OS, app version, network, locale. Card numbers are masked.
+    pub device: Option<Device>,
 }
 
 impl std::fmt::Debug for TicketRequest {
@@ -29,6 +36,8 @@ impl std::fmt::Debug for TicketRequest {
             .field("payment_id", &self.payment_id)
             .field("transfer_id", &self.transfer_id)
             .field("message", &"***")
+            .field("error_text", &self.error_text.as_ref().map(|_| "***"))
+            .field("device", &self.device)
             .finish()
     }
 }
@@ -89,11 +98,20 @@ pub struct TicketView {
     /// The transfer a ticket is about.
     pub transfer_id: Option<String>,
     pub message: String,
+    /// The error as the person was shown it, when they sent it.
+    pub error_text: Option<String>,
     pub created_at: String,
     /// The last reply or change, or the opening.
     pub last_activity_at: String,
     /// Replies so far, either side's.
     pub reply_count: i64,
+}
+
+/// What the person reported with a ticket (`details.reported`): the error
+/// as they were shown it and the device they wrote from.
+fn reported_error(details: &str) -> Option<String> {
+    let details: serde_json::Value = serde_json::from_str(details).ok()?;
+    Some(details["reported"]["error_text"].as_str()?.to_owned())
 }
 
 impl TicketView {
@@ -106,6 +124,7 @@ impl TicketView {
             payment_id: ticket.payment_id.as_ref().map(ToString::to_string),
             transfer_id: ticket.transfer_id.as_ref().map(ToString::to_string),
             message: ticket.message.clone(),
+            error_text: reported_error(&ticket.details),
             created_at: rfc3339(ticket.created_at),
             last_activity_at: rfc3339(ticket.last_activity_at),
             reply_count: ticket.reply_count,
@@ -177,7 +196,9 @@ pub struct SupportTicketView {
     pub reply_count: i64,
     /// `attempt` (the masked record, device included) and `diagnosis`;
     /// `payment` (for a report, with its risk score and reasons); or
-    /// `transfer`. Cards as first six and last four, names masked.
+    /// `transfer`. Cards as first six and last four, names masked. And
+    /// `reported`, when the person sent them: `error_text` (the error as
+    /// they were shown it) and `device` (the one they wrote from).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }

@@ -10,6 +10,7 @@ pub mod account;
 pub mod api;
 pub mod confirm;
 pub mod home;
+pub mod support;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -343,4 +344,11 @@ pub fn router() -> axum::Router<AppState> {
             "/forgot-password",
             get(account::forgot_page).post(account::forgot),
         )
+        .route("/attempts", get(support::attempts))
+        .route("/tickets", get(support::tickets))
+        .route(
+            "/tickets/new",
+            get(support::contact_page_for).post(support::contact),
+        )
+        .route("/tickets/{id}", get(support::ticket).post(support::reply))
 }
