@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod api;
+pub mod cards;
 pub mod confirm;
 pub mod home;
 
@@ -343,4 +344,11 @@ pub fn router() -> axum::Router<AppState> {
             "/forgot-password",
             get(account::forgot_page).post(account::forgot),
         )
+        .route("/cards/new", get(cards::add_page).post(cards::add))
+        .route("/cards/bin/{first6}", get(cards::bin))
+        .route("/cards/{id}", get(cards::card_page))
+        .route("/cards/{id}/verify", post(cards::verify))
+        .route("/cards/{id}/otp", post(cards::resend))
+        .route("/cards/{id}/default", post(cards::make_default))
+        .route("/cards/{id}/unbind", post(cards::unbind))
 }
