@@ -258,7 +258,7 @@ test('a card is unbound with a code texted to a person with no payment password'
   assert.deepEqual(consoleErrors, []);
 });
 
-test('on a desktop screen a card is added the same way', async () => {
+test('on a desktop screen: a card is added, and wrong codes end a bank step with what to do', async () => {
   const desktop = await openBrowser(DESKTOP);
   try {
     const { page: wide } = desktop;
@@ -268,8 +268,31 @@ test('on a desktop screen a card is added the same way', async () => {
     await wide.locator('#number-bin').filter({ hasText: '中国农业银行' }).waitFor();
     await wide.getByRole('button', { name: '添加这张卡' }).click();
     await wide.getByText('银行卡已添加，可以付款了。').waitFor();
-    const theirs = await api('GET', '/v1/cards', { token: await apiSession(someone) });
+    const theirToken = await apiSession(someone);
+    const theirs = await api('GET', '/v1/cards', { token: theirToken });
     assert.deepEqual(theirs.body.data.map((card) => card.last4), [APPROVE.slice(-4)]);
+
+    // Wrong codes until the bank's step ends: what to do is said.
+    await wide.goto(`${base}/cards/new`);
+    await wide.getByLabel('卡号', { exact: true }).pressSequentially(OTP);
+    await wide.locator('#number-bin').filter({ hasText: '中国农业银行' }).waitFor();
+    await wide.getByRole('button', { name: '添加这张卡' }).click();
+    await wide.getByRole('heading', { name: '输入银行发来的验证码' }).waitFor();
+    const id = new URL(wide.url()).pathname.split('/')[2];
+    const code = await latestCode(someone.phone);
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (const left of [4, 3, 2, 1]) {
+      await wide.getByLabel('短信验证码').fill(wrong);
+      await wide.getByRole('button', { name: '完成添加' }).click();
+      await wide.getByText(`还可以再试 ${left} 次。`).waitFor();
+    }
+    await wide.getByLabel('短信验证码').fill(wrong);
+    await wide.getByRole('button', { name: '完成添加' }).click();
+    await wide.getByText('验证码输错次数太多，这张卡没有添加成功。').waitFor();
+    assert.equal(await wide.getByLabel('短信验证码').count(), 0, 'no code is asked for any more');
+    await wide.getByRole('link', { name: '重新添加这张卡' }).waitFor();
+    const failed = await api('GET', `/v1/cards/${id}`, { token: theirToken });
+    assert.equal(failed.body.status, 'verification_failed');
     assert.deepEqual(desktop.problems, []);
   } finally {
     await desktop.close();

@@ -235,9 +235,9 @@ fn on_add_form(mut refusal: Refusal) -> Refusal {
             | "card_not_supported"
             | "card_already_bound"
             | "otp_required"
-            | "card_wallet_limit_reached"
-            | "issuer_not_participating" => Some("number".to_owned()),
+            | "card_wallet_limit_reached" => Some("number".to_owned()),
             "phone_mismatch" => Some("bank_phone".to_owned()),
+            "incorrect_cvc" => Some("cvc".to_owned()),
             _ => None,
         },
     };
@@ -584,5 +584,45 @@ pub async fn unbind(
         Ok(_) => see_other("/?removed=1"),
         Err(refusal) if refusal.code == "unauthenticated" => wallet.to_sign_in(),
         Err(refusal) => show_card(&wallet, &id, 0, Some((refusal, UNBIND_FIELDS)), false).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expiry_is_read_as_people_write_it() {
+        let parts = |text: &str| expiry_parts(text);
+        let pair = |m: &str, y: &str| Some((m.to_owned(), y.to_owned()));
+        assert_eq!(parts("08/29"), pair("08", "29"));
+        assert_eq!(parts(" 8 / 2031 "), pair("8", "2031"));
+        assert_eq!(parts("0829"), pair("08", "29"));
+        assert_eq!(parts(""), None);
+        // Whatever else is left to the API's check, blamed on the month.
+        assert_eq!(parts("Aug"), pair("Aug", ""));
+    }
+
+    #[test]
+    fn a_refusal_of_the_card_itself_is_shown_beside_its_number() {
+        let refusal = |code: &str, param: Option<&str>| Refusal {
+            code: code.to_owned(),
+            param: param.map(str::to_owned),
+            ..Refusal::default()
+        };
+        let at = |r: Refusal| on_add_form(r).param;
+        assert_eq!(
+            at(refusal("card_declined", None)).as_deref(),
+            Some("number")
+        );
+        assert_eq!(
+            at(refusal("expired_card", Some("expiry_year"))).as_deref(),
+            Some("expiry")
+        );
+        assert_eq!(
+            at(refusal("phone_mismatch", None)).as_deref(),
+            Some("bank_phone")
+        );
+        assert_eq!(at(refusal("maintenance", None)), None);
     }
 }

@@ -59,8 +59,8 @@ pub const SMS_STEP_INTRO: Text = t(
 );
 pub const CODE_VALID_UNTIL: Text = t("验证码有效期至：", "The code is valid until ");
 pub const FINISH_ADDING: Text = t("完成添加", "Finish adding the card");
-pub const TRIES_LEFT_BEFORE: Text = t("还可以再试 ", "You can try ");
-pub const TRIES_LEFT_AFTER: Text = t(" 次。", " more times.");
+pub const TRIES_LEFT_BEFORE: Text = t("还可以再试 ", "Tries left: ");
+pub const TRIES_LEFT_AFTER: Text = t(" 次。", ".");
 pub const CARD_PENDING: Text = t("等待短信验证", "Waiting for the code from your bank");
 pub const FINISH_THIS_CARD: Text = t("输入验证码，完成添加", "Enter the code to finish adding it");
 pub const CARD_CODE_EXPIRED: Text = t(
