@@ -293,6 +293,15 @@ test('on a desktop screen: a card is added, and wrong codes end a bank step with
     await wide.getByRole('link', { name: '重新添加这张卡' }).waitFor();
     const failed = await api('GET', `/v1/cards/${id}`, { token: theirToken });
     assert.equal(failed.body.status, 'verification_failed');
+
+    // The same pages in English, the bank's name too.
+    await wide.goto(`${base}/cards/new?lang=en`);
+    await wide.getByRole('heading', { name: 'Add a card' }).waitFor();
+    await wide.getByLabel('Card number', { exact: true }).pressSequentially(CREDIT.slice(0, 8));
+    await wide.locator('#number-bin').filter({ hasText: 'UnionPay · Credit card' }).waitFor();
+    await wide.getByLabel('Expiry date').waitFor();
+    await wide.goto(`${base}/`);
+    assert.match(await wide.locator('li.card').first().innerText(), /UnionPay · ending \d{4}/);
     assert.deepEqual(desktop.problems, []);
   } finally {
     await desktop.close();
