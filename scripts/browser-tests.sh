@@ -55,4 +55,8 @@ TESSERA_DEMO_PHONE=$(sed -n 's/.*phone \([0-9]*\),.*/\1/p' <<<"$user") \
 TESSERA_DEMO_PASSWORD=$(sed -n 's/.*password \([^,]*\),.*/\1/p' <<<"$user") \
 TESSERA_DEMO_NAME=$(sed -n 's/.*real name \([^ ]*\).*/\1/p' <<<"$user") \
 TESSERA_FAILING_CARD=$(awk '$1 == "not_participating" { print $2 }' "$work/demo.out") \
+TESSERA_APPROVE_CARD=$(awk '$1 == "approve" && $2 != "(credit)" { print $2 }' "$work/demo.out") \
+TESSERA_OTP_CARD=$(awk '$1 == "otp" { print $2 }' "$work/demo.out") \
+TESSERA_DECLINED_CARD=$(awk '$1 == "do_not_honor" { print $2 }' "$work/demo.out") \
+TESSERA_CREDIT_CARD=$(awk '$1 == "approve" && $2 == "(credit)" { print $3 }' "$work/demo.out") \
   node --test --test-reporter=spec web/tests/

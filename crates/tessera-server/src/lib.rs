@@ -138,7 +138,7 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support,
+        admin, bins, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support,
         support_tickets, tickets, tokens, transfers, users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -176,6 +176,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cards::verify_card))
         .routes(routes!(cards::resend_otp))
         .routes(routes!(cards::set_default))
+        .routes(routes!(bins::lookup_bin))
         .routes(routes!(tokens::limited_use_keys))
         .routes(routes!(tokens::single_use_cryptogram))
         .routes(routes!(tokens::suspend))
@@ -425,6 +426,9 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         NonZeroU32::new(config.limits.public_per_address_per_minute).unwrap_or(NonZeroU32::MIN),
         NonZeroU32::new(config.limits.public_per_second).unwrap_or(NonZeroU32::MIN),
         config.trusted_proxy_networks().map_err(StartError::new)?,
+    )
+    .with_person_budget(
+        NonZeroU32::new(config.limits.bin_lookups_per_minute).unwrap_or(NonZeroU32::MIN),
     );
     let webauthn =
         Arc::new(flows::passkeys::relying_party(&config.webauthn).map_err(StartError::new)?);

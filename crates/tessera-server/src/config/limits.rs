@@ -56,6 +56,9 @@ pub struct LimitsConfig {
     /// `429 rate_limited`.
     pub public_per_address_per_minute: u32,
     pub public_per_second: u32,
+    /// Card-number prefixes (`GET /v1/bins/{first6}`) one signed-in person
+    /// may look up a minute, on one node; beyond, `429 rate_limited`.
+    pub bin_lookups_per_minute: u32,
     // ---- End of the attempts per account. ----
     // ---- Field sizes, in characters (not bytes). Each field also has a
     // character set, fixed in code (`http/fields.rs`). A longer value is
@@ -101,6 +104,7 @@ impl Default for LimitsConfig {
             password_queue_max: 64,
             public_per_address_per_minute: 60,
             public_per_second: 500,
+            bin_lookups_per_minute: 30,
             name_chars: 64,
             device_id_chars: 128,
             device_field_chars: 64,
@@ -155,12 +159,13 @@ impl LimitsConfig {
             || self.password_queue_max == 0
             || self.public_per_address_per_minute == 0
             || self.public_per_second == 0
+            || self.bin_lookups_per_minute == 0
         {
             return Err(
                 "limits.sign_in_max_attempts, payment_password_max_failures, \
                  sms_code_max_attempts, wallets_per_id_number, max_wallets_per_card, \
-                 password_queue_max, public_per_address_per_minute and public_per_second \
-                 must be at least 1"
+                 password_queue_max, public_per_address_per_minute, public_per_second and \
+                 bin_lookups_per_minute must be at least 1"
                     .to_owned(),
             );
         }

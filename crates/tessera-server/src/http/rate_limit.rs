@@ -5,6 +5,10 @@
 //! messages or its Argon2 time. Refusals are `429 rate_limited` with
 //! `Retry-After`.
 //!
+//! Signed-in people's lookups (`GET /v1/bins/{first6}`, asked as a card
+//! number is typed) have a budget of their own per person, in the same
+//! limiter.
+//!
 //! The budgets are this node's, in memory: they guard this node's own
 //! resources. The limits that protect a person (sign-in attempts per phone,
 //! codes per phone) are counted in the database, across every node.
@@ -40,6 +44,8 @@ pub struct PublicRateLimits {
     overall: DefaultDirectRateLimiter,
     clock: DefaultClock,
     trusted_proxies: Vec<IpNet>,
+    /// Lookups a signed-in person may make, by user id.
+    per_person: DefaultKeyedRateLimiter<String>,
 }
 
 impl PublicRateLimits {
@@ -56,7 +62,27 @@ impl PublicRateLimits {
             overall: RateLimiter::direct(Quota::per_second(overall_per_second)),
             clock,
             trusted_proxies,
+            per_person: RateLimiter::keyed(Quota::per_minute(per_address_per_minute)),
         }
+    }
+
+    /// The lookups one person may make a minute (all of them at once at
+    /// most); the address's budget until this is set.
+    #[must_use]
+    pub fn with_person_budget(mut self, per_minute: NonZeroU32) -> PublicRateLimits {
+        self.per_person = RateLimiter::keyed(Quota::per_minute(per_minute));
+        self
+    }
+
+    /// Spends one lookup of `person`'s budget, or refuses it with
+    /// `rate_limited` and the seconds to wait.
+    pub fn check_person(&self, person: &str) -> Result<(), DomainError> {
+        self.per_person
+            .check_key(&person.to_owned())
+            .map_err(|not_until| {
+                DomainError::new(ErrorCode::RateLimited)
+                    .with_retry_after(whole_seconds(not_until.wait_time_from(self.clock.now())))
+            })
     }
 
     /// Spends one request of `address`'s budget and one of the overall
@@ -66,11 +92,7 @@ impl PublicRateLimits {
             .per_address
             .check_key(&address)
             .and_then(|()| self.overall.check());
-        refused.map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            // Whole seconds, rounded up: a client told 0 would come straight back.
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
-        })
+        refused.map_err(|not_until| whole_seconds(not_until.wait_time_from(self.clock.now())))
     }
 
     /// Forgets addresses whose budget has filled up again, so that the map
@@ -78,6 +100,8 @@ impl PublicRateLimits {
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
         self.per_address.shrink_to_fit();
+        self.per_person.retain_recent();
+        self.per_person.shrink_to_fit();
     }
 
     /// The address a request comes from: the connection's peer, or, when
@@ -118,6 +142,11 @@ impl PublicRateLimits {
             .iter()
             .any(|net| net.contains(&address))
     }
+}
+
+/// Whole seconds, rounded up: a client told 0 would come straight back.
+fn whole_seconds(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// Refuses a request to a route that needs no account once its address or

@@ -61,9 +61,25 @@ pub static SUPPORT_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The add-card page's script: the number in fours, the bank from its
+/// first six digits, and the card's own checks before sending.
+pub static CARD_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "card.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/assets/card.js"),
+    )
+});
+
 /// Every embedded file.
-fn all() -> [&'static Asset; 4] {
-    [&*STYLESHEET, &*SCRIPT, &*WALLET_SCRIPT, &*SUPPORT_SCRIPT]
+fn all() -> [&'static Asset; 5] {
+    [
+        &*STYLESHEET,
+        &*SCRIPT,
+        &*WALLET_SCRIPT,
+        &*SUPPORT_SCRIPT,
+        &*CARD_SCRIPT,
+    ]
 }
 
 /// `/assets/{name}`: an embedded file by its hashed name; any other name

@@ -188,3 +188,5 @@ mod wallet;
 pub use wallet::*;
 mod support;
 pub use support::*;
+mod cards;
+pub use cards::*;

@@ -36,6 +36,7 @@ macro_rules! on_both_backends {
 mod accounts;
 mod binding;
 mod binding_rules;
+mod bins;
 mod connections;
 mod console;
 mod contract;

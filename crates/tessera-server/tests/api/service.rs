@@ -413,7 +413,8 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
     for (method, path) in &documented {
         let concrete = path
             .replace("{id}", "card_probe")
-            .replace("{ref}", "tok_probe");
+            .replace("{ref}", "tok_probe")
+            .replace("{first6}", "622848");
         let (status, _, body) = server.call(Method::PATCH, &concrete, None, None, &[]).await;
         assert_eq!(
             (status, &body["error"]["code"]),
@@ -468,6 +469,7 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
         ("GET", "/v1/cards/{id}"),
         ("DELETE", "/v1/cards/{id}"),
         ("POST", "/v1/cards/{id}/verify"),
+        ("GET", "/v1/bins/{first6}"),
         ("POST", "/v1/cards/{id}/otp"),
         ("POST", "/v1/cards/{id}/default"),
         ("POST", "/v1/tokens/{ref}/keys"),

@@ -5,8 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use axum::extract::Query;
+
 use super::account::refused;
-use super::{Call, Wallet};
+use super::{Call, Wallet, form_key};
 use crate::web::{Chrome, words as w};
 
 /// A card as the wallet's pages read it from `GET /v1/cards`.
@@ -25,6 +27,16 @@ pub struct Card {
     pub reason: Option<Reason>,
     #[serde(default)]
     pub token: Option<Token>,
+    /// The text-message step of a card waiting for its code.
+    #[serde(default)]
+    pub next_action: Option<NextAction>,
+}
+
+/// Where a pending card's code went, and until when it is good.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NextAction {
+    pub sent_to: String,
+    pub expires_at: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,10 +85,25 @@ impl Card {
 struct HomePage {
     chrome: Chrome,
     cards: Vec<Card>,
+    csrf: String,
+    /// A key for each card's "make default" form, in the cards' order.
+    default_keys: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+/// What a card page sent the person back here to say.
+#[derive(Debug, Default, Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    added: Option<String>,
+    #[serde(default)]
+    removed: Option<String>,
+    #[serde(default)]
+    default: Option<String>,
 }
 
 /// `/`: the person's cards.
-pub async fn home(wallet: Wallet) -> Response {
+pub async fn home(wallet: Wallet, Query(query): Query<HomeQuery>) -> Response {
     let cards: Cards = match wallet
         .read(Call::get("/v1/cards").token(wallet.token()))
         .await
@@ -88,7 +115,18 @@ pub async fn home(wallet: Wallet) -> Response {
         StatusCode::OK,
         &HomePage {
             chrome: wallet.chrome(wallet.t(w::MY_CARDS)),
+            default_keys: cards.data.iter().map(|_| form_key()).collect(),
             cards: cards.data,
+            csrf: wallet.person.csrf.clone(),
+            notice: if query.added.is_some() {
+                Some(wallet.t(w::CARD_ADDED))
+            } else if query.removed.is_some() {
+                Some(wallet.t(w::CARD_REMOVED))
+            } else if query.default.is_some() {
+                Some(wallet.t(w::DEFAULT_CHANGED))
+            } else {
+                None
+            },
         },
     )
 }

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod api;
+pub mod cards;
 pub mod confirm;
 pub mod home;
 pub mod support;
@@ -351,4 +352,11 @@ pub fn router() -> axum::Router<AppState> {
             get(support::contact_page_for).post(support::contact),
         )
         .route("/tickets/{id}", get(support::ticket).post(support::reply))
+        .route("/cards/new", get(cards::add_page).post(cards::add))
+        .route("/cards/bin/{first6}", get(cards::bin))
+        .route("/cards/{id}", get(cards::card_page))
+        .route("/cards/{id}/verify", post(cards::verify))
+        .route("/cards/{id}/otp", post(cards::resend))
+        .route("/cards/{id}/default", post(cards::make_default))
+        .route("/cards/{id}/unbind", post(cards::unbind))
 }
