@@ -52,9 +52,24 @@ pub static WALLET_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// Fingerprint or face (WebAuthn) on the wallet's pages: adding one, and
+/// confirming with one (`wallet/confirm_passkey.html`).
+pub static PASSKEY_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "passkey.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/assets/passkey.js"),
+    )
+});
+
+/// The address `PASSKEY_SCRIPT` is served at, for the templates.
+pub fn passkey_script() -> String {
+    format!("/assets/{}", PASSKEY_SCRIPT.served_as)
+}
+
 /// Every embedded file.
-fn all() -> [&'static Asset; 3] {
-    [&*STYLESHEET, &*SCRIPT, &*WALLET_SCRIPT]
+fn all() -> [&'static Asset; 4] {
+    [&*STYLESHEET, &*SCRIPT, &*WALLET_SCRIPT, &*PASSKEY_SCRIPT]
 }
 
 /// `/assets/{name}`: an embedded file by its hashed name; any other name

@@ -10,6 +10,8 @@ pub mod account;
 pub mod api;
 pub mod confirm;
 pub mod home;
+pub mod passkeys;
+pub mod safety;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -342,5 +344,36 @@ pub fn router() -> axum::Router<AppState> {
         .route(
             "/forgot-password",
             get(account::forgot_page).post(account::forgot),
+        )
+        .route("/safety", get(safety::overview))
+        .route(
+            "/safety/payment-password",
+            get(safety::password_form).post(safety::set_password),
+        )
+        .route(
+            "/safety/payment-password/forgot",
+            get(safety::forgot_form).post(safety::forgot),
+        )
+        .route(
+            "/safety/limits",
+            get(safety::limits_form).post(safety::set_limits),
+        )
+        .route(
+            "/safety/freeze",
+            get(safety::freeze_form).post(safety::freeze),
+        )
+        .route("/safety/unfreeze", post(safety::unfreeze))
+        .route("/safety/passkeys", get(passkeys::list).post(passkeys::add))
+        .route(
+            "/safety/passkeys/registrations",
+            post(passkeys::start_registration),
+        )
+        .route(
+            "/safety/passkeys/assertions",
+            post(passkeys::start_assertion),
+        )
+        .route(
+            "/safety/passkeys/{id}/remove",
+            get(passkeys::remove_form).post(passkeys::remove),
         )
 }
