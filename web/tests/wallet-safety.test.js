@@ -4,7 +4,7 @@
 // code; the no-confirmation limits lowered, raised with a confirmation and
 // turned off; the wallet frozen and unfrozen with the payment password;
 // a fingerprint added on Chromium's virtual authenticator and the wallet
-// unfrozen with it. Then one pass at a desktop's size.
+// unfrozen with it, then removed. Then one pass at a desktop's size.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -255,19 +255,59 @@ test('a fingerprint is added on the device and then unfreezes the wallet', async
   await page.getByText('钱包已解冻').waitFor();
   assert.equal((await held('/v1/me/freeze')).frozen, false);
   assert.notEqual((await held('/v1/me/passkeys')).data[0].last_used_at, null, 'the passkey confirmed it');
+
+  await page.goto(`${base}/safety/passkeys`);
+  await page.getByRole('link', { name: '移除 我的手机' }).click();
+  await page.getByRole('heading', { level: 1, name: '移除指纹或面容' }).waitFor();
+  await page.getByLabel('支付密码（6 位数字）').fill(RESET);
+  await page.getByRole('button', { name: '移除' }).click();
+  await page.getByText('已移除。').waitFor();
+  assert.equal((await held('/v1/me/passkeys')).data.length, 0);
   assert.deepEqual(browser.problems, []);
 });
 
-test('at a desktop size the safety pages read the same', async () => {
+test('in English too', async () => {
+  await page.goto(`${base}/safety?lang=en`);
+  await page.getByRole('heading', { level: 1, name: 'Payment security' }).waitFor();
+  assert.ok(await page.getByText('Off: every payment is confirmed.').isVisible());
+  await page.goto(`${base}/safety/freeze?lang=en`);
+  assert.ok(await page.getByRole('button', { name: 'Freeze the wallet now' }).isVisible());
+  await page.goto(`${base}/safety?lang=zh`);
+});
+
+test('at a desktop size: the pages read the same, and a locked payment password says when it lifts', async () => {
   const desktop = await openBrowser(DESKTOP);
+  const at = desktop.page;
   try {
-    await signUp(desktop.page);
+    const someone = await signUp(at);
+    const theirs = await apiSession(someone);
     for (const path of ['/safety', '/safety/payment-password', '/safety/limits', '/safety/freeze', '/safety/passkeys']) {
-      await desktop.page.goto(`${base}${path}`);
-      assert.equal(await desktop.page.getByRole('heading', { level: 1 }).count(), 1, path);
-      assert.ok(await desktop.page.getByRole('main').isVisible(), path);
-      await assertFits(desktop.page);
+      await at.goto(`${base}${path}`);
+      assert.equal(await at.getByRole('heading', { level: 1 }).count(), 1, path);
+      assert.ok(await at.getByRole('main').isVisible(), path);
+      await assertFits(at);
     }
+    await at.goto(`${base}/safety/payment-password`);
+    await at.getByLabel('新的支付密码（6 位数字）').fill(PASSWORD);
+    await at.getByLabel('再输入一次新的支付密码').fill(PASSWORD);
+    await at.getByRole('button', { name: '保存支付密码' }).click();
+    await at.getByText('支付密码已设置。').waitFor();
+    for (let wrong = 0; wrong < 10; wrong += 1) {
+      await at.goto(`${base}/safety/payment-password`);
+      if (await at.getByText('解锁时间：').count()) {
+        break;
+      }
+      await at.getByLabel('当前的支付密码').fill('000000');
+      await at.getByLabel('新的支付密码（6 位数字）').fill(CHANGED);
+      await at.getByLabel('再输入一次新的支付密码').fill(CHANGED);
+      await at.getByRole('button', { name: '保存支付密码' }).click();
+      await at.locator('#old_payment_password-problem').waitFor();
+    }
+    const state = (await api('GET', '/v1/me/payment-password', { token: theirs })).body;
+    assert.ok(state.locked_until, JSON.stringify(state));
+    const lock = at.getByText('支付密码输错次数太多，已暂时锁定，解锁时间：');
+    assert.match(await lock.innerText(), /解锁时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    assert.ok(await at.getByText('重设后立即解锁').isVisible());
     assert.deepEqual(desktop.problems, []);
   } finally {
     await desktop.close();
