@@ -611,6 +611,17 @@ pub fn check_tls(config: &Config) -> Result<(), StartError> {
 /// raised first as far as the hard limit allows, and the connection cap
 /// sized below it (`listener::connection_cap`).
 pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
+    let listen = state.config.listen.clone();
+    let tcp = TcpListener::bind(&listen)
+        .await
+        .map_err(|e| StartError::new(format!("cannot listen on {listen}: {e}")))?;
+    start_on(state, tcp).await
+}
+
+/// [`start`] on a listener bound already: `tessera demo` binds first, so
+/// that a port the system chose is known before its state is made (the
+/// demo's passkey origin names it).
+pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer, StartError> {
     let config = &state.config.listener;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(listener::tls::acceptor(cert, key)?),
@@ -631,10 +642,6 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
         idle_timeout_secs = limits.idle_timeout.as_secs(),
         "connection limits"
     );
-    let listen = state.config.listen.clone();
-    let tcp = TcpListener::bind(&listen)
-        .await
-        .map_err(|e| StartError::new(format!("cannot listen on {listen}: {e}")))?;
     let addr = tcp.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use tessera_core::bins::BinIndex;
-use tessera_server::config::LimitsConfig;
+use tessera_server::config::{LimitsConfig, WebauthnConfig};
 use tessera_server::issuer::sandbox::{self, Outcome};
 use tessera_server::{AppState, Config, Overrides};
 
@@ -170,8 +170,16 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tessera_server::check_tls(&config)?;
     tessera_server::init_tracing(&config.log_format);
     runtime()?.block_on(async {
+        // Bound before the state is made: a port the system chooses
+        // (`--listen 127.0.0.1:0`) is then known to the passkey origin.
+        let tcp = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let bound = tcp.local_addr()?;
+        config.listen = bound.to_string();
+        demo_webauthn(&mut config, bound.port());
         let state = open(config).await?;
-        let server = tessera_server::start(state.clone()).await?;
+        let server = tessera_server::start_on(state.clone(), tcp).await?;
         let base = server.base_url();
         let operator_key = tessera_server::create_api_key(&state, "operator", "demo", &[])
             .await?
@@ -234,6 +242,21 @@ pub fn demo(args: ServeArgs) -> anyhow::Result<ExitCode> {
         server.wait().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The demo's passkeys are made for `localhost` on the port it listens on,
+/// so that a browser at `http://localhost:PORT` may register one. Only the
+/// built-in default is replaced: a `[webauthn]` the configuration names is
+/// kept as written, and `tessera serve` always takes it as configured.
+fn demo_webauthn(config: &mut Config, port: u16) {
+    if config.webauthn == WebauthnConfig::default() {
+        let scheme = if config.listener.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        config.webauthn.rp_origin = format!("{scheme}://localhost:{port}");
+    }
 }
 
 /// Signs the demo user up as a person would: a sign-up code texted to the

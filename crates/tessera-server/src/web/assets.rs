@@ -71,14 +71,30 @@ pub static CARD_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// Fingerprint or face (WebAuthn) on the wallet's pages: adding one, and
+/// confirming with one (`wallet/confirm_passkey.html`).
+pub static PASSKEY_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "passkey.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../web/assets/passkey.js"),
+    )
+});
+
+/// The address `PASSKEY_SCRIPT` is served at, for the templates.
+pub fn passkey_script() -> String {
+    format!("/assets/{}", PASSKEY_SCRIPT.served_as)
+}
+
 /// Every embedded file.
-fn all() -> [&'static Asset; 5] {
+fn all() -> [&'static Asset; 6] {
     [
         &*STYLESHEET,
         &*SCRIPT,
         &*WALLET_SCRIPT,
         &*SUPPORT_SCRIPT,
         &*CARD_SCRIPT,
+        &*PASSKEY_SCRIPT,
     ]
 }
 

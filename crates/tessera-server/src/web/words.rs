@@ -190,3 +190,5 @@ mod support;
 pub use support::*;
 mod cards;
 pub use cards::*;
+mod safety;
+pub use safety::*;

@@ -11,6 +11,8 @@ pub mod api;
 pub mod cards;
 pub mod confirm;
 pub mod home;
+pub mod passkeys;
+pub mod safety;
 pub mod support;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -359,4 +361,35 @@ pub fn router() -> axum::Router<AppState> {
         .route("/cards/{id}/otp", post(cards::resend))
         .route("/cards/{id}/default", post(cards::make_default))
         .route("/cards/{id}/unbind", post(cards::unbind))
+        .route("/safety", get(safety::overview))
+        .route(
+            "/safety/payment-password",
+            get(safety::password_form).post(safety::set_password),
+        )
+        .route(
+            "/safety/payment-password/forgot",
+            get(safety::forgot_form).post(safety::forgot),
+        )
+        .route(
+            "/safety/limits",
+            get(safety::limits_form).post(safety::set_limits),
+        )
+        .route(
+            "/safety/freeze",
+            get(safety::freeze_form).post(safety::freeze),
+        )
+        .route("/safety/unfreeze", post(safety::unfreeze))
+        .route("/safety/passkeys", get(passkeys::list).post(passkeys::add))
+        .route(
+            "/safety/passkeys/registrations",
+            post(passkeys::start_registration),
+        )
+        .route(
+            "/safety/passkeys/assertions",
+            post(passkeys::start_assertion),
+        )
+        .route(
+            "/safety/passkeys/{id}/remove",
+            get(passkeys::remove_form).post(passkeys::remove),
+        )
 }
