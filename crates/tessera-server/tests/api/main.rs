@@ -39,6 +39,7 @@ mod binding_rules;
 mod connections;
 mod console;
 mod contract;
+mod demo_shop;
 mod diagnose;
 mod diagnose_next;
 mod diagnose_payments;
