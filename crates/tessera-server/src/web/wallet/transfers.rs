@@ -310,7 +310,8 @@ async fn quote_step(
             amount: as_amount(quote.amount),
             fee: as_amount(quote.fee),
             total: as_amount(quote.total),
-            same_bank: quote.operation == "transfer_same_bank",
+            // Said only when it is so: the fee schedule is configurable.
+            same_bank: quote.operation == "transfer_same_bank" && quote.fee == 0,
             rule: quote.rule.description,
             to_card: destination
                 .as_ref()

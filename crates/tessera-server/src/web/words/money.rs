@@ -44,7 +44,7 @@ pub const KIND_REPORT: Text = t("已举报的付款", "Reported payment");
 
 pub const STATE_PENDING: Text = t("处理中", "Pending");
 pub const STATE_APPROVED: Text = t("支付成功", "Paid");
-pub const STATE_FAILED: Text = t("未完成（没有扣款）", "Not completed (nothing was taken)");
+pub const STATE_FAILED: Text = t("未完成（款项没有变动）", "Not completed (no money moved)");
 pub const STATE_DECLINED: Text = t("被拒绝", "Declined");
 pub const STATE_ACCEPTED: Text = t("退款成功", "Refunded");
 pub const STATE_SETTLED: Text = t("转账成功", "Sent");
@@ -56,8 +56,8 @@ pub const REPORT_INTRO: Text = t(
     "If neither you nor someone you allowed made this payment, report it. When you do:",
 );
 pub const REPORT_WILL_PAUSE: Text = t(
-    "付这笔款的银行卡会立即暂停，暂停后不能再用它付款，直到你自己恢复；",
-    "The card it was paid with is paused at once and pays nothing more until you resume it yourself.",
+    "付这笔款的银行卡会立即暂停，暂停期间不能用它付款；",
+    "The card it was paid with is paused at once: it cannot pay while paused.",
 );
 pub const REPORT_WILL_TELL: Text = t(
     "客服会收到一张附带这笔付款的工单，并在工单里回复你。",
@@ -88,8 +88,8 @@ pub const PAYMENT_CARD: Text = t("银行卡：", "Card: ");
 
 pub const TRANSFER_NEW: Text = t("转账到银行卡", "Send money to a bank card");
 pub const TRANSFER_INTRO: Text = t(
-    "从你绑定的银行卡转出。确认前会先显示手续费：同一家银行的卡之间免手续费。",
-    "The money leaves one of your cards. You see the fee before you confirm: between cards of the same bank it is free.",
+    "从你绑定的银行卡转出。确认之前，会先显示手续费和合计扣款金额。",
+    "The money leaves one of your cards. Before you confirm, you see the fee and the total taken from your card.",
 );
 pub const TRANSFER_FROM: Text = t("付款银行卡", "From your card");
 pub const TRANSFER_TO_NUMBER: Text = t("收款卡号", "Recipient's card number");
@@ -128,8 +128,8 @@ pub const TRANSFER_DONE: Text = t("转账结果", "Transfer");
 pub const TRANSFER_STATE: Text = t("状态：", "Status: ");
 pub const TRANSFER_WHEN: Text = t("时间：", "Time: ");
 pub const TRANSFER_SETTLED_NOTE: Text = t(
-    "钱已转出，收款银行通常会在几分钟内入账。",
-    "The money has been sent; the recipient's bank usually credits it within minutes.",
+    "转账成功，钱已转到收款卡。",
+    "Done: the money has gone to the recipient's card.",
 );
 pub const TRANSFER_ANOTHER: Text = t("再转一笔", "Send another");
 pub const TRANSFER_LIST: Text = t("转账记录", "Transfers");
