@@ -117,7 +117,6 @@ pub const TRANSFER_FROM_CARD: Text = t("付款卡：", "From card: ");
 pub const TRANSFER_SUM: Text = t("转账金额：", "Amount: ");
 pub const TRANSFER_FEE: Text = t("手续费：", "Fee: ");
 pub const TRANSFER_TOTAL: Text = t("合计扣款：", "Total taken from your card: ");
-pub const TRANSFER_FEE_RULE: Text = t("收费规则：", "How the fee is set: ");
 pub const TRANSFER_SAME_BANK: Text = t(
     "收款卡和付款卡属于同一家银行，免手续费。",
     "Both cards are of the same bank: no fee.",
