@@ -644,7 +644,15 @@ pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer
     );
     let addr = tcp.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let router = app(state.clone());
+    let mut router = app(state.clone());
+    // The sandbox's demo checkout pays with a merchant key of its own.
+    match web::wallet::checkout::DemoShop::open(&state).await {
+        Ok(Some(shop)) => router = router.layer(axum::Extension(shop)),
+        Ok(None) => {}
+        Err(error) => {
+            tracing::warn!(%error, "the demo shop has no merchant key: /demo/checkout is off")
+        }
+    }
     let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
     let metrics = tokio::spawn(flows::metrics::refresh_periodically(state.clone()));
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -192,3 +192,5 @@ mod cards;
 pub use cards::*;
 mod safety;
 pub use safety::*;
+mod money;
+pub use money::*;

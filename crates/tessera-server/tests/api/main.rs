@@ -40,6 +40,7 @@ mod bins;
 mod connections;
 mod console;
 mod contract;
+mod demo_shop;
 mod diagnose;
 mod diagnose_next;
 mod diagnose_payments;

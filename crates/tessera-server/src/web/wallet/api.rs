@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::response::Response;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -191,9 +192,8 @@ impl<'a> Call<'a> {
 pub type Answer = Result<(StatusCode, Value), Refusal>;
 
 impl Api {
-    /// Sends `call` through the API's router.
-    pub async fn send(&self, origin: &Origin, call: Call<'_>) -> Answer {
-        let call_path = call.path.clone();
+    /// The request `call` makes, as the page's own request hands it on.
+    fn request(origin: &Origin, call: Call<'_>) -> Option<Request<Body>> {
         let mut request = Request::builder().method(call.method).uri(&call.path);
         let lang = origin.lang.tag();
         request = request.header(header::ACCEPT_LANGUAGE, lang);
@@ -219,15 +219,47 @@ impl Api {
             }
             None => Body::empty(),
         };
-        let Ok(mut request) = request.body(body) else {
-            return Err(internal(origin));
-        };
+        let mut request = request.body(body).ok()?;
         if let Some(id) = &origin.request_id {
             request.extensions_mut().insert(id.clone());
         }
         if let Some(peer) = origin.peer {
             request.extensions_mut().insert(peer);
         }
+        Some(request)
+    }
+
+    /// Sends `call` and hands back the API's response as it is, its body
+    /// streamed (a file to download).
+    pub async fn pass(&self, origin: &Origin, call: Call<'_>) -> Result<Response, Refusal> {
+        let request = Api::request(origin, call).ok_or_else(|| internal(origin))?;
+        let Ok(response) = self.router.clone().oneshot(request).await;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .map_err(|_| internal(origin))?;
+        let error = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|value| value.get("error").cloned())
+            .unwrap_or(Value::Null);
+        let mut refusal: Refusal = serde_json::from_value(error.clone()).unwrap_or_default();
+        refusal.status = status.as_u16();
+        refusal.body = error;
+        if refusal.code.is_empty() {
+            return Err(internal(origin));
+        }
+        Err(refusal)
+    }
+
+    /// Sends `call` through the API's router.
+    pub async fn send(&self, origin: &Origin, call: Call<'_>) -> Answer {
+        let call_path = call.path.clone();
+        let Some(request) = Api::request(origin, call) else {
+            return Err(internal(origin));
+        };
         let Ok(response) = self.router.clone().oneshot(request).await;
         let status = response.status();
         let Ok(bytes) = axum::body::to_bytes(response.into_body(), usize::MAX).await else {

@@ -9,11 +9,14 @@
 pub mod account;
 pub mod api;
 pub mod cards;
+pub mod checkout;
 pub mod confirm;
 pub mod home;
 pub mod passkeys;
+pub mod records;
 pub mod safety;
 pub mod support;
+pub mod transfers;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -392,4 +395,22 @@ pub fn router() -> axum::Router<AppState> {
             "/safety/passkeys/{id}/remove",
             get(passkeys::remove_form).post(passkeys::remove),
         )
+        .route("/records", get(records::records))
+        .route("/records.csv", get(records::records_csv))
+        .route(
+            "/records/{payment}/report",
+            get(records::report_page).post(records::report),
+        )
+        .route("/transfers", get(transfers::transfers))
+        .route(
+            "/transfers/new",
+            get(transfers::new_page).post(transfers::transfer),
+        )
+        .route("/transfers/{id}", get(transfers::transfer_page))
+        .route("/demo/checkout", get(checkout::shop))
+        .route(
+            "/demo/checkout/pay",
+            get(checkout::pay_form).post(checkout::pay),
+        )
+        .route("/demo/checkout/paid/{id}", get(checkout::paid))
 }
