@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DESKTOP, PHONE, accessibilityProblems, base, openBrowser, signUp,
+  DESKTOP, PHONE, accessibilityProblems, api, apiSession, base, need, openBrowser, signUp,
 } from './wallet-helpers.js';
 
 /** What a page loaded besides itself, in bytes (cached files count too). */
@@ -36,7 +36,34 @@ async function check(page, paths) {
 }
 
 const signedOut = ['/sign-in', '/sign-up', '/forgot-password', '/help', '/help/errors/card_declined', '/support'];
-const signedIn = ['/'];
+const signedIn = [
+  '/', '/cards/new', '/records', '/transfers', '/transfers/new', '/safety',
+  '/safety/payment-password', '/safety/payment-password/forgot', '/safety/limits',
+  '/safety/freeze', '/safety/passkeys', '/attempts', '/tickets', '/demo/checkout',
+];
+
+/** A bound card, a failed attempt and a ticket, so that their own pages
+ *  can be opened too; answers those pages' paths. */
+async function personalPages(person) {
+  const token = await apiSession(person);
+  const bound = await api('POST', '/v1/cards', {
+    token, body: { number: need('TESSERA_APPROVE_CARD'), holder_name: person.name },
+  });
+  assert.equal(bound.status, 201, JSON.stringify(bound.body));
+  const failed = await api('POST', '/v1/cards', {
+    token, body: { number: need('TESSERA_FAILING_CARD'), holder_name: person.name },
+  });
+  const traceId = failed.headers.get('x-request-id');
+  const ticket = await api('POST', '/v1/tickets', {
+    token,
+    body: { trace_id: traceId, message: '绑不上卡' },
+    headers: { 'idempotency-key': `a11y-${Date.now()}` },
+  });
+  assert.equal(ticket.status, 201, JSON.stringify(ticket.body));
+  return [
+    `/cards/${bound.body.id}`, `/tickets/new?trace_id=${traceId}`, `/tickets/${ticket.body.id}`,
+  ];
+}
 
 for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
   let browser;
@@ -54,8 +81,9 @@ for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
   });
 
   test(`every page signed in passes axe at the ${size} size`, async () => {
-    await signUp(browser.page);
-    assert.deepEqual(await check(browser.page, signedIn), []);
+    const person = await signUp(browser.page);
+    const pages = [...signedIn, ...await personalPages(person)];
+    assert.deepEqual(await check(browser.page, pages), []);
     assert.deepEqual(browser.problems, []);
   });
 }
