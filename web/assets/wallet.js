@@ -94,7 +94,10 @@
     var again = pending;
     pending = null;
     again.form.dataset.sent = 'yes';
-    send(again.form, again.body, again.submitter);
+    // Marked as a retry: a confirmation the first sending spent is not
+    // asked for again when that sending went through (web/wallet/confirm.rs).
+    var body = /(^|&)retry=1(&|$)/.test(again.body) ? again.body : again.body + '&retry=1';
+    send(again.form, body, again.submitter);
   });
 
   function countdown(button) {

@@ -562,24 +562,31 @@ pub async fn unbind(
 ) -> Response {
     let mut purpose = Purpose::new("unbind_card");
     purpose.card_id = Some(id.clone());
-    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
-        Ok(Confirmed::Verification(verification)) => verification,
-        Ok(Confirmed::CodeSent) => {
-            return show_card(&wallet, &id, 0, None, true).await;
-        }
-        Err(refusal) if refusal.code == "unauthenticated" => return wallet.to_sign_in(),
-        Err(refusal) => {
-            return show_card(&wallet, &id, 0, Some((refusal, UNBIND_FIELDS)), false).await;
+    let unbinding = |verification: Option<String>| {
+        let call = Call::new(Method::DELETE, format!("/v1/cards/{id}"))
+            .token(wallet.token())
+            .idempotency_key(&form.idempotency_key);
+        match verification {
+            Some(verification) => call.header("tessera-verification", verification),
+            None => call,
         }
     };
-    let answer = wallet
-        .send(
-            Call::new(Method::DELETE, format!("/v1/cards/{id}"))
-                .token(wallet.token())
-                .idempotency_key(&form.idempotency_key)
-                .header("tessera-verification", verification),
-        )
-        .await;
+    let answer = match confirm::replay(&wallet, &form.confirm, unbinding(None)).await {
+        Some(answer) => answer,
+        None => {
+            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
+                Ok(Confirmed::Verification(verification)) => verification,
+                Ok(Confirmed::CodeSent) => {
+                    return show_card(&wallet, &id, 0, None, true).await;
+                }
+                Err(refusal) if refusal.code == "unauthenticated" => return wallet.to_sign_in(),
+                Err(refusal) => {
+                    return show_card(&wallet, &id, 0, Some((refusal, UNBIND_FIELDS)), false).await;
+                }
+            };
+            wallet.send(unbinding(Some(verification))).await
+        }
+    };
     match answer {
         Ok(_) => see_other("/?removed=1"),
         Err(refusal) if refusal.code == "unauthenticated" => wallet.to_sign_in(),

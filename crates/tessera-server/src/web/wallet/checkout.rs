@@ -401,6 +401,7 @@ pub async fn pay(
         sms_code: form.sms_code.clone(),
         webauthn: form.webauthn.clone(),
         send_code: form.send_code.clone(),
+        ..ConfirmFields::default()
     };
     let mut purpose = Purpose::new("payment");
     purpose.amount = Some(fen);

@@ -8,10 +8,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Call, Refusal, Visit};
+use super::{Answer, Call, Refusal, Visit};
 
-/// The confirmation fields of a form.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// The confirmation fields of a form. Its `Debug` names no secret.
+#[derive(Default, Clone, Deserialize)]
 pub struct ConfirmFields {
     #[serde(default)]
     pub payment_password: String,
@@ -24,6 +24,19 @@ pub struct ConfirmFields {
     /// "Send me a code" was pressed instead of confirming.
     #[serde(default)]
     pub send_code: String,
+    /// The page's Retry sent this form again after a dropped connection
+    /// (`web/assets/wallet.js`).
+    #[serde(default)]
+    pub retry: String,
+}
+
+impl std::fmt::Debug for ConfirmFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfirmFields")
+            .field("send_code", &self.send_code)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How this person can confirm, for `wallet/confirm.html`.
@@ -153,4 +166,28 @@ pub async fn obtain(
         )
         .await?;
     Ok(Confirmed::Verification(answer.verification))
+}
+
+/// A retried form's first answer, if its first sending went through: the
+/// retry's code or passkey answer was spent by it, so asking for a new
+/// verification would be refused though the work is done. `call` is the
+/// form's API request with its idempotency key and without a
+/// verification: the API answers a request it has done before with the
+/// first answer, and refuses one that needs a verification without doing
+/// anything. None when this is not a retry, or the first never arrived.
+pub async fn replay(visit: &Visit, fields: &ConfirmFields, call: Call<'_>) -> Option<Answer> {
+    if fields.retry.is_empty() {
+        return None;
+    }
+    match visit.send(call).await {
+        Err(refusal)
+            if matches!(
+                refusal.code.as_str(),
+                "verification_required" | "verification_invalid"
+            ) =>
+        {
+            None
+        }
+        answer => Some(answer),
+    }
 }

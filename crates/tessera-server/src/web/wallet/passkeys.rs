@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::account::{Problem, failure_page, refused, see_other};
-use super::confirm::{self, ConfirmOptions, Confirmed, Purpose};
-use super::safety::{CONFIRM_FIELDS, ConfirmPart, Done, Passkeys, get, redacted_debug, status_of};
+use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Purpose};
+use super::safety::{CONFIRM_FIELDS, Done, Passkeys, get, redacted_debug, status_of};
 use super::{Call, Refusal, Wallet, WalletForm, form_key};
 use crate::web::{Chrome, words as w};
 
@@ -127,7 +127,7 @@ pub struct AddForm {
     #[serde(default)]
     idempotency_key: String,
     #[serde(flatten)]
-    confirm: ConfirmPart,
+    confirm: ConfirmFields,
 }
 
 redacted_debug!(AddForm, name);
@@ -155,7 +155,7 @@ fn challenge(value: &Value) -> Response {
 pub async fn start_registration(WalletForm { wallet, form }: WalletForm<AddForm>) -> Response {
     let name = form.name.trim().to_owned();
     let purpose = Purpose::new("security_settings");
-    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm.fields()).await {
+    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
         Ok(Confirmed::Verification(verification)) => verification,
         Ok(Confirmed::CodeSent) => {
             return passkeys_page(
@@ -202,9 +202,9 @@ async fn again(wallet: &Wallet, name: String, refusal: Refusal) -> Response {
 /// or ("send me a code") the code to confirm with.
 pub async fn add(WalletForm { wallet, form }: WalletForm<AddForm>) -> Response {
     let name = form.name.trim().to_owned();
-    if !form.confirm.fields().send_code.is_empty() {
+    if !form.confirm.send_code.is_empty() {
         let purpose = Purpose::new("security_settings");
-        return match confirm::obtain(&wallet, &purpose, &form.confirm.fields()).await {
+        return match confirm::obtain(&wallet, &purpose, &form.confirm).await {
             Ok(_) => {
                 passkeys_page(
                     &wallet,
@@ -337,7 +337,7 @@ pub struct RemoveForm {
     #[serde(default)]
     idempotency_key: String,
     #[serde(flatten)]
-    confirm: ConfirmPart,
+    confirm: ConfirmFields,
 }
 
 pub async fn remove(
@@ -348,7 +348,7 @@ pub async fn remove(
         return remove_page(&wallet, "", StatusCode::NOT_FOUND, false, Problem::none()).await;
     }
     let purpose = Purpose::new("security_settings");
-    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm.fields()).await {
+    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
         Ok(Confirmed::Verification(verification)) => verification,
         Ok(Confirmed::CodeSent) => {
             return remove_page(&wallet, &id, StatusCode::OK, true, Problem::none()).await;

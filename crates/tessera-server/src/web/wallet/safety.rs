@@ -55,19 +55,6 @@ pub(super) async fn get<T: DeserializeOwned>(visit: &Visit, path: &str) -> Resul
         .map_err(|refusal| refused(visit, &refusal))
 }
 
-/// The confirmation fields of a form, as `confirm::obtain` takes them.
-#[derive(Default, Deserialize)]
-pub struct ConfirmPart {
-    #[serde(default)]
-    payment_password: String,
-    #[serde(default)]
-    sms_code: String,
-    #[serde(default)]
-    webauthn: String,
-    #[serde(default)]
-    send_code: String,
-}
-
 /// A form's secrets never reach a log.
 macro_rules! redacted_debug {
     ($form:ident $(, $shown:ident)*) => {
@@ -81,19 +68,6 @@ macro_rules! redacted_debug {
     };
 }
 pub(super) use redacted_debug;
-
-redacted_debug!(ConfirmPart);
-
-impl ConfirmPart {
-    pub fn fields(&self) -> ConfirmFields {
-        ConfirmFields {
-            payment_password: self.payment_password.clone(),
-            sms_code: self.sms_code.clone(),
-            webauthn: self.webauthn.clone(),
-            send_code: self.send_code.clone(),
-        }
-    }
-}
 
 /// The fields of `wallet/confirm.html`, for `Problem`.
 pub const CONFIRM_FIELDS: &[&str] = &["payment_password", "sms_code"];
@@ -631,6 +605,7 @@ pub async fn set_limits(WalletForm { wallet, form }: WalletForm<LimitsForm>) -> 
             sms_code: form.sms_code.clone(),
             webauthn: form.webauthn.clone(),
             send_code: form.send_code.clone(),
+            ..ConfirmFields::default()
         };
         let purpose = Purpose::new("security_settings");
         match confirm::obtain(&wallet, &purpose, &fields).await {
@@ -783,32 +758,41 @@ pub struct UnfreezeForm {
     #[serde(default)]
     idempotency_key: String,
     #[serde(flatten)]
-    confirm: ConfirmPart,
+    confirm: ConfirmFields,
 }
 
 /// Unfreezes with a confirmation (`unfreeze`).
 pub async fn unfreeze(WalletForm { wallet, form }: WalletForm<UnfreezeForm>) -> Response {
     let purpose = Purpose::new("unfreeze");
-    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm.fields()).await {
-        Ok(Confirmed::Verification(verification)) => verification,
-        Ok(Confirmed::CodeSent) => {
-            return freeze_page(&wallet, StatusCode::OK, None, true, Problem::none()).await;
-        }
-        Err(refusal) if refusal.code == "unauthenticated" => return refused(&wallet, &refusal),
-        Err(refusal) => {
-            let status = status_of(&refusal);
-            let problem = Problem::of(refusal, CONFIRM_FIELDS);
-            return freeze_page(&wallet, status, None, false, problem).await;
+    let unfreezing = |verification: Option<String>| {
+        let call = Call::new(Method::DELETE, "/v1/me/freeze")
+            .token(wallet.token())
+            .idempotency_key(&form.idempotency_key);
+        match verification {
+            Some(verification) => call.header("tessera-verification", verification),
+            None => call,
         }
     };
-    let unfrozen = wallet
-        .send(
-            Call::new(Method::DELETE, "/v1/me/freeze")
-                .token(wallet.token())
-                .idempotency_key(&form.idempotency_key)
-                .header("tessera-verification", verification),
-        )
-        .await;
+    let unfrozen = match confirm::replay(&wallet, &form.confirm, unfreezing(None)).await {
+        Some(answer) => answer,
+        None => {
+            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
+                Ok(Confirmed::Verification(verification)) => verification,
+                Ok(Confirmed::CodeSent) => {
+                    return freeze_page(&wallet, StatusCode::OK, None, true, Problem::none()).await;
+                }
+                Err(refusal) if refusal.code == "unauthenticated" => {
+                    return refused(&wallet, &refusal);
+                }
+                Err(refusal) => {
+                    let status = status_of(&refusal);
+                    let problem = Problem::of(refusal, CONFIRM_FIELDS);
+                    return freeze_page(&wallet, status, None, false, problem).await;
+                }
+            };
+            wallet.send(unfreezing(Some(verification))).await
+        }
+    };
     match unfrozen {
         Ok(_) => see_other("/safety/freeze?done=unfrozen"),
         Err(refusal) if refusal.code == "unauthenticated" => refused(&wallet, &refusal),

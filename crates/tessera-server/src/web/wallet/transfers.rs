@@ -197,6 +197,9 @@ pub struct TransferForm {
     webauthn: String,
     #[serde(default)]
     send_code: String,
+    /// Sent again by the page's Retry (`confirm::replay`).
+    #[serde(default)]
+    retry: String,
     /// `quote` (the details step) or `send` (confirmed on the quote step).
     #[serde(default)]
     intent: String,
@@ -381,33 +384,52 @@ pub async fn transfer(
         sms_code: form.sms_code.clone(),
         webauthn: form.webauthn.clone(),
         send_code: form.send_code.clone(),
+        retry: form.retry.clone(),
     };
     let mut purpose = Purpose::new("transfer");
     purpose.card_id = Some(form.card_id.clone());
     purpose.amount = Some(fen);
     purpose.currency = Some(CURRENCY.to_owned());
-    let verification = match confirm::obtain(&wallet, &purpose, &fields).await {
-        Ok(Confirmed::CodeSent) => return requote(true, None).await,
-        Ok(Confirmed::Verification(verification)) => verification,
-        Err(refusal) if refusal.code == "unauthenticated" => return wallet.to_sign_in(),
-        Err(refusal) => return requote(false, Some(refusal)).await,
+    let transfer = |verification: Option<String>| {
+        let call = Call::post("/v1/transfers")
+            .token(wallet.token())
+            .idempotency_key(&form.idempotency_key)
+            .json(&json!({
+                "card_id": form.card_id,
+                "to_card_number": number.as_str(),
+                "to_holder_name": form.to_holder_name.trim(),
+                "amount": fen,
+                "currency": CURRENCY,
+                "channel": "web",
+            }));
+        match verification {
+            Some(verification) => call.header("tessera-verification", verification),
+            None => call,
+        }
     };
-    let sent = wallet
-        .read::<Sent>(
-            Call::post("/v1/transfers")
-                .token(wallet.token())
-                .idempotency_key(&form.idempotency_key)
-                .header("tessera-verification", verification)
-                .json(&json!({
-                    "card_id": form.card_id,
-                    "to_card_number": number.as_str(),
-                    "to_holder_name": form.to_holder_name.trim(),
-                    "amount": fen,
-                    "currency": CURRENCY,
-                    "channel": "web",
-                })),
-        )
-        .await;
+    let sent = match confirm::replay(&wallet, &fields, transfer(None)).await {
+        Some(answer) => answer,
+        None => {
+            let verification = match confirm::obtain(&wallet, &purpose, &fields).await {
+                Ok(Confirmed::CodeSent) => return requote(true, None).await,
+                Ok(Confirmed::Verification(verification)) => verification,
+                Err(refusal) if refusal.code == "unauthenticated" => return wallet.to_sign_in(),
+                Err(refusal) => return requote(false, Some(refusal)).await,
+            };
+            wallet.send(transfer(Some(verification))).await
+        }
+    }
+    .and_then(|(_, value)| {
+        serde_json::from_value::<Sent>(value).map_err(|_| {
+            Refusal::local(
+                &tessera_core::error::DomainError::new(
+                    tessera_core::error::ErrorCode::InternalError,
+                ),
+                wallet.lang,
+                wallet.origin.trace_id(),
+            )
+        })
+    });
     match sent {
         Ok(sent) => see_other(&format!("/transfers/{}", sent.id)),
         Err(refusal) if refusal.code == "unauthenticated" => wallet.to_sign_in(),
