@@ -186,3 +186,5 @@ pub const ERROR_MESSAGES: Text = t("错误提示说明", "Error messages");
 
 mod wallet;
 pub use wallet::*;
+mod help;
+pub use help::*;
