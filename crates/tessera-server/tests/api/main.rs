@@ -75,6 +75,7 @@ mod trace_ids;
 mod transactions;
 mod transfers;
 mod verifications;
+mod words;
 
 // The test server, users, devices and assert_error are the crate's own
 // test support, shared with the CLI suite and the benches.
