@@ -437,6 +437,9 @@ impl DomainError {
         if let Some(hit) = &self.limit {
             return hit.limit.remedy(self.retry_after_secs, lang);
         }
+        if let Some(remedy) = self.wait_remedy(lang) {
+            return remedy;
+        }
         self.code.entry().remedy.get(lang).to_owned()
     }
 }
@@ -447,6 +450,36 @@ impl DomainError {
             .as_deref()
             .filter(|_| self.missing)
             .and_then(missing_text)
+    }
+
+    /// How long to wait, for the refusals that ask the person to come back
+    /// shortly, when the error says (`retry_after`).
+    fn wait_remedy(&self, lang: Lang) -> Option<String> {
+        let secs = self.retry_after_secs?;
+        let wait = match lang {
+            Lang::ZhCn if secs < 60 => format!("{secs}秒"),
+            Lang::ZhCn => wait_zh(secs),
+            Lang::En if secs == 1 => "1 second".to_owned(),
+            Lang::En if secs < 60 => format!("{secs} seconds"),
+            Lang::En => wait_en(secs),
+        };
+        Some(match (self.code, lang) {
+            (ErrorCode::RateLimited, Lang::ZhCn) => format!("请过{wait}再试。"),
+            (ErrorCode::RateLimited, Lang::En) => format!("Try again in {wait}."),
+            (ErrorCode::Overloaded, Lang::ZhCn) => {
+                format!("这不是你的问题，请过{wait}再试。这次请求没有被处理，也不计入错误次数。")
+            }
+            (ErrorCode::Overloaded, Lang::En) => format!(
+                "This is not your fault: try again in {wait}. Nothing was done with this request, and it does not count as a wrong try."
+            ),
+            (ErrorCode::OtpResendTooSoon, Lang::ZhCn) => {
+                format!("请先查看手机短信；如果还没有收到，请过{wait}再重新发送验证码。")
+            }
+            (ErrorCode::OtpResendTooSoon, Lang::En) => format!(
+                "Check your text messages first; if the code has not arrived, send it again in {wait}."
+            ),
+            _ => return None,
+        })
     }
 
     /// The seconds until a lock lifts, when the error says.

@@ -295,3 +295,20 @@ fn a_lock_says_how_long_it_lasts() {
         "支付密码已被锁定，12分钟后自动解锁"
     );
 }
+
+#[test]
+fn a_refusal_to_come_back_later_says_when() {
+    let limited = DomainError::new(ErrorCode::RateLimited).with_retry_after(30);
+    assert_eq!(limited.remedy(Lang::ZhCn), "请过30秒再试。");
+    assert_eq!(limited.remedy(Lang::En), "Try again in 30 seconds.");
+    let shed = DomainError::new(ErrorCode::Overloaded).with_retry_after(1);
+    assert!(
+        shed.remedy(Lang::ZhCn)
+            .starts_with("这不是你的问题，请过1秒再试。")
+    );
+    let soon = DomainError::new(ErrorCode::OtpResendTooSoon).with_retry_after(125);
+    assert!(
+        soon.remedy(Lang::ZhCn)
+            .contains("请过3分钟再重新发送验证码")
+    );
+}

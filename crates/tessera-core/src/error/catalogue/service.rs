@@ -634,8 +634,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "A code was sent moments ago: wait a little before asking for another",
         ),
         remedy: t(
-            "请先查看手机短信；如果还没有收到，请在提示的秒数过后再点“重新获取”。",
-            "Check your text messages first; if the code has not arrived, ask for a new one once the seconds shown have passed.",
+            "请先查看手机短信；如果还没有收到，请过一会儿再重新发送验证码。",
+            "Check your text messages first; if the code has not arrived, send it again in a little while.",
         ),
         why: t(
             "短信在信号弱时可能晚到一会儿。每张卡的验证码要隔一段时间才能重新发送，这样新旧验证码不会一起到达、让人分不清，每天能发的短信也不会很快用完。",
@@ -654,8 +654,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "Too many people are using the service right now: try again shortly",
         ),
         remedy: t(
-            "这不是你的问题，请在提示的秒数过后再试。这次请求没有被处理，也不计入错误次数。",
-            "This is not your fault: try again once the seconds shown have passed. Nothing was done with this request, and it does not count as a wrong try.",
+            "这不是你的问题，请过几秒钟再试。这次请求没有被处理，也不计入错误次数。",
+            "This is not your fault: try again in a few seconds. Nothing was done with this request, and it does not count as a wrong try.",
         ),
         why: t(
             "有些操作（比如核对密码）需要较多计算。同时到达的请求太多时，钱包会先请一部分人稍后再来，让已经在排队的请求尽快得到答复。",
