@@ -205,7 +205,7 @@ fn clause(attempt: &AttemptFacts) -> Clause {
         ),
         E::IdempotencyConflict => event(
             Attempts,
-            "应用用同一个幂等键发送了不同的请求{n}",
+            "应用把之前一次提交的编号用在了内容不同的提交上{n}",
             "the app reused a request key for a different request{n}",
         ),
         E::InternalError => event(
