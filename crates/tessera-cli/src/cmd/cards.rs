@@ -444,7 +444,10 @@ fn render_card(card: &Card, lang: Lang) -> Vec<String> {
             lang.pick("持卡人", "holder"),
             card.holder_name.clone().unwrap_or_else(|| "-".into()),
         ),
-        (lang.pick("状态", "status"), card.status.clone()),
+        (
+            lang.pick("状态", "status"),
+            card_status_words(&card.status, lang),
+        ),
         (lang.pick("令牌", "token"), token_line(card, lang)),
         (
             lang.pick("绑定时间", "created"),
@@ -530,7 +533,8 @@ fn render_list(list: &CardList, lang: Lang) -> Vec<String> {
             .as_ref()
             .map(|t| {
                 let last4 = t.last4.as_deref().map(|l| format!("*{l}"));
-                [last4.as_deref(), t.status.as_deref()]
+                let status = t.status.as_deref().map(|s| token_status_words(s, lang));
+                [last4, status]
                     .into_iter()
                     .flatten()
                     .collect::<Vec<_>>()
@@ -547,7 +551,7 @@ fn render_list(list: &CardList, lang: Lang) -> Vec<String> {
             brand_and_type(card),
             issuer_name(card, lang),
             masked_number(card),
-            card.status.clone(),
+            card_status_words(&card.status, lang),
             token,
         ]);
     }
@@ -651,7 +655,7 @@ fn token_line(card: &Card, lang: Lang) -> String {
         parts.push(format!("*{last4}"));
     }
     if let Some(status) = &token.status {
-        parts.push(status.clone());
+        parts.push(token_status_words(status, lang));
     }
     if let Some(expiry) = &token.expiry {
         parts.push(format!(
@@ -661,6 +665,39 @@ fn token_line(card: &Card, lang: Lang) -> String {
         ));
     }
     parts.join("  ")
+}
+
+/// A card's status in words; a status this client does not know is shown
+/// as the server sent it.
+fn card_status_words(status: &str, lang: Lang) -> String {
+    let words = match status {
+        "binding" => lang.pick("正在添加", "being added"),
+        "pending_verification" => lang.pick("等待短信验证码", "waiting for its SMS code"),
+        "active" => lang.pick("可以使用", "active"),
+        "verification_failed" => lang.pick(
+            "未添加成功（验证码输错次数过多）",
+            "not added (too many wrong codes)",
+        ),
+        "verification_expired" => {
+            lang.pick("未添加成功（验证码已过期）", "not added (the code expired)")
+        }
+        "unbound" => lang.pick("已解绑", "removed"),
+        "closed" => lang.pick("发卡行已注销", "closed by the bank"),
+        other => other,
+    };
+    words.to_owned()
+}
+
+/// A payment token's status in words.
+fn token_status_words(status: &str, lang: Lang) -> String {
+    let words = match status {
+        "inactive" => lang.pick("待启用", "not active yet"),
+        "active" => lang.pick("可用", "active"),
+        "suspended" => lang.pick("已暂停", "suspended"),
+        "deleted" => lang.pick("已删除", "deleted"),
+        other => other,
+    };
+    words.to_owned()
 }
 
 /// Terminal columns a string takes: CJK and fullwidth characters take two.

@@ -276,7 +276,7 @@ fn report_api_error(error: &ApiError, lang: Lang) {
         ),
         (
             lang.pick("暂停方：", "suspended by: "),
-            error.suspended_by.as_ref().map(text),
+            error.suspended_by.as_ref().map(|by| suspenders(by, lang)),
         ),
         (
             lang.pick("支付单号：", "payment: "),
@@ -291,6 +291,26 @@ fn report_api_error(error: &ApiError, lang: Lang) {
     if let Some(trace_id) = &error.trace_id {
         eprintln!("trace id: {trace_id}");
     }
+}
+
+/// Who suspended a token, in words: "发卡行、你本人".
+fn suspenders(value: &Value, lang: Lang) -> String {
+    let names: Vec<&str> = match value {
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        Value::String(one) => vec![one.as_str()],
+        _ => Vec::new(),
+    };
+    let words: Vec<&str> = names
+        .into_iter()
+        .map(|name| match name {
+            "issuer" => lang.pick("发卡行", "your bank"),
+            "risk" => lang.pick("钱包的风控", "the wallet's risk checks"),
+            "wallet" => lang.pick("钱包", "the wallet"),
+            "cardholder" => lang.pick("你本人", "you"),
+            other => other,
+        })
+        .collect();
+    words.join(lang.pick("、", ", "))
 }
 
 fn print_body(body: &str) {

@@ -167,7 +167,8 @@ fn check_card_errors_have_code_message_and_remedy_in_the_chosen_language() {
     let error = &json(&output)["error"];
     assert_eq!(error["code"], "invalid_expiry_month");
     assert_eq!(error["param"], "expiry_month");
-    assert_eq!(error["message"], "The expiry month isn't valid");
+    // Left out, not wrong: said as missing.
+    assert_eq!(error["message"], "The expiry month is missing");
     assert_eq!(error["cause"], "input");
     assert!(error["remedy"].as_str().unwrap().contains("01 to 12"));
 

@@ -187,7 +187,8 @@ async fn signup_login_bind_with_sms_code_then_default_and_unbind() {
     let id = card_id(&printed);
     for expected in [
         masked(&number).as_str(),
-        "pending_verification",
+        // Its status in words, not the API's code.
+        "waiting for its SMS code",
         "Agricultural Bank of China",
         MASKED_PHONE,
         &format!("tessera cards verify {id} --otp CODE"),
@@ -227,7 +228,7 @@ async fn signup_login_bind_with_sms_code_then_default_and_unbind() {
     assert_success(&verified);
     let printed = stdout(&verified);
     assert!(
-        printed.contains("active") && printed.contains("中国农业银行"),
+        printed.contains("可以使用") && printed.contains("中国农业银行"),
         "{printed}"
     );
 
@@ -265,7 +266,7 @@ async fn signup_login_bind_with_sms_code_then_default_and_unbind() {
         .tessera(&["cards", "unbind", &id, "--sms-code", &code], token)
         .await;
     assert_success(&unbound);
-    assert!(stdout(&unbound).contains("unbound"), "{}", stdout(&unbound));
+    assert!(stdout(&unbound).contains("已解绑"), "{}", stdout(&unbound));
     let live = server
         .tessera(&["cards", "list", "--lang", "en"], token)
         .await;

@@ -81,7 +81,7 @@ async fn diagnose_tells_the_story_by_trace_and_by_user() {
     assert!(out.status.success(), "{printed}\n{}", text(&out.stderr));
     for expected in [
         "verdict: Phone number on file at the bank does not match (phone_on_file)",
-        "cause: account  code: phone_mismatch",
+        "cause: input  code: phone_mismatch",
         "This person typed a wrong card number, then Agricultural Bank of China said that the phone number did not match the one it has on file.",
         "All attempts came from Xiaomi 14 (Android 14, app 3.2.1), on 4g.",
         "next step for the person:",

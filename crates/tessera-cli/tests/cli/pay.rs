@@ -156,7 +156,9 @@ async fn pay_prints_the_decline_reason_and_exits_1() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("error: token_suspended"), "{stderr}");
     assert!(stderr.contains("此卡已被你本人暂停使用"), "{stderr}");
-    assert!(stderr.contains("cardholder"), "{stderr}");
+    // Who suspended it, in words rather than the API's list.
+    assert!(stderr.contains("暂停方：你本人"), "{stderr}");
+    assert!(!stderr.contains("[\"cardholder\"]"), "{stderr}");
 
     shop.server.stop().await;
 }

@@ -181,7 +181,7 @@ fn given(field: &Option<String>) -> Option<&str> {
 }
 
 fn missing(code: ErrorCode, param: &'static str) -> DomainError {
-    DomainError::new(code).with_param(param)
+    DomainError::missing(code, param)
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ impl Pan {
                 }
             }
         }
+        if digits.is_empty() {
+            return Err(DomainError::missing(ErrorCode::InvalidNumber, "number"));
+        }
         if !(MIN_LEN..=MAX_LEN).contains(&digits.len()) {
             digits.zeroize();
             return Err(invalid(ErrorCode::InvalidNumber));

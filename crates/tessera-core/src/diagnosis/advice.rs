@@ -198,8 +198,8 @@ impl Advice<'_> {
                     )
                 } else {
                     Bilingual::new(
-                        "这是钱包自身的问题，不是你的错：请稍后重试。客服已能通过追踪编号查到这次失败。",
-                        "This was a problem on our side, not yours: try again later. Support can find this failure by its trace id.",
+                        "这是钱包自身的问题，不是你的错：请稍后重试。客服可以凭错误提示下方的编号查到这次失败。",
+                        "This was a problem on our side, not yours: try again later. Support can find this failure by the reference shown with the error.",
                     )
                 }
             }

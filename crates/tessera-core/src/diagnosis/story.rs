@@ -205,7 +205,7 @@ fn clause(attempt: &AttemptFacts) -> Clause {
         ),
         E::IdempotencyConflict => event(
             Attempts,
-            "应用用同一个幂等键发送了不同的请求{n}",
+            "应用把之前一次提交的编号用在了内容不同的提交上{n}",
             "the app reused a request key for a different request{n}",
         ),
         E::InternalError => event(
@@ -309,18 +309,23 @@ fn declined_clause(attempt: &AttemptFacts, bank: &Bilingual) -> Clause {
     )
 }
 
-fn count_words(n: usize, tally: Tally) -> (String, String) {
-    match (n, tally) {
-        (0 | 1, _) => (String::new(), String::new()),
-        (2, Tally::Adverb) => ("两次".to_owned(), " twice".to_owned()),
-        (n, Tally::Adverb) => (format!("{n}次"), format!(" {n} times")),
-        (n, Tally::Attempts) => (format!("（共{n}次）"), format!(" ({n} attempts)")),
+fn count_words(n: usize, tally: Tally, card: Option<&str>) -> (String, String) {
+    match (n, tally, card) {
+        (0 | 1, _, _) => (String::new(), String::new()),
+        (2, Tally::Adverb, _) => ("两次".to_owned(), " twice".to_owned()),
+        (n, Tally::Adverb, _) => (format!("{n}次"), format!(" {n} times")),
+        (n, Tally::Attempts, None) => (format!("（共{n}次）"), format!(" ({n} attempts)")),
+        (n, Tally::Attempts, Some(last4)) => (
+            format!("（尾号{last4}，共{n}次）"),
+            format!(" (card ending {last4}, {n} attempts)"),
+        ),
     }
 }
 
-/// A clause with its count filled in.
-fn counted(clause: &Clause, n: usize) -> (String, String) {
-    let (zh_n, en_n) = count_words(n, clause.tally);
+/// A clause with its count filled in, and the card's last four digits
+/// when the count is a bracket of its own.
+fn counted(clause: &Clause, n: usize, card: Option<&str>) -> (String, String) {
+    let (zh_n, en_n) = count_words(n, clause.tally, card);
     (
         clause.zh.replace("{n}", &zh_n),
         clause.en.replace("{n}", &en_n),
@@ -383,8 +388,12 @@ pub(super) fn story(
     }
     let mut previous_by_person = false;
     for (index, (clause, count, last4)) in runs[skipped..].iter().enumerate() {
-        let (mut clause_zh, mut clause_en) = counted(clause, *count);
-        if several_cards && let Some(last4) = last4 {
+        let card = last4.as_deref().filter(|_| several_cards);
+        let (mut clause_zh, mut clause_en) = counted(clause, *count, card);
+        // A count in brackets takes the card in too: one bracket, not two
+        // side by side.
+        let card_in_count = *count > 1 && clause.tally == Tally::Attempts;
+        if let Some(last4) = card.filter(|_| !card_in_count) {
             clause_zh.push_str(&format!("（尾号{last4}）"));
             clause_en.push_str(&format!(" (card ending {last4})"));
         }
@@ -550,7 +559,7 @@ pub(super) fn device_sentence(attempts: &[&AttemptFacts]) -> Bilingual {
 /// One attempt, explained on its own.
 pub(super) fn explain(attempt: &AttemptFacts, audience: Audience) -> AttemptExplained {
     let clause = clause(attempt);
-    let (zh, en) = counted(&clause, 1);
+    let (zh, en) = counted(&clause, 1, None);
     let (zh, en) = if clause.by_person {
         match audience {
             Audience::Support => (format!("此用户{zh}。"), format!("This person {en}.")),

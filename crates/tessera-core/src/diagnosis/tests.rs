@@ -257,7 +257,7 @@ fn a_trace_id_focuses_the_verdict_and_ends_the_story_there() {
 fn phone_on_file_says_bank_counter_and_a_day() {
     let diagnosis = support(&[failed("t1", 0, ErrorCode::PhoneMismatch)]);
     assert_eq!(diagnosis.verdict, VerdictKind::PhoneOnFile);
-    assert_eq!(diagnosis.verdict.cause(), Some(Cause::Account));
+    assert_eq!(diagnosis.verdict.cause(), Some(Cause::Input));
     let person = &diagnosis.next_step_person;
     assert!(person.en.contains("call the bank or visit a branch"));
     assert!(person.en.contains("about a day"));
@@ -555,3 +555,28 @@ fn nothing_recorded_never_renders_empty_brackets() {
 mod next_step_tests;
 #[path = "payment_tests.rs"]
 mod payment_tests;
+
+#[test]
+fn a_counted_clause_names_its_card_in_the_same_bracket() {
+    let mut attempts = vec![with(failed("t0", 0, ErrorCode::ExpiredCard), |a| {
+        a.card.last4 = Some("0001".to_owned());
+    })];
+    for i in 1..=2 {
+        attempts.push(with(
+            failed(&format!("t{i}"), i, ErrorCode::CardAlreadyBound),
+            |a| a.card.last4 = Some("0007".to_owned()),
+        ));
+    }
+    let diagnosis = support(&attempts);
+    let zh = &diagnosis.story.zh;
+    assert!(zh.contains("这张卡已经在钱包中（尾号0007，共2次）"), "{zh}");
+    assert!(!zh.contains("）（"), "{zh}");
+    assert!(
+        diagnosis
+            .story
+            .en
+            .contains("the card was already in the wallet (card ending 0007, 2 attempts)"),
+        "{}",
+        diagnosis.story.en
+    );
+}

@@ -114,14 +114,16 @@ impl VerdictKind {
             | VerdictKind::AwaitingSmsCode
             | VerdictKind::Approved
             | VerdictKind::PaymentPending => None,
-            VerdictKind::InputMistake => Some(Cause::Input),
+            // The phone the person typed is not the one the bank keeps:
+            // theirs to correct (or the bank's record to update), no
+            // rule of the wallet's.
+            VerdictKind::InputMistake | VerdictKind::PhoneOnFile => Some(Cause::Input),
             VerdictKind::CardNotSupported | VerdictKind::DeclinedByIssuer => {
                 Some(Cause::CardNotSupported)
             }
             VerdictKind::NetworkOrIssuer => Some(Cause::Network),
             VerdictKind::SystemOrMaintenance => Some(Cause::System),
             VerdictKind::RealName
-            | VerdictKind::PhoneOnFile
             | VerdictKind::CardLimit
             | VerdictKind::Duplicate
             | VerdictKind::AccountState

@@ -162,7 +162,7 @@ impl DeclineCode {
                 "Your bank says this card was reported lost",
             ),
             DeclineCode::StolenCard => t(
-                "发卡行提示这张卡已被报告被盗",
+                "发卡行提示这张卡已登记为被盗",
                 "Your bank says this card was reported stolen",
             ),
             DeclineCode::InsufficientFunds => t(

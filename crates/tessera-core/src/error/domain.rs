@@ -6,7 +6,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::lang::t;
-use super::{AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported, Text};
+use super::{
+    AttemptLimit, CatalogEntry, DeclineCode, ErrorCode, Lang, NotSupported, Text, wait_en, wait_zh,
+};
 use crate::payment_password::TooSimple;
 use crate::risk::RiskReason;
 use crate::token::lifecycle::suspension_text;
@@ -56,6 +58,9 @@ pub struct DomainError {
     /// (`authentication_required`, `risk_declined`; boxed: most errors
     /// have none, and the error stays small).
     pub safety: Option<Box<SafetyDetail>>,
+    /// The field named by `param` was left empty: the message says so,
+    /// rather than calling an empty field a wrong one.
+    pub missing: bool,
 }
 
 /// A text shown in place of the catalogue's message, in zh-CN and en.
@@ -129,8 +134,8 @@ impl Lockout {
     fn remedy(self) -> Text {
         match self {
             Lockout::SignIn => t(
-                "请在提示的时间之后再试；忘记密码的话，可以用短信验证码重设密码，重设后立即解锁。",
-                "Try again after the time shown, or reset your password with a text-message code, which lifts the lock at once.",
+                "请在解锁后再试；忘记密码的话，点“忘记密码”，用短信验证码重设密码，重设后立即解锁。",
+                "Try again once it unlocks, or choose Forgot password and reset your password with a text-message code, which lifts the lock at once.",
             ),
             Lockout::SmsCode => t(
                 "请重新获取验证码后再试。",
@@ -174,7 +179,16 @@ impl DomainError {
             max_length: None,
             too_simple: None,
             safety: None,
+            missing: false,
         }
+    }
+
+    /// `code` for the field `param` left empty (a credit card's expiry or
+    /// security code, say): its own words, not those of a wrong value.
+    pub fn missing(code: ErrorCode, param: &'static str) -> Self {
+        let mut error = DomainError::new(code).with_param(param);
+        error.missing = missing_text(param).is_some();
+        error
     }
 
     /// `authentication_required`: confirm with one of `methods`, because of
@@ -352,8 +366,11 @@ impl DomainError {
         if let Some(not_supported) = &self.not_supported {
             return not_supported.message(lang);
         }
+        if let Some((message, _)) = self.missing_text() {
+            return message.get(lang).to_owned();
+        }
         if let Some(lockout) = self.lockout {
-            return lockout.message().get(lang).to_owned();
+            return with_wait(lockout.message().get(lang), self.lock_wait(), lang);
         }
         if let Some(reason) = self.too_simple {
             return reason.message().get(lang).to_owned();
@@ -368,6 +385,9 @@ impl DomainError {
             return hit.limit.message(hit.max, lang);
         }
         let base = self.code.entry().message.get(lang);
+        if self.code == ErrorCode::PaymentPasswordLocked {
+            return with_wait(base, self.lock_wait(), lang);
+        }
         if let Some(max) = self.max_length {
             return match lang {
                 Lang::ZhCn => format!("{base}：最多{max}个字符"),
@@ -390,11 +410,14 @@ impl DomainError {
     pub fn remedy(&self, lang: Lang) -> String {
         if self.has_detail() {
             return t(
-                "请按上面的提示改正 param 指出的参数后再试。",
-                "Correct the parameter named in param as the message says, then try again.",
+                "请按上面的提示改正后再试。",
+                "Correct it as the message says, then try again.",
             )
             .get(lang)
             .to_owned();
+        }
+        if let Some((_, remedy)) = self.missing_text() {
+            return remedy.get(lang).to_owned();
         }
         if let Some(decline) = self.card_decline() {
             return decline.remedy().get(lang).to_owned();
@@ -414,8 +437,102 @@ impl DomainError {
         if let Some(hit) = &self.limit {
             return hit.limit.remedy(self.retry_after_secs, lang);
         }
+        if let Some(remedy) = self.wait_remedy(lang) {
+            return remedy;
+        }
         self.code.entry().remedy.get(lang).to_owned()
     }
+}
+
+impl DomainError {
+    fn missing_text(&self) -> Option<(Text, Text)> {
+        self.param
+            .as_deref()
+            .filter(|_| self.missing)
+            .and_then(missing_text)
+    }
+
+    /// How long to wait, for the refusals that ask the person to come back
+    /// shortly, when the error says (`retry_after`).
+    fn wait_remedy(&self, lang: Lang) -> Option<String> {
+        let secs = self.retry_after_secs?;
+        let wait = match lang {
+            Lang::ZhCn if secs < 60 => format!("{secs}秒"),
+            Lang::ZhCn => wait_zh(secs),
+            Lang::En if secs == 1 => "1 second".to_owned(),
+            Lang::En if secs < 60 => format!("{secs} seconds"),
+            Lang::En => wait_en(secs),
+        };
+        Some(match (self.code, lang) {
+            (ErrorCode::RateLimited, Lang::ZhCn) => format!("请过{wait}再试。"),
+            (ErrorCode::RateLimited, Lang::En) => format!("Try again in {wait}."),
+            (ErrorCode::Overloaded, Lang::ZhCn) => {
+                format!("这不是你的问题，请过{wait}再试。这次请求没有被处理，也不计入错误次数。")
+            }
+            (ErrorCode::Overloaded, Lang::En) => format!(
+                "This is not your fault: try again in {wait}. Nothing was done with this request, and it does not count as a wrong try."
+            ),
+            (ErrorCode::OtpResendTooSoon, Lang::ZhCn) => {
+                format!("请先查看手机短信；如果还没有收到，请过{wait}再重新发送验证码。")
+            }
+            (ErrorCode::OtpResendTooSoon, Lang::En) => format!(
+                "Check your text messages first; if the code has not arrived, send it again in {wait}."
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The seconds until a lock lifts, when the error says.
+    fn lock_wait(&self) -> Option<u32> {
+        self.retry_after_secs
+            .filter(|_| self.locked_until.is_some())
+    }
+}
+
+/// "…, unlocked in 12 minutes": how long a lock lasts, from the seconds
+/// the error carries.
+fn with_wait(base: &str, wait: Option<u32>, lang: Lang) -> String {
+    match (wait, lang) {
+        (Some(secs), Lang::ZhCn) => format!("{base}，{}后自动解锁", wait_zh(secs)),
+        (Some(secs), Lang::En) => format!("{base}: it unlocks in {}", wait_en(secs)),
+        (None, _) => base.to_owned(),
+    }
+}
+
+/// The message and remedy of a field left empty, for the fields a card
+/// binding may leave out.
+fn missing_text(param: &str) -> Option<(Text, Text)> {
+    Some(match param {
+        "number" => (
+            t("还没有填写卡号", "The card number is missing"),
+            t(
+                "请输入银行卡正面的卡号。",
+                "Enter the number from the front of the card.",
+            ),
+        ),
+        "expiry_month" => (
+            t("还没有填写有效期的月份", "The expiry month is missing"),
+            t(
+                "信用卡需要填写有效期：请输入卡面上有效期的月份（01到12）和年份。",
+                "A credit card needs its expiry date: enter the month (01 to 12) and the year printed on the card.",
+            ),
+        ),
+        "expiry_year" => (
+            t("还没有填写有效期的年份", "The expiry year is missing"),
+            t(
+                "请输入卡面上有效期的年份（两位或四位，例如 28 或 2028）。",
+                "Enter the year printed on the card, two or four digits (for example 28 or 2028).",
+            ),
+        ),
+        "cvc" => (
+            t("还没有填写安全码", "The security code is missing"),
+            t(
+                "信用卡需要填写安全码：卡背面签名栏旁的3位数字（美国运通卡为卡正面的4位数字）。",
+                "A credit card needs its security code: the 3 digits next to the signature on the back (4 digits on the front for American Express).",
+            ),
+        ),
+        _ => return None,
+    })
 }
 
 impl From<ErrorCode> for DomainError {

@@ -260,3 +260,55 @@ fn chinese_texts_use_full_width_punctuation() {
     assert!(half_width_in("卡号有误,请核对").is_some());
     assert!(half_width_in("请在 12:30 后重试").is_none());
 }
+
+#[test]
+fn a_field_left_empty_is_said_to_be_missing_not_wrong() {
+    let error = DomainError::missing(ErrorCode::InvalidExpiryMonth, "expiry_month");
+    assert_eq!(error.code, ErrorCode::InvalidExpiryMonth);
+    assert_eq!(error.message(Lang::ZhCn), "还没有填写有效期的月份");
+    assert!(error.remedy(Lang::ZhCn).contains("信用卡需要填写有效期"));
+    assert_eq!(error.message(Lang::En), "The expiry month is missing");
+    // A wrong month keeps the catalogue's words.
+    let wrong = DomainError::new(ErrorCode::InvalidExpiryMonth).with_param("expiry_month");
+    assert_eq!(wrong.message(Lang::ZhCn), "有效期的月份不对");
+}
+
+#[test]
+fn a_lock_says_how_long_it_lasts() {
+    let until = chrono::Utc::now() + chrono::Duration::minutes(12);
+    let sign_in = DomainError::locked_out(crate::error::Lockout::SignIn)
+        .with_locked_until(until)
+        .with_retry_after(720);
+    assert!(sign_in.message(Lang::ZhCn).ends_with("12分钟后自动解锁"));
+    assert!(
+        sign_in
+            .message(Lang::En)
+            .ends_with("it unlocks in 12 minutes")
+    );
+    assert!(sign_in.remedy(Lang::ZhCn).contains("忘记密码"));
+    let payment = DomainError::new(ErrorCode::PaymentPasswordLocked)
+        .with_locked_until(until)
+        .with_retry_after(720)
+        .with_attempts_left(0);
+    assert_eq!(
+        payment.message(Lang::ZhCn),
+        "支付密码已被锁定，12分钟后自动解锁"
+    );
+}
+
+#[test]
+fn a_refusal_to_come_back_later_says_when() {
+    let limited = DomainError::new(ErrorCode::RateLimited).with_retry_after(30);
+    assert_eq!(limited.remedy(Lang::ZhCn), "请过30秒再试。");
+    assert_eq!(limited.remedy(Lang::En), "Try again in 30 seconds.");
+    let shed = DomainError::new(ErrorCode::Overloaded).with_retry_after(1);
+    assert!(
+        shed.remedy(Lang::ZhCn)
+            .starts_with("这不是你的问题，请过1秒再试。")
+    );
+    let soon = DomainError::new(ErrorCode::OtpResendTooSoon).with_retry_after(125);
+    assert!(
+        soon.remedy(Lang::ZhCn)
+            .contains("请过3分钟再重新发送验证码")
+    );
+}

@@ -277,10 +277,10 @@ pub fn payability(
         CardStatus::Active => {}
         CardStatus::PendingVerification => return Err(DomainError::new(ErrorCode::OtpRequired)),
         CardStatus::Closed => return Err(closed_by_issuer()),
-        CardStatus::Binding
-        | CardStatus::VerificationFailed
-        | CardStatus::VerificationExpired
-        | CardStatus::Unbound => return Err(DomainError::new(ErrorCode::CardUnbound)),
+        CardStatus::Binding | CardStatus::VerificationFailed | CardStatus::VerificationExpired => {
+            return Err(never_added());
+        }
+        CardStatus::Unbound => return Err(DomainError::new(ErrorCode::CardUnbound)),
     }
     // The bank replaced the card: whatever its token's state, the old
     // number pays no more, and the answer says to bind the new card.
@@ -293,6 +293,15 @@ pub fn payability(
         Some(expiry) if !expiry.is_expired_on(today) => Ok(()),
         _ => Err(DomainError::new(ErrorCode::TokenExpired)),
     }
+}
+
+/// `card_unbound`, told as a card whose adding never finished (its
+/// text-message check failed or ran out): it was never removed.
+pub fn never_added() -> DomainError {
+    DomainError::new(ErrorCode::CardUnbound).with_notice(
+        "这张卡没有添加成功（短信验证没有完成），不能用于支付",
+        "This card was never fully added (its text-message check was not completed), so it cannot pay",
+    )
 }
 
 /// `card_unbound`, told as the bank closing the card.

@@ -70,11 +70,10 @@ pub async fn set_default(
     match card.status {
         CardStatus::Active => {}
         CardStatus::PendingVerification => return Err(ErrorCode::OtpRequired.into()),
-        CardStatus::Binding
-        | CardStatus::VerificationFailed
-        | CardStatus::VerificationExpired
-        | CardStatus::Unbound
-        | CardStatus::Closed => return Err(ErrorCode::CardUnbound.into()),
+        CardStatus::Binding | CardStatus::VerificationFailed | CardStatus::VerificationExpired => {
+            return Err(tessera_core::token::lifecycle::never_added().into());
+        }
+        CardStatus::Unbound | CardStatus::Closed => return Err(ErrorCode::CardUnbound.into()),
     }
     state.store.set_default_card(user_id, card_id, now).await?;
     get(state, user_id, card_id).await

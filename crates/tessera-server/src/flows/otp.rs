@@ -172,7 +172,8 @@ async fn resend_steps(
             return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None).into());
         }
         CardStatus::VerificationExpired => return Err(ErrorCode::OtpExpired.into()),
-        CardStatus::Binding | CardStatus::Unbound | CardStatus::Closed => {
+        CardStatus::Binding => return Err(tessera_core::token::lifecycle::never_added().into()),
+        CardStatus::Unbound | CardStatus::Closed => {
             return Err(ErrorCode::CardUnbound.into());
         }
     }
@@ -322,7 +323,8 @@ async fn verify_steps(
             return Err(DomainError::limit_hit(AttemptLimit::OtpAttempts, max, None).into());
         }
         CardStatus::VerificationExpired => return Err(ErrorCode::OtpExpired.into()),
-        CardStatus::Binding | CardStatus::Unbound | CardStatus::Closed => {
+        CardStatus::Binding => return Err(tessera_core::token::lifecycle::never_added().into()),
+        CardStatus::Unbound | CardStatus::Closed => {
             return Err(ErrorCode::CardUnbound.into());
         }
     }

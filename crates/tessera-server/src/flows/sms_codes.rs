@@ -143,7 +143,9 @@ pub(crate) async fn send_code(
         SmsCodePurpose::SignUp => ("开通钱包", "to open your wallet"),
         SmsCodePurpose::ResetPassword => ("重设登录密码", "to reset your password"),
         SmsCodePurpose::ResetPaymentPassword => ("重设支付密码", "to reset your payment password"),
-        SmsCodePurpose::Verification => ("确认解绑银行卡", "to confirm removing a card"),
+        // Any step the person confirms (a payment, removing a card,
+        // unfreezing): the code does not know which.
+        SmsCodePurpose::Verification => ("确认本人操作", "to confirm it is you"),
     };
     let code = code.as_str();
     let text = Zeroizing::new(format!(

@@ -48,12 +48,12 @@ fn cause_sentence(cause: Cause) -> Text {
             "The card itself is the obstacle: another card helps more than retrying.",
         ),
         Cause::Network => t(
-            "是网络或发卡行不稳定，不是你的错：稍后重试即可，重试不会重复操作。",
-            "The network or the bank is unsteady, not you: retrying later helps and never does anything twice.",
+            "是网络或发卡行不稳定，不是你的错：稍后再试即可。",
+            "The network or the bank is unsteady, not you: trying again later helps.",
         ),
         Cause::System => t(
-            "是系统故障或维护，不是你的错：稍后重试即可。",
-            "The system is failing or in maintenance, not you: try again later.",
+            "问题出在钱包或应用一侧，不是你的错：按下面说的办法处理即可。",
+            "The fault lies with the wallet or the app, not with you: do as described below.",
         ),
         Cause::Account => t(
             "是钱包账户的规则拦下了它：满足规则后即可继续。",
@@ -114,8 +114,8 @@ const REASONS: [NotSupportedReason; 6] = [
 ];
 
 const STILL_STUCK: Text = t(
-    "仍然无法解决？每条错误提示都带有追踪编号。请在App中从这次失败的记录直接联系客服：工单会自动附上错误、卡号前6位和后4位，以及手机型号、系统版本、App版本和网络类型，无需截图。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
-    "Still stuck? Every error comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network, so no screenshot is needed. Support will never ask for your full card number, security code, SMS code or password.",
+    "仍然无法解决？绑卡失败的话，打开“绑卡记录”，在这次失败的记录上点“联系客服”：客服会直接看到这次的错误和卡号前6位、后4位，无需截图。其他情况联系客服时，请提供错误提示的原文，以及提示下方“联系客服时请提供编号”后面的编号。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
+    "Still stuck? If adding a card failed, open Card adding history and choose Contact support on the failed attempt: support sees the error and the first 6 and last 4 digits of the card at once, so no screenshot is needed. Otherwise, give support the exact error text and the reference shown under it. Support will never ask for your full card number, security code, SMS code or password.",
 );
 
 /// A heading and its rows, on an error page.
@@ -125,70 +125,55 @@ struct Listing<T> {
     rows: Vec<T>,
 }
 
-#[derive(Debug)]
-struct DeclineRow {
-    code: &'static str,
-    message: &'static str,
-    remedy: &'static str,
-}
-
+/// The page of one error code, in the person's words: the code itself,
+/// its HTTP status and the API's field names are on the developers' page.
 #[derive(Debug, Template)]
 #[template(path = "help/error.html")]
 pub struct ErrorPage {
     chrome: Chrome,
-    code: &'static str,
     message: &'static str,
     cause_label: &'static str,
     cause: &'static str,
-    status: u16,
     retry: &'static str,
     what_it_means: &'static str,
     cause_sentence: &'static str,
     /// (heading, text): why it happens, what to do.
     sections: Vec<(&'static str, &'static str)>,
-    /// The reasons of `card_not_supported`: (code, explanation).
+    /// The particular reasons of `card_not_supported` and the bank's
+    /// reasons of `card_declined`: (what it is, what to do).
     reasons: Option<Listing<(&'static str, &'static str)>>,
-    /// The bank's decline codes of `card_declined`.
-    declines: Option<Listing<DeclineRow>>,
     still_stuck: &'static str,
 }
 
 /// The page of one error code.
 pub fn error_page(entry: &CatalogEntry, lang: Lang) -> ErrorPage {
     let code = entry.code.as_str();
-    let reasons = (entry.code == ErrorCode::CardNotSupported).then(|| Listing {
-        heading: t("具体原因（reason）", "The reasons (reason)").get(lang),
-        rows: REASONS
-            .iter()
-            .map(|reason| (reason.as_str(), reason_text(*reason).get(lang)))
-            .collect(),
-    });
-    let declines = (entry.code == ErrorCode::CardDeclined).then(|| Listing {
-        heading: t(
-            "银行的拒绝代码（decline_code）",
-            "The bank's decline codes (decline_code)",
-        )
-        .get(lang),
-        rows: DeclineCode::all()
-            .iter()
-            .map(|decline| DeclineRow {
-                code: decline.as_str(),
-                message: decline.message().get(lang),
-                remedy: decline.remedy().get(lang),
-            })
-            .collect(),
-    });
+    let reasons = match entry.code {
+        ErrorCode::CardNotSupported => Some(Listing {
+            heading: t("具体原因", "The particular reasons").get(lang),
+            rows: REASONS
+                .iter()
+                .map(|reason| (reason_text(*reason).get(lang), ""))
+                .collect(),
+        }),
+        ErrorCode::CardDeclined => Some(Listing {
+            heading: t("银行说明的原因", "The reasons a bank gives").get(lang),
+            rows: DeclineCode::all()
+                .iter()
+                .map(|decline| (decline.message().get(lang), decline.remedy().get(lang)))
+                .collect(),
+        }),
+        _ => None,
+    };
     ErrorPage {
         chrome: chrome(
             lang,
             entry.message.get(lang),
             &format!("/help/errors/{code}"),
         ),
-        code,
         message: entry.message.get(lang),
         cause_label: t("原因类别：", "Cause: ").get(lang),
         cause: cause_words(entry.cause).get(lang),
-        status: entry.http_status,
         retry: if entry.retryable {
             t("可以稍后重试", "Retrying later can help")
         } else {
@@ -205,7 +190,6 @@ pub fn error_page(entry: &CatalogEntry, lang: Lang) -> ErrorPage {
             (t("怎么办", "What to do").get(lang), entry.remedy.get(lang)),
         ],
         reasons,
-        declines,
         still_stuck: STILL_STUCK.get(lang),
     }
 }
@@ -243,6 +227,27 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
     let para = |zh: &str, en: &str| (zh.to_owned(), en.to_owned());
     let items: Vec<(Text, Vec<(String, String)>)> = vec![
         (
+            t("怎样注册和登录？", "How do I sign up and sign in?"),
+            vec![para(
+                "在登录页点“注册”，先填写本人的中国大陆手机号，收到短信验证码后填写验证码、真实姓名、身份证号码，并设置登录密码（至少8位，同时包含字母和数字）。钱包会核对姓名和身份证号码是否一致，一个身份证号码只能开通一个钱包。以后用手机号和登录密码登录。",
+                "On the sign-in page choose Sign up. Enter your own mainland China mobile number; when the text-message code arrives, enter it with your full legal name and ID number, and choose a password of at least 8 characters with both letters and digits. The wallet checks that the name and the ID number belong together, and one ID number opens one wallet. From then on, sign in with your phone number and password.",
+            )],
+        ),
+        (
+            t("忘记登录密码怎么办？", "What if I forget my password?"),
+            vec![para(
+                "在登录页点“忘记密码”，输入注册时用的手机号，收到短信验证码后设置新密码。新密码设置好后，所有设备都会退出登录，请用新密码重新登录。登录时连续输错密码会暂时锁定这个手机号，页面会说明多久后解锁；重设密码后立即解锁。",
+                "On the sign-in page choose Forgot password and enter the phone number you signed up with; when the text-message code arrives, choose a new password. Once it is set, every device is signed out: sign in again with the new password. Several wrong passwords in a row lock the phone number for a while, and the page says how long; resetting the password lifts the lock at once.",
+            )],
+        ),
+        (
+            t("怎样添加银行卡？", "How do I add a card?"),
+            vec![para(
+                "在“我的银行卡”里点“添加银行卡”，填写卡号、持卡人姓名和银行预留的手机号；信用卡还要填写有效期和卡背面的安全码。银行会向预留手机号发送短信验证码，输入验证码后这张卡就添加好了。验证码输错次数过多或过期时，这张卡不会添加成功，需要重新添加。",
+                "Under My cards choose Add a card and enter the card number, the cardholder name and the phone number your bank has on file; a credit card also needs its expiry date and the security code on the back. The bank texts a code to that phone number, and once you enter it the card is added. If the code is entered wrongly too many times or expires, the card is not added and you add it again.",
+            )],
+        ),
+        (
             t("可以绑定几张银行卡？", "How many cards can I add?"),
             vec![
                 (
@@ -277,8 +282,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
         (
             t("怎样解绑一张卡？", "How do I remove a card?"),
             vec![para(
-                "打开“我的-银行卡”，选择要解绑的卡，点击“解绑”，再输入支付密码确认；还没有设置支付密码的话，用发到手机上的短信验证码确认。解绑后这张卡在钱包中的支付凭证立即删除，不能再用于支付，加密保存的卡号也会销毁。以后需要时可以重新绑定同一张卡。",
-                "Open Me > Cards, choose the card and tap Remove, then confirm with your payment password, or, if you have not set one, with the code texted to your phone. The card's payment token is deleted at once, so it can no longer pay, and its encrypted card number is destroyed. You can add the same card again later if you need it.",
+                "在“我的银行卡”里打开要解绑的卡，点“解绑”，再输入支付密码确认；还没有设置支付密码的话，用发到手机上的短信验证码确认。解绑后这张卡在钱包中的支付凭证立即删除，不能再用于支付，加密保存的卡号也会销毁。以后需要时可以重新绑定同一张卡。",
+                "Under My cards, open the card and choose Remove, then confirm with your payment password, or, if you have not set one, with the code texted to your phone. The card's payment token is deleted at once, so it can no longer pay, and its encrypted card number is destroyed. You can add the same card again later if you need it.",
             )],
         ),
         (
@@ -292,8 +297,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
             t("怎样保障资金安全？", "How do I keep my money safe?"),
             vec![
                 para(
-                    "设置6位数字的支付密码，不要用生日、手机号后六位或123456这样容易猜到的数字；连续输错几次会暂时锁定，忘记时可以用短信验证码和身份证号码重设。还可以登记手机上的指纹或面容（通行密钥），确认支付、解绑等操作时代替支付密码。不要把短信验证码、支付密码告诉任何人，钱包工作人员也不会向你索要。定期查看交易记录，发现不是本人的操作，请立即联系客服。",
-                    "Set a 6-digit payment password that is not your birthday, the end of your phone number or something like 123456; a few wrong entries in a row lock it for a while, and if you forget it you can reset it with a text-message code and your ID number. You can also register your phone's fingerprint or face (a passkey) to confirm payments, card removals and the like in place of the payment password. Never tell anyone an SMS code or your payment password; wallet staff will never ask for them. Look through your transaction records now and then, and if you see something you did not do, contact support at once.",
+                    "设置6位数字的支付密码，不要用生日、手机号后六位或123456这样容易猜到的数字；连续输错几次会暂时锁定，忘记时可以用短信验证码和身份证号码重设。还可以登记手机上的指纹或面容（通行密钥），确认支付、解绑等操作时代替支付密码。这些都在“支付安全”里设置。不要把短信验证码、支付密码告诉任何人，钱包工作人员也不会向你索要。定期查看交易记录，发现不是本人的操作，请立即联系客服。",
+                    "Set a 6-digit payment password that is not your birthday, the end of your phone number or something like 123456; a few wrong entries in a row lock it for a while, and if you forget it you can reset it with a text-message code and your ID number. You can also register your phone's fingerprint or face (a passkey) to confirm payments, card removals and the like in place of the payment password. All of this is under Payment security. Never tell anyone an SMS code or your payment password; wallet staff will never ask for them. Look through your transaction records now and then, and if you see something you did not do, contact support at once.",
                 ),
                 para(
                     "钱包不会以可读形式保存你的完整卡号，也从不保存安全码。每笔支付都使用一次性的动态密码，即使支付凭证被盗也无法直接使用。",
@@ -305,8 +310,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
             t("什么是免密支付额度？", "What is the no-confirmation limit?"),
             vec![
                 para(
-                    "单笔不超过“单笔额度”、当天累计不超过“每日额度”的支付，不需要再次确认。超过时需要确认：用手机付款时，在手机上验证指纹、面容或锁屏密码；在应用或网页里付款时，输入支付密码，没有设置支付密码的用短信验证码。默认单笔300元、每日1000元。你可以随时调低，也可以设为0，每笔都确认；调高需要先验证身份。",
-                    "A payment up to your per-payment limit, while the day's total stays within your daily limit, needs no extra confirmation. Above either, you confirm it: with your fingerprint, face or passcode on the phone when you pay with the phone, or with your payment password (a text-message code if you have not set one) when you pay in an app or on the web. The defaults are 300 yuan a payment and 1,000 yuan a day. You can lower them at any time, even to 0 so that every payment is confirmed; raising them takes a confirmation first.",
+                    "单笔不超过“单笔额度”、当天累计不超过“每日额度”的支付，不需要再次确认。超过时需要确认：用手机付款时，在手机上验证指纹、面容或锁屏密码；在应用或网页里付款时，输入支付密码，没有设置支付密码的用短信验证码。默认单笔300元、每日1000元。你可以随时在“支付安全”里调低，也可以设为0，每笔都确认；调高需要先验证身份。",
+                    "A payment up to your per-payment limit, while the day's total stays within your daily limit, needs no extra confirmation. Above either, you confirm it: with your fingerprint, face or passcode on the phone when you pay with the phone, or with your payment password (a text-message code if you have not set one) when you pay in an app or on the web. The defaults are 300 yuan a payment and 1,000 yuan a day. You can lower them under Payment security at any time, even to 0 so that every payment is confirmed; raising them takes a confirmation first.",
                 ),
                 para(
                     "钱包还会检查每一笔支付：短时间内支付很多次、金额远高于平时、刚添加的卡、新手机上添加的卡、刚被拒绝过几次、刚重置过密码。出现这些情况时，钱包可能请你确认这笔支付，或者为了安全拦下它，并告诉你原因。",
@@ -320,8 +325,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
                 "What if I see a payment I did not make?",
             ),
             vec![para(
-                "在这笔支付上选择“不是我付的”进行举报：付款用的卡会立即暂停支付，客服会看到你的举报和这笔支付的详情。如果担心整个账户，比如手机丢了，可以冻结钱包：所有卡都暂停支付，直到你用支付密码或短信验证码解冻。同时请致电发卡行挂失这张卡。",
-                "Report it as not made by you: the card it was paid with is paused at once, and support sees your report with the payment's details. If you worry about the whole account, say your phone was lost, freeze the wallet: every card is paused until you unfreeze it with your payment password or a text-message code. Also call your bank to block the card.",
+                "在“交易记录”里打开这笔支付，举报不是本人支付：付款用的卡会立即暂停支付，客服会看到你的举报和这笔支付的详情。如果担心整个账户，比如手机丢了，可以在“支付安全”里冻结钱包：所有卡都暂停支付，直到你用支付密码或短信验证码解冻。同时请致电发卡行挂失这张卡。",
+                "Open the payment under Transactions and report that you did not make it: the card it was paid with is paused at once, and support sees your report with the payment's details. If you worry about the whole account, say your phone was lost, freeze the wallet under Payment security: every card is paused until you unfreeze it with your payment password or a text-message code. Also call your bank to block the card.",
             )],
         ),
         (
@@ -347,8 +352,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
                     "Too many attempts: each SMS code is compared only a few times, and after too many wrong ones the card must be added again for a new code; each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. When a limit is reached, the wallet says which one and exactly when you can try again.",
                 ),
                 para(
-                    "网络或系统：网络不稳定、银行系统故障或钱包维护。钱包会告诉你是不是你的问题，以及何时可以重试；重试不会重复绑卡。",
-                    "Network or system: an unstable network, a bank that is failing, or wallet maintenance. The wallet tells you whether it is your problem and when to try again; retrying never adds a card twice.",
+                    "网络或系统：网络不稳定、银行系统故障或钱包维护。钱包会告诉你是不是你的问题，以及何时可以再试。每次绑卡的经过都可以在“绑卡记录”里查看。",
+                    "Network or system: an unstable network, a bank that is failing, or wallet maintenance. The wallet tells you whether it is your problem and when to try again. Every attempt to add a card is listed under Card adding history.",
                 ),
             ],
         ),
@@ -379,8 +384,8 @@ fn faq(card_limit: u32, wallets_per_card: u32) -> Vec<(Text, Vec<String>, Vec<St
         (
             t("怎样联系客服？", "How do I contact support?"),
             vec![para(
-                "每条错误提示都带有追踪编号。在App中从失败的记录直接联系客服，工单会自动附上错误信息、卡号前6位和后4位，以及手机型号、系统版本、App版本和网络类型。如果通过其他方式联系，请提供错误提示的原文、追踪编号和这些手机信息。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
-                "Every error message comes with a trace id. Contact support from the failed attempt in the app: the ticket carries the error, the first 6 and last 4 digits of the card, and your phone model, system version, app version and network. If you reach support another way, give the exact error text, the trace id and those phone details. Support will never ask for your full card number, security code, SMS code or password.",
+                "每条错误提示下方都有一个编号（“联系客服时请提供编号”）。绑卡失败的话，打开“绑卡记录”，在这次失败的记录上点“联系客服”，客服会直接看到这次的错误和卡号前6位、后4位。其他情况联系客服时，请提供错误提示的原文和这个编号，以及你用的手机或电脑、浏览器。客服绝不会索要完整卡号、安全码、短信验证码或密码。",
+                "Under every error message there is a reference for support. If adding a card failed, open Card adding history and choose Contact support on the failed attempt: support sees the error and the first 6 and last 4 digits of the card at once. Otherwise, give support the exact error text and that reference, and say which phone or computer and browser you use. Support will never ask for your full card number, security code, SMS code or password.",
             )],
         ),
     ];
@@ -403,7 +408,7 @@ struct IndexPage {
     /// (question, paragraphs).
     faq: Vec<(&'static str, Vec<String>)>,
     errors_heading: &'static str,
-    /// (cause, [(code, message)]).
+    /// (cause, [(code, message)]): the code only makes the link.
     causes: Vec<(&'static str, Vec<(&'static str, &'static str)>)>,
 }
 
@@ -446,6 +451,134 @@ pub fn index_response(
                 (cause_words(*cause).get(lang), entries)
             })
             .filter(|(_, entries)| !entries.is_empty())
+            .collect(),
+    };
+    web::page(StatusCode::OK, lang, &page, remember)
+}
+
+/// One row of the developers' table of codes.
+#[derive(Debug)]
+struct CodeRow {
+    code: &'static str,
+    status: u16,
+    error_type: &'static str,
+    cause: &'static str,
+    retryable: bool,
+    message: &'static str,
+}
+
+/// The help center's page for integrators: what the people's pages leave
+/// out (codes, HTTP statuses, the error body's fields, idempotency keys).
+#[derive(Template)]
+#[template(path = "help/developers.html")]
+struct DevelopersPage {
+    chrome: Chrome,
+    heading: &'static str,
+    intro: &'static str,
+    /// (heading, paragraphs).
+    sections: Vec<(&'static str, Vec<&'static str>)>,
+    codes_heading: &'static str,
+    /// Column headings: code, HTTP status, type, cause, retryable, message.
+    columns: [&'static str; 6],
+    yes: &'static str,
+    no: &'static str,
+    codes: Vec<CodeRow>,
+    reasons_heading: &'static str,
+    /// (reason, what it means).
+    reasons: Vec<(&'static str, &'static str)>,
+    declines_heading: &'static str,
+    /// (decline_code, message).
+    declines: Vec<(&'static str, &'static str)>,
+}
+
+/// `/help/developers`: codes, statuses and the error body, for the people
+/// who build on the API.
+pub fn developers_response(lang: Lang, remember: bool) -> Response {
+    let heading = w::FOR_DEVELOPERS.get(lang);
+    let page = DevelopersPage {
+        chrome: chrome(lang, heading, "/help/developers"),
+        heading,
+        intro: t(
+            "这一页写给用 Tessera 的 API 开发应用的人：错误代码、HTTP 状态码、错误应答的字段和幂等键。给用户看的说明在帮助中心的其他页面；每个错误代码都有一页用户说明，地址就是错误应答里的 doc_url，例如 /help/errors/card_declined。",
+            "This page is for people building on the Tessera API: error codes, HTTP statuses, the fields of an error answer and idempotency keys. The help center's other pages speak to the people who use the wallet; each code has a page for them, at the doc_url of an error answer, such as /help/errors/card_declined.",
+        )
+        .get(lang),
+        sections: vec![
+            (
+                t("错误应答", "Error answers").get(lang),
+                vec![
+                    t(
+                        "每个错误都以 JSON 返回，内容在 error 对象中：code 是稳定的错误代码，程序据此分支；message 和 remedy 按请求的 Accept-Language（zh-CN 或 en）写给用户看，可以原样展示；cause 是原因类别（input、card_not_supported、network、system、account、security）；retryable 表示稍后用同一请求重试是否可能成功；trace_id 是这次请求的追踪编号，用户联系客服时提供它；doc_url 指向这个代码的用户说明页。",
+                        "Every error comes back as JSON, in an error object: code is the stable error code to branch on; message and remedy are written for the person in the request's Accept-Language (zh-CN or en) and may be shown as they are; cause is the kind of cause (input, card_not_supported, network, system, account, security); retryable says whether the same request may succeed later; trace_id identifies the request, for support; doc_url leads to the code's page for people.",
+                    )
+                    .get(lang),
+                    t(
+                        "视错误而定，还可能带有：param（出错的字段）、reason（card_not_supported 的具体原因）、decline_code（银行的拒绝代码）、attempts_left、retry_after（秒，同时在 Retry-After 头中）、locked_until、limit、suspended_by、max_length、next_action、risk_reasons，以及相关记录的 payment_id、card_id、refund_id 或 transfer_id。",
+                        "Depending on the error it may also carry param (the field at fault), reason (why a card is not supported), decline_code (the bank's reason), attempts_left, retry_after (seconds, also in the Retry-After header), locked_until, limit, suspended_by, max_length, next_action, risk_reasons, and the payment_id, card_id, refund_id or transfer_id of the record concerned.",
+                    )
+                    .get(lang),
+                ],
+            ),
+            (
+                t("幂等键", "Idempotency keys").get(lang),
+                vec![
+                    t(
+                        "会改变卡片或资金的请求都接受 Idempotency-Key 头。用同一个键、同样的请求内容重试，得到的是第一次的应答，操作不会执行两次；第一次还在处理时，重试得到 request_in_progress。同一个键用于内容不同的请求，得到 idempotency_conflict，什么也不会执行：每个新操作请用新键。",
+                        "Requests that change cards or money take an Idempotency-Key header. A retry with the same key and the same body gets the first answer, and nothing is done twice; while the first is still running, a retry gets request_in_progress. The same key with a different body gets idempotency_conflict, and nothing is done: use a new key for each new operation.",
+                    )
+                    .get(lang),
+                ],
+            ),
+            (
+                t("接口文档", "API reference").get(lang),
+                vec![
+                    t(
+                        "完整的接口说明是 OpenAPI 文档，地址是 /openapi.json；它列出每个地址接受的方法、请求和应答的字段，以及每个地址可能返回的错误代码。",
+                        "The full reference is the OpenAPI document at /openapi.json: every address with the methods it accepts, the fields of its requests and answers, and the error codes it may return.",
+                    )
+                    .get(lang),
+                ],
+            ),
+        ],
+        codes_heading: t("全部错误代码", "Every error code").get(lang),
+        columns: [
+            t("代码", "Code").get(lang),
+            t("HTTP 状态码", "HTTP status").get(lang),
+            t("类型（type）", "Type").get(lang),
+            t("原因类别（cause）", "Cause").get(lang),
+            t("可重试（retryable）", "Retryable").get(lang),
+            t("给用户的提示", "Message for people").get(lang),
+        ],
+        yes: t("是", "yes").get(lang),
+        no: t("否", "no").get(lang),
+        codes: CATALOGUE
+            .iter()
+            .map(|entry| CodeRow {
+                code: entry.code_str,
+                status: entry.http_status,
+                error_type: entry.error_type.as_str(),
+                cause: entry.cause.as_str(),
+                retryable: entry.retryable,
+                message: entry.message.get(lang),
+            })
+            .collect(),
+        reasons_heading: t(
+            "card_not_supported 的 reason",
+            "The reasons of card_not_supported",
+        )
+        .get(lang),
+        reasons: REASONS
+            .iter()
+            .map(|reason| (reason.as_str(), reason_text(*reason).get(lang)))
+            .collect(),
+        declines_heading: t(
+            "card_declined 的 decline_code",
+            "The decline codes of card_declined",
+        )
+        .get(lang),
+        declines: DeclineCode::all()
+            .iter()
+            .map(|decline| (decline.as_str(), decline.message().get(lang)))
             .collect(),
     };
     web::page(StatusCode::OK, lang, &page, remember)

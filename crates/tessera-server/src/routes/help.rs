@@ -37,9 +37,15 @@ pub async fn error_code(
     }
 }
 
+/// `/help/developers`: codes, statuses and the error body, for integrators.
+pub async fn developers(PageLang { lang, remember }: PageLang) -> Response {
+    help::developers_response(lang, remember)
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/help", get(index))
+        .route("/help/developers", get(developers))
         .route("/help/errors", get(index))
         .route("/help/errors/{code}", get(error_code))
 }

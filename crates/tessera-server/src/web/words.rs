@@ -194,3 +194,5 @@ mod safety;
 pub use safety::*;
 mod money;
 pub use money::*;
+mod help;
+pub use help::*;

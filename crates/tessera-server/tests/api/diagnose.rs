@@ -209,7 +209,7 @@ async fn sandbox_outcomes_give_their_verdicts(backend: Backend) {
     );
     let diagnosis = verdict_of(&server, &trace).await;
     assert_eq!(diagnosis["verdict"]["kind"], "phone_on_file");
-    assert_eq!(diagnosis["verdict"]["cause"], "account");
+    assert_eq!(diagnosis["verdict"]["cause"], "input");
     let person = diagnosis["next_step"]["person"].as_str().unwrap();
     assert!(person.contains("call the bank or visit a branch") && person.contains("about a day"));
     assert_eq!(
@@ -612,7 +612,8 @@ const VERDICTS: [(&str, &str); 69] = [
     ("too_many_attempts", "security_lock"),
     ("issuer_unavailable", "network_or_issuer"),
     ("maintenance", "system_or_maintenance"),
-    ("idempotency_conflict", "input_mistake"),
+    // The app's fault, never the person's typing.
+    ("idempotency_conflict", "system_or_maintenance"),
     ("request_in_progress", "network_or_issuer"),
     ("payment_password_incorrect", "security_lock"),
     ("payment_password_locked", "security_lock"),

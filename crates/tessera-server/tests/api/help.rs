@@ -58,7 +58,9 @@ async fn every_error_code_has_a_page_in_both_languages(backend: Backend) {
                     text.get(lang)
                 );
             }
-            assert!(html.contains(&format!("<code>{code}</code>")));
+            // A page for people names no code: the developers' page does.
+            assert!(!html.contains(&format!("<code>{code}</code>")), "{code}");
+            assert!(!html.contains("HTTP"), "{code}");
             let headings = match lang {
                 Lang::ZhCn => ["这是什么意思", "为什么会出现", "怎么办"],
                 Lang::En => ["What it means", "Why it happens", "What to do"],
@@ -69,27 +71,42 @@ async fn every_error_code_has_a_page_in_both_languages(backend: Backend) {
             assert!(html.contains("name=\"viewport\""));
         }
     }
-    // The pages name each reason and decline code.
+    // The pages for people explain each reason and each bank's reason in
+    // words; the developers' page names their codes.
     let (_, _, html) = page(&server, "/help/errors/card_not_supported?lang=en", &[]).await;
-    for reason in [
-        "unknown_bin",
-        "brand",
-        "card_type",
-        "country",
-        "issuer",
-        "Class I",
-    ] {
-        assert!(html.contains(reason), "{reason}");
-    }
+    assert!(html.contains("Class I") && html.contains("prepaid cards"));
+    assert!(!html.contains("unknown_bin"));
     let (_, _, html) = page(&server, "/help/errors/card_declined?lang=zh", &[]).await;
-    for decline in [
-        "do_not_honor",
-        "lost_card",
-        "stolen_card",
-        "insufficient_funds",
-    ] {
-        assert!(html.contains(decline), "{decline}");
+    assert!(html.contains(&escape("卡内余额不足（信用卡为可用额度不足）")));
+    assert!(!html.contains("do_not_honor"));
+    for (lang, query) in [(Lang::ZhCn, "zh"), (Lang::En, "en")] {
+        let (status, _, html) = page(&server, &format!("/help/developers?lang={query}"), &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(&format!("<html lang=\"{}\">", lang.tag())));
+        for entry in &CATALOGUE {
+            assert!(
+                html.contains(&format!("<code>{}</code>", entry.code_str))
+                    && html.contains(&format!("<td>{}</td>", entry.http_status)),
+                "{}",
+                entry.code_str
+            );
+        }
+        for code in [
+            "unknown_bin",
+            "account_class",
+            "do_not_honor",
+            "card_reissued",
+            "Idempotency-Key",
+            "/openapi.json",
+        ] {
+            assert!(html.contains(code), "{code}");
+        }
     }
+    // The help center's footer leads there; the wallet's pages do not.
+    let (_, _, html) = page(&server, "/help?lang=zh", &[]).await;
+    assert!(html.contains("href=\"/help/developers?lang=zh\""));
+    let (_, _, html) = page(&server, "/sign-in?lang=zh", &[]).await;
+    assert!(!html.contains("/help/developers"));
 }
 
 async fn the_language_follows_the_query_then_accept_language(backend: Backend) {
@@ -139,9 +156,14 @@ async fn the_faq_answers_the_questions_people_ask(backend: Backend) {
         "Does adding a card cost anything?",
         "How do I keep my money safe?",
         "How do I contact support?",
+        "How do I sign up and sign in?",
+        "What if I forget my password?",
+        "How do I add a card?",
         "up to 7 cards",
-        "trace id",
-        "phone model",
+        "Card adding history",
+        "Contact support",
+        "Payment security",
+        "Forgot password",
     ] {
         assert!(en.contains(question), "{question}");
     }
@@ -196,8 +218,10 @@ async fn unknown_codes_get_an_escaped_page_and_every_doc_url_resolves(backend: B
         assert_eq!(status, StatusCode::OK, "{code}: {doc_url}");
         assert!(content_type.starts_with("text/html"), "{code}");
         assert!(
-            html.contains(&format!("<code>{code}</code>"))
-                && html.contains(&escape(entry.message.get(Lang::ZhCn))),
+            html.contains(&format!(
+                "<title>{} - Tessera</title>",
+                escape(entry.message.get(Lang::ZhCn))
+            )),
             "{code}: {doc_url} is not its page"
         );
     }

@@ -79,6 +79,7 @@ mod transactions;
 mod transfers;
 mod verifications;
 mod wallet;
+mod words;
 
 // The test server, users, devices and assert_error are the crate's own
 // test support, shared with the CLI suite and the benches.

@@ -529,6 +529,7 @@ async fn every_route_is_in_the_openapi_document_and_answers(backend: Backend) {
     for page in [
         "/help",
         "/help/errors",
+        "/help/developers",
         "/help/errors/incorrect_number",
         "/support",
     ] {

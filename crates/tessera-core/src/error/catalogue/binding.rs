@@ -174,7 +174,7 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         code: E::PhoneMismatch,
         code_str: "phone_mismatch",
         error_type: T::CardError,
-        cause: C::Account,
+        cause: C::Input,
         http_status: 402,
         retryable: false,
         message: t(
@@ -236,12 +236,12 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "This card is already in your wallet",
         ),
         remedy: t(
-            "无需重复绑定，可在“银行卡”列表中直接使用",
-            "There is no need to add it again: it is in your list of cards",
+            "无需重复添加，它就在“我的银行卡”里。",
+            "There is no need to add it again: it is under My cards.",
         ),
         why: t(
-            "钱包中已有这张卡（也可能正在等待短信验证）；同一张卡在一个钱包里只能绑定一次",
-            "This card is already in the wallet (perhaps still waiting for its SMS code); a card can be in one wallet only once",
+            "钱包中已有这张卡，而且已经添加完成；同一张卡在一个钱包里只能绑定一次。还在等待短信验证码的卡不会出现这个提示，而是提示你输入验证码。",
+            "This card is already in the wallet and fully added; a card can be in one wallet only once. A card still waiting for its text-message code gets no such answer: you are asked for the code instead.",
         ),
     },
     CatalogEntry {
@@ -256,8 +256,8 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "You have reached the maximum number of cards",
         ),
         remedy: t(
-            "请先在“我的-银行卡”中解绑一张不常用的卡，再绑定新卡",
-            "Remove a card you no longer use (Me > Cards > Remove), then add the new one",
+            "请先在“我的银行卡”中打开一张不常用的卡，点“解绑”，再添加新卡",
+            "Open a card you no longer use under My cards and remove it, then add the new one",
         ),
         why: t(
             "每个钱包同时可绑定的银行卡数量有上限，正在等待短信验证的卡也计算在内",
@@ -330,12 +330,12 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
             "Too many attempts: stopped for now",
         ),
         remedy: t(
-            "验证码输错次数过多时，请重新添加这张卡以获取新的验证码；绑卡或短信次数达到上限时，请在回复给出的时间之后再试。",
-            "If a code was entered wrongly too many times, add the card again to get a new code; if a limit on binding attempts or text messages was reached, try again after the time the answer gives.",
+            "验证码输错次数过多时，请重新添加这张卡以获取新的验证码；绑卡或短信次数达到上限时，请在提示的时间之后再试。",
+            "If a code was entered wrongly too many times, add the card again to get a new code; if a limit on binding attempts or text messages was reached, try again after the time shown.",
         ),
         why: t(
-            "为防止他人反复试探卡片信息，钱包限制尝试次数：每条验证码只比对有限的几次；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码条数也有限。登录时连续输错密码，也会暂时锁定这个手机号：到提示的时间自动解除，用短信验证码重设密码后立即解除。回复会说明触发的是哪一项限制，以及何时解除。",
-            "To stop anyone probing card details by trying again and again, the wallet limits attempts: each code is compared only a few times, each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. Wrong passwords at sign-in lock the phone number for a while too: the lock lifts at the time shown, or at once when the password is reset with a text-message code. The answer names the limit that was reached and when it lifts.",
+            "为防止他人反复试探卡片信息，钱包限制尝试次数：每条验证码只比对有限的几次；每张卡、每个账户在任意24小时内联系银行绑卡的次数有限，每个手机号在24小时内收到的验证码条数也有限。登录时连续输错密码，也会暂时锁定这个手机号：到提示的时间自动解除，在登录页点“忘记密码”、用短信验证码重设密码后立即解除。提示会说明触发的是哪一项限制，以及何时解除。",
+            "To stop anyone probing card details by trying again and again, the wallet limits attempts: each code is compared only a few times, each card and each account may ask the bank to bind only so many times in any 24 hours, and each phone receives only so many codes in 24 hours. Wrong passwords at sign-in lock the phone number for a while too: the lock lifts at the time shown, or at once when the password is reset with a text-message code (Forgot password, on the sign-in page). The message names the limit that was reached and when it lifts.",
         ),
     },
     CatalogEntry {
@@ -347,8 +347,8 @@ pub(super) const ROWS: [CatalogEntry; 20] = [
         retryable: true,
         message: t("暂时无法连接发卡行", "Your bank can't be reached right now"),
         remedy: t(
-            "这不是你的问题，银行系统暂时没有响应；请稍后重试，重试不会重复绑卡",
-            "This is not your fault: the bank isn't answering. Try again in a little while; retrying never adds the card twice",
+            "这不是你的问题，银行系统暂时没有响应；请过几分钟再试。",
+            "This is not your fault: the bank isn't answering. Try again in a few minutes.",
         ),
         why: t(
             "发卡行的系统没有在规定时间内应答或正在维护，也可能是网络不稳定。某家银行集中出现故障时，钱包会暂停向它发送请求，并告诉你何时可以重试",

@@ -37,8 +37,8 @@ pub(super) const ROWS: [CatalogEntry; 10] = [
             "You have not set a payment password yet",
         ),
         remedy: t(
-            "请先在“安全设置”中设置6位数字的支付密码。",
-            "Set a 6-digit payment password in your security settings first.",
+            "请先在“支付安全”中设置6位数字的支付密码。",
+            "Set a 6-digit payment password under Payment security first.",
         ),
         why: t(
             "这一步需要用支付密码确认，但这个账户还没有设置支付密码。",

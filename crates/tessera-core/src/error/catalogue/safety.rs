@@ -13,7 +13,7 @@ pub(super) const ROWS: [CatalogEntry; 2] = [
         http_status: 402,
         retryable: true,
         message: t(
-            "这笔支付需要您确认后才能完成",
+            "这笔支付需要你确认后才能完成",
             "This payment needs your confirmation",
         ),
         remedy: t(
@@ -21,8 +21,8 @@ pub(super) const ROWS: [CatalogEntry; 2] = [
             "Confirm it as asked (your payment password, or a text-message code if you have none; or your fingerprint, face or passcode on the phone), then pay again. Nothing was charged this time.",
         ),
         why: t(
-            "金额超过了您设置的免密支付额度（单笔或当日累计），或者这笔支付看起来与平时不同，钱包需要确认是您本人在付款。免密额度可以在“支付设置”里调整。",
-            "The amount is above the no-confirmation limit you set (per payment or for the day), or the payment looks unlike your usual ones, so the wallet checks that it is really you. You can change the limits in your payment settings.",
+            "金额超过了你设置的免密支付额度（单笔或当日累计），或者这笔支付看起来与平时不同，钱包需要确认是你本人在付款。免密额度可以在“支付安全”里调整。",
+            "The amount is above the no-confirmation limit you set (per payment or for the day), or the payment looks unlike your usual ones, so the wallet checks that it is really you. You can change the limits under Payment security.",
         ),
     },
     CatalogEntry {
@@ -33,15 +33,15 @@ pub(super) const ROWS: [CatalogEntry; 2] = [
         http_status: 403,
         retryable: false,
         message: t(
-            "您的钱包已冻结，暂时不能支付",
+            "你的钱包已冻结，暂时不能支付",
             "Your wallet is frozen, so it cannot pay",
         ),
         remedy: t(
-            "如果是您本人冻结的，确认安全后可以在钱包里解冻（需要验证支付密码或短信验证码）；如有疑问请联系客服。",
+            "如果是你本人冻结的，确认安全后可以在钱包里解冻（需要验证支付密码或短信验证码）；如有疑问请联系客服。",
             "If you froze it, unfreeze it in the wallet once you are sure it is safe (you confirm with your payment password or a text-message code); contact support if in doubt.",
         ),
         why: t(
-            "钱包被冻结后，其中所有卡都暂停支付，防止手机丢失或账户被盗时被人盗刷。冻结会一直保持，直到您本人解冻。",
+            "钱包被冻结后，其中所有卡都暂停支付，防止手机丢失或账户被盗时被人盗刷。冻结会一直保持，直到你本人解冻。",
             "A frozen wallet pauses every card in it, so that nobody can pay with them if the phone is lost or the account is taken over. It stays frozen until you unfreeze it.",
         ),
     },

@@ -9,20 +9,20 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         code: E::IdempotencyConflict,
         code_str: "idempotency_conflict",
         error_type: T::IdempotencyError,
-        cause: C::Input,
+        cause: C::System,
         http_status: 409,
         retryable: false,
         message: t(
-            "同一个幂等键被用于不同的请求",
-            "This Idempotency-Key was already used for a different request",
+            "这次提交与之前的一次提交对不上，没有办理",
+            "This submission does not match an earlier one, so nothing was done",
         ),
         remedy: t(
-            "每个新请求请使用新的幂等键；重试时请发送完全相同的请求内容",
-            "Use a new Idempotency-Key for each new request, and send exactly the same body when retrying",
+            "请先在记录中查看之前那次是否已经办好；没有的话，刷新页面，重新填写后再提交。",
+            "First check your records to see whether the earlier one went through; if it did not, reload the page, fill it in again and submit.",
         ),
         why: t(
-            "应用重试时使用了相同的幂等键，但请求内容与第一次不同；钱包不会猜测哪一个才是本意",
-            "The app reused an Idempotency-Key with a different request body; the wallet refuses rather than guess which one was meant",
+            "为了不把同一件事办两次，钱包和应用给每次提交编了号，重试时沿用同一个编号。这次沿用了之前的编号，填写的内容却和第一次不同，钱包无法判断哪一次才是你想办的，所以什么也没有做。这是应用的问题，不是你的错。",
+            "So that nothing is done twice, the wallet and the app number each submission, and a retry keeps its number. This one kept an earlier number but with different details, and the wallet cannot tell which one you meant, so it did nothing. This is the app's fault, not yours.",
         ),
     },
     CatalogEntry {
@@ -37,8 +37,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "The same request is still being processed",
         ),
         remedy: t(
-            "请稍等片刻再查看结果，不要重复提交",
-            "Wait a moment and check the result instead of submitting again",
+            "请过几秒钟在记录中查看结果，不要重复提交。",
+            "Wait a few seconds and check the result in your records instead of submitting again.",
         ),
         why: t(
             "同一请求的第一次提交还在处理中，常见于网络不稳定时应用自动重试，或按钮被连续点击",
@@ -71,8 +71,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         retryable: false,
         message: t("支付密码已被锁定", "Your payment password is locked"),
         remedy: t(
-            "支付密码输错次数过多，请在锁定解除后再试，或通过身份验证重置支付密码",
-            "It was entered wrongly too many times: try again once the lock ends, or reset it after verifying your identity",
+            "支付密码输错次数过多：请在解锁后再试，或在“支付安全”中用短信验证码和身份证号码重设支付密码。",
+            "It was entered wrongly too many times: try again once it unlocks, or reset it under Payment security with a text-message code and your ID number.",
         ),
         why: t(
             "支付密码连续输错次数过多，为防止他人猜测已被暂时锁定",
@@ -104,16 +104,16 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         http_status: 402,
         retryable: false,
         message: t(
-            "这张卡已解绑，不能再用于支付",
-            "This card was removed from the wallet and can no longer pay",
+            "这张卡已不在钱包中，不能用于支付",
+            "This card is no longer in the wallet and cannot pay",
         ),
         remedy: t(
-            "如需继续使用，请重新绑定这张卡",
-            "Add the card again if you want to keep using it",
+            "如需继续使用，请重新添加这张卡",
+            "Add the card again if you want to use it",
         ),
         why: t(
-            "这张卡已从钱包解绑：支付凭证已删除，加密保存的卡号也已销毁",
-            "The card was removed from the wallet: its payment token was deleted and its encrypted card number destroyed",
+            "这张卡已从钱包解绑（支付凭证已删除，加密保存的卡号也已销毁），或者添加时短信验证没有完成（验证码输错次数过多或已过期），卡没有添加成功",
+            "The card was removed from the wallet (its payment token deleted and its encrypted card number destroyed), or its text-message check was never completed when it was added (too many wrong codes, or the code expired), so it was never added",
         ),
     },
     CatalogEntry {
@@ -222,12 +222,12 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         retryable: true,
         message: t("系统出现异常", "Something went wrong on our side"),
         remedy: t(
-            "请稍后重试；如仍失败，请联系客服并提供追踪编号",
-            "Try again later; if it still fails, contact support with the trace id",
+            "请稍后再试；如仍失败，请联系客服，并提供提示下方的编号。",
+            "Try again later; if it still fails, contact support and give them the reference shown with this message.",
         ),
         why: t(
-            "钱包自身出现了意外错误，与你输入的信息无关；追踪编号能帮助客服在日志中找到原因",
-            "Something unexpected failed inside the wallet, unrelated to what you entered; the trace id lets support find it in the logs",
+            "钱包自身出现了意外错误，与你输入的信息无关；提示下方的编号能帮助客服找到原因。",
+            "Something unexpected failed inside the wallet, unrelated to what you entered; the reference shown with the message lets support find out why.",
         ),
     },
     CatalogEntry {
@@ -237,14 +237,17 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         cause: C::Input,
         http_status: 400,
         retryable: false,
-        message: t("请求格式不正确", "The request is malformed"),
+        message: t(
+            "提交的内容无法识别",
+            "What was sent could not be understood",
+        ),
         remedy: t(
-            "请检查请求的JSON格式和字段类型（见 param 指出的字段）",
-            "Check the request's JSON and field types (see the field named in param)",
+            "请刷新页面后再试一次；如果仍然出现，请更新应用，或联系客服。",
+            "Reload the page and try again; if it happens again, update the app or contact support.",
         ),
         why: t(
-            "请求不是有效的JSON，或某个字段的类型不对，通常是应用或对接代码的问题",
-            "The request is not valid JSON or a field has the wrong type, usually a problem in the app or the integration code",
+            "应用发来的内容格式不对，或者某一项的类型不对。这通常是应用本身的问题，不是你填错了。",
+            "The app sent something in the wrong format, or with an item of the wrong type. This is usually a fault in the app, not something you entered.",
         ),
     },
     CatalogEntry {
@@ -254,11 +257,11 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         cause: C::Security,
         http_status: 401,
         retryable: false,
-        message: t("需要登录", "You need to sign in"),
-        remedy: t("请重新登录后再试", "Sign in again and retry"),
+        message: t("请先登录", "Please sign in first"),
+        remedy: t("请重新登录后再试。", "Sign in again and retry."),
         why: t(
-            "请求没有携带有效的登录凭证，或登录已过期",
-            "The request carried no valid sign-in, or the session has expired",
+            "你还没有登录，或者登录已经过期（闲置太久、在别处退出，或者重设了密码）。",
+            "You are not signed in, or your sign-in has ended (idle too long, signed out elsewhere, or the password was reset).",
         ),
     },
     CatalogEntry {
@@ -270,12 +273,12 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         retryable: false,
         message: t("没有权限进行此操作", "You are not allowed to do this"),
         remedy: t(
-            "请使用具有相应权限的账号或密钥",
-            "Use an account or key that has this permission",
+            "请用有这项权限的账号登录后再试。",
+            "Sign in with an account that has this permission.",
         ),
         why: t(
-            "当前账号或密钥没有执行这项操作的权限",
-            "The account or key in use does not have this permission",
+            "当前登录的账号没有执行这项操作的权限。",
+            "The account signed in does not have this permission.",
         ),
     },
     CatalogEntry {
@@ -285,11 +288,14 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         cause: C::Input,
         http_status: 404,
         retryable: false,
-        message: t("找不到请求的内容", "Nothing was found at this address"),
-        remedy: t("请检查地址和编号是否正确", "Check the address and the id"),
+        message: t("找不到要查看的内容", "Nothing was found here"),
+        remedy: t(
+            "请检查网址是否完整，或回到钱包首页重新打开。",
+            "Check that the web address is complete, or go back to the wallet and open it again.",
+        ),
         why: t(
-            "地址或编号不存在，或者属于其他用户",
-            "The address or id does not exist, or belongs to someone else",
+            "网址不完整或有误，要找的记录不存在，或者属于其他用户。",
+            "The web address is incomplete or wrong, or the record does not exist or belongs to someone else.",
         ),
     },
     CatalogEntry {
@@ -300,16 +306,16 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         http_status: 405,
         retryable: false,
         message: t(
-            "此地址不支持该请求方法",
-            "This address does not accept that method",
+            "这个网址不能这样打开",
+            "This address cannot be used this way",
         ),
         remedy: t(
-            "请查看接口文档 /openapi.json 中允许的方法",
-            "See /openapi.json for the methods this address accepts",
+            "请回到钱包首页，从页面上的按钮或链接重新进入。",
+            "Go back to the wallet and use the page's buttons or links.",
         ),
         why: t(
-            "这个地址存在，但不接受这种请求方法",
-            "The address exists but does not accept this method",
+            "这个网址存在，但应用用了它不接受的方式访问，通常是应用的问题。开发者可以在帮助中心的开发者说明里查到每个网址接受的方式。",
+            "The address exists, but the app used it in a way it does not accept, usually a fault in the app. Developers find the accepted ways in the help center's notes for developers.",
         ),
     },
     CatalogEntry {
@@ -319,14 +325,14 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         cause: C::Input,
         http_status: 413,
         retryable: false,
-        message: t("请求内容过大", "The request body is too large"),
+        message: t("提交的内容太多", "Too much was sent at once"),
         remedy: t(
-            "请只发送接口需要的字段",
-            "Send only the fields the endpoint needs",
+            "请缩短填写的内容后再提交；如果仍然出现，请更新应用，或联系客服。",
+            "Shorten what you entered and submit again; if it happens again, update the app or contact support.",
         ),
         why: t(
-            "请求内容超过了服务允许的大小",
-            "The request body is larger than the service accepts",
+            "一次提交的内容超过了钱包允许的大小。",
+            "One submission held more than the wallet accepts.",
         ),
     },
     CatalogEntry {
@@ -336,14 +342,11 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         cause: C::Security,
         http_status: 429,
         retryable: true,
-        message: t("请求过于频繁", "Too many requests"),
-        remedy: t(
-            "请在提示的等待时间过后再试",
-            "Wait as long as the answer says, then try again",
-        ),
+        message: t("操作太频繁了", "Too many tries in a short time"),
+        remedy: t("请等一会儿再试。", "Wait a little, then try again."),
         why: t(
-            "短时间内请求过多，为保护服务暂时限制",
-            "Too many requests arrived in a short time, so they are limited to protect the service",
+            "短时间内的操作太多，为了保护服务暂时限制，过一会儿自动恢复。",
+            "Too many tries arrived in a short time, so they are held back for a while to protect the service; it passes by itself.",
         ),
     },
     CatalogEntry {
@@ -355,12 +358,12 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         retryable: true,
         message: t("服务暂时不可用", "The service is temporarily unavailable"),
         remedy: t(
-            "这不是你的问题，请稍后重试；重试不会重复操作",
-            "This is not your fault: try again shortly. Retrying never does anything twice",
+            "这不是你的问题，请过一会儿再试。",
+            "This is not your fault: try again shortly.",
         ),
         why: t(
-            "钱包的数据库暂时无法访问，通常很快恢复；不会有任何操作被执行两次",
-            "The wallet's database is briefly unreachable, usually only for moments; nothing is ever done twice",
+            "钱包的数据库暂时无法访问，通常很快就会恢复。",
+            "The wallet's database is briefly unreachable, usually only for moments.",
         ),
     },
     CatalogEntry {
@@ -406,8 +409,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         retryable: false,
         message: t("该手机号已注册", "This phone number is already registered"),
         remedy: t(
-            "请直接登录；如忘记密码，请找回密码",
-            "Sign in instead; if you forgot the password, reset it",
+            "请直接登录；忘记密码的话，在登录页点“忘记密码”，用短信验证码重设。",
+            "Sign in instead; if you forgot the password, choose Forgot password on the sign-in page and reset it with a text-message code.",
         ),
         why: t(
             "每个手机号只能注册一个钱包账号",
@@ -443,8 +446,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "The phone number or password is incorrect",
         ),
         remedy: t(
-            "请检查后重新输入。连续输错几次后，这个手机号会被暂时锁定；忘记密码可以用短信验证码重设。",
-            "Check both and try again. After several wrong tries the phone number is locked for a while; if you forgot the password, reset it with a text-message code.",
+            "请检查后重新输入。连续输错几次后，这个手机号会被暂时锁定；忘记密码的话，点“忘记密码”，用短信验证码重设。",
+            "Check both and try again. After several wrong tries the phone number is locked for a while; if you forgot the password, choose Forgot password and reset it with a text-message code.",
         ),
         why: t(
             "这个手机号没有注册，或者密码与它不一致。两种情况的回答相同，这样别人无法借此判断某个手机号是否注册过。",
@@ -464,8 +467,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "Check the 6-digit code in the newest text message and enter it again.",
         ),
         why: t(
-            "输入的验证码与发到这个手机号的不一致：可能输错了，可能用了较早一条短信里的验证码，也可能是在找回密码，而这个手机号没有注册。",
-            "The code does not match the one sent to this phone number: it may be mistyped or from an older message, or (for a password reset) no account uses this number.",
+            "输入的验证码与发到这个手机号的不一致：可能输错了，可能用了较早一条短信里的验证码，也可能是在重设密码，而这个手机号没有注册。",
+            "The code does not match the one sent to this phone number: it may be mistyped or from an older message, or, for a password reset, no account uses this number.",
         ),
     },
     CatalogEntry {
@@ -494,12 +497,12 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
         retryable: false,
         message: t("填写的内容太长", "This field is too long"),
         remedy: t(
-            "请把 param 指出的字段缩短到 max_length 个字符以内，再重新提交。",
-            "Shorten the field named in param to at most max_length characters and send it again",
+            "请把标出的这一项缩短到提示的字数以内，再重新提交。",
+            "Shorten the marked item to the number of characters shown, then submit again.",
         ),
         why: t(
-            "每个字段都有长度上限（按字符计，而不是按字节），以免过长的内容拖慢服务、占满存储；上限由运营方在配置中设定。",
-            "Every field has a length limit, counted in characters rather than bytes, so that oversized text cannot slow the service or fill its storage; the operator sets the limits in the configuration",
+            "每一项填写的内容都有字数上限，以免过长的内容拖慢服务、占满存储；上限由钱包的运营方设定。",
+            "Everything you fill in has a length limit, so that oversized text cannot slow the service or fill its storage; the wallet's operator sets the limits.",
         ),
     },
     CatalogEntry {
@@ -514,8 +517,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "This field contains characters that are not allowed",
         ),
         remedy: t(
-            "请删掉 param 指出的字段里的控制字符和看不见的字符（如零宽字符、文字方向控制符），最好重新手动输入，不要粘贴。",
-            "Remove control and invisible characters (such as zero-width or text-direction marks) from the field named in param; typing it again rather than pasting usually does it",
+            "请删掉标出的这一项里看不见的特殊字符：最好清空后重新手动输入，不要粘贴。",
+            "Remove the invisible special characters from the marked item: clearing it and typing it again, rather than pasting, usually does it.",
         ),
         why: t(
             "姓名中不能有控制字符，也不能有零宽字符、文字方向控制符等看不见的字符：它们会让两个看起来一样的名字其实不同；其他文字中除换行和制表符外也不能有控制字符。这些字符常随复制粘贴一起带进来。",
@@ -594,8 +597,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "This ID number already has a wallet",
         ),
         remedy: t(
-            "请用注册时的手机号直接登录；如果忘了密码，可以用短信验证码重设。",
-            "Sign in with the phone number you signed up with; if you forgot the password, reset it with a text-message code.",
+            "请用注册时的手机号直接登录；如果忘了密码，在登录页点“忘记密码”，用短信验证码重设。",
+            "Sign in with the phone number you signed up with; if you forgot the password, choose Forgot password on the sign-in page and reset it with a text-message code.",
         ),
         why: t(
             "一个身份证号码能开通的钱包数量有限（由运营方设定，通常是一个），这样别人无法用你的身份再开一个钱包。",
@@ -631,8 +634,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "A code was sent moments ago: wait a little before asking for another",
         ),
         remedy: t(
-            "请先查看手机短信；如果还没有收到，请在提示的秒数过后再点“重新获取”。",
-            "Check your text messages first; if the code has not arrived, ask for a new one once the seconds shown have passed.",
+            "请先查看手机短信；如果还没有收到，请过一会儿再重新发送验证码。",
+            "Check your text messages first; if the code has not arrived, send it again in a little while.",
         ),
         why: t(
             "短信在信号弱时可能晚到一会儿。每张卡的验证码要隔一段时间才能重新发送，这样新旧验证码不会一起到达、让人分不清，每天能发的短信也不会很快用完。",
@@ -651,8 +654,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "Too many people are using the service right now: try again shortly",
         ),
         remedy: t(
-            "这不是你的问题，请在提示的秒数过后再试。这次请求没有被处理，也不计入错误次数。",
-            "This is not your fault: try again once the seconds shown have passed. Nothing was done with this request, and it does not count as a wrong try.",
+            "这不是你的问题，请过几秒钟再试。这次请求没有被处理，也不计入错误次数。",
+            "This is not your fault: try again in a few seconds. Nothing was done with this request, and it does not count as a wrong try.",
         ),
         why: t(
             "有些操作（比如核对密码）需要较多计算。同时到达的请求太多时，钱包会先请一部分人稍后再来，让已经在排队的请求尽快得到答复。",
@@ -671,8 +674,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "This is taking too long: there is no result yet",
         ),
         remedy: t(
-            "请稍后在“我的银行卡”或交易记录中查看结果，再决定是否重试；用同一个请求重试不会重复操作。",
-            "Check your cards or payment records shortly before trying again; retrying the same request never does anything twice.",
+            "请过一会儿在“我的银行卡”或“交易记录”中查看结果，确认没有办成再重新操作。",
+            "Check My cards or Transactions shortly, and do it again only if it did not go through.",
         ),
         why: t(
             "钱包没能在规定时间内答复，通常是银行或钱包的数据库一时很慢。已经开始的绑卡、验证码核对或支付仍会完成，结果会出现在记录中。",
