@@ -489,12 +489,12 @@ impl DomainError {
     }
 }
 
-/// "…, unlocked in 12 minutes": how long a lock lasts, from the seconds
+/// "…. It unlocks in 12 minutes": how long a lock lasts, from the seconds
 /// the error carries.
 fn with_wait(base: &str, wait: Option<u32>, lang: Lang) -> String {
     match (wait, lang) {
         (Some(secs), Lang::ZhCn) => format!("{base}，{}后自动解锁", wait_zh(secs)),
-        (Some(secs), Lang::En) => format!("{base}: it unlocks in {}", wait_en(secs)),
+        (Some(secs), Lang::En) => format!("{base}. It unlocks in {}", wait_en(secs)),
         (None, _) => base.to_owned(),
     }
 }

@@ -283,7 +283,7 @@ fn a_lock_says_how_long_it_lasts() {
     assert!(
         sign_in
             .message(Lang::En)
-            .ends_with("it unlocks in 12 minutes")
+            .ends_with(". It unlocks in 12 minutes")
     );
     assert!(sign_in.remedy(Lang::ZhCn).contains("忘记密码"));
     let payment = DomainError::new(ErrorCode::PaymentPasswordLocked)

@@ -164,9 +164,13 @@ async fn sign_in_failures_say_nothing_and_lock_the_phone(backend: Backend) {
         chrono::DateTime::parse_from_rfc3339(error["locked_until"].as_str().unwrap()).unwrap();
     let left = (until.to_utc() - server.now()).num_seconds();
     assert!((retry - 2..=retry).contains(&left), "{left} {retry}");
+    // How long the lock lasts, from the seconds it has left.
     assert_eq!(
         error["message"],
-        "Too many failed sign-ins: this phone number is locked for now"
+        format!(
+            "Too many failed sign-ins: this phone number is locked for now. It unlocks in {} minutes",
+            (retry + 59) / 60
+        )
     );
     // The window over, the right password signs in.
     server.advance(std::time::Duration::from_secs(901));
