@@ -85,7 +85,7 @@ test('above the limit the checkout asks for the texted code, then pays', async (
   await page.getByRole('button', { name: '用 Tessera 钱包付款' }).click();
   await page.getByRole('button', { name: '确认付款' }).click();
   await page.getByText('超过了你的免密额度').waitFor();
-  assert.match(await page.locator('#problem').innerText(), /需要您确认/);
+  assert.match(await page.locator('#problem').innerText(), /需要你确认/);
   const code = await codeFrom(page.getByRole('button', { name: '获取验证码' }));
   await page.getByLabel('短信验证码').fill(code);
   await page.getByRole('button', { name: '确认付款' }).click();

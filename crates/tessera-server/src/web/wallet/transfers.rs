@@ -419,19 +419,11 @@ pub async fn transfer(
             wallet.send(transfer(Some(verification))).await
         }
     }
-    .and_then(|(_, value)| {
-        serde_json::from_value::<Sent>(value).map_err(|_| {
-            Refusal::local(
-                &tessera_core::error::DomainError::new(
-                    tessera_core::error::ErrorCode::InternalError,
-                ),
-                wallet.lang,
-                wallet.origin.trace_id(),
-            )
-        })
-    });
+    .map(|(_, value)| serde_json::from_value::<Sent>(value).ok());
     match sent {
-        Ok(sent) => see_other(&format!("/transfers/{}", sent.id)),
+        Ok(Some(sent)) => see_other(&format!("/transfers/{}", sent.id)),
+        // Sent, but its answer did not read as a transfer: the list has it.
+        Ok(None) => see_other("/transfers"),
         Err(refusal) if refusal.code == "unauthenticated" => wallet.to_sign_in(),
         // A declined or failed transfer was recorded: its page says so.
         Err(refusal) => match refusal
