@@ -11,6 +11,7 @@ pub mod api;
 pub mod cards;
 pub mod checkout;
 pub mod confirm;
+pub mod freeze;
 pub mod home;
 pub mod passkeys;
 pub mod records;
@@ -379,9 +380,9 @@ pub fn router() -> axum::Router<AppState> {
         )
         .route(
             "/safety/freeze",
-            get(safety::freeze_form).post(safety::freeze),
+            get(freeze::freeze_form).post(freeze::freeze),
         )
-        .route("/safety/unfreeze", post(safety::unfreeze))
+        .route("/safety/unfreeze", post(freeze::unfreeze))
         .route("/safety/passkeys", get(passkeys::list).post(passkeys::add))
         .route(
             "/safety/passkeys/registrations",
