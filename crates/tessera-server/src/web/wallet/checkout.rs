@@ -539,14 +539,7 @@ pub async fn paid(
     let card = wallet
         .read::<Card>(Call::get(format!("/v1/cards/{}", payment.card_id)).token(wallet.token()))
         .await
-        .map(|c| {
-            format!(
-                "{} · {}{}",
-                c.bank(&chrome),
-                wallet.t(w::ENDING_IN),
-                c.last4
-            )
-        })
+        .map(|card| card.named(&chrome))
         .unwrap_or_default();
     wallet.page(
         StatusCode::OK,

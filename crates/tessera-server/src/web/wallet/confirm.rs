@@ -52,11 +52,12 @@ pub struct ConfirmOptions {
     pub code_sent: bool,
 }
 
+/// `GET /v1/me/payment-password`.
 #[derive(Debug, Deserialize)]
-struct PasswordState {
-    set: bool,
+pub(super) struct PasswordState {
+    pub(super) set: bool,
     #[serde(default)]
-    locked_until: Option<String>,
+    pub(super) locked_until: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -66,6 +66,16 @@ struct Cards {
 }
 
 impl Card {
+    /// The card as a person names it: its bank and last four digits.
+    pub fn named(&self, chrome: &Chrome) -> String {
+        format!(
+            "{} · {}{}",
+            self.bank(chrome),
+            chrome.t(w::ENDING_IN),
+            self.last4
+        )
+    }
+
     /// The bank's name in the page's language (the other when only it is
     /// known).
     pub fn bank(&self, chrome: &Chrome) -> String {

@@ -15,7 +15,7 @@ use serde_json::json;
 use tessera_core::error::Text;
 
 use super::account::{Problem, Step, refused, see_other};
-use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Purpose};
+use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, PasswordState, Purpose};
 use super::{Call, Refusal, Visit, Wallet, WalletForm, form_key};
 use crate::web::{Chrome, words as w};
 
@@ -72,13 +72,6 @@ pub(super) use redacted_debug;
 /// The fields of `wallet/confirm.html`, for `Problem`.
 pub const CONFIRM_FIELDS: &[&str] = &["payment_password", "sms_code"];
 
-#[derive(Debug, Deserialize)]
-struct PasswordState {
-    set: bool,
-    #[serde(default)]
-    locked_until: Option<String>,
-}
-
 /// `GET /v1/me/payment-limits`, minor units of CNY.
 #[derive(Debug, Deserialize)]
 struct Limits {
@@ -125,28 +118,11 @@ pub fn yuan(minor: i64) -> String {
 }
 
 /// Yuan as a person writes them (`300`, `300.5`, `300.50`) in minor
-/// units, exactly: digits, and at most two after a point. No floats, so
-/// 0.1 + 0.2 is never 0.30000000000000004 yuan.
+/// units, exactly, by the currency's own rule (`Currency::parse_amount`):
+/// digits, and at most two after a point. No floats, so 0.1 + 0.2 is never
+/// 0.30000000000000004 yuan.
 pub fn parse_yuan(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 15 || !digits(whole) {
-        return None;
-    }
-    if fraction.len() > 2 || !digits(fraction) || (text.contains('.') && fraction.is_empty()) {
-        return None;
-    }
-    let cents = match fraction.len() {
-        0 => 0,
-        1 => fraction.parse::<u64>().ok()? * 10,
-        _ => fraction.parse::<u64>().ok()?,
-    };
-    whole
-        .parse::<u64>()
-        .ok()?
-        .checked_mul(100)?
-        .checked_add(cents)
+    tessera_core::money::Currency::parse("CNY")?.parse_amount(text)
 }
 
 #[derive(Template)]
@@ -692,7 +668,7 @@ mod tests {
             assert_eq!(parse_yuan(unreadable), None, "{unreadable:?}");
         }
         assert_eq!(parse_yuan("999999999999999"), Some(99_999_999_999_999_900));
-        assert_eq!(parse_yuan("9999999999999999"), None);
+        assert_eq!(parse_yuan("999999999999999999999"), None, "beyond u64");
         assert_eq!(yuan(30_000), "300");
         assert_eq!(yuan(30_050), "300.50");
         assert_eq!(yuan(7), "0.07");

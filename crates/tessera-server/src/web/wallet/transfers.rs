@@ -15,7 +15,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 use tessera_core::error::{DomainError, ErrorCode};
-use tessera_core::money::Currency;
 use tessera_core::vault::Sealed;
 use zeroize::Zeroizing;
 
@@ -62,9 +61,7 @@ pub fn bad_amount(wallet: &Wallet) -> Refusal {
 /// Yuan as typed (`100`, `100.5`, `100.50`) in fen, exactly: never
 /// through a float. Zero is no amount.
 pub fn fen_of(text: &str) -> Option<u64> {
-    Currency::parse(CURRENCY)?
-        .parse_amount(text)
-        .filter(|fen| *fen > 0)
+    super::safety::parse_yuan(text).filter(|fen| *fen > 0)
 }
 
 /// The form's fields the API's refusals name, as the form names them.
@@ -289,14 +286,7 @@ async fn quote_step(
     let from_card = cards
         .iter()
         .find(|c| c.id == form.card_id)
-        .map(|c| {
-            format!(
-                "{} · {}{}",
-                c.bank(&chrome),
-                wallet.t(w::ENDING_IN),
-                c.last4
-            )
-        })
+        .map(|card| card.named(&chrome))
         .unwrap_or_default();
     let destination = quote.destination.take();
     let lang = wallet.lang;
@@ -517,14 +507,7 @@ pub async fn transfer_page(wallet: Wallet, Path(id): Path<String>) -> Response {
     let from_card = wallet
         .read::<Card>(Call::get(format!("/v1/cards/{}", row.card_id)).token(wallet.token()))
         .await
-        .map(|c| {
-            format!(
-                "{} · {}{}",
-                c.bank(&chrome),
-                wallet.t(w::ENDING_IN),
-                c.last4
-            )
-        })
+        .map(|card| card.named(&chrome))
         .unwrap_or_default();
     wallet.page(
         StatusCode::OK,
