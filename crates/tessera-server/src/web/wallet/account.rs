@@ -34,6 +34,13 @@ impl Problem {
         }
     }
 
+    /// The page's status: the refusal's, or 200 without one.
+    pub fn status(&self) -> StatusCode {
+        self.refusal.as_ref().map_or(StatusCode::OK, |r| {
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST)
+        })
+    }
+
     /// The refusal about `field`, if there is one.
     pub fn at(&self, field: &str) -> Option<&Refusal> {
         self.refusal.as_ref().filter(|r| r.is_about(field))
@@ -301,9 +308,26 @@ async fn send_code(visit: &Visit, phone: &str, purpose: &str) -> Result<u64, Ref
     Ok(RESEND_AFTER)
 }
 
-/// The seconds a refusal asks to wait before another code, if it does.
-fn wait_of(refusal: &Refusal) -> u64 {
-    refusal.retry_after.unwrap_or(0)
+/// What a form proven by a texted code shows after "send the code" or
+/// "send it again": the code step with the seconds until another may be
+/// sent, or the refusal (on the code step when resending, where the API's
+/// `retry_after` says how long to wait).
+async fn code_step(
+    visit: &Visit,
+    intent: &str,
+    phone: &str,
+    purpose: &str,
+    fields: &'static [&'static str],
+) -> (Step, u64, Problem) {
+    match send_code(visit, phone, purpose).await {
+        Ok(wait) => (Step::Code, wait, Problem::none()),
+        Err(refusal) if intent == "resend" => (
+            Step::Code,
+            refusal.retry_after.unwrap_or(0),
+            Problem::of(refusal, fields),
+        ),
+        Err(refusal) => (Step::Phone, 0, Problem::of(refusal, fields)),
+    }
 }
 
 pub async fn sign_up(
@@ -312,9 +336,7 @@ pub async fn sign_up(
 ) -> Response {
     let phone = form.phone.trim().to_owned();
     let render = |step: Step, resend_in: u64, problem: Problem| {
-        let status = problem.refusal.as_ref().map_or(StatusCode::OK, |r| {
-            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST)
-        });
+        let status = problem.status();
         visit.page(
             status,
             &SignUpPage {
@@ -328,15 +350,9 @@ pub async fn sign_up(
         )
     };
     if form.intent != "create" {
-        return match send_code(&visit, &phone, "sign_up").await {
-            Ok(wait) => render(Step::Code, wait, Problem::none()),
-            Err(refusal) if form.intent == "resend" => render(
-                Step::Code,
-                wait_of(&refusal),
-                Problem::of(refusal, SIGN_UP_FIELDS),
-            ),
-            Err(refusal) => render(Step::Phone, 0, Problem::of(refusal, SIGN_UP_FIELDS)),
-        };
+        let (step, wait, problem) =
+            code_step(&visit, &form.intent, &phone, "sign_up", SIGN_UP_FIELDS).await;
+        return render(step, wait, problem);
     }
     let created = visit
         .send(Call::post("/v1/users").json(&json!({
@@ -401,9 +417,7 @@ pub async fn forgot(
 ) -> Response {
     let phone = form.phone.trim().to_owned();
     let render = |step: Step, resend_in: u64, problem: Problem| {
-        let status = problem.refusal.as_ref().map_or(StatusCode::OK, |r| {
-            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST)
-        });
+        let status = problem.status();
         visit.page(
             status,
             &ForgotPage {
@@ -416,15 +430,15 @@ pub async fn forgot(
         )
     };
     if form.intent != "reset" {
-        return match send_code(&visit, &phone, "reset_password").await {
-            Ok(wait) => render(Step::Code, wait, Problem::none()),
-            Err(refusal) if form.intent == "resend" => render(
-                Step::Code,
-                wait_of(&refusal),
-                Problem::of(refusal, FORGOT_FIELDS),
-            ),
-            Err(refusal) => render(Step::Phone, 0, Problem::of(refusal, FORGOT_FIELDS)),
-        };
+        let (step, wait, problem) = code_step(
+            &visit,
+            &form.intent,
+            &phone,
+            "reset_password",
+            FORGOT_FIELDS,
+        )
+        .await;
+        return render(step, wait, problem);
     }
     let reset = visit
         .send(Call::post("/v1/password-resets").json(&json!({
