@@ -35,7 +35,15 @@ async function check(page, paths) {
   return found;
 }
 
-const signedOut = ['/sign-in', '/sign-up', '/forgot-password', '/help', '/help/errors/card_declined', '/support'];
+const signedOut = [
+  '/sign-in', '/sign-up', '/forgot-password', '/help', '/help/errors/card_declined',
+  '/help/developers', '/support',
+];
+
+/** The console's pages, as an operator (who sees them all) opens them. */
+const console = [
+  '/support', '/support/tickets', '/support/health', '/support/keys', '/support/maintenance',
+];
 const signedIn = [
   '/', '/cards/new', '/records', '/transfers', '/transfers/new', '/safety',
   '/safety/payment-password', '/safety/payment-password/forgot', '/safety/limits',
@@ -84,6 +92,17 @@ for (const [size, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     const person = await signUp(browser.page);
     const pages = [...signedIn, ...await personalPages(person)];
     assert.deepEqual(await check(browser.page, pages), []);
+    // The console, signed in with the operator's key, a person found.
+    await browser.page.goto(`${base}/support`);
+    await browser.page.locator('#key').fill(need('TESSERA_OPERATOR_KEY'));
+    await browser.page.locator('#key').press('Enter');
+    await browser.page.getByRole('heading', { level: 1, name: '查找用户' }).waitFor();
+    const found = await api('GET', `/v1/support/users?phone=${person.phone}`, {
+      token: need('TESSERA_OPERATOR_KEY'),
+    });
+    assert.equal(found.status, 200, JSON.stringify(found.body));
+    const someone = `/support/people/${found.body.data[0].user_id}`;
+    assert.deepEqual(await check(browser.page, [...console, someone]), []);
     assert.deepEqual(browser.problems, []);
   });
 }
