@@ -348,26 +348,35 @@ pub async fn remove(
         return remove_page(&wallet, "", StatusCode::NOT_FOUND, false, Problem::none()).await;
     }
     let purpose = Purpose::new("security_settings");
-    let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
-        Ok(Confirmed::Verification(verification)) => verification,
-        Ok(Confirmed::CodeSent) => {
-            return remove_page(&wallet, &id, StatusCode::OK, true, Problem::none()).await;
-        }
-        Err(refusal) if refusal.code == "unauthenticated" => return refused(&wallet, &refusal),
-        Err(refusal) => {
-            let status = status_of(&refusal);
-            let problem = Problem::of(refusal, CONFIRM_FIELDS);
-            return remove_page(&wallet, &id, status, false, problem).await;
+    let removing = |verification: Option<String>| {
+        let call = Call::new(Method::DELETE, format!("/v1/me/passkeys/{id}"))
+            .token(wallet.token())
+            .idempotency_key(&form.idempotency_key);
+        match verification {
+            Some(verification) => call.header("tessera-verification", verification),
+            None => call,
         }
     };
-    let removed = wallet
-        .send(
-            Call::new(Method::DELETE, format!("/v1/me/passkeys/{id}"))
-                .token(wallet.token())
-                .idempotency_key(&form.idempotency_key)
-                .header("tessera-verification", verification),
-        )
-        .await;
+    let removed = match confirm::replay(&wallet, &form.confirm, removing(None)).await {
+        Some(answer) => answer,
+        None => {
+            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
+                Ok(Confirmed::Verification(verification)) => verification,
+                Ok(Confirmed::CodeSent) => {
+                    return remove_page(&wallet, &id, StatusCode::OK, true, Problem::none()).await;
+                }
+                Err(refusal) if refusal.code == "unauthenticated" => {
+                    return refused(&wallet, &refusal);
+                }
+                Err(refusal) => {
+                    let status = status_of(&refusal);
+                    let problem = Problem::of(refusal, CONFIRM_FIELDS);
+                    return remove_page(&wallet, &id, status, false, problem).await;
+                }
+            };
+            wallet.send(removing(Some(verification))).await
+        }
+    };
     match removed {
         Ok(_) => see_other("/safety/passkeys?done=passkey_removed"),
         Err(refusal) if refusal.code == "unauthenticated" => refused(&wallet, &refusal),

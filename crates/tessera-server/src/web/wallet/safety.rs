@@ -532,6 +532,9 @@ pub struct LimitsForm {
     webauthn: String,
     #[serde(default)]
     send_code: String,
+    /// Sent again by the page's Retry (`confirm::replay`).
+    #[serde(default)]
+    retry: String,
 }
 
 pub async fn set_limits(WalletForm { wallet, form }: WalletForm<LimitsForm>) -> Response {
@@ -571,18 +574,27 @@ pub async fn set_limits(WalletForm { wallet, form }: WalletForm<LimitsForm>) -> 
         );
         return limits_page(&wallet, &limits, page);
     };
-    let mut call = Call::new(Method::PUT, "/v1/me/payment-limits")
-        .token(wallet.token())
-        .idempotency_key(&form.idempotency_key)
-        .json(&json!({"per_payment": per_payment, "per_day": per_day}));
+    let limits_call = || {
+        Call::new(Method::PUT, "/v1/me/payment-limits")
+            .token(wallet.token())
+            .idempotency_key(&form.idempotency_key)
+            .json(&json!({"per_payment": per_payment, "per_day": per_day}))
+    };
+    let mut call = limits_call();
     if !form.confirming.is_empty() {
         let fields = ConfirmFields {
             payment_password: form.payment_password.clone(),
             sms_code: form.sms_code.clone(),
             webauthn: form.webauthn.clone(),
             send_code: form.send_code.clone(),
-            ..ConfirmFields::default()
+            retry: form.retry.clone(),
         };
+        if let Some(answer) = confirm::replay(&wallet, &fields, limits_call()).await {
+            return match answer {
+                Ok(_) => see_other("/safety?done=limits"),
+                Err(refusal) => confirm_again(&wallet, &limits, refusal, view).await,
+            };
+        }
         let purpose = Purpose::new("security_settings");
         match confirm::obtain(&wallet, &purpose, &fields).await {
             Ok(Confirmed::Verification(verification)) => {
