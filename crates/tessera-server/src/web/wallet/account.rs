@@ -220,7 +220,7 @@ pub async fn sign_in(
 #[derive(Debug, Deserialize)]
 pub struct SignOutForm {}
 
-/// Ends this session (`DELETE /v1/sessions/current`) and clears the cookie.
+/// Signs out: `DELETE /v1/sessions/current`, and the cookie cleared.
 pub async fn sign_out(
     axum::extract::State(state): axum::extract::State<AppState>,
     WalletForm { wallet, .. }: WalletForm<SignOutForm>,

@@ -302,14 +302,9 @@ pub struct PayForm {
     card_id: String,
     #[serde(default)]
     idempotency_key: String,
-    #[serde(default)]
-    payment_password: String,
-    #[serde(default)]
-    sms_code: String,
-    #[serde(default)]
-    webauthn: String,
-    #[serde(default)]
-    send_code: String,
+    /// The second factor (`wallet/confirm.html`).
+    #[serde(flatten)]
+    confirm: ConfirmFields,
     /// The page showed the confirmation fields.
     #[serde(default)]
     confirming: String,
@@ -396,20 +391,14 @@ pub async fn pay(
         )
         .await;
     };
-    let fields = ConfirmFields {
-        payment_password: form.payment_password.clone(),
-        sms_code: form.sms_code.clone(),
-        webauthn: form.webauthn.clone(),
-        send_code: form.send_code.clone(),
-        ..ConfirmFields::default()
-    };
+    let fields = &form.confirm;
     let mut purpose = Purpose::new("payment");
     purpose.amount = Some(fen);
     purpose.currency = Some(CURRENCY.to_owned());
     purpose.merchant_id = Some(DEMO_SHOP_MERCHANT.to_owned());
     let mut verification = None;
     if !form.confirming.is_empty() {
-        match confirm::obtain(&wallet, &purpose, &fields).await {
+        match confirm::obtain(&wallet, &purpose, fields).await {
             Ok(Confirmed::CodeSent) => {
                 let mut options = match confirm_options().await {
                     Ok(options) => options,

@@ -524,17 +524,9 @@ pub struct LimitsForm {
     /// The confirmation fields are on the form: raising a limit.
     #[serde(default)]
     confirming: String,
-    #[serde(default)]
-    payment_password: String,
-    #[serde(default)]
-    sms_code: String,
-    #[serde(default)]
-    webauthn: String,
-    #[serde(default)]
-    send_code: String,
-    /// Sent again by the page's Retry (`confirm::replay`).
-    #[serde(default)]
-    retry: String,
+    /// The second factor (`wallet/confirm.html`).
+    #[serde(flatten)]
+    confirm: ConfirmFields,
 }
 
 pub async fn set_limits(WalletForm { wallet, form }: WalletForm<LimitsForm>) -> Response {
@@ -582,21 +574,15 @@ pub async fn set_limits(WalletForm { wallet, form }: WalletForm<LimitsForm>) -> 
     };
     let mut call = limits_call();
     if !form.confirming.is_empty() {
-        let fields = ConfirmFields {
-            payment_password: form.payment_password.clone(),
-            sms_code: form.sms_code.clone(),
-            webauthn: form.webauthn.clone(),
-            send_code: form.send_code.clone(),
-            retry: form.retry.clone(),
-        };
-        if let Some(answer) = confirm::replay(&wallet, &fields, limits_call()).await {
+        let fields = &form.confirm;
+        if let Some(answer) = confirm::replay(&wallet, fields, limits_call()).await {
             return match answer {
                 Ok(_) => see_other("/safety?done=limits"),
                 Err(refusal) => confirm_again(&wallet, &limits, refusal, view).await,
             };
         }
         let purpose = Purpose::new("security_settings");
-        match confirm::obtain(&wallet, &purpose, &fields).await {
+        match confirm::obtain(&wallet, &purpose, fields).await {
             Ok(Confirmed::Verification(verification)) => {
                 call = call.header("tessera-verification", verification);
             }

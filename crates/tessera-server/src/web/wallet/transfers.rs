@@ -186,17 +186,9 @@ pub struct TransferForm {
     sealed: String,
     #[serde(default)]
     idempotency_key: String,
-    #[serde(default)]
-    payment_password: String,
-    #[serde(default)]
-    sms_code: String,
-    #[serde(default)]
-    webauthn: String,
-    #[serde(default)]
-    send_code: String,
-    /// Sent again by the page's Retry (`confirm::replay`).
-    #[serde(default)]
-    retry: String,
+    /// The second factor (`wallet/confirm.html`).
+    #[serde(flatten)]
+    confirm: ConfirmFields,
     /// `quote` (the details step) or `send` (confirmed on the quote step).
     #[serde(default)]
     intent: String,
@@ -338,7 +330,7 @@ pub async fn transfer(
         let problem = Problem::of(bad_amount(&wallet), DETAIL_FIELDS);
         return details_page(&wallet, StatusCode::BAD_REQUEST, cards, &form, problem);
     };
-    if form.intent != "send" && form.send_code.is_empty() {
+    if form.intent != "send" && form.confirm.send_code.is_empty() {
         let number = form.to_card_number.trim().to_owned();
         return match quote_step(&state, &wallet, &cards, &form, fen, &number, false, None).await {
             Ok(page) => page,
@@ -369,13 +361,7 @@ pub async fn transfer(
             }
         }
     };
-    let fields = ConfirmFields {
-        payment_password: form.payment_password.clone(),
-        sms_code: form.sms_code.clone(),
-        webauthn: form.webauthn.clone(),
-        send_code: form.send_code.clone(),
-        retry: form.retry.clone(),
-    };
+    let fields = &form.confirm;
     let mut purpose = Purpose::new("transfer");
     purpose.card_id = Some(form.card_id.clone());
     purpose.amount = Some(fen);
@@ -397,10 +383,10 @@ pub async fn transfer(
             None => call,
         }
     };
-    let sent = match confirm::replay(&wallet, &fields, transfer(None)).await {
+    let sent = match confirm::replay(&wallet, fields, transfer(None)).await {
         Some(answer) => answer,
         None => {
-            let verification = match confirm::obtain(&wallet, &purpose, &fields).await {
+            let verification = match confirm::obtain(&wallet, &purpose, fields).await {
                 Ok(Confirmed::CodeSent) => return requote(true, None).await,
                 Ok(Confirmed::Verification(verification)) => verification,
                 Err(refusal) if refusal.code == "unauthenticated" => return wallet.to_sign_in(),
