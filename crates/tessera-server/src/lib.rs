@@ -343,9 +343,11 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         ))
     })?;
     let bins = match &config.bin_file {
-        Some(path) => BinIndex::from_path(path)
-            .map_err(|e| StartError::new(format!("bin_file {}: {e}", path.display())))?,
-        None => BinIndex::builtin()
+        Some(path) => Arc::new(
+            BinIndex::from_path(path)
+                .map_err(|e| StartError::new(format!("bin_file {}: {e}", path.display())))?,
+        ),
+        None => BinIndex::shared_builtin()
             .map_err(|e| StartError::new(format!("the built-in BIN tables: {e}")))?,
     };
     // A token range inside a real issuer's BIN would make token PANs that
@@ -436,7 +438,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         config: Arc::new(config),
         store,
         keys: Arc::new(keys),
-        bins: Arc::new(bins),
+        bins,
         issuer,
         time_zone,
         issuer_clock: Arc::default(),

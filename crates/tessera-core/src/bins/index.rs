@@ -18,6 +18,7 @@
 use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use flate2::read::GzDecoder;
 
@@ -191,6 +192,24 @@ impl BinIndex {
             tables: vec![china, global],
             schemes: builtin_schemes()?,
         })
+    }
+
+    /// The shipped tables, built on the first call and shared by every
+    /// later one: each server a process starts reads the same tables, and
+    /// a process that starts many (the test binaries start hundreds) would
+    /// otherwise build them each time, over a second each in a debug build.
+    pub fn shared_builtin() -> Result<Arc<BinIndex>, BinTableError> {
+        static SHARED: Mutex<Option<Arc<BinIndex>>> = Mutex::new(None);
+        // Held while building, so that servers starting together build once.
+        let mut shared = SHARED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(index) = shared.as_ref() {
+            return Ok(Arc::clone(index));
+        }
+        let index = Arc::new(BinIndex::builtin()?);
+        *shared = Some(Arc::clone(&index));
+        Ok(index)
     }
 
     /// Only the scheme ranges: brand and lengths, no issuers. For tests and
