@@ -35,6 +35,7 @@ mod limits;
 pub(crate) mod migrate;
 mod payments;
 mod readers;
+mod recent;
 mod reservations;
 mod safety;
 mod settings;
@@ -47,6 +48,7 @@ use group_commit::{Settle, WriteQueue, WriterSettings};
 use lifecycle::*;
 use limits::Limits;
 use readers::Readers;
+use recent::RecentPayments;
 use reservations::Reservations;
 use rusqlite::{params, params_from_iter};
 use settings::*;
@@ -74,6 +76,8 @@ pub struct SqliteStore {
     reservations: Arc<Reservations>,
     /// Binding and SMS limits, counted in memory (`limits.rs`).
     limits: Arc<Limits>,
+    /// Each person's latest payments, for the risk rules (`recent.rs`).
+    recent: Arc<RecentPayments>,
 }
 
 /// Pool sizes and timeouts for the embedded store.
@@ -129,6 +133,7 @@ impl SqliteStore {
             scans,
             reservations: Arc::default(),
             limits,
+            recent: Arc::default(),
         })
     }
 

@@ -5,7 +5,7 @@ use super::*;
 use crate::decisions::{REFUNDS_HELD, TokenCounters, refund_refused};
 use crate::listings::{self, Dialect};
 use crate::rows::*;
-use crate::sqlite::safety::read_history;
+use crate::sqlite::safety::read_history_facts;
 use crate::{Payments, StoreResult};
 
 fn read_payment_token(
@@ -73,6 +73,26 @@ pub(super) fn insert_payment(
     Ok(())
 }
 
+impl SqliteStore {
+    /// Lists the person's latest payments on the writer thread
+    /// (`recent.rs`) and answers the `count` latest.
+    async fn list_recent(
+        &self,
+        user_id: &UserId,
+        count: usize,
+    ) -> StoreResult<Vec<RecentPaymentRow>> {
+        let (recent, person) = (Arc::clone(&self.recent), user_id.clone());
+        let listed = self
+            .queue
+            .write_direct(move |conn| recent.fill(conn, person.as_str(), count))
+            .await;
+        if listed.is_err() {
+            self.recent.forget(user_id.as_str());
+        }
+        listed
+    }
+}
+
 #[async_trait]
 impl Payments for SqliteStore {
     async fn payment_token(&self, lookup: TokenLookup<'_>) -> StoreResult<Option<PaymentToken>> {
@@ -83,10 +103,11 @@ impl Payments for SqliteStore {
         &self,
         query: &PaymentContextQuery,
     ) -> StoreResult<Option<PaymentContext>> {
-        self.readers.read(|conn| {
-            // One read transaction for the three reads: each one begun on
-            // its own after a commit would drop the connection's pages and
-            // its map of the file, and read them back (see
+        let count = query.recent as usize;
+        let read = self.readers.read(|conn| {
+            // One read transaction for the reads: each one begun on its own
+            // after a commit would drop the connection's pages and its map
+            // of the file, and read them back (see
             // `Payments::payment_context`). Dropped, it ends; a read-only
             // transaction has nothing to roll back.
             let _snapshot = conn.unchecked_transaction()?;
@@ -95,13 +116,30 @@ impl Payments for SqliteStore {
                 return Ok(None);
             };
             let cryptogram = read_cryptogram(conn, &token.token.token_ref, query.atc)?;
-            let history = read_history(conn, &query.history_of(&token))?;
-            Ok(Some(PaymentContext {
+            // The latest payments come from the writer's lists
+            // (`recent.rs`); a person not listed yet is listed below.
+            let mut history = read_history_facts(conn, &query.history_of(&token))?;
+            let listed = match self.recent.latest(token.user_id.as_str(), count) {
+                Some(recent) => {
+                    history.recent = recent;
+                    true
+                }
+                None => false,
+            };
+            let context = PaymentContext {
                 token,
                 cryptogram,
                 history,
-            }))
-        })
+            };
+            Ok(Some((context, listed)))
+        })?;
+        let Some((mut context, listed)) = read else {
+            return Ok(None);
+        };
+        if !listed {
+            context.history.recent = self.list_recent(&context.token.user_id, count).await?;
+        }
+        Ok(Some(context))
     }
 
     async fn reserve_atcs(
@@ -165,7 +203,10 @@ impl Payments for SqliteStore {
         // each check runs before anything is written, so a refused claim
         // leaves nothing behind.
         let claim = claim.clone();
-        self.queue
+        let user_id = claim.payment.user_id.clone();
+        let recent = Arc::clone(&self.recent);
+        let claimed = self
+            .queue
             .write_direct(move |conn| {
                 let row = row_opt(
                     conn,
@@ -208,14 +249,22 @@ impl Payments for SqliteStore {
                     params![atc, &claim.token_ref],
                 )?;
                 insert_payment(conn, &claim.payment)?;
+                recent.inserted(&claim.payment)?;
                 Ok(AtcClaimOutcome::Claimed)
             })
-            .await
+            .await;
+        if claimed.is_err() {
+            self.recent.forget(user_id.as_str());
+        }
+        claimed
     }
 
     async fn finish_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
         let payment = payment.clone();
-        self.queue
+        let user_id = payment.user_id.clone();
+        let recent = Arc::clone(&self.recent);
+        let finished = self
+            .queue
             .write_direct(move |conn| {
                 exec(
                     conn,
@@ -234,9 +283,17 @@ impl Payments for SqliteStore {
                         payment.id.as_str()
                     ],
                 )?;
-                Ok(())
+                recent.finished(
+                    payment.user_id.as_str(),
+                    payment.id.as_str(),
+                    payment.status,
+                )
             })
-            .await
+            .await;
+        if finished.is_err() {
+            self.recent.forget(user_id.as_str());
+        }
+        finished
     }
 
     async fn release_atc(
@@ -260,9 +317,19 @@ impl Payments for SqliteStore {
 
     async fn record_payment(&self, payment: &PaymentRecord) -> StoreResult<()> {
         let payment = payment.clone();
-        self.queue
-            .write_direct(move |conn| insert_payment(conn, &payment))
-            .await
+        let user_id = payment.user_id.clone();
+        let recent = Arc::clone(&self.recent);
+        let recorded = self
+            .queue
+            .write_direct(move |conn| {
+                insert_payment(conn, &payment)?;
+                recent.inserted(&payment)
+            })
+            .await;
+        if recorded.is_err() {
+            self.recent.forget(user_id.as_str());
+        }
+        recorded
     }
 
     async fn mark_card_reissued(&self, card_id: &CardId, now: DateTime<Utc>) -> StoreResult<()> {

@@ -44,6 +44,36 @@ pub(super) fn read_history(conn: &Connection, query: &HistoryQuery) -> StoreResu
     Ok(history.unwrap_or_default())
 }
 
+/// The facts of `read_history` without the latest payments.
+static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM users u LEFT JOIN consent_limits cl ON cl.user_id = u.id WHERE u.id = $1",
+        history_facts_columns("$1", "$2")
+    )
+    .replace('$', "?")
+});
+
+/// `read_history` without the latest payments, for a person whose list the
+/// writer keeps (`recent.rs`).
+pub(super) fn read_history_facts(
+    conn: &Connection,
+    query: &HistoryQuery,
+) -> StoreResult<PaymentHistory> {
+    let facts = query_opt(
+        conn,
+        &FACTS_SQL,
+        params![
+            query.user_id.as_str(),
+            query.device_id.as_deref(),
+            ms(query.day_start),
+            i64::from(query.sum_unconfirmed),
+            query.default_per_day,
+        ],
+        |row| history_facts(row),
+    )?;
+    Ok(facts.unwrap_or_default())
+}
+
 pub(super) fn insert_ticket(conn: &Connection, ticket: &TicketRecord) -> StoreResult<()> {
     exec(
         conn,

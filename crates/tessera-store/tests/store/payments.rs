@@ -537,9 +537,87 @@ async fn a_payment_s_history(store: Arc<dyn Store>) {
     );
 }
 
+/// The latest payments a payment reads before its claim, and the same read
+/// on its own, after each kind of write that changes them.
+async fn latest_both_ways(
+    store: &dyn Store,
+    query: &HistoryQuery,
+    asked: &PaymentContextQuery,
+) -> Vec<(PaymentStatus, i64)> {
+    let context = store.payment_context(asked).await.unwrap().unwrap();
+    let alone = store.payment_history(query).await.unwrap();
+    assert_eq!(context.history.recent, alone.recent);
+    alone.recent.iter().map(|p| (p.status, p.amount)).collect()
+}
+
+/// SQLite keeps each person's latest payments in memory once a payment
+/// has read them: a claim, an outcome and a payment recorded without a
+/// claim must each show in the next payment's read as in the table.
+async fn the_latest_payments_follow_every_write(store: Arc<dyn Store>) {
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap();
+    let query = HistoryQuery {
+        user_id: user_id.clone(),
+        device_id: None,
+        day_start: at(0),
+        sum_unconfirmed: false,
+        default_per_day: i64::MAX,
+        recent: 3,
+    };
+    let asked = PaymentContextQuery {
+        token_pan_fingerprint: "tpf-a".to_owned(),
+        atc: 1,
+        day_start: at(0),
+        sum_unconfirmed: false,
+        default_per_day: i64::MAX,
+        recent: 3,
+    };
+    let latest = || latest_both_ways(&*store, &query, &asked);
+    assert_eq!(latest().await, []);
+    let mut first = claim("tok-a", &user_id, 1, "p1");
+    first.payment.amount = 100;
+    store.claim_atc(&first).await.unwrap();
+    assert_eq!(latest().await, [(PaymentStatus::Pending, 100)]);
+    first.payment.status = PaymentStatus::Approved;
+    store.finish_payment(&first.payment).await.unwrap();
+    assert_eq!(latest().await, [(PaymentStatus::Approved, 100)]);
+    let mut declined = payment("p-declined", "tok-a", &user_id, 9, 10_005);
+    (declined.status, declined.amount, declined.atc) = (PaymentStatus::Declined, 500, None);
+    store.record_payment(&declined).await.unwrap();
+    assert_eq!(
+        latest().await,
+        [
+            (PaymentStatus::Declined, 500),
+            (PaymentStatus::Approved, 100)
+        ]
+    );
+    // Two more, made before the declined one: newest first, three kept.
+    for atc in [3, 2] {
+        let mut later = claim("tok-a", &user_id, atc, &format!("p{atc}"));
+        later.payment.amount = i64::from(atc);
+        store.claim_atc(&later).await.unwrap();
+    }
+    assert_eq!(
+        latest().await,
+        [
+            (PaymentStatus::Declined, 500),
+            (PaymentStatus::Pending, 3),
+            (PaymentStatus::Pending, 2)
+        ]
+    );
+    // A refused claim writes nothing.
+    let replayed = store
+        .claim_atc(&claim("tok-a", &user_id, 3, "p3-again"))
+        .await;
+    assert_eq!(replayed.unwrap(), AtcClaimOutcome::Used);
+    assert_eq!(latest().await.len(), 3);
+}
+
 on_both_backends!(
     payment_tokens_and_atcs,
     a_payment_s_history,
+    the_latest_payments_follow_every_write,
     cryptograms,
     concurrent_atc_claims,
     a_payment_s_client_gone,
