@@ -264,14 +264,13 @@ impl<'e, 'a> Chain<'e, 'a> {
                 });
             } else if let (Some(&before), Verdict::Genuine(_)) =
                 (places.get(&(seq - 1)), self.verdicts[i])
+                && self.entries[before].entry_hash != self.entries[i].prev_hash
             {
-                if self.entries[before].entry_hash != self.entries[i].prev_hash {
-                    findings.push(Finding::Unlinked {
-                        chain_id: chain_id.clone(),
-                        seq,
-                        id: self.entries[i].fields.id.to_owned(),
-                    });
-                }
+                findings.push(Finding::Unlinked {
+                    chain_id: chain_id.clone(),
+                    seq,
+                    id: self.entries[i].fields.id.to_owned(),
+                });
             }
             expected = seq + 1;
         }

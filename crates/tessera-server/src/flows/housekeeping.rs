@@ -2,7 +2,8 @@
 //! few minutes for the life of the server: idempotency keys past their 24
 //! hours, the limit buckets whose hits have all left the window, and
 //! confirmations and passkey challenges that expired, and support console
-//! sessions idle or past their end.
+//! sessions idle or past their end. And every minute, this node's audit
+//! chain head is signed as a checkpoint (`audit_chain.rs`).
 //! (Nothing depends on this running: a replay inside its 24 hours and a
 //! claim inside its window read only what is still theirs.)
 

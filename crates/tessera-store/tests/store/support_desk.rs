@@ -139,7 +139,7 @@ async fn audit_chains_keep_their_head_and_refuse_a_fork(store: Arc<dyn Store>) {
         other.link.clone()
     );
     let since = store.audit_entries_since(at(1_002)).await.unwrap();
-    assert_eq!(since, [second.clone()]);
+    assert_eq!(since, std::slice::from_ref(&second));
     assert_eq!(store.audit_entries_since(at(0)).await.unwrap().len(), 3);
 
     let checkpoint = AuditCheckpointRecord {
