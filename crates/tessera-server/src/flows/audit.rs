@@ -1,6 +1,6 @@
 //! The audit: every security-relevant event is one entry of this node's
-//! chain (`audit_chain.rs`): sign-ins and lockouts, API keys made and
-//! revoked, maintenance windows, tokens suspended and resumed, issuer
+//! chain (`audit_chain.rs`): sign-ins and lockouts, console sign-ins, API
+//! keys made and revoked, key files restored, maintenance windows, tokens suspended and resumed, issuer
 //! events, cards unbound, payment passwords set, wallets frozen and
 //! unfrozen, and each time an API key (support's, an operator's) reads
 //! what belongs to a person, written before the data is answered (a read
@@ -38,6 +38,8 @@ pub const TICKET: &str = "support.ticket";
 
 /// A person signed in (`POST /v1/sessions`).
 pub const SIGNED_IN: &str = "session.signed_in";
+/// A support or operator key signed in to the support console.
+pub const CONSOLE_SIGNED_IN: &str = "console.signed_in";
 /// Failed sign-ins locked a phone out for the window.
 pub const SIGN_IN_LOCKED: &str = "session.locked";
 /// An API key was made (at the command line or by an operator).
