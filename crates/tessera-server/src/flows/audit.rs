@@ -1,13 +1,13 @@
 //! The audit: every security-relevant event is one entry of this node's
 //! chain (`audit_chain.rs`): sign-ins and lockouts, console sign-ins, API
-//! keys made and revoked, key files restored, maintenance windows, tokens suspended and resumed, issuer
-//! events, cards unbound, payment passwords set, wallets frozen and
-//! unfrozen, and each time an API key (support's, an operator's) reads
-//! what belongs to a person, written before the data is answered (a read
-//! whose entry cannot be written is refused). Entries hold ids and what
-//! happened, never a name, a phone or card digits. Operators list them,
-//! newest first; `tessera audit verify` walks the chains.
-
+//! keys made and revoked, key files restored, maintenance windows, tokens
+//! suspended and resumed, issuer events, cards unbound, payment passwords
+//! set, wallets frozen and unfrozen, and each time an API key (support's,
+//! an operator's) reads what belongs to a person, written before the data
+//! is answered (a read whose entry cannot be written is refused). Entries
+//! hold ids and what happened, never a name, a phone or card digits.
+//! Operators list them, newest first; `tessera audit verify` walks the
+//! chains.
 use tessera_core::ids::UserId;
 use tessera_store::{AuditEvent, AuditFilter};
 
