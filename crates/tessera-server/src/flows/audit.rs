@@ -8,6 +8,7 @@
 //! hold ids and what happened, never a name, a phone or card digits.
 //! Operators list them, newest first; `tessera audit verify` walks the
 //! chains.
+
 use tessera_core::ids::UserId;
 use tessera_store::{AuditEvent, AuditFilter};
 
