@@ -29,6 +29,9 @@ enum Command {
     /// Operator tasks on the service's own data (API keys).
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
+    /// The audit trail: verify its chains, export it as JSON lines.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
     /// Sandbox test cards, and the SMS codes a sandbox server kept.
     #[command(subcommand)]
     Sandbox(cmd::sandbox::SandboxCommand),
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::serve(args),
         Command::Demo(args) => cmd::serve::demo(args),
         Command::Admin(command) => cmd::admin::run(command),
+        Command::Audit(command) => cmd::audit::run(command),
         Command::Sandbox(command) => cmd::sandbox::run(command),
         Command::Bins(command) => cmd::bins::run(command),
         Command::CheckCard(args) => cmd::check_card::run(args),

@@ -2,6 +2,7 @@
 //! fields, BIN lookup and the support policy, the vault, payment tokens, EMV
 //! cryptograms, fees and the error catalogue. No web, database or async runtime here.
 
+pub mod audit;
 pub mod bins;
 pub mod card;
 pub mod crypto;

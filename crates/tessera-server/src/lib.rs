@@ -434,6 +434,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
     );
     let webauthn =
         Arc::new(flows::passkeys::relying_party(&config.webauthn).map_err(StartError::new)?);
+    let audit = flows::audit_chain::AuditChain::for_node(&config.node_id);
     let state = AppState::new(Shared {
         config: Arc::new(config),
         store,
@@ -451,6 +452,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         identity,
         clock,
         webauthn,
+        audit,
     });
     Ok(Opened {
         state,
@@ -657,6 +659,7 @@ pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer
     }
     let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
     let metrics = tokio::spawn(flows::metrics::refresh_periodically(state.clone()));
+    let checkpoints = tokio::spawn(flows::housekeeping::checkpoint_periodically(state.clone()));
     let scheme = if tls.is_some() { "https" } else { "http" };
     let task = tokio::spawn(async move {
         let served = listener::serve(tcp, router, limits, tls, async move {
@@ -668,6 +671,7 @@ pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer
         .await;
         purge.abort();
         metrics.abort();
+        checkpoints.abort();
         served
     });
     Ok(RunningServer {
@@ -730,7 +734,9 @@ pub async fn create_api_key_held_by(
             "unknown role {role:?}: operator, support, merchant or issuer"
         ))
     })?;
-    flows::keys::create(state, role, label, holder, scope)
+    let trace_id = ids::request_id();
+    let by = flows::audit::Actor::service(&trace_id);
+    flows::keys::create(state, role, label, holder, scope, by)
         .await
         .map_err(|e| StartError::new(e.0))
 }

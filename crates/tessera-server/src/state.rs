@@ -10,6 +10,7 @@ use tessera_store::Store;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::flows::audit_chain::AuditChain;
 use crate::flows::issuer_health::{BaselineCache, EvaluationClock};
 use crate::flows::metrics::Metrics;
 use crate::http::auth::SessionCache;
@@ -69,6 +70,8 @@ pub struct Shared {
     pub clock: Clock,
     /// The relying party passkeys are made for (`flows/passkeys.rs`).
     pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// This node's audit chain (`flows/audit_chain.rs`).
+    pub audit: AuditChain,
 }
 
 impl Shared {

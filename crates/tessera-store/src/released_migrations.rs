@@ -251,6 +251,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         26,
         "ecae4f7dac6e886d5284d85de11669ac94f5f97fdb41ef222d4248d2a9ae8cf4",
     ),
+    (
+        "sqlite",
+        24,
+        "9eb48d15958e967cb5119ab7719743a0d961560bbe6a50985b4e343c44892740",
+    ),
+    (
+        "postgres",
+        28,
+        "5a8966a785130fd23c8182eed540be61ed5876baf4c65428b4baa63df7e5eafb",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

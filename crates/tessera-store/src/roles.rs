@@ -510,10 +510,20 @@ pub trait Support: Send + Sync {
     /// One page of a person's timeline, newest first: one query per source
     /// (`timeline.rs`), each reading at most `limit` rows.
     async fn timeline(&self, query: &TimelineQuery) -> StoreResult<Vec<TimelineRow>>;
-    /// Appends one read of a person's data to the audit.
+    /// Appends one entry to the audit. A chained entry whose predecessor
+    /// another entry follows already (a writer racing on the same chain)
+    /// is refused with `Conflict`, and nothing is written.
     async fn record_audit_event(&self, event: &AuditEvent) -> StoreResult<()>;
     /// The audit, newest first, a page at a time.
     async fn audit_events(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+    /// The place of a chain's last entry, if it has one.
+    async fn audit_chain_head(&self, chain_id: &str) -> StoreResult<Option<AuditLink>>;
+    /// Every audit entry written at or after `since`, oldest first.
+    async fn audit_entries_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<AuditEvent>>;
+    /// Keeps a chain's signed head; one already kept for that place stays.
+    async fn record_audit_checkpoint(&self, checkpoint: &AuditCheckpointRecord) -> StoreResult<()>;
+    /// Every checkpoint of every chain.
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpointRecord>>;
 }
 
 /// Settings (maintenance window, sandbox issuer behaviour) and idempotency records.

@@ -162,7 +162,9 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(async {
                 let state = open(config).await?;
                 let now = state.now();
-                match tessera_server::flows::keys::revoke(&state, id.trim(), now).await {
+                let trace_id = tessera_server::ids::request_id();
+                let by = tessera_server::flows::audit::Actor::service(&trace_id);
+                match tessera_server::flows::keys::revoke(&state, id.trim(), by, now).await {
                     Ok(key) => {
                         println!(
                             "revoked {} ({}) at {}",

@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use tessera_core::vault::key_file::{self, unix_mode};
 use tessera_core::vault::{self, KeyFile, KeyRing};
+use tessera_server::flows::audit::{self, Actor};
+use tessera_server::{Config, Overrides};
 use zeroize::Zeroizing;
+
+use crate::cmd::serve::runtime;
 
 /// Scripts pass the backup passphrase in this variable instead of a prompt.
 pub const ENV_BACKUP_PASSPHRASE: &str = "TESSERA_BACKUP_PASSPHRASE";
@@ -50,6 +54,10 @@ pub struct RestoreArgs {
     pub force: bool,
     #[command(flatten)]
     pub dir: DataDirArg,
+    /// The PostgreSQL database whose audit records the restore (else the
+    /// SQLite database in the data directory, when there is one).
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -119,7 +127,38 @@ fn restore(args: &RestoreArgs) -> anyhow::Result<ExitCode> {
         list(&ring.versions()),
         ring.active_version()
     );
+    if let Err(error) = audit_restore(args, &ring) {
+        eprintln!("The restore is not in the audit: {error:#}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records the restore in the audit of the database beside the key file,
+/// if there is one yet: a key ring replaced is a security event.
+fn audit_restore(args: &RestoreArgs, ring: &KeyRing) -> anyhow::Result<()> {
+    let sqlite = args.dir.data_dir.join(tessera_store::sqlite::DATABASE_FILE);
+    if args.database_url.is_none() && !sqlite.exists() {
+        return Ok(());
+    }
+    let overrides = Overrides {
+        data_dir: Some(args.dir.data_dir.clone()),
+        database_url: args.database_url.clone(),
+        ..Overrides::default()
+    };
+    let config = Config::load(None, &overrides).map_err(anyhow::Error::msg)?;
+    let subject = format!(
+        "key_versions:{} active:{}",
+        list(&ring.versions()),
+        ring.active_version()
+    );
+    runtime()?.block_on(async {
+        let state = tessera_server::open(config).await?.state;
+        let trace_id = tessera_server::ids::request_id();
+        Actor::service(&trace_id)
+            .record(&state, audit::KEY_RING_RESTORED, None, Some(subject))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.0.code.as_str()))
+    })
 }
 
 fn status(data_dir: &Path) -> anyhow::Result<ExitCode> {

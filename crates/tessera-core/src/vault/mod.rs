@@ -86,10 +86,15 @@ pub enum LookupPurpose {
     /// Keeps a person's birthday as six-digit PINs (YYMMDD and the like),
     /// to refuse it as a payment password without keeping the date.
     BirthdayPin,
+    /// Chains audit entries: each entry's hash covers the one before.
+    AuditChain,
+    /// Signs the checkpoints of audit chains' heads, under a key of their
+    /// own so a checkpoint can never pass for an entry.
+    AuditCheckpoint,
 }
 
 impl LookupPurpose {
-    pub const ALL: [LookupPurpose; 12] = [
+    pub const ALL: [LookupPurpose; 14] = [
         LookupPurpose::PanFingerprint,
         LookupPurpose::IdNumber,
         LookupPurpose::IdempotencyBody,
@@ -102,6 +107,8 @@ impl LookupPurpose {
         LookupPurpose::SignInPepper,
         LookupPurpose::KeyRingCheck,
         LookupPurpose::BirthdayPin,
+        LookupPurpose::AuditChain,
+        LookupPurpose::AuditCheckpoint,
     ];
 
     /// The HKDF `info` label. Permanent: see the type's documentation.
@@ -119,6 +126,8 @@ impl LookupPurpose {
             LookupPurpose::SignInPepper => "tessera/lookup/v1/sign-in-pepper",
             LookupPurpose::KeyRingCheck => "tessera/lookup/v1/key-check",
             LookupPurpose::BirthdayPin => "tessera/lookup/v1/birthday-pin",
+            LookupPurpose::AuditChain => "tessera/lookup/v1/audit-chain",
+            LookupPurpose::AuditCheckpoint => "tessera/lookup/v1/audit-checkpoint",
         }
     }
 

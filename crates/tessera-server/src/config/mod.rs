@@ -38,6 +38,9 @@ pub struct Config {
     /// `postgres://...` to share one database between nodes; SQLite in
     /// `data_dir` when absent.
     pub database_url: Option<String>,
+    /// This node's name, unique among the nodes of one database: its audit
+    /// entries form the chain `node:<node_id>`, continued after a restart.
+    pub node_id: String,
     /// Cards one user may hold at once (pending ones count).
     pub card_limit: u32,
     /// The time zone a card's expiry is judged in.
@@ -288,6 +291,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".to_owned(),
             listener: ListenerConfig::default(),
             database_url: None,
+            node_id: "main".to_owned(),
             card_limit: 5,
             wallet_time_zone: "Asia/Shanghai".to_owned(),
             sandbox: true,

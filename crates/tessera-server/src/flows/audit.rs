@@ -1,9 +1,13 @@
-//! The audit of reads of a person's data: each time an API key (support's,
-//! an operator's) reads what belongs to a person, one row is appended
-//! (`audit_events`: when, which key, its holder and role, what was done,
-//! whose data, the trace id), before the data is answered; a read whose
-//! row cannot be written is refused. Operators list the rows, newest
-//! first.
+//! The audit: every security-relevant event is one entry of this node's
+//! chain (`audit_chain.rs`): sign-ins and lockouts, console sign-ins, API
+//! keys made and revoked, key files restored, maintenance windows, tokens
+//! suspended and resumed, issuer events, cards unbound, payment passwords
+//! set, wallets frozen and unfrozen, and each time an API key (support's,
+//! an operator's) reads what belongs to a person, written before the data
+//! is answered (a read whose entry cannot be written is refused). Entries
+//! hold ids and what happened, never a name, a phone or card digits.
+//! Operators list them, newest first; `tessera audit verify` walks the
+//! chains.
 
 use tessera_core::ids::UserId;
 use tessera_store::{AuditEvent, AuditFilter};
@@ -32,6 +36,93 @@ pub const DIAGNOSIS: &str = "support.diagnosis";
 /// Support read a person's ticket (`GET /v1/support/tickets/{id}`, the
 /// console's ticket page).
 pub const TICKET: &str = "support.ticket";
+
+/// A person signed in (`POST /v1/sessions`).
+pub const SIGNED_IN: &str = "session.signed_in";
+/// A support or operator key signed in to the support console.
+pub const CONSOLE_SIGNED_IN: &str = "console.signed_in";
+/// Failed sign-ins locked a phone out for the window.
+pub const SIGN_IN_LOCKED: &str = "session.locked";
+/// An API key was made (at the command line or by an operator).
+pub const KEY_CREATED: &str = "api_key.created";
+pub const KEY_REVOKED: &str = "api_key.revoked";
+pub const MAINTENANCE_STARTED: &str = "maintenance.started";
+pub const MAINTENANCE_ENDED: &str = "maintenance.ended";
+/// A token suspended or resumed by one of its suspenders.
+pub const TOKEN_SUSPENDED: &str = "token.suspended";
+pub const TOKEN_RESUMED: &str = "token.resumed";
+pub const TOKEN_DELETED: &str = "token.deleted";
+/// An issuer's event, applied or not (`POST /v1/issuer/events`).
+pub const ISSUER_EVENT: &str = "issuer.event";
+pub const CARD_UNBOUND: &str = "card.unbound";
+pub const PAYMENT_PASSWORD_SET: &str = "payment_password.set";
+pub const WALLET_FROZEN: &str = "wallet.frozen";
+pub const WALLET_UNFROZEN: &str = "wallet.unfrozen";
+/// The key file replaced from a backup (`tessera keys restore`).
+pub const KEY_RING_RESTORED: &str = "key_ring.restored";
+
+/// Who acted, for the audit, and the request's trace id. Without a caller
+/// it is the service itself (a command run by whoever runs it).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub caller: Option<&'a Caller>,
+    pub trace_id: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    pub fn caller(caller: &'a Caller, trace_id: &'a str) -> Self {
+        Actor {
+            caller: Some(caller),
+            trace_id,
+        }
+    }
+
+    /// The service acting on its own (the command line).
+    pub fn service(trace_id: &'a str) -> Self {
+        Actor {
+            caller: None,
+            trace_id,
+        }
+    }
+
+    /// Appends `action` on `user_id` and `subject` (`card:crd_...`) to the
+    /// audit.
+    pub async fn record(
+        &self,
+        state: &AppState,
+        action: &str,
+        user_id: Option<&UserId>,
+        subject: Option<String>,
+    ) -> Result<(), ApiError> {
+        let (key_id, key_holder, role) = match self.caller {
+            Some(Caller::Key {
+                key_id,
+                role,
+                holder,
+                ..
+            }) => (key_id.clone(), holder.clone(), role.as_str().to_owned()),
+            Some(Caller::User { .. }) => (String::new(), String::new(), "user".to_owned()),
+            None => (String::new(), String::new(), "service".to_owned()),
+        };
+        let event = AuditEvent {
+            id: ids::random_id("aud_", 20),
+            created_at: state.now(),
+            key_id,
+            key_holder,
+            role,
+            action: action.to_owned(),
+            user_id: user_id.cloned(),
+            subject,
+            trace_id: self.trace_id.to_owned(),
+            link: None,
+        };
+        state
+            .audit
+            .append(state.store.as_ref(), &state.keys, event)
+            .await?;
+        Ok(())
+    }
+}
 
 /// Who reads a person's data, for the audit: the caller and the request's
 /// trace id. The flows that answer a person's data take one, so the API
@@ -63,27 +154,12 @@ pub async fn record_read(
     user_id: Option<&UserId>,
     trace_id: &str,
 ) -> Result<(), ApiError> {
-    let Caller::Key {
-        key_id,
-        role,
-        holder,
-        ..
-    } = caller
-    else {
+    if !matches!(caller, Caller::Key { .. }) {
         return Ok(());
-    };
-    let event = AuditEvent {
-        id: ids::random_id("aud_", 20),
-        created_at: state.now(),
-        key_id: key_id.clone(),
-        key_holder: holder.clone(),
-        role: role.as_str().to_owned(),
-        action: action.to_owned(),
-        user_id: user_id.cloned(),
-        trace_id: trace_id.to_owned(),
-    };
-    state.store.record_audit_event(&event).await?;
-    Ok(())
+    }
+    Actor::caller(caller, trace_id)
+        .record(state, action, user_id, None)
+        .await
 }
 
 /// `GET /v1/admin/audit-events`: newest first, a page at a time (at most
@@ -107,7 +183,10 @@ pub async fn page(state: &AppState, asked: &AuditEventQuery) -> Result<AuditEven
                 role: event.role,
                 action: event.action,
                 user_id: event.user_id.map(|u| u.to_string()),
+                subject: event.subject,
                 trace_id: event.trace_id,
+                chain_id: event.link.as_ref().map(|l| l.chain_id.clone()),
+                seq: event.link.map(|l| l.seq),
             })
             .collect(),
     })

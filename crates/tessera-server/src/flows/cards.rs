@@ -6,7 +6,9 @@ use tessera_core::card::CardStatus;
 use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::CardRecord;
 
+use crate::flows::audit::{self, Actor};
 use crate::flows::verifications;
+use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::views::ListQuery;
 use crate::state::AppState;
@@ -106,6 +108,17 @@ pub async fn unbind(
     .await?;
     if state.store.unbind_card(user_id, card_id, now).await? {
         tracing::info!(trace_id = %trace_id, card_id = %card_id, "card unbound");
+        let caller = Caller::User {
+            user_id: user_id.clone(),
+        };
+        Actor::caller(&caller, trace_id)
+            .record(
+                state,
+                audit::CARD_UNBOUND,
+                Some(user_id),
+                Some(format!("card:{card_id}")),
+            )
+            .await?;
     }
     get(state, user_id, card_id).await
 }

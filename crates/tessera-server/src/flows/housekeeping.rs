@@ -2,7 +2,8 @@
 //! few minutes for the life of the server: idempotency keys past their 24
 //! hours, the limit buckets whose hits have all left the window, and
 //! confirmations and passkey challenges that expired, and support console
-//! sessions idle or past their end.
+//! sessions idle or past their end. And every minute, this node's audit
+//! chain head is signed as a checkpoint (`audit_chain.rs`).
 //! (Nothing depends on this running: a replay inside its 24 hours and a
 //! claim inside its window read only what is still theirs.)
 
@@ -43,6 +44,29 @@ pub async fn purge_periodically(state: AppState) {
             Ok(0) => {}
             Ok(purged) => tracing::debug!(purged, "ended console sessions purged"),
             Err(error) => tracing::warn!(error = %error, "could not purge ended console sessions"),
+        }
+    }
+}
+
+/// How often this node signs its audit chain's head: entries cut from the
+/// end of a chain are found back to the last checkpoint.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Signs this node's audit chain head every minute, while it moves.
+pub async fn checkpoint_periodically(state: AppState) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        every.tick().await;
+        match state
+            .audit
+            .checkpoint(state.store.as_ref(), &state.keys, state.now())
+            .await
+        {
+            Ok(None) => {}
+            Ok(Some(seq)) => {
+                tracing::debug!(chain = state.audit.chain_id(), seq, "audit checkpoint")
+            }
+            Err(error) => tracing::warn!(error = %error, "could not sign the audit chain's head"),
         }
     }
 }

@@ -13,6 +13,7 @@ use tessera_core::vault::{LookupPurpose, Sealed};
 use tessera_store::ApiKeyRecord;
 use zeroize::Zeroizing;
 
+use crate::flows::audit::{self, Actor};
 use crate::http::auth::{API_KEY_PREFIX, Role, hash_bearer};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{ApiKeyList, ApiKeyView, CreateKeyRequest, CreatedKeyView};
@@ -190,6 +191,7 @@ pub async fn create(
     label: &str,
     holder: &str,
     scope: &[String],
+    by: Actor<'_>,
 ) -> Result<CreatedKey, KeyError> {
     let scope = check_scope(state, role, scope)?;
     let id = ids::random_id("key_", 16);
@@ -223,6 +225,14 @@ pub async fn create(
         })
         .await
         .map_err(|e| KeyError(e.to_string()))?;
+    by.record(
+        state,
+        audit::KEY_CREATED,
+        None,
+        Some(format!("api_key:{id}")),
+    )
+    .await
+    .map_err(|e| KeyError(format!("the audit refused the key: {}", e.0.code.as_str())))?;
     Ok(CreatedKey {
         id,
         key,
@@ -241,6 +251,7 @@ pub async fn create(
 pub async fn create_over_http(
     state: &AppState,
     request: &CreateKeyRequest,
+    by: Actor<'_>,
 ) -> Result<CreatedKeyView, ApiError> {
     let role = match Role::parse(request.role.trim()) {
         Some(Role::Operator) => {
@@ -305,7 +316,7 @@ pub async fn create_over_http(
         scope.clone()
     };
     check_owners(state, role, &owners).map_err(|problem| problem.api())?;
-    let created = create(state, role, &request.label, &request.holder, &owners)
+    let created = create(state, role, &request.label, &request.holder, &owners, by)
         .await
         .map_err(|error| {
             tracing::error!(error = %error, "api key not made");
@@ -364,12 +375,20 @@ pub async fn list(state: &AppState) -> Result<ApiKeyList, ApiError> {
 pub async fn revoke(
     state: &AppState,
     id: &str,
+    by: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<ApiKeyView, ApiError> {
     let Some(revoked_at) = state.store.revoke_api_key(id, now).await? else {
         return Err(ErrorCode::NotFound.into());
     };
     tracing::info!(key_id = id, revoked_at = %rfc3339(revoked_at), "api key revoked");
+    by.record(
+        state,
+        audit::KEY_REVOKED,
+        None,
+        Some(format!("api_key:{id}")),
+    )
+    .await?;
     let keys = state.store.api_keys().await?;
     keys.into_iter()
         .find(|k| k.id == id)

@@ -17,6 +17,7 @@ use tessera_store::{
     IssuerEventRecord, PaymentToken, TokenEvent, TokenLookup, TokenStateChange,
 };
 
+use crate::flows::audit::{self, Actor};
 use crate::flows::keys;
 use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, rfc3339};
@@ -125,6 +126,7 @@ fn state_view(state: &AppState, token: &PaymentToken, now: DateTime<Utc>) -> Tok
 pub async fn suspend_or_resume(
     state: &AppState,
     caller: &Caller,
+    trace_id: &str,
     token_ref: &str,
     change: Change,
     reason: Option<&str>,
@@ -166,6 +168,18 @@ pub async fn suspend_or_resume(
             .await?;
         if stored {
             tracing::info!(token_ref, by = %by, change = change.kind(), status = next.status().as_str(), "token lifecycle");
+            let action = match change {
+                Change::Suspend => audit::TOKEN_SUSPENDED,
+                Change::Resume => audit::TOKEN_RESUMED,
+            };
+            Actor::caller(caller, trace_id)
+                .record(
+                    state,
+                    action,
+                    Some(&token.user_id),
+                    Some(format!("token:{token_ref}")),
+                )
+                .await?;
             let token = token_for(state, caller, token_ref).await?;
             return Ok(state_view(state, &token, now));
         }
@@ -180,13 +194,14 @@ pub async fn suspend_or_resume(
 pub async fn delete(
     state: &AppState,
     caller: &Caller,
+    trace_id: &str,
     token_ref: &str,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenStateView, ApiError> {
     let by = suspender_of(caller)?;
     let reason = reason_text(state, reason)?;
-    token_for(state, caller, token_ref).await?;
+    let token = token_for(state, caller, token_ref).await?;
     let deleted = state
         .store
         .delete_token(&TokenEvent {
@@ -200,6 +215,14 @@ pub async fn delete(
         .await?;
     if deleted {
         tracing::info!(token_ref, by = %by, "token deleted");
+        Actor::caller(caller, trace_id)
+            .record(
+                state,
+                audit::TOKEN_DELETED,
+                Some(&token.user_id),
+                Some(format!("token:{token_ref}")),
+            )
+            .await?;
     }
     let token = token_for(state, caller, token_ref).await?;
     Ok(state_view(state, &token, now))

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use tessera_core::error::{DomainError, ErrorCode};
 
+use crate::flows::audit::{self, Actor};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::fields::stored_text;
 use crate::http::views::{MaintenanceStatus, MaintenanceWindow};
@@ -16,6 +17,7 @@ pub const SETTING: &str = "maintenance";
 pub async fn start(
     state: &AppState,
     window: &MaintenanceWindow,
+    by: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<MaintenanceStatus, ApiError> {
     let until = DateTime::parse_from_rfc3339(&window.until)
@@ -31,6 +33,13 @@ pub async fn start(
     let json = serde_json::to_string(&stored).map_err(|_| ErrorCode::InternalError)?;
     state.store.put_setting(SETTING, &json, now).await?;
     tracing::warn!(until = %stored.until, "maintenance window set");
+    by.record(
+        state,
+        audit::MAINTENANCE_STARTED,
+        None,
+        Some(format!("until:{}", stored.until)),
+    )
+    .await?;
     Ok(MaintenanceStatus {
         active: true,
         window: Some(stored),
@@ -38,9 +47,11 @@ pub async fn start(
 }
 
 /// Ends maintenance now.
-pub async fn end(state: &AppState) -> Result<MaintenanceStatus, ApiError> {
+pub async fn end(state: &AppState, by: Actor<'_>) -> Result<MaintenanceStatus, ApiError> {
     state.store.delete_setting(SETTING).await?;
     tracing::warn!("maintenance window ended");
+    by.record(state, audit::MAINTENANCE_ENDED, None, None)
+        .await?;
     Ok(MaintenanceStatus {
         active: false,
         window: None,

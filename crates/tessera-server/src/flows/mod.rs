@@ -5,6 +5,7 @@
 
 pub mod attempts;
 pub mod audit;
+pub mod audit_chain;
 pub mod binding;
 pub mod binding_stats;
 pub mod cards;

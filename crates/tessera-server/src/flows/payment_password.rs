@@ -16,7 +16,9 @@ use tessera_core::payment_password;
 use tessera_core::vault::LookupPurpose;
 use tessera_store::{PaymentPasswordClaim, SmsCodePurpose, UserRecord};
 
+use crate::flows::audit::{self, Actor};
 use crate::flows::sms_codes;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{PaymentPasswordRequest, PaymentPasswordView};
 use crate::passwords::Secret;
@@ -79,6 +81,7 @@ pub async fn set(
     state: &AppState,
     user: &UserRecord,
     request: &PaymentPasswordRequest,
+    trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<PaymentPasswordView, ApiError> {
     // A choice that would be refused costs no guess and no code.
@@ -139,6 +142,18 @@ pub async fn set(
         state.store.note_credentials_reset(&user.id, now).await?;
     }
     tracing::info!(user_id = %user.id, "payment password set");
+    let caller = Caller::User {
+        user_id: user.id.clone(),
+    };
+    let how = if reset { "reset" } else { "set" };
+    Actor::caller(&caller, trace_id)
+        .record(
+            state,
+            audit::PAYMENT_PASSWORD_SET,
+            Some(&user.id),
+            Some(format!("how:{how}")),
+        )
+        .await?;
     state_of(state, user, now).await
 }
 

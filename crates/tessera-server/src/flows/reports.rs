@@ -17,6 +17,7 @@ use tessera_store::{
     AccountEvent, PaymentReport, ReportOutcome, TicketRecord, TimelineType, TokenLookup,
 };
 
+use crate::flows::audit::{self, Actor};
 use crate::flows::lifecycle::{self, Change};
 use crate::flows::verifications::{self, Purpose};
 use crate::http::auth::Caller;
@@ -91,6 +92,7 @@ pub async fn report_payment(
         lifecycle::suspend_or_resume(
             state,
             &caller,
+            trace_id,
             &payment.token_ref,
             Change::Suspend,
             Some(REPORTED),
@@ -165,6 +167,7 @@ pub async fn report_payment(
 async fn change_every_token(
     state: &AppState,
     user_id: &UserId,
+    trace_id: &str,
     change: Change,
     now: DateTime<Utc>,
 ) -> Result<u32, ApiError> {
@@ -187,8 +190,16 @@ async fn change_every_token(
             continue;
         }
         let before = token.suspenders.contains(&"cardholder".to_owned());
-        lifecycle::suspend_or_resume(state, &caller, &token.token_ref, change, Some(FROZEN), now)
-            .await?;
+        lifecycle::suspend_or_resume(
+            state,
+            &caller,
+            trace_id,
+            &token.token_ref,
+            change,
+            Some(FROZEN),
+            now,
+        )
+        .await?;
         if before == (change == Change::Resume) {
             changed += 1;
         }
@@ -236,10 +247,10 @@ pub async fn freeze(
         .set_frozen(user_id, Some(now), Some(&opened))
         .await?;
     // Paused again even when it already was: a card bound since is paused too.
-    let cards_changed = change_every_token(state, user_id, Change::Suspend, now).await?;
+    let cards_changed = change_every_token(state, user_id, trace_id, Change::Suspend, now).await?;
     if newly {
         tracing::info!(trace_id, user_id = %user_id, cards_changed, "wallet frozen");
-        note_freeze(state, user_id, TimelineType::WalletFrozen, trace_id, now).await;
+        note_freeze(state, user_id, TimelineType::WalletFrozen, trace_id, now).await?;
     }
     let mut view = freeze_state(state, user_id, lang, now).await?;
     view.cards_changed = cards_changed;
@@ -262,9 +273,9 @@ pub async fn unfreeze(
     }
     verifications::require(state, headers, user_id, Purpose::Unfreeze, "", now).await?;
     if state.store.set_frozen(user_id, None, None).await? {
-        note_freeze(state, user_id, TimelineType::WalletUnfrozen, trace_id, now).await;
+        note_freeze(state, user_id, TimelineType::WalletUnfrozen, trace_id, now).await?;
     }
-    let cards_changed = change_every_token(state, user_id, Change::Resume, now).await?;
+    let cards_changed = change_every_token(state, user_id, trace_id, Change::Resume, now).await?;
     tracing::info!(user_id = %user_id, cards_changed, "wallet unfrozen");
     Ok(WalletFreezeView {
         frozen: false,
@@ -274,14 +285,14 @@ pub async fn unfreeze(
     })
 }
 
-/// A freeze or unfreeze, on the person's timeline.
+/// A freeze or unfreeze, on the person's timeline and in the audit.
 async fn note_freeze(
     state: &AppState,
     user_id: &UserId,
     kind: TimelineType,
     trace_id: &str,
     now: DateTime<Utc>,
-) {
+) -> Result<(), ApiError> {
     let event = AccountEvent {
         user_id: user_id.clone(),
         kind,
@@ -290,4 +301,15 @@ async fn note_freeze(
         created_at: now,
     };
     crate::flows::users::record(state, event).await;
+    let action = if kind == TimelineType::WalletFrozen {
+        audit::WALLET_FROZEN
+    } else {
+        audit::WALLET_UNFROZEN
+    };
+    let caller = Caller::User {
+        user_id: user_id.clone(),
+    };
+    Actor::caller(&caller, trace_id)
+        .record(state, action, Some(user_id), None)
+        .await
 }

@@ -14,9 +14,10 @@ use tessera_store::{
     SmsCodePurpose, StoreError, TimelineType, UserRecord,
 };
 
+use crate::flows::audit::{self, Actor};
 use crate::flows::payment_password;
 use crate::flows::sms_codes;
-use crate::http::auth::{self, SESSION_PREFIX};
+use crate::http::auth::{self, Caller, SESSION_PREFIX};
 use crate::http::error::{ApiError, rfc3339};
 use crate::http::views::{CreateSessionRequest, CreateUserRequest, SessionView};
 use crate::identity::IdentityVerdict;
@@ -214,6 +215,17 @@ pub async fn sign_in(
                 record(state, locked).await;
             }
         }
+        if claimed.failures >= limits.sign_in_max_attempts {
+            // A phone without an account is locked too: the entry then
+            // names no one.
+            let user_id = user.as_ref().map(|u| &u.id);
+            if let Err(error) = Actor::service(trace_id)
+                .record(state, audit::SIGN_IN_LOCKED, user_id, None)
+                .await
+            {
+                tracing::warn!(error = %error.0.code.as_str(), "sign-in lockout not audited");
+            }
+        }
         return Err(ErrorCode::InvalidCredentials.into());
     };
     state
@@ -226,10 +238,11 @@ pub async fn sign_in(
     let token = ids::bearer_secret(SESSION_PREFIX);
     let expires_at =
         now + Duration::seconds(i64::try_from(state.config.session_ttl_secs).unwrap_or(3600));
+    let session_id = ids::session_id();
     state
         .store
         .create_session(&SessionRecord {
-            id: ids::session_id(),
+            id: session_id.clone(),
             token_hash: auth::hash_bearer(&state.keys, LookupPurpose::SessionToken, &token),
             user_id: user.id.clone(),
             expires_at,
@@ -241,6 +254,17 @@ pub async fn sign_in(
     let mut noted = note(user, TimelineType::SignIn, trace_id, now);
     noted.detail = user_agent;
     record(state, noted).await;
+    let caller = Caller::User {
+        user_id: user.id.clone(),
+    };
+    Actor::caller(&caller, trace_id)
+        .record(
+            state,
+            audit::SIGNED_IN,
+            Some(&user.id),
+            Some(format!("session:{session_id}")),
+        )
+        .await?;
     Ok(SessionView {
         token,
         expires_at: rfc3339(expires_at),

@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use crate::flows::{audit, keys, maintenance};
+use crate::flows::audit::{self, Actor};
+use crate::flows::{keys, maintenance};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody, QueryParams};
@@ -29,7 +30,10 @@ pub async fn put_maintenance(
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator])?;
     window.check_fields(&state.config.limits)?;
-    Ok(Json(maintenance::start(&state, &window, ctx.now).await?))
+    let by = Actor::caller(&caller, &ctx.trace_id);
+    Ok(Json(
+        maintenance::start(&state, &window, by, ctx.now).await?,
+    ))
 }
 
 /// End maintenance now.
@@ -37,10 +41,12 @@ pub async fn put_maintenance(
     responses((status = 200, body = MaintenanceStatus), (status = 403, body = ErrorEnvelope)))]
 pub async fn delete_maintenance(
     State(state): State<AppState>,
+    ctx: Ctx,
     caller: Caller,
 ) -> Result<Json<MaintenanceStatus>, ApiError> {
     caller.require_role(&[Role::Operator])?;
-    Ok(Json(maintenance::end(&state).await?))
+    let by = Actor::caller(&caller, &ctx.trace_id);
+    Ok(Json(maintenance::end(&state, by).await?))
 }
 
 /// The maintenance window in force, if any.
@@ -80,6 +86,7 @@ pub async fn list_keys(
         (status = 422, description = "field_too_long, invalid_characters: holder or label", body = ErrorEnvelope)))]
 pub async fn create_key(
     State(state): State<AppState>,
+    ctx: Ctx,
     caller: Caller,
     JsonBody { value: request, .. }: JsonBody<CreateKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
@@ -87,7 +94,9 @@ pub async fn create_key(
     request.check_fields(&state.config.limits)?;
     Ok((
         StatusCode::CREATED,
-        Json(keys::create_over_http(&state, &request).await?),
+        Json(
+            keys::create_over_http(&state, &request, Actor::caller(&caller, &ctx.trace_id)).await?,
+        ),
     ))
 }
 
@@ -122,5 +131,6 @@ pub async fn revoke_key(
     Path(id): Path<String>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     caller.require_role(&[Role::Operator])?;
-    Ok(Json(keys::revoke(&state, &id, ctx.now).await?))
+    let by = Actor::caller(&caller, &ctx.trace_id);
+    Ok(Json(keys::revoke(&state, &id, by, ctx.now).await?))
 }

@@ -1,5 +1,6 @@
 //! What issuers send: signed events about their cards.
 
+use crate::flows::audit::{self, Actor};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -41,5 +42,18 @@ pub async fn issuer_events(
 ) -> Result<Json<IssuerEventResult>, ApiError> {
     caller.require_role(&[Role::Issuer])?;
     let result = lifecycle::receive_issuer_event(&state, &caller, &headers, &body, ctx.now).await?;
+    if !result.duplicate {
+        // The issuer's own id is its free text: masked like any other.
+        let subject = format!(
+            "issuer_event:{} type:{} outcome:{} cards:{}",
+            tessera_core::text::mask_card_numbers(&result.id),
+            result.event_type,
+            result.outcome,
+            result.cards
+        );
+        Actor::caller(&caller, &ctx.trace_id)
+            .record(&state, audit::ISSUER_EVENT, None, Some(subject))
+            .await?;
+    }
     Ok(Json(result))
 }

@@ -97,6 +97,7 @@ pub async fn suspend(
     let view = lifecycle::suspend_or_resume(
         &state,
         &caller,
+        &ctx.trace_id,
         &token_ref,
         Change::Suspend,
         request.reason.as_deref(),
@@ -124,6 +125,7 @@ pub async fn resume(
     let view = lifecycle::suspend_or_resume(
         &state,
         &caller,
+        &ctx.trace_id,
         &token_ref,
         Change::Resume,
         request.reason.as_deref(),
@@ -150,6 +152,7 @@ pub async fn delete(
     let view = lifecycle::delete(
         &state,
         &caller,
+        &ctx.trace_id,
         &token_ref,
         query.reason.as_deref(),
         ctx.now,

@@ -192,7 +192,7 @@ pub async fn set_payment_password(
     JsonBody { value: request, .. }: JsonBody<PaymentPasswordRequest>,
 ) -> Result<Json<PaymentPasswordView>, ApiError> {
     Ok(Json(
-        payment_password::set(&state, &user, &request, ctx.now).await?,
+        payment_password::set(&state, &user, &request, &ctx.trace_id, ctx.now).await?,
     ))
 }
 

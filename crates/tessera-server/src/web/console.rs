@@ -155,6 +155,7 @@ impl std::fmt::Debug for SignInForm {
 /// session for a live support or operator key, the form again otherwise.
 pub async fn sign_in(
     State(state): State<AppState>,
+    ctx: Ctx,
     PageLang { lang, .. }: PageLang,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
@@ -162,7 +163,7 @@ pub async fn sign_in(
     if !session::from_this_site(&headers) {
         return session::refused(lang, None);
     }
-    match session::sign_in(&state, &form.key, state.now()).await {
+    match session::sign_in(&state, &form.key, &ctx.trace_id, ctx.now).await {
         Ok(Some(cookie)) => {
             let mut response = Redirect::to("/support").into_response();
             response.headers_mut().insert(header::SET_COOKIE, cookie);

@@ -11,6 +11,7 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 
+use crate::flows::audit::Actor;
 use crate::flows::binding_stats::{self, HealthReport};
 use crate::flows::{keys, maintenance};
 use crate::http::error::{ApiError, rfc3339};
@@ -140,6 +141,7 @@ fn said(error: &ApiError, lang: Lang) -> String {
 pub async fn create_key(
     State(state): State<AppState>,
     console: Console,
+    ctx: Ctx,
     PageLang { lang, .. }: PageLang,
     Form(form): Form<KeyForm>,
 ) -> Response {
@@ -174,7 +176,14 @@ pub async fn create_key(
         label: form.label,
     };
     let created = match request.check_fields(&state.config.limits) {
-        Ok(()) => keys::create_over_http(&state, &request).await,
+        Ok(()) => {
+            keys::create_over_http(
+                &state,
+                &request,
+                Actor::caller(&console.caller, &ctx.trace_id),
+            )
+            .await
+        }
         Err(error) => Err(ApiError::from(error)),
     };
     match created {
@@ -203,7 +212,8 @@ pub async fn revoke_key(
     if !console.csrf_matches(&form.csrf) {
         return session::refused(lang, Some(&console));
     }
-    match keys::revoke(&state, &id, ctx.now).await {
+    let by = Actor::caller(&console.caller, &ctx.trace_id);
+    match keys::revoke(&state, &id, by, ctx.now).await {
         Ok(_) => Redirect::to("/support/keys").into_response(),
         Err(error) => failure(chrome, &error),
     }
@@ -281,7 +291,7 @@ pub async fn switch_maintenance(
         return session::refused(lang, Some(&console));
     }
     let switched = if form.action == "end" {
-        maintenance::end(&state).await
+        maintenance::end(&state, Actor::caller(&console.caller, &ctx.trace_id)).await
     } else {
         match form.minutes.trim().parse::<i64>() {
             Ok(minutes @ 1..=10_080) => {
@@ -291,7 +301,10 @@ pub async fn switch_maintenance(
                     message_en: form.message_en,
                 };
                 match window.check_fields(&state.config.limits) {
-                    Ok(()) => maintenance::start(&state, &window, ctx.now).await,
+                    Ok(()) => {
+                        let by = Actor::caller(&console.caller, &ctx.trace_id);
+                        maintenance::start(&state, &window, by, ctx.now).await
+                    }
                     Err(error) => Err(ApiError::from(error)),
                 }
             }

@@ -15,6 +15,7 @@ use tessera_core::crypto::constant_time_eq;
 use tessera_core::vault::LookupPurpose;
 use tessera_store::ConsoleSessionRecord;
 
+use crate::flows::audit::{self, Actor};
 use crate::http::auth::{Caller, Role, hash_bearer, live_key_caller};
 use crate::http::error::ApiError;
 use crate::ids;
@@ -85,6 +86,7 @@ fn id_hash(state: &AppState, id: &str) -> String {
 pub async fn sign_in(
     state: &AppState,
     key: &str,
+    trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<HeaderValue>, ApiError> {
     let key_hash = hash_bearer(&state.keys, LookupPurpose::ApiKey, key.trim());
@@ -111,6 +113,9 @@ pub async fn sign_in(
         })
         .await?;
     tracing::info!(key_id = %key_id, "signed in to the support console");
+    Actor::caller(&caller, trace_id)
+        .record(state, audit::CONSOLE_SIGNED_IN, None, None)
+        .await?;
     Ok(Some(cookie(state, &id, false)))
 }
 

@@ -34,6 +34,7 @@ macro_rules! on_both_backends {
 }
 
 mod accounts;
+mod audit_chain;
 mod binding;
 mod binding_rules;
 mod bins;

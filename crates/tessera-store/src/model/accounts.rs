@@ -201,21 +201,83 @@ pub enum UserSearch {
     Card { first6: String, last4: String },
 }
 
-/// One read of a person's data by an API key, as the audit keeps it.
+/// One security-relevant event (a read of a person's data by an API key,
+/// a sign-in, a key made or revoked, ...), as the audit keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     /// `aud_...`.
     pub id: String,
     pub created_at: DateTime<Utc>,
+    /// The acting API key; empty when a person or the service acted.
     pub key_id: String,
-    /// The key's holder and role when it read.
+    /// The key's holder when it acted. Shown to operators, but outside the
+    /// chain: it is a name, which a purge may blank.
     pub key_holder: String,
+    /// The actor's role: an API key's, `user` or `service`.
     pub role: String,
-    /// What was done: `support.users.search`, `support.user.read`, ...
+    /// What was done: `support.users.search`, `session.signed_in`, ...
     pub action: String,
-    /// The person whose data was read, when one was.
+    /// The person concerned, when there is one.
     pub user_id: Option<UserId>,
+    /// The other ids concerned (`card:crd_...`, `token:tok_...`).
+    pub subject: Option<String>,
     pub trace_id: String,
+    /// Its place in its writer's chain; None for entries older than the
+    /// chain.
+    pub link: Option<AuditLink>,
+}
+
+/// An audit entry's place in its chain (`tessera_core::audit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLink {
+    pub chain_id: String,
+    pub seq: i64,
+    /// Hex, as are all the chain's hashes.
+    pub prev_hash: String,
+    pub entry_hash: String,
+}
+
+impl AuditEvent {
+    /// What the chain's hash covers, or None for an entry older than the
+    /// chain.
+    pub fn chained(&self) -> Option<tessera_core::audit::StoredEntry<'_>> {
+        let link = self.link.as_ref()?;
+        Some(tessera_core::audit::StoredEntry {
+            fields: self.fields(&link.chain_id, link.seq),
+            prev_hash: &link.prev_hash,
+            entry_hash: &link.entry_hash,
+        })
+    }
+
+    /// The hashed fields, at place `seq` of chain `chain_id`.
+    pub fn fields<'a>(
+        &'a self,
+        chain_id: &'a str,
+        seq: i64,
+    ) -> tessera_core::audit::AuditFields<'a> {
+        tessera_core::audit::AuditFields {
+            chain_id,
+            seq,
+            id: &self.id,
+            created_at: self.created_at,
+            key_id: &self.key_id,
+            role: &self.role,
+            action: &self.action,
+            user_id: self.user_id.as_ref().map(UserId::as_str),
+            subject: self.subject.as_deref(),
+            trace_id: &self.trace_id,
+        }
+    }
+}
+
+/// A chain's head, signed (`tessera_core::audit::Checkpoint`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCheckpointRecord {
+    pub chain_id: String,
+    pub seq: i64,
+    pub entry_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub signature: String,
 }
 
 /// A page of audit events, newest first.

@@ -263,9 +263,10 @@ impl Support for PgStore {
     }
 
     async fn record_audit_event(&self, event: &AuditEvent) -> StoreResult<()> {
+        let link = event.link.as_ref();
         let mut lease = self.lease().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "{AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         )))
         .bind(&event.id)
         .bind(ms(event.created_at))
@@ -275,6 +276,11 @@ impl Support for PgStore {
         .bind(&event.action)
         .bind(event.user_id.as_ref().map(UserId::as_str))
         .bind(&event.trace_id)
+        .bind(event.subject.as_deref())
+        .bind(link.map(|l| l.chain_id.as_str()))
+        .bind(link.map(|l| l.seq))
+        .bind(link.map(|l| l.prev_hash.as_str()))
+        .bind(link.map(|l| l.entry_hash.as_str()))
         .execute(&mut *lease)
         .await?;
         lease.finish();
@@ -303,5 +309,49 @@ impl Support for PgStore {
         let rows = listed(&listing).fetch_all(&mut *lease).await?;
         lease.finish();
         rows.iter().map(audit_event_from_row).collect()
+    }
+
+    async fn audit_chain_head(&self, chain_id: &str) -> StoreResult<Option<AuditLink>> {
+        let mut lease = self.lease().await?;
+        let row = sqlx::query(AUDIT_HEAD)
+            .bind(chain_id)
+            .fetch_optional(&mut *lease)
+            .await?;
+        lease.finish();
+        match row {
+            Some(row) => audit_link_from_row(&row),
+            None => Ok(None),
+        }
+    }
+
+    async fn audit_entries_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<AuditEvent>> {
+        let mut lease = self.lease().await?;
+        let rows = sqlx::query(AUDIT_SINCE)
+            .bind(ms(since))
+            .fetch_all(&mut *lease)
+            .await?;
+        lease.finish();
+        rows.iter().map(audit_event_from_row).collect()
+    }
+
+    async fn record_audit_checkpoint(&self, checkpoint: &AuditCheckpointRecord) -> StoreResult<()> {
+        let mut lease = self.lease().await?;
+        sqlx::query(CHECKPOINT_INSERT)
+            .bind(&checkpoint.chain_id)
+            .bind(checkpoint.seq)
+            .bind(&checkpoint.entry_hash)
+            .bind(ms(checkpoint.created_at))
+            .bind(&checkpoint.signature)
+            .execute(&mut *lease)
+            .await?;
+        lease.finish();
+        Ok(())
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpointRecord>> {
+        let mut lease = self.lease().await?;
+        let rows = sqlx::query(CHECKPOINTS).fetch_all(&mut *lease).await?;
+        lease.finish();
+        rows.iter().map(audit_checkpoint_from_row).collect()
     }
 }

@@ -309,9 +309,10 @@ impl Support for SqliteStore {
         let event = event.clone();
         self.queue
             .write_direct(move |conn| {
+                let link = event.link.as_ref();
                 exec(
                     conn,
-                    &format!("{AUDIT_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                    &format!("{AUDIT_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                     params![
                         &event.id,
                         ms(event.created_at),
@@ -321,6 +322,11 @@ impl Support for SqliteStore {
                         &event.action,
                         event.user_id.as_ref().map(UserId::as_str),
                         &event.trace_id,
+                        event.subject.as_deref(),
+                        link.map(|l| l.chain_id.as_str()),
+                        link.map(|l| l.seq),
+                        link.map(|l| l.prev_hash.as_str()),
+                        link.map(|l| l.entry_hash.as_str()),
                     ],
                 )?;
                 Ok(())
@@ -365,5 +371,48 @@ impl Support for SqliteStore {
         let listing = listings::audit_events(Dialect::Sqlite, filter);
         self.readers
             .read(|conn| listed(conn, &listing, |row| audit_event_from_row(row)))
+    }
+
+    async fn audit_chain_head(&self, chain_id: &str) -> StoreResult<Option<AuditLink>> {
+        self.readers.read(|conn| {
+            let row = row_opt(conn, &AUDIT_HEAD.replace('$', "?"), [chain_id])?;
+            Ok(match row {
+                Some(row) => audit_link_from_row(&row)?,
+                None => None,
+            })
+        })
+    }
+
+    async fn audit_entries_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<AuditEvent>> {
+        self.readers.read(|conn| {
+            query_all(conn, &AUDIT_SINCE.replace('$', "?"), [ms(since)], |row| {
+                audit_event_from_row(row)
+            })
+        })
+    }
+
+    async fn record_audit_checkpoint(&self, checkpoint: &AuditCheckpointRecord) -> StoreResult<()> {
+        let checkpoint = checkpoint.clone();
+        self.queue
+            .write_direct(move |conn| {
+                exec(
+                    conn,
+                    &CHECKPOINT_INSERT.replace('$', "?"),
+                    params![
+                        &checkpoint.chain_id,
+                        checkpoint.seq,
+                        &checkpoint.entry_hash,
+                        ms(checkpoint.created_at),
+                        &checkpoint.signature,
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn audit_checkpoints(&self) -> StoreResult<Vec<AuditCheckpointRecord>> {
+        self.readers
+            .read(|conn| query_all(conn, CHECKPOINTS, [], |row| audit_checkpoint_from_row(row)))
     }
 }

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use tessera_store::test_support::at;
-use tessera_store::{AuditEvent, AuditFilter, NewUser, Store, UserSearch};
+use tessera_store::{
+    AuditCheckpointRecord, AuditEvent, AuditFilter, AuditLink, NewUser, Store, StoreError,
+    UserSearch,
+};
 
 use crate::{bind, new_card, new_user, user};
 
@@ -93,7 +96,66 @@ fn event(id: &str, created_at: i64, user_id: Option<&str>) -> AuditEvent {
         action: "support.user.read".to_owned(),
         user_id: user_id.map(|u| u.to_owned().into()),
         trace_id: format!("trace-{id}"),
+        subject: None,
+        link: None,
     }
+}
+
+fn linked(id: &str, seq: i64, prev: &str, chain: &str) -> AuditEvent {
+    AuditEvent {
+        subject: Some("api_key:key-x".to_owned()),
+        link: Some(AuditLink {
+            chain_id: chain.to_owned(),
+            seq,
+            prev_hash: prev.to_owned(),
+            entry_hash: format!("hash-{id}"),
+        }),
+        ..event(id, 1_000 + seq, None)
+    }
+}
+
+/// Each writer's chain: its head is its highest place; a second entry
+/// after the same predecessor (two writers racing) is refused and nothing
+/// written; checkpoints are kept once per place.
+async fn audit_chains_keep_their_head_and_refuse_a_fork(store: Arc<dyn Store>) {
+    assert_eq!(store.audit_chain_head("node:a").await.unwrap(), None);
+    let first = linked("aud-1", 1, "genesis", "node:a");
+    let second = linked("aud-2", 2, "hash-aud-1", "node:a");
+    let other = linked("aud-3", 1, "genesis", "node:b");
+    for entry in [&first, &second, &other] {
+        store.record_audit_event(entry).await.unwrap();
+    }
+    let fork = linked("aud-4", 2, "hash-aud-1", "node:a");
+    assert!(matches!(
+        store.record_audit_event(&fork).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.audit_chain_head("node:a").await.unwrap(),
+        second.link.clone()
+    );
+    assert_eq!(
+        store.audit_chain_head("node:b").await.unwrap(),
+        other.link.clone()
+    );
+    let since = store.audit_entries_since(at(1_002)).await.unwrap();
+    assert_eq!(since, std::slice::from_ref(&second));
+    assert_eq!(store.audit_entries_since(at(0)).await.unwrap().len(), 3);
+
+    let checkpoint = AuditCheckpointRecord {
+        chain_id: "node:a".to_owned(),
+        seq: 2,
+        entry_hash: "hash-aud-2".to_owned(),
+        created_at: at(9_000),
+        signature: "signed".to_owned(),
+    };
+    store.record_audit_checkpoint(&checkpoint).await.unwrap();
+    let again = AuditCheckpointRecord {
+        signature: "other".to_owned(),
+        ..checkpoint.clone()
+    };
+    store.record_audit_checkpoint(&again).await.unwrap();
+    assert_eq!(store.audit_checkpoints().await.unwrap(), [checkpoint]);
 }
 
 async fn audit_events_are_appended_and_listed_newest_first(store: Arc<dyn Store>) {
@@ -143,4 +205,5 @@ async fn audit_events_are_appended_and_listed_newest_first(store: Arc<dyn Store>
 on_both_backends!(
     a_search_finds_only_the_people_it_names,
     audit_events_are_appended_and_listed_newest_first,
+    audit_chains_keep_their_head_and_refuse_a_fork,
 );

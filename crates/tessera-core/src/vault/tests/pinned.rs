@@ -140,6 +140,14 @@ fn every_lookup_key_is_pinned() {
             LookupPurpose::BirthdayPin,
             "d2c31541ad3e4800ca28294be0eb55652f0788f8cd3b856572e11d0dd5fb02f2",
         ),
+        (
+            LookupPurpose::AuditChain,
+            "f033cf53aa1e8258b46a36dab179bdd10b1517472c17d2338827bbdc2e7bea35",
+        ),
+        (
+            LookupPurpose::AuditCheckpoint,
+            "1a732d4a623f64114fd5cf378bd42fb09a299f96502499305ebe454dde16d0b7",
+        ),
     ];
     assert_eq!(
         pinned.map(|(purpose, _)| purpose),

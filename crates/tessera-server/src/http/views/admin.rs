@@ -119,21 +119,31 @@ impl std::fmt::Debug for CreatedKeyView {
     }
 }
 
-/// One read of a person's data, as operators list them.
+/// One audit entry (a read of a person's data, a sign-in, a key made, ...),
+/// as operators list them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventView {
     /// `aud_...`.
     pub id: String,
     pub at: String,
+    /// The acting API key; empty when a person or the service acted.
     pub key_id: String,
-    /// The key's holder and role when it read.
+    /// The key's holder when it acted.
     pub key_holder: String,
+    /// The actor's role: an API key's, `user` or `service`.
     pub role: String,
-    /// `support.users.search`, `support.user.read`, ...
+    /// `support.users.search`, `session.signed_in`, `api_key.created`, ...
     pub action: String,
-    /// The person whose data was read, when one was.
+    /// The person concerned, when there is one.
     pub user_id: Option<String>,
+    /// The other ids concerned: `card:crd_...`, `token:tok_...`,
+    /// `api_key:key_...`, ...
+    pub subject: Option<String>,
     pub trace_id: String,
+    /// The writer's chain (`node:<node_id>`) and the entry's place in it;
+    /// none for entries older than the chain.
+    pub chain_id: Option<String>,
+    pub seq: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
