@@ -121,6 +121,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         26,
         include_str!("../../migrations/postgres/0026_payment_updates_heap_only.sql"),
     ),
+    (
+        27,
+        include_str!("../../migrations/postgres/0027_account_closures.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

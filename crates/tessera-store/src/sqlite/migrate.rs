@@ -100,6 +100,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("../../migrations/sqlite/0022_console_sessions.sql"),
     ),
+    (
+        23,
+        include_str!("../../migrations/sqlite/0023_account_closures.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -36,6 +36,7 @@ pub(crate) mod migrate;
 mod payments;
 mod readers;
 mod reservations;
+mod retention;
 mod safety;
 mod settings;
 mod statements;
