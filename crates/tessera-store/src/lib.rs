@@ -12,9 +12,9 @@ mod listings;
 pub mod model;
 mod operator_rows;
 pub mod postgres;
-mod retention_rows;
 #[cfg(test)]
 mod released_migrations;
+mod retention_rows;
 mod roles;
 mod rows;
 pub mod sqlite;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod binding;
 pub mod binding_stats;
 pub mod cards;
+pub mod closure;
 pub mod consent;
 pub mod diagnose;
 pub mod diagnose_payments;

@@ -214,6 +214,11 @@ pub async fn sign_in(
                 record(state, locked).await;
             }
         }
+        // Said only to whoever knows the password: to anyone else a
+        // closed account's phone answers as any wrong password does.
+        if check.is_right() && user.as_ref().is_some_and(|u| u.status == "closed") {
+            return Err(ErrorCode::AccountClosed.into());
+        }
         return Err(ErrorCode::InvalidCredentials.into());
     };
     state

@@ -82,9 +82,21 @@ impl Retention for PgStore {
         let mut tx = lease.begin().await?;
         let mut purged = PurgedRecords::default();
         for (sql, before, into) in [
-            (PURGE_ATTEMPTS, cutoffs.attempts_before, &mut purged.attempts),
-            (PURGE_SESSIONS, cutoffs.sessions_before, &mut purged.sessions),
-            (PURGE_SMS_CODES, cutoffs.sms_codes_before, &mut purged.sms_codes),
+            (
+                PURGE_ATTEMPTS,
+                cutoffs.attempts_before,
+                &mut purged.attempts,
+            ),
+            (
+                PURGE_SESSIONS,
+                cutoffs.sessions_before,
+                &mut purged.sessions,
+            ),
+            (
+                PURGE_SMS_CODES,
+                cutoffs.sms_codes_before,
+                &mut purged.sms_codes,
+            ),
         ] {
             *into = sqlx::query(sql)
                 .bind(ms(before))

@@ -32,7 +32,13 @@ impl Retention for SqliteStore {
                 for (card_id, token_ref) in live {
                     // The card ends as an unbinding ends it: the token
                     // deleted, the PAN ciphertext erased.
-                    end_card(conn, user_id, &card_id, CardStatus::Unbound, closure.closed_at)?;
+                    end_card(
+                        conn,
+                        user_id,
+                        &card_id,
+                        CardStatus::Unbound,
+                        closure.closed_at,
+                    )?;
                     if let Some(token_ref) = token_ref {
                         insert_token_event(
                             conn,
