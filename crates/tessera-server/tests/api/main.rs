@@ -52,6 +52,7 @@ mod hygiene;
 mod idempotency;
 mod issuer_events;
 mod keys;
+mod leave;
 mod limits;
 mod migrated;
 mod otp;
