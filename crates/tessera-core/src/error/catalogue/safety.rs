@@ -57,8 +57,8 @@ pub(super) const ROWS: [CatalogEntry; 3] = [
             "This account was closed and can no longer sign in",
         ),
         remedy: t(
-            "注销后不能恢复。如果不是你本人注销的，或对注销有疑问，请联系客服并提供这个错误的追踪号。",
-            "A closure cannot be undone. If you did not close it yourself, or have questions about it, contact support with this error's trace ID.",
+            "注销后不能恢复。如果不是你本人注销的，或对注销有疑问，请联系客服，并提供提示下方的编号。",
+            "A closure cannot be undone. If you did not close it yourself, or have questions about it, contact support and give them the reference shown with this message.",
         ),
         why: t(
             "账户注销后，其中的卡和支付凭证都已删除，卡号已抹去，所有登录都已结束。钱包只按规定保留打了掩码的交易记录一段时间，到期后一并删除。",
