@@ -6,7 +6,7 @@
 
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
-use tessera_core::error::ErrorCode;
+use tessera_core::error::{DomainError, ErrorCode};
 use tessera_core::text::mask_card_numbers;
 use tessera_store::{AccountClosure, ClosedBy, UserId};
 
@@ -78,8 +78,9 @@ pub async fn close_own(
     close(state, closure, trace_id).await
 }
 
-/// An operator closes an account, with a reason (checked by the caller,
-/// card numbers masked here). `key_id` is the operator's API key, or `cli`
+/// An operator closes an account, with a reason (its length and
+/// characters checked by the caller; a blank one is `invalid_request`;
+/// card numbers in it masked here). `key_id` is the operator's API key, or `cli`
 /// for `tessera admin close-account` on the server. An unknown user is
 /// `not_found`.
 pub async fn close_by_operator(
@@ -90,6 +91,11 @@ pub async fn close_by_operator(
     trace_id: &str,
     now: DateTime<Utc>,
 ) -> Result<AccountClosureView, ApiError> {
+    if reason.trim().is_empty() {
+        return Err(DomainError::new(ErrorCode::InvalidRequest)
+            .with_param("reason")
+            .into());
+    }
     state
         .store
         .user_by_id(user_id)

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use tessera_core::error::{DomainError, ErrorCode};
 use tessera_store::UserId;
 
 use crate::flows::{audit, closure, keys, maintenance};
@@ -148,11 +147,6 @@ pub async fn close_account(
 ) -> Result<Json<AccountClosureView>, ApiError> {
     caller.require_role(&[Role::Operator])?;
     request.check_fields(&state.config.limits)?;
-    if request.reason.trim().is_empty() {
-        return Err(DomainError::new(ErrorCode::InvalidRequest)
-            .with_param("reason")
-            .into());
-    }
     let key_id = caller.key_id().unwrap_or_default();
     Ok(Json(
         closure::close_by_operator(

@@ -25,6 +25,7 @@ use crate::rows::ms;
 use crate::{Database, StoreResult};
 
 mod accounts;
+pub mod backup;
 mod bound;
 mod bulk_load;
 mod cards;
