@@ -6,6 +6,7 @@ mod admin;
 mod bench;
 mod bins;
 mod client;
+mod db;
 mod diagnose;
 mod emv;
 mod files;
