@@ -179,9 +179,8 @@ async fn an_operator_closes_an_account_with_a_reason(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|k| k["role"] == "operator")
         // Oldest first: the one made for this test is the last.
-        .next_back()
+        .rfind(|k| k["role"] == "operator")
         .unwrap()["id"]
         .as_str()
         .unwrap()

@@ -19,12 +19,25 @@ fn count(rows: usize) -> u64 {
 impl Retention for SqliteStore {
     async fn close_account(&self, closure: &AccountClosure) -> StoreResult<bool> {
         let closure = closure.clone();
+        let reservations = self.reservations.clone();
         self.queue
             .write_direct(move |conn| {
                 let user_id = closure.user_id.as_str();
                 if exec(conn, &sql(CLOSE_USER), params![user_id])? == 0 {
                     return Ok(false);
                 }
+                // A card still being bound is let go: its completion finds
+                // no reservation and binds nothing.
+                let mut held = reservations.lock()?;
+                let binding: Vec<CardId> = held
+                    .of_user(user_id)
+                    .iter()
+                    .map(|card| card.id.clone())
+                    .collect();
+                for card_id in binding {
+                    held.remove(Some(user_id), card_id.as_str());
+                }
+                drop(held);
                 let live: Vec<(String, Option<String>)> =
                     query_all(conn, &sql(LIVE_CARDS), params![user_id], |row| {
                         Ok((row.get(0)?, row.get(1)?))
