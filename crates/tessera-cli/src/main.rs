@@ -26,7 +26,7 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Run the service with a demo user, and print the URLs and test cards.
     Demo(cmd::serve::ServeArgs),
-    /// Operator tasks on the service's own data (API keys).
+    /// Operator tasks on the service's own data (API keys, closing accounts).
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
     /// Sandbox test cards, and the SMS codes a sandbox server kept.
