@@ -26,7 +26,7 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Run the service with a demo user, and print the URLs and test cards.
     Demo(cmd::serve::ServeArgs),
-    /// Operator tasks on the service's own data (API keys).
+    /// Operator tasks on the service's own data (API keys, closing accounts).
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
     /// The audit trail: verify its chains, export it as JSON lines.
@@ -42,6 +42,9 @@ enum Command {
     CheckCard(cmd::check_card::CheckCardArgs),
     /// EMV cryptogram tools: derive keys, compute or verify an ARQC, an ARPC.
     Emv(cmd::emv::EmvArgs),
+    /// Back up the embedded database while the server serves, restore it.
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
     /// Manage the vault's key file: back it up, restore it.
     #[command(subcommand)]
     Keys(cmd::keys::KeysCommand),
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Bins(command) => cmd::bins::run(command),
         Command::CheckCard(args) => cmd::check_card::run(args),
         Command::Emv(args) => cmd::emv::run(args),
+        Command::Db(command) => cmd::db::run(command),
         Command::Keys(command) => cmd::keys::run(command),
         Command::Licenses => cmd::licenses::run(),
         Command::Signup(args) => cmd::login::run_signup(args),

@@ -151,7 +151,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::end_current_session))
         .routes(routes!(users::request_sms_code))
         .routes(routes!(users::reset_password))
-        .routes(routes!(users::me))
+        .routes(routes!(users::me, users::close_me))
         .routes(routes!(
             users::payment_password_state,
             users::set_payment_password
@@ -202,6 +202,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::list_keys, admin::create_key))
         .routes(routes!(admin::list_audit_events))
         .routes(routes!(admin::revoke_key))
+        .routes(routes!(admin::close_account))
         .routes(routes!(support::list_attempts))
         .routes(routes!(support::find_users))
         .routes(routes!(support::token_events))

@@ -14,6 +14,7 @@ mod operator_rows;
 pub mod postgres;
 #[cfg(test)]
 mod released_migrations;
+mod retention_rows;
 mod roles;
 mod rows;
 pub mod sqlite;
@@ -26,8 +27,8 @@ pub use model::*;
 #[cfg(feature = "test-support")]
 pub use roles::Inspect;
 pub use roles::{
-    Accounts, BulkLoad, Cards, ConsoleSessions, Database, Lifecycle, Passkeys, Payments, Safety,
-    Settings, Support, Transfers,
+    Accounts, BulkLoad, Cards, ConsoleSessions, Database, Lifecycle, Passkeys, Payments, Retention,
+    Safety, Settings, Support, Transfers,
 };
 pub use timeline::timeline_cursor_is_valid;
 
@@ -141,6 +142,7 @@ pub trait Store:
     + Lifecycle
     + Support
     + ConsoleSessions
+    + Retention
     + Settings
     + BulkLoad
     + TestView
@@ -159,6 +161,7 @@ impl<T> Store for T where
         + Lifecycle
         + Support
         + ConsoleSessions
+        + Retention
         + Settings
         + BulkLoad
         + TestView

@@ -252,6 +252,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         "ecae4f7dac6e886d5284d85de11669ac94f5f97fdb41ef222d4248d2a9ae8cf4",
     ),
     (
+        "postgres",
+        27,
+        "75050a9f61165b27e56884d77dda8c63f81f7b8f59e27ad1af79e57dfa93852d",
+    ),
+    (
+        "sqlite",
+        23,
+        "4a5ba205893dcb69341fb7892a51a672d7c1b66dfd79679d503a946f74612a98",
+    ),
+    (
         "sqlite",
         24,
         "9eb48d15958e967cb5119ab7719743a0d961560bbe6a50985b4e343c44892740",

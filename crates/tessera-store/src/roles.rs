@@ -643,3 +643,19 @@ pub trait Passkeys: Send + Sync {
     /// `before`, used or not; how many.
     async fn purge_confirmations(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }
+
+/// A person's right to leave, and the retention of what is left behind.
+#[async_trait]
+pub trait Retention: Send + Sync {
+    /// Closes an account at once: every live card ended as unbinding ends
+    /// it (token deleted, PAN ciphertext erased), its sessions, payment
+    /// password, passkeys and confirmations deleted, the user `closed` and
+    /// the closure recorded. Payments, transfers and binding attempts stay,
+    /// masked as they always are. False when it was closed already (or is
+    /// no user).
+    async fn close_account(&self, closure: &AccountClosure) -> StoreResult<bool>;
+    /// How the account was closed, if it was.
+    async fn account_closure(&self, user_id: &UserId) -> StoreResult<Option<AccountClosure>>;
+    /// Deletes what outlived its retention (`RetentionCutoffs`); how many.
+    async fn purge_retained(&self, cutoffs: &RetentionCutoffs) -> StoreResult<PurgedRecords>;
+}

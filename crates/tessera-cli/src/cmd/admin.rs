@@ -2,6 +2,12 @@
 
 use std::process::ExitCode;
 
+use tessera_core::error::{ErrorCode, Lang};
+use tessera_server::flows::closure;
+use tessera_server::http::fields::Fields;
+use tessera_server::http::views::CloseAccountRequest;
+use tessera_store::UserId;
+
 use crate::cmd::serve::{ServiceArgs, open, runtime};
 
 #[derive(Debug, clap::Subcommand)]
@@ -37,6 +43,18 @@ pub enum AdminCommand {
     /// List or revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Close a person's account for good, as `POST
+    /// /v1/admin/users/{id}/close` does: cards' tokens deleted, PANs
+    /// erased, sessions ended; the reason is kept with the closure.
+    CloseAccount {
+        /// The person's user id (usr_...).
+        user_id: String,
+        /// Why, kept with the closure.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -184,6 +202,54 @@ pub fn run(command: AdminCommand) -> anyhow::Result<ExitCode> {
                         "cannot revoke the key: {}",
                         error.0.code.as_str()
                     )),
+                }
+            })
+        }
+        AdminCommand::CloseAccount {
+            user_id,
+            reason,
+            service,
+        } => {
+            let config = service.load()?;
+            runtime()?.block_on(async {
+                let state = open(config).await?;
+                let request = CloseAccountRequest { reason };
+                let now = state.now();
+                let trace_id = tessera_server::ids::request_id();
+                let closed = match request.check_fields(&state.config.limits) {
+                    Ok(()) => {
+                        closure::close_by_operator(
+                            &state,
+                            &UserId::from(user_id.trim().to_owned()),
+                            "cli",
+                            &request.reason,
+                            &trace_id,
+                            now,
+                        )
+                        .await
+                    }
+                    Err(error) => Err(error.into()),
+                };
+                match closed {
+                    Ok(closed) => {
+                        println!(
+                            "closed {} at {}; masked records kept until {}",
+                            closed.user_id, closed.closed_at, closed.records_kept_until
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(error) if error.0.code == ErrorCode::NotFound => {
+                        eprintln!("no user has the id {user_id:?}");
+                        Ok(ExitCode::FAILURE)
+                    }
+                    Err(error) => {
+                        eprintln!(
+                            "cannot close the account: {} ({})",
+                            error.0.message(Lang::En),
+                            error.0.code.as_str()
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
                 }
             })
         }

@@ -7,6 +7,7 @@ pub mod bins;
 pub mod cards;
 pub mod check_card;
 pub mod client;
+pub mod db;
 pub mod diagnose;
 pub mod emv;
 pub mod issuer_sim;

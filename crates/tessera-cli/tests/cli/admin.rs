@@ -1,5 +1,6 @@
 //! `tessera admin create-key` and `tessera admin keys`: keys bound to their
-//! owners at creation, listed without secrets, revoked by id.
+//! owners at creation, listed without secrets, revoked by id; and
+//! `tessera admin close-account`.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -151,4 +152,63 @@ fn keys_are_made_for_their_owners_listed_without_secrets_and_revoked() {
         states,
         [("issuer".to_owned(), false), ("merchant".to_owned(), true)]
     );
+}
+
+/// `tessera admin close-account`: an unknown id and a blank reason close
+/// nothing; a closed account cannot sign in, and the closure is the
+/// command line's, with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_closes_an_account_from_the_command_line() {
+    use tessera_server::test_support::{request, sign_up};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("serve.log");
+    let operator = crate::operator_key(&data);
+    let server = crate::ServeProcess::start(&data, &log, &[]);
+    let client = reqwest::Client::new();
+    let user = sign_up(&client, &server.base, "张三", &operator).await;
+    drop(server);
+
+    let unknown = admin(&data, &["close-account", "usr_nobody", "--reason", "x"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no user has the id"));
+    let blank = admin(&data, &["close-account", &user.id, "--reason", " "]);
+    assert!(!blank.status.success());
+    let closed = admin(
+        &data,
+        &[
+            "close-account",
+            &user.id,
+            "--reason",
+            "asked at the counter",
+        ],
+    );
+    assert!(closed.status.success(), "{}", text(&closed.stderr));
+    assert!(text(&closed.stdout).starts_with(&format!("closed {}", user.id)));
+
+    let server = crate::ServeProcess::start(&data, &log, &[]);
+    let (status, _, body) = request(
+        &client,
+        reqwest::Method::POST,
+        &format!("{}/v1/sessions", server.base),
+        None,
+        Some(&serde_json::json!({"phone": user.phone, "password": user.password})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "account_closed");
+    let (status, _, closure) = request(
+        &client,
+        reqwest::Method::POST,
+        &format!("{}/v1/admin/users/{}/close", server.base, user.id),
+        Some(&operator),
+        Some(&serde_json::json!({"reason": "again"})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{closure}");
+    assert_eq!(closure["reason"], "asked at the counter");
+    assert_eq!(closure["closed_by"], "operator");
 }

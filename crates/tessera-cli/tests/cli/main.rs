@@ -7,6 +7,7 @@ mod audit;
 mod bench;
 mod bins;
 mod client;
+mod db;
 mod diagnose;
 mod emv;
 mod files;

@@ -160,6 +160,7 @@ pub enum ErrorCode {
     TransferDeclined,
     AuthenticationRequired,
     AccountFrozen,
+    AccountClosed,
 }
 
 impl ErrorCode {

@@ -21,9 +21,11 @@ use crate::issuer::http::IssuerEndpoint;
 mod fees;
 mod limits;
 mod listener;
+mod retention;
 mod safety;
 pub use limits::LimitsConfig;
 pub use listener::ListenerConfig;
+pub use retention::RetentionConfig;
 pub use safety::{ConsentConfig, WebauthnConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +103,8 @@ pub struct Config {
     pub sms: SmsConfig,
     /// The identity-verification provider sign-up asks (`[identity]`).
     pub identity: IdentityConfig,
+    /// How long what people leave behind is kept (`[retention]`).
+    pub retention: RetentionConfig,
     /// Banks reached over the issuer protocol, by issuer code
     /// (`[issuers.ABC]`, `issuer/http.rs`); other cards keep the sandbox.
     pub issuers: BTreeMap<String, IssuerEndpoint>,
@@ -322,6 +326,7 @@ impl Default for Config {
             webauthn: WebauthnConfig::default(),
             sms: SmsConfig::default(),
             identity: IdentityConfig::default(),
+            retention: RetentionConfig::default(),
             issuers: BTreeMap::new(),
         }
     }
@@ -466,6 +471,7 @@ impl Config {
             return Err("par_bin_controller_id must be 4 letters or digits".to_owned());
         }
         self.consent.check()?;
+        self.retention.check()?;
         if self.risk.step_up_at > self.risk.decline_at {
             return Err("risk.step_up_at must be at most risk.decline_at".to_owned());
         }

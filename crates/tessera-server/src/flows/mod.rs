@@ -9,6 +9,7 @@ pub mod audit_chain;
 pub mod binding;
 pub mod binding_stats;
 pub mod cards;
+pub mod closure;
 pub mod consent;
 pub mod diagnose;
 pub mod diagnose_payments;

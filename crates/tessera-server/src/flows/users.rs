@@ -226,6 +226,11 @@ pub async fn sign_in(
                 tracing::warn!(error = %error.0.code.as_str(), "sign-in lockout not audited");
             }
         }
+        // Said only to whoever knows the password: to anyone else a
+        // closed account's phone answers as any wrong password does.
+        if check.is_right() && user.as_ref().is_some_and(|u| u.status == "closed") {
+            return Err(ErrorCode::AccountClosed.into());
+        }
         return Err(ErrorCode::InvalidCredentials.into());
     };
     state

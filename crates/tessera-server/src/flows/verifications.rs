@@ -41,15 +41,18 @@ pub enum Purpose {
     Unfreeze,
     /// Changing how payments are confirmed (the no-confirmation limits).
     SecuritySettings,
+    /// Closing the account for good (`DELETE /v1/me`).
+    CloseAccount,
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 5] = [
+    pub const ALL: [Purpose; 6] = [
         Purpose::UnbindCard,
         Purpose::Payment,
         Purpose::Transfer,
         Purpose::Unfreeze,
         Purpose::SecuritySettings,
+        Purpose::CloseAccount,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Purpose {
             Purpose::Transfer => "transfer",
             Purpose::Unfreeze => "unfreeze",
             Purpose::SecuritySettings => "security_settings",
+            Purpose::CloseAccount => "close_account",
         }
     }
 
@@ -125,7 +129,7 @@ async fn scope_of(
             let (amount, currency) = money(request)?;
             transfer_scope(&own_card(request).await?, amount, currency.alpha())
         }
-        Purpose::Unfreeze | Purpose::SecuritySettings => String::new(),
+        Purpose::Unfreeze | Purpose::SecuritySettings | Purpose::CloseAccount => String::new(),
     })
 }
 

@@ -73,6 +73,14 @@ impl Caller {
         }
     }
 
+    /// The API key's id; None for a person.
+    pub fn key_id(&self) -> Option<&str> {
+        match self {
+            Caller::Key { key_id, .. } => Some(key_id),
+            Caller::User { .. } => None,
+        }
+    }
+
     /// Passes API keys holding one of `roles`; 403 otherwise.
     pub fn require_role(&self, roles: &[Role]) -> Result<Role, ApiError> {
         match self {

@@ -16,9 +16,10 @@ use tessera_core::text::{Shape, check_field, mask_card_numbers};
 
 use crate::config::LimitsConfig;
 use crate::http::views::{
-    BindCardRequest, CreateKeyRequest, CreateUserRequest, Device, IssuerEventRequest, KeysRequest,
-    MaintenanceWindow, PasskeyRequest, PaymentReportRequest, PaymentRequest, RefundRequest,
-    SupportReplyRequest, TicketReplyRequest, TicketRequest, TokenChangeRequest, TransferRequest,
+    BindCardRequest, CloseAccountRequest, CreateKeyRequest, CreateUserRequest, Device,
+    IssuerEventRequest, KeysRequest, MaintenanceWindow, PasskeyRequest, PaymentReportRequest,
+    PaymentRequest, RefundRequest, SupportReplyRequest, TicketReplyRequest, TicketRequest,
+    TokenChangeRequest, TransferRequest,
 };
 
 /// A request whose fields can be checked against the limits.
@@ -55,6 +56,7 @@ checked_requests!(
     TicketReplyRequest,
     SupportReplyRequest,
     CreateKeyRequest,
+    CloseAccountRequest,
 );
 
 fn optional(
@@ -273,6 +275,12 @@ impl Fields for MaintenanceWindow {
             limits.notice_chars,
             Shape::Lines,
         )
+    }
+}
+
+impl Fields for CloseAccountRequest {
+    fn check_fields(&self, limits: &LimitsConfig) -> Result<(), DomainError> {
+        check_field(&self.reason, "reason", limits.reason_chars, Shape::Line)
     }
 }
 

@@ -1,19 +1,22 @@
-//! Operators' switches: the maintenance window, API keys, and the audit of
-//! reads of people's data.
+//! Operators' switches: the maintenance window, API keys, the audit of
+//! reads of people's data, and closing a person's account.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use tessera_store::UserId;
+
 use crate::flows::audit::{self, Actor};
-use crate::flows::{keys, maintenance};
+use crate::flows::{closure, keys, maintenance};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody, QueryParams};
 use crate::http::fields::Fields;
 use crate::http::views::{
-    ApiKeyList, ApiKeyView, AuditEventList, AuditEventQuery, CreateKeyRequest, CreatedKeyView,
-    ErrorEnvelope, MaintenanceStatus, MaintenanceWindow,
+    AccountClosureView, ApiKeyList, ApiKeyView, AuditEventList, AuditEventQuery,
+    CloseAccountRequest, CreateKeyRequest, CreatedKeyView, ErrorEnvelope, MaintenanceStatus,
+    MaintenanceWindow,
 };
 use crate::state::AppState;
 
@@ -133,4 +136,37 @@ pub async fn revoke_key(
     caller.require_role(&[Role::Operator])?;
     let by = Actor::caller(&caller, &ctx.trace_id);
     Ok(Json(keys::revoke(&state, &id, by, ctx.now).await?))
+}
+
+/// Close a person's account, with the reason (kept with the closure, with
+/// this key's id): as `DELETE /v1/me` closes it, without their
+/// confirmation. An account closed already answers its closure as it was
+/// recorded. Also `tessera admin close-account` on the server.
+#[utoipa::path(post, path = "/v1/admin/users/{id}/close", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's user id (usr_...)")),
+    request_body = CloseAccountRequest,
+    responses((status = 200, body = AccountClosureView), (status = 403, body = ErrorEnvelope),
+        (status = 404, description = "not_found: no user has this id", body = ErrorEnvelope),
+        (status = 422, description = "field_too_long, invalid_characters: the reason", body = ErrorEnvelope)))]
+pub async fn close_account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody { value: request, .. }: JsonBody<CloseAccountRequest>,
+) -> Result<Json<AccountClosureView>, ApiError> {
+    caller.require_role(&[Role::Operator])?;
+    request.check_fields(&state.config.limits)?;
+    let key_id = caller.key_id().unwrap_or_default();
+    Ok(Json(
+        closure::close_by_operator(
+            &state,
+            &UserId::from(id),
+            key_id,
+            &request.reason,
+            &ctx.trace_id,
+            ctx.now,
+        )
+        .await?,
+    ))
 }

@@ -3,16 +3,22 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use tessera_core::error::ErrorCode;
 
-use crate::flows::{password_reset, payment_password, sessions, sms_codes, users, verifications};
+use crate::flows::{
+    closure, idempotency, password_reset, payment_password, sessions, sms_codes, users,
+    verifications,
+};
 use crate::http::auth::{Caller, CurrentSession, SignedIn};
 use crate::http::error::ApiError;
 use crate::http::extract::{Ctx, JsonBody};
 use crate::http::fields::Fields;
 use crate::http::views::{
-    CreateSessionRequest, CreateUserRequest, ErrorEnvelope, PasswordResetRequest,
-    PasswordResetView, PaymentPasswordRequest, PaymentPasswordView, SessionList, SessionView,
-    SmsCodeAccepted, SmsCodeRequest, UserView, VerificationRequest, VerificationView,
+    AccountClosureView, CreateSessionRequest, CreateUserRequest, ErrorEnvelope,
+    PasswordResetRequest, PasswordResetView, PaymentPasswordRequest, PaymentPasswordView,
+    SessionList, SessionView, SmsCodeAccepted, SmsCodeRequest, UserView, VerificationRequest,
+    VerificationView,
 };
 use crate::state::AppState;
 
@@ -46,6 +52,7 @@ pub async fn create_user(
 /// `Retry-After`, until the window ends or the password is reset.
 #[utoipa::path(post, path = "/v1/sessions", tag = "users", request_body = CreateSessionRequest,
     responses((status = 201, body = SessionView), (status = 401, description = "invalid_credentials", body = ErrorEnvelope),
+              (status = 403, description = "account_closed: the password is right, but the account was closed", body = ErrorEnvelope),
               (status = 429, description = "too_many_attempts; rate_limited (this address's budget)", body = ErrorEnvelope),
               (status = 503, description = "overloaded: the password was not checked", body = ErrorEnvelope)))]
 pub async fn create_session(
@@ -66,6 +73,33 @@ pub async fn create_session(
     responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(SignedIn { user, .. }: SignedIn) -> Result<Json<UserView>, ApiError> {
     Ok(Json(UserView::from_record(&user)?))
+}
+
+/// Close your account for good: every card's token is deleted and its PAN
+/// erased, every session ends, and only masked payments, transfers and
+/// binding attempts are kept, for `retention.closed_account_days`; then
+/// they are deleted. The account can no longer sign in
+/// (`account_closed`). It takes a confirmation (`close_account`) in
+/// `Tessera-Verification`. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(delete, path = "/v1/me", tag = "users", security(("bearer" = [])),
+    params(("Tessera-Verification" = Option<String>, Header, description = "a confirmation for close_account"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    responses((status = 200, body = AccountClosureView), (status = 401, body = ErrorEnvelope),
+              (status = 403, description = "forbidden: an API key; verification_required, verification_invalid", body = ErrorEnvelope)))]
+pub async fn close_me(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user_id = caller.user()?.to_owned();
+    let key = idempotency::key_of(&headers)?;
+    let work = async {
+        let closed = closure::close_own(&state, &headers, &user_id, &ctx.trace_id, ctx.now).await?;
+        let view = serde_json::to_value(closed).map_err(|_| ErrorCode::InternalError)?;
+        Ok((StatusCode::OK, view))
+    };
+    Ok(idempotency::run(&state, &caller, key, "DELETE /v1/me", &[], &ctx, work).await)
 }
 
 /// The signed-in person's live sessions, newest first: id, when made and

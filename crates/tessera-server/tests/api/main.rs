@@ -53,6 +53,7 @@ mod hygiene;
 mod idempotency;
 mod issuer_events;
 mod keys;
+mod leave;
 mod limits;
 mod migrated;
 mod otp;

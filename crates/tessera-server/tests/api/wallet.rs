@@ -257,7 +257,97 @@ async fn signing_up_proves_the_phone_and_a_refusal_stores_nobody(backend: Backen
     assert_eq!(me["real_name"], "张三");
 }
 
+/// Closing from the safety page: the page says what goes and what stays,
+/// a wrong code closes nothing, the texted code closes the account, the
+/// cookie is cleared and the sign-in page says so.
+async fn closing_the_account_from_the_safety_page(backend: Backend) {
+    let server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    let mut browser = Browser::new(&server, COOKIE);
+    sign_in(&mut browser, &user, "/").await;
+    let token = browser.cookie.clone().expect("signed in");
+
+    let safety = browser.get("/safety?lang=zh").await;
+    assert_eq!(safety.status, StatusCode::OK);
+    assert!(
+        safety.html.contains("href=\"/safety/close\""),
+        "{}",
+        safety.html
+    );
+    let page = browser.get("/safety/close?lang=zh").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("注销后不能恢复。"), "{}", page.html);
+    assert!(page.html.contains("前六位和后四位"), "{}", page.html);
+    assert!(page.html.contains("name=\"sms_code\""), "{}", page.html);
+    let csrf = page.csrf();
+    let sign_up_code = server.latest_otp(&user).await;
+
+    let sent = browser
+        .post(
+            "/safety/close?lang=zh",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "close-page-1"),
+                ("send_code", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.html);
+    // The page answers before the text goes out: wait for it.
+    let mut code = server.latest_otp(&user).await;
+    for _ in 0..50 {
+        if code != sign_up_code {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        code = server.latest_otp(&user).await;
+    }
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = browser
+        .post(
+            "/safety/close?lang=zh",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "close-page-2"),
+                ("sms_code", wrong),
+            ],
+        )
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.html);
+    assert!(
+        refused.html.contains("sms_code-problem"),
+        "{}",
+        refused.html
+    );
+    assert_eq!(
+        me(&server, &token).await,
+        StatusCode::OK,
+        "nothing was closed"
+    );
+
+    let closed = browser
+        .post(
+            "/safety/close?lang=zh",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "close-page-3"),
+                ("sms_code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.html);
+    assert_eq!(closed.location(), "/sign-in?closed=1");
+    let cleared = closed.headers.get(SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(cleared.starts_with("tessera_wallet=;"), "{cleared}");
+    assert_eq!(me(&server, &token).await, StatusCode::UNAUTHORIZED);
+    let after = Browser::new(&server, COOKIE)
+        .get("/sign-in?closed=1&lang=zh")
+        .await;
+    assert!(after.html.contains("你的账户已注销"), "{}", after.html);
+}
+
 on_both_backends!(
+    closing_the_account_from_the_safety_page,
     signing_in_opens_the_apps_own_session_in_a_cookie_scripts_cannot_read,
     forms_without_their_token_or_from_elsewhere_change_nothing,
     an_ended_session_sends_the_person_to_sign_in_again,

@@ -574,3 +574,5 @@ mod tickets;
 pub use tickets::*;
 mod timeline;
 pub use timeline::*;
+mod retention;
+pub use retention::*;

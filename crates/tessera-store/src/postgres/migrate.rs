@@ -122,6 +122,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0026_payment_updates_heap_only.sql"),
     ),
     (
+        27,
+        include_str!("../../migrations/postgres/0027_account_closures.sql"),
+    ),
+    (
         28,
         include_str!("../../migrations/postgres/0028_audit_chain.sql"),
     ),

@@ -45,6 +45,7 @@ mod lifecycle;
 pub(crate) mod migrate;
 mod payments;
 mod primary;
+mod retention;
 mod safety;
 mod settings;
 mod support;

@@ -101,6 +101,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0022_console_sessions.sql"),
     ),
     (
+        23,
+        include_str!("../../migrations/sqlite/0023_account_closures.sql"),
+    ),
+    (
         24,
         include_str!("../../migrations/sqlite/0024_audit_chain.sql"),
     ),

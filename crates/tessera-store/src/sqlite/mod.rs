@@ -25,6 +25,7 @@ use crate::rows::ms;
 use crate::{Database, StoreResult};
 
 mod accounts;
+pub mod backup;
 mod bound;
 mod bulk_load;
 mod cards;
@@ -37,6 +38,7 @@ mod payments;
 mod readers;
 mod recent;
 mod reservations;
+mod retention;
 mod safety;
 mod settings;
 mod statements;

@@ -1,10 +1,10 @@
 //! Catalogue rows for what protects a person's money: a payment that needs
-//! their confirmation, and a wallet they froze.
+//! their confirmation, a wallet they froze, and an account that was closed.
 
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 2] = [
+pub(super) const ROWS: [CatalogEntry; 3] = [
     CatalogEntry {
         code: E::AuthenticationRequired,
         code_str: "authentication_required",
@@ -43,6 +43,26 @@ pub(super) const ROWS: [CatalogEntry; 2] = [
         why: t(
             "钱包被冻结后，其中所有卡都暂停支付，防止手机丢失或账户被盗时被人盗刷。冻结会一直保持，直到你本人解冻。",
             "A frozen wallet pauses every card in it, so that nobody can pay with them if the phone is lost or the account is taken over. It stays frozen until you unfreeze it.",
+        ),
+    },
+    CatalogEntry {
+        code: E::AccountClosed,
+        code_str: "account_closed",
+        error_type: T::AuthenticationError,
+        cause: C::Account,
+        http_status: 403,
+        retryable: false,
+        message: t(
+            "这个账户已经注销，不能再登录",
+            "This account was closed and can no longer sign in",
+        ),
+        remedy: t(
+            "注销后不能恢复。如果不是你本人注销的，或对注销有疑问，请联系客服，并提供提示下方的编号。",
+            "A closure cannot be undone. If you did not close it yourself, or have questions about it, contact support and give them the reference shown with this message.",
+        ),
+        why: t(
+            "账户注销后，其中的卡和支付凭证都已删除，卡号已抹去，所有登录都已结束。钱包只按规定保留打了掩码的交易记录一段时间，到期后一并删除。",
+            "When an account is closed, its cards and payment tokens are deleted, its card numbers erased and every sign-in ended. The wallet keeps only masked transaction records for the period the rules require, and deletes them after it.",
         ),
     },
 ];

@@ -185,8 +185,8 @@ pub struct PaymentPasswordView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerificationRequest {
-    /// `unbind_card`, `payment`, `transfer`, `unfreeze` or
-    /// `security_settings`.
+    /// `unbind_card`, `payment`, `transfer`, `unfreeze`,
+    /// `security_settings` or `close_account`.
     pub purpose: String,
     /// The card to unbind (`unbind_card`), or to send from (`transfer`).
     pub card_id: Option<String>,
@@ -317,4 +317,28 @@ pub struct ConsentLimitsView {
     pub max_per_day: i64,
     /// Today's payments that went without confirmation.
     pub used_today: i64,
+}
+
+/// A closed account: what `DELETE /v1/me` and an operator's close answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountClosureView {
+    pub user_id: String,
+    /// Always `closed`.
+    pub status: String,
+    /// `self` (the person) or `operator`.
+    pub closed_by: String,
+    /// The operator's reason; none when the person closed it.
+    pub reason: Option<String>,
+    pub closed_at: String,
+    /// Until when the masked payments, transfers and binding attempts are
+    /// kept (`retention.closed_account_days`); then they are deleted.
+    pub records_kept_until: String,
+}
+
+/// An operator closing an account: `POST /v1/admin/users/{id}/close`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAccountRequest {
+    /// Why, kept with the closure (card numbers in it are masked).
+    pub reason: String,
 }

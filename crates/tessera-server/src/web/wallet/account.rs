@@ -119,6 +119,9 @@ pub struct SignInQuery {
     reset: Option<String>,
     #[serde(default)]
     signed_out: Option<String>,
+    /// The account was just closed (`wallet/close.rs`).
+    #[serde(default)]
+    closed: Option<String>,
 }
 
 #[derive(Template)]
@@ -144,6 +147,8 @@ pub async fn sign_in_page(visit: Visit, Query(query): Query<SignInQuery>) -> Res
         Some(visit.t(w::PASSWORD_WAS_RESET))
     } else if query.signed_out.is_some() {
         Some(visit.t(w::SIGNED_OUT))
+    } else if query.closed.is_some() {
+        Some(visit.t(w::ACCOUNT_CLOSED_NOTICE))
     } else {
         None
     };

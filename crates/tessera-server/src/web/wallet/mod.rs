@@ -10,6 +10,7 @@ pub mod account;
 pub mod api;
 pub mod cards;
 pub mod checkout;
+pub mod close;
 pub mod confirm;
 pub mod freeze;
 pub mod home;
@@ -383,6 +384,7 @@ pub fn router() -> axum::Router<AppState> {
             get(freeze::freeze_form).post(freeze::freeze),
         )
         .route("/safety/unfreeze", post(freeze::unfreeze))
+        .route("/safety/close", get(close::close_form).post(close::close))
         .route("/safety/passkeys", get(passkeys::list).post(passkeys::add))
         .route(
             "/safety/passkeys/registrations",

@@ -1,5 +1,6 @@
 //! The wallet's safety pages: the payment password, fingerprint or face
-//! (passkeys), the no-confirmation limits and freezing the wallet.
+//! (passkeys), the no-confirmation limits, freezing the wallet and closing
+//! the account.
 
 use tessera_core::error::Text;
 
@@ -8,8 +9,8 @@ const fn t(zh: &'static str, en: &'static str) -> Text {
 }
 
 pub const SAFETY_INTRO: Text = t(
-    "在这里管理支付密码、指纹或面容、小额免密，以及冻结钱包。",
-    "Manage your payment password, fingerprint or face, no-confirmation limits, and freezing the wallet.",
+    "在这里管理支付密码、指纹或面容、小额免密、冻结钱包，以及注销账户。",
+    "Manage your payment password, fingerprint or face, no-confirmation limits, freezing the wallet, and closing your account.",
 );
 pub const BACK_TO_SAFETY: Text = t("返回支付安全", "Back to payment security");
 
@@ -173,4 +174,24 @@ pub const FREEZE_DONE: Text = t(
 pub const UNFREEZE_DONE: Text = t(
     "钱包已解冻，银行卡已恢复使用（因举报而暂停的卡除外）。",
     "Your wallet is unfrozen and your cards work again (except any paused because of a report).",
+);
+
+pub const CLOSE_TITLE: Text = t("注销账户", "Close my account");
+pub const CLOSE_MANAGE: Text = t("了解并注销账户", "Read about closing and close my account");
+pub const CLOSE_SUMMARY: Text = t(
+    "不再使用钱包时，可以注销账户。注销后不能恢复。",
+    "When you no longer use the wallet, you can close your account. A closure cannot be undone.",
+);
+pub const CLOSE_WHAT_GOES: Text = t(
+    "注销后：所有银行卡立即解绑，支付凭证全部删除，完整卡号从钱包中抹去；所有设备都会退出登录，账户不能再登录。",
+    "When you close it: every card is unbound at once, every payment token is deleted and the full card numbers are erased from the wallet; every device is signed out, and the account can no longer sign in.",
+);
+pub const CLOSE_WHAT_STAYS: Text = t(
+    "按规定，付款、转账和绑卡记录会保留一段时间，只保留打了掩码的内容（卡号只留前六位和后四位），到期后一并删除。",
+    "As the rules require, your payment, transfer and card-adding records are kept for a while, masked only (a card number keeps just its first six and last four digits), and deleted when that period ends.",
+);
+pub const CLOSE_NOW: Text = t("确认注销账户", "Close my account now");
+pub const ACCOUNT_CLOSED_NOTICE: Text = t(
+    "你的账户已注销，所有设备都已退出登录。",
+    "Your account is closed and every device has been signed out.",
 );
