@@ -29,7 +29,7 @@ use crate::{PaymentRecord, PaymentStatus, RecentPaymentRow, StoreError, StoreRes
 
 /// How many people's lists are kept; past it, one is dropped for each new
 /// one (it is filled again on that person's next payment).
-const MOST_PEOPLE: usize = 20_000;
+const MOST_PEOPLE: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub(super) struct RecentPayments(Mutex<Lists>);
