@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tessera_core::error::{DomainError, ErrorCode, Lang};
 
 use super::account::{Problem, refused, see_other};
-use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Purpose};
+use super::confirm::{self, ConfirmFields, ConfirmOptions, Held, Purpose};
 use super::home::Card;
 use super::{Call, Refusal, Visit, Wallet, WalletForm, form_key};
 use crate::web::{Chrome, assets, words as w};
@@ -562,30 +562,16 @@ pub async fn unbind(
 ) -> Response {
     let mut purpose = Purpose::new("unbind_card");
     purpose.card_id = Some(id.clone());
-    let unbinding = |verification: Option<String>| {
-        let call = Call::new(Method::DELETE, format!("/v1/cards/{id}"))
+    let answer = match confirm::send(&wallet, &purpose, &form.confirm, || {
+        Call::new(Method::DELETE, format!("/v1/cards/{id}"))
             .token(wallet.token())
-            .idempotency_key(&form.idempotency_key);
-        match verification {
-            Some(verification) => call.header("tessera-verification", verification),
-            None => call,
-        }
-    };
-    let answer = match confirm::replay(&wallet, &form.confirm, unbinding(None)).await {
-        Some(answer) => answer,
-        None => {
-            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
-                Ok(Confirmed::Verification(verification)) => verification,
-                Ok(Confirmed::CodeSent) => {
-                    return show_card(&wallet, &id, 0, None, true).await;
-                }
-                Err(refusal) if refusal.code == "unauthenticated" => return wallet.to_sign_in(),
-                Err(refusal) => {
-                    return show_card(&wallet, &id, 0, Some((refusal, UNBIND_FIELDS)), false).await;
-                }
-            };
-            wallet.send(unbinding(Some(verification))).await
-        }
+            .idempotency_key(&form.idempotency_key)
+    })
+    .await
+    {
+        Ok(answer) => answer,
+        Err(Held::CodeSent) => return show_card(&wallet, &id, 0, None, true).await,
+        Err(Held::Refused(refusal)) => Err(*refusal),
     };
     match answer {
         Ok(_) => see_other("/?removed=1"),

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::account::{Problem, refused, see_other};
-use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Purpose};
+use super::confirm::{self, ConfirmFields, ConfirmOptions, Held, Purpose};
 use super::safety::{CONFIRM_FIELDS, status_of};
 use super::{Call, Wallet, WalletForm, cookie, form_key};
 use crate::state::AppState;
@@ -67,34 +67,18 @@ pub async fn close(
     WalletForm { wallet, form }: WalletForm<CloseForm>,
 ) -> Response {
     let purpose = Purpose::new("close_account");
-    let closing = |verification: Option<String>| {
-        let call = Call::new(Method::DELETE, "/v1/me")
+    let closed = match confirm::send(&wallet, &purpose, &form.confirm, || {
+        Call::new(Method::DELETE, "/v1/me")
             .token(wallet.token())
-            .idempotency_key(&form.idempotency_key);
-        match verification {
-            Some(verification) => call.header("tessera-verification", verification),
-            None => call,
+            .idempotency_key(&form.idempotency_key)
+    })
+    .await
+    {
+        Ok(answer) => answer,
+        Err(Held::CodeSent) => {
+            return close_page(&wallet, StatusCode::OK, true, Problem::none()).await;
         }
-    };
-    let closed = match confirm::replay(&wallet, &form.confirm, closing(None)).await {
-        Some(answer) => answer,
-        None => {
-            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
-                Ok(Confirmed::Verification(verification)) => verification,
-                Ok(Confirmed::CodeSent) => {
-                    return close_page(&wallet, StatusCode::OK, true, Problem::none()).await;
-                }
-                Err(refusal) if refusal.code == "unauthenticated" => {
-                    return refused(&wallet, &refusal);
-                }
-                Err(refusal) => {
-                    let status = status_of(&refusal);
-                    let problem = Problem::of(refusal, CONFIRM_FIELDS);
-                    return close_page(&wallet, status, false, problem).await;
-                }
-            };
-            wallet.send(closing(Some(verification))).await
-        }
+        Err(Held::Refused(refusal)) => Err(*refusal),
     };
     match closed {
         Ok(_) => {

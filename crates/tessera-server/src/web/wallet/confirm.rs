@@ -192,3 +192,33 @@ pub async fn replay(visit: &Visit, fields: &ConfirmFields, call: Call<'_>) -> Op
         answer => Some(answer),
     }
 }
+
+/// Why `send` answered no call: a code was texted for the person to type,
+/// or the confirmation was refused.
+#[derive(Debug)]
+pub enum Held {
+    CodeSent,
+    Refused(Box<Refusal>),
+}
+
+/// Sends the form's API request (`call`, with its idempotency key) under a
+/// confirmation of `purpose`: a retried form gets its first answer
+/// (`replay`); otherwise a verification is obtained from the form's fields
+/// and sent in the `tessera-verification` header.
+pub async fn send<'a>(
+    visit: &Visit,
+    purpose: &Purpose,
+    fields: &ConfirmFields,
+    call: impl Fn() -> Call<'a>,
+) -> Result<Answer, Held> {
+    if let Some(answer) = replay(visit, fields, call()).await {
+        return Ok(answer);
+    }
+    match obtain(visit, purpose, fields).await {
+        Ok(Confirmed::Verification(verification)) => Ok(visit
+            .send(call().header("tessera-verification", verification))
+            .await),
+        Ok(Confirmed::CodeSent) => Err(Held::CodeSent),
+        Err(refusal) => Err(Held::Refused(Box::new(refusal))),
+    }
+}

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::account::{Problem, refused, see_other};
-use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Purpose};
+use super::confirm::{self, ConfirmFields, ConfirmOptions, Held, Purpose};
 use super::safety::{CONFIRM_FIELDS, Done, FreezeState, get, status_of};
 use super::{Call, Wallet, WalletForm, form_key};
 use crate::web::{Chrome, words as w};
@@ -103,34 +103,18 @@ pub struct UnfreezeForm {
 /// Unfreezes with a confirmation (`unfreeze`).
 pub async fn unfreeze(WalletForm { wallet, form }: WalletForm<UnfreezeForm>) -> Response {
     let purpose = Purpose::new("unfreeze");
-    let unfreezing = |verification: Option<String>| {
-        let call = Call::new(Method::DELETE, "/v1/me/freeze")
+    let unfrozen = match confirm::send(&wallet, &purpose, &form.confirm, || {
+        Call::new(Method::DELETE, "/v1/me/freeze")
             .token(wallet.token())
-            .idempotency_key(&form.idempotency_key);
-        match verification {
-            Some(verification) => call.header("tessera-verification", verification),
-            None => call,
+            .idempotency_key(&form.idempotency_key)
+    })
+    .await
+    {
+        Ok(answer) => answer,
+        Err(Held::CodeSent) => {
+            return freeze_page(&wallet, StatusCode::OK, None, true, Problem::none()).await;
         }
-    };
-    let unfrozen = match confirm::replay(&wallet, &form.confirm, unfreezing(None)).await {
-        Some(answer) => answer,
-        None => {
-            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
-                Ok(Confirmed::Verification(verification)) => verification,
-                Ok(Confirmed::CodeSent) => {
-                    return freeze_page(&wallet, StatusCode::OK, None, true, Problem::none()).await;
-                }
-                Err(refusal) if refusal.code == "unauthenticated" => {
-                    return refused(&wallet, &refusal);
-                }
-                Err(refusal) => {
-                    let status = status_of(&refusal);
-                    let problem = Problem::of(refusal, CONFIRM_FIELDS);
-                    return freeze_page(&wallet, status, None, false, problem).await;
-                }
-            };
-            wallet.send(unfreezing(Some(verification))).await
-        }
+        Err(Held::Refused(refusal)) => Err(*refusal),
     };
     match unfrozen {
         Ok(_) => see_other("/safety/freeze?done=unfrozen"),

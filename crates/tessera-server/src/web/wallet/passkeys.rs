@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::account::{Problem, failure_page, refused, see_other};
-use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Purpose};
+use super::confirm::{self, ConfirmFields, ConfirmOptions, Confirmed, Held, Purpose};
 use super::safety::{CONFIRM_FIELDS, Done, Passkeys, get, redacted_debug, status_of};
 use super::{Call, Refusal, Wallet, WalletForm, form_key};
 use crate::web::{Chrome, words as w};
@@ -348,34 +348,18 @@ pub async fn remove(
         return remove_page(&wallet, "", StatusCode::NOT_FOUND, false, Problem::none()).await;
     }
     let purpose = Purpose::new("security_settings");
-    let removing = |verification: Option<String>| {
-        let call = Call::new(Method::DELETE, format!("/v1/me/passkeys/{id}"))
+    let removed = match confirm::send(&wallet, &purpose, &form.confirm, || {
+        Call::new(Method::DELETE, format!("/v1/me/passkeys/{id}"))
             .token(wallet.token())
-            .idempotency_key(&form.idempotency_key);
-        match verification {
-            Some(verification) => call.header("tessera-verification", verification),
-            None => call,
+            .idempotency_key(&form.idempotency_key)
+    })
+    .await
+    {
+        Ok(answer) => answer,
+        Err(Held::CodeSent) => {
+            return remove_page(&wallet, &id, StatusCode::OK, true, Problem::none()).await;
         }
-    };
-    let removed = match confirm::replay(&wallet, &form.confirm, removing(None)).await {
-        Some(answer) => answer,
-        None => {
-            let verification = match confirm::obtain(&wallet, &purpose, &form.confirm).await {
-                Ok(Confirmed::Verification(verification)) => verification,
-                Ok(Confirmed::CodeSent) => {
-                    return remove_page(&wallet, &id, StatusCode::OK, true, Problem::none()).await;
-                }
-                Err(refusal) if refusal.code == "unauthenticated" => {
-                    return refused(&wallet, &refusal);
-                }
-                Err(refusal) => {
-                    let status = status_of(&refusal);
-                    let problem = Problem::of(refusal, CONFIRM_FIELDS);
-                    return remove_page(&wallet, &id, status, false, problem).await;
-                }
-            };
-            wallet.send(removing(Some(verification))).await
-        }
+        Err(Held::Refused(refusal)) => Err(*refusal),
     };
     match removed {
         Ok(_) => see_other("/safety/passkeys?done=passkey_removed"),
