@@ -271,6 +271,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         28,
         "5a8966a785130fd23c8182eed540be61ed5876baf4c65428b4baa63df7e5eafb",
     ),
+    (
+        "postgres",
+        29,
+        "284340d842caf35ac2f746b84731d23aabd02d634b66e0a2791bfe41b5138d52",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -12,15 +12,17 @@ pub(crate) const LIVE_CARDS: &str = "SELECT c.id, t.token_ref FROM cards c \
     WHERE c.user_id = $1 AND c.status IN ('active', 'pending_verification')";
 
 /// What a closed account can no longer use, each binding user_id: its
-/// sessions, payment password, passkeys, confirmations, ceremonies and
-/// chosen limits.
-pub(crate) const CLOSE_DELETES: [&str; 6] = [
+/// sessions, payment password, passkeys, confirmations, ceremonies,
+/// chosen limits and cards still being bound (PostgreSQL keeps those as
+/// rows; their completion then finds nothing to bind).
+pub(crate) const CLOSE_DELETES: [&str; 7] = [
     "DELETE FROM sessions WHERE user_id = $1",
     "DELETE FROM payment_passwords WHERE user_id = $1",
     "DELETE FROM passkeys WHERE user_id = $1",
     "DELETE FROM verifications WHERE user_id = $1",
     "DELETE FROM webauthn_challenges WHERE user_id = $1",
     "DELETE FROM consent_limits WHERE user_id = $1",
+    "DELETE FROM cards WHERE user_id = $1 AND status = 'binding'",
 ];
 
 /// Binds user_id; changes no row when the account is closed already.

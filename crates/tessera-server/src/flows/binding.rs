@@ -582,8 +582,13 @@ async fn complete(
             .await
         {
             Ok(Some(card)) => break card,
-            // The reservation expired while the issuer took its time.
+            // The account was closed meanwhile (read only on this rare
+            // path), or the reservation expired while the issuer took its
+            // time.
             Ok(None) => {
+                if state.store.account_closure(&ready.user_id).await?.is_some() {
+                    return Err(ErrorCode::AccountClosed.into());
+                }
                 return Err(DomainError::new(ErrorCode::IssuerUnavailable)
                     .with_retry_after(state.config.issuer_retry_after_secs)
                     .into());

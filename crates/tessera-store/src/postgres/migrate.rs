@@ -129,6 +129,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         28,
         include_str!("../../migrations/postgres/0028_audit_chain.sql"),
     ),
+    (
+        29,
+        include_str!("../../migrations/postgres/0029_no_binding_after_closure.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

@@ -157,6 +157,17 @@ pub(super) fn complete_binding(
     completion: &BindingCompletion,
 ) -> StoreResult<Option<CardRecord>> {
     let mut held = reservations.lock()?;
+    // The account's closure let go of the reservations it found; one made
+    // after it, by a request already past its sign-in check, ends here.
+    let closed: bool = scalar_one(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND status = 'closed')",
+        params![completion.user_id.as_str()],
+    )?;
+    if closed {
+        held.remove(Some(&completion.user_id), &completion.card_id);
+        return Ok(None);
+    }
     let Some(card) = held.get(&completion.user_id, &completion.card_id) else {
         return Ok(None);
     };

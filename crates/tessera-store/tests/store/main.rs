@@ -44,6 +44,7 @@ mod binding;
 mod bulk_load;
 mod card_wallets;
 mod cards;
+mod closures;
 mod confirmations;
 mod console_sessions;
 mod data_migrations;
