@@ -2,29 +2,96 @@
 //! generation roots implies, and the refusal to issue under one the key
 //! ring lacks (`tessera_core::vault` holds the roots).
 
+use chrono::{DateTime, Utc};
 use tessera_core::vault::KeyRing;
 use tessera_store::Store;
 
 use crate::StartError;
 
-/// Takes the generations the stored tokens were issued under as the lookup
-/// root's, when the key file predates generation roots (then every token
-/// was issued so). A key file that lists its generations is left as it is.
+/// The setting that names the generations whose IMKs come from the lookup
+/// root ("1,2"), written when a key file first lists its generations
+/// (`tessera keys emv-generation`). A node still holding an older key file
+/// then takes those alone, never a newer generation it has no root for.
+pub const LOOKUP_ROOT_GENERATIONS: &str = "emv_lookup_root_generations";
+
+/// For a key file from before generation roots: takes as the lookup root's
+/// the generations the setting names, or, before any key file listed its
+/// generations, every generation stored tokens use (all issued so then).
+/// A key file that lists its generations is left as it is. Logs the stored
+/// generations the ring still lacks: their tokens cannot pay on this node.
 pub async fn adopt_stored_generations(
     store: &dyn Store,
     keys: &mut KeyRing,
 ) -> Result<(), StartError> {
+    let stored = stored_generations(store).await?;
+    if !keys.emv_generations_recorded() {
+        let adopted = match store.setting(LOOKUP_ROOT_GENERATIONS).await? {
+            Some(listed) => parse_list(&listed)?,
+            None => stored.clone(),
+        };
+        keys.adopt_lookup_root_generations(&adopted);
+    }
+    for generation in stored {
+        if !keys.has_emv_generation(generation) {
+            tracing::warn!(
+                generation,
+                "tokens of EMV key generation {generation} cannot pay on this node: its key \
+                 ring has no root for it; copy the key file (tessera.keys) holding it to this \
+                 node and restart"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Before a key file first lists its generations: records (first writer
+/// wins) which generations are the lookup root's, and takes them into
+/// `keys`, so that the file lists them and other nodes' older files agree.
+pub async fn record_lookup_root_generations(
+    store: &dyn Store,
+    keys: &mut KeyRing,
+    now: DateTime<Utc>,
+) -> Result<(), StartError> {
     if keys.emv_generations_recorded() {
         return Ok(());
     }
-    let stored: Vec<u8> = store
+    let mut generations = stored_generations(store).await?;
+    generations.push(1);
+    generations.sort_unstable();
+    generations.dedup();
+    let listed = generations
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let claimed = store
+        .claim_setting(LOOKUP_ROOT_GENERATIONS, &listed, now)
+        .await?;
+    keys.adopt_lookup_root_generations(&parse_list(&claimed)?);
+    Ok(())
+}
+
+async fn stored_generations(store: &dyn Store) -> Result<Vec<u8>, StartError> {
+    Ok(store
         .tokens_by_generation()
         .await?
         .iter()
         .map(|counts| counts.generation)
-        .collect();
-    keys.adopt_lookup_root_generations(&stored);
-    Ok(())
+        .collect())
+}
+
+fn parse_list(listed: &str) -> Result<Vec<u8>, StartError> {
+    listed
+        .split(',')
+        .map(|part| {
+            part.trim().parse::<u8>().map_err(|_| {
+                StartError::new(format!(
+                    "the database's setting {LOOKUP_ROOT_GENERATIONS} ({listed:?}) is not a list \
+                     of generations: restore the database from a backup"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// New tokens are issued under `payments.imk_generation`: a node whose key

@@ -56,11 +56,9 @@ fn add(args: &StoreArgs) -> anyhow::Result<ExitCode> {
         let state = open_existing(args).await?;
         // A key file from before generation roots: the generations its
         // tokens were issued under stay the lookup root's once it lists them.
-        let stored: Vec<u8> = match &state {
-            Some(state) => counts(state).await?.iter().map(|c| c.generation).collect(),
-            None => Vec::new(),
-        };
-        ring.adopt_lookup_root_generations(&stored);
+        if let Some(state) = &state {
+            record_lookup_root_generations(state, &mut ring).await?;
+        }
         let generation = ring.add_emv_generation()?;
         file.replace(&ring)?;
         println!("{generation}");
@@ -105,8 +103,9 @@ fn retire(args: &RetireArgs) -> anyhow::Result<ExitCode> {
                 file.path().display()
             );
         }
-        let stored: Vec<u8> = counts.iter().map(|c| c.generation).collect();
-        ring.adopt_lookup_root_generations(&stored);
+        if let Some(state) = &state {
+            record_lookup_root_generations(state, &mut ring).await?;
+        }
         ring.retire_emv_generation(generation)?;
         file.replace(&ring)?;
         println!(
@@ -124,21 +123,22 @@ fn retire(args: &RetireArgs) -> anyhow::Result<ExitCode> {
 /// The generations `tessera keys status` prints, with their live tokens
 /// when the database can be opened.
 pub fn print_status(ring: &KeyRing, args: &StoreArgs) {
+    let mut ring = ring.clone();
     let counts = if has_database(args) {
         runtime().and_then(|runtime| {
             runtime.block_on(async {
                 let state = open(args).await?;
+                tessera_server::emv_generations::adopt_stored_generations(
+                    state.store.as_ref(),
+                    &mut ring,
+                )
+                .await?;
                 counts(&state).await
             })
         })
     } else {
         Ok(Vec::new())
     };
-    let mut ring = ring.clone();
-    if let Ok(counts) = &counts {
-        let stored: Vec<u8> = counts.iter().map(|c| c.generation).collect();
-        ring.adopt_lookup_root_generations(&stored);
-    }
     println!("EMV key generations:");
     for info in ring.emv_generations() {
         let root = match info.derivation {
@@ -161,8 +161,17 @@ pub fn print_status(ring: &KeyRing, args: &StoreArgs) {
         };
         println!("  {:>4}  {root}{created}{live}", info.generation);
     }
-    if let Err(error) = counts {
-        println!("  (live tokens unknown: {error:#})");
+    match counts {
+        Ok(counts) => {
+            for missing in counts.iter().filter(|c| !ring.has_emv_generation(c.generation)) {
+                println!(
+                    "  {:>4}  not in this key file  {} live token(s): copy the key file that \
+                     holds it here",
+                    missing.generation, missing.live
+                );
+            }
+        }
+        Err(error) => println!("  (live tokens unknown: {error:#})"),
     }
 }
 
@@ -214,6 +223,16 @@ async fn open(args: &StoreArgs) -> anyhow::Result<AppState> {
         .context("cannot open the database to count the tokens of each generation")?
         .state;
     Ok(state)
+}
+
+async fn record_lookup_root_generations(state: &AppState, ring: &mut KeyRing) -> anyhow::Result<()> {
+    tessera_server::emv_generations::record_lookup_root_generations(
+        state.store.as_ref(),
+        ring,
+        state.now(),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn counts(state: &AppState) -> anyhow::Result<Vec<GenerationTokens>> {
