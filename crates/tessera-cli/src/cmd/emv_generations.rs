@@ -163,7 +163,10 @@ pub fn print_status(ring: &KeyRing, args: &StoreArgs) {
     }
     match counts {
         Ok(counts) => {
-            for missing in counts.iter().filter(|c| !ring.has_emv_generation(c.generation)) {
+            for missing in counts
+                .iter()
+                .filter(|c| !ring.has_emv_generation(c.generation))
+            {
                 println!(
                     "  {:>4}  not in this key file  {} live token(s): copy the key file that \
                      holds it here",
@@ -225,7 +228,10 @@ async fn open(args: &StoreArgs) -> anyhow::Result<AppState> {
     Ok(state)
 }
 
-async fn record_lookup_root_generations(state: &AppState, ring: &mut KeyRing) -> anyhow::Result<()> {
+async fn record_lookup_root_generations(
+    state: &AppState,
+    ring: &mut KeyRing,
+) -> anyhow::Result<()> {
     tessera_server::emv_generations::record_lookup_root_generations(
         state.store.as_ref(),
         ring,
@@ -248,9 +254,6 @@ async fn record(state: &AppState, action: &str, generation: u8) {
         .record(state, action, None, Some(subject))
         .await
     {
-        eprintln!(
-            "The change is not in the audit: {}",
-            error.0.code.as_str()
-        );
+        eprintln!("The change is not in the audit: {}", error.0.code.as_str());
     }
 }

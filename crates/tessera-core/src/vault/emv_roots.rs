@@ -103,10 +103,9 @@ impl KeyRing {
                 &self.lookup_root,
                 &format!("tessera/emv/v1/imk-ac/{range}/{generation}"),
             )?,
-            Some(root) => crypto::derive_subkey(
-                root,
-                &format!("tessera/emv/v2/imk-ac/{range}/{generation}"),
-            )?,
+            Some(root) => {
+                crypto::derive_subkey(root, &format!("tessera/emv/v2/imk-ac/{range}/{generation}"))?
+            }
         };
         let mut bytes = Zeroizing::new([0u8; 16]);
         bytes.copy_from_slice(&derived.expose_bytes()[..16]);

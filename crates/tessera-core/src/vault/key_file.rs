@@ -200,15 +200,16 @@ pub fn decode(content: &[u8], origin: &str) -> Result<KeyRing, KeyFileError> {
         }
     }
     let lookup_root = decode_key(&document.lookup_root, "the lookup root")?;
-    let mut ring = KeyRing::from_parts(data_keys, document.active_version, lookup_root).map_err(
-        |error| match error {
-            VaultError::InvalidKeyRing => corrupt(format!(
-                "the active version {} has no data key",
-                document.active_version
-            )),
-            other => KeyFileError::Vault(other),
-        },
-    )?;
+    let mut ring =
+        KeyRing::from_parts(data_keys, document.active_version, lookup_root).map_err(|error| {
+            match error {
+                VaultError::InvalidKeyRing => corrupt(format!(
+                    "the active version {} has no data key",
+                    document.active_version
+                )),
+                other => KeyFileError::Vault(other),
+            }
+        })?;
     ring.decode_emv_generations(document.emv_generations.as_deref())
         .map_err(corrupt)?;
     Ok(ring)
