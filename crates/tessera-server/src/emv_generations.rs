@@ -3,7 +3,7 @@
 //! ring lacks (`tessera_core::vault` holds the roots).
 
 use chrono::{DateTime, Utc};
-use tessera_core::vault::KeyRing;
+use tessera_core::vault::{EmvDerivation, KeyRing};
 use tessera_store::Store;
 
 use crate::StartError;
@@ -17,14 +17,30 @@ pub const LOOKUP_ROOT_GENERATIONS: &str = "emv_lookup_root_generations";
 /// For a key file from before generation roots: takes as the lookup root's
 /// the generations the setting names, or, before any key file listed its
 /// generations, every generation stored tokens use (all issued so then).
-/// A key file that lists its generations is left as it is. Logs the stored
+/// A key file that lists its generations is left as it is (and records its
+/// lookup-root generations in the setting if none did yet). Logs the stored
 /// generations the ring still lacks: their tokens cannot pay on this node.
 pub async fn adopt_stored_generations(
     store: &dyn Store,
     keys: &mut KeyRing,
+    now: DateTime<Utc>,
 ) -> Result<(), StartError> {
     let stored = stored_generations(store).await?;
-    if !keys.emv_generations_recorded() {
+    if keys.emv_generations_recorded() {
+        // A key file listed its generations before this database had the
+        // setting (a generation added before the first start): record them.
+        let listed = join(
+            keys.emv_generations()
+                .iter()
+                .filter(|info| info.derivation == EmvDerivation::LookupRoot)
+                .map(|info| info.generation),
+        );
+        if !listed.is_empty() {
+            store
+                .claim_setting(LOOKUP_ROOT_GENERATIONS, &listed, now)
+                .await?;
+        }
+    } else {
         let adopted = match store.setting(LOOKUP_ROOT_GENERATIONS).await? {
             Some(listed) => parse_list(&listed)?,
             None => stored.clone(),
@@ -59,11 +75,7 @@ pub async fn record_lookup_root_generations(
     generations.push(1);
     generations.sort_unstable();
     generations.dedup();
-    let listed = generations
-        .iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let listed = join(generations.iter().copied());
     let claimed = store
         .claim_setting(LOOKUP_ROOT_GENERATIONS, &listed, now)
         .await?;
@@ -78,6 +90,13 @@ async fn stored_generations(store: &dyn Store) -> Result<Vec<u8>, StartError> {
         .iter()
         .map(|counts| counts.generation)
         .collect())
+}
+
+fn join(generations: impl Iterator<Item = u8>) -> String {
+    generations
+        .map(|generation| generation.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn parse_list(listed: &str) -> Result<Vec<u8>, StartError> {

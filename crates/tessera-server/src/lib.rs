@@ -410,7 +410,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
     };
     check_key_ring(store.as_ref(), &keys, clock.now()).await?;
     let mut keys = keys;
-    emv_generations::adopt_stored_generations(store.as_ref(), &mut keys).await?;
+    emv_generations::adopt_stored_generations(store.as_ref(), &mut keys, clock.now()).await?;
     let (sms, identity) = providers(&config, &store)?;
     if !config.sandbox {
         return Err(StartError::new(

@@ -131,6 +131,7 @@ pub fn print_status(ring: &KeyRing, args: &StoreArgs) {
                 tessera_server::emv_generations::adopt_stored_generations(
                     state.store.as_ref(),
                     &mut ring,
+                    state.now(),
                 )
                 .await?;
                 counts(&state).await

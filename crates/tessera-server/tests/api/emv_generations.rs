@@ -7,7 +7,7 @@ use serde_json::Value;
 use tessera_core::emv::{Atc, DerivationOption, IccMasterKey, Psn, SessionKey};
 use tessera_core::vault::KeyFile;
 use tessera_server::Config;
-use tessera_server::emv_generations::record_lookup_root_generations;
+use tessera_server::emv_generations::{LOOKUP_ROOT_GENERATIONS, record_lookup_root_generations};
 use tessera_server::issuer::sandbox::Outcome;
 use tessera_server::test_support::Device;
 use tessera_store::TokenLookup;
@@ -185,4 +185,58 @@ async fn a_new_generation_issues_new_tokens_while_old_ones_keep_paying(backend: 
     assert_eq!(approved, 6);
 }
 
-on_both_backends!(a_new_generation_issues_new_tokens_while_old_ones_keep_paying);
+/// A generation added to the key file before any node recorded which
+/// generations are the lookup root's: the first start records them, so a
+/// node with the older key file still never derives generation 2 from the
+/// lookup root.
+async fn a_generation_added_before_the_first_start_is_recorded_at_start(backend: Backend) {
+    let mut server = TestServer::start_on(backend, unscreened).await;
+    let store = server.state().store.clone();
+    assert!(
+        store
+            .setting(LOOKUP_ROOT_GENERATIONS)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let file = KeyFile::in_dir(&server.data_dir());
+    let before = file.load().unwrap();
+    let mut ring = before.clone();
+    assert_eq!(ring.add_emv_generation().unwrap(), 2);
+    file.replace(&ring).unwrap();
+    server
+        .restart(|config| {
+            unscreened(config);
+            config.payments.imk_generation = 2;
+        })
+        .await
+        .unwrap();
+    let store = server.state().store.clone();
+    assert_eq!(
+        store
+            .setting(LOOKUP_ROOT_GENERATIONS)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    let user = server.user().await;
+    let merchant = server.merchant_key(&["M1"]).await;
+    let (card, mut device) = bound_device(&server, &user, "phone-1").await;
+    let token_ref = card["token"]["ref"].as_str().unwrap().to_owned();
+    assert_eq!(generation_of(&server, &token_ref).await, 2);
+    pays(&server, &merchant, &mut device).await;
+
+    file.replace(&before).unwrap();
+    server.restart(unscreened).await.unwrap();
+    assert!(server.state().keys.has_emv_generation(1));
+    assert!(!server.state().keys.has_emv_generation(2));
+    let signed = device.sign(&purchase(500, "M1")).unwrap();
+    let (status, body) = server.pay(&merchant, &signed.body).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+}
+
+on_both_backends!(
+    a_new_generation_issues_new_tokens_while_old_ones_keep_paying,
+    a_generation_added_before_the_first_start_is_recorded_at_start,
+);
