@@ -35,6 +35,7 @@ use utoipa_axum::routes;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod emv_generations;
 pub mod flows;
 pub mod http;
 pub mod identity;
@@ -408,6 +409,8 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
         }
     };
     check_key_ring(store.as_ref(), &keys, clock.now()).await?;
+    let mut keys = keys;
+    emv_generations::adopt_stored_generations(store.as_ref(), &mut keys, clock.now()).await?;
     let (sms, identity) = providers(&config, &store)?;
     if !config.sandbox {
         return Err(StartError::new(
@@ -627,6 +630,7 @@ pub async fn start(state: AppState) -> Result<RunningServer, StartError> {
 /// that a port the system chose is known before its state is made (the
 /// demo's passkey origin names it).
 pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer, StartError> {
+    emv_generations::check_issuing_generation(&state.keys, state.config.payments.imk_generation)?;
     let config = &state.config.listener;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(listener::tls::acceptor(cert, key)?),

@@ -435,6 +435,9 @@ pub trait Lifecycle: Send + Sync {
     /// Deletes a token for good and unbinds its card (PAN erased), with its
     /// event. False when already deleted.
     async fn delete_token(&self, event: &TokenEvent) -> StoreResult<bool>;
+    /// The tokens of each EMV key generation any token was issued under,
+    /// by generation.
+    async fn tokens_by_generation(&self) -> StoreResult<Vec<GenerationTokens>>;
     /// The token's events, newest first.
     async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>>;
     async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin>;

@@ -262,6 +262,14 @@ pub(crate) fn small<T: TryFrom<i64>>(value: i64) -> StoreResult<T> {
     T::try_from(value).map_err(|_| StoreError::Corrupt(format!("value {value} out of range")))
 }
 
+pub(crate) fn generation_tokens_from_row(row: &impl Columns) -> StoreResult<GenerationTokens> {
+    Ok(GenerationTokens {
+        generation: small(row.col("imk_generation")?)?,
+        tokens: small(row.col("tokens")?)?,
+        live: small(row.col("live")?)?,
+    })
+}
+
 pub(crate) fn user_from_row(row: &impl Columns) -> StoreResult<UserRecord> {
     Ok(UserRecord {
         id: row.id("id")?,

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -13,6 +13,7 @@ use tessera_server::flows::audit::{self, Actor};
 use tessera_server::{Config, Overrides};
 use zeroize::Zeroizing;
 
+use crate::cmd::emv_generations::{self, EmvGenerationCommand, StoreArgs};
 use crate::cmd::serve::runtime;
 
 /// Scripts pass the backup passphrase in this variable instead of a prompt.
@@ -24,8 +25,12 @@ pub enum KeysCommand {
     Backup(BackupArgs),
     /// Restore the key file from an encrypted backup.
     Restore(RestoreArgs),
-    /// Show the key file's path, mode and key versions (never key material).
-    Status(DataDirArg),
+    /// Show the key file's path, mode, key versions and EMV key generations
+    /// with their live tokens (never key material).
+    Status(StoreArgs),
+    /// Add or retire an EMV key generation.
+    #[command(subcommand)]
+    EmvGeneration(EmvGenerationCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,7 +69,8 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
     match command {
         KeysCommand::Backup(args) => backup(&args),
         KeysCommand::Restore(args) => restore(&args),
-        KeysCommand::Status(args) => status(&args.data_dir),
+        KeysCommand::Status(args) => status(&args),
+        KeysCommand::EmvGeneration(command) => emv_generations::run(command),
     }
 }
 
@@ -161,8 +167,8 @@ fn audit_restore(args: &RestoreArgs, ring: &KeyRing) -> anyhow::Result<()> {
     })
 }
 
-fn status(data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let file = KeyFile::in_dir(data_dir);
+fn status(args: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let file = KeyFile::in_dir(&args.data_dir);
     let metadata = match fs::metadata(file.path()) {
         Ok(metadata) => metadata,
         Err(error) => bail!("no key file at {}: {error}", file.path().display()),
@@ -187,6 +193,7 @@ fn status(data_dir: &Path) -> anyhow::Result<ExitCode> {
             if info.active { "  (active)" } else { "" }
         );
     }
+    emv_generations::print_status(&ring, args);
     Ok(ExitCode::SUCCESS)
 }
 

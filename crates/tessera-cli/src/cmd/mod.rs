@@ -10,6 +10,7 @@ pub mod client;
 pub mod db;
 pub mod diagnose;
 pub mod emv;
+pub mod emv_generations;
 pub mod issuer_sim;
 pub mod keys;
 pub mod licenses;

@@ -90,6 +90,11 @@ pub fn run(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let config = args.service.load()?;
     runtime()?.block_on(async {
         let state = open(config).await?;
+        // Seeded tokens are issued as a node would issue them.
+        tessera_server::emv_generations::check_issuing_generation(
+            &state.keys,
+            state.config.payments.imk_generation,
+        )?;
         let first = first_free_user(&state).await?;
         if first + users > MAX_USERS {
             bail!("the database already holds {first} seeded users: no room for {users} more");

@@ -10,6 +10,7 @@ mod client;
 mod db;
 mod diagnose;
 mod emv;
+mod emv_generations;
 mod files;
 mod issuer;
 mod keys;

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::emv_roots::EmvGenerationEntry;
 use super::{DataKey, KeyRing, VaultError};
 use crate::crypto::{self, SecretKey};
 
@@ -103,6 +104,10 @@ struct KeyFileDocument {
     data_keys: Vec<DataKeyEntry>,
     /// Base64 of the 32-byte lookup root.
     lookup_root: String,
+    /// The EMV key generations (`emv_roots.rs`); absent from files written
+    /// before generations had roots, which keeps their checksums valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    emv_generations: Option<Vec<EmvGenerationEntry>>,
     /// Hex SHA-256 of the compact JSON of this document with `checksum` empty.
     checksum: String,
 }
@@ -132,6 +137,7 @@ pub fn encode(ring: &KeyRing) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
             })
             .collect(),
         lookup_root: STANDARD.encode(ring.lookup_root.expose_bytes()),
+        emv_generations: ring.encode_emv_generations(),
         checksum: String::new(),
     };
     let internal = |error: serde_json::Error| KeyFileError::Corrupt {
@@ -194,15 +200,19 @@ pub fn decode(content: &[u8], origin: &str) -> Result<KeyRing, KeyFileError> {
         }
     }
     let lookup_root = decode_key(&document.lookup_root, "the lookup root")?;
-    KeyRing::from_parts(data_keys, document.active_version, lookup_root).map_err(
-        |error| match error {
-            VaultError::InvalidKeyRing => corrupt(format!(
-                "the active version {} has no data key",
-                document.active_version
-            )),
-            other => KeyFileError::Vault(other),
-        },
-    )
+    let mut ring =
+        KeyRing::from_parts(data_keys, document.active_version, lookup_root).map_err(|error| {
+            match error {
+                VaultError::InvalidKeyRing => corrupt(format!(
+                    "the active version {} has no data key",
+                    document.active_version
+                )),
+                other => KeyFileError::Vault(other),
+            }
+        })?;
+    ring.decode_emv_generations(document.emv_generations.as_deref())
+        .map_err(corrupt)?;
+    Ok(ring)
 }
 
 impl KeyRing {

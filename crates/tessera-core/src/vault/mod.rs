@@ -8,6 +8,7 @@
 //! sealed it: moved to another record or relabelled, it fails to open.
 
 pub mod backup;
+mod emv_roots;
 pub mod key_file;
 
 use std::collections::BTreeMap;
@@ -19,11 +20,10 @@ use zeroize::Zeroizing;
 
 use crate::card::pan::Pan;
 use crate::crypto::{self, CryptoError, SecretKey};
-use crate::emv::IssuerMasterKey;
-use crate::emv::keys::adjust_parity;
 use crate::token::TokenPan;
 
 pub use backup::{BackupError, backup, backup_with_params, restore};
+pub use emv_roots::{EmvDerivation, EmvGenerationInfo};
 pub use key_file::{ENV_MASTER_KEY, KEY_FILE_NAME, KeyFile, KeyFileError, KeyFileStatus};
 
 /// What can go wrong sealing or opening. No variant carries a key, a PAN or
@@ -48,6 +48,16 @@ pub enum VaultError {
     InvalidKeyRing,
     #[error("no more key versions: the version number would overflow")]
     VersionOverflow,
+    #[error(
+        "EMV key generation {0} is not in this node's key ring: copy the key file (tessera.keys, or TESSERA_MASTER_KEY) from the node where `tessera keys emv-generation add` made it to every node, then restart them"
+    )]
+    UnknownEmvGeneration(u8),
+    #[error("no more EMV key generations: 255 is the last")]
+    EmvGenerationOverflow,
+    #[error(
+        "EMV key generation {0} is the only one in the key ring: add another (`tessera keys emv-generation add`) before retiring it"
+    )]
+    RetireLastEmvGeneration(u8),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
@@ -193,6 +203,8 @@ pub struct KeyRing {
     lookup_root: SecretKey,
     /// Derived once, indexed by `LookupPurpose::index`.
     lookup_keys: [LookupKey; LookupPurpose::ALL.len()],
+    /// The EMV key generations (`emv_roots.rs`).
+    emv_roots: emv_roots::EmvRoots,
 }
 
 impl KeyRing {
@@ -229,6 +241,7 @@ impl KeyRing {
             active,
             lookup_root,
             lookup_keys,
+            emv_roots: emv_roots::EmvRoots::default(),
         })
     }
 
@@ -409,26 +422,6 @@ impl KeyRing {
             self.lookup_key(LookupPurpose::TokenPanFingerprint)
                 .hash(token_pan.expose_digits().as_bytes()),
         )
-    }
-
-    /// The issuer master key for application cryptograms (IMK-AC) of one
-    /// token BIN range and key generation: HKDF-SHA256 from the lookup root
-    /// under `tessera/emv/v1/imk-ac/<range>/<generation>`, its first 16
-    /// bytes with DES parity. Derived, not stored: every node holding the
-    /// key ring has the same IMKs, none is ever written down, and a new
-    /// generation (config `payments.imk_generation`) gives new tokens a
-    /// fresh IMK while older tokens keep the one they were issued under.
-    pub fn issuer_master_key(
-        &self,
-        range: &str,
-        generation: u8,
-    ) -> Result<IssuerMasterKey, VaultError> {
-        let label = format!("tessera/emv/v1/imk-ac/{range}/{generation}");
-        let derived = crypto::derive_subkey(&self.lookup_root, &label)?;
-        let mut bytes = Zeroizing::new([0u8; 16]);
-        bytes.copy_from_slice(&derived.expose_bytes()[..16]);
-        adjust_parity(&mut bytes[..]);
-        IssuerMasterKey::from_bytes(&bytes[..]).map_err(|_| VaultError::InvalidKeyRing)
     }
 
     /// A national ID number's keyed hash. Surrounding spaces are ignored and

@@ -52,6 +52,10 @@ pub const MAINTENANCE_ENDED: &str = "maintenance.ended";
 pub const TOKEN_SUSPENDED: &str = "token.suspended";
 pub const TOKEN_RESUMED: &str = "token.resumed";
 pub const TOKEN_DELETED: &str = "token.deleted";
+/// An EMV key generation added to or retired from the key file
+/// (`tessera keys emv-generation`).
+pub const EMV_GENERATION_ADDED: &str = "emv_generation.added";
+pub const EMV_GENERATION_RETIRED: &str = "emv_generation.retired";
 /// An issuer's event, applied or not (`POST /v1/issuer/events`).
 pub const ISSUER_EVENT: &str = "issuer.event";
 pub const CARD_UNBOUND: &str = "card.unbound";

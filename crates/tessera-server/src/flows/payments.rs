@@ -99,7 +99,12 @@ fn issuer_key(
     let imk = state
         .keys
         .issuer_master_key(&token.token.imk_range, generation)
-        .map_err(internal)?;
+        .map_err(|error| {
+            // The operator's to fix (a node whose key file lacks the
+            // generation): the log says how, the caller sees an internal error.
+            tracing::error!(%error, generation, "no issuer master key for the token");
+            internal(error)
+        })?;
     Ok((imk, TokenProfile { dki: generation }))
 }
 

@@ -27,7 +27,7 @@ pub use self::http::{
 pub use crate::client::{Device, Purchase, Signed, User};
 use crate::flows::lifecycle::issuer_signature;
 use crate::issuer::sandbox::{self, Outcome};
-use crate::{AppState, Config, RunningServer, TestClock};
+use crate::{AppState, Config, RunningServer, StartError, TestClock};
 
 /// Where a test server keeps its data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -460,6 +460,24 @@ impl TestServer {
             )
             .await;
         (status, body)
+    }
+
+    /// Stops the server and starts it again on the same data directory,
+    /// database and clock, with `adjust` applied to a fresh test
+    /// configuration: an operator's restart with a changed configuration.
+    /// API keys made before stay valid (they are in the database).
+    pub async fn restart(&mut self, adjust: impl FnOnce(&mut Config)) -> Result<(), StartError> {
+        if let Some(server) = self.server.take() {
+            server.stop().await.unwrap();
+        }
+        let mut config = Config::new_for_test(self.data_dir());
+        config.database_url = self.database.as_ref().map(|d| d.url().to_owned());
+        adjust(&mut config);
+        let opened = crate::open_with_clock(config, self.clock.clock()).await?;
+        let server = crate::start(opened.state).await?;
+        self.base = server.base_url();
+        self.server = Some(server);
+        Ok(())
     }
 
     pub async fn stop(mut self) -> TempDir {

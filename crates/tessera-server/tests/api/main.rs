@@ -45,6 +45,7 @@ mod demo_shop;
 mod diagnose;
 mod diagnose_next;
 mod diagnose_payments;
+mod emv_generations;
 mod fees;
 mod free_text;
 mod health;

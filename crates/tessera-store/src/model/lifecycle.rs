@@ -16,6 +16,16 @@ pub struct TokenEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// How many tokens one EMV key generation issued, and how many of them
+/// are live (not deleted): a generation with live tokens must stay in the
+/// key ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenerationTokens {
+    pub generation: u8,
+    pub tokens: u64,
+    pub live: u64,
+}
+
 /// A suspend or resume, applied only if the token is still in the state it
 /// was read in (compare and set), with its event in the same transaction.
 #[derive(Debug, Clone)]

@@ -107,6 +107,17 @@ impl Lifecycle for PgStore {
         Ok(true)
     }
 
+    async fn tokens_by_generation(&self) -> StoreResult<Vec<GenerationTokens>> {
+        let rows = sqlx::query(
+            "SELECT imk_generation, COUNT(*)::BIGINT AS tokens, \
+             COALESCE(SUM(CASE WHEN status <> 'deleted' THEN 1 ELSE 0 END), 0)::BIGINT AS live \
+             FROM tokens GROUP BY imk_generation ORDER BY imk_generation",
+        )
+        .fetch_all(&mut *self.lease().await?)
+        .await?;
+        rows.iter().map(generation_tokens_from_row).collect()
+    }
+
     async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>> {
         let rows = sqlx::query(
             "SELECT * FROM token_events WHERE token_ref = $1 ORDER BY id DESC LIMIT $2",

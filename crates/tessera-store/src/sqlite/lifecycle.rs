@@ -212,6 +212,19 @@ impl Lifecycle for SqliteStore {
             .await
     }
 
+    async fn tokens_by_generation(&self) -> StoreResult<Vec<GenerationTokens>> {
+        let rows = self.readers.read(|conn| {
+            row_all(
+                conn,
+                "SELECT imk_generation, COUNT(*) AS tokens, \
+             COALESCE(SUM(CASE WHEN status <> 'deleted' THEN 1 ELSE 0 END), 0) AS live \
+             FROM tokens GROUP BY imk_generation ORDER BY imk_generation",
+                params![],
+            )
+        })?;
+        rows.iter().map(generation_tokens_from_row).collect()
+    }
+
     async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>> {
         let rows = self.readers.read(|conn| {
             row_all(

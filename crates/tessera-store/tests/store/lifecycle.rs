@@ -1,6 +1,7 @@
 //! The token lifecycle and issuer events.
 
 use crate::*;
+use tessera_store::GenerationTokens;
 
 async fn token_lifecycle(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
@@ -274,4 +275,46 @@ async fn issuer_changes(store: Arc<dyn Store>) {
     );
 }
 
-on_both_backends!(token_lifecycle, issuer_changes);
+/// Live tokens per EMV key generation: what decides whether a generation
+/// may leave the key ring.
+async fn tokens_by_generation(store: Arc<dyn Store>) {
+    assert!(store.tokens_by_generation().await.unwrap().is_empty());
+    let user_id = user(&*store, "1").await;
+    bind(&*store, &user_id, "a", "fa", 1_000).await;
+    bind(&*store, &user_id, "b", "fb", 1_100).await;
+    let card = new_card("c", &user_id, "fc", 1_200);
+    store
+        .reserve_card(&card, &ReserveLimits::cards(10), at(1_200))
+        .await
+        .unwrap();
+    let mut done = completion("c", &user_id, "active", None, 1_200);
+    done.token.imk_generation = 2;
+    assert!(store.complete_binding(&done).await.unwrap());
+    let deleted = TokenEvent {
+        token_ref: "tok-a".to_owned(),
+        kind: "delete".to_owned(),
+        actor: "wallet".to_owned(),
+        reason: None,
+        status_after: "deleted".to_owned(),
+        created_at: at(2_000),
+    };
+    assert!(store.delete_token(&deleted).await.unwrap());
+    let counts = store.tokens_by_generation().await.unwrap();
+    assert_eq!(
+        counts,
+        [
+            GenerationTokens {
+                generation: 1,
+                tokens: 2,
+                live: 1
+            },
+            GenerationTokens {
+                generation: 2,
+                tokens: 1,
+                live: 1
+            },
+        ]
+    );
+}
+
+on_both_backends!(token_lifecycle, issuer_changes, tokens_by_generation);
