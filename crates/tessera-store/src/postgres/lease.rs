@@ -212,9 +212,17 @@ impl Lease {
             permit,
             epoch,
         } = self;
-        if epoch == warm.epoch.load(Ordering::Acquire) {
-            warm.idle().push((conn, Instant::now(), epoch));
+        // Checked under the lock `Warm::close` drains under: an operation
+        // finishing after the store closed (one a request spawned, still
+        // running at shutdown) must not leave its connection warm, where
+        // nothing closes it before the idle timeout and `PgPool::close`
+        // would wait for it that long.
+        let mut idle = warm.idle();
+        if epoch == warm.epoch.load(Ordering::Acquire) && !warm.permits.is_closed() {
+            idle.push((conn, Instant::now(), epoch));
+            drop(idle);
         } else {
+            drop(idle);
             drop(conn);
         }
         drop(permit);

@@ -516,6 +516,42 @@ mod postgres {
             .await;
     }
 
+    /// Closing while operations are still running: those that finish
+    /// after it give their connections back instead of keeping them warm,
+    /// so the close does not wait for the pool's idle timeout (ten
+    /// minutes) before it returns.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn close_waits_for_no_operation_that_finished_after_it() {
+        let Some(database) = TestDatabase::create().await else {
+            return;
+        };
+        database
+            .run(|url| async move {
+                let store = Arc::new(PgStore::connect(&url, PgOptions::default()).await.unwrap());
+                store
+                    .put_setting("maintenance", "off", at(1))
+                    .await
+                    .unwrap();
+                let tasks: Vec<_> = (0..40)
+                    .map(|_| {
+                        let store = Arc::clone(&store);
+                        tokio::spawn(async move {
+                            // Until the store refuses: it has closed.
+                            while store.setting("maintenance").await.is_ok() {}
+                        })
+                    })
+                    .collect();
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let closed =
+                    tokio::time::timeout(std::time::Duration::from_secs(60), store.close()).await;
+                assert!(closed.is_ok(), "the close still waits for a connection");
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            })
+            .await;
+    }
+
     /// The database goes away behind a TCP proxy and comes back: requests
     /// meanwhile fail as Unavailable within the acquire timeout, and the
     /// same store serves again afterwards without being reopened.
