@@ -8,7 +8,9 @@
 //! sealed it: moved to another record or relabelled, it fails to open.
 
 pub mod backup;
+mod data_keys;
 pub mod key_file;
+mod wrapping;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,6 +27,10 @@ use crate::token::TokenPan;
 
 pub use backup::{BackupError, backup, backup_with_params, restore};
 pub use key_file::{ENV_MASTER_KEY, KEY_FILE_NAME, KeyFile, KeyFileError, KeyFileStatus};
+pub use wrapping::{DataKeyState, RingChange, WrappedDataKey};
+
+use data_keys::{DataKeySet, DataKeys};
+use wrapping::RootKeys;
 
 /// What can go wrong sealing or opening. No variant carries a key, a PAN or
 /// any plaintext.
@@ -48,6 +54,18 @@ pub enum VaultError {
     InvalidKeyRing,
     #[error("no more key versions: the version number would overflow")]
     VersionOverflow,
+    #[error(
+        "the key file holds no root key (key-encryption key) version {0}: the data keys wrapped under it cannot be unwrapped. Give every node the same key file (or TESSERA_MASTER_KEY)."
+    )]
+    UnknownRootVersion(u32),
+    #[error(
+        "data key version {0} does not unwrap under this key file's root key: the database was written with another key file. Give every node the same key file (or TESSERA_MASTER_KEY)."
+    )]
+    Unwrap(u32),
+    #[error(
+        "the key file has no root key (key-encryption key) yet: start `tessera serve` once with the key file to add one"
+    )]
+    NoRootKey,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
@@ -188,8 +206,12 @@ pub struct KeyVersionInfo {
 /// All key material is zeroized on drop; `Debug` shows versions only.
 #[derive(Clone)]
 pub struct KeyRing {
-    data_keys: BTreeMap<u32, DataKey>,
-    active: u32,
+    /// Swapped whole when a node learns a version from the database, so a
+    /// seal reads the set without a lock (`data_keys.rs`).
+    data: DataKeys,
+    /// The root keys the data keys are wrapped under in the database
+    /// (`wrapping.rs`); none in a key file written before they existed.
+    roots: RootKeys,
     lookup_root: SecretKey,
     /// Derived once, indexed by `LookupPurpose::index`.
     lookup_keys: [LookupKey; LookupPurpose::ALL.len()],
@@ -202,7 +224,10 @@ impl KeyRing {
             key: SecretKey::generate()?,
             created_at: now(),
         };
-        KeyRing::from_parts(BTreeMap::from([(1, data_key)]), 1, SecretKey::generate()?)
+        let mut ring =
+            KeyRing::from_parts(BTreeMap::from([(1, data_key)]), 1, SecretKey::generate()?)?;
+        ring.add_root()?;
+        Ok(ring)
     }
 
     fn from_parts(
@@ -225,8 +250,11 @@ impl KeyRing {
             .try_into()
             .map_err(|_| VaultError::InvalidKeyRing)?;
         Ok(KeyRing {
-            data_keys,
-            active,
+            data: DataKeys::new(DataKeySet {
+                keys: data_keys,
+                active,
+            }),
+            roots: RootKeys::default(),
             lookup_root,
             lookup_keys,
         })
@@ -234,26 +262,27 @@ impl KeyRing {
 
     /// The version new ciphertexts are sealed under.
     pub fn active_version(&self) -> u32 {
-        self.active
+        self.data.load().active
     }
 
     /// Every live version, oldest first.
     pub fn versions(&self) -> Vec<u32> {
-        self.data_keys.keys().copied().collect()
+        self.data.load().keys.keys().copied().collect()
     }
 
     pub fn has_version(&self, version: u32) -> bool {
-        self.data_keys.contains_key(&version)
+        self.data.load().keys.contains_key(&version)
     }
 
     /// Versions with their creation times, for status displays.
     pub fn version_info(&self) -> Vec<KeyVersionInfo> {
-        self.data_keys
+        let set = self.data.load();
+        set.keys
             .iter()
             .map(|(&version, data_key)| KeyVersionInfo {
                 version,
                 created_at: data_key.created_at,
-                active: version == self.active,
+                active: version == set.active,
             })
             .collect()
     }
@@ -262,14 +291,16 @@ impl KeyRing {
     /// versions stay readable until retired. Save the ring (and take a new
     /// backup) before sealing anything under the new version.
     pub fn rotate(&mut self) -> Result<u32, VaultError> {
-        let newest = self.data_keys.keys().next_back().copied().unwrap_or(0);
+        let mut set = DataKeySet::clone(&self.data.load());
+        let newest = set.keys.keys().next_back().copied().unwrap_or(0);
         let version = newest.checked_add(1).ok_or(VaultError::VersionOverflow)?;
         let data_key = DataKey {
             key: SecretKey::generate()?,
             created_at: now(),
         };
-        self.data_keys.insert(version, data_key);
-        self.active = version;
+        set.keys.insert(version, data_key);
+        set.active = version;
+        self.data.store(set);
         Ok(version)
     }
 
@@ -277,13 +308,15 @@ impl KeyRing {
     /// how stale copies (old WAL frames, old backups) are made worthless. Reseal
     /// live records first.
     pub fn retire(&mut self, version: u32) -> Result<(), VaultError> {
-        if version == self.active {
+        let mut set = DataKeySet::clone(&self.data.load());
+        if version == set.active {
             return Err(VaultError::RetireActive(version));
         }
-        self.data_keys
+        set.keys
             .remove(&version)
-            .map(|_| ())
-            .ok_or(VaultError::UnknownKeyVersion(version))
+            .ok_or(VaultError::UnknownKeyVersion(version))?;
+        self.data.store(set);
+        Ok(())
     }
 
     /// The key for one lookup purpose.
@@ -317,14 +350,15 @@ impl KeyRing {
         if record_id.is_empty() {
             return Err(VaultError::EmptyRecordId);
         }
-        let data_key = self
-            .data_keys
-            .get(&self.active)
-            .ok_or(VaultError::UnknownKeyVersion(self.active))?;
-        let aad = associated_data(context, self.active, record_id);
+        let set = self.data.load();
+        let data_key = set
+            .keys
+            .get(&set.active)
+            .ok_or(VaultError::UnknownKeyVersion(set.active))?;
+        let aad = associated_data(context, set.active, record_id);
         let blob = crypto::aes256gcm_seal(&data_key.key, plaintext, &aad)?;
         Ok(Sealed {
-            key_version: self.active,
+            key_version: set.active,
             blob,
         })
     }
@@ -340,8 +374,9 @@ impl KeyRing {
         if record_id.is_empty() {
             return Err(VaultError::EmptyRecordId);
         }
-        let data_key = self
-            .data_keys
+        let set = self.data.load();
+        let data_key = set
+            .keys
             .get(&sealed.key_version)
             .ok_or(VaultError::UnknownKeyVersion(sealed.key_version))?;
         let aad = associated_data(context, sealed.key_version, record_id);
@@ -354,7 +389,7 @@ impl KeyRing {
     /// True when `sealed` is not under the active version, i.e. rotation has
     /// yet to reach it.
     pub fn needs_reseal(&self, sealed: &Sealed) -> bool {
-        sealed.key_version != self.active
+        sealed.key_version != self.active_version()
     }
 
     /// Re-encrypts a sealed PAN under the active version (key rotation).
@@ -466,7 +501,8 @@ impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyRing")
             .field("versions", &self.versions())
-            .field("active", &self.active)
+            .field("active", &self.active_version())
+            .field("root_version", &self.roots.current())
             .finish_non_exhaustive()
     }
 }
