@@ -271,6 +271,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         28,
         "5a8966a785130fd23c8182eed540be61ed5876baf4c65428b4baa63df7e5eafb",
     ),
+    (
+        "postgres",
+        29,
+        "3bbb46187d5e1542e69364d65774d415f0eb638513765460f116eae0ec0eeba4",
+    ),
+    (
+        "sqlite",
+        25,
+        "7c9200da141642046b2a21506ab6cafe44382f50b7f199aab26f70b437eb1bca",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -512,10 +512,11 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
 }
 
-const PAN_CONTEXT: &str = "pan";
+/// The context card numbers are sealed under (cards, transfers).
+pub const PAN_CONTEXT: &str = "pan";
 /// Token PANs were sealed under this context before they had their own
 /// methods (`binding.rs`): it is part of the storage format.
-const TOKEN_PAN_CONTEXT: &str = "token_pan";
+pub const TOKEN_PAN_CONTEXT: &str = "token_pan";
 
 /// `"tessera.vault.v1" 0x00 || len(context) u32 || context || version u32 ||
 /// len(record_id) u32 || record_id`, all big-endian: length prefixes keep two

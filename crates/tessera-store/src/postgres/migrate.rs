@@ -129,6 +129,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         28,
         include_str!("../../migrations/postgres/0028_audit_chain.sql"),
     ),
+    (
+        29,
+        include_str!("../../migrations/postgres/0029_vault_data_keys.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies
