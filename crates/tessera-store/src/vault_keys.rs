@@ -67,7 +67,7 @@ impl SealedTable {
             "SELECT {key} AS record_key, {version} AS key_version, {ciphertext} AS ciphertext \
              FROM {table} WHERE {key} > {after} AND {version} IS NOT NULL \
              AND {ciphertext} IS NOT NULL AND {version} <> {active} \
-             ORDER BY {key} LIMIT {limit}",
+             ORDER BY {key} LIMIT CAST({limit} AS BIGINT)",
             table = self.name()
         )
     }

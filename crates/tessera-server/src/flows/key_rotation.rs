@@ -99,16 +99,7 @@ pub async fn keep_current(state: AppState) {
             tracing::warn!(%error, "cannot read the data key versions");
             continue;
         }
-        loop {
-            match reencrypt_batch(&state).await {
-                Ok(0) => break,
-                Ok(_) => tokio::task::yield_now().await,
-                Err(error) => {
-                    tracing::warn!(%error, "re-encryption paused");
-                    break;
-                }
-            }
-        }
+        reencrypt_until_done(state.clone()).await;
     }
 }
 
@@ -198,8 +189,23 @@ pub async fn rotate(state: &AppState, actor: Actor<'_>) -> Result<u32, RotationE
         .record(state, audit::KEY_ROTATED, None, Some(subject))
         .await
         .map_err(|e| StoreError::Other(format!("audit: {}", e.0.code.as_str())))?;
-    stale_version_seen();
     Ok(version)
+}
+
+/// Walks the re-encryption until nothing is left for this node (done, or
+/// another node holds the lease): started by a rotation on the node that
+/// made it; `keep_current` picks it up on every node after that.
+pub async fn reencrypt_until_done(state: AppState) {
+    loop {
+        match reencrypt_batch(&state).await {
+            Ok(0) => break,
+            Ok(_) => tokio::task::yield_now().await,
+            Err(error) => {
+                tracing::warn!(%error, "re-encryption paused");
+                break;
+            }
+        }
+    }
 }
 
 /// Retires a version no record uses any more: its key is deleted from the
@@ -222,7 +228,6 @@ pub async fn retire(state: &AppState, version: u32, actor: Actor<'_>) -> Result<
         )
         .await
         .map_err(|e| StoreError::Other(format!("audit: {}", e.0.code.as_str())))?;
-    stale_version_seen();
     Ok(())
 }
 

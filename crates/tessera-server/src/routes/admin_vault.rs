@@ -33,6 +33,7 @@ pub async fn rotate(
 ) -> Result<(StatusCode, Json<KeyRotatedView>), ApiError> {
     caller.require_role(&[Role::Operator])?;
     let version = key_rotation::rotate(&state, Actor::caller(&caller, &ctx.trace_id)).await?;
+    tokio::spawn(key_rotation::reencrypt_until_done(state.clone()));
     let rotation = rotation_view(&state).await?;
     Ok((
         StatusCode::CREATED,
