@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod emv;
 pub mod issuer_sim;
 pub mod keys;
+pub mod keys_rotation;
 pub mod licenses;
 pub mod login;
 pub mod pay;

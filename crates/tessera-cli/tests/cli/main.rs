@@ -12,6 +12,7 @@ mod diagnose;
 mod emv;
 mod files;
 mod issuer;
+mod key_rotation;
 mod keys;
 mod nodes;
 mod pay;
