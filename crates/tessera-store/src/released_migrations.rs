@@ -274,7 +274,7 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         29,
-        "3bbb46187d5e1542e69364d65774d415f0eb638513765460f116eae0ec0eeba4",
+        "3025be0e5b9f090a2400fe048cf8d51469eb79c172601d6880a67042f14e0b2a",
     ),
     (
         "sqlite",

@@ -103,15 +103,40 @@ async fn wait(state: &AppState) -> anyhow::Result<()> {
         .context("progress bar template")?
         .progress_chars("=> "),
     );
+    // The progress rows are cheap to read; counting every table's records
+    // is a full scan, done only when the walk says it has finished.
+    let already: u64 = first.resealed();
     loop {
         let walked = key_rotation::reencrypt_batch(state).await?;
-        let rotation = key_rotation::rotation_state(state.store.as_ref()).await?;
-        bar.set_position(total.saturating_sub(rotation.records_left()));
-        if rotation.finished() {
-            break;
+        let progress = state.store.reencryption_progress().await?;
+        let resealed: u64 = progress.iter().map(|p| p.resealed).sum();
+        bar.set_position(resealed.saturating_sub(already).min(total));
+        if progress.iter().all(|p| p.finished_at.is_some()) {
+            let rotation = key_rotation::rotation_state(state.store.as_ref()).await?;
+            if rotation.finished() {
+                bar.set_position(total.saturating_sub(rotation.records_left()));
+                break;
+            }
+            let unreadable: u64 = rotation
+                .counts
+                .iter()
+                .filter(|c| {
+                    c.version != rotation.active_version && !state.keys.has_version(c.version)
+                })
+                .map(|c| c.records)
+                .sum();
+            if unreadable == rotation.records_left() {
+                bar.abandon();
+                bail!(
+                    "{unreadable} records are sealed under versions this key ring does not hold, \
+                     so they cannot be re-encrypted: look for them in the log (\"a sealed value \
+                     cannot be re-encrypted\", by record id) and restore the key file that holds \
+                     their version"
+                );
+            }
         }
         if walked == 0 {
-            // Another node holds the lease, or a batch is in flight there.
+            // Another node holds the lease, or has the batch in hand.
             tokio::time::sleep(Duration::from_millis(500)).await;
             key_rotation::refresh(state.store.as_ref(), &state.keys).await?;
         }
