@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::{ArcSwap, Guard};
 
@@ -16,25 +17,44 @@ pub(super) struct DataKeySet {
     pub(super) active: u32,
 }
 
-pub(super) struct DataKeys(ArcSwap<DataKeySet>);
+pub(super) struct DataKeys {
+    set: ArcSwap<DataKeySet>,
+    /// How many opens met a version this set lacks: a node that sees it
+    /// grow reads the versions again (another node may have made one).
+    misses: AtomicU64,
+}
 
 impl DataKeys {
     pub(super) fn new(set: DataKeySet) -> DataKeys {
-        DataKeys(ArcSwap::from_pointee(set))
+        DataKeys {
+            set: ArcSwap::from_pointee(set),
+            misses: AtomicU64::new(0),
+        }
     }
 
     pub(super) fn load(&self) -> Guard<Arc<DataKeySet>> {
-        self.0.load()
+        self.set.load()
     }
 
     pub(super) fn store(&self, set: DataKeySet) {
-        self.0.store(Arc::new(set));
+        self.set.store(Arc::new(set));
+    }
+
+    pub(super) fn missed(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
     }
 }
 
 /// A clone is a snapshot: rotating the clone leaves the original alone.
 impl Clone for DataKeys {
     fn clone(&self) -> DataKeys {
-        DataKeys(ArcSwap::new(self.0.load_full()))
+        DataKeys {
+            set: ArcSwap::new(self.set.load_full()),
+            misses: AtomicU64::new(self.misses()),
+        }
     }
 }

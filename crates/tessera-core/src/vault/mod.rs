@@ -375,10 +375,10 @@ impl KeyRing {
             return Err(VaultError::EmptyRecordId);
         }
         let set = self.data.load();
-        let data_key = set
-            .keys
-            .get(&sealed.key_version)
-            .ok_or(VaultError::UnknownKeyVersion(sealed.key_version))?;
+        let Some(data_key) = set.keys.get(&sealed.key_version) else {
+            self.data.missed();
+            return Err(VaultError::UnknownKeyVersion(sealed.key_version));
+        };
         let aad = associated_data(context, sealed.key_version, record_id);
         crypto::aes256gcm_open(&data_key.key, &sealed.blob, &aad).map_err(|error| match error {
             CryptoError::Open | CryptoError::Truncated => VaultError::Decrypt,

@@ -112,6 +112,13 @@ impl KeyRing {
         self.roots.current()
     }
 
+    /// How many opens met a version this ring does not hold. A server
+    /// watches it and reads the database's versions when it grows: the
+    /// value may be sealed under a version another node has just made.
+    pub fn unknown_version_opens(&self) -> u64 {
+        self.data.misses()
+    }
+
     /// Every root version the key file holds, oldest first.
     pub fn root_versions(&self) -> Vec<u32> {
         self.roots.keys.keys().copied().collect()

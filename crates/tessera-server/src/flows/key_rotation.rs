@@ -3,6 +3,7 @@
 //! at start, every `vault.refresh_secs`, and at once when one of its
 //! sealing writes is refused because a newer version is active (the
 //! triggers of the table's migration refuse any other: `key_version_stale`).
+//! A node also reads them when one of its opens meets a version it lacks.
 //! A rotation adds a version and makes it active in one transaction, then
 //! one node at a time (a lease) re-encrypts every sealed value in batches,
 //! recording how far it got, so that a node that dies mid-way is followed
@@ -90,16 +91,27 @@ pub async fn refresh(store: &dyn Store, keys: &KeyRing) -> Result<RingChange, Ro
 /// when a rotation left work and this node holds the lease.
 pub async fn keep_current(state: AppState) {
     let every = state.config.vault.refresh_every();
+    let mut misses = state.keys.unknown_version_opens();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             () = STALE_SEEN.notified() => {}
+            () = unknown_version_met(&state, misses) => {}
         }
+        misses = state.keys.unknown_version_opens();
         if let Err(error) = refresh(state.store.as_ref(), &state.keys).await {
             tracing::warn!(%error, "cannot read the data key versions");
             continue;
         }
         reencrypt_until_done(state.clone()).await;
+    }
+}
+
+/// Returns once an open on this node has met a version its ring lacks
+/// (one atomic load every 100 ms while none has).
+async fn unknown_version_met(state: &AppState, seen: u64) {
+    while state.keys.unknown_version_opens() == seen {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 

@@ -304,6 +304,40 @@ async fn a_node_that_has_not_learnt_the_rotation_refuses_to_seal(backend: Backen
         .await
         .unwrap();
     assert!(left.iter().all(|row| row.record != card_id));
+
+    // And when node B meets a value under a version it lacks (a rotation
+    // at A, version 4, and a value A sealed under it), it reads the
+    // versions by itself, without a refusal and long before its interval.
+    let (status, rotated) = server
+        .post("/v1/admin/keys/rotate", &server.operator_key, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rotated}");
+    let context = key_rotation::context(SealedTable::ApiKeys);
+    let sealed = server
+        .state()
+        .keys
+        .seal_bytes(context, "key_probe", b"probe")
+        .unwrap();
+    assert_eq!(sealed.key_version, 4);
+    assert!(
+        node_b
+            .state
+            .keys
+            .open_bytes(context, "key_probe", &sealed)
+            .is_err()
+    );
+    for _ in 0..200 {
+        if node_b.state.keys.active_version() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(node_b.state.keys.active_version(), 4);
+    node_b
+        .state
+        .keys
+        .open_bytes(context, "key_probe", &sealed)
+        .unwrap();
     node_b.stop().await.unwrap();
 }
 

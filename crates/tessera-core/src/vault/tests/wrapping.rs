@@ -104,3 +104,23 @@ fn wrapped_keys_and_their_debug_carry_no_key_material() {
     assert!(!shown.contains(&hex::encode(&data_key)), "{shown}");
     assert!(!shown.contains("wrapped:"), "{shown}");
 }
+
+#[test]
+fn an_open_under_an_unknown_version_is_counted_until_the_version_is_learnt() {
+    let first = ring();
+    let second = same_file(&first);
+    let mut old = first.wrapped_keys().unwrap().remove(0);
+    old.state = DataKeyState::Retiring;
+    let rows = [old, first.new_data_key(2).unwrap()];
+    first.install(&rows).unwrap();
+    let sealed = first.seal("card_1", &pan("622202123456789012")).unwrap();
+    assert_eq!(second.unknown_version_opens(), 0);
+    assert_eq!(
+        second.open("card_1", &sealed),
+        Err(VaultError::UnknownKeyVersion(2))
+    );
+    assert_eq!(second.unknown_version_opens(), 1);
+    second.install(&rows).unwrap();
+    assert!(second.open("card_1", &sealed).is_ok());
+    assert_eq!(second.unknown_version_opens(), 1);
+}
