@@ -182,3 +182,54 @@ fn rotate_from_the_command_line_waits_with_progress_then_rotates_the_root() {
     let server = ServeProcess::start(&data, &dir.path().join("serve.log"), &[]);
     drop(server);
 }
+
+/// A key file of format 1 (no root key), as every data directory held
+/// before root keys: the fixed ring of the vault's pinned tests.
+const FORMAT_1_KEY_FILE: &str = r#"{
+  "format": "tessera-keys",
+  "format_version": 1,
+  "active_version": 1,
+  "data_keys": [
+    {
+      "version": 1,
+      "created_at": "2025-01-01T00:00:00+00:00",
+      "key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    }
+  ],
+  "lookup_root": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+  "checksum": "0287bf35c9a7aab215b577af5073057e748b0f021bd5cb707571b3246bd55caa"
+}
+"#;
+
+#[test]
+fn a_format_1_key_file_gains_a_root_and_keeps_its_data_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let key_file = data.join("tessera.keys");
+    std::fs::write(&key_file, FORMAT_1_KEY_FILE).unwrap();
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let output = tessera(&["seed", "--cards", "10", "--batch", "10"], &data);
+    assert!(output.status.success(), "{}", text(&output));
+    let upgraded: Value = serde_json::from_slice(&std::fs::read(&key_file).unwrap()).unwrap();
+    assert_eq!(upgraded["format_version"], 2, "{upgraded}");
+    assert_eq!(upgraded["root_version"], 1, "{upgraded}");
+    assert_eq!(
+        upgraded["data_keys"][0]["key"],
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    );
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // The cards sealed under the file's data key move to a new version.
+    let rotated = tessera(&["keys", "rotate", "--wait"], &data);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert!(
+        text(&rotated).contains("Re-encryption finished: 20 values resealed"),
+        "{}",
+        text(&rotated)
+    );
+}

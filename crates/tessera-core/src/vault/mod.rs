@@ -59,7 +59,7 @@ pub enum VaultError {
     )]
     UnknownRootVersion(u32),
     #[error(
-        "data key version {0} does not unwrap under this key file's root key: the database was written with another key file. Give every node the same key file (or TESSERA_MASTER_KEY)."
+        "data key version {0} does not unwrap under this key file's root key: the database was written with another key file, or with a copy made after this one gained its root. Give every node the same key file (or TESSERA_MASTER_KEY); after a restore, restore a backup taken since the key file gained its root key (`tessera keys status` shows a root version)."
     )]
     Unwrap(u32),
     #[error(
