@@ -274,12 +274,12 @@ const RELEASED: &[(&str, i64, &str)] = &[
     (
         "postgres",
         29,
-        "3025be0e5b9f090a2400fe048cf8d51469eb79c172601d6880a67042f14e0b2a",
+        "d4399c8daa15ac1407a5472078465994951749364e6e8d467bd7c547ad409d62",
     ),
     (
         "sqlite",
         25,
-        "7c9200da141642046b2a21506ab6cafe44382f50b7f199aab26f70b437eb1bca",
+        "584372ebfbd8b6013b0164a7337556882935893c0d0ab3823323f07b4f80325a",
     ),
 ];
 

@@ -17,7 +17,8 @@ CREATE UNIQUE INDEX vault_data_keys_one_active ON vault_data_keys (state)
 -- A sealed value is written only under the active version: a node that
 -- has not yet learnt a rotation is refused (`key_version_stale`, SQLSTATE
 -- TK001) and learns it before the retry. Before any node records its keys
--- here the table is empty, the comparison is NULL, and nothing is refused.
+-- here the table is empty, the comparison is NULL, and nothing is refused;
+-- nor is erasing a value (its ciphertext set to NULL).
 -- The check is written out in each function rather than shared: a nested
 -- PL/pgSQL call cost half as much again as the check itself.
 
@@ -35,7 +36,7 @@ CREATE TRIGGER cards_sealed_under_active_key BEFORE INSERT ON cards
 CREATE TRIGGER cards_resealed_under_active_key
     BEFORE UPDATE OF pan_key_version, pan_ciphertext ON cards
     FOR EACH ROW WHEN (NEW.pan_key_version IS NOT NULL
-        AND NEW.pan_ciphertext IS DISTINCT FROM OLD.pan_ciphertext)
+        AND NEW.pan_ciphertext IS NOT NULL AND NEW.pan_ciphertext IS DISTINCT FROM OLD.pan_ciphertext)
     EXECUTE FUNCTION tessera_cards_seal_check();
 
 CREATE FUNCTION tessera_tokens_seal_check() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -52,7 +53,7 @@ CREATE TRIGGER tokens_sealed_under_active_key BEFORE INSERT ON tokens
 CREATE TRIGGER tokens_resealed_under_active_key
     BEFORE UPDATE OF token_pan_key_version, token_pan_ciphertext ON tokens
     FOR EACH ROW WHEN (NEW.token_pan_key_version IS NOT NULL
-        AND NEW.token_pan_ciphertext IS DISTINCT FROM OLD.token_pan_ciphertext)
+        AND NEW.token_pan_ciphertext IS NOT NULL AND NEW.token_pan_ciphertext IS DISTINCT FROM OLD.token_pan_ciphertext)
     EXECUTE FUNCTION tessera_tokens_seal_check();
 
 CREATE FUNCTION tessera_api_keys_seal_check() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -69,7 +70,7 @@ CREATE TRIGGER api_keys_sealed_under_active_key BEFORE INSERT ON api_keys
 CREATE TRIGGER api_keys_resealed_under_active_key
     BEFORE UPDATE OF signing_key_version, signing_secret_ciphertext ON api_keys
     FOR EACH ROW WHEN (NEW.signing_key_version IS NOT NULL
-        AND NEW.signing_secret_ciphertext IS DISTINCT FROM OLD.signing_secret_ciphertext)
+        AND NEW.signing_secret_ciphertext IS NOT NULL AND NEW.signing_secret_ciphertext IS DISTINCT FROM OLD.signing_secret_ciphertext)
     EXECUTE FUNCTION tessera_api_keys_seal_check();
 
 CREATE FUNCTION tessera_transfers_seal_check() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -86,7 +87,7 @@ CREATE TRIGGER transfers_sealed_under_active_key BEFORE INSERT ON transfers
 CREATE TRIGGER transfers_resealed_under_active_key
     BEFORE UPDATE OF to_key_version, to_ciphertext ON transfers
     FOR EACH ROW WHEN (NEW.to_key_version IS NOT NULL
-        AND NEW.to_ciphertext IS DISTINCT FROM OLD.to_ciphertext)
+        AND NEW.to_ciphertext IS NOT NULL AND NEW.to_ciphertext IS DISTINCT FROM OLD.to_ciphertext)
     EXECUTE FUNCTION tessera_transfers_seal_check();
 
 -- Re-encryption after a rotation: how far it has walked each table holding

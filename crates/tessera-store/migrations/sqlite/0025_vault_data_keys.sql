@@ -17,13 +17,14 @@ CREATE UNIQUE INDEX vault_data_keys_one_active ON vault_data_keys (state)
 -- A sealed value is written only under the active version: a node that
 -- has not yet learnt a rotation is refused (`key_version_stale`) and
 -- learns it before the retry. Before any node records its keys here the
--- table is empty, the comparison is NULL, and nothing is refused.
+-- table is empty, the comparison is NULL, and nothing is refused; nor is
+-- erasing a value (its ciphertext set to NULL).
 CREATE TRIGGER cards_sealed_under_active_key BEFORE INSERT ON cards
 WHEN NEW.pan_key_version <> (SELECT version FROM vault_data_keys WHERE state = 'active')
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 CREATE TRIGGER cards_resealed_under_active_key
 BEFORE UPDATE OF pan_key_version, pan_ciphertext ON cards
-WHEN NEW.pan_ciphertext IS NOT OLD.pan_ciphertext
+WHEN NEW.pan_ciphertext IS NOT NULL AND NEW.pan_ciphertext IS NOT OLD.pan_ciphertext
  AND NEW.pan_key_version <> (SELECT version FROM vault_data_keys WHERE state = 'active')
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 
@@ -32,7 +33,7 @@ WHEN NEW.token_pan_key_version <> (SELECT version FROM vault_data_keys WHERE sta
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 CREATE TRIGGER tokens_resealed_under_active_key
 BEFORE UPDATE OF token_pan_key_version, token_pan_ciphertext ON tokens
-WHEN NEW.token_pan_ciphertext IS NOT OLD.token_pan_ciphertext
+WHEN NEW.token_pan_ciphertext IS NOT NULL AND NEW.token_pan_ciphertext IS NOT OLD.token_pan_ciphertext
  AND NEW.token_pan_key_version <> (SELECT version FROM vault_data_keys WHERE state = 'active')
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 
@@ -41,7 +42,7 @@ WHEN NEW.signing_key_version <> (SELECT version FROM vault_data_keys WHERE state
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 CREATE TRIGGER api_keys_resealed_under_active_key
 BEFORE UPDATE OF signing_key_version, signing_secret_ciphertext ON api_keys
-WHEN NEW.signing_secret_ciphertext IS NOT OLD.signing_secret_ciphertext
+WHEN NEW.signing_secret_ciphertext IS NOT NULL AND NEW.signing_secret_ciphertext IS NOT OLD.signing_secret_ciphertext
  AND NEW.signing_key_version <> (SELECT version FROM vault_data_keys WHERE state = 'active')
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 
@@ -50,7 +51,7 @@ WHEN NEW.to_key_version <> (SELECT version FROM vault_data_keys WHERE state = 'a
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 CREATE TRIGGER transfers_resealed_under_active_key
 BEFORE UPDATE OF to_key_version, to_ciphertext ON transfers
-WHEN NEW.to_ciphertext IS NOT OLD.to_ciphertext
+WHEN NEW.to_ciphertext IS NOT NULL AND NEW.to_ciphertext IS NOT OLD.to_ciphertext
  AND NEW.to_key_version <> (SELECT version FROM vault_data_keys WHERE state = 'active')
 BEGIN SELECT RAISE(ABORT, 'key_version_stale'); END;
 
