@@ -139,8 +139,8 @@ impl utoipa::Modify for BearerAuth {
 /// The routes and the OpenAPI document they make, from one list.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use routes::{
-        admin, bins, cards, fees, health, issuer, passkeys, payments, safety, sandbox, support,
-        support_tickets, tickets, tokens, transfers, users,
+        admin, admin_vault, bins, cards, fees, health, issuer, passkeys, payments, safety, sandbox,
+        support, support_tickets, tickets, tokens, transfers, users,
     };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user))
@@ -203,6 +203,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::list_keys, admin::create_key))
         .routes(routes!(admin::list_audit_events))
         .routes(routes!(admin::revoke_key))
+        .routes(routes!(admin_vault::rotate))
+        .routes(routes!(admin_vault::rotation))
+        .routes(routes!(admin_vault::retire))
         .routes(routes!(admin::close_account))
         .routes(routes!(support::list_attempts))
         .routes(routes!(support::find_users))
@@ -411,6 +414,9 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
     check_key_ring(store.as_ref(), &keys, clock.now()).await?;
     let mut keys = keys;
     emv_generations::adopt_stored_generations(store.as_ref(), &mut keys, clock.now()).await?;
+    flows::key_rotation::join(store.as_ref(), &keys)
+        .await
+        .map_err(|e| StartError::new(format!("the vault's data keys: {e}")))?;
     let (sms, identity) = providers(&config, &store)?;
     if !config.sandbox {
         return Err(StartError::new(
@@ -531,9 +537,26 @@ fn open_keys(
         let keys = KeyRing::from_env_value(&value).map_err(|e| {
             StartError::new(format!("{}: {e}", tessera_core::vault::ENV_MASTER_KEY))
         })?;
+        if keys.root_version().is_none() {
+            return Err(StartError::new(format!(
+                "{}: the key file it carries has no root key (format 1). Start `tessera serve` \
+                 once with that key file in the data directory (it adds the root), then put \
+                 the base64 of the new file in {}",
+                tessera_core::vault::ENV_MASTER_KEY,
+                tessera_core::vault::ENV_MASTER_KEY
+            )));
+        }
         return Ok((keys, None));
     }
-    let (keys, status) = KeyFile::load_or_create(data_dir, database_exists)?;
+    let (mut keys, status) = KeyFile::load_or_create(data_dir, database_exists)?;
+    let file = KeyFile::in_dir(data_dir);
+    if file.ensure_root(&mut keys)? {
+        tracing::warn!(
+            key_file = %file.path().display(),
+            "the key file gained a root key (format 2): take a new backup \
+             (`tessera keys backup`) and give every node this file"
+        );
+    }
     let created =
         (status == KeyFileStatus::Created).then(|| KeyFile::in_dir(data_dir).path().to_path_buf());
     Ok((keys, created))
@@ -665,6 +688,7 @@ pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer
     let purge = tokio::spawn(flows::housekeeping::purge_periodically(state.clone()));
     let metrics = tokio::spawn(flows::metrics::refresh_periodically(state.clone()));
     let checkpoints = tokio::spawn(flows::housekeeping::checkpoint_periodically(state.clone()));
+    let key_versions = tokio::spawn(flows::key_rotation::keep_current(state.clone()));
     let scheme = if tls.is_some() { "https" } else { "http" };
     let task = tokio::spawn(async move {
         let served = listener::serve(tcp, router, limits, tls, async move {
@@ -677,6 +701,7 @@ pub async fn start_on(state: AppState, tcp: TcpListener) -> Result<RunningServer
         purge.abort();
         metrics.abort();
         checkpoints.abort();
+        key_versions.abort();
         served
     });
     Ok(RunningServer {

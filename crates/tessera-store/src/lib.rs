@@ -22,6 +22,7 @@ pub mod sqlite;
 pub mod test_support;
 mod ticket_rows;
 mod timeline;
+pub mod vault_keys;
 
 pub use model::*;
 #[cfg(feature = "test-support")]
@@ -31,6 +32,7 @@ pub use roles::{
     Safety, Settings, Support, Transfers,
 };
 pub use timeline::timeline_cursor_is_valid;
+pub use vault_keys::VaultKeys;
 
 /// What can go wrong below the domain. The server maps these to
 /// `database_unavailable` or `internal_error`; none carries card data.
@@ -42,6 +44,10 @@ pub enum StoreError {
     Conflict(Constraint),
     #[error("a stored value is not what this version expects: {0}")]
     Corrupt(String),
+    /// A sealed value written under a data key version that is no longer
+    /// the active one: this node has yet to learn a rotation.
+    #[error("a value was sealed under a data key version that is no longer the active one")]
+    KeyVersionStale,
     #[error("database error: {0}")]
     Other(String),
 }
@@ -58,6 +64,9 @@ impl From<sqlx::Error> for StoreError {
             // whose database is down accepts, then hangs up) reads as a
             // protocol error: the database is away, not the request wrong.
             | sqlx::Error::Protocol(_) => StoreError::Unavailable(error.to_string()),
+            sqlx::Error::Database(db) if db.code().is_some_and(|code| code == "TK001") => {
+                StoreError::KeyVersionStale
+            }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(Constraint::from_postgres(db.constraint()))
             }
@@ -145,6 +154,7 @@ pub trait Store:
     + Retention
     + Settings
     + BulkLoad
+    + VaultKeys
     + TestView
     + std::fmt::Debug
 {
@@ -164,6 +174,7 @@ impl<T> Store for T where
         + Retention
         + Settings
         + BulkLoad
+        + VaultKeys
         + TestView
         + std::fmt::Debug
 {

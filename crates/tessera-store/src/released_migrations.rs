@@ -276,6 +276,16 @@ const RELEASED: &[(&str, i64, &str)] = &[
         29,
         "284340d842caf35ac2f746b84731d23aabd02d634b66e0a2791bfe41b5138d52",
     ),
+    (
+        "postgres",
+        30,
+        "d4399c8daa15ac1407a5472078465994951749364e6e8d467bd7c547ad409d62",
+    ),
+    (
+        "sqlite",
+        25,
+        "584372ebfbd8b6013b0164a7337556882935893c0d0ab3823323f07b4f80325a",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

@@ -14,6 +14,7 @@ use tessera_server::{Config, Overrides};
 use zeroize::Zeroizing;
 
 use crate::cmd::emv_generations::{self, EmvGenerationCommand, StoreArgs};
+use crate::cmd::keys_rotation::{self, DatabaseArgs, RetireArgs, RotateArgs};
 use crate::cmd::serve::runtime;
 
 /// Scripts pass the backup passphrase in this variable instead of a prompt.
@@ -26,11 +27,19 @@ pub enum KeysCommand {
     /// Restore the key file from an encrypted backup.
     Restore(RestoreArgs),
     /// Show the key file's path, mode, key versions and EMV key generations
-    /// with their live tokens (never key material).
+    /// with their live tokens, and the database's versions and
+    /// re-encryption (never key material).
     Status(StoreArgs),
     /// Add or retire an EMV key generation.
     #[command(subcommand)]
     EmvGeneration(EmvGenerationCommand),
+    /// Add a data key version, make it active on every node and start
+    /// re-encrypting every stored value under it.
+    Rotate(RotateArgs),
+    /// Delete a data key version that no record uses any more.
+    Retire(RetireArgs),
+    /// Replace the key file's root key and re-wrap every data key under it.
+    RotateRoot(DatabaseArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,8 +78,15 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
     match command {
         KeysCommand::Backup(args) => backup(&args),
         KeysCommand::Restore(args) => restore(&args),
-        KeysCommand::Status(args) => status(&args),
+        KeysCommand::Status(args) => {
+            let code = status(&args)?;
+            keys_rotation::print_database_status(&args.data_dir, args.database_url)?;
+            Ok(code)
+        }
         KeysCommand::EmvGeneration(command) => emv_generations::run(command),
+        KeysCommand::Rotate(args) => keys_rotation::rotate(&args),
+        KeysCommand::Retire(args) => keys_rotation::retire(&args),
+        KeysCommand::RotateRoot(args) => keys_rotation::rotate_root(&args),
     }
 }
 
@@ -183,6 +199,10 @@ fn status(args: &StoreArgs) -> anyhow::Result<ExitCode> {
         println!("mode:           {mode:04o} ({verdict})");
     }
     let ring: KeyRing = file.load()?;
+    match ring.root_version() {
+        Some(root) => println!("root version:   {root}"),
+        None => println!("root version:   none yet (format 1: the next start adds one)"),
+    }
     println!("active version: {}", ring.active_version());
     println!("versions:");
     for info in ring.version_info() {

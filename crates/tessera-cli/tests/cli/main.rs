@@ -13,6 +13,7 @@ mod emv;
 mod emv_generations;
 mod files;
 mod issuer;
+mod key_rotation;
 mod keys;
 mod nodes;
 mod pay;

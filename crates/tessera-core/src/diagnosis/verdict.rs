@@ -198,9 +198,11 @@ impl VerdictKind {
             // A resend asked too soon: the code sent last may still come.
             E::OtpRequired | E::OtpResendTooSoon => VerdictKind::AwaitingSmsCode,
             E::IssuerUnavailable | E::RequestInProgress => VerdictKind::NetworkOrIssuer,
-            E::Maintenance | E::InternalError | E::DatabaseUnavailable | E::Overloaded => {
-                VerdictKind::SystemOrMaintenance
-            }
+            E::Maintenance
+            | E::InternalError
+            | E::DatabaseUnavailable
+            | E::Overloaded
+            | E::KeyVersionStale => VerdictKind::SystemOrMaintenance,
             E::TokenSuspended => VerdictKind::TokenSuspended,
             E::CardUnbound => VerdictKind::CardUnbound,
             E::TokenExpired => VerdictKind::TokenExpired,

@@ -161,6 +161,7 @@ pub enum ErrorCode {
     AuthenticationRequired,
     AccountFrozen,
     AccountClosed,
+    KeyVersionStale,
 }
 
 impl ErrorCode {

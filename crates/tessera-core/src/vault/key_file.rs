@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::emv_roots::EmvGenerationEntry;
+use super::wrapping::RootKey;
 use super::{DataKey, KeyRing, VaultError};
 use crate::crypto::{self, SecretKey};
 
@@ -28,7 +29,11 @@ pub const KEY_FILE_NAME: &str = "tessera.keys";
 pub const ENV_MASTER_KEY: &str = "TESSERA_MASTER_KEY";
 
 const FORMAT: &str = "tessera-keys";
-const FORMAT_VERSION: u32 = 1;
+/// Format 2 adds the root keys the database's data keys are wrapped
+/// under; a format 1 file (no root) still loads, and the server adds a root
+/// on its first start (`KeyFile::ensure_root`).
+const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION_WITHOUT_ROOT: u32 = 1;
 
 /// What [`KeyFile::load_or_create`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +113,13 @@ struct KeyFileDocument {
     /// before generations had roots, which keeps their checksums valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     emv_generations: Option<Vec<EmvGenerationEntry>>,
+    /// The root keys (key-encryption keys), format 2: absent from format 1,
+    /// so a format 1 file's checksum reads as it was written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    root_keys: Vec<DataKeyEntry>,
+    /// The root version that wraps, format 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    root_version: Option<u32>,
     /// Hex SHA-256 of the compact JSON of this document with `checksum` empty.
     checksum: String,
 }
@@ -123,12 +135,18 @@ impl KeyFileDocument {
 
 /// Encodes a key ring as key file content (pretty JSON, newline-terminated).
 pub fn encode(ring: &KeyRing) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+    let data = ring.data.load();
+    let root_version = ring.roots.current;
     let mut document = KeyFileDocument {
         format: FORMAT.to_owned(),
-        format_version: FORMAT_VERSION,
-        active_version: ring.active,
-        data_keys: ring
-            .data_keys
+        format_version: if root_version.is_some() {
+            FORMAT_VERSION
+        } else {
+            FORMAT_VERSION_WITHOUT_ROOT
+        },
+        active_version: data.active,
+        data_keys: data
+            .keys
             .iter()
             .map(|(&version, data_key)| DataKeyEntry {
                 version,
@@ -138,6 +156,17 @@ pub fn encode(ring: &KeyRing) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
             .collect(),
         lookup_root: STANDARD.encode(ring.lookup_root.expose_bytes()),
         emv_generations: ring.encode_emv_generations(),
+        root_keys: ring
+            .roots
+            .keys
+            .iter()
+            .map(|(&version, root)| DataKeyEntry {
+                version,
+                created_at: root.created_at.to_rfc3339(),
+                key: STANDARD.encode(root.key.expose_bytes()),
+            })
+            .collect(),
+        root_version,
         checksum: String::new(),
     };
     let internal = |error: serde_json::Error| KeyFileError::Corrupt {
@@ -164,7 +193,9 @@ pub fn decode(content: &[u8], origin: &str) -> Result<KeyRing, KeyFileError> {
             document.format
         )));
     }
-    if document.format_version != FORMAT_VERSION {
+    if document.format_version != FORMAT_VERSION
+        && document.format_version != FORMAT_VERSION_WITHOUT_ROOT
+    {
         return Err(KeyFileError::UnsupportedFormat {
             origin: origin.to_owned(),
             found: document.format_version,
@@ -185,19 +216,44 @@ pub fn decode(content: &[u8], origin: &str) -> Result<KeyRing, KeyFileError> {
         );
         SecretKey::from_slice(&bytes).map_err(|_| corrupt(format!("{what} is not 32 bytes")))
     };
-    let mut data_keys = std::collections::BTreeMap::new();
-    for entry in &document.data_keys {
-        let what = format!("data key version {}", entry.version);
+    let decode_entry = |entry: &DataKeyEntry, what: &str| {
         let created_at = DateTime::parse_from_rfc3339(&entry.created_at)
             .map_err(|_| corrupt(format!("{what} has an unreadable creation time")))?
             .with_timezone(&Utc);
-        let key = decode_key(&entry.key, &what)?;
+        Ok::<_, KeyFileError>((decode_key(&entry.key, what)?, created_at))
+    };
+    let mut data_keys = std::collections::BTreeMap::new();
+    for entry in &document.data_keys {
+        let what = format!("data key version {}", entry.version);
+        let (key, created_at) = decode_entry(entry, &what)?;
         if data_keys
             .insert(entry.version, DataKey { key, created_at })
             .is_some()
         {
             return Err(corrupt(format!("{what} appears twice")));
         }
+    }
+    let mut roots = std::collections::BTreeMap::new();
+    for entry in &document.root_keys {
+        let what = format!("root key version {}", entry.version);
+        let (key, created_at) = decode_entry(entry, &what)?;
+        if roots
+            .insert(entry.version, RootKey { key, created_at })
+            .is_some()
+        {
+            return Err(corrupt(format!("{what} appears twice")));
+        }
+    }
+    let has_root = match document.root_version {
+        Some(version) => roots.contains_key(&version),
+        None => roots.is_empty(),
+    };
+    let root_expected = document.format_version == FORMAT_VERSION;
+    if !has_root || root_expected != document.root_version.is_some() {
+        return Err(corrupt(format!(
+            "format {} and its root keys do not agree",
+            document.format_version
+        )));
     }
     let lookup_root = decode_key(&document.lookup_root, "the lookup root")?;
     let mut ring =
@@ -212,6 +268,8 @@ pub fn decode(content: &[u8], origin: &str) -> Result<KeyRing, KeyFileError> {
         })?;
     ring.decode_emv_generations(document.emv_generations.as_deref())
         .map_err(corrupt)?;
+    ring.roots.keys = roots;
+    ring.roots.current = document.root_version;
     Ok(ring)
 }
 
@@ -302,6 +360,18 @@ impl KeyFile {
             Err(KeyFileError::AlreadyExists { .. }) => Ok((file.load()?, KeyFileStatus::Loaded)),
             Err(error) => Err(error),
         }
+    }
+
+    /// Gives a format 1 key file (no root key) a root, written atomically
+    /// over the file; returns whether it did. The file's data keys stay as
+    /// they were, so everything they sealed still opens.
+    pub fn ensure_root(&self, ring: &mut KeyRing) -> Result<bool, KeyFileError> {
+        if ring.root_version().is_some() {
+            return Ok(false);
+        }
+        ring.add_root()?;
+        self.replace(ring)?;
+        Ok(true)
     }
 
     /// Reads the key file, refusing one that group or others can access.

@@ -9,7 +9,9 @@
 
 pub mod backup;
 mod emv_roots;
+mod data_keys;
 pub mod key_file;
+mod wrapping;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,6 +27,10 @@ use crate::token::TokenPan;
 pub use backup::{BackupError, backup, backup_with_params, restore};
 pub use emv_roots::{EmvDerivation, EmvGenerationInfo};
 pub use key_file::{ENV_MASTER_KEY, KEY_FILE_NAME, KeyFile, KeyFileError, KeyFileStatus};
+pub use wrapping::{DataKeyState, RingChange, WrappedDataKey};
+
+use data_keys::{DataKeySet, DataKeys};
+use wrapping::RootKeys;
 
 /// What can go wrong sealing or opening. No variant carries a key, a PAN or
 /// any plaintext.
@@ -58,6 +64,18 @@ pub enum VaultError {
         "EMV key generation {0} is the only one in the key ring: add another (`tessera keys emv-generation add`) before retiring it"
     )]
     RetireLastEmvGeneration(u8),
+    #[error(
+        "the key file holds no root key (key-encryption key) version {0}: the data keys wrapped under it cannot be unwrapped. Give every node the same key file (or TESSERA_MASTER_KEY)."
+    )]
+    UnknownRootVersion(u32),
+    #[error(
+        "data key version {0} does not unwrap under this key file's root key: the database was written with another key file, or with a copy made after this one gained its root. Give every node the same key file (or TESSERA_MASTER_KEY); after a restore, restore a backup taken since the key file gained its root key (`tessera keys status` shows a root version)."
+    )]
+    Unwrap(u32),
+    #[error(
+        "the key file has no root key (key-encryption key) yet: start `tessera serve` once with the key file to add one"
+    )]
+    NoRootKey,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
@@ -198,8 +216,12 @@ pub struct KeyVersionInfo {
 /// All key material is zeroized on drop; `Debug` shows versions only.
 #[derive(Clone)]
 pub struct KeyRing {
-    data_keys: BTreeMap<u32, DataKey>,
-    active: u32,
+    /// Swapped whole when a node learns a version from the database, so a
+    /// seal reads the set without a lock (`data_keys.rs`).
+    data: DataKeys,
+    /// The root keys the data keys are wrapped under in the database
+    /// (`wrapping.rs`); none in a key file written before they existed.
+    roots: RootKeys,
     lookup_root: SecretKey,
     /// Derived once, indexed by `LookupPurpose::index`.
     lookup_keys: [LookupKey; LookupPurpose::ALL.len()],
@@ -214,7 +236,10 @@ impl KeyRing {
             key: SecretKey::generate()?,
             created_at: now(),
         };
-        KeyRing::from_parts(BTreeMap::from([(1, data_key)]), 1, SecretKey::generate()?)
+        let mut ring =
+            KeyRing::from_parts(BTreeMap::from([(1, data_key)]), 1, SecretKey::generate()?)?;
+        ring.add_root()?;
+        Ok(ring)
     }
 
     fn from_parts(
@@ -237,8 +262,11 @@ impl KeyRing {
             .try_into()
             .map_err(|_| VaultError::InvalidKeyRing)?;
         Ok(KeyRing {
-            data_keys,
-            active,
+            data: DataKeys::new(DataKeySet {
+                keys: data_keys,
+                active,
+            }),
+            roots: RootKeys::default(),
             lookup_root,
             lookup_keys,
             emv_roots: emv_roots::EmvRoots::default(),
@@ -247,26 +275,27 @@ impl KeyRing {
 
     /// The version new ciphertexts are sealed under.
     pub fn active_version(&self) -> u32 {
-        self.active
+        self.data.load().active
     }
 
     /// Every live version, oldest first.
     pub fn versions(&self) -> Vec<u32> {
-        self.data_keys.keys().copied().collect()
+        self.data.load().keys.keys().copied().collect()
     }
 
     pub fn has_version(&self, version: u32) -> bool {
-        self.data_keys.contains_key(&version)
+        self.data.load().keys.contains_key(&version)
     }
 
     /// Versions with their creation times, for status displays.
     pub fn version_info(&self) -> Vec<KeyVersionInfo> {
-        self.data_keys
+        let set = self.data.load();
+        set.keys
             .iter()
             .map(|(&version, data_key)| KeyVersionInfo {
                 version,
                 created_at: data_key.created_at,
-                active: version == self.active,
+                active: version == set.active,
             })
             .collect()
     }
@@ -275,14 +304,16 @@ impl KeyRing {
     /// versions stay readable until retired. Save the ring (and take a new
     /// backup) before sealing anything under the new version.
     pub fn rotate(&mut self) -> Result<u32, VaultError> {
-        let newest = self.data_keys.keys().next_back().copied().unwrap_or(0);
+        let mut set = DataKeySet::clone(&self.data.load());
+        let newest = set.keys.keys().next_back().copied().unwrap_or(0);
         let version = newest.checked_add(1).ok_or(VaultError::VersionOverflow)?;
         let data_key = DataKey {
             key: SecretKey::generate()?,
             created_at: now(),
         };
-        self.data_keys.insert(version, data_key);
-        self.active = version;
+        set.keys.insert(version, data_key);
+        set.active = version;
+        self.data.store(set);
         Ok(version)
     }
 
@@ -290,13 +321,15 @@ impl KeyRing {
     /// how stale copies (old WAL frames, old backups) are made worthless. Reseal
     /// live records first.
     pub fn retire(&mut self, version: u32) -> Result<(), VaultError> {
-        if version == self.active {
+        let mut set = DataKeySet::clone(&self.data.load());
+        if version == set.active {
             return Err(VaultError::RetireActive(version));
         }
-        self.data_keys
+        set.keys
             .remove(&version)
-            .map(|_| ())
-            .ok_or(VaultError::UnknownKeyVersion(version))
+            .ok_or(VaultError::UnknownKeyVersion(version))?;
+        self.data.store(set);
+        Ok(())
     }
 
     /// The key for one lookup purpose.
@@ -330,14 +363,15 @@ impl KeyRing {
         if record_id.is_empty() {
             return Err(VaultError::EmptyRecordId);
         }
-        let data_key = self
-            .data_keys
-            .get(&self.active)
-            .ok_or(VaultError::UnknownKeyVersion(self.active))?;
-        let aad = associated_data(context, self.active, record_id);
+        let set = self.data.load();
+        let data_key = set
+            .keys
+            .get(&set.active)
+            .ok_or(VaultError::UnknownKeyVersion(set.active))?;
+        let aad = associated_data(context, set.active, record_id);
         let blob = crypto::aes256gcm_seal(&data_key.key, plaintext, &aad)?;
         Ok(Sealed {
-            key_version: self.active,
+            key_version: set.active,
             blob,
         })
     }
@@ -353,10 +387,11 @@ impl KeyRing {
         if record_id.is_empty() {
             return Err(VaultError::EmptyRecordId);
         }
-        let data_key = self
-            .data_keys
-            .get(&sealed.key_version)
-            .ok_or(VaultError::UnknownKeyVersion(sealed.key_version))?;
+        let set = self.data.load();
+        let Some(data_key) = set.keys.get(&sealed.key_version) else {
+            self.data.missed();
+            return Err(VaultError::UnknownKeyVersion(sealed.key_version));
+        };
         let aad = associated_data(context, sealed.key_version, record_id);
         crypto::aes256gcm_open(&data_key.key, &sealed.blob, &aad).map_err(|error| match error {
             CryptoError::Open | CryptoError::Truncated => VaultError::Decrypt,
@@ -367,7 +402,7 @@ impl KeyRing {
     /// True when `sealed` is not under the active version, i.e. rotation has
     /// yet to reach it.
     pub fn needs_reseal(&self, sealed: &Sealed) -> bool {
-        sealed.key_version != self.active
+        sealed.key_version != self.active_version()
     }
 
     /// Re-encrypts a sealed PAN under the active version (key rotation).
@@ -459,7 +494,8 @@ impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyRing")
             .field("versions", &self.versions())
-            .field("active", &self.active)
+            .field("active", &self.active_version())
+            .field("root_version", &self.roots.current())
             .finish_non_exhaustive()
     }
 }
@@ -469,10 +505,11 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(0)
 }
 
-const PAN_CONTEXT: &str = "pan";
+/// The context card numbers are sealed under (cards, transfers).
+pub const PAN_CONTEXT: &str = "pan";
 /// Token PANs were sealed under this context before they had their own
 /// methods (`binding.rs`): it is part of the storage format.
-const TOKEN_PAN_CONTEXT: &str = "token_pan";
+pub const TOKEN_PAN_CONTEXT: &str = "token_pan";
 
 /// `"tessera.vault.v1" 0x00 || len(context) u32 || context || version u32 ||
 /// len(record_id) u32 || record_id`, all big-endian: length prefixes keep two

@@ -2,6 +2,8 @@
 mod pinned;
 // EMV key generations and their roots.
 mod emv_roots;
+// Data keys wrapped under the key file's root, installed from the database.
+mod wrapping;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -234,7 +236,9 @@ fn debug_prints_no_key_material() {
     let mut keys = ring();
     keys.rotate().unwrap();
     let secrets: Vec<String> = keys
-        .data_keys
+        .data
+        .load()
+        .keys
         .values()
         .map(|k| k.key.expose_bytes().to_vec())
         .chain([keys.lookup_root.expose_bytes().to_vec()])
@@ -364,7 +368,7 @@ fn a_corrupt_key_file_is_refused_never_replaced() {
     // A newer format is named as such.
     fs::write(
         &path,
-        original.replace("\"format_version\": 1", "\"format_version\": 9"),
+        original.replace("\"format_version\": 2", "\"format_version\": 9"),
     )
     .unwrap();
     assert!(matches!(

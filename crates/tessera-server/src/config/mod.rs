@@ -23,10 +23,12 @@ mod limits;
 mod listener;
 mod retention;
 mod safety;
+mod vault;
 pub use limits::LimitsConfig;
 pub use listener::ListenerConfig;
 pub use retention::RetentionConfig;
 pub use safety::{ConsentConfig, WebauthnConfig};
+pub use vault::VaultConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -105,6 +107,9 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// How long what people leave behind is kept (`[retention]`).
     pub retention: RetentionConfig,
+    /// Key rotation: how often a node reads the data key versions, and the
+    /// re-encryption's batch (`[vault]`).
+    pub vault: VaultConfig,
     /// Banks reached over the issuer protocol, by issuer code
     /// (`[issuers.ABC]`, `issuer/http.rs`); other cards keep the sandbox.
     pub issuers: BTreeMap<String, IssuerEndpoint>,
@@ -327,6 +332,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             identity: IdentityConfig::default(),
             retention: RetentionConfig::default(),
+            vault: VaultConfig::default(),
             issuers: BTreeMap::new(),
         }
     }

@@ -64,6 +64,13 @@ pub const WALLET_FROZEN: &str = "wallet.frozen";
 pub const WALLET_UNFROZEN: &str = "wallet.unfrozen";
 /// The key file replaced from a backup (`tessera keys restore`).
 pub const KEY_RING_RESTORED: &str = "key_ring.restored";
+/// A data key version added and made active (`tessera keys rotate`,
+/// `POST /v1/admin/keys/rotate`).
+pub const KEY_ROTATED: &str = "key_ring.key_rotated";
+/// A data key version no record used any more, deleted.
+pub const KEY_RETIRED: &str = "key_ring.key_retired";
+/// The root key replaced and every data key re-wrapped under the new one.
+pub const ROOT_ROTATED: &str = "key_ring.root_rotated";
 
 /// Who acted, for the audit, and the request's trace id. Without a caller
 /// it is the service itself (a command run by whoever runs it).

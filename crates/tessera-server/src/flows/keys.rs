@@ -25,7 +25,7 @@ pub const SIGNING_SECRET_PREFIX: &str = "tsg_";
 
 /// The vault context signing secrets are sealed under (with the key's id):
 /// part of the storage format.
-const SIGNING_SECRET_CONTEXT: &str = "api_key_signing_secret";
+pub(crate) const SIGNING_SECRET_CONTEXT: &str = "api_key_signing_secret";
 
 /// A key just made: the only time its secrets are seen.
 #[derive(Clone)]

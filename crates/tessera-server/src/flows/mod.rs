@@ -17,6 +17,7 @@ pub mod fees;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod issuer_health;
+pub mod key_rotation;
 pub mod keys;
 pub mod later;
 pub mod lifecycle;

@@ -44,6 +44,10 @@ pub fn store_error(error: &StoreError) -> DomainError {
             tracing::warn!(error = %error, "database unavailable");
             DomainError::new(ErrorCode::DatabaseUnavailable).with_retry_after(5)
         }
+        StoreError::KeyVersionStale => {
+            tracing::info!("a sealing write was refused: a newer data key version is active");
+            crate::flows::key_rotation::stale_error()
+        }
         _ => {
             tracing::error!(error = %error, "store error");
             DomainError::new(ErrorCode::InternalError)

@@ -3,6 +3,7 @@
 //! disagree; the help center's HTML pages (`help`) are the one exception.
 
 pub mod admin;
+pub mod admin_vault;
 pub mod bins;
 pub mod cards;
 pub mod fees;

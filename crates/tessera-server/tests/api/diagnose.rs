@@ -591,7 +591,7 @@ async fn people_see_their_own_failed_attempts_explained(backend: Backend) {
 
 /// The verdict each error code gives a failed attempt on its own, written
 /// out: a change to the mapping has to change this table too.
-const VERDICTS: [(&str, &str); 70] = [
+const VERDICTS: [(&str, &str); 71] = [
     ("invalid_number", "input_mistake"),
     ("incorrect_number", "input_mistake"),
     ("invalid_expiry_month", "input_mistake"),
@@ -663,6 +663,7 @@ const VERDICTS: [(&str, &str); 70] = [
     ("authentication_required", "confirmation_required"),
     ("account_frozen", "account_frozen"),
     ("account_closed", "account_state"),
+    ("key_version_stale", "system_or_maintenance"),
 ];
 
 /// Every code, as a stored attempt of its own person, gets the verdict the

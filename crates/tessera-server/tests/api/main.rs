@@ -53,6 +53,7 @@ mod help;
 mod hygiene;
 mod idempotency;
 mod issuer_events;
+mod key_rotation;
 mod keys;
 mod leave;
 mod limits;

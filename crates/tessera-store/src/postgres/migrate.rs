@@ -133,6 +133,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         29,
         include_str!("../../migrations/postgres/0029_no_binding_after_closure.sql"),
     ),
+    (
+        30,
+        include_str!("../../migrations/postgres/0030_vault_data_keys.sql"),
+    ),
 ];
 
 /// The advisory lock every Tessera node takes while it checks and applies

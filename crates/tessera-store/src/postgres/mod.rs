@@ -50,6 +50,7 @@ mod safety;
 mod settings;
 mod support;
 mod transfers;
+mod vault_keys;
 
 use cards::*;
 use lease::{Lease, PING_IF_IDLE_FOR, Warm};

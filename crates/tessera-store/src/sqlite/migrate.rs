@@ -108,6 +108,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         24,
         include_str!("../../migrations/sqlite/0024_audit_chain.sql"),
     ),
+    (
+        25,
+        include_str!("../../migrations/sqlite/0025_vault_data_keys.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -44,6 +44,7 @@ mod settings;
 mod statements;
 mod support;
 mod transfers;
+mod vault_keys;
 
 use cards::*;
 use group_commit::{Settle, WriteQueue, WriterSettings};

@@ -26,6 +26,14 @@ impl From<rusqlite::Error> for StoreError {
                     };
                     StoreError::Conflict(Constraint::from_sqlite(message))
                 }
+                // RAISE(ABORT, ...) of migration 0025's triggers.
+                ErrorCode::ConstraintViolation
+                    if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER
+                        && matches!(&error, rusqlite::Error::SqliteFailure(_, Some(message))
+                            if message == "key_version_stale") =>
+                {
+                    StoreError::KeyVersionStale
+                }
                 ErrorCode::DatabaseBusy
                 | ErrorCode::DatabaseLocked
                 | ErrorCode::CannotOpen

@@ -10,7 +10,7 @@ mod service;
 use super::CatalogEntry;
 
 /// The catalogue itself, one entry per code, in the enum's order.
-pub static CATALOGUE: [CatalogEntry; 70] = join(&FIRST_THREE, &safety::ROWS);
+pub static CATALOGUE: [CatalogEntry; 71] = join(&FIRST_THREE, &safety::ROWS);
 
 const FIRST_TWO: [CatalogEntry; 57] = join(&binding::ROWS, &service::ROWS);
 const FIRST_THREE: [CatalogEntry; 67] = join(&FIRST_TWO, &money::ROWS);

@@ -4,7 +4,7 @@
 use crate::error::lang::t;
 use crate::error::{CatalogEntry, Cause as C, ErrorCode as E, ErrorType as T};
 
-pub(super) const ROWS: [CatalogEntry; 3] = [
+pub(super) const ROWS: [CatalogEntry; 4] = [
     CatalogEntry {
         code: E::AuthenticationRequired,
         code_str: "authentication_required",
@@ -63,6 +63,26 @@ pub(super) const ROWS: [CatalogEntry; 3] = [
         why: t(
             "账户注销后，其中的卡和支付凭证都已删除，卡号已抹去，所有登录都已结束。钱包只按规定保留打了掩码的交易记录一段时间，到期后一并删除。",
             "When an account is closed, its cards and payment tokens are deleted, its card numbers erased and every sign-in ended. The wallet keeps only masked transaction records for the period the rules require, and deletes them after it.",
+        ),
+    },
+    CatalogEntry {
+        code: E::KeyVersionStale,
+        code_str: "key_version_stale",
+        error_type: T::ApiError,
+        cause: C::System,
+        http_status: 503,
+        retryable: true,
+        message: t(
+            "服务正在更换加密密钥，这次没有保存",
+            "The service is changing its encryption keys, so this was not saved",
+        ),
+        remedy: t(
+            "这不是你的问题，请稍等一秒再试一次，不用重新填写。",
+            "This is not your fault: wait a second and try again; there is nothing to re-enter.",
+        ),
+        why: t(
+            "钱包刚刚换用了新的加密密钥，处理这次请求的服务器还没拿到新密钥。为了不用旧密钥保存卡号，它没有保存，并且已经取来新密钥，重试就会成功。",
+            "The wallet has just moved to a new encryption key, and the server that handled this request did not hold it yet. Rather than save a card number under the old key, it saved nothing, and it has fetched the new key, so a retry succeeds.",
         ),
     },
 ];

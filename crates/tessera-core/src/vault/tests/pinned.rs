@@ -212,7 +212,7 @@ fn a_stored_sealed_pan_still_opens() {
     assert_eq!(keys.open("card_1", &sealed).unwrap(), card());
     // The layout underneath: AES-256-GCM, `nonce || ciphertext || tag`,
     // under data key version 1 with exactly these associated data.
-    let data_key = &keys.data_keys[&1].key;
+    let data_key = &keys.data.load().keys[&1].key;
     let aad = hex::decode(PAN_AAD).unwrap();
     let plaintext = crypto::aes256gcm_open(data_key, &sealed.blob, &aad).unwrap();
     assert_eq!(plaintext.as_slice(), CARD.as_bytes());
@@ -241,7 +241,8 @@ fn a_fresh_seal_has_the_stored_layout() {
         crypto::NONCE_LEN + CARD.len() + crypto::TAG_LEN
     );
     let aad = hex::decode(PAN_AAD).unwrap();
-    let plaintext = crypto::aes256gcm_open(&keys.data_keys[&1].key, &sealed.blob, &aad).unwrap();
+    let plaintext =
+        crypto::aes256gcm_open(&keys.data.load().keys[&1].key, &sealed.blob, &aad).unwrap();
     assert_eq!(plaintext.as_slice(), CARD.as_bytes());
     // Stored as JSON with exactly these two fields, the blob in base64.
     let json: serde_json::Value = serde_json::to_value(&sealed).unwrap();

@@ -12,6 +12,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod transfers;
 pub mod users;
+pub mod vault;
 
 pub use admin::*;
 pub use cards::*;
@@ -24,6 +25,7 @@ pub use timeline::*;
 pub use tokens::*;
 pub use transfers::*;
 pub use users::*;
+pub use vault::*;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
