@@ -8,8 +8,8 @@
 //! sealed it: moved to another record or relabelled, it fails to open.
 
 pub mod backup;
-mod emv_roots;
 mod data_keys;
+mod emv_roots;
 pub mod key_file;
 mod wrapping;
 
