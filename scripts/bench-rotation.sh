@@ -6,7 +6,9 @@
 # GET /v1/admin/keys/rotation.
 # Usage: scripts/bench-rotation.sh [OUT_DIR]
 # TESSERA_BIN: a tessera binary to use instead of building the release one;
-# DURATION: each measurement (default 10s).
+# DURATION: each measurement (default 10s); CONNECTIONS (default 64);
+# SEEDED: a data directory `tessera seed` filled already, copied instead of
+# seeding again (a million cards take minutes to seed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/bench-rotation}
@@ -26,7 +28,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" seed --cards "$cards" --data-dir "$dir/data" >/dev/null
+if [ -n "${SEEDED:-}" ]; then
+  cp -a "$SEEDED" "$dir/data"
+else
+  "$bin" seed --cards "$cards" --data-dir "$dir/data" >/dev/null
+fi
 key=$("$bin" admin create-key --role operator --data-dir "$dir/data")
 "$bin" serve --listen 127.0.0.1:0 --load-test --data-dir "$dir/data" \
   >"$dir/serve.out" 2>"$dir/serve.err" &
@@ -35,7 +41,7 @@ for _ in $(seq 1 200); do grep -q listening "$dir/serve.out" 2>/dev/null && brea
 base=$(sed -n 's/^tessera listening on //p' "$dir/serve.out")
 
 bind() {
-  "$bin" bench --server "$base" --scenario bind --connections 16 --duration "$duration" \
+  "$bin" bench --server "$base" --scenario bind --connections "${CONNECTIONS:-64}" --duration "$duration" \
     --warmup 2s --operator-key "$key" --json | sed "s/^{/{\"during_rotation\":$1,/"
 }
 api() {
