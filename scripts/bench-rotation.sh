@@ -8,7 +8,8 @@
 # TESSERA_BIN: a tessera binary to use instead of building the release one;
 # DURATION: each measurement (default 10s); CONNECTIONS (default 64);
 # SEEDED: a data directory `tessera seed` filled already, copied instead of
-# seeding again (a million cards take minutes to seed).
+# seeding again (a million cards take minutes to seed); DATABASE_URL: an
+# empty PostgreSQL database to measure instead of SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/bench-rotation}
@@ -28,13 +29,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+db=()
+[ -z "${DATABASE_URL:-}" ] || db=(--database-url "$DATABASE_URL")
 if [ -n "${SEEDED:-}" ]; then
   cp -a "$SEEDED" "$dir/data"
 else
-  "$bin" seed --cards "$cards" --data-dir "$dir/data" >/dev/null
+  "$bin" seed --cards "$cards" --data-dir "$dir/data" ${db[@]+"${db[@]}"} >/dev/null
 fi
-key=$("$bin" admin create-key --role operator --data-dir "$dir/data")
-"$bin" serve --listen 127.0.0.1:0 --load-test --data-dir "$dir/data" \
+key=$("$bin" admin create-key --role operator --data-dir "$dir/data" ${db[@]+"${db[@]}"})
+"$bin" serve --listen 127.0.0.1:0 --load-test --data-dir "$dir/data" ${db[@]+"${db[@]}"} \
   >"$dir/serve.out" 2>"$dir/serve.err" &
 pid=$!
 for _ in $(seq 1 200); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
