@@ -39,6 +39,21 @@ async fn pays(server: &TestServer, merchant: &str, device: &mut Device) {
     assert_eq!(body["status"], "approved");
 }
 
+/// The device's next ATC, signed with `generation`'s key instead of its
+/// token's: declined as any wrong cryptogram is.
+async fn declined_under(server: &TestServer, merchant: &str, device: &mut Device, generation: u8) {
+    let (atc, _) = device.keys.pop_front().unwrap();
+    let wrong = session_key_under(server, device, generation, &atc).await;
+    let forged = device.sign_with(&atc, wrong, &purchase(500, "M1")).unwrap();
+    let (status, body) = server.pay(merchant, &forged.body).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "cryptogram_invalid",
+    );
+}
+
 async fn bound_device(server: &TestServer, user: &User, device_id: &str) -> (Value, Device) {
     let card = server
         .bind_on(user, &card(Outcome::Approve), device_id)
@@ -138,32 +153,10 @@ async fn a_new_generation_issues_new_tokens_while_old_ones_keep_paying(backend: 
     pays(&server, &merchant, &mut old_again).await;
     pays(&server, &merchant, &mut new_device).await;
 
-    // The new token's next ATC, signed with generation 1's key: declined.
-    let (atc, _) = new_device.keys.pop_front().unwrap();
-    let wrong = session_key_under(&server, &new_device, 1, &atc).await;
-    let forged = new_device
-        .sign_with(&atc, wrong, &purchase(500, "M1"))
-        .unwrap();
-    let (status, body) = server.pay(&merchant, &forged.body).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::PAYMENT_REQUIRED,
-        "cryptogram_invalid",
-    );
-    // And the old token's, signed with generation 2's.
-    let (atc, _) = old_again.keys.pop_front().unwrap();
-    let wrong = session_key_under(&server, &old_again, 2, &atc).await;
-    let forged = old_again
-        .sign_with(&atc, wrong, &purchase(500, "M1"))
-        .unwrap();
-    let (status, body) = server.pay(&merchant, &forged.body).await;
-    assert_error(
-        status,
-        &body,
-        StatusCode::PAYMENT_REQUIRED,
-        "cryptogram_invalid",
-    );
+    // The new token's next ATC, signed with generation 1's key: declined;
+    // and the old token's, signed with generation 2's.
+    declined_under(&server, &merchant, &mut new_device, 1).await;
+    declined_under(&server, &merchant, &mut old_again, 2).await;
     pays(&server, &merchant, &mut new_device).await;
 
     // A node whose key file lacks generation 2 (the file from before) still
