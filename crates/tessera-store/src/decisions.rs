@@ -104,6 +104,7 @@ pub(crate) struct TokenCounters {
     pub atc_high: i64,
     /// The highest ATC handed out.
     pub atc_issued: i64,
+    pub psn: i64,
 }
 
 impl TokenCounters {
@@ -112,6 +113,7 @@ impl TokenCounters {
             status: row.word("status")?,
             atc_high: row.col("atc_high")?,
             atc_issued: row.col("atc_issued")?,
+            psn: row.col("psn")?,
         })
     }
 
@@ -121,6 +123,8 @@ impl TokenCounters {
         let atc = i64::from(claim.atc);
         if self.status != TokenStatus::Active {
             Some(AtcClaimOutcome::TokenNotActive)
+        } else if self.psn != i64::from(claim.psn) {
+            Some(AtcClaimOutcome::Renewed)
         } else if atc == 0 || atc > self.atc_issued {
             Some(AtcClaimOutcome::NotIssued)
         } else {

@@ -316,12 +316,15 @@ pub trait Payments: Send + Sync {
         &self,
         query: &PaymentContextQuery,
     ) -> StoreResult<Option<PaymentContext>>;
-    /// Hands out `count` ATCs of an active token: returns the first of the
-    /// range, None when the token is not active or its counter would pass
-    /// 65535. Ranges never overlap, however many nodes ask at once.
+    /// Hands out `count` ATCs of an active token still at `psn`: returns
+    /// the first of the range, None when the token is not active, was
+    /// renewed (another PSN: the caller's keys would be the old ones), or
+    /// its counter would pass 65535. Ranges never overlap, however many
+    /// nodes ask at once.
     async fn reserve_atcs(
         &self,
         token_ref: &str,
+        psn: u8,
         count: u16,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<u16>>;
@@ -438,6 +441,17 @@ pub trait Lifecycle: Send + Sync {
     /// The tokens of each EMV key generation any token was issued under,
     /// by generation.
     async fn tokens_by_generation(&self) -> StoreResult<Vec<GenerationTokens>>;
+    /// Renews a token in place (see `TokenRenewal`). False when it is
+    /// deleted or was renewed meanwhile.
+    async fn renew_token(&self, renewal: &TokenRenewal) -> StoreResult<bool>;
+    /// Up to `limit` live (not deleted) tokens of one EMV key generation,
+    /// by reference after `after`: what a move to another generation walks.
+    async fn live_tokens_of_generation(
+        &self,
+        generation: u8,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<String>>;
     /// The token's events, newest first.
     async fn token_events(&self, token_ref: &str, limit: u32) -> StoreResult<Vec<TokenEvent>>;
     async fn issuer_event_begin(&self, event: &IssuerEventRecord) -> StoreResult<IssuerEventBegin>;

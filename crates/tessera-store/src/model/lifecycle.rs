@@ -7,7 +7,8 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenEvent {
     pub token_ref: String,
-    /// suspend, resume, delete, card_replaced, expiry_updated, card_closed
+    /// suspend, resume, delete, renewed, card_replaced, expiry_updated,
+    /// card_closed
     pub kind: String,
     /// cardholder, wallet, issuer, risk
     pub actor: String,
@@ -35,6 +36,24 @@ pub struct TokenStateChange {
     pub from_suspenders: Vec<String>,
     pub to_status: TokenStatus,
     pub to_suspenders: Vec<String>,
+    pub event: TokenEvent,
+}
+
+/// A token renewed in place: the same token PAN and PAR, a new PSN (so
+/// new card keys, under `imk_generation`), the ATC counters from zero, and
+/// a new expiry. Applied only if the token still has the PSN it was read
+/// with (compare and set), with its event in the same transaction; the
+/// ATCs used and the cryptograms made under the old keys are forgotten,
+/// since nothing made with those keys verifies any more.
+#[derive(Debug, Clone)]
+pub struct TokenRenewal {
+    pub token_ref: String,
+    pub from_psn: u8,
+    pub psn: u8,
+    pub imk_generation: u8,
+    pub expiry_month: u8,
+    pub expiry_year: u16,
+    /// kind `renewed`; `reason` says why (`atc`, `expiry`, `generation`).
     pub event: TokenEvent,
 }
 

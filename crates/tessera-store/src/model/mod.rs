@@ -536,6 +536,9 @@ pub struct CryptogramRecord {
 pub struct AtcClaim {
     pub token_ref: String,
     pub atc: u16,
+    /// The token's PSN the cryptogram was verified under: a token renewed
+    /// since has other keys and other ATCs.
+    pub psn: u8,
     pub window: u16,
     /// Recorded with status `pending` when the claim succeeds.
     pub payment: PaymentRecord,
@@ -552,6 +555,9 @@ pub enum AtcClaimOutcome {
     NotIssued,
     /// The token stopped being active (suspended or deleted meanwhile).
     TokenNotActive,
+    /// The token was renewed after the cryptogram was verified: its keys
+    /// and its ATCs are new.
+    Renewed,
 }
 
 mod lifecycle;

@@ -107,6 +107,62 @@ impl Lifecycle for PgStore {
         Ok(true)
     }
 
+    async fn renew_token(&self, renewal: &TokenRenewal) -> StoreResult<bool> {
+        let mut lease = self.lease().await?;
+        let mut tx = lease.begin().await?;
+        // Compare and set on the PSN: of two renewals raced on any nodes,
+        // one updates the row, and the other, re-checking the WHERE after
+        // the first commits, updates nothing.
+        let updated = sqlx::query(
+            "UPDATE tokens SET psn = $1, imk_generation = $2, expiry_month = $3, \
+             expiry_year = $4, atc_high = 0, atc_issued = 0, updated_at = $5 \
+             WHERE token_ref = $6 AND psn = $7 AND status <> 'deleted'",
+        )
+        .bind(i64::from(renewal.psn))
+        .bind(i64::from(renewal.imk_generation))
+        .bind(i64::from(renewal.expiry_month))
+        .bind(i64::from(renewal.expiry_year))
+        .bind(ms(renewal.event.created_at))
+        .bind(&renewal.token_ref)
+        .bind(i64::from(renewal.from_psn))
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for forget in [
+            "DELETE FROM atc_uses WHERE token_ref = $1",
+            "DELETE FROM cryptograms WHERE token_ref = $1",
+        ] {
+            sqlx::query(forget)
+                .bind(&renewal.token_ref)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_token_event(&mut tx, &renewal.event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn live_tokens_of_generation(
+        &self,
+        generation: u8,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<String>> {
+        let refs = sqlx::query_scalar(
+            "SELECT token_ref FROM tokens WHERE imk_generation = $1 AND status <> 'deleted' \
+             AND token_ref > $2 ORDER BY token_ref LIMIT $3",
+        )
+        .bind(i64::from(generation))
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&mut *self.lease().await?)
+        .await?;
+        Ok(refs)
+    }
+
     async fn tokens_by_generation(&self) -> StoreResult<Vec<GenerationTokens>> {
         let rows = sqlx::query(
             "SELECT imk_generation, COUNT(*)::BIGINT AS tokens, \

@@ -196,6 +196,7 @@ impl Payments for PgStore {
     async fn reserve_atcs(
         &self,
         token_ref: &str,
+        psn: u8,
         count: u16,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<u16>> {
@@ -204,12 +205,13 @@ impl Payments for PgStore {
         let count = i64::from(count.max(1));
         let last: Option<i64> = sqlx::query_scalar(
             "UPDATE tokens SET atc_issued = atc_issued + $1, updated_at = $2 \
-             WHERE token_ref = $3 AND status = 'active' AND atc_issued + $1 <= 65535 \
-             RETURNING atc_issued",
+             WHERE token_ref = $3 AND status = 'active' AND psn = $4 \
+             AND atc_issued + $1 <= 65535 RETURNING atc_issued",
         )
         .bind(count)
         .bind(ms(now))
         .bind(token_ref)
+        .bind(i64::from(psn))
         .fetch_optional(&mut *self.lease().await?)
         .await?;
         last.map(|last| small(last - count + 1)).transpose()
@@ -251,7 +253,7 @@ impl Payments for PgStore {
         // The token's row lock: claims of one token take turns on every
         // node; the primary key of atc_uses is the rule itself.
         let row = sqlx::query(
-            "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = $1 FOR UPDATE",
+            "SELECT status, atc_high, atc_issued, psn FROM tokens WHERE token_ref = $1 FOR UPDATE",
         )
         .bind(&claim.token_ref)
         .fetch_optional(&mut *tx)

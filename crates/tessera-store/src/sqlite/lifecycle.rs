@@ -212,6 +212,61 @@ impl Lifecycle for SqliteStore {
             .await
     }
 
+    async fn renew_token(&self, renewal: &TokenRenewal) -> StoreResult<bool> {
+        let renewal = renewal.clone();
+        self.queue
+            .write_direct(move |conn| {
+                let updated = exec(
+                    conn,
+                    "UPDATE tokens SET psn = ?, imk_generation = ?, expiry_month = ?, \
+                         expiry_year = ?, atc_high = 0, atc_issued = 0, updated_at = ? \
+                         WHERE token_ref = ? AND psn = ? AND status <> 'deleted'",
+                    params![
+                        i64::from(renewal.psn),
+                        i64::from(renewal.imk_generation),
+                        i64::from(renewal.expiry_month),
+                        i64::from(renewal.expiry_year),
+                        ms(renewal.event.created_at),
+                        &renewal.token_ref,
+                        i64::from(renewal.from_psn)
+                    ],
+                )?;
+                if updated == 0 {
+                    return Ok(false);
+                }
+                for forget in [
+                    "DELETE FROM atc_uses WHERE token_ref = ?",
+                    "DELETE FROM cryptograms WHERE token_ref = ?",
+                ] {
+                    exec(conn, forget, params![&renewal.token_ref])?;
+                }
+                insert_token_event(conn, &renewal.event)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn live_tokens_of_generation(
+        &self,
+        generation: u8,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<String>> {
+        let rows = self.readers.read(|conn| {
+            row_all(
+                conn,
+                "SELECT token_ref FROM tokens WHERE imk_generation = ? AND status <> 'deleted' \
+                 AND token_ref > ? ORDER BY token_ref LIMIT CAST(? AS BIGINT)",
+                params![
+                    i64::from(generation),
+                    after.unwrap_or(""),
+                    i64::from(limit.max(1))
+                ],
+            )
+        })?;
+        rows.iter().map(|row| row.col("token_ref")).collect()
+    }
+
     async fn tokens_by_generation(&self) -> StoreResult<Vec<GenerationTokens>> {
         let rows = self.readers.read(|conn| {
             row_all(

@@ -145,6 +145,7 @@ impl Payments for SqliteStore {
     async fn reserve_atcs(
         &self,
         token_ref: &str,
+        psn: u8,
         count: u16,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<u16>> {
@@ -156,9 +157,9 @@ impl Payments for SqliteStore {
                 scalar_opt(
                     conn,
                     "UPDATE tokens SET atc_issued = atc_issued + ?1, updated_at = ?2 \
-                         WHERE token_ref = ?3 AND status = 'active' AND atc_issued + ?1 <= 65535 \
-                         RETURNING atc_issued",
-                    params![count, ms(now), &token_ref],
+                         WHERE token_ref = ?3 AND status = 'active' AND psn = ?4 \
+                         AND atc_issued + ?1 <= 65535 RETURNING atc_issued",
+                    params![count, ms(now), &token_ref, i64::from(psn)],
                 )
             })
             .await?;
@@ -210,7 +211,7 @@ impl Payments for SqliteStore {
             .write_direct(move |conn| {
                 let row = row_opt(
                     conn,
-                    "SELECT status, atc_high, atc_issued FROM tokens WHERE token_ref = ?",
+                    "SELECT status, atc_high, atc_issued, psn FROM tokens WHERE token_ref = ?",
                     params![&claim.token_ref],
                 )?;
                 let Some(row) = row else {

@@ -56,6 +56,7 @@ mod settings;
 mod support;
 mod support_desk;
 mod timeline;
+mod token_renewal;
 mod transfers;
 
 use std::future::Future;
@@ -74,7 +75,7 @@ use tessera_store::{
     NewToken, NewUser, OtpOutcome, PasswordReset, PaymentFilter, PaymentRecord, PaymentStatus,
     RefundClaim, RefundOutcome, RefundRecord, RefundStatus, Reserve, ReserveLimits, SeedBatch,
     SeededCard, SessionRecord, Settings, SmsCodeClaim, SmsCodePurpose, SmsCodeRecord, Store,
-    StoreError, TokenEvent, TokenLookup, TokenStateChange, TokenStatus, UserId,
+    StoreError, TokenEvent, TokenLookup, TokenRenewal, TokenStateChange, TokenStatus, UserId,
 };
 
 // ---------------------------------------------------------------------------

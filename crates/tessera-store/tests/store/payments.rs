@@ -37,8 +37,9 @@ pub(crate) fn payment(
     }
 }
 
-fn claim(token_ref: &str, user_id: &str, atc: u16, id: &str) -> AtcClaim {
+pub(crate) fn claim(token_ref: &str, user_id: &str, atc: u16, id: &str) -> AtcClaim {
     AtcClaim {
+        psn: 0,
         token_ref: token_ref.to_owned(),
         atc,
         window: 4,
@@ -95,15 +96,15 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
 
     // ATC ranges follow each other.
     assert_eq!(
-        store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap(),
+        store.reserve_atcs("tok-a", 0, 10, at(2_000)).await.unwrap(),
         Some(1)
     );
     assert_eq!(
-        store.reserve_atcs("tok-a", 3, at(2_000)).await.unwrap(),
+        store.reserve_atcs("tok-a", 0, 3, at(2_000)).await.unwrap(),
         Some(11)
     );
     assert_eq!(
-        store.reserve_atcs("tok-x", 3, at(2_000)).await.unwrap(),
+        store.reserve_atcs("tok-x", 0, 3, at(2_000)).await.unwrap(),
         None
     );
 
@@ -196,13 +197,13 @@ async fn payment_tokens_and_atcs(store: Arc<dyn Store>) {
         AtcClaimOutcome::TokenNotActive
     );
     assert_eq!(
-        store.reserve_atcs("tok-a", 1, at(30_000)).await.unwrap(),
+        store.reserve_atcs("tok-a", 0, 1, at(30_000)).await.unwrap(),
         None
     );
 }
 
 /// A single-use cryptogram of 50.00 CNY for SHOP-1, made at `made_at`.
-fn cryptogram_of(
+pub(crate) fn cryptogram_of(
     token_ref: &str,
     atc: u16,
     made_at: DateTime<Utc>,
@@ -249,7 +250,7 @@ async fn concurrent_atc_claims(store: Arc<dyn Store>) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .reserve_atcs("tok-a", 10, at(2_000))
+                .reserve_atcs("tok-a", 0, 10, at(2_000))
                 .await
                 .unwrap()
                 .unwrap()
@@ -442,7 +443,7 @@ async fn concurrent_refunds_never_pass_the_amount(store: Arc<dyn Store>) {
 async fn a_payment_s_history(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
     bind(&*store, &user_id, "a", "fa", 1_000).await;
-    store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap();
+    store.reserve_atcs("tok-a", 0, 10, at(2_000)).await.unwrap();
     let query = HistoryQuery {
         user_id: user_id.clone(),
         device_id: None,
@@ -556,7 +557,7 @@ async fn latest_both_ways(
 async fn the_latest_payments_follow_every_write(store: Arc<dyn Store>) {
     let user_id = user(&*store, "1").await;
     bind(&*store, &user_id, "a", "fa", 1_000).await;
-    store.reserve_atcs("tok-a", 10, at(2_000)).await.unwrap();
+    store.reserve_atcs("tok-a", 0, 10, at(2_000)).await.unwrap();
     let query = HistoryQuery {
         user_id: user_id.clone(),
         device_id: None,
