@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use tessera_core::vault::{ENV_MASTER_KEY, EmvDerivation, KeyFile, KeyRing};
 use tessera_server::flows::audit::{self, Actor};
+use tessera_server::flows::token_renewal;
 use tessera_server::{AppState, Config, Overrides};
 use tessera_store::GenerationTokens;
 
@@ -20,6 +21,10 @@ pub enum EmvGenerationCommand {
     Add(StoreArgs),
     /// Remove a generation's root once no live token uses it.
     Retire(RetireArgs),
+    /// Renew every live token of a generation under the current one
+    /// (`payments.imk_generation`, or `--to`), so that it can be retired.
+    /// Phones get new keys at their next request.
+    Renew(RenewArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,12 +47,91 @@ pub struct RetireArgs {
     pub store: StoreArgs,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct RenewArgs {
+    /// The generation whose tokens are renewed.
+    #[arg(long)]
+    pub generation: u8,
+    /// The generation they are renewed under; the configuration's
+    /// `payments.imk_generation` when left out.
+    #[arg(long)]
+    pub to: Option<u8>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 pub fn run(command: EmvGenerationCommand) -> anyhow::Result<ExitCode> {
     match command {
         EmvGenerationCommand::Add(args) => add(&args),
         EmvGenerationCommand::Retire(args) => retire(&args),
+        EmvGenerationCommand::Renew(args) => renew(&args),
     }
 }
+
+fn renew(args: &RenewArgs) -> anyhow::Result<ExitCode> {
+    let from = args.generation;
+    if !has_database(&args.store) {
+        bail!(
+            "no database in {} (use --data-dir, or --database-url for PostgreSQL)",
+            args.store.data_dir.display()
+        );
+    }
+    runtime()?.block_on(async {
+        let state = open_with(&args.store, args.to).await?;
+        let to = state.config.payments.imk_generation;
+        if from == to {
+            bail!(
+                "tokens are already issued under EMV key generation {to}: name the old \
+                 generation with --generation, or the new one with --to; nothing was changed."
+            );
+        }
+        let total = counts(&state)
+            .await?
+            .iter()
+            .find(|c| c.generation == from)
+            .map_or(0, |c| c.live);
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "renewing [{bar:40}] {pos}/{len} tokens ({per_sec}, {eta} left)",
+            )
+            .context("progress bar template")?
+            .progress_chars("=> "),
+        );
+        let trace_id = tessera_server::ids::request_id();
+        let moved = token_renewal::move_generation(
+            &state,
+            from,
+            RENEW_BATCH,
+            Actor::service(&trace_id),
+            |done| bar.set_position(done.renewed + done.left),
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{}", error.0.code.as_str()))?;
+        bar.finish();
+        println!(
+            "Renewed {} live token(s) of EMV key generation {from} under generation {to}.",
+            moved.renewed
+        );
+        if moved.left > 0 {
+            println!(
+                "{} token(s) were not renewed: renewed 99 times already, or changed while this \
+                 ran (the log names each). Run the command again; a token left after that \
+                 must be bound again.",
+                moved.left
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        println!(
+            "No live token uses generation {from} any more: `tessera keys emv-generation retire \
+             --generation {from}` removes its root."
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Tokens read at a time while renewing a generation.
+const RENEW_BATCH: u32 = 500;
 
 fn add(args: &StoreArgs) -> anyhow::Result<ExitCode> {
     let file = key_file(&args.data_dir)?;
@@ -216,15 +300,24 @@ async fn open_existing(args: &StoreArgs) -> anyhow::Result<Option<AppState>> {
 }
 
 async fn open(args: &StoreArgs) -> anyhow::Result<AppState> {
+    open_with(args, None).await
+}
+
+/// The service's state over the database, issuing under `generation` when
+/// given: a node would not start under one its key ring lacks, nor does this.
+async fn open_with(args: &StoreArgs, generation: Option<u8>) -> anyhow::Result<AppState> {
     let overrides = Overrides {
         data_dir: Some(args.data_dir.clone()),
         database_url: args.database_url.clone(),
         ..Overrides::default()
     };
-    let config = Config::load(None, &overrides).map_err(anyhow::Error::msg)?;
+    let mut config = Config::load(None, &overrides).map_err(anyhow::Error::msg)?;
+    if let Some(generation) = generation {
+        config.payments.imk_generation = generation;
+    }
     let state = tessera_server::open(config)
         .await
-        .context("cannot open the database to count the tokens of each generation")?
+        .context("cannot open the database")?
         .state;
     Ok(state)
 }

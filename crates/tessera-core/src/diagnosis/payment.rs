@@ -71,7 +71,8 @@ impl PaymentFacts {
 /// One event of a token's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenEventFacts {
-    /// suspend, resume, delete, card_replaced, expiry_updated, card_closed.
+    /// suspend, resume, delete, renewed, card_replaced, expiry_updated,
+    /// card_closed.
     pub kind: String,
     /// cardholder, wallet, issuer, risk.
     pub actor: String,

@@ -195,6 +195,12 @@ pub struct PaymentsConfig {
     pub channels: Vec<String>,
     /// Issuer events signed longer ago than this are refused (replays).
     pub issuer_event_max_age_secs: u64,
+    /// A token is renewed (a new PSN, its ATCs from zero) when handing out
+    /// keys or a cryptogram would take its ATC past this.
+    pub renew_at_atc: u16,
+    /// A token whose expiry is this close, or past, is renewed when its
+    /// holder next asks for keys or a cryptogram, if its card runs longer.
+    pub renew_days_before_expiry: u32,
 }
 
 impl Default for PaymentsConfig {
@@ -211,6 +217,8 @@ impl Default for PaymentsConfig {
                 "ecommerce".to_owned(),
             ],
             issuer_event_max_age_secs: 300,
+            renew_at_atc: 65_000,
+            renew_days_before_expiry: 30,
         }
     }
 }
@@ -487,6 +495,11 @@ impl Config {
         }
         if payments.max_key_batch > 1000 {
             return Err("payments.max_key_batch must be at most 1000".to_owned());
+        }
+        // A renewed token starts from ATC 0: the largest batch must fit
+        // below the renewal point, or every request would renew again.
+        if payments.renew_at_atc < payments.max_key_batch {
+            return Err("payments.renew_at_atc must be at least payments.max_key_batch".to_owned());
         }
         if payments.imk_generation == 0 {
             return Err("payments.imk_generation must be 1 to 255".to_owned());

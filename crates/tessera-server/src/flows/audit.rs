@@ -56,6 +56,9 @@ pub const TOKEN_DELETED: &str = "token.deleted";
 /// (`tessera keys emv-generation`).
 pub const EMV_GENERATION_ADDED: &str = "emv_generation.added";
 pub const EMV_GENERATION_RETIRED: &str = "emv_generation.retired";
+/// Every live token of an EMV key generation renewed under the current one
+/// (`tessera keys emv-generation renew`).
+pub const EMV_GENERATION_RENEWED: &str = "emv_generation.renewed";
 /// An issuer's event, applied or not (`POST /v1/issuer/events`).
 pub const ISSUER_EVENT: &str = "issuer.event";
 pub const CARD_UNBOUND: &str = "card.unbound";

@@ -37,6 +37,7 @@ pub mod support_users;
 pub mod ticket_replies;
 pub mod tickets;
 pub mod timeline;
+pub mod token_renewal;
 pub mod transactions;
 pub mod transfers;
 pub mod users;

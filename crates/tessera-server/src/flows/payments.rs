@@ -28,7 +28,7 @@ use tessera_store::{
 };
 
 use crate::flows::verifications::Purpose;
-use crate::flows::{consent, later, verifications};
+use crate::flows::{consent, later, token_renewal, verifications};
 use crate::http::auth::{Caller, Role};
 use crate::http::error::{ApiError, internal, rfc3339};
 use crate::http::query;
@@ -150,24 +150,34 @@ async fn own_token(
     }
 }
 
-/// Hands out `count` ATCs, or says precisely why not.
+/// Hands out `count` ATCs, or says precisely why not. A token renewed
+/// meanwhile (by a request beside this one) is read again, so that the
+/// keys made for the ATCs are the renewed token's: `token` is then the
+/// token as renewed.
 async fn reserve_atcs(
     state: &AppState,
-    token: &PaymentToken,
+    token: &mut PaymentToken,
     count: u16,
     now: DateTime<Utc>,
 ) -> Result<u16, ApiError> {
-    if let Some(first) = state
-        .store
-        .reserve_atcs(&token.token.token_ref, count, now)
-        .await?
-    {
-        return Ok(first);
+    for _ in 0..3 {
+        if let Some(first) = state
+            .store
+            .reserve_atcs(&token.token.token_ref, token.token.psn, count, now)
+            .await?
+        {
+            return Ok(first);
+        }
+        let fresh = own_token(state, &token.user_id, &token.token.token_ref).await?;
+        let renewed = fresh.token.psn != token.token.psn;
+        *token = fresh;
+        if !renewed {
+            break;
+        }
     }
     // Suspended or deleted meanwhile, or the counter ran out: a token
-    // that paid 65535 times must be renewed (bound again).
-    let fresh = own_token(state, &token.user_id, &token.token.token_ref).await?;
-    check_payable(&fresh, wallet_today(now, state.time_zone))?;
+    // renewed 99 times (its PSNs used up) must be bound again.
+    check_payable(token, wallet_today(now, state.time_zone))?;
     Err(DomainError::new(ErrorCode::TokenExpired).into())
 }
 
@@ -187,6 +197,7 @@ pub async fn limited_use_keys(
         return Err(invalid("count").into());
     }
     consent::check_not_frozen(&consent::account(state, user_id, false, now).await?)?;
+    let mut token = token_renewal::renew_if_due(state, token, count, now).await?;
     check_payable(&token, wallet_today(now, state.time_zone))?;
     // Bound to the device it was bound from, when it was bound from one.
     if let Some(device) = &token.token.device_id
@@ -196,7 +207,7 @@ pub async fn limited_use_keys(
             .with_param("device_id")
             .into());
     }
-    let first = reserve_atcs(state, &token, count, now).await?;
+    let first = reserve_atcs(state, &mut token, count, now).await?;
     let token_pan = open_token_pan(state, &token)?;
     let (imk, profile) = issuer_key(state, &token)?;
     let option = DerivationOption::for_pan_len(token_pan.len());
@@ -251,6 +262,7 @@ pub async fn single_use_cryptogram(
     let confirmed = verifications::presented(headers);
     let history = consent::account(state, user_id, !confirmed, now).await?;
     consent::check_not_frozen(&history)?;
+    let mut token = token_renewal::renew_if_due(state, token, 1, now).await?;
     check_payable(&token, today)?;
     let signed_amount = i64::try_from(amount).map_err(internal)?;
     let consent = if confirmed {
@@ -266,7 +278,7 @@ pub async fn single_use_cryptogram(
     } else {
         None
     };
-    let atc = Atc::new(reserve_atcs(state, &token, 1, now).await?);
+    let atc = Atc::new(reserve_atcs(state, &mut token, 1, now).await?);
     let unpredictable_number: [u8; 4] = tessera_core::crypto::random_array().map_err(internal)?;
     let transaction = Transaction {
         amount,
@@ -635,6 +647,7 @@ async fn pay_steps(
     let claim = AtcClaim {
         token_ref: token_ref.to_owned(),
         atc: checked.atc.value(),
+        psn: token.token.psn,
         window: state.config.payments.atc_window,
         payment: record.clone(),
     };
@@ -643,6 +656,13 @@ async fn pay_steps(
         AtcClaimOutcome::Used | AtcClaimOutcome::BehindWindow => {
             return Err(DomainError::new(ErrorCode::AtcReplayed)
                 .with_param("atc")
+                .into());
+        }
+        AtcClaimOutcome::Renewed => {
+            // Renewed between its check and its claim: made with the keys
+            // the token had, which no longer pay.
+            return Err(DomainError::new(ErrorCode::CryptogramInvalid)
+                .with_param("cryptogram")
                 .into());
         }
         AtcClaimOutcome::NotIssued => {

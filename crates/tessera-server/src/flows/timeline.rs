@@ -266,6 +266,10 @@ fn summary(
                     format!("{}删除了卡片", by.zh),
                     format!("Card deleted by {}", by.en),
                 ),
+                "renewed" => b(
+                    "卡片的支付凭证已自动更新，可照常支付",
+                    "The card's payment credentials were renewed automatically: it pays as before",
+                ),
                 "card_replaced" => b("发卡行换发了新卡", "The bank replaced the card"),
                 "expiry_updated" => b("发卡行更新了有效期", "The bank updated the expiry date"),
                 "card_closed" => b("发卡行注销了卡片", "The bank closed the card"),
