@@ -77,6 +77,7 @@ mod tickets;
 mod timeline;
 mod timeouts;
 mod tls;
+mod token_renewal;
 mod tokens;
 mod trace_ids;
 mod transactions;
