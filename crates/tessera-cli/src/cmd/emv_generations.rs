@@ -79,6 +79,10 @@ fn renew(args: &RenewArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let state = open_with(&args.store, args.to).await?;
         let to = state.config.payments.imk_generation;
+        // Renewed under a generation this key ring lacks, the tokens
+        // would never pay again.
+        tessera_server::emv_generations::check_issuing_generation(&state.keys, to)
+            .map_err(|error| anyhow::anyhow!("{}; nothing was changed.", error.0))?;
         if from == to {
             bail!(
                 "tokens are already issued under EMV key generation {to}: name the old \

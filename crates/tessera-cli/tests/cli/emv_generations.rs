@@ -1,7 +1,7 @@
-//! `tessera keys emv-generation add | retire` and the generations `tessera
-//! keys status` lists, on a data directory (and database) a real server
-//! wrote: retiring refuses while live tokens use the generation, and no
-//! output shows key material.
+//! `tessera keys emv-generation add | retire | renew` and the generations
+//! `tessera keys status` lists, on a data directory (and database) a real
+//! server wrote: retiring refuses while live tokens use the generation,
+//! renewing moves them to another, and no output shows key material.
 
 use std::fs;
 use std::process::{Output, Stdio};
@@ -154,5 +154,100 @@ async fn sqlite_generations_are_added_listed_and_retired_when_unused() {
 async fn postgres_generations_are_added_listed_and_retired_when_unused() {
     if postgres_available().await.is_some() {
         generations_are_added_listed_and_retired_when_unused(Backend::Postgres).await;
+    }
+}
+
+async fn a_generation_s_tokens_are_renewed_then_it_is_retired(backend: Backend) {
+    let mut server = TestServer::start_on(backend, |_| {}).await;
+    let user = server.user().await;
+    for _ in 0..2 {
+        let (status, body) = server.bind(&user, &card(Outcome::Approve)).await;
+        assert!(status.is_success(), "{body}");
+    }
+    server.server.take().unwrap().stop().await.unwrap();
+    let added = tessera(&server, &["keys", "emv-generation", "add"]).await;
+    assert!(added.status.success(), "{}", text(&added.stderr));
+
+    // Under a generation the key ring lacks, or its own: refused.
+    for (to, says) in [
+        ("9", "payments.imk_generation = 9"),
+        ("1", "already issued under EMV key generation 1"),
+    ] {
+        let refused = tessera(
+            &server,
+            &[
+                "keys",
+                "emv-generation",
+                "renew",
+                "--generation",
+                "1",
+                "--to",
+                to,
+            ],
+        )
+        .await;
+        assert!(!refused.status.success());
+        let said = text(&refused.stderr);
+        assert!(said.contains(says), "{said}");
+    }
+    let renewed = tessera(
+        &server,
+        &[
+            "keys",
+            "emv-generation",
+            "renew",
+            "--generation",
+            "1",
+            "--to",
+            "2",
+        ],
+    )
+    .await;
+    assert!(renewed.status.success(), "{}", text(&renewed.stderr));
+    let said = text(&renewed.stdout);
+    assert!(
+        said.contains("Renewed 2 live token(s) of EMV key generation 1 under generation 2"),
+        "{said}"
+    );
+    assert!(said.contains("retire --generation 1"), "{said}");
+    assert_shows_no_key(&server, &renewed);
+
+    let status = tessera(&server, &["keys", "status"]).await;
+    let shown = text(&status.stdout);
+    assert!(shown.contains("1  lookup root  0 live token(s)"), "{shown}");
+    assert!(shown.contains("2 live token(s)"), "{shown}");
+    let retired = tessera(
+        &server,
+        &["keys", "emv-generation", "retire", "--generation", "1"],
+    )
+    .await;
+    assert!(retired.status.success(), "{}", text(&retired.stderr));
+
+    server
+        .restart(|config| config.payments.imk_generation = 2)
+        .await
+        .unwrap();
+    let (status, body) = server
+        .get("/v1/admin/audit-events", &server.operator_key)
+        .await;
+    assert!(status.is_success(), "{body}");
+    let renewals = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["action"] == "emv_generation.renewed")
+        .count();
+    assert_eq!(renewals, 1, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_a_generation_s_tokens_are_renewed_then_it_is_retired() {
+    a_generation_s_tokens_are_renewed_then_it_is_retired(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_a_generation_s_tokens_are_renewed_then_it_is_retired() {
+    if postgres_available().await.is_some() {
+        a_generation_s_tokens_are_renewed_then_it_is_retired(Backend::Postgres).await;
     }
 }

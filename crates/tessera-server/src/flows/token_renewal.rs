@@ -20,7 +20,7 @@ use tessera_core::token::token_expiry;
 use tessera_store::{PaymentToken, TokenEvent, TokenLookup, TokenRenewal};
 
 use crate::flows::audit::{self, Actor};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, internal};
 use crate::state::AppState;
 
 /// The highest PSN: two digits. A token renewed 99 times is not renewed
@@ -179,8 +179,18 @@ pub async fn move_generation(
     mut progress: impl FnMut(GenerationMove),
 ) -> Result<GenerationMove, ApiError> {
     let mut done = GenerationMove::default();
-    if generation == state.config.payments.imk_generation {
+    let to = state.config.payments.imk_generation;
+    if generation == to {
         return Ok(done);
+    }
+    if !state.keys.has_emv_generation(to) {
+        // A node does not start so (`emv_generations::check_issuing_generation`);
+        // a command's state might: renewed under it, no token would pay.
+        tracing::error!(
+            generation = to,
+            "tokens not renewed: EMV key generation {to} is not in this key ring"
+        );
+        return Err(internal(to).into());
     }
     let mut after: Option<String> = None;
     loop {
