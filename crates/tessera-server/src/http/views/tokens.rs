@@ -37,8 +37,7 @@ pub struct TokenStateView {
 /// One change in a token's life, as support reads it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenEventView {
-    /// suspend, resume, delete, renewed, card_replaced, expiry_updated,
-    /// card_closed
+    /// suspend, resume, delete, renewed, card_replaced, expiry_updated, card_closed
     pub kind: String,
     /// cardholder, wallet, issuer, risk
     pub actor: String,
