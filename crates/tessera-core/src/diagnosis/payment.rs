@@ -299,6 +299,12 @@ fn token_sentence(case: &PaymentCase<'_>) -> Option<Bilingual> {
             "deleted (removed)",
         ),
         VerdictKind::CardReissued => (&["card_replaced"], "标记为已换新卡", "marked replaced"),
+        // Keys a phone held from before a renewal fail their check.
+        VerdictKind::CryptogramInvalid => (
+            &["renewed"],
+            "续期（换了新密钥，之前的密钥不能再支付）",
+            "renewed (new keys: the ones from before pay no more)",
+        ),
         _ => return None,
     };
     let event = token.last_before(kinds, at)?;

@@ -98,8 +98,8 @@ pub(super) fn person_step(case: &PaymentCase<'_>) -> Bilingual {
             "This card is no longer in the wallet (it was removed, or the bank closed it): add it again to pay with it, or use another card if the bank closed it.",
         ),
         VerdictKind::TokenExpired => Bilingual::new(
-            "这张卡在钱包中的支付凭证已过期（卡片到期或已使用很久）：请解绑后重新添加这张卡；卡片到期的，请添加银行寄来的新卡。",
-            "This card's payment token in the wallet has expired (the card expired, or it has been used a very long time): remove it and add it again; if the card expired, add the new one your bank sent.",
+            "这张卡在钱包中的支付凭证已过期：请在钱包中重新发起支付，卡片仍有效的会自动更新；仍不能支付的（卡片到期或已使用很久），请解绑后重新添加这张卡；卡片到期的，请添加银行寄来的新卡。",
+            "This card's payment token in the wallet has expired: start the payment again in the wallet, which renews it if the card is still valid. If it still cannot pay (the card expired, or it has been used a very long time), remove it and add it again; if the card expired, add the new one your bank sent.",
         ),
         VerdictKind::CardReissued => {
             let remedy = DeclineCode::CardReissued.remedy();
@@ -256,8 +256,8 @@ pub(super) fn support_step(case: &PaymentCase<'_>) -> Bilingual {
             }
         }
         VerdictKind::TokenExpired => Bilingual::new(
-            "令牌已过期（卡片有效期到了，或 ATC 已用完）：没有故障，用户需要重新绑卡；银行换发了新卡的，绑定新卡。",
-            "The token expired (the card's expiry passed, or its ATCs ran out): nothing is broken; the person binds the card again, or the new card if the bank sent one.",
+            "令牌已过期：没有故障。卡片仍有效的，手机下次获取密钥或付款凭证时令牌会自动续期（新的 PSN 和密钥），用户重新发起支付即可；卡片有效期已到，或令牌已续期 99 次的，用户需要重新绑卡，银行换发了新卡的，绑定新卡。",
+            "The token expired: nothing is broken. If the card is still valid, the token is renewed (a new PSN and keys) when the phone next asks for keys or a cryptogram, so the person just pays again; if the card's expiry passed, or the token was renewed 99 times, the person binds the card again, or the new card if the bank sent one.",
         ),
         VerdictKind::CardReissued => Bilingual::new(
             format!(

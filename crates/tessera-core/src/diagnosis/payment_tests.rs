@@ -146,6 +146,39 @@ fn a_removed_an_expired_and_a_replaced_card_each_say_so() {
 }
 
 #[test]
+fn keys_from_before_a_renewal_are_told_as_such() {
+    let renewed = TokenFacts {
+        status: "active".to_owned(),
+        suspended_by: Vec::new(),
+        events: vec![TokenEventFacts {
+            kind: "renewed".to_owned(),
+            actor: "wallet".to_owned(),
+            reason: Some("atc".to_owned()),
+            at_ms: 1_700_000_000_000 - 3 * 60_000,
+        }],
+        card_status: Some("active".to_owned()),
+        card_reissued_at_ms: None,
+    };
+    let payment = declined("p1", 0, ErrorCode::CryptogramInvalid, |p| {
+        p.cryptogram_result = "invalid".into()
+    });
+    let told = pay_with_token(std::slice::from_ref(&payment), "p1", &renewed);
+    assert_eq!(told.verdict, VerdictKind::CryptogramInvalid);
+    assert!(
+        told.story.en.contains(
+            "The card had been renewed (new keys: the ones from before pay no more) by the wallet (reason: atc), 3 minutes before this payment."
+        ),
+        "{}",
+        told.story.en
+    );
+    assert!(told.story.zh.contains("续期"), "{}", told.story.zh);
+    check_languages(&told, "renewed");
+    // Without a renewal the story says nothing of one.
+    let plain = pay_support(std::slice::from_ref(&payment), "p1");
+    assert!(!plain.story.en.contains("renewed"), "{}", plain.story.en);
+}
+
+#[test]
 fn cryptogram_atc_and_domain_failures_are_told_apart() {
     let invalid = pay_support(
         &[declined("p1", 0, ErrorCode::CryptogramInvalid, |p| {

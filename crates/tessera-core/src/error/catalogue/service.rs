@@ -128,8 +128,8 @@ pub(super) const ROWS: [CatalogEntry; 37] = [
             "This card's payment token has expired",
         ),
         remedy: t(
-            "请在钱包中重新绑定这张卡；若银行已换发新卡，请绑定新卡",
-            "Add the card to the wallet again; if your bank sent you a new card, add the new one",
+            "请在钱包中重新发起支付，卡片仍有效的，钱包会自动更新支付凭证；仍不能支付的，请重新绑定这张卡；若银行已换发新卡，请绑定新卡",
+            "Start the payment again in the wallet: if the card is still valid, the wallet renews its payment token. If it still cannot pay, add the card again; if your bank sent you a new card, add the new one",
         ),
         why: t(
             "钱包里的支付凭证有自己的有效期；卡片到期或银行换发新卡后，旧凭证不再可用",
