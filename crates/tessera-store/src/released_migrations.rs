@@ -286,6 +286,11 @@ const RELEASED: &[(&str, i64, &str)] = &[
         25,
         "584372ebfbd8b6013b0164a7337556882935893c0d0ab3823323f07b4f80325a",
     ),
+    (
+        "sqlite",
+        27,
+        "492ad0e98d218b9dbc92bc9e2752ea99a8ef24e64a9545ef8a96bec21b554b0a",
+    ),
 ];
 
 /// Each backend's embedded migrations, as its migrator applies them.

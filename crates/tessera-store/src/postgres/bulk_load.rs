@@ -140,6 +140,24 @@ pub(super) async fn insert(pool: &PgPool, batch: &SeedBatch) -> StoreResult<()> 
         });
         query.build().execute(&mut *tx).await?;
     }
+    // Cards written without a reservation: their owners' counts of live
+    // cards (migration 0013) become unknown, so that the next reservation
+    // counts the cards rather than trust a count now below the truth.
+    let mut owners: Vec<&str> = batch
+        .cards
+        .iter()
+        .map(|c| c.card.user_id.as_str())
+        .collect();
+    owners.sort_unstable();
+    owners.dedup();
+    if !owners.is_empty() {
+        sqlx::query(
+            "UPDATE users SET live_cards = NULL WHERE id = ANY($1) AND live_cards IS NOT NULL",
+        )
+        .bind(&owners)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -6,15 +6,22 @@ use crate::rows::ms;
 use crate::rows::*;
 use crate::{Cards, Constraint, StoreError, StoreResult};
 
-/// `reserve_card`'s count of the user's cards (?1 user, ?2 now).
-/// A live card holds its slot: bound, or waiting for a code that has not
-/// expired; `stale` counts pending cards whose code has expired, which
-/// only look live and must be ended before a new card can take the slot.
+/// `reserve_card`'s look at the user's row (?1 user): the count of their
+/// live cards and when one may run out (migration 0027), which the
+/// triggers keep. No row (an unknown user, whose card the foreign key
+/// refuses at completion) reads as an empty wallet.
+pub(super) const RESERVE_LIVE: &str = "SELECT live_cards, live_due FROM users WHERE id = ?1";
+
+/// `reserve_card`'s count of the user's cards (?1 user, ?2 now), when
+/// their row cannot tell (`RESERVE_LIVE`): the wallet looks full, or a
+/// code may have run out. A live card holds its slot: bound, or waiting
+/// for a code that has not expired; `stale` counts pending cards whose
+/// code has expired, which only look live and must be ended before a new
+/// card can take the slot; `due` is when the next code runs out.
 /// Reservations are not rows (`reservations.rs`): the caller adds its own.
 /// Each status is its own range of `cards_user`, so bound cards are
-/// counted from the index alone, without reading a card row: a wallet of
-/// many cards costs a few index pages (pending cards, whose code must be
-/// looked up, are few and short-lived).
+/// counted from the index alone, without reading a card row (pending
+/// cards, whose code must be looked up, are few and short-lived).
 pub(super) const RESERVE_COUNTS: &str = "SELECT \
        (SELECT COUNT(*) FROM cards WHERE user_id = ?1 AND status = 'active') \
      + (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
@@ -22,7 +29,10 @@ pub(super) const RESERVE_COUNTS: &str = "SELECT \
               WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS live, \
        (SELECT COUNT(*) FROM cards c WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
           AND EXISTS (SELECT 1 FROM otp_challenges o \
-              WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS stale";
+              WHERE o.card_id = c.id AND o.expires_at <= ?2)) AS stale, \
+       (SELECT MIN(o.expires_at) FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+          WHERE c.user_id = ?1 AND c.status = 'pending_verification' \
+            AND o.expires_at > ?2) AS due";
 
 /// `reserve_card`'s duplicate check (?1 user, ?2 PAN fingerprint, ?3 now):
 /// the user's live card with this PAN, if any. The `status IN` repeats the
@@ -45,6 +55,48 @@ pub(super) const RESERVE_WALLETS: &str = "SELECT COUNT(*) FROM cards c \
        AND (c.status = 'active' \
          OR (c.status = 'pending_verification' AND NOT EXISTS (SELECT 1 FROM otp_challenges o \
              WHERE o.card_id = c.id AND o.expires_at <= ?3)))";
+
+/// `reserve_card`'s count of the user's live cards, when their row cannot
+/// tell: the cards themselves counted, the pending ones whose code ran out
+/// ended, and the user's due time (`due`, as read) moved to the next code
+/// to run out. With those ended the triggers have made the row's count
+/// exact. Settles once durable only when cards were ended, which readers
+/// see; the due time is the writer's alone.
+fn count_live_cards(
+    conn: &rusqlite::Connection,
+    user_id: &str,
+    due: Option<i64>,
+    now: DateTime<Utc>,
+) -> StoreResult<(i64, Settle)> {
+    let row = row_one(conn, RESERVE_COUNTS, params![user_id, ms(now)])?;
+    let stale: i64 = row.col("stale")?;
+    let next: Option<i64> = row.col("due")?;
+    if stale > 0 {
+        let expired: Vec<String> = scalar_all(
+            conn,
+            "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
+             WHERE c.user_id = ? AND c.status = 'pending_verification' \
+             AND o.expires_at <= ?",
+            params![user_id, ms(now)],
+        )?;
+        for card_id in &expired {
+            end_pending_card(conn, card_id, "verification_expired", now)?;
+        }
+    }
+    if next != due {
+        exec(
+            conn,
+            "UPDATE users SET live_due = ? WHERE id = ?",
+            params![next, user_id],
+        )?;
+    }
+    let settle = if stale > 0 {
+        Settle::Durable
+    } else {
+        Settle::Early
+    };
+    Ok((row.col("live")?, settle))
+}
 
 /// Ends a pending card whose OTP challenge has run out, or failed: the card
 /// leaves the live set, its token and ciphertexts are destroyed.
@@ -273,35 +325,26 @@ impl Cards for SqliteStore {
                 let mut held = reservations.lock()?;
                 held.expire(&card.user_id, now);
                 let holding = held.of_user(&card.user_id);
+                let holds = i64::try_from(holding.len()).unwrap_or(i64::MAX);
 
-                // How many live cards the user holds, and whether any row
-                // only looks live: a card whose SMS code has expired.
-                let row = row_one(
-                    conn,
-                    RESERVE_COUNTS,
-                    params![card.user_id.as_str(), ms(now)],
-                )?;
-                let stale: i64 = row.col("stale")?;
-                // A reservation writes nothing, so nothing waits for a
-                // commit, unless it cleared stale rows, which changes what
-                // readers see.
-                let settle = if stale > 0 {
-                    Settle::Durable
+                // How many live cards the user holds, from their row: never
+                // fewer than the truth, so a wallet it says has room has
+                // room, and the cards are counted only when it says the
+                // wallet is full or a code may have run out.
+                let (counted, due): (i64, Option<i64>) =
+                    query_opt(conn, RESERVE_LIVE, params![card.user_id.as_str()], |row| {
+                        Ok((row.col("live_cards")?, row.col("live_due")?))
+                    })?
+                    .unwrap_or((0, None));
+                let (live, settle) = if counted.saturating_add(holds) < i64::from(limits.live_cards)
+                    && due.is_none_or(|due| due > ms(now))
+                {
+                    // A reservation writes nothing, so nothing waits for
+                    // a commit.
+                    (counted, Settle::Early)
                 } else {
-                    Settle::Early
+                    count_live_cards(conn, &card.user_id, due, now)?
                 };
-                if stale > 0 {
-                    let expired: Vec<String> = scalar_all(
-                        conn,
-                        "SELECT c.id FROM cards c JOIN otp_challenges o ON o.card_id = c.id \
-                         WHERE c.user_id = ? AND c.status = 'pending_verification' \
-                         AND o.expires_at <= ?",
-                        params![card.user_id.as_str(), ms(now)],
-                    )?;
-                    for card_id in &expired {
-                        end_pending_card(conn, card_id, "verification_expired", now)?;
-                    }
-                }
                 if holding
                     .iter()
                     .any(|held| held.pan_fingerprint == card.pan_fingerprint)
@@ -317,8 +360,7 @@ impl Cards for SqliteStore {
                 if let Some((card_id, status)) = duplicate {
                     return Ok((Reserve::AlreadyBound { card_id, status }, settle));
                 }
-                let live =
-                    row.col::<i64>("live")? + i64::try_from(holding.len()).unwrap_or(i64::MAX);
+                let live = live.saturating_add(holds);
                 if live >= i64::from(limits.live_cards) {
                     return Ok((
                         Reserve::LimitReached {

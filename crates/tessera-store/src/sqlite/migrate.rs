@@ -112,6 +112,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         25,
         include_str!("../../migrations/sqlite/0025_vault_data_keys.sql"),
     ),
+    (
+        27,
+        include_str!("../../migrations/sqlite/0027_live_card_counts.sql"),
+    ),
 ];
 
 /// Applies every migration the database at `path` lacks, creating the

@@ -50,6 +50,7 @@ mod console_sessions;
 mod data_migrations;
 mod lifecycle;
 mod limits;
+mod live_counts;
 mod payments;
 mod payments_by_trace;
 mod settings;
