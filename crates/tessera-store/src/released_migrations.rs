@@ -288,7 +288,7 @@ const RELEASED: &[(&str, i64, &str)] = &[
     ),
     (
         "sqlite",
-        27,
+        26,
         "492ad0e98d218b9dbc92bc9e2752ea99a8ef24e64a9545ef8a96bec21b554b0a",
     ),
 ];

@@ -7,7 +7,7 @@ use crate::rows::*;
 use crate::{Cards, Constraint, StoreError, StoreResult};
 
 /// `reserve_card`'s look at the user's row (?1 user): the count of their
-/// live cards and when one may run out (migration 0027), which the
+/// live cards and when one may run out (migration 0026), which the
 /// triggers keep. No row (an unknown user, whose card the foreign key
 /// refuses at completion) reads as an empty wallet.
 pub(super) const RESERVE_LIVE: &str = "SELECT live_cards, live_due FROM users WHERE id = ?1";

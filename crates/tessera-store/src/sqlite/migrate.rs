@@ -113,8 +113,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0025_vault_data_keys.sql"),
     ),
     (
-        27,
-        include_str!("../../migrations/sqlite/0027_live_card_counts.sql"),
+        26,
+        include_str!("../../migrations/sqlite/0026_live_card_counts.sql"),
     ),
 ];
 

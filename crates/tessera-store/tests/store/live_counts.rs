@@ -1,5 +1,5 @@
 //! A wallet's count of live cards, kept in its owner's row (SQLite's
-//! migration 0027, PostgreSQL's 0013): a reservation reads it instead of
+//! migration 0026, PostgreSQL's 0013): a reservation reads it instead of
 //! counting the cards, so it must never fall below the truth, whichever
 //! path made a card live or ended it, and the card limit must still hold
 //! exactly under a burst.
@@ -309,8 +309,8 @@ mod sqlite_rows {
     }
 
     /// Turns a database back into one the previous release left: without
-    /// migration 0027's columns and triggers.
-    const BEFORE_0027: &[&str] = &[
+    /// migration 0026's columns and triggers.
+    const BEFORE_0026: &[&str] = &[
         "DROP TRIGGER cards_live_inserted",
         "DROP TRIGGER cards_live_deleted",
         "DROP TRIGGER cards_live_changed",
@@ -318,7 +318,7 @@ mod sqlite_rows {
         "DROP TRIGGER otp_challenges_live_due_sooner",
         "ALTER TABLE users DROP COLUMN live_cards",
         "ALTER TABLE users DROP COLUMN live_due",
-        "DELETE FROM schema_migrations WHERE version = 27",
+        "DELETE FROM schema_migrations WHERE version = 26",
     ];
 
     /// The migration counts the cards stored before it, and the limit
@@ -344,7 +344,7 @@ mod sqlite_rows {
         bind(&store, &two, "d", "fd", 1_000).await;
         store.close().await;
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for sql in BEFORE_0027 {
+        for sql in BEFORE_0026 {
             conn.execute(sql, []).unwrap();
         }
         drop(conn);
