@@ -384,7 +384,7 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
                 .has_data()
                 .await
                 .map_err(|e| StartError::new(format!("the database {target}: {e}")))?;
-            let (keys, created_keys) = open_keys(&config.data_dir, has_data)?;
+            let (keys, created_keys) = open_keys(&config.data_dir, &config.vault, has_data)?;
             (Arc::new(store), keys, created_keys)
         }
         Some(_) => {
@@ -398,7 +398,8 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
             let database = config.data_dir.join(DATABASE_FILE);
             // Checked before opening, which creates the file.
             refuse_empty_database(&config.data_dir, &database)?;
-            let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
+            let (keys, created_keys) =
+                open_keys(&config.data_dir, &config.vault, database.exists())?;
             let store = SqliteStore::open(
                 &database,
                 SqliteOptions {
@@ -531,8 +532,22 @@ fn refuse_empty_database(data_dir: &Path, database: &Path) -> Result<(), StartEr
 
 fn open_keys(
     data_dir: &Path,
+    vault: &config::VaultConfig,
     database_exists: bool,
 ) -> Result<(KeyRing, Option<std::path::PathBuf>), StartError> {
+    if let Some(location) = vault.hsm_location().map_err(StartError::new)? {
+        let pin = std::env::var(tessera_core::vault::ENV_HSM_PIN).map_err(|_| {
+            StartError::new(format!(
+                "vault.backend = \"pkcs11\": set {} to the user PIN of token {:?} (it is read \
+                 from the environment only, never from a file)",
+                tessera_core::vault::ENV_HSM_PIN,
+                location.token
+            ))
+        })?;
+        let keys = KeyRing::open_hsm(&location, &pin)
+            .map_err(|e| StartError::new(format!("the vault's HSM: {e}")))?;
+        return Ok((keys, None));
+    }
     if let Ok(value) = std::env::var(tessera_core::vault::ENV_MASTER_KEY) {
         let keys = KeyRing::from_env_value(&value).map_err(|e| {
             StartError::new(format!("{}: {e}", tessera_core::vault::ENV_MASTER_KEY))

@@ -145,6 +145,7 @@ pub fn print_status(ring: &KeyRing, args: &StoreArgs) {
         let root = match info.derivation {
             EmvDerivation::LookupRoot => "lookup root",
             EmvDerivation::OwnRoot => "own root",
+            EmvDerivation::Hsm => "HSM token",
         };
         let created = info
             .created_at
