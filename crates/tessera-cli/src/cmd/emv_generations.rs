@@ -50,6 +50,9 @@ pub fn run(command: EmvGenerationCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn add(args: &StoreArgs) -> anyhow::Result<ExitCode> {
+    if let Some((location, pin)) = crate::cmd::keys_hsm::configured_token()? {
+        return crate::cmd::keys_hsm::add_emv_generation(&location, &pin);
+    }
     let file = key_file(&args.data_dir)?;
     let mut ring = file.load()?;
     runtime()?.block_on(async {

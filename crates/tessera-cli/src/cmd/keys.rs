@@ -84,7 +84,13 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
         KeysCommand::Backup(args) => backup(&args),
         KeysCommand::Restore(args) => restore(&args),
         KeysCommand::Status(args) => {
-            let code = status(&args)?;
+            let code = match keys_hsm::configured_token()? {
+                Some((location, pin)) => {
+                    keys_hsm::print_status(&location, &pin)?;
+                    ExitCode::SUCCESS
+                }
+                None => status(&args)?,
+            };
             keys_rotation::print_database_status(&args.data_dir, args.database_url)?;
             Ok(code)
         }

@@ -118,3 +118,51 @@ pub fn move_to_hsm(args: &MoveToHsmArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// The token the environment's config names (`TESSERA_VAULT__BACKEND=pkcs11`
+/// and the rest), with its PIN; None with the key file backend.
+pub fn configured_token() -> anyhow::Result<Option<(HsmLocation, String)>> {
+    let config = Config::load(None, &Overrides::default()).map_err(anyhow::Error::msg)?;
+    let Some(location) = config.vault.hsm_location().map_err(anyhow::Error::msg)? else {
+        return Ok(None);
+    };
+    let pin = std::env::var(ENV_HSM_PIN).map_err(|_| {
+        anyhow::anyhow!(
+            "set {ENV_HSM_PIN} to the user PIN of token {:?}",
+            location.token
+        )
+    })?;
+    Ok(Some((location, pin)))
+}
+
+/// `tessera keys status` with the HSM backend: where the keys are. The
+/// database's versions follow, as with the key file.
+pub fn print_status(location: &HsmLocation, pin: &str) -> anyhow::Result<()> {
+    let ring = tessera_core::vault::KeyRing::open_hsm(location, pin)?;
+    println!(
+        "keys:           in PKCS#11 token {:?} (module {})",
+        location.token,
+        location.module.display()
+    );
+    let generations: Vec<String> = ring
+        .emv_generations()
+        .iter()
+        .map(|info| info.generation.to_string())
+        .collect();
+    println!("EMV generations in the token: {}", generations.join(", "));
+    Ok(())
+}
+
+/// `tessera keys emv-generation add` with the HSM backend: a root made
+/// inside the token.
+pub fn add_emv_generation(location: &HsmLocation, pin: &str) -> anyhow::Result<ExitCode> {
+    let mut ring = tessera_core::vault::KeyRing::open_hsm(location, pin)?;
+    let generation = ring.add_emv_generation()?;
+    println!("{generation}");
+    eprintln!(
+        "Added EMV key generation {generation} to token {:?}: every node of the token has it \
+         after a restart; then set payments.imk_generation = {generation}.",
+        location.token
+    );
+    Ok(ExitCode::SUCCESS)
+}
