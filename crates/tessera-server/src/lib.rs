@@ -15,7 +15,7 @@ use axum::Router;
 use axum::http::Request;
 use tessera_core::bins::BinIndex;
 use tessera_core::error::ErrorCode;
-use tessera_core::vault::{KeyFile, KeyFileStatus, KeyRing};
+use tessera_core::vault::{KeyFile, KeyRing};
 use tessera_store::postgres::{PgOptions, PgStore, describe_url, is_postgres_url};
 use tessera_store::sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
 use tessera_store::{Database, Store};
@@ -41,6 +41,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod issuer;
+mod key_source;
 pub mod listener;
 pub mod passwords;
 pub mod routes;
@@ -384,7 +385,8 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
                 .has_data()
                 .await
                 .map_err(|e| StartError::new(format!("the database {target}: {e}")))?;
-            let (keys, created_keys) = open_keys(&config.data_dir, has_data)?;
+            let (keys, created_keys) =
+                key_source::open_keys(&config.data_dir, &config.vault, has_data)?;
             (Arc::new(store), keys, created_keys)
         }
         Some(_) => {
@@ -398,7 +400,8 @@ pub async fn open_with_clock(config: Config, clock: Clock) -> Result<Opened, Sta
             let database = config.data_dir.join(DATABASE_FILE);
             // Checked before opening, which creates the file.
             refuse_empty_database(&config.data_dir, &database)?;
-            let (keys, created_keys) = open_keys(&config.data_dir, database.exists())?;
+            let (keys, created_keys) =
+                key_source::open_keys(&config.data_dir, &config.vault, database.exists())?;
             let store = SqliteStore::open(
                 &database,
                 SqliteOptions {
@@ -527,39 +530,6 @@ fn refuse_empty_database(data_dir: &Path, database: &Path) -> Result<(), StartEr
         ))),
         _ => Ok(()),
     }
-}
-
-fn open_keys(
-    data_dir: &Path,
-    database_exists: bool,
-) -> Result<(KeyRing, Option<std::path::PathBuf>), StartError> {
-    if let Ok(value) = std::env::var(tessera_core::vault::ENV_MASTER_KEY) {
-        let keys = KeyRing::from_env_value(&value).map_err(|e| {
-            StartError::new(format!("{}: {e}", tessera_core::vault::ENV_MASTER_KEY))
-        })?;
-        if keys.root_version().is_none() {
-            return Err(StartError::new(format!(
-                "{}: the key file it carries has no root key (format 1). Start `tessera serve` \
-                 once with that key file in the data directory (it adds the root), then put \
-                 the base64 of the new file in {}",
-                tessera_core::vault::ENV_MASTER_KEY,
-                tessera_core::vault::ENV_MASTER_KEY
-            )));
-        }
-        return Ok((keys, None));
-    }
-    let (mut keys, status) = KeyFile::load_or_create(data_dir, database_exists)?;
-    let file = KeyFile::in_dir(data_dir);
-    if file.ensure_root(&mut keys)? {
-        tracing::warn!(
-            key_file = %file.path().display(),
-            "the key file gained a root key (format 2): take a new backup \
-             (`tessera keys backup`) and give every node this file"
-        );
-    }
-    let created =
-        (status == KeyFileStatus::Created).then(|| KeyFile::in_dir(data_dir).path().to_path_buf());
-    Ok((keys, created))
 }
 
 /// Every node of one database must hold the same key ring: a node with

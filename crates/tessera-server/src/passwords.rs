@@ -85,13 +85,14 @@ fn argon2(
     version: Version,
     params: Params,
 ) -> Result<Argon2<'_>, DomainError> {
-    Argon2::new_with_secret(
-        keys.lookup_key(pepper).expose_secret().expose_bytes(),
-        algorithm,
-        version,
-        params,
-    )
-    .map_err(|_| internal())
+    // The peppers are bytes with either key backend: the HSM backend
+    // imports them extractable (docs/architecture.md, "Keys in an HSM").
+    let secret = keys
+        .lookup_key(pepper)
+        .expose_secret()
+        .ok_or_else(internal)?;
+    Argon2::new_with_secret(secret.expose_bytes(), algorithm, version, params)
+        .map_err(|_| internal())
 }
 
 /// What a password check found.
@@ -464,7 +465,10 @@ mod tests {
     use super::*;
 
     fn pepper(keys: &KeyRing, purpose: LookupPurpose) -> &[u8] {
-        keys.lookup_key(purpose).expose_secret().expose_bytes()
+        keys.lookup_key(purpose)
+            .expose_secret()
+            .unwrap()
+            .expose_bytes()
     }
 
     /// A hash as sign-in made them before it had a pepper of its own: the

@@ -138,6 +138,9 @@ fn renew(args: &RenewArgs) -> anyhow::Result<ExitCode> {
 const RENEW_BATCH: u32 = 500;
 
 fn add(args: &StoreArgs) -> anyhow::Result<ExitCode> {
+    if let Some((location, pin)) = crate::cmd::keys_hsm::configured_token()? {
+        return crate::cmd::keys_hsm::add_emv_generation(&location, &pin);
+    }
     let file = key_file(&args.data_dir)?;
     let mut ring = file.load()?;
     runtime()?.block_on(async {
@@ -233,6 +236,7 @@ pub fn print_status(ring: &KeyRing, args: &StoreArgs) {
         let root = match info.derivation {
             EmvDerivation::LookupRoot => "lookup root",
             EmvDerivation::OwnRoot => "own root",
+            EmvDerivation::Hsm => "HSM token",
         };
         let created = info
             .created_at

@@ -14,6 +14,7 @@ use tessera_server::{Config, Overrides};
 use zeroize::Zeroizing;
 
 use crate::cmd::emv_generations::{self, EmvGenerationCommand, StoreArgs};
+use crate::cmd::keys_hsm::{self, MoveToHsmArgs};
 use crate::cmd::keys_rotation::{self, DatabaseArgs, RetireArgs, RotateArgs};
 use crate::cmd::serve::runtime;
 
@@ -40,6 +41,10 @@ pub enum KeysCommand {
     Retire(RetireArgs),
     /// Replace the key file's root key and re-wrap every data key under it.
     RotateRoot(DatabaseArgs),
+    /// Copy the key file's keys into a PKCS#11 token (an HSM) as keys that
+    /// cannot be extracted; then set `[vault] backend = "pkcs11"` and
+    /// restart. Running it again changes nothing.
+    MoveToHsm(MoveToHsmArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,7 +84,13 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
         KeysCommand::Backup(args) => backup(&args),
         KeysCommand::Restore(args) => restore(&args),
         KeysCommand::Status(args) => {
-            let code = status(&args)?;
+            let code = match keys_hsm::configured_token()? {
+                Some((location, pin)) => {
+                    keys_hsm::print_status(&location, &pin)?;
+                    ExitCode::SUCCESS
+                }
+                None => status(&args)?,
+            };
             keys_rotation::print_database_status(&args.data_dir, args.database_url)?;
             Ok(code)
         }
@@ -87,6 +98,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
         KeysCommand::Rotate(args) => keys_rotation::rotate(&args),
         KeysCommand::Retire(args) => keys_rotation::retire(&args),
         KeysCommand::RotateRoot(args) => keys_rotation::rotate_root(&args),
+        KeysCommand::MoveToHsm(args) => keys_hsm::move_to_hsm(&args),
     }
 }
 

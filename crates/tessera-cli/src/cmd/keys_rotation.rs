@@ -194,6 +194,13 @@ pub fn rotate_root(args: &DatabaseArgs) -> anyhow::Result<ExitCode> {
         // Opening joins the database's versions and adds a root to a
         // format 1 file.
         let state = open(args).await?;
+        if state.keys.hsm().is_some() {
+            bail!(
+                "vault.backend is \"pkcs11\": the data keys live in the token, unwrapped, so \
+                 there is no root key to rotate. Rotate the data key instead (`tessera keys \
+                 rotate`)."
+            );
+        }
         let mut ring = file.load()?;
         let old = ring.root_version();
         let new = ring.add_root()?;

@@ -13,6 +13,7 @@ pub mod emv;
 pub mod emv_generations;
 pub mod issuer_sim;
 pub mod keys;
+pub mod keys_hsm;
 pub mod keys_rotation;
 pub mod licenses;
 pub mod login;

@@ -12,6 +12,7 @@ mod diagnose;
 mod emv;
 mod emv_generations;
 mod files;
+mod hsm;
 mod issuer;
 mod key_rotation;
 mod keys;

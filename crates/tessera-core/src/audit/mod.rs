@@ -64,10 +64,13 @@ impl AuditFields<'_> {
         // A missing person and an empty one must differ.
         framed.push(u8::from(self.user_id.is_some()));
         framed.push(u8::from(self.subject.is_some()));
-        crypto::hmac_sha256(
-            keys.lookup_key(LookupPurpose::AuditChain).expose_secret(),
-            &[b"tessera.audit.v1\0", prev, &seq, &at, &framed],
-        )
+        keys.lookup_key(LookupPurpose::AuditChain).hash_parts(&[
+            b"tessera.audit.v1\0",
+            prev,
+            &seq,
+            &at,
+            &framed,
+        ])
     }
 }
 
@@ -83,18 +86,15 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The checkpoint's signature: HMAC under its own key-ring purpose.
     pub fn sign(&self, keys: &KeyRing) -> [u8; 32] {
-        crypto::hmac_sha256(
-            keys.lookup_key(LookupPurpose::AuditCheckpoint)
-                .expose_secret(),
-            &[
+        keys.lookup_key(LookupPurpose::AuditCheckpoint)
+            .hash_parts(&[
                 b"tessera.audit-checkpoint.v1\0",
                 &length_prefix(&self.chain_id),
                 self.chain_id.as_bytes(),
                 &self.seq.to_be_bytes(),
                 &self.entry_hash,
                 &self.created_at.timestamp_millis().to_be_bytes(),
-            ],
-        )
+            ])
     }
 
     /// Whether `signature` is this checkpoint's.

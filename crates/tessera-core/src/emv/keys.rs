@@ -109,6 +109,39 @@ impl IccMasterKey {
         Ok(IccMasterKey(key))
     }
 
+    /// What the IMK encrypts (two-key TDES-ECB) to make this key: Y ||
+    /// (Y xor FF..FF). For an IMK held in an HSM, which does the encrypting.
+    pub fn derivation_input(
+        pan: &str,
+        psn: Psn,
+        option: DerivationOption,
+    ) -> Result<zeroize::Zeroizing<[u8; KEY_LEN]>, EmvError> {
+        let mut digits = PanPsnDigits::new(pan, psn)?;
+        let mut y = match option.applied_to(pan.len()) {
+            DerivationOption::A => digits.option_a(),
+            DerivationOption::B => digits.option_b(),
+        };
+        digits.zeroize();
+        let mut input = zeroize::Zeroizing::new([0u8; KEY_LEN]);
+        let (left, right) = input.split_at_mut(8);
+        left.copy_from_slice(&y);
+        for byte in &mut y {
+            *byte = !*byte;
+        }
+        right.copy_from_slice(&y);
+        y.zeroize();
+        Ok(input)
+    }
+
+    /// The key from the IMK's encryption of [`IccMasterKey::derivation_input`],
+    /// parity adjusted as [`IccMasterKey::derive`] does.
+    pub fn from_derived(mut bytes: [u8; KEY_LEN]) -> IccMasterKey {
+        adjust_parity(&mut bytes);
+        let key = IccMasterKey(KeyBytes(bytes));
+        bytes.zeroize();
+        key
+    }
+
     /// The EMV common session key for this ATC (EMV Book 2 A1.3.1, as
     /// pyemv's `derive_common_sk`): R = ATC || 00 00 00 00 00 00, then
     /// TDES(MK)[R with byte 2 = F0] || TDES(MK)[R with byte 2 = 0F], parity

@@ -13,10 +13,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::{KeyRing, VaultError, now};
+use super::{KeyRing, VaultError, hsm, now};
 use crate::crypto::{self, SecretKey};
-use crate::emv::IssuerMasterKey;
 use crate::emv::keys::adjust_parity;
+use crate::emv::{DerivationOption, IccMasterKey, IssuerMasterKey, Psn};
 
 /// The generations a ring knows, and whether its key file lists them.
 #[derive(Clone)]
@@ -58,6 +58,9 @@ pub enum EmvDerivation {
     LookupRoot,
     /// The generation's own root, under `tessera/emv/v2/imk-ac/<range>/<generation>`.
     OwnRoot,
+    /// Keys in an HSM token: IMKs imported from the key file per range, or
+    /// derived inside the token from a root made there (`vault/hsm.rs`).
+    Hsm,
 }
 
 /// What a status display may show about one generation: never its root.
@@ -93,6 +96,16 @@ impl KeyRing {
         range: &str,
         generation: u8,
     ) -> Result<IssuerMasterKey, VaultError> {
+        if self.hsm.is_some() {
+            return Err(VaultError::NotWithHsm(
+                "reading an issuer master key",
+                "it never leaves the token; derive card keys with `KeyRing::icc_master_key`",
+            ));
+        }
+        let lookup_root = self
+            .lookup_root
+            .as_ref()
+            .ok_or(VaultError::InvalidKeyRing)?;
         let entry = self
             .emv_roots
             .generations
@@ -100,7 +113,7 @@ impl KeyRing {
             .ok_or(VaultError::UnknownEmvGeneration(generation))?;
         let derived = match &entry.root {
             None => crypto::derive_subkey(
-                &self.lookup_root,
+                lookup_root,
                 &format!("tessera/emv/v1/imk-ac/{range}/{generation}"),
             )?,
             Some(root) => {
@@ -113,12 +126,51 @@ impl KeyRing {
         IssuerMasterKey::from_bytes(&bytes[..]).map_err(|_| VaultError::InvalidKeyRing)
     }
 
+    /// The ICC master key of one token (EMV Book 2 A1.4): from the IMK-AC
+    /// of its range and generation, in the key ring or inside the HSM
+    /// token, where the IMK never leaves it.
+    pub fn icc_master_key(
+        &self,
+        range: &str,
+        generation: u8,
+        token_pan: &str,
+        psn: Psn,
+        option: DerivationOption,
+    ) -> Result<IccMasterKey, VaultError> {
+        let Some(token) = &self.hsm else {
+            let imk = self.issuer_master_key(range, generation)?;
+            return IccMasterKey::derive(&imk, token_pan, psn, option)
+                .map_err(|_| VaultError::InvalidKeyRing);
+        };
+        let imk = token
+            .imk(range, generation)?
+            .ok_or_else(|| VaultError::HsmKeyMissing(hsm::imk_label(range, generation)))?;
+        let input = IccMasterKey::derivation_input(token_pan, psn, option)
+            .map_err(|_| VaultError::InvalidKeyRing)?;
+        let derived = Zeroizing::new(token.tdes_encrypt(imk, &input)?);
+        Ok(IccMasterKey::from_derived(*derived))
+    }
+
     pub fn has_emv_generation(&self, generation: u8) -> bool {
+        if self.hsm.is_some() {
+            return self.hsm_generations().contains(&generation);
+        }
         self.emv_roots.generations.contains_key(&generation)
     }
 
     /// Every generation, oldest first.
     pub fn emv_generations(&self) -> Vec<EmvGenerationInfo> {
+        if self.hsm.is_some() {
+            return self
+                .hsm_generations()
+                .into_iter()
+                .map(|generation| EmvGenerationInfo {
+                    generation,
+                    derivation: EmvDerivation::Hsm,
+                    created_at: None,
+                })
+                .collect();
+        }
         self.emv_roots
             .generations
             .iter()
@@ -135,7 +187,7 @@ impl KeyRing {
 
     /// True once the key file lists the ring's generations.
     pub fn emv_generations_recorded(&self) -> bool {
-        self.emv_roots.recorded
+        self.hsm.is_some() || self.emv_roots.recorded
     }
 
     /// Takes `generations` (those the stored tokens use) as derived from the
@@ -159,6 +211,9 @@ impl KeyRing {
     /// number. Save the ring, and copy it to every node, before any node
     /// issues tokens under it.
     pub fn add_emv_generation(&mut self) -> Result<u8, VaultError> {
+        if self.hsm.is_some() {
+            return self.add_hsm_emv_generation();
+        }
         let newest = self
             .emv_roots
             .generations
@@ -181,6 +236,12 @@ impl KeyRing {
     /// Removes a generation: its IMKs can no longer be derived, so no token
     /// issued under it pays again. The caller checks that none is live.
     pub fn retire_emv_generation(&mut self, generation: u8) -> Result<(), VaultError> {
+        if self.hsm.is_some() {
+            return Err(VaultError::NotWithHsm(
+                "retiring an EMV generation",
+                "delete its objects (labels tessera/emv/...) with the HSM's own tools",
+            ));
+        }
         if !self.emv_roots.generations.contains_key(&generation) {
             return Err(VaultError::UnknownEmvGeneration(generation));
         }

@@ -17,7 +17,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::emv_roots::EmvGenerationEntry;
 use super::wrapping::RootKey;
-use super::{DataKey, KeyRing, VaultError};
+use super::{DataKey, KeyMaterial, KeyRing, VaultError};
 use crate::crypto::{self, SecretKey};
 
 /// The key file's name inside the data directory.
@@ -135,6 +135,13 @@ impl KeyFileDocument {
 
 /// Encodes a key ring as key file content (pretty JSON, newline-terminated).
 pub fn encode(ring: &KeyRing) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+    let no_file = || {
+        KeyFileError::Vault(VaultError::NotWithHsm(
+            "a key file",
+            "the keys stay in the token; keep the key file you moved from in a safe",
+        ))
+    };
+    let lookup_root = ring.lookup_root.as_ref().ok_or_else(no_file)?;
     let data = ring.data.load();
     let root_version = ring.roots.current;
     let mut document = KeyFileDocument {
@@ -148,13 +155,16 @@ pub fn encode(ring: &KeyRing) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
         data_keys: data
             .keys
             .iter()
-            .map(|(&version, data_key)| DataKeyEntry {
-                version,
-                created_at: data_key.created_at.to_rfc3339(),
-                key: STANDARD.encode(data_key.key.expose_bytes()),
+            .map(|(&version, data_key)| match &data_key.key {
+                KeyMaterial::Bytes(key) => Ok(DataKeyEntry {
+                    version,
+                    created_at: data_key.created_at.to_rfc3339(),
+                    key: STANDARD.encode(key.expose_bytes()),
+                }),
+                KeyMaterial::Hsm(..) => Err(no_file()),
             })
-            .collect(),
-        lookup_root: STANDARD.encode(ring.lookup_root.expose_bytes()),
+            .collect::<Result<_, _>>()?,
+        lookup_root: STANDARD.encode(lookup_root.expose_bytes()),
         emv_generations: ring.encode_emv_generations(),
         root_keys: ring
             .roots
@@ -226,6 +236,7 @@ pub fn decode(content: &[u8], origin: &str) -> Result<KeyRing, KeyFileError> {
     for entry in &document.data_keys {
         let what = format!("data key version {}", entry.version);
         let (key, created_at) = decode_entry(entry, &what)?;
+        let key = KeyMaterial::Bytes(key);
         if data_keys
             .insert(entry.version, DataKey { key, created_at })
             .is_some()

@@ -10,11 +10,15 @@
 pub mod backup;
 mod data_keys;
 mod emv_roots;
+pub mod hsm;
+mod hsm_ring;
 pub mod key_file;
+pub mod softhsm;
 mod wrapping;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +30,8 @@ use crate::token::TokenPan;
 
 pub use backup::{BackupError, backup, backup_with_params, restore};
 pub use emv_roots::{EmvDerivation, EmvGenerationInfo};
+pub use hsm::{ENV_HSM_PIN, HsmLocation, HsmToken};
+pub use hsm_ring::{MoveReport, MoveStep};
 pub use key_file::{ENV_MASTER_KEY, KEY_FILE_NAME, KeyFile, KeyFileError, KeyFileStatus};
 pub use wrapping::{DataKeyState, RingChange, WrappedDataKey};
 
@@ -76,6 +82,18 @@ pub enum VaultError {
         "the key file has no root key (key-encryption key) yet: start `tessera serve` once with the key file to add one"
     )]
     NoRootKey,
+    #[error("{0}")]
+    Hsm(String),
+    #[error(
+        "the token holds no key labelled {0:?}: run `tessera keys move-to-hsm` against this token (it imports the key file's keys), or point vault.pkcs11_token at the token that holds them"
+    )]
+    HsmKeyMissing(String),
+    #[error(
+        "data key version {0} was made inside an HSM (`[vault] backend = \"pkcs11\"`): this node reads a key file and cannot use it. Configure this node with the same PKCS#11 token as the others."
+    )]
+    DataKeyInHsm(u32),
+    #[error("{0} does not apply to keys held in an HSM (`[vault] backend = \"pkcs11\"`): {1}")]
+    NotWithHsm(&'static str, &'static str),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
@@ -168,7 +186,27 @@ impl LookupPurpose {
 #[derive(Clone)]
 pub struct LookupKey {
     purpose: LookupPurpose,
-    key: SecretKey,
+    key: KeyMaterial,
+}
+
+/// Where a key is: its bytes in memory (the key file), or an object in an
+/// HSM token that computes with it.
+#[derive(Clone)]
+enum KeyMaterial {
+    Bytes(SecretKey),
+    Hsm(Arc<HsmToken>, hsm::ObjectHandle),
+}
+
+#[cfg(test)]
+impl KeyMaterial {
+    /// The key file's bytes, for tests that look underneath.
+    #[allow(clippy::panic)]
+    fn secret(&self) -> &SecretKey {
+        match self {
+            KeyMaterial::Bytes(key) => key,
+            KeyMaterial::Hsm(..) => panic!("a key in an HSM has no bytes to show"),
+        }
+    }
 }
 
 impl LookupKey {
@@ -178,12 +216,37 @@ impl LookupKey {
 
     /// HMAC-SHA256 of `bytes` under this purpose's key.
     pub fn hash(&self, bytes: &[u8]) -> [u8; 32] {
-        crypto::hmac_sha256(&self.key, &[bytes])
+        self.hash_parts(&[bytes])
     }
 
-    /// The key itself, for uses that need raw bytes (the password pepper).
-    pub fn expose_secret(&self) -> &SecretKey {
-        &self.key
+    /// HMAC-SHA256 of the concatenation of `parts` under this purpose's key.
+    pub fn hash_parts(&self, parts: &[&[u8]]) -> [u8; 32] {
+        match &self.key {
+            KeyMaterial::Bytes(key) => crypto::hmac_sha256(key, parts),
+            KeyMaterial::Hsm(token, handle) => hsm_hmac(token, *handle, parts),
+        }
+    }
+
+    /// The key itself, for uses that need raw bytes (the password peppers):
+    /// None for a key that lives in an HSM.
+    pub fn expose_secret(&self) -> Option<&SecretKey> {
+        match &self.key {
+            KeyMaterial::Bytes(key) => Some(key),
+            KeyMaterial::Hsm(..) => None,
+        }
+    }
+}
+
+/// A keyed hash has no error to return to its many callers, and no value is
+/// safe to return instead: a wrong fingerprint would let a duplicate card
+/// in, a wrong audit hash would break the chain. So a token that cannot
+/// compute one (it was unplugged, its PIN changed) fails the request, which
+/// the server's panic layer answers with a 500 and a log line.
+#[allow(clippy::panic)]
+fn hsm_hmac(token: &HsmToken, handle: hsm::ObjectHandle, parts: &[&[u8]]) -> [u8; 32] {
+    match token.hmac(handle, parts) {
+        Ok(mac) => mac,
+        Err(error) => panic!("keyed hash in the HSM failed: {error}"),
     }
 }
 
@@ -196,7 +259,7 @@ impl fmt::Debug for LookupKey {
 /// One data-encryption key and when it was made.
 #[derive(Clone)]
 struct DataKey {
-    key: SecretKey,
+    key: KeyMaterial,
     created_at: DateTime<Utc>,
 }
 
@@ -222,7 +285,10 @@ pub struct KeyRing {
     /// The root keys the data keys are wrapped under in the database
     /// (`wrapping.rs`); none in a key file written before they existed.
     roots: RootKeys,
-    lookup_root: SecretKey,
+    /// None when the keys live in an HSM (`hsm_ring.rs`).
+    lookup_root: Option<SecretKey>,
+    /// The token, with the HSM backend.
+    hsm: Option<Arc<HsmToken>>,
     /// Derived once, indexed by `LookupPurpose::index`.
     lookup_keys: [LookupKey; LookupPurpose::ALL.len()],
     /// The EMV key generations (`emv_roots.rs`).
@@ -233,7 +299,7 @@ impl KeyRing {
     /// A new ring with data key version 1 and a fresh lookup root.
     pub fn generate() -> Result<KeyRing, VaultError> {
         let data_key = DataKey {
-            key: SecretKey::generate()?,
+            key: KeyMaterial::Bytes(SecretKey::generate()?),
             created_at: now(),
         };
         let mut ring =
@@ -255,7 +321,7 @@ impl KeyRing {
             .map(|&purpose| {
                 Ok(LookupKey {
                     purpose,
-                    key: crypto::derive_subkey(&lookup_root, purpose.label())?,
+                    key: KeyMaterial::Bytes(crypto::derive_subkey(&lookup_root, purpose.label())?),
                 })
             })
             .collect::<Result<Vec<_>, CryptoError>>()?
@@ -267,7 +333,8 @@ impl KeyRing {
                 active,
             }),
             roots: RootKeys::default(),
-            lookup_root,
+            lookup_root: Some(lookup_root),
+            hsm: None,
             lookup_keys,
             emv_roots: emv_roots::EmvRoots::default(),
         })
@@ -304,11 +371,17 @@ impl KeyRing {
     /// versions stay readable until retired. Save the ring (and take a new
     /// backup) before sealing anything under the new version.
     pub fn rotate(&mut self) -> Result<u32, VaultError> {
+        if self.hsm.is_some() {
+            return Err(VaultError::NotWithHsm(
+                "rotating the key file",
+                "run `tessera keys rotate`, which makes the new data key inside the token",
+            ));
+        }
         let mut set = DataKeySet::clone(&self.data.load());
         let newest = set.keys.keys().next_back().copied().unwrap_or(0);
         let version = newest.checked_add(1).ok_or(VaultError::VersionOverflow)?;
         let data_key = DataKey {
-            key: SecretKey::generate()?,
+            key: KeyMaterial::Bytes(SecretKey::generate()?),
             created_at: now(),
         };
         set.keys.insert(version, data_key);
@@ -369,7 +442,10 @@ impl KeyRing {
             .get(&set.active)
             .ok_or(VaultError::UnknownKeyVersion(set.active))?;
         let aad = associated_data(context, set.active, record_id);
-        let blob = crypto::aes256gcm_seal(&data_key.key, plaintext, &aad)?;
+        let blob = match &data_key.key {
+            KeyMaterial::Bytes(key) => crypto::aes256gcm_seal(key, plaintext, &aad)?,
+            KeyMaterial::Hsm(token, handle) => token.encrypt_gcm(*handle, plaintext, &aad)?,
+        };
         Ok(Sealed {
             key_version: set.active,
             blob,
@@ -393,10 +469,15 @@ impl KeyRing {
             return Err(VaultError::UnknownKeyVersion(sealed.key_version));
         };
         let aad = associated_data(context, sealed.key_version, record_id);
-        crypto::aes256gcm_open(&data_key.key, &sealed.blob, &aad).map_err(|error| match error {
-            CryptoError::Open | CryptoError::Truncated => VaultError::Decrypt,
-            other => VaultError::Crypto(other),
-        })
+        match &data_key.key {
+            KeyMaterial::Bytes(key) => {
+                crypto::aes256gcm_open(key, &sealed.blob, &aad).map_err(|error| match error {
+                    CryptoError::Open | CryptoError::Truncated => VaultError::Decrypt,
+                    other => VaultError::Crypto(other),
+                })
+            }
+            KeyMaterial::Hsm(token, handle) => token.decrypt_gcm(*handle, &sealed.blob, &aad),
+        }
     }
 
     /// True when `sealed` is not under the active version, i.e. rotation has

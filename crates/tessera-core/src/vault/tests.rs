@@ -4,6 +4,8 @@ mod pinned;
 mod emv_roots;
 // Data keys wrapped under the key file's root, installed from the database.
 mod wrapping;
+// The PKCS#11 backend against SoftHSM2.
+mod hsm;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -116,7 +118,7 @@ fn the_version_is_bound_even_when_two_versions_share_key_material() {
     // Only the associated data tells these two versions apart.
     let key = SecretKey::generate().unwrap();
     let at = |_| DataKey {
-        key: key.clone(),
+        key: KeyMaterial::Bytes(key.clone()),
         created_at: now(),
     };
     let keys = KeyRing::from_parts(
@@ -240,12 +242,12 @@ fn debug_prints_no_key_material() {
         .load()
         .keys
         .values()
-        .map(|k| k.key.expose_bytes().to_vec())
-        .chain([keys.lookup_root.expose_bytes().to_vec()])
+        .map(|k| k.key.secret().expose_bytes().to_vec())
+        .chain([keys.lookup_root.as_ref().unwrap().expose_bytes().to_vec()])
         .chain(
             keys.lookup_keys
                 .iter()
-                .map(|k| k.key.expose_bytes().to_vec()),
+                .map(|k| k.key.secret().expose_bytes().to_vec()),
         )
         .flat_map(|bytes| {
             [
@@ -343,7 +345,7 @@ fn a_corrupt_key_file_is_refused_never_replaced() {
     // One character of a key changed: still valid JSON and base64.
     let root = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
-        keys.lookup_root.expose_bytes(),
+        keys.lookup_root.as_ref().unwrap().expose_bytes(),
     );
     let first = root.as_bytes()[0];
     let changed_root = format!("{}{}", if first == b'A' { 'B' } else { 'A' }, &root[1..]);

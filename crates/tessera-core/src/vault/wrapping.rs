@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use super::data_keys::DataKeySet;
-use super::{DataKey, KeyRing, VaultError, now};
+use super::{DataKey, KeyMaterial, KeyRing, VaultError, hsm, now};
 use crate::crypto::{self, CryptoError, SecretKey};
 
 /// One root key and when it was made.
@@ -127,6 +127,9 @@ impl KeyRing {
     /// Adds a fresh root key and makes it the one that wraps; the older
     /// roots stay, to unwrap what is still wrapped under them.
     pub fn add_root(&mut self) -> Result<u32, VaultError> {
+        if self.hsm.is_some() {
+            return Err(NOT_WITH_HSM_ROOT);
+        }
         let newest = self.roots.keys.keys().next_back().copied().unwrap_or(0);
         let version = newest.checked_add(1).ok_or(VaultError::VersionOverflow)?;
         let root = RootKey {
@@ -154,6 +157,11 @@ impl KeyRing {
     /// a node offers the database at start. The ring's active version is
     /// offered as active, the others as retiring.
     pub fn wrapped_keys(&self) -> Result<Vec<WrappedDataKey>, VaultError> {
+        if self.hsm.is_some() {
+            // The database names the token's data keys, not the other way
+            // round: `tessera keys move-to-hsm` left its rows as they were.
+            return Ok(Vec::new());
+        }
         let set = self.data.load();
         set.keys
             .iter()
@@ -173,8 +181,23 @@ impl KeyRing {
     /// [`KeyRing::install`] takes it in, so no node seals under a version
     /// that others cannot learn.
     pub fn new_data_key(&self, version: u32) -> Result<WrappedDataKey, VaultError> {
+        if let Some(token) = &self.hsm {
+            // Made inside the token under a label no other rotation can
+            // take (its random part is what the row keeps, in place of a
+            // wrapped key): a rotation that loses the race for `version`
+            // leaves an unused object, never a second key of one label.
+            let id = crypto::random_array::<16>()?;
+            token.generate(&hsm_data_key_label(version, &id), hsm::KeyUse::DataKey)?;
+            return Ok(WrappedDataKey {
+                version,
+                wrapped: id.to_vec(),
+                root_version: HSM_ROOT_VERSION,
+                created_at: now(),
+                state: DataKeyState::Active,
+            });
+        }
         let data_key = DataKey {
-            key: SecretKey::generate()?,
+            key: KeyMaterial::Bytes(SecretKey::generate()?),
             created_at: now(),
         };
         self.wrap(version, &data_key, DataKeyState::Active)
@@ -182,9 +205,12 @@ impl KeyRing {
 
     /// The same data key, wrapped under the current root (root rotation).
     pub fn rewrap(&self, stored: &WrappedDataKey) -> Result<WrappedDataKey, VaultError> {
+        if self.hsm.is_some() {
+            return Err(NOT_WITH_HSM_ROOT);
+        }
         let key = self.unwrap_key(stored)?;
         let data_key = DataKey {
-            key,
+            key: KeyMaterial::Bytes(key),
             created_at: stored.created_at,
         };
         self.wrap(stored.version, &data_key, stored.state)
@@ -207,13 +233,22 @@ impl KeyRing {
                     }
                 }
                 DataKeyState::Active | DataKeyState::Retiring => {
-                    let key = self.unwrap_key(row)?;
+                    let key = self.stored_key(row)?;
                     match set.keys.get(&row.version) {
                         Some(held) => {
-                            if !crypto::constant_time_eq(
-                                held.key.expose_bytes(),
-                                key.expose_bytes(),
-                            ) {
+                            let same = match (&held.key, &key) {
+                                (KeyMaterial::Bytes(held), KeyMaterial::Bytes(key)) => {
+                                    crypto::constant_time_eq(
+                                        held.expose_bytes(),
+                                        key.expose_bytes(),
+                                    )
+                                }
+                                (KeyMaterial::Hsm(_, held), KeyMaterial::Hsm(_, key)) => {
+                                    held == key
+                                }
+                                _ => false,
+                            };
+                            if !same {
                                 return Err(VaultError::Unwrap(row.version));
                             }
                         }
@@ -233,7 +268,14 @@ impl KeyRing {
             }
         }
         if !set.keys.contains_key(&set.active) {
-            return Err(VaultError::InvalidKeyRing);
+            return Err(match &self.hsm {
+                Some(_) => VaultError::Hsm(
+                    "the database records no active data key version: run `tessera keys \
+                     move-to-hsm` (it needs the key file the database was written with)"
+                        .to_owned(),
+                ),
+                None => VaultError::InvalidKeyRing,
+            });
         }
         let change = RingChange {
             active_before: current.active,
@@ -260,7 +302,10 @@ impl KeyRing {
             .get(&root_version)
             .ok_or(VaultError::UnknownRootVersion(root_version))?;
         let aad = wrap_associated_data(version, root_version);
-        let wrapped = crypto::aes256gcm_seal(&root.key, data_key.key.expose_bytes(), &aad)?;
+        let KeyMaterial::Bytes(key) = &data_key.key else {
+            return Err(NOT_WITH_HSM_ROOT);
+        };
+        let wrapped = crypto::aes256gcm_seal(&root.key, key.expose_bytes(), &aad)?;
         Ok(WrappedDataKey {
             version,
             wrapped,
@@ -270,7 +315,27 @@ impl KeyRing {
         })
     }
 
-    fn unwrap_key(&self, stored: &WrappedDataKey) -> Result<SecretKey, VaultError> {
+    /// The key a stored row names: in the token with the HSM backend (found
+    /// by label), else unwrapped under the key file's root.
+    fn stored_key(&self, stored: &WrappedDataKey) -> Result<KeyMaterial, VaultError> {
+        match (&self.hsm, stored.root_version) {
+            (None, HSM_ROOT_VERSION) => Err(VaultError::DataKeyInHsm(stored.version)),
+            (None, _) => Ok(KeyMaterial::Bytes(self.unwrap_key(stored)?)),
+            (Some(token), root_version) => {
+                let label = if root_version == HSM_ROOT_VERSION {
+                    hsm_data_key_label(stored.version, &stored.wrapped)
+                } else {
+                    hsm::data_key_label(stored.version)
+                };
+                let handle = token
+                    .find(&label)?
+                    .ok_or(VaultError::HsmKeyMissing(label))?;
+                Ok(KeyMaterial::Hsm(token.clone(), handle))
+            }
+        }
+    }
+
+    pub(super) fn unwrap_key(&self, stored: &WrappedDataKey) -> Result<SecretKey, VaultError> {
         let root = self
             .roots
             .keys
@@ -284,6 +349,20 @@ impl KeyRing {
             })?;
         SecretKey::from_slice(&bytes).map_err(|_| VaultError::Unwrap(stored.version))
     }
+}
+
+/// The root version a `vault_data_keys` row made inside an HSM records: no
+/// root wraps it, and its `wrapped` column holds its label's random part.
+pub const HSM_ROOT_VERSION: u32 = 0;
+
+const NOT_WITH_HSM_ROOT: VaultError = VaultError::NotWithHsm(
+    "a root key (key-encryption key)",
+    "the token keeps the data keys themselves, so there is no root to rotate or wrap under",
+);
+
+/// The label of a data key made inside the token by `tessera keys rotate`.
+fn hsm_data_key_label(version: u32, id: &[u8]) -> String {
+    format!("{}/{}", hsm::data_key_label(version), hex::encode(id))
 }
 
 /// `"tessera.vault.wrap.v1" 0x00 || "data-key" 0x00 || version u32 ||

@@ -28,7 +28,7 @@ pub use limits::LimitsConfig;
 pub use listener::ListenerConfig;
 pub use retention::RetentionConfig;
 pub use safety::{ConsentConfig, WebauthnConfig};
-pub use vault::VaultConfig;
+pub use vault::{VaultBackend, VaultConfig};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -74,6 +74,9 @@ pub const KEY_ROTATED: &str = "key_ring.key_rotated";
 pub const KEY_RETIRED: &str = "key_ring.key_retired";
 /// The root key replaced and every data key re-wrapped under the new one.
 pub const ROOT_ROTATED: &str = "key_ring.root_rotated";
+/// The key file's keys copied into a PKCS#11 token (`tessera keys
+/// move-to-hsm`).
+pub const KEYS_MOVED_TO_HSM: &str = "key_ring.moved_to_hsm";
 
 /// Who acted, for the audit, and the request's trace id. Without a caller
 /// it is the service itself (a command run by whoever runs it).

@@ -11,8 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tessera_core::card::expiry::{Expiry, wallet_today};
 use tessera_core::emv::{
-    Arpc, Arqc, Atc, DerivationOption, DeviceCvm, IccMasterKey, IssuerMasterKey, Psn, TokenProfile,
-    Transaction, profile,
+    Arpc, Arqc, Atc, DerivationOption, DeviceCvm, IccMasterKey, Psn, TokenProfile, Transaction,
+    profile,
 };
 use tessera_core::error::{DeclineCode, DomainError, ErrorCode, Lang};
 use tessera_core::payment::check::{
@@ -90,22 +90,32 @@ fn check_payable(token: &PaymentToken, today: NaiveDate) -> Result<(), DomainErr
     )
 }
 
-/// The IMK-AC a token's keys come from, and its profile.
-fn issuer_key(
+/// The ICC master key of a token, from the IMK-AC of its range and
+/// generation (in the key ring, or inside the HSM), and its profile.
+fn card_key(
     state: &AppState,
     token: &PaymentToken,
-) -> Result<(IssuerMasterKey, TokenProfile), DomainError> {
+    token_pan: &str,
+) -> Result<(IccMasterKey, TokenProfile), DomainError> {
     let generation = token.token.imk_generation;
-    let imk = state
+    let option = DerivationOption::for_pan_len(token_pan.len());
+    let master = state
         .keys
-        .issuer_master_key(&token.token.imk_range, generation)
+        .icc_master_key(
+            &token.token.imk_range,
+            generation,
+            token_pan,
+            psn(token)?,
+            option,
+        )
         .map_err(|error| {
-            // The operator's to fix (a node whose key file lacks the
-            // generation): the log says how, the caller sees an internal error.
+            // The operator's to fix (a node whose key file or token lacks
+            // the generation): the log says how, the caller sees an
+            // internal error.
             tracing::error!(%error, generation, "no issuer master key for the token");
             internal(error)
         })?;
-    Ok((imk, TokenProfile { dki: generation }))
+    Ok((master, TokenProfile { dki: generation }))
 }
 
 fn psn(token: &PaymentToken) -> Result<Psn, DomainError> {
@@ -209,10 +219,7 @@ pub async fn limited_use_keys(
     }
     let first = reserve_atcs(state, &mut token, count, now).await?;
     let token_pan = open_token_pan(state, &token)?;
-    let (imk, profile) = issuer_key(state, &token)?;
-    let option = DerivationOption::for_pan_len(token_pan.len());
-    let master = IccMasterKey::derive(&imk, token_pan.expose_digits(), psn(&token)?, option)
-        .map_err(internal)?;
+    let (master, profile) = card_key(state, &token, token_pan.expose_digits())?;
     let keys = (0..count)
         .map(|offset| {
             let atc = Atc::new(first.saturating_add(offset));
@@ -231,7 +238,7 @@ pub async fn limited_use_keys(
         profile: ProfileView {
             aip: hex::encode_upper(profile::AIP),
             iad: hex::encode_upper(profile.iad()),
-            derivation: match option {
+            derivation: match DerivationOption::for_pan_len(token_pan.len()) {
                 DerivationOption::A => "A",
                 DerivationOption::B => "B",
             }
@@ -291,9 +298,8 @@ pub async fn single_use_cryptogram(
         unpredictable_number,
     };
     let token_pan = open_token_pan(state, &token)?;
-    let (imk, profile) = issuer_key(state, &token)?;
-    let key = TokenProfile::session_key(&imk, token_pan.expose_digits(), psn(&token)?, atc)
-        .map_err(internal)?;
+    let (master, profile) = card_key(state, &token, token_pan.expose_digits())?;
+    let key = master.session_key(atc);
     let data = profile
         .cdol1(&transaction, atc)
         .to_bytes()
@@ -612,14 +618,8 @@ async fn pay_steps(
             .with_param("transaction_date")
             .into());
     }
-    let (imk, profile) = issuer_key(state, token)?;
-    let key = TokenProfile::session_key(
-        &imk,
-        checked.token_pan.expose_digits(),
-        psn(token)?,
-        checked.atc,
-    )
-    .map_err(internal)?;
+    let (master, profile) = card_key(state, token, checked.token_pan.expose_digits())?;
+    let key = master.session_key(checked.atc);
     let data = profile
         .cdol1_with_iad(&checked.transaction, checked.atc, iad)
         .to_bytes()

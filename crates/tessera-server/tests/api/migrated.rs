@@ -19,7 +19,10 @@ use crate::{Backend, TestServer, assert_error, card};
 /// PHC string sign-in stored before the sign-in pepper existed.
 fn argon2_with(keys: &KeyRing, pepper: LookupPurpose) -> Argon2<'_> {
     Argon2::new_with_secret(
-        keys.lookup_key(pepper).expose_secret().expose_bytes(),
+        keys.lookup_key(pepper)
+            .expose_secret()
+            .unwrap()
+            .expose_bytes(),
         Algorithm::Argon2id,
         Version::V0x13,
         Params::new(19 * 1024, 2, 1, None).unwrap(),

@@ -24,7 +24,7 @@ impl KeyRing {
             .unwrap()
             .with_timezone(&Utc);
         let data_key = DataKey {
-            key: SecretKey::from_slice(&bytes(0x00)).unwrap(),
+            key: KeyMaterial::Bytes(SecretKey::from_slice(&bytes(0x00)).unwrap()),
             created_at,
         };
         KeyRing::from_parts(
@@ -212,9 +212,9 @@ fn a_stored_sealed_pan_still_opens() {
     assert_eq!(keys.open("card_1", &sealed).unwrap(), card());
     // The layout underneath: AES-256-GCM, `nonce || ciphertext || tag`,
     // under data key version 1 with exactly these associated data.
-    let data_key = &keys.data.load().keys[&1].key;
+    let data_key = keys.data.load().keys[&1].key.secret().clone();
     let aad = hex::decode(PAN_AAD).unwrap();
-    let plaintext = crypto::aes256gcm_open(data_key, &sealed.blob, &aad).unwrap();
+    let plaintext = crypto::aes256gcm_open(&data_key, &sealed.blob, &aad).unwrap();
     assert_eq!(plaintext.as_slice(), CARD.as_bytes());
 }
 
@@ -242,7 +242,7 @@ fn a_fresh_seal_has_the_stored_layout() {
     );
     let aad = hex::decode(PAN_AAD).unwrap();
     let plaintext =
-        crypto::aes256gcm_open(&keys.data.load().keys[&1].key, &sealed.blob, &aad).unwrap();
+        crypto::aes256gcm_open(keys.data.load().keys[&1].key.secret(), &sealed.blob, &aad).unwrap();
     assert_eq!(plaintext.as_slice(), CARD.as_bytes());
     // Stored as JSON with exactly these two fields, the blob in base64.
     let json: serde_json::Value = serde_json::to_value(&sealed).unwrap();

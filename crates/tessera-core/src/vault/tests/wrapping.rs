@@ -93,7 +93,11 @@ fn a_new_root_rewraps_every_data_key() {
 fn wrapped_keys_and_their_debug_carry_no_key_material() {
     let keys = ring();
     let rows = keys.wrapped_keys().unwrap();
-    let data_key = keys.data.load().keys[&1].key.expose_bytes().to_vec();
+    let data_key = keys.data.load().keys[&1]
+        .key
+        .secret()
+        .expose_bytes()
+        .to_vec();
     assert!(
         !rows[0]
             .wrapped
