@@ -267,31 +267,28 @@ pub fn app(state: AppState) -> Router {
             .with_state(state.clone())
             .layer(axum::middleware::from_fn(http::error::render_errors)),
     );
-    router
-        .merge(routes::help::router())
-        .merge(web::router().layer(axum::Extension(api_for_pages)))
-        .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http::rate_limit::limit_public_routes,
-        ))
+    // Each `Router::layer` call wraps every route in a boxed service of its
+    // own, and a `from_fn` middleware clones the service inside it for each
+    // request: layer by layer, that cloned the boxes below again and again
+    // (half a `/healthz`'s instructions, BENCHMARKS.md). So the layers go on
+    // as two stacks, each one `layer` call, boxed once per route.
+    let state_layers = tower::ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             flows::metrics::measure_requests,
         ))
-        .with_state(state)
-        .layer(axum::Extension(Arc::new(spec)))
-        // Layers run outermost last-added: the request id is set first,
-        // then traced, then errors rendered around everything inside.
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        // 504 only marks the timeout for `render_errors`, which answers
-        // `503 request_timeout`.
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::GATEWAY_TIMEOUT,
-            timeout,
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::rate_limit::limit_public_routes,
+        ));
+    // Outermost first: the request id is set first, then traced, then
+    // errors rendered around everything inside.
+    let request_layers = tower::ServiceBuilder::new()
+        .layer(tower::util::MapRequestLayer::new(
+            http::request_id::take_client_request_id,
         ))
-        .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(http::error::render_errors))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, TesseraRequestId))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(http::error::log_answer)
@@ -317,11 +314,23 @@ pub fn app(state: AppState) -> Router {
                     span
                 }),
         )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, TesseraRequestId))
-        .layer(axum::middleware::from_fn(
-            http::request_id::take_client_request_id,
+        .layer(axum::middleware::from_fn(http::error::render_errors))
+        .layer(CatchPanicLayer::new())
+        // 504 only marks the timeout for `render_errors`, which answers
+        // `503 request_timeout`.
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            timeout,
         ))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::Extension(Arc::new(spec)));
+    router
+        .merge(routes::help::router())
+        .merge(web::router().layer(axum::Extension(api_for_pages)))
+        .fallback(fallback)
+        .layer(state_layers)
+        .with_state(state)
+        .layer(request_layers)
 }
 
 /// Everything opened at start-up.

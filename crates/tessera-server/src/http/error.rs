@@ -13,6 +13,8 @@ use tessera_core::error::{DomainError, ErrorCode, ErrorRecord, Lang};
 use tessera_store::StoreError;
 use tower_http::request_id::RequestId;
 
+use crate::http::request_id::{CLIENT_REQUEST_ID, ClientRequestId};
+
 /// A domain error on its way out of a handler.
 #[derive(Debug)]
 pub struct ApiError(pub DomainError);
@@ -247,9 +249,21 @@ pub fn request_trace_id(request: &Request) -> String {
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let lang = request_lang(&request);
     let trace_id = request_trace_id(&request);
-    let mut response = next.run(request).await;
+    let client_id = request.extensions().get::<ClientRequestId>().cloned();
+    let mut response = render(next.run(request).await, lang, &trace_id);
+    // The client's own id, kept (`request_id::take_client_request_id`),
+    // echoed on every answer.
+    if let Some(value) = client_id.and_then(|id| HeaderValue::from_str(&id.0).ok()) {
+        response.headers_mut().insert(CLIENT_REQUEST_ID, value);
+    }
+    response
+}
+
+/// The answer as sent: a pending error or a bare status rendered in the
+/// request's language.
+fn render(mut response: Response, lang: Lang, trace_id: &str) -> Response {
     if let Some(PendingError(error)) = response.extensions_mut().remove::<PendingError>() {
-        return error_response(&error, lang, &trace_id);
+        return error_response(&error, lang, trace_id);
     }
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
@@ -281,7 +295,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             if code == ErrorCode::InternalError {
                 tracing::error!(status = status.as_u16(), "internal error");
             }
-            let mut rendered = error_response(&DomainError::new(code), lang, &trace_id);
+            let mut rendered = error_response(&DomainError::new(code), lang, trace_id);
             if status != rendered.status() && code == ErrorCode::DatabaseUnavailable {
                 *rendered.status_mut() = status;
             }

@@ -6,9 +6,7 @@
 //! and support's views) and echoed in `X-Client-Request-Id`.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName};
 
 /// The header a client may send its own id in, besides `X-Request-Id`; the
 /// response echoes the kept id in it.
@@ -57,20 +55,18 @@ fn has_card_length_digit_run(text: &str) -> bool {
 }
 
 /// Takes the client's ids out of the request before the trace id is made,
-/// so that `SetRequestIdLayer` always makes a new one, and echoes a kept id
-/// on the response.
-pub async fn take_client_request_id(mut request: Request, next: Next) -> Response {
+/// so that `SetRequestIdLayer` always makes a new one, and keeps a plain
+/// one in the request's extensions, which `http::error::render_errors`
+/// echoes on the answer. A plain function of the request (a
+/// `MapRequestLayer`), so no future or service clone per request.
+pub fn take_client_request_id(mut request: Request) -> Request {
     let kept = client_id_from(request.headers());
     request.headers_mut().remove(REQUEST_ID);
     request.headers_mut().remove(CLIENT_REQUEST_ID);
-    if let Some(id) = &kept {
-        request.extensions_mut().insert(id.clone());
+    if let Some(id) = kept {
+        request.extensions_mut().insert(id);
     }
-    let mut response = next.run(request).await;
-    if let Some(value) = kept.and_then(|id| HeaderValue::from_str(&id.0).ok()) {
-        response.headers_mut().insert(CLIENT_REQUEST_ID, value);
-    }
-    response
+    request
 }
 
 /// `X-Client-Request-Id` first, else `X-Request-Id`; one value only.
