@@ -182,6 +182,17 @@ impl TestServer {
         &self.server.as_ref().unwrap().state
     }
 
+    /// The token `token_ref` as stored now.
+    pub async fn stored_token(&self, token_ref: &str) -> tessera_store::TokenRecord {
+        self.state()
+            .store
+            .payment_token(tessera_store::TokenLookup::Ref(token_ref))
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+    }
+
     pub fn data_dir(&self) -> std::path::PathBuf {
         self.dir.path().join("data")
     }

@@ -10,7 +10,6 @@ use tessera_server::Config;
 use tessera_server::emv_generations::{LOOKUP_ROOT_GENERATIONS, record_lookup_root_generations};
 use tessera_server::issuer::sandbox::Outcome;
 use tessera_server::test_support::Device;
-use tessera_store::TokenLookup;
 
 use crate::{Backend, TestServer, User, assert_error, card, log_buffer, purchase};
 
@@ -21,15 +20,7 @@ fn unscreened(config: &mut Config) {
 }
 
 async fn generation_of(server: &TestServer, token_ref: &str) -> u8 {
-    server
-        .state()
-        .store
-        .payment_token(TokenLookup::Ref(token_ref))
-        .await
-        .unwrap()
-        .unwrap()
-        .token
-        .imk_generation
+    server.stored_token(token_ref).await.imk_generation
 }
 
 async fn pays(server: &TestServer, merchant: &str, device: &mut Device) {
@@ -70,14 +61,7 @@ async fn session_key_under(
     generation: u8,
     atc: &str,
 ) -> SessionKey {
-    let token = server
-        .state()
-        .store
-        .payment_token(TokenLookup::Ref(&device.token_ref))
-        .await
-        .unwrap()
-        .unwrap()
-        .token;
+    let token = server.stored_token(&device.token_ref).await;
     let imk = server
         .state()
         .keys

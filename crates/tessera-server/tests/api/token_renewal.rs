@@ -16,7 +16,6 @@ use tessera_server::flows::audit::Actor;
 use tessera_server::flows::token_renewal;
 use tessera_server::issuer::sandbox::Outcome;
 use tessera_server::test_support::{Device, sign_in};
-use tessera_store::{TokenLookup, TokenRecord};
 
 use crate::{Backend, TestServer, User, assert_error, card, purchase};
 
@@ -26,17 +25,6 @@ fn renewing_early(config: &mut Config) {
     config.risk.step_up_at = u32::MAX;
     config.risk.decline_at = u32::MAX;
     config.payments.renew_at_atc = 60;
-}
-
-async fn stored(server: &TestServer, token_ref: &str) -> TokenRecord {
-    server
-        .state()
-        .store
-        .payment_token(TokenLookup::Ref(token_ref))
-        .await
-        .unwrap()
-        .unwrap()
-        .token
 }
 
 async fn keys(server: &TestServer, user: &User, token_ref: &str) -> Value {
@@ -92,7 +80,7 @@ async fn a_token_near_its_last_atc_is_renewed_with_new_keys(backend: Backend) {
     for _ in 0..5 {
         assert_eq!(keys(&server, &user, &token_ref).await["psn"], "00");
     }
-    assert_eq!(stored(&server, &token_ref).await.atc_issued, 60);
+    assert_eq!(server.stored_token(&token_ref).await.atc_issued, 60);
     assert!(renewals(&server, &token_ref).await.is_empty());
 
     // Ten more would pass 60: the token is renewed first.
@@ -100,7 +88,7 @@ async fn a_token_near_its_last_atc_is_renewed_with_new_keys(backend: Backend) {
     assert_eq!(body["psn"], "01");
     assert_eq!(body["keys"][0]["atc"], "0001");
     assert_eq!(body["token_pan"], old.token_pan.as_str());
-    let token = stored(&server, &token_ref).await;
+    let token = server.stored_token(&token_ref).await;
     assert_eq!(
         (
             token.psn,
@@ -160,7 +148,7 @@ async fn requests_at_the_renewal_point_renew_once(backend: Backend) {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    assert_eq!(stored(&server, &token_ref).await.atc_issued, 300);
+    assert_eq!(server.stored_token(&token_ref).await.atc_issued, 300);
     let requests = (0..20).map(|_| keys(&server, &user, &token_ref));
     let answers = futures_util::future::join_all(requests).await;
     let mut atcs: Vec<String> = Vec::new();
@@ -175,7 +163,7 @@ async fn requests_at_the_renewal_point_renew_once(backend: Backend) {
     atcs.dedup();
     assert_eq!(atcs.len(), handed_out, "no ATC handed out twice");
     assert_eq!(handed_out, 200);
-    let token = stored(&server, &token_ref).await;
+    let token = server.stored_token(&token_ref).await;
     assert_eq!((token.psn, token.atc_issued), (1, 200));
     assert_eq!(renewals(&server, &token_ref).await.len(), 1);
     let mut device = Device::from_keys(&answers[7]).unwrap();
@@ -229,7 +217,7 @@ async fn a_token_near_its_expiry_is_renewed_while_its_card_runs_on(backend: Back
         renewals(&server, &running_ref).await,
         [Some("expiry".to_owned())]
     );
-    let token = stored(&server, &running_ref).await;
+    let token = server.stored_token(&running_ref).await;
     assert_eq!(token.psn, 1);
     let mut request = made.clone();
     let object = request.as_object_mut().unwrap();
@@ -239,7 +227,7 @@ async fn a_token_near_its_expiry_is_renewed_while_its_card_runs_on(backend: Back
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // Renewed once: the next request finds it far from its expiry.
     keys(&server, &user, &running_ref).await;
-    assert_eq!(stored(&server, &running_ref).await.psn, 1);
+    assert_eq!(server.stored_token(&running_ref).await.psn, 1);
 
     // The card that ends: its token ends with it, unrenewed.
     let body = keys(&server, &user, &ending_ref).await;
